@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+func init() { extraCommands = append(extraCommands, estimateCmd) }
+
+func estimateCmd() *cobra.Command {
+	var backends []string
+	c := &cobra.Command{
+		Use:   "estimate FILE",
+		Short: "Print the calls, tokens and cost a run would take, without running it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			exp, err := experiment.Load(args[0])
+			if err != nil {
+				return err
+			}
+			if len(backends) > 0 {
+				if exp.Backends, err = parseBackendFlags(backends); err != nil {
+					return usageError{err}
+				}
+			}
+			// No provider is contacted: estimating needs the requests, not the clients.
+			r, err := engine.Prepare(exp, engine.Options{NoCache: true, Offline: true})
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			est, err := r.Estimate()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintln(out, r.Describe())
+			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "backend\tdecisions\tcalls\tinput tokens\toutput tokens\tcost (USD)\t")
+			for _, e := range est {
+				cost := fmt.Sprintf("%.4f", e.CostUSD)
+				if math.IsNaN(e.CostUSD) {
+					cost = "unknown price (add prices: to the experiment)"
+				}
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t\n", e.Backend, e.Decisions, e.Calls, e.InputTokens, e.OutputTokens, cost)
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			for _, e := range est {
+				if e.Note != "" {
+					fmt.Fprintf(out, "%s: %s\n", e.Backend, e.Note)
+				}
+			}
+			fmt.Fprintln(out, "Tokens are estimated from text length; re-asks of invalid replies and retries add calls; cache hits cost nothing.")
+			return nil
+		},
+	}
+	c.Flags().StringArrayVar(&backends, "backend", nil, "backend SPEC replacing the file's (repeatable)")
+	return c
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/prosim/prosim/internal/report"
+)
+
+func init() { extraCommands = append(extraCommands, reportCmd) }
+
+func reportCmd() *cobra.Command {
+	var out string
+	c := &cobra.Command{
+		Use:   "report RUN_DIR [RUN_DIR...]",
+		Short: "Write the HTML report of one run, or compare several runs in one report",
+		Long: `report writes one self-contained HTML file (inline charts, no scripts, nothing fetched):
+the design, validity and cost, and each study's charts. With one run directory the default
+output is RUN_DIR/report.html; several run directories (e.g. two backends) are compared in one
+report, written to --out (default: report.html in the current directory).`,
+		Example: "  prosim report runs/study1-20250101-120000\n  prosim report runs/a runs/b --out cmp.html",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := out
+			if path == "" {
+				path = "report.html"
+				if len(args) == 1 {
+					path = filepath.Join(args[0], report.ReportFile)
+				}
+			}
+			if err := report.WriteHTMLFile(path, args...); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", path)
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "out", "o", "", "output file (default RUN_DIR/report.html, or ./report.html for several runs)")
+	return c
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/report"
+)
+
+type runFlags struct {
+	out      string
+	seed     uint64
+	backends []string
+	cache    string
+	noCache  bool
+	quiet    bool
+}
+
+func runCmd() *cobra.Command {
+	var f runFlags
+	c := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run an experiment file",
+		Example: `  prosim run examples/study1.yaml
+  prosim run examples/study1.yaml --seed 7 --out runs/try7
+  prosim run examples/study1.yaml --backend openai:gpt-4o-mini
+  prosim run examples/study1.yaml --backend openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			exp, err := experiment.Load(args[0])
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("seed") {
+				exp.Seed = &f.seed
+			}
+			if len(f.backends) > 0 {
+				if exp.Backends, err = parseBackendFlags(f.backends); err != nil {
+					return usageError{err}
+				}
+			}
+			opt := engine.Options{Out: f.out, CachePath: f.cache, NoCache: f.noCache}
+			if !f.quiet {
+				opt.Progress = os.Stderr
+			}
+			start := time.Now()
+			res, err := engine.Run(cmd.Context(), exp, opt)
+			if err != nil {
+				return err
+			}
+			return finish(cmd, res, time.Since(start))
+		},
+	}
+	c.Flags().StringVar(&f.out, "out", "", "run directory (default runs/<experiment>-<timestamp>)")
+	c.Flags().Uint64Var(&f.seed, "seed", 0, "seed for every random draw (overrides the file's)")
+	c.Flags().StringArrayVar(&f.backends, "backend", nil, "backend SPEC replacing the file's: builtin, openai:MODEL[@URL], anthropic:MODEL, gemini:MODEL, vllm:MODEL[@URL], ollama:MODEL[@URL] (repeatable)")
+	c.Flags().StringVar(&f.cache, "cache", "", "response cache file (default: the user cache directory)")
+	c.Flags().BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
+	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	return c
+}
+
+func resumeCmd() *cobra.Command {
+	var quiet bool
+	c := &cobra.Command{
+		Use:   "resume DIR",
+		Short: "Continue a stopped run; decisions already recorded are not asked again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opt := engine.Options{}
+			if !quiet {
+				opt.Progress = os.Stderr
+			}
+			start := time.Now()
+			res, err := engine.Resume(cmd.Context(), args[0], opt)
+			if err != nil {
+				return err
+			}
+			return finish(cmd, res, time.Since(start))
+		},
+	}
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	return c
+}
+
+// finish prints the run summary after a run or resume.
+func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
+	out := cmd.OutOrStdout()
+	if err := report.Summary(out, res.Dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n%d decisions in %s (%d asked now, %s).\n", res.Decisions, res.Dir, res.Asked, took.Round(time.Millisecond))
+	for _, u := range res.Usage {
+		cost := fmt.Sprintf("$%.4f", u.CostUSD)
+		if !u.CostKnown {
+			cost = "unknown (no price for this model: add prices: to the experiment)"
+		}
+		if u.Label == "builtin" {
+			fmt.Fprintf(out, "backend %s: behavioural model (not an LLM), no provider calls.\n", u.Label)
+			continue
+		}
+		fmt.Fprintf(out, "backend %s: %d provider calls, %d cache hits, %d input + %d output tokens, cost %s\n",
+			u.Label, u.Calls, u.CacheHits, u.InputTokens, u.OutputTokens, cost)
+	}
+	return nil
+}
+
+func validateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check an experiment file without running it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			exp, err := experiment.Load(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := engine.Prepare(exp, engine.Options{})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s)\n", args[0], r.Describe())
+			return nil
+		},
+	}
+}

@@ -1,0 +1,340 @@
+package anthropic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/scenario"
+)
+
+const fakeKey = "sk-ant-test-FAKEKEY-0123456789abcdef"
+
+type server struct {
+	*httptest.Server
+	mu      sync.Mutex
+	body    map[string]any
+	header  http.Header
+	path    string
+	calls   int
+	respond func(w http.ResponseWriter, r *http.Request)
+}
+
+func newServer(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)) *server {
+	t.Helper()
+	s := &server{respond: respond}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		s.mu.Lock()
+		s.body, s.header, s.path = m, r.Header.Clone(), r.URL.Path
+		s.calls++
+		s.mu.Unlock()
+		s.respond(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func jsonReply(status int, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+const okBody = `{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
+ "content":[{"type":"tool_use","id":"toolu_01","name":"response","input":{"willingness":5,"choice":"give"}}],
+ "stop_reason":"tool_use","stop_sequence":null,
+ "usage":{"input_tokens":50,"output_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":3}}`
+
+func schema() scenario.Schema {
+	return scenario.Schema{Fields: []scenario.Field{
+		{Name: "willingness", Kind: scenario.Likert, Min: 1, Max: 7},
+		{Name: "choice", Kind: scenario.Choice, Options: []string{"give", "keep"}},
+	}}
+}
+
+func request() backend.Request {
+	temp, topP := 0.7, 0.9
+	return backend.Request{
+		System: "You are Ana, 34.",
+		Prompt: "How willing are you to volunteer?",
+		Repair: []backend.Turn{{Assistant: "maybe", User: "Answer with JSON only."}},
+		Schema: schema(),
+		Sampling: backend.Sampling{
+			Temperature: &temp, TopP: &topP, MaxTokens: 64,
+		},
+	}
+}
+
+func newTestClient(t *testing.T, s *server, mod ...func(*Config)) *Client {
+	t.Helper()
+	t.Setenv("PROSIM_TEST_ANTHROPIC_KEY", fakeKey)
+	cfg := Config{Model: "claude-sonnet-4-5", BaseURL: s.URL, APIKeyEnv: "PROSIM_TEST_ANTHROPIC_KEY"}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func statusErr(t *testing.T, err error) *backend.StatusError {
+	t.Helper()
+	if err == nil {
+		t.Fatal("want an error, got nil")
+	}
+	var se *backend.StatusError
+	if !errors.As(err, &se) {
+		t.Fatalf("want *backend.StatusError, got %T: %v", err, err)
+	}
+	if strings.Contains(err.Error(), fakeKey) || strings.Contains(se.Body, fakeKey) {
+		t.Fatalf("error leaks the API key: %v / %q", err, se.Body)
+	}
+	if se.Provider != Provider {
+		t.Errorf("Provider = %q", se.Provider)
+	}
+	return se
+}
+
+func TestDecideSuccess(t *testing.T) {
+	s := newServer(t, jsonReply(200, okBody))
+	rep, err := newTestClient(t, s).Decide(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(rep.Raw), &got); err != nil || got["willingness"] != float64(5) || got["choice"] != "give" {
+		t.Errorf("Raw = %q (%v)", rep.Raw, err)
+	}
+	if rep.Model != "claude-sonnet-4-5-20250929" || rep.Provider != "anthropic" || rep.InputTokens != 53 ||
+		rep.OutputTokens != 12 || rep.Calls != 1 || rep.Latency <= 0 || rep.Values != nil {
+		t.Errorf("reply = %+v", rep)
+	}
+	if s.path != "/v1/messages" {
+		t.Errorf("path = %q", s.path)
+	}
+	if s.header.Get("X-Api-Key") != fakeKey || s.header.Get("Anthropic-Version") == "" {
+		t.Errorf("headers = %v", s.header)
+	}
+	b := s.body
+	if b["model"] != "claude-sonnet-4-5" || b["max_tokens"] != float64(64) || b["temperature"] != 0.7 || b["top_p"] != 0.9 {
+		t.Errorf("body = %v", b)
+	}
+	sys, _ := b["system"].([]any)
+	if len(sys) != 1 || sys[0].(map[string]any)["text"] != "You are Ana, 34." {
+		t.Errorf("system = %v", b["system"])
+	}
+	msgs, _ := b["messages"].([]any)
+	want := [][2]string{{"user", "How willing are you to volunteer?"}, {"assistant", "maybe"}, {"user", "Answer with JSON only."}}
+	if len(msgs) != len(want) {
+		t.Fatalf("messages = %v", msgs)
+	}
+	for i, w := range want {
+		m := msgs[i].(map[string]any)
+		content, _ := m["content"].([]any)
+		if m["role"] != w[0] || len(content) != 1 || content[0].(map[string]any)["text"] != w[1] {
+			t.Errorf("message %d = %v, want %v", i, m, w)
+		}
+	}
+	tools, _ := b["tools"].([]any)
+	if len(tools) != 1 {
+		t.Fatalf("tools = %v", b["tools"])
+	}
+	tool := tools[0].(map[string]any)
+	is, _ := tool["input_schema"].(map[string]any)
+	props, _ := is["properties"].(map[string]any)
+	choice, _ := props["choice"].(map[string]any)
+	req, _ := is["required"].([]any)
+	if tool["name"] != "response" || is["type"] != "object" || is["additionalProperties"] != false ||
+		len(req) != 2 || choice["type"] != "string" || len(choice["enum"].([]any)) != 2 {
+		t.Errorf("tool = %v", tool)
+	}
+	tc, _ := b["tool_choice"].(map[string]any)
+	if tc["type"] != "tool" || tc["name"] != "response" {
+		t.Errorf("tool_choice = %v", b["tool_choice"])
+	}
+}
+
+func TestTextMode(t *testing.T) {
+	s := newServer(t, jsonReply(200, `{"id":"msg_01","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022",
+	 "content":[{"type":"text","text":"{\"willingness\":"},{"type":"text","text":"4}"}],"stop_reason":"end_turn",
+	 "usage":{"input_tokens":20,"output_tokens":5}}`))
+	c := newTestClient(t, s, func(c *Config) { c.StructuredOutput = Bool(false) })
+	req := request()
+	req.Sampling = backend.Sampling{}
+	req.System = ""
+	rep, err := c.Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Raw != `{"willingness":4}` || rep.InputTokens != 20 || rep.OutputTokens != 5 {
+		t.Errorf("reply = %+v", rep)
+	}
+	for _, k := range []string{"tools", "tool_choice", "temperature", "top_p", "system"} {
+		if _, ok := s.body[k]; ok {
+			t.Errorf("%s sent: %v", k, s.body[k])
+		}
+	}
+	if s.body["max_tokens"] != float64(DefaultMaxTokens) {
+		t.Errorf("max_tokens = %v", s.body["max_tokens"])
+	}
+}
+
+func TestNewKey(t *testing.T) {
+	t.Setenv("PROSIM_TEST_MISSING", "")
+	t.Setenv("ANTHROPIC_API_KEY", "")
+	for _, env := range []string{"PROSIM_TEST_MISSING", ""} {
+		_, err := New(Config{Model: "claude-sonnet-4-5", APIKeyEnv: env})
+		want := env
+		if want == "" {
+			want = DefaultAPIKeyEnv
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing key in %q: err = %v", want, err)
+		}
+	}
+	if _, err := New(Config{}); err == nil {
+		t.Error("missing model accepted")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	rl := `{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}`
+	t.Run("429 seconds", func(t *testing.T) {
+		s := newServer(t, jsonReply(429, rl, "Retry-After", "13"))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		se := statusErr(t, err)
+		if se.Status != 429 || se.RetryAfter != 13*time.Second || !se.Retryable() || !strings.Contains(se.Body, "rate limit") || s.calls != 1 {
+			t.Errorf("got %+v after %d calls", se, s.calls)
+		}
+	})
+	t.Run("429 http-date", func(t *testing.T) {
+		when := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+		s := newServer(t, jsonReply(429, rl, "Retry-After", when))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.RetryAfter < 60*time.Second || se.RetryAfter > 91*time.Second {
+			t.Errorf("got %+v", se)
+		}
+	})
+	t.Run("529 overloaded", func(t *testing.T) {
+		s := newServer(t, jsonReply(529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 529 || !se.Retryable() || s.calls != 1 {
+			t.Errorf("got %+v", se)
+		}
+	})
+	t.Run("500 plain text", func(t *testing.T) {
+		s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(500)
+			io.WriteString(w, "internal error")
+		})
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 500 || !se.Retryable() || !strings.Contains(se.Body, "internal error") {
+			t.Errorf("got %+v", se)
+		}
+	})
+	t.Run("401 echoing the key", func(t *testing.T) {
+		s := newServer(t, jsonReply(401, `{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key `+fakeKey+`"}}`))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 401 || se.Retryable() || !strings.Contains(se.Body, "authentication_error") {
+			t.Errorf("got %+v", se)
+		}
+	})
+}
+
+func TestDeadline(t *testing.T) {
+	release := make(chan struct{})
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := newTestClient(t, s).Decide(ctx, request())
+	se := statusErr(t, err)
+	if se.Status != 0 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("got %+v (%v)", se, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func hijack(partial string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n")
+		buf.WriteString(partial)
+		buf.Flush()
+	}
+}
+
+func TestBadBodies(t *testing.T) {
+	cases := map[string]func(http.ResponseWriter, *http.Request){
+		"truncated":  hijack(okBody[:len(okBody)/2]),
+		"malformed":  jsonReply(200, `{"id":"msg_01","type":"message","content":[{"type":"text","text":"hi"}]]]`),
+		"empty":      jsonReply(200, `{}`),
+		"wrong type": jsonReply(200, `{"type":"error","error":{"type":"api_error","message":"boom"}}`),
+	}
+	for name, h := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t, h)
+			rep, err := newTestClient(t, s).Decide(context.Background(), request())
+			se := statusErr(t, err)
+			if se.Status != 0 || !se.Retryable() || rep.Calls != 0 || rep.Raw != "" {
+				t.Errorf("got %+v, reply %+v", se, rep)
+			}
+		})
+	}
+}
+
+func TestRefusalAndEmpty(t *testing.T) {
+	t.Run("refusal", func(t *testing.T) {
+		s := newServer(t, jsonReply(200, `{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5",
+		 "content":[],"stop_reason":"refusal","usage":{"input_tokens":30,"output_tokens":0}}`))
+		rep, err := newTestClient(t, s).Decide(context.Background(), request())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Raw != "" || rep.Calls != 1 || rep.InputTokens != 30 {
+			t.Errorf("reply = %+v", rep)
+		}
+	})
+	t.Run("max_tokens with text", func(t *testing.T) {
+		s := newServer(t, jsonReply(200, `{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5",
+		 "content":[{"type":"text","text":"I would say"}],"stop_reason":"max_tokens","usage":{"input_tokens":30,"output_tokens":64}}`))
+		rep, err := newTestClient(t, s).Decide(context.Background(), request())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Raw != "I would say" || rep.OutputTokens != 64 {
+			t.Errorf("reply = %+v", rep)
+		}
+	})
+}

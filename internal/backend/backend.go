@@ -1,0 +1,148 @@
+// Package backend defines how agents decide: one Backend interface, the clients that
+// implement it (LLM providers and the embedded behavioural model, in sub-packages), and the
+// wrappers that add cross-cutting concerns (cache, rate limits, retries, cost, validity).
+package backend
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/scenario"
+)
+
+// Backend makes one decision for one agent.
+//
+// An error means no usable answer could be had from the provider (network failure after
+// retries, cancelled context, bad credentials): the decision is not recorded, and a resumed run
+// asks again. A reply that the model gave but that does not fit the schema is not an error: it
+// is returned with Invalid set, and is recorded as an invalid decision.
+type Backend interface {
+	Decide(ctx context.Context, req Request) (Reply, error)
+}
+
+// Func adapts a function to the Backend interface.
+type Func func(ctx context.Context, req Request) (Reply, error)
+
+// Decide calls f.
+func (f Func) Decide(ctx context.Context, req Request) (Reply, error) { return f(ctx, req) }
+
+// Request is one decision to make.
+type Request struct {
+	AgentID int
+	// Persona is the structured persona, for models that do not read text.
+	Persona *persona.Persona
+	// System is the system text (the rendered persona and the role).
+	System string
+	// Prompt is the user text: the rendered scenario, policy frame and observations.
+	Prompt string
+	// Repair holds earlier turns of this same decision when a reply was invalid and is re-asked.
+	Repair []Turn
+	// Schema is the typed response the reply must fit.
+	Schema scenario.Schema
+	// Situation is the structured form of Prompt, read by the behavioural model only.
+	Situation Situation
+	Sampling  Sampling
+	// Replicate distinguishes repeated samples of the same request (part of the cache key).
+	Replicate int
+	// Seed is this decision's own seed, derived from the run seed; never part of the cache key.
+	Seed uint64
+}
+
+// Turn is one exchange of a repair conversation: what the model said, and what it was told.
+type Turn struct {
+	Assistant string
+	User      string
+}
+
+// Sampling holds the sampling parameters sent to a provider. Nil means the provider's default.
+type Sampling struct {
+	Temperature *float64
+	TopP        *float64
+	MaxTokens   int
+}
+
+// Situation describes a decision in structured form for the behavioural model. LLM backends
+// ignore it: they see only System and Prompt.
+type Situation struct {
+	// Scenario is the scenario id ("volunteering", "tpp", "dictator", ...).
+	Scenario string
+	// Kind is "vignette" for everyday scenarios rated on a scale, or "game".
+	Kind string
+	// Params are the scenario's numeric parameters: the behavioural model's vignette
+	// parameters (from the scenario's model: block) and the game's terms (x, y, endowment, ...).
+	Params map[string]float64
+	Policy PolicyExposure
+	Social Social
+}
+
+// PolicyExposure is the policy frame an agent sees with a decision.
+type PolicyExposure struct {
+	ID       string  // "none" when no policy is shown
+	Channel  string  // none | moral | social | enforce | economic
+	Strength float64 // 1 = the frame as written; 0 = no effect
+	Amount   float64 // money at stake: stipend (economic) or fine (enforce), in the scenario's currency
+}
+
+// Social is what an agent knows of its network and of its own treatment (Study 3).
+type Social struct {
+	Round int
+	// Observed is how many neighbours the agent observed this round.
+	Observed int
+	// MeanObserved is the observed neighbours' mean willingness (1-7); meaningful if Observed > 0.
+	MeanObserved float64
+	// UnfairObserved is how many observed neighbours were treated unfairly.
+	UnfairObserved int
+	// TreatedUnfairly is true when the policy treats this agent unfairly this round.
+	TreatedUnfairly bool
+	// PrevWillingness and PrevUnfairness are the agent's own ratings last round; 0 if none.
+	PrevWillingness float64
+	PrevUnfairness  float64
+}
+
+// Reply is a backend's answer to one Request.
+type Reply struct {
+	// Raw is the reply text exactly as received (the final attempt's when re-asked).
+	Raw string
+	// Values are the parsed, validated values; nil when Invalid is set.
+	Values map[string]float64
+	// Invalid is why the reply could not be used; empty when valid.
+	Invalid      string
+	Provider     string // "openai", "anthropic", "gemini", "builtin"
+	Model        string
+	InputTokens  int
+	OutputTokens int
+	// Calls is how many provider calls this reply took (0 when served from the cache).
+	Calls   int
+	CostUSD float64
+	Latency time.Duration
+	Cached  bool
+}
+
+// Valid reports whether the reply carries usable values.
+func (r Reply) Valid() bool { return r.Invalid == "" && r.Values != nil }
+
+// StatusError is an HTTP failure from a provider, used by the retry wrapper.
+type StatusError struct {
+	Provider   string
+	Status     int           // HTTP status code; 0 for transport failures and timeouts
+	RetryAfter time.Duration // from a Retry-After header; 0 if absent
+	Body       string        // a short excerpt of the response body, never containing the API key
+	Err        error
+}
+
+func (e *StatusError) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("%s: %v", e.Provider, e.Err)
+	}
+	return fmt.Sprintf("%s: HTTP %d: %s", e.Provider, e.Status, e.Body)
+}
+
+func (e *StatusError) Unwrap() error { return e.Err }
+
+// Retryable reports whether the failure is worth trying again: rate limits, server errors,
+// timeouts and transport failures.
+func (e *StatusError) Retryable() bool {
+	return e.Status == 0 || e.Status == 408 || e.Status == 409 || e.Status == 429 || e.Status >= 500
+}

@@ -1,0 +1,211 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/prosim/prosim/internal/scenario"
+)
+
+func TestCacheReplayMakesNoCalls(t *testing.T) {
+	c, err := OpenCache(filepath.Join(t.TempDir(), "sub", "cache.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	inner := &fake{}
+	id := BackendID{Provider: "openai", Model: "gpt-4o-mini"}
+	b := c.Wrap(Validate(inner, 0), id)
+	ctx := context.Background()
+	var first []Reply
+	for i := range 20 {
+		r, err := b.Decide(ctx, testReq(fmt.Sprintf("scenario %d", i%10), i%2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Cached != (i >= 10) { // (i%10, i%2) repeats from i = 10 on
+			t.Fatalf("decision %d: Cached = %v", i, r.Cached)
+		}
+		first = append(first, r)
+	}
+	if got := inner.calls.Load(); got != 10 {
+		t.Fatalf("first pass: %d inner calls, want 10", got)
+	}
+	inner.calls.Store(0)
+	for i := range 20 {
+		r, err := b.Decide(ctx, testReq(fmt.Sprintf("scenario %d", i%10), i%2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Cached || r.Calls != 0 || r.InputTokens != 0 || r.OutputTokens != 0 || r.CostUSD != 0 {
+			t.Fatalf("hit %d: %+v, want Cached with no calls, tokens or cost", i, r)
+		}
+		if r.Values["willingness"] != 5 || r.Raw != first[i].Raw || r.Model != "gpt-4o-mini" || r.Provider != "openai" {
+			t.Fatalf("hit %d: %+v does not replay %+v", i, r, first[i])
+		}
+	}
+	if got := inner.calls.Load(); got != 0 {
+		t.Fatalf("replay made %d inner calls, want 0", got)
+	}
+	if st := c.Stats(); st.Hits != 30 || st.Misses != 10 || st.Stores != 10 || st.Errors != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if n, err := c.Len(ctx); err != nil || n != 10 {
+		t.Fatalf("Len = %d, %v; want 10", n, err)
+	}
+}
+
+func TestCacheSkipsInvalidAndErrors(t *testing.T) {
+	c, err := OpenCache(filepath.Join(t.TempDir(), "cache.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	calls := 0
+	fail := true
+	inner := Func(func(ctx context.Context, req Request) (Reply, error) {
+		calls++
+		if fail {
+			return Reply{}, &StatusError{Provider: "openai", Status: 500}
+		}
+		return Reply{Raw: "no idea", Invalid: "no number found", Calls: 1}, nil
+	})
+	b := c.Wrap(inner, BackendID{Provider: "openai", Model: "m"})
+	req := testReq("p", 0)
+	for range 2 {
+		if _, err := b.Decide(context.Background(), req); err == nil {
+			t.Fatal("want the inner error")
+		}
+	}
+	fail = false
+	for range 2 {
+		r, err := b.Decide(context.Background(), req)
+		if err != nil || r.Cached || r.Invalid == "" {
+			t.Fatalf("got %+v, %v; want the invalid reply, uncached", r, err)
+		}
+	}
+	if calls != 4 {
+		t.Fatalf("%d inner calls, want 4 (nothing cached)", calls)
+	}
+	if err := c.Put(context.Background(), KeyOf(BackendID{}, req), Reply{Raw: "x", Invalid: "bad"}); err == nil {
+		t.Fatal("Put stored an invalid reply")
+	}
+}
+
+func TestCacheSharedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cache.db")
+	a, err := OpenCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	id := BackendID{Provider: "anthropic", Model: "claude-haiku-4-5"}
+	inA, inB := &fake{raws: []string{`{"willingness": 3}`}}, &fake{raws: []string{`{"willingness": 6}`}}
+	ba, bb := a.Wrap(Validate(inA, 0), id), b.Wrap(Validate(inB, 0), id)
+	ctx := context.Background()
+	if r, err := ba.Decide(ctx, testReq("shared", 0)); err != nil || r.Values["willingness"] != 3 {
+		t.Fatalf("a: %+v, %v", r, err)
+	}
+	if r, err := bb.Decide(ctx, testReq("shared", 0)); err != nil || !r.Cached || r.Values["willingness"] != 3 {
+		t.Fatalf("b did not see a's entry: %+v, %v", r, err)
+	}
+	if r, err := bb.Decide(ctx, testReq("only b", 0)); err != nil || r.Values["willingness"] != 6 {
+		t.Fatalf("b: %+v, %v", r, err)
+	}
+	if r, err := ba.Decide(ctx, testReq("only b", 0)); err != nil || !r.Cached || r.Values["willingness"] != 6 {
+		t.Fatalf("a did not see b's entry: %+v, %v", r, err)
+	}
+	if inA.calls.Load() != 1 || inB.calls.Load() != 1 {
+		t.Fatalf("inner calls a=%d b=%d, want 1 each", inA.calls.Load(), inB.calls.Load())
+	}
+}
+
+func TestCacheConcurrentWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cache.db")
+	id := BackendID{Provider: "openai", Model: "m"}
+	done := make(chan error)
+	for w := range 4 {
+		go func() {
+			c, err := OpenCache(path)
+			if err != nil {
+				done <- err
+				return
+			}
+			defer c.Close()
+			b := c.Wrap(Validate(&fake{}, 0), id)
+			for i := range 50 {
+				if _, err := b.Decide(context.Background(), testReq(fmt.Sprint(i), w%2)); err != nil {
+					done <- err
+					return
+				}
+			}
+			if st := c.Stats(); st.Errors != 0 {
+				done <- fmt.Errorf("writer %d: %d cache errors", w, st.Errors)
+				return
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := OpenCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if n, err := c.Len(context.Background()); err != nil || n != 100 {
+		t.Fatalf("Len = %d, %v; want 100", n, err)
+	}
+}
+
+func TestKeyOf(t *testing.T) {
+	id := BackendID{Provider: "openai", Model: "gpt-4o", BaseURL: "https://api.openai.com/v1"}
+	base := testReq("p", 0)
+	k := KeyOf(id, base)
+	same := base
+	same.Seed, same.AgentID = 12345, 99
+	if KeyOf(id, same) != k {
+		t.Error("Seed or AgentID changed the key")
+	}
+	if KeyOf(BackendID{Provider: "openai", Model: "gpt-4o", BaseURL: "https://API.openai.com/v1/"}, base) != k {
+		t.Error("BaseURL case or trailing slash changed the key")
+	}
+	temp0 := 0.0
+	variants := map[string]func(r *Request, id *BackendID){
+		"provider":    func(r *Request, id *BackendID) { id.Provider = "azure" },
+		"model":       func(r *Request, id *BackendID) { id.Model = "gpt-4o-mini" },
+		"base url":    func(r *Request, id *BackendID) { id.BaseURL = "http://localhost:8000/v1" },
+		"temperature": func(r *Request, id *BackendID) { r.Sampling.Temperature = &temp0 },
+		"temp unset":  func(r *Request, id *BackendID) { r.Sampling.Temperature = nil },
+		"top_p":       func(r *Request, id *BackendID) { p := 0.9; r.Sampling.TopP = &p },
+		"max tokens":  func(r *Request, id *BackendID) { r.Sampling.MaxTokens = 51 },
+		"system":      func(r *Request, id *BackendID) { r.System += " " },
+		"prompt":      func(r *Request, id *BackendID) { r.Prompt = "q" },
+		"repair":      func(r *Request, id *BackendID) { r.Repair = []Turn{{Assistant: "x", User: "y"}} },
+		"schema":      func(r *Request, id *BackendID) { r.Schema.Fields = append(r.Schema.Fields, r.Schema.Fields[0]) },
+		"replicate":   func(r *Request, id *BackendID) { r.Replicate = 1 },
+		// Field boundaries: moving text between system and prompt must change the key.
+		"boundary": func(r *Request, id *BackendID) { r.System, r.Prompt = r.System+r.Prompt[:1], r.Prompt[1:] },
+	}
+	seen := map[Key]string{k: "base"}
+	for name, f := range variants {
+		r, i := base, id
+		r.Schema.Fields = append([]scenario.Field(nil), base.Schema.Fields...)
+		f(&r, &i)
+		kk := KeyOf(i, r)
+		if prev, dup := seen[kk]; dup {
+			t.Errorf("%s: same key as %s", name, prev)
+		}
+		seen[kk] = name
+	}
+}

@@ -1,0 +1,158 @@
+package backend
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"sync"
+	"unicode/utf8"
+)
+
+// ModelUsage is what one provider/model (or, from Usage.Total, everything) consumed.
+type ModelUsage struct {
+	Provider, Model string
+	// Decisions counts replies returned (valid or invalid, cached or not); Errors counts
+	// decisions that failed with an error.
+	Decisions, Errors int64
+	// Calls counts provider calls, including re-asks and retried attempts; cache hits make none.
+	Calls                     int64
+	InputTokens, OutputTokens int64
+	// CostUSD sums the cost of calls whose price is known. CostKnown is false when any call's
+	// price was unknown: CostUSD is then a lower bound and reports must say "unknown price".
+	CostUSD   float64
+	CostKnown bool
+	// CacheHits counts replies served without a provider call (from the cache, or shared with
+	// an identical request in flight).
+	CacheHits int64
+	// Invalid counts replies that stayed invalid after re-asking.
+	Invalid int64
+}
+
+// Usage accumulates consumption per provider/model. It is safe for concurrent use; the zero
+// value is ready.
+type Usage struct {
+	mu sync.Mutex
+	m  map[[2]string]*ModelUsage
+}
+
+// Add counts one decision's reply (err is the decision's error, if any; a reply returned with
+// an error still counts what it spent).
+func (u *Usage) Add(r Reply, err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[[2]string]*ModelUsage{}
+	}
+	k := [2]string{r.Provider, r.Model}
+	e := u.m[k]
+	if e == nil {
+		e = &ModelUsage{Provider: r.Provider, Model: r.Model, CostKnown: true}
+		u.m[k] = e
+	}
+	if err != nil {
+		e.Errors++
+	} else {
+		e.Decisions++
+		if r.Cached {
+			e.CacheHits++
+		}
+		if r.Invalid != "" {
+			e.Invalid++
+		}
+	}
+	e.Calls += int64(r.Calls)
+	e.InputTokens += int64(r.InputTokens)
+	e.OutputTokens += int64(r.OutputTokens)
+	if math.IsNaN(r.CostUSD) {
+		e.CostKnown = false
+	} else {
+		e.CostUSD += r.CostUSD
+	}
+}
+
+// ByModel returns a snapshot per provider/model, sorted by provider then model.
+func (u *Usage) ByModel() []ModelUsage {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make([]ModelUsage, 0, len(u.m))
+	for _, e := range u.m {
+		out = append(out, *e)
+	}
+	slices.SortFunc(out, func(a, b ModelUsage) int {
+		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Model, b.Model))
+	})
+	return out
+}
+
+// Total sums all models; Provider and Model are empty.
+func (u *Usage) Total() ModelUsage {
+	t := ModelUsage{CostKnown: true}
+	for _, e := range u.ByModel() {
+		t.Decisions += e.Decisions
+		t.Errors += e.Errors
+		t.Calls += e.Calls
+		t.InputTokens += e.InputTokens
+		t.OutputTokens += e.OutputTokens
+		t.CostUSD += e.CostUSD
+		t.CostKnown = t.CostKnown && e.CostKnown
+		t.CacheHits += e.CacheHits
+		t.Invalid += e.Invalid
+	}
+	return t
+}
+
+// Meter prices each reply from its tokens (Reply.CostUSD; NaN when the model's price is
+// unknown, zero for a reply with no tokens such as a cache hit) and, if usage is not nil,
+// counts it there. Errors are counted under the reply's provider/model, which is often empty
+// for an error.
+//
+// Put Meter once, outermost, above the Cache: it then sees every decision once, with the
+// summed tokens of its re-asks (from Validate) and retried attempts, with Cached set for cache
+// hits and collapsed duplicates, and with Invalid set for replies that stayed invalid. Prices
+// are linear in tokens, so pricing the summed tokens equals summing per-call prices.
+func Meter(next Backend, prices Prices, usage *Usage) Backend {
+	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		r, err := next.Decide(ctx, req)
+		r.CostUSD, _ = prices.Cost(r.Provider, r.Model, r.InputTokens, r.OutputTokens)
+		if usage != nil {
+			usage.Add(r, err)
+		}
+		return r, err
+	})
+}
+
+// EstimateTokens estimates the tokens one request will use, input and output together, before
+// it is sent: for `prosim estimate` and for the tokens-per-minute limiter. Input is about four
+// characters per token of English text plus a few tokens per message; output is MaxTokens if
+// set (a ceiling, as providers count it against rate limits) or else about what a JSON reply to
+// the schema takes.
+func EstimateTokens(req Request) int {
+	in, out := EstimateIO(req)
+	return in + out
+}
+
+// EstimateIO is EstimateTokens split into input and output tokens.
+func EstimateIO(req Request) (in, out int) {
+	chars := utf8.RuneCountInString(req.System) + utf8.RuneCountInString(req.Prompt)
+	msgs := 2
+	for _, t := range req.Repair {
+		chars += utf8.RuneCountInString(t.Assistant) + utf8.RuneCountInString(t.User)
+		msgs += 2
+	}
+	in = (chars+3)/4 + 4*msgs
+	if req.Sampling.MaxTokens > 0 {
+		return in, req.Sampling.MaxTokens
+	}
+	return in, ExpectedOutputTokens(req)
+}
+
+// ExpectedOutputTokens is about what a JSON reply to req.Schema takes: a few tokens for the
+// braces and per field its name and a value.
+func ExpectedOutputTokens(req Request) int {
+	out := 4
+	for _, f := range req.Schema.Fields {
+		out += 4 + (len(f.Name)+3)/4
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestPricesLookup(t *testing.T) {
+	p := DefaultPrices()
+	for _, tc := range []struct {
+		provider, model, want string // want: the table entry, "" for unknown
+	}{
+		{"openai", "gpt-4o", "gpt-4o"},
+		{"openai", "gpt-4o-2024-08-06", "gpt-4o"},
+		{"openai", "gpt-4o-mini", "gpt-4o-mini"},
+		{"openai", "gpt-4o-mini-2024-07-18", "gpt-4o-mini"},
+		{"openai", "gpt-4.1-mini-2025-04-14", "gpt-4.1-mini"},
+		{"anthropic", "claude-sonnet-4-5-20250929", "claude-sonnet-4-5"},
+		{"anthropic", "claude-opus-4-1@20250805", "claude-opus-4-1"},
+		{"gemini", "gemini-2.5-flash-lite", "gemini-2.5-flash-lite"},
+		{"gemini", "gemini-2.5-pro-latest", "gemini-2.5-pro"},
+		{"gemini", "gemini-2.5-flash-preview-05-20", ""},
+		{"openai", "gpt-4o-audio", ""},
+		{"openai", "llama-3.1-8b-instruct", ""},
+		{"anthropic", "claude-sonnet-4", ""},
+	} {
+		pr, ok := p.Lookup(tc.provider, tc.model)
+		if ok != (tc.want != "") || (ok && pr != p[tc.want]) {
+			t.Errorf("Lookup(%s) = %v, %v; want %q", tc.model, pr, ok, tc.want)
+		}
+	}
+	// Overrides: a local model priced at zero, a provider-specific entry.
+	q := p.With(Prices{"llama-3.1-8b-instruct": {}, "azure/gpt-4o": {InputPerMTok: 5, OutputPerMTok: 15}})
+	if c, ok := q.Cost("openai", "llama-3.1-8b-instruct", 1000, 100); !ok || c != 0 {
+		t.Errorf("zero-priced local model: %v, %v", c, ok)
+	}
+	if c, _ := q.Cost("azure", "gpt-4o", 1e6, 1e6); c != 20 {
+		t.Errorf("provider-specific price: %v, want 20", c)
+	}
+	if c, _ := q.Cost("openai", "gpt-4o", 1e6, 1e6); c != 12.5 {
+		t.Errorf("gpt-4o 1M+1M tokens: %v, want 12.5", c)
+	}
+	if _, ok := p["llama-3.1-8b-instruct"]; ok {
+		t.Error("With modified the receiver")
+	}
+	if c, ok := p.Cost("x", "unknown-model", 10, 1); ok || !math.IsNaN(c) {
+		t.Errorf("unknown model: %v, %v; want NaN, false", c, ok)
+	}
+	if c, ok := p.Cost("x", "unknown-model", 0, 0); !ok || c != 0 {
+		t.Errorf("no tokens: %v, %v; want 0, true", c, ok)
+	}
+}
+
+func TestMeterUsage(t *testing.T) {
+	replies := map[string]Reply{
+		"mini":    {Provider: "openai", Model: "gpt-4o-mini", Values: map[string]float64{"willingness": 5}, Calls: 1, InputTokens: 1_000_000, OutputTokens: 100_000},
+		"repair":  {Provider: "openai", Model: "gpt-4o-mini", Values: map[string]float64{"willingness": 5}, Calls: 2, InputTokens: 2_000_000, OutputTokens: 0},
+		"hit":     {Provider: "openai", Model: "gpt-4o-mini", Values: map[string]float64{"willingness": 5}, Cached: true},
+		"invalid": {Provider: "openai", Model: "gpt-4o-mini", Raw: "?", Invalid: "no number", Calls: 1, InputTokens: 10},
+		"local":   {Provider: "openai", Model: "my-finetune", Values: map[string]float64{"willingness": 5}, Calls: 1, InputTokens: 100, OutputTokens: 10},
+	}
+	boom := errors.New("boom")
+	inner := Func(func(ctx context.Context, r Request) (Reply, error) {
+		if r.Prompt == "error" {
+			return Reply{}, boom
+		}
+		return replies[r.Prompt], nil
+	})
+	var u Usage
+	b := Meter(inner, DefaultPrices(), &u)
+	ctx := context.Background()
+	r, _ := b.Decide(ctx, testReq("mini", 0))
+	if want := 0.15 + 0.06; math.Abs(r.CostUSD-want) > 1e-12 {
+		t.Fatalf("cost %v, want %v", r.CostUSD, want)
+	}
+	var wg sync.WaitGroup
+	for _, p := range []string{"repair", "hit", "invalid", "local", "error", "hit"} {
+		wg.Go(func() { b.Decide(ctx, testReq(p, 0)) })
+	}
+	wg.Wait()
+	if r, _ := b.Decide(ctx, testReq("local", 0)); !math.IsNaN(r.CostUSD) {
+		t.Fatalf("unknown price gave cost %v, want NaN", r.CostUSD)
+	}
+	by := u.ByModel()
+	var mini, local ModelUsage
+	for _, m := range by {
+		switch m.Model {
+		case "gpt-4o-mini":
+			mini = m
+		case "my-finetune":
+			local = m
+		}
+	}
+	want := ModelUsage{Provider: "openai", Model: "gpt-4o-mini", Decisions: 5, Calls: 4, InputTokens: 3_000_010, OutputTokens: 100_000,
+		CostUSD: 0.15 + 0.06 + 0.30 + 10*0.15/1e6, CostKnown: true, CacheHits: 2, Invalid: 1}
+	if math.Abs(mini.CostUSD-want.CostUSD) > 1e-12 {
+		t.Fatalf("mini cost %v, want %v", mini.CostUSD, want.CostUSD)
+	}
+	mini.CostUSD = want.CostUSD
+	if mini != want {
+		t.Fatalf("mini usage\n got %+v\nwant %+v", mini, want)
+	}
+	if local.CostKnown || local.Decisions != 2 || local.InputTokens != 200 {
+		t.Fatalf("local usage %+v, want unknown cost", local)
+	}
+	tot := u.Total()
+	if tot.CostKnown || tot.Decisions != 7 || tot.Errors != 1 || tot.Calls != 6 || tot.CacheHits != 2 {
+		t.Fatalf("total %+v", tot)
+	}
+}
+
+func TestEstimateTokens(t *testing.T) {
+	short := testReq("Would you volunteer?", 0)
+	short.Sampling.MaxTokens = 0
+	long := short
+	long.Prompt = strings.Repeat("word ", 400) // 2000 characters, ~500 tokens
+	in1, out1 := EstimateIO(short)
+	in2, out2 := EstimateIO(long)
+	if in2-in1 < 450 || in2-in1 > 550 {
+		t.Errorf("2000 more characters added %d input tokens, want about 500", in2-in1)
+	}
+	if out1 != out2 || out1 < 5 || out1 > 30 {
+		t.Errorf("output estimate for one likert field = %d", out1)
+	}
+	long.Sampling.MaxTokens = 300
+	if _, out := EstimateIO(long); out != 300 {
+		t.Errorf("with MaxTokens 300, output estimate %d", out)
+	}
+	long.Repair = []Turn{{Assistant: strings.Repeat("x", 400), User: strings.Repeat("y", 400)}}
+	if in3, _ := EstimateIO(long); in3-in2 < 200 {
+		t.Errorf("repair turns added only %d tokens", in3-in2)
+	}
+	if EstimateTokens(long) != func() int { a, b := EstimateIO(long); return a + b }() {
+		t.Error("EstimateTokens != in + out")
+	}
+}

@@ -1,0 +1,269 @@
+// Package openai is the backend client for OpenAI's chat completions API and every server that
+// speaks it: vLLM, Ollama, llama.cpp server, LM Studio, OpenRouter and others.
+//
+// The client makes exactly one HTTP call per Decide: the SDK's own retries are off (prosim's
+// retry wrapper owns retries) and no SDK timeout is set (the caller's context carries the
+// per-call deadline). Replies are returned raw: parsing and validation are the validity
+// wrapper's job.
+package openai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	sdk "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/providers/wire"
+)
+
+// Provider is the name this client reports in replies and errors.
+const Provider = "openai"
+
+// DefaultBaseURL is OpenAI's own endpoint.
+const DefaultBaseURL = "https://api.openai.com/v1"
+
+// DefaultAPIKeyEnv is the environment variable the key is read from unless Config says otherwise.
+const DefaultAPIKeyEnv = "OPENAI_API_KEY"
+
+// DefaultMaxTokens is the completion limit sent when a request does not set one.
+const DefaultMaxTokens = 256
+
+// SchemaName is the name given to the response schema in response_format.
+const SchemaName = "response"
+
+// Config configures a Client.
+type Config struct {
+	// Model is the model name sent with every request (required).
+	Model string
+	// BaseURL is the API root, e.g. "http://127.0.0.1:8000/v1" for vLLM; empty means OpenAI.
+	BaseURL string
+	// APIKeyEnv names the environment variable holding the API key; empty means OPENAI_API_KEY.
+	// With the default BaseURL the key is required; with any other BaseURL (local servers
+	// often need none) a missing key means requests are sent without one.
+	APIKeyEnv string
+	// HTTPClient is the HTTP client to use; nil means a plain client. It is copied, not modified.
+	HTTPClient *http.Client
+	// StructuredOutput sends response_format json_schema (strict) built from the request's
+	// schema. Nil means on. Turn it off for servers that reject response_format.
+	StructuredOutput *bool
+	// MaxTokensField is the name of the completion limit field: "max_completion_tokens" (what
+	// OpenAI's current models accept) or "max_tokens" (what older OpenAI-compatible servers
+	// accept). Empty means max_completion_tokens for OpenAI's own endpoint and max_tokens for
+	// any other BaseURL.
+	MaxTokensField string
+	// NoSeed stops the request's seed being sent. By default the decision seed is sent as
+	// "seed", which makes replies reproducible on servers that honour it (vLLM, llama.cpp).
+	NoSeed bool
+}
+
+// Client is an OpenAI-compatible chat completions backend. It is safe for concurrent use.
+type Client struct {
+	model      string
+	baseURL    string
+	key        string
+	structured bool
+	maxField   string
+	seed       bool
+	svc        sdk.ChatCompletionService
+}
+
+var _ backend.Backend = (*Client)(nil)
+
+// Bool returns a pointer to b, for Config.StructuredOutput.
+func Bool(b bool) *bool { return &b }
+
+// New makes a Client. The API key is read from the environment variable named by
+// cfg.APIKeyEnv; a missing key is an error naming that variable (never its value), unless
+// cfg.BaseURL points somewhere other than OpenAI.
+func New(cfg Config) (*Client, error) {
+	return newClient(cfg, os.LookupEnv)
+}
+
+func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) {
+	if strings.TrimSpace(cfg.Model) == "" {
+		return nil, errors.New("openai: model is required")
+	}
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	custom := base != "" && base != DefaultBaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("openai: base URL %q is not an http(s) URL", cfg.BaseURL)
+	}
+	env := cfg.APIKeyEnv
+	if env == "" {
+		env = DefaultAPIKeyEnv
+	}
+	key, _ := wire.KeyFromEnv(lookup, env)
+	if key == "" && !custom {
+		return nil, fmt.Errorf("openai: no API key: set the environment variable %s", env)
+	}
+	maxField := cfg.MaxTokensField
+	switch maxField {
+	case "":
+		maxField = "max_completion_tokens"
+		if custom {
+			maxField = "max_tokens"
+		}
+	case "max_tokens", "max_completion_tokens":
+	default:
+		return nil, fmt.Errorf("openai: MaxTokensField %q: want max_tokens or max_completion_tokens", maxField)
+	}
+	opts := []option.RequestOption{
+		option.WithBaseURL(base),
+		option.WithHTTPClient(wire.HTTPClient(cfg.HTTPClient)),
+		option.WithMaxRetries(0),
+	}
+	if key != "" {
+		opts = append(opts, option.WithAPIKey(key))
+	}
+	return &Client{
+		model:      cfg.Model,
+		baseURL:    base,
+		key:        key,
+		structured: cfg.StructuredOutput == nil || *cfg.StructuredOutput,
+		maxField:   maxField,
+		seed:       !cfg.NoSeed,
+		// The service is built without openai.NewClient so that no ambient OPENAI_* variable
+		// (base URL, organisation, project, a key meant for OpenAI) leaks into requests.
+		svc: sdk.NewChatCompletionService(opts...),
+	}, nil
+}
+
+// Model is the configured model name.
+func (c *Client) Model() string { return c.model }
+
+// BaseURL is the API root requests go to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// Decide asks for one chat completion.
+func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply, error) {
+	replies, err := c.call(ctx, req, 1)
+	if err != nil {
+		return backend.Reply{}, err
+	}
+	return replies[0], nil
+}
+
+// DecideN asks for n choices of the same request in one call (the "n" parameter), for
+// replicates. It returns exactly n replies, in the server's choice order.
+//
+// Token attribution: the prompt is sent and billed once and the server reports only totals, so
+// the totals are split evenly, remainders going to the first replies: summed over the replies,
+// InputTokens and OutputTokens equal the call's usage. Calls is 1 on the first reply and 0 on
+// the others, so that summing Calls counts HTTP calls. Every reply carries the call's latency.
+// A server that returns fewer than n choices (some OpenAI-compatible servers ignore n) is an
+// error, since replicates would otherwise silently repeat.
+func (c *Client) DecideN(ctx context.Context, req backend.Request, n int) ([]backend.Reply, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("openai: DecideN: n must be at least 1 (got %d)", n)
+	}
+	return c.call(ctx, req, n)
+}
+
+func (c *Client) params(req backend.Request, n int) sdk.ChatCompletionNewParams {
+	msgs := make([]sdk.ChatCompletionMessageParamUnion, 0, 2+2*len(req.Repair))
+	if req.System != "" {
+		msgs = append(msgs, sdk.SystemMessage(req.System))
+	}
+	msgs = append(msgs, sdk.UserMessage(req.Prompt))
+	for _, t := range req.Repair {
+		msgs = append(msgs, sdk.AssistantMessage(t.Assistant), sdk.UserMessage(t.User))
+	}
+	p := sdk.ChatCompletionNewParams{
+		Model:    shared.ChatModel(c.model),
+		Messages: msgs,
+	}
+	if req.Sampling.Temperature != nil {
+		p.Temperature = sdk.Float(*req.Sampling.Temperature)
+	}
+	if req.Sampling.TopP != nil {
+		p.TopP = sdk.Float(*req.Sampling.TopP)
+	}
+	max := int64(req.Sampling.MaxTokens)
+	if max <= 0 {
+		max = DefaultMaxTokens
+	}
+	if c.maxField == "max_tokens" {
+		p.MaxTokens = sdk.Int(max)
+	} else {
+		p.MaxCompletionTokens = sdk.Int(max)
+	}
+	if n > 1 {
+		p.N = sdk.Int(int64(n))
+	}
+	if c.seed && req.Seed != 0 {
+		p.Seed = sdk.Int(wire.Seed(req.Seed, 32))
+	}
+	if c.structured && len(req.Schema.Fields) > 0 {
+		p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{
+			OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+				JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{
+					Name:   SchemaName,
+					Strict: sdk.Bool(true),
+					Schema: req.Schema.JSONSchema(),
+				},
+			},
+		}
+	}
+	return p
+}
+
+func (c *Client) call(ctx context.Context, req backend.Request, n int) ([]backend.Reply, error) {
+	ctx, ex := wire.Track(ctx)
+	start := time.Now()
+	res, err := c.svc.New(ctx, c.params(req, n))
+	latency := time.Since(start)
+	if err != nil {
+		return nil, wire.Fail(Provider, ex, err, c.key)
+	}
+	if res == nil || len(res.Choices) == 0 {
+		return nil, wire.Malformed(Provider, "no choices")
+	}
+	if len(res.Choices) < n {
+		return nil, wire.Malformed(Provider, fmt.Sprintf("asked for %d choices, got %d", n, len(res.Choices)))
+	}
+	model := res.Model
+	if model == "" {
+		model = c.model
+	}
+	in, out := int(res.Usage.PromptTokens), int(res.Usage.CompletionTokens)
+	replies := make([]backend.Reply, n)
+	for i := range replies {
+		m := res.Choices[i].Message
+		raw := m.Content
+		if raw == "" && m.Refusal != "" {
+			raw = m.Refusal
+		}
+		replies[i] = backend.Reply{
+			Raw:          raw,
+			Provider:     Provider,
+			Model:        model,
+			InputTokens:  share(in, n, i),
+			OutputTokens: share(out, n, i),
+			Latency:      latency,
+		}
+	}
+	replies[0].Calls = 1
+	return replies, nil
+}
+
+// share is reply i's part of total split over n replies, remainders to the first.
+func share(total, n, i int) int {
+	s := total / n
+	if i < total%n {
+		s++
+	}
+	return s
+}

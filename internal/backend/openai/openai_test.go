@@ -1,0 +1,415 @@
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/scenario"
+)
+
+const fakeKey = "sk-test-FAKEKEY-0123456789abcdef"
+
+// server is a fake chat completions endpoint on loopback. It records what it was sent.
+type server struct {
+	*httptest.Server
+	mu      sync.Mutex
+	body    map[string]any
+	header  http.Header
+	path    string
+	calls   int
+	respond func(w http.ResponseWriter, r *http.Request)
+}
+
+func newServer(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)) *server {
+	t.Helper()
+	s := &server{respond: respond}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		s.mu.Lock()
+		s.body, s.header, s.path = m, r.Header.Clone(), r.URL.Path
+		s.calls++
+		s.mu.Unlock()
+		s.respond(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func jsonReply(status int, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+const okBody = `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,
+ "model":"gpt-4o-mini-2024-07-18",
+ "choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":5}","refusal":null}}],
+ "usage":{"prompt_tokens":42,"completion_tokens":7,"total_tokens":49}}`
+
+func schema() scenario.Schema {
+	return scenario.Schema{Fields: []scenario.Field{{Name: "willingness", Kind: scenario.Likert, Min: 1, Max: 7}}}
+}
+
+func request() backend.Request {
+	temp, topP := 0.7, 0.9
+	return backend.Request{
+		System: "You are Ana, 34.",
+		Prompt: "How willing are you to volunteer?",
+		Repair: []backend.Turn{{Assistant: "maybe", User: "Answer with JSON only."}},
+		Schema: schema(),
+		Sampling: backend.Sampling{
+			Temperature: &temp, TopP: &topP, MaxTokens: 64,
+		},
+		Seed: 12345,
+	}
+}
+
+func newTestClient(t *testing.T, s *server, mod ...func(*Config)) *Client {
+	t.Helper()
+	t.Setenv("PROSIM_TEST_OPENAI_KEY", fakeKey)
+	cfg := Config{Model: "gpt-4o-mini", BaseURL: s.URL + "/v1", APIKeyEnv: "PROSIM_TEST_OPENAI_KEY"}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func statusErr(t *testing.T, err error) *backend.StatusError {
+	t.Helper()
+	if err == nil {
+		t.Fatal("want an error, got nil")
+	}
+	var se *backend.StatusError
+	if !errors.As(err, &se) {
+		t.Fatalf("want *backend.StatusError, got %T: %v", err, err)
+	}
+	if strings.Contains(err.Error(), fakeKey) || strings.Contains(se.Body, fakeKey) {
+		t.Fatalf("error leaks the API key: %v / %q", err, se.Body)
+	}
+	if se.Provider != Provider {
+		t.Errorf("Provider = %q", se.Provider)
+	}
+	return se
+}
+
+func TestDecideSuccess(t *testing.T) {
+	s := newServer(t, jsonReply(200, okBody))
+	c := newTestClient(t, s)
+	rep, err := c.Decide(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Raw != `{"willingness":5}` || rep.Model != "gpt-4o-mini-2024-07-18" || rep.Provider != "openai" {
+		t.Errorf("reply = %+v", rep)
+	}
+	if rep.InputTokens != 42 || rep.OutputTokens != 7 || rep.Calls != 1 || rep.Latency <= 0 {
+		t.Errorf("usage/calls/latency = %d %d %d %v", rep.InputTokens, rep.OutputTokens, rep.Calls, rep.Latency)
+	}
+	if rep.Values != nil || rep.Invalid != "" {
+		t.Errorf("client must not parse: %+v", rep)
+	}
+	if s.path != "/v1/chat/completions" {
+		t.Errorf("path = %q", s.path)
+	}
+	if got := s.header.Get("Authorization"); got != "Bearer "+fakeKey {
+		t.Errorf("Authorization = %q", got)
+	}
+	b := s.body
+	if b["model"] != "gpt-4o-mini" || b["temperature"] != 0.7 || b["top_p"] != 0.9 {
+		t.Errorf("model/sampling: %v", b)
+	}
+	if b["max_tokens"] != float64(64) || b["max_completion_tokens"] != nil {
+		t.Errorf("non-OpenAI base URL must send max_tokens: %v / %v", b["max_tokens"], b["max_completion_tokens"])
+	}
+	if b["seed"] != float64(12345) {
+		t.Errorf("seed = %v", b["seed"])
+	}
+	if _, ok := b["n"]; ok {
+		t.Errorf("n sent for a single decision: %v", b["n"])
+	}
+	msgs, _ := b["messages"].([]any)
+	want := [][2]string{{"system", "You are Ana, 34."}, {"user", "How willing are you to volunteer?"},
+		{"assistant", "maybe"}, {"user", "Answer with JSON only."}}
+	if len(msgs) != len(want) {
+		t.Fatalf("messages = %v", msgs)
+	}
+	for i, w := range want {
+		m := msgs[i].(map[string]any)
+		if m["role"] != w[0] || m["content"] != w[1] {
+			t.Errorf("message %d = %v, want %v", i, m, w)
+		}
+	}
+	rf, _ := b["response_format"].(map[string]any)
+	js, _ := rf["json_schema"].(map[string]any)
+	if rf["type"] != "json_schema" || js["name"] != "response" || js["strict"] != true {
+		t.Fatalf("response_format = %v", rf)
+	}
+	sch, _ := js["schema"].(map[string]any)
+	props, _ := sch["properties"].(map[string]any)
+	w, _ := props["willingness"].(map[string]any)
+	if sch["additionalProperties"] != false || w["type"] != "integer" || w["minimum"] != float64(1) || w["maximum"] != float64(7) {
+		t.Errorf("schema = %v", sch)
+	}
+}
+
+func TestDefaultsAndOptions(t *testing.T) {
+	s := newServer(t, jsonReply(200, okBody))
+	c := newTestClient(t, s, func(c *Config) {
+		c.StructuredOutput = Bool(false)
+		c.MaxTokensField = "max_completion_tokens"
+		c.NoSeed = true
+	})
+	req := request()
+	req.Sampling = backend.Sampling{}
+	req.Repair = nil
+	if _, err := c.Decide(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	b := s.body
+	for _, k := range []string{"response_format", "temperature", "top_p", "seed", "max_tokens"} {
+		if _, ok := b[k]; ok {
+			t.Errorf("%s sent: %v", k, b[k])
+		}
+	}
+	if b["max_completion_tokens"] != float64(DefaultMaxTokens) {
+		t.Errorf("max_completion_tokens = %v", b["max_completion_tokens"])
+	}
+	if msgs := b["messages"].([]any); len(msgs) != 2 {
+		t.Errorf("messages = %v", msgs)
+	}
+}
+
+func TestNewKeyHandling(t *testing.T) {
+	t.Setenv("PROSIM_TEST_MISSING", "")
+	_, err := New(Config{Model: "gpt-4o-mini", APIKeyEnv: "PROSIM_TEST_MISSING"})
+	if err == nil || !strings.Contains(err.Error(), "PROSIM_TEST_MISSING") {
+		t.Fatalf("missing key: err = %v", err)
+	}
+	if _, err := New(Config{BaseURL: "http://x"}); err == nil {
+		t.Error("missing model accepted")
+	}
+	if _, err := New(Config{Model: "m", BaseURL: "ftp://x"}); err == nil {
+		t.Error("non-http base URL accepted")
+	}
+	// A local server needs no key: none is sent, even when OPENAI_API_KEY is set.
+	t.Setenv("OPENAI_API_KEY", fakeKey)
+	s := newServer(t, jsonReply(200, okBody))
+	c, err := New(Config{Model: "qwen", BaseURL: s.URL + "/v1", APIKeyEnv: "PROSIM_TEST_MISSING"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decide(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.header.Get("Authorization"); strings.Contains(got, fakeKey) {
+		t.Errorf("Authorization = %q: a key from another variable was sent", got)
+	}
+}
+
+func TestRateLimited(t *testing.T) {
+	body := `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`
+	t.Run("seconds", func(t *testing.T) {
+		s := newServer(t, jsonReply(429, body, "Retry-After", "7"))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		se := statusErr(t, err)
+		if se.Status != 429 || se.RetryAfter != 7*time.Second || !se.Retryable() {
+			t.Errorf("got %+v", se)
+		}
+		if !strings.Contains(se.Body, "Rate limit reached") {
+			t.Errorf("Body = %q", se.Body)
+		}
+		if s.calls != 1 {
+			t.Errorf("SDK retried: %d calls", s.calls)
+		}
+	})
+	t.Run("http-date", func(t *testing.T) {
+		when := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+		s := newServer(t, jsonReply(429, body, "Retry-After", when))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		se := statusErr(t, err)
+		if se.Status != 429 || se.RetryAfter < 60*time.Second || se.RetryAfter > 91*time.Second {
+			t.Errorf("got %+v", se)
+		}
+	})
+	t.Run("ms", func(t *testing.T) {
+		s := newServer(t, jsonReply(429, body, "Retry-After-Ms", "1500", "Retry-After", "2"))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.RetryAfter != 1500*time.Millisecond {
+			t.Errorf("RetryAfter = %v", se.RetryAfter)
+		}
+	})
+}
+
+func TestServerErrors(t *testing.T) {
+	t.Run("500 not JSON", func(t *testing.T) {
+		s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(502)
+			io.WriteString(w, "<html>upstream exploded</html>")
+		})
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		se := statusErr(t, err)
+		if se.Status != 502 || !se.Retryable() || !strings.Contains(se.Body, "upstream exploded") || s.calls != 1 {
+			t.Errorf("got %+v after %d calls", se, s.calls)
+		}
+	})
+	t.Run("500 JSON", func(t *testing.T) {
+		s := newServer(t, jsonReply(500, `{"error":{"message":"The server had an error","type":"server_error"}}`))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 500 || !se.Retryable() || se.RetryAfter != 0 {
+			t.Errorf("got %+v", se)
+		}
+	})
+	t.Run("401 echoing the key", func(t *testing.T) {
+		s := newServer(t, jsonReply(401, `{"error":{"message":"Incorrect API key provided: `+fakeKey+`","type":"invalid_request_error","code":"invalid_api_key"}}`))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		se := statusErr(t, err) // checks the key is absent
+		if se.Status != 401 || se.Retryable() || !strings.Contains(se.Body, "Incorrect API key") {
+			t.Errorf("got %+v", se)
+		}
+	})
+}
+
+func TestDeadline(t *testing.T) {
+	release := make(chan struct{})
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	defer close(release)
+	c := newTestClient(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Decide(ctx, request())
+	se := statusErr(t, err)
+	if se.Status != 0 || !se.Retryable() || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("got %+v (%v)", se, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v: the deadline was not honoured", d)
+	}
+}
+
+// hijack writes the status line, headers and a part of a body, then closes the connection.
+func hijack(partial string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n")
+		buf.WriteString(partial)
+		buf.Flush()
+	}
+}
+
+func TestBadBodies(t *testing.T) {
+	cases := map[string]func(http.ResponseWriter, *http.Request){
+		"truncated":     hijack(okBody[:len(okBody)/2]),
+		"malformed":     jsonReply(200, `{"id":"x","choices":[{"message":{"content":"hi"}}]]]`),
+		"not an object": jsonReply(200, `"hello"`),
+		"no choices":    jsonReply(200, `{"id":"x","object":"chat.completion","model":"m","choices":[]}`),
+		"html":          func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>hi</html>") },
+	}
+	for name, h := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t, h)
+			rep, err := newTestClient(t, s).Decide(context.Background(), request())
+			se := statusErr(t, err)
+			if se.Status != 0 || !se.Retryable() {
+				t.Errorf("got %+v", se)
+			}
+			if rep.Raw != "" || rep.Calls != 0 {
+				t.Errorf("a fake reply came back with the error: %+v", rep)
+			}
+		})
+	}
+}
+
+func TestRefusalAndEmpty(t *testing.T) {
+	t.Run("refusal", func(t *testing.T) {
+		s := newServer(t, jsonReply(200, `{"id":"x","object":"chat.completion","model":"gpt-4o",
+		 "choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":null,"refusal":"I can't help with that."}}],
+		 "usage":{"prompt_tokens":10,"completion_tokens":6,"total_tokens":16}}`))
+		rep, err := newTestClient(t, s).Decide(context.Background(), request())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Raw != "I can't help with that." || rep.OutputTokens != 6 || rep.Calls != 1 || rep.Values != nil {
+			t.Errorf("reply = %+v", rep)
+		}
+	})
+	t.Run("length, empty", func(t *testing.T) {
+		s := newServer(t, jsonReply(200, `{"id":"x","object":"chat.completion","model":"gpt-4o",
+		 "choices":[{"index":0,"finish_reason":"length","message":{"role":"assistant","content":""}}],
+		 "usage":{"prompt_tokens":10,"completion_tokens":64,"total_tokens":74}}`))
+		rep, err := newTestClient(t, s).Decide(context.Background(), request())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Raw != "" || rep.OutputTokens != 64 || rep.Calls != 1 || rep.Model != "gpt-4o" {
+			t.Errorf("reply = %+v", rep)
+		}
+	})
+}
+
+func TestDecideN(t *testing.T) {
+	s := newServer(t, jsonReply(200, `{"id":"x","object":"chat.completion","model":"m",
+	 "choices":[
+	  {"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":3}"}},
+	  {"index":1,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":4}"}},
+	  {"index":2,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":6}"}}],
+	 "usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}`))
+	c := newTestClient(t, s)
+	reps, err := c.DecideN(context.Background(), request(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.body["n"] != float64(3) || s.calls != 1 {
+		t.Fatalf("n = %v, calls = %d", s.body["n"], s.calls)
+	}
+	if len(reps) != 3 {
+		t.Fatalf("%d replies", len(reps))
+	}
+	raws := []string{`{"willingness":3}`, `{"willingness":4}`, `{"willingness":6}`}
+	wantIn, wantOut, wantCalls := []int{4, 3, 3}, []int{7, 7, 6}, []int{1, 0, 0}
+	for i, r := range reps {
+		if r.Raw != raws[i] || r.InputTokens != wantIn[i] || r.OutputTokens != wantOut[i] || r.Calls != wantCalls[i] {
+			t.Errorf("reply %d = %+v", i, r)
+		}
+	}
+	// Fewer choices than asked for is an error, not silent repetition.
+	if _, err := c.DecideN(context.Background(), request(), 4); err == nil {
+		t.Error("3 choices for n=4 accepted")
+	} else {
+		statusErr(t, err)
+	}
+	if _, err := c.DecideN(context.Background(), request(), 0); err == nil {
+		t.Error("n=0 accepted")
+	}
+}

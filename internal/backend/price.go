@@ -1,0 +1,106 @@
+package backend
+
+import (
+	"math"
+	"strings"
+)
+
+// Price is what a model costs, in US dollars per million tokens.
+type Price struct {
+	InputPerMTok  float64 `yaml:"input_per_mtok" json:"input_per_mtok"`
+	OutputPerMTok float64 `yaml:"output_per_mtok" json:"output_per_mtok"`
+}
+
+// Prices maps a model name (or "provider/model", which wins over the bare name) to its price.
+// A model id with a dated or versioned suffix ("gpt-4o-2024-08-06", "claude-sonnet-4-5-20250929",
+// "gemini-2.5-pro-001", "...-latest") takes the price of its base name; other suffixes do not
+// ("gpt-4o-mini" is not "gpt-4o", "gemini-2.5-flash-lite" is not "gemini-2.5-flash").
+// A model not found has an unknown price, never a silent zero: give local models (vLLM,
+// Ollama) an explicit zero price if that is what they cost.
+type Prices map[string]Price
+
+// DefaultPrices are list prices for standard (non-batch, non-cached-input) text tokens, as
+// published by OpenAI, Anthropic and Google, checked 2025-10. Prices change: check your
+// provider's pricing page, and override entries in the experiment's config. Gemini 2.5 Pro is
+// priced here for prompts up to 200k tokens (longer prompts cost more).
+func DefaultPrices() Prices {
+	return Prices{
+		"gpt-4o":                {2.50, 10.00},
+		"gpt-4o-mini":           {0.15, 0.60},
+		"gpt-4.1":               {2.00, 8.00},
+		"gpt-4.1-mini":          {0.40, 1.60},
+		"gpt-4.1-nano":          {0.10, 0.40},
+		"o3-mini":               {1.10, 4.40},
+		"claude-sonnet-4-5":     {3.00, 15.00},
+		"claude-haiku-4-5":      {1.00, 5.00},
+		"claude-opus-4-1":       {15.00, 75.00},
+		"gemini-2.5-flash":      {0.30, 2.50},
+		"gemini-2.5-flash-lite": {0.10, 0.40},
+		"gemini-2.5-pro":        {1.25, 10.00},
+	}
+}
+
+// With returns a copy of p with overrides applied (overrides win).
+func (p Prices) With(overrides Prices) Prices {
+	out := make(Prices, len(p)+len(overrides))
+	for k, v := range p {
+		out[k] = v
+	}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	return out
+}
+
+// Lookup finds the price of a model; ok is false when it is unknown.
+func (p Prices) Lookup(provider, model string) (Price, bool) {
+	if provider != "" {
+		if pr, ok := p[provider+"/"+model]; ok {
+			return pr, true
+		}
+	}
+	if pr, ok := p[model]; ok {
+		return pr, true
+	}
+	best, found := "", false
+	for name := range p {
+		if strings.Contains(name, "/") || len(name) <= len(best) {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(model, name); ok && versionSuffix(rest) {
+			best, found = name, true
+		}
+	}
+	return p[best], found
+}
+
+// versionSuffix reports whether s is a date or version tag appended to a model name:
+// "-2024-08-06", "-20250929", "-001", "-latest" or "@20250929".
+func versionSuffix(s string) bool {
+	if strings.HasPrefix(s, "@") {
+		return len(s) > 1
+	}
+	rest, ok := strings.CutPrefix(s, "-")
+	if !ok || rest == "" {
+		return false
+	}
+	digits := 0
+	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
+		digits++
+	}
+	// At least three digits, so that "claude-sonnet-4-5" is not a version of "claude-sonnet-4".
+	return rest == "latest" || digits >= 3
+}
+
+// Cost is the price of the given tokens in US dollars; ok is false (and the cost NaN) when the
+// model's price is unknown. No tokens cost zero whatever the model.
+func (p Prices) Cost(provider, model string, in, out int) (usd float64, ok bool) {
+	if in == 0 && out == 0 {
+		return 0, true
+	}
+	pr, ok := p.Lookup(provider, model)
+	if !ok {
+		return math.NaN(), false
+	}
+	return (float64(in)*pr.InputPerMTok + float64(out)*pr.OutputPerMTok) / 1e6, true
+}

@@ -1,0 +1,129 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// RetryPolicy says how failed provider calls are retried.
+type RetryPolicy struct {
+	// MaxAttempts is the most calls made for one request, the first included (default 6).
+	MaxAttempts int
+	// Base and Max bound the back-off: before retry n (n = 1, 2, ...) the wait is uniform in
+	// [0, min(Max, Base*2^(n-1))] ("full jitter"), and at least the provider's Retry-After.
+	Base, Max time.Duration // defaults 500ms and 60s
+	// Timeout limits each call (0: no limit but the caller's context). A call that times out
+	// is retried; the caller's own deadline is not.
+	Timeout time.Duration
+	// Sleep waits d or until ctx ends (default: a timer). Tests inject a recorder.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Seed seeds the jitter, so that a run's waits are reproducible given the same failures.
+	Seed uint64
+}
+
+// DefaultRetryPolicy is 6 attempts, back-off from 500ms to 60s, 120s per call.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 6, Base: 500 * time.Millisecond, Max: 60 * time.Second, Timeout: 120 * time.Second}
+}
+
+// Retry retries calls to next that fail with a retryable *StatusError (rate limits, server
+// errors, transport failures; see StatusError.Retryable) or that time out under
+// policy.Timeout. Other errors, non-retryable statuses (400, 401, 403, 404, ...) and the
+// caller's context ending return at once. When attempts run out, the error says how many were
+// made and wraps the last failure (errors.As finds its *StatusError).
+//
+// The returned reply's Calls includes the failed attempts. Retry sits under RateLimit: one
+// admission covers a request's attempts, so the per-call timeout measures the provider, not
+// the queue, and a request backing off keeps its concurrency slot, which slows an endpoint
+// that is pushing back.
+func Retry(next Backend, p RetryPolicy) Backend {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 6
+	}
+	if p.Base <= 0 {
+		p.Base = 500 * time.Millisecond
+	}
+	if p.Max <= 0 {
+		p.Max = 60 * time.Second
+	}
+	if p.Max < p.Base {
+		p.Max = p.Base
+	}
+	if p.Sleep == nil {
+		p.Sleep = sleepCtx
+	}
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(p.Seed, 0x9e3779b97f4a7c15))
+	jitter := func(ceil time.Duration) time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Duration(rng.Int64N(int64(ceil) + 1))
+	}
+
+	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		var last error
+		for attempt := 1; ; attempt++ {
+			r, err := call(ctx, next, req, p.Timeout)
+			if err == nil {
+				r.Calls += attempt - 1
+				return r, nil
+			}
+			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
+				return Reply{}, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
+			}
+			var se *StatusError
+			timedOut := errors.Is(err, context.DeadlineExceeded) // ctx is live, so it was ours
+			if !timedOut && !(errors.As(err, &se) && se.Retryable()) {
+				return Reply{}, err
+			}
+			last = err
+			if attempt >= p.MaxAttempts {
+				return Reply{}, fmt.Errorf("gave up after %d attempts: last: %w", attempt, last)
+			}
+			ceil := p.Base << min(attempt-1, 30)
+			if ceil > p.Max || ceil <= 0 {
+				ceil = p.Max
+			}
+			d := jitter(ceil)
+			if se != nil && se.RetryAfter > d {
+				d = se.RetryAfter
+			}
+			if err := p.Sleep(ctx, d); err != nil {
+				return Reply{}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
+			}
+		}
+	})
+}
+
+// call makes one attempt under the per-call timeout.
+func call(ctx context.Context, next Backend, req Request, timeout time.Duration) (Reply, error) {
+	if timeout <= 0 {
+		return next.Decide(ctx, req)
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r, err := next.Decide(cctx, req)
+	if err != nil && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+		// A client may report our timeout as a bare transport error; say what it was.
+		err = fmt.Errorf("call timed out after %v: %w (%w)", timeout, context.DeadlineExceeded, err)
+	}
+	return r, err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,183 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// script returns the errors in turn, then successes.
+func script(errs ...error) (Backend, *int) {
+	n := new(int)
+	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		*n++
+		if *n <= len(errs) && errs[*n-1] != nil {
+			return Reply{}, errs[*n-1]
+		}
+		return Reply{Raw: "ok", Calls: 1}, nil
+	}), n
+}
+
+type sleepLog struct{ d []time.Duration }
+
+func (s *sleepLog) sleep(ctx context.Context, d time.Duration) error {
+	s.d = append(s.d, d)
+	return ctx.Err()
+}
+
+func TestRetryRecoversAndHonoursRetryAfter(t *testing.T) {
+	inner, n := script(
+		&StatusError{Provider: "openai", Status: 429, RetryAfter: 7 * time.Second},
+		&StatusError{Provider: "openai", Status: 503},
+		&StatusError{Provider: "openai", Status: 0, Err: errors.New("connection reset")},
+	)
+	var s sleepLog
+	p := RetryPolicy{MaxAttempts: 5, Base: time.Second, Max: 10 * time.Second, Sleep: s.sleep, Seed: 1}
+	r, err := Retry(inner, p).Decide(context.Background(), testReq("p", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *n != 4 || r.Calls != 4 || r.Raw != "ok" {
+		t.Fatalf("calls %d, reply %+v; want 4 attempts counted", *n, r)
+	}
+	if len(s.d) != 3 {
+		t.Fatalf("sleeps %v", s.d)
+	}
+	if s.d[0] < 7*time.Second {
+		t.Errorf("first wait %v is shorter than Retry-After 7s", s.d[0])
+	}
+	for i, ceil := range []time.Duration{0, 2 * time.Second, 4 * time.Second} {
+		if i > 0 && (s.d[i] < 0 || s.d[i] > ceil) {
+			t.Errorf("wait %d = %v, want full jitter in [0, %v]", i, s.d[i], ceil)
+		}
+	}
+}
+
+func TestRetryJitterIsBoundedAndSeeded(t *testing.T) {
+	run := func(seed uint64) []time.Duration {
+		errs := make([]error, 12)
+		for i := range errs {
+			errs[i] = &StatusError{Provider: "x", Status: 500}
+		}
+		inner, _ := script(errs...)
+		var s sleepLog
+		Retry(inner, RetryPolicy{MaxAttempts: 13, Base: 100 * time.Millisecond, Max: 2 * time.Second, Sleep: s.sleep, Seed: seed}).
+			Decide(context.Background(), testReq("p", 0))
+		return s.d
+	}
+	a, b, c := run(42), run(42), run(43)
+	if len(a) != 12 {
+		t.Fatalf("%d waits", len(a))
+	}
+	differ := false
+	for i := range a {
+		ceil := min(2*time.Second, 100*time.Millisecond<<i)
+		if a[i] < 0 || a[i] > ceil {
+			t.Errorf("wait %d = %v outside [0, %v]", i, a[i], ceil)
+		}
+		if a[i] != b[i] {
+			t.Errorf("same seed, wait %d differs: %v vs %v", i, a[i], b[i])
+		}
+		differ = differ || a[i] != c[i]
+	}
+	if !differ {
+		t.Error("seeds 42 and 43 gave the same waits")
+	}
+}
+
+func TestRetryGivesUp(t *testing.T) {
+	errs := []error{}
+	for range 10 {
+		errs = append(errs, &StatusError{Provider: "anthropic", Status: 529, Body: "overloaded"})
+	}
+	inner, n := script(errs...)
+	var s sleepLog
+	_, err := Retry(inner, RetryPolicy{MaxAttempts: 4, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
+	if err == nil || *n != 4 || len(s.d) != 3 {
+		t.Fatalf("err %v after %d calls and %d sleeps; want an error after 4 calls", err, *n, len(s.d))
+	}
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != 529 {
+		t.Fatalf("error %v does not wrap the last StatusError", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "4 attempts") || !strings.Contains(msg, "HTTP 529") {
+		t.Fatalf("error %q should say how many attempts and the last status", msg)
+	}
+}
+
+func TestRetryNonRetryableReturnsAtOnce(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404} {
+		inner, n := script(&StatusError{Provider: "openai", Status: status})
+		var s sleepLog
+		_, err := Retry(inner, RetryPolicy{MaxAttempts: 5, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
+		var se *StatusError
+		if !errors.As(err, &se) || se.Status != status || *n != 1 || len(s.d) != 0 {
+			t.Errorf("status %d: err %v after %d calls", status, err, *n)
+		}
+	}
+	plain := errors.New("schema has no fields")
+	inner, n := script(plain)
+	if _, err := Retry(inner, RetryPolicy{MaxAttempts: 5, Sleep: (&sleepLog{}).sleep}).Decide(context.Background(), testReq("p", 0)); !errors.Is(err, plain) || *n != 1 {
+		t.Errorf("plain error: %v after %d calls", err, *n)
+	}
+}
+
+func TestRetryStopsWhenCallerCancels(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	inner, n := script(&StatusError{Provider: "x", Status: 503}, &StatusError{Provider: "x", Status: 503})
+	sleep := func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }
+	_, err := Retry(inner, RetryPolicy{MaxAttempts: 5, Sleep: sleep}).Decide(ctx, testReq("p", 0))
+	if !errors.Is(err, context.Canceled) || *n != 1 {
+		t.Fatalf("err %v after %d calls, want context.Canceled after 1", err, *n)
+	}
+	// Cancelled during a call: the call's failure is not retried.
+	ctx, cancel = context.WithCancel(context.Background())
+	calls := 0
+	inner2 := Func(func(ctx context.Context, req Request) (Reply, error) {
+		calls++
+		cancel()
+		return Reply{}, &StatusError{Provider: "x", Err: ctx.Err()}
+	})
+	_, err = Retry(inner2, RetryPolicy{MaxAttempts: 5, Sleep: (&sleepLog{}).sleep}).Decide(ctx, testReq("p", 0))
+	if !errors.Is(err, context.Canceled) || calls != 1 {
+		t.Fatalf("err %v after %d calls", err, calls)
+	}
+}
+
+func TestRetryPerCallTimeout(t *testing.T) {
+	calls := 0
+	inner := Func(func(ctx context.Context, req Request) (Reply, error) {
+		calls++
+		if calls < 3 {
+			<-ctx.Done() // a hung provider: only the per-call timeout ends it
+			return Reply{}, &StatusError{Provider: "x", Err: errors.New("read tcp: i/o timeout")}
+		}
+		return Reply{Raw: "ok", Calls: 1}, nil
+	})
+	var s sleepLog
+	r, err := Retry(inner, RetryPolicy{MaxAttempts: 3, Timeout: time.Millisecond, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
+	if err != nil || calls != 3 || r.Calls != 3 {
+		t.Fatalf("got %+v, %v after %d calls", r, err, calls)
+	}
+	// Timing out every time: the error says so.
+	calls = 0
+	hang := Func(func(ctx context.Context, req Request) (Reply, error) {
+		calls++
+		<-ctx.Done()
+		return Reply{}, ctx.Err()
+	})
+	_, err = Retry(hang, RetryPolicy{MaxAttempts: 2, Timeout: time.Millisecond, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
+	if !errors.Is(err, context.DeadlineExceeded) || calls != 2 || !strings.Contains(err.Error(), "2 attempts") {
+		t.Fatalf("err %v after %d calls", err, calls)
+	}
+	// The caller's own deadline is not retried.
+	calls = 0
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	_, err = Retry(hang, RetryPolicy{MaxAttempts: 5, Timeout: time.Hour, Sleep: s.sleep}).Decide(ctx, testReq("p", 0))
+	if !errors.Is(err, context.DeadlineExceeded) || calls != 1 {
+		t.Fatalf("caller deadline: err %v after %d calls", err, calls)
+	}
+}

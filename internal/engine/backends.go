@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/behavioral"
+	"github.com/prosim/prosim/internal/backend/providers"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// Defaults for LLM backends when the experiment leaves them out.
+const (
+	defaultTimeout     = 120 * time.Second
+	defaultMaxAttempts = 6
+)
+
+// buildBackend makes the decision backend for one backends: entry. The behavioural model is
+// deterministic and free, so it gets no cache, limits or retries: only a schema check. Every
+// LLM backend gets the full chain of backend.Stack.
+func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backend.Backend, io.Closer, error) {
+	if r.opt.Backends != nil {
+		be, err := r.opt.Backends(b)
+		return be, nil, err
+	}
+	if b.Provider == "builtin" {
+		return backend.Validate(behavioral.New(), 0), nil, nil
+	}
+	if r.opt.Offline {
+		return backend.Func(func(context.Context, backend.Request) (backend.Reply, error) {
+			return backend.Reply{}, errors.New("offline: no provider client was built")
+		}), nil, nil
+	}
+	urls := b.Endpoints
+	if len(urls) == 0 {
+		urls = []string{b.BaseURL}
+	}
+	var eps []backend.Backend
+	for _, u := range urls {
+		be, err := providers.New(providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv})
+		if err != nil {
+			return nil, nil, err
+		}
+		eps = append(eps, be)
+	}
+	cache, err := r.openCache()
+	if err != nil {
+		return nil, nil, err
+	}
+	timeout := time.Duration(b.Timeout)
+	if timeout == 0 {
+		timeout = defaultTimeout
+	}
+	attempts := b.MaxAttempts
+	if attempts == 0 {
+		attempts = defaultMaxAttempts
+	}
+	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
+	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: urls[0]}
+	chain := backend.Stack(eps, backend.StackConfig{
+		ID:         id,
+		Cache:      cache,
+		MaxRepairs: *r.exp.MaxRepairs,
+		Limits:     backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM},
+		Retry:      backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: derive(*r.exp.Seed, "retry", b.LabelOrDefault())},
+		Prices:     r.prices(),
+		Usage:      usage,
+	})
+	return chain, nil, nil
+}
+
+// canonicalProvider names the wire protocol: vllm and ollama speak OpenAI's.
+func canonicalProvider(p string) string {
+	switch p {
+	case "vllm", "ollama":
+		return "openai"
+	}
+	return p
+}
+
+// openCache opens the response cache once per run; every LLM backend shares it.
+func (r *Runner) openCache() (*backend.Cache, error) {
+	if r.opt.NoCache || r.exp.Cache == "off" {
+		return nil, nil
+	}
+	if r.cache != nil {
+		return r.cache, nil
+	}
+	path := r.opt.CachePath
+	if path == "" {
+		path = r.exp.Cache
+	}
+	if path == "" {
+		var err error
+		if path, err = backend.DefaultCachePath(); err != nil {
+			return nil, err
+		}
+	}
+	c, err := backend.OpenCache(path)
+	if err != nil {
+		return nil, err
+	}
+	r.cache = c
+	r.closers = append(r.closers, c)
+	return c, nil
+}

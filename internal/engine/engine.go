@@ -1,0 +1,486 @@
+// Package engine runs experiments: it expands the design (backends x conditions x
+// replicates, each with derived seeds), puts each study's decisions to the backends with
+// bounded concurrency, journals every decision in the run store, and resumes a stopped run
+// without asking any decision twice.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/store"
+)
+
+// Options control one invocation of Run or Resume.
+type Options struct {
+	// Out is the run directory; empty means runs/<experiment>-<timestamp>.
+	Out string
+	// Progress receives the progress bar or lines; nil for silence.
+	Progress io.Writer
+	// NoCache disables the LLM response cache; CachePath overrides the experiment's.
+	NoCache   bool
+	CachePath string
+	// Now is the clock for the default run directory name (tests fix it).
+	Now func() time.Time
+	// Offline builds no provider clients (estimates need requests, not connections, and no key).
+	Offline bool
+	// Backends, when set, builds a backend instead of the provider registry (tests).
+	Backends func(b experiment.Backend) (backend.Backend, error)
+}
+
+// Result is what a finished run reports.
+type Result struct {
+	Dir       string
+	Decisions int // decisions recorded in the run directory
+	Asked     int // decisions asked of a backend in this invocation
+	Usage     []BackendUsage
+}
+
+// BackendUsage is one backend's calls, tokens and cost in this invocation.
+type BackendUsage struct {
+	Label        string
+	Calls        int
+	CacheHits    int
+	InputTokens  int
+	OutputTokens int
+	CostUSD      float64
+	CostKnown    bool
+}
+
+// Runner holds everything a run needs once the experiment has been checked.
+type Runner struct {
+	exp      *experiment.Experiment
+	opt      Options
+	scen     *scenario.Library
+	frames   *policy.Library
+	agents   []persona.Persona
+	texts    []string
+	backends []*backendEntry
+	runs     []runInfo
+	dir      string
+	st       *store.Store
+	journal  map[store.Key]store.Decision
+	prog     *progress
+	asked    int
+	mu       sync.Mutex
+	closers  []io.Closer
+	cache    *backend.Cache
+}
+
+type backendEntry struct {
+	cfg   experiment.Backend
+	label string
+	be    backend.Backend
+	usage *BackendUsage
+	// meter counts every provider call of LLM backends, including those of decisions that
+	// failed with an error; usage counts only recorded decisions.
+	meter *backend.Usage
+}
+
+type runInfo struct {
+	store.Run
+	backend *backendEntry
+	frame   policy.Frame
+}
+
+const (
+	configFile = "config.yaml"
+	dbFile     = "prosim.db"
+	statusKey  = "status"
+)
+
+// Prepare checks everything that can be checked before a run directory is made: scenario and
+// policy libraries, the population, and the backends. Errors carry the experiment file's
+// line where they concern one of its fields.
+func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
+	r := &Runner{exp: exp, opt: opt}
+	doc := experiment.Locator(exp)
+	var err error
+	if r.scen, err = scenario.Builtin(); err != nil {
+		return nil, fmt.Errorf("built-in scenario library: %w", err)
+	}
+	for _, f := range exp.ScenarioFiles {
+		if err := r.scen.LoadFile(f); err != nil {
+			return nil, err
+		}
+	}
+	if r.frames, err = policy.Builtin(); err != nil {
+		return nil, fmt.Errorf("built-in policy library: %w", err)
+	}
+	for _, f := range exp.PolicyFiles {
+		if err := r.frames.LoadFile(f); err != nil {
+			return nil, err
+		}
+	}
+	for i, id := range exp.Scenarios {
+		sc, ok := r.scen.Get(id)
+		if !ok {
+			return nil, doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id)
+		}
+		if exp.Study == experiment.StudyVignettes && sc.Kind != "vignette" {
+			return nil, doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind)
+		}
+	}
+	frames := make([]policy.Frame, len(exp.Conditions))
+	for i, c := range exp.Conditions {
+		f, ok := r.frames.Get(c.Policy)
+		if !ok {
+			return nil, doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "unknown policy %q (see `prosim scenarios`, or add it with policy_files)", c.Policy)
+		}
+		frames[i] = f
+		// A frame must have text for every scenario it is shown with; find out now, not mid-run.
+		for _, id := range exp.Scenarios {
+			if _, err := f.Text(id, exp.Population.Currency); err != nil {
+				return nil, doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "policy %q with scenario %q: %v", c.Policy, id, err)
+			}
+		}
+	}
+	if err := r.loadPopulation(); err != nil {
+		return nil, err
+	}
+	for i, b := range exp.Backends {
+		meter := &backend.Usage{}
+		be, closer, err := r.buildBackend(b, meter)
+		if err != nil {
+			return nil, fmt.Errorf("backends[%d] (%s): %w", i, b.LabelOrDefault(), err)
+		}
+		if closer != nil {
+			r.closers = append(r.closers, closer)
+		}
+		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), be: be, meter: meter,
+			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
+	}
+	ord := 0
+	for _, be := range r.backends {
+		for ci, c := range exp.Conditions {
+			for rep := 1; rep <= exp.Replicates; rep++ {
+				id := fmt.Sprintf("%s.r%d", c.Name, rep)
+				if len(r.backends) > 1 {
+					id = safeID(be.label) + "." + id
+				}
+				r.runs = append(r.runs, runInfo{
+					Run: store.Run{ID: id, Ord: ord, Backend: be.label, Condition: c.Name, Policy: c.Policy, Replicate: rep,
+						Seed: derive(*exp.Seed, "run", be.label, c.Name, rep)},
+					backend: be, frame: frames[ci],
+				})
+				ord++
+			}
+		}
+	}
+	return r, nil
+}
+
+var unsafeRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+func safeID(s string) string { return strings.Trim(unsafeRE.ReplaceAllString(s, "_"), "_") }
+
+func (r *Runner) loadPopulation() error {
+	p := r.exp.Population
+	var err error
+	switch p.Source {
+	case "sample":
+		r.agents, err = persona.Sample(p.N, derive(*r.exp.Seed, "population"), persona.SampleOptions{Currency: p.Currency})
+	case "prosim104":
+		r.agents, err = persona.Builtin("prosim104")
+	case "file":
+		r.agents, err = persona.Load(p.File)
+	}
+	if err != nil {
+		return fmt.Errorf("population: %w", err)
+	}
+	if len(r.agents) == 0 {
+		return fmt.Errorf("population: no agents")
+	}
+	r.texts = make([]string, len(r.agents))
+	for i, a := range r.agents {
+		r.texts[i] = persona.Render(a, persona.RenderOptions{ShowScores: p.ShowScores, ShowAverage: p.ShowAverages})
+	}
+	return nil
+}
+
+// DefaultDir is runs/<experiment>-<timestamp>.
+func DefaultDir(exp *experiment.Experiment, now time.Time) string {
+	return filepath.Join("runs", exp.Name+"-"+now.Format("20060102-150405"))
+}
+
+// Run starts a new run of exp.
+func Run(ctx context.Context, exp *experiment.Experiment, opt Options) (*Result, error) {
+	r, err := Prepare(exp, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	dir := opt.Out
+	if dir == "" {
+		now := time.Now
+		if opt.Now != nil {
+			now = opt.Now
+		}
+		dir = DefaultDir(exp, now())
+	}
+	if err := r.create(dir); err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// Resume continues the run in dir from its recorded decisions. The experiment is read from
+// the run directory's resolved config, so the design and seeds are the ones the run began with.
+func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
+	exp, err := experiment.Load(filepath.Join(dir, configFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+	}
+	if !store.Exists(filepath.Join(dir, dbFile)) {
+		return nil, fmt.Errorf("%s has no %s: nothing to resume", dir, dbFile)
+	}
+	r, err := Prepare(exp, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	r.dir = dir
+	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
+		return nil, err
+	}
+	if err := r.loadJournal(); err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+func (r *Runner) create(dir string) error {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fmt.Errorf("run directory %s already exists and is not empty (use `prosim resume %s` to continue it, or choose another --out)", dir, dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cfg, err := r.exp.Resolved()
+	if err != nil {
+		return err
+	}
+	header := "# Resolved by prosim: every default and seed filled in. `prosim resume` reads this file.\n"
+	if err := os.WriteFile(filepath.Join(dir, configFile), append([]byte(header), cfg...), 0o644); err != nil {
+		return err
+	}
+	r.dir = dir
+	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
+		return err
+	}
+	if err := r.st.SetMeta(statusKey, "running"); err != nil {
+		return err
+	}
+	agents := make([]store.Agent, len(r.agents))
+	for i, a := range r.agents {
+		js, _ := json.Marshal(a)
+		agents[i] = store.Agent{ID: a.ID, Persona: js, Text: r.texts[i]}
+	}
+	if err := r.st.PutAgents(agents); err != nil {
+		return err
+	}
+	runs := make([]store.Run, len(r.runs))
+	for i, ri := range r.runs {
+		runs[i] = ri.Run
+	}
+	if err := r.st.PutRuns(runs); err != nil {
+		return err
+	}
+	r.journal = map[store.Key]store.Decision{}
+	return nil
+}
+
+func (r *Runner) loadJournal() error {
+	r.journal = map[store.Key]store.Decision{}
+	return r.st.Decisions(func(d store.Decision) error {
+		r.journal[d.Key] = d
+		return nil
+	})
+}
+
+func (r *Runner) close() {
+	if r.st != nil {
+		r.st.Close()
+	}
+	for _, c := range r.closers {
+		c.Close()
+	}
+}
+
+// task is one call to a backend; it yields one decision, or several for a joint prompt.
+type task struct {
+	keys   []store.Key
+	params []map[string]float64
+	run    *runInfo
+	req    backend.Request
+	// split turns the reply into one reply per key (joint prompts); nil means keys has one entry.
+	split func(backend.Reply) []backend.Reply
+}
+
+// decide makes the tasks, skipping those already journaled, with bounded concurrency.
+func (r *Runner) decide(ctx context.Context, tasks []task) error {
+	var todo []task
+	for _, t := range tasks {
+		done := true
+		for _, k := range t.keys {
+			if _, ok := r.journal[k]; !ok {
+				done = false
+			}
+		}
+		if !done {
+			todo = append(todo, t)
+		} else if r.prog != nil {
+			r.prog.add(len(t.keys))
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.exp.Concurrency)
+	for i := range todo {
+		if gctx.Err() != nil {
+			break // a decision failed or the run was interrupted: launch nothing more
+		}
+		t := &todo[i]
+		g.Go(func() error {
+			reply, err := t.run.backend.be.Decide(gctx, t.req)
+			if err != nil {
+				return fmt.Errorf("agent %d, %s, run %s: %w", t.keys[0].AgentID, t.keys[0].Scenario, t.run.ID, err)
+			}
+			r.account(t.run.backend, reply)
+			replies := []backend.Reply{reply}
+			if t.split != nil {
+				replies = t.split(reply)
+			}
+			for j, k := range t.keys {
+				d := store.Decision{Key: k, Params: t.params[j], Reply: replies[j]}
+				if err := r.st.Add(d); err != nil {
+					return err
+				}
+				r.mu.Lock()
+				r.journal[k] = d
+				r.mu.Unlock()
+			}
+			if r.prog != nil {
+				r.prog.add(len(t.keys))
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	if ferr := r.st.Flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func (r *Runner) account(be *backendEntry, rep backend.Reply) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.asked++
+	u := be.usage
+	u.Calls += rep.Calls
+	if rep.Cached {
+		u.CacheHits++
+	}
+	u.InputTokens += rep.InputTokens
+	u.OutputTokens += rep.OutputTokens
+	if rep.CostUSD != rep.CostUSD { // NaN: the model's price is unknown
+		u.CostKnown = false
+	} else {
+		u.CostUSD += rep.CostUSD
+	}
+}
+
+// execute runs the study, then writes the results. A failure leaves the run directory marked
+// incomplete, with every decision made so far committed, ready for `prosim resume`.
+func (r *Runner) execute(ctx context.Context) (*Result, error) {
+	var err error
+	switch r.exp.Study {
+	case experiment.StudyVignettes:
+		err = r.runVignettes(ctx)
+	case experiment.StudyTPP:
+		err = r.runTPP(ctx)
+	case experiment.StudyNetwork:
+		err = r.runNetwork(ctx)
+	default:
+		err = fmt.Errorf("study %q is not implemented", r.exp.Study)
+	}
+	if r.prog != nil {
+		r.prog.finish()
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("interrupted")
+		}
+		n, _ := r.st.CountDecisions()
+		return nil, fmt.Errorf("%w\nrun stopped with %d decisions saved in %s; continue it with: prosim resume %s", err, n, r.dir, r.dir)
+	}
+	if err := r.writeResults(); err != nil {
+		return nil, fmt.Errorf("writing results in %s: %w", r.dir, err)
+	}
+	if err := r.st.SetMeta(statusKey, "complete"); err != nil {
+		return nil, err
+	}
+	// The HTML report is a convenience: a failure to write it does not fail the run.
+	if err := report.WriteHTML(r.dir); err != nil {
+		fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
+	}
+	n, _ := r.st.CountDecisions()
+	res := &Result{Dir: r.dir, Decisions: n, Asked: r.asked}
+	for _, b := range r.backends {
+		u := *b.usage
+		if t := b.meter.Total(); t.Calls > 0 || t.CacheHits > 0 {
+			u.Calls, u.CacheHits = int(t.Calls), int(t.CacheHits)
+			u.InputTokens, u.OutputTokens = int(t.InputTokens), int(t.OutputTokens)
+			u.CostUSD, u.CostKnown = t.CostUSD, t.CostKnown
+		}
+		res.Usage = append(res.Usage, u)
+	}
+	return res, nil
+}
+
+// Status reads a run directory's status: running (or stopped), complete.
+func Status(dir string) (string, error) {
+	st, err := store.Open(filepath.Join(dir, dbFile))
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	return st.Meta(statusKey)
+}
+
+// Describe says in one line what the run will do.
+func (r *Runner) Describe() string {
+	per := len(r.exp.Scenarios)
+	what := fmt.Sprintf("%d scenarios", per)
+	if r.exp.Study == experiment.StudyTPP {
+		per = tppTrials
+		what = fmt.Sprintf("%d TPP trials", per)
+	}
+	if nw := r.exp.Network; r.exp.Study == experiment.StudyNetwork && nw != nil {
+		per = nw.Rounds
+		what = fmt.Sprintf("%d rounds of %s on a %s graph", per, nw.Scenario, nw.Graph.Type)
+	}
+	n := len(r.agents) * per * len(r.exp.Conditions) * r.exp.Replicates * len(r.backends)
+	return fmt.Sprintf("study %s: %d agents x %s x %d conditions x %d replicates x %d backends = %d decisions",
+		r.exp.Study, len(r.agents), what, len(r.exp.Conditions), r.exp.Replicates, len(r.backends), n)
+}
+
+// Close releases what Prepare opened (caches, clients).
+func (r *Runner) Close() { r.close() }

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// Estimate is what a run will ask, before it runs.
+type Estimate struct {
+	Backend      string
+	Calls        int // first attempts; re-asks of invalid replies and retries come on top
+	Decisions    int
+	InputTokens  int
+	OutputTokens int
+	CostUSD      float64 // NaN when the model's price is unknown
+	Note         string
+}
+
+// Estimate counts the calls, tokens and cost of the run the experiment describes, per backend,
+// from the very requests the run would make. Tokens are estimated from text length (about four
+// characters a token), so they are approximate; cache hits are not subtracted.
+func (r *Runner) Estimate() ([]Estimate, error) {
+	var tasks []task
+	var err error
+	note := ""
+	switch r.exp.Study {
+	case experiment.StudyVignettes:
+		tasks, err = r.vignetteTasks()
+	case experiment.StudyTPP:
+		tasks, err = r.tppTasks()
+		if r.exp.TPP.History {
+			note = "with history, later trials' prompts grow; this estimate counts prompts without history"
+		}
+	default:
+		return nil, fmt.Errorf("estimate is not available for study %s", r.exp.Study)
+	}
+	if err != nil {
+		return nil, err
+	}
+	by := map[*backendEntry]*Estimate{}
+	var out []*Estimate
+	for _, b := range r.backends {
+		e := &Estimate{Backend: b.label, Note: note}
+		by[b] = e
+		out = append(out, e)
+	}
+	for _, t := range tasks {
+		e := by[t.run.backend]
+		e.Calls++
+		e.Decisions += len(t.keys)
+		in, outTok := backend.EstimateIO(t.req)
+		e.InputTokens += in
+		e.OutputTokens += outTok
+	}
+	prices := r.prices()
+	res := make([]Estimate, len(out))
+	for i, e := range out {
+		b := r.backends[i]
+		switch {
+		case b.cfg.Provider == "builtin":
+			e.Calls, e.InputTokens, e.OutputTokens, e.CostUSD = 0, 0, 0, 0
+			e.Note = "behavioural model: no provider calls"
+		default:
+			if c, ok := prices.Cost(canonicalProvider(b.cfg.Provider), b.cfg.Model, e.InputTokens, e.OutputTokens); ok {
+				e.CostUSD = c
+			} else {
+				e.CostUSD = math.NaN()
+			}
+		}
+		res[i] = *e
+	}
+	return res, nil
+}
+
+// prices are the default price table with the experiment's overrides.
+func (r *Runner) prices() backend.Prices {
+	over := backend.Prices{}
+	for m, p := range r.exp.Prices {
+		over[m] = backend.Price{InputPerMTok: p.Input, OutputPerMTok: p.Output}
+	}
+	return backend.DefaultPrices().With(over)
+}

@@ -1,0 +1,463 @@
+// Package experiment reads, checks and resolves prosim experiment files: the declarative
+// description of a study (population, scenarios, conditions, backends, replicates, seeds).
+// Every problem is reported with the file, line and field it concerns.
+package experiment
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/prosim/prosim/internal/yamlx"
+)
+
+// Study kinds.
+const (
+	StudyVignettes = "vignettes" // Study 1: everyday scenarios under policy frames
+	StudyTPP       = "tpp"       // Study 2: third-party punishment
+	StudyNetwork   = "network"   // Study 3: policy-induced inequity on a network
+)
+
+// Experiment is an experiment file as written, plus resolved defaults.
+type Experiment struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description,omitempty"`
+	Study       string `yaml:"study"`
+	// Seed drives every random draw. When absent, one is chosen from the clock and written to
+	// the resolved config in the run directory, so the run can still be repeated exactly.
+	Seed       *uint64    `yaml:"seed"`
+	Replicates int        `yaml:"replicates"`
+	Population Population `yaml:"population"`
+	Scenarios  []string   `yaml:"scenarios,omitempty"`
+	// ScenarioFiles and PolicyFiles are users' YAML libraries, relative to the experiment file.
+	ScenarioFiles []string    `yaml:"scenario_files,omitempty"`
+	PolicyFiles   []string    `yaml:"policy_files,omitempty"`
+	Conditions    []Condition `yaml:"conditions"`
+	Prompt        Prompt      `yaml:"prompt,omitempty"`
+	Backend       *Backend    `yaml:"backend,omitempty"`
+	Backends      []Backend   `yaml:"backends,omitempty"`
+	// Concurrency is how many decisions are in flight at once (all backends together).
+	Concurrency int `yaml:"concurrency,omitempty"`
+	// MaxRepairs is how often an invalid LLM reply is re-asked before it is recorded invalid.
+	MaxRepairs *int `yaml:"max_repairs,omitempty"`
+	// Cache is the response cache file; "" means the user cache directory, "off" disables it.
+	Cache  string           `yaml:"cache,omitempty"`
+	Prices map[string]Price `yaml:"prices,omitempty"`
+	TPP    *TPP             `yaml:"tpp,omitempty"`
+	// Network configures study: network (Study 3); see network.go.
+	Network *Network `yaml:"network,omitempty"`
+
+	// Dir is the directory of the experiment file, for relative paths.
+	Dir string `yaml:"-"`
+	// File is the path the experiment was read from.
+	File string `yaml:"-"`
+}
+
+// Population says where the agents come from.
+type Population struct {
+	// Source is "sample" (seeded sampler), "prosim104" (the original study's agents) or "file".
+	Source   string `yaml:"source"`
+	N        int    `yaml:"n,omitempty"`
+	File     string `yaml:"file,omitempty"`
+	Currency string `yaml:"currency,omitempty"`
+	// ShowScores and ShowAverages add trait scores and population averages to persona text.
+	ShowScores   bool `yaml:"show_scores,omitempty"`
+	ShowAverages bool `yaml:"show_averages,omitempty"`
+}
+
+// Condition is one experimental condition: a policy frame shown with every scenario.
+type Condition struct {
+	Name   string `yaml:"name"`
+	Policy string `yaml:"policy"`
+	// Inequity is the condition's unfair treatment of a target group (study: network only).
+	Inequity *Inequity `yaml:"inequity,omitempty"`
+}
+
+// Prompt chooses how scenarios are put to agents.
+type Prompt struct {
+	// Mode is "separate" (one scenario per call, the default) or "joint" (all scenarios in
+	// one prompt, in a seeded random order per agent).
+	Mode string `yaml:"mode,omitempty"`
+}
+
+// Backend configures one decision backend.
+type Backend struct {
+	Provider       string   `yaml:"provider"`
+	Model          string   `yaml:"model,omitempty"`
+	BaseURL        string   `yaml:"base_url,omitempty"`
+	Endpoints      []string `yaml:"endpoints,omitempty"`
+	APIKeyEnv      string   `yaml:"api_key_env,omitempty"`
+	Temperature    *float64 `yaml:"temperature,omitempty"`
+	TopP           *float64 `yaml:"top_p,omitempty"`
+	MaxTokens      int      `yaml:"max_tokens,omitempty"`
+	MaxConcurrency int      `yaml:"max_concurrency,omitempty"`
+	RPM            float64  `yaml:"rpm,omitempty"`
+	TPM            float64  `yaml:"tpm,omitempty"`
+	Timeout        Duration `yaml:"timeout,omitempty"`
+	MaxAttempts    int      `yaml:"max_attempts,omitempty"`
+	// Label names the backend in results; default provider:model.
+	Label string `yaml:"label,omitempty"`
+}
+
+// Price is a model's price in USD per million tokens.
+type Price struct {
+	Input  float64 `yaml:"input"`
+	Output float64 `yaml:"output"`
+}
+
+// TPP configures Study 2.
+type TPP struct {
+	// Variant is "binary" (the original's punish/accept, default) or "graded".
+	Variant string `yaml:"variant,omitempty"`
+	// History shows each agent its earlier trials (stateless when false, as the original).
+	History bool `yaml:"history,omitempty"`
+}
+
+// Duration is a time.Duration written as "30s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string such as "45s" or "2m".
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	var s string
+	if err := yaml.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("expected a duration such as 30s")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q is not a duration such as 30s or 2m", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Label is the backend's name in results.
+func (b Backend) LabelOrDefault() string {
+	if b.Label != "" {
+		return b.Label
+	}
+	if b.Provider == "builtin" {
+		return "builtin"
+	}
+	return b.Provider + ":" + b.Model
+}
+
+// Load reads and checks an experiment file. Relative paths in it are resolved against its
+// directory. The returned experiment has every default filled in.
+func Load(path string) (*Experiment, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse checks an experiment given as bytes; name is used in messages and to resolve
+// relative paths.
+func Parse(data []byte, name string) (*Experiment, error) {
+	var e Experiment
+	if err := yamlx.Decode(data, name, &e); err != nil {
+		return nil, err
+	}
+	doc, err := yamlx.Parse(data, name)
+	if err != nil {
+		return nil, err
+	}
+	e.File = name
+	e.Dir = filepath.Dir(name)
+	if err := e.check(doc); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// check validates and fills defaults. Checks that need the scenario and policy libraries
+// (do the named scenarios exist?) are done by the engine, which knows them; see Locate.
+func (e *Experiment) check(doc *yamlx.Doc) error {
+	if e.Name == "" {
+		return doc.Errorf("name", "required: a short name for the experiment, e.g. study1")
+	}
+	if !nameRE.MatchString(e.Name) {
+		return doc.Errorf("name", "%q: use letters, digits, '-', '_' or '.' only (it names the run directory)", e.Name)
+	}
+	switch e.Study {
+	case "":
+		return doc.Errorf("study", "required: one of %s, %s, %s", StudyVignettes, StudyTPP, StudyNetwork)
+	case StudyVignettes, StudyTPP, StudyNetwork:
+	default:
+		return doc.Errorf("study", "unknown study %q (want %s, %s or %s)", e.Study, StudyVignettes, StudyTPP, StudyNetwork)
+	}
+	if e.Seed == nil {
+		s := uint64(time.Now().UnixNano())
+		e.Seed = &s
+	}
+	if e.Replicates == 0 {
+		e.Replicates = 1
+	}
+	if e.Replicates < 0 || e.Replicates > 10000 {
+		return doc.Errorf("replicates", "%d is out of range 1..10000", e.Replicates)
+	}
+	if err := e.Population.check(doc, e.Dir); err != nil {
+		return err
+	}
+	for i, f := range e.ScenarioFiles {
+		e.ScenarioFiles[i] = resolve(e.Dir, f)
+		if _, err := os.Stat(e.ScenarioFiles[i]); err != nil {
+			return doc.Errorf(fmt.Sprintf("scenario_files[%d]", i), "cannot read %s: %v", e.ScenarioFiles[i], unwrapPathErr(err))
+		}
+	}
+	for i, f := range e.PolicyFiles {
+		e.PolicyFiles[i] = resolve(e.Dir, f)
+		if _, err := os.Stat(e.PolicyFiles[i]); err != nil {
+			return doc.Errorf(fmt.Sprintf("policy_files[%d]", i), "cannot read %s: %v", e.PolicyFiles[i], unwrapPathErr(err))
+		}
+	}
+	switch e.Study {
+	case StudyVignettes:
+		if len(e.Scenarios) == 0 {
+			return doc.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
+		}
+		if e.TPP != nil {
+			return doc.Errorf("tpp", "only for study: tpp")
+		}
+	case StudyTPP:
+		if len(e.Scenarios) != 0 {
+			return doc.Errorf("scenarios", "not used by study: tpp (the game is the scenario)")
+		}
+		if e.TPP == nil {
+			e.TPP = &TPP{}
+		}
+		switch e.TPP.Variant {
+		case "":
+			e.TPP.Variant = "binary"
+		case "binary", "graded":
+		default:
+			return doc.Errorf("tpp.variant", "unknown variant %q (want binary or graded)", e.TPP.Variant)
+		}
+	}
+	if dup := firstDup(e.Scenarios); dup >= 0 {
+		return doc.Errorf(fmt.Sprintf("scenarios[%d]", dup), "scenario %q is listed twice", e.Scenarios[dup])
+	}
+	if len(e.Conditions) == 0 {
+		e.Conditions = []Condition{{Name: "none", Policy: "none"}}
+	}
+	seen := map[string]bool{}
+	for i := range e.Conditions {
+		c := &e.Conditions[i]
+		p := fmt.Sprintf("conditions[%d]", i)
+		if c.Policy == "" {
+			return doc.Errorf(p+".policy", "required: a policy frame id such as none, moral, social, enforce or economic")
+		}
+		if c.Name == "" {
+			c.Name = c.Policy
+		}
+		if !nameRE.MatchString(c.Name) {
+			return doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", c.Name)
+		}
+		if seen[c.Name] {
+			return doc.Errorf(p+".name", "condition name %q is used twice", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	if err := e.checkNetwork(doc); err != nil {
+		return err
+	}
+	switch e.Prompt.Mode {
+	case "":
+		e.Prompt.Mode = "separate"
+	case "separate":
+	case "joint":
+		if e.Study != StudyVignettes {
+			return doc.Errorf("prompt.mode", "joint prompts are for study: vignettes only")
+		}
+	default:
+		return doc.Errorf("prompt.mode", "unknown mode %q (want separate or joint)", e.Prompt.Mode)
+	}
+	if e.Backend != nil && len(e.Backends) > 0 {
+		return doc.Errorf("backend", "give either backend or backends, not both")
+	}
+	if e.Backend != nil {
+		e.Backends = []Backend{*e.Backend}
+		e.Backend = nil
+		if err := e.Backends[0].check(doc, "backend"); err != nil {
+			return err
+		}
+	} else {
+		for i := range e.Backends {
+			if err := e.Backends[i].check(doc, fmt.Sprintf("backends[%d]", i)); err != nil {
+				return err
+			}
+		}
+	}
+	if len(e.Backends) == 0 {
+		e.Backends = []Backend{{Provider: "builtin"}}
+	}
+	labels := map[string]bool{}
+	for i, b := range e.Backends {
+		l := b.LabelOrDefault()
+		if labels[l] {
+			return doc.Errorf(fmt.Sprintf("backends[%d]", i), "two backends are both labelled %q: give one a label", l)
+		}
+		labels[l] = true
+	}
+	if e.Concurrency == 0 {
+		e.Concurrency = 8
+	}
+	if e.Concurrency < 1 || e.Concurrency > 4096 {
+		return doc.Errorf("concurrency", "%d is out of range 1..4096", e.Concurrency)
+	}
+	if e.MaxRepairs == nil {
+		two := 2
+		e.MaxRepairs = &two
+	}
+	if *e.MaxRepairs < 0 || *e.MaxRepairs > 10 {
+		return doc.Errorf("max_repairs", "%d is out of range 0..10", *e.MaxRepairs)
+	}
+	if e.Cache != "" && e.Cache != "off" {
+		e.Cache = resolve(e.Dir, e.Cache)
+	}
+	for m, p := range e.Prices {
+		if p.Input < 0 || p.Output < 0 {
+			return doc.Errorf("prices."+m, "prices must be >= 0 (USD per million tokens)")
+		}
+	}
+	return nil
+}
+
+func (p *Population) check(doc *yamlx.Doc, dir string) error {
+	switch p.Source {
+	case "":
+		return doc.Errorf("population.source", "required: sample, prosim104 or file")
+	case "sample":
+		if p.N < 1 || p.N > 10_000_000 {
+			return doc.Errorf("population.n", "required for source sample: a number of agents from 1 to 10000000 (got %d)", p.N)
+		}
+		if p.File != "" {
+			return doc.Errorf("population.file", "only for source: file")
+		}
+	case "prosim104":
+		if p.N != 0 && p.N != 104 {
+			return doc.Errorf("population.n", "the prosim104 population has 104 agents; leave n out")
+		}
+		if p.File != "" {
+			return doc.Errorf("population.file", "only for source: file")
+		}
+	case "file":
+		if p.File == "" {
+			return doc.Errorf("population.file", "required for source file: a .csv, .json or .jsonl persona file")
+		}
+		p.File = resolve(dir, p.File)
+		if _, err := os.Stat(p.File); err != nil {
+			return doc.Errorf("population.file", "cannot read %s: %v", p.File, unwrapPathErr(err))
+		}
+		if p.N != 0 {
+			return doc.Errorf("population.n", "not used with source file (every persona in the file is used)")
+		}
+	default:
+		return doc.Errorf("population.source", "unknown source %q (want sample, prosim104 or file)", p.Source)
+	}
+	if p.Currency == "" {
+		p.Currency = "yuan"
+	}
+	return nil
+}
+
+// Providers prosim knows.
+var Providers = []string{"builtin", "openai", "anthropic", "gemini", "vllm", "ollama"}
+
+func (b *Backend) check(doc *yamlx.Doc, path string) error {
+	if !slices.Contains(Providers, b.Provider) {
+		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
+	}
+	if b.Provider == "builtin" {
+		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" {
+			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints or api_key_env")
+		}
+		return nil
+	}
+	if b.Model == "" {
+		return doc.Errorf(path+".model", "required for provider %s", b.Provider)
+	}
+	if b.Temperature != nil && (*b.Temperature < 0 || *b.Temperature > 2) {
+		return doc.Errorf(path+".temperature", "%g is out of range 0..2", *b.Temperature)
+	}
+	if b.TopP != nil && (*b.TopP <= 0 || *b.TopP > 1) {
+		return doc.Errorf(path+".top_p", "%g is out of range (0, 1]", *b.TopP)
+	}
+	if b.MaxTokens < 0 {
+		return doc.Errorf(path+".max_tokens", "must be >= 0")
+	}
+	if b.MaxConcurrency < 0 || b.RPM < 0 || b.TPM < 0 || b.MaxAttempts < 0 {
+		return doc.Errorf(path, "max_concurrency, rpm, tpm and max_attempts must be >= 0")
+	}
+	if b.BaseURL != "" && len(b.Endpoints) > 0 {
+		return doc.Errorf(path+".endpoints", "give either base_url or endpoints, not both")
+	}
+	for i, u := range append([]string{b.BaseURL}, b.Endpoints...) {
+		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			f := path + ".base_url"
+			if i > 0 {
+				f = fmt.Sprintf("%s.endpoints[%d]", path, i-1)
+			}
+			return doc.Errorf(f, "%q is not an http:// or https:// URL", u)
+		}
+	}
+	if strings.Contains(b.APIKeyEnv, "=") || (b.APIKeyEnv != "" && strings.HasPrefix(b.APIKeyEnv, "sk-")) {
+		return doc.Errorf(path+".api_key_env", "give the NAME of an environment variable holding the key, never the key itself")
+	}
+	return nil
+}
+
+func resolve(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func firstDup(xs []string) int {
+	seen := map[string]bool{}
+	for i, x := range xs {
+		if seen[x] {
+			return i
+		}
+		seen[x] = true
+	}
+	return -1
+}
+
+// Locator points at fields of an experiment file for checks made after loading (unknown
+// scenario ids, unknown policies), so those errors too carry a line.
+func Locator(e *Experiment) *yamlx.Doc {
+	data, err := os.ReadFile(e.File)
+	if err != nil {
+		return nil
+	}
+	d, err := yamlx.Parse(data, e.File)
+	if err != nil {
+		return nil
+	}
+	return d
+}
+
+// Resolved is the experiment as run: every default filled in, written to the run directory.
+func (e *Experiment) Resolved() ([]byte, error) {
+	return yaml.MarshalWithOptions(e, yaml.Indent(2), yaml.IndentSequence(true))
+}

@@ -1,0 +1,144 @@
+package experiment
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const good = `name: s1
+study: vignettes
+seed: 7
+population: {source: sample, n: 10}
+scenarios: [helping]
+conditions:
+  - {name: none, policy: none}
+  - {policy: moral}
+`
+
+func TestParseFillsDefaults(t *testing.T) {
+	e, err := Parse([]byte(good), "exp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *e.Seed != 7 || e.Replicates != 1 || e.Concurrency != 8 || *e.MaxRepairs != 2 || e.Prompt.Mode != "separate" {
+		t.Errorf("defaults: %+v", e)
+	}
+	if e.Conditions[1].Name != "moral" {
+		t.Errorf("a condition without a name takes its policy's: %q", e.Conditions[1].Name)
+	}
+	if len(e.Backends) != 1 || e.Backends[0].Provider != "builtin" {
+		t.Errorf("default backend: %+v", e.Backends)
+	}
+	if e.Population.Currency != "yuan" {
+		t.Errorf("currency %q", e.Population.Currency)
+	}
+}
+
+func TestResolvedConfigRoundTrips(t *testing.T) {
+	src := strings.Replace(good, "seed: 7\n", "", 1) // no seed: one is chosen and recorded
+	e, err := Parse([]byte(src), "exp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := Parse(out, "resolved.yaml")
+	if err != nil {
+		t.Fatalf("resolved config does not parse: %v\n%s", err, out)
+	}
+	if *e2.Seed != *e.Seed || len(e2.Conditions) != 2 || e2.Backends[0].Provider != "builtin" {
+		t.Errorf("round trip lost something:\n%s", out)
+	}
+}
+
+func TestErrorsNameFileLineAndField(t *testing.T) {
+	cases := []struct{ name, edit, want string }{
+		{"unknown field", "seed: 7\n+replicatse: 3\n", "exp.yaml:4:1: field replicatse: unknown field"},
+		{"wrong type", "seed: 7\n+replicates: many\n", "exp.yaml:4:13: field replicates: expected a whole number"},
+		{"negative replicates", "seed: 7\n+replicates: -2\n", "exp.yaml:4:13: field replicates: -2 is out of range"},
+		{"unknown study", "study: vignettes\n>study: vignette\n", "exp.yaml:2:8: field study: unknown study \"vignette\""},
+		{"missing n", "population: {source: sample, n: 10}\n>population: {source: sample}\n", "exp.yaml:4:13: field population.n: required for source sample"},
+		{"missing file", "population: {source: sample, n: 10}\n>population: {source: file, file: nope.csv}\n", "field population.file: cannot read"},
+		{"bad source", "population: {source: sample, n: 10}\n>population: {source: census}\n", "field population.source: unknown source \"census\""},
+		{"condition without policy", "  - {policy: moral}\n>  - {name: x}\n", "exp.yaml:8:5: field conditions[1].policy: required"},
+		{"duplicate condition", "  - {policy: moral}\n>  - {name: none, policy: moral}\n", "field conditions[1].name: condition name \"none\" is used twice"},
+		{"bad provider", "seed: 7\n+backend: {provider: openia, model: x}\n", "field backend.provider: unknown provider \"openia\""},
+		{"llm without model", "seed: 7\n+backend: {provider: openai}\n", "field backend.model: required for provider openai"},
+		{"key in config", "seed: 7\n+backend: {provider: openai, model: m, api_key_env: sk-abc}\n", "never the key itself"},
+		{"bad temperature", "seed: 7\n+backend: {provider: openai, model: m, temperature: 3}\n", "field backend.temperature: 3 is out of range"},
+		{"bad timeout", "seed: 7\n+backend: {provider: openai, model: m, timeout: soon}\n", "\"soon\" is not a duration"},
+		{"bad url", "seed: 7\n+backend: {provider: openai, model: m, base_url: localhost:8000}\n", "is not an http:// or https:// URL"},
+		{"duplicate scenario", "scenarios: [helping]\n>scenarios: [helping, helping]\n", "field scenarios[1]: scenario \"helping\" is listed twice"},
+		{"no scenarios", "scenarios: [helping]\n>scenarios: []\n", "field scenarios: required"},
+		{"bad name", "name: s1\n>name: my study\n", "field name: \"my study\": use letters"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := edit(t, good, c.edit)
+			_, err := Parse([]byte(src), filepath.Join(t.TempDir(), "exp.yaml"))
+			if err == nil {
+				t.Fatalf("no error for:\n%s", src)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q\nwant it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+// edit applies "old\n+new" (insert new after old) or "old\n>new" (replace old by new).
+func edit(t *testing.T, src, e string) string {
+	t.Helper()
+	i := strings.Index(e, "\n")
+	old, op, repl := e[:i+1], e[i+1], e[i+2:]
+	if !strings.Contains(src, old) {
+		t.Fatalf("test edit: %q not in source", old)
+	}
+	if op == '+' {
+		return strings.Replace(src, old, old+repl, 1)
+	}
+	return strings.Replace(src, old, repl, 1)
+}
+
+func TestRelativePathsResolveAgainstTheExperimentFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "people.csv"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(good, "{source: sample, n: 10}", "{source: file, file: people.csv}", 1)
+	e, err := Parse([]byte(src), filepath.Join(dir, "exp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Population.File != filepath.Join(dir, "people.csv") {
+		t.Errorf("file resolved to %q", e.Population.File)
+	}
+}
+
+func TestParseBackendSpec(t *testing.T) {
+	for s, want := range map[string]Backend{
+		"builtin":            {Provider: "builtin"},
+		"openai:gpt-4o-mini": {Provider: "openai", Model: "gpt-4o-mini"},
+		"openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1": {Provider: "openai", Model: "qwen2.5-7b-instruct", BaseURL: "http://127.0.0.1:8000/v1"},
+		"anthropic:claude-sonnet-4-5":                         {Provider: "anthropic", Model: "claude-sonnet-4-5"},
+		"ollama:llama3.1:8b":                                  {Provider: "ollama", Model: "llama3.1:8b", BaseURL: "http://127.0.0.1:11434/v1"},
+	} {
+		got, err := ParseBackendSpec(s)
+		if err != nil {
+			t.Errorf("%s: %v", s, err)
+			continue
+		}
+		if got.Provider != want.Provider || got.Model != want.Model || got.BaseURL != want.BaseURL {
+			t.Errorf("%s: got %+v, want %+v", s, got, want)
+		}
+	}
+	for _, bad := range []string{"", "openai", "openai:", "gpt4:x", "anthropic:claude@http://x", "openai:m@localhost"} {
+		if _, err := ParseBackendSpec(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package network
+
+import (
+	"bufio"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// EdgeListImport is what ImportEdgeList found.
+type EdgeListImport struct {
+	Graph *Graph
+	// IDs[node] is the node's id as written in the file (integers in canonical form).
+	IDs []string
+	// IntIDs[node] is the node's integer id when every id is an integer, else nil.
+	IntIDs     []int
+	Rows       int      // edge rows read
+	Duplicates int      // repeated edges (either orientation) merged into one
+	Weighted   bool     // a weight column was present; prosim graphs are unweighted
+	Notes      []string // what was ignored, for the user
+
+	nonInt string // where the first non-integer id is, for ReadEdgeList's error
+}
+
+// headerPairs are the accepted (source, target) column names of a header row.
+var headerPairs = [][2]string{{"source", "target"}, {"from", "to"}, {"src", "dst"}, {"node1", "node2"}, {"u", "v"}}
+
+// ImportEdgeList reads an undirected edge list. Format:
+//   - one edge per line; blank lines and lines starting with '#' are skipped;
+//   - the delimiter is taken from the first data line: ',' if it has one, else tab, else ';',
+//     else runs of spaces; fields are trimmed and may be wrapped in double quotes (a quoted
+//     field cannot contain the delimiter);
+//   - an optional header names the columns: source,target (or from,to / src,dst /
+//     node1,node2 / u,v), in any position; a "weight" column and any other column are
+//     ignored with a note. Without a header the first two columns are source and target and
+//     a third is taken as a weight and ignored;
+//   - ids are any non-empty strings; ids that all parse as integers are compared as integers
+//     and numbered in ascending order (ids 1..N become nodes 0..N-1, matching agent id =
+//     node+1); otherwise nodes are numbered in order of first appearance.
+//
+// A self-loop is an error (prosim graphs are simple: an agent is not its own neighbour);
+// repeated edges, in either orientation, are merged and counted. Only nodes that appear in
+// some edge exist. Errors name file:line and the column.
+func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	res := &EdgeListImport{}
+	index := map[string]int32{}
+	var pairs []int32
+	allInt := true
+	var delim byte
+	first := true
+	srcCol, dstCol, ncols := 0, 1, 2
+	var fields []string
+	id := func(line int, col, f string) (int32, error) {
+		if f == "" {
+			return 0, fmt.Errorf("%s:%d: column %s: empty id", name, line, col)
+		}
+		if v, err := strconv.ParseInt(f, 10, 64); err == nil {
+			f = strconv.FormatInt(v, 10)
+		} else if allInt {
+			allInt = false
+			res.nonInt = fmt.Sprintf("%s:%d: column %s: id %q is not an integer", name, line, col, f)
+		}
+		x, ok := index[f]
+		if !ok {
+			x = int32(len(res.IDs))
+			index[f] = x
+			res.IDs = append(res.IDs, f)
+		}
+		return x, nil
+	}
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || text[0] == '#' {
+			continue
+		}
+		if first {
+			delim = sniffDelim(text)
+		}
+		var err error
+		if fields, err = splitFields(fields[:0], text, delim); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", name, line, err)
+		}
+		if first {
+			first = false
+			if s, d, ok := headerColumns(fields); ok {
+				srcCol, dstCol, ncols = s, d, len(fields)
+				for i, f := range fields {
+					if i == s || i == d {
+						continue
+					}
+					if strings.EqualFold(f, "weight") {
+						res.Weighted = true
+						res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: column %d %q ignored: prosim graphs are unweighted", name, line, i+1, f))
+					} else {
+						res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: column %d %q ignored", name, line, i+1, f))
+					}
+				}
+				continue
+			}
+			if len(fields) >= 3 {
+				res.Weighted = true
+				res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: no header; column 3 taken as a weight and ignored: prosim graphs are unweighted", name, line))
+			}
+		}
+		if len(fields) <= max(srcCol, dstCol) {
+			missing, col := "target", dstCol
+			if len(fields) <= srcCol {
+				missing, col = "source", srcCol
+			}
+			return nil, fmt.Errorf("%s:%d: missing column %q (column %d): found %d field(s), expected %d", name, line, missing, col+1, len(fields), ncols)
+		}
+		s, err := id(line, "source", fields[srcCol])
+		if err != nil {
+			return nil, err
+		}
+		t, err := id(line, "target", fields[dstCol])
+		if err != nil {
+			return nil, err
+		}
+		if s == t {
+			return nil, fmt.Errorf("%s:%d: self-loop on id %q: prosim graphs are simple", name, line, res.IDs[s])
+		}
+		pairs = append(pairs, s, t)
+		res.Rows++
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if res.Rows == 0 {
+		return nil, fmt.Errorf("%s: no edges", name)
+	}
+	if len(res.IDs) > 1<<31-1 {
+		return nil, fmt.Errorf("%s: too many nodes", name)
+	}
+	if allInt {
+		// Renumber by ascending integer id.
+		n := len(res.IDs)
+		ints := make([]int, n)
+		for i, s := range res.IDs {
+			ints[i], _ = strconv.Atoi(s)
+		}
+		order := make([]int32, n)
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(ints[a], ints[b]) })
+		newOf := make([]int32, n)
+		res.IntIDs = make([]int, n)
+		ids := make([]string, n)
+		for node, old := range order {
+			newOf[old] = int32(node)
+			res.IntIDs[node] = ints[old]
+			ids[node] = res.IDs[old]
+		}
+		res.IDs = ids
+		for i, x := range pairs {
+			pairs[i] = newOf[x]
+		}
+	}
+	res.Graph, res.Duplicates = build(len(res.IDs), pairs, true)
+	if res.Duplicates > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%s: %d duplicate edge(s) merged", name, res.Duplicates))
+	}
+	return res, nil
+}
+
+// ReadEdgeList is ImportEdgeList for files whose ids are integers: it returns the graph
+// and the original id of each node (ascending). Non-integer ids are an error naming the
+// first one; use ImportEdgeList for those. Duplicates and ignored columns are only
+// reported by ImportEdgeList.
+func ReadEdgeList(r io.Reader, name string) (*Graph, []int, error) {
+	res, err := ImportEdgeList(r, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.IntIDs == nil {
+		return nil, nil, fmt.Errorf("%s; use ImportEdgeList for string ids", res.nonInt)
+	}
+	return res.Graph, res.IntIDs, nil
+}
+
+func sniffDelim(line string) byte {
+	for _, d := range []byte{',', '\t', ';'} {
+		if strings.IndexByte(line, d) >= 0 {
+			return d
+		}
+	}
+	return ' '
+}
+
+func splitFields(dst []string, line string, delim byte) ([]string, error) {
+	var raw []string
+	if delim == ' ' {
+		raw = strings.Fields(line)
+	} else {
+		raw = strings.Split(line, string(delim))
+	}
+	for i, f := range raw {
+		f = strings.TrimSpace(f)
+		if strings.HasPrefix(f, `"`) || strings.HasSuffix(f, `"`) {
+			if len(f) < 2 || !strings.HasPrefix(f, `"`) || !strings.HasSuffix(f, `"`) {
+				return nil, errors.New("column " + strconv.Itoa(i+1) + ": unbalanced quote in " + strconv.Quote(f))
+			}
+			f = f[1 : len(f)-1]
+		}
+		dst = append(dst, f)
+	}
+	return dst, nil
+}
+
+func headerColumns(fields []string) (src, dst int, ok bool) {
+	for _, hp := range headerPairs {
+		s, d := -1, -1
+		for i, f := range fields {
+			switch strings.ToLower(f) {
+			case hp[0]:
+				s = i
+			case hp[1]:
+				d = i
+			}
+		}
+		if s >= 0 && d >= 0 {
+			return s, d, true
+		}
+	}
+	return 0, 0, false
+}

@@ -1,0 +1,289 @@
+package policy
+
+import (
+	"embed"
+	"fmt"
+	"math"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/yamlx"
+)
+
+//go:embed library/*.yaml
+var builtinFS embed.FS
+
+// Channels are the ways the behavioural model reads a frame.
+var Channels = []string{"none", "moral", "social", "enforce", "economic"}
+
+// Library is a set of policy frames with unique ids.
+type Library struct {
+	byID map[string]Frame
+}
+
+// NewLibrary returns an empty library.
+func NewLibrary() *Library { return &Library{byID: map[string]Frame{}} }
+
+// Builtin returns the built-in frames (none, moral, social, enforce, economic): every
+// library/*.yaml file embedded in the binary. Each frame's Source is "builtin".
+func Builtin() (*Library, error) {
+	l := NewLibrary()
+	files, err := builtinFS.ReadDir("library")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f.IsDir() || !strings.HasSuffix(f.Name(), ".yaml") {
+			continue
+		}
+		name := path.Join("library", f.Name())
+		data, err := builtinFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		frames, err := Load(data, name)
+		if err != nil {
+			return nil, fmt.Errorf("builtin policy library: %w", err)
+		}
+		for i := range frames {
+			frames[i].Source = "builtin"
+		}
+		if err := l.Add(frames...); err != nil {
+			return nil, fmt.Errorf("builtin policy library: %s: %w", name, err)
+		}
+	}
+	return l, nil
+}
+
+// LoadFile adds the frames of a user YAML file (one frame mapping, or a list of them). An id
+// that is already in the library is an error naming both sources.
+func (l *Library) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	frames, err := Load(data, path)
+	if err != nil {
+		return err
+	}
+	if err := l.Add(frames...); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// Add adds frames, all or none: an id already in the library is an error.
+func (l *Library) Add(frames ...Frame) error {
+	if l.byID == nil {
+		l.byID = map[string]Frame{}
+	}
+	for _, f := range frames {
+		if old, ok := l.byID[f.ID]; ok {
+			return fmt.Errorf("policy id %q is defined twice: in %s and in %s", f.ID, old.Source, f.Source)
+		}
+	}
+	for _, f := range frames {
+		l.byID[f.ID] = f
+	}
+	return nil
+}
+
+// Get returns the frame with the given id.
+func (l *Library) Get(id string) (Frame, bool) {
+	f, ok := l.byID[id]
+	return f, ok
+}
+
+// List returns every frame sorted by id.
+func (l *Library) List() []Frame {
+	out := make([]Frame, 0, len(l.byID))
+	for _, f := range l.byID {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Text is the frame's text for a scenario: its own text for the scenario, else Default, rendered
+// with {{.amount}} (Amount) and {{.currency}}. A frame with neither gives "" when its channel is
+// none (the no-policy condition), and an error otherwise, since showing nothing would silently
+// turn a policy condition into a control.
+func (f Frame) Text(scenarioID string, currency string) (string, error) {
+	text, ok := f.Texts[scenarioID]
+	if !ok {
+		text = f.Default
+	}
+	if strings.TrimSpace(text) == "" {
+		if f.Channel == "none" {
+			return "", nil
+		}
+		return "", fmt.Errorf("policy %s (%s) has no text for scenario %s and no default text", f.ID, f.Source, scenarioID)
+	}
+	t, err := scenario.Template(f.ID, text)
+	if err != nil {
+		return "", fmt.Errorf("policy %s (%s): %v", f.ID, f.Source, err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data(&f.Amount, currency)); err != nil {
+		return "", fmt.Errorf("policy %s (%s), text for %s: %v", f.ID, f.Source, scenarioID, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+// HasText reports whether the frame says something specific to the scenario or has a default.
+func (f Frame) HasText(scenarioID string) bool {
+	return strings.TrimSpace(f.Texts[scenarioID]) != "" || strings.TrimSpace(f.Default) != ""
+}
+
+func data(amount *float64, currency string) map[string]any {
+	d := map[string]any{"currency": currency}
+	if amount != nil {
+		d["amount"] = scenario.Number(*amount)
+	}
+	return d
+}
+
+// frameYAML is Frame as written: pointers tell an unset amount or strength from a zero one.
+type frameYAML struct {
+	ID       string            `yaml:"id"`
+	Title    string            `yaml:"title"`
+	Channel  string            `yaml:"channel"`
+	Amount   *float64          `yaml:"amount"`
+	Strength *float64          `yaml:"strength"`
+	Default  string            `yaml:"default"`
+	Texts    map[string]string `yaml:"texts"`
+}
+
+var idRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+// Load decodes and checks the frames of one YAML file, named name in errors. The file holds one
+// frame mapping or a list of them. Strength is 1 when not set (an explicit 0 is kept: a frame
+// shown with no effect in the behavioural model). Every frame's Source is set to name.
+func Load(data []byte, name string) ([]Frame, error) {
+	loc, err := scenario.NewLocator(data, name)
+	if err != nil {
+		return nil, err
+	}
+	if loc.IsEmpty() {
+		return nil, &yamlx.Error{File: name, Msg: "file has no policy frame (only comments or nothing)"}
+	}
+	var raw []frameYAML
+	prefix := func(i int) string { return fmt.Sprintf("[%d].", i) }
+	if loc.IsList() {
+		if err := yamlx.Decode(data, name, &raw); err != nil {
+			return nil, err
+		}
+		if len(raw) == 0 {
+			return nil, &yamlx.Error{File: name, Msg: "the list of policy frames is empty"}
+		}
+	} else {
+		var one frameYAML
+		if err := yamlx.Decode(data, name, &one); err != nil {
+			return nil, err
+		}
+		raw = []frameYAML{one}
+		prefix = func(int) string { return "" }
+	}
+	var out []Frame
+	seen := map[string]int{}
+	for i, r := range raw {
+		p := prefix(i)
+		f, err := check(r, p, loc)
+		if err != nil {
+			return nil, err
+		}
+		if j, ok := seen[f.ID]; ok {
+			line, _ := loc.Line(prefix(j) + "id")
+			return nil, loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", f.ID, line)
+		}
+		seen[f.ID] = i
+		f.Source = name
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func check(r frameYAML, p string, loc *scenario.Locator) (Frame, error) {
+	f := Frame{ID: r.ID, Title: r.Title, Channel: r.Channel, Default: r.Default, Texts: r.Texts, Strength: 1}
+	if r.ID == "" {
+		return f, loc.Errorf(p+"id", "id is required")
+	}
+	if !idRE.MatchString(r.ID) {
+		return f, loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", r.ID)
+	}
+	if r.Channel == "" {
+		return f, loc.Errorf(p+"channel", "channel is required (one of %s)", strings.Join(Channels, ", "))
+	}
+	if !contains(Channels, r.Channel) {
+		return f, loc.Errorf(p+"channel", "unknown channel %q (want one of %s)", r.Channel, strings.Join(Channels, ", "))
+	}
+	if r.Strength != nil {
+		if s := *r.Strength; math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
+			return f, loc.Errorf(p+"strength", "strength must be a number >= 0, got %g", s)
+		}
+		f.Strength = *r.Strength
+	}
+	if r.Amount != nil {
+		if a := *r.Amount; math.IsNaN(a) || math.IsInf(a, 0) || a < 0 {
+			return f, loc.Errorf(p+"amount", "amount must be a number >= 0, got %g", a)
+		}
+		f.Amount = *r.Amount
+	}
+	if r.Channel != "none" && strings.TrimSpace(r.Default) == "" && len(r.Texts) == 0 {
+		return f, loc.ErrorAt(p+"channel", p+"default", "a %s frame needs a default text or texts per scenario", r.Channel)
+	}
+	// Render every text now, so that a bad template or an {{.amount}} without an amount is
+	// reported with its line when the file is loaded, not in the middle of a run.
+	try := func(path, text string) error {
+		t, err := scenario.Template(r.ID, text)
+		if err == nil {
+			err = t.Execute(new(strings.Builder), data(r.Amount, "yuan"))
+		}
+		if err == nil {
+			return nil
+		}
+		msg := err.Error()
+		if strings.Contains(msg, `map has no entry for key "amount"`) {
+			return loc.Errorf(path, "the text uses {{.amount}} but the frame sets no amount")
+		}
+		if m := regexp.MustCompile(`map has no entry for key "([^"]*)"`).FindStringSubmatch(msg); m != nil {
+			return loc.Errorf(path, "the text uses {{.%s}}; a policy text knows only {{.amount}} and {{.currency}}", m[1])
+		}
+		return loc.Errorf(path, "bad template: %s", msg)
+	}
+	if r.Default != "" {
+		if err := try(p+"default", r.Default); err != nil {
+			return f, err
+		}
+	}
+	keys := make([]string, 0, len(r.Texts))
+	for k := range r.Texts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !idRE.MatchString(k) {
+			return f, loc.Errorf(p+"texts."+k, "%q is not a scenario id (lower case letters, digits, '-' or '_')", k)
+		}
+		if strings.TrimSpace(r.Texts[k]) == "" {
+			return f, loc.Errorf(p+"texts."+k, "text is empty (leave the scenario out to use the default)")
+		}
+		if err := try(p+"texts."+k, r.Texts[k]); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

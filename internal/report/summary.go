@@ -1,0 +1,255 @@
+// Package report turns a run directory into what a researcher reads: the summary printed at
+// the end of a run, and the self-contained HTML report.
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/store"
+)
+
+// Run is a run directory loaded for reporting.
+type Run struct {
+	Dir       string
+	Exp       *experiment.Experiment
+	Runs      []store.Run
+	Decisions []store.Decision
+}
+
+// Load reads a run directory.
+func Load(dir string) (*Run, error) {
+	exp, err := experiment.Load(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+	}
+	st, err := store.Open(filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	r := &Run{Dir: dir, Exp: exp}
+	if r.Runs, err = st.Runs(); err != nil {
+		return nil, err
+	}
+	err = st.Decisions(func(d store.Decision) error {
+		r.Decisions = append(r.Decisions, d)
+		return nil
+	})
+	return r, err
+}
+
+// Summary prints the run's summary table(s) to w.
+func Summary(w io.Writer, dir string) error {
+	r, err := Load(dir)
+	if err != nil {
+		return err
+	}
+	if err := Validity(w, r); err != nil {
+		return err
+	}
+	switch r.Exp.Study {
+	case experiment.StudyVignettes:
+		return VignetteTable(w, r, "willingness")
+	case experiment.StudyNetwork:
+		// Study 3: the engine's world rules compute exposure groups, contagion and mediation
+		// when it writes results; the summary prints what it wrote.
+		b, err := os.ReadFile(filepath.Join(dir, "results", "network_summary.txt"))
+		if err != nil {
+			return fmt.Errorf("study 3 summary: %w", err)
+		}
+		fmt.Fprintln(w)
+		_, err = w.Write(b)
+		return err
+	case experiment.StudyTPP:
+		if r.Exp.TPP != nil && r.Exp.TPP.Variant == "graded" {
+			return TPPGradedSummary(w, r)
+		}
+		return TPPSummary(w, r)
+	}
+	return nil
+}
+
+// CellStat is the mean of one field in one cell of the design, with a 95% CI over agents.
+type CellStat struct {
+	Backend, Scenario, Condition string
+	Mean, Lo, Hi                 float64
+	Agents                       int // agents with at least one valid decision
+	Valid, Invalid               int // decisions
+}
+
+// VignetteCells computes, for each backend x scenario x condition, the mean of field. Each
+// agent's replicates are averaged first and the CI is a t interval over agents: replicates of
+// one agent are not independent observations.
+func VignetteCells(r *Run, field string) []CellStat {
+	type key struct{ b, s, c string }
+	runOf := map[string]store.Run{}
+	for _, x := range r.Runs {
+		runOf[x.ID] = x
+	}
+	sums := map[key]map[int][]float64{}
+	counts := map[key]*CellStat{}
+	var order []key
+	for _, d := range r.Decisions {
+		run := runOf[d.RunID]
+		k := key{run.Backend, d.Scenario, run.Condition}
+		cs, ok := counts[k]
+		if !ok {
+			cs = &CellStat{Backend: k.b, Scenario: k.s, Condition: k.c}
+			counts[k] = cs
+			sums[k] = map[int][]float64{}
+			order = append(order, k)
+		}
+		v, has := d.Reply.Values[field]
+		if !d.Reply.Valid() || !has {
+			cs.Invalid++
+			continue
+		}
+		cs.Valid++
+		sums[k][d.AgentID] = append(sums[k][d.AgentID], v)
+	}
+	out := make([]CellStat, 0, len(order))
+	for _, k := range order {
+		cs := counts[k]
+		var means []float64
+		agents := make([]int, 0, len(sums[k]))
+		for a := range sums[k] {
+			agents = append(agents, a)
+		}
+		sort.Ints(agents)
+		for _, a := range agents {
+			means = append(means, mean(sums[k][a]))
+		}
+		cs.Agents = len(means)
+		cs.Mean = mean(means)
+		cs.Lo, cs.Hi = cs.Mean, cs.Mean
+		if len(means) > 1 {
+			cs.Lo, cs.Hi = analysis.MeanCI(means, 0.95)
+		}
+		out = append(out, *cs)
+	}
+	return out
+}
+
+// VignetteTable prints mean field by scenario (rows) x condition (columns), per backend.
+func VignetteTable(w io.Writer, r *Run, field string) error {
+	cells := VignetteCells(r, field)
+	conds := make([]string, 0, len(r.Exp.Conditions))
+	for _, c := range r.Exp.Conditions {
+		conds = append(conds, c.Name)
+	}
+	for _, b := range backendsOf(r) {
+		fmt.Fprintf(w, "\nMean %s (1-7) by scenario x condition, 95%% CI over agents; backend %s\n", field, describeBackend(b))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(conds, "\t"))
+		for _, s := range r.Exp.Scenarios {
+			row := []string{s}
+			for _, c := range conds {
+				i := slices.IndexFunc(cells, func(x CellStat) bool { return x.Backend == b && x.Scenario == s && x.Condition == c })
+				if i < 0 || cells[i].Agents == 0 {
+					row = append(row, "-")
+					continue
+				}
+				x := cells[i]
+				row = append(row, fmt.Sprintf("%.2f [%.2f, %.2f]", x.Mean, x.Lo, x.Hi))
+			}
+			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validity prints valid and invalid decision counts per backend x condition.
+func Validity(w io.Writer, r *Run) error {
+	runOf := map[string]store.Run{}
+	for _, x := range r.Runs {
+		runOf[x.ID] = x
+	}
+	type key struct{ b, c string }
+	valid, invalid := map[key]int{}, map[key]int{}
+	reasons := map[string]int{}
+	for _, d := range r.Decisions {
+		k := key{runOf[d.RunID].Backend, runOf[d.RunID].Condition}
+		if d.Reply.Valid() {
+			valid[k]++
+		} else {
+			invalid[k]++
+			reasons[d.Reply.Invalid]++
+		}
+	}
+	fmt.Fprintf(w, "Validity by backend x condition\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "backend\tcondition\tvalid\tinvalid\tvalid rate\t")
+	for _, b := range backendsOf(r) {
+		for _, c := range r.Exp.Conditions {
+			k := key{b, c.Name}
+			n := valid[k] + invalid[k]
+			rate := "-"
+			if n > 0 {
+				rate = fmt.Sprintf("%.1f%%", 100*float64(valid[k])/float64(n))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t\n", b, c.Name, valid[k], invalid[k], rate)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(reasons) > 0 {
+		type rc struct {
+			r string
+			n int
+		}
+		var top []rc
+		for k, v := range reasons {
+			top = append(top, rc{k, v})
+		}
+		sort.Slice(top, func(i, j int) bool { return top[i].n > top[j].n || top[i].n == top[j].n && top[i].r < top[j].r })
+		fmt.Fprintln(w, "Most common invalid reasons:")
+		for i, t := range top {
+			if i == 5 {
+				break
+			}
+			fmt.Fprintf(w, "  %5d  %s\n", t.n, t.r)
+		}
+	}
+	return nil
+}
+
+func backendsOf(r *Run) []string {
+	var out []string
+	for _, x := range r.Runs {
+		if !slices.Contains(out, x.Backend) {
+			out = append(out, x.Backend)
+		}
+	}
+	return out
+}
+
+func describeBackend(label string) string {
+	if label == "builtin" {
+		return "builtin (behavioural model, not an LLM)"
+	}
+	return label
+}
+
+func mean(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}

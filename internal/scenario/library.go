@@ -1,0 +1,385 @@
+package scenario
+
+import (
+	"embed"
+	"fmt"
+	"math"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/prosim/prosim/internal/yamlx"
+)
+
+//go:embed library/*.yaml
+var builtinFS embed.FS
+
+// Library is a set of scenarios with unique ids.
+type Library struct {
+	byID map[string]Scenario
+}
+
+// NewLibrary returns an empty library.
+func NewLibrary() *Library { return &Library{byID: map[string]Scenario{}} }
+
+// Builtin returns the built-in library: every library/*.yaml file embedded in the binary (the
+// Study 1 vignettes and the economic games). Each scenario's Source is "builtin".
+func Builtin() (*Library, error) {
+	l := NewLibrary()
+	files, err := builtinFS.ReadDir("library")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f.IsDir() || !strings.HasSuffix(f.Name(), ".yaml") {
+			continue
+		}
+		name := path.Join("library", f.Name())
+		data, err := builtinFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		scs, err := Load(data, name)
+		if err != nil {
+			return nil, fmt.Errorf("builtin scenario library: %w", err)
+		}
+		for i := range scs {
+			scs[i].Source = "builtin"
+		}
+		if err := l.Add(scs...); err != nil {
+			return nil, fmt.Errorf("builtin scenario library: %s: %w", name, err)
+		}
+	}
+	return l, nil
+}
+
+// LoadFile adds the scenarios of a user YAML file (one scenario mapping, or a list of them).
+// An id that is already in the library is an error naming both sources.
+func (l *Library) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	scs, err := Load(data, path)
+	if err != nil {
+		return err
+	}
+	if err := l.Add(scs...); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// Add adds scenarios, all or none: an id already in the library is an error.
+func (l *Library) Add(scs ...Scenario) error {
+	if l.byID == nil {
+		l.byID = map[string]Scenario{}
+	}
+	for _, sc := range scs {
+		if old, ok := l.byID[sc.ID]; ok {
+			return fmt.Errorf("scenario id %q is defined twice: in %s and in %s", sc.ID, orUnknown(old.Source), orUnknown(sc.Source))
+		}
+	}
+	for _, sc := range scs {
+		l.byID[sc.ID] = sc
+	}
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown source)"
+	}
+	return s
+}
+
+// Get returns the scenario with the given id.
+func (l *Library) Get(id string) (Scenario, bool) {
+	sc, ok := l.byID[id]
+	return sc, ok
+}
+
+// List returns every scenario sorted by id.
+func (l *Library) List() []Scenario {
+	out := make([]Scenario, 0, len(l.byID))
+	for _, sc := range l.byID {
+		out = append(out, sc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// IDs returns every scenario id, sorted.
+func (l *Library) IDs() []string {
+	out := make([]string, 0, len(l.byID))
+	for id := range l.byID {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Load decodes and checks the scenarios of one YAML file, named name in errors. The file holds
+// one scenario mapping or a list of them. Every scenario's Source is set to name.
+func Load(data []byte, name string) ([]Scenario, error) {
+	loc, err := NewLocator(data, name)
+	if err != nil {
+		return nil, err
+	}
+	if loc.IsEmpty() {
+		return nil, &yamlx.Error{File: name, Msg: "file has no scenario (only comments or nothing)"}
+	}
+	var scs []Scenario
+	prefix := func(i int) string { return fmt.Sprintf("[%d].", i) }
+	if loc.IsList() {
+		if err := yamlx.Decode(data, name, &scs); err != nil {
+			return nil, err
+		}
+		if len(scs) == 0 {
+			return nil, &yamlx.Error{File: name, Msg: "the list of scenarios is empty"}
+		}
+	} else {
+		var sc Scenario
+		if err := yamlx.Decode(data, name, &sc); err != nil {
+			return nil, err
+		}
+		scs = []Scenario{sc}
+		prefix = func(int) string { return "" }
+	}
+	seen := map[string]int{}
+	for i := range scs {
+		scs[i].Source = name
+		p := prefix(i)
+		if err := check(scs[i], p, loc); err != nil {
+			return nil, err
+		}
+		if j, ok := seen[scs[i].ID]; ok {
+			line, _ := loc.Line(prefix(j) + "id")
+			return nil, loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", scs[i].ID, line)
+		}
+		seen[scs[i].ID] = i
+	}
+	return scs, nil
+}
+
+var (
+	idRE    = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+	paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// The behavioural model's vignette parameters and their ranges.
+	modelKeys = map[string][2]float64{"base": {1, 7}, "cost": {0, 1}, "money": {0, 1}, "visibility": {0, 1}, "need": {0, 1}}
+)
+
+func check(sc Scenario, p string, loc *Locator) error {
+	if sc.ID == "" {
+		return loc.Errorf(p+"id", "id is required")
+	}
+	if !idRE.MatchString(sc.ID) {
+		return loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", sc.ID)
+	}
+	switch sc.Kind {
+	case "vignette":
+		if sc.Game != "" {
+			return loc.Errorf(p+"game", "a vignette has no game (game is for kind: game)")
+		}
+	case "game":
+		if sc.Game == "" {
+			return loc.ErrorAt(p+"kind", p+"game", "kind game needs game: the name of its payoff rules (e.g. tpp, dictator)")
+		}
+	case "":
+		return loc.Errorf(p+"kind", "kind is required (vignette or game)")
+	default:
+		return loc.Errorf(p+"kind", "unknown kind %q (want vignette or game)", sc.Kind)
+	}
+	if strings.TrimSpace(sc.Text) == "" {
+		return loc.Errorf(p+"text", "text is required")
+	}
+	if strings.TrimSpace(sc.Question) == "" {
+		return loc.Errorf(p+"question", "question is required")
+	}
+	for _, f := range []struct{ key, text string }{{"text", sc.Text}, {"question", sc.Question}} {
+		if _, err := Template(sc.ID, f.text); err != nil {
+			return loc.Errorf(p+f.key, "bad template: %s", templateMsg(err))
+		}
+	}
+	if err := sc.Response.Check(); err != nil {
+		return loc.Errorf(p+schemaPath(sc.Response, err), "%v", err)
+	}
+	for _, k := range sortedKeys(sc.Params) {
+		if !paramRE.MatchString(k) || k == "currency" {
+			return loc.Errorf(p+"params."+k, "parameter name %q must be a letter or '_' then letters, digits or '_', and not \"currency\"", k)
+		}
+		if v := sc.Params[k]; math.IsNaN(v) || math.IsInf(v, 0) {
+			return loc.Errorf(p+"params."+k, "not a number")
+		}
+	}
+	if sc.Kind == "vignette" {
+		for _, k := range sortedKeys(sc.Model) {
+			r, ok := modelKeys[k]
+			if !ok {
+				return loc.Errorf(p+"model."+k, "unknown model parameter %q (want base, cost, money, visibility, need)", k)
+			}
+			v := sc.Model[k]
+			if !(v >= r[0] && v <= r[1]) {
+				return loc.Errorf(p+"model."+k, "%s is outside %g..%g", strconv.FormatFloat(v, 'g', -1, 64), r[0], r[1])
+			}
+			if k == "money" && v != 0 && v != 1 {
+				return loc.Errorf(p+"model."+k, "money is 1 (the cost is money) or 0 (time or effort), got %g", v)
+			}
+		}
+	}
+	return nil
+}
+
+// templateMsg drops text/template's "template: name:" prefix, which repeats what the error
+// location already says.
+func templateMsg(err error) string {
+	s := err.Error()
+	if strings.HasPrefix(s, "template: ") {
+		if i := strings.Index(s[len("template: "):], ": "); i >= 0 {
+			return s[len("template: ")+i+2:]
+		}
+	}
+	return s
+}
+
+// schemaPath points a Schema.Check error at the field it is about.
+func schemaPath(s Schema, err error) string {
+	msg := err.Error()
+	if m := regexp.MustCompile(`^fields\[(\d+)\]`).FindStringSubmatch(msg); m != nil {
+		return "response.fields[" + m[1] + "]"
+	}
+	if m := regexp.MustCompile(`^field "([^"]*)"`).FindStringSubmatch(msg); m != nil {
+		for i, f := range s.Fields {
+			if f.Name == m[1] {
+				return fmt.Sprintf("response.fields[%d]", i)
+			}
+		}
+	}
+	return "response"
+}
+
+func sortedKeys(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Locator finds the line of a field in a YAML file for checks made after decoding, so that
+// such errors read "file:line:col: field path: message" like decoding errors. (yamlx.Doc does
+// the same for files whose top level is a mapping; library files may be lists.)
+type Locator struct {
+	name string
+	file *ast.File
+}
+
+// NewLocator parses data (named name in errors) for locating fields. An empty file is an error.
+func NewLocator(data []byte, name string) (*Locator, error) {
+	if strings.TrimSpace(string(data)) == "" {
+		return nil, &yamlx.Error{File: name, Msg: "file is empty"}
+	}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		// Let the decoder report syntax errors in its usual form.
+		var v any
+		if derr := yamlx.Decode(data, name, &v); derr != nil {
+			return nil, derr
+		}
+		return nil, &yamlx.Error{File: name, Msg: err.Error()}
+	}
+	return &Locator{name: name, file: f}, nil
+}
+
+func (l *Locator) body() ast.Node {
+	if len(l.file.Docs) == 0 || l.file.Docs[0].Body == nil {
+		return nil
+	}
+	body := l.file.Docs[0].Body
+	for {
+		switch n := body.(type) {
+		case *ast.TagNode:
+			body = n.Value
+			continue
+		case *ast.AnchorNode:
+			body = n.Value
+			continue
+		}
+		return body
+	}
+}
+
+// IsEmpty reports whether the file holds only comments.
+func (l *Locator) IsEmpty() bool {
+	switch l.body().(type) {
+	case nil, *ast.CommentGroupNode:
+		return true
+	}
+	return false
+}
+
+// IsList reports whether the file's top level is a list.
+func (l *Locator) IsList() bool {
+	_, ok := l.body().(*ast.SequenceNode)
+	return ok
+}
+
+// Line returns the line and column of the field at path ("[1].response.fields[0].kind"); 0, 0
+// when the field is not in the file.
+func (l *Locator) Line(path string) (int, int) {
+	ps := "$"
+	if !strings.HasPrefix(path, "[") {
+		ps += "."
+	}
+	yp, err := yaml.PathString(ps + path)
+	if err != nil {
+		return 0, 0
+	}
+	node, err := yp.FilterFile(l.file)
+	if err != nil || node == nil {
+		return 0, 0
+	}
+	tok := node.GetToken()
+	if tok == nil || tok.Position == nil {
+		return 0, 0
+	}
+	return tok.Position.Line, tok.Position.Column
+}
+
+// Errorf is an error at the field at path; a field absent from the file (a missing required
+// one) is placed at the nearest enclosing field that is present.
+func (l *Locator) Errorf(path, format string, args ...any) error {
+	return l.ErrorAt(path, path, format, args...)
+}
+
+// ErrorAt is an error about field, placed at the line of the field at path.
+func (l *Locator) ErrorAt(path, field, format string, args ...any) error {
+	e := &yamlx.Error{File: l.name, Field: field, Msg: fmt.Sprintf(format, args...)}
+	for p := path; p != ""; {
+		if line, col := l.Line(p); line > 0 {
+			e.Line, e.Col = line, col
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			break
+		}
+		p = p[:i]
+	}
+	if e.Line == 0 {
+		// A field missing from a single-scenario file: point at the scenario's first line.
+		e.Line, e.Col = 1, 1
+		if b := l.body(); b != nil && b.GetToken() != nil && b.GetToken().Position != nil {
+			e.Line, e.Col = b.GetToken().Position.Line, b.GetToken().Position.Column
+		}
+	}
+	return e
+}

@@ -1,0 +1,332 @@
+// Package store keeps a run's record in SQLite (modernc.org/sqlite, pure Go): the runs of the
+// design, the agents, and every decision with its raw reply and validity. Decisions are written
+// in transactions, so a crash loses nothing that was committed, and a resumed run finds every
+// decision it already has.
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/prosim/prosim/internal/backend"
+)
+
+const schemaVersion = "1"
+
+const ddl = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs(
+  run_id TEXT PRIMARY KEY, ord INTEGER NOT NULL, backend TEXT NOT NULL, condition TEXT NOT NULL,
+  policy TEXT NOT NULL, replicate INTEGER NOT NULL, seed TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS agents(agent_id INTEGER PRIMARY KEY, persona TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions(
+  run_id TEXT NOT NULL, agent_id INTEGER NOT NULL, round INTEGER NOT NULL, trial INTEGER NOT NULL,
+  scenario TEXT NOT NULL, params TEXT NOT NULL, vals TEXT, raw TEXT NOT NULL, valid INTEGER NOT NULL,
+  invalid_reason TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, cached INTEGER NOT NULL,
+  calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cost_usd REAL, latency_ms REAL NOT NULL,
+  PRIMARY KEY(run_id, agent_id, round, trial, scenario));
+`
+
+// Key identifies one decision within a run directory.
+type Key struct {
+	RunID    string
+	AgentID  int
+	Round    int // 0 when the study has no rounds
+	Trial    int // 0 when the study has no trials
+	Scenario string
+}
+
+// Decision is a recorded decision.
+type Decision struct {
+	Key
+	// Params are the situation's parameters as asked (game terms such as x and y).
+	Params map[string]float64
+	Reply  backend.Reply
+}
+
+// Run is one cell of the design: a backend, a condition and a replicate.
+type Run struct {
+	ID        string
+	Ord       int
+	Backend   string
+	Condition string
+	Policy    string
+	Replicate int
+	Seed      uint64
+}
+
+// Store is an open run database. It is safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	mu      sync.Mutex
+	pending []Decision
+	batch   int
+}
+
+// Open opens (creating if needed) the database at path.
+func Open(path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1) // one writer; SQLite serialises writes anyway
+	if _, err := db.Exec(ddl); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s := &Store{db: db, batch: 500}
+	if v, err := s.Meta("schema_version"); err != nil {
+		db.Close()
+		return nil, err
+	} else if v == "" {
+		if err := s.SetMeta("schema_version", schemaVersion); err != nil {
+			db.Close()
+			return nil, err
+		}
+	} else if v != schemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("%s: run database schema %s, this prosim reads %s", path, v, schemaVersion)
+	}
+	return s, nil
+}
+
+// Close flushes pending decisions and closes the database.
+func (s *Store) Close() error {
+	ferr := s.Flush()
+	cerr := s.db.Close()
+	return errors.Join(ferr, cerr)
+}
+
+// SetMeta stores a metadata value.
+func (s *Store) SetMeta(key, value string) error {
+	_, err := s.db.Exec(`INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, key, value)
+	return err
+}
+
+// Meta returns a metadata value, "" when absent.
+func (s *Store) Meta(key string) (string, error) {
+	var v string
+	err := s.db.QueryRow(`SELECT value FROM meta WHERE key=?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// PutRuns records the design's runs (idempotent).
+func (s *Store) PutRuns(runs []Run) error {
+	return s.tx(func(tx *sql.Tx) error {
+		for _, r := range runs {
+			if _, err := tx.Exec(`INSERT OR REPLACE INTO runs VALUES(?,?,?,?,?,?,?)`, r.ID, r.Ord, r.Backend, r.Condition, r.Policy, r.Replicate, fmt.Sprint(r.Seed)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Runs returns the runs in design order.
+func (s *Store) Runs() ([]Run, error) {
+	rows, err := s.db.Query(`SELECT run_id, ord, backend, condition, policy, replicate, seed FROM runs ORDER BY ord`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var seed string
+		if err := rows.Scan(&r.ID, &r.Ord, &r.Backend, &r.Condition, &r.Policy, &r.Replicate, &seed); err != nil {
+			return nil, err
+		}
+		fmt.Sscan(seed, &r.Seed)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Agent is a stored agent: its persona as JSON and its rendered text.
+type Agent struct {
+	ID      int
+	Persona json.RawMessage
+	Text    string
+}
+
+// PutAgents records the population (idempotent).
+func (s *Store) PutAgents(agents []Agent) error {
+	return s.tx(func(tx *sql.Tx) error {
+		st, err := tx.Prepare(`INSERT OR REPLACE INTO agents VALUES(?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, a := range agents {
+			if _, err := st.Exec(a.ID, string(a.Persona), a.Text); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Agents returns the stored population in id order.
+func (s *Store) Agents() ([]Agent, error) {
+	rows, err := s.db.Query(`SELECT agent_id, persona, text FROM agents ORDER BY agent_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Agent
+	for rows.Next() {
+		var a Agent
+		var p string
+		if err := rows.Scan(&a.ID, &p, &a.Text); err != nil {
+			return nil, err
+		}
+		a.Persona = json.RawMessage(p)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Add queues a decision; it is committed with the next batch. Call Flush to commit now.
+func (s *Store) Add(d Decision) error {
+	s.mu.Lock()
+	s.pending = append(s.pending, d)
+	full := len(s.pending) >= s.batch
+	s.mu.Unlock()
+	if full {
+		return s.Flush()
+	}
+	return nil
+}
+
+// Flush commits queued decisions in one transaction.
+func (s *Store) Flush() error {
+	s.mu.Lock()
+	batch := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	err := s.tx(func(tx *sql.Tx) error {
+		st, err := tx.Prepare(`INSERT OR REPLACE INTO decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, d := range batch {
+			params, _ := json.Marshal(d.Params)
+			var vals any
+			if d.Reply.Values != nil {
+				b, _ := json.Marshal(d.Reply.Values)
+				vals = string(b)
+			}
+			var cost any
+			if !math.IsNaN(d.Reply.CostUSD) {
+				cost = d.Reply.CostUSD
+			}
+			r := d.Reply
+			if _, err := st.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(params), vals, r.Raw,
+				b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
+				cost, float64(r.Latency)/float64(time.Millisecond)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
+		s.mu.Lock()
+		s.pending = append(batch, s.pending...)
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// Decisions calls fn for every committed decision, ordered by run design order, agent, round,
+// trial and scenario.
+func (s *Store) Decisions(fn func(Decision) error) error {
+	rows, err := s.db.Query(`SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
+	  provider, model, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
+	  FROM decisions d JOIN runs r ON r.run_id = d.run_id
+	  ORDER BY r.ord, agent_id, round, trial, scenario`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d Decision
+		var params string
+		var vals sql.NullString
+		var valid, cached int
+		var cost sql.NullFloat64
+		var lat float64
+		r := &d.Reply
+		if err := rows.Scan(&d.RunID, &d.AgentID, &d.Round, &d.Trial, &d.Scenario, &params, &vals, &r.Raw, &valid, &r.Invalid,
+			&r.Provider, &r.Model, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(params), &d.Params); err != nil {
+			return fmt.Errorf("decision %v: params: %w", d.Key, err)
+		}
+		if vals.Valid {
+			if err := json.Unmarshal([]byte(vals.String), &r.Values); err != nil {
+				return fmt.Errorf("decision %v: values: %w", d.Key, err)
+			}
+		}
+		r.Cached = cached == 1
+		r.CostUSD = math.NaN()
+		if cost.Valid {
+			r.CostUSD = cost.Float64
+		}
+		r.Latency = time.Duration(lat * float64(time.Millisecond))
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// CountDecisions returns how many decisions are committed.
+func (s *Store) CountDecisions() (int, error) {
+	var n int
+	err := s.db.QueryRow(`SELECT COUNT(*) FROM decisions`).Scan(&n)
+	return n, err
+}
+
+func (s *Store) tx(fn func(*sql.Tx) error) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Exists reports whether a run database is at path.
+func Exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

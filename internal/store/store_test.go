@@ -1,0 +1,82 @@
+package store
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/prosim/prosim/internal/backend"
+)
+
+func TestDecisionsSurviveReopenInDesignOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutRuns([]Run{{ID: "b", Ord: 1, Backend: "builtin", Condition: "moral", Policy: "moral", Replicate: 1, Seed: 18446744073709551615}, {ID: "a", Ord: 0, Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1, Seed: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	add := func(run string, agent int, scen string, vals map[string]float64, invalid string) {
+		t.Helper()
+		r := backend.Reply{Raw: "x", Values: vals, Invalid: invalid, Provider: "builtin", Model: "m", CostUSD: math.NaN()}
+		if err := s.Add(Decision{Key: Key{RunID: run, AgentID: agent, Scenario: scen}, Params: map[string]float64{"x": 1}, Reply: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("b", 1, "helping", map[string]float64{"willingness": 5}, "")
+	add("a", 2, "helping", map[string]float64{"willingness": 3}, "")
+	add("a", 1, "volunteering", nil, "field willingness: 9 is outside 1..7")
+	add("a", 1, "helping", map[string]float64{"willingness": 7}, "")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runs, err := s.Runs()
+	if err != nil || len(runs) != 2 || runs[0].ID != "a" || runs[1].Seed != 18446744073709551615 {
+		t.Fatalf("runs %+v, %v", runs, err)
+	}
+	var got []Decision
+	if err := s.Decisions(func(d Decision) error { got = append(got, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []Key{{"a", 1, 0, 0, "helping"}, {"a", 1, 0, 0, "volunteering"}, {"a", 2, 0, 0, "helping"}, {"b", 1, 0, 0, "helping"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d decisions, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Key != want[i] {
+			t.Errorf("decision %d: key %v, want %v", i, got[i].Key, want[i])
+		}
+	}
+	if got[1].Reply.Valid() || got[1].Reply.Invalid == "" {
+		t.Errorf("invalid decision came back valid: %+v", got[1].Reply)
+	}
+	if got[0].Reply.Values["willingness"] != 7 || !math.IsNaN(got[0].Reply.CostUSD) || got[0].Params["x"] != 1 {
+		t.Errorf("decision round trip: %+v", got[0])
+	}
+}
+
+func TestUnflushedDecisionsAreNotVisibleButFlushedOnesAre(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Add(Decision{Key: Key{RunID: "a", AgentID: 1, Scenario: "s"}, Reply: backend.Reply{Values: map[string]float64{"v": 1}}})
+	if n, _ := s.CountDecisions(); n != 0 {
+		t.Fatalf("a queued decision is already committed (%d)", n)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountDecisions(); n != 1 {
+		t.Fatalf("after Flush %d decisions committed, want 1", n)
+	}
+}

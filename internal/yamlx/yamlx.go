@@ -1,0 +1,198 @@
+// Package yamlx decodes prosim's YAML files strictly and reports problems the way a user
+// needs them: file, line, column and field. Unknown fields, wrong types and duplicate keys
+// are errors, never ignored.
+package yamlx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Error is a problem at a place in a YAML file.
+type Error struct {
+	File  string
+	Line  int // 1-based; 0 when unknown
+	Col   int
+	Field string // e.g. "conditions[1].policy"; empty when the problem is not one field's
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString("field " + e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Decode decodes data (named name in messages) into v, strictly.
+func Decode(data []byte, name string, v any) error {
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return &Error{File: name, Msg: "file is empty"}
+	}
+	err := yaml.UnmarshalWithOptions(data, v, yaml.Strict())
+	if err == nil {
+		return nil
+	}
+	return convert(err, data, name)
+}
+
+// DecodeFile reads and decodes the file at path.
+func DecodeFile(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return Decode(data, path, v)
+}
+
+func convert(err error, data []byte, name string) error {
+	out := &Error{File: name, Msg: err.Error()}
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		out.Msg = ye.GetMessage()
+		if tok := ye.GetToken(); tok != nil && tok.Position != nil {
+			out.Line, out.Col = tok.Position.Line, tok.Position.Column
+		}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		if te.StructFieldName != nil {
+			f := *te.StructFieldName
+			if i := strings.LastIndex(f, "."); i >= 0 {
+				f = f[i+1:]
+			}
+			out.Field = f
+		}
+		out.Msg = fmt.Sprintf("expected %s, got %s", kindWord(te.DstType), kindWord(te.SrcType))
+		if tok := te.Token; tok != nil && tok.Value != "" {
+			out.Msg += fmt.Sprintf(" %q", tok.Value)
+		}
+	}
+	var ue *yaml.UnknownFieldError
+	if errors.As(err, &ue) && ue.Token != nil {
+		out.Field = ue.Token.Value
+		out.Msg = "unknown field (check its spelling and indentation)"
+	}
+	if out.Line > 0 {
+		if k := keyOnLine(data, out.Line); k != "" {
+			out.Field = k
+		}
+	}
+	return out
+}
+
+// keyOnLine is the mapping key written on a line ("  - weight: [1]" gives "weight"): the
+// decoder reports Go struct field names, but users know their YAML keys.
+func keyOnLine(data []byte, line int) string {
+	lines := strings.Split(string(data), "\n")
+	if line > len(lines) {
+		return ""
+	}
+	m := keyRE.FindStringSubmatch(lines[line-1])
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+var keyRE = regexp.MustCompile(`^\s*(?:-\s+)*([A-Za-z_][\w.-]*)\s*:`)
+
+func kindWord(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Pointer:
+		return kindWord(t.Elem())
+	}
+	return t.String()
+}
+
+// Doc is a parsed YAML file kept so that checks made after decoding can point at the line of
+// the field they complain about.
+type Doc struct {
+	name string
+	file *ast.File
+}
+
+// Parse parses data for locating fields. It does not decode.
+func Parse(data []byte, name string) (*Doc, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, convert(err, data, name)
+	}
+	return &Doc{name: name, file: f}, nil
+}
+
+// Errorf makes an Error for the field at path, written as in messages: "conditions[1].policy".
+// When the field is absent from the file (a missing required field), the nearest enclosing
+// field that is present gives the line.
+func (d *Doc) Errorf(path, format string, args ...any) *Error {
+	e := &Error{Field: path, Msg: fmt.Sprintf(format, args...)}
+	if d == nil || d.file == nil {
+		return e
+	}
+	e.File = d.name
+	for p := path; ; {
+		if line, col, ok := d.locate(p); ok {
+			e.Line, e.Col = line, col
+			return e
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			return e
+		}
+		p = p[:i]
+	}
+}
+
+func (d *Doc) locate(path string) (int, int, bool) {
+	root := "$."
+	if strings.HasPrefix(path, "[") {
+		root = "$" // a file whose top level is a list
+	}
+	p, err := yaml.PathString(root + path)
+	if err != nil {
+		return 0, 0, false
+	}
+	node, err := p.FilterFile(d.file)
+	if err != nil || node == nil {
+		return 0, 0, false
+	}
+	tok := node.GetToken()
+	if tok == nil || tok.Position == nil {
+		return 0, 0, false
+	}
+	return tok.Position.Line, tok.Position.Column, true
+}
+
+// Name is the file name given to Parse.
+func (d *Doc) Name() string { return d.name }

@@ -1,0 +1,69 @@
+package yamlx
+
+import (
+	"strings"
+	"testing"
+)
+
+type inner struct {
+	Policy string `yaml:"policy"`
+	Weight int    `yaml:"weight"`
+}
+
+type outer struct {
+	Name       string  `yaml:"name"`
+	Replicates int     `yaml:"replicates"`
+	Conditions []inner `yaml:"conditions"`
+}
+
+func TestDecodeReportsLineAndField(t *testing.T) {
+	cases := []struct {
+		name, src, want string
+	}{
+		{"unknown field", "name: a\nreplicatse: 3\n", "exp.yaml:2:1: field replicatse: unknown field"},
+		{"wrong type", "name: a\nreplicates: three\n", "exp.yaml:2:13: field replicates: expected a whole number, got a string \"three\""},
+		{"nested unknown", "name: a\nconditions:\n  - policy: moral\n    wieght: 2\n", "exp.yaml:4:5: field wieght: unknown field"},
+		{"nested type", "name: a\nconditions:\n  - policy: moral\n    weight: [1]\n", "exp.yaml:4:13: field weight: expected a whole number"},
+		{"duplicate key", "name: a\nname: b\n", "exp.yaml:2:1:"},
+		{"syntax", "name: [a\n", "exp.yaml:"},
+		{"empty", "  \n", "exp.yaml: file is empty"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var v outer
+			err := Decode([]byte(c.src), "exp.yaml", &v)
+			if err == nil {
+				t.Fatalf("no error for %q", c.src)
+			}
+			if !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("got  %q\nwant prefix %q", err.Error(), c.want)
+			}
+		})
+	}
+}
+
+func TestDecodeAcceptsValid(t *testing.T) {
+	var v outer
+	if err := Decode([]byte("name: a\nreplicates: 3\nconditions:\n  - {policy: moral, weight: 2}\n"), "x.yaml", &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Replicates != 3 || v.Conditions[0].Policy != "moral" || v.Conditions[0].Weight != 2 {
+		t.Errorf("decoded %+v", v)
+	}
+}
+
+func TestDocErrorfLocatesFieldOrNearestParent(t *testing.T) {
+	src := "name: a\nconditions:\n  - policy: moral\n  - policy: bogus\n"
+	d, err := Parse([]byte(src), "exp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Errorf("conditions[1].policy", "unknown policy %q", "bogus").Error(); got != `exp.yaml:4:13: field conditions[1].policy: unknown policy "bogus"` {
+		t.Errorf("got %q", got)
+	}
+	// weight is absent: the error points at its condition.
+	e := d.Errorf("conditions[1].weight", "required")
+	if e.Line != 4 {
+		t.Errorf("absent field located at line %d, want 4 (its parent)", e.Line)
+	}
+}
