@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -32,20 +31,13 @@ func NewLibrary() *Library { return &Library{byID: map[string]Frame{}} }
 // library/*.yaml file embedded in the binary. Each frame's Source is "builtin".
 func Builtin() (*Library, error) {
 	l := NewLibrary()
-	files, err := builtinFS.ReadDir("library")
+	files, err := yamlx.Files(builtinFS, "library")
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range files {
-		if f.IsDir() || !strings.HasSuffix(f.Name(), ".yaml") {
-			continue
-		}
-		name := path.Join("library", f.Name())
-		data, err := builtinFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		frames, err := Load(data, name)
+		name := f.Name
+		frames, err := Load(f.Data, name)
 		if err != nil {
 			return nil, fmt.Errorf("builtin policy library: %w", err)
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -33,20 +32,13 @@ func NewLibrary() *Library { return &Library{byID: map[string]Scenario{}} }
 // Study 1 vignettes and the economic games). Each scenario's Source is "builtin".
 func Builtin() (*Library, error) {
 	l := NewLibrary()
-	files, err := builtinFS.ReadDir("library")
+	files, err := yamlx.Files(builtinFS, "library")
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range files {
-		if f.IsDir() || !strings.HasSuffix(f.Name(), ".yaml") {
-			continue
-		}
-		name := path.Join("library", f.Name())
-		data, err := builtinFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		scs, err := Load(data, name)
+		name := f.Name
+		scs, err := Load(f.Data, name)
 		if err != nil {
 			return nil, fmt.Errorf("builtin scenario library: %w", err)
 		}

@@ -6,7 +6,9 @@ package yamlx
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"reflect"
 	"regexp"
 	"strings"
@@ -196,3 +198,31 @@ func (d *Doc) locate(path string) (int, int, bool) {
 
 // Name is the file name given to Parse.
 func (d *Doc) Name() string { return d.name }
+
+// File is one YAML file of an embedded library.
+type File struct {
+	Name string // path inside the file system, for error messages
+	Data []byte
+}
+
+// Files reads every *.yaml file of directory dir of fsys, in name order: the built-in
+// scenario and policy libraries are such directories embedded in the binary.
+func Files(fsys fs.FS, dir string) ([]File, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []File
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		name := path.Join(dir, e.Name())
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, File{Name: name, Data: data})
+	}
+	return out, nil
+}
