@@ -8,6 +8,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/anthropic"
+	"github.com/prosim/prosim/internal/backend/gemini"
 	"github.com/prosim/prosim/internal/backend/openai"
 )
 
@@ -26,15 +27,23 @@ type Spec struct {
 // Names lists the providers New accepts.
 var Names = []string{"openai", "vllm", "ollama", "anthropic", "gemini"}
 
-// New makes the client for spec. vLLM and Ollama speak OpenAI's protocol.
+// New makes the client for spec. vLLM and Ollama speak OpenAI's protocol. On error the
+// Backend is nil (an untyped nil, never a nil client pointer in an interface).
 func New(spec Spec) (backend.Backend, error) {
 	switch strings.ToLower(spec.Provider) {
 	case "openai", "vllm", "ollama":
-		return openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv})
+		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv}))
 	case "anthropic":
-		return anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv})
+		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv}))
 	case "gemini":
-		return nil, fmt.Errorf("gemini: no client in this build yet (use openai, anthropic, vllm or ollama)")
+		return client(gemini.New(gemini.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv}))
 	}
 	return nil, fmt.Errorf("unknown provider %q (want one of %s, or builtin)", spec.Provider, strings.Join(Names, ", "))
+}
+
+func client[C backend.Backend](c C, err error) (backend.Backend, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -1,0 +1,591 @@
+package gemini
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/scenario"
+)
+
+const fakeKey = "AIzaSy-test-FAKEKEY-0123456789abcdef"
+
+type server struct {
+	*httptest.Server
+	mu      sync.Mutex
+	body    map[string]any
+	header  http.Header
+	path    string
+	query   string
+	calls   int
+	respond func(w http.ResponseWriter, r *http.Request)
+}
+
+func newServer(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)) *server {
+	t.Helper()
+	s := &server{respond: respond}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		s.mu.Lock()
+		s.body, s.header, s.path, s.query = m, r.Header.Clone(), r.URL.Path, r.URL.RawQuery
+		s.calls++
+		s.mu.Unlock()
+		if r.Method != http.MethodPost {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		s.respond(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *server) numCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+func jsonReply(status int, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+const okBody = `{"candidates":[{"content":{"parts":[{"text":"{\"willingness\": 5, \"choice\": \"give\"}"}],"role":"model"},
+ "finishReason":"STOP","index":0}],
+ "usageMetadata":{"promptTokenCount":50,"candidatesTokenCount":12,"thoughtsTokenCount":8,"totalTokenCount":70,
+  "promptTokensDetails":[{"modality":"TEXT","tokenCount":50}]},
+ "modelVersion":"gemini-2.5-flash-001","responseId":"abc123"}`
+
+func schema() scenario.Schema {
+	return scenario.Schema{Fields: []scenario.Field{
+		{Name: "willingness", Kind: scenario.Likert, Min: 1, Max: 7},
+		{Name: "choice", Kind: scenario.Choice, Options: []string{"give", "keep"}},
+	}}
+}
+
+func request() backend.Request {
+	temp, topP := 0.7, 0.9
+	return backend.Request{
+		System: "You are Ana, 34.",
+		Prompt: "How willing are you to volunteer?",
+		Repair: []backend.Turn{{Assistant: "maybe", User: "Answer with JSON only."}},
+		Schema: schema(),
+		Sampling: backend.Sampling{
+			Temperature: &temp, TopP: &topP, MaxTokens: 64,
+		},
+		Seed: 1<<40 + 12345,
+	}
+}
+
+const keyEnv = "PROSIM_TEST_GEMINI_KEY"
+
+func newTestClient(t *testing.T, s *server, mod ...func(*Config)) *Client {
+	t.Helper()
+	t.Setenv(keyEnv, fakeKey)
+	cfg := Config{Model: "gemini-2.5-flash", BaseURL: s.URL, APIKeyEnv: keyEnv}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func statusErr(t *testing.T, err error) *backend.StatusError {
+	t.Helper()
+	if err == nil {
+		t.Fatal("want an error, got nil")
+	}
+	var se *backend.StatusError
+	if !errors.As(err, &se) {
+		t.Fatalf("want *backend.StatusError, got %T: %v", err, err)
+	}
+	if strings.Contains(err.Error(), fakeKey) || strings.Contains(se.Body, fakeKey) {
+		t.Fatalf("error leaks the API key: %v / %q", err, se.Body)
+	}
+	if se.Provider != Provider {
+		t.Errorf("Provider = %q", se.Provider)
+	}
+	return se
+}
+
+func get(m any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			mm, _ := m.(map[string]any)
+			m = mm[k]
+		case int:
+			a, _ := m.([]any)
+			if k >= len(a) {
+				return nil
+			}
+			m = a[k]
+		}
+	}
+	return m
+}
+
+func TestDecideSuccess(t *testing.T) {
+	s := newServer(t, jsonReply(200, okBody))
+	rep, err := newTestClient(t, s).Decide(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(rep.Raw), &got); err != nil || got["willingness"] != float64(5) || got["choice"] != "give" {
+		t.Errorf("Raw = %q (%v)", rep.Raw, err)
+	}
+	if rep.Model != "gemini-2.5-flash-001" || rep.Provider != "gemini" || rep.InputTokens != 50 ||
+		rep.OutputTokens != 20 || rep.Calls != 1 || rep.Latency <= 0 || rep.Values != nil || rep.Invalid != "" {
+		t.Errorf("reply = %+v", rep)
+	}
+	if s.path != "/v1beta/models/gemini-2.5-flash:generateContent" {
+		t.Errorf("path = %q", s.path)
+	}
+	if s.query != "" {
+		t.Errorf("query = %q (the key belongs in the header)", s.query)
+	}
+	if s.header.Get("X-Goog-Api-Key") != fakeKey || !strings.HasPrefix(s.header.Get("Content-Type"), "application/json") {
+		t.Errorf("headers = %v", s.header)
+	}
+	b := s.body
+	if get(b, "systemInstruction", "parts", 0, "text") != "You are Ana, 34." {
+		t.Errorf("systemInstruction = %v", b["systemInstruction"])
+	}
+	contents, _ := b["contents"].([]any)
+	want := [][2]string{{"user", "How willing are you to volunteer?"}, {"model", "maybe"}, {"user", "Answer with JSON only."}}
+	if len(contents) != len(want) {
+		t.Fatalf("contents = %v", contents)
+	}
+	for i, w := range want {
+		parts, _ := get(contents[i], "parts").([]any)
+		if get(contents[i], "role") != w[0] || len(parts) != 1 || get(parts[0], "text") != w[1] {
+			t.Errorf("content %d = %v, want %v", i, contents[i], w)
+		}
+	}
+	gc, _ := b["generationConfig"].(map[string]any)
+	if gc == nil {
+		t.Fatalf("no generationConfig in %v", b)
+	}
+	// float32 on the wire: compare loosely.
+	near := func(v any, x float64) bool { f, ok := v.(float64); return ok && f > x-1e-6 && f < x+1e-6 }
+	if !near(gc["temperature"], 0.7) || !near(gc["topP"], 0.9) || gc["maxOutputTokens"] != float64(64) ||
+		gc["seed"] != float64(12345) || gc["responseMimeType"] != "application/json" {
+		t.Errorf("generationConfig = %v", gc)
+	}
+	js, _ := gc["responseJsonSchema"].(map[string]any)
+	req, _ := js["required"].([]any)
+	if js["type"] != "object" || js["additionalProperties"] != false || len(req) != 2 ||
+		get(js, "properties", "choice", "type") != "string" || len(get(js, "properties", "choice", "enum").([]any)) != 2 ||
+		get(js, "properties", "willingness", "type") != "integer" || get(js, "properties", "willingness", "maximum") != float64(7) {
+		t.Errorf("responseJsonSchema = %v", gc["responseJsonSchema"])
+	}
+	for _, k := range []string{"responseSchema", "candidateCount", "thinkingConfig"} {
+		if _, ok := gc[k]; ok {
+			t.Errorf("%s sent: %v", k, gc[k])
+		}
+	}
+	for _, k := range []string{"automaticContinuation", "httpOptions", "safetySettings", "tools"} {
+		if _, ok := b[k]; ok {
+			t.Errorf("%s sent: %v", k, b[k])
+		}
+	}
+}
+
+func TestPlainRequest(t *testing.T) {
+	s := newServer(t, jsonReply(200, `{"candidates":[{"content":{"parts":[
+	  {"text":"Let me think about Ana.","thought":true},{"text":"{\"willingness\":"},{"text":"4}"}],"role":"model"},
+	  "finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":20,"candidatesTokenCount":5,"totalTokenCount":25}}`))
+	c := newTestClient(t, s, func(c *Config) { c.StructuredOutput = Bool(false); c.Model = "models/gemini-2.0-flash" })
+	req := request()
+	req.Sampling = backend.Sampling{}
+	req.System = ""
+	req.Repair = nil
+	req.Seed = 0
+	rep, err := c.Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Raw != `{"willingness":4}` || rep.InputTokens != 20 || rep.OutputTokens != 5 || rep.Model != "gemini-2.0-flash" || rep.Invalid != "" {
+		t.Errorf("reply = %+v", rep)
+	}
+	if s.path != "/v1beta/models/gemini-2.0-flash:generateContent" {
+		t.Errorf("path = %q", s.path)
+	}
+	if _, ok := s.body["systemInstruction"]; ok {
+		t.Errorf("systemInstruction sent: %v", s.body["systemInstruction"])
+	}
+	if n := len(s.body["contents"].([]any)); n != 1 {
+		t.Errorf("%d contents", n)
+	}
+	gc, _ := s.body["generationConfig"].(map[string]any)
+	for _, k := range []string{"temperature", "topP", "seed", "responseMimeType", "responseJsonSchema"} {
+		if _, ok := gc[k]; ok {
+			t.Errorf("%s sent: %v", k, gc[k])
+		}
+	}
+	if gc["maxOutputTokens"] != float64(DefaultMaxTokens) {
+		t.Errorf("maxOutputTokens = %v", gc["maxOutputTokens"])
+	}
+}
+
+func TestNoSeed(t *testing.T) {
+	s := newServer(t, jsonReply(200, okBody))
+	if _, err := newTestClient(t, s, func(c *Config) { c.NoSeed = true }).Decide(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := get(s.body, "generationConfig").(map[string]any)["seed"]; ok {
+		t.Errorf("seed sent: %v", v)
+	}
+}
+
+func TestBaseURLVersion(t *testing.T) {
+	s := newServer(t, jsonReply(200, okBody))
+	for _, suffix := range []string{"/v1/", "/v1alpha"} {
+		c := newTestClient(t, s, func(c *Config) { c.BaseURL = s.URL + suffix })
+		if _, err := c.Decide(context.Background(), request()); err != nil {
+			t.Fatal(err)
+		}
+		want := strings.TrimRight(suffix, "/") + "/models/gemini-2.5-flash:generateContent"
+		if s.path != want {
+			t.Errorf("base %q: path = %q, want %q", suffix, s.path, want)
+		}
+	}
+	c := newTestClient(t, s, func(c *Config) { c.BaseURL = s.URL + "/proxy/gemini" })
+	if _, err := c.Decide(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	if s.path != "/proxy/gemini/v1beta/models/gemini-2.5-flash:generateContent" {
+		t.Errorf("path = %q", s.path)
+	}
+	if _, err := New(Config{Model: "m", BaseURL: "ftp://x", APIKeyEnv: keyEnv}); err == nil {
+		t.Error("ftp base URL accepted")
+	}
+}
+
+// The SDK's environment variables must not switch the backend, the key or the endpoint.
+func TestAmbientEnvironmentIgnored(t *testing.T) {
+	for k, v := range map[string]string{
+		"GOOGLE_GENAI_USE_VERTEXAI":   "true",
+		"GOOGLE_GENAI_USE_ENTERPRISE": "true",
+		"GOOGLE_CLOUD_PROJECT":        "some-project",
+		"GOOGLE_CLOUD_LOCATION":       "us-central1",
+		"GOOGLE_API_KEY":              "other-key-from-env",
+		"GEMINI_API_KEY":              "other-key-from-env",
+		"GOOGLE_GEMINI_BASE_URL":      "http://127.0.0.1:1/",
+		"GOOGLE_VERTEX_BASE_URL":      "http://127.0.0.1:1/",
+	} {
+		t.Setenv(k, v)
+	}
+	s := newServer(t, jsonReply(200, okBody))
+	if _, err := newTestClient(t, s).Decide(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	if s.path != "/v1beta/models/gemini-2.5-flash:generateContent" || s.header.Get("X-Goog-Api-Key") != fakeKey ||
+		s.header.Get("Authorization") != "" || s.header.Get("X-Goog-User-Project") != "" {
+		t.Errorf("path %q, headers %v", s.path, s.header)
+	}
+
+	// With no BaseURL the request goes to Google's endpoint, not GOOGLE_GEMINI_BASE_URL's.
+	var gotURL string
+	c, err := New(Config{Model: "gemini-2.5-flash", APIKeyEnv: keyEnv, HTTPClient: &http.Client{
+		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			gotURL = r.URL.String()
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(okBody)), Request: r}, nil
+		}),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decide(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	if gotURL != "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent" {
+		t.Errorf("URL = %q", gotURL)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestNewKey(t *testing.T) {
+	t.Setenv("PROSIM_TEST_MISSING", "")
+	t.Setenv("GEMINI_API_KEY", "")
+	t.Setenv("GOOGLE_API_KEY", "")
+	for _, env := range []string{"PROSIM_TEST_MISSING", ""} {
+		_, err := New(Config{Model: "gemini-2.5-flash", APIKeyEnv: env})
+		want := env
+		if want == "" {
+			want = DefaultAPIKeyEnv + " or " + FallbackAPIKeyEnv
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing key in %q: err = %v", want, err)
+		}
+	}
+	if _, err := New(Config{APIKeyEnv: keyEnv}); err == nil {
+		t.Error("missing model accepted")
+	}
+
+	// The default variable, then the fallback.
+	s := newServer(t, jsonReply(200, okBody))
+	for _, env := range []string{"GOOGLE_API_KEY", "GEMINI_API_KEY"} {
+		t.Setenv(env, fakeKey+"-"+env)
+		c, err := New(Config{Model: "gemini-2.5-flash", BaseURL: s.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Decide(context.Background(), request()); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.header.Get("X-Goog-Api-Key"); got != fakeKey+"-"+env {
+			t.Errorf("key %q, want the one from %s", got, env)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	rl := `{"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED"}}`
+	t.Run("429 Retry-After", func(t *testing.T) {
+		s := newServer(t, jsonReply(429, rl, "Retry-After", "13"))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		se := statusErr(t, err)
+		if se.Status != 429 || se.RetryAfter != 13*time.Second || !se.Retryable() ||
+			!strings.Contains(se.Body, "RESOURCE_EXHAUSTED") || s.numCalls() != 1 {
+			t.Errorf("got %+v after %d calls", se, s.numCalls())
+		}
+	})
+	t.Run("429 http-date", func(t *testing.T) {
+		when := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
+		s := newServer(t, jsonReply(429, rl, "Retry-After", when))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.RetryAfter < 60*time.Second || se.RetryAfter > 91*time.Second {
+			t.Errorf("got %+v", se)
+		}
+	})
+	t.Run("429 RetryInfo", func(t *testing.T) {
+		s := newServer(t, jsonReply(429, `{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[
+		  {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"x"}]},
+		  {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}]}}`))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 429 || se.RetryAfter != 37*time.Second || s.numCalls() != 1 {
+			t.Errorf("got %+v", se)
+		}
+	})
+	t.Run("503 unavailable", func(t *testing.T) {
+		s := newServer(t, jsonReply(503, `{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}`))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 503 || !se.Retryable() || s.numCalls() != 1 {
+			t.Errorf("got %+v after %d calls", se, s.numCalls())
+		}
+	})
+	t.Run("500 plain text", func(t *testing.T) {
+		s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(500)
+			io.WriteString(w, "internal error")
+		})
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 500 || !se.Retryable() || !strings.Contains(se.Body, "internal error") || s.numCalls() != 1 {
+			t.Errorf("got %+v after %d calls", se, s.numCalls())
+		}
+	})
+	t.Run("400 echoing the key", func(t *testing.T) {
+		s := newServer(t, jsonReply(400, `{"error":{"code":400,"message":"API key not valid: `+fakeKey+`","status":"INVALID_ARGUMENT",
+		 "details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}`))
+		_, err := newTestClient(t, s).Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 400 || se.Retryable() || !strings.Contains(se.Body, "API_KEY_INVALID") {
+			t.Errorf("got %+v", se)
+		}
+	})
+	t.Run("transport failure", func(t *testing.T) {
+		s := newServer(t, jsonReply(200, okBody))
+		c := newTestClient(t, s)
+		s.Close()
+		_, err := c.Decide(context.Background(), request())
+		if se := statusErr(t, err); se.Status != 0 || !se.Retryable() {
+			t.Errorf("got %+v", se)
+		}
+	})
+}
+
+func TestDeadline(t *testing.T) {
+	release := make(chan struct{})
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := newTestClient(t, s).Decide(ctx, request())
+	se := statusErr(t, err)
+	if se.Status != 0 || !se.Retryable() || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("got %+v (%v)", se, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if n := s.numCalls(); n != 1 {
+		t.Errorf("%d calls", n)
+	}
+}
+
+func hijack(partial string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n")
+		buf.WriteString(partial)
+		buf.Flush()
+	}
+}
+
+func TestBadBodies(t *testing.T) {
+	cases := map[string]func(http.ResponseWriter, *http.Request){
+		"truncated":   hijack(okBody[:len(okBody)/2]),
+		"malformed":   jsonReply(200, `{"candidates":[{"content":{"parts":[{"text":"hi"}]}}]]]`),
+		"not json":    jsonReply(200, `<html>502 Bad Gateway</html>`),
+		"empty":       jsonReply(200, `{}`),
+		"empty body":  jsonReply(200, ``),
+		"wrong shape": jsonReply(200, `{"candidates":"none"}`),
+		"bad content": jsonReply(200, `{"candidates":[{"content":"x","finishReason":"STOP"}]}`),
+		"bad parts":   jsonReply(200, `{"candidates":[{"content":{"parts":[7]}}]}`),
+		"bad usage":   jsonReply(200, `{"candidates":[{"content":{"parts":[{"text":"{}"}]}}],"usageMetadata":"x"}`),
+		"null cand":   jsonReply(200, `{"candidates":[null]}`),
+		"no cands":    jsonReply(200, `{"candidates":[]}`),
+	}
+	for name, h := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t, h)
+			rep, err := newTestClient(t, s).Decide(context.Background(), request())
+			se := statusErr(t, err)
+			if se.Status != 0 || !se.Retryable() || rep.Calls != 0 || rep.Raw != "" || s.numCalls() != 1 {
+				t.Errorf("got %+v, reply %+v, %d calls", se, rep, s.numCalls())
+			}
+		})
+	}
+}
+
+func TestUnusableReplies(t *testing.T) {
+	cases := []struct {
+		name, body, raw string
+		want            []string
+	}{
+		{"safety", `{"candidates":[{"finishReason":"SAFETY","index":0,"safetyRatings":[
+		   {"category":"HARM_CATEGORY_HARASSMENT","probability":"HIGH","blocked":true},
+		   {"category":"HARM_CATEGORY_HATE_SPEECH","probability":"NEGLIGIBLE"}]}],
+		   "usageMetadata":{"promptTokenCount":30,"totalTokenCount":30},"modelVersion":"gemini-2.5-flash"}`,
+			"", []string{"blocked", "SAFETY", "HARM_CATEGORY_HARASSMENT"}},
+		{"prompt blocked", `{"promptFeedback":{"blockReason":"PROHIBITED_CONTENT"},
+		   "usageMetadata":{"promptTokenCount":30,"totalTokenCount":30},"modelVersion":"gemini-2.5-flash"}`,
+			"", []string{"prompt blocked", "PROHIBITED_CONTENT"}},
+		{"no candidates", `{"usageMetadata":{"promptTokenCount":30,"totalTokenCount":30},"modelVersion":"gemini-2.5-flash"}`,
+			"", []string{"no candidates"}},
+		{"recitation with text", `{"candidates":[{"content":{"parts":[{"text":"{\"willingness\": 3,"}],"role":"model"},
+		   "finishReason":"RECITATION"}],"usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":4}}`,
+			`{"willingness": 3,`, []string{"RECITATION"}},
+		{"max tokens", `{"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS"}],
+		   "usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":0,"thoughtsTokenCount":64}}`,
+			"", []string{"cut off", "64-token", "64 of them spent thinking"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer(t, jsonReply(200, tc.body))
+			rep, err := newTestClient(t, s).Decide(context.Background(), request())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Raw != tc.raw || rep.Calls != 1 || rep.InputTokens != 30 || rep.Provider != Provider || rep.Values != nil {
+				t.Errorf("reply = %+v", rep)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(rep.Invalid, w) {
+					t.Errorf("Invalid = %q, want it to mention %q", rep.Invalid, w)
+				}
+			}
+		})
+	}
+}
+
+// A blocked reply goes through the validity wrapper as an invalid decision with the block as
+// its reason, after being asked again; it is not an error.
+func TestBlockedThroughValidate(t *testing.T) {
+	s := newServer(t, jsonReply(200, `{"candidates":[{"finishReason":"SAFETY","safetyRatings":[
+	  {"category":"HARM_CATEGORY_DANGEROUS_CONTENT","probability":"MEDIUM","blocked":true}]}],
+	  "usageMetadata":{"promptTokenCount":30}}`))
+	req := request()
+	req.Repair = nil
+	rep, err := backend.Validate(newTestClient(t, s), 1).Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Valid() || !strings.Contains(rep.Invalid, "SAFETY") || rep.Calls != 2 || rep.InputTokens != 60 || s.numCalls() != 2 {
+		t.Errorf("reply = %+v after %d calls", rep, s.numCalls())
+	}
+	// An empty reply is asked again unchanged, without a repair turn.
+	if n := len(s.body["contents"].([]any)); n != 1 {
+		t.Errorf("%d contents on the re-ask", n)
+	}
+}
+
+// A reply carrying a continuation token is returned as it is: one call per Decide.
+func TestNoAutomaticContinuation(t *testing.T) {
+	s := newServer(t, jsonReply(200, `{"candidates":[{"content":{"parts":[{"text":"{\"willingness\": 6"}],"role":"model"},
+	  "continuationToken":"`+b64("resume-here")+`"}],"usageMetadata":{"promptTokenCount":30,"candidatesTokenCount":4}}`))
+	rep, err := newTestClient(t, s).Decide(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Raw != `{"willingness": 6` || rep.Calls != 1 || s.numCalls() != 1 {
+		t.Errorf("reply = %+v after %d calls", rep, s.numCalls())
+	}
+}
+
+func b64(s string) string {
+	b, _ := json.Marshal([]byte(s))
+	return string(bytes.Trim(b, `"`))
+}
+
+func TestRetryInfo(t *testing.T) {
+	for body, want := range map[string]time.Duration{
+		`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.5s"}]}}`: 1500 * time.Millisecond,
+		`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"-3s"}]}}`:  0,
+		`{"error":{"details":[{"@type":"type.googleapis.com/google.rpc.Help","retryDelay":"3s"}]}}`:        0,
+		`{"error":{"message":"no details"}}`: 0,
+		`not json`:                           0,
+		``:                                   0,
+	} {
+		if got := retryInfo([]byte(body)); got != want {
+			t.Errorf("retryInfo(%s) = %v, want %v", body, got, want)
+		}
+	}
+}
