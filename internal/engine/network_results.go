@@ -85,6 +85,9 @@ func (r *Runner) writeNetworkResults(dir string) error {
 	}); err != nil {
 		return err
 	}
+	if err := r.writeNetworkFiles(dir, s, r.netCompare(s, runs)); err != nil {
+		return err
+	}
 	tmp := filepath.Join(dir, NetworkSummaryFile+".tmp")
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -137,7 +140,10 @@ func (a acc) mean() float64 {
 // NetComparison is one inequity condition against its control, by exposure group.
 type NetComparison struct {
 	Condition, Control string
-	From, Rounds       int
+	// Backend and Inequity are the backend and the inequity condition's name (Condition is
+	// prefixed with the backend when there are several).
+	Backend, Inequity string
+	From, Rounds      int
 	// Agents[g] is the group size summed over replicates (agent-runs); W/U[g][t-1] the treated
 	// condition's mean, CW/CU[g][t-1] the control's mean over the same agents.
 	Agents         [4]int
@@ -179,7 +185,8 @@ func (r *Runner) netCompare(s *netStudy, runs []*netRun) []*NetComparison {
 		key := w.run.Backend + "\x00" + w.run.Condition
 		cmp, ok := byKey[key]
 		if !ok {
-			cmp = &NetComparison{Condition: w.run.Condition, Control: ctrl.w.run.Condition, From: w.cond.iv.From, Rounds: R}
+			cmp = &NetComparison{Condition: w.run.Condition, Control: ctrl.w.run.Condition, From: w.cond.iv.From, Rounds: R,
+				Backend: w.run.Backend, Inequity: w.run.Condition}
 			if len(r.backends) > 1 {
 				cmp.Condition = w.run.Backend + " " + cmp.Condition
 			}

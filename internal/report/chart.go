@@ -399,6 +399,7 @@ type NetworkChart struct {
 	Edges  [][2]int
 	Pos    [][2]float64 // optional, any scale
 	State  []string     // per node
+	IDs    []int        // optional agent id per node, for the tooltips (default: the node index)
 	States []string     // legend order; states not listed are appended in sorted order
 	Colors map[string]string
 }
@@ -462,7 +463,11 @@ func (c NetworkChart) SVG() string {
 		if i < len(c.State) {
 			s = c.State[i]
 		}
-		fmt.Fprintf(&sb, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s"><title>agent %d: %s</title></circle>`, f.px(pos[i][0]), f.py(pos[i][1]), color(s), i, esc(s))
+		id := i
+		if i < len(c.IDs) {
+			id = c.IDs[i]
+		}
+		fmt.Fprintf(&sb, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s"><title>agent %d: %s</title></circle>`, f.px(pos[i][0]), f.py(pos[i][1]), color(s), id, esc(s))
 	}
 	sb.WriteString(`</g>`)
 	var leg []LegendEntry

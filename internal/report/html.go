@@ -65,6 +65,10 @@ type Study3Data struct {
 	// Willingness and Unfairness are trajectories by exposure group (victim, exposed
 	// neighbour, distance 2, unexposed): X is the round, Y the mean (1-7), Lo/Hi its CI.
 	Willingness, Unfairness []Series
+	// Comparisons, when several inequity conditions (or backends) are compared with their
+	// controls, are drawn as one pair of trajectory charts each, after Willingness and
+	// Unfairness.
+	Comparisons []Study3Comparison
 	// Contagion is the share of agents affected by round, one series per condition.
 	Contagion []Series
 	// Network is the graph (or a sample of it) coloured by final state; nil when absent.
@@ -801,16 +805,23 @@ func Study3Figures(p *page, d *Study3Data) {
 		suffix = ": " + d.Label
 		fmt.Fprintf(&p.b, "<h3>%s</h3>\n", esc(d.Label))
 	}
-	if len(d.Willingness) > 0 {
-		p.figure(LineChart{Title: "Willingness by exposure group" + suffix, XLabel: "Round (day)", YLabel: "Mean willingness (1-7 scale)", Y0: 1, Y1: 7, Series: d.Willingness}.SVG(),
-			"Mean willingness by round for victims, exposed neighbours, agents at distance 2 and unexposed agents. Whiskers: 95% CI.")
-	}
-	if len(d.Unfairness) > 0 {
-		p.figure(LineChart{Title: "Perceived unfairness by exposure group" + suffix, XLabel: "Round (day)", YLabel: "Mean perceived unfairness (1-7 scale)", Y0: 1, Y1: 7, Series: d.Unfairness}.SVG(),
-			"Mean perceived unfairness by round and exposure group. Whiskers: 95% CI.")
+	cmps := append([]Study3Comparison{{Willingness: d.Willingness, Unfairness: d.Unfairness}}, d.Comparisons...)
+	for _, c := range cmps {
+		sfx := suffix
+		if c.Label != "" {
+			sfx += ": " + c.Label
+		}
+		if len(c.Willingness) > 0 {
+			p.figure(LineChart{Title: "Willingness by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Mean willingness (1-7 scale)", Y0: 1, Y1: 7, XTicks: roundTicks(c.Willingness), Series: c.Willingness}.SVG(),
+				"Mean willingness by round for victims, exposed neighbours, agents at distance 2 and unexposed agents. Whiskers: 95% CI.")
+		}
+		if len(c.Unfairness) > 0 {
+			p.figure(LineChart{Title: "Perceived unfairness by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Mean perceived unfairness (1-7 scale)", Y0: 1, Y1: 7, XTicks: roundTicks(c.Unfairness), Series: c.Unfairness}.SVG(),
+				"Mean perceived unfairness by round and exposure group. Whiskers: 95% CI.")
+		}
 	}
 	if len(d.Contagion) > 0 {
-		p.figure(LineChart{Title: "Contagion curve" + suffix, XLabel: "Round (day)", YLabel: "Agents affected (% of population)", Y0: 0, Y1: 1,
+		p.figure(LineChart{Title: "Contagion curve" + suffix, XLabel: "Round (day)", YLabel: "Agents affected (% of population)", Y0: 0, Y1: 1, XTicks: roundTicks(d.Contagion),
 			YFormat: func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }, Series: d.Contagion}.SVG(),
 			"Share of agents in the affected state by round (exposed through a neighbour, willingness down and perceived unfairness up).")
 	}

@@ -8,8 +8,8 @@ package store
 //     columns of other files whose every value is an integer;
 //   - floats (DOUBLE): value, points, the emotion ratings (valence_*, arousal_*), and columns
 //     whose every value is a number;
-//   - booleans (BOOLEAN): valid and cached (1/0 in the CSVs), and other columns named valid_*,
-//     is_* or has_* holding only 0/1;
+//   - booleans (BOOLEAN): valid, cached, affected and treated (1/0 in the CSVs), and other
+//     columns named valid_*, is_* or has_* holding only 0/1;
 //   - strings (BYTE_ARRAY UTF8): everything else (run_id, backend, model, condition, policy,
 //     scenario, field, value_label, invalid_reason, ...).
 //
@@ -55,7 +55,7 @@ var ExportTypes = map[string]ColumnType{
 	"x": Int64, "y": Int64, "transfer": Int64, "punish": Int64,
 	"value": Float64, "points": Float64,
 	"valence_before": Float64, "arousal_before": Float64, "valence_after": Float64, "arousal_after": Float64,
-	"valid": Bool, "cached": Bool,
+	"valid": Bool, "cached": Bool, "affected": Bool, "treated": Bool,
 }
 
 // ExportParquet writes RUN_DIR/results/NAME.parquet for every RUN_DIR/results/NAME.csv and

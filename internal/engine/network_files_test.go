@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/report"
+)
+
+// A Study 3 run writes the graph and the mediation estimates beside rounds.csv, agreeing with
+// network_summary.txt, and its report draws every Study 3 figure from them.
+func TestNetworkFilesAndReport(t *testing.T) {
+	exp, err := experiment.Parse([]byte(`name: s3files
+study: network
+seed: 5
+replicates: 2
+population: {source: sample, n: 40}
+network:
+  graph: {type: watts_strogatz, k: 4, p: 0.2}
+  rounds: 4
+  scenario: volunteering
+  activation: {fraction: 0.5}
+conditions:
+  - {name: control, policy: economic}
+  - name: reward_inequity
+    policy: economic
+    inequity: {preset: reward, k: 4, from: 2}
+backend:
+  provider: builtin
+`), "s3files.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) [][]string {
+		f, err := os.Open(filepath.Join(dir, "results", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		recs, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	summary, err := os.ReadFile(filepath.Join(dir, "results", NetworkSummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edges := read(NetworkEdgesFile)
+	if strings.Join(edges[0], ",") != "source,target" || !strings.Contains(string(summary), fmt.Sprintf("edges=%d,", len(edges)-1)) {
+		t.Errorf("%d edges, the summary says %q", len(edges)-1, strings.SplitN(string(summary), "\n", 2)[0])
+	}
+	med := read(NetworkMediationFile)
+	if len(med) != 2 || strings.Join(med[0], ",") != strings.Join(MediationColumns, ",") {
+		t.Fatalf("%s: %v", NetworkMediationFile, med)
+	}
+	row := map[string]string{}
+	for i, h := range med[0] {
+		row[h] = med[1][i]
+	}
+	if row["backend"] != "builtin" || row["condition"] != "reward_inequity" || row["control"] != "control" || row["from_round"] != "2" || row["to_round"] != "4" || row["error"] != "" {
+		t.Errorf("mediation row %v", row)
+	}
+	num := func(c string) float64 {
+		v, err := strconv.ParseFloat(row[c], 64)
+		if err != nil {
+			t.Fatalf("%s = %q", c, row[c])
+		}
+		return v
+	}
+	// The summary prints the same estimates to 3 decimals.
+	for _, w := range []string{
+		fmt.Sprintf("a (exposure->unfairness) %.3f (SE %.3f)", num("a"), num("se_a")),
+		fmt.Sprintf("indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f] (clustered by agent, %s clusters, %s resamples)", num("indirect"), num("boot_low"), num("boot_high"), row["clusters"], row["boot_reps"]),
+	} {
+		if !strings.Contains(string(summary), w) {
+			t.Errorf("summary lacks %q:\n%s", w, summary)
+		}
+	}
+	if !(num("mc_low") < num("indirect") && num("indirect") < num("mc_high")) {
+		t.Errorf("Monte Carlo CI [%v, %v] does not hold the estimate %v", num("mc_low"), num("mc_high"), num("indirect"))
+	}
+	html, err := os.ReadFile(filepath.Join(dir, report.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"Willingness by exposure group", "Perceived unfairness by exposure group", "Contagion curve",
+		"Network coloured by final state (reward_inequity, replicate 1)", "The network (40 agents, " + strconv.Itoa(len(edges)-1) + " edges drawn)",
+		"Mediation: exposure, perceived unfairness, willingness (reward_inequity)", "Monte Carlo CI ["} {
+		if !strings.Contains(string(html), w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+}
