@@ -155,6 +155,11 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if err := r.loadPopulation(); err != nil {
 		return nil, err
 	}
+	if exp.Study == experiment.StudyGames {
+		if _, err := r.planGames(doc, frames); err != nil {
+			return nil, err
+		}
+	}
 	for i, b := range exp.Backends {
 		meter := &backend.Usage{}
 		be, closer, err := r.buildBackend(b, meter)
@@ -418,6 +423,8 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		err = r.runTPP(ctx)
 	case experiment.StudyNetwork:
 		err = r.runNetwork(ctx)
+	case experiment.StudyGames:
+		err = r.runGames(ctx)
 	default:
 		err = fmt.Errorf("study %q is not implemented", r.exp.Study)
 	}
@@ -472,6 +479,9 @@ func (r *Runner) Describe() string {
 	if r.exp.Study == experiment.StudyTPP {
 		per = tppTrials
 		what = fmt.Sprintf("%d TPP trials", per)
+	}
+	if r.exp.Study == experiment.StudyGames {
+		return r.describeGames()
 	}
 	if nw := r.exp.Network; r.exp.Study == experiment.StudyNetwork && nw != nil {
 		per = nw.Rounds

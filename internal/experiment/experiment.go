@@ -52,6 +52,8 @@ type Experiment struct {
 	TPP    *TPP             `yaml:"tpp,omitempty"`
 	// Network configures study: network (Study 3); see network.go.
 	Network *Network `yaml:"network,omitempty"`
+	// Games configures study: games (economic games); see games.go.
+	Games []Game `yaml:"games,omitempty"`
 
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
@@ -192,10 +194,10 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	}
 	switch e.Study {
 	case "":
-		return doc.Errorf("study", "required: one of %s, %s, %s", StudyVignettes, StudyTPP, StudyNetwork)
-	case StudyVignettes, StudyTPP, StudyNetwork:
+		return doc.Errorf("study", "required: one of %s, %s, %s, %s", StudyVignettes, StudyTPP, StudyNetwork, StudyGames)
+	case StudyVignettes, StudyTPP, StudyNetwork, StudyGames:
 	default:
-		return doc.Errorf("study", "unknown study %q (want %s, %s or %s)", e.Study, StudyVignettes, StudyTPP, StudyNetwork)
+		return doc.Errorf("study", "unknown study %q (want %s, %s, %s or %s)", e.Study, StudyVignettes, StudyTPP, StudyNetwork, StudyGames)
 	}
 	if e.Seed == nil {
 		s := uint64(time.Now().UnixNano())
@@ -270,6 +272,9 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		seen[c.Name] = true
 	}
 	if err := e.checkNetwork(doc); err != nil {
+		return err
+	}
+	if err := e.checkGames(doc); err != nil {
 		return err
 	}
 	switch e.Prompt.Mode {

@@ -64,7 +64,7 @@ func niceTicks(lo, hi float64, n int) []float64 {
 	}
 	var out []float64
 	for v := math.Ceil(lo/step-1e-9) * step; v <= hi+step*1e-9; v += step {
-		out = append(out, math.Round(v/step)*step)
+		out = append(out, math.Round(v/step)*step+0) // +0: no "-0" tick label
 	}
 	return out
 }

@@ -154,6 +154,12 @@ func Render(w io.Writer, runs []*Run) error {
 			return err
 		}
 	}
+	if rs := byStudy(runs, experiment.StudyGames); len(rs) > 0 {
+		p.h2("games", "Economic games")
+		if err := studyGames(p, rs, multi); err != nil {
+			return err
+		}
+	}
 	if rs := byStudy(runs, experiment.StudyNetwork); len(rs) > 0 {
 		p.h2("study3", "Study 3: policy-induced inequity on a network")
 		if err := study3(p, rs, multi); err != nil {

@@ -1,0 +1,586 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/report"
+)
+
+const gamesExp = `name: g1
+study: games
+seed: 5
+replicates: 2
+population: {source: sample, n: 13}
+games:
+  - {game: dictator}
+  - {game: ultimatum}
+  - {game: ultimatum, name: ultimatum_mao, responder: mao}
+  - {game: trust}
+  - {game: public_goods, rounds: 3, group_size: 4, punishment: off}
+`
+
+// scripted answers every game by a fixed rule of the agent id and the parameters asked, as
+// raw JSON text (so the reply goes through parsing and validation like an LLM's).
+type scripted struct {
+	mu    sync.Mutex
+	reqs  []backend.Request
+	calls atomic.Int64
+	// bad, when set, replaces the answer (e.g. an offer above the endowment).
+	bad func(req backend.Request) (string, bool)
+}
+
+func (s *scripted) answer(req backend.Request) string {
+	id, p := req.AgentID, req.Situation.Params
+	switch req.Situation.Scenario {
+	case game.ScenarioDictator:
+		return fmt.Sprintf(`{"give": %d}`, 10*(id%4))
+	case game.ScenarioUltimatumProposer:
+		return fmt.Sprintf(`{"offer": %d}`, 10*(id%6))
+	case game.ScenarioUltimatumResponder:
+		if p["offer"] < 20 {
+			return `{"choice": "reject"}`
+		}
+		return `{"choice": "accept"}`
+	case game.ScenarioUltimatumMAO:
+		return fmt.Sprintf(`{"min_accept": %d}`, 5*(id%7))
+	case game.ScenarioTrustSender:
+		return fmt.Sprintf(`{"send": %d}`, id%4)
+	case game.ScenarioTrustReturner:
+		return fmt.Sprintf(`{"return": %g}`, p["sent"])
+	case game.ScenarioPublicGoods:
+		return fmt.Sprintf(`{"contribute": %d}`, 5*(id%5))
+	case game.ScenarioPublicGoodsPunish:
+		if p["target"] < p["own"] {
+			return `{"points": 2}`
+		}
+		return `{"points": 0}`
+	}
+	return "?"
+}
+
+func (s *scripted) backends() func(experiment.Backend) (backend.Backend, error) {
+	return func(experiment.Backend) (backend.Backend, error) {
+		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			s.calls.Add(1)
+			s.mu.Lock()
+			s.reqs = append(s.reqs, req)
+			s.mu.Unlock()
+			raw := s.answer(req)
+			if s.bad != nil {
+				if b, ok := s.bad(req); ok {
+					raw = b
+				}
+			}
+			return backend.Reply{Raw: raw, Provider: "fake", Model: "fake-1", Calls: 1}, nil
+		}), 0), nil
+	}
+}
+
+type csvRows struct {
+	col  map[string]int
+	rows [][]string
+}
+
+func (c csvRows) get(r []string, name string) string { return r[c.col[name]] }
+func (c csvRows) num(r []string, name string) float64 {
+	v, err := strconv.ParseFloat(r[c.col[name]], 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
+}
+
+func readRows(t *testing.T, path string) csvRows {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := csvRows{col: map[string]int{}, rows: recs[1:]}
+	for i, h := range recs[0] {
+		c.col[h] = i
+	}
+	return c
+}
+
+func runGamesExp(t *testing.T, src string, conc int, be func(experiment.Backend) (backend.Backend, error)) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), load(t, src, conc), Options{Out: dir, Backends: be}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func atoi(s string) int {
+	v, _ := strconv.Atoi(s)
+	return v
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// TestGamesPayoffsThroughTheDriver plays every game with scripted answers and checks the
+// matching, what each second mover was shown, and every payoff against the Go rules.
+func TestGamesPayoffsThroughTheDriver(t *testing.T) {
+	s := &scripted{}
+	dir := runGamesExp(t, gamesExp, 8, s.backends())
+	g := readRows(t, filepath.Join(dir, "results", "games.csv"))
+	if got := strings.Join(GameColumns, ","); len(g.col) != len(GameColumns) {
+		t.Fatalf("header: %v, want %s", g.col, got)
+	}
+	type pk struct {
+		run, game string
+		group     int
+	}
+	pairs := map[pk][][]string{}
+	seen := map[string]int{} // run/game/round/agent
+	for _, r := range g.rows {
+		k := g.get(r, "run_id") + "/" + g.get(r, "game") + "/" + g.get(r, "round") + "/" + g.get(r, "agent_id")
+		seen[k]++
+		if seen[k] > 1 {
+			t.Fatalf("agent appears twice in one game and round: %s", k)
+		}
+		id := int(g.num(r, "agent_id"))
+		choice, pay := g.num(r, "choice"), g.num(r, "payoff")
+		switch g.get(r, "game") {
+		case "dictator":
+			if choice != float64(10*(id%4)) || pay != 100-choice || g.get(r, "valid") != "1" {
+				t.Errorf("dictator row %v", r)
+			}
+		case "ultimatum", "ultimatum_mao", "trust":
+			if g.get(r, "role") == "unpaired" {
+				if g.get(r, "partner_id") != "" || !strings.Contains(g.get(r, "invalid_reason"), "odd number") {
+					t.Errorf("unpaired row %v", r)
+				}
+				continue
+			}
+			k := pk{g.get(r, "run_id"), g.get(r, "game"), int(g.num(r, "group"))}
+			pairs[k] = append(pairs[k], r)
+		}
+	}
+	// 13 agents x (1 dictator + 3 two-player games + 3 rounds) x 2 replicates.
+	if want := 13 * (1 + 3 + 3) * 2; len(g.rows) != want {
+		t.Errorf("%d rows in games.csv, want %d", len(g.rows), want)
+	}
+	if len(pairs) != 3*6*2 {
+		t.Errorf("%d pairs, want 6 per two-player game and replicate", len(pairs))
+	}
+	for k, rs := range pairs {
+		if len(rs) != 2 {
+			t.Fatalf("pair %v has %d rows", k, len(rs))
+		}
+		a, b := rs[0], rs[1]
+		if g.get(a, "partner_id") != g.get(b, "agent_id") || g.get(b, "partner_id") != g.get(a, "agent_id") {
+			t.Errorf("partners do not match: %v / %v", a, b)
+		}
+		x, y := g.num(a, "choice"), g.num(b, "choice")
+		pa, pb := g.num(a, "payoff"), g.num(b, "payoff")
+		switch k.game {
+		case "ultimatum":
+			if g.get(a, "role") != "proposer" || g.get(b, "role") != "responder" {
+				t.Fatalf("roles %v", rs)
+			}
+			rejected := x < 20
+			if (y == game.ChoiceReject) != rejected {
+				t.Errorf("responder was not shown its proposer's offer %g: %v", x, b)
+			}
+			if rejected && (pa != 0 || pb != 0) || !rejected && (pa != 100-x || pb != x) {
+				t.Errorf("ultimatum payoffs %g, %g for offer %g, choice %g", pa, pb, x, y)
+			}
+		case "ultimatum_mao":
+			if g.get(b, "role") != "responder_mao" || y != float64(5*(int(g.num(b, "agent_id"))%7)) {
+				t.Errorf("mao row %v", b)
+			}
+			if x < y && (pa != 0 || pb != 0) || x >= y && (pa != 100-x || pb != x) {
+				t.Errorf("ultimatum (mao) payoffs %g, %g for offer %g, minimum %g", pa, pb, x, y)
+			}
+		case "trust":
+			if x == 0 {
+				if g.get(b, "valid") != "0" || g.get(b, "choice") != "" || !strings.Contains(g.get(b, "invalid_reason"), "nothing was sent") || pa != 10 || pb != 0 {
+					t.Errorf("trust with nothing sent: %v / %v", a, b)
+				}
+				continue
+			}
+			if y != x || pa != 10-x+y || pb != 3*x-y {
+				t.Errorf("trust: sent %g returned %g, payoffs %g %g", x, y, pa, pb)
+			}
+		}
+	}
+
+	// Public goods: recompute each group's round from the recorded contributions with the Go
+	// rules, and check what each member was shown of the previous round.
+	type gk struct {
+		run          string
+		round, group int
+	}
+	groups := map[gk][][]string{}
+	contrib := map[string]float64{} // run/round/agent
+	for _, r := range g.rows {
+		if g.get(r, "game") != "public_goods" {
+			continue
+		}
+		k := gk{g.get(r, "run_id"), int(g.num(r, "round")), int(g.num(r, "group"))}
+		groups[k] = append(groups[k], r)
+		contrib[fmt.Sprintf("%s/%d/%s", k.run, k.round, g.get(r, "agent_id"))] = g.num(r, "choice")
+	}
+	groupOf := map[string]gk{}
+	for k, rs := range groups {
+		var cs []float64
+		for _, r := range rs {
+			cs = append(cs, g.num(r, "choice"))
+			groupOf[fmt.Sprintf("%s/%d/%s", k.run, k.round, g.get(r, "agent_id"))] = k
+		}
+		want, err := game.PGPayoffs(20, 1.6, cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if !near(g.num(r, "payoff"), want[i]) {
+				t.Errorf("public goods payoff %g, want %g: %v", g.num(r, "payoff"), want[i], r)
+			}
+		}
+	}
+	checked := 0
+	for _, q := range s.reqs {
+		if q.Situation.Scenario != game.ScenarioPublicGoods || q.Situation.Params["round"] != 2 {
+			continue
+		}
+		run := ""
+		for _, ri := range []string{"none.r1", "none.r2"} {
+			if strings.HasSuffix(ri, strconv.Itoa(q.Replicate)) {
+				run = ri
+			}
+		}
+		k := groupOf[fmt.Sprintf("%s/1/%d", run, q.AgentID)]
+		sum, n := 0.0, 0
+		for _, r := range groups[k] {
+			if g.get(r, "agent_id") != strconv.Itoa(q.AgentID) {
+				sum += g.num(r, "choice")
+				n++
+			}
+		}
+		if !near(q.Situation.Params["others_prev"], sum/float64(n)) || q.Situation.Params["own_prev"] != contrib[fmt.Sprintf("%s/1/%d", run, q.AgentID)] {
+			t.Errorf("round 2 of agent %d shows others_prev %g own_prev %g, want %g and %g", q.AgentID, q.Situation.Params["others_prev"], q.Situation.Params["own_prev"], sum/float64(n), contrib[fmt.Sprintf("%s/1/%d", run, q.AgentID)])
+		}
+		if !strings.Contains(q.Prompt, "Last round:") {
+			t.Errorf("round 2 prompt does not report the last round:\n%s", q.Prompt)
+		}
+		checked++
+	}
+	if checked != 13*2 {
+		t.Errorf("checked %d round-2 requests, want 26", checked)
+	}
+}
+
+const pgPunish = `name: g2
+study: games
+seed: 9
+population: {source: sample, n: 10}
+games:
+  - {game: public_goods, rounds: 2, group_size: 5, punishment: on}
+`
+
+func TestPublicGoodsPunishmentPayoffs(t *testing.T) {
+	s := &scripted{}
+	dir := runGamesExp(t, pgPunish, 4, s.backends())
+	g := readRows(t, filepath.Join(dir, "results", "games.csv"))
+	p := readRows(t, filepath.Join(dir, "results", "pg_punishments.csv"))
+	if len(p.rows) != 2*2*5*4 {
+		t.Fatalf("%d punishment rows, want 2 rounds x 2 groups x 5 x 4", len(p.rows))
+	}
+	c := map[string]float64{}
+	for _, r := range g.rows {
+		c[g.get(r, "round")+"/"+g.get(r, "agent_id")] = g.num(r, "choice")
+	}
+	given, received := map[string]float64{}, map[string]float64{}
+	for _, r := range p.rows {
+		rd, from, to := p.get(r, "round"), p.get(r, "agent_id"), p.get(r, "target_id")
+		want := 0.0
+		if c[rd+"/"+to] < c[rd+"/"+from] {
+			want = 2
+		}
+		if p.num(r, "points") != want {
+			t.Errorf("points %v, want %g (own %g, target %g)", r, want, c[rd+"/"+from], c[rd+"/"+to])
+		}
+		given[rd+"/"+from] += want
+		received[rd+"/"+to] += want
+	}
+	for _, r := range g.rows {
+		k := g.get(r, "round") + "/" + g.get(r, "agent_id")
+		// Group totals: recompute stage 1 from the group's contributions.
+		sum := 0.0
+		for _, o := range g.rows {
+			if g.get(o, "round") == g.get(r, "round") && g.get(o, "group") == g.get(r, "group") {
+				sum += g.num(o, "choice")
+			}
+		}
+		stage1 := 20 - c[k] + 1.6*sum/5
+		want := stage1 - math.Min(3*received[k], stage1) - given[k]
+		if !near(g.num(r, "payoff"), want) {
+			t.Errorf("payoff %g, want %g: %v", g.num(r, "payoff"), want, r)
+		}
+	}
+	// Round 2 shows the punishment received in round 1.
+	for _, q := range s.reqs {
+		if q.Situation.Scenario == game.ScenarioPublicGoods && q.Situation.Params["round"] == 2 {
+			if q.Situation.Params["punished_prev"] != received["1/"+strconv.Itoa(q.AgentID)] {
+				t.Errorf("agent %d shown %g punishment points, received %g", q.AgentID, q.Situation.Params["punished_prev"], received["1/"+strconv.Itoa(q.AgentID)])
+			}
+		}
+	}
+}
+
+// TestGamesSameSeedSameBytes: the embedded model, concurrency 1 and 32.
+func TestGamesSameSeedSameBytesWhateverTheConcurrency(t *testing.T) {
+	src := strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1)
+	read := func(dir, f string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, "results", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a := runGamesExp(t, src, 1, nil)
+	b := runGamesExp(t, src, 32, nil)
+	for _, f := range []string{"games.csv", "pg_punishments.csv", "decisions.csv"} {
+		if !bytes.Equal(read(a, f), read(b, f)) {
+			t.Errorf("%s differs between concurrency 1 and 32", f)
+		}
+	}
+	c := runGamesExp(t, strings.Replace(src, "seed: 5", "seed: 6", 1), 8, nil)
+	if bytes.Equal(read(a, "games.csv"), read(c, "games.csv")) {
+		t.Error("a different seed gave identical games")
+	}
+}
+
+func TestGamesInvalidReplyIsRecordedWithItsReason(t *testing.T) {
+	// Agent 4 offers 150 of 100 as text; senders with ids 2 mod 4 send 12 of 10 as structured
+	// values that bypass the backend chain's validation: the driver's own check must catch it.
+	s := &scripted{bad: func(req backend.Request) (string, bool) {
+		if req.AgentID == 4 && req.Situation.Scenario == game.ScenarioUltimatumProposer {
+			return `{"offer": 150}`, true
+		}
+		return "", false
+	}}
+	inner := s.backends()
+	be := func(b experiment.Backend) (backend.Backend, error) {
+		v, _ := inner(b)
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			if req.AgentID%4 == 2 && req.Situation.Scenario == game.ScenarioTrustSender {
+				return backend.Reply{Raw: `{"send": 12}`, Values: map[string]float64{"send": 12}, Provider: "fake"}, nil
+			}
+			return v.Decide(ctx, req)
+		}), nil
+	}
+	src := strings.Replace(gamesExp, "replicates: 2", "replicates: 1", 1)
+	dir := runGamesExp(t, src, 4, be)
+	g := readRows(t, filepath.Join(dir, "results", "games.csv"))
+	found := map[string]bool{}
+	badSends := 0
+	for _, r := range g.rows {
+		id, game, role := g.get(r, "agent_id"), g.get(r, "game"), g.get(r, "role")
+		switch {
+		case id == "4" && game == "ultimatum" && role == "proposer":
+			found["offer"] = true
+			if g.get(r, "valid") != "0" || g.get(r, "choice") != "" || g.get(r, "payoff") != "" || !strings.Contains(g.get(r, "invalid_reason"), "150 is outside 0..100") {
+				t.Errorf("invalid offer row %v", r)
+			}
+			partner := g.get(r, "partner_id")
+			for _, o := range g.rows {
+				if g.get(o, "game") == "ultimatum" && g.get(o, "agent_id") == partner {
+					found["responder"] = true
+					if g.get(o, "valid") != "0" || !strings.Contains(g.get(o, "invalid_reason"), "not asked: the proposer's reply was invalid") {
+						t.Errorf("responder of an invalid offer: %v", o)
+					}
+				}
+			}
+		case atoi(id)%4 == 2 && game == "trust" && role == "sender":
+			found["send"] = true
+			badSends++
+			if g.get(r, "valid") != "0" || !strings.Contains(g.get(r, "invalid_reason"), "12 is outside 0..10") {
+				t.Errorf("invalid send row %v", r)
+			}
+		}
+	}
+	if len(found) != 3 {
+		t.Fatalf("rows not found: %v", found)
+	}
+	d := readRows(t, filepath.Join(dir, "results", "decisions.csv"))
+	bad := 0
+	for _, r := range d.rows {
+		if d.get(r, "valid") == "0" {
+			bad++
+			if d.get(r, "value") != "" || d.get(r, "invalid_reason") == "" {
+				t.Errorf("decisions.csv invalid row %v", r)
+			}
+		}
+	}
+	if bad != 1+badSends {
+		t.Errorf("%d invalid rows in decisions.csv, want %d", bad, 1+badSends)
+	}
+}
+
+func TestGamesResumeAsksOnlyWhatIsMissing(t *testing.T) {
+	src := strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1)
+	s := &scripted{}
+	want := runGamesExp(t, src, 4, s.backends())
+	total := s.calls.Load()
+
+	s2 := &scripted{}
+	var n atomic.Int64
+	inner := s2.backends()
+	failing := func(b experiment.Backend) (backend.Backend, error) {
+		v, _ := inner(b)
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			if n.Add(1) > 150 { // mid public goods
+				return backend.Reply{}, errors.New("provider down")
+			}
+			return v.Decide(ctx, req)
+		}), nil
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), load(t, src, 4), Options{Out: dir, Backends: failing}); err == nil {
+		t.Fatal("the failing run did not fail")
+	}
+	first := s2.calls.Load()
+	s3 := &scripted{}
+	if _, err := Resume(context.Background(), dir, Options{Backends: s3.backends()}); err != nil {
+		t.Fatal(err)
+	}
+	if first+s3.calls.Load() != total {
+		t.Errorf("first run %d + resume %d calls, want %d in all", first, s3.calls.Load(), total)
+	}
+	for _, f := range []string{"games.csv", "pg_punishments.csv", "decisions.csv"} {
+		a, _ := os.ReadFile(filepath.Join(want, "results", f))
+		b, _ := os.ReadFile(filepath.Join(dir, "results", f))
+		if !bytes.Equal(a, b) {
+			t.Errorf("resumed %s differs from an uninterrupted run's", f)
+		}
+	}
+}
+
+func TestGamesScenarioErrorsAreLocated(t *testing.T) {
+	dir := t.TempDir()
+	lib := `- id: dictator_charity
+  title: Dictator game, charity framing
+  kind: game
+  game: dictator
+  text: You have {{.endowment}} tokens and may give any part to a charity.
+  question: How many tokens do you give?
+  cost: Tokens given are not kept.
+  response:
+    fields:
+      - {name: give, kind: amount, min: 0, max: 100, step: 1, description: tokens given}
+- id: dictator_wrong
+  title: Dictator game with the wrong field
+  kind: game
+  game: dictator
+  text: You have {{.endowment}} tokens.
+  question: How many do you give?
+  cost: Tokens given are not kept.
+  response:
+    fields:
+      - {name: amount, kind: amount, min: 0, max: 100, step: 1, description: tokens given}
+`
+	if err := os.WriteFile(filepath.Join(dir, "lib.yaml"), []byte(lib), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := "name: g3\nstudy: games\nseed: 1\npopulation: {source: sample, n: 6}\nscenario_files: [" + filepath.Join(dir, "lib.yaml") + "]\ngames:\n"
+	for _, c := range []struct{ games, want string }{
+		{"  - {game: dictator, scenarios: {dictator: nope}}\n", ":8:44: field games[0].scenarios.dictator: unknown scenario \"nope\""},
+		{"  - {game: dictator, scenarios: {dictator: dictator_wrong}}\n", "field games[0].scenarios.dictator: scenario \"dictator_wrong\" must answer with the fields of dictator (give (amount))"},
+		{"  - {game: trust, scenarios: {sender: dictator_charity}}\n", "field games[0].scenarios.sender: scenario \"dictator_charity\" is kind \"game\" of game \"dictator\""},
+		{"  - {game: dictator, scenarios: {dictator: helping}}\n", "field games[0].scenarios.dictator: scenario \"helping\" is kind \"vignette\""},
+	} {
+		_, err := Prepare(load(t, base+c.games, 1), Options{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v\nwant %q", err, c.want)
+		}
+	}
+	// A framing variant is played under its own name with the built-in rules.
+	exp := load(t, base+"  - {game: dictator}\n  - {game: dictator, name: charity, scenarios: {dictator: dictator_charity}}\n", 2)
+	out := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), exp, Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	g := readRows(t, filepath.Join(out, "results", "games.csv"))
+	d := readRows(t, filepath.Join(out, "results", "decisions.csv"))
+	if len(g.rows) != 12 || g.get(g.rows[6], "game") != "charity" || g.get(g.rows[6], "valid") != "1" {
+		t.Errorf("games.csv: %v", g.rows)
+	}
+	variant := 0
+	for _, r := range d.rows {
+		if d.get(r, "scenario") == "dictator_charity" {
+			variant++
+		}
+	}
+	if len(d.rows) != 12 || variant != 6 {
+		t.Errorf("decisions.csv: %d rows, %d of the variant, want 12 and 6", len(d.rows), variant)
+	}
+}
+
+// TestGamesSummaryAndReport checks the printed summary against values known from the script
+// and that the HTML report has the games section.
+func TestGamesSummaryAndReport(t *testing.T) {
+	s := &scripted{}
+	dir := runGamesExp(t, strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1), 4, s.backends())
+	var b bytes.Buffer
+	if err := report.Summary(&b, dir); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	line := func(game, measure string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, game+" ") && strings.Contains(l, measure) {
+				return l
+			}
+		}
+		t.Errorf("summary has no line for %s, %s:\n%s", game, measure, out)
+		return ""
+	}
+	for _, c := range [][3]string{
+		// dictator: agents 1..13 give 10 x (id mod 4) of 100: 190/13 = 14.6% on average.
+		{"dictator", "given, % of endowment", "14.6% ["},
+		{"dictator", "given, % of endowment", "28.35% (Engel 2011)"},
+		// every returner returns what was sent: a third of what it received.
+		{"trust", "returned, % of the amount received (x3)", "33.3% [33.3, 33.3]"},
+		{"trust", "returned", "36.5% (Johnson & Mislin 2011)"},
+		{"ultimatum", "offers below 20% rejected", "100.0% ["}, // the script rejects offers below 20
+		{"public_goods_punish", "round 1 contribution, % of endowment", "40-60% (Fehr & Gächter 2000)"},
+	} {
+		if l := line(c[0], c[1]); !strings.Contains(l, c[2]) {
+			t.Errorf("summary line %q lacks %q", l, c[2])
+		}
+	}
+	if !strings.Contains(out, "public_goods: mean contribution by round, % of endowment (6 groups): 50 50 50") {
+		t.Errorf("summary lacks the public goods trajectory:\n%s", out)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, report.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="games"`, "Public goods: contributions by round", "Ultimatum: rejections by offer", "Mean choice by game and role"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
