@@ -94,7 +94,11 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	if err := report.Summary(out, res.Dir); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\n%d decisions in %s (%d asked now, %s).\n", res.Decisions, res.Dir, res.Asked, took.Round(time.Millisecond))
+	if res.InMemory {
+		fmt.Fprintf(out, "\n%d decisions made in memory and aggregated in %s (network.store: summary; %s).\n", res.Decisions, res.Dir, took.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(out, "\n%d decisions in %s (%d asked now, %s).\n", res.Decisions, res.Dir, res.Asked, took.Round(time.Millisecond))
+	}
 	for _, u := range res.Usage {
 		cost := fmt.Sprintf("$%.4f", u.CostUSD)
 		if !u.CostKnown {

@@ -50,7 +50,10 @@ type Result struct {
 	Dir       string
 	Decisions int // decisions recorded in the run directory
 	Asked     int // decisions asked of a backend in this invocation
-	Usage     []BackendUsage
+	// InMemory is true when the decisions were aggregated, not recorded (network.store:
+	// summary); Decisions then counts those made.
+	InMemory bool
+	Usage    []BackendUsage
 }
 
 // BackendUsage is one backend's calls, tokens and cost in this invocation.
@@ -82,6 +85,8 @@ type Runner struct {
 	mu       sync.Mutex
 	closers  []io.Closer
 	cache    *backend.Cache
+	// memDecisions counts decisions made in memory only (network.store: summary).
+	memDecisions int
 }
 
 type backendEntry struct {
@@ -213,6 +218,9 @@ func (r *Runner) loadPopulation() error {
 	if len(r.agents) == 0 {
 		return fmt.Errorf("population: no agents")
 	}
+	if r.summaryOnly() {
+		return nil // rendered on demand (personaText)
+	}
 	r.texts = make([]string, len(r.agents))
 	for i, a := range r.agents {
 		r.texts[i] = persona.Render(a, persona.RenderOptions{ShowScores: p.ShowScores, ShowAverage: p.ShowAverages})
@@ -293,10 +301,13 @@ func (r *Runner) create(dir string) error {
 	if err := r.st.SetMeta(statusKey, "running"); err != nil {
 		return err
 	}
-	agents := make([]store.Agent, len(r.agents))
-	for i, a := range r.agents {
-		js, _ := json.Marshal(a)
-		agents[i] = store.Agent{ID: a.ID, Persona: js, Text: r.texts[i]}
+	var agents []store.Agent
+	if !r.summaryOnly() { // summary runs keep nothing per agent: the seed recreates the population
+		agents = make([]store.Agent, len(r.agents))
+		for i, a := range r.agents {
+			js, _ := json.Marshal(a)
+			agents[i] = store.Agent{ID: a.ID, Persona: js, Text: r.texts[i]}
+		}
 	}
 	if err := r.st.PutAgents(agents); err != nil {
 		return err
@@ -450,6 +461,9 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	}
 	n, _ := r.st.CountDecisions()
 	res := &Result{Dir: r.dir, Decisions: n, Asked: r.asked}
+	if r.summaryOnly() {
+		res.Decisions, res.InMemory = r.memDecisions, true
+	}
 	for _, b := range r.backends {
 		u := *b.usage
 		if t := b.meter.Total(); t.Calls > 0 || t.CacheHits > 0 {

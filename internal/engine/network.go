@@ -44,6 +44,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
+	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
@@ -341,6 +342,9 @@ func (r *Runner) runNetwork(ctx context.Context) error {
 		worlds[i] = s.newWorld(&r.runs[i], len(r.agents), cfg.History)
 	}
 	r.prog = newProgress(r.opt.Progress, len(r.runs)*len(r.agents)*cfg.Rounds, r.exp.Name)
+	if cfg.Store == "summary" {
+		return r.runNetworkAggregate(ctx, s, worlds)
+	}
 	for t := 1; t <= cfg.Rounds; t++ {
 		acts := map[int]network.Active{}
 		var tasks []task
@@ -390,6 +394,31 @@ func (r *Runner) netGet(w *netWorld, t int) func(u int) (int8, int8, bool, strin
 
 // netTasks are round t's decisions of one world.
 func (r *Runner) netTasks(w *netWorld, t int) ([]task, error) {
+	mk, err := r.netRequests(w, t, true)
+	if err != nil {
+		return nil, err
+	}
+	tasks := make([]task, 0, w.n)
+	for u := range w.n {
+		req, err := mk(u)
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, task{
+			keys: []store.Key{{RunID: w.run.ID, AgentID: r.agents[u].ID, Round: t, Scenario: w.s.sc.ID}},
+			params: []map[string]float64{{"treated": b2f(req.Situation.Social.TreatedUnfairly), "observed": float64(w.observed[u]),
+				"unfair_observed": float64(w.unfairObs[u]), "exposures": float64(w.exposures[u])}},
+			run: w.run,
+			req: req,
+		})
+	}
+	return tasks, nil
+}
+
+// netRequests returns the builder of agent u's request in round t of a world (after begin).
+// Without text, the prompt and system text are left empty: only the behavioural model, which
+// decides from the structured situation, may be asked so (network.store: summary at scale).
+func (r *Runner) netRequests(w *netWorld, t int, text bool) (func(u int) (backend.Request, error), error) {
 	s := w.s
 	run := w.run
 	cur := r.exp.Population.Currency
@@ -398,10 +427,20 @@ func (r *Runner) netTasks(w *netWorld, t int) ([]task, error) {
 		return nil, fmt.Errorf("policy %s, scenario %s: %w", run.frame.ID, s.sc.ID, err)
 	}
 	params := situationParams(s.sc, nil)
-	tasks := make([]task, 0, w.n)
-	for u := range w.n {
+	pol := exposure(run.frame)
+	sampling := run.backend.sampling()
+	return func(u int) (backend.Request, error) {
 		a := &r.agents[u]
 		soc := w.social(u)
+		req := backend.Request{
+			AgentID: a.ID, Persona: a, Schema: s.schema,
+			Situation: backend.Situation{Scenario: s.sc.ID, Kind: s.sc.Kind, Params: params, Policy: pol, Social: soc},
+			Sampling:  sampling, Replicate: run.Replicate,
+			Seed: decisionSeed(*r.exp.Seed, run.Replicate, a.ID, t, 0, s.sc.ID),
+		}
+		if !text {
+			return req, nil
+		}
 		var parts []string
 		if policyText != "" {
 			parts = append(parts, policyText)
@@ -415,25 +454,14 @@ func (r *Runner) netTasks(w *netWorld, t int) ([]task, error) {
 		parts = append(parts, "Also rate how unfair you find the situation.")
 		body, err := scenario.Compose(s.sc, s.sc.Params, cur, strings.Join(parts, "\n\n"))
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: %w", s.sc.ID, err)
+			return req, fmt.Errorf("scenario %s: %w", s.sc.ID, err)
 		}
 		// Compose's instructions follow the scenario's own schema: use the network schema's.
 		body = strings.TrimSuffix(body, s.sc.Response.Instructions()) + s.schema.Instructions()
-		prompt := fmt.Sprintf("Day %d of %d.\n\n", t, s.cfg.Rounds) + w.historyText(u, t) + body
-		tasks = append(tasks, task{
-			keys: []store.Key{{RunID: run.ID, AgentID: a.ID, Round: t, Scenario: s.sc.ID}},
-			params: []map[string]float64{{"treated": b2f(soc.TreatedUnfairly), "observed": float64(w.observed[u]),
-				"unfair_observed": float64(w.unfairObs[u]), "exposures": float64(w.exposures[u])}},
-			run: run,
-			req: backend.Request{
-				AgentID: a.ID, Persona: a, System: systemText(r.texts[u]), Prompt: prompt, Schema: s.schema,
-				Situation: backend.Situation{Scenario: s.sc.ID, Kind: s.sc.Kind, Params: params, Policy: exposure(run.frame), Social: soc},
-				Sampling:  run.backend.sampling(), Replicate: run.Replicate,
-				Seed: decisionSeed(*r.exp.Seed, run.Replicate, a.ID, t, 0, s.sc.ID),
-			},
-		})
-	}
-	return tasks, nil
+		req.System = systemText(r.personaText(u))
+		req.Prompt = fmt.Sprintf("Day %d of %d.\n\n", t, s.cfg.Rounds) + w.historyText(u, t) + body
+		return req, nil
+	}, nil
 }
 
 func b2f(b bool) float64 {
@@ -550,4 +578,14 @@ func (w *netWorld) historyText(u, t int) string {
 		}
 	}
 	return "Your answers on earlier days:\n" + strings.Join(lines, "\n") + "\n\n"
+}
+
+// personaText is agent u's rendered persona: rendered on demand when the population was not
+// rendered up front (network.store: summary, where a million texts would cost a gigabyte).
+func (r *Runner) personaText(u int) string {
+	if r.texts != nil {
+		return r.texts[u]
+	}
+	p := r.exp.Population
+	return persona.Render(r.agents[u], persona.RenderOptions{ShowScores: p.ShowScores, ShowAverage: p.ShowAverages})
 }

@@ -57,11 +57,11 @@ func BenchmarkNetworkMillion(b *testing.B) {
 		params := situationParams(sc, nil)
 		pol := exposure(frame)
 		income := func(u int) (int, float64) { return agents[u].IncomeQuintile, agents[u].AnnualIncome }
-		mk := func(t int) func(u int, soc backend.Social) backend.Request {
-			return func(u int, soc backend.Social) backend.Request {
+		mk := func(t int) func(u int) (backend.Request, error) {
+			return func(u int) (backend.Request, error) {
 				return backend.Request{AgentID: agents[u].ID, Persona: &agents[u], Schema: s.schema,
-					Situation: backend.Situation{Scenario: sc.ID, Kind: sc.Kind, Params: params, Policy: pol, Social: soc},
-					Seed:      decisionSeed(3, 1, agents[u].ID, t, 0, sc.ID)}
+					Situation: backend.Situation{Scenario: sc.ID, Kind: sc.Kind, Params: params, Policy: pol, Social: w.social(u)},
+					Seed:      decisionSeed(3, 1, agents[u].ID, t, 0, sc.ID)}, nil
 			}
 		}
 		setup := time.Since(start)
@@ -71,7 +71,7 @@ func BenchmarkNetworkMillion(b *testing.B) {
 				b.Fatal(err)
 			}
 			affected, treated = 0, 0
-			if err := memRound(context.Background(), w, t, agents, be, 3, workers, mk(t), func(r netRow) {
+			if err := memRound(context.Background(), w, t, agents, be, workers, mk(t), func(r netRow) {
 				if r.affected {
 					affected++
 				}

@@ -18,8 +18,8 @@ import (
 
 // memRound asks round t of world w directly of be, with workers goroutines, and records it.
 // The requests read only the state after round t-1 (begin has been called), so the result
-// does not depend on workers. agg, when set, receives every recorded row.
-func memRound(ctx context.Context, w *netWorld, t int, agents []persona.Persona, be backend.Backend, seed uint64, workers int, req func(u int, soc backend.Social) backend.Request, emit func(netRow)) error {
+// does not depend on workers. emit, when set, receives every recorded row.
+func memRound(ctx context.Context, w *netWorld, t int, agents []persona.Persona, be backend.Backend, workers int, req func(u int) (backend.Request, error), emit func(netRow)) error {
 	n := w.n
 	cw, cu := make([]int8, n), make([]int8, n)
 	bad := make([]string, n)
@@ -32,7 +32,12 @@ func memRound(ctx context.Context, w *netWorld, t int, agents []persona.Persona,
 		go func() {
 			defer wg.Done()
 			for u := lo; u < hi; u++ {
-				rep, err := be.Decide(ctx, req(u, w.social(u)))
+				q, err := req(u)
+				if err != nil {
+					errs[k] = err
+					return
+				}
+				rep, err := be.Decide(ctx, q)
 				if err != nil {
 					errs[k] = fmt.Errorf("agent %d round %d: %w", agents[u].ID, t, err)
 					return

@@ -85,7 +85,8 @@ func (r *Runner) writeNetworkResults(dir string) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.writeNetworkFiles(dir, s, r.netCompare(s, runs)); err != nil {
+	cmps := r.netCompare(s, runs)
+	if err := r.writeNetworkFiles(dir, s, cmps); err != nil {
 		return err
 	}
 	tmp := filepath.Join(dir, NetworkSummaryFile+".tmp")
@@ -93,7 +94,7 @@ func (r *Runner) writeNetworkResults(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := r.networkSummary(f, s, runs); err != nil {
+	if err := r.writeNetSummary(f, s, cmps); err != nil {
 		f.Close()
 		return err
 	}
@@ -154,6 +155,22 @@ type NetComparison struct {
 	MediationErr   string
 }
 
+// controlOf reports whether c is the control world of inequity world w: no inequity, same
+// backend, replicate and policy.
+func controlOf(c, w *netWorld) bool {
+	return c.cond.iv == nil && c.run.Backend == w.run.Backend && c.run.Replicate == w.run.Replicate && c.run.Policy == w.run.Policy
+}
+
+// controlRun is the control run of inequity world w, or nil.
+func controlRun(runs []*netRun, w *netWorld) *netRun {
+	for _, c := range runs {
+		if controlOf(c.w, w) {
+			return c
+		}
+	}
+	return nil
+}
+
 // netCompare builds the comparisons of every inequity condition with its control (same
 // backend, replicate and policy). The control's agents are grouped by the inequity run's
 // exposure distance ("the same positions").
@@ -171,14 +188,7 @@ func (r *Runner) netCompare(s *netStudy, runs []*netRun) []*NetComparison {
 		if w.cond.iv == nil {
 			continue
 		}
-		var ctrl *netRun
-		for _, c := range runs {
-			cr := c.w.run
-			if c.w.cond.iv == nil && cr.Backend == w.run.Backend && cr.Replicate == w.run.Replicate && cr.Policy == w.run.Policy {
-				ctrl = c
-				break
-			}
-		}
+		ctrl := controlRun(runs, w)
 		if ctrl == nil {
 			continue
 		}
@@ -206,14 +216,7 @@ func (r *Runner) netCompare(s *netStudy, runs []*netRun) []*NetComparison {
 			continue
 		}
 		cmp := byKey[w.run.Backend+"\x00"+w.run.Condition]
-		var ctrl *netRun
-		for _, c := range runs {
-			cr := c.w.run
-			if c.w.cond.iv == nil && cr.Backend == w.run.Backend && cr.Replicate == w.run.Replicate && cr.Policy == w.run.Policy {
-				ctrl = c
-				break
-			}
-		}
+		ctrl := controlRun(runs, w)
 		if cmp == nil || ctrl == nil {
 			continue
 		}
@@ -300,8 +303,8 @@ func (r *Runner) netCompare(s *netStudy, runs []*netRun) []*NetComparison {
 	return out
 }
 
-// networkSummary writes the Study 3 summary.
-func (r *Runner) networkSummary(w io.Writer, s *netStudy, runs []*netRun) error {
+// writeNetSummary writes the Study 3 summary of comparisons already made.
+func (r *Runner) writeNetSummary(w io.Writer, s *netStudy, cmps []*NetComparison) error {
 	st := s.stats
 	path := fmt.Sprintf("%.3f", st.MeanPathLength)
 	if st.PathSampled {
@@ -310,7 +313,11 @@ func (r *Runner) networkSummary(w io.Writer, s *netStudy, runs []*netRun) error 
 	fmt.Fprintf(w, "Network (%s): N=%d, edges=%d, mean degree %.2f, clustering %.3f, mean path length %s, components %d\n",
 		s.cfg.Graph.Type, st.N, st.Edges, st.MeanDegree, st.Clustering, path, st.Components)
 	fmt.Fprintf(w, "Rounds %d, scenario %s, observation %s, contagion rule %s\n", s.cfg.Rounds, s.sc.ID, s.cfg.Observation, s.cfg.Contagion.Rule)
-	cmps := r.netCompare(s, runs)
+	return r.writeComparisons(w, cmps)
+}
+
+// writeComparisons prints each inequity condition against its control.
+func (r *Runner) writeComparisons(w io.Writer, cmps []*NetComparison) error {
 	if len(cmps) == 0 {
 		fmt.Fprintln(w, "No inequity condition: nothing to compare.")
 		return nil

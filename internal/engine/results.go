@@ -25,6 +25,9 @@ func (r *Runner) writeResults() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	if r.summaryOnly() {
+		return nil // runNetworkAggregate wrote the aggregates; there are no decisions to list
+	}
 	schemas := func(id string) (scenario.Schema, bool) {
 		sc, ok := r.scen.Get(id)
 		return sc.Response, ok

@@ -76,6 +76,8 @@ type Study3Data struct {
 	// Mediation is exposure -> perceived unfairness -> willingness; nil when not estimated.
 	Mediation *MediationDiagram
 	Notes     []string
+	// NoCI says the trajectories carry no confidence intervals (network.store: summary).
+	NoCI bool
 }
 
 // page accumulates the HTML document.
@@ -242,7 +244,11 @@ func design(p *page, r *Run) {
 	if e.Population.N > 0 {
 		pop += fmt.Sprintf(", n = %d", e.Population.N)
 	}
-	pop += fmt.Sprintf("; %d agents with recorded decisions", len(agentsOf(r)))
+	if summaryStore(r) {
+		pop += "; decisions aggregated in memory (network.store: summary), not recorded per agent"
+	} else {
+		pop += fmt.Sprintf("; %d agents with recorded decisions", len(agentsOf(r)))
+	}
 	if e.Population.Currency != "" {
 		pop += "; currency " + e.Population.Currency
 	}
@@ -283,7 +289,11 @@ func design(p *page, r *Run) {
 		add("Network", fmt.Sprintf("%s graph (n %d, k %d, p %g, m %d%s), %d rounds, scenario %s, observation %s, contagion rule %s",
 			nw.Graph.Type, nw.Graph.N, nw.Graph.K, nw.Graph.P, nw.Graph.M, ifNonEmpty(", file ", nw.Graph.File), nw.Rounds, nw.Scenario, nw.Observation, nw.Contagion.Rule))
 	}
-	add("Decisions recorded", fmt.Sprint(len(r.Decisions)))
+	if summaryStore(r) {
+		add("Decisions recorded", "none per decision (network.store: summary): aggregates in results/"+roundsSummaryFile)
+	} else {
+		add("Decisions recorded", fmt.Sprint(len(r.Decisions)))
+	}
 	p.table([]string{"", ""}, rows)
 	fmt.Fprintf(&p.b, "<details><summary>Runs of the design (%d): backend x condition x replicate, with derived seeds</summary>\n", len(r.Runs))
 	var rr [][]string
@@ -414,6 +424,10 @@ func UsageOf(r *Run) []Usage {
 func validityCost(p *page, r *Run, multi bool) {
 	if multi {
 		fmt.Fprintf(&p.b, "<h3>%s</h3>\n", esc(runLabel(r, true)))
+	}
+	if summaryStore(r) {
+		p.para("%s", esc(summaryValidity(r)))
+		return
 	}
 	var rows [][]string
 	for _, v := range ValidityRows(r) {
@@ -811,6 +825,10 @@ func Study3Figures(p *page, d *Study3Data) {
 		suffix = ": " + d.Label
 		fmt.Fprintf(&p.b, "<h3>%s</h3>\n", esc(d.Label))
 	}
+	whiskers := " Whiskers: 95% CI."
+	if d.NoCI {
+		whiskers = " No CIs: the run kept aggregates only."
+	}
 	cmps := append([]Study3Comparison{{Willingness: d.Willingness, Unfairness: d.Unfairness}}, d.Comparisons...)
 	for _, c := range cmps {
 		sfx := suffix
@@ -819,11 +837,11 @@ func Study3Figures(p *page, d *Study3Data) {
 		}
 		if len(c.Willingness) > 0 {
 			p.figure(LineChart{Title: "Willingness by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Mean willingness (1-7 scale)", Y0: 1, Y1: 7, XTicks: roundTicks(c.Willingness), Series: c.Willingness}.SVG(),
-				"Mean willingness by round for victims, exposed neighbours, agents at distance 2 and unexposed agents. Whiskers: 95% CI.")
+				"Mean willingness by round for victims, exposed neighbours, agents at distance 2 and unexposed agents."+whiskers)
 		}
 		if len(c.Unfairness) > 0 {
 			p.figure(LineChart{Title: "Perceived unfairness by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Mean perceived unfairness (1-7 scale)", Y0: 1, Y1: 7, XTicks: roundTicks(c.Unfairness), Series: c.Unfairness}.SVG(),
-				"Mean perceived unfairness by round and exposure group. Whiskers: 95% CI.")
+				"Mean perceived unfairness by round and exposure group."+whiskers)
 		}
 	}
 	if len(d.Contagion) > 0 {

@@ -345,7 +345,7 @@ func loadStudy3(r *Run) (*Study3Data, error) {
 	res := filepath.Join(r.Dir, "results")
 	path := filepath.Join(res, roundsFile)
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil
+		return loadStudy3Summary(r)
 	}
 	d, err := readRounds(path)
 	if err != nil {

@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// runNetStore runs the network test study on the behavioural model with network.store set.
+func runNetStore(t *testing.T, storeMode string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := strings.Replace(netExp, "CONC", "4", 1)
+	src = strings.Replace(src, "  history: 2\n", "  history: 2\n  store: "+storeMode+"\n", 1)
+	path := filepath.Join(dir, "s3.yaml")
+	if err := os.WriteFile(path, []byte(src+"backend: {provider: builtin}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// The summary mode keeps aggregates only, but they must be the full mode's numbers: the same
+// world, seeds and decisions, folded differently.
+func TestNetworkSummaryStoreEqualsFullStore(t *testing.T) {
+	full, sum := runNetStore(t, "full"), runNetStore(t, "summary")
+
+	if _, err := os.Stat(filepath.Join(sum, "results", "rounds.csv")); err == nil {
+		t.Error("summary mode wrote per-agent rounds.csv")
+	}
+	// Aggregate the full run's rounds.csv by run, round and exposure group.
+	rows := readCSV(t, filepath.Join(full, "results", "rounds.csv"))
+	type key struct{ run, round, group string }
+	type cell struct {
+		agents, valid, aff int
+		w                  float64
+	}
+	want := map[key]*cell{}
+	for _, r := range rows[1:] {
+		if r[1] != "reward" {
+			continue
+		}
+		d, _ := strconv.Atoi(r[7])
+		group := []string{"victims", "distance_1", "distance_2", "distance_3plus"}[min(d, 3)]
+		for _, g := range []string{group, "all"} {
+			k := key{r[0], r[4], g}
+			c := want[k]
+			if c == nil {
+				c = &cell{}
+				want[k] = c
+			}
+			c.agents++
+			if r[8] == "1" {
+				c.aff++
+			}
+			if r[10] == "1" {
+				c.valid++
+				w, _ := strconv.ParseFloat(r[5], 64)
+				c.w += w
+			}
+		}
+	}
+	got := readCSV(t, filepath.Join(sum, "results", RoundSummaryFile))
+	if strings.Join(got[0], ",") != strings.Join(RoundSummaryColumns, ",") {
+		t.Fatalf("header %v", got[0])
+	}
+	if len(got)-1 != len(want) {
+		t.Fatalf("%d summary rows, want %d", len(got)-1, len(want))
+	}
+	for _, r := range got[1:] {
+		c := want[key{r[0], r[4], r[5]}]
+		if c == nil {
+			t.Fatalf("unexpected row %v", r)
+		}
+		agents, _ := strconv.Atoi(r[6])
+		valid, _ := strconv.Atoi(r[7])
+		mw, _ := strconv.ParseFloat(r[8], 64)
+		aff, _ := strconv.ParseFloat(r[10], 64)
+		if agents != c.agents || valid != c.valid || abs(mw-c.w/float64(c.valid)) > 1e-4 || abs(aff-float64(c.aff)/float64(c.agents)) > 1e-4 {
+			t.Errorf("row %v: want agents %d valid %d mean %.4f affected %.4f", r, c.agents, c.valid, c.w/float64(c.valid), float64(c.aff)/float64(c.agents))
+		}
+	}
+	// The report draws the aggregates, saying they carry no CIs.
+	html, err := os.ReadFile(filepath.Join(sum, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Willingness by exposure group", "Contagion curve", "No CIs: the run kept aggregates only", "960 decisions made in memory"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html of a summary run lacks %q", want)
+		}
+	}
+	// The printed summary is the same but for the mediation, which needs per-agent rows.
+	strip := func(dir string) string {
+		b, err := os.ReadFile(filepath.Join(dir, "results", NetworkSummaryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		return s[strings.Index(s, "Network ("):strings.Index(s, "Mediation")]
+	}
+	if a, b := strip(full), strip(sum); a != b {
+		t.Errorf("summaries differ:\nfull:\n%s\nsummary:\n%s", a, b)
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
