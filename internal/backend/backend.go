@@ -48,6 +48,17 @@ type Request struct {
 	Replicate int
 	// Seed is this decision's own seed, derived from the run seed; never part of the cache key.
 	Seed uint64
+	// N, when above 1, asks for N samples of this request in one call (OpenAI's n parameter):
+	// a client that implements Multi returns the first as the reply and the others in
+	// Reply.Samples; other clients ignore it. It is set by the cache's replicate fan-out
+	// (see Stack) and is not part of the cache key.
+	N int
+}
+
+// Multi is implemented by clients that can return several samples of one request in one call.
+// Their Decide honours Request.N, which is how such a request travels through the wrappers.
+type Multi interface {
+	DecideN(ctx context.Context, req Request, n int) ([]Reply, error)
 }
 
 // Turn is one exchange of a repair conversation: what the model said, and what it was told.
@@ -118,6 +129,9 @@ type Reply struct {
 	CostUSD float64
 	Latency time.Duration
 	Cached  bool
+	// Samples are the further samples of a call made with Request.N above 1, in the server's
+	// order; they carry no calls or tokens (the reply itself accounts for the whole call).
+	Samples []Reply
 }
 
 // Valid reports whether the reply carries usable values.

@@ -113,12 +113,14 @@ func TestCacheSharedFile(t *testing.T) {
 	if r, err := ba.Decide(ctx, testReq("shared", 0)); err != nil || r.Values["willingness"] != 3 {
 		t.Fatalf("a: %+v, %v", r, err)
 	}
+	a.Flush() // writes are queued; another process sees them once committed
 	if r, err := bb.Decide(ctx, testReq("shared", 0)); err != nil || !r.Cached || r.Values["willingness"] != 3 {
 		t.Fatalf("b did not see a's entry: %+v, %v", r, err)
 	}
 	if r, err := bb.Decide(ctx, testReq("only b", 0)); err != nil || r.Values["willingness"] != 6 {
 		t.Fatalf("b: %+v, %v", r, err)
 	}
+	b.Flush()
 	if r, err := ba.Decide(ctx, testReq("only b", 0)); err != nil || !r.Cached || r.Values["willingness"] != 6 {
 		t.Fatalf("a did not see b's entry: %+v, %v", r, err)
 	}

@@ -2,23 +2,29 @@ package backend
 
 // The wrappers compose, outermost first, as
 //
-//	Meter(Collapse(Cache(Validate(Balance([RateLimit(Retry(client)), ...])))))
+//	Meter(Collapse(Validate(Cache(Balance([RateLimit(Retry(client)), ...])))))
 //
 //   - Meter is outermost so that it sees each decision exactly once, as returned to the
 //     engine: with the summed calls and tokens of its re-asks and retries, Cached for cache
 //     hits and collapsed duplicates (which cost nothing), and Invalid for replies that stayed
 //     invalid.
-//   - Collapse above Cache: identical requests in flight share one lookup, one call with its
-//     whole repair sequence, and one store. (Under the Cache there would be a window between a
-//     shared call ending and its reply being stored in which a duplicate asks again.)
-//   - Cache stores only the final valid reply, under the key of the request as the engine made
-//     it (no repair turns), so a re-run makes zero calls.
+//   - Collapse above Validate and Cache: identical requests in flight share one lookup, one
+//     call with its whole repair sequence, and its stores.
+//   - Validate above the Cache: the cache holds what the provider said to each exact request,
+//     each turn of a repair conversation under its own key (the key includes the repair
+//     turns), invalid answers included. A re-run replays every conversation from the cache,
+//     re-parsing each answer, so it makes zero calls and records the same decisions, invalid
+//     ones too; an improved parser or a higher max_repairs applies to cached answers, asking
+//     only for turns not yet cached.
 //   - Validate above the limits: each re-ask is a provider call that must be rate-limited and
 //     retried.
 //   - Balance picks an endpoint; each endpoint has its own limits.
 //   - RateLimit above Retry: one admission covers a request's attempts, so the per-call
 //     timeout measures the provider and not the queue, and back-off keeps its concurrency slot
 //     (slowing an endpoint that pushes back). Retry wraps the client directly.
+//
+// With Replicates above 1, a cache, and clients that implement Multi, the cache serves the
+// replicates of a request from one call with n samples (see Cache.WrapReplicates).
 
 // StackConfig configures Stack. Zero values switch a wrapper off where that makes sense.
 type StackConfig struct {
@@ -36,12 +42,21 @@ type StackConfig struct {
 	Prices Prices
 	// Usage, if not nil, accumulates usage.
 	Usage *Usage
+	// Replicates, when above 1, says that every request is asked as replicates 1..Replicates
+	// that differ only in Request.Replicate and Seed: with a Cache and endpoints that all
+	// implement Multi, a request's replicates are then fetched in one call with n samples.
+	// Leave it 0 when replicates' prompts differ (their samples would be wasted).
+	Replicates int
 }
 
 // Stack builds the standard chain (see above) over one or more endpoints of one model.
 func Stack(endpoints []Backend, c StackConfig) Backend {
+	multi := len(endpoints) > 0
 	eps := make([]Backend, len(endpoints))
 	for i, ep := range endpoints {
+		if _, ok := ep.(Multi); !ok {
+			multi = false
+		}
 		if c.Retry.MaxAttempts > 1 || c.Retry.Timeout > 0 {
 			p := c.Retry
 			p.MaxAttempts = max(1, p.MaxAttempts)
@@ -53,9 +68,13 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 		}
 		eps[i] = ep
 	}
-	b := Validate(Balance(eps), c.MaxRepairs)
+	b := Balance(eps)
 	if c.Cache != nil {
-		b = c.Cache.Wrap(b, c.ID)
+		if multi && c.Replicates > 1 {
+			b = c.Cache.WrapReplicates(b, c.ID, c.Replicates)
+		} else {
+			b = c.Cache.Wrap(b, c.ID)
+		}
 	}
-	return Meter(Collapse(b, c.ID), c.Prices, c.Usage)
+	return Meter(Collapse(Validate(b, c.MaxRepairs), c.ID), c.Prices, c.Usage)
 }

@@ -10,8 +10,9 @@ import (
 	"time"
 )
 
-// The full chain: re-asks are metered and retried, invalid replies are not cached, a re-run
-// makes no calls and reports cache hits at zero cost.
+// The full chain: re-asks are metered and retried, every turn is cached (invalid answers too),
+// so a re-run makes no calls, replays invalid decisions as invalid, and reports cache hits at
+// zero cost.
 func TestStackEndToEnd(t *testing.T) {
 	cache, err := OpenCache(filepath.Join(t.TempDir(), "cache.db"))
 	if err != nil {
@@ -70,24 +71,27 @@ func TestStackEndToEnd(t *testing.T) {
 		wg.Wait()
 	}
 	run()
-	// p0: 1 call. p1, p2: 503, invalid, repaired = 3 calls each. never: 503 + 3 invalid = 4,
-	// then 3 invalid for each repeat (invalid replies are not cached).
+	// p0: 1 call. p1, p2: 503, invalid, repaired = 3 calls each. never: 503 + 3 invalid = 4.
+	// Each repeat replays its whole conversation from the cache, the invalid one included.
 	first := calls.Load()
-	if first != 1+3+3+4+3+3 {
-		t.Fatalf("first run: %d client calls, want 17", first)
+	if first != 1+3+3+4 {
+		t.Fatalf("first run: %d client calls, want 11", first)
 	}
 	tot := u.Total()
-	if tot.Calls != first || tot.Decisions != 12 || tot.Invalid != 3 || tot.CacheHits != 6 || !tot.CostKnown {
+	if tot.Calls != first || tot.Decisions != 12 || tot.Invalid != 3 || tot.CacheHits != 8 || !tot.CostKnown {
 		t.Fatalf("first run usage %+v", tot)
 	}
 	run()
-	// Only the invalid prompt is asked again; the rest replay.
-	if got := calls.Load() - first; got != 9 {
-		t.Fatalf("second run: %d client calls, want 9 (only the never-valid prompt)", got)
+	// Everything replays, the never-valid prompt as invalid again.
+	if got := calls.Load() - first; got != 0 {
+		t.Fatalf("second run: %d client calls, want 0", got)
 	}
 	tot2 := u.Total()
-	if hits := tot2.CacheHits - tot.CacheHits; hits != 9 {
-		t.Fatalf("second run: %d cache hits, want 9", hits)
+	if hits := tot2.CacheHits - tot.CacheHits; hits != 12 {
+		t.Fatalf("second run: %d cache hits, want 12", hits)
+	}
+	if inv := tot2.Invalid - tot.Invalid; inv != 3 {
+		t.Fatalf("second run: %d invalid decisions, want 3", inv)
 	}
 	wantCost := float64(tot2.InputTokens)*0.15/1e6 + float64(tot2.OutputTokens)*0.60/1e6
 	if d := tot2.CostUSD - wantCost; d > 1e-9 || d < -1e-9 {

@@ -141,10 +141,11 @@ func EstimateIO(req Request) (in, out int) {
 		msgs += 2
 	}
 	in = (chars+3)/4 + 4*msgs
+	out = ExpectedOutputTokens(req)
 	if req.Sampling.MaxTokens > 0 {
-		return in, req.Sampling.MaxTokens
+		out = req.Sampling.MaxTokens
 	}
-	return in, ExpectedOutputTokens(req)
+	return in, out * max(1, req.N) // N samples: the prompt once, N replies
 }
 
 // ExpectedOutputTokens is about what a JSON reply to req.Schema takes: a few tokens for the

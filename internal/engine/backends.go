@@ -60,6 +60,13 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
 	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: urls[0]}
+	// Study 1's replicates ask the same prompts (their requests differ only in replicate and
+	// seed), so they can be served by one call with n samples where the provider supports it.
+	// Elsewhere a replicate's prompts are its own (schedules, joint order, history, network).
+	replicates := 0
+	if r.exp.Study == experiment.StudyVignettes && r.exp.Prompt.Mode != "joint" {
+		replicates = r.exp.Replicates
+	}
 	chain := backend.Stack(eps, backend.StackConfig{
 		ID:         id,
 		Cache:      cache,
@@ -68,6 +75,7 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		Retry:      backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: derive(*r.exp.Seed, "retry", b.LabelOrDefault())},
 		Prices:     r.prices(),
 		Usage:      usage,
+		Replicates: replicates,
 	})
 	return chain, nil, nil
 }

@@ -50,7 +50,8 @@ type Config struct {
 	// With the default BaseURL the key is required; with any other BaseURL (local servers
 	// often need none) a missing key means requests are sent without one.
 	APIKeyEnv string
-	// HTTPClient is the HTTP client to use; nil means a plain client. It is copied, not modified.
+	// HTTPClient is the HTTP client to use; nil means a plain client with a connection pool
+	// sized for many concurrent calls to one host (see Transport). It is copied, not modified.
 	HTTPClient *http.Client
 	// StructuredOutput sends response_format json_schema (strict) built from the request's
 	// schema. Nil means on. Turn it off for servers that reject response_format.
@@ -122,7 +123,7 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	}
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
-		option.WithHTTPClient(wire.HTTPClient(cfg.HTTPClient)),
+		option.WithHTTPClient(wire.HTTPClient(httpClient(cfg.HTTPClient))),
 		option.WithMaxRetries(0),
 	}
 	if key != "" {
@@ -141,20 +142,57 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	}, nil
 }
 
+// MaxIdleConnsPerHost is how many idle keep-alive connections the default client keeps to
+// its server. net/http's default of 2 means that a run with more than two calls in flight
+// closes most connections after each reply and dials new ones: on a fast local server that
+// is a large share of each call, and a burst of runs can run out of ephemeral ports.
+const MaxIdleConnsPerHost = 256
+
+// Transport returns the transport of the default client: net/http's default transport with
+// room for MaxIdleConnsPerHost idle connections per host.
+func Transport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = MaxIdleConnsPerHost
+	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	return t
+}
+
+func httpClient(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return &http.Client{Transport: Transport()}
+}
+
 // Model is the configured model name.
 func (c *Client) Model() string { return c.model }
 
 // BaseURL is the API root requests go to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
-// Decide asks for one chat completion.
+// Decide asks for one chat completion; with req.N above 1, for N choices in one call (the "n"
+// parameter): the first is the reply, the others are in Reply.Samples. The reply then accounts
+// for the whole call (Calls 1, the call's tokens) and the samples carry none. A server that
+// returns fewer choices than asked is not an error here: the samples are what it returned.
 func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply, error) {
-	replies, err := c.call(ctx, req, 1)
+	n := max(1, req.N)
+	replies, err := c.call(ctx, req, n, true)
 	if err != nil {
 		return backend.Reply{}, err
 	}
-	return replies[0], nil
+	r := replies[0]
+	if n > 1 {
+		for _, s := range replies[1:] {
+			r.InputTokens += s.InputTokens
+			r.OutputTokens += s.OutputTokens
+			s.InputTokens, s.OutputTokens = 0, 0
+			r.Samples = append(r.Samples, s)
+		}
+	}
+	return r, nil
 }
+
+var _ backend.Multi = (*Client)(nil)
 
 // DecideN asks for n choices of the same request in one call (the "n" parameter), for
 // replicates. It returns exactly n replies, in the server's choice order.
@@ -169,7 +207,7 @@ func (c *Client) DecideN(ctx context.Context, req backend.Request, n int) ([]bac
 	if n < 1 {
 		return nil, fmt.Errorf("openai: DecideN: n must be at least 1 (got %d)", n)
 	}
-	return c.call(ctx, req, n)
+	return c.call(ctx, req, n, false)
 }
 
 func (c *Client) params(req backend.Request, n int) sdk.ChatCompletionNewParams {
@@ -220,7 +258,9 @@ func (c *Client) params(req backend.Request, n int) sdk.ChatCompletionNewParams 
 	return p
 }
 
-func (c *Client) call(ctx context.Context, req backend.Request, n int) ([]backend.Reply, error) {
+// call makes one call for n choices. With fewer, it fails unless partial, when it returns the
+// choices there are.
+func (c *Client) call(ctx context.Context, req backend.Request, n int, partial bool) ([]backend.Reply, error) {
 	ctx, ex := wire.Track(ctx)
 	start := time.Now()
 	res, err := c.svc.New(ctx, c.params(req, n))
@@ -232,7 +272,10 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int) ([]backen
 		return nil, wire.Malformed(Provider, "no choices")
 	}
 	if len(res.Choices) < n {
-		return nil, wire.Malformed(Provider, fmt.Sprintf("asked for %d choices, got %d", n, len(res.Choices)))
+		if !partial {
+			return nil, wire.Malformed(Provider, fmt.Sprintf("asked for %d choices, got %d", n, len(res.Choices)))
+		}
+		n = len(res.Choices)
 	}
 	model := res.Model
 	if model == "" {

@@ -413,3 +413,45 @@ func TestDecideN(t *testing.T) {
 		t.Error("n=0 accepted")
 	}
 }
+
+func TestDecideWithN(t *testing.T) {
+	s := newServer(t, jsonReply(200, `{"id":"x","object":"chat.completion","model":"m",
+	 "choices":[
+	  {"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":3}"}},
+	  {"index":1,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":4}"}},
+	  {"index":2,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":6}"}}],
+	 "usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}`))
+	c := newTestClient(t, s)
+	req := request()
+	req.N = 3
+	r, err := c.Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.body["n"] != float64(3) || s.calls != 1 {
+		t.Fatalf("n = %v, calls = %d", s.body["n"], s.calls)
+	}
+	// The reply accounts for the whole call; the samples carry nothing.
+	if r.Raw != `{"willingness":3}` || r.Calls != 1 || r.InputTokens != 10 || r.OutputTokens != 20 || len(r.Samples) != 2 {
+		t.Fatalf("reply = %+v", r)
+	}
+	for i, want := range []string{`{"willingness":4}`, `{"willingness":6}`} {
+		if s := r.Samples[i]; s.Raw != want || s.Calls != 0 || s.InputTokens != 0 || s.OutputTokens != 0 || s.Model != "m" {
+			t.Errorf("sample %d = %+v", i, s)
+		}
+	}
+	// Through Decide, fewer choices than asked for is what the server gave, not an error.
+	req.N = 5
+	if r, err := c.Decide(context.Background(), req); err != nil || len(r.Samples) != 2 || r.OutputTokens != 20 {
+		t.Fatalf("n=5 from a server giving 3: %+v, %v", r, err)
+	}
+	// Without N, no n is sent.
+	req.N = 0
+	s.respond = jsonReply(200, okBody)
+	if _, err := c.Decide(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if _, sent := s.body["n"]; sent {
+		t.Errorf("n sent without N: %v", s.body["n"])
+	}
+}

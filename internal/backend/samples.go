@@ -1,0 +1,173 @@
+package backend
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// WrapReplicates is Wrap for a next that can return several samples of one request in one
+// call (its client implements Multi, and Request.N travels down to it), when every request is
+// asked as replicates 1..replicates that differ only in Request.Replicate (and Seed).
+//
+// The replicates of a request form a group, and one group's first turns are decided one at a
+// time. The first replicate to miss the cache asks, in one call with N set, for every replicate
+// of its group not yet cached, and stores the samples under the replicates' own keys in
+// ascending replicate order: sample i goes to the i-th missing replicate. If the server returns
+// fewer samples than asked (some OpenAI-compatible servers ignore n), the rest are asked for
+// again at once, until every missing replicate has its sample. The other replicates, asked
+// later or meanwhile, are then cache hits. Each call of a group is sent with a seed derived from
+// the request's content and the replicates it asks for, not from any one replicate's Seed.
+//
+// So which replicate happens to ask first, which depends on scheduling, changes nothing: given
+// the cache's contents (empty, for a new experiment) and a deterministic server, the results do
+// not depend on concurrency, and a replay reads back exactly what the run recorded. (They
+// differ from one call per replicate, whose seeds differ.)
+//
+// The decision whose request made the calls carries their calls, tokens and cost; the
+// replicates served by them are cache hits and cost nothing, so usage counts each call once.
+// Repair turns are asked alone: they continue one replicate's conversation.
+func (c *Cache) WrapReplicates(next Backend, id BackendID, replicates int) Backend {
+	if replicates < 2 {
+		return c.wrap(next, id, nil)
+	}
+	return c.wrap(next, id, &fanOut{c: c, id: id, n: replicates, locks: map[Key]*groupLock{}})
+}
+
+type fanOut struct {
+	c  *Cache
+	id BackendID
+	n  int
+
+	mu    sync.Mutex
+	locks map[Key]*groupLock
+}
+
+type groupLock struct {
+	ch   chan struct{}
+	refs int
+}
+
+// applies reports whether req is a replicate's first turn, which its group shares.
+func (f *fanOut) applies(req Request) bool {
+	return len(req.Repair) == 0 && req.N <= 1 && req.Replicate >= 1 && req.Replicate <= f.n
+}
+
+// lock takes the group's lock, or fails when ctx ends first.
+func (f *fanOut) lock(ctx context.Context, gk Key) (unlock func(), err error) {
+	f.mu.Lock()
+	l := f.locks[gk]
+	if l == nil {
+		l = &groupLock{ch: make(chan struct{}, 1)}
+		f.locks[gk] = l
+	}
+	l.refs++
+	f.mu.Unlock()
+	release := func() {
+		f.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(f.locks, gk)
+		}
+		f.mu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}
+
+// decide serves req, whose key k missed the cache, as described at WrapReplicates.
+func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (Reply, error) {
+	g := req
+	g.Replicate = -1
+	gk := KeyOf(f.id, g)
+	start := time.Now()
+	unlock, err := f.lock(ctx, gk)
+	if err != nil {
+		return Reply{}, err
+	}
+	defer unlock()
+	// Another replicate's calls may have served this one while it waited.
+	if r, ok, err := f.c.lookup(ctx, k); err != nil || ok {
+		f.c.hits.Add(b2i64(ok))
+		r.Latency = time.Since(start)
+		return r, err
+	}
+	f.c.misses.Add(1)
+	var missing []int
+	for rep := 1; rep <= f.n; rep++ {
+		q := req
+		q.Replicate = rep
+		if rep == req.Replicate {
+			missing = append(missing, rep)
+		} else if _, ok, err := f.c.lookup(ctx, KeyOf(f.id, q)); err != nil {
+			return Reply{}, err
+		} else if !ok {
+			missing = append(missing, rep)
+		}
+	}
+	if len(missing) < 2 {
+		return f.c.ask(ctx, next, req, k) // only this one is missing: ask it as it is
+	}
+	var mine, spent Reply
+	for len(missing) > 0 {
+		q := req
+		q.Replicate, q.N = missing[0], len(missing)
+		if q.Seed != 0 {
+			q.Seed = groupSeed(gk, missing)
+		}
+		rep, err := next.Decide(ctx, q)
+		spent = addSpent(spent, rep)
+		if err != nil {
+			return spent, err
+		}
+		samples := append([]Reply{rep}, rep.Samples...)
+		served := min(len(samples), len(missing))
+		for i, m := range missing[:served] {
+			s := samples[i]
+			s.Samples = nil
+			if Cacheable(s) {
+				q.Replicate = m
+				if err := f.c.Put(context.WithoutCancel(ctx), KeyOf(f.id, q), s); err != nil {
+					f.c.fail("write", err)
+				}
+			}
+			if m == req.Replicate {
+				mine = s
+			}
+		}
+		missing = missing[served:]
+	}
+	mine.Calls, mine.InputTokens, mine.OutputTokens, mine.CostUSD = spent.Calls, spent.InputTokens, spent.OutputTokens, spent.CostUSD
+	mine.Latency, mine.Cached = time.Since(start), false
+	return mine, nil
+}
+
+// groupSeed is the seed of a group's call for the given replicates: a function of the
+// request's content and of which replicates are asked for.
+func groupSeed(gk Key, missing []int) uint64 {
+	h := sha256.New()
+	h.Write(gk[:])
+	for _, m := range missing {
+		h.Write([]byte(strconv.Itoa(m) + ","))
+	}
+	return binary.BigEndian.Uint64(h.Sum(nil)) | 1 // never 0, which means no seed
+}
+
+// addSpent adds what a call spent to r: its calls, tokens and cost.
+func addSpent(r, call Reply) Reply {
+	r.Calls += call.Calls
+	r.InputTokens += call.InputTokens
+	r.OutputTokens += call.OutputTokens
+	r.CostUSD += call.CostUSD
+	if r.Provider == "" {
+		r.Provider, r.Model = call.Provider, call.Model
+	}
+	return r
+}

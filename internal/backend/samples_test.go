@@ -1,0 +1,171 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// multiFake is a seeded server that supports n: sample i of a call answers from the request's
+// seed, prompt and i. maxN caps the samples it returns (0: as many as asked).
+type multiFake struct {
+	calls atomic.Int64
+	maxN  int
+}
+
+func (f *multiFake) Decide(ctx context.Context, req Request) (Reply, error) {
+	f.calls.Add(1)
+	n := max(1, req.N)
+	if f.maxN > 0 {
+		n = min(n, f.maxN)
+	}
+	var r Reply
+	for i := range n {
+		h := KeyOf(BackendID{}, Request{Prompt: fmt.Sprint(req.Prompt, req.Seed, i)})
+		s := Reply{Raw: fmt.Sprintf(`{"willingness": %d}`, 1+int(h[0])%7), Provider: "openai", Model: "m"}
+		if i == 0 {
+			r = s
+			r.Calls, r.InputTokens, r.OutputTokens = 1, 100, 10*n
+		} else {
+			r.Samples = append(r.Samples, s)
+		}
+	}
+	return r, nil
+}
+
+func (f *multiFake) DecideN(ctx context.Context, req Request, n int) ([]Reply, error) {
+	req.N = n
+	r, err := f.Decide(ctx, req)
+	return append([]Reply{r}, r.Samples...), err
+}
+
+func replicateStack(t *testing.T, client Backend, u *Usage) Backend {
+	t.Helper()
+	cache, err := OpenCache(filepath.Join(t.TempDir(), "cache.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cache.Close() })
+	return Stack([]Backend{client}, StackConfig{
+		ID: BackendID{Provider: "openai", Model: "m"}, Cache: cache, Limits: Limits{Concurrency: 8},
+		Prices: Prices{"m": {1, 1}}, Usage: u, Replicates: 3,
+	})
+}
+
+// ask decides replicates 1..3 of prompts p0..p9 with the given concurrency, replicates in the
+// given order, and returns the values by prompt and replicate.
+func ask(t *testing.T, b Backend, workers int, order []int) map[string]float64 {
+	t.Helper()
+	var mu sync.Mutex
+	out := map[string]float64{}
+	jobs := make(chan Request)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for req := range jobs {
+				r, err := b.Decide(context.Background(), req)
+				if err != nil || !r.Valid() {
+					t.Errorf("%s r%d: %+v, %v", req.Prompt, req.Replicate, r, err)
+					continue
+				}
+				mu.Lock()
+				out[fmt.Sprintf("%s.r%d", req.Prompt, req.Replicate)] = r.Values["willingness"]
+				mu.Unlock()
+			}
+		})
+	}
+	for _, rep := range order {
+		for p := range 10 {
+			req := testReq(fmt.Sprintf("p%d", p), rep)
+			req.Seed = uint64(1000*rep + p) // each replicate's own seed, as the engine derives it
+			jobs <- req
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}
+
+func TestReplicatesShareOneCallWithNSamples(t *testing.T) {
+	var want map[string]float64
+	for i, c := range []struct {
+		workers int
+		order   []int
+	}{{1, []int{1, 2, 3}}, {1, []int{3, 1, 2}}, {16, []int{2, 3, 1}}, {30, []int{1, 2, 3}}} {
+		f := &multiFake{}
+		var u Usage
+		b := replicateStack(t, f, &u)
+		got := ask(t, b, c.workers, c.order)
+		if n := f.calls.Load(); n != 10 {
+			t.Fatalf("case %d: %d calls for 10 prompts x 3 replicates, want 10", i, n)
+		}
+		tot := u.Total()
+		if tot.Calls != 10 || tot.Decisions != 30 || tot.CacheHits != 20 || tot.OutputTokens != 10*30 || tot.InputTokens != 10*100 {
+			t.Fatalf("case %d: usage %+v: want each call counted once, on one decision", i, tot)
+		}
+		if again := ask(t, b, c.workers, c.order); f.calls.Load() != 10 || !maps.Equal(again, got) {
+			t.Fatalf("case %d: the replay made %d calls or differs", i, f.calls.Load()-10)
+		}
+		if i == 0 {
+			want = got
+			continue
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("case %d (workers %d, order %v): %s = %v, want %v: results depend on scheduling", i, c.workers, c.order, k, got[k], v)
+			}
+		}
+	}
+	// The samples differ: replicates are not copies of one answer.
+	same := 0
+	for p := range 10 {
+		if want[fmt.Sprintf("p%d.r1", p)] == want[fmt.Sprintf("p%d.r2", p)] {
+			same++
+		}
+	}
+	if same == 10 {
+		t.Fatal("every replicate 2 equals replicate 1")
+	}
+}
+
+func TestReplicatesWithoutNSupport(t *testing.T) {
+	// A server that ignores n: the first replicate of a group to ask makes one call per
+	// replicate, so that which one asks first still changes nothing.
+	var want map[string]float64
+	for i, c := range []struct {
+		workers int
+		order   []int
+	}{{1, []int{1, 2, 3}}, {1, []int{3, 2, 1}}, {16, []int{2, 1, 3}}} {
+		f := &multiFake{maxN: 1}
+		var u Usage
+		got := ask(t, replicateStack(t, f, &u), c.workers, c.order)
+		if n := f.calls.Load(); n != 30 {
+			t.Fatalf("case %d: %d calls, want 30", i, n)
+		}
+		if tot := u.Total(); tot.Calls != 30 || tot.Decisions != 30 || tot.CacheHits != 20 {
+			t.Fatalf("case %d: usage %+v", i, tot)
+		}
+		if i == 0 {
+			want = got
+		} else if !maps.Equal(got, want) {
+			t.Fatalf("case %d (workers %d, order %v): results depend on scheduling", i, c.workers, c.order)
+		}
+	}
+	// A client that does not implement Multi is never sent N.
+	var plain atomic.Int64
+	client := Func(func(ctx context.Context, req Request) (Reply, error) {
+		plain.Add(1)
+		if req.N > 1 {
+			t.Errorf("N = %d sent to a client without Multi", req.N)
+		}
+		return Reply{Raw: `{"willingness": 3}`, Calls: 1}, nil
+	})
+	ask(t, replicateStack(t, client, &Usage{}), 8, []int{1, 2, 3})
+	if plain.Load() != 30 {
+		t.Fatalf("%d calls, want 30", plain.Load())
+	}
+}
