@@ -32,6 +32,12 @@ same columns in both formats:
                   affected and treated
   network_edges.csv, network_mediation.csv
                   Study 3: the graph (agent ids) and the mediation estimates
+  rounds_summary.csv
+                  Study 3 with network.store: summary: per-round aggregates by exposure
+                  group (instead of rounds.csv and decisions.csv)
+  games.csv, pg_punishments.csv
+                  economic games: one row per agent per game per round (partner, choice,
+                  payoff); public-goods punishment points, one row per punisher and target
 
 --format csv: the CSVs in RUN_DIR/results are the export (the engine writes them at the end
 of a run). They are UTF-8, comma-separated, with a header row; a missing value (the
