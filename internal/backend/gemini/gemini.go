@@ -62,8 +62,11 @@ const (
 	FallbackAPIKeyEnv = "GOOGLE_API_KEY"
 )
 
-// DefaultMaxTokens is the maxOutputTokens sent when a request does not set a limit.
-const DefaultMaxTokens = 256
+// DefaultMaxTokens is the maxOutputTokens sent when a request does not set a limit. It is
+// larger than the other clients' 256 because Gemini 2.5 models think by default and their
+// thinking tokens count against this limit: at 256 a reply is often cut off before any text.
+// Set backend max_tokens to choose another limit.
+const DefaultMaxTokens = 2048
 
 // Config configures a Client.
 type Config struct {
