@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
-
-	"golang.org/x/sync/singleflight"
+	"sync"
 )
 
 // Collapse makes identical requests in flight (same KeyOf(id, req)) share one call to next.
@@ -18,46 +17,70 @@ import (
 func Collapse(next Backend, id BackendID) Backend { return collapse(next, id, nil) }
 
 // collapse is Collapse with a hook called once a caller has joined (or started) a call, for tests.
+//
+// The first caller of a key makes the call in its own goroutine (no goroutine is started per
+// decision); the others wait for it or for their own context.
 func collapse(next Backend, id BackendID, joined func()) Backend {
-	var g singleflight.Group
+	var mu sync.Mutex
+	calls := map[Key]*sharedCall{}
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
-		key := string(func() []byte { k := KeyOf(id, req); return k[:] }())
+		key := KeyOf(id, req)
 		for {
-			leader := false
-			ch := g.DoChan(key, func() (any, error) {
-				leader = true // set only in the goroutine that runs the call, read after it
-				r, err := next.Decide(ctx, req)
-				if err != nil && ctx.Err() != nil {
-					err = leaderGone{err}
-				}
-				return r, err
-			})
+			mu.Lock()
+			c, busy := calls[key]
+			if !busy {
+				c = &sharedCall{done: make(chan struct{})}
+				calls[key] = c
+			}
+			mu.Unlock()
 			if joined != nil {
 				joined()
 			}
-			var res singleflight.Result
+			if !busy {
+				return c.run(ctx, next, req, func() {
+					mu.Lock()
+					delete(calls, key)
+					mu.Unlock()
+				})
+			}
 			select {
-			case res = <-ch:
+			case <-c.done:
 			case <-ctx.Done():
 				return Reply{}, ctx.Err()
 			}
-			r, _ := res.Val.(Reply)
-			var gone leaderGone
-			if leader {
-				if errors.As(res.Err, &gone) {
-					return r, gone.err
-				}
-				return r, res.Err
-			}
-			if res.Err != nil {
-				if errors.As(res.Err, &gone) && ctx.Err() == nil {
+			if c.err != nil {
+				var gone leaderGone
+				if errors.As(c.err, &gone) && ctx.Err() == nil {
 					continue // the leader's context ended, not ours: ask again
 				}
-				return Reply{}, res.Err
+				return Reply{}, c.err
 			}
-			return shared(r), nil
+			return shared(c.r), nil
 		}
 	})
+}
+
+// sharedCall is one call in flight and, once done is closed, its outcome.
+type sharedCall struct {
+	done chan struct{}
+	r    Reply
+	err  error // wrapped in leaderGone when the first caller's context ended
+}
+
+// run makes the call for the first caller and hands the outcome to the others, also if next
+// panics.
+func (c *sharedCall) run(ctx context.Context, next Backend, req Request, forget func()) (r Reply, err error) {
+	c.err = errors.New("collapse: the shared call panicked")
+	defer func() {
+		forget()
+		close(c.done)
+	}()
+	r, err = next.Decide(ctx, req)
+	c.r, c.err = r, err
+	if err != nil && ctx.Err() != nil {
+		c.err = leaderGone{err}
+	}
+	return r, err
 }
 
 // shared is a follower's copy of a collapsed reply: it did not spend anything.
