@@ -1,0 +1,415 @@
+// Command throughput measures prosim's LLM backend chain against a loopback OpenAI-compatible
+// server, through the engine, as users run it.
+//
+//	go run ./bench/throughput [-latency 50ms] [-limit 32] [-n 10000] [-replicates 1]
+//
+// The server answers every chat completion after a fixed latency and serves at most -limit
+// requests at once (the rest queue on a semaphore), so it cannot go faster than limit/latency
+// calls per second: the ceiling. The program runs a Study 1 experiment of about -n decisions
+// through the real chain (engine; backend.Stack with collapse, validation, reply cache, rate
+// limit and retry; the openai client over HTTP) with concurrency and max_concurrency equal to
+// the server's limit, and prints decisions/s, the ceiling and their ratio (calls/s over the
+// ceiling, which is decisions/s with one replicate). The target is a ratio of at least 0.95.
+// It also prints how many requests the server held on average, and for how long: a loaded
+// machine wakes the server's sleepers late, which lowers the ratio without any fault of the
+// chain.
+//
+// It then replays the same experiment into a new run directory from the reply cache the first
+// run filled, prints the replay's decisions/s, and checks that the replay made no server call
+// and wrote the same decisions.csv: every column equal but cached, which is 1 throughout a
+// replay by design.
+//
+// Throughput is timed over the decision phase, from the server's first request to its last
+// reply; the end-to-end time of engine.Run (population, run directory, results, report) is
+// printed beside it. With -replicates above 1, replicates are served by one call with n
+// samples, so decisions/s exceeds calls/s.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+func main() {
+	latency := flag.Duration("latency", 50*time.Millisecond, "server latency per request")
+	limit := flag.Int("limit", 32, "server concurrency limit (requests served at once); also the run's concurrency and max_concurrency")
+	n := flag.Int("n", 10000, "decisions to make (rounded up to whole agents)")
+	reps := flag.Int("replicates", 1, "replicates per condition (more than 1 uses n samples per call)")
+	replay := flag.Bool("replay", true, "replay the run from the cache afterwards")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the first run to this file")
+	keep := flag.Bool("keep", false, "keep the temporary directory (run directories and cache)")
+	noCache := flag.Bool("no-cache", false, "run without the reply cache (implies -replay=false)")
+	flag.Parse()
+	if *noCache {
+		*replay = false
+	}
+	if err := bench(*latency, *limit, *n, *reps, *replay, *noCache, *cpuprofile, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "throughput:", err)
+		os.Exit(1)
+	}
+}
+
+const (
+	scenarios  = 6
+	conditions = 5
+)
+
+func bench(latency time.Duration, limit, n, reps int, replay, noCache bool, cpuprofile string, keep bool) error {
+	tmp, err := os.MkdirTemp("", "prosim-throughput-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Println("directory:", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	srv := newServer(latency, limit)
+	defer srv.Close()
+
+	agents := (n + scenarios*conditions*reps - 1) / (scenarios * conditions * reps)
+	exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: throughput
+study: vignettes
+seed: 7
+replicates: %d
+concurrency: %d
+population: {source: sample, n: %d}
+scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
+conditions:
+  - {name: none, policy: none}
+  - {name: moral, policy: moral}
+  - {name: social, policy: social}
+  - {name: enforce, policy: enforce}
+  - {name: economic, policy: economic}
+backends:
+  - provider: openai
+    model: loopback-1
+    base_url: %s/v1
+    temperature: 1.0
+    max_concurrency: %d
+`, reps, limit, agents, srv.URL, limit)), filepath.Join(tmp, "throughput.yaml"))
+	if err != nil {
+		return err
+	}
+	decisions := agents * scenarios * conditions * reps
+	ceiling := float64(limit) / latency.Seconds()
+	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Printf("server: latency %v, limit %d: ceiling %.1f calls/s\n", latency, limit, ceiling)
+	fmt.Printf("experiment: study 1, %d agents x %d scenarios x %d conditions x %d replicates = %d decisions, concurrency %d\n",
+		agents, scenarios, conditions, reps, decisions, limit)
+
+	cache := filepath.Join(tmp, "cache.db")
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	if noCache {
+		cache = ""
+	}
+	first, err := runOnce(exp, filepath.Join(tmp, "run1"), cache, srv)
+	if cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return err
+	}
+	if first.calls == 0 {
+		return fmt.Errorf("the first run made no server calls")
+	}
+	rate := float64(decisions) / first.phase.Seconds()
+	callRate := float64(first.calls) / first.phase.Seconds()
+	ratio := callRate / ceiling
+	verdict := "met"
+	if ratio < 0.95 {
+		verdict = "NOT met"
+	}
+	fmt.Printf("\nrun (empty cache): %d decisions in %v (decision phase: first request to last reply; %v end to end)\n",
+		decisions, first.phase.Round(time.Millisecond), first.total.Round(time.Millisecond))
+	fmt.Printf("  %d server calls, at most %d in flight, over %d connections\n", first.calls, first.peak, srv.conns.Load())
+	fmt.Printf("  decisions/s %.1f, calls/s %.1f, ceiling %.1f calls/s: ratio %.3f (target >= 0.95: %s)\n",
+		rate, callRate, ceiling, ratio, verdict)
+	fmt.Printf("  server side: on average %.2f requests in the handler and %.2f holding a slot (of %d), each slot held %v\n",
+		float64(srv.handled.Load())/float64(first.phase), float64(srv.held.Load())/float64(first.phase), limit,
+		(time.Duration(srv.held.Load()) / time.Duration(max(first.calls, 1))).Round(10*time.Microsecond))
+	if !replay {
+		return nil
+	}
+
+	second, err := runOnce(exp, filepath.Join(tmp, "run2"), cache, srv)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nreplay (from the cache, into a new run directory): %d decisions in %v end to end: %.0f decisions/s\n",
+		decisions, second.total.Round(time.Millisecond), float64(decisions)/second.total.Seconds())
+	if second.decide > 0 {
+		fmt.Printf("  decision phase alone (as the engine's progress reports it): %v: %.0f decisions/s\n",
+			second.decide.Round(time.Millisecond), float64(decisions)/second.decide.Seconds())
+	}
+	if second.calls != 0 {
+		return fmt.Errorf("the replay made %d server calls, want 0", second.calls)
+	}
+	a, err := csvWithout(filepath.Join(tmp, "run1", "results", "decisions.csv"), "cached")
+	if err != nil {
+		return err
+	}
+	b, err := csvWithout(filepath.Join(tmp, "run2", "results", "decisions.csv"), "cached")
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("the replay's decisions.csv differs from the first run's")
+	}
+	if cached, err := csvColumn(filepath.Join(tmp, "run2", "results", "decisions.csv"), "cached"); err != nil {
+		return err
+	} else if i := slices.IndexFunc(cached, func(v string) bool { return v != "1" }); i >= 0 {
+		return fmt.Errorf("the replay's decision %d is not marked cached", i+1)
+	}
+	fmt.Println("  0 server calls; decisions.csv identical to the first run's in every column but cached (1 throughout)")
+	return nil
+}
+
+type result struct {
+	total, phase time.Duration
+	// decide is the replay's decision phase as the engine's progress lines report it.
+	decide time.Duration
+	calls  int64
+	peak   int64
+}
+
+func runOnce(exp *experiment.Experiment, dir, cache string, srv *server) (result, error) {
+	srv.reset()
+	var prog progressTimer
+	start := time.Now()
+	_, err := engine.Run(context.Background(), exp, engine.Options{Out: dir, CachePath: cache, NoCache: cache == "", Progress: &prog})
+	total := time.Since(start)
+	if err != nil {
+		return result{}, err
+	}
+	first, last, calls, peak := srv.stats()
+	return result{total: total, phase: last.Sub(first), decide: prog.elapsed(), calls: calls, peak: peak}, nil
+}
+
+// progressTimer reads the engine's plain progress lines (it is not a terminal) and notes when
+// the decision phase began and ended.
+type progressTimer struct {
+	mu         sync.Mutex
+	start, end time.Time
+}
+
+func (p *progressTimer) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := string(b)
+	switch {
+	case strings.Contains(s, "decisions to make"):
+		p.start = time.Now()
+	case strings.Contains(s, " decisions in "):
+		p.end = time.Now()
+	}
+	return len(b), nil
+}
+
+func (p *progressTimer) elapsed() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.start.IsZero() || p.end.IsZero() {
+		return 0
+	}
+	return p.end.Sub(p.start)
+}
+
+// csvColumn reads one column of a CSV file, without its header.
+func csvColumn(path, column string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) == 0 {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	col := slices.Index(recs[0], column)
+	if col < 0 {
+		return nil, fmt.Errorf("%s has no column %s", path, column)
+	}
+	var out []string
+	for _, r := range recs[1:] {
+		out = append(out, r[col])
+	}
+	return out, nil
+}
+
+// csvWithout reads a CSV file and writes it back without the named column.
+func csvWithout(path, column string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%s is empty", path)
+	}
+	col := slices.Index(recs[0], column)
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	for _, r := range recs {
+		if col >= 0 {
+			r = slices.Delete(r, col, col+1)
+		}
+		w.Write(r)
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// server is a loopback OpenAI-compatible chat completions endpoint with a fixed latency and a
+// fixed concurrency limit. Its answers are a function of the request (messages, seed and
+// choice index), so a run against it is reproducible.
+type server struct {
+	*httptest.Server
+	latency  time.Duration
+	sem      chan struct{}
+	calls    atomic.Int64
+	inflight atomic.Int64
+	peak     atomic.Int64
+	conns    atomic.Int64 // connections accepted
+	// handled and held sum the time requests spent in the handler and holding a slot.
+	handled, held atomic.Int64
+	mu            sync.Mutex
+	first         time.Time
+	last          time.Time
+}
+
+func newServer(latency time.Duration, limit int) *server {
+	s := &server{latency: latency, sem: make(chan struct{}, limit)}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
+	s.Server.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
+	return s
+}
+
+func (s *server) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls.Store(0)
+	s.peak.Store(0)
+	s.handled.Store(0)
+	s.held.Store(0)
+	s.first, s.last = time.Time{}, time.Time{}
+}
+
+func (s *server) stats() (first, last time.Time, calls, peak int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first, s.last, s.calls.Load(), s.peak.Load()
+}
+
+type chatRequest struct {
+	Messages []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"`
+	Seed *int64 `json:"seed"`
+	N    *int   `json:"n"`
+}
+
+func (s *server) handle(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
+	defer func() { s.handled.Add(int64(time.Since(arrived))) }()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	if s.first.IsZero() {
+		s.first = time.Now()
+	}
+	s.mu.Unlock()
+	s.calls.Add(1)
+	var req chatRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, `{"error":{"message":"bad json"}}`, http.StatusBadRequest)
+		return
+	}
+	s.sem <- struct{}{}
+	if v := s.inflight.Add(1); v > s.peak.Load() {
+		s.peak.Store(v) // approximate under races; only reported
+	}
+	start := time.Now()
+	time.Sleep(s.latency)
+	s.held.Add(int64(time.Since(start)))
+	s.inflight.Add(-1)
+	<-s.sem
+
+	n := 1
+	if req.N != nil && *req.N > 1 {
+		n = *req.N
+	}
+	h := sha256.New()
+	for _, m := range req.Messages {
+		fmt.Fprintf(h, "%s\x00%s\x00", m.Role, m.Content)
+	}
+	if req.Seed != nil {
+		fmt.Fprintf(h, "seed=%d", *req.Seed)
+	}
+	sum := h.Sum(nil)
+	type choice struct {
+		Index        int               `json:"index"`
+		FinishReason string            `json:"finish_reason"`
+		Message      map[string]string `json:"message"`
+	}
+	choices := make([]choice, n)
+	for i := range choices {
+		v := 1 + (int(sum[i%len(sum)])+i)%7
+		choices[i] = choice{Index: i, FinishReason: "stop",
+			Message: map[string]string{"role": "assistant", "content": fmt.Sprintf(`{"willingness": %d}`, v)}}
+	}
+	out, _ := json.Marshal(map[string]any{
+		"id": "chatcmpl-" + hex.EncodeToString(sum[:6]), "object": "chat.completion", "created": 1700000000,
+		"model": "loopback-1", "choices": choices,
+		"usage": map[string]int{"prompt_tokens": len(body) / 4, "completion_tokens": 7 * n, "total_tokens": len(body)/4 + 7*n},
+	})
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+	s.mu.Lock()
+	s.last = time.Now()
+	s.mu.Unlock()
+}
