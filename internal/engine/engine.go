@@ -368,8 +368,10 @@ func (r *Runner) decide(ctx context.Context, tasks []task) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.exp.Concurrency)
+	stopped := false
 	for i := range todo {
 		if gctx.Err() != nil {
+			stopped = true
 			break // a decision failed or the run was interrupted: launch nothing more
 		}
 		t := &todo[i]
@@ -399,6 +401,11 @@ func (r *Runner) decide(ctx context.Context, tasks []task) error {
 		})
 	}
 	err := g.Wait()
+	if err == nil && stopped {
+		// Interrupted between decisions, with every decision in flight ending well: the
+		// ones never launched are still missing, so the run must not be taken as complete.
+		err = ctx.Err()
+	}
 	if ferr := r.st.Flush(); ferr != nil && err == nil {
 		err = ferr
 	}

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// A run interrupted between decisions, while every decision in flight ends well, stops as
+// interrupted and resumable: it is not finalised as complete with decisions missing.
+func TestInterruptBetweenDecisionsIsNotComplete(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var n atomic.Int64
+	hook := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(_ context.Context, req backend.Request) (backend.Reply, error) {
+			if n.Add(1) == 10 {
+				cancel() // the decision itself ends well, as a reply already received would
+			}
+			return backend.Reply{Raw: `{"willingness": 4}`, Values: map[string]float64{"willingness": 4}}, nil
+		}), nil
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(ctx, load(t, study1, 1), Options{Out: dir, Backends: hook}); err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("an interrupted run returned %v", err)
+	}
+	if st, _ := Status(dir); st != "running" {
+		t.Fatalf("status %q after an interrupt, want running", st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results", "decisions.csv")); err == nil {
+		t.Fatal("an interrupted run wrote results/decisions.csv")
+	}
+	res, err := Resume(context.Background(), dir, Options{Backends: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decisions != 12*3*3*2 {
+		t.Fatalf("%d decisions after resume, want %d", res.Decisions, 12*3*3*2)
+	}
+}
