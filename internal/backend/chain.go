@@ -47,6 +47,8 @@ type StackConfig struct {
 	// implement Multi, a request's replicates are then fetched in one call with n samples.
 	// Leave it 0 when replicates' prompts differ (their samples would be wasted).
 	Replicates int
+	// SampleSeed is mixed into the seeds of those calls (the experiment's seed).
+	SampleSeed uint64
 }
 
 // Stack builds the standard chain (see above) over one or more endpoints of one model.
@@ -71,7 +73,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 	b := Balance(eps)
 	if c.Cache != nil {
 		if multi && c.Replicates > 1 {
-			b = c.Cache.WrapReplicates(b, c.ID, c.Replicates)
+			b = c.Cache.WrapReplicates(b, c.ID, c.Replicates, c.SampleSeed)
 		} else {
 			b = c.Cache.Wrap(b, c.ID)
 		}

@@ -30,17 +30,22 @@ import (
 // The decision whose request made the calls carries their calls, tokens and cost; the
 // replicates served by them are cache hits and cost nothing, so usage counts each call once.
 // Repair turns are asked alone: they continue one replicate's conversation.
-func (c *Cache) WrapReplicates(next Backend, id BackendID, replicates int) Backend {
+//
+// seed is mixed into the seeds of group calls, so that a new experiment seed draws new samples
+// from servers that honour seeds, as it does when each replicate is asked alone; it is not part
+// of the cache key (no seed is).
+func (c *Cache) WrapReplicates(next Backend, id BackendID, replicates int, seed uint64) Backend {
 	if replicates < 2 {
 		return c.wrap(next, id, nil)
 	}
-	return c.wrap(next, id, &fanOut{c: c, id: id, n: replicates, locks: map[Key]*groupLock{}})
+	return c.wrap(next, id, &fanOut{c: c, id: id, n: replicates, seed: seed, locks: map[Key]*groupLock{}})
 }
 
 type fanOut struct {
-	c  *Cache
-	id BackendID
-	n  int
+	c    *Cache
+	id   BackendID
+	n    int
+	seed uint64
 
 	mu    sync.Mutex
 	locks map[Key]*groupLock
@@ -120,7 +125,7 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 		q := req
 		q.Replicate, q.N = missing[0], len(missing)
 		if q.Seed != 0 {
-			q.Seed = groupSeed(gk, missing)
+			q.Seed = groupSeed(f.seed, gk, missing)
 		}
 		rep, err := next.Decide(ctx, q)
 		spent = addSpent(spent, rep)
@@ -150,9 +155,10 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 }
 
 // groupSeed is the seed of a group's call for the given replicates: a function of the
-// request's content and of which replicates are asked for.
-func groupSeed(gk Key, missing []int) uint64 {
+// experiment's seed, the request's content and which replicates are asked for.
+func groupSeed(seed uint64, gk Key, missing []int) uint64 {
 	h := sha256.New()
+	h.Write(binary.BigEndian.AppendUint64(nil, seed))
 	h.Write(gk[:])
 	for _, m := range missing {
 		h.Write([]byte(strconv.Itoa(m) + ","))

@@ -44,6 +44,10 @@ func (f *multiFake) DecideN(ctx context.Context, req Request, n int) ([]Reply, e
 }
 
 func replicateStack(t *testing.T, client Backend, u *Usage) Backend {
+	return replicateStackSeed(t, client, u, 0)
+}
+
+func replicateStackSeed(t *testing.T, client Backend, u *Usage, seed uint64) Backend {
 	t.Helper()
 	cache, err := OpenCache(filepath.Join(t.TempDir(), "cache.db"))
 	if err != nil {
@@ -52,7 +56,7 @@ func replicateStack(t *testing.T, client Backend, u *Usage) Backend {
 	t.Cleanup(func() { cache.Close() })
 	return Stack([]Backend{client}, StackConfig{
 		ID: BackendID{Provider: "openai", Model: "m"}, Cache: cache, Limits: Limits{Concurrency: 8},
-		Prices: Prices{"m": {1, 1}}, Usage: u, Replicates: 3,
+		Prices: Prices{"m": {1, 1}}, Usage: u, Replicates: 3, SampleSeed: seed,
 	})
 }
 
@@ -167,5 +171,16 @@ func TestReplicatesWithoutNSupport(t *testing.T) {
 	ask(t, replicateStack(t, client, &Usage{}), 8, []int{1, 2, 3})
 	if plain.Load() != 30 {
 		t.Fatalf("%d calls, want 30", plain.Load())
+	}
+}
+
+func TestReplicatesSampleSeed(t *testing.T) {
+	a := ask(t, replicateStackSeed(t, &multiFake{}, &Usage{}, 1), 4, []int{1, 2, 3})
+	b := ask(t, replicateStackSeed(t, &multiFake{}, &Usage{}, 2), 4, []int{1, 2, 3})
+	if maps.Equal(a, b) {
+		t.Fatal("another experiment seed drew the same samples")
+	}
+	if c := ask(t, replicateStackSeed(t, &multiFake{}, &Usage{}, 1), 4, []int{3, 2, 1}); !maps.Equal(a, c) {
+		t.Fatal("the same seed drew other samples")
 	}
 }

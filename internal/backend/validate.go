@@ -21,8 +21,9 @@ import (
 // returned with the reply so far, so that a Meter above still counts what was spent.
 //
 // Validate sits above RateLimit and Retry (each re-ask is a provider call that must be
-// rate-limited and retried) and below Collapse and Cache (the cache stores only the final,
-// valid reply, keyed by the original request without repair turns).
+// rate-limited and retried), above the Cache (which stores each turn's answer under the key
+// of the request with its repair turns, so a re-run replays the conversation and re-parses
+// it) and below Collapse (identical requests share the whole conversation).
 func Validate(next Backend, maxRepairs int) Backend {
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		var acc Reply

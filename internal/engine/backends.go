@@ -76,6 +76,7 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		Prices:     r.prices(),
 		Usage:      usage,
 		Replicates: replicates,
+		SampleSeed: derive(*r.exp.Seed, "samples", b.LabelOrDefault()),
 	})
 	return chain, nil, nil
 }
