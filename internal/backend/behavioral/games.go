@@ -9,8 +9,8 @@ import (
 	"github.com/prosim/prosim/internal/scenario"
 )
 
-// gameConsts are the global constants of the game models. The fitted values are in fitted
-// (calibration.go); the calibration helper varies a copy.
+// gameConsts are the global constants of the game models. The values are in fitted; the
+// calibration fit (TestFit in calibration_test.go) varies a copy.
 type gameConsts struct {
 	// Fehr-Schmidt and altruism, shared by dictator, ultimatum and trust.
 	Beta0, BetaS   float64 // advantageous inequity aversion beta = Beta0 + BetaS*pro (>= 0)
@@ -26,6 +26,7 @@ type gameConsts struct {
 	Eta0  float64 // betrayal/risk aversion of the sender (quadratic in the share sent)
 	Rho0  float64 // believed share returned
 	Gamma float64 // reciprocity: extra weight on the sender's payoff per share of endowment sent
+	Kappa float64 // repayment: weight kappa = Kappa*exp(.5 pro) on the sender's loss from trusting, max(0, sent - returned)
 	// Third-party punishment (binary, Study 2).
 	Iota0, IotaS float64 // inequity aversion for others: iota = Iota0*exp(IotaS*ia)
 	Rho          float64 // concavity: g(e) = (e / (1/6))^Rho for the inequity share e
@@ -38,14 +39,28 @@ type gameConsts struct {
 	Phi0  float64 // share of the dictator's advantage a punisher removes
 	// Cost sensitivity in lab games: lambda = exp(KGame * cs).
 	KGame float64
+	// Public goods contributions (conditional cooperation).
+	CC0, CCS float64 // conditional-cooperation slope cc = logistic(CC0 + CCS*pro)
+	First0   float64 // round 1: target b(.4 + .6cc) + First0, belief b = .5 + .1 zA + .1 alt
+	FreeRide float64 // later rounds without punishment: t = cc*b - FreeRide*(1-cc)*lambda
+	Fear     float64 // with punishment: t = b(cc + Fear(1-cc)) + Push + Hit*points received
+	Push     float64
+	Hit      float64
+	Inertia  float64 // weight of own last contribution
+	SigmaPG  float64 // spread of contributions around the target (share of the endowment)
+	// Peer punishment: P = logistic(PunA exp(IotaS ia) dev + PunB) for a member dev =
+	// (own - target)/E below one's own contribution, PunLapse otherwise.
+	PunA, PunB, PunLapse float64
 }
 
 var fitted = gameConsts{
-	Beta0: 0.3180, BetaS: 0.1337, Omega0: 0.3168, OmegaS: 1.199, AlphaD: 0.4020, TauD: 0.0450,
-	Alpha0: 0.1740, AlphaS: 0.9225, TauR: 0.1090, AccMid: 0.06402, AccSlope: 0.03470,
-	Eta0: 0.7971, Rho0: 0.365, Gamma: 0.4849,
+	Beta0: 0.3293, BetaS: 0.1192, Omega0: 0.3086, OmegaS: 1.200, AlphaD: 0.3293, TauD: 0.04082,
+	Alpha0: 0.2244, AlphaS: 0.8077, TauR: 0.08386, AccMid: 0.06339, AccSlope: 0.03400,
+	Eta0: 0.7723, Rho0: 0.365, Gamma: 0.4849, Kappa: 0.8617,
 	Iota0: 6.523, IotaS: 0.8110, Rho: 0.9188, CostW: 0.8117, B0: -2.395, Lapse0: 0.1054, Lapse1: 0.06543,
-	CostG: 5.776, Phi0: 0.4660, KGame: 0.25,
+	CostG: 5.641, Phi0: 0.4730, KGame: 0.25,
+	CC0: 0.9, CCS: 1, First0: 0.05, FreeRide: 0.2434, Fear: 0.85, Push: 0.08, Hit: 0.04, Inertia: 0.3, SigmaPG: 0.1006,
+	PunA: 8, PunB: -3.081, PunLapse: 0.005,
 }
 
 func decideGame(p *params, sit *backend.Situation, s *scenario.Schema, r *rand.Rand, o *out) error {
@@ -250,11 +265,12 @@ func gameTrustSender(c *gameConsts, p *params, sit *backend.Situation, r *rand.R
 func (c *gameConsts) returnerProbs(p *params, E, m, sent float64, pr *[nGrid]float64) {
 	R := sent * m
 	lam, om, be := c.lambda(p), c.omega(p)+c.Gamma*sent/E, c.beta(p)
+	ka := c.Kappa * math.Exp(0.5*p.pro)
 	for j := range pr {
 		rs := float64(j) / (nGrid - 1)
 		own := R * (1 - rs)
 		oth := E - sent + rs*R
-		pr[j] = (lam*own + om*oth - be*math.Max(0, own-oth) - c.AlphaD*math.Max(0, oth-own)) / R
+		pr[j] = (lam*own + om*oth - be*math.Max(0, own-oth) - c.AlphaD*math.Max(0, oth-own) - ka*math.Max(0, sent-rs*R)) / R
 	}
 	softmax(pr[:], c.TauD)
 }
@@ -276,4 +292,90 @@ func gameTrustReturner(c *gameConsts, p *params, sit *backend.Situation, r *rand
 	c.returnerProbs(p, E, m, sent, &pr)
 	o.set("return", scenario.Amount, shareAmount(r, drawIndex(r, pr[:]), sent*m))
 	return nil
+}
+
+// ---- public goods --------------------------------------------------------------------------
+
+// pgTarget is the share of the endowment a member aims to contribute (before noise).
+func (c *gameConsts) pgTarget(p *params, E float64, pun bool, othersPrev, ownPrev, hit float64) float64 {
+	cc := logistic(c.CC0 + c.CCS*p.pro)
+	if othersPrev < 0 {
+		b := clamp(0.5+0.1*p.zA+0.1*p.alt, 0, 1)
+		t := b*(0.4+0.6*cc) + c.First0
+		if pun {
+			t += c.Push
+		}
+		return t
+	}
+	b := clamp(othersPrev/E, 0, 1)
+	var t float64
+	if pun {
+		t = b*(cc+(1-cc)*c.Fear) + c.Push + c.Hit*hit
+	} else {
+		t = cc*b - c.FreeRide*(1-cc)*c.lambda(p)
+	}
+	if ownPrev >= 0 {
+		t = c.Inertia*clamp(ownPrev/E, 0, 1) + (1-c.Inertia)*t
+	}
+	return t
+}
+
+// pgProbs are the probabilities of contributing shares 0, .1, ..., 1 around target t.
+func (c *gameConsts) pgProbs(t float64, pr *[nGrid]float64) {
+	for j := range pr {
+		d := float64(j)/(nGrid-1) - t
+		pr[j] = -d * d / (2 * c.SigmaPG * c.SigmaPG)
+	}
+	softmax(pr[:], 1)
+}
+
+func gamePublicGoods(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+	if err := positive(sit, "endowment", "multiplier", "group_size"); err != nil {
+		return err
+	}
+	E := sit.Params["endowment"]
+	t := c.pgTarget(p, E, paramOr(sit, "punishment", 0) > 0, paramOr(sit, "others_prev", -1),
+		paramOr(sit, "own_prev", -1), paramOr(sit, "punished_prev", 0))
+	var pr [nGrid]float64
+	c.pgProbs(t, &pr)
+	o.set("contribute", scenario.Amount, shareAmount(r, drawIndex(r, pr[:]), E))
+	return nil
+}
+
+// pgPunishProb is the probability that a member who contributed own punishes one who
+// contributed target (endowment E).
+func (c *gameConsts) pgPunishProb(p *params, E, own, target float64) float64 {
+	dev := (own - target) / E
+	if dev <= 0 {
+		return c.PunLapse
+	}
+	return logistic(c.PunA*math.Exp(c.IotaS*p.ia)*dev + c.PunB)
+}
+
+func gamePGPunish(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+	if err := positive(sit, "endowment"); err != nil {
+		return err
+	}
+	own, err := param(sit, "own")
+	if err != nil {
+		return err
+	}
+	target, err := param(sit, "target")
+	if err != nil {
+		return err
+	}
+	E := sit.Params["endowment"]
+	ratio := paramOr(sit, "ratio", 3)
+	o.set("points", scenario.Amount, c.pgPunishPoints(p, E, own, target, ratio, r))
+	return nil
+}
+
+// pgPunishPoints draws the points a member who contributed own assigns to one who contributed
+// target: 0 or, for a punisher, about 1 + 12 dev exp(.3 ia) 3/ratio (lognormal .4), 1-10.
+func (c *gameConsts) pgPunishPoints(p *params, E, own, target, ratio float64, r *rand.Rand) float64 {
+	if r.Float64() >= c.pgPunishProb(p, E, own, target) {
+		return 0
+	}
+	mu := 1 + 12*math.Max((own-target)/E, 0)*math.Exp(0.3*p.ia)*3/ratio
+	return clamp(math.Round(mu*math.Exp(0.4*r.NormFloat64())), 1, 10)
 }
