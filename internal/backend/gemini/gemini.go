@@ -142,7 +142,7 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		// Explicit backend, key and base URL: none of the SDK's environment variables applies.
 		Backend:    genai.BackendGeminiAPI,
 		APIKey:     key,
-		HTTPClient: wire.HTTPClient(httpClient(cfg.HTTPClient)),
+		HTTPClient: wire.HTTPClient(cfg.HTTPClient),
 		HTTPOptions: genai.HTTPOptions{
 			BaseURL:    u.String(),
 			APIVersion: version,
@@ -163,20 +163,6 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	}, nil
 }
 
-// maxIdleConnsPerHost is how many idle keep-alive connections the default client keeps to
-// the API. net/http's default of 2 would close most connections after each reply when more
-// than two calls are in flight, and dial new ones.
-const maxIdleConnsPerHost = 256
-
-func httpClient(c *http.Client) *http.Client {
-	if c != nil {
-		return c
-	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = maxIdleConnsPerHost
-	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
-	return &http.Client{Transport: t}
-}
 
 // cutLast splits p at its last "/".
 func cutLast(p string) (dir, last string, ok bool) {

@@ -123,7 +123,7 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	}
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
-		option.WithHTTPClient(wire.HTTPClient(httpClient(cfg.HTTPClient))),
+		option.WithHTTPClient(wire.HTTPClient(cfg.HTTPClient)),
 		option.WithMaxRetries(0),
 	}
 	if key != "" {
@@ -142,27 +142,6 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	}, nil
 }
 
-// MaxIdleConnsPerHost is how many idle keep-alive connections the default client keeps to
-// its server. net/http's default of 2 means that a run with more than two calls in flight
-// closes most connections after each reply and dials new ones: on a fast local server that
-// is a large share of each call, and a burst of runs can run out of ephemeral ports.
-const MaxIdleConnsPerHost = 256
-
-// Transport returns the transport of the default client: net/http's default transport with
-// room for MaxIdleConnsPerHost idle connections per host.
-func Transport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = MaxIdleConnsPerHost
-	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
-	return t
-}
-
-func httpClient(c *http.Client) *http.Client {
-	if c != nil {
-		return c
-	}
-	return &http.Client{Transport: Transport()}
-}
 
 // Model is the configured model name.
 func (c *Client) Model() string { return c.model }

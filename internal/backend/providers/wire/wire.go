@@ -83,10 +83,25 @@ func (r errReader) Read([]byte) (int, error) {
 	return 0, io.EOF
 }
 
-// HTTPClient returns a copy of base (or of a zero client when base is nil) whose transport
-// records exchanges. base's Timeout, Jar and CheckRedirect are kept.
+// MaxIdleConnsPerHost is how many idle keep-alive connections the default client keeps to
+// its server. net/http's default of 2 means that a run with more than two calls in flight
+// closes most connections after each reply and dials new ones (a TLS handshake each, against
+// a real provider), and a burst of calls can run out of ephemeral ports.
+const MaxIdleConnsPerHost = 256
+
+// PooledTransport is net/http's default transport with room for MaxIdleConnsPerHost idle
+// connections per host.
+func PooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = MaxIdleConnsPerHost
+	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	return t
+}
+
+// HTTPClient returns a copy of base whose transport records exchanges; base's Timeout, Jar
+// and CheckRedirect are kept. A nil base means a client on PooledTransport.
 func HTTPClient(base *http.Client) *http.Client {
-	var c http.Client
+	c := http.Client{Transport: PooledTransport()}
 	if base != nil {
 		c = *base
 	}
