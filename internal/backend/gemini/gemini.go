@@ -163,7 +163,6 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	}, nil
 }
 
-
 // cutLast splits p at its last "/".
 func cutLast(p string) (dir, last string, ok bool) {
 	i := strings.LastIndex(p, "/")

@@ -142,7 +142,6 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	}, nil
 }
 
-
 // Model is the configured model name.
 func (c *Client) Model() string { return c.model }
 
