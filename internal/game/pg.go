@@ -406,6 +406,16 @@ func (g *PGGame) punishPairs() [][2]int {
 	return out
 }
 
+// isPunishPair reports whether p is one of punishPairs, without building them all (a call per
+// decision would make a round quadratic in the population).
+func (g *PGGame) isPunishPair(p [2]int) bool {
+	_, ok0 := g.contrib[p[0]]
+	_, ok1 := g.contrib[p[1]]
+	g0, in0 := g.groupOf[p[0]]
+	g1, in1 := g.groupOf[p[1]]
+	return ok0 && ok1 && in0 && in1 && g0 == g1 && p[0] != p[1]
+}
+
 // Contribute records an agent's contribution for the current round. A value outside
 // 0..endowment is recorded as an invalid reply (the agent sits the round out) and returned as
 // the error. Submitting twice, for an unknown agent or outside the contribution stage is an
@@ -480,7 +490,7 @@ func (g *PGGame) canPunish(p [2]int) error {
 	if g.stage != PGPunishStage {
 		return fmt.Errorf("public goods: round %d is in the %s stage, not punish", g.round, g.stage)
 	}
-	if !slices.Contains(g.punishPairs(), p) {
+	if !g.isPunishPair(p) {
 		return fmt.Errorf("public goods: agent %d cannot punish agent %d in round %d", p[0], p[1], g.round)
 	}
 	_, ok := g.points[p]
