@@ -1,0 +1,116 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+const tppExp = `name: tpptest
+study: tpp
+seed: 7
+replicates: 1
+population: {source: sample, n: 5}
+tpp: {variant: binary}
+conditions:
+  - {name: none, policy: none}
+backends:
+  - {provider: openai, model: fake}
+`
+
+// fakeTPP answers like an LLM through the validity wrapper: agent 1 always says "choice": 2
+// (not an option), agent 2 a valence of 5 (outside -4..4); the others answer validly.
+func fakeTPP(experiment.Backend) (backend.Backend, error) {
+	return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+		rng := rand.New(rand.NewPCG(req.Seed, 2))
+		choice := `"punish"`
+		if rng.IntN(2) == 0 {
+			choice = `"accept"`
+		}
+		vb := rng.IntN(9) - 4
+		switch req.AgentID {
+		case 1:
+			choice = "2"
+		case 2:
+			vb = 5
+		}
+		raw := fmt.Sprintf(`{"valence_before": %d, "arousal_before": 3, "choice": %s, "valence_after": 0, "arousal_after": 2}`, vb, choice)
+		return backend.Reply{Raw: raw, Provider: "fake", Model: "fake", Calls: 1}, nil
+	}), 0), nil
+}
+
+// Study 2's output contract: results/tpp_trials.csv has one row per trial with the issue's
+// columns, the seeded schedule (a low-cost block of all 30 (x, y) pairs with y 0-4, then a
+// high-cost block with y 5-9), and bad replies recorded invalid with their reason and an empty
+// punish.
+func TestTPPTrialsContractAndInvalidReplies(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tpp.yaml")
+	if err := os.WriteFile(path, []byte(tppExp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true, Backends: fakeTPP}); err != nil {
+		t.Fatal(err)
+	}
+	recs := readCSV(t, filepath.Join(out, "results", "tpp_trials.csv"))
+	want := "run_id,condition,replicate,agent_id,trial,x,y,punish,valence_before,arousal_before,valence_after,arousal_after,valid,invalid_reason"
+	if got := strings.Join(recs[0], ","); got != want {
+		t.Fatalf("header\n got %s\nwant %s", got, want)
+	}
+	if len(recs)-1 != 5*60 {
+		t.Fatalf("%d trial rows, want 300", len(recs)-1)
+	}
+	type pair struct{ x, y int }
+	blocks := map[int][2]map[pair]bool{}
+	for _, r := range recs[1:] {
+		agent, _ := strconv.Atoi(r[3])
+		trial, _ := strconv.Atoi(r[4])
+		x, _ := strconv.Atoi(r[5])
+		y, _ := strconv.Atoi(r[6])
+		if blocks[agent][0] == nil {
+			blocks[agent] = [2]map[pair]bool{{}, {}}
+		}
+		b := 0
+		if trial > 30 {
+			b = 1
+		}
+		if (b == 0) != (y <= 4) || x < 10 || x > 15 {
+			t.Errorf("agent %d trial %d: x=%d y=%d is outside its block", agent, trial, x, y)
+		}
+		blocks[agent][b][pair{x, y}] = true
+		switch agent {
+		case 1, 2:
+			if r[12] != "0" || r[7] != "" || r[13] == "" {
+				t.Errorf("agent %d trial %d: want invalid with a reason and empty punish, got %v", agent, trial, r)
+			}
+		default:
+			if r[12] != "1" || (r[7] != "0" && r[7] != "1") || r[13] != "" {
+				t.Errorf("agent %d trial %d: want a valid 0/1 punish, got %v", agent, trial, r)
+			}
+		}
+		if agent == 1 && !strings.Contains(r[13], "choice") {
+			t.Errorf("agent 1's reason does not name the choice field: %q", r[13])
+		}
+		if agent == 2 && !strings.Contains(r[13], "valence_before") {
+			t.Errorf("agent 2's reason does not name valence_before: %q", r[13])
+		}
+	}
+	for agent, bs := range blocks {
+		if len(bs[0]) != 30 || len(bs[1]) != 30 {
+			t.Errorf("agent %d: %d and %d distinct (x, y) pairs in the blocks, want 30 and 30", agent, len(bs[0]), len(bs[1]))
+		}
+	}
+}
