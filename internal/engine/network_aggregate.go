@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -173,12 +174,15 @@ func (r *Runner) writeAggregate(s *netStudy, pairs []*pair) error {
 		return err
 	}
 	cmps := r.aggCompare(s, pairs)
-	tmp := filepath.Join(dir, NetworkSummaryFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	// Validity, since no decision is in the run database to count it from.
+	return writeFile(filepath.Join(dir, NetworkSummaryFile), func(f io.Writer) error {
+		r.aggValidity(f, pairs)
+		return r.writeNetSummary(f, s, cmps)
+	})
+}
+
+// aggValidity writes the validity of a summary run, since no decision is in the run database
+// to count it from.
+func (r *Runner) aggValidity(f io.Writer, pairs []*pair) {
 	fmt.Fprintf(f, "network.store: summary: %d decisions made in memory, aggregated by round and exposure group in results/%s\n", r.memDecisions, RoundSummaryFile)
 	fmt.Fprintln(f, "Validity by run (all rounds):")
 	seen := map[string]bool{}
@@ -200,14 +204,6 @@ func (r *Runner) writeAggregate(s *netStudy, pairs []*pair) error {
 		}
 	}
 	fmt.Fprintln(f)
-	if err := r.writeNetSummary(f, s, cmps); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, NetworkSummaryFile))
 }
 
 // aggCompare turns the aggregates into the comparisons the summary prints, pooled over

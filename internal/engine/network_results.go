@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -89,19 +88,9 @@ func (r *Runner) writeNetworkResults(dir string) error {
 	if err := r.writeNetworkFiles(dir, s, cmps); err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, NetworkSummaryFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if err := r.writeNetSummary(f, s, cmps); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, NetworkSummaryFile))
+	return writeFile(filepath.Join(dir, NetworkSummaryFile), func(f io.Writer) error {
+		return r.writeNetSummary(f, s, cmps)
+	})
 }
 
 func i8(v int8) string {

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,20 +50,27 @@ func (r *Runner) writeResults() error {
 }
 
 func writeCSV(path string, fill func(*csv.Writer) error) error {
+	return writeFile(path, func(f io.Writer) error {
+		w := csv.NewWriter(f)
+		if err := fill(w); err != nil {
+			return err
+		}
+		w.Flush()
+		return w.Error()
+	})
+}
+
+// writeFile writes path through a temporary file renamed into place, so a crash never leaves
+// a half-written result looking complete.
+func writeFile(path string, fill func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(f)
-	if err := fill(w); err != nil {
+	if err := fill(f); err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return err
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
