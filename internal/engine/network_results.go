@@ -350,6 +350,7 @@ func (r *Runner) writeComparisons(w io.Writer, cmps []*NetComparison) error {
 			curve = append(curve, fmt.Sprintf("%.0f%%", 100*v))
 		}
 		fmt.Fprintf(w, "Affected (contagion curve, share of all agents by round): %s\n", strings.Join(curve, " "))
+		fmt.Fprintln(w, "  (nobody is exposed in the control, so nobody there can be affected; an exposed agent whose ratings move the\n  wrong way by noise alone counts as affected and then exposes its neighbours: read the curve with the trajectories)")
 		var byd []string
 		for g, name := range netGroups {
 			if c.Agents[g] > 0 {

@@ -847,7 +847,7 @@ func Study3Figures(p *page, d *Study3Data) {
 	if len(d.Contagion) > 0 {
 		p.figure(LineChart{Title: "Contagion curve" + suffix, XLabel: "Round (day)", YLabel: "Agents affected (% of population)", Y0: 0, Y1: 1, XTicks: roundTicks(d.Contagion),
 			YFormat: func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }, Series: d.Contagion}.SVG(),
-			"Share of agents in the affected state by round (exposed through a neighbour, willingness down and perceived unfairness up).")
+			"Share of agents in the affected state by round (exposed through a neighbour, willingness down and perceived unfairness up). Nobody is exposed in the control, so nobody there can be affected; an exposed agent whose ratings move that way by noise alone also counts, and then exposes its neighbours: read the curve with the trajectories against the control.")
 	}
 	if d.Network != nil {
 		n := *d.Network
