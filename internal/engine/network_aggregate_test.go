@@ -15,18 +15,13 @@ import (
 // runNetStore runs the network test study on the behavioural model with network.store set.
 func runNetStore(t *testing.T, storeMode string) string {
 	t.Helper()
-	dir := t.TempDir()
 	src := strings.Replace(netExp, "CONC", "4", 1)
 	src = strings.Replace(src, "  history: 2\n", "  history: 2\n  store: "+storeMode+"\n", 1)
-	path := filepath.Join(dir, "s3.yaml")
-	if err := os.WriteFile(path, []byte(src+"backend: {provider: builtin}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	exp, err := experiment.Load(path)
+	exp, err := experiment.Parse([]byte(src+"backend: {provider: builtin}\n"), "s3.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "run")
+	out := filepath.Join(t.TempDir(), "run")
 	if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true}); err != nil {
 		t.Fatal(err)
 	}

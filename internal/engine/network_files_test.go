@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,18 +41,7 @@ backend:
 	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
 		t.Fatal(err)
 	}
-	read := func(name string) [][]string {
-		f, err := os.Open(filepath.Join(dir, "results", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		recs, err := csv.NewReader(f).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return recs
-	}
+	read := func(name string) [][]string { return readCSV(t, filepath.Join(dir, "results", name)) }
 	summary, err := os.ReadFile(filepath.Join(dir, "results", NetworkSummaryFile))
 	if err != nil {
 		t.Fatal(err)
