@@ -214,6 +214,12 @@ func (s *netStudy) activation(rep, t int) network.Active {
 	return network.ActivateEdges(s.g, *s.cfg.Activation.Fraction, seed, t)
 }
 
+// contagion is the affected-state rule of replicate rep's runs.
+func (s *netStudy) contagion(rep int) policy.Contagion {
+	return policy.Contagion{Rule: s.cfg.Contagion.Rule, Recovery: s.cfg.Contagion.Recovery,
+		Threshold: s.cfg.Contagion.Threshold, Seed: derive(s.seed, "contagion", rep)}
+}
+
 // treated reports whether node u is treated unfairly in round t.
 func (w *netWorld) treated(u, t int) bool {
 	return w.victim != nil && w.victim[u] && w.cond.iv.Active(t)
@@ -293,8 +299,7 @@ func (w *netWorld) social(u int) backend.Social {
 // end records round t: ratings from get (ok false = invalid or absent), contagion, and the
 // rows of the round. emit may be nil.
 func (w *netWorld) end(t int, get func(u int) (wv, uv int8, ok bool, reason string), emit func(netRow)) {
-	cont := policy.Contagion{Rule: w.s.cfg.Contagion.Rule, Recovery: w.s.cfg.Contagion.Recovery,
-		Threshold: w.s.cfg.Contagion.Threshold, Seed: derive(w.s.seed, "contagion", w.rep)}
+	cont := w.s.contagion(w.rep)
 	// New state in fresh slices: the previous round's arrays stay intact until all are done.
 	nw, nu := make([]int8, w.n), make([]int8, w.n)
 	naff, ntr := make([]bool, w.n), make([]bool, w.n)

@@ -63,6 +63,11 @@ type pair struct {
 	tr, co [][5]aggCell
 	// pending keeps the rounds before the group is chosen (their rows cannot be grouped yet).
 	pending [][2][]netRow
+	// The placebo contagion state of the control run (see placeboAffected) and its count of
+	// affected agents by round.
+	plState    []bool
+	plPrevRows []netRow
+	placebo    []int
 }
 
 // runNetworkAggregate runs every round in memory and writes the aggregates.
@@ -103,6 +108,10 @@ func (r *Runner) runNetworkAggregate(ctx context.Context, s *netStudy, worlds []
 			}
 		}
 		for _, p := range pairs {
+			var k int
+			p.plState, k = placeboStep(s.contagion(p.w.rep), t, p.plPrevRows, rows[p.ctrl], p.w.exposures, p.plState)
+			p.plPrevRows = rows[p.ctrl]
+			p.placebo = append(p.placebo, k)
 			p.pending = append(p.pending, [2][]netRow{rows[p.w], rows[p.ctrl]})
 			if p.w.dist == nil {
 				continue // the group is chosen at round From: keep the rows until then
@@ -212,7 +221,10 @@ func (r *Runner) aggCompare(s *netStudy, pairs []*pair) []*NetComparison {
 	R := s.cfg.Rounds
 	var out []*NetComparison
 	byKey := map[string]*NetComparison{}
-	type sums struct{ tr, co [][5]aggCell }
+	type sums struct {
+		tr, co  [][5]aggCell
+		placebo []int
+	}
 	acc := map[*NetComparison]*sums{}
 	for _, p := range pairs {
 		key := p.w.run.Backend + "\x00" + p.w.run.Condition
@@ -225,9 +237,12 @@ func (r *Runner) aggCompare(s *netStudy, pairs []*pair) []*NetComparison {
 			}
 			byKey[key] = cmp
 			out = append(out, cmp)
-			acc[cmp] = &sums{tr: make([][5]aggCell, R), co: make([][5]aggCell, R)}
+			acc[cmp] = &sums{tr: make([][5]aggCell, R), co: make([][5]aggCell, R), placebo: make([]int, R)}
 		}
 		a := acc[cmp]
+		for t, k := range p.placebo {
+			a.placebo[t] += k
+		}
 		for t := range R {
 			for g := range 5 {
 				x, c := p.tr[t][g], p.co[t][g]
@@ -267,6 +282,7 @@ func (r *Runner) aggCompare(s *netStudy, pairs []*pair) []*NetComparison {
 		for t := range R {
 			all := a.tr[t][4]
 			cmp.Affected = append(cmp.Affected, ratio(float64(all.affected), all.agents))
+			cmp.Placebo = append(cmp.Placebo, ratio(float64(a.placebo[t]), all.agents))
 		}
 	}
 	return out

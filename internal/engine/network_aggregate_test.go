@@ -132,3 +132,40 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// The placebo applies the contagion rule to the control's ratings with the inequity run's
+// exposures. Under the threshold rule the ratings do not matter, so the placebo must equal the
+// contagion curve exactly; under the original rule it must be printed beside the curve.
+func TestNetworkPlaceboContagion(t *testing.T) {
+	for _, rule := range []string{"{rule: threshold, threshold: 1}", "{rule: original}"} {
+		src := strings.Replace(netExp, "CONC", "2", 1)
+		src = strings.Replace(src, "  history: 2\n", "  history: 2\n  contagion: "+rule+"\n", 1)
+		exp, err := experiment.Parse([]byte(src+"backend: {provider: builtin}\n"), "s3.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "run")
+		if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "results", NetworkSummaryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var curve, placebo string
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "Affected (contagion curve, share of all agents by round): "); ok {
+				curve = v
+			}
+			if _, v, ok := strings.Cut(l, "with the same exposures):"); ok {
+				placebo = strings.TrimSpace(v)
+			}
+		}
+		if curve == "" || placebo == "" {
+			t.Fatalf("%s: no curve or placebo in the summary:\n%s", rule, b)
+		}
+		if strings.Contains(rule, "threshold") && curve != placebo {
+			t.Errorf("threshold rule: placebo %q differs from the curve %q", placebo, curve)
+		}
+	}
+}

@@ -6,11 +6,13 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/policy"
 )
 
 // RoundColumns is the header of results/rounds.csv: one row per agent per round per run.
@@ -29,6 +31,9 @@ const NetworkSummaryFile = "network_summary.txt"
 type netRun struct {
 	w    *netWorld
 	rows [][]netRow // [round-1][node]
+	// exposures[round-1][node]: activated neighbours treated unfairly or affected the round
+	// before, as the contagion rule saw them.
+	exposures [][]int32
 }
 
 // replayNetwork recomputes every run's world round by round from the recorded decisions.
@@ -46,6 +51,7 @@ func (r *Runner) replayNetwork() (*netStudy, []*netRun, error) {
 			if err := w.begin(t, s.activation(w.rep, t), r.income); err != nil {
 				return nil, nil, err
 			}
+			nr.exposures = append(nr.exposures, slices.Clone(w.exposures))
 			rows := make([]netRow, 0, w.n)
 			w.end(t, r.netGet(w, t), func(row netRow) { rows = append(rows, row) })
 			nr.rows = append(nr.rows, rows)
@@ -136,9 +142,13 @@ type NetComparison struct {
 	From, Rounds      int
 	// Agents[g] is the group size summed over replicates (agent-runs); W/U[g][t-1] the treated
 	// condition's mean, CW/CU[g][t-1] the control's mean over the same agents.
-	Agents         [4]int
-	W, U, CW, CU   [4][]float64
-	Affected       []float64 // share of agents affected by round (treated condition)
+	Agents       [4]int
+	W, U, CW, CU [4][]float64
+	Affected     []float64 // share of agents affected by round (treated condition)
+	// Placebo is the share the contagion rule would call affected in the control run, given
+	// the control agents' own ratings and the inequity run's exposures: what noise and
+	// structure alone produce (nil when not computed: network.store summary).
+	Placebo        []float64
 	AffectedByDist [4]float64
 	Mediation      *analysis.MediationResult
 	MediationErr   string
@@ -198,6 +208,7 @@ func (r *Runner) netCompare(s *netStudy, runs []*netRun) []*NetComparison {
 	type accs struct{ w, u, cw, cu [4][]acc }
 	all := map[*NetComparison]*accs{}
 	aff := map[*NetComparison][]acc{}
+	placebo := map[*NetComparison][]acc{}
 	affD := map[*NetComparison]*[4]acc{}
 	for _, nr := range runs {
 		w := nr.w
@@ -217,7 +228,11 @@ func (r *Runner) netCompare(s *netStudy, runs []*netRun) []*NetComparison {
 			}
 			all[cmp] = a
 			aff[cmp] = make([]acc, R)
+			placebo[cmp] = make([]acc, R)
 			affD[cmp] = &[4]acc{}
+		}
+		for t, v := range placeboAffected(s.contagion(w.rep), ctrl, nr.exposures) {
+			placebo[cmp][t].add(v)
 		}
 		for u := range w.n {
 			if w.dist == nil {
@@ -276,6 +291,7 @@ func (r *Runner) netCompare(s *netStudy, runs []*netRun) []*NetComparison {
 		}
 		for t := range R {
 			cmp.Affected = append(cmp.Affected, aff[cmp][t].mean())
+			cmp.Placebo = append(cmp.Placebo, placebo[cmp][t].mean())
 		}
 		rows := med[cmp]
 		x, m, y, cl := make([]float64, len(rows)), make([]float64, len(rows)), make([]float64, len(rows)), make([]int, len(rows))
@@ -290,6 +306,44 @@ func (r *Runner) netCompare(s *netStudy, runs []*netRun) []*NetComparison {
 		}
 	}
 	return out
+}
+
+// placeboAffected applies the contagion rule to a control run's own ratings with the exposures
+// of its inequity run, round by round, as netWorld.end does, and returns the share affected by
+// round: the baseline that noise and the exposure structure alone give the contagion curve.
+func placeboAffected(cont policy.Contagion, ctrl *netRun, exposures [][]int32) []float64 {
+	var out []float64
+	var prev []bool
+	var prevRows []netRow
+	for t, rows := range ctrl.rows {
+		var k int
+		prev, k = placeboStep(cont, t+1, prevRows, rows, exposures[t], prev)
+		prevRows = rows
+		out = append(out, float64(k)/float64(len(rows)))
+	}
+	return out
+}
+
+// placeboStep is round t of placeboAffected: the placebo states after the round (from those
+// before it, prev, nil in round 1) and how many are affected.
+func placeboStep(cont policy.Contagion, t int, prevRows, rows []netRow, exposures []int32, prev []bool) ([]bool, int) {
+	next := make([]bool, len(rows))
+	k := 0
+	for u, c := range rows {
+		a := policy.AgentRound{Exposures: int(exposures[u]), W: float64(c.w), U: float64(c.u)}
+		if prev != nil {
+			p := prevRows[u]
+			a.PrevAffected, a.PrevW, a.PrevU = prev[u], float64(p.w), float64(p.u)
+		}
+		next[u] = cont.Next(a, u, t)
+		if !c.valid && cont.Rule != policy.RuleSIS {
+			next[u] = a.PrevAffected
+		}
+		if next[u] {
+			k++
+		}
+	}
+	return next, k
 }
 
 // writeNetSummary writes the Study 3 summary of comparisons already made.
@@ -350,7 +404,14 @@ func (r *Runner) writeComparisons(w io.Writer, cmps []*NetComparison) error {
 			curve = append(curve, fmt.Sprintf("%.0f%%", 100*v))
 		}
 		fmt.Fprintf(w, "Affected (contagion curve, share of all agents by round): %s\n", strings.Join(curve, " "))
-		fmt.Fprintln(w, "  (nobody is exposed in the control, so nobody there can be affected; an exposed agent whose ratings move the\n  wrong way by noise alone counts as affected and then exposes its neighbours: read the curve with the trajectories)")
+		if c.Placebo != nil {
+			var pl []string
+			for _, v := range c.Placebo {
+				pl = append(pl, fmt.Sprintf("%.0f%%", 100*v))
+			}
+			fmt.Fprintf(w, "Placebo (the rule applied to the control's own ratings with the same exposures):  %s\n", strings.Join(pl, " "))
+		}
+		fmt.Fprintln(w, "  (an exposed agent whose ratings move the wrong way by noise alone counts as affected and then exposes its\n  neighbours; the placebo is what that alone gives: the effect is the gap between the two curves)")
 		var byd []string
 		for g, name := range netGroups {
 			if c.Agents[g] > 0 {
