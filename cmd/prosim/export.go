@@ -30,8 +30,9 @@ same columns in both formats:
   tpp_trials.csv  Study 2: one row per third-party punishment trial
   rounds.csv      Study 3: one row per agent, round and run, with exposure_distance,
                   affected and treated
-  network_edges.csv, network_mediation.csv
-                  Study 3: the graph (agent ids) and the mediation estimates
+  network_edges.csv, network_mediation.csv, network_contagion.csv
+                  Study 3: the graph (agent ids), the mediation estimates, and the
+                  contagion curve with its placebo by round
   rounds_summary.csv
                   Study 3 with network.store: summary: per-round aggregates by exposure
                   group (instead of rounds.csv and decisions.csv)

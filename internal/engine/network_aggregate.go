@@ -183,6 +183,9 @@ func (r *Runner) writeAggregate(s *netStudy, pairs []*pair) error {
 		return err
 	}
 	cmps := r.aggCompare(s, pairs)
+	if err := writeContagion(dir, cmps); err != nil {
+		return err
+	}
 	return writeFile(filepath.Join(dir, NetworkSummaryFile), func(f io.Writer) error {
 		r.aggValidity(f, pairs)
 		return r.writeNetSummary(f, s, cmps)
@@ -231,6 +234,7 @@ func (r *Runner) aggCompare(s *netStudy, pairs []*pair) []*NetComparison {
 		cmp, ok := byKey[key]
 		if !ok {
 			cmp = &NetComparison{Condition: p.w.run.Condition, Control: p.ctrl.run.Condition, From: p.w.cond.iv.From, Rounds: R,
+				Backend: p.w.run.Backend, Inequity: p.w.run.Condition,
 				MediationErr: "not computed with network.store: summary, which keeps no per-agent rows (use store: full)"}
 			if len(r.backends) > 1 {
 				cmp.Condition = p.w.run.Backend + " " + cmp.Condition

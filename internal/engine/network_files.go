@@ -16,11 +16,40 @@ import (
 	"strconv"
 )
 
-// NetworkEdgesFile and NetworkMediationFile are written in results/ by Study 3 runs.
+// NetworkEdgesFile, NetworkMediationFile and NetworkContagionFile are written in results/ by
+// Study 3 runs.
 const (
 	NetworkEdgesFile     = "network_edges.csv"
 	NetworkMediationFile = "network_mediation.csv"
+	NetworkContagionFile = "network_contagion.csv"
 )
+
+// ContagionColumns is the header of results/network_contagion.csv: per inequity condition
+// (and backend) and round, the share of all agents affected (pooled over replicates) and the
+// placebo share: the contagion rule applied to the control run's own ratings with the
+// inequity run's exposures, i.e. what noise and the exposure structure alone give.
+var ContagionColumns = []string{"backend", "condition", "control", "round", "affected", "placebo"}
+
+// writeContagion writes results/network_contagion.csv.
+func writeContagion(dir string, cmps []*NetComparison) error {
+	return writeCSV(filepath.Join(dir, NetworkContagionFile), func(w *csv.Writer) error {
+		if err := w.Write(ContagionColumns); err != nil {
+			return err
+		}
+		for _, c := range cmps {
+			for t, v := range c.Affected {
+				pl := ""
+				if t < len(c.Placebo) {
+					pl = formatNum(c.Placebo[t])
+				}
+				if err := w.Write([]string{c.Backend, c.Inequity, c.Control, strconv.Itoa(t + 1), formatNum(v), pl}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
 
 // EdgeColumns is the header of results/network_edges.csv.
 var EdgeColumns = []string{"source", "target"}
@@ -39,8 +68,12 @@ var MediationColumns = []string{"backend", "condition", "control", "from_round",
 // mediationLevel is the CI level netCompare uses (analysis.MediationOptions.Level 0).
 const mediationLevel = 0.95
 
-// writeNetworkFiles writes results/network_edges.csv and results/network_mediation.csv.
+// writeNetworkFiles writes results/network_edges.csv, network_contagion.csv and
+// network_mediation.csv.
 func (r *Runner) writeNetworkFiles(dir string, s *netStudy, cmps []*NetComparison) error {
+	if err := writeContagion(dir, cmps); err != nil {
+		return err
+	}
 	if err := writeCSV(filepath.Join(dir, NetworkEdgesFile), func(w *csv.Writer) error {
 		if err := w.Write(EdgeColumns); err != nil {
 			return err

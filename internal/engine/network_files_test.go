@@ -80,13 +80,29 @@ backend:
 	if !(num("mc_low") < num("indirect") && num("indirect") < num("mc_high")) {
 		t.Errorf("Monte Carlo CI [%v, %v] does not hold the estimate %v", num("mc_low"), num("mc_high"), num("indirect"))
 	}
+	// The contagion file carries the curve and its placebo, one row per round, with the
+	// summary's curve.
+	cont := read(NetworkContagionFile)
+	if strings.Join(cont[0], ",") != strings.Join(ContagionColumns, ",") || len(cont)-1 != 4 {
+		t.Fatalf("network_contagion.csv: header %v, %d rows (want 4 rounds)", cont[0], len(cont)-1)
+	}
+	for _, rec := range cont[1:] {
+		a, _ := strconv.ParseFloat(rec[4], 64)
+		p, err := strconv.ParseFloat(rec[5], 64)
+		if err != nil || a < 0 || a > 1 || p < 0 || p > 1 {
+			t.Errorf("network_contagion.csv row %v: shares must be in [0, 1]", rec)
+		}
+		if !strings.Contains(string(summary), fmt.Sprintf("%.0f%%", 100*p)) {
+			t.Errorf("placebo %v of round %s is not in the summary", p, rec[3])
+		}
+	}
 	html, err := os.ReadFile(filepath.Join(dir, report.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"Willingness by exposure group", "Perceived unfairness by exposure group", "Contagion curve",
 		"Network coloured by final state (reward_inequity, replicate 1)", "The network (40 agents, " + strconv.Itoa(len(edges)-1) + " edges drawn)",
-		"Mediation: exposure, perceived unfairness, willingness (reward_inequity)", "Monte Carlo CI ["} {
+		"Mediation: exposure, perceived unfairness, willingness (reward_inequity)", "Monte Carlo CI [", "placebo: reward_inequity"} {
 		if !strings.Contains(string(html), w) {
 			t.Errorf("report lacks %q", w)
 		}

@@ -449,6 +449,9 @@ func loadStudy3(r *Run) (*Study3Data, error) {
 		}
 		out.Contagion = append(out.Contagion, s)
 	}
+	if err := addPlacebo(out, res, multiBackend); err != nil {
+		return nil, err
+	}
 
 	// The network, coloured by the final state of the first replicate of the first inequity
 	// condition (or of the first run).

@@ -149,6 +149,9 @@ func loadStudy3Summary(r *Run) (*Study3Data, error) {
 		}
 		out.Contagion = append(out.Contagion, Series{Name: cond, X: x, Y: y})
 	}
+	if err := addPlacebo(out, filepath.Dir(path), false); err != nil {
+		return nil, err
+	}
 	out.Notes = append(out.Notes, "This run used network.store: summary: it kept per-round aggregates by exposure group (results/rounds_summary.csv), not a row per agent. The trajectories are means pooled over replicates without confidence intervals; the network drawing and the mediation analysis need per-agent rows and are not drawn (run with store: full for them).")
 	return out, nil
 }
@@ -172,4 +175,67 @@ func summaryValidity(r *Run) string {
 		lines = append(lines, strings.TrimSpace(l))
 	}
 	return strings.Join(lines, " ")
+}
+
+const contagionFile = "network_contagion.csv"
+
+// placeboSeries reads results/network_contagion.csv (written by the engine) and returns one
+// grey dashed placebo curve per inequity condition (and backend): the contagion rule applied
+// to the control's own ratings with the inequity run's exposures. Nil when the file is absent
+// (runs written before it existed).
+func placeboSeries(resDir string, multiBackend bool) ([]Series, error) {
+	path := filepath.Join(resDir, contagionFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	byKey := map[string]*Series{}
+	var order []string
+	for i, rec := range recs[1:] {
+		if len(rec) < 6 || rec[5] == "" {
+			continue
+		}
+		t, err1 := strconv.Atoi(rec[3])
+		v, err2 := strconv.ParseFloat(rec[5], 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s:%d: bad round or placebo", path, i+2)
+		}
+		name := "placebo: " + rec[1]
+		if multiBackend {
+			name = "placebo: " + rec[0] + " " + rec[1]
+		}
+		s := byKey[name]
+		if s == nil {
+			s = &Series{Name: name, Color: "#555555", Dashed: true, Marker: "open"}
+			byKey[name] = s
+			order = append(order, name)
+		}
+		s.X, s.Y = append(s.X, float64(t)), append(s.Y, v)
+	}
+	var out []Series
+	for _, n := range order {
+		out = append(out, *byKey[n])
+	}
+	return out, nil
+}
+
+// placeboNote explains the placebo curves of the contagion chart.
+const placeboNote = "Contagion curve: the grey dashed placebo applies the affected rule to the control run's own ratings with the inequity run's exposures; it is what noise and the exposure structure alone give, so the effect of the inequity is the gap between a condition's curve and its placebo."
+
+// addPlacebo adds the placebo curves of a run's results directory to d.
+func addPlacebo(d *Study3Data, resDir string, multiBackend bool) error {
+	pl, err := placeboSeries(resDir, multiBackend)
+	if err != nil {
+		return err
+	}
+	if len(pl) > 0 {
+		d.Contagion = append(d.Contagion, pl...)
+		d.Notes = append(d.Notes, placeboNote)
+	}
+	return nil
 }
