@@ -142,3 +142,33 @@ func TestEstimateGamesBuiltin(t *testing.T) {
 		t.Errorf("builtin estimate %+v", e)
 	}
 }
+
+// TestEstimateNetwork: when every agent answers 4 and 4, as the estimate assumes, a Study 3
+// run asks exactly the requests the estimate counted, with the same prompts (observations and
+// history included), so the same token estimate.
+func TestEstimateNetwork(t *testing.T) {
+	src := strings.Replace(netExp, "concurrency: CONC\n", "", 1) + "backends:\n  - {provider: openai, model: gpt-4o-mini}\n"
+	e := estimateOf(t, src)
+	if !strings.Contains(e.Note, "placeholder") || math.IsNaN(e.CostUSD) || e.CostUSD <= 0 {
+		t.Errorf("estimate note %q, cost %v", e.Note, e.CostUSD)
+	}
+	// 60 agents x 4 rounds x (reward + its control) x 2 replicates.
+	if e.Decisions != 60*4*2*2 || e.Calls != e.Decisions {
+		t.Errorf("estimate: %d decisions, %d calls; want %d", e.Decisions, e.Calls, 60*4*2*2)
+	}
+	rec := &recorder{answer: func(backend.Request) string { return `{"willingness": 4, "unfairness": 4}` }}
+	exp := load(t, src, 4)
+	if _, err := Run(context.Background(), exp, Options{Out: t.TempDir() + "/run", NoCache: true, Backends: rec.backends()}); err != nil {
+		t.Fatal(err)
+	}
+	var in, out int
+	for _, req := range rec.reqs {
+		i, o := backend.EstimateIO(req)
+		in += i
+		out += o
+	}
+	if len(rec.reqs) != e.Decisions || in != e.InputTokens || out != e.OutputTokens {
+		t.Errorf("run with the placeholder answers: %d requests, %d input and %d output tokens; estimate %d, %d, %d",
+			len(rec.reqs), in, out, e.Decisions, e.InputTokens, e.OutputTokens)
+	}
+}
