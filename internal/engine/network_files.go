@@ -28,7 +28,7 @@ const (
 // (and backend) and round, the share of all agents affected (pooled over replicates) and the
 // placebo share: the contagion rule applied to the control run's own ratings with the
 // inequity run's exposures, i.e. what noise and the exposure structure alone give.
-var ContagionColumns = []string{"backend", "condition", "control", "round", "affected", "placebo"}
+var ContagionColumns = []string{"backend", "condition", "control", "round", "share_affected", "placebo_share_affected"}
 
 // writeContagion writes results/network_contagion.csv.
 func writeContagion(dir string, cmps []*NetComparison) error {
