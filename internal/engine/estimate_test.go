@@ -49,6 +49,22 @@ func (c *recorder) backends() func(experiment.Backend) (backend.Backend, error) 
 	}
 }
 
+// matches checks that the recorded requests are exactly what estimate e counted: as many, and
+// the same token estimates.
+func (c *recorder) matches(t *testing.T, e Estimate) {
+	t.Helper()
+	var in, out int
+	for _, req := range c.reqs {
+		i, o := backend.EstimateIO(req)
+		in += i
+		out += o
+	}
+	if len(c.reqs) != e.Decisions || in != e.InputTokens || out != e.OutputTokens {
+		t.Errorf("run with the placeholder answers: %d requests, %d input and %d output tokens; estimate %d, %d, %d",
+			len(c.reqs), in, out, e.Decisions, e.InputTokens, e.OutputTokens)
+	}
+}
+
 // placeholderAnswer is what gameEstimateTasks assumes: half the endowment, accept, no points.
 func placeholderAnswer(req backend.Request) string {
 	half := math.Floor(req.Situation.Params["endowment"] / 2)
@@ -110,16 +126,7 @@ func TestEstimateGames(t *testing.T) {
 
 	rec := &recorder{answer: placeholderAnswer}
 	runGamesExp(t, gamesEstimateExp, 4, rec.backends())
-	var in, out int
-	for _, req := range rec.reqs {
-		i, o := backend.EstimateIO(req)
-		in += i
-		out += o
-	}
-	if len(rec.reqs) != e.Decisions || in != e.InputTokens || out != e.OutputTokens {
-		t.Errorf("run with the placeholder answers: %d requests, %d input and %d output tokens; estimate %d, %d, %d",
-			len(rec.reqs), in, out, e.Decisions, e.InputTokens, e.OutputTokens)
-	}
+	rec.matches(t, e)
 
 	// Other answers: nothing sent by some senders, so fewer returners are asked.
 	s := &scripted{}
@@ -161,14 +168,5 @@ func TestEstimateNetwork(t *testing.T) {
 	if _, err := Run(context.Background(), exp, Options{Out: t.TempDir() + "/run", NoCache: true, Backends: rec.backends()}); err != nil {
 		t.Fatal(err)
 	}
-	var in, out int
-	for _, req := range rec.reqs {
-		i, o := backend.EstimateIO(req)
-		in += i
-		out += o
-	}
-	if len(rec.reqs) != e.Decisions || in != e.InputTokens || out != e.OutputTokens {
-		t.Errorf("run with the placeholder answers: %d requests, %d input and %d output tokens; estimate %d, %d, %d",
-			len(rec.reqs), in, out, e.Decisions, e.InputTokens, e.OutputTokens)
-	}
+	rec.matches(t, e)
 }

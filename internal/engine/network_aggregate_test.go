@@ -15,8 +15,15 @@ import (
 // runNetStore runs the network test study on the behavioural model with network.store set.
 func runNetStore(t *testing.T, storeMode string) string {
 	t.Helper()
+	return runNetWith(t, "store: "+storeMode)
+}
+
+// runNetWith runs the network test study on the behavioural model with one more line of the
+// network section, and returns the run directory.
+func runNetWith(t *testing.T, networkLine string) string {
+	t.Helper()
 	src := strings.Replace(netExp, "CONC", "4", 1)
-	src = strings.Replace(src, "  history: 2\n", "  history: 2\n  store: "+storeMode+"\n", 1)
+	src = strings.Replace(src, "  history: 2\n", "  history: 2\n  "+networkLine+"\n", 1)
 	exp, err := experiment.Parse([]byte(src+"backend: {provider: builtin}\n"), "s3.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -138,16 +145,7 @@ func abs(x float64) float64 {
 // contagion curve exactly; under the original rule it must be printed beside the curve.
 func TestNetworkPlaceboContagion(t *testing.T) {
 	for _, rule := range []string{"{rule: threshold, threshold: 1}", "{rule: original}"} {
-		src := strings.Replace(netExp, "CONC", "2", 1)
-		src = strings.Replace(src, "  history: 2\n", "  history: 2\n  contagion: "+rule+"\n", 1)
-		exp, err := experiment.Parse([]byte(src+"backend: {provider: builtin}\n"), "s3.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(t.TempDir(), "run")
-		if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true}); err != nil {
-			t.Fatal(err)
-		}
+		out := runNetWith(t, "contagion: "+rule)
 		b, err := os.ReadFile(filepath.Join(out, "results", NetworkSummaryFile))
 		if err != nil {
 			t.Fatal(err)

@@ -541,14 +541,9 @@ func networkDrawing(r *Run, d *roundsData, cmps []*comparison) (*NetworkChart, s
 
 // readEdges reads an edge list of agent ids (source, target) into agent indices.
 func readEdges(path string, index map[int]int) ([][2]int, error) {
-	f, err := os.Open(path)
+	recs, err := readCSVFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var out [][2]int
 	for i, rec := range recs {
@@ -630,17 +625,15 @@ func sampleAround(n int, edges [][2]int, victims []int, k int, seed uint64) []in
 // mediationDiagram reads results/network_mediation.csv: the first estimable comparison is
 // drawn, the others are given as notes.
 func mediationDiagram(path string, multiBackend bool) (*MediationDiagram, []string) {
-	f, err := os.Open(path)
+	recs, err := readCSVFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, []string{fmt.Sprintf("This run directory has no results/%s (written by newer versions of prosim), so the mediation diagram is not drawn: the estimates are in results/network_summary.txt, and `prosim resume %s` rewrites the results from the recorded decisions, asking nothing again.", mediationFile, filepath.Dir(filepath.Dir(path)))}
 		}
-		return nil, []string{fmt.Sprintf("Mediation: %v.", err)}
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(recs) == 0 {
 		return nil, []string{fmt.Sprintf("Mediation: %s is not readable (%v).", path, err)}
+	}
+	if len(recs) == 0 {
+		return nil, []string{fmt.Sprintf("Mediation: %s is empty.", path)}
 	}
 	col := map[string]int{}
 	for i, h := range recs[0] {

@@ -8,6 +8,7 @@ package report
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -52,14 +53,12 @@ func (p pooled) mean() float64 {
 // loadStudy3Summary draws a summary-store run; nil when it has no rounds_summary.csv.
 func loadStudy3Summary(r *Run) (*Study3Data, error) {
 	path := filepath.Join(r.Dir, "results", roundsSummaryFile)
-	f, err := os.Open(path)
-	if err != nil {
+	recs, err := readCSVFile(path)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	if len(recs) < 2 {
 		return nil, nil
@@ -185,14 +184,15 @@ const contagionFile = "network_contagion.csv"
 // (runs written before it existed).
 func placeboSeries(resDir string, multiBackend bool) ([]Series, error) {
 	path := filepath.Join(resDir, contagionFile)
-	f, err := os.Open(path)
-	if err != nil {
+	recs, err := readCSVFile(path)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, nil
 	}
 	byKey := map[string]*Series{}
 	var order []string
@@ -238,4 +238,18 @@ func addPlacebo(d *Study3Data, resDir string, multiBackend bool) error {
 		d.Notes = append(d.Notes, placeboNote)
 	}
 	return nil
+}
+
+// readCSVFile reads a whole CSV file; errors other than a missing file name the file.
+func readCSVFile(path string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return recs, nil
 }
