@@ -85,8 +85,6 @@ type Runner struct {
 	mu       sync.Mutex
 	closers  []io.Closer
 	cache    *backend.Cache
-	// memDecisions counts decisions made in memory only (network.store: summary).
-	memDecisions int
 }
 
 type backendEntry struct {
@@ -469,7 +467,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	n, _ := r.st.CountDecisions()
 	res := &Result{Dir: r.dir, Decisions: n, Asked: r.asked}
 	if r.summaryOnly() {
-		res.Decisions, res.InMemory = r.memDecisions, true
+		res.Decisions, res.InMemory = r.asked, true // a summary run asks every decision anew, even on resume
 	}
 	for _, b := range r.backends {
 		u := *b.usage

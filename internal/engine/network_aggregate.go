@@ -102,7 +102,6 @@ func (r *Runner) runNetworkAggregate(ctx context.Context, s *netStudy, worlds []
 			}
 			rows[w] = out
 			r.asked += w.n
-			r.memDecisions += w.n
 			if r.prog != nil {
 				r.prog.add(w.n)
 			}
@@ -195,7 +194,7 @@ func (r *Runner) writeAggregate(s *netStudy, pairs []*pair) error {
 // aggValidity writes the validity of a summary run, since no decision is in the run database
 // to count it from.
 func (r *Runner) aggValidity(f io.Writer, pairs []*pair) {
-	fmt.Fprintf(f, "network.store: summary: %d decisions made in memory, aggregated by round and exposure group in results/%s\n", r.memDecisions, RoundSummaryFile)
+	fmt.Fprintf(f, "network.store: summary: %d decisions made in memory, aggregated by round and exposure group in results/%s\n", r.asked, RoundSummaryFile)
 	fmt.Fprintln(f, "Validity by run (all rounds):")
 	seen := map[string]bool{}
 	for _, p := range pairs {
