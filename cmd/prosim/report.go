@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/report"
 )
 
@@ -30,7 +31,7 @@ report, written to --out (default: report.html in the current directory).`,
 					path = filepath.Join(args[0], report.ReportFile)
 				}
 			}
-			if err := report.WriteHTMLFile(path, args...); err != nil {
+			if err := engine.WriteReport(path, args...); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", path)

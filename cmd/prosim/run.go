@@ -9,7 +9,6 @@ import (
 
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
-	"github.com/prosim/prosim/internal/report"
 )
 
 type runFlags struct {
@@ -91,7 +90,7 @@ func resumeCmd() *cobra.Command {
 // finish prints the run summary after a run or resume.
 func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	out := cmd.OutOrStdout()
-	if err := report.Summary(out, res.Dir); err != nil {
+	if err := res.Summary(out); err != nil {
 		return err
 	}
 	if res.InMemory {

@@ -10,6 +10,7 @@ import (
 	"github.com/prosim/prosim/internal/backend/behavioral"
 	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/study"
 )
 
 // Defaults for LLM backends when the experiment leaves them out.
@@ -64,7 +65,7 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	// seed), so they can be served by one call with n samples where the provider supports it.
 	// Elsewhere a replicate's prompts are its own (schedules, joint order, history, network).
 	replicates := 0
-	if r.exp.Study == experiment.StudyVignettes && r.exp.Prompt.Mode != "joint" {
+	if sr, ok := r.study.(study.SharedReplicates); ok && sr.SharedReplicates() {
 		replicates = r.exp.Replicates
 	}
 	chain := backend.Stack(eps, backend.StackConfig{

@@ -26,6 +26,8 @@ import (
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
+	_ "github.com/prosim/prosim/internal/study/all" // every built-in study
 )
 
 // Options control one invocation of Run or Resume.
@@ -54,6 +56,8 @@ type Result struct {
 	// summary); Decisions then counts those made.
 	InMemory bool
 	Usage    []BackendUsage
+	// Summary writes the run's summary (validity and the study's results).
+	Summary func(w io.Writer) error
 }
 
 // BackendUsage is one backend's calls, tokens and cost in this invocation.
@@ -85,6 +89,14 @@ type Runner struct {
 	mu       sync.Mutex
 	closers  []io.Closer
 	cache    *backend.Cache
+	// estimating answers every task with a placeholder (Estimate).
+	estimating bool
+	// replaying analyses a finished run: a decision missing from the journal is an error.
+	replaying bool
+	// env and study are set for studies of the registry (internal/study).
+	env   *study.Env
+	study study.Study
+	cells []*study.Cell
 }
 
 type backendEntry struct {
@@ -163,16 +175,8 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 			return nil, err
 		}
 	}
-	for i, b := range exp.Backends {
-		meter := &backend.Usage{}
-		be, closer, err := r.buildBackend(b, meter)
-		if err != nil {
-			return nil, fmt.Errorf("backends[%d] (%s): %w", i, b.LabelOrDefault(), err)
-		}
-		if closer != nil {
-			r.closers = append(r.closers, closer)
-		}
-		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), be: be, meter: meter,
+	for _, b := range exp.Backends {
+		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
 			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
 	}
 	ord := 0
@@ -188,11 +192,42 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 						Seed: derive(*exp.Seed, "run", be.label, c.Name, rep)},
 					backend: be, frame: frames[ci],
 				})
+				r.cells = append(r.cells, &study.Cell{Run: r.runs[ord].Run, Frame: frames[ci], Sampling: be.sampling(), Cond: &exp.Conditions[ci]})
 				ord++
 			}
 		}
 	}
+	if newStudy, ok := study.Lookup(exp.Study); ok {
+		r.env = &study.Env{Exp: exp, Doc: doc, Scenarios: r.scen, Policies: r.frames, Agents: r.agents, Cells: r.cells,
+			PersonaText: r.personaText, Reply: r.reply}
+		for _, b := range r.backends {
+			r.env.Backends = append(r.env.Backends, b.label)
+		}
+		if r.study, err = newStudy(r.env); err != nil {
+			return nil, err
+		}
+	}
+	// Clients are built once the study is known: the chain serves replicates of a study
+	// that asks the same prompts with one n-sample call.
+	for i, be := range r.backends {
+		var closer io.Closer
+		if be.be, closer, err = r.buildBackend(be.cfg, be.meter); err != nil {
+			r.close()
+			return nil, fmt.Errorf("backends[%d] (%s): %w", i, be.label, err)
+		}
+		if closer != nil {
+			r.closers = append(r.closers, closer)
+		}
+	}
 	return r, nil
+}
+
+// reply reads a journaled decision.
+func (r *Runner) reply(k store.Key) (backend.Reply, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d, ok := r.journal[k]
+	return d.Reply, ok
 }
 
 var unsafeRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -432,14 +467,14 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply) {
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	var err error
-	switch r.exp.Study {
-	case experiment.StudyVignettes:
-		err = r.runVignettes(ctx)
-	case experiment.StudyTPP:
+	switch {
+	case r.study != nil:
+		err = r.runStudy(ctx)
+	case r.exp.Study == experiment.StudyTPP:
 		err = r.runTPP(ctx)
-	case experiment.StudyNetwork:
+	case r.exp.Study == experiment.StudyNetwork:
 		err = r.runNetwork(ctx)
-	case experiment.StudyGames:
+	case r.exp.Study == experiment.StudyGames:
 		err = r.runGames(ctx)
 	default:
 		err = fmt.Errorf("study %q is not implemented", r.exp.Study)
@@ -454,19 +489,27 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		n, _ := r.st.CountDecisions()
 		return nil, fmt.Errorf("%w\nrun stopped with %d decisions saved in %s; continue it with: prosim resume %s", err, n, r.dir, r.dir)
 	}
-	if err := r.writeResults(); err != nil {
-		return nil, fmt.Errorf("writing results in %s: %w", r.dir, err)
+	res := &Result{Dir: r.dir, Asked: r.asked}
+	if r.study != nil {
+		if err := r.finishStudy(res); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := r.writeResults(); err != nil {
+			return nil, fmt.Errorf("writing results in %s: %w", r.dir, err)
+		}
+		if err := r.st.SetMeta(statusKey, "complete"); err != nil {
+			return nil, err
+		}
+		// The HTML report is a convenience: a failure to write it does not fail the run.
+		if err := report.WriteHTML(r.dir); err != nil {
+			fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
+		}
+		dir := r.dir
+		res.Summary = func(w io.Writer) error { return report.Summary(w, dir) }
 	}
-	if err := r.st.SetMeta(statusKey, "complete"); err != nil {
-		return nil, err
-	}
-	// The HTML report is a convenience: a failure to write it does not fail the run.
-	if err := report.WriteHTML(r.dir); err != nil {
-		fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
-	}
-	n, _ := r.st.CountDecisions()
-	res := &Result{Dir: r.dir, Decisions: n, Asked: r.asked}
-	if r.summaryOnly() {
+	res.Decisions, _ = r.st.CountDecisions()
+	if r.summaryOnly() || (r.study != nil && !r.recorded()) {
 		res.Decisions, res.InMemory = r.asked, true // a summary run asks every decision anew, even on resume
 	}
 	for _, b := range r.backends {

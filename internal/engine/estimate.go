@@ -24,21 +24,28 @@ type Estimate struct {
 // from the very requests the run would make. Tokens are estimated from text length (about four
 // characters a token), so they are approximate; cache hits are not subtracted.
 func (r *Runner) Estimate() ([]Estimate, error) {
+	by := map[*backendEntry]*Estimate{}
+	var out []*Estimate
+	for _, b := range r.backends {
+		e := &Estimate{Backend: b.label}
+		by[b] = e
+		out = append(out, e)
+	}
 	var tasks []task
 	var err error
 	note := ""
-	switch r.exp.Study {
-	case experiment.StudyVignettes:
-		tasks, err = r.vignetteTasks()
-	case experiment.StudyTPP:
+	switch {
+	case r.study != nil:
+		note, err = r.estimateStudy(by)
+	case r.exp.Study == experiment.StudyTPP:
 		tasks, err = r.tppTasks()
 		if r.exp.TPP.History {
 			note = "with history, later trials' prompts grow; this estimate counts prompts without history"
 		}
-	case experiment.StudyGames:
+	case r.exp.Study == experiment.StudyGames:
 		tasks, err = r.gameEstimateTasks()
 		note = gamesEstimateNote
-	case experiment.StudyNetwork:
+	case r.exp.Study == experiment.StudyNetwork:
 		tasks, err = r.netEstimateTasks()
 		note = netEstimateNote
 	default:
@@ -47,12 +54,8 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 	if err != nil {
 		return nil, err
 	}
-	by := map[*backendEntry]*Estimate{}
-	var out []*Estimate
-	for _, b := range r.backends {
-		e := &Estimate{Backend: b.label, Note: note}
-		by[b] = e
-		out = append(out, e)
+	for _, e := range out {
+		e.Note = note
 	}
 	for _, t := range tasks {
 		e := by[t.run.backend]

@@ -106,17 +106,18 @@ func (s *llmServer) learn(exp *experiment.Experiment) {
 		s.t.Fatal(err)
 	}
 	defer r.Close()
-	tasks, err := r.vignetteTasks()
+	b, err := r.study.Next()
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	tasks := b.Tasks
 	index := map[int]int{}
 	for i, a := range r.agents {
 		index[a.ID] = i
 	}
 	ids := map[string]llmDecision{}
 	for _, tk := range tasks {
-		ids[tk.req.System+"\x00"+tk.req.Prompt] = llmDecision{agent: index[tk.keys[0].AgentID], scenario: tk.keys[0].Scenario, condition: tk.run.Condition}
+		ids[tk.Req.System+"\x00"+tk.Req.Prompt] = llmDecision{agent: index[tk.Keys[0].AgentID], scenario: tk.Keys[0].Scenario, condition: tk.Cell.Condition}
 	}
 	s.mu.Lock()
 	s.ids = ids

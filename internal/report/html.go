@@ -146,10 +146,6 @@ func Render(w io.Writer, runs []*Run) error {
 	for _, r := range runs {
 		validityCost(p, r, multi)
 	}
-	if rs := byStudy(runs, experiment.StudyVignettes); len(rs) > 0 {
-		p.h2("study1", "Study 1: willingness by scenario and policy")
-		study1(p, rs, multi)
-	}
 	if rs := byStudy(runs, experiment.StudyTPP); len(rs) > 0 {
 		p.h2("study2", "Study 2: third-party punishment")
 		if err := study2(p, rs, multi); err != nil {
@@ -487,61 +483,6 @@ func seriesLabel(r *Run, backend, condition string, multiRun, multiCond bool) st
 		s += " [" + r.Exp.Name + "]"
 	}
 	return s
-}
-
-func study1(p *page, runs []*Run, multi bool) {
-	const field = "willingness"
-	p.para("Each agent rated its willingness on a 1-7 scale (1 = not at all willing, 7 = extremely willing). Bars are the mean over agents of each agent's mean over replicates; whiskers are 95%% t confidence intervals over agents (replicates of one agent are not independent observations). Invalid replies are left out.")
-	for _, r := range runs {
-		cells := VignetteCells(r, field)
-		var conds []string
-		for _, c := range r.Exp.Conditions {
-			conds = append(conds, c.Name)
-		}
-		for _, b := range backendsOf(r) {
-			bc := BarChart{
-				Title:      "Willingness by scenario and policy: " + describeBackend(b),
-				XLabel:     "Scenario",
-				YLabel:     "Mean willingness (1-7 scale)",
-				Categories: r.Exp.Scenarios,
-				Groups:     conds,
-				Y0:         1, Y1: 7,
-			}
-			var rows [][]string
-			nmin, nmax := math.MaxInt, 0
-			for _, c := range conds {
-				var m, lo, hi []float64
-				for _, s := range r.Exp.Scenarios {
-					i := slices.IndexFunc(cells, func(x CellStat) bool { return x.Backend == b && x.Scenario == s && x.Condition == c })
-					if i < 0 || cells[i].Agents == 0 {
-						m, lo, hi = append(m, math.NaN()), append(lo, math.NaN()), append(hi, math.NaN())
-						continue
-					}
-					x := cells[i]
-					m, lo, hi = append(m, x.Mean), append(lo, x.Lo), append(hi, x.Hi)
-					nmin, nmax = min(nmin, x.Agents), max(nmax, x.Agents)
-				}
-				bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
-			}
-			for si, s := range r.Exp.Scenarios {
-				row := []string{s}
-				for ci := range conds {
-					row = append(row, fmt.Sprintf("%s [%s, %s]", f2(bc.Mean[ci][si]), f2(bc.Lo[ci][si]), f2(bc.Hi[ci][si])))
-				}
-				rows = append(rows, row)
-			}
-			ns := fmt.Sprint(nmax)
-			if nmin != nmax && nmin != math.MaxInt {
-				ns = fmt.Sprintf("%d-%d", nmin, nmax)
-			}
-			cap := fmt.Sprintf("Mean willingness (1-7) by scenario and condition, backend %s", esc(describeBackend(b)))
-			if multi {
-				cap += ", run " + esc(runLabel(r, true))
-			}
-			p.figure(bc.SVG(), cap+fmt.Sprintf(". Whiskers: 95%% CI over agents; n = %s agents per bar.", ns))
-			p.table(append([]string{"scenario"}, conds...), rows)
-		}
-	}
 }
 
 // tppGroup is the outcomes of one backend x condition of one run.

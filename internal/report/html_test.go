@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -49,48 +48,6 @@ func reply(vals map[string]float64, invalid string) backend.Reply {
 		vals = nil
 	}
 	return backend.Reply{Raw: "{}", Values: vals, Invalid: invalid, Provider: "builtin", Model: "behavioral-v1", CostUSD: math.NaN()}
-}
-
-const study1Config = `name: s1fix
-study: vignettes
-seed: 7
-replicates: 2
-population: {source: sample, n: 3}
-scenarios: [volunteering, donating]
-conditions:
-  - {name: none, policy: none}
-  - {name: moral, policy: moral}
-backends:
-  - provider: builtin
-`
-
-// study1Fixture: 3 agents x 2 scenarios x 2 conditions x 2 replicates. In volunteering under
-// no policy the agents' replicate means are 5, 3 and 7 (mean 5.00, t CI [0.03, 9.97]); under
-// moral every rating is 6; one donating decision of agent 2 is invalid.
-func study1Fixture(t *testing.T) string {
-	runs := []store.Run{
-		{ID: "none-1", Ord: 0, Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1, Seed: 11},
-		{ID: "none-2", Ord: 1, Backend: "builtin", Condition: "none", Policy: "none", Replicate: 2, Seed: 12},
-		{ID: "moral-1", Ord: 2, Backend: "builtin", Condition: "moral", Policy: "moral", Replicate: 1, Seed: 13},
-		{ID: "moral-2", Ord: 3, Backend: "builtin", Condition: "moral", Policy: "moral", Replicate: 2, Seed: 14},
-	}
-	vol := map[int][2]float64{1: {4, 6}, 2: {3, 3}, 3: {7, 7}}
-	var ds []store.Decision
-	for _, r := range runs {
-		for a := 1; a <= 3; a++ {
-			v := 6.0
-			if r.Condition == "none" {
-				v = vol[a][r.Replicate-1]
-			}
-			ds = append(ds, store.Decision{Key: store.Key{RunID: r.ID, AgentID: a, Scenario: "volunteering"}, Params: map[string]float64{}, Reply: reply(map[string]float64{"willingness": v}, "")})
-			inv := ""
-			if a == 2 && r.ID == "none-1" {
-				inv = "field willingness: 9 is outside 1..7"
-			}
-			ds = append(ds, store.Decision{Key: store.Key{RunID: r.ID, AgentID: a, Scenario: "donating"}, Params: map[string]float64{}, Reply: reply(map[string]float64{"willingness": 2}, inv)})
-		}
-	}
-	return fixtureRun(t, study1Config, runs, ds)
 }
 
 const study2Config = `name: s2fix
@@ -170,35 +127,6 @@ func mustContain(t *testing.T, doc string, want ...string) {
 	}
 }
 
-func TestStudy1ReportHasDesignValidityAndChartWithComputedMeans(t *testing.T) {
-	dir := study1Fixture(t)
-	doc := render(t, dir)
-	wellFormed(t, doc)
-	mustContain(t, doc,
-		"<h2 id=\"design\">Design</h2>", "<td>Seed</td><td>7</td>", "<td>Scenarios</td><td>volunteering, donating</td>",
-		"none (policy none); moral (policy moral)", "builtin (behavioural model, not an LLM)",
-		"3 agents with recorded decisions", "<td>Replicates</td><td>2</td>",
-		// validity: 12 decisions per condition, one invalid under none
-		"<td>builtin (behavioural model, not an LLM)</td><td>none</td><td>11</td><td>1</td><td>91.7%</td>",
-		"<td>builtin (behavioural model, not an LLM)</td><td>moral</td><td>12</td><td>0</td><td>100.0%</td>",
-		"field willingness: 9 is outside 1..7",
-		// chart: title, axis labels, legend entries, and the computed cell
-		"Willingness by scenario and policy: builtin (behavioural model, not an LLM)",
-		`class="x-label"`, ">Scenario</text>", ">Mean willingness (1-7 scale)</text>",
-		`<g class="legend">`, `>none</text>`, `>moral</text>`,
-		"<td>volunteering</td><td>5.00 [0.03, 9.97]</td><td>6.00 [6.00, 6.00]</td>",
-		"<title>volunteering, none: 5.00 [0.03, 9.97]</title>",
-		"<td>donating</td><td>2.00 [2.00, 2.00]</td>",
-	)
-	if strings.Contains(doc, "<script") || regexp.MustCompile(`(src|href)="https?:`).MatchString(doc) {
-		t.Error("the report must be self-contained: no scripts, nothing fetched")
-	}
-	// One bar per condition x scenario, no more.
-	if n := strings.Count(doc, "<rect x=") - strings.Count(doc, `height="11" fill=`); n < 4 {
-		t.Errorf("expected at least 4 bars, found %d rects", n)
-	}
-}
-
 func TestStudy2ReportComparesWithHumans(t *testing.T) {
 	doc := render(t, study2Fixture(t))
 	wellFormed(t, doc)
@@ -222,10 +150,10 @@ func TestStudy2ReportComparesWithHumans(t *testing.T) {
 }
 
 func TestComparisonReportHasBothRuns(t *testing.T) {
-	a, b := study2Fixture(t), study1Fixture(t)
+	a, b := study2Fixture(t), study2Fixture(t)
 	doc := render(t, a, b)
 	wellFormed(t, doc)
-	mustContain(t, doc, "prosim report: s2fix vs s1fix", "Design: s2fix (run)", "Design: s1fix (run)", "Study 1:", "Study 2:")
+	mustContain(t, doc, "prosim report: s2fix vs s2fix", "Design: s2fix (run)", "Study 2:")
 }
 
 func TestStudy3FiguresDrawWhatTheyAreGiven(t *testing.T) {

@@ -9,10 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"text/tabwriter"
 
-	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
 )
@@ -60,8 +58,6 @@ func Summary(w io.Writer, dir string) error {
 		}
 	}
 	switch r.Exp.Study {
-	case experiment.StudyVignettes:
-		return VignetteTable(w, r, "willingness")
 	case experiment.StudyNetwork:
 		// Study 3: the engine's world rules compute exposure groups, contagion and mediation
 		// when it writes results; the summary prints what it wrote.
@@ -79,98 +75,6 @@ func Summary(w io.Writer, dir string) error {
 			return TPPGradedSummary(w, r)
 		}
 		return TPPSummary(w, r)
-	}
-	return nil
-}
-
-// CellStat is the mean of one field in one cell of the design, with a 95% CI over agents.
-type CellStat struct {
-	Backend, Scenario, Condition string
-	Mean, Lo, Hi                 float64
-	Agents                       int // agents with at least one valid decision
-	Valid, Invalid               int // decisions
-}
-
-// VignetteCells computes, for each backend x scenario x condition, the mean of field. Each
-// agent's replicates are averaged first and the CI is a t interval over agents: replicates of
-// one agent are not independent observations.
-func VignetteCells(r *Run, field string) []CellStat {
-	type key struct{ b, s, c string }
-	runOf := map[string]store.Run{}
-	for _, x := range r.Runs {
-		runOf[x.ID] = x
-	}
-	sums := map[key]map[int][]float64{}
-	counts := map[key]*CellStat{}
-	var order []key
-	for _, d := range r.Decisions {
-		run := runOf[d.RunID]
-		k := key{run.Backend, d.Scenario, run.Condition}
-		cs, ok := counts[k]
-		if !ok {
-			cs = &CellStat{Backend: k.b, Scenario: k.s, Condition: k.c}
-			counts[k] = cs
-			sums[k] = map[int][]float64{}
-			order = append(order, k)
-		}
-		v, has := d.Reply.Values[field]
-		if !d.Reply.Valid() || !has {
-			cs.Invalid++
-			continue
-		}
-		cs.Valid++
-		sums[k][d.AgentID] = append(sums[k][d.AgentID], v)
-	}
-	out := make([]CellStat, 0, len(order))
-	for _, k := range order {
-		cs := counts[k]
-		var means []float64
-		agents := make([]int, 0, len(sums[k]))
-		for a := range sums[k] {
-			agents = append(agents, a)
-		}
-		sort.Ints(agents)
-		for _, a := range agents {
-			means = append(means, mean(sums[k][a]))
-		}
-		cs.Agents = len(means)
-		cs.Mean = mean(means)
-		cs.Lo, cs.Hi = cs.Mean, cs.Mean
-		if len(means) > 1 {
-			cs.Lo, cs.Hi = analysis.MeanCI(means, 0.95)
-		}
-		out = append(out, *cs)
-	}
-	return out
-}
-
-// VignetteTable prints mean field by scenario (rows) x condition (columns), per backend.
-func VignetteTable(w io.Writer, r *Run, field string) error {
-	cells := VignetteCells(r, field)
-	conds := make([]string, 0, len(r.Exp.Conditions))
-	for _, c := range r.Exp.Conditions {
-		conds = append(conds, c.Name)
-	}
-	for _, b := range backendsOf(r) {
-		fmt.Fprintf(w, "\nMean %s (1-7) by scenario x condition, 95%% CI over agents; backend %s\n", field, describeBackend(b))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(conds, "\t"))
-		for _, s := range r.Exp.Scenarios {
-			row := []string{s}
-			for _, c := range conds {
-				i := slices.IndexFunc(cells, func(x CellStat) bool { return x.Backend == b && x.Scenario == s && x.Condition == c })
-				if i < 0 || cells[i].Agents == 0 {
-					row = append(row, "-")
-					continue
-				}
-				x := cells[i]
-				row = append(row, fmt.Sprintf("%.2f [%.2f, %.2f]", x.Mean, x.Lo, x.Hi))
-			}
-			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
 	}
 	return nil
 }

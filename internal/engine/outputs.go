@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/table"
+)
+
+// writeStudyResults writes a registered study's outputs in the run directory: the decisions
+// (for recorded studies), every table of its analysis, and its other files.
+func (r *Runner) writeStudyResults(a *study.Analysis) error {
+	dir := filepath.Join(r.dir, "results")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, t := range r.tables(a) {
+		w, err := table.CreateCSV(filepath.Join(dir, t.Name+".csv"), t.Schema)
+		if err != nil {
+			return err
+		}
+		if err := table.Write(w, t); err != nil {
+			return fmt.Errorf("%s.csv: %w", t.Name, err)
+		}
+	}
+	for _, f := range a.Files {
+		if err := writeFile(filepath.Join(dir, f.Name), f.Write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tables are every table of a run: the decisions of a recorded study, then the study's own.
+func (r *Runner) tables(a *study.Analysis) []*table.Table {
+	var out []*table.Table
+	if r.recorded() {
+		out = append(out, r.decisionsTable())
+	}
+	return append(out, a.Tables...)
+}
+
+// DecisionsSchema declares results/decisions.csv: tidy long format, one row per decision
+// field.
+var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one row per response field", Columns: []table.Column{
+	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
+	{Name: "backend", Type: table.String, Doc: "backend label (builtin is the behavioural model, not an LLM)"},
+	{Name: "model", Type: table.String, Doc: "model that answered, as the provider named it"},
+	{Name: "condition", Type: table.String, Doc: "condition name"},
+	{Name: "policy", Type: table.String, Doc: "policy frame shown"},
+	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
+	{Name: "agent_id", Type: table.Int, Doc: "agent id of the population"},
+	{Name: "round", Type: table.Int, Doc: "round (0 when the study has none)"},
+	{Name: "trial", Type: table.Int, Doc: "trial (0 when the study has none)"},
+	{Name: "scenario", Type: table.String, Doc: "scenario id"},
+	{Name: "field", Type: table.String, Doc: "response field"},
+	{Name: "value", Type: table.Float, Doc: "the value given; empty when the decision is invalid"},
+	{Name: "value_label", Type: table.String, Doc: "the option chosen, for choice fields"},
+	{Name: "valid", Type: table.Bool, Doc: "1 when the reply fitted the schema"},
+	{Name: "invalid_reason", Type: table.String, Doc: "why the reply was recorded invalid"},
+	{Name: "cached", Type: table.Bool, Doc: "1 when the reply came from the response cache"},
+}}
+
+func (r *Runner) decisionsTable() *table.Table {
+	return &table.Table{Schema: DecisionsSchema, Rows: func(emit func([]any) error) error {
+		byID := map[string]store.Run{}
+		for _, c := range r.cells {
+			byID[c.ID] = c.Run
+		}
+		return r.st.Decisions(func(d store.Decision) error {
+			run := byID[d.RunID]
+			sc, ok := r.scen.Get(d.Scenario)
+			if !ok {
+				return fmt.Errorf("decision of unknown scenario %q", d.Scenario)
+			}
+			for _, f := range sc.Response.Fields {
+				var val any
+				label := ""
+				if d.Reply.Valid() {
+					v := d.Reply.Values[f.Name]
+					val = v
+					if f.Kind == scenario.Choice && int(v) >= 0 && int(v) < len(f.Options) {
+						label = f.Options[int(v)]
+					}
+				}
+				if err := emit([]any{d.RunID, run.Backend, d.Reply.Model, run.Condition, run.Policy, run.Replicate,
+					d.AgentID, d.Round, d.Trial, d.Scenario, f.Name, val, label,
+					d.Reply.Valid(), oneLine(d.Reply.Invalid), d.Reply.Cached}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}}
+}
+
+// Analyzed is a finished run directory, replayed over its journal and analysed.
+type Analyzed struct {
+	Dir      string
+	Exp      *experiment.Experiment
+	Analysis *study.Analysis
+	runner   *Runner
+}
+
+// Close releases the run's store.
+func (a *Analyzed) Close() { a.runner.close() }
+
+// Tables are every table of the run (decisions first).
+func (a *Analyzed) Tables() []*table.Table { return a.runner.tables(a.Analysis) }
+
+// Analyze opens a finished run directory of a registered study and computes its analysis by
+// replaying the study over the journal: no backend is asked. ok is false for studies that
+// are not registered (they are reported by the report package directly).
+func Analyze(dir string) (a *Analyzed, ok bool, err error) {
+	exp, err := experiment.Load(filepath.Join(dir, configFile))
+	if err != nil {
+		return nil, true, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+	}
+	if _, reg := study.Lookup(exp.Study); !reg {
+		return nil, false, nil
+	}
+	if !store.Exists(filepath.Join(dir, dbFile)) {
+		return nil, true, fmt.Errorf("%s has no %s", dir, dbFile)
+	}
+	r, err := Prepare(exp, Options{Offline: true})
+	if err != nil {
+		return nil, true, err
+	}
+	r.dir = dir
+	r.env.Replay = true
+	r.replaying = true
+	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
+		r.close()
+		return nil, true, err
+	}
+	if err := r.loadJournal(); err != nil {
+		r.close()
+		return nil, true, err
+	}
+	if err := r.runStudy(context.Background()); err != nil {
+		r.close()
+		return nil, true, fmt.Errorf("%s: %w", dir, err)
+	}
+	an, err := r.study.Analyze()
+	if err != nil {
+		r.close()
+		return nil, true, err
+	}
+	return &Analyzed{Dir: dir, Exp: exp, Analysis: an, runner: r}, true, nil
+}
+
+// WriteReport writes the HTML report of one or several run directories to out.
+func WriteReport(out string, dirs ...string) error {
+	var buf bytes.Buffer
+	if err := RenderReport(&buf, dirs...); err != nil {
+		return err
+	}
+	return writeFile(out, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+}
+
+// RenderReport renders the report of run directories: the design and validity of each, then
+// each study's own sections from its analysis.
+func RenderReport(w io.Writer, dirs ...string) error {
+	if len(dirs) == 0 {
+		return fmt.Errorf("report: no run directory given")
+	}
+	var as []*Analyzed
+	defer func() {
+		for _, a := range as {
+			a.Close()
+		}
+	}()
+	for _, d := range dirs {
+		a, ok, err := Analyze(d)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			// A study not yet moved to the registry: the report package draws it.
+			return report.RenderDirs(w, dirs...)
+		}
+		as = append(as, a)
+	}
+	return renderAnalyzed(w, as)
+}
+
+func renderAnalyzed(w io.Writer, as []*Analyzed) error {
+	var dirs []string
+	for _, a := range as {
+		dirs = append(dirs, a.Dir)
+	}
+	multi := len(as) > 1
+	var runs []*report.Run
+	var names []string
+	for _, a := range as {
+		run, err := report.Load(a.Dir)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, run)
+		names = append(names, a.Exp.Name)
+	}
+	sections := report.Common(runs)
+	for i, a := range as {
+		for _, s := range a.Analysis.Sections {
+			if multi {
+				s.ID = fmt.Sprintf("%s-%d", s.ID, i+1)
+				s.Title = fmt.Sprintf("%s [%s]", s.Title, a.Exp.Name)
+			}
+			sections = append(sections, s)
+		}
+	}
+	return report.WritePage(w, "prosim report: "+strings.Join(names, " vs "), dirs, sections)
+}
+
+// Summary writes the text printed at the end of a run: validity, then the study's summary.
+func (a *Analyzed) Summary(w io.Writer) error {
+	if a.runner.recorded() {
+		run, err := report.Load(a.Dir)
+		if err != nil {
+			return err
+		}
+		if err := report.Validity(w, run); err != nil {
+			return err
+		}
+	}
+	if a.Analysis.Summary == nil {
+		return nil
+	}
+	return a.Analysis.Summary(w)
+}
+
+// finishStudy analyses a registered study once its last step is made, and writes every
+// output from that one analysis: results/, report.html, and the summary the CLI prints.
+func (r *Runner) finishStudy(res *Result) error {
+	an, err := r.study.Analyze()
+	if err != nil {
+		return err
+	}
+	if err := r.writeStudyResults(an); err != nil {
+		return fmt.Errorf("writing results in %s: %w", r.dir, err)
+	}
+	if err := r.st.SetMeta(statusKey, "complete"); err != nil {
+		return err
+	}
+	a := &Analyzed{Dir: r.dir, Exp: r.exp, Analysis: an, runner: r}
+	// The HTML report is a convenience: a failure to write it does not fail the run.
+	var buf bytes.Buffer
+	err = renderAnalyzed(&buf, []*Analyzed{a})
+	if err == nil {
+		err = writeFile(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
+	}
+	res.Summary = a.Summary
+	return nil
+}

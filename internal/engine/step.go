@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
+)
+
+// backendOf maps a cell to its backend entry.
+func (r *Runner) backendOf(c *study.Cell) *backendEntry {
+	for _, b := range r.backends {
+		if b.label == c.Backend {
+			return b
+		}
+	}
+	panic("engine: cell of unknown backend " + c.Backend)
+}
+
+// recorded reports whether the study journals its decisions.
+func (r *Runner) recorded() bool {
+	u, ok := r.study.(study.Unrecorded)
+	return !ok || !u.Unrecorded()
+}
+
+// runStudy steps a registered study to its end: each batch is decided in full before the
+// next is asked for.
+func (r *Runner) runStudy(ctx context.Context) error {
+	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name)
+	for {
+		b, err := r.study.Next()
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return nil
+		}
+		if err := r.decideBatch(ctx, b); err != nil {
+			return err
+		}
+	}
+}
+
+// journaled returns the recorded replies of a task, if every decision of it is recorded.
+func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]backend.Reply, len(t.Keys))
+	for i, k := range t.Keys {
+		d, ok := r.journal[k]
+		if !ok {
+			return nil, false
+		}
+		out[i] = d.Reply
+	}
+	return out, true
+}
+
+// decideBatch makes a batch's decisions with bounded concurrency, skipping those already
+// journaled, and journals each (for recorded studies) as it comes.
+func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
+	rec := r.recorded()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.exp.Concurrency)
+	stopped := false
+	n := b.Len()
+	for i := 0; i < n; i++ {
+		if gctx.Err() != nil {
+			stopped = true
+			break // a decision failed or the run was interrupted: launch nothing more
+		}
+		g.Go(func() error {
+			t, err := b.Task(i)
+			if err != nil {
+				return err
+			}
+			if rec {
+				if replies, ok := r.journaled(&t); ok {
+					if r.prog != nil {
+						r.prog.add(len(t.Keys))
+					}
+					if b.Absorb != nil {
+						return b.Absorb(i, &t, replies)
+					}
+					return nil
+				}
+			}
+			replies, err := r.ask(gctx, &t)
+			if err != nil {
+				return err
+			}
+			if rec {
+				for j, k := range t.Keys {
+					d := store.Decision{Key: k, Params: t.Params[j], Reply: replies[j]}
+					if err := r.st.Add(d); err != nil {
+						return err
+					}
+					r.mu.Lock()
+					r.journal[k] = d
+					r.mu.Unlock()
+				}
+			}
+			if r.prog != nil {
+				r.prog.add(len(t.Keys))
+			}
+			if b.Absorb != nil {
+				return b.Absorb(i, &t, replies)
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	if err == nil && stopped {
+		// Interrupted between decisions, with every decision in flight ending well: the
+		// ones never launched are still missing, so the run must not be taken as complete.
+		err = ctx.Err()
+	}
+	if r.st != nil {
+		if ferr := r.st.Flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	return err
+}
+
+// ask puts one task to its backend and splits the reply into one per decision.
+func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error) {
+	be := r.backendOf(t.Cell)
+	if r.estimating {
+		return r.placeholder(t), nil
+	}
+	if r.replaying {
+		k := t.Keys[0]
+		return nil, fmt.Errorf("the run is incomplete: no decision is recorded for agent %d, %s, round %d, trial %d, run %s (continue it with prosim resume)",
+			k.AgentID, k.Scenario, k.Round, k.Trial, t.Cell.ID)
+	}
+	reply, err := be.be.Decide(ctx, t.Req)
+	if err != nil {
+		return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
+	}
+	r.account(be, reply)
+	if t.Split != nil {
+		return t.Split(reply), nil
+	}
+	return []backend.Reply{reply}, nil
+}
+
+// placeholder answers a task while estimating: the study's own placeholder when it has one,
+// else every field at the middle of its range (the first option of a choice).
+func (r *Runner) placeholder(t *study.Task) []backend.Reply {
+	var rep backend.Reply
+	if e, ok := r.study.(study.Estimator); ok {
+		rep = e.Placeholder(t)
+	} else {
+		rep = study.Midpoint(t.Req.Schema)
+	}
+	if t.Split != nil {
+		return t.Split(rep)
+	}
+	return []backend.Reply{rep}
+}
+
+// estimateStudy plays a registered study with placeholder answers, counting what each
+// backend would be asked. Nothing is written.
+func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err error) {
+	r.estimating = true
+	r.journal = map[store.Key]store.Decision{}
+	if e, ok := r.study.(study.Estimator); ok {
+		note = e.EstimateNote()
+	}
+	for {
+		b, err := r.study.Next()
+		if err != nil {
+			return "", err
+		}
+		if b == nil {
+			return note, nil
+		}
+		for i := 0; i < b.Len(); i++ {
+			t, err := b.Task(i)
+			if err != nil {
+				return "", err
+			}
+			e := by[r.backendOf(t.Cell)]
+			e.Calls++
+			e.Decisions += len(t.Keys)
+			in, out := backend.EstimateIO(t.Req)
+			e.InputTokens += in
+			e.OutputTokens += out
+			replies := r.placeholder(&t)
+			for j, k := range t.Keys {
+				r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: replies[j]}
+			}
+			if b.Absorb != nil {
+				if err := b.Absorb(i, &t, replies); err != nil {
+					return "", err
+				}
+			}
+		}
+	}
+}

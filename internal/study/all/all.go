@@ -1,0 +1,6 @@
+// Package all registers every built-in study: import it for its side effect.
+package all
+
+import (
+	_ "github.com/prosim/prosim/internal/study/vignettes" // Study 1
+)

@@ -1,0 +1,265 @@
+// Package study defines what a study is to prosim, and keeps the registry of them.
+//
+// A study (vignettes, tpp, games, network, or a new one) lives in its own folder under
+// internal/study and implements Study. It registers a Factory under its name in an init
+// function; internal/study/all imports every built-in study, and the runner (internal/engine)
+// knows studies only through this package:
+//
+//	func init() { study.Register("toy", New) }
+//
+// The runner expands the design (backends x conditions x replicates, with seeds), builds the
+// backends, journals decisions and resumes; a study drives its own rounds as a state machine
+// the runner steps: Next returns the decisions of the next synchronous step, the runner makes
+// them (skipping those already journaled), and calls Next again, until Next returns nil. The
+// study then computes its Analysis once: typed tables (written as CSV and Parquet), the text
+// summary and the report sections, all from the same numbers. `prosim report` and `prosim
+// export` on an old run replay the study over its journal (no backend is asked) and read the
+// same Analysis, so every output of a run shows one number per label.
+package study
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/yamlx"
+)
+
+// Study is one run of a study: its state machine and its analysis.
+type Study interface {
+	// Describe says in one line what the run will do.
+	Describe() string
+	// Expected is how many decisions the run asks at most (for progress and estimates).
+	Expected() int
+	// Next returns the decisions of the next synchronous step, or nil when the study is done.
+	// The runner makes every decision of a batch before it calls Next again; the study reads
+	// the replies of the step through Env.Reply (journaled batches) or the batch's Absorb.
+	Next() (*Batch, error)
+	// Analyze computes the study's results once, after the last step.
+	Analyze() (*Analysis, error)
+}
+
+// Factory makes a study for a checked experiment. Config errors should point at the
+// experiment file's line through env.Doc.
+type Factory func(env *Env) (Study, error)
+
+// Options are optional behaviours a study may declare by implementing these interfaces.
+type (
+	// SharedReplicates is implemented by studies whose replicates ask the very same prompts,
+	// so that providers that can return n samples serve several replicates with one call.
+	SharedReplicates interface{ SharedReplicates() bool }
+	// Estimator is implemented by studies whose later steps depend on earlier replies: the
+	// estimate answers each step with Placeholder instead of asking a backend, and says how
+	// in EstimateNote.
+	Estimator interface {
+		Placeholder(t *Task) backend.Reply
+		EstimateNote() string
+	}
+	// Unrecorded is implemented by studies whose decisions are aggregated in memory, not
+	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
+	// it is played again from the start.
+	Unrecorded interface{ Unrecorded() bool }
+)
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register makes a study known by name. It panics on a duplicate name, as http.Handle does.
+func Register(name string, f Factory) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("study: Register called twice for " + name)
+	}
+	registry[name] = f
+}
+
+// Lookup returns the study registered under name.
+func Lookup(name string) (Factory, bool) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	f, ok := registry[name]
+	return f, ok
+}
+
+// Names lists the registered studies in order.
+func Names() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	var out []string
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Cell is one cell of the design: a backend, a condition and a replicate.
+type Cell struct {
+	store.Run
+	Frame    policy.Frame
+	Sampling backend.Sampling
+	// Condition is the experiment's condition of this cell.
+	Cond *experiment.Condition
+}
+
+// Env is what the runner gives a study: the checked experiment, the libraries, the
+// population, the design and the journal.
+type Env struct {
+	Exp       *experiment.Experiment
+	Doc       *yamlx.Doc // locates experiment fields for errors; may be nil
+	Scenarios *scenario.Library
+	Policies  *policy.Library
+	Agents    []persona.Persona
+	Cells     []*Cell
+	// Backends are the labels of the experiment's backends, in order.
+	Backends []string
+	// Replay is true when the study is played over a finished run's journal to analyse it
+	// (`prosim report`, `prosim export`): every decision is already recorded.
+	Replay bool
+	// Estimate is true when the study is played to count requests: replies are placeholders.
+	Estimate bool
+
+	// PersonaText renders agent i's persona (cached by the runner where it is kept).
+	PersonaText func(i int) string
+	// Reply returns a journaled decision's reply.
+	Reply func(k store.Key) (backend.Reply, bool)
+}
+
+// System is the system text of agent i: its persona and the role.
+func (e *Env) System(i int) string { return e.PersonaText(i) + "\n\n" + RoleText }
+
+// RoleText follows the persona in every system prompt.
+const RoleText = "Answer every question as this person would, in their own situation, honestly and without lecturing."
+
+// Task is one call to a backend; it yields one decision, or several for a joint prompt.
+type Task struct {
+	Keys   []store.Key
+	Params []map[string]float64
+	Cell   *Cell
+	Req    backend.Request
+	// Split turns the reply into one reply per key (joint prompts) and may apply the study's
+	// own checks of a reply; nil means Keys has one entry and the reply is taken as it is.
+	Split func(backend.Reply) []backend.Reply
+}
+
+// Batch is one synchronous step: decisions that do not depend on each other.
+type Batch struct {
+	// Tasks are the step's decisions, or N tasks built on demand by Build (for steps too
+	// large to hold, such as a round of a million agents). Build must be safe for
+	// concurrent use.
+	Tasks []Task
+	N     int
+	Build func(i int) (Task, error)
+	// Absorb, when set, is given each task's replies as they come (concurrently). It is how
+	// an Unrecorded study learns its replies; journaled studies may use Env.Reply instead.
+	Absorb func(i int, t *Task, replies []backend.Reply) error
+}
+
+// Len is the number of tasks in the batch.
+func (b *Batch) Len() int {
+	if b.Build != nil {
+		return b.N
+	}
+	return len(b.Tasks)
+}
+
+// Task returns task i.
+func (b *Batch) Task(i int) (Task, error) {
+	if b.Build != nil {
+		return b.Build(i)
+	}
+	return b.Tasks[i], nil
+}
+
+// Keys counts the decisions of tasks.
+func Keys(tasks []Task) int {
+	n := 0
+	for _, t := range tasks {
+		n += len(t.Keys)
+	}
+	return n
+}
+
+// Analysis is a study's results, computed once: every output reads it.
+type Analysis struct {
+	// Tables are written to RUN_DIR/results as CSV (and Parquet by `prosim export`).
+	Tables []*table.Table
+	// Files are further result files (name -> content writer), such as a text summary kept
+	// in the run directory.
+	Files []File
+	// Summary writes the text printed at the end of a run.
+	Summary func(w io.Writer) error
+	// Sections are the study's sections of report.html.
+	Sections []report.Section
+}
+
+// File is a result file that is not a table.
+type File struct {
+	Name  string
+	Write func(w io.Writer) error
+}
+
+// Table returns the analysis table named name.
+func (a *Analysis) Table(name string) (*table.Table, bool) {
+	i := slices.IndexFunc(a.Tables, func(t *table.Table) bool { return t.Name == name })
+	if i < 0 {
+		return nil, false
+	}
+	return a.Tables[i], true
+}
+
+// Errorf is an error located at an experiment field when env.Doc is known.
+func (e *Env) Errorf(field, format string, args ...any) error {
+	if e.Doc != nil {
+		return e.Doc.Errorf(field, format, args...)
+	}
+	return fmt.Errorf(field+": "+format, args...)
+}
+
+// Midpoint is a placeholder reply for estimates: every field at the middle of its range,
+// rounded to its step, and the first option of a choice.
+func Midpoint(s scenario.Schema) backend.Reply {
+	v := map[string]float64{}
+	for _, f := range s.Fields {
+		switch f.Kind {
+		case scenario.Choice:
+			v[f.Name] = 0
+		default:
+			m := (f.Min + f.Max) / 2
+			if f.Kind == scenario.Likert || f.Step > 0 {
+				m = math.Floor(m)
+			}
+			v[f.Name] = m
+		}
+	}
+	return backend.Reply{Values: v, Provider: "estimate"}
+}
+
+// Exposure is the structured form of a policy frame for the behavioural model.
+func Exposure(f policy.Frame) backend.PolicyExposure {
+	return backend.PolicyExposure{ID: f.ID, Channel: f.Channel, Strength: f.Strength, Amount: f.Amount}
+}
+
+// SituationParams merges a scenario's behavioural-model parameters, its terms and extra.
+func SituationParams(sc scenario.Scenario, extra map[string]float64) map[string]float64 {
+	p := make(map[string]float64, len(sc.Model)+len(sc.Params)+len(extra))
+	maps.Copy(p, sc.Model)
+	maps.Copy(p, sc.Params)
+	maps.Copy(p, extra)
+	return p
+}

@@ -1,0 +1,240 @@
+package vignettes
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/table"
+)
+
+// field is the rating Study 1 reports.
+const field = "willingness"
+
+// Estimand of every cell mean: each agent's replicates are averaged first, and the CI is a
+// t interval over agents, since replicates of one agent are not independent observations.
+const estimand = "mean of agent means"
+
+// Cell is the mean rating of one backend x scenario x condition.
+type Cell struct {
+	Backend, Scenario, Condition string
+	Mean, Lo, Hi                 float64
+	Agents                       int // agents with at least one valid decision
+	Valid, Invalid               int // decisions
+}
+
+// CellsSchema declares results/vignette_means.csv.
+var CellsSchema = table.Schema{Name: "vignette_means", Doc: "Study 1: mean rating by backend x scenario x condition", Columns: []table.Column{
+	{Name: "backend", Type: table.String, Doc: "backend label"},
+	{Name: "scenario", Type: table.String, Doc: "scenario id"},
+	{Name: "condition", Type: table.String, Doc: "condition name"},
+	{Name: "field", Type: table.String, Doc: "response field"},
+	{Name: "estimand", Type: table.String, Doc: "what mean is: " + estimand + " (replicates averaged within agent first)"},
+	{Name: "mean", Type: table.Float, Doc: "the mean; empty when no agent answered validly"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% t confidence interval over agents, lower bound"},
+	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "agents", Type: table.Int, Doc: "agents with at least one valid decision"},
+	{Name: "valid", Type: table.Int, Doc: "valid decisions"},
+	{Name: "invalid", Type: table.Int, Doc: "invalid decisions (left out of the mean)"},
+}}
+
+// cells computes every cell in design order (backend, then the order decisions were asked).
+func (s *vignettes) cells() []Cell {
+	type key struct{ b, s, c string }
+	runOf := map[string]*study.Cell{}
+	for _, c := range s.env.Cells {
+		runOf[c.ID] = c
+	}
+	vals := map[key]map[int][]float64{}
+	counts := map[key]*Cell{}
+	var order []key
+	for _, k := range s.keys {
+		run := runOf[k.RunID]
+		ck := key{run.Backend, k.Scenario, run.Condition}
+		cs, ok := counts[ck]
+		if !ok {
+			cs = &Cell{Backend: ck.b, Scenario: ck.s, Condition: ck.c}
+			counts[ck] = cs
+			vals[ck] = map[int][]float64{}
+			order = append(order, ck)
+		}
+		rep, _ := s.env.Reply(k)
+		v, has := rep.Values[field]
+		if !rep.Valid() || !has {
+			cs.Invalid++
+			continue
+		}
+		cs.Valid++
+		vals[ck][k.AgentID] = append(vals[ck][k.AgentID], v)
+	}
+	out := make([]Cell, 0, len(order))
+	for _, k := range order {
+		cs := counts[k]
+		agents := make([]int, 0, len(vals[k]))
+		for a := range vals[k] {
+			agents = append(agents, a)
+		}
+		sort.Ints(agents)
+		means := make([]float64, 0, len(agents))
+		for _, a := range agents {
+			means = append(means, mean(vals[k][a]))
+		}
+		cs.Agents = len(means)
+		cs.Mean = mean(means)
+		cs.Lo, cs.Hi = cs.Mean, cs.Mean
+		if len(means) > 1 {
+			cs.Lo, cs.Hi = analysis.MeanCI(means, 0.95)
+		}
+		if len(means) == 0 {
+			cs.Mean, cs.Lo, cs.Hi = math.NaN(), math.NaN(), math.NaN()
+		}
+		out = append(out, *cs)
+	}
+	return out
+}
+
+func mean(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+// results is Study 1's analysis: every output reads these numbers.
+type results struct {
+	Backends   []string
+	Scenarios  []string
+	Conditions []string
+	Cells      []Cell
+}
+
+func (r *results) cell(b, s, c string) (Cell, bool) {
+	i := slices.IndexFunc(r.Cells, func(x Cell) bool { return x.Backend == b && x.Scenario == s && x.Condition == c })
+	if i < 0 || r.Cells[i].Agents == 0 {
+		return Cell{}, false
+	}
+	return r.Cells[i], true
+}
+
+func (s *vignettes) Analyze() (*study.Analysis, error) {
+	r := &results{Backends: s.env.Backends, Scenarios: s.env.Exp.Scenarios, Cells: s.cells()}
+	for _, c := range s.env.Exp.Conditions {
+		r.Conditions = append(r.Conditions, c.Name)
+	}
+	return &study.Analysis{
+		Tables:   []*table.Table{r.table()},
+		Summary:  r.summary,
+		Sections: []report.Section{{ID: "study1", Title: "Study 1: willingness by scenario and policy", Render: r.section}},
+	}, nil
+}
+
+func (r *results) table() *table.Table {
+	return &table.Table{Schema: CellsSchema, Rows: func(emit func([]any) error) error {
+		for _, c := range r.Cells {
+			if err := emit([]any{c.Backend, c.Scenario, c.Condition, field, estimand, c.Mean, c.Lo, c.Hi, c.Agents, c.Valid, c.Invalid}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+func describeBackend(label string) string {
+	if label == "builtin" {
+		return "builtin (behavioural model, not an LLM)"
+	}
+	return label
+}
+
+// summary prints mean willingness by scenario (rows) x condition (columns), per backend.
+func (r *results) summary(w io.Writer) error {
+	for _, b := range r.Backends {
+		fmt.Fprintf(w, "\nMean %s (1-7) by scenario x condition, 95%% CI over agents; backend %s\n", field, describeBackend(b))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(r.Conditions, "\t"))
+		for _, sc := range r.Scenarios {
+			row := []string{sc}
+			for _, c := range r.Conditions {
+				x, ok := r.cell(b, sc, c)
+				if !ok {
+					row = append(row, "-")
+					continue
+				}
+				row = append(row, fmt.Sprintf("%.2f [%.2f, %.2f]", x.Mean, x.Lo, x.Hi))
+			}
+			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+//go:embed section.html.tmpl
+var sectionSrc string
+
+var sectionTmpl = template.Must(template.New("study1").Funcs(report.Funcs).Parse(sectionSrc))
+
+// figure is one backend's chart and table.
+type figure struct {
+	Backend string
+	Chart   report.BarChart
+	Agents  string // agents per bar: "104", or "98-104"
+	Head    []string
+	Rows    [][]string
+}
+
+func (r *results) section(fig *report.Figures) (template.HTML, error) {
+	var figs []figure
+	for _, b := range r.Backends {
+		bc := report.BarChart{
+			Title:      "Willingness by scenario and policy: " + describeBackend(b),
+			XLabel:     "Scenario",
+			YLabel:     "Mean willingness (1-7 scale)",
+			Categories: r.Scenarios,
+			Groups:     r.Conditions,
+			Y0:         1, Y1: 7,
+		}
+		nmin, nmax := math.MaxInt, 0
+		for _, c := range r.Conditions {
+			var m, lo, hi []float64
+			for _, sc := range r.Scenarios {
+				x, ok := r.cell(b, sc, c)
+				if !ok {
+					m, lo, hi = append(m, math.NaN()), append(lo, math.NaN()), append(hi, math.NaN())
+					continue
+				}
+				m, lo, hi = append(m, x.Mean), append(lo, x.Lo), append(hi, x.Hi)
+				nmin, nmax = min(nmin, x.Agents), max(nmax, x.Agents)
+			}
+			bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
+		}
+		f := figure{Backend: describeBackend(b), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...)}
+		if nmin != nmax && nmin != math.MaxInt {
+			f.Agents = fmt.Sprintf("%d-%d", nmin, nmax)
+		}
+		for si, sc := range r.Scenarios {
+			row := []string{sc}
+			for ci := range r.Conditions {
+				row = append(row, fmt.Sprintf("%s [%s, %s]", report.F2(bc.Mean[ci][si]), report.F2(bc.Lo[ci][si]), report.F2(bc.Hi[ci][si])))
+			}
+			f.Rows = append(f.Rows, row)
+		}
+		figs = append(figs, f)
+	}
+	return report.Exec(sectionTmpl, figs, fig)
+}

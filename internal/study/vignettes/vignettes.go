@@ -1,0 +1,160 @@
+// Package vignettes is Study 1: every agent rates every everyday scenario (volunteering,
+// helping, donating, ...) on its response scale, under every policy condition. It is one
+// synchronous step; its analysis is the mean rating by backend x scenario x condition.
+package vignettes
+
+import (
+	"fmt"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
+)
+
+// Name is the study's name in experiment files.
+const Name = "vignettes"
+
+func init() { study.Register(Name, New) }
+
+// Study 1 for one run.
+type vignettes struct {
+	env   *study.Env
+	scs   []scenario.Scenario
+	asked bool
+	keys  []store.Key // every decision, in design order
+}
+
+// New checks the experiment's scenarios and makes the study.
+func New(env *study.Env) (study.Study, error) {
+	s := &vignettes{env: env}
+	for i, id := range env.Exp.Scenarios {
+		sc, ok := env.Scenarios.Get(id)
+		if !ok {
+			return nil, env.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id)
+		}
+		if sc.Kind != "vignette" {
+			return nil, env.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind)
+		}
+		s.scs = append(s.scs, sc)
+	}
+	return s, nil
+}
+
+func (s *vignettes) Describe() string {
+	e := s.env.Exp
+	return fmt.Sprintf("study %s: %d agents x %d scenarios x %d conditions x %d replicates x %d backends = %d decisions",
+		Name, len(s.env.Agents), len(s.scs), len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+}
+
+func (s *vignettes) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * len(s.scs) }
+
+// SharedReplicates: replicates ask the same prompts, unless the joint prompt's order (drawn
+// per replicate) differs.
+func (s *vignettes) SharedReplicates() bool { return s.env.Exp.Prompt.Mode != "joint" }
+
+// Next asks everything in one step.
+func (s *vignettes) Next() (*study.Batch, error) {
+	if s.asked {
+		return nil, nil
+	}
+	s.asked = true
+	tasks, err := s.tasks()
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tasks {
+		s.keys = append(s.keys, t.Keys...)
+	}
+	return &study.Batch{Tasks: tasks}, nil
+}
+
+// tasks lists every call.
+func (s *vignettes) tasks() ([]study.Task, error) {
+	env := s.env
+	cur := env.Exp.Population.Currency
+	var tasks []study.Task
+	for _, cell := range env.Cells {
+		texts := make([]string, len(s.scs))
+		prompts := make([]string, len(s.scs))
+		for i, sc := range s.scs {
+			t, err := cell.Frame.Text(sc.ID, cur)
+			if err != nil {
+				return nil, fmt.Errorf("policy %s, scenario %s: %w", cell.Frame.ID, sc.ID, err)
+			}
+			texts[i] = t
+			if prompts[i], err = scenario.Compose(sc, sc.Params, cur, t); err != nil {
+				return nil, fmt.Errorf("scenario %s: %w", sc.ID, err)
+			}
+		}
+		for ai := range env.Agents {
+			a := &env.Agents[ai]
+			if env.Exp.Prompt.Mode == "joint" {
+				t, err := s.jointTask(cell, ai, texts)
+				if err != nil {
+					return nil, err
+				}
+				tasks = append(tasks, t)
+				continue
+			}
+			for i, sc := range s.scs {
+				tasks = append(tasks, study.Task{
+					Keys:   []store.Key{{RunID: cell.ID, AgentID: a.ID, Scenario: sc.ID}},
+					Params: []map[string]float64{sc.Params},
+					Cell:   cell,
+					Req: backend.Request{
+						AgentID: a.ID, Persona: a, System: env.System(ai), Prompt: prompts[i],
+						Schema:    sc.Response,
+						Situation: backend.Situation{Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame)},
+						Sampling:  cell.Sampling, Replicate: cell.Replicate,
+						Seed: seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, sc.ID),
+					},
+				})
+			}
+		}
+	}
+	return tasks, nil
+}
+
+// jointTask asks all scenarios in one prompt, in an order drawn for this agent and replicate.
+func (s *vignettes) jointTask(cell *study.Cell, ai int, policyTexts []string) (study.Task, error) {
+	env := s.env
+	a := &env.Agents[ai]
+	sd := seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, "joint")
+	prompt, schema, _, err := scenario.ComposeJoint(s.scs, policyTexts, env.Exp.Population.Currency, sd)
+	if err != nil {
+		return study.Task{}, err
+	}
+	t := study.Task{Cell: cell, Req: backend.Request{
+		AgentID: a.ID, Persona: a, System: env.System(ai), Prompt: prompt, Schema: schema,
+		Situation: backend.Situation{Scenario: "joint", Kind: "joint", Policy: study.Exposure(cell.Frame)},
+		Sampling:  cell.Sampling, Replicate: cell.Replicate, Seed: sd,
+	}}
+	for _, sc := range s.scs {
+		t.Keys = append(t.Keys, store.Key{RunID: cell.ID, AgentID: a.ID, Scenario: sc.ID})
+		t.Params = append(t.Params, sc.Params)
+	}
+	scs := s.scs
+	t.Split = func(rep backend.Reply) []backend.Reply {
+		out := make([]backend.Reply, len(scs))
+		var parts map[string]map[string]float64
+		if rep.Valid() {
+			parts = scenario.SplitJoint(rep.Values)
+		}
+		for i, sc := range scs {
+			o := rep
+			// Tokens, calls and cost belong to the one call: count them on the first decision only.
+			if i > 0 {
+				o.InputTokens, o.OutputTokens, o.Calls, o.CostUSD = 0, 0, 0, 0
+			}
+			o.Values = nil
+			if rep.Valid() {
+				o.Values = parts[sc.ID]
+			}
+			out[i] = o
+		}
+		return out
+	}
+	return t, nil
+}
