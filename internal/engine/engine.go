@@ -319,7 +319,7 @@ func (r *Runner) create(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	cfg, err := r.exp.Resolved()
+	cfg, err := r.exp.Bundle(dir) // copies the input files to dir/inputs: the run folder can be moved
 	if err != nil {
 		return err
 	}

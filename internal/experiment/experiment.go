@@ -35,7 +35,8 @@ type Experiment struct {
 	Replicates int        `yaml:"replicates"`
 	Population Population `yaml:"population"`
 	Scenarios  []string   `yaml:"scenarios,omitempty"`
-	// ScenarioFiles and PolicyFiles are users' YAML libraries, relative to the experiment file.
+	// ScenarioFiles and PolicyFiles are users' YAML libraries, relative to the experiment file
+	// (in a run directory's config.yaml, to the run directory: see Bundle).
 	ScenarioFiles []string    `yaml:"scenario_files,omitempty"`
 	PolicyFiles   []string    `yaml:"policy_files,omitempty"`
 	Conditions    []Condition `yaml:"conditions"`

@@ -1,13 +1,29 @@
-// Package table declares typed result tables once and writes them as CSV (and Parquet).
-// (Minimal version; replaced by the full package.)
+// Package table declares result tables once — column names, types and one-line docs — and
+// writes them to CSV and Parquet from the same declaration, so the two files always agree
+// and a column's type never depends on the values it happens to hold (a string column that
+// is empty in every row is still a string column in R and pandas).
+//
+// A row is a []any with one value per column, in the schema's order:
+//
+//   - String columns take a string;
+//   - Int columns take an int, int8, int16, int32 or int64 (also uint8, uint16, uint32);
+//   - Float columns take a float64; NaN is missing;
+//   - Bool columns take a bool;
+//   - nil is missing in any column.
+//
+// Any other value is an error naming the table, the column and the row. Writers format
+// values neutrally (see CreateCSV); cleaning values (rounding away float noise, turning a
+// 0 into missing, keeping reasons on one line) is the caller's job, done before Write.
+//
+// Files are written to PATH.tmp and renamed into place by Close, so a reader never sees half
+// a file and a run that fails (or never calls Close) leaves no file looking complete.
 package table
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
-	"strconv"
+	"regexp"
+	"strings"
 )
 
 // Type is a column's type.
@@ -15,141 +31,210 @@ type Type int
 
 // Column types.
 const (
-	String Type = iota
-	Int
-	Float
-	Bool
+	String Type = iota // CSV text; Parquet BYTE_ARRAY (UTF8)
+	Int                // CSV decimal integer; Parquet INT64
+	Float              // CSV shortest decimal (or Column.Decimals places); Parquet DOUBLE
+	Bool               // CSV 1/0; Parquet BOOLEAN
 )
 
-// Column is one declared column.
+func (t Type) String() string {
+	switch t {
+	case String:
+		return "string"
+	case Int:
+		return "int"
+	case Float:
+		return "float"
+	case Bool:
+		return "bool"
+	}
+	return fmt.Sprintf("Type(%d)", int(t))
+}
+
+// Column is one column of a table.
 type Column struct {
 	Name string
 	Type Type
-	Doc  string
+	// Doc is one line describing the column, for the documentation (see Markdown).
+	Doc string
+	// Decimals, for a Float column, fixes the number of digits after the decimal point
+	// (strconv's 'f' format with that precision, e.g. 0.5000 for 4). 0 means the shortest
+	// text that reads back as the same float64 (0.5). The Parquet file holds the value as
+	// written to the CSV, so both files agree.
+	Decimals int
 }
 
 // Schema declares a table.
 type Schema struct {
-	Name    string
+	// Name is the file stem: "decisions" is written to decisions.csv and decisions.parquet.
+	Name string
+	// Doc is a short paragraph describing the table (one row per what?).
 	Doc     string
 	Columns []Column
 }
 
-// Writer writes rows of one table.
-type Writer interface {
-	Write(row []any) error
-	Close() error
-}
-
-type csvWriter struct {
-	s   Schema
-	f   *os.File
-	w   *csv.Writer
-	tmp string
-	out string
-	rec []string
-	n   int
-}
-
-// CreateCSV writes a table to path (via a temporary file renamed into place on Close).
-func CreateCSV(path string, s Schema) (Writer, error) {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return nil, err
-	}
-	w := &csvWriter{s: s, f: f, w: csv.NewWriter(f), tmp: tmp, out: path}
-	head := make([]string, len(s.Columns))
+// Header is the column names in order, the CSV's first line.
+func (s Schema) Header() []string {
+	h := make([]string, len(s.Columns))
 	for i, c := range s.Columns {
-		head[i] = c.Name
+		h[i] = c.Name
 	}
-	if err := w.w.Write(head); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return nil, err
-	}
-	return w, nil
+	return h
 }
 
-func (w *csvWriter) Write(row []any) error {
-	w.n++
-	if len(row) != len(w.s.Columns) {
-		return fmt.Errorf("table %s, row %d: %d values for %d columns", w.s.Name, w.n, len(row), len(w.s.Columns))
+var columnNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Check reports a schema that cannot be written: no name, no columns, a column name that is
+// empty, repeated or not an identifier (letters, digits, '_'), an unknown type or a
+// negative number of decimals.
+func (s Schema) Check() error {
+	if s.Name == "" {
+		return fmt.Errorf("table: schema without a name")
 	}
-	w.rec = w.rec[:0]
-	for i, v := range row {
-		s, err := Format(w.s.Columns[i].Type, v)
-		if err != nil {
-			return fmt.Errorf("table %s, row %d, column %s: %w", w.s.Name, w.n, w.s.Columns[i].Name, err)
+	if len(s.Columns) == 0 {
+		return fmt.Errorf("table %s: no columns", s.Name)
+	}
+	seen := map[string]bool{}
+	for i, c := range s.Columns {
+		if !columnNameRE.MatchString(c.Name) {
+			return fmt.Errorf("table %s: column %d: name %q is not an identifier (letters, digits and _)", s.Name, i+1, c.Name)
 		}
-		w.rec = append(w.rec, s)
+		if seen[c.Name] {
+			return fmt.Errorf("table %s: column %s is declared twice", s.Name, c.Name)
+		}
+		seen[c.Name] = true
+		if c.Type < String || c.Type > Bool {
+			return fmt.Errorf("table %s: column %s: unknown type %d", s.Name, c.Name, int(c.Type))
+		}
+		if c.Decimals < 0 || (c.Decimals > 0 && c.Type != Float) {
+			return fmt.Errorf("table %s: column %s: decimals %d (only >= 0, and only for float columns)", s.Name, c.Name, c.Decimals)
+		}
 	}
-	return w.w.Write(w.rec)
+	return nil
 }
 
-func (w *csvWriter) Close() error {
-	w.w.Flush()
-	if err := w.w.Error(); err != nil {
-		w.f.Close()
-		os.Remove(w.tmp)
-		return err
-	}
-	if err := w.f.Close(); err != nil {
-		os.Remove(w.tmp)
-		return err
-	}
-	return os.Rename(w.tmp, w.out)
+// ValueError is a row value that does not fit its column.
+type ValueError struct {
+	Table  string
+	Column string // empty when the row has the wrong number of values
+	Row    int    // 1-based, not counting the header
+	Value  any
+	Want   Type
+	Len    int // the row's length, when it has the wrong number of values
+	NumCol int
 }
 
-// Format renders a value of type t as a CSV cell: empty for a missing value.
-func Format(t Type, v any) (string, error) {
+func (e *ValueError) Error() string {
+	if e.Column == "" {
+		return fmt.Sprintf("table %s, row %d: %d values, the table has %d columns", e.Table, e.Row, e.Len, e.NumCol)
+	}
+	return fmt.Sprintf("table %s, row %d, column %s: %T value %v, want %s (or nil for missing)", e.Table, e.Row, e.Column, e.Value, e.Value, e.Want)
+}
+
+// cell is one checked value.
+type cell struct {
+	null bool
+	s    string
+	i    int64
+	f    float64
+	b    bool
+}
+
+// check converts row into cells (reusing out), or returns a *ValueError. rowNum is 1-based.
+func (s *Schema) check(row []any, rowNum int, out []cell) ([]cell, error) {
+	if len(row) != len(s.Columns) {
+		return out, &ValueError{Table: s.Name, Row: rowNum, Len: len(row), NumCol: len(s.Columns)}
+	}
+	out = out[:0]
+	for i, v := range row {
+		c, ok := toCell(s.Columns[i].Type, v)
+		if !ok {
+			return out, &ValueError{Table: s.Name, Column: s.Columns[i].Name, Row: rowNum, Value: v, Want: s.Columns[i].Type}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func toCell(t Type, v any) (cell, bool) {
 	if v == nil {
-		return "", nil
+		return cell{null: true}, true
 	}
 	switch t {
 	case String:
-		if s, ok := v.(string); ok {
-			return s, nil
+		if x, ok := v.(string); ok {
+			return cell{s: x}, true
 		}
 	case Int:
 		switch x := v.(type) {
 		case int:
-			return strconv.Itoa(x), nil
+			return cell{i: int64(x)}, true
 		case int64:
-			return strconv.FormatInt(x, 10), nil
+			return cell{i: x}, true
+		case int32:
+			return cell{i: int64(x)}, true
+		case int16:
+			return cell{i: int64(x)}, true
+		case int8:
+			return cell{i: int64(x)}, true
+		case uint32:
+			return cell{i: int64(x)}, true
+		case uint16:
+			return cell{i: int64(x)}, true
+		case uint8:
+			return cell{i: int64(x)}, true
 		}
 	case Float:
-		switch x := v.(type) {
-		case float64:
+		if x, ok := v.(float64); ok {
 			if math.IsNaN(x) {
-				return "", nil
+				return cell{null: true}, true
 			}
-			return strconv.FormatFloat(x, 'f', -1, 64), nil
-		case int:
-			return strconv.Itoa(x), nil
+			return cell{f: x}, true
 		}
 	case Bool:
-		if b, ok := v.(bool); ok {
-			if b {
-				return "1", nil
-			}
-			return "0", nil
+		if x, ok := v.(bool); ok {
+			return cell{b: x}, true
 		}
 	}
-	return "", fmt.Errorf("value %v (%T) does not fit the column type", v, v)
+	return cell{}, false
+}
+
+// Markdown documents tables for docs/results.md: per table a heading with its name, its
+// doc, then a table of column | type | meaning.
+func Markdown(schemas ...Schema) string {
+	var b strings.Builder
+	for i, s := range schemas {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "### %s\n\n", s.Name)
+		if d := strings.TrimSpace(s.Doc); d != "" {
+			b.WriteString(d + "\n\n")
+		}
+		b.WriteString("| column | type | meaning |\n|---|---|---|\n")
+		for _, c := range s.Columns {
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, c.Type, mdCell(c.Doc))
+		}
+	}
+	return b.String()
+}
+
+func mdCell(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.ReplaceAll(s, "|", `\|`)
 }
 
 // Table is a declared table with its rows, produced on demand (a table may be too large to
-// hold): Rows calls emit once per row, in order.
+// hold in memory): Rows calls emit once per row, in order.
 type Table struct {
 	Schema
 	Rows func(emit func(row []any) error) error
 }
 
-// Write writes t's rows to w and closes it.
+// Write writes t's rows to w and closes it; on any error the unfinished file is removed.
 func Write(w Writer, t *Table) error {
 	if err := t.Rows(w.Write); err != nil {
-		w.Close()
+		w.Abort()
 		return err
 	}
 	return w.Close()
