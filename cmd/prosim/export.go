@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/table"
 )
 
 func init() { extraCommands = append(extraCommands, exportCmd) }
@@ -83,13 +85,36 @@ func export(w io.Writer, runDir, format, out string) error {
 		return err
 	}
 	same := sameDir(out, results)
+	// Parquet files of a registered study's tables are written from the tables' declared
+	// types (the same declaration the CSVs were written from), by replaying the run.
+	declared := map[string]*table.Table{}
+	if format == "parquet" {
+		a, ok, err := engine.Analyze(runDir)
+		if err != nil {
+			return err
+		}
+		if ok {
+			defer a.Close()
+			for _, t := range a.Tables() {
+				declared[t.Name+".csv"] = t
+			}
+		}
+	}
 	var files []string
 	for _, in := range csvs {
 		name := filepath.Base(in)
 		switch {
 		case format == "parquet":
 			p := filepath.Join(out, strings.TrimSuffix(name, ".csv")+".parquet")
-			if err := store.CSVToParquet(in, p); err != nil {
+			if t, ok := declared[name]; ok {
+				pw, err := table.CreateParquet(p, t.Schema)
+				if err != nil {
+					return err
+				}
+				if err := table.Write(pw, t); err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+			} else if err := store.CSVToParquet(in, p); err != nil {
 				return err
 			}
 			files = append(files, p)

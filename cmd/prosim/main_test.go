@@ -72,3 +72,17 @@ func TestValidateLocatesErrors(t *testing.T) {
 		t.Fatalf("want an error at bad.yaml:3 naming replicates, got %v", err)
 	}
 }
+
+// A study name the registry does not know is located in the file, and the known studies named.
+func TestValidateUnknownStudy(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "bad.yaml")
+	src := "name: bad\nstudy: vignette\npopulation: {source: prosim104}\nscenarios: [volunteering]\n"
+	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := prosim(t, "validate", f)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:2") || !strings.Contains(err.Error(), `unknown study "vignette"`) ||
+		!strings.Contains(err.Error(), "vignettes") {
+		t.Fatalf("want an error at bad.yaml:2 naming the unknown study and the known ones, got %v", err)
+	}
+}

@@ -127,6 +127,10 @@ const (
 func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	r := &Runner{exp: exp, opt: opt}
 	doc := experiment.Locator(exp)
+	newStudy, registered := study.Lookup(exp.Study)
+	if !registered && !legacyStudy(exp.Study) {
+		return nil, doc.Errorf("study", "unknown study %q (want one of %s)", exp.Study, strings.Join(study.Names(), ", "))
+	}
 	var err error
 	if r.scen, err = scenario.Builtin(); err != nil {
 		return nil, fmt.Errorf("built-in scenario library: %w", err)
@@ -197,7 +201,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 			}
 		}
 	}
-	if newStudy, ok := study.Lookup(exp.Study); ok {
+	if registered {
 		r.env = &study.Env{Exp: exp, Doc: doc, Scenarios: r.scen, Policies: r.frames, Agents: r.agents, Cells: r.cells,
 			PersonaText: r.personaText, Reply: r.reply}
 		for _, b := range r.backends {
@@ -228,6 +232,15 @@ func (r *Runner) reply(k store.Key) (backend.Reply, bool) {
 	defer r.mu.Unlock()
 	d, ok := r.journal[k]
 	return d.Reply, ok
+}
+
+// legacyStudy reports whether a study still runs through the engine's own code.
+func legacyStudy(name string) bool {
+	switch name {
+	case experiment.StudyTPP, experiment.StudyNetwork, experiment.StudyGames:
+		return true
+	}
+	return false
 }
 
 var unsafeRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
