@@ -44,8 +44,8 @@ var Funcs = template.FuncMap{
 	"figure": func() int { panic("figure: use report.Exec") },
 	// svg embeds a chart. Charts build their SVG themselves and escape every text they draw
 	// (esc), so their markup is trusted here.
-	"svg": func(c interface{ SVG() string }) template.HTML { return template.HTML(c.SVG()) },
-	"f2":  f2,
+	"svg":  func(c interface{ SVG() string }) template.HTML { return template.HTML(c.SVG()) },
+	"f2":   f2,
 	"join": strings.Join,
 }
 
