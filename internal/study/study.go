@@ -76,16 +76,26 @@ type (
 var (
 	regMu    sync.RWMutex
 	registry = map[string]Factory{}
+	declared = map[string][]table.Schema{}
 )
 
-// Register makes a study known by name. It panics on a duplicate name, as http.Handle does.
-func Register(name string, f Factory) {
+// Register makes a study known by name, with the schemas of the tables its analysis writes
+// (for docs/results.md). It panics on a duplicate name, as http.Handle does.
+func Register(name string, f Factory, tables ...table.Schema) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	if _, dup := registry[name]; dup {
 		panic("study: Register called twice for " + name)
 	}
 	registry[name] = f
+	declared[name] = tables
+}
+
+// Schemas are the tables a registered study declared.
+func Schemas(name string) []table.Schema {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	return declared[name]
 }
 
 // Lookup returns the study registered under name.

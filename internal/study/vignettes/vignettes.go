@@ -16,7 +16,7 @@ import (
 // Name is the study's name in experiment files.
 const Name = "vignettes"
 
-func init() { study.Register(Name, New) }
+func init() { study.Register(Name, New, CellsSchema) }
 
 // Study 1 for one run.
 type vignettes struct {

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/table"
+)
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite docs/results.md from the declared tables")
+
+// docs/results.md documents every table a run writes, from the very declarations the CSV
+// and Parquet writers use; this test keeps the two from drifting apart.
+func TestResultsDocsMatchDeclaredTables(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# Result tables\n\n" +
+		"Generated from the tables' declarations (`go test ./internal/engine -run Docs -update-docs`): " +
+		"the CSVs in RUN_DIR/results and the Parquet files of `prosim export` have exactly these columns " +
+		"and types. In the CSVs a missing value is an empty cell; booleans are 1/0; floats are written " +
+		"in full precision. In Parquet every column is optional (null = missing) and typed as declared, " +
+		"so a text column is text even when every value is empty.\n\n" +
+		"## Every recorded study\n\n")
+	b.WriteString(table.Markdown(DecisionsSchema))
+	for _, name := range study.Names() {
+		if s := study.Schemas(name); len(s) > 0 {
+			b.WriteString("\n## Study `" + name + "`\n\n")
+			b.WriteString(table.Markdown(s...))
+		}
+	}
+	const path = "../../docs/results.md"
+	if *updateDocs {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != b.String() {
+		t.Errorf("docs/results.md is out of date: run go test ./internal/engine -run Docs -update-docs")
+	}
+}
