@@ -10,6 +10,7 @@ import (
 	"github.com/prosim/prosim/internal/backend/behavioral"
 	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/study"
 )
 
@@ -83,13 +84,7 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 }
 
 // canonicalProvider names the wire protocol: vllm and ollama speak OpenAI's.
-func canonicalProvider(p string) string {
-	switch p {
-	case "vllm", "ollama":
-		return "openai"
-	}
-	return p
-}
+func canonicalProvider(p string) string { return provider.Protocol(p) }
 
 // openCache opens the response cache once per run; every LLM backend shares it.
 func (r *Runner) openCache() (*backend.Cache, error) {

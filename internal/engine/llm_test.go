@@ -156,7 +156,10 @@ func (m llmMessage) text() string {
 }
 
 func (s *llmServer) handle(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil || r.Context().Err() != nil {
+		return // the client went away mid-request (a cancelled run): nothing was asked
+	}
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:8])
 	s.mu.Lock()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -379,8 +380,8 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	return nil
 }
 
-// Providers prosim knows.
-var Providers = []string{"builtin", "openai", "anthropic", "gemini", "vllm", "ollama"}
+// Providers prosim knows (internal/provider is the one list).
+var Providers = provider.Names()
 
 func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	if !slices.Contains(Providers, b.Provider) {

@@ -4,13 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-)
 
-// Default base URLs of local OpenAI-compatible servers.
-var localURLs = map[string]string{
-	"vllm":   "http://127.0.0.1:8000/v1",
-	"ollama": "http://127.0.0.1:11434/v1",
-}
+	"github.com/prosim/prosim/internal/provider"
+)
 
 // ParseBackendSpec reads the command line's backend shorthand: "builtin", "PROVIDER:MODEL" or
 // "PROVIDER:MODEL@BASE_URL", e.g. "openai:gpt-4o-mini",
@@ -36,12 +32,13 @@ func ParseBackendSpec(s string) (Backend, error) {
 		return Backend{}, fmt.Errorf("backend %q: %q is not an http:// or https:// URL", s, b.Model[i+1:])
 	}
 	if b.BaseURL == "" {
-		b.BaseURL = localURLs[prov]
+		info, _ := provider.Lookup(prov)
+		b.BaseURL = info.LocalURL
 	}
 	if b.Model == "" {
 		return Backend{}, fmt.Errorf("backend %q: the model is missing", s)
 	}
-	if b.BaseURL != "" && prov != "openai" && prov != "vllm" && prov != "ollama" {
+	if b.BaseURL != "" && provider.Protocol(prov) != "openai" {
 		return Backend{}, fmt.Errorf("backend %q: a base URL is for OpenAI-compatible servers (openai, vllm, ollama)", s)
 	}
 	if err := b.check(nil, "backend"); err != nil {

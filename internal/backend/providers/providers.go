@@ -10,6 +10,7 @@ import (
 	"github.com/prosim/prosim/internal/backend/anthropic"
 	"github.com/prosim/prosim/internal/backend/gemini"
 	"github.com/prosim/prosim/internal/backend/openai"
+	"github.com/prosim/prosim/internal/provider"
 )
 
 // Spec names one endpoint of one model.
@@ -24,14 +25,14 @@ type Spec struct {
 	APIKeyEnv string
 }
 
-// Names lists the providers New accepts.
-var Names = []string{"openai", "vllm", "ollama", "anthropic", "gemini"}
+// Names lists the providers New accepts: every provider but the builtin model.
+var Names = provider.Names()[1:]
 
 // New makes the client for spec. vLLM and Ollama speak OpenAI's protocol. On error the
 // Backend is nil (an untyped nil, never a nil client pointer in an interface).
 func New(spec Spec) (backend.Backend, error) {
-	switch strings.ToLower(spec.Provider) {
-	case "openai", "vllm", "ollama":
+	switch provider.Protocol(strings.ToLower(spec.Provider)) {
+	case "openai":
 		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv}))
 	case "anthropic":
 		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv}))
