@@ -483,8 +483,6 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	switch {
 	case r.study != nil:
 		err = r.runStudy(ctx)
-	case r.exp.Study == experiment.StudyTPP:
-		err = r.runTPP(ctx)
 	case r.exp.Study == experiment.StudyNetwork:
 		err = r.runNetwork(ctx)
 	case r.exp.Study == experiment.StudyGames:
@@ -549,12 +547,11 @@ func Status(dir string) (string, error) {
 
 // Describe says in one line what the run will do.
 func (r *Runner) Describe() string {
+	if r.study != nil {
+		return r.study.Describe()
+	}
 	per := len(r.exp.Scenarios)
 	what := fmt.Sprintf("%d scenarios", per)
-	if r.exp.Study == experiment.StudyTPP {
-		per = tppTrials
-		what = fmt.Sprintf("%d TPP trials", per)
-	}
 	if r.exp.Study == experiment.StudyGames {
 		return r.describeGames()
 	}

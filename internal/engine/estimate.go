@@ -37,11 +37,6 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 	switch {
 	case r.study != nil:
 		note, err = r.estimateStudy(by)
-	case r.exp.Study == experiment.StudyTPP:
-		tasks, err = r.tppTasks()
-		if r.exp.TPP.History {
-			note = "with history, later trials' prompts grow; this estimate counts prompts without history"
-		}
 	case r.exp.Study == experiment.StudyGames:
 		tasks, err = r.gameEstimateTasks()
 		note = gamesEstimateNote

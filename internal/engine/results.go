@@ -41,11 +41,6 @@ func (r *Runner) writeResults() error {
 	if r.exp.Study == experiment.StudyNetwork {
 		return r.writeNetworkResults(dir)
 	}
-	if r.exp.Study == "tpp" {
-		return writeCSV(filepath.Join(dir, "tpp_trials.csv"), func(w *csv.Writer) error {
-			return r.writeTPPTrials(w)
-		})
-	}
 	return nil
 }
 

@@ -114,3 +114,29 @@ func TestTPPTrialsContractAndInvalidReplies(t *testing.T) {
 		}
 	}
 }
+
+// With history, the estimate plays Study 2 with placeholder answers (accept, valence 0, arousal
+// 5), so a run whose agents answer just that asks exactly the requests the estimate counted,
+// history included; without history, the same calls with shorter prompts.
+func TestEstimateTPPWithHistory(t *testing.T) {
+	src := strings.Replace(strings.Replace(tppExp, "n: 5", "n: 3", 1), "tpp: {variant: binary}", "tpp: {variant: binary, history: true}", 1)
+	e := estimateOf(t, src)
+	if e.Decisions != 3*60 || !strings.Contains(e.Note, "placeholder") {
+		t.Fatalf("estimate %+v", e)
+	}
+	plain := estimateOf(t, strings.Replace(tppExp, "n: 5", "n: 3", 1))
+	if plain.Decisions != e.Decisions || plain.InputTokens >= e.InputTokens {
+		t.Errorf("history %d tokens, without %d: the history must be counted", e.InputTokens, plain.InputTokens)
+	}
+	c := &recorder{answer: func(backend.Request) string {
+		return `{"valence_before": 0, "arousal_before": 5, "choice": "accept", "valence_after": 0, "arousal_after": 5}`
+	}}
+	exp := load(t, src, 4)
+	if _, err := Run(context.Background(), exp, Options{Out: filepath.Join(t.TempDir(), "run"), NoCache: true, Backends: c.backends()}); err != nil {
+		t.Fatal(err)
+	}
+	c.matches(t, e)
+	if !strings.Contains(c.reqs[len(c.reqs)-1].Prompt, "Your earlier rounds in this task:\n- Round 1: ") {
+		t.Errorf("the last prompt has no history:\n%s", c.reqs[len(c.reqs)-1].Prompt)
+	}
+}

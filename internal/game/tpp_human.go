@@ -2,7 +2,9 @@ package game
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // TPPOutcome is one agent's answer to one TPP trial.
@@ -215,8 +217,9 @@ func TPPGroupMeans(group string, trials []TPPOutcome) GroupMeans {
 	}
 	var sum [4]float64
 	var cnt [4]int
-	for _, a := range per {
-		for i, c := range a {
+	// In agent order: a sum over the map's random order could round either way.
+	for _, id := range slices.Sorted(maps.Keys(per)) {
+		for i, c := range per[id] {
 			if c.n > 0 {
 				sum[i] += float64(c.k) / float64(c.n)
 				cnt[i]++

@@ -18,7 +18,6 @@ import (
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/experiment"
-	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -145,12 +144,6 @@ func Render(w io.Writer, runs []*Run) error {
 	p.h2("validity", "Validity and cost")
 	for _, r := range runs {
 		validityCost(p, r, multi)
-	}
-	if rs := byStudy(runs, experiment.StudyTPP); len(rs) > 0 {
-		p.h2("study2", "Study 2: third-party punishment")
-		if err := study2(p, rs, multi); err != nil {
-			return err
-		}
 	}
 	if rs := byStudy(runs, experiment.StudyGames); len(rs) > 0 {
 		p.h2("games", "Economic games")
@@ -485,60 +478,6 @@ func seriesLabel(r *Run, backend, condition string, multiRun, multiCond bool) st
 	return s
 }
 
-// tppGroup is the outcomes of one backend x condition of one run.
-type tppGroup struct {
-	label    string
-	outcomes []game.TPPOutcome
-	graded   map[int]map[int][]float64 // transfer -> agent -> points
-}
-
-func tppGroups(runs []*Run, multi bool) []tppGroup {
-	var out []tppGroup
-	for _, r := range runs {
-		runOf := runIndex(r)
-		multiCond := len(r.Exp.Conditions) > 1
-		idx := map[string]int{}
-		for _, d := range r.Decisions {
-			run := runOf[d.RunID]
-			lab := seriesLabel(r, run.Backend, run.Condition, multi, multiCond)
-			i, ok := idx[lab]
-			if !ok {
-				i = len(out)
-				idx[lab] = i
-				out = append(out, tppGroup{label: lab, graded: map[int]map[int][]float64{}})
-			}
-			g := &out[i]
-			if _, ok := d.Params["transfer"]; ok {
-				if d.Reply.Valid() {
-					t := int(d.Params["transfer"])
-					if g.graded[t] == nil {
-						g.graded[t] = map[int][]float64{}
-					}
-					g.graded[t][d.AgentID] = append(g.graded[t][d.AgentID], d.Reply.Values["points"])
-				}
-				continue
-			}
-			tr := game.Trial{Index: d.Trial, X: int(d.Params["x"]), Y: int(d.Params["y"])}
-			var err error
-			if !d.Reply.Valid() {
-				err = errors.New(orDefault(d.Reply.Invalid, "invalid reply"))
-			}
-			// A replicate is a separate participant-session: agent ids are made unique per run.
-			g.outcomes = append(g.outcomes, game.TPPOutcomeFrom(d.AgentID+1_000_000*run.Replicate+ordOf(r, d.RunID)*1_000_000_000, tr, d.Reply.Values, err))
-		}
-	}
-	return out
-}
-
-func ordOf(r *Run, id string) int {
-	for _, x := range r.Runs {
-		if x.ID == id {
-			return x.Ord
-		}
-	}
-	return 0
-}
-
 // rateCI is a pooled punishment rate with its Wilson 95% CI.
 func rateCI(k, n int) (rate, lo, hi float64) {
 	if n == 0 {
@@ -546,192 +485,6 @@ func rateCI(k, n int) (rate, lo, hi float64) {
 	}
 	lo, hi = analysis.ProportionCI(k, n, 0.95)
 	return float64(k) / float64(n), lo, hi
-}
-
-func study2(p *page, runs []*Run, multi bool) error {
-	groups := tppGroups(runs, multi)
-	binary := slices.ContainsFunc(groups, func(g tppGroup) bool { return len(g.outcomes) > 0 })
-	graded := slices.ContainsFunc(groups, func(g tppGroup) bool { return len(g.graded) > 0 })
-	if binary {
-		tppBinary(p, groups)
-		tppLogitTable(p, runs, multi)
-	}
-	if graded {
-		tppGraded(p, groups)
-	}
-	if !binary && !graded {
-		p.para("No TPP decisions are recorded in this run.")
-	}
-	return nil
-}
-
-func tppBinary(p *page, groups []tppGroup) {
-	p.para("Player 1 splits $30 and gives Player 2 a share x; the agent, a third party endowed with $10, accepts or pays y to set Player 1's earnings to 0. Rates are the share of valid trials in which the agent punished. Human reference: %s.", esc(game.HumanTPP.Source))
-	human := LegendEntry{}
-	_ = human
-	var byX, byY []Series
-	var cmp [][]string
-	var gm [][]string
-	for gi, g := range groups {
-		if len(g.outcomes) == 0 {
-			continue
-		}
-		grid := game.TPPGrid(g.outcomes)
-		hm := HeatMap{
-			Title:  "Punishment rate by share and cost: " + g.label,
-			XLabel: "Cost of punishing y ($)",
-			YLabel: "Player 2's share x of $30 ($)",
-			ZLabel: "Punishment rate (share of trials)",
-			Z0:     0, Z1: 1,
-		}
-		for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
-			hm.XCats = append(hm.XCats, fmt.Sprint(y))
-		}
-		totalN := 0
-		for x := game.TPPMinX; x <= game.TPPMaxX; x++ {
-			lab := fmt.Sprint(x)
-			if x == game.TPPMaxX {
-				lab += " (fair)"
-			}
-			hm.YCats = append(hm.YCats, lab)
-			row := make([]float64, 0, 10)
-			for y := 0; y < 10; y++ {
-				row = append(row, grid.Rate[x-game.TPPMinX][y])
-				totalN += grid.N[x-game.TPPMinX][y]
-			}
-			hm.Z = append(hm.Z, row)
-		}
-		p.figure(hm.SVG(), fmt.Sprintf("Punishment rate in each (x, y) cell, %s; %d valid trials. Grey: no valid trial.", esc(g.label), totalN))
-
-		col := Palette[gi%len(Palette)]
-		sx := Series{Name: g.label, Color: col}
-		for x := game.TPPMinX; x <= game.TPPMaxX; x++ {
-			k, n := 0, 0
-			for y := 0; y < 10; y++ {
-				k += grid.Punish[x-game.TPPMinX][y]
-				n += grid.N[x-game.TPPMinX][y]
-			}
-			r, lo, hi := rateCI(k, n)
-			sx.X, sx.Y, sx.Lo, sx.Hi = append(sx.X, float64(game.TPPMaxX-x)), append(sx.Y, r), append(sx.Lo, lo), append(sx.Hi, hi)
-		}
-		byX = append(byX, sx)
-		sy := Series{Name: g.label, Color: col}
-		for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
-			k, n := 0, 0
-			for x := game.TPPMinX; x < game.TPPMaxX; x++ {
-				k += grid.Punish[x-game.TPPMinX][y]
-				n += grid.N[x-game.TPPMinX][y]
-			}
-			r, lo, hi := rateCI(k, n)
-			sy.X, sy.Y, sy.Lo, sy.Hi = append(sy.X, float64(y)), append(sy.Y, r), append(sy.Lo, lo), append(sy.Hi, hi)
-		}
-		byY = append(byY, sy)
-		c := game.CompareHuman(grid)
-		cmp = append(cmp, []string{g.label, f2(c.RMSEx), f2(c.RMSEy)})
-		m := game.TPPGroupMeans(g.label, g.outcomes)
-		gm = append(gm, []string{m.Group, f2(m.UnfairLow), f2(m.UnfairHigh), f2(m.FairLow), f2(m.FairHigh), fmt.Sprint(m.N)})
-	}
-	hx := Series{Name: "Humans (n = 1,017)", Color: HumanColor, Dashed: true, Marker: "open"}
-	for x := game.TPPMinX; x < game.TPPMaxX; x++ {
-		hx.X, hx.Y = append(hx.X, float64(game.TPPMaxX-x)), append(hx.Y, game.HumanTPP.RateByX[x])
-	}
-	hy := Series{Name: "Humans (n = 1,017)", Color: HumanColor, Dashed: true, Marker: "open"}
-	for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
-		hy.X, hy.Y = append(hy.X, float64(y)), append(hy.Y, game.HumanTPP.RateByY[y])
-	}
-	pct := func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
-	p.figure(LineChart{
-		Title:  "Punishment rises with inequity",
-		XLabel: "Inequity 15 - x ($ below an equal split; 0 = fair control)",
-		YLabel: "Punishment rate (% of trials)",
-		X0:     0, X1: 5, Y0: 0, Y1: 1, XTicks: []float64{0, 1, 2, 3, 4, 5}, YFormat: pct,
-		Series: append(byX, hx),
-	}.SVG(), "Punishment rate by inequity, all costs pooled. Whiskers: Wilson 95% CI over trials. Dashed black: the human reference (no fair-control value published).")
-	p.figure(LineChart{
-		Title:  "Punishment falls with cost",
-		XLabel: "Cost of punishing y ($ of the agent's $10)",
-		YLabel: "Punishment rate (% of trials)",
-		X0:     0, X1: 9, Y0: 0, Y1: 1, XTicks: []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, YFormat: pct,
-		Series: append(byY, hy),
-	}.SVG(), "Punishment rate by cost, unfair offers (x &lt; 15) pooled, as in the human reference. Whiskers: Wilson 95% CI over trials. Dashed black: humans.")
-	p.para("Distance from the human reference: root mean squared difference of punishment rates over x = 10..14 (costs pooled) and over y = 0..9 (unfair offers pooled).")
-	p.table([]string{"series", "RMSE by x", "RMSE by y"}, cmp)
-	p.para("Participant-level mean punishment rates (each agent-replicate's rate in the cell, averaged), next to the published groups:")
-	for _, h := range game.HumanTPP.Groups {
-		gm = append(gm, []string{"reference: " + h.Group, f2(h.UnfairLow), f2(h.UnfairHigh), f2(h.FairLow), f2(h.FairHigh), fmt.Sprint(h.N)})
-	}
-	p.table([]string{"group", "unfair, low cost", "unfair, high cost", "fair, low cost", "fair, high cost", "participants"}, gm)
-}
-
-// tppLogitTable reports the summary's logistic regression, punish ~ inequity + cost.
-func tppLogitTable(p *page, runs []*Run, multi bool) {
-	var rows [][]string
-	var notes []string
-	for _, r := range runs {
-		for _, g := range TPPGroups(r) {
-			lab := seriesLabel(r, g.Backend, g.Condition, multi, len(r.Exp.Conditions) > 1)
-			if g.Logit == nil {
-				if g.FitErr != nil {
-					notes = append(notes, fmt.Sprintf("%s: not fitted (%v)", lab, g.FitErr))
-				}
-				continue
-			}
-			l := g.Logit
-			for i, name := range l.Names {
-				rows = append(rows, []string{lab, name, fmt.Sprintf("%.3f", l.Coef[i]), fmt.Sprintf("%.3f", l.SE[i]), fmt.Sprintf("%.2f", l.Z[i]), pval(l.P[i]),
-					fmt.Sprintf("[%.3f, %.3f]", l.CILow[i], l.CIHigh[i]), fmt.Sprintf("%d / %d", l.N, l.NClusters)})
-			}
-		}
-	}
-	if len(rows) == 0 && len(notes) == 0 {
-		return
-	}
-	p.para("Logistic regression of the choice to punish on inequity (15 - x, $) and cost (y, $), with standard errors clustered by agent. Humans punish more as inequity rises (positive inequity coefficient) and less as cost rises (negative cost coefficient).")
-	if len(rows) > 0 {
-		p.table([]string{"series", "term", "coefficient (log-odds per $)", "SE", "z", "p", "95% CI", "trials / agents"}, rows)
-	}
-	for _, n := range notes {
-		p.para("Logistic regression, %s", esc(n))
-	}
-}
-
-func tppGraded(p *page, groups []tppGroup) {
-	var ss []Series
-	for gi, g := range groups {
-		if len(g.graded) == 0 {
-			continue
-		}
-		s := Series{Name: g.label, Color: Palette[gi%len(Palette)]}
-		for _, t := range game.GradedTransfers {
-			var means []float64
-			var agents []int
-			for a := range g.graded[t] {
-				agents = append(agents, a)
-			}
-			sort.Ints(agents)
-			for _, a := range agents {
-				means = append(means, mean(g.graded[t][a]))
-			}
-			m, lo, hi := math.NaN(), math.NaN(), math.NaN()
-			if len(means) > 0 {
-				m = mean(means)
-				lo, hi = analysis.MeanCI(means, 0.95)
-			}
-			s.X, s.Y, s.Lo, s.Hi = append(s.X, float64(t)), append(s.Y, m), append(s.Lo, lo), append(s.Hi, hi)
-		}
-		ss = append(ss, s)
-	}
-	h := Series{Name: "Humans (Fehr & Fischbacher 2004)", Color: HumanColor, Dashed: true, Marker: "open"}
-	for _, t := range game.GradedTransfers {
-		h.X, h.Y = append(h.X, float64(t)), append(h.Y, game.HumanGradedPoints(t))
-	}
-	p.figure(LineChart{
-		Title:  "Graded punishment by the dictator's transfer",
-		XLabel: "Transfer to the recipient (MU of 100)",
-		YLabel: "Mean punishment points (MU, 0-50)",
-		X0:     0, X1: 50, Y0: 0, Y1: 50, XTicks: []float64{0, 10, 20, 30, 40, 50},
-		Series: append(ss, h),
-	}.SVG(), "Mean punishment points by transfer (each point costs the third party 1 MU and removes 3 MU from the dictator). Whiskers: 95% t CI over agents. Dashed black: human reference, 0.28 x (50 - transfer). Source: "+esc(game.HumanGraded.Source)+".")
 }
 
 func study3(p *page, runs []*Run, multi bool) error {

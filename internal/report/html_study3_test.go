@@ -202,9 +202,11 @@ func TestLoadStudy3ComputesGroupsContagionNetworkAndMediation(t *testing.T) {
 
 func TestStudy3ReportInComparisonWithOtherStudies(t *testing.T) {
 	s3 := study3Fixture(t)
+	// Study 2's section is drawn from its analysis by the engine (internal/engine's
+	// TestStudy2ReportComparesWithHumans); here the Study 2 run brings its design and validity.
 	doc := render(t, study2Fixture(t), s3)
 	wellFormed(t, doc)
-	mustContain(t, doc, "Study 2: third-party punishment", "<h2 id=\"study3\">Study 3: policy-induced inequity on a network</h2>",
+	mustContain(t, doc, "Design: s2fix (run)", "<h2 id=\"study3\">Study 3: policy-induced inequity on a network</h2>",
 		"<h3>s3fix (run)</h3>", "Willingness by exposure group: s3fix (run)", "Perceived unfairness by exposure group: s3fix (run)",
 		"Contagion curve: s3fix (run)", "Network coloured by final state (reward_inequity, replicate 1)",
 		"<title>agent 1: victim (treated unfairly)</title>", ">victim (treated unfairly) (1)</text>", ">affected (1)</text>",

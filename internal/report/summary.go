@@ -70,11 +70,6 @@ func Summary(w io.Writer, dir string) error {
 		return err
 	case experiment.StudyGames:
 		return GamesSummary(w, r)
-	case experiment.StudyTPP:
-		if r.Exp.TPP != nil && r.Exp.TPP.Variant == "graded" {
-			return TPPGradedSummary(w, r)
-		}
-		return TPPSummary(w, r)
 	}
 	return nil
 }

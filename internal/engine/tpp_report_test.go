@@ -1,0 +1,153 @@
+package engine
+
+// Study 2's report, drawn from its analysis over a fixture run directory (moved from
+// internal/report, which no longer draws Study 2).
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/store"
+)
+
+const study2Config = `name: s2fix
+study: tpp
+seed: 9
+replicates: 1
+population: {source: sample, n: 2}
+conditions:
+  - {name: none, policy: none}
+backends:
+  - provider: builtin
+`
+
+// study2Fixture: 2 agents play all 60 (x, y) trials, in the order of their seeded schedules
+// (the report replays the study, so the journal must hold the design's keys). Agent 1 punishes
+// whenever x <= 12; agent 2 whenever x <= 12 and y < 5. So by x: 0.75 for x 10..12, 0 for
+// 13..15; by y (x < 15): 0.6 for y < 5, 0.3 for y >= 5.
+func study2Fixture(t *testing.T) string {
+	runs := []store.Run{{ID: "none.r1", Ord: 0, Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1, Seed: 3}}
+	var ds []store.Decision
+	for a := 1; a <= 2; a++ {
+		for _, tr := range game.TPPSchedule(seed.Derive(9, "tpp-schedule", 1, a)) {
+			x, y := tr.X, tr.Y
+			punish := x <= 12 && (a == 1 || y < 5)
+			c := 0.0
+			if punish {
+				c = 1
+			}
+			vals := map[string]float64{"choice": c, "valence_before": -1, "arousal_before": 5, "valence_after": 0, "arousal_after": 4}
+			ds = append(ds, store.Decision{Key: store.Key{RunID: "none.r1", AgentID: a, Trial: tr.Index, Scenario: "tpp"},
+				Params: tr.Params(), Reply: reply(vals, "")})
+		}
+	}
+	return fixtureRun(t, study2Config, runs, ds)
+}
+
+func TestStudy2ReportComparesWithHumans(t *testing.T) {
+	doc := render(t, study2Fixture(t))
+	wellFormed(t, doc)
+	mustContain(t, doc,
+		"Study 2: third-party punishment",
+		"Punishment rate by share and cost: builtin (behavioural model)",
+		">Cost of punishing y ($)</text>", ">Player 2&#39;s share x of $30 ($)</text>", "Punishment rate (share of trials)",
+		"Punishment rises with inequity", ">Inequity 15 - x ($ below an equal split; 0 = fair control)</text>",
+		"Punishment falls with cost", ">Punishment rate (% of trials)</text>",
+		`data-name="Humans (n = 1,017)"`, `stroke-dasharray="6 4"`, // the human series is dashed
+		`>Humans (n = 1,017)</text>`, `>builtin (behavioural model)</text>`,
+		// RMSE against the human reference, computed by hand from the fixture's rates
+		"<td>builtin (behavioural model)</td><td>0.25</td><td>0.11</td>",
+		// participant means: unfair low (x<15, y<5): agent 1 3/5, agent 2 3/5 -> 0.60; unfair
+		// high: 0.60 and 0 -> 0.30; fair: 0
+		"<td>builtin (behavioural model)</td><td>0.60</td><td>0.30</td><td>0.00</td><td>0.00</td><td>2</td>",
+		"<td>reference: humans</td><td>0.53</td><td>0.27</td><td>0.12</td><td>0.08</td><td>1017</td>",
+	)
+	// Heat map cells: x=10,y=0 both punish (1.00); x=10,y=5 only agent 1 (0.50).
+	mustContain(t, doc, ">1.00</text>", ">0.50</text>")
+}
+
+// Two Study 2 runs compared: both designs, and a Study 2 section for each run.
+func TestComparisonReportHasBothRuns(t *testing.T) {
+	a, b := study2Fixture(t), study2Fixture(t)
+	doc := render(t, a, b)
+	wellFormed(t, doc)
+	mustContain(t, doc, "prosim report: s2fix vs s2fix", "Design: s2fix (run)", "Study 2:",
+		`<h2 id="study2-1">Study 2: third-party punishment [s2fix]</h2>`, `<h2 id="study2-2">Study 2: third-party punishment [s2fix]</h2>`)
+	if n := strings.Count(doc, "Punishment falls with cost</title>"); n != 2 {
+		t.Errorf("%d charts of punishment by cost, want one per run", n)
+	}
+}
+
+const study2GradedConfig = `name: s2graded
+study: tpp
+seed: 9
+replicates: 2
+population: {source: sample, n: 2}
+tpp: {variant: graded}
+conditions:
+  - {name: none, policy: none}
+backends:
+  - provider: builtin
+`
+
+// A graded run: agent 1 assigns 50 - transfer points in replicate 1 and 40 - transfer in
+// replicate 2 (never below 0); agent 2 none, and its replicate-2 answer at transfer 0 is
+// invalid. The summary's mean is over decisions, the report's over agent means.
+func TestStudy2GradedSummaryTablesAndReport(t *testing.T) {
+	runs := []store.Run{
+		{ID: "none.r1", Ord: 0, Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1},
+		{ID: "none.r2", Ord: 1, Backend: "builtin", Condition: "none", Policy: "none", Replicate: 2},
+	}
+	var ds []store.Decision
+	for _, r := range runs {
+		for a := 1; a <= 2; a++ {
+			for _, tr := range game.TPPGradedSchedule(seed.Derive(9, "tpp-schedule", r.Replicate, a)) {
+				p := 0.0
+				if a == 1 {
+					p = max(0, float64(50-10*(r.Replicate-1)-tr.Transfer))
+				}
+				inv := ""
+				if a == 2 && r.Replicate == 2 && tr.Transfer == 0 {
+					inv = "field points: 60 is outside 0..50"
+				}
+				ds = append(ds, store.Decision{Key: store.Key{RunID: r.ID, AgentID: a, Trial: tr.Index, Scenario: "tpp_graded"},
+					Params: tr.Params(), Reply: reply(map[string]float64{"points": p}, inv)})
+			}
+		}
+	}
+	dir := fixtureRun(t, study2GradedConfig, runs, ds)
+	a, ok, err := Analyze(dir)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	defer a.Close()
+	var b strings.Builder
+	if err := a.Summary(&b); err != nil {
+		t.Fatal(err)
+	}
+	sum := b.String()
+	// transfer 0: decisions 50, 40, 0 -> 30.00 over 3 decisions; transfer 10: 40, 30, 0, 0 -> 17.50.
+	for _, w := range []string{"Graded third-party punishment, backend builtin (behavioural model, not an LLM), condition none",
+		"0         30.00        14.00             3", "10        17.50        11.20             4",
+		"Agents who punish some transfer below half: 0.50 (humans about 0.60)"} {
+		if !strings.Contains(sum, w) {
+			t.Errorf("summary lacks %q:\n%s", w, sum)
+		}
+	}
+	tb, ok := a.Analysis.Table("tpp_graded_means")
+	if !ok {
+		t.Fatal("no tpp_graded_means table")
+	}
+	var rows [][]any
+	tb.Rows(func(r []any) error { rows = append(rows, r); return nil })
+	// transfer 0: agent means 45 and 0 -> 22.5 (the report's estimand) next to 30 over decisions.
+	if r := rows[0]; r[2] != 0 || r[3] != 30.0 || r[4] != 3 || r[5] != 22.5 || r[8] != 2 {
+		t.Errorf("transfer 0 row %v", r)
+	}
+	doc := render(t, dir)
+	wellFormed(t, doc)
+	mustContain(t, doc, "Graded punishment by the dictator&#39;s transfer", ">Mean punishment points (MU, 0-50)</text>",
+		`>Humans (Fehr &amp; Fischbacher 2004)</text>`, "<title>")
+}

@@ -1,0 +1,265 @@
+// Package tpp is Study 2, third-party punishment. Player 1 splits $30 with Player 2; the agent,
+// a third party with $10, may pay to punish Player 1. The binary variant (the original) asks
+// 60 trials per agent, a low-cost block then a high-cost block of every (x, y) pair in a seeded
+// order, with emotions rated before and after; the graded variant asks punishment points at a
+// 1:3 cost ratio for every transfer (Fehr & Fischbacher 2004).
+//
+// Trials are stateless by default: every trial is its own call, all in one step. With
+// history, trial t of every agent is asked after trial t-1 of every agent is recorded, and the
+// prompt lists the agent's earlier trials as recorded: one step per trial.
+package tpp
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
+)
+
+// Name is the study's name in experiment files.
+const Name = experiment.StudyTPP
+
+func init() { study.Register(Name, New) }
+
+// trial is one trial of one agent's schedule, binary or graded.
+type trial struct {
+	index  int
+	params map[string]float64
+}
+
+// session is one agent's schedule in one cell of the design.
+type session struct {
+	cell  *study.Cell
+	agent int // index into env.Agents
+	sched []trial
+}
+
+// Study 2 for one run.
+type tpp struct {
+	env     *study.Env
+	sc      scenario.Scenario
+	graded  bool
+	history bool
+	// sessions are in design order: cell, then agent as the population lists them.
+	sessions []session
+	// perAgent is the length of every schedule.
+	perAgent int
+	step     int // next step: the trial position with history, else 0 or 1
+}
+
+// New checks the scenario and the policy texts the study needs, and makes the study.
+func New(env *study.Env) (study.Study, error) {
+	e := env.Exp
+	s := &tpp{env: env, history: e.TPP != nil && e.TPP.History, graded: e.TPP != nil && e.TPP.Variant == "graded"}
+	id := game.ScenarioTPP
+	if s.graded {
+		id = game.ScenarioTPPGraded
+	}
+	sc, ok := env.Scenarios.Get(id)
+	if !ok {
+		return nil, env.Errorf("tpp.variant", "scenario %q is missing from the library", id)
+	}
+	s.sc = sc
+	// A frame must have text for the scenario it is shown with: find out now, not mid-run.
+	for i, c := range e.Conditions {
+		f, ok := env.Policies.Get(c.Policy)
+		if !ok {
+			continue // the runner has located unknown policies already
+		}
+		if _, err := f.Text(sc.ID, e.Population.Currency); err != nil {
+			return nil, env.Errorf(fmt.Sprintf("conditions[%d].policy", i), "policy %q with scenario %q: %v", c.Policy, sc.ID, err)
+		}
+	}
+	for _, c := range env.Cells {
+		for ai := range env.Agents {
+			sched := s.schedule(c.Replicate, env.Agents[ai].ID)
+			s.perAgent = len(sched)
+			s.sessions = append(s.sessions, session{cell: c, agent: ai, sched: sched})
+		}
+	}
+	return s, nil
+}
+
+// schedule is the agent's trial schedule. It depends on the replicate and the agent, not the
+// condition or backend, so every condition and backend meets the same sequence.
+func (s *tpp) schedule(replicate, agent int) []trial {
+	sd := seed.Derive(*s.env.Exp.Seed, "tpp-schedule", replicate, agent)
+	var out []trial
+	if s.graded {
+		for _, t := range game.TPPGradedSchedule(sd) {
+			out = append(out, trial{t.Index, t.Params()})
+		}
+		return out
+	}
+	for _, t := range game.TPPSchedule(sd) {
+		out = append(out, trial{t.Index, t.Params()})
+	}
+	return out
+}
+
+// trialsPerAgent is the schedule's length (the same for every agent).
+func (s *tpp) trialsPerAgent() int {
+	if s.graded {
+		return len(game.GradedTransfers)
+	}
+	return game.TPPTrials
+}
+
+func (s *tpp) Describe() string {
+	e := s.env.Exp
+	return fmt.Sprintf("study %s: %d agents x %d TPP trials x %d conditions x %d replicates x %d backends = %d decisions",
+		Name, len(s.env.Agents), s.trialsPerAgent(), len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+}
+
+func (s *tpp) Expected() int { return len(s.sessions) * s.perAgent }
+
+// Next asks every trial in one step, or, with history, trial position by trial position.
+func (s *tpp) Next() (*study.Batch, error) {
+	var tasks []study.Task
+	if !s.history {
+		if s.step > 0 {
+			return nil, nil
+		}
+		for i := range s.sessions {
+			for _, t := range s.sessions[i].sched {
+				tk, err := s.task(&s.sessions[i], t)
+				if err != nil {
+					return nil, err
+				}
+				tasks = append(tasks, tk)
+			}
+		}
+	} else {
+		for i := range s.sessions {
+			if s.step < len(s.sessions[i].sched) {
+				tk, err := s.task(&s.sessions[i], s.sessions[i].sched[s.step])
+				if err != nil {
+					return nil, err
+				}
+				tasks = append(tasks, tk)
+			}
+		}
+	}
+	s.step++
+	if len(tasks) == 0 {
+		return nil, nil
+	}
+	return &study.Batch{Tasks: tasks}, nil
+}
+
+func (s *tpp) key(ss *session, index int) store.Key {
+	return store.Key{RunID: ss.cell.ID, AgentID: s.env.Agents[ss.agent].ID, Trial: index, Scenario: s.sc.ID}
+}
+
+func (s *tpp) task(ss *session, t trial) (study.Task, error) {
+	env, sc := s.env, s.sc
+	cur := env.Exp.Population.Currency
+	a := &env.Agents[ss.agent]
+	policyText, err := ss.cell.Frame.Text(sc.ID, cur)
+	if err != nil {
+		return study.Task{}, err
+	}
+	prompt, err := scenario.Compose(sc, t.params, cur, policyText)
+	if err != nil {
+		return study.Task{}, fmt.Errorf("scenario %s: %w", sc.ID, err)
+	}
+	if s.history {
+		prompt = s.historyText(ss, t.index) + prompt
+	}
+	return study.Task{
+		Keys:   []store.Key{s.key(ss, t.index)},
+		Params: []map[string]float64{t.params},
+		Cell:   ss.cell,
+		Req: backend.Request{
+			AgentID: a.ID, Persona: a, System: env.System(ss.agent), Prompt: prompt, Schema: sc.Response,
+			Situation: backend.Situation{Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, t.params), Policy: study.Exposure(ss.cell.Frame)},
+			Sampling:  ss.cell.Sampling, Replicate: ss.cell.Replicate,
+			Seed: seed.Decision(*env.Exp.Seed, ss.cell.Replicate, a.ID, 0, t.index, sc.ID),
+		},
+	}, nil
+}
+
+// historyText lists an agent's earlier trials as recorded, for the history option.
+func (s *tpp) historyText(ss *session, upTo int) string {
+	var b strings.Builder
+	for _, t := range ss.sched {
+		if t.index == upTo {
+			break
+		}
+		rep, ok := s.env.Reply(s.key(ss, t.index))
+		if !ok {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("Your earlier rounds in this task:\n")
+		}
+		fmt.Fprintf(&b, "- Round %d: %s\n", t.index, describeTrial(s.sc, t.params, rep))
+	}
+	if b.Len() > 0 {
+		b.WriteString("\nNow a new round.\n\n")
+	}
+	return b.String()
+}
+
+func describeTrial(sc scenario.Scenario, params map[string]float64, rep backend.Reply) string {
+	var what string
+	if sc.ID == game.ScenarioTPPGraded {
+		what = fmt.Sprintf("Player 1 transferred %s", formatNum(params["transfer"]))
+		if rep.Valid() {
+			what += fmt.Sprintf("; you assigned %s punishment points", formatNum(rep.Values["points"]))
+		}
+	} else {
+		what = fmt.Sprintf("Player 2 received %s of %s and punishing cost %s", formatNum(params["x"]), formatNum(params["pie"]), formatNum(params["y"]))
+		if rep.Valid() {
+			if rep.Values["choice"] == 1 {
+				what += "; you punished"
+			} else {
+				what += "; you accepted"
+			}
+		}
+	}
+	if !rep.Valid() {
+		what += "; your answer was not usable"
+	}
+	return what
+}
+
+func formatNum(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// Placeholder answers every trial of an estimate at the middle of the schema (accept, valence
+// 0, arousal 5; graded: half the points), so that later prompts' history can be built.
+func (s *tpp) Placeholder(t *study.Task) backend.Reply { return study.Midpoint(t.Req.Schema) }
+
+// EstimateNote says how prompts with history are estimated.
+func (s *tpp) EstimateNote() string {
+	if !s.history {
+		return ""
+	}
+	return "with history, each prompt lists the agent's earlier trials; they are built here from placeholder answers " +
+		"(every field at the middle of its range, the first option of a choice): the count of calls is exact, " +
+		"their tokens approximate"
+}
+
+// sortedAgents are the indices of env.Agents by agent id, the order of the journal.
+func (s *tpp) sortedAgents() []int {
+	idx := make([]int, len(s.env.Agents))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return s.env.Agents[a].ID - s.env.Agents[b].ID })
+	return idx
+}
