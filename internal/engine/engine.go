@@ -170,11 +170,6 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if err := r.loadPopulation(); err != nil {
 		return nil, err
 	}
-	if exp.Study == experiment.StudyGames {
-		if _, err := r.planGames(doc, frames); err != nil {
-			return nil, err
-		}
-	}
 	for _, b := range exp.Backends {
 		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
 			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
@@ -474,8 +469,6 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		err = r.runTPP(ctx)
 	case r.exp.Study == experiment.StudyNetwork:
 		err = r.runNetwork(ctx)
-	case r.exp.Study == experiment.StudyGames:
-		err = r.runGames(ctx)
 	default:
 		err = fmt.Errorf("study %q is not implemented", r.exp.Study)
 	}
@@ -536,14 +529,14 @@ func Status(dir string) (string, error) {
 
 // Describe says in one line what the run will do.
 func (r *Runner) Describe() string {
+	if r.study != nil {
+		return r.study.Describe()
+	}
 	per := len(r.exp.Scenarios)
 	what := fmt.Sprintf("%d scenarios", per)
 	if r.exp.Study == experiment.StudyTPP {
 		per = tppTrials
 		what = fmt.Sprintf("%d TPP trials", per)
-	}
-	if r.exp.Study == experiment.StudyGames {
-		return r.describeGames()
 	}
 	if nw := r.exp.Network; r.exp.Study == experiment.StudyNetwork && nw != nil {
 		per = nw.Rounds

@@ -2,5 +2,6 @@
 package all
 
 import (
+	_ "github.com/prosim/prosim/internal/study/games"     // economic games
 	_ "github.com/prosim/prosim/internal/study/vignettes" // Study 1
 )

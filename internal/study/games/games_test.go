@@ -1,4 +1,4 @@
-package engine
+package games_test
 
 import (
 	"bytes"
@@ -16,10 +16,27 @@ import (
 	"testing"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/study/games"
 )
+
+// load reads an experiment from src with the given concurrency.
+func load(t *testing.T, src string, concurrency int) *experiment.Experiment {
+	t.Helper()
+	src = strings.Replace(src, "seed:", fmt.Sprintf("concurrency: %d\nseed:", concurrency), 1)
+	path := filepath.Join(t.TempDir(), "exp.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
 
 const gamesExp = `name: g1
 study: games
@@ -125,7 +142,7 @@ func readRows(t *testing.T, path string) csvRows {
 func runGamesExp(t *testing.T, src string, conc int, be func(experiment.Backend) (backend.Backend, error)) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := Run(context.Background(), load(t, src, conc), Options{Out: dir, Backends: be}); err != nil {
+	if _, err := engine.Run(context.Background(), load(t, src, conc), engine.Options{Out: dir, Backends: be}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -144,7 +161,7 @@ func TestGamesPayoffsThroughTheDriver(t *testing.T) {
 	s := &scripted{}
 	dir := runGamesExp(t, gamesExp, 8, s.backends())
 	g := readRows(t, filepath.Join(dir, "results", "games.csv"))
-	if got := strings.Join(GameColumns, ","); len(g.col) != len(GameColumns) {
+	if got := strings.Join(games.GamesSchema.Header(), ","); len(g.col) != len(games.GamesSchema.Columns) {
 		t.Fatalf("header: %v, want %s", g.col, got)
 	}
 	type pk struct {
@@ -458,12 +475,12 @@ func TestGamesResumeAsksOnlyWhatIsMissing(t *testing.T) {
 		}), nil
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := Run(context.Background(), load(t, src, 4), Options{Out: dir, Backends: failing}); err == nil {
+	if _, err := engine.Run(context.Background(), load(t, src, 4), engine.Options{Out: dir, Backends: failing}); err == nil {
 		t.Fatal("the failing run did not fail")
 	}
 	first := s2.calls.Load()
 	s3 := &scripted{}
-	if _, err := Resume(context.Background(), dir, Options{Backends: s3.backends()}); err != nil {
+	if _, err := engine.Resume(context.Background(), dir, engine.Options{Backends: s3.backends()}); err != nil {
 		t.Fatal(err)
 	}
 	if first+s3.calls.Load() != total {
@@ -511,7 +528,7 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 		{"  - {game: trust, scenarios: {sender: dictator_charity}}\n", "field games[0].scenarios.sender: scenario \"dictator_charity\" is kind \"game\" of game \"dictator\""},
 		{"  - {game: dictator, scenarios: {dictator: helping}}\n", "field games[0].scenarios.dictator: scenario \"helping\" is kind \"vignette\""},
 	} {
-		_, err := Prepare(load(t, base+c.games, 1), Options{})
+		_, err := engine.Prepare(load(t, base+c.games, 1), engine.Options{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v\nwant %q", err, c.want)
 		}
@@ -519,7 +536,7 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 	// A framing variant is played under its own name with the built-in rules.
 	exp := load(t, base+"  - {game: dictator}\n  - {game: dictator, name: charity, scenarios: {dictator: dictator_charity}}\n", 2)
 	out := filepath.Join(t.TempDir(), "run")
-	if _, err := Run(context.Background(), exp, Options{Out: out}); err != nil {
+	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: out}); err != nil {
 		t.Fatal(err)
 	}
 	g := readRows(t, filepath.Join(out, "results", "games.csv"))
@@ -543,8 +560,14 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 func TestGamesSummaryAndReport(t *testing.T) {
 	s := &scripted{}
 	dir := runGamesExp(t, strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1), 4, s.backends())
+	// The summary of the run, replayed over its journal as `prosim report` does.
+	a, ok, err := engine.Analyze(dir)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	defer a.Close()
 	var b bytes.Buffer
-	if err := report.Summary(&b, dir); err != nil {
+	if err := a.Summary(&b); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
