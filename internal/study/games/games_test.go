@@ -21,6 +21,7 @@ import (
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/study/games"
+	"github.com/prosim/prosim/internal/table"
 )
 
 // load reads an experiment from src with the given concurrency.
@@ -602,6 +603,80 @@ func TestGamesSummaryAndReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`id="games"`, "Public goods: contributions by round", "Ultimatum: rejections by offer", "Mean choice by game and role"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestGamesTablesAndReportOfTwoConditions: a run of two conditions and two replicates has
+// every table of the games' analysis (CSV as written, and Parquet from the same rows), one
+// statistics row per measure and condition that matches the printed summary, and a report
+// section that labels each condition and the human range.
+func TestGamesTablesAndReportOfTwoConditions(t *testing.T) {
+	src := strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1) + "conditions:\n  - {name: none, policy: none}\n  - {name: moral, policy: moral}\n"
+	dir := runGamesExp(t, src, 4, nil)
+	for _, f := range []string{"games", "pg_punishments", "games_stats", "pg_rounds", "ultimatum_rejections"} {
+		if _, err := os.Stat(filepath.Join(dir, "results", f+".csv")); err != nil {
+			t.Errorf("results/%s.csv: %v", f, err)
+		}
+	}
+	a, ok, err := engine.Analyze(dir)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	defer a.Close()
+	out := t.TempDir()
+	for _, tb := range a.Tables() {
+		w, err := table.Create(out, tb.Schema, table.CSV, table.Parquet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := table.Write(w, tb); err != nil {
+			t.Fatalf("%s: %v", tb.Name, err)
+		}
+		got, _ := os.ReadFile(filepath.Join(out, tb.Name+".csv"))
+		want, _ := os.ReadFile(filepath.Join(dir, "results", tb.Name+".csv"))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s.csv of the replayed analysis differs from the run's", tb.Name)
+		}
+	}
+	st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))
+	var sum bytes.Buffer
+	if err := a.Summary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	perCond := map[string]int{}
+	for _, r := range st.rows {
+		perCond[st.get(r, "condition")]++
+		if st.get(r, "estimand") == "" {
+			t.Errorf("statistic without an estimand: %v", r)
+		}
+		m, lo, hi := st.num(r, "mean"), st.num(r, "ci_low"), st.num(r, "ci_high")
+		shown := "-"
+		switch {
+		case math.IsNaN(m):
+		case math.IsNaN(lo):
+			shown = fmt.Sprintf("%.1f%%", 100*m)
+		default:
+			shown = fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*m, 100*lo, 100*hi)
+		}
+		if !strings.Contains(sum.String(), shown) {
+			t.Errorf("summary lacks %s of %s %s", shown, st.get(r, "game"), st.get(r, "measure"))
+		}
+		if strings.HasPrefix(st.get(r, "measure"), "round 1 ") && (st.num(r, "human_low") != game.HumanPublicGoods.FirstLo || st.num(r, "human_high") != game.HumanPublicGoods.FirstHi) {
+			t.Errorf("round 1 human range %v", r)
+		}
+	}
+	if perCond["none"] == 0 || perCond["none"] != perCond["moral"] {
+		t.Errorf("statistics per condition: %v", perCond)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, report.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="games"`, "builtin (behavioural model), none", "builtin (behavioural model), moral",
+		"not a confidence interval", "Mean choice by game and role", "Ultimatum: rejections by offer"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}
