@@ -41,6 +41,10 @@ same columns in both formats:
   games.csv, pg_punishments.csv
                   economic games: one row per agent per game per round (partner, choice,
                   payoff); public-goods punishment points, one row per punisher and target
+  games_stats.csv, pg_rounds.csv, ultimatum_rejections.csv
+                  economic games: the summary's statistics (with their estimand and the
+                  human figure), public goods contributions by round, ultimatum rejections
+                  by offer band, per backend x condition
 
 --format csv: the CSVs in RUN_DIR/results are the export (the engine writes them at the end
 of a run). They are UTF-8, comma-separated, with a header row; a missing value (the

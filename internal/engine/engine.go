@@ -174,11 +174,6 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if err := r.loadPopulation(); err != nil {
 		return nil, err
 	}
-	if exp.Study == experiment.StudyGames {
-		if _, err := r.planGames(doc, frames); err != nil {
-			return nil, err
-		}
-	}
 	for _, b := range exp.Backends {
 		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
 			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
@@ -485,8 +480,6 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		err = r.runStudy(ctx)
 	case r.exp.Study == experiment.StudyNetwork:
 		err = r.runNetwork(ctx)
-	case r.exp.Study == experiment.StudyGames:
-		err = r.runGames(ctx)
 	default:
 		err = fmt.Errorf("study %q is not implemented", r.exp.Study)
 	}
@@ -552,9 +545,6 @@ func (r *Runner) Describe() string {
 	}
 	per := len(r.exp.Scenarios)
 	what := fmt.Sprintf("%d scenarios", per)
-	if r.exp.Study == experiment.StudyGames {
-		return r.describeGames()
-	}
 	if nw := r.exp.Network; r.exp.Study == experiment.StudyNetwork && nw != nil {
 		per = nw.Rounds
 		what = fmt.Sprintf("%d rounds of %s on a %s graph", per, nw.Scenario, nw.Graph.Type)

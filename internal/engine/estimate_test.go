@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -10,28 +9,9 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
-	"github.com/prosim/prosim/internal/game"
 )
 
-const gamesEstimateExp = `name: gest
-study: games
-seed: 9
-replicates: 2
-population: {source: sample, n: 13}
-games:
-  - {game: dictator}
-  - {game: ultimatum}
-  - {game: ultimatum, name: ultimatum_mao, responder: mao}
-  - {game: trust, endowment: 9}
-  - {game: public_goods, rounds: 3, group_size: 4, punishment: both}
-conditions:
-  - {name: none, policy: none}
-  - {name: moral, policy: moral}
-backends:
-  - {provider: openai, model: gpt-4o-mini}
-`
-
-// recorder answers every game decision by a rule and records the requests.
+// recorder answers every decision by a rule and records the requests.
 type recorder struct {
 	mu     sync.Mutex
 	reqs   []backend.Request
@@ -65,30 +45,6 @@ func (c *recorder) matches(t *testing.T, e Estimate) {
 	}
 }
 
-// placeholderAnswer is what gameEstimateTasks assumes: half the endowment, accept, no points.
-func placeholderAnswer(req backend.Request) string {
-	half := math.Floor(req.Situation.Params["endowment"] / 2)
-	switch req.Situation.Scenario {
-	case game.ScenarioDictator:
-		return fmt.Sprintf(`{"give": %g}`, half)
-	case game.ScenarioUltimatumProposer:
-		return fmt.Sprintf(`{"offer": %g}`, half)
-	case game.ScenarioUltimatumResponder:
-		return `{"choice": "accept"}`
-	case game.ScenarioUltimatumMAO:
-		return fmt.Sprintf(`{"min_accept": %g}`, half)
-	case game.ScenarioTrustSender:
-		return fmt.Sprintf(`{"send": %g}`, half)
-	case game.ScenarioTrustReturner:
-		return `{"return": 1}`
-	case game.ScenarioPublicGoods:
-		return fmt.Sprintf(`{"contribute": %g}`, half)
-	case game.ScenarioPublicGoodsPunish:
-		return `{"points": 0}`
-	}
-	return "?"
-}
-
 func estimateOf(t *testing.T, src string) Estimate {
 	t.Helper()
 	r, err := Prepare(load(t, src, 4), Options{NoCache: true, Offline: true})
@@ -104,50 +60,6 @@ func estimateOf(t *testing.T, src string) Estimate {
 		t.Fatalf("%d estimates, want 1", len(est))
 	}
 	return est[0]
-}
-
-// TestEstimateGames: when the agents answer as the estimate assumes, a run asks exactly the
-// requests the estimate counted, with the same prompts (so the same token estimate), including
-// the public goods rounds and punishment stages built from earlier replies. With other answers
-// the estimate is an upper bound that differs only by the trust returners not asked.
-func TestEstimateGames(t *testing.T) {
-	e := estimateOf(t, gamesEstimateExp)
-	if !strings.Contains(e.Note, "placeholder") || math.IsNaN(e.CostUSD) || e.CostUSD <= 0 {
-		t.Errorf("estimate note %q, cost %v", e.Note, e.CostUSD)
-	}
-	// Per run (2 conditions x 2 replicates): 13 dictators; 6 proposer + 6 responder pairs; 6
-	// proposers + 6 strategy-method responders; 6 senders + 6 returners; public goods (3 groups
-	// of 4, the 13th agent joins one: groups of 4, 4 and 5) 13 x 3 rounds without punishment
-	// and 13 x 3 + (12 + 12 + 20) x 3 with.
-	perRun := 13 + 12 + 12 + 12 + 39 + 39 + 44*3
-	if e.Decisions != 4*perRun || e.Calls != e.Decisions {
-		t.Errorf("estimate: %d decisions, %d calls; want %d", e.Decisions, e.Calls, 4*perRun)
-	}
-
-	rec := &recorder{answer: placeholderAnswer}
-	runGamesExp(t, gamesEstimateExp, 4, rec.backends())
-	rec.matches(t, e)
-
-	// Other answers: nothing sent by some senders, so fewer returners are asked.
-	s := &scripted{}
-	runGamesExp(t, gamesEstimateExp, 4, s.backends())
-	notAsked := 0
-	for _, req := range s.reqs {
-		if req.Situation.Scenario == game.ScenarioTrustSender && req.AgentID%4 == 0 {
-			notAsked++ // scripted sends id%4
-		}
-	}
-	if got := len(s.reqs); got != e.Decisions-notAsked || notAsked == 0 {
-		t.Errorf("run with other answers asked %d decisions; estimate %d less %d returners not asked", got, e.Decisions, notAsked)
-	}
-}
-
-// TestEstimateGamesBuiltin: the behavioural model makes no calls.
-func TestEstimateGamesBuiltin(t *testing.T) {
-	e := estimateOf(t, strings.Replace(gamesEstimateExp, "{provider: openai, model: gpt-4o-mini}", "{provider: builtin}", 1))
-	if e.Calls != 0 || e.InputTokens != 0 || e.CostUSD != 0 || e.Decisions == 0 {
-		t.Errorf("builtin estimate %+v", e)
-	}
 }
 
 // TestEstimateNetwork: when every agent answers 4 and 4, as the estimate assumes, a Study 3

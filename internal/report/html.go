@@ -145,12 +145,6 @@ func Render(w io.Writer, runs []*Run) error {
 	for _, r := range runs {
 		validityCost(p, r, multi)
 	}
-	if rs := byStudy(runs, experiment.StudyGames); len(rs) > 0 {
-		p.h2("games", "Economic games")
-		if err := studyGames(p, rs, multi); err != nil {
-			return err
-		}
-	}
 	if rs := byStudy(runs, experiment.StudyNetwork); len(rs) > 0 {
 		p.h2("study3", "Study 3: policy-induced inequity on a network")
 		if err := study3(p, rs, multi); err != nil {
@@ -205,6 +199,7 @@ var studyNames = map[string]string{
 	experiment.StudyVignettes: "Study 1, everyday scenarios under policy frames (vignettes)",
 	experiment.StudyTPP:       "Study 2, third-party punishment (tpp)",
 	experiment.StudyNetwork:   "Study 3, policy-induced inequity on a network (network)",
+	experiment.StudyGames:     "Economic games: dictator, ultimatum, trust, public goods (games)",
 }
 
 func agentsOf(r *Run) []int {

@@ -68,8 +68,6 @@ func Summary(w io.Writer, dir string) error {
 		fmt.Fprintln(w)
 		_, err = w.Write(b)
 		return err
-	case experiment.StudyGames:
-		return GamesSummary(w, r)
 	}
 	return nil
 }

@@ -11,8 +11,15 @@ import (
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
-	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/study/games"
 )
+
+// gameStat is one row of the games' statistics table (results/games_stats.csv).
+type gameStat struct {
+	Game, Measure, Unit, HumanText string
+	Mean                           float64
+	N                              int
+}
 
 // TestCalibrationGamesRun plays the games of examples/games.yaml through the engine with the
 // behavioural model, as `prosim run` does (the engine's population sampler, matching, prompts'
@@ -28,9 +35,9 @@ func TestCalibrationGamesRun(t *testing.T) {
 	oneShot := runGames(t, 3000, 101, func(g experiment.Game) bool { return g.Game != "public_goods" })
 	pg := runGames(t, 400, 102, func(g experiment.Game) bool { return g.Game == "public_goods" })
 	stats := append(oneShot, pg...)
-	get := func(gameName, measure string) report.GameStat {
+	get := func(gameName, measure string) gameStat {
 		t.Helper()
-		i := slices.IndexFunc(stats, func(s report.GameStat) bool {
+		i := slices.IndexFunc(stats, func(s gameStat) bool {
 			return s.Game == gameName && strings.HasPrefix(s.Measure, measure)
 		})
 		if i < 0 {
@@ -41,13 +48,13 @@ func TestCalibrationGamesRun(t *testing.T) {
 	for _, s := range stats {
 		t.Logf("%-20s %-42s %6.3f  (n %d %s)  human %s", s.Game, s.Measure, s.Mean, s.N, s.Unit, s.HumanText)
 	}
-	within := func(s report.GameStat, human, tol float64) {
+	within := func(s gameStat, human, tol float64) {
 		t.Helper()
 		if math.IsNaN(s.Mean) || math.Abs(s.Mean-human) > tol {
 			t.Errorf("%s %s: model %.3f, human %.3f (tolerance %.2f)", s.Game, s.Measure, s.Mean, human, tol)
 		}
 	}
-	between := func(s report.GameStat, lo, hi float64) {
+	between := func(s gameStat, lo, hi float64) {
 		t.Helper()
 		if math.IsNaN(s.Mean) || s.Mean < lo || s.Mean > hi {
 			t.Errorf("%s %s: model %.3f, want %.2f-%.2f", s.Game, s.Measure, s.Mean, lo, hi)
@@ -80,7 +87,7 @@ func TestCalibrationGamesRun(t *testing.T) {
 
 // runGames runs examples/games.yaml's games that keep selects, with n sampled agents and the
 // given seed, and returns the games summary's statistics.
-func runGames(t *testing.T, n int, seed uint64, keep func(experiment.Game) bool) []report.GameStat {
+func runGames(t *testing.T, n int, seed uint64, keep func(experiment.Game) bool) []gameStat {
 	t.Helper()
 	exp, err := experiment.Load(filepath.Join("..", "..", "..", "examples", "games.yaml"))
 	if err != nil {
@@ -95,16 +102,32 @@ func runGames(t *testing.T, n int, seed uint64, keep func(experiment.Game) bool)
 	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: dir, NoCache: true}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := report.Load(dir)
-	if err != nil {
-		t.Fatal(err)
+	a, ok, err := engine.Analyze(dir)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
 	}
-	groups, err := report.GamesAnalysis(r)
+	defer a.Close()
+	tb, ok := a.Analysis.Table(games.StatsSchema.Name)
+	if !ok {
+		t.Fatalf("the games' analysis has no table %s", games.StatsSchema.Name)
+	}
+	col := map[string]int{}
+	for i, c := range tb.Columns {
+		col[c.Name] = i
+	}
+	var out []gameStat
+	groups := map[[2]string]bool{}
+	err = tb.Rows(func(row []any) error {
+		groups[[2]string{row[col["backend"]].(string), row[col["condition"]].(string)}] = true
+		out = append(out, gameStat{Game: row[col["game"]].(string), Measure: row[col["measure"]].(string), Unit: row[col["unit"]].(string),
+			HumanText: row[col["human_reference"]].(string), Mean: row[col["mean"]].(float64), N: row[col["n"]].(int)})
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(groups) != 1 {
 		t.Fatalf("%d backend x condition groups, want 1", len(groups))
 	}
-	return groups[0].Stats
+	return out
 }

@@ -1,4 +1,4 @@
-package engine
+package games_test
 
 import (
 	"bytes"
@@ -16,10 +16,28 @@ import (
 	"testing"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/study/games"
+	"github.com/prosim/prosim/internal/table"
 )
+
+// load reads an experiment from src with the given concurrency.
+func load(t *testing.T, src string, concurrency int) *experiment.Experiment {
+	t.Helper()
+	src = strings.Replace(src, "seed:", fmt.Sprintf("concurrency: %d\nseed:", concurrency), 1)
+	path := filepath.Join(t.TempDir(), "exp.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
 
 const gamesExp = `name: g1
 study: games
@@ -125,7 +143,7 @@ func readRows(t *testing.T, path string) csvRows {
 func runGamesExp(t *testing.T, src string, conc int, be func(experiment.Backend) (backend.Backend, error)) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := Run(context.Background(), load(t, src, conc), Options{Out: dir, Backends: be}); err != nil {
+	if _, err := engine.Run(context.Background(), load(t, src, conc), engine.Options{Out: dir, Backends: be}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -144,7 +162,7 @@ func TestGamesPayoffsThroughTheDriver(t *testing.T) {
 	s := &scripted{}
 	dir := runGamesExp(t, gamesExp, 8, s.backends())
 	g := readRows(t, filepath.Join(dir, "results", "games.csv"))
-	if got := strings.Join(GameColumns, ","); len(g.col) != len(GameColumns) {
+	if got := strings.Join(games.GamesSchema.Header(), ","); len(g.col) != len(games.GamesSchema.Columns) {
 		t.Fatalf("header: %v, want %s", g.col, got)
 	}
 	type pk struct {
@@ -458,12 +476,12 @@ func TestGamesResumeAsksOnlyWhatIsMissing(t *testing.T) {
 		}), nil
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := Run(context.Background(), load(t, src, 4), Options{Out: dir, Backends: failing}); err == nil {
+	if _, err := engine.Run(context.Background(), load(t, src, 4), engine.Options{Out: dir, Backends: failing}); err == nil {
 		t.Fatal("the failing run did not fail")
 	}
 	first := s2.calls.Load()
 	s3 := &scripted{}
-	if _, err := Resume(context.Background(), dir, Options{Backends: s3.backends()}); err != nil {
+	if _, err := engine.Resume(context.Background(), dir, engine.Options{Backends: s3.backends()}); err != nil {
 		t.Fatal(err)
 	}
 	if first+s3.calls.Load() != total {
@@ -511,7 +529,7 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 		{"  - {game: trust, scenarios: {sender: dictator_charity}}\n", "field games[0].scenarios.sender: scenario \"dictator_charity\" is kind \"game\" of game \"dictator\""},
 		{"  - {game: dictator, scenarios: {dictator: helping}}\n", "field games[0].scenarios.dictator: scenario \"helping\" is kind \"vignette\""},
 	} {
-		_, err := Prepare(load(t, base+c.games, 1), Options{})
+		_, err := engine.Prepare(load(t, base+c.games, 1), engine.Options{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v\nwant %q", err, c.want)
 		}
@@ -519,7 +537,7 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 	// A framing variant is played under its own name with the built-in rules.
 	exp := load(t, base+"  - {game: dictator}\n  - {game: dictator, name: charity, scenarios: {dictator: dictator_charity}}\n", 2)
 	out := filepath.Join(t.TempDir(), "run")
-	if _, err := Run(context.Background(), exp, Options{Out: out}); err != nil {
+	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: out}); err != nil {
 		t.Fatal(err)
 	}
 	g := readRows(t, filepath.Join(out, "results", "games.csv"))
@@ -543,8 +561,14 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 func TestGamesSummaryAndReport(t *testing.T) {
 	s := &scripted{}
 	dir := runGamesExp(t, strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1), 4, s.backends())
+	// The summary of the run, replayed over its journal as `prosim report` does.
+	a, ok, err := engine.Analyze(dir)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	defer a.Close()
 	var b bytes.Buffer
-	if err := report.Summary(&b, dir); err != nil {
+	if err := a.Summary(&b); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -579,6 +603,80 @@ func TestGamesSummaryAndReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`id="games"`, "Public goods: contributions by round", "Ultimatum: rejections by offer", "Mean choice by game and role"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestGamesTablesAndReportOfTwoConditions: a run of two conditions and two replicates has
+// every table of the games' analysis (CSV as written, and Parquet from the same rows), one
+// statistics row per measure and condition that matches the printed summary, and a report
+// section that labels each condition and the human range.
+func TestGamesTablesAndReportOfTwoConditions(t *testing.T) {
+	src := strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1) + "conditions:\n  - {name: none, policy: none}\n  - {name: moral, policy: moral}\n"
+	dir := runGamesExp(t, src, 4, nil)
+	for _, f := range []string{"games", "pg_punishments", "games_stats", "pg_rounds", "ultimatum_rejections"} {
+		if _, err := os.Stat(filepath.Join(dir, "results", f+".csv")); err != nil {
+			t.Errorf("results/%s.csv: %v", f, err)
+		}
+	}
+	a, ok, err := engine.Analyze(dir)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	defer a.Close()
+	out := t.TempDir()
+	for _, tb := range a.Tables() {
+		w, err := table.Create(out, tb.Schema, table.CSV, table.Parquet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := table.Write(w, tb); err != nil {
+			t.Fatalf("%s: %v", tb.Name, err)
+		}
+		got, _ := os.ReadFile(filepath.Join(out, tb.Name+".csv"))
+		want, _ := os.ReadFile(filepath.Join(dir, "results", tb.Name+".csv"))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s.csv of the replayed analysis differs from the run's", tb.Name)
+		}
+	}
+	st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))
+	var sum bytes.Buffer
+	if err := a.Summary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	perCond := map[string]int{}
+	for _, r := range st.rows {
+		perCond[st.get(r, "condition")]++
+		if st.get(r, "estimand") == "" {
+			t.Errorf("statistic without an estimand: %v", r)
+		}
+		m, lo, hi := st.num(r, "mean"), st.num(r, "ci_low"), st.num(r, "ci_high")
+		shown := "-"
+		switch {
+		case math.IsNaN(m):
+		case math.IsNaN(lo):
+			shown = fmt.Sprintf("%.1f%%", 100*m)
+		default:
+			shown = fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*m, 100*lo, 100*hi)
+		}
+		if !strings.Contains(sum.String(), shown) {
+			t.Errorf("summary lacks %s of %s %s", shown, st.get(r, "game"), st.get(r, "measure"))
+		}
+		if strings.HasPrefix(st.get(r, "measure"), "round 1 ") && (st.num(r, "human_low") != game.HumanPublicGoods.FirstLo || st.num(r, "human_high") != game.HumanPublicGoods.FirstHi) {
+			t.Errorf("round 1 human range %v", r)
+		}
+	}
+	if perCond["none"] == 0 || perCond["none"] != perCond["moral"] {
+		t.Errorf("statistics per condition: %v", perCond)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, report.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="games"`, "builtin (behavioural model), none", "builtin (behavioural model), moral",
+		"not a confidence interval", "Mean choice by game and role", "Ultimatum: rejections by offer"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -1,105 +1,125 @@
-package engine
-
-// study: games, the economic-games battery. Every agent plays every game of the experiment's
-// games: list in every run (backend x condition x replicate). The world's rules are Go
+// Package games is the economic-games battery: every agent plays every game of the
+// experiment's games: list (dictator, ultimatum, trust, public goods without and with peer
+// punishment) in every cell (backend x condition x replicate). The world's rules are Go
 // (internal/game): matching in seeded pairs and groups, what each agent is shown, payoffs.
-// Only the agents' decisions come from the backend, through decide() like every other study, so
-// the cache, the run store and resume work as they do there.
+// Only the agents' decisions come from the backend.
 //
 // Games advance in synchronous steps: a step asks every decision that can be asked (every
 // proposer's offer, then every responder's answer to its proposer's recorded offer; every
 // member's contribution in round t, then the punishment points of round t, then round t+1),
-// all games and runs together, and the next step is built from the recorded replies. A resumed
-// run replays the steps from the store: decisions already recorded are not asked again, and
-// the prompts of later steps are rebuilt from the same recorded replies.
+// all games and cells together, and the next step is built from the recorded replies (read
+// through Env.Reply). A resumed run replays the steps from the journal: decisions already
+// recorded are not asked again, and the prompts of later steps are rebuilt from the same
+// recorded replies.
 //
 // Store keys: Round is the public goods round (1 for one-shot games), Trial is the game's
 // 1-based position among the games played (experiment.GameInstance.Index); a punishment
 // decision's Trial is 1000 x that position + the target's rank among the punisher's fellow
 // group members (ascending agent id), and its Params carry target_id.
+package games
 
 import (
-	"context"
-	"encoding/csv"
 	"fmt"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
-	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/store"
-	"github.com/prosim/prosim/internal/yamlx"
+	"github.com/prosim/prosim/internal/study"
 )
 
-// GameColumns is the header of results/games.csv: one row per agent per game per round.
-var GameColumns = []string{"run_id", "condition", "replicate", "game", "round", "group", "agent_id", "role",
-	"partner_id", "choice", "payoff", "valid", "invalid_reason"}
+// Name is the study's name in experiment files.
+const Name = experiment.StudyGames
 
-// PunishmentColumns is the header of results/pg_punishments.csv: one row per punisher, target
-// and round of the public goods games with punishment.
-var PunishmentColumns = []string{"run_id", "condition", "replicate", "game", "round", "group", "agent_id",
-	"target_id", "points", "valid", "invalid_reason"}
+func init() { study.Register(Name, New) }
 
 // punishTrialBase separates punishment decisions' trial numbers: game index x 1000 + rank.
 const punishTrialBase = 1000
 
-// gamesPlan is the scenarios of every game instance's roles.
-type gamesPlan struct {
+// gamesStudy is the games battery for one run.
+type gamesStudy struct {
+	env *study.Env
+	pl  *plan
+	ms  []gameRun
+	// pending are the machines whose step was handed to the runner last, to advance with
+	// the step's recorded replies on the next call of Next.
+	pending []gameMachine
+	// analysis is computed once, after the last step.
+	res *results
+}
+
+// plan is the scenarios of every game instance's roles.
+type plan struct {
 	inst []experiment.GameInstance
 	// sc[i][role] is the scenario asked (built-in or framing variant); base[i][role] the
 	// built-in scenario whose rules, schema maximum and behavioural model apply.
 	sc, base []map[string]scenario.Scenario
 }
 
-// planGames resolves and checks the games' scenarios and the conditions' policy texts for
-// them. doc locates errors in the experiment file; frames are the conditions' frames (nil
-// skips that check).
-func (r *Runner) planGames(doc *yamlx.Doc, frames []policy.Frame) (*gamesPlan, error) {
-	if len(r.agents) < 2 {
-		return nil, doc.Errorf("population", "the games need at least 2 agents (the population has %d)", len(r.agents))
+// New resolves and checks the games' scenarios and the conditions' policy texts for them,
+// and builds every cell's games.
+func New(env *study.Env) (study.Study, error) {
+	pl, err := newPlan(env)
+	if err != nil {
+		return nil, err
 	}
-	pl := &gamesPlan{inst: r.exp.GameInstances()}
-	cur := r.exp.Population.Currency
+	s := &gamesStudy{env: env, pl: pl}
+	if s.ms, err = s.machines(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newPlan resolves the games' scenarios; errors point at the experiment file's fields.
+func newPlan(env *study.Env) (*plan, error) {
+	if len(env.Agents) < 2 {
+		return nil, env.Errorf("population", "the games need at least 2 agents (the population has %d)", len(env.Agents))
+	}
+	exp := env.Exp
+	pl := &plan{inst: exp.GameInstances()}
+	cur := exp.Population.Currency
 	for i := range pl.inst {
 		in := &pl.inst[i]
 		sc, base := map[string]scenario.Scenario{}, map[string]scenario.Scenario{}
 		for _, role := range in.Roles() {
 			path := fmt.Sprintf("games[%d].scenarios.%s", in.Entry, role)
-			if _, given := r.exp.Games[in.Entry].Scenarios[role]; !given {
+			if _, given := exp.Games[in.Entry].Scenarios[role]; !given {
 				path = fmt.Sprintf("games[%d]", in.Entry)
 			}
 			bid := experiment.DefaultGameScenario(in, role)
-			b, ok := r.scen.Get(bid)
+			b, ok := env.Scenarios.Get(bid)
 			if !ok {
 				return nil, fmt.Errorf("built-in scenario %q is missing from the library", bid)
 			}
-			s, ok := r.scen.Get(in.Scenarios[role])
+			s, ok := env.Scenarios.Get(in.Scenarios[role])
 			if !ok {
-				return nil, doc.Errorf(path, "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", in.Scenarios[role])
+				return nil, env.Errorf(path, "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", in.Scenarios[role])
 			}
 			if s.Kind != "game" || s.Game != b.Game {
-				return nil, doc.Errorf(path, "scenario %q is kind %q of game %q; the %s of %s needs a game scenario of game %q", s.ID, s.Kind, s.Game, role, in.Game, b.Game)
+				return nil, env.Errorf(path, "scenario %q is kind %q of game %q; the %s of %s needs a game scenario of game %q", s.ID, s.Kind, s.Game, role, in.Game, b.Game)
 			}
 			if !sameFields(s.Response, b.Response) {
-				return nil, doc.Errorf(path, "scenario %q must answer with the fields of %s (%s), as the rules read them", s.ID, b.ID, fieldList(b.Response))
+				return nil, env.Errorf(path, "scenario %q must answer with the fields of %s (%s), as the rules read them", s.ID, b.ID, fieldList(b.Response))
 			}
 			// Render once with the game's terms so that a template error shows now, not mid-run.
 			probe := maps.Clone(b.Params)
 			maps.Copy(probe, terms(in))
 			if _, err := scenario.Compose(s, probe, cur, ""); err != nil {
-				return nil, doc.Errorf(path, "%v", err)
+				return nil, env.Errorf(path, "%v", err)
 			}
-			for ci, f := range frames {
+			for ci, c := range exp.Conditions {
+				f, ok := env.Policies.Get(c.Policy)
+				if !ok {
+					continue // the runner has already reported an unknown policy
+				}
 				if _, err := f.Text(s.ID, cur); err != nil {
-					return nil, doc.Errorf(fmt.Sprintf("conditions[%d].policy", ci), "policy %q with game scenario %q: %v", f.ID, s.ID, err)
+					return nil, env.Errorf(fmt.Sprintf("conditions[%d].policy", ci), "policy %q with game scenario %q: %v", f.ID, s.ID, err)
 				}
 			}
 			sc[role], base[role] = s, b
@@ -135,8 +155,93 @@ func terms(in *experiment.GameInstance) map[string]float64 {
 	return t
 }
 
-// gameRow is one row of results/games.csv.
-type gameRow struct {
+func (s *gamesStudy) Describe() string {
+	var names []string
+	for _, in := range s.pl.inst {
+		names = append(names, in.Name)
+	}
+	e := s.env.Exp
+	return fmt.Sprintf("study games: %d agents x %d games (%s) x %d conditions x %d replicates x %d backends = at most %d decisions",
+		len(s.env.Agents), len(names), strings.Join(names, ", "), len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+}
+
+func (s *gamesStudy) Expected() int {
+	n := 0
+	for _, g := range s.ms {
+		n += g.m.expected()
+	}
+	return n
+}
+
+// Next advances every machine of the last step with the step's recorded replies, then
+// returns the next step of every machine not done, as one batch.
+func (s *gamesStudy) Next() (*study.Batch, error) {
+	for {
+		for _, m := range s.pending {
+			if err := m.absorb(); err != nil {
+				return nil, err
+			}
+		}
+		s.pending = nil
+		var tasks []study.Task
+		for _, g := range s.ms {
+			if g.m.done() {
+				continue
+			}
+			ts, err := g.m.step()
+			if err != nil {
+				return nil, err
+			}
+			tasks = append(tasks, ts...)
+			s.pending = append(s.pending, g.m)
+		}
+		if len(s.pending) == 0 {
+			return nil, nil
+		}
+		if len(tasks) > 0 {
+			return &study.Batch{Tasks: tasks}, nil
+		}
+		// A step without decisions (every proposer's reply invalid, say): advance at once.
+	}
+}
+
+// EstimateNote says how the games' later steps, which depend on earlier replies, are
+// estimated.
+func (s *gamesStudy) EstimateNote() string {
+	return "the games' later steps depend on earlier replies, so they are estimated with placeholder " +
+		"answers (every offer, amount sent and contribution half the endowment, no punishment points): every ultimatum " +
+		"responder and trust returner is counted (trust returners at most: none is asked when nothing was sent), and " +
+		"public goods rounds after the first and their punishment stages are counted in full, with prompts built from " +
+		"that placeholder history"
+}
+
+// Placeholder answers a decision while estimating: every first mover offers or sends half
+// the endowment (so every second mover is asked), every public goods member puts in half the
+// endowment and gives no punishment points; a responder accepts.
+func (s *gamesStudy) Placeholder(t *study.Task) backend.Reply {
+	rep := study.Midpoint(t.Req.Schema)
+	idx := t.Keys[0].Trial // the game's index, or index x punishTrialBase + rank
+	if idx >= punishTrialBase {
+		idx /= punishTrialBase
+	}
+	half := math.Floor(s.pl.inst[idx-1].Endowment / 2)
+	for f := range rep.Values {
+		switch f {
+		case "give", "offer", "send", "contribute", "min_accept":
+			rep.Values[f] = half
+		case "points", "return":
+			rep.Values[f] = 0
+		case "choice":
+			rep.Values[f] = game.ChoiceAccept
+		}
+	}
+	return rep
+}
+
+// ---- machines -------------------------------------------------------------------------------
+
+// row is one row of results/games.csv.
+type row struct {
 	round, group int // group 0: none
 	agent        int
 	role         string
@@ -147,26 +252,25 @@ type gameRow struct {
 	reason       string
 }
 
-// gameMachine plays one game instance in one run.
+// gameMachine plays one game instance in one cell.
 type gameMachine interface {
 	// step lists the decisions of the current step (possibly none).
-	step() ([]task, error)
+	step() ([]study.Task, error)
 	// absorb reads the step's decisions from the journal and advances the game.
 	absorb() error
 	done() bool
-	rows() []gameRow
+	rows() []row
 	// expected is how many decisions the game asks at most (for progress).
 	expected() int
 }
 
 // gameBase is what every machine shares.
 type gameBase struct {
-	r      *Runner
-	run    *runInfo
-	pl     *gamesPlan
+	s      *gamesStudy
+	cell   *study.Cell
 	in     *experiment.GameInstance
 	ids    []int       // agent ids in population order
-	index  map[int]int // agent id -> index in r.agents
+	index  map[int]int // agent id -> index in env.Agents
 	stage  int
 	asked  []store.Key
 	finish bool
@@ -176,9 +280,9 @@ func (b *gameBase) done() bool { return b.finish }
 
 // ask makes one decision's task and remembers its key for absorb. prefix, if any, is shown
 // before the scenario.
-func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (task, error) {
-	r, run, in := b.r, b.run, b.in
-	sc, base := b.pl.sc[in.Index-1][role], b.pl.base[in.Index-1][role]
+func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (study.Task, error) {
+	env, cell, in := b.s.env, b.cell, b.in
+	sc, base := b.s.pl.sc[in.Index-1][role], b.s.pl.base[in.Index-1][role]
 	schema := scenario.Schema{Fields: slices.Clone(sc.Response.Fields)}
 	if field, mx, ok := game.SchemaMax(base.ID, params); ok {
 		for i := range schema.Fields {
@@ -188,36 +292,36 @@ func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[s
 		}
 	}
 	sc.Response = schema
-	cur := r.exp.Population.Currency
-	policyText, err := run.frame.Text(sc.ID, cur)
+	cur := env.Exp.Population.Currency
+	policyText, err := cell.Frame.Text(sc.ID, cur)
 	if err != nil {
-		return task{}, err
+		return study.Task{}, err
 	}
 	prompt, err := scenario.Compose(sc, params, cur, policyText)
 	if err != nil {
-		return task{}, fmt.Errorf("scenario %s: %w", sc.ID, err)
+		return study.Task{}, fmt.Errorf("scenario %s: %w", sc.ID, err)
 	}
 	prompt = prefix + prompt
 	ai := b.index[agent]
-	a := &r.agents[ai]
+	a := &env.Agents[ai]
 	stored := maps.Clone(params)
 	maps.Copy(stored, extra)
-	key := store.Key{RunID: run.ID, AgentID: a.ID, Round: round, Trial: trial, Scenario: sc.ID}
+	key := store.Key{RunID: cell.ID, AgentID: a.ID, Round: round, Trial: trial, Scenario: sc.ID}
 	b.asked = append(b.asked, key)
 	baseID := base.ID
-	return task{
-		keys:   []store.Key{key},
-		params: []map[string]float64{stored},
-		run:    run,
-		req: backend.Request{
-			AgentID: a.ID, Persona: a, System: systemText(r.texts[ai]), Prompt: prompt, Schema: schema,
+	return study.Task{
+		Keys:   []store.Key{key},
+		Params: []map[string]float64{stored},
+		Cell:   cell,
+		Req: backend.Request{
+			AgentID: a.ID, Persona: a, System: env.System(ai), Prompt: prompt, Schema: schema,
 			// The behavioural model plays the built-in game whatever the framing: it reads no text.
-			Situation: backend.Situation{Scenario: baseID, Kind: "game", Params: situationParams(sc, params), Policy: exposure(run.frame)},
-			Sampling:  run.backend.sampling(), Replicate: run.Replicate,
-			Seed: decisionSeed(*r.exp.Seed, run.Replicate, a.ID, round, trial, sc.ID),
+			Situation: backend.Situation{Scenario: baseID, Kind: "game", Params: study.SituationParams(sc, params), Policy: study.Exposure(cell.Frame)},
+			Sampling:  cell.Sampling, Replicate: cell.Replicate,
+			Seed: seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, round, trial, sc.ID),
 		},
 		// The game's rules check every reply, whatever the backend chain did.
-		split: func(rep backend.Reply) []backend.Reply {
+		Split: func(rep backend.Reply) []backend.Reply {
 			if rep.Valid() {
 				if err := checkMove(baseID, schema, params, rep.Values); err != nil {
 					rep.Invalid, rep.Values = err.Error(), nil
@@ -250,15 +354,6 @@ func checkMove(id string, s scenario.Schema, p, v map[string]float64) error {
 	return nil
 }
 
-// reply is a step's recorded decision.
-func (b *gameBase) reply(k store.Key) (backend.Reply, error) {
-	d, ok := b.r.journal[k]
-	if !ok {
-		return backend.Reply{}, fmt.Errorf("decision %+v is not recorded", k)
-	}
-	return d.Reply, nil
-}
-
 // move is a recorded decision of one agent: its value, or why there is none.
 type move struct {
 	asked  bool
@@ -268,9 +363,9 @@ type move struct {
 }
 
 func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
-	rep, err := b.reply(k)
-	if err != nil {
-		return move{}, err
+	rep, ok := b.s.env.Reply(k)
+	if !ok {
+		return move{}, fmt.Errorf("decision %+v is not recorded", k)
 	}
 	if !rep.Valid() {
 		return move{asked: true, reason: orDefault(rep.Invalid, "invalid reply")}, nil
@@ -294,8 +389,8 @@ type dictatorM struct {
 
 func (m *dictatorM) expected() int { return len(m.ids) }
 
-func (m *dictatorM) step() ([]task, error) {
-	var ts []task
+func (m *dictatorM) step() ([]study.Task, error) {
+	var ts []study.Task
 	for _, id := range m.ids {
 		t, err := m.ask("dictator", id, 1, m.in.Index, terms(m.in), nil, "")
 		if err != nil {
@@ -315,20 +410,21 @@ func (m *dictatorM) absorb() error {
 		}
 		m.moves[k.AgentID] = mv
 	}
+	m.asked = nil
 	m.finish = true
 	return nil
 }
 
-func (m *dictatorM) rows() []gameRow {
-	var out []gameRow
+func (m *dictatorM) rows() []row {
+	var out []row
 	for _, id := range m.ids {
 		mv := m.moves[id]
-		row := gameRow{round: 1, agent: id, role: "dictator", choice: math.NaN(), payoff: math.NaN(), reason: mv.reason}
+		r := row{round: 1, agent: id, role: "dictator", choice: math.NaN(), payoff: math.NaN(), reason: mv.reason}
 		if mv.valid {
 			own, _, _ := game.DictatorPayoff(m.in.Endowment, mv.value)
-			row.choice, row.payoff, row.valid = mv.value, own, true
+			r.choice, r.payoff, r.valid = mv.value, own, true
 		}
-		out = append(out, row)
+		out = append(out, r)
 	}
 	return out
 }
@@ -358,9 +454,9 @@ func (m *pairM) roles() (string, string, string, string) {
 	return "proposer", "responder", "offer", "choice"
 }
 
-func (m *pairM) step() ([]task, error) {
+func (m *pairM) step() ([]study.Task, error) {
 	r1, r2, _, _ := m.roles()
-	var ts []task
+	var ts []study.Task
 	add := func(role string, agent, partner, pair int, params map[string]float64) error {
 		t, err := m.ask(role, agent, 1, m.in.Index, params, map[string]float64{"partner_id": float64(partner), "pair": float64(pair)}, "")
 		if err == nil {
@@ -430,16 +526,16 @@ func (m *pairM) absorb() error {
 	return nil
 }
 
-func (m *pairM) rows() []gameRow {
+func (m *pairM) rows() []row {
 	r1, r2, _, _ := m.roles()
 	if m.in.Responder == "mao" {
 		r2 = "responder_mao"
 	}
 	E := m.in.Endowment
-	var out []gameRow
+	var out []row
 	for i, p := range m.pairs {
-		a := gameRow{round: 1, group: i + 1, agent: p[0], role: r1, partner: p[1], choice: math.NaN(), payoff: math.NaN()}
-		b := gameRow{round: 1, group: i + 1, agent: p[1], role: r2, partner: p[0], choice: math.NaN(), payoff: math.NaN()}
+		a := row{round: 1, group: i + 1, agent: p[0], role: r1, partner: p[1], choice: math.NaN(), payoff: math.NaN()}
+		b := row{round: 1, group: i + 1, agent: p[1], role: r2, partner: p[0], choice: math.NaN(), payoff: math.NaN()}
 		f, s := m.first[p[0]], m.second[p[1]]
 		a.valid, a.reason = f.valid, f.reason
 		if f.valid {
@@ -468,7 +564,7 @@ func (m *pairM) rows() []gameRow {
 		out = append(out, a, b)
 	}
 	for _, u := range m.unpaired {
-		out = append(out, gameRow{round: 1, agent: u, role: "unpaired", choice: math.NaN(), payoff: math.NaN(),
+		out = append(out, row{round: 1, agent: u, role: "unpaired", choice: math.NaN(), payoff: math.NaN(),
 			reason: "not asked: no partner (odd number of agents)"})
 	}
 	return out
@@ -493,11 +589,11 @@ func (m *pgM) expected() int {
 	return n
 }
 
-func (m *pgM) step() ([]task, error) {
+func (m *pgM) step() ([]study.Task, error) {
 	m.reqs = m.g.Requests()
-	var ts []task
+	var ts []study.Task
 	for _, q := range m.reqs {
-		var t task
+		var t study.Task
 		var err error
 		gi := m.g.GroupOf(q.Agent)
 		extra := map[string]float64{"group": float64(gi + 1)}
@@ -556,7 +652,7 @@ func (m *pgM) absorb() error {
 			err = m.g.InvalidPunish(q.Agent, q.Target, mv.reason)
 		}
 		if err != nil {
-			return fmt.Errorf("game %s, run %s: %w", m.in.Name, m.run.ID, err)
+			return fmt.Errorf("game %s, run %s: %w", m.in.Name, m.cell.ID, err)
 		}
 	}
 	m.asked, m.reqs = nil, nil
@@ -571,8 +667,8 @@ func (m *pgM) absorb() error {
 	return nil
 }
 
-func (m *pgM) rows() []gameRow {
-	var out []gameRow
+func (m *pgM) rows() []row {
+	var out []row
 	for _, rd := range m.rounds {
 		ags := slices.Clone(rd.Agents)
 		slices.SortStableFunc(ags, func(a, b game.PGAgentRound) int {
@@ -582,51 +678,50 @@ func (m *pgM) rows() []gameRow {
 			return a.Agent - b.Agent
 		})
 		for _, a := range ags {
-			row := gameRow{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason}
+			r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason}
 			if a.Valid {
-				row.choice = a.Contribution
+				r.choice = a.Contribution
 			}
-			out = append(out, row)
+			out = append(out, r)
 		}
 	}
 	return out
 }
 
-// ---- driver ---------------------------------------------------------------------------------
-
-// gameRun is one machine with its run and game.
+// gameRun is one machine with its cell and game.
 type gameRun struct {
-	run *runInfo
-	in  *experiment.GameInstance
-	m   gameMachine
+	cell *study.Cell
+	in   *experiment.GameInstance
+	m    gameMachine
 }
 
-func (r *Runner) gameMachines(pl *gamesPlan) ([]gameRun, error) {
-	ids := make([]int, len(r.agents))
-	index := make(map[int]int, len(r.agents))
-	for i, a := range r.agents {
+// machines makes every cell's games, in design order (cells, then games).
+func (s *gamesStudy) machines() ([]gameRun, error) {
+	env := s.env
+	ids := make([]int, len(env.Agents))
+	index := make(map[int]int, len(env.Agents))
+	for i, a := range env.Agents {
 		ids[i] = a.ID
 		index[a.ID] = i
 	}
 	var out []gameRun
-	for ri := range r.runs {
-		run := &r.runs[ri]
-		for ii := range pl.inst {
-			in := &pl.inst[ii]
-			b := gameBase{r: r, run: run, pl: pl, in: in, ids: ids, index: index}
+	for _, cell := range env.Cells {
+		for ii := range s.pl.inst {
+			in := &s.pl.inst[ii]
+			b := gameBase{s: s, cell: cell, in: in, ids: ids, index: index}
 			// Matching depends on the replicate and the game, not the condition or backend, so
 			// every condition and backend meets the same pairs and groups (common random numbers);
 			// the two treatments of one public goods entry share their groups.
-			seed := derive(*r.exp.Seed, "games-match", in.Base, run.Replicate)
+			sd := seed.Derive(*env.Exp.Seed, "games-match", in.Base, cell.Replicate)
 			var m gameMachine
 			switch in.Game {
 			case "dictator":
 				m = &dictatorM{gameBase: b}
 			case "ultimatum", "trust":
-				pairs, unpaired := game.Pair(ids, seed)
+				pairs, unpaired := game.Pair(ids, sd)
 				m = &pairM{gameBase: b, pairs: pairs, unpaired: unpaired}
 			case "public_goods":
-				g, err := game.NewPG(ids, in.GroupSize, in.Rounds, in.Endowment, in.Multiplier, in.Punishment, seed)
+				g, err := game.NewPG(ids, in.GroupSize, in.Rounds, in.Endowment, in.Multiplier, in.Punishment, sd)
 				if err != nil {
 					return nil, fmt.Errorf("game %s: %w", in.Name, err)
 				}
@@ -638,135 +733,8 @@ func (r *Runner) gameMachines(pl *gamesPlan) ([]gameRun, error) {
 			default:
 				return nil, fmt.Errorf("game %q is not implemented", in.Game)
 			}
-			out = append(out, gameRun{run, in, m})
+			out = append(out, gameRun{cell, in, m})
 		}
 	}
 	return out, nil
-}
-
-// runGames plays every game of every run in synchronous steps, then writes results/games.csv
-// and results/pg_punishments.csv.
-func (r *Runner) runGames(ctx context.Context) error {
-	pl, err := r.planGames(experiment.Locator(r.exp), nil)
-	if err != nil {
-		return err
-	}
-	ms, err := r.gameMachines(pl)
-	if err != nil {
-		return err
-	}
-	total := 0
-	for _, g := range ms {
-		total += g.m.expected()
-	}
-	r.prog = newProgress(r.opt.Progress, total, r.exp.Name)
-	for {
-		var tasks []task
-		var active []gameMachine
-		for _, g := range ms {
-			if g.m.done() {
-				continue
-			}
-			ts, err := g.m.step()
-			if err != nil {
-				return err
-			}
-			tasks = append(tasks, ts...)
-			active = append(active, g.m)
-		}
-		if len(active) == 0 {
-			break
-		}
-		if err := r.decide(ctx, tasks); err != nil {
-			return err
-		}
-		for _, m := range active {
-			if err := m.absorb(); err != nil {
-				return err
-			}
-		}
-	}
-	return r.writeGames(ms)
-}
-
-func (r *Runner) writeGames(ms []gameRun) error {
-	dir := filepath.Join(r.dir, "results")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	if err := writeCSV(filepath.Join(dir, "games.csv"), func(w *csv.Writer) error {
-		if err := w.Write(GameColumns); err != nil {
-			return err
-		}
-		for _, g := range ms {
-			for _, row := range g.m.rows() {
-				rec := []string{g.run.ID, g.run.Condition, strconv.Itoa(g.run.Replicate), g.in.Name, strconv.Itoa(row.round),
-					intOrEmpty(row.group), strconv.Itoa(row.agent), row.role, intOrEmpty(row.partner),
-					formatNum(row.choice), formatNum(tidy(row.payoff)), b01(row.valid), oneLine(row.reason)}
-				if err := w.Write(rec); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	pun := filepath.Join(dir, "pg_punishments.csv")
-	if !slices.ContainsFunc(ms, func(g gameRun) bool { return g.in.Punishment }) {
-		return nil
-	}
-	return writeCSV(pun, func(w *csv.Writer) error {
-		if err := w.Write(PunishmentColumns); err != nil {
-			return err
-		}
-		for _, g := range ms {
-			pm, ok := g.m.(*pgM)
-			if !ok || !g.in.Punishment {
-				continue
-			}
-			for _, rd := range pm.rounds {
-				for _, p := range rd.Punishments {
-					pts := math.NaN()
-					if p.Valid {
-						pts = p.Points
-					}
-					rec := []string{g.run.ID, g.run.Condition, strconv.Itoa(g.run.Replicate), g.in.Name, strconv.Itoa(rd.Round),
-						strconv.Itoa(pm.g.GroupOf(p.From) + 1), strconv.Itoa(p.From), strconv.Itoa(p.To), formatNum(pts), b01(p.Valid), oneLine(p.Reason)}
-					if err := w.Write(rec); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		return nil
-	})
-}
-
-// tidy rounds away floating-point noise (20 - 8 + 1.6 x 7 is 23.200000000000003) at 1e-9.
-func tidy(v float64) float64 { return math.Round(v*1e9) / 1e9 }
-
-func intOrEmpty(v int) string {
-	if v == 0 {
-		return ""
-	}
-	return strconv.Itoa(v)
-}
-
-// describeGames is Describe for study: games.
-func (r *Runner) describeGames() string {
-	var names []string
-	for _, in := range r.exp.GameInstances() {
-		names = append(names, in.Name)
-	}
-	n := 0
-	if pl, err := r.planGames(nil, nil); err == nil {
-		if ms, err := r.gameMachines(pl); err == nil {
-			for _, g := range ms {
-				n += g.m.expected()
-			}
-		}
-	}
-	return fmt.Sprintf("study games: %d agents x %d games (%s) x %d conditions x %d replicates x %d backends = at most %d decisions",
-		len(r.agents), len(names), strings.Join(names, ", "), len(r.exp.Conditions), r.exp.Replicates, len(r.backends), n)
 }

@@ -1,0 +1,894 @@
+package games
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/table"
+)
+
+// GamesSchema declares results/games.csv: one row per agent per game per round.
+var GamesSchema = table.Schema{Name: "games", Doc: "Economic games: one row per agent per game per round, with partner and payoff as the Go rules computed them", Columns: []table.Column{
+	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
+	{Name: "condition", Type: table.String, Doc: "condition name"},
+	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
+	{Name: "game", Type: table.String, Doc: "game name (public goods with punishment: NAME_punish)"},
+	{Name: "round", Type: table.Int, Doc: "public goods round; 1 for one-shot games"},
+	{Name: "group", Type: table.Int, Doc: "pair or group number; empty for the dictator game and unpaired agents"},
+	{Name: "agent_id", Type: table.Int, Doc: "agent id of the population"},
+	{Name: "role", Type: table.String, Doc: "dictator, proposer, responder, responder_mao, sender, returner, member or unpaired"},
+	{Name: "partner_id", Type: table.Int, Doc: "the other player of a pair; empty otherwise"},
+	{Name: "choice", Type: table.Float, Doc: "the amount given, offered, sent, returned or contributed (a responder's choice: 0 accept, 1 reject); empty without a valid decision"},
+	{Name: "payoff", Type: table.Float, Doc: "tokens earned; empty when a reply it depends on was invalid"},
+	{Name: "valid", Type: table.Bool, Doc: "1 when the agent's decision is valid"},
+	{Name: "invalid_reason", Type: table.String, Doc: "why there is no valid decision (invalid reply, not asked, unpaired)"},
+}}
+
+// PunishmentsSchema declares results/pg_punishments.csv: one row per punisher, target and
+// round of the public goods games with punishment.
+var PunishmentsSchema = table.Schema{Name: "pg_punishments", Doc: "Public goods with punishment: one row per punisher, target and round", Columns: []table.Column{
+	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
+	{Name: "condition", Type: table.String, Doc: "condition name"},
+	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
+	{Name: "game", Type: table.String, Doc: "game name"},
+	{Name: "round", Type: table.Int, Doc: "round, from 1"},
+	{Name: "group", Type: table.Int, Doc: "group number"},
+	{Name: "agent_id", Type: table.Int, Doc: "the punisher"},
+	{Name: "target_id", Type: table.Int, Doc: "the member punished"},
+	{Name: "points", Type: table.Float, Doc: "punishment points given; empty when the decision is invalid"},
+	{Name: "valid", Type: table.Bool, Doc: "1 when the decision is valid"},
+	{Name: "invalid_reason", Type: table.String, Doc: "why the decision is invalid"},
+}}
+
+// Estimands of the games' statistics.
+const (
+	estAgentMeans = "mean of agent means" // each agent's replicates averaged first; t CI over agents
+	estGroupMeans = "mean of group means" // each group-run's members averaged first; t CI over group-runs
+	estDecisions  = "share of decisions"  // Wilson CI over decisions
+	estPairs      = "share of pairs"      // Wilson CI over pair-runs
+	estAgentRuns  = "share of agent-runs" // Wilson CI over agent-runs
+)
+
+// StatsSchema declares results/games_stats.csv: every statistic of the summary and the report.
+var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each measure by backend x condition, as a share (0-1) with its 95% CI, next to the published human figure", Columns: []table.Column{
+	{Name: "backend", Type: table.String, Doc: "backend label"},
+	{Name: "condition", Type: table.String, Doc: "condition name"},
+	{Name: "game", Type: table.String, Doc: "game name"},
+	{Name: "measure", Type: table.String, Doc: "what is measured"},
+	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent; t CI over agents), mean of group means (t CI over group-runs), or share of decisions / pairs / agent-runs (Wilson CI)"},
+	{Name: "mean", Type: table.Float, Doc: "the estimate, a share (0-1); empty when there is nothing to measure"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval, lower bound"},
+	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "n", Type: table.Int, Doc: "observations, counted in unit"},
+	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-runs"},
+	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number"},
+	{Name: "human_low", Type: table.Float, Doc: "lower end of a published human range (not a confidence interval); empty otherwise"},
+	{Name: "human_high", Type: table.Float, Doc: "upper end of a published human range"},
+	{Name: "human_reference", Type: table.String, Doc: "the human figure as published, with its source"},
+}}
+
+// RoundsSchema declares results/pg_rounds.csv: the public goods contributions by round.
+var RoundsSchema = table.Schema{Name: "pg_rounds", Doc: "Public goods: mean contribution by round, by backend x condition", Columns: []table.Column{
+	{Name: "backend", Type: table.String, Doc: "backend label"},
+	{Name: "condition", Type: table.String, Doc: "condition name"},
+	{Name: "game", Type: table.String, Doc: "game name"},
+	{Name: "punishment", Type: table.Bool, Doc: "1 with the peer punishment stage"},
+	{Name: "round", Type: table.Int, Doc: "round, from 1"},
+	{Name: "estimand", Type: table.String, Doc: estGroupMeans + " (members of a group are not independent)"},
+	{Name: "mean", Type: table.Float, Doc: "mean contribution, share of the endowment (0-1)"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% t confidence interval over group-runs, lower bound"},
+	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "groups", Type: table.Int, Doc: "group-runs with at least one valid contribution in the round"},
+}}
+
+// RejectionsSchema declares results/ultimatum_rejections.csv.
+var RejectionsSchema = table.Schema{Name: "ultimatum_rejections", Doc: "Ultimatum: share of offers rejected by offer band, by backend x condition", Columns: []table.Column{
+	{Name: "backend", Type: table.String, Doc: "backend label"},
+	{Name: "condition", Type: table.String, Doc: "condition name"},
+	{Name: "game", Type: table.String, Doc: "game name"},
+	{Name: "offer_low", Type: table.Float, Doc: "band of the offer, share of the pie: from (inclusive)"},
+	{Name: "offer_high", Type: table.Float, Doc: "to (exclusive)"},
+	{Name: "estimand", Type: table.String, Doc: estPairs + " (pairs with a valid offer and answer)"},
+	{Name: "rejected", Type: table.Int, Doc: "offers rejected"},
+	{Name: "pairs", Type: table.Int, Doc: "offers in the band"},
+	{Name: "rate", Type: table.Float, Doc: "rejected / pairs; empty without offers"},
+	{Name: "ci_low", Type: table.Float, Doc: "Wilson 95% CI, lower bound"},
+	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+}}
+
+// gameRow is one row of results/games.csv with its cell, as the statistics read it.
+type gameRow struct {
+	row
+	runID, game string
+}
+
+// punishRow is one punishment decision.
+type punishRow struct {
+	runID, game   string
+	agent, target int
+	points        float64
+	valid         bool
+}
+
+// GameStat is one measure of one game, as a share (0-1), with its 95% CI and the published
+// human figure next to it.
+type GameStat struct {
+	Game, Measure string
+	Estimand      string
+	Mean, Lo, Hi  float64 // NaN when there is nothing to measure
+	N             int
+	Unit          string  // what N counts: agents, groups, decisions
+	Human         float64 // NaN when the reference is not a single number
+	// HumanLo and HumanHi are a published range (not a CI); NaN otherwise.
+	HumanLo, HumanHi float64
+	HumanText        string
+	// Headline marks the mean choice of a game's role, drawn in the overview chart.
+	Headline bool
+}
+
+// PGTrajectory is a public goods game's mean contribution by round (share of the endowment),
+// with a 95% t CI over groups (members of a group are not independent of each other).
+type PGTrajectory struct {
+	Game         string
+	Punishment   bool
+	Mean, Lo, Hi []float64 // by round, 1-based at index 0
+	N            []int     // group-runs by round
+	Groups       int
+}
+
+// RejectBin is the ultimatum rejection rate of offers in one band of the pie.
+type RejectBin struct {
+	Lo, Hi         float64 // share of the pie, [Lo, Hi)
+	Rejected, N    int
+	Rate, CLo, CHi float64
+}
+
+// Group is the analysis of one backend x condition.
+type Group struct {
+	Backend, Condition string
+	Stats              []GameStat
+	PG                 []PGTrajectory
+	// Reject are the ultimatum games' rejection rates by offer band, by game name.
+	Reject map[string][]RejectBin
+	// Invalid counts rows without a valid decision (including those not asked) by game.
+	Invalid map[string]int
+}
+
+// results is the games' analysis: every output reads these numbers.
+type results struct {
+	inst       []experiment.GameInstance
+	ms         []gameRun
+	groups     []Group
+	multiCond  bool
+	punishment bool
+	ultimatum  bool
+}
+
+func (s *gamesStudy) Analyze() (*study.Analysis, error) {
+	if s.res == nil {
+		s.res = s.analyze()
+	}
+	r := s.res
+	tables := []*table.Table{r.gamesTable()}
+	if r.punishment {
+		tables = append(tables, r.punishTable())
+	}
+	tables = append(tables, r.statsTable())
+	if slices.ContainsFunc(r.inst, func(in experiment.GameInstance) bool { return in.Game == "public_goods" }) {
+		tables = append(tables, r.roundsTable())
+	}
+	if r.ultimatum {
+		tables = append(tables, r.rejectionsTable())
+	}
+	return &study.Analysis{
+		Tables:   tables,
+		Summary:  r.summary,
+		Sections: []report.Section{{ID: "games", Title: "Economic games", Render: r.section}},
+	}, nil
+}
+
+// analyze computes every statistic once from the machines' rows, per backend x condition in
+// design order.
+func (s *gamesStudy) analyze() *results {
+	r := &results{inst: s.pl.inst, ms: s.ms, multiCond: len(s.env.Exp.Conditions) > 1}
+	for _, in := range r.inst {
+		r.punishment = r.punishment || in.Punishment
+		r.ultimatum = r.ultimatum || in.Game == "ultimatum"
+	}
+	type key struct{ b, c string }
+	by := map[key][]gameRow{}
+	punBy := map[key][]punishRow{}
+	var keys []key
+	for _, g := range s.ms {
+		k := key{g.cell.Backend, g.cell.Condition}
+		if _, ok := by[k]; !ok {
+			keys = append(keys, k)
+		}
+		for _, rw := range g.m.rows() {
+			by[k] = append(by[k], gameRow{row: rw, runID: g.cell.ID, game: g.in.Name})
+		}
+		if pm, ok := g.m.(*pgM); ok && g.in.Punishment {
+			for _, rd := range pm.rounds {
+				for _, p := range rd.Punishments {
+					punBy[k] = append(punBy[k], punishRow{runID: g.cell.ID, game: g.in.Name, agent: p.From, target: p.To, points: p.Points, valid: p.Valid})
+				}
+			}
+		}
+	}
+	for _, k := range keys {
+		g := Group{Backend: k.b, Condition: k.c, Reject: map[string][]RejectBin{}, Invalid: map[string]int{}}
+		for _, rw := range by[k] {
+			if !rw.valid {
+				g.Invalid[rw.game]++
+			}
+		}
+		for _, in := range r.inst {
+			var gr []gameRow
+			for _, rw := range by[k] {
+				if rw.game == in.Name {
+					gr = append(gr, rw)
+				}
+			}
+			switch in.Game {
+			case "dictator":
+				g.Stats = append(g.Stats, dictatorStats(in, gr)...)
+			case "ultimatum":
+				st, bins := ultimatumStats(in, gr)
+				g.Stats = append(g.Stats, st...)
+				g.Reject[in.Name] = bins
+			case "trust":
+				g.Stats = append(g.Stats, trustStats(in, gr)...)
+			case "public_goods":
+				var pr []punishRow
+				for _, p := range punBy[k] {
+					if p.game == in.Name {
+						pr = append(pr, p)
+					}
+				}
+				st, tr := pgStats(in, gr, pr)
+				g.Stats = append(g.Stats, st...)
+				g.PG = append(g.PG, tr)
+			}
+		}
+		r.groups = append(r.groups, g)
+	}
+	return r
+}
+
+func mean(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+// agentMeanCI is the mean over agents of each agent's mean with a 95% t CI: the unit of the
+// CIs of one-shot choices is the agent (its replicates are averaged first), as in Study 1.
+func agentMeanCI(vals map[int][]float64) (m, lo, hi float64, n int) {
+	ids := make([]int, 0, len(vals))
+	for a := range vals {
+		ids = append(ids, a)
+	}
+	sort.Ints(ids)
+	var means []float64
+	for _, a := range ids {
+		means = append(means, mean(vals[a]))
+	}
+	return meanCI(means)
+}
+
+func meanCI(x []float64) (m, lo, hi float64, n int) {
+	if len(x) == 0 {
+		return math.NaN(), math.NaN(), math.NaN(), 0
+	}
+	m = mean(x)
+	lo, hi = math.NaN(), math.NaN()
+	if len(x) > 1 {
+		lo, hi = analysis.MeanCI(x, 0.95)
+	}
+	return m, lo, hi, len(x)
+}
+
+func rateCI(k, n int) (rate, lo, hi float64) {
+	if n == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	lo, hi = analysis.ProportionCI(k, n, 0.95)
+	return float64(k) / float64(n), lo, hi
+}
+
+func propStat(game, measure string, k, n int, human float64, htext string) GameStat {
+	s := GameStat{Game: game, Measure: measure, Estimand: estDecisions, Mean: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), N: n, Unit: "decisions",
+		Human: human, HumanLo: math.NaN(), HumanHi: math.NaN(), HumanText: htext}
+	if n > 0 {
+		s.Mean = float64(k) / float64(n)
+		s.Lo, s.Hi = analysis.ProportionCI(k, n, 0.95)
+	}
+	return s
+}
+
+func shareStat(game, measure string, vals map[int][]float64, human float64, htext string) GameStat {
+	m, lo, hi, n := agentMeanCI(vals)
+	return GameStat{Game: game, Measure: measure, Estimand: estAgentMeans, Mean: m, Lo: lo, Hi: hi, N: n, Unit: "agents",
+		Human: human, HumanLo: math.NaN(), HumanHi: math.NaN(), HumanText: htext, Headline: true}
+}
+
+func pctRef(v float64, src string) string { return fmt.Sprintf("%.4g%% (%s)", 100*v, src) }
+
+func dictatorStats(in experiment.GameInstance, rows []gameRow) []GameStat {
+	h := game.HumanDictator
+	vals := map[int][]float64{}
+	zero, half, n := 0, 0, 0
+	for _, r := range rows {
+		if r.role != "dictator" || !r.valid {
+			continue
+		}
+		s := r.choice / in.Endowment
+		vals[r.agent] = append(vals[r.agent], s)
+		n++
+		if r.choice == 0 {
+			zero++
+		}
+		if 2*r.choice == in.Endowment {
+			half++
+		}
+	}
+	return []GameStat{
+		shareStat(in.Name, "given, % of endowment", vals, h.MeanShare, pctRef(h.MeanShare, "Engel 2011")),
+		propStat(in.Name, "gave nothing, % of dictators", zero, n, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
+		propStat(in.Name, "gave exactly half, % of dictators", half, n, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
+	}
+}
+
+// rejectBands are the offer bands of the rejection chart, as shares of the pie.
+var rejectBands = [][2]float64{{0, .1}, {.1, .2}, {.2, .3}, {.3, .4}, {.4, .5}, {.5, 1.01}}
+
+func ultimatumStats(in experiment.GameInstance, rows []gameRow) ([]GameStat, []RejectBin) {
+	h := game.HumanUltimatum
+	type pk struct {
+		run   string
+		group int
+	}
+	prop := map[pk]gameRow{}
+	resp := map[pk]gameRow{}
+	var pairs []pk
+	offers, maos := map[int][]float64{}, map[int][]float64{}
+	for _, r := range rows {
+		k := pk{r.runID, r.group}
+		switch r.role {
+		case "proposer":
+			if _, dup := prop[k]; !dup {
+				pairs = append(pairs, k)
+			}
+			prop[k] = r
+			if r.valid {
+				offers[r.agent] = append(offers[r.agent], r.choice/in.Endowment)
+			}
+		case "responder", "responder_mao":
+			resp[k] = r
+			if r.valid && r.role == "responder_mao" {
+				maos[r.agent] = append(maos[r.agent], r.choice/in.Endowment)
+			}
+		}
+	}
+	bins := make([]RejectBin, len(rejectBands))
+	for i, b := range rejectBands {
+		bins[i] = RejectBin{Lo: b[0], Hi: b[1]}
+	}
+	rej, n, rejLow, nLow := 0, 0, 0, 0
+	for _, k := range pairs {
+		p, q := prop[k], resp[k]
+		if !p.valid || !q.valid {
+			continue
+		}
+		s := p.choice / in.Endowment
+		rejected := q.choice == game.ChoiceReject
+		if q.role == "responder_mao" {
+			rejected = p.choice < q.choice
+		}
+		n++
+		if rejected {
+			rej++
+		}
+		if s < h.LowOffer {
+			nLow++
+			if rejected {
+				rejLow++
+			}
+		}
+		for i := range bins {
+			if s >= bins[i].Lo && s < bins[i].Hi {
+				bins[i].N++
+				if rejected {
+					bins[i].Rejected++
+				}
+			}
+		}
+	}
+	for i := range bins {
+		bins[i].Rate, bins[i].CLo, bins[i].CHi = rateCI(bins[i].Rejected, bins[i].N)
+	}
+	src := "Oosterbeek et al. 2004"
+	st := []GameStat{shareStat(in.Name, "offer, % of endowment", offers, h.MeanOffer, pctRef(h.MeanOffer, src))}
+	if in.Responder == "mao" {
+		st = append(st, shareStat(in.Name, "minimum acceptable offer, % of endowment", maos, math.NaN(), "-"))
+	}
+	all := propStat(in.Name, "offers rejected, % of pairs", rej, n, h.RejectAll, pctRef(h.RejectAll, src))
+	low := propStat(in.Name, fmt.Sprintf("offers below %.0f%% rejected", 100*h.LowOffer), rejLow, nLow, h.RejectLow, "about half ("+src+")")
+	all.Unit, low.Unit = "pairs", "pairs"
+	all.Estimand, low.Estimand = estPairs, estPairs
+	st = append(st, all, low)
+	return st, bins
+}
+
+func trustStats(in experiment.GameInstance, rows []gameRow) []GameStat {
+	h := game.HumanTrust
+	type pk struct {
+		run   string
+		group int
+	}
+	sentBy := map[pk]float64{}
+	sent, ret := map[int][]float64{}, map[int][]float64{}
+	for _, r := range rows {
+		if r.role == "sender" && r.valid {
+			sent[r.agent] = append(sent[r.agent], r.choice/in.Endowment)
+			sentBy[pk{r.runID, r.group}] = r.choice
+		}
+	}
+	for _, r := range rows {
+		if r.role != "returner" || !r.valid {
+			continue
+		}
+		s := sentBy[pk{r.runID, r.group}]
+		if s > 0 {
+			ret[r.agent] = append(ret[r.agent], r.choice/(s*in.Multiplier))
+		}
+	}
+	src := "Johnson & Mislin 2011"
+	return []GameStat{
+		shareStat(in.Name, "sent, % of endowment", sent, h.Sent, pctRef(h.Sent, src)),
+		shareStat(in.Name, fmt.Sprintf("returned, %% of the amount received (x%g)", in.Multiplier), ret, h.Returned, pctRef(h.Returned, src)),
+	}
+}
+
+func pgStats(in experiment.GameInstance, rows []gameRow, pun []punishRow) ([]GameStat, PGTrajectory) {
+	h := game.HumanPublicGoods
+	type gk struct {
+		run   string
+		group int
+	}
+	// sums[round][group] of valid shares
+	sums := make([]map[gk][]float64, in.Rounds)
+	for i := range sums {
+		sums[i] = map[gk][]float64{}
+	}
+	first := map[int][]float64{}
+	lastZero, lastAll, lastN := 0, 0, 0
+	for _, r := range rows {
+		if r.role != "member" || !r.valid || r.round < 1 || r.round > in.Rounds {
+			continue
+		}
+		s := r.choice / in.Endowment
+		k := gk{r.runID, r.group}
+		sums[r.round-1][k] = append(sums[r.round-1][k], s)
+		if r.round == 1 {
+			first[r.agent] = append(first[r.agent], s)
+		}
+		if r.round == in.Rounds {
+			lastN++
+			if r.choice == 0 {
+				lastZero++
+			}
+			if r.choice == in.Endowment {
+				lastAll++
+			}
+		}
+	}
+	tr := PGTrajectory{Game: in.Name, Punishment: in.Punishment}
+	for _, m := range sums {
+		keys := make([]gk, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			return keys[i].run < keys[j].run || keys[i].run == keys[j].run && keys[i].group < keys[j].group
+		})
+		var gm []float64
+		for _, k := range keys {
+			gm = append(gm, mean(m[k]))
+		}
+		mu, lo, hi, n := meanCI(gm)
+		tr.Mean, tr.Lo, tr.Hi, tr.N = append(tr.Mean, mu), append(tr.Lo, lo), append(tr.Hi, hi), append(tr.N, n)
+		tr.Groups = max(tr.Groups, n)
+	}
+	src := "Fehr & Gächter 2000"
+	r1 := shareStat(in.Name, "round 1 contribution, % of endowment", first, (h.FirstLo+h.FirstHi)/2,
+		fmt.Sprintf("%.0f-%.0f%% (%s)", 100*h.FirstLo, 100*h.FirstHi, src))
+	r1.HumanLo, r1.HumanHi = h.FirstLo, h.FirstHi
+	last := in.Rounds - 1
+	rl := GameStat{Game: in.Name, Measure: fmt.Sprintf("round %d contribution, %% of endowment", in.Rounds), Estimand: estGroupMeans,
+		Mean: tr.Mean[last], Lo: tr.Lo[last], Hi: tr.Hi[last], N: tr.Groups, Unit: "groups",
+		Human: math.NaN(), HumanLo: math.NaN(), HumanHi: math.NaN(), Headline: true, HumanText: "decays towards 0 (" + src + ")"}
+	if in.Punishment {
+		rl.HumanText = "rises and stays high (Fehr & Gächter 2000, 2002)"
+	}
+	st := []GameStat{r1}
+	if in.Rounds > 1 {
+		st = append(st, rl)
+	}
+	if in.Punishment {
+		st = append(st, propStat(in.Name, fmt.Sprintf("contributed everything in round %d", in.Rounds), lastAll, lastN, h.LastAllPunish, pctRef(h.LastAllPunish, "Fehr & Gächter 2002")))
+		type ak struct {
+			run   string
+			agent int
+		}
+		punished, agents := map[ak]bool{}, map[ak]bool{}
+		for _, p := range pun {
+			a := ak{p.runID, p.agent}
+			agents[a] = true
+			if p.valid && p.points > 0 {
+				punished[a] = true
+			}
+		}
+		ps := propStat(in.Name, "punished at least once, % of agents", len(punished), len(agents), h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
+		ps.Unit, ps.Estimand = "agent-runs", estAgentRuns
+		st = append(st, ps)
+	} else {
+		st = append(st, propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, lastN, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002")))
+	}
+	return st, tr
+}
+
+// ---- tables ---------------------------------------------------------------------------------
+
+// tidy rounds away floating-point noise (20 - 8 + 1.6 x 7 is 23.200000000000003) at 1e-9.
+func tidy(v float64) float64 { return math.Round(v*1e9) / 1e9 }
+
+// intOrNil is v, or missing for 0 (no group, no partner).
+func intOrNil(v int) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func (r *results) gamesTable() *table.Table {
+	return &table.Table{Schema: GamesSchema, Rows: func(emit func([]any) error) error {
+		for _, g := range r.ms {
+			for _, rw := range g.m.rows() {
+				if err := emit([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rw.round,
+					intOrNil(rw.group), rw.agent, rw.role, intOrNil(rw.partner),
+					rw.choice, tidy(rw.payoff), rw.valid, oneLine(rw.reason)}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+func (r *results) punishTable() *table.Table {
+	return &table.Table{Schema: PunishmentsSchema, Rows: func(emit func([]any) error) error {
+		for _, g := range r.ms {
+			pm, ok := g.m.(*pgM)
+			if !ok || !g.in.Punishment {
+				continue
+			}
+			for _, rd := range pm.rounds {
+				for _, p := range rd.Punishments {
+					pts := math.NaN()
+					if p.Valid {
+						pts = p.Points
+					}
+					if err := emit([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rd.Round,
+						pm.g.GroupOf(p.From) + 1, p.From, p.To, pts, p.Valid, oneLine(p.Reason)}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+func (r *results) statsTable() *table.Table {
+	return &table.Table{Schema: StatsSchema, Rows: func(emit func([]any) error) error {
+		for _, g := range r.groups {
+			for _, s := range g.Stats {
+				if err := emit([]any{g.Backend, g.Condition, s.Game, s.Measure, s.Estimand, s.Mean, s.Lo, s.Hi, s.N, s.Unit,
+					s.Human, s.HumanLo, s.HumanHi, s.HumanText}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+func (r *results) roundsTable() *table.Table {
+	return &table.Table{Schema: RoundsSchema, Rows: func(emit func([]any) error) error {
+		for _, g := range r.groups {
+			for _, t := range g.PG {
+				for i := range t.Mean {
+					if err := emit([]any{g.Backend, g.Condition, t.Game, t.Punishment, i + 1, estGroupMeans, t.Mean[i], t.Lo[i], t.Hi[i], t.N[i]}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+func (r *results) rejectionsTable() *table.Table {
+	return &table.Table{Schema: RejectionsSchema, Rows: func(emit func([]any) error) error {
+		for _, g := range r.groups {
+			for _, in := range r.inst {
+				for _, b := range g.Reject[in.Name] {
+					if err := emit([]any{g.Backend, g.Condition, in.Name, b.Lo, math.Min(b.Hi, 1), estPairs, b.Rejected, b.N, b.Rate, b.CLo, b.CHi}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+// ---- summary --------------------------------------------------------------------------------
+
+func describeBackend(label string) string {
+	if label == "builtin" {
+		return "builtin (behavioural model, not an LLM)"
+	}
+	return label
+}
+
+func pctCI(m, lo, hi float64) string {
+	if math.IsNaN(m) {
+		return "-"
+	}
+	if math.IsNaN(lo) {
+		return fmt.Sprintf("%.1f%%", 100*m)
+	}
+	return fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*m, 100*lo, 100*hi)
+}
+
+// summary prints, per backend x condition, each game's mean choice as a share of the
+// endowment with its 95% CI next to the published human figure, and the public goods
+// contributions by round.
+func (r *results) summary(w io.Writer) error {
+	for _, g := range r.groups {
+		fmt.Fprintf(w, "\nEconomic games, backend %s, condition %s\n", describeBackend(g.Backend), g.Condition)
+		fmt.Fprintln(w, "Shares in %, 95% CI: t over agents (replicates averaged) or groups; Wilson over decisions for rates.")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "game\tmeasure\tthis run\tn\thuman reference\t")
+		for _, s := range g.Stats {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d %s\t%s\t\n", s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), s.N, s.Unit, s.HumanText)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, t := range g.PG {
+			var xs []string
+			for _, m := range t.Mean {
+				if math.IsNaN(m) {
+					xs = append(xs, "-")
+				} else {
+					xs = append(xs, fmt.Sprintf("%.0f", 100*m))
+				}
+			}
+			fmt.Fprintf(w, "%s: mean contribution by round, %% of endowment (%d groups): %s\n", t.Game, t.Groups, strings.Join(xs, " "))
+		}
+		var inv []string
+		for _, in := range r.inst {
+			if n := g.Invalid[in.Name]; n > 0 {
+				inv = append(inv, fmt.Sprintf("%s %d", in.Name, n))
+			}
+		}
+		if len(inv) > 0 {
+			fmt.Fprintf(w, "Rows of results/games.csv without a valid decision (invalid replies, not asked, unpaired): %s\n", strings.Join(inv, ", "))
+		}
+	}
+	return nil
+}
+
+// ---- report section -------------------------------------------------------------------------
+
+//go:embed section.html.tmpl
+var sectionSrc string
+
+var sectionTmpl = template.Must(template.New("games").Funcs(report.Funcs).Parse(sectionSrc))
+
+// sectionData is what the section template shows.
+type sectionData struct {
+	Settings [][]string
+	Overview report.BarChart
+	Sources  string
+	Groups   []groupTable
+	Rounds   *report.LineChart
+	Rejects  *report.BarChart
+}
+
+type groupTable struct {
+	Label string
+	Rows  [][]string
+}
+
+// seriesLabel names a backend x condition in charts: the condition only when there are
+// several.
+func (r *results) seriesLabel(g Group) string {
+	s := g.Backend
+	if s == "builtin" {
+		s = "builtin (behavioural model)"
+	}
+	if r.multiCond {
+		s += ", " + g.Condition
+	}
+	return s
+}
+
+func nanRow(n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	return out
+}
+
+// headlineLabel is a headline measure's short name in the overview chart.
+func headlineLabel(s GameStat) string {
+	m := strings.SplitN(s.Measure, ",", 2)[0]
+	for _, r := range [][2]string{{"given", "give"}, {"minimum acceptable offer", "MAO"}, {"returned", "return"}, {"sent", "send"}, {" contribution", ""}, {"round ", "r"}} {
+		m = strings.Replace(m, r[0], r[1], 1)
+	}
+	return s.Game + ": " + m
+}
+
+func (r *results) section(fig *report.Figures) (template.HTML, error) {
+	d := sectionData{Sources: strings.Join([]string{game.HumanDictator.Source, game.HumanUltimatum.Source, game.HumanTrust.Source, game.HumanPublicGoods.Source}, "; ")}
+	for _, in := range r.inst {
+		s := fmt.Sprintf("endowment %g", in.Endowment)
+		switch in.Game {
+		case "ultimatum":
+			s += ", responder " + in.Responder
+		case "trust":
+			s += fmt.Sprintf(", multiplier %g", in.Multiplier)
+		case "public_goods":
+			s += fmt.Sprintf(", multiplier %g, groups of %d, %d rounds, punishment %s", in.Multiplier, in.GroupSize, in.Rounds, map[bool]string{true: "on", false: "off"}[in.Punishment])
+		}
+		var sc []string
+		for _, role := range in.Roles() {
+			sc = append(sc, role+": "+in.Scenarios[role])
+		}
+		d.Settings = append(d.Settings, []string{in.Name, in.Game, s, strings.Join(sc, ", ")})
+	}
+	// Overview: each role's mean choice next to the human figure (a range for public goods
+	// round 1, drawn as the bar's whiskers).
+	var cats []string
+	var humanM, humanLo, humanHi []float64
+	for _, g := range r.groups {
+		for _, s := range g.Stats {
+			c := headlineLabel(s)
+			if s.Headline && !slices.Contains(cats, c) {
+				cats = append(cats, c)
+				humanM, humanLo, humanHi = append(humanM, s.Human), append(humanLo, s.HumanLo), append(humanHi, s.HumanHi)
+			}
+		}
+	}
+	bc := report.BarChart{Title: "Mean choice by game and role", XLabel: "Game: choice", YLabel: "Mean, share of the endowment (%)", Categories: cats, Y0: 0, Y1: 100,
+		Width: math.Max(560, 170*float64(len(cats))+210)}
+	for _, g := range r.groups {
+		bc.Groups = append(bc.Groups, r.seriesLabel(g))
+		m, lo, hi := nanRow(len(cats)), nanRow(len(cats)), nanRow(len(cats))
+		for _, s := range g.Stats {
+			if i := slices.Index(cats, headlineLabel(s)); i >= 0 && s.Headline {
+				m[i], lo[i], hi[i] = 100*s.Mean, 100*s.Lo, 100*s.Hi
+			}
+		}
+		bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
+	}
+	bc.Groups = append(bc.Groups, "Human reference")
+	scale := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = 100 * x
+		}
+		return out
+	}
+	bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, scale(humanM)), append(bc.Lo, scale(humanLo)), append(bc.Hi, scale(humanHi))
+	d.Overview = bc
+	for _, g := range r.groups {
+		gt := groupTable{Label: r.seriesLabel(g)}
+		for _, s := range g.Stats {
+			gt.Rows = append(gt.Rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), fmt.Sprintf("%d %s", s.N, s.Unit), s.HumanText})
+		}
+		d.Groups = append(d.Groups, gt)
+	}
+	// Public goods by round.
+	var ss []report.Series
+	rounds := 0
+	for i, g := range r.groups {
+		for j, t := range g.PG {
+			name := t.Game
+			if len(r.groups) > 1 {
+				name = r.seriesLabel(g) + ", " + t.Game
+			}
+			s := report.Series{Name: name, Color: report.Palette[(i*len(g.PG)+j)%len(report.Palette)]}
+			if t.Punishment {
+				s.Marker = "square"
+			}
+			for k := range t.Mean {
+				s.X, s.Y, s.Lo, s.Hi = append(s.X, float64(k+1)), append(s.Y, 100*t.Mean[k]), append(s.Lo, 100*t.Lo[k]), append(s.Hi, 100*t.Hi[k])
+			}
+			rounds = max(rounds, len(t.Mean))
+			ss = append(ss, s)
+		}
+	}
+	if len(ss) > 0 {
+		h := game.HumanPublicGoods
+		ss = append(ss, report.Series{Name: "Humans, round 1 (40-60%)", Color: report.HumanColor, Marker: "open", X: []float64{1}, Y: []float64{50 * (h.FirstLo + h.FirstHi)}, Lo: []float64{100 * h.FirstLo}, Hi: []float64{100 * h.FirstHi}})
+		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean contribution (% of endowment)",
+			X0: 1, X1: float64(max(rounds, 2)), Y0: 0, Y1: 100, Series: ss}
+	}
+	// Ultimatum rejections by offer band.
+	bands := make([]string, len(rejectBands))
+	for i, b := range rejectBands {
+		if b[1] > 1 {
+			bands[i] = fmt.Sprintf("%.0f%% or more", 100*b[0])
+		} else {
+			bands[i] = fmt.Sprintf("%.0f-%.0f%%", 100*b[0], 100*b[1])
+		}
+	}
+	rc := report.BarChart{Title: "Ultimatum: rejections by offer", XLabel: "Offer (share of the pie)", YLabel: "Offers rejected (%)", Categories: bands, Y0: 0, Y1: 100}
+	for _, g := range r.groups {
+		names := make([]string, 0, len(g.Reject))
+		for n := range g.Reject {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			name := n
+			if len(r.groups) > 1 {
+				name = r.seriesLabel(g) + ", " + n
+			}
+			m, lo, hi := nanRow(len(bands)), nanRow(len(bands)), nanRow(len(bands))
+			for i, b := range g.Reject[n] {
+				m[i], lo[i], hi[i] = 100*b.Rate, 100*b.CLo, 100*b.CHi
+			}
+			rc.Groups = append(rc.Groups, name)
+			rc.Mean, rc.Lo, rc.Hi = append(rc.Mean, m), append(rc.Lo, lo), append(rc.Hi, hi)
+		}
+	}
+	if len(rc.Groups) > 0 {
+		h := game.HumanUltimatum
+		m := nanRow(len(bands))
+		for i, b := range rejectBands {
+			if b[1] <= h.LowOffer {
+				m[i] = 100 * h.RejectLow
+			}
+		}
+		rc.Groups = append(rc.Groups, "Human reference")
+		rc.Mean, rc.Lo, rc.Hi = append(rc.Mean, m), append(rc.Lo, nanRow(len(bands))), append(rc.Hi, nanRow(len(bands)))
+		d.Rejects = &rc
+	}
+	return report.Exec(sectionTmpl, d, fig)
+}
