@@ -472,8 +472,6 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		err = r.runStudy(ctx)
 	case r.exp.Study == experiment.StudyTPP:
 		err = r.runTPP(ctx)
-	case r.exp.Study == experiment.StudyNetwork:
-		err = r.runNetwork(ctx)
 	case r.exp.Study == experiment.StudyGames:
 		err = r.runGames(ctx)
 	default:
@@ -509,7 +507,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		res.Summary = func(w io.Writer) error { return report.Summary(w, dir) }
 	}
 	res.Decisions, _ = r.st.CountDecisions()
-	if r.summaryOnly() || (r.study != nil && !r.recorded()) {
+	if r.study != nil && !r.recorded() {
 		res.Decisions, res.InMemory = r.asked, true // a summary run asks every decision anew, even on resume
 	}
 	for _, b := range r.backends {
@@ -536,6 +534,9 @@ func Status(dir string) (string, error) {
 
 // Describe says in one line what the run will do.
 func (r *Runner) Describe() string {
+	if r.study != nil {
+		return r.study.Describe()
+	}
 	per := len(r.exp.Scenarios)
 	what := fmt.Sprintf("%d scenarios", per)
 	if r.exp.Study == experiment.StudyTPP {
@@ -545,13 +546,25 @@ func (r *Runner) Describe() string {
 	if r.exp.Study == experiment.StudyGames {
 		return r.describeGames()
 	}
-	if nw := r.exp.Network; r.exp.Study == experiment.StudyNetwork && nw != nil {
-		per = nw.Rounds
-		what = fmt.Sprintf("%d rounds of %s on a %s graph", per, nw.Scenario, nw.Graph.Type)
-	}
 	n := len(r.agents) * per * len(r.exp.Conditions) * r.exp.Replicates * len(r.backends)
 	return fmt.Sprintf("study %s: %d agents x %s x %d conditions x %d replicates x %d backends = %d decisions",
 		r.exp.Study, len(r.agents), what, len(r.exp.Conditions), r.exp.Replicates, len(r.backends), n)
+}
+
+// summaryOnly reports whether the experiment keeps per-round aggregates only (Study 3's
+// network.store: summary): personas are then rendered on demand and not stored.
+func (r *Runner) summaryOnly() bool {
+	return r.exp.Study == experiment.StudyNetwork && r.exp.Network != nil && r.exp.Network.Store == "summary"
+}
+
+// personaText is agent u's rendered persona: rendered on demand when the population was not
+// rendered up front (network.store: summary, where a million texts would cost a gigabyte).
+func (r *Runner) personaText(u int) string {
+	if r.texts != nil {
+		return r.texts[u]
+	}
+	p := r.exp.Population
+	return persona.Render(r.agents[u], persona.RenderOptions{ShowScores: p.ShowScores, ShowAverage: p.ShowAverages})
 }
 
 // Close releases what Prepare opened (caches, clients).

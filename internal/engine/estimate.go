@@ -45,9 +45,6 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 	case r.exp.Study == experiment.StudyGames:
 		tasks, err = r.gameEstimateTasks()
 		note = gamesEstimateNote
-	case r.exp.Study == experiment.StudyNetwork:
-		tasks, err = r.netEstimateTasks()
-		note = netEstimateNote
 	default:
 		return nil, fmt.Errorf("estimate is not available for study %s", r.exp.Study)
 	}
@@ -170,38 +167,4 @@ func placeholderAbsorb(m gameMachine, v float64) error {
 		return fmt.Errorf("no estimate for game machine %T", m)
 	}
 	return nil
-}
-
-// netEstimateNote says how Study 3's later rounds, whose prompts depend on earlier replies,
-// are estimated.
-const netEstimateNote = "rounds after the first show what neighbours answered the day before, so their prompts are " +
-	"built with placeholder answers (every agent rating 4 and 4): the count of calls is exact, their tokens approximate"
-
-// netEstimateTasks lists Study 3's decisions for Estimate: it runs the world's rules round by
-// round, as runNetwork does, with the same requests, but records the placeholder answer 4
-// (willingness and unfairness) for every agent instead of asking a backend.
-func (r *Runner) netEstimateTasks() ([]task, error) {
-	s, err := r.netSetup()
-	if err != nil {
-		return nil, err
-	}
-	var out []task
-	worlds := make([]*netWorld, len(r.runs))
-	for i := range r.runs {
-		worlds[i] = s.newWorld(&r.runs[i], len(r.agents), s.cfg.History)
-	}
-	for t := 1; t <= s.cfg.Rounds; t++ {
-		for _, w := range worlds {
-			if err := w.begin(t, s.activation(w.rep, t), r.income); err != nil {
-				return nil, err
-			}
-			ts, err := r.netTasks(w, t)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ts...)
-			w.end(t, func(int) (int8, int8, bool, string) { return 4, 4, true, "" }, nil)
-		}
-	}
-	return out, nil
 }

@@ -55,31 +55,6 @@ func WriteHTMLFile(out string, dirs ...string) error {
 	return os.Rename(tmp, out)
 }
 
-// Study3Loader, when set, extracts the Study 3 (network) results of a run for the report. It
-// returns nil data when the run has none. The default reads results/rounds.csv when present.
-var Study3Loader func(r *Run) (*Study3Data, error) = loadStudy3
-
-// Study3Data is what the report draws for one Study 3 run (or backend).
-type Study3Data struct {
-	Label string
-	// Willingness and Unfairness are trajectories by exposure group (victim, exposed
-	// neighbour, distance 2, unexposed): X is the round, Y the mean (1-7), Lo/Hi its CI.
-	Willingness, Unfairness []Series
-	// Comparisons, when several inequity conditions (or backends) are compared with their
-	// controls, are drawn as one pair of trajectory charts each, after Willingness and
-	// Unfairness.
-	Comparisons []Study3Comparison
-	// Contagion is the share of agents affected by round, one series per condition.
-	Contagion []Series
-	// Network is the graph (or a sample of it) coloured by final state; nil when absent.
-	Network *NetworkChart
-	// Mediation is exposure -> perceived unfairness -> willingness; nil when not estimated.
-	Mediation *MediationDiagram
-	Notes     []string
-	// NoCI says the trajectories carry no confidence intervals (network.store: summary).
-	NoCI bool
-}
-
 // page accumulates the HTML document.
 type page struct {
 	b   strings.Builder
@@ -155,12 +130,6 @@ func Render(w io.Writer, runs []*Run) error {
 	if rs := byStudy(runs, experiment.StudyGames); len(rs) > 0 {
 		p.h2("games", "Economic games")
 		if err := studyGames(p, rs, multi); err != nil {
-			return err
-		}
-	}
-	if rs := byStudy(runs, experiment.StudyNetwork); len(rs) > 0 {
-		p.h2("study3", "Study 3: policy-induced inequity on a network")
-		if err := study3(p, rs, multi); err != nil {
 			return err
 		}
 	}
@@ -734,77 +703,27 @@ func tppGraded(p *page, groups []tppGroup) {
 	}.SVG(), "Mean punishment points by transfer (each point costs the third party 1 MU and removes 3 MU from the dictator). Whiskers: 95% t CI over agents. Dashed black: human reference, 0.28 x (50 - transfer). Source: "+esc(game.HumanGraded.Source)+".")
 }
 
-func study3(p *page, runs []*Run, multi bool) error {
-	any := false
-	for _, r := range runs {
-		if Study3Loader == nil {
-			break
-		}
-		d, err := Study3Loader(r)
-		if err != nil {
-			return fmt.Errorf("study 3 report of %s: %w", r.Dir, err)
-		}
-		if d == nil {
-			continue
-		}
-		any = true
-		if d.Label == "" && multi {
-			d.Label = runLabel(r, true)
-		}
-		Study3Figures(p, d)
-	}
-	if !any {
-		p.para("This run directory holds no Study 3 round results (results/rounds.csv) yet, so no trajectories are drawn.")
-	}
-	return nil
+// roundsSummaryFile is the aggregate of a network.store: summary run (Study 3).
+const roundsSummaryFile = "rounds_summary.csv"
+
+// summaryStore reports whether r kept per-round aggregates only (network.store: summary).
+func summaryStore(r *Run) bool {
+	return r.Exp.Network != nil && r.Exp.Network.Store == "summary"
 }
 
-// Study3Figures draws one Study 3 data set: trajectories, contagion, network and mediation.
-func Study3Figures(p *page, d *Study3Data) {
-	suffix := ""
-	if d.Label != "" {
-		suffix = ": " + d.Label
-		fmt.Fprintf(&p.b, "<h3>%s</h3>\n", esc(d.Label))
+// summaryValidity is the validity the study counted in memory, from the first paragraph of
+// its results/network_summary.txt.
+func summaryValidity(r *Run) string {
+	b, err := os.ReadFile(filepath.Join(r.Dir, "results", "network_summary.txt"))
+	if err != nil {
+		return "This run used network.store: summary and its network_summary.txt is missing, so validity is unknown."
 	}
-	whiskers := " Whiskers: 95% CI."
-	if d.NoCI {
-		whiskers = " No CIs: the run kept aggregates only."
-	}
-	cmps := append([]Study3Comparison{{Willingness: d.Willingness, Unfairness: d.Unfairness}}, d.Comparisons...)
-	for _, c := range cmps {
-		sfx := suffix
-		if c.Label != "" {
-			sfx += ": " + c.Label
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == "" {
+			break
 		}
-		if len(c.Willingness) > 0 {
-			p.figure(LineChart{Title: "Willingness by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Mean willingness (1-7 scale)", Y0: 1, Y1: 7, XTicks: roundTicks(c.Willingness), Series: c.Willingness}.SVG(),
-				"Mean willingness by round for victims, exposed neighbours, agents at distance 2 and unexposed agents."+whiskers)
-		}
-		if len(c.Unfairness) > 0 {
-			p.figure(LineChart{Title: "Perceived unfairness by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Mean perceived unfairness (1-7 scale)", Y0: 1, Y1: 7, XTicks: roundTicks(c.Unfairness), Series: c.Unfairness}.SVG(),
-				"Mean perceived unfairness by round and exposure group."+whiskers)
-		}
+		lines = append(lines, strings.TrimSpace(l))
 	}
-	if len(d.Contagion) > 0 {
-		p.figure(LineChart{Title: "Contagion curve" + suffix, XLabel: "Round (day)", YLabel: "Agents affected (% of population)", Y0: 0, Y1: 1, XTicks: roundTicks(d.Contagion),
-			YFormat: func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }, Series: d.Contagion}.SVG(),
-			"Share of agents in the affected state by round (exposed through a neighbour, willingness down and perceived unfairness up). Nobody is exposed in the control, so nobody there can be affected; an exposed agent whose ratings move that way by noise alone also counts, and then exposes its neighbours: read the curve with the trajectories against the control.")
-	}
-	if d.Network != nil {
-		n := *d.Network
-		if n.Title == "" {
-			n.Title = "Network coloured by final state" + suffix
-		}
-		p.figure(n.SVG(), fmt.Sprintf("The network (%d agents, %d edges drawn), each agent coloured by its state after the last round.", n.N, len(n.Edges)))
-	}
-	if d.Mediation != nil {
-		m := *d.Mediation
-		if m.Title == "" {
-			m.Title = "Mediation: exposure, perceived unfairness, willingness" + suffix
-		}
-		p.figure(m.SVG(), "Path estimates with cluster-robust standard errors; the indirect effect's interval is a percentile bootstrap resampling agents.")
-	}
-	for _, n := range d.Notes {
-		p.para("%s", esc(n))
-	}
+	return strings.Join(lines, " ")
 }

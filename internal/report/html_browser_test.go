@@ -37,7 +37,8 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 		t.Skip("Chromium is not installed (apt-get install chromium, or set PROSIM_CHROMIUM): skipping the browser test of the HTML report")
 	}
 	out := filepath.Join(t.TempDir(), "cmp.html")
-	if err := WriteHTMLFile(out, study2Fixture(t), study3Fixture(t)); err != nil {
+	// Study 3 now renders through engine.RenderReport (internal/study/network).
+	if err := WriteHTMLFile(out, study2Fixture(t)); err != nil {
 		t.Fatal(err)
 	}
 	src, _ := os.ReadFile(out)

@@ -155,19 +155,3 @@ func TestComparisonReportHasBothRuns(t *testing.T) {
 	wellFormed(t, doc)
 	mustContain(t, doc, "prosim report: s2fix vs s2fix", "Design: s2fix (run)", "Study 2:")
 }
-
-func TestStudy3FiguresDrawWhatTheyAreGiven(t *testing.T) {
-	p := &page{}
-	Study3Figures(p, &Study3Data{
-		Label:       "fixture",
-		Willingness: []Series{{Name: "victim", X: []float64{1, 2}, Y: []float64{5, 4}, Lo: []float64{4.5, 3.5}, Hi: []float64{5.5, 4.5}}},
-		Contagion:   []Series{{Name: "reward inequity", X: []float64{1, 2, 3}, Y: []float64{0, 0.1, 0.25}}},
-		Network:     &NetworkChart{N: 4, Edges: [][2]int{{0, 1}, {1, 2}, {2, 3}}, State: []string{"victim", "affected", "unaffected", "unaffected"}},
-		Mediation:   &MediationDiagram{X: "exposed", M: "perceived unfairness", Y: "willingness", A: 0.8, SEA: 0.1, B: -0.5, SEB: 0.05, C: -0.5, CPrime: -0.1, Indirect: -0.4, Lo: -0.55, Hi: -0.27, CILabel: "95% bootstrap CI", N: 400, Cluster: 40},
-	})
-	doc := "<div>" + p.b.String() + "</div>"
-	wellFormed(t, doc)
-	mustContain(t, doc, ">Round (day)</text>", ">Mean willingness (1-7 scale)</text>", ">victim</text>",
-		">Agents affected (% of population)</text>", ">20%</text>", ">unaffected (2)</text>",
-		"a = 0.80 (SE 0.10)", "b = -0.50 (SE 0.05)", "indirect a&#183;b = -0.40, CI [-0.55, -0.27]")
-}

@@ -2,5 +2,6 @@
 package all
 
 import (
+	_ "github.com/prosim/prosim/internal/study/network"   // Study 3
 	_ "github.com/prosim/prosim/internal/study/vignettes" // Study 1
 )
