@@ -23,7 +23,6 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
-	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
@@ -128,7 +127,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	r := &Runner{exp: exp, opt: opt}
 	doc := experiment.Locator(exp)
 	newStudy, registered := study.Lookup(exp.Study)
-	if !registered && !legacyStudy(exp.Study) {
+	if !registered {
 		return nil, doc.Errorf("study", "unknown study %q (want one of %s)", exp.Study, strings.Join(study.Names(), ", "))
 	}
 	var err error
@@ -227,15 +226,6 @@ func (r *Runner) reply(k store.Key) (backend.Reply, bool) {
 	defer r.mu.Unlock()
 	d, ok := r.journal[k]
 	return d.Reply, ok
-}
-
-// legacyStudy reports whether a study still runs through the engine's own code.
-func legacyStudy(name string) bool {
-	switch name {
-	case experiment.StudyTPP, experiment.StudyNetwork, experiment.StudyGames:
-		return true
-	}
-	return false
 }
 
 var unsafeRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -474,15 +464,7 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply) {
 // execute runs the study, then writes the results. A failure leaves the run directory marked
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
-	var err error
-	switch {
-	case r.study != nil:
-		err = r.runStudy(ctx)
-	case r.exp.Study == experiment.StudyNetwork:
-		err = r.runNetwork(ctx)
-	default:
-		err = fmt.Errorf("study %q is not implemented", r.exp.Study)
-	}
+	err := r.runStudy(ctx)
 	if r.prog != nil {
 		r.prog.finish()
 	}
@@ -494,26 +476,11 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("%w\nrun stopped with %d decisions saved in %s; continue it with: prosim resume %s", err, n, r.dir, r.dir)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
-	if r.study != nil {
-		if err := r.finishStudy(res); err != nil {
-			return nil, err
-		}
-	} else {
-		if err := r.writeResults(); err != nil {
-			return nil, fmt.Errorf("writing results in %s: %w", r.dir, err)
-		}
-		if err := r.st.SetMeta(statusKey, "complete"); err != nil {
-			return nil, err
-		}
-		// The HTML report is a convenience: a failure to write it does not fail the run.
-		if err := report.WriteHTML(r.dir); err != nil {
-			fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
-		}
-		dir := r.dir
-		res.Summary = func(w io.Writer) error { return report.Summary(w, dir) }
+	if err := r.finishStudy(res); err != nil {
+		return nil, err
 	}
 	res.Decisions, _ = r.st.CountDecisions()
-	if r.summaryOnly() || (r.study != nil && !r.recorded()) {
+	if !r.recorded() {
 		res.Decisions, res.InMemory = r.asked, true // a summary run asks every decision anew, even on resume
 	}
 	for _, b := range r.backends {
@@ -539,19 +506,22 @@ func Status(dir string) (string, error) {
 }
 
 // Describe says in one line what the run will do.
-func (r *Runner) Describe() string {
-	if r.study != nil {
-		return r.study.Describe()
+func (r *Runner) Describe() string { return r.study.Describe() }
+
+// summaryOnly reports whether the experiment keeps per-round aggregates only (Study 3's
+// network.store: summary): personas are then rendered on demand and not stored.
+func (r *Runner) summaryOnly() bool {
+	return r.exp.Study == experiment.StudyNetwork && r.exp.Network != nil && r.exp.Network.Store == "summary"
+}
+
+// personaText is agent u's rendered persona: rendered on demand when the population was not
+// rendered up front (network.store: summary, where a million texts would cost a gigabyte).
+func (r *Runner) personaText(u int) string {
+	if r.texts != nil {
+		return r.texts[u]
 	}
-	per := len(r.exp.Scenarios)
-	what := fmt.Sprintf("%d scenarios", per)
-	if nw := r.exp.Network; r.exp.Study == experiment.StudyNetwork && nw != nil {
-		per = nw.Rounds
-		what = fmt.Sprintf("%d rounds of %s on a %s graph", per, nw.Scenario, nw.Graph.Type)
-	}
-	n := len(r.agents) * per * len(r.exp.Conditions) * r.exp.Replicates * len(r.backends)
-	return fmt.Sprintf("study %s: %d agents x %s x %d conditions x %d replicates x %d backends = %d decisions",
-		r.exp.Study, len(r.agents), what, len(r.exp.Conditions), r.exp.Replicates, len(r.backends), n)
+	p := r.exp.Population
+	return persona.Render(r.agents[u], persona.RenderOptions{ShowScores: p.ShowScores, ShowAverage: p.ShowAverages})
 }
 
 // Close releases what Prepare opened (caches, clients).

@@ -127,7 +127,7 @@ func Analyze(dir string) (a *Analyzed, ok bool, err error) {
 		return nil, true, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
 	}
 	if _, reg := study.Lookup(exp.Study); !reg {
-		return nil, false, nil
+		return nil, false, fmt.Errorf("%s: unknown study %q (known: %s)", dir, exp.Study, strings.Join(study.Names(), ", "))
 	}
 	if !store.Exists(filepath.Join(dir, dbFile)) {
 		return nil, true, fmt.Errorf("%s has no %s", dir, dbFile)
@@ -181,13 +181,9 @@ func RenderReport(w io.Writer, dirs ...string) error {
 		}
 	}()
 	for _, d := range dirs {
-		a, ok, err := Analyze(d)
+		a, _, err := Analyze(d)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			// A study not yet moved to the registry: the report package draws it.
-			return report.RenderDirs(w, dirs...)
 		}
 		as = append(as, a)
 	}

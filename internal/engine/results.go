@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
 )
@@ -26,9 +25,6 @@ func (r *Runner) writeResults() error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if r.summaryOnly() {
-		return nil // runNetworkAggregate wrote the aggregates; there are no decisions to list
-	}
 	schemas := func(id string) (scenario.Schema, bool) {
 		sc, ok := r.scen.Get(id)
 		return sc.Response, ok
@@ -37,9 +33,6 @@ func (r *Runner) writeResults() error {
 		return WriteDecisions(r.st, schemas, w)
 	}); err != nil {
 		return err
-	}
-	if r.exp.Study == experiment.StudyNetwork {
-		return r.writeNetworkResults(dir)
 	}
 	return nil
 }

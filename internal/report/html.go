@@ -5,10 +5,7 @@ package report
 // from the run directories given.
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,61 +20,6 @@ import (
 
 // ReportFile is the report's name in a run directory.
 const ReportFile = "report.html"
-
-// WriteHTML writes dir/report.html for one run directory.
-func WriteHTML(dir string) error {
-	return WriteHTMLFile(filepath.Join(dir, ReportFile), dir)
-}
-
-// WriteHTMLFile writes a report of one or several run directories (compared side by side) to
-// out. The file is written whole and renamed into place.
-func WriteHTMLFile(out string, dirs ...string) error {
-	if len(dirs) == 0 {
-		return errors.New("report: no run directory given")
-	}
-	var runs []*Run
-	for _, d := range dirs {
-		r, err := Load(d)
-		if err != nil {
-			return err
-		}
-		runs = append(runs, r)
-	}
-	var buf bytes.Buffer
-	if err := Render(&buf, runs); err != nil {
-		return err
-	}
-	tmp := out + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, out)
-}
-
-// Study3Loader, when set, extracts the Study 3 (network) results of a run for the report. It
-// returns nil data when the run has none. The default reads results/rounds.csv when present.
-var Study3Loader func(r *Run) (*Study3Data, error) = loadStudy3
-
-// Study3Data is what the report draws for one Study 3 run (or backend).
-type Study3Data struct {
-	Label string
-	// Willingness and Unfairness are trajectories by exposure group (victim, exposed
-	// neighbour, distance 2, unexposed): X is the round, Y the mean (1-7), Lo/Hi its CI.
-	Willingness, Unfairness []Series
-	// Comparisons, when several inequity conditions (or backends) are compared with their
-	// controls, are drawn as one pair of trajectory charts each, after Willingness and
-	// Unfairness.
-	Comparisons []Study3Comparison
-	// Contagion is the share of agents affected by round, one series per condition.
-	Contagion []Series
-	// Network is the graph (or a sample of it) coloured by final state; nil when absent.
-	Network *NetworkChart
-	// Mediation is exposure -> perceived unfairness -> willingness; nil when not estimated.
-	Mediation *MediationDiagram
-	Notes     []string
-	// NoCI says the trajectories carry no confidence intervals (network.store: summary).
-	NoCI bool
-}
 
 // page accumulates the HTML document.
 type page struct {
@@ -123,60 +65,6 @@ table{border-collapse:collapse;margin:.8em 0;font-family:Helvetica,Arial,sans-se
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f2f2f2}
 figure{margin:1.2em 0}figcaption{font-size:13px;color:#333;max-width:720px}svg.chart{max-width:100%;height:auto;display:block}
 .note{font-size:13px;color:#555}nav ul{columns:2}code{font-size:90%}`
-
-// Render writes the report of runs to w.
-func Render(w io.Writer, runs []*Run) error {
-	if len(runs) == 0 {
-		return errors.New("report: no runs")
-	}
-	p := &page{}
-	multi := len(runs) > 1
-	for i, r := range runs {
-		id := "design"
-		title := "Design"
-		if multi {
-			id = fmt.Sprintf("design-%d", i+1)
-			title = "Design: " + runLabel(r, true)
-		}
-		p.h2(id, title)
-		design(p, r)
-	}
-	p.h2("validity", "Validity and cost")
-	for _, r := range runs {
-		validityCost(p, r, multi)
-	}
-	if rs := byStudy(runs, experiment.StudyNetwork); len(rs) > 0 {
-		p.h2("study3", "Study 3: policy-induced inequity on a network")
-		if err := study3(p, rs, multi); err != nil {
-			return err
-		}
-	}
-
-	var names []string
-	for _, r := range runs {
-		names = append(names, r.Exp.Name)
-	}
-	title := "prosim report: " + strings.Join(names, " vs ")
-	fmt.Fprintf(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>%s</title>\n<style>%s</style></head><body>\n", esc(title), css)
-	fmt.Fprintf(w, "<h1>%s</h1>\n", esc(title))
-	var dirs []string
-	for _, r := range runs {
-		dirs = append(dirs, r.Dir)
-	}
-	fmt.Fprintf(w, "<p class=\"note\">Run director%s: <code>%s</code>. Written by <code>prosim report</code> from the run database; every figure below is computed from it. Backend <code>builtin</code> is the embedded behavioural model, not an LLM.</p>\n",
-		map[bool]string{true: "ies", false: "y"}[multi], esc(strings.Join(dirs, "</code>, <code>")))
-	fmt.Fprintf(w, "<nav><ul>")
-	for _, t := range p.toc {
-		id, name, _ := strings.Cut(t, "|")
-		fmt.Fprintf(w, "<li><a href=\"#%s\">%s</a></li>", id, esc(name))
-	}
-	fmt.Fprintf(w, "</ul></nav>\n")
-	if _, err := io.WriteString(w, p.b.String()); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "</body></html>\n")
-	return err
-}
 
 func byStudy(runs []*Run, study string) []*Run {
 	var out []*Run
@@ -482,77 +370,27 @@ func rateCI(k, n int) (rate, lo, hi float64) {
 	return float64(k) / float64(n), lo, hi
 }
 
-func study3(p *page, runs []*Run, multi bool) error {
-	any := false
-	for _, r := range runs {
-		if Study3Loader == nil {
-			break
-		}
-		d, err := Study3Loader(r)
-		if err != nil {
-			return fmt.Errorf("study 3 report of %s: %w", r.Dir, err)
-		}
-		if d == nil {
-			continue
-		}
-		any = true
-		if d.Label == "" && multi {
-			d.Label = runLabel(r, true)
-		}
-		Study3Figures(p, d)
-	}
-	if !any {
-		p.para("This run directory holds no Study 3 round results (results/rounds.csv) yet, so no trajectories are drawn.")
-	}
-	return nil
+// roundsSummaryFile is the aggregate of a network.store: summary run (Study 3).
+const roundsSummaryFile = "rounds_summary.csv"
+
+// summaryStore reports whether r kept per-round aggregates only (network.store: summary).
+func summaryStore(r *Run) bool {
+	return r.Exp.Network != nil && r.Exp.Network.Store == "summary"
 }
 
-// Study3Figures draws one Study 3 data set: trajectories, contagion, network and mediation.
-func Study3Figures(p *page, d *Study3Data) {
-	suffix := ""
-	if d.Label != "" {
-		suffix = ": " + d.Label
-		fmt.Fprintf(&p.b, "<h3>%s</h3>\n", esc(d.Label))
+// summaryValidity is the validity the study counted in memory, from the first paragraph of
+// its results/network_summary.txt.
+func summaryValidity(r *Run) string {
+	b, err := os.ReadFile(filepath.Join(r.Dir, "results", "network_summary.txt"))
+	if err != nil {
+		return "This run used network.store: summary and its network_summary.txt is missing, so validity is unknown."
 	}
-	whiskers := " Whiskers: 95% CI."
-	if d.NoCI {
-		whiskers = " No CIs: the run kept aggregates only."
-	}
-	cmps := append([]Study3Comparison{{Willingness: d.Willingness, Unfairness: d.Unfairness}}, d.Comparisons...)
-	for _, c := range cmps {
-		sfx := suffix
-		if c.Label != "" {
-			sfx += ": " + c.Label
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == "" {
+			break
 		}
-		if len(c.Willingness) > 0 {
-			p.figure(LineChart{Title: "Willingness by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Mean willingness (1-7 scale)", Y0: 1, Y1: 7, XTicks: roundTicks(c.Willingness), Series: c.Willingness}.SVG(),
-				"Mean willingness by round for victims, exposed neighbours, agents at distance 2 and unexposed agents."+whiskers)
-		}
-		if len(c.Unfairness) > 0 {
-			p.figure(LineChart{Title: "Perceived unfairness by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Mean perceived unfairness (1-7 scale)", Y0: 1, Y1: 7, XTicks: roundTicks(c.Unfairness), Series: c.Unfairness}.SVG(),
-				"Mean perceived unfairness by round and exposure group."+whiskers)
-		}
+		lines = append(lines, strings.TrimSpace(l))
 	}
-	if len(d.Contagion) > 0 {
-		p.figure(LineChart{Title: "Contagion curve" + suffix, XLabel: "Round (day)", YLabel: "Agents affected (% of population)", Y0: 0, Y1: 1, XTicks: roundTicks(d.Contagion),
-			YFormat: func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }, Series: d.Contagion}.SVG(),
-			"Share of agents in the affected state by round (exposed through a neighbour, willingness down and perceived unfairness up). Nobody is exposed in the control, so nobody there can be affected; an exposed agent whose ratings move that way by noise alone also counts, and then exposes its neighbours: read the curve with the trajectories against the control.")
-	}
-	if d.Network != nil {
-		n := *d.Network
-		if n.Title == "" {
-			n.Title = "Network coloured by final state" + suffix
-		}
-		p.figure(n.SVG(), fmt.Sprintf("The network (%d agents, %d edges drawn), each agent coloured by its state after the last round.", n.N, len(n.Edges)))
-	}
-	if d.Mediation != nil {
-		m := *d.Mediation
-		if m.Title == "" {
-			m.Title = "Mediation: exposure, perceived unfairness, willingness" + suffix
-		}
-		p.figure(m.SVG(), "Path estimates with cluster-robust standard errors; the indirect effect's interval is a percentile bootstrap resampling agents.")
-	}
-	for _, n := range d.Notes {
-		p.para("%s", esc(n))
-	}
+	return strings.Join(lines, " ")
 }

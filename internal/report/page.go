@@ -96,20 +96,6 @@ func legacy(id, title string, fill func(p *page) error) Section {
 	}}
 }
 
-// RenderDirs renders the report of run directories whose studies the report package draws
-// itself (studies not yet moved to the study registry).
-func RenderDirs(w io.Writer, dirs ...string) error {
-	var runs []*Run
-	for _, d := range dirs {
-		r, err := Load(d)
-		if err != nil {
-			return err
-		}
-		runs = append(runs, r)
-	}
-	return Render(w, runs)
-}
-
 // Common are the sections every report has: the design of each run, then validity and cost.
 func Common(runs []*Run) []Section {
 	multi := len(runs) > 1

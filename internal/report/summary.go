@@ -5,7 +5,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -58,16 +57,6 @@ func Summary(w io.Writer, dir string) error {
 		}
 	}
 	switch r.Exp.Study {
-	case experiment.StudyNetwork:
-		// Study 3: the engine's world rules compute exposure groups, contagion and mediation
-		// when it writes results; the summary prints what it wrote.
-		b, err := os.ReadFile(filepath.Join(dir, "results", "network_summary.txt"))
-		if err != nil {
-			return fmt.Errorf("study 3 summary: %w", err)
-		}
-		fmt.Fprintln(w)
-		_, err = w.Write(b)
-		return err
 	}
 	return nil
 }

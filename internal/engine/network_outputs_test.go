@@ -11,6 +11,7 @@ import (
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
+	netstudy "github.com/prosim/prosim/internal/study/network"
 )
 
 // A Study 3 run writes the graph and the mediation estimates beside rounds.csv, agreeing with
@@ -42,17 +43,17 @@ backend:
 		t.Fatal(err)
 	}
 	read := func(name string) [][]string { return readCSV(t, filepath.Join(dir, "results", name)) }
-	summary, err := os.ReadFile(filepath.Join(dir, "results", NetworkSummaryFile))
+	summary, err := os.ReadFile(filepath.Join(dir, "results", netstudy.SummaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	edges := read(NetworkEdgesFile)
+	edges := read("network_edges.csv")
 	if strings.Join(edges[0], ",") != "source,target" || !strings.Contains(string(summary), fmt.Sprintf("edges=%d,", len(edges)-1)) {
 		t.Errorf("%d edges, the summary says %q", len(edges)-1, strings.SplitN(string(summary), "\n", 2)[0])
 	}
-	med := read(NetworkMediationFile)
-	if len(med) != 2 || strings.Join(med[0], ",") != strings.Join(MediationColumns, ",") {
-		t.Fatalf("%s: %v", NetworkMediationFile, med)
+	med := read("network_mediation.csv")
+	if len(med) != 2 || strings.Join(med[0], ",") != strings.Join(netstudy.MediationSchema.Header(), ",") {
+		t.Fatalf("%s: %v", "network_mediation.csv", med)
 	}
 	row := map[string]string{}
 	for i, h := range med[0] {
@@ -82,8 +83,8 @@ backend:
 	}
 	// The contagion file carries the curve and its placebo, one row per round, with the
 	// summary's curve.
-	cont := read(NetworkContagionFile)
-	if strings.Join(cont[0], ",") != strings.Join(ContagionColumns, ",") || len(cont)-1 != 4 {
+	cont := read("network_contagion.csv")
+	if strings.Join(cont[0], ",") != strings.Join(netstudy.ContagionSchema.Header(), ",") || len(cont)-1 != 4 {
 		t.Fatalf("network_contagion.csv: header %v, %d rows (want 4 rounds)", cont[0], len(cont)-1)
 	}
 	for _, rec := range cont[1:] {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/prosim/prosim/internal/experiment"
+	netstudy "github.com/prosim/prosim/internal/study/network"
 )
 
 // runNetStore runs the network test study on the behavioural model with network.store set.
@@ -89,8 +90,8 @@ func TestNetworkSummaryStoreEqualsFullStore(t *testing.T) {
 			}
 		}
 	}
-	got := readCSV(t, filepath.Join(sum, "results", RoundSummaryFile))
-	if strings.Join(got[0], ",") != strings.Join(RoundSummaryColumns, ",") {
+	got := readCSV(t, filepath.Join(sum, "results", "rounds_summary.csv"))
+	if strings.Join(got[0], ",") != strings.Join(netstudy.RoundsSummarySchema.Header(), ",") {
 		t.Fatalf("header %v", got[0])
 	}
 	if len(got)-1 != len(want) {
@@ -114,14 +115,14 @@ func TestNetworkSummaryStoreEqualsFullStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Willingness by exposure group", "Contagion curve", "No CIs: the run kept aggregates only", "960 decisions made in memory"} {
+	for _, want := range []string{"Willingness by exposure group", "Contagion curve", "No CIs.", "This run used network.store: summary", "960 decisions made in memory"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html of a summary run lacks %q", want)
 		}
 	}
 	// The printed summary is the same but for the mediation, which needs per-agent rows.
 	strip := func(dir string) string {
-		b, err := os.ReadFile(filepath.Join(dir, "results", NetworkSummaryFile))
+		b, err := os.ReadFile(filepath.Join(dir, "results", netstudy.SummaryFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +147,7 @@ func abs(x float64) float64 {
 func TestNetworkPlaceboContagion(t *testing.T) {
 	for _, rule := range []string{"{rule: threshold, threshold: 1}", "{rule: original}"} {
 		out := runNetWith(t, "contagion: "+rule)
-		b, err := os.ReadFile(filepath.Join(out, "results", NetworkSummaryFile))
+		b, err := os.ReadFile(filepath.Join(out, "results", netstudy.SummaryFile))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -122,7 +123,9 @@ func TestNetworkSynchronous(t *testing.T) {
 		got[[4]int{c, rep, d.AgentID, d.Round}] = d.Reply.Values["willingness"]
 		return nil
 	})
-	s, err := r.netSetup()
+	// The world's graph and activations, from the same seeds as the study.
+	gc := exp.Network.Graph
+	g, err := network.WattsStrogatz(gc.N, gc.K, gc.P, derive(*exp.Seed, "graph"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,12 +147,12 @@ func TestNetworkSynchronous(t *testing.T) {
 			if !have || prev != q.soc.PrevWillingness {
 				continue
 			}
-			act := s.activation(rep, q.round)
+			act := network.ActivateEdges(g, *exp.Network.Activation.Fraction, derive(*exp.Seed, "activation", rep), q.round)
 			u := q.agent - 1
 			var n int
 			var sum float64
-			for j, v := range s.g.Neighbours(u) {
-				if act.IsActive(int(s.g.EdgeIDs(u)[j])) {
+			for j, v := range g.Neighbours(u) {
+				if act.IsActive(int(g.EdgeIDs(u)[j])) {
 					n++
 					sum += got[[4]int{c, rep, int(v) + 1, q.round - 1}]
 				}

@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// On a sparse Erdos-Renyi graph some agents cannot be reached by any victim: they are their own
+// group, and every (group, round, condition) number of the printed summary is the number of
+// results/network_groups.csv and of the report's table.
+func TestNetworkOneNumberPerLabel(t *testing.T) {
+	exp, err := experiment.Parse([]byte(`name: s3er
+study: network
+seed: 3
+replicates: 2
+population: {source: sample, n: 60}
+network:
+  graph: {type: erdos_renyi, p: 0.03}
+  rounds: 3
+  scenario: volunteering
+  activation: {fraction: 0.5}
+conditions:
+  - {name: control, policy: economic}
+  - name: reward_inequity
+    policy: economic
+    inequity: {preset: reward, k: 3, from: 2}
+backend: {provider: builtin}
+`), "s3er.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	res, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	if err := res.Summary(&sb); err != nil {
+		t.Fatal(err)
+	}
+	summary := sb.String()
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(summary, "unreachable") || !strings.Contains(summary, "mean over agent-runs") {
+		t.Fatalf("the summary has no unreachable group or no estimand:\n%s", summary)
+	}
+	// Summary lines: "group agent-runs r1 r2 r3 diff" then "control - - -".
+	lines := strings.Split(summary, "\n")
+	field := map[string]int{"willingness": 8, "unfairness": 9}
+	recs := readCSV(t, filepath.Join(dir, "results", "network_groups.csv"))
+	names := map[string]string{"victims": "victims", "distance_1": "distance 1", "distance_2": "distance 2", "distance_3plus": "distance 3+", "unreachable": "unreachable"}
+	checked := 0
+	for _, f := range []string{"willingness", "unfairness"} {
+		start := -1
+		for i, l := range lines {
+			if strings.HasPrefix(strings.TrimSpace(l), "mean "+f) {
+				start = i
+			}
+		}
+		for _, rec := range recs[1:] {
+			name, ok := names[rec[3]]
+			if !ok {
+				continue
+			}
+			round, _ := strconv.Atoi(rec[4])
+			var sline, cline []string
+			for i := start + 1; i < len(lines) && i < start+20; i++ {
+				if strings.HasPrefix(strings.TrimSpace(lines[i]), name+" ") {
+					sline = strings.Fields(strings.TrimPrefix(strings.TrimSpace(lines[i]), name))
+					cline = strings.Fields(lines[i+1])
+					break
+				}
+			}
+			if sline == nil {
+				t.Fatalf("summary has no %s line for %s", f, name)
+			}
+			for k, col := range []int{field[f], field[f] + 4} {
+				v, err := strconv.ParseFloat(rec[col], 64)
+				want := "-"
+				if err == nil {
+					want = fmt.Sprintf("%.2f", v)
+				}
+				got := sline[round] // [agent-runs, r1, r2, r3, diff]
+				cond := "reward_inequity"
+				if k == 1 {
+					got, cond = cline[round], "control" // ["control", r1, r2, r3]
+				}
+				if got != want {
+					t.Errorf("%s %s round %d %s: summary %s, network_groups.csv %s", f, name, round, cond, got, want)
+				}
+				// The report's table row of this group and condition carries the same text.
+				row := "<td>" + strings.ReplaceAll(name, "+", "&#43;") + "</td><td>" + cond + "</td>"
+				i := strings.Index(string(html), row)
+				if f == "unfairness" {
+					i = strings.LastIndex(string(html), row)
+				}
+				if i < 0 {
+					t.Fatalf("report has no row %s", row)
+				}
+				cells := strings.Split(string(html[i:i+strings.Index(string(html[i:]), "</tr>")]), "</td><td>")
+				if cells[2+round] != want {
+					t.Errorf("%s %s round %d %s: report %s, network_groups.csv %s", f, name, round, cond, cells[2+round], want)
+				}
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("nothing checked")
+	}
+}

@@ -1,0 +1,670 @@
+package network
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/table"
+)
+
+// Estimand of every trajectory number: each agent counts once per replicate (agent-run),
+// pooled over replicates; invalid decisions are left out of the means.
+const estimand = "mean over agent-runs"
+
+// mediationLevel is the CI level of the mediation (analysis.MediationOptions.Level 0).
+const mediationLevel = 0.95
+
+// Comparison is one inequity condition (of one backend) against its control, pooled over
+// replicates: the numbers the summary, the tables and the report all print.
+type Comparison struct {
+	Backend, Inequity, Control string
+	// Label is the inequity condition, prefixed with the backend when there are several.
+	Label        string
+	From, Rounds int
+	Replicates   int
+	Cells        cells // pooled over replicates
+	Placebo      []int // pooled placebo counts by round
+	// placeboShares[t-1] sums each replicate's placebo share (their mean is PlaceboShare).
+	placeboShares []float64
+	Mediation     *analysis.MediationResult
+	MediationErr  string
+}
+
+// AgentRuns is the group's size summed over replicates.
+func (c *Comparison) AgentRuns(g int) int { return c.Cells[0][g][0].Agents }
+
+// Mean is the mean willingness (u false) or unfairness of group g in round t (from 1), of the
+// inequity run (ctrl false) or its control; NaN without a valid decision.
+func (c *Comparison) Mean(g, t int, ctrl, unfair bool) float64 {
+	s := c.Cells[t-1][g][b2i(ctrl)]
+	if s.Valid == 0 {
+		return math.NaN()
+	}
+	if unfair {
+		return s.SumU / float64(s.Valid)
+	}
+	return s.SumW / float64(s.Valid)
+}
+
+// Share is the share of group g affected in round t.
+func (c *Comparison) Share(g, t int, ctrl bool) float64 {
+	s := c.Cells[t-1][g][b2i(ctrl)]
+	if s.Agents == 0 {
+		return math.NaN()
+	}
+	return float64(s.Affected) / float64(s.Agents)
+}
+
+// PlaceboShare is the placebo's share of all agents affected in round t: the mean over
+// replicates of each replicate's share (every replicate has the same agents, so it is the
+// share of agent-runs).
+func (c *Comparison) PlaceboShare(t int) float64 {
+	if c.Replicates == 0 || c.Cells[t-1][gAll][0].Agents == 0 {
+		return math.NaN()
+	}
+	return c.placeboShares[t-1] / float64(c.Replicates)
+}
+
+// Diff is the mean over rounds From..Rounds of the inequity-control difference.
+func (c *Comparison) Diff(g int, unfair bool) float64 {
+	var sum float64
+	var n int
+	for t := c.From; t <= c.Rounds; t++ {
+		a, b := c.Mean(g, t, false, unfair), c.Mean(g, t, true, unfair)
+		if !math.IsNaN(a) && !math.IsNaN(b) {
+			sum += a - b
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// groups are the exposure groups with agents (all excluded).
+func (c *Comparison) groups() []int {
+	var out []int
+	for g := range gAll {
+		if c.AgentRuns(g) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// results is Study 3's analysis.
+type results struct {
+	s     *netStudy
+	pairs []*pairAgg
+	Cmps  []*Comparison
+	// Drawing is the network coloured by final state (full store only).
+	Drawing  *report.NetworkChart
+	DrawNote string
+}
+
+// compare pools the pairs by backend and inequity condition.
+func (s *netStudy) compare(pairs []*pairAgg) []*Comparison {
+	var out []*Comparison
+	byKey := map[string]*Comparison{}
+	for _, p := range pairs {
+		w, ctrl := s.env.Cells[p.w], s.env.Cells[p.ctrl]
+		key := w.Backend + "\x00" + w.Condition
+		c, ok := byKey[key]
+		if !ok {
+			c = &Comparison{Backend: w.Backend, Inequity: w.Condition, Control: ctrl.Condition, Label: w.Condition,
+				From: s.conds[w.Condition].iv.From, Rounds: s.cfg.Rounds, Cells: make(cells, s.cfg.Rounds), Placebo: make([]int, s.cfg.Rounds), placeboShares: make([]float64, s.cfg.Rounds)}
+			if len(s.env.Backends) > 1 {
+				c.Label = w.Backend + " " + w.Condition
+			}
+			byKey[key] = c
+			out = append(out, c)
+		}
+		c.Replicates++
+		for t := range p.cells {
+			for g := range nGroups {
+				c.Cells[t][g][0].plus(p.cells[t][g][0])
+				c.Cells[t][g][1].plus(p.cells[t][g][1])
+			}
+			c.Placebo[t] += p.placebo[t]
+			c.placeboShares[t] += float64(p.placebo[t]) / float64(len(s.env.Agents))
+		}
+	}
+	return out
+}
+
+// mediation estimates exposure -> unfairness -> willingness on the distance-1 agents from
+// the first treated round on: their rows of the inequity run (x=1) and of the control (x=0),
+// clustered by agent (full store only: it needs per-agent rows).
+func (s *netStudy) mediation(cmps []*Comparison, pairs []*pairAgg) {
+	type medRow struct {
+		x, m, y float64
+		c       int
+	}
+	med := map[*Comparison][]medRow{}
+	for _, p := range pairs {
+		w := s.worlds[p.w]
+		var cmp *Comparison
+		for _, c := range cmps {
+			if c.Backend == w.cell.Backend && c.Inequity == w.cell.Condition {
+				cmp = c
+			}
+		}
+		if w.dist == nil {
+			continue
+		}
+		for t := 1; t <= s.cfg.Rounds; t++ {
+			rows, crow := s.rows[p.w][t-1], s.rows[p.ctrl][t-1]
+			for u := range rows {
+				if w.dist[u] != 1 || t < cmp.From {
+					continue
+				}
+				x, c := rows[u], crow[u]
+				if x.valid {
+					med[cmp] = append(med[cmp], medRow{1, float64(x.u), float64(x.w), u})
+				}
+				if c.valid {
+					med[cmp] = append(med[cmp], medRow{0, float64(c.u), float64(c.w), u})
+				}
+			}
+		}
+	}
+	for _, cmp := range cmps {
+		rows := med[cmp]
+		x, m, y, cl := make([]float64, len(rows)), make([]float64, len(rows)), make([]float64, len(rows)), make([]int, len(rows))
+		for i, r := range rows {
+			x[i], m[i], y[i], cl[i] = r.x, r.m, r.y, r.c
+		}
+		res, err := analysis.Mediation(x, m, y, cl, analysis.MediationOptions{Reps: 2000, Seed: seed.Derive(s.seed, "mediation", cmp.Label)})
+		if err != nil {
+			cmp.MediationErr = err.Error()
+		} else {
+			cmp.Mediation = res
+		}
+	}
+}
+
+func (s *netStudy) Analyze() (*study.Analysis, error) {
+	r := &results{s: s}
+	if s.agg != nil {
+		r.pairs = s.agg.pairs
+	} else {
+		// A summary run replayed for its report: read back the aggregates it wrote.
+		var err error
+		if r.pairs, err = s.readAggregates(); err != nil {
+			return nil, err
+		}
+	}
+	r.Cmps = s.compare(r.pairs)
+	if s.summary {
+		for _, c := range r.Cmps {
+			c.MediationErr = "not computed with network.store: summary, which keeps no per-agent rows (use store: full)"
+		}
+	} else {
+		s.mediation(r.Cmps, r.pairs)
+		r.Drawing, r.DrawNote = r.drawing()
+	}
+	a := &study.Analysis{
+		Summary:  r.summary,
+		Files:    []study.File{{Name: SummaryFile, Write: r.summaryFile}},
+		Sections: []report.Section{{ID: "study3", Title: "Study 3: policy-induced inequity on a network", Render: r.section}},
+	}
+	if !s.summary {
+		a.Tables = append(a.Tables, r.roundsTable(), r.edgesTable(), r.mediationTable())
+	}
+	a.Tables = append(a.Tables, r.contagionTable())
+	if s.summary {
+		a.Tables = append(a.Tables, r.roundsSummaryTable()) // the aggregates a summary run's report reads back
+	}
+	a.Tables = append(a.Tables, r.groupsTable())
+	return a, nil
+}
+
+// SummaryFile is the text summary kept in results/ (the report's validity of a summary run
+// reads its first paragraph).
+const SummaryFile = "network_summary.txt"
+
+// summary is what the run prints: a blank line, then the summary file's text.
+func (r *results) summary(w io.Writer) error {
+	fmt.Fprintln(w)
+	return r.summaryFile(w)
+}
+
+func (r *results) summaryFile(w io.Writer) error {
+	s := r.s
+	if s.summary {
+		r.validity(w)
+	}
+	st := s.stats
+	path := fmt.Sprintf("%.3f", st.MeanPathLength)
+	if st.PathSampled {
+		path += fmt.Sprintf(" (sampled from %d sources)", st.PathSources)
+	}
+	fmt.Fprintf(w, "Network (%s): N=%d, edges=%d, mean degree %.2f, clustering %.3f, mean path length %s, components %d\n",
+		s.cfg.Graph.Type, st.N, st.Edges, st.MeanDegree, st.Clustering, path, st.Components)
+	fmt.Fprintf(w, "Rounds %d, scenario %s, observation %s, contagion rule %s\n", s.cfg.Rounds, s.sc.ID, s.cfg.Observation, s.cfg.Contagion.Rule)
+	if len(r.Cmps) == 0 {
+		fmt.Fprintln(w, "No inequity condition: nothing to compare.")
+		return nil
+	}
+	for _, c := range r.Cmps {
+		fmt.Fprintf(w, "\n%s vs %s (same agents), unfair treatment from round %d\n", c.Label, c.Control, c.From)
+		fmt.Fprintf(w, "Each mean is the %s (every agent once per replicate, pooled over %d replicate%s); invalid decisions left out.\n", estimand, c.Replicates, plural1(c.Replicates))
+		for _, unfair := range []bool{false, true} {
+			name := "willingness"
+			if unfair {
+				name = "unfairness"
+			}
+			tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+			hdr := []string{"mean " + name, "agent-runs"}
+			for t := 1; t <= c.Rounds; t++ {
+				hdr = append(hdr, fmt.Sprintf("r%d", t))
+			}
+			hdr = append(hdr, fmt.Sprintf("diff r%d-%d", c.From, c.Rounds))
+			fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
+			for _, g := range c.groups() {
+				line := []string{groupNames[g], strconv.Itoa(c.AgentRuns(g))}
+				cline := []string{"  control", ""}
+				for t := 1; t <= c.Rounds; t++ {
+					line = append(line, f2(c.Mean(g, t, false, unfair)))
+					cline = append(cline, f2(c.Mean(g, t, true, unfair)))
+				}
+				line = append(line, signed(c.Diff(g, unfair)))
+				cline = append(cline, "")
+				fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
+				fmt.Fprintln(tw, strings.Join(cline, "\t")+"\t")
+			}
+			tw.Flush()
+		}
+		var curve, pl []string
+		for t := 1; t <= c.Rounds; t++ {
+			curve = append(curve, fmt.Sprintf("%.0f%%", 100*c.Share(gAll, t, false)))
+			pl = append(pl, fmt.Sprintf("%.0f%%", 100*c.PlaceboShare(t)))
+		}
+		fmt.Fprintf(w, "Affected (contagion curve, share of all agents by round): %s\n", strings.Join(curve, " "))
+		fmt.Fprintf(w, "Placebo (the rule applied to the control's own ratings with the same exposures):  %s\n", strings.Join(pl, " "))
+		fmt.Fprintln(w, "  (an exposed agent whose ratings move the wrong way by noise alone counts as affected and then exposes its\n  neighbours; the placebo is what that alone gives: the effect is the gap between the two curves)")
+		var byd []string
+		for _, g := range c.groups() {
+			byd = append(byd, fmt.Sprintf("%s %.0f%%", groupNames[g], 100*c.Share(g, c.Rounds, false)))
+		}
+		fmt.Fprintf(w, "Affected at the last round by group: %s\n", strings.Join(byd, ", "))
+		if m := c.Mediation; m != nil {
+			fmt.Fprintf(w, "Mediation (distance-1 agents, rounds %d-%d, inequity vs control): exposure -> unfairness -> willingness\n", c.From, c.Rounds)
+			fmt.Fprintf(w, "  a (exposure->unfairness) %.3f (SE %.3f), b (unfairness->willingness) %.3f (SE %.3f)\n", m.A, m.SEA, m.B, m.SEB)
+			fmt.Fprintf(w, "  indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f] (clustered by agent, %d clusters, %d resamples); direct %.3f, total %.3f; n=%d\n",
+				m.Indirect, m.BootLow, m.BootHigh, m.NClusters, m.BootReps, m.CPrime, m.C, m.N)
+		} else {
+			fmt.Fprintf(w, "Mediation: not estimable (%s)\n", c.MediationErr)
+		}
+	}
+	return nil
+}
+
+// validity of a summary run, counted from the aggregates (no decision is journaled).
+func (r *results) validity(w io.Writer) {
+	s := r.s
+	fmt.Fprintf(w, "network.store: summary: %d decisions made in memory, aggregated by round and exposure group in results/%s.csv\n", s.Expected(), RoundsSummarySchema.Name)
+	fmt.Fprintln(w, "Validity by run (all rounds):")
+	seen := map[int]bool{}
+	for _, p := range r.pairs {
+		for k, ci := range []int{p.w, p.ctrl} {
+			if seen[ci] {
+				continue
+			}
+			seen[ci] = true
+			valid, n := 0, 0
+			for t := range p.cells {
+				valid += p.cells[t][gAll][k].Valid
+				n += p.cells[t][gAll][k].Agents
+			}
+			fmt.Fprintf(w, "  %s: %d valid, %d invalid (%.1f%% valid)\n", s.env.Cells[ci].ID, valid, n-valid, 100*float64(valid)/float64(n))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func signed(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%+.2f", v)
+}
+
+func plural1(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Tables.
+
+// RoundsSchema declares results/rounds.csv (full store).
+var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent per round per run", Columns: []table.Column{
+	{Name: "run_id", Type: table.String, Doc: "cell of the design"},
+	{Name: "condition", Type: table.String, Doc: "condition name"},
+	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
+	{Name: "agent_id", Type: table.Int, Doc: "agent id"},
+	{Name: "round", Type: table.Int, Doc: "round (day), from 1"},
+	{Name: "willingness", Type: table.Int, Doc: "rating on the scenario's scale; empty when the decision was invalid"},
+	{Name: "unfairness", Type: table.Int, Doc: "rating; empty when the decision was invalid"},
+	{Name: "exposure_distance", Type: table.Int, Doc: "hops from the nearest victim of the inequity run (0 = victim) on every row of the run; empty in a control and for agents no victim can reach"},
+	{Name: "affected", Type: table.Bool, Doc: "the contagion rule's state after the round"},
+	{Name: "treated", Type: table.Bool, Doc: "treated unfairly by the policy this round"},
+	{Name: "valid", Type: table.Bool, Doc: "1 when the decision was valid"},
+	{Name: "invalid_reason", Type: table.String, Doc: "why it was not"},
+}}
+
+func (r *results) roundsTable() *table.Table {
+	s := r.s
+	return &table.Table{Schema: RoundsSchema, Rows: func(emit func([]any) error) error {
+		for i, w := range s.worlds {
+			c := w.cell
+			for t, rows := range s.rows[i] {
+				for u, x := range rows {
+					var wv, uv, d any
+					if x.valid {
+						wv, uv = int(x.w), int(x.u)
+					}
+					// The distance is given on every row of the run, rounds before From too.
+					if w.dist != nil && w.dist[u] >= 0 {
+						d = int(w.dist[u])
+					}
+					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, x.affected, x.treated, x.valid, oneLine(x.reason)}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+// EdgesSchema declares results/network_edges.csv.
+var EdgesSchema = table.Schema{Name: "network_edges", Doc: "Study 3: the graph, one undirected edge per row, in the edgelist format graph type edgelist reads", Columns: []table.Column{
+	{Name: "source", Type: table.Int, Doc: "agent id"},
+	{Name: "target", Type: table.Int, Doc: "agent id"},
+}}
+
+func (r *results) edgesTable() *table.Table {
+	s := r.s
+	return &table.Table{Schema: EdgesSchema, Rows: func(emit func([]any) error) error {
+		for u, v := range s.g.Edges() {
+			if err := emit([]any{s.env.Agents[u].ID, s.env.Agents[v].ID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+// MediationSchema declares results/network_mediation.csv.
+var MediationSchema = table.Schema{Name: "network_mediation", Doc: "Study 3: mediation exposure -> unfairness -> willingness per inequity condition (distance-1 agents, rounds from..to, inequity run exposed = 1, control 0; SEs clustered by agent)", Columns: []table.Column{
+	{Name: "backend", Type: table.String}, {Name: "condition", Type: table.String}, {Name: "control", Type: table.String},
+	{Name: "from_round", Type: table.Int}, {Name: "to_round", Type: table.Int},
+	{Name: "n", Type: table.Int, Doc: "observations"}, {Name: "clusters", Type: table.Int, Doc: "agents"},
+	{Name: "a", Type: table.Float}, {Name: "se_a", Type: table.Float}, {Name: "b", Type: table.Float}, {Name: "se_b", Type: table.Float},
+	{Name: "c", Type: table.Float}, {Name: "c_prime", Type: table.Float}, {Name: "indirect", Type: table.Float},
+	{Name: "boot_low", Type: table.Float}, {Name: "boot_high", Type: table.Float}, {Name: "boot_reps", Type: table.Int},
+	{Name: "mc_low", Type: table.Float}, {Name: "mc_high", Type: table.Float}, {Name: "sobel_z", Type: table.Float}, {Name: "sobel_p", Type: table.Float},
+	{Name: "level", Type: table.Float}, {Name: "error", Type: table.String, Doc: "why the mediation was not estimable"},
+}}
+
+func (r *results) mediationTable() *table.Table {
+	return &table.Table{Schema: MediationSchema, Rows: func(emit func([]any) error) error {
+		for _, c := range r.Cmps {
+			rec := []any{c.Backend, c.Inequity, c.Control, c.From, c.Rounds}
+			if m := c.Mediation; m != nil {
+				rec = append(rec, m.N, m.NClusters, m.A, m.SEA, m.B, m.SEB, m.C, m.CPrime, m.Indirect, m.BootLow, m.BootHigh, m.BootReps,
+					m.MCLow, m.MCHigh, m.SobelZ, m.SobelP, mediationLevel, "")
+			} else {
+				for range len(MediationSchema.Columns) - len(rec) - 1 {
+					rec = append(rec, nil)
+				}
+				rec = append(rec, oneLine(c.MediationErr))
+			}
+			if err := emit(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+// ContagionSchema declares results/network_contagion.csv.
+var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per inequity condition and round, the share of all agents affected (pooled over replicates), its placebo and the control's share", Columns: []table.Column{
+	{Name: "backend", Type: table.String}, {Name: "condition", Type: table.String}, {Name: "control", Type: table.String},
+	{Name: "round", Type: table.Int},
+	{Name: "share_affected", Type: table.Float, Doc: "share of all agent-runs of the inequity condition in the affected state"},
+	{Name: "placebo_share_affected", Type: table.Float, Doc: "the rule applied to the control's own ratings with the inequity run's exposures"},
+	{Name: "control_share_affected", Type: table.Float, Doc: "share of the control's agent-runs affected (nobody is exposed there)"},
+}}
+
+func (r *results) contagionTable() *table.Table {
+	return &table.Table{Schema: ContagionSchema, Rows: func(emit func([]any) error) error {
+		for _, c := range r.Cmps {
+			for t := 1; t <= c.Rounds; t++ {
+				if err := emit([]any{c.Backend, c.Inequity, c.Control, t, c.Share(gAll, t, false), c.PlaceboShare(t), c.Share(gAll, t, true)}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+// RoundsSummarySchema declares results/rounds_summary.csv: one row per inequity run, round and
+// exposure group, beside the same agents in its control run. The sums and counts are exact:
+// a summary run's report reads them back.
+var RoundsSummarySchema = table.Schema{Name: "rounds_summary", Doc: "Study 3: per inequity run, round and exposure group (victims, distance_1, distance_2, distance_3plus, unreachable, all), beside the same agents in the control run", Columns: []table.Column{
+	{Name: "run_id", Type: table.String}, {Name: "condition", Type: table.String}, {Name: "control_run_id", Type: table.String},
+	{Name: "replicate", Type: table.Int}, {Name: "round", Type: table.Int}, {Name: "exposure_group", Type: table.String},
+	{Name: "agents", Type: table.Int}, {Name: "valid", Type: table.Int},
+	{Name: "mean_willingness", Type: table.Float, Decimals: 4}, {Name: "mean_unfairness", Type: table.Float, Decimals: 4},
+	{Name: "share_affected", Type: table.Float, Decimals: 4}, {Name: "share_treated", Type: table.Float, Decimals: 4},
+	{Name: "control_valid", Type: table.Int}, {Name: "control_mean_willingness", Type: table.Float, Decimals: 4},
+	{Name: "control_mean_unfairness", Type: table.Float, Decimals: 4}, {Name: "control_share_affected", Type: table.Float, Decimals: 4},
+	{Name: "sum_willingness", Type: table.Float, Doc: "exact sums and counts, from which the means are computed"},
+	{Name: "sum_unfairness", Type: table.Float}, {Name: "affected", Type: table.Int}, {Name: "treated", Type: table.Int},
+	{Name: "control_agents", Type: table.Int}, {Name: "control_sum_willingness", Type: table.Float}, {Name: "control_sum_unfairness", Type: table.Float},
+	{Name: "control_affected", Type: table.Int}, {Name: "control_treated", Type: table.Int},
+	{Name: "placebo_affected", Type: table.Int, Doc: "on the all rows: the placebo's count of affected control agents"},
+}}
+
+func ratio(a float64, n int) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	return a / float64(n)
+}
+
+func (r *results) roundsSummaryTable() *table.Table {
+	s := r.s
+	return &table.Table{Schema: RoundsSummarySchema, Rows: func(emit func([]any) error) error {
+		for _, p := range r.pairs {
+			w, ctrl := s.env.Cells[p.w], s.env.Cells[p.ctrl]
+			for t := range p.cells {
+				for g := range nGroups {
+					a, c := p.cells[t][g][0], p.cells[t][g][1]
+					if a.Agents == 0 {
+						continue
+					}
+					var pl any
+					if g == gAll {
+						pl = p.placebo[t]
+					}
+					if err := emit([]any{w.ID, w.Condition, ctrl.ID, w.Replicate, t + 1, groupKeys[g], a.Agents, a.Valid,
+						ratio(a.SumW, a.Valid), ratio(a.SumU, a.Valid), ratio(float64(a.Affected), a.Agents), ratio(float64(a.Treated), a.Agents),
+						c.Valid, ratio(c.SumW, c.Valid), ratio(c.SumU, c.Valid), ratio(float64(c.Affected), c.Agents),
+						a.SumW, a.SumU, a.Affected, a.Treated, c.Agents, c.SumW, c.SumU, c.Affected, c.Treated, pl}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+// GroupsSchema declares results/network_groups.csv: the trajectories the summary prints and
+// the report draws.
+var GroupsSchema = table.Schema{Name: "network_groups", Doc: "Study 3: per inequity condition, exposure group and round, the " + estimand + " (pooled over replicates) of the inequity condition and of the same agents in its control", Columns: []table.Column{
+	{Name: "backend", Type: table.String}, {Name: "condition", Type: table.String}, {Name: "control", Type: table.String},
+	{Name: "exposure_group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus, unreachable (no victim can reach them), all"},
+	{Name: "round", Type: table.Int},
+	{Name: "estimand", Type: table.String, Doc: estimand + ": every agent once per replicate, invalid decisions left out"},
+	{Name: "agent_runs", Type: table.Int}, {Name: "valid_decisions", Type: table.Int},
+	{Name: "mean_willingness", Type: table.Float}, {Name: "mean_unfairness", Type: table.Float}, {Name: "share_affected", Type: table.Float},
+	{Name: "control_valid_decisions", Type: table.Int},
+	{Name: "control_mean_willingness", Type: table.Float}, {Name: "control_mean_unfairness", Type: table.Float}, {Name: "control_share_affected", Type: table.Float},
+}}
+
+func (r *results) groupsTable() *table.Table {
+	return &table.Table{Schema: GroupsSchema, Rows: func(emit func([]any) error) error {
+		for _, c := range r.Cmps {
+			for g := range nGroups {
+				if c.AgentRuns(g) == 0 {
+					continue
+				}
+				for t := 1; t <= c.Rounds; t++ {
+					a, k := c.Cells[t-1][g][0], c.Cells[t-1][g][1]
+					if err := emit([]any{c.Backend, c.Inequity, c.Control, groupKeys[g], t, estimand, a.Agents, a.Valid,
+						c.Mean(g, t, false, false), c.Mean(g, t, false, true), c.Share(g, t, false),
+						k.Valid, c.Mean(g, t, true, false), c.Mean(g, t, true, true), c.Share(g, t, true)}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+// resultsDir is the run directory's results/ (config.yaml sits in the run directory).
+func (s *netStudy) resultsDir() string { return filepath.Join(filepath.Dir(s.env.Exp.File), "results") }
+
+// readAggregates reads back results/rounds_summary.csv of a summary run.
+func (s *netStudy) readAggregates() ([]*pairAgg, error) {
+	path := filepath.Join(s.resultsDir(), RoundsSummarySchema.Name+".csv")
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("this network.store: summary run journaled no decision and its results/%s.csv is missing: run it again", RoundsSummarySchema.Name)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%s is empty", path)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, c := range RoundsSummarySchema.Columns {
+		if _, ok := col[c.Name]; !ok {
+			return nil, fmt.Errorf("%s: no column %s (written by an older prosim: run it again)", path, c.Name)
+		}
+	}
+	pairs := s.pairs()
+	byRun := map[string]*pairAgg{}
+	for _, p := range pairs {
+		byRun[s.env.Cells[p.w].ID] = p
+	}
+	gOf := map[string]int{}
+	for g, k := range groupKeys {
+		gOf[k] = g
+	}
+	for i, rec := range recs[1:] {
+		bad := func(c string) error { return fmt.Errorf("%s line %d: bad %s %q", path, i+2, c, rec[col[c]]) }
+		in := func(c string) (int, error) {
+			if rec[col[c]] == "" {
+				return 0, nil
+			}
+			v, err := strconv.Atoi(rec[col[c]])
+			if err != nil {
+				return 0, bad(c)
+			}
+			return v, nil
+		}
+		fl := func(c string) (float64, error) {
+			v, err := strconv.ParseFloat(rec[col[c]], 64)
+			if err != nil {
+				return 0, bad(c)
+			}
+			return v, nil
+		}
+		p := byRun[rec[col["run_id"]]]
+		g, gok := gOf[rec[col["exposure_group"]]]
+		t, err := in("round")
+		if p == nil || !gok || err != nil || t < 1 || t > s.cfg.Rounds {
+			return nil, fmt.Errorf("%s line %d: no such run, group or round in this design", path, i+2)
+		}
+		var a, c side
+		var errs []error
+		get := func(dst *int, name string) {
+			v, err := in(name)
+			*dst = v
+			errs = append(errs, err)
+		}
+		getf := func(dst *float64, name string) {
+			v, err := fl(name)
+			*dst = v
+			errs = append(errs, err)
+		}
+		get(&a.Agents, "agents")
+		get(&a.Valid, "valid")
+		get(&a.Affected, "affected")
+		get(&a.Treated, "treated")
+		getf(&a.SumW, "sum_willingness")
+		getf(&a.SumU, "sum_unfairness")
+		get(&c.Agents, "control_agents")
+		get(&c.Valid, "control_valid")
+		get(&c.Affected, "control_affected")
+		get(&c.Treated, "control_treated")
+		getf(&c.SumW, "control_sum_willingness")
+		getf(&c.SumU, "control_sum_unfairness")
+		if g == gAll {
+			get(&p.placebo[t-1], "placebo_affected")
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		p.cells[t-1][g] = [2]side{a, c}
+	}
+	return pairs, nil
+}
+
+// f2 formats a mean of the summary: two decimals, "-" when there is none.
+func f2(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
+}

@@ -1,0 +1,332 @@
+// Package network is Study 3: policy-induced inequity on a network. Agents live on a graph
+// and rate, round after round ("days"), their willingness to volunteer and how unfair they find
+// the situation; from a round on, a condition's inequity treats a group unfairly, and the
+// others hear about it from their neighbours. Each round of every run is one synchronous step.
+//
+// network.store: full (default) journals every decision; store: summary (study.Unrecorded)
+// journals nothing: each round's replies are folded into per-round aggregates by exposure
+// group as they come (Batch.Absorb), so memory stays bounded for a million agents.
+package network
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/network"
+	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
+)
+
+// Name is the study's name in experiment files.
+const Name = experiment.StudyNetwork
+
+func init() { study.Register(Name, New) }
+
+// unfairnessField is added to the network scenario's schema.
+var unfairnessField = scenario.Field{Name: "unfairness", Kind: scenario.Likert, Min: 1, Max: 7,
+	LowLabel: "not at all unfair", HighLabel: "extremely unfair",
+	Description: "how unfair you find the situation, from 1 to 7"}
+
+// netStudy is one run of Study 3.
+type netStudy struct {
+	env     *study.Env
+	g       *network.Graph
+	stats   network.Summary
+	sc      scenario.Scenario
+	schema  scenario.Schema
+	cfg     *experiment.Network
+	conds   map[string]*netCond // by condition name
+	seed    uint64
+	summary bool // network.store: summary
+	wScale  scale
+	uScale  scale
+
+	worlds []*world
+	agg    *aggregator
+	round  int  // the round asked last (0 before the first)
+	done   bool // every round is recorded
+	// rows[world][round-1][node] (full store only): rounds.csv and the mediation.
+	rows [][][]row
+}
+
+// netCond is one condition's intervention (nil iv for a control).
+type netCond struct {
+	iv   *policy.Intervention
+	by   string // target top: the field ranked
+	text string // rendered unfair-treatment text
+}
+
+// New checks the network section against the libraries and the population.
+func New(env *study.Env) (study.Study, error) {
+	exp := env.Exp
+	cfg := exp.Network
+	if cfg == nil {
+		return nil, env.Errorf("network", "study network needs a network section")
+	}
+	s := &netStudy{env: env, cfg: cfg, conds: map[string]*netCond{}, seed: *exp.Seed, summary: cfg.Store == "summary"}
+	sc, ok := env.Scenarios.Get(cfg.Scenario)
+	if !ok {
+		return nil, env.Errorf("network.scenario", "unknown scenario %q (see `prosim scenarios`)", cfg.Scenario)
+	}
+	if sc.Kind != "vignette" {
+		return nil, env.Errorf("network.scenario", "scenario %q is a %s; study network takes a vignette", sc.ID, sc.Kind)
+	}
+	if _, dup := sc.Response.Field("unfairness"); !dup {
+		s.schema.Fields = append(append([]scenario.Field{}, sc.Response.Fields...), unfairnessField)
+	} else {
+		s.schema = sc.Response
+	}
+	for _, name := range []string{"willingness", "unfairness"} {
+		f, ok := s.schema.Field(name)
+		if !ok {
+			return nil, env.Errorf("network.scenario", "scenario %q has no %s field: study network rates willingness", sc.ID, name)
+		}
+		if f.Kind != scenario.Likert || f.Min < -128 || f.Max > 127 || f.Max <= f.Min {
+			return nil, env.Errorf("network.scenario", "scenario %q: field %s must be a rating scale of integers within -128..127 (it is %s %g..%g)", sc.ID, name, f.Kind, f.Min, f.Max)
+		}
+		if name == "willingness" {
+			s.wScale = scale{f.Min, f.Max}
+		} else {
+			s.uScale = scale{f.Min, f.Max}
+		}
+	}
+	s.sc = sc
+	g, err := buildGraph(cfg.Graph, seed.Derive(s.seed, "graph"))
+	if err != nil {
+		return nil, env.Errorf("network.graph", "%v", err)
+	}
+	if g.N() != len(env.Agents) {
+		return nil, env.Errorf("network.graph", "the graph has %d nodes but the population has %d agents: they must match (agent i is node i)", g.N(), len(env.Agents))
+	}
+	s.g = g
+	s.stats = network.Stats(g, seed.Derive(s.seed, "graph-stats"))
+	for i, c := range exp.Conditions {
+		nc := &netCond{}
+		if q := c.Inequity; q != nil {
+			rule := policy.Rule{Kind: q.Target, K: q.K}
+			for _, id := range q.Agents {
+				node := nodeOf(env, id)
+				if node < 0 {
+					return nil, env.Errorf(fmt.Sprintf("conditions[%d].inequity.agents", i), "no agent with id %d", id)
+				}
+				rule.Nodes = append(rule.Nodes, node)
+			}
+			nc.iv = &policy.Intervention{Rule: rule, From: q.From, To: q.To}
+			nc.by = q.By
+			f, _ := env.Policies.Get(c.Policy)
+			tf := policy.Frame{ID: c.Name + ".inequity", Channel: "moral", Amount: f.Amount, Default: q.Text, Source: exp.File}
+			if nc.text, err = tf.Text(sc.ID, exp.Population.Currency); err != nil {
+				return nil, env.Errorf(fmt.Sprintf("conditions[%d].inequity.text", i), "%v", err)
+			}
+		}
+		s.conds[c.Name] = nc
+	}
+	return s, nil
+}
+
+func nodeOf(env *study.Env, agentID int) int {
+	for i, a := range env.Agents {
+		if a.ID == agentID {
+			return i
+		}
+	}
+	return -1
+}
+
+func buildGraph(c experiment.Graph, sd uint64) (*network.Graph, error) {
+	switch c.Type {
+	case "watts_strogatz":
+		return network.WattsStrogatz(c.N, c.K, c.P, sd)
+	case "barabasi_albert":
+		return network.BarabasiAlbert(c.N, c.M, sd)
+	case "erdos_renyi":
+		if c.M > 0 {
+			return network.ErdosRenyiGnm(c.N, c.M, sd)
+		}
+		return network.ErdosRenyiGnp(c.N, c.P, sd)
+	case "prosim104":
+		return network.Builtin("prosim104")
+	case "edgelist":
+		f, err := os.Open(c.File)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		g, _, err := network.ReadEdgeList(f, c.File)
+		return g, err
+	}
+	return nil, fmt.Errorf("unknown graph type %q", c.Type)
+}
+
+func (s *netStudy) Describe() string {
+	e := s.env.Exp
+	return fmt.Sprintf("study %s: %d agents x %d rounds of %s on a %s graph x %d conditions x %d replicates x %d backends = %d decisions",
+		Name, len(s.env.Agents), s.cfg.Rounds, s.cfg.Scenario, s.cfg.Graph.Type, len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+}
+
+func (s *netStudy) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * s.cfg.Rounds }
+
+// Unrecorded: the summary store journals nothing.
+func (s *netStudy) Unrecorded() bool { return s.summary }
+
+// estimateNote says how Study 3's later rounds, whose prompts depend on earlier replies, are
+// estimated.
+const estimateNote = "rounds after the first show what neighbours answered the day before, so their prompts are " +
+	"built with placeholder answers (every agent rating 4 and 4): the count of calls is exact, their tokens approximate"
+
+func (s *netStudy) EstimateNote() string { return estimateNote }
+
+// Placeholder answers 4 and 4 (the middle of 1-7; the scale's midpoint when 4 is off it).
+func (s *netStudy) Placeholder(t *study.Task) backend.Reply {
+	r := study.Midpoint(t.Req.Schema)
+	for _, f := range t.Req.Schema.Fields {
+		if f.Min <= 4 && 4 <= f.Max {
+			r.Values[f.Name] = 4
+		}
+	}
+	return r
+}
+
+// textFor reports whether cell c's requests need prompt texts: always in the full store
+// (they are journaled), and for LLM backends in the summary store.
+func (s *netStudy) textFor(c *study.Cell) bool {
+	if !s.summary {
+		return true
+	}
+	for _, b := range s.env.Exp.Backends {
+		if b.LabelOrDefault() == c.Backend {
+			return b.Provider != "builtin"
+		}
+	}
+	return true
+}
+
+// Next ends the round asked last and returns the next round of every world, or nil.
+func (s *netStudy) Next() (*study.Batch, error) {
+	if s.done {
+		return nil, nil
+	}
+	if s.summary && s.env.Replay {
+		// Nothing was journaled: the analysis reads back the aggregates the run wrote.
+		s.done = true
+		return nil, nil
+	}
+	if s.worlds == nil {
+		for _, c := range s.env.Cells {
+			w, err := s.newWorld(c, len(s.env.Agents), s.textFor(c))
+			if err != nil {
+				return nil, err
+			}
+			s.worlds = append(s.worlds, w)
+		}
+		s.agg = newAggregator(s)
+		if !s.summary {
+			s.rows = make([][][]row, len(s.worlds))
+		}
+	}
+	if s.round > 0 {
+		s.endRound(s.round)
+	}
+	if s.round == s.cfg.Rounds {
+		s.done = true
+		return nil, nil
+	}
+	s.round++
+	t := s.round
+	acts := map[int]network.Active{}
+	for _, w := range s.worlds {
+		act, ok := acts[w.rep]
+		if !ok {
+			act = s.activation(w.rep, t)
+			acts[w.rep] = act
+		}
+		if err := w.begin(t, act); err != nil {
+			return nil, err
+		}
+	}
+	n := len(s.env.Agents)
+	return &study.Batch{
+		N:     len(s.worlds) * n,
+		Build: func(i int) (study.Task, error) { return s.task(s.worlds[i/n], i%n, t) },
+		Absorb: func(i int, _ *study.Task, replies []backend.Reply) error {
+			w, u := s.worlds[i/n], i%n
+			rep := replies[0]
+			if rep.Valid() {
+				w.curW[u], w.curU[u], w.curOK[u] = int8(rep.Values["willingness"]), int8(rep.Values["unfairness"]), true
+			} else if w.curBad != nil {
+				w.curBad[u] = rep.Invalid
+			}
+			return nil
+		},
+	}, nil
+}
+
+// endRound records round t of every world and folds it into the aggregates.
+func (s *netStudy) endRound(t int) {
+	cur := make([][]row, len(s.worlds))
+	for i, w := range s.worlds {
+		rows := make([]row, w.n)
+		w.end(t, func(u int, x row) { rows[u] = x })
+		cur[i] = rows
+		if s.rows != nil {
+			s.rows[i] = append(s.rows[i], rows)
+		}
+	}
+	s.agg.round(t, cur)
+}
+
+// task is agent u's decision in round t of world w (after begin).
+func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
+	env := s.env
+	a := &env.Agents[u]
+	soc := w.social(u)
+	c := w.cell
+	req := backend.Request{
+		AgentID: a.ID, Persona: a, Schema: s.schema,
+		Situation: backend.Situation{Scenario: s.sc.ID, Kind: s.sc.Kind, Params: w.params, Policy: w.pol, Social: soc},
+		Sampling:  c.Sampling, Replicate: c.Replicate,
+		Seed: seed.Decision(*env.Exp.Seed, c.Replicate, a.ID, t, 0, s.sc.ID),
+	}
+	task := study.Task{Keys: []store.Key{{RunID: c.ID, AgentID: a.ID, Round: t, Scenario: s.sc.ID}}, Cell: c}
+	if !s.summary {
+		task.Params = []map[string]float64{{"treated": b2f(soc.TreatedUnfairly), "observed": float64(w.observed[u]),
+			"unfair_observed": float64(w.unfairObs[u]), "exposures": float64(w.exposures[u])}}
+	}
+	if w.text {
+		var parts []string
+		if w.policyText != "" {
+			parts = append(parts, w.policyText)
+		}
+		if soc.TreatedUnfairly {
+			parts = append(parts, w.cond.text)
+		}
+		if o := w.observationText(u, t); o != "" {
+			parts = append(parts, o)
+		}
+		parts = append(parts, "Also rate how unfair you find the situation.")
+		cur := env.Exp.Population.Currency
+		body, err := scenario.Compose(s.sc, s.sc.Params, cur, strings.Join(parts, "\n\n"))
+		if err != nil {
+			return task, fmt.Errorf("scenario %s: %w", s.sc.ID, err)
+		}
+		// Compose's instructions follow the scenario's own schema: use the network schema's.
+		body = strings.TrimSuffix(body, s.sc.Response.Instructions()) + s.schema.Instructions()
+		req.System = env.System(u)
+		req.Prompt = fmt.Sprintf("Day %d of %d.\n\n", t, s.cfg.Rounds) + w.historyText(u, t) + body
+	}
+	task.Req = req
+	return task, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

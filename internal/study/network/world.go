@@ -1,0 +1,396 @@
+package network
+
+// The world's rules (deterministic Go code, explicit seeds), moved from the engine.
+//
+// # Rounds are synchronous
+//
+// Round t of every run is one batch (Next), asked after round t-1 of every run is recorded.
+// Every request of round t is built from the world state after round t-1 only (the previous
+// round's ratings, who was treated unfairly and who was affected), held in arrays that are not
+// written while the round is asked. So no agent sees another agent's round-t decision,
+// whatever the concurrency or scheduling; TestNetworkSynchronous checks it.
+//
+//   - Graph: one per experiment, from Derive(seed, "graph"); agent i of the population is node i.
+//   - Activation: the edges active in round t depend on (replicate, round) only, from
+//     Derive(seed, "activation", replicate): the same in every condition (common random numbers).
+//   - Targeting: a condition's inequity chooses its group once, at round From, by its rule
+//     (policy.Select) with ties broken by Derive(seed, "target", replicate); rule top ranks the
+//     recorded choices of round From-1. The group is treated unfairly in rounds From..To.
+//   - Exposure distance: hop distance from the nearest member of the group (0 = victim); an
+//     agent no victim can reach (another component) is "unreachable", a group of its own.
+//   - Observation in round t (t >= 2), through each edge active in round t: grounded (default)
+//     tells the agent its activated neighbours' willingness in round t-1 and how many of them
+//     were treated unfairly in round t-1; message (the original's) tells an agent with an
+//     activated neighbour treated unfairly in round t-1 only that "some of your teammates
+//     refused to take part after being treated unfairly".
+//   - Contagion (policy.Contagion): exposures in round t are activated neighbours that were
+//     treated unfairly or affected in round t-1.
+//
+// # Invalid decisions
+//
+// An invalid decision leaves the agent's state for that round missing (an explicit valid
+// flag, never a sentinel rating: a scale may start at 0): neighbours do not see a rating from
+// it, its own "last round" is absent next round, it cannot become affected (nor be ranked by
+// target top) on that round, and its affected state carries over. No default value is ever
+// substituted.
+//
+// # Scales
+//
+// Ratings are kept on the scenario's own scale (willingness may be 0-10). The behavioural
+// model and the contagion rule work on 1-7 (backend.Social: 0 means "none"): they are given
+// ratings mapped linearly onto 1-7 (identity for a 1-7 scale), and 0 for a missing one.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/network"
+	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/study"
+)
+
+// world is one run's world: the state after the last completed round.
+type world struct {
+	s    *netStudy
+	cell *study.Cell
+	cond *netCond
+	rep  int
+	n    int
+	text bool // build prompt texts (not for the behavioural model in the summary store)
+
+	victim []bool  // nil until the group is chosen
+	dist   []int32 // nil until the group is chosen; -1 unreachable
+	// After round t-1 (read while round t is asked, written only in end):
+	prevW, prevU []int8
+	prevOK       []bool
+	prevTreated  []bool
+	prevAffected []bool
+	hist, histU  [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
+	histOK       [][]bool
+	act          network.Active
+	observed     []int32 // activated neighbours with a valid rating last round
+	sumObs       []int32 // sum of their willingness (on the scenario's scale)
+	unfairObs    []int32 // activated neighbours treated unfairly last round
+	exposures    []int32 // activated neighbours treated unfairly or affected last round
+	round        int
+	policyText   string
+	params       map[string]float64
+	pol          backend.PolicyExposure
+	// Round t's replies (written by Absorb, one index per task).
+	curW, curU []int8
+	curOK      []bool
+	curBad     []string // invalid reasons (full store only)
+}
+
+// row is one agent's record of one round (a row of rounds.csv).
+type row struct {
+	w, u     int8
+	dist     int32 // -1: none (control, or unreachable)
+	affected bool
+	treated  bool
+	valid    bool
+	reason   string
+}
+
+func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
+	w := &world{s: s, cell: c, cond: s.conds[c.Condition], rep: c.Replicate, n: n, text: text,
+		prevW: make([]int8, n), prevU: make([]int8, n), prevOK: make([]bool, n), prevTreated: make([]bool, n), prevAffected: make([]bool, n),
+		observed: make([]int32, n), sumObs: make([]int32, n), unfairObs: make([]int32, n), exposures: make([]int32, n),
+		curW: make([]int8, n), curU: make([]int8, n), curOK: make([]bool, n)}
+	if !s.summary {
+		w.curBad = make([]string, n)
+	}
+	for range s.cfg.History {
+		w.hist = append(w.hist, make([]int8, n))
+		w.histU = append(w.histU, make([]int8, n))
+		w.histOK = append(w.histOK, make([]bool, n))
+	}
+	var err error
+	if w.policyText, err = c.Frame.Text(s.sc.ID, s.env.Exp.Population.Currency); err != nil {
+		return nil, fmt.Errorf("policy %s, scenario %s: %w", c.Frame.ID, s.sc.ID, err)
+	}
+	w.params = study.SituationParams(s.sc, nil)
+	w.pol = study.Exposure(c.Frame)
+	return w, nil
+}
+
+// activation is the set of edges active in round t of replicate rep.
+func (s *netStudy) activation(rep, t int) network.Active {
+	sd := seed.Derive(s.seed, "activation", rep)
+	if p := s.cfg.Activation.Probability; p != nil {
+		return network.ActivateProb(s.g, *p, sd, t)
+	}
+	return network.ActivateEdges(s.g, *s.cfg.Activation.Fraction, sd, t)
+}
+
+// contagion is the affected-state rule of replicate rep's runs.
+func (s *netStudy) contagion(rep int) policy.Contagion {
+	return policy.Contagion{Rule: s.cfg.Contagion.Rule, Recovery: s.cfg.Contagion.Recovery,
+		Threshold: s.cfg.Contagion.Threshold, Seed: seed.Derive(s.seed, "contagion", rep)}
+}
+
+// treated reports whether node u is treated unfairly in round t.
+func (w *world) treated(u, t int) bool {
+	return w.victim != nil && w.victim[u] && w.cond.iv.Active(t)
+}
+
+// choose picks the condition's target group from the state after round t-1 (the round
+// before From), and computes exposure distances.
+func (w *world) choose() error {
+	iv := w.cond.iv
+	by := w.prevW
+	if w.cond.by == "unfairness" {
+		by = w.prevU
+	}
+	agents := w.s.env.Agents
+	p := policy.Population{N: w.n,
+		Degree: w.s.g.Degree,
+		Income: func(u int) (int, float64) { return agents[u].IncomeQuintile, agents[u].AnnualIncome },
+		Choice: func(u int) (float64, bool) { return float64(by[u]), w.prevOK[u] },
+	}
+	nodes, err := policy.Select(iv.Rule, p, seed.Derive(w.s.seed, "target", w.rep))
+	if err != nil {
+		return fmt.Errorf("condition %s: %w", w.cell.Condition, err)
+	}
+	w.victim = make([]bool, w.n)
+	for _, u := range nodes {
+		w.victim[u] = true
+	}
+	w.dist = network.Distances(w.s.g, nodes)
+	return nil
+}
+
+// begin computes round t's observations from the state after round t-1.
+func (w *world) begin(t int, act network.Active) error {
+	w.round = t
+	w.act = act
+	if w.cond.iv != nil && w.victim == nil && t >= w.cond.iv.From {
+		if err := w.choose(); err != nil {
+			return err
+		}
+	}
+	for u := range w.n {
+		var obs, sum, unf, exp int32
+		if t > 1 {
+			nb := w.s.g.Neighbours(u)
+			ids := w.s.g.EdgeIDs(u)
+			for j, v := range nb {
+				if !act.IsActive(int(ids[j])) {
+					continue
+				}
+				if w.prevOK[v] {
+					obs++
+					sum += int32(w.prevW[v])
+				}
+				if w.prevTreated[v] {
+					unf++
+				}
+				if w.prevTreated[v] || w.prevAffected[v] {
+					exp++
+				}
+			}
+		}
+		w.observed[u], w.sumObs[u], w.unfairObs[u], w.exposures[u] = obs, sum, unf, exp
+	}
+	return nil
+}
+
+// social is what agent u knows in the current round, for the behavioural model (on 1-7).
+func (w *world) social(u int) backend.Social {
+	s := backend.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(w.unfairObs[u])}
+	if w.prevOK[u] {
+		s.PrevWillingness, s.PrevUnfairness = w.s.wScale.to7(float64(w.prevW[u])), w.s.uScale.to7(float64(w.prevU[u]))
+	}
+	if w.s.cfg.Observation == "grounded" && w.observed[u] > 0 {
+		s.Observed = int(w.observed[u])
+		s.MeanObserved = w.s.wScale.to7(float64(w.sumObs[u]) / float64(w.observed[u]))
+	}
+	return s
+}
+
+// end records round t from the replies absorbed (cur*), applies contagion and emits the rows
+// of the round. emit may be nil.
+func (w *world) end(t int, emit func(u int, x row)) {
+	cont := w.s.contagion(w.rep)
+	ws, us := w.s.wScale, w.s.uScale
+	// New state in fresh slices: the previous round's arrays stay intact until all are done.
+	nw, nu, nok := w.curW, w.curU, w.curOK
+	naff, ntr := make([]bool, w.n), make([]bool, w.n)
+	for u := range w.n {
+		ok := nok[u]
+		if !ok {
+			nw[u], nu[u] = 0, 0
+		}
+		ntr[u] = w.treated(u, t)
+		a := policy.AgentRound{PrevAffected: w.prevAffected[u], Exposures: int(w.exposures[u])}
+		if w.prevOK[u] {
+			a.PrevW, a.PrevU = ws.to7(float64(w.prevW[u])), us.to7(float64(w.prevU[u]))
+		}
+		if ok {
+			a.W, a.U = ws.to7(float64(nw[u])), us.to7(float64(nu[u]))
+		}
+		naff[u] = cont.Next(a, u, t)
+		if !ok && cont.Rule != policy.RuleSIS {
+			naff[u] = w.prevAffected[u] // missing: the state carries over
+		}
+		if emit != nil {
+			x := row{w: nw[u], u: nu[u], affected: naff[u], treated: ntr[u], valid: ok, dist: -1}
+			if w.curBad != nil {
+				x.reason = w.curBad[u]
+			}
+			if w.dist != nil {
+				x.dist = w.dist[u]
+			}
+			emit(u, x)
+		}
+	}
+	if len(w.hist) > 0 {
+		last := len(w.hist) - 1
+		hw, hu, hok := w.hist[last], w.histU[last], w.histOK[last]
+		copy(w.hist[1:], w.hist[:last])
+		copy(w.histU[1:], w.histU[:last])
+		copy(w.histOK[1:], w.histOK[:last])
+		copy(hw, nw)
+		copy(hu, nu)
+		copy(hok, nok)
+		w.hist[0], w.histU[0], w.histOK[0] = hw, hu, hok
+	}
+	// The previous arrays are reused for the next round's replies.
+	w.curW, w.curU, w.curOK = w.prevW, w.prevU, w.prevOK
+	clear(w.curOK)
+	if w.curBad != nil {
+		clear(w.curBad)
+	}
+	w.prevW, w.prevU, w.prevOK, w.prevAffected, w.prevTreated = nw, nu, nok, naff, ntr
+}
+
+// observationText is what agent u heard from its activated neighbours about round t-1.
+func (w *world) observationText(u, t int) string {
+	if t == 1 {
+		return ""
+	}
+	if w.s.cfg.Observation == "message" {
+		if w.unfairObs[u] > 0 {
+			return "Yesterday you heard that some of your teammates refused to take part after being treated unfairly."
+		}
+		return ""
+	}
+	g := w.s.g
+	nb, ids := g.Neighbours(u), g.EdgeIDs(u)
+	var ratings []string
+	talked, missing := 0, 0
+	for j, v := range nb {
+		if !w.act.IsActive(int(ids[j])) {
+			continue
+		}
+		talked++
+		if w.prevOK[v] {
+			ratings = append(ratings, strconv.Itoa(int(w.prevW[v])))
+		} else {
+			missing++
+		}
+	}
+	if talked == 0 {
+		return "Yesterday you did not talk with any of your neighbours about it."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Yesterday you talked with %s about it.", plural(talked, "of your neighbours", "neighbour"))
+	if len(ratings) > 0 {
+		fmt.Fprintf(&b, " On a scale of %s, %s rated their own willingness %s.", w.s.wScale.span(), whoOf(len(ratings), talked), joinAnd(ratings))
+	}
+	if missing > 0 {
+		fmt.Fprintf(&b, " %s did not say how willing they were.", capital(countWord(missing, talked)))
+	}
+	if k := int(w.unfairObs[u]); k > 0 {
+		fmt.Fprintf(&b, " %s told you they had been treated unfairly under the policy.", capital(countWord(k, talked)))
+	} else {
+		b.WriteString(" Nobody said they had been treated unfairly.")
+	}
+	return b.String()
+}
+
+// historyText lists the agent's own last k rounds.
+func (w *world) historyText(u, t int) string {
+	if len(w.hist) == 0 || t == 1 {
+		return ""
+	}
+	ws, us := w.s.wScale, w.s.uScale
+	var lines []string
+	for k := len(w.hist) - 1; k >= 0; k-- {
+		day := t - 1 - k
+		if day < 1 {
+			continue
+		}
+		switch {
+		case !w.histOK[k][u]:
+			lines = append(lines, fmt.Sprintf("- Day %d: your answer was not usable", day))
+		case ws.is17() && us.is17():
+			lines = append(lines, fmt.Sprintf("- Day %d: willingness %d, unfairness %d (of 7)", day, w.hist[k][u], w.histU[k][u]))
+		default:
+			lines = append(lines, fmt.Sprintf("- Day %d: willingness %d (on %s), unfairness %d (on %s)", day, w.hist[k][u], ws.span(), w.histU[k][u], us.span()))
+		}
+	}
+	return "Your answers on earlier days:\n" + strings.Join(lines, "\n") + "\n\n"
+}
+
+// scale is a rating field's range.
+type scale struct{ min, max float64 }
+
+// to7 maps a rating onto 1-7, the behavioural model's and the contagion rule's scale.
+func (s scale) to7(v float64) float64 {
+	if s.is17() {
+		return v
+	}
+	return 1 + (v-s.min)*6/(s.max-s.min)
+}
+
+func (s scale) is17() bool { return s.min == 1 && s.max == 7 }
+
+// span is "1 to 7", "0 to 10".
+func (s scale) span() string {
+	return strconv.FormatFloat(s.min, 'f', -1, 64) + " to " + strconv.FormatFloat(s.max, 'f', -1, 64)
+}
+
+func plural(n int, many, one string) string {
+	if n == 1 {
+		return "one " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func whoOf(k, n int) string {
+	if n == 1 || k == n {
+		return "they"
+	}
+	return strconv.Itoa(k) + " of them"
+}
+
+func countWord(k, n int) string {
+	if n == 1 {
+		return "they"
+	}
+	if k == n {
+		return "all of them"
+	}
+	return strconv.Itoa(k) + " of them"
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func joinAnd(xs []string) string {
+	switch len(xs) {
+	case 1:
+		return xs[0]
+	case 2:
+		return xs[0] + " and " + xs[1]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}
