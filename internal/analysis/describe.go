@@ -226,3 +226,17 @@ func RMSE(a, b []float64) float64 {
 	}
 	return math.Sqrt(s / float64(len(a)))
 }
+
+// MeanOrZero is the plain mean sum/n, and 0 for no values: for tallies whose n is reported
+// beside the mean (a cell with no valid answer shows n = 0), where the summary, the tables and
+// the report must print the very same digits.
+func MeanOrZero(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/provider"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
 )
 
@@ -74,11 +75,11 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		Cache:      cache,
 		MaxRepairs: *r.exp.MaxRepairs,
 		Limits:     backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM},
-		Retry:      backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: derive(*r.exp.Seed, "retry", b.LabelOrDefault())},
+		Retry:      backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())},
 		Prices:     r.prices(),
 		Usage:      usage,
 		Replicates: replicates,
-		SampleSeed: derive(*r.exp.Seed, "samples", b.LabelOrDefault()),
+		SampleSeed: seed.Derive(*r.exp.Seed, "samples", b.LabelOrDefault()),
 	})
 	return chain, nil, nil
 }

@@ -17,13 +17,12 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	_ "github.com/prosim/prosim/internal/study/all" // every built-in study
@@ -187,7 +186,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 				}
 				r.runs = append(r.runs, runInfo{
 					Run: store.Run{ID: id, Ord: ord, Backend: be.label, Condition: c.Name, Policy: c.Policy, Replicate: rep,
-						Seed: derive(*exp.Seed, "run", be.label, c.Name, rep)},
+						Seed: seed.Derive(*exp.Seed, "run", be.label, c.Name, rep)},
 					backend: be, frame: frames[ci],
 				})
 				r.cells = append(r.cells, &study.Cell{Run: r.runs[ord].Run, Frame: frames[ci], Sampling: be.sampling(), Cond: &exp.Conditions[ci]})
@@ -237,7 +236,7 @@ func (r *Runner) loadPopulation() error {
 	var err error
 	switch p.Source {
 	case "sample":
-		r.agents, err = persona.Sample(p.N, derive(*r.exp.Seed, "population"), persona.SampleOptions{Currency: p.Currency})
+		r.agents, err = persona.Sample(p.N, seed.Derive(*r.exp.Seed, "population"), persona.SampleOptions{Currency: p.Currency})
 	case "prosim104":
 		r.agents, err = persona.Builtin("prosim104")
 	case "file":
@@ -371,76 +370,8 @@ func (r *Runner) close() {
 	}
 }
 
-// task is one call to a backend; it yields one decision, or several for a joint prompt.
-type task struct {
-	keys   []store.Key
-	params []map[string]float64
-	run    *runInfo
-	req    backend.Request
-	// split turns the reply into one reply per key (joint prompts); nil means keys has one entry.
-	split func(backend.Reply) []backend.Reply
-}
-
-// decide makes the tasks, skipping those already journaled, with bounded concurrency.
-func (r *Runner) decide(ctx context.Context, tasks []task) error {
-	var todo []task
-	for _, t := range tasks {
-		done := true
-		for _, k := range t.keys {
-			if _, ok := r.journal[k]; !ok {
-				done = false
-			}
-		}
-		if !done {
-			todo = append(todo, t)
-		} else if r.prog != nil {
-			r.prog.add(len(t.keys))
-		}
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.exp.Concurrency)
-	stopped := false
-	for i := range todo {
-		if gctx.Err() != nil {
-			stopped = true
-			break // a decision failed or the run was interrupted: launch nothing more
-		}
-		t := &todo[i]
-		g.Go(func() error {
-			reply, err := t.run.backend.be.Decide(gctx, t.req)
-			if err != nil {
-				return fmt.Errorf("agent %d, %s, run %s: %w", t.keys[0].AgentID, t.keys[0].Scenario, t.run.ID, err)
-			}
-			r.account(t.run.backend, reply)
-			replies := []backend.Reply{reply}
-			if t.split != nil {
-				replies = t.split(reply)
-			}
-			for j, k := range t.keys {
-				d := store.Decision{Key: k, Params: t.params[j], Reply: replies[j]}
-				if err := r.st.Add(d); err != nil {
-					return err
-				}
-				r.mu.Lock()
-				r.journal[k] = d
-				r.mu.Unlock()
-			}
-			if r.prog != nil {
-				r.prog.add(len(t.keys))
-			}
-			return nil
-		})
-	}
-	err := g.Wait()
-	if err == nil && stopped {
-		// Interrupted between decisions, with every decision in flight ending well: the
-		// ones never launched are still missing, so the run must not be taken as complete.
-		err = ctx.Err()
-	}
-	if ferr := r.st.Flush(); ferr != nil && err == nil {
-		err = ferr
-	}
-	return err
+func (b *backendEntry) sampling() backend.Sampling {
+	return backend.Sampling{Temperature: b.cfg.Temperature, TopP: b.cfg.TopP, MaxTokens: b.cfg.MaxTokens}
 }
 
 func (r *Runner) account(be *backendEntry, rep backend.Reply) {

@@ -94,7 +94,7 @@ func TestDecisionsCSVContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != strings.Join(DecisionColumns, ",") {
+	if strings.Join(recs[0], ",") != strings.Join(DecisionsSchema.Header(), ",") {
 		t.Fatalf("header %v", recs[0])
 	}
 	// 12 agents x 3 scenarios x 3 conditions x 2 replicates, one field each.
@@ -107,7 +107,7 @@ func TestDecisionsCSVContract(t *testing.T) {
 	}
 	invalid := 0
 	for _, r := range recs[1:] {
-		if len(r) != len(DecisionColumns) {
+		if len(r) != len(DecisionsSchema.Columns) {
 			t.Fatalf("ragged row %v", r)
 		}
 		switch r[col["valid"]] {

@@ -15,6 +15,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -125,7 +126,7 @@ func TestNetworkSynchronous(t *testing.T) {
 	})
 	// The world's graph and activations, from the same seeds as the study.
 	gc := exp.Network.Graph
-	g, err := network.WattsStrogatz(gc.N, gc.K, gc.P, derive(*exp.Seed, "graph"))
+	g, err := network.WattsStrogatz(gc.N, gc.K, gc.P, seed.Derive(*exp.Seed, "graph"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestNetworkSynchronous(t *testing.T) {
 			if !have || prev != q.soc.PrevWillingness {
 				continue
 			}
-			act := network.ActivateEdges(g, *exp.Network.Activation.Fraction, derive(*exp.Seed, "activation", rep), q.round)
+			act := network.ActivateEdges(g, *exp.Network.Activation.Fraction, seed.Derive(*exp.Seed, "activation", rep), q.round)
 			u := q.agent - 1
 			var n int
 			var sum float64

@@ -95,7 +95,7 @@ func (r *Runner) decisionsTable() *table.Table {
 				}
 				if err := emit([]any{d.RunID, run.Backend, d.Reply.Model, run.Condition, run.Policy, run.Replicate,
 					d.AgentID, d.Round, d.Trial, d.Scenario, f.Name, val, label,
-					d.Reply.Valid(), oneLine(d.Reply.Invalid), d.Reply.Cached}); err != nil {
+					d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached}); err != nil {
 					return err
 				}
 			}

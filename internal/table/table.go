@@ -239,3 +239,7 @@ func Write(w Writer, t *Table) error {
 	}
 	return w.Close()
 }
+
+// OneLine folds white space (newlines included) to single spaces: quoted newlines are legal
+// CSV but trip naive readers, so free text such as an invalid reason is kept on one line.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

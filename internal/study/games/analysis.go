@@ -267,17 +267,6 @@ func (s *gamesStudy) analyze() *results {
 	return r
 }
 
-func mean(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
-}
-
 // agentMeanCI is the mean over agents of each agent's mean with a 95% t CI: the unit of the
 // CIs of one-shot choices is the agent (its replicates are averaged first), as in Study 1.
 func agentMeanCI(vals map[int][]float64) (m, lo, hi float64, n int) {
@@ -288,7 +277,7 @@ func agentMeanCI(vals map[int][]float64) (m, lo, hi float64, n int) {
 	sort.Ints(ids)
 	var means []float64
 	for _, a := range ids {
-		means = append(means, mean(vals[a]))
+		means = append(means, analysis.MeanOrZero(vals[a]))
 	}
 	return meanCI(means)
 }
@@ -297,7 +286,7 @@ func meanCI(x []float64) (m, lo, hi float64, n int) {
 	if len(x) == 0 {
 		return math.NaN(), math.NaN(), math.NaN(), 0
 	}
-	m = mean(x)
+	m = analysis.MeanOrZero(x)
 	lo, hi = math.NaN(), math.NaN()
 	if len(x) > 1 {
 		lo, hi = analysis.MeanCI(x, 0.95)
@@ -511,7 +500,7 @@ func pgStats(in experiment.GameInstance, rows []gameRow, pun []punishRow) ([]Gam
 		})
 		var gm []float64
 		for _, k := range keys {
-			gm = append(gm, mean(m[k]))
+			gm = append(gm, analysis.MeanOrZero(m[k]))
 		}
 		mu, lo, hi, n := meanCI(gm)
 		tr.Mean, tr.Lo, tr.Hi, tr.N = append(tr.Mean, mu), append(tr.Lo, lo), append(tr.Hi, hi), append(tr.N, n)
@@ -568,15 +557,13 @@ func intOrNil(v int) any {
 	return v
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 func (r *results) gamesTable() *table.Table {
 	return &table.Table{Schema: GamesSchema, Rows: func(emit func([]any) error) error {
 		for _, g := range r.ms {
 			for _, rw := range g.m.rows() {
 				if err := emit([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rw.round,
 					intOrNil(rw.group), rw.agent, rw.role, intOrNil(rw.partner),
-					rw.choice, tidy(rw.payoff), rw.valid, oneLine(rw.reason)}); err != nil {
+					rw.choice, tidy(rw.payoff), rw.valid, table.OneLine(rw.reason)}); err != nil {
 					return err
 				}
 			}
@@ -599,7 +586,7 @@ func (r *results) punishTable() *table.Table {
 						pts = p.Points
 					}
 					if err := emit([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rd.Round,
-						pm.g.GroupOf(p.From) + 1, p.From, p.To, pts, p.Valid, oneLine(p.Reason)}); err != nil {
+						pm.g.GroupOf(p.From) + 1, p.From, p.To, pts, p.Valid, table.OneLine(p.Reason)}); err != nil {
 						return err
 					}
 				}

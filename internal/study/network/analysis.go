@@ -357,8 +357,6 @@ func plural1(n int) string {
 	return "s"
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 // Tables.
 
 // RoundsSchema declares results/rounds.csv (full store).
@@ -392,7 +390,7 @@ func (r *results) roundsTable() *table.Table {
 					if w.dist != nil && w.dist[u] >= 0 {
 						d = int(w.dist[u])
 					}
-					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, x.affected, x.treated, x.valid, oneLine(x.reason)}); err != nil {
+					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, x.affected, x.treated, x.valid, table.OneLine(x.reason)}); err != nil {
 						return err
 					}
 				}
@@ -443,7 +441,7 @@ func (r *results) mediationTable() *table.Table {
 				for range len(MediationSchema.Columns) - len(rec) - 1 {
 					rec = append(rec, nil)
 				}
-				rec = append(rec, oneLine(c.MediationErr))
+				rec = append(rec, table.OneLine(c.MediationErr))
 			}
 			if err := emit(rec); err != nil {
 				return err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -320,11 +319,11 @@ func gradedGroups(recs []record, multiCond bool) []GradedGroup {
 			sort.Ints(agents)
 			var means []float64
 			for _, ag := range agents {
-				means = append(means, mean(a.byAgent[t][ag]))
+				means = append(means, analysis.MeanOrZero(a.byAgent[t][ag]))
 			}
 			x.Agents = len(means)
 			if len(means) > 0 {
-				x.AgentMean = mean(means)
+				x.AgentMean = analysis.MeanOrZero(means)
 				x.Lo, x.Hi = analysis.MeanCI(means, 0.95)
 			}
 			g.Transfers = append(g.Transfers, x)
@@ -338,17 +337,6 @@ func gradedGroups(recs []record, multiCond bool) []GradedGroup {
 	return out
 }
 
-func mean(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
-}
-
 // Share is the share of agents who punish some transfer below half; NaN without agents.
 func (g GradedGroup) Share() float64 {
 	if g.Agents == 0 {
@@ -356,5 +344,3 @@ func (g GradedGroup) Share() float64 {
 	}
 	return float64(g.Punishers) / float64(g.Agents)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -66,7 +66,7 @@ func (r *results) trialsTable() *table.Table {
 				}
 				row = append(row, v)
 			}
-			row = append(row, d.reply.Valid(), oneLine(d.reply.Invalid))
+			row = append(row, d.reply.Valid(), table.OneLine(d.reply.Invalid))
 			if err := emit(row); err != nil {
 				return err
 			}

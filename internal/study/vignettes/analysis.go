@@ -86,10 +86,10 @@ func (s *vignettes) cells() []Cell {
 		sort.Ints(agents)
 		means := make([]float64, 0, len(agents))
 		for _, a := range agents {
-			means = append(means, mean(vals[k][a]))
+			means = append(means, analysis.MeanOrZero(vals[k][a]))
 		}
 		cs.Agents = len(means)
-		cs.Mean = mean(means)
+		cs.Mean = analysis.MeanOrZero(means)
 		cs.Lo, cs.Hi = cs.Mean, cs.Mean
 		if len(means) > 1 {
 			cs.Lo, cs.Hi = analysis.MeanCI(means, 0.95)
@@ -100,17 +100,6 @@ func (s *vignettes) cells() []Cell {
 		out = append(out, *cs)
 	}
 	return out
-}
-
-func mean(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
 }
 
 // results is Study 1's analysis: every output reads these numbers.
