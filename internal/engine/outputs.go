@@ -196,14 +196,14 @@ func renderAnalyzed(w io.Writer, as []*Analyzed) error {
 		dirs = append(dirs, a.Dir)
 	}
 	multi := len(as) > 1
-	var runs []*report.Run
+	var runs []report.RunInput
 	var names []string
 	for _, a := range as {
 		run, err := report.Load(a.Dir)
 		if err != nil {
 			return err
 		}
-		runs = append(runs, run)
+		runs = append(runs, report.RunInput{Run: run, About: a.Analysis.About})
 		names = append(names, a.Exp.Name)
 	}
 	sections := report.Common(runs)

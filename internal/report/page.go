@@ -47,6 +47,15 @@ var Funcs = template.FuncMap{
 	"svg":  func(c interface{ SVG() string }) template.HTML { return template.HTML(c.SVG()) },
 	"f2":   f2,
 	"join": strings.Join,
+	// list and rows build a table's header and body for the "table" template.
+	"list": func(xs ...string) []string { return xs },
+	"rows": func(head []string, rows [][]string) tableData { return tableData{head, rows} },
+}
+
+// tableData is a plain table: a header and rows of cells, all escaped as text.
+type tableData struct {
+	Head []string
+	Rows [][]string
 }
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
@@ -82,39 +91,6 @@ func WritePage(w io.Writer, title string, dirs []string, sections []Section) err
 		Dirs     []string
 		Sections []renderedSection
 	}{title, template.CSS(css), dirs, rs})
-}
-
-// legacy adapts a section still written with the page builder (escaping by hand).
-func legacy(id, title string, fill func(p *page) error) Section {
-	return Section{ID: id, Title: title, Render: func(fig *Figures) (template.HTML, error) {
-		p := &page{fig: fig.n}
-		if err := fill(p); err != nil {
-			return "", err
-		}
-		fig.n = p.fig
-		return template.HTML(p.b.String()), nil
-	}}
-}
-
-// Common are the sections every report has: the design of each run, then validity and cost.
-func Common(runs []*Run) []Section {
-	multi := len(runs) > 1
-	var out []Section
-	for i, r := range runs {
-		id, title := "design", "Design"
-		if multi {
-			id = fmt.Sprintf("design-%d", i+1)
-			title = "Design: " + runLabel(r, true)
-		}
-		out = append(out, legacy(id, title, func(p *page) error { design(p, r); return nil }))
-	}
-	out = append(out, legacy("validity", "Validity and cost", func(p *page) error {
-		for _, r := range runs {
-			validityCost(p, r, multi)
-		}
-		return nil
-	}))
-	return out
 }
 
 // F2 formats a number for tables and labels: two decimals, "n/a" for NaN.

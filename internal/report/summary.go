@@ -1,5 +1,18 @@
-// Package report turns a run directory into what a researcher reads: the summary printed at
-// the end of a run, and the self-contained HTML report.
+// Package report renders what a researcher reads, from numbers a study has already computed:
+// the self-contained report.html (one file, inline CSS and SVG, no script, nothing fetched)
+// and the validity table printed after a run.
+//
+// It does no analysis of its own. A study's Analysis (internal/study) gives its sections;
+// this package adds the sections every run has (design, validity and cost: Common), numbers
+// figures across the page, and writes the page (WritePage). Every page and section goes
+// through html/template, so user text (scenario text, persona fields, condition and run
+// names) is escaped by context; a section template embeds a chart with {{svg .Chart}}.
+//
+// The charts (chart.go: line, bar, heat map, network drawing, mediation diagram) are drawn by
+// hand as SVG, and each escapes every text it draws. gonum.org/v1/plot was not adopted (yet):
+// the report's browser and golden tests pin per-series <title> tooltips, data-name
+// attributes and legend entries that its SVG canvas does not write, and the network and
+// mediation drawings have no counterpart there.
 package report
 
 import (
@@ -42,23 +55,6 @@ func Load(dir string) (*Run, error) {
 		return nil
 	})
 	return r, err
-}
-
-// Summary prints the run's summary table(s) to w.
-func Summary(w io.Writer, dir string) error {
-	r, err := Load(dir)
-	if err != nil {
-		return err
-	}
-	// A network.store: summary run records no decisions: its summary file carries validity.
-	if nw := r.Exp.Network; nw == nil || nw.Store != "summary" {
-		if err := Validity(w, r); err != nil {
-			return err
-		}
-	}
-	switch r.Exp.Study {
-	}
-	return nil
 }
 
 // Validity prints valid and invalid decision counts per backend x condition.
@@ -132,15 +128,4 @@ func describeBackend(label string) string {
 		return "builtin (behavioural model, not an LLM)"
 	}
 	return label
-}
-
-func mean(x []float64) float64 {
-	if len(x) == 0 {
-		return 0
-	}
-	s := 0.0
-	for _, v := range x {
-		s += v
-	}
-	return s / float64(len(x))
 }

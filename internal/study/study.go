@@ -216,6 +216,8 @@ type Analysis struct {
 	Summary func(w io.Writer) error
 	// Sections are the study's sections of report.html.
 	Sections []report.Section
+	// About is what the report's design table says of the study.
+	About report.About
 }
 
 // File is a result file that is not a table.

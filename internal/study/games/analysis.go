@@ -196,6 +196,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 		Tables:   tables,
 		Summary:  r.summary,
 		Sections: []report.Section{{ID: "games", Title: "Economic games", Render: r.section}},
+		About:    report.About{Title: "Economic games: dictator, ultimatum, trust, public goods (games)"},
 	}, nil
 }
 

@@ -227,6 +227,7 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 		Summary:  r.summary,
 		Files:    []study.File{{Name: SummaryFile, Write: r.summaryFile}},
 		Sections: []report.Section{{ID: "study3", Title: "Study 3: policy-induced inequity on a network", Render: r.section}},
+		About:    r.about(),
 	}
 	if !s.summary {
 		a.Tables = append(a.Tables, r.roundsTable(), r.edgesTable(), r.mediationTable())
@@ -237,6 +238,28 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 	}
 	a.Tables = append(a.Tables, r.groupsTable())
 	return a, nil
+}
+
+// about is what the report's design table says of Study 3.
+func (r *results) about() report.About {
+	nw := r.s.env.Exp.Network
+	file := ""
+	if nw.Graph.File != "" {
+		file = ", file " + nw.Graph.File
+	}
+	a := report.About{Title: "Study 3, policy-induced inequity on a network (network)",
+		Rows: [][2]string{{"Network", fmt.Sprintf("%s graph (n %d, k %d, p %g, m %d%s), %d rounds, scenario %s, observation %s, contagion rule %s",
+			nw.Graph.Type, nw.Graph.N, nw.Graph.K, nw.Graph.P, nw.Graph.M, file, nw.Rounds, nw.Scenario, nw.Observation, nw.Contagion.Rule)}}}
+	if r.s.summary {
+		var b strings.Builder
+		r.validity(&b)
+		a.Unrecorded = &report.Unrecorded{
+			Population: "decisions aggregated in memory (network.store: summary), not recorded per agent",
+			Recorded:   "none per decision (network.store: summary): aggregates in results/" + RoundsSummarySchema.Name + ".csv",
+			Validity:   strings.Join(strings.Fields(b.String()), " "),
+		}
+	}
+	return a
 }
 
 // SummaryFile is the text summary kept in results/ (the report's validity of a summary run

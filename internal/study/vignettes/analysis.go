@@ -127,6 +127,8 @@ func (s *vignettes) Analyze() (*study.Analysis, error) {
 		Tables:   []*table.Table{r.table()},
 		Summary:  r.summary,
 		Sections: []report.Section{{ID: "study1", Title: "Study 1: willingness by scenario and policy", Render: r.section}},
+		About: report.About{Title: "Study 1, everyday scenarios under policy frames (vignettes)",
+			Rows: [][2]string{{"Prompt mode", s.env.Exp.Prompt.Mode}}},
 	}, nil
 }
 

@@ -1,0 +1,236 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// About is what a study says of itself in the report's design table.
+type About struct {
+	// Title names the study, e.g. "Study 1, everyday scenarios under policy frames (vignettes)".
+	Title string
+	// Rows are the study's own settings, shown after the seed.
+	Rows [][2]string
+	// Unrecorded, when set, says how decisions were kept when they were not journaled one by
+	// one (Study 3's summary store), and what validity the study counted itself.
+	Unrecorded *Unrecorded
+}
+
+// Unrecorded describes a run whose decisions were aggregated, not recorded.
+type Unrecorded struct {
+	Population string // appended to the population row
+	Recorded   string // the "Decisions recorded" row
+	Validity   string // the validity statement, in place of the validity table
+}
+
+// RunInput is one run for the common sections.
+type RunInput struct {
+	Run   *Run
+	About About
+}
+
+//go:embed common.html.tmpl
+var commonSrc string
+
+var commonTmpl = template.Must(template.New("common").Funcs(Funcs).Parse(commonSrc))
+
+type designData struct {
+	Rows [][2]string
+	Runs [][]string
+}
+
+type validityData struct {
+	Heading  string
+	Note     string
+	Validity [][]string
+	Reasons  [][]string
+	Usage    [][]string
+}
+
+// Common are the sections every report has: the design of each run, then validity and cost.
+func Common(in []RunInput) []Section {
+	multi := len(in) > 1
+	var out []Section
+	for i, x := range in {
+		id, title := "design", "Design"
+		if multi {
+			id = fmt.Sprintf("design-%d", i+1)
+			title = "Design: " + runLabel(x.Run, true)
+		}
+		d := design(x)
+		out = append(out, Section{ID: id, Title: title, Render: func(fig *Figures) (template.HTML, error) {
+			return execNamed(commonTmpl, "design", d)
+		}})
+	}
+	var vs []validityData
+	for _, x := range in {
+		vs = append(vs, validity(x, multi))
+	}
+	out = append(out, Section{ID: "validity", Title: "Validity and cost", Render: func(fig *Figures) (template.HTML, error) {
+		return execNamed(commonTmpl, "validity", vs)
+	}})
+	return out
+}
+
+func execNamed(t *template.Template, name string, data any) (template.HTML, error) {
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, name, data); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil
+}
+
+func runLabel(r *Run, withDir bool) string {
+	if withDir {
+		return fmt.Sprintf("%s (%s)", r.Exp.Name, filepath.Base(r.Dir))
+	}
+	return r.Exp.Name
+}
+
+func design(x RunInput) designData {
+	r, e := x.Run, x.Run.Exp
+	var rows [][2]string
+	add := func(k, v string) { rows = append(rows, [2]string{k, v}) }
+	add("Experiment", e.Name)
+	if e.Description != "" {
+		add("Description", e.Description)
+	}
+	add("Study", orDefault(x.About.Title, e.Study))
+	pop := e.Population.Source
+	if e.Population.N > 0 {
+		pop += fmt.Sprintf(", n = %d", e.Population.N)
+	}
+	if u := x.About.Unrecorded; u != nil {
+		pop += "; " + u.Population
+	} else {
+		pop += fmt.Sprintf("; %d agents with recorded decisions", agents(r))
+	}
+	if e.Population.Currency != "" {
+		pop += "; currency " + e.Population.Currency
+	}
+	add("Population", pop)
+	if len(e.Scenarios) > 0 {
+		add("Scenarios", strings.Join(e.Scenarios, ", "))
+	}
+	var conds []string
+	for _, c := range e.Conditions {
+		s := c.Name + " (policy " + c.Policy
+		if c.Inequity != nil {
+			s += ", inequity " + c.Inequity.Preset
+		}
+		conds = append(conds, s+")")
+	}
+	add("Conditions", strings.Join(conds, "; "))
+	var bs []string
+	for _, b := range backendsOf(r) {
+		models := modelsOf(r, b)
+		s := describeBackend(b)
+		if len(models) > 0 && b != "builtin" {
+			s += " [model " + strings.Join(models, ", ") + "]"
+		}
+		bs = append(bs, s)
+	}
+	add("Backends", strings.Join(bs, "; "))
+	add("Replicates", fmt.Sprint(e.Replicates))
+	if e.Seed != nil {
+		add("Seed", fmt.Sprint(*e.Seed))
+	}
+	rows = append(rows, x.About.Rows...)
+	if u := x.About.Unrecorded; u != nil {
+		add("Decisions recorded", u.Recorded)
+	} else {
+		add("Decisions recorded", fmt.Sprint(len(r.Decisions)))
+	}
+	d := designData{Rows: rows}
+	for _, x := range r.Runs {
+		d.Runs = append(d.Runs, []string{x.ID, x.Backend, x.Condition, x.Policy, fmt.Sprint(x.Replicate), fmt.Sprint(x.Seed)})
+	}
+	return d
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func agents(r *Run) int {
+	seen := map[int]bool{}
+	for _, d := range r.Decisions {
+		seen[d.AgentID] = true
+	}
+	return len(seen)
+}
+
+func modelsOf(r *Run, backend string) []string {
+	runOf := runIndex(r)
+	var out []string
+	for _, d := range r.Decisions {
+		if runOf[d.RunID].Backend == backend && d.Reply.Model != "" && !contains(out, d.Reply.Model) {
+			out = append(out, d.Reply.Model)
+		}
+	}
+	return out
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func validity(x RunInput, multi bool) validityData {
+	r := x.Run
+	var v validityData
+	if multi {
+		v.Heading = runLabel(r, true)
+	}
+	if u := x.About.Unrecorded; u != nil {
+		v.Note = u.Validity
+		return v
+	}
+	for _, row := range ValidityRows(r) {
+		rate := "-"
+		if n := row.Valid + row.Invalid; n > 0 {
+			rate = fmt.Sprintf("%.1f%%", 100*float64(row.Valid)/float64(n))
+		}
+		v.Validity = append(v.Validity, []string{describeBackend(row.Backend), row.Condition, fmt.Sprint(row.Valid), fmt.Sprint(row.Invalid), rate})
+	}
+	reasons := map[string]int{}
+	for _, d := range r.Decisions {
+		if !d.Reply.Valid() {
+			reasons[d.Reply.Invalid]++
+		}
+	}
+	for k, n := range reasons {
+		v.Reasons = append(v.Reasons, []string{fmt.Sprint(n), k})
+	}
+	sort.Slice(v.Reasons, func(i, j int) bool {
+		a, b := reasons[v.Reasons[i][1]], reasons[v.Reasons[j][1]]
+		return a > b || a == b && v.Reasons[i][1] < v.Reasons[j][1]
+	})
+	if len(v.Reasons) > 5 {
+		v.Reasons = v.Reasons[:5]
+	}
+	for _, u := range UsageOf(r) {
+		if u.Backend == "builtin" {
+			v.Usage = append(v.Usage, []string{describeBackend(u.Backend), fmt.Sprint(u.Decisions), "0 (no provider)", "-", "-", "-", "none", fmt.Sprintf("%.2f", u.MeanLatencyMS)})
+			continue
+		}
+		cost := fmt.Sprintf("%.4f", u.CostUSD)
+		if math.IsNaN(u.CostUSD) {
+			cost = "unknown (no price for this model)"
+		}
+		v.Usage = append(v.Usage, []string{u.Backend, fmt.Sprint(u.Decisions), fmt.Sprint(u.Calls), fmt.Sprint(u.Cached), fmt.Sprint(u.InputTokens), fmt.Sprint(u.OutputTokens), cost, fmt.Sprintf("%.2f", u.MeanLatencyMS)})
+	}
+	return v
+}
