@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/behavioral"
 	"github.com/prosim/prosim/internal/engine"
@@ -171,6 +173,31 @@ func TestToyStudyFromATestFile(t *testing.T) {
 	for _, f := range []string{"toy_days.csv", "toy_days.parquet", "decisions.parquet"} {
 		if _, err := os.Stat(filepath.Join(dir, "results", f)); err != nil {
 			t.Errorf("%s: %v\n%s", f, err, out)
+		}
+	}
+	// Every decision here is valid, so value_label and invalid_reason are empty in every row:
+	// declared types keep them text (not a null or numeric type R and pandas would guess).
+	pf, err := os.Open(filepath.Join(dir, "results", "decisions.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	st, _ := pf.Stat()
+	file, err := parquet.OpenFile(pf, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, f := range file.Schema().Fields() {
+		kind := f.Type().Kind().String()
+		if lt := f.Type().LogicalType(); lt != nil && lt.UTF8 != nil {
+			kind = "string"
+		}
+		types[f.Name()] = kind
+	}
+	for col, want := range map[string]string{"value_label": "string", "invalid_reason": "string", "replicate": "INT64", "value": "DOUBLE", "valid": "BOOLEAN"} {
+		if types[col] != want {
+			t.Errorf("decisions.parquet: column %s is %s, want %s", col, types[col], want)
 		}
 	}
 }
