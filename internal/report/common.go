@@ -129,7 +129,7 @@ func design(x RunInput) designData {
 	var bs []string
 	for _, b := range backendsOf(r) {
 		models := modelsOf(r, b)
-		s := describeBackend(b)
+		s := DescribeBackend(b)
 		if len(models) > 0 && b != "builtin" {
 			s += " [model " + strings.Join(models, ", ") + "]"
 		}
@@ -203,7 +203,7 @@ func validity(x RunInput, multi bool) validityData {
 		if n := row.Valid + row.Invalid; n > 0 {
 			rate = fmt.Sprintf("%.1f%%", 100*float64(row.Valid)/float64(n))
 		}
-		v.Validity = append(v.Validity, []string{describeBackend(row.Backend), row.Condition, fmt.Sprint(row.Valid), fmt.Sprint(row.Invalid), rate})
+		v.Validity = append(v.Validity, []string{DescribeBackend(row.Backend), row.Condition, fmt.Sprint(row.Valid), fmt.Sprint(row.Invalid), rate})
 	}
 	reasons := map[string]int{}
 	for _, d := range r.Decisions {
@@ -223,7 +223,7 @@ func validity(x RunInput, multi bool) validityData {
 	}
 	for _, u := range UsageOf(r) {
 		if u.Backend == "builtin" {
-			v.Usage = append(v.Usage, []string{describeBackend(u.Backend), fmt.Sprint(u.Decisions), "0 (no provider)", "-", "-", "-", "none", fmt.Sprintf("%.2f", u.MeanLatencyMS)})
+			v.Usage = append(v.Usage, []string{DescribeBackend(u.Backend), fmt.Sprint(u.Decisions), "0 (no provider)", "-", "-", "-", "none", fmt.Sprintf("%.2f", u.MeanLatencyMS)})
 			continue
 		}
 		cost := fmt.Sprintf("%.4f", u.CostUSD)

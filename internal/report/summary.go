@@ -123,7 +123,8 @@ func backendsOf(r *Run) []string {
 	return out
 }
 
-func describeBackend(label string) string {
+// DescribeBackend names a backend for readers: the builtin model is said not to be an LLM.
+func DescribeBackend(label string) string {
 	if label == "builtin" {
 		return "builtin (behavioural model, not an LLM)"
 	}

@@ -643,13 +643,6 @@ func (r *results) rejectionsTable() *table.Table {
 
 // ---- summary --------------------------------------------------------------------------------
 
-func describeBackend(label string) string {
-	if label == "builtin" {
-		return "builtin (behavioural model, not an LLM)"
-	}
-	return label
-}
-
 func pctCI(m, lo, hi float64) string {
 	if math.IsNaN(m) {
 		return "-"
@@ -665,7 +658,7 @@ func pctCI(m, lo, hi float64) string {
 // contributions by round.
 func (r *results) summary(w io.Writer) error {
 	for _, g := range r.groups {
-		fmt.Fprintf(w, "\nEconomic games, backend %s, condition %s\n", describeBackend(g.Backend), g.Condition)
+		fmt.Fprintf(w, "\nEconomic games, backend %s, condition %s\n", report.DescribeBackend(g.Backend), g.Condition)
 		fmt.Fprintln(w, "Shares in %, 95% CI: t over agents (replicates averaged) or groups; Wilson over decisions for rates.")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "game\tmeasure\tthis run\tn\thuman reference\t")

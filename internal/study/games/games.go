@@ -37,7 +37,9 @@ import (
 // Name is the study's name in experiment files.
 const Name = experiment.StudyGames
 
-func init() { study.Register(Name, New) }
+func init() {
+	study.Register(Name, New, GamesSchema, PunishmentsSchema, StatsSchema, RoundsSchema, RejectionsSchema)
+}
 
 // punishTrialBase separates punishment decisions' trial numbers: game index x 1000 + rank.
 const punishTrialBase = 1000

@@ -26,7 +26,9 @@ import (
 // Name is the study's name in experiment files.
 const Name = experiment.StudyNetwork
 
-func init() { study.Register(Name, New) }
+func init() {
+	study.Register(Name, New, RoundsSchema, EdgesSchema, MediationSchema, ContagionSchema, RoundsSummarySchema, GroupsSchema)
+}
 
 // unfairnessField is added to the network scenario's schema.
 var unfairnessField = scenario.Field{Name: "unfairness", Kind: scenario.Likert, Min: 1, Max: 7,

@@ -160,13 +160,6 @@ func label(backend, condition string, multiCond bool) string {
 	return s
 }
 
-func describeBackend(label string) string {
-	if label == "builtin" {
-		return "builtin (behavioural model, not an LLM)"
-	}
-	return label
-}
-
 func binaryGroups(recs []record, multiCond bool) []Group {
 	idx := map[[2]string]int{}
 	var out []Group

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/report"
 )
 
 func (r *results) summary(w io.Writer) error {
@@ -21,7 +22,7 @@ func (r *results) summary(w io.Writer) error {
 // reference, the logistic regression and emotion by inequity.
 func (r *results) binarySummary(w io.Writer) error {
 	for _, g := range r.Groups {
-		fmt.Fprintf(w, "\nThird-party punishment, backend %s, condition %s\n", describeBackend(g.Backend), g.Condition)
+		fmt.Fprintf(w, "\nThird-party punishment, backend %s, condition %s\n", report.DescribeBackend(g.Backend), g.Condition)
 		fmt.Fprintln(w, "Punishment rate by Player 2's share x (rows) and cost y (columns):")
 		tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 		fmt.Fprint(tw, "x\\y\t")
@@ -75,7 +76,7 @@ func (r *results) binarySummary(w io.Writer) error {
 // reference (0.28 x (50 - transfer)), and the share of agents who punish transfers below half.
 func (r *results) gradedSummary(w io.Writer) error {
 	for _, g := range r.Graded {
-		fmt.Fprintf(w, "\nGraded third-party punishment, backend %s, condition %s\n", describeBackend(g.Backend), g.Condition)
+		fmt.Fprintf(w, "\nGraded third-party punishment, backend %s, condition %s\n", report.DescribeBackend(g.Backend), g.Condition)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "transfer\tmean points\thuman (F&F 2004)\tn\t")
 		for _, t := range g.Transfers {

@@ -28,7 +28,9 @@ import (
 // Name is the study's name in experiment files.
 const Name = experiment.StudyTPP
 
-func init() { study.Register(Name, New) }
+func init() {
+	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema)
+}
 
 // trial is one trial of one agent's schedule, binary or graded.
 type trial struct {

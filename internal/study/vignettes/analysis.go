@@ -143,17 +143,10 @@ func (r *results) table() *table.Table {
 	}}
 }
 
-func describeBackend(label string) string {
-	if label == "builtin" {
-		return "builtin (behavioural model, not an LLM)"
-	}
-	return label
-}
-
 // summary prints mean willingness by scenario (rows) x condition (columns), per backend.
 func (r *results) summary(w io.Writer) error {
 	for _, b := range r.Backends {
-		fmt.Fprintf(w, "\nMean %s (1-7) by scenario x condition, 95%% CI over agents; backend %s\n", field, describeBackend(b))
+		fmt.Fprintf(w, "\nMean %s (1-7) by scenario x condition, 95%% CI over agents; backend %s\n", field, report.DescribeBackend(b))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(r.Conditions, "\t"))
 		for _, sc := range r.Scenarios {
@@ -193,7 +186,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	var figs []figure
 	for _, b := range r.Backends {
 		bc := report.BarChart{
-			Title:      "Willingness by scenario and policy: " + describeBackend(b),
+			Title:      "Willingness by scenario and policy: " + report.DescribeBackend(b),
 			XLabel:     "Scenario",
 			YLabel:     "Mean willingness (1-7 scale)",
 			Categories: r.Scenarios,
@@ -214,7 +207,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			}
 			bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
 		}
-		f := figure{Backend: describeBackend(b), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...)}
+		f := figure{Backend: report.DescribeBackend(b), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...)}
 		if nmin != nmax && nmin != math.MaxInt {
 			f.Agents = fmt.Sprintf("%d-%d", nmin, nmax)
 		}
