@@ -26,30 +26,48 @@ import (
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // toy asks every agent the first scenario on two days; on day 2 the prompt recalls the
 // agent's own answer of day 1.
 type toy struct {
 	env   *study.Env
+	days  int
 	day   int
 	asked []store.Key
 }
 
+// toyConfig is the study's own block, `toy:` in the experiment file.
+type toyConfig struct {
+	Days int `yaml:"days"`
+}
+
+func (c *toyConfig) Check(_ *experiment.Experiment, doc *yamlx.Doc) error {
+	if c.Days == 0 {
+		c.Days = 2
+	}
+	if c.Days < 1 || c.Days > 5 {
+		return doc.Errorf("toy.days", "%d is out of range 1..5", c.Days)
+	}
+	return nil
+}
+
 func init() {
+	experiment.RegisterBlock("toy", func() experiment.Block { return &toyConfig{} })
 	study.Register("toy", func(env *study.Env) (study.Study, error) {
 		if len(env.Exp.Scenarios) != 1 {
 			return nil, env.Errorf("scenarios", "study toy takes exactly one scenario")
 		}
-		return &toy{env: env}, nil
+		return &toy{env: env, days: env.Exp.Block.(*toyConfig).Days}, nil
 	})
 }
 
 func (s *toy) Describe() string { return fmt.Sprintf("study toy: %d decisions", s.Expected()) }
-func (s *toy) Expected() int    { return 2 * len(s.env.Cells) * len(s.env.Agents) }
+func (s *toy) Expected() int    { return s.days * len(s.env.Cells) * len(s.env.Agents) }
 
 func (s *toy) Next() (*study.Batch, error) {
-	if s.day == 2 {
+	if s.day == s.days {
 		return nil, nil
 	}
 	s.day++
@@ -58,8 +76,8 @@ func (s *toy) Next() (*study.Batch, error) {
 	for _, c := range s.env.Cells {
 		for i, a := range s.env.Agents {
 			prompt := sc.Text
-			if s.day == 2 {
-				prev, _ := s.env.Reply(store.Key{RunID: c.ID, AgentID: a.ID, Round: 1, Scenario: sc.ID})
+			if s.day > 1 {
+				prev, _ := s.env.Reply(store.Key{RunID: c.ID, AgentID: a.ID, Round: s.day - 1, Scenario: sc.ID})
 				prompt = fmt.Sprintf("Yesterday you answered %v.\n\n%s", prev.Values["willingness"], prompt)
 			}
 			k := store.Key{RunID: c.ID, AgentID: a.ID, Round: s.day, Scenario: sc.ID}
@@ -116,7 +134,7 @@ func TestToyStudyFromATestFile(t *testing.T) {
 	tmp := t.TempDir()
 	f := filepath.Join(tmp, "toy.yaml")
 	src := "name: toy\nstudy: toy\nseed: 3\nreplicates: 2\npopulation: {source: sample, n: 12}\nscenarios: [helping]\n" +
-		"conditions: [{name: none, policy: none}, {name: moral, policy: moral}]\n"
+		"conditions: [{name: none, policy: none}, {name: moral, policy: moral}]\ntoy:\n  days: 2\n"
 	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +164,9 @@ func TestToyStudyFromATestFile(t *testing.T) {
 	const total = 2 * 2 * 2 * 12 // days x conditions x replicates x agents
 	if res.Decisions != total || res.Asked >= total/2 || res.Asked == 0 {
 		t.Fatalf("resume: %d decisions, %d asked now; want %d in all, only part of day 2 asked", res.Decisions, res.Asked, total)
+	}
+	if cfg, _ := os.ReadFile(filepath.Join(dir, "config.yaml")); !strings.Contains(string(cfg), "toy:\n  days: 2") {
+		t.Errorf("config.yaml does not keep the study's block:\n%s", cfg)
 	}
 	var sum strings.Builder
 	if err := res.Summary(&sum); err != nil || !strings.Contains(sum.String(), "toy: day 1 ") {
@@ -198,6 +219,24 @@ func TestToyStudyFromATestFile(t *testing.T) {
 	for col, want := range map[string]string{"value_label": "string", "invalid_reason": "string", "replicate": "INT64", "value": "DOUBLE", "valid": "BOOLEAN"} {
 		if types[col] != want {
 			t.Errorf("decisions.parquet: column %s is %s, want %s", col, types[col], want)
+		}
+	}
+}
+
+// The study's block is decoded strictly and checked by the study, with the file's lines.
+func TestToyStudyBlockErrorsAreLocated(t *testing.T) {
+	for _, c := range []struct{ block, want string }{
+		{"toy:\n  days: 9\n", "toy.yaml:8"},
+		{"toy:\n  dayz: 2\n", "toy.yaml:8"},
+	} {
+		f := filepath.Join(t.TempDir(), "toy.yaml")
+		src := "name: toy\nstudy: toy\nseed: 3\npopulation: {source: sample, n: 2}\nscenarios: [helping]\n" +
+			"conditions: [{name: none, policy: none}]\n" + c.block
+		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := prosim(t, "validate", f); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: want an error at %s, got %v", c.block, c.want, err)
 		}
 	}
 }

@@ -57,6 +57,10 @@ type Experiment struct {
 	// Games configures study: games (economic games); see games.go.
 	Games []Game `yaml:"games,omitempty"`
 
+	// Block is a plugin study's own config block (see RegisterBlock); nil for the built-in
+	// studies, whose blocks are the fields above.
+	Block Block `yaml:"-"`
+
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
 	// File is the path the experiment was read from.
@@ -168,9 +172,14 @@ func Load(path string) (*Experiment, error) {
 // relative paths.
 func Parse(data []byte, name string) (*Experiment, error) {
 	var e Experiment
-	if err := yamlx.Decode(data, name, &e); err != nil {
+	blk, rest, err := splitBlock(data, name)
+	if err != nil {
 		return nil, err
 	}
+	if err := yamlx.Decode(rest, name, &e); err != nil {
+		return nil, err
+	}
+	e.Block = blk
 	doc, err := yamlx.Parse(data, name)
 	if err != nil {
 		return nil, err
@@ -279,6 +288,11 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	}
 	if err := e.checkGames(doc); err != nil {
 		return err
+	}
+	if e.Block != nil {
+		if err := e.Block.Check(e, doc); err != nil {
+			return err
+		}
 	}
 	switch e.Prompt.Mode {
 	case "":
@@ -467,5 +481,10 @@ func Locator(e *Experiment) *yamlx.Doc {
 
 // Resolved is the experiment as run: every default filled in, written to the run directory.
 func (e *Experiment) Resolved() ([]byte, error) {
-	return yaml.MarshalWithOptions(e, yaml.Indent(2), yaml.IndentSequence(true))
+	out, err := yaml.MarshalWithOptions(e, yaml.Indent(2), yaml.IndentSequence(true))
+	if err != nil {
+		return nil, err
+	}
+	blk, err := e.marshalBlock()
+	return append(out, blk...), err
 }

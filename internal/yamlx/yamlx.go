@@ -226,3 +226,12 @@ func Files(fsys fs.FS, dir string) ([]File, error) {
 	}
 	return out, nil
 }
+
+// DecodeNode decodes one node of a parsed file (data, named name) into v, strictly, with
+// errors placed in the file as Decode places them.
+func DecodeNode(node ast.Node, data []byte, name string, v any) error {
+	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
+		return convert(err, data, name)
+	}
+	return nil
+}
