@@ -99,7 +99,12 @@ func New(env *study.Env) (study.Study, error) {
 		}
 	}
 	s.sc = sc
-	g, err := buildGraph(cfg.Graph, seed.Derive(s.seed, "graph"))
+	gc := cfg.Graph
+	if gc.Type != "edgelist" && gc.Type != "prosim104" && gc.N == 0 {
+		// A population read from a file is counted only once loaded: the graph takes its size.
+		gc.N = len(env.Agents)
+	}
+	g, err := buildGraph(gc, seed.Derive(s.seed, "graph"))
 	if err != nil {
 		return nil, env.Errorf("network.graph", "%v", err)
 	}
