@@ -167,10 +167,12 @@ func (e *Experiment) checkNetwork(doc *yamlx.Doc) error {
 		if pop.Source != "file" && g.N != popN {
 			return doc.Errorf("network.graph.n", "the graph has %d nodes but population.n is %d: they must match (agent i is node i); leave network.graph.n out to take the population's", g.N, popN)
 		}
-		if g.Type == "watts_strogatz" && g.K >= g.N {
+		// With a population file, n is known only once the file is read: the graph
+		// generator checks k and m against it then.
+		if g.Type == "watts_strogatz" && g.N > 0 && g.K >= g.N {
 			return doc.Errorf("network.graph.k", "k=%d must be less than n=%d", g.K, g.N)
 		}
-		if g.Type == "barabasi_albert" && g.M >= g.N {
+		if g.Type == "barabasi_albert" && g.N > 0 && g.M >= g.N {
 			return doc.Errorf("network.graph.m", "m=%d must be less than n=%d", g.M, g.N)
 		}
 	}
