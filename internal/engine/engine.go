@@ -78,7 +78,6 @@ type Runner struct {
 	agents   []persona.Persona
 	texts    []string
 	backends []*backendEntry
-	runs     []runInfo
 	dir      string
 	st       *store.Store
 	journal  map[store.Key]store.Decision
@@ -105,12 +104,6 @@ type backendEntry struct {
 	// meter counts every provider call of LLM backends, including those of decisions that
 	// failed with an error; usage counts only recorded decisions.
 	meter *backend.Usage
-}
-
-type runInfo struct {
-	store.Run
-	backend *backendEntry
-	frame   policy.Frame
 }
 
 const (
@@ -147,12 +140,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		}
 	}
 	for i, id := range exp.Scenarios {
-		sc, ok := r.scen.Get(id)
-		if !ok {
+		// Whether a study takes this kind of scenario is the study's own check (its New).
+		if _, ok := r.scen.Get(id); !ok {
 			return nil, doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id)
-		}
-		if exp.Study == experiment.StudyVignettes && sc.Kind != "vignette" {
-			return nil, doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind)
 		}
 	}
 	frames := make([]policy.Frame, len(exp.Conditions))
@@ -184,25 +174,23 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 				if len(r.backends) > 1 {
 					id = safeID(be.label) + "." + id
 				}
-				r.runs = append(r.runs, runInfo{
-					Run: store.Run{ID: id, Ord: ord, Backend: be.label, Condition: c.Name, Policy: c.Policy, Replicate: rep,
-						Seed: seed.Derive(*exp.Seed, "run", be.label, c.Name, rep)},
-					backend: be, frame: frames[ci],
-				})
-				r.cells = append(r.cells, &study.Cell{Run: r.runs[ord].Run, Frame: frames[ci], Sampling: be.sampling(), Cond: &exp.Conditions[ci]})
+				run := store.Run{ID: id, Ord: ord, Backend: be.label, Condition: c.Name, Policy: c.Policy, Replicate: rep,
+					Seed: seed.Derive(*exp.Seed, "run", be.label, c.Name, rep)}
+				r.cells = append(r.cells, &study.Cell{Run: run, Frame: frames[ci], Sampling: be.sampling(), Cond: &exp.Conditions[ci]})
 				ord++
 			}
 		}
 	}
-	if registered {
-		r.env = &study.Env{Exp: exp, Doc: doc, Scenarios: r.scen, Policies: r.frames, Agents: r.agents, Cells: r.cells,
-			PersonaText: r.personaText, Reply: r.reply}
-		for _, b := range r.backends {
-			r.env.Backends = append(r.env.Backends, b.label)
-		}
-		if r.study, err = newStudy(r.env); err != nil {
-			return nil, err
-		}
+	r.env = &study.Env{Exp: exp, Doc: doc, Scenarios: r.scen, Policies: r.frames, Agents: r.agents, Cells: r.cells,
+		PersonaText: r.personaText, Reply: r.reply}
+	for _, b := range r.backends {
+		r.env.Backends = append(r.env.Backends, b.label)
+	}
+	if r.study, err = newStudy(r.env); err != nil {
+		return nil, err
+	}
+	if r.recorded() {
+		r.renderTexts()
 	}
 	// Clients are built once the study is known: the chain serves replicates of a study
 	// that asks the same prompts with one n-sample call.
@@ -248,14 +236,17 @@ func (r *Runner) loadPopulation() error {
 	if len(r.agents) == 0 {
 		return fmt.Errorf("population: no agents")
 	}
-	if r.summaryOnly() {
-		return nil // rendered on demand (personaText)
-	}
+	return nil
+}
+
+// renderTexts renders every persona up front, for studies that record their agents; an
+// unrecorded study (a million agents aggregated in memory) renders them on demand.
+func (r *Runner) renderTexts() {
+	p := r.exp.Population
 	r.texts = make([]string, len(r.agents))
 	for i, a := range r.agents {
 		r.texts[i] = persona.Render(a, persona.RenderOptions{ShowScores: p.ShowScores, ShowAverage: p.ShowAverages})
 	}
-	return nil
 }
 
 // DefaultDir is runs/<experiment>-<timestamp>.
@@ -332,7 +323,7 @@ func (r *Runner) create(dir string) error {
 		return err
 	}
 	var agents []store.Agent
-	if !r.summaryOnly() { // summary runs keep nothing per agent: the seed recreates the population
+	if r.recorded() { // unrecorded runs keep nothing per agent: the seed recreates the population
 		agents = make([]store.Agent, len(r.agents))
 		for i, a := range r.agents {
 			js, _ := json.Marshal(a)
@@ -342,8 +333,8 @@ func (r *Runner) create(dir string) error {
 	if err := r.st.PutAgents(agents); err != nil {
 		return err
 	}
-	runs := make([]store.Run, len(r.runs))
-	for i, ri := range r.runs {
+	runs := make([]store.Run, len(r.cells))
+	for i, ri := range r.cells {
 		runs[i] = ri.Run
 	}
 	if err := r.st.PutRuns(runs); err != nil {
@@ -438,12 +429,6 @@ func Status(dir string) (string, error) {
 
 // Describe says in one line what the run will do.
 func (r *Runner) Describe() string { return r.study.Describe() }
-
-// summaryOnly reports whether the experiment keeps per-round aggregates only (Study 3's
-// network.store: summary): personas are then rendered on demand and not stored.
-func (r *Runner) summaryOnly() bool {
-	return r.exp.Study == experiment.StudyNetwork && r.exp.Network != nil && r.exp.Network.Store == "summary"
-}
 
 // personaText is agent u's rendered persona: rendered on demand when the population was not
 // rendered up front (network.store: summary, where a million texts would cost a gigabyte).
