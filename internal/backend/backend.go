@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/persona"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 // Backend makes one decision for one agent.
@@ -40,7 +40,7 @@ type Request struct {
 	// Repair holds earlier turns of this same decision when a reply was invalid and is re-asked.
 	Repair []Turn
 	// Schema is the typed response the reply must fit.
-	Schema scenario.Schema
+	Schema schema.Schema
 	// Situation is the structured form of Prompt, read by the behavioural model only.
 	Situation Situation
 	Sampling  Sampling
