@@ -23,6 +23,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
@@ -83,9 +84,9 @@ func (s *toy) Next() (*study.Batch, error) {
 			k := store.Key{RunID: c.ID, AgentID: a.ID, Round: s.day, Scenario: sc.ID}
 			s.asked = append(s.asked, k)
 			b.Tasks = append(b.Tasks, study.Task{Keys: []store.Key{k}, Params: []map[string]float64{nil}, Cell: c,
-				Req: backend.Request{AgentID: a.ID, Persona: &s.env.Agents[i], System: s.env.System(i), Prompt: prompt, Schema: sc.Response,
-					Situation: backend.Situation{Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(c.Frame)},
-					Sampling:  c.Sampling, Replicate: c.Replicate, Seed: seed.Decision(*s.env.Exp.Seed, c.Replicate, a.ID, s.day, 0, sc.ID)}})
+				Req: backend.Request{AgentID: a.ID, System: s.env.System(i), Prompt: prompt, Schema: sc.Response,
+					Structured: &situation.Situation{Persona: &s.env.Agents[i], Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(c.Frame)},
+					Sampling:   c.Sampling, Replicate: c.Replicate, Seed: seed.Decision(*s.env.Exp.Seed, c.Replicate, a.ID, s.day, 0, sc.ID)}})
 		}
 	}
 	return &b, nil

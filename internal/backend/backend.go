@@ -8,8 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prosim/prosim/internal/persona"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 // Backend makes one decision for one agent.
@@ -31,8 +30,6 @@ func (f Func) Decide(ctx context.Context, req Request) (Reply, error) { return f
 // Request is one decision to make.
 type Request struct {
 	AgentID int
-	// Persona is the structured persona, for models that do not read text.
-	Persona *persona.Persona
 	// System is the system text (the rendered persona and the role).
 	System string
 	// Prompt is the user text: the rendered scenario, policy frame and observations.
@@ -40,10 +37,13 @@ type Request struct {
 	// Repair holds earlier turns of this same decision when a reply was invalid and is re-asked.
 	Repair []Turn
 	// Schema is the typed response the reply must fit.
-	Schema scenario.Schema
-	// Situation is the structured form of Prompt, read by the behavioural model only.
-	Situation Situation
-	Sampling  Sampling
+	Schema schema.Schema
+	// Structured is the structured, non-text description of the decision (for prosim's
+	// studies a *situation.Situation: the persona and the situation), read by backends that do
+	// not read text (the behavioural model). LLM clients ignore it, and it is never part of the
+	// cache key: LLMs see only System and Prompt.
+	Structured any
+	Sampling   Sampling
 	// Replicate distinguishes repeated samples of the same request (part of the cache key).
 	Replicate int
 	// Seed is this decision's own seed, derived from the run seed; never part of the cache key.
@@ -72,44 +72,6 @@ type Sampling struct {
 	Temperature *float64
 	TopP        *float64
 	MaxTokens   int
-}
-
-// Situation describes a decision in structured form for the behavioural model. LLM backends
-// ignore it: they see only System and Prompt.
-type Situation struct {
-	// Scenario is the scenario id ("volunteering", "tpp", "dictator", ...).
-	Scenario string
-	// Kind is "vignette" for everyday scenarios rated on a scale, or "game".
-	Kind string
-	// Params are the scenario's numeric parameters: the behavioural model's vignette
-	// parameters (from the scenario's model: block) and the game's terms (x, y, endowment, ...).
-	Params map[string]float64
-	Policy PolicyExposure
-	Social Social
-}
-
-// PolicyExposure is the policy frame an agent sees with a decision.
-type PolicyExposure struct {
-	ID       string  // "none" when no policy is shown
-	Channel  string  // none | moral | social | enforce | economic
-	Strength float64 // 1 = the frame as written; 0 = no effect
-	Amount   float64 // money at stake: stipend (economic) or fine (enforce), in the scenario's currency
-}
-
-// Social is what an agent knows of its network and of its own treatment (Study 3).
-type Social struct {
-	Round int
-	// Observed is how many neighbours the agent observed this round.
-	Observed int
-	// MeanObserved is the observed neighbours' mean willingness (1-7); meaningful if Observed > 0.
-	MeanObserved float64
-	// UnfairObserved is how many observed neighbours were treated unfairly.
-	UnfairObserved int
-	// TreatedUnfairly is true when the policy treats this agent unfairly this round.
-	TreatedUnfairly bool
-	// PrevWillingness and PrevUnfairness are the agent's own ratings last round; 0 if none.
-	PrevWillingness float64
-	PrevUnfairness  float64
 }
 
 // Reply is a backend's answer to one Request.

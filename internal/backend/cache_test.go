@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 func TestCacheReplayMakesNoCalls(t *testing.T) {
@@ -202,7 +202,7 @@ func TestKeyOf(t *testing.T) {
 	seen := map[Key]string{k: "base"}
 	for name, f := range variants {
 		r, i := base, id
-		r.Schema.Fields = append([]scenario.Field(nil), base.Schema.Fields...)
+		r.Schema.Fields = append([]schema.Field(nil), base.Schema.Fields...)
 		f(&r, &i)
 		kk := KeyOf(i, r)
 		if prev, dup := seen[kk]; dup {

@@ -5,10 +5,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
-var likert = scenario.Schema{Fields: []scenario.Field{{Name: "willingness", Kind: scenario.Likert, Min: 1, Max: 7}}}
+var likert = schema.Schema{Fields: []schema.Field{{Name: "willingness", Kind: schema.Likert, Min: 1, Max: 7}}}
 
 func testReq(prompt string, replicate int) Request {
 	t := 0.7

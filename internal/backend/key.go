@@ -32,7 +32,7 @@ const keyVersion = "prosim-cache-v1"
 // KeyOf returns the cache key of req sent to id: provider, model, base URL, sorted sampling
 // parameters, system text, user text, repair turns, schema and replicate index. It never
 // includes the Seed (so a new run seed replays the same cached replies), the API key, the
-// agent id or the structured Persona/Situation (LLMs see only the texts).
+// agent id or the Structured description (LLMs see only the texts).
 func KeyOf(id BackendID, req Request) Key {
 	h := sha256.New()
 	field := func(s string) {

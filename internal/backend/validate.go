@@ -4,11 +4,11 @@ import (
 	"context"
 	"slices"
 
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 // Validate makes sure every reply fits req.Schema. A reply without Values is parsed from its
-// Raw text (scenario.Parse); a reply that already has Values (the behavioural model, or a
+// Raw text (schema.Parse); a reply that already has Values (the behavioural model, or a
 // client using structured output) is checked with Schema.Validate. An unusable reply is asked
 // again, up to maxRepairs times, with the conversation so far in req.Repair: the model's reply
 // and a message saying what was wrong. A reply still unusable after that is returned with
@@ -51,7 +51,7 @@ func Validate(next Backend, maxRepairs int) Backend {
 			// A fresh slice: the caller's req.Repair must not be appended to in place.
 			req.Repair = append(slices.Clip(req.Repair), Turn{
 				Assistant: acc.Raw,
-				User:      scenario.RepairMessage(reason, req.Schema),
+				User:      schema.RepairMessage(reason, req.Schema),
 			})
 		}
 	})
@@ -72,7 +72,7 @@ func accumulate(acc, r Reply, attempt int) Reply {
 }
 
 // check parses or validates r's values in place and returns why they are unusable, or "".
-func check(s scenario.Schema, r *Reply) string {
+func check(s schema.Schema, r *Reply) string {
 	if r.Values != nil {
 		if err := s.Validate(r.Values); err != nil {
 			return err.Error()
@@ -80,7 +80,7 @@ func check(s scenario.Schema, r *Reply) string {
 		r.Invalid = ""
 		return ""
 	}
-	vals, err := scenario.Parse(s, r.Raw)
+	vals, err := schema.Parse(s, r.Raw)
 	if err != nil {
 		if r.Invalid != "" { // the client knew why (e.g. truncated at max tokens, blocked)
 			return r.Invalid

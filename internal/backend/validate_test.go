@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 func TestValidateRepairsAndAccumulates(t *testing.T) {
@@ -33,8 +33,8 @@ func TestValidateRepairsAndAccumulates(t *testing.T) {
 	if t1.Assistant != "I'm not sure." || t2.Assistant != `{"willingness": 9}` {
 		t.Fatalf("repair turns do not hold the model's replies: %+v", inner.seen[2].Repair)
 	}
-	_, perr := scenario.Parse(likert, `{"willingness": 9}`)
-	if t2.User != scenario.RepairMessage(perr.Error(), likert) || !strings.Contains(t2.User, "outside") {
+	_, perr := schema.Parse(likert, `{"willingness": 9}`)
+	if t2.User != schema.RepairMessage(perr.Error(), likert) || !strings.Contains(t2.User, "outside") {
 		t.Fatalf("repair message %q does not say what was wrong", t2.User)
 	}
 	if len(req.Repair[:cap(req.Repair)][0].Assistant) != 0 {

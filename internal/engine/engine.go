@@ -212,7 +212,7 @@ func (r *Runner) reply(k store.Key) (backend.Reply, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	d, ok := r.journal[k]
-	return d.Reply, ok
+	return replyOf(d.Reply), ok
 }
 
 var unsafeRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)

@@ -16,6 +16,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -40,7 +41,7 @@ conditions:
 type seen struct {
 	run          string
 	agent, round int
-	soc          backend.Social
+	soc          situation.Social
 	prompt       string
 }
 
@@ -55,7 +56,7 @@ func fakeNet(jitter bool, mu *sync.Mutex, log *[]seen) func(experiment.Backend) 
 					runtime.Gosched()
 				}
 			}
-			s := req.Situation.Social
+			s := req.Structured.(*situation.Situation).Social
 			h := int(s.MeanObserved*7) + 3*s.UnfairObserved + int(s.PrevWillingness) + s.Observed + int(req.Seed%5)
 			if s.TreatedUnfairly {
 				h += 2

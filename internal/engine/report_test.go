@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -46,11 +45,11 @@ func fixtureRun(t *testing.T, config string, runs []store.Run, ds []store.Decisi
 	return dir
 }
 
-func reply(vals map[string]float64, invalid string) backend.Reply {
+func reply(vals map[string]float64, invalid string) store.Reply {
 	if invalid != "" {
 		vals = nil
 	}
-	return backend.Reply{Raw: "{}", Values: vals, Invalid: invalid, Provider: "builtin", Model: "behavioral-v1", CostUSD: math.NaN()}
+	return store.Reply{Raw: "{}", Values: vals, Invalid: invalid, Provider: "builtin", Model: "behavioral-v1", CostUSD: math.NaN()}
 }
 
 const study1Config = `name: s1fix

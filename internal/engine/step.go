@@ -55,7 +55,7 @@ func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
 		if !ok {
 			return nil, false
 		}
-		out[i] = d.Reply
+		out[i] = replyOf(d.Reply)
 	}
 	return out, true
 }
@@ -95,7 +95,7 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 			}
 			if rec {
 				for j, k := range t.Keys {
-					d := store.Decision{Key: k, Params: t.Params[j], Reply: replies[j]}
+					d := store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 					if err := r.st.Add(d); err != nil {
 						return err
 					}
@@ -193,7 +193,7 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 			e.OutputTokens += out
 			replies := r.placeholder(&t)
 			for j, k := range t.Keys {
-				r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: replies[j]}
+				r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 			}
 			if b.Absorb != nil {
 				if err := b.Absorb(i, &t, replies); err != nil {

@@ -160,6 +160,8 @@ func TestRender(t *testing.T) {
 }
 
 func TestCompose(t *testing.T) {
+	likert := Schema{Fields: []Field{{Name: "willingness", Kind: Likert, Min: 1, Max: 7,
+		LowLabel: "not at all willing", HighLabel: "extremely willing"}}}
 	sc := Scenario{ID: "s", Text: "Situation.", Question: "Question?", Response: likert}
 	got, err := Compose(sc, nil, "yuan", "  Policy text.\n")
 	if err != nil {

@@ -1,165 +1,31 @@
 package scenario
 
-import (
-	"fmt"
-	"math"
-	"sort"
-	"strings"
-)
+import "github.com/prosim/prosim/internal/schema"
 
-// Kind is the type of one response field.
-type Kind string
+// The response schema lives in package schema (the backends need it without the scenario
+// library); these aliases keep scenario.Schema, scenario.Parse, ... working unchanged.
+
+type (
+	// Schema is the typed response of a scenario: every field is required (schema.Schema).
+	Schema = schema.Schema
+	// Field is one named value an agent must give (schema.Field).
+	Field = schema.Field
+	// Kind is the type of one response field (schema.Kind).
+	Kind = schema.Kind
+)
 
 const (
 	// Likert is an integer rating from Min to Max (1-7 unless set).
-	Likert Kind = "likert"
+	Likert = schema.Likert
 	// Amount is a number in [Min, Max]; Step 1 makes it an integer, 0 leaves it continuous.
-	Amount Kind = "amount"
+	Amount = schema.Amount
 	// Choice is one of Options; its value is the option's 0-based index.
-	Choice Kind = "choice"
+	Choice = schema.Choice
 )
 
-// Field is one named value an agent must give.
-type Field struct {
-	Name        string   `yaml:"name" json:"name"`
-	Kind        Kind     `yaml:"kind" json:"kind"`
-	Min         float64  `yaml:"min" json:"min"`
-	Max         float64  `yaml:"max" json:"max"`
-	Step        float64  `yaml:"step" json:"step"`
-	Options     []string `yaml:"options" json:"options,omitempty"`
-	Description string   `yaml:"description" json:"description"`
-	LowLabel    string   `yaml:"low_label" json:"low_label,omitempty"`
-	HighLabel   string   `yaml:"high_label" json:"high_label,omitempty"`
-}
+// Parse reads an agent's reply into field values and validates them against s (schema.Parse).
+func Parse(s Schema, raw string) (map[string]float64, error) { return schema.Parse(s, raw) }
 
-// Schema is the typed response of a scenario: every field is required.
-type Schema struct {
-	Fields []Field `yaml:"fields" json:"fields"`
-}
-
-// Field returns the named field.
-func (s Schema) Field(name string) (Field, bool) {
-	for _, f := range s.Fields {
-		if f.Name == name {
-			return f, true
-		}
-	}
-	return Field{}, false
-}
-
-// Check reports whether the schema itself is well formed.
-func (s Schema) Check() error {
-	if len(s.Fields) == 0 {
-		return fmt.Errorf("schema has no fields")
-	}
-	seen := map[string]bool{}
-	for i, f := range s.Fields {
-		if f.Name == "" {
-			return fmt.Errorf("fields[%d]: name is empty", i)
-		}
-		if seen[f.Name] {
-			return fmt.Errorf("fields[%d]: duplicate field name %q", i, f.Name)
-		}
-		seen[f.Name] = true
-		switch f.Kind {
-		case Likert:
-			if f.Min != math.Trunc(f.Min) || f.Max != math.Trunc(f.Max) || f.Max <= f.Min {
-				return fmt.Errorf("field %q: likert needs integer min < max (got %g..%g)", f.Name, f.Min, f.Max)
-			}
-		case Amount:
-			if f.Max <= f.Min {
-				return fmt.Errorf("field %q: amount needs min < max (got %g..%g)", f.Name, f.Min, f.Max)
-			}
-			if f.Step < 0 {
-				return fmt.Errorf("field %q: step must be >= 0", f.Name)
-			}
-		case Choice:
-			if len(f.Options) < 2 {
-				return fmt.Errorf("field %q: choice needs at least two options", f.Name)
-			}
-		default:
-			return fmt.Errorf("field %q: unknown kind %q (want likert, amount or choice)", f.Name, f.Kind)
-		}
-	}
-	return nil
-}
-
-// Validate checks a set of parsed values against the schema: every field present, in range,
-// of its type, and no unknown fields. The error is the invalid-reason recorded with a decision.
-func (s Schema) Validate(values map[string]float64) error {
-	for _, f := range s.Fields {
-		v, ok := values[f.Name]
-		if !ok {
-			return fmt.Errorf("missing field %q", f.Name)
-		}
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("field %q: not a number", f.Name)
-		}
-		switch f.Kind {
-		case Likert:
-			if v != math.Trunc(v) {
-				return fmt.Errorf("field %q: %g is not a whole number", f.Name, v)
-			}
-			if v < f.Min || v > f.Max {
-				return fmt.Errorf("field %q: %g is outside %g..%g", f.Name, v, f.Min, f.Max)
-			}
-		case Amount:
-			if v < f.Min || v > f.Max {
-				return fmt.Errorf("field %q: %g is outside %g..%g", f.Name, v, f.Min, f.Max)
-			}
-			if f.Step > 0 {
-				k := (v - f.Min) / f.Step
-				if math.Abs(k-math.Round(k)) > 1e-9 {
-					return fmt.Errorf("field %q: %g is not a multiple of %g", f.Name, v, f.Step)
-				}
-			}
-		case Choice:
-			if v != math.Trunc(v) || v < 0 || int(v) >= len(f.Options) {
-				return fmt.Errorf("field %q: %g is not one of %s", f.Name, v, strings.Join(f.Options, ", "))
-			}
-		}
-	}
-	if len(values) > len(s.Fields) {
-		var extra []string
-		for k := range values {
-			if _, ok := s.Field(k); !ok {
-				extra = append(extra, k)
-			}
-		}
-		sort.Strings(extra)
-		return fmt.Errorf("unknown field(s) %s", strings.Join(extra, ", "))
-	}
-	return nil
-}
-
-// JSONSchema is the schema in JSON Schema form, for providers' structured output.
-func (s Schema) JSONSchema() map[string]any {
-	props := map[string]any{}
-	var req []string
-	for _, f := range s.Fields {
-		var p map[string]any
-		switch f.Kind {
-		case Likert:
-			p = map[string]any{"type": "integer", "minimum": f.Min, "maximum": f.Max}
-		case Amount:
-			t := "number"
-			if f.Step == 1 && f.Min == math.Trunc(f.Min) {
-				t = "integer"
-			}
-			p = map[string]any{"type": t, "minimum": f.Min, "maximum": f.Max}
-		case Choice:
-			p = map[string]any{"type": "string", "enum": append([]string(nil), f.Options...)}
-		}
-		if f.Description != "" {
-			p["description"] = f.Description
-		}
-		props[f.Name] = p
-		req = append(req, f.Name)
-	}
-	return map[string]any{
-		"type":                 "object",
-		"properties":           props,
-		"required":             req,
-		"additionalProperties": false,
-	}
-}
+// RepairMessage is what an agent is told when its reply could not be used and it is asked
+// again (schema.RepairMessage).
+func RepairMessage(reason string, s Schema) string { return schema.RepairMessage(reason, s) }

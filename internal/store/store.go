@@ -15,8 +15,6 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
-	"github.com/prosim/prosim/internal/backend"
 )
 
 const schemaVersion = "1"
@@ -50,8 +48,32 @@ type Decision struct {
 	Key
 	// Params are the situation's parameters as asked (game terms such as x and y).
 	Params map[string]float64
-	Reply  backend.Reply
+	Reply  Reply
 }
+
+// Reply is what is recorded of a decision's answer (the engine converts a backend's reply to
+// it): one row of the decisions table.
+type Reply struct {
+	// Raw is the reply text exactly as received (the final attempt's when re-asked).
+	Raw string
+	// Values are the parsed, validated values; nil when Invalid is set.
+	Values map[string]float64
+	// Invalid is why the reply could not be used; empty when valid.
+	Invalid      string
+	Provider     string
+	Model        string
+	InputTokens  int
+	OutputTokens int
+	// Calls is how many provider calls this reply took (0 when served from the cache).
+	Calls int
+	// CostUSD is NaN when unknown (stored as NULL).
+	CostUSD float64
+	Latency time.Duration
+	Cached  bool
+}
+
+// Valid reports whether the reply carries usable values.
+func (r Reply) Valid() bool { return r.Invalid == "" && r.Values != nil }
 
 // Run is one cell of the design: a backend, a condition and a replicate.
 type Run struct {

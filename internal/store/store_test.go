@@ -4,8 +4,6 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
-
-	"github.com/prosim/prosim/internal/backend"
 )
 
 func TestDecisionsSurviveReopenInDesignOrder(t *testing.T) {
@@ -19,7 +17,7 @@ func TestDecisionsSurviveReopenInDesignOrder(t *testing.T) {
 	}
 	add := func(run string, agent int, scen string, vals map[string]float64, invalid string) {
 		t.Helper()
-		r := backend.Reply{Raw: "x", Values: vals, Invalid: invalid, Provider: "builtin", Model: "m", CostUSD: math.NaN()}
+		r := Reply{Raw: "x", Values: vals, Invalid: invalid, Provider: "builtin", Model: "m", CostUSD: math.NaN()}
 		if err := s.Add(Decision{Key: Key{RunID: run, AgentID: agent, Scenario: scen}, Params: map[string]float64{"x": 1}, Reply: r}); err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +67,7 @@ func TestUnflushedDecisionsAreNotVisibleButFlushedOnesAre(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.Add(Decision{Key: Key{RunID: "a", AgentID: 1, Scenario: "s"}, Reply: backend.Reply{Values: map[string]float64{"v": 1}}})
+	s.Add(Decision{Key: Key{RunID: "a", AgentID: 1, Scenario: "s"}, Reply: Reply{Values: map[string]float64{"v": 1}}})
 	if n, _ := s.CountDecisions(); n != 0 {
 		t.Fatalf("a queued decision is already committed (%d)", n)
 	}

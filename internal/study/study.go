@@ -32,6 +32,7 @@ import (
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
@@ -263,8 +264,8 @@ func Midpoint(s scenario.Schema) backend.Reply {
 }
 
 // Exposure is the structured form of a policy frame for the behavioural model.
-func Exposure(f policy.Frame) backend.PolicyExposure {
-	return backend.PolicyExposure{ID: f.ID, Channel: f.Channel, Strength: f.Strength, Amount: f.Amount}
+func Exposure(f policy.Frame) situation.PolicyExposure {
+	return situation.PolicyExposure{ID: f.ID, Channel: f.Channel, Strength: f.Strength, Amount: f.Amount}
 }
 
 // SituationParams merges a scenario's behavioural-model parameters, its terms and extra.

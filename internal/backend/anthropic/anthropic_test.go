@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 const fakeKey = "sk-ant-test-FAKEKEY-0123456789abcdef"
@@ -61,10 +61,10 @@ const okBody = `{"id":"msg_01","type":"message","role":"assistant","model":"clau
  "stop_reason":"tool_use","stop_sequence":null,
  "usage":{"input_tokens":50,"output_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":3}}`
 
-func schema() scenario.Schema {
-	return scenario.Schema{Fields: []scenario.Field{
-		{Name: "willingness", Kind: scenario.Likert, Min: 1, Max: 7},
-		{Name: "choice", Kind: scenario.Choice, Options: []string{"give", "keep"}},
+func testSchema() schema.Schema {
+	return schema.Schema{Fields: []schema.Field{
+		{Name: "willingness", Kind: schema.Likert, Min: 1, Max: 7},
+		{Name: "choice", Kind: schema.Choice, Options: []string{"give", "keep"}},
 	}}
 }
 
@@ -74,7 +74,7 @@ func request() backend.Request {
 		System: "You are Ana, 34.",
 		Prompt: "How willing are you to volunteer?",
 		Repair: []backend.Turn{{Assistant: "maybe", User: "Answer with JSON only."}},
-		Schema: schema(),
+		Schema: testSchema(),
 		Sampling: backend.Sampling{
 			Temperature: &temp, TopP: &topP, MaxTokens: 64,
 		},

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 // BenchmarkDecideVignette is one Study 3 decision (willingness and unfairness, with social
@@ -13,12 +14,18 @@ func BenchmarkDecideVignette(b *testing.B) {
 	m := New()
 	pop := testPopulation(64, 1)
 	sit := vignette(0, studyPolicies[3])
-	sit.Social = backend.Social{Round: 5, Observed: 3, MeanObserved: 4.3, UnfairObserved: 1, PrevWillingness: 4, PrevUnfairness: 3}
+	sit.Social = situation.Social{Round: 5, Observed: 3, MeanObserved: 4.3, UnfairObserved: 1, PrevWillingness: 4, PrevUnfairness: 3}
+	var reqs [64]backend.Request
+	for k := range reqs {
+		reqs[k] = request(pop[k], sit, study3Schema, 0)
+	}
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		_, err := m.Decide(ctx, backend.Request{Persona: pop[i&63], Situation: sit, Schema: study3Schema, Seed: uint64(i)})
+		req := reqs[i&63]
+		req.Seed = uint64(i)
+		_, err := m.Decide(ctx, req)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -30,11 +37,17 @@ func BenchmarkDecideTPP(b *testing.B) {
 	m := New()
 	pop := testPopulation(64, 1)
 	sit := game("tpp", 11, 4)
+	var reqs [64]backend.Request
+	for k := range reqs {
+		reqs[k] = request(pop[k], sit, tppSchema, 0)
+	}
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := m.Decide(ctx, backend.Request{Persona: pop[i&63], Situation: sit, Schema: tppSchema, Seed: uint64(i)}); err != nil {
+		req := reqs[i&63]
+		req.Seed = uint64(i)
+		if _, err := m.Decide(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 		i++

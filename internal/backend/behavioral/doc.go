@@ -4,8 +4,8 @@
 // published human data. It is the offline default and a scientific baseline. Its replies are
 // labelled Provider "builtin", Model Version ("behavioral-v2"); they cost no calls and no tokens.
 //
-// It reads only the structured persona (Request.Persona), the structured situation
-// (Request.Situation), the schema and the seed; never the text. Every random draw of a decision
+// It reads only the structured persona and situation (Request.Structured, a
+// *situation.Situation), the schema and the seed; never the text. Every random draw of a decision
 // comes from rand.New(rand.NewPCG(req.Seed, streamID)), so the same Request gives the same Reply
 // whatever the concurrency. A situation it does not model (an unknown game or kind, a missing
 // parameter, an unknown policy channel, a schema field it cannot produce or of the wrong kind, a

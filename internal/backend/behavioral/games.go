@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 // gameConsts are the global constants of the game models. The values are in fitted; the
@@ -63,7 +63,7 @@ var fitted = gameConsts{
 	PunA: 8, PunB: -3.081, PunLapse: 0.005,
 }
 
-func decideGame(p *params, sit *backend.Situation, s *scenario.Schema, r *rand.Rand, o *out) error {
+func decideGame(p *params, sit *situation.Situation, s *schema.Schema, r *rand.Rand, o *out) error {
 	c := &fitted
 	switch sit.Scenario {
 	case "tpp":
@@ -90,7 +90,7 @@ func decideGame(p *params, sit *backend.Situation, s *scenario.Schema, r *rand.R
 	return fmt.Errorf("%w: game %q (modelled games: %v)", ErrUnsupported, sit.Scenario, Games())
 }
 
-func positive(sit *backend.Situation, names ...string) error {
+func positive(sit *situation.Situation, names ...string) error {
 	for _, n := range names {
 		v, err := param(sit, n)
 		if err != nil {
@@ -153,14 +153,14 @@ func (c *gameConsts) dictatorProbs(p *params, pr *[nGrid]float64) {
 	softmax(pr[:], c.TauD)
 }
 
-func gameDictator(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+func gameDictator(c *gameConsts, p *params, sit *situation.Situation, r *rand.Rand, o *out) error {
 	if err := positive(sit, "endowment"); err != nil {
 		return err
 	}
 	E := sit.Params["endowment"]
 	var pr [nGrid]float64
 	c.dictatorProbs(p, &pr)
-	o.set("give", scenario.Amount, shareAmount(r, drawIndex(r, pr[:]), E))
+	o.set("give", schema.Amount, shareAmount(r, drawIndex(r, pr[:]), E))
 	return nil
 }
 
@@ -174,13 +174,13 @@ func (c *gameConsts) proposerProbs(p *params, pr *[nGrid]float64) {
 	softmax(pr[:], c.TauD)
 }
 
-func gameProposer(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+func gameProposer(c *gameConsts, p *params, sit *situation.Situation, r *rand.Rand, o *out) error {
 	if err := positive(sit, "endowment"); err != nil {
 		return err
 	}
 	var pr [nGrid]float64
 	c.proposerProbs(p, &pr)
-	o.set("offer", scenario.Amount, shareAmount(r, drawIndex(r, pr[:]), sit.Params["endowment"]))
+	o.set("offer", schema.Amount, shareAmount(r, drawIndex(r, pr[:]), sit.Params["endowment"]))
 	return nil
 }
 
@@ -194,7 +194,7 @@ func (c *gameConsts) rejectProb(p *params, s float64) float64 {
 	return logistic(-c.accUtility(p, s) / c.TauR)
 }
 
-func gameResponder(c *gameConsts, p *params, sit *backend.Situation, s *scenario.Schema, r *rand.Rand, o *out) error {
+func gameResponder(c *gameConsts, p *params, sit *situation.Situation, s *schema.Schema, r *rand.Rand, o *out) error {
 	if err := positive(sit, "endowment"); err != nil {
 		return err
 	}
@@ -214,11 +214,11 @@ func gameResponder(c *gameConsts, p *params, sit *backend.Situation, s *scenario
 	if r.Float64() < c.rejectProb(p, offer/sit.Params["endowment"]) {
 		v = rej
 	}
-	o.set("choice", scenario.Choice, float64(v))
+	o.set("choice", schema.Choice, float64(v))
 	return nil
 }
 
-func gameMAO(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+func gameMAO(c *gameConsts, p *params, sit *situation.Situation, r *rand.Rand, o *out) error {
 	if err := positive(sit, "endowment"); err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func gameMAO(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *
 			break
 		}
 	}
-	o.set("min_accept", scenario.Amount, mao)
+	o.set("min_accept", schema.Amount, mao)
 	return nil
 }
 
@@ -251,13 +251,13 @@ func (c *gameConsts) senderProbs(p *params, m float64, pr *[nGrid]float64) {
 	softmax(pr[:], c.TauD)
 }
 
-func gameTrustSender(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+func gameTrustSender(c *gameConsts, p *params, sit *situation.Situation, r *rand.Rand, o *out) error {
 	if err := positive(sit, "endowment", "multiplier"); err != nil {
 		return err
 	}
 	var pr [nGrid]float64
 	c.senderProbs(p, sit.Params["multiplier"], &pr)
-	o.set("send", scenario.Amount, shareAmount(r, drawIndex(r, pr[:]), sit.Params["endowment"]))
+	o.set("send", schema.Amount, shareAmount(r, drawIndex(r, pr[:]), sit.Params["endowment"]))
 	return nil
 }
 
@@ -275,7 +275,7 @@ func (c *gameConsts) returnerProbs(p *params, E, m, sent float64, pr *[nGrid]flo
 	softmax(pr[:], c.TauD)
 }
 
-func gameTrustReturner(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+func gameTrustReturner(c *gameConsts, p *params, sit *situation.Situation, r *rand.Rand, o *out) error {
 	if err := positive(sit, "endowment", "multiplier"); err != nil {
 		return err
 	}
@@ -284,13 +284,13 @@ func gameTrustReturner(c *gameConsts, p *params, sit *backend.Situation, r *rand
 		return err
 	}
 	if sent <= 0 {
-		o.set("return", scenario.Amount, 0)
+		o.set("return", schema.Amount, 0)
 		return nil
 	}
 	E, m := sit.Params["endowment"], sit.Params["multiplier"]
 	var pr [nGrid]float64
 	c.returnerProbs(p, E, m, sent, &pr)
-	o.set("return", scenario.Amount, shareAmount(r, drawIndex(r, pr[:]), sent*m))
+	o.set("return", schema.Amount, shareAmount(r, drawIndex(r, pr[:]), sent*m))
 	return nil
 }
 
@@ -329,7 +329,7 @@ func (c *gameConsts) pgProbs(t float64, pr *[nGrid]float64) {
 	softmax(pr[:], 1)
 }
 
-func gamePublicGoods(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+func gamePublicGoods(c *gameConsts, p *params, sit *situation.Situation, r *rand.Rand, o *out) error {
 	if err := positive(sit, "endowment", "multiplier", "group_size"); err != nil {
 		return err
 	}
@@ -338,7 +338,7 @@ func gamePublicGoods(c *gameConsts, p *params, sit *backend.Situation, r *rand.R
 		paramOr(sit, "own_prev", -1), paramOr(sit, "punished_prev", 0))
 	var pr [nGrid]float64
 	c.pgProbs(t, &pr)
-	o.set("contribute", scenario.Amount, shareAmount(r, drawIndex(r, pr[:]), E))
+	o.set("contribute", schema.Amount, shareAmount(r, drawIndex(r, pr[:]), E))
 	return nil
 }
 
@@ -352,7 +352,7 @@ func (c *gameConsts) pgPunishProb(p *params, E, own, target float64) float64 {
 	return logistic(c.PunA*math.Exp(c.IotaS*p.ia)*dev + c.PunB)
 }
 
-func gamePGPunish(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+func gamePGPunish(c *gameConsts, p *params, sit *situation.Situation, r *rand.Rand, o *out) error {
 	if err := positive(sit, "endowment"); err != nil {
 		return err
 	}
@@ -366,7 +366,7 @@ func gamePGPunish(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand
 	}
 	E := sit.Params["endowment"]
 	ratio := paramOr(sit, "ratio", 3)
-	o.set("points", scenario.Amount, c.pgPunishPoints(p, E, own, target, ratio, r))
+	o.set("points", schema.Amount, c.pgPunishPoints(p, E, own, target, ratio, r))
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 // testPopulation builds n personas with traits drawn from the reference distributions
@@ -60,10 +61,16 @@ func choiceSchema(opts ...string) scenario.Schema {
 	return scenario.Schema{Fields: []scenario.Field{{Name: "choice", Kind: scenario.Choice, Options: opts}}}
 }
 
+// request is the decision of persona p in situation sit.
+func request(p *persona.Persona, sit situation.Situation, s scenario.Schema, seed uint64) backend.Request {
+	sit.Persona = p
+	return backend.Request{Structured: &sit, Schema: s, Seed: seed}
+}
+
 // decide runs one decision and checks it against the schema.
-func decide(t testing.TB, m *Model, p *persona.Persona, sit backend.Situation, s scenario.Schema, seed uint64) map[string]float64 {
+func decide(t testing.TB, m *Model, p *persona.Persona, sit situation.Situation, s scenario.Schema, seed uint64) map[string]float64 {
 	t.Helper()
-	rep, err := m.Decide(context.Background(), backend.Request{Persona: p, Situation: sit, Schema: s, Seed: seed})
+	rep, err := m.Decide(context.Background(), request(p, sit, s, seed))
 	if err != nil {
 		t.Fatalf("Decide(%s): %v", sit.Scenario, err)
 	}
@@ -73,8 +80,8 @@ func decide(t testing.TB, m *Model, p *persona.Persona, sit backend.Situation, s
 	return rep.Values
 }
 
-func game(id string, kv ...float64) backend.Situation {
-	return backend.Situation{Scenario: id, Kind: "game", Params: pmap(id, kv...)}
+func game(id string, kv ...float64) situation.Situation {
+	return situation.Situation{Scenario: id, Kind: "game", Params: pmap(id, kv...)}
 }
 
 var gameParamNames = map[string][]string{
@@ -101,6 +108,6 @@ func pmap(id string, kv ...float64) map[string]float64 {
 
 type personaT = persona.Persona
 
-func backendSituation(id string, params map[string]float64) backend.Situation {
-	return backend.Situation{Scenario: id, Kind: "game", Params: params}
+func backendSituation(id string, params map[string]float64) situation.Situation {
+	return situation.Situation{Scenario: id, Kind: "game", Params: params}
 }

@@ -9,7 +9,8 @@ import (
 	"strconv"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 const (
@@ -44,18 +45,18 @@ func Games() []string {
 type out struct {
 	n     int
 	names [6]string
-	kinds [6]scenario.Kind
+	kinds [6]schema.Kind
 	vals  [6]float64
 }
 
-func (o *out) set(name string, k scenario.Kind, v float64) {
+func (o *out) set(name string, k schema.Kind, v float64) {
 	o.names[o.n] = name
 	o.kinds[o.n] = k
 	o.vals[o.n] = v
 	o.n++
 }
 
-func (o *out) get(name string) (float64, scenario.Kind, bool) {
+func (o *out) get(name string) (float64, schema.Kind, bool) {
 	for i := 0; i < o.n; i++ {
 		if o.names[i] == name {
 			return o.vals[i], o.kinds[i], true
@@ -64,16 +65,31 @@ func (o *out) get(name string) (float64, scenario.Kind, bool) {
 	return 0, "", false
 }
 
-// Decide makes one decision. It reads req.Persona, req.Situation, req.Schema and req.Seed only.
+// Decide makes one decision. It reads req.Structured (a *situation.Situation: the persona and
+// the situation), req.Schema and req.Seed only.
+//
+// A request without a structured description, or without a persona in it, is an error wrapping
+// ErrUnsupported (the model does not read text); a Structured of any other type is an invalid
+// reply saying so.
 func (m *Model) Decide(ctx context.Context, req backend.Request) (backend.Reply, error) {
 	if err := ctx.Err(); err != nil {
 		return backend.Reply{}, err
 	}
-	if req.Persona == nil {
+	var sit *situation.Situation
+	switch s := req.Structured.(type) {
+	case *situation.Situation:
+		sit = s
+	case situation.Situation:
+		sit = &s
+	case nil:
+	default:
+		return backend.Reply{Provider: Provider, Model: Version, Invalid: fmt.Sprintf(
+			"behavioural model: the request's structured description is a %T, not a *situation.Situation", req.Structured)}, nil
+	}
+	if sit == nil || sit.Persona == nil {
 		return backend.Reply{}, fmt.Errorf("%w: the request has no structured persona (the behavioural model does not read text)", ErrUnsupported)
 	}
-	sit := &req.Situation
-	p := personaParams(req.Persona)
+	p := personaParams(sit.Persona)
 	r := rand.New(rand.NewPCG(req.Seed, streamID))
 	var o out
 	var err error
@@ -93,7 +109,7 @@ func (m *Model) Decide(ctx context.Context, req backend.Request) (backend.Reply,
 
 // encode fits the produced values to the schema and renders Raw as compact JSON in the
 // schema's field order (choice fields as their option text, as an LLM's structured reply).
-func encode(s *scenario.Schema, o *out, id string) (backend.Reply, error) {
+func encode(s *schema.Schema, o *out, id string) (backend.Reply, error) {
 	vals := make(map[string]float64, len(s.Fields))
 	buf := make([]byte, 0, 64)
 	buf = append(buf, '{')
@@ -112,13 +128,13 @@ func encode(s *scenario.Schema, o *out, id string) (backend.Reply, error) {
 		buf = appendString(buf, f.Name)
 		buf = append(buf, ':')
 		switch f.Kind {
-		case scenario.Likert:
+		case schema.Likert:
 			v = clamp(math.Round(v), f.Min, f.Max)
 			buf = strconv.AppendFloat(buf, v, 'f', -1, 64)
-		case scenario.Amount:
+		case schema.Amount:
 			v = snap(v, f)
 			buf = strconv.AppendFloat(buf, v, 'f', -1, 64)
-		case scenario.Choice:
+		case schema.Choice:
 			// v is already an option index (resolved by name in the decider).
 			buf = appendString(buf, f.Options[int(v)])
 		default:
@@ -153,7 +169,7 @@ func clamp(v, lo, hi float64) float64 {
 }
 
 // snap clamps v to the field's range and rounds it to the field's step.
-func snap(v float64, f *scenario.Field) float64 {
+func snap(v float64, f *schema.Field) float64 {
 	v = clamp(v, f.Min, f.Max)
 	if f.Step > 0 {
 		k := math.Round((v - f.Min) / f.Step)
@@ -169,12 +185,12 @@ func snap(v float64, f *scenario.Field) float64 {
 
 // choiceIndex finds the option named want in a choice field of the schema, if the schema asks
 // for the field at all (ok=false, nil error when it does not).
-func choiceIndex(s *scenario.Schema, field, want string) (idx int, asked bool, err error) {
+func choiceIndex(s *schema.Schema, field, want string) (idx int, asked bool, err error) {
 	f, ok := s.Field(field)
 	if !ok {
 		return 0, false, nil
 	}
-	if f.Kind != scenario.Choice {
+	if f.Kind != schema.Choice {
 		return 0, true, fmt.Errorf("%w: field %q must be a choice, not %s", ErrUnsupported, field, f.Kind)
 	}
 	for i, o := range f.Options {
@@ -186,7 +202,7 @@ func choiceIndex(s *scenario.Schema, field, want string) (idx int, asked bool, e
 }
 
 // param reads a required numeric parameter.
-func param(sit *backend.Situation, name string) (float64, error) {
+func param(sit *situation.Situation, name string) (float64, error) {
 	v, ok := sit.Params[name]
 	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%w: %s %q needs parameter %q", ErrUnsupported, sit.Kind, sit.Scenario, name)
@@ -195,7 +211,7 @@ func param(sit *backend.Situation, name string) (float64, error) {
 }
 
 // paramOr reads an optional numeric parameter.
-func paramOr(sit *backend.Situation, name string, def float64) float64 {
+func paramOr(sit *situation.Situation, name string, def float64) float64 {
 	if v, ok := sit.Params[name]; ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
 		return v
 	}

@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 // humanValence is the human pre-choice valence (-100..100) by inequity d = 15 - x in the $30
@@ -32,7 +32,7 @@ func (c *gameConsts) tppProb(p *params, x, y, pie, judge float64) float64 {
 	return lapse + (1-lapse)*logistic(v)
 }
 
-func gameTPP(c *gameConsts, p *params, sit *backend.Situation, s *scenario.Schema, r *rand.Rand, o *out) error {
+func gameTPP(c *gameConsts, p *params, sit *situation.Situation, s *schema.Schema, r *rand.Rand, o *out) error {
 	x, err := param(sit, "x")
 	if err != nil {
 		return err
@@ -67,8 +67,8 @@ func gameTPP(c *gameConsts, p *params, sit *backend.Situation, s *scenario.Schem
 	}
 	vb := (humanValence[0] + (vh-humanValence[0])*sens) / 25
 	ab := 3 + 2*g*sens
-	o.set("valence_before", scenario.Likert, drawRating(r, vb, 1.0*p.noise, -4, 4))
-	o.set("arousal_before", scenario.Likert, drawRating(r, ab, 1.3*p.noise, 1, 9))
+	o.set("valence_before", schema.Likert, drawRating(r, vb, 1.0*p.noise, -4, 4))
+	o.set("arousal_before", schema.Likert, drawRating(r, ab, 1.3*p.noise, 1, 9))
 	pun := r.Float64() < c.tppProb(p, x, y, pie, judge)
 	yr := y / judge * 10
 	va, aa := vb-0.4*g*sens, ab-0.3
@@ -77,9 +77,9 @@ func gameTPP(c *gameConsts, p *params, sit *backend.Situation, s *scenario.Schem
 		ch = iPun
 		va, aa = vb+0.5*g*sens-0.04*yr, ab+0.2
 	}
-	o.set("choice", scenario.Choice, float64(ch))
-	o.set("valence_after", scenario.Likert, drawRating(r, va, 1.0*p.noise, -4, 4))
-	o.set("arousal_after", scenario.Likert, drawRating(r, aa, 1.3*p.noise, 1, 9))
+	o.set("choice", schema.Choice, float64(ch))
+	o.set("valence_after", schema.Likert, drawRating(r, va, 1.0*p.noise, -4, 4))
+	o.set("arousal_after", schema.Likert, drawRating(r, aa, 1.3*p.noise, 1, 9))
 	return nil
 }
 
@@ -99,7 +99,7 @@ func (c *gameConsts) gradedMean(p *params, t, pie, ratio float64) float64 {
 	return c.Phi0 * math.Exp(0.3*p.ia) / c.lambda(p) * adv / ratio
 }
 
-func gameTPPGraded(c *gameConsts, p *params, sit *backend.Situation, r *rand.Rand, o *out) error {
+func gameTPPGraded(c *gameConsts, p *params, sit *situation.Situation, r *rand.Rand, o *out) error {
 	t, err := param(sit, "transfer")
 	if err != nil {
 		return err
@@ -115,6 +115,6 @@ func gameTPPGraded(c *gameConsts, p *params, sit *backend.Situation, r *rand.Ran
 		mu := c.gradedMean(p, t, pie, ratio)
 		pts = clamp(math.Round(mu*math.Exp(0.35*r.NormFloat64()-0.06)), 1, endow)
 	}
-	o.set("points", scenario.Amount, pts)
+	o.set("points", schema.Amount, pts)
 	return nil
 }

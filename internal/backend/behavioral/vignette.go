@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 // Vignette constants (see the package documentation for their meaning and derivation).
@@ -40,13 +40,13 @@ const (
 	wAnchor   = 0.50 // anchoring of willingness to last round's rating
 )
 
-func decideVignette(p *params, sit *backend.Situation, s *scenario.Schema, r *rand.Rand, o *out) error {
+func decideVignette(p *params, sit *situation.Situation, s *schema.Schema, r *rand.Rand, o *out) error {
 	for i := range s.Fields {
 		f := &s.Fields[i]
 		if f.Name != "willingness" && f.Name != "unfairness" {
 			return fmt.Errorf("%w: vignette %q: field %q (the model rates willingness and unfairness only)", ErrUnsupported, sit.Scenario, f.Name)
 		}
-		if f.Kind != scenario.Likert {
+		if f.Kind != schema.Likert {
 			return fmt.Errorf("%w: vignette %q: field %q must be likert, not %s", ErrUnsupported, sit.Scenario, f.Name, f.Kind)
 		}
 	}
@@ -121,7 +121,7 @@ func decideVignette(p *params, sit *backend.Situation, s *scenario.Schema, r *ra
 		}
 		scale := (f.Max - f.Min) / 6
 		v := drawRating(r, f.Min+(lat-1)*scale, sigma*scale, int(f.Min), int(f.Max))
-		o.set(f.Name, scenario.Likert, v)
+		o.set(f.Name, schema.Likert, v)
 	}
 	return nil
 }
@@ -142,7 +142,7 @@ func anchor(dev float64) float64 {
 
 // policyEffect is the shift of the latent willingness (1-7 scale) caused by a policy frame,
 // and the fine's severity (0 when there is no fine).
-func policyEffect(p *params, pe *backend.PolicyExposure, vis, need float64) (float64, float64, error) {
+func policyEffect(p *params, pe *situation.PolicyExposure, vis, need float64) (float64, float64, error) {
 	s := pe.Strength
 	switch pe.Channel {
 	case "", "none":

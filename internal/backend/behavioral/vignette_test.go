@@ -10,6 +10,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 // studyVignettes are the suggested model: blocks of the six Study 1 scenarios (package doc).
@@ -26,16 +27,16 @@ var studyVignettes = []struct {
 }
 
 // studyPolicies are the four Study 1 frames with their amounts (stipend 100 yuan, fine 1000).
-var studyPolicies = []backend.PolicyExposure{
+var studyPolicies = []situation.PolicyExposure{
 	{ID: "moral", Channel: "moral", Strength: 1},
 	{ID: "social", Channel: "social", Strength: 1},
 	{ID: "enforce", Channel: "enforce", Strength: 1, Amount: 1000},
 	{ID: "economic", Channel: "economic", Strength: 1, Amount: 100},
 }
 
-func vignette(i int, pol backend.PolicyExposure) backend.Situation {
+func vignette(i int, pol situation.PolicyExposure) situation.Situation {
 	v := studyVignettes[i]
-	return backend.Situation{Scenario: v.id, Kind: "vignette", Policy: pol,
+	return situation.Situation{Scenario: v.id, Kind: "vignette", Policy: pol,
 		Params: map[string]float64{"base": v.base, "cost": v.cost, "money": v.money, "visibility": v.visib, "need": v.need}}
 }
 
@@ -53,7 +54,7 @@ func TestVignettePolicies(t *testing.T) {
 	hiAlt := topDecile(ps, func(p *params) float64 { return p.alt })
 	t.Logf("%-13s %5s %6s | %7s %7s %7s %7s | enforce(high react) economic(high alt)", "scenario", "base", "none", "moral", "social", "enforce", "economic")
 	for i, v := range studyVignettes {
-		mean := func(pol backend.PolicyExposure) (all, react, alt float64) {
+		mean := func(pol situation.PolicyExposure) (all, react, alt float64) {
 			var nr, na float64
 			for k, p := range pop {
 				w := decide(t, m, p, vignette(i, pol), willSchema, uint64(k+1))["willingness"]
@@ -69,7 +70,7 @@ func TestVignettePolicies(t *testing.T) {
 			}
 			return all / float64(len(pop)), react / nr, alt / na
 		}
-		none, noneR, noneA := mean(backend.PolicyExposure{ID: "none", Channel: "none"})
+		none, noneR, noneA := mean(situation.PolicyExposure{ID: "none", Channel: "none"})
 		if math.Abs(none-v.base) > 0.3 {
 			t.Errorf("%s: mean with no policy %.2f, base %.2f", v.id, none, v.base)
 		}
@@ -125,7 +126,7 @@ func TestLowIncomeMoneyCost(t *testing.T) {
 	pop := testPopulation(2000, 12)
 	var lo, hi, loE, hiE, n float64
 	for k, p := range pop {
-		w := decide(t, m, p, vignette(2, backend.PolicyExposure{Channel: "none"}), willSchema, uint64(k+1))["willingness"]
+		w := decide(t, m, p, vignette(2, situation.PolicyExposure{Channel: "none"}), willSchema, uint64(k+1))["willingness"]
 		we := decide(t, m, p, vignette(2, studyPolicies[3]), willSchema, uint64(k+1))["willingness"]
 		switch p.IncomeQuintile {
 		case 1:
@@ -154,7 +155,7 @@ func s3run(t *testing.T, m *Model, pop []*personaT, rounds int, treated, exposed
 		var pw, pu float64
 		for r := 1; r <= rounds; r++ {
 			sit := vignette(0, studyPolicies[3])
-			sit.Social = backend.Social{Round: r, PrevWillingness: pw, PrevUnfairness: pu, TreatedUnfairly: treated(r)}
+			sit.Social = situation.Social{Round: r, PrevWillingness: pw, PrevUnfairness: pu, TreatedUnfairly: treated(r)}
 			if exposed(r) {
 				sit.Social.Observed, sit.Social.UnfairObserved, sit.Social.MeanObserved = 3, 1, 4.2
 			}
@@ -228,7 +229,7 @@ func mean(x []float64) float64 {
 func TestDeterministicAndLabelled(t *testing.T) {
 	m := New()
 	p := testPopulation(1, 1)[0]
-	req := backend.Request{Persona: p, Situation: game("tpp", 11, 3), Schema: tppSchema, Seed: 42}
+	req := request(p, game("tpp", 11, 3), tppSchema, 42)
 	a, err := m.Decide(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -263,21 +264,21 @@ func TestUnsupported(t *testing.T) {
 	m := New()
 	p := testPopulation(1, 1)[0]
 	cases := []backend.Request{
-		{Persona: p, Situation: backend.Situation{Scenario: "chess", Kind: "game"}, Schema: amountSchema("move", 10)},
-		{Persona: p, Situation: backend.Situation{Scenario: "x", Kind: "essay"}, Schema: willSchema},
-		{Persona: p, Situation: vignette(0, backend.PolicyExposure{}), Schema: scenario.Schema{Fields: []scenario.Field{{Name: "trust", Kind: scenario.Likert, Min: 1, Max: 7}}}},
-		{Persona: p, Situation: backend.Situation{Scenario: "v", Kind: "vignette"}, Schema: willSchema}, // no base
-		{Persona: p, Situation: vignette(0, backend.PolicyExposure{Channel: "nudge"}), Schema: willSchema},
-		{Persona: p, Situation: game("dictator", 10), Schema: amountSchema("keep", 10)},
-		{Persona: p, Situation: game("dictator"), Schema: amountSchema("give", 10)},
-		{Persona: p, Situation: game("tpp", 10, 2), Schema: choiceSchema("yes", "no")},
-		{Persona: p, Situation: game("dictator", 10), Schema: scenario.Schema{Fields: []scenario.Field{{Name: "give", Kind: scenario.Likert, Min: 1, Max: 7}}}},
-		{Persona: nil, Situation: game("dictator", 10), Schema: amountSchema("give", 10)},
+		request(p, situation.Situation{Scenario: "chess", Kind: "game"}, amountSchema("move", 10), 0),
+		request(p, situation.Situation{Scenario: "x", Kind: "essay"}, willSchema, 0),
+		request(p, vignette(0, situation.PolicyExposure{}), scenario.Schema{Fields: []scenario.Field{{Name: "trust", Kind: scenario.Likert, Min: 1, Max: 7}}}, 0),
+		request(p, situation.Situation{Scenario: "v", Kind: "vignette"}, willSchema, 0), // no base
+		request(p, vignette(0, situation.PolicyExposure{Channel: "nudge"}), willSchema, 0),
+		request(p, game("dictator", 10), amountSchema("keep", 10), 0),
+		request(p, game("dictator"), amountSchema("give", 10), 0),
+		request(p, game("tpp", 10, 2), choiceSchema("yes", "no"), 0),
+		request(p, game("dictator", 10), scenario.Schema{Fields: []scenario.Field{{Name: "give", Kind: scenario.Likert, Min: 1, Max: 7}}}, 0),
+		request(nil, game("dictator", 10), amountSchema("give", 10), 0),
 	}
 	for i, req := range cases {
 		_, err := m.Decide(context.Background(), req)
 		if err == nil {
-			t.Errorf("case %d (%s): no error", i, req.Situation.Scenario)
+			t.Errorf("case %d (%s): no error", i, req.Structured.(*situation.Situation).Scenario)
 			continue
 		}
 		if !errors.Is(err, ErrUnsupported) {
@@ -285,6 +286,35 @@ func TestUnsupported(t *testing.T) {
 		}
 		t.Logf("case %d: %v", i, err)
 	}
+}
+
+// TestStructured: the structured description may be a *situation.Situation or a
+// situation.Situation; none at all is an error; any other type is an invalid reply, never a panic.
+func TestStructured(t *testing.T) {
+	m := New()
+	ctx := context.Background()
+	req := request(testPopulation(1, 1)[0], game("dictator", 10), amountSchema("give", 10), 7)
+	want, err := m.Decide(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byValue := req
+	byValue.Structured = *req.Structured.(*situation.Situation)
+	if got, err := m.Decide(ctx, byValue); err != nil || got.Raw != want.Raw {
+		t.Errorf("by value: %+v, %v; want %s", got, err, want.Raw)
+	}
+	for _, s := range []any{nil, (*situation.Situation)(nil)} {
+		req.Structured = s
+		if _, err := m.Decide(ctx, req); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("Structured %#v: error %v, want ErrUnsupported", s, err)
+		}
+	}
+	req.Structured = "a persona in text"
+	got, err := m.Decide(ctx, req)
+	if err != nil || got.Valid() || !strings.Contains(got.Invalid, "string") || got.Provider != Provider {
+		t.Errorf("Structured string: %+v, %v; want an invalid reply naming the type", got, err)
+	}
+	t.Logf("invalid: %s", got.Invalid)
 }
 
 // TestChoiceByName: the punish option is found by name, whatever its position.

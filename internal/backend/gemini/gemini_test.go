@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 const fakeKey = "AIzaSy-test-FAKEKEY-0123456789abcdef"
@@ -74,10 +74,10 @@ const okBody = `{"candidates":[{"content":{"parts":[{"text":"{\"willingness\": 5
   "promptTokensDetails":[{"modality":"TEXT","tokenCount":50}]},
  "modelVersion":"gemini-2.5-flash-001","responseId":"abc123"}`
 
-func schema() scenario.Schema {
-	return scenario.Schema{Fields: []scenario.Field{
-		{Name: "willingness", Kind: scenario.Likert, Min: 1, Max: 7},
-		{Name: "choice", Kind: scenario.Choice, Options: []string{"give", "keep"}},
+func testSchema() schema.Schema {
+	return schema.Schema{Fields: []schema.Field{
+		{Name: "willingness", Kind: schema.Likert, Min: 1, Max: 7},
+		{Name: "choice", Kind: schema.Choice, Options: []string{"give", "keep"}},
 	}}
 }
 
@@ -87,7 +87,7 @@ func request() backend.Request {
 		System: "You are Ana, 34.",
 		Prompt: "How willing are you to volunteer?",
 		Repair: []backend.Turn{{Assistant: "maybe", User: "Answer with JSON only."}},
-		Schema: schema(),
+		Schema: testSchema(),
 		Sampling: backend.Sampling{
 			Temperature: &temp, TopP: &topP, MaxTokens: 64,
 		},

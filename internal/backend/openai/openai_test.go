@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 const fakeKey = "sk-test-FAKEKEY-0123456789abcdef"
@@ -62,8 +62,8 @@ const okBody = `{"id":"chatcmpl-1","object":"chat.completion","created":17000000
  "choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":5}","refusal":null}}],
  "usage":{"prompt_tokens":42,"completion_tokens":7,"total_tokens":49}}`
 
-func schema() scenario.Schema {
-	return scenario.Schema{Fields: []scenario.Field{{Name: "willingness", Kind: scenario.Likert, Min: 1, Max: 7}}}
+func testSchema() schema.Schema {
+	return schema.Schema{Fields: []schema.Field{{Name: "willingness", Kind: schema.Likert, Min: 1, Max: 7}}}
 }
 
 func request() backend.Request {
@@ -72,7 +72,7 @@ func request() backend.Request {
 		System: "You are Ana, 34.",
 		Prompt: "How willing are you to volunteer?",
 		Repair: []backend.Turn{{Assistant: "maybe", User: "Answer with JSON only."}},
-		Schema: schema(),
+		Schema: testSchema(),
 		Sampling: backend.Sampling{
 			Temperature: &temp, TopP: &topP, MaxTokens: 64,
 		},

@@ -68,8 +68,8 @@ func (c *recorder) matches(t *testing.T, e engine.Estimate) {
 
 // placeholderAnswer is what the games' Placeholder assumes: half the endowment, accept, no points.
 func placeholderAnswer(req backend.Request) string {
-	half := math.Floor(req.Situation.Params["endowment"] / 2)
-	switch req.Situation.Scenario {
+	half := math.Floor(sitOf(req).Params["endowment"] / 2)
+	switch sitOf(req).Scenario {
 	case game.ScenarioDictator:
 		return fmt.Sprintf(`{"give": %g}`, half)
 	case game.ScenarioUltimatumProposer:
@@ -134,7 +134,7 @@ func TestEstimateGames(t *testing.T) {
 	runGamesExp(t, gamesEstimateExp, 4, s.backends())
 	notAsked := 0
 	for _, req := range s.reqs {
-		if req.Situation.Scenario == game.ScenarioTrustSender && req.AgentID%4 == 0 {
+		if sitOf(req).Scenario == game.ScenarioTrustSender && req.AgentID%4 == 0 {
 			notAsked++ // scripted sends id%4
 		}
 	}

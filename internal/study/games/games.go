@@ -30,6 +30,7 @@ import (
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -316,10 +317,10 @@ func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[s
 		Params: []map[string]float64{stored},
 		Cell:   cell,
 		Req: backend.Request{
-			AgentID: a.ID, Persona: a, System: env.System(ai), Prompt: prompt, Schema: schema,
+			AgentID: a.ID, System: env.System(ai), Prompt: prompt, Schema: schema,
 			// The behavioural model plays the built-in game whatever the framing: it reads no text.
-			Situation: backend.Situation{Scenario: baseID, Kind: "game", Params: study.SituationParams(sc, params), Policy: study.Exposure(cell.Frame)},
-			Sampling:  cell.Sampling, Replicate: cell.Replicate,
+			Structured: &situation.Situation{Persona: a, Scenario: baseID, Kind: "game", Params: study.SituationParams(sc, params), Policy: study.Exposure(cell.Frame)},
+			Sampling:   cell.Sampling, Replicate: cell.Replicate,
 			Seed: seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, round, trial, sc.ID),
 		},
 		// The game's rules check every reply, whatever the backend chain did.

@@ -20,6 +20,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/study/games"
 	"github.com/prosim/prosim/internal/table"
 )
@@ -63,8 +64,8 @@ type scripted struct {
 }
 
 func (s *scripted) answer(req backend.Request) string {
-	id, p := req.AgentID, req.Situation.Params
-	switch req.Situation.Scenario {
+	id, p := req.AgentID, sitOf(req).Params
+	switch sitOf(req).Scenario {
 	case game.ScenarioDictator:
 		return fmt.Sprintf(`{"give": %d}`, 10*(id%4))
 	case game.ScenarioUltimatumProposer:
@@ -279,7 +280,7 @@ func TestGamesPayoffsThroughTheDriver(t *testing.T) {
 	}
 	checked := 0
 	for _, q := range s.reqs {
-		if q.Situation.Scenario != game.ScenarioPublicGoods || q.Situation.Params["round"] != 2 {
+		if sitOf(q).Scenario != game.ScenarioPublicGoods || sitOf(q).Params["round"] != 2 {
 			continue
 		}
 		run := ""
@@ -296,8 +297,8 @@ func TestGamesPayoffsThroughTheDriver(t *testing.T) {
 				n++
 			}
 		}
-		if !near(q.Situation.Params["others_prev"], sum/float64(n)) || q.Situation.Params["own_prev"] != contrib[fmt.Sprintf("%s/1/%d", run, q.AgentID)] {
-			t.Errorf("round 2 of agent %d shows others_prev %g own_prev %g, want %g and %g", q.AgentID, q.Situation.Params["others_prev"], q.Situation.Params["own_prev"], sum/float64(n), contrib[fmt.Sprintf("%s/1/%d", run, q.AgentID)])
+		if !near(sitOf(q).Params["others_prev"], sum/float64(n)) || sitOf(q).Params["own_prev"] != contrib[fmt.Sprintf("%s/1/%d", run, q.AgentID)] {
+			t.Errorf("round 2 of agent %d shows others_prev %g own_prev %g, want %g and %g", q.AgentID, sitOf(q).Params["others_prev"], sitOf(q).Params["own_prev"], sum/float64(n), contrib[fmt.Sprintf("%s/1/%d", run, q.AgentID)])
 		}
 		if !strings.Contains(q.Prompt, "Last round:") {
 			t.Errorf("round 2 prompt does not report the last round:\n%s", q.Prompt)
@@ -359,9 +360,9 @@ func TestPublicGoodsPunishmentPayoffs(t *testing.T) {
 	}
 	// Round 2 shows the punishment received in round 1.
 	for _, q := range s.reqs {
-		if q.Situation.Scenario == game.ScenarioPublicGoods && q.Situation.Params["round"] == 2 {
-			if q.Situation.Params["punished_prev"] != received["1/"+strconv.Itoa(q.AgentID)] {
-				t.Errorf("agent %d shown %g punishment points, received %g", q.AgentID, q.Situation.Params["punished_prev"], received["1/"+strconv.Itoa(q.AgentID)])
+		if sitOf(q).Scenario == game.ScenarioPublicGoods && sitOf(q).Params["round"] == 2 {
+			if sitOf(q).Params["punished_prev"] != received["1/"+strconv.Itoa(q.AgentID)] {
+				t.Errorf("agent %d shown %g punishment points, received %g", q.AgentID, sitOf(q).Params["punished_prev"], received["1/"+strconv.Itoa(q.AgentID)])
 			}
 		}
 	}
@@ -394,7 +395,7 @@ func TestGamesInvalidReplyIsRecordedWithItsReason(t *testing.T) {
 	// Agent 4 offers 150 of 100 as text; senders with ids 2 mod 4 send 12 of 10 as structured
 	// values that bypass the backend chain's validation: the driver's own check must catch it.
 	s := &scripted{bad: func(req backend.Request) (string, bool) {
-		if req.AgentID == 4 && req.Situation.Scenario == game.ScenarioUltimatumProposer {
+		if req.AgentID == 4 && sitOf(req).Scenario == game.ScenarioUltimatumProposer {
 			return `{"offer": 150}`, true
 		}
 		return "", false
@@ -403,7 +404,7 @@ func TestGamesInvalidReplyIsRecordedWithItsReason(t *testing.T) {
 	be := func(b experiment.Backend) (backend.Backend, error) {
 		v, _ := inner(b)
 		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
-			if req.AgentID%4 == 2 && req.Situation.Scenario == game.ScenarioTrustSender {
+			if req.AgentID%4 == 2 && sitOf(req).Scenario == game.ScenarioTrustSender {
 				return backend.Reply{Raw: `{"send": 12}`, Values: map[string]float64{"send": 12}, Provider: "fake"}, nil
 			}
 			return v.Decide(ctx, req)
@@ -682,3 +683,6 @@ func TestGamesTablesAndReportOfTwoConditions(t *testing.T) {
 		}
 	}
 }
+
+// sitOf is the structured situation of a request made by the games study.
+func sitOf(req backend.Request) *situation.Situation { return req.Structured.(*situation.Situation) }

@@ -19,6 +19,7 @@ import (
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -295,9 +296,9 @@ func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
 	soc := w.social(u)
 	c := w.cell
 	req := backend.Request{
-		AgentID: a.ID, Persona: a, Schema: s.schema,
-		Situation: backend.Situation{Scenario: s.sc.ID, Kind: s.sc.Kind, Params: w.params, Policy: w.pol, Social: soc},
-		Sampling:  c.Sampling, Replicate: c.Replicate,
+		AgentID: a.ID, Schema: s.schema,
+		Structured: &situation.Situation{Persona: a, Scenario: s.sc.ID, Kind: s.sc.Kind, Params: w.params, Policy: w.pol, Social: soc},
+		Sampling:   c.Sampling, Replicate: c.Replicate,
 		Seed: seed.Decision(*env.Exp.Seed, c.Replicate, a.ID, t, 0, s.sc.ID),
 	}
 	task := study.Task{Keys: []store.Key{{RunID: c.ID, AgentID: a.ID, Round: t, Scenario: s.sc.ID}}, Cell: c}

@@ -37,7 +37,7 @@ package network
 // # Scales
 //
 // Ratings are kept on the scenario's own scale (willingness may be 0-10). The behavioural
-// model and the contagion rule work on 1-7 (backend.Social: 0 means "none"): they are given
+// model and the contagion rule work on 1-7 (situation.Social: 0 means "none"): they are given
 // ratings mapped linearly onto 1-7 (identity for a 1-7 scale), and 0 for a missing one.
 
 import (
@@ -45,10 +45,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/study"
 )
 
@@ -78,7 +78,7 @@ type world struct {
 	round        int
 	policyText   string
 	params       map[string]float64
-	pol          backend.PolicyExposure
+	pol          situation.PolicyExposure
 	// Round t's replies (written by Absorb, one index per task).
 	curW, curU []int8
 	curOK      []bool
@@ -199,8 +199,8 @@ func (w *world) begin(t int, act network.Active) error {
 }
 
 // social is what agent u knows in the current round, for the behavioural model (on 1-7).
-func (w *world) social(u int) backend.Social {
-	s := backend.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(w.unfairObs[u])}
+func (w *world) social(u int) situation.Social {
+	s := situation.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(w.unfairObs[u])}
 	if w.prevOK[u] {
 		s.PrevWillingness, s.PrevUnfairness = w.s.wScale.to7(float64(w.prevW[u])), w.s.uScale.to7(float64(w.prevU[u]))
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -182,9 +183,9 @@ func (s *tpp) task(ss *session, t trial) (study.Task, error) {
 		Params: []map[string]float64{t.params},
 		Cell:   ss.cell,
 		Req: backend.Request{
-			AgentID: a.ID, Persona: a, System: env.System(ss.agent), Prompt: prompt, Schema: sc.Response,
-			Situation: backend.Situation{Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, t.params), Policy: study.Exposure(ss.cell.Frame)},
-			Sampling:  ss.cell.Sampling, Replicate: ss.cell.Replicate,
+			AgentID: a.ID, System: env.System(ss.agent), Prompt: prompt, Schema: sc.Response,
+			Structured: &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, t.params), Policy: study.Exposure(ss.cell.Frame)},
+			Sampling:   ss.cell.Sampling, Replicate: ss.cell.Replicate,
 			Seed: seed.Decision(*env.Exp.Seed, ss.cell.Replicate, a.ID, 0, t.index, sc.ID),
 		},
 	}, nil

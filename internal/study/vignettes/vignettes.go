@@ -9,6 +9,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -104,10 +105,10 @@ func (s *vignettes) tasks() ([]study.Task, error) {
 					Params: []map[string]float64{sc.Params},
 					Cell:   cell,
 					Req: backend.Request{
-						AgentID: a.ID, Persona: a, System: env.System(ai), Prompt: prompts[i],
-						Schema:    sc.Response,
-						Situation: backend.Situation{Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame)},
-						Sampling:  cell.Sampling, Replicate: cell.Replicate,
+						AgentID: a.ID, System: env.System(ai), Prompt: prompts[i],
+						Schema:     sc.Response,
+						Structured: &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame)},
+						Sampling:   cell.Sampling, Replicate: cell.Replicate,
 						Seed: seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, sc.ID),
 					},
 				})
@@ -127,9 +128,9 @@ func (s *vignettes) jointTask(cell *study.Cell, ai int, policyTexts []string) (s
 		return study.Task{}, err
 	}
 	t := study.Task{Cell: cell, Req: backend.Request{
-		AgentID: a.ID, Persona: a, System: env.System(ai), Prompt: prompt, Schema: schema,
-		Situation: backend.Situation{Scenario: "joint", Kind: "joint", Policy: study.Exposure(cell.Frame)},
-		Sampling:  cell.Sampling, Replicate: cell.Replicate, Seed: sd,
+		AgentID: a.ID, System: env.System(ai), Prompt: prompt, Schema: schema,
+		Structured: &situation.Situation{Persona: a, Scenario: "joint", Kind: "joint", Policy: study.Exposure(cell.Frame)},
+		Sampling:   cell.Sampling, Replicate: cell.Replicate, Seed: sd,
 	}}
 	for _, sc := range s.scs {
 		t.Keys = append(t.Keys, store.Key{RunID: cell.ID, AgentID: a.ID, Scenario: sc.ID})

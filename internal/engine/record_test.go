@@ -1,0 +1,32 @@
+package engine
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/store"
+)
+
+// TestRecordRoundTrip: every field of backend.Reply but Samples is recorded and read back, and
+// store.Reply has no field backend.Reply lacks, so a field added to one is not silently dropped.
+func TestRecordRoundTrip(t *testing.T) {
+	br, sr := reflect.TypeFor[backend.Reply](), reflect.TypeFor[store.Reply]()
+	for i := range br.NumField() {
+		f := br.Field(i)
+		if g, ok := sr.FieldByName(f.Name); f.Name != "Samples" && (!ok || g.Type != f.Type) {
+			t.Errorf("backend.Reply.%s (%s) is not recorded as such in store.Reply", f.Name, f.Type)
+		}
+	}
+	for i := range sr.NumField() {
+		if _, ok := br.FieldByName(sr.Field(i).Name); !ok {
+			t.Errorf("store.Reply.%s has no backend.Reply field", sr.Field(i).Name)
+		}
+	}
+	r := backend.Reply{Raw: `{"x": 1}`, Values: map[string]float64{"x": 1}, Invalid: "why", Provider: "p", Model: "m",
+		InputTokens: 3, OutputTokens: 4, Calls: 2, CostUSD: 0.5, Latency: time.Second, Cached: true}
+	if got := replyOf(record(r)); !reflect.DeepEqual(got, r) {
+		t.Errorf("round trip: %+v, want %+v", got, r)
+	}
+}
