@@ -26,18 +26,19 @@ func chromium() string {
 	return ""
 }
 
-// TestReportOpensInHeadlessChromium opens a comparison report of a Study 1 and a Study 2 run
-// (the studies the engine draws from their analyses) in headless Chromium, offline, and
+// TestReportOpensInHeadlessChromium opens a comparison report of a Study 1, a Study 2 and a
+// Study 3 run (every study is drawn from its analysis) in headless Chromium, offline, and
 // checks that the browser loads it without a single console message, builds every chart into
-// the DOM, and that every chart is labelled: a title, a numbered caption, axis titles with
-// units, and a legend. internal/report's test of the same name checks Study 3.
+// the DOM, and that every chart is labelled: a title, a numbered caption, and a legend, with
+// axis titles with units on every chart with axes (all but Study 3's network drawing and
+// mediation diagram, which have none).
 func TestReportOpensInHeadlessChromium(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
 		t.Skip("Chromium is not installed (apt-get install chromium, or set PROSIM_CHROMIUM): skipping the browser test of the HTML report")
 	}
 	out := filepath.Join(t.TempDir(), "cmp.html")
-	if err := WriteReport(out, study1Fixture(t), study2Fixture(t)); err != nil {
+	if err := WriteReport(out, study1Fixture(t), study2Fixture(t), study3Run(t)); err != nil {
 		t.Fatal(err)
 	}
 	src, _ := os.ReadFile(out)
@@ -60,7 +61,9 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 	if want, got := strings.Count(string(src), "<svg"), strings.Count(dom, "<svg"); want == 0 || got != want {
 		t.Errorf("DOM has %d charts, the file %d", got, want)
 	}
-	for _, w := range []string{"Study 1: willingness by scenario and policy", "Punishment falls with cost", "Humans (n = 1,017)", "Figure 1."} {
+	for _, w := range []string{"Study 1: willingness by scenario and policy", "Punishment falls with cost", "Humans (n = 1,017)", "Figure 1.",
+		"Study 3: policy-induced inequity on a network", "Willingness by exposure group", "Contagion curve",
+		"Network coloured by final state (reward_inequity, replicate 1)", "Mediation: exposure, perceived unfairness, willingness (reward_inequity)"} {
 		if !strings.Contains(dom, w) {
 			t.Errorf("rendered DOM lacks %q", w)
 		}
@@ -77,11 +80,22 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 	if n := len(captionRe.FindAllString(dom, -1)); n != len(charts) {
 		t.Errorf("%d of %d charts are in a figure with a numbered caption", n, len(charts))
 	}
-	axes := 0
+	axes, diagrams := 0, 0
 	for _, c := range charts {
 		title := ""
 		if m := titleRe.FindStringSubmatch(c); m != nil {
 			title = m[1]
+		}
+		if strings.HasPrefix(title, "Mediation: ") {
+			diagrams++ // boxes and arrows: no axes, no legend
+			continue
+		}
+		if strings.HasPrefix(title, "Network coloured by final state") {
+			diagrams++
+			if !strings.Contains(c, `class="legend"`) {
+				t.Errorf("%s: no legend", title)
+			}
+			continue
 		}
 		x, y := xLabelRe.FindStringSubmatch(c), yLabelRe.FindStringSubmatch(c)
 		if strings.TrimSpace(title) == "" || x == nil || y == nil {
@@ -98,7 +112,9 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 			t.Errorf("%s: no legend", title)
 		}
 	}
-	if axes < 4 { // Study 1's bars, Study 2's heat map and its two line charts
-		t.Errorf("%d charts with axes checked, want at least 4", axes)
+	// Study 1's bars, Study 2's heat map and its two line charts, Study 3's three line charts;
+	// Study 3's network drawing and mediation diagram.
+	if axes < 7 || diagrams != 2 {
+		t.Errorf("%d charts with axes checked (want at least 7), %d diagrams (want 2)", axes, diagrams)
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,5 +43,30 @@ func TestInterruptBetweenDecisionsIsNotComplete(t *testing.T) {
 	}
 	if res.Decisions != 12*3*3*2 {
 		t.Fatalf("%d decisions after resume, want %d", res.Decisions, 12*3*3*2)
+	}
+}
+
+// A failed decision stops the batch: the error is returned, and the workers take no further
+// task once it is known (at most the decisions already in flight end).
+func TestFailedDecisionStopsTheBatch(t *testing.T) {
+	const conc = 3
+	var n atomic.Int64
+	hook := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(_ context.Context, req backend.Request) (backend.Reply, error) {
+			if n.Add(1) == 5 {
+				return backend.Reply{}, errors.New("provider down")
+			}
+			return backend.Reply{Raw: `{"willingness": 4}`, Values: map[string]float64{"willingness": 4}}, nil
+		}), nil
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), load(t, study1, conc), Options{Out: dir, Backends: hook}); err == nil || !strings.Contains(err.Error(), "provider down") {
+		t.Fatalf("a run with a failing decision returned %v", err)
+	}
+	if got := n.Load(); got > 5+conc-1 {
+		t.Fatalf("%d decisions asked after a failure at the 5th with %d workers", got, conc)
+	}
+	if st, _ := Status(dir); st != "running" {
+		t.Fatalf("status %q after a failure, want running", st)
 	}
 }

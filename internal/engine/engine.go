@@ -207,6 +207,12 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	return r, nil
 }
 
+// setDir sets the run directory, for the runner and its study.
+func (r *Runner) setDir(dir string) {
+	r.dir = dir
+	r.env.Dir = dir
+}
+
 // reply reads a journaled decision.
 func (r *Runner) reply(k store.Key) (backend.Reply, bool) {
 	r.mu.Lock()
@@ -290,7 +296,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	defer r.close()
-	r.dir = dir
+	r.setDir(dir)
 	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
 		return nil, err
 	}
@@ -315,7 +321,7 @@ func (r *Runner) create(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, configFile), append([]byte(header), cfg...), 0o644); err != nil {
 		return err
 	}
-	r.dir = dir
+	r.setDir(dir)
 	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
 		return err
 	}

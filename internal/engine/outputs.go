@@ -136,7 +136,7 @@ func Analyze(dir string) (a *Analyzed, ok bool, err error) {
 	if err != nil {
 		return nil, true, err
 	}
-	r.dir = dir
+	r.setDir(dir)
 	r.env.Replay = true
 	r.replaying = true
 	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -61,62 +62,37 @@ func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
 }
 
 // decideBatch makes a batch's decisions with bounded concurrency, skipping those already
-// journaled, and journals each (for recorded studies) as it comes.
+// journaled, and journals each (for recorded studies) as it comes. A pool of
+// r.exp.Concurrency workers pulls task indices in order (a goroutine per decision costs more
+// than a behavioural-model decision: a fresh stack grown anew each time, and the scheduling).
+// The first error cancels the others, which take no further task; so does an interrupt.
 func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	rec := r.recorded()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.exp.Concurrency)
-	stopped := false
 	n := b.Len()
-	for i := 0; i < n; i++ {
-		if gctx.Err() != nil {
-			stopped = true
-			break // a decision failed or the run was interrupted: launch nothing more
-		}
+	g, gctx := errgroup.WithContext(ctx)
+	var next atomic.Int64
+	var stopped atomic.Bool
+	for range min(r.exp.Concurrency, n) {
 		g.Go(func() error {
-			t, err := b.Task(i)
-			if err != nil {
-				return err
-			}
-			if rec {
-				if replies, ok := r.journaled(&t); ok {
-					if r.prog != nil {
-						r.prog.add(len(t.Keys))
-					}
-					if b.Absorb != nil {
-						return b.Absorb(i, &t, replies)
-					}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
 					return nil
 				}
-			}
-			replies, err := r.ask(gctx, &t)
-			if err != nil {
-				return err
-			}
-			if rec {
-				for j, k := range t.Keys {
-					d := store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
-					if err := r.st.Add(d); err != nil {
-						return err
-					}
-					r.mu.Lock()
-					r.journal[k] = d
-					r.mu.Unlock()
+				if gctx.Err() != nil {
+					stopped.Store(true) // a decision failed or the run was interrupted: take no more
+					return nil
+				}
+				if err := r.decideTask(gctx, b, i, rec); err != nil {
+					return err
 				}
 			}
-			if r.prog != nil {
-				r.prog.add(len(t.Keys))
-			}
-			if b.Absorb != nil {
-				return b.Absorb(i, &t, replies)
-			}
-			return nil
 		})
 	}
 	err := g.Wait()
-	if err == nil && stopped {
+	if err == nil && stopped.Load() {
 		// Interrupted between decisions, with every decision in flight ending well: the
-		// ones never launched are still missing, so the run must not be taken as complete.
+		// ones never taken are still missing, so the run must not be taken as complete.
 		err = ctx.Err()
 	}
 	if r.st != nil {
@@ -125,6 +101,48 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 		}
 	}
 	return err
+}
+
+// decideTask makes task i of a batch: from the journal when it is recorded there, else
+// from its backend (journaled for recorded studies); then gives the replies to Absorb.
+func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool) error {
+	t, err := b.Task(i)
+	if err != nil {
+		return err
+	}
+	if rec {
+		if replies, ok := r.journaled(&t); ok {
+			if r.prog != nil {
+				r.prog.add(len(t.Keys))
+			}
+			if b.Absorb != nil {
+				return b.Absorb(i, &t, replies)
+			}
+			return nil
+		}
+	}
+	replies, err := r.ask(ctx, &t)
+	if err != nil {
+		return err
+	}
+	if rec {
+		for j, k := range t.Keys {
+			d := store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
+			if err := r.st.Add(d); err != nil {
+				return err
+			}
+			r.mu.Lock()
+			r.journal[k] = d
+			r.mu.Unlock()
+		}
+	}
+	if r.prog != nil {
+		r.prog.add(len(t.Keys))
+	}
+	if b.Absorb != nil {
+		return b.Absorb(i, &t, replies)
+	}
+	return nil
 }
 
 // ask puts one task to its backend and splits the reply into one per decision.

@@ -137,6 +137,7 @@ type Env struct {
 	Policies  *policy.Library
 	Agents    []persona.Persona
 	Cells     []*Cell
+	Dir       string // the run directory (set once it is known: run, resume, report, export)
 	// Backends are the labels of the experiment's backends, in order.
 	Backends []string
 	// Replay is true when the study is played over a finished run's journal to analyse it

@@ -583,8 +583,8 @@ func (r *results) groupsTable() *table.Table {
 	}}
 }
 
-// resultsDir is the run directory's results/ (config.yaml sits in the run directory).
-func (s *netStudy) resultsDir() string { return filepath.Join(filepath.Dir(s.env.Exp.File), "results") }
+// resultsDir is the run directory's results/.
+func (s *netStudy) resultsDir() string { return filepath.Join(s.env.Dir, "results") }
 
 // readAggregates reads back results/rounds_summary.csv of a summary run.
 func (s *netStudy) readAggregates() ([]*pairAgg, error) {
