@@ -79,11 +79,11 @@ func (r *Runner) decisionsTable() *table.Table {
 		}
 		return r.st.Decisions(func(d store.Decision) error {
 			run := byID[d.RunID]
-			sc, ok := r.scen.Get(d.Scenario)
-			if !ok {
-				return fmt.Errorf("decision of unknown scenario %q", d.Scenario)
+			fields, err := r.fieldsOf(d.Scenario)
+			if err != nil {
+				return err
 			}
-			for _, f := range sc.Response.Fields {
+			for _, f := range fields {
 				var val any
 				label := ""
 				if d.Reply.Valid() {
@@ -102,6 +102,21 @@ func (r *Runner) decisionsTable() *table.Table {
 			return nil
 		})
 	}}
+}
+
+// fieldsOf are the response fields asked with a scenario: the study's own schema for it when
+// it has one, else the scenario's.
+func (r *Runner) fieldsOf(id string) ([]scenario.Field, error) {
+	if f, ok := r.study.(study.Fields); ok {
+		if fields, ok := f.Fields(id); ok {
+			return fields, nil
+		}
+	}
+	sc, ok := r.scen.Get(id)
+	if !ok {
+		return nil, fmt.Errorf("decision of unknown scenario %q", id)
+	}
+	return sc.Response.Fields, nil
 }
 
 // Analyzed is a finished run directory, replayed over its journal and analysed.

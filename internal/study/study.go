@@ -68,6 +68,12 @@ type (
 		Placeholder(t *Task) backend.Reply
 		EstimateNote() string
 	}
+	// Fields is implemented by studies that ask a scenario with a response schema of their
+	// own (Study 3 adds an unfairness rating): results/decisions.csv lists these fields for
+	// the scenario instead of the scenario's own.
+	Fields interface {
+		Fields(scenario string) ([]scenario.Field, bool)
+	}
 	// Unrecorded is implemented by studies whose decisions are aggregated in memory, not
 	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
 	// it is played again from the start.

@@ -338,3 +338,12 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// Fields are the fields asked each round: the scenario's, with the unfairness rating this
+// study adds, so results/decisions.csv lists both.
+func (s *netStudy) Fields(id string) ([]scenario.Field, bool) {
+	if id != s.sc.ID {
+		return nil, false
+	}
+	return s.schema.Fields, true
+}
