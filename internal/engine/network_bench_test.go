@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/experiment"
+	netstudy "github.com/prosim/prosim/internal/study/network"
 )
 
 // BenchmarkNetworkMillion runs examples/study3-million.yaml (Study 3, network.store: summary,
@@ -34,9 +35,9 @@ func BenchmarkNetworkMillion(b *testing.B) {
 		b.Fatal(err)
 	}
 	exp.Population.N = n
-	exp.Network.Graph.N = n
+	netstudy.ConfigOf(exp).Graph.N = n
 	for i := range exp.Conditions {
-		if q := exp.Conditions[i].Inequity; q != nil {
+		if q := netstudy.InequityOf(&exp.Conditions[i]); q != nil {
 			q.K = n / 1000
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
+	netstudy "github.com/prosim/prosim/internal/study/network"
 )
 
 // A user vignette whose willingness scale is 0-10, run as Study 3: a valid 0 is a rating, not
@@ -143,7 +144,7 @@ conditions:
 
 	// What each agent heard in rounds 2 and 3: its activated neighbours' ratings of the round
 	// before (0 included), on the scenario's scale; "did not say" only for invalid replies.
-	gc := exp.Network.Graph
+	gc := netstudy.ConfigOf(exp).Graph
 	g, err := network.WattsStrogatz(gc.N, gc.K, gc.P, seed.Derive(*exp.Seed, "graph"))
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +157,7 @@ conditions:
 		if strings.Contains(q.prompt, "1 to 7,") || strings.Contains(q.prompt, "(of 7)") {
 			t.Fatalf("agent %d round %d is told of a 1-7 scale:\n%s", q.agent, q.round, q.prompt)
 		}
-		act := network.ActivateEdges(g, *exp.Network.Activation.Fraction, seed.Derive(*exp.Seed, "activation", 1), q.round)
+		act := network.ActivateEdges(g, *netstudy.ConfigOf(exp).Activation.Fraction, seed.Derive(*exp.Seed, "activation", 1), q.round)
 		u := q.agent - 1
 		var said []string
 		talked, missing := 0, 0

@@ -18,6 +18,7 @@ import (
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
+	netstudy "github.com/prosim/prosim/internal/study/network"
 )
 
 const netExp = `name: s3test
@@ -126,7 +127,7 @@ func TestNetworkSynchronous(t *testing.T) {
 		return nil
 	})
 	// The world's graph and activations, from the same seeds as the study.
-	gc := exp.Network.Graph
+	gc := netstudy.ConfigOf(exp).Graph
 	g, err := network.WattsStrogatz(gc.N, gc.K, gc.P, seed.Derive(*exp.Seed, "graph"))
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func TestNetworkSynchronous(t *testing.T) {
 			if !have || prev != q.soc.PrevWillingness {
 				continue
 			}
-			act := network.ActivateEdges(g, *exp.Network.Activation.Fraction, seed.Derive(*exp.Seed, "activation", rep), q.round)
+			act := network.ActivateEdges(g, *netstudy.ConfigOf(exp).Activation.Fraction, seed.Derive(*exp.Seed, "activation", rep), q.round)
 			u := q.agent - 1
 			var n int
 			var sum float64

@@ -2,6 +2,10 @@ package experiment
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,26 +17,46 @@ import (
 )
 
 // Block is a study's own configuration: the experiment file's top-level key named after the
-// study (`toy:` for `study: toy`), decoded strictly into the type the study registered, so
-// a study added as a plugin brings its settings without changing this package.
+// study (`tpp:` for `study: tpp`, `network:`, `games:`, `toy:` for a plugin study), decoded
+// strictly into the type the study registered, so that this package knows no study's
+// settings. The block of another registered study is an error ("only for study: network"),
+// and an unknown top-level key too.
 type Block interface {
 	// Check validates the block and fills its defaults. doc locates errors by field path,
-	// e.g. doc.Errorf("toy.days", ...); doc may be nil.
+	// e.g. doc.Errorf("toy.days", ...); doc may be nil. Check is called when the study's key
+	// is absent too (on the zero block: Given says which), so that it may fill defaults or ask
+	// for the block.
 	Check(e *Experiment, doc *yamlx.Doc) error
 }
+
+// Optional behaviours of a Block.
+type (
+	// Inputs is implemented by a block naming files the run reads (network: graph.file):
+	// Bundle copies each non-empty one into the run directory's inputs/ and records the copy.
+	// Check resolves them against the experiment file's directory (see InputFile).
+	Inputs interface{ Inputs() []*string }
+	// ConditionFields is implemented by a block that owns fields of the generic conditions
+	// (network: "inequity", see Condition.Inequity): only its study may give them, and its
+	// Check decodes and checks them.
+	ConditionFields interface{ ConditionFields() []string }
+)
 
 var (
 	blockMu sync.RWMutex
 	blocks  = map[string]func() Block{}
 )
 
-// RegisterBlock makes study's config block known. The built-in studies' blocks (tpp,
-// network, games) are fields of Experiment and are not registered here.
+// RegisterBlock makes study's config block known: the key `study:` of the experiment file.
+// newBlock returns a new zero block, a pointer the YAML is decoded into. RegisterBlock panics
+// on a duplicate, and on a study named as a field every experiment has (population, ...).
 func RegisterBlock(study string, newBlock func() Block) {
 	blockMu.Lock()
 	defer blockMu.Unlock()
 	if _, dup := blocks[study]; dup {
 		panic("experiment: RegisterBlock called twice for " + study)
+	}
+	if slices.Contains(commonKeys(), study) {
+		panic("experiment: RegisterBlock: " + study + " is a field of every experiment file")
 	}
 	blocks[study] = newBlock
 }
@@ -44,17 +68,55 @@ func blockOf(study string) (func() Block, bool) {
 	return f, ok
 }
 
-// splitBlock finds the registered block of the file's study, decodes it, and returns the
-// file with the block's lines blanked (so the rest decodes strictly and keeps its line
-// numbers). Without a registered block it returns data unchanged.
-func splitBlock(data []byte, name string) (Block, []byte, error) {
+// commonKeys are the top-level keys of Experiment.
+func commonKeys() []string {
+	var out []string
+	t := reflect.TypeFor[Experiment]()
+	for i := range t.NumField() {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// owner is the registered study whose block owns the condition field key, or "".
+func owner(key string) string {
+	blockMu.RLock()
+	defer blockMu.RUnlock()
+	var names []string
+	for n := range blocks {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if cf, ok := blocks[n]().(ConditionFields); ok && slices.Contains(cf.ConditionFields(), key) {
+			return n
+		}
+	}
+	return ""
+}
+
+// split is an experiment file with the registered blocks taken out.
+type split struct {
+	block Block    // the study's block (nil when the study registered none)
+	given bool     // the study's key is in the file with a value
+	other []string // keys of other studies' registered blocks found in the file
+	rest  []byte   // the file with those blocks' lines blanked
+}
+
+// splitBlock finds the registered blocks in the file, decodes the study's own, and returns
+// the file with every registered block's lines blanked (so the rest decodes strictly and
+// keeps its line numbers).
+func splitBlock(data []byte, name string) (split, error) {
+	out := split{rest: data}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil || len(f.Docs) == 0 {
-		return nil, data, nil // the strict decode reports the syntax error, located
+		return out, nil // the strict decode reports the syntax error, located
 	}
 	m, ok := f.Docs[0].Body.(*ast.MappingNode)
 	if !ok {
-		return nil, data, nil
+		return out, nil
 	}
 	study := ""
 	for _, mv := range m.Values {
@@ -64,18 +126,27 @@ func splitBlock(data []byte, name string) (Block, []byte, error) {
 			}
 		}
 	}
-	newBlock, ok := blockOf(study)
-	if !ok {
-		return nil, data, nil
+	if newBlock, ok := blockOf(study); ok {
+		out.block = newBlock()
 	}
-	blk := newBlock()
 	lines := bytes.Split(data, []byte("\n"))
+	blanked := false
 	for i, mv := range m.Values {
-		if keyOf(mv) != study {
+		key := keyOf(mv)
+		if _, registered := blockOf(key); !registered || key == "study" {
 			continue
 		}
-		if err := yamlx.DecodeNode(mv.Value, data, name, blk); err != nil {
-			return nil, nil, err
+		// A key without a value (`tpp:`) is as if absent.
+		_, null := mv.Value.(*ast.NullNode)
+		switch {
+		case null:
+		case key == study:
+			if err := yamlx.DecodeNode(mv.Value, data, name, out.block); err != nil {
+				return out, err
+			}
+			out.given = true
+		default:
+			out.other = append(out.other, key)
 		}
 		from := mv.Key.GetToken().Position.Line
 		to := len(lines)
@@ -85,14 +156,58 @@ func splitBlock(data []byte, name string) (Block, []byte, error) {
 		for l := from; l <= to && l <= len(lines); l++ {
 			lines[l-1] = nil
 		}
-		return blk, bytes.Join(lines, []byte("\n")), nil
+		blanked = true
 	}
-	return blk, data, nil // absent: the study's Check fills defaults or asks for it
+	if blanked {
+		out.rest = bytes.Join(lines, []byte("\n"))
+	}
+	return out, nil
 }
 
 func keyOf(mv *ast.MappingValueNode) string {
 	return strings.TrimSpace(mv.Key.String())
 }
+
+// checkBlocks reports other studies' blocks and condition fields, then checks the study's
+// own block.
+func (e *Experiment) checkBlocks(doc *yamlx.Doc) error {
+	for _, k := range e.other {
+		return doc.Errorf(k, "only for study: %s", k)
+	}
+	for i, c := range e.Conditions {
+		if c.Inequity == nil {
+			continue
+		}
+		switch o := owner("inequity"); o {
+		case e.Study:
+		case "":
+			return doc.Errorf(fmt.Sprintf("conditions[%d].inequity", i), "not used by study: %s", e.Study)
+		default:
+			return doc.Errorf(fmt.Sprintf("conditions[%d].inequity", i), "only for study: %s", o)
+		}
+	}
+	if e.Block == nil {
+		return nil
+	}
+	return e.Block.Check(e, doc)
+}
+
+// Given says whether the experiment file gives its study's block (a key with a value).
+func (e *Experiment) Given() bool { return e.given }
+
+// InputFile resolves the file path *p of field against the experiment file's directory and
+// checks that it can be read; the error is located at field.
+func (e *Experiment) InputFile(doc *yamlx.Doc, field string, p *string) error {
+	*p = resolve(e.Dir, *p)
+	if _, err := os.Stat(*p); err != nil {
+		return doc.Errorf(field, "cannot read %s: %v", *p, unwrapPathErr(err))
+	}
+	return nil
+}
+
+// ValidName says whether s is a valid name of an experiment, condition or game: letters,
+// digits, '-', '_' or '.', starting with a letter or digit.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
 
 // marshalBlock writes the block under its study's key, for the resolved config.
 func (e *Experiment) marshalBlock() ([]byte, error) {
@@ -100,4 +215,22 @@ func (e *Experiment) marshalBlock() ([]byte, error) {
 		return nil, nil
 	}
 	return yaml.MarshalWithOptions(map[string]Block{e.Study: e.Block}, yaml.Indent(2), yaml.IndentSequence(true))
+}
+
+// cloneBlock is a deep copy of the checked block (through its YAML, which is what the
+// resolved config keeps of it).
+func (e *Experiment) cloneBlock() (Block, error) {
+	newBlock, ok := blockOf(e.Study)
+	if !ok || e.Block == nil {
+		return e.Block, nil
+	}
+	b, err := yaml.Marshal(e.Block)
+	if err != nil {
+		return nil, err
+	}
+	c := newBlock()
+	if err := yaml.Unmarshal(b, c); err != nil {
+		return nil, fmt.Errorf("copying the %s block: %w", e.Study, err)
+	}
+	return c, nil
 }

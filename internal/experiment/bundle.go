@@ -13,7 +13,8 @@ const InputsDir = "inputs"
 
 // Bundle makes a run directory self-contained, so it can be moved and still be resumed and
 // reported. It copies every file the experiment reads — scenario_files, policy_files,
-// population.file (source: file) and network.graph.file (type: edgelist) — into
+// population.file (source: file) and the files a study's block names (Inputs: Study 3's
+// network.graph.file, type: edgelist) — into
 // RUN_DIR/inputs/, keeping base names (a later file with a base name already used gets a
 // numeric prefix: 2-scen.yaml), and returns the resolved config (as Resolved) with those
 // paths relative to the run directory (inputs/scen.yaml), which is how Load reads them back
@@ -27,12 +28,11 @@ func (e *Experiment) Bundle(runDir string) ([]byte, error) {
 	c := *e
 	c.ScenarioFiles = slices.Clone(e.ScenarioFiles)
 	c.PolicyFiles = slices.Clone(e.PolicyFiles)
-	if e.Network != nil {
-		nw := *e.Network
-		c.Network = &nw
+	var err error
+	if c.Block, err = e.cloneBlock(); err != nil {
+		return nil, err
 	}
 	b := bundler{dir: runDir, byName: map[string]string{}, bySource: map[string]string{}}
-	var err error
 	for i, f := range c.ScenarioFiles {
 		if c.ScenarioFiles[i], err = b.copy(f); err != nil {
 			return nil, err
@@ -48,9 +48,14 @@ func (e *Experiment) Bundle(runDir string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if c.Network != nil && c.Network.Graph.File != "" {
-		if c.Network.Graph.File, err = b.copy(c.Network.Graph.File); err != nil {
-			return nil, err
+	if in, ok := c.Block.(Inputs); ok {
+		for _, p := range in.Inputs() {
+			if *p == "" {
+				continue
+			}
+			if *p, err = b.copy(*p); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if c.Cache != "" && c.Cache != "off" {

@@ -18,12 +18,10 @@ import (
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
-// Study kinds.
-const (
-	StudyVignettes = "vignettes" // Study 1: everyday scenarios under policy frames
-	StudyTPP       = "tpp"       // Study 2: third-party punishment
-	StudyNetwork   = "network"   // Study 3: policy-induced inequity on a network
-)
+// StudyVignettes is Study 1 (everyday scenarios under policy frames), the one study this
+// package still names: it has no block, and its checks (scenarios required, joint prompts)
+// are made here. Every other study's settings are its own Block (see RegisterBlock).
+const StudyVignettes = "vignettes"
 
 // Experiment is an experiment file as written, plus resolved defaults.
 type Experiment struct {
@@ -51,15 +49,12 @@ type Experiment struct {
 	// Cache is the response cache file; "" means the user cache directory, "off" disables it.
 	Cache  string           `yaml:"cache,omitempty"`
 	Prices map[string]Price `yaml:"prices,omitempty"`
-	TPP    *TPP             `yaml:"tpp,omitempty"`
-	// Network configures study: network (Study 3); see network.go.
-	Network *Network `yaml:"network,omitempty"`
-	// Games configures study: games (economic games); see games.go.
-	Games []Game `yaml:"games,omitempty"`
 
-	// Block is a plugin study's own config block (see RegisterBlock); nil for the built-in
-	// studies, whose blocks are the fields above.
-	Block Block `yaml:"-"`
+	// Block is the study's own config block (see RegisterBlock): *tpp.Config, *network.Config,
+	// *games.Config (internal/study/...), or a plugin study's; nil for a study without one.
+	Block Block    `yaml:"-"`
+	given bool     // the file gives the study's block
+	other []string // other studies' blocks given (an error)
 
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
@@ -83,8 +78,12 @@ type Population struct {
 type Condition struct {
 	Name   string `yaml:"name"`
 	Policy string `yaml:"policy"`
-	// Inequity is the condition's unfair treatment of a target group (study: network only).
-	Inequity *Inequity `yaml:"inequity,omitempty"`
+	// Inequity is the condition's unfair treatment of a target group. It belongs to the study
+	// whose block owns the field (ConditionFields: Study 3, internal/study/network): this
+	// package only carries it, decoded as a generic value; that block's Check decodes it from
+	// the file (errors located) and replaces it by its own checked type, which the resolved
+	// config writes.
+	Inequity any `yaml:"inequity,omitempty"`
 }
 
 // Prompt chooses how scenarios are put to agents.
@@ -117,14 +116,6 @@ type Backend struct {
 type Price struct {
 	Input  float64 `yaml:"input"`
 	Output float64 `yaml:"output"`
-}
-
-// TPP configures Study 2.
-type TPP struct {
-	// Variant is "binary" (the original's punish/accept, default) or "graded".
-	Variant string `yaml:"variant,omitempty"`
-	// History shows each agent its earlier trials (stateless when false, as the original).
-	History bool `yaml:"history,omitempty"`
 }
 
 // Duration is a time.Duration written as "30s" in YAML.
@@ -172,14 +163,14 @@ func Load(path string) (*Experiment, error) {
 // relative paths.
 func Parse(data []byte, name string) (*Experiment, error) {
 	var e Experiment
-	blk, rest, err := splitBlock(data, name)
+	sp, err := splitBlock(data, name)
 	if err != nil {
 		return nil, err
 	}
-	if err := yamlx.Decode(rest, name, &e); err != nil {
+	if err := yamlx.Decode(sp.rest, name, &e); err != nil {
 		return nil, err
 	}
-	e.Block = blk
+	e.Block, e.given, e.other = sp.block, sp.given, sp.other
 	doc, err := yamlx.Parse(data, name)
 	if err != nil {
 		return nil, err
@@ -207,7 +198,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	// checks the name against it, with this file's line.
 	switch {
 	case e.Study == "":
-		return doc.Errorf("study", "required: one of %s, %s, %s, %s (or a study of your own)", StudyVignettes, StudyTPP, StudyNetwork, StudyGames)
+		return doc.Errorf("study", "required: one of vignettes, tpp, network, games (or a study of your own)")
 	case !nameRE.MatchString(e.Study):
 		return doc.Errorf("study", "%q is not a study name", e.Study)
 	}
@@ -236,28 +227,8 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 			return doc.Errorf(fmt.Sprintf("policy_files[%d]", i), "cannot read %s: %v", e.PolicyFiles[i], unwrapPathErr(err))
 		}
 	}
-	switch e.Study {
-	case StudyVignettes:
-		if len(e.Scenarios) == 0 {
-			return doc.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
-		}
-		if e.TPP != nil {
-			return doc.Errorf("tpp", "only for study: tpp")
-		}
-	case StudyTPP:
-		if len(e.Scenarios) != 0 {
-			return doc.Errorf("scenarios", "not used by study: tpp (the game is the scenario)")
-		}
-		if e.TPP == nil {
-			e.TPP = &TPP{}
-		}
-		switch e.TPP.Variant {
-		case "":
-			e.TPP.Variant = "binary"
-		case "binary", "graded":
-		default:
-			return doc.Errorf("tpp.variant", "unknown variant %q (want binary or graded)", e.TPP.Variant)
-		}
+	if e.Study == StudyVignettes && len(e.Scenarios) == 0 {
+		return doc.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
 	}
 	if dup := firstDup(e.Scenarios); dup >= 0 {
 		return doc.Errorf(fmt.Sprintf("scenarios[%d]", dup), "scenario %q is listed twice", e.Scenarios[dup])
@@ -283,16 +254,8 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		}
 		seen[c.Name] = true
 	}
-	if err := e.checkNetwork(doc); err != nil {
+	if err := e.checkBlocks(doc); err != nil {
 		return err
-	}
-	if err := e.checkGames(doc); err != nil {
-		return err
-	}
-	if e.Block != nil {
-		if err := e.Block.Check(e, doc); err != nil {
-			return err
-		}
 	}
 	switch e.Prompt.Mode {
 	case "":

@@ -121,7 +121,11 @@ func design(x RunInput) designData {
 	for _, c := range e.Conditions {
 		s := c.Name + " (policy " + c.Policy
 		if c.Inequity != nil {
-			s += ", inequity " + c.Inequity.Preset
+			// The field is the study's (Study 3's *network.Inequity): it names itself.
+			s += ", inequity "
+			if l, ok := c.Inequity.(interface{ Label() string }); ok {
+				s += l.Label()
+			}
 		}
 		conds = append(conds, s+")")
 	}

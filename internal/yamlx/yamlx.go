@@ -142,6 +142,7 @@ func kindWord(t reflect.Type) string {
 // the field they complain about.
 type Doc struct {
 	name string
+	data []byte
 	file *ast.File
 }
 
@@ -151,7 +152,7 @@ func Parse(data []byte, name string) (*Doc, error) {
 	if err != nil {
 		return nil, convert(err, data, name)
 	}
-	return &Doc{name: name, file: f}, nil
+	return &Doc{name: name, data: data, file: f}, nil
 }
 
 // Errorf makes an Error for the field at path, written as in messages: "conditions[1].policy".
@@ -177,16 +178,8 @@ func (d *Doc) Errorf(path, format string, args ...any) *Error {
 }
 
 func (d *Doc) locate(path string) (int, int, bool) {
-	root := "$."
-	if strings.HasPrefix(path, "[") {
-		root = "$" // a file whose top level is a list
-	}
-	p, err := yaml.PathString(root + path)
-	if err != nil {
-		return 0, 0, false
-	}
-	node, err := p.FilterFile(d.file)
-	if err != nil || node == nil {
+	node, ok := d.node(path)
+	if !ok {
 		return 0, 0, false
 	}
 	tok := node.GetToken()
@@ -194,6 +187,36 @@ func (d *Doc) locate(path string) (int, int, bool) {
 		return 0, 0, false
 	}
 	return tok.Position.Line, tok.Position.Column, true
+}
+
+func (d *Doc) node(path string) (ast.Node, bool) {
+	if d == nil || d.file == nil {
+		return nil, false
+	}
+	root := "$."
+	if strings.HasPrefix(path, "[") {
+		root = "$" // a file whose top level is a list
+	}
+	p, err := yaml.PathString(root + path)
+	if err != nil {
+		return nil, false
+	}
+	node, err := p.FilterFile(d.file)
+	if err != nil || node == nil {
+		return nil, false
+	}
+	return node, true
+}
+
+// DecodeAt decodes the field at path (written as in messages: "conditions[1].inequity") into
+// v, strictly, with errors placed in the file as Decode places them. found is false, and v
+// untouched, when the file has no such field (or d is nil).
+func (d *Doc) DecodeAt(path string, v any) (found bool, err error) {
+	node, ok := d.node(path)
+	if !ok {
+		return false, nil
+	}
+	return true, DecodeNode(node, d.data, d.name, v)
 }
 
 // Name is the file name given to Parse.

@@ -32,8 +32,8 @@ func TestCalibrationGamesRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays about 30,000 decisions through the engine")
 	}
-	oneShot := runGames(t, 3000, 101, func(g experiment.Game) bool { return g.Game != "public_goods" })
-	pg := runGames(t, 400, 102, func(g experiment.Game) bool { return g.Game == "public_goods" })
+	oneShot := runGames(t, 3000, 101, func(g games.Game) bool { return g.Game != "public_goods" })
+	pg := runGames(t, 400, 102, func(g games.Game) bool { return g.Game == "public_goods" })
 	stats := append(oneShot, pg...)
 	get := func(gameName, measure string) gameStat {
 		t.Helper()
@@ -87,17 +87,18 @@ func TestCalibrationGamesRun(t *testing.T) {
 
 // runGames runs examples/games.yaml's games that keep selects, with n sampled agents and the
 // given seed, and returns the games summary's statistics.
-func runGames(t *testing.T, n int, seed uint64, keep func(experiment.Game) bool) []gameStat {
+func runGames(t *testing.T, n int, seed uint64, keep func(games.Game) bool) []gameStat {
 	t.Helper()
 	exp, err := experiment.Load(filepath.Join("..", "..", "..", "examples", "games.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if exp.Study != experiment.StudyGames || exp.Population.Source != "sample" || len(exp.Backends) != 1 || exp.Backends[0].Provider != "builtin" {
+	if exp.Study != games.Name || exp.Population.Source != "sample" || len(exp.Backends) != 1 || exp.Backends[0].Provider != "builtin" {
 		t.Fatalf("examples/games.yaml is no longer a games study of a sampled population with the builtin backend")
 	}
 	exp.Population.N, exp.Seed, exp.Replicates = n, &seed, 1
-	exp.Games = slices.DeleteFunc(exp.Games, func(g experiment.Game) bool { return !keep(g) })
+	cfg := games.ConfigOf(exp)
+	*cfg = slices.DeleteFunc(*cfg, func(g games.Game) bool { return !keep(g) })
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: dir, NoCache: true}); err != nil {
 		t.Fatal(err)

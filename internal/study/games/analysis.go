@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
-	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/study"
@@ -168,7 +167,7 @@ type Group struct {
 
 // results is the games' analysis: every output reads these numbers.
 type results struct {
-	inst       []experiment.GameInstance
+	inst       []GameInstance
 	ms         []gameRun
 	groups     []Group
 	multiCond  bool
@@ -186,7 +185,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 		tables = append(tables, r.punishTable())
 	}
 	tables = append(tables, r.statsTable())
-	if slices.ContainsFunc(r.inst, func(in experiment.GameInstance) bool { return in.Game == "public_goods" }) {
+	if slices.ContainsFunc(r.inst, func(in GameInstance) bool { return in.Game == "public_goods" }) {
 		tables = append(tables, r.roundsTable())
 	}
 	if r.ultimatum {
@@ -321,7 +320,7 @@ func shareStat(game, measure string, vals map[int][]float64, human float64, htex
 
 func pctRef(v float64, src string) string { return fmt.Sprintf("%.4g%% (%s)", 100*v, src) }
 
-func dictatorStats(in experiment.GameInstance, rows []gameRow) []GameStat {
+func dictatorStats(in GameInstance, rows []gameRow) []GameStat {
 	h := game.HumanDictator
 	vals := map[int][]float64{}
 	zero, half, n := 0, 0, 0
@@ -349,7 +348,7 @@ func dictatorStats(in experiment.GameInstance, rows []gameRow) []GameStat {
 // rejectBands are the offer bands of the rejection chart, as shares of the pie.
 var rejectBands = [][2]float64{{0, .1}, {.1, .2}, {.2, .3}, {.3, .4}, {.4, .5}, {.5, 1.01}}
 
-func ultimatumStats(in experiment.GameInstance, rows []gameRow) ([]GameStat, []RejectBin) {
+func ultimatumStats(in GameInstance, rows []gameRow) ([]GameStat, []RejectBin) {
 	h := game.HumanUltimatum
 	type pk struct {
 		run   string
@@ -427,7 +426,7 @@ func ultimatumStats(in experiment.GameInstance, rows []gameRow) ([]GameStat, []R
 	return st, bins
 }
 
-func trustStats(in experiment.GameInstance, rows []gameRow) []GameStat {
+func trustStats(in GameInstance, rows []gameRow) []GameStat {
 	h := game.HumanTrust
 	type pk struct {
 		run   string
@@ -457,7 +456,7 @@ func trustStats(in experiment.GameInstance, rows []gameRow) []GameStat {
 	}
 }
 
-func pgStats(in experiment.GameInstance, rows []gameRow, pun []punishRow) ([]GameStat, PGTrajectory) {
+func pgStats(in GameInstance, rows []gameRow, pun []punishRow) ([]GameStat, PGTrajectory) {
 	h := game.HumanPublicGoods
 	type gk struct {
 		run   string

@@ -13,7 +13,7 @@
 // recorded replies.
 //
 // Store keys: Round is the public goods round (1 for one-shot games), Trial is the game's
-// 1-based position among the games played (experiment.GameInstance.Index); a punishment
+// 1-based position among the games played (GameInstance.Index); a punishment
 // decision's Trial is 1000 x that position + the target's rank among the punisher's fellow
 // group members (ascending agent id), and its Params carry target_id.
 package games
@@ -26,7 +26,6 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
@@ -36,7 +35,7 @@ import (
 )
 
 // Name is the study's name in experiment files.
-const Name = experiment.StudyGames
+const Name = "games"
 
 func init() {
 	study.Register(Name, New, GamesSchema, PunishmentsSchema, StatsSchema, RoundsSchema, RejectionsSchema)
@@ -59,7 +58,7 @@ type gamesStudy struct {
 
 // plan is the scenarios of every game instance's roles.
 type plan struct {
-	inst []experiment.GameInstance
+	inst []GameInstance
 	// sc[i][role] is the scenario asked (built-in or framing variant); base[i][role] the
 	// built-in scenario whose rules, schema maximum and behavioural model apply.
 	sc, base []map[string]scenario.Scenario
@@ -85,17 +84,21 @@ func newPlan(env *study.Env) (*plan, error) {
 		return nil, env.Errorf("population", "the games need at least 2 agents (the population has %d)", len(env.Agents))
 	}
 	exp := env.Exp
-	pl := &plan{inst: exp.GameInstances()}
+	cfg := ConfigOf(exp)
+	if cfg == nil {
+		return nil, env.Errorf("games", "study games needs its checked games block")
+	}
+	pl := &plan{inst: cfg.Instances()}
 	cur := exp.Population.Currency
 	for i := range pl.inst {
 		in := &pl.inst[i]
 		sc, base := map[string]scenario.Scenario{}, map[string]scenario.Scenario{}
 		for _, role := range in.Roles() {
 			path := fmt.Sprintf("games[%d].scenarios.%s", in.Entry, role)
-			if _, given := exp.Games[in.Entry].Scenarios[role]; !given {
+			if _, given := (*cfg)[in.Entry].Scenarios[role]; !given {
 				path = fmt.Sprintf("games[%d]", in.Entry)
 			}
-			bid := experiment.DefaultGameScenario(in, role)
+			bid := DefaultGameScenario(in, role)
 			b, ok := env.Scenarios.Get(bid)
 			if !ok {
 				return nil, fmt.Errorf("built-in scenario %q is missing from the library", bid)
@@ -150,7 +153,7 @@ func fieldList(s scenario.Schema) string {
 }
 
 // terms are the game's parameters shown in every prompt of the game.
-func terms(in *experiment.GameInstance) map[string]float64 {
+func terms(in *GameInstance) map[string]float64 {
 	t := map[string]float64{"endowment": in.Endowment}
 	if in.Game == "trust" || in.Game == "public_goods" {
 		t["multiplier"] = in.Multiplier
@@ -271,7 +274,7 @@ type gameMachine interface {
 type gameBase struct {
 	s      *gamesStudy
 	cell   *study.Cell
-	in     *experiment.GameInstance
+	in     *GameInstance
 	ids    []int       // agent ids in population order
 	index  map[int]int // agent id -> index in env.Agents
 	stage  int
@@ -694,7 +697,7 @@ func (m *pgM) rows() []row {
 // gameRun is one machine with its cell and game.
 type gameRun struct {
 	cell *study.Cell
-	in   *experiment.GameInstance
+	in   *GameInstance
 	m    gameMachine
 }
 

@@ -242,7 +242,7 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 
 // about is what the report's design table says of Study 3.
 func (r *results) about() report.About {
-	nw := r.s.env.Exp.Network
+	nw := r.s.cfg
 	file := ""
 	if nw.Graph.File != "" {
 		file = ", file " + nw.Graph.File

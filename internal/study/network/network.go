@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
@@ -25,7 +24,7 @@ import (
 )
 
 // Name is the study's name in experiment files.
-const Name = experiment.StudyNetwork
+const Name = "network"
 
 func init() {
 	study.Register(Name, New, RoundsSchema, EdgesSchema, MediationSchema, ContagionSchema, RoundsSummarySchema, GroupsSchema)
@@ -43,7 +42,7 @@ type netStudy struct {
 	stats   network.Summary
 	sc      scenario.Scenario
 	schema  scenario.Schema
-	cfg     *experiment.Network
+	cfg     *Config
 	conds   map[string]*netCond // by condition name
 	seed    uint64
 	summary bool // network.store: summary
@@ -68,7 +67,7 @@ type netCond struct {
 // New checks the network section against the libraries and the population.
 func New(env *study.Env) (study.Study, error) {
 	exp := env.Exp
-	cfg := exp.Network
+	cfg := ConfigOf(exp)
 	if cfg == nil {
 		return nil, env.Errorf("network", "study network needs a network section")
 	}
@@ -116,7 +115,7 @@ func New(env *study.Env) (study.Study, error) {
 	s.stats = network.Stats(g, seed.Derive(s.seed, "graph-stats"))
 	for i, c := range exp.Conditions {
 		nc := &netCond{}
-		if q := c.Inequity; q != nil {
+		if q := InequityOf(&c); q != nil {
 			rule := policy.Rule{Kind: q.Target, K: q.K}
 			for _, id := range q.Agents {
 				node := nodeOf(env, id)
@@ -147,7 +146,7 @@ func nodeOf(env *study.Env, agentID int) int {
 	return -1
 }
 
-func buildGraph(c experiment.Graph, sd uint64) (*network.Graph, error) {
+func buildGraph(c Graph, sd uint64) (*network.Graph, error) {
 	switch c.Type {
 	case "watts_strogatz":
 		return network.WattsStrogatz(c.N, c.K, c.P, sd)

@@ -144,7 +144,7 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 		Summary:  r.summary,
 		Sections: []report.Section{{ID: "study2", Title: "Study 2: third-party punishment", Render: r.section}},
 		About: report.About{Title: "Study 2, third-party punishment (tpp)",
-			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.env.Exp.TPP.Variant, s.env.Exp.TPP.History)}}},
+			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.cfg.Variant, s.cfg.History)}}},
 	}, nil
 }
 

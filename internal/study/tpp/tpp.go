@@ -17,7 +17,6 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
@@ -27,7 +26,7 @@ import (
 )
 
 // Name is the study's name in experiment files.
-const Name = experiment.StudyTPP
+const Name = "tpp"
 
 func init() {
 	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema)
@@ -49,6 +48,7 @@ type session struct {
 // Study 2 for one run.
 type tpp struct {
 	env     *study.Env
+	cfg     *Config
 	sc      scenario.Scenario
 	graded  bool
 	history bool
@@ -62,7 +62,11 @@ type tpp struct {
 // New checks the scenario and the policy texts the study needs, and makes the study.
 func New(env *study.Env) (study.Study, error) {
 	e := env.Exp
-	s := &tpp{env: env, history: e.TPP != nil && e.TPP.History, graded: e.TPP != nil && e.TPP.Variant == "graded"}
+	cfg := ConfigOf(env.Exp)
+	if cfg == nil {
+		return nil, env.Errorf("tpp", "study tpp needs its checked tpp block")
+	}
+	s := &tpp{env: env, cfg: cfg, history: cfg.History, graded: cfg.Variant == "graded"}
 	id := game.ScenarioTPP
 	if s.graded {
 		id = game.ScenarioTPPGraded

@@ -1,9 +1,11 @@
-package experiment
+package games
 
 import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
 )
 
 const goodGames = `name: g
@@ -18,11 +20,11 @@ games:
 `
 
 func TestGamesDefaultsAndTreatments(t *testing.T) {
-	e, err := Parse([]byte(goodGames), "g.yaml")
+	e, err := experiment.Parse([]byte(goodGames), "g.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := e.GameInstances()
+	in := ConfigOf(e).Instances()
 	var names []string
 	for _, g := range in {
 		names = append(names, g.Name)
@@ -50,21 +52,21 @@ func TestGamesDefaultsAndTreatments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e2, err := Parse(out, "resolved.yaml")
+	e2, err := experiment.Parse(out, "resolved.yaml")
 	if err != nil {
 		t.Fatalf("resolved config does not parse: %v\n%s", err, out)
 	}
-	in2 := e2.GameInstances()
+	in2 := ConfigOf(e2).Instances()
 	if len(in2) != len(in) || in2[4].Name != "public_goods_punish" || !in2[4].Punishment || in2[1].Responder != "mao" {
 		t.Errorf("round trip lost something:\n%s", out)
 	}
 	// punishment: true and false are on and off.
 	for v, want := range map[string]bool{"true": true, "on": true, "false": false, "off": false} {
-		e, err := Parse([]byte(strings.Replace(goodGames, "rounds: 5}", "rounds: 5, punishment: "+v+"}", 1)), "g.yaml")
+		e, err := experiment.Parse([]byte(strings.Replace(goodGames, "rounds: 5}", "rounds: 5, punishment: "+v+"}", 1)), "g.yaml")
 		if err != nil {
 			t.Fatalf("punishment %s: %v", v, err)
 		}
-		in := e.GameInstances()
+		in := ConfigOf(e).Instances()
 		if len(in) != 4 || in[3].Punishment != want {
 			t.Errorf("punishment %s: %+v", v, in[3:])
 		}
@@ -96,13 +98,13 @@ func TestGamesErrorsNameFileLineAndField(t *testing.T) {
 		{"games in another study", "study: games\n>study: tpp\n", "exp.yaml:6:3: field games: only for study: games"},
 	}
 	noGames := goodGames[:strings.Index(goodGames, "games:\n")]
-	if _, err := Parse([]byte(noGames), "exp.yaml"); err == nil || !strings.Contains(err.Error(), "exp.yaml:2:8: field study: study games needs a games: list") {
+	if _, err := experiment.Parse([]byte(noGames), "exp.yaml"); err == nil || !strings.Contains(err.Error(), "exp.yaml:2:8: field study: study games needs a games: list") {
 		t.Errorf("no games: %v", err)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			src := edit(t, goodGames, c.edit)
-			_, err := Parse([]byte(src), filepath.Join(t.TempDir(), "exp.yaml"))
+			_, err := experiment.Parse([]byte(src), filepath.Join(t.TempDir(), "exp.yaml"))
 			if err == nil {
 				t.Fatalf("no error for:\n%s", src)
 			}
@@ -111,4 +113,19 @@ func TestGamesErrorsNameFileLineAndField(t *testing.T) {
 			}
 		})
 	}
+}
+
+// edit applies "old\n+new" (insert new after old) or "old\n>new" (replace old by new), as in
+// internal/experiment's tests.
+func edit(t *testing.T, src, e string) string {
+	t.Helper()
+	i := strings.Index(e, "\n")
+	old, op, repl := e[:i+1], e[i+1], e[i+2:]
+	if !strings.Contains(src, old) {
+		t.Fatalf("test edit: %q not in source", old)
+	}
+	if op == '+' {
+		return strings.Replace(src, old, old+repl, 1)
+	}
+	return strings.Replace(src, old, repl, 1)
 }

@@ -1,16 +1,22 @@
-package experiment
+package network
 
 import (
 	"fmt"
-	"os"
+	"reflect"
 	"slices"
+	"strings"
 
+	"github.com/goccy/go-yaml"
+
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
-// Network configures Study 3: agents on a graph, in synchronous rounds, under a policy that
-// may treat a target group unfairly.
-type Network struct {
+// Config is the study's block, `network:` in the experiment file (required): agents on a
+// graph, in synchronous rounds, under a policy that may treat a target group unfairly. The
+// unfair treatment itself is given per condition (conditions[i].inequity, an Inequity), a
+// field of the generic conditions that this block owns (ConditionFields).
+type Config struct {
 	Graph Graph `yaml:"graph"`
 	// Rounds is the number of synchronous rounds ("days"); 7 by default, as the original.
 	Rounds int `yaml:"rounds"`
@@ -59,6 +65,28 @@ type Contagion struct {
 	Threshold int `yaml:"threshold,omitempty"`
 }
 
+func init() {
+	experiment.RegisterBlock(Name, func() experiment.Block { return &Config{} })
+}
+
+// ConfigOf is the checked block of an experiment of study network.
+func ConfigOf(e *experiment.Experiment) *Config {
+	c, _ := e.Block.(*Config)
+	return c
+}
+
+// InequityOf is a checked condition's inequity, nil for a control.
+func InequityOf(c *experiment.Condition) *Inequity {
+	q, _ := c.Inequity.(*Inequity)
+	return q
+}
+
+// Inputs is the file the block reads (graph type edgelist), for the run directory's inputs/.
+func (nw *Config) Inputs() []*string { return []*string{&nw.Graph.File} }
+
+// ConditionFields: conditions[i].inequity is this study's.
+func (nw *Config) ConditionFields() []string { return []string{"inequity"} }
+
 // Inequity is a condition's unfair treatment of a target group: apply the condition's policy
 // to everyone, and treat the target group unfairly from round From to round To.
 type Inequity struct {
@@ -82,32 +110,24 @@ type Inequity struct {
 	Text string `yaml:"text,omitempty"`
 }
 
+// Label names the inequity in the report's design table: its preset.
+func (q *Inequity) Label() string { return q.Preset }
+
 // Graph types.
 var GraphTypes = []string{"watts_strogatz", "barabasi_albert", "erdos_renyi", "edgelist", "prosim104"}
 
 // Inequity targets.
 var Targets = []string{"all", "random", "top", "lowest_income", "degree", "list"}
 
-// checkNetwork validates and fills the network section and the conditions' inequity blocks.
-func (e *Experiment) checkNetwork(doc *yamlx.Doc) error {
-	if e.Study != StudyNetwork {
-		if e.Network != nil {
-			return doc.Errorf("network", "only for study: network")
-		}
-		for i, c := range e.Conditions {
-			if c.Inequity != nil {
-				return doc.Errorf(fmt.Sprintf("conditions[%d].inequity", i), "only for study: network")
-			}
-		}
-		return nil
-	}
+// Check validates and fills the network block and the conditions' inequity blocks (decoded
+// here from the file, so that their errors keep their lines).
+func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 	if len(e.Scenarios) != 0 {
 		return doc.Errorf("scenarios", "not used by study: network (give network.scenario)")
 	}
-	if e.Network == nil {
+	if !e.Given() {
 		return doc.Errorf("network", "required for study: network (graph, rounds, scenario, activation)")
 	}
-	nw := e.Network
 	g := &nw.Graph
 	pop := e.Population
 	popN := pop.N
@@ -126,9 +146,8 @@ func (e *Experiment) checkNetwork(doc *yamlx.Doc) error {
 		if g.File == "" {
 			return doc.Errorf("network.graph.file", "required for type edgelist: a CSV edge list (source,target)")
 		}
-		g.File = resolve(e.Dir, g.File)
-		if _, err := os.Stat(g.File); err != nil {
-			return doc.Errorf("network.graph.file", "cannot read %s: %v", g.File, unwrapPathErr(err))
+		if err := e.InputFile(doc, "network.graph.file", &g.File); err != nil {
+			return err
 		}
 		if g.N != 0 {
 			return doc.Errorf("network.graph.n", "not used with type edgelist (the file's nodes are the graph)")
@@ -248,19 +267,65 @@ func (e *Experiment) checkNetwork(doc *yamlx.Doc) error {
 		if c.Inequity == nil {
 			continue
 		}
-		if err := c.Inequity.check(doc, fmt.Sprintf("conditions[%d].inequity", i), nw); err != nil {
+		path := fmt.Sprintf("conditions[%d].inequity", i)
+		q, err := decodeInequity(c.Inequity, doc, path)
+		if err != nil {
 			return err
 		}
+		if err := q.check(doc, path, nw); err != nil {
+			return err
+		}
+		c.Inequity = q
 		if !controls[c.Policy] {
 			name := "control"
-			if slices.ContainsFunc(e.Conditions, func(x Condition) bool { return x.Name == name }) {
+			if slices.ContainsFunc(e.Conditions, func(x experiment.Condition) bool { return x.Name == name }) {
 				name = "control_" + c.Policy
 			}
-			e.Conditions = append(e.Conditions, Condition{Name: name, Policy: c.Policy})
+			e.Conditions = append(e.Conditions, experiment.Condition{Name: name, Policy: c.Policy})
 			controls[c.Policy] = true
 		}
 	}
 	return nil
+}
+
+// decodeInequity decodes a condition's inequity strictly: from the file where it is written
+// (errors located), else from the generic value the experiment carries.
+func decodeInequity(v any, doc *yamlx.Doc, path string) (*Inequity, error) {
+	if q, ok := v.(*Inequity); ok {
+		return q, nil // checked already
+	}
+	q := &Inequity{}
+	if found, err := doc.DecodeAt(path, q); found || err != nil {
+		return q, qualify(err, path)
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return nil, doc.Errorf(path, "%v", err)
+	}
+	name := path + " of the experiment"
+	if doc != nil {
+		name = doc.Name()
+	}
+	return q, yamlx.Decode(b, name, q)
+}
+
+// qualify writes a decoding error's field as its path in the experiment file: the decoder
+// names the YAML key on the error's line, or else the Go field (K for k).
+func qualify(err error, path string) error {
+	ye, ok := err.(*yamlx.Error)
+	if !ok || ye.Field == "" {
+		return err
+	}
+	f := ye.Field
+	if t, ok := reflect.TypeFor[Inequity]().FieldByName(f); ok {
+		f, _, _ = strings.Cut(t.Tag.Get("yaml"), ",")
+	}
+	if f == "inequity" {
+		ye.Field = path
+	} else {
+		ye.Field = path + "." + f
+	}
+	return ye
 }
 
 // Preset texts: what an agent treated unfairly is told, per preset and scenario.
@@ -279,7 +344,7 @@ func PresetText(preset, scenario string) (string, bool) {
 	return t, ok
 }
 
-func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Network) error {
+func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
 	switch q.Preset {
 	case "":
 	case "reward":

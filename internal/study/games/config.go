@@ -1,4 +1,4 @@
-package experiment
+package games
 
 import (
 	"fmt"
@@ -8,13 +8,23 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
-// StudyGames is the economic-games battery: dictator, ultimatum, trust and public goods (with
-// and without peer punishment), each agent deciding through the same backends as the other
-// studies, the rules and payoffs in Go (internal/game).
-const StudyGames = "games"
+// Config is the study's block, `games:` in the experiment file (required): the list of games
+// played.
+type Config []Game
+
+func init() {
+	experiment.RegisterBlock(Name, func() experiment.Block { return &Config{} })
+}
+
+// ConfigOf is the checked block of an experiment of study games.
+func ConfigOf(e *experiment.Experiment) *Config {
+	c, _ := e.Block.(*Config)
+	return c
+}
 
 // Game is one entry of the games: list of study: games.
 type Game struct {
@@ -133,10 +143,10 @@ func (g *GameInstance) Roles() []string {
 	return rs
 }
 
-// GameInstances expands the checked games: list.
-func (e *Experiment) GameInstances() []GameInstance {
+// Instances expands the checked games: list.
+func (c Config) Instances() []GameInstance {
 	var out []GameInstance
-	for i, g := range e.Games {
+	for i, g := range c {
 		mk := func(name string, pun bool) {
 			in := GameInstance{Index: len(out) + 1, Entry: i, Name: name, Game: g.Game, Endowment: g.Endowment,
 				Multiplier: g.Multiplier, Responder: g.Responder, GroupSize: g.GroupSize, Rounds: g.Rounds,
@@ -162,21 +172,12 @@ func (e *Experiment) GameInstances() []GameInstance {
 	return out
 }
 
-// checkGames validates and fills the games: section.
-func (e *Experiment) checkGames(doc *yamlx.Doc) error {
-	if e.Study != StudyGames {
-		if len(e.Games) > 0 {
-			return doc.Errorf("games", "only for study: games")
-		}
-		return nil
-	}
+// Check validates and fills the games: section.
+func (c *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 	if len(e.Scenarios) != 0 {
 		return doc.Errorf("scenarios", "not used by study: games (give framing variants in games[i].scenarios)")
 	}
-	if e.TPP != nil {
-		return doc.Errorf("tpp", "only for study: tpp")
-	}
-	if len(e.Games) == 0 {
+	if len(*c) == 0 {
 		// Point at games: when it is there (empty), else at study: games, which needs it.
 		if err := doc.Errorf("games", ""); err.Line == 0 {
 			return doc.Errorf("study", "study games needs a games: list such as [{game: dictator}, {game: ultimatum}, {game: trust}, {game: public_goods}]")
@@ -186,13 +187,13 @@ func (e *Experiment) checkGames(doc *yamlx.Doc) error {
 	if p := e.Population; p.Source == "sample" && p.N < 2 {
 		return doc.Errorf("population.n", "the games need at least 2 agents (got %d)", p.N)
 	}
-	for i := range e.Games {
-		if err := e.Games[i].check(doc, fmt.Sprintf("games[%d]", i)); err != nil {
+	for i := range *c {
+		if err := (*c)[i].check(doc, fmt.Sprintf("games[%d]", i)); err != nil {
 			return err
 		}
 	}
 	seen := map[string]int{}
-	for _, in := range e.GameInstances() {
+	for _, in := range c.Instances() {
 		if j, ok := seen[in.Name]; ok {
 			return doc.Errorf(fmt.Sprintf("games[%d].name", in.Entry), "game name %q is used twice (entries %d and %d): give one a name", in.Name, j, in.Entry)
 		}
@@ -216,7 +217,7 @@ func (g *Game) check(doc *yamlx.Doc, p string) error {
 			g.Name = "public_goods_punish"
 		}
 	}
-	if !nameRE.MatchString(g.Name) {
+	if !experiment.ValidName(g.Name) {
 		return doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", g.Name)
 	}
 	def := map[string]float64{"dictator": 100, "ultimatum": 100, "trust": 10, "public_goods": 20}
