@@ -86,3 +86,20 @@ func TestValidateUnknownStudy(t *testing.T) {
 		t.Fatalf("want an error at bad.yaml:2 naming the unknown study and the known ones, got %v", err)
 	}
 }
+
+// Checks that belong to a study are its own, and still located: Study 1 needs scenarios, and
+// only Study 1 puts its scenarios in one joint prompt.
+func TestValidateStudyChecks(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"name: s\nstudy: vignettes\npopulation: {source: prosim104}\nscenarios: []\n", "bad.yaml:4"},
+		{"name: s\nstudy: tpp\npopulation: {source: prosim104}\nprompt: {mode: joint}\n", "bad.yaml:4"},
+	} {
+		f := filepath.Join(t.TempDir(), "bad.yaml")
+		if err := os.WriteFile(f, []byte(c.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := prosim(t, "validate", f); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: want an error at %s, got %v", c.src, c.want, err)
+		}
+	}
+}

@@ -189,6 +189,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if r.study, err = newStudy(r.env); err != nil {
 		return nil, err
 	}
+	if j, ok := r.study.(study.JointPrompts); exp.Prompt.Mode == "joint" && (!ok || !j.JointPrompts()) {
+		return nil, doc.Errorf("prompt.mode", "study %s does not put its scenarios in one prompt: joint prompts are for study: vignettes", exp.Study)
+	}
 	if r.recorded() {
 		r.renderTexts()
 	}

@@ -18,11 +18,6 @@ import (
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
-// StudyVignettes is Study 1 (everyday scenarios under policy frames), the one study this
-// package still names: it has no block, and its checks (scenarios required, joint prompts)
-// are made here. Every other study's settings are its own Block (see RegisterBlock).
-const StudyVignettes = "vignettes"
-
 // Experiment is an experiment file as written, plus resolved defaults.
 type Experiment struct {
 	Name        string `yaml:"name"`
@@ -227,9 +222,6 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 			return doc.Errorf(fmt.Sprintf("policy_files[%d]", i), "cannot read %s: %v", e.PolicyFiles[i], unwrapPathErr(err))
 		}
 	}
-	if e.Study == StudyVignettes && len(e.Scenarios) == 0 {
-		return doc.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
-	}
 	if dup := firstDup(e.Scenarios); dup >= 0 {
 		return doc.Errorf(fmt.Sprintf("scenarios[%d]", dup), "scenario %q is listed twice", e.Scenarios[dup])
 	}
@@ -261,10 +253,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	case "":
 		e.Prompt.Mode = "separate"
 	case "separate":
-	case "joint":
-		if e.Study != StudyVignettes {
-			return doc.Errorf("prompt.mode", "joint prompts are for study: vignettes only")
-		}
+	case "joint": // whether the study puts several scenarios in one prompt is its own check
 	default:
 		return doc.Errorf("prompt.mode", "unknown mode %q (want separate or joint)", e.Prompt.Mode)
 	}

@@ -73,7 +73,6 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"bad timeout", "seed: 7\n+backend: {provider: openai, model: m, timeout: soon}\n", "\"soon\" is not a duration"},
 		{"bad url", "seed: 7\n+backend: {provider: openai, model: m, base_url: localhost:8000}\n", "is not an http:// or https:// URL"},
 		{"duplicate scenario", "scenarios: [helping]\n>scenarios: [helping, helping]\n", "field scenarios[1]: scenario \"helping\" is listed twice"},
-		{"no scenarios", "scenarios: [helping]\n>scenarios: []\n", "field scenarios: required"},
 		{"bad name", "name: s1\n>name: my study\n", "field name: \"my study\": use letters"},
 	}
 	for _, c := range cases {

@@ -74,6 +74,9 @@ type (
 	Fields interface {
 		Fields(scenario string) ([]scenario.Field, bool)
 	}
+	// JointPrompts is implemented by studies that can put all their scenarios in one prompt
+	// (prompt.mode: joint); the runner rejects joint mode for any other study.
+	JointPrompts interface{ JointPrompts() bool }
 	// Unrecorded is implemented by studies whose decisions are aggregated in memory, not
 	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
 	// it is played again from the start.

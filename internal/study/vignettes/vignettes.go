@@ -30,6 +30,9 @@ type vignettes struct {
 // New checks the experiment's scenarios and makes the study.
 func New(env *study.Env) (study.Study, error) {
 	s := &vignettes{env: env}
+	if len(env.Exp.Scenarios) == 0 {
+		return nil, env.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
+	}
 	for i, id := range env.Exp.Scenarios {
 		sc, ok := env.Scenarios.Get(id)
 		if !ok {
@@ -50,6 +53,9 @@ func (s *vignettes) Describe() string {
 }
 
 func (s *vignettes) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * len(s.scs) }
+
+// JointPrompts: every scenario can be put in one prompt (prompt.mode: joint).
+func (s *vignettes) JointPrompts() bool { return true }
 
 // SharedReplicates: replicates ask the same prompts, unless the joint prompt's order (drawn
 // per replicate) differs.
