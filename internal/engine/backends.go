@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -63,6 +64,9 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
 	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: urls[0]}
+	if id.Provider != "anthropic" { // OpenAI's and Gemini's clients send each decision's seed
+		id.Seed = fmt.Sprintf("run:%d", *r.exp.Seed)
+	}
 	// Study 1's replicates ask the same prompts (their requests differ only in replicate and
 	// seed), so they can be served by one call with n samples where the provider supports it.
 	// Elsewhere a replicate's prompts are its own (schedules, joint order, history, network).
