@@ -170,6 +170,8 @@ func TestCacheConcurrentWriters(t *testing.T) {
 	}
 }
 
+// TestKeyOf changes every setting that can change a reply and requires a different key (a
+// cache miss); settings that cannot (the request's own seed, the agent id) must not change it.
 func TestKeyOf(t *testing.T) {
 	id := BackendID{Provider: "openai", Model: "gpt-4o", BaseURL: "https://api.openai.com/v1"}
 	base := testReq("p", 0)
@@ -187,6 +189,11 @@ func TestKeyOf(t *testing.T) {
 		"provider":    func(r *Request, id *BackendID) { id.Provider = "azure" },
 		"model":       func(r *Request, id *BackendID) { id.Model = "gpt-4o-mini" },
 		"base url":    func(r *Request, id *BackendID) { id.BaseURL = "http://localhost:8000/v1" },
+		"structured":  func(r *Request, id *BackendID) { id.StructuredOutput = "off" },
+		"json object": func(r *Request, id *BackendID) { id.StructuredOutput = "json_object" },
+		"max field":   func(r *Request, id *BackendID) { id.MaxTokensField = "max_completion_tokens" },
+		"seed sent":   func(r *Request, id *BackendID) { id.Seed = "run:42" },
+		"run seed":    func(r *Request, id *BackendID) { id.Seed = "run:43" },
 		"temperature": func(r *Request, id *BackendID) { r.Sampling.Temperature = &temp0 },
 		"temp unset":  func(r *Request, id *BackendID) { r.Sampling.Temperature = nil },
 		"top_p":       func(r *Request, id *BackendID) { p := 0.9; r.Sampling.TopP = &p },
@@ -209,5 +216,60 @@ func TestKeyOf(t *testing.T) {
 			t.Errorf("%s: same key as %s", name, prev)
 		}
 		seen[kk] = name
+	}
+}
+
+// TestCacheMissOnEachSetting stores one reply, then asks again with each setting changed in
+// turn: every one must miss the cache (a call to the provider), and the unchanged request hit.
+func TestCacheMissOnEachSetting(t *testing.T) {
+	c, err := OpenCache(filepath.Join(t.TempDir(), "cache.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	inner := &fake{}
+	base := BackendID{Provider: "openai", Model: "m", BaseURL: "http://127.0.0.1:8000/v1",
+		StructuredOutput: "json_schema", MaxTokensField: "max_tokens", Seed: "run:1"}
+	temp, topP := 0.2, 0.5
+	settings := map[string]func(*BackendID, *Request){
+		"provider":          func(id *BackendID, r *Request) { id.Provider = "anthropic" },
+		"base url":          func(id *BackendID, r *Request) { id.BaseURL = "http://127.0.0.1:11434/v1" },
+		"model":             func(id *BackendID, r *Request) { id.Model = "m2" },
+		"structured output": func(id *BackendID, r *Request) { id.StructuredOutput = "off" },
+		"max tokens field":  func(id *BackendID, r *Request) { id.MaxTokensField = "max_completion_tokens" },
+		"seed off":          func(id *BackendID, r *Request) { id.Seed = "" },
+		"run seed":          func(id *BackendID, r *Request) { id.Seed = "run:2" },
+		"system":            func(id *BackendID, r *Request) { r.System = "You are Bo." },
+		"prompt":            func(id *BackendID, r *Request) { r.Prompt = "other" },
+		"repair":            func(id *BackendID, r *Request) { r.Repair = []Turn{{Assistant: "7", User: "again"}} },
+		"schema": func(id *BackendID, r *Request) {
+			r.Schema.Fields = []schema.Field{{Name: "x", Kind: schema.Likert, Min: 0, Max: 10}}
+		},
+		"temperature": func(id *BackendID, r *Request) { r.Sampling.Temperature = &temp },
+		"top_p":       func(id *BackendID, r *Request) { r.Sampling.TopP = &topP },
+		"max tokens":  func(id *BackendID, r *Request) { r.Sampling.MaxTokens = 64 },
+		"replicate":   func(id *BackendID, r *Request) { r.Replicate = 2 },
+	}
+	req := testReq("p", 1)
+	if _, err := c.Wrap(inner, base).Decide(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	for name, change := range settings {
+		id, r := base, req
+		change(&id, &r)
+		before := inner.calls.Load()
+		got, err := c.Wrap(inner, id).Decide(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Cached || inner.calls.Load() != before+1 {
+			t.Errorf("changing %s hit the cache", name)
+		}
+	}
+	same := req
+	same.Seed, same.AgentID = 99, 7
+	if got, _ := c.Wrap(inner, base).Decide(ctx, same); !got.Cached {
+		t.Error("the request's own seed or agent id caused a miss")
 	}
 }

@@ -19,6 +19,20 @@ type BackendID struct {
 	// (e.g. quantisations). A load-balanced set of identical servers should share one BaseURL
 	// here (any stable name), so that they share cache entries.
 	BaseURL string
+	// StructuredOutput is the structured-output mode requests are sent with ("json_schema",
+	// "json_object", "off"); empty for the client's default. A reply produced under a schema
+	// constraint is not a sample of the unconstrained model.
+	StructuredOutput string
+	// MaxTokensField is the completion-limit field sent ("max_tokens" or
+	// "max_completion_tokens"); empty for the client's default. Servers may honour one and
+	// ignore the other, which changes where replies are cut.
+	MaxTokensField string
+	// Seed names the seeds sent to the provider: empty when none is sent, else what every
+	// decision's seed is derived from (the engine uses "run:<run seed>"). A request's own
+	// Seed is a function of that, its content and its replicate, all in the key, so the seed
+	// itself need not be (and must not be: the replicate fan-out asks for several replicates
+	// under one seed). Runs that send seeds with different run seeds therefore share no entries.
+	Seed string
 }
 
 // Key is a cache key: a SHA-256 of a canonical encoding of everything that determines a reply.
@@ -27,12 +41,15 @@ type Key [sha256.Size]byte
 func (k Key) String() string { return hex.EncodeToString(k[:]) }
 
 // keyVersion changes whenever the encoding below changes, so old entries are never misread.
-const keyVersion = "prosim-cache-v1"
+//
+// v2 (issue 17) added the structured-output mode, the max-tokens field and the seed policy.
+const keyVersion = "prosim-cache-v2"
 
-// KeyOf returns the cache key of req sent to id: provider, model, base URL, sorted sampling
-// parameters, system text, user text, repair turns, schema and replicate index. It never
-// includes the Seed (so a new run seed replays the same cached replies), the API key, the
-// agent id or the Structured description (LLMs see only the texts).
+// KeyOf returns the cache key of req sent to id: provider, model, base URL, structured-output
+// mode, max-tokens field and seed policy (id), sorted sampling parameters, system text, user
+// text, repair turns, schema and replicate index. It never includes the request's own Seed
+// (see BackendID.Seed), the API key, the agent id or the Structured description (LLMs see
+// only the texts).
 func KeyOf(id BackendID, req Request) Key {
 	h := sha256.New()
 	field := func(s string) {
@@ -45,6 +62,9 @@ func KeyOf(id BackendID, req Request) Key {
 	field(id.Provider)
 	field(id.Model)
 	field(strings.ToLower(strings.TrimRight(id.BaseURL, "/")))
+	field(id.StructuredOutput)
+	field(id.MaxTokensField)
+	field(id.Seed)
 	field(samplingString(req.Sampling))
 	field(req.System)
 	field(req.Prompt)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -43,7 +44,8 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	var eps []backend.Backend
 	for _, u := range urls {
-		be, err := providers.New(providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv})
+		be, err := providers.New(providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -63,6 +65,15 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
 	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: urls[0]}
+	if id.Provider != "anthropic" && b.Seed != "off" { // OpenAI's and Gemini's clients send each decision's seed
+		id.Seed = fmt.Sprintf("run:%d", *r.exp.Seed)
+	}
+	// The key names the request options that were set; "auto" is the provider's default.
+	id.StructuredOutput = b.StructuredOutput
+	if id.StructuredOutput == "auto" || id.StructuredOutput == "json_schema" { // the same request
+		id.StructuredOutput = ""
+	}
+	id.MaxTokensField = b.MaxTokensField
 	// Study 1's replicates ask the same prompts (their requests differ only in replicate and
 	// seed), so they can be served by one call with n samples where the provider supports it.
 	// Elsewhere a replicate's prompts are its own (schedules, joint order, history, network).

@@ -103,6 +103,16 @@ type Backend struct {
 	TPM            float64  `yaml:"tpm,omitempty"`
 	Timeout        Duration `yaml:"timeout,omitempty"`
 	MaxAttempts    int      `yaml:"max_attempts,omitempty"`
+	// StructuredOutput is auto (the provider's schema-constrained output, the default),
+	// json_schema, json_object (OpenAI-compatible servers: any JSON object) or off (plain
+	// text, for servers that reject response_format).
+	StructuredOutput string `yaml:"structured_output,omitempty"`
+	// MaxTokensField is max_tokens or max_completion_tokens (OpenAI-compatible servers;
+	// default max_completion_tokens for OpenAI, max_tokens elsewhere).
+	MaxTokensField string `yaml:"max_tokens_field,omitempty"`
+	// Seed is on (send each decision's seed, derived from the run seed: the default where the
+	// API has a seed) or off.
+	Seed string `yaml:"seed,omitempty"`
 	// Label names the backend in results; default provider:model.
 	Label string `yaml:"label,omitempty"`
 }
@@ -354,8 +364,8 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
 	}
 	if b.Provider == "builtin" {
-		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" {
-			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints or api_key_env")
+		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" {
+			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field or seed")
 		}
 		return nil
 	}
@@ -385,6 +395,34 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 			}
 			return doc.Errorf(f, "%q is not an http:// or https:// URL", u)
 		}
+	}
+	proto := provider.Protocol(b.Provider)
+	switch b.StructuredOutput {
+	case "", "auto", "json_schema", "off":
+	case "json_object":
+		if proto != "openai" {
+			return doc.Errorf(path+".structured_output", "json_object is for OpenAI-compatible servers; %s takes auto, json_schema or off", b.Provider)
+		}
+	default:
+		return doc.Errorf(path+".structured_output", "%q: want auto, json_schema, json_object or off", b.StructuredOutput)
+	}
+	switch b.MaxTokensField {
+	case "":
+	case "max_tokens", "max_completion_tokens":
+		if proto != "openai" {
+			return doc.Errorf(path+".max_tokens_field", "only OpenAI-compatible servers take max_tokens_field (%s's field is fixed)", b.Provider)
+		}
+	default:
+		return doc.Errorf(path+".max_tokens_field", "%q: want max_tokens or max_completion_tokens", b.MaxTokensField)
+	}
+	switch b.Seed {
+	case "", "off":
+	case "on":
+		if proto == "anthropic" {
+			return doc.Errorf(path+".seed", "Anthropic's API has no seed: remove seed or set it to off")
+		}
+	default:
+		return doc.Errorf(path+".seed", "%q: want on or off", b.Seed)
 	}
 	if strings.Contains(b.APIKeyEnv, "=") || (b.APIKeyEnv != "" && strings.HasPrefix(b.APIKeyEnv, "sk-")) {
 		return doc.Errorf(path+".api_key_env", "give the NAME of an environment variable holding the key, never the key itself")

@@ -9,21 +9,29 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
-// Parse reads an agent's reply into field values and validates them against s. It is tolerant
-// of how models write, and strict about what they mean:
+// Parse reads an agent's reply into field values and validates them against s. It accepts only
+// an answer it can justify, and says why it rejects any other reply (the reason is recorded
+// with the decision and shown to the model when it is asked again):
 //
 //   - A JSON object, bare, in ``` fences or surrounded by prose, is read first. Keys match field
 //     names case-insensitively; nested objects are flattened with dots ({"a": {"b": 1}} is
-//     field "a.b"); keys that are not fields are ignored (models like to add a "reason"); numbers
-//     may be JSON numbers or numeric strings; a choice field takes the option string
-//     (case-insensitive) and yields the option's 0-based index.
-//   - For a single-field schema, plain replies are also read: "6", "6/7", "**6**", "Rating: 6",
-//     "I'd say 6 out of 7.", "six"; for a choice field, a reply naming exactly one option.
+//     field "a.b"); keys that are not fields are ignored (models like to add a "reason"); for a
+//     single-field schema one answer-like key ("rating", "answer", "score"...) also names the
+//     field. Numbers may be JSON numbers or numeric strings; a choice field takes the option
+//     string (case-insensitive) and yields the option's 0-based index.
+//   - For a single-field schema, plain replies are also read when a number is tied to the
+//     question: the whole reply is the number ("6", "6/7", "**6**", "six", "Probably five."), or
+//     a label or phrase gives it ("Rating: 6", "I would choose 5", "I'd say 6 out of 7.",
+//     "willingness: 6", "my final answer is **6**"). Other numbers are never answers: "x 5 y"
+//     and random text with one digit in range are invalid. For a choice field, a reply that
+//     reads as text and names exactly one option.
 //   - A refusal ("I can't help with that", or "As an AI, ..." with no answer) is an error
-//     starting "refusal:"; two different candidate answers for one field are an error saying
-//     ambiguous.
+//     starting "refusal:"; two different candidate answers for one field, or a range, are an
+//     error saying ambiguous; text full of symbols prose never uses is rejected as noise.
 //
 // The error text is the invalid-reason recorded with the decision, so it is short and specific.
 func Parse(s Schema, raw string) (map[string]float64, error) {
@@ -40,6 +48,13 @@ func Parse(s Schema, raw string) (map[string]float64, error) {
 	vals, found, err := parseJSON(s, text)
 	if err != nil {
 		return nil, err
+	}
+	if !found && len(jsonObjects(fenceRE.ReplaceAllString(text, ""))) > 0 {
+		names := make([]string, len(s.Fields))
+		for i, f := range s.Fields {
+			names[i] = strconv.Quote(f.Name)
+		}
+		return nil, fmt.Errorf("JSON object without the expected key (%s)", strings.Join(names, ", "))
 	}
 	if !found {
 		if len(s.Fields) != 1 {
@@ -179,9 +194,12 @@ func parseJSON(s Schema, text string) (map[string]float64, bool, error) {
 		flatten("", o, flat)
 		m := matchKeys(s, flat)
 		if len(m) == 0 && len(s.Fields) == 1 && len(flat) == 1 {
-			// A single-field answer under another key ({"rating": 6}) still means that field.
-			for _, v := range flat {
-				m = map[string]any{s.Fields[0].Name: v}
+			// A single-field answer under an answer-like key ({"rating": 6}) still means that
+			// field; under any other key ({"x": 6}) it is not an answer.
+			for k, v := range flat {
+				if answerKey(k) {
+					m = map[string]any{s.Fields[0].Name: v}
+				}
 			}
 		}
 		if len(m) > 0 {
@@ -211,6 +229,17 @@ func parseJSON(s Schema, text string) (map[string]float64, bool, error) {
 		out = vals
 	}
 	return out, true, nil
+}
+
+var answerKeyRE = regexp.MustCompile(`(?i)^(?:answer|rating|rate|score|choice|decision|response|value|result|final(?:[ _]?answer)?|willingness|likelihood|amount)$`)
+
+// answerKey reports whether a JSON key names an answer whatever the field is called.
+func answerKey(k string) bool {
+	k = strings.TrimSpace(k)
+	if i := strings.LastIndex(k, "."); i >= 0 {
+		k = k[i+1:]
+	}
+	return answerKeyRE.MatchString(k)
 }
 
 // jsonObjects decodes every outermost balanced {...} span of text that is a JSON object. Spans
@@ -331,7 +360,12 @@ func sameValues(a, b map[string]float64) bool {
 
 // ---- plain text, single field ----
 
+// parsePlain reads a reply that is not JSON. A number counts only when something ties it to
+// the question (see plainNumber); an option only when the reply reads as text and names it.
 func parsePlain(f Field, text string) (float64, error) {
+	if noisy(text) {
+		return 0, errors.New("no answer: the reply reads as noise, not text")
+	}
 	if f.Kind == Choice {
 		i, err := namedOption(f, text)
 		return float64(i), err
@@ -339,64 +373,93 @@ func parsePlain(f Field, text string) (float64, error) {
 	return plainNumber(f, text)
 }
 
+// noisy reports whether text has more of the symbols prose never uses (\ ^ ~ | < > { } @ &,
+// control characters) than a reply written in words would: more than one, and over 5% of it.
+func noisy(text string) bool {
+	odd, n := 0, 0
+	for _, r := range text {
+		n++
+		switch {
+		case strings.ContainsRune(`\^~|<>{}@&`, r):
+			odd++
+		case r < 0x20 && r != '\n' && r != '\r' && r != '\t', r == 0x7f, r == utf8.RuneError:
+			odd++
+		}
+	}
+	return odd > 1 && odd*20 > n
+}
+
+const numPat = `-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?`
+
 var (
 	// Markdown emphasis and code marks carry no meaning here.
 	markRE = regexp.MustCompile("[*_`#]+")
 	// "1 = not at all" restates the scale's labels.
 	labelRE = regexp.MustCompile(`\b(\d+(?:\.\d+)?)\s*=\s*["'(]?[A-Za-z]`)
-	// Numbers, with thousands separators; a sign only where it cannot be a dash between numbers.
-	numberRE = regexp.MustCompile(`(?:^|[^\w.,/-])(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)`)
-	// "6/7", "6 out of 7", "6 of 7".
-	fractionRE = regexp.MustCompile(`(?i)(\d+(?:\.\d+)?)\s*(?:/|out of|of)\s*(\d+(?:\.\d+)?)`)
-	// A range "5-6", "5 to 6", "between 5 and 6" — two candidates.
+	// Any number, with thousands separators; a sign only where it cannot be a dash.
+	numberRE = regexp.MustCompile(`(?:^|[^\w.,/-])(` + numPat + `)`)
+	// "6/7", "6 out of 7", "6 of 7": tied to the question when the denominator is the scale's top.
+	fractionRE = regexp.MustCompile(`(?i)(?:^|[\s(:"'])(\d+(?:\.\d+)?)[ \t]*(?:/|out of|of)[ \t]*(\d+(?:\.\d+)?)(?:$|[\s).,!;:"'])`)
+	// A range "5-6", "5 to 6", "between 5 and 6": the scale itself, or two candidate answers.
 	rangeRE = regexp.MustCompile(`(?i)(?:from\s+|between\s+)?(\d+(?:\.\d+)?)\s*(?:-|–|—|to|through|and)\s*(\d+(?:\.\d+)?)`)
-	// An answer marked by a label: "Rating: 6", "my answer is 6", "Willingness = 6".
-	labelledRE = regexp.MustCompile(`(?i)\b(?:answer|rating|rate(?: it| this)?(?: as| at)?|score|choice|response|willingness|likelihood|likely|amount|final)\s*(?:is|would be|of|:|=|-)?\s*(?:a|an)?\s*(-?\d+(?:\.\d+)?)`)
-	wordNumRE  = regexp.MustCompile(`(?i)\b(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b`)
+	// A number tied to the question by a label or a phrase: "Rating: 6", "my answer is 6",
+	// "willingness = 6", "I would choose 5", "I'd rate it 3", "I'd say 4", "I would donate
+	// 1,000 yuan". Up to three words may come between the label and the number ("rate my
+	// willingness as 3").
+	tiedRE = regexp.MustCompile(`(?i)\b(?:answer|rating|rate|score|choice|choose|chose|pick|select|response|willingness|likelihood|likely|amount|final|give|donate|contribute|offer|send|keep|transfer|say|go with|settle on|value)\b(?:[\s,]+[A-Za-z']+){0,3}?[\s,]*(?:is|are|would be|will be|of|:|=|\s[-–]|as|at|to be|be)?\s*(?:a|an|about|around|roughly|approximately|probably|definitely|maybe|perhaps|solid|strong|firm)?\s*\$?(` + numPat + `)`)
+	// The scale quoted in a reply: "(1-7)", "on a scale of 1 to 7", "from 1 to 7".
+	scaleRE = regexp.MustCompile(`(?i)(?:on\s+a\s+scale\s+(?:of|from)\s+|from\s+)?[(\[]?\s*(\d+)\s*(?:-|–|—|to)\s*(\d+)\s*[)\]]?`)
+	// A lone answer: the whole reply is one number, maybe over the scale's top, maybe repeated
+	// or with a word of assent ("6", "6.", "(4)", "$10", "6/7", "6. Yes, 6.").
+	loneRE = regexp.MustCompile(`(?i)^(?:(?:answer|rating|score|final answer|ok|okay|sure|yes|so)\s*[:,.!-]?\s*)?["'(\[]?\$?(` + numPat + `)(?:\s*(?:/|out of)\s*(\d+(?:\.\d+)?))?["')\]]?[.!]?(?:\s*(?:yes|ok|okay|sure|definitely|so)?[,.!:]?\s*["'(\[]?\$?(` + numPat + `)["')\]]?[.!]?)*$`)
+	// A scale end with its label: "7 = extremely willing", "1 - not at all willing".
+	endLabelRE = regexp.MustCompile(`^(\d+)\s*[=:-]\s*["'(]?([A-Za-z][A-Za-z ,'-]*?)["')]?[.!]?$`)
+	// A lone number word, maybe hedged: "six", "Probably five.", "I'd say seven".
+	loneWordRE = regexp.MustCompile(`(?i)^(?:(?:probably|maybe|perhaps|definitely|about|around|i'd say|i would say|i'd go with|i choose|i pick|answer:|rating:)\s+)?(zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[.!]?$`)
 )
 
 var wordNums = map[string]float64{"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
 	"seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 
-// plainNumber finds the one number a reply gives for f. Mentions of the scale itself ("on a
-// scale of 1 to 7", "6/7", "7 = extremely") are not candidates; a labelled answer ("Rating: 6",
-// "**6**") wins over other numbers; among the rest, numbers inside the field's range win over
-// numbers outside it (a price quoted from the scenario); two different winners are ambiguous.
+// plainNumber finds the number a reply gives for f, accepting only a number it can justify:
+//
+//   - a lone answer, the whole reply being the number ("6", "**6**", "6/7", "(1-7) 4", "six");
+//   - a number in bold ("my final answer is **6**");
+//   - a number tied to the question by a label or phrase ("Rating: 6", "I would choose 5", "I'd
+//     rate it 3", "my willingness is 2");
+//   - a fraction over the scale's top ("6 out of 7").
+//
+// Mentions of the scale ("on a scale of 1 to 7", "7 = extremely willing") are not answers.
+// Other numbers (a price quoted from the scenario, digits in noise) are never answers: a reply
+// with numbers but none tied to the question is invalid, so the chain re-asks. Two different
+// tied answers, or a range, are ambiguous.
 func plainNumber(f Field, text string) (float64, error) {
-	v, err := plainNumberLabels(f, text, true)
-	if errors.Is(err, errNothing) {
-		// "7 = extremely willing" alone is an answer, not a restated label.
-		return plainNumberLabels(f, text, false)
+	if v, ok := loneNumber(f, text); ok {
+		return v, nil
 	}
-	return v, err
-}
-
-func plainNumberLabels(f Field, text string, dropLabels bool) (float64, error) {
 	bold := boldNumbers(text)
-	t := markRE.ReplaceAllString(text, " ")
-	if dropLabels {
-		t = labelRE.ReplaceAllStringFunc(t, func(m string) string {
-			sm := labelRE.FindStringSubmatch(m)
-			if v, _ := strconv.ParseFloat(sm[1], 64); v == f.Min || v == f.Max {
-				return " " + m[len(m)-1:]
-			}
-			return m
-		})
-	}
-	var all, labelled []float64
-
-	// Fractions over the scale maximum are one candidate: the numerator.
+	t := markRE.ReplaceAllString(text, "")
+	// Restated labels of the scale's ends ("1 = not at all willing") are dropped.
+	t = labelRE.ReplaceAllStringFunc(t, func(m string) string {
+		sm := labelRE.FindStringSubmatch(m)
+		if v, _ := strconv.ParseFloat(sm[1], 64); v == f.Min || v == f.Max {
+			return " " + m[len(m)-1:]
+		}
+		return m
+	})
+	var tied, ranged []float64
+	// Fractions over the scale's top are answers: "6 out of 7", standing as words ("x6/7y" is not).
 	t = fractionRE.ReplaceAllStringFunc(t, func(m string) string {
 		sm := fractionRE.FindStringSubmatch(m)
 		a, _ := strconv.ParseFloat(sm[1], 64)
 		b, _ := strconv.ParseFloat(sm[2], 64)
-		if b == f.Max {
-			all = append(all, a)
+		if b == f.Max && a <= b && sm[1] != "" {
+			tied = append(tied, a)
 			return " "
 		}
 		return m
 	})
-	// Ranges: the scale itself is dropped; any other range gives both ends as candidates.
+	// Ranges: the scale itself is dropped; any other range is two candidate answers.
 	t = rangeRE.ReplaceAllStringFunc(t, func(m string) string {
 		sm := rangeRE.FindStringSubmatch(m)
 		a, _ := strconv.ParseFloat(sm[1], 64)
@@ -404,33 +467,117 @@ func plainNumberLabels(f Field, text string, dropLabels bool) (float64, error) {
 		if a == f.Min && b == f.Max {
 			return " "
 		}
-		all = append(all, a, b)
+		if a != b {
+			ranged = append(ranged, a, b)
+		}
 		return " "
 	})
-	for _, sm := range labelledRE.FindAllStringSubmatch(t, -1) {
-		if v, err := strconv.ParseFloat(sm[1], 64); err == nil {
-			labelled = append(labelled, v)
-		}
-	}
-	for _, sm := range numberRE.FindAllStringSubmatch(t, -1) {
-		v, err := strconv.ParseFloat(strings.ReplaceAll(sm[1], ",", ""), 64)
-		if err == nil {
-			all = append(all, v)
-		}
-	}
-	if len(all) == 0 {
-		// Number words only when there are no digits: "one" is too common a word otherwise.
-		for _, w := range wordNumRE.FindAllString(t, -1) {
-			all = append(all, wordNums[strings.ToLower(w)])
-		}
-	}
-	for _, tier := range [][]float64{bold, labelled, all} {
-		if len(tier) == 0 {
+	for _, loc := range tiedRE.FindAllStringSubmatchIndex(t, -1) {
+		if !cleanStart(t, loc[0]) || !cleanEnd(t, loc[3]) {
 			continue
 		}
-		return pick(f, tier)
+		if v, err := strconv.ParseFloat(strings.ReplaceAll(t[loc[2]:loc[3]], ",", ""), 64); err == nil {
+			tied = append(tied, v)
+		}
+	}
+	for _, tier := range [][]float64{bold, tied} {
+		if len(tier) > 0 {
+			return pick(f, tier)
+		}
+	}
+	if len(ranged) > 0 {
+		return 0, fmt.Errorf("ambiguous: a range (%s), not one answer", numberList(ranged))
+	}
+	var loose []float64
+	for _, sm := range numberRE.FindAllStringSubmatch(t, -1) {
+		if v, err := strconv.ParseFloat(strings.ReplaceAll(sm[1], ",", ""), 64); err == nil {
+			loose = append(loose, v)
+		}
+	}
+	if len(loose) > 0 {
+		return 0, fmt.Errorf("no answer: %s, but none given as the answer (no label such as \"rating:\")", numberList(loose))
 	}
 	return 0, errNothing
+}
+
+// cleanStart reports whether a label starting at i in t starts a word of prose: at the start,
+// or after a space, a bracket, a quote or sentence punctuation ("xsay 5", "%say 5" do not).
+func cleanStart(t string, i int) bool {
+	return i == 0 || strings.ContainsRune(" \t\n\r(\"'.,;:!?-", rune(t[i-1]))
+}
+
+// cleanEnd reports whether a number ending at i in t ends a word of prose: at the end, or
+// followed by a space, or by one closing mark and then a space or the end ("5kk", "5.5.5",
+// "3?]" do not).
+func cleanEnd(t string, i int) bool {
+	if i < len(t) && strings.ContainsRune(".,;:!?)\"'%", rune(t[i])) {
+		i++
+	}
+	return i >= len(t) || unicode.IsSpace(rune(t[i]))
+}
+
+// loneNumber reads a reply that is nothing but its answer: one number (maybe repeated, bold,
+// bracketed, over the scale's top or after the scale itself), or one number word.
+func loneNumber(f Field, text string) (float64, bool) {
+	t := strings.TrimSpace(markRE.ReplaceAllString(text, ""))
+	// The scale quoted before the answer: "(1-7) 4", "On a scale of 1 to 7: 5".
+	t = strings.TrimSpace(scaleRE.ReplaceAllStringFunc(t, func(m string) string {
+		sm := scaleRE.FindStringSubmatch(m)
+		a, _ := strconv.ParseFloat(sm[1], 64)
+		b, _ := strconv.ParseFloat(sm[2], 64)
+		if a == f.Min && b == f.Max {
+			return " "
+		}
+		return m
+	}))
+	t = strings.TrimLeft(t, ":,- ")
+	// "7 = extremely willing": an end of the scale given with its label.
+	if sm := endLabelRE.FindStringSubmatch(t); sm != nil {
+		v, _ := strconv.ParseFloat(sm[1], 64)
+		l := strings.ToLower(strings.TrimSpace(sm[2]))
+		if (v == f.Min && l == strings.ToLower(f.LowLabel)) || (v == f.Max && l == strings.ToLower(f.HighLabel)) {
+			return v, true
+		}
+	}
+	if sm := loneWordRE.FindStringSubmatch(t); sm != nil {
+		return wordNums[strings.ToLower(sm[1])], true
+	}
+	sm := loneRE.FindStringSubmatch(t)
+	if sm == nil {
+		return 0, false
+	}
+	if sm[2] != "" {
+		if d, _ := strconv.ParseFloat(sm[2], 64); d != f.Max {
+			return 0, false
+		}
+	}
+	var vals []float64
+	for _, m := range regexp.MustCompile(numPat).FindAllString(t, -1) {
+		v, _ := strconv.ParseFloat(strings.ReplaceAll(m, ",", ""), 64)
+		vals = append(vals, v)
+	}
+	if sm[2] != "" {
+		vals = vals[:1] // the denominator is the scale
+	}
+	if d := distinct(vals); len(d) == 1 {
+		return d[0], true
+	}
+	return 0, false
+}
+
+func numberList(v []float64) string {
+	d := distinct(v)
+	s := make([]string, len(d))
+	for i, x := range d {
+		s[i] = num(x)
+	}
+	if len(s) > 4 {
+		s = append(s[:4], "...")
+	}
+	if len(s) == 1 {
+		return "the number " + s[0]
+	}
+	return "numbers (" + strings.Join(s, ", ") + ")"
 }
 
 var boldRE = regexp.MustCompile(`\*\*\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*\d+)?\s*\*\*`)
@@ -460,14 +607,7 @@ func pick(f Field, cands []float64) (float64, error) {
 	if len(d) == 1 {
 		return d[0], nil
 	}
-	s := make([]string, len(d))
-	for i, v := range d {
-		s[i] = num(v)
-	}
-	if len(s) > 4 {
-		s = append(s[:4], "...")
-	}
-	return 0, fmt.Errorf("ambiguous: several numbers (%s)", strings.Join(s, ", "))
+	return 0, fmt.Errorf("ambiguous: several %s", strings.TrimPrefix(numberList(cands), "several "))
 }
 
 func distinct(v []float64) []float64 {

@@ -1,6 +1,9 @@
 package schema
 
 import (
+	"hash/fnv"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -74,7 +77,8 @@ func TestParse(t *testing.T) {
 		{"markdown heading", likert, "### Answer: 5", map[string]float64{"willingness": 5}, ""},
 		{"between", likert, "Somewhere between 5 and 6.", nil, "ambiguous"},
 		{"range dash", likert, "I'd say 5-6", nil, "ambiguous"},
-		{"two numbers", likert, "Either 3 or 4.", nil, "ambiguous"},
+		{"range alone", likert, "5-6", nil, "ambiguous: a range"},
+		{"two numbers", likert, "Either 3 or 4.", nil, "none given as the answer"},
 		{"out of range plain", likert, "9", nil, `field "willingness": 9 is outside 1..7`},
 		{"zero", likert, "0", nil, "outside 1..7"},
 		{"no number", likert, "I would definitely help out.", nil, "no JSON object or number found"},
@@ -151,21 +155,69 @@ func TestInstructionsRoundTrip(t *testing.T) {
 	}
 }
 
+// FuzzParse checks that Parse never panics, that what it accepts validates, that an accepted
+// plain-text reply carries something that ties it to the question (a JSON object, a label or
+// phrase, a fraction, bold, an option's name, or nothing but the number itself), and that the
+// random printable noise and token soup seeded by the input are never accepted.
+// Run: go test ./internal/schema -run '^$' -fuzz FuzzParse -fuzztime 60s
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{`{"willingness": 6}`, "6/7", "**6**", "between 5 and 6", "six", "I punish.",
-		"```json\n{\"decision\": \"accept\", \"valence\": 3}\n```", "{{{{", `{"a":{"b":{"c":1}}}`, "1,000,000.5", "-3", "I can't"} {
+		"```json\n{\"decision\": \"accept\", \"valence\": 3}\n```", "{{{{", `{"a":{"b":{"c":1}}}`, "1,000,000.5", "-3", "I can't",
+		"tiB`X$5}\\F5kk@?m,ST!rm,j:\"}a)CT}", "7\\FohNgjC,SN9<s>oBads", "Rating: 5", "I would choose 5", "x 5 y"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		for _, s := range []Schema{likert, choice, amount, multi} {
+		for _, s := range append([]Schema{likert, choice, amount, multi}, noiseSchemas...) {
 			v, err := Parse(s, raw)
 			if err == nil {
 				if verr := s.Validate(v); verr != nil {
 					t.Fatalf("Parse(%q) returned invalid values %v: %v", raw, v, verr)
 				}
+				if !justified(s, raw) {
+					t.Fatalf("Parse(%q) accepted %v with nothing tying it to the question", raw, v)
+				}
 			} else if err.Error() == "" {
 				t.Fatalf("empty error for %q", raw)
 			}
 		}
+		h := fnv.New64a()
+		h.Write([]byte(raw))
+		r := rand.New(rand.NewPCG(h.Sum64(), 17))
+		for _, noise := range []string{randomPrintable(r), tokenSoup(r) + tokenSoup(r)} {
+			if nonSpace(noise) < 8 {
+				continue
+			}
+			for _, s := range noiseSchemas {
+				if v, err := Parse(s, noise); err == nil {
+					t.Fatalf("random noise %q accepted as %v", noise, v)
+				}
+			}
+		}
 	})
+}
+
+var (
+	tieWordRE = regexp.MustCompile(`(?i)answer|rat(e|ing)|score|choice|cho(o)?se|pick|select|response|willingness|likel|amount|final|give|donate|contribute|offer|send|keep|transfer|say|go with|settle|value|\*\*|/|out of|=|:`)
+	fillerRE  = regexp.MustCompile(`(?i)^(answer|rating|score|final|ok|okay|sure|yes|so|probably|maybe|perhaps|definitely|about|around|i|d|would|go|with|choose|pick|out|of|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d+)$`)
+)
+
+// justified is the fuzz oracle, written apart from the parser: a reply may be accepted only if
+// it has a JSON object, a tie word or mark, an option's name, or no words but fillers.
+func justified(s Schema, raw string) bool {
+	if strings.Contains(raw, "{") || tieWordRE.MatchString(raw) {
+		return true
+	}
+	for _, f := range s.Fields {
+		for _, o := range f.Options {
+			if strings.Contains(strings.ToLower(raw), strings.ToLower(o)) {
+				return true
+			}
+		}
+	}
+	for _, w := range regexp.MustCompile(`[\pL\pN]+`).FindAllString(raw, -1) {
+		if !fillerRE.MatchString(w) {
+			return false
+		}
+	}
+	return true
 }

@@ -56,6 +56,10 @@ type Config struct {
 	// StructuredOutput sends response_format json_schema (strict) built from the request's
 	// schema. Nil means on. Turn it off for servers that reject response_format.
 	StructuredOutput *bool
+	// ResponseFormat is "json_object" to send response_format {"type": "json_object"} (any
+	// JSON object, for servers without JSON Schema support) instead of json_schema; "",
+	// "auto" and "json_schema" mean json_schema, "off" is StructuredOutput off.
+	ResponseFormat string
 	// MaxTokensField is the name of the completion limit field: "max_completion_tokens" (what
 	// OpenAI's current models accept) or "max_tokens" (what older OpenAI-compatible servers
 	// accept). Empty means max_completion_tokens for OpenAI's own endpoint and max_tokens for
@@ -72,6 +76,7 @@ type Client struct {
 	baseURL    string
 	key        string
 	structured bool
+	jsonObject bool
 	maxField   string
 	seed       bool
 	svc        sdk.ChatCompletionService
@@ -121,6 +126,11 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	default:
 		return nil, fmt.Errorf("openai: MaxTokensField %q: want max_tokens or max_completion_tokens", maxField)
 	}
+	switch cfg.ResponseFormat {
+	case "", "auto", "json_schema", "json_object", "off":
+	default:
+		return nil, fmt.Errorf("openai: ResponseFormat %q: want auto, json_schema, json_object or off", cfg.ResponseFormat)
+	}
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
 		option.WithHTTPClient(wire.HTTPClient(cfg.HTTPClient)),
@@ -133,7 +143,8 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		model:      cfg.Model,
 		baseURL:    base,
 		key:        key,
-		structured: cfg.StructuredOutput == nil || *cfg.StructuredOutput,
+		structured: (cfg.StructuredOutput == nil || *cfg.StructuredOutput) && cfg.ResponseFormat != "off",
+		jsonObject: cfg.ResponseFormat == "json_object",
 		maxField:   maxField,
 		seed:       !cfg.NoSeed,
 		// The service is built without openai.NewClient so that no ambient OPENAI_* variable
@@ -222,7 +233,9 @@ func (c *Client) params(req backend.Request, n int) sdk.ChatCompletionNewParams 
 	if c.seed && req.Seed != 0 {
 		p.Seed = sdk.Int(wire.Seed(req.Seed, 32))
 	}
-	if c.structured && len(req.Schema.Fields) > 0 {
+	if c.structured && c.jsonObject && len(req.Schema.Fields) > 0 {
+		p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
+	} else if c.structured && len(req.Schema.Fields) > 0 {
 		p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{
 			OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
 				JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{

@@ -23,6 +23,14 @@ type Spec struct {
 	// APIKeyEnv names the environment variable holding the key; empty means the provider's
 	// default variable.
 	APIKeyEnv string
+	// StructuredOutput is "" or auto (the provider's default), json_schema, json_object
+	// (OpenAI-compatible only) or off.
+	StructuredOutput string
+	// MaxTokensField is "" (the client's default), max_tokens or max_completion_tokens
+	// (OpenAI-compatible only).
+	MaxTokensField string
+	// NoSeed stops each decision's seed being sent (OpenAI-compatible, Gemini).
+	NoSeed bool
 }
 
 // Names lists the providers New accepts: every provider but the builtin model.
@@ -31,13 +39,30 @@ var Names = provider.Names()[1:]
 // New makes the client for spec. vLLM and Ollama speak OpenAI's protocol. On error the
 // Backend is nil (an untyped nil, never a nil client pointer in an interface).
 func New(spec Spec) (backend.Backend, error) {
-	switch provider.Protocol(strings.ToLower(spec.Provider)) {
+	proto := provider.Protocol(strings.ToLower(spec.Provider))
+	structured := true
+	switch spec.StructuredOutput {
+	case "", "auto", "json_schema":
+	case "off":
+		structured = false
+	case "json_object":
+		if proto != "openai" {
+			return nil, fmt.Errorf("%s: structured output json_object is for OpenAI-compatible servers", spec.Provider)
+		}
+	default:
+		return nil, fmt.Errorf("%s: structured output %q: want auto, json_schema, json_object or off", spec.Provider, spec.StructuredOutput)
+	}
+	if spec.MaxTokensField != "" && proto != "openai" {
+		return nil, fmt.Errorf("%s: max_tokens_field is for OpenAI-compatible servers", spec.Provider)
+	}
+	switch proto {
 	case "openai":
-		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv}))
+		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv,
+			StructuredOutput: &structured, ResponseFormat: spec.StructuredOutput, MaxTokensField: spec.MaxTokensField, NoSeed: spec.NoSeed}))
 	case "anthropic":
-		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv}))
+		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, StructuredOutput: &structured}))
 	case "gemini":
-		return client(gemini.New(gemini.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv}))
+		return client(gemini.New(gemini.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, StructuredOutput: &structured, NoSeed: spec.NoSeed}))
 	}
 	return nil, fmt.Errorf("unknown provider %q (want one of %s, or builtin)", spec.Provider, strings.Join(Names, ", "))
 }

@@ -1,0 +1,34 @@
+package experiment
+
+import (
+	"strings"
+	"testing"
+)
+
+// Request options are checked with the backend block: values, and what each provider honours.
+func TestBackendRequestOptions(t *testing.T) {
+	ok := []Backend{
+		{Provider: "ollama", Model: "m", StructuredOutput: "off", MaxTokensField: "max_tokens", Seed: "off"},
+		{Provider: "openai", Model: "m", StructuredOutput: "json_object", MaxTokensField: "max_completion_tokens", Seed: "on"},
+		{Provider: "anthropic", Model: "c", StructuredOutput: "off", Seed: "off"},
+		{Provider: "gemini", Model: "g", StructuredOutput: "json_schema", Seed: "on"},
+	}
+	for _, b := range ok {
+		if err := b.check(nil, "backend"); err != nil {
+			t.Errorf("%+v: %v", b, err)
+		}
+	}
+	bad := map[string]Backend{
+		"structured_output":  {Provider: "vllm", Model: "m", StructuredOutput: "strict"},
+		"json_object is for": {Provider: "anthropic", Model: "c", StructuredOutput: "json_object"},
+		"max_tokens_field":   {Provider: "gemini", Model: "g", MaxTokensField: "max_tokens"},
+		"has no seed":        {Provider: "anthropic", Model: "c", Seed: "on"},
+		"want on or off":     {Provider: "openai", Model: "m", Seed: "42"},
+		"structured_output, max_tokens_field or seed": {Provider: "builtin", Seed: "on"},
+	}
+	for want, b := range bad {
+		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: error %v, want one containing %q", b, err, want)
+		}
+	}
+}
