@@ -52,9 +52,16 @@ func TestFailedDecisionStopsTheBatch(t *testing.T) {
 	const conc = 3
 	var n atomic.Int64
 	hook := func(experiment.Backend) (backend.Backend, error) {
-		return backend.Func(func(_ context.Context, req backend.Request) (backend.Reply, error) {
-			if n.Add(1) == 5 {
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			switch k := n.Add(1); {
+			case k == 5:
 				return backend.Reply{}, errors.New("provider down")
+			case k > 5:
+				// A call that starts after the failure waits for the run to cancel it, so the
+				// count does not depend on how the scheduler orders the failing worker's return:
+				// each other worker can have started at most one such call.
+				<-ctx.Done()
+				return backend.Reply{}, ctx.Err()
 			}
 			return backend.Reply{Raw: `{"willingness": 4}`, Values: map[string]float64{"willingness": 4}}, nil
 		}), nil
