@@ -38,9 +38,9 @@ type Experiment struct {
 	// study compares every condition with the first (the control). Only Study 1 (vignettes)
 	// reads them so far; this package checks that they name conditions.
 	Contrasts []Contrast `yaml:"contrasts,omitempty"`
-	Prompt        Prompt      `yaml:"prompt,omitempty"`
-	Backend       *Backend    `yaml:"backend,omitempty"`
-	Backends      []Backend   `yaml:"backends,omitempty"`
+	Prompt    Prompt     `yaml:"prompt,omitempty"`
+	Backend   *Backend   `yaml:"backend,omitempty"`
+	Backends  []Backend  `yaml:"backends,omitempty"`
 	// Concurrency is how many decisions are in flight at once (all backends together).
 	Concurrency int `yaml:"concurrency,omitempty"`
 	// MaxRepairs is how often an invalid LLM reply is re-asked before it is recorded invalid.
