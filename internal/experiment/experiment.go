@@ -34,9 +34,13 @@ type Experiment struct {
 	ScenarioFiles []string    `yaml:"scenario_files,omitempty"`
 	PolicyFiles   []string    `yaml:"policy_files,omitempty"`
 	Conditions    []Condition `yaml:"conditions"`
-	Prompt        Prompt      `yaml:"prompt,omitempty"`
-	Backend       *Backend    `yaml:"backend,omitempty"`
-	Backends      []Backend   `yaml:"backends,omitempty"`
+	// Contrasts are the paired comparisons between conditions a study reports; absent, a
+	// study compares every condition with the first (the control). Only Study 1 (vignettes)
+	// reads them so far; this package checks that they name conditions.
+	Contrasts []Contrast `yaml:"contrasts,omitempty"`
+	Prompt    Prompt     `yaml:"prompt,omitempty"`
+	Backend   *Backend   `yaml:"backend,omitempty"`
+	Backends  []Backend  `yaml:"backends,omitempty"`
 	// Concurrency is how many decisions are in flight at once (all backends together).
 	Concurrency int `yaml:"concurrency,omitempty"`
 	// MaxRepairs is how often an invalid LLM reply is re-asked before it is recorded invalid.
@@ -79,6 +83,12 @@ type Condition struct {
 	// the file (errors located) and replaces it by its own checked type, which the resolved
 	// config writes.
 	Inequity any `yaml:"inequity,omitempty"`
+}
+
+// Contrast compares one condition with a reference condition: condition minus against.
+type Contrast struct {
+	Condition string `yaml:"condition"`
+	Against   string `yaml:"against"`
 }
 
 // Prompt chooses how scenarios are put to agents.
@@ -255,6 +265,23 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 			return doc.Errorf(p+".name", "condition name %q is used twice", c.Name)
 		}
 		seen[c.Name] = true
+	}
+	for i, c := range e.Contrasts {
+		p := fmt.Sprintf("contrasts[%d]", i)
+		for _, f := range []struct{ name, v string }{{"condition", c.Condition}, {"against", c.Against}} {
+			if f.v == "" {
+				return doc.Errorf(p+"."+f.name, "required: a condition name (one of %s)", condNames(e.Conditions))
+			}
+			if !seen[f.v] {
+				return doc.Errorf(p+"."+f.name, "unknown condition %q (want one of %s)", f.v, condNames(e.Conditions))
+			}
+		}
+		if c.Condition == c.Against {
+			return doc.Errorf(p+".against", "a condition compared with itself (%q)", c.Against)
+		}
+		if j := slices.Index(e.Contrasts[:i], c); j >= 0 {
+			return doc.Errorf(p, "the same contrast as contrasts[%d]", j)
+		}
 	}
 	if err := e.checkBlocks(doc); err != nil {
 		return err
@@ -442,6 +469,14 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+func condNames(cs []Condition) string {
+	var n []string
+	for _, c := range cs {
+		n = append(n, c.Name)
+	}
+	return strings.Join(n, ", ")
 }
 
 func firstDup(xs []string) int {

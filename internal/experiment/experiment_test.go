@@ -74,6 +74,11 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"bad url", "seed: 7\n+backend: {provider: openai, model: m, base_url: localhost:8000}\n", "is not an http:// or https:// URL"},
 		{"duplicate scenario", "scenarios: [helping]\n>scenarios: [helping, helping]\n", "field scenarios[1]: scenario \"helping\" is listed twice"},
 		{"bad name", "name: s1\n>name: my study\n", "field name: \"my study\": use letters"},
+		{"unknown contrast condition", "  - {policy: moral}\n+contrasts:\n  - {condition: moral, against: none}\n  - {condition: social, against: none}\n", "exp.yaml:11:17: field contrasts[1].condition: unknown condition \"social\" (want one of none, moral)"},
+		{"unknown contrast reference", "  - {policy: moral}\n+contrasts: [{condition: moral, against: control}]\n", "exp.yaml:9:41: field contrasts[0].against: unknown condition \"control\""},
+		{"contrast without reference", "  - {policy: moral}\n+contrasts: [{condition: moral}]\n", "exp.yaml:9:13: field contrasts[0].against: required"},
+		{"contrast with itself", "  - {policy: moral}\n+contrasts: [{condition: moral, against: moral}]\n", "field contrasts[0].against: a condition compared with itself"},
+		{"duplicate contrast", "  - {policy: moral}\n+contrasts: [{condition: moral, against: none}, {condition: moral, against: none}]\n", "field contrasts[1]: the same contrast as contrasts[0]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -575,3 +575,89 @@ func (c MediationDiagram) SVG() string {
 	sb.WriteString(`</svg>`)
 	return sb.String()
 }
+
+// ForestRow is one estimate of a ForestPlot: a point and its CI.
+type ForestRow struct {
+	Label        string
+	Mean, Lo, Hi float64 // NaN Lo/Hi draws the point alone; NaN Mean leaves the row empty
+	Color        string  // default: the palette's first colour
+}
+
+// ForestPlot draws one row per estimate: a point with its CI whisker, against a vertical
+// line at zero (no difference).
+type ForestPlot struct {
+	Title, XLabel, YLabel string
+	Rows                  []ForestRow
+	Legend                []LegendEntry // optional, drawn right of the plot
+	Width                 float64
+}
+
+// SVG renders the plot.
+func (c ForestPlot) SVG() string {
+	w := c.Width
+	if w == 0 {
+		w = 660
+	}
+	longest := 0
+	for _, r := range c.Rows {
+		longest = max(longest, len([]rune(r.Label)))
+	}
+	rowH := 22.0
+	f := frame{w: w, h: 36 + 56 + rowH*float64(max(len(c.Rows), 1)), l: math.Min(40+6.5*float64(longest), w/2), r: 24, t: 36, b: 56}
+	if len(c.Legend) > 0 {
+		f.r = 150
+	}
+	xs := []float64{0}
+	for _, r := range c.Rows {
+		for _, v := range []float64{r.Mean, r.Lo, r.Hi} {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				xs = append(xs, v)
+			}
+		}
+	}
+	f.x0, f.x1 = minMax(xs)
+	if f.x0 == f.x1 {
+		f.x0, f.x1 = f.x0-1, f.x1+1
+	}
+	pad := (f.x1 - f.x0) * 0.06
+	f.x0, f.x1 = f.x0-pad, f.x1+pad
+	var sb strings.Builder
+	svgOpen(&sb, w, f.h, c.Title)
+	xt := niceTicks(f.x0, f.x1, 7)
+	for _, x := range xt {
+		p := f.px(x)
+		fmt.Fprintf(&sb, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#e3e3e3"/>`, p, p, f.t, f.h-f.b)
+		fmt.Fprintf(&sb, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#333"/>`, p, p, f.h-f.b, f.h-f.b+4)
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#333">%s</text>`, p, f.h-f.b+17, esc(num(x)))
+	}
+	fmt.Fprintf(&sb, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#333"/>`, f.l, f.w-f.r, f.h-f.b, f.h-f.b)
+	z := f.px(0)
+	fmt.Fprintf(&sb, `<line class="zero" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#333" stroke-dasharray="4 3"/>`, z, z, f.t, f.h-f.b)
+	fmt.Fprintf(&sb, `<text class="x-label" x="%.1f" y="%.1f" text-anchor="middle" font-size="13">%s</text>`, (f.l+f.w-f.r)/2, f.h-f.b+38, esc(c.XLabel))
+	if c.YLabel != "" {
+		cy := (f.t + f.h - f.b) / 2
+		fmt.Fprintf(&sb, `<text class="y-label" x="16" y="%.1f" text-anchor="middle" font-size="13" transform="rotate(-90 16 %.1f)">%s</text>`, cy, cy, esc(c.YLabel))
+	}
+	for i, r := range c.Rows {
+		y := f.t + rowH*(float64(i)+0.5)
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="end" dominant-baseline="middle" fill="#333">%s</text>`, f.l-8, y, esc(r.Label))
+		if math.IsNaN(r.Mean) {
+			continue
+		}
+		col := r.Color
+		if col == "" {
+			col = Palette[0]
+		}
+		fmt.Fprintf(&sb, `<g class="estimate"><title>%s: %s [%s, %s]</title>`, esc(r.Label), f2(r.Mean), f2(r.Lo), f2(r.Hi))
+		if !math.IsNaN(r.Lo) && !math.IsNaN(r.Hi) {
+			lo, hi := f.px(r.Lo), f.px(r.Hi)
+			fmt.Fprintf(&sb, `<path d="M%.1f %.1fH%.1fM%.1f %.1fv8M%.1f %.1fv8" stroke="%s" stroke-width="1.4" fill="none"/>`, lo, y, hi, lo, y-4, hi, y-4, col)
+		}
+		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="8" height="8" fill="%s"/></g>`, f.px(r.Mean)-4, y-4, col)
+	}
+	if len(c.Legend) > 0 {
+		legend(&sb, w-f.r+18, f.t+10, c.Legend)
+	}
+	sb.WriteString(`</svg>`)
+	return sb.String()
+}

@@ -47,19 +47,22 @@ var CellsSchema = table.Schema{Name: "vignette_means", Doc: "Study 1: mean ratin
 	{Name: "invalid", Type: table.Int, Doc: "invalid decisions (left out of the mean)"},
 }}
 
-// cells computes every cell in design order (backend, then the order decisions were asked).
-func (s *vignettes) cells() []Cell {
-	type key struct{ b, s, c string }
+// cellKey names one backend x scenario x condition.
+type cellKey struct{ b, s, c string }
+
+// agentMeans is every agent's mean rating in every cell, replicates averaged within agent
+// (agents with no valid decision in a cell are absent from it), and the cells in design
+// order (backend, then the order decisions were asked) with their decision counts.
+func (s *vignettes) agentMeans() (order []cellKey, counts map[cellKey]*Cell, means map[cellKey]map[int]float64) {
 	runOf := map[string]*study.Cell{}
 	for _, c := range s.env.Cells {
 		runOf[c.ID] = c
 	}
-	vals := map[key]map[int][]float64{}
-	counts := map[key]*Cell{}
-	var order []key
+	vals := map[cellKey]map[int][]float64{}
+	counts = map[cellKey]*Cell{}
 	for _, k := range s.keys {
 		run := runOf[k.RunID]
-		ck := key{run.Backend, k.Scenario, run.Condition}
+		ck := cellKey{run.Backend, k.Scenario, run.Condition}
 		cs, ok := counts[ck]
 		if !ok {
 			cs = &Cell{Backend: ck.b, Scenario: ck.s, Condition: ck.c}
@@ -76,17 +79,29 @@ func (s *vignettes) cells() []Cell {
 		cs.Valid++
 		vals[ck][k.AgentID] = append(vals[ck][k.AgentID], v)
 	}
+	means = map[cellKey]map[int]float64{}
+	for k, byAgent := range vals {
+		means[k] = map[int]float64{}
+		for a, v := range byAgent {
+			means[k][a] = analysis.MeanOrZero(v)
+		}
+	}
+	return order, counts, means
+}
+
+// cells computes every cell in design order.
+func cells(order []cellKey, counts map[cellKey]*Cell, am map[cellKey]map[int]float64) []Cell {
 	out := make([]Cell, 0, len(order))
 	for _, k := range order {
 		cs := counts[k]
-		agents := make([]int, 0, len(vals[k]))
-		for a := range vals[k] {
+		agents := make([]int, 0, len(am[k]))
+		for a := range am[k] {
 			agents = append(agents, a)
 		}
 		sort.Ints(agents)
 		means := make([]float64, 0, len(agents))
 		for _, a := range agents {
-			means = append(means, analysis.MeanOrZero(vals[k][a]))
+			means = append(means, am[k][a])
 		}
 		cs.Agents = len(means)
 		cs.Mean = analysis.MeanOrZero(means)
@@ -108,6 +123,7 @@ type results struct {
 	Scenarios  []string
 	Conditions []string
 	Cells      []Cell
+	Contrasts  []Contrast
 }
 
 func (r *results) cell(b, s, c string) (Cell, bool) {
@@ -119,12 +135,14 @@ func (r *results) cell(b, s, c string) (Cell, bool) {
 }
 
 func (s *vignettes) Analyze() (*study.Analysis, error) {
-	r := &results{Backends: s.env.Backends, Scenarios: s.env.Exp.Scenarios, Cells: s.cells()}
+	order, counts, am := s.agentMeans()
+	r := &results{Backends: s.env.Backends, Scenarios: s.env.Exp.Scenarios, Cells: cells(order, counts, am)}
 	for _, c := range s.env.Exp.Conditions {
 		r.Conditions = append(r.Conditions, c.Name)
 	}
+	r.Contrasts = contrasts(r.Backends, r.Scenarios, pairs(s.env.Exp), am)
 	return &study.Analysis{
-		Tables:   []*table.Table{r.table()},
+		Tables:   []*table.Table{r.table(), r.contrastTable()},
 		Summary:  r.summary,
 		Sections: []report.Section{{ID: "study1", Title: "Study 1: willingness by scenario and policy", Render: r.section}},
 		About: report.About{Title: "Study 1, everyday scenarios under policy frames (vignettes)",
@@ -164,6 +182,9 @@ func (r *results) summary(w io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		if err := r.contrastSummary(w, b); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -180,6 +201,10 @@ type figure struct {
 	Agents  string // agents per bar: "104", or "98-104"
 	Head    []string
 	Rows    [][]string
+	// Forest and Contrasts show the backend's contrasts (none: no figure).
+	Forest    report.ForestPlot
+	Contrasts [][]string
+	CHead     []string
 }
 
 func (r *results) section(fig *report.Figures) (template.HTML, error) {
@@ -217,6 +242,24 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 				row = append(row, fmt.Sprintf("%s [%s, %s]", report.F2(bc.Mean[ci][si]), report.F2(bc.Lo[ci][si]), report.F2(bc.Hi[ci][si])))
 			}
 			f.Rows = append(f.Rows, row)
+		}
+		f.Forest = report.ForestPlot{Title: "Paired contrasts: " + report.DescribeBackend(b), XLabel: "Difference in mean willingness (condition minus reference, 1-7 scale points)",
+			YLabel: "Contrast: scenario (condition - reference)", Width: 760}
+		f.CHead = contrastHead
+		for _, c := range r.Contrasts {
+			if c.Backend != b {
+				continue
+			}
+			col := ""
+			if i := slices.Index(r.Conditions, c.Condition); i >= 0 {
+				col = report.Palette[i%len(report.Palette)]
+			}
+			f.Forest.Rows = append(f.Forest.Rows, report.ForestRow{Label: c.Condition + " - " + c.Against + ": " + c.Scenario, Mean: c.Diff, Lo: c.Lo, Hi: c.Hi, Color: col})
+			name := c.Condition + " - " + c.Against
+			if !slices.ContainsFunc(f.Forest.Legend, func(e report.LegendEntry) bool { return e.Name == name }) {
+				f.Forest.Legend = append(f.Forest.Legend, report.LegendEntry{Name: name, Color: col, Marker: "square"})
+			}
+			f.Contrasts = append(f.Contrasts, contrastRow(c))
 		}
 		figs = append(figs, f)
 	}

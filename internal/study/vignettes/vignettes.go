@@ -17,7 +17,7 @@ import (
 // Name is the study's name in experiment files.
 const Name = "vignettes"
 
-func init() { study.Register(Name, New, CellsSchema) }
+func init() { study.Register(Name, New, CellsSchema, ContrastsSchema) }
 
 // Study 1 for one run.
 type vignettes struct {

@@ -1,0 +1,242 @@
+package vignettes
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/table"
+)
+
+// contrastFixture is a Study 1 run of 5 agents x 2 scenarios x 2 conditions (none, moral)
+// x 2 replicates on one backend, with these ratings (x = invalid):
+//
+//	volunteering  none          moral          agent means      difference
+//	agent 1       2, 4          4, 4           3 -> 4           1
+//	agent 2       4, 4          5, 7           4 -> 6           2
+//	agent 3       1, 3          4, 4           2 -> 4           2
+//	agent 4       4, 4          7, x           4 -> 7           3
+//	agent 5       6, 6          x, x           6 -> -           (not paired)
+//
+//	donating      none          moral
+//	agent 1       3, 3          3, 3           3 -> 3           0
+//	agent 2       3, 3          4, 4           3 -> 4           1
+//	agent 3       3, 3          1, 3           3 -> 2           -1
+//	agent 4       3, 3          5, 5           3 -> 5           2
+//	agent 5       x, x          7, 7           - -> 7           (not paired)
+//
+// Volunteering, d = 1, 2, 2, 3 (n = 4, df 3): mean 2, SD √(2/3) = 0.8165, SE 0.4082,
+// t = 2√6 = 4.899; t_{.975,3} = 3.1824, CI 2 ± 1.2992 = [0.70, 3.30]; d_z = √6 = 2.45.
+// Student's t with 3 df has F(t) = 1/2 + (u/(1+u²) + atan u)/π with u = t/√3 = 2√2, so
+// p = 1 - (2/π)(2√2/9 + atan 2√2) = 0.016277.
+// Donating, d = 0, 1, -1, 2: mean 0.5, SD √(5/3) = 1.2910, t = √(3/5) = 0.7746,
+// CI 0.5 ± 3.1824·0.6455 = [-1.55, 2.55]; d_z = 0.3873; u = 1/√5, p = 0.49503.
+// Holm over the backend's 2 tests: 2 x 0.016277 = 0.032553, and max(0.49503, 0.032553)
+// = 0.49503.
+func contrastFixture(t *testing.T, contrasts []experiment.Contrast) *vignettes {
+	t.Helper()
+	none := map[string][5][2]float64{
+		"volunteering": {{2, 4}, {4, 4}, {1, 3}, {4, 4}, {6, 6}},
+		"donating":     {{3, 3}, {3, 3}, {3, 3}, {3, 3}, {0, 0}},
+	}
+	moral := map[string][5][2]float64{
+		"volunteering": {{4, 4}, {5, 7}, {4, 4}, {7, 0}, {0, 0}},
+		"donating":     {{3, 3}, {4, 4}, {1, 3}, {5, 5}, {7, 7}},
+	}
+	exp := &experiment.Experiment{
+		Scenarios:  []string{"volunteering", "donating"},
+		Conditions: []experiment.Condition{{Name: "none", Policy: "none"}, {Name: "moral", Policy: "moral"}},
+		Contrasts:  contrasts,
+	}
+	env := &study.Env{Exp: exp, Backends: []string{"builtin"}}
+	replies := map[store.Key]backend.Reply{}
+	s := &vignettes{env: env}
+	for i, c := range []struct {
+		cond string
+		rep  int
+	}{{"none", 1}, {"none", 2}, {"moral", 1}, {"moral", 2}} {
+		cell := &study.Cell{Run: store.Run{ID: c.cond + ".r" + string(rune('0'+c.rep)), Ord: i, Backend: "builtin", Condition: c.cond, Policy: c.cond, Replicate: c.rep}}
+		env.Cells = append(env.Cells, cell)
+		vals := none
+		if c.cond == "moral" {
+			vals = moral
+		}
+		for a := 1; a <= 5; a++ {
+			for _, sc := range exp.Scenarios {
+				k := store.Key{RunID: cell.ID, AgentID: a, Scenario: sc}
+				v := vals[sc][a-1][c.rep-1]
+				if v == 0 { // 0 marks an invalid reply in the tables above
+					replies[k] = backend.Reply{Invalid: "field willingness: out of range"}
+				} else {
+					replies[k] = backend.Reply{Values: map[string]float64{field: v}}
+				}
+				s.keys = append(s.keys, k)
+			}
+		}
+	}
+	env.Reply = func(k store.Key) (backend.Reply, bool) { r, ok := replies[k]; return r, ok }
+	return s
+}
+
+func near(t *testing.T, what string, got, want, tol float64) {
+	t.Helper()
+	if !(math.Abs(got-want) <= tol) {
+		t.Errorf("%s = %.10g, want %.10g", what, got, want)
+	}
+}
+
+func TestContrastsMatchHandComputation(t *testing.T) {
+	s := contrastFixture(t, nil) // default: moral against none, the first condition
+	_, counts, am := s.agentMeans()
+	cs := contrasts(s.env.Backends, s.env.Exp.Scenarios, pairs(s.env.Exp), am)
+	if len(cs) != 2 {
+		t.Fatalf("want 2 contrasts (moral - none x 2 scenarios), got %+v", cs)
+	}
+	v, d := cs[0], cs[1]
+	if v.Scenario != "volunteering" || v.Condition != "moral" || v.Against != "none" || v.Agents != 4 || v.DF != 3 {
+		t.Errorf("volunteering contrast: %+v", v)
+	}
+	h := 3.182446305284263 * math.Sqrt(2.0/3) / 2
+	u := 2 * math.Sqrt2
+	pv := 1 - 2/math.Pi*(u/(1+u*u)+math.Atan(u))
+	near(t, "volunteering diff", v.Diff, 2, 1e-12)
+	near(t, "volunteering lo", v.Lo, 2-h, 1e-9)
+	near(t, "volunteering hi", v.Hi, 2+h, 1e-9)
+	near(t, "volunteering d_z", v.DZ, math.Sqrt(6), 1e-12)
+	near(t, "volunteering p", v.P, pv, 1e-12)
+	near(t, "volunteering p", v.P, 0.016277, 1e-6)
+	u = 1 / math.Sqrt(5)
+	pd := 1 - 2/math.Pi*(u/(1+u*u)+math.Atan(u))
+	h = 3.182446305284263 * math.Sqrt(5.0/3) / 2
+	if d.Scenario != "donating" || d.Agents != 4 {
+		t.Errorf("donating contrast: %+v", d)
+	}
+	near(t, "donating diff", d.Diff, 0.5, 1e-12)
+	near(t, "donating lo", d.Lo, 0.5-h, 1e-9)
+	near(t, "donating hi", d.Hi, 0.5+h, 1e-9)
+	near(t, "donating d_z", d.DZ, 0.5/math.Sqrt(5.0/3), 1e-12)
+	near(t, "donating p", d.P, pd, 1e-12)
+	near(t, "volunteering Holm", v.PHolm, 2*pv, 1e-12)
+	near(t, "donating Holm", d.PHolm, pd, 1e-12)
+	// The cell means still count agent 5 where it answered (none, volunteering: 5 agents).
+	if c := counts[cellKey{"builtin", "volunteering", "none"}]; c.Valid != 10 {
+		t.Errorf("none x volunteering: %+v", c)
+	}
+}
+
+func TestContrastsGivenAreUsedInTheirDirection(t *testing.T) {
+	s := contrastFixture(t, []experiment.Contrast{{Condition: "none", Against: "moral"}})
+	_, _, am := s.agentMeans()
+	cs := contrasts(s.env.Backends, s.env.Exp.Scenarios, pairs(s.env.Exp), am)
+	if len(cs) != 2 || cs[0].Condition != "none" || cs[0].Against != "moral" {
+		t.Fatalf("contrasts: %+v", cs)
+	}
+	near(t, "none - moral", cs[0].Diff, -2, 1e-12)
+	near(t, "d_z", cs[0].DZ, -math.Sqrt(6), 1e-12)
+}
+
+// The summary, results/contrasts.csv and the report show the same numbers.
+func TestContrastsSameInSummaryCSVAndReport(t *testing.T) {
+	a, err := contrastFixture(t, nil).Analyze()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum bytes.Buffer
+	if err := a.Summary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]string{
+		{"moral - none", "volunteering", "2.00 [0.70, 3.30]", "2.45", "0.016", "0.033", "4"},
+		{"moral - none", "donating", "0.50 [-1.55, 2.55]", "0.39", "0.495", "0.495", "4"},
+	}
+	for _, r := range rows {
+		if !strings.Contains(strings.Join(strings.Fields(sum.String()), " "), strings.Join(r, " ")) {
+			t.Errorf("summary lacks %q:\n%s", strings.Join(r, " "), sum.String())
+		}
+	}
+	if !strings.Contains(sum.String(), "mean paired difference of agent means") {
+		t.Error("the summary does not name the estimand")
+	}
+
+	tb, ok := a.Table("contrasts")
+	if !ok {
+		t.Fatal("no contrasts table")
+	}
+	dir := t.TempDir()
+	w, err := table.Create(dir, tb.Schema, table.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := table.Write(w, tb); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "contrasts.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("contrasts.csv: %v", recs)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for i, r := range rows {
+		rec := recs[i+1]
+		got := map[string]string{}
+		for _, c := range []string{"mean_diff", "ci_low", "ci_high", "d_z", "p", "p_holm"} {
+			got[c] = rec[col[c]]
+		}
+		ff := func(c string, format func(float64) string) string {
+			v, err := strconv.ParseFloat(got[c], 64)
+			if err != nil {
+				t.Fatalf("%s %q: %v", c, got[c], err)
+			}
+			return format(v)
+		}
+		line := []string{rec[col["condition"]] + " - " + rec[col["against"]], rec[col["scenario"]],
+			ff("mean_diff", f2s) + " [" + ff("ci_low", f2s) + ", " + ff("ci_high", f2s) + "]",
+			ff("d_z", f2s), ff("p", pval), ff("p_holm", pval), rec[col["agents"]]}
+		if strings.Join(line, "|") != strings.Join(r, "|") {
+			t.Errorf("contrasts.csv row %d reads %q, the summary %q", i+1, line, r)
+		}
+		if rec[col["estimand"]] != "mean paired difference of agent means" || rec[col["df"]] != "3" {
+			t.Errorf("row %d: %v", i+1, rec)
+		}
+	}
+
+	var page bytes.Buffer
+	if err := report.WritePage(&page, "t", []string{"run"}, a.Sections); err != nil {
+		t.Fatal(err)
+	}
+	doc := page.String()
+	for _, r := range rows {
+		if want := "<tr><td>" + strings.Join(r, "</td><td>") + "</td></tr>"; !strings.Contains(doc, want) {
+			t.Errorf("report lacks %s", want)
+		}
+	}
+	for _, want := range []string{
+		"<title>moral - none: volunteering: 2.00 [0.70, 3.30]</title>",
+		"<title>moral - none: donating: 0.50 [-1.55, 2.55]</title>",
+		`class="zero"`, "Paired contrasts: builtin", "Figure 2.",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
