@@ -29,6 +29,8 @@ same columns in both formats:
 
   decisions.csv   every decision field (Studies 1-3): run_id, backend, model, condition,
                   policy, replicate, agent_id, round, trial, scenario, field, value, ...
+  agents.csv      every agent (recorded runs): agent_id and every persona field and trait,
+                  Study 3 adds degree; join it to the other tables on agent_id
   tpp_trials.csv  Study 2: one row per third-party punishment trial
   rounds.csv      Study 3: one row per agent, round and run, with exposure_distance,
                   affected and treated

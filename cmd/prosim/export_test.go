@@ -86,6 +86,7 @@ func TestExportParquetReadsBackTyped(t *testing.T) {
 			"exposure_distance": i, "affected": b, "treated": b, "valid": b, "invalid_reason": s},
 		"decisions":         {"run_id": s, "backend": s, "replicate": i, "agent_id": i, "round": i, "field": s, "value": d, "valid": b, "cached": b},
 		"network_edges":     {"source": i, "target": i},
+		"agents":            {"agent_id": i, "gender": s, "age": i, "income_quintile": i, "annual_income": d, "empathic_concern": d, "degree": i},
 		"network_mediation": {"backend": s, "condition": s, "from_round": i, "n": i, "a": d, "indirect": d, "boot_low": d, "mc_high": d, "boot_reps": i},
 	}
 	for name, cols := range want {

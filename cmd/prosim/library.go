@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
@@ -81,19 +84,36 @@ func personasCmd() *cobra.Command {
 	var n, show int
 	var seed uint64
 	var scores, averages bool
-	var csvOut string
+	var csvOut, runDir string
 	c := &cobra.Command{
 		Use:   "personas [FILE|prosim104]",
-		Short: "Print rendered personas: sampled (--n, --seed), the original study's (prosim104), or from a persona file",
+		Short: "Print rendered personas: sampled (--n, --seed), the original study's (prosim104), from a persona file, or a run's (--run)",
+		Long: `personas prints rendered personas, and with --csv writes them all as a population file.
+
+--run RUN_DIR gives the population of a run folder: sampled again from its config.yaml
+(population.n and population.seed, so also for a network.store: summary run, which keeps
+nothing per agent), or read from its inputs/ (population.file). For a recorded run, the CSV
+has the rows of results/agents.csv, which names the id column agent_id (the key of
+decisions.csv) and may add a study's own columns (Study 3: degree).`,
 		Example: `  prosim personas --n 500 --seed 1 --show 3
   prosim personas prosim104 --show 2 --scores
   prosim personas people.csv
-  prosim personas --n 1000 --seed 1 --csv people.csv`,
+  prosim personas --n 1000 --seed 1 --csv people.csv
+  prosim personas --run runs/study1-20250101-120000 --csv study1-agents.csv`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ps []persona.Persona
 			var err error
+			if runDir != "" && (len(args) > 0 || cmd.Flags().Changed("n") || cmd.Flags().Changed("seed")) {
+				return usageError{fmt.Errorf("--run takes the population of the run folder: give no FILE, --n or --seed with it")}
+			}
 			switch {
+			case runDir != "":
+				exp, lerr := experiment.Load(filepath.Join(runDir, "config.yaml"))
+				if lerr != nil {
+					return fmt.Errorf("%s is not a prosim run directory: %w", runDir, lerr)
+				}
+				ps, err = engine.Population(exp)
 			case len(args) == 1 && args[0] == "prosim104":
 				ps, err = persona.Builtin("prosim104")
 			case len(args) == 1:
@@ -135,5 +155,6 @@ func personasCmd() *cobra.Command {
 	c.Flags().BoolVar(&scores, "scores", false, "include trait scores")
 	c.Flags().BoolVar(&averages, "averages", false, "include population averages")
 	c.Flags().StringVar(&csvOut, "csv", "", "also write all personas to this CSV file")
+	c.Flags().StringVar(&runDir, "run", "", "the population of this run directory (from its config.yaml)")
 	return c
 }

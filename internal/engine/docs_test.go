@@ -23,9 +23,14 @@ func TestResultsDocsMatchDeclaredTables(t *testing.T) {
 		"in full precision. In Parquet every column is optional (null = missing) and typed as declared, " +
 		"so a text column is text even when every value is empty.\n\n" +
 		"## Every recorded study\n\n")
-	b.WriteString(table.Markdown(DecisionsSchema))
+	b.WriteString(table.Markdown(DecisionsSchema, AgentsSchema))
 	for _, name := range study.Names() {
-		if s := study.Schemas(name); len(s) > 0 {
+		s := study.Schemas(name)
+		if extra := study.AgentColumnsOf(name); len(extra) > 0 {
+			s = append([]table.Schema{{Name: "agents", Doc: "Study `" + name + "` adds these columns to agents.csv, after the persona's.",
+				Columns: extra}}, s...)
+		}
+		if len(s) > 0 {
 			b.WriteString("\n## Study `" + name + "`\n\n")
 			b.WriteString(table.Markdown(s...))
 		}

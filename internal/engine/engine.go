@@ -229,23 +229,38 @@ var unsafeRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 func safeID(s string) string { return strings.Trim(unsafeRE.ReplaceAllString(s, "_"), "_") }
 
 func (r *Runner) loadPopulation() error {
-	p := r.exp.Population
+	var err error
+	r.agents, err = Population(r.exp)
+	return err
+}
+
+// Population is the population of a checked experiment, as a run of it has it: sampled with
+// population.seed (which Load fills in when the file leaves it out), the prosim104 agents, or
+// read from population.file (for a run directory's config.yaml, its copy under inputs/).
+func Population(exp *experiment.Experiment) ([]persona.Persona, error) {
+	p := exp.Population
+	var agents []persona.Persona
 	var err error
 	switch p.Source {
 	case "sample":
-		r.agents, err = persona.Sample(p.N, seed.Derive(*r.exp.Seed, "population"), persona.SampleOptions{Currency: p.Currency})
+		if p.Seed == nil {
+			return nil, fmt.Errorf("population: no seed (the experiment was not checked)")
+		}
+		agents, err = persona.Sample(p.N, *p.Seed, persona.SampleOptions{Currency: p.Currency})
 	case "prosim104":
-		r.agents, err = persona.Builtin("prosim104")
+		agents, err = persona.Builtin("prosim104")
 	case "file":
-		r.agents, err = persona.Load(p.File)
+		agents, err = persona.Load(p.File)
+	default:
+		err = fmt.Errorf("unknown source %q", p.Source)
 	}
 	if err != nil {
-		return fmt.Errorf("population: %w", err)
+		return nil, fmt.Errorf("population: %w", err)
 	}
-	if len(r.agents) == 0 {
-		return fmt.Errorf("population: no agents")
+	if len(agents) == 0 {
+		return nil, fmt.Errorf("population: no agents")
 	}
-	return nil
+	return agents, nil
 }
 
 // renderTexts renders every persona up front, for studies that record their agents; an

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
@@ -41,13 +42,53 @@ func (r *Runner) writeStudyResults(a *study.Analysis) error {
 	return nil
 }
 
-// tables are every table of a run: the decisions of a recorded study, then the study's own.
+// tables are every table of a run: the decisions and the agents of a recorded study, then the
+// study's own.
 func (r *Runner) tables(a *study.Analysis) []*table.Table {
 	var out []*table.Table
 	if r.recorded() {
-		out = append(out, r.decisionsTable())
+		out = append(out, r.decisionsTable(), r.agentsTable())
 	}
 	return append(out, a.Tables...)
+}
+
+// AgentsSchema declares results/agents.csv with the columns a study adds (AgentsSchemaOf).
+var AgentsSchema = agentsSchema()
+
+func agentsSchema(extra ...table.Column) table.Schema {
+	cols := persona.TableColumns()
+	cols[0].Name, cols[0].Doc = "agent_id", "agent id: the key of decisions.csv and the study's tables"
+	return table.Schema{Name: "agents", Doc: "every agent of the population, one row per agent: the columns of " +
+		"`prosim personas --csv` (its id named agent_id), then the study's own columns, if any. Join it to " +
+		"decisions.csv on agent_id. Written by recorded runs only: a run with network.store: summary keeps " +
+		"nothing per agent; `prosim personas --run RUN_DIR --csv FILE` reproduces its population from the " +
+		"resolved config (population.seed).",
+		Columns: append(cols, extra...)}
+}
+
+// AgentsSchemaOf is results/agents.csv of study name: the persona's columns, then the study's
+// (study.RegisterAgentColumns).
+func AgentsSchemaOf(name string) table.Schema { return agentsSchema(study.AgentColumnsOf(name)...) }
+
+func (r *Runner) agentsTable() *table.Table {
+	s := AgentsSchemaOf(r.exp.Study)
+	extra := len(s.Columns) - len(AgentsSchema.Columns)
+	return &table.Table{Schema: s, Rows: func(emit func([]any) error) error {
+		ac, ok := r.study.(study.AgentColumns)
+		if extra > 0 && !ok {
+			return fmt.Errorf("study %s declares %d agent column(s) but does not implement study.AgentColumns", r.exp.Study, extra)
+		}
+		for i := range r.agents {
+			row := persona.Values(&r.agents[i])
+			if extra > 0 {
+				row = append(row, ac.AgentValues(i)...)
+			}
+			if err := emit(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
 }
 
 // DecisionsSchema declares results/decisions.csv: tidy long format, one row per decision
@@ -130,7 +171,7 @@ type Analyzed struct {
 // Close releases the run's store.
 func (a *Analyzed) Close() { a.runner.close() }
 
-// Tables are every table of the run (decisions first).
+// Tables are every table of the run (decisions and agents first).
 func (a *Analyzed) Tables() []*table.Table { return a.runner.tables(a.Analysis) }
 
 // Analyze opens a finished run directory of a registered study and computes its analysis by

@@ -15,6 +15,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/prosim/prosim/internal/provider"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -64,10 +65,14 @@ type Experiment struct {
 // Population says where the agents come from.
 type Population struct {
 	// Source is "sample" (seeded sampler), "prosim104" (the original study's agents) or "file".
-	Source   string `yaml:"source"`
-	N        int    `yaml:"n,omitempty"`
-	File     string `yaml:"file,omitempty"`
-	Currency string `yaml:"currency,omitempty"`
+	Source string `yaml:"source"`
+	N      int    `yaml:"n,omitempty"`
+	// Seed is the sampler's seed (source: sample). When absent it is derived from the
+	// experiment's seed, and the resolved config records the one used, so
+	// `prosim personas --n N --seed S` gives the run's agents.
+	Seed     *uint64 `yaml:"seed,omitempty"`
+	File     string  `yaml:"file,omitempty"`
+	Currency string  `yaml:"currency,omitempty"`
 	// ShowScores and ShowAverages add trait scores and population averages to persona text.
 	ShowScores   bool `yaml:"show_scores,omitempty"`
 	ShowAverages bool `yaml:"show_averages,omitempty"`
@@ -230,6 +235,10 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	if err := e.Population.check(doc, e.Dir); err != nil {
 		return err
 	}
+	if e.Population.Source == "sample" && e.Population.Seed == nil {
+		s := seed.Derive(*e.Seed, "population") // the population of every run before population.seed existed
+		e.Population.Seed = &s
+	}
 	for i, f := range e.ScenarioFiles {
 		e.ScenarioFiles[i] = resolve(e.Dir, f)
 		if _, err := os.Stat(e.ScenarioFiles[i]); err != nil {
@@ -357,6 +366,9 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 			return doc.Errorf("population.file", "only for source: file")
 		}
 	case "prosim104":
+		if p.Seed != nil {
+			return doc.Errorf("population.seed", "only for source: sample (the prosim104 agents are fixed)")
+		}
 		if p.N != 0 && p.N != 104 {
 			return doc.Errorf("population.n", "the prosim104 population has 104 agents; leave n out")
 		}
@@ -373,6 +385,9 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 		}
 		if p.N != 0 {
 			return doc.Errorf("population.n", "not used with source file (every persona in the file is used)")
+		}
+		if p.Seed != nil {
+			return doc.Errorf("population.seed", "only for source: sample (a file's personas are not sampled)")
 		}
 	default:
 		return doc.Errorf("population.source", "unknown source %q (want sample, prosim104 or file)", p.Source)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prosim/prosim/internal/seed"
 )
 
 const good = `name: s1
@@ -143,6 +145,38 @@ func TestParseBackendSpec(t *testing.T) {
 	for _, bad := range []string{"", "openai", "openai:", "gpt4:x", "anthropic:claude@http://x", "openai:m@localhost"} {
 		if _, err := ParseBackendSpec(bad); err == nil {
 			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestPopulationSeedDerivedRecordedOrGiven(t *testing.T) {
+	e, err := Parse([]byte(good), "exp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without population.seed the population is the one every earlier run sampled.
+	if e.Population.Seed == nil || *e.Population.Seed != seed.Derive(7, "population") {
+		t.Fatalf("population.seed %v, want Derive(7, population)", e.Population.Seed)
+	}
+	out, err := e.Resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := Parse(out, "resolved.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *e2.Population.Seed != *e.Population.Seed {
+		t.Errorf("resolved config does not keep population.seed:\n%s", out)
+	}
+	given := strings.Replace(good, "n: 10}", "n: 10, seed: 18446744073709551615}", 1)
+	if e, err = Parse([]byte(given), "exp.yaml"); err != nil || *e.Population.Seed != 1<<64-1 {
+		t.Errorf("a given population.seed is kept: %v %v", e, err)
+	}
+	for _, pop := range []string{"{source: prosim104, seed: 1}", "{source: file, file: experiment_test.go, seed: 1}"} {
+		src := strings.Replace(good, "{source: sample, n: 10}", pop, 1)
+		if _, err := Parse([]byte(src), "exp.yaml"); err == nil || !strings.Contains(err.Error(), "population.seed") {
+			t.Errorf("%s: %v", pop, err)
 		}
 	}
 }

@@ -77,6 +77,12 @@ type (
 	// JointPrompts is implemented by studies that can put all their scenarios in one prompt
 	// (prompt.mode: joint); the runner rejects joint mode for any other study.
 	JointPrompts interface{ JointPrompts() bool }
+	// AgentColumns is implemented by studies that add columns of their own to
+	// results/agents.csv (Study 3: each agent's degree in its graph). The columns are declared
+	// once, with RegisterAgentColumns (docs/results.md lists them); AgentValues gives agent i's
+	// values (i indexes Env.Agents) in that order. A study that declares agent columns must
+	// implement it.
+	AgentColumns interface{ AgentValues(i int) []any }
 	// Unrecorded is implemented by studies whose decisions are aggregated in memory, not
 	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
 	// it is played again from the start.
@@ -84,10 +90,26 @@ type (
 )
 
 var (
-	regMu    sync.RWMutex
-	registry = map[string]Factory{}
-	declared = map[string][]table.Schema{}
+	regMu      sync.RWMutex
+	registry   = map[string]Factory{}
+	declared   = map[string][]table.Schema{}
+	agentsCols = map[string][]table.Column{}
 )
+
+// RegisterAgentColumns declares the columns study name adds to results/agents.csv, after the
+// persona's; its runs give their values by implementing AgentColumns.
+func RegisterAgentColumns(name string, cols ...table.Column) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	agentsCols[name] = append(agentsCols[name], cols...)
+}
+
+// AgentColumnsOf are the columns study name adds to results/agents.csv (none for most).
+func AgentColumnsOf(name string) []table.Column {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	return slices.Clone(agentsCols[name])
+}
 
 // Register makes a study known by name, with the schemas of the tables its analysis writes
 // (for docs/results.md). It panics on a duplicate name, as http.Handle does.

@@ -21,6 +21,7 @@ import (
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/table"
 )
 
 // Name is the study's name in experiment files.
@@ -28,7 +29,16 @@ const Name = "network"
 
 func init() {
 	study.Register(Name, New, RoundsSchema, EdgesSchema, MediationSchema, ContagionSchema, RoundsSummarySchema, GroupsSchema)
+	study.RegisterAgentColumns(Name, AgentColumns...)
 }
+
+// AgentColumns are Study 3's columns of results/agents.csv.
+var AgentColumns = []table.Column{
+	{Name: "degree", Type: table.Int, Doc: "Study 3: the agent's number of neighbours in the graph (one graph per experiment)"},
+}
+
+// AgentValues gives agent i's degree (agent i is node i).
+func (s *netStudy) AgentValues(i int) []any { return []any{s.g.Degree(i)} }
 
 // unfairnessField is added to the network scenario's schema.
 var unfairnessField = scenario.Field{Name: "unfairness", Kind: scenario.Likert, Min: 1, Max: 7,
