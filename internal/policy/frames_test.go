@@ -138,3 +138,12 @@ func TestBadFiles(t *testing.T) {
 		})
 	}
 }
+
+// Several YAML documents in one file are an error, not the first document read alone.
+func TestLoadRejectsSeveralDocuments(t *testing.T) {
+	src := "id: a\nchannel: moral\ndefault: A.\n---\nid: b\nchannel: moral\ndefault: B.\n"
+	_, err := Load([]byte(src), "pol.yaml")
+	if err == nil || !strings.Contains(err.Error(), "pol.yaml:5") || !strings.Contains(err.Error(), "2 YAML documents") {
+		t.Fatalf("want an error at pol.yaml:5 (the second document) about 2 documents, got %v", err)
+	}
+}
