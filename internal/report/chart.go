@@ -603,7 +603,10 @@ func (c ForestPlot) SVG() string {
 		longest = max(longest, len([]rune(r.Label)))
 	}
 	rowH := 22.0
-	f := frame{w: w, h: 36 + 56 + rowH*float64(max(len(c.Rows), 1)), l: math.Min(40+6.5*float64(longest), w/2), r: 24, t: 36, b: 56}
+	// The plot is at least as tall as its rotated y title, so a chart of two rows does not cut it.
+	plotH := math.Max(rowH*float64(max(len(c.Rows), 1)), 6.5*float64(len([]rune(c.YLabel)))+16)
+	rowH = plotH / float64(max(len(c.Rows), 1))
+	f := frame{w: w, h: 36 + 56 + plotH, l: math.Min(40+6.5*float64(longest), w/2), r: 24, t: 36, b: 56}
 	if len(c.Legend) > 0 {
 		f.r = 150
 	}
