@@ -16,6 +16,10 @@ type RetryPolicy struct {
 	// Base and Max bound the back-off: before retry n (n = 1, 2, ...) the wait is uniform in
 	// [0, min(Max, Base*2^(n-1))] ("full jitter"), and at least the provider's Retry-After.
 	Base, Max time.Duration // defaults 500ms and 60s
+	// MaxRetryAfter caps the wait a server asks for with Retry-After (default 60s): a server
+	// asking for a day would otherwise hold the decision, silently, for a day per attempt.
+	// When the cap applies, the error after the last attempt says so.
+	MaxRetryAfter time.Duration
 	// Timeout limits each call (0: no limit but the caller's context). A call that times out
 	// is retried; the caller's own deadline is not.
 	Timeout time.Duration
@@ -25,9 +29,12 @@ type RetryPolicy struct {
 	Seed uint64
 }
 
+// DefaultMaxRetryAfter is the default cap on a server's Retry-After.
+const DefaultMaxRetryAfter = 60 * time.Second
+
 // DefaultRetryPolicy is 6 attempts, back-off from 500ms to 60s, 120s per call.
 func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{MaxAttempts: 6, Base: 500 * time.Millisecond, Max: 60 * time.Second, Timeout: 120 * time.Second}
+	return RetryPolicy{MaxAttempts: 6, Base: 500 * time.Millisecond, Max: 60 * time.Second, MaxRetryAfter: DefaultMaxRetryAfter, Timeout: 120 * time.Second}
 }
 
 // Retry retries calls to next that fail with a retryable *StatusError (rate limits, server
@@ -53,6 +60,9 @@ func Retry(next Backend, p RetryPolicy) Backend {
 	if p.Max < p.Base {
 		p.Max = p.Base
 	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = DefaultMaxRetryAfter
+	}
 	if p.Sleep == nil {
 		p.Sleep = sleepCtx
 	}
@@ -66,6 +76,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		var last error
+		capped := "" // set when a Retry-After was cut to the cap
 		for attempt := 1; ; attempt++ {
 			r, err := call(ctx, next, req, p.Timeout)
 			if err == nil {
@@ -82,15 +93,20 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			}
 			last = err
 			if attempt >= p.MaxAttempts {
-				return Reply{}, fmt.Errorf("gave up after %d attempts: last: %w", attempt, last)
+				return Reply{}, fmt.Errorf("gave up after %d attempts%s: last: %w", attempt, capped, last)
 			}
 			ceil := p.Base << min(attempt-1, 30)
 			if ceil > p.Max || ceil <= 0 {
 				ceil = p.Max
 			}
 			d := jitter(ceil)
-			if se != nil && se.RetryAfter > d {
-				d = se.RetryAfter
+			if se != nil && se.RetryAfter > 0 {
+				ra := se.RetryAfter
+				if ra > p.MaxRetryAfter {
+					capped = fmt.Sprintf(" (the server asked to wait %v; waited at most %v, the Retry-After cap)", se.RetryAfter, p.MaxRetryAfter)
+					ra = p.MaxRetryAfter
+				}
+				d = max(d, ra)
 			}
 			if err := p.Sleep(ctx, d); err != nil {
 				return Reply{}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)

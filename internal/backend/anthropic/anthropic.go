@@ -172,6 +172,9 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 	res, err := c.svc.New(ctx, c.params(req))
 	latency := time.Since(start)
 	if err != nil {
+		if why, ok := ex.TooLargeReason(); ok {
+			return backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Calls: 1, Latency: latency}, nil
+		}
 		return backend.Reply{}, wire.Fail(Provider, ex, err, c.key)
 	}
 	if res == nil || !res.JSON.Content.Valid() || (res.Type != "" && res.Type != "message") {

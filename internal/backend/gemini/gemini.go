@@ -219,6 +219,9 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 	res, err := c.generate(ctx, contents, cfg)
 	latency := time.Since(start)
 	if err != nil {
+		if why, ok := ex.TooLargeReason(); ok {
+			return backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Calls: 1, Latency: latency}, nil
+		}
 		se := wire.Fail(Provider, ex, err, c.key)
 		if se.RetryAfter == 0 && ex.Status >= 400 {
 			se.RetryAfter = retryInfo(ex.Body)

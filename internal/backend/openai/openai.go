@@ -257,6 +257,18 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 	res, err := c.svc.New(ctx, c.params(req, n))
 	latency := time.Since(start)
 	if err != nil {
+		if why, ok := ex.TooLargeReason(); ok {
+			// Paid for, and asking again would pay again for the same: record it invalid.
+			if partial {
+				n = 1
+			}
+			replies := make([]backend.Reply, n)
+			for i := range replies {
+				replies[i] = backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Latency: latency}
+			}
+			replies[0].Calls = 1
+			return replies, nil
+		}
 		return nil, wire.Fail(Provider, ex, err, c.key)
 	}
 	if res == nil || len(res.Choices) == 0 {

@@ -334,7 +334,6 @@ func TestBadBodies(t *testing.T) {
 		"malformed":     jsonReply(200, `{"id":"x","choices":[{"message":{"content":"hi"}}]]]`),
 		"not an object": jsonReply(200, `"hello"`),
 		"no choices":    jsonReply(200, `{"id":"x","object":"chat.completion","model":"m","choices":[]}`),
-		"html":          func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>hi</html>") },
 	}
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -10,7 +10,9 @@ package wire
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -31,9 +33,40 @@ const BodyExcerpt = 512
 type Exchange struct {
 	Status int
 	Header http.Header
-	// Body is the start of the body of an error response (status >= 400); nil otherwise.
+	// Body is the start of the body of an error response (status >= 400), or of a 2xx
+	// response that is not JSON; nil otherwise.
 	Body []byte
+	// TooLarge is set when a 2xx reply was larger than the transport's MaxReply: its size in
+	// bytes when the server said it (Content-Length), -1 when it was cut off while being read.
+	// The reply is never held whole.
+	TooLarge int64
+	// Max is the reply size limit that applied (for messages).
+	Max int64
+	// NotJSON is the content type of a 2xx reply whose body is not JSON (an HTML page from a
+	// proxy, say); empty otherwise. A JSON body sent with a wrong content type is passed on as
+	// JSON and does not set it.
+	NotJSON string
 }
+
+// TooLargeReason is the Invalid reason for a reply over the size limit, and whether there was
+// one.
+func (ex *Exchange) TooLargeReason() (string, bool) {
+	if ex == nil || ex.TooLarge == 0 {
+		return "", false
+	}
+	if ex.TooLarge > 0 {
+		return fmt.Sprintf("reply too large (%d bytes; the limit is %d)", ex.TooLarge, ex.Max), true
+	}
+	return fmt.Sprintf("reply too large (more than the limit of %d bytes)", ex.Max), true
+}
+
+// DefaultMaxReply is the default limit on the size of a successful reply body (1 MB): a
+// reply to one decision is a few kilobytes, so anything much larger is a broken server, and
+// holding it (or paying for it again) helps nobody.
+const DefaultMaxReply = 1 << 20
+
+// ErrTooLarge is the read error a reply over the size limit gives the SDK.
+var ErrTooLarge = errors.New("reply too large")
 
 type exchangeKey struct{}
 
@@ -47,6 +80,9 @@ func Track(ctx context.Context) (context.Context, *Exchange) {
 // Transport records responses into the Exchange carried by the request's context (see Track).
 type Transport struct {
 	Next http.RoundTripper
+	// MaxReply limits the body of a successful reply, in bytes (0: DefaultMaxReply). A larger
+	// reply is cut off at the limit and reported through Exchange.TooLarge.
+	MaxReply int64
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -70,9 +106,77 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		res.Body.Close()
 		ex.Body = b
 		res.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{rerr}))
+		return res, err
 	}
+	max := t.MaxReply
+	if max <= 0 {
+		max = DefaultMaxReply
+	}
+	ex.Max = max
+	if res.Body == nil || res.Body == http.NoBody {
+		return res, err
+	}
+	if res.ContentLength > max {
+		res.Body.Close()
+		ex.TooLarge = res.ContentLength
+		res.Body = io.NopCloser(errReader{ErrTooLarge})
+		return res, err
+	}
+	ct := res.Header.Get("Content-Type")
+	if res.StatusCode >= 200 && res.StatusCode < 300 && !strings.Contains(strings.ToLower(ct), "json") &&
+		!strings.Contains(strings.ToLower(ct), "event-stream") {
+		// A server (or a proxy in front of it) that labels its JSON text/html or text/plain:
+		// the SDKs refuse such a reply, and the call would be retried and paid again for
+		// nothing. Read it (within the limit): JSON is passed on as JSON, anything else is
+		// reported once, as what it is.
+		b, rerr := io.ReadAll(io.LimitReader(res.Body, max+1))
+		res.Body.Close()
+		if int64(len(b)) > max {
+			ex.TooLarge = -1
+			res.Body = io.NopCloser(errReader{ErrTooLarge})
+			return res, err
+		}
+		if rerr == nil && json.Valid(b) {
+			res.Header.Set("Content-Type", "application/json")
+		} else if rerr == nil {
+			if ct == "" {
+				ct = "none"
+			}
+			ex.NotJSON = ct
+			ex.Body = b[:min(len(b), maxErrorBody)]
+		}
+		res.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{rerr}))
+		return res, err
+	}
+	res.Body = &limitedBody{rc: res.Body, left: max, ex: ex}
 	return res, err
 }
+
+// limitedBody reads at most left bytes of rc; past that it fails with ErrTooLarge and marks
+// the exchange.
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+	ex   *Exchange
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, ErrTooLarge
+	}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.rc.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		l.ex.TooLarge = -1
+		return 0, ErrTooLarge
+	}
+	return n, err
+}
+
+func (l *limitedBody) Close() error { return l.rc.Close() }
 
 type errReader struct{ err error }
 
@@ -122,6 +226,12 @@ func Fail(provider string, ex *Exchange, err error, key string) *backend.StatusE
 		err = errors.New("request failed")
 	}
 	e := &backend.StatusError{Provider: provider, Err: Redact(err, key)}
+	if ex != nil && ex.NotJSON != "" && ex.Status < 400 {
+		// Not worth a retry: the same server will say the same (Retryable is false for 2xx).
+		e.Status = ex.Status
+		e.Body = "reply is not JSON (content type " + Excerpt([]byte(ex.NotJSON), key) + "): " + Excerpt(ex.Body, key)
+		return e
+	}
 	if ex != nil && ex.Status >= 400 {
 		e.Status = ex.Status
 		e.RetryAfter = RetryAfter(ex.Header, time.Now())

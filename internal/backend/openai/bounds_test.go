@@ -1,0 +1,92 @@
+package openai
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prosim/prosim/internal/backend"
+)
+
+type sleeps struct{ d []time.Duration }
+
+func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
+	s.d = append(s.d, d)
+	return ctx.Err()
+}
+
+func retried(c *Client, s *sleeps) backend.Backend {
+	return backend.Retry(c, backend.RetryPolicy{MaxAttempts: 6, Sleep: s.sleep, Seed: 1})
+}
+
+// A reply over the size limit is recorded invalid after one call, never retried (each retry
+// would be paid again), whether or not the server says its length.
+func TestReplyTooLargeIsInvalidOnce(t *testing.T) {
+	big := `{"choices":[{"message":{"content":"` + strings.Repeat("x", 2<<20) + `"}}]}`
+	for _, chunked := range []bool{false, true} {
+		s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if chunked {
+				w.(http.Flusher).Flush() // no Content-Length
+			} else {
+				w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+			}
+			io.WriteString(w, big)
+		})
+		var sl sleeps
+		r, err := retried(newTestClient(t, s), &sl).Decide(context.Background(), request())
+		if err != nil {
+			t.Fatalf("chunked %v: %v", chunked, err)
+		}
+		if !strings.HasPrefix(r.Invalid, "reply too large (") || r.Calls != 1 || s.calls != 1 {
+			t.Fatalf("chunked %v: reply %+v after %d calls; want one call recorded invalid", chunked, r, s.calls)
+		}
+		if !chunked && !strings.Contains(r.Invalid, "(2097") {
+			t.Errorf("invalid %q does not give the size", r.Invalid)
+		}
+	}
+}
+
+// JSON sent as text/html is read as JSON; an HTML page is one clear failure, not retried.
+func TestReplyContentType(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, okBody)
+	})
+	var sl sleeps
+	r, err := retried(newTestClient(t, s), &sl).Decide(context.Background(), request())
+	if err != nil || r.Raw != `{"willingness":5}` || s.calls != 1 {
+		t.Fatalf("JSON as text/html: %+v, %v, %d calls", r, err, s.calls)
+	}
+
+	h := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><body>Sign in to the Wi-Fi</body></html>")
+	})
+	_, err = retried(newTestClient(t, h), &sl).Decide(context.Background(), request())
+	if err == nil || !strings.Contains(err.Error(), "not JSON (content type text/html)") || h.calls != 1 {
+		t.Fatalf("HTML page: %v after %d calls; want one call and a clear error", err, h.calls)
+	}
+}
+
+// Retry-After: 86400 is capped at the policy's MaxRetryAfter, and the final error says so.
+func TestRetryAfterIsCapped(t *testing.T) {
+	s := newServer(t, jsonReply(429, `{"error":{"message":"slow down"}}`, "Retry-After", "86400"))
+	var sl sleeps
+	_, err := backend.Retry(newTestClient(t, s), backend.RetryPolicy{MaxAttempts: 3, Sleep: sl.sleep}).Decide(context.Background(), request())
+	if err == nil || !strings.Contains(err.Error(), "asked to wait 24h0m0s; waited at most 1m0s") {
+		t.Fatalf("error %v does not state the cap", err)
+	}
+	if len(sl.d) != 2 {
+		t.Fatalf("waits %v", sl.d)
+	}
+	for _, d := range sl.d {
+		if d != backend.DefaultMaxRetryAfter {
+			t.Errorf("wait %v, want the 60s cap", d)
+		}
+	}
+}
