@@ -119,6 +119,10 @@ decisions.csv) and may add a study's own columns (Study 3: degree).`,
 			case len(args) == 1:
 				ps, err = persona.Load(args[0])
 			default:
+				// The same bound as an experiment's population.n, checked before allocating.
+				if n < 1 || n > 10_000_000 {
+					return usageError{fmt.Errorf("--n %d: want a number of agents from 1 to 10000000", n)}
+				}
 				ps, err = persona.Sample(n, seed, persona.SampleOptions{})
 			}
 			if err != nil {

@@ -172,7 +172,7 @@ func (b Backend) LabelOrDefault() string {
 // Load reads and checks an experiment file. Relative paths in it are resolved against its
 // directory. The returned experiment has every default filled in.
 func Load(path string) (*Experiment, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlx.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading experiment: %w", err)
 	}
@@ -183,6 +183,10 @@ func Load(path string) (*Experiment, error) {
 // relative paths.
 func Parse(data []byte, name string) (*Experiment, error) {
 	var e Experiment
+	data = yamlx.StripBOM(data)
+	if err := yamlx.CheckLimits(data, name); err != nil {
+		return nil, err
+	}
 	sp, err := splitBlock(data, name)
 	if err != nil {
 		return nil, err
@@ -508,7 +512,7 @@ func firstDup(xs []string) int {
 // Locator points at fields of an experiment file for checks made after loading (unknown
 // scenario ids, unknown policies), so those errors too carry a line.
 func Locator(e *Experiment) *yamlx.Doc {
-	data, err := os.ReadFile(e.File)
+	data, err := yamlx.ReadFile(e.File)
 	if err != nil {
 		return nil
 	}

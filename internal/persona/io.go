@@ -138,7 +138,36 @@ func Load(path string) ([]Persona, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return read(f, path) // errors name the path as the user gave it
+	return read(&capped{r: f, left: MaxFileBytes, name: path}, path) // errors name the path as the user gave it
+}
+
+// MaxFileBytes bounds the size of a population file (1 GB: some 5 to 10 million personas).
+var MaxFileBytes int64 = 1 << 30
+
+// MaxLineBytes bounds one line of a JSONL population file (one persona is well under 1 KB).
+var MaxLineBytes = 16 << 20
+
+// capped reads at most left bytes, then fails with an error saying the limit.
+type capped struct {
+	r    io.Reader
+	left int64
+	name string
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var one [1]byte
+		if n, _ := c.r.Read(one[:]); n == 0 {
+			return 0, io.EOF
+		}
+		return 0, fmt.Errorf("file is larger than the limit of %d MB", MaxFileBytes>>20)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // located is a parsed persona with the line it started on.
@@ -260,9 +289,10 @@ func csvErr(name string, err error) error {
 // ReadJSONL reads one Persona JSON object per line; blank lines are skipped.
 func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	sc.Buffer(make([]byte, min(64<<10, MaxLineBytes)), MaxLineBytes)
 	var rs []located
-	for line := 1; sc.Scan(); line++ {
+	line := 1
+	for ; sc.Scan(); line++ {
 		text := bytes.TrimSpace(sc.Bytes())
 		if len(text) == 0 {
 			continue
@@ -275,7 +305,10 @@ func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
 		rs = append(rs, located{p, line})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, &FieldError{File: name, Line: line, Msg: fmt.Sprintf("line is longer than the limit of %d bytes (one persona per line)", MaxLineBytes)}
+		}
+		return nil, &FieldError{File: name, Line: line, Msg: err.Error()}
 	}
 	return finish(name, rs, true)
 }

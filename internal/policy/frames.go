@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -54,7 +53,7 @@ func Builtin() (*Library, error) {
 // LoadFile adds the frames of a user YAML file (one frame mapping, or a list of them). An id
 // that is already in the library is an error naming both sources.
 func (l *Library) LoadFile(path string) error {
-	data, err := os.ReadFile(path)
+	data, err := yamlx.ReadFile(path)
 	if err != nil {
 		return err
 	}

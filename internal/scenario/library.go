@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -55,7 +54,7 @@ func Builtin() (*Library, error) {
 // LoadFile adds the scenarios of a user YAML file (one scenario mapping, or a list of them).
 // An id that is already in the library is an error naming both sources.
 func (l *Library) LoadFile(path string) error {
-	data, err := os.ReadFile(path)
+	data, err := yamlx.ReadFile(path)
 	if err != nil {
 		return err
 	}
@@ -276,6 +275,10 @@ type Locator struct {
 
 // NewLocator parses data (named name in errors) for locating fields. An empty file is an error.
 func NewLocator(data []byte, name string) (*Locator, error) {
+	data = yamlx.StripBOM(data)
+	if err := yamlx.CheckLimits(data, name); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(string(data)) == "" {
 		return nil, &yamlx.Error{File: name, Msg: "file is empty"}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"reflect"
 	"regexp"
@@ -43,6 +42,10 @@ func (e *Error) Error() string {
 
 // Decode decodes data (named name in messages) into v, strictly.
 func Decode(data []byte, name string, v any) error {
+	data = StripBOM(data)
+	if err := CheckLimits(data, name); err != nil {
+		return err
+	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return &Error{File: name, Msg: "file is empty"}
 	}
@@ -55,7 +58,7 @@ func Decode(data []byte, name string, v any) error {
 
 // DecodeFile reads and decodes the file at path.
 func DecodeFile(path string, v any) error {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return err
 	}
@@ -148,6 +151,10 @@ type Doc struct {
 
 // Parse parses data for locating fields. It does not decode.
 func Parse(data []byte, name string) (*Doc, error) {
+	data = StripBOM(data)
+	if err := CheckLimits(data, name); err != nil {
+		return nil, err
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, convert(err, data, name)

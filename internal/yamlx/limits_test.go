@@ -1,0 +1,58 @@
+package yamlx
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLimitsBeforeParsing(t *testing.T) {
+	cases := map[string]struct{ data, want string }{
+		"flow":    {"a: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n", "1:67: lists and mappings nested more than 64 deep"},
+		"block":   {"a:\n" + strings.Repeat("- ", 100000) + "x\n", "2:129: lists and mappings nested more than 64 deep"},
+		"aliases": {"a: &x [1]\nb: [" + strings.Repeat("*x, ", 100) + "*x]\n", "more than 64 aliases"},
+	}
+	for name, c := range cases {
+		start := time.Now()
+		var v any
+		err := Decode([]byte(c.data), "f.yaml", &v)
+		if err == nil || !strings.Contains(err.Error(), "f.yaml:"+c.want) && !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		}
+		if _, err := Parse([]byte(c.data), "f.yaml"); err == nil {
+			t.Errorf("%s: Parse accepted it", name)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s took %v", name, d)
+		}
+	}
+	var v map[string]any
+	if err := Decode([]byte("a: [[1, {b: [2]}]]\nc:\n  - - d: 1\n"), "ok.yaml", &v); err != nil {
+		t.Errorf("ordinary nesting refused: %v", err)
+	}
+}
+
+func TestReadFileLimitAndBOM(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.yaml")
+	os.WriteFile(p, []byte("\ufeffname: x\n"), 0o644)
+	var v struct{ Name string }
+	if err := DecodeFile(p, &v); err != nil || v.Name != "x" {
+		t.Fatalf("BOM: %v, %+v", err, v)
+	}
+	if err := Decode([]byte("\ufeffname: y\n"), "b.yaml", &v); err != nil || v.Name != "y" {
+		t.Fatalf("BOM in Decode: %v", err)
+	}
+	defer func(n int64) { MaxFileBytes = n }(MaxFileBytes)
+	MaxFileBytes = 8
+	if _, err := ReadFile(p); err == nil || !strings.Contains(err.Error(), "larger than the limit of 8 bytes") {
+		t.Fatalf("limit: %v", err)
+	}
+	MaxFileBytes = 1 << 20
+	start := time.Now()
+	if _, err := ReadFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "limit of 1 MB") || time.Since(start) > 2*time.Second {
+		t.Fatalf("/dev/zero: %v", err)
+	}
+}
