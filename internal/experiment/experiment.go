@@ -231,6 +231,11 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		e.Seed = &s
 	}
 	if e.Replicates == 0 {
+		var r any
+		if found, _ := doc.DecodeAt("replicates", &r); found {
+			// Written as 0 (or empty): an explicit 0 used to become 1 without a word.
+			return doc.Errorf("replicates", "%v is out of range 1..10000 (leave it out for 1)", r)
+		}
 		e.Replicates = 1
 	}
 	if e.Replicates < 0 || e.Replicates > 10000 {
