@@ -1,0 +1,180 @@
+package main
+
+// Runs that survive kill -9: the command line runs as a subprocess (this test binary, re-executed
+// as prosim by TestMain) against a loopback OpenAI-compatible server that counts every call, and
+// is killed with SIGKILL mid-run.
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prosim/prosim/internal/store"
+)
+
+const asCLIEnv = "PROSIM_TEST_AS_CLI"
+
+// TestMain lets a test run this binary as the prosim command (for kill -9 and two-process tests).
+func TestMain(m *testing.M) {
+	if os.Getenv(asCLIEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const durableKeyEnv = "PROSIM_DURABLE_TEST_KEY"
+
+// cliCmd is prosim args as a subprocess, with its own cache directory and the test key.
+func cliCmd(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(), asCLIEnv+"=1", durableKeyEnv+"=sk-durable-test", "XDG_CACHE_HOME="+home, "HOME="+home)
+	return cmd
+}
+
+// countingServer is a chat completions endpoint that answers every request after delay,
+// counting requests as they arrive (a provider bills a request it has started on, even when
+// the client dies before the answer).
+type countingServer struct {
+	*httptest.Server
+	delay time.Duration
+	mu    sync.Mutex
+	n     int
+	// at, if set, is called with the count of each request as it arrives.
+	at func(n int)
+}
+
+func newCountingServer(t *testing.T, delay time.Duration) *countingServer {
+	s := &countingServer{delay: delay}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.n++
+		n, at := s.n, s.at
+		s.mu.Unlock()
+		if at != nil {
+			at(n)
+		}
+		time.Sleep(s.delay)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"c%d","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\": %d}"}}],"usage":{"prompt_tokens":50,"completion_tokens":5,"total_tokens":55}}`, n, 1+n%7)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *countingServer) calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// llmStudy writes a Study 1 of agents x 3 scenarios on an openai backend at url.
+func llmStudy(t *testing.T, url string, agents, concurrency int) string {
+	t.Helper()
+	src := fmt.Sprintf(`name: durable
+study: vignettes
+seed: 3
+concurrency: %d
+population: {source: sample, n: %d}
+scenarios: [volunteering, donating, recycling]
+conditions: [{name: none, policy: none}]
+backends:
+  - {provider: openai, model: m, base_url: %s/v1, api_key_env: %s, max_concurrency: %d, max_attempts: 1}
+`, concurrency, agents, url, durableKeyEnv, concurrency)
+	f := filepath.Join(t.TempDir(), "durable.yaml")
+	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func countDecisions(t *testing.T, dir string) int {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.CountDecisions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// killAt starts cmd and kills it with SIGKILL when the server has received call number at.
+func killAt(t *testing.T, s *countingServer, cmd *exec.Cmd, at int) {
+	t.Helper()
+	var once sync.Once
+	s.mu.Lock()
+	s.at = func(n int) {
+		if n >= at {
+			once.Do(func() { cmd.Process.Signal(syscall.SIGKILL) })
+		}
+	}
+	s.mu.Unlock()
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	s.mu.Lock()
+	s.at = nil
+	s.mu.Unlock()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("want the run killed at call %d, got %v\n%s", at, err, errb.String())
+	}
+}
+
+// No paid reply is lost: a run killed with SIGKILL three times, then resumed to the end, pays
+// again at most the calls that were in flight at each kill (concurrency per kill). Before
+// decisions were committed one by one, every kill lost up to 500 paid replies.
+func TestKill9PaysAgainOnlyTheCallsInFlight(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGKILL")
+	}
+	const agents, concurrency = 40, 4
+	const decisions = agents * 3
+	s := newCountingServer(t, 5*time.Millisecond)
+	exp := llmStudy(t, s.URL, agents, concurrency)
+	dir := filepath.Join(t.TempDir(), "run")
+	killAt(t, s, cliCmd(t, "run", exp, "--out", dir, "--no-cache", "-q"), 25)
+	kills := 1
+	for _, at := range []int{55, 90} {
+		killAt(t, s, cliCmd(t, "resume", dir, "-q"), at)
+		kills++
+		if n := countDecisions(t, dir); n < at-kills*concurrency {
+			t.Fatalf("after kill %d at call %d only %d decisions are recorded", kills, at, n)
+		}
+	}
+	out, err := cliCmd(t, "resume", dir, "-q").CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if n := countDecisions(t, dir); n != decisions {
+		t.Fatalf("%d decisions recorded, want %d", n, decisions)
+	}
+	twice := s.calls() - decisions
+	t.Logf("%d kills at concurrency %d: %d calls for %d decisions, %d paid twice (at most %d allowed)", kills, concurrency, s.calls(), decisions, twice, kills*concurrency)
+	if twice > kills*concurrency {
+		t.Fatalf("%d calls paid twice after %d kills, more than the %d in flight", twice, kills, kills*concurrency)
+	}
+}
