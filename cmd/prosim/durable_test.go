@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,9 +44,17 @@ func cliCmd(t *testing.T, args ...string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, args...)
-	home := t.TempDir()
-	cmd.Env = append(os.Environ(), asCLIEnv+"=1", durableKeyEnv+"=sk-durable-test", "XDG_CACHE_HOME="+home, "HOME="+home)
+	cmd.Env = append(os.Environ(), asCLIEnv+"=1", durableKeyEnv+"=sk-durable-test")
 	return cmd
+}
+
+// ownCacheDir gives the test a user cache directory of its own (the default reply cache is
+// XDG_CACHE_HOME/prosim/cache.db) and returns the default cache's path.
+func ownCacheDir(t *testing.T) string {
+	home := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", home)
+	t.Setenv("HOME", home)
+	return filepath.Join(home, "prosim", "cache.db")
 }
 
 // countingServer is a chat completions endpoint that answers every request after delay,
@@ -151,6 +160,7 @@ func TestKill9PaysAgainOnlyTheCallsInFlight(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("SIGKILL")
 	}
+	ownCacheDir(t)
 	const agents, concurrency = 40, 4
 	const decisions = agents * 3
 	s := newCountingServer(t, 5*time.Millisecond)
@@ -176,5 +186,63 @@ func TestKill9PaysAgainOnlyTheCallsInFlight(t *testing.T) {
 	t.Logf("%d kills at concurrency %d: %d calls for %d decisions, %d paid twice (at most %d allowed)", kills, concurrency, s.calls(), decisions, twice, kills*concurrency)
 	if twice > kills*concurrency {
 		t.Fatalf("%d calls paid twice after %d kills, more than the %d in flight", twice, kills, kills*concurrency)
+	}
+}
+
+// resume reuses the cache choice of the run (--cache PATH, --no-cache); a flag given to resume
+// overrides it and says so on stderr.
+func TestResumeReusesTheRunsCacheChoice(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGKILL")
+	}
+	s := newCountingServer(t, 2*time.Millisecond)
+	exp := llmStudy(t, s.URL, 20, 2)
+	for _, c := range []struct {
+		name       string
+		run        []string
+		resume     []string
+		wantNotice string
+	}{
+		{"no-cache", []string{"--no-cache"}, nil, ""},
+		{"cache", []string{"--cache", "CACHE"}, nil, ""},
+		{"override", []string{"--cache", "CACHE"}, []string{"--no-cache"}, "resume uses --no-cache instead of the run's --cache "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			def := ownCacheDir(t)
+			tmp := t.TempDir()
+			cache := filepath.Join(tmp, "own-cache.db")
+			dir := filepath.Join(tmp, "run")
+			subst := func(args []string) []string {
+				out := slices.Clone(args)
+				for i, a := range out {
+					if a == "CACHE" {
+						out[i] = cache
+					}
+				}
+				return out
+			}
+			killAt(t, s, cliCmd(t, append([]string{"run", exp, "--out", dir, "-q"}, subst(c.run)...)...), 15)
+			os.Remove(cache) // so that only the resume's use of it is seen
+			os.Remove(cache + "-wal")
+			cmd := cliCmd(t, append([]string{"resume", dir, "-q"}, subst(c.resume)...)...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("resume: %v\n%s", err, stderr.String())
+			}
+			if _, err := os.Stat(def); err == nil {
+				t.Errorf("the resume wrote to the user's default cache %s", def)
+			}
+			_, err := os.Stat(cache)
+			if usedOwn := err == nil; usedOwn != (c.name == "cache") {
+				t.Errorf("resume used the run's --cache file: %v, want %v", usedOwn, c.name == "cache")
+			}
+			if c.wantNotice == "" && stderr.Len() > 0 || !strings.Contains(stderr.String(), c.wantNotice) {
+				t.Errorf("stderr %q, want %q", stderr.String(), c.wantNotice)
+			}
+			if strings.Contains(stderr.String(), "sk-durable-test") {
+				t.Error("the key is on stderr")
+			}
+		})
 	}
 }

@@ -37,6 +37,11 @@ type Options struct {
 	// NoCache disables the LLM response cache; CachePath overrides the experiment's.
 	NoCache   bool
 	CachePath string
+	// CacheFlag says NoCache and CachePath were given on the command line of a resume: they
+	// override the cache choice the run recorded (else the recorded one is used).
+	CacheFlag bool
+	// Notices receives notices that are not progress (shown even when quiet); nil for none.
+	Notices io.Writer
 	// Now is the clock for the default run directory name (tests fix it).
 	Now func() time.Time
 	// Offline builds no provider clients (estimates need requests, not connections, and no key).
@@ -309,15 +314,22 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if !store.Exists(filepath.Join(dir, dbFile)) {
 		return nil, fmt.Errorf("%s has no %s: nothing to resume", dir, dbFile)
 	}
+	st, err := store.Open(filepath.Join(dir, dbFile))
+	if err != nil {
+		return nil, err
+	}
+	if err := reuseOptions(st, &opt); err != nil {
+		st.Close()
+		return nil, err
+	}
 	r, err := Prepare(exp, opt)
 	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	defer r.close()
 	r.setDir(dir)
-	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
-		return nil, err
-	}
+	r.st = st
 	if err := r.loadJournal(); err != nil {
 		return nil, err
 	}
@@ -344,6 +356,9 @@ func (r *Runner) create(dir string) error {
 		return err
 	}
 	if err := r.st.SetMeta(statusKey, "running"); err != nil {
+		return err
+	}
+	if err := recordOptions(r.st, r.opt); err != nil {
 		return err
 	}
 	var agents []store.Agent
