@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -244,5 +245,67 @@ func TestResumeReusesTheRunsCacheChoice(t *testing.T) {
 				t.Error("the key is on stderr")
 			}
 		})
+	}
+}
+
+// A run directory is used by one prosim at a time: while a run is in progress, a resume (another
+// process) and a run --out of the same folder (in this process) are refused, naming the folder
+// and the lock; the run then finishes with every decision asked once. (A lock left by a killed
+// process does not block: TestKill9PaysAgainOnlyTheCallsInFlight resumes after each kill.)
+func TestRunDirectoryLock(t *testing.T) {
+	ownCacheDir(t)
+	t.Setenv(durableKeyEnv, "sk-durable-test")
+	s := newCountingServer(t, time.Millisecond)
+	const agents = 10
+	exp := llmStudy(t, s.URL, agents, 2)
+	dir := filepath.Join(t.TempDir(), "run")
+	inRun, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.at = func(n int) {
+		once.Do(func() {
+			close(inRun)
+			<-release
+		})
+	}
+	run := cliCmd(t, "run", exp, "--out", dir, "--no-cache", "-q")
+	var runErr strings.Builder
+	run.Stderr = &runErr
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-inRun:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run made no call")
+	}
+	out, err := cliCmd(t, "resume", dir, "-q").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), dir) || !strings.Contains(string(out), "another prosim process") {
+		t.Errorf("a resume during the run: %v\n%s", err, out)
+	}
+	if _, err = prosim(t, "run", exp, "--out", dir, "--no-cache", "-q"); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("a second run --out of the folder during the run: %v", err)
+	}
+	// Two runs starting on one empty folder: the one that does not hold the lock is refused.
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.Mkdir(empty, 0o755)
+	held, err := runlock.Acquire(empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = prosim(t, "run", exp, "--out", empty, "--no-cache", "-q")
+	if err == nil || !strings.Contains(err.Error(), "another prosim process") || !strings.Contains(err.Error(), filepath.Join(empty, ".lock")) {
+		t.Errorf("a run --out of a locked empty folder: %v", err)
+	}
+	held.Release()
+	close(release)
+	if err := run.Wait(); err != nil {
+		t.Fatalf("the run: %v\n%s", err, runErr.String())
+	}
+	if n := countDecisions(t, dir); n != agents*3 || s.calls() != agents*3 {
+		t.Fatalf("%d decisions, %d calls, want %d of each", n, s.calls(), agents*3)
+	}
+	// Once it is over, the folder can be resumed (nothing left to ask).
+	if out, err := prosim(t, "resume", dir, "-q"); err != nil {
+		t.Fatalf("resume after the run: %v\n%s", err, out)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/store"
@@ -85,6 +87,7 @@ type Runner struct {
 	backends []*backendEntry
 	dir      string
 	st       *store.Store
+	lock     *runlock.Lock // held by run and resume until close
 	journal  map[store.Key]store.Decision
 	prog     *progress
 	asked    int
@@ -314,22 +317,29 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if !store.Exists(filepath.Join(dir, dbFile)) {
 		return nil, fmt.Errorf("%s has no %s: nothing to resume", dir, dbFile)
 	}
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(filepath.Join(dir, dbFile))
 	if err != nil {
+		lock.Release()
 		return nil, err
 	}
 	if err := reuseOptions(st, &opt); err != nil {
 		st.Close()
+		lock.Release()
 		return nil, err
 	}
 	r, err := Prepare(exp, opt)
 	if err != nil {
 		st.Close()
+		lock.Release()
 		return nil, err
 	}
 	defer r.close()
 	r.setDir(dir)
-	r.st = st
+	r.st, r.lock = st, lock
 	if err := r.loadJournal(); err != nil {
 		return nil, err
 	}
@@ -337,10 +347,23 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 }
 
 func (r *Runner) create(dir string) error {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return fmt.Errorf("run directory %s already exists and is not empty (use `prosim resume %s` to continue it, or choose another --out)", dir, dir)
+	notEmpty := func() error {
+		entries, err := os.ReadDir(dir)
+		if err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != runlock.Name }) {
+			return fmt.Errorf("run directory %s already exists and is not empty (use `prosim resume %s` to continue it, or choose another --out)", dir, dir)
+		}
+		return nil
+	}
+	if err := notEmpty(); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := r.lockDir(dir); err != nil {
+		return err
+	}
+	if err := notEmpty(); err != nil { // another run filled it between the check and the lock
 		return err
 	}
 	cfg, err := r.exp.Bundle(dir) // copies the input files to dir/inputs: the run folder can be moved
@@ -398,6 +421,18 @@ func (r *Runner) close() {
 	for _, c := range r.closers {
 		c.Close()
 	}
+	r.lock.Release() // last: the store is closed
+	r.lock = nil
+}
+
+// lockDir takes the run directory's lock for the rest of the run (released by close).
+func (r *Runner) lockDir(dir string) error {
+	l, err := runlock.Acquire(dir)
+	if err != nil {
+		return err
+	}
+	r.lock = l
+	return nil
 }
 
 func (b *backendEntry) sampling() backend.Sampling {
