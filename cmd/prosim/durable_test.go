@@ -5,6 +5,7 @@ package main
 // is killed with SIGKILL mid-run.
 
 import (
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -307,5 +308,66 @@ func TestRunDirectoryLock(t *testing.T) {
 	// Once it is over, the folder can be resumed (nothing left to ask).
 	if out, err := prosim(t, "resume", dir, "-q"); err != nil {
 		t.Fatalf("resume after the run: %v\n%s", err, out)
+	}
+}
+
+// resume, report and export refuse a folder whose prosim.db is missing, empty (0 bytes) or from
+// an interrupted creation (no runs recorded), naming the file; none of them writes results (the
+// folder's decisions.csv stays as it was) or creates a database.
+func TestBadStoresAreRefused(t *testing.T) {
+	src := "name: small\nstudy: vignettes\nseed: 2\npopulation: {source: sample, n: 6}\nscenarios: [volunteering, donating]\nconditions: [{name: none, policy: none}]\n"
+	exp := filepath.Join(t.TempDir(), "small.yaml")
+	if err := os.WriteFile(exp, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		spoil func(db string)
+		want  string
+	}{
+		{"missing", func(db string) { os.Remove(db) }, "does not exist"},
+		{"empty", func(db string) { os.WriteFile(db, nil, 0o644) }, "is empty (0 bytes)"},
+		{"interrupted creation", func(db string) {
+			sdb, err := sql.Open("sqlite", db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// what a kill between the store's creation and its design leaves: no runs, no decisions
+			for _, q := range []string{`DELETE FROM decisions`, `DELETE FROM runs`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+				if _, err := sdb.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sdb.Close()
+		}, "records no runs"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			if out, err := prosim(t, "run", exp, "--out", dir, "-q"); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			db := filepath.Join(dir, "prosim.db")
+			os.Remove(db + "-wal")
+			os.Remove(db + "-shm")
+			c.spoil(db)
+			csvPath := filepath.Join(dir, "results", "decisions.csv")
+			before, err := os.ReadFile(csvPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dbBefore, dbErr := os.ReadFile(db)
+			for _, args := range [][]string{{"resume", dir, "-q"}, {"report", dir}, {"export", dir}, {"export", dir, "--format", "parquet", "--out", t.TempDir()}} {
+				_, err := prosim(t, args...)
+				if err == nil || !strings.Contains(err.Error(), db) || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("prosim %s: %v, want an error naming %s: %s", strings.Join(args, " "), err, db, c.want)
+				}
+			}
+			if after, _ := os.ReadFile(csvPath); !slices.Equal(after, before) {
+				t.Error("decisions.csv was rewritten")
+			}
+			if dbAfter, err := os.ReadFile(db); (err == nil) != (dbErr == nil) || !slices.Equal(dbAfter, dbBefore) {
+				t.Errorf("prosim.db was created or changed (before: %v, after: %v)", dbErr, err)
+			}
+		})
 	}
 }

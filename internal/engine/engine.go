@@ -314,17 +314,14 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
 	}
-	if !store.Exists(filepath.Join(dir, dbFile)) {
-		return nil, fmt.Errorf("%s has no %s: nothing to resume", dir, dbFile)
-	}
 	lock, err := runlock.Acquire(dir)
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(filepath.Join(dir, dbFile))
+	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
 	if err != nil {
 		lock.Release()
-		return nil, err
+		return nil, fmt.Errorf("cannot resume %s: %w", dir, err)
 	}
 	if err := reuseOptions(st, &opt); err != nil {
 		st.Close()

@@ -125,6 +125,51 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
+// OpenExisting opens the run database of a run directory that must have one, for resume,
+// report and export. It writes nothing, and fails naming the file when the database is
+// missing, empty (0 bytes), not a prosim run database, or from a run whose creation was
+// interrupted (no runs recorded): such a folder has nothing to resume or report, and must not
+// be mistaken for a run with no decisions.
+func OpenExisting(path string) (*Store, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: the folder has no run database (it was deleted, or the run was stopped before it made one; start the run again with prosim run)", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if wal, werr := os.Stat(path + "-wal"); fi.Size() == 0 && (werr != nil || wal.Size() == 0) {
+		return nil, fmt.Errorf("%s is empty (0 bytes): no run is recorded in it (start the run again with prosim run)", path)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var tables int
+	err = db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('meta','runs','agents','decisions')`).Scan(&tables)
+	db.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable run database: %w", path, err)
+	}
+	if tables != 4 {
+		return nil, fmt.Errorf("%s is not a prosim run database (it lacks prosim's tables)", path)
+	}
+	s, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var runs int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM runs`).Scan(&runs); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if runs == 0 {
+		s.Close()
+		return nil, fmt.Errorf("%s records no runs: the run's creation was interrupted before its design was written (start the run again with prosim run)", path)
+	}
+	return s, nil
+}
+
 // Close flushes pending decisions and closes the database.
 func (s *Store) Close() error {
 	ferr := s.Flush()
