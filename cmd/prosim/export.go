@@ -83,6 +83,9 @@ func export(w io.Writer, runDir, format, out string) error {
 	if err != nil {
 		return err
 	}
+	if err := engine.CheckRunDir(runDir); err != nil { // results/ without the run they came from
+		return err
+	}
 	results := filepath.Join(runDir, "results")
 	if out == "" {
 		out = results

@@ -65,13 +65,18 @@ func runCmd() *cobra.Command {
 }
 
 func resumeCmd() *cobra.Command {
-	var quiet bool
+	var quiet, noCache bool
+	var cache string
 	c := &cobra.Command{
 		Use:   "resume DIR",
 		Short: "Continue a stopped run; decisions already recorded are not asked again",
-		Args:  cobra.ExactArgs(1),
+		Long: `Continue a stopped run; decisions already recorded are not asked again. The run's own
+options are reused: its config.yaml, and the --cache or --no-cache it was started with (a
+--cache or --no-cache given here overrides that for this resume, and says so).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opt := engine.Options{}
+			opt := engine.Options{NoCache: noCache, CachePath: cache, Notices: os.Stderr,
+				CacheFlag: cmd.Flags().Changed("cache") || cmd.Flags().Changed("no-cache")}
 			if !quiet {
 				opt.Progress = os.Stderr
 			}
@@ -83,6 +88,8 @@ func resumeCmd() *cobra.Command {
 			return finish(cmd, res, time.Since(start))
 		},
 	}
+	c.Flags().StringVar(&cache, "cache", "", "response cache file (default: the one the run was started with)")
+	c.Flags().BoolVar(&noCache, "no-cache", false, "do not read or write the response cache (default: as the run was started)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return c
 }

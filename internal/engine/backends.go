@@ -95,6 +95,10 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	return chain, nil, nil
 }
 
+// paid reports whether the backend's replies cost a provider call (every backend but the
+// embedded behavioural model): those are committed one by one as they arrive.
+func (b *backendEntry) paid() bool { return b.cfg.Provider != "builtin" }
+
 // canonicalProvider names the wire protocol: vllm and ollama speak OpenAI's.
 func canonicalProvider(p string) string { return provider.Protocol(p) }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/store"
@@ -37,6 +39,11 @@ type Options struct {
 	// NoCache disables the LLM response cache; CachePath overrides the experiment's.
 	NoCache   bool
 	CachePath string
+	// CacheFlag says NoCache and CachePath were given on the command line of a resume: they
+	// override the cache choice the run recorded (else the recorded one is used).
+	CacheFlag bool
+	// Notices receives notices that are not progress (shown even when quiet); nil for none.
+	Notices io.Writer
 	// Now is the clock for the default run directory name (tests fix it).
 	Now func() time.Time
 	// Offline builds no provider clients (estimates need requests, not connections, and no key).
@@ -80,6 +87,7 @@ type Runner struct {
 	backends []*backendEntry
 	dir      string
 	st       *store.Store
+	lock     *runlock.Lock // held by run and resume until close
 	journal  map[store.Key]store.Decision
 	prog     *progress
 	asked    int
@@ -306,18 +314,29 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
 	}
-	if !store.Exists(filepath.Join(dir, dbFile)) {
-		return nil, fmt.Errorf("%s has no %s: nothing to resume", dir, dbFile)
+	lock, err := runlock.Acquire(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
+	if err != nil {
+		lock.Release()
+		return nil, fmt.Errorf("cannot resume %s: %w", dir, err)
+	}
+	if err := reuseOptions(st, &opt); err != nil {
+		st.Close()
+		lock.Release()
+		return nil, err
 	}
 	r, err := Prepare(exp, opt)
 	if err != nil {
+		st.Close()
+		lock.Release()
 		return nil, err
 	}
 	defer r.close()
 	r.setDir(dir)
-	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
-		return nil, err
-	}
+	r.st, r.lock = st, lock
 	if err := r.loadJournal(); err != nil {
 		return nil, err
 	}
@@ -325,10 +344,23 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 }
 
 func (r *Runner) create(dir string) error {
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return fmt.Errorf("run directory %s already exists and is not empty (use `prosim resume %s` to continue it, or choose another --out)", dir, dir)
+	notEmpty := func() error {
+		entries, err := os.ReadDir(dir)
+		if err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != runlock.Name }) {
+			return fmt.Errorf("run directory %s already exists and is not empty (use `prosim resume %s` to continue it, or choose another --out)", dir, dir)
+		}
+		return nil
+	}
+	if err := notEmpty(); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := r.lockDir(dir); err != nil {
+		return err
+	}
+	if err := notEmpty(); err != nil { // another run filled it between the check and the lock
 		return err
 	}
 	cfg, err := r.exp.Bundle(dir) // copies the input files to dir/inputs: the run folder can be moved
@@ -344,6 +376,9 @@ func (r *Runner) create(dir string) error {
 		return err
 	}
 	if err := r.st.SetMeta(statusKey, "running"); err != nil {
+		return err
+	}
+	if err := recordOptions(r.st, r.opt); err != nil {
 		return err
 	}
 	var agents []store.Agent
@@ -383,6 +418,18 @@ func (r *Runner) close() {
 	for _, c := range r.closers {
 		c.Close()
 	}
+	r.lock.Release() // last: the store is closed
+	r.lock = nil
+}
+
+// lockDir takes the run directory's lock for the rest of the run (released by close).
+func (r *Runner) lockDir(dir string) error {
+	l, err := runlock.Acquire(dir)
+	if err != nil {
+		return err
+	}
+	r.lock = l
+	return nil
 }
 
 func (b *backendEntry) sampling() backend.Sampling {

@@ -185,20 +185,19 @@ func Analyze(dir string) (a *Analyzed, ok bool, err error) {
 	if _, reg := study.Lookup(exp.Study); !reg {
 		return nil, false, fmt.Errorf("%s: unknown study %q (known: %s)", dir, exp.Study, strings.Join(study.Names(), ", "))
 	}
-	if !store.Exists(filepath.Join(dir, dbFile)) {
-		return nil, true, fmt.Errorf("%s has no %s", dir, dbFile)
+	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
+	if err != nil {
+		return nil, true, err
 	}
 	r, err := Prepare(exp, Options{Offline: true})
 	if err != nil {
+		st.Close()
 		return nil, true, err
 	}
 	r.setDir(dir)
 	r.env.Replay = true
 	r.replaying = true
-	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
-		r.close()
-		return nil, true, err
-	}
+	r.st = st
 	if err := r.loadJournal(); err != nil {
 		r.close()
 		return nil, true, err
@@ -213,6 +212,16 @@ func Analyze(dir string) (a *Analyzed, ok bool, err error) {
 		return nil, true, err
 	}
 	return &Analyzed{Dir: dir, Exp: exp, Analysis: an, runner: r}, true, nil
+}
+
+// CheckRunDir fails, naming the file, when dir's run database is missing, empty or from an
+// interrupted creation (store.OpenExisting): there is nothing to report or export.
+func CheckRunDir(dir string) error {
+	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
+	if err != nil {
+		return err
+	}
+	return st.Close()
 }
 
 // WriteReport writes the HTML report of one or several run directories to out.

@@ -126,15 +126,30 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		return err
 	}
 	if rec {
+		ds := make([]store.Decision, len(t.Keys))
 		for j, k := range t.Keys {
-			d := store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
-			if err := r.st.Add(d); err != nil {
-				return err
-			}
-			r.mu.Lock()
-			r.journal[k] = d
-			r.mu.Unlock()
+			ds[j] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 		}
+		// A paid reply is committed before this worker asks its next decision, so a kill -9
+		// loses at most the replies in flight; the behavioural model's are free to make
+		// again and go in batches.
+		if r.backendOf(t.Cell).paid() {
+			err = r.st.Commit(ds...)
+		} else {
+			for _, d := range ds {
+				if err = r.st.Add(d); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		r.mu.Lock()
+		for _, d := range ds {
+			r.journal[d.Key] = d
+		}
+		r.mu.Unlock()
 	}
 	if r.prog != nil {
 		r.prog.add(len(t.Keys))

@@ -41,7 +41,7 @@ func Load(dir string) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
 	}
-	st, err := store.Open(filepath.Join(dir, "prosim.db"))
+	st, err := store.OpenExisting(filepath.Join(dir, "prosim.db"))
 	if err != nil {
 		return nil, err
 	}

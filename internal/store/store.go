@@ -89,9 +89,12 @@ type Run struct {
 // Store is an open run database. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
-	mu      sync.Mutex
+	mu      sync.Mutex // guards pending
 	pending []Decision
 	batch   int
+	// cmu serialises flushes: a flush that finds nothing pending knows every decision queued
+	// before it was committed by an earlier one (group commit, see Commit).
+	cmu sync.Mutex
 }
 
 // Open opens (creating if needed) the database at path.
@@ -118,6 +121,51 @@ func Open(path string) (*Store, error) {
 	} else if v != schemaVersion {
 		db.Close()
 		return nil, fmt.Errorf("%s: run database schema %s, this prosim reads %s", path, v, schemaVersion)
+	}
+	return s, nil
+}
+
+// OpenExisting opens the run database of a run directory that must have one, for resume,
+// report and export. It writes nothing, and fails naming the file when the database is
+// missing, empty (0 bytes), not a prosim run database, or from a run whose creation was
+// interrupted (no runs recorded): such a folder has nothing to resume or report, and must not
+// be mistaken for a run with no decisions.
+func OpenExisting(path string) (*Store, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: the folder has no run database (it was deleted, or the run was stopped before it made one; start the run again with prosim run)", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if wal, werr := os.Stat(path + "-wal"); fi.Size() == 0 && (werr != nil || wal.Size() == 0) {
+		return nil, fmt.Errorf("%s is empty (0 bytes): no run is recorded in it (start the run again with prosim run)", path)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var tables int
+	err = db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('meta','runs','agents','decisions')`).Scan(&tables)
+	db.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable run database: %w", path, err)
+	}
+	if tables != 4 {
+		return nil, fmt.Errorf("%s is not a prosim run database (it lacks prosim's tables)", path)
+	}
+	s, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var runs int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM runs`).Scan(&runs); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if runs == 0 {
+		s.Close()
+		return nil, fmt.Errorf("%s records no runs: the run's creation was interrupted before its design was written (start the run again with prosim run)", path)
 	}
 	return s, nil
 }
@@ -221,6 +269,18 @@ func (s *Store) Agents() ([]Agent, error) {
 	return out, rows.Err()
 }
 
+// Commit records decisions durably before it returns: a crash after it returns (kill -9,
+// power loss with synchronous=FULL) loses none of them. Concurrent callers share commits
+// (group commit): while one transaction is written, the decisions of the others queue and go
+// in the next, so N workers cost about one fsync per round, not N. Use it for replies that
+// were paid for; Add is for decisions that are free to make again.
+func (s *Store) Commit(ds ...Decision) error {
+	s.mu.Lock()
+	s.pending = append(s.pending, ds...)
+	s.mu.Unlock()
+	return s.Flush()
+}
+
 // Add queues a decision; it is committed with the next batch. Call Flush to commit now.
 func (s *Store) Add(d Decision) error {
 	s.mu.Lock()
@@ -233,8 +293,11 @@ func (s *Store) Add(d Decision) error {
 	return nil
 }
 
-// Flush commits queued decisions in one transaction.
+// Flush commits queued decisions in one transaction. When it returns nil, every decision
+// queued before the call is committed.
 func (s *Store) Flush() error {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
 	s.mu.Lock()
 	batch := s.pending
 	s.pending = nil

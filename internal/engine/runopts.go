@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/prosim/prosim/internal/store"
+)
+
+// cacheKey is the store meta key of the run's cache choice on the command line: "" (none: the
+// experiment's cache: or the user cache directory), "off" (--no-cache) or an absolute path
+// (--cache PATH). `prosim resume` uses it unless given a cache flag of its own.
+const cacheKey = "option.cache"
+
+// cacheChoice is what opt says of the cache, as recorded under cacheKey.
+func cacheChoice(opt Options) (string, error) {
+	switch {
+	case opt.NoCache:
+		return "off", nil
+	case opt.CachePath != "":
+		abs, err := filepath.Abs(opt.CachePath) // resume may run from another directory
+		if err != nil {
+			return "", err
+		}
+		return abs, nil
+	}
+	return "", nil
+}
+
+func describeCache(choice string) string {
+	switch choice {
+	case "off":
+		return "--no-cache"
+	case "":
+		return "the experiment's cache (no cache flag)"
+	}
+	return "--cache " + choice
+}
+
+// recordOptions records the run-time options a resume must reuse (never a key: only the
+// cache choice; seed and backends are in config.yaml).
+func recordOptions(st *store.Store, opt Options) error {
+	c, err := cacheChoice(opt)
+	if err != nil {
+		return err
+	}
+	return st.SetMeta(cacheKey, c)
+}
+
+// reuseOptions applies the run's recorded options to opt, unless opt.CacheFlag says the
+// resume was given its own (then a notice says that it overrides the run's).
+func reuseOptions(st *store.Store, opt *Options) error {
+	rec, err := st.Meta(cacheKey)
+	if err != nil {
+		return err
+	}
+	if !opt.CacheFlag {
+		opt.NoCache, opt.CachePath = rec == "off", ""
+		if rec != "off" {
+			opt.CachePath = rec
+		}
+		return nil
+	}
+	now, err := cacheChoice(*opt)
+	if err != nil {
+		return err
+	}
+	if now != rec && opt.Notices != nil {
+		fmt.Fprintf(opt.Notices, "prosim: resume uses %s instead of the run's %s (for this resume only)\n", describeCache(now), describeCache(rec))
+	}
+	return nil
+}
