@@ -65,7 +65,7 @@ func runCmd() *cobra.Command {
 }
 
 func resumeCmd() *cobra.Command {
-	var quiet, noCache bool
+	var quiet, noCache, retryInvalid bool
 	var cache string
 	c := &cobra.Command{
 		Use:   "resume DIR",
@@ -75,7 +75,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 --cache or --no-cache given here overrides that for this resume, and says so).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opt := engine.Options{NoCache: noCache, CachePath: cache, Notices: os.Stderr,
+			opt := engine.Options{NoCache: noCache, CachePath: cache, Notices: os.Stderr, RetryInvalid: retryInvalid,
 				CacheFlag: cmd.Flags().Changed("cache") || cmd.Flags().Changed("no-cache")}
 			if !quiet {
 				opt.Progress = os.Stderr
@@ -90,6 +90,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 	}
 	c.Flags().StringVar(&cache, "cache", "", "response cache file (default: the one the run was started with)")
 	c.Flags().BoolVar(&noCache, "no-cache", false, "do not read or write the response cache (default: as the run was started)")
+	c.Flags().BoolVar(&retryInvalid, "retry-invalid", false, "ask again the decisions recorded invalid after an error (on_error: record)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return c
 }

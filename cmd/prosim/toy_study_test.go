@@ -155,6 +155,7 @@ func TestToyStudyFromATestFile(t *testing.T) {
 		}), nil
 	}
 	dir := filepath.Join(tmp, "run")
+	exp.OnError = "stop" // a provider that is down stops the run (the default records and goes on)
 	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: dir, Backends: failing}); err == nil || !strings.Contains(err.Error(), "prosim resume") {
 		t.Fatalf("want a stopped run that says how to resume, got %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/store"
 )
 
 // A run interrupted between decisions, while every decision in flight ends well, stops as
@@ -46,7 +47,7 @@ func TestInterruptBetweenDecisionsIsNotComplete(t *testing.T) {
 	}
 }
 
-// A failed decision stops the batch: the error is returned, and the workers take no further
+// With on_error: stop, a failed decision stops the batch: the error is returned, and the workers take no further
 // task once it is known (at most the decisions already in flight end).
 func TestFailedDecisionStopsTheBatch(t *testing.T) {
 	const conc = 3
@@ -67,7 +68,9 @@ func TestFailedDecisionStopsTheBatch(t *testing.T) {
 		}), nil
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := Run(context.Background(), load(t, study1, conc), Options{Out: dir, Backends: hook}); err == nil || !strings.Contains(err.Error(), "provider down") {
+	exp := load(t, study1, conc)
+	exp.OnError = "stop" // the default, record, records the failure and goes on (TestOnErrorRecord)
+	if _, err := Run(context.Background(), exp, Options{Out: dir, Backends: hook}); err == nil || !strings.Contains(err.Error(), "provider down") {
 		t.Fatalf("a run with a failing decision returned %v", err)
 	}
 	if got := n.Load(); got > 5+conc-1 {
@@ -75,5 +78,58 @@ func TestFailedDecisionStopsTheBatch(t *testing.T) {
 	}
 	if st, _ := Status(dir); st != "running" {
 		t.Fatalf("status %q after a failure, want running", st)
+	}
+}
+
+// on_error: record (the default): a decision whose backend fails is recorded invalid with the
+// error as its reason and the run finishes; resume --retry-invalid asks those again.
+func TestOnErrorRecord(t *testing.T) {
+	var n, failing atomic.Int64
+	failing.Store(1)
+	hook := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			if n.Add(1)%7 == 0 && failing.Load() == 1 {
+				return backend.Reply{}, errors.New("provider down")
+			}
+			return backend.Reply{Raw: `{"willingness": 4}`, Values: map[string]float64{"willingness": 4}}, nil
+		}), nil
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	res, err := Run(context.Background(), load(t, study1, 3), Options{Out: dir, Backends: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() (all, erred int) {
+		st, err := store.Open(filepath.Join(dir, dbFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		st.Decisions(func(d store.Decision) error {
+			all++
+			if strings.HasPrefix(d.Reply.Invalid, "error: ") && strings.Contains(d.Reply.Invalid, "provider down") {
+				erred++
+			}
+			return nil
+		})
+		return
+	}
+	all, bad := count()
+	if all != res.Decisions || bad == 0 || bad > all/7+1 {
+		t.Fatalf("%d decisions (result says %d), %d recorded invalid with the error", all, res.Decisions, bad)
+	}
+	if st, _ := Status(dir); st != "complete" {
+		t.Fatalf("status %q, want complete", st)
+	}
+	failing.Store(0)
+	asked := n.Load()
+	if _, err := Resume(context.Background(), dir, Options{Backends: hook, RetryInvalid: true}); err != nil {
+		t.Fatal(err)
+	}
+	if again := n.Load() - asked; again != int64(bad) {
+		t.Errorf("resume --retry-invalid asked %d decisions, want the %d that failed", again, bad)
+	}
+	if all2, bad2 := count(); all2 != all || bad2 != 0 {
+		t.Fatalf("after resume --retry-invalid: %d decisions, %d still invalid with an error", all2, bad2)
 	}
 }

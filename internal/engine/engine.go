@@ -42,6 +42,8 @@ type Options struct {
 	// CacheFlag says NoCache and CachePath were given on the command line of a resume: they
 	// override the cache choice the run recorded (else the recorded one is used).
 	CacheFlag bool
+	// RetryInvalid (resume) asks again the decisions recorded invalid after an error.
+	RetryInvalid bool
 	// Notices receives notices that are not progress (shown even when quiet); nil for none.
 	Notices io.Writer
 	// Now is the clock for the default run directory name (tests fix it).
@@ -405,10 +407,19 @@ func (r *Runner) create(dir string) error {
 
 func (r *Runner) loadJournal() error {
 	r.journal = map[store.Key]store.Decision{}
-	return r.st.Decisions(func(d store.Decision) error {
+	retry := 0
+	err := r.st.Decisions(func(d store.Decision) error {
+		if r.opt.RetryInvalid && erred(d) {
+			retry++ // not in the journal: asked again, and its row replaced
+			return nil
+		}
 		r.journal[d.Key] = d
 		return nil
 	})
+	if err == nil && r.opt.RetryInvalid && r.opt.Notices != nil {
+		fmt.Fprintf(r.opt.Notices, "prosim: asking again %d decisions recorded invalid after an error\n", retry)
+	}
+	return err
 }
 
 func (r *Runner) close() {

@@ -147,7 +147,9 @@ func TestResumeAsksOnlyWhatIsMissingAndGivesTheSameResults(t *testing.T) {
 		}), nil
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	_, err := Run(context.Background(), load(t, study1, 4), Options{Out: dir, Backends: failing})
+	exp := load(t, study1, 4)
+	exp.OnError = "stop" // a provider that is down stops the run (the default records and goes on)
+	_, err := Run(context.Background(), exp, Options{Out: dir, Backends: failing})
 	if err == nil || !strings.Contains(err.Error(), "prosim resume "+dir) {
 		t.Fatalf("a failed run should say how to resume, got %v", err)
 	}

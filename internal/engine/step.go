@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -173,7 +175,19 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	}
 	reply, err := be.be.Decide(ctx, t.Req)
 	if err != nil {
-		return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
+		err = fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
+		if !r.recordsError(ctx, err) {
+			return nil, err
+		}
+		// on_error: record: the decision is recorded invalid with the error as its reason
+		// (resume --retry-invalid asks it again); its calls are in the backend's meter.
+		rep := backend.Reply{Invalid: errorReason + err.Error(), Provider: be.cfg.Provider, Model: be.cfg.Model}
+		r.account(be, rep)
+		out := make([]backend.Reply, len(t.Keys))
+		for i := range out {
+			out[i] = rep
+		}
+		return out, nil
 	}
 	r.account(be, reply)
 	if t.Split != nil {
@@ -236,3 +250,24 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 	}
 }
+
+// errorReason begins the invalid reason of a decision recorded after its backend failed.
+const errorReason = "error: "
+
+// recordsError reports whether a backend's failure is recorded as an invalid decision
+// (on_error: record, the default) rather than stopping the run: not when the run is
+// interrupted, and not for failures that every decision would meet (a rejected key, an
+// unknown model or endpoint), which are better fixed than recorded.
+func (r *Runner) recordsError(ctx context.Context, err error) bool {
+	if r.exp.OnError == "stop" || ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var se *backend.StatusError
+	if errors.As(err, &se) && (se.Status == 401 || se.Status == 403 || se.Status == 404) {
+		return false
+	}
+	return true
+}
+
+// erred reports whether a recorded decision is one that failed with an error (on_error: record).
+func erred(d store.Decision) bool { return strings.HasPrefix(d.Reply.Invalid, errorReason) }

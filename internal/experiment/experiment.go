@@ -46,6 +46,10 @@ type Experiment struct {
 	Concurrency int `yaml:"concurrency,omitempty"`
 	// MaxRepairs is how often an invalid LLM reply is re-asked before it is recorded invalid.
 	MaxRepairs *int `yaml:"max_repairs,omitempty"`
+	// OnError says what a decision whose backend still fails after its retries becomes:
+	// "record" (the default, also "") records it invalid with the error as its reason and the
+	// run goes on; "stop" stops the run (prosim resume asks it again).
+	OnError string `yaml:"on_error,omitempty"`
 	// Cache is the response cache file; "" means the user cache directory, "off" disables it.
 	Cache  string           `yaml:"cache,omitempty"`
 	Prices map[string]Price `yaml:"prices,omitempty"`
@@ -351,6 +355,9 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	}
 	if *e.MaxRepairs < 0 || *e.MaxRepairs > 10 {
 		return doc.Errorf("max_repairs", "%d is out of range 0..10", *e.MaxRepairs)
+	}
+	if e.OnError != "" && e.OnError != "record" && e.OnError != "stop" {
+		return doc.Errorf("on_error", "%q: want record or stop", e.OnError)
 	}
 	if e.Cache != "" && e.Cache != "off" {
 		e.Cache = resolve(e.Dir, e.Cache)

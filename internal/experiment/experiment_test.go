@@ -180,3 +180,18 @@ func TestPopulationSeedDerivedRecordedOrGiven(t *testing.T) {
 		}
 	}
 }
+
+// on_error is record or stop (or left out: record), located when it is neither.
+func TestOnErrorChecked(t *testing.T) {
+	for v, ok := range map[string]bool{"record": true, "stop": true, "skip": false} {
+		f := filepath.Join(t.TempDir(), "e.yaml")
+		src := "name: e\nstudy: vignettes\npopulation: {source: prosim104}\nscenarios: [volunteering]\non_error: " + v + "\n"
+		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(f)
+		if ok != (err == nil) || !ok && !strings.Contains(err.Error(), "e.yaml:5") {
+			t.Errorf("on_error: %s gave %v", v, err)
+		}
+	}
+}

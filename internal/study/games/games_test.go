@@ -477,7 +477,9 @@ func TestGamesResumeAsksOnlyWhatIsMissing(t *testing.T) {
 		}), nil
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := engine.Run(context.Background(), load(t, src, 4), engine.Options{Out: dir, Backends: failing}); err == nil {
+	exp := load(t, src, 4)
+	exp.OnError = "stop" // a provider that is down stops the run (the default records and goes on)
+	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: dir, Backends: failing}); err == nil {
 		t.Fatal("the failing run did not fail")
 	}
 	first := s2.calls.Load()
