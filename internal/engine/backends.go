@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/prosim/prosim/internal/backend"
@@ -44,8 +45,12 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	var eps []backend.Backend
 	for _, u := range urls {
-		be, err := providers.New(providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
-			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"})
+		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
+		if w := providers.PlainHTTPKeyWarning(spec); w != "" {
+			fmt.Fprintf(os.Stderr, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), w)
+		}
+		be, err := providers.New(spec)
 		if err != nil {
 			return nil, nil, err
 		}

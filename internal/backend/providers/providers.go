@@ -4,6 +4,9 @@ package providers
 
 import (
 	"fmt"
+	"net"
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
@@ -72,4 +75,38 @@ func client[C backend.Backend](c C, err error) (backend.Backend, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// PlainHTTPKeyWarning says when spec would send an API key over plain http to a host that is
+// not this machine ("" otherwise): the key would cross the network unencrypted. Loopback
+// servers (a local vLLM or Ollama) are exempt, as is a spec with no key in the environment.
+func PlainHTTPKeyWarning(spec Spec) string {
+	u, err := url.Parse(spec.BaseURL)
+	if err != nil || u.Scheme != "http" {
+		return ""
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	names := []string{spec.APIKeyEnv}
+	if spec.APIKeyEnv == "" {
+		switch provider.Protocol(strings.ToLower(spec.Provider)) {
+		case "openai":
+			names = []string{openai.DefaultAPIKeyEnv}
+		case "anthropic":
+			names = []string{anthropic.DefaultAPIKeyEnv}
+		case "gemini":
+			names = []string{gemini.DefaultAPIKeyEnv, gemini.FallbackAPIKeyEnv}
+		}
+	}
+	for _, n := range names {
+		if n != "" && os.Getenv(n) != "" {
+			return fmt.Sprintf("the API key in %s will be sent to %s over plain http (unencrypted); use https unless this network is yours", n, u.Host)
+		}
+	}
+	return ""
 }

@@ -183,3 +183,30 @@ func TestGeminiEndToEnd(t *testing.T) {
 		t.Errorf("path %q, key sent %v", path, key == secret)
 	}
 }
+
+// A key bound for a remote host over plain http is warned about; https, loopback servers and
+// specs without a key in the environment are not.
+func TestPlainHTTPKeyWarning(t *testing.T) {
+	t.Setenv("PROSIM_TEST_KEY", "sk-test-value")
+	t.Setenv("OPENAI_API_KEY", "")
+	for _, c := range []struct {
+		spec Spec
+		warn bool
+	}{
+		{Spec{Provider: "openai", BaseURL: "http://10.1.2.3:8000/v1", APIKeyEnv: "PROSIM_TEST_KEY"}, true},
+		{Spec{Provider: "vllm", BaseURL: "http://gpu-box.lan/v1", APIKeyEnv: "PROSIM_TEST_KEY"}, true},
+		{Spec{Provider: "openai", BaseURL: "https://api.example.com/v1", APIKeyEnv: "PROSIM_TEST_KEY"}, false},
+		{Spec{Provider: "ollama", BaseURL: "http://127.0.0.1:11434/v1", APIKeyEnv: "PROSIM_TEST_KEY"}, false},
+		{Spec{Provider: "openai", BaseURL: "http://localhost:8000/v1", APIKeyEnv: "PROSIM_TEST_KEY"}, false},
+		{Spec{Provider: "openai", BaseURL: "http://[::1]:8000/v1", APIKeyEnv: "PROSIM_TEST_KEY"}, false},
+		{Spec{Provider: "openai", BaseURL: "http://10.1.2.3:8000/v1"}, false}, // OPENAI_API_KEY is empty
+	} {
+		w := PlainHTTPKeyWarning(c.spec)
+		if (w != "") != c.warn {
+			t.Errorf("%+v: warning %q, want warning %v", c.spec, w, c.warn)
+		}
+		if strings.Contains(w, "sk-test-value") {
+			t.Errorf("the warning shows the key: %q", w)
+		}
+	}
+}
