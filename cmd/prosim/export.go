@@ -94,19 +94,18 @@ func export(w io.Writer, runDir, format, out string) error {
 		return err
 	}
 	same := sameDir(out, results)
-	// Parquet files of a registered study's tables are written from the tables' declared
-	// types (the same declaration the CSVs were written from), by replaying the run.
+	// Parquet files of the run's tables are written from the tables' declared types (the same
+	// declaration the CSVs were written from), by replaying the run; a CSV no table declares
+	// (left by an older prosim) is converted with its types inferred.
 	declared := map[string]*table.Table{}
 	if format == "parquet" {
-		a, ok, err := engine.Analyze(runDir)
+		a, err := engine.Analyze(runDir)
 		if err != nil {
 			return err
 		}
-		if ok {
-			defer a.Close()
-			for _, t := range a.Tables() {
-				declared[t.Name+".csv"] = t
-			}
+		defer a.Close()
+		for _, t := range a.Tables() {
+			declared[t.Name+".csv"] = t
 		}
 	}
 	var files []string

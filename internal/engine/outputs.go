@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -166,6 +165,20 @@ type Analyzed struct {
 	Exp      *experiment.Experiment
 	Analysis *study.Analysis
 	runner   *Runner
+	run      *report.Run // the run's record as the report reads it, loaded once (loaded)
+}
+
+// loaded reads the run's record for the report's common sections and the validity summary,
+// once: both are written after a run, and a store can hold millions of decisions.
+func (a *Analyzed) loaded() (*report.Run, error) {
+	if a.run == nil {
+		run, err := report.Load(a.Dir)
+		if err != nil {
+			return nil, err
+		}
+		a.run = run
+	}
+	return a.run, nil
 }
 
 // Close releases the run's store.
@@ -174,25 +187,24 @@ func (a *Analyzed) Close() { a.runner.close() }
 // Tables are every table of the run (decisions and agents first).
 func (a *Analyzed) Tables() []*table.Table { return a.runner.tables(a.Analysis) }
 
-// Analyze opens a finished run directory of a registered study and computes its analysis by
-// replaying the study over the journal: no backend is asked. ok is false for studies that
-// are not registered (they are reported by the report package directly).
-func Analyze(dir string) (a *Analyzed, ok bool, err error) {
+// Analyze opens a finished run directory and computes its study's analysis by replaying the
+// study over the journal: no backend is asked.
+func Analyze(dir string) (*Analyzed, error) {
 	exp, err := experiment.Load(filepath.Join(dir, configFile))
 	if err != nil {
-		return nil, true, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
 	}
 	if _, reg := study.Lookup(exp.Study); !reg {
-		return nil, false, fmt.Errorf("%s: unknown study %q (known: %s)", dir, exp.Study, strings.Join(study.Names(), ", "))
+		return nil, fmt.Errorf("%s: unknown study %q (known: %s)", dir, exp.Study, strings.Join(study.Names(), ", "))
 	}
 	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
 	if err != nil {
-		return nil, true, err
+		return nil, err
 	}
 	r, err := Prepare(exp, Options{Offline: true})
 	if err != nil {
 		st.Close()
-		return nil, true, err
+		return nil, err
 	}
 	r.setDir(dir)
 	r.env.Replay = true
@@ -200,18 +212,18 @@ func Analyze(dir string) (a *Analyzed, ok bool, err error) {
 	r.st = st
 	if err := r.loadJournal(); err != nil {
 		r.close()
-		return nil, true, err
+		return nil, err
 	}
 	if err := r.runStudy(context.Background()); err != nil {
 		r.close()
-		return nil, true, fmt.Errorf("%s: %w", dir, err)
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	an, err := r.study.Analyze()
 	if err != nil {
 		r.close()
-		return nil, true, err
+		return nil, err
 	}
-	return &Analyzed{Dir: dir, Exp: exp, Analysis: an, runner: r}, true, nil
+	return &Analyzed{Dir: dir, Exp: exp, Analysis: an, runner: r}, nil
 }
 
 // CheckRunDir fails, naming the file, when dir's run database is missing, empty or from an
@@ -226,11 +238,7 @@ func CheckRunDir(dir string) error {
 
 // WriteReport writes the HTML report of one or several run directories to out.
 func WriteReport(out string, dirs ...string) error {
-	var buf bytes.Buffer
-	if err := RenderReport(&buf, dirs...); err != nil {
-		return err
-	}
-	return writeFile(out, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
+	return writeFile(out, func(w io.Writer) error { return RenderReport(w, dirs...) })
 }
 
 // RenderReport renders the report of run directories: the design and validity of each, then
@@ -246,7 +254,7 @@ func RenderReport(w io.Writer, dirs ...string) error {
 		}
 	}()
 	for _, d := range dirs {
-		a, _, err := Analyze(d)
+		a, err := Analyze(d)
 		if err != nil {
 			return err
 		}
@@ -264,7 +272,7 @@ func renderAnalyzed(w io.Writer, as []*Analyzed) error {
 	var runs []report.RunInput
 	var names []string
 	for _, a := range as {
-		run, err := report.Load(a.Dir)
+		run, err := a.loaded()
 		if err != nil {
 			return err
 		}
@@ -287,7 +295,7 @@ func renderAnalyzed(w io.Writer, as []*Analyzed) error {
 // Summary writes the text printed at the end of a run: validity, then the study's summary.
 func (a *Analyzed) Summary(w io.Writer) error {
 	if a.runner.recorded() {
-		run, err := report.Load(a.Dir)
+		run, err := a.loaded()
 		if err != nil {
 			return err
 		}
@@ -316,11 +324,7 @@ func (r *Runner) finishStudy(res *Result) error {
 	}
 	a := &Analyzed{Dir: r.dir, Exp: r.exp, Analysis: an, runner: r}
 	// The HTML report is a convenience: a failure to write it does not fail the run.
-	var buf bytes.Buffer
-	err = renderAnalyzed(&buf, []*Analyzed{a})
-	if err == nil {
-		err = writeFile(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err })
-	}
+	err = writeFile(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error { return renderAnalyzed(w, []*Analyzed{a}) })
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
 	}

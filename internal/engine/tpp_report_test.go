@@ -118,9 +118,9 @@ func TestStudy2GradedSummaryTablesAndReport(t *testing.T) {
 		}
 	}
 	dir := fixtureRun(t, study2GradedConfig, runs, ds)
-	a, ok, err := Analyze(dir)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
+	a, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer a.Close()
 	var b strings.Builder

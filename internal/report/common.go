@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"math"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -203,27 +202,10 @@ func validity(x RunInput, multi bool) validityData {
 		return v
 	}
 	for _, row := range ValidityRows(r) {
-		rate := "-"
-		if n := row.Valid + row.Invalid; n > 0 {
-			rate = fmt.Sprintf("%.1f%%", 100*float64(row.Valid)/float64(n))
-		}
-		v.Validity = append(v.Validity, []string{DescribeBackend(row.Backend), row.Condition, fmt.Sprint(row.Valid), fmt.Sprint(row.Invalid), rate})
+		v.Validity = append(v.Validity, []string{DescribeBackend(row.Backend), row.Condition, fmt.Sprint(row.Valid), fmt.Sprint(row.Invalid), row.Rate()})
 	}
-	reasons := map[string]int{}
-	for _, d := range r.Decisions {
-		if !d.Reply.Valid() {
-			reasons[d.Reply.Invalid]++
-		}
-	}
-	for k, n := range reasons {
-		v.Reasons = append(v.Reasons, []string{fmt.Sprint(n), k})
-	}
-	sort.Slice(v.Reasons, func(i, j int) bool {
-		a, b := reasons[v.Reasons[i][1]], reasons[v.Reasons[j][1]]
-		return a > b || a == b && v.Reasons[i][1] < v.Reasons[j][1]
-	})
-	if len(v.Reasons) > 5 {
-		v.Reasons = v.Reasons[:5]
+	for _, t := range topReasons(r, 5) {
+		v.Reasons = append(v.Reasons, []string{fmt.Sprint(t.N), t.Reason})
 	}
 	for _, u := range UsageOf(r) {
 		if u.Backend == "builtin" {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/prosim/prosim/internal/store"
@@ -28,6 +29,14 @@ func runIndex(r *Run) map[string]store.Run {
 type ValidityRow struct {
 	Backend, Condition string
 	Valid, Invalid     int
+}
+
+// Rate is the valid share as printed ("97.5%"), "-" without decisions.
+func (v ValidityRow) Rate() string {
+	if n := v.Valid + v.Invalid; n > 0 {
+		return fmt.Sprintf("%.1f%%", 100*float64(v.Valid)/float64(n))
+	}
+	return "-"
 }
 
 // ValidityRows counts valid and invalid decisions per backend x condition, in design order.

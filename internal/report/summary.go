@@ -59,58 +59,50 @@ func Load(dir string) (*Run, error) {
 
 // Validity prints valid and invalid decision counts per backend x condition.
 func Validity(w io.Writer, r *Run) error {
-	runOf := map[string]store.Run{}
-	for _, x := range r.Runs {
-		runOf[x.ID] = x
-	}
-	type key struct{ b, c string }
-	valid, invalid := map[key]int{}, map[key]int{}
-	reasons := map[string]int{}
-	for _, d := range r.Decisions {
-		k := key{runOf[d.RunID].Backend, runOf[d.RunID].Condition}
-		if d.Reply.Valid() {
-			valid[k]++
-		} else {
-			invalid[k]++
-			reasons[d.Reply.Invalid]++
-		}
-	}
 	fmt.Fprintf(w, "Validity by backend x condition\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "backend\tcondition\tvalid\tinvalid\tvalid rate\t")
-	for _, b := range backendsOf(r) {
-		for _, c := range r.Exp.Conditions {
-			k := key{b, c.Name}
-			n := valid[k] + invalid[k]
-			rate := "-"
-			if n > 0 {
-				rate = fmt.Sprintf("%.1f%%", 100*float64(valid[k])/float64(n))
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t\n", b, c.Name, valid[k], invalid[k], rate)
-		}
+	for _, v := range ValidityRows(r) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t\n", v.Backend, v.Condition, v.Valid, v.Invalid, v.Rate())
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(reasons) > 0 {
-		type rc struct {
-			r string
-			n int
-		}
-		var top []rc
-		for k, v := range reasons {
-			top = append(top, rc{k, v})
-		}
-		sort.Slice(top, func(i, j int) bool { return top[i].n > top[j].n || top[i].n == top[j].n && top[i].r < top[j].r })
+	if top := topReasons(r, 5); len(top) > 0 {
 		fmt.Fprintln(w, "Most common invalid reasons:")
-		for i, t := range top {
-			if i == 5 {
-				break
-			}
-			fmt.Fprintf(w, "  %5d  %s\n", t.n, t.r)
+		for _, t := range top {
+			fmt.Fprintf(w, "  %5d  %s\n", t.N, t.Reason)
 		}
 	}
 	return nil
+}
+
+// reasonCount is how many decisions were recorded invalid for one reason.
+type reasonCount struct {
+	Reason string
+	N      int
+}
+
+// topReasons are the k most common reasons a reply was recorded invalid, most common first
+// (ties in reason order).
+func topReasons(r *Run, k int) []reasonCount {
+	n := map[string]int{}
+	for _, d := range r.Decisions {
+		if !d.Reply.Valid() {
+			n[d.Reply.Invalid]++
+		}
+	}
+	var top []reasonCount
+	for reason, c := range n {
+		top = append(top, reasonCount{reason, c})
+	}
+	sort.Slice(top, func(i, j int) bool {
+		return top[i].N > top[j].N || top[i].N == top[j].N && top[i].Reason < top[j].Reason
+	})
+	if len(top) > k {
+		top = top[:k]
+	}
+	return top
 }
 
 func backendsOf(r *Run) []string {

@@ -103,9 +103,9 @@ func runGames(t *testing.T, n int, seed uint64, keep func(games.Game) bool) []ga
 	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: dir, NoCache: true}); err != nil {
 		t.Fatal(err)
 	}
-	a, ok, err := engine.Analyze(dir)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
+	a, err := engine.Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer a.Close()
 	tb, ok := a.Analysis.Table(games.StatsSchema.Name)

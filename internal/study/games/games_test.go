@@ -565,9 +565,9 @@ func TestGamesSummaryAndReport(t *testing.T) {
 	s := &scripted{}
 	dir := runGamesExp(t, strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1), 4, s.backends())
 	// The summary of the run, replayed over its journal as `prosim report` does.
-	a, ok, err := engine.Analyze(dir)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
+	a, err := engine.Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer a.Close()
 	var b bytes.Buffer
@@ -624,9 +624,9 @@ func TestGamesTablesAndReportOfTwoConditions(t *testing.T) {
 			t.Errorf("results/%s.csv: %v", f, err)
 		}
 	}
-	a, ok, err := engine.Analyze(dir)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
+	a, err := engine.Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer a.Close()
 	out := t.TempDir()
