@@ -215,6 +215,7 @@ func (r *Runner) placeholder(t *study.Task) []backend.Reply {
 // backend would be asked. Nothing is written.
 func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err error) {
 	r.estimating = true
+	r.env.Estimate = true
 	r.journal = map[store.Key]store.Decision{}
 	if e, ok := r.study.(study.Estimator); ok {
 		note = e.EstimateNote()

@@ -229,15 +229,6 @@ func (b *Batch) Task(i int) (Task, error) {
 	return b.Tasks[i], nil
 }
 
-// Keys counts the decisions of tasks.
-func Keys(tasks []Task) int {
-	n := 0
-	for _, t := range tasks {
-		n += len(t.Keys)
-	}
-	return n
-}
-
 // Analysis is a study's results, computed once: every output reads it.
 type Analysis struct {
 	// Tables are written to RUN_DIR/results as CSV (and Parquet by `prosim export`).
