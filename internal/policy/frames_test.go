@@ -143,7 +143,7 @@ func TestBadFiles(t *testing.T) {
 func TestLoadRejectsSeveralDocuments(t *testing.T) {
 	src := "id: a\nchannel: moral\ndefault: A.\n---\nid: b\nchannel: moral\ndefault: B.\n"
 	_, err := Load([]byte(src), "pol.yaml")
-	if err == nil || !strings.Contains(err.Error(), "pol.yaml:5") || !strings.Contains(err.Error(), "2 YAML documents") {
-		t.Fatalf("want an error at pol.yaml:5 (the second document) about 2 documents, got %v", err)
+	if err == nil || !strings.Contains(err.Error(), "pol.yaml:4") || !strings.Contains(err.Error(), "2 YAML documents") {
+		t.Fatalf("want an error at pol.yaml:4 (the --- of the second document) about 2 documents, got %v", err)
 	}
 }

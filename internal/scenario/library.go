@@ -291,15 +291,6 @@ func NewLocator(data []byte, name string) (*Locator, error) {
 		}
 		return nil, &yamlx.Error{File: name, Msg: err.Error()}
 	}
-	// Several YAML documents (separated by ---) would be read as the first one alone: the
-	// others would be dropped without a word.
-	if n := len(f.Docs); n > 1 {
-		line := 0
-		if tok := f.Docs[1].GetToken(); tok != nil && tok.Position != nil {
-			line = tok.Position.Line
-		}
-		return nil, &yamlx.Error{File: name, Line: line, Col: 1, Msg: fmt.Sprintf("the file has %d YAML documents (separated by ---); write several entries as one list (- id: ...)", n)}
-	}
 	return &Locator{name: name, file: f}, nil
 }
 

@@ -67,9 +67,23 @@ func CheckLimits(data []byte, name string) error {
 	var block []int // columns of the open block collections
 	aliases := 0
 	lastLine := 0
+	content := false                          // a token of the current document has been seen
+	docs, second := 0, (*token.Position)(nil) // documents with content; the header of the second
 	for _, tk := range lexer.Tokenize(string(data)) {
 		if tk.Position == nil {
 			continue
+		}
+		// Several YAML documents (separated by ---) would be decoded as the first alone,
+		// the others dropped without a word: count them.
+		switch {
+		case tk.Type == token.DocumentHeaderType:
+			if content && second == nil {
+				second = tk.Position
+			}
+			content = false
+		case tk.Type != token.CommentType && !content:
+			content = true
+			docs++
 		}
 		first := tk.Position.Line != lastLine
 		lastLine = tk.Position.Line
@@ -96,6 +110,10 @@ func CheckLimits(data []byte, name string) error {
 		if d := flow + len(block); d > MaxDepth {
 			return &Error{File: name, Line: tk.Position.Line, Col: tk.Position.Column, Msg: fmt.Sprintf("lists and mappings nested more than %d deep: not read", MaxDepth)}
 		}
+	}
+	if docs > 1 && second != nil {
+		return &Error{File: name, Line: second.Line, Col: second.Column,
+			Msg: fmt.Sprintf("the file has %d YAML documents (separated by ---); prosim reads one per file: write several entries as one list (- id: ...)", docs)}
 	}
 	return nil
 }

@@ -56,3 +56,19 @@ func TestReadFileLimitAndBOM(t *testing.T) {
 		t.Fatalf("/dev/zero: %v", err)
 	}
 }
+
+// Several documents in one file are an error at the second one's ---, for every file prosim
+// reads (the first alone was decoded, the rest dropped); a leading --- or a comment is fine.
+func TestSeveralDocuments(t *testing.T) {
+	if err := CheckLimits([]byte("---\n# c\nname: a\n"), "one.yaml"); err != nil {
+		t.Fatalf("one document: %v", err)
+	}
+	err := CheckLimits([]byte("name: a\nstudy: b\n---\nname: c\n---\nname: d\n"), "e.yaml")
+	if err == nil || !strings.Contains(err.Error(), "e.yaml:3") || !strings.Contains(err.Error(), "3 YAML documents") {
+		t.Fatalf("want an error at e.yaml:3 about 3 documents, got %v", err)
+	}
+	var v map[string]any
+	if err := Decode([]byte("name: a\n---\nname: c\n"), "d.yaml", &v); err == nil || !strings.Contains(err.Error(), "d.yaml:2") {
+		t.Fatalf("Decode: want an error at d.yaml:2, got %v", err)
+	}
+}
