@@ -175,12 +175,13 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	}
 	reply, err := be.be.Decide(ctx, t.Req)
 	if err != nil {
-		err = fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		if !r.recordsError(ctx, err) {
-			return nil, err
+			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		// on_error: record: the decision is recorded invalid with the error as its reason
-		// (resume --retry-invalid asks it again); its calls are in the backend's meter.
+		// (resume --retry-invalid asks it again); its calls are in the backend's meter. The
+		// reason is the provider's error alone: the row names the agent, scenario and run, and
+		// equal failures then count as one reason in the summary's most common reasons.
 		rep := backend.Reply{Invalid: errorReason + err.Error(), Provider: be.cfg.Provider, Model: be.cfg.Model}
 		r.account(be, rep)
 		out := make([]backend.Reply, len(t.Keys))
