@@ -468,6 +468,8 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply) {
 // execute runs the study, then writes the results. A failure leaves the run directory marked
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
+	ctx, cancel := watchStop(ctx, r.dir) // a stop request (prosim serve) interrupts as Ctrl-C does
+	defer cancel()
 	err := r.runStudy(ctx)
 	if r.prog != nil {
 		r.prog.finish()

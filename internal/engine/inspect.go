@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/store"
+)
+
+// Inspection is a run directory prepared for reading while it may still be running (prosim
+// serve): its design as the run has it, with no backend built and nothing written.
+type Inspection struct {
+	Dir string
+	Exp *experiment.Experiment
+	// Expected is how many decisions the run asks in all (the study's Expected).
+	Expected int
+	// Recorded is false for studies that aggregate decisions in memory (network.store: summary).
+	Recorded bool
+}
+
+// Inspect reads dir's resolved config and prepares its study offline.
+func Inspect(dir string) (*Inspection, error) {
+	r, err := prepareDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	return &Inspection{Dir: dir, Exp: r.exp, Expected: r.study.Expected(), Recorded: r.recorded()}, nil
+}
+
+func prepareDir(dir string) (*Runner, error) {
+	exp, err := experiment.Load(filepath.Join(dir, configFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+	}
+	r, err := Prepare(exp, Options{Offline: true})
+	if err != nil {
+		return nil, err
+	}
+	r.setDir(dir)
+	return r, nil
+}
+
+// RequestOf reconstructs the request a recorded decision was asked with (the system text
+// and the prompt the backend was sent), the way `prosim report` replays a run: the study is
+// stepped over the run's journal, read through a read-only store, up to the task that asks
+// k. Decisions not recorded yet (a live run) are answered with placeholders so the replay
+// can reach k's step; those replies reach no output. Repair turns of a re-asked decision are
+// not recorded, so they are not part of the request.
+func RequestOf(dir string, k store.Key) (backend.Request, error) {
+	r, err := prepareDir(dir)
+	if err != nil {
+		return backend.Request{}, err
+	}
+	defer r.close()
+	st, err := store.OpenReadOnly(filepath.Join(dir, dbFile))
+	if err != nil {
+		return backend.Request{}, err
+	}
+	r.st = st // closed by r.close
+	if err := r.loadJournal(); err != nil {
+		return backend.Request{}, err
+	}
+	if _, ok := r.journal[k]; !ok {
+		return backend.Request{}, fmt.Errorf("no decision is recorded for agent %d, %s, round %d, trial %d, run %s", k.AgentID, k.Scenario, k.Round, k.Trial, k.RunID)
+	}
+	for {
+		b, err := r.study.Next()
+		if err != nil {
+			return backend.Request{}, err
+		}
+		if b == nil {
+			return backend.Request{}, fmt.Errorf("the study asks no decision for agent %d, %s, round %d, trial %d, run %s", k.AgentID, k.Scenario, k.Round, k.Trial, k.RunID)
+		}
+		for i := 0; i < b.Len(); i++ {
+			t, err := b.Task(i)
+			if err != nil {
+				return backend.Request{}, err
+			}
+			if slices.Contains(t.Keys, k) {
+				return t.Req, nil
+			}
+			replies, ok := r.journaled(&t)
+			if !ok {
+				replies = r.placeholder(&t)
+				r.mu.Lock()
+				for j, key := range t.Keys {
+					r.journal[key] = store.Decision{Key: key, Params: t.Params[j], Reply: record(replies[j])}
+				}
+				r.mu.Unlock()
+			}
+			if b.Absorb != nil {
+				if err := b.Absorb(i, &t, replies); err != nil {
+					return backend.Request{}, err
+				}
+			}
+		}
+	}
+}

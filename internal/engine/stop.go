@@ -1,0 +1,53 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// StopFile is the file whose appearance in a run directory stops the process running it, as
+// an interrupt (Ctrl-C) does: the decisions in flight end, everything made is committed, and
+// the run stays resumable. `prosim serve` stops runs this way, whichever process runs them.
+const StopFile = "stop.request"
+
+// stopPoll is how often a running run looks for StopFile.
+var stopPoll = 200 * time.Millisecond
+
+// RequestStop asks the process running dir to stop (RequestStop writes StopFile; the run
+// removes it when it starts or resumes).
+func RequestStop(dir string) error {
+	return os.WriteFile(filepath.Join(dir, StopFile), []byte("stop requested\n"), 0o644)
+}
+
+// StopRequested reports whether a stop of dir is pending.
+func StopRequested(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, StopFile))
+	return err == nil
+}
+
+// watchStop returns a context cancelled when StopFile appears in dir. A request left from an
+// earlier invocation is removed first: it was meant for a process that is gone.
+func watchStop(ctx context.Context, dir string) (context.Context, context.CancelFunc) {
+	path := filepath.Join(dir, StopFile)
+	os.Remove(path)
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(stopPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := os.Stat(path); err == nil {
+					os.Remove(path)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
+}

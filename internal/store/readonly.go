@@ -1,0 +1,46 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+)
+
+// OpenReadOnly opens a run database for reading only, while a run may be writing it: the
+// connection is opened with mode=ro, takes no write lock and runs no DDL, so in WAL mode it
+// reads the last committed state without ever blocking the writer (prosim serve polls live
+// runs through it). Writing through the returned Store fails.
+func OpenReadOnly(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	var tables int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('meta','runs','agents','decisions')`).Scan(&tables); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: not a readable run database: %w", path, err)
+	}
+	if tables != 4 {
+		db.Close()
+		return nil, fmt.Errorf("%s is not a prosim run database (it lacks prosim's tables)", path)
+	}
+	return &Store{db: db, batch: 500}, nil
+}
+
+// Agent returns one stored agent; ok is false when the run did not record it.
+func (s *Store) Agent(id int) (a Agent, ok bool, err error) {
+	var p string
+	err = s.db.QueryRow(`SELECT agent_id, persona, text FROM agents WHERE agent_id=?`, id).Scan(&a.ID, &p, &a.Text)
+	if err == sql.ErrNoRows {
+		return Agent{}, false, nil
+	}
+	if err != nil {
+		return Agent{}, false, err
+	}
+	a.Persona = []byte(p)
+	return a, true, nil
+}
