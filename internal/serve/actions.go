@@ -1,0 +1,70 @@
+package serve
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/prosim/prosim/internal/engine"
+)
+
+// stop asks the process running the run to stop (engine.RequestStop): it ends the decisions
+// in flight, commits them, and exits resumable. It answers at once; the live page shows
+// "stopping", then "stopped".
+func (s *Server) stop(w http.ResponseWriter, r *http.Request, id, dir string) {
+	snap, _ := s.snapshot(id, dir)
+	if snap.Status != "running" {
+		http.Error(w, fmt.Sprintf("run %s is %s, not running", id, snap.Status), http.StatusConflict)
+		return
+	}
+	if err := engine.RequestStop(dir); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.logf("stop requested for %s (%s)", id, dir)
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// resume continues a stopped run in this process, as `prosim resume DIR` would (the run's
+// recorded options, API keys from this process's environment). It answers once the resume has
+// started; its outcome is logged and shown on the live page.
+func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) {
+	s.mu.Lock()
+	busy := s.resumes[dir]
+	if !busy {
+		s.resumes[dir] = true
+		delete(s.lastErr, dir)
+	}
+	s.mu.Unlock()
+	if busy {
+		http.Error(w, fmt.Sprintf("run %s is already being resumed", id), http.StatusConflict)
+		return
+	}
+	if snap, _ := s.snapshot(id, dir); snap.Status != "stopped" {
+		s.mu.Lock()
+		delete(s.resumes, dir)
+		s.mu.Unlock()
+		http.Error(w, fmt.Sprintf("run %s is %s: only a stopped run is resumed", id, snap.Status), http.StatusConflict)
+		return
+	}
+	started := make(chan struct{})
+	go func() {
+		defer func() {
+			s.mu.Lock()
+			delete(s.resumes, dir)
+			s.mu.Unlock()
+		}()
+		close(started)
+		s.logf("resuming %s (%s)", id, dir)
+		res, err := engine.Resume(s.ctx, dir, engine.Options{Notices: s.opt.Log})
+		if err != nil {
+			s.logf("resume of %s: %v", id, err)
+			s.mu.Lock()
+			s.lastErr[dir] = "resume: " + err.Error()
+			s.mu.Unlock()
+			return
+		}
+		s.logf("resume of %s complete: %d decisions, %d asked", id, res.Decisions, res.Asked)
+	}()
+	<-started
+	w.WriteHeader(http.StatusAccepted)
+}

@@ -1,0 +1,347 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/store"
+)
+
+// page renders a page template into a buffer first, so a template error never sends half a page.
+func (s *Server) page(w http.ResponseWriter, name, title string, data any) {
+	var b bytes.Buffer
+	err := s.pages[name].Execute(&b, struct {
+		Title string
+		Data  any
+	}{title, data})
+	if err != nil {
+		http.Error(w, "page: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	b.WriteTo(w)
+}
+
+func (s *Server) fail(w http.ResponseWriter, code int, err error) {
+	w.WriteHeader(code)
+	s.page(w, "error", http.StatusText(code), err.Error())
+}
+
+func (s *Server) runsPage(w http.ResponseWriter, r *http.Request) {
+	s.rescan()
+	var snaps []*Snapshot
+	for _, id := range s.runsSorted() {
+		dir, _ := s.dirOf(id)
+		snap, _ := s.snapshot(id, dir)
+		snaps = append(snaps, snap)
+	}
+	s.page(w, "runs", "prosim runs", struct {
+		Roots []string
+		Runs  []*Snapshot
+	}{s.opt.Roots, snaps})
+}
+
+func (s *Server) livePage(w http.ResponseWriter, r *http.Request, id, dir string) {
+	snap, _ := s.snapshot(id, dir)
+	s.page(w, "live", snap.Name+" ("+id+")", struct {
+		Snap *Snapshot
+		Dir  string
+	}{snap, dir})
+}
+
+func (s *Server) snapshotJSON(w http.ResponseWriter, r *http.Request, id, dir string) {
+	snap, _ := s.snapshot(id, dir)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(snap)
+}
+
+// events streams a run's snapshot as server-sent events, one each interval (slower when a
+// snapshot takes long to compute, so a large run is not read back to back).
+func (s *Server) events(w http.ResponseWriter, r *http.Request, id, dir string) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	for {
+		start := time.Now()
+		snap, _ := s.snapshot(id, dir)
+		js, err := json.Marshal(snap)
+		if err != nil {
+			return
+		}
+		if _, err := fmt.Fprintf(w, "event: snapshot\ndata: %s\n\n", js); err != nil {
+			return
+		}
+		fl.Flush()
+		wait := max(s.opt.Interval, 4*time.Since(start))
+		if snap.Status == "complete" {
+			wait = max(wait, 5*time.Second)
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// resultsPage is the run's report, rendered by the code that writes report.html.
+func (s *Server) resultsPage(w http.ResponseWriter, r *http.Request, id, dir string) {
+	snap, _ := s.snapshot(id, dir)
+	if snap.Status != "complete" {
+		s.fail(w, http.StatusConflict, fmt.Errorf("run %s is %s: its results are computed once it is complete (the live page shows provisional estimates)", id, snap.Status))
+		return
+	}
+	s.report(w, dir)
+}
+
+// comparePage is one comparison report of the runs chosen on the runs page.
+func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
+	var dirs []string
+	for _, id := range r.URL.Query()["id"] {
+		dir, ok := s.dirOf(id)
+		if !ok {
+			s.fail(w, http.StatusNotFound, fmt.Errorf("no run %q is served here", id))
+			return
+		}
+		if snap, _ := s.snapshot(id, dir); snap.Status != "complete" {
+			s.fail(w, http.StatusConflict, fmt.Errorf("run %s is %s: only complete runs can be compared", id, snap.Status))
+			return
+		}
+		dirs = append(dirs, dir)
+	}
+	if len(dirs) < 2 {
+		s.fail(w, http.StatusBadRequest, fmt.Errorf("choose at least two complete runs to compare"))
+		return
+	}
+	s.report(w, dirs...)
+}
+
+func (s *Server) report(w http.ResponseWriter, dirs ...string) {
+	var b bytes.Buffer
+	if err := engine.RenderReport(&b, dirs...); err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	b.WriteTo(w)
+}
+
+// filter is the decision browser's query.
+type filter struct {
+	Condition, Scenario, Agent, Valid, Backend string
+	Page                                       int
+}
+
+func (f filter) query(page int) string {
+	v := url.Values{}
+	for k, x := range map[string]string{"condition": f.Condition, "scenario": f.Scenario, "agent": f.Agent, "valid": f.Valid, "backend": f.Backend} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	if page > 0 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return v.Encode()
+}
+
+const perPage = 50
+
+type decisionRow struct {
+	Link                                        string
+	RunID, Backend, Condition, Scenario, Values string
+	Agent, Round, Trial                         int
+	Valid, Cached                               bool
+	Invalid, Tokens, Latency, Cost              string
+}
+
+func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request, id, dir string) {
+	q := r.URL.Query()
+	f := filter{Condition: q.Get("condition"), Scenario: q.Get("scenario"), Agent: q.Get("agent"), Valid: q.Get("valid"), Backend: q.Get("backend")}
+	f.Page, _ = strconv.Atoi(q.Get("page"))
+	agent := -1
+	if f.Agent != "" {
+		a, err := strconv.Atoi(f.Agent)
+		if err != nil {
+			s.fail(w, http.StatusBadRequest, fmt.Errorf("agent %q: want an agent id (a whole number)", f.Agent))
+			return
+		}
+		agent = a
+	}
+	snap, run := s.snapshot(id, dir)
+	if run == nil {
+		s.fail(w, http.StatusInternalServerError, fmt.Errorf("%s", snap.Error))
+		return
+	}
+	runOf := map[string]store.Run{}
+	for _, x := range run.Runs {
+		runOf[x.ID] = x
+	}
+	var conds, scens, backends []string
+	var rows []decisionRow
+	total := 0
+	for _, d := range run.Decisions {
+		x := runOf[d.RunID]
+		if !slices.Contains(scens, d.Scenario) {
+			scens = append(scens, d.Scenario)
+		}
+		if f.Condition != "" && x.Condition != f.Condition || f.Scenario != "" && d.Scenario != f.Scenario ||
+			agent >= 0 && d.AgentID != agent || f.Backend != "" && x.Backend != f.Backend ||
+			f.Valid == "yes" && !d.Reply.Valid() || f.Valid == "no" && d.Reply.Valid() {
+			continue
+		}
+		total++
+		if total <= f.Page*perPage || total > (f.Page+1)*perPage {
+			continue
+		}
+		rows = append(rows, decisionRow{Link: decisionLink(id, d.Key), RunID: d.RunID, Backend: x.Backend, Condition: x.Condition,
+			Scenario: d.Scenario, Values: values(d.Reply.Values), Agent: d.AgentID, Round: d.Round, Trial: d.Trial,
+			Valid: d.Reply.Valid(), Cached: d.Reply.Cached, Invalid: d.Reply.Invalid,
+			Tokens: fmt.Sprintf("%d + %d", d.Reply.InputTokens, d.Reply.OutputTokens), Latency: latency(d.Reply.Latency), Cost: costOf(d.Reply)})
+	}
+	for _, c := range run.Exp.Conditions {
+		conds = append(conds, c.Name)
+	}
+	backends = snap.Backends
+	sort.Strings(scens)
+	pages := (total + perPage - 1) / perPage
+	var prev, next string
+	if f.Page > 0 {
+		prev = "?" + f.query(f.Page-1)
+	}
+	if f.Page+1 < pages {
+		next = "?" + f.query(f.Page+1)
+	}
+	s.page(w, "decisions", "Decisions of "+id, struct {
+		ID, Name                        string
+		F                               filter
+		Conditions, Scenarios, Backends []string
+		Rows                            []decisionRow
+		Total, From, To, PageNo, Pages  int
+		Prev, Next                      string
+	}{id, snap.Name, f, conds, scens, backends, rows, total, f.Page*perPage + 1, f.Page*perPage + len(rows), f.Page + 1, pages, prev, next})
+}
+
+func decisionLink(id string, k store.Key) string {
+	v := url.Values{}
+	v.Set("run", k.RunID)
+	v.Set("agent", strconv.Itoa(k.AgentID))
+	v.Set("round", strconv.Itoa(k.Round))
+	v.Set("trial", strconv.Itoa(k.Trial))
+	v.Set("scenario", k.Scenario)
+	return "/runs/" + url.PathEscape(id) + "/decision?" + v.Encode()
+}
+
+func values(v map[string]float64) string {
+	if v == nil {
+		return ""
+	}
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%g", k, v[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func latency(d time.Duration) string {
+	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
+
+func costOf(r store.Reply) string {
+	switch {
+	case r.CostUSD != r.CostUSD && r.Calls > 0:
+		return "unknown"
+	case r.CostUSD != r.CostUSD || r.Calls == 0:
+		return "-"
+	}
+	return fmt.Sprintf("$%.6f", r.CostUSD)
+}
+
+func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, id, dir string) {
+	q := r.URL.Query()
+	var k store.Key
+	var err error
+	k.RunID, k.Scenario = q.Get("run"), q.Get("scenario")
+	for _, p := range []struct {
+		name string
+		to   *int
+	}{{"agent", &k.AgentID}, {"round", &k.Round}, {"trial", &k.Trial}} {
+		if *p.to, err = strconv.Atoi(q.Get(p.name)); err != nil {
+			s.fail(w, http.StatusBadRequest, fmt.Errorf("%s %q: want a whole number", p.name, q.Get(p.name)))
+			return
+		}
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	var d *store.Decision
+	var run store.Run
+	err = st.Decisions(func(x store.Decision) error {
+		if x.Key == k {
+			d = &x
+		}
+		return nil
+	})
+	runs, rerr := st.Runs()
+	agent, found, aerr := st.Agent(k.AgentID)
+	st.Close()
+	if err == nil {
+		err = rerr
+	}
+	if err == nil {
+		err = aerr
+	}
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	if d == nil {
+		s.fail(w, http.StatusNotFound, fmt.Errorf("run %s records no decision for agent %d, %s, round %d, trial %d, cell %s", id, k.AgentID, k.Scenario, k.Round, k.Trial, k.RunID))
+		return
+	}
+	for _, x := range runs {
+		if x.ID == k.RunID {
+			run = x
+		}
+	}
+	persona := "(this run did not record its agents' persona text)"
+	if found {
+		persona = agent.Text
+	}
+	data := struct {
+		ID, Persona, System, Prompt, RequestError, Values, Params, Cost, Latency string
+		D                                                                        *store.Decision
+		Run                                                                      store.Run
+	}{ID: id, Persona: persona, D: d, Run: run, Values: values(d.Reply.Values), Params: values(d.Params),
+		Cost: costOf(d.Reply), Latency: latency(d.Reply.Latency)}
+	if req, err := engine.RequestOf(dir, k); err != nil {
+		data.RequestError = err.Error()
+	} else {
+		data.System, data.Prompt = req.System, req.Prompt
+	}
+	s.page(w, "decision", fmt.Sprintf("Decision: agent %d, %s (%s)", k.AgentID, k.Scenario, k.RunID), data)
+}

@@ -1,0 +1,338 @@
+// Package serve is `prosim serve`: a local web app over run folders. It lists the runs, shows
+// a run live while `prosim run` writes it (server-sent events), its results (the report's own
+// sections, rendered by the code that writes report.html), a comparison of runs, and a browser
+// of every decision with the request it was asked with. Its only writes are the two actions:
+// stop a run (a stop request the running process honours, see engine.RequestStop) and resume
+// it (engine.Resume, in this process).
+//
+// Safety: run databases are opened read-only (never blocking the run writing them); runs are
+// addressed by an id from the served list, never by a path; every page goes through
+// html/template and the script sets text only (textContent); assets are embedded, nothing is
+// fetched from the network. On loopback a Host check stops DNS rebinding; on any other address
+// every request needs the token printed at start. Actions need a POST with a custom header,
+// which a cross-site form cannot send.
+package serve
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/report"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Options configure a Server.
+type Options struct {
+	// Roots are the served folders: each is a run folder or a folder of run folders.
+	Roots []string
+	// Token, when set, is required by every request (cookie, ?token= or Authorization: Bearer).
+	Token string
+	// Loopback says the server listens on loopback only: requests must then name a loopback
+	// host (Host header), which stops DNS rebinding.
+	Loopback bool
+	// Log receives one line per action and per resume's outcome; nil for none.
+	Log io.Writer
+	// Interval is how often a live page is updated (default 1s).
+	Interval time.Duration
+}
+
+// Server serves the run folders of Options.Roots.
+type Server struct {
+	opt   Options
+	ctx   context.Context // resumes started here run until it is cancelled
+	pages map[string]*template.Template
+
+	mu       sync.Mutex
+	ids      map[string]string // id -> run directory
+	byDir    map[string]string // run directory -> id
+	inspect  map[string]*engine.Inspection
+	history  map[string][]sample // progress samples for the decision rate
+	resumes  map[string]bool     // resumes running in this process
+	lastErr  map[string]string   // how the last resume started here ended
+	mux      *http.ServeMux
+	rescanAt time.Time
+}
+
+type sample struct {
+	at   time.Time
+	done int
+}
+
+// New makes a server; ctx bounds the resumes it starts.
+func New(ctx context.Context, opt Options) (*Server, error) {
+	if len(opt.Roots) == 0 {
+		return nil, errors.New("serve: no folder to serve")
+	}
+	for i, r := range opt.Roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("serve: %s is not a folder", r)
+		}
+		opt.Roots[i] = abs
+	}
+	if opt.Interval <= 0 {
+		opt.Interval = time.Second
+	}
+	s := &Server{opt: opt, ctx: ctx, ids: map[string]string{}, byDir: map[string]string{},
+		inspect: map[string]*engine.Inspection{}, history: map[string][]sample{}, resumes: map[string]bool{},
+		lastErr: map[string]string{}, pages: map[string]*template.Template{}}
+	for _, p := range []string{"runs", "live", "decisions", "decision", "error"} {
+		t, err := template.New("layout.tmpl").Funcs(funcs).ParseFS(assets, "assets/layout.tmpl", "assets/"+p+".tmpl")
+		if err != nil {
+			return nil, err
+		}
+		s.pages[p] = t
+	}
+	static, _ := fs.Sub(assets, "assets/static")
+	m := http.NewServeMux()
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /{$}", s.runsPage)
+	m.HandleFunc("GET /compare", s.comparePage)
+	m.HandleFunc("GET /runs/{id}", s.withRun(s.livePage))
+	m.HandleFunc("GET /runs/{id}/events", s.withRun(s.events))
+	m.HandleFunc("GET /runs/{id}/snapshot", s.withRun(s.snapshotJSON))
+	m.HandleFunc("GET /runs/{id}/results", s.withRun(s.resultsPage))
+	m.HandleFunc("GET /runs/{id}/decisions", s.withRun(s.decisionsPage))
+	m.HandleFunc("GET /runs/{id}/decision", s.withRun(s.decisionPage))
+	m.HandleFunc("POST /runs/{id}/stop", s.withRun(s.stop))
+	m.HandleFunc("POST /runs/{id}/resume", s.withRun(s.resume))
+	s.mux = m
+	s.rescan()
+	return s, nil
+}
+
+// ServeHTTP checks the host, the token and the action header, then serves.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("X-Frame-Options", "DENY")
+	// Everything the pages use is served here: no inline script, nothing from elsewhere.
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+	if s.opt.Loopback && !loopbackHost(r.Host) {
+		http.Error(w, "prosim serve answers requests to a loopback host only (127.0.0.1, localhost, [::1])", http.StatusForbidden)
+		return
+	}
+	if s.opt.Token != "" && !s.authorised(w, r) {
+		return
+	}
+	if r.Method == http.MethodPost {
+		// A cross-site page can POST a form but not set a header without a preflight this
+		// server never grants.
+		if r.Header.Get("X-Prosim-Action") != "1" {
+			http.Error(w, "actions are sent by the page's buttons (X-Prosim-Action header missing)", http.StatusForbidden)
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
+			http.Error(w, "cross-origin action refused", http.StatusForbidden)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+const tokenCookie = "prosim_token"
+
+// authorised accepts the token as a cookie, an Authorization: Bearer header, or ?token= (which
+// sets the cookie and redirects to the same address without it, so it leaves the address bar).
+func (s *Server) authorised(w http.ResponseWriter, r *http.Request) bool {
+	eq := func(v string) bool { return v != "" && subtle.ConstantTimeCompare([]byte(v), []byte(s.opt.Token)) == 1 }
+	if c, err := r.Cookie(tokenCookie); err == nil && eq(c.Value) {
+		return true
+	}
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") && eq(strings.TrimPrefix(h, "Bearer ")) {
+		return true
+	}
+	if q := r.URL.Query(); eq(q.Get("token")) && r.Method == http.MethodGet {
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: s.opt.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		q.Del("token")
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+		return false
+	}
+	http.Error(w, "this prosim serve needs its token: open the address it printed at start (…/?token=…)", http.StatusUnauthorized)
+	return false
+}
+
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sameOrigin(origin, host string) bool {
+	o := strings.TrimPrefix(strings.TrimPrefix(origin, "http://"), "https://")
+	return strings.EqualFold(o, host)
+}
+
+// IsLoopback reports whether addr (host:port) listens on loopback only.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false // ":8787" listens on every interface
+	}
+	return loopbackHost(host)
+}
+
+// rescan finds the run folders of the roots. Ids are the folders' names, made unique; a
+// folder keeps its id for the server's life.
+func (s *Server) rescan() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rescanAt = time.Now()
+	var dirs []string
+	for _, root := range s.opt.Roots {
+		if isRun(root) {
+			dirs = append(dirs, root)
+			continue
+		}
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if d := filepath.Join(root, e.Name()); e.IsDir() && isRun(d) {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	for _, d := range dirs {
+		if _, ok := s.byDir[d]; ok {
+			continue
+		}
+		base := safeID(filepath.Base(d))
+		id := base
+		for n := 2; s.ids[id] != ""; n++ {
+			id = fmt.Sprintf("%s-%d", base, n)
+		}
+		s.ids[id], s.byDir[d] = d, id
+	}
+}
+
+// isRun: a run folder has its resolved config and its database (regular files: a symlink
+// named so is not followed out of the served folders).
+func isRun(dir string) bool {
+	for _, f := range []string{"config.yaml", "prosim.db"} {
+		fi, err := os.Lstat(filepath.Join(dir, f))
+		if err != nil || !fi.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
+}
+
+func safeID(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			b.WriteRune(r)
+		} else {
+			b.WriteRune('_')
+		}
+	}
+	id := strings.Trim(b.String(), ".")
+	if id == "" {
+		id = "run"
+	}
+	return id
+}
+
+// runsSorted are the served runs' ids, newest folder name last.
+func (s *Server) runsSorted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.ids))
+	for id := range s.ids {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// dirOf is the run folder of an id from the served list; unknown ids (any path) are not found.
+func (s *Server) dirOf(id string) (string, bool) {
+	s.mu.Lock()
+	d, ok := s.ids[id]
+	stale := time.Since(s.rescanAt) > time.Second
+	s.mu.Unlock()
+	if !ok && stale {
+		s.rescan()
+		s.mu.Lock()
+		d, ok = s.ids[id]
+		s.mu.Unlock()
+	}
+	return d, ok
+}
+
+type runHandler func(w http.ResponseWriter, r *http.Request, id, dir string)
+
+func (s *Server) withRun(h runHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		dir, ok := s.dirOf(id)
+		if !ok {
+			s.fail(w, http.StatusNotFound, fmt.Errorf("no run %q is served here", id))
+			return
+		}
+		h(w, r, id, dir)
+	}
+}
+
+// inspection is a run's design, prepared once (it does not change while the run goes on).
+func (s *Server) inspection(dir string) (*engine.Inspection, error) {
+	s.mu.Lock()
+	in := s.inspect[dir]
+	s.mu.Unlock()
+	if in != nil {
+		return in, nil
+	}
+	in, err := engine.Inspect(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.inspect[dir] = in
+	s.mu.Unlock()
+	return in, nil
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.opt.Log != nil {
+		fmt.Fprintf(s.opt.Log, "prosim serve: "+format+"\n", args...)
+	}
+}
+
+var funcs = template.FuncMap{
+	"describeBackend": report.DescribeBackend,
+}
