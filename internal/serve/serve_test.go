@@ -1,0 +1,260 @@
+package serve
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/store"
+)
+
+const (
+	hostilePersona = `Evil </pre><script>alert("persona")</script>`
+	hostileRaw     = `</pre><img src=x onerror=alert("raw")>`
+	hostileReason  = `<script>alert("reason")</script>`
+)
+
+// fixture serves a folder with one finished Study 1 run, into which an agent with a hostile
+// persona and a decision with a hostile reply and invalid reason are written.
+func fixture(t *testing.T, opt Options) (*Server, string, store.Key) {
+	t.Helper()
+	root := t.TempDir()
+	dir := builtinRun(t, root, "s1")
+	st, err := store.Open(filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents, err := st.Agents()
+	if err != nil || len(agents) == 0 {
+		t.Fatal(agents, err)
+	}
+	a := agents[0]
+	a.Text = hostilePersona
+	k := store.Key{RunID: "none.r1", AgentID: a.ID, Scenario: "donating"}
+	if err := st.PutAgents([]store.Agent{a}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(store.Decision{Key: k, Reply: store.Reply{Raw: hostileRaw, Invalid: hostileReason, Provider: "builtin", CostUSD: math.NaN()}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	opt.Roots = []string{root}
+	s, err := New(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dir, k
+}
+
+func get(t *testing.T, h http.Handler, target string, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest("GET", target, nil)
+	req.Host = "127.0.0.1:8787"
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+// Runs are reached by the ids of the served list only: no path, encoded or not, reaches a
+// file or folder outside (or inside) the served folders.
+func TestPathTraversalIsImpossible(t *testing.T) {
+	s, dir, _ := fixture(t, Options{Loopback: true})
+	outside := t.TempDir()
+	builtinRun(t, outside, "secret") // a real run folder that is not served
+	if w := get(t, s, "/runs/s1"); w.Code != 200 {
+		t.Fatalf("the served run: %d", w.Code)
+	}
+	for _, p := range []string{
+		"/runs/../../etc/passwd", "/runs/..%2F..%2Fetc%2Fpasswd", "/runs/%2e%2e/decisions", "/runs/%2e%2e%2f%2e%2e/results",
+		"/runs/" + url.PathEscape(filepath.Join(outside, "secret")), "/runs/" + url.PathEscape("../"+filepath.Base(outside)+"/secret") + "/decisions",
+		"/runs/secret", "/runs/s1%2F..%2F..%2Fsecret/decisions", "/static/../serve.go", "/static/%2e%2e/serve.go",
+		"/static/..%2fserve.go", "/compare?id=s1&id=" + url.QueryEscape(filepath.Join(outside, "secret")),
+		"/runs/s1/decision?run=none.r1&agent=0&round=0&trial=0&scenario=" + url.QueryEscape("../../config.yaml"),
+		"/runs/" + url.PathEscape(dir) + "/results",
+	} {
+		w := get(t, s, p)
+		body := w.Body.String()
+		if w.Code == 200 || strings.Contains(body, "package serve") || strings.Contains(body, "root:") || strings.Contains(body, "name: small") {
+			t.Errorf("GET %s: %d\n%.300s", p, w.Code, body)
+		}
+	}
+}
+
+// Persona text, replies and invalid reasons are shown as text on every page.
+func TestUserTextIsEscaped(t *testing.T) {
+	s, _, k := fixture(t, Options{Loopback: true})
+	pages := map[string][]string{
+		decisionLink("s1", k):             {hostilePersona, hostileRaw, hostileReason},
+		"/runs/s1/decisions?valid=no":     {hostileReason},
+		"/runs/s1":                        {hostileReason},
+		"/runs/s1/snapshot":               {},
+		"/runs/s1/decisions?agent=" + "x": {},
+	}
+	for p, hostile := range pages {
+		w := get(t, s, p)
+		body := w.Body.String()
+		for _, h := range hostile {
+			if w.Code != 200 {
+				t.Errorf("%s: %d", p, w.Code)
+			}
+			if strings.Contains(body, h) {
+				t.Errorf("%s shows %q unescaped", p, h)
+			}
+		}
+		for _, bad := range []string{`<script>alert`, `<img src=x`} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s contains %q", p, bad)
+			}
+		}
+	}
+	// Escaped, the text is there: the decision shows the persona, the reply and the reason.
+	body := get(t, s, decisionLink("s1", k)).Body.String()
+	for _, want := range []string{`Evil &lt;/pre&gt;&lt;script&gt;`, `&lt;/pre&gt;&lt;img src=x onerror=`, `&lt;script&gt;alert(&#34;reason&#34;)`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("decision page lacks %s", want)
+		}
+	}
+	if b := get(t, s, "/runs/s1/decisions?agent=x"); b.Code != 400 {
+		t.Errorf("a bad agent filter: %d", b.Code)
+	}
+}
+
+// Off loopback every request needs the token; ?token= sets a cookie and leaves the address.
+func TestTokenRequiredOffLoopback(t *testing.T) {
+	s, _, _ := fixture(t, Options{Token: "t0ken-123"})
+	for _, c := range []struct {
+		target string
+		hdr    []string
+		code   int
+	}{
+		{"/", nil, 401},
+		{"/runs/s1", nil, 401},
+		{"/static/app.js", nil, 401},
+		{"/?token=wrong", nil, 401},
+		{"/", []string{"Authorization", "Bearer wrong"}, 401},
+		{"/", []string{"Cookie", tokenCookie + "=wrong"}, 401},
+		{"/", []string{"Authorization", "Bearer t0ken-123"}, 200},
+		{"/runs/s1", []string{"Cookie", tokenCookie + "=t0ken-123"}, 200},
+	} {
+		if w := get(t, s, c.target, c.hdr...); w.Code != c.code {
+			t.Errorf("GET %s %v: %d, want %d", c.target, c.hdr, w.Code, c.code)
+		}
+	}
+	w := get(t, s, "/runs/s1?token=t0ken-123")
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/runs/s1" {
+		t.Fatalf("?token=: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+	if c := w.Result().Cookies(); len(c) != 1 || c[0].Value != "t0ken-123" || !c[0].HttpOnly {
+		t.Fatalf("cookie %+v", c)
+	}
+}
+
+// On loopback a request naming another host (DNS rebinding) is refused; actions need the
+// page's header and refuse another origin.
+func TestHostAndActionChecks(t *testing.T) {
+	s, _, _ := fixture(t, Options{Loopback: true})
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Host = "evil.example:8787"
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	if w.Code != http.StatusForbidden {
+		t.Errorf("Host evil.example: %d", w.Code)
+	}
+	for _, h := range []string{"localhost:8787", "[::1]:8787", "127.0.0.1"} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Host = h
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		if w.Code != 200 {
+			t.Errorf("Host %s: %d", h, w.Code)
+		}
+	}
+	post := func(target string, hdr map[string]string) int {
+		req := httptest.NewRequest("POST", target, nil)
+		req.Host = "127.0.0.1:8787"
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		return w.Code
+	}
+	if c := post("/runs/s1/stop", nil); c != http.StatusForbidden {
+		t.Errorf("stop without the header: %d", c)
+	}
+	if c := post("/runs/s1/stop", map[string]string{"X-Prosim-Action": "1", "Origin": "http://evil.example"}); c != http.StatusForbidden {
+		t.Errorf("stop from another origin: %d", c)
+	}
+	if c := post("/runs/s1/stop", map[string]string{"X-Prosim-Action": "1", "Origin": "http://127.0.0.1:8787"}); c != http.StatusConflict {
+		t.Errorf("stop of a complete run: %d", c)
+	}
+	if c := post("/runs/s1/resume", map[string]string{"X-Prosim-Action": "1"}); c != http.StatusConflict {
+		t.Errorf("resume of a complete run: %d", c)
+	}
+	if c := post("/runs/nope/stop", map[string]string{"X-Prosim-Action": "1"}); c != http.StatusNotFound {
+		t.Errorf("stop of an unknown run: %d", c)
+	}
+}
+
+// The event stream sends the run's snapshot; the runs page lists the run; results and the
+// comparison are the report's pages.
+func TestPagesAndEvents(t *testing.T) {
+	s, dir, _ := fixture(t, Options{Loopback: true})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.URL+"/runs/s1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	var snap Snapshot
+	for sc.Scan() {
+		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			if err := json.Unmarshal([]byte(d), &snap); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	st, _ := store.OpenReadOnly(filepath.Join(dir, "prosim.db"))
+	n, _ := st.CountDecisions()
+	st.Close()
+	if snap.Status != "complete" || snap.Done != n || snap.Invalid != 1 || snap.Valid != n-1 || len(snap.Reasons) != 1 || snap.Reasons[0][1] != hostileReason {
+		t.Fatalf("snapshot %+v (decisions %d)", snap, n)
+	}
+	if len(snap.Estimates) != 2 || snap.Estimates[0][1] != "none" || snap.Estimates[0][2] != "6" {
+		t.Fatalf("estimates %v", snap.Estimates)
+	}
+	runs := get(t, s, "/").Body.String()
+	if !strings.Contains(runs, `href="/runs/s1"`) || !strings.Contains(runs, "complete") || !strings.Contains(runs, "vignettes") {
+		t.Fatalf("runs page:\n%s", runs)
+	}
+	res := get(t, s, "/runs/s1/results")
+	if res.Code != 200 || !strings.Contains(res.Body.String(), "Validity and cost") {
+		t.Fatalf("results: %d\n%.500s", res.Code, res.Body.String())
+	}
+	if c := get(t, s, "/compare?id=s1").Code; c != http.StatusBadRequest {
+		t.Fatalf("a comparison of one run: %d", c)
+	}
+	if c := get(t, s, "/static/app.js"); c.Code != 200 || !strings.Contains(c.Body.String(), "EventSource") {
+		t.Fatalf("app.js: %d", c.Code)
+	}
+}
