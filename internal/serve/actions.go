@@ -28,6 +28,10 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request, id, dir string) {
 // recorded options, API keys from this process's environment). It answers once the resume has
 // started; its outcome is logged and shown on the live page.
 func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) {
+	if snap, _ := s.snapshot(id, dir); snap.Status != "stopped" {
+		http.Error(w, fmt.Sprintf("run %s is %s: only a stopped run is resumed", id, snap.Status), http.StatusConflict)
+		return
+	}
 	s.mu.Lock()
 	busy := s.resumes[dir]
 	if !busy {
@@ -35,15 +39,8 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) 
 		delete(s.lastErr, dir)
 	}
 	s.mu.Unlock()
-	if busy {
+	if busy { // two clicks at once: the lock would refuse the second resume anyway
 		http.Error(w, fmt.Sprintf("run %s is already being resumed", id), http.StatusConflict)
-		return
-	}
-	if snap, _ := s.snapshot(id, dir); snap.Status != "stopped" {
-		s.mu.Lock()
-		delete(s.resumes, dir)
-		s.mu.Unlock()
-		http.Error(w, fmt.Sprintf("run %s is %s: only a stopped run is resumed", id, snap.Status), http.StatusConflict)
 		return
 	}
 	started := make(chan struct{})
