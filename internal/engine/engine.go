@@ -90,6 +90,7 @@ type Runner struct {
 	dir      string
 	st       *store.Store
 	lock     *runlock.Lock // held by run and resume until close
+	lockedAt time.Time     // when the lock was taken: an older stop request is stale (watchStop)
 	journal  map[store.Key]store.Decision
 	prog     *progress
 	asked    int
@@ -316,6 +317,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
 	}
+	lockedAt := time.Now()
 	lock, err := runlock.Acquire(dir)
 	if err != nil {
 		return nil, err
@@ -338,7 +340,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	}
 	defer r.close()
 	r.setDir(dir)
-	r.st, r.lock = st, lock
+	r.st, r.lock, r.lockedAt = st, lock, lockedAt
 	if err := r.loadJournal(); err != nil {
 		return nil, err
 	}
@@ -435,6 +437,7 @@ func (r *Runner) close() {
 
 // lockDir takes the run directory's lock for the rest of the run (released by close).
 func (r *Runner) lockDir(dir string) error {
+	r.lockedAt = time.Now()
 	l, err := runlock.Acquire(dir)
 	if err != nil {
 		return err
@@ -468,7 +471,7 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply) {
 // execute runs the study, then writes the results. A failure leaves the run directory marked
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
-	ctx, cancel := watchStop(ctx, r.dir) // a stop request (prosim serve) interrupts as Ctrl-C does
+	ctx, cancel := watchStop(ctx, r.dir, r.lockedAt) // a stop request (prosim serve) interrupts as Ctrl-C does
 	defer cancel()
 	err := r.runStudy(ctx)
 	if r.prog != nil {

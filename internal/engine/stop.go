@@ -27,12 +27,25 @@ func StopRequested(dir string) bool {
 	return err == nil
 }
 
-// watchStop returns a context cancelled when StopFile appears in dir. A request left from an
-// earlier invocation is removed first: it was meant for a process that is gone.
-func watchStop(ctx context.Context, dir string) (context.Context, context.CancelFunc) {
+// watchStop returns a context cancelled when a stop request appears in dir. A request older
+// than since (when this process took the run's lock) was meant for a process that is gone: it
+// is removed, not honoured. One made since, even before the run began to decide, is honoured.
+func watchStop(ctx context.Context, dir string, since time.Time) (context.Context, context.CancelFunc) {
 	path := filepath.Join(dir, StopFile)
-	os.Remove(path)
 	ctx, cancel := context.WithCancel(ctx)
+	check := func() bool {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return false
+		}
+		os.Remove(path)
+		// File times come from a coarse clock that may lag a few milliseconds: a second of slack.
+		return !fi.ModTime().Before(since.Add(-time.Second))
+	}
+	if check() {
+		cancel()
+		return ctx, cancel
+	}
 	go func() {
 		t := time.NewTicker(stopPoll)
 		defer t.Stop()
@@ -41,8 +54,7 @@ func watchStop(ctx context.Context, dir string) (context.Context, context.Cancel
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if _, err := os.Stat(path); err == nil {
-					os.Remove(path)
+				if check() {
 					cancel()
 					return
 				}

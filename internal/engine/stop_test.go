@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
@@ -51,6 +53,10 @@ func TestStopFileStopsTheRunResumably(t *testing.T) {
 	}
 	// A request left from before is for a process that is gone: it does not stop a resume.
 	if err := RequestStop(dir); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(filepath.Join(dir, StopFile), old, old); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Resume(context.Background(), dir, Options{Backends: ok})

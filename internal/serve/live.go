@@ -19,7 +19,8 @@ import (
 type Snapshot struct {
 	ID, Name, Study string
 	Backends        []string
-	// Status is running, stopping, stopped (resumable) or complete.
+	// Status is starting, running, stopping, stopped (resumable), resuming or complete;
+	// unreadable when the folder's database cannot be read.
 	Status    string
 	Done      int
 	Expected  int
@@ -101,6 +102,10 @@ func (s *Server) snapshot(id, dir string) (*Snapshot, *report.Run) {
 	}
 	run, recorded, err := load(dir, in.Exp)
 	if err != nil {
+		if _, alive := runlock.Holder(dir); alive {
+			snap.Status = "starting" // the run is creating its database
+			return snap, nil
+		}
 		snap.Error = err.Error()
 		return snap, nil
 	}

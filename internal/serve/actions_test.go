@@ -1,0 +1,78 @@
+package serve
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prosim/prosim/internal/engine"
+)
+
+// Stop and resume through the handlers (the browser test does the same from the page): a
+// running run is stopped by the stop action, stays resumable, and the resume action completes
+// it in the server's process.
+func TestStopAndResumeActions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	llm := newSlowLLM(t, 40*time.Millisecond)
+	const agents = 20
+	exp := llmExperiment(t, llm.URL, agents, 1)
+	root := t.TempDir()
+	dir := filepath.Join(root, "live")
+	runErr := make(chan error, 1)
+	go func() {
+		_, err := engine.Run(ctx, exp, engine.Options{Out: dir, NoCache: true})
+		runErr <- err
+	}()
+	for !isRun(dir) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s, err := New(ctx, Options{Roots: []string{root}, Loopback: true, Log: t.Output()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(action string) int {
+		req := httptest.NewRequest("POST", "/runs/live/"+action, nil)
+		req.Host = "127.0.0.1:8787"
+		req.Header.Set("X-Prosim-Action", "1")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, req)
+		return w.Code
+	}
+	status := func() *Snapshot { snap, _ := s.snapshot("live", dir); return snap }
+	for status().Status == "starting" {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := status().Status; st != "running" {
+		t.Fatalf("status %q while the run goes on", st)
+	}
+	if c := post("resume"); c != http.StatusConflict {
+		t.Fatalf("resume of a running run: %d", c)
+	}
+	if c := post("stop"); c != http.StatusAccepted {
+		t.Fatalf("stop: %d", c)
+	}
+	if err := <-runErr; err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("the stopped run returned %v", err)
+	}
+	snap := status()
+	if snap.Status != "stopped" || !snap.CanResume || snap.Done >= snap.Expected {
+		t.Fatalf("after stop: %+v", snap)
+	}
+	if c := post("resume"); c != http.StatusAccepted {
+		t.Fatalf("resume: %d", c)
+	}
+	for snap = status(); snap.Status != "complete"; snap = status() {
+		if ctx.Err() != nil {
+			t.Fatalf("the resumed run did not complete: %+v", snap)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if snap.Done != agents*2*2 || snap.Error != "" {
+		t.Fatalf("complete: %+v", snap)
+	}
+}
