@@ -68,7 +68,14 @@ func runServe(ctx context.Context, cmd *cobra.Command, dirs []string, addr strin
 	url := "http://" + ln.Addr().String() + "/"
 	out := cmd.OutOrStdout()
 	if token != "" {
-		fmt.Fprintf(out, "prosim serve: %s is not loopback: every request needs the token; open\n  %s?token=%s\n", addr, url, token)
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			host = "HOST" // every interface: the user knows which name reaches this machine
+		}
+		fmt.Fprintf(out, "prosim serve: %s is not loopback, so every request needs this token; open\n  http://%s/?token=%s\n", addr, net.JoinHostPort(host, port), token)
+		if host == "HOST" {
+			fmt.Fprintln(out, "  (HOST: any address of this machine)")
+		}
 	} else {
 		fmt.Fprintf(out, "prosim serve: %s\n", url)
 	}
