@@ -25,12 +25,13 @@ const testKeyEnv = "PROSIM_SERVE_TEST_KEY"
 // invalid and the valid rate moves while the run goes on.
 type slowLLM struct {
 	*httptest.Server
-	delay time.Duration
+	delay atomic.Int64 // nanoseconds; a test may change it while a run goes on
 	n     atomic.Int64
 }
 
 func newSlowLLM(t testing.TB, delay time.Duration) *slowLLM {
-	s := &slowLLM{delay: delay}
+	s := &slowLLM{}
+	s.delay.Store(int64(delay))
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	t.Cleanup(s.Close)
 	return s
@@ -44,7 +45,7 @@ func (s *slowLLM) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	json.Unmarshal(body, &req)
 	select {
-	case <-time.After(s.delay):
+	case <-time.After(time.Duration(s.delay.Load())):
 	case <-r.Context().Done():
 		return
 	}
