@@ -3,6 +3,7 @@ package serve
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -51,8 +52,18 @@ type Snapshot struct {
 const rateWindow = 30 * time.Second
 
 // load reads a run's record through a read-only store: the run writing it is never blocked.
-func load(dir string, exp *experiment.Experiment) (*report.Run, string, error) {
-	st, err := store.OpenReadOnly(filepath.Join(dir, "prosim.db"))
+// A record is read again only when the database or its WAL changed (size or time), so the
+// runs page and the pages of a finished run do not read every decision on every request.
+func (s *Server) load(dir string, exp *experiment.Experiment) (*report.Run, string, error) {
+	db := filepath.Join(dir, "prosim.db")
+	key := statKey(db) + "|" + statKey(db+"-wal")
+	s.mu.Lock()
+	c, ok := s.records[dir]
+	s.mu.Unlock()
+	if ok && c.key == key {
+		return c.run, c.status, nil
+	}
+	st, err := store.OpenReadOnly(db)
 	if err != nil {
 		return nil, "", err
 	}
@@ -69,7 +80,28 @@ func load(dir string, exp *experiment.Experiment) (*report.Run, string, error) {
 		run.Decisions = append(run.Decisions, d)
 		return nil
 	})
-	return run, status, err
+	if err != nil {
+		return nil, "", err
+	}
+	s.mu.Lock()
+	s.records[dir] = record{key, run, status}
+	s.mu.Unlock()
+	return run, status, nil
+}
+
+// record is a run's record as last read, with the file state it was read at.
+type record struct {
+	key    string
+	run    *report.Run
+	status string
+}
+
+func statKey(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "-"
+	}
+	return fmt.Sprintf("%d@%d", fi.Size(), fi.ModTime().UnixNano())
 }
 
 // status is a run's state: complete (recorded so), running (a live process holds its lock),
@@ -100,7 +132,7 @@ func (s *Server) snapshot(id, dir string) (*Snapshot, *report.Run) {
 	for _, b := range in.Exp.Backends {
 		snap.Backends = append(snap.Backends, b.LabelOrDefault())
 	}
-	run, recorded, err := load(dir, in.Exp)
+	run, recorded, err := s.load(dir, in.Exp)
 	if err != nil {
 		if _, alive := runlock.Holder(dir); alive {
 			snap.Status = "starting" // the run is creating its database

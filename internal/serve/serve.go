@@ -64,6 +64,7 @@ type Server struct {
 	byDir    map[string]string // run directory -> id
 	inspect  map[string]*engine.Inspection
 	history  map[string][]sample // progress samples for the decision rate
+	records  map[string]record   // each run's record as last read (load)
 	resumes  map[string]bool     // resumes running in this process
 	lastErr  map[string]string   // how the last resume started here ended
 	mux      *http.ServeMux
@@ -98,7 +99,7 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 		opt.Interval = time.Second
 	}
 	s := &Server{opt: opt, ctx: ctx, ids: map[string]string{}, byDir: map[string]string{},
-		inspect: map[string]*engine.Inspection{}, history: map[string][]sample{}, resumes: map[string]bool{},
+		inspect: map[string]*engine.Inspection{}, records: map[string]record{}, history: map[string][]sample{}, resumes: map[string]bool{},
 		lastErr: map[string]string{}, pages: map[string]*template.Template{}}
 	for _, p := range []string{"runs", "live", "decisions", "decision", "error"} {
 		t, err := template.New("layout.tmpl").Funcs(funcs).ParseFS(assets, "assets/layout.tmpl", "assets/"+p+".tmpl")
