@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/prosim/prosim/internal/analysis"
@@ -40,6 +41,7 @@ type Snapshot struct {
 	Reasons [][2]string
 	// Estimates are provisional main estimates: [backend, condition, agents, mean, 95% CI].
 	Estimates     [][5]string
+	EstimateHead  [5]string
 	EstimateTitle string
 	EstimateNote  string
 	// Error is how the last resume started by this server ended, or why the run cannot be read.
@@ -211,8 +213,17 @@ func (s *Server) snapshot(id, dir string) (*Snapshot, *report.Run) {
 		snap.EstimateNote = "Provisional: for each backend x condition, the mean of agent means over every scenario and replicate recorded so far, " +
 			"with a 95% t interval over agents. The report gives the final means by scenario x condition once the run is complete."
 		snap.Estimates = vignetteMeans(run)
+	} else if in.Exp.Study == "tpp" && in.Recorded {
+		snap.EstimateTitle = "Punishment rate by inequity, so far"
+		snap.EstimateHead = [5]string{"backend", "inequity 15 - x ($)", "valid trials", "punishment rate", "95% CI (Wilson)"}
+		snap.EstimateNote = "Provisional: for each backend and inequity (dollars below an equal split), the share of valid binary trials recorded so far in which the agent punished, " +
+			"every condition and cost pooled, with a Wilson 95% interval that treats trials as independent. The results page gives the full analysis once the run is complete."
+		snap.Estimates = tppRates(run)
 	} else if snap.EstimateNote == "" {
-		snap.EstimateNote = "Live estimates are shown for Study 1 (vignettes); this study's results are on the results page once the run is complete."
+		snap.EstimateNote = "Live estimates are shown for Study 1 (vignettes) and Study 2 (tpp); this study's results are on the results page once the run is complete."
+	}
+	if snap.Estimates != nil && snap.EstimateHead[0] == "" {
+		snap.EstimateHead = [5]string{"backend", "condition", "agents", "mean", "95% CI"}
 	}
 	return snap, run
 }
@@ -294,4 +305,54 @@ func (s *Server) rate(dir string, done int, status string) float64 {
 		return float64(done-first.done) / dt
 	}
 	return 0
+}
+
+// tppRates: per backend x inequity (15 - x), the share of valid binary trials recorded so
+// far in which the agent punished (choice 1), with a Wilson 95% interval.
+func tppRates(run *report.Run) [][5]string {
+	runOf := map[string]store.Run{}
+	var backends []string
+	for _, r := range run.Runs {
+		runOf[r.ID] = r
+		if len(backends) == 0 || backends[len(backends)-1] != r.Backend {
+			backends = append(backends, r.Backend)
+		}
+	}
+	type cell struct {
+		backend  string
+		inequity int
+	}
+	n, k := map[cell]int{}, map[cell]int{}
+	levels := map[int]bool{}
+	for _, d := range run.Decisions {
+		x, okX := d.Params["x"]
+		c, okC := d.Reply.Values["choice"]
+		if !d.Reply.Valid() || !okX || !okC {
+			continue
+		}
+		key := cell{runOf[d.RunID].Backend, int(math.Round(15 - x))}
+		levels[key.inequity] = true
+		n[key]++
+		if c == 1 {
+			k[key]++
+		}
+	}
+	var ineq []int
+	for l := range levels {
+		ineq = append(ineq, l)
+	}
+	sort.Ints(ineq)
+	var out [][5]string
+	for _, b := range backends {
+		for _, l := range ineq {
+			c := cell{b, l}
+			if n[c] == 0 {
+				continue
+			}
+			lo, hi := analysis.ProportionCI(k[c], n[c], 0.95)
+			out = append(out, [5]string{b, fmt.Sprint(l), fmt.Sprint(n[c]), report.F2(float64(k[c]) / float64(n[c])),
+				fmt.Sprintf("[%s, %s]", report.F2(lo), report.F2(hi))})
+		}
+	}
+	return out
 }

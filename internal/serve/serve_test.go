@@ -4,14 +4,19 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -256,5 +261,51 @@ func TestPagesAndEvents(t *testing.T) {
 	}
 	if c := get(t, s, "/static/app.js"); c.Code != 200 || !strings.Contains(c.Body.String(), "EventSource") {
 		t.Fatalf("app.js: %d", c.Code)
+	}
+}
+
+// Study 2's live view shows the punishment rate by inequity from the trials recorded.
+func TestTPPLiveRates(t *testing.T) {
+	root := t.TempDir()
+	src := `name: tpp
+study: tpp
+seed: 5
+replicates: 1
+population: {source: sample, n: 4}
+conditions:
+  - {name: none, policy: none}
+`
+	path := filepath.Join(t.TempDir(), "tpp.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "tpp")
+	if _, err := engine.Run(context.Background(), e, engine.Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, run := s.snapshot("tpp", dir)
+	if len(snap.Estimates) == 0 || snap.EstimateHead[1] != "inequity 15 - x ($)" {
+		t.Fatalf("estimates %v %v", snap.EstimateHead, snap.Estimates)
+	}
+	// Recount one cell from the record: inequity 0 (x = 15).
+	n, k := 0, 0
+	for _, d := range run.Decisions {
+		if d.Reply.Valid() && d.Params["x"] == 15 {
+			n++
+			if d.Reply.Values["choice"] == 1 {
+				k++
+			}
+		}
+	}
+	if row := snap.Estimates[0]; row[1] != "0" || row[2] != fmt.Sprint(n) || row[3] != report.F2(float64(k)/float64(n)) {
+		t.Fatalf("inequity 0: %v, want %d trials, %d punished", row, n, k)
 	}
 }
