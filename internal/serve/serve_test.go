@@ -259,6 +259,12 @@ func TestPagesAndEvents(t *testing.T) {
 	if c := get(t, s, "/compare?id=s1").Code; c != http.StatusBadRequest {
 		t.Fatalf("a comparison of one run: %d", c)
 	}
+	builtinRun(t, filepath.Dir(dir), "s2")
+	s.rescan()
+	cmp := get(t, s, "/compare?id=s1&id=s2")
+	if body := cmp.Body.String(); cmp.Code != 200 || !strings.Contains(body, "prosim report: small vs small") || !strings.Contains(body, "Design: small (s2)") {
+		t.Fatalf("comparison: %d\n%.600s", cmp.Code, body)
+	}
 	if c := get(t, s, "/static/app.js"); c.Code != 200 || !strings.Contains(c.Body.String(), "EventSource") {
 		t.Fatalf("app.js: %d", c.Code)
 	}
