@@ -187,6 +187,10 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request, id, dir s
 	}
 	snap, run := s.snapshot(id, dir)
 	if run == nil {
+		if snap.Status == "starting" {
+			s.fail(w, http.StatusServiceUnavailable, fmt.Errorf("run %s is starting: its database is being created; try again in a moment", id))
+			return
+		}
 		s.fail(w, http.StatusInternalServerError, fmt.Errorf("%s", snap.Error))
 		return
 	}

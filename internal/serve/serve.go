@@ -269,7 +269,8 @@ func safeID(s string) string {
 	return id
 }
 
-// runsSorted are the served runs' ids, newest folder name last.
+// runsSorted are the served runs' ids in name order (a default run folder's name ends in its
+// start time, so runs of one experiment are listed oldest first).
 func (s *Server) runsSorted() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
