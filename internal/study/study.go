@@ -102,6 +102,9 @@ func RegisterAgentColumns(name string, cols ...table.Column) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	agentsCols[name] = append(agentsCols[name], cols...)
+	for _, c := range cols {
+		persona.RegisterAgentsColumn(c.Name) // so agents.csv reads back as a population
+	}
 }
 
 // AgentColumnsOf are the columns study name adds to results/agents.csv (none for most).
