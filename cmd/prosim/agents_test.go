@@ -188,3 +188,18 @@ func TestAgentsTableNetworkDegree(t *testing.T) {
 	}
 	sameAgents(t, "personas --run", cut, ps)
 }
+
+// A run's agents.csv is a population file: agent_id for id, Study 3's degree skipped. It
+// reproduces the run's agents, through prosim personas and as an experiment's population.
+func TestAgentsCSVIsAPopulation(t *testing.T) {
+	run := exportRun(t) // Study 3: agents.csv ends with degree
+	agents := filepath.Join(run, "results", "agents.csv")
+	want := personasCSV(t, "--run", run)
+	got := personasCSV(t, agents)
+	if !slices.EqualFunc(want, got, slices.Equal) {
+		t.Errorf("personas results/agents.csv differs from personas --run:\n%v\n%v", got[:2], want[:2])
+	}
+	yaml := regexp.MustCompile(`population: .*`).ReplaceAllString(agentsStudy, "population: {source: file, file: "+strconv.Quote(agents)+"}")
+	again := agentsRun(t, yaml)
+	sameAgents(t, "a run of results/agents.csv", readCSVFile(t, filepath.Join(again, "results", "agents.csv")), want)
+}

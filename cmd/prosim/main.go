@@ -9,24 +9,66 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/prosim/prosim/internal/engine"
 )
 
 // version is set at release time with -ldflags; "dev" otherwise.
 var version = "dev"
 
+// exitInterrupted is the exit status after Ctrl-C (128 + SIGINT), as shells report it.
+const exitInterrupted = 130
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go onInterrupt(cancel)
 	root := newRoot()
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "prosim:", err)
 		var ue usageError
-		if errors.As(err, &ue) {
+		switch {
+		case ctx.Err() != nil:
+			os.Exit(exitInterrupted)
+		case errors.As(err, &ue):
 			os.Exit(2)
 		}
 		os.Exit(1)
+	}
+	if ctx.Err() != nil {
+		os.Exit(exitInterrupted)
+	}
+}
+
+// onInterrupt cancels the command's context at the first Ctrl-C (or SIGTERM): deciding stops
+// and what is decided is saved. Set-up stages (sampling a population, building a graph) and
+// the analysis do not poll the context; they write nothing a later command relies on, so if
+// one is still running a second later the process exits there. A second Ctrl-C exits at once.
+func onInterrupt(cancel context.CancelFunc) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	<-sigs
+	cancel()
+	fmt.Fprintln(os.Stderr, "prosim: interrupted; stopping (press Ctrl-C again to quit at once)")
+	tick := time.NewTicker(100 * time.Millisecond)
+	deadline := time.Now().Add(time.Second)
+	for {
+		select {
+		case <-sigs:
+			os.Exit(exitInterrupted)
+		case now := <-tick.C:
+			if st := engine.CurrentStage(); st != nil && st.Abandon && now.After(deadline) {
+				msg := "prosim: interrupted while " + st.Name
+				if st.Note != "" {
+					msg += "; " + st.Note
+				}
+				fmt.Fprintln(os.Stderr, msg)
+				os.Exit(exitInterrupted)
+			}
+		}
 	}
 }
 

@@ -99,6 +99,8 @@ type Runner struct {
 	cache    *backend.Cache
 	// estimating answers every task with a placeholder (Estimate).
 	estimating bool
+	// stages shows the set-up stages and records the current one (CurrentStage).
+	stages *stager
 	// replaying analyses a finished run: a decision missing from the journal is an error.
 	replaying bool
 	// env and study are set for studies of the registry (internal/study).
@@ -170,6 +172,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 			}
 		}
 	}
+	r.stages = &stager{w: opt.Progress}
+	defer r.stages.end()
+	r.stages.begin(Stage{Name: "building the population", Abandon: true})
 	if err := r.loadPopulation(); err != nil {
 		return nil, err
 	}
@@ -197,6 +202,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	for _, b := range r.backends {
 		r.env.Backends = append(r.env.Backends, b.label)
 	}
+	r.stages.begin(Stage{Name: fmt.Sprintf("setting up %s for %d agents (graph, conditions)", exp.Study, len(r.agents)), Abandon: true})
 	if r.study, err = newStudy(r.env); err != nil {
 		return nil, err
 	}
@@ -204,6 +210,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		return nil, doc.Errorf("prompt.mode", "study %s does not put its scenarios in one prompt: joint prompts are for study: vignettes", exp.Study)
 	}
 	if r.recorded() {
+		r.stages.begin(Stage{Name: "writing persona texts", Abandon: true})
 		r.renderTexts()
 	}
 	// Clients are built once the study is known: the chain serves replicates of a study
@@ -304,7 +311,10 @@ func Run(ctx context.Context, exp *experiment.Experiment, opt Options) (*Result,
 		}
 		dir = DefaultDir(exp, now())
 	}
-	if err := r.create(dir); err != nil {
+	r.stages.begin(Stage{Name: "creating the run directory " + dir})
+	err = r.create(dir)
+	r.stages.end()
+	if err != nil {
 		return nil, err
 	}
 	return r.execute(ctx)
@@ -471,6 +481,9 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply) {
 // execute runs the study, then writes the results. A failure leaves the run directory marked
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
+	if err := ctx.Err(); err != nil { // interrupted during set-up: nothing was asked
+		return nil, fmt.Errorf("interrupted before the first decision; continue with: prosim resume %s", r.dir)
+	}
 	ctx, cancel := watchStop(ctx, r.dir, r.lockedAt) // a stop request (prosim serve) interrupts as Ctrl-C does
 	defer cancel()
 	err := r.runStudy(ctx)
@@ -485,7 +498,10 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("%w\nrun stopped with %d decisions saved in %s; continue it with: prosim resume %s", err, n, r.dir, r.dir)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
-	if err := r.finishStudy(res); err != nil {
+	r.stages.begin(Stage{Name: "analysing and writing results", Abandon: true, Note: "every decision is saved; write the results with: prosim resume " + r.dir})
+	err = r.finishStudy(res)
+	r.stages.end()
+	if err != nil {
 		return nil, err
 	}
 	res.Decisions, _ = r.st.CountDecisions()

@@ -82,3 +82,34 @@ func TestEstimateNetwork(t *testing.T) {
 	}
 	rec.matches(t, e)
 }
+
+// TestEstimateCountsBuiltinWithoutPlaying: on the behavioural model a study that counts its
+// decisions (study.Counted) is estimated from that count, which must equal what playing the
+// study counts (the same design on an LLM backend) and what the run asks. network.store:
+// summary is estimated too (it panicked: it has no per-decision params to journal).
+func TestEstimateCountsBuiltinWithoutPlaying(t *testing.T) {
+	vig := "name: v\nstudy: vignettes\nseed: 2\nreplicates: 2\npopulation: {source: sample, n: 7}\n" +
+		"scenarios: [volunteering, donating, sharing]\nconditions:\n  - {name: none, policy: none}\n  - {name: moral, policy: moral}\n"
+	net := strings.Replace(netExp, "concurrency: CONC\n", "", 1)
+	for name, src := range map[string]string{
+		"vignettes":       vig,
+		"vignettes joint": vig + "prompt: {mode: joint}\n",
+		"network":         net,
+		"network summary": strings.Replace(net, "  history: 2\n", "  history: 2\n  store: summary\n", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			counted := estimateOf(t, src+"backends:\n  - {provider: builtin}\n")
+			played := estimateOf(t, src+"backends:\n  - {provider: openai, model: gpt-4o-mini}\n")
+			res, err := Run(context.Background(), load(t, src+"backends:\n  - {provider: builtin}\n", 4), Options{Out: t.TempDir() + "/run", NoCache: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counted.Decisions == 0 || counted.Decisions != played.Decisions || counted.Decisions != res.Decisions {
+				t.Errorf("builtin estimate %d decisions, LLM estimate %d, the run %d", counted.Decisions, played.Decisions, res.Decisions)
+			}
+			if counted.Calls != 0 || counted.InputTokens != 0 {
+				t.Errorf("builtin estimate: %d calls, %d tokens", counted.Calls, counted.InputTokens)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -212,15 +213,25 @@ func (r *Runner) placeholder(t *study.Task) []backend.Reply {
 	return []backend.Reply{rep}
 }
 
-// estimateStudy plays a registered study with placeholder answers, counting what each
-// backend would be asked. Nothing is written.
+// estimateStudy counts what each backend would be asked. Nothing is written. When no
+// backend needs its requests' tokens (every one is the behavioural model) and the study
+// counts its decisions itself (study.Counted), that count is the answer: no request is built.
+// Otherwise the study is played with placeholder answers, each request built, counted and
+// dropped (an unrecorded study keeps no journal either).
 func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err error) {
 	r.estimating = true
 	r.env.Estimate = true
-	r.journal = map[store.Key]store.Decision{}
 	if e, ok := r.study.(study.Estimator); ok {
 		note = e.EstimateNote()
 	}
+	if c, ok := r.study.(study.Counted); ok && !slices.ContainsFunc(r.backends, func(b *backendEntry) bool { return b.cfg.Provider != "builtin" }) {
+		for _, cell := range r.env.Cells {
+			by[r.backendOf(cell)].Decisions += c.CellDecisions(cell)
+		}
+		return note, nil
+	}
+	rec := r.recorded()
+	r.journal = map[store.Key]store.Decision{}
 	for {
 		b, err := r.study.Next()
 		if err != nil {
@@ -241,8 +252,10 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 			e.InputTokens += in
 			e.OutputTokens += out
 			replies := r.placeholder(&t)
-			for j, k := range t.Keys {
-				r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
+			if rec { // an unrecorded study learns its replies through Absorb: keep nothing
+				for j, k := range t.Keys {
+					r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
+				}
 			}
 			if b.Absorb != nil {
 				if err := b.Absorb(i, &t, replies); err != nil {

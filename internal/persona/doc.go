@@ -58,26 +58,24 @@ professor (college, 30+). Occupations are plain lower-case words.
 Load(path) picks the format by extension; ReadCSV, ReadJSONL and ReadJSON read
 from any io.Reader. WriteCSV and WriteJSONL write files these read back exactly.
 
-  - .csv: a header row of the column names (Columns: id, gender, age,
-    age_bracket, marital, income_quintile, annual_income, currency, education,
-    occupation, empathic_concern, moral_identity, social_responsibility,
-    altruistic_tendency, agreeableness, conscientiousness, neuroticism,
-    openness, extraversion) in any order, then one row per persona.
+  - .csv: a header row of the column names (Columns) in any order, then one row
+    per persona; the id column may be named agent_id, as in a run's agents.csv,
+    whose study columns (RegisterAgentsColumn) are then skipped.
   - .jsonl: one Persona JSON object per line (traits nested under "traits");
     blank lines are skipped.
   - .json: a JSON array of Persona objects, or the original study's agent file
     (detected by its "MaritalStatus"/"EducationLevel" keys).
 
-Every column or key is required and unknown ones are errors. Gender (male,
-female), marital status (single, married, divorced, widowed) and education
-(none, primary, junior_high, senior_high, college) are case-insensitive and
-stored lower-case. Age is 18..120; age_bracket must contain the age, or be
-empty to have it filled in; income_quintile is 1..5; annual_income is
-non-negative; currency and occupation are non-empty; every trait is within
-1..5; IDs are positive and unique (not necessarily 1..n). An empty file is an
-error. Errors name the file, the line and the field, e.g.
+docs/population.md is the user's reference: required and optional columns,
+allowed values, education synonyms. In short: age_bracket and income_quintile
+may be left out and are computed (the bracket of the age; in yuan the quintile
+whose 2023 national mean is nearest, otherwise the rank in the file); text ids
+(e.g. "p01") make ids the file positions 1..n and are kept as SourceID; unknown
+columns or keys are errors. Every problem of a file is reported at once (up to
+MaxErrors, as a *FileErrors; a single one as its *FieldError), each naming the
+file, line, column and field, e.g.
 
-	people.csv:14: field age: "abc" is not a whole number
+	people.csv:14:9: field age: "abc" is not a whole number
 
 # The original study's agents
 

@@ -11,8 +11,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 type kind int
@@ -45,6 +47,7 @@ func Columns() []string {
 var columns = func() []column {
 	cs := []column{
 		{name: "id", kind: kindInt, i: func(p *Persona) *int { return &p.ID }},
+		{name: "source_id", kind: kindString, s: func(p *Persona) *string { return &p.SourceID }},
 		{name: "gender", kind: kindString, s: func(p *Persona) *string { return &p.Gender }},
 		{name: "age", kind: kindInt, i: func(p *Persona) *int { return &p.Age }},
 		{name: "age_bracket", kind: kindString, s: func(p *Persona) *string { return &p.AgeBracket }},
@@ -170,36 +173,171 @@ func (c *capped) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// located is a parsed persona with the line it started on.
-type located struct {
-	p    Persona
-	line int
+// MaxErrors bounds the errors one file reports; the rest are counted.
+var MaxErrors = 50
+
+// FileErrors is every problem found in one population file, in file order: up to MaxErrors,
+// then the number left out. A file with one problem gives that *FieldError alone.
+type FileErrors struct {
+	File string
+	Errs []*FieldError
+	More int
 }
 
-// finish normalizes each persona, checks that IDs are unique and that there
-// is at least one persona. jsonNames renders trait fields as traits.<key>.
-func finish(name string, rs []located, jsonNames bool) ([]Persona, error) {
-	if len(rs) == 0 {
-		return nil, &FieldError{File: name, Msg: "no personas in file"}
+func (e *FileErrors) Error() string {
+	var b strings.Builder
+	n := len(e.Errs) + e.More
+	fmt.Fprintf(&b, "%s: %d problems:", e.File, n)
+	for _, fe := range e.Errs {
+		b.WriteString("\n  ")
+		b.WriteString(fe.Error())
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more (the first %d are shown)", e.More, len(e.Errs))
+	}
+	return b.String()
+}
+
+// Unwrap gives the errors shown, for errors.As.
+func (e *FileErrors) Unwrap() []error {
+	out := make([]error, len(e.Errs))
+	for i, fe := range e.Errs {
+		out[i] = fe
+	}
+	return out
+}
+
+// problems collects a file's errors.
+type problems struct {
+	name string
+	errs []*FieldError
+	more int
+}
+
+func (c *problems) add(fe *FieldError) {
+	fe.File = c.name
+	if len(c.errs) < MaxErrors {
+		c.errs = append(c.errs, fe)
+	} else {
+		c.more++
+	}
+}
+
+func (c *problems) err() error {
+	switch {
+	case len(c.errs) == 0:
+		return nil
+	case len(c.errs) == 1 && c.more == 0:
+		return c.errs[0]
+	}
+	return &FileErrors{File: c.name, Errs: c.errs, More: c.more}
+}
+
+// located is a parsed persona: id is its id as written (a whole number or a text id), at
+// line:col; needQ says its income quintile is to be derived from its income.
+type located struct {
+	p         Persona
+	id        string
+	line, col int
+	needQ     bool
+}
+
+// finish resolves ids (numbers as written; text ids such as "p01" make every persona's id its
+// position in the file, the text kept as source_id), checks that they are unique, derives the
+// income quintiles asked for and checks there is at least one persona. The rows have passed
+// normalize; their other problems are already in errs.
+func finish(errs *problems, rs []located) ([]Persona, error) {
+	if len(rs) == 0 && len(errs.errs) == 0 {
+		errs.add(&FieldError{Msg: "no personas in file"})
+	}
+	text := false
+	for _, r := range rs {
+		if _, err := strconv.Atoi(r.id); err != nil && r.id != "" {
+			text = true
+			break
+		}
 	}
 	out := make([]Persona, len(rs))
-	seen := make(map[int]int, len(rs))
+	seen := make(map[string]int, len(rs))
 	for i, r := range rs {
 		p := r.p
-		if fe := normalize(&p); fe != nil {
-			fe.File, fe.Line = name, r.line
-			if jsonNames && isTrait(fe.Field) {
-				fe.Field = "traits." + fe.Field
+		at := func(msg string, args ...any) {
+			errs.add(&FieldError{Line: r.line, Col: r.col, Field: "id", Msg: fmt.Sprintf(msg, args...)})
+		}
+		switch {
+		case r.id == "":
+			at("is empty")
+			continue
+		case text:
+			if p.SourceID != "" {
+				at("%q is a text id, so source_id (%q) cannot also be given", r.id, p.SourceID)
+				continue
 			}
-			return nil, fe
+			p.ID, p.SourceID = i+1, r.id
+		default:
+			n, _ := strconv.Atoi(r.id)
+			if n < 1 {
+				at("%d is not a positive id", n)
+				continue
+			}
+			p.ID = n
 		}
-		if prev, dup := seen[p.ID]; dup {
-			return nil, &FieldError{File: name, Line: r.line, Field: "id", Msg: fmt.Sprintf("duplicate id %d (first on line %d)", p.ID, prev)}
+		if prev, dup := seen[r.id]; dup {
+			at("duplicate id %s (first on line %d)", r.id, prev)
+			continue
 		}
-		seen[p.ID] = r.line
+		seen[r.id] = r.line
 		out[i] = p
 	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	deriveQuintiles(out, rs)
 	return out, nil
+}
+
+// deriveQuintiles fills the income quintile of the personas whose file left it out: in yuan,
+// the quintile whose 2023 national mean income (ChinaQuintileIncome2023) is nearest; in any
+// other currency, the quintile of the income's rank among the file's personas of that currency
+// (ties share the lower quintile).
+func deriveQuintiles(ps []Persona, rs []located) {
+	byCurrency := map[string][]float64{}
+	some := false
+	for i, r := range rs {
+		if r.needQ {
+			some = true
+			if !strings.EqualFold(ps[i].Currency, "yuan") {
+				byCurrency[ps[i].Currency] = nil
+			}
+		}
+	}
+	if !some {
+		return
+	}
+	for i := range ps {
+		if in, ok := byCurrency[ps[i].Currency]; ok {
+			byCurrency[ps[i].Currency] = append(in, ps[i].AnnualIncome)
+		}
+	}
+	for _, in := range byCurrency {
+		slices.Sort(in)
+	}
+	for i, r := range rs {
+		if !r.needQ {
+			continue
+		}
+		x := ps[i].AnnualIncome
+		if in, ok := byCurrency[ps[i].Currency]; ok {
+			below, _ := slices.BinarySearch(in, x) // incomes strictly below x
+			ps[i].IncomeQuintile = 1 + 5*below/len(in)
+			continue
+		}
+		q := 1
+		for q < 5 && x > (ChinaQuintileIncome2023[q-1]+ChinaQuintileIncome2023[q])/2 {
+			q++
+		}
+		ps[i].IncomeQuintile = q
+	}
 }
 
 func isTrait(field string) bool {
@@ -211,11 +349,41 @@ func isTrait(field string) bool {
 	return false
 }
 
-// ReadCSV reads a CSV population with a header row of prosim's column names
-// (see Columns) in any order. name labels errors, e.g. the file name.
+// optionalColumns may be left out of a file (or left empty): age_bracket and income_quintile
+// are then computed, source_id stays empty.
+var optionalColumns = []string{"source_id", "age_bracket", "income_quintile"}
+
+// ignored are columns results/agents.csv adds for a study (RegisterAgentsColumn): a file whose
+// id column is named agent_id, as in agents.csv, may have them and they are not read.
+var (
+	ignoredMu sync.RWMutex
+	ignored   = map[string]bool{}
+)
+
+// RegisterAgentsColumn declares a column that a study adds to results/agents.csv, so that
+// ReadCSV reads an agents.csv back as a population and skips the column.
+func RegisterAgentsColumn(name string) {
+	ignoredMu.Lock()
+	defer ignoredMu.Unlock()
+	ignored[name] = true
+}
+
+func isIgnored(name string) bool {
+	ignoredMu.RLock()
+	defer ignoredMu.RUnlock()
+	return ignored[name]
+}
+
+// ReadCSV reads a CSV population with a header row of prosim's column names (see Columns and
+// docs/population.md) in any order; the id column may be named agent_id, as in a run's
+// results/agents.csv. name labels errors, e.g. the file name. Every problem of the file is
+// reported (up to MaxErrors), each with its line and column.
 func ReadCSV(r io.Reader, name string) ([]Persona, error) {
+	errs := &problems{name: name}
 	cr := csv.NewReader(bufio.NewReader(r))
 	cr.TrimLeadingSpace = true
+	cr.FieldsPerRecord = -1 // a short or long row is reported with the others
+	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, &FieldError{File: name, Msg: "file is empty (want a header row and one row per persona)"}
@@ -223,50 +391,108 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 	if err != nil {
 		return nil, csvErr(name, err)
 	}
+	header = slices.Clone(header)
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff") // spreadsheet BOM
 	}
-	index := make(map[string]int, len(header))
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		if _, dup := index[h]; dup {
-			return nil, &FieldError{File: name, Line: 1, Field: h, Msg: "column appears twice in the header"}
-		}
-		index[h] = i
+	for i := range header {
+		header[i] = strings.TrimSpace(header[i])
 	}
-	for h := range index {
-		if !knownColumn(h) {
-			return nil, &FieldError{File: name, Line: 1, Field: h, Msg: fmt.Sprintf("unknown column (want %s)", strings.Join(Columns(), ", "))}
+	hcol := func(i int) int { _, c := cr.FieldPos(i); return c }
+	index := make(map[string]int, len(header))
+	agentsFile := slices.Contains(header, "agent_id")
+	for i, h := range header {
+		if h == "agent_id" {
+			if slices.Contains(header, "id") {
+				errs.add(&FieldError{Line: 1, Col: hcol(i), Field: h, Msg: "give the id column once: id or agent_id, not both"})
+				continue
+			}
+			h = "id"
+		}
+		switch {
+		case knownColumn(h):
+			if _, dup := index[h]; dup {
+				errs.add(&FieldError{Line: 1, Col: hcol(i), Field: h, Msg: "column appears twice in the header"})
+				continue
+			}
+			index[h] = i
+		case agentsFile && isIgnored(h):
+		default:
+			errs.add(&FieldError{Line: 1, Col: hcol(i), Field: h, Msg: fmt.Sprintf("unknown column (want %s; see docs/population.md)", strings.Join(Columns(), ", "))})
 		}
 	}
 	var missing []string
 	for _, c := range columns {
-		if _, ok := index[c.name]; !ok {
+		if _, ok := index[c.name]; !ok && !slices.Contains(optionalColumns, c.name) {
 			missing = append(missing, c.name)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, &FieldError{File: name, Line: 1, Msg: "missing column(s): " + strings.Join(missing, ", ")}
+		errs.add(&FieldError{Line: 1, Msg: "missing column(s): " + strings.Join(missing, ", ")})
 	}
+	_, haveQ := index["income_quintile"]
 	var rs []located
+	var bad []string // fields of this row that did not parse: normalize does not judge them again
+	var rowErrs []*FieldError
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, csvErr(name, err)
+			errs.add(csvErr(name, err).(*FieldError))
+			break // the CSV reader cannot resynchronise after a syntax error
 		}
 		line, _ := cr.FieldPos(0)
-		var p Persona
+		if len(rec) != len(header) {
+			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(header))})
+			continue
+		}
+		cellAt := func(field string) int {
+			if i, ok := index[field]; ok {
+				_, c := cr.FieldPos(i)
+				return c
+			}
+			return 0
+		}
+		l := located{line: line, needQ: !haveQ}
+		bad = append(bad[:0], missing...)
 		for _, c := range columns {
-			if err := c.setText(&p, rec[index[c.name]]); err != nil {
-				return nil, &FieldError{File: name, Line: line, Field: c.name, Msg: err.Error()}
+			i, ok := index[c.name]
+			if !ok {
+				continue
+			}
+			v := strings.TrimSpace(rec[i])
+			switch {
+			case c.name == "id":
+				l.id, l.col = v, cellAt("id")
+				continue
+			case v == "" && c.name == "income_quintile":
+				l.needQ = true
+				continue
+			}
+			if err := c.setText(&l.p, v); err != nil {
+				rowErrs = append(rowErrs, &FieldError{Line: line, Col: cellAt(c.name), Field: c.name, Msg: err.Error()})
+				bad = append(bad, c.name)
 			}
 		}
-		rs = append(rs, located{p, line})
+		if slices.Contains(bad, "age") {
+			bad = append(bad, "age_bracket")
+		}
+		for _, fe := range normalize(&l.p, l.needQ) {
+			if !slices.Contains(bad, fe.Field) {
+				fe.Line, fe.Col = line, cellAt(fe.Field)
+				rowErrs = append(rowErrs, fe)
+			}
+		}
+		slices.SortStableFunc(rowErrs, func(a, b *FieldError) int { return a.Col - b.Col })
+		for _, fe := range rowErrs {
+			errs.add(fe)
+		}
+		rowErrs = rowErrs[:0]
+		rs = append(rs, l)
 	}
-	return finish(name, rs, false)
+	return finish(errs, rs)
 }
 
 func knownColumn(h string) bool {
@@ -281,36 +507,43 @@ func knownColumn(h string) bool {
 func csvErr(name string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &FieldError{File: name, Line: pe.Line, Msg: pe.Err.Error()}
+		return &FieldError{File: name, Line: pe.Line, Col: pe.Column, Msg: pe.Err.Error()}
 	}
-	return fmt.Errorf("%s: %w", name, err)
+	return &FieldError{File: name, Msg: err.Error()}
 }
 
-// ReadJSONL reads one Persona JSON object per line; blank lines are skipped.
+// ReadJSONL reads one Persona JSON object per line; blank lines are skipped. Every problem of
+// the file is reported (up to MaxErrors), each with its line and column.
 func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
+	errs := &problems{name: name}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, min(64<<10, MaxLineBytes)), MaxLineBytes)
 	var rs []located
 	line := 1
 	for ; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
+		raw := sc.Bytes()
+		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
-		p, fe := decodePersona(text)
-		if fe != nil {
-			fe.File, fe.Line = name, line
-			return nil, fe
+		l, fes := decodePersona(raw)
+		for _, fe := range fes {
+			fe.Line, fe.Col = line, fe.Col+1
+			errs.add(fe)
 		}
-		rs = append(rs, located{p, line})
+		if l != nil {
+			l.line, l.col = line, l.col+1
+			rs = append(rs, *l)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &FieldError{File: name, Line: line, Msg: fmt.Sprintf("line is longer than the limit of %d bytes (one persona per line)", MaxLineBytes)}
+			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("line is longer than the limit of %d bytes (one persona per line)", MaxLineBytes)})
+		} else {
+			errs.add(&FieldError{Line: line, Msg: err.Error()})
 		}
-		return nil, &FieldError{File: name, Line: line, Msg: err.Error()}
+		return nil, errs.err()
 	}
-	return finish(name, rs, true)
+	return finish(errs, rs)
 }
 
 // ReadJSON reads a JSON array of personas: prosim's own objects (as written
@@ -330,21 +563,26 @@ func ReadJSON(r io.Reader, name string) ([]Persona, error) {
 	if isOriginal(elems[0].raw) {
 		return readOriginal(elems, name)
 	}
+	errs := &problems{name: name}
 	rs := make([]located, 0, len(elems))
 	for _, e := range elems {
-		p, fe := decodePersona(e.raw)
-		if fe != nil {
-			fe.File, fe.Line = name, e.line
-			return nil, fe
+		l, fes := decodePersona(e.raw)
+		for _, fe := range fes {
+			fe.Line, fe.Col = lineCol(data, e.off+fe.Col)
+			errs.add(fe)
 		}
-		rs = append(rs, located{p, e.line})
+		if l != nil {
+			l.line, l.col = lineCol(data, e.off+l.col)
+			rs = append(rs, *l)
+		}
 	}
-	return finish(name, rs, true)
+	return finish(errs, rs)
 }
 
 type element struct {
 	raw  json.RawMessage
 	line int
+	off  int // byte offset of the element in the file
 }
 
 // splitArray returns the elements of a top-level JSON array with the line
@@ -381,7 +619,7 @@ func splitArray(data []byte, name string) ([]element, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, syntax(err)
 		}
-		out = append(out, element{raw, lineAt(data, off)})
+		out = append(out, element{raw, lineAt(data, off), off})
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, syntax(err)
@@ -397,44 +635,120 @@ func lineAt(data []byte, off int) int {
 	return 1 + bytes.Count(data[:off], []byte("\n"))
 }
 
-// decodePersona decodes one prosim persona object, requiring every field and
-// rejecting unknown ones.
-func decodePersona(raw []byte) (Persona, *FieldError) {
-	var p Persona
+// lineCol is the 1-based line and byte column of offset off in data.
+func lineCol(data []byte, off int) (int, int) {
+	off = min(off, len(data))
+	return lineAt(data, off), off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
+}
+
+// decodePersona decodes and checks one prosim persona object. Each error's Col (and l.col, the
+// id's) is the 0-based offset in raw of its key (of the object when the key is missing). l is
+// nil when the object could not be read at all.
+func decodePersona(raw []byte) (l *located, errs []*FieldError) {
+	at := func(key string, format string, args ...any) {
+		fe := fieldErr(key, format, args...)
+		fe.Col = keyOffset(raw, key)
+		errs = append(errs, fe)
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-		return p, &FieldError{Msg: "not a JSON object: " + shorten(raw)}
+		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}
 	}
+	l = &located{col: keyOffset(raw, "id")}
 	var traits map[string]json.RawMessage
 	if t, ok := obj["traits"]; ok {
 		if err := json.Unmarshal(t, &traits); err != nil || traits == nil {
-			return p, fieldErr("traits", "not a JSON object")
+			at("traits", "not a JSON object")
 		}
+	} else {
+		at("traits", "missing (an object of the nine trait scores)")
 	}
+	var bad []string
 	for _, c := range columns {
 		src, key := obj, c.name
 		if c.trait {
+			if traits == nil {
+				bad = append(bad, c.name)
+				continue
+			}
 			src, key = traits, "traits."+c.name
 		}
 		v, ok := src[c.name]
 		if !ok {
-			return p, fieldErr(key, "missing")
+			switch {
+			case c.name == "income_quintile":
+				l.needQ = true
+			case slices.Contains(optionalColumns, c.name):
+			default:
+				at(key, "missing")
+				bad = append(bad, c.name)
+			}
+			continue
 		}
-		if err := c.setJSON(&p, v); err != nil {
-			return p, fieldErr(key, "%s", err.Error())
+		if c.name == "id" {
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				l.id = strings.TrimSpace(s)
+				continue
+			}
+			var p Persona
+			if err := c.setJSON(&p, v); err != nil {
+				at(key, "%s is neither a whole number nor a text id", bytes.TrimSpace(v))
+				l.id = "?"
+				continue
+			}
+			l.id = strconv.Itoa(p.ID)
+			continue
+		}
+		if err := c.setJSON(&l.p, v); err != nil {
+			at(key, "%s", err.Error())
+			bad = append(bad, c.name)
 		}
 	}
 	for k := range obj {
 		if (k != "traits" && !knownColumn(k)) || isTrait(k) {
-			return p, fieldErr(k, "unknown field")
+			at(k, "unknown field")
 		}
 	}
 	for k := range traits {
 		if !isTrait(k) {
-			return p, fieldErr("traits."+k, "unknown trait")
+			at("traits."+k, "unknown trait")
 		}
 	}
-	return p, nil
+	if slices.Contains(bad, "age") {
+		bad = append(bad, "age_bracket")
+	}
+	for _, fe := range normalize(&l.p, l.needQ) {
+		if !slices.Contains(bad, fe.Field) {
+			if isTrait(fe.Field) {
+				fe.Field = "traits." + fe.Field
+			}
+			fe.Col = keyOffset(raw, fe.Field)
+			errs = append(errs, fe)
+		}
+	}
+	slices.SortStableFunc(errs, func(a, b *FieldError) int { return a.Col - b.Col })
+	return l, errs
+}
+
+// keyOffset is the 0-based offset in raw of the key named by field ("traits.x": key x after
+// "traits"), or of the object's first byte when it is not there.
+func keyOffset(raw []byte, field string) int {
+	from := 0
+	if k, ok := strings.CutPrefix(field, "traits."); ok {
+		if i := bytes.Index(raw, []byte(`"traits"`)); i >= 0 {
+			from, field = i, k
+		}
+	}
+	if field != "" {
+		if i := bytes.Index(raw[from:], []byte(`"`+field+`"`)); i >= 0 {
+			return from + i
+		}
+	}
+	if from > 0 {
+		return from // a missing trait: at "traits"
+	}
+	return len(raw) - len(bytes.TrimLeft(raw, " \t\r"))
 }
 
 func shorten(b []byte) string {

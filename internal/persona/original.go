@@ -123,9 +123,14 @@ func readOriginal(elems []element, name string) ([]Persona, error) {
 				Msg: fmt.Sprintf("cannot derive an income quintile from %v: the file has %d distinct incomes, not 5, and %v is not one of the 2023 quintile figures %v", r.income, len(distinct), r.income, ChinaQuintileIncome2023)}
 		}
 		r.p.IncomeQuintile = q + 1
-		rs[i] = located{r.p, r.line}
+		if errs := normalize(&r.p, false); len(errs) > 0 {
+			fe := errs[0]
+			fe.File, fe.Line, fe.Field = name, r.line, originalKey(fe.Field)
+			return nil, fe
+		}
+		rs[i] = located{p: r.p, id: strconv.Itoa(r.p.ID), line: r.line}
 	}
-	ps, err := finish(name, rs, false)
+	ps, err := finish(&problems{name: name}, rs)
 	if fe, ok := err.(*FieldError); ok {
 		fe.Field = originalKey(fe.Field)
 	}

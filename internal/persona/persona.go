@@ -16,14 +16,15 @@ type Traits struct {
 // Persona is one simulated person. IDs are 1-based and unique within a population.
 type Persona struct {
 	ID             int     `json:"id"`
-	Gender         string  `json:"gender"`          // "male" or "female"
-	Age            int     `json:"age"`             // years
-	AgeBracket     string  `json:"age_bracket"`     // e.g. "30-34", "95+"
-	Marital        string  `json:"marital"`         // single, married, divorced, widowed
-	IncomeQuintile int     `json:"income_quintile"` // 1 (lowest) .. 5 (highest)
-	AnnualIncome   float64 `json:"annual_income"`   // in Currency units per year
-	Currency       string  `json:"currency"`        // e.g. "yuan"
-	Education      string  `json:"education"`       // none, primary, junior_high, senior_high, college
-	Occupation     string  `json:"occupation"`      // a plain word or phrase, e.g. "nurse", "retired"
+	SourceID       string  `json:"source_id,omitempty"` // the text id of an imported file (e.g. "p01"), whose ID is then its position; else empty
+	Gender         string  `json:"gender"`              // "male" or "female"
+	Age            int     `json:"age"`                 // years
+	AgeBracket     string  `json:"age_bracket"`         // e.g. "30-34", "95+"
+	Marital        string  `json:"marital"`             // single, married, divorced, widowed
+	IncomeQuintile int     `json:"income_quintile"`     // 1 (lowest) .. 5 (highest)
+	AnnualIncome   float64 `json:"annual_income"`       // in Currency units per year
+	Currency       string  `json:"currency"`            // e.g. "yuan"
+	Education      string  `json:"education"`           // none, primary, junior_high, senior_high, college
+	Occupation     string  `json:"occupation"`          // a plain word or phrase, e.g. "nurse", "retired"
 	Traits         Traits  `json:"traits"`
 }

@@ -88,13 +88,24 @@ func drawOccupation(r *rand.Rand, age, edu int) string {
 	if r.Float64() < unemployedShare {
 		return Unemployed
 	}
-	var ok []string
+	// The k-th eligible job, counted twice rather than collected: no allocation per persona
+	// (a million-agent population spent most of its sampling time growing that slice).
+	n := 0
 	for _, j := range jobs {
 		if edu >= j.MinEdu && age >= j.MinAge {
-			ok = append(ok, j.Name)
+			n++
 		}
 	}
-	return ok[r.IntN(len(ok))]
+	k := r.IntN(n)
+	for _, j := range jobs {
+		if edu >= j.MinEdu && age >= j.MinAge {
+			if k == 0 {
+				return j.Name
+			}
+			k--
+		}
+	}
+	panic("unreachable")
 }
 
 // drawTrait is Normal(mean, sd) clipped to [1, 5] and rounded to 0.01 like

@@ -12,6 +12,7 @@ import (
 type FieldError struct {
 	File  string
 	Line  int
+	Col   int // 1-based byte column of the cell (CSV) or key (JSON); 0 when unknown
 	Field string
 	Msg   string
 }
@@ -22,6 +23,9 @@ func (e *FieldError) Error() string {
 		b.WriteString(e.File)
 		if e.Line > 0 {
 			fmt.Fprintf(&b, ":%d", e.Line)
+			if e.Col > 0 {
+				fmt.Fprintf(&b, ":%d", e.Col)
+			}
 		}
 		b.WriteString(": ")
 	} else if e.Line > 0 {
@@ -47,8 +51,11 @@ func Validate(ps []Persona) error {
 	seen := make(map[int]int, len(ps))
 	for i := range ps {
 		p := ps[i]
-		if err := normalize(&p); err != nil {
-			return fmt.Errorf("persona %d (index %d): %w", ps[i].ID, i, err)
+		if p.ID < 1 {
+			return fmt.Errorf("persona index %d: %w", i, fieldErr("id", "%d is not a positive id", p.ID))
+		}
+		if errs := normalize(&p, false); len(errs) > 0 {
+			return fmt.Errorf("persona %d (index %d): %w", ps[i].ID, i, errs[0])
 		}
 		if j, dup := seen[p.ID]; dup {
 			return fmt.Errorf("persona index %d: %w", i, fieldErr("id", "duplicate id %d (also at index %d)", p.ID, j))
@@ -58,58 +65,79 @@ func Validate(ps []Persona) error {
 	return nil
 }
 
-// normalize checks p and lower-cases gender, marital status and education.
-// An empty age bracket is filled from the age; a non-empty one must match it.
-func normalize(p *Persona) *FieldError {
-	if p.ID < 1 {
-		return fieldErr("id", "%d is not a positive id", p.ID)
-	}
+// normalize checks p and lower-cases gender, marital status and education (also mapping
+// the education synonyms of educationSynonyms). An empty age bracket is filled from the age; a
+// non-empty one must match it. deriveQuintile skips the income quintile check: the caller
+// fills it in from the income afterwards (deriveQuintiles). It returns every problem found,
+// in column order.
+func normalize(p *Persona, deriveQuintile bool) []*FieldError {
+	var errs []*FieldError
+	bad := func(field, format string, args ...any) { errs = append(errs, fieldErr(field, format, args...)) }
 	p.Gender = strings.ToLower(strings.TrimSpace(p.Gender))
 	if !slices.Contains(Genders, p.Gender) {
-		return fieldErr("gender", "unknown gender %q (want male or female)", p.Gender)
+		bad("gender", "unknown gender %q (want male or female)", p.Gender)
 	}
-	if p.Age < 18 || p.Age > 120 {
-		return fieldErr("age", "%d is outside 18..120", p.Age)
-	}
-	want, _ := BracketOf(p.Age)
 	p.AgeBracket = strings.TrimSpace(p.AgeBracket)
-	switch p.AgeBracket {
-	case "":
-		p.AgeBracket = want
-	case want:
-	default:
-		if !slices.Contains(AgeBrackets(), p.AgeBracket) {
-			return fieldErr("age_bracket", "unknown age bracket %q (want one of %s)", p.AgeBracket, strings.Join(AgeBrackets(), ", "))
+	if p.Age < 18 || p.Age > 120 {
+		bad("age", "%d is outside 18..120", p.Age)
+	} else {
+		want, _ := BracketOf(p.Age)
+		switch p.AgeBracket {
+		case "":
+			p.AgeBracket = want
+		case want:
+		default:
+			if !slices.Contains(AgeBrackets(), p.AgeBracket) {
+				bad("age_bracket", "unknown age bracket %q (want one of %s, or leave it out to have it computed from age)", p.AgeBracket, strings.Join(AgeBrackets(), ", "))
+			} else {
+				bad("age_bracket", "%q does not contain age %d (want %q, or leave it out to have it computed from age)", p.AgeBracket, p.Age, want)
+			}
 		}
-		return fieldErr("age_bracket", "%q does not contain age %d (want %q)", p.AgeBracket, p.Age, want)
 	}
 	p.Marital = strings.ToLower(strings.TrimSpace(p.Marital))
 	if !slices.Contains(MaritalStatuses, p.Marital) {
-		return fieldErr("marital", "unknown marital status %q (want %s)", p.Marital, strings.Join(MaritalStatuses, ", "))
+		bad("marital", "unknown marital status %q (want %s)", p.Marital, strings.Join(MaritalStatuses, ", "))
 	}
-	if p.IncomeQuintile < 1 || p.IncomeQuintile > 5 {
-		return fieldErr("income_quintile", "%d is outside 1..5", p.IncomeQuintile)
+	if !deriveQuintile && (p.IncomeQuintile < 1 || p.IncomeQuintile > 5) {
+		bad("income_quintile", "%d is outside 1..5", p.IncomeQuintile)
 	}
 	if !(p.AnnualIncome >= 0) || math.IsInf(p.AnnualIncome, 0) {
-		return fieldErr("annual_income", "%v is not a non-negative amount", p.AnnualIncome)
+		bad("annual_income", "%v is not a non-negative amount", p.AnnualIncome)
 	}
 	p.Currency = strings.TrimSpace(p.Currency)
 	if p.Currency == "" {
-		return fieldErr("currency", "is empty")
+		bad("currency", "is empty")
 	}
-	p.Education = strings.ToLower(strings.TrimSpace(p.Education))
+	edu := strings.ToLower(strings.Join(strings.FieldsFunc(p.Education, func(r rune) bool { return r == ' ' || r == '-' || r == '_' }), "_"))
+	if e, ok := educationSynonyms[edu]; ok {
+		edu = e
+	}
+	p.Education = edu
 	if !slices.Contains(EducationLevels, p.Education) {
-		return fieldErr("education", "unknown education level %q (want %s)", p.Education, strings.Join(EducationLevels, ", "))
+		bad("education", "unknown education level %q (want %s; synonyms such as postgraduate, bachelor, high_school are listed in docs/population.md)", p.Education, strings.Join(EducationLevels, ", "))
 	}
 	p.Occupation = strings.TrimSpace(p.Occupation)
 	if p.Occupation == "" {
-		return fieldErr("occupation", "is empty")
+		bad("occupation", "is empty")
 	}
 	for _, s := range traitSpecs {
 		v := *s.get(&p.Traits)
 		if !(v >= 1 && v <= 5) {
-			return fieldErr(s.Key, "trait score %v is outside 1..5", v)
+			bad(s.Key, "trait score %v is outside 1..5", v)
 		}
 	}
-	return nil
+	return errs
+}
+
+// educationSynonyms maps common names of a highest completed education onto the five levels
+// (after lower-casing and joining words with _). College means college or more, so every
+// degree maps to it.
+var educationSynonyms = map[string]string{
+	"no_formal_education": EduNone, "no_schooling": EduNone,
+	"elementary": EduPrimary, "elementary_school": EduPrimary, "primary_school": EduPrimary,
+	"junior_high_school": EduJuniorHigh, "middle_school": EduJuniorHigh, "lower_secondary": EduJuniorHigh,
+	"senior_high_school": EduSeniorHigh, "high_school": EduSeniorHigh, "upper_secondary": EduSeniorHigh, "secondary": EduSeniorHigh,
+	"college_plus": EduCollege, "collegeplus": EduCollege, "university": EduCollege, "bachelor": EduCollege, "bachelors": EduCollege,
+	"graduate": EduCollege, "postgraduate": EduCollege, "master": EduCollege, "masters": EduCollege,
+	"phd": EduCollege, "doctorate": EduCollege,
 }

@@ -68,6 +68,12 @@ type (
 		Placeholder(t *Task) backend.Reply
 		EstimateNote() string
 	}
+	// Counted is implemented by studies whose design fixes how many decisions each cell
+	// asks, whatever the replies: `prosim estimate` then counts a behavioural-model run
+	// without building a request. CellDecisions must equal what playing the cell asks.
+	Counted interface {
+		CellDecisions(c *Cell) int
+	}
 	// Fields is implemented by studies that ask a scenario with a response schema of their
 	// own (Study 3 adds an unfairness rating): results/decisions.csv lists these fields for
 	// the scenario instead of the scenario's own.
@@ -102,6 +108,9 @@ func RegisterAgentColumns(name string, cols ...table.Column) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	agentsCols[name] = append(agentsCols[name], cols...)
+	for _, c := range cols {
+		persona.RegisterAgentsColumn(c.Name) // so agents.csv reads back as a population
+	}
 }
 
 // AgentColumnsOf are the columns study name adds to results/agents.csv (none for most).

@@ -277,7 +277,7 @@ func (r *results) summaryFile(w io.Writer) error {
 	if s.summary {
 		r.validity(w)
 	}
-	st := s.stats
+	st := s.stats()
 	path := fmt.Sprintf("%.3f", st.MeanPathLength)
 	if st.PathSampled {
 		path += fmt.Sprintf(" (sampled from %d sources)", st.PathSources)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/network"
@@ -49,7 +50,7 @@ var unfairnessField = scenario.Field{Name: "unfairness", Kind: scenario.Likert, 
 type netStudy struct {
 	env     *study.Env
 	g       *network.Graph
-	stats   network.Summary
+	stats   func() network.Summary // measured once, when the analysis first needs it (never while estimating)
 	sc      scenario.Scenario
 	schema  scenario.Schema
 	cfg     *Config
@@ -122,7 +123,7 @@ func New(env *study.Env) (study.Study, error) {
 		return nil, env.Errorf("network.graph", "the graph has %d nodes but the population has %d agents: they must match (agent i is node i)", g.N(), len(env.Agents))
 	}
 	s.g = g
-	s.stats = network.Stats(g, seed.Derive(s.seed, "graph-stats"))
+	s.stats = sync.OnceValue(func() network.Summary { return network.Stats(g, seed.Derive(s.seed, "graph-stats")) })
 	for i, c := range exp.Conditions {
 		nc := &netCond{}
 		if q := InequityOf(&c); q != nil {
@@ -188,6 +189,9 @@ func (s *netStudy) Describe() string {
 }
 
 func (s *netStudy) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * s.cfg.Rounds }
+
+// CellDecisions: every agent rates the scenario once a round, whatever it answered before.
+func (s *netStudy) CellDecisions(*study.Cell) int { return len(s.env.Agents) * s.cfg.Rounds }
 
 // Unrecorded: the summary store journals nothing.
 func (s *netStudy) Unrecorded() bool { return s.summary }

@@ -54,6 +54,9 @@ func (s *vignettes) Describe() string {
 
 func (s *vignettes) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * len(s.scs) }
 
+// CellDecisions: every agent rates every scenario once.
+func (s *vignettes) CellDecisions(*study.Cell) int { return len(s.env.Agents) * len(s.scs) }
+
 // JointPrompts: every scenario can be put in one prompt (prompt.mode: joint).
 func (s *vignettes) JointPrompts() bool { return true }
 

@@ -1,0 +1,186 @@
+package persona
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+const traitHeader = "empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion"
+
+func TestCSVEveryErrorAtOnce(t *testing.T) {
+	// Three bad rows with four problems, and a bad header: all reported in one error, each
+	// at its line and column.
+	in := "id,gender,age,marital,annual_income,currency,education,occupation,nickname," + traitHeader + "\n" +
+		"p01,female,33,married,50220,yuan,college,nurse,x,3,3,3,3,3,3,3,3,3\n" +
+		"p02,other,abc,married,50220,yuan,college,nurse,x,3,3,3,3,3,3,3,3,3\n" +
+		"p03,male,40,married,50220,yuan,wizardry,nurse,x,3,3,3,3,3,3,3,3,9\n" +
+		"p01,male,40,married\n"
+	_, err := ReadCSV(strings.NewReader(in), "people.csv")
+	var fes *FileErrors
+	if !errors.As(err, &fes) {
+		t.Fatalf("want *FileErrors, got %T %v", err, err)
+	}
+	want := []string{
+		`people.csv:1:67: field nickname: unknown column`,
+		`people.csv:3:5: field gender: unknown gender "other"`,
+		`people.csv:3:11: field age: "abc" is not a whole number`,
+		`people.csv:4:32: field education: unknown education level "wizardry"`,
+		`people.csv:4:65: field extraversion: trait score 9 is outside 1..5`,
+		`people.csv:5: row has 4 fields, the header has 18`,
+	}
+	if len(fes.Errs) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(fes.Errs), len(want), err)
+	}
+	for i, w := range want {
+		if got := fes.Errs[i].Error(); !strings.HasPrefix(got, w) {
+			t.Errorf("error %d:\n got %s\nwant %s...", i, got, w)
+		}
+	}
+	if !strings.HasPrefix(err.Error(), "people.csv: 6 problems:\n  people.csv:1:67") {
+		t.Errorf("message:\n%s", err)
+	}
+}
+
+func TestErrorLimit(t *testing.T) {
+	defer func(n int) { MaxErrors = n }(MaxErrors)
+	MaxErrors = 3
+	var b strings.Builder
+	b.WriteString("id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n")
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&b, "%d,robot,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n", i)
+	}
+	_, err := ReadCSV(strings.NewReader(b.String()), "p.csv")
+	var fes *FileErrors
+	if !errors.As(err, &fes) || len(fes.Errs) != 3 || fes.More != 7 {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(err.Error(), "p.csv: 10 problems:") || !strings.Contains(err.Error(), "... and 7 more (the first 3 are shown)") {
+		t.Errorf("message:\n%s", err)
+	}
+}
+
+func TestTextIDsAndDerivedColumns(t *testing.T) {
+	// The user's file: text ids, no age_bracket or income_quintile, education synonyms.
+	in := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"p01,Female,33,married,9000,yuan,postgraduate,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"p02,male,61,widowed,26000,yuan,High School,retired,3,3,3,3,3,3,3,3,3\n" +
+		"p10,male,95,single,200000,yuan,junior-high,retired,3,3,3,3,3,3,3,3,3\n"
+	ps, err := ReadCSV(strings.NewReader(in), "p.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		id           int
+		src, bracket string
+		q            int
+		edu          string
+	}
+	want := []got{{1, "p01", "30-34", 1, EduCollege}, {2, "p02", "60-64", 2, EduSeniorHigh}, {3, "p10", "95+", 5, EduJuniorHigh}}
+	for i, p := range ps {
+		if g := (got{p.ID, p.SourceID, p.AgeBracket, p.IncomeQuintile, p.Education}); g != want[i] {
+			t.Errorf("row %d: got %+v, want %+v", i+1, g, want[i])
+		}
+	}
+	// 26000 is nearer the 2nd quintile mean (20442) than the 3rd (32195); the boundary is the midpoint.
+	for _, c := range []struct {
+		income float64
+		q      int
+	}{{14828, 1}, {14829, 2}, {26318, 2}, {26319, 3}, {72637, 4}, {72638, 5}} {
+		ps := []Persona{{Currency: "yuan", AnnualIncome: c.income}}
+		deriveQuintiles(ps, []located{{needQ: true}})
+		if ps[0].IncomeQuintile != c.q {
+			t.Errorf("%v yuan: quintile %d, want %d", c.income, ps[0].IncomeQuintile, c.q)
+		}
+	}
+}
+
+func TestDerivedQuintileByRankInOtherCurrencies(t *testing.T) {
+	// Ten people in dollars: ranks 0..9 give quintiles 1,1,2,2,...,5,5; the tie shares the lower.
+	var b strings.Builder
+	b.WriteString("id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n")
+	incomes := []int{10, 20, 30, 40, 50, 60, 70, 80, 90, 90}
+	for i, x := range incomes {
+		fmt.Fprintf(&b, "%d,male,40,married,%d,USD,college,nurse,3,3,3,3,3,3,3,3,3\n", i+1, x)
+	}
+	ps, err := ReadCSV(strings.NewReader(b.String()), "p.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int{1, 1, 2, 2, 3, 3, 4, 4, 5, 5}
+	for i, p := range ps {
+		if p.IncomeQuintile != want[i] || p.SourceID != "" || p.ID != i+1 {
+			t.Errorf("row %d: %+v, want quintile %d", i+1, p, want[i])
+		}
+	}
+}
+
+func TestTextIDErrors(t *testing.T) {
+	in := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"p01,female,33,married,9000,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		",female,33,married,9000,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"p01,female,33,married,9000,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"
+	_, err := ReadCSV(strings.NewReader(in), "p.csv")
+	for _, w := range []string{"p.csv:3:1: field id: is empty", "p.csv:4:1: field id: duplicate id p01 (first on line 2)"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in:\n%v", w, err)
+		}
+	}
+}
+
+func TestAgentsCSVReadsBack(t *testing.T) {
+	// results/agents.csv names the id agent_id and may add a study's columns (registered):
+	// it reads back as the population that wrote it.
+	RegisterAgentsColumn("test_degree")
+	ps, _ := Sample(5, 3, SampleOptions{})
+	ps[2].SourceID = "p03"
+	var b bytes.Buffer
+	if err := WriteCSV(&b, ps); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	lines[0] = strings.Replace(lines[0], "id,", "agent_id,", 1) + ",test_degree"
+	for i := 1; i < len(lines); i++ {
+		lines[i] += ",4"
+	}
+	got, err := ReadCSV(strings.NewReader(strings.Join(lines, "\n")), "agents.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ps {
+		if got[i] != ps[i] {
+			t.Errorf("agent %d: got %+v, want %+v", i+1, got[i], ps[i])
+		}
+	}
+	// Outside an agents.csv (id, not agent_id) the study's column is unknown, as any other.
+	lines[0] = strings.Replace(lines[0], "agent_id,", "id,", 1)
+	if _, err := ReadCSV(strings.NewReader(strings.Join(lines, "\n")), "p.csv"); err == nil || !strings.Contains(err.Error(), "field test_degree: unknown column") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestJSONEveryErrorWithColumn(t *testing.T) {
+	in := `[
+  {"id": "a", "gender": "female", "age": 33, "marital": "married", "annual_income": 9000, "currency": "yuan", "education": "college", "occupation": "nurse",
+   "traits": {"empathic_concern": 3, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 3, "extraversion": 3}},
+  {"id": "b", "gender": "female", "age": "33", "marital": "married", "annual_income": 9000, "currency": "yuan", "education": "college", "occupation": "nurse",
+   "traits": {"empathic_concern": 3, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 7, "extraversion": 3}}
+]`
+	_, err := ReadJSON(strings.NewReader(in), "p.json")
+	for _, w := range []string{`p.json:4:35: field age: "33" is a string`, `p.json:5:175: field traits.openness: trait score 7 is outside 1..5`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in:\n%v", w, err)
+		}
+	}
+	// Without the errors: text ids, derived columns.
+	in = strings.Replace(strings.Replace(in, `"33"`, `40`, 1), `"openness": 7`, `"openness": 2`, 1)
+	ps, err := ReadJSON(strings.NewReader(in), "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps[1].ID != 2 || ps[1].SourceID != "b" || ps[1].AgeBracket != "40-44" || ps[1].IncomeQuintile != 1 {
+		t.Errorf("got %+v", ps[1])
+	}
+}
