@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/prosim/prosim/internal/engine"
 )
 
 // version is set at release time with -ldflags; "dev" otherwise.
@@ -26,9 +28,15 @@ func main() {
 		if errors.As(err, &ue) {
 			os.Exit(2)
 		}
+		if _, ok := errors.AsType[*engine.BudgetStop](err); ok {
+			os.Exit(exitBudget)
+		}
 		os.Exit(1)
 	}
 }
+
+// exitBudget is the exit status of a run stopped at its spend cap (resumable with a higher one).
+const exitBudget = 3
 
 type usageError struct{ error }
 

@@ -67,16 +67,22 @@ func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
 // journaled, and journals each (for recorded studies) as it comes. A pool of
 // r.exp.Concurrency workers pulls task indices in order (a goroutine per decision costs more
 // than a behavioural-model decision: a fresh stack grown anew each time, and the scheduling).
-// The first error cancels the others, which take no further task; so does an interrupt.
+// The first error cancels the others, which take no further task; so does an interrupt. A
+// call refused by the spend cap cancels nothing: the workers take no further task and the
+// decisions in flight finish and are journaled (they are paid for).
 func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	rec := r.recorded()
 	n := b.Len()
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
-	var stopped atomic.Bool
+	var stopped, capped atomic.Bool
+	var capErr atomic.Pointer[error]
 	for range min(r.exp.Concurrency, n) {
 		g.Go(func() error {
 			for {
+				if capped.Load() {
+					return nil
+				}
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return nil
@@ -86,12 +92,20 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 					return nil
 				}
 				if err := r.decideTask(gctx, b, i, rec); err != nil {
+					if errors.Is(err, backend.ErrBudget) {
+						capErr.CompareAndSwap(nil, &err)
+						capped.Store(true)
+						return nil
+					}
 					return err
 				}
 			}
 		})
 	}
 	err := g.Wait()
+	if p := capErr.Load(); err == nil && p != nil {
+		err = *p
+	}
 	if err == nil && stopped.Load() {
 		// Interrupted between decisions, with every decision in flight ending well: the
 		// ones never taken are still missing, so the run must not be taken as complete.
@@ -261,7 +275,7 @@ const errorReason = "error: "
 // interrupted, and not for failures that every decision would meet (a rejected key, an
 // unknown model or endpoint), which are better fixed than recorded.
 func (r *Runner) recordsError(ctx context.Context, err error) bool {
-	if r.exp.OnError == "stop" || ctx.Err() != nil || errors.Is(err, context.Canceled) {
+	if r.exp.OnError == "stop" || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, backend.ErrBudget) {
 		return false
 	}
 	var se *backend.StatusError
