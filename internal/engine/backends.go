@@ -79,6 +79,12 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		id.StructuredOutput = ""
 	}
 	id.MaxTokensField = b.MaxTokensField
+	if r.group != nil {
+		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: urls[0], APIKeyEnv: b.APIKeyEnv,
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
+		be, err := r.buildBatchBackend(b, spec, id, cache, usage)
+		return be, nil, err
+	}
 	// Study 1's replicates ask the same prompts (their requests differ only in replicate and
 	// seed), so they can be served by one call with n samples where the provider supports it.
 	// Elsewhere a replicate's prompts are its own (schedules, joint order, history, network).

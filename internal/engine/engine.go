@@ -101,7 +101,8 @@ type Runner struct {
 	mu       sync.Mutex
 	closers  []io.Closer
 	cache    *backend.Cache
-	budget   *backend.Budget // nil: no spend cap
+	budget   *backend.Budget     // nil: no spend cap
+	group    *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
 	// estimating answers every task with a placeholder (Estimate).
 	estimating bool
 	// replaying analyses a finished run: a decision missing from the journal is an error.
@@ -212,6 +213,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		r.renderTexts()
 	}
 	if err := r.prepareBudget(); err != nil {
+		return nil, err
+	}
+	if err := r.checkBatch(); err != nil {
 		return nil, err
 	}
 	// Clients are built once the study is known: the chain serves replicates of a study
@@ -338,6 +342,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err == nil {
 		err = reuseMaxCost(st, &opt)
 	}
+	if err == nil {
+		err = reuseBatch(st, &opt)
+	}
 	if err != nil {
 		st.Close()
 		lock.Release()
@@ -400,6 +407,9 @@ func (r *Runner) create(dir string) error {
 		return err
 	}
 	if err := recordMaxCost(r.st, r.opt); err != nil {
+		return err
+	}
+	if err := recordBatch(r.st, r.opt); err != nil {
 		return err
 	}
 	var agents []store.Agent

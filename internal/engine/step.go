@@ -77,8 +77,18 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	var next atomic.Int64
 	var stopped, capped atomic.Bool
 	var capErr atomic.Pointer[error]
-	for range min(r.exp.Concurrency, n) {
+	workers := min(r.exp.Concurrency, n)
+	if r.group != nil {
+		// Batch mode: every decision of the step is asked at once, and the group submits the
+		// calls as one job once every worker waits on it (see backend.BatchGroup).
+		workers = n
+		r.group.Begin(gctx, workers)
+	}
+	for range workers {
 		g.Go(func() error {
+			if r.group != nil {
+				defer r.group.Done()
+			}
 			for {
 				if capped.Load() {
 					return nil
