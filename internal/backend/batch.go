@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -258,7 +259,18 @@ func (c *Collector) lookup(id string, attempt int) (string, bool) {
 	return c.cfg.Journal.Lookup(id)
 }
 
+// BatchJobError is a failure to submit, poll or download a batch job (not a request's own
+// failure): the run stops rather than record its requests invalid, since a resumed run polls
+// the journaled job again without paying for its requests twice.
+type BatchJobError struct{ Err error }
+
+func (e *BatchJobError) Error() string { return e.Err.Error() }
+func (e *BatchJobError) Unwrap() error { return e.Err }
+
 func (c *Collector) fail(byID map[string][]*waiter, ids []string, err error) {
+	if !errors.Is(err, context.Canceled) {
+		err = &BatchJobError{Err: err}
+	}
 	for _, id := range ids {
 		for _, w := range byID[id] {
 			w.done <- batchOutcome{err: err}

@@ -292,6 +292,9 @@ func (r *Runner) recordsError(ctx context.Context, err error) bool {
 	if errors.As(err, &se) && (se.Status == 401 || se.Status == 403 || se.Status == 404) {
 		return false
 	}
+	if _, ok := errors.AsType[*backend.BatchJobError](err); ok {
+		return false // the job is journaled: resume collects it
+	}
 	return true
 }
 

@@ -82,8 +82,8 @@ type outputLine struct {
 
 // BatchResults downloads an ended job's output and error files.
 func (c *Client) BatchResults(ctx context.Context, id string) (map[string]backend.BatchResult, error) {
-	ctx, ex := wire.Track(ctx)
-	b, err := c.batches.Get(ctx, id)
+	tctx, ex := wire.Track(ctx)
+	b, err := c.batches.Get(tctx, id)
 	if err != nil {
 		return nil, wire.Fail(Provider, ex, err, c.key)
 	}
@@ -104,10 +104,10 @@ func (c *Client) BatchResults(ctx context.Context, id string) (map[string]backen
 }
 
 func (c *Client) readResults(ctx context.Context, fileID string, out map[string]backend.BatchResult) error {
-	ctx, ex := wire.Track(ctx)
+	// Not tracked: a results file is far larger than the size limit of one reply.
 	res, err := c.files.Content(ctx, fileID)
 	if err != nil {
-		return wire.Fail(Provider, ex, err, c.key)
+		return wire.Fail(Provider, nil, err, c.key)
 	}
 	defer res.Body.Close()
 	sc := bufio.NewScanner(res.Body)
