@@ -42,13 +42,13 @@ func estimateCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			fmt.Fprintln(out, r.Describe())
 			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "backend\tdecisions\tcalls\tinput tokens\toutput tokens\tcost (USD)\t")
+			fmt.Fprintln(w, "backend\tdecisions\tcalls\tinput tokens\toutput tokens\tcost (USD)\tbatch cost (USD)\t")
 			for _, e := range est {
-				cost := fmt.Sprintf("%.4f", e.CostUSD)
+				cost, batch := fmt.Sprintf("%.4f", e.CostUSD), fmt.Sprintf("%.4f", e.BatchCostUSD)
 				if math.IsNaN(e.CostUSD) {
-					cost = "unknown price (add prices: to the experiment)"
+					cost, batch = "unknown price (add prices: to the experiment)", ""
 				}
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t\n", e.Backend, e.Decisions, e.Calls, e.InputTokens, e.OutputTokens, cost)
+				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n", e.Backend, e.Decisions, e.Calls, e.InputTokens, e.OutputTokens, cost, batch)
 			}
 			if err := w.Flush(); err != nil {
 				return err
@@ -59,6 +59,7 @@ func estimateCmd() *cobra.Command {
 				}
 			}
 			fmt.Fprintln(out, "Tokens are estimated from text length; re-asks of invalid replies and retries add calls; cache hits cost nothing.")
+			fmt.Fprintln(out, "The batch cost is at the providers' batch price (half): execution: {mode: batch} or prosim run --batch.")
 			return nil
 		},
 	}

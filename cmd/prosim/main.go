@@ -36,6 +36,9 @@ func main() {
 		case errors.As(err, &ue):
 			os.Exit(2)
 		}
+		if _, ok := errors.AsType[*engine.BudgetStop](err); ok {
+			os.Exit(exitBudget)
+		}
 		os.Exit(1)
 	}
 	if ctx.Err() != nil {
@@ -71,6 +74,9 @@ func onInterrupt(cancel context.CancelFunc) {
 		}
 	}
 }
+
+// exitBudget is the exit status of a run stopped at its spend cap (resumable with a higher one).
+const exitBudget = 3
 
 type usageError struct{ error }
 

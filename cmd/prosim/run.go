@@ -18,6 +18,8 @@ type runFlags struct {
 	cache    string
 	noCache  bool
 	quiet    bool
+	maxCost  float64
+	batch    bool
 }
 
 func runCmd() *cobra.Command {
@@ -43,7 +45,7 @@ func runCmd() *cobra.Command {
 					return usageError{err}
 				}
 			}
-			opt := engine.Options{Out: f.out, CachePath: f.cache, NoCache: f.noCache}
+			opt := engine.Options{Out: f.out, CachePath: f.cache, NoCache: f.noCache, MaxCost: f.maxCost, Batch: f.batch}
 			if !f.quiet {
 				opt.Progress = os.Stderr
 			}
@@ -61,12 +63,15 @@ func runCmd() *cobra.Command {
 	c.Flags().StringVar(&f.cache, "cache", "", "response cache file (default: the user cache directory)")
 	c.Flags().BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	c.Flags().Float64Var(&f.maxCost, "max-cost", 0, "hard cap on provider spend in USD (overrides the file's budget.usd)")
+	c.Flags().BoolVar(&f.batch, "batch", false, "send each step of the study as one provider batch, at the batch price (execution: {mode: batch})")
 	return c
 }
 
 func resumeCmd() *cobra.Command {
 	var quiet, noCache, retryInvalid bool
 	var cache string
+	var maxCost float64
 	c := &cobra.Command{
 		Use:   "resume DIR",
 		Short: "Continue a stopped run; decisions already recorded are not asked again",
@@ -75,7 +80,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 --cache or --no-cache given here overrides that for this resume, and says so).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opt := engine.Options{NoCache: noCache, CachePath: cache, Notices: os.Stderr, RetryInvalid: retryInvalid,
+			opt := engine.Options{NoCache: noCache, CachePath: cache, Notices: os.Stderr, RetryInvalid: retryInvalid, MaxCost: maxCost,
 				CacheFlag: cmd.Flags().Changed("cache") || cmd.Flags().Changed("no-cache")}
 			if !quiet {
 				opt.Progress = os.Stderr
@@ -92,6 +97,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 	c.Flags().BoolVar(&noCache, "no-cache", false, "do not read or write the response cache (default: as the run was started)")
 	c.Flags().BoolVar(&retryInvalid, "retry-invalid", false, "ask again the decisions recorded invalid after an error (on_error: record)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	c.Flags().Float64Var(&maxCost, "max-cost", 0, "hard cap on the run's provider spend in USD, all invocations together (default: the cap the run was given)")
 	return c
 }
 

@@ -2,7 +2,7 @@ package backend
 
 // The wrappers compose, outermost first, as
 //
-//	Meter(Collapse(Validate(Cache(Balance([RateLimit(Retry(client)), ...])))))
+//	Meter(Collapse(Validate(Cache(Budgeted(Balance([RateLimit(Retry(client)), ...]))))))
 //
 //   - Meter is outermost so that it sees each decision exactly once, as returned to the
 //     engine: with the summed calls and tokens of its re-asks and retries, Cached for cache
@@ -18,6 +18,10 @@ package backend
 //     only for turns not yet cached.
 //   - Validate above the limits: each re-ask is a provider call that must be rate-limited and
 //     retried.
+//   - Budgeted (when the run has a spend cap) below the Cache and Validate, so that each call
+//     that reaches a provider, re-asks included, reserves its worst-case cost, and cache hits
+//     reserve nothing; above Balance and the limits, so one reservation covers a call's
+//     attempts and a call waiting for a rate-limit slot already holds its reservation.
 //   - Balance picks an endpoint; each endpoint has its own limits.
 //   - RateLimit above Retry: one admission covers a request's attempts, so the per-call
 //     timeout measures the provider and not the queue, and back-off keeps its concurrency slot
@@ -49,6 +53,10 @@ type StackConfig struct {
 	Replicates int
 	// SampleSeed is mixed into the seeds of those calls (the experiment's seed).
 	SampleSeed uint64
+	// Budget, if not nil, caps the spend: every call reserves its worst-case cost at Prices
+	// (see Budgeted). MaxOutput is the client's completion limit for requests that set none.
+	Budget    *Budget
+	MaxOutput int
 }
 
 // Stack builds the standard chain (see above) over one or more endpoints of one model.
@@ -71,6 +79,9 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 		eps[i] = ep
 	}
 	b := Balance(eps)
+	if c.Budget != nil {
+		b = Budgeted(b, c.Budget, c.Prices, c.ID.Provider, c.ID.Model, c.MaxOutput)
+	}
 	if c.Cache != nil {
 		if multi && c.Replicates > 1 {
 			b = c.Cache.WrapReplicates(b, c.ID, c.Replicates, c.SampleSeed)

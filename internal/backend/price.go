@@ -52,6 +52,15 @@ func (p Prices) With(overrides Prices) Prices {
 	return out
 }
 
+// Scaled returns a copy of p with every price times f (batch jobs bill at half price).
+func (p Prices) Scaled(f float64) Prices {
+	out := make(Prices, len(p))
+	for k, v := range p {
+		out[k] = Price{InputPerMTok: v.InputPerMTok * f, OutputPerMTok: v.OutputPerMTok * f}
+	}
+	return out
+}
+
 // Lookup finds the price of a model; ok is false when it is unknown.
 func (p Prices) Lookup(provider, model string) (Price, bool) {
 	if provider != "" {

@@ -79,6 +79,12 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		id.StructuredOutput = ""
 	}
 	id.MaxTokensField = b.MaxTokensField
+	if r.group != nil {
+		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: urls[0], APIKeyEnv: b.APIKeyEnv,
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
+		be, err := r.buildBatchBackend(b, spec, id, cache, usage)
+		return be, nil, err
+	}
 	// Study 1's replicates ask the same prompts (their requests differ only in replicate and
 	// seed), so they can be served by one call with n samples where the provider supports it.
 	// Elsewhere a replicate's prompts are its own (schedules, joint order, history, network).
@@ -92,7 +98,9 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		MaxRepairs: *r.exp.MaxRepairs,
 		Limits:     backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM},
 		Retry:      backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())},
-		Prices:     r.prices(),
+		Prices:     r.callPrices(),
+		Budget:     r.budget,
+		MaxOutput:  providers.DefaultMaxTokens(b.Provider),
 		Usage:      usage,
 		Replicates: replicates,
 		SampleSeed: seed.Derive(*r.exp.Seed, "samples", b.LabelOrDefault()),

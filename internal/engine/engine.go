@@ -50,6 +50,11 @@ type Options struct {
 	Now func() time.Time
 	// Offline builds no provider clients (estimates need requests, not connections, and no key).
 	Offline bool
+	// MaxCost caps the run's provider spend in USD over all its invocations (--max-cost);
+	// 0 means the experiment's budget, or on resume the cap the run was given.
+	MaxCost float64
+	// Batch sends each step of the study as one provider batch (--batch).
+	Batch bool
 	// Backends, when set, builds a backend instead of the provider registry (tests).
 	Backends func(b experiment.Backend) (backend.Backend, error)
 }
@@ -97,6 +102,8 @@ type Runner struct {
 	mu       sync.Mutex
 	closers  []io.Closer
 	cache    *backend.Cache
+	budget   *backend.Budget     // nil: no spend cap
+	group    *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
 	// estimating answers every task with a placeholder (Estimate).
 	estimating bool
 	// stages shows the set-up stages and records the current one (CurrentStage).
@@ -212,6 +219,12 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if r.recorded() {
 		r.stages.begin(Stage{Name: "writing persona texts", Abandon: true})
 		r.renderTexts()
+	}
+	if err := r.prepareBudget(); err != nil {
+		return nil, err
+	}
+	if err := r.checkBatch(); err != nil {
+		return nil, err
 	}
 	// Clients are built once the study is known: the chain serves replicates of a study
 	// that asks the same prompts with one n-sample call.
@@ -337,7 +350,14 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 		lock.Release()
 		return nil, fmt.Errorf("cannot resume %s: %w", dir, err)
 	}
-	if err := reuseOptions(st, &opt); err != nil {
+	err = reuseOptions(st, &opt)
+	if err == nil {
+		err = reuseMaxCost(st, &opt)
+	}
+	if err == nil {
+		err = reuseBatch(st, &opt)
+	}
+	if err != nil {
 		st.Close()
 		lock.Release()
 		return nil, err
@@ -352,6 +372,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	r.setDir(dir)
 	r.st, r.lock, r.lockedAt = st, lock, lockedAt
 	if err := r.loadJournal(); err != nil {
+		return nil, err
+	}
+	if err := r.loadSpent(); err != nil {
 		return nil, err
 	}
 	return r.execute(ctx)
@@ -393,6 +416,12 @@ func (r *Runner) create(dir string) error {
 		return err
 	}
 	if err := recordOptions(r.st, r.opt); err != nil {
+		return err
+	}
+	if err := recordMaxCost(r.st, r.opt); err != nil {
+		return err
+	}
+	if err := recordBatch(r.st, r.opt); err != nil {
 		return err
 	}
 	var agents []store.Agent
@@ -490,7 +519,13 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if r.prog != nil {
 		r.prog.finish()
 	}
+	if serr := r.saveSpent(); serr != nil && err == nil {
+		err = serr
+	}
 	if err != nil {
+		if errors.Is(err, backend.ErrBudget) {
+			return nil, r.budgetStop(err)
+		}
 		if errors.Is(err, context.Canceled) {
 			err = fmt.Errorf("interrupted")
 		}

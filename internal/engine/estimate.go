@@ -14,6 +14,8 @@ type Estimate struct {
 	InputTokens  int
 	OutputTokens int
 	CostUSD      float64 // NaN when the model's price is unknown
+	// BatchCostUSD is the same at the batch price (execution: {mode: batch}); NaN when unknown.
+	BatchCostUSD float64
 	Note         string
 }
 
@@ -40,18 +42,22 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 		e.Note = note
 		switch {
 		case b.cfg.Provider == "builtin":
-			e.Calls, e.InputTokens, e.OutputTokens, e.CostUSD = 0, 0, 0, 0
+			e.Calls, e.InputTokens, e.OutputTokens, e.CostUSD, e.BatchCostUSD = 0, 0, 0, 0, 0
 			e.Note = "behavioural model: no provider calls"
 		default:
-			if c, ok := prices.Cost(canonicalProvider(b.cfg.Provider), b.cfg.Model, e.InputTokens, e.OutputTokens); ok {
-				e.CostUSD = c
-			} else {
-				e.CostUSD = math.NaN()
-			}
+			e.CostUSD = estimateCost(prices, b, e)
+			e.BatchCostUSD = estimateCost(prices.Scaled(batchDiscount), b, e)
 		}
 		res[i] = *e
 	}
 	return res, nil
+}
+
+func estimateCost(prices backend.Prices, b *backendEntry, e *Estimate) float64 {
+	if c, ok := prices.Cost(canonicalProvider(b.cfg.Provider), b.cfg.Model, e.InputTokens, e.OutputTokens); ok {
+		return c
+	}
+	return math.NaN()
 }
 
 // prices are the default price table with the experiment's overrides.

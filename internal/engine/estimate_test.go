@@ -71,6 +71,9 @@ func TestEstimateNetwork(t *testing.T) {
 	if !strings.Contains(e.Note, "placeholder") || math.IsNaN(e.CostUSD) || e.CostUSD <= 0 {
 		t.Errorf("estimate note %q, cost %v", e.Note, e.CostUSD)
 	}
+	if math.Abs(e.BatchCostUSD-e.CostUSD/2) > 1e-12 {
+		t.Errorf("batch cost %v of a synchronous cost %v: want half", e.BatchCostUSD, e.CostUSD)
+	}
 	// 60 agents x 4 rounds x (reward + its control) x 2 replicates.
 	if e.Decisions != 60*4*2*2 || e.Calls != e.Decisions {
 		t.Errorf("estimate: %d decisions, %d calls; want %d", e.Decisions, e.Calls, 60*4*2*2)

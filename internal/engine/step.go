@@ -68,16 +68,32 @@ func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
 // journaled, and journals each (for recorded studies) as it comes. A pool of
 // r.exp.Concurrency workers pulls task indices in order (a goroutine per decision costs more
 // than a behavioural-model decision: a fresh stack grown anew each time, and the scheduling).
-// The first error cancels the others, which take no further task; so does an interrupt.
+// The first error cancels the others, which take no further task; so does an interrupt. A
+// call refused by the spend cap cancels nothing: the workers take no further task and the
+// decisions in flight finish and are journaled (they are paid for).
 func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	rec := r.recorded()
 	n := b.Len()
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
-	var stopped atomic.Bool
-	for range min(r.exp.Concurrency, n) {
+	var stopped, capped atomic.Bool
+	var capErr atomic.Pointer[error]
+	workers := min(r.exp.Concurrency, n)
+	if r.group != nil {
+		// Batch mode: every decision of the step is asked at once, and the group submits the
+		// calls as one job once every worker waits on it (see backend.BatchGroup).
+		workers = n
+		r.group.Begin(gctx, workers)
+	}
+	for range workers {
 		g.Go(func() error {
+			if r.group != nil {
+				defer r.group.Done()
+			}
 			for {
+				if capped.Load() {
+					return nil
+				}
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return nil
@@ -87,12 +103,20 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 					return nil
 				}
 				if err := r.decideTask(gctx, b, i, rec); err != nil {
+					if errors.Is(err, backend.ErrBudget) {
+						capErr.CompareAndSwap(nil, &err)
+						capped.Store(true)
+						return nil
+					}
 					return err
 				}
 			}
 		})
 	}
 	err := g.Wait()
+	if p := capErr.Load(); err == nil && p != nil {
+		err = *p
+	}
 	if err == nil && stopped.Load() {
 		// Interrupted between decisions, with every decision in flight ending well: the
 		// ones never taken are still missing, so the run must not be taken as complete.
@@ -274,12 +298,15 @@ const errorReason = "error: "
 // interrupted, and not for failures that every decision would meet (a rejected key, an
 // unknown model or endpoint), which are better fixed than recorded.
 func (r *Runner) recordsError(ctx context.Context, err error) bool {
-	if r.exp.OnError == "stop" || ctx.Err() != nil || errors.Is(err, context.Canceled) {
+	if r.exp.OnError == "stop" || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, backend.ErrBudget) {
 		return false
 	}
 	var se *backend.StatusError
 	if errors.As(err, &se) && (se.Status == 401 || se.Status == 403 || se.Status == 404) {
 		return false
+	}
+	if _, ok := errors.AsType[*backend.BatchJobError](err); ok {
+		return false // the job is journaled: resume collects it
 	}
 	return true
 }

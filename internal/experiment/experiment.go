@@ -53,6 +53,10 @@ type Experiment struct {
 	// Cache is the response cache file; "" means the user cache directory, "off" disables it.
 	Cache  string           `yaml:"cache,omitempty"`
 	Prices map[string]Price `yaml:"prices,omitempty"`
+	// Budget caps what the run may spend on providers (nil: no cap).
+	Budget *Budget `yaml:"budget,omitempty"`
+	// Execution says how a study's steps reach the providers.
+	Execution Execution `yaml:"execution,omitempty"`
 
 	// Block is the study's own config block (see RegisterBlock): *tpp.Config, *network.Config,
 	// *games.Config (internal/study/...), or a plugin study's; nil for a study without one.
@@ -134,6 +138,20 @@ type Backend struct {
 	Seed string `yaml:"seed,omitempty"`
 	// Label names the backend in results; default provider:model.
 	Label string `yaml:"label,omitempty"`
+}
+
+// Budget is a hard cap on a run's provider spend, over all its invocations (run and resumes).
+type Budget struct {
+	USD float64 `yaml:"usd"`
+}
+
+// Execution says how decisions reach the providers.
+type Execution struct {
+	// Mode is "sync" (one call per decision, the default, also "") or "batch" (each step of a study
+	// goes to the provider as one batch job, billed at the batch price).
+	Mode string `yaml:"mode,omitempty"`
+	// Poll is how often a batch's status is asked (batch mode; default 30s).
+	Poll Duration `yaml:"poll,omitempty"`
 }
 
 // Price is a model's price in USD per million tokens.
@@ -366,6 +384,20 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		if p.Input < 0 || p.Output < 0 {
 			return doc.Errorf("prices."+m, "prices must be >= 0 (USD per million tokens)")
 		}
+	}
+	if e.Budget != nil && !(e.Budget.USD > 0) {
+		return doc.Errorf("budget.usd", "want a positive amount of US dollars, e.g. budget: {usd: 20}")
+	}
+	switch e.Execution.Mode {
+	case "", "sync", "batch": // "" is sync, left out of the resolved config
+	default:
+		return doc.Errorf("execution.mode", "unknown mode %q (want sync or batch)", e.Execution.Mode)
+	}
+	if e.Execution.Mode == "batch" && e.Execution.Poll == 0 {
+		e.Execution.Poll = Duration(30 * time.Second)
+	}
+	if e.Execution.Mode != "batch" && e.Execution.Poll != 0 {
+		return doc.Errorf("execution.poll", "only for mode: batch")
 	}
 	return nil
 }

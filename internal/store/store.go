@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS decisions(
   calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
   cost_usd REAL, latency_ms REAL NOT NULL,
   PRIMARY KEY(run_id, agent_id, round, trial, scenario));
+CREATE TABLE IF NOT EXISTS batches(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, backend TEXT NOT NULL, batch_id TEXT NOT NULL,
+  custom_ids TEXT NOT NULL, submitted TEXT NOT NULL);
 `
 
 // Key identifies one decision within a run directory.
@@ -414,4 +417,45 @@ func b2i(b bool) int {
 func Exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// Batch is a provider batch job submitted in batch mode: its id and the custom ids of its
+// requests, so that a resumed run polls it rather than submitting its requests again.
+type Batch struct {
+	Backend   string
+	ID        string
+	CustomIDs []string
+}
+
+// PutBatch records a submitted batch job (committed at once: it is paid for).
+func (s *Store) PutBatch(b Batch) error {
+	ids, err := json.Marshal(b.CustomIDs)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Exec(`INSERT INTO batches(backend, batch_id, custom_ids, submitted) VALUES(?, ?, ?, ?)`,
+		b.Backend, b.ID, string(ids), time.Now().UTC().Format(time.RFC3339))
+	return err
+}
+
+// Batches returns the recorded batch jobs in the order they were submitted.
+func (s *Store) Batches() ([]Batch, error) {
+	rows, err := s.db.Query(`SELECT backend, batch_id, custom_ids FROM batches ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Batch
+	for rows.Next() {
+		var b Batch
+		var ids string
+		if err := rows.Scan(&b.Backend, &b.ID, &ids); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(ids), &b.CustomIDs); err != nil {
+			return nil, fmt.Errorf("batches: job %s: %w", b.ID, err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }

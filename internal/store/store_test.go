@@ -78,3 +78,25 @@ func TestUnflushedDecisionsAreNotVisibleButFlushedOnesAre(t *testing.T) {
 		t.Fatalf("after Flush %d decisions committed, want 1", n)
 	}
 }
+
+func TestBatchesAreJournaledInOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []Batch{{Backend: "openai:m", ID: "batch_1", CustomIDs: []string{"p-1", "p-2"}}, {Backend: "openai:m", ID: "batch_2", CustomIDs: []string{"p-2"}}} {
+		if err := s.PutBatch(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bs, err := s.Batches()
+	if err != nil || len(bs) != 2 || bs[0].ID != "batch_1" || bs[1].ID != "batch_2" || len(bs[0].CustomIDs) != 2 || bs[1].CustomIDs[0] != "p-2" {
+		t.Fatalf("batches after reopening: %+v, %v", bs, err)
+	}
+}

@@ -80,6 +80,8 @@ type Client struct {
 	maxField   string
 	seed       bool
 	svc        sdk.ChatCompletionService
+	files      sdk.FileService  // batch mode: input and output files
+	batches    sdk.BatchService // batch mode: jobs
 }
 
 var _ backend.Backend = (*Client)(nil)
@@ -149,7 +151,9 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		seed:       !cfg.NoSeed,
 		// The service is built without openai.NewClient so that no ambient OPENAI_* variable
 		// (base URL, organisation, project, a key meant for OpenAI) leaks into requests.
-		svc: sdk.NewChatCompletionService(opts...),
+		svc:     sdk.NewChatCompletionService(opts...),
+		files:   sdk.NewFileService(opts...),
+		batches: sdk.NewBatchService(opts...),
 	}, nil
 }
 
@@ -271,6 +275,11 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 		}
 		return nil, wire.Fail(Provider, ex, err, c.key)
 	}
+	return c.replies(res, n, partial, latency)
+}
+
+// replies converts a chat completion (of a call or a batch line) into n replies.
+func (c *Client) replies(res *sdk.ChatCompletion, n int, partial bool, latency time.Duration) ([]backend.Reply, error) {
 	if res == nil || len(res.Choices) == 0 {
 		return nil, wire.Malformed(Provider, "no choices")
 	}

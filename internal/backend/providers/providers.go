@@ -110,3 +110,15 @@ func PlainHTTPKeyWarning(spec Spec) string {
 	}
 	return ""
 }
+
+// DefaultMaxTokens is the completion limit the provider's client sends when a request sets
+// none: the worst-case output of a call, for a budget's reservations.
+func DefaultMaxTokens(providerName string) int {
+	switch provider.Protocol(strings.ToLower(providerName)) {
+	case "anthropic":
+		return anthropic.DefaultMaxTokens
+	case "gemini":
+		return gemini.DefaultMaxTokens
+	}
+	return openai.DefaultMaxTokens
+}

@@ -1,0 +1,308 @@
+package backend
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Batcher is implemented by clients whose provider runs batch jobs (billed at half price):
+// many requests submitted as one job, polled, and their results downloaded. The protocol of
+// each provider stays in its client package; Collector drives it.
+type Batcher interface {
+	// SubmitBatch submits items as one batch job and returns its id.
+	SubmitBatch(ctx context.Context, items []BatchItem) (id string, err error)
+	// BatchStatus returns the job's state as the provider names it, whether it has ended
+	// (completed, expired, cancelled or failed: results, if any, can be fetched), and a
+	// short progress note ("120/400 done").
+	BatchStatus(ctx context.Context, id string) (state string, ended bool, note string, err error)
+	// BatchResults returns an ended job's results by custom id. An id without a result (an
+	// expired job's unfinished requests) is absent.
+	BatchResults(ctx context.Context, id string) (map[string]BatchResult, error)
+}
+
+// BatchItem is one request of a batch, named by a custom id unique within the batch.
+type BatchItem struct {
+	CustomID string
+	Req      Request
+}
+
+// BatchResult is one request's outcome: a reply, or the provider's error for that request.
+type BatchResult struct {
+	Reply Reply
+	Err   string
+}
+
+// BatchJournal records the batch jobs submitted, so that a resumed run polls a job that was
+// in progress instead of submitting its requests again.
+type BatchJournal interface {
+	// Lookup returns the most recent batch job that holds the request with this custom id.
+	Lookup(customID string) (batchID string, ok bool)
+	// Record records a submitted job and the custom ids of its requests.
+	Record(batchID string, customIDs []string) error
+}
+
+// BatchID is a request's custom id: a hash of everything sent, so that the same request in a
+// resumed run has the same id (and two requests of one batch differ).
+func BatchID(req Request) string {
+	js, _ := json.Marshal(struct {
+		S, P   string
+		R      []Turn
+		Sc     any
+		Sa     Sampling
+		Rep, N int
+		Seed   uint64
+	}{req.System, req.Prompt, req.Repair, req.Schema, req.Sampling, req.Replicate, req.N, req.Seed})
+	sum := sha256.Sum256(js)
+	return "p-" + hex.EncodeToString(sum[:12])
+}
+
+// BatchGroup gathers the calls of one step of a study into batches. The engine starts each
+// step with Begin(workers) and each worker calls Done when it takes no more decisions; the
+// group submits the waiting calls of every collector once every live worker is waiting on
+// one, that is when the step has nothing left to ask but these. A re-ask of an invalid reply
+// then waits for the next such moment: a follow-up batch. Nothing depends on timing.
+type BatchGroup struct {
+	mu      sync.Mutex
+	ctx     context.Context
+	active  int
+	waiting int
+	cols    []*Collector
+}
+
+// NewBatchGroup makes an empty group.
+func NewBatchGroup() *BatchGroup { return &BatchGroup{} }
+
+// Begin starts a step with n workers; ctx bounds the step's batches.
+func (g *BatchGroup) Begin(ctx context.Context, n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ctx, g.active, g.waiting = ctx, n, 0
+	for _, c := range g.cols {
+		c.pending = nil
+	}
+}
+
+// Done says a worker takes no more decisions this step.
+func (g *BatchGroup) Done() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.active--
+	g.flush()
+}
+
+func (g *BatchGroup) wait(c *Collector, w *waiter) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	c.pending = append(c.pending, w)
+	g.waiting++
+	g.flush()
+}
+
+// flush submits every collector's waiting calls when all live workers wait (g.mu held).
+func (g *BatchGroup) flush() {
+	if g.waiting == 0 || g.waiting < g.active {
+		return
+	}
+	g.waiting = 0
+	for _, c := range g.cols {
+		if len(c.pending) > 0 {
+			ws := c.pending
+			c.pending = nil
+			go c.run(g.ctx, ws)
+		}
+	}
+}
+
+// CollectorConfig configures a Collector.
+type CollectorConfig struct {
+	Client  Batcher
+	Group   *BatchGroup
+	Journal BatchJournal // nil: nothing journaled (no resume of a job)
+	// Name names the backend in progress lines.
+	Name string
+	// Poll is the interval between status requests.
+	Poll time.Duration
+	// Attempts is how many jobs a request is put in before its failure is returned (an
+	// expired, cancelled or failed job, or a per-request error); at least 1.
+	Attempts int
+	// Progress, if not nil, receives a line when a job changes state.
+	Progress func(line string)
+}
+
+// Collector is the bottom of a backend chain in batch mode: its Decide waits until the
+// step's group submits the waiting calls as one batch job, then returns the request's result.
+// The wrappers above it (cache, validity and re-asks, budget, meter) work as in synchronous
+// mode.
+type Collector struct {
+	cfg     CollectorConfig
+	pending []*waiter // guarded by cfg.Group.mu
+}
+
+type waiter struct {
+	id   string
+	req  Request
+	done chan batchOutcome
+}
+
+type batchOutcome struct {
+	r   Reply
+	err error
+}
+
+// NewCollector makes a collector and adds it to its group.
+func NewCollector(cfg CollectorConfig) *Collector {
+	cfg.Attempts = max(1, cfg.Attempts)
+	c := &Collector{cfg: cfg}
+	cfg.Group.mu.Lock()
+	cfg.Group.cols = append(cfg.Group.cols, c)
+	cfg.Group.mu.Unlock()
+	return c
+}
+
+// Decide waits for the request's result from a batch job.
+func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
+	w := &waiter{id: BatchID(req), req: req, done: make(chan batchOutcome, 1)}
+	c.cfg.Group.wait(c, w)
+	select {
+	case o := <-w.done:
+		return o.r, o.err
+	case <-ctx.Done():
+		return Reply{}, ctx.Err()
+	}
+}
+
+// run puts waiting calls through batch jobs until each has a result or has used its
+// attempts. Identical requests share one line of the job.
+func (c *Collector) run(ctx context.Context, ws []*waiter) {
+	byID := map[string][]*waiter{}
+	var ids []string
+	for _, w := range ws {
+		if byID[w.id] == nil {
+			ids = append(ids, w.id)
+		}
+		byID[w.id] = append(byID[w.id], w)
+	}
+	reasons := map[string]string{}
+	for attempt := 1; len(ids) > 0 && attempt <= c.cfg.Attempts; attempt++ {
+		// Requests already in a journaled job (a resumed run) wait for that job; the others,
+		// and every retry, go in a new one.
+		jobs := map[string][]string{}
+		var fresh []string
+		for _, id := range ids {
+			if b, ok := c.lookup(id, attempt); ok {
+				jobs[b] = append(jobs[b], id)
+			} else {
+				fresh = append(fresh, id)
+			}
+		}
+		if len(fresh) > 0 {
+			items := make([]BatchItem, len(fresh))
+			for i, id := range fresh {
+				items[i] = BatchItem{CustomID: id, Req: byID[id][0].req}
+			}
+			b, err := c.cfg.Client.SubmitBatch(ctx, items)
+			if err == nil && c.cfg.Journal != nil {
+				err = c.cfg.Journal.Record(b, fresh)
+			}
+			if err != nil {
+				c.fail(byID, ids, err)
+				return
+			}
+			c.progress("batch %s submitted: %d requests", b, len(fresh))
+			jobs[b] = fresh
+		}
+		var failed []string
+		for _, b := range slices.Sorted(maps.Keys(jobs)) {
+			res, err := c.await(ctx, b)
+			if err != nil {
+				c.fail(byID, ids, err)
+				return
+			}
+			for _, id := range jobs[b] {
+				r, ok := res[id]
+				switch {
+				case !ok:
+					reasons[id] = "no result (the batch ended before this request was done)"
+					failed = append(failed, id)
+				case r.Err != "":
+					reasons[id] = r.Err
+					failed = append(failed, id)
+				default:
+					for _, w := range byID[id] {
+						w.done <- batchOutcome{r: r.Reply}
+					}
+				}
+			}
+		}
+		ids = failed
+	}
+	for _, id := range ids {
+		err := fmt.Errorf("%s: batch request failed %d times: %s", c.cfg.Name, c.cfg.Attempts, reasons[id])
+		for _, w := range byID[id] {
+			w.done <- batchOutcome{err: err}
+		}
+	}
+}
+
+func (c *Collector) lookup(id string, attempt int) (string, bool) {
+	if attempt > 1 || c.cfg.Journal == nil {
+		return "", false
+	}
+	return c.cfg.Journal.Lookup(id)
+}
+
+// BatchJobError is a failure to submit, poll or download a batch job (not a request's own
+// failure): the run stops rather than record its requests invalid, since a resumed run polls
+// the journaled job again without paying for its requests twice.
+type BatchJobError struct{ Err error }
+
+func (e *BatchJobError) Error() string { return e.Err.Error() }
+func (e *BatchJobError) Unwrap() error { return e.Err }
+
+func (c *Collector) fail(byID map[string][]*waiter, ids []string, err error) {
+	if !errors.Is(err, context.Canceled) {
+		err = &BatchJobError{Err: err}
+	}
+	for _, id := range ids {
+		for _, w := range byID[id] {
+			w.done <- batchOutcome{err: err}
+		}
+	}
+}
+
+// await polls a job until it ends and returns its results.
+func (c *Collector) await(ctx context.Context, id string) (map[string]BatchResult, error) {
+	last := ""
+	for {
+		state, ended, note, err := c.cfg.Client.BatchStatus(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("%s: batch %s: %w", c.cfg.Name, id, err)
+		}
+		if line := state + " " + note; line != last {
+			last = line
+			c.progress("batch %s: %s %s", id, state, note)
+		}
+		if ended {
+			return c.cfg.Client.BatchResults(ctx, id)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(c.cfg.Poll):
+		}
+	}
+}
+
+func (c *Collector) progress(format string, args ...any) {
+	if c.cfg.Progress != nil {
+		c.cfg.Progress(c.cfg.Name + ": " + fmt.Sprintf(format, args...))
+	}
+}

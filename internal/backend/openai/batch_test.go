@@ -1,0 +1,54 @@
+package openai
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// A job's results file is read whole, however much larger than one reply's size limit, with
+// output lines, error lines and a non-200 response each given to its own custom id.
+func TestBatchResultsLargeFileAndLineErrors(t *testing.T) {
+	const lines = 6000 // about 3 MB: over the 1 MB limit of one reply
+	body := strings.ReplaceAll(strings.ReplaceAll(okBody, "\n", ""), "\t", "")
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/batches/batch_x":
+			io.WriteString(w, `{"id":"batch_x","object":"batch","endpoint":"/v1/chat/completions","input_file_id":"f","completion_window":"24h","created_at":1,"status":"completed","output_file_id":"out","error_file_id":"err","request_counts":{"total":6002,"completed":6000,"failed":2}}`)
+		case "/v1/files/out/content":
+			for i := range lines {
+				fmt.Fprintf(w, `{"id":"r%d","custom_id":"c%d","response":{"status_code":200,"body":%s},"error":null}`+"\n", i, i, body)
+			}
+		case "/v1/files/err/content":
+			io.WriteString(w, `{"id":"e1","custom_id":"bad","response":{"status_code":400,"body":{"error":{"message":"context too long"}}},"error":null}`+"\n")
+			io.WriteString(w, `{"id":"e2","custom_id":"gone","response":null,"error":{"code":"batch_expired","message":"not executed"}}`+"\n")
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	c := newTestClient(t, s)
+	state, ended, note, err := c.BatchStatus(context.Background(), "batch_x")
+	if err != nil || state != "completed" || !ended || note != "(6000/6002 done, 2 failed)" {
+		t.Fatalf("status %q %v %q %v", state, ended, note, err)
+	}
+	res, err := c.BatchResults(context.Background(), "batch_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != lines+2 {
+		t.Fatalf("%d results, want %d", len(res), lines+2)
+	}
+	r := res["c5999"]
+	if r.Err != "" || r.Reply.Raw != `{"willingness":5}` || r.Reply.InputTokens != 42 || r.Reply.OutputTokens != 7 || r.Reply.Calls != 1 {
+		t.Errorf("an output line: %+v", r)
+	}
+	if e := res["bad"].Err; !strings.Contains(e, "HTTP 400") || !strings.Contains(e, "context too long") {
+		t.Errorf("a 400 line: %q", e)
+	}
+	if e := res["gone"].Err; e != "batch_expired: not executed" {
+		t.Errorf("an expired line: %q", e)
+	}
+}

@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/store"
+)
+
+// Store meta keys of the budget: the cap given with --max-cost (a resume without --max-cost
+// keeps it) and the spend settled so far over every invocation of the run, calls whose
+// decision was not recorded included.
+const (
+	maxCostKey = "option.max_cost"
+	spentKey   = "spent_usd"
+)
+
+// BudgetStop is the error of a run that stopped at its spend cap: nothing is lost, and
+// `prosim resume DIR --max-cost HIGHER` continues it.
+type BudgetStop struct {
+	Dir           string
+	CapUSD, Spent float64
+	Decisions     int
+}
+
+func (e *BudgetStop) Error() string {
+	return fmt.Sprintf("spend cap of $%.2f reached ($%.4f spent): no further call was started, the calls in flight finished and are saved\nrun stopped with %d decisions saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
+		e.CapUSD, e.Spent, e.Decisions, e.Dir, e.Dir, strconv.FormatFloat(2*e.CapUSD, 'f', -1, 64))
+}
+
+// Is makes errors.Is(err, backend.ErrBudget) true.
+func (e *BudgetStop) Is(target error) bool { return target == backend.ErrBudget }
+
+// budgetCap is the run's cap: --max-cost, else the experiment's budget.usd; 0 for none.
+func (r *Runner) budgetCap() float64 {
+	if r.opt.MaxCost > 0 {
+		return r.opt.MaxCost
+	}
+	if r.exp.Budget != nil {
+		return r.exp.Budget.USD
+	}
+	return 0
+}
+
+// prepareBudget makes the run's budget when it has a cap, after checking that every LLM
+// backend has a price (a budget cannot reserve an unknown cost).
+func (r *Runner) prepareBudget() error {
+	if r.opt.MaxCost < 0 || math.IsNaN(r.opt.MaxCost) || math.IsInf(r.opt.MaxCost, 0) {
+		return fmt.Errorf("--max-cost %v: want a positive amount of US dollars", r.opt.MaxCost)
+	}
+	cap := r.budgetCap()
+	if cap <= 0 {
+		return nil
+	}
+	prices := r.callPrices()
+	doc := r.env.Doc
+	for i, b := range r.backends {
+		if !b.paid() {
+			continue
+		}
+		if _, ok := prices.Lookup(canonicalProvider(b.cfg.Provider), b.cfg.Model); !ok {
+			return doc.Errorf(fmt.Sprintf("backends[%d].model", i),
+				"no price is known for %s model %q, and a budget needs one: add it to the experiment, e.g. prices: {%q: {input: 0.15, output: 0.60}} (USD per million tokens; 0 for a free local model)",
+				b.cfg.Provider, b.cfg.Model, b.cfg.Model)
+		}
+	}
+	r.budget = backend.NewBudget(cap, 0)
+	return nil
+}
+
+// callPrices are the prices calls are billed at: the price table, halved in batch mode
+// (every provider bills batch jobs at half its list price).
+func (r *Runner) callPrices() backend.Prices {
+	p := r.prices()
+	if r.batchMode() {
+		return p.Scaled(batchDiscount)
+	}
+	return p
+}
+
+// batchDiscount is the batch price as a fraction of the list price (OpenAI, Anthropic, Gemini).
+const batchDiscount = 0.5
+
+// batchMode reports whether the run sends its steps as provider batches.
+func (r *Runner) batchMode() bool { return r.exp.Execution.Mode == "batch" || r.opt.Batch }
+
+// loadSpent gives a resumed run's budget what earlier invocations spent: the recorded spend,
+// or the sum of the recorded decisions' costs if that is more (a crash can lose the last
+// spend record, never a committed decision).
+func (r *Runner) loadSpent() error {
+	if r.budget == nil {
+		return nil
+	}
+	v, err := r.st.Meta(spentKey)
+	if err != nil {
+		return err
+	}
+	spent := 0.0
+	if v != "" {
+		if spent, err = strconv.ParseFloat(v, 64); err != nil {
+			return fmt.Errorf("run store: %s is %q: %w", spentKey, v, err)
+		}
+	}
+	sum := 0.0
+	for _, d := range r.journal {
+		if c := d.Reply.CostUSD; !math.IsNaN(c) {
+			sum += c
+		}
+	}
+	r.budget.Settle(0, max(spent, sum))
+	return nil
+}
+
+// saveSpent records the budget's settled spend for a later resume.
+func (r *Runner) saveSpent() error {
+	if r.budget == nil || r.st == nil {
+		return nil
+	}
+	return r.st.SetMeta(spentKey, strconv.FormatFloat(r.budget.Spent(), 'g', -1, 64))
+}
+
+// recordMaxCost keeps --max-cost for resumes that give none.
+func recordMaxCost(st *store.Store, opt Options) error {
+	if opt.MaxCost <= 0 {
+		return nil
+	}
+	return st.SetMeta(maxCostKey, strconv.FormatFloat(opt.MaxCost, 'g', -1, 64))
+}
+
+// reuseMaxCost applies the run's recorded --max-cost unless the resume gives its own.
+func reuseMaxCost(st *store.Store, opt *Options) error {
+	if opt.MaxCost > 0 {
+		return st.SetMeta(maxCostKey, strconv.FormatFloat(opt.MaxCost, 'g', -1, 64))
+	}
+	v, err := st.Meta(maxCostKey)
+	if err != nil || v == "" {
+		return err
+	}
+	opt.MaxCost, err = strconv.ParseFloat(v, 64)
+	return err
+}
+
+// budgetStop turns a budget refusal into the run's stop message.
+func (r *Runner) budgetStop(err error) error {
+	if r.budget == nil || !errors.Is(err, backend.ErrBudget) {
+		return err
+	}
+	n, _ := r.st.CountDecisions()
+	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), Decisions: n}
+}

@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/store"
+)
+
+// pricedExperiment is llmExperiment with a price for the loopback model (and a budget when
+// usd is above 0), written to and loaded from a file as a user would.
+func pricedExperiment(t *testing.T, url string, usd float64) *experiment.Experiment {
+	t.Helper()
+	exp := llmExperiment(t, url, 12, 1, 4)
+	src, err := os.ReadFile(exp.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = append(src, "prices: {loopback-llm: {input: 100, output: 400}}\n"...)
+	if usd > 0 {
+		src = append(src, "budget: {usd: "+strconv.FormatFloat(usd, 'f', -1, 64)+"}\n"...)
+	}
+	if err := os.WriteFile(exp.File, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if exp, err = experiment.Load(exp.File); err != nil {
+		t.Fatal(err)
+	}
+	return exp
+}
+
+// runSpend is what a run directory records of its spend: the settled spend and the sum of
+// its decisions' costs.
+func runSpend(t *testing.T, dir string) (settled, decisions float64, n int) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(dir, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	v, err := st.Meta(spentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if settled, err = strconv.ParseFloat(v, 64); err != nil {
+		t.Fatalf("%s = %q: %v", spentKey, v, err)
+	}
+	st.Decisions(func(d store.Decision) error {
+		n++
+		if !math.IsNaN(d.Reply.CostUSD) {
+			decisions += d.Reply.CostUSD
+		}
+		return nil
+	})
+	return settled, decisions, n
+}
+
+func TestBudgetStopsAndResumes(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := newLLMServer(t)
+	s.delay = time.Millisecond
+	s.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := pricedExperiment(t, s.URL, 0)
+	s.learn(exp)
+	whole := filepath.Join(t.TempDir(), "whole")
+	res, err := Run(context.Background(), exp, Options{Out: whole, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := res.Usage[0].CostUSD
+	if !(total > 0) || res.Decisions != 72 {
+		t.Fatalf("uncapped run: %d decisions for $%v", res.Decisions, total)
+	}
+	_, wantBytes := llmReadCSV(t, whole)
+
+	s.mu.Lock()
+	s.seen = map[string]int{}
+	s.mu.Unlock()
+	cap := total * 0.4
+	exp = pricedExperiment(t, s.URL, cap)
+	cut := filepath.Join(t.TempDir(), "cut")
+	_, err = Run(context.Background(), exp, Options{Out: cut, NoCache: true})
+	var stop *BudgetStop
+	if !errors.As(err, &stop) {
+		t.Fatalf("a capped run returned %v, want a budget stop", err)
+	}
+	if !strings.Contains(err.Error(), "prosim resume "+cut+" --max-cost") {
+		t.Errorf("the stop message does not say how to continue: %v", err)
+	}
+	settled, recorded, n := runSpend(t, cut)
+	if settled > cap || recorded > cap {
+		t.Fatalf("spent $%v (decisions $%v) over the cap of $%v", settled, recorded, cap)
+	}
+	if n == 0 || n >= 72 {
+		t.Fatalf("the capped run recorded %d of 72 decisions", n)
+	}
+
+	// Resuming with the same cap asks nothing and stops again.
+	if _, err := Resume(context.Background(), cut, Options{NoCache: true}); !errors.As(err, &stop) {
+		t.Fatalf("a resume at the same cap returned %v", err)
+	}
+	if _, err := Resume(context.Background(), cut, Options{NoCache: true, MaxCost: 2 * total}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	for h, c := range s.seen {
+		if c != 1 {
+			t.Errorf("request %s was sent %d times", h, c)
+		}
+	}
+	s.mu.Unlock()
+	settled, _, n = runSpend(t, cut)
+	if n != 72 || math.Abs(settled-total) > 1e-9 {
+		t.Errorf("capped run and resume: %d decisions for $%v; uncapped: 72 for $%v", n, settled, total)
+	}
+	if _, gotBytes := llmReadCSV(t, cut); !bytes.Equal(gotBytes, wantBytes) {
+		t.Fatal("the capped and resumed run's decisions.csv differs from an uncapped run's")
+	}
+}
+
+func TestBudgetNeedsAPrice(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	exp := llmExperiment(t, "http://127.0.0.1:1", 2, 1, 1)
+	src, _ := os.ReadFile(exp.File)
+	os.WriteFile(exp.File, append(src, "budget: {usd: 5}\n"...), 0o644)
+	exp, err := experiment.Load(exp.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Prepare(exp, Options{NoCache: true})
+	if err == nil || !strings.Contains(err.Error(), "llm.yaml:") || !strings.Contains(err.Error(), `no price is known for openai model "loopback-llm"`) {
+		t.Fatalf("a budget without a price: %v", err)
+	}
+	// --max-cost needs one too.
+	exp.Budget = nil
+	if _, err = Prepare(exp, Options{NoCache: true, MaxCost: 1}); err == nil || !strings.Contains(err.Error(), "no price is known") {
+		t.Fatalf("--max-cost without a price: %v", err)
+	}
+}
