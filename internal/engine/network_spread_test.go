@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// spreadExp is a path 1-2-3-4-5 with every edge active every day; agent 1 is treated unfairly
+// from day 1 and the threshold rule marks anyone with an exposing neighbour affected.
+const spreadExp = `name: spread
+study: network
+seed: 4
+population: {source: sample, n: 5}
+network:
+  graph: {type: edgelist, file: path.csv}
+  rounds: 4
+  scenario: volunteering
+  activation: {fraction: 1}
+  contagion: {rule: threshold, threshold: 1}
+  spread_from: SPREAD
+conditions:
+  - name: unfair
+    policy: economic
+    inequity: {target: list, agents: [1], text: "You were passed over for the stipend."}
+`
+
+func runSpread(t *testing.T, spread string) []seen {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "path.csv"), []byte("source,target\n1,2\n2,3\n3,4\n4,5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(spreadExp, "SPREAD", spread, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var log []seen
+	if _, err := Run(context.Background(), exp, Options{Out: filepath.Join(dir, "run"), NoCache: true, Backends: fakeNet(false, &mu, &log)}); err != nil {
+		t.Fatal(err)
+	}
+	return log
+}
+
+// With spread_from: affected, an agent marked affected passes the unfairness signal on to its
+// neighbours (the behavioural model's UnfairObserved and the prompt); with victims, only the
+// victim's own neighbour hears of unfairness.
+func TestNetworkSpreadFrom(t *testing.T) {
+	// unfair[agent][round]: the largest UnfairObserved agent was given (over both conditions:
+	// the control has no victim, so the inequity run's value is the largest).
+	heard := func(log []seen) (map[[2]int]int, map[[2]int]string) {
+		m, p := map[[2]int]int{}, map[[2]int]string{}
+		for _, q := range log {
+			k := [2]int{q.agent, q.round}
+			if q.soc.UnfairObserved >= m[k] {
+				m[k] = q.soc.UnfairObserved
+				p[k] = q.prompt
+			}
+		}
+		return m, p
+	}
+	vic, _ := heard(runSpread(t, "victims"))
+	aff, prompts := heard(runSpread(t, "affected"))
+	// Agent 2 is the victim's neighbour: it hears of unfairness from day 2 either way, and on
+	// day 4 also from agent 3 (affected after day 3) with spread_from affected.
+	for r := 2; r <= 4; r++ {
+		want := 1
+		if r == 4 {
+			want = 2
+		}
+		if vic[[2]int{2, r}] != 1 || aff[[2]int{2, r}] != want {
+			t.Errorf("agent 2 day %d: unfair observed %d (victims, want 1), %d (affected, want %d)", r, vic[[2]int{2, r}], aff[[2]int{2, r}], want)
+		}
+	}
+	// Agent 2 is affected after day 2 (exposed), agent 3 after day 3: with victims nobody
+	// beyond distance 1 hears of unfairness; with affected, distance d hears from day d+1.
+	for a := 3; a <= 5; a++ {
+		for r := 1; r <= 4; r++ {
+			want := 0
+			if r >= a {
+				want = 1
+			}
+			if v := vic[[2]int{a, r}]; v != 0 {
+				t.Errorf("spread_from victims: agent %d day %d hears unfairness from %d neighbours", a, r, v)
+			}
+			if v := aff[[2]int{a, r}]; v != want {
+				t.Errorf("spread_from affected: agent %d day %d hears unfairness from %d neighbours, want %d", a, r, v, want)
+			}
+		}
+	}
+	if p := prompts[[2]int{3, 3}]; !strings.Contains(p, "said they found the policy unfair") {
+		t.Errorf("agent 3's prompt on day 3 does not pass the affected neighbour's unfairness on:\n%s", p)
+	}
+}
