@@ -4,11 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 // spreadExp is a path 1-2-3-4-5 with every edge active every day; agent 1 is treated unfairly
@@ -100,5 +103,82 @@ func TestNetworkSpreadFrom(t *testing.T) {
 	}
 	if p := prompts[[2]int{3, 3}]; !strings.Contains(p, "said they found the policy unfair") {
 		t.Errorf("agent 3's prompt on day 3 does not pass the affected neighbour's unfairness on:\n%s", p)
+	}
+}
+
+// reactive rates willingness 6 and unfairness 2 unless the agent is treated unfairly or hears
+// of unfairness, then 2 and 6: every response to the signal is a real one. Agent 4 ignores
+// what it hears and its ratings move by "noise", the same in both runs of a replicate: 6 and 2
+// on odd days, 5 and 3 on even days (willingness down and unfairness up from day 3 to 4, the
+// erosion that the original rule counts).
+func reactive(experiment.Backend) (backend.Backend, error) {
+	return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+		s := req.Structured.(*situation.Situation).Social
+		w, u := 6.0, 2.0
+		switch {
+		case req.AgentID == 4:
+			if s.Round%2 == 0 {
+				w, u = 5, 3
+			}
+		case s.TreatedUnfairly || s.UnfairObserved > 0:
+			w, u = 2, 6
+		}
+		return backend.Reply{Raw: "{}", Values: map[string]float64{"willingness": w, "unfairness": u}, Provider: "fake", Model: "fake"}, nil
+	}), nil
+}
+
+// With spread_from: affected and rule original, the affected state is the twin label's (an
+// exposed agent whose willingness fell reliably below its control twin's) and it spreads one
+// hop a day along the path: agents 2 and 3 respond, agent 4's noise (equal in its twin) is not
+// a response, so it is not affected and agent 5 never hears (the rule's own erosion test would
+// mark agent 4 on day 4 and pass the signal on). With victims only the victim's neighbour is
+// affected.
+func TestNetworkSpreadAffectedLabel(t *testing.T) {
+	affected := func(spread string) map[[2]int]bool {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "path.csv"), []byte("source,target\n1,2\n2,3\n3,4\n4,5\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src := strings.Replace(strings.Replace(spreadExp, "SPREAD", spread, 1), "{rule: threshold, threshold: 1}", "{rule: original}", 1)
+		path := filepath.Join(dir, "s.yaml")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exp, err := experiment.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "run")
+		if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true, Backends: reactive}); err != nil {
+			t.Fatal(err)
+		}
+		rows := readCSV(t, filepath.Join(out, "results", "rounds.csv"))
+		col := map[string]int{}
+		for i, h := range rows[0] {
+			col[h] = i
+		}
+		m := map[[2]int]bool{}
+		for _, r := range rows[1:] {
+			if r[col["condition"]] != "unfair" {
+				continue
+			}
+			a, _ := strconv.Atoi(r[col["agent_id"]])
+			d, _ := strconv.Atoi(r[col["round"]])
+			m[[2]int{a, d}] = r[col["affected"]] == "1"
+		}
+		return m
+	}
+	vic, aff := affected("victims"), affected("affected")
+	for a := 2; a <= 5; a++ {
+		for d := 1; d <= 4; d++ {
+			wantAff := a <= 3 && d >= a // agent a hears of unfairness from day a; 4 ignores it
+			wantVic := a == 2 && d >= 2 // only the victim's neighbour is reached
+			if aff[[2]int{a, d}] != wantAff {
+				t.Errorf("spread_from affected: agent %d day %d affected %v, want %v", a, d, aff[[2]int{a, d}], wantAff)
+			}
+			if vic[[2]int{a, d}] != wantVic {
+				t.Errorf("spread_from victims: agent %d day %d affected %v, want %v", a, d, vic[[2]int{a, d}], wantVic)
+			}
+		}
 	}
 }

@@ -31,6 +31,9 @@ package network
 //     policy unfair and had lost heart"; message: the original's message; the behavioural
 //     model counts them in Social.UnfairObserved). So the affected state feeds back into what
 //     neighbours decide, and sis or threshold rules change the dynamics, not only the labels.
+//     With affected, the rules original and sis test the twin label (label.go: a reliable fall
+//     against the agent's control twin) instead of their own erosion test, which noise alone
+//     trips and would then spread: an agent becomes affected when exposed and labelled.
 //   - Contagion (policy.Contagion): exposures in round t are activated neighbours that were
 //     treated unfairly or affected in round t-1.
 //   - Twins: every condition of a (backend, replicate) meets the same seeds, graph and
@@ -83,15 +86,20 @@ type world struct {
 	hist, histU  [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
 	histOK       [][]bool
 	act          network.Active
-	observed     []int32 // activated neighbours with a valid rating last round
-	sumObs       []int32 // sum of their willingness (on the scenario's scale)
-	unfairObs    []int32 // activated neighbours treated unfairly last round
-	affObs       []int32 // spread_from affected: activated neighbours affected (not treated) last round
-	exposures    []int32 // activated neighbours treated unfairly or affected last round
-	round        int
-	policyText   string
-	params       map[string]float64
-	pol          situation.PolicyExposure
+	// spread_from affected, inequity runs: the control twin's world and the label against it
+	// (label.go), stepped in endRound while both runs' round-t replies are at hand.
+	twin       *world
+	lab        *Labeler
+	labOut     []bool
+	observed   []int32 // activated neighbours with a valid rating last round
+	sumObs     []int32 // sum of their willingness (on the scenario's scale)
+	unfairObs  []int32 // activated neighbours treated unfairly last round
+	affObs     []int32 // spread_from affected: activated neighbours affected (not treated) last round
+	exposures  []int32 // activated neighbours treated unfairly or affected last round
+	round      int
+	policyText string
+	params     map[string]float64
+	pol        situation.PolicyExposure
 	// Round t's replies (written by Absorb, one index per task).
 	curW, curU []int8
 	curOK      []bool
@@ -251,7 +259,11 @@ func (w *world) end(t int, emit func(u int, x row)) {
 		if ok {
 			a.W, a.U = ws.to7(float64(nw[u])), us.to7(float64(nu[u]))
 		}
-		naff[u] = cont.Next(a, u, t)
+		if w.lab != nil {
+			naff[u] = labelledNext(cont, a, w.labOut[u], u, t)
+		} else {
+			naff[u] = cont.Next(a, u, t)
+		}
 		if !ok && cont.Rule != policy.RuleSIS {
 			naff[u] = w.prevAffected[u] // missing: the state carries over
 		}
@@ -284,6 +296,33 @@ func (w *world) end(t int, emit func(u int, x row)) {
 		clear(w.curBad)
 	}
 	w.prevW, w.prevU, w.prevOK, w.prevAffected, w.prevTreated = nw, nu, nok, naff, ntr
+}
+
+// labelledNext is the contagion rule with the twin label (label.go) in place of the rule's
+// own erosion test (willingness down and unfairness up since the day before, which noise
+// alone trips): an unaffected agent becomes affected when exposed and labelled; recovery (sis)
+// and the structural threshold rule are the rule's own.
+func labelledNext(cont policy.Contagion, a policy.AgentRound, labelled bool, u, t int) bool {
+	if cont.Rule == policy.RuleThreshold || a.PrevAffected {
+		return cont.Next(a, u, t)
+	}
+	return a.Exposures > 0 && labelled
+}
+
+// label steps the twin label of round t (before end, while the twin's round-t replies are
+// still in its cur arrays).
+func (w *world) label(t int) {
+	x, c := make([]Obs, w.n), make([]Obs, w.n)
+	ws := w.s.wScale
+	for u := range w.n {
+		if w.curOK[u] {
+			x[u] = Obs{W: ws.to7(float64(w.curW[u])), OK: true}
+		}
+		if w.twin.curOK[u] {
+			c[u] = Obs{W: ws.to7(float64(w.twin.curW[u])), OK: true}
+		}
+	}
+	w.lab.Step(t, x, c, w.labOut)
 }
 
 // observationText is what agent u heard from its activated neighbours about round t-1.
