@@ -182,3 +182,73 @@ func TestNetworkSpreadAffectedLabel(t *testing.T) {
 		}
 	}
 }
+
+// On the original study's graph through the engine: the prosim104 graph has 104 nodes and 312
+// edges; with observation: message nobody sees a neighbour's willingness (the behavioural
+// model's social influence has nothing to act on), so agents two or more hops from a victim
+// decide exactly as their control twins; with grounded observation the distance-2 agents'
+// willingness falls below their twins'.
+func TestNetworkInfluenceByHop(t *testing.T) {
+	run := func(obs string) (map[string][]float64, string) {
+		exp, err := experiment.Parse([]byte(`name: hops
+study: network
+seed: 17
+replicates: 3
+population: {source: prosim104}
+network:
+  graph: {type: prosim104}
+  scenario: volunteering
+  observation: `+obs+`
+conditions:
+  - {name: control, policy: economic}
+  - {name: reward, policy: economic, inequity: {preset: reward}}
+backend: {provider: builtin}
+`), "hops.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), "run")
+		if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
+			t.Fatal(err)
+		}
+		rows := readCSV(t, filepath.Join(dir, "results", "network_groups.csv"))
+		col := map[string]int{}
+		for i, h := range rows[0] {
+			col[h] = i
+		}
+		eff := map[string][]float64{} // group -> effect by round
+		for _, r := range rows[1:] {
+			x, _ := strconv.ParseFloat(r[col["mean_willingness"]], 64)
+			c, _ := strconv.ParseFloat(r[col["control_mean_willingness"]], 64)
+			eff[r[col["exposure_group"]]] = append(eff[r[col["exposure_group"]]], x-c)
+		}
+		sum, err := os.ReadFile(filepath.Join(dir, "results", "network_summary.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eff, string(sum)
+	}
+	msg, summary := run("message")
+	if !strings.Contains(summary, "Network (prosim104): N=104, edges=312,") {
+		t.Errorf("the prosim104 graph: %s", strings.SplitN(summary, "\n", 2)[0])
+	}
+	for _, g := range []string{"distance_2", "distance_3plus"} {
+		if len(msg[g]) != 7 {
+			t.Fatalf("%s: %d rounds in network_groups.csv", g, len(msg[g]))
+		}
+		for r, d := range msg[g] {
+			if d != 0 {
+				t.Errorf("observation message, %s round %d: effect %+.4f, want exactly 0", g, r+1, d)
+			}
+		}
+	}
+	grounded, _ := run("grounded")
+	var d2 float64
+	for _, d := range grounded["distance_2"] {
+		d2 += d / 7
+	}
+	t.Logf("grounded: distance 2 effect by round %.3f (mean %+.3f)", grounded["distance_2"], d2)
+	if d2 >= 0 || grounded["distance_2"][6] >= 0 {
+		t.Errorf("grounded observation: distance 2 should fall below its twins: mean %+.3f, last round %+.3f", d2, grounded["distance_2"][6])
+	}
+}
