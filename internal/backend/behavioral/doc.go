@@ -2,7 +2,7 @@
 // not an LLM. It is a persona-driven random-utility model (inequity aversion, warm glow, norm
 // compliance, conformity, cost sensitivity, reactance) with logit choice noise, calibrated to
 // published human data. It is the offline default and a scientific baseline. Its replies are
-// labelled Provider "builtin", Model Version ("behavioral-v2"); they cost no calls and no tokens.
+// labelled Provider "builtin", Model Version ("behavioral-v3"); they cost no calls and no tokens.
 //
 // It reads only the structured persona and situation (Request.Structured, a
 // *situation.Situation), the schema and the seed; never the text. Every random draw of a decision
@@ -86,14 +86,45 @@
 // forgive); without a shock only a rating more than 1.5 above the expected one is remembered
 // (.85 of it). In both cases the anchoring's expectation under the current target is
 // subtracted, so that an unchanged situation does not drift. Willingness falls by
-// .45 exp(.2 ia) per point of unfairness above ub; conformity pulls it toward MeanObserved by
-// conf (0-.5) times the gap to the agent's own expected rating; it is anchored to
-// PrevWillingness with weight .5 (again relative to the expected rating, so no drift).
+// .45 exp(.2 ia) per point of unfairness above ub; social influence (below) pulls it toward
+// MeanObserved; it is anchored to PrevWillingness with weight .5 (again relative to the
+// expected rating, so no drift).
 // Measured (TestStudy3Dynamics, stipend frame, 1,000 personas, 30 rounds; unfair treatment or one
-// unfair neighbour of three observed from round 2): willingness control 4.25 -> 4.23, victim
-// 4.25 -> 2.87, exposed neighbour 4.25 -> 3.98; unfairness control 2.21 -> 2.28, victim
-// 2.21 -> 5.04, exposed 2.21 -> 2.86. After a single unfair day, unfairness 4.03, 3.32, 2.63,
-// 2.42 on days 2, 3, 5, 8 (control 2.29).
+// unfair neighbour of three, rating 4.2 on average, observed from round 2): willingness control
+// 4.25 -> 4.23, victim 4.25 -> 2.87, exposed neighbour 4.25 -> 3.83; unfairness control 2.21 ->
+// 2.28, victim 2.21 -> 5.04, exposed 2.21 -> 2.86. After a single unfair day, unfairness 4.03,
+// 3.32, 2.63, 2.42 on days 2, 3, 5, 8 (control 2.29).
+//
+// # Social influence (Study 3)
+//
+// Neighbours' observed willingness pulls an agent's own: the latent willingness moves toward
+// MeanObserved (the mean rating of the neighbours it talked with the round before) by
+//
+//	w (MeanObserved - m),  w = min(.95, Influence conf/.25)
+//
+// where m is the agent's expected rating before unfairness (what its own situation gives): the
+// pull carries what the neighbours do, not the agent's own grievance, so a victim's loss is not
+// talked away by content neighbours. The weight grows with conformity (conf 0-.5, mean .25:
+// Influence is the weight of an average conformist) and is capped below 1, so nobody moves past
+// its neighbours and the pull stays a contraction (no runaway between neighbours). Anchoring to
+// PrevWillingness carries half of it into the next round. This is the only path by which a
+// change spreads beyond the victims' neighbours (spread_from: victims): with Influence 0 an agent
+// two hops from a victim meets exactly its control twin's situation (TestStudy3SpreadByHop).
+//
+// CALIBRATION TARGET (Fowler & Christakis 2010, PNAS 107:5334, cooperation cascades: one unit
+// more given raises what others give by about .19 at one hop, .07 at two and .06 at three):
+// on the original study's graph and agents (prosim104) in examples/study3-network.yaml's reward
+// design (5 victims, 30% of edges a day, 7 days), the last day's willingness effect (inequity
+// minus control twin) at distance d relative to the victims' effect. The fit
+// (go test -run TestFit -fit -fitonly social; 200 replicates, seed 1) sets Influence to the
+// distance-1 target: Influence 1.30 (the mean weight is then .85). Distances 2 and 3+ are
+// NOT reached at any strength (at most about .03 and .005 on the grid 0..1.5): a distance-2 agent
+// has on average one or two distance-1 neighbours among six, hears from about two neighbours a
+// day, and the mean it is pulled to dilutes their change; the pull can at most pass on that
+// share. TestCalibrationSocialSpread (seed 2, 200 replicates) measures, last day: victims -1.65,
+// distance 1 -.336, 2 -.051, 3+ -.005, relative .203 / .031 / .003 (target .19 / .07 / .06);
+// over days 2-7 (the summary's diff): -1.25, -.174, -.018, -.001. Influence was .25 (v2, set
+// by hand: relative .065 / .001 / .000, the spread stopped after one hop).
 //
 // # Games (Situation.Kind "game", Situation.Scenario the game id)
 //
@@ -199,7 +230,7 @@
 // games summary of a run the share returned was .29 (mean over returners), and public goods had
 // 25% contributing nothing in round 10 and 94% punishing at least once (heuristics, not fitted).
 // The vignette and Study 3 constants (vignette.go) are set by hand to the documented directions
-// and sizes.
+// and sizes, except Study 3's social influence (fitted, see "Social influence").
 //
 // Cost: one Study 3 decision (willingness and unfairness with social state) takes about 1.7 µs
 // and 4 allocations (the Values map, Raw) on the reference machine (BenchmarkDecideVignette).

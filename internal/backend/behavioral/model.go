@@ -17,7 +17,7 @@ const (
 	// Provider is the Reply.Provider of every reply.
 	Provider = "builtin"
 	// Version is the Reply.Model of every reply; bumped whenever a parameter or formula changes.
-	Version = "behavioral-v2"
+	Version = "behavioral-v3"
 	// streamID is the second PCG word: every draw of a decision comes from
 	// rand.New(rand.NewPCG(req.Seed, streamID)).
 	streamID = 0x70726f73696d0001

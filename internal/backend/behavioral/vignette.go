@@ -38,6 +38,9 @@ const (
 	uDead     = 1.50 // without a shock, a rating this far above the expected one is remembered
 	wUnfair   = 0.45 // willingness lost per point of excess perceived unfairness
 	wAnchor   = 0.50 // anchoring of willingness to last round's rating
+	// wInfluenceMax bounds the social-influence weight below 1, so nobody moves past the
+	// neighbours' mean and the pull between neighbours stays a contraction.
+	wInfluenceMax = 0.95
 )
 
 func decideVignette(p *params, sit *situation.Situation, s *schema.Schema, r *rand.Rand, o *out) error {
@@ -102,11 +105,14 @@ func decideVignette(p *params, sit *situation.Situation, s *schema.Schema, r *ra
 			u = ut + a(soc.PrevUnfairness-m) - corr
 		}
 	}
+	tFair := t // the expectation the agent's own situation gives, before unfairness
 	t -= wUnfair * math.Exp(0.2*p.ia) * (u - ub)
 	if soc.Observed > 0 && soc.MeanObserved > 0 {
-		// conformity: toward the neighbours' mean rating, compared in rating space
-		m := ratingProbs(t, sigma, 1, 7, probs[:])
-		t += p.conf * (soc.MeanObserved - m)
+		// Social influence: toward the observed neighbours' mean willingness, weighted by
+		// conformity, from the rating the agent's situation would give without unfairness
+		// (so an agent's own grievance is not talked away by content neighbours).
+		m := ratingProbs(tFair, sigma, 1, 7, probs[:])
+		t += influenceWeight(p) * (soc.MeanObserved - m)
 	}
 	if soc.PrevWillingness > 0 {
 		m := ratingProbs(t, sigma, 1, 7, probs[:])
@@ -124,6 +130,21 @@ func decideVignette(p *params, sit *situation.Situation, s *schema.Schema, r *ra
 		o.set(f.Name, schema.Likert, v)
 	}
 	return nil
+}
+
+// socialConsts are the fitted constants of Study 3's social-influence channel (package doc,
+// "Social influence"); TestFit -fitonly social fits them.
+type socialConsts struct {
+	// Influence scales the pull toward the neighbours' mean: weight Influence*conf/confRef,
+	// at most wInfluenceMax.
+	Influence float64
+}
+
+var social = socialConsts{Influence: 1.30}
+
+// influenceWeight is the share of the gap to the observed neighbours' mean an agent closes.
+func influenceWeight(p *params) float64 {
+	return math.Min(wInfluenceMax, social.Influence*p.conf/confRef)
 }
 
 func memory(dev float64) float64 {

@@ -30,6 +30,11 @@ type Config struct {
 	// History shows each agent its own last History rounds (0 = none).
 	History   int       `yaml:"history"`
 	Contagion Contagion `yaml:"contagion"`
+	// SpreadFrom says whose unfairness signal neighbours receive: "victims" (default: only
+	// agents treated unfairly by the policy are reported as such) or "affected" (agents the
+	// contagion rule marks affected pass it on too, so the rule feeds back into what others
+	// see and decide, not only into the labels).
+	SpreadFrom string `yaml:"spread_from"`
 	// Store is "full" (default: every decision in the run database, resumable) or "summary"
 	// (nothing per decision: per-round aggregates only, for very large populations).
 	Store string `yaml:"store"`
@@ -46,6 +51,11 @@ type Graph struct {
 	M int     `yaml:"m,omitempty"` // barabasi_albert: edges per new node; erdos_renyi: edge count (instead of p)
 	// File is an edge-list CSV for type edgelist, relative to the experiment file.
 	File string `yaml:"file,omitempty"`
+	// PerReplicate draws a new graph for each replicate (generated types only), seeded from
+	// the replicate, so that results do not hinge on one draw of the network. The control and
+	// inequity runs of a replicate share its graph (their agents stay twins). Default false:
+	// one graph for the whole experiment.
+	PerReplicate bool `yaml:"per_replicate,omitempty"`
 }
 
 // Activation is either a fraction of edges (exactly round(f*E) each round) or an independent
@@ -113,6 +123,12 @@ type Inequity struct {
 // Label names the inequity in the report's design table: its preset.
 func (q *Inequity) Label() string { return q.Preset }
 
+// spread_from values.
+const (
+	SpreadVictims  = "victims"
+	SpreadAffected = "affected"
+)
+
 // Graph types.
 var GraphTypes = []string{"watts_strogatz", "barabasi_albert", "erdos_renyi", "edgelist", "prosim104"}
 
@@ -178,6 +194,9 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		}
 	default:
 		return doc.Errorf("network.graph.type", "unknown graph type %q (want one of %v)", g.Type, GraphTypes)
+	}
+	if g.PerReplicate && (g.Type == "edgelist" || g.Type == "prosim104") {
+		return doc.Errorf("network.graph.per_replicate", "only for generated graphs (watts_strogatz, barabasi_albert, erdos_renyi): a %s graph is fixed", g.Type)
 	}
 	if g.Type != "edgelist" {
 		if g.N == 0 {
@@ -247,6 +266,13 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 	}
 	if c.Rule != "sis" && c.Recovery != 0 {
 		return doc.Errorf("network.contagion.recovery", "only for rule sis")
+	}
+	switch nw.SpreadFrom {
+	case "":
+		nw.SpreadFrom = SpreadVictims
+	case SpreadVictims, SpreadAffected:
+	default:
+		return doc.Errorf("network.spread_from", "unknown value %q (want victims or affected)", nw.SpreadFrom)
 	}
 	switch nw.Store {
 	case "":

@@ -62,6 +62,8 @@ func TestNetworkErrors(t *testing.T) {
 		{"{preset: reward, k: 5}", "{preset: reward, k: 5, from: 1}", "from must be >= 2"},
 		{"{preset: reward, k: 5}", "{target: list, text: hi}", "required for target list"},
 		{"scenario: volunteering", "scenario: volunteering\n  contagion: {rule: sis}", "network.contagion.recovery"},
+		{"scenario: volunteering", "scenario: volunteering\n  spread_from: neighbours", "network.spread_from"},
+		{"graph: {type: watts_strogatz, k: 6, p: 0.2}", "graph: {type: prosim104, per_replicate: true}", "network.graph.per_replicate"},
 	}
 	for _, c := range cases {
 		src := strings.Replace(goodNetwork, c.from, c.to, 1)

@@ -35,11 +35,30 @@ func init() {
 
 // AgentColumns are Study 3's columns of results/agents.csv.
 var AgentColumns = []table.Column{
-	{Name: "degree", Type: table.Int, Doc: "Study 3: the agent's number of neighbours in the graph (one graph per experiment)"},
+	{Name: "degree", Type: table.Int, Doc: "Study 3: the agent's number of neighbours in the graph (one graph per experiment; with network.graph.per_replicate, replicate 1's)"},
 }
 
 // AgentValues gives agent i's degree (agent i is node i).
 func (s *netStudy) AgentValues(i int) []any { return []any{s.g.Degree(i)} }
+
+// graphOf is replicate rep's graph: the experiment's, or with graph.per_replicate one drawn
+// from Derive(seed, "graph", rep) (replicate 1's is s.g, which the graph outputs show).
+func (s *netStudy) graphOf(rep int) (*network.Graph, error) {
+	if !s.cfg.Graph.PerReplicate {
+		return s.g, nil
+	}
+	if g, ok := s.graphs[rep]; ok {
+		return g, nil
+	}
+	gc := s.cfg.Graph
+	gc.N = len(s.env.Agents)
+	g, err := buildGraph(gc, seed.Derive(s.seed, "graph", rep))
+	if err != nil {
+		return nil, fmt.Errorf("network.graph, replicate %d: %w", rep, err)
+	}
+	s.graphs[rep] = g
+	return g, nil
+}
 
 // unfairnessField is added to the network scenario's schema.
 var unfairnessField = scenario.Field{Name: "unfairness", Kind: scenario.Likert, Min: 1, Max: 7,
@@ -49,7 +68,8 @@ var unfairnessField = scenario.Field{Name: "unfairness", Kind: scenario.Likert, 
 // netStudy is one run of Study 3.
 type netStudy struct {
 	env     *study.Env
-	g       *network.Graph
+	g       *network.Graph // the experiment's graph (per_replicate: replicate 1's)
+	graphs  map[int]*network.Graph
 	stats   func() network.Summary // measured once, when the analysis first needs it (never while estimating)
 	sc      scenario.Scenario
 	schema  scenario.Schema
@@ -82,7 +102,7 @@ func New(env *study.Env) (study.Study, error) {
 	if cfg == nil {
 		return nil, env.Errorf("network", "study network needs a network section")
 	}
-	s := &netStudy{env: env, cfg: cfg, conds: map[string]*netCond{}, seed: *exp.Seed, summary: cfg.Store == "summary"}
+	s := &netStudy{env: env, cfg: cfg, conds: map[string]*netCond{}, graphs: map[int]*network.Graph{}, seed: *exp.Seed, summary: cfg.Store == "summary"}
 	sc, ok := env.Scenarios.Get(cfg.Scenario)
 	if !ok {
 		return nil, env.Errorf("network.scenario", "unknown scenario %q (see `prosim scenarios`)", cfg.Scenario)
@@ -115,7 +135,11 @@ func New(env *study.Env) (study.Study, error) {
 		// A population read from a file is counted only once loaded: the graph takes its size.
 		gc.N = len(env.Agents)
 	}
-	g, err := buildGraph(gc, seed.Derive(s.seed, "graph"))
+	gseed := seed.Derive(s.seed, "graph")
+	if gc.PerReplicate {
+		gseed = seed.Derive(s.seed, "graph", 1)
+	}
+	g, err := buildGraph(gc, gseed)
 	if err != nil {
 		return nil, env.Errorf("network.graph", "%v", err)
 	}
@@ -123,6 +147,9 @@ func New(env *study.Env) (study.Study, error) {
 		return nil, env.Errorf("network.graph", "the graph has %d nodes but the population has %d agents: they must match (agent i is node i)", g.N(), len(env.Agents))
 	}
 	s.g = g
+	if gc.PerReplicate {
+		s.graphs[1] = g
+	}
 	s.stats = sync.OnceValue(func() network.Summary { return network.Stats(g, seed.Derive(s.seed, "graph-stats")) })
 	for i, c := range exp.Conditions {
 		nc := &netCond{}
@@ -247,6 +274,12 @@ func (s *netStudy) Next() (*study.Batch, error) {
 			s.worlds = append(s.worlds, w)
 		}
 		s.agg = newAggregator(s)
+		if s.cfg.SpreadFrom == SpreadAffected {
+			for _, p := range s.agg.pairs {
+				w := s.worlds[p.w]
+				w.twin, w.lab, w.labOut = s.worlds[p.ctrl], NewLabeler(w.n, w.cond.iv.From), make([]bool, w.n)
+			}
+		}
 		if !s.summary {
 			s.rows = make([][][]row, len(s.worlds))
 		}
@@ -264,7 +297,7 @@ func (s *netStudy) Next() (*study.Batch, error) {
 	for _, w := range s.worlds {
 		act, ok := acts[w.rep]
 		if !ok {
-			act = s.activation(w.rep, t)
+			act = s.activation(w.g, w.rep, t)
 			acts[w.rep] = act
 		}
 		if err := w.begin(t, act); err != nil {
@@ -290,6 +323,11 @@ func (s *netStudy) Next() (*study.Batch, error) {
 
 // endRound records round t of every world and folds it into the aggregates.
 func (s *netStudy) endRound(t int) {
+	for _, w := range s.worlds {
+		if w.lab != nil {
+			w.label(t) // before any world ends the round: the twins' replies are still current
+		}
+	}
 	cur := make([][]row, len(s.worlds))
 	for i, w := range s.worlds {
 		rows := make([]row, w.n)
@@ -318,6 +356,9 @@ func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
 	if !s.summary {
 		task.Params = []map[string]float64{{"treated": b2f(soc.TreatedUnfairly), "observed": float64(w.observed[u]),
 			"unfair_observed": float64(w.unfairObs[u]), "exposures": float64(w.exposures[u])}}
+		if s.cfg.SpreadFrom == SpreadAffected {
+			task.Params[0]["affected_observed"] = float64(w.affObs[u])
+		}
 	}
 	if w.text {
 		var parts []string

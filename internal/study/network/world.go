@@ -11,6 +11,8 @@ package network
 // whatever the concurrency or scheduling; TestNetworkSynchronous checks it.
 //
 //   - Graph: one per experiment, from Derive(seed, "graph"); agent i of the population is node i.
+//     With graph.per_replicate, one per replicate from Derive(seed, "graph", replicate), shared
+//     by every condition of the replicate (the control twin lives on the same graph).
 //   - Activation: the edges active in round t depend on (replicate, round) only, from
 //     Derive(seed, "activation", replicate): the same in every condition (common random numbers).
 //   - Targeting: a condition's inequity chooses its group once, at round From, by its rule
@@ -23,8 +25,20 @@ package network
 //     were treated unfairly in round t-1; message (the original's) tells an agent with an
 //     activated neighbour treated unfairly in round t-1 only that "some of your teammates
 //     refused to take part after being treated unfairly".
+//   - Spread (spread_from): with victims (default) the unfairness signal of an observation is
+//     the activated neighbours treated unfairly in round t-1; with affected, also those the
+//     contagion rule marked affected after round t-1 (grounded: "k of them said they found the
+//     policy unfair and had lost heart"; message: the original's message; the behavioural
+//     model counts them in Social.UnfairObserved). So the affected state feeds back into what
+//     neighbours decide, and sis or threshold rules change the dynamics, not only the labels.
+//     With affected, the rules original and sis test the twin label (label.go: a reliable fall
+//     against the agent's control twin) instead of their own erosion test, which noise alone
+//     trips and would then spread: an agent becomes affected when exposed and labelled.
 //   - Contagion (policy.Contagion): exposures in round t are activated neighbours that were
 //     treated unfairly or affected in round t-1.
+//   - Twins: every condition of a (backend, replicate) meets the same seeds, graph and
+//     activation, and all worlds are stepped in the same batch, so after round t is absorbed
+//     the control twin's round-t ratings are available beside each inequity world's (endRound).
 //
 // # Invalid decisions
 //
@@ -57,6 +71,7 @@ type world struct {
 	s    *netStudy
 	cell *study.Cell
 	cond *netCond
+	g    *network.Graph // the replicate's graph
 	rep  int
 	n    int
 	text bool // build prompt texts (not for the behavioural model in the summary store)
@@ -71,14 +86,20 @@ type world struct {
 	hist, histU  [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
 	histOK       [][]bool
 	act          network.Active
-	observed     []int32 // activated neighbours with a valid rating last round
-	sumObs       []int32 // sum of their willingness (on the scenario's scale)
-	unfairObs    []int32 // activated neighbours treated unfairly last round
-	exposures    []int32 // activated neighbours treated unfairly or affected last round
-	round        int
-	policyText   string
-	params       map[string]float64
-	pol          situation.PolicyExposure
+	// spread_from affected, inequity runs: the control twin's world and the label against it
+	// (label.go), stepped in endRound while both runs' round-t replies are at hand.
+	twin       *world
+	lab        *Labeler
+	labOut     []bool
+	observed   []int32 // activated neighbours with a valid rating last round
+	sumObs     []int32 // sum of their willingness (on the scenario's scale)
+	unfairObs  []int32 // activated neighbours treated unfairly last round
+	affObs     []int32 // spread_from affected: activated neighbours affected (not treated) last round
+	exposures  []int32 // activated neighbours treated unfairly or affected last round
+	round      int
+	policyText string
+	params     map[string]float64
+	pol        situation.PolicyExposure
 	// Round t's replies (written by Absorb, one index per task).
 	curW, curU []int8
 	curOK      []bool
@@ -96,9 +117,13 @@ type row struct {
 }
 
 func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
-	w := &world{s: s, cell: c, cond: s.conds[c.Condition], rep: c.Replicate, n: n, text: text,
+	g, err := s.graphOf(c.Replicate)
+	if err != nil {
+		return nil, err
+	}
+	w := &world{s: s, cell: c, cond: s.conds[c.Condition], g: g, rep: c.Replicate, n: n, text: text,
 		prevW: make([]int8, n), prevU: make([]int8, n), prevOK: make([]bool, n), prevTreated: make([]bool, n), prevAffected: make([]bool, n),
-		observed: make([]int32, n), sumObs: make([]int32, n), unfairObs: make([]int32, n), exposures: make([]int32, n),
+		observed: make([]int32, n), sumObs: make([]int32, n), unfairObs: make([]int32, n), affObs: make([]int32, n), exposures: make([]int32, n),
 		curW: make([]int8, n), curU: make([]int8, n), curOK: make([]bool, n)}
 	if !s.summary {
 		w.curBad = make([]string, n)
@@ -108,7 +133,6 @@ func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
 		w.histU = append(w.histU, make([]int8, n))
 		w.histOK = append(w.histOK, make([]bool, n))
 	}
-	var err error
 	if w.policyText, err = c.Frame.Text(s.sc.ID, s.env.Exp.Population.Currency); err != nil {
 		return nil, fmt.Errorf("policy %s, scenario %s: %w", c.Frame.ID, s.sc.ID, err)
 	}
@@ -118,12 +142,12 @@ func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
 }
 
 // activation is the set of edges active in round t of replicate rep.
-func (s *netStudy) activation(rep, t int) network.Active {
+func (s *netStudy) activation(g *network.Graph, rep, t int) network.Active {
 	sd := seed.Derive(s.seed, "activation", rep)
 	if p := s.cfg.Activation.Probability; p != nil {
-		return network.ActivateProb(s.g, *p, sd, t)
+		return network.ActivateProb(g, *p, sd, t)
 	}
-	return network.ActivateEdges(s.g, *s.cfg.Activation.Fraction, sd, t)
+	return network.ActivateEdges(g, *s.cfg.Activation.Fraction, sd, t)
 }
 
 // contagion is the affected-state rule of replicate rep's runs.
@@ -147,7 +171,7 @@ func (w *world) choose() error {
 	}
 	agents := w.s.env.Agents
 	p := policy.Population{N: w.n,
-		Degree: w.s.g.Degree,
+		Degree: w.g.Degree,
 		Income: func(u int) (int, float64) { return agents[u].IncomeQuintile, agents[u].AnnualIncome },
 		Choice: func(u int) (float64, bool) { return float64(by[u]), w.prevOK[u] },
 	}
@@ -159,7 +183,7 @@ func (w *world) choose() error {
 	for _, u := range nodes {
 		w.victim[u] = true
 	}
-	w.dist = network.Distances(w.s.g, nodes)
+	w.dist = network.Distances(w.g, nodes)
 	return nil
 }
 
@@ -172,11 +196,12 @@ func (w *world) begin(t int, act network.Active) error {
 			return err
 		}
 	}
+	spread := w.s.cfg.SpreadFrom == SpreadAffected
 	for u := range w.n {
-		var obs, sum, unf, exp int32
+		var obs, sum, unf, aff, exp int32
 		if t > 1 {
-			nb := w.s.g.Neighbours(u)
-			ids := w.s.g.EdgeIDs(u)
+			nb := w.g.Neighbours(u)
+			ids := w.g.EdgeIDs(u)
 			for j, v := range nb {
 				if !act.IsActive(int(ids[j])) {
 					continue
@@ -187,20 +212,22 @@ func (w *world) begin(t int, act network.Active) error {
 				}
 				if w.prevTreated[v] {
 					unf++
+				} else if spread && w.prevAffected[v] {
+					aff++
 				}
 				if w.prevTreated[v] || w.prevAffected[v] {
 					exp++
 				}
 			}
 		}
-		w.observed[u], w.sumObs[u], w.unfairObs[u], w.exposures[u] = obs, sum, unf, exp
+		w.observed[u], w.sumObs[u], w.unfairObs[u], w.affObs[u], w.exposures[u] = obs, sum, unf, aff, exp
 	}
 	return nil
 }
 
 // social is what agent u knows in the current round, for the behavioural model (on 1-7).
 func (w *world) social(u int) situation.Social {
-	s := situation.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(w.unfairObs[u])}
+	s := situation.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(w.unfairObs[u] + w.affObs[u])}
 	if w.prevOK[u] {
 		s.PrevWillingness, s.PrevUnfairness = w.s.wScale.to7(float64(w.prevW[u])), w.s.uScale.to7(float64(w.prevU[u]))
 	}
@@ -232,7 +259,11 @@ func (w *world) end(t int, emit func(u int, x row)) {
 		if ok {
 			a.W, a.U = ws.to7(float64(nw[u])), us.to7(float64(nu[u]))
 		}
-		naff[u] = cont.Next(a, u, t)
+		if w.lab != nil {
+			naff[u] = labelledNext(cont, a, w.labOut[u], u, t)
+		} else {
+			naff[u] = cont.Next(a, u, t)
+		}
 		if !ok && cont.Rule != policy.RuleSIS {
 			naff[u] = w.prevAffected[u] // missing: the state carries over
 		}
@@ -267,18 +298,45 @@ func (w *world) end(t int, emit func(u int, x row)) {
 	w.prevW, w.prevU, w.prevOK, w.prevAffected, w.prevTreated = nw, nu, nok, naff, ntr
 }
 
+// labelledNext is the contagion rule with the twin label (label.go) in place of the rule's
+// own erosion test (willingness down and unfairness up since the day before, which noise
+// alone trips): an unaffected agent becomes affected when exposed and labelled; recovery (sis)
+// and the structural threshold rule are the rule's own.
+func labelledNext(cont policy.Contagion, a policy.AgentRound, labelled bool, u, t int) bool {
+	if cont.Rule == policy.RuleThreshold || a.PrevAffected {
+		return cont.Next(a, u, t)
+	}
+	return a.Exposures > 0 && labelled
+}
+
+// label steps the twin label of round t (before end, while the twin's round-t replies are
+// still in its cur arrays).
+func (w *world) label(t int) {
+	x, c := make([]Obs, w.n), make([]Obs, w.n)
+	ws := w.s.wScale
+	for u := range w.n {
+		if w.curOK[u] {
+			x[u] = Obs{W: ws.to7(float64(w.curW[u])), OK: true}
+		}
+		if w.twin.curOK[u] {
+			c[u] = Obs{W: ws.to7(float64(w.twin.curW[u])), OK: true}
+		}
+	}
+	w.lab.Step(t, x, c, w.labOut)
+}
+
 // observationText is what agent u heard from its activated neighbours about round t-1.
 func (w *world) observationText(u, t int) string {
 	if t == 1 {
 		return ""
 	}
 	if w.s.cfg.Observation == "message" {
-		if w.unfairObs[u] > 0 {
+		if w.unfairObs[u]+w.affObs[u] > 0 {
 			return "Yesterday you heard that some of your teammates refused to take part after being treated unfairly."
 		}
 		return ""
 	}
-	g := w.s.g
+	g := w.g
 	nb, ids := g.Neighbours(u), g.EdgeIDs(u)
 	var ratings []string
 	talked, missing := 0, 0
@@ -304,9 +362,19 @@ func (w *world) observationText(u, t int) string {
 	if missing > 0 {
 		fmt.Fprintf(&b, " %s did not say how willing they were.", capital(countWord(missing, talked)))
 	}
-	if k := int(w.unfairObs[u]); k > 0 {
+	k, a := int(w.unfairObs[u]), int(w.affObs[u])
+	if k > 0 {
 		fmt.Fprintf(&b, " %s told you they had been treated unfairly under the policy.", capital(countWord(k, talked)))
-	} else {
+	}
+	if a > 0 {
+		// spread_from affected: neighbours marked affected pass the unfairness on.
+		who := capital(countWord(a, talked))
+		if k > 0 {
+			who = capital(countWordOther(a))
+		}
+		fmt.Fprintf(&b, " %s said they found the policy unfair and had lost heart.", who)
+	}
+	if k == 0 && a == 0 {
 		b.WriteString(" Nobody said they had been treated unfairly.")
 	}
 	return b.String()
@@ -376,6 +444,14 @@ func countWord(k, n int) string {
 		return "all of them"
 	}
 	return strconv.Itoa(k) + " of them"
+}
+
+// countWordOther counts a second group among the neighbours talked with.
+func countWordOther(k int) string {
+	if k == 1 {
+		return "another one"
+	}
+	return strconv.Itoa(k) + " others"
 }
 
 func capital(s string) string {
