@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
 	"github.com/prosim/prosim/internal/engine"
@@ -18,10 +19,21 @@ import (
 
 func scenariosCmd() *cobra.Command {
 	var files, policyFiles []string
+	var pol string
+	var seed uint64
 	c := &cobra.Command{
-		Use:   "scenarios",
-		Short: "List the scenario and policy library (built-in plus any files given)",
-		Args:  cobra.NoArgs,
+		Use:   "scenarios [ID]",
+		Short: "List the scenario and policy library, or show one vignette's full prompt (built-in plus any files given)",
+		Long: `scenarios lists the scenario and policy library (built-in plus any --file and --policy-file).
+
+With a scenario ID it prints that scenario in full: its response fields, and for a vignette the
+exact system text and prompt a run sends, for one sampled persona (--seed) under one policy
+(--policy, default none). Games are asked by their studies (games, tpp), which add the pairing
+and the payoffs; their prompts are not shown here.`,
+		Example: `  prosim scenarios
+  prosim scenarios volunteering --policy moral
+  prosim scenarios blood_drive --file my_scenarios.yaml --policy-file my_policies.yaml --policy paid_leave`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lib, err := scenario.Builtin()
 			if err != nil {
@@ -32,43 +44,143 @@ func scenariosCmd() *cobra.Command {
 					return err
 				}
 			}
-			pol, err := policy.Builtin()
+			pl, err := policy.Builtin()
 			if err != nil {
 				return err
 			}
 			for _, f := range policyFiles {
-				if err := pol.LoadFile(f); err != nil {
+				if err := pl.LoadFile(f); err != nil {
 					return err
 				}
 			}
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "SCENARIO\tKIND\tRESPONSE\tCOST\tSOURCE\t")
+			if len(args) == 1 {
+				if _, ok := pl.Get(pol); !ok {
+					return usageError{fmt.Errorf("--policy %s: unknown policy (prosim scenarios lists them; add yours with --policy-file)", pol)}
+				}
+				return showScenario(cmd, lib, args[0], pol, seed, files, policyFiles)
+			}
+			out := cmd.OutOrStdout()
+			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "SCENARIO\tKIND\tRESPONSE FIELDS\tTITLE")
 			for _, sc := range lib.List() {
 				var fields []string
 				for _, f := range sc.Response.Fields {
-					fields = append(fields, fieldWord(f))
+					fields = append(fields, f.Name)
 				}
 				kind := sc.Kind
 				if sc.Game != "" {
 					kind += ":" + sc.Game
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t\n", sc.ID, kind, strings.Join(fields, " "), sc.Cost, sc.Source)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", sc.ID, kind, cut(strings.Join(fields, ","), 28), cut(sc.Title+fromFile(sc.Source), 30))
 			}
-			fmt.Fprintln(w, "\t\t\t\t\t")
-			fmt.Fprintln(w, "POLICY\tCHANNEL\tAMOUNT\tTITLE\tSOURCE\t")
-			for _, f := range pol.List() {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(out)
+			w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "POLICY\tCHANNEL\tAMOUNT\tTITLE")
+			for _, f := range pl.List() {
 				amount := "-"
 				if f.Amount != 0 {
 					amount = fmt.Sprint(f.Amount)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t\n", f.ID, f.Channel, amount, f.Title, f.Source)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.ID, f.Channel, amount, cut(f.Title+fromFile(f.Source), 40))
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "\nprosim scenarios ID [--policy POLICY] shows one scenario in full, with its prompt.")
+			return nil
 		},
 	}
 	c.Flags().StringArrayVar(&files, "file", nil, "also load this scenario YAML file (repeatable)")
 	c.Flags().StringArrayVar(&policyFiles, "policy-file", nil, "also load this policy YAML file (repeatable)")
+	c.Flags().StringVar(&pol, "policy", "none", "with ID: the policy frame shown in the prompt")
+	c.Flags().Uint64Var(&seed, "seed", 1, "with ID: the seed of the sampled persona shown")
 	return c
+}
+
+// fromFile marks a library entry read from a user's file.
+func fromFile(source string) string {
+	if source == "" || source == "builtin" {
+		return ""
+	}
+	return " (" + filepath.Base(source) + ")"
+}
+
+// cut shortens s to n characters, marking the cut: a list row stays within 100 columns.
+func cut(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-3]) + "..."
+}
+
+// showScenario prints one scenario in full and, for a vignette, the system text and prompt of
+// a one-agent Study 1 run of it under policy pol: the very request the engine builds.
+func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, seed uint64, files, policyFiles []string) error {
+	sc, ok := lib.Get(id)
+	if !ok {
+		return usageError{fmt.Errorf("unknown scenario %q (prosim scenarios lists them)", id)}
+	}
+	out := cmd.OutOrStdout()
+	kind := sc.Kind
+	if sc.Game != "" {
+		kind += ", game " + sc.Game
+	}
+	fmt.Fprintf(out, "%s: %s (%s; %s)\n", sc.ID, sc.Title, kind, sc.Source)
+	if sc.Cost != "" {
+		fmt.Fprintf(out, "cost: %s\n", sc.Cost)
+	}
+	fmt.Fprintln(out, "response fields:")
+	for _, f := range sc.Response.Fields {
+		fmt.Fprintf(out, "  %s", fieldWord(f))
+		if f.Description != "" {
+			fmt.Fprintf(out, ": %s", f.Description)
+		}
+		fmt.Fprintln(out)
+	}
+	if sc.Kind != "vignette" {
+		fmt.Fprintf(out, "\nA game is asked by study games (or tpp), which adds the pairing and the payoffs to its prompt; prompts are shown for vignettes only.\n")
+		return nil
+	}
+	abs := func(fs []string) []string {
+		out := make([]string, len(fs))
+		for i, f := range fs {
+			out[i], _ = filepath.Abs(f)
+		}
+		return out
+	}
+	src := map[string]any{
+		"name": "preview", "study": "vignettes", "seed": 1,
+		"population":     map[string]any{"source": "sample", "n": 1, "seed": seed},
+		"scenario_files": abs(files), "policy_files": abs(policyFiles),
+		"scenarios":  []string{id},
+		"conditions": []map[string]string{{"name": pol, "policy": pol}},
+		"backend":    map[string]string{"provider": "builtin"},
+		"cache":      "off",
+	}
+	data, err := yaml.Marshal(src)
+	if err != nil {
+		return err
+	}
+	exp, err := experiment.Parse(data, "scenarios --policy "+pol)
+	if err != nil {
+		return err
+	}
+	r, err := engine.Prepare(exp, engine.Options{NoCache: true, Offline: true})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	system, prompt, err := r.FirstRequest()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nThe request of a Study 1 run under policy %s, for the persona sampled with seed %d (--seed):\n", pol, seed)
+	fmt.Fprintf(out, "\n--- system ---\n%s\n\n--- prompt ---\n%s\n", system, prompt)
+	return nil
 }
 
 func fieldWord(f scenario.Field) string {

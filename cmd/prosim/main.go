@@ -13,7 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"golang.org/x/term"
+
 	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // version is set at release time with -ldflags; "dev" otherwise.
@@ -26,6 +29,9 @@ func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go onInterrupt(cancel)
+	if cols, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && cols > 0 {
+		termtable.SetWidth(cols) // tables split by columns to fit; files and pipes get them whole
+	}
 	root := newRoot()
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "prosim:", err)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/prosim/prosim/internal/backend"
@@ -67,4 +68,22 @@ func (r *Runner) prices() backend.Prices {
 		over[m] = backend.Price{InputPerMTok: p.Input, OutputPerMTok: p.Output}
 	}
 	return backend.DefaultPrices().With(over)
+}
+
+// FirstRequest is the system text and prompt of the study's first request, as a run builds
+// it (for `prosim scenarios ID`, which shows a scenario's full prompt). Nothing is asked.
+func (r *Runner) FirstRequest() (system, prompt string, err error) {
+	r.env.Estimate = true
+	b, err := r.study.Next()
+	if err != nil {
+		return "", "", err
+	}
+	if b == nil || b.Len() == 0 {
+		return "", "", fmt.Errorf("study %s asks nothing", r.exp.Study)
+	}
+	t, err := b.Task(0)
+	if err != nil {
+		return "", "", err
+	}
+	return t.Req.System, t.Req.Prompt, nil
 }

@@ -243,13 +243,9 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 // about is what the report's design table says of Study 3.
 func (r *results) about() report.About {
 	nw := r.s.cfg
-	file := ""
-	if nw.Graph.File != "" {
-		file = ", file " + nw.Graph.File
-	}
 	a := report.About{Title: "Study 3, policy-induced inequity on a network (network)",
-		Rows: [][2]string{{"Network", fmt.Sprintf("%s graph (n %d, k %d, p %g, m %d%s), %d rounds, scenario %s, observation %s, contagion rule %s",
-			nw.Graph.Type, nw.Graph.N, nw.Graph.K, nw.Graph.P, nw.Graph.M, file, nw.Rounds, nw.Scenario, nw.Observation, nw.Contagion.Rule)}}}
+		Rows: [][2]string{{"Network", fmt.Sprintf("%s, %d rounds, scenario %s, observation %s, contagion rule %s",
+			nw.Graph.Describe(r.s.g.N()), nw.Rounds, nw.Scenario, nw.Observation, nw.Contagion.Rule)}}}
 	if r.s.summary {
 		var b strings.Builder
 		r.validity(&b)

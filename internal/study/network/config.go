@@ -58,6 +58,27 @@ type Graph struct {
 	PerReplicate bool `yaml:"per_replicate,omitempty"`
 }
 
+// Describe says what graph g is in words, with only its type's parameters and its actual
+// node count n (a config's N of 0 means the population's size).
+func (g Graph) Describe(n int) string {
+	var ps []string
+	switch g.Type {
+	case "watts_strogatz":
+		ps = []string{fmt.Sprintf("k %d", g.K), fmt.Sprintf("rewiring p %g", g.P)}
+	case "barabasi_albert":
+		ps = []string{fmt.Sprintf("m %d edges per new node", g.M)}
+	case "erdos_renyi":
+		if g.M > 0 {
+			ps = []string{fmt.Sprintf("%d edges", g.M)}
+		} else {
+			ps = []string{fmt.Sprintf("edge probability p %g", g.P)}
+		}
+	case "edgelist":
+		ps = []string{"file " + g.File}
+	}
+	return fmt.Sprintf("%s graph (%s)", g.Type, strings.Join(append([]string{fmt.Sprintf("n %d", n)}, ps...), ", "))
+}
+
 // Activation is either a fraction of edges (exactly round(f*E) each round) or an independent
 // probability per edge.
 type Activation struct {

@@ -156,3 +156,17 @@ func TestBlockPresenceAndOwnership(t *testing.T) {
 		t.Errorf("an empty network: key under study vignettes: %v", err)
 	}
 }
+
+func TestGraphDescribe(t *testing.T) {
+	for g, want := range map[Graph]string{
+		{Type: "barabasi_albert", M: 3}:              "barabasi_albert graph (n 1000000, m 3 edges per new node)",
+		{Type: "watts_strogatz", K: 4, P: 0.2}:       "watts_strogatz graph (n 1000000, k 4, rewiring p 0.2)",
+		{Type: "erdos_renyi", M: 50}:                 "erdos_renyi graph (n 1000000, 50 edges)",
+		{Type: "edgelist", File: "inputs/edges.csv"}: "edgelist graph (n 1000000, file inputs/edges.csv)",
+		{Type: "prosim104"}:                          "prosim104 graph (n 1000000)",
+	} {
+		if got := g.Describe(1000000); got != want {
+			t.Errorf("%+v: %q, want %q", g, got, want)
+		}
+	}
+}

@@ -8,13 +8,12 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // field is the rating Study 1 reports.
@@ -165,8 +164,7 @@ func (r *results) table() *table.Table {
 func (r *results) summary(w io.Writer) error {
 	for _, b := range r.Backends {
 		fmt.Fprintf(w, "\nMean %s (1-7) by scenario x condition, 95%% CI over agents; backend %s\n", field, report.DescribeBackend(b))
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "scenario\t%s\t\n", strings.Join(r.Conditions, "\t"))
+		rows := [][]string{append([]string{"scenario"}, r.Conditions...)}
 		for _, sc := range r.Scenarios {
 			row := []string{sc}
 			for _, c := range r.Conditions {
@@ -177,9 +175,9 @@ func (r *results) summary(w io.Writer) error {
 				}
 				row = append(row, fmt.Sprintf("%.2f [%.2f, %.2f]", x.Mean, x.Lo, x.Hi))
 			}
-			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+			rows = append(rows, row)
 		}
-		if err := tw.Flush(); err != nil {
+		if err := termtable.Write(w, 1, rows); err != nil { // split by conditions on a narrow terminal
 			return err
 		}
 		if err := r.contrastSummary(w, b); err != nil {

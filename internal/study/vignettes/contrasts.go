@@ -5,12 +5,12 @@ import (
 	"io"
 	"math"
 	"sort"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // Estimand of every contrast: each agent's replicates are averaged within agent first, the
@@ -154,12 +154,5 @@ func (r *results) contrastSummary(w io.Writer, b string) error {
 	}
 	fmt.Fprintf(w, "\nContrasts (%s): condition minus reference, 95%% CI over agents, paired t-test, Holm over the %d rows; backend %s\n",
 		contrastEstimand, len(rows), report.DescribeBackend(b))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, row := range append([][]string{contrastHead}, rows...) {
-		for _, c := range row {
-			fmt.Fprintf(tw, "%s\t", c)
-		}
-		fmt.Fprintln(tw)
-	}
-	return tw.Flush()
+	return termtable.Write(w, 2, append([][]string{contrastHead}, rows...)) // key: contrast, scenario
 }

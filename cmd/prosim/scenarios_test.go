@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The library list fits a 100-column terminal, and names the way to see one scenario.
+func TestScenariosListFits(t *testing.T) {
+	out := mustProsim(t, "scenarios")
+	for _, line := range strings.Split(out, "\n") {
+		if len(line) > 100 {
+			t.Errorf("%d columns: %q", len(line), line)
+		}
+	}
+	for _, want := range []string{"volunteering", "ultimatum_responder", "economic", "prosim scenarios ID"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// prosim scenarios ID prints the request a run sends: the persona, the scenario, the chosen
+// policy's text and the answer instructions, for a user's own scenario and policy too.
+func TestScenarioShowsFullPrompt(t *testing.T) {
+	out := mustProsim(t, "scenarios", "volunteering", "--policy", "moral")
+	for _, want := range []string{"--- system ---", "You are a ", "Answer every question as this person would",
+		"--- prompt ---", "looking for volunteers", "caring for the neighbourhood is everyone's responsibility", `{"willingness": <integer 1-7>}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if none := mustProsim(t, "scenarios", "volunteering"); strings.Contains(none, "everyone's responsibility") {
+		t.Error("the default policy (none) shows the moral text")
+	}
+	if other := mustProsim(t, "scenarios", "volunteering", "--seed", "2"); other == mustProsim(t, "scenarios", "volunteering") {
+		t.Error("--seed does not change the persona")
+	}
+
+	dir := t.TempDir()
+	files := userPathFiles()
+	for _, name := range []string{"blood.yaml", "policies.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(files[name]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out = mustProsim(t, "scenarios", "blood_drive", "--file", filepath.Join(dir, "blood.yaml"),
+		"--policy-file", filepath.Join(dir, "policies.yaml"), "--policy", "paid_leave")
+	for _, want := range []string{"blood drive this afternoon", "about 45 minutes", "200 yuan meal allowance"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	for args, want := range map[string]string{
+		"scenarios volunteering --policy nope": "--policy nope: unknown policy",
+		"scenarios nope":                       `unknown scenario "nope"`,
+	} {
+		if _, err := prosim(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("prosim %s: %v, want %q", args, err, want)
+		}
+	}
+}
