@@ -204,6 +204,10 @@ func (s *openaiBatchServer) finish(j *batchJob) {
 
 // batchExperiment is llmExperiment in batch mode with a short poll and a price.
 func batchExperiment(t *testing.T, url string, batch bool) *experiment.Experiment {
+	return batchExperimentMode(t, url, map[bool]string{true: "execution: {mode: batch, poll: 1ms}\n"}[batch])
+}
+
+func batchExperimentMode(t *testing.T, url, execution string) *experiment.Experiment {
 	t.Helper()
 	exp := llmExperiment(t, url, 12, 1, 4)
 	src, err := os.ReadFile(exp.File)
@@ -211,9 +215,7 @@ func batchExperiment(t *testing.T, url string, batch bool) *experiment.Experimen
 		t.Fatal(err)
 	}
 	src = append(src, "prices: {loopback-llm: {input: 100, output: 400}}\n"...)
-	if batch {
-		src = append(src, "execution: {mode: batch, poll: 1ms}\n"...)
-	}
+	src = append(src, execution...)
 	if err := os.WriteFile(exp.File, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +227,12 @@ func batchExperiment(t *testing.T, url string, batch bool) *experiment.Experimen
 
 func TestOpenAIBatchKillAndResume(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
+	t.Run("execution.mode", func(t *testing.T) { testBatchKillAndResume(t, false) })
+	// --batch: the resume, given no flag, keeps batch mode.
+	t.Run("--batch", func(t *testing.T) { testBatchKillAndResume(t, true) })
+}
+
+func testBatchKillAndResume(t *testing.T, flag bool) {
 	llm := newLLMServer(t)
 	s := newOpenAIBatchServer(t, llm)
 	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
@@ -266,8 +274,11 @@ func TestOpenAIBatchKillAndResume(t *testing.T) {
 		}
 	}
 	exp = batchExperiment(t, s.URL, true)
+	if flag {
+		exp = batchExperimentMode(t, s.URL, "execution: {poll: 1ms}\n")
+	}
 	dir := filepath.Join(t.TempDir(), "batch")
-	if _, err := Run(ctx, exp, Options{Out: dir, NoCache: true}); err == nil || !strings.Contains(err.Error(), "interrupted") {
+	if _, err := Run(ctx, exp, Options{Out: dir, NoCache: true, Batch: flag}); err == nil || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("a run cancelled mid-batch returned %v", err)
 	}
 	s.onStatus = nil
