@@ -38,9 +38,16 @@ func (r *Runner) checkBatch() error {
 			return r.env.Doc.Errorf(fmt.Sprintf("backends[%d].endpoints", i), "batch mode sends one job to one endpoint: give base_url")
 		}
 	}
-	r.group = backend.NewBatchGroup()
+	for _, b := range r.backends {
+		if b.paid() { // the behavioural model alone needs no batches
+			r.group = backend.NewBatchGroup()
+		}
+	}
 	return nil
 }
+
+// defaultPoll is the poll interval of --batch on an experiment without execution.poll.
+const defaultPoll = 30 * time.Second
 
 // buildBatchBackend is buildBackend in batch mode: the chain of backend.Stack over a
 // Collector, which puts the step's calls in batch jobs of the provider's client. There are
@@ -56,12 +63,16 @@ func (r *Runner) buildBatchBackend(b experiment.Backend, spec providers.Spec, id
 		return nil, fmt.Errorf("batch mode not supported for %s yet", b.Provider)
 	}
 	label := b.LabelOrDefault()
+	poll := time.Duration(r.exp.Execution.Poll)
+	if poll <= 0 {
+		poll = defaultPoll
+	}
 	col := backend.NewCollector(backend.CollectorConfig{
 		Client:   bc,
 		Group:    r.group,
 		Journal:  &batchJournal{r: r, backend: label},
 		Name:     label,
-		Poll:     time.Duration(r.exp.Execution.Poll),
+		Poll:     poll,
 		Attempts: batchAttempts,
 		Progress: r.batchProgress,
 	})

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -204,6 +205,10 @@ func (s *openaiBatchServer) finish(j *batchJob) {
 
 // batchExperiment is llmExperiment in batch mode with a short poll and a price.
 func batchExperiment(t *testing.T, url string, batch bool) *experiment.Experiment {
+	return batchExperimentMode(t, url, map[bool]string{true: "execution: {mode: batch, poll: 1ms}\n"}[batch])
+}
+
+func batchExperimentMode(t *testing.T, url, execution string) *experiment.Experiment {
 	t.Helper()
 	exp := llmExperiment(t, url, 12, 1, 4)
 	src, err := os.ReadFile(exp.File)
@@ -211,9 +216,7 @@ func batchExperiment(t *testing.T, url string, batch bool) *experiment.Experimen
 		t.Fatal(err)
 	}
 	src = append(src, "prices: {loopback-llm: {input: 100, output: 400}}\n"...)
-	if batch {
-		src = append(src, "execution: {mode: batch, poll: 1ms}\n"...)
-	}
+	src = append(src, execution...)
 	if err := os.WriteFile(exp.File, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +228,12 @@ func batchExperiment(t *testing.T, url string, batch bool) *experiment.Experimen
 
 func TestOpenAIBatchKillAndResume(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
+	t.Run("execution.mode", func(t *testing.T) { testBatchKillAndResume(t, false) })
+	// --batch: the resume, given no flag, keeps batch mode.
+	t.Run("--batch", func(t *testing.T) { testBatchKillAndResume(t, true) })
+}
+
+func testBatchKillAndResume(t *testing.T, flag bool) {
 	llm := newLLMServer(t)
 	s := newOpenAIBatchServer(t, llm)
 	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
@@ -266,8 +275,11 @@ func TestOpenAIBatchKillAndResume(t *testing.T) {
 		}
 	}
 	exp = batchExperiment(t, s.URL, true)
+	if flag {
+		exp = batchExperimentMode(t, s.URL, "execution: {poll: 1ms}\n")
+	}
 	dir := filepath.Join(t.TempDir(), "batch")
-	if _, err := Run(ctx, exp, Options{Out: dir, NoCache: true}); err == nil || !strings.Contains(err.Error(), "interrupted") {
+	if _, err := Run(ctx, exp, Options{Out: dir, NoCache: true, Batch: flag}); err == nil || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("a run cancelled mid-batch returned %v", err)
 	}
 	s.onStatus = nil
@@ -383,5 +395,51 @@ backends:
 	_, err = Prepare(exp, Options{Offline: true})
 	if err == nil || !strings.Contains(err.Error(), "a.yaml:10") || !strings.Contains(err.Error(), "batch mode not supported for anthropic yet") {
 		t.Fatalf("anthropic in batch mode: %v", err)
+	}
+}
+
+// A budget in batch mode: each request of the step reserves its worst case at the batch
+// price; those refused are not submitted, the job of the others is collected, and the run
+// stops resumable; resumed with a higher cap it equals a synchronous run.
+func TestOpenAIBatchWithBudget(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	llm := newLLMServer(t)
+	s := newOpenAIBatchServer(t, llm)
+	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := batchExperiment(t, s.URL, false)
+	llm.learn(exp)
+	syncDir := filepath.Join(t.TempDir(), "sync")
+	syncRes, err := Run(context.Background(), exp, Options{Out: syncDir, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, wantBytes := llmReadCSV(t, syncDir)
+	cap := syncRes.Usage[0].CostUSD // the batch run costs half of this, but reserves more
+	exp = batchExperiment(t, s.URL, true)
+	dir := filepath.Join(t.TempDir(), "batch")
+	_, err = Run(context.Background(), exp, Options{Out: dir, NoCache: true, MaxCost: cap / 2})
+	var stop *BudgetStop
+	if !errors.As(err, &stop) {
+		t.Fatalf("a capped batch run returned %v", err)
+	}
+	settled, _, n := runSpend(t, dir)
+	if settled > cap/2 || n == 0 || n >= 72 {
+		t.Fatalf("capped batch run: %d decisions, $%v spent of a $%v cap", n, settled, cap/2)
+	}
+	// Room for every request's worst case (bytes as tokens: about four times the actual input).
+	if _, err := Resume(context.Background(), dir, Options{NoCache: true, MaxCost: 3 * cap}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	for id, k := range s.submitted {
+		if k != 1 {
+			t.Errorf("request %s submitted %d times", id, k)
+		}
+	}
+	s.mu.Unlock()
+	if _, got := llmReadCSV(t, dir); !bytes.Equal(got, wantBytes) {
+		t.Fatal("the capped, resumed batch run's decisions.csv differs from the synchronous run's")
 	}
 }

@@ -396,8 +396,8 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	if e.Execution.Mode == "batch" && e.Execution.Poll == 0 {
 		e.Execution.Poll = Duration(30 * time.Second)
 	}
-	if e.Execution.Mode != "batch" && e.Execution.Poll != 0 {
-		return doc.Errorf("execution.poll", "only for mode: batch")
+	if e.Execution.Mode == "sync" && e.Execution.Poll != 0 {
+		return doc.Errorf("execution.poll", "only for mode: batch (or prosim run --batch)")
 	}
 	return nil
 }
