@@ -303,6 +303,9 @@ func (a *Analyzed) Summary(w io.Writer) error {
 		if err := report.Validity(w, run); err != nil {
 			return err
 		}
+		if err := report.Versions(w, run); err != nil {
+			return err
+		}
 	}
 	if a.Analysis.Summary == nil {
 		return nil
