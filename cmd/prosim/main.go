@@ -11,10 +11,13 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/prosim/prosim/internal/manifest"
 )
 
-// version is set at release time with -ldflags; "dev" otherwise.
-var version = "dev"
+// version is set at release time with -ldflags ("-X main.version=v1.0.0"); otherwise the
+// version is the build's module version and VCS stamp (manifest.Current).
+var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -33,6 +36,7 @@ func main() {
 type usageError struct{ error }
 
 func newRoot() *cobra.Command {
+	manifest.SetRelease(version)
 	root := &cobra.Command{
 		Use:   "prosim",
 		Short: "Simulate prosocial behaviour of LLM agents under policies and on social networks",
@@ -40,7 +44,7 @@ func newRoot() *cobra.Command {
 scenarios and economic games (scenario simulation), on social networks (interaction simulation),
 under policies (intervention simulation). Agents decide through an LLM backend or through the
 embedded behavioural model, a behavioural-economics baseline that is not an LLM.`,
-		Version:       version,
+		Version:       manifest.Current().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
