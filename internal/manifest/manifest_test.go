@@ -3,7 +3,9 @@ package manifest
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +71,22 @@ func TestHashVerifyRoundTrip(t *testing.T) {
 	ch, err := Verify(dir, back)
 	if err != nil || len(ch) != 2 || ch[0].Kind != "missing" || ch[0].Path != "config.yaml" || ch[1].Kind != "changed" || ch[1].Path != "inputs/b.yaml" {
 		t.Fatalf("changes %+v, %v", ch, err)
+	}
+}
+
+// Every JSON field of the manifest is documented in docs/manifest.md.
+func TestFieldsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/manifest.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []any{Manifest{}, Build{}, Input{}, Backend{}} {
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if !strings.Contains(string(doc), "| `"+name+"` |") {
+				t.Errorf("docs/manifest.md does not document %s.%s (%s)", typ.Name(), typ.Field(i).Name, name)
+			}
+		}
 	}
 }
