@@ -186,3 +186,39 @@ func TestRunOfPreviousVersion(t *testing.T) {
 		t.Errorf("manifest after resume %+v", m)
 	}
 }
+
+// The run folder of a real earlier build (testdata/v1run) still reports and exports, and
+// resuming it upgrades its database, rewrites its results and writes its manifest.
+func TestRunOfPreviousBuild(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "v1run")
+	if err := os.CopyFS(dir, os.DirFS("testdata/v1run")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := prosim(t, "report", dir); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if page, _ := os.ReadFile(filepath.Join(dir, "report.html")); !strings.Contains(string(page), "(not reported)") {
+		t.Errorf("the report does not say the versions are unknown")
+	}
+	if msg, err := prosim(t, "export", dir, "--format", "parquet", "--out", t.TempDir()); err != nil {
+		t.Fatalf("export: %v\n%s", err, msg)
+	}
+	if _, err := prosim(t, "verify", dir); err == nil {
+		t.Errorf("verify passed on a run without manifest")
+	}
+	if msg, err := prosim(t, "resume", dir, "-q"); err != nil {
+		t.Fatalf("resume: %v\n%s", err, msg)
+	}
+	if msg, err := prosim(t, "verify", dir); err != nil {
+		t.Errorf("verify after resume: %v\n%s", err, msg)
+	}
+	// The resumed run's results are rewritten with the version column, empty: unknown.
+	b, err := os.ReadFile(filepath.Join(dir, "results", "decisions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	if !strings.HasPrefix(lines[0], "run_id,backend,model,model_version,") || !strings.HasPrefix(lines[1], "none.r1,builtin,behavioral-v2,,") {
+		t.Errorf("decisions.csv of the earlier run:\n%s\n%s", lines[0], lines[1])
+	}
+}
