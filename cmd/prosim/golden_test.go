@@ -14,11 +14,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/prosim/prosim/internal/manifest"
 )
 
 // Golden tests: every number a user reads after `prosim run` on an example (the printed summary,
-// the files under results/, the resolved config.yaml and the text of report.html) is compared
-// with the files under testdata/golden/. Rewrite them with
+// the files under results/, the resolved config.yaml, the text of report.html and the stable
+// fields of manifest.json) is compared with the files under testdata/golden/. Rewrite them with
 //
 //	go test ./cmd/prosim -run Golden -update
 //
@@ -124,7 +126,28 @@ func goldenRun(t *testing.T, file, golden string) {
 	}
 	goldenText(t, filepath.Join(golden, "report.txt"), normalise(htmlText(string(page))))
 
+	goldenText(t, filepath.Join(golden, "manifest.txt"), manifestText(t, dir))
+
 	goldenResults(t, filepath.Join(dir, "results"), filepath.Join(golden, "results"))
+}
+
+// manifestText is the stable part of a run's manifest.json: everything but the build that
+// wrote it (version, VCS stamp, Go release), which differs between machines and commits.
+func manifestText(t *testing.T, dir string) string {
+	t.Helper()
+	m, err := manifest.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "format %d\nexperiment %s\nstudy %s\nstatus %s\n", m.Format, m.Experiment, m.Study, m.Status)
+	for _, f := range append(m.Files, m.Builtin...) {
+		fmt.Fprintf(&b, "file %s (%s) %d bytes sha256 %s\n", f.Path, f.Role, f.Bytes, f.SHA256)
+	}
+	for _, be := range m.Backends {
+		fmt.Fprintf(&b, "backend %s provider %s model %q versions %s\n", be.Label, be.Provider, be.Model, strings.Join(be.ModelVersions, ", "))
+	}
+	return b.String()
 }
 
 // goldenResults compares every file under results/ and finds golden files no longer written.

@@ -16,11 +16,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/termtable"
 )
 
-// version is set at release time with -ldflags; "dev" otherwise.
-var version = "dev"
+// version is set at release time with -ldflags ("-X main.version=v1.0.0"); otherwise the
+// version is the build's module version and VCS stamp (manifest.Current).
+var version = ""
 
 // exitInterrupted is the exit status after Ctrl-C (128 + SIGINT), as shells report it.
 const exitInterrupted = 130
@@ -87,6 +89,7 @@ const exitBudget = 3
 type usageError struct{ error }
 
 func newRoot() *cobra.Command {
+	manifest.SetRelease(version)
 	root := &cobra.Command{
 		Use:   "prosim",
 		Short: "Simulate prosocial behaviour of LLM agents under policies and on social networks",
@@ -94,7 +97,7 @@ func newRoot() *cobra.Command {
 scenarios and economic games (scenario simulation), on social networks (interaction simulation),
 under policies (intervention simulation). Agents decide through an LLM backend or through the
 embedded behavioural model, a behavioural-economics baseline that is not an LLM.`,
-		Version:       version,
+		Version:       manifest.Current().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

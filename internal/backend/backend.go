@@ -81,9 +81,14 @@ type Reply struct {
 	// Values are the parsed, validated values; nil when Invalid is set.
 	Values map[string]float64
 	// Invalid is why the reply could not be used; empty when valid.
-	Invalid      string
-	Provider     string // "openai", "anthropic", "gemini", "builtin"
-	Model        string
+	Invalid  string
+	Provider string // "openai", "anthropic", "gemini", "builtin"
+	Model    string
+	// ModelVersion is the model snapshot the provider says answered: OpenAI's response model
+	// with its system_fingerprint ("gpt-4o-mini-2024-07-18 fp_44709d6fcb"), Anthropic's
+	// response model, Gemini's modelVersion, the behavioural model's version. Empty when the
+	// provider named none. A cache hit carries the version of the call that was cached.
+	ModelVersion string
 	InputTokens  int
 	OutputTokens int
 	// Calls is how many provider calls this reply took (0 when served from the cache).

@@ -30,7 +30,8 @@ import (
 // invalid decisions included, without a call. A reply a client marked Invalid (truncated,
 // blocked) and an empty reply are not stored, so they are asked again.
 //
-// A hit returns the stored Raw and Values with Cached set and Calls, tokens and cost all zero:
+// A hit returns the stored Raw, Values and ModelVersion (the version that produced the entry,
+// not the one a fresh call would get) with Cached set and Calls, tokens and cost all zero:
 // usage reports what this run spent, and a finished experiment re-run costs zero calls. The
 // tokens originally spent are kept in the table (input_tokens, output_tokens) for audit.
 //
@@ -79,8 +80,25 @@ CREATE TABLE IF NOT EXISTS reply_cache (
 	vals          TEXT NOT NULL,
 	input_tokens  INTEGER NOT NULL,
 	output_tokens INTEGER NOT NULL,
-	created       INTEGER NOT NULL
+	created       INTEGER NOT NULL,
+	model_version TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;`
+
+// migrateCache adds to a cache file written before model versions were recorded the
+// model_version column (its entries get "": the version that produced them is unknown).
+func migrateCache(db *sql.DB) error {
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('reply_cache') WHERE name = 'model_version'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	if _, err := db.Exec(`ALTER TABLE reply_cache ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
+		// Another process sharing the file may have added it meanwhile.
+		if db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('reply_cache') WHERE name = 'model_version'`).Scan(&n); n == 0 {
+			return err
+		}
+	}
+	return nil
+}
 
 // cacheConns bounds the pooled SQLite connections. database/sql keeps only two idle
 // connections by default and would open (and configure) a new one for most concurrent reads.
@@ -115,16 +133,19 @@ func OpenCache(path string) (*Cache, error) {
 	}
 	db.SetMaxOpenConns(cacheConns)
 	db.SetMaxIdleConns(cacheConns)
-	if _, err := db.Exec(cacheSchema); err != nil {
+	if _, err = db.Exec(cacheSchema); err == nil {
+		err = migrateCache(db)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("reply cache %s: %w", path, err)
 	}
 	c := &Cache{db: db, pending: map[Key]Reply{}, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
 	c.cond = sync.NewCond(&c.mu)
 	// Prepared once: parsing the SQL of every lookup and store costs more than running it.
-	if c.get, err = db.Prepare(`SELECT provider, model, raw, vals FROM reply_cache WHERE key = ?`); err == nil {
+	if c.get, err = db.Prepare(`SELECT provider, model, model_version, raw, vals FROM reply_cache WHERE key = ?`); err == nil {
 		c.put, err = db.Prepare(`INSERT OR IGNORE INTO reply_cache
-			(key, provider, model, raw, vals, input_tokens, output_tokens, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+			(key, provider, model, raw, vals, input_tokens, output_tokens, created, model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
 	if err != nil {
 		db.Close()
@@ -218,7 +239,7 @@ func (c *Cache) write(batch []cacheEntry) error {
 			}
 			vals = string(b)
 		}
-		if _, err := st.Exec(e.key[:], e.r.Provider, e.r.Model, e.r.Raw, vals, e.r.InputTokens, e.r.OutputTokens, now); err != nil {
+		if _, err := st.Exec(e.key[:], e.r.Provider, e.r.Model, e.r.Raw, vals, e.r.InputTokens, e.r.OutputTokens, now, e.r.ModelVersion); err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -250,7 +271,7 @@ func (c *Cache) Get(ctx context.Context, k Key) (r Reply, ok bool, err error) {
 		return hit(p), true, nil
 	}
 	var vals string
-	err = c.get.QueryRowContext(ctx, k[:]).Scan(&r.Provider, &r.Model, &r.Raw, &vals)
+	err = c.get.QueryRowContext(ctx, k[:]).Scan(&r.Provider, &r.Model, &r.ModelVersion, &r.Raw, &vals)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Reply{}, false, nil
 	}
@@ -268,7 +289,7 @@ func (c *Cache) Get(ctx context.Context, k Key) (r Reply, ok bool, err error) {
 
 // hit is a stored reply as a lookup returns it: what was said, nothing spent.
 func hit(p Reply) Reply {
-	return Reply{Raw: p.Raw, Values: maps.Clone(p.Values), Provider: p.Provider, Model: p.Model, Cached: true}
+	return Reply{Raw: p.Raw, Values: maps.Clone(p.Values), Provider: p.Provider, Model: p.Model, ModelVersion: p.ModelVersion, Cached: true}
 }
 
 // Cacheable reports whether Put stores r: a reply with a text or values that no client

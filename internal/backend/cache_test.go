@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -271,5 +272,76 @@ func TestCacheMissOnEachSetting(t *testing.T) {
 	same.Seed, same.AgentID = 99, 7
 	if got, _ := c.Wrap(inner, base).Decide(ctx, same); !got.Cached {
 		t.Error("the request's own seed or agent id caused a miss")
+	}
+}
+
+// A hit carries the version of the call that was cached, from the queue and from the file,
+// however the provider's model has changed since.
+func TestCacheKeepsModelVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cache.db")
+	c, err := OpenCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := "snap-1"
+	inner := Func(func(ctx context.Context, req Request) (Reply, error) {
+		return Reply{Raw: `{"willingness":5}`, Provider: "openai", Model: "m", ModelVersion: version, Calls: 1}, nil
+	})
+	id := BackendID{Provider: "openai", Model: "m"}
+	ctx := context.Background()
+	if r, err := c.Wrap(inner, id).Decide(ctx, testReq("p", 0)); err != nil || r.ModelVersion != "snap-1" || r.Cached {
+		t.Fatalf("fresh: %+v, %v", r, err)
+	}
+	version = "snap-2"
+	if r, err := c.Wrap(inner, id).Decide(ctx, testReq("p", 0)); err != nil || r.ModelVersion != "snap-1" || !r.Cached {
+		t.Fatalf("hit from the queue: %+v, %v", r, err)
+	}
+	c.Close()
+	if c, err = OpenCache(path); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if r, err := c.Wrap(inner, id).Decide(ctx, testReq("p", 0)); err != nil || r.ModelVersion != "snap-1" || !r.Cached {
+		t.Fatalf("hit from the file: %+v, %v", r, err)
+	}
+}
+
+// A cache file written before versions were recorded opens, its entries still hit (version
+// unknown), and new entries keep theirs.
+func TestCacheMigratesOldFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cache.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `CREATE TABLE reply_cache (key BLOB PRIMARY KEY, provider TEXT NOT NULL, model TEXT NOT NULL,
+		raw TEXT NOT NULL, vals TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+		created INTEGER NOT NULL) WITHOUT ROWID;`
+	id := BackendID{Provider: "openai", Model: "m"}
+	k := KeyOf(id, testReq("old", 0))
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO reply_cache VALUES (?, 'openai', 'm', 'old reply', 'null', 1, 1, 0)`, k[:]); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c, err := OpenCache(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	r, ok, err := c.Get(ctx, k)
+	if err != nil || !ok || r.Raw != "old reply" || r.ModelVersion != "" {
+		t.Fatalf("old entry: %+v %v %v", r, ok, err)
+	}
+	k2 := KeyOf(id, testReq("new", 0))
+	if err := c.Put(ctx, k2, Reply{Raw: "new", Provider: "openai", Model: "m", ModelVersion: "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Flush() // written: Get reads the file
+	if r, ok, err := c.Get(ctx, k2); err != nil || !ok || r.ModelVersion != "v2" {
+		t.Fatalf("new entry: %+v %v %v", r, ok, err)
 	}
 }

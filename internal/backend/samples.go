@@ -173,7 +173,7 @@ func addSpent(r, call Reply) Reply {
 	r.OutputTokens += call.OutputTokens
 	r.CostUSD += call.CostUSD
 	if r.Provider == "" {
-		r.Provider, r.Model = call.Provider, call.Model
+		r.Provider, r.Model, r.ModelVersion = call.Provider, call.Model, call.ModelVersion
 	}
 	return r
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -34,6 +35,9 @@ func TestInterruptBetweenDecisionsIsNotComplete(t *testing.T) {
 	}
 	if st, _ := Status(dir); st != "running" {
 		t.Fatalf("status %q after an interrupt, want running", st)
+	}
+	if m, err := manifest.Read(dir); err != nil || m.Status != "stopped" {
+		t.Fatalf("manifest after an interrupt: %+v, %v", m, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "results", "decisions.csv")); err == nil {
 		t.Fatal("an interrupted run wrote results/decisions.csv")

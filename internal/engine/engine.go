@@ -124,6 +124,8 @@ type backendEntry struct {
 	// meter counts every provider call of LLM backends, including those of decisions that
 	// failed with an error; usage counts only recorded decisions.
 	meter *backend.Usage
+	// versions are the model versions of the replies of this invocation (for the manifest).
+	versions map[string]bool
 }
 
 const (
@@ -377,6 +379,10 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err := r.loadSpent(); err != nil {
 		return nil, err
 	}
+	r.checkInputs()
+	if err := r.writeManifest("running", true); err != nil {
+		return nil, err
+	}
 	return r.execute(ctx)
 }
 
@@ -443,7 +449,7 @@ func (r *Runner) create(dir string) error {
 		return err
 	}
 	r.journal = map[store.Key]store.Decision{}
-	return nil
+	return r.writeManifest("running", false)
 }
 
 func (r *Runner) loadJournal() error {
@@ -493,6 +499,12 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.asked++
+	if v := rep.ModelVersion; v != "" {
+		if be.versions == nil {
+			be.versions = map[string]bool{}
+		}
+		be.versions[v] = true
+	}
 	u := be.usage
 	u.Calls += rep.Calls
 	if rep.Cached {
@@ -530,6 +542,9 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			err = fmt.Errorf("interrupted")
 		}
 		n, _ := r.st.CountDecisions()
+		if merr := r.writeManifest("stopped", false); merr != nil {
+			err = errors.Join(err, merr)
+		}
 		return nil, fmt.Errorf("%w\nrun stopped with %d decisions saved in %s; continue it with: prosim resume %s", err, n, r.dir, r.dir)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
@@ -537,6 +552,9 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	err = r.finishStudy(res)
 	r.stages.end()
 	if err != nil {
+		return nil, err
+	}
+	if err := r.writeManifest("complete", false); err != nil {
 		return nil, err
 	}
 	res.Decisions, _ = r.st.CountDecisions()

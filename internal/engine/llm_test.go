@@ -84,6 +84,9 @@ type llmServer struct {
 	delay  time.Duration
 	// onAnswer, if set, is called with the number of 200 answers so far, before each is sent.
 	onAnswer func(n int)
+	// model, if set, is the model and system_fingerprint a decision is answered with
+	// (default "loopback-llm" and none).
+	model func(d llmDecision) (model, fingerprint string)
 
 	mu       sync.Mutex
 	seen     map[string]int // requests by body hash
@@ -217,9 +220,16 @@ func (s *llmServer) handle(w http.ResponseWriter, r *http.Request) {
 		s.onAnswer(s.answered)
 	}
 	s.mu.Unlock()
+	model, fp := "loopback-llm", ""
+	s.mu.Lock()
+	version := s.model
+	s.mu.Unlock()
+	if version != nil {
+		model, fp = version(d)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"id":"chatcmpl-%s","object":"chat.completion","created":1700000000,"model":"loopback-llm","choices":[%s],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`,
-		hash, strings.Join(choices, ","), len(body)/4, 9*n, len(body)/4+9*n)
+	fmt.Fprintf(w, `{"id":"chatcmpl-%s","object":"chat.completion","created":1700000000,"model":%q,"system_fingerprint":%q,"choices":[%s],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`,
+		hash, model, fp, strings.Join(choices, ","), len(body)/4, 9*n, len(body)/4+9*n)
 }
 
 // llmReadCSV reads a run's decisions.csv as records and raw bytes.
@@ -555,4 +565,82 @@ func BenchmarkLLMReplay(b *testing.B) {
 		b.Fatalf("the replays made %d server calls", n)
 	}
 	b.ReportMetric(float64(b.N*agents*3*2*replicates)/b.Elapsed().Seconds(), "decisions/s")
+}
+
+// The version each provider reply names is recorded per decision; a run whose replies name two
+// snapshots says so in its summary and report, and so does a run whose cache hits came from
+// another snapshot than its fresh calls.
+func TestLLMModelVersions(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := newLLMServer(t)
+	s.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	setModel := func(f func(d llmDecision) (string, string)) {
+		s.mu.Lock()
+		s.model = f
+		s.mu.Unlock()
+	}
+	cache := filepath.Join(t.TempDir(), "cache.db")
+	run := func(replicates int) (dir string, versions map[string]int, summary string) {
+		t.Helper()
+		exp := llmExperiment(t, s.URL, 4, replicates, 2)
+		s.learn(exp)
+		dir = filepath.Join(t.TempDir(), "run")
+		res, err := Run(context.Background(), exp, Options{Out: dir, CachePath: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := llmReadCSV(t, dir)
+		col := slices.Index(recs[0], "model_version")
+		if col < 0 {
+			t.Fatalf("decisions.csv has no model_version: %v", recs[0])
+		}
+		versions = map[string]int{}
+		for _, r := range recs[1:] {
+			versions[r[col]]++
+		}
+		var b strings.Builder
+		if err := res.Summary(&b); err != nil {
+			t.Fatal(err)
+		}
+		return dir, versions, b.String()
+	}
+	const mixed = "Warning: backend openai:loopback-llm: this run mixes 2 model versions (snap-a fp_1, snap-b fp_1)"
+	const stale = "Warning: backend openai:loopback-llm: 24 cached replies came from snap-a fp_1, snap-b fp_1, not from the version of this run's fresh calls (snap-c)"
+
+	// Agents 0 and 2 are answered by one snapshot, 1 and 3 by another.
+	setModel(func(d llmDecision) (string, string) {
+		return map[bool]string{true: "snap-a", false: "snap-b"}[d.agent%2 == 0], "fp_1"
+	})
+	dir, versions, summary := run(1)
+	if len(versions) != 2 || versions["snap-a fp_1"] != 12 || versions["snap-b fp_1"] != 12 {
+		t.Fatalf("model_version counts %v", versions)
+	}
+	if !strings.Contains(summary, mixed) || strings.Contains(summary, "cached replies") {
+		t.Fatalf("summary:\n%s", summary)
+	}
+	if page, _ := os.ReadFile(filepath.Join(dir, "report.html")); !bytes.Contains(page, []byte("this run mixes 2 model versions")) {
+		t.Errorf("report.html does not warn of the mixed versions")
+	}
+
+	// Replicate 1 comes from the cache (the old snapshots), replicate 2 from a new one.
+	setModel(func(llmDecision) (string, string) { return "snap-c", "" })
+	dir, versions, summary = run(2)
+	if len(versions) != 3 || versions["snap-c"] != 24 {
+		t.Fatalf("model_version counts %v", versions)
+	}
+	if !strings.Contains(summary, stale) {
+		t.Fatalf("summary:\n%s", summary)
+	}
+	if page, _ := os.ReadFile(filepath.Join(dir, "report.html")); !bytes.Contains(page, []byte("cached replies came from")) {
+		t.Errorf("report.html does not warn of the cached versions")
+	}
+
+	// One snapshot throughout: no warning.
+	cache = filepath.Join(t.TempDir(), "other.db")
+	_, versions, summary = run(1)
+	if len(versions) != 1 || strings.Contains(summary, "Warning:") || !strings.Contains(summary, "snap-c") {
+		t.Fatalf("versions %v, summary:\n%s", versions, summary)
+	}
 }

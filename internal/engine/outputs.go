@@ -96,6 +96,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
 	{Name: "backend", Type: table.String, Doc: "backend label (builtin is the behavioural model, not an LLM)"},
 	{Name: "model", Type: table.String, Doc: "model that answered, as the provider named it"},
+	study.ModelVersionColumn,
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "policy", Type: table.String, Doc: "policy frame shown"},
 	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
@@ -133,7 +134,7 @@ func (r *Runner) decisionsTable() *table.Table {
 						label = f.Options[int(v)]
 					}
 				}
-				if err := emit([]any{d.RunID, run.Backend, d.Reply.Model, run.Condition, run.Policy, run.Replicate,
+				if err := emit([]any{d.RunID, run.Backend, d.Reply.Model, d.Reply.ModelVersion, run.Condition, run.Policy, run.Replicate,
 					d.AgentID, d.Round, d.Trial, d.Scenario, f.Name, val, label,
 					d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached}); err != nil {
 					return err
@@ -300,6 +301,9 @@ func (a *Analyzed) Summary(w io.Writer) error {
 			return err
 		}
 		if err := report.Validity(w, run); err != nil {
+			return err
+		}
+		if err := report.Versions(w, run); err != nil {
 			return err
 		}
 	}

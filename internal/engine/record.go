@@ -8,14 +8,14 @@ import (
 // record is what the run database keeps of a backend's reply: every field but Samples (which
 // never reach the engine: the cache's fan-out serves each replicate its own reply).
 func record(r backend.Reply) store.Reply {
-	return store.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model,
+	return store.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model, ModelVersion: r.ModelVersion,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, CostUSD: r.CostUSD,
 		Latency: r.Latency, Cached: r.Cached}
 }
 
 // replyOf is a recorded reply as studies read it (study.Env.Reply, Batch.Absorb).
 func replyOf(r store.Reply) backend.Reply {
-	return backend.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model,
+	return backend.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model, ModelVersion: r.ModelVersion,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, CostUSD: r.CostUSD,
 		Latency: r.Latency, Cached: r.Cached}
 }

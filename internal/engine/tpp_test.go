@@ -66,7 +66,7 @@ func TestTPPTrialsContractAndInvalidReplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := readCSV(t, filepath.Join(out, "results", "tpp_trials.csv"))
-	want := "run_id,condition,replicate,agent_id,trial,x,y,punish,valence_before,arousal_before,valence_after,arousal_after,valid,invalid_reason"
+	want := "run_id,condition,replicate,agent_id,trial,x,y,punish,valence_before,arousal_before,valence_after,arousal_after,valid,invalid_reason,model_version"
 	if got := strings.Join(recs[0], ","); got != want {
 		t.Fatalf("header\n got %s\nwant %s", got, want)
 	}

@@ -15,6 +15,14 @@ import (
 //go:embed data/prosim104_agents.json
 var prosim104JSON []byte
 
+// BuiltinData is the file of the built-in population name (a run's manifest hashes it).
+func BuiltinData(name string) ([]byte, bool) {
+	if name == "prosim104" {
+		return prosim104JSON, true
+	}
+	return nil, false
+}
+
 // BuiltinNames lists the populations Builtin knows.
 func BuiltinNames() []string { return []string{"prosim104"} }
 

@@ -3,6 +3,7 @@ package policy
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"math"
 	"regexp"
 	"sort"
@@ -14,6 +15,9 @@ import (
 
 //go:embed library/*.yaml
 var builtinFS embed.FS
+
+// BuiltinFiles are the YAML files of the built-in library (a run's manifest hashes them).
+func BuiltinFiles() fs.FS { return builtinFS }
 
 // Channels are the ways the behavioural model reads a frame.
 var Channels = []string{"none", "moral", "social", "enforce", "economic"}

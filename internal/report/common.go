@@ -49,6 +49,9 @@ type validityData struct {
 	Validity [][]string
 	Reasons  [][]string
 	Usage    [][]string
+	Versions [][]string
+	// VersionWarnings say when the run mixes model versions (VersionWarnings).
+	VersionWarnings []string
 }
 
 // Common are the sections every report has: the design of each run, then validity and cost.
@@ -207,6 +210,11 @@ func validity(x RunInput, multi bool) validityData {
 	for _, t := range topReasons(r, 5) {
 		v.Reasons = append(v.Reasons, []string{fmt.Sprint(t.N), t.Reason})
 	}
+	vs := ModelVersions(r)
+	for _, c := range vs {
+		v.Versions = append(v.Versions, []string{DescribeBackend(c.Backend), versionLabel(c.Version), fmt.Sprint(c.Fresh), fmt.Sprint(c.Cached)})
+	}
+	v.VersionWarnings = VersionWarnings(vs)
 	for _, u := range UsageOf(r) {
 		if u.Backend == "builtin" {
 			v.Usage = append(v.Usage, []string{DescribeBackend(u.Backend), fmt.Sprint(u.Decisions), "0 (no provider)", "-", "-", "-", "none", fmt.Sprintf("%.2f", u.MeanLatencyMS)})

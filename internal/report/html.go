@@ -15,7 +15,7 @@ h1,h2,h3{font-family:Helvetica,Arial,sans-serif}h2{border-bottom:1px solid #ccc;
 table{border-collapse:collapse;margin:.8em 0;font-family:Helvetica,Arial,sans-serif;font-size:13px}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f2f2f2}
 figure{margin:1.2em 0}figcaption{font-size:13px;color:#333;max-width:720px}svg.chart{max-width:100%;height:auto;display:block}
-.note{font-size:13px;color:#555}nav ul{columns:2}code{font-size:90%}`
+.note{font-size:13px;color:#555}.warn{color:#8a1c00;font-weight:bold}nav ul{columns:2}code{font-size:90%}`
 
 func runIndex(r *Run) map[string]store.Run {
 	m := map[string]store.Run{}

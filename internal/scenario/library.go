@@ -3,6 +3,7 @@ package scenario
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"math"
 	"regexp"
 	"sort"
@@ -18,6 +19,9 @@ import (
 
 //go:embed library/*.yaml
 var builtinFS embed.FS
+
+// BuiltinFiles are the YAML files of the built-in library (a run's manifest hashes them).
+func BuiltinFiles() fs.FS { return builtinFS }
 
 // Library is a set of scenarios with unique ids.
 type Library struct {

@@ -10,7 +10,7 @@ package store
 //     whose every value is a number;
 //   - booleans (BOOLEAN): valid, cached, affected and treated (1/0 in the CSVs), and other
 //     columns named valid_*, is_* or has_* holding only 0/1;
-//   - strings (BYTE_ARRAY UTF8): everything else (run_id, backend, model, condition, policy,
+//   - strings (BYTE_ARRAY UTF8): everything else (run_id, backend, model, model_version, condition, policy,
 //     scenario, field, value_label, invalid_reason, ...).
 //
 // Every numeric and boolean column is OPTIONAL: an empty CSV cell (the value of an invalid
@@ -49,7 +49,7 @@ func (t ColumnType) String() string {
 // ExportTypes are the declared types of the results CSVs' columns; columns not listed are
 // typed from their values (see ExportParquet).
 var ExportTypes = map[string]ColumnType{
-	"run_id": String, "backend": String, "model": String, "condition": String, "policy": String,
+	"run_id": String, "backend": String, "model": String, "model_version": String, "condition": String, "policy": String,
 	"scenario": String, "field": String, "value_label": String, "invalid_reason": String,
 	"replicate": Int64, "agent_id": Int64, "round": Int64, "trial": Int64,
 	"x": Int64, "y": Int64, "transfer": Int64, "punish": Int64,

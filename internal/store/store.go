@@ -17,7 +17,9 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-const schemaVersion = "1"
+// schemaVersion is the run database's layout. 2 added decisions.model_version; Open
+// upgrades a database of version 1 in place (see migrate).
+const schemaVersion = "2"
 
 const ddl = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,7 +32,7 @@ CREATE TABLE IF NOT EXISTS decisions(
   scenario TEXT NOT NULL, params TEXT NOT NULL, vals TEXT, raw TEXT NOT NULL, valid INTEGER NOT NULL,
   invalid_reason TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, cached INTEGER NOT NULL,
   calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
-  cost_usd REAL, latency_ms REAL NOT NULL,
+  cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(run_id, agent_id, round, trial, scenario));
 CREATE TABLE IF NOT EXISTS batches(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, backend TEXT NOT NULL, batch_id TEXT NOT NULL,
@@ -62,9 +64,12 @@ type Reply struct {
 	// Values are the parsed, validated values; nil when Invalid is set.
 	Values map[string]float64
 	// Invalid is why the reply could not be used; empty when valid.
-	Invalid      string
-	Provider     string
-	Model        string
+	Invalid  string
+	Provider string
+	Model    string
+	// ModelVersion is the snapshot the provider said answered ("" when it named none, and in
+	// runs recorded before prosim recorded versions).
+	ModelVersion string
 	InputTokens  int
 	OutputTokens int
 	// Calls is how many provider calls this reply took (0 when served from the cache).
@@ -121,6 +126,11 @@ func Open(path string) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+	} else if v == "1" {
+		if err := s.migrate(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s: upgrading a run database of an earlier prosim: %w", path, err)
+		}
 	} else if v != schemaVersion {
 		db.Close()
 		return nil, fmt.Errorf("%s: run database schema %s, this prosim reads %s", path, v, schemaVersion)
@@ -128,8 +138,22 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
+// migrate upgrades a schema 1 database (written before model versions were recorded) to 2:
+// its decisions get model_version "" (unknown). Adding a column with a default rewrites no
+// row, so this is instant whatever the run's size.
+func (s *Store) migrate() error {
+	return s.tx(func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion)
+		return err
+	})
+}
+
 // OpenExisting opens the run database of a run directory that must have one, for resume,
-// report and export. It writes nothing, and fails naming the file when the database is
+// report and export. It writes nothing (but upgrades the database of an earlier prosim in
+// place, see migrate), and fails naming the file when the database is
 // missing, empty (0 bytes), not a prosim run database, or from a run whose creation was
 // interrupted (no runs recorded): such a folder has nothing to resume or report, and must not
 // be mistaken for a run with no decisions.
@@ -309,7 +333,7 @@ func (s *Store) Flush() error {
 		return nil
 	}
 	err := s.tx(func(tx *sql.Tx) error {
-		st, err := tx.Prepare(`INSERT OR REPLACE INTO decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		st, err := tx.Prepare(`INSERT OR REPLACE INTO decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
@@ -328,7 +352,7 @@ func (s *Store) Flush() error {
 			r := d.Reply
 			if _, err := st.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(params), vals, r.Raw,
 				b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
-				cost, float64(r.Latency)/float64(time.Millisecond)); err != nil {
+				cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion); err != nil {
 				return err
 			}
 		}
@@ -347,7 +371,7 @@ func (s *Store) Flush() error {
 // trial and scenario.
 func (s *Store) Decisions(fn func(Decision) error) error {
 	rows, err := s.db.Query(`SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
-	  provider, model, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
+	  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
 	  FROM decisions d JOIN runs r ON r.run_id = d.run_id
 	  ORDER BY r.ord, agent_id, round, trial, scenario`)
 	if err != nil {
@@ -363,7 +387,7 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 		var lat float64
 		r := &d.Reply
 		if err := rows.Scan(&d.RunID, &d.AgentID, &d.Round, &d.Trial, &d.Scenario, &params, &vals, &r.Raw, &valid, &r.Invalid,
-			&r.Provider, &r.Model, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
+			&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(params), &d.Params); err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"math"
 	"path/filepath"
 	"testing"
@@ -98,5 +99,62 @@ func TestBatchesAreJournaledInOrder(t *testing.T) {
 	bs, err := s.Batches()
 	if err != nil || len(bs) != 2 || bs[0].ID != "batch_1" || bs[1].ID != "batch_2" || len(bs[0].CustomIDs) != 2 || bs[1].CustomIDs[0] != "p-2" {
 		t.Fatalf("batches after reopening: %+v, %v", bs, err)
+	}
+}
+
+// schemaV1 is the run database as prosim wrote it before model versions were recorded.
+const schemaV1 = `
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs(
+  run_id TEXT PRIMARY KEY, ord INTEGER NOT NULL, backend TEXT NOT NULL, condition TEXT NOT NULL,
+  policy TEXT NOT NULL, replicate INTEGER NOT NULL, seed TEXT NOT NULL);
+CREATE TABLE agents(agent_id INTEGER PRIMARY KEY, persona TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE decisions(
+  run_id TEXT NOT NULL, agent_id INTEGER NOT NULL, round INTEGER NOT NULL, trial INTEGER NOT NULL,
+  scenario TEXT NOT NULL, params TEXT NOT NULL, vals TEXT, raw TEXT NOT NULL, valid INTEGER NOT NULL,
+  invalid_reason TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, cached INTEGER NOT NULL,
+  calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cost_usd REAL, latency_ms REAL NOT NULL,
+  PRIMARY KEY(run_id, agent_id, round, trial, scenario));
+INSERT INTO meta VALUES('schema_version', '1');
+INSERT INTO runs VALUES('none.r1', 0, 'openai:m', 'none', 'none', 1, '7');
+INSERT INTO decisions VALUES('none.r1', 1, 0, 0, 'helping', '{}', '{"willingness":5}', '5', 1, '', 'openai', 'm', 0, 1, 10, 2, NULL, 3.5);
+`
+
+// A run database of the previous schema opens (as report and resume open it): its decisions
+// read with an unknown version, it is upgraded in place, and new decisions keep theirs.
+func TestOpenUpgradesSchema1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(schemaV1); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := OpenExisting(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Meta("schema_version"); err != nil || v != schemaVersion {
+		t.Fatalf("schema_version %q, %v; want %s", v, err, schemaVersion)
+	}
+	if err := s.Commit(Decision{Key: Key{RunID: "none.r1", AgentID: 2, Scenario: "helping"},
+		Reply: Reply{Raw: "6", Values: map[string]float64{"willingness": 6}, Provider: "openai", Model: "m", ModelVersion: "m-2025", CostUSD: math.NaN()}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = OpenExisting(path); err != nil { // a second open finds version 2
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got []Decision
+	if err := s.Decisions(func(d Decision) error { got = append(got, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Reply.ModelVersion != "" || got[0].Reply.Values["willingness"] != 5 || got[0].Reply.InputTokens != 10 ||
+		got[1].Reply.ModelVersion != "m-2025" {
+		t.Fatalf("decisions %+v", got)
 	}
 }

@@ -38,6 +38,11 @@ import (
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
+// ModelVersionColumn is the model_version column of every table with one row per decision
+// (decisions.csv and a study's own: tpp_trials.csv, games.csv, rounds.csv).
+var ModelVersionColumn = table.Column{Name: "model_version", Type: table.String,
+	Doc: "model snapshot the provider said answered (OpenAI: model and system_fingerprint; Anthropic: model; Gemini: modelVersion; builtin: the behavioural model's version); a cached reply keeps the version that produced it; empty when none was reported"}
+
 // Study is one run of a study: its state machine and its analysis.
 type Study interface {
 	// Describe says in one line what the run will do.

@@ -207,6 +207,8 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 		Raw:      raw,
 		Provider: Provider,
 		Model:    string(model),
+		// The response's model is the snapshot that answered (the request may name an alias).
+		ModelVersion: string(res.Model),
 		// Cache reads and writes are input tokens too.
 		InputTokens:  int(u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens),
 		OutputTokens: int(u.OutputTokens),

@@ -123,7 +123,7 @@ func TestDecideSuccess(t *testing.T) {
 	if err := json.Unmarshal([]byte(rep.Raw), &got); err != nil || got["willingness"] != float64(5) || got["choice"] != "give" {
 		t.Errorf("Raw = %q (%v)", rep.Raw, err)
 	}
-	if rep.Model != "claude-sonnet-4-5-20250929" || rep.Provider != "anthropic" || rep.InputTokens != 53 ||
+	if rep.Model != "claude-sonnet-4-5-20250929" || rep.ModelVersion != "claude-sonnet-4-5-20250929" || rep.Provider != "anthropic" || rep.InputTokens != 53 ||
 		rep.OutputTokens != 12 || rep.Calls != 1 || rep.Latency <= 0 || rep.Values != nil {
 		t.Errorf("reply = %+v", rep)
 	}

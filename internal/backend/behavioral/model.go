@@ -16,7 +16,7 @@ import (
 const (
 	// Provider is the Reply.Provider of every reply.
 	Provider = "builtin"
-	// Version is the Reply.Model of every reply; bumped whenever a parameter or formula changes.
+	// Version is the Reply.Model and Reply.ModelVersion of every reply; bumped whenever a parameter or formula changes.
 	Version = "behavioral-v3"
 	// streamID is the second PCG word: every draw of a decision comes from
 	// rand.New(rand.NewPCG(req.Seed, streamID)).
@@ -83,7 +83,7 @@ func (m *Model) Decide(ctx context.Context, req backend.Request) (backend.Reply,
 		sit = &s
 	case nil:
 	default:
-		return backend.Reply{Provider: Provider, Model: Version, Invalid: fmt.Sprintf(
+		return backend.Reply{Provider: Provider, Model: Version, ModelVersion: Version, Invalid: fmt.Sprintf(
 			"behavioural model: the request's structured description is a %T, not a *situation.Situation", req.Structured)}, nil
 	}
 	if sit == nil || sit.Persona == nil {
@@ -143,7 +143,7 @@ func encode(s *schema.Schema, o *out, id string) (backend.Reply, error) {
 		vals[f.Name] = v
 	}
 	buf = append(buf, '}')
-	return backend.Reply{Raw: string(buf), Values: vals, Provider: Provider, Model: Version}, nil
+	return backend.Reply{Raw: string(buf), Values: vals, Provider: Provider, Model: Version, ModelVersion: Version}, nil
 }
 
 // appendString appends s as a JSON string, quoting plainly when nothing needs escaping.

@@ -238,7 +238,7 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 		Latency:  latency,
 	}
 	if v := strings.TrimPrefix(res.ModelVersion, "models/"); v != "" {
-		rep.Model = v
+		rep.Model, rep.ModelVersion = v, v
 	}
 	if u := res.UsageMetadata; u != nil {
 		// Thinking tokens are billed as output tokens.

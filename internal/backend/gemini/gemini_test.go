@@ -156,7 +156,7 @@ func TestDecideSuccess(t *testing.T) {
 	if err := json.Unmarshal([]byte(rep.Raw), &got); err != nil || got["willingness"] != float64(5) || got["choice"] != "give" {
 		t.Errorf("Raw = %q (%v)", rep.Raw, err)
 	}
-	if rep.Model != "gemini-2.5-flash-001" || rep.Provider != "gemini" || rep.InputTokens != 50 ||
+	if rep.Model != "gemini-2.5-flash-001" || rep.ModelVersion != "gemini-2.5-flash-001" || rep.Provider != "gemini" || rep.InputTokens != 50 ||
 		rep.OutputTokens != 20 || rep.Calls != 1 || rep.Latency <= 0 || rep.Values != nil || rep.Invalid != "" {
 		t.Errorf("reply = %+v", rep)
 	}

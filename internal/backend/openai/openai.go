@@ -293,6 +293,7 @@ func (c *Client) replies(res *sdk.ChatCompletion, n int, partial bool, latency t
 	if model == "" {
 		model = c.model
 	}
+	version := VersionOf(res.Model, res.SystemFingerprint)
 	in, out := int(res.Usage.PromptTokens), int(res.Usage.CompletionTokens)
 	replies := make([]backend.Reply, n)
 	for i := range replies {
@@ -305,6 +306,7 @@ func (c *Client) replies(res *sdk.ChatCompletion, n int, partial bool, latency t
 			Raw:          raw,
 			Provider:     Provider,
 			Model:        model,
+			ModelVersion: version,
 			InputTokens:  share(in, n, i),
 			OutputTokens: share(out, n, i),
 			Latency:      latency,
@@ -312,6 +314,20 @@ func (c *Client) replies(res *sdk.ChatCompletion, n int, partial bool, latency t
 	}
 	replies[0].Calls = 1
 	return replies, nil
+}
+
+// VersionOf is the model version of a chat completion: the model the server says answered
+// and, when it sent one, the system_fingerprint that identifies its backend configuration
+// (OpenAI: a change in it may change answers to the same seed). Ollama and vLLM send a
+// model and no fingerprint.
+func VersionOf(model, fingerprint string) string {
+	if fingerprint == "" {
+		return model
+	}
+	if model == "" {
+		return fingerprint
+	}
+	return model + " " + fingerprint
 }
 
 // share is reply i's part of total split over n replies, remainders to the first.

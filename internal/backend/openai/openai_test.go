@@ -119,7 +119,8 @@ func TestDecideSuccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Raw != `{"willingness":5}` || rep.Model != "gpt-4o-mini-2024-07-18" || rep.Provider != "openai" {
+	// No system_fingerprint (as Ollama and vLLM answer): the version is the model alone.
+	if rep.Raw != `{"willingness":5}` || rep.Model != "gpt-4o-mini-2024-07-18" || rep.ModelVersion != "gpt-4o-mini-2024-07-18" || rep.Provider != "openai" {
 		t.Errorf("reply = %+v", rep)
 	}
 	if rep.InputTokens != 42 || rep.OutputTokens != 7 || rep.Calls != 1 || rep.Latency <= 0 {
@@ -452,5 +453,26 @@ func TestDecideWithN(t *testing.T) {
 	}
 	if _, sent := s.body["n"]; sent {
 		t.Errorf("n sent without N: %v", s.body["n"])
+	}
+}
+
+// The version of an OpenAI reply is the model the server names with its system_fingerprint,
+// on every sample of an n-sample call.
+func TestModelVersionWithFingerprint(t *testing.T) {
+	s := newServer(t, jsonReply(200, `{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o-mini-2024-07-18",
+	 "system_fingerprint":"fp_44709d6fcb",
+	 "choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":3}"}},
+	  {"index":1,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\":4}"}}],
+	 "usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}`))
+	c := newTestClient(t, s)
+	req := request()
+	req.N = 2
+	r, err := c.Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "gpt-4o-mini-2024-07-18 fp_44709d6fcb"
+	if r.ModelVersion != want || len(r.Samples) != 1 || r.Samples[0].ModelVersion != want {
+		t.Fatalf("version = %q, samples %+v", r.ModelVersion, r.Samples)
 	}
 }

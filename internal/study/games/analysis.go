@@ -33,6 +33,7 @@ var GamesSchema = table.Schema{Name: "games", Doc: "Economic games: one row per 
 	{Name: "payoff", Type: table.Float, Doc: "tokens earned; empty when a reply it depends on was invalid"},
 	{Name: "valid", Type: table.Bool, Doc: "1 when the agent's decision is valid"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why there is no valid decision (invalid reply, not asked, unpaired)"},
+	study.ModelVersionColumn,
 }}
 
 // PunishmentsSchema declares results/pg_punishments.csv: one row per punisher, target and
@@ -563,7 +564,7 @@ func (r *results) gamesTable() *table.Table {
 			for _, rw := range g.m.rows() {
 				if err := emit([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rw.round,
 					intOrNil(rw.group), rw.agent, rw.role, intOrNil(rw.partner),
-					rw.choice, tidy(rw.payoff), rw.valid, table.OneLine(rw.reason)}); err != nil {
+					rw.choice, tidy(rw.payoff), rw.valid, table.OneLine(rw.reason), rw.version}); err != nil {
 					return err
 				}
 			}

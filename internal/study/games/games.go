@@ -256,6 +256,7 @@ type row struct {
 	payoff       float64 // NaN: not determined (a reply it depends on was invalid)
 	valid        bool
 	reason       string
+	version      string // model version of the agent's own decision; "" when not asked
 }
 
 // gameMachine plays one game instance in one cell.
@@ -362,10 +363,11 @@ func checkMove(id string, s scenario.Schema, p, v map[string]float64) error {
 
 // move is a recorded decision of one agent: its value, or why there is none.
 type move struct {
-	asked  bool
-	valid  bool
-	value  float64
-	reason string
+	asked   bool
+	valid   bool
+	value   float64
+	reason  string
+	version string // the model version that answered
 }
 
 func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
@@ -374,9 +376,9 @@ func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
 		return move{}, fmt.Errorf("decision %+v is not recorded", k)
 	}
 	if !rep.Valid() {
-		return move{asked: true, reason: orDefault(rep.Invalid, "invalid reply")}, nil
+		return move{asked: true, reason: orDefault(rep.Invalid, "invalid reply"), version: rep.ModelVersion}, nil
 	}
-	return move{asked: true, valid: true, value: rep.Values[field]}, nil
+	return move{asked: true, valid: true, value: rep.Values[field], version: rep.ModelVersion}, nil
 }
 
 func orDefault(s, d string) string {
@@ -425,7 +427,7 @@ func (m *dictatorM) rows() []row {
 	var out []row
 	for _, id := range m.ids {
 		mv := m.moves[id]
-		r := row{round: 1, agent: id, role: "dictator", choice: math.NaN(), payoff: math.NaN(), reason: mv.reason}
+		r := row{round: 1, agent: id, role: "dictator", choice: math.NaN(), payoff: math.NaN(), reason: mv.reason, version: mv.version}
 		if mv.valid {
 			own, _, _ := game.DictatorPayoff(m.in.Endowment, mv.value)
 			r.choice, r.payoff, r.valid = mv.value, own, true
@@ -543,11 +545,11 @@ func (m *pairM) rows() []row {
 		a := row{round: 1, group: i + 1, agent: p[0], role: r1, partner: p[1], choice: math.NaN(), payoff: math.NaN()}
 		b := row{round: 1, group: i + 1, agent: p[1], role: r2, partner: p[0], choice: math.NaN(), payoff: math.NaN()}
 		f, s := m.first[p[0]], m.second[p[1]]
-		a.valid, a.reason = f.valid, f.reason
+		a.valid, a.reason, a.version = f.valid, f.reason, f.version
 		if f.valid {
 			a.choice = f.value
 		}
-		b.valid, b.reason = s.valid, s.reason
+		b.valid, b.reason, b.version = s.valid, s.reason, s.version
 		if s.valid {
 			b.choice = s.value
 		}
@@ -585,6 +587,8 @@ type pgM struct {
 	rounds  []game.PGRound
 	groups  [][]int // the game's groups, fixed for all rounds
 	members int     // sum over groups of size x (size - 1): punishment decisions per round
+	// versions are the model versions of the contributions, by round and agent.
+	versions map[[2]int]string
 }
 
 func (m *pgM) expected() int {
@@ -647,6 +651,12 @@ func (m *pgM) absorb() error {
 		if err != nil {
 			return err
 		}
+		if q.Target < 0 {
+			if m.versions == nil {
+				m.versions = map[[2]int]string{}
+			}
+			m.versions[[2]int{q.Round, q.Agent}] = mv.version
+		}
 		switch {
 		case q.Target < 0 && mv.valid:
 			err = m.g.Contribute(q.Agent, mv.value)
@@ -684,7 +694,8 @@ func (m *pgM) rows() []row {
 			return a.Agent - b.Agent
 		})
 		for _, a := range ags {
-			r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason}
+			r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
+				version: m.versions[[2]int{rd.Round, a.Agent}]}
 			if a.Valid {
 				r.choice = a.Contribution
 			}

@@ -392,6 +392,7 @@ var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent
 	{Name: "treated", Type: table.Bool, Doc: "treated unfairly by the policy this round"},
 	{Name: "valid", Type: table.Bool, Doc: "1 when the decision was valid"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why it was not"},
+	study.ModelVersionColumn,
 }}
 
 func (r *results) roundsTable() *table.Table {
@@ -409,7 +410,7 @@ func (r *results) roundsTable() *table.Table {
 					if w.dist != nil && w.dist[u] >= 0 {
 						d = int(w.dist[u])
 					}
-					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, x.affected, x.treated, x.valid, table.OneLine(x.reason)}); err != nil {
+					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, x.affected, x.treated, x.valid, table.OneLine(x.reason), x.version}); err != nil {
 						return err
 					}
 				}

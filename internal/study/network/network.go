@@ -311,6 +311,9 @@ func (s *netStudy) Next() (*study.Batch, error) {
 		Absorb: func(i int, _ *study.Task, replies []backend.Reply) error {
 			w, u := s.worlds[i/n], i%n
 			rep := replies[0]
+			if w.curVer != nil {
+				w.curVer[u] = rep.ModelVersion
+			}
 			if rep.Valid() {
 				w.curW[u], w.curU[u], w.curOK[u] = int8(rep.Values["willingness"]), int8(rep.Values["unfairness"]), true
 			} else if w.curBad != nil {

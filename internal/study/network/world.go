@@ -104,6 +104,7 @@ type world struct {
 	curW, curU []int8
 	curOK      []bool
 	curBad     []string // invalid reasons (full store only)
+	curVer     []string // model versions (full store only)
 }
 
 // row is one agent's record of one round (a row of rounds.csv).
@@ -114,6 +115,7 @@ type row struct {
 	treated  bool
 	valid    bool
 	reason   string
+	version  string // model version
 }
 
 func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
@@ -126,7 +128,7 @@ func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
 		observed: make([]int32, n), sumObs: make([]int32, n), unfairObs: make([]int32, n), affObs: make([]int32, n), exposures: make([]int32, n),
 		curW: make([]int8, n), curU: make([]int8, n), curOK: make([]bool, n)}
 	if !s.summary {
-		w.curBad = make([]string, n)
+		w.curBad, w.curVer = make([]string, n), make([]string, n)
 	}
 	for range s.cfg.History {
 		w.hist = append(w.hist, make([]int8, n))
@@ -270,7 +272,7 @@ func (w *world) end(t int, emit func(u int, x row)) {
 		if emit != nil {
 			x := row{w: nw[u], u: nu[u], affected: naff[u], treated: ntr[u], valid: ok, dist: -1}
 			if w.curBad != nil {
-				x.reason = w.curBad[u]
+				x.reason, x.version = w.curBad[u], w.curVer[u]
 			}
 			if w.dist != nil {
 				x.dist = w.dist[u]
@@ -294,6 +296,7 @@ func (w *world) end(t int, emit func(u int, x row)) {
 	clear(w.curOK)
 	if w.curBad != nil {
 		clear(w.curBad)
+		clear(w.curVer)
 	}
 	w.prevW, w.prevU, w.prevOK, w.prevAffected, w.prevTreated = nw, nu, nok, naff, ntr
 }

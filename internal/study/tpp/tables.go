@@ -2,6 +2,7 @@ package tpp
 
 import (
 	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -16,6 +17,7 @@ var trialHead = []table.Column{
 var trialTail = []table.Column{
 	{Name: "valid", Type: table.Bool, Doc: "1 when the reply fitted the schema"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why the reply was recorded invalid"},
+	study.ModelVersionColumn,
 }
 
 func cols(parts ...[]table.Column) []table.Column {
@@ -66,7 +68,7 @@ func (r *results) trialsTable() *table.Table {
 				}
 				row = append(row, v)
 			}
-			row = append(row, d.reply.Valid(), table.OneLine(d.reply.Invalid))
+			row = append(row, d.reply.Valid(), table.OneLine(d.reply.Invalid), d.reply.ModelVersion)
 			if err := emit(row); err != nil {
 				return err
 			}
