@@ -124,7 +124,10 @@ func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c, pt []row) {
 	if a.pdist == nil && w.dist != nil {
 		a.pdist = s.placeboDistances(w, a.prevCtrl)
 	}
-	a.prevCtrl = c
+	a.prevCtrl = nil
+	if a.pdist == nil {
+		a.prevCtrl = c // kept only until the pseudo-victims are chosen
+	}
 	if w.dist == nil {
 		// Before the group is chosen (t < From) nobody is labelled: keep the rows until then.
 		a.pending = append(a.pending, twinPending{x, c})
