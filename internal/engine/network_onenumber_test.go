@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	htmlpkg "html"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,5 +119,113 @@ backend: {provider: builtin}
 	}
 	if checked == 0 {
 		t.Fatal("nothing checked")
+	}
+	checkTwinNumbers(t, summary, string(html), dir)
+}
+
+// checkTwinNumbers: every effect of network_effects.csv and every share of
+// network_contagion.csv is the number the summary prints and the report's table shows.
+func checkTwinNumbers(t *testing.T, summary, page, dir string) {
+	t.Helper()
+	cols := regexp.MustCompile(`\s{2,}`)
+	// block returns the rows of the summary table whose header starts with head, split into cells.
+	block := func(head string) (hdr []string, rows map[string][]string) {
+		lines := strings.Split(summary, "\n")
+		rows = map[string][]string{}
+		for i, l := range lines {
+			if !strings.HasPrefix(l, head) {
+				continue
+			}
+			hdr = cols.Split(strings.TrimSpace(l), -1)
+			for _, m := range lines[i+1:] {
+				f := cols.Split(strings.TrimSpace(m), -1)
+				if len(f) < 2 || strings.HasPrefix(m, "effect on") || strings.HasPrefix(m, "Affected") || strings.HasPrefix(m, "Mediation") {
+					break
+				}
+				rows[f[0]] = f
+			}
+			break
+		}
+		return
+	}
+	// table returns the report table with the caption, rows by first cell.
+	table := func(caption string) map[string][]string {
+		i := strings.Index(page, "<caption>"+caption)
+		if i < 0 {
+			t.Fatalf("report has no table %q", caption)
+		}
+		end := i + strings.Index(page[i:], "</table>")
+		rows := map[string][]string{}
+		for _, tr := range strings.Split(page[i:end], "<tr>")[2:] {
+			tr, _, _ = strings.Cut(tr, "</tr>")
+			tr = strings.TrimSuffix(strings.TrimPrefix(tr, "<td>"), "</td>")
+			cells := strings.Split(tr, "</td><td>")
+			for k := range cells {
+				cells[k] = htmlpkg.UnescapeString(cells[k])
+			}
+			rows[cells[0]] = cells
+		}
+		return rows
+	}
+	names := map[string]string{"victim": "victims", "1": "distance 1", "2": "distance 2", "3+": "distance 3+", "unreachable": "unreachable",
+		"2|1 changed": "distance 2, a distance-1 neighbour affected the round before", "2|1 unchanged": "distance 2, none affected the round before", "all": "all"}
+	num := func(s string) float64 {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("bad number %q", s)
+		}
+		return v
+	}
+	checked := 0
+	for _, outcome := range []string{"willingness", "unfairness"} {
+		hdr, rows := block("effect on " + outcome)
+		rep := table("Effect on " + outcome + " against the twin")
+		for _, rec := range readCSV(t, filepath.Join(dir, "results", "network_effects.csv"))[1:] {
+			if rec[4] != outcome {
+				continue
+			}
+			want := fmt.Sprintf("%+.2f [%+.2f, %+.2f]", num(rec[5]), num(rec[6]), num(rec[7]))
+			col := slices.Index(hdr, "r"+rec[3])
+			if col < 0 {
+				continue // a round the summary does not show
+			}
+			name := names[rec[2]]
+			if got := rows[name]; len(got) <= col || got[col] != want {
+				t.Errorf("effect on %s, %s, round %s: summary %q, network_effects.csv %q", outcome, name, rec[3], got, want)
+			}
+			if got := rep[name]; len(got) <= col || got[col] != want {
+				t.Errorf("effect on %s, %s, round %s: report %q, network_effects.csv %q", outcome, name, rec[3], got, want)
+			}
+			checked++
+		}
+	}
+	hdr, rows := block("affected")
+	rep := table("Affected share (placebo)")
+	for _, rec := range readCSV(t, filepath.Join(dir, "results", "network_contagion.csv"))[1:] {
+		col := slices.Index(hdr, "r"+rec[3])
+		if col < 0 {
+			continue
+		}
+		pc := func(s string) string {
+			if s == "" {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f%%", 100*num(s))
+		}
+		want := pc(rec[4]) + " (" + pc(rec[5]) + ")"
+		if rec[6] != "" {
+			want += fmt.Sprintf(" p=%.3f", num(rec[6]))
+		}
+		name := names[rec[2]]
+		if got := rows[name]; len(got) <= col || got[col] != want {
+			t.Errorf("affected, %s, round %s: summary %q, network_contagion.csv %q", name, rec[3], got, want)
+		}
+		if got := rep[name]; len(got) <= col || got[col] != want {
+			t.Errorf("affected, %s, round %s: report %q, network_contagion.csv %q", name, rec[3], got, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no effect or contagion number checked")
 	}
 }

@@ -120,7 +120,7 @@ func TestStudy3ReportDrawsItsAnalysis(t *testing.T) {
 	wellFormed(t, doc)
 	mustContain(t, doc, `<h2 id="study3">Study 3: policy-induced inequity on a network</h2>`,
 		">Round (day)</text>", ">Mean willingness (1-7 scale), mean over agent-runs</text>",
-		">Mean perceived unfairness (1-7 scale), mean over agent-runs</text>", ">Agents affected (% of population)</text>",
+		">Mean perceived unfairness (1-7 scale), mean over agent-runs</text>", ">Agents affected (% of all)</text>",
 		"Network coloured by final state (reward_inequity, replicate 1)", "No CIs.")
 	if strings.Contains(doc, "NaN") {
 		t.Error("the report has a NaN")
@@ -175,36 +175,45 @@ func TestStudy3ReportDrawsItsAnalysis(t *testing.T) {
 			t.Errorf("%s: CI whiskers drawn, but the section computes none (its caption says No CIs)", fig.title)
 		}
 	}
-	// The contagion curve: the all group's shares, the control's, and the placebo.
-	svg := chartTitled(t, doc, "Contagion curve")
+	// The contagion curve beside its placebo: network_contagion.csv's all rows, on an axis
+	// fitted to the data (Y0 = 0).
+	svg := chartTitled(t, doc, "Contagion curve beside its placebo")
 	lines := polylines(svg)
+	cont := readCSV(t, filepath.Join(dir, "results", "network_contagion.csv"))
 	var vals, ys []float64
-	for _, r := range groups[1:] {
-		if r[gc["exposure_group"]] != "all" {
+	top := 0.0
+	for _, r := range cont[1:] {
+		if r[2] != "all" {
 			continue
 		}
-		rd := int(num(r[gc["round"]]))
-		vals = append(vals, num(r[gc["share_affected"]]), num(r[gc["control_share_affected"]]))
-		ys = append(ys, lines["reward_inequity"][rd-1][1], lines["control"][rd-1][1])
+		rd := int(num(r[3]))
+		k := rd - 2 // the curve starts at the first treated round (2)
+		vals = append(vals, num(r[4]), num(r[5]))
+		ys = append(ys, lines["reward_inequity"][k][1], lines["placebo"][k][1])
+		top = max(top, num(r[4]), num(r[5]))
 	}
-	vals, ys = append(vals, 1), append(ys, 0) // Y1 = 100%: fix the scale's other end
-	if len(vals) != 7 || len(lines["placebo: reward_inequity"]) != 3 {
+	if len(vals) != 4 || len(lines["placebo"]) != 2 {
 		t.Fatalf("contagion: %d values, series %v", len(vals), lines)
 	}
-	// Shares are 0..1 on a fixed 0-100% axis: the top pixel is unknown, so check the zero line
-	// and the order instead of the scale.
-	zero := ys[1] // the control's share is 0 (nobody is exposed there)
-	for k := 0; k+1 < len(vals)-1; k += 2 {
-		if vals[k+1] != 0 || ys[k+1] != zero {
-			t.Errorf("control share %v drawn at %.1f, want 0 at %.1f", vals[k+1], ys[k+1], zero)
+	if top > 0 {
+		distinct := false
+		for _, v := range vals {
+			distinct = distinct || v != vals[0]
 		}
-		if (vals[k] > 0) != (ys[k] < zero) {
-			t.Errorf("share %v drawn at %.1f (zero at %.1f)", vals[k], ys[k], zero)
+		for a := range vals {
+			for b := range vals {
+				if distinct && vals[a] > vals[b] && !(ys[a] < ys[b]) {
+					t.Errorf("contagion curve: share %v drawn at y %.1f, not above share %v at %.1f", vals[a], ys[a], vals[b], ys[b])
+				}
+			}
 		}
 	}
-	for _, w := range []string{">reward_inequity</text>", ">control</text>", ">placebo: reward_inequity</text>"} {
+	if top < 0.08 && strings.Contains(svg, ">100%<") {
+		t.Errorf("contagion shares under 8%% (max %v) drawn on a 0-100%% axis", top)
+	}
+	for _, w := range []string{">reward_inequity</text>", ">placebo</text>", ">Agents affected (% of all)</text>"} {
 		if !strings.Contains(svg, w) {
-			t.Errorf("contagion legend lacks %s", w)
+			t.Errorf("contagion chart lacks %s", w)
 		}
 	}
 

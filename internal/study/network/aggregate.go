@@ -1,9 +1,5 @@
 package network
 
-import (
-	"github.com/prosim/prosim/internal/policy"
-)
-
 // Exposure groups, by distance from the victims in the inequity run. Agents no victim can
 // reach (another component of the graph) are a group of their own: not folded into 3+, not
 // dropped. all is every agent.
@@ -71,12 +67,11 @@ type cells [][nGroups][2]side
 type pairAgg struct {
 	w, ctrl int // world (cell) indices
 	cells   cells
-	// placebo[t-1]: agents the contagion rule calls affected in the control run given its own
-	// ratings and the inequity run's exposures.
-	placebo []int
+	// tw is the twin design's accumulators (twin.go): nil in a summary run read back.
+	tw *twinAgg
+	// plTwin is the placebo's twin cell (label.go); -1: none.
+	plTwin int
 	// State while the rounds are played.
-	plState []bool
-	plPrev  []row
 	pending [][2][]row // rounds before the group is chosen
 }
 
@@ -102,7 +97,7 @@ func (s *netStudy) pairs() []*pairAgg {
 		}
 		for j := range s.env.Cells {
 			if s.controlOf(j, i) {
-				out = append(out, &pairAgg{w: i, ctrl: j, cells: make(cells, s.cfg.Rounds), placebo: make([]int, s.cfg.Rounds)})
+				out = append(out, &pairAgg{w: i, ctrl: j, cells: make(cells, s.cfg.Rounds)})
 				break
 			}
 		}
@@ -110,16 +105,43 @@ func (s *netStudy) pairs() []*pairAgg {
 	return out
 }
 
-func newAggregator(s *netStudy) *aggregator { return &aggregator{s: s, pairs: s.pairs()} }
+func newAggregator(s *netStudy) *aggregator {
+	a := &aggregator{s: s, pairs: s.pairs()}
+	for _, p := range a.pairs {
+		// The placebo's twin: the control of the next replicate (cyclically) of the same
+		// backend and policy; none with one replicate.
+		p.plTwin = -1
+		ci := s.env.Cells[p.ctrl]
+		best, first := -1, -1
+		for j, c := range s.env.Cells {
+			if j == p.ctrl || s.conds[c.Condition].iv != nil || c.Backend != ci.Backend || c.Policy != ci.Policy {
+				continue
+			}
+			if first < 0 || c.Replicate < s.env.Cells[first].Replicate {
+				first = j
+			}
+			if c.Replicate > ci.Replicate && (best < 0 || c.Replicate < s.env.Cells[best].Replicate) {
+				best = j
+			}
+		}
+		if best < 0 {
+			best = first
+		}
+		p.plTwin = best
+		p.tw = newTwinAgg(len(s.env.Agents), s.cfg.Rounds, s.conds[s.env.Cells[p.w].Condition].iv.From)
+	}
+	return a
+}
 
 // round folds round t (rows by world) into the aggregates.
 func (a *aggregator) round(t int, rows [][]row) {
 	for _, p := range a.pairs {
 		w := a.s.worlds[p.w]
-		var k int
-		p.plState, k = a.s.placeboStep(a.s.contagion(w.rep), t, p.plPrev, rows[p.ctrl], w.exposures, p.plState)
-		p.plPrev = rows[p.ctrl]
-		p.placebo[t-1] = k
+		var pt []row
+		if p.plTwin >= 0 {
+			pt = rows[p.plTwin]
+		}
+		a.s.twinRound(p.tw, w, t, rows[p.w], rows[p.ctrl], pt)
 		p.pending = append(p.pending, [2][]row{rows[p.w], rows[p.ctrl]})
 		if w.dist == nil {
 			continue // the group is chosen at round From: keep the rows until then
@@ -139,33 +161,4 @@ func (a *aggregator) round(t int, rows [][]row) {
 		}
 		p.pending = nil
 	}
-}
-
-// placeboStep is round t of the placebo: the contagion rule applied to the control run's own
-// ratings (rows) with the inequity run's exposures, from the placebo states before the round
-// (prev, nil in round 1). It returns the states after the round and how many are affected.
-func (s *netStudy) placeboStep(cont policy.Contagion, t int, prevRows, rows []row, exposures []int32, prev []bool) ([]bool, int) {
-	next := make([]bool, len(rows))
-	k := 0
-	for u, c := range rows {
-		a := policy.AgentRound{Exposures: int(exposures[u])}
-		if c.valid {
-			a.W, a.U = s.wScale.to7(float64(c.w)), s.uScale.to7(float64(c.u))
-		}
-		if prev != nil {
-			p := prevRows[u]
-			a.PrevAffected = prev[u]
-			if p.valid {
-				a.PrevW, a.PrevU = s.wScale.to7(float64(p.w)), s.uScale.to7(float64(p.u))
-			}
-		}
-		next[u] = cont.Next(a, u, t)
-		if !c.valid && cont.Rule != policy.RuleSIS {
-			next[u] = a.PrevAffected
-		}
-		if next[u] {
-			k++
-		}
-	}
-	return next, k
 }

@@ -35,11 +35,15 @@ type Comparison struct {
 	From, Rounds int
 	Replicates   int
 	Cells        cells // pooled over replicates
-	Placebo      []int // pooled placebo counts by round
-	// placeboShares[t-1] sums each replicate's placebo share (their mean is PlaceboShare).
-	placeboShares []float64
-	Mediation     *analysis.MediationResult
-	MediationErr  string
+	// The twin design (twinstats.go): effects against the control twin with bootstrap CIs
+	// (BootReps resamples), the contagion label's shares beside the placebo's with
+	// permutation p-values (Perms placements; 0 when read back from a summary run's tables).
+	Effects      []EffectRow
+	Contagion    []ContagionRow
+	BootReps     int
+	Perms        int
+	Mediation    *analysis.MediationResult
+	MediationErr string
 }
 
 // AgentRuns is the group's size summed over replicates.
@@ -65,16 +69,6 @@ func (c *Comparison) Share(g, t int, ctrl bool) float64 {
 		return math.NaN()
 	}
 	return float64(s.Affected) / float64(s.Agents)
-}
-
-// PlaceboShare is the placebo's share of all agents affected in round t: the mean over
-// replicates of each replicate's share (every replicate has the same agents, so it is the
-// share of agent-runs).
-func (c *Comparison) PlaceboShare(t int) float64 {
-	if c.Replicates == 0 || c.Cells[t-1][gAll][0].Agents == 0 {
-		return math.NaN()
-	}
-	return c.placeboShares[t-1] / float64(c.Replicates)
 }
 
 // Diff is the mean over rounds From..Rounds of the inequity-control difference.
@@ -132,7 +126,7 @@ func (s *netStudy) compare(pairs []*pairAgg) []*Comparison {
 		c, ok := byKey[key]
 		if !ok {
 			c = &Comparison{Backend: w.Backend, Inequity: w.Condition, Control: ctrl.Condition, Label: w.Condition,
-				From: s.conds[w.Condition].iv.From, Rounds: s.cfg.Rounds, Cells: make(cells, s.cfg.Rounds), Placebo: make([]int, s.cfg.Rounds), placeboShares: make([]float64, s.cfg.Rounds)}
+				From: s.conds[w.Condition].iv.From, Rounds: s.cfg.Rounds, Cells: make(cells, s.cfg.Rounds)}
 			if len(s.env.Backends) > 1 {
 				c.Label = w.Backend + " " + w.Condition
 			}
@@ -145,8 +139,6 @@ func (s *netStudy) compare(pairs []*pairAgg) []*Comparison {
 				c.Cells[t][g][0].plus(p.cells[t][g][0])
 				c.Cells[t][g][1].plus(p.cells[t][g][1])
 			}
-			c.Placebo[t] += p.placebo[t]
-			c.placeboShares[t] += float64(p.placebo[t]) / float64(len(s.env.Agents))
 		}
 	}
 	return out
@@ -215,6 +207,21 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 		}
 	}
 	r.Cmps = s.compare(r.pairs)
+	if s.agg != nil {
+		for _, c := range r.Cmps {
+			var aggs []*twinAgg
+			var dists [][]int32
+			for _, p := range r.pairs {
+				w := s.worlds[p.w]
+				if w.cell.Backend == c.Backend && w.cell.Condition == c.Inequity && w.dist != nil {
+					aggs, dists = append(aggs, p.tw), append(dists, w.dist)
+				}
+			}
+			s.twinStats(c, aggs, dists)
+		}
+	} else if err := s.readTwin(r.Cmps); err != nil {
+		return nil, err
+	}
 	if s.summary {
 		for _, c := range r.Cmps {
 			c.MediationErr = "not computed with network.store: summary, which keeps no per-agent rows (use store: full)"
@@ -232,7 +239,7 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 	if !s.summary {
 		a.Tables = append(a.Tables, r.roundsTable(), r.edgesTable(), r.mediationTable())
 	}
-	a.Tables = append(a.Tables, r.contagionTable())
+	a.Tables = append(a.Tables, r.effectsTable(), r.contagionTable())
 	if s.summary {
 		a.Tables = append(a.Tables, r.roundsSummaryTable()) // the aggregates a summary run's report reads back
 	}
@@ -314,21 +321,10 @@ func (r *results) summaryFile(w io.Writer) error {
 			}
 			tw.Flush()
 		}
-		var curve, pl []string
-		for t := 1; t <= c.Rounds; t++ {
-			curve = append(curve, fmt.Sprintf("%.0f%%", 100*c.Share(gAll, t, false)))
-			pl = append(pl, fmt.Sprintf("%.0f%%", 100*c.PlaceboShare(t)))
-		}
-		fmt.Fprintf(w, "Affected (contagion curve, share of all agents by round): %s\n", strings.Join(curve, " "))
-		fmt.Fprintf(w, "Placebo (the rule applied to the control's own ratings with the same exposures):  %s\n", strings.Join(pl, " "))
-		fmt.Fprintln(w, "  (an exposed agent whose ratings move the wrong way by noise alone counts as affected and then exposes its\n  neighbours; the placebo is what that alone gives: the effect is the gap between the two curves)")
-		var byd []string
-		for _, g := range c.groups() {
-			byd = append(byd, fmt.Sprintf("%s %.0f%%", groupNames[g], 100*c.Share(g, c.Rounds, false)))
-		}
-		fmt.Fprintf(w, "Affected at the last round by group: %s\n", strings.Join(byd, ", "))
+		c.printTwin(w)
 		if m := c.Mediation; m != nil {
-			fmt.Fprintf(w, "Mediation (distance-1 agents, rounds %d-%d, inequity vs control): exposure -> unfairness -> willingness\n", c.From, c.Rounds)
+			fmt.Fprintf(w, "Mediation (distance-1 agents, rounds %d-%d, each agent in the inequity run vs its control twin): exposure -> unfairness -> willingness\n", c.From, c.Rounds)
+			fmt.Fprintln(w, "  (unfairness and willingness are rated in the same reply: the mediator is not measured before the outcome, so b is an association)")
 			fmt.Fprintf(w, "  a (exposure->unfairness) %.3f (SE %.3f), b (unfairness->willingness) %.3f (SE %.3f)\n", m.A, m.SEA, m.B, m.SEB)
 			fmt.Fprintf(w, "  indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f] (clustered by agent, %d clusters, %d resamples); direct %.3f, total %.3f; n=%d\n",
 				m.Indirect, m.BootLow, m.BootHigh, m.NClusters, m.BootReps, m.CPrime, m.C, m.N)
@@ -471,28 +467,6 @@ func (r *results) mediationTable() *table.Table {
 	}}
 }
 
-// ContagionSchema declares results/network_contagion.csv.
-var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per inequity condition and round, the share of all agents affected (pooled over replicates), its placebo and the control's share", Columns: []table.Column{
-	{Name: "backend", Type: table.String}, {Name: "condition", Type: table.String}, {Name: "control", Type: table.String},
-	{Name: "round", Type: table.Int},
-	{Name: "share_affected", Type: table.Float, Doc: "share of all agent-runs of the inequity condition in the affected state"},
-	{Name: "placebo_share_affected", Type: table.Float, Doc: "the rule applied to the control's own ratings with the inequity run's exposures"},
-	{Name: "control_share_affected", Type: table.Float, Doc: "share of the control's agent-runs affected (nobody is exposed there)"},
-}}
-
-func (r *results) contagionTable() *table.Table {
-	return &table.Table{Schema: ContagionSchema, Rows: func(emit func([]any) error) error {
-		for _, c := range r.Cmps {
-			for t := 1; t <= c.Rounds; t++ {
-				if err := emit([]any{c.Backend, c.Inequity, c.Control, t, c.Share(gAll, t, false), c.PlaceboShare(t), c.Share(gAll, t, true)}); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}}
-}
-
 // RoundsSummarySchema declares results/rounds_summary.csv: one row per inequity run, round and
 // exposure group, beside the same agents in its control run. The sums and counts are exact:
 // a summary run's report reads them back.
@@ -508,7 +482,6 @@ var RoundsSummarySchema = table.Schema{Name: "rounds_summary", Doc: "Study 3: pe
 	{Name: "sum_unfairness", Type: table.Float}, {Name: "affected", Type: table.Int}, {Name: "treated", Type: table.Int},
 	{Name: "control_agents", Type: table.Int}, {Name: "control_sum_willingness", Type: table.Float}, {Name: "control_sum_unfairness", Type: table.Float},
 	{Name: "control_affected", Type: table.Int}, {Name: "control_treated", Type: table.Int},
-	{Name: "placebo_affected", Type: table.Int, Doc: "on the all rows: the placebo's count of affected control agents"},
 }}
 
 func ratio(a float64, n int) float64 {
@@ -529,14 +502,10 @@ func (r *results) roundsSummaryTable() *table.Table {
 					if a.Agents == 0 {
 						continue
 					}
-					var pl any
-					if g == gAll {
-						pl = p.placebo[t]
-					}
 					if err := emit([]any{w.ID, w.Condition, ctrl.ID, w.Replicate, t + 1, groupKeys[g], a.Agents, a.Valid,
 						ratio(a.SumW, a.Valid), ratio(a.SumU, a.Valid), ratio(float64(a.Affected), a.Agents), ratio(float64(a.Treated), a.Agents),
 						c.Valid, ratio(c.SumW, c.Valid), ratio(c.SumU, c.Valid), ratio(float64(c.Affected), c.Agents),
-						a.SumW, a.SumU, a.Affected, a.Treated, c.Agents, c.SumW, c.SumU, c.Affected, c.Treated, pl}); err != nil {
+						a.SumW, a.SumU, a.Affected, a.Treated, c.Agents, c.SumW, c.SumU, c.Affected, c.Treated}); err != nil {
 						return err
 					}
 				}
@@ -668,9 +637,6 @@ func (s *netStudy) readAggregates() ([]*pairAgg, error) {
 		get(&c.Treated, "control_treated")
 		getf(&c.SumW, "control_sum_willingness")
 		getf(&c.SumU, "control_sum_unfairness")
-		if g == gAll {
-			get(&p.placebo[t-1], "placebo_affected")
-		}
 		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}

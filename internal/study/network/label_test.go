@@ -72,20 +72,20 @@ func TestLabelRealShiftTrips(t *testing.T) {
 
 func TestLabelRule(t *testing.T) {
 	cases := []struct {
-		name       string
-		x, c, b, s float64
-		want       bool
+		name      string
+		dx, dc, s float64
+		want      bool
 	}{
-		{"reliable fall the twin did not show", 2, 5, 5, 1, true},
-		{"the twin fell too", 2, 2, 5, 1, false},
-		{"fall within the band", 4, 5, 5, 1, false},
-		{"quiet twin: one point counts", 4, 5, 5, 0, true},
-		{"unknown band", 1, 5, 5, math.NaN(), false},
-		{"below baseline but not below the twin", 2, 2.5, 5, 0.5, false},
+		{"reliable fall the twin did not show", -3, 0, 1, true},
+		{"the twin fell too", -3, -3, 1, false},
+		{"fall within the band", -1, 0, 1, false},
+		{"quiet twin: one point counts", -1, 0, 0, true},
+		{"unknown band", -4, 0, math.NaN(), false},
+		{"fell, but not a point more than the twin", -2, -1.5, 0.5, false},
 	}
 	for _, c := range cases {
-		if got := Affected(c.x, c.c, c.b, c.s); got != c.want {
-			t.Errorf("%s: Affected(%g, %g, %g, %g) = %v, want %v", c.name, c.x, c.c, c.b, c.s, got, c.want)
+		if got := Affected(c.dx, c.dc, c.s); got != c.want {
+			t.Errorf("%s: Affected(%g, %g, %g) = %v, want %v", c.name, c.dx, c.dc, c.s, got, c.want)
 		}
 	}
 }

@@ -29,7 +29,7 @@ import (
 const Name = "network"
 
 func init() {
-	study.Register(Name, New, RoundsSchema, EdgesSchema, MediationSchema, ContagionSchema, RoundsSummarySchema, GroupsSchema)
+	study.Register(Name, New, RoundsSchema, EdgesSchema, MediationSchema, EffectsSchema, ContagionSchema, RoundsSummarySchema, GroupsSchema)
 	study.RegisterAgentColumns(Name, AgentColumns...)
 }
 

@@ -37,13 +37,20 @@ var sectionTmpl = template.Must(template.New("study3").Funcs(report.Funcs).Parse
 type figComparison struct {
 	Label, Control          string
 	Willingness, Unfairness report.LineChart
-	Contagion               report.LineChart
-	Head                    []string
-	Rows                    [][]string // group, condition, agent-runs, r1..rR, diff
-	URows                   [][]string
-	Sizes                   string
-	Mediation               *report.MediationDiagram
-	MediationText           string
+	// The twin design (sectiontwin.go).
+	Effects, UEffects    report.LineChart
+	EffHead              []string
+	EffRows, UEffRows    [][]string
+	Contagion, ByGroup   report.LineChart
+	ContHead             []string
+	ContRows             [][]string
+	EffectNote, ContNote string
+	Head                 []string
+	Rows                 [][]string // group, condition, agent-runs, r1..rR, diff
+	URows                [][]string
+	Sizes                string
+	Mediation            *report.MediationDiagram
+	MediationText        string
 }
 
 type sectionData struct {
@@ -143,16 +150,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		}
 		f.Head = append(f.Head, fmt.Sprintf("diff r%d-%d", c.From, c.Rounds))
 		f.Rows, f.URows = tableRows(c, false), tableRows(c, true)
-		cur := report.Series{Name: c.Inequity, X: x(0), Color: report.Palette[0], Marker: "circle"}
-		ctl := report.Series{Name: c.Control, X: x(0), Color: report.Palette[1], Dashed: true, Marker: "open"}
-		pl := report.Series{Name: "placebo: " + c.Inequity, X: x(0), Color: "#555555", Dashed: true, Marker: "open"}
-		for t := 1; t <= c.Rounds; t++ {
-			cur.Y = append(cur.Y, c.Share(gAll, t, false))
-			ctl.Y = append(ctl.Y, c.Share(gAll, t, true))
-			pl.Y = append(pl.Y, c.PlaceboShare(t))
-		}
-		f.Contagion = report.LineChart{Title: "Contagion curve" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of population)", Y0: 0, Y1: 1,
-			XTicks: roundTicks(c.Rounds), YFormat: func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }, Series: []report.Series{cur, ctl, pl}}
+		r.twinFigures(c, &f, sfx)
 		f.Mediation, f.MediationText = r.mediationFigure(c)
 		d.Cmps = append(d.Cmps, f)
 	}
@@ -191,6 +189,12 @@ func (r *results) drawing() (*report.NetworkChart, string) {
 	}
 	last := s.rows[wi][len(s.rows[wi])-1]
 	n := len(last)
+	// The contagion label against the twin (label.go) when there is a twin; else the rule's state.
+	var lab []bool
+	how := "the contagion rule's state"
+	if len(r.pairs) > 0 && r.pairs[0].tw != nil {
+		lab, how = r.pairs[0].tw.lab.Last(), "a reliable fall of willingness its control twin did not show"
+	}
 	state := make([]string, n)
 	var victims []int
 	for a, x := range last {
@@ -198,7 +202,7 @@ func (r *results) drawing() (*report.NetworkChart, string) {
 		case x.dist == 0:
 			state[a] = stateVictim
 			victims = append(victims, a)
-		case x.affected:
+		case lab == nil && x.affected || lab != nil && lab[a]:
 			state[a] = stateAffected
 		default:
 			state[a] = stateUnaffected
@@ -234,7 +238,7 @@ func (r *results) drawing() (*report.NetworkChart, string) {
 			c.Edges = append(c.Edges, [2]int{i, j})
 		}
 	}
-	return c, fmt.Sprintf("Network: the state of each agent after round %d in %s: a victim of the unfair treatment, affected (the contagion rule's state), or not affected.%s", s.cfg.Rounds, what, sample)
+	return c, fmt.Sprintf("Network: the state of each agent after round %d in %s: a victim of the unfair treatment, affected (%s), or not affected.%s", s.cfg.Rounds, what, how, sample)
 }
 
 // sampleAround returns at most k of n nodes: a breadth-first search from the victims (from a

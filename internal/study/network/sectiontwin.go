@@ -1,0 +1,151 @@
+package network
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/prosim/prosim/internal/report"
+)
+
+// twinFigures fills the section's effects and contagion charts and tables of comparison c:
+// the same rows as the summary (Comparison.Effects, Comparison.Contagion).
+func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
+	rounds := c.shownRounds()
+	f.EffHead = []string{"group", "agent-runs"}
+	f.ContHead = []string{"group"}
+	for _, t := range rounds {
+		f.EffHead = append(f.EffHead, fmt.Sprintf("r%d", t))
+		f.ContHead = append(f.ContHead, fmt.Sprintf("r%d", t))
+	}
+	for _, unfair := range []bool{false, true} {
+		name, sc := "willingness", r.s.wScale
+		if unfair {
+			name, sc = "unfairness", r.s.uScale
+		}
+		lc := report.LineChart{Title: "Effect on " + name + " against the control twin" + sfx, XLabel: "Round (day)",
+			YLabel: fmt.Sprintf("Inequity minus twin (points, %s)", sc.span()), XTicks: roundTicks(c.Rounds)}
+		var rows [][]string
+		for g := range eDist2Changed { // the exposure groups; the split of distance 2 is in the table
+			ser := report.Series{Name: effGroupNames[g], Color: report.Palette[g%len(report.Palette)], Marker: "circle"}
+			for t := 1; t <= c.Rounds; t++ {
+				if e, ok := c.Effect(g, t, unfair); ok {
+					// Dodge the groups so their whiskers do not overlap.
+					ser.X = append(ser.X, float64(t)+0.08*float64(g-2))
+					ser.Y, ser.Lo, ser.Hi = append(ser.Y, e.Effect), append(ser.Lo, e.Lo), append(ser.Hi, e.Hi)
+				}
+			}
+			if len(ser.X) > 0 {
+				lc.Series = append(lc.Series, ser)
+			}
+		}
+		for g := range nEffGroups {
+			line := []string{effGroupNames[g], ""}
+			n, any := 0, false
+			for _, t := range rounds {
+				e, ok := c.Effect(g, t, unfair)
+				if !ok {
+					line = append(line, "-")
+					continue
+				}
+				any, n = true, max(n, e.NAgents)
+				line = append(line, effectCell(e))
+			}
+			if any {
+				line[1] = fmt.Sprint(n)
+				rows = append(rows, line)
+			}
+		}
+		if unfair {
+			f.UEffects, f.UEffRows = lc, rows
+		} else {
+			f.Effects, f.EffRows = lc, rows
+		}
+	}
+	f.EffectNote = fmt.Sprintf("Each cell is the %s, with its 95%% percentile CI from a two-way bootstrap (%d resamples) that resamples replicates and, independently, agents (above %d agents, blocks of agents); the same numbers as the printed summary and results/%s.csv.",
+		effectEstimand, c.BootReps, maxBuckets, EffectsSchema.Name)
+
+	// Contagion: the all-agents curve beside its placebo, then by group; each axis fitted
+	// to its data (a share under 8% is not drawn on 0-100%).
+	x := func(g int) report.Series {
+		return report.Series{Name: contGroupName(g), Color: report.Palette[g%len(report.Palette)], Marker: "circle"}
+	}
+	pct0 := func(v float64) string { return fmt.Sprintf("%.3g%%", 100*v) }
+	all, pl := x(gAll), report.Series{Name: "placebo", Color: "#555555", Dashed: true, Marker: "open"}
+	all.Name = c.Inequity
+	var byGroup []report.Series
+	top, topG := 0.0, 0.0
+	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable} {
+		s, p := x(g), x(g)
+		p.Name, p.Dashed, p.Marker = contGroupName(g)+": placebo", true, "open"
+		for t := c.From; t <= c.Rounds; t++ {
+			if row, ok := c.ContagionAt(g, t); ok {
+				s.X, s.Y = append(s.X, float64(t)), append(s.Y, row.Share)
+				p.X, p.Y = append(p.X, float64(t)), append(p.Y, row.PlaceboShare)
+				topG = math.Max(topG, math.Max(nz(row.Share), nz(row.PlaceboShare)))
+			}
+		}
+		if len(s.X) > 0 {
+			byGroup = append(byGroup, s, p)
+		}
+	}
+	for t := c.From; t <= c.Rounds; t++ {
+		if row, ok := c.ContagionAt(gAll, t); ok {
+			all.X, all.Y = append(all.X, float64(t)), append(all.Y, row.Share)
+			pl.X, pl.Y = append(pl.X, float64(t)), append(pl.Y, row.PlaceboShare)
+			top = math.Max(top, math.Max(nz(row.Share), nz(row.PlaceboShare)))
+		}
+	}
+	f.Contagion = report.LineChart{Title: "Contagion curve beside its placebo" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of all)",
+		Y0: 0, Y1: niceTop(top), XTicks: roundTicks(c.Rounds), YFormat: pct0, Series: []report.Series{all, pl}}
+	f.ByGroup = report.LineChart{Title: "Affected by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of group)",
+		Y0: 0, Y1: niceTop(topG), XTicks: roundTicks(c.Rounds), YFormat: pct0, Series: byGroup}
+	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable, gAll} {
+		line := []string{contGroupName(g)}
+		any := false
+		for _, t := range rounds {
+			row, ok := c.ContagionAt(g, t)
+			if !ok {
+				line = append(line, "-")
+				continue
+			}
+			any = true
+			cell := pct(row.Share) + " (" + pct(row.PlaceboShare) + ")"
+			if !math.IsNaN(row.P) {
+				cell += " p=" + pval(row.P)
+			}
+			line = append(line, cell)
+		}
+		if any {
+			f.ContRows = append(f.ContRows, line)
+		}
+	}
+	perm := fmt.Sprintf("%d random placements of as many victims in each replicate", c.Perms)
+	if c.Perms == 0 {
+		perm = "read back from results/" + ContagionSchema.Name + ".csv"
+	}
+	f.ContNote = fmt.Sprintf("Each cell: the %s, the placebo's share in parentheses, and the one-sided permutation p-value of spread (%s). The same numbers as the printed summary and results/%s.csv.",
+		contagionEstimand, perm, ContagionSchema.Name)
+}
+
+func nz(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}
+
+// niceTop is the axis top for shares up to v: the next of 1, 2, 2.5, 5 x 10^k above v (with
+// a little room), at most 100%, and 1% when there is nothing to show.
+func niceTop(v float64) float64 {
+	if v <= 0 {
+		return 0.01
+	}
+	v *= 1.1
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*p >= v {
+			return math.Min(1, m*p)
+		}
+	}
+	return 1
+}

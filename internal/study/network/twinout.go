@@ -1,0 +1,334 @@
+package network
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/prosim/prosim/internal/table"
+)
+
+// The twin design's outputs: network_effects.csv, network_contagion.csv and the summary's
+// lines, all printed from Comparison.Effects and Comparison.Contagion.
+
+// EffectsSchema declares results/network_effects.csv.
+var EffectsSchema = table.Schema{Name: "network_effects", Doc: "Study 3: per inequity condition, exposure group, round and outcome, the effect against the control twin: the " + effectEstimand + ", with a 95% percentile CI from a two-way bootstrap resampling replicates and agents (1000 resamples, seeded; above 256 agents, blocks of agents)", Columns: []table.Column{
+	{Name: "backend", Type: table.String},
+	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
+	{Name: "group", Type: table.String, Doc: "victim, 1, 2, 3+ (distance from the nearest victim), unreachable, and distance 2 split by whether a distance-1 neighbour was affected the round before: 2|1 changed, 2|1 unchanged"},
+	{Name: "round", Type: table.Int},
+	{Name: "outcome", Type: table.String, Doc: "willingness or unfairness"},
+	{Name: "effect", Type: table.Float, Doc: "mean paired difference, inequity run minus control twin, on the scenario's scale"},
+	{Name: "ci_low", Type: table.Float}, {Name: "ci_high", Type: table.Float},
+	{Name: "n_agents", Type: table.Int, Doc: "agent-runs with both decisions valid (an agent counts once per replicate)"},
+	{Name: "n_replicates", Type: table.Int, Doc: "replicates with at least one such agent"},
+}}
+
+// ContagionSchema declares results/network_contagion.csv.
+var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per inequity condition, exposure group and round, the " + contagionEstimand + ", the placebo's share and the permutation p-value of spread", Columns: []table.Column{
+	{Name: "backend", Type: table.String},
+	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
+	{Name: "group", Type: table.String, Doc: "victim, 1, 2, 3+, unreachable, all"},
+	{Name: "round", Type: table.Int},
+	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent-runs affected: a reliable fall of willingness its control twin did not show (see label.go)"},
+	{Name: "placebo_affected_share", Type: table.Float, Doc: "the label's noise test on the control's own ratings, grouped by distance from pseudo-victims chosen by the same targeting rule in the control"},
+	{Name: "p_value", Type: table.Float, Doc: "permutation test over where the victims sit (one-sided: share at least the observed); empty for all and before the unfair treatment"},
+}}
+
+func contGroupKey(g int) string {
+	if g == gAll {
+		return "all"
+	}
+	return effGroupKeys[g]
+}
+
+func nanNil(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return v
+}
+
+func (r *results) effectsTable() *table.Table {
+	return &table.Table{Schema: EffectsSchema, Rows: func(emit func([]any) error) error {
+		for _, c := range r.Cmps {
+			for _, e := range c.Effects {
+				if err := emit([]any{c.Backend, c.Inequity, effGroupKeys[e.G], e.Round, e.Outcome(), e.Effect, nanNil(e.Lo), nanNil(e.Hi), e.NAgents, e.NReps}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+func (r *results) contagionTable() *table.Table {
+	return &table.Table{Schema: ContagionSchema, Rows: func(emit func([]any) error) error {
+		for _, c := range r.Cmps {
+			for _, x := range c.Contagion {
+				if err := emit([]any{c.Backend, c.Inequity, contGroupKey(x.G), x.Round, nanNil(x.Share), nanNil(x.PlaceboShare), nanNil(x.P)}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}}
+}
+
+// shownRounds are the rounds the summary prints: From to the last, at most 8 (evenly
+// spaced, the first and the last always); the tables have every round.
+func (c *Comparison) shownRounds() []int {
+	n := c.Rounds - c.From + 1
+	var out []int
+	if n <= 8 {
+		for t := c.From; t <= c.Rounds; t++ {
+			out = append(out, t)
+		}
+		return out
+	}
+	for i := range 8 {
+		out = append(out, c.From+int(math.Round(float64(i)*float64(n-1)/7)))
+	}
+	return out
+}
+
+// Effect is the row of group g, round t and outcome, if any.
+func (c *Comparison) Effect(g, t int, unfair bool) (EffectRow, bool) {
+	for _, e := range c.Effects {
+		if e.G == g && e.Round == t && e.Unfair == unfair {
+			return e, true
+		}
+	}
+	return EffectRow{}, false
+}
+
+// ContagionAt is the row of contagion group g and round t, if any.
+func (c *Comparison) ContagionAt(g, t int) (ContagionRow, bool) {
+	for _, x := range c.Contagion {
+		if x.G == g && x.Round == t {
+			return x, true
+		}
+	}
+	return ContagionRow{}, false
+}
+
+// effectCell is how the summary and the report print an effect with its CI.
+func effectCell(e EffectRow) string {
+	if math.IsNaN(e.Lo) {
+		return fmt.Sprintf("%+.2f", e.Effect)
+	}
+	return fmt.Sprintf("%+.2f [%+.2f, %+.2f]", e.Effect, e.Lo, e.Hi)
+}
+
+// pct prints a share as a percentage with one decimal; "-" for none.
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+// pval prints a p-value; "-" for none.
+func pval(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// printTwin prints the effects against the twin and the contagion label with its placebo
+// and p-values (the summary's section of the twin design).
+func (c *Comparison) printTwin(w io.Writer) {
+	rounds := c.shownRounds()
+	fmt.Fprintf(w, "Effect against the control twin: %s; 95%% CI from a two-way bootstrap over replicates and agents (%d resamples)\n", effectEstimand, c.BootReps)
+	for _, unfair := range []bool{false, true} {
+		name := "willingness"
+		if unfair {
+			name = "unfairness"
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		hdr := []string{"effect on " + name, "agent-runs"}
+		for _, t := range rounds {
+			hdr = append(hdr, fmt.Sprintf("r%d", t))
+		}
+		fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
+		for g := range nEffGroups {
+			line := []string{effGroupNames[g]}
+			n, any := 0, false
+			for _, t := range rounds {
+				e, ok := c.Effect(g, t, unfair)
+				if !ok {
+					line = append(line, "-")
+					continue
+				}
+				any = true
+				n = max(n, e.NAgents)
+				line = append(line, effectCell(e))
+			}
+			if !any {
+				continue
+			}
+			line = append(line[:1], append([]string{strconv.Itoa(n)}, line[1:]...)...)
+			fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
+		}
+		tw.Flush()
+	}
+	perm := fmt.Sprintf("%d victim placements", c.Perms)
+	if c.Perms == 0 {
+		perm = "read back from results/" + ContagionSchema.Name + ".csv"
+	}
+	fmt.Fprintf(w, "Affected (a reliable fall of willingness the control twin did not show): %s;\n", contagionEstimand)
+	fmt.Fprintf(w, "  placebo in parentheses (pseudo-victims in the control); p = permutation test over where the victims sit (%s)\n", perm)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	hdr := []string{"affected"}
+	for _, t := range rounds {
+		hdr = append(hdr, fmt.Sprintf("r%d", t))
+	}
+	fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
+	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable, gAll} {
+		line := []string{contGroupName(g)}
+		any := false
+		for _, t := range rounds {
+			x, ok := c.ContagionAt(g, t)
+			if !ok {
+				line = append(line, "-")
+				continue
+			}
+			any = true
+			cell := pct(x.Share) + " (" + pct(x.PlaceboShare) + ")"
+			if !math.IsNaN(x.P) {
+				cell += " p=" + pval(x.P)
+			}
+			line = append(line, cell)
+		}
+		if any {
+			fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
+		}
+	}
+	tw.Flush()
+}
+
+func contGroupName(g int) string {
+	if g == gAll {
+		return "all"
+	}
+	return effGroupNames[g]
+}
+
+// readTwin reads back the twin design's tables of a summary run replayed for its report.
+func (s *netStudy) readTwin(cmps []*Comparison) error {
+	byKey := map[string]*Comparison{}
+	for _, c := range cmps {
+		byKey[c.Backend+"\x00"+c.Inequity] = c
+		c.BootReps = BootReps
+	}
+	effG, contG := map[string]int{}, map[string]int{"all": gAll}
+	for g, k := range effGroupKeys {
+		effG[k] = g
+		if g < gAll {
+			contG[k] = g
+		}
+	}
+	read := func(sc table.Schema, row func(c *Comparison, get func(string) string, line int) error) error {
+		path := filepath.Join(s.resultsDir(), sc.Name+".csv")
+		f, err := os.Open(path)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("this network.store: summary run's results/%s.csv is missing (written by an older prosim?): run it again", sc.Name)
+			}
+			return err
+		}
+		defer f.Close()
+		recs, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if len(recs) == 0 {
+			return fmt.Errorf("%s is empty", path)
+		}
+		col := map[string]int{}
+		for i, h := range recs[0] {
+			col[h] = i
+		}
+		for _, c := range sc.Columns {
+			if _, ok := col[c.Name]; !ok {
+				return fmt.Errorf("%s: no column %s (written by an older prosim: run it again)", path, c.Name)
+			}
+		}
+		for i, rec := range recs[1:] {
+			get := func(name string) string { return rec[col[name]] }
+			c := byKey[get("backend")+"\x00"+get("condition")]
+			if c == nil {
+				return fmt.Errorf("%s line %d: no inequity condition %q of backend %q in this design", path, i+2, get("condition"), get("backend"))
+			}
+			if err := row(c, get, i+2); err != nil {
+				return fmt.Errorf("%s line %d: %w", path, i+2, err)
+			}
+		}
+		return nil
+	}
+	num := func(get func(string) string, name string) (float64, error) {
+		v := get(name)
+		if v == "" {
+			return math.NaN(), nil
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bad %s %q", name, v)
+		}
+		return x, nil
+	}
+	integer := func(get func(string) string, name string) (int, error) {
+		x, err := strconv.Atoi(get(name))
+		if err != nil {
+			return 0, fmt.Errorf("bad %s %q", name, get(name))
+		}
+		return x, nil
+	}
+	err := read(EffectsSchema, func(c *Comparison, get func(string) string, _ int) error {
+		g, ok := effG[get("group")]
+		if !ok {
+			return fmt.Errorf("unknown group %q", get("group"))
+		}
+		e := EffectRow{G: g, Unfair: get("outcome") == "unfairness"}
+		var errs [6]error
+		e.Round, errs[0] = integer(get, "round")
+		e.Effect, errs[1] = num(get, "effect")
+		e.Lo, errs[2] = num(get, "ci_low")
+		e.Hi, errs[3] = num(get, "ci_high")
+		e.NAgents, errs[4] = integer(get, "n_agents")
+		e.NReps, errs[5] = integer(get, "n_replicates")
+		if err := errors.Join(errs[:]...); err != nil {
+			return err
+		}
+		c.Effects = append(c.Effects, e)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return read(ContagionSchema, func(c *Comparison, get func(string) string, _ int) error {
+		g, ok := contG[get("group")]
+		if !ok {
+			return fmt.Errorf("unknown group %q", get("group"))
+		}
+		x := ContagionRow{G: g}
+		var errs [4]error
+		x.Round, errs[0] = integer(get, "round")
+		x.Share, errs[1] = num(get, "affected_share")
+		x.PlaceboShare, errs[2] = num(get, "placebo_affected_share")
+		x.P, errs[3] = num(get, "p_value")
+		if err := errors.Join(errs[:]...); err != nil {
+			return err
+		}
+		c.Contagion = append(c.Contagion, x)
+		return nil
+	})
+}

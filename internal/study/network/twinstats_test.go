@@ -1,0 +1,131 @@
+package network
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/prosim/prosim/internal/network"
+)
+
+// synthetic builds twin accumulators on a small world: k victims per replicate, and each
+// agent at distance d affected in every round from 2 with probability pr[d] (d >= len(pr):
+// noise) plus noise everywhere; willingness effects of eff[d] with N(0, 1) noise.
+func synthetic(t *testing.T, reps, n int, pr []float64, noise float64, eff []float64, sd uint64) (*netStudy, []*twinAgg, [][]int32) {
+	t.Helper()
+	g, err := network.WattsStrogatz(n, 6, 0.1, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &netStudy{g: g, seed: sd}
+	r := rand.New(rand.NewPCG(sd, 2))
+	const rounds = 4
+	var aggs []*twinAgg
+	var dists [][]int32
+	for range reps {
+		var victims []int
+		for _, v := range r.Perm(n)[:5] {
+			victims = append(victims, v)
+		}
+		dist := network.Distances(g, victims)
+		a := newTwinAgg(n, rounds, 2)
+		for t := 2; t <= rounds; t++ {
+			var aff []int32
+			for u := range n {
+				d := int(dist[u])
+				p := noise
+				if d >= 0 && d < len(pr) {
+					p += pr[d]
+				}
+				cg := groupOf(dist[u])
+				a.cont[t-1][cg].N++
+				a.cont[t-1][gAll].N++
+				if r.Float64() < p {
+					a.cont[t-1][cg].Affected++
+					a.cont[t-1][gAll].Affected++
+					aff = append(aff, int32(u))
+				}
+				e := 0.0
+				if d >= 0 && d < len(eff) {
+					e = eff[d]
+				}
+				cl := &a.eff[t-1][cg][a.bucketOf(u)]
+				cl.SumW += e + r.NormFloat64()
+				cl.N++
+			}
+			a.affected[t-1] = aff
+		}
+		aggs, dists = append(aggs, a), append(dists, dist)
+	}
+	return s, aggs, dists
+}
+
+func pOf(rows []ContagionRow, g, t int) float64 {
+	for _, r := range rows {
+		if r.G == g && r.Round == t {
+			return r.P
+		}
+	}
+	return math.NaN()
+}
+
+func TestPermutationNoSpreadBeyondOne(t *testing.T) {
+	// Victims and their neighbours change, distance 2 and beyond only by noise.
+	s, aggs, dists := synthetic(t, 4, 300, []float64{0.6, 0.2}, 0.03, nil, 11)
+	rows, perms := s.contagionStats(aggs, dists, 4, 2, 5)
+	if perms != 999 {
+		t.Errorf("%d permutations, want 999", perms)
+	}
+	for tr := 2; tr <= 4; tr++ {
+		if p := pOf(rows, gDist1, tr); !(p < 0.05) {
+			t.Errorf("round %d: distance-1 spread not detected, p = %.3f", tr, p)
+		}
+		for _, g := range []int{gDist2, gDist3} {
+			if p := pOf(rows, g, tr); !(p > 0.05) {
+				t.Errorf("round %d, %s: p = %.3f with no spread there, want > 0.05", tr, groupNames[g], p)
+			}
+		}
+	}
+}
+
+func TestPermutationSpreadAtTwo(t *testing.T) {
+	s, aggs, dists := synthetic(t, 6, 300, []float64{0.6, 0.2, 0.1}, 0.02, nil, 12)
+	rows, _ := s.contagionStats(aggs, dists, 4, 2, 5)
+	for tr := 2; tr <= 4; tr++ {
+		if p := pOf(rows, gDist2, tr); !(p < 0.05) {
+			t.Errorf("round %d: spread at distance 2 not detected, p = %.3f", tr, p)
+		}
+	}
+}
+
+func TestEffectsBootstrapCoversKnownEffect(t *testing.T) {
+	// True effects -1 (victims), -0.3 (distance 1), 0 beyond, with N(0,1) noise.
+	_, aggs, _ := synthetic(t, 6, 400, nil, 0, []float64{-1, -0.3}, 13)
+	rows := effects(aggs, 4, 9)
+	want := map[int]float64{eVictim: -1, eDist1: -0.3, eDist2: 0, eDist3: 0}
+	for _, e := range rows {
+		w, ok := want[e.G]
+		if !ok || e.Unfair || e.Round < 2 {
+			continue
+		}
+		if !(e.Lo <= e.Effect && e.Effect <= e.Hi) {
+			t.Errorf("%s round %d: estimate %.3f outside its CI [%.3f, %.3f]", effGroupNames[e.G], e.Round, e.Effect, e.Lo, e.Hi)
+		}
+		// 4 SEs: a fixed seed, so this cannot flake; a CI off by a scale factor would fail.
+		se := (e.Hi - e.Lo) / (2 * 1.96)
+		if math.Abs(e.Effect-w) > 4*se || se <= 0 || se > 1/math.Sqrt(float64(e.NAgents))*3 {
+			t.Errorf("%s round %d: %.3f [%.3f, %.3f] (n %d) vs true %.2f", effGroupNames[e.G], e.Round, e.Effect, e.Lo, e.Hi, e.NAgents, w)
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("no effects")
+	}
+}
+
+func TestNiceTop(t *testing.T) {
+	for _, c := range []struct{ v, want float64 }{{0, 0.01}, {0.06, 0.1}, {0.031, 0.05}, {0.7, 1}, {0.012, 0.02}} {
+		if got := niceTop(c.v); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("niceTop(%g) = %g, want %g", c.v, got, c.want)
+		}
+	}
+}
