@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,7 @@ type runFlags struct {
 	cache    string
 	noCache  bool
 	quiet    bool
+	cluster  clusterFlags
 }
 
 func runCmd() *cobra.Command {
@@ -28,7 +30,9 @@ func runCmd() *cobra.Command {
 		Example: `  prosim run examples/study1.yaml
   prosim run examples/study1.yaml --seed 7 --out runs/try7
   prosim run examples/study1.yaml --backend openai:gpt-4o-mini
-  prosim run examples/study1.yaml --backend openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1`,
+  prosim run examples/study1.yaml --backend openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1
+  prosim run examples/study1.yaml --workers 3
+  prosim run examples/study1.yaml --nats nats://broker:4222`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			exp, err := experiment.Load(args[0])
@@ -43,12 +47,20 @@ func runCmd() *cobra.Command {
 					return usageError{err}
 				}
 			}
-			opt := engine.Options{Out: f.out, CachePath: f.cache, NoCache: f.noCache}
+			opt := engine.Options{Out: f.out, CachePath: f.cache, NoCache: f.noCache, Notices: os.Stderr}
 			if !f.quiet {
 				opt.Progress = os.Stderr
 			}
+			if opt.Out == "" { // a distributed run is named on the broker after its directory
+				opt.Out = engine.DefaultDir(exp, time.Now())
+			}
+			done, err := setupCluster(cmd.Context(), f.cluster, exp, opt.Out, &opt)
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			res, err := engine.Run(cmd.Context(), exp, opt)
+			done(err == nil)
 			if err != nil {
 				return err
 			}
@@ -61,12 +73,14 @@ func runCmd() *cobra.Command {
 	c.Flags().StringVar(&f.cache, "cache", "", "response cache file (default: the user cache directory)")
 	c.Flags().BoolVar(&f.noCache, "no-cache", false, "do not read or write the response cache")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
+	f.cluster.add(c)
 	return c
 }
 
 func resumeCmd() *cobra.Command {
 	var quiet, noCache, retryInvalid bool
 	var cache string
+	var cf clusterFlags
 	c := &cobra.Command{
 		Use:   "resume DIR",
 		Short: "Continue a stopped run; decisions already recorded are not asked again",
@@ -80,8 +94,17 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 			if !quiet {
 				opt.Progress = os.Stderr
 			}
+			exp := &experiment.Experiment{}
+			if e, err := experiment.Load(filepath.Join(args[0], "config.yaml")); err == nil {
+				exp = e // else Resume says what is wrong with the run directory
+			}
+			done, err := setupCluster(cmd.Context(), cf, exp, args[0], &opt)
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			res, err := engine.Resume(cmd.Context(), args[0], opt)
+			done(err == nil)
 			if err != nil {
 				return err
 			}
@@ -92,6 +115,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 	c.Flags().BoolVar(&noCache, "no-cache", false, "do not read or write the response cache (default: as the run was started)")
 	c.Flags().BoolVar(&retryInvalid, "retry-invalid", false, "ask again the decisions recorded invalid after an error (on_error: record)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	cf.add(c)
 	return c
 }
 

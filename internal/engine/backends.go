@@ -31,7 +31,12 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		be, err := r.opt.Backends(b)
 		return be, nil, err
 	}
+	remote := r.opt.Remote != nil && !r.opt.Offline
 	if b.Provider == "builtin" {
+		if remote {
+			be, err := r.opt.Remote(b)
+			return backend.Validate(be, 0), nil, err
+		}
 		return backend.Validate(behavioral.New(), 0), nil, nil
 	}
 	if r.opt.Offline {
@@ -45,6 +50,9 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	var eps []backend.Backend
 	for _, u := range urls {
+		if remote {
+			break // the workers build the clients, each with its own limits and retries
+		}
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
 			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
 		if w := providers.PlainHTTPKeyWarning(spec); w != "" {
@@ -68,6 +76,15 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	if attempts == 0 {
 		attempts = defaultMaxAttempts
 	}
+	limits := backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM}
+	retry := backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())}
+	if remote {
+		be, err := r.opt.Remote(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		eps, limits, retry = []backend.Backend{be}, backend.Limits{}, backend.RetryPolicy{}
+	}
 	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
 	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: urls[0]}
 	if id.Provider != "anthropic" && b.Seed != "off" { // OpenAI's and Gemini's clients send each decision's seed
@@ -90,8 +107,8 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		ID:         id,
 		Cache:      cache,
 		MaxRepairs: *r.exp.MaxRepairs,
-		Limits:     backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM},
-		Retry:      backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())},
+		Limits:     limits,
+		Retry:      retry,
 		Prices:     r.prices(),
 		Usage:      usage,
 		Replicates: replicates,

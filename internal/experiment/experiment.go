@@ -5,6 +5,7 @@ package experiment
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -53,6 +54,8 @@ type Experiment struct {
 	// Cache is the response cache file; "" means the user cache directory, "off" disables it.
 	Cache  string           `yaml:"cache,omitempty"`
 	Prices map[string]Price `yaml:"prices,omitempty"`
+	// Execution says how a study's steps reach the providers.
+	Execution Execution `yaml:"execution,omitempty"`
 
 	// Block is the study's own config block (see RegisterBlock): *tpp.Config, *network.Config,
 	// *games.Config (internal/study/...), or a plugin study's; nil for a study without one.
@@ -134,6 +137,46 @@ type Backend struct {
 	Seed string `yaml:"seed,omitempty"`
 	// Label names the backend in results; default provider:model.
 	Label string `yaml:"label,omitempty"`
+}
+
+// Execution says how decisions reach the providers.
+type Execution struct {
+	// NATS is a NATS JetStream broker URL (nats://host:4222, tls://...; several separated by
+	// commas): decisions are made by prosim workers connected to it (prosim worker). The
+	// resolved config in a run directory keeps the URL without its credentials.
+	NATS string `yaml:"nats,omitempty"`
+}
+
+// CheckBrokerURL checks a broker URL (or a comma-separated list of them).
+func CheckBrokerURL(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			return fmt.Errorf("not a URL such as nats://127.0.0.1:4222")
+		}
+		switch u.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			return fmt.Errorf("%q: want a nats://, tls://, ws:// or wss:// URL such as nats://127.0.0.1:4222", u.Redacted())
+		}
+		if u.Host == "" {
+			return fmt.Errorf("%q: no host", u.Redacted())
+		}
+	}
+	return nil
+}
+
+// StripCredentials is a broker URL (or list) without user, password or token, as written to
+// a run directory.
+func StripCredentials(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			u.User = nil
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // Price is a model's price in USD per million tokens.
@@ -365,6 +408,11 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	for m, p := range e.Prices {
 		if p.Input < 0 || p.Output < 0 {
 			return doc.Errorf("prices."+m, "prices must be >= 0 (USD per million tokens)")
+		}
+	}
+	if e.Execution.NATS != "" {
+		if err := CheckBrokerURL(e.Execution.NATS); err != nil {
+			return doc.Errorf("execution.nats", "%v", err)
 		}
 	}
 	return nil
