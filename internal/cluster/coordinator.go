@@ -12,10 +12,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
@@ -38,6 +40,8 @@ type Coordinator struct {
 	js      jetstream.JetStream
 	stream  jetstream.Stream
 	run     string
+	session string       // this coordinator's own, in task IDs
+	asks    atomic.Int64 // tasks published, in task IDs
 	ackWait time.Duration
 	cc      jetstream.ConsumeContext
 
@@ -90,7 +94,7 @@ func Open(ctx context.Context, o CoordinatorOptions) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Coordinator{nc: nc, run: o.Run, ackWait: o.AckWait, waiters: map[string][]chan arrived{},
+	c := &Coordinator{nc: nc, run: o.Run, session: nuid.Next(), ackWait: o.AckWait, waiters: map[string][]chan arrived{},
 		early: map[string]arrived{}, workers: map[string]*WorkerStat{}}
 	if err := c.open(ctx); err != nil {
 		nc.Close()
@@ -126,7 +130,10 @@ func (c *Coordinator) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cluster: making the reply consumer: %w", err)
 	}
-	c.cc, err = cons.Consume(c.onReply)
+	// Short pull requests: after a broker restart, replies flow again within a few seconds.
+	// Connection errors are the client's to recover from (it reconnects for ever).
+	c.cc, err = cons.Consume(c.onReply, jetstream.PullExpiry(2*time.Second),
+		jetstream.ConsumeErrHandler(func(jetstream.ConsumeContext, error) {}))
 	return err
 }
 
@@ -177,7 +184,10 @@ func (c *Coordinator) decide(ctx context.Context, label string, b experiment.Bac
 	c.waiters[key] = append(c.waiters[key], ch)
 	c.mu.Unlock()
 	msg := nats.NewMsg(taskSubject(c.run, label))
-	msg.Header.Set(jetstream.MsgIDHeader, key) // published again (resume, broker restart): stored once
+	// The message ID makes a publish retried after a lost acknowledgement (a broker restart)
+	// count once; it is this ask's own, because the same request may be asked again later
+	// (Study 3's conditions share their first round), and a second ask must be a new task.
+	msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s.%s.%d", key, c.session, c.asks.Add(1)))
 	msg.Header.Set(keyHeader, key)
 	msg.Data = body
 	if err := publish(ctx, c.js, msg); err != nil {
@@ -216,7 +226,9 @@ func (a arrived) result() (backend.Reply, error) {
 func publish(ctx context.Context, js jetstream.JetStream, msg *nats.Msg) error {
 	wait := 100 * time.Millisecond
 	for {
-		_, err := js.PublishMsg(ctx, msg)
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second) // an ack lost in a restart is not waited for long
+		_, err := js.PublishMsg(actx, msg)
+		cancel()
 		if err == nil {
 			return nil
 		}

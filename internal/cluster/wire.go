@@ -147,7 +147,10 @@ type ConnectOptions struct {
 // connect dials the broker, reconnecting for ever after a broker restart.
 func connect(o ConnectOptions) (*nats.Conn, error) {
 	opts := []nats.Option{nats.Name(o.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
-		nats.RetryOnFailedConnect(false)}
+		nats.RetryOnFailedConnect(false),
+		// Asynchronous errors (a broken pipe as the broker restarts) are the reconnection's to
+		// handle; the default handler would print them.
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})}
 	if o.Creds != "" {
 		opts = append(opts, nats.UserCredentials(o.Creds))
 	}

@@ -252,7 +252,9 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 		body, _ = json.Marshal(reply{Err: &wireError{Msg: "cluster: reply does not encode: " + err.Error()}})
 	}
 	msg := nats.NewMsg(replySubject(run))
-	msg.Header.Set(jetstream.MsgIDHeader, "reply-"+key) // a task decided twice is replied once
+	// A task decided twice (redelivered to a second worker while the first was slow) is
+	// replied once, within the stream's duplicate window.
+	msg.Header.Set(jetstream.MsgIDHeader, "reply."+m.Headers().Get(jetstream.MsgIDHeader))
 	msg.Header.Set(keyHeader, key)
 	msg.Header.Set(workerHeader, w.o.Name)
 	msg.Data = body
