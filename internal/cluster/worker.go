@@ -172,9 +172,13 @@ func (w *worker) serve(ctx context.Context, key string) {
 				break more
 			}
 		}
-		batch, err := cons.Fetch(n, jetstream.FetchMaxWait(time.Second))
+		// What is there now, up to n; when nothing is, wait for the next task (a Fetch of n
+		// would wait until n tasks are there).
 		got := 0
-		if err == nil {
+		take := func(batch jetstream.MessageBatch, err error) error {
+			if err != nil {
+				return err
+			}
 			for m := range batch.Messages() {
 				got++
 				go func() {
@@ -182,7 +186,11 @@ func (w *worker) serve(ctx context.Context, key string) {
 					w.handle(ctx, run, m, ackWait)
 				}()
 			}
-			err = batch.Error()
+			return batch.Error()
+		}
+		err := take(cons.FetchNoWait(n))
+		if err == nil && got == 0 {
+			err = take(cons.Fetch(1, jetstream.FetchMaxWait(time.Second)))
 		}
 		for range n - got {
 			<-w.slots
