@@ -27,6 +27,9 @@ const (
 	brokerUserEnv     = "PROSIM_BROKER_USER"
 	brokerPasswordEnv = "PROSIM_BROKER_PASSWORD"
 	brokerTokenEnv    = "PROSIM_BROKER_TOKEN"
+	// natsURLEnv is the broker URL when --nats is not given: a URL with credentials is then
+	// not on the command line, where every user of the machine can read it.
+	natsURLEnv = "PROSIM_NATS_URL"
 )
 
 func workerCmd() *cobra.Command {
@@ -45,6 +48,12 @@ does not finish (killed) goes to another worker after the run's ack wait.`,
   prosim worker --nats nats://broker:4222 --backend vllm:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1 --concurrency 32`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.URL == "" {
+				o.URL = os.Getenv(natsURLEnv)
+			}
+			if o.URL == "" {
+				return usageError{fmt.Errorf("no broker: give --nats URL or set %s", natsURLEnv)}
+			}
 			if err := experiment.CheckBrokerURL(o.URL); err != nil {
 				return usageError{fmt.Errorf("--nats: %w", err)}
 			}
@@ -62,14 +71,13 @@ does not finish (killed) goes to another worker after the run's ack wait.`,
 			return cluster.RunWorker(cmd.Context(), o)
 		},
 	}
-	c.Flags().StringVar(&o.URL, "nats", "", "broker URL: nats://[user:password@]host:4222, tls://... (required)")
+	c.Flags().StringVar(&o.URL, "nats", "", "broker URL: nats://[user:password@|token@]host:4222, tls://... (default $"+natsURLEnv+")")
 	c.Flags().StringVar(&o.Creds, "creds", "", "NATS credentials file (JWT and NKey seed)")
 	c.Flags().StringVar(&spec, "backend", "", "decide with this backend SPEC instead of each task's (e.g. a local vllm:MODEL@URL)")
 	c.Flags().StringVar(&o.Label, "label", "", "take only tasks of this backend label (default: every label, or --backend's)")
 	c.Flags().IntVar(&o.Concurrency, "concurrency", 16, "tasks decided at once")
 	c.Flags().StringVar(&o.Name, "name", "", "worker name in the coordinator's progress (default host.pid)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no log lines")
-	c.MarkFlagRequired("nats")
 	return c
 }
 
@@ -118,7 +126,7 @@ type clusterFlags struct {
 }
 
 func (f *clusterFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&f.nats, "nats", "", "decide on prosim workers connected to this NATS broker (overrides execution.nats)")
+	c.Flags().StringVar(&f.nats, "nats", "", "decide on prosim workers connected to this NATS broker (overrides execution.nats; default $"+natsURLEnv+")")
 	c.Flags().StringVar(&f.creds, "creds", "", "NATS credentials file for --nats")
 	c.Flags().IntVar(&f.workers, "workers", 0, "start a broker and N local worker processes and decide on them")
 	c.Flags().DurationVar(&f.ackWait, "ack-wait", 30*time.Second, "a task a worker took but has not finished by then goes to another worker")
@@ -132,6 +140,12 @@ func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experimen
 	url := f.nats
 	if url == "" {
 		url = exp.Execution.NATS
+	}
+	// PROSIM_NATS_URL when nothing else names a broker, or to add credentials to the
+	// experiment's (and to a resumed run's, whose config.yaml keeps none).
+	if env := os.Getenv(natsURLEnv); f.nats == "" && f.workers == 0 && env != "" &&
+		(url == "" || cluster.Redact(env) == cluster.Redact(url)) {
+		url = env
 	}
 	if f.workers < 0 || f.workers > 256 {
 		return nil, usageError{fmt.Errorf("--workers %d: want 1 to 256", f.workers)}
