@@ -70,6 +70,10 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 		return err
 	}
 	w := &worker{o: o, js: js, slots: make(chan struct{}, o.Concurrency), chains: map[string]backend.Backend{}}
+	// On the way out, in this order: no task taken any more, the tasks in hand handed back
+	// (Nak) or replied, and those messages sent before the connection closes.
+	defer nc.Flush()
+	defer w.busy.Wait()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	active := map[string]bool{}
@@ -106,6 +110,7 @@ type worker struct {
 	o     WorkerOptions
 	js    jetstream.JetStream
 	slots chan struct{}
+	busy  sync.WaitGroup // tasks in hand
 
 	mu     sync.Mutex
 	chains map[string]backend.Backend
@@ -181,7 +186,9 @@ func (w *worker) serve(ctx context.Context, key string) {
 			}
 			for m := range batch.Messages() {
 				got++
+				w.busy.Add(1)
 				go func() {
+					defer w.busy.Done()
 					defer func() { <-w.slots }()
 					w.handle(ctx, run, m, ackWait)
 				}()
