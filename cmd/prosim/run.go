@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ type runFlags struct {
 	quiet    bool
 	maxCost  float64
 	batch    bool
+	cluster  clusterFlags
 }
 
 func runCmd() *cobra.Command {
@@ -30,7 +32,9 @@ func runCmd() *cobra.Command {
 		Example: `  prosim run examples/study1.yaml
   prosim run examples/study1.yaml --seed 7 --out runs/try7
   prosim run examples/study1.yaml --backend openai:gpt-4o-mini
-  prosim run examples/study1.yaml --backend openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1`,
+  prosim run examples/study1.yaml --backend openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1
+  prosim run examples/study1.yaml --workers 3
+  prosim run examples/study1.yaml --nats nats://broker:4222`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			exp, err := experiment.Load(args[0])
@@ -45,12 +49,20 @@ func runCmd() *cobra.Command {
 					return usageError{err}
 				}
 			}
-			opt := engine.Options{Out: f.out, CachePath: f.cache, NoCache: f.noCache, MaxCost: f.maxCost, Batch: f.batch}
+			opt := engine.Options{Out: f.out, CachePath: f.cache, NoCache: f.noCache, MaxCost: f.maxCost, Batch: f.batch, Notices: os.Stderr}
 			if !f.quiet {
 				opt.Progress = os.Stderr
 			}
+			if opt.Out == "" { // a distributed run is named on the broker after its directory
+				opt.Out = engine.DefaultDir(exp, time.Now())
+			}
+			done, err := setupCluster(cmd.Context(), f.cluster, exp, opt.Out, &opt)
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			res, err := engine.Run(cmd.Context(), exp, opt)
+			done(err == nil)
 			if err != nil {
 				return err
 			}
@@ -65,6 +77,7 @@ func runCmd() *cobra.Command {
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
 	c.Flags().Float64Var(&f.maxCost, "max-cost", 0, "hard cap on provider spend in USD (overrides the file's budget.usd)")
 	c.Flags().BoolVar(&f.batch, "batch", false, "send each step of the study as one provider batch, at the batch price (execution: {mode: batch})")
+	f.cluster.add(c)
 	return c
 }
 
@@ -72,6 +85,7 @@ func resumeCmd() *cobra.Command {
 	var quiet, noCache, retryInvalid bool
 	var cache string
 	var maxCost float64
+	var cf clusterFlags
 	c := &cobra.Command{
 		Use:   "resume DIR",
 		Short: "Continue a stopped run; decisions already recorded are not asked again",
@@ -85,8 +99,17 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 			if !quiet {
 				opt.Progress = os.Stderr
 			}
+			exp := &experiment.Experiment{}
+			if e, err := experiment.Load(filepath.Join(args[0], "config.yaml")); err == nil {
+				exp = e // else Resume says what is wrong with the run directory
+			}
+			done, err := setupCluster(cmd.Context(), cf, exp, args[0], &opt)
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			res, err := engine.Resume(cmd.Context(), args[0], opt)
+			done(err == nil)
 			if err != nil {
 				return err
 			}
@@ -98,6 +121,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 	c.Flags().BoolVar(&retryInvalid, "retry-invalid", false, "ask again the decisions recorded invalid after an error (on_error: record)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	c.Flags().Float64Var(&maxCost, "max-cost", 0, "hard cap on the run's provider spend in USD, all invocations together (default: the cap the run was given)")
+	cf.add(c)
 	return c
 }
 

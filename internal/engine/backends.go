@@ -31,7 +31,15 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		be, err := r.opt.Backends(b)
 		return be, nil, err
 	}
+	remote := r.opt.Remote != nil && !r.opt.Offline
+	if remote && r.batchMode() {
+		return nil, nil, errors.New("batch mode (execution.mode: batch or --batch) sends each step to the provider's batch API from this process: it cannot be combined with NATS workers (--nats, --workers, execution.nats)")
+	}
 	if b.Provider == "builtin" {
+		if remote {
+			be, err := r.opt.Remote(b)
+			return backend.Validate(be, 0), nil, err
+		}
 		return backend.Validate(behavioral.New(), 0), nil, nil
 	}
 	if r.opt.Offline {
@@ -45,6 +53,9 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	var eps []backend.Backend
 	for _, u := range urls {
+		if remote {
+			break // the workers build the clients, each with its own limits and retries
+		}
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
 			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
 		if w := providers.PlainHTTPKeyWarning(spec); w != "" {
@@ -67,6 +78,15 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	attempts := b.MaxAttempts
 	if attempts == 0 {
 		attempts = defaultMaxAttempts
+	}
+	limits := backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM}
+	retry := backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())}
+	if remote {
+		be, err := r.opt.Remote(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		eps, limits, retry = []backend.Backend{be}, backend.Limits{}, backend.RetryPolicy{}
 	}
 	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
 	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: urls[0]}
@@ -96,8 +116,8 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		ID:         id,
 		Cache:      cache,
 		MaxRepairs: *r.exp.MaxRepairs,
-		Limits:     backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM},
-		Retry:      backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())},
+		Limits:     limits,
+		Retry:      retry,
 		Prices:     r.callPrices(),
 		Budget:     r.budget,
 		MaxOutput:  providers.DefaultMaxTokens(b.Provider),

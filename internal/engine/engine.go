@@ -57,6 +57,10 @@ type Options struct {
 	Batch bool
 	// Backends, when set, builds a backend instead of the provider registry (tests).
 	Backends func(b experiment.Backend) (backend.Backend, error)
+	// Remote, when set, decides on other machines (prosim run --nats): it replaces each
+	// backend's provider clients, or the behavioural model, and this process keeps the rest of
+	// the chain (cache, repairs, cost meter, schema check).
+	Remote func(b experiment.Backend) (backend.Backend, error)
 }
 
 // Result is what a finished run reports.

@@ -63,6 +63,7 @@ func (e *Experiment) Bundle(runDir string) ([]byte, error) {
 			return nil, fmt.Errorf("cache %s: %w", e.Cache, err)
 		}
 	}
+	c.Execution.NATS = StripCredentials(c.Execution.NATS) // credentials never go to the run directory
 	return c.Resolved()
 }
 

@@ -5,6 +5,7 @@ package experiment
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,6 +153,42 @@ type Execution struct {
 	Mode string `yaml:"mode,omitempty"`
 	// Poll is how often a batch's status is asked (batch mode; default 30s).
 	Poll Duration `yaml:"poll,omitempty"`
+	// NATS is a NATS JetStream broker URL (nats://host:4222, tls://...; several separated by
+	// commas): decisions are made by prosim workers connected to it (prosim worker). The
+	// resolved config in a run directory keeps the URL without its credentials.
+	NATS string `yaml:"nats,omitempty"`
+}
+
+// CheckBrokerURL checks a broker URL (or a comma-separated list of them).
+func CheckBrokerURL(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			return fmt.Errorf("not a URL such as nats://127.0.0.1:4222")
+		}
+		switch u.Scheme {
+		case "nats", "tls", "ws", "wss":
+		default:
+			return fmt.Errorf("%q: want a nats://, tls://, ws:// or wss:// URL such as nats://127.0.0.1:4222", u.Redacted())
+		}
+		if u.Host == "" {
+			return fmt.Errorf("%q: no host", u.Redacted())
+		}
+	}
+	return nil
+}
+
+// StripCredentials is a broker URL (or list) without user, password or token, as written to
+// a run directory.
+func StripCredentials(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			u.User = nil
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // Price is a model's price in USD per million tokens.
@@ -398,6 +435,14 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	}
 	if e.Execution.Mode == "sync" && e.Execution.Poll != 0 {
 		return doc.Errorf("execution.poll", "only for mode: batch (or prosim run --batch)")
+	}
+	if e.Execution.NATS != "" {
+		if err := CheckBrokerURL(e.Execution.NATS); err != nil {
+			return doc.Errorf("execution.nats", "%v", err)
+		}
+		if e.Execution.Mode == "batch" {
+			return doc.Errorf("execution.mode", "batch mode goes to the provider's batch API from this process; it cannot be combined with execution.nats")
+		}
 	}
 	return nil
 }

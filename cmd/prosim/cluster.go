@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/prosim/prosim/internal/cluster"
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+func init() { extraCommands = append(extraCommands, workerCmd, brokerCmd) }
+
+// Environment variables read by prosim broker (never flags: a password on a command line is
+// visible to every user of the machine).
+const (
+	brokerUserEnv     = "PROSIM_BROKER_USER"
+	brokerPasswordEnv = "PROSIM_BROKER_PASSWORD"
+	brokerTokenEnv    = "PROSIM_BROKER_TOKEN"
+	// natsURLEnv is the broker URL when --nats is not given: a URL with credentials is then
+	// not on the command line, where every user of the machine can read it.
+	natsURLEnv = "PROSIM_NATS_URL"
+)
+
+func workerCmd() *cobra.Command {
+	var o cluster.WorkerOptions
+	var spec string
+	var quiet bool
+	c := &cobra.Command{
+		Use:   "worker --nats URL",
+		Short: "Decide tasks of distributed runs (prosim run --nats URL) until stopped",
+		Long: `Decide tasks of distributed runs until stopped (Ctrl-C or SIGTERM). The worker joins every
+run on the broker, or only the backend --label names, and decides each task with its own
+backend: the task's backend as the experiment gives it (API keys from this machine's
+environment), or --backend SPEC, this machine's own model server. A task a worker takes but
+does not finish (killed) goes to another worker after the run's ack wait.`,
+		Example: `  prosim worker --nats nats://127.0.0.1:4222
+  prosim worker --nats nats://broker:4222 --backend vllm:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1 --concurrency 32`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.URL == "" {
+				o.URL = os.Getenv(natsURLEnv)
+			}
+			if o.URL == "" {
+				return usageError{fmt.Errorf("no broker: give --nats URL or set %s", natsURLEnv)}
+			}
+			if err := experiment.CheckBrokerURL(o.URL); err != nil {
+				return usageError{fmt.Errorf("--nats: %w", err)}
+			}
+			if spec != "" {
+				b, err := experiment.ParseBackendSpec(spec)
+				if err != nil {
+					return usageError{err}
+				}
+				o.Backend = &b
+			}
+			if !quiet {
+				o.Log = cmd.ErrOrStderr()
+				fmt.Fprintf(o.Log, "worker: connected to %s, deciding up to %d tasks at once\n", cluster.Redact(o.URL), max(o.Concurrency, 1))
+			}
+			return cluster.RunWorker(cmd.Context(), o)
+		},
+	}
+	c.Flags().StringVar(&o.URL, "nats", "", "broker URL: nats://[user:password@|token@]host:4222, tls://... (default $"+natsURLEnv+")")
+	c.Flags().StringVar(&o.Creds, "creds", "", "NATS credentials file (JWT and NKey seed)")
+	c.Flags().StringVar(&spec, "backend", "", "decide with this backend SPEC instead of each task's (e.g. a local vllm:MODEL@URL)")
+	c.Flags().StringVar(&o.Label, "label", "", "take only tasks of this backend label (default: every label, or --backend's)")
+	c.Flags().IntVar(&o.Concurrency, "concurrency", 16, "tasks decided at once")
+	c.Flags().StringVar(&o.Name, "name", "", "worker name in the coordinator's progress (default host.pid)")
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no log lines")
+	return c
+}
+
+func brokerCmd() *cobra.Command {
+	var listen, store string
+	c := &cobra.Command{
+		Use:   "broker",
+		Short: "Run a NATS server with JetStream for distributed runs, until stopped",
+		Long: `Run a NATS server with JetStream (embedded: nothing else to install) for prosim run --nats
+and prosim worker. Streams are kept in --store, so acknowledged tasks survive a restart.
+Clients must give a user and password when ` + brokerUserEnv + ` and ` + brokerPasswordEnv + ` are
+set, or a token when ` + brokerTokenEnv + ` is set (nats://user:password@host:4222,
+nats://token@host:4222). Listen on a loopback address unless the machines between you are
+trusted or credentials are set.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if store == "" {
+				dir, err := os.UserCacheDir()
+				if err != nil {
+					return fmt.Errorf("no --store given and no user cache directory: %w", err)
+				}
+				store = filepath.Join(dir, "prosim", "jetstream")
+			}
+			b, err := cluster.StartBroker(cluster.BrokerOptions{Listen: listen, StoreDir: store,
+				User: os.Getenv(brokerUserEnv), Password: os.Getenv(brokerPasswordEnv), Token: os.Getenv(brokerTokenEnv)})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "broker: %s (JetStream store %s); stop it with Ctrl-C\n", b.URL(), store)
+			<-cmd.Context().Done()
+			b.Close()
+			return nil
+		},
+	}
+	c.Flags().StringVar(&listen, "listen", "127.0.0.1:4222", "host:port to listen on (port 0: a free one)")
+	c.Flags().StringVar(&store, "store", "", "JetStream store directory (default: the user cache directory's prosim/jetstream)")
+	return c
+}
+
+// clusterFlags are run's and resume's flags for distributed runs.
+type clusterFlags struct {
+	nats    string
+	creds   string
+	workers int
+	ackWait time.Duration
+}
+
+func (f *clusterFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.nats, "nats", "", "decide on prosim workers connected to this NATS broker (overrides execution.nats; default $"+natsURLEnv+")")
+	c.Flags().StringVar(&f.creds, "creds", "", "NATS credentials file for --nats")
+	c.Flags().IntVar(&f.workers, "workers", 0, "start a broker and N local worker processes and decide on them")
+	c.Flags().DurationVar(&f.ackWait, "ack-wait", 30*time.Second, "a task a worker took but has not finished by then goes to another worker")
+	c.Flags().MarkHidden("ack-wait") // for tests and slow links
+}
+
+// setupCluster connects a run to its broker when asked (--nats, --workers, or the experiment's
+// execution.nats) and sets opt.Remote. The returned done is called with whether the run is
+// complete: it then removes the run's stream, and stops what setupCluster started.
+func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experiment, dir string, opt *engine.Options) (done func(complete bool), err error) {
+	url := f.nats
+	if url == "" {
+		url = exp.Execution.NATS
+	}
+	// PROSIM_NATS_URL when nothing else names a broker, or to add credentials to the
+	// experiment's (and to a resumed run's, whose config.yaml keeps none).
+	if env := os.Getenv(natsURLEnv); f.nats == "" && f.workers == 0 && env != "" &&
+		(url == "" || cluster.Redact(env) == cluster.Redact(url)) {
+		url = env
+	}
+	if f.workers < 0 || f.workers > 256 {
+		return nil, usageError{fmt.Errorf("--workers %d: want 1 to 256", f.workers)}
+	}
+	if f.workers > 0 && f.nats != "" {
+		return nil, usageError{errors.New("--workers starts its own broker: give --workers or --nats, not both")}
+	}
+	if url == "" && f.workers == 0 {
+		return func(bool) {}, nil
+	}
+	if f.nats != "" {
+		if err := experiment.CheckBrokerURL(f.nats); err != nil {
+			return nil, usageError{fmt.Errorf("--nats: %w", err)}
+		}
+	}
+	var stops []func()
+	stop := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	if f.workers > 0 {
+		url, err = startLocalCluster(f.workers, max(exp.Concurrency/f.workers+1, 4), opt.Notices, &stops)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	run, err := cluster.RunName(dir)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	coord, err := cluster.Open(ctx, cluster.CoordinatorOptions{ConnectOptions: cluster.ConnectOptions{URL: url, Creds: f.creds},
+		Run: run, AckWait: f.ackWait})
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	opt.Remote = coord.Backend
+	wctx, cancel := context.WithCancel(ctx)
+	if opt.Progress != nil {
+		fmt.Fprintf(opt.Progress, "deciding on the workers of %s (run %s on the broker)\n", cluster.Redact(url), run)
+		go coord.Watch(wctx, opt.Progress, 5*time.Second)
+	}
+	return func(complete bool) {
+		cancel()
+		if err := coord.Close(complete); err != nil && opt.Notices != nil {
+			fmt.Fprintln(opt.Notices, "prosim:", err)
+		}
+		stop()
+	}, nil
+}
+
+// startLocalCluster starts an embedded broker on a free loopback port and n worker processes
+// of this same binary; stops receives how to stop them.
+func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func()) (string, error) {
+	store, err := os.MkdirTemp("", "prosim-broker-")
+	if err != nil {
+		return "", err
+	}
+	*stops = append(*stops, func() { os.RemoveAll(store) })
+	b, err := cluster.StartBroker(cluster.BrokerOptions{Listen: "127.0.0.1:0", StoreDir: store})
+	if err != nil {
+		return "", err
+	}
+	*stops = append(*stops, b.Close)
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("--workers: cannot find this program to start workers: %w", err)
+	}
+	var procs []*exec.Cmd
+	*stops = append(*stops, func() {
+		for _, p := range procs {
+			p.Process.Signal(syscall.SIGTERM) // a worker stopping hands its unfinished tasks back
+		}
+		for _, p := range procs {
+			done := make(chan struct{})
+			go func() { p.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				p.Process.Kill()
+				<-done
+			}
+		}
+	})
+	for i := range n {
+		p := exec.Command(exe, "worker", "--nats", b.URL(), "--concurrency", strconv.Itoa(concurrency),
+			"--name", fmt.Sprintf("local%d", i+1), "-q")
+		p.Stdout, p.Stderr = os.Stderr, os.Stderr
+		if err := p.Start(); err != nil {
+			return "", fmt.Errorf("--workers: starting worker %d: %w", i+1, err)
+		}
+		procs = append(procs, p)
+	}
+	if notices != nil {
+		fmt.Fprintf(notices, "prosim: started a broker on %s and %d local workers\n", b.URL(), n)
+	}
+	return b.URL(), nil
+}

@@ -1,0 +1,348 @@
+package cluster
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// CoordinatorOptions configure Open.
+type CoordinatorOptions struct {
+	ConnectOptions
+	// Run names the run on the broker (RunName of its directory): a resumed run finds its
+	// stream again, with the replies that arrived while no coordinator was there.
+	Run string
+	// AckWait is how long a task may go unacknowledged before it is given to another worker
+	// (a worker killed mid-task); workers extend it while they decide. Default 30s.
+	AckWait time.Duration
+}
+
+// Coordinator publishes a run's decisions as tasks and collects the workers' replies.
+type Coordinator struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	run     string
+	session string       // this coordinator's own, in task IDs
+	asks    atomic.Int64 // tasks published, in task IDs
+	ackWait time.Duration
+	cc      jetstream.ConsumeContext
+
+	mu      sync.Mutex
+	waiters map[string][]chan arrived
+	// early holds replies that arrived with nobody waiting: those of tasks a previous,
+	// killed coordinator of this run published (until the resumed run asks them), and second
+	// copies of a reply (a task redelivered after its worker was slow to acknowledge).
+	early   map[string]arrived
+	workers map[string]*WorkerStat
+	last    time.Time // last reply
+}
+
+type arrived struct {
+	r      reply
+	worker string
+}
+
+// WorkerStat is what the coordinator has seen of one worker.
+type WorkerStat struct {
+	Name    string
+	Replies int
+	First   time.Time
+	Last    time.Time
+}
+
+// RunName is a run's name on the broker: derived from the absolute path of its directory, so
+// that `prosim resume DIR` finds the run's stream again.
+func RunName(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256([]byte(abs))
+	return "r" + hex.EncodeToString(h[:10]), nil
+}
+
+// Open connects to the broker and makes (or finds again) the run's stream and reply consumer.
+func Open(ctx context.Context, o CoordinatorOptions) (*Coordinator, error) {
+	if o.Run == "" {
+		return nil, errors.New("cluster: no run name")
+	}
+	if o.AckWait == 0 {
+		o.AckWait = 30 * time.Second
+	}
+	if o.Name == "" {
+		o.Name = "prosim coordinator " + o.Run
+	}
+	nc, err := connect(o.ConnectOptions)
+	if err != nil {
+		return nil, err
+	}
+	c := &Coordinator{nc: nc, run: o.Run, session: nuid.Next(), ackWait: o.AckWait, waiters: map[string][]chan arrived{},
+		early: map[string]arrived{}, workers: map[string]*WorkerStat{}}
+	if err := c.open(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Coordinator) open(ctx context.Context) error {
+	var err error
+	if c.js, err = jetstream.New(c.nc); err != nil {
+		return err
+	}
+	c.stream, err = c.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        streamName(c.run),
+		Description: "prosim run " + c.run,
+		Subjects:    []string{"prosim." + c.run + ".>"},
+		Retention:   jetstream.WorkQueuePolicy, // a task leaves the stream when a worker acknowledges it
+		Storage:     jetstream.FileStorage,     // acknowledged tasks survive a broker restart
+		// A run whose coordinator never comes back is removed after a week.
+		MaxAge:     7 * 24 * time.Hour,
+		Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: making the run's stream: %w (does the broker have JetStream on?)", err)
+	}
+	cons, err := c.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       replyDurable,
+		FilterSubject: replySubject(c.run),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		MaxAckPending: -1,
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: making the reply consumer: %w", err)
+	}
+	// Short pull requests: after a broker restart, replies flow again within a few seconds.
+	// Connection errors are the client's to recover from (it reconnects for ever).
+	c.cc, err = cons.Consume(c.onReply, jetstream.PullExpiry(2*time.Second),
+		jetstream.ConsumeErrHandler(func(jetstream.ConsumeContext, error) {}))
+	return err
+}
+
+// Backend is the remote backend for one of the experiment's backends: each Decide is a task
+// for the workers that serve its label.
+func (c *Coordinator) Backend(b experiment.Backend) (backend.Backend, error) {
+	label := b.LabelOrDefault()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := c.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       taskDurable(label),
+		Description:   label,
+		FilterSubject: taskSubject(c.run, label),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.ackWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 1 << 16,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: making the task consumer of %s: %w", label, err)
+	}
+	return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+		return c.decide(ctx, label, b, req)
+	}), nil
+}
+
+func (c *Coordinator) decide(ctx context.Context, label string, b experiment.Backend, req backend.Request) (backend.Reply, error) {
+	w, err := toWire(req)
+	if err != nil {
+		return backend.Reply{}, err
+	}
+	wreq, err := json.Marshal(w)
+	if err != nil {
+		return backend.Reply{}, err
+	}
+	key := taskKey(label, wreq)
+	body, err := json.Marshal(task{Label: label, Backend: b, Req: w})
+	if err != nil {
+		return backend.Reply{}, err
+	}
+	ch := make(chan arrived, 1)
+	c.mu.Lock()
+	if a, ok := c.early[key]; ok {
+		delete(c.early, key)
+		c.mu.Unlock()
+		return a.result()
+	}
+	c.waiters[key] = append(c.waiters[key], ch)
+	c.mu.Unlock()
+	msg := nats.NewMsg(taskSubject(c.run, label))
+	// The message ID makes a publish retried after a lost acknowledgement (a broker restart)
+	// count once; it is this ask's own, because the same request may be asked again later
+	// (Study 3's conditions share their first round), and a second ask must be a new task.
+	msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s.%s.%d", key, c.session, c.asks.Add(1)))
+	msg.Header.Set(keyHeader, key)
+	msg.Data = body
+	if err := publish(ctx, c.js, msg); err != nil {
+		c.forget(key, ch)
+		return backend.Reply{}, err
+	}
+	select {
+	case a := <-ch:
+		return a.result()
+	case <-ctx.Done():
+		c.forget(key, ch)
+		return backend.Reply{}, ctx.Err()
+	}
+}
+
+func (c *Coordinator) forget(key string, ch chan arrived) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ws := slices.DeleteFunc(c.waiters[key], func(x chan arrived) bool { return x == ch })
+	if len(ws) == 0 {
+		delete(c.waiters, key)
+	} else {
+		c.waiters[key] = ws
+	}
+}
+
+func (a arrived) result() (backend.Reply, error) {
+	if a.r.Err != nil {
+		return backend.Reply{}, a.r.Err.err(a.worker)
+	}
+	return a.r.Reply, nil
+}
+
+// publish stores msg in its stream, trying again while the broker is unreachable (a restart):
+// the message ID makes a retried publish count once.
+func publish(ctx context.Context, js jetstream.JetStream, msg *nats.Msg) error {
+	wait := 100 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second) // an ack lost in a restart is not waited for long
+		_, err := js.PublishMsg(actx, msg)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, nats.ErrConnectionClosed) {
+			return fmt.Errorf("cluster: publishing to %s: %w", msg.Subject, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func (c *Coordinator) onReply(m jetstream.Msg) {
+	key := m.Headers().Get(keyHeader)
+	worker := m.Headers().Get(workerHeader)
+	var r reply
+	if err := json.Unmarshal(m.Data(), &r); err != nil || key == "" {
+		m.Term() // not ours to read; never redelivered
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	c.last = now
+	ws := c.workers[worker]
+	if ws == nil {
+		ws = &WorkerStat{Name: worker, First: now}
+		c.workers[worker] = ws
+	}
+	ws.Replies++
+	ws.Last = now
+	a := arrived{r: r, worker: worker}
+	if chs, ok := c.waiters[key]; ok {
+		delete(c.waiters, key)
+		for _, ch := range chs {
+			ch <- a
+		}
+	} else if _, dup := c.early[key]; !dup {
+		c.early[key] = a
+	}
+	c.mu.Unlock()
+	m.Ack()
+}
+
+// Workers returns what has been seen of each worker, by name.
+func (c *Coordinator) Workers() []WorkerStat {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]WorkerStat, 0, len(c.workers))
+	for _, w := range c.workers {
+		out = append(out, *w)
+	}
+	slices.SortFunc(out, func(a, b WorkerStat) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Watch writes a line every interval with each worker's replies per second over that
+// interval, and says when tasks wait with no worker answering, until ctx is done.
+func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	prev := map[string]int{}
+	start := time.Now()
+	warned := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ws := c.Workers()
+		c.mu.Lock()
+		waiting, last := len(c.waiters), c.last
+		c.mu.Unlock()
+		var parts []string
+		for _, s := range ws {
+			if s.Replies == prev[s.Name] && time.Since(s.Last) > every {
+				continue // gone quiet: not counted among the active workers
+			}
+			parts = append(parts, fmt.Sprintf("%s %.1f/s", s.Name, float64(s.Replies-prev[s.Name])/every.Seconds()))
+			prev[s.Name] = s.Replies
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(w, "  workers (%d): %s\n", len(parts), strings.Join(parts, ", "))
+			warned = false
+		}
+		if last.Before(start) {
+			last = start
+		}
+		if quiet := time.Since(last); waiting > 0 && !warned && quiet > 3*every {
+			fmt.Fprintf(w, "  %d decisions wait and no worker has replied for %s: start one with `prosim worker --nats URL`\n",
+				waiting, quiet.Round(time.Second))
+			warned = true
+		}
+	}
+}
+
+// Close stops collecting replies and disconnects. With cleanup (the run is complete) the run's
+// stream and its consumers are deleted; otherwise they stay for `prosim resume`.
+func (c *Coordinator) Close(cleanup bool) error {
+	c.cc.Stop()
+	var err error
+	if cleanup {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if derr := c.js.DeleteStream(ctx, streamName(c.run)); derr != nil && !errors.Is(derr, jetstream.ErrStreamNotFound) {
+			err = fmt.Errorf("cluster: deleting the run's stream: %w", derr)
+		}
+	}
+	c.nc.Close()
+	return err
+}

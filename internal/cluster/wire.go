@@ -1,0 +1,179 @@
+package cluster
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/schema"
+	"github.com/prosim/prosim/internal/situation"
+)
+
+// Names on the broker. A run's stream is PROSIM_<run>; its subjects are
+// prosim.<run>.task.<label hash> (one work-queue consumer per backend label, shared by the
+// workers serving that label) and prosim.<run>.reply (the coordinator's consumer).
+const (
+	streamPrefix = "PROSIM_"
+	replyDurable = "coordinator"
+	keyHeader    = "Prosim-Key"
+	workerHeader = "Prosim-Worker"
+)
+
+func streamName(run string) string         { return streamPrefix + run }
+func taskSubject(run, label string) string { return "prosim." + run + ".task." + labelToken(label) }
+func replySubject(run string) string       { return "prosim." + run + ".reply" }
+func taskDurable(label string) string      { return "tasks_" + labelToken(label) }
+
+// labelToken names a backend label in subjects and consumer names, which take no dots or
+// colons that labels such as vllm:qwen2.5 have.
+func labelToken(label string) string {
+	h := sha256.Sum256([]byte(label))
+	return hex.EncodeToString(h[:8])
+}
+
+// task is one decision as it travels to a worker.
+type task struct {
+	// Label is the experiment's backend label; Backend its configuration (the name of the
+	// environment variable holding a key, never a key).
+	Label   string             `json:"label"`
+	Backend experiment.Backend `json:"backend"`
+	Req     request            `json:"req"`
+}
+
+// request is backend.Request with Structured as JSON: a worker decodes it as the
+// *situation.Situation prosim's studies put there (the behavioural model reads it).
+type request struct {
+	AgentID    int              `json:"agent_id"`
+	System     string           `json:"system"`
+	Prompt     string           `json:"prompt"`
+	Repair     []backend.Turn   `json:"repair,omitempty"`
+	Schema     schema.Schema    `json:"schema"`
+	Structured json.RawMessage  `json:"structured,omitempty"`
+	Sampling   backend.Sampling `json:"sampling"`
+	Replicate  int              `json:"replicate"`
+	Seed       uint64           `json:"seed"`
+	N          int              `json:"n,omitempty"`
+}
+
+func toWire(r backend.Request) (request, error) {
+	w := request{AgentID: r.AgentID, System: r.System, Prompt: r.Prompt, Repair: r.Repair, Schema: r.Schema,
+		Sampling: r.Sampling, Replicate: r.Replicate, Seed: r.Seed, N: r.N}
+	if r.Structured != nil {
+		js, err := json.Marshal(r.Structured)
+		if err != nil {
+			return w, fmt.Errorf("cluster: encoding the structured request: %w", err)
+		}
+		w.Structured = js
+	}
+	return w, nil
+}
+
+func (w request) decode() (backend.Request, error) {
+	r := backend.Request{AgentID: w.AgentID, System: w.System, Prompt: w.Prompt, Repair: w.Repair, Schema: w.Schema,
+		Sampling: w.Sampling, Replicate: w.Replicate, Seed: w.Seed, N: w.N}
+	if len(w.Structured) > 0 && string(w.Structured) != "null" {
+		var s situation.Situation
+		if err := json.Unmarshal(w.Structured, &s); err != nil {
+			return r, fmt.Errorf("cluster: decoding the structured request: %w", err)
+		}
+		r.Structured = &s
+	}
+	return r, nil
+}
+
+// reply is a worker's answer: the backend's reply, or the error its backend chain ended with.
+type reply struct {
+	Reply backend.Reply `json:"reply"`
+	Err   *wireError    `json:"err,omitempty"`
+}
+
+// wireError keeps what the engine reads of a provider failure (the HTTP status decides
+// whether on_error: record applies).
+type wireError struct {
+	Msg        string        `json:"msg"`
+	Provider   string        `json:"provider,omitempty"`
+	Status     int           `json:"status,omitempty"`
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	Body       string        `json:"body,omitempty"`
+}
+
+func errorOf(err error) *wireError {
+	var se *backend.StatusError
+	if errors.As(err, &se) {
+		return &wireError{Msg: err.Error(), Provider: se.Provider, Status: se.Status, RetryAfter: se.RetryAfter, Body: se.Body}
+	}
+	return &wireError{Msg: err.Error()}
+}
+
+func (e *wireError) err(worker string) error {
+	if e.Provider != "" {
+		return &backend.StatusError{Provider: e.Provider, Status: e.Status, RetryAfter: e.RetryAfter, Body: e.Body,
+			Err: fmt.Errorf("%s (on worker %s)", e.Msg, worker)}
+	}
+	return fmt.Errorf("%s (on worker %s)", e.Msg, worker)
+}
+
+// taskKey names a decision: the same label and request give the same key, so a task
+// published again (a resumed coordinator) is dropped by the stream's duplicate window and a
+// reply that arrives twice is taken once.
+func taskKey(label string, req []byte) string {
+	h := sha256.New()
+	h.Write([]byte(label))
+	h.Write([]byte{0})
+	h.Write(req)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// ConnectOptions say how to reach the broker.
+type ConnectOptions struct {
+	// URL is nats://[user:password@|token@]host:port (tls:// for TLS); several separated by
+	// commas.
+	URL string
+	// Creds is a NATS credentials file (JWT and NKey seed), for brokers that use them.
+	Creds string
+	// Name names the connection in the broker's monitoring.
+	Name string
+}
+
+// connect dials the broker, reconnecting for ever after a broker restart.
+func connect(o ConnectOptions) (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name(o.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(false),
+		// Asynchronous errors (a broken pipe as the broker restarts) are the reconnection's to
+		// handle; the default handler would print them.
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})}
+	if o.Creds != "" {
+		opts = append(opts, nats.UserCredentials(o.Creds))
+	}
+	nc, err := nats.Connect(o.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the broker %s: %w", Redact(o.URL), err)
+	}
+	return nc, nil
+}
+
+// Redact is a broker URL (or a comma-separated list) without its credentials, for messages
+// and files.
+func Redact(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		switch {
+		case err != nil:
+			parts[i] = "(a broker URL that does not parse)"
+		case u.User != nil:
+			u.User = nil
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,339 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/behavioral"
+	"github.com/prosim/prosim/internal/backend/providers"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// The worker's defaults for an LLM backend that leaves them out (the engine's own).
+const (
+	defaultTimeout     = 120 * time.Second
+	defaultMaxAttempts = 6
+)
+
+// WorkerOptions configure RunWorker.
+type WorkerOptions struct {
+	ConnectOptions
+	// Backend, when set, decides every task this worker takes instead of the task's own
+	// backend configuration: the machine's local model server.
+	Backend *experiment.Backend
+	// Label restricts the worker to tasks of this backend label; "" takes every label, or
+	// with Backend set, Backend's label.
+	Label string
+	// Concurrency is how many tasks the worker decides at once (default 16).
+	Concurrency int
+	// Log receives one line per run joined or left; nil for silence.
+	Log io.Writer
+	// Poll is how often the broker is asked for new runs (default 1s).
+	Poll time.Duration
+}
+
+// RunWorker takes tasks of every run on the broker (or of its label's backend) until ctx is
+// done: it decides each with its own backend chain, publishes the reply, and acknowledges the
+// task only then, so a task of a killed worker goes to another after the ack wait.
+func RunWorker(ctx context.Context, o WorkerOptions) error {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Label == "" && o.Backend != nil {
+		o.Label = o.Backend.LabelOrDefault()
+	}
+	if o.Name == "" {
+		host, _ := os.Hostname()
+		o.Name = fmt.Sprintf("%s.%d", host, os.Getpid())
+	}
+	nc, err := connect(o.ConnectOptions)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	w := &worker{o: o, js: js, slots: make(chan struct{}, o.Concurrency), chains: map[string]backend.Backend{}}
+	// On the way out, in this order: no task taken any more, the tasks in hand handed back
+	// (Nak) or replied, and those messages sent before the connection closes.
+	defer nc.Flush()
+	defer w.busy.Wait()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	active := map[string]bool{}
+	var amu sync.Mutex
+	t := time.NewTicker(o.Poll)
+	defer t.Stop()
+	for {
+		for _, key := range w.consumers(ctx) {
+			amu.Lock()
+			if active[key] {
+				amu.Unlock()
+				continue
+			}
+			active[key] = true
+			amu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.serve(ctx, key)
+				amu.Lock()
+				delete(active, key)
+				amu.Unlock()
+			}()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+type worker struct {
+	o     WorkerOptions
+	js    jetstream.JetStream
+	slots chan struct{}
+	busy  sync.WaitGroup // tasks in hand
+
+	mu     sync.Mutex
+	chains map[string]backend.Backend
+}
+
+// consumers lists the task consumers this worker serves, as "stream/consumer".
+func (w *worker) consumers(ctx context.Context) []string {
+	var out []string
+	names := w.js.StreamNames(ctx)
+	var streams []string
+	for n := range names.Name() {
+		if strings.HasPrefix(n, streamPrefix) {
+			streams = append(streams, n)
+		}
+	}
+	for _, sn := range streams {
+		s, err := w.js.Stream(ctx, sn)
+		if err != nil {
+			continue
+		}
+		if w.o.Label != "" {
+			if _, err := s.Consumer(ctx, taskDurable(w.o.Label)); err == nil {
+				out = append(out, sn+"/"+taskDurable(w.o.Label))
+			}
+			continue
+		}
+		cn := s.ConsumerNames(ctx)
+		for n := range cn.Name() {
+			if strings.HasPrefix(n, "tasks_") {
+				out = append(out, sn+"/"+n)
+			}
+		}
+	}
+	return out
+}
+
+// serve takes tasks from one consumer until its run's stream is deleted or ctx is done.
+func (w *worker) serve(ctx context.Context, key string) {
+	sn, cn, _ := strings.Cut(key, "/")
+	cons, err := w.js.Consumer(ctx, sn, cn)
+	if err != nil {
+		return
+	}
+	run := strings.TrimPrefix(sn, streamPrefix)
+	if w.o.Log != nil {
+		fmt.Fprintf(w.o.Log, "worker %s: serving %s of run %s\n", w.o.Name, cons.CachedInfo().Config.Description, run)
+	}
+	ackWait := cons.CachedInfo().Config.AckWait
+	misses := 0
+	for ctx.Err() == nil {
+		// Take a free slot (waiting for one), then every other free slot: fetch that many.
+		select {
+		case w.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+	more:
+		for n < cap(w.slots) {
+			select {
+			case w.slots <- struct{}{}:
+				n++
+			default:
+				break more
+			}
+		}
+		// What is there now, up to n; when nothing is, wait for the next task (a Fetch of n
+		// would wait until n tasks are there).
+		got := 0
+		take := func(batch jetstream.MessageBatch, err error) error {
+			if err != nil {
+				return err
+			}
+			for m := range batch.Messages() {
+				got++
+				w.busy.Add(1)
+				go func() {
+					defer w.busy.Done()
+					defer func() { <-w.slots }()
+					w.handle(ctx, run, m, ackWait)
+				}()
+			}
+			return batch.Error()
+		}
+		err := take(cons.FetchNoWait(n))
+		if err == nil && got == 0 {
+			err = take(cons.Fetch(1, jetstream.FetchMaxWait(time.Second)))
+		}
+		for range n - got {
+			<-w.slots
+		}
+		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+			errors.Is(err, jetstream.ErrStreamNotFound) {
+			break
+		}
+		if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.Canceled) {
+			misses++
+			if misses > 5 { // the run's stream is gone (deleted at the run's end) or unreachable
+				if _, ierr := cons.Info(ctx); ierr != nil {
+					break
+				}
+				misses = 0
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if w.o.Log != nil && ctx.Err() == nil {
+		fmt.Fprintf(w.o.Log, "worker %s: run %s is over\n", w.o.Name, run)
+	}
+}
+
+// handle decides one task and publishes its reply, then acknowledges the task.
+func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWait time.Duration) {
+	key := m.Headers().Get(keyHeader)
+	var t task
+	out := reply{}
+	if err := json.Unmarshal(m.Data(), &t); err != nil {
+		out.Err = &wireError{Msg: fmt.Sprintf("cluster: a task that does not decode: %v", err)}
+	} else if req, err := t.Req.decode(); err != nil {
+		out.Err = errorOf(err)
+	} else if be, err := w.chain(t); err != nil {
+		out.Err = errorOf(err)
+	} else {
+		// Tell the broker the task is being worked on, so a slow provider is not mistaken
+		// for a dead worker.
+		done := make(chan struct{})
+		if ackWait > 0 {
+			go func() {
+				tk := time.NewTicker(ackWait / 3)
+				defer tk.Stop()
+				for {
+					select {
+					case <-done:
+						return
+					case <-tk.C:
+						m.InProgress()
+					}
+				}
+			}()
+		}
+		rep, err := be.Decide(ctx, req)
+		close(done)
+		if ctx.Err() != nil {
+			m.Nak() // the worker is stopping: another takes the task now
+			return
+		}
+		out.Reply = rep
+		if err != nil {
+			out.Err = errorOf(err)
+		}
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		body, _ = json.Marshal(reply{Err: &wireError{Msg: "cluster: reply does not encode: " + err.Error()}})
+	}
+	msg := nats.NewMsg(replySubject(run))
+	// A task decided twice (redelivered to a second worker while the first was slow) is
+	// replied once, within the stream's duplicate window.
+	msg.Header.Set(jetstream.MsgIDHeader, "reply."+m.Headers().Get(jetstream.MsgIDHeader))
+	msg.Header.Set(keyHeader, key)
+	msg.Header.Set(workerHeader, w.o.Name)
+	msg.Data = body
+	if err := publish(ctx, w.js, msg); err != nil {
+		m.Nak()
+		return
+	}
+	m.Ack()
+}
+
+// chain is the backend that decides a task: the behavioural model, or an LLM client chain
+// (retries and rate limits per endpoint) built once per backend configuration. The
+// coordinator keeps the cache, the repairs and the cost meter.
+func (w *worker) chain(t task) (backend.Backend, error) {
+	cfg := t.Backend
+	if w.o.Backend != nil {
+		cfg = *w.o.Backend
+	}
+	js, _ := json.Marshal(cfg)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if be, ok := w.chains[string(js)]; ok {
+		return be, nil
+	}
+	be, err := buildChain(cfg, w.o.Log)
+	if err != nil {
+		return nil, fmt.Errorf("backend %s on worker %s: %w", cfg.LabelOrDefault(), w.o.Name, err)
+	}
+	w.chains[string(js)] = be
+	return be, nil
+}
+
+func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
+	if b.Provider == "builtin" {
+		return behavioral.New(), nil
+	}
+	urls := b.Endpoints
+	if len(urls) == 0 {
+		urls = []string{b.BaseURL}
+	}
+	timeout := time.Duration(b.Timeout)
+	if timeout == 0 {
+		timeout = defaultTimeout
+	}
+	attempts := b.MaxAttempts
+	if attempts == 0 {
+		attempts = defaultMaxAttempts
+	}
+	var eps []backend.Backend
+	for i, u := range urls {
+		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
+		if msg := providers.PlainHTTPKeyWarning(spec); msg != "" && log != nil {
+			fmt.Fprintf(log, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), msg)
+		}
+		ep, err := providers.New(spec)
+		if err != nil {
+			return nil, err
+		}
+		ep = backend.Retry(ep, backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: uint64(i)})
+		if l := (backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM}); l != (backend.Limits{}) {
+			ep = backend.RateLimit(ep, l)
+		}
+		eps = append(eps, ep)
+	}
+	return backend.Balance(eps), nil
+}
