@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
@@ -441,5 +442,33 @@ func TestOpenAIBatchWithBudget(t *testing.T) {
 	s.mu.Unlock()
 	if _, got := llmReadCSV(t, dir); !bytes.Equal(got, wantBytes) {
 		t.Fatal("the capped, resumed batch run's decisions.csv differs from the synchronous run's")
+	}
+}
+
+// Two conditions with the same policy ask identical requests in one step: they share one line
+// of the job (the copy is marked cached and costs nothing) and the step does not wait forever.
+func TestOpenAIBatchIdenticalRequests(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	llm := newLLMServer(t)
+	s := newOpenAIBatchServer(t, llm)
+	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := batchExperiment(t, s.URL, true)
+	exp.Conditions = append(exp.Conditions, experiment.Condition{Name: "none2", Policy: "none"})
+	llm.learn(exp)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := Run(ctx, exp, Options{Out: filepath.Join(t.TempDir(), "dup"), NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decisions != 108 || res.Usage[0].Calls != 72 || res.Usage[0].CacheHits != 36 {
+		t.Fatalf("%d decisions, %d calls, %d shared; want 108, 72, 36", res.Decisions, res.Usage[0].Calls, res.Usage[0].CacheHits)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.submitted) != 72 {
+		t.Errorf("%d distinct requests submitted, want 72", len(s.submitted))
 	}
 }
