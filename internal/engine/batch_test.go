@@ -472,3 +472,39 @@ func TestOpenAIBatchIdenticalRequests(t *testing.T) {
 		t.Errorf("%d distinct requests submitted, want 72", len(s.submitted))
 	}
 }
+
+// The reply cache works in batch mode as in synchronous mode: a second run of the same
+// experiment is served from it and submits no job.
+func TestOpenAIBatchCacheReplay(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	llm := newLLMServer(t)
+	s := newOpenAIBatchServer(t, llm)
+	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := batchExperiment(t, s.URL, true)
+	llm.learn(exp)
+	cache := filepath.Join(t.TempDir(), "cache.db")
+	first := filepath.Join(t.TempDir(), "first")
+	if _, err := Run(context.Background(), exp, Options{Out: first, CachePath: cache}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	jobs := s.creates
+	s.mu.Unlock()
+	second := filepath.Join(t.TempDir(), "second")
+	res, err := Run(context.Background(), exp, Options{Out: second, CachePath: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.creates != jobs || res.Usage[0].Calls != 0 || res.Usage[0].CacheHits != 72 {
+		t.Fatalf("replay: %d new jobs, %d calls, %d cache hits", s.creates-jobs, res.Usage[0].Calls, res.Usage[0].CacheHits)
+	}
+	a, _ := llmReadCSV(t, first)
+	b, _ := llmReadCSV(t, second)
+	if !llmEqual(llmWithout(a, "cached"), llmWithout(b, "cached")) {
+		t.Fatal("the replay's decisions differ")
+	}
+}
