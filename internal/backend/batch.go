@@ -236,8 +236,12 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 					reasons[id] = r.Err
 					failed = append(failed, id)
 				default:
-					for _, w := range byID[id] {
-						w.done <- batchOutcome{r: r.Reply}
+					for i, w := range byID[id] {
+						rep := r.Reply
+						if i > 0 { // an identical request: it shares the line and costs nothing
+							rep.Cached, rep.Calls, rep.InputTokens, rep.OutputTokens, rep.CostUSD = true, 0, 0, 0, 0
+						}
+						w.done <- batchOutcome{r: rep}
 					}
 				}
 			}

@@ -57,6 +57,11 @@ type StackConfig struct {
 	// (see Budgeted). MaxOutput is the client's completion limit for requests that set none.
 	Budget    *Budget
 	MaxOutput int
+	// Batch says the endpoint is a batch Collector: no Collapse, since a duplicate waiting in
+	// Collapse would never reach the collector, whose batch waits for every live decision; the
+	// collector gives identical requests one line of the job and marks the copies as Collapse
+	// does.
+	Batch bool
 }
 
 // Stack builds the standard chain (see above) over one or more endpoints of one model.
@@ -88,6 +93,9 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 		} else {
 			b = c.Cache.Wrap(b, c.ID)
 		}
+	}
+	if c.Batch {
+		return Meter(Validate(b, c.MaxRepairs), c.Prices, c.Usage)
 	}
 	return Meter(Collapse(Validate(b, c.MaxRepairs), c.ID), c.Prices, c.Usage)
 }

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
@@ -441,5 +442,69 @@ func TestOpenAIBatchWithBudget(t *testing.T) {
 	s.mu.Unlock()
 	if _, got := llmReadCSV(t, dir); !bytes.Equal(got, wantBytes) {
 		t.Fatal("the capped, resumed batch run's decisions.csv differs from the synchronous run's")
+	}
+}
+
+// Two conditions with the same policy ask identical requests in one step: they share one line
+// of the job (the copy is marked cached and costs nothing) and the step does not wait forever.
+func TestOpenAIBatchIdenticalRequests(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	llm := newLLMServer(t)
+	s := newOpenAIBatchServer(t, llm)
+	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := batchExperiment(t, s.URL, true)
+	exp.Conditions = append(exp.Conditions, experiment.Condition{Name: "none2", Policy: "none"})
+	llm.learn(exp)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := Run(ctx, exp, Options{Out: filepath.Join(t.TempDir(), "dup"), NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decisions != 108 || res.Usage[0].Calls != 72 || res.Usage[0].CacheHits != 36 {
+		t.Fatalf("%d decisions, %d calls, %d shared; want 108, 72, 36", res.Decisions, res.Usage[0].Calls, res.Usage[0].CacheHits)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.submitted) != 72 {
+		t.Errorf("%d distinct requests submitted, want 72", len(s.submitted))
+	}
+}
+
+// The reply cache works in batch mode as in synchronous mode: a second run of the same
+// experiment is served from it and submits no job.
+func TestOpenAIBatchCacheReplay(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	llm := newLLMServer(t)
+	s := newOpenAIBatchServer(t, llm)
+	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := batchExperiment(t, s.URL, true)
+	llm.learn(exp)
+	cache := filepath.Join(t.TempDir(), "cache.db")
+	first := filepath.Join(t.TempDir(), "first")
+	if _, err := Run(context.Background(), exp, Options{Out: first, CachePath: cache}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	jobs := s.creates
+	s.mu.Unlock()
+	second := filepath.Join(t.TempDir(), "second")
+	res, err := Run(context.Background(), exp, Options{Out: second, CachePath: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.creates != jobs || res.Usage[0].Calls != 0 || res.Usage[0].CacheHits != 72 {
+		t.Fatalf("replay: %d new jobs, %d calls, %d cache hits", s.creates-jobs, res.Usage[0].Calls, res.Usage[0].CacheHits)
+	}
+	a, _ := llmReadCSV(t, first)
+	b, _ := llmReadCSV(t, second)
+	if !llmEqual(llmWithout(a, "cached"), llmWithout(b, "cached")) {
+		t.Fatal("the replay's decisions differ")
 	}
 }
