@@ -59,6 +59,16 @@ func (r *Runner) writeManifest(status string, resumed bool) error {
 	if r.exp.Population.Source == "prosim104" {
 		m.Builtin = append(m.Builtin, builtins["builtin:population/prosim104"])
 	}
+	// A study's block may read built-in data too (Study 3's prosim104 graph).
+	if bi, ok := r.exp.Block.(interface{ BuiltinInputs() []string }); ok {
+		for _, name := range bi.BuiltinInputs() {
+			in, known := builtins[name]
+			if !known {
+				return fmt.Errorf("manifest: study %s reads built-in data %q that prosim does not know", r.exp.Study, name)
+			}
+			m.Builtin = append(m.Builtin, in)
+		}
+	}
 	if old, err := manifest.Read(r.dir); err == nil {
 		m.Resumed = old.Resumed
 	}

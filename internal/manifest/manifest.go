@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
@@ -211,7 +212,8 @@ func hashFile(path string) (string, int64, error) {
 }
 
 // Builtins are the hashes of the data built into this binary, by name: builtin:scenarios and
-// builtin:policies (every file of the library, in name order), builtin:population/prosim104.
+// builtin:policies (every file of the library, in name order), builtin:population/prosim104
+// and builtin:graph/prosim104.
 func Builtins() (map[string]Input, error) {
 	out := map[string]Input{}
 	for _, x := range []struct {
@@ -225,10 +227,14 @@ func Builtins() (map[string]Input, error) {
 		in.Path, in.Role = x.name, strings.TrimPrefix(x.name, "builtin:")
 		out[x.name] = in
 	}
-	if b, ok := persona.BuiltinData("prosim104"); ok {
-		sum := sha256.Sum256(b)
-		out["builtin:population/prosim104"] = Input{Path: "builtin:population/prosim104", Role: "population",
-			SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(b))}
+	for _, x := range []struct {
+		name, role string
+		data       func(string) ([]byte, bool)
+	}{{"population/prosim104", "population", persona.BuiltinData}, {"graph/prosim104", "graph", network.BuiltinData}} {
+		if b, ok := x.data("prosim104"); ok {
+			sum := sha256.Sum256(b)
+			out["builtin:"+x.name] = Input{Path: "builtin:" + x.name, Role: x.role, SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(b))}
+		}
 	}
 	return out, nil
 }

@@ -238,6 +238,16 @@ var builtinFiles = map[string]string{
 
 var builtinCache sync.Map // name -> *Graph; graphs are immutable, so sharing is safe
 
+// BuiltinData is the embedded file of the graph name (a run's manifest hashes it).
+func BuiltinData(name string) ([]byte, bool) {
+	path, ok := builtinFiles[name]
+	if !ok {
+		return nil, false
+	}
+	data, err := builtinFS.ReadFile(path)
+	return data, err == nil
+}
+
 // Builtin returns an embedded graph by name (see BuiltinNames); "prosim104" is the original
 // study's network (agent id = node+1, as in the study's ids).
 func Builtin(name string) (*Graph, error) {

@@ -115,6 +115,14 @@ func InequityOf(c *experiment.Condition) *Inequity {
 // Inputs is the file the block reads (graph type edgelist), for the run directory's inputs/.
 func (nw *Config) Inputs() []*string { return []*string{&nw.Graph.File} }
 
+// BuiltinInputs names the built-in data the block reads, for the run's manifest.
+func (nw *Config) BuiltinInputs() []string {
+	if nw.Graph.Type == "prosim104" {
+		return []string{"builtin:graph/prosim104"}
+	}
+	return nil
+}
+
 // ConditionFields: conditions[i].inequity is this study's.
 func (nw *Config) ConditionFields() []string { return []string{"inequity"} }
 
