@@ -87,6 +87,18 @@ func TestFactorsRecodeReversedScaleAndShowEachLevel(t *testing.T) {
 	if n := len(seen["She is"]) + len(seen["He is"]); n != 128 {
 		t.Errorf("%d third-person personas, want 128", n)
 	}
+	for name, want := range map[string]int{"sensitivity.csv": 1 + 2*4*3, "robustness.csv": 1 + 2*8} { // scenarios x factors x terms; conclusions x levels
+		b, err := os.ReadFile(filepath.Join(dir, "results", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "\n"); n != want {
+			t.Errorf("%s has %d lines, want %d", name, n, want)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !strings.Contains(string(b), "robust to wording") {
+		t.Errorf("report.html lacks the robustness table (%v)", err)
+	}
 	rs := rows(t, dir)
 	if len(rs) != 512 { // 256 decisions x (willingness, willingness_raw)
 		t.Fatalf("%d rows, want 512", len(rs))

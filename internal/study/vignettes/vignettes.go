@@ -17,7 +17,9 @@ import (
 // Name is the study's name in experiment files.
 const Name = "vignettes"
 
-func init() { study.Register(Name, New, CellsSchema, ContrastsSchema) }
+func init() {
+	study.Register(Name, New, CellsSchema, ContrastsSchema, SensitivitySchema, RobustnessSchema)
+}
 
 // Study 1 for one run.
 type vignettes struct {
