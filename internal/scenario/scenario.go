@@ -24,7 +24,8 @@ type Scenario struct {
 	// the experiment and by game schedules.
 	Params map[string]float64 `yaml:"params,omitempty" json:"params,omitempty"`
 	// Model holds the behavioural model's parameters for a vignette (see internal/backend/behavioral):
-	// base (typical human mean willingness 1-7 with no policy), cost (0-1, how costly),
+	// base (mean willingness 1-7 with no policy: hand-set for the built-in vignettes, assumed,
+	// not taken from a published human study), cost (0-1, how costly),
 	// money (1 if the cost is money, 0 if time or effort), visibility (0-1, how public the act
 	// is), need (0-1, how clearly someone needs help).
 	Model map[string]float64 `yaml:"model,omitempty" json:"model,omitempty"`
