@@ -21,10 +21,10 @@ import (
 var refFS embed.FS
 
 // Schema declares results/scorecard.csv.
-var Schema = table.Schema{Name: "scorecard", Doc: "human-likeness scorecard: each backend's distance from the human reference, per measure (written by studies with a human reference: games' dictator game)", Columns: []table.Column{
+var Schema = table.Schema{Name: "scorecard", Doc: "human-likeness scorecard: each backend's distance from the human reference, per measure (written by studies with a human reference: the games' dictator game, Study 2's binary third-party punishment)", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "model_version", Type: table.String, Doc: "the model version that answered, when the run records it (empty until then)"},
-	{Name: "measure", Type: table.String, Doc: "what value is, e.g. dictator_js_distance (see the report's scorecard section)"},
+	{Name: "measure", Type: table.String, Doc: "what value is: dictator_js_distance, dictator_wasserstein, dictator_give_nothing, dictator_give_half (games); tpp_rmse_by_x, tpp_rmse_by_y, tpp_never_punish, tpp_always_punish (Study 2; see the report's scorecard section)"},
 	{Name: "value", Type: table.Float, Doc: "the backend's value, from the control condition's valid decisions"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% percentile bootstrap interval over agents (1,000 resamples), lower bound"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},

@@ -14,6 +14,7 @@ import (
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 )
@@ -203,14 +204,14 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	}
 	if len(score) > 0 {
 		backends := s.env.Backends
-		a.Tables = append(a.Tables, scorecardTable(score))
+		a.Tables = append(a.Tables, scorecard.Table(score))
 		a.Summary = func(w io.Writer) error {
 			if err := r.summary(w); err != nil {
 				return err
 			}
-			return scorecardSummary(w, score, backends)
+			return scorecard.Summary(w, score, backends)
 		}
-		a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: scorecardSection(score, backends, s.env.Exp.Conditions[0].Name)})
+		a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: scorecard.Section(score, backends, s.env.Exp.Conditions[0].Name, scoreIntro)})
 	}
 	return a, nil
 }
