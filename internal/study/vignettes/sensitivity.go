@@ -39,7 +39,7 @@ var SensitivitySchema = table.Schema{Name: "sensitivity", Doc: "Study 1 with fac
 	{Name: "share", Type: table.Float, Doc: "share of the variance, 0-1; empty when the ANOVA is undefined (an empty cell, one condition for the policy terms)"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% percentile bootstrap interval over agents (resampled with replacement, all their ratings kept together), lower bound"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
-	{Name: "p", Type: table.Float, Doc: "the term's F-test p-value in the same ANOVA"},
+	{Name: "p", Type: table.Float, Doc: "the term's F-test p-value in the same ANOVA; it treats ratings as independent, so with several ratings per agent it is anti-conservative (the CI, resampling agents, is not)"},
 	{Name: "n", Type: table.Int, Doc: "valid ratings in the ANOVA"},
 }}
 
