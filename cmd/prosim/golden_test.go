@@ -38,6 +38,12 @@ const (
 // testdata/golden/study3-summary.yaml is examples/study3-million.yaml with population n: 3000
 // and inequity k: 10; network.store: summary stays on, so the summary-store path is covered.
 var goldenSubstitutes = map[string]struct{ file, from, to string }{
+	// examples/sensitivity.yaml with 12 agents instead of 104 (37,440 decisions).
+	"sensitivity": {
+		file: "sensitivity-small.yaml",
+		from: "population: {source: sample, n: 104}",
+		to:   "population: {source: sample, n: 12}",
+	},
 	"study3-million": {
 		file: "study3-summary.yaml",
 		from: "population: {source: sample, n: 1000000}\n|inequity: {preset: reward, k: 1000, from: 2}",

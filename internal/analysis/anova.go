@@ -172,26 +172,50 @@ func TwoWay(y []float64, a, b []string, ss SSType) (ANOVATable, error) {
 		}
 		return 0
 	}
+	// Every model below is constant within an A×B cell, so its least-squares fit is the
+	// weighted fit to the cell means (weights: cell counts), and its residual sum of squares
+	// is the within-cell SS plus the weighted squared misfit of the cell means. Fitting K cell
+	// rows instead of n observations keeps bootstraps over thousands of ratings cheap.
+	K := ka * kb
+	sum := make([]float64, K)
+	for i := range y {
+		sum[ia[i]*kb+ib[i]] += y[i]
+	}
+	cmean := make([]float64, K)
+	for c := range K {
+		cmean[c] = sum[c] / float64(cells[c])
+	}
+	var within float64
+	for i := range y {
+		d := y[i] - cmean[ia[i]*kb+ib[i]]
+		within += d * d
+	}
+	w := make([]float64, K)
+	wy := make([]float64, K)
+	for c := range K {
+		w[c] = math.Sqrt(float64(cells[c]))
+		wy[c] = w[c] * cmean[c]
+	}
 	cols := map[string][][]float64{}
 	for c := range ka - 1 {
-		col := make([]float64, n)
-		for i := range n {
-			col[i] = code(ia[i], ka, c)
+		col := make([]float64, K)
+		for k := range K {
+			col[k] = code(k/kb, ka, c)
 		}
 		cols["A"] = append(cols["A"], col)
 	}
 	for c := range kb - 1 {
-		col := make([]float64, n)
-		for i := range n {
-			col[i] = code(ib[i], kb, c)
+		col := make([]float64, K)
+		for k := range K {
+			col[k] = code(k%kb, kb, c)
 		}
 		cols["B"] = append(cols["B"], col)
 	}
 	for _, ca := range cols["A"] {
 		for _, cb := range cols["B"] {
-			col := make([]float64, n)
-			for i := range n {
-				col[i] = ca[i] * cb[i]
+			col := make([]float64, K)
+			for k := range K {
+				col[k] = ca[k] * cb[k]
 			}
 			cols["A:B"] = append(cols["A:B"], col)
 		}
@@ -201,20 +225,20 @@ func TwoWay(y []float64, a, b []string, ss SSType) (ANOVATable, error) {
 		for _, t := range terms {
 			cs = append(cs, cols[t]...)
 		}
-		X := mat.NewDense(n, len(cs)+1, nil)
-		for i := range n {
-			X.Set(i, 0, 1)
+		X := mat.NewDense(K, len(cs)+1, nil)
+		for k := range K {
+			X.Set(k, 0, w[k])
 			for j, c := range cs {
-				X.Set(i, j+1, c[i])
+				X.Set(k, j+1, w[k]*c[k])
 			}
 		}
-		beta, _, err := lsq(X, y, false)
+		beta, _, err := lsq(X, wy, false)
 		if err != nil {
 			return 0, err
 		}
-		var s float64
-		for i := range n {
-			r := y[i] - mat.Dot(X.RowView(i), mat.NewVecDense(len(beta), beta))
+		s := within
+		for k := range K {
+			r := wy[k] - mat.Dot(X.RowView(k), mat.NewVecDense(len(beta), beta))
 			s += r * r
 		}
 		return s, nil

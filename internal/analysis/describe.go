@@ -240,3 +240,7 @@ func MeanOrZero(x []float64) float64 {
 	}
 	return s / float64(len(x))
 }
+
+// PercentileCI is the percentile bootstrap interval of draws at level (0.95 for 95%): their
+// (1-level)/2 and (1+level)/2 type-7 quantiles, NaNs (failed resamples) ignored.
+func PercentileCI(draws []float64, level float64) (lo, hi float64) { return percentileCI(draws, level) }

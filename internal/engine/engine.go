@@ -28,6 +28,7 @@ import (
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	_ "github.com/prosim/prosim/internal/study/all" // every built-in study
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // Options control one invocation of Run or Resume.
@@ -196,17 +197,26 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
 	}
 	ord := 0
+	combos := levelCombos(exp.Factors.List())
 	for _, be := range r.backends {
 		for ci, c := range exp.Conditions {
-			for rep := 1; rep <= exp.Replicates; rep++ {
-				id := fmt.Sprintf("%s.r%d", c.Name, rep)
-				if len(r.backends) > 1 {
-					id = safeID(be.label) + "." + id
+			for _, lv := range combos {
+				for rep := 1; rep <= exp.Replicates; rep++ {
+					id := c.Name
+					seedParts := []any{"run", be.label, c.Name, rep}
+					for _, l := range lv {
+						id += "." + l.Level
+						seedParts = append(seedParts, l.Factor+"="+l.Level)
+					}
+					id += fmt.Sprintf(".r%d", rep)
+					if len(r.backends) > 1 {
+						id = safeID(be.label) + "." + id
+					}
+					run := store.Run{ID: id, Ord: ord, Backend: be.label, Condition: c.Name, Policy: c.Policy, Replicate: rep,
+						Seed: seed.Derive(*exp.Seed, seedParts...)}
+					r.cells = append(r.cells, &study.Cell{Run: run, Frame: frames[ci], Sampling: be.sampling(), Cond: &exp.Conditions[ci], Levels: lv})
+					ord++
 				}
-				run := store.Run{ID: id, Ord: ord, Backend: be.label, Condition: c.Name, Policy: c.Policy, Replicate: rep,
-					Seed: seed.Derive(*exp.Seed, "run", be.label, c.Name, rep)}
-				r.cells = append(r.cells, &study.Cell{Run: run, Frame: frames[ci], Sampling: be.sampling(), Cond: &exp.Conditions[ci]})
-				ord++
 			}
 		}
 	}
@@ -217,6 +227,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	}
 	r.stages.begin(Stage{Name: fmt.Sprintf("setting up %s for %d agents (graph, conditions)", exp.Study, len(r.agents)), Abandon: true})
 	if r.study, err = newStudy(r.env); err != nil {
+		return nil, err
+	}
+	if err := checkFactors(exp, doc, r.study); err != nil {
 		return nil, err
 	}
 	if j, ok := r.study.(study.JointPrompts); exp.Prompt.Mode == "joint" && (!ok || !j.JointPrompts()) {
@@ -602,3 +615,40 @@ func (r *Runner) personaText(u int) string {
 
 // Close releases what Prepare opened (caches, clients).
 func (r *Runner) Close() { r.close() }
+
+// levelCombos are every combination of the factors' levels, the first factor varying
+// slowest; one empty combination when no factor is crossed.
+func levelCombos(fs []experiment.Factor) [][]study.Level {
+	out := [][]study.Level{nil}
+	for _, f := range fs {
+		var next [][]study.Level
+		for _, c := range out {
+			for _, l := range f.Levels {
+				next = append(next, append(slices.Clone(c), study.Level{Factor: f.Name, Level: l}))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// checkFactors rejects, at its line, a factor the experiment's study does not vary.
+func checkFactors(exp *experiment.Experiment, doc *yamlx.Doc, s study.Study) error {
+	fs := exp.Factors.List()
+	if len(fs) == 0 {
+		return nil
+	}
+	var supported []string
+	if f, ok := s.(study.Factored); ok {
+		supported = f.Factors()
+	}
+	for _, f := range fs {
+		if !slices.Contains(supported, f.Name) {
+			if len(supported) == 0 {
+				return doc.Errorf("factors."+f.Name, "study %s varies no design factor yet (factors: are for study: vignettes)", exp.Study)
+			}
+			return doc.Errorf("factors."+f.Name, "study %s does not vary the %s factor (it varies %s)", exp.Study, f.Name, strings.Join(supported, ", "))
+		}
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/prosim/prosim/internal/experiment"
@@ -92,7 +93,7 @@ func (r *Runner) agentsTable() *table.Table {
 
 // DecisionsSchema declares results/decisions.csv: tidy long format, one row per decision
 // field.
-var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one row per response field", Columns: []table.Column{
+var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one row per response field; an experiment with factors: adds one column per factor (wording, scale, persona, system) holding the cell's level", Columns: []table.Column{
 	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
 	{Name: "backend", Type: table.String, Doc: "backend label (builtin is the behavioural model, not an LLM)"},
 	{Name: "model", Type: table.String, Doc: "model that answered, as the provider named it"},
@@ -112,14 +113,30 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	{Name: "cached", Type: table.Bool, Doc: "1 when the reply came from the response cache"},
 }}
 
+// DecisionsSchemaOf is results/decisions.csv of an experiment: DecisionsSchema, then one
+// column per crossed factor (experiment factors:), named after it, holding the cell's level.
+func DecisionsSchemaOf(exp *experiment.Experiment) table.Schema {
+	s := DecisionsSchema
+	s.Columns = slices.Clone(s.Columns)
+	for _, f := range exp.Factors.List() {
+		s.Columns = append(s.Columns, table.Column{Name: f.Name, Type: table.String,
+			Doc: "the cell's level of the " + f.Name + " factor (experiment factors:)"})
+	}
+	return s
+}
+
 func (r *Runner) decisionsTable() *table.Table {
-	return &table.Table{Schema: DecisionsSchema, Rows: func(emit func([]any) error) error {
-		byID := map[string]store.Run{}
+	return &table.Table{Schema: DecisionsSchemaOf(r.exp), Rows: func(emit func([]any) error) error {
+		byID := map[string]*study.Cell{}
 		for _, c := range r.cells {
-			byID[c.ID] = c.Run
+			byID[c.ID] = c
 		}
 		return r.st.Decisions(func(d store.Decision) error {
-			run := byID[d.RunID]
+			cell := byID[d.RunID]
+			if cell == nil {
+				return fmt.Errorf("decision of unknown run %q", d.RunID)
+			}
+			run := cell.Run
 			fields, err := r.fieldsOf(d.Scenario)
 			if err != nil {
 				return err
@@ -134,9 +151,13 @@ func (r *Runner) decisionsTable() *table.Table {
 						label = f.Options[int(v)]
 					}
 				}
-				if err := emit([]any{d.RunID, run.Backend, d.Reply.Model, d.Reply.ModelVersion, run.Condition, run.Policy, run.Replicate,
+				row := []any{d.RunID, run.Backend, d.Reply.Model, d.Reply.ModelVersion, run.Condition, run.Policy, run.Replicate,
 					d.AgentID, d.Round, d.Trial, d.Scenario, f.Name, val, label,
-					d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached}); err != nil {
+					d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached}
+				for _, l := range cell.Levels {
+					row = append(row, l.Level)
+				}
+				if err := emit(row); err != nil {
 					return err
 				}
 			}

@@ -41,8 +41,10 @@ type Experiment struct {
 	// reads them so far; this package checks that they name conditions.
 	Contrasts []Contrast `yaml:"contrasts,omitempty"`
 	Prompt    Prompt     `yaml:"prompt,omitempty"`
-	Backend   *Backend   `yaml:"backend,omitempty"`
-	Backends  []Backend  `yaml:"backends,omitempty"`
+	// Factors are prompt-design factors crossed with the conditions (factors.go).
+	Factors  Factors   `yaml:"factors,omitempty"`
+	Backend  *Backend  `yaml:"backend,omitempty"`
+	Backends []Backend `yaml:"backends,omitempty"`
 	// Concurrency is how many decisions are in flight at once (all backends together).
 	Concurrency int `yaml:"concurrency,omitempty"`
 	// MaxRepairs is how often an invalid LLM reply is re-asked before it is recorded invalid.
@@ -370,6 +372,9 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	case "joint": // whether the study puts several scenarios in one prompt is its own check
 	default:
 		return doc.Errorf("prompt.mode", "unknown mode %q (want separate or joint)", e.Prompt.Mode)
+	}
+	if err := e.Factors.check(doc); err != nil {
+		return err
 	}
 	if e.Backend != nil && len(e.Backends) > 0 {
 		return doc.Errorf("backend", "give either backend or backends, not both")

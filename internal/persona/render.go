@@ -11,6 +11,8 @@ import (
 type RenderOptions struct {
 	ShowScores  bool // add each trait's score on the 1-5 scale
 	ShowAverage bool // add the reference population's average for each trait
+	// ThirdPerson writes about the person ("She is ...") instead of to them ("You are ...").
+	ThirdPerson bool
 }
 
 // Level words, from lowest to highest.
@@ -45,35 +47,85 @@ func Level(score, mean, sd float64) string {
 // Level is Level(score, s.Mean, s.SD).
 func (s TraitSpec) Level(score float64) string { return Level(score, s.Mean, s.SD) }
 
-// Render writes p as second-person persona text: a paragraph of
-// demographics and income, then one sentence per trait with its level word.
+// Render writes p as persona text: a paragraph of demographics and income, then one
+// sentence per trait with its level word. It is in the second person ("You are ...") unless
+// opt.ThirdPerson.
 func Render(p Persona, opt RenderOptions) string {
+	v := second
+	if opt.ThirdPerson {
+		v = third(p.Gender)
+	}
 	var b strings.Builder
 	woman := "man"
 	if p.Gender == Female {
 		woman = "woman"
 	}
-	fmt.Fprintf(&b, "You are %s %d-year-old %s %s. ", ageArticle(p.Age), p.Age, p.Marital, woman)
-	b.WriteString(educationSentence(p.Education))
+	if opt.ThirdPerson {
+		b.WriteString("The person you are to answer as is described here. ")
+	}
+	fmt.Fprintf(&b, "%s %s %s %d-year-old %s %s. ", v.Subj, v.Be, ageArticle(p.Age), p.Age, p.Marital, woman)
+	b.WriteString(v.fix(educationSentence(p.Education)))
 	b.WriteString(" ")
-	b.WriteString(occupationSentence(p.Occupation))
-	fmt.Fprintf(&b, " Your income is about %s %s a month (%s a year), which puts you in the %s of the population by income.\n\n",
-		thousands(p.AnnualIncome/12), p.Currency, thousands(p.AnnualIncome), quintileWords(p.IncomeQuintile))
+	b.WriteString(v.fix(occupationSentence(p.Occupation)))
+	fmt.Fprintf(&b, " %s income is about %s %s a month (%s a year), which puts %s in the %s of the population by income.\n\n",
+		v.Poss, thousands(p.AnnualIncome/12), p.Currency, thousands(p.AnnualIncome), v.Obj, quintileWords(p.IncomeQuintile))
 	b.WriteString("Compared with most people:\n")
 	for _, s := range traitSpecs {
-		v := *s.get(&p.Traits)
-		fmt.Fprintf(&b, "Your %s, %s, is %s", s.Name, s.Meaning, s.Level(v))
+		x := *s.get(&p.Traits)
+		fmt.Fprintf(&b, "%s %s, %s, is %s", v.Poss, s.Name, v.meaning(s.Meaning), s.Level(x))
 		switch {
 		case opt.ShowScores && opt.ShowAverage:
-			fmt.Fprintf(&b, " (you score %.2f on a 1-5 scale; the average is %.2f)", v, s.Mean)
+			fmt.Fprintf(&b, " (%s %s %.2f on a 1-5 scale; the average is %.2f)", v.subj(), v.Score, x, s.Mean)
 		case opt.ShowScores:
-			fmt.Fprintf(&b, " (you score %.2f on a 1-5 scale)", v)
+			fmt.Fprintf(&b, " (%s %s %.2f on a 1-5 scale)", v.subj(), v.Score, x)
 		case opt.ShowAverage:
 			fmt.Fprintf(&b, " (the average is %.2f on a 1-5 scale)", s.Mean)
 		}
 		b.WriteString(".\n")
 	}
 	return b.String()
+}
+
+// voice is the grammatical person persona text is written in.
+type voice struct{ Subj, Obj, Poss, Be, Have, Score string }
+
+var second = voice{Subj: "You", Obj: "you", Poss: "Your", Be: "are", Have: "have", Score: "score"}
+
+func third(gender string) voice {
+	if gender == Female {
+		return voice{Subj: "She", Obj: "her", Poss: "Her", Be: "is", Have: "has", Score: "scores"}
+	}
+	return voice{Subj: "He", Obj: "him", Poss: "His", Be: "is", Have: "has", Score: "scores"}
+}
+
+func (v voice) subj() string { return strings.ToLower(v.Subj) }
+
+// meaning rewrites a trait's second-person meaning (traitSpecs) in v.
+func (v voice) meaning(m string) string {
+	if v == second {
+		return m
+	}
+	self := "himself"
+	if v.Obj == "her" {
+		self = "herself"
+	}
+	s, poss := v.subj(), strings.ToLower(v.Poss)
+	return strings.NewReplacer("who you are", "who "+s+" is", "you are", s+" is", "you feel", s+" feels",
+		"you help", s+" helps", "yourself", self, "your ", poss+" ").Replace(m)
+}
+
+// fix rewrites a second-person sentence of educationSentence or occupationSentence in v.
+func (v voice) fix(s string) string {
+	if v == second {
+		return s
+	}
+	for _, r := range [][2]string{{"You are ", v.Subj + " " + v.Be + " "}, {"You have ", v.Subj + " " + v.Have + " "},
+		{"You work ", v.Subj + " works "}, {"You ", v.Subj + " "}, {"Your ", v.Poss + " "}} {
+		if strings.HasPrefix(s, r[0]) {
+			return r[1] + s[len(r[0]):]
+		}
+	}
+	return s
 }
 
 func ageArticle(age int) string {

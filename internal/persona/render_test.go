@@ -107,3 +107,26 @@ func TestRenderWording(t *testing.T) {
 		t.Errorf("thousands = %q", got)
 	}
 }
+
+func TestRenderThirdPerson(t *testing.T) {
+	p := Persona{ID: 1, Age: 34, Gender: Female, Marital: "married", Education: EduCollege, Occupation: "engineer",
+		AnnualIncome: 120000, IncomeQuintile: 4, Currency: "yuan"}
+	got := Render(p, RenderOptions{ThirdPerson: true, ShowScores: true})
+	for _, want := range []string{"She is a 34-year-old married woman.", "She has a college or university education.",
+		"She works as an engineer.", "Her income is about 10,000 yuan a month", "puts her in the second-highest fifth",
+		"(she scores "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("third person lacks %q:\n%s", want, got)
+		}
+	}
+	// Only the opening sentence speaks to the reader; the description is about the person.
+	body := strings.TrimPrefix(got, "The person you are to answer as is described here. ")
+	if body == got || strings.Contains(body, "You") || strings.Contains(body, "your") || strings.Contains(body, "you") {
+		t.Errorf("third person still addresses the reader:\n%s", got)
+	}
+	p.Gender, p.Occupation = Male, Retired
+	got = Render(p, RenderOptions{ThirdPerson: true})
+	if !strings.Contains(got, "He is retired.") || !strings.Contains(got, "His income") {
+		t.Errorf("male third person:\n%s", got)
+	}
+}

@@ -203,6 +203,27 @@ func check(sc Scenario, p string, loc *Locator) error {
 			return loc.Errorf(p+f.key, "bad template: %s", templateMsg(err))
 		}
 	}
+	for i, v := range sc.Variants {
+		vp := fmt.Sprintf("%svariants[%d].", p, i)
+		switch {
+		case !idRE.MatchString(v.ID):
+			return loc.Errorf(vp+"id", "variant id %q must be lower case letters, digits, '-' or '_', starting with a letter", v.ID)
+		case v.ID == Original:
+			return loc.Errorf(vp+"id", "%q names the scenario's own wording; give the variant another id", Original)
+		case strings.TrimSpace(v.Text) == "":
+			return loc.Errorf(vp+"text", "text is required (the situation in other words)")
+		}
+		for j := range i {
+			if sc.Variants[j].ID == v.ID {
+				return loc.Errorf(vp+"id", "variant id %q is used twice (also variants[%d])", v.ID, j)
+			}
+		}
+		for _, f := range []struct{ key, text string }{{"text", v.Text}, {"question", v.Question}} {
+			if _, err := Template(sc.ID, f.text); err != nil {
+				return loc.Errorf(vp+f.key, "bad template: %s", templateMsg(err))
+			}
+		}
+	}
 	if err := sc.Response.Check(); err != nil {
 		return loc.Errorf(p+schemaPath(sc.Response, err), "%v", err)
 	}

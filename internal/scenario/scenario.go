@@ -24,10 +24,52 @@ type Scenario struct {
 	// the experiment and by game schedules.
 	Params map[string]float64 `yaml:"params,omitempty" json:"params,omitempty"`
 	// Model holds the behavioural model's parameters for a vignette (see internal/backend/behavioral):
-	// base (typical human mean willingness 1-7 with no policy), cost (0-1, how costly),
+	// base (mean willingness 1-7 with no policy: hand-set for the built-in vignettes, assumed,
+	// not taken from a published human study), cost (0-1, how costly),
 	// money (1 if the cost is money, 0 if time or effort), visibility (0-1, how public the act
 	// is), need (0-1, how clearly someone needs help).
 	Model map[string]float64 `yaml:"model,omitempty" json:"model,omitempty"`
+	// Variants are other wordings of Text and Question (paraphrases), asked when the
+	// experiment crosses the wording factor (factors: {wording: [original, p1, ...]}).
+	Variants []Variant `yaml:"variants,omitempty" json:"variants,omitempty"`
 	// Source is where the scenario was defined ("builtin" or a file path), for messages.
 	Source string `yaml:"-" json:"source"`
+}
+
+// Variant is another wording of a scenario: the same situation, costs and question, in
+// words written afresh. Question may be left out to keep the scenario's own.
+type Variant struct {
+	ID       string `yaml:"id" json:"id"`
+	Text     string `yaml:"text" json:"text"`
+	Question string `yaml:"question,omitempty" json:"question,omitempty"`
+}
+
+// Original is the wording level of a scenario's own Text and Question.
+const Original = "original"
+
+// Worded returns the scenario in wording id: itself for "original", else with the variant's
+// text (and question, when the variant gives one). ok is false when it has no such variant.
+func (sc Scenario) Worded(id string) (Scenario, bool) {
+	if id == Original || id == "" {
+		return sc, true
+	}
+	for _, v := range sc.Variants {
+		if v.ID == id {
+			sc.Text = v.Text
+			if v.Question != "" {
+				sc.Question = v.Question
+			}
+			return sc, true
+		}
+	}
+	return sc, false
+}
+
+// Wordings are the scenario's wording ids: "original", then its variants'.
+func (sc Scenario) Wordings() []string {
+	out := []string{Original}
+	for _, v := range sc.Variants {
+		out = append(out, v.ID)
+	}
+	return out
 }

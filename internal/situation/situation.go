@@ -20,6 +20,10 @@ type Situation struct {
 	Params map[string]float64
 	Policy PolicyExposure
 	Social Social
+	// ScaleReversed is true when the rating scale is shown reversed (1 = the high label,
+	// the scale factor's descending level): the rating is given on the scale shown, and
+	// the study recodes it.
+	ScaleReversed bool
 }
 
 // PolicyExposure is the policy frame an agent sees with a decision.

@@ -32,6 +32,7 @@ import (
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/table"
@@ -94,6 +95,11 @@ type (
 	// values (i indexes Env.Agents) in that order. A study that declares agent columns must
 	// implement it.
 	AgentColumns interface{ AgentValues(i int) []any }
+	// Factored is implemented by studies that can vary prompt-design factors (the
+	// experiment's factors:): Factors names those it applies to its prompts. The runner
+	// rejects, at its line, a factor the study does not name; the study checks the levels
+	// that depend on its scenarios (wording variants) in its New.
+	Factored interface{ Factors() []string }
 	// Unrecorded is implemented by studies whose decisions are aggregated in memory, not
 	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
 	// it is played again from the start.
@@ -171,6 +177,37 @@ type Cell struct {
 	Sampling backend.Sampling
 	// Condition is the experiment's condition of this cell.
 	Cond *experiment.Condition
+	// Levels are the cell's levels of the experiment's factors, in the order of
+	// experiment.Factors.List (none when no factor is crossed).
+	Levels []Level
+}
+
+// Level is a cell's level of one design factor.
+type Level struct{ Factor, Level string }
+
+// Level returns the cell's level of factor, or "" when the factor is not crossed.
+func (c *Cell) Level(factor string) string {
+	for _, l := range c.Levels {
+		if l.Factor == factor {
+			return l.Level
+		}
+	}
+	return ""
+}
+
+// LevelSeed derives a decision's seed from its factor levels, so that one cell of a factor
+// design is reproducible on its own; without factors it is s itself (runs made before
+// factors existed keep their seeds). The condition stays out of it (common random numbers).
+func (c *Cell) LevelSeed(s uint64) uint64 {
+	if len(c.Levels) == 0 {
+		return s
+	}
+	parts := make([]any, 0, len(c.Levels)+1)
+	parts = append(parts, "factors")
+	for _, l := range c.Levels {
+		parts = append(parts, l.Factor+"="+l.Level)
+	}
+	return seed.Derive(s, parts...)
 }
 
 // Env is what the runner gives a study: the checked experiment, the libraries, the

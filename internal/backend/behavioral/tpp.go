@@ -11,6 +11,12 @@ import (
 
 // humanValence is the human pre-choice valence (-100..100) by inequity d = 15 - x in the $30
 // game (human_tpp.md); d = 0 (fair) is an extrapolation (+8), not a measured figure.
+//
+// PROVENANCE: an INPUT, not a result. The model's valence before choosing is this human curve
+// (scaled by the agent's inequity sensitivity), inserted as its latent: it does not follow from
+// the agent's own payoff comparison, and it is drawn before, and independently of, the agent's
+// punishment decision. Any agreement of the builtin's valence with the human valence is
+// therefore by construction, and valence cannot mediate the builtin's punishment.
 var humanValence = [6]float64{8, 3.5, -2.5, -4.8, -6.8, -8.6}
 
 // inequity returns the inequity share e = (pie/2 - x)/pie (>= 0) and its felt size

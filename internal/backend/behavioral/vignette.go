@@ -127,6 +127,11 @@ func decideVignette(p *params, sit *situation.Situation, s *schema.Schema, r *ra
 		}
 		scale := (f.Max - f.Min) / 6
 		v := drawRating(r, f.Min+(lat-1)*scale, sigma*scale, int(f.Min), int(f.Max))
+		if sit.ScaleReversed {
+			// The model rates on the canonical scale and reports on the scale shown, as a
+			// respondent who reads the labels does (assumed: no reversal errors).
+			v = f.Min + f.Max - v
+		}
 		o.set(f.Name, schema.Likert, v)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 )
@@ -192,12 +193,28 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if r.ultimatum {
 		tables = append(tables, r.rejectionsTable())
 	}
-	return &study.Analysis{
+	a := &study.Analysis{
 		Tables:   tables,
 		Summary:  r.summary,
 		Sections: []report.Section{{ID: "games", Title: "Economic games", Render: r.section}},
 		About:    report.About{Title: "Economic games: dictator, ultimatum, trust, public goods (games)"},
-	}, nil
+	}
+	score, err := s.scorecardRows(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(score) > 0 {
+		backends := s.env.Backends
+		a.Tables = append(a.Tables, scorecard.Table(score))
+		a.Summary = func(w io.Writer) error {
+			if err := r.summary(w); err != nil {
+				return err
+			}
+			return scorecard.Summary(w, score, backends)
+		}
+		a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: scorecard.Section(score, backends, s.env.Exp.Conditions[0].Name, scoreIntro)})
+	}
+	return a, nil
 }
 
 // analyze computes every statistic once from the machines' rows, per backend x condition in

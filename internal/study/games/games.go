@@ -28,6 +28,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
@@ -38,7 +39,7 @@ import (
 const Name = "games"
 
 func init() {
-	study.Register(Name, New, GamesSchema, PunishmentsSchema, StatsSchema, RoundsSchema, RejectionsSchema)
+	study.Register(Name, New, GamesSchema, PunishmentsSchema, StatsSchema, RoundsSchema, RejectionsSchema, scorecard.Schema)
 }
 
 // punishTrialBase separates punishment decisions' trial numbers: game index x 1000 + rank.

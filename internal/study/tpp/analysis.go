@@ -3,6 +3,7 @@ package tpp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 )
@@ -139,13 +141,25 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 	} else {
 		tables = append(tables, r.ratesTable(), r.logitTable(), r.meansTable())
 	}
-	return &study.Analysis{
+	a := &study.Analysis{
 		Tables:   tables,
 		Summary:  r.summary,
 		Sections: []report.Section{{ID: "study2", Title: "Study 2: third-party punishment", Render: r.section}},
 		About: report.About{Title: "Study 2, third-party punishment (tpp)",
 			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.cfg.Variant, s.cfg.History)}}},
-	}, nil
+	}
+	if score := s.scorecardRows(r.Groups); len(score) > 0 {
+		backends := s.env.Backends
+		a.Tables = append(a.Tables, scorecard.Table(score))
+		a.Summary = func(w io.Writer) error {
+			if err := r.summary(w); err != nil {
+				return err
+			}
+			return scorecard.Summary(w, score, backends)
+		}
+		a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: scorecard.Section(score, backends, s.env.Exp.Conditions[0].Name, scoreIntro)})
+	}
+	return a, nil
 }
 
 // label names a backend (and condition) in the report.

@@ -19,6 +19,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
@@ -29,7 +30,7 @@ import (
 const Name = "tpp"
 
 func init() {
-	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema)
+	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema, scorecard.Schema)
 }
 
 // trial is one trial of one agent's schedule, binary or graded.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/report"
@@ -123,6 +124,7 @@ type results struct {
 	Conditions []string
 	Cells      []Cell
 	Contrasts  []Contrast
+	sens       *sensitivity // nil without factors
 }
 
 func (r *results) cell(b, s, c string) (Cell, bool) {
@@ -140,13 +142,27 @@ func (s *vignettes) Analyze() (*study.Analysis, error) {
 		r.Conditions = append(r.Conditions, c.Name)
 	}
 	r.Contrasts = contrasts(r.Backends, r.Scenarios, pairs(s.env.Exp), am)
-	return &study.Analysis{
+	a := &study.Analysis{
 		Tables:   []*table.Table{r.table(), r.contrastTable()},
 		Summary:  r.summary,
 		Sections: []report.Section{{ID: "study1", Title: "Study 1: willingness by scenario and policy", Render: r.section}},
 		About: report.About{Title: "Study 1, everyday scenarios under policy frames (vignettes)",
 			Rows: [][2]string{{"Prompt mode", s.env.Exp.Prompt.Mode}}},
-	}, nil
+	}
+	if fs := s.env.Exp.Factors.List(); len(fs) > 0 {
+		obs := s.observations()
+		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts)}
+		var desc []string
+		for _, f := range fs {
+			x.Factors = append(x.Factors, f.Name)
+			desc = append(desc, f.Name+": "+strings.Join(f.Levels, ", "))
+		}
+		r.sens = x
+		a.Tables = append(a.Tables, x.shareTable(), x.robustTable())
+		a.Sections = append(a.Sections, report.Section{ID: "sensitivity", Title: "Study 1: sensitivity to wording and other design factors", Render: x.section(r.Backends)})
+		a.About.Rows = append(a.About.Rows, [2]string{"Design factors", strings.Join(desc, "; ")})
+	}
+	return a, nil
 }
 
 func (r *results) table() *table.Table {
@@ -182,6 +198,11 @@ func (r *results) summary(w io.Writer) error {
 		}
 		if err := r.contrastSummary(w, b); err != nil {
 			return err
+		}
+		if r.sens != nil {
+			if err := r.sens.summary(w, b); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

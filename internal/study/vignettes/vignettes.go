@@ -17,7 +17,9 @@ import (
 // Name is the study's name in experiment files.
 const Name = "vignettes"
 
-func init() { study.Register(Name, New, CellsSchema, ContrastsSchema) }
+func init() {
+	study.Register(Name, New, CellsSchema, ContrastsSchema, SensitivitySchema, RobustnessSchema)
+}
 
 // Study 1 for one run.
 type vignettes struct {
@@ -25,6 +27,8 @@ type vignettes struct {
 	scs   []scenario.Scenario
 	asked bool
 	keys  []store.Key // every decision, in design order
+	// personas are persona texts by persona factor level and agent, rendered on demand.
+	personas map[string][]string
 }
 
 // New checks the experiment's scenarios and makes the study.
@@ -42,6 +46,9 @@ func New(env *study.Env) (study.Study, error) {
 			return nil, env.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind)
 		}
 		s.scs = append(s.scs, sc)
+	}
+	if err := s.checkFactors(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -88,13 +95,24 @@ func (s *vignettes) tasks() ([]study.Task, error) {
 	for _, cell := range env.Cells {
 		texts := make([]string, len(s.scs))
 		prompts := make([]string, len(s.scs))
+		schemas := make([]scenario.Schema, len(s.scs))
+		reversed := cell.Level("scale") == "descending"
 		for i, sc := range s.scs {
 			t, err := cell.Frame.Text(sc.ID, cur)
 			if err != nil {
 				return nil, fmt.Errorf("policy %s, scenario %s: %w", cell.Frame.ID, sc.ID, err)
 			}
 			texts[i] = t
-			if prompts[i], err = scenario.Compose(sc, sc.Params, cur, t); err != nil {
+			worded, ok := sc.Worded(cell.Level("wording"))
+			if !ok {
+				return nil, fmt.Errorf("scenario %s has no wording %q", sc.ID, cell.Level("wording"))
+			}
+			schemas[i] = sc.Response
+			if reversed {
+				schemas[i] = Reversed(sc.Response)
+			}
+			worded.Response = schemas[i]
+			if prompts[i], err = scenario.Compose(worded, sc.Params, cur, t); err != nil {
 				return nil, fmt.Errorf("scenario %s: %w", sc.ID, err)
 			}
 		}
@@ -109,18 +127,24 @@ func (s *vignettes) tasks() ([]study.Task, error) {
 				continue
 			}
 			for i, sc := range s.scs {
-				tasks = append(tasks, study.Task{
+				sit := &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame), ScaleReversed: reversed}
+				t := study.Task{
 					Keys:   []store.Key{{RunID: cell.ID, AgentID: a.ID, Scenario: sc.ID}},
 					Params: []map[string]float64{sc.Params},
 					Cell:   cell,
 					Req: backend.Request{
-						AgentID: a.ID, System: env.System(ai), Prompt: prompts[i],
-						Schema:     sc.Response,
-						Structured: &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame)},
+						AgentID: a.ID, System: s.system(cell, ai), Prompt: prompts[i],
+						Schema:     schemas[i],
+						Structured: sit,
 						Sampling:   cell.Sampling, Replicate: cell.Replicate,
-						Seed: seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, sc.ID),
+						Seed: cell.LevelSeed(seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, sc.ID)),
 					},
-				})
+				}
+				if len(env.Exp.Factors.Scale) > 0 {
+					fields := sc.Response.Fields
+					t.Split = func(rep backend.Reply) []backend.Reply { return []backend.Reply{Recode(rep, fields, reversed)} }
+				}
+				tasks = append(tasks, t)
 			}
 		}
 	}

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+const factorStudy = `name: fx
+study: vignettes
+seed: 5
+replicates: 1
+population: {source: sample, n: 4}
+scenarios: [volunteering, sharing]
+conditions:
+  - {name: none, policy: none}
+  - {name: moral, policy: moral}
+factors:
+`
+
+// rows reads a run's decisions.csv as maps by column name.
+func rows(t *testing.T, dir string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "results", "decisions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]string
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// An LLM that always answers 2 on whatever scale it is shown: on the descending scale 2
+// means "6 on the canonical scale", which decisions.csv must record, with the raw 2 beside it.
+func TestFactorsRecodeReversedScaleAndShowEachLevel(t *testing.T) {
+	exp := load(t, factorStudy+`  wording: [original, p2]
+  scale: [ascending, descending]
+  persona: [levels, third_person]
+  system: [plain, forget_ai]
+`, 4)
+	var mu sync.Mutex
+	seen := map[string][]backend.Request{} // by a prompt/system feature
+	opt := Options{Backends: func(experiment.Backend) (backend.Backend, error) {
+		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, k := range []string{`1 means "extremely willing"`, `1 means "not at all willing"`, "She is", "He is", "You are", "Forget that you are an AI",
+				"Walking home", "Your friend is going away on a trip", "A friend is going on a trip"} {
+				if strings.Contains(req.Prompt, k) || strings.Contains(req.System, k) {
+					seen[k] = append(seen[k], req)
+				}
+			}
+			return backend.Reply{Raw: `{"willingness": 2}`, Provider: "fake", Model: "fake-1", Calls: 1}, nil
+		}), 0), nil
+	}}
+	exp.Backends = []experiment.Backend{{Provider: "openai", Model: "fake-1"}}
+	dir := filepath.Join(t.TempDir(), "run")
+	opt.Out = dir
+	if _, err := Run(context.Background(), exp, opt); err != nil {
+		t.Fatal(err)
+	}
+	// 4 agents x 2 scenarios x 2 conditions x 16 cells of levels, each of 2 equal halves.
+	for k, want := range map[string]int{`1 means "extremely willing"`: 128, `1 means "not at all willing"`: 128,
+		"Forget that you are an AI": 128, "Your friend is going away on a trip": 64, "A friend is going on a trip": 64} {
+		if got := len(seen[k]); got != want {
+			t.Errorf("%d requests show %q, want %d", got, k, want)
+		}
+	}
+	if n := len(seen["She is"]) + len(seen["He is"]); n != 128 {
+		t.Errorf("%d third-person personas, want 128", n)
+	}
+	for name, want := range map[string]int{"sensitivity.csv": 1 + 2*4*3, "robustness.csv": 1 + 2*8} { // scenarios x factors x terms; conclusions x levels
+		b, err := os.ReadFile(filepath.Join(dir, "results", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "\n"); n != want {
+			t.Errorf("%s has %d lines, want %d", name, n, want)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !strings.Contains(string(b), "robust to wording") {
+		t.Errorf("report.html lacks the robustness table (%v)", err)
+	}
+	rs := rows(t, dir)
+	if len(rs) != 512 { // 256 decisions x (willingness, willingness_raw)
+		t.Fatalf("%d rows, want 512", len(rs))
+	}
+	for _, r := range rs {
+		for _, c := range []string{"wording", "scale", "persona", "system"} {
+			if r[c] == "" {
+				t.Fatalf("row without its %s level: %v", c, r)
+			}
+		}
+		if !strings.Contains(r["run_id"], "."+r["scale"]+".") {
+			t.Fatalf("run %s in a row of scale %s", r["run_id"], r["scale"])
+		}
+		want := "2"
+		if r["field"] == "willingness" && r["scale"] == "descending" {
+			want = "6"
+		}
+		if r["value"] != want {
+			t.Fatalf("%s = %s on the %s scale, want %s (row %v)", r["field"], r["value"], r["scale"], want, r)
+		}
+	}
+}
+
+// A cell's seeds derive from its own levels: the cells that two designs share give the same
+// decisions, whatever else each design crosses.
+func TestFactorCellReproducibleOnItsOwn(t *testing.T) {
+	one := rows(t, dirOf(t, run2(t, load(t, factorStudy+"  wording: [original, p1]\n  scale: [ascending, descending]\n", 2))))
+	two := rows(t, dirOf(t, run2(t, load(t, factorStudy+"  wording: [p1, p3]\n  scale: [descending, ascending]\n", 3))))
+	key := func(r map[string]string) string {
+		return strings.Join([]string{r["condition"], r["agent_id"], r["scenario"], r["field"], r["wording"], r["scale"]}, "|")
+	}
+	a := map[string]string{}
+	for _, r := range one {
+		a[key(r)] = r["value"]
+	}
+	shared, differ := 0, 0
+	for _, r := range two {
+		if v, ok := a[key(r)]; ok {
+			shared++
+			if v != r["value"] {
+				t.Errorf("%s: %s in one design, %s in the other", key(r), v, r["value"])
+			}
+		} else if r["wording"] == "p1" {
+			t.Errorf("%s: missing from the first design", key(r))
+		}
+	}
+	for _, r := range one {
+		if r["wording"] == "original" && r["field"] == "willingness" {
+			q := map[string]string{}
+			for k, v := range r {
+				q[k] = v
+			}
+			q["wording"] = "p1"
+			if a[key(q)] != r["value"] {
+				differ++
+			}
+		}
+	}
+	if shared != 64 { // the p1 cells: 4 agents x 2 scenarios x 2 conditions x 2 scales x 2 fields
+		t.Errorf("%d shared rows, want 64", shared)
+	}
+	if differ == 0 {
+		t.Error("wordings original and p1 drew the same ratings everywhere: their seeds do not depend on the level")
+	}
+}
+
+func run2(t *testing.T, exp *experiment.Experiment) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func dirOf(_ *testing.T, dir string) string { return dir }
+
+func TestFactorErrorsAreLocated(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{factorStudy + "  wording: [original, p9]\n", "factors.wording[1]: scenario volunteering has no wording \"p9\""},
+		{factorStudy + "  temperature: [0, 1]\n", "factors.temperature: the temperature factor is not implemented yet"},
+		{factorStudy + "  scale: [ascending, sideways]\n", "factors.scale[1]: unknown scale level \"sideways\""},
+		{factorStudy + "  persona: [levels]\n", "factors.persona: a factor needs at least two levels"},
+		{"name: g\nstudy: tpp\nseed: 1\npopulation: {source: sample, n: 2}\nfactors:\n  scale: [ascending, descending]\n", "factors.scale: study tpp varies no design factor"},
+	} {
+		path := filepath.Join(t.TempDir(), "exp.yaml")
+		if err := os.WriteFile(path, []byte(c.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exp, err := experiment.Load(path)
+		if err == nil {
+			var r *Runner
+			r, err = Prepare(exp, Options{Offline: true})
+			if err == nil {
+				r.Close()
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "exp.yaml:") {
+			t.Errorf("got %v, want a located error with %q", err, c.want)
+		}
+	}
+}

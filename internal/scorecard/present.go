@@ -1,0 +1,95 @@
+package scorecard
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/table"
+)
+
+// Table is results/scorecard.csv of rows.
+func Table(rows []Row) *table.Table {
+	return &table.Table{Schema: Schema, Rows: func(emit func([]any) error) error {
+		for _, r := range rows {
+			if err := emit(r.Values()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+// scoreGrid lays the rows out as measure x backend, for the summary and the report.
+func grid(rows []Row, backends []string) (head []string, body [][]string) {
+	head = append([]string{"measure"}, backends...)
+	head = append(head, "human", "fitted to it")
+	idx := map[string]int{}
+	for _, r := range rows {
+		i, ok := idx[r.Measure]
+		if !ok {
+			i = len(body)
+			idx[r.Measure] = i
+			line := make([]string, len(head))
+			line[0] = r.Measure
+			line[len(head)-2] = "-"
+			if !math.IsNaN(r.Human) {
+				line[len(head)-2] = fmt.Sprintf("%.3f", r.Human)
+			}
+			line[len(head)-1] = "no"
+			if r.Fitted {
+				line[len(head)-1] = "yes (in-sample for builtin)"
+			}
+			body = append(body, line)
+		}
+		for j, b := range backends {
+			if b == r.Backend {
+				body[i][1+j] = fmt.Sprintf("%s [%s, %s]", f3(r.Value), f3(r.Lo), f3(r.Hi))
+			}
+		}
+	}
+	return head, body
+}
+
+func f3(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// Summary prints the rows as measure x backend.
+func Summary(w io.Writer, rows []Row, backends []string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; 95%% bootstrap CI over agents, %d resamples; reference %s)\n", Reps, rows[0].Reference)
+	head, body := grid(rows, backends)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, line := range append([][]string{head}, body...) {
+		fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
+	}
+	return tw.Flush()
+}
+
+var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Parse(`<p>{{.Intro}} Reference: {{.Source}}; control condition {{.Control}}. Intervals: 95% percentile bootstrap over agents ({{.Reps}} resamples). "fitted to it": the behavioural model (builtin) was calibrated to this human figure, so its value is in-sample, not a validation.</p>
+<table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Body}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody></table>`))
+
+// Section renders the rows as a table of measure x backend; intro says what the measures are.
+func Section(rows []Row, backends []string, control, intro string) func(fig *report.Figures) (template.HTML, error) {
+	return func(fig *report.Figures) (template.HTML, error) {
+		head, body := grid(rows, backends)
+		labels := make([]string, len(backends))
+		for i, b := range backends {
+			labels[i] = report.DescribeBackend(b)
+		}
+		copy(head[1:], labels)
+		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Reps": Reps, "Head": head, "Body": body}, fig)
+	}
+}

@@ -1,0 +1,172 @@
+// Package scorecard measures how human-like a backend's answers are: distances between its
+// answer distribution and a published human one (Jensen-Shannon, Wasserstein), RMSE of a
+// curve against the human curve, and individual-level shares, each with a bootstrap CI over
+// agents. The human references are data files in references/ with their sources (README.md
+// there), which also says which of them the behavioural model was fitted to.
+package scorecard
+
+import (
+	"embed"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/table"
+)
+
+//go:embed references/*.csv
+var refFS embed.FS
+
+// Schema declares results/scorecard.csv.
+var Schema = table.Schema{Name: "scorecard", Doc: "human-likeness scorecard: each backend's distance from the human reference, per measure (written by studies with a human reference: the games' dictator game, Study 2's binary third-party punishment)", Columns: []table.Column{
+	{Name: "backend", Type: table.String, Doc: "backend label"},
+	{Name: "model_version", Type: table.String, Doc: "the model version that answered, when the run records it (empty until then)"},
+	{Name: "measure", Type: table.String, Doc: "what value is: dictator_js_distance, dictator_wasserstein, dictator_give_nothing, dictator_give_half (games); tpp_rmse_by_x, tpp_rmse_by_y, tpp_never_punish, tpp_always_punish (Study 2; see the report's scorecard section)"},
+	{Name: "value", Type: table.Float, Doc: "the backend's value, from the control condition's valid decisions"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% percentile bootstrap interval over agents (1,000 resamples), lower bound"},
+	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "human", Type: table.Float, Doc: "the human figure (empty for distances: a distance from the human reference is 0 for humans)"},
+	{Name: "reference", Type: table.String, Doc: "the human reference's source"},
+	{Name: "human_fitted", Type: table.Bool, Doc: "1 when the behavioural model (builtin) was calibrated to this human figure: its value is then in-sample, not a validation"},
+}}
+
+// Row is one scorecard measure of one backend.
+type Row struct {
+	Backend, ModelVersion, Measure string
+	Value, Lo, Hi, Human           float64
+	Reference                      string
+	Fitted                         bool
+}
+
+// Values are the row's cells in Schema order.
+func (r Row) Values() []any {
+	return []any{r.Backend, r.ModelVersion, r.Measure, r.Value, r.Lo, r.Hi, r.Human, r.Reference, r.Fitted}
+}
+
+// JSDistance is the Jensen-Shannon distance between two distributions over the same bins:
+// the square root of the JS divergence with base-2 logarithms, so it lies in [0, 1]. Each
+// is normalised to sum 1 first.
+func JSDistance(p, q []float64) (float64, error) {
+	p, q, err := norm2(p, q)
+	if err != nil {
+		return math.NaN(), err
+	}
+	kl := func(a, m []float64) float64 {
+		var s float64
+		for i := range a {
+			if a[i] > 0 {
+				s += a[i] * math.Log2(a[i]/m[i])
+			}
+		}
+		return s
+	}
+	m := make([]float64, len(p))
+	for i := range p {
+		m[i] = (p[i] + q[i]) / 2
+	}
+	d := (kl(p, m) + kl(q, m)) / 2
+	return math.Sqrt(math.Max(d, 0)), nil
+}
+
+// Wasserstein is the first Wasserstein (earth mover's) distance between two distributions on
+// the ordered points pos: the integral of |F_p - F_q|, Σ_k |P_k - Q_k| (pos[k+1] - pos[k]), in
+// the units of pos.
+func Wasserstein(p, q, pos []float64) (float64, error) {
+	p, q, err := norm2(p, q)
+	if err != nil {
+		return math.NaN(), err
+	}
+	if len(pos) != len(p) {
+		return math.NaN(), fmt.Errorf("scorecard: %d positions for %d bins", len(pos), len(p))
+	}
+	var w, fp, fq float64
+	for k := 0; k+1 < len(p); k++ {
+		fp += p[k]
+		fq += q[k]
+		w += math.Abs(fp-fq) * (pos[k+1] - pos[k])
+	}
+	return w, nil
+}
+
+func norm2(p, q []float64) ([]float64, []float64, error) {
+	if len(p) != len(q) || len(p) == 0 {
+		return nil, nil, fmt.Errorf("scorecard: distributions of %d and %d bins", len(p), len(q))
+	}
+	n := func(x []float64) ([]float64, error) {
+		var s float64
+		for _, v := range x {
+			if v < 0 || math.IsNaN(v) {
+				return nil, fmt.Errorf("scorecard: negative or NaN mass %v", v)
+			}
+			s += v
+		}
+		if s == 0 {
+			return nil, fmt.Errorf("scorecard: empty distribution")
+		}
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = v / s
+		}
+		return out, nil
+	}
+	a, err := n(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := n(q)
+	return a, b, err
+}
+
+// Reps is the number of bootstrap resamples of every CI.
+const Reps = 1000
+
+// Bootstrap is the 95% percentile interval of stat over Reps resamples of n units (agents)
+// drawn with replacement; stat gets the resampled unit indices and returns NaN when undefined.
+func Bootstrap(n int, seed uint64, stat func(units []int) float64) (lo, hi float64) {
+	if n < 2 {
+		return math.NaN(), math.NaN()
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x73636f7265))
+	draws := make([]float64, Reps)
+	idx := make([]int, n)
+	for b := range draws {
+		for i := range idx {
+			idx[i] = rng.IntN(n)
+		}
+		draws[b] = stat(idx)
+	}
+	return analysis.PercentileCI(draws, 0.95)
+}
+
+// Dictator is the human dictator reference: proportions of gifts by decile of the pie.
+type Dictator struct {
+	Share, Proportion []float64
+	Source            string
+	Fitted            bool
+}
+
+// HumanDictator reads references/dictator_engel2011.csv.
+func HumanDictator() (Dictator, error) {
+	f, err := refFS.Open("references/dictator_engel2011.csv")
+	if err != nil {
+		return Dictator{}, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return Dictator{}, fmt.Errorf("dictator reference: %w", err)
+	}
+	d := Dictator{Source: "Engel 2011, meta-study of 616 dictator treatments", Fitted: true}
+	for i, r := range recs[1:] {
+		s, err1 := strconv.ParseFloat(r[0], 64)
+		p, err2 := strconv.ParseFloat(r[1], 64)
+		if err1 != nil || err2 != nil {
+			return Dictator{}, fmt.Errorf("dictator reference line %d: not numbers: %v", i+2, r)
+		}
+		d.Share, d.Proportion = append(d.Share, s), append(d.Proportion, p)
+	}
+	return d, nil
+}

@@ -1,0 +1,110 @@
+package games
+
+import (
+	"math"
+	"sort"
+
+	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/scorecard"
+	"github.com/prosim/prosim/internal/seed"
+)
+
+// scorecardRows compares each backend's dictator gifts in the control condition (the first:
+// the human figures were measured without a policy frame) with the human distribution. The
+// unit of the bootstrap is the agent: its replicates stay together.
+func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
+	ref, err := scorecard.HumanDictator()
+	if err != nil {
+		return nil, err
+	}
+	h := game.HumanDictator
+	control := s.env.Exp.Conditions[0].Name
+	var out []scorecard.Row
+	for _, b := range s.env.Backends {
+		for _, in := range r.inst {
+			if in.Game != "dictator" {
+				continue
+			}
+			by := map[int][]float64{} // agent -> gift shares
+			for _, g := range r.ms {
+				if g.cell.Backend != b || g.cell.Condition != control || g.in.Name != in.Name {
+					continue
+				}
+				for _, rw := range g.m.rows() {
+					if rw.role == "dictator" && rw.valid {
+						by[rw.agent] = append(by[rw.agent], rw.choice/in.Endowment)
+					}
+				}
+			}
+			agents := make([]int, 0, len(by))
+			for a := range by {
+				agents = append(agents, a)
+			}
+			sort.Ints(agents)
+			// dist is the decile distribution of the gifts of the agents idx; nothing, half
+			// the shares giving nothing and exactly half.
+			stats := func(idx []int) (dist []float64, nothing, half float64) {
+				dist = make([]float64, len(ref.Share))
+				var n float64
+				for _, i := range idx {
+					for _, v := range by[agents[i]] {
+						dist[int(math.Round(10*v))]++
+						n++
+						if v == 0 {
+							nothing++
+						}
+						if v == 0.5 {
+							half++
+						}
+					}
+				}
+				return dist, nothing / n, half / n
+			}
+			all := make([]int, len(agents))
+			for i := range all {
+				all[i] = i
+			}
+			measures := []struct {
+				name   string
+				f      func(idx []int) float64
+				human  float64
+				fitted bool
+			}{
+				{"dictator_js_distance", func(idx []int) float64 {
+					d, _, _ := stats(idx)
+					v, err := scorecard.JSDistance(d, ref.Proportion)
+					if err != nil {
+						return math.NaN()
+					}
+					return v
+				}, math.NaN(), true},
+				{"dictator_wasserstein", func(idx []int) float64 {
+					d, _, _ := stats(idx)
+					v, err := scorecard.Wasserstein(d, ref.Proportion, ref.Share)
+					if err != nil {
+						return math.NaN()
+					}
+					return v
+				}, math.NaN(), true},
+				{"dictator_give_nothing", func(idx []int) float64 { _, z, _ := stats(idx); return z }, h.GiveNothing, false},
+				{"dictator_give_half", func(idx []int) float64 { _, _, x := stats(idx); return x }, h.GiveHalf, false},
+			}
+			prefix := ""
+			if in.Name != "dictator" {
+				prefix = in.Name + ":"
+			}
+			for _, m := range measures {
+				row := scorecard.Row{Backend: b, Measure: prefix + m.name, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(),
+					Human: m.human, Reference: ref.Source, Fitted: m.fitted}
+				if len(agents) > 0 {
+					row.Value = m.f(all)
+					row.Lo, row.Hi = scorecard.Bootstrap(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", b, in.Name, m.name), m.f)
+				}
+				out = append(out, row)
+			}
+		}
+	}
+	return out, nil
+}
+
+const scoreIntro = "Each backend's dictator gifts in the control condition against the human distribution: Jensen-Shannon distance between the gift distributions by decile of the pie (0 = identical, 1 = disjoint; base-2 logarithms), Wasserstein distance (how far, in shares of the pie, the gifts must move to match the human ones), and the shares of dictators giving nothing and exactly half."
