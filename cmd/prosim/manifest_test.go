@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prosim/prosim/internal/backend/behavioral"
 	"github.com/prosim/prosim/internal/manifest"
 )
 
@@ -78,7 +79,7 @@ func TestManifestAndVerify(t *testing.T) {
 	if m.Status != "complete" || m.Experiment != "manifested" || m.Study != "vignettes" || m.Prosim.Go != runtime.Version() || m.Prosim.Version == "" {
 		t.Errorf("manifest %+v", m)
 	}
-	if len(m.Backends) != 1 || m.Backends[0].Label != "builtin" || strings.Join(m.Backends[0].ModelVersions, ",") != "behavioral-v2" {
+	if len(m.Backends) != 1 || m.Backends[0].Label != "builtin" || strings.Join(m.Backends[0].ModelVersions, ",") != behavioral.Version {
 		t.Errorf("backends %+v", m.Backends)
 	}
 	if len(m.Builtin) != 2 || m.Builtin[0].Path != "builtin:scenarios" || m.Builtin[1].Path != "builtin:policies" {
