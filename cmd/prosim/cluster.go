@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/cluster"
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
@@ -186,6 +187,10 @@ func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experimen
 		return nil, err
 	}
 	opt.Remote = coord.Backend
+	// cache: nats: the run's reply cache is the broker's bucket, shared by every run on it.
+	opt.SharedCache = func() (backend.CacheStore, error) {
+		return cluster.OpenKVStore(ctx, cluster.ConnectOptions{URL: url, Creds: f.creds, Name: "prosim cache " + run})
+	}
 	wctx, cancel := context.WithCancel(ctx)
 	if opt.Progress != nil {
 		fmt.Fprintf(opt.Progress, "deciding on the workers of %s (run %s on the broker)\n", cluster.Redact(url), run)

@@ -8,11 +8,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -190,4 +193,115 @@ conditions: [{name: none, policy: none}, {name: moral, policy: moral}]
 			t.Errorf("results/%s differs between one process and --workers 3", name)
 		}
 	}
+}
+
+// withoutCached is a decisions.csv without its cached column.
+func withoutCached(t *testing.T, dir string) (rows []string, cached map[string]int) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "results", "decisions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) < 2 {
+		t.Fatalf("decisions.csv: %d rows, %v", len(recs), err)
+	}
+	col := slices.Index(recs[0], "cached")
+	if col < 0 {
+		t.Fatalf("no cached column in %v", recs[0])
+	}
+	cached = map[string]int{}
+	for _, r := range recs[1:] {
+		cached[r[col]]++
+		rows = append(rows, strings.Join(slices.Delete(slices.Clone(r), col, col+1), ","))
+	}
+	return rows, cached
+}
+
+// cache: nats keeps the reply cache in the broker's bucket: a second run on the same broker,
+// from another run directory (another coordinator), makes zero provider calls and records
+// the same decisions, all cached. Without a broker the setting is an error that says so.
+func TestClusterSharedCacheReplays(t *testing.T) {
+	ownCacheDir(t)
+	const agents, concurrency = 20, 8
+	const decisions = agents * 3
+	s := newCountingServer(t, 5*time.Millisecond)
+	exp := llmStudy(t, s.URL, agents, concurrency)
+	b := testBroker(t)
+	startWorkerProcs(t, b.URL(), 2, 4)
+	first, second := filepath.Join(t.TempDir(), "first"), filepath.Join(t.TempDir(), "second")
+	if out, err := cliCmd(t, "run", exp, "--nats", b.URL(), "--cache", "nats", "--out", first, "-q").CombinedOutput(); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	if got := s.calls(); got != decisions {
+		t.Fatalf("first run: %d calls for %d decisions", got, decisions)
+	}
+	if out, err := cliCmd(t, "run", exp, "--nats", b.URL(), "--cache", "nats", "--out", second, "-q").CombinedOutput(); err != nil {
+		t.Fatalf("second run: %v\n%s", err, out)
+	}
+	if got := s.calls() - decisions; got != 0 {
+		t.Fatalf("the second run on the broker made %d provider calls, want 0 (replayed from the shared cache)", got)
+	}
+	a, ca := withoutCached(t, first)
+	c, cc := withoutCached(t, second)
+	if !slices.Equal(a, c) {
+		t.Errorf("the replay recorded other decisions than the run it replays")
+	}
+	if ca["1"] != 0 || cc["0"] != 0 || cc["1"] != len(c) {
+		t.Errorf("cached column: first run %v, second %v; want none cached, then all", ca, cc)
+	}
+	if _, err := os.Stat("nats"); err == nil { // the runs' working directory
+		t.Errorf("a cache file named nats was made")
+	}
+	out, err := cliCmd(t, "run", exp, "--cache", "nats", "--out", filepath.Join(t.TempDir(), "alone"), "-q").CombinedOutput()
+	if err == nil || !bytes.Contains(out, []byte("--cache nats: the shared cache lives on a NATS broker")) {
+		t.Fatalf("--cache nats without a broker: %v\n%s", err, out)
+	}
+}
+
+// A worker stopped with SIGTERM mid-run hands the tasks in its hands back at once: the run
+// completes long before the ack wait (60 s) would give them to another worker, with every
+// decision recorded once and valid.
+func TestClusterWorkerStoppedHandsBack(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGTERM")
+	}
+	ownCacheDir(t)
+	const agents, concurrency = 40, 12
+	const decisions = agents * 3
+	s := newCountingServer(t, 100*time.Millisecond)
+	exp := llmStudy(t, s.URL, agents, concurrency)
+	b := testBroker(t)
+	ws := startWorkerProcs(t, b.URL(), 3, 4)
+	var once sync.Once
+	s.mu.Lock()
+	s.at = func(n int) {
+		if n >= 30 {
+			once.Do(func() { ws[0].Process.Signal(syscall.SIGTERM) })
+		}
+	}
+	s.mu.Unlock()
+	dir := filepath.Join(t.TempDir(), "run")
+	start := time.Now()
+	out, err := cliCmd(t, "run", exp, "--nats", b.URL(), "--ack-wait", "60s", "--out", dir, "--no-cache", "-q").CombinedOutput()
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	took := time.Since(start)
+	ws[0].Wait()
+	if st := ws[0].ProcessState; !st.Exited() || (st.ExitCode() != 0 && st.ExitCode() != 130) {
+		t.Fatalf("worker 1 did not stop on SIGTERM as interrupted (exit 0 or 130): %v", st)
+	}
+	if all, valid := validDecisions(t, dir); all != decisions || valid != decisions {
+		t.Fatalf("%d decisions recorded (%d valid), want %d once each, all valid", all, valid, decisions)
+	}
+	t.Logf("run took %s, %d calls for %d decisions with worker 1 stopped at call 30", took.Round(time.Millisecond), s.calls(), decisions)
+	if took > 30*time.Second {
+		t.Fatalf("the run took %s: the stopped worker's tasks waited for the ack wait instead of being handed back", took)
+	}
+	if extra := s.calls() - decisions; extra < 0 || extra > 4 {
+		t.Fatalf("%d calls for %d decisions: want at most the stopped worker's 4 in flight again", s.calls(), decisions)
+	}
+	noStreamsLeft(t, b.URL())
 }

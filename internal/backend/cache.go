@@ -2,26 +2,21 @@ package backend
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
 
-// Cache is a persistent reply cache in one SQLite file. It is safe for concurrent use, and
-// several processes (parallel runs) may share one file: the database is in WAL mode with a
-// busy timeout, and entries are written with INSERT OR IGNORE, so two writers of one key both
-// succeed and the first reply wins (replies for one key are interchangeable samples).
+// Cache is a persistent reply cache over a CacheStore: one SQLite file (OpenCache), or a
+// JetStream key-value bucket that every machine of a distributed run shares (cache: nats, see
+// internal/cluster). It is safe for concurrent use, and several processes (parallel runs) may
+// share one store: entries are written so that two writers of one key both succeed and the
+// first reply wins (replies for one key are interchangeable samples).
 //
 // It stores what a provider answered to one exact request: the reply text and, if the client
 // parsed them, its values. In the standard chain (see Stack) it sits under Validate, so each
@@ -33,21 +28,20 @@ import (
 // A hit returns the stored Raw, Values and ModelVersion (the version that produced the entry,
 // not the one a fresh call would get) with Cached set and Calls, tokens and cost all zero:
 // usage reports what this run spent, and a finished experiment re-run costs zero calls. The
-// tokens originally spent are kept in the table (input_tokens, output_tokens) for audit.
+// tokens originally spent are kept in the store for audit.
 //
 // Writes are taken off the caller's path: Put queues the entry, which Get sees at once, and
-// one writer goroutine commits whatever is queued in a single transaction, so concurrent
-// decisions neither wait for a commit nor contend for SQLite's write lock. Flush waits for
-// the queue to be written; Close flushes. An entry queued when the process dies is lost
-// (the decision itself is journaled by the run store, not here).
+// one writer goroutine hands whatever is queued to the store in one batch (one SQLite
+// transaction), so concurrent decisions neither wait for a write nor contend for a lock.
+// Flush waits for the queue to be written; Close flushes. An entry queued when the process
+// dies is lost (the decision itself is journaled by the run store, not here).
 type Cache struct {
-	db       *sql.DB
-	get, put *sql.Stmt
+	store CacheStore
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled when a batch is written or the writer stops
 	pending map[Key]Reply
-	queue   []cacheEntry
+	queue   []CacheEntry
 	queued  uint64 // entries ever queued
 	written uint64 // entries ever written (or failed)
 	closing bool
@@ -58,9 +52,20 @@ type Cache struct {
 	warned                     atomic.Bool
 }
 
-type cacheEntry struct {
-	key Key
-	r   Reply
+// CacheStore keeps a Cache's entries. Get returns the stored reply (Raw, Values, Provider,
+// Model, ModelVersion; tokens are not needed) or ok false; Put stores a batch, keeping an
+// entry already stored under a key (the first reply wins); Len counts the entries.
+type CacheStore interface {
+	Get(ctx context.Context, k Key) (r Reply, ok bool, err error)
+	Put(ctx context.Context, batch []CacheEntry) error
+	Len(ctx context.Context) (int, error)
+	Close() error
+}
+
+// CacheEntry is one reply to store under its key.
+type CacheEntry struct {
+	Key   Key
+	Reply Reply
 }
 
 // CacheStats counts cache traffic since the Cache was opened.
@@ -70,39 +75,6 @@ type CacheStats struct {
 	// write loses only the cache entry, never the decision.
 	Errors int64
 }
-
-const cacheSchema = `
-CREATE TABLE IF NOT EXISTS reply_cache (
-	key           BLOB PRIMARY KEY,
-	provider      TEXT NOT NULL,
-	model         TEXT NOT NULL,
-	raw           TEXT NOT NULL,
-	vals          TEXT NOT NULL,
-	input_tokens  INTEGER NOT NULL,
-	output_tokens INTEGER NOT NULL,
-	created       INTEGER NOT NULL,
-	model_version TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;`
-
-// migrateCache adds to a cache file written before model versions were recorded the
-// model_version column (its entries get "": the version that produced them is unknown).
-func migrateCache(db *sql.DB) error {
-	var n int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('reply_cache') WHERE name = 'model_version'`).Scan(&n); err != nil || n > 0 {
-		return err
-	}
-	if _, err := db.Exec(`ALTER TABLE reply_cache ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
-		// Another process sharing the file may have added it meanwhile.
-		if db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('reply_cache') WHERE name = 'model_version'`).Scan(&n); n == 0 {
-			return err
-		}
-	}
-	return nil
-}
-
-// cacheConns bounds the pooled SQLite connections. database/sql keeps only two idle
-// connections by default and would open (and configure) a new one for most concurrent reads.
-const cacheConns = 8
 
 // DefaultCachePath is prosim/cache.db in the user's cache directory
 // (e.g. ~/.cache/prosim/cache.db on Linux).
@@ -116,46 +88,22 @@ func DefaultCachePath() (string, error) {
 
 // OpenCache opens (creating if needed) the cache database at path, and its directory.
 func OpenCache(path string) (*Cache, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("reply cache: %w", err)
-		}
-	}
-	// Pragmas go in the DSN so that every pooled connection gets them.
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(30000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	s, err := OpenSQLiteStore(path)
 	if err != nil {
-		return nil, fmt.Errorf("reply cache %s: %w", path, err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(cacheConns)
-	db.SetMaxIdleConns(cacheConns)
-	if _, err = db.Exec(cacheSchema); err == nil {
-		err = migrateCache(db)
-	}
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("reply cache %s: %w", path, err)
-	}
-	c := &Cache{db: db, pending: map[Key]Reply{}, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
-	c.cond = sync.NewCond(&c.mu)
-	// Prepared once: parsing the SQL of every lookup and store costs more than running it.
-	if c.get, err = db.Prepare(`SELECT provider, model, model_version, raw, vals FROM reply_cache WHERE key = ?`); err == nil {
-		c.put, err = db.Prepare(`INSERT OR IGNORE INTO reply_cache
-			(key, provider, model, raw, vals, input_tokens, output_tokens, created, model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	}
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("reply cache %s: %w", path, err)
-	}
-	go c.writer()
-	return c, nil
+	return NewCache(s), nil
 }
 
-// Close writes what is queued and closes the database.
+// NewCache is a Cache over s; Close closes s.
+func NewCache(s CacheStore) *Cache {
+	c := &Cache{store: s, pending: map[Key]Reply{}, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	c.cond = sync.NewCond(&c.mu)
+	go c.writer()
+	return c
+}
+
+// Close writes what is queued and closes the store.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	already := c.closing
@@ -165,7 +113,7 @@ func (c *Cache) Close() error {
 		c.signal()
 	}
 	<-c.stopped
-	return c.db.Close()
+	return c.store.Close()
 }
 
 // Flush waits until every entry queued before the call is written.
@@ -185,7 +133,7 @@ func (c *Cache) signal() {
 	}
 }
 
-// writer commits queued entries, everything queued at once in one transaction, until Close.
+// writer stores queued entries, everything queued at once in one batch, until Close.
 func (c *Cache) writer() {
 	defer close(c.stopped)
 	for {
@@ -205,7 +153,7 @@ func (c *Cache) writer() {
 			c.cond.L.Unlock()
 			return
 		}
-		err := c.write(batch)
+		err := c.store.Put(context.Background(), batch)
 		if err != nil {
 			c.errs.Add(int64(len(batch)))
 			c.warn("write", err)
@@ -214,37 +162,12 @@ func (c *Cache) writer() {
 		}
 		c.mu.Lock()
 		for _, e := range batch {
-			delete(c.pending, e.key) // now in the database, or lost
+			delete(c.pending, e.Key) // now in the store, or lost
 		}
 		c.written += uint64(len(batch))
 		c.cond.Broadcast()
 		c.mu.Unlock()
 	}
-}
-
-func (c *Cache) write(batch []cacheEntry) error {
-	tx, err := c.db.Begin()
-	if err != nil {
-		return err
-	}
-	st := tx.Stmt(c.put)
-	now := time.Now().Unix()
-	for _, e := range batch {
-		vals := "null"
-		if e.r.Values != nil {
-			b, err := json.Marshal(e.r.Values)
-			if err != nil {
-				tx.Rollback()
-				return err
-			}
-			vals = string(b)
-		}
-		if _, err := st.Exec(e.key[:], e.r.Provider, e.r.Model, e.r.Raw, vals, e.r.InputTokens, e.r.OutputTokens, now, e.r.ModelVersion); err != nil {
-			tx.Rollback()
-			return err
-		}
-	}
-	return tx.Commit()
 }
 
 // Stats returns the counts since the Cache was opened.
@@ -256,13 +179,11 @@ func (c *Cache) Stats() CacheStats {
 // Len returns the number of stored replies.
 func (c *Cache) Len(ctx context.Context) (int, error) {
 	c.Flush()
-	var n int
-	err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM reply_cache`).Scan(&n)
-	return n, err
+	return c.store.Len(ctx)
 }
 
-// Get looks up a key, in what is queued for writing and then in the database. ok is false
-// on a miss.
+// Get looks up a key, in what is queued for writing and then in the store. ok is false on a
+// miss.
 func (c *Cache) Get(ctx context.Context, k Key) (r Reply, ok bool, err error) {
 	c.mu.Lock()
 	p, queued := c.pending[k]
@@ -270,21 +191,11 @@ func (c *Cache) Get(ctx context.Context, k Key) (r Reply, ok bool, err error) {
 	if queued {
 		return hit(p), true, nil
 	}
-	var vals string
-	err = c.get.QueryRowContext(ctx, k[:]).Scan(&r.Provider, &r.Model, &r.ModelVersion, &r.Raw, &vals)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Reply{}, false, nil
-	}
-	if err != nil {
+	r, ok, err = c.store.Get(ctx, k)
+	if err != nil || !ok {
 		return Reply{}, false, err
 	}
-	if vals != "null" {
-		if err := json.Unmarshal([]byte(vals), &r.Values); err != nil {
-			return Reply{}, false, fmt.Errorf("reply cache: entry %s: %w", k, err)
-		}
-	}
-	r.Cached = true
-	return r, true, nil
+	return hit(r), true, nil
 }
 
 // hit is a stored reply as a lookup returns it: what was said, nothing spent.
@@ -315,7 +226,7 @@ func (c *Cache) Put(ctx context.Context, k Key, r Reply) error {
 	r.Values = maps.Clone(r.Values)
 	r.Samples = nil
 	c.pending[k] = r
-	c.queue = append(c.queue, cacheEntry{k, r})
+	c.queue = append(c.queue, CacheEntry{k, r})
 	c.queued++
 	c.signal()
 	return nil

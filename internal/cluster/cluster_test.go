@@ -344,3 +344,60 @@ func TestCredentialsInURL(t *testing.T) {
 		t.Fatalf("Redact: %s", got)
 	}
 }
+
+// The broker's cache bucket is a backend.CacheStore: what one coordinator's cache stores,
+// another's (a second process on the broker) reads; the first reply to a key wins.
+func TestKVStoreSharesEntries(t *testing.T) {
+	b := startBroker(t, cluster.BrokerOptions{})
+	ctx := context.Background()
+	open := func() *backend.Cache {
+		s, err := cluster.OpenKVStore(ctx, cluster.ConnectOptions{URL: b.URL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return backend.NewCache(s)
+	}
+	a, c := open(), open()
+	defer c.Close()
+	k1, k2 := backend.Key{1}, backend.Key{2}
+	r := backend.Reply{Raw: `{"willingness": 5}`, Values: map[string]float64{"willingness": 5}, Provider: "openai", Model: "m",
+		ModelVersion: "m-2026", InputTokens: 50, OutputTokens: 5, Calls: 1}
+	if err := a.Put(ctx, k1, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Put(ctx, k2, backend.Reply{Raw: "no number here", Provider: "openai", Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil { // flushes to the bucket
+		t.Fatal(err)
+	}
+	got, ok, err := c.Get(ctx, k1)
+	if err != nil || !ok {
+		t.Fatalf("the other process's entry: ok %v, err %v", ok, err)
+	}
+	if !got.Cached || got.Raw != r.Raw || got.Values["willingness"] != 5 || got.ModelVersion != "m-2026" || got.Calls != 0 || got.InputTokens != 0 {
+		t.Fatalf("hit %+v, want the stored reply marked cached, nothing spent", got)
+	}
+	if got, ok, _ := c.Get(ctx, k2); !ok || got.Values != nil || got.Raw != "no number here" {
+		t.Fatalf("an answer without values: ok %v, %+v", ok, got)
+	}
+	if _, ok, err := c.Get(ctx, backend.Key{3}); ok || err != nil {
+		t.Fatalf("a key never stored: ok %v, err %v", ok, err)
+	}
+	// A second reply to the same request keeps the first.
+	if err := c.Put(ctx, k1, backend.Reply{Raw: `{"willingness": 1}`, Values: map[string]float64{"willingness": 1}, Provider: "openai", Model: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Flush()
+	d := open()
+	defer d.Close()
+	if got, _, _ := d.Get(ctx, k1); got.Values["willingness"] != 5 {
+		t.Fatalf("after a second Put the entry says %v, want the first reply's 5", got.Values)
+	}
+	if n, err := d.Len(ctx); err != nil || n != 2 {
+		t.Fatalf("Len %d (%v), want 2", n, err)
+	}
+	if st := c.Stats(); st.Errors != 0 {
+		t.Fatalf("cache errors: %+v", st)
+	}
+}

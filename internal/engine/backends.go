@@ -147,6 +147,23 @@ func (r *Runner) openCache() (*backend.Cache, error) {
 	if path == "" {
 		path = r.exp.Cache
 	}
+	if path == experiment.CacheNATS {
+		if r.opt.SharedCache == nil {
+			const why = "the shared cache lives on a NATS broker: give --nats URL or --workers N (or execution.nats), or another cache"
+			if r.opt.CachePath == "" {
+				return nil, experiment.Locator(r.exp).Errorf("cache", "nats: %s", why)
+			}
+			return nil, fmt.Errorf("--cache nats: %s", why)
+		}
+		s, err := r.opt.SharedCache()
+		if err != nil {
+			return nil, err
+		}
+		c := backend.NewCache(s)
+		r.cache = c
+		r.closers = append(r.closers, c)
+		return c, nil
+	}
 	if path == "" {
 		var err error
 		if path, err = backend.DefaultCachePath(); err != nil {

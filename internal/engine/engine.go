@@ -37,7 +37,8 @@ type Options struct {
 	Out string
 	// Progress receives the progress bar or lines; nil for silence.
 	Progress io.Writer
-	// NoCache disables the LLM response cache; CachePath overrides the experiment's.
+	// NoCache disables the LLM response cache; CachePath overrides the experiment's ("nats":
+	// the broker's shared cache, opened with SharedCache).
 	NoCache   bool
 	CachePath string
 	// CacheFlag says NoCache and CachePath were given on the command line of a resume: they
@@ -62,6 +63,9 @@ type Options struct {
 	// backend's provider clients, or the behavioural model, and this process keeps the rest of
 	// the chain (cache, repairs, cost meter, schema check).
 	Remote func(b experiment.Backend) (backend.Backend, error)
+	// SharedCache, when set, opens the broker's cache store, for the cache choice "nats"
+	// (cache: nats or --cache nats); without it that choice is an error.
+	SharedCache func() (backend.CacheStore, error)
 }
 
 // Result is what a finished run reports.

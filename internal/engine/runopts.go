@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -17,6 +18,8 @@ func cacheChoice(opt Options) (string, error) {
 	switch {
 	case opt.NoCache:
 		return "off", nil
+	case opt.CachePath == experiment.CacheNATS:
+		return experiment.CacheNATS, nil
 	case opt.CachePath != "":
 		abs, err := filepath.Abs(opt.CachePath) // resume may run from another directory
 		if err != nil {
@@ -33,6 +36,8 @@ func describeCache(choice string) string {
 		return "--no-cache"
 	case "":
 		return "the experiment's cache (no cache flag)"
+	case experiment.CacheNATS:
+		return "--cache nats (the broker's shared cache)"
 	}
 	return "--cache " + choice
 }

@@ -58,7 +58,7 @@ func (e *Experiment) Bundle(runDir string) ([]byte, error) {
 			}
 		}
 	}
-	if c.Cache != "" && c.Cache != "off" {
+	if c.Cache != "" && c.Cache != "off" && c.Cache != CacheNATS {
 		if c.Cache, err = filepath.Abs(c.Cache); err != nil {
 			return nil, fmt.Errorf("cache %s: %w", e.Cache, err)
 		}

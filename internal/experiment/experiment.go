@@ -21,6 +21,10 @@ import (
 )
 
 // Experiment is an experiment file as written, plus resolved defaults.
+// CacheNATS is the cache setting (cache: nats, --cache nats) that keeps the reply cache in
+// the broker's key-value bucket, shared by every run on the broker.
+const CacheNATS = "nats"
+
 type Experiment struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description,omitempty"`
@@ -53,7 +57,8 @@ type Experiment struct {
 	// "record" (the default, also "") records it invalid with the error as its reason and the
 	// run goes on; "stop" stops the run (prosim resume asks it again).
 	OnError string `yaml:"on_error,omitempty"`
-	// Cache is the response cache file; "" means the user cache directory, "off" disables it.
+	// Cache is the response cache file; "" means the user cache directory, "off" disables it,
+	// and "nats" keeps it in the broker's key-value bucket (distributed runs; ./nats is a file).
 	Cache  string           `yaml:"cache,omitempty"`
 	Prices map[string]Price `yaml:"prices,omitempty"`
 	// Budget caps what the run may spend on providers (nil: no cap).
@@ -419,7 +424,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	if e.OnError != "" && e.OnError != "record" && e.OnError != "stop" {
 		return doc.Errorf("on_error", "%q: want record or stop", e.OnError)
 	}
-	if e.Cache != "" && e.Cache != "off" {
+	if e.Cache != "" && e.Cache != "off" && e.Cache != CacheNATS {
 		e.Cache = resolve(e.Dir, e.Cache)
 	}
 	for m, p := range e.Prices {
