@@ -1,0 +1,157 @@
+package gemini
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"google.golang.org/genai"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/providers/wire"
+)
+
+// Batch mode: the requests go inline in one batchGenerateContent call (each request's
+// metadata carries its custom id), the job runs within 24 hours at half price, its state
+// goes JOB_STATE_PENDING, JOB_STATE_RUNNING, then SUCCEEDED, FAILED, CANCELLED or EXPIRED,
+// and an ended job carries its inlined responses, each a generateContent response or an
+// error, with the request's metadata.
+
+var _ backend.Batcher = (*Client)(nil)
+
+// Metadata keys of a batch request.
+const (
+	metaCustomID  = "custom_id"
+	metaMaxTokens = "max_output_tokens" // for the reason of a cut-off reply
+)
+
+// SubmitBatch creates a batch job with the requests inline. Gemini limits an inline batch to
+// 20 MB of requests; a larger step is refused by the API (a job error: the run stops).
+func (c *Client) SubmitBatch(ctx context.Context, items []backend.BatchItem) (string, error) {
+	reqs := make([]*genai.InlinedRequest, len(items))
+	for i, it := range items {
+		contents, cfg := c.params(it.Req)
+		// Continuation is a client-side option of a synchronous call, not part of a request.
+		cfg.AutomaticContinuation = nil
+		reqs[i] = &genai.InlinedRequest{
+			Contents: contents,
+			Config:   cfg,
+			Metadata: map[string]string{metaCustomID: it.CustomID, metaMaxTokens: strconv.Itoa(int(cfg.MaxOutputTokens))},
+		}
+	}
+	tctx, ex := wire.Track(ctx)
+	job, err := c.batch(func() (*genai.BatchJob, error) {
+		return c.batches.Create(tctx, c.model, &genai.BatchJobSource{InlinedRequests: reqs}, &genai.CreateBatchJobConfig{DisplayName: "prosim"})
+	})
+	if err != nil {
+		return "", wire.Fail(Provider, ex, err, c.key)
+	}
+	if job.Name == "" {
+		return "", wire.Malformed(Provider, "a created batch job without a name")
+	}
+	return job.Name, nil
+}
+
+// ended says whether a job's state is final.
+func ended(s genai.JobState) bool {
+	switch s {
+	case genai.JobStateSucceeded, genai.JobStateFailed, genai.JobStateCancelled, genai.JobStateExpired, genai.JobStatePartiallySucceeded:
+		return true
+	}
+	return false
+}
+
+// get fetches a job. Not tracked: an ended job carries every response inline, far larger
+// than the size limit of one reply.
+func (c *Client) get(ctx context.Context, id string) (*genai.BatchJob, error) {
+	job, err := c.batch(func() (*genai.BatchJob, error) { return c.batches.Get(ctx, id, nil) })
+	if err != nil {
+		return nil, wire.Fail(Provider, nil, err, c.key)
+	}
+	return job, nil
+}
+
+// BatchStatus reports a job's state; an ended job carries its results.
+func (c *Client) BatchStatus(ctx context.Context, id string) (string, bool, string, error) {
+	job, err := c.get(ctx, id)
+	if err != nil {
+		return "", false, "", err
+	}
+	note := ""
+	if ended(job.State) {
+		done, failed := 0, 0
+		if job.Dest != nil {
+			for _, r := range job.Dest.InlinedResponses {
+				if r != nil && r.Error == nil && r.Response != nil {
+					done++
+				} else {
+					failed++
+				}
+			}
+		}
+		note = fmt.Sprintf("(%d done, %d failed)", done, failed)
+		if e := job.Error; e != nil && e.Message != "" {
+			note += ": " + wire.RedactString(e.Message, c.key)
+		}
+	}
+	return string(job.State), ended(job.State), note, nil
+}
+
+// BatchResults reads an ended job's inlined responses by their custom ids. A failed,
+// cancelled or expired job may have none: its requests go into a new job.
+func (c *Client) BatchResults(ctx context.Context, id string) (map[string]backend.BatchResult, error) {
+	job, err := c.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]backend.BatchResult{}
+	if job.Dest == nil {
+		return out, nil
+	}
+	for i, r := range job.Dest.InlinedResponses {
+		if r == nil {
+			continue
+		}
+		cid := r.Metadata[metaCustomID]
+		if cid == "" {
+			return nil, fmt.Errorf("gemini: batch %s: response %d carries no %s in its metadata", id, i, metaCustomID)
+		}
+		out[cid] = c.lineResult(r)
+	}
+	return out, nil
+}
+
+// lineResult is one request's result: its reply, or why it has none.
+func (c *Client) lineResult(r *genai.InlinedResponse) backend.BatchResult {
+	if e := r.Error; e != nil {
+		code := ""
+		if e.Code != nil {
+			code = fmt.Sprintf("%d: ", *e.Code)
+		}
+		return backend.BatchResult{Err: "error " + code + wire.RedactString(e.Message, c.key)}
+	}
+	if r.Response == nil {
+		return backend.BatchResult{Err: "no response"}
+	}
+	maxOut, _ := strconv.Atoi(r.Metadata[metaMaxTokens])
+	rep, err := c.reply(r.Response, int32(maxOut), 0)
+	if err != nil {
+		return backend.BatchResult{Err: err.Error()}
+	}
+	return backend.BatchResult{Reply: rep}
+}
+
+// batch makes a batch call; as in generate, the SDK's conversion of a body of the wrong shape
+// panics, and that is a malformed response, not a crash.
+func (c *Client) batch(call func() (*genai.BatchJob, error)) (job *genai.BatchJob, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			job, err = nil, wire.Malformed(Provider, "unexpected shape: "+wire.Excerpt(fmt.Appendf(nil, "%v", p), c.key))
+		}
+	}()
+	job, err = call()
+	if err == nil && job == nil {
+		err = wire.Malformed(Provider, "no batch job")
+	}
+	return job, err
+}
