@@ -2,6 +2,7 @@ package gemini
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -25,19 +26,54 @@ const (
 	metaMaxTokens = "max_output_tokens" // for the reason of a cut-off reply
 )
 
-// SubmitBatch creates a batch job with the requests inline. Gemini limits an inline batch to
-// 20 MB of requests; a larger step is refused by the API (a job error: the run stops).
+// MaxInlineBytes bounds the requests of one job: Gemini takes at most 20 MB of inline
+// requests, and the wire form differs a little from the JSON this is measured on.
+const MaxInlineBytes = 18 << 20
+
+var _ backend.BatchSplitter = (*Client)(nil)
+
+// inlined is a batch request: the synchronous call's contents and configuration, with its
+// custom id in the metadata.
+func (c *Client) inlined(it backend.BatchItem) *genai.InlinedRequest {
+	contents, cfg := c.params(it.Req)
+	// Continuation is a client-side option of a synchronous call, not part of a request.
+	cfg.AutomaticContinuation = nil
+	return &genai.InlinedRequest{
+		Contents: contents,
+		Config:   cfg,
+		Metadata: map[string]string{metaCustomID: it.CustomID, metaMaxTokens: strconv.Itoa(int(cfg.MaxOutputTokens))},
+	}
+}
+
+// SplitBatch splits a step's requests into jobs of at most c.maxInline bytes of requests.
+func (c *Client) SplitBatch(items []backend.BatchItem) [][]backend.BatchItem {
+	limit := c.maxInline
+	if limit <= 0 {
+		limit = MaxInlineBytes
+	}
+	var parts [][]backend.BatchItem
+	start, size := 0, 0
+	for i, it := range items {
+		js, _ := json.Marshal(c.inlined(it))
+		n := len(js) + 1
+		if i > start && size+n > limit {
+			parts = append(parts, items[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(items) {
+		parts = append(parts, items[start:])
+	}
+	return parts
+}
+
+// SubmitBatch creates a batch job with the requests inline (SplitBatch keeps them under
+// Gemini's size limit).
 func (c *Client) SubmitBatch(ctx context.Context, items []backend.BatchItem) (string, error) {
 	reqs := make([]*genai.InlinedRequest, len(items))
 	for i, it := range items {
-		contents, cfg := c.params(it.Req)
-		// Continuation is a client-side option of a synchronous call, not part of a request.
-		cfg.AutomaticContinuation = nil
-		reqs[i] = &genai.InlinedRequest{
-			Contents: contents,
-			Config:   cfg,
-			Metadata: map[string]string{metaCustomID: it.CustomID, metaMaxTokens: strconv.Itoa(int(cfg.MaxOutputTokens))},
-		}
+		reqs[i] = c.inlined(it)
 	}
 	tctx, ex := wire.Track(ctx)
 	job, err := c.batch(func() (*genai.BatchJob, error) {

@@ -2,6 +2,8 @@ package gemini
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -96,5 +98,38 @@ func TestBatchStatusAndResults(t *testing.T) {
 	state = "BATCH_STATE_EXPIRED"
 	if st, done, _, err := c.BatchStatus(context.Background(), "batches/b1"); err != nil || st != "JOB_STATE_EXPIRED" || !done {
 		t.Fatalf("expired: %q %v %v", st, done, err)
+	}
+}
+
+// A step's requests are split into jobs under the inline size limit, in order, none empty.
+func TestSplitBatch(t *testing.T) {
+	s := newServer(t, jsonReply(200, okBody))
+	c := newTestClient(t, s)
+	items := make([]backend.BatchItem, 10)
+	for i := range items {
+		items[i] = backend.BatchItem{CustomID: fmt.Sprintf("p-%d", i), Req: request()}
+	}
+	one, _ := json.Marshal(c.inlined(items[0]))
+	c.maxInline = 3*(len(one)+1) + 1
+	parts := c.SplitBatch(items)
+	if len(parts) != 4 || len(parts[0]) != 3 || len(parts[3]) != 1 {
+		t.Fatalf("parts of %d, %d, ...: %d", len(parts[0]), len(parts[1]), len(parts))
+	}
+	k := 0
+	for _, p := range parts {
+		for _, it := range p {
+			if it.CustomID != items[k].CustomID {
+				t.Fatalf("part order: %s at %d", it.CustomID, k)
+			}
+			k++
+		}
+	}
+	c.maxInline = 10 // smaller than one request: each goes alone
+	if parts := c.SplitBatch(items); len(parts) != 10 {
+		t.Fatalf("%d parts, want 10", len(parts))
+	}
+	c.maxInline = 0 // the default: one job
+	if parts := c.SplitBatch(items); len(parts) != 1 {
+		t.Fatalf("%d parts, want 1", len(parts))
 	}
 }

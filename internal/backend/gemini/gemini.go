@@ -97,6 +97,7 @@ type Client struct {
 	seed       bool
 	models     *genai.Models
 	batches    *genai.Batches
+	maxInline  int // bytes of inline requests per batch job; 0: MaxInlineBytes
 }
 
 var _ backend.Backend = (*Client)(nil)
