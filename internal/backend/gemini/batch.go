@@ -131,15 +131,30 @@ func (c *Client) BatchStatus(ctx context.Context, id string) (string, bool, stri
 			note += ": " + wire.RedactString(e.Message, c.key)
 		}
 	}
+	if ended(job.State) {
+		// Keep it for BatchResults: an ended job carries every response, not worth fetching twice.
+		c.endedMu.Lock()
+		if c.ended == nil {
+			c.ended = map[string]*genai.BatchJob{}
+		}
+		c.ended[id] = job
+		c.endedMu.Unlock()
+	}
 	return string(job.State), ended(job.State), note, nil
 }
 
 // BatchResults reads an ended job's inlined responses by their custom ids. A failed,
 // cancelled or expired job may have none: its requests go into a new job.
 func (c *Client) BatchResults(ctx context.Context, id string) (map[string]backend.BatchResult, error) {
-	job, err := c.get(ctx, id)
-	if err != nil {
-		return nil, err
+	c.endedMu.Lock()
+	job := c.ended[id]
+	delete(c.ended, id)
+	c.endedMu.Unlock()
+	if job == nil {
+		var err error
+		if job, err = c.get(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	out := map[string]backend.BatchResult{}
 	if job.Dest == nil {

@@ -38,6 +38,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/genai"
@@ -98,6 +99,9 @@ type Client struct {
 	models     *genai.Models
 	batches    *genai.Batches
 	maxInline  int // bytes of inline requests per batch job; 0: MaxInlineBytes
+
+	endedMu sync.Mutex
+	ended   map[string]*genai.BatchJob // ended batch jobs polled, until their results are read
 }
 
 var _ backend.Backend = (*Client)(nil)
