@@ -1,9 +1,10 @@
 // Command batchcost compares what a Study 1 run costs in batch mode and in synchronous mode,
-// per 10,000 decisions, against a loopback server that speaks OpenAI's chat completions and
-// Batch APIs (file upload, batch create, status, output file) and reports the same usage for
-// the same request either way.
+// per 10,000 decisions, against a loopback server that speaks each provider's synchronous and
+// batch APIs (OpenAI: chat completions, file upload, batch create, status, output file;
+// Anthropic: messages and Message Batches; Gemini: generateContent and inline batch jobs) and
+// reports the same usage for the same request either way.
 //
-//	go run ./bench/batchcost [-n 10000] [-model gpt-4o-mini]
+//	go run ./bench/batchcost [-n 10000] [-provider all|openai|anthropic|gemini] [-model M]
 //
 // Both runs go through the real engine and chain (cache off); costs are the engine's own
 // meter at the price table's list price (synchronous) and batch price (batch mode). The ratio
@@ -32,17 +33,39 @@ import (
 
 func main() {
 	n := flag.Int("n", 10000, "decisions per run (rounded up to whole agents)")
-	model := flag.String("model", "gpt-4o-mini", "model name (priced from the default price table)")
+	prov := flag.String("provider", "all", "openai, anthropic, gemini or all")
+	model := flag.String("model", "", "model name (priced from the default price table); default gpt-4o-mini, claude-haiku-4-5, gemini-2.5-flash")
 	flag.Parse()
-	if err := bench(*n, *model); err != nil {
-		fmt.Fprintln(os.Stderr, "batchcost:", err)
-		os.Exit(1)
+	// The loopback server checks no key, but the Anthropic and Gemini clients require one: a
+	// dummy, in this process's environment only.
+	os.Setenv(keyEnv, "loopback-key")
+	provs := []string{"openai", "anthropic", "gemini"}
+	if *prov != "all" {
+		provs = []string{*prov}
+	}
+	for _, p := range provs {
+		m := *model
+		if m == "" {
+			m = defaultModel[p]
+		}
+		if m == "" {
+			fmt.Fprintf(os.Stderr, "batchcost: unknown provider %q\n", p)
+			os.Exit(2)
+		}
+		if err := bench(*n, p, m); err != nil {
+			fmt.Fprintln(os.Stderr, "batchcost:", err)
+			os.Exit(1)
+		}
 	}
 }
 
+const keyEnv = "PROSIM_BATCHCOST_KEY"
+
+var defaultModel = map[string]string{"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash"}
+
 const scenarios, conditions = 6, 5
 
-func bench(n int, model string) error {
+func bench(n int, prov, model string) error {
 	tmp, err := os.MkdirTemp("", "prosim-batchcost-")
 	if err != nil {
 		return err
@@ -52,7 +75,8 @@ func bench(n int, model string) error {
 	defer srv.Close()
 	agents := (n + scenarios*conditions - 1) / (scenarios * conditions)
 	decisions := agents * scenarios * conditions
-	fmt.Printf("study 1: %d agents x %d scenarios x %d conditions = %d decisions, model %s on a loopback server\n", agents, scenarios, conditions, decisions, model)
+	fmt.Printf("study 1: %d agents x %d scenarios x %d conditions = %d decisions, %s:%s on a loopback server\n", agents, scenarios, conditions, decisions, prov, model)
+	base := srv.URL + map[string]string{"openai": "/v1"}[prov]
 	var costs [2]float64
 	for i, mode := range []string{"sync", "batch"} {
 		exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: batchcost
@@ -69,11 +93,12 @@ conditions:
   - {name: economic, policy: economic}
 execution: {mode: %s%s}
 backends:
-  - provider: openai
+  - provider: %s
     model: %s
-    base_url: %s/v1
+    base_url: %s
+    api_key_env: %s
     temperature: 1.0
-`, agents, mode, map[string]string{"batch": ", poll: 10ms"}[mode], model, srv.URL)), filepath.Join(tmp, mode+".yaml"))
+`, agents, mode, map[string]string{"batch": ", poll: 10ms"}[mode], prov, model, base, keyEnv)), filepath.Join(tmp, mode+".yaml"))
 		if err != nil {
 			return err
 		}
@@ -91,7 +116,8 @@ backends:
 			mode, res.Decisions, u.Calls, u.InputTokens, u.OutputTokens, u.CostUSD, u.CostUSD*10000/float64(res.Decisions), time.Since(start).Round(time.Millisecond))
 	}
 	srv.mu.Lock()
-	fmt.Printf("server: %d chat completion calls, %d batch jobs\n", srv.calls, srv.jobs)
+	fmt.Printf("server: %d synchronous calls, %d batch jobs (largest %.1f MiB of requests)\n", srv.calls, srv.jobs, float64(srv.largest)/(1<<20))
+	srv.calls, srv.jobs, srv.largest = 0, 0, 0
 	srv.mu.Unlock()
 	fmt.Printf("cost ratio batch/sync: %.4f\n", costs[1]/costs[0])
 	return nil
@@ -105,10 +131,14 @@ type server struct {
 	polls map[string]int
 	calls int
 	jobs  int
+	// largest is the largest batch creation request, in bytes.
+	largest int
+	// Anthropic and Gemini jobs: their answers, ready when polled a second time.
+	answers map[string][]json.RawMessage
 }
 
 func newServer() *server {
-	s := &server{files: map[string][]byte{}, polls: map[string]int{}}
+	s := &server{files: map[string][]byte{}, polls: map[string]int{}, answers: map[string][]json.RawMessage{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -144,6 +174,7 @@ func newServer() *server {
 		json.NewDecoder(r.Body).Decode(&req)
 		s.mu.Lock()
 		s.jobs++
+		s.largest = max(s.largest, len(s.files[req.InputFileID]))
 		id := fmt.Sprintf("batch_%d|%s", s.jobs, req.InputFileID)
 		s.mu.Unlock()
 		fmt.Fprintf(w, `{"id":%q,"object":"batch","endpoint":"/v1/chat/completions","input_file_id":%q,"completion_window":"24h","created_at":1700000000,"status":"validating"}`, id, req.InputFileID)
@@ -163,6 +194,8 @@ func newServer() *server {
 		s.mu.Unlock()
 		fmt.Fprintf(w, `{"id":%q,"object":"batch","endpoint":"/v1/chat/completions","input_file_id":%q,"completion_window":"24h","created_at":1700000000,"status":%q,"output_file_id":%q}`, id, input, status, out)
 	})
+	s.anthropic(mux)
+	s.gemini(mux)
 	s.Server = httptest.NewServer(mux)
 	return s
 }

@@ -28,6 +28,14 @@ type Batcher interface {
 	BatchResults(ctx context.Context, id string) (map[string]BatchResult, error)
 }
 
+// BatchSplitter is implemented by a Batcher whose provider limits the size of one job (Gemini
+// takes 20 MB of inline requests): the collector submits each part as its own job, journaled
+// as it is created, so that a failure to create one part leaves the others resumable.
+type BatchSplitter interface {
+	// SplitBatch splits items, in order, into the jobs they must go in.
+	SplitBatch(items []BatchItem) [][]BatchItem
+}
+
 // BatchItem is one request of a batch, named by a custom id unique within the batch.
 type BatchItem struct {
 	CustomID string
@@ -208,16 +216,26 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 			for i, id := range fresh {
 				items[i] = BatchItem{CustomID: id, Req: byID[id][0].req}
 			}
-			b, err := c.cfg.Client.SubmitBatch(ctx, items)
-			if err == nil && c.cfg.Journal != nil {
-				err = c.cfg.Journal.Record(b, fresh)
+			parts := [][]BatchItem{items}
+			if sp, ok := c.cfg.Client.(BatchSplitter); ok {
+				parts = sp.SplitBatch(items)
 			}
-			if err != nil {
-				c.fail(byID, ids, err)
-				return
+			for _, part := range parts {
+				pids := make([]string, len(part))
+				for i, it := range part {
+					pids[i] = it.CustomID
+				}
+				b, err := c.cfg.Client.SubmitBatch(ctx, part)
+				if err == nil && c.cfg.Journal != nil {
+					err = c.cfg.Journal.Record(b, pids)
+				}
+				if err != nil {
+					c.fail(byID, ids, err)
+					return
+				}
+				c.progress("batch %s submitted: %d requests", b, len(part))
+				jobs[b] = pids
 			}
-			c.progress("batch %s submitted: %d requests", b, len(fresh))
-			jobs[b] = fresh
 		}
 		var failed []string
 		for _, b := range slices.Sorted(maps.Keys(jobs)) {

@@ -22,17 +22,18 @@ const batchKey = "option.batch"
 // (an expired, cancelled or failed job, or an error for that request, starts a new job).
 const batchAttempts = 3
 
-// checkBatch says which backends cannot run in batch mode: only OpenAI's Batch API is spoken
-// so far. The behavioural model decides in process as always.
+// checkBatch says which backends cannot run in batch mode: OpenAI's Batch API (and servers
+// speaking it), Anthropic's Message Batches and Gemini's batch jobs are spoken. The
+// behavioural model decides in process as always.
 func (r *Runner) checkBatch() error {
 	if !r.batchMode() {
 		return nil
 	}
 	for i, b := range r.backends {
 		switch provider.Protocol(b.cfg.Provider) {
-		case "openai", provider.Builtin:
+		case "openai", "anthropic", "gemini", provider.Builtin:
 		default:
-			return r.env.Doc.Errorf(fmt.Sprintf("backends[%d].provider", i), "batch mode not supported for %s yet (execution: {mode: batch} works with OpenAI; run this backend without batch mode)", b.cfg.Provider)
+			return r.env.Doc.Errorf(fmt.Sprintf("backends[%d].provider", i), "batch mode not supported for %s (execution: {mode: batch} works with OpenAI, Anthropic and Gemini; run this backend without batch mode)", b.cfg.Provider)
 		}
 		if len(b.cfg.Endpoints) > 1 {
 			return r.env.Doc.Errorf(fmt.Sprintf("backends[%d].endpoints", i), "batch mode sends one job to one endpoint: give base_url")

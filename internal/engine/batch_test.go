@@ -375,7 +375,8 @@ func TestOpenAIBatchExpiredAndFailedRequests(t *testing.T) {
 	}
 }
 
-func TestBatchModeNotYetForOtherProviders(t *testing.T) {
+// Every LLM provider runs in batch mode: OpenAI, Anthropic and Gemini are accepted.
+func TestBatchModeProviders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.yaml")
 	os.WriteFile(path, []byte(`name: a
 study: vignettes
@@ -388,15 +389,18 @@ backends:
     model: gpt-4o-mini
   - provider: anthropic
     model: claude-haiku-4-5
+  - provider: gemini
+    model: gemini-2.5-flash
 `), 0o644)
 	exp, err := experiment.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Prepare(exp, Options{Offline: true})
-	if err == nil || !strings.Contains(err.Error(), "a.yaml:10") || !strings.Contains(err.Error(), "batch mode not supported for anthropic yet") {
-		t.Fatalf("anthropic in batch mode: %v", err)
+	r, err := Prepare(exp, Options{Offline: true})
+	if err != nil {
+		t.Fatalf("openai, anthropic and gemini in batch mode: %v", err)
 	}
+	r.Close()
 }
 
 // A budget in batch mode: each request of the step reserves its worst case at the batch

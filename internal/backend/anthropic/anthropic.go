@@ -177,6 +177,11 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 		}
 		return backend.Reply{}, wire.Fail(Provider, ex, err, c.key)
 	}
+	return c.reply(res, latency)
+}
+
+// reply turns a message (a synchronous call's, or a batch result's) into a Reply.
+func (c *Client) reply(res *sdk.Message, latency time.Duration) (backend.Reply, error) {
 	if res == nil || !res.JSON.Content.Valid() || (res.Type != "" && res.Type != "message") {
 		return backend.Reply{}, wire.Malformed(Provider, "not a message")
 	}

@@ -38,6 +38,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/genai"
@@ -96,6 +97,11 @@ type Client struct {
 	structured bool
 	seed       bool
 	models     *genai.Models
+	batches    *genai.Batches
+	maxInline  int // bytes of inline requests per batch job; 0: MaxInlineBytes
+
+	endedMu sync.Mutex
+	ended   map[string]*genai.BatchJob // ended batch jobs polled, until their results are read
 }
 
 var _ backend.Backend = (*Client)(nil)
@@ -160,6 +166,7 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		structured: cfg.StructuredOutput == nil || *cfg.StructuredOutput,
 		seed:       !cfg.NoSeed,
 		models:     client.Models,
+		batches:    client.Batches,
 	}, nil
 }
 
@@ -228,6 +235,12 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 		}
 		return backend.Reply{}, se
 	}
+	return c.reply(res, cfg.MaxOutputTokens, latency)
+}
+
+// reply turns a generateContent response (a synchronous call's, or a batch job's) into a
+// Reply; maxOut is the request's maxOutputTokens, for the reason of a cut-off reply.
+func (c *Client) reply(res *genai.GenerateContentResponse, maxOut int32, latency time.Duration) (backend.Reply, error) {
 	if res == nil || (len(res.Candidates) == 0 && res.PromptFeedback == nil && res.UsageMetadata == nil) {
 		return backend.Reply{}, wire.Malformed(Provider, "no candidates")
 	}
@@ -268,7 +281,7 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 	switch cand.FinishReason {
 	case "", genai.FinishReasonStop, genai.FinishReasonUnspecified:
 	case genai.FinishReasonMaxTokens:
-		rep.Invalid = fmt.Sprintf("reply cut off at the %d-token output limit", cfg.MaxOutputTokens)
+		rep.Invalid = fmt.Sprintf("reply cut off at the %d-token output limit", maxOut)
 		if u := res.UsageMetadata; u != nil && u.ThoughtsTokenCount > 0 {
 			rep.Invalid += fmt.Sprintf(", %d of them spent thinking", u.ThoughtsTokenCount)
 		}
