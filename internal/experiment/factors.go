@@ -38,7 +38,7 @@ type Factors struct {
 	Prompt []string `yaml:"prompt,omitempty"`
 	// OptionOrder lists the order a choice's options are shown in: "original" (the
 	// scenario's order), "reversed", or "shuffled" (an order drawn per decision from its
-	// seed). No study varies it yet: the engine rejects it at its line.
+	// seed). The games vary it; the choice is recoded to the scenario's option.
 	OptionOrder []string `yaml:"option_order,omitempty"`
 }
 
