@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -208,9 +209,18 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 				for rep := 1; rep <= exp.Replicates; rep++ {
 					id := c.Name
 					seedParts := []any{"run", be.label, c.Name, rep}
+					sampling := be.sampling()
 					for _, l := range lv {
 						id += "." + l.Level
 						seedParts = append(seedParts, l.Factor+"="+l.Level)
+						if l.Factor == "temperature" {
+							// The level is sent in place of the backend's temperature.
+							t, err := strconv.ParseFloat(l.Level, 64)
+							if err != nil {
+								return nil, fmt.Errorf("temperature level %q: %w", l.Level, err)
+							}
+							sampling.Temperature = &t
+						}
 					}
 					id += fmt.Sprintf(".r%d", rep)
 					if len(r.backends) > 1 {
@@ -218,7 +228,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 					}
 					run := store.Run{ID: id, Ord: ord, Backend: be.label, Condition: c.Name, Policy: c.Policy, Replicate: rep,
 						Seed: seed.Derive(*exp.Seed, seedParts...)}
-					r.cells = append(r.cells, &study.Cell{Run: run, Frame: frames[ci], Sampling: be.sampling(), Cond: &exp.Conditions[ci], Levels: lv})
+					r.cells = append(r.cells, &study.Cell{Run: run, Frame: frames[ci], Sampling: sampling, Cond: &exp.Conditions[ci], Levels: lv})
 					ord++
 				}
 			}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,7 +180,9 @@ func dirOf(_ *testing.T, dir string) string { return dir }
 func TestFactorErrorsAreLocated(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{factorStudy + "  wording: [original, p9]\n", "factors.wording[1]: scenario volunteering has no wording \"p9\""},
-		{factorStudy + "  temperature: [0, 1]\n", "factors.temperature: the temperature factor is not implemented yet"},
+		{factorStudy + "  temperature: [0, 2.5]\n", "factors.temperature[1]: 2.5 is out of range 0..2"},
+		{factorStudy + "  prompt: [separate, both]\n", "factors.prompt[1]: unknown prompt level \"both\""},
+		{factorStudy + "  temperature: [0.5, 0.50]\n", "factors.temperature[1]: level \"0.5\" is listed twice"},
 		{factorStudy + "  scale: [ascending, sideways]\n", "factors.scale[1]: unknown scale level \"sideways\""},
 		{factorStudy + "  persona: [levels]\n", "factors.persona: a factor needs at least two levels"},
 		{"name: g\nstudy: tpp\nseed: 1\npopulation: {source: sample, n: 2}\nfactors:\n  scale: [ascending, descending]\n", "factors.scale: study tpp varies no design factor"},
@@ -198,6 +201,63 @@ func TestFactorErrorsAreLocated(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "exp.yaml:") {
 			t.Errorf("got %v, want a located error with %q", err, c.want)
+		}
+	}
+}
+
+// The temperature level is sent as the request's temperature, and the joint level puts both
+// scenarios in one call whose ratings, shown on a descending scale, are recoded like the
+// separate calls'.
+func TestFactorsTemperatureAndJointPrompt(t *testing.T) {
+	exp := load(t, factorStudy+"  temperature: [0, 0.7]\n  prompt: [separate, joint]\n  scale: [ascending, descending]\n", 4)
+	var mu sync.Mutex
+	temps := map[string]int{}
+	joint := 0
+	opt := Options{NoCache: true, Backends: func(experiment.Backend) (backend.Backend, error) {
+		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			temps[fmt.Sprint(*req.Sampling.Temperature)]++
+			if len(req.Schema.Fields) == 2 {
+				joint++
+				return backend.Reply{Raw: `{"volunteering.willingness": 2, "sharing.willingness": 2}`, Provider: "fake", Model: "fake-1", Calls: 1}, nil
+			}
+			return backend.Reply{Raw: `{"willingness": 2}`, Provider: "fake", Model: "fake-1", Calls: 1}, nil
+		}), 0), nil
+	}}
+	exp.Backends = []experiment.Backend{{Provider: "openai", Model: "fake-1"}}
+	dir := filepath.Join(t.TempDir(), "run")
+	opt.Out = dir
+	if _, err := Run(context.Background(), exp, opt); err != nil {
+		t.Fatal(err)
+	}
+	// Per temperature: 2 conditions x 2 scales x 4 agents x (2 separate calls + 1 joint call).
+	if temps["0"] != 48 || temps["0.7"] != 48 || len(temps) != 2 {
+		t.Errorf("requests by temperature %v, want 48 at 0 and 48 at 0.7", temps)
+	}
+	if joint != 32 {
+		t.Errorf("%d joint calls, want 32", joint)
+	}
+	rs := rows(t, dir)
+	if len(rs) != 2*128 {
+		t.Fatalf("%d rows, want 256", len(rs))
+	}
+	for _, r := range rs {
+		want := "2"
+		if r["field"] == "willingness" && r["scale"] == "descending" {
+			want = "6"
+		}
+		if r["value"] != want || r["temperature"] == "" || r["prompt"] == "" {
+			t.Fatalf("row %v: value want %s, and every level", r, want)
+		}
+	}
+}
+
+// On the behavioural model a joint prompt is answered part by part: every decision valid.
+func TestFactorJointPromptOnBehaviouralModel(t *testing.T) {
+	for _, r := range rows(t, run2(t, load(t, factorStudy+"  prompt: [separate, joint]\n", 2))) {
+		if r["valid"] != "1" {
+			t.Fatalf("invalid decision %v", r)
 		}
 	}
 }

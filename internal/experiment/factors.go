@@ -30,11 +30,16 @@ type Factors struct {
 	// System lists system lines: "plain" (persona and role) or "forget_ai" (the same, then
 	// "Forget that you are an AI ...").
 	System []string `yaml:"system,omitempty"`
-	// OptionOrder, Temperature and Prompt are declared so that they are a located error
-	// ("not implemented yet"), never silently ignored.
-	OptionOrder []string  `yaml:"option_order,omitempty"`
+	// Temperature lists sampling temperatures (0..2), each sent with every request of its
+	// cells in place of the backend's own. The behavioural model reads no temperature.
 	Temperature []float64 `yaml:"temperature,omitempty"`
-	Prompt      []string  `yaml:"prompt,omitempty"`
+	// Prompt lists prompt modes: "separate" (one scenario per call) or "joint" (every
+	// scenario in one prompt, Study 1), in place of prompt.mode.
+	Prompt []string `yaml:"prompt,omitempty"`
+	// OptionOrder lists the order a choice's options are shown in: "original" (the
+	// scenario's order), "reversed", or "shuffled" (an order drawn per decision from its
+	// seed). The games vary it; the choice is recoded to the scenario's option.
+	OptionOrder []string `yaml:"option_order,omitempty"`
 }
 
 // Factor is one crossed factor: its name (the decisions.csv column) and its levels.
@@ -49,15 +54,24 @@ var FactorLevels = map[string][]string{
 	"scale":   {"ascending", "descending"},
 	"persona": {"levels", "scores", "averages", "third_person"},
 	"system":  {"plain", "forget_ai"},
+	"prompt":  {"separate", "joint"},
+	// option_order: the order a choice's options are shown in.
+	"option_order": {"original", "reversed", "shuffled"},
 }
 
 var levelRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
-// List is the factors given, in a fixed order (wording, scale, persona, system): the order
-// of their columns and of the design.
+// List is the factors given, in a fixed order (wording, scale, persona, system, temperature,
+// prompt, option_order): the order of their columns and of the design. A temperature level
+// is the number as written shortest ("0.7").
 func (f Factors) List() []Factor {
 	var out []Factor
-	for _, x := range []Factor{{"wording", f.Wording}, {"scale", f.Scale}, {"persona", f.Persona}, {"system", f.System}} {
+	temps := make([]string, len(f.Temperature))
+	for i, t := range f.Temperature {
+		temps[i] = TemperatureLevel(t)
+	}
+	for _, x := range []Factor{{"wording", f.Wording}, {"scale", f.Scale}, {"persona", f.Persona}, {"system", f.System},
+		{"temperature", temps}, {"prompt", f.Prompt}, {"option_order", f.OptionOrder}} {
 		if len(x.Levels) > 0 {
 			out = append(out, x)
 		}
@@ -68,19 +82,13 @@ func (f Factors) List() []Factor {
 // Given reports whether any factor is crossed.
 func (f Factors) Given() bool { return len(f.List()) > 0 }
 
+// TemperatureLevel is the temperature factor's level of t: the shortest decimal of it.
+func TemperatureLevel(t float64) string { return strconv.FormatFloat(t, 'g', -1, 64) }
+
 func (f *Factors) check(doc *yamlx.Doc) error {
-	notYet := []struct {
-		name string
-		n    int
-		why  string
-	}{
-		{"option_order", len(f.OptionOrder), "no built-in study asks a choice whose options could be reordered with its recoding yet"},
-		{"temperature", len(f.Temperature), "set temperature per backend (backends[i].temperature) and list the backend twice with two labels"},
-		{"prompt", len(f.Prompt), "use prompt.mode: joint or separate in two runs"},
-	}
-	for _, x := range notYet {
-		if x.n > 0 {
-			return doc.Errorf("factors."+x.name, "the %s factor is not implemented yet (%s)", x.name, x.why)
+	for i, t := range f.Temperature {
+		if t < 0 || t > 2 || t != t {
+			return doc.Errorf(fmt.Sprintf("factors.temperature[%d]", i), "%g is out of range 0..2", t)
 		}
 	}
 	for _, x := range f.List() {
@@ -90,7 +98,7 @@ func (f *Factors) check(doc *yamlx.Doc) error {
 		}
 		for i, l := range x.Levels {
 			at := fmt.Sprintf("%s[%d]", p, i)
-			if !levelRE.MatchString(l) {
+			if x.Name != "temperature" && !levelRE.MatchString(l) {
 				return doc.Errorf(at, "%q: a level is lower case letters, digits, '-' or '_', starting with a letter", l)
 			}
 			if want, ok := FactorLevels[x.Name]; ok && !slices.Contains(want, l) {

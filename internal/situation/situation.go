@@ -24,6 +24,9 @@ type Situation struct {
 	// the scale factor's descending level): the rating is given on the scale shown, and
 	// the study recodes it.
 	ScaleReversed bool
+	// Parts are the scenarios of a joint prompt (Kind "joint"), one situation each; the
+	// joint schema names their fields SCENARIO.FIELD.
+	Parts []Situation
 }
 
 // PolicyExposure is the policy frame an agent sees with a decision.

@@ -7,9 +7,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/schema"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
 )
 
@@ -88,6 +90,9 @@ func (m *Model) Decide(ctx context.Context, req backend.Request) (backend.Reply,
 	}
 	if sit == nil || sit.Persona == nil {
 		return backend.Reply{}, fmt.Errorf("%w: the request has no structured persona (the behavioural model does not read text)", ErrUnsupported)
+	}
+	if sit.Kind == "joint" {
+		return m.decideJoint(ctx, req, sit)
 	}
 	p := personaParams(sit.Persona)
 	r := rand.New(rand.NewPCG(req.Seed, streamID))
@@ -273,4 +278,52 @@ func drawRating(r *rand.Rand, t, sigma float64, lo, hi int) float64 {
 	var buf [32]float64
 	ratingProbs(t, sigma, lo, n, buf[:n])
 	return float64(lo + drawIndex(r, buf[:n]))
+}
+
+// decideJoint answers a joint prompt as the model answers each of its scenarios alone, with
+// a seed derived from the prompt's and the scenario's id: it reads no text, so the joint
+// prompt's order and layout change nothing but the draws.
+func (m *Model) decideJoint(ctx context.Context, req backend.Request, sit *situation.Situation) (backend.Reply, error) {
+	vals := map[string]float64{}
+	buf := []byte{'{'}
+	for i := range sit.Parts {
+		part := sit.Parts[i] // a copy: the request is not ours to change
+		if part.Persona == nil {
+			part.Persona = sit.Persona
+		}
+		prefix := part.Scenario + "."
+		sub := req
+		sub.Structured = &part
+		sub.Seed = seed.Derive(req.Seed, "joint part", part.Scenario)
+		sub.Schema = schema.Schema{}
+		for _, f := range req.Schema.Fields {
+			if name, ok := strings.CutPrefix(f.Name, prefix); ok {
+				f.Name = name
+				sub.Schema.Fields = append(sub.Schema.Fields, f)
+			}
+		}
+		rep, err := m.Decide(ctx, sub)
+		if err != nil {
+			return backend.Reply{}, err
+		}
+		for _, f := range sub.Schema.Fields {
+			if len(buf) > 1 {
+				buf = append(buf, ',')
+			}
+			buf = appendString(buf, prefix+f.Name)
+			buf = append(buf, ':')
+			v := rep.Values[f.Name]
+			if f.Kind == schema.Choice {
+				buf = appendString(buf, f.Options[int(v)])
+			} else {
+				buf = strconv.AppendFloat(buf, v, 'f', -1, 64)
+			}
+			vals[prefix+f.Name] = v
+		}
+	}
+	buf = append(buf, '}')
+	if len(vals) != len(req.Schema.Fields) {
+		return backend.Reply{}, fmt.Errorf("%w: the joint prompt's parts answer %d of its %d fields", ErrUnsupported, len(vals), len(req.Schema.Fields))
+	}
+	return backend.Reply{Raw: string(buf), Values: vals, Provider: Provider, Model: Version, ModelVersion: Version}, nil
 }

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -299,6 +300,9 @@ func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[s
 			}
 		}
 	}
+	canon := schema
+	decSeed := seed.Decision(*env.Exp.Seed, cell.Replicate, env.Agents[b.index[agent]].ID, round, trial, sc.ID)
+	schema, shown := Reorder(schema, cell.Level("option_order"), cell.LevelSeed(decSeed))
 	sc.Response = schema
 	cur := env.Exp.Population.Currency
 	policyText, err := cell.Frame.Text(sc.ID, cur)
@@ -326,12 +330,14 @@ func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[s
 			// The behavioural model plays the built-in game whatever the framing: it reads no text.
 			Structured: &situation.Situation{Persona: a, Scenario: baseID, Kind: "game", Params: study.SituationParams(sc, params), Policy: study.Exposure(cell.Frame)},
 			Sampling:   cell.Sampling, Replicate: cell.Replicate,
-			Seed: seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, round, trial, sc.ID),
+			Seed: cell.LevelSeed(decSeed),
 		},
-		// The game's rules check every reply, whatever the backend chain did.
+		// The game's rules check every reply, whatever the backend chain did, once a choice
+		// shown in another order is recoded to the scenario's option.
 		Split: func(rep backend.Reply) []backend.Reply {
 			if rep.Valid() {
-				if err := checkMove(baseID, schema, params, rep.Values); err != nil {
+				rep = Recode(rep, schema, shown)
+				if err := checkMove(baseID, canon, params, rep.Values); err != nil {
 					rep.Invalid, rep.Values = err.Error(), nil
 				}
 			} else if rep.Invalid == "" {
@@ -755,4 +761,55 @@ func (s *gamesStudy) machines() ([]gameRun, error) {
 		}
 	}
 	return out, nil
+}
+
+// Factors: the games vary the order a choice's options are shown in (experiment factors:
+// option_order); the recorded value is always the scenario's own option.
+func (s *gamesStudy) Factors() []string { return []string{"option_order"} }
+
+// Reorder shows every choice of sc in the order of level ("original" or "": as written;
+// "reversed"; "shuffled": a permutation drawn from sd). shown[field][i] is the scenario's
+// index of the option shown i-th.
+func Reorder(sc scenario.Schema, level string, sd uint64) (scenario.Schema, map[string][]int) {
+	if level == "" || level == "original" {
+		return sc, nil
+	}
+	out := scenario.Schema{Fields: slices.Clone(sc.Fields)}
+	shown := map[string][]int{}
+	for i, f := range out.Fields {
+		if f.Kind != scenario.Choice {
+			continue
+		}
+		n := len(f.Options)
+		perm := make([]int, n)
+		for k := range perm {
+			perm[k] = n - 1 - k
+		}
+		if level == "shuffled" {
+			perm = rand.New(rand.NewPCG(seed.Derive(sd, "option order", f.Name), 0)).Perm(n)
+		}
+		opts := make([]string, n)
+		for k, j := range perm {
+			opts[k] = f.Options[j]
+		}
+		out.Fields[i].Options = opts
+		shown[f.Name] = perm
+	}
+	return out, shown
+}
+
+// Recode maps each choice given as the index of the option shown back to the scenario's
+// index of that option.
+func Recode(rep backend.Reply, sc scenario.Schema, shown map[string][]int) backend.Reply {
+	if len(shown) == 0 || !rep.Valid() {
+		return rep
+	}
+	v := maps.Clone(rep.Values)
+	for name, perm := range shown {
+		if x, ok := v[name]; ok && x == float64(int(x)) && int(x) >= 0 && int(x) < len(perm) {
+			v[name] = float64(perm[int(x)])
+		}
+	}
+	rep.Values = v
+	return rep
 }

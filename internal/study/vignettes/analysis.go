@@ -151,7 +151,12 @@ func (s *vignettes) Analyze() (*study.Analysis, error) {
 	}
 	if fs := s.env.Exp.Factors.List(); len(fs) > 0 {
 		obs := s.observations()
-		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts)}
+		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts), Builtin: map[string]bool{}}
+		for _, b := range s.env.Exp.Backends {
+			if b.Provider == "builtin" {
+				x.Builtin[b.LabelOrDefault()] = true
+			}
+		}
 		var desc []string
 		for _, f := range fs {
 			x.Factors = append(x.Factors, f.Name)

@@ -12,7 +12,11 @@ import (
 
 // Factors: Study 1 varies the wording of its scenarios, the direction of the rating scale,
 // the persona's rendering and the system line (experiment factors:).
-func (s *vignettes) Factors() []string { return []string{"wording", "scale", "persona", "system"} }
+// Temperature is sent with every request of its cells, and prompt (separate | joint) puts
+// one scenario or all of them in a call.
+func (s *vignettes) Factors() []string {
+	return []string{"wording", "scale", "persona", "system", "temperature", "prompt"}
+}
 
 // ForgetAI is the system line of the system factor's forget_ai level, after the role.
 const ForgetAI = "Forget that you are an AI language model: you are this person, and you answer from their life and their point of view."
@@ -29,8 +33,8 @@ func (s *vignettes) checkFactors() error {
 	if !f.Given() {
 		return nil
 	}
-	if e.Prompt.Mode == "joint" {
-		return s.env.Errorf("factors", "factors are not implemented with prompt.mode: joint yet (use separate prompts)")
+	if e.Prompt.Mode == "joint" && len(f.Prompt) > 0 {
+		return s.env.Errorf("factors.prompt", "the prompt factor sets the prompt mode: leave prompt.mode out")
 	}
 	for i, w := range f.Wording {
 		for _, sc := range s.scs {

@@ -263,6 +263,26 @@ type sensitivity struct {
 	Factors []string
 	Shares  []Share
 	Robust  []Robust
+	// Builtin are the labels of the backends that are the behavioural model.
+	Builtin map[string]bool
+}
+
+// builtinNote says, for the behavioural model, which factors can change what it is asked.
+func (x *sensitivity) builtinNote(b string) string {
+	if !x.Builtin[b] {
+		return ""
+	}
+	var inert []string
+	for _, f := range x.Factors {
+		if f != "scale" {
+			inert = append(inert, f)
+		}
+	}
+	if len(inert) == 0 {
+		return ""
+	}
+	return "The behavioural model reads no text and no sampling temperature: on it the factors " + strings.Join(inert, ", ") +
+		" change only the seeds of its draws (what an insensitive respondent looks like); only the scale direction changes what it is asked."
 }
 
 func (x *sensitivity) shareTable() *table.Table {
@@ -360,7 +380,13 @@ func (x *sensitivity) summary(w io.Writer, b string) error {
 	for _, v := range x.verdicts(b) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", v.Contrast, v.Scenario, v.Conclusion, strings.Join(v.ByFactor, "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if n := x.builtinNote(b); n != "" {
+		fmt.Fprintln(w, n)
+	}
+	return nil
 }
 
 //go:embed sensitivity.html.tmpl
@@ -373,13 +399,14 @@ type sensFigure struct {
 	Factors  []string
 	Shares   [][]string
 	Verdicts []verdict
+	Note     string
 }
 
 func (x *sensitivity) section(backends []string) func(fig *report.Figures) (template.HTML, error) {
 	return func(fig *report.Figures) (template.HTML, error) {
 		var figs []sensFigure
 		for _, b := range backends {
-			f := sensFigure{Backend: report.DescribeBackend(b), Factors: x.Factors, Verdicts: x.verdicts(b)}
+			f := sensFigure{Backend: report.DescribeBackend(b), Factors: x.Factors, Verdicts: x.verdicts(b), Note: x.builtinNote(b)}
 			for i := 0; i+2 < len(x.Shares); i += 3 {
 				r := x.Shares[i : i+3]
 				if r[0].Backend == b {

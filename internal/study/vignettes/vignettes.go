@@ -5,6 +5,7 @@ package vignettes
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/scenario"
@@ -69,7 +70,9 @@ func (s *vignettes) JointPrompts() bool { return true }
 
 // SharedReplicates: replicates ask the same prompts, unless the joint prompt's order (drawn
 // per replicate) differs.
-func (s *vignettes) SharedReplicates() bool { return s.env.Exp.Prompt.Mode != "joint" }
+func (s *vignettes) SharedReplicates() bool {
+	return s.env.Exp.Prompt.Mode != "joint" && !slices.Contains(s.env.Exp.Factors.Prompt, "joint")
+}
 
 // Next asks everything in one step.
 func (s *vignettes) Next() (*study.Batch, error) {
@@ -96,6 +99,7 @@ func (s *vignettes) tasks() ([]study.Task, error) {
 		texts := make([]string, len(s.scs))
 		prompts := make([]string, len(s.scs))
 		schemas := make([]scenario.Schema, len(s.scs))
+		shown := make([]scenario.Scenario, len(s.scs)) // in the cell's wording and scale
 		reversed := cell.Level("scale") == "descending"
 		for i, sc := range s.scs {
 			t, err := cell.Frame.Text(sc.ID, cur)
@@ -112,14 +116,15 @@ func (s *vignettes) tasks() ([]study.Task, error) {
 				schemas[i] = Reversed(sc.Response)
 			}
 			worded.Response = schemas[i]
+			shown[i] = worded
 			if prompts[i], err = scenario.Compose(worded, sc.Params, cur, t); err != nil {
 				return nil, fmt.Errorf("scenario %s: %w", sc.ID, err)
 			}
 		}
 		for ai := range env.Agents {
 			a := &env.Agents[ai]
-			if env.Exp.Prompt.Mode == "joint" {
-				t, err := s.jointTask(cell, ai, texts)
+			if s.mode(cell) == "joint" {
+				t, err := s.jointTask(cell, ai, shown, texts, reversed)
 				if err != nil {
 					return nil, err
 				}
@@ -151,18 +156,31 @@ func (s *vignettes) tasks() ([]study.Task, error) {
 	return tasks, nil
 }
 
-// jointTask asks all scenarios in one prompt, in an order drawn for this agent and replicate.
-func (s *vignettes) jointTask(cell *study.Cell, ai int, policyTexts []string) (study.Task, error) {
+// mode is the cell's prompt mode: its level of the prompt factor, else prompt.mode.
+func (s *vignettes) mode(c *study.Cell) string {
+	if m := c.Level("prompt"); m != "" {
+		return m
+	}
+	return s.env.Exp.Prompt.Mode
+}
+
+// jointTask asks all scenarios in one prompt, in an order drawn for this agent and replicate;
+// shown are the scenarios in the cell's wording and scale direction.
+func (s *vignettes) jointTask(cell *study.Cell, ai int, shown []scenario.Scenario, policyTexts []string, reversed bool) (study.Task, error) {
 	env := s.env
 	a := &env.Agents[ai]
-	sd := seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, "joint")
-	prompt, schema, _, err := scenario.ComposeJoint(s.scs, policyTexts, env.Exp.Population.Currency, sd)
+	sd := cell.LevelSeed(seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, "joint"))
+	prompt, schema, _, err := scenario.ComposeJoint(shown, policyTexts, env.Exp.Population.Currency, sd)
 	if err != nil {
 		return study.Task{}, err
 	}
+	parts := make([]situation.Situation, len(s.scs))
+	for i, sc := range s.scs {
+		parts[i] = situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame), ScaleReversed: reversed}
+	}
 	t := study.Task{Cell: cell, Req: backend.Request{
-		AgentID: a.ID, System: env.System(ai), Prompt: prompt, Schema: schema,
-		Structured: &situation.Situation{Persona: a, Scenario: "joint", Kind: "joint", Policy: study.Exposure(cell.Frame)},
+		AgentID: a.ID, System: s.system(cell, ai), Prompt: prompt, Schema: schema,
+		Structured: &situation.Situation{Persona: a, Scenario: "joint", Kind: "joint", Policy: study.Exposure(cell.Frame), Parts: parts},
 		Sampling:   cell.Sampling, Replicate: cell.Replicate, Seed: sd,
 	}}
 	for _, sc := range s.scs {
@@ -170,6 +188,7 @@ func (s *vignettes) jointTask(cell *study.Cell, ai int, policyTexts []string) (s
 		t.Params = append(t.Params, sc.Params)
 	}
 	scs := s.scs
+	recode := len(env.Exp.Factors.Scale) > 0
 	t.Split = func(rep backend.Reply) []backend.Reply {
 		out := make([]backend.Reply, len(scs))
 		var parts map[string]map[string]float64
@@ -185,6 +204,9 @@ func (s *vignettes) jointTask(cell *study.Cell, ai int, policyTexts []string) (s
 			o.Values = nil
 			if rep.Valid() {
 				o.Values = parts[sc.ID]
+			}
+			if recode {
+				o = Recode(o, sc.Response.Fields, reversed)
 			}
 			out[i] = o
 		}
