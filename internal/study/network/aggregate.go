@@ -69,8 +69,10 @@ type pairAgg struct {
 	cells   cells
 	// tw is the twin design's accumulators (twin.go): nil in a summary run read back.
 	tw *twinAgg
-	// plTwin is the placebo's twin cell (label.go); -1: none.
-	plTwin int
+	// plTwin is the placebo's twin cell (label.go); -1: none. plSel is the cell whose
+	// pre-treatment ratings choose the placebo's pseudo-victims: a third replicate's control;
+	// -1: none (fewer than 3 replicates), then the control's own ratings choose them.
+	plTwin, plSel int
 	// State while the rounds are played.
 	pending [][2][]row // rounds before the group is chosen
 }
@@ -109,28 +111,39 @@ func newAggregator(s *netStudy) *aggregator {
 	a := &aggregator{s: s, pairs: s.pairs()}
 	for _, p := range a.pairs {
 		// The placebo's twin: the control of the next replicate (cyclically) of the same
-		// backend and policy; none with one replicate.
-		p.plTwin = -1
-		ci := s.env.Cells[p.ctrl]
-		best, first := -1, -1
-		for j, c := range s.env.Cells {
-			if j == p.ctrl || s.conds[c.Condition].iv != nil || c.Backend != ci.Backend || c.Policy != ci.Policy {
-				continue
-			}
-			if first < 0 || c.Replicate < s.env.Cells[first].Replicate {
-				first = j
-			}
-			if c.Replicate > ci.Replicate && (best < 0 || c.Replicate < s.env.Cells[best].Replicate) {
-				best = j
+		// backend and policy, none with one replicate; its selector the one after that.
+		p.plTwin = s.nextControl(p.ctrl)
+		p.plSel = -1
+		if p.plTwin >= 0 {
+			if j := s.nextControl(p.plTwin); j != p.ctrl {
+				p.plSel = j
 			}
 		}
-		if best < 0 {
-			best = first
-		}
-		p.plTwin = best
 		p.tw = newTwinAgg(len(s.env.Agents), s.cfg.Rounds, s.conds[s.env.Cells[p.w].Condition].iv.From)
 	}
 	return a
+}
+
+// nextControl is the control cell of the next replicate (cyclically) with the same backend
+// and policy as control cell ctrl; -1 with one replicate.
+func (s *netStudy) nextControl(ctrl int) int {
+	ci := s.env.Cells[ctrl]
+	best, first := -1, -1
+	for j, c := range s.env.Cells {
+		if j == ctrl || s.conds[c.Condition].iv != nil || c.Backend != ci.Backend || c.Policy != ci.Policy {
+			continue
+		}
+		if first < 0 || c.Replicate < s.env.Cells[first].Replicate {
+			first = j
+		}
+		if c.Replicate > ci.Replicate && (best < 0 || c.Replicate < s.env.Cells[best].Replicate) {
+			best = j
+		}
+	}
+	if best < 0 {
+		return first
+	}
+	return best
 }
 
 // round folds round t (rows by world) into the aggregates.
@@ -141,7 +154,11 @@ func (a *aggregator) round(t int, rows [][]row) {
 		if p.plTwin >= 0 {
 			pt = rows[p.plTwin]
 		}
-		a.s.twinRound(p.tw, w, t, rows[p.w], rows[p.ctrl], pt)
+		sel := rows[p.ctrl]
+		if p.plSel >= 0 {
+			sel = rows[p.plSel]
+		}
+		a.s.twinRound(p.tw, w, t, rows[p.w], rows[p.ctrl], pt, sel)
 		p.pending = append(p.pending, [2][]row{rows[p.w], rows[p.ctrl]})
 		if w.dist == nil {
 			continue // the group is chosen at round From: keep the rows until then

@@ -38,10 +38,24 @@ import "math"
 // hold, so noise alone never trips the label; without them (an LLM ignoring the seed) the
 // chance is about that of the one-sided LabelZ test (A).
 //
-// The placebo applies the same rule to a control run against the control run of the next
-// replicate as its "twin" (the same agents, other random numbers): no treatment, so whatever
-// it labels is noise (and, for a group chosen by its ratings, regression to the mean) that a
-// twin without common random numbers lets through.
+// # The placebo: what noise alone gives
+//
+// Estimand: per pseudo-exposure group and round, the share of agent-runs the label marks
+// affected when nothing is treated and the twin shares no random numbers with the run: the
+// label's false-positive rate in the worst case for the comparison (an LLM that ignores the
+// seed; with common random numbers honoured the real comparison's noise is smaller, zero for
+// the behavioural model). The control against itself would give 0 whatever the label, so it
+// would test nothing. The placebo's "run" is a replicate's control, its "twin" the same
+// agents in the next replicate's control (its own activations and random numbers, and with
+// graph.per_replicate its own graph), and its groups are distances, on the run's graph, from
+// pseudo-victims chosen by the inequity's targeting rule on pre-treatment ratings of a third
+// replicate's control (the round before From, as the real targeting). Not the run's own
+// ratings: a group chosen for high ratings on the baseline round falls back by itself later
+// (regression to the mean), which the real comparison cancels (the run and its twin share
+// the selection round's decisions) but a twin without shared random numbers does not; a
+// third replicate measures the same agents' propensity independently of both runs compared.
+// With fewer than 3 replicates the control's own ratings choose them (regression included).
+// Rules that do not rank ratings (list, random, degree, income) choose the real victims.
 
 // LabelZ is the number of noise SDs a reliable change must exceed: the reliable-change
 // criterion of Jacobson & Truax (1991); one-sided it is 2.5%, which leaves room for the

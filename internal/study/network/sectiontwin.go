@@ -123,7 +123,7 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 	if c.Perms == 0 {
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
 	}
-	f.ContNote = fmt.Sprintf("Each cell: the %s, the placebo's share in parentheses, and the one-sided permutation p-value of spread (%s). The same numbers as the printed summary and results/%s.csv.",
+	f.ContNote = fmt.Sprintf("Each cell: the %s, the placebo's share in parentheses, and the one-sided permutation p-value of spread at that distance, on the willingness effect (%s). The same numbers as the printed summary and results/%s.csv.",
 		contagionEstimand, perm, ContagionSchema.Name)
 }
 

@@ -19,9 +19,11 @@ import (
 //     are exchangeable units), so its cost and memory do not grow with N.
 //   - Contagion: per round and exposure group, agents and affected agents (label.go) of the
 //     inequity run, and of the placebo: the label on the control against the next replicate's
-//     control, grouped by distance from pseudo-victims chosen by the same targeting rule in
-//     the control.
-//   - For the permutation test: per round, the indices of the affected agents (4 bytes per
+//     control, grouped by distance from pseudo-victims chosen by the same targeting rule on a
+//     third replicate's pre-treatment ratings (label.go).
+//   - For the permutation test (twinstats.go): per round, the agents whose willingness
+//     differs from their twin's, with the difference (8 bytes each; none with common random
+//     numbers and no effect), and the agents without both decisions valid.
 //     affected agent-round).
 
 // Effect groups: the exposure groups, and distance 2 split by whether a distance-1 neighbour
@@ -62,6 +64,7 @@ type contCell struct {
 
 // twinAgg is one pair's twin-design accumulators.
 type twinAgg struct {
+	g       *network.Graph // the replicate's graph (graph.per_replicate: its own)
 	from    int
 	buckets int
 	lab, pl *Labeler
@@ -70,21 +73,29 @@ type twinAgg struct {
 	xs, cs     []Obs
 	cur, pc    []bool
 	prevLab    []bool  // labels after the previous round
-	prevCtrl   []row   // the control's previous round (the placebo's targeting)
+	prevSel    []row   // the placebo selector's previous round (its targeting, label.go)
 	pdist      []int32 // distances from the placebo's pseudo-victims (nil until From)
 	eff        [][nEffGroups][]effCell
 	cont       [][nGroups]contCell
-	affected   [][]int32 // affected agents by round (permutation test)
+	diffs      [][]agentDiff // nonzero willingness differences by round (permutation test)
+	invalid    [][]int32     // agents without both decisions valid, by round
 	pending    []twinPending
 }
 
 type twinPending struct{ x, c []row }
 
+// agentDiff is one agent's willingness difference from its twin in a round (scenario scale).
+type agentDiff struct {
+	U int32
+	D float32
+}
+
 func newTwinAgg(n, rounds, from int) *twinAgg {
 	k := min(n, maxBuckets)
 	a := &twinAgg{from: from, buckets: k, lab: NewLabeler(n, from), pl: NewLabeler(n, from),
 		xs: make([]Obs, n), cs: make([]Obs, n), cur: make([]bool, n), pc: make([]bool, n), prevLab: make([]bool, n),
-		eff: make([][nEffGroups][]effCell, rounds), cont: make([][nGroups]contCell, rounds), affected: make([][]int32, rounds)}
+		eff: make([][nEffGroups][]effCell, rounds), cont: make([][nGroups]contCell, rounds),
+		diffs: make([][]agentDiff, rounds), invalid: make([][]int32, rounds)}
 	for t := range a.eff {
 		for g := range nEffGroups {
 			a.eff[t][g] = make([]effCell, k)
@@ -105,8 +116,10 @@ func (a *twinAgg) bucketOf(u int) int {
 }
 
 // round folds round t of an inequity world (its rows x, distances dist, nil before the
-// group is chosen) and its control (rows c).
-func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c, pt []row) {
+// group is chosen), its control (rows c), the placebo's twin (pt, nil: none) and the run
+// whose ratings choose the placebo's pseudo-victims (sel).
+func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c, pt, sel []row) {
+	a.g = w.g
 	for u := range x {
 		a.xs[u] = Obs{W: s.wScale.to7(float64(x[u].w)), OK: x[u].valid}
 		a.cs[u] = Obs{W: s.wScale.to7(float64(c[u].w)), OK: c[u].valid}
@@ -122,11 +135,11 @@ func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c, pt []row) {
 		a.pl.Step(t, a.cs, a.xs, a.pc)
 	}
 	if a.pdist == nil && w.dist != nil {
-		a.pdist = s.placeboDistances(w, a.prevCtrl)
+		a.pdist = s.placeboDistances(w, a.prevSel)
 	}
-	a.prevCtrl = nil
+	a.prevSel = nil
 	if a.pdist == nil {
-		a.prevCtrl = c // kept only until the pseudo-victims are chosen
+		a.prevSel = sel // kept only until the pseudo-victims are chosen
 	}
 	if w.dist == nil {
 		// Before the group is chosen (t < From) nobody is labelled: keep the rows until then.
@@ -143,8 +156,9 @@ func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c, pt []row) {
 // twinFold adds round r's rows to the sums; labelled says the labels of this round are in
 // a.cur/a.pc/a.prevLab (rounds folded late, before From, have none).
 func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bool) {
-	g := s.g
-	var aff []int32
+	g := w.g
+	var diffs []agentDiff
+	var invalid []int32
 	for u := range x {
 		d := w.dist[u]
 		eg := groupOf(d)
@@ -162,6 +176,9 @@ func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bo
 		if x[u].valid && c[u].valid {
 			k := a.bucketOf(u)
 			dw, du := float64(x[u].w)-float64(c[u].w), float64(x[u].u)-float64(c[u].u)
+			if dw != 0 {
+				diffs = append(diffs, agentDiff{int32(u), float32(dw)})
+			}
 			add := func(e int) {
 				cl := &a.eff[r-1][e][k]
 				cl.SumW += dw
@@ -172,6 +189,8 @@ func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bo
 			if eg != groupOf(d) {
 				add(eg)
 			}
+		} else {
+			invalid = append(invalid, int32(u))
 		}
 		cg := groupOf(d)
 		cc := &a.cont[r-1][cg]
@@ -181,7 +200,6 @@ func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bo
 		if labelled && a.cur[u] {
 			cc.Affected++
 			all.Affected++
-			aff = append(aff, int32(u))
 		}
 		pg := groupOf(a.pdist[u])
 		pc := &a.cont[r-1][pg]
@@ -192,17 +210,17 @@ func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bo
 			all.PlaceboAffected++
 		}
 	}
-	a.affected[r-1] = aff
+	a.diffs[r-1], a.invalid[r-1] = diffs, invalid
 }
 
 // placeboDistances are the distances from the pseudo-victims: the inequity's targeting rule
-// applied to the control run, ranking (target top) the control's ratings of the round before
-// From (prev), with the same tie-breaking seed.
+// ranking (target top) the selector's ratings of the round before From (prev: a third
+// replicate's control, label.go), with the same tie-breaking seed, on the replicate's graph.
 func (s *netStudy) placeboDistances(w *world, prev []row) []int32 {
 	iv := w.cond.iv
 	agents := s.env.Agents
 	p := policy.Population{N: w.n,
-		Degree: s.g.Degree,
+		Degree: w.g.Degree,
 		Income: func(u int) (int, float64) { return agents[u].IncomeQuintile, agents[u].AnnualIncome },
 		Choice: func(u int) (float64, bool) {
 			if prev == nil || !prev[u].valid {
@@ -220,5 +238,5 @@ func (s *netStudy) placeboDistances(w *world, prev []row) []int32 {
 		// fail for want of valid choices: then the pseudo-victims are the real ones.
 		return w.dist
 	}
-	return network.Distances(s.g, nodes)
+	return network.Distances(w.g, nodes)
 }

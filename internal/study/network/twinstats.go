@@ -167,16 +167,26 @@ func permutations(n, pairs int) int {
 }
 
 // contagionStats is the affected share by group and round beside the placebo's, and the
-// permutation test over where the victims sit: each permutation places as many victims as
-// each replicate had uniformly at random, recomputes every agent's distance from them, and
-// recounts the (fixed) labels by group; the p-value of a group and round is the share of
-// placements (plus the observed one) whose pooled affected share is at least the observed.
-// Spread that decays with distance from the real victims gives small p-values at short
-// distances; labels that sit anywhere regardless of the victims give p-values near uniform.
+// permutation test of spread at each distance.
+//
+// The permutation test is on the willingness effect (the mean twin difference), not on the
+// label share: two hops out the per-agent change is a fraction of a point, which a label
+// demanding a reliable change of a point or more cannot see, while the mean of many small
+// changes can. Null hypothesis for group g (victims, distance 1, 2, 3+): the unfair treatment
+// changes nobody at distance d_g or beyond, i.e. their differences from their twins are noise
+// unrelated to where the victims sit (with common random numbers, exactly 0). Statistic:
+// the mean difference, pooled over replicates, of the agent-runs at distance d_g. Only the
+// focal agents, those at a real distance of at least d_g (or unreachable), enter: the null
+// says nothing about the agents nearer the victims, which would otherwise carry the
+// victims' and the neighbours' own effects into every placement (a test at distance 2 would
+// then compare the distance-2 agents with a mix that includes distance 1 and find nothing).
+// Each permutation places as many victims as each replicate had uniformly at random on the
+// replicate's graph and recomputes the focal agents' distances; the p-value is the share of
+// placements (plus the observed one) whose mean at distance d_g is at most the observed one
+// (one-sided: erosion). A null that holds exactly (no change at all) gives p = 1.
 func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, rounds, from int, sd uint64) ([]ContagionRow, int) {
 	var out []ContagionRow
-	obs := make([][nGroups][2]int, rounds) // [t-1][g]{affected, n}
-	for t := from; t <= rounds; t++ {      // nobody is labelled before the unfair treatment
+	for t := from; t <= rounds; t++ { // nobody is labelled before the unfair treatment
 		for g := range nGroups {
 			var k, n, pk, pn int
 			for _, a := range aggs {
@@ -186,7 +196,6 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, rounds, from
 					pk, pn = pk+c.PlaceboAffected, pn+c.PlaceboN
 				}
 			}
-			obs[t-1][g] = [2]int{k, n}
 			if n == 0 && pn == 0 {
 				continue
 			}
@@ -198,12 +207,44 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, rounds, from
 	}
 	n := len(dists[0])
 	P := permutations(n, len(aggs))
+	// sums[t-1][g] is {sum of differences, agent-runs} at distance d_g among the focal agents.
+	type sums [gUnreachable][2]float64
+	stat := func(pd func(r int) []int32) []sums {
+		out := make([]sums, rounds)
+		for r, a := range aggs {
+			d := pd(r)
+			real := dists[r]
+			var size [gUnreachable]int
+			for u := range d {
+				if pg := groupOf(d[u]); pg < gUnreachable && groupOf(real[u]) >= pg {
+					size[pg]++
+				}
+			}
+			for t := from; t <= rounds; t++ {
+				for g := range gUnreachable {
+					out[t-1][g][1] += float64(size[g])
+				}
+				for _, u := range a.invalid[t-1] {
+					if pg := groupOf(d[u]); pg < gUnreachable && groupOf(real[u]) >= pg {
+						out[t-1][pg][1]--
+					}
+				}
+				for _, x := range a.diffs[t-1] {
+					if pg := groupOf(d[x.U]); pg < gUnreachable && groupOf(real[x.U]) >= pg {
+						out[t-1][pg][0] += float64(x.D)
+					}
+				}
+			}
+		}
+		return out
+	}
+	obs := stat(func(r int) []int32 { return dists[r] })
 	rng := rand.New(rand.NewPCG(sd, 0x7065726d75746501))
-	ge := make([][nGroups]int, rounds) // placements at least as extreme
-	valid := make([][nGroups]int, rounds)
+	le := make([][gUnreachable]int, rounds) // placements at least as extreme
+	valid := make([][gUnreachable]int, rounds)
 	idx := make([]int, n)
+	pds := make([][]int32, len(aggs))
 	for range P {
-		cnt := make([][nGroups][2]int, rounds)
 		for r, a := range aggs {
 			nv := 0
 			for _, d := range dists[r] {
@@ -218,39 +259,29 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, rounds, from
 				j := i + rng.IntN(n-i)
 				idx[i], idx[j] = idx[j], idx[i]
 			}
-			pd := network.Distances(s.g, idx[:nv])
-			var size [nGroups]int
-			for _, d := range pd {
-				size[groupOf(d)]++
-			}
-			for t := from; t <= rounds; t++ {
-				for g := range gAll {
-					cnt[t-1][g][1] += size[g]
-				}
-				for _, u := range a.affected[t-1] {
-					cnt[t-1][groupOf(pd[u])][0]++
-				}
-			}
+			pds[r] = network.Distances(a.g, idx[:nv])
 		}
+		perm := stat(func(r int) []int32 { return pds[r] })
 		for t := from; t <= rounds; t++ {
-			for g := range gAll {
-				if cnt[t-1][g][1] == 0 || obs[t-1][g][1] == 0 {
+			for g := range gUnreachable {
+				pc, oc := perm[t-1][g], obs[t-1][g]
+				if pc[1] == 0 || oc[1] == 0 {
 					continue
 				}
 				valid[t-1][g]++
-				// k/n >= k0/n0 without rounding error.
-				if cnt[t-1][g][0]*obs[t-1][g][1] >= obs[t-1][g][0]*cnt[t-1][g][1] {
-					ge[t-1][g]++
+				// Means compared with a tolerance: exact ties (all differences 0) count.
+				if pc[0]/pc[1] <= oc[0]/oc[1]+1e-12 {
+					le[t-1][g]++
 				}
 			}
 		}
 	}
 	for i := range out {
 		r := &out[i]
-		if r.G == gAll || r.Round < from || obs[r.Round-1][r.G][1] == 0 {
+		if r.G >= gUnreachable || r.Round < from || obs[r.Round-1][r.G][1] == 0 {
 			continue
 		}
-		r.P = float64(1+ge[r.Round-1][r.G]) / float64(1+valid[r.Round-1][r.G])
+		r.P = float64(1+le[r.Round-1][r.G]) / float64(1+valid[r.Round-1][r.G])
 	}
 	return out, P
 }

@@ -29,8 +29,8 @@ func synthetic(t *testing.T, reps, n int, pr []float64, noise float64, eff []flo
 		}
 		dist := network.Distances(g, victims)
 		a := newTwinAgg(n, rounds, 2)
+		a.g = g
 		for t := 2; t <= rounds; t++ {
-			var aff []int32
 			for u := range n {
 				d := int(dist[u])
 				p := noise
@@ -43,17 +43,17 @@ func synthetic(t *testing.T, reps, n int, pr []float64, noise float64, eff []flo
 				if r.Float64() < p {
 					a.cont[t-1][cg].Affected++
 					a.cont[t-1][gAll].Affected++
-					aff = append(aff, int32(u))
 				}
 				e := 0.0
 				if d >= 0 && d < len(eff) {
 					e = eff[d]
 				}
 				cl := &a.eff[t-1][cg][a.bucketOf(u)]
-				cl.SumW += e + r.NormFloat64()
+				dw := e + r.NormFloat64()
+				cl.SumW += dw
 				cl.N++
+				a.diffs[t-1] = append(a.diffs[t-1], agentDiff{int32(u), float32(dw)})
 			}
-			a.affected[t-1] = aff
 		}
 		aggs, dists = append(aggs, a), append(dists, dist)
 	}
@@ -70,8 +70,9 @@ func pOf(rows []ContagionRow, g, t int) float64 {
 }
 
 func TestPermutationNoSpreadBeyondOne(t *testing.T) {
-	// Victims and their neighbours change, distance 2 and beyond only by noise.
-	s, aggs, dists := synthetic(t, 4, 300, []float64{0.6, 0.2}, 0.03, nil, 11)
+	// Victims and their neighbours change, distance 2 and beyond only by noise (the test is on
+	// the willingness differences, N(0, 1) noise around the effects).
+	s, aggs, dists := synthetic(t, 4, 300, []float64{0.6, 0.2}, 0.03, []float64{-1, -0.3}, 11)
 	rows, perms := s.contagionStats(aggs, dists, 4, 2, 5)
 	if perms != 999 {
 		t.Errorf("%d permutations, want 999", perms)
@@ -89,7 +90,9 @@ func TestPermutationNoSpreadBeyondOne(t *testing.T) {
 }
 
 func TestPermutationSpreadAtTwo(t *testing.T) {
-	s, aggs, dists := synthetic(t, 6, 300, []float64{0.6, 0.2, 0.1}, 0.02, nil, 12)
+	// A small effect two hops out, with the larger ones nearer the victims (which the focal
+	// restriction keeps out of the comparison).
+	s, aggs, dists := synthetic(t, 6, 300, []float64{0.6, 0.2, 0.1}, 0.02, []float64{-1, -0.6, -0.3}, 12)
 	rows, _ := s.contagionStats(aggs, dists, 4, 2, 5)
 	for tr := 2; tr <= 4; tr++ {
 		if p := pOf(rows, gDist2, tr); !(p < 0.05) {
