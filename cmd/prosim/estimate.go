@@ -58,7 +58,7 @@ func estimateCmd() *cobra.Command {
 					fmt.Fprintf(out, "%s: %s\n", e.Backend, e.Note)
 				}
 			}
-			fmt.Fprintln(out, "Tokens are estimated from text length; re-asks of invalid replies and retries add calls; cache hits cost nothing.")
+			fmt.Fprintln(out, "Tokens are approximate: about 4 characters a token, with no model's tokenizer (a small local model's may differ several-fold); re-asks of invalid replies and retries add calls; cache hits cost nothing.")
 			fmt.Fprintln(out, "The batch cost is at the providers' batch price (half): execution: {mode: batch} or prosim run --batch.")
 			return nil
 		},

@@ -2,7 +2,7 @@ package backend
 
 // The wrappers compose, outermost first, as
 //
-//	Meter(Collapse(Validate(Cache(Budgeted(Balance([RateLimit(Retry(client)), ...]))))))
+//	Meter(Collapse(Validate(Cache(Budgeted(Balance([RateLimit(Adaptive(Retry(client))), ...]))))))
 //
 //   - Meter is outermost so that it sees each decision exactly once, as returned to the
 //     engine: with the summed calls and tokens of its re-asks and retries, Cached for cache
@@ -23,6 +23,10 @@ package backend
 //     reserve nothing; above Balance and the limits, so one reservation covers a call's
 //     attempts and a call waiting for a rate-limit slot already holds its reservation.
 //   - Balance picks an endpoint; each endpoint has its own limits.
+//   - Adaptive (opt-in; the default for local servers) between RateLimit and Retry: it learns
+//     how many calls the server serves at once from their latency, and a call waiting for its
+//     slot is queued here, not inside the server, where the wait would count against the
+//     call's timeout.
 //   - RateLimit above Retry: one admission covers a request's attempts, so the per-call
 //     timeout measures the provider and not the queue, and back-off keeps its concurrency slot
 //     (slowing an endpoint that pushes back). Retry wraps the client directly.
@@ -40,6 +44,8 @@ type StackConfig struct {
 	MaxRepairs int
 	// Limits apply to each endpoint separately.
 	Limits Limits
+	// Adaptive, if not nil, learns each endpoint's concurrency (see Adaptive), under Limits.
+	Adaptive *AdaptiveConfig
 	// Retry is the retry policy of each endpoint; a zero MaxAttempts means one attempt.
 	Retry RetryPolicy
 	// Prices price replies (nil: every non-zero cost is unknown).
@@ -51,6 +57,8 @@ type StackConfig struct {
 	// implement Multi, a request's replicates are then fetched in one call with n samples.
 	// Leave it 0 when replicates' prompts differ (their samples would be wasted).
 	Replicates int
+	// NoN (n: off) asks every replicate alone even where the client implements Multi.
+	NoN bool
 	// SampleSeed is mixed into the seeds of those calls (the experiment's seed).
 	SampleSeed uint64
 	// Budget, if not nil, caps the spend: every call reserves its worst-case cost at Prices
@@ -78,6 +86,9 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 			p.Seed += uint64(i) // distinct jitter per endpoint
 			ep = Retry(ep, p)
 		}
+		if c.Adaptive != nil {
+			ep = Adaptive(ep, *c.Adaptive)
+		}
 		if c.Limits != (Limits{}) {
 			ep = RateLimit(ep, c.Limits)
 		}
@@ -88,7 +99,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 		b = Budgeted(b, c.Budget, c.Prices, c.ID.Provider, c.ID.Model, c.MaxOutput)
 	}
 	if c.Cache != nil {
-		if multi && c.Replicates > 1 {
+		if multi && c.Replicates > 1 && !c.NoN {
 			b = c.Cache.WrapReplicates(b, c.ID, c.Replicates, c.SampleSeed)
 		} else {
 			b = c.Cache.Wrap(b, c.ID)

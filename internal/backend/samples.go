@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,9 +18,16 @@ import (
 // time. The first replicate to miss the cache asks, in one call with N set, for every replicate
 // of its group not yet cached, and stores the samples under the replicates' own keys in
 // ascending replicate order: sample i goes to the i-th missing replicate. If the server returns
-// fewer samples than asked (some OpenAI-compatible servers ignore n), the rest are asked for
-// again at once, until every missing replicate has its sample. The other replicates, asked
-// later or meanwhile, are then cache hits. Each call of a group is sent with a seed derived from
+// fewer samples than asked, the rest are asked for again at once, until every missing
+// replicate has its sample. The other replicates, asked later or meanwhile, are then cache hits.
+//
+// Whether the server honours n is probed once, by the first group call: other group calls wait
+// for its answer. A server that accepts n but returns one choice (Ollama) is remembered as
+// ignoring it, and from then on every replicate is asked alone, as with n: off, so that each
+// call is counted on the decision it served and no replicate reads as a cache hit that was in
+// fact a call. The probe's reply is then dropped, since it was drawn with the group's seed and
+// which group probes depends on scheduling; its one call is counted on the decision that made
+// it. Each call of a group is sent with a seed derived from
 // the request's content and the replicates it asks for, not from any one replicate's Seed.
 //
 // So which replicate happens to ask first, which depends on scheduling, changes nothing: given
@@ -38,8 +46,16 @@ func (c *Cache) WrapReplicates(next Backend, id BackendID, replicates int, seed 
 	if replicates < 2 {
 		return c.wrap(next, id, nil)
 	}
-	return c.wrap(next, id, &fanOut{c: c, id: id, n: replicates, seed: seed, locks: map[Key]*groupLock{}})
+	return c.wrap(next, id, &fanOut{c: c, id: id, n: replicates, seed: seed, locks: map[Key]*groupLock{},
+		probe: make(chan struct{}, 1), known: make(chan struct{})})
 }
+
+// What the fan-out knows of the server's n.
+const (
+	nUnknown int32 = iota
+	nHonoured
+	nIgnored
+)
 
 type fanOut struct {
 	c    *Cache
@@ -49,6 +65,40 @@ type fanOut struct {
 
 	mu    sync.Mutex
 	locks map[Key]*groupLock
+
+	// nState is nUnknown until the first group call has answered; probe is the token of the
+	// one group call that may ask meanwhile, known is closed when nState is set.
+	nState atomic.Int32
+	probe  chan struct{}
+	known  chan struct{}
+}
+
+// settle records what the probe learnt, once.
+func (f *fanOut) settle(state int32) {
+	if f.nState.CompareAndSwap(nUnknown, state) {
+		close(f.known)
+	}
+}
+
+// turn waits until a group call may be made: it returns the state of n, and probing true when
+// the caller is to make the probe (and then must call release).
+func (f *fanOut) turn(ctx context.Context) (state int32, probing bool, release func(), err error) {
+	for {
+		if s := f.nState.Load(); s != nUnknown {
+			return s, false, nil, nil
+		}
+		select {
+		case f.probe <- struct{}{}:
+			if s := f.nState.Load(); s != nUnknown { // settled while we waited for the token
+				<-f.probe
+				return s, false, nil, nil
+			}
+			return nUnknown, true, func() { <-f.probe }, nil
+		case <-f.known:
+		case <-ctx.Done():
+			return nUnknown, false, nil, ctx.Err()
+		}
+	}
 }
 
 type groupLock struct {
@@ -120,6 +170,13 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 	if len(missing) < 2 {
 		return f.c.ask(ctx, next, req, k) // only this one is missing: ask it as it is
 	}
+	state, probing, release, err := f.turn(ctx)
+	if err != nil {
+		return Reply{}, err
+	}
+	if state == nIgnored {
+		return f.c.ask(ctx, next, req, k)
+	}
 	var mine, spent Reply
 	for len(missing) > 0 {
 		q := req
@@ -130,9 +187,25 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 		rep, err := next.Decide(ctx, q)
 		spent = addSpent(spent, rep)
 		if err != nil {
+			if probing {
+				release() // unsettled: the next group call probes
+			}
 			return spent, err
 		}
 		samples := append([]Reply{rep}, rep.Samples...)
+		if probing {
+			probing = false
+			if len(samples) == 1 && len(missing) > 1 {
+				f.settle(nIgnored)
+				release()
+				r, err := f.c.ask(ctx, next, req, k)
+				r = addSpent(r, spent)
+				r.Latency = time.Since(start)
+				return r, err
+			}
+			f.settle(nHonoured)
+			release()
+		}
 		served := min(len(samples), len(missing))
 		for i, m := range missing[:served] {
 			s := samples[i]

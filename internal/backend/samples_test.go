@@ -49,6 +49,11 @@ func replicateStack(t *testing.T, client Backend, u *Usage) Backend {
 
 func replicateStackSeed(t *testing.T, client Backend, u *Usage, seed uint64) Backend {
 	t.Helper()
+	return replicateStackOpts(t, client, u, seed, false)
+}
+
+func replicateStackOpts(t *testing.T, client Backend, u *Usage, seed uint64, noN bool) Backend {
+	t.Helper()
 	cache, err := OpenCache(filepath.Join(t.TempDir(), "cache.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +61,7 @@ func replicateStackSeed(t *testing.T, client Backend, u *Usage, seed uint64) Bac
 	t.Cleanup(func() { cache.Close() })
 	return Stack([]Backend{client}, StackConfig{
 		ID: BackendID{Provider: "openai", Model: "m"}, Cache: cache, Limits: Limits{Concurrency: 8},
-		Prices: Prices{"m": {1, 1}}, Usage: u, Replicates: 3, SampleSeed: seed,
+		Prices: Prices{"m": {1, 1}}, Usage: u, Replicates: 3, SampleSeed: seed, NoN: noN,
 	})
 }
 
@@ -137,26 +142,40 @@ func TestReplicatesShareOneCallWithNSamples(t *testing.T) {
 }
 
 func TestReplicatesWithoutNSupport(t *testing.T) {
-	// A server that ignores n: the first replicate of a group to ask makes one call per
-	// replicate, so that which one asks first still changes nothing.
+	// A server that accepts n but returns one choice (Ollama): the first group call finds it
+	// out and its reply is dropped; every replicate is then asked alone, as with n: off, and
+	// counted as the call it was, never as a cache hit.
 	var want map[string]float64
 	for i, c := range []struct {
 		workers int
 		order   []int
-	}{{1, []int{1, 2, 3}}, {1, []int{3, 2, 1}}, {16, []int{2, 1, 3}}} {
+		noN     bool
+	}{{1, []int{1, 2, 3}, true}, {1, []int{1, 2, 3}, false}, {1, []int{3, 2, 1}, false}, {16, []int{2, 1, 3}, false}} {
 		f := &multiFake{maxN: 1}
 		var u Usage
-		got := ask(t, replicateStack(t, f, &u), c.workers, c.order)
-		if n := f.calls.Load(); n != 30 {
-			t.Fatalf("case %d: %d calls, want 30", i, n)
+		b := replicateStackOpts(t, f, &u, 0, c.noN)
+		got := ask(t, b, c.workers, c.order)
+		probe := int64(1)
+		if c.noN {
+			probe = 0
 		}
-		if tot := u.Total(); tot.Calls != 30 || tot.Decisions != 30 || tot.CacheHits != 20 {
-			t.Fatalf("case %d: usage %+v", i, tot)
+		if n := f.calls.Load(); n != 30+probe {
+			t.Fatalf("case %d: %d calls, want %d", i, n, 30+probe)
+		}
+		if tot := u.Total(); tot.Calls != 30+probe || tot.Decisions != 30 || tot.CacheHits != 0 {
+			t.Fatalf("case %d: usage %+v: want every call counted and no cache hit", i, tot)
 		}
 		if i == 0 {
 			want = got
 		} else if !maps.Equal(got, want) {
-			t.Fatalf("case %d (workers %d, order %v): results depend on scheduling", i, c.workers, c.order)
+			t.Fatalf("case %d (workers %d, order %v): results depend on scheduling or differ from n: off", i, c.workers, c.order)
+		}
+		// The replay is all cache hits.
+		if again := ask(t, b, c.workers, c.order); f.calls.Load() != 30+probe || !maps.Equal(again, got) {
+			t.Fatalf("case %d: the replay made %d calls or differs", i, f.calls.Load()-30-probe)
+		}
+		if tot := u.Total(); tot.CacheHits != 30 {
+			t.Fatalf("case %d: after the replay %d cache hits, want 30", i, tot.CacheHits)
 		}
 	}
 	// A client that does not implement Multi is never sent N.

@@ -321,7 +321,8 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 	var eps []backend.Backend
 	for i, u := range urls {
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
-			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
+			ConnectTimeout: time.Duration(b.ConnectTimeout)}
 		if msg := providers.PlainHTTPKeyWarning(spec); msg != "" && log != nil {
 			fmt.Fprintf(log, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), msg)
 		}
@@ -330,6 +331,9 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 			return nil, err
 		}
 		ep = backend.Retry(ep, backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: uint64(i)})
+		if providers.AdaptiveOn(b.AdaptiveConcurrency, u) {
+			ep = backend.Adaptive(ep, backend.AdaptiveConfig{Max: b.MaxConcurrency})
+		}
 		if l := (backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM}); l != (backend.Limits{}) {
 			ep = backend.RateLimit(ep, l)
 		}

@@ -57,7 +57,8 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 			break // the workers build the clients, each with its own limits and retries
 		}
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
-			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
+			ConnectTimeout: time.Duration(b.ConnectTimeout)}
 		if w := providers.PlainHTTPKeyWarning(spec); w != "" {
 			fmt.Fprintf(os.Stderr, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), w)
 		}
@@ -81,12 +82,17 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	limits := backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM}
 	retry := backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())}
+	// Load-balanced endpoints are alike: the first one's URL decides.
+	var adaptive *backend.AdaptiveConfig
+	if providers.AdaptiveOn(b.AdaptiveConcurrency, urls[0]) {
+		adaptive = &backend.AdaptiveConfig{Max: b.MaxConcurrency}
+	}
 	if remote {
 		be, err := r.opt.Remote(b)
 		if err != nil {
 			return nil, nil, err
 		}
-		eps, limits, retry = []backend.Backend{be}, backend.Limits{}, backend.RetryPolicy{}
+		eps, limits, retry, adaptive = []backend.Backend{be}, backend.Limits{}, backend.RetryPolicy{}, nil
 	}
 	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
 	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: urls[0]}
@@ -117,12 +123,14 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		Cache:      cache,
 		MaxRepairs: *r.exp.MaxRepairs,
 		Limits:     limits,
+		Adaptive:   adaptive,
 		Retry:      retry,
 		Prices:     r.callPrices(),
 		Budget:     r.budget,
 		MaxOutput:  providers.DefaultMaxTokens(b.Provider),
 		Usage:      usage,
 		Replicates: replicates,
+		NoN:        b.N == "off",
 		SampleSeed: seed.Derive(*r.exp.Seed, "samples", b.LabelOrDefault()),
 	})
 	return chain, nil, nil

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/provider"
+	"github.com/prosim/prosim/internal/study"
 )
 
 // Estimate is what a run will ask, before it runs.
@@ -22,8 +24,10 @@ type Estimate struct {
 
 // Estimate counts the calls, tokens and cost of the run the experiment describes, per backend,
 // from the very requests the run would make: the study is played with placeholder replies.
-// Tokens are estimated from text length (about four characters a token), so they are
-// approximate; cache hits are not subtracted.
+// Tokens are estimated from text length (about four characters a token: no tokenizer is
+// used), so they are approximate; cache hits are not subtracted. Where a run would ask a
+// request's replicates in one call with n samples, calls assume the server honours n, and the
+// note says so.
 func (r *Runner) Estimate() ([]Estimate, error) {
 	by := map[*backendEntry]*Estimate{}
 	var out []*Estimate
@@ -46,12 +50,42 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 			e.Calls, e.InputTokens, e.OutputTokens, e.CostUSD, e.BatchCostUSD = 0, 0, 0, 0, 0
 			e.Note = "behavioural model: no provider calls"
 		default:
+			if g := r.sampleGroup(b); g > 1 {
+				// One call asks for a request's g replicates (n samples): its prompt is sent
+				// once. Calls and input tokens are counted as if n is honoured.
+				perReplicate := e.Calls
+				e.Calls = (e.Calls + g - 1) / g
+				e.InputTokens = (e.InputTokens + g - 1) / g
+				e.Note = joinNotes(e.Note, fmt.Sprintf("assumes the server honours n (one call for a request's %d replicates); one that ignores it (Ollama) takes %d calls, as n: off does", g, perReplicate))
+			}
 			e.CostUSD = estimateCost(prices, b, e)
 			e.BatchCostUSD = estimateCost(prices.Scaled(batchDiscount), b, e)
 		}
 		res[i] = *e
 	}
 	return res, nil
+}
+
+// sampleGroup is how many replicates a run asks in one call with n samples on backend b (1:
+// each its own call): as buildBackend's chain does (outside batch mode), for studies whose replicates share their
+// prompts, on OpenAI-compatible clients, with the reply cache on and n not off.
+func (r *Runner) sampleGroup(b *backendEntry) int {
+	if b.cfg.N == "off" || provider.Protocol(b.cfg.Provider) != "openai" || r.exp.Cache == "off" || r.batchMode() || !r.sharedReplicates() {
+		return 1
+	}
+	return max(1, r.exp.Replicates)
+}
+
+func (r *Runner) sharedReplicates() bool {
+	sr, ok := r.study.(study.SharedReplicates)
+	return ok && sr.SharedReplicates()
+}
+
+func joinNotes(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 func estimateCost(prices backend.Prices, b *backendEntry, e *Estimate) float64 {

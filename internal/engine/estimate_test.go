@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -114,5 +115,27 @@ func TestEstimateCountsBuiltinWithoutPlaying(t *testing.T) {
 				t.Errorf("builtin estimate: %d calls, %d tokens", counted.Calls, counted.InputTokens)
 			}
 		})
+	}
+}
+
+// TestEstimateAssumesN: Study 1 on an OpenAI-compatible server asks a request's replicates in
+// one call with n samples; the estimate counts that and says it assumes n is honoured. With
+// n: off every replicate is a call.
+func TestEstimateAssumesN(t *testing.T) {
+	src := "name: v\nstudy: vignettes\nseed: 2\nreplicates: 3\npopulation: {source: sample, n: 5}\n" +
+		"scenarios: [volunteering, donating]\nconditions: [{name: none, policy: none}]\n" +
+		"backends: [{provider: ollama, model: tiny%s}]\n"
+	perReplicate := estimateOf(t, fmt.Sprintf(src, ", n: off"))
+	grouped := estimateOf(t, fmt.Sprintf(src, ""))
+	if perReplicate.Calls != 5*2*3 || grouped.Calls != 5*2 || grouped.Decisions != perReplicate.Decisions {
+		t.Fatalf("calls %d with n: off (want 30), %d with n (want 10); decisions %d, %d",
+			perReplicate.Calls, grouped.Calls, perReplicate.Decisions, grouped.Decisions)
+	}
+	if !strings.Contains(grouped.Note, "assumes the server honours n") || !strings.Contains(grouped.Note, "takes 30 calls") ||
+		strings.Contains(perReplicate.Note, "honours n") {
+		t.Fatalf("notes %q and %q", grouped.Note, perReplicate.Note)
+	}
+	if grouped.OutputTokens != perReplicate.OutputTokens || grouped.InputTokens*3 < perReplicate.InputTokens {
+		t.Fatalf("tokens: %+v against %+v", grouped, perReplicate)
 	}
 }

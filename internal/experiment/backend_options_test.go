@@ -3,6 +3,7 @@ package experiment
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // Request options are checked with the backend block: values, and what each provider honours.
@@ -12,6 +13,8 @@ func TestBackendRequestOptions(t *testing.T) {
 		{Provider: "openai", Model: "m", StructuredOutput: "json_object", MaxTokensField: "max_completion_tokens", Seed: "on"},
 		{Provider: "anthropic", Model: "c", StructuredOutput: "off", Seed: "off"},
 		{Provider: "gemini", Model: "g", StructuredOutput: "json_schema", Seed: "on"},
+		{Provider: "ollama", Model: "m", N: "off", AdaptiveConcurrency: "on", ConnectTimeout: Duration(time.Second), Timeout: Duration(time.Minute)},
+		{Provider: "vllm", Model: "m", N: "auto", AdaptiveConcurrency: "off"},
 	}
 	for _, b := range ok {
 		if err := b.check(nil, "backend"); err != nil {
@@ -24,7 +27,11 @@ func TestBackendRequestOptions(t *testing.T) {
 		"max_tokens_field":   {Provider: "gemini", Model: "g", MaxTokensField: "max_tokens"},
 		"has no seed":        {Provider: "anthropic", Model: "c", Seed: "on"},
 		"want on or off":     {Provider: "openai", Model: "m", Seed: "42"},
-		"structured_output, max_tokens_field or seed": {Provider: "builtin", Seed: "on"},
+		"structured_output, max_tokens_field, seed": {Provider: "builtin", Seed: "on"},
+		"n, connect_timeout":                        {Provider: "builtin", N: "off"},
+		"want auto or off":                          {Provider: "ollama", Model: "m", N: "4"},
+		"want auto, on or off":                      {Provider: "ollama", Model: "m", AdaptiveConcurrency: "yes"},
+		"longer than timeout":                       {Provider: "ollama", Model: "m", ConnectTimeout: Duration(time.Minute), Timeout: Duration(time.Second)},
 	}
 	for want, b := range bad {
 		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {

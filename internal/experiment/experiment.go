@@ -144,6 +144,16 @@ type Backend struct {
 	// Seed is on (send each decision's seed, derived from the run seed: the default where the
 	// API has a seed) or off.
 	Seed string `yaml:"seed,omitempty"`
+	// N is auto (ask a request's replicates in one call with n samples where the client can,
+	// finding out once per run whether the server honours n: the default) or off (one call per
+	// replicate).
+	N string `yaml:"n,omitempty"`
+	// ConnectTimeout bounds the wait for a reply's first byte (connection, queueing in the
+	// server, prompt processing); Timeout then bounds the whole call. 0: only Timeout applies.
+	ConnectTimeout Duration `yaml:"connect_timeout,omitempty"`
+	// AdaptiveConcurrency is auto (on for loopback and private-network base URLs: an AIMD limit
+	// on calls in flight that backs off when latency grows with them), on or off.
+	AdaptiveConcurrency string `yaml:"adaptive_concurrency,omitempty"`
 	// Label names the backend in results; default provider:model.
 	Label string `yaml:"label,omitempty"`
 }
@@ -509,8 +519,8 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
 	}
 	if b.Provider == "builtin" {
-		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" {
-			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field or seed")
+		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.AdaptiveConcurrency != "" {
+			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout or adaptive_concurrency")
 		}
 		return nil
 	}
@@ -568,6 +578,22 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		}
 	default:
 		return doc.Errorf(path+".seed", "%q: want on or off", b.Seed)
+	}
+	switch b.N {
+	case "", "auto", "off":
+	default:
+		return doc.Errorf(path+".n", "%q: want auto or off", b.N)
+	}
+	switch b.AdaptiveConcurrency {
+	case "", "auto", "on", "off":
+	default:
+		return doc.Errorf(path+".adaptive_concurrency", "%q: want auto, on or off", b.AdaptiveConcurrency)
+	}
+	if b.ConnectTimeout < 0 || b.Timeout < 0 {
+		return doc.Errorf(path, "timeout and connect_timeout must be >= 0")
+	}
+	if b.ConnectTimeout != 0 && b.Timeout != 0 && b.ConnectTimeout > b.Timeout {
+		return doc.Errorf(path+".connect_timeout", "%v is longer than timeout %v, which bounds the whole call", time.Duration(b.ConnectTimeout), time.Duration(b.Timeout))
 	}
 	if strings.Contains(b.APIKeyEnv, "=") || (b.APIKeyEnv != "" && strings.HasPrefix(b.APIKeyEnv, "sk-")) {
 		return doc.Errorf(path+".api_key_env", "give the NAME of an environment variable holding the key, never the key itself")

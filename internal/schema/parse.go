@@ -412,6 +412,9 @@ var (
 	// A lone answer: the whole reply is one number, maybe over the scale's top, maybe repeated
 	// or with a word of assent ("6", "6.", "(4)", "$10", "6/7", "6. Yes, 6.").
 	loneRE = regexp.MustCompile(`(?i)^(?:(?:answer|rating|score|final answer|ok|okay|sure|yes|so)\s*[:,.!-]?\s*)?["'(\[]?\$?(` + numPat + `)(?:\s*(?:/|out of)\s*(\d+(?:\.\d+)?))?["')\]]?[.!]?(?:\s*(?:yes|ok|okay|sure|definitely|so)?[,.!:]?\s*["'(\[]?\$?(` + numPat + `)["')\]]?[.!]?)*$`)
+	// A denominator: "/7", "out of 7".
+	denomRE = regexp.MustCompile(`(?i)\s*(?:/|out of)\s*(\d+(?:\.\d+)?)`)
+	numRE   = regexp.MustCompile(numPat)
 	// A scale end with its label: "7 = extremely willing", "1 - not at all willing".
 	endLabelRE = regexp.MustCompile(`^(\d+)\s*[=:-]\s*["'(]?([A-Za-z][A-Za-z ,'-]*?)["')]?[.!]?$`)
 	// A lone number word, maybe hedged: "six", "Probably five.", "I'd say seven".
@@ -449,16 +452,32 @@ func plainNumber(f Field, text string) (float64, error) {
 	})
 	var tied, ranged []float64
 	// Fractions over the scale's top are answers: "6 out of 7", standing as words ("x6/7y" is not).
-	t = fractionRE.ReplaceAllStringFunc(t, func(m string) string {
-		sm := fractionRE.FindStringSubmatch(m)
-		a, _ := strconv.ParseFloat(sm[1], 64)
-		b, _ := strconv.ParseFloat(sm[2], 64)
-		if b == f.Max && a <= b && sm[1] != "" {
-			tied = append(tied, a)
-			return " "
+	// A match takes the delimiter after it, which the next fraction needs before it ("6/7 5/7"):
+	// replace until none is left.
+	for {
+		u := fractionRE.ReplaceAllStringFunc(t, func(m string) string {
+			sm := fractionRE.FindStringSubmatch(m)
+			a, _ := strconv.ParseFloat(sm[1], 64)
+			b, _ := strconv.ParseFloat(sm[2], 64)
+			if b == f.Max && a <= b && sm[1] != "" {
+				tied = append(tied, a)
+				return " "
+			}
+			return m
+		})
+		if u == t {
+			break
 		}
-		return m
-	})
+		t = u
+	}
+	// A reply of numbers alone ("6/7 5", "5 6/7"): every number is a candidate answer.
+	if len(tied) > 0 && !strings.ContainsFunc(t, unicode.IsLetter) {
+		for _, sm := range numberRE.FindAllStringSubmatch(t, -1) {
+			if v, err := strconv.ParseFloat(strings.ReplaceAll(sm[1], ",", ""), 64); err == nil {
+				tied = append(tied, v)
+			}
+		}
+	}
 	// Ranges: the scale itself is dropped; any other range is two candidate answers.
 	t = rangeRE.ReplaceAllStringFunc(t, func(m string) string {
 		sm := rangeRE.FindStringSubmatch(m)
@@ -551,13 +570,22 @@ func loneNumber(f Field, text string) (float64, bool) {
 			return 0, false
 		}
 	}
+	// Every denominator must be the scale's top, and is dropped: "6/7. Yes, 6/7." is 6, while
+	// "6/7 5/7" is two answers.
+	badDen := false
+	t = denomRE.ReplaceAllStringFunc(t, func(m string) string {
+		if d, _ := strconv.ParseFloat(denomRE.FindStringSubmatch(m)[1], 64); d != f.Max {
+			badDen = true
+		}
+		return " "
+	})
+	if badDen {
+		return 0, false
+	}
 	var vals []float64
-	for _, m := range regexp.MustCompile(numPat).FindAllString(t, -1) {
+	for _, m := range numRE.FindAllString(t, -1) {
 		v, _ := strconv.ParseFloat(strings.ReplaceAll(m, ",", ""), 64)
 		vals = append(vals, v)
-	}
-	if sm[2] != "" {
-		vals = vals[:1] // the denominator is the scale
 	}
 	if d := distinct(vals); len(d) == 1 {
 		return d[0], true

@@ -5,14 +5,17 @@ package providers
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/anthropic"
 	"github.com/prosim/prosim/internal/backend/gemini"
 	"github.com/prosim/prosim/internal/backend/openai"
+	"github.com/prosim/prosim/internal/backend/providers/wire"
 	"github.com/prosim/prosim/internal/provider"
 )
 
@@ -34,6 +37,9 @@ type Spec struct {
 	MaxTokensField string
 	// NoSeed stops each decision's seed being sent (OpenAI-compatible, Gemini).
 	NoSeed bool
+	// ConnectTimeout bounds establishing a connection (dial and TLS handshake), apart from the
+	// call's own timeout; 0 means net/http's defaults.
+	ConnectTimeout time.Duration
 }
 
 // Names lists the providers New accepts: every provider but the builtin model.
@@ -58,16 +64,30 @@ func New(spec Spec) (backend.Backend, error) {
 	if spec.MaxTokensField != "" && proto != "openai" {
 		return nil, fmt.Errorf("%s: max_tokens_field is for OpenAI-compatible servers", spec.Provider)
 	}
+	hc := httpClient(spec.ConnectTimeout)
 	switch proto {
 	case "openai":
-		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv,
+		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc,
 			StructuredOutput: &structured, ResponseFormat: spec.StructuredOutput, MaxTokensField: spec.MaxTokensField, NoSeed: spec.NoSeed}))
 	case "anthropic":
-		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, StructuredOutput: &structured}))
+		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc, StructuredOutput: &structured}))
 	case "gemini":
-		return client(gemini.New(gemini.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, StructuredOutput: &structured, NoSeed: spec.NoSeed}))
+		return client(gemini.New(gemini.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc, StructuredOutput: &structured, NoSeed: spec.NoSeed}))
 	}
 	return nil, fmt.Errorf("unknown provider %q (want one of %s, or builtin)", spec.Provider, strings.Join(Names, ", "))
+}
+
+// httpClient is nil (the clients' pooled default) without a connect timeout, else the pooled
+// transport with that bound on dialling and the TLS handshake. A server that accepted the
+// connection and is busy generating is bounded by the call's timeout, not by this one.
+func httpClient(connect time.Duration) *http.Client {
+	if connect <= 0 {
+		return nil
+	}
+	t := wire.PooledTransport()
+	t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = connect
+	return &http.Client{Transport: t}
 }
 
 func client[C backend.Backend](c C, err error) (backend.Backend, error) {
@@ -75,6 +95,34 @@ func client[C backend.Backend](c C, err error) (backend.Backend, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Local reports whether baseURL names a server on this machine or a private network
+// (localhost, a loopback, private or link-local address): a self-hosted vLLM or Ollama, whose
+// capacity is one machine's, rather than a provider's fleet.
+func Local(baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	if err != nil || baseURL == "" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast())
+}
+
+// AdaptiveOn reports whether an endpoint gets backend.Adaptive: mode is the backend's
+// adaptive_concurrency (auto, the default, means for Local base URLs only).
+func AdaptiveOn(mode, baseURL string) bool {
+	switch mode {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return Local(baseURL)
 }
 
 // PlainHTTPKeyWarning says when spec would send an API key over plain http to a host that is
