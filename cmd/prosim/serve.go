@@ -89,7 +89,9 @@ func runServe(ctx context.Context, cmd *cobra.Command, dirs []string, addr strin
 	case <-ctx.Done():
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		err := srv.Shutdown(sctx)
+		s.Wait() // resumes started from the page stop with ctx; let them save what they decided
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
 		return nil

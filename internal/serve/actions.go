@@ -44,7 +44,9 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) 
 		return
 	}
 	started := make(chan struct{})
+	s.running.Add(1)
 	go func() {
+		defer s.running.Done()
 		defer func() {
 			s.mu.Lock()
 			delete(s.resumes, dir)
@@ -65,3 +67,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) 
 	<-started
 	w.WriteHeader(http.StatusAccepted)
 }
+
+// Wait returns when every resume started by this server has ended: they stop, resumable, when
+// the server's context is cancelled, and a caller waits so that none is cut off mid-write.
+func (s *Server) Wait() { s.running.Wait() }

@@ -75,4 +75,5 @@ func TestStopAndResumeActions(t *testing.T) {
 	if snap.Done != agents*2*2 || snap.Error != "" {
 		t.Fatalf("complete: %+v", snap)
 	}
+	s.Wait() // the resume may still be writing its results when the store says complete
 }

@@ -66,6 +66,7 @@ type Server struct {
 	history  map[string][]sample // progress samples for the decision rate
 	records  map[string]record   // each run's record as last read (load)
 	resumes  map[string]bool     // resumes running in this process
+	running  sync.WaitGroup      // those resumes' goroutines (Wait)
 	lastErr  map[string]string   // how the last resume started here ended
 	mux      *http.ServeMux
 	rescanAt time.Time
