@@ -83,7 +83,9 @@ func axes(sb *strings.Builder, f frame, xt []float64, xlab func(float64) string,
 	}
 	fmt.Fprintf(sb, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#333"/>`, f.l, f.w-f.r, f.h-f.b, f.h-f.b)
 	fmt.Fprintf(sb, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#333"/>`, f.l, f.l, f.t, f.h-f.b)
-	fmt.Fprintf(sb, `<text class="x-label" x="%.1f" y="%.1f" text-anchor="middle" font-size="13">%s</text>`, (f.l+f.w-f.r)/2, f.h-f.b+38, esc(xTitle))
+	if xTitle != "" { // bar charts draw theirs below their wrapped labels
+		fmt.Fprintf(sb, `<text class="x-label" x="%.1f" y="%.1f" text-anchor="middle" font-size="13">%s</text>`, (f.l+f.w-f.r)/2, f.h-f.b+38, esc(xTitle))
+	}
 	cy := (f.t + f.h - f.b) / 2
 	fmt.Fprintf(sb, `<text class="y-label" x="16" y="%.1f" text-anchor="middle" font-size="13" transform="rotate(-90 16 %.1f)">%s</text>`, cy, cy, esc(yTitle))
 }
