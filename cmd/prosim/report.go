@@ -13,15 +13,18 @@ import (
 func init() { extraCommands = append(extraCommands, reportCmd) }
 
 func reportCmd() *cobra.Command {
-	var out string
+	var out, figures string
 	c := &cobra.Command{
 		Use:   "report RUN_DIR [RUN_DIR...]",
 		Short: "Write the HTML report of one run, or compare several runs in one report",
 		Long: `report writes one self-contained HTML file (inline charts, no scripts, nothing fetched):
 the design, validity and cost, and each study's charts. With one run directory the default
 output is RUN_DIR/report.html; several run directories (e.g. two backends) are compared in one
-report, written to --out (default: report.html in the current directory).`,
-		Example: "  prosim report runs/study1-20250101-120000\n  prosim report runs/a runs/b --out cmp.html",
+report, written to --out (default: report.html in the current directory).
+Every figure has a "Download SVG" link in the page; --figures DIR also writes each figure as
+DIR/figure-NN.svg (NN: its number in the report), for papers. PDF is not written: no pure-Go
+library draws SVG into a PDF (convert with e.g. rsvg-convert -f pdf).`,
+		Example: "  prosim report runs/study1-20250101-120000\n  prosim report runs/a runs/b --out cmp.html\n  prosim report runs/a --figures figs",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := out
@@ -31,13 +34,22 @@ report, written to --out (default: report.html in the current directory).`,
 					path = filepath.Join(args[0], report.ReportFile)
 				}
 			}
-			if err := engine.WriteReport(path, args...); err != nil {
+			if figures == "" {
+				if err := engine.WriteReport(path, args...); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", path)
+				return nil
+			}
+			files, err := engine.WriteFigures(path, figures, args...)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", path)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s and %d figure(s) in %s\n", path, len(files), figures)
 			return nil
 		},
 	}
+	c.Flags().StringVar(&figures, "figures", "", "also write each figure as an SVG file in this directory (figure-NN.svg)")
 	c.Flags().StringVarP(&out, "out", "o", "", "output file (default RUN_DIR/report.html, or ./report.html for several runs)")
 	return c
 }

@@ -74,7 +74,7 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 		xLabelRe  = regexp.MustCompile(`<text class="x-label"[^>]*>([^<]*)</text>`)
 		yLabelRe  = regexp.MustCompile(`<text class="y-label"[^>]*>([^<]*)</text>`)
 		unitRe    = regexp.MustCompile(`\(.*\S.*\)`)
-		captionRe = regexp.MustCompile(`(?s)<figure>\s*<svg.*?</svg>\s*<figcaption><b>Figure \d+\.</b>`)
+		captionRe = regexp.MustCompile(`(?s)<figure>\s*<svg.*?</svg>\s*(?:<a class="svg-dl"[^>]*>[^<]*</a>\s*)?<figcaption><b>Figure \d+\.</b>`)
 	)
 	charts := svgRe.FindAllString(dom, -1)
 	if n := len(captionRe.FindAllString(dom, -1)); n != len(charts) {

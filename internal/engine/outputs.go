@@ -282,36 +282,107 @@ func RenderReport(w io.Writer, dirs ...string) error {
 		}
 		as = append(as, a)
 	}
-	return renderAnalyzed(w, as)
+	_, err := renderAnalyzed(w, as)
+	return err
 }
 
-func renderAnalyzed(w io.Writer, as []*Analyzed) error {
+// WriteFigures writes the report of run directories to page (none when page is "") and every
+// figure of it as an SVG file in out (created if needed), named by its number in the report
+// (figure-01.svg, ...), from one analysis of the runs. It returns the figure files written.
+func WriteFigures(page, out string, dirs ...string) ([]string, error) {
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("report: no run directory given")
+	}
+	var as []*Analyzed
+	defer func() {
+		for _, a := range as {
+			a.Close()
+		}
+	}()
+	for _, d := range dirs {
+		a, err := Analyze(d)
+		if err != nil {
+			return nil, err
+		}
+		as = append(as, a)
+	}
+	var figs []report.Figure
+	render := func(w io.Writer) (err error) {
+		figs, err = renderAnalyzed(w, as)
+		return err
+	}
+	var err error
+	if page == "" {
+		err = render(io.Discard)
+	} else {
+		err = writeFile(page, render)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, f := range figs {
+		p := filepath.Join(out, f.File())
+		if err := os.WriteFile(p, []byte(f.SVG), 0o644); err != nil {
+			return nil, err
+		}
+		files = append(files, p)
+	}
+	return files, nil
+}
+
+// runName names run a among as: its experiment's name, or its folder when another run has
+// the same name.
+func runName(a *Analyzed, as []*Analyzed) string {
+	for _, b := range as {
+		if b != a && b.Exp.Name == a.Exp.Name {
+			return filepath.Base(filepath.Clean(a.Dir))
+		}
+	}
+	return a.Exp.Name
+}
+
+// reportTitle names the runs of a report: by experiment name, or by run folder when names
+// repeat (two runs of one experiment), never "study1 vs study1".
+func reportTitle(as []*Analyzed) string {
+	if len(as) == 1 {
+		return "prosim report: " + as[0].Exp.Name
+	}
+	names := make([]string, len(as))
+	for i, a := range as {
+		names[i] = runName(a, as)
+	}
+	return "prosim comparison: " + strings.Join(names, " vs ")
+}
+
+func renderAnalyzed(w io.Writer, as []*Analyzed) ([]report.Figure, error) {
 	var dirs []string
 	for _, a := range as {
 		dirs = append(dirs, a.Dir)
 	}
 	multi := len(as) > 1
 	var runs []report.RunInput
-	var names []string
 	for _, a := range as {
 		run, err := a.loaded()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		runs = append(runs, report.RunInput{Run: run, About: a.Analysis.About})
-		names = append(names, a.Exp.Name)
 	}
 	sections := report.Common(runs)
 	for i, a := range as {
 		for _, s := range a.Analysis.Sections {
 			if multi {
 				s.ID = fmt.Sprintf("%s-%d", s.ID, i+1)
-				s.Title = fmt.Sprintf("%s [%s]", s.Title, a.Exp.Name)
+				s.Title = fmt.Sprintf("%s [%s]", s.Title, runName(a, as))
 			}
 			sections = append(sections, s)
 		}
 	}
-	return report.WritePage(w, "prosim report: "+strings.Join(names, " vs "), dirs, sections)
+	return report.WritePageFigures(w, reportTitle(as), dirs, sections)
 }
 
 // Summary writes the text printed at the end of a run: validity, then the study's summary.
@@ -349,7 +420,10 @@ func (r *Runner) finishStudy(res *Result) error {
 	}
 	a := &Analyzed{Dir: r.dir, Exp: r.exp, Analysis: an, runner: r}
 	// The HTML report is a convenience: a failure to write it does not fail the run.
-	err = writeFile(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error { return renderAnalyzed(w, []*Analyzed{a}) })
+	err = writeFile(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error {
+		_, err := renderAnalyzed(w, []*Analyzed{a})
+		return err
+	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
 	}

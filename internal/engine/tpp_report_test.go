@@ -4,6 +4,7 @@ package engine
 // internal/report, which no longer draws Study 2).
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -73,8 +74,10 @@ func TestComparisonReportHasBothRuns(t *testing.T) {
 	a, b := study2Fixture(t), study2Fixture(t)
 	doc := render(t, a, b)
 	wellFormed(t, doc)
-	mustContain(t, doc, "prosim report: s2fix vs s2fix", "Design: s2fix (run)", "Study 2:",
-		`<h2 id="study2-1">Study 2: third-party punishment [s2fix]</h2>`, `<h2 id="study2-2">Study 2: third-party punishment [s2fix]</h2>`)
+	// Both runs are named s2fix: the comparison names them by their folders.
+	na, nb := filepath.Base(a), filepath.Base(b)
+	mustContain(t, doc, "prosim comparison: "+na+" vs "+nb, "Study 2:",
+		`<h2 id="study2-1">Study 2: third-party punishment [`+na+`]</h2>`, `<h2 id="study2-2">Study 2: third-party punishment [`+nb+`]</h2>`)
 	if n := strings.Count(doc, "Punishment falls with cost</title>"); n != 2 {
 		t.Errorf("%d charts of punishment by cost, want one per run", n)
 	}

@@ -83,7 +83,9 @@ func axes(sb *strings.Builder, f frame, xt []float64, xlab func(float64) string,
 	}
 	fmt.Fprintf(sb, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#333"/>`, f.l, f.w-f.r, f.h-f.b, f.h-f.b)
 	fmt.Fprintf(sb, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#333"/>`, f.l, f.l, f.t, f.h-f.b)
-	fmt.Fprintf(sb, `<text class="x-label" x="%.1f" y="%.1f" text-anchor="middle" font-size="13">%s</text>`, (f.l+f.w-f.r)/2, f.h-f.b+38, esc(xTitle))
+	if xTitle != "" { // bar charts draw theirs below their wrapped labels
+		fmt.Fprintf(sb, `<text class="x-label" x="%.1f" y="%.1f" text-anchor="middle" font-size="13">%s</text>`, (f.l+f.w-f.r)/2, f.h-f.b+38, esc(xTitle))
+	}
 	cy := (f.t + f.h - f.b) / 2
 	fmt.Fprintf(sb, `<text class="y-label" x="16" y="%.1f" text-anchor="middle" font-size="13" transform="rotate(-90 16 %.1f)">%s</text>`, cy, cy, esc(yTitle))
 }
@@ -96,8 +98,13 @@ type LegendEntry struct {
 	Marker string // "circle", "square", "diamond", "open" (open circle), "bar"
 }
 
-func legend(sb *strings.Builder, x, y float64, entries []LegendEntry) {
+// legend draws entries under an optional title (what the entries distinguish).
+func legend(sb *strings.Builder, x, y float64, title string, entries []LegendEntry) {
 	fmt.Fprintf(sb, `<g class="legend">`)
+	if title != "" {
+		fmt.Fprintf(sb, `<text class="legend-title" x="%.1f" y="%.1f" dominant-baseline="middle" font-size="11" font-weight="bold">%s</text>`, x-2, y, esc(title))
+		y += 18
+	}
 	for i, e := range entries {
 		yy := y + float64(i)*18
 		if e.Marker == "bar" {
@@ -151,6 +158,16 @@ type LineChart struct {
 	YFormat               func(float64) string
 	Series                []Series
 	Width, Height         float64
+	LegendTitle           string // what the series are, e.g. "Condition"
+	// Bands are reference ranges (e.g. a published human range), drawn as labelled grey bands
+	// behind the series: not data, not confidence intervals.
+	Bands []Band
+}
+
+// Band is a reference range of y over [X0, X1] of a LineChart.
+type Band struct {
+	X0, X1, Lo, Hi float64
+	Label          string // printed above the band and named in the legend
 }
 
 // SVG renders the chart.
@@ -195,6 +212,10 @@ func (c LineChart) SVG() string {
 	f.x0, f.x1 = f.x0-xpad, f.x1+xpad
 	var sb strings.Builder
 	svgOpen(&sb, w, h, c.Title)
+	if !c.hasData() {
+		noData(&sb, f)
+		return sb.String()
+	}
 	xt, yt := c.XTicks, c.YTicks
 	if xt == nil {
 		xt = niceTicks(f.x0+xpad, f.x1-xpad, 8)
@@ -208,6 +229,13 @@ func (c LineChart) SVG() string {
 	}
 	axes(&sb, f, xt, num, yt, yf, c.XLabel, c.YLabel)
 	var leg []LegendEntry
+	for _, b := range c.Bands {
+		x0, x1 := f.px(math.Max(b.X0, f.x0)), f.px(math.Min(b.X1, f.x1))
+		top, bot := f.py(clamp(b.Hi, f.y0, f.y1)), f.py(clamp(b.Lo, f.y0, f.y1))
+		fmt.Fprintf(&sb, `<g class="ref-band"><title>%s</title><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#000" fill-opacity="0.12"/>`, esc(b.Label), x0, top, x1-x0, bot-top)
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" font-size="11" fill="#222">%s</text></g>`, x0, top-4, esc(b.Label))
+		leg = append(leg, LegendEntry{Name: b.Label, Color: "#d9d9d9", Marker: "bar"})
+	}
 	for i, s := range c.Series {
 		col := s.Color
 		if col == "" {
@@ -246,10 +274,31 @@ func (c LineChart) SVG() string {
 		sb.WriteString(`</g>`)
 		leg = append(leg, LegendEntry{Name: s.Name, Color: col, Dashed: s.Dashed, Marker: mk})
 	}
-	legend(&sb, w-f.r+18, f.t+10, leg)
+	legend(&sb, w-f.r+18, f.t+10, c.LegendTitle, leg)
 	sb.WriteString(`</svg>`)
 	return sb.String()
 }
+
+func (c LineChart) hasData() bool {
+	for _, s := range c.Series {
+		for _, y := range s.Y {
+			if !math.IsNaN(y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// noData closes a chart that has nothing to draw with a note saying so, where the plot would be.
+func noData(sb *strings.Builder, f frame) {
+	fmt.Fprintf(sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#fafafa" stroke="#ccc"/>`, f.l, f.t, f.w-f.l-f.r, f.h-f.t-f.b)
+	fmt.Fprintf(sb, `<text class="no-data" x="%.1f" y="%.1f" text-anchor="middle" dominant-baseline="middle" font-size="14" fill="#555">No data: no valid decision to draw</text>`, (f.l+f.w-f.r)/2, (f.t+f.h-f.b)/2)
+	sb.WriteString(`</svg>`)
+}
+
+// Percent formats a tick of a 0-100 scale: "40%".
+func Percent(v float64) string { return num(v) + "%" }
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 
@@ -272,24 +321,116 @@ type BarChart struct {
 	// Mean, Lo, Hi are [group][category]; NaN leaves the bar out.
 	Mean, Lo, Hi [][]float64
 	Y0, Y1       float64 // bars rise from Y0
-	Width        float64
+	Width        float64 // default: fitted to the categories, at most MaxWidth
+	YFormat      func(float64) string
+	LegendTitle  string // what the groups are, e.g. "Backend, condition"
+	// Refs are reference values per category (e.g. published human figures), drawn across the
+	// cluster: a dashed line for a single value, a labelled band for a range. Not bars, not CIs.
+	Refs     []Ref
+	RefLabel string // legend name of the references, e.g. "Humans"
+}
+
+// Ref is one category's reference: a value, a range [Lo, Hi], or both; NaN for none.
+type Ref struct {
+	Value, Lo, Hi float64
+	Label         string // printed on a band, e.g. "humans 40-60%"
+}
+
+// MaxWidth is the widest a chart is drawn by default: the report's text column, so no chart
+// is scaled down (and its text shrunk) to fit the page.
+const MaxWidth = 1000.0
+
+// wrapWords splits a label into lines of about n characters at spaces.
+func wrapWords(s string, n int) []string {
+	var lines []string
+	cur := ""
+	var words []string
+	for _, w := range strings.Fields(s) {
+		// A word longer than a line (an id such as public_goods_punish) is cut into pieces.
+		for r := []rune(w); len(r) > 0; {
+			k := min(len(r), n)
+			words = append(words, string(r[:k]))
+			r = r[k:]
+		}
+	}
+	for _, w := range words {
+		if cur != "" && len([]rune(cur))+1+len([]rune(w)) > n {
+			lines = append(lines, cur)
+			cur = w
+			continue
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	return append(lines, cur)
+}
+
+func (c BarChart) hasData() bool {
+	for _, row := range c.Mean {
+		for _, m := range row {
+			if !math.IsNaN(m) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // SVG renders the chart.
 func (c BarChart) SVG() string {
 	w, h := c.Width, 380.0
 	if w == 0 {
-		w = math.Max(560, 90*float64(len(c.Categories))+210)
+		w = math.Min(MaxWidth, math.Max(560, 90*float64(len(c.Categories))+210))
 	}
 	f := frame{w: w, h: h, l: 64, r: 170, t: 36, b: 56, x0: 0, x1: float64(len(c.Categories)), y0: c.Y0, y1: c.Y1}
+	cw := (w - f.l - f.r) / math.Max(float64(len(c.Categories)), 1)
+	// Category labels wrap to the cluster's width (about 6.5 px a character at 12 px).
+	perLine := max(int(cw/6.8), 6)
+	lines := 1
+	for _, cat := range c.Categories {
+		lines = max(lines, len(wrapWords(cat, perLine)))
+	}
+	f.b += 15 * float64(lines-1)
+	f.h += 15 * float64(lines-1)
+	h = f.h
 	var sb strings.Builder
 	svgOpen(&sb, w, h, c.Title)
-	axes(&sb, f, nil, num, niceTicks(c.Y0, c.Y1, 7), num, c.XLabel, c.YLabel)
-	cw := f.px(1) - f.px(0)
+	if !c.hasData() {
+		noData(&sb, f)
+		return sb.String()
+	}
+	yf := c.YFormat
+	if yf == nil {
+		yf = num
+	}
+	axes(&sb, f, nil, num, niceTicks(c.Y0, c.Y1, 7), yf, "", c.YLabel)
+	fmt.Fprintf(&sb, `<text class="x-label" x="%.1f" y="%.1f" text-anchor="middle" font-size="13">%s</text>`, (f.l+f.w-f.r)/2, f.h-f.b+38+15*float64(lines-1), esc(c.XLabel))
 	ng := float64(len(c.Groups))
 	bw := cw * 0.8 / math.Max(ng, 1)
 	for ci, cat := range c.Categories {
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#333">%s</text>`, f.px(float64(ci)+0.5), f.h-f.b+17, esc(cat))
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#333">`, f.px(float64(ci)+0.5), f.h-f.b+17)
+		for li, l := range wrapWords(cat, perLine) {
+			dy := "0"
+			if li > 0 {
+				dy = "15"
+			}
+			fmt.Fprintf(&sb, `<tspan x="%.1f" dy="%s">%s</tspan>`, f.px(float64(ci)+0.5), dy, esc(l))
+		}
+		sb.WriteString(`</text>`)
+	}
+	// Reference bands go under the bars, reference lines over them.
+	hasBand, hasLine := false, false
+	for ci, r := range c.Refs {
+		if ci >= len(c.Categories) || math.IsNaN(r.Lo) || math.IsNaN(r.Hi) {
+			continue
+		}
+		hasBand = true
+		x0 := f.px(float64(ci)) + cw*0.04
+		top, bot := f.py(clamp(r.Hi, c.Y0, c.Y1)), f.py(clamp(r.Lo, c.Y0, c.Y1))
+		fmt.Fprintf(&sb, `<g class="ref-band"><title>%s</title><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#000" fill-opacity="0.12"/>`, esc(r.Label), x0, top, cw*0.92, bot-top)
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#222">%s</text></g>`, x0+cw*0.46, top-4, esc(r.Label))
 	}
 	for gi, g := range c.Groups {
 		col := Palette[gi%len(Palette)]
@@ -312,11 +453,26 @@ func (c BarChart) SVG() string {
 		}
 		sb.WriteString(`</g>`)
 	}
+	for ci, r := range c.Refs {
+		if ci >= len(c.Categories) || math.IsNaN(r.Value) || !(math.IsNaN(r.Lo) || math.IsNaN(r.Hi)) {
+			continue
+		}
+		hasLine = true
+		y := f.py(clamp(r.Value, c.Y0, c.Y1))
+		x0 := f.px(float64(ci)) + cw*0.04
+		fmt.Fprintf(&sb, `<line class="ref" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="2" stroke-dasharray="6 3"><title>%s: %s</title></line>`, x0, x0+cw*0.92, y, y, HumanColor, esc(c.RefLabel), esc(yf(r.Value)))
+	}
 	var leg []LegendEntry
 	for gi, g := range c.Groups {
 		leg = append(leg, LegendEntry{Name: g, Color: Palette[gi%len(Palette)], Marker: "bar"})
 	}
-	legend(&sb, w-f.r+18, f.t+10, leg)
+	if hasLine {
+		leg = append(leg, LegendEntry{Name: c.RefLabel, Color: HumanColor, Dashed: true, Marker: "none"})
+	}
+	if hasBand {
+		leg = append(leg, LegendEntry{Name: "range (not a CI)", Color: "#d9d9d9", Marker: "bar"})
+	}
+	legend(&sb, w-f.r+18, f.t+10, c.LegendTitle, leg)
 	sb.WriteString(`</svg>`)
 	return sb.String()
 }
@@ -478,7 +634,7 @@ func (c NetworkChart) SVG() string {
 	for _, s := range states {
 		leg = append(leg, LegendEntry{Name: fmt.Sprintf("%s (%d)", s, count[s]), Color: color(s), Marker: "bar"})
 	}
-	legend(&sb, w-f.r+18, f.t+10, leg)
+	legend(&sb, w-f.r+18, f.t+10, "", leg)
 	sb.WriteString(`</svg>`)
 	return sb.String()
 }
@@ -659,7 +815,7 @@ func (c ForestPlot) SVG() string {
 		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="8" height="8" fill="%s"/></g>`, f.px(r.Mean)-4, y-4, col)
 	}
 	if len(c.Legend) > 0 {
-		legend(&sb, w-f.r+18, f.t+10, c.Legend)
+		legend(&sb, w-f.r+18, f.t+10, "", c.Legend)
 	}
 	sb.WriteString(`</svg>`)
 	return sb.String()

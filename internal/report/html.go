@@ -14,7 +14,7 @@ const css = `body{font-family:Georgia,"Times New Roman",serif;max-width:1040px;m
 h1,h2,h3{font-family:Helvetica,Arial,sans-serif}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.8em 0;font-family:Helvetica,Arial,sans-serif;font-size:13px}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f2f2f2}
-figure{margin:1.2em 0}figcaption{font-size:13px;color:#333;max-width:720px}svg.chart{max-width:100%;height:auto;display:block}
+figure{margin:1.2em 0}figcaption{font-size:13px;color:#333;max-width:720px}svg.chart{max-width:100%;height:auto;display:block}a.svg-dl{font:12px Helvetica,Arial,sans-serif;color:#0072B2}
 .note{font-size:13px;color:#555}.warn{color:#8a1c00;font-weight:bold}nav ul{columns:2}code{font-size:90%}`
 
 func runIndex(r *Run) map[string]store.Run {

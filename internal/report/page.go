@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
+	"html"
 	"html/template"
 	"io"
 	"strings"
@@ -16,11 +18,48 @@ type Section struct {
 	Render func(fig *Figures) (template.HTML, error)
 }
 
-// Figures numbers the figures of one page.
-type Figures struct{ n int }
+// Figures numbers the figures of one page and keeps each one's SVG, for the download links
+// and `prosim report --figures`.
+type Figures struct {
+	n     int
+	saved []Figure
+}
+
+// Figure is one figure of a page: its number and its standalone SVG document.
+type Figure struct {
+	N     int
+	Title string
+	SVG   string
+}
+
+// File is the figure's file name: figure-03.svg (zero-padded, so files sort in page order).
+func (f Figure) File() string { return fmt.Sprintf("figure-%02d.svg", f.N) }
 
 // Next is the next figure's number.
 func (f *Figures) Next() int { f.n++; return f.n }
+
+// embed is the {{svg}} of a page: the chart, then a link that saves it as an SVG file. The
+// link is a data: URL, so it works offline and from file:// without a script. A chart is
+// embedded before its caption's {{figure}}, so it is figure n+1.
+func (f *Figures) embed(c interface{ SVG() string }) template.HTML {
+	svg := c.SVG()
+	fg := Figure{N: f.n + 1, Title: svgTitle(svg), SVG: svg}
+	f.saved = append(f.saved, fg)
+	return template.HTML(svg + `<a class="svg-dl" download="` + fg.File() + `" href="data:image/svg+xml;base64,` +
+		base64.StdEncoding.EncodeToString([]byte(xmlHeader+svg)) + `">Download SVG</a>`)
+}
+
+const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+
+// svgTitle is the text of a chart's <title>, unescaped.
+func svgTitle(svg string) string {
+	_, rest, ok := strings.Cut(svg, "<title>")
+	if !ok {
+		return ""
+	}
+	t, _, _ := strings.Cut(rest, "</title>")
+	return html.UnescapeString(t)
+}
 
 // Exec runs a section template with data. The template may call {{figure}} for the next
 // figure number and {{svg .Chart}} to embed a chart; every other value is escaped by
@@ -30,7 +69,7 @@ func Exec(t *template.Template, data any, fig *Figures) (template.HTML, error) {
 	if err != nil {
 		return "", err
 	}
-	c.Funcs(template.FuncMap{"figure": fig.Next})
+	c.Funcs(template.FuncMap{"figure": fig.Next, "svg": fig.embed})
 	var b bytes.Buffer
 	if err := c.Execute(&b, data); err != nil {
 		return "", err
@@ -76,16 +115,26 @@ type renderedSection struct {
 // WritePage writes a whole self-contained report: inline CSS and SVG, no script, nothing
 // fetched from the network.
 func WritePage(w io.Writer, title string, dirs []string, sections []Section) error {
+	_, err := WritePageFigures(w, title, dirs, sections)
+	return err
+}
+
+// WritePageFigures writes the page (WritePage) and returns its figures in page order, each a
+// standalone SVG document (with its XML header) for `prosim report --figures`.
+func WritePageFigures(w io.Writer, title string, dirs []string, sections []Section) ([]Figure, error) {
 	fig := &Figures{}
 	var rs []renderedSection
 	for _, s := range sections {
 		body, err := s.Render(fig)
 		if err != nil {
-			return fmt.Errorf("report section %q: %w", s.Title, err)
+			return nil, fmt.Errorf("report section %q: %w", s.Title, err)
 		}
 		rs = append(rs, renderedSection{s.ID, s.Title, body})
 	}
-	return pageTmpl.Execute(w, struct {
+	for i := range fig.saved {
+		fig.saved[i].SVG = xmlHeader + fig.saved[i].SVG
+	}
+	return fig.saved, pageTmpl.Execute(w, struct {
 		Title    string
 		CSS      template.CSS
 		Dirs     []string

@@ -262,7 +262,7 @@ func TestPagesAndEvents(t *testing.T) {
 	builtinRun(t, filepath.Dir(dir), "s2")
 	s.rescan()
 	cmp := get(t, s, "/compare?id=s1&id=s2")
-	if body := cmp.Body.String(); cmp.Code != 200 || !strings.Contains(body, "prosim report: small vs small") || !strings.Contains(body, "Design: small (s2)") {
+	if body := cmp.Body.String(); cmp.Code != 200 || !strings.Contains(body, "prosim comparison: s1 vs s2") || !strings.Contains(body, "Design: small (s2)") {
 		t.Fatalf("comparison: %d\n%.600s", cmp.Code, body)
 	}
 	if c := get(t, s, "/static/app.js"); c.Code != 200 || !strings.Contains(c.Body.String(), "EventSource") {

@@ -744,6 +744,14 @@ func (r *results) seriesLabel(g Group) string {
 	return s
 }
 
+// legendTitle names what seriesLabel distinguishes.
+func (r *results) legendTitle() string {
+	if r.multiCond {
+		return "Backend, condition"
+	}
+	return "Backend"
+}
+
 func nanRow(n int) []float64 {
 	out := make([]float64, n)
 	for i := range out {
@@ -792,8 +800,10 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			}
 		}
 	}
-	bc := report.BarChart{Title: "Mean choice by game and role", XLabel: "Game: choice", YLabel: "Mean, share of the endowment (%)", Categories: cats, Y0: 0, Y1: 100,
-		Width: math.Max(560, 170*float64(len(cats))+210)}
+	// At most the page's width: the category labels wrap instead (no chart scaled down to 8 px text).
+	bc := report.BarChart{Title: "Mean choice by game and role", XLabel: "Game: choice", YLabel: "Mean, share of the endowment", Categories: cats, Y0: 0, Y1: 100,
+		Width: math.Min(report.MaxWidth, math.Max(560, 120*float64(len(cats))+210)), YFormat: report.Percent,
+		LegendTitle: r.legendTitle(), RefLabel: "Humans"}
 	for _, g := range r.groups {
 		bc.Groups = append(bc.Groups, r.seriesLabel(g))
 		m, lo, hi := nanRow(len(cats)), nanRow(len(cats)), nanRow(len(cats))
@@ -804,15 +814,15 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		}
 		bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
 	}
-	bc.Groups = append(bc.Groups, "Human reference")
-	scale := func(v []float64) []float64 {
-		out := make([]float64, len(v))
-		for i, x := range v {
-			out[i] = 100 * x
+	// The human figures are references, not a bar of data: a single value is a dashed line
+	// across its cluster, a published range a labelled band (not a confidence interval).
+	for i := range cats {
+		ref := report.Ref{Value: 100 * humanM[i], Lo: 100 * humanLo[i], Hi: 100 * humanHi[i]}
+		if !math.IsNaN(ref.Lo) && !math.IsNaN(ref.Hi) {
+			ref.Label = fmt.Sprintf("humans %.0f-%.0f%%", ref.Lo, ref.Hi)
 		}
-		return out
+		bc.Refs = append(bc.Refs, ref)
 	}
-	bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, scale(humanM)), append(bc.Lo, scale(humanLo)), append(bc.Hi, scale(humanHi))
 	d.Overview = bc
 	for _, g := range r.groups {
 		gt := groupTable{Label: r.seriesLabel(g)}
@@ -843,9 +853,9 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	}
 	if len(ss) > 0 {
 		h := game.HumanPublicGoods
-		ss = append(ss, report.Series{Name: "Humans, round 1 (40-60%)", Color: report.HumanColor, Marker: "open", X: []float64{1}, Y: []float64{50 * (h.FirstLo + h.FirstHi)}, Lo: []float64{100 * h.FirstLo}, Hi: []float64{100 * h.FirstHi}})
-		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean contribution (% of endowment)",
-			X0: 1, X1: float64(max(rounds, 2)), Y0: 0, Y1: 100, Series: ss}
+		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean contribution (share of endowment)",
+			X0: 1, X1: float64(max(rounds, 2)), Y0: 0, Y1: 100, Series: ss, YFormat: report.Percent, LegendTitle: r.legendTitle() + ", game",
+			Bands: []report.Band{{X0: 0.8, X1: 1.2, Lo: 100 * h.FirstLo, Hi: 100 * h.FirstHi, Label: fmt.Sprintf("humans, round 1: %.0f-%.0f%%", 100*h.FirstLo, 100*h.FirstHi)}}}
 	}
 	// Ultimatum rejections by offer band.
 	bands := make([]string, len(rejectBands))
@@ -856,7 +866,10 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			bands[i] = fmt.Sprintf("%.0f-%.0f%%", 100*b[0], 100*b[1])
 		}
 	}
-	rc := report.BarChart{Title: "Ultimatum: rejections by offer", XLabel: "Offer (share of the pie)", YLabel: "Offers rejected (%)", Categories: bands, Y0: 0, Y1: 100}
+	rc := report.BarChart{Title: "Ultimatum: rejections by offer", XLabel: "Offer (share of the pie)", YLabel: "Offers rejected", Categories: bands, Y0: 0, Y1: 100, YFormat: report.Percent, LegendTitle: "Game", RefLabel: "Humans"}
+	if len(r.groups) > 1 {
+		rc.LegendTitle = r.legendTitle() + ", game"
+	}
 	for _, g := range r.groups {
 		names := make([]string, 0, len(g.Reject))
 		for n := range g.Reject {
@@ -878,14 +891,13 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	}
 	if len(rc.Groups) > 0 {
 		h := game.HumanUltimatum
-		m := nanRow(len(bands))
-		for i, b := range rejectBands {
+		for _, b := range rejectBands {
+			ref := report.Ref{Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
 			if b[1] <= h.LowOffer {
-				m[i] = 100 * h.RejectLow
+				ref.Value = 100 * h.RejectLow
 			}
+			rc.Refs = append(rc.Refs, ref)
 		}
-		rc.Groups = append(rc.Groups, "Human reference")
-		rc.Mean, rc.Lo, rc.Hi = append(rc.Mean, m), append(rc.Lo, nanRow(len(bands))), append(rc.Hi, nanRow(len(bands)))
 		d.Rejects = &rc
 	}
 	return report.Exec(sectionTmpl, d, fig)
