@@ -99,26 +99,7 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 		Y0: 0, Y1: niceTop(top), XTicks: roundTicks(c.Rounds), YFormat: pct0, Series: []report.Series{all, pl}}
 	f.ByGroup = report.LineChart{Title: "Affected by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of group)",
 		Y0: 0, Y1: niceTop(topG), XTicks: roundTicks(c.Rounds), YFormat: pct0, Series: byGroup}
-	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable, gAll} {
-		line := []string{contGroupName(g)}
-		any := false
-		for _, t := range rounds {
-			row, ok := c.ContagionAt(g, t)
-			if !ok {
-				line = append(line, "-")
-				continue
-			}
-			any = true
-			cell := pct(row.Share) + " (" + pct(row.PlaceboShare) + ")"
-			if !math.IsNaN(row.P) {
-				cell += " p=" + pval(row.P)
-			}
-			line = append(line, cell)
-		}
-		if any {
-			f.ContRows = append(f.ContRows, line)
-		}
-	}
+	f.ContRows = contagionRows(c, rounds)
 	perm := fmt.Sprintf("%d random placements of as many victims in each replicate", c.Perms)
 	if c.Perms == 0 {
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"

@@ -193,25 +193,8 @@ func (c *Comparison) printTwin(w io.Writer) {
 		hdr = append(hdr, fmt.Sprintf("r%d", t))
 	}
 	fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
-	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable, gAll} {
-		line := []string{contGroupName(g)}
-		any := false
-		for _, t := range rounds {
-			x, ok := c.ContagionAt(g, t)
-			if !ok {
-				line = append(line, "-")
-				continue
-			}
-			any = true
-			cell := pct(x.Share) + " (" + pct(x.PlaceboShare) + ")"
-			if !math.IsNaN(x.P) {
-				cell += " p=" + pval(x.P)
-			}
-			line = append(line, cell)
-		}
-		if any {
-			fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
-		}
+	for _, line := range contagionRows(c, rounds) {
+		fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
 	}
 	tw.Flush()
 }
@@ -332,4 +315,31 @@ func (s *netStudy) readTwin(cmps []*Comparison) error {
 		c.Contagion = append(c.Contagion, x)
 		return nil
 	})
+}
+
+// contagionRows are the affected shares by group and round as the summary and the report print
+// them: "share (placebo) p=...", one row per group that has any round.
+func contagionRows(c *Comparison, rounds []int) [][]string {
+	var rows [][]string
+	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable, gAll} {
+		line := []string{contGroupName(g)}
+		any := false
+		for _, t := range rounds {
+			x, ok := c.ContagionAt(g, t)
+			if !ok {
+				line = append(line, "-")
+				continue
+			}
+			any = true
+			cell := pct(x.Share) + " (" + pct(x.PlaceboShare) + ")"
+			if !math.IsNaN(x.P) {
+				cell += " p=" + pval(x.P)
+			}
+			line = append(line, cell)
+		}
+		if any {
+			rows = append(rows, line)
+		}
+	}
+	return rows
 }
