@@ -103,3 +103,15 @@ func TestValidateStudyChecks(t *testing.T) {
 		}
 	}
 }
+
+// The design line names every factor, so its product is the decisions it states.
+func TestValidateCountsFactorCells(t *testing.T) {
+	out, err := prosim(t, "validate", "../../examples/sensitivity.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "104 agents x 6 scenarios x 5 conditions x 3 wording levels x 2 scale levels x 2 persona levels x 1 replicates x 1 backends = 37440 decisions"
+	if !strings.Contains(out, want) {
+		t.Errorf("validate: %q, want %q", out, want)
+	}
+}
