@@ -20,12 +20,6 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 )
 
-// The worker's defaults for an LLM backend that leaves them out (the engine's own).
-const (
-	defaultTimeout     = 120 * time.Second
-	defaultMaxAttempts = 6
-)
-
 // WorkerOptions configure RunWorker.
 type WorkerOptions struct {
 	ConnectOptions
@@ -310,14 +304,7 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 	if len(urls) == 0 {
 		urls = []string{b.BaseURL}
 	}
-	timeout := time.Duration(b.Timeout)
-	if timeout == 0 {
-		timeout = defaultTimeout
-	}
-	attempts := b.MaxAttempts
-	if attempts == 0 {
-		attempts = defaultMaxAttempts
-	}
+	timeout, attempts := b.TimeoutOrDefault(), b.MaxAttemptsOrDefault()
 	var eps []backend.Backend
 	for i, u := range urls {
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,

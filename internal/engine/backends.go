@@ -17,12 +17,6 @@ import (
 	"github.com/prosim/prosim/internal/study"
 )
 
-// Defaults for LLM backends when the experiment leaves them out.
-const (
-	defaultTimeout     = 120 * time.Second
-	defaultMaxAttempts = 6
-)
-
 // buildBackend makes the decision backend for one backends: entry. The behavioural model is
 // deterministic and free, so it gets no cache, limits or retries: only a schema check. Every
 // LLM backend gets the full chain of backend.Stack.
@@ -72,14 +66,7 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	if err != nil {
 		return nil, nil, err
 	}
-	timeout := time.Duration(b.Timeout)
-	if timeout == 0 {
-		timeout = defaultTimeout
-	}
-	attempts := b.MaxAttempts
-	if attempts == 0 {
-		attempts = defaultMaxAttempts
-	}
+	timeout, attempts := b.TimeoutOrDefault(), b.MaxAttemptsOrDefault()
 	limits := backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM}
 	retry := backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())}
 	// Load-balanced endpoints are alike: the first one's URL decides.

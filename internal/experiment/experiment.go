@@ -234,6 +234,29 @@ func (d *Duration) UnmarshalYAML(b []byte) error {
 // MarshalYAML writes the duration as a string.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
+// The per-call timeout and attempts of an LLM backend that leaves them out (the coordinator
+// and NATS workers alike).
+const (
+	DefaultTimeout     = 120 * time.Second
+	DefaultMaxAttempts = 6
+)
+
+// TimeoutOrDefault is the backend's per-call timeout, DefaultTimeout when it gives none.
+func (b Backend) TimeoutOrDefault() time.Duration {
+	if b.Timeout == 0 {
+		return DefaultTimeout
+	}
+	return time.Duration(b.Timeout)
+}
+
+// MaxAttemptsOrDefault is how many times a call is tried, DefaultMaxAttempts when it says not.
+func (b Backend) MaxAttemptsOrDefault() int {
+	if b.MaxAttempts == 0 {
+		return DefaultMaxAttempts
+	}
+	return b.MaxAttempts
+}
+
 // Label is the backend's name in results.
 func (b Backend) LabelOrDefault() string {
 	if b.Label != "" {
