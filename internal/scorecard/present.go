@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -92,4 +93,23 @@ func Section(rows []Row, backends []string, control, intro string) func(fig *rep
 		copy(head[1:], labels)
 		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Reps": Reps, "Head": head, "Body": body}, fig)
 	}
+}
+
+// Attach adds a scorecard to a study's analysis: its table, its lines after the study's own
+// summary, and its report section. Nothing is added when there are no rows.
+func Attach(a *study.Analysis, rows []Row, backends []string, control, intro string) {
+	if len(rows) == 0 {
+		return
+	}
+	a.Tables = append(a.Tables, Table(rows))
+	own := a.Summary
+	a.Summary = func(w io.Writer) error {
+		if own != nil {
+			if err := own(w); err != nil {
+				return err
+			}
+		}
+		return Summary(w, rows, backends)
+	}
+	a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: Section(rows, backends, control, intro)})
 }

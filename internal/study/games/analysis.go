@@ -203,17 +203,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(score) > 0 {
-		backends := s.env.Backends
-		a.Tables = append(a.Tables, scorecard.Table(score))
-		a.Summary = func(w io.Writer) error {
-			if err := r.summary(w); err != nil {
-				return err
-			}
-			return scorecard.Summary(w, score, backends)
-		}
-		a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: scorecard.Section(score, backends, s.env.Exp.Conditions[0].Name, scoreIntro)})
-	}
+	scorecard.Attach(a, score, s.env.Backends, s.env.Exp.Conditions[0].Name, scoreIntro)
 	return a, nil
 }
 

@@ -3,7 +3,6 @@ package tpp
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 
@@ -148,17 +147,7 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 		About: report.About{Title: "Study 2, third-party punishment (tpp)",
 			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.cfg.Variant, s.cfg.History)}}},
 	}
-	if score := s.scorecardRows(r.Groups); len(score) > 0 {
-		backends := s.env.Backends
-		a.Tables = append(a.Tables, scorecard.Table(score))
-		a.Summary = func(w io.Writer) error {
-			if err := r.summary(w); err != nil {
-				return err
-			}
-			return scorecard.Summary(w, score, backends)
-		}
-		a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: scorecard.Section(score, backends, s.env.Exp.Conditions[0].Name, scoreIntro)})
-	}
+	scorecard.Attach(a, s.scorecardRows(r.Groups), s.env.Backends, s.env.Exp.Conditions[0].Name, scoreIntro)
 	return a, nil
 }
 
