@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -103,6 +104,8 @@ type Store struct {
 	// cmu serialises flushes: a flush that finds nothing pending knows every decision queued
 	// before it was committed by an earlier one (group commit, see Commit).
 	cmu sync.Mutex
+	// rowsRead counts the rows read methods returned (RowsRead).
+	rowsRead atomic.Int64
 }
 
 // Open opens (creating if needed) the database at path.
@@ -379,31 +382,11 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var d Decision
-		var params string
-		var vals sql.NullString
-		var valid, cached int
-		var cost sql.NullFloat64
-		var lat float64
-		r := &d.Reply
-		if err := rows.Scan(&d.RunID, &d.AgentID, &d.Round, &d.Trial, &d.Scenario, &params, &vals, &r.Raw, &valid, &r.Invalid,
-			&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
+		s.rowsRead.Add(1)
+		d, err := scanDecision(rows)
+		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal([]byte(params), &d.Params); err != nil {
-			return fmt.Errorf("decision %v: params: %w", d.Key, err)
-		}
-		if vals.Valid {
-			if err := json.Unmarshal([]byte(vals.String), &r.Values); err != nil {
-				return fmt.Errorf("decision %v: values: %w", d.Key, err)
-			}
-		}
-		r.Cached = cached == 1
-		r.CostUSD = math.NaN()
-		if cost.Valid {
-			r.CostUSD = cost.Float64
-		}
-		r.Latency = time.Duration(lat * float64(time.Millisecond))
 		if err := fn(d); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/termtable"
@@ -54,13 +55,18 @@ type cellKey struct{ b, s, c string }
 // (agents with no valid decision in a cell are absent from it), and the cells in design
 // order (backend, then the order decisions were asked) with their decision counts.
 func (s *vignettes) agentMeans() (order []cellKey, counts map[cellKey]*Cell, means map[cellKey]map[int]float64) {
+	return s.agentMeansOf(s.keys)
+}
+
+// agentMeansOf is agentMeans over the decisions keys.
+func (s *vignettes) agentMeansOf(keys []store.Key) (order []cellKey, counts map[cellKey]*Cell, means map[cellKey]map[int]float64) {
 	runOf := map[string]*study.Cell{}
 	for _, c := range s.env.Cells {
 		runOf[c.ID] = c
 	}
 	vals := map[cellKey]map[int][]float64{}
 	counts = map[cellKey]*Cell{}
-	for _, k := range s.keys {
+	for _, k := range keys {
 		run := runOf[k.RunID]
 		ck := cellKey{run.Backend, k.Scenario, run.Condition}
 		cs, ok := counts[ck]
