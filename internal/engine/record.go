@@ -10,7 +10,19 @@ import (
 func record(r backend.Reply) store.Reply {
 	return store.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model, ModelVersion: r.ModelVersion,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, CostUSD: r.CostUSD,
-		Latency: r.Latency, Cached: r.Cached}
+		Latency: r.Latency, Cached: r.Cached, Repairs: attempts(r.Repairs)}
+}
+
+// attempts are a reply's repair turns as the store keeps them.
+func attempts(as []backend.Attempt) []store.Attempt {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]store.Attempt, len(as))
+	for i, a := range as {
+		out[i] = store.Attempt{Raw: a.Raw, Invalid: a.Invalid, Repair: a.Repair}
+	}
+	return out
 }
 
 // replyOf is a recorded reply as studies read it (study.Env.Reply, Batch.Absorb).

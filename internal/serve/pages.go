@@ -336,10 +336,11 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, id, dir st
 	}
 	var run store.Run
 	x, found, err := st.Decision(k)
+	repairs, perr := st.Repairs(k)
 	runs, rerr := st.Runs()
 	agent, agentFound, aerr := st.Agent(k.AgentID)
 	s.close(st)
-	err = errors.Join(err, rerr, aerr)
+	err = errors.Join(err, perr, rerr, aerr)
 	if err != nil {
 		s.fail(w, http.StatusInternalServerError, err)
 		return
@@ -362,7 +363,8 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, id, dir st
 		ID, Persona, System, Prompt, RequestError, Values, Params, Cost, Latency string
 		D                                                                        *store.Decision
 		Run                                                                      store.Run
-	}{ID: id, Persona: persona, D: d, Run: run, Values: values(d.Reply.Values), Params: values(d.Params),
+		Repairs                                                                  []store.Attempt
+	}{Repairs: repairs, ID: id, Persona: persona, D: d, Run: run, Values: values(d.Reply.Values), Params: values(d.Params),
 		Cost: costOf(d.Reply), Latency: latency(d.Reply.Latency)}
 	if req, err := engine.RequestOf(dir, k); err != nil {
 		data.RequestError = err.Error()

@@ -351,4 +351,5 @@ func (s *Server) logf(format string, args ...any) {
 
 var funcs = template.FuncMap{
 	"describeBackend": report.DescribeBackend,
+	"add":             func(a, b int) int { return a + b },
 }

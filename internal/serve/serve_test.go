@@ -343,3 +343,39 @@ conditions:
 		t.Fatalf("inequity 0: %v, want %d trials, %d punished", row, n, k)
 	}
 }
+
+// A re-asked decision shows every turn: the first reply, why it was invalid, the repair
+// message sent, then the recorded reply.
+func TestDecisionShowsRepairTurns(t *testing.T) {
+	llm := newSlowLLM(t, 0)
+	root := t.TempDir()
+	dir := filepath.Join(root, "llm")
+	if _, err := engine.Run(context.Background(), llmExperiment(t, llm.URL, 5, 2), engine.Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k *store.Key
+	st.Decisions(func(d store.Decision) error {
+		if !d.Reply.Valid() && k == nil {
+			k = &d.Key
+		}
+		return nil
+	})
+	st.Close()
+	if k == nil {
+		t.Fatal("the loopback server's invalid replies left no invalid decision")
+	}
+	body := get(t, s, decisionLink("llm", *k)).Body.String()
+	for _, want := range []string{`id="turn-0"`, "Attempt 1: reply, invalid", "I would rather not say &lt;b&gt;anything&lt;/b&gt;.", "Repair message sent", "Attempt 2: raw reply (recorded)"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("decision page lacks %q:\n%s", want, body)
+		}
+	}
+}

@@ -229,3 +229,29 @@ func scanDecision(rows *sql.Rows) (Decision, error) {
 	r.Latency = time.Duration(lat * float64(time.Millisecond))
 	return d, nil
 }
+
+// Repairs are the attempts of decision k before its recorded reply, in order (none when it
+// was not re-asked, and in runs recorded before prosim kept them).
+func (s *Store) Repairs(k Key) ([]Attempt, error) {
+	var has int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='repairs'`).Scan(&has); err != nil || has == 0 {
+		return nil, err // a database of schema 2 or earlier opened read-only
+	}
+	rows, err := s.db.Query(`SELECT raw, invalid_reason, repair FROM repairs
+	  WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ? ORDER BY attempt`,
+		k.RunID, k.AgentID, k.Round, k.Trial, k.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Attempt
+	for rows.Next() {
+		s.rowsRead.Add(1)
+		var a Attempt
+		if err := rows.Scan(&a.Raw, &a.Invalid, &a.Repair); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
