@@ -232,13 +232,13 @@ type estimated struct {
 }
 
 // estimates fills the snapshot's estimates: the study's own (engine.LiveEstimates), computed
-// again when the database changed, at most every max(estimateEvery, 10 x the last
+// again when the database changed, at most every max(estimateEvery, 4 x the last
 // computation's time), since they replay the run's record.
 func (s *Server) estimates(dir, key string, snap *Snapshot) {
 	s.mu.Lock()
 	e, ok := s.estimated[dir]
 	s.mu.Unlock()
-	if !ok || e.key != key && time.Since(e.at) >= max(estimateEvery, 10*e.took) {
+	if !ok || e.key != key && time.Since(e.at) >= max(estimateEvery, 4*e.took) {
 		start := time.Now()
 		est, err := engine.LiveEstimates(dir, max(s.opt.LiveLimit, 0))
 		e = &estimated{key: key, at: start, took: time.Since(start), est: est, err: err}
@@ -259,7 +259,7 @@ func (s *Server) estimates(dir, key string, snap *Snapshot) {
 }
 
 // estimateEvery is the shortest interval between two computations of a run's estimates.
-const estimateEvery = 2 * time.Second
+const estimateEvery = time.Second
 
 // rate is decisions per second over the last rateWindow, from the counts this server has
 // seen; 0 until two samples a second apart exist, and when the run is not running.
