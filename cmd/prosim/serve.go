@@ -25,7 +25,7 @@ func serveCmd() *cobra.Command {
 		Short: "A local web dashboard of run folders: live progress, results, every decision; stop and resume",
 		Long: `Serve run folders (default runs/) as a local web app: the runs, a run's live view (progress,
 decisions/s, ETA, calls, tokens, cost so far and projected, valid rate and the most common
-invalid reasons, provisional Study 1 means and Study 2 punishment rates), its results (the report's sections), a comparison
+invalid reasons, provisional main estimates of every study), its results (the report's sections), a comparison
 of runs, and a browser of every decision with its persona, request and raw reply. The only
 actions are stop (the run stays resumable) and resume. Each DIR is a run folder or a folder of
 run folders. It listens on loopback by default; on any other address it requires the token it
