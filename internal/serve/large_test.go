@@ -58,6 +58,7 @@ func TestLargeRunReadsBoundedRows(t *testing.T) {
 		{"/runs/big/decisions?valid=no&scenario=volunteering&page=100", "synthetic: not JSON"},
 		{"/runs/big/decisions?agent=" + fmt.Sprint(k.AgentID), "1 decisions match"},
 		{"/runs/big/decisions?condition=moral", "12 decisions match"},
+		{decisionLink("big", k), "rebuilding a request replays them all"},
 	}
 	for _, p := range pages {
 		before := s.RowsRead()

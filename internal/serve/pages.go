@@ -366,7 +366,11 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, id, dir st
 		Repairs                                                                  []store.Attempt
 	}{Repairs: repairs, ID: id, Persona: persona, D: d, Run: run, Values: values(d.Reply.Values), Params: values(d.Params),
 		Cost: costOf(d.Reply), Latency: latency(d.Reply.Latency)}
-	if req, err := engine.RequestOf(dir, k); err != nil {
+	// Rebuilding the request replays the run's record in memory, as the live estimates do:
+	// above the same limit it is not attempted.
+	if n := s.snapshot(id, dir, false).Done; s.opt.LiveLimit > 0 && n > s.opt.LiveLimit {
+		data.RequestError = fmt.Sprintf("the run records %d decisions, and rebuilding a request replays them all in memory (this server does it for runs of up to %d: prosim serve's LiveLimit)", n, s.opt.LiveLimit)
+	} else if req, err := engine.RequestOf(dir, k); err != nil {
 		data.RequestError = err.Error()
 	} else {
 		data.System, data.Prompt = req.System, req.Prompt

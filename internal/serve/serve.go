@@ -53,7 +53,8 @@ type Options struct {
 	// Interval is how often a live page is updated (default 1s).
 	Interval time.Duration
 	// LiveLimit is the most recorded decisions a run may have for its live estimates to be
-	// computed (they replay the record in memory); 0 means DefaultLiveLimit, < 0 no limit.
+	// computed and its decisions' requests rebuilt (both replay the record in memory); 0
+	// means DefaultLiveLimit, < 0 no limit.
 	LiveLimit int
 }
 
