@@ -137,7 +137,14 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	if err != nil {
 		return err
 	}
-	if rec {
+	if r.done != nil && r.allDone(&t) {
+		// A streamed study reads no reply while it runs: a recorded task is only counted.
+		if r.prog != nil {
+			r.prog.add(len(t.Keys))
+		}
+		return nil
+	}
+	if rec && r.journal != nil {
 		if replies, ok := r.journaled(&t); ok {
 			if r.prog != nil {
 				r.prog.add(len(t.Keys))
@@ -158,9 +165,9 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 			ds[j] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 		}
 		// A paid reply is committed before this worker asks its next decision, so a kill -9
-		// loses at most the replies in flight; the behavioural model's are free to make
-		// again and go in batches.
-		if r.backendOf(t.Cell).paid() {
+		// loses at most the replies in flight; the behavioural model's and the cache's are
+		// free to make again and go in batches.
+		if r.backendOf(t.Cell).paid() && !allCached(replies) {
 			err = r.st.Commit(ds...)
 		} else {
 			for _, d := range ds {
@@ -172,11 +179,13 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		if err != nil {
 			return err
 		}
-		r.mu.Lock()
-		for _, d := range ds {
-			r.journal[d.Key] = d
+		if r.journal != nil {
+			r.mu.Lock()
+			for _, d := range ds {
+				r.journal[d.Key] = d
+			}
+			r.mu.Unlock()
 		}
-		r.mu.Unlock()
 	}
 	if r.prog != nil {
 		r.prog.add(len(t.Keys))
@@ -185,6 +194,26 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		return b.Absorb(i, &t, replies)
 	}
 	return nil
+}
+
+// allDone reports whether every decision of t is recorded (streamed studies).
+func (r *Runner) allDone(t *study.Task) bool {
+	for _, k := range t.Keys {
+		if !r.done.has(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// allCached reports whether every reply came from the response cache, with no provider call.
+func allCached(replies []backend.Reply) bool {
+	for _, rep := range replies {
+		if !rep.Cached || rep.Calls > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ask puts one task to its backend and splits the reply into one per decision.
@@ -254,7 +283,9 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		return note, nil
 	}
-	rec := r.recorded()
+	// An unrecorded study learns its replies through Absorb, a streamed one reads none
+	// while it runs: neither needs a journal.
+	rec := r.recorded() && !r.isStreamed()
 	r.journal = map[store.Key]store.Decision{}
 	for {
 		b, err := r.study.Next()
