@@ -118,14 +118,14 @@ type Runner struct {
 	recordedVersions map[string]map[string]bool
 	recordedCost     float64
 	// tally counts the recorded decisions as a replay loads them (for the report).
-	tally *report.Tally
-	prog     *progress
-	asked    int
-	mu       sync.Mutex
-	closers  []io.Closer
-	cache    *backend.Cache
-	budget   *backend.Budget     // nil: no spend cap
-	group    *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
+	tally   *report.Tally
+	prog    *progress
+	asked   int
+	mu      sync.Mutex
+	closers []io.Closer
+	cache   *backend.Cache
+	budget  *backend.Budget     // nil: no spend cap
+	group   *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
 	// estimating answers every task with a placeholder (Estimate).
 	estimating bool
 	// stages shows the set-up stages and records the current one (CurrentStage).
