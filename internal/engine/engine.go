@@ -118,6 +118,8 @@ type Runner struct {
 	estimating bool
 	// stages shows the set-up stages and records the current one (CurrentStage).
 	stages *stager
+	// deps re-asks the later steps that observed a decision asked again (resume --retry-invalid).
+	deps *dependents
 	// replaying analyses a finished run: a decision missing from the journal is an error.
 	replaying bool
 	// env and study are set for studies of the registry (internal/study).
@@ -414,7 +416,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err := r.writeManifest("running", true); err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	res, err := r.execute(ctx)
+	r.deps.note(r.opt.Notices)
+	return res, err
 }
 
 func (r *Runner) create(dir string) error {
@@ -494,6 +498,9 @@ func (r *Runner) loadJournal() error {
 		r.journal[d.Key] = d
 		return nil
 	})
+	if r.opt.RetryInvalid {
+		r.deps = newDependents()
+	}
 	if err == nil && r.opt.RetryInvalid && r.opt.Notices != nil {
 		fmt.Fprintf(r.opt.Notices, "prosim: asking again %d decisions recorded invalid after an error\n", retry)
 	}

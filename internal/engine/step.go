@@ -114,6 +114,7 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 		})
 	}
 	err := g.Wait()
+	r.deps.endStep()
 	if p := capErr.Load(); err == nil && p != nil {
 		err = *p
 	}
@@ -137,7 +138,10 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	if err != nil {
 		return err
 	}
-	if rec {
+	replaced := 0
+	if rec && r.deps.isStale(t.Cell.ID) {
+		replaced = r.journaledCount(&t) // answered an outdated prompt: asked again (reasked.go)
+	} else if rec {
 		if replies, ok := r.journaled(&t); ok {
 			if r.prog != nil {
 				r.prog.add(len(t.Keys))
@@ -152,6 +156,7 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	if err != nil {
 		return err
 	}
+	r.deps.wasAsked(t.Cell.ID, replaced)
 	if rec {
 		ds := make([]store.Decision, len(t.Keys))
 		for j, k := range t.Keys {
