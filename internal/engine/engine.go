@@ -120,6 +120,8 @@ type Runner struct {
 	stages *stager
 	// deps re-asks the later steps that observed a decision asked again (resume --retry-invalid).
 	deps *dependents
+	// watch sees the LLM backends' calls in flight and back-offs, for the progress output.
+	watch *backend.Watch
 	// replaying analyses a finished run: a decision missing from the journal is an error.
 	replaying bool
 	// env and study are set for studies of the registry (internal/study).

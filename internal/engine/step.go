@@ -34,7 +34,7 @@ func (r *Runner) recorded() bool {
 // runStudy steps a registered study to its end: each batch is decided in full before the
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name)
+	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name).watching(r.watch)
 	for {
 		b, err := r.study.Next()
 		if err != nil {
