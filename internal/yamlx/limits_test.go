@@ -12,10 +12,10 @@ import (
 
 func TestLimitsBeforeParsing(t *testing.T) {
 	cases := map[string]struct{ data, want string }{
-		"flow":    {"a: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n", "1:67: lists and mappings nested more than 64 deep"},
-		"block":   {"a:\n" + strings.Repeat("- ", 100000) + "x\n", "2:129: lists and mappings nested more than 64 deep"},
-		"laughs":  {laughs(), "aliases (*name) here and before expand to more than 100000 values"},
-		"wide":    {"a: &x [" + strings.Repeat("1, ", 2000) + "1]\nb: [" + strings.Repeat("*x, ", 100) + "*x]\n", "2:"},
+		"flow":   {"a: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n", "1:67: lists and mappings nested more than 64 deep"},
+		"block":  {"a:\n" + strings.Repeat("- ", 100000) + "x\n", "2:129: lists and mappings nested more than 64 deep"},
+		"laughs": {laughs(), "aliases (*name) here and before expand to more than 100000 values"},
+		"wide":   {"a: &x [" + strings.Repeat("1, ", 2000) + "1]\nb: [" + strings.Repeat("*x, ", 100) + "*x]\n", "2:"},
 	}
 	for name, c := range cases {
 		// The limits must act before a parser builds the nesting (which took 15 GB on a 200 KB
