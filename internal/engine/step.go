@@ -34,7 +34,7 @@ func (r *Runner) recorded() bool {
 // runStudy steps a registered study to its end: each batch is decided in full before the
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name)
+	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name).watching(r.watch)
 	for {
 		b, err := r.study.Next()
 		if err != nil {
@@ -114,6 +114,7 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 		})
 	}
 	err := g.Wait()
+	r.deps.endStep()
 	if p := capErr.Load(); err == nil && p != nil {
 		err = *p
 	}
@@ -144,7 +145,10 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		}
 		return nil
 	}
-	if rec && r.journal != nil {
+	replaced := 0
+	if rec && r.journal != nil && r.deps.isStale(t.Cell.ID) {
+		replaced = r.journaledCount(&t) // answered an outdated prompt: asked again (reasked.go)
+	} else if rec && r.journal != nil {
 		if replies, ok := r.journaled(&t); ok {
 			if r.prog != nil {
 				r.prog.add(len(t.Keys))
@@ -159,6 +163,7 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	if err != nil {
 		return err
 	}
+	r.deps.wasAsked(t.Cell.ID, replaced)
 	if rec {
 		ds := make([]store.Decision, len(t.Keys))
 		for j, k := range t.Keys {

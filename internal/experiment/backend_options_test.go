@@ -39,3 +39,35 @@ func TestBackendRequestOptions(t *testing.T) {
 		}
 	}
 }
+
+// max_reply and max_retry_after: read with units, checked, and defaulted in one place.
+func TestBackendWaitAndReplyCaps(t *testing.T) {
+	for s, want := range map[string]Size{"1048576": 1 << 20, "512KB": 512 << 10, "2 MiB": 2 << 20, "4mb": 4 << 20} {
+		if got, err := ParseSize(s); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "MB", "-1MB", "1GB", "1.5MB"} {
+		if _, err := ParseSize(s); err == nil {
+			t.Errorf("ParseSize(%q) accepted", s)
+		}
+	}
+	var b Backend
+	if b.MaxReplyOrDefault() != 1<<20 || b.MaxRetryAfterOrDefault() != time.Minute {
+		t.Fatalf("defaults %d, %v; want 1 MB and 60s", b.MaxReplyOrDefault(), b.MaxRetryAfterOrDefault())
+	}
+	ok := Backend{Provider: "openai", Model: "m", MaxReply: 4 << 20, MaxRetryAfter: Duration(5 * time.Second)}
+	if err := ok.check(nil, "backend"); err != nil || ok.MaxReplyOrDefault() != 4<<20 || ok.MaxRetryAfterOrDefault() != 5*time.Second {
+		t.Fatalf("%+v: %v", ok, err)
+	}
+	bad := map[string]Backend{
+		"out of range 1KB..64MB": {Provider: "openai", Model: "m", MaxReply: 128 << 20},
+		"max_reply":              {Provider: "openai", Model: "m", MaxReply: 10},
+		"max_retry_after":        {Provider: "builtin", MaxRetryAfter: Duration(time.Second)},
+	}
+	for want, b := range bad {
+		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: error %v, want one containing %q", b, err, want)
+		}
+	}
+}

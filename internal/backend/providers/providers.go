@@ -40,6 +40,9 @@ type Spec struct {
 	// ConnectTimeout bounds establishing a connection (dial and TLS handshake), apart from the
 	// call's own timeout; 0 means net/http's defaults.
 	ConnectTimeout time.Duration
+	// MaxReply bounds the body of a successful reply in bytes; a larger one is recorded
+	// invalid, "reply too large" (0: wire.DefaultMaxReply, 1 MB).
+	MaxReply int64
 }
 
 // Names lists the providers New accepts: every provider but the builtin model.
@@ -64,7 +67,7 @@ func New(spec Spec) (backend.Backend, error) {
 	if spec.MaxTokensField != "" && proto != "openai" {
 		return nil, fmt.Errorf("%s: max_tokens_field is for OpenAI-compatible servers", spec.Provider)
 	}
-	hc := httpClient(spec.ConnectTimeout)
+	hc := httpClient(spec.ConnectTimeout, spec.MaxReply)
 	switch proto {
 	case "openai":
 		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc,
@@ -77,17 +80,20 @@ func New(spec Spec) (backend.Backend, error) {
 	return nil, fmt.Errorf("unknown provider %q (want one of %s, or builtin)", spec.Provider, strings.Join(Names, ", "))
 }
 
-// httpClient is nil (the clients' pooled default) without a connect timeout, else the pooled
-// transport with that bound on dialling and the TLS handshake. A server that accepted the
-// connection and is busy generating is bounded by the call's timeout, not by this one.
-func httpClient(connect time.Duration) *http.Client {
-	if connect <= 0 {
+// httpClient is nil (the clients' pooled default) without a connect timeout or reply limit,
+// else the pooled transport with that bound on dialling and the TLS handshake and that limit
+// on a reply's size. A server that accepted the connection and is busy generating is bounded
+// by the call's timeout, not by the connect timeout.
+func httpClient(connect time.Duration, maxReply int64) *http.Client {
+	if connect <= 0 && maxReply <= 0 {
 		return nil
 	}
 	t := wire.PooledTransport()
-	t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = connect
-	return &http.Client{Transport: t}
+	if connect > 0 {
+		t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = connect
+	}
+	return &http.Client{Transport: &wire.Transport{Next: t, MaxReply: maxReply}}
 }
 
 func client[C backend.Backend](c C, err error) (backend.Backend, error) {
