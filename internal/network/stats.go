@@ -230,31 +230,9 @@ func pathTotals(g *Graph, sources []int32, workers int) (sum, pairs int64, diam 
 	return
 }
 
-// bfs fills dist (length N) from the given sources (-1 for unreachable) and returns the
-// visit order in queue's storage; the last visited node is the farthest.
-func bfs(g *Graph, sources []int32, dist []int32, queue []int32) []int32 {
-	for i := range dist {
-		dist[i] = -1
-	}
-	queue = queue[:0]
-	for _, s := range sources {
-		if dist[s] < 0 {
-			dist[s] = 0
-			queue = append(queue, s)
-		}
-	}
-	for h := 0; h < len(queue); h++ {
-		u := queue[h]
-		du := dist[u] + 1
-		for _, v := range g.adj[g.offsets[u]:g.offsets[u+1]] {
-			if dist[v] < 0 {
-				dist[v] = du
-				queue = append(queue, v)
-			}
-		}
-	}
-	return queue
-}
+// bfsPool keeps a BFS scratch between calls of Distances (a permutation test calls it
+// hundreds of times on one graph).
+var bfsPool sync.Pool
 
 // Distances is a multi-source BFS: the hop distance from each node to the nearest source,
 // -1 when no source is reachable (all -1 for no sources). Duplicate sources are fine; a
@@ -268,7 +246,12 @@ func Distances(g *Graph, sources []int) []int32 {
 		src[i] = int32(s)
 	}
 	dist := make([]int32, g.N())
-	bfs(g, src, dist, make([]int32, 0, g.N()))
+	sc, _ := bfsPool.Get().(*bfsScratch)
+	if sc == nil || len(sc.visited) != (g.N()+63)/64 {
+		sc = newBFSScratch(g.N())
+	}
+	bfsDist(g, src, dist, sc)
+	bfsPool.Put(sc)
 	return dist
 }
 
