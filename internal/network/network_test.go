@@ -405,6 +405,19 @@ func TestStatsSampled(t *testing.T) {
 	if math.Abs(s.MeanPathLength-exact.MeanPathLength)/exact.MeanPathLength > 0.02 {
 		t.Errorf("sampled mean path %v vs exact %v", s.MeanPathLength, exact.MeanPathLength)
 	}
+	// The standard error is of the size of the sampling error: 500 of 8000 sources.
+	if exact.PathSE != 0 || s.PathSE <= 0 || s.PathSE > 0.02 || math.Abs(s.MeanPathLength-exact.MeanPathLength) > 4*s.PathSE {
+		t.Errorf("sampled mean path %v, standard error %v; exact %v (its SE %v)", s.MeanPathLength, s.PathSE, exact.MeanPathLength, exact.PathSE)
+	}
+	few := StatsWith(g, StatsOptions{Seed: 5, PathSources: 20})
+	if few.PathSources != 20 || few.PathSE <= s.PathSE || math.Abs(few.MeanPathLength-exact.MeanPathLength) > 4*few.PathSE {
+		t.Errorf("20 sources: mean path %v, standard error %v (500 sources: %v); exact %v", few.MeanPathLength, few.PathSE, s.PathSE, exact.MeanPathLength)
+	}
+	for n, want := range map[int]int{0: 500, 8000: 500, 100_000: 500, 200_000: 250, 1_000_000: 50, 10_000_000: 50} {
+		if got := PathSourcesFor(n); got != want {
+			t.Errorf("PathSourcesFor(%d) = %d, want %d", n, got, want)
+		}
+	}
 	if math.Abs(s.Clustering-exact.Clustering) > 0.01 || math.Abs(s.Transitivity-exact.Transitivity) > 0.01 {
 		t.Errorf("sampled clustering %v/%v vs exact %v/%v", s.Clustering, s.Transitivity, exact.Clustering, exact.Transitivity)
 	}
