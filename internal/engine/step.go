@@ -35,6 +35,7 @@ func (r *Runner) recorded() bool {
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
 	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name).watching(r.watch)
+	r.offerTyped()
 	for {
 		b, err := r.study.Next()
 		if err != nil {
@@ -73,6 +74,9 @@ func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
 // decisions in flight finish and are journaled (they are paid for).
 func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	rec := r.recorded()
+	if b.Typed != nil && !rec && r.group == nil {
+		return r.decideTyped(ctx, b)
+	}
 	n := b.Len()
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
