@@ -64,6 +64,11 @@ type Config struct {
 	// accept). Empty means max_completion_tokens for OpenAI's own endpoint and max_tokens for
 	// any other BaseURL.
 	MaxTokensField string
+	// FirstByteTimeout, when above 0, streams each reply (stream: true) and bounds the wait
+	// for its first byte by it (connection, queueing in the server, prompt processing);
+	// GenerationTimeout (0: none) then bounds the rest of the reply. See stream.go.
+	FirstByteTimeout  time.Duration
+	GenerationTimeout time.Duration
 	// NoSeed stops the request's seed being sent. By default the decision seed is sent as
 	// "seed", which makes replies reproducible on servers that honour it (vLLM, llama.cpp).
 	NoSeed bool
@@ -78,6 +83,8 @@ type Client struct {
 	jsonObject bool
 	maxField   string
 	seed       bool
+	firstByte  time.Duration // streamed calls: see Config.FirstByteTimeout
+	generation time.Duration
 	// raw posts prosim's own request bodies through the SDK (auth, base URL, error mapping).
 	raw     *sdk.Client
 	files   sdk.FileService  // batch mode: input and output files
@@ -149,6 +156,8 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		jsonObject: cfg.ResponseFormat == "json_object",
 		maxField:   maxField,
 		seed:       !cfg.NoSeed,
+		firstByte:  max(0, cfg.FirstByteTimeout),
+		generation: max(0, cfg.GenerationTimeout),
 		// The service is built without openai.NewClient so that no ambient OPENAI_* variable
 		// (base URL, organisation, project, a key meant for OpenAI) leaks into requests.
 		raw:     &sdk.Client{Options: opts},
@@ -214,10 +223,19 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 	if err != nil {
 		return nil, &backend.StatusError{Provider: Provider, Err: err}
 	}
-	ctx, ex := wire.Track(ctx)
 	start := time.Now()
-	var res completion
-	err = c.raw.Post(ctx, "chat/completions", body, &res)
+	var (
+		res *completion
+		ex  *wire.Exchange
+	)
+	if c.firstByte > 0 {
+		res, ex, err = c.stream(ctx, body)
+	} else {
+		res = new(completion)
+		var tctx context.Context
+		tctx, ex = wire.Track(ctx)
+		err = c.raw.Post(tctx, "chat/completions", body, res)
+	}
 	latency := time.Since(start)
 	if err != nil {
 		if why, ok := ex.TooLargeReason(); ok {
@@ -234,23 +252,25 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 		}
 		return nil, wire.Fail(Provider, ex, err, c.key)
 	}
-	return c.replies(&res, n, partial, latency)
+	return c.replies(res, n, partial, latency)
 }
 
 // completion is the part of a chat completion prosim reads.
 type completion struct {
-	Model             string `json:"model"`
-	SystemFingerprint string `json:"system_fingerprint"`
-	Choices           []struct {
-		Message struct {
-			Content string `json:"content"`
-			Refusal string `json:"refusal"`
-		} `json:"message"`
-	} `json:"choices"`
-	Usage struct {
+	Model             string          `json:"model"`
+	SystemFingerprint string          `json:"system_fingerprint"`
+	Choices           []choiceMessage `json:"choices"`
+	Usage             struct {
 		PromptTokens     int64 `json:"prompt_tokens"`
 		CompletionTokens int64 `json:"completion_tokens"`
 	} `json:"usage"`
+}
+
+type choiceMessage struct {
+	Message struct {
+		Content string `json:"content"`
+		Refusal string `json:"refusal"`
+	} `json:"message"`
 }
 
 // replies converts a chat completion (of a call or a batch line) into n replies.
