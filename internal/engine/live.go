@@ -20,9 +20,10 @@ var ErrNoLive = errors.New("no live estimates for this study")
 // LiveEstimates computes a run's main estimates from the decisions recorded so far, while
 // the run may be writing them (the database is read read-only). The study is stepped over
 // its journal the way a report replays a run, up to the first step not recorded in full, and
-// asked for its estimates (study.Live). Runs with more than limit recorded decisions are
-// refused with ErrTooLarge (limit <= 0: no limit): the journal is held in memory, as a report
-// holds it.
+// asked for its estimates (study.Live); a streamed study (study.Streamed) is handed every
+// recorded decision instead, as a replay does. Runs of a journaled study with more than limit
+// recorded decisions are refused with ErrTooLarge (limit <= 0: no limit): the journal is held
+// in memory, as a report holds it.
 func LiveEstimates(dir string, limit int) (*study.Estimates, error) {
 	r, err := prepareDir(dir)
 	if err != nil {
@@ -38,6 +39,14 @@ func LiveEstimates(dir string, limit int) (*study.Estimates, error) {
 		return nil, err
 	}
 	r.st = st // closed by r.close
+	if ss, ok := r.streamedStudy(); ok {
+		// A streamed study gathers what its analysis needs decision by decision: one pass over
+		// the store, nothing held but the study's own sums, so no limit applies.
+		if err := st.Decisions(ss.Observe); err != nil {
+			return nil, err
+		}
+		return lv.LiveEstimates()
+	}
 	if limit > 0 {
 		n, err := st.CountDecisions()
 		if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -213,11 +212,12 @@ func scanDecision(rows *sql.Rows) (Decision, error) {
 		&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
 		return d, err
 	}
-	if err := json.Unmarshal([]byte(params), &d.Params); err != nil {
+	var err error
+	if d.Params, err = decodeFloats(params); err != nil {
 		return d, fmt.Errorf("decision %v: params: %w", d.Key, err)
 	}
 	if vals.Valid {
-		if err := json.Unmarshal([]byte(vals.String), &r.Values); err != nil {
+		if r.Values, err = decodeFloats(vals.String); err != nil {
 			return d, fmt.Errorf("decision %v: values: %w", d.Key, err)
 		}
 	}

@@ -389,11 +389,10 @@ func (s *Store) Flush() error {
 				}
 				s.repairs.Store(true)
 			}
-			params, _ := json.Marshal(d.Params)
+			params := encodeFloats(d.Params)
 			var vals any
 			if d.Reply.Values != nil {
-				b, _ := json.Marshal(d.Reply.Values)
-				vals = string(b)
+				vals = string(encodeFloats(d.Reply.Values))
 			}
 			var cost any
 			if !math.IsNaN(d.Reply.CostUSD) {
