@@ -45,7 +45,7 @@ prints at start.`,
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8787", "address to listen on (host:port); a non-loopback address requires the printed token")
-	c.Flags().IntVar(&liveLimit, "live-limit", serve.DefaultLiveLimit, "largest run (recorded decisions) whose live estimates and rebuilt requests are computed: they replay the record in memory; -1 for no limit")
+	c.Flags().IntVar(&liveLimit, "live-limit", serve.DefaultLiveLimit, "largest run (recorded decisions) whose live estimates (Study 1's excepted: they stream) and rebuilt requests are computed, as they replay the record in memory; -1 for no limit")
 	return c
 }
 
