@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -326,44 +327,76 @@ func (s *Store) Flush() error {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	s.mu.Lock()
-	batch := s.pending
+	pending := s.pending
 	s.pending = nil
 	s.mu.Unlock()
-	if len(batch) == 0 {
+	if len(pending) == 0 {
 		return nil
 	}
+	batch := pending
 	err := s.tx(func(tx *sql.Tx) error {
-		st, err := tx.Prepare(`INSERT OR REPLACE INTO decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		// Rows go rowsPerInsert to a statement: each statement costs database/sql and SQLite
+		// a round of locking, binding and resetting, which one row alone pays in full.
+		args := make([]any, 0, rowsPerInsert*decisionColumns)
+		full, err := tx.Prepare(insertSQL(rowsPerInsert))
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		for _, d := range batch {
-			params := encodeFloats(d.Params)
-			var vals any
-			if d.Reply.Values != nil {
-				vals = string(encodeFloats(d.Reply.Values))
+		defer full.Close()
+		for len(batch) > 0 {
+			n := min(len(batch), rowsPerInsert)
+			args = args[:0]
+			for _, d := range batch[:n] {
+				args = appendDecision(args, d)
 			}
-			var cost any
-			if !math.IsNaN(d.Reply.CostUSD) {
-				cost = d.Reply.CostUSD
+			if n == rowsPerInsert {
+				_, err = full.Exec(args...)
+			} else {
+				_, err = tx.Exec(insertSQL(n), args...)
 			}
-			r := d.Reply
-			if _, err := st.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(params), vals, r.Raw,
-				b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
-				cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion); err != nil {
+			if err != nil {
 				return err
 			}
+			batch = batch[n:]
 		}
 		return nil
 	})
 	if err != nil {
 		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
 		s.mu.Lock()
-		s.pending = append(batch, s.pending...)
+		s.pending = append(pending, s.pending...)
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// rowsPerInsert is how many decisions one INSERT statement writes (19 parameters each: well
+// under SQLite's limit of 32,766).
+const rowsPerInsert = 64
+
+// decisionColumns is the number of columns of the decisions table.
+const decisionColumns = 19
+
+// insertSQL inserts n decisions.
+func insertSQL(n int) string {
+	row := "(?" + strings.Repeat(",?", decisionColumns-1) + ")"
+	return "INSERT OR REPLACE INTO decisions VALUES" + row + strings.Repeat(","+row, n-1)
+}
+
+// appendDecision appends d's columns, in the table's order.
+func appendDecision(args []any, d Decision) []any {
+	var vals any
+	if d.Reply.Values != nil {
+		vals = string(encodeFloats(d.Reply.Values))
+	}
+	var cost any
+	if !math.IsNaN(d.Reply.CostUSD) {
+		cost = d.Reply.CostUSD
+	}
+	r := d.Reply
+	return append(args, d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
+		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
+		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion)
 }
 
 // Decisions calls fn for every committed decision, ordered by run design order, agent, round,
