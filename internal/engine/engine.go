@@ -130,6 +130,10 @@ type Runner struct {
 	estimating bool
 	// stages shows the set-up stages and records the current one (CurrentStage).
 	stages *stager
+	// deps re-asks the later steps that observed a decision asked again (resume --retry-invalid).
+	deps *dependents
+	// watch sees the LLM backends' calls in flight and back-offs, for the progress output.
+	watch *backend.Watch
 	// replaying analyses a finished run: a decision missing from the journal is an error.
 	replaying bool
 	// env and study are set for studies of the registry (internal/study).
@@ -426,7 +430,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err := r.writeManifest("running", true); err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	res, err := r.execute(ctx)
+	r.deps.note(r.opt.Notices)
+	return res, err
 }
 
 func (r *Runner) create(dir string) error {
@@ -545,6 +551,9 @@ func (r *Runner) loadJournal() error {
 		}
 		return nil
 	})
+	if r.opt.RetryInvalid {
+		r.deps = newDependents()
+	}
 	if err == nil && r.opt.RetryInvalid && r.opt.Notices != nil {
 		fmt.Fprintf(r.opt.Notices, "prosim: asking again %d decisions recorded invalid after an error\n", retry)
 	}

@@ -34,7 +34,8 @@ func (r *Runner) recorded() bool {
 // runStudy steps a registered study to its end: each batch is decided in full before the
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name)
+	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name).watching(r.watch)
+	r.offerTyped()
 	for {
 		b, err := r.study.Next()
 		if err != nil {
@@ -73,6 +74,9 @@ func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
 // decisions in flight finish and are journaled (they are paid for).
 func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	rec := r.recorded()
+	if b.Typed != nil && !rec && r.group == nil {
+		return r.decideTyped(ctx, b)
+	}
 	n := b.Len()
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
@@ -114,6 +118,7 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 		})
 	}
 	err := g.Wait()
+	r.deps.endStep()
 	if p := capErr.Load(); err == nil && p != nil {
 		err = *p
 	}
@@ -144,7 +149,10 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		}
 		return nil
 	}
-	if rec && r.journal != nil {
+	replaced := 0
+	if rec && r.journal != nil && r.deps.isStale(t.Cell.ID) {
+		replaced = r.journaledCount(&t) // answered an outdated prompt: asked again (reasked.go)
+	} else if rec && r.journal != nil {
 		if replies, ok := r.journaled(&t); ok {
 			if r.prog != nil {
 				r.prog.add(len(t.Keys))
@@ -159,6 +167,7 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	if err != nil {
 		return err
 	}
+	r.deps.wasAsked(t.Cell.ID, replaced)
 	if rec {
 		ds := make([]store.Decision, len(t.Keys))
 		for j, k := range t.Keys {
