@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -352,68 +353,112 @@ func (s *Store) Flush() error {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	s.mu.Lock()
-	batch := s.pending
+	pending := s.pending
 	s.pending = nil
 	s.mu.Unlock()
-	if len(batch) == 0 {
+	if len(pending) == 0 {
 		return nil
 	}
+	batch := pending
 	err := s.tx(func(tx *sql.Tx) error {
-		st, err := tx.Prepare(`INSERT OR REPLACE INTO decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		// Rows go rowsPerInsert to a statement: each statement costs database/sql and SQLite
+		// a round of locking, binding and resetting, which one row alone pays in full.
+		args := make([]any, 0, rowsPerInsert*decisionColumns)
+		full, err := tx.Prepare(insertSQL(rowsPerInsert))
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		var rep, del *sql.Stmt
-		for _, d := range batch {
-			if len(d.Reply.Repairs) > 0 || s.repairs.Load() {
-				// A decision asked again (resume --retry-invalid) must not keep the repairs of
-				// the reply it replaces; the delete is skipped while no run wrote any.
-				if rep == nil {
-					if rep, err = tx.Prepare(`INSERT INTO repairs VALUES(?,?,?,?,?,?,?,?,?)`); err != nil {
-						return err
-					}
-					defer rep.Close()
-					if del, err = tx.Prepare(`DELETE FROM repairs WHERE run_id=? AND agent_id=? AND round=? AND trial=? AND scenario=?`); err != nil {
-						return err
-					}
-					defer del.Close()
-				}
-				if _, err := del.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario); err != nil {
-					return err
-				}
-				for i, a := range d.Reply.Repairs {
-					if _, err := rep.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, i+1, a.Raw, a.Invalid, a.Repair); err != nil {
-						return err
-					}
-				}
-				s.repairs.Store(true)
+		defer full.Close()
+		if err := s.writeRepairs(tx, batch); err != nil {
+			return err
+		}
+		for len(batch) > 0 {
+			n := min(len(batch), rowsPerInsert)
+			args = args[:0]
+			for _, d := range batch[:n] {
+				args = appendDecision(args, d)
 			}
-			params := encodeFloats(d.Params)
-			var vals any
-			if d.Reply.Values != nil {
-				vals = string(encodeFloats(d.Reply.Values))
+			if n == rowsPerInsert {
+				_, err = full.Exec(args...)
+			} else {
+				_, err = tx.Exec(insertSQL(n), args...)
 			}
-			var cost any
-			if !math.IsNaN(d.Reply.CostUSD) {
-				cost = d.Reply.CostUSD
-			}
-			r := d.Reply
-			if _, err := st.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(params), vals, r.Raw,
-				b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
-				cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion); err != nil {
+			if err != nil {
 				return err
 			}
+			batch = batch[n:]
 		}
 		return nil
 	})
 	if err != nil {
 		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
 		s.mu.Lock()
-		s.pending = append(batch, s.pending...)
+		s.pending = append(pending, s.pending...)
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// writeRepairs writes the repair turns of a batch's decisions. A decision asked again
+// (resume --retry-invalid) must not keep the repairs of the reply it replaces; the delete is
+// skipped while no run wrote any.
+func (s *Store) writeRepairs(tx *sql.Tx, batch []Decision) error {
+	var rep, del *sql.Stmt
+	for _, d := range batch {
+		if len(d.Reply.Repairs) == 0 && !s.repairs.Load() {
+			continue
+		}
+		if rep == nil {
+			var err error
+			if rep, err = tx.Prepare(`INSERT INTO repairs VALUES(?,?,?,?,?,?,?,?,?)`); err != nil {
+				return err
+			}
+			defer rep.Close()
+			if del, err = tx.Prepare(`DELETE FROM repairs WHERE run_id=? AND agent_id=? AND round=? AND trial=? AND scenario=?`); err != nil {
+				return err
+			}
+			defer del.Close()
+		}
+		if _, err := del.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario); err != nil {
+			return err
+		}
+		for i, a := range d.Reply.Repairs {
+			if _, err := rep.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, i+1, a.Raw, a.Invalid, a.Repair); err != nil {
+				return err
+			}
+		}
+		s.repairs.Store(true)
+	}
+	return nil
+}
+
+// rowsPerInsert is how many decisions one INSERT statement writes (19 parameters each: well
+// under SQLite's limit of 32,766).
+const rowsPerInsert = 64
+
+// decisionColumns is the number of columns of the decisions table.
+const decisionColumns = 19
+
+// insertSQL inserts n decisions.
+func insertSQL(n int) string {
+	row := "(?" + strings.Repeat(",?", decisionColumns-1) + ")"
+	return "INSERT OR REPLACE INTO decisions VALUES" + row + strings.Repeat(","+row, n-1)
+}
+
+// appendDecision appends d's columns, in the table's order.
+func appendDecision(args []any, d Decision) []any {
+	var vals any
+	if d.Reply.Values != nil {
+		vals = string(encodeFloats(d.Reply.Values))
+	}
+	var cost any
+	if !math.IsNaN(d.Reply.CostUSD) {
+		cost = d.Reply.CostUSD
+	}
+	r := d.Reply
+	return append(args, d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
+		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
+		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion)
 }
 
 // Decisions calls fn for every committed decision, ordered by run design order, agent, round,
