@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 const tppExp = `name: tpptest
@@ -138,5 +140,71 @@ func TestEstimateTPPWithHistory(t *testing.T) {
 	c.matches(t, e)
 	if !strings.Contains(c.reqs[len(c.reqs)-1].Prompt, "Your earlier rounds in this task:\n- Round 1: ") {
 		t.Errorf("the last prompt has no history:\n%s", c.reqs[len(c.reqs)-1].Prompt)
+	}
+}
+
+// Study 2's conclusions under the wording factor: an LLM that punishes by inequity and cost
+// in the original wording and at random (half the time) in paraphrase p1. The pooled slopes
+// are significant; robustness.csv refits them per level and says they hold in "original" and
+// not in p1, and the summary says "no (p1: not significant)". The system factor, which this
+// LLM ignores, keeps both.
+func TestTPPRobustnessPerFactorLevel(t *testing.T) {
+	src := strings.Replace(tppExp, "n: 5", "n: 30", 1) + "factors:\n  wording: [original, p1]\n  system: [plain, forget_ai]\n"
+	exp := load(t, src, 4)
+	fake := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			rng := rand.New(rand.NewPCG(req.Seed, 3))
+			p := 0.5
+			if !strings.Contains(req.Prompt, "This is a decision study with two other participants") { // not p1
+				sit := req.Structured.(*situation.Situation)
+				x, y := sit.Params["x"], sit.Params["y"]
+				p = 1 / (1 + math.Exp(-(-0.5 + 0.8*(15-x) - 0.4*y)))
+			}
+			choice := `"accept"`
+			if rng.Float64() < p {
+				choice = `"punish"`
+			}
+			raw := fmt.Sprintf(`{"valence_before": 0, "arousal_before": 3, "choice": %s, "valence_after": 0, "arousal_after": 2}`, choice)
+			return backend.Reply{Raw: raw, Provider: "fake", Model: "fake", Calls: 1}, nil
+		}), 0), nil
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	res, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, Backends: fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum strings.Builder
+	if err := res.Summary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	csv := readCSV(t, filepath.Join(dir, "results", "robustness.csv"))
+	var recs []map[string]string
+	for _, r := range csv[1:] {
+		m := map[string]string{}
+		for i, h := range csv[0] {
+			m[h] = r[i]
+		}
+		recs = append(recs, m)
+	}
+	if len(recs) != 2*4 {
+		t.Fatalf("%d robustness rows, want 2 slopes x 4 levels", len(recs))
+	}
+	for _, r := range recs {
+		wantHold := "1"
+		if r["level"] == "p1" {
+			wantHold = "0"
+			if r["level_conclusion"] != "not significant" {
+				t.Errorf("p1 row %v: want not significant", r)
+			}
+		}
+		if r["holds"] != wantHold {
+			t.Errorf("row %v: holds want %s", r, wantHold)
+		}
+		if strings.HasPrefix(r["claim"], "inequity") && r["conclusion"] != "positive" || strings.HasPrefix(r["claim"], "cost") && r["conclusion"] != "negative" {
+			t.Errorf("row %v: pooled conclusion", r)
+		}
+	}
+	if !strings.Contains(sum.String(), "no (p1: not significant)") {
+		t.Errorf("summary lacks the verdict:\n%s", sum.String())
 	}
 }

@@ -3,6 +3,7 @@ package tpp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -146,6 +148,18 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 		Sections: []report.Section{{ID: "study2", Title: "Study 2: third-party punishment", Render: r.section}},
 		About: report.About{Title: "Study 2, third-party punishment (tpp)",
 			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.cfg.Variant, s.cfg.History)}}},
+	}
+	if rows := s.robustness(r.trials, r.Groups); len(rows) > 0 {
+		note := robustNote(s.env.Exp.Backends)
+		a.Tables = append(a.Tables, robust.Table(rows))
+		sum := a.Summary
+		a.Summary = func(w io.Writer) error {
+			if err := sum(w); err != nil {
+				return err
+			}
+			return robust.Summary(w, rows, note)
+		}
+		a.Sections = append(a.Sections, robust.Section(rows, note))
 	}
 	scorecard.Attach(a, s.scorecardRows(r.Groups), s.env.Backends, s.env.Exp.Conditions[0].Name, scoreIntro)
 	return a, nil

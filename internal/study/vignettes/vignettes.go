@@ -28,13 +28,13 @@ type vignettes struct {
 	scs   []scenario.Scenario
 	asked bool
 	keys  []store.Key // every decision, in design order
-	// personas are persona texts by persona factor level and agent, rendered on demand.
-	personas map[string][]string
+	// systems are the system texts under the persona and system factors.
+	systems *study.Systems
 }
 
 // New checks the experiment's scenarios and makes the study.
 func New(env *study.Env) (study.Study, error) {
-	s := &vignettes{env: env}
+	s := &vignettes{env: env, systems: study.NewSystems(env)}
 	if len(env.Exp.Scenarios) == 0 {
 		return nil, env.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
 	}
@@ -143,7 +143,7 @@ func (s *vignettes) tasks() ([]study.Task, error) {
 					Params: []map[string]float64{sc.Params},
 					Cell:   cell,
 					Req: backend.Request{
-						AgentID: a.ID, System: s.system(cell, ai), Prompt: prompts[i],
+						AgentID: a.ID, System: s.systems.Text(cell, ai), Prompt: prompts[i],
 						Schema:     schemas[i],
 						Structured: sit,
 						Sampling:   cell.Sampling, Replicate: cell.Replicate,
@@ -184,7 +184,7 @@ func (s *vignettes) jointTask(cell *study.Cell, ai int, shown []scenario.Scenari
 		parts[i] = situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame), ScaleReversed: reversed}
 	}
 	t := study.Task{Cell: cell, Req: backend.Request{
-		AgentID: a.ID, System: s.system(cell, ai), Prompt: prompt, Schema: schema,
+		AgentID: a.ID, System: s.systems.Text(cell, ai), Prompt: prompt, Schema: schema,
 		Structured: &situation.Situation{Persona: a, Scenario: "joint", Kind: "joint", Policy: study.Exposure(cell.Frame), Parts: parts},
 		Sampling:   cell.Sampling, Replicate: cell.Replicate, Seed: sd,
 	}}
