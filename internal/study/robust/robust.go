@@ -15,7 +15,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -193,4 +195,30 @@ func Section(rows []Row, note string) report.Section {
 			Note     string
 		}{Factors(rows), Verdicts(rows), note}, fig)
 	}}
+}
+
+// builtinNote says what the factors can change on the behavioural model.
+const builtinNote = "The behavioural model (builtin) reads no text and no sampling temperature: on it wording, persona, system and temperature change only the seeds of its draws, so its rows show what an insensitive respondent looks like."
+
+// Attach adds robustness.csv, its summary lines (after the study's) and its report section
+// to a study's analysis; nothing without rows.
+func Attach(a *study.Analysis, rows []Row, backends []experiment.Backend) {
+	if len(rows) == 0 {
+		return
+	}
+	note := ""
+	if slices.ContainsFunc(backends, func(b experiment.Backend) bool { return b.Provider == "builtin" }) {
+		note = builtinNote
+	}
+	a.Tables = append(a.Tables, Table(rows))
+	sum := a.Summary
+	a.Summary = func(w io.Writer) error {
+		if sum != nil {
+			if err := sum(w); err != nil {
+				return err
+			}
+		}
+		return Summary(w, rows, note)
+	}
+	a.Sections = append(a.Sections, Section(rows, note))
 }

@@ -3,7 +3,6 @@ package tpp
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 
@@ -149,18 +148,7 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 		About: report.About{Title: "Study 2, third-party punishment (tpp)",
 			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.cfg.Variant, s.cfg.History)}}},
 	}
-	if rows := s.robustness(r.trials, r.Groups); len(rows) > 0 {
-		note := robustNote(s.env.Exp.Backends)
-		a.Tables = append(a.Tables, robust.Table(rows))
-		sum := a.Summary
-		a.Summary = func(w io.Writer) error {
-			if err := sum(w); err != nil {
-				return err
-			}
-			return robust.Summary(w, rows, note)
-		}
-		a.Sections = append(a.Sections, robust.Section(rows, note))
-	}
+	robust.Attach(a, s.robustness(r.trials, r.Groups), s.env.Exp.Backends)
 	scorecard.Attach(a, s.scorecardRows(r.Groups), s.env.Backends, s.env.Exp.Conditions[0].Name, scoreIntro)
 	return a, nil
 }

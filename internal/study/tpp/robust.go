@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/prosim/prosim/internal/analysis"
-	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/study/robust"
 )
@@ -66,12 +65,4 @@ func levelOutcomes(recs []record, g Group, f, l string) []game.TPPOutcome {
 		out = append(out, game.TPPOutcomeFrom(d.agent, t, d.reply.Values, err))
 	}
 	return out
-}
-
-// robustNote says what the factors can change on the behavioural model.
-func robustNote(backends []experiment.Backend) string {
-	if !slices.ContainsFunc(backends, func(b experiment.Backend) bool { return b.Provider == "builtin" }) {
-		return ""
-	}
-	return "The behavioural model (builtin) reads no text and no sampling temperature: on it wording, persona, system and temperature change only the seeds of its draws, so its rows show what an insensitive respondent looks like."
 }
