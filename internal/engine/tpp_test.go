@@ -208,3 +208,32 @@ func TestTPPRobustnessPerFactorLevel(t *testing.T) {
 		t.Errorf("summary lacks the verdict:\n%s", sum.String())
 	}
 }
+
+// A Study 2 run on an LLM alone still shows the behavioural model's scorecard beside it,
+// computed in the analysis on the same agents, schedule and seeds: its values equal those of
+// a run with the behavioural model as its backend.
+func TestTPPScorecardBaselineEqualsBuiltinRun(t *testing.T) {
+	score := func(exp *experiment.Experiment, opt Options) map[string][]string {
+		dir := filepath.Join(t.TempDir(), "run")
+		opt.Out, opt.NoCache = dir, true
+		if _, err := Run(context.Background(), exp, opt); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, r := range readCSV(t, filepath.Join(dir, "results", "scorecard.csv"))[1:] {
+			out[r[0]+" "+r[2]] = r
+		}
+		return out
+	}
+	llm := score(load(t, strings.Replace(tppExp, "n: 5", "n: 12", 1), 2), Options{Backends: fakeTPP})
+	builtin := score(load(t, strings.Replace(strings.Replace(tppExp, "n: 5", "n: 12", 1), "{provider: openai, model: fake}", "{provider: builtin}", 1), 2), Options{})
+	for _, m := range []string{"tpp_rmse_by_x", "tpp_rmse_by_y", "tpp_never_punish", "tpp_always_punish"} {
+		b, ok := llm["builtin-baseline "+m]
+		if !ok || llm["fake "+m] == nil && llm["openai:fake "+m] == nil {
+			t.Fatalf("%s: the LLM run's scorecard lacks the baseline or the LLM: %v", m, llm)
+		}
+		if want := builtin["builtin "+m]; want == nil || b[3] != want[3] {
+			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -149,7 +150,13 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.cfg.Variant, s.cfg.History)}}},
 	}
 	robust.Attach(a, s.robustness(r.trials, r.Groups), s.env.Exp.Backends)
-	scorecard.Attach(a, s.scorecardRows(r.Groups), s.env.Backends, s.env.Exp.Conditions[0].Name, scoreIntro)
+	scored, backends := r.Groups, s.env.Backends
+	if base, err := s.baseline(); err != nil {
+		return nil, err
+	} else if base != nil {
+		scored, backends = append(slices.Clone(scored), *base), append(slices.Clone(backends), scorecard.Baseline)
+	}
+	scorecard.Attach(a, s.scorecardRows(scored), backends, s.env.Exp.Conditions[0].Name, scoreIntro)
 	return a, nil
 }
 
