@@ -237,3 +237,45 @@ func TestTPPScorecardBaselineEqualsBuiltinRun(t *testing.T) {
 		}
 	}
 }
+
+// The games' scorecard on an LLM alone shows the behavioural model's dictator figures beside
+// it (builtin-baseline), equal to those of a run with the behavioural model as its backend.
+func TestGamesScorecardBaselineEqualsBuiltinRun(t *testing.T) {
+	const src = `name: gscore
+study: games
+seed: 11
+replicates: 1
+population: {source: sample, n: 20}
+games:
+  - game: dictator
+conditions:
+  - {name: none, policy: none}
+backends:
+  - {provider: openai, model: fake}
+`
+	fake := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			return backend.Reply{Raw: fmt.Sprintf(`{"give": %d}`, req.AgentID%3*25), Provider: "fake", Model: "fake", Calls: 1}, nil
+		}), 0), nil
+	}
+	score := func(exp *experiment.Experiment, opt Options) map[string][]string {
+		dir := filepath.Join(t.TempDir(), "run")
+		opt.Out, opt.NoCache = dir, true
+		if _, err := Run(context.Background(), exp, opt); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, r := range readCSV(t, filepath.Join(dir, "results", "scorecard.csv"))[1:] {
+			out[r[0]+" "+r[2]] = r
+		}
+		return out
+	}
+	llm := score(load(t, src, 2), Options{Backends: fake})
+	builtin := score(load(t, strings.Replace(src, "{provider: openai, model: fake}", "{provider: builtin}", 1), 2), Options{})
+	for _, m := range []string{"dictator_js_distance", "dictator_wasserstein", "dictator_give_nothing", "dictator_give_half"} {
+		b, want := llm["builtin-baseline "+m], builtin["builtin "+m]
+		if b == nil || want == nil || b[3] != want[3] || b[3] == "" {
+			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
+		}
+	}
+}
