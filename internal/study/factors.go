@@ -1,8 +1,10 @@
 package study
 
 import (
+	"fmt"
 	"sync"
 
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
 )
 
@@ -78,4 +80,15 @@ func CheckPersonaFactor(env *Env) error {
 		return env.Errorf("population.show_scores", "the persona factor sets how personas are shown: leave population.show_scores and show_averages out")
 	}
 	return nil
+}
+
+// FactorsDescribed names each crossed factor's levels as terms of a design product
+// (" x 3 wording levels x 2 scale levels"), so a study's Describe line multiplies out to the
+// decisions it states; "" without factors.
+func FactorsDescribed(e *experiment.Experiment) string {
+	out := ""
+	for _, f := range e.Factors.List() {
+		out += fmt.Sprintf(" x %d %s levels", len(f.Levels), f.Name)
+	}
+	return out
 }

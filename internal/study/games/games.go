@@ -183,8 +183,8 @@ func (s *gamesStudy) Describe() string {
 		names = append(names, in.Name)
 	}
 	e := s.env.Exp
-	return fmt.Sprintf("study games: %d agents x %d games (%s) x %d conditions x %d replicates x %d backends = at most %d decisions",
-		len(s.env.Agents), len(names), strings.Join(names, ", "), len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study games: %d agents x %d games (%s) x %d conditions%s x %d replicates x %d backends = at most %d decisions",
+		len(s.env.Agents), len(names), strings.Join(names, ", "), len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
 }
 
 func (s *gamesStudy) Expected() int {

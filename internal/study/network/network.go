@@ -218,8 +218,8 @@ func buildGraph(c Graph, sd uint64) (*network.Graph, error) {
 
 func (s *netStudy) Describe() string {
 	e := s.env.Exp
-	return fmt.Sprintf("study %s: %d agents x %d rounds of %s on a %s graph x %d conditions x %d replicates x %d backends = %d decisions",
-		Name, len(s.env.Agents), s.cfg.Rounds, s.cfg.Scenario, s.cfg.Graph.Type, len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study %s: %d agents x %d rounds of %s on a %s graph x %d conditions%s x %d replicates x %d backends = %d decisions",
+		Name, len(s.env.Agents), s.cfg.Rounds, s.cfg.Scenario, s.cfg.Graph.Type, len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
 }
 
 func (s *netStudy) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * s.cfg.Rounds }

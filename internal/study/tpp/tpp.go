@@ -135,8 +135,8 @@ func (s *tpp) trialsPerAgent() int {
 
 func (s *tpp) Describe() string {
 	e := s.env.Exp
-	return fmt.Sprintf("study %s: %d agents x %d TPP trials x %d conditions x %d replicates x %d backends = %d decisions",
-		Name, len(s.env.Agents), s.trialsPerAgent(), len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study %s: %d agents x %d TPP trials x %d conditions%s x %d replicates x %d backends = %d decisions",
+		Name, len(s.env.Agents), s.trialsPerAgent(), len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
 }
 
 func (s *tpp) Expected() int { return len(s.sessions) * s.perAgent }

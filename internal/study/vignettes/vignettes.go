@@ -56,11 +56,7 @@ func New(env *study.Env) (study.Study, error) {
 
 func (s *vignettes) Describe() string {
 	e := s.env.Exp
-	// Each factor's levels multiply the cells: name them, so the product adds up.
-	factors := ""
-	for _, f := range e.Factors.List() {
-		factors += fmt.Sprintf(" x %d %s levels", len(f.Levels), f.Name)
-	}
+	factors := study.FactorsDescribed(e) // each factor's levels multiply the cells
 	return fmt.Sprintf("study %s: %d agents x %d scenarios x %d conditions%s x %d replicates x %d backends = %d decisions",
 		Name, len(s.env.Agents), len(s.scs), len(e.Conditions), factors, e.Replicates, len(s.env.Backends), s.Expected())
 }
