@@ -186,7 +186,8 @@ func TestFactorErrorsAreLocated(t *testing.T) {
 		{factorStudy + "  temperature: [0.5, 0.50]\n", "factors.temperature[1]: level \"0.5\" is listed twice"},
 		{factorStudy + "  scale: [ascending, sideways]\n", "factors.scale[1]: unknown scale level \"sideways\""},
 		{factorStudy + "  persona: [levels]\n", "factors.persona: a factor needs at least two levels"},
-		{"name: g\nstudy: tpp\nseed: 1\npopulation: {source: sample, n: 2}\nfactors:\n  scale: [ascending, descending]\n", "factors.scale: study tpp varies no design factor"},
+		{"name: g\nstudy: tpp\nseed: 1\npopulation: {source: sample, n: 2}\nfactors:\n  scale: [ascending, descending]\n", "factors.scale: study tpp does not vary the scale factor (it varies wording, persona, system, temperature)"},
+		{"name: g\nstudy: tpp\nseed: 1\npopulation: {source: sample, n: 2}\nfactors:\n  wording: [original, p9]\n", "factors.wording[1]: scenario tpp has no wording \"p9\""},
 	} {
 		path := filepath.Join(t.TempDir(), "exp.yaml")
 		if err := os.WriteFile(path, []byte(c.src), 0o644); err != nil {
