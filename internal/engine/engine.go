@@ -104,10 +104,13 @@ type Runner struct {
 	agents   []persona.Persona
 	texts    []string
 	backends []*backendEntry
-	dir      string
-	st       *store.Store
-	lock     *runlock.Lock // held by run and resume until close
-	lockedAt time.Time     // when the lock was taken: an older stop request is stale (watchStop)
+	// legacyIDs are the run ids older builds gave cells (by Ord) where they differ from
+	// today's: see adoptLegacyIDs.
+	legacyIDs map[int]string
+	dir       string
+	st        *store.Store
+	lock      *runlock.Lock // held by run and resume until close
+	lockedAt  time.Time     // when the lock was taken: an older stop request is stale (watchStop)
 	// journal holds the recorded decisions of studies that read replies while they run; a
 	// streamed study (study.Streamed) has none: done holds the keys of a resumed run's
 	// recorded decisions instead, and its replies are read from the store once, at the end.
@@ -223,11 +226,12 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		for ci, c := range exp.Conditions {
 			for _, lv := range combos {
 				for rep := 1; rep <= exp.Replicates; rep++ {
-					id := c.Name
+					id, legacy := c.Name, c.Name
 					seedParts := []any{"run", be.label, c.Name, rep}
 					sampling := be.sampling()
 					for _, l := range lv {
-						id += "." + l.Level
+						id += "." + experiment.LevelID(l.Factor, l.Level)
+						legacy += "." + l.Level
 						seedParts = append(seedParts, l.Factor+"="+l.Level)
 						if l.Factor == "temperature" {
 							// The level is sent in place of the backend's temperature.
@@ -239,8 +243,16 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 						}
 					}
 					id += fmt.Sprintf(".r%d", rep)
+					legacy += fmt.Sprintf(".r%d", rep)
 					if len(r.backends) > 1 {
 						id = safeID(be.label) + "." + id
+						legacy = safeID(be.label) + "." + legacy
+					}
+					if legacy != id {
+						if r.legacyIDs == nil {
+							r.legacyIDs = map[int]string{}
+						}
+						r.legacyIDs[ord] = legacy
 					}
 					run := store.Run{ID: id, Ord: ord, Backend: be.label, Condition: c.Name, Policy: c.Policy, Replicate: rep,
 						Seed: seed.Derive(*exp.Seed, seedParts...)}
@@ -506,6 +518,9 @@ func (r *Runner) create(dir string) error {
 // loadJournal reads the recorded decisions in one pass: into the journal, or for a streamed
 // study only their keys. A replay also counts them for the report (r.tally).
 func (r *Runner) loadJournal() error {
+	if err := r.adoptLegacyIDs(); err != nil {
+		return err
+	}
 	streamed := r.isStreamed()
 	if streamed {
 		r.done = newKeySet()
@@ -662,6 +677,29 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		res.Usage = append(res.Usage, u)
 	}
 	return res, nil
+}
+
+// adoptLegacyIDs gives a cell the run id an older build recorded for it when the store has
+// that id and not the current one: runs made before temperature levels were written "t0p7"
+// in ids ("none.0.7.r1") still resume, report and export.
+func (r *Runner) adoptLegacyIDs() error {
+	if len(r.legacyIDs) == 0 {
+		return nil
+	}
+	runs, err := r.st.Runs()
+	if err != nil {
+		return err
+	}
+	have := make(map[string]bool, len(runs))
+	for _, x := range runs {
+		have[x.ID] = true
+	}
+	for _, c := range r.cells {
+		if old, ok := r.legacyIDs[c.Ord]; ok && !have[c.ID] && have[old] {
+			c.ID = old
+		}
+	}
+	return nil
 }
 
 // Status reads a run directory's status: running (or stopped), complete.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -185,7 +186,8 @@ func TestFactorErrorsAreLocated(t *testing.T) {
 		{factorStudy + "  temperature: [0.5, 0.50]\n", "factors.temperature[1]: level \"0.5\" is listed twice"},
 		{factorStudy + "  scale: [ascending, sideways]\n", "factors.scale[1]: unknown scale level \"sideways\""},
 		{factorStudy + "  persona: [levels]\n", "factors.persona: a factor needs at least two levels"},
-		{"name: g\nstudy: tpp\nseed: 1\npopulation: {source: sample, n: 2}\nfactors:\n  scale: [ascending, descending]\n", "factors.scale: study tpp varies no design factor"},
+		{"name: g\nstudy: tpp\nseed: 1\npopulation: {source: sample, n: 2}\nfactors:\n  scale: [ascending, descending]\n", "factors.scale: study tpp does not vary the scale factor (it varies wording, persona, system, temperature)"},
+		{"name: g\nstudy: tpp\nseed: 1\npopulation: {source: sample, n: 2}\nfactors:\n  wording: [original, p9]\n", "factors.wording[1]: scenario tpp has no wording \"p9\""},
 	} {
 		path := filepath.Join(t.TempDir(), "exp.yaml")
 		if err := os.WriteFile(path, []byte(c.src), 0o644); err != nil {
@@ -258,6 +260,54 @@ func TestFactorJointPromptOnBehaviouralModel(t *testing.T) {
 	for _, r := range rows(t, run2(t, load(t, factorStudy+"  prompt: [separate, joint]\n", 2))) {
 		if r["valid"] != "1" {
 			t.Fatalf("invalid decision %v", r)
+		}
+	}
+}
+
+// A temperature level is written "t0p7" in run ids (a "." would read as a separator), and a
+// run recorded by an older build with "none.0.7.r1" still resumes and reports its decisions.
+func TestTemperatureRunIDsAndLegacyRuns(t *testing.T) {
+	dir := run2(t, load(t, factorStudy+"  temperature: [0, 0.7]\n", 2))
+	before := rows(t, dir)
+	ids := map[string]bool{}
+	for _, r := range before {
+		ids[r["run_id"]] = true
+	}
+	for _, want := range []string{"none.t0.r1", "none.t0p7.r1", "moral.t0p7.r1"} {
+		if !ids[want] {
+			t.Errorf("run ids %v: want %s", ids, want)
+		}
+	}
+	// Make it an old run: the ids as older builds wrote them.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE runs SET run_id = replace(replace(run_id, '.t0p7.', '.0.7.'), '.t0.', '.0.')`,
+		`UPDATE decisions SET run_id = replace(replace(run_id, '.t0p7.', '.0.7.'), '.t0.', '.0.')`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if err := os.RemoveAll(filepath.Join(dir, "results")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Resume(context.Background(), dir, Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Asked != 0 {
+		t.Errorf("resuming the old run asked %d decisions, want 0", res.Asked)
+	}
+	after := rows(t, dir)
+	if len(after) != len(before) {
+		t.Fatalf("%d rows after, %d before", len(after), len(before))
+	}
+	for i := range after {
+		old := strings.NewReplacer(".t0p7.", ".0.7.", ".t0.", ".0.").Replace(before[i]["run_id"])
+		if after[i]["run_id"] != old || after[i]["value"] != before[i]["value"] || after[i]["temperature"] != before[i]["temperature"] {
+			t.Fatalf("row %d: %v, was %v", i, after[i], before[i])
 		}
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/situation"
 )
 
 const tppExp = `name: tpptest
@@ -138,5 +140,142 @@ func TestEstimateTPPWithHistory(t *testing.T) {
 	c.matches(t, e)
 	if !strings.Contains(c.reqs[len(c.reqs)-1].Prompt, "Your earlier rounds in this task:\n- Round 1: ") {
 		t.Errorf("the last prompt has no history:\n%s", c.reqs[len(c.reqs)-1].Prompt)
+	}
+}
+
+// Study 2's conclusions under the wording factor: an LLM that punishes by inequity and cost
+// in the original wording and at random (half the time) in paraphrase p1. The pooled slopes
+// are significant; robustness.csv refits them per level and says they hold in "original" and
+// not in p1, and the summary says "no (p1: not significant)". The system factor, which this
+// LLM ignores, keeps both.
+func TestTPPRobustnessPerFactorLevel(t *testing.T) {
+	src := strings.Replace(tppExp, "n: 5", "n: 30", 1) + "factors:\n  wording: [original, p1]\n  system: [plain, forget_ai]\n"
+	exp := load(t, src, 4)
+	fake := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			rng := rand.New(rand.NewPCG(req.Seed, 3))
+			p := 0.5
+			if !strings.Contains(req.Prompt, "This is a decision study with two other participants") { // not p1
+				sit := req.Structured.(*situation.Situation)
+				x, y := sit.Params["x"], sit.Params["y"]
+				p = 1 / (1 + math.Exp(-(-0.5 + 0.8*(15-x) - 0.4*y)))
+			}
+			choice := `"accept"`
+			if rng.Float64() < p {
+				choice = `"punish"`
+			}
+			raw := fmt.Sprintf(`{"valence_before": 0, "arousal_before": 3, "choice": %s, "valence_after": 0, "arousal_after": 2}`, choice)
+			return backend.Reply{Raw: raw, Provider: "fake", Model: "fake", Calls: 1}, nil
+		}), 0), nil
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	res, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, Backends: fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum strings.Builder
+	if err := res.Summary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	csv := readCSV(t, filepath.Join(dir, "results", "robustness.csv"))
+	var recs []map[string]string
+	for _, r := range csv[1:] {
+		m := map[string]string{}
+		for i, h := range csv[0] {
+			m[h] = r[i]
+		}
+		recs = append(recs, m)
+	}
+	if len(recs) != 2*4 {
+		t.Fatalf("%d robustness rows, want 2 slopes x 4 levels", len(recs))
+	}
+	for _, r := range recs {
+		wantHold := "1"
+		if r["level"] == "p1" {
+			wantHold = "0"
+			if r["level_conclusion"] != "not significant" {
+				t.Errorf("p1 row %v: want not significant", r)
+			}
+		}
+		if r["holds"] != wantHold {
+			t.Errorf("row %v: holds want %s", r, wantHold)
+		}
+		if strings.HasPrefix(r["claim"], "inequity") && r["conclusion"] != "positive" || strings.HasPrefix(r["claim"], "cost") && r["conclusion"] != "negative" {
+			t.Errorf("row %v: pooled conclusion", r)
+		}
+	}
+	if !strings.Contains(sum.String(), "no (p1: not significant)") {
+		t.Errorf("summary lacks the verdict:\n%s", sum.String())
+	}
+}
+
+// A Study 2 run on an LLM alone still shows the behavioural model's scorecard beside it,
+// computed in the analysis on the same agents, schedule and seeds: its values equal those of
+// a run with the behavioural model as its backend.
+func TestTPPScorecardBaselineEqualsBuiltinRun(t *testing.T) {
+	score := func(exp *experiment.Experiment, opt Options) map[string][]string {
+		dir := filepath.Join(t.TempDir(), "run")
+		opt.Out, opt.NoCache = dir, true
+		if _, err := Run(context.Background(), exp, opt); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, r := range readCSV(t, filepath.Join(dir, "results", "scorecard.csv"))[1:] {
+			out[r[0]+" "+r[2]] = r
+		}
+		return out
+	}
+	llm := score(load(t, strings.Replace(tppExp, "n: 5", "n: 12", 1), 2), Options{Backends: fakeTPP})
+	builtin := score(load(t, strings.Replace(strings.Replace(tppExp, "n: 5", "n: 12", 1), "{provider: openai, model: fake}", "{provider: builtin}", 1), 2), Options{})
+	for _, m := range []string{"tpp_rmse_by_x", "tpp_rmse_by_y", "tpp_never_punish", "tpp_always_punish"} {
+		b, ok := llm["builtin-baseline "+m]
+		if !ok || llm["fake "+m] == nil && llm["openai:fake "+m] == nil {
+			t.Fatalf("%s: the LLM run's scorecard lacks the baseline or the LLM: %v", m, llm)
+		}
+		if want := builtin["builtin "+m]; want == nil || b[3] != want[3] {
+			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
+		}
+	}
+}
+
+// The games' scorecard on an LLM alone shows the behavioural model's dictator figures beside
+// it (builtin-baseline), equal to those of a run with the behavioural model as its backend.
+func TestGamesScorecardBaselineEqualsBuiltinRun(t *testing.T) {
+	const src = `name: gscore
+study: games
+seed: 11
+replicates: 1
+population: {source: sample, n: 20}
+games:
+  - game: dictator
+conditions:
+  - {name: none, policy: none}
+backends:
+  - {provider: openai, model: fake}
+`
+	fake := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			return backend.Reply{Raw: fmt.Sprintf(`{"give": %d}`, req.AgentID%3*25), Provider: "fake", Model: "fake", Calls: 1}, nil
+		}), 0), nil
+	}
+	score := func(exp *experiment.Experiment, opt Options) map[string][]string {
+		dir := filepath.Join(t.TempDir(), "run")
+		opt.Out, opt.NoCache = dir, true
+		if _, err := Run(context.Background(), exp, opt); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, r := range readCSV(t, filepath.Join(dir, "results", "scorecard.csv"))[1:] {
+			out[r[0]+" "+r[2]] = r
+		}
+		return out
+	}
+	llm := score(load(t, src, 2), Options{Backends: fake})
+	builtin := score(load(t, strings.Replace(src, "{provider: openai, model: fake}", "{provider: builtin}", 1), 2), Options{})
+	for _, m := range []string{"dictator_js_distance", "dictator_wasserstein", "dictator_give_nothing", "dictator_give_half"} {
+		b, want := llm["builtin-baseline "+m], builtin["builtin "+m]
+		if b == nil || want == nil || b[3] != want[3] || b[3] == "" {
+			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
+		}
 	}
 }

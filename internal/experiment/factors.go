@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/prosim/prosim/internal/yamlx"
 )
@@ -84,6 +85,16 @@ func (f Factors) Given() bool { return len(f.List()) > 0 }
 
 // TemperatureLevel is the temperature factor's level of t: the shortest decimal of it.
 func TemperatureLevel(t float64) string { return strconv.FormatFloat(t, 'g', -1, 64) }
+
+// LevelID is a factor level as written in run and condition ids: the level itself, except
+// a temperature, whose "." would read as an id separator ("none.0.7.r1"): "t" then the
+// number with "p" for the point (0.7 -> "t0p7", 1 -> "t1"). Results and seeds keep the level.
+func LevelID(factor, level string) string {
+	if factor != "temperature" {
+		return level
+	}
+	return "t" + strings.ReplaceAll(level, ".", "p")
+}
 
 func (f *Factors) check(doc *yamlx.Doc) error {
 	for i, t := range f.Temperature {

@@ -3,6 +3,7 @@ package game_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -206,5 +207,49 @@ func TestGameTemplatesRender(t *testing.T) {
 	}
 	if s := render(t, scs["trust_returner"], map[string]float64{"sent": 4}); !strings.Contains(s, "you now have 12 tokens") {
 		t.Errorf("trust_returner:\n%s", s)
+	}
+}
+
+// Every built-in game has at least three paraphrases (the wording factor's p1..p3), each of
+// which renders with the game's terms and states the same numbers as the original wording:
+// the same stakes, costs and options, in other words.
+func TestGameVariantsStateTheSameGame(t *testing.T) {
+	num := regexp.MustCompile(`\d+(\.\d+)?`)
+	numbers := func(s string) []string {
+		out := num.FindAllString(s, -1)
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	probes := []map[string]float64{
+		{"x": 12, "y": 3, "transfer": 15, "offer": 35, "sent": 4, "own": 7, "target": 2, "endowment": 20},
+		{"round": 3, "punishment": 1, "own_prev": 12, "others_prev": 7.333333, "punished_prev": 4},
+		{"round": 2, "own_prev": -1, "others_prev": -1},
+	}
+	for id, sc := range loadGames(t) {
+		if len(sc.Variants) < 3 {
+			t.Errorf("%s has %d paraphrases, want at least 3", id, len(sc.Variants))
+		}
+		for _, p := range probes {
+			params := map[string]float64{}
+			for k, v := range p {
+				if _, ok := sc.Params[k]; ok {
+					params[k] = v
+				}
+			}
+			orig := render(t, sc, params)
+			for _, v := range sc.Variants {
+				w, ok := sc.Worded(v.ID)
+				if !ok {
+					t.Fatalf("%s: no wording %s", id, v.ID)
+				}
+				got := render(t, w, params)
+				if strings.Contains(got, "<no value>") || got == orig {
+					t.Errorf("%s %s renders badly or as the original:\n%s", id, v.ID, got)
+				}
+				if a, b := numbers(got), numbers(orig); !slices.Equal(a, b) {
+					t.Errorf("%s %s with %v states the numbers %v, the original %v", id, v.ID, params, a, b)
+				}
+			}
+		}
 	}
 }

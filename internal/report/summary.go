@@ -116,8 +116,11 @@ func backendsOf(r *Run) []string {
 
 // DescribeBackend names a backend for readers: the builtin model is said not to be an LLM.
 func DescribeBackend(label string) string {
-	if label == "builtin" {
+	switch label {
+	case "builtin":
 		return "builtin (behavioural model, not an LLM)"
+	case "builtin-baseline": // scorecard.Baseline
+		return "builtin-baseline (behavioural model computed alongside on the same agents and seeds, not an LLM)"
 	}
 	return label
 }

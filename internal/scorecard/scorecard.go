@@ -170,3 +170,8 @@ func HumanDictator() (Dictator, error) {
 	}
 	return d, nil
 }
+
+// Baseline labels the behavioural model's scores computed alongside a run that does not
+// include it (`builtin` among the backends): the same agents, schedule, seeds and control
+// condition, decided by the embedded model during the analysis. It is not an LLM.
+const Baseline = "builtin-baseline"

@@ -203,7 +203,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	scorecard.Attach(a, score, s.env.Backends, s.env.Exp.Conditions[0].Name, scoreIntro)
+	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, scoreIntro)
 	return a, nil
 }
 

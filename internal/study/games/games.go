@@ -56,6 +56,8 @@ type gamesStudy struct {
 	pending []gameMachine
 	// analysis is computed once, after the last step.
 	res *results
+	// systems are the system texts under the persona and system factors.
+	systems *study.Systems
 }
 
 // plan is the scenarios of every game instance's roles.
@@ -73,7 +75,10 @@ func New(env *study.Env) (study.Study, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &gamesStudy{env: env, pl: pl}
+	if err := study.CheckPersonaFactor(env); err != nil {
+		return nil, err
+	}
+	s := &gamesStudy{env: env, pl: pl, systems: study.NewSystems(env)}
 	if s.ms, err = s.machines(); err != nil {
 		return nil, err
 	}
@@ -120,6 +125,15 @@ func newPlan(env *study.Env) (*plan, error) {
 			maps.Copy(probe, terms(in))
 			if _, err := scenario.Compose(s, probe, cur, ""); err != nil {
 				return nil, env.Errorf(path, "%v", err)
+			}
+			for wi, w := range exp.Factors.Wording {
+				ws, ok := s.Worded(w)
+				if !ok {
+					return nil, env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s (the %s of %s) has no wording %q (it has %v; add variants: to its YAML)", s.ID, role, in.Game, w, s.Wordings())
+				}
+				if _, err := scenario.Compose(ws, probe, cur, ""); err != nil {
+					return nil, env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s wording %s: %v", s.ID, w, err)
+				}
 			}
 			for ci, c := range exp.Conditions {
 				f, ok := env.Policies.Get(c.Policy)
@@ -169,8 +183,8 @@ func (s *gamesStudy) Describe() string {
 		names = append(names, in.Name)
 	}
 	e := s.env.Exp
-	return fmt.Sprintf("study games: %d agents x %d games (%s) x %d conditions x %d replicates x %d backends = at most %d decisions",
-		len(s.env.Agents), len(names), strings.Join(names, ", "), len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study games: %d agents x %d games (%s) x %d conditions%s x %d replicates x %d backends = at most %d decisions",
+		len(s.env.Agents), len(names), strings.Join(names, ", "), len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
 }
 
 func (s *gamesStudy) Expected() int {
@@ -292,6 +306,7 @@ func (b *gameBase) done() bool { return b.finish }
 func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (study.Task, error) {
 	env, cell, in := b.s.env, b.cell, b.in
 	sc, base := b.s.pl.sc[in.Index-1][role], b.s.pl.base[in.Index-1][role]
+	sc, _ = sc.Worded(cell.Level("wording")) // checked in newPlan
 	schema := scenario.Schema{Fields: slices.Clone(sc.Response.Fields)}
 	if field, mx, ok := game.SchemaMax(base.ID, params); ok {
 		for i := range schema.Fields {
@@ -326,7 +341,7 @@ func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[s
 		Params: []map[string]float64{stored},
 		Cell:   cell,
 		Req: backend.Request{
-			AgentID: a.ID, System: env.System(ai), Prompt: prompt, Schema: schema,
+			AgentID: a.ID, System: b.s.systems.Text(cell, ai), Prompt: prompt, Schema: schema,
 			// The behavioural model plays the built-in game whatever the framing: it reads no text.
 			Structured: &situation.Situation{Persona: a, Scenario: baseID, Kind: "game", Params: study.SituationParams(sc, params), Policy: study.Exposure(cell.Frame)},
 			Sampling:   cell.Sampling, Replicate: cell.Replicate,
@@ -765,7 +780,9 @@ func (s *gamesStudy) machines() ([]gameRun, error) {
 
 // Factors: the games vary the order a choice's options are shown in (experiment factors:
 // option_order); the recorded value is always the scenario's own option.
-func (s *gamesStudy) Factors() []string { return []string{"option_order"} }
+func (s *gamesStudy) Factors() []string {
+	return []string{"wording", "persona", "system", "temperature", "option_order"}
+}
 
 // Reorder shows every choice of sc in the order of level ("original" or "": as written;
 // "reversed"; "shuffled": a permutation drawn from sd). shown[field][i] is the scenario's

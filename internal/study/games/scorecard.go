@@ -1,9 +1,13 @@
 package games
 
 import (
+	"context"
 	"math"
+	"slices"
 	"sort"
 
+	"github.com/prosim/prosim/internal/backend/behavioral"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
@@ -20,12 +24,17 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 	h := game.HumanDictator
 	control := s.env.Exp.Conditions[0].Name
 	var out []scorecard.Row
-	for _, b := range s.env.Backends {
+	for _, b := range s.scoredBackends() {
 		for _, in := range r.inst {
 			if in.Game != "dictator" {
 				continue
 			}
 			by := map[int][]float64{} // agent -> gift shares
+			if b == scorecard.Baseline {
+				if by, err = s.baselineGifts(r, in, control); err != nil {
+					return nil, err
+				}
+			}
 			for _, g := range r.ms {
 				if g.cell.Backend != b || g.cell.Condition != control || g.in.Name != in.Name {
 					continue
@@ -108,3 +117,48 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 }
 
 const scoreIntro = "Each backend's dictator gifts in the control condition against the human distribution: Jensen-Shannon distance between the gift distributions by decile of the pie (0 = identical, 1 = disjoint; base-2 logarithms), Wasserstein distance (how far, in shares of the pie, the gifts must move to match the human ones), and the shares of dictators giving nothing and exactly half."
+
+// scoredBackends are the run's backends, and the behavioural model's baseline when none of
+// them is the behavioural model.
+func (s *gamesStudy) scoredBackends() []string {
+	if s.env.Estimate || len(s.env.Cells) == 0 ||
+		slices.ContainsFunc(s.env.Exp.Backends, func(b experiment.Backend) bool { return b.Provider == "builtin" }) {
+		return s.env.Backends
+	}
+	return append(slices.Clone(s.env.Backends), scorecard.Baseline)
+}
+
+// baselineGifts are the behavioural model's dictator gifts (shares of the endowment, by
+// agent) in the control condition, computed in the analysis so the scorecard shows its value
+// beside each LLM's: the first backend's control cells (the first combination of factor
+// levels) asked again of the embedded model with the very requests and seeds the run used.
+// The model reads the structured situation only: milliseconds.
+func (s *gamesStudy) baselineGifts(r *results, in GameInstance, control string) (map[int][]float64, error) {
+	first := s.env.Cells[0]
+	m := behavioral.New()
+	by := map[int][]float64{}
+	for _, g := range r.ms {
+		if g.cell.Backend != first.Backend || g.cell.Condition != control || g.in.Name != in.Name || !slices.Equal(g.cell.Levels, first.Levels) {
+			continue
+		}
+		d, ok := g.m.(*dictatorM)
+		if !ok {
+			continue
+		}
+		base := d.gameBase // a copy: ask records the key it makes in the copy, not the run's machine
+		for _, id := range base.ids {
+			t, err := base.ask("dictator", id, 1, g.in.Index, terms(g.in), nil, "")
+			if err != nil {
+				return nil, err
+			}
+			rep, err := m.Decide(context.Background(), t.Req)
+			if err != nil {
+				return nil, err
+			}
+			if rep = t.Split(rep)[0]; rep.Valid() {
+				by[id] = append(by[id], rep.Values["give"]/in.Endowment)
+			}
+		}
+	}
+	return by, nil
+}

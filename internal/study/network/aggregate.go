@@ -1,5 +1,7 @@
 package network
 
+import "slices"
+
 // Exposure groups, by distance from the victims in the inequity run. Agents no victim can
 // reach (another component of the graph) are a group of their own: not folded into 3+, not
 // dropped. all is every agent.
@@ -84,10 +86,11 @@ type aggregator struct {
 }
 
 // controlOf reports whether cell c is the control of inequity cell i: no inequity, same
-// backend, replicate and policy.
+// backend, replicate, policy and factor levels.
 func (s *netStudy) controlOf(c, i int) bool {
 	cc, ci := s.env.Cells[c], s.env.Cells[i]
-	return s.conds[cc.Condition].iv == nil && cc.Backend == ci.Backend && cc.Replicate == ci.Replicate && cc.Policy == ci.Policy
+	return s.conds[cc.Condition].iv == nil && cc.Backend == ci.Backend && cc.Replicate == ci.Replicate && cc.Policy == ci.Policy &&
+		slices.Equal(cc.Levels, ci.Levels)
 }
 
 // pairs lists every inequity cell with its control, in design order.
@@ -124,13 +127,13 @@ func newAggregator(s *netStudy) *aggregator {
 	return a
 }
 
-// nextControl is the control cell of the next replicate (cyclically) with the same backend
-// and policy as control cell ctrl; -1 with one replicate.
+// nextControl is the control cell of the next replicate (cyclically) with the same backend,
+// policy and factor levels as control cell ctrl; -1 with one replicate.
 func (s *netStudy) nextControl(ctrl int) int {
 	ci := s.env.Cells[ctrl]
 	best, first := -1, -1
 	for j, c := range s.env.Cells {
-		if j == ctrl || s.conds[c.Condition].iv != nil || c.Backend != ci.Backend || c.Policy != ci.Policy {
+		if j == ctrl || s.conds[c.Condition].iv != nil || c.Backend != ci.Backend || c.Policy != ci.Policy || !slices.Equal(c.Levels, ci.Levels) {
 			continue
 		}
 		if first < 0 || c.Replicate < s.env.Cells[first].Replicate {

@@ -16,6 +16,7 @@ import (
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -244,6 +245,7 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 		a.Tables = append(a.Tables, r.roundsSummaryTable()) // the aggregates a summary run's report reads back
 	}
 	a.Tables = append(a.Tables, r.groupsTable())
+	robust.Attach(a, s.robustness(r.Cmps, r.pairs), s.env.Exp.Backends)
 	return a, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -29,7 +30,7 @@ import (
 const Name = "network"
 
 func init() {
-	study.Register(Name, New, RoundsSchema, EdgesSchema, MediationSchema, EffectsSchema, ContagionSchema, RoundsSummarySchema, GroupsSchema)
+	study.Register(Name, New, RoundsSchema, EdgesSchema, MediationSchema, EffectsSchema, ContagionSchema, RoundsSummarySchema, GroupsSchema, robust.Schema)
 	study.RegisterAgentColumns(Name, AgentColumns...)
 }
 
@@ -90,6 +91,8 @@ type netStudy struct {
 	typedOf        func(c *study.Cell) situation.Typed
 	typed          []typedWorld
 	typedW, typedU int // the willingness and unfairness fields' indices in the schema
+	// systems are the system texts under the persona and system factors.
+	systems *study.Systems
 }
 
 // netCond is one condition's intervention (nil iv for a control).
@@ -106,7 +109,8 @@ func New(env *study.Env) (study.Study, error) {
 	if cfg == nil {
 		return nil, env.Errorf("network", "study network needs a network section")
 	}
-	s := &netStudy{env: env, cfg: cfg, conds: map[string]*netCond{}, graphs: map[int]*network.Graph{}, seed: *exp.Seed, summary: cfg.Store == "summary"}
+	s := &netStudy{env: env, cfg: cfg, conds: map[string]*netCond{}, graphs: map[int]*network.Graph{}, seed: *exp.Seed, summary: cfg.Store == "summary",
+		systems: study.NewSystems(env)}
 	sc, ok := env.Scenarios.Get(cfg.Scenario)
 	if !ok {
 		return nil, env.Errorf("network.scenario", "unknown scenario %q (see `prosim scenarios`)", cfg.Scenario)
@@ -134,6 +138,9 @@ func New(env *study.Env) (study.Study, error) {
 		}
 	}
 	s.sc = sc
+	if err := s.checkFactors(); err != nil {
+		return nil, err
+	}
 	gc := cfg.Graph
 	if gc.Type != "edgelist" && gc.Type != "prosim104" && gc.N == 0 {
 		// A population read from a file is counted only once loaded: the graph takes its size.
@@ -215,8 +222,8 @@ func buildGraph(c Graph, sd uint64) (*network.Graph, error) {
 
 func (s *netStudy) Describe() string {
 	e := s.env.Exp
-	return fmt.Sprintf("study %s: %d agents x %d rounds of %s on a %s graph x %d conditions x %d replicates x %d backends = %d decisions",
-		Name, len(s.env.Agents), s.cfg.Rounds, s.cfg.Scenario, s.cfg.Graph.Type, len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study %s: %d agents x %d rounds of %s on a %s graph x %d conditions%s x %d replicates x %d backends = %d decisions",
+		Name, len(s.env.Agents), s.cfg.Rounds, s.cfg.Scenario, s.cfg.Graph.Type, len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
 }
 
 func (s *netStudy) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * s.cfg.Rounds }
@@ -363,7 +370,7 @@ func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
 		AgentID: a.ID, Schema: s.schema,
 		Structured: &situation.Situation{Persona: a, Scenario: s.sc.ID, Kind: s.sc.Kind, Params: w.params, Policy: w.pol, Social: soc},
 		Sampling:   c.Sampling, Replicate: c.Replicate,
-		Seed: seed.Decision(*env.Exp.Seed, c.Replicate, a.ID, t, 0, s.sc.ID),
+		Seed: c.LevelSeed(seed.Decision(*env.Exp.Seed, c.Replicate, a.ID, t, 0, s.sc.ID)),
 	}
 	task := study.Task{Keys: []store.Key{{RunID: c.ID, AgentID: a.ID, Round: t, Scenario: s.sc.ID}}, Cell: c}
 	if !s.summary {
@@ -386,13 +393,14 @@ func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
 		}
 		parts = append(parts, "Also rate how unfair you find the situation.")
 		cur := env.Exp.Population.Currency
-		body, err := scenario.Compose(s.sc, s.sc.Params, cur, strings.Join(parts, "\n\n"))
+		sc, _ := s.sc.Worded(c.Level("wording")) // checked in New
+		body, err := scenario.Compose(sc, sc.Params, cur, strings.Join(parts, "\n\n"))
 		if err != nil {
 			return task, fmt.Errorf("scenario %s: %w", s.sc.ID, err)
 		}
 		// Compose's instructions follow the scenario's own schema: use the network schema's.
 		body = strings.TrimSuffix(body, s.sc.Response.Instructions()) + s.schema.Instructions()
-		req.System = env.System(u)
+		req.System = s.systems.Text(c, u)
 		req.Prompt = fmt.Sprintf("Day %d of %d.\n\n", t, s.cfg.Rounds) + w.historyText(u, t) + body
 	}
 	task.Req = req

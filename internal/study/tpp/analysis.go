@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -14,6 +15,7 @@ import (
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -147,7 +149,14 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 		About: report.About{Title: "Study 2, third-party punishment (tpp)",
 			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.cfg.Variant, s.cfg.History)}}},
 	}
-	scorecard.Attach(a, s.scorecardRows(r.Groups), s.env.Backends, s.env.Exp.Conditions[0].Name, scoreIntro)
+	robust.Attach(a, s.robustness(r.trials, r.Groups), s.env.Exp.Backends)
+	scored, backends := r.Groups, s.env.Backends
+	if base, err := s.baseline(); err != nil {
+		return nil, err
+	} else if base != nil {
+		scored, backends = append(slices.Clone(scored), *base), append(slices.Clone(backends), scorecard.Baseline)
+	}
+	scorecard.Attach(a, s.scorecardRows(scored), backends, s.env.Exp.Conditions[0].Name, scoreIntro)
 	return a, nil
 }
 

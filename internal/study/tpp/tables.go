@@ -33,7 +33,7 @@ var TrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (binary): one 
 	{Name: "x", Type: table.Int, Doc: "Player 2's share of $30 ($; 15 is the fair split)"},
 	{Name: "y", Type: table.Int, Doc: "cost of punishing ($ of the agent's $10)"},
 	{Name: "punish", Type: table.Float, Doc: "1 punished, 0 accepted; empty when the reply is invalid"},
-	{Name: "valence_before", Type: table.Float, Doc: "valence before choosing (-4..4)"},
+	{Name: "valence_before", Type: table.Float, Doc: "valence before choosing (-4..4); on the behavioural model (builtin) an input, not a finding: the human curve by x (behavioral/tpp.go humanValence), so its agreement with human valence is by construction"},
 	{Name: "arousal_before", Type: table.Float, Doc: "arousal before choosing (1..9)"},
 	{Name: "valence_after", Type: table.Float, Doc: "valence after choosing (-4..4)"},
 	{Name: "arousal_after", Type: table.Float, Doc: "arousal after choosing (1..9)"},

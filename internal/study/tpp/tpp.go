@@ -24,13 +24,14 @@ import (
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/robust"
 )
 
 // Name is the study's name in experiment files.
 const Name = "tpp"
 
 func init() {
-	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema, scorecard.Schema)
+	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema, scorecard.Schema, robust.Schema)
 }
 
 // trial is one trial of one agent's schedule, binary or graded.
@@ -58,6 +59,8 @@ type tpp struct {
 	// perAgent is the length of every schedule.
 	perAgent int
 	step     int // next step: the trial position with history, else 0 or 1
+	// systems are the system texts under the persona and system factors.
+	systems *study.Systems
 }
 
 // New checks the scenario and the policy texts the study needs, and makes the study.
@@ -67,7 +70,7 @@ func New(env *study.Env) (study.Study, error) {
 	if cfg == nil {
 		return nil, env.Errorf("tpp", "study tpp needs its checked tpp block")
 	}
-	s := &tpp{env: env, cfg: cfg, history: cfg.History, graded: cfg.Variant == "graded"}
+	s := &tpp{env: env, cfg: cfg, history: cfg.History, graded: cfg.Variant == "graded", systems: study.NewSystems(env)}
 	id := game.ScenarioTPP
 	if s.graded {
 		id = game.ScenarioTPPGraded
@@ -77,6 +80,14 @@ func New(env *study.Env) (study.Study, error) {
 		return nil, env.Errorf("tpp.variant", "scenario %q is missing from the library", id)
 	}
 	s.sc = sc
+	for i, w := range e.Factors.Wording {
+		if _, ok := sc.Worded(w); !ok {
+			return nil, env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v)", sc.ID, w, sc.Wordings())
+		}
+	}
+	if err := study.CheckPersonaFactor(env); err != nil {
+		return nil, err
+	}
 	// A frame must have text for the scenario it is shown with: find out now, not mid-run.
 	for i, c := range e.Conditions {
 		f, ok := env.Policies.Get(c.Policy)
@@ -124,8 +135,8 @@ func (s *tpp) trialsPerAgent() int {
 
 func (s *tpp) Describe() string {
 	e := s.env.Exp
-	return fmt.Sprintf("study %s: %d agents x %d TPP trials x %d conditions x %d replicates x %d backends = %d decisions",
-		Name, len(s.env.Agents), s.trialsPerAgent(), len(e.Conditions), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study %s: %d agents x %d TPP trials x %d conditions%s x %d replicates x %d backends = %d decisions",
+		Name, len(s.env.Agents), s.trialsPerAgent(), len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
 }
 
 func (s *tpp) Expected() int { return len(s.sessions) * s.perAgent }
@@ -168,8 +179,14 @@ func (s *tpp) key(ss *session, index int) store.Key {
 	return store.Key{RunID: ss.cell.ID, AgentID: s.env.Agents[ss.agent].ID, Trial: index, Scenario: s.sc.ID}
 }
 
+// Factors: Study 2 varies the scenario's wording (the game's paraphrases), the persona's
+// rendering, the system line and the temperature; its conclusions (the inequity and cost
+// slopes) are refitted within each level (results/robustness.csv).
+func (s *tpp) Factors() []string { return []string{"wording", "persona", "system", "temperature"} }
+
 func (s *tpp) task(ss *session, t trial) (study.Task, error) {
-	env, sc := s.env, s.sc
+	env := s.env
+	sc, _ := s.sc.Worded(ss.cell.Level("wording")) // checked in New
 	cur := env.Exp.Population.Currency
 	a := &env.Agents[ss.agent]
 	policyText, err := ss.cell.Frame.Text(sc.ID, cur)
@@ -188,10 +205,10 @@ func (s *tpp) task(ss *session, t trial) (study.Task, error) {
 		Params: []map[string]float64{t.params},
 		Cell:   ss.cell,
 		Req: backend.Request{
-			AgentID: a.ID, System: env.System(ss.agent), Prompt: prompt, Schema: sc.Response,
+			AgentID: a.ID, System: s.systems.Text(ss.cell, ss.agent), Prompt: prompt, Schema: sc.Response,
 			Structured: &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, t.params), Policy: study.Exposure(ss.cell.Frame)},
 			Sampling:   ss.cell.Sampling, Replicate: ss.cell.Replicate,
-			Seed: seed.Decision(*env.Exp.Seed, ss.cell.Replicate, a.ID, 0, t.index, sc.ID),
+			Seed: ss.cell.LevelSeed(seed.Decision(*env.Exp.Seed, ss.cell.Replicate, a.ID, 0, t.index, sc.ID)),
 		},
 	}, nil
 }

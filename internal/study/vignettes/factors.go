@@ -5,7 +5,6 @@ import (
 	"maps"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -17,9 +16,6 @@ import (
 func (s *vignettes) Factors() []string {
 	return []string{"wording", "scale", "persona", "system", "temperature", "prompt"}
 }
-
-// ForgetAI is the system line of the system factor's forget_ai level, after the role.
-const ForgetAI = "Forget that you are an AI language model: you are this person, and you answer from their life and their point of view."
 
 // RawSuffix names the field that keeps a rating as given on the scale shown (scale factor):
 // "willingness_raw" beside "willingness", which is always on the canonical scale.
@@ -52,38 +48,7 @@ func (s *vignettes) checkFactors() error {
 			}
 		}
 	}
-	if len(f.Persona) > 0 && (e.Population.ShowScores || e.Population.ShowAverages) {
-		return s.env.Errorf("population.show_scores", "the persona factor sets how personas are shown: leave population.show_scores and show_averages out")
-	}
-	return nil
-}
-
-// personaOptions is the rendering of a persona factor level.
-func personaOptions(level string) persona.RenderOptions {
-	switch level {
-	case "scores":
-		return persona.RenderOptions{ShowScores: true}
-	case "averages":
-		return persona.RenderOptions{ShowScores: true, ShowAverage: true}
-	case "third_person":
-		return persona.RenderOptions{ThirdPerson: true}
-	}
-	return persona.RenderOptions{} // "levels": trait levels in words, second person
-}
-
-// system is agent ai's system text in cell c: the run's persona text unless the persona
-// factor renders it otherwise, the role, and the forget_ai line on that level.
-func (s *vignettes) system(c *study.Cell, ai int) string {
-	text := ""
-	if lv := c.Level("persona"); lv != "" {
-		text = persona.Render(s.env.Agents[ai], personaOptions(lv)) + "\n\n" + study.RoleText
-	} else {
-		text = s.env.System(ai)
-	}
-	if c.Level("system") == "forget_ai" {
-		text += " " + ForgetAI
-	}
-	return text
+	return study.CheckPersonaFactor(s.env)
 }
 
 // Reversed is sc's response schema with every rating scale shown the other way round: the

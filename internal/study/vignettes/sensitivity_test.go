@@ -122,3 +122,33 @@ func TestRobustnessVerdicts(t *testing.T) {
 		t.Error("conclusion thresholds")
 	}
 }
+
+// The variance shares of a sensitivity design against R (testdata/shares.R, base R lm fits:
+// Type II sums of squares from nested models, share = SS / SS_total, F-test p): ratings 1-7 of
+// policy x wording with cells thinned unevenly, as invalid replies thin them.
+func TestSharesMatchRFixture(t *testing.T) {
+	d := readCols(t, "testdata/shares_data.csv")
+	ref := readCols(t, "testdata/shares_r.csv")
+	var y []float64
+	for _, v := range d["rating"] {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y = append(y, f)
+	}
+	share, p, err := Shares(y, d["policy"], d["wording"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ref["term"]) != 3 {
+		t.Fatalf("R fixture has %d terms", len(ref["term"]))
+	}
+	for i, term := range ref["term"] {
+		ws, _ := strconv.ParseFloat(ref["share"][i], 64)
+		wp, _ := strconv.ParseFloat(ref["p"][i], 64)
+		if math.Abs(share[term]-ws) > 1e-12 || math.Abs(p[term]-wp) > 1e-9*wp {
+			t.Errorf("%s: share %.17g p %.17g; R %.17g, %.17g", term, share[term], p[term], ws, wp)
+		}
+	}
+}

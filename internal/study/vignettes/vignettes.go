@@ -32,11 +32,13 @@ type vignettes struct {
 	sitParams []map[string]float64
 	// seen gathers the recorded replies the analysis reads (Observe).
 	seen *observed
+	// systems are the system texts under the persona and system factors.
+	systems *study.Systems
 }
 
 // New checks the experiment's scenarios and makes the study.
 func New(env *study.Env) (study.Study, error) {
-	s := &vignettes{env: env}
+	s := &vignettes{env: env, systems: study.NewSystems(env)}
 	if len(env.Exp.Scenarios) == 0 {
 		return nil, env.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
 	}
@@ -59,11 +61,7 @@ func New(env *study.Env) (study.Study, error) {
 
 func (s *vignettes) Describe() string {
 	e := s.env.Exp
-	// Each factor's levels multiply the cells: name them, so the product adds up.
-	factors := ""
-	for _, f := range e.Factors.List() {
-		factors += fmt.Sprintf(" x %d %s levels", len(f.Levels), f.Name)
-	}
+	factors := study.FactorsDescribed(e) // each factor's levels multiply the cells
 	return fmt.Sprintf("study %s: %d agents x %d scenarios x %d conditions%s x %d replicates x %d backends = %d decisions",
 		Name, len(s.env.Agents), len(s.scs), len(e.Conditions), factors, e.Replicates, len(s.env.Backends), s.Expected())
 }
@@ -153,7 +151,7 @@ func (s *vignettes) plans() ([]*plan, int, error) {
 		if systems[sk] == nil {
 			systems[sk] = make([]string, len(env.Agents))
 			for ai := range env.Agents {
-				systems[sk][ai] = s.system(cell, ai)
+				systems[sk][ai] = s.systems.Text(cell, ai)
 			}
 		}
 		p.systems = systems[sk]
