@@ -100,7 +100,7 @@ func TestInterruptWhileReading(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.Write([]byte("name: x\n")) // and then nothing more, the pipe held open
+	w.Write([]byte("name: x\n"))       // and then nothing more, the pipe held open
 	time.Sleep(200 * time.Millisecond) // prosim's signal handler is installed as it starts
 	sent := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
