@@ -11,7 +11,9 @@ import (
 func (r *Runner) playPlaceholders(seen func(t *study.Task) bool) error {
 	r.estimating = true
 	r.env.Estimate = true
-	rec := r.recorded()
+	// An unrecorded study learns its replies through Absorb, a streamed one reads none
+	// while it runs: neither needs a journal.
+	rec := r.recorded() && !r.isStreamed()
 	r.journal = map[store.Key]store.Decision{}
 	for {
 		b, err := r.study.Next()
@@ -30,7 +32,7 @@ func (r *Runner) playPlaceholders(seen func(t *study.Task) bool) error {
 				return nil
 			}
 			replies := r.placeholder(&t)
-			if rec { // an unrecorded study learns its replies through Absorb: keep nothing
+			if rec {
 				for j, k := range t.Keys {
 					r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 				}

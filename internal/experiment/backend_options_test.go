@@ -15,6 +15,7 @@ func TestBackendRequestOptions(t *testing.T) {
 		{Provider: "gemini", Model: "g", StructuredOutput: "json_schema", Seed: "on"},
 		{Provider: "ollama", Model: "m", N: "off", AdaptiveConcurrency: "on", ConnectTimeout: Duration(time.Second), Timeout: Duration(time.Minute)},
 		{Provider: "vllm", Model: "m", N: "auto", AdaptiveConcurrency: "off"},
+		{Provider: "ollama", Model: "m", FirstByteTimeout: Duration(10 * time.Minute), Timeout: Duration(time.Minute)},
 	}
 	for _, b := range ok {
 		if err := b.check(nil, "backend"); err != nil {
@@ -31,6 +32,9 @@ func TestBackendRequestOptions(t *testing.T) {
 		"n, connect_timeout":                        {Provider: "builtin", N: "off"},
 		"want auto or off":                          {Provider: "ollama", Model: "m", N: "4"},
 		"want auto, on or off":                      {Provider: "ollama", Model: "m", AdaptiveConcurrency: "yes"},
+		"OpenAI-compatible servers only":            {Provider: "anthropic", Model: "c", FirstByteTimeout: Duration(time.Second)},
+		"must be >= 0":                              {Provider: "ollama", Model: "m", FirstByteTimeout: Duration(-time.Second)},
+		"first_byte_timeout or adaptive":            {Provider: "builtin", FirstByteTimeout: Duration(time.Second)},
 		"longer than timeout":                       {Provider: "ollama", Model: "m", ConnectTimeout: Duration(time.Minute), Timeout: Duration(time.Second)},
 	}
 	for want, b := range bad {

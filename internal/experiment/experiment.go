@@ -148,9 +148,14 @@ type Backend struct {
 	// finding out once per run whether the server honours n: the default) or off (one call per
 	// replicate).
 	N string `yaml:"n,omitempty"`
-	// ConnectTimeout bounds the wait for a reply's first byte (connection, queueing in the
-	// server, prompt processing); Timeout then bounds the whole call. 0: only Timeout applies.
+	// ConnectTimeout bounds establishing a connection (dial and TLS handshake); Timeout still
+	// bounds the whole call. 0: only Timeout applies.
 	ConnectTimeout Duration `yaml:"connect_timeout,omitempty"`
+	// FirstByteTimeout (OpenAI-compatible servers) streams each reply and bounds the wait for
+	// its first byte (connection, queueing in the server, prompt processing); Timeout then
+	// bounds the rest of the reply, from its first byte. 0: no streaming, Timeout bounds the
+	// whole call.
+	FirstByteTimeout Duration `yaml:"first_byte_timeout,omitempty"`
 	// AdaptiveConcurrency is auto (on for loopback and private-network base URLs: an AIMD limit
 	// on calls in flight that backs off when latency grows with them), on or off.
 	AdaptiveConcurrency string `yaml:"adaptive_concurrency,omitempty"`
@@ -574,9 +579,9 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
 	}
 	if b.Provider == "builtin" {
-		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.AdaptiveConcurrency != "" ||
+		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.FirstByteTimeout != 0 || b.AdaptiveConcurrency != "" ||
 			b.MaxRetryAfter != 0 || b.MaxReply != 0 {
-			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, adaptive_concurrency, max_retry_after or max_reply")
+			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after or max_reply")
 		}
 		return nil
 	}
@@ -651,8 +656,11 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	if b.MaxReply != 0 && (b.MaxReply < 1024 || b.MaxReply > LimitMaxReply) {
 		return doc.Errorf(path+".max_reply", "%s is out of range 1KB..%s", b.MaxReply, LimitMaxReply)
 	}
-	if b.ConnectTimeout < 0 || b.Timeout < 0 {
-		return doc.Errorf(path, "timeout and connect_timeout must be >= 0")
+	if b.ConnectTimeout < 0 || b.Timeout < 0 || b.FirstByteTimeout < 0 {
+		return doc.Errorf(path, "timeout, connect_timeout and first_byte_timeout must be >= 0")
+	}
+	if b.FirstByteTimeout != 0 && provider.Protocol(b.Provider) != "openai" {
+		return doc.Errorf(path+".first_byte_timeout", "streams the reply, which prosim does for OpenAI-compatible servers only (not %s)", b.Provider)
 	}
 	if b.ConnectTimeout != 0 && b.Timeout != 0 && b.ConnectTimeout > b.Timeout {
 		return doc.Errorf(path+".connect_timeout", "%v is longer than timeout %v, which bounds the whole call", time.Duration(b.ConnectTimeout), time.Duration(b.Timeout))

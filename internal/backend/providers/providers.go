@@ -43,6 +43,20 @@ type Spec struct {
 	// MaxReply bounds the body of a successful reply in bytes; a larger one is recorded
 	// invalid, "reply too large" (0: wire.DefaultMaxReply, 1 MB).
 	MaxReply int64
+	// FirstByteTimeout, when above 0, streams each reply and bounds the wait for its first
+	// byte; Timeout then bounds the rest of the reply (OpenAI-compatible only). The caller's
+	// per-call deadline must allow both.
+	FirstByteTimeout time.Duration
+	Timeout          time.Duration
+}
+
+// CallTimeout is the per-call deadline for spec's calls given the backend's timeout: with a
+// first-byte timeout, a call may wait that long for its first byte and then timeout more.
+func CallTimeout(spec Spec, timeout time.Duration) time.Duration {
+	if spec.FirstByteTimeout > 0 {
+		return spec.FirstByteTimeout + timeout
+	}
+	return timeout
 }
 
 // Names lists the providers New accepts: every provider but the builtin model.
@@ -64,6 +78,9 @@ func New(spec Spec) (backend.Backend, error) {
 	default:
 		return nil, fmt.Errorf("%s: structured output %q: want auto, json_schema, json_object or off", spec.Provider, spec.StructuredOutput)
 	}
+	if spec.FirstByteTimeout > 0 && proto != "openai" {
+		return nil, fmt.Errorf("%s: first_byte_timeout streams the reply, which prosim does for OpenAI-compatible servers only", spec.Provider)
+	}
 	if spec.MaxTokensField != "" && proto != "openai" {
 		return nil, fmt.Errorf("%s: max_tokens_field is for OpenAI-compatible servers", spec.Provider)
 	}
@@ -71,7 +88,8 @@ func New(spec Spec) (backend.Backend, error) {
 	switch proto {
 	case "openai":
 		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc,
-			StructuredOutput: &structured, ResponseFormat: spec.StructuredOutput, MaxTokensField: spec.MaxTokensField, NoSeed: spec.NoSeed}))
+			StructuredOutput: &structured, ResponseFormat: spec.StructuredOutput, MaxTokensField: spec.MaxTokensField, NoSeed: spec.NoSeed,
+			FirstByteTimeout: spec.FirstByteTimeout, GenerationTimeout: spec.Timeout}))
 	case "anthropic":
 		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc, StructuredOutput: &structured}))
 	case "gemini":
