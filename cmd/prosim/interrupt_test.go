@@ -79,3 +79,44 @@ backend: {provider: builtin}
 	}
 	t.Logf("exited %.2f s after SIGINT\n%s", took.Seconds(), out)
 }
+
+// TestInterruptWhileReading: Ctrl-C while prosim reads an input that never ends (a named pipe
+// whose writer stays open; a device) exits with status 130 within about a second, naming the
+// file. The read blocked, and the first Ctrl-C only printed "stopping".
+func TestInterruptWhileReading(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "exp.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	cmd := cliCmd(t, "validate", fifo)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until prosim opens it to read
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Write([]byte("name: x\n"))       // and then nothing more, the pipe held open
+	time.Sleep(200 * time.Millisecond) // prosim's signal handler is installed as it starts
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("prosim still reading a minute after SIGINT\n%s", stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "interrupted while reading "+fifo) {
+		t.Fatalf("exit %v, stderr:\n%s", err, stderr.String())
+	}
+	t.Logf("exited %.2f s after SIGINT", time.Since(sent).Seconds())
+}

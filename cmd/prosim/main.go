@@ -17,6 +17,7 @@ import (
 
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/manifest"
+	"github.com/prosim/prosim/internal/reading"
 	"github.com/prosim/prosim/internal/termtable"
 )
 
@@ -57,7 +58,8 @@ func main() {
 // onInterrupt cancels the command's context at the first Ctrl-C (or SIGTERM): deciding stops
 // and what is decided is saved. Set-up stages (sampling a population, building a graph) and
 // the analysis do not poll the context; they write nothing a later command relies on, so if
-// one is still running a second later the process exits there. A second Ctrl-C exits at once.
+// one is still running a second later the process exits there; so does reading an input file
+// (a named pipe or a device may never end). A second Ctrl-C exits at once.
 func onInterrupt(cancel context.CancelFunc) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -71,6 +73,11 @@ func onInterrupt(cancel context.CancelFunc) {
 		case <-sigs:
 			os.Exit(exitInterrupted)
 		case now := <-tick.C:
+			if f := reading.Now(); f != "" && now.After(deadline) {
+				// A read that does not end (a named pipe, a device): it writes nothing.
+				fmt.Fprintf(os.Stderr, "prosim: interrupted while reading %s\n", f)
+				os.Exit(exitInterrupted)
+			}
 			if st := engine.CurrentStage(); st != nil && st.Abandon && now.After(deadline) {
 				msg := "prosim: interrupted while " + st.Name
 				if st.Note != "" {

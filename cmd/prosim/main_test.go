@@ -115,3 +115,34 @@ func TestValidateCountsFactorCells(t *testing.T) {
 		t.Errorf("validate: %q, want %q", out, want)
 	}
 }
+
+// validate builds every request, so a template that only fails with a design's own values
+// (here a wording variant, only shown under factors: wording) fails validate, not the run.
+func TestValidateRendersEveryTemplate(t *testing.T) {
+	dir := t.TempDir()
+	scen := `- id: giving
+  title: Giving
+  kind: vignette
+  text: You have {{.budget}} {{.currency}}.
+  question: How willing are you to give?
+  params: {budget: 10}
+  variants:
+    - {id: alt, text: "You hold {{.budgte}} {{.currency}}."}
+  response:
+    fields:
+      - {name: willingness, kind: likert, min: 1, max: 7, low_label: no, high_label: yes, description: "how willing"}
+  model: {base: 4.0, cost: 0.4, money: 1, visibility: 0.5, need: 0.5}
+`
+	exp := "name: v\nstudy: vignettes\nseed: 1\npopulation: {source: sample, n: 3}\nscenario_files: [scen.yaml]\nscenarios: [giving]\n" +
+		"factors: {wording: [original, alt]}\nconditions: [{name: none, policy: none}]\n"
+	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(scen), 0o644)
+	f := filepath.Join(dir, "exp.yaml")
+	os.WriteFile(f, []byte(exp), 0o644)
+	if _, err := prosim(t, "validate", f); err == nil || !strings.Contains(err.Error(), `scen.yaml`) || !strings.Contains(err.Error(), `"budgte"`) {
+		t.Fatalf("validate: %v; want the variant's undefined parameter, in scen.yaml", err)
+	}
+	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(strings.Replace(scen, "budgte", "budget", 1)), 0o644)
+	if out, err := prosim(t, "validate", f); err != nil || !strings.Contains(out, "every prompt renders: 6 requests built") {
+		t.Fatalf("validate without the variant: %q, %v", out, err)
+	}
+}

@@ -185,7 +185,18 @@ func validateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s)\n", args[0], r.Describe())
+			defer r.Close()
+			desc := r.Describe()
+			// Build every request, so that no scenario or policy template fails at run time.
+			n, all, err := r.CheckPrompts()
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			checked := fmt.Sprintf("every prompt renders: %d requests built", n)
+			if !all {
+				checked = fmt.Sprintf("the first %d requests built render; the rest are not built by validate", n)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s; %s)\n", args[0], desc, checked)
 			return nil
 		},
 	}

@@ -187,3 +187,41 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Same config and seed, same results whatever the cache setting: with n: off every replicate
+// is its own call with its own seed, on the cache or not, and the decisions are identical
+// (only the cached column differs). Under n: auto (the default) the cache serves a request's
+// replicates from one call with n samples, and without the cache each is its own call as
+// under n: off, so those are other draws: README "n: auto | off" says so.
+func TestCacheAndNoCacheSameResults(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := newLLMServer(t)
+	s.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	var want [][]string
+	for _, noCache := range []bool{false, true} {
+		exp := llmExperiment(t, s.URL, 5, 3, 4)
+		exp.Backends[0].N = "off"
+		s.learn(exp)
+		before := s.calls()
+		dir := filepath.Join(t.TempDir(), "run")
+		opt := Options{Out: dir, NoCache: noCache}
+		if !noCache {
+			opt.CachePath = filepath.Join(t.TempDir(), "cache.db")
+		}
+		if _, err := Run(context.Background(), exp, opt); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.calls() - before; n != 5*3*2*3 {
+			t.Errorf("no-cache %v: %d calls, want one per decision (%d)", noCache, n, 5*3*2*3)
+		}
+		recs, _ := llmReadCSV(t, dir)
+		got := llmWithout(recs, "cached")
+		if want == nil {
+			want = got
+		} else if !llmEqual(got, want) {
+			t.Fatal("decisions differ between the cache and --no-cache with replicates 3")
+		}
+	}
+}

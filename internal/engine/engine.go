@@ -450,7 +450,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 func (r *Runner) create(dir string) error {
 	notEmpty := func() error {
 		entries, err := os.ReadDir(dir)
-		if err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != runlock.Name }) {
+		if err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !runlock.IsLockFile(e.Name()) }) {
 			return fmt.Errorf("run directory %s already exists and is not empty (use `prosim resume %s` to continue it, or choose another --out)", dir, dir)
 		}
 		return nil

@@ -292,42 +292,16 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		return note, nil
 	}
-	// An unrecorded study learns its replies through Absorb, a streamed one reads none
-	// while it runs: neither needs a journal.
-	rec := r.recorded() && !r.isStreamed()
-	r.journal = map[store.Key]store.Decision{}
-	for {
-		b, err := r.study.Next()
-		if err != nil {
-			return "", err
-		}
-		if b == nil {
-			return note, nil
-		}
-		for i := 0; i < b.Len(); i++ {
-			t, err := b.Task(i)
-			if err != nil {
-				return "", err
-			}
-			e := by[r.backendOf(t.Cell)]
-			e.Calls++
-			e.Decisions += len(t.Keys)
-			in, out := backend.EstimateIO(t.Req)
-			e.InputTokens += in
-			e.OutputTokens += out
-			replies := r.placeholder(&t)
-			if rec { // an unrecorded study learns its replies through Absorb: keep nothing
-				for j, k := range t.Keys {
-					r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
-				}
-			}
-			if b.Absorb != nil {
-				if err := b.Absorb(i, &t, replies); err != nil {
-					return "", err
-				}
-			}
-		}
-	}
+	err = r.playPlaceholders(func(t *study.Task) bool {
+		e := by[r.backendOf(t.Cell)]
+		e.Calls++
+		e.Decisions += len(t.Keys)
+		in, out := backend.EstimateIO(t.Req)
+		e.InputTokens += in
+		e.OutputTokens += out
+		return true
+	})
+	return note, err
 }
 
 // errorReason begins the invalid reason of a decision recorded after its backend failed.

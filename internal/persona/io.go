@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/prosim/prosim/internal/reading"
 )
 
 type kind int
@@ -136,6 +138,7 @@ func Load(path string) ([]Persona, error) {
 	default:
 		return nil, fmt.Errorf("%s: unknown population file type %q (want .csv, .jsonl or .json)", path, filepath.Ext(path))
 	}
+	defer reading.Begin(path)()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -24,20 +24,20 @@ func acquire(path string) (*Lock, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, ErrHeld
 		}
+		if flockUnsupported(err) {
+			return acquirePIDFile(path + pidSuffix)
+		}
 		return nil, err
 	}
 	writePID(f)
-	return &Lock{f: f, path: path}, nil
+	return &Lock{path: path, unlock: func() error {
+		f.Truncate(0) // no holder recorded once released (Holder)
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return f.Close()
+	}}, nil
 }
 
-// Release gives the lock up (the file stays: removing it would race with a process opening it).
-func (l *Lock) Release() error {
-	if l == nil || l.f == nil {
-		return nil
-	}
-	l.f.Truncate(0) // no holder recorded once released (Holder)
-	syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
-	err := l.f.Close()
-	l.f = nil
-	return err
+// flockUnsupported reports a file system that refuses flock(2) (some NFS and FUSE mounts).
+func flockUnsupported(err error) bool {
+	return errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.ENOLCK)
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/prosim/prosim/internal/reading"
 )
 
 // Limits on what prosim reads as YAML, checked before parsing: the YAML parser's time and
@@ -30,6 +32,7 @@ var (
 // ReadFile reads the file at path, up to MaxFileBytes (a larger file, or a device such as
 // /dev/zero, is an error saying the limit), with a leading UTF-8 byte order mark removed.
 func ReadFile(path string) ([]byte, error) {
+	defer reading.Begin(path)()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
