@@ -274,11 +274,9 @@ func (s *netStudy) Next() (*study.Batch, error) {
 			s.worlds = append(s.worlds, w)
 		}
 		s.agg = newAggregator(s)
-		if s.cfg.SpreadFrom == SpreadAffected {
-			for _, p := range s.agg.pairs {
-				w := s.worlds[p.w]
-				w.twin, w.lab, w.labOut = s.worlds[p.ctrl], NewLabeler(w.n, w.cond.iv.From), make([]bool, w.n)
-			}
+		for _, p := range s.agg.pairs {
+			w := s.worlds[p.w]
+			w.labOut = make([]bool, w.n)
 		}
 		if !s.summary {
 			s.rows = make([][][]row, len(s.worlds))
@@ -326,11 +324,7 @@ func (s *netStudy) Next() (*study.Batch, error) {
 
 // endRound records round t of every world and folds it into the aggregates.
 func (s *netStudy) endRound(t int) {
-	for _, w := range s.worlds {
-		if w.lab != nil {
-			w.label(t) // before any world ends the round: the twins' replies are still current
-		}
-	}
+	s.agg.label(t) // before any world ends the round: the twins' replies are still current
 	cur := make([][]row, len(s.worlds))
 	for i, w := range s.worlds {
 		rows := make([]row, w.n)
