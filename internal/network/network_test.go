@@ -405,6 +405,19 @@ func TestStatsSampled(t *testing.T) {
 	if math.Abs(s.MeanPathLength-exact.MeanPathLength)/exact.MeanPathLength > 0.02 {
 		t.Errorf("sampled mean path %v vs exact %v", s.MeanPathLength, exact.MeanPathLength)
 	}
+	// The standard error is of the size of the sampling error: 500 of 8000 sources.
+	if exact.PathSE != 0 || s.PathSE <= 0 || s.PathSE > 0.02 || math.Abs(s.MeanPathLength-exact.MeanPathLength) > 4*s.PathSE {
+		t.Errorf("sampled mean path %v, standard error %v; exact %v (its SE %v)", s.MeanPathLength, s.PathSE, exact.MeanPathLength, exact.PathSE)
+	}
+	few := StatsWith(g, StatsOptions{Seed: 5, PathSources: 20})
+	if few.PathSources != 20 || few.PathSE <= s.PathSE || math.Abs(few.MeanPathLength-exact.MeanPathLength) > 4*few.PathSE {
+		t.Errorf("20 sources: mean path %v, standard error %v (500 sources: %v); exact %v", few.MeanPathLength, few.PathSE, s.PathSE, exact.MeanPathLength)
+	}
+	for n, want := range map[int]int{0: 500, 8000: 500, 100_000: 500, 200_000: 250, 1_000_000: 50, 10_000_000: 50} {
+		if got := PathSourcesFor(n); got != want {
+			t.Errorf("PathSourcesFor(%d) = %d, want %d", n, got, want)
+		}
+	}
 	if math.Abs(s.Clustering-exact.Clustering) > 0.01 || math.Abs(s.Transitivity-exact.Transitivity) > 0.01 {
 		t.Errorf("sampled clustering %v/%v vs exact %v/%v", s.Clustering, s.Transitivity, exact.Clustering, exact.Transitivity)
 	}
@@ -674,7 +687,7 @@ func TestActivateProb(t *testing.T) {
 	}
 }
 
-// The direction-optimizing BFS behind Stats agrees with the plain BFS of Distances.
+// The direction-optimizing BFS behind Stats agrees with the plain BFS (plainBFS).
 func TestBFSSumMatchesPlainBFS(t *testing.T) {
 	for name, g := range map[string]*Graph{
 		"ba":           must(t)(BarabasiAlbert(20000, 3, 2)),
@@ -688,7 +701,9 @@ func TestBFSSumMatchesPlainBFS(t *testing.T) {
 			sum, reached, ecc := bfsSum(g, int32(s), sc)
 			var wsum, wreached int64
 			var wecc int32
-			for v, d := range Distances(g, []int{s}) {
+			dist := make([]int32, g.N())
+			plainBFS(g, []int32{int32(s)}, dist, nil)
+			for v, d := range dist {
 				if v != s && d > 0 {
 					wsum += int64(d)
 					wreached++
@@ -697,6 +712,36 @@ func TestBFSSumMatchesPlainBFS(t *testing.T) {
 			}
 			if sum != wsum || reached != wreached || ecc != wecc {
 				t.Errorf("%s from %d: got %d/%d/%d want %d/%d/%d", name, s, sum, reached, ecc, wsum, wreached, wecc)
+			}
+		}
+	}
+}
+
+// Distances' direction-optimizing BFS agrees with the plain BFS, from one source and from
+// many (repeated ones included), on connected and fragmented graphs.
+func TestDistancesMatchPlainBFS(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for name, g := range map[string]*Graph{
+		"ba":           must(t)(BarabasiAlbert(20000, 3, 2)),
+		"gnp sparse":   must(t)(ErdosRenyiGnp(5003, 0.0004, 2)),
+		"ws lattice":   must(t)(WattsStrogatz(3001, 4, 0, 2)),
+		"ws rewired":   must(t)(WattsStrogatz(20000, 10, 0.3, 2)),
+		"gnp complete": must(t)(ErdosRenyiGnp(70, 1, 2)),
+	} {
+		for _, k := range []int{1, 2, 20, 500} {
+			src := make([]int, k)
+			src32 := make([]int32, k)
+			for i := range src {
+				src[i] = r.IntN(g.N())
+				if i > 0 && r.IntN(5) == 0 {
+					src[i] = src[i-1]
+				}
+				src32[i] = int32(src[i])
+			}
+			want := make([]int32, g.N())
+			plainBFS(g, src32, want, nil)
+			if got := Distances(g, src); !slices.Equal(got, want) {
+				t.Errorf("%s, %d sources: distances differ from the plain BFS", name, k)
 			}
 		}
 	}
@@ -723,4 +768,30 @@ func TestTinyGraphs(t *testing.T) {
 	if g.NumEdges() != 1 || Stats(g, 1).MeanPathLength != 1 {
 		t.Errorf("BA(2,1) wrong")
 	}
+}
+
+// plainBFS fills dist (length N) from the given sources (-1 for unreachable) and returns the
+// visit order in queue's storage; the last visited node is the farthest.
+func plainBFS(g *Graph, sources []int32, dist []int32, queue []int32) []int32 {
+	for i := range dist {
+		dist[i] = -1
+	}
+	queue = queue[:0]
+	for _, s := range sources {
+		if dist[s] < 0 {
+			dist[s] = 0
+			queue = append(queue, s)
+		}
+	}
+	for h := 0; h < len(queue); h++ {
+		u := queue[h]
+		du := dist[u] + 1
+		for _, v := range g.adj[g.offsets[u]:g.offsets[u+1]] {
+			if dist[v] < 0 {
+				dist[v] = du
+				queue = append(queue, v)
+			}
+		}
+	}
+	return queue
 }

@@ -5,7 +5,10 @@
 // it. LLM clients see only the request's System and Prompt texts, never this.
 package situation
 
-import "github.com/prosim/prosim/internal/persona"
+import (
+	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/schema"
+)
 
 // Situation describes a decision in structured form for the behavioural model.
 type Situation struct {
@@ -51,4 +54,27 @@ type Social struct {
 	// PrevWillingness and PrevUnfairness are the agent's own ratings last round; 0 if none.
 	PrevWillingness float64
 	PrevUnfairness  float64
+}
+
+// Typed is implemented by a backend that decides from the structured situation alone and
+// cannot give an invalid answer (the behavioural model). A study that puts one situation to a
+// whole population, round after round (Study 3), can then skip what the generic path builds
+// for every decision (the request and its text, the reply's JSON and values map, the schema
+// check): Prepare binds the backend to the population and the situation once, per-agent work
+// included, and the Rater it returns rates agent by agent.
+type Typed interface {
+	// Prepare readies sit (its Persona and Social are ignored) for the agents, answered on
+	// schema s. It fails where Decide would fail for every agent (a field or policy the
+	// backend does not model); the study then keeps the generic path.
+	Prepare(agents []persona.Persona, sit *Situation, s *schema.Schema) (Rater, error)
+	// ModelVersion is the Reply.ModelVersion of the backend's decisions.
+	ModelVersion() string
+}
+
+// Rater rates a prepared situation. It is safe for concurrent use.
+type Rater interface {
+	// Rate writes agent i's answer (i indexes the prepared agents) with social state soc and
+	// the decision's seed into out, one value per schema field in order: bit for bit the
+	// Values of the reply Decide gives for the same request.
+	Rate(i int, soc *Social, seed uint64, out []float64)
 }

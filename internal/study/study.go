@@ -104,6 +104,24 @@ type (
 	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
 	// it is played again from the start.
 	Unrecorded interface{ Unrecorded() bool }
+	// Streamed is implemented by recorded studies that read no reply while they run (one
+	// step, no Absorb, no Env.Reply): the runner then keeps no reply in memory (only the keys
+	// of a resumed run's decisions) and, after the last step, hands every recorded decision
+	// to Observe, in store order (run design order, agent id, round, trial, scenario), in the
+	// one pass over the store that also writes decisions.csv and counts validity. Analyze
+	// reads what Observe gathered. Expected must be exact: the pass checks the count. A
+	// replayed run (report, export) calls Observe without calling Next.
+	Streamed interface {
+		Observe(d store.Decision) error
+	}
+	// TypedBackends is implemented by studies that can decide on typed backends
+	// (situation.Typed: the behavioural model) without requests or replies (Batch.Typed).
+	// The runner calls UseTyped once, before the first step, and only for a run that journals
+	// nothing (Unrecorded); of gives a cell's backend as a situation.Typed, or nil when it is
+	// not one in this process (an LLM, or the behavioural model on remote workers).
+	TypedBackends interface {
+		UseTyped(of func(c *Cell) situation.Typed)
+	}
 )
 
 var (
@@ -262,6 +280,12 @@ type Batch struct {
 	// Absorb, when set, is given each task's replies as they come (concurrently). It is how
 	// an Unrecorded study learns its replies; journaled studies may use Env.Reply instead.
 	Absorb func(i int, t *Task, replies []backend.Reply) error
+	// Typed, when set (by a study given typed backends through TypedBackends, for a batch
+	// every decision of which has one), makes decisions lo..hi-1 as Build, the backend and
+	// Absorb would, with the same values, on the typed backends: no task, request or reply
+	// is built. The runner calls it from its workers on disjoint ranges; it must be safe for
+	// that. A batch with Typed still has Build and Absorb (for the generic path).
+	Typed func(lo, hi int) error
 }
 
 // Len is the number of tasks in the batch.

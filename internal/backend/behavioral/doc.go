@@ -13,6 +13,12 @@
 // made-up value. Reply.Raw is compact JSON of the values in the schema's field order, with
 // choice fields written as their option text (as a schema-following LLM would reply).
 //
+// Typed path: the model is also a situation.Typed. Prepare readies one vignette for a whole
+// population (the situation's terms and each agent's parameters, spread constants and
+// no-shock expectations computed once), and its Rater gives, without a request, reply text or
+// values map, bit for bit the values Decide gives (typed_test.go checks both against the
+// model as first written, reference_test.go). Study 3's summary store rates through it.
+//
 // # Persona parameters
 //
 // Traits (1-5) are standardised on the reference distributions: prosocial traits (EC empathic

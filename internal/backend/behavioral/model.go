@@ -95,14 +95,13 @@ func (m *Model) Decide(ctx context.Context, req backend.Request) (backend.Reply,
 		return m.decideJoint(ctx, req, sit)
 	}
 	p := personaParams(sit.Persona)
-	r := rand.New(rand.NewPCG(req.Seed, streamID))
 	var o out
 	var err error
 	switch sit.Kind {
 	case "vignette":
-		err = decideVignette(&p, sit, &req.Schema, r, &o)
+		err = decideVignette(&p, sit, &req.Schema, req.Seed, &o)
 	case "game":
-		err = decideGame(&p, sit, &req.Schema, r, &o)
+		err = decideGame(&p, sit, &req.Schema, rand.New(rand.NewPCG(req.Seed, streamID)), &o)
 	default:
 		err = fmt.Errorf("%w: situation kind %q of scenario %q (want vignette or game)", ErrUnsupported, sit.Kind, sit.Scenario)
 	}
@@ -227,11 +226,16 @@ func paramOr(sit *situation.Situation, name string, def float64) float64 {
 // t and spread sigma: P(k) proportional to exp(-(k-t)^2 / (2 sigma^2)). It returns the mean.
 func ratingProbs(t, sigma float64, lo, n int, p []float64) float64 {
 	inv := 1 / (2 * sigma * sigma)
+	return ratingProbsC(t, inv, math.Exp(-2*inv), lo, n, p)
+}
+
+// ratingProbsC is ratingProbs given inv = 1/(2 sigma^2) and c = exp(-2 inv), which depend on
+// the spread only (an agent's constants on the typed path).
+func ratingProbsC(t, inv, c float64, lo, n int, p []float64) float64 {
 	// Gaussian weights relative to the nearest category k0, by recurrence: successive ratios
 	// of exp(-(k-t)^2 inv) change by the constant factor exp(-2 inv), so three exps suffice.
 	k0 := int(clamp(math.Round(t), float64(lo), float64(lo+n-1))) - lo
 	d0 := float64(k0+lo) - t
-	c := math.Exp(-2 * inv)
 	p[k0] = 1
 	sum, mean := 1.0, float64(k0+lo)
 	w, r := 1.0, math.Exp(-(2*d0+1)*inv)
@@ -255,6 +259,85 @@ func ratingProbs(t, sigma float64, lo, n int, p []float64) float64 {
 		p[i] *= inv
 	}
 	return mean * inv
+}
+
+// ratingMean is ratingProbsC's return value alone (the same arithmetic, nothing stored).
+func ratingMean(t, inv, c float64, lo, n int) float64 {
+	k0 := int(clamp(math.Round(t), float64(lo), float64(lo+n-1))) - lo
+	d0 := float64(k0+lo) - t
+	sum, mean := 1.0, float64(k0+lo)
+	w, r := 1.0, math.Exp(-(2*d0+1)*inv)
+	for i := k0 + 1; i < n; i++ {
+		w *= r
+		r *= c
+		sum += w
+		mean += w * float64(i+lo)
+	}
+	w, r = 1.0, math.Exp((2*d0-1)*inv)
+	for i := k0 - 1; i >= 0; i-- {
+		w *= r
+		r *= c
+		sum += w
+		mean += w * float64(i+lo)
+	}
+	return mean * (1 / sum)
+}
+
+// ratingWeights is ratingProbsC without the mean (the same probabilities).
+func ratingWeights(t, inv, c float64, lo, n int, p []float64) {
+	k0 := int(clamp(math.Round(t), float64(lo), float64(lo+n-1))) - lo
+	d0 := float64(k0+lo) - t
+	p[k0] = 1
+	sum := 1.0
+	w, r := 1.0, math.Exp(-(2*d0+1)*inv)
+	for i := k0 + 1; i < n; i++ {
+		w *= r
+		r *= c
+		p[i] = w
+		sum += w
+	}
+	w, r = 1.0, math.Exp((2*d0-1)*inv)
+	for i := k0 - 1; i >= 0; i-- {
+		w *= r
+		r *= c
+		p[i] = w
+		sum += w
+	}
+	inv = 1 / sum
+	for i := 0; i < n; i++ {
+		p[i] *= inv
+	}
+}
+
+// uniform is rand.New(src).Float64().
+func uniform(src *rand.PCG) float64 { return float64(src.Uint64()<<11>>11) / (1 << 53) }
+
+// normal is rand.New(src).NormFloat64(), without making src escape to the heap (only the
+// rare caller pays an allocation).
+func normal(src *rand.PCG) float64 {
+	p := new(rand.PCG)
+	*p = *src
+	x := rand.New(p).NormFloat64()
+	*src = *p
+	return x
+}
+
+// drawRatingC is drawRating on src, given sigma's constants (ratingProbsC).
+func drawRatingC(src *rand.PCG, t, sigma, inv, c float64, lo, hi int) float64 {
+	n := hi - lo + 1
+	if n > 32 || n < 1 {
+		return clamp(math.Round(t+sigma*normal(src)), float64(lo), float64(hi))
+	}
+	var buf [32]float64
+	ratingWeights(t, inv, c, lo, n, buf[:n])
+	u := uniform(src)
+	for i, w := range buf[:n] {
+		u -= w
+		if u < 0 {
+			return float64(lo + i)
+		}
+	}
+	return float64(hi)
 }
 
 // drawIndex draws an index from probabilities p (summing to 1).

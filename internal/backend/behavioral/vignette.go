@@ -43,98 +43,198 @@ const (
 	wInfluenceMax = 0.95
 )
 
-func decideVignette(p *params, sit *situation.Situation, s *schema.Schema, r *rand.Rand, o *out) error {
-	for i := range s.Fields {
-		f := &s.Fields[i]
-		if f.Name != "willingness" && f.Name != "unfairness" {
-			return fmt.Errorf("%w: vignette %q: field %q (the model rates willingness and unfairness only)", ErrUnsupported, sit.Scenario, f.Name)
-		}
-		if f.Kind != schema.Likert {
-			return fmt.Errorf("%w: vignette %q: field %q must be likert, not %s", ErrUnsupported, sit.Scenario, f.Name, f.Kind)
-		}
-	}
-	base, err := param(sit, "base")
+func decideVignette(p *params, sit *situation.Situation, s *schema.Schema, seed uint64, o *out) error {
+	v, err := prepareVignette(sit, s)
 	if err != nil {
 		return err
 	}
-	cost := paramOr(sit, "cost", 0.5)
-	money := paramOr(sit, "money", 0)
-	vis := paramOr(sit, "visibility", 0.5)
-	need := paramOr(sit, "need", 0.5)
-
-	t := base + vAlt*p.alt*(0.5+need) + vNorm*p.norm + vExtra*p.zE*vis - vMoney*cost*money*p.cs
-	d, sev, err := policyEffect(p, &sit.Policy, vis, need)
-	if err != nil {
-		return fmt.Errorf("vignette %q: %w", sit.Scenario, err)
+	a := v.agent(p)
+	var vals [2]float64
+	var src rand.PCG
+	src.Seed(seed, streamID)
+	v.rate(&a, &sit.Social, &src, vals[:v.nf])
+	for i := range v.nf {
+		o.set(s.Fields[i].Name, schema.Likert, vals[i])
 	}
+	return nil
+}
+
+// vigSit is a vignette situation ready to be rated: everything a decision needs but the
+// agent, its social state and the seed. Decide prepares it for each decision; the typed path
+// (Prepare) once for a whole population.
+type vigSit struct {
+	base, cost, money, vis, need float64
+	pol                          situation.PolicyExposure
+	reversed                     bool
+	fields                       [2]vigField // the schema's fields, in order
+	nf                           int
+}
+
+// vigField is a rating field and its scale.
+type vigField struct {
+	unfair   bool // the unfairness rating (else willingness)
+	min, max float64
+	scale    float64 // points of the field's scale per point of 1-7
+	lo, hi   int
+	unit     bool // scale == 1: the agent's spread constants apply as they are
+}
+
+// vigAgent is what a vignette decision needs of one agent in one situation, apart from its
+// social state and seed: the persona's terms, computed once by the typed path and for each
+// decision by Decide. Both then run rate, so they give the same values bit for bit.
+type vigAgent struct {
+	tFair         float64 // latent willingness from the agent's own situation (before unfairness and influence)
+	sigma, inv, c float64 // rating spread on 1-7, 1/(2 sigma^2) and exp(-2 inv) (ratingProbs' constants)
+	ub            float64 // baseline perceived unfairness
+	eIA           float64 // exp(uIA ia): an unfairness shock's weight
+	ut0           float64 // the unfairness target without a shock
+	wU            float64 // willingness lost per point of excess unfairness: wUnfair exp(.2 ia)
+	infl          float64 // social-influence weight
+	mFair         float64 // expected rating at tFair (the reference of social influence)
+	m0, corr0     float64 // expected unfairness rating at ut0, and memory's expected correction there
+}
+
+func prepareVignette(sit *situation.Situation, s *schema.Schema) (vigSit, error) {
+	v := vigSit{pol: sit.Policy, reversed: sit.ScaleReversed}
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		if f.Name != "willingness" && f.Name != "unfairness" {
+			return v, fmt.Errorf("%w: vignette %q: field %q (the model rates willingness and unfairness only)", ErrUnsupported, sit.Scenario, f.Name)
+		}
+		if f.Kind != schema.Likert {
+			return v, fmt.Errorf("%w: vignette %q: field %q must be likert, not %s", ErrUnsupported, sit.Scenario, f.Name, f.Kind)
+		}
+		if i >= len(v.fields) {
+			return v, fmt.Errorf("%w: vignette %q: %d fields (the model rates willingness and unfairness, once each)", ErrUnsupported, sit.Scenario, len(s.Fields))
+		}
+		scale := (f.Max - f.Min) / 6
+		v.fields[i] = vigField{unfair: f.Name == "unfairness", min: f.Min, max: f.Max, scale: scale,
+			lo: int(f.Min), hi: int(f.Max), unit: scale == 1}
+	}
+	v.nf = len(s.Fields)
+	var err error
+	if v.base, err = param(sit, "base"); err != nil {
+		return v, err
+	}
+	v.cost = paramOr(sit, "cost", 0.5)
+	v.money = paramOr(sit, "money", 0)
+	v.vis = paramOr(sit, "visibility", 0.5)
+	v.need = paramOr(sit, "need", 0.5)
+	if err := checkChannel(v.pol.Channel); err != nil {
+		return v, fmt.Errorf("vignette %q: %w", sit.Scenario, err)
+	}
+	return v, nil
+}
+
+// agent computes the agent's terms in the situation.
+func (v *vigSit) agent(p *params) vigAgent {
+	t := v.base + vAlt*p.alt*(0.5+v.need) + vNorm*p.norm + vExtra*p.zE*v.vis - vMoney*v.cost*v.money*p.cs
+	d, sev, _ := policyEffect(p, &v.pol, v.vis, v.need) // the channel is checked
 	t += d
-	sigma := vSigma * p.noise
-
-	// Study 3: perceived unfairness and its effect on willingness.
-	soc := &sit.Social
-	var probs [7]float64
-	ub := uBase0 + uReact*p.react
-	if sit.Policy.Channel == "enforce" {
-		ub += uEnforce * sev * sit.Policy.Strength
+	var a vigAgent
+	a.tFair = t
+	a.sigma = vSigma * p.noise
+	a.inv = 1 / (2 * a.sigma * a.sigma)
+	a.c = math.Exp(-2 * a.inv)
+	a.ub = uBase0 + uReact*p.react
+	if v.pol.Channel == "enforce" {
+		a.ub += uEnforce * sev * v.pol.Strength
 	}
-	u := ub
+	a.eIA = math.Exp(uIA * p.ia)
+	shock := 0.0
+	a.ut0 = a.ub + shock*a.eIA
+	a.wU = wUnfair * math.Exp(0.2*p.ia)
+	a.infl = influenceWeight(p)
+	var probs [7]float64
+	a.mFair = ratingProbsC(a.tFair, a.inv, a.c, 1, 7, probs[:])
+	a.m0 = ratingProbsC(a.ut0, a.inv, a.c, 1, 7, probs[:])
+	for k := 0; k < 7; k++ {
+		a.corr0 += probs[k] * memory(float64(k+1)-a.m0)
+	}
+	return a
+}
+
+// unfairObservedShock[k] is the unfairness shock of k observed unfair neighbours.
+var unfairObservedShock = func() (s [64]float64) {
+	for k := 1; k < len(s); k++ {
+		s[k] = uObserved * (1 - math.Exp(-float64(k)/1.5))
+	}
+	return s
+}()
+
+// rate draws agent a's ratings (one per field, in order) given its social state.
+func (v *vigSit) rate(a *vigAgent, soc *situation.Social, src *rand.PCG, out []float64) {
+	// Study 3: perceived unfairness and its effect on willingness.
+	var probs [7]float64
+	u := a.ub
 	shock := 0.0
 	if soc.TreatedUnfairly {
 		shock += uTreated
 	}
-	if soc.UnfairObserved > 0 {
-		shock += uObserved * (1 - math.Exp(-float64(soc.UnfairObserved)/1.5))
+	if k := soc.UnfairObserved; k > 0 {
+		if k < len(unfairObservedShock) {
+			shock += unfairObservedShock[k]
+		} else {
+			shock += uObserved * (1 - math.Exp(-float64(k)/1.5))
+		}
 	}
 	if shock > 0 || soc.PrevUnfairness > 0 {
-		ut := ub + shock*math.Exp(uIA*p.ia)
+		ut := a.ut0
+		if shock > 0 {
+			ut = a.ub + shock*a.eIA
+		}
 		u = ut
 		if soc.PrevUnfairness > 0 {
 			// Memory of last round's rating, minus its expectation under the current target so
 			// that an unchanged situation does not drift. Under a shock: asymmetric anchoring
 			// (quick to anger, slow to forgive). Without one: only a rating clearly above the
 			// baseline (by more than uDead) is remembered, decaying by uFall a round.
-			m := ratingProbs(ut, sigma, 1, 7, probs[:])
-			a := anchor
 			if shock == 0 {
-				a = memory
+				u = ut + memory(soc.PrevUnfairness-a.m0) - a.corr0
+			} else {
+				m := ratingProbsC(ut, a.inv, a.c, 1, 7, probs[:])
+				var corr float64
+				for k := 0; k < 7; k++ {
+					corr += probs[k] * anchor(float64(k+1)-m)
+				}
+				u = ut + anchor(soc.PrevUnfairness-m) - corr
 			}
-			var corr float64
-			for k := 0; k < 7; k++ {
-				corr += probs[k] * a(float64(k+1)-m)
-			}
-			u = ut + a(soc.PrevUnfairness-m) - corr
 		}
 	}
-	tFair := t // the expectation the agent's own situation gives, before unfairness
-	t -= wUnfair * math.Exp(0.2*p.ia) * (u - ub)
+	t := a.tFair
+	t -= a.wU * (u - a.ub)
 	if soc.Observed > 0 && soc.MeanObserved > 0 {
 		// Social influence: toward the observed neighbours' mean willingness, weighted by
 		// conformity, from the rating the agent's situation would give without unfairness
 		// (so an agent's own grievance is not talked away by content neighbours).
-		m := ratingProbs(tFair, sigma, 1, 7, probs[:])
-		t += influenceWeight(p) * (soc.MeanObserved - m)
+		t += a.infl * (soc.MeanObserved - a.mFair)
 	}
 	if soc.PrevWillingness > 0 {
-		m := ratingProbs(t, sigma, 1, 7, probs[:])
+		m := ratingMean(t, a.inv, a.c, 1, 7)
 		t += wAnchor * (soc.PrevWillingness - m)
 	}
 
-	for i := range s.Fields {
-		f := &s.Fields[i]
+	for i := range v.nf {
+		f := &v.fields[i]
 		lat := t
-		if f.Name == "unfairness" {
+		if f.unfair {
 			lat = u
 		}
-		scale := (f.Max - f.Min) / 6
-		v := drawRating(r, f.Min+(lat-1)*scale, sigma*scale, int(f.Min), int(f.Max))
-		if sit.ScaleReversed {
+		var x float64
+		if f.unit {
+			x = drawRatingC(src, f.min+(lat-1)*f.scale, a.sigma, a.inv, a.c, f.lo, f.hi)
+		} else {
+			sigma := a.sigma * f.scale
+			inv := 1 / (2 * sigma * sigma)
+			x = drawRatingC(src, f.min+(lat-1)*f.scale, sigma, inv, math.Exp(-2*inv), f.lo, f.hi)
+		}
+		if v.reversed {
 			// The model rates on the canonical scale and reports on the scale shown, as a
 			// respondent who reads the labels does (assumed: no reversal errors).
-			v = f.Min + f.Max - v
+			x = f.min + f.max - x
 		}
-		o.set(f.Name, schema.Likert, v)
+		out[i] = x
 	}
-	return nil
 }
 
 // socialConsts are the fitted constants of Study 3's social-influence channel (package doc,
@@ -192,5 +292,14 @@ func policyEffect(p *params, pe *situation.PolicyExposure, vis, need float64) (f
 		}
 		return s * (polPrice*u - polCrowd*math.Max(0, p.alt)*(0.5+vis)), 0, nil
 	}
-	return 0, 0, fmt.Errorf("%w: policy channel %q (want none, moral, social, enforce or economic)", ErrUnsupported, pe.Channel)
+	return 0, 0, checkChannel(pe.Channel)
+}
+
+// checkChannel says whether the model knows a policy channel.
+func checkChannel(ch string) error {
+	switch ch {
+	case "", "none", "moral", "social", "enforce", "economic":
+		return nil
+	}
+	return fmt.Errorf("%w: policy channel %q (want none, moral, social, enforce or economic)", ErrUnsupported, ch)
 }

@@ -342,7 +342,7 @@ func (s *netStudy) networkLine() string {
 		st := s.stats()
 		path := fmt.Sprintf("%.3f", st.MeanPathLength)
 		if st.PathSampled {
-			path += fmt.Sprintf(" (sampled from %d sources)", st.PathSources)
+			path += fmt.Sprintf(" (sampled from %d sources, standard error %.3f)", st.PathSources, st.PathSE)
 		}
 		return fmt.Sprintf("Network (%s): N=%d, edges=%d, mean degree %.2f, clustering %.3f, mean path length %s, components %d",
 			s.cfg.Graph.Type, st.N, st.Edges, st.MeanDegree, st.Clustering, path, st.Components)

@@ -93,6 +93,10 @@ type netStudy struct {
 	done   bool // every round is recorded
 	// rows[world][round-1][node] (full store only): rounds.csv and the mediation.
 	rows [][][]row
+	// The typed path (typed.go): typedOf from the runner; typed, one per world, when used.
+	typedOf        func(c *study.Cell) situation.Typed
+	typed          []typedWorld
+	typedW, typedU int // the willingness and unfairness fields' indices in the schema
 }
 
 // netCond is one condition's intervention (nil iv for a control).
@@ -288,6 +292,7 @@ func (s *netStudy) Next() (*study.Batch, error) {
 		if !s.summary {
 			s.rows = make([][][]row, len(s.worlds))
 		}
+		s.prepareTyped()
 	}
 	if s.round > 0 {
 		s.endRound(s.round)
@@ -310,7 +315,12 @@ func (s *netStudy) Next() (*study.Batch, error) {
 		}
 	}
 	n := len(s.env.Agents)
+	var typed func(lo, hi int) error
+	if s.typed != nil {
+		typed = func(lo, hi int) error { return s.typedRound(t, lo, hi) }
+	}
 	return &study.Batch{
+		Typed: typed,
 		N:     len(s.worlds) * n,
 		Build: func(i int) (study.Task, error) { return s.task(s.worlds[i/n], i%n, t) },
 		Absorb: func(i int, _ *study.Task, replies []backend.Reply) error {
