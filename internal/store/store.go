@@ -12,14 +12,15 @@ import (
 	"math"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// schemaVersion is the run database's layout. 2 added decisions.model_version; Open
-// upgrades a database of version 1 in place (see migrate).
-const schemaVersion = "2"
+// schemaVersion is the run database's layout. 2 added decisions.model_version, 3 the
+// repairs table; Open upgrades a database of version 1 or 2 in place (see migrate).
+const schemaVersion = "3"
 
 const ddl = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,6 +35,10 @@ CREATE TABLE IF NOT EXISTS decisions(
   calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
   cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(run_id, agent_id, round, trial, scenario));
+CREATE TABLE IF NOT EXISTS repairs(
+  run_id TEXT NOT NULL, agent_id INTEGER NOT NULL, round INTEGER NOT NULL, trial INTEGER NOT NULL,
+  scenario TEXT NOT NULL, attempt INTEGER NOT NULL, raw TEXT NOT NULL, invalid_reason TEXT NOT NULL,
+  repair TEXT NOT NULL, PRIMARY KEY(run_id, agent_id, round, trial, scenario, attempt));
 CREATE TABLE IF NOT EXISTS batches(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, backend TEXT NOT NULL, batch_id TEXT NOT NULL,
   custom_ids TEXT NOT NULL, submitted TEXT NOT NULL);
@@ -78,6 +83,14 @@ type Reply struct {
 	CostUSD float64
 	Latency time.Duration
 	Cached  bool
+	// Repairs are the attempts before Raw when the reply was re-asked (the repairs table).
+	Repairs []Attempt
+}
+
+// Attempt is an unusable reply that was asked again: what it said, why it was unusable, and
+// the repair message sent after it ("" when the same request was sent again).
+type Attempt struct {
+	Raw, Invalid, Repair string
 }
 
 // Valid reports whether the reply carries usable values.
@@ -103,6 +116,10 @@ type Store struct {
 	// cmu serialises flushes: a flush that finds nothing pending knows every decision queued
 	// before it was committed by an earlier one (group commit, see Commit).
 	cmu sync.Mutex
+	// rowsRead counts the rows read methods returned (RowsRead).
+	rowsRead atomic.Int64
+	// repairs is set once the repairs table has a row (so replaced decisions clear theirs).
+	repairs atomic.Bool
 }
 
 // Open opens (creating if needed) the database at path.
@@ -118,6 +135,12 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s := &Store{db: db, batch: 500}
+	var any int
+	if err := db.QueryRow(`SELECT EXISTS(SELECT 1 FROM repairs)`).Scan(&any); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.repairs.Store(any == 1)
 	if v, err := s.Meta("schema_version"); err != nil {
 		db.Close()
 		return nil, err
@@ -126,8 +149,8 @@ func Open(path string) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
-	} else if v == "1" {
-		if err := s.migrate(); err != nil {
+	} else if v == "1" || v == "2" {
+		if err := s.migrate(v); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("%s: upgrading a run database of an earlier prosim: %w", path, err)
 		}
@@ -138,13 +161,16 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// migrate upgrades a schema 1 database (written before model versions were recorded) to 2:
-// its decisions get model_version "" (unknown). Adding a column with a default rewrites no
-// row, so this is instant whatever the run's size.
-func (s *Store) migrate() error {
+// migrate upgrades a database of schema 1 (written before model versions were recorded) or 2
+// (before repair turns were) to 3: schema 1's decisions get model_version "" (unknown); the
+// repairs table is created empty by the DDL (earlier runs kept only the last attempt). Adding
+// a column with a default rewrites no row, so this is instant whatever the run's size.
+func (s *Store) migrate(from string) error {
 	return s.tx(func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
-			return err
+		if from == "1" {
+			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion)
 		return err
@@ -338,7 +364,31 @@ func (s *Store) Flush() error {
 			return err
 		}
 		defer st.Close()
+		var rep, del *sql.Stmt
 		for _, d := range batch {
+			if len(d.Reply.Repairs) > 0 || s.repairs.Load() {
+				// A decision asked again (resume --retry-invalid) must not keep the repairs of
+				// the reply it replaces; the delete is skipped while no run wrote any.
+				if rep == nil {
+					if rep, err = tx.Prepare(`INSERT INTO repairs VALUES(?,?,?,?,?,?,?,?,?)`); err != nil {
+						return err
+					}
+					defer rep.Close()
+					if del, err = tx.Prepare(`DELETE FROM repairs WHERE run_id=? AND agent_id=? AND round=? AND trial=? AND scenario=?`); err != nil {
+						return err
+					}
+					defer del.Close()
+				}
+				if _, err := del.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario); err != nil {
+					return err
+				}
+				for i, a := range d.Reply.Repairs {
+					if _, err := rep.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, i+1, a.Raw, a.Invalid, a.Repair); err != nil {
+						return err
+					}
+				}
+				s.repairs.Store(true)
+			}
 			params := encodeFloats(d.Params)
 			var vals any
 			if d.Reply.Values != nil {
@@ -378,32 +428,11 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var d Decision
-		var params string
-		var vals sql.NullString
-		var valid, cached int
-		var cost sql.NullFloat64
-		var lat float64
-		r := &d.Reply
-		if err := rows.Scan(&d.RunID, &d.AgentID, &d.Round, &d.Trial, &d.Scenario, &params, &vals, &r.Raw, &valid, &r.Invalid,
-			&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
+		s.rowsRead.Add(1)
+		d, err := scanDecision(rows)
+		if err != nil {
 			return err
 		}
-		var err error
-		if d.Params, err = decodeFloats(params); err != nil {
-			return fmt.Errorf("decision %v: params: %w", d.Key, err)
-		}
-		if vals.Valid {
-			if r.Values, err = decodeFloats(vals.String); err != nil {
-				return fmt.Errorf("decision %v: values: %w", d.Key, err)
-			}
-		}
-		r.Cached = cached == 1
-		r.CostUSD = math.NaN()
-		if cost.Valid {
-			r.CostUSD = cost.Float64
-		}
-		r.Latency = time.Duration(lat * float64(time.Millisecond))
 		if err := fn(d); err != nil {
 			return err
 		}
