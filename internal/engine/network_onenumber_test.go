@@ -86,7 +86,7 @@ backend: {provider: builtin}
 			if sline == nil {
 				t.Fatalf("summary has no %s line for %s", f, name)
 			}
-			for k, col := range []int{field[f], field[f] + 4} {
+			for k, col := range []int{field[f], field[f] + 5} { // the run, its control (after share_affected, share_rule_state, control_valid_decisions)
 				v, err := strconv.ParseFloat(rec[col], 64)
 				want := "-"
 				if err == nil {

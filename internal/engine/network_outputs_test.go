@@ -48,7 +48,7 @@ backend:
 		t.Fatal(err)
 	}
 	edges := read("network_edges.csv")
-	if strings.Join(edges[0], ",") != "source,target" || !strings.Contains(string(summary), fmt.Sprintf("edges=%d,", len(edges)-1)) {
+	if strings.Join(edges[0], ",") != "replicate,source,target" || edges[1][0] != "" || !strings.Contains(string(summary), fmt.Sprintf("edges=%d,", len(edges)-1)) {
 		t.Errorf("%d edges, the summary says %q", len(edges)-1, strings.SplitN(string(summary), "\n", 2)[0])
 	}
 	med := read("network_mediation.csv")
@@ -105,6 +105,80 @@ backend:
 	for _, w := range []string{"Willingness by exposure group", "Perceived unfairness by exposure group", "Contagion curve",
 		"Network coloured by final state (reward_inequity, replicate 1)", "The network (40 agents, " + strconv.Itoa(len(edges)-1) + " edges drawn)",
 		"Mediation: exposure, perceived unfairness, willingness (reward_inequity)", "Monte Carlo CI [", ">placebo<", "Effect on willingness against the control twin", "Affected share (placebo) and permutation p-value"} {
+		if !strings.Contains(string(html), w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+}
+
+// With graph.per_replicate every replicate has its own graph: network_edges.csv has each
+// replicate's edges, the summary gives the graphs' mean statistics and says so, and the
+// drawing names the replicate it shows.
+func TestNetworkPerReplicateGraphOutputs(t *testing.T) {
+	exp, err := experiment.Parse([]byte(`name: s3perrep
+study: network
+seed: 5
+replicates: 3
+population: {source: sample, n: 40}
+network:
+  graph: {type: watts_strogatz, k: 4, p: 0.3, per_replicate: true}
+  rounds: 3
+  scenario: volunteering
+  activation: {fraction: 0.5}
+conditions:
+  - {name: control, policy: economic}
+  - name: reward_inequity
+    policy: economic
+    inequity: {preset: reward, k: 4, from: 2}
+backend:
+  provider: builtin
+`), "s3perrep.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	edges := readCSV(t, filepath.Join(dir, "results", "network_edges.csv"))
+	if strings.Join(edges[0], ",") != "replicate,source,target" {
+		t.Fatalf("header %v", edges[0])
+	}
+	sets := map[string]map[string]bool{}
+	for _, e := range edges[1:] {
+		if sets[e[0]] == nil {
+			sets[e[0]] = map[string]bool{}
+		}
+		sets[e[0]][e[1]+"-"+e[2]] = true
+	}
+	if len(sets) != 3 || sets["1"] == nil || sets["3"] == nil {
+		t.Fatalf("edges of replicates %v, want 1, 2, 3", len(sets))
+	}
+	same := true
+	for k := range sets["1"] {
+		if !sets["2"][k] {
+			same = false
+		}
+	}
+	if same && len(sets["1"]) == len(sets["2"]) {
+		t.Error("replicates 1 and 2 have the same graph")
+	}
+	// Watts-Strogatz rewiring keeps the edge count: the mean is n k / 2.
+	summary, err := os.ReadFile(filepath.Join(dir, "results", netstudy.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := float64(len(edges)-1) / 3
+	for _, w := range []string{"a new graph per replicate", fmt.Sprintf("means over the 3 replicates' graphs: edges %.1f,", mean)} {
+		if !strings.Contains(string(summary), w) {
+			t.Errorf("summary lacks %q:\n%s", w, strings.SplitN(string(summary), "\n", 2)[0])
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(dir, report.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"Network coloured by final state (reward_inequity, replicate 1)", "drawn is replicate 1&#39;s", "a new graph per replicate"} {
 		if !strings.Contains(string(html), w) {
 			t.Errorf("report lacks %q", w)
 		}

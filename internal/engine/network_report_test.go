@@ -128,7 +128,7 @@ func TestStudy3ReportDrawsItsAnalysis(t *testing.T) {
 
 	groups := readCSV(t, filepath.Join(dir, "results", "network_groups.csv"))
 	gc := columns(t, groups[0], "exposure_group", "round", "agent_runs", "mean_willingness", "mean_unfairness", "share_affected",
-		"control_mean_willingness", "control_mean_unfairness", "control_share_affected")
+		"control_mean_willingness", "control_mean_unfairness")
 	name := map[string]string{"victims": "victims", "distance_1": "distance 1", "distance_2": "distance 2", "distance_3plus": "distance 3+", "unreachable": "unreachable"}
 	num := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
 	for _, fig := range []struct{ title, mean, ctrl string }{

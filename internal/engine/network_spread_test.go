@@ -128,11 +128,12 @@ func reactive(experiment.Backend) (backend.Backend, error) {
 }
 
 // With spread_from: affected and rule original, the affected state is the twin label's (an
-// exposed agent whose willingness fell reliably below its control twin's) and it spreads one
-// hop a day along the path: agents 2 and 3 respond, agent 4's noise (equal in its twin) is not
-// a response, so it is not affected and agent 5 never hears (the rule's own erosion test would
-// mark agent 4 on day 4 and pass the signal on). With victims only the victim's neighbour is
-// affected.
+// exposed agent whose willingness fell below its control twin's beyond its noise band, two
+// days running) and it spreads one hop every two days along the path: agent 2 falls on day 2
+// and is labelled on day 3, agent 3 hears of it on day 4 and is labelled on day 5; agent 4's
+// noise (equal in its twin) is not a response, so it is not affected and agent 5 never hears
+// (the rule's own erosion test would mark agent 4 and pass the signal on). With victims only
+// the victim's neighbour is affected.
 func TestNetworkSpreadAffectedLabel(t *testing.T) {
 	affected := func(spread string) map[[2]int]bool {
 		dir := t.TempDir()
@@ -140,6 +141,7 @@ func TestNetworkSpreadAffectedLabel(t *testing.T) {
 			t.Fatal(err)
 		}
 		src := strings.Replace(strings.Replace(spreadExp, "SPREAD", spread, 1), "{rule: threshold, threshold: 1}", "{rule: original}", 1)
+		src = strings.Replace(src, "rounds: 4", "rounds: 6", 1)
 		path := filepath.Join(dir, "s.yaml")
 		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -170,9 +172,9 @@ func TestNetworkSpreadAffectedLabel(t *testing.T) {
 	}
 	vic, aff := affected("victims"), affected("affected")
 	for a := 2; a <= 5; a++ {
-		for d := 1; d <= 4; d++ {
-			wantAff := a <= 3 && d >= a // agent a hears of unfairness from day a; 4 ignores it
-			wantVic := a == 2 && d >= 2 // only the victim's neighbour is reached
+		for d := 1; d <= 6; d++ {
+			wantAff := a <= 3 && d >= 2*a-1 // agent a falls from day 2a-2, labelled a day later; 4 ignores it
+			wantVic := a == 2 && d >= 3     // only the victim's neighbour is reached
 			if aff[[2]int{a, d}] != wantAff {
 				t.Errorf("spread_from affected: agent %d day %d affected %v, want %v", a, d, aff[[2]int{a, d}], wantAff)
 			}

@@ -13,7 +13,7 @@ import (
 )
 
 // spreadTestExp is the example's reward design (prosim104, 5 victims from day 2, 30% of the
-// edges a day, 7 days, 6 replicates) with the observation OBS: grounded tells each agent its
+// edges a day, 7 days; 6 replicates, the example has 20) with the observation OBS: grounded tells each agent its
 // neighbours' ratings, so the behavioural model's social influence pulls it toward them;
 // message tells it only that teammates were treated unfairly (no ratings: no influence, the
 // only path past distance 1 is cut).

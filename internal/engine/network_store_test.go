@@ -83,7 +83,7 @@ func TestNetworkSummaryStoreEqualsFullStore(t *testing.T) {
 			if r[8] == "1" {
 				c.aff++
 			}
-			if r[10] == "1" {
+			if r[11] == "1" { // valid (after affected, rule_state, treated)
 				c.valid++
 				w, _ := strconv.ParseFloat(r[5], 64)
 				c.w += w

@@ -32,15 +32,20 @@ func groupOf(d int32) int {
 }
 
 // side accumulates one (run, round, group): every agent-run counts once.
+// Affected counts the twin label (label.go; 0 in a control, which is the twin), Rule the
+// contagion rule's state (world.go).
 type side struct {
-	Agents, Valid, Affected, Treated int
-	SumW, SumU                       float64
+	Agents, Valid, Affected, Rule, Treated int
+	SumW, SumU                             float64
 }
 
 func (c *side) add(x row) {
 	c.Agents++
 	if x.affected {
 		c.Affected++
+	}
+	if x.rule {
+		c.Rule++
 	}
 	if x.treated {
 		c.Treated++
@@ -56,6 +61,7 @@ func (c *side) plus(o side) {
 	c.Agents += o.Agents
 	c.Valid += o.Valid
 	c.Affected += o.Affected
+	c.Rule += o.Rule
 	c.Treated += o.Treated
 	c.SumW += o.SumW
 	c.SumU += o.SumU
@@ -81,8 +87,71 @@ type pairAgg struct {
 
 // aggregator folds each round of every world into the pairs' aggregates.
 type aggregator struct {
-	s     *netStudy
-	pairs []*pairAgg
+	s      *netStudy
+	pairs  []*pairAgg
+	groups []*labelGroup
+}
+
+// labelGroup is one comparison's pairs (backend, inequity condition: every replicate), which
+// the label (label.go) judges together: the real label of each inequity run against its
+// twin, and the placebo's (each control against the next replicate's).
+type labelGroup struct {
+	pairs   []*pairAgg
+	lab, pl *Labeler // pl nil without a placebo (one replicate)
+	x, c    [][]Obs
+	out     [][]bool
+}
+
+func newLabelGroup(pairs []*pairAgg, n, from int) *labelGroup {
+	g := &labelGroup{pairs: pairs, lab: NewLabeler(n, len(pairs), from), x: make([][]Obs, len(pairs)), c: make([][]Obs, len(pairs)), out: make([][]bool, len(pairs))}
+	if pairs[0].plTwin >= 0 {
+		g.pl = NewLabeler(n, len(pairs), from)
+	}
+	for i := range pairs {
+		g.x[i], g.c[i], g.out[i] = make([]Obs, n), make([]Obs, n), make([]bool, n)
+	}
+	return g
+}
+
+// label steps the real label of round t, from the worlds' replies of the round (before they
+// end it), into each inequity world's labOut.
+func (a *aggregator) label(t int) {
+	ws := a.s.wScale
+	obs := func(w *world, dst []Obs) {
+		for u := range dst {
+			dst[u] = Obs{W: ws.to7(float64(w.curW[u])), OK: w.curOK[u]}
+		}
+	}
+	for _, g := range a.groups {
+		for i, p := range g.pairs {
+			obs(a.s.worlds[p.w], g.x[i])
+			obs(a.s.worlds[p.ctrl], g.c[i])
+			g.out[i] = a.s.worlds[p.w].labOut
+		}
+		g.lab.Step(t, g.x, g.c, g.out)
+	}
+}
+
+// placebo steps the placebo's label of round t from the rows of the round into each pair's
+// twinAgg.pc.
+func (a *aggregator) placebo(t int, rows [][]row) {
+	ws := a.s.wScale
+	obs := func(r []row, dst []Obs) {
+		for u := range dst {
+			dst[u] = Obs{W: ws.to7(float64(r[u].w)), OK: r[u].valid}
+		}
+	}
+	for _, g := range a.groups {
+		if g.pl == nil {
+			continue
+		}
+		for i, p := range g.pairs {
+			obs(rows[p.ctrl], g.x[i])
+			obs(rows[p.plTwin], g.c[i])
+			g.out[i] = p.tw.pc
+		}
+		g.pl.Step(t, g.x, g.c, g.out)
+	}
 }
 
 // controlOf reports whether cell c is the control of inequity cell i: no inequity, same
@@ -124,6 +193,23 @@ func newAggregator(s *netStudy) *aggregator {
 		}
 		p.tw = newTwinAgg(len(s.env.Agents), s.cfg.Rounds, s.conds[s.env.Cells[p.w].Condition].iv.From)
 	}
+	// The label groups: the pairs of each backend and inequity condition, in design order.
+	byKey := map[string]int{}
+	var keys [][]*pairAgg
+	for _, p := range a.pairs {
+		c := s.env.Cells[p.w]
+		k := c.Backend + "\x00" + c.Condition
+		i, ok := byKey[k]
+		if !ok {
+			i = len(keys)
+			byKey[k] = i
+			keys = append(keys, nil)
+		}
+		keys[i] = append(keys[i], p)
+	}
+	for _, ps := range keys {
+		a.groups = append(a.groups, newLabelGroup(ps, len(s.env.Agents), s.conds[s.env.Cells[ps[0].w].Condition].iv.From))
+	}
 	return a
 }
 
@@ -151,17 +237,14 @@ func (s *netStudy) nextControl(ctrl int) int {
 
 // round folds round t (rows by world) into the aggregates.
 func (a *aggregator) round(t int, rows [][]row) {
+	a.placebo(t, rows)
 	for _, p := range a.pairs {
 		w := a.s.worlds[p.w]
-		var pt []row
-		if p.plTwin >= 0 {
-			pt = rows[p.plTwin]
-		}
 		sel := rows[p.ctrl]
 		if p.plSel >= 0 {
 			sel = rows[p.plSel]
 		}
-		a.s.twinRound(p.tw, w, t, rows[p.w], rows[p.ctrl], pt, sel)
+		a.s.twinRound(p.tw, w, t, rows[p.w], rows[p.ctrl], p.plTwin >= 0, sel)
 		p.pending = append(p.pending, [2][]row{rows[p.w], rows[p.ctrl]})
 		if w.dist == nil {
 			continue // the group is chosen at round From: keep the rows until then

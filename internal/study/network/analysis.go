@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
@@ -63,13 +64,18 @@ func (c *Comparison) Mean(g, t int, ctrl, unfair bool) float64 {
 	return s.SumW / float64(s.Valid)
 }
 
-// Share is the share of group g affected in round t.
-func (c *Comparison) Share(g, t int, ctrl bool) float64 {
-	s := c.Cells[t-1][g][b2i(ctrl)]
-	if s.Agents == 0 {
-		return math.NaN()
-	}
-	return float64(s.Affected) / float64(s.Agents)
+// Share is the share of group g's agent-runs of the inequity run the contagion label marks
+// affected in round t (label.go).
+func (c *Comparison) Share(g, t int) float64 {
+	s := c.Cells[t-1][g][0]
+	return ratio(float64(s.Affected), s.Agents)
+}
+
+// RuleShare is the share of group g's agent-runs of the inequity run in the contagion rule's
+// affected state after round t.
+func (c *Comparison) RuleShare(g, t int) float64 {
+	s := c.Cells[t-1][g][0]
+	return ratio(float64(s.Rule), s.Agents)
 }
 
 // Diff is the mean over rounds From..Rounds of the inequity-control difference.
@@ -282,13 +288,7 @@ func (r *results) summaryFile(w io.Writer) error {
 	if s.summary {
 		r.validity(w)
 	}
-	st := s.stats()
-	path := fmt.Sprintf("%.3f", st.MeanPathLength)
-	if st.PathSampled {
-		path += fmt.Sprintf(" (sampled from %d sources, standard error %.3f)", st.PathSources, st.PathSE)
-	}
-	fmt.Fprintf(w, "Network (%s): N=%d, edges=%d, mean degree %.2f, clustering %.3f, mean path length %s, components %d\n",
-		s.cfg.Graph.Type, st.N, st.Edges, st.MeanDegree, st.Clustering, path, st.Components)
+	fmt.Fprintln(w, s.networkLine())
 	fmt.Fprintf(w, "Rounds %d, scenario %s, observation %s, contagion rule %s\n", s.cfg.Rounds, s.sc.ID, s.cfg.Observation, s.cfg.Contagion.Rule)
 	if len(r.Cmps) == 0 {
 		fmt.Fprintln(w, "No inequity condition: nothing to compare.")
@@ -335,6 +335,42 @@ func (r *results) summaryFile(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// networkLine is the summary's line on the graph: its statistics, or with
+// graph.per_replicate their means over the replicates' graphs.
+func (s *netStudy) networkLine() string {
+	if !s.cfg.Graph.PerReplicate {
+		st := s.stats()
+		path := fmt.Sprintf("%.3f", st.MeanPathLength)
+		if st.PathSampled {
+			path += fmt.Sprintf(" (sampled from %d sources, standard error %.3f)", st.PathSources, st.PathSE)
+		}
+		return fmt.Sprintf("Network (%s): N=%d, edges=%d, mean degree %.2f, clustering %.3f, mean path length %s, components %d",
+			s.cfg.Graph.Type, st.N, st.Edges, st.MeanDegree, st.Clustering, path, st.Components)
+	}
+	var edges, deg, clu, path, comp float64
+	sampled := false
+	R := s.env.Exp.Replicates
+	for r := 1; r <= R; r++ {
+		st := s.stats()
+		if r > 1 {
+			g, err := s.graphOf(r)
+			if err != nil {
+				return fmt.Sprintf("Network (%s, a new graph per replicate): %v", s.cfg.Graph.Type, err)
+			}
+			st = network.Stats(g, seed.Derive(s.seed, "graph-stats", r))
+		}
+		edges, deg, clu, path, comp = edges+float64(st.Edges), deg+st.MeanDegree, clu+st.Clustering, path+st.MeanPathLength, comp+float64(st.Components)
+		sampled = sampled || st.PathSampled
+	}
+	f := float64(R)
+	ps := ""
+	if sampled {
+		ps = " (sampled)"
+	}
+	return fmt.Sprintf("Network (%s, a new graph per replicate, graph.per_replicate): N=%d; means over the %d replicates' graphs: edges %.1f, mean degree %.2f, clustering %.3f, mean path length %.3f%s, components %.2f (the drawing and agents.csv's degree show replicate 1's graph; network_edges.csv has every replicate's)",
+		s.cfg.Graph.Type, len(s.env.Agents), R, edges/f, deg/f, clu/f, path/f, ps, comp/f)
 }
 
 // validity of a summary run, counted from the aggregates (no decision is journaled).
@@ -386,7 +422,8 @@ var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent
 	{Name: "willingness", Type: table.Int, Doc: "rating on the scenario's scale; empty when the decision was invalid"},
 	{Name: "unfairness", Type: table.Int, Doc: "rating; empty when the decision was invalid"},
 	{Name: "exposure_distance", Type: table.Int, Doc: "hops from the nearest victim of the inequity run (0 = victim) on every row of the run; empty in a control and for agents no victim can reach"},
-	{Name: "affected", Type: table.Bool, Doc: "the contagion rule's state after the round"},
+	{Name: "affected", Type: table.Bool, Doc: "the contagion label: the agent rated at least its noise band below its control twin this round and the round before (internal/study/network/label.go); empty in a control (it is the twin)"},
+	{Name: "rule_state", Type: table.Bool, Doc: "the contagion rule's state after the round (network.contagion; with spread_from: affected it is what neighbours hear of)"},
 	{Name: "treated", Type: table.Bool, Doc: "treated unfairly by the policy this round"},
 	{Name: "valid", Type: table.Bool, Doc: "1 when the decision was valid"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why it was not"},
@@ -400,7 +437,10 @@ func (r *results) roundsTable() *table.Table {
 			c := w.cell
 			for t, rows := range s.rows[i] {
 				for u, x := range rows {
-					var wv, uv, d any
+					var wv, uv, d, aff any
+					if x.labelled {
+						aff = x.affected
+					}
 					if x.valid {
 						wv, uv = int(x.w), int(x.u)
 					}
@@ -408,7 +448,7 @@ func (r *results) roundsTable() *table.Table {
 					if w.dist != nil && w.dist[u] >= 0 {
 						d = int(w.dist[u])
 					}
-					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, x.affected, x.treated, x.valid, table.OneLine(x.reason), x.version}); err != nil {
+					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, aff, x.rule, x.treated, x.valid, table.OneLine(x.reason), x.version}); err != nil {
 						return err
 					}
 				}
@@ -419,7 +459,8 @@ func (r *results) roundsTable() *table.Table {
 }
 
 // EdgesSchema declares results/network_edges.csv.
-var EdgesSchema = table.Schema{Name: "network_edges", Doc: "Study 3: the graph, one undirected edge per row, in the edgelist format graph type edgelist reads", Columns: []table.Column{
+var EdgesSchema = table.Schema{Name: "network_edges", Doc: "Study 3: the graph, one undirected edge per row, in the edgelist format graph type edgelist reads (its source and target columns; with graph.per_replicate keep one replicate's rows)", Columns: []table.Column{
+	{Name: "replicate", Type: table.Int, Doc: "the replicate whose graph has the edge (graph.per_replicate: a new graph per replicate); empty when one graph serves every replicate"},
 	{Name: "source", Type: table.Int, Doc: "agent id"},
 	{Name: "target", Type: table.Int, Doc: "agent id"},
 }}
@@ -427,9 +468,26 @@ var EdgesSchema = table.Schema{Name: "network_edges", Doc: "Study 3: the graph, 
 func (r *results) edgesTable() *table.Table {
 	s := r.s
 	return &table.Table{Schema: EdgesSchema, Rows: func(emit func([]any) error) error {
-		for u, v := range s.g.Edges() {
-			if err := emit([]any{s.env.Agents[u].ID, s.env.Agents[v].ID}); err != nil {
-				return err
+		reps := []int{0} // one graph for all
+		if s.cfg.Graph.PerReplicate {
+			reps = reps[:0]
+			for rep := 1; rep <= s.env.Exp.Replicates; rep++ {
+				reps = append(reps, rep)
+			}
+		}
+		for _, rep := range reps {
+			g, col := s.g, any(nil)
+			if rep > 0 {
+				var err error
+				if g, err = s.graphOf(rep); err != nil {
+					return err
+				}
+				col = rep
+			}
+			for u, v := range g.Edges() {
+				if err := emit([]any{col, s.env.Agents[u].ID, s.env.Agents[v].ID}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -477,13 +535,15 @@ var RoundsSummarySchema = table.Schema{Name: "rounds_summary", Doc: "Study 3: pe
 	{Name: "replicate", Type: table.Int}, {Name: "round", Type: table.Int}, {Name: "exposure_group", Type: table.String},
 	{Name: "agents", Type: table.Int}, {Name: "valid", Type: table.Int},
 	{Name: "mean_willingness", Type: table.Float, Decimals: 4}, {Name: "mean_unfairness", Type: table.Float, Decimals: 4},
-	{Name: "share_affected", Type: table.Float, Decimals: 4}, {Name: "share_treated", Type: table.Float, Decimals: 4},
+	{Name: "share_affected", Type: table.Float, Decimals: 4, Doc: "the contagion label (label.go), as rounds.csv's affected"},
+	{Name: "share_rule_state", Type: table.Float, Decimals: 4, Doc: "the contagion rule's state, as rounds.csv's rule_state"},
+	{Name: "share_treated", Type: table.Float, Decimals: 4},
 	{Name: "control_valid", Type: table.Int}, {Name: "control_mean_willingness", Type: table.Float, Decimals: 4},
-	{Name: "control_mean_unfairness", Type: table.Float, Decimals: 4}, {Name: "control_share_affected", Type: table.Float, Decimals: 4},
+	{Name: "control_mean_unfairness", Type: table.Float, Decimals: 4},
 	{Name: "sum_willingness", Type: table.Float, Doc: "exact sums and counts, from which the means are computed"},
-	{Name: "sum_unfairness", Type: table.Float}, {Name: "affected", Type: table.Int}, {Name: "treated", Type: table.Int},
+	{Name: "sum_unfairness", Type: table.Float}, {Name: "affected", Type: table.Int}, {Name: "rule_state", Type: table.Int}, {Name: "treated", Type: table.Int},
 	{Name: "control_agents", Type: table.Int}, {Name: "control_sum_willingness", Type: table.Float}, {Name: "control_sum_unfairness", Type: table.Float},
-	{Name: "control_affected", Type: table.Int}, {Name: "control_treated", Type: table.Int},
+	{Name: "control_treated", Type: table.Int},
 }}
 
 func ratio(a float64, n int) float64 {
@@ -505,9 +565,9 @@ func (r *results) roundsSummaryTable() *table.Table {
 						continue
 					}
 					if err := emit([]any{w.ID, w.Condition, ctrl.ID, w.Replicate, t + 1, groupKeys[g], a.Agents, a.Valid,
-						ratio(a.SumW, a.Valid), ratio(a.SumU, a.Valid), ratio(float64(a.Affected), a.Agents), ratio(float64(a.Treated), a.Agents),
-						c.Valid, ratio(c.SumW, c.Valid), ratio(c.SumU, c.Valid), ratio(float64(c.Affected), c.Agents),
-						a.SumW, a.SumU, a.Affected, a.Treated, c.Agents, c.SumW, c.SumU, c.Affected, c.Treated}); err != nil {
+						ratio(a.SumW, a.Valid), ratio(a.SumU, a.Valid), ratio(float64(a.Affected), a.Agents), ratio(float64(a.Rule), a.Agents), ratio(float64(a.Treated), a.Agents),
+						c.Valid, ratio(c.SumW, c.Valid), ratio(c.SumU, c.Valid),
+						a.SumW, a.SumU, a.Affected, a.Rule, a.Treated, c.Agents, c.SumW, c.SumU, c.Treated}); err != nil {
 						return err
 					}
 				}
@@ -525,9 +585,11 @@ var GroupsSchema = table.Schema{Name: "network_groups", Doc: "Study 3: per inequ
 	{Name: "round", Type: table.Int},
 	{Name: "estimand", Type: table.String, Doc: estimand + ": every agent once per replicate, invalid decisions left out"},
 	{Name: "agent_runs", Type: table.Int}, {Name: "valid_decisions", Type: table.Int},
-	{Name: "mean_willingness", Type: table.Float}, {Name: "mean_unfairness", Type: table.Float}, {Name: "share_affected", Type: table.Float},
+	{Name: "mean_willingness", Type: table.Float}, {Name: "mean_unfairness", Type: table.Float},
+	{Name: "share_affected", Type: table.Float, Doc: "share of agent-runs the contagion label marks affected (label.go): the affected_share of network_contagion.csv"},
+	{Name: "share_rule_state", Type: table.Float, Doc: "share of agent-runs in the contagion rule's affected state (rounds.csv's rule_state)"},
 	{Name: "control_valid_decisions", Type: table.Int},
-	{Name: "control_mean_willingness", Type: table.Float}, {Name: "control_mean_unfairness", Type: table.Float}, {Name: "control_share_affected", Type: table.Float},
+	{Name: "control_mean_willingness", Type: table.Float}, {Name: "control_mean_unfairness", Type: table.Float},
 }}
 
 func (r *results) groupsTable() *table.Table {
@@ -540,8 +602,8 @@ func (r *results) groupsTable() *table.Table {
 				for t := 1; t <= c.Rounds; t++ {
 					a, k := c.Cells[t-1][g][0], c.Cells[t-1][g][1]
 					if err := emit([]any{c.Backend, c.Inequity, c.Control, groupKeys[g], t, estimand, a.Agents, a.Valid,
-						c.Mean(g, t, false, false), c.Mean(g, t, false, true), c.Share(g, t, false),
-						k.Valid, c.Mean(g, t, true, false), c.Mean(g, t, true, true), c.Share(g, t, true)}); err != nil {
+						c.Mean(g, t, false, false), c.Mean(g, t, false, true), c.Share(g, t), c.RuleShare(g, t),
+						k.Valid, c.Mean(g, t, true, false), c.Mean(g, t, true, true)}); err != nil {
 						return err
 					}
 				}
@@ -630,12 +692,12 @@ func (s *netStudy) readAggregates() ([]*pairAgg, error) {
 		get(&a.Agents, "agents")
 		get(&a.Valid, "valid")
 		get(&a.Affected, "affected")
+		get(&a.Rule, "rule_state")
 		get(&a.Treated, "treated")
 		getf(&a.SumW, "sum_willingness")
 		getf(&a.SumU, "sum_unfairness")
 		get(&c.Agents, "control_agents")
 		get(&c.Valid, "control_valid")
-		get(&c.Affected, "control_affected")
 		get(&c.Treated, "control_treated")
 		getf(&c.SumW, "control_sum_willingness")
 		getf(&c.SumU, "control_sum_unfairness")

@@ -76,6 +76,9 @@ func (g Graph) Describe(n int) string {
 	case "edgelist":
 		ps = []string{"file " + g.File}
 	}
+	if g.PerReplicate {
+		ps = append(ps, "a new graph per replicate")
+	}
 	return fmt.Sprintf("%s graph (%s)", g.Type, strings.Join(append([]string{fmt.Sprintf("n %d", n)}, ps...), ", "))
 }
 

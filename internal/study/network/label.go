@@ -6,37 +6,39 @@ import "math"
 // against their control twin (the same agent in the control run of the same replicate, which
 // shares population, graph, activations and random numbers).
 //
-// # The rule (reliable change against the twin)
+// # The rule (a reliable, lasting fall below the twin)
 //
-// Ratings are willingness on 1-7 (scale.to7). The baseline rounds are those before From (the
-// first round of unfair treatment), round 1 alone when From is 1 (then labels start in round
-// 2). For agent u in a later round t, with x its rating in the inequity run and c its twin's:
+// Ratings are willingness on 1-7 (scale.to7). For agent u of a run in round t, with x its
+// rating and c its twin's, the twin difference is D = x - c. The label is computed for all
+// the replicates of one comparison (backend, inequity condition) at once:
 //
-//   - baselines bx, bc: the mean of the agent's, and of its twin's, valid baseline ratings
-//     (the same decisions with common random numbers; not so for an LLM ignoring the seed).
-//   - changes dx = x - bx and dc = c - bc.
-//   - noise band S: how far the twin strays from its own baseline from day to day, the root
-//     mean square of c(s) - bc over the valid rounds From..t (so a twin whose ratings drift or
-//     persist gets a wide band, as a reliable-change index's S_diff). A few rounds estimate it
-//     poorly (a twin that never moved would make every one-point fall "reliable"), so the
-//     agent's sum of squares is pooled with LabelPrior pseudo-rounds at the mean square of all
-//     twins of the run so far (partial pooling toward the run's noise). It uses rounds up to
-//     t only, so it is computed online (the summary store keeps no history).
-//   - band = max(LabelZ * S, LabelFloor): a change must exceed LabelZ noise SDs (one-sided,
-//     erosion is a directional hypothesis) and at least one scale point.
+//   - noise band S_u: how far an agent's rating strays from its twin's when nothing differs
+//     between them, the root mean square of D over the pre-treatment rounds (before From),
+//     pooled over the comparison's replicates (the same persona in each) and shrunk toward
+//     the mean square of all agents with LabelPrior pseudo-observations (partial pooling: a
+//     few replicates estimate one agent's band poorly). So the band is the paired
+//     comparison's own noise: 0 when the twins share their random numbers (the behavioural
+//     model: before the treatment the run and its twin are the same decisions), the full
+//     run-to-run noise when they do not (an LLM ignoring the seed, or the placebo below).
+//     With From = 1 no round is pre-treatment: S_u^2 is then the worst case, twice the
+//     variance of the agent's ratings in the control runs (over replicates and the rounds so
+//     far, partially pooled the same way), the noise of two runs that share nothing.
+//   - band = max(LabelZ * S_u, LabelFloor): beyond LabelZ noise SDs (one-sided, erosion is a
+//     directional hypothesis) and at least one scale point.
 //
-// The agent is affected in round t iff x, c and both baselines are valid and
+// The agent is affected in round t iff, in round t and in the LabelPersist-1 rounds before
+// it, both decisions were valid and D <= -band: it rated at least a band below its twin two
+// rounds running. The persistence is what keeps noise out: the pre-treatment rounds measure
+// the noise of a first day, and later days vary more (an agent's own history and its
+// neighbours' ratings add to it: in the example's placebo the mean square of D grows from 2.0
+// on day 1 to about 3.2), so a one-round test would fire in about 5% of noise-only agents
+// instead of 2.5%; a fall that must hold two days running fires in about 1.5%.
 //
-//	(A) dx <= -band             its willingness fell reliably (beyond its own noise band),
-//	(B) dc >  -band             its twin did not show a reliable fall of its own,
-//	(C) dx - dc <= -LabelFloor  and it fell at least one point more than its twin.
-//
-// The label is per round, not absorbing: an agent that recovers is no longer affected.
-// An invalid decision (its own or its twin's) is not affected that round. Unfairness is not
-// part of the label (it is reported as an outcome): one test, one false-positive rate.
-// With common random numbers and no effect, x = c in every round and (A) and (B) cannot both
-// hold, so noise alone never trips the label; without them (an LLM ignoring the seed) the
-// chance is about that of the one-sided LabelZ test (A).
+// The label is per round, not absorbing: an agent back within the band is no longer
+// affected. An invalid decision (its own or its twin's) restarts the count. Unfairness is not
+// part of the label (it is an outcome): one test, one false-positive rate. With common random
+// numbers and no effect, x = c in every round, so noise alone never trips the label; every
+// twin difference is then caused by the treatment (directly or through the neighbours).
 //
 // # The placebo: what noise alone gives
 //
@@ -47,26 +49,30 @@ import "math"
 // the behavioural model). The control against itself would give 0 whatever the label, so it
 // would test nothing. The placebo's "run" is a replicate's control, its "twin" the same
 // agents in the next replicate's control (its own activations and random numbers, and with
-// graph.per_replicate its own graph), and its groups are distances, on the run's graph, from
-// pseudo-victims chosen by the inequity's targeting rule on pre-treatment ratings of a third
-// replicate's control (the round before From, as the real targeting). Not the run's own
-// ratings: a group chosen for high ratings on the baseline round falls back by itself later
-// (regression to the mean), which the real comparison cancels (the run and its twin share
-// the selection round's decisions) but a twin without shared random numbers does not; a
-// third replicate measures the same agents' propensity independently of both runs compared.
-// With fewer than 3 replicates the control's own ratings choose them (regression included).
-// Rules that do not rank ratings (list, random, degree, income) choose the real victims.
+// graph.per_replicate its own graph), labelled by the same rule (its band from its own
+// pre-treatment rounds, pooled over the placebo's pairs), and its groups are distances, on
+// the run's graph, from pseudo-victims chosen by the inequity's targeting rule on
+// pre-treatment ratings of a third replicate's control (the round before From, as the real
+// targeting). Not the run's own ratings: a group chosen for high ratings on the baseline
+// round falls back by itself later (regression to the mean), which the real comparison
+// cancels (the run and its twin share the selection round's decisions) but a twin without
+// shared random numbers does not; a third replicate measures the same agents' propensity
+// independently of both runs compared. With fewer than 3 replicates the control's own
+// ratings choose them (regression included). Rules that do not rank ratings (list, random,
+// degree, income) choose the real victims.
 
 // LabelZ is the number of noise SDs a reliable change must exceed: the reliable-change
-// criterion of Jacobson & Truax (1991); one-sided it is 2.5%, which leaves room for the
-// band being estimated from a few rounds (persistent ratings make it too narrow).
+// criterion of Jacobson & Truax (1991), one-sided 2.5%.
 const LabelZ = 1.96
 
-// LabelPrior is the weight, in rounds, of the run's pooled noise in each agent's band.
+// LabelPrior is the weight, in observations, of all agents' mean square in each agent's band.
 const LabelPrior = 8
 
 // LabelFloor is the smallest change that counts, in points on 1-7.
 const LabelFloor = 1.0
+
+// LabelPersist is how many rounds running the fall must hold.
+const LabelPersist = 2
 
 // Obs is one agent's rating in one round on 1-7; OK false when the decision was invalid.
 type Obs struct {
@@ -74,95 +80,139 @@ type Obs struct {
 	OK bool
 }
 
-// Labeler labels the agents of one run against their twins round by round, keeping O(n)
-// state (no history): rounds must be given in order 1, 2, ...
+// Labeler labels the runs of one comparison (its pairs: every replicate's run and twin)
+// round by round, keeping O(agents x pairs) state and no history: rounds must be given in
+// order 1, 2, ...
 type Labeler struct {
-	last int // the last baseline round
-	// Per agent: baseline sums and counts of the run and of the twin, the twin's sum of
-	// squared deviations from its baseline and their count.
-	bx, bc       []float64
-	nx, nc       []int32
-	sq           []float64
-	nsq          []int32
-	poolSum      float64 // every twin's squared deviations so far
-	poolN        int
-	round        int
-	affectedLast []bool
+	from  int
+	round int
+	// Per agent: the pre-treatment twin differences' sum of squares and count, over pairs.
+	sq  []float64
+	nsq []int32
+	// Per agent (From = 1 only): the twins' ratings' sum, sum of squares and count.
+	cs, css []float64
+	nc      []int32
+	below   [][]uint8 // per pair and agent: rounds running at least a band below the twin
 }
 
-// NewLabeler labels n agents of a run whose unfair treatment starts at round from.
-func NewLabeler(n, from int) *Labeler {
-	return &Labeler{last: max(from-1, 1), bx: make([]float64, n), bc: make([]float64, n), nx: make([]int32, n), nc: make([]int32, n),
-		sq: make([]float64, n), nsq: make([]int32, n), affectedLast: make([]bool, n)}
+// NewLabeler labels n agents in each of pairs runs whose unfair treatment starts at round from.
+func NewLabeler(n, pairs, from int) *Labeler {
+	l := &Labeler{from: from, sq: make([]float64, n), nsq: make([]int32, n), below: make([][]uint8, pairs)}
+	for p := range l.below {
+		l.below[p] = make([]uint8, n)
+	}
+	if from <= 1 {
+		l.cs, l.css, l.nc = make([]float64, n), make([]float64, n), make([]int32, n)
+	}
+	return l
 }
 
-// Band is the noise band of a twin whose ratings stray s from its baseline (RMS).
+// Band is the band of an agent whose twin difference has noise SD s.
 func Band(s float64) float64 { return math.Max(LabelZ*s, LabelFloor) }
 
-// Affected is the rule for one agent and round from its change dx from its baseline, its
-// twin's change dc and the twin's RMS deviation s (all on 1-7).
-func Affected(dx, dc, s float64) bool {
-	if math.IsNaN(s) || math.IsNaN(dx) || math.IsNaN(dc) {
+// Below is one round's test: the run's rating x at least a band below its twin's c.
+func Below(x, c, s float64) bool {
+	if math.IsNaN(s) || math.IsNaN(x) || math.IsNaN(c) {
 		return false
 	}
-	band := Band(s)
-	return dx <= -band && dc > -band && dx-dc <= -LabelFloor
+	return x-c <= -Band(s)
 }
 
-// Step takes round t's ratings of the run (x) and of the twins (c), and writes the labels
-// into out (len n; it may be nil). It returns how many are affected.
-func (l *Labeler) Step(t int, x, c []Obs, out []bool) int {
+// noise is the twin difference's noise SD of every agent for the rounds so far (NaN when it
+// cannot be estimated yet).
+func (l *Labeler) noise(out []float64) {
+	if l.cs == nil {
+		var pool float64
+		var pn int
+		for u := range l.sq {
+			pool += l.sq[u]
+			pn += int(l.nsq[u])
+		}
+		for u := range out {
+			out[u] = math.NaN()
+			if pn > 0 {
+				out[u] = math.Sqrt((l.sq[u] + LabelPrior*pool/float64(pn)) / (float64(l.nsq[u]) + LabelPrior))
+			}
+		}
+		return
+	}
+	// From = 1: twice the control's variance (sum of squared deviations over count - 1).
+	var pool float64
+	var df int
+	ss := func(u int) float64 {
+		if l.nc[u] == 0 {
+			return 0
+		}
+		return math.Max(0, l.css[u]-l.cs[u]*l.cs[u]/float64(l.nc[u]))
+	}
+	for u := range l.cs {
+		if l.nc[u] > 1 {
+			pool += ss(u)
+			df += int(l.nc[u]) - 1
+		}
+	}
+	for u := range out {
+		out[u] = math.NaN()
+		if df > 0 {
+			v := (ss(u) + LabelPrior*pool/float64(df)) / (float64(max(l.nc[u]-1, 0)) + LabelPrior)
+			out[u] = math.Sqrt(2 * v)
+		}
+	}
+}
+
+// Step takes round t's ratings of every pair's run (x[p]) and twin (c[p]) and writes the
+// labels into out[p] (each len n; out may be nil). It returns how many are affected.
+func (l *Labeler) Step(t int, x, c [][]Obs, out [][]bool) int {
 	if t != l.round+1 {
 		panic("network.Labeler: rounds out of order")
 	}
 	l.round = t
-	if t <= l.last {
-		for u := range l.bx {
-			if x[u].OK {
-				l.bx[u] += x[u].W
-				l.nx[u]++
+	if l.cs != nil {
+		for p := range c {
+			for u, o := range c[p] {
+				if o.OK {
+					l.cs[u] += o.W
+					l.css[u] += o.W * o.W
+					l.nc[u]++
+				}
 			}
-			if c[u].OK {
-				l.bc[u] += c[u].W
-				l.nc[u]++
-			}
-			l.affectedLast[u] = false
-			if out != nil {
-				out[u] = false
+		}
+	}
+	if t < l.from {
+		for p := range x {
+			for u := range x[p] {
+				if x[p][u].OK && c[p][u].OK {
+					d := x[p][u].W - c[p][u].W
+					l.sq[u] += d * d
+					l.nsq[u]++
+				}
+				if out != nil {
+					out[p][u] = false
+				}
 			}
 		}
 		return 0
 	}
-	for u := range l.bx {
-		if c[u].OK && l.nc[u] > 0 {
-			d := c[u].W - l.bc[u]/float64(l.nc[u])
-			l.sq[u] += d * d
-			l.nsq[u]++
-			l.poolSum += d * d
-			l.poolN++
-		}
-	}
-	pool := 0.0
-	if l.poolN > 0 {
-		pool = l.poolSum / float64(l.poolN)
-	}
+	s := make([]float64, len(l.sq))
+	l.noise(s)
 	k := 0
-	for u := range l.bx {
-		a := false
-		if x[u].OK && c[u].OK && l.nx[u] > 0 && l.nc[u] > 0 {
-			s := math.Sqrt((l.sq[u] + LabelPrior*pool) / (float64(l.nsq[u]) + LabelPrior))
-			a = Affected(x[u].W-l.bx[u]/float64(l.nx[u]), c[u].W-l.bc[u]/float64(l.nc[u]), s)
-		}
-		l.affectedLast[u] = a
-		if out != nil {
-			out[u] = a
-		}
-		if a {
-			k++
+	for p := range x {
+		run := l.below[p]
+		for u := range x[p] {
+			a := false
+			if x[p][u].OK && c[p][u].OK && Below(x[p][u].W, c[p][u].W, s[u]) {
+				run[u] = min(run[u]+1, LabelPersist)
+				a = run[u] >= LabelPersist
+			} else {
+				run[u] = 0
+			}
+			if out != nil {
+				out[p][u] = a
+			}
+			if a {
+				k++
+			}
 		}
 	}
 	return k
 }
-
-// Last is the labels of the last round given (read-only).
-func (l *Labeler) Last() []bool { return l.affectedLast }

@@ -12,10 +12,11 @@ func rating(r *rand.Rand, mu, sd float64) float64 {
 }
 
 // runLabel labels n agents over rounds with treatment from round from: the twin rates around
-// mu with noise sd; the run rates around mu+shift from round from (shared noise when crn).
+// mu with noise sd; the run rates around mu+shift from round from (shared noise when crn:
+// then before the treatment the run and its twin are the same decisions).
 func runLabel(n, rounds, from int, mu, sd, shift float64, crn bool, seed uint64) []float64 {
 	r := rand.New(rand.NewPCG(seed, 1))
-	l := NewLabeler(n, from)
+	l := NewLabeler(n, 1, from)
 	shares := make([]float64, rounds)
 	x, c := make([]Obs, n), make([]Obs, n)
 	for t := 1; t <= rounds; t++ {
@@ -30,11 +31,8 @@ func runLabel(n, rounds, from int, mu, sd, shift float64, crn bool, seed uint64)
 			}
 			c[u] = Obs{W: math.Max(1, math.Min(7, math.Round(mu+sd*e1))), OK: true}
 			x[u] = Obs{W: math.Max(1, math.Min(7, math.Round(m+sd*e2))), OK: true}
-			if t < from {
-				x[u] = c[u] // before treatment the run and its twin are the same decisions
-			}
 		}
-		shares[t-1] = float64(l.Step(t, x, c, nil)) / float64(n)
+		shares[t-1] = float64(l.Step(t, [][]Obs{x}, [][]Obs{c}, nil)) / float64(n)
 	}
 	return shares
 }
@@ -46,23 +44,36 @@ func TestLabelNoiseAloneDoesNotTrip(t *testing.T) {
 			t.Errorf("round %d: %.3f affected by noise with common random numbers", i+1, sh)
 		}
 	}
-	// Independent noise (an LLM that ignores the seed): about the one-sided 5% of test (A)
-	// (0.055: 5% plus 1.5 standard errors of a share of 4000 agents).
+	// Independent noise (an LLM that ignores the seed): one round's test fires in about 2.5%
+	// of agents, two rounds running in about 0.06% (independent rounds here); 0.01 leaves
+	// room for the band estimated from one pre-treatment round.
 	for i, sh := range runLabel(4000, 7, 2, 4, 1.05, 0, false, 2) {
-		if sh > 0.055 {
-			t.Errorf("round %d: %.3f affected by independent noise alone, want <= 0.055", i+1, sh)
+		if sh > 0.01 {
+			t.Errorf("round %d: %.3f affected by independent noise alone, want <= 0.01", i+1, sh)
+		}
+	}
+	// From = 1 (no pre-treatment round: the band is the worst case, twice the twin's variance).
+	for i, sh := range runLabel(4000, 7, 1, 4, 1.05, 0, false, 5) {
+		if sh > 0.01 {
+			t.Errorf("from 1, round %d: %.3f affected by independent noise alone, want <= 0.01", i+1, sh)
 		}
 	}
 }
 
 func TestLabelRealShiftTrips(t *testing.T) {
-	// A fall of 3 points (about 2 noise-band SDs of a difference) is caught in most agents.
-	sh := runLabel(2000, 7, 2, 5, 1.05, -3, true, 3)
-	if sh[0] != 0 {
-		t.Errorf("round 1 (before treatment): %.3f affected", sh[0])
+	// A fall of 2 points with common random numbers: every agent not held up by the floor of
+	// the scale, from the second treated round on (the fall must hold two rounds).
+	sh := runLabel(2000, 7, 2, 5, 1.05, -2, true, 3)
+	if sh[0] != 0 || sh[1] != 0 {
+		t.Errorf("rounds 1-2 (before treatment, first treated round): %.3f, %.3f affected", sh[0], sh[1])
 	}
-	if sh[6] < 0.5 {
-		t.Errorf("round 7: only %.3f of agents shifted by -3 points are affected", sh[6])
+	if sh[6] < 0.9 {
+		t.Errorf("round 7: only %.3f of agents shifted by -2 points are affected", sh[6])
+	}
+	// Independent noise: a fall of 4 points (about 2.7 noise SDs of a difference) is caught
+	// in most agents.
+	if sh := runLabel(2000, 7, 2, 5.5, 1.05, -4, false, 6); sh[6] < 0.5 {
+		t.Errorf("independent noise, round 7: only %.3f of agents shifted by -4 points are affected", sh[6])
 	}
 	// A rise is not erosion.
 	if sh := runLabel(2000, 7, 2, 3, 1.05, 3, true, 4); sh[6] != 0 {
@@ -72,38 +83,50 @@ func TestLabelRealShiftTrips(t *testing.T) {
 
 func TestLabelRule(t *testing.T) {
 	cases := []struct {
-		name      string
-		dx, dc, s float64
-		want      bool
+		name    string
+		x, c, s float64
+		want    bool
 	}{
-		{"reliable fall the twin did not show", -3, 0, 1, true},
-		{"the twin fell too", -3, -3, 1, false},
-		{"fall within the band", -1, 0, 1, false},
-		{"quiet twin: one point counts", -1, 0, 0, true},
-		{"unknown band", -4, 0, math.NaN(), false},
-		{"fell, but not a point more than the twin", -2, -1.5, 0.5, false},
+		{"beyond the band", 3, 6, 1, true},
+		{"within the band", 4, 5.5, 1, false},
+		{"quiet twin: one point counts", 5, 6, 0, true},
+		{"less than a point", 5.5, 6, 0, false},
+		{"unknown band", 1, 6, math.NaN(), false},
+		{"a rise", 6, 3, 0, false},
 	}
 	for _, c := range cases {
-		if got := Affected(c.dx, c.dc, c.s); got != c.want {
-			t.Errorf("%s: Affected(%g, %g, %g) = %v, want %v", c.name, c.dx, c.dc, c.s, got, c.want)
+		if got := Below(c.x, c.c, c.s); got != c.want {
+			t.Errorf("%s: Below(%g, %g, %g) = %v, want %v", c.name, c.x, c.c, c.s, got, c.want)
 		}
 	}
 }
 
-func TestLabelInvalidAndOrder(t *testing.T) {
-	l := NewLabeler(1, 2)
-	l.Step(1, []Obs{{W: 6, OK: true}}, []Obs{{W: 6, OK: true}}, nil)
-	out := make([]bool, 1)
-	if l.Step(2, []Obs{{W: 1}}, []Obs{{W: 6, OK: true}}, out); out[0] {
-		t.Error("an invalid decision is labelled affected")
+func TestLabelPersistInvalidAndOrder(t *testing.T) {
+	l := NewLabeler(1, 1, 2)
+	one := func(w float64, ok bool) [][]Obs { return [][]Obs{{{W: w, OK: ok}}} }
+	out := [][]bool{make([]bool, 1)}
+	l.Step(1, one(6, true), one(6, true), out)
+	steps := []struct {
+		x    float64
+		ok   bool
+		want bool
+	}{
+		{1, true, false},  // round 2: one round below is not enough
+		{1, true, true},   // round 3: two running
+		{1, false, false}, // round 4: invalid restarts the count
+		{1, true, false},  // round 5
+		{1, true, true},   // round 6
 	}
-	if l.Step(3, []Obs{{W: 1, OK: true}}, []Obs{{W: 6, OK: true}}, out); !out[0] {
-		t.Error("a fall from 6 to 1 against a steady twin is not affected")
+	for i, st := range steps {
+		l.Step(i+2, one(st.x, st.ok), one(6, true), out)
+		if out[0][0] != st.want {
+			t.Errorf("round %d: affected %v, want %v", i+2, out[0][0], st.want)
+		}
 	}
 	defer func() {
 		if recover() == nil {
 			t.Error("a skipped round does not panic")
 		}
 	}()
-	l.Step(5, []Obs{{W: 1, OK: true}}, []Obs{{W: 6, OK: true}}, out)
+	l.Step(9, one(1, true), one(6, true), out)
 }

@@ -3,6 +3,13 @@
 // the situation; from a round on, a condition's inequity treats a group unfairly, and the
 // others hear about it from their neighbours. Each round of every run is one synchronous step.
 //
+// Each inequity run is compared with its control twin (the same agents in the control run of
+// the same replicate, with the same graph, activations and random numbers): effects are paired
+// differences (twin.go, twinstats.go), and an agent is "affected" in a round when it rated its
+// willingness at least a noise band below its twin that day and the day before, the band being
+// 1.96 times the twin difference's noise measured before the unfair treatment and at least one
+// point (label.go, with the placebo that measures what noise alone gives).
+//
 // network.store: full (default) journals every decision; store: summary (study.Unrecorded)
 // journals nothing: each round's replies are folded into per-round aggregates by exposure
 // group as they come (Batch.Absorb), so memory stays bounded for a million agents.
@@ -285,11 +292,9 @@ func (s *netStudy) Next() (*study.Batch, error) {
 			s.worlds = append(s.worlds, w)
 		}
 		s.agg = newAggregator(s)
-		if s.cfg.SpreadFrom == SpreadAffected {
-			for _, p := range s.agg.pairs {
-				w := s.worlds[p.w]
-				w.twin, w.lab, w.labOut = s.worlds[p.ctrl], NewLabeler(w.n, w.cond.iv.From), make([]bool, w.n)
-			}
+		for _, p := range s.agg.pairs {
+			w := s.worlds[p.w]
+			w.labOut = make([]bool, w.n)
 		}
 		if !s.summary {
 			s.rows = make([][][]row, len(s.worlds))
@@ -343,11 +348,7 @@ func (s *netStudy) Next() (*study.Batch, error) {
 
 // endRound records round t of every world and folds it into the aggregates.
 func (s *netStudy) endRound(t int) {
-	for _, w := range s.worlds {
-		if w.lab != nil {
-			w.label(t) // before any world ends the round: the twins' replies are still current
-		}
-	}
+	s.agg.label(t) // before any world ends the round: the twins' replies are still current
 	cur := make([][]row, len(s.worlds))
 	for i, w := range s.worlds {
 		rows := make([]row, w.n)

@@ -182,18 +182,17 @@ func (r *results) drawing() (*report.NetworkChart, string) {
 		return nil, ""
 	}
 	wi := 0
-	what := "run " + s.worlds[0].cell.ID
+	what := fmt.Sprintf("run %s, replicate %d", s.worlds[0].cell.ID, s.worlds[0].rep)
 	if len(r.pairs) > 0 {
 		wi = r.pairs[0].w
 		what = fmt.Sprintf("%s, replicate %d", s.worlds[wi].cell.Condition, s.worlds[wi].rep)
 	}
 	last := s.rows[wi][len(s.rows[wi])-1]
 	n := len(last)
-	// The contagion label against the twin (label.go) when there is a twin; else the rule's state.
-	var lab []bool
+	// The contagion label against the twin (label.go) when the run has one; else the rule's state.
 	how := "the contagion rule's state"
-	if len(r.pairs) > 0 && r.pairs[0].tw != nil {
-		lab, how = r.pairs[0].tw.lab.Last(), "a reliable fall of willingness its control twin did not show"
+	if len(last) > 0 && last[0].labelled {
+		how = "rated at least a noise band below its control twin two days running, label.go"
 	}
 	state := make([]string, n)
 	var victims []int
@@ -202,14 +201,14 @@ func (r *results) drawing() (*report.NetworkChart, string) {
 		case x.dist == 0:
 			state[a] = stateVictim
 			victims = append(victims, a)
-		case lab == nil && x.affected || lab != nil && lab[a]:
+		case x.labelled && x.affected || !x.labelled && x.rule:
 			state[a] = stateAffected
 		default:
 			state[a] = stateUnaffected
 		}
 	}
 	var edges [][2]int
-	for u, v := range s.g.Edges() {
+	for u, v := range s.worlds[wi].g.Edges() { // the run's own graph (graph.per_replicate: its replicate's)
 		edges = append(edges, [2]int{int(u), int(v)})
 	}
 	nodes := make([]int, n)
@@ -237,6 +236,9 @@ func (r *results) drawing() (*report.NetworkChart, string) {
 		if ok1 && ok2 {
 			c.Edges = append(c.Edges, [2]int{i, j})
 		}
+	}
+	if s.cfg.Graph.PerReplicate {
+		sample += fmt.Sprintf(" Each replicate has its own graph (graph.per_replicate): drawn is replicate %d's.", s.worlds[wi].rep)
 	}
 	return c, fmt.Sprintf("Network: the state of each agent after round %d in %s: a victim of the unfair treatment, affected (%s), or not affected.%s", s.cfg.Rounds, what, how, sample)
 }

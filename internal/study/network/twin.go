@@ -17,14 +17,14 @@ import (
 //     then resamples agents exactly); with more, agents are spread over maxBuckets buckets by
 //     a fixed hash of their index and the bootstrap resamples buckets (blocks of agents that
 //     are exchangeable units), so its cost and memory do not grow with N.
-//   - Contagion: per round and exposure group, agents and affected agents (label.go) of the
-//     inequity run, and of the placebo: the label on the control against the next replicate's
-//     control, grouped by distance from pseudo-victims chosen by the same targeting rule on a
-//     third replicate's pre-treatment ratings (label.go).
+//   - Contagion: per round and exposure group, agents and affected agents (the label of the
+//     world's rows, label.go) of the inequity run, and of the placebo: the label on the
+//     control against the next replicate's control (aggregator.placebo), grouped by distance
+//     from pseudo-victims chosen by the same targeting rule on a third replicate's
+//     pre-treatment ratings (label.go).
 //   - For the permutation test (twinstats.go): per round, the agents whose willingness
 //     differs from their twin's, with the difference (8 bytes each; none with common random
 //     numbers and no effect), and the agents without both decisions valid.
-//     affected agent-round).
 
 // Effect groups: the exposure groups, and distance 2 split by whether a distance-1 neighbour
 // was affected (label) in the round before.
@@ -57,9 +57,10 @@ type effCell struct {
 	N          int32
 }
 
-// contCell counts one (round, contagion group).
+// contCell counts one (round, contagion group): its agent-runs, and the placebo's agent-runs
+// and affected (the real affected are counted in the pair's cells, aggregate.go).
 type contCell struct {
-	N, Affected, PlaceboN, PlaceboAffected int
+	N, PlaceboN, PlaceboAffected int
 }
 
 // twinAgg is one pair's twin-design accumulators.
@@ -67,12 +68,10 @@ type twinAgg struct {
 	g       *network.Graph // the replicate's graph (graph.per_replicate: its own)
 	from    int
 	buckets int
-	lab, pl *Labeler
 	// hasPlacebo: the placebo has a twin (another replicate's control).
 	hasPlacebo bool
-	xs, cs     []Obs
-	cur, pc    []bool
-	prevLab    []bool  // labels after the previous round
+	cur, pc    []bool  // this round's labels: the run's (its rows), the placebo's (aggregator.placebo)
+	prevLab    []bool  // the run's labels after the previous round
 	prevSel    []row   // the placebo selector's previous round (its targeting, label.go)
 	pdist      []int32 // distances from the placebo's pseudo-victims (nil until From)
 	eff        [][nEffGroups][]effCell
@@ -92,8 +91,7 @@ type agentDiff struct {
 
 func newTwinAgg(n, rounds, from int) *twinAgg {
 	k := min(n, maxBuckets)
-	a := &twinAgg{from: from, buckets: k, lab: NewLabeler(n, from), pl: NewLabeler(n, from),
-		xs: make([]Obs, n), cs: make([]Obs, n), cur: make([]bool, n), pc: make([]bool, n), prevLab: make([]bool, n),
+	a := &twinAgg{from: from, buckets: k, cur: make([]bool, n), pc: make([]bool, n), prevLab: make([]bool, n),
 		eff: make([][nEffGroups][]effCell, rounds), cont: make([][nGroups]contCell, rounds),
 		diffs: make([][]agentDiff, rounds), invalid: make([][]int32, rounds)}
 	for t := range a.eff {
@@ -106,7 +104,7 @@ func newTwinAgg(n, rounds, from int) *twinAgg {
 
 // bucketOf is agent u's resampling unit (u itself when n <= maxBuckets).
 func (a *twinAgg) bucketOf(u int) int {
-	if len(a.xs) <= maxBuckets {
+	if len(a.cur) <= maxBuckets {
 		return u
 	}
 	z := uint64(u)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
@@ -115,25 +113,17 @@ func (a *twinAgg) bucketOf(u int) int {
 	return int((z ^ (z >> 31)) % uint64(a.buckets))
 }
 
-// round folds round t of an inequity world (its rows x, distances dist, nil before the
-// group is chosen), its control (rows c), the placebo's twin (pt, nil: none) and the run
-// whose ratings choose the placebo's pseudo-victims (sel).
-func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c, pt, sel []row) {
+// round folds round t of an inequity world (its rows x, labelled by the world, distances
+// dist, nil before the group is chosen), its control (rows c), whether the placebo has a
+// twin (its labels are in a.pc) and the run whose ratings choose the placebo's
+// pseudo-victims (sel).
+func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c []row, placebo bool, sel []row) {
 	a.g = w.g
+	copy(a.prevLab, a.cur)
 	for u := range x {
-		a.xs[u] = Obs{W: s.wScale.to7(float64(x[u].w)), OK: x[u].valid}
-		a.cs[u] = Obs{W: s.wScale.to7(float64(c[u].w)), OK: c[u].valid}
+		a.cur[u] = x[u].affected
 	}
-	copy(a.prevLab, a.lab.Last())
-	a.lab.Step(t, a.xs, a.cs, a.cur)
-	if pt != nil {
-		a.hasPlacebo = true
-		for u := range pt {
-			a.xs[u] = Obs{W: s.wScale.to7(float64(pt[u].w)), OK: pt[u].valid}
-		}
-		// The control (cs) against the next replicate's control (xs) as its twin.
-		a.pl.Step(t, a.cs, a.xs, a.pc)
-	}
+	a.hasPlacebo = placebo
 	if a.pdist == nil && w.dist != nil {
 		a.pdist = s.placeboDistances(w, a.prevSel)
 	}
@@ -197,10 +187,6 @@ func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bo
 		all := &a.cont[r-1][gAll]
 		cc.N++
 		all.N++
-		if labelled && a.cur[u] {
-			cc.Affected++
-			all.Affected++
-		}
 		pg := groupOf(a.pdist[u])
 		pc := &a.cont[r-1][pg]
 		pc.PlaceboN++

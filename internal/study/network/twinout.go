@@ -37,7 +37,7 @@ var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
 	{Name: "group", Type: table.String, Doc: "victim, 1, 2, 3+, unreachable, all"},
 	{Name: "round", Type: table.Int},
-	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent-runs affected: a reliable fall of willingness its control twin did not show (see label.go)"},
+	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent-runs affected: rated at least a noise band (1.96 SDs of the pre-treatment twin differences, at least 1 point) below the control twin, this round and the round before (see label.go); the share_affected of network_groups.csv"},
 	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
 	{Name: "p_value", Type: table.Float, Doc: "spread at this distance: permutation test over where the victims sit, on the willingness effect (mean twin difference) of the agents at this distance, among those at least this far from the real victims (one-sided: a mean at most the observed; see twinstats.go); empty for unreachable, all and before the unfair treatment"},
 }}
@@ -184,7 +184,7 @@ func (c *Comparison) printTwin(w io.Writer) {
 	if c.Perms == 0 {
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
 	}
-	fmt.Fprintf(w, "Affected (a reliable fall of willingness the control twin did not show): %s;\n", contagionEstimand)
+	fmt.Fprintf(w, "Affected (willingness at least a noise band below the control twin, two days running): %s;\n", contagionEstimand)
 	fmt.Fprintf(w, "  placebo in parentheses (noise alone: a control against another replicate's, label.go); p = spread at this distance,\n")
 	fmt.Fprintf(w, "  a permutation test over where the victims sit on the willingness effect, not on the label (%s)\n", perm)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -56,7 +56,7 @@ type ContagionRow struct {
 func (s *netStudy) twinStats(c *Comparison, aggs []*twinAgg, dists [][]int32) {
 	c.Effects = effects(aggs, c.Rounds, seed.Derive(s.seed, "effects", c.Label))
 	c.BootReps = BootReps
-	c.Contagion, c.Perms = s.contagionStats(aggs, dists, c.Rounds, c.From, seed.Derive(s.seed, "permutation", c.Label))
+	c.Contagion, c.Perms = s.contagionStats(aggs, dists, c.Share, c.Rounds, c.From, seed.Derive(s.seed, "permutation", c.Label))
 }
 
 // effects are the paired differences by group and round, with percentile CIs from a
@@ -166,8 +166,9 @@ func permutations(n, pairs int) int {
 	return max(99, min(999, p))
 }
 
-// contagionStats is the affected share by group and round beside the placebo's, and the
-// permutation test of spread at each distance.
+// contagionStats is the affected share by group and round (share: the Comparison's, from
+// the same counts as network_groups.csv) beside the placebo's, and the permutation test of
+// spread at each distance.
 //
 // The permutation test is on the willingness effect (the mean twin difference), not on the
 // label share: two hops out the per-agent change is a fraction of a point, which a label
@@ -184,14 +185,14 @@ func permutations(n, pairs int) int {
 // replicate's graph and recomputes the focal agents' distances; the p-value is the share of
 // placements (plus the observed one) whose mean at distance d_g is at most the observed one
 // (one-sided: erosion). A null that holds exactly (no change at all) gives p = 1.
-func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, rounds, from int, sd uint64) ([]ContagionRow, int) {
+func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g, t int) float64, rounds, from int, sd uint64) ([]ContagionRow, int) {
 	var out []ContagionRow
 	for t := from; t <= rounds; t++ { // nobody is labelled before the unfair treatment
 		for g := range nGroups {
-			var k, n, pk, pn int
+			var n, pk, pn int
 			for _, a := range aggs {
 				c := a.cont[t-1][g]
-				k, n = k+c.Affected, n+c.N
+				n += c.N
 				if a.hasPlacebo {
 					pk, pn = pk+c.PlaceboAffected, pn+c.PlaceboN
 				}
@@ -199,7 +200,7 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, rounds, from
 			if n == 0 && pn == 0 {
 				continue
 			}
-			out = append(out, ContagionRow{G: g, Round: t, Share: ratioI(k, n), PlaceboShare: ratioI(pk, pn), P: math.NaN()})
+			out = append(out, ContagionRow{G: g, Round: t, Share: share(g, t), PlaceboShare: ratioI(pk, pn), P: math.NaN()})
 		}
 	}
 	if len(aggs) == 0 || dists == nil {

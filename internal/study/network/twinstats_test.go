@@ -8,10 +8,9 @@ import (
 	"github.com/prosim/prosim/internal/network"
 )
 
-// synthetic builds twin accumulators on a small world: k victims per replicate, and each
-// agent at distance d affected in every round from 2 with probability pr[d] (d >= len(pr):
-// noise) plus noise everywhere; willingness effects of eff[d] with N(0, 1) noise.
-func synthetic(t *testing.T, reps, n int, pr []float64, noise float64, eff []float64, sd uint64) (*netStudy, []*twinAgg, [][]int32) {
+// synthetic builds twin accumulators on a small world: 5 victims per replicate, willingness
+// effects of eff[d] at distance d with N(0, 1) noise.
+func synthetic(t *testing.T, reps, n int, eff []float64, sd uint64) (*netStudy, []*twinAgg, [][]int32) {
 	t.Helper()
 	g, err := network.WattsStrogatz(n, 6, 0.1, 7)
 	if err != nil {
@@ -33,17 +32,10 @@ func synthetic(t *testing.T, reps, n int, pr []float64, noise float64, eff []flo
 		for t := 2; t <= rounds; t++ {
 			for u := range n {
 				d := int(dist[u])
-				p := noise
-				if d >= 0 && d < len(pr) {
-					p += pr[d]
-				}
 				cg := groupOf(dist[u])
 				a.cont[t-1][cg].N++
 				a.cont[t-1][gAll].N++
-				if r.Float64() < p {
-					a.cont[t-1][cg].Affected++
-					a.cont[t-1][gAll].Affected++
-				}
+				r.Float64() // the draw that once chose the agent's label: kept so the seeded streams stay as they were
 				e := 0.0
 				if d >= 0 && d < len(eff) {
 					e = eff[d]
@@ -60,6 +52,8 @@ func synthetic(t *testing.T, reps, n int, pr []float64, noise float64, eff []flo
 	return s, aggs, dists
 }
 
+func noShare(int, int) float64 { return math.NaN() }
+
 func pOf(rows []ContagionRow, g, t int) float64 {
 	for _, r := range rows {
 		if r.G == g && r.Round == t {
@@ -72,8 +66,8 @@ func pOf(rows []ContagionRow, g, t int) float64 {
 func TestPermutationNoSpreadBeyondOne(t *testing.T) {
 	// Victims and their neighbours change, distance 2 and beyond only by noise (the test is on
 	// the willingness differences, N(0, 1) noise around the effects).
-	s, aggs, dists := synthetic(t, 4, 300, []float64{0.6, 0.2}, 0.03, []float64{-1, -0.3}, 11)
-	rows, perms := s.contagionStats(aggs, dists, 4, 2, 5)
+	s, aggs, dists := synthetic(t, 4, 300, []float64{-1, -0.3}, 11)
+	rows, perms := s.contagionStats(aggs, dists, noShare, 4, 2, 5)
 	if perms != 999 {
 		t.Errorf("%d permutations, want 999", perms)
 	}
@@ -92,8 +86,8 @@ func TestPermutationNoSpreadBeyondOne(t *testing.T) {
 func TestPermutationSpreadAtTwo(t *testing.T) {
 	// A small effect two hops out, with the larger ones nearer the victims (which the focal
 	// restriction keeps out of the comparison).
-	s, aggs, dists := synthetic(t, 6, 300, []float64{0.6, 0.2, 0.1}, 0.02, []float64{-1, -0.6, -0.3}, 12)
-	rows, _ := s.contagionStats(aggs, dists, 4, 2, 5)
+	s, aggs, dists := synthetic(t, 6, 300, []float64{-1, -0.6, -0.3}, 12)
+	rows, _ := s.contagionStats(aggs, dists, noShare, 4, 2, 5)
 	for tr := 2; tr <= 4; tr++ {
 		if p := pOf(rows, gDist2, tr); !(p < 0.05) {
 			t.Errorf("round %d: spread at distance 2 not detected, p = %.3f", tr, p)
@@ -103,7 +97,7 @@ func TestPermutationSpreadAtTwo(t *testing.T) {
 
 func TestEffectsBootstrapCoversKnownEffect(t *testing.T) {
 	// True effects -1 (victims), -0.3 (distance 1), 0 beyond, with N(0,1) noise.
-	_, aggs, _ := synthetic(t, 6, 400, nil, 0, []float64{-1, -0.3}, 13)
+	_, aggs, _ := synthetic(t, 6, 400, []float64{-1, -0.3}, 13)
 	rows := effects(aggs, 4, 9)
 	want := map[int]float64{eVictim: -1, eDist1: -0.3, eDist2: 0, eDist3: 0}
 	for _, e := range rows {

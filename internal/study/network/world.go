@@ -31,8 +31,8 @@ package network
 //     policy unfair and had lost heart"; message: the original's message; the behavioural
 //     model counts them in Social.UnfairObserved). So the affected state feeds back into what
 //     neighbours decide, and sis or threshold rules change the dynamics, not only the labels.
-//     With affected, the rules original and sis test the twin label (label.go: a reliable fall
-//     against the agent's control twin) instead of their own erosion test, which noise alone
+//     With affected, the rules original and sis test the twin label (label.go: a fall below
+//     the agent's control twin beyond its noise band, two days running) instead of their own erosion test, which noise alone
 //     trips and would then spread: an agent becomes affected when exposed and labelled.
 //   - Contagion (policy.Contagion): exposures in round t are activated neighbours that were
 //     treated unfairly or affected in round t-1.
@@ -86,10 +86,8 @@ type world struct {
 	hist, histU  [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
 	histOK       [][]bool
 	act          network.Active
-	// spread_from affected, inequity runs: the control twin's world and the label against it
-	// (label.go), stepped in endRound while both runs' round-t replies are at hand.
-	twin       *world
-	lab        *Labeler
+	// Inequity runs with a control: the twin label of the round (label.go), stepped for the
+	// comparison's runs together in endRound while their round-t replies are at hand.
 	labOut     []bool
 	observed   []int32 // activated neighbours with a valid rating last round
 	sumObs     []int32 // sum of their willingness (on the scenario's scale)
@@ -111,7 +109,9 @@ type world struct {
 type row struct {
 	w, u     int8
 	dist     int32 // -1: none (control, or unreachable)
-	affected bool
+	affected bool  // the twin label (label.go); false in a run without a twin
+	labelled bool  // the run has a twin label (an inequity run with a control)
+	rule     bool  // the contagion rule's state after the round
 	treated  bool
 	valid    bool
 	reason   string
@@ -261,7 +261,7 @@ func (w *world) end(t int, emit func(u int, x row)) {
 		if ok {
 			a.W, a.U = ws.to7(float64(nw[u])), us.to7(float64(nu[u]))
 		}
-		if w.lab != nil {
+		if w.s.cfg.SpreadFrom == SpreadAffected && w.labOut != nil {
 			naff[u] = labelledNext(cont, a, w.labOut[u], u, t)
 		} else {
 			naff[u] = cont.Next(a, u, t)
@@ -270,7 +270,10 @@ func (w *world) end(t int, emit func(u int, x row)) {
 			naff[u] = w.prevAffected[u] // missing: the state carries over
 		}
 		if emit != nil {
-			x := row{w: nw[u], u: nu[u], affected: naff[u], treated: ntr[u], valid: ok, dist: -1}
+			x := row{w: nw[u], u: nu[u], rule: naff[u], treated: ntr[u], valid: ok, dist: -1}
+			if w.labOut != nil {
+				x.affected, x.labelled = w.labOut[u], true
+			}
 			if w.curBad != nil {
 				x.reason, x.version = w.curBad[u], w.curVer[u]
 			}
@@ -310,22 +313,6 @@ func labelledNext(cont policy.Contagion, a policy.AgentRound, labelled bool, u, 
 		return cont.Next(a, u, t)
 	}
 	return a.Exposures > 0 && labelled
-}
-
-// label steps the twin label of round t (before end, while the twin's round-t replies are
-// still in its cur arrays).
-func (w *world) label(t int) {
-	x, c := make([]Obs, w.n), make([]Obs, w.n)
-	ws := w.s.wScale
-	for u := range w.n {
-		if w.curOK[u] {
-			x[u] = Obs{W: ws.to7(float64(w.curW[u])), OK: true}
-		}
-		if w.twin.curOK[u] {
-			c[u] = Obs{W: ws.to7(float64(w.twin.curW[u])), OK: true}
-		}
-	}
-	w.lab.Step(t, x, c, w.labOut)
 }
 
 // observationText is what agent u heard from its activated neighbours about round t-1.
