@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // Estimand of every trajectory number: each agent counts once per replicate (agent-run),
@@ -300,13 +300,12 @@ func (r *results) summaryFile(w io.Writer) error {
 			if unfair {
 				name = "unfairness"
 			}
-			tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 			hdr := []string{"mean " + name, "agent-runs"}
 			for t := 1; t <= c.Rounds; t++ {
 				hdr = append(hdr, fmt.Sprintf("r%d", t))
 			}
 			hdr = append(hdr, fmt.Sprintf("diff r%d-%d", c.From, c.Rounds))
-			fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
+			rows := [][]string{hdr}
 			for _, g := range c.groups() {
 				line := []string{groupNames[g], strconv.Itoa(c.AgentRuns(g))}
 				cline := []string{"  control", ""}
@@ -316,10 +315,11 @@ func (r *results) summaryFile(w io.Writer) error {
 				}
 				line = append(line, signed(c.Diff(g, unfair)))
 				cline = append(cline, "")
-				fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
-				fmt.Fprintln(tw, strings.Join(cline, "\t")+"\t")
+				rows = append(rows, line, cline)
 			}
-			tw.Flush()
+			if err := termtable.WriteRight(w, 2, rows); err != nil { // key: group, agent-runs
+				return err
+			}
 		}
 		c.printTwin(w)
 		if m := c.Mediation; m != nil {

@@ -9,10 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // The twin design's outputs: network_effects.csv, network_contagion.csv and the summary's
@@ -153,12 +152,11 @@ func (c *Comparison) printTwin(w io.Writer) {
 		if unfair {
 			name = "unfairness"
 		}
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		hdr := []string{"effect on " + name, "agent-runs"}
 		for _, t := range rounds {
 			hdr = append(hdr, fmt.Sprintf("r%d", t))
 		}
-		fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
+		rows := [][]string{hdr}
 		for g := range nEffGroups {
 			line := []string{effGroupNames[g]}
 			n, any := 0, false
@@ -176,9 +174,9 @@ func (c *Comparison) printTwin(w io.Writer) {
 				continue
 			}
 			line = append(line[:1], append([]string{strconv.Itoa(n)}, line[1:]...)...)
-			fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
+			rows = append(rows, line)
 		}
-		tw.Flush()
+		termtable.Write(w, 2, rows) // key: group, agent-runs; split by rounds on a narrow terminal
 	}
 	perm := fmt.Sprintf("%d victim placements", c.Perms)
 	if c.Perms == 0 {
@@ -187,16 +185,11 @@ func (c *Comparison) printTwin(w io.Writer) {
 	fmt.Fprintf(w, "Affected (a reliable fall of willingness the control twin did not show): %s;\n", contagionEstimand)
 	fmt.Fprintf(w, "  placebo in parentheses (noise alone: a control against another replicate's, label.go); p = spread at this distance,\n")
 	fmt.Fprintf(w, "  a permutation test over where the victims sit on the willingness effect, not on the label (%s)\n", perm)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	hdr := []string{"affected"}
 	for _, t := range rounds {
 		hdr = append(hdr, fmt.Sprintf("r%d", t))
 	}
-	fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
-	for _, line := range contagionRows(c, rounds) {
-		fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
-	}
-	tw.Flush()
+	termtable.Write(w, 1, append([][]string{hdr}, contagionRows(c, rounds)...))
 }
 
 func contGroupName(g int) string {
