@@ -346,12 +346,19 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 // runName names run a among as: its experiment's name, or its folder when another run has
 // the same name.
 func runName(a *Analyzed, as []*Analyzed) string {
+	base := func(x *Analyzed) string { return filepath.Base(filepath.Clean(x.Dir)) }
+	name := a.Exp.Name
 	for _, b := range as {
 		if b != a && b.Exp.Name == a.Exp.Name {
-			return filepath.Base(filepath.Clean(a.Dir))
+			name = base(a)
 		}
 	}
-	return a.Exp.Name
+	for _, b := range as {
+		if b != a && b.Exp.Name == a.Exp.Name && base(b) == base(a) {
+			return filepath.Clean(a.Dir) // runs/x and other/x: the folders as given
+		}
+	}
+	return name
 }
 
 // reportTitle names the runs of a report: by experiment name, or by run folder when names

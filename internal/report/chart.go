@@ -248,7 +248,7 @@ func (c LineChart) SVG() string {
 		noData(&sb, f)
 		return sb.String()
 	}
-	xt, yt := c.XTicks, c.YTicks
+	xt, yt := within(c.XTicks, f.x0, f.x1), within(c.YTicks, f.y0, f.y1)
 	if xt == nil {
 		xt = niceTicks(f.x0+xpad, f.x1-xpad, 8)
 	}
@@ -341,6 +341,21 @@ func noData(sb *strings.Builder, f frame) {
 
 // Percent formats a tick of a 0-100 scale: "40%".
 func Percent(v float64) string { return num(v) + "%" }
+
+// within are the ticks inside [lo, hi] (given ticks may cover rounds the data do not: no
+// tick is drawn outside the axis); nil for none given.
+func within(ticks []float64, lo, hi float64) []float64 {
+	if ticks == nil {
+		return nil
+	}
+	out := []float64{}
+	for _, t := range ticks {
+		if t >= lo-1e-9 && t <= hi+1e-9 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 

@@ -12,7 +12,8 @@ type SmallMultiples struct {
 	Title, XLabel, YLabel string
 	LegendTitle           string
 	// Panels are drawn left to right, top to bottom; each one's Title names it and its Series
-	// and Bands are drawn. Axis fields of the panels are ignored: the axes are shared.
+	// and Bands are drawn. The x axis is shared; so is the y axis, except for a panel that sets
+	// its own Y0..Y1 (a group whose shares are an order of magnitude smaller than the others').
 	Panels         []LineChart
 	X0, X1, Y0, Y1 float64 // shared axis ranges; fitted to all panels' data when X0 == X1 (Y0 == Y1)
 	XTicks, YTicks []float64
@@ -58,7 +59,7 @@ func (c SmallMultiples) SVG() string {
 	}
 	x0, x1, y0, y1 := all.dataRange()
 	xpad := (x1 - x0) * 0.04
-	xt, yt := c.XTicks, c.YTicks
+	xt, yt := within(c.XTicks, x0-xpad, x1+xpad), c.YTicks
 	if xt == nil {
 		xt = niceTicks(x0, x1, min(8, max(3, int(pw/60))))
 	}
@@ -105,9 +106,14 @@ func (c SmallMultiples) SVG() string {
 		ptop := top + ph*float64(r)
 		f := frame{w: w, h: h, l: pleft + pl, r: w - (pleft + pw - pr), t: ptop + pt, b: h - (ptop + ph - pb),
 			x0: x0 - xpad, x1: x1 + xpad, y0: y0, y1: y1}
+		pyt := within(yt, y0, y1)
+		if p.Y0 != p.Y1 {
+			f.y0, f.y1 = p.Y0, p.Y1
+			pyt = niceTicks(p.Y0, p.Y1, 5)
+		}
 		fmt.Fprintf(&sb, `<g class="panel" data-name="%s">`, esc(p.Title))
 		fmt.Fprintf(&sb, `<text class="panel-title" x="%.1f" y="%.1f" text-anchor="middle" font-size="12" font-weight="bold">%s</text>`, (f.l+f.w-f.r)/2, ptop+pt-10, esc(p.Title))
-		axes(&sb, f, xt, num, yt, yf, "", "")
+		axes(&sb, f, xt, num, pyt, yf, "", "")
 		if !p.hasData() {
 			fmt.Fprintf(&sb, `<text class="no-data" x="%.1f" y="%.1f" text-anchor="middle" dominant-baseline="middle" fill="#555">no data</text>`, (f.l+f.w-f.r)/2, (f.t+f.h-f.b)/2)
 		}

@@ -13,7 +13,19 @@ import (
 // mediation diagrams: each run keeps its own).
 func Overlay(runs []string, charts []any) (c interface{ SVG() string }, ok bool) {
 	var kind string
-	for _, ch := range charts {
+	charts = slices.Clone(charts)
+	for i, ch := range charts {
+		switch p := ch.(type) { // sections may embed a chart by pointer
+		case *LineChart:
+			charts[i] = deref(p)
+		case *SmallMultiples:
+			charts[i] = deref(p)
+		case *BarChart:
+			charts[i] = deref(p)
+		case *ForestPlot:
+			charts[i] = deref(p)
+		}
+		ch = charts[i]
 		if ch == nil {
 			continue
 		}
@@ -147,4 +159,12 @@ func nanRow(n int) []float64 {
 		r[i] = math.NaN()
 	}
 	return r
+}
+
+// deref is *p, or nil (no chart) for a nil pointer.
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

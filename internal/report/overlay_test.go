@@ -29,6 +29,9 @@ func TestOverlayNamesSeriesByRunAndDrawsReferencesOnce(t *testing.T) {
 	if lc.LegendTitle != "Run: Condition" {
 		t.Errorf("legend title %q", lc.LegendTitle)
 	}
+	if c, ok := Overlay([]string{"gpt", "claude"}, []any{&a, b}); !ok || len(c.(LineChart).Series) != 3 {
+		t.Error("a chart embedded by pointer does not overlay")
+	}
 	if _, ok := Overlay([]string{"a", "b"}, []any{HeatMap{}, HeatMap{}}); ok {
 		t.Error("heat maps overlaid")
 	}

@@ -285,7 +285,7 @@ func (r *results) summaryFile(w io.Writer) error {
 	if st.PathSampled {
 		path += fmt.Sprintf(" (sampled from %d sources)", st.PathSources)
 	}
-	fmt.Fprintf(w, "Network (%s): N=%d, edges=%d, mean degree %.2f, clustering %.3f, mean path length %s, components %d\n",
+	fmt.Fprintf(w, "Network (%s): N=%d, edges=%d, mean degree %.2f,\n  clustering %.3f, mean path length %s, components %d\n",
 		s.cfg.Graph.Type, st.N, st.Edges, st.MeanDegree, st.Clustering, path, st.Components)
 	fmt.Fprintf(w, "Rounds %d, scenario %s, observation %s, contagion rule %s\n", s.cfg.Rounds, s.sc.ID, s.cfg.Observation, s.cfg.Contagion.Rule)
 	if len(r.Cmps) == 0 {

@@ -71,22 +71,25 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 		return report.Series{Name: contGroupName(g), Color: report.Palette[g%len(report.Palette)], Marker: "circle"}
 	}
 	pct0 := func(v float64) string { return fmt.Sprintf("%.3g%%", 100*v) }
-	all, pl := x(gAll), report.Series{Name: "placebo (noise alone)", Color: "#555555", Dashed: true, Marker: "open"}
+	all, pl := x(gAll), report.Series{Name: "placebo", Color: "#555555", Dashed: true, Marker: "open"}
 	all.Name = c.Inequity
 	var byGroup []report.LineChart // one panel per group: ten overlaid lines could not be read
-	top, topG := 0.0, 0.0
+	top := 0.0
 	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable} {
 		s, p := x(gAll), pl
 		s.Name = c.Inequity
+		top := 0.0
 		for t := c.From; t <= c.Rounds; t++ {
 			if row, ok := c.ContagionAt(g, t); ok {
 				s.X, s.Y = append(s.X, float64(t)), append(s.Y, row.Share)
 				p.X, p.Y = append(p.X, float64(t)), append(p.Y, row.PlaceboShare)
-				topG = math.Max(topG, math.Max(nz(row.Share), nz(row.PlaceboShare)))
+				top = math.Max(top, math.Max(nz(row.Share), nz(row.PlaceboShare)))
 			}
 		}
 		if len(s.X) > 0 {
-			byGroup = append(byGroup, report.LineChart{Title: contGroupName(g), Series: []report.Series{p, s}})
+			// Each panel's axis fits its group: 60% of victims and 3% at distance 2 on one axis
+			// would flatten distance 2.
+			byGroup = append(byGroup, report.LineChart{Title: contGroupName(g), Series: []report.Series{p, s}, Y0: 0, Y1: niceTop(top)})
 		}
 	}
 	for t := c.From; t <= c.Rounds; t++ {
@@ -99,7 +102,7 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 	f.Contagion = report.LineChart{Title: "Contagion curve beside its placebo" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of all)",
 		Y0: 0, Y1: niceTop(top), XTicks: roundTicks(c.Rounds), YFormat: pct0, Series: []report.Series{pl, all}} // the placebo first, under the inequity line
 	f.ByGroup = report.SmallMultiples{Title: "Affected by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of group)",
-		Y0: 0, Y1: niceTop(topG), XTicks: roundTicks(c.Rounds), YFormat: pct0, Panels: byGroup, LegendTitle: "Labelled on", Columns: 3}
+		XTicks: roundTicks(c.Rounds), YFormat: pct0, Panels: byGroup, LegendTitle: "Labelled on", Columns: 3}
 	f.ContRows = contagionRows(c, rounds)
 	perm := fmt.Sprintf("%d random placements of as many victims in each replicate", c.Perms)
 	if c.Perms == 0 {

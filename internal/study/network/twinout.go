@@ -158,7 +158,7 @@ func (c *Comparison) printTwin(w io.Writer) {
 		}
 		rows := [][]string{hdr}
 		for g := range nEffGroups {
-			line := []string{effGroupNames[g]}
+			line := []string{termGroupName(g)}
 			n, any := 0, false
 			for _, t := range rounds {
 				e, ok := c.Effect(g, t, unfair)
@@ -178,6 +178,7 @@ func (c *Comparison) printTwin(w io.Writer) {
 		}
 		termtable.Write(w, 2, rows) // key: group, agent-runs; split by rounds on a narrow terminal
 	}
+	fmt.Fprintln(w, "  (2|1 affected: distance 2 with a distance-1 neighbour affected the round before; 2|none: with none)")
 	perm := fmt.Sprintf("%d victim placements", c.Perms)
 	if c.Perms == 0 {
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
@@ -190,6 +191,18 @@ func (c *Comparison) printTwin(w io.Writer) {
 		hdr = append(hdr, fmt.Sprintf("r%d", t))
 	}
 	termtable.Write(w, 1, append([][]string{hdr}, contagionRows(c, rounds)...))
+}
+
+// termGroupName is a group's label in the printed effects table: the split of distance 2
+// short, so a row fits 80 columns (a line under the table spells the labels out).
+func termGroupName(g int) string {
+	switch g {
+	case eDist2Changed:
+		return "2|1 affected"
+	case eDist2Unchanged:
+		return "2|none"
+	}
+	return effGroupNames[g]
 }
 
 func contGroupName(g int) string {

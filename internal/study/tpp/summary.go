@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
@@ -60,11 +59,16 @@ func (r *results) binarySummary(w io.Writer) error {
 		} else if g.FitErr != nil {
 			fmt.Fprintf(w, "Logistic regression not fitted: %v\n", g.FitErr)
 		}
-		var vs []string
+		// A table, not a sentence: six numbers in one line ran past 80 columns mid-number.
+		fmt.Fprintln(w, "Mean valence before choosing (-4..4) by Player 2's share x:")
+		vs := [][]string{{"x"}, {"valence"}}
 		for x := 10; x <= 15; x++ {
-			vs = append(vs, fmt.Sprintf("x=%d: %s", x, rate(g.ValenceByX[x-10])))
+			vs[0] = append(vs[0], fmt.Sprint(x))
+			vs[1] = append(vs[1], rate(g.ValenceByX[x-10]))
 		}
-		fmt.Fprintf(w, "Mean valence before choosing (-4..4): %s\n", strings.Join(vs, ", "))
+		if err := termtable.WriteRight(w, 1, vs); err != nil {
+			return err
+		}
 		if g.Backend == "builtin" {
 			// Same test as report.DescribeBackend: the label builtin is the behavioural model.
 			fmt.Fprintln(w, "(The behavioural model's valence before choosing is the human curve by x, an input of the model: its agreement with human valence is by construction, not a finding.)")
