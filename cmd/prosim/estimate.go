@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"math"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 func init() { extraCommands = append(extraCommands, estimateCmd) }
@@ -41,16 +41,15 @@ func estimateCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintln(out, r.Describe())
-			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "backend\tdecisions\tcalls\tinput tokens\toutput tokens\tcost (USD)\tbatch cost (USD)\t")
+			rows := [][]string{{"backend", "decisions", "calls", "input tokens", "output tokens", "cost (USD)", "batch cost (USD)"}}
 			for _, e := range est {
 				cost, batch := fmt.Sprintf("%.4f", e.CostUSD), fmt.Sprintf("%.4f", e.BatchCostUSD)
 				if math.IsNaN(e.CostUSD) {
 					cost, batch = "unknown price (add prices: to the experiment)", ""
 				}
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n", e.Backend, e.Decisions, e.Calls, e.InputTokens, e.OutputTokens, cost, batch)
+				rows = append(rows, []string{e.Backend, fmt.Sprint(e.Decisions), fmt.Sprint(e.Calls), fmt.Sprint(e.InputTokens), fmt.Sprint(e.OutputTokens), cost, batch})
 			}
-			if err := w.Flush(); err != nil {
+			if err := termtable.Write(out, 1, rows); err != nil {
 				return err
 			}
 			for _, e := range est {

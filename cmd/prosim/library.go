@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
@@ -15,6 +14,7 @@ import (
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 func scenariosCmd() *cobra.Command {
@@ -60,8 +60,7 @@ and the payoffs; their prompts are not shown here.`,
 				return showScenario(cmd, lib, args[0], pol, seed, files, policyFiles)
 			}
 			out := cmd.OutOrStdout()
-			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "SCENARIO\tKIND\tRESPONSE FIELDS\tTITLE")
+			rows := [][]string{{"SCENARIO", "KIND", "RESPONSE FIELDS", "TITLE"}}
 			for _, sc := range lib.List() {
 				var fields []string
 				for _, f := range sc.Response.Fields {
@@ -71,22 +70,21 @@ and the payoffs; their prompts are not shown here.`,
 				if sc.Game != "" {
 					kind += ":" + sc.Game
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", sc.ID, kind, cut(strings.Join(fields, ","), 28), cut(sc.Title+fromFile(sc.Source), 30))
+				rows = append(rows, []string{sc.ID, kind, cut(strings.Join(fields, ","), 28), cut(sc.Title+fromFile(sc.Source), 30)})
 			}
-			if err := w.Flush(); err != nil {
+			if err := termtable.Write(out, 1, rows); err != nil { // split by columns on a narrow terminal
 				return err
 			}
 			fmt.Fprintln(out)
-			w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "POLICY\tCHANNEL\tAMOUNT\tTITLE")
+			rows = [][]string{{"POLICY", "CHANNEL", "AMOUNT", "TITLE"}}
 			for _, f := range pl.List() {
 				amount := "-"
 				if f.Amount != 0 {
 					amount = fmt.Sprint(f.Amount)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", f.ID, f.Channel, amount, cut(f.Title+fromFile(f.Source), 40))
+				rows = append(rows, []string{f.ID, f.Channel, amount, cut(f.Title+fromFile(f.Source), 40)})
 			}
-			if err := w.Flush(); err != nil {
+			if err := termtable.Write(out, 1, rows); err != nil {
 				return err
 			}
 			fmt.Fprintln(out, "\nprosim scenarios ID [--policy POLICY] shows one scenario in full, with its prompt.")

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	netstudy "github.com/prosim/prosim/internal/study/network"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 func init() { extraCommands = append(extraCommands, powerCmd) }
@@ -164,8 +164,7 @@ func printPower(w io.Writer, rows []powerRow, effect, sd float64) error {
 		target = fmt.Sprintf("%+.2f points", effect)
 	}
 	fmt.Fprintf(w, "Needed for the target (%s): SE shrinks as 1/sqrt(agent-runs), so replicates (or agents, if the group grows with the population) x (MDE/target)^2.\n", target)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "condition\tgroup\tround\tagent-runs\teffect\tSE\tMDE\treplicates needed\tagents needed\t")
+	table := [][]string{{"condition", "group", "round", "agent-runs", "effect", "SE", "MDE", "replicates needed", "agents needed"}}
 	for _, p := range rows {
 		se, mde, nr, na := f3(p.SE), f3(p.MDE), "-", "-"
 		if p.Assumed {
@@ -177,9 +176,9 @@ func printPower(w io.Writer, rows []powerRow, effect, sd float64) error {
 			nr = strconv.Itoa(max(1, int(math.Ceil(float64(p.Reps)*p.Factor))))
 			na = strconv.Itoa(max(1, int(math.Ceil(float64(p.Agents)*p.Factor))))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%+.3f\t%s\t%s\t%s\t%s\t\n", p.Condition, p.Group, p.Round, p.AgentRuns, p.Effect, se, mde, nr, na)
+		table = append(table, []string{p.Condition, p.Group, fmt.Sprint(p.Round), fmt.Sprint(p.AgentRuns), fmt.Sprintf("%+.3f", p.Effect), se, mde, nr, na})
 	}
-	if err := tw.Flush(); err != nil {
+	if err := termtable.Write(w, 2, table); err != nil { // key: condition, group
 		return err
 	}
 	fmt.Fprintln(w, "Replicates needed keep the agents; agents needed keep the replicates (victims: the target group's k must grow too).")

@@ -22,8 +22,8 @@ the design, validity and cost, and each study's charts. With one run directory t
 output is RUN_DIR/report.html; several run directories (e.g. two backends) are compared in one
 report, written to --out (default: report.html in the current directory).
 Every figure has a "Download SVG" link in the page; --figures DIR also writes each figure as
-DIR/figure-NN.svg (NN: its number in the report), for papers. PDF is not written: no pure-Go
-library draws SVG into a PDF (convert with e.g. rsvg-convert -f pdf).`,
+DIR/figure-NN.svg and DIR/figure-NN.pdf (NN: its number in the report; the PDF is the same
+vector drawing, one page the size of the figure), for papers.`,
 		Example: "  prosim report runs/study1-20250101-120000\n  prosim report runs/a runs/b --out cmp.html\n  prosim report runs/a --figures figs",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,11 +45,11 @@ library draws SVG into a PDF (convert with e.g. rsvg-convert -f pdf).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s and %d figure(s) in %s\n", path, len(files), figures)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s and %d figure(s) (SVG and PDF) in %s\n", path, len(files)/2, figures)
 			return nil
 		},
 	}
-	c.Flags().StringVar(&figures, "figures", "", "also write each figure as an SVG file in this directory (figure-NN.svg)")
+	c.Flags().StringVar(&figures, "figures", "", "also write each figure as SVG and PDF files in this directory (figure-NN.svg, figure-NN.pdf)")
 	c.Flags().StringVarP(&out, "out", "o", "", "output file (default RUN_DIR/report.html, or ./report.html for several runs)")
 	return c
 }

@@ -11,7 +11,7 @@ import (
 func TestScenariosListFits(t *testing.T) {
 	out := mustProsim(t, "scenarios")
 	for _, line := range strings.Split(out, "\n") {
-		if len(line) > 100 {
+		if line = strings.TrimRight(line, " "); len(line) > 100 { // termtable pads the last column too
 			t.Errorf("%d columns: %q", len(line), line)
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"database/sql"
 	"fmt"
 	"math"
@@ -129,6 +130,34 @@ func TestUserPath(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(moved, "report.html")); err != nil {
 		t.Error(err)
+	}
+	// Figures for a paper: each as SVG and PDF; a comparison of the run with itself draws each
+	// shared figure once, both runs' series in it.
+	figs := filepath.Join(t.TempDir(), "figs")
+	if out, err := prosim(t, "report", moved, "--figures", figs); err != nil || !strings.Contains(out, "figure(s) (SVG and PDF)") {
+		t.Fatalf("report --figures: %v\n%s", err, out)
+	}
+	for _, name := range []string{"figure-01.svg", "figure-01.pdf", "figure-02.pdf"} {
+		b, err := os.ReadFile(filepath.Join(figs, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, ".pdf") && (!bytes.HasPrefix(b, []byte("%PDF-")) || !bytes.Contains(b, []byte("/Count 1"))) {
+			t.Errorf("%s is not a one-page PDF", name)
+		}
+	}
+	twin := filepath.Join(t.TempDir(), "twin")
+	if err := os.CopyFS(twin, os.DirFS(moved)); err != nil {
+		t.Fatal(err)
+	}
+	cmp := filepath.Join(t.TempDir(), "cmp.html")
+	if out, err := prosim(t, "report", moved, twin, "--out", cmp); err != nil {
+		t.Fatalf("comparison report: %v\n%s", err, out)
+	}
+	page, _ := os.ReadFile(cmp)
+	if !strings.Contains(string(page), "Figures compared across runs") || !strings.Contains(string(page), "drawn with the other runs' in Figure 1") ||
+		!strings.Contains(string(page), "elsewhere: ") || !strings.Contains(string(page), "twin: ") {
+		t.Error("the comparison report does not overlay the runs' figures named by run")
 	}
 
 	// agents.csv: the file's people, text ids kept, computed columns filled, joined on agent_id.

@@ -3,10 +3,13 @@ package engine
 import (
 	"context"
 	"fmt"
+	"html"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +64,17 @@ func chartTitled(t *testing.T, doc, title string) string {
 	}
 	t.Fatalf("no chart titled %q", title)
 	return ""
+}
+
+// panelsOf splits a small-multiples chart into its panels: name -> the panel's SVG.
+func panelsOf(svg string) map[string]string {
+	out := map[string]string{}
+	parts := strings.Split(svg, `<g class="panel" data-name="`)
+	for _, p := range parts[1:] {
+		name, body, _ := strings.Cut(p, `"`)
+		out[html.UnescapeString(name)] = body
+	}
+	return out
 }
 
 // polylines are a chart's series: name -> points (x, y in pixels).
@@ -136,40 +150,55 @@ func TestStudy3ReportDrawsItsAnalysis(t *testing.T) {
 		{"Perceived unfairness by exposure group", "mean_unfairness", "control_mean_unfairness"},
 	} {
 		svg := chartTitled(t, doc, fig.title)
-		lines := polylines(svg)
-		var vals, ys, rounds, xs []float64
-		drawn := 0
+		// One panel per exposure group, the inequity run and its control in each, on one
+		// y scale: within a panel, values map to pixels by one affine map.
+		panels := panelsOf(svg)
+		type pt struct{ vals, ys, rounds, xs []float64 }
+		per := map[string]*pt{}
+		drawn, series := 0, 0
 		for _, r := range groups[1:] {
 			g, ok := name[r[gc["exposure_group"]]]
 			if !ok {
-				continue // all: not a line of these figures
+				continue // all: not a panel of these figures
+			}
+			psvg, ok := panels[g]
+			if !ok {
+				t.Fatalf("%s: no panel for %s (panels %v)", fig.title, g, slices.Collect(maps.Keys(panels)))
+			}
+			lines := polylines(psvg)
+			if per[g] == nil {
+				per[g] = &pt{}
+				series += len(lines)
 			}
 			rd := num(r[gc["round"]])
-			for _, side := range []struct {
-				series string
-				col    string
-				dodge  float64
-			}{{g + ": reward_inequity", fig.mean, 0}, {g + ": control", fig.ctrl, 0.12}} {
+			for _, side := range []struct{ series, col string }{{"reward_inequity", fig.mean}, {"control", fig.ctrl}} {
 				pts, ok := lines[side.series]
 				if !ok || len(pts) != 3 {
-					t.Fatalf("%s: series %q has %d points (%v)", fig.title, side.series, len(pts), ok)
+					t.Fatalf("%s, %s: series %q has %d points (%v)", fig.title, g, side.series, len(pts), ok)
 				}
 				p := pts[int(rd)-1]
-				vals, ys = append(vals, num(r[gc[side.col]])), append(ys, p[1])
-				rounds, xs = append(rounds, rd+side.dodge), append(xs, p[0])
+				q := per[g]
+				q.vals, q.ys = append(q.vals, num(r[gc[side.col]])), append(q.ys, p[1])
+				q.rounds, q.xs = append(q.rounds, rd), append(q.xs, p[0])
 				drawn++
 			}
-			if !strings.Contains(svg, ">"+g+": reward_inequity</text>") || !strings.Contains(svg, ">"+g+": control</text>") {
-				t.Errorf("%s: the legend lacks %s", fig.title, g)
+			if !strings.Contains(psvg, `stroke-dasharray`) {
+				t.Errorf("%s, %s: the control is not dashed", fig.title, g)
 			}
 		}
-		if drawn != 3*len(lines) {
-			t.Errorf("%s: %d points checked for %d series of 3 rounds", fig.title, drawn, len(lines))
+		if drawn != 3*series {
+			t.Errorf("%s: %d points checked for %d series of 3 rounds", fig.title, drawn, series)
 		}
-		affine(t, fig.title+" (y)", vals, ys)
-		affine(t, fig.title+" (x)", rounds, xs)
-		if !strings.Contains(svg, `stroke-dasharray`) {
-			t.Errorf("%s: the controls are not dashed", fig.title)
+		for g, q := range per {
+			if lo, hi := slices.Min(q.vals), slices.Max(q.vals); hi-lo >= 0.2 {
+				affine(t, fig.title+", "+g+" (y)", q.vals, q.ys)
+			}
+			affine(t, fig.title+", "+g+" (x)", q.rounds, q.xs)
+		}
+		for _, l := range []string{">Condition</text>", ">reward_inequity</text>", ">control</text>"} {
+			if !strings.Contains(svg, l) {
+				t.Errorf("%s: the legend lacks %s", fig.title, l)
+			}
 		}
 		if strings.Contains(svg, "h8M") {
 			t.Errorf("%s: CI whiskers drawn, but the section computes none (its caption says No CIs)", fig.title)

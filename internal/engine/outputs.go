@@ -330,8 +330,9 @@ func RenderReport(w io.Writer, dirs ...string) error {
 }
 
 // WriteFigures writes the report of run directories to page (none when page is "") and every
-// figure of it as an SVG file in out (created if needed), named by its number in the report
-// (figure-01.svg, ...), from one analysis of the runs. It returns the figure files written.
+// figure of it as an SVG and a PDF file in out (created if needed), named by its number in the
+// report (figure-01.svg, figure-01.pdf, ...), from one analysis of the runs. It returns the
+// figure files written.
 func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("report: no run directory given")
@@ -372,7 +373,15 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 		if err := os.WriteFile(p, []byte(f.SVG), 0o644); err != nil {
 			return nil, err
 		}
-		files = append(files, p)
+		pdf, err := f.PDF()
+		if err != nil {
+			return nil, err
+		}
+		q := filepath.Join(out, f.PDFFile())
+		if err := os.WriteFile(q, pdf, 0o644); err != nil {
+			return nil, err
+		}
+		files = append(files, p, q)
 	}
 	return files, nil
 }
@@ -380,12 +389,19 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 // runName names run a among as: its experiment's name, or its folder when another run has
 // the same name.
 func runName(a *Analyzed, as []*Analyzed) string {
+	base := func(x *Analyzed) string { return filepath.Base(filepath.Clean(x.Dir)) }
+	name := a.Exp.Name
 	for _, b := range as {
 		if b != a && b.Exp.Name == a.Exp.Name {
-			return filepath.Base(filepath.Clean(a.Dir))
+			name = base(a)
 		}
 	}
-	return a.Exp.Name
+	for _, b := range as {
+		if b != a && b.Exp.Name == a.Exp.Name && base(b) == base(a) {
+			return filepath.Clean(a.Dir) // runs/x and other/x: the folders as given
+		}
+	}
+	return name
 }
 
 // reportTitle names the runs of a report: by experiment name, or by run folder when names
@@ -416,15 +432,16 @@ func renderAnalyzed(w io.Writer, as []*Analyzed) ([]report.Figure, error) {
 		runs = append(runs, report.RunInput{Run: run, About: a.Analysis.About})
 	}
 	sections := report.Common(runs)
-	for i, a := range as {
-		for _, s := range a.Analysis.Sections {
-			if multi {
-				s.ID = fmt.Sprintf("%s-%d", s.ID, i+1)
-				s.Title = fmt.Sprintf("%s [%s]", s.Title, runName(a, as))
-			}
-			sections = append(sections, s)
-		}
+	if !multi {
+		sections = append(sections, as[0].Analysis.Sections...)
+		return report.WritePageFigures(w, reportTitle(as), dirs, sections)
 	}
+	// Several runs: the figures they share overlaid, then each run's own sections.
+	var rs []report.RunSections
+	for _, a := range as {
+		rs = append(rs, report.RunSections{Name: runName(a, as), Sections: a.Analysis.Sections})
+	}
+	sections = append(sections, report.Compare(rs)...)
 	return report.WritePageFigures(w, reportTitle(as), dirs, sections)
 }
 

@@ -53,7 +53,7 @@ func TestStudy2ReportComparesWithHumans(t *testing.T) {
 	mustContain(t, doc,
 		"Study 2: third-party punishment",
 		"Punishment rate by share and cost: builtin (behavioural model)",
-		">Cost of punishing y ($)</text>", ">Player 2&#39;s share x of $30 ($)</text>", "Punishment rate (share of trials)",
+		">Cost of punishing y ($)</text>", ">Player 2&#39;s share x of $30 ($)</text>", "Punishment rate (% of trials)",
 		"Punishment rises with inequity", ">Inequity 15 - x ($ below an equal split; 0 = fair control)</text>",
 		"Punishment falls with cost", ">Punishment rate (% of trials)</text>",
 		`data-name="Humans (n = 1,017)"`, `stroke-dasharray="6 4"`, // the human series is dashed
@@ -65,21 +65,35 @@ func TestStudy2ReportComparesWithHumans(t *testing.T) {
 		"<td>builtin (behavioural model)</td><td>0.60</td><td>0.30</td><td>0.00</td><td>0.00</td><td>2</td>",
 		"<td>reference: humans</td><td>0.53</td><td>0.27</td><td>0.12</td><td>0.08</td><td>1017</td>",
 	)
-	// Heat map cells: x=10,y=0 both punish (1.00); x=10,y=5 only agent 1 (0.50).
-	mustContain(t, doc, ">1.00</text>", ">0.50</text>")
+	// Heat map cells, in percent: x=10,y=0 both punish (100%); x=10,y=5 only agent 1 (50%).
+	mustContain(t, doc, ">100%</text>", ">50%</text>")
 }
 
-// Two Study 2 runs compared: both designs, and a Study 2 section for each run.
+// Two Study 2 runs compared: both designs, the figures they share drawn once with both runs'
+// series, and a Study 2 section for each run.
 func TestComparisonReportHasBothRuns(t *testing.T) {
 	a, b := study2Fixture(t), study2Fixture(t)
 	doc := render(t, a, b)
 	wellFormed(t, doc)
-	// Both runs are named s2fix: the comparison names them by their folders.
-	na, nb := filepath.Base(a), filepath.Base(b)
-	mustContain(t, doc, "prosim comparison: "+na+" vs "+nb, "Study 2:",
+	// Both runs are named s2fix in folders named run: the comparison names them by path.
+	na, nb := filepath.Clean(a), filepath.Clean(b)
+	mustContain(t, doc, "prosim comparison: "+na+" vs "+nb, "Study 2:", "Figures compared across runs",
 		`<h2 id="study2-1">Study 2: third-party punishment [`+na+`]</h2>`, `<h2 id="study2-2">Study 2: third-party punishment [`+nb+`]</h2>`)
-	if n := strings.Count(doc, "Punishment falls with cost</title>"); n != 2 {
-		t.Errorf("%d charts of punishment by cost, want one per run", n)
+	chart := chartTitled(t, doc, "Punishment falls with cost")
+	if n := strings.Count(doc, "Punishment falls with cost</title>"); n != 1 {
+		t.Errorf("%d charts of punishment by cost, want one with both runs", n)
+	}
+	for _, s := range []string{`data-name="` + na + `: builtin (behavioural model)"`, `data-name="` + nb + `: builtin (behavioural model)"`, `data-name="Humans (n = 1,017)"`} {
+		if !strings.Contains(chart, s) {
+			t.Errorf("the overlaid chart lacks the series %s", s)
+		}
+	}
+	if n := strings.Count(chart, `data-name="Humans (n = 1,017)"`); n != 1 {
+		t.Errorf("the human reference drawn %d times, want once", n)
+	}
+	// The heat maps do not overlay: one per run, in its own section.
+	if n := strings.Count(doc, `<title>Punishment rate by share and cost`); n != 2 {
+		t.Errorf("%d heat maps, want one per run", n)
 	}
 }
 

@@ -86,8 +86,10 @@ func axes(sb *strings.Builder, f frame, xt []float64, xlab func(float64) string,
 	if xTitle != "" { // bar charts draw theirs below their wrapped labels
 		fmt.Fprintf(sb, `<text class="x-label" x="%.1f" y="%.1f" text-anchor="middle" font-size="13">%s</text>`, (f.l+f.w-f.r)/2, f.h-f.b+38, esc(xTitle))
 	}
-	cy := (f.t + f.h - f.b) / 2
-	fmt.Fprintf(sb, `<text class="y-label" x="16" y="%.1f" text-anchor="middle" font-size="13" transform="rotate(-90 16 %.1f)">%s</text>`, cy, cy, esc(yTitle))
+	if yTitle != "" { // small multiples draw one for all their panels
+		cy := (f.t + f.h - f.b) / 2
+		fmt.Fprintf(sb, `<text class="y-label" x="16" y="%.1f" text-anchor="middle" font-size="13" transform="rotate(-90 16 %.1f)">%s</text>`, cy, cy, esc(yTitle))
+	}
 }
 
 // LegendEntry is one line of a legend.
@@ -96,6 +98,17 @@ type LegendEntry struct {
 	Color  string
 	Dashed bool
 	Marker string // "circle", "square", "diamond", "open" (open circle), "bar"
+}
+
+// legendWidth is the room right of a plot for a legend of these names (11 px text, about
+// 6.2 px a character after the 42 px of its marker), at least min: a long name (two runs'
+// names in a comparison) is not cut at the chart's edge.
+func legendWidth(min float64, title string, names []string) float64 {
+	n := len([]rune(title)) - 4 // the bold title starts left of the entries
+	for _, s := range names {
+		n = max(n, len([]rune(s)))
+	}
+	return math.Max(min, 42+6.2*float64(n))
 }
 
 // legend draws entries under an optional title (what the entries distinguish).
@@ -147,6 +160,9 @@ type Series struct {
 	Color  string // default: the palette in order
 	Dashed bool
 	Marker string
+	// Reference marks a series that is not a run's data (published human figures, a zero
+	// line): a comparison of runs draws it once, not once per run.
+	Reference bool
 }
 
 // LineChart is an x-y chart of one or more series with optional CI whiskers and a legend.
@@ -170,6 +186,42 @@ type Band struct {
 	Label          string // printed above the band and named in the legend
 }
 
+// dataRange is the chart's axis ranges: X0..X1 and Y0..Y1 where set, else fitted to the
+// data (with CIs), the y range padded by 8%.
+func (c LineChart) dataRange() (x0, x1, y0, y1 float64) {
+	x0, x1, y0, y1 = c.X0, c.X1, c.Y0, c.Y1
+	if x0 != x1 && y0 != y1 {
+		return
+	}
+	xs, ys := []float64{}, []float64{}
+	for _, s := range c.Series {
+		for i := range s.X {
+			if !math.IsNaN(s.Y[i]) {
+				xs = append(xs, s.X[i])
+				ys = append(ys, s.Y[i])
+				if s.Lo != nil && !math.IsNaN(s.Lo[i]) {
+					ys = append(ys, s.Lo[i], s.Hi[i])
+				}
+			}
+		}
+	}
+	if x0 == x1 {
+		x0, x1 = minMax(xs)
+		if x0 == x1 {
+			x0, x1 = x0-1, x1+1
+		}
+	}
+	if y0 == y1 {
+		y0, y1 = minMax(ys)
+		pad := (y1 - y0) * 0.08
+		if pad == 0 {
+			pad = 1
+		}
+		y0, y1 = y0-pad, y1+pad
+	}
+	return
+}
+
 // SVG renders the chart.
 func (c LineChart) SVG() string {
 	w, h := c.Width, c.Height
@@ -179,35 +231,15 @@ func (c LineChart) SVG() string {
 	if h == 0 {
 		h = 360
 	}
-	f := frame{w: w, h: h, l: 64, r: 200, t: 36, b: 52, x0: c.X0, x1: c.X1, y0: c.Y0, y1: c.Y1}
-	if f.x0 == f.x1 || f.y0 == f.y1 {
-		xs, ys := []float64{}, []float64{}
-		for _, s := range c.Series {
-			for i := range s.X {
-				if !math.IsNaN(s.Y[i]) {
-					xs = append(xs, s.X[i])
-					ys = append(ys, s.Y[i])
-					if s.Lo != nil && !math.IsNaN(s.Lo[i]) {
-						ys = append(ys, s.Lo[i], s.Hi[i])
-					}
-				}
-			}
-		}
-		if f.x0 == f.x1 {
-			f.x0, f.x1 = minMax(xs)
-			if f.x0 == f.x1 {
-				f.x0, f.x1 = f.x0-1, f.x1+1
-			}
-		}
-		if f.y0 == f.y1 {
-			f.y0, f.y1 = minMax(ys)
-			pad := (f.y1 - f.y0) * 0.08
-			if pad == 0 {
-				pad = 1
-			}
-			f.y0, f.y1 = f.y0-pad, f.y1+pad
-		}
+	var names []string
+	for _, s := range c.Series {
+		names = append(names, s.Name)
 	}
+	for _, b := range c.Bands {
+		names = append(names, b.Label)
+	}
+	f := frame{w: w, h: h, l: 64, r: legendWidth(200, c.LegendTitle, names), t: 36, b: 52}
+	f.x0, f.x1, f.y0, f.y1 = c.dataRange()
 	xpad := (f.x1 - f.x0) * 0.04
 	f.x0, f.x1 = f.x0-xpad, f.x1+xpad
 	var sb strings.Builder
@@ -216,7 +248,7 @@ func (c LineChart) SVG() string {
 		noData(&sb, f)
 		return sb.String()
 	}
-	xt, yt := c.XTicks, c.YTicks
+	xt, yt := within(c.XTicks, f.x0, f.x1), within(c.YTicks, f.y0, f.y1)
 	if xt == nil {
 		xt = niceTicks(f.x0+xpad, f.x1-xpad, 8)
 	}
@@ -228,20 +260,32 @@ func (c LineChart) SVG() string {
 		yf = num
 	}
 	axes(&sb, f, xt, num, yt, yf, c.XLabel, c.YLabel)
+	leg := c.plot(&sb, f, nil)
+	legend(&sb, w-f.r+18, f.t+10, c.LegendTitle, leg)
+	sb.WriteString(`</svg>`)
+	return sb.String()
+}
+
+// plot draws the chart's bands and series in frame f and returns their legend entries.
+// colorOf, when set, gives a series' colour by name (the same series in every panel of a
+// SmallMultiples); else series take the palette in order.
+func (c LineChart) plot(sb *strings.Builder, f frame, colorOf func(i int, s Series) (string, string)) []LegendEntry {
 	var leg []LegendEntry
 	for _, b := range c.Bands {
 		x0, x1 := f.px(math.Max(b.X0, f.x0)), f.px(math.Min(b.X1, f.x1))
 		top, bot := f.py(clamp(b.Hi, f.y0, f.y1)), f.py(clamp(b.Lo, f.y0, f.y1))
-		fmt.Fprintf(&sb, `<g class="ref-band"><title>%s</title><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#000" fill-opacity="0.12"/>`, esc(b.Label), x0, top, x1-x0, bot-top)
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" font-size="11" fill="#222">%s</text></g>`, x0, top-4, esc(b.Label))
+		fmt.Fprintf(sb, `<g class="ref-band"><title>%s</title><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#000" fill-opacity="0.12"/>`, esc(b.Label), x0, top, x1-x0, bot-top)
+		fmt.Fprintf(sb, `<text x="%.1f" y="%.1f" font-size="11" fill="#222">%s</text></g>`, x0, top-4, esc(b.Label))
 		leg = append(leg, LegendEntry{Name: b.Label, Color: "#d9d9d9", Marker: "bar"})
 	}
 	for i, s := range c.Series {
-		col := s.Color
+		col, mk := s.Color, s.Marker
+		if colorOf != nil {
+			col, mk = colorOf(i, s)
+		}
 		if col == "" {
 			col = Palette[i%len(Palette)]
 		}
-		mk := s.Marker
 		if mk == "" {
 			mk = markers[i%len(markers)]
 		}
@@ -249,7 +293,7 @@ func (c LineChart) SVG() string {
 		if s.Dashed {
 			dash = ` stroke-dasharray="6 4"`
 		}
-		fmt.Fprintf(&sb, `<g class="series" data-name="%s">`, esc(s.Name))
+		fmt.Fprintf(sb, `<g class="series" data-name="%s">`, esc(s.Name))
 		var pts []string
 		for j := range s.X {
 			if math.IsNaN(s.Y[j]) {
@@ -258,7 +302,7 @@ func (c LineChart) SVG() string {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", f.px(s.X[j]), f.py(s.Y[j])))
 		}
 		if len(pts) > 1 {
-			fmt.Fprintf(&sb, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>`, strings.Join(pts, " "), col, dash)
+			fmt.Fprintf(sb, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>`, strings.Join(pts, " "), col, dash)
 		}
 		for j := range s.X {
 			if math.IsNaN(s.Y[j]) {
@@ -267,16 +311,14 @@ func (c LineChart) SVG() string {
 			x := f.px(s.X[j])
 			if s.Lo != nil && !math.IsNaN(s.Lo[j]) && !math.IsNaN(s.Hi[j]) {
 				lo, hi := f.py(clamp(s.Lo[j], f.y0, f.y1)), f.py(clamp(s.Hi[j], f.y0, f.y1))
-				fmt.Fprintf(&sb, `<path d="M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8" stroke="%s" stroke-width="1.2" fill="none"/>`, x, lo, hi, x-4, lo, x-4, hi, col)
+				fmt.Fprintf(sb, `<path d="M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8" stroke="%s" stroke-width="1.2" fill="none"/>`, x, lo, hi, x-4, lo, x-4, hi, col)
 			}
-			marker(&sb, mk, x, f.py(s.Y[j]), col)
+			marker(sb, mk, x, f.py(s.Y[j]), col)
 		}
 		sb.WriteString(`</g>`)
 		leg = append(leg, LegendEntry{Name: s.Name, Color: col, Dashed: s.Dashed, Marker: mk})
 	}
-	legend(&sb, w-f.r+18, f.t+10, c.LegendTitle, leg)
-	sb.WriteString(`</svg>`)
-	return sb.String()
+	return leg
 }
 
 func (c LineChart) hasData() bool {
@@ -299,6 +341,21 @@ func noData(sb *strings.Builder, f frame) {
 
 // Percent formats a tick of a 0-100 scale: "40%".
 func Percent(v float64) string { return num(v) + "%" }
+
+// within are the ticks inside [lo, hi] (given ticks may cover rounds the data do not: no
+// tick is drawn outside the axis); nil for none given.
+func within(ticks []float64, lo, hi float64) []float64 {
+	if ticks == nil {
+		return nil
+	}
+	out := []float64{}
+	for _, t := range ticks {
+		if t >= lo-1e-9 && t <= hi+1e-9 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 
@@ -381,10 +438,11 @@ func (c BarChart) hasData() bool {
 // SVG renders the chart.
 func (c BarChart) SVG() string {
 	w, h := c.Width, 380.0
+	right := legendWidth(170, c.LegendTitle, append([]string{c.RefLabel, "range (not a CI)"}, c.Groups...))
 	if w == 0 {
-		w = math.Min(MaxWidth, math.Max(560, 90*float64(len(c.Categories))+210))
+		w = math.Min(MaxWidth, math.Max(560, 90*float64(len(c.Categories))+40+right))
 	}
-	f := frame{w: w, h: h, l: 64, r: 170, t: 36, b: 56, x0: 0, x1: float64(len(c.Categories)), y0: c.Y0, y1: c.Y1}
+	f := frame{w: w, h: h, l: 64, r: right, t: 36, b: 56, x0: 0, x1: float64(len(c.Categories)), y0: c.Y0, y1: c.Y1}
 	cw := (w - f.l - f.r) / math.Max(float64(len(c.Categories)), 1)
 	// Category labels wrap to the cluster's width (about 6.5 px a character at 12 px).
 	perLine := max(int(cw/6.8), 6)
@@ -483,6 +541,7 @@ type HeatMap struct {
 	XCats, YCats                  []string    // column and row labels; row 0 is drawn at the bottom
 	Z                             [][]float64 // [row][column]; NaN is drawn grey
 	Z0, Z1                        float64
+	ZFormat                       func(float64) string // cell values and colour-bar ticks; default two decimals
 }
 
 // heat maps t in [0,1] to a sequential white-to-dark-red scale.
@@ -517,6 +576,9 @@ func (c HeatMap) SVG() string {
 			if !math.IsNaN(v) {
 				u := (v - c.Z0) / (c.Z1 - c.Z0)
 				fill, txt = heat(u), f2(v)
+				if c.ZFormat != nil {
+					txt = c.ZFormat(v)
+				}
 				if u > 0.6 {
 					tc = "#fff"
 				}
@@ -538,9 +600,13 @@ func (c HeatMap) SVG() string {
 	for i := 0; i < 50; i++ {
 		fmt.Fprintf(&sb, `<rect x="%.1f" y="%.2f" width="14" height="%.2f" fill="%s"/>`, bx, t+bh*(1-float64(i+1)/50), bh/50+0.3, heat(float64(i)/49))
 	}
+	zf := c.ZFormat
+	if zf == nil {
+		zf = num
+	}
 	for _, v := range niceTicks(c.Z0, c.Z1, 5) {
 		y := t + bh*(1-(v-c.Z0)/(c.Z1-c.Z0))
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" dominant-baseline="middle" font-size="11">%s</text>`, bx+18, y, num(v))
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" dominant-baseline="middle" font-size="11">%s</text>`, bx+18, y, esc(zf(v)))
 	}
 	fmt.Fprintf(&sb, `<text class="legend" x="%.1f" y="%.1f" text-anchor="middle" font-size="11" transform="rotate(-90 %.1f %.1f)">%s</text>`, bx+62, cy, bx+62, cy, esc(c.ZLabel))
 	sb.WriteString(`</svg>`)

@@ -23,6 +23,12 @@ type Section struct {
 type Figures struct {
 	n     int
 	saved []Figure
+	// collect, when set, keeps each embedded chart by its title: a comparison's first pass
+	// over a run's sections, to find the charts the runs share.
+	collect map[string]any
+	// overlaid are the charts a comparison draws over each other, by title: the figure
+	// number of the overlay, which a run's own section points to instead of drawing them.
+	overlaid map[string]int
 }
 
 // Figure is one figure of a page: its number and its standalone SVG document.
@@ -35,6 +41,18 @@ type Figure struct {
 // File is the figure's file name: figure-03.svg (zero-padded, so files sort in page order).
 func (f Figure) File() string { return fmt.Sprintf("figure-%02d.svg", f.N) }
 
+// PDFFile is the name of the figure's PDF: figure-03.pdf.
+func (f Figure) PDFFile() string { return strings.TrimSuffix(f.File(), ".svg") + ".pdf" }
+
+// PDF is the figure drawn as a one-page PDF (see PDF).
+func (f Figure) PDF() ([]byte, error) {
+	b, err := PDF(strings.TrimPrefix(f.SVG, xmlHeader))
+	if err != nil {
+		return nil, fmt.Errorf("figure %d (%s): %w", f.N, f.Title, err)
+	}
+	return b, nil
+}
+
 // Next is the next figure's number.
 func (f *Figures) Next() int { f.n++; return f.n }
 
@@ -43,7 +61,16 @@ func (f *Figures) Next() int { f.n++; return f.n }
 // embedded before its caption's {{figure}}, so it is figure n+1.
 func (f *Figures) embed(c interface{ SVG() string }) template.HTML {
 	svg := c.SVG()
-	fg := Figure{N: f.n + 1, Title: svgTitle(svg), SVG: svg}
+	title := svgTitle(svg)
+	if f.collect != nil {
+		if _, ok := f.collect[title]; !ok {
+			f.collect[title] = c
+		}
+	}
+	if n, ok := f.overlaid[title]; ok {
+		return template.HTML(fmt.Sprintf(`<p class="note overlaid">This run's series are drawn with the other runs' in Figure %d.</p>`, n))
+	}
+	fg := Figure{N: f.n + 1, Title: title, SVG: svg}
 	f.saved = append(f.saved, fg)
 	return template.HTML(svg + `<a class="svg-dl" download="` + fg.File() + `" href="data:image/svg+xml;base64,` +
 		base64.StdEncoding.EncodeToString([]byte(xmlHeader+svg)) + `">Download SVG</a>`)

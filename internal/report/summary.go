@@ -21,10 +21,10 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // Run is a run directory loaded for reporting.
@@ -65,12 +65,11 @@ func Load(dir string) (*Run, error) {
 // Validity prints valid and invalid decision counts per backend x condition.
 func Validity(w io.Writer, r *Run) error {
 	fmt.Fprintf(w, "Validity by backend x condition\n")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "backend\tcondition\tvalid\tinvalid\tvalid rate\t")
+	rows := [][]string{{"backend", "condition", "valid", "invalid", "valid rate"}}
 	for _, v := range ValidityRows(r) {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t\n", v.Backend, v.Condition, v.Valid, v.Invalid, v.Rate())
+		rows = append(rows, []string{v.Backend, v.Condition, fmt.Sprint(v.Valid), fmt.Sprint(v.Invalid), v.Rate()})
 	}
-	if err := tw.Flush(); err != nil {
+	if err := termtable.Write(w, 2, rows); err != nil {
 		return err
 	}
 	if top := topReasons(r, 5); len(top) > 0 {

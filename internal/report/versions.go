@@ -5,9 +5,9 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // VersionCount is how many of a backend's recorded decisions one model version answered,
@@ -125,12 +125,11 @@ func Versions(w io.Writer, r *Run) error {
 		return nil
 	}
 	fmt.Fprintln(w, "Model versions by backend")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "backend\tmodel version\tfresh\tcached\t")
+	rows := [][]string{{"backend", "model version", "fresh", "cached"}}
 	for _, c := range vs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t\n", c.Backend, versionLabel(c.Version), c.Fresh, c.Cached)
+		rows = append(rows, []string{c.Backend, versionLabel(c.Version), fmt.Sprint(c.Fresh), fmt.Sprint(c.Cached)})
 	}
-	if err := tw.Flush(); err != nil {
+	if err := termtable.Write(w, 1, rows); err != nil {
 		return err
 	}
 	for _, m := range VersionWarnings(vs) {

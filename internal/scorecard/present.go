@@ -5,12 +5,11 @@ import (
 	"html/template"
 	"io"
 	"math"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // Table is results/scorecard.csv of rows.
@@ -70,11 +69,7 @@ func Summary(w io.Writer, rows []Row, backends []string) error {
 	}
 	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; 95%% bootstrap CI over agents, %d resamples; reference %s)\n", Reps, rows[0].Reference)
 	head, body := grid(rows, backends)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, line := range append([][]string{head}, body...) {
-		fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
-	}
-	return tw.Flush()
+	return termtable.Write(w, 1, append([][]string{head}, body...)) // key: measure; split by backends
 }
 
 var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Parse(`<p>{{.Intro}} Reference: {{.Source}}; control condition {{.Control}}. Intervals: 95% percentile bootstrap over agents ({{.Reps}} resamples). "fitted to it": the behavioural model (builtin) was calibrated to this human figure, so its value is in-sample, not a validation.</p>

@@ -21,15 +21,55 @@ func SetWidth(w int) { width.Store(int64(w)) }
 // Width is the width set by SetWidth.
 func Width() int { return int(width.Load()) }
 
-const pad = 2 // spaces between columns
+// Fit wraps w so that the tables written to it fit width columns, whatever SetWidth says:
+// for a caller that knows its output's width (a test printing at 80 columns beside others).
+func Fit(w io.Writer, width int) io.Writer { return fitted{w, width} }
+
+type fitted struct {
+	io.Writer
+	width int
+}
+
+// widthOf is the width the tables written to w fit: Fit's, else the process's.
+func widthOf(w io.Writer) int {
+	if f, ok := w.(fitted); ok {
+		return f.width
+	}
+	return Width()
+}
 
 // Write prints rows (the first is the header) as tabwriter does with two spaces between
 // columns, fitting Width: when the table is wider, it is printed as several blocks of
 // columns separated by a blank line, each starting with the first key columns.
-func Write(w io.Writer, key int, rows [][]string) error { return WriteWidth(w, Width(), key, rows) }
+func Write(w io.Writer, key int, rows [][]string) error { return WriteWidth(w, widthOf(w), key, rows) }
 
 // WriteWidth is Write for an explicit width (0: never split).
 func WriteWidth(w io.Writer, width, key int, rows [][]string) error {
+	return WriteStyle(w, width, key, rows, Style{})
+}
+
+// Style is how a table's cells are laid out.
+type Style struct {
+	Pad   int  // spaces between columns; 0 means 2
+	Right bool // right-align every column (numeric grids)
+}
+
+// WriteRight is Write for a right-aligned table with one space between columns.
+func WriteRight(w io.Writer, key int, rows [][]string) error {
+	return WriteStyle(w, widthOf(w), key, rows, Style{Pad: 1, Right: true})
+}
+
+// WriteStyle is WriteWidth with a style. Without a width it prints what a tabwriter with the
+// same padding and alignment prints for the rows, each cell followed by a tab.
+func WriteStyle(w io.Writer, width, key int, rows [][]string, st Style) error {
+	pad := st.Pad
+	if pad == 0 {
+		pad = 2
+	}
+	var flags uint
+	if st.Right {
+		flags = tabwriter.AlignRight
+	}
 	n := 0
 	for _, r := range rows {
 		n = max(n, len(r))
@@ -58,7 +98,7 @@ func WriteWidth(w io.Writer, width, key int, rows [][]string) error {
 		if bi > 0 {
 			fmt.Fprintln(w)
 		}
-		tw := tabwriter.NewWriter(w, 0, 0, pad, ' ', 0)
+		tw := tabwriter.NewWriter(w, 0, 0, pad, ' ', flags)
 		for _, r := range rows {
 			var line strings.Builder
 			for j := range key {

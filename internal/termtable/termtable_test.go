@@ -41,3 +41,28 @@ func TestSplitsByColumnsAt80(t *testing.T) {
 		t.Errorf("width 0 split the table:\n%s", b.String())
 	}
 }
+
+func TestRightAlignedAndFitted(t *testing.T) {
+	rows := [][]string{{"x\\y", "0", "1"}, {"10", "0.88", "0.84"}}
+	var b strings.Builder
+	if err := WriteRight(&b, 1, rows); err != nil {
+		t.Fatal(err)
+	}
+	if want := " x\\y    0    1\n  10 0.88 0.84\n"; b.String() != want {
+		t.Errorf("right-aligned:\n%q\nwant\n%q", b.String(), want)
+	}
+	// Fit sets the width of one writer's tables, whatever SetWidth says.
+	wide := [][]string{{"key", strings.Repeat("a", 50), strings.Repeat("b", 50)}}
+	b.Reset()
+	if err := Write(Fit(&b, 80), 1, wide); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\n\n") {
+		t.Errorf("Fit(80) did not split a 110-column table:\n%s", b.String())
+	}
+	b.Reset()
+	Write(&b, 1, wide)
+	if strings.Contains(b.String(), "\n\n") {
+		t.Errorf("width 0 split the table:\n%s", b.String())
+	}
+}

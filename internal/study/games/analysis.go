@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/game"
@@ -17,6 +16,7 @@ import (
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // GamesSchema declares results/games.csv: one row per agent per game per round.
@@ -667,12 +667,12 @@ func (r *results) summary(w io.Writer) error {
 	for _, g := range r.groups {
 		fmt.Fprintf(w, "\nEconomic games, backend %s, condition %s\n", report.DescribeBackend(g.Backend), g.Condition)
 		fmt.Fprintln(w, "Shares in %, 95% CI: t over agents (replicates averaged) or groups; Wilson over decisions for rates.")
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "game\tmeasure\tthis run\tn\thuman reference\t")
+		rows := [][]string{{"game", "measure", "this run", "n", "human reference"}}
 		for _, s := range g.Stats {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d %s\t%s\t\n", s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), s.N, s.Unit, s.HumanText)
+			rows = append(rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), fmt.Sprintf("%d %s", s.N, s.Unit), s.HumanText})
 		}
-		if err := tw.Flush(); err != nil {
+		// Key: the game only; game and measure (62 columns) leave no room for a reference.
+		if err := termtable.Write(w, 1, rows); err != nil {
 			return err
 		}
 		for _, t := range g.PG {

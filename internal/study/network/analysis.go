@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/network"
@@ -19,6 +18,7 @@ import (
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // Estimand of every trajectory number: each agent counts once per replicate (agent-run),
@@ -302,13 +302,12 @@ func (r *results) summaryFile(w io.Writer) error {
 			if unfair {
 				name = "unfairness"
 			}
-			tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 			hdr := []string{"mean " + name, "agent-runs"}
 			for t := 1; t <= c.Rounds; t++ {
 				hdr = append(hdr, fmt.Sprintf("r%d", t))
 			}
 			hdr = append(hdr, fmt.Sprintf("diff r%d-%d", c.From, c.Rounds))
-			fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
+			rows := [][]string{hdr}
 			for _, g := range c.groups() {
 				line := []string{groupNames[g], strconv.Itoa(c.AgentRuns(g))}
 				cline := []string{"  control", ""}
@@ -318,10 +317,11 @@ func (r *results) summaryFile(w io.Writer) error {
 				}
 				line = append(line, signed(c.Diff(g, unfair)))
 				cline = append(cline, "")
-				fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
-				fmt.Fprintln(tw, strings.Join(cline, "\t")+"\t")
+				rows = append(rows, line, cline)
 			}
-			tw.Flush()
+			if err := termtable.WriteRight(w, 2, rows); err != nil { // key: group, agent-runs
+				return err
+			}
 		}
 		c.printTwin(w)
 		if m := c.Mediation; m != nil {
@@ -346,7 +346,7 @@ func (s *netStudy) networkLine() string {
 		if st.PathSampled {
 			path += fmt.Sprintf(" (sampled from %d sources, standard error %.3f)", st.PathSources, st.PathSE)
 		}
-		return fmt.Sprintf("Network (%s): N=%d, edges=%d, mean degree %.2f, clustering %.3f, mean path length %s, components %d",
+		return fmt.Sprintf("Network (%s): N=%d, edges=%d, mean degree %.2f,\n  clustering %.3f, mean path length %s, components %d",
 			s.cfg.Graph.Type, st.N, st.Edges, st.MeanDegree, st.Clustering, path, st.Components)
 	}
 	var edges, deg, clu, path, comp float64
@@ -369,7 +369,7 @@ func (s *netStudy) networkLine() string {
 	if sampled {
 		ps = " (sampled)"
 	}
-	return fmt.Sprintf("Network (%s, a new graph per replicate, graph.per_replicate): N=%d; means over the %d replicates' graphs: edges %.1f, mean degree %.2f, clustering %.3f, mean path length %.3f%s, components %.2f (the drawing and agents.csv's degree show replicate 1's graph; network_edges.csv has every replicate's)",
+	return fmt.Sprintf("Network (%s, a new graph per replicate, graph.per_replicate): N=%d; means over the %d replicates' graphs: edges %.1f, mean degree %.2f,\n  clustering %.3f, mean path length %.3f%s, components %.2f\n  (the drawing and agents.csv's degree show replicate 1's graph; network_edges.csv has every replicate's)",
 		s.cfg.Graph.Type, len(s.env.Agents), R, edges/f, deg/f, clu/f, path/f, ps, comp/f)
 }
 

@@ -16,9 +16,6 @@ import (
 // a seeded sample: the victims and the agents nearest to them.
 var MaxNetworkNodes = 300
 
-// controlDodge shifts the control series right of their rounds so the markers do not overlap.
-const controlDodge = 0.12
-
 // Colours of the final states in the network drawing.
 const (
 	stateVictim     = "victim (treated unfairly)"
@@ -36,12 +33,13 @@ var sectionTmpl = template.Must(template.New("study3").Funcs(report.Funcs).Parse
 // figComparison is what the section shows of one comparison.
 type figComparison struct {
 	Label, Control          string
-	Willingness, Unfairness report.LineChart
+	Willingness, Unfairness report.SmallMultiples // one panel per exposure group
 	// The twin design (sectiontwin.go).
-	Effects, UEffects    report.LineChart
+	Effects, UEffects    report.SmallMultiples
 	EffHead              []string
 	EffRows, UEffRows    [][]string
-	Contagion, ByGroup   report.LineChart
+	Contagion            report.LineChart
+	ByGroup              report.SmallMultiples
 	ContHead             []string
 	ContRows             [][]string
 	EffectNote, ContNote string
@@ -105,42 +103,41 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		if len(r.Cmps) > 1 {
 			sfx = ": " + c.Label + " vs " + c.Control
 		}
-		x := func(dodge float64) []float64 {
-			var xs []float64
-			for t := 1; t <= c.Rounds; t++ {
-				xs = append(xs, float64(t)+dodge)
-			}
-			return xs
+		var xs []float64
+		for t := 1; t <= c.Rounds; t++ {
+			xs = append(xs, float64(t))
 		}
 		var sizes []string
 		for _, unfair := range []bool{false, true} {
-			var ss []report.Series
+			// One panel per exposure group, the inequity run beside its control in each: eight
+			// overlaid lines could not be told apart.
+			var panels []report.LineChart
 			for _, g := range c.groups() {
-				col := report.Palette[g%len(report.Palette)]
 				var y, cy []float64
 				for t := 1; t <= c.Rounds; t++ {
 					y, cy = append(y, c.Mean(g, t, false, unfair)), append(cy, c.Mean(g, t, true, unfair))
 				}
-				ss = append(ss, report.Series{Name: groupNames[g] + ": " + c.Inequity, X: x(0), Y: y, Color: col, Marker: "circle"},
-					report.Series{Name: groupNames[g] + ": " + c.Control, X: x(controlDodge), Y: cy, Color: col, Dashed: true, Marker: "open"})
+				panels = append(panels, report.LineChart{Title: groupNames[g], Series: []report.Series{
+					{Name: c.Inequity, X: xs, Y: y, Color: report.Palette[0], Marker: "circle"},
+					{Name: c.Control, X: xs, Y: cy, Color: report.Palette[1], Dashed: true, Marker: "open"}}})
 				if !unfair {
 					sizes = append(sizes, fmt.Sprintf("%s %d", groupNames[g], c.AgentRuns(g)))
 				}
 			}
 			sc := s.wScale
-			lc := report.LineChart{Title: "Willingness by exposure group" + sfx, XLabel: "Round (day)",
-				YLabel: fmt.Sprintf("Mean willingness (%s scale), %s", strings.ReplaceAll(sc.span(), " to ", "-"), estimand), XTicks: roundTicks(c.Rounds), Series: ss}
+			sm := report.SmallMultiples{Title: "Willingness by exposure group" + sfx, XLabel: "Round (day)",
+				YLabel: fmt.Sprintf("Mean willingness (%s scale), %s", strings.ReplaceAll(sc.span(), " to ", "-"), estimand), XTicks: roundTicks(c.Rounds),
+				LegendTitle: "Condition", Panels: panels}
 			if unfair {
 				sc = s.uScale
-				lc.Title = "Perceived unfairness by exposure group" + sfx
-				lc.YLabel = fmt.Sprintf("Mean perceived unfairness (%s scale), %s", strings.ReplaceAll(sc.span(), " to ", "-"), estimand)
-				f.Unfairness = lc
+				sm.Title = "Perceived unfairness by exposure group" + sfx
+				sm.YLabel = fmt.Sprintf("Mean perceived unfairness (%s scale), %s", strings.ReplaceAll(sc.span(), " to ", "-"), estimand)
 			}
-			lc.Y0, lc.Y1 = sc.min, sc.max
+			sm.Y0, sm.Y1 = sc.min, sc.max
 			if unfair {
-				f.Unfairness = lc
+				f.Unfairness = sm
 			} else {
-				f.Willingness = lc
+				f.Willingness = sm
 			}
 		}
 		f.Sizes = strings.Join(sizes, ", ")

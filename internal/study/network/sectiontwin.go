@@ -22,20 +22,21 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 		if unfair {
 			name, sc = "unfairness", r.s.uScale
 		}
-		lc := report.LineChart{Title: "Effect on " + name + " against the control twin" + sfx, XLabel: "Round (day)",
-			YLabel: fmt.Sprintf("Inequity minus twin (points, %s)", sc.span()), XTicks: roundTicks(c.Rounds)}
+		sm := report.SmallMultiples{Title: "Effect on " + name + " against the control twin" + sfx, XLabel: "Round (day)",
+			YLabel: fmt.Sprintf("Inequity minus twin (points, %s)", sc.span()), XTicks: roundTicks(c.Rounds), LegendTitle: "Estimate"}
 		var rows [][]string
 		for g := range eDist2Changed { // the exposure groups; the split of distance 2 is in the table
-			ser := report.Series{Name: effGroupNames[g], Color: report.Palette[g%len(report.Palette)], Marker: "circle"}
+			// One panel per group, so the CIs of neighbouring groups do not overlap.
+			ser := report.Series{Name: "effect, 95% CI", Color: report.Palette[0], Marker: "circle"}
 			for t := 1; t <= c.Rounds; t++ {
 				if e, ok := c.Effect(g, t, unfair); ok {
-					// Dodge the groups so their whiskers do not overlap.
-					ser.X = append(ser.X, float64(t)+0.08*float64(g-2))
+					ser.X = append(ser.X, float64(t))
 					ser.Y, ser.Lo, ser.Hi = append(ser.Y, e.Effect), append(ser.Lo, e.Lo), append(ser.Hi, e.Hi)
 				}
 			}
 			if len(ser.X) > 0 {
-				lc.Series = append(lc.Series, ser)
+				zero := report.Series{Name: "no effect", X: []float64{0.5, float64(c.Rounds) + 0.5}, Y: []float64{0, 0}, Color: "#888888", Dashed: true, Marker: "none", Reference: true}
+				sm.Panels = append(sm.Panels, report.LineChart{Title: effGroupNames[g], Series: []report.Series{zero, ser}})
 			}
 		}
 		for g := range nEffGroups {
@@ -56,9 +57,9 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 			}
 		}
 		if unfair {
-			f.UEffects, f.UEffRows = lc, rows
+			f.UEffects, f.UEffRows = sm, rows
 		} else {
-			f.Effects, f.EffRows = lc, rows
+			f.Effects, f.EffRows = sm, rows
 		}
 	}
 	f.EffectNote = fmt.Sprintf("Each cell is the %s, with its 95%% percentile CI from a two-way bootstrap (%d resamples) that resamples replicates and, independently, agents (above %d agents, blocks of agents); the same numbers as the printed summary and results/%s.csv.",
@@ -72,20 +73,23 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 	pct0 := func(v float64) string { return fmt.Sprintf("%.3g%%", 100*v) }
 	all, pl := x(gAll), report.Series{Name: "placebo", Color: "#555555", Dashed: true, Marker: "open"}
 	all.Name = c.Inequity
-	var byGroup []report.Series
-	top, topG := 0.0, 0.0
+	var byGroup []report.LineChart // one panel per group: ten overlaid lines could not be read
+	top := 0.0
 	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable} {
-		s, p := x(g), x(g)
-		p.Name, p.Dashed, p.Marker = contGroupName(g)+": placebo", true, "open"
+		s, p := x(gAll), pl
+		s.Name = c.Inequity
+		top := 0.0
 		for t := c.From; t <= c.Rounds; t++ {
 			if row, ok := c.ContagionAt(g, t); ok {
 				s.X, s.Y = append(s.X, float64(t)), append(s.Y, row.Share)
 				p.X, p.Y = append(p.X, float64(t)), append(p.Y, row.PlaceboShare)
-				topG = math.Max(topG, math.Max(nz(row.Share), nz(row.PlaceboShare)))
+				top = math.Max(top, math.Max(nz(row.Share), nz(row.PlaceboShare)))
 			}
 		}
 		if len(s.X) > 0 {
-			byGroup = append(byGroup, s, p)
+			// Each panel's axis fits its group: 60% of victims and 3% at distance 2 on one axis
+			// would flatten distance 2.
+			byGroup = append(byGroup, report.LineChart{Title: contGroupName(g), Series: []report.Series{p, s}, Y0: 0, Y1: niceTop(top)})
 		}
 	}
 	for t := c.From; t <= c.Rounds; t++ {
@@ -96,9 +100,9 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 		}
 	}
 	f.Contagion = report.LineChart{Title: "Contagion curve beside its placebo" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of all)",
-		Y0: 0, Y1: niceTop(top), XTicks: roundTicks(c.Rounds), YFormat: pct0, Series: []report.Series{all, pl}}
-	f.ByGroup = report.LineChart{Title: "Affected by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of group)",
-		Y0: 0, Y1: niceTop(topG), XTicks: roundTicks(c.Rounds), YFormat: pct0, Series: byGroup}
+		Y0: 0, Y1: niceTop(top), XTicks: roundTicks(c.Rounds), YFormat: pct0, Series: []report.Series{pl, all}} // the placebo first, under the inequity line
+	f.ByGroup = report.SmallMultiples{Title: "Affected by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of group)",
+		XTicks: roundTicks(c.Rounds), YFormat: pct0, Panels: byGroup, LegendTitle: "Labelled on", Columns: 3}
 	f.ContRows = contagionRows(c, rounds)
 	perm := fmt.Sprintf("%d random placements of as many victims in each replicate", c.Perms)
 	if c.Perms == 0 {

@@ -9,10 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // The twin design's outputs: network_effects.csv, network_contagion.csv and the summary's
@@ -153,14 +152,13 @@ func (c *Comparison) printTwin(w io.Writer) {
 		if unfair {
 			name = "unfairness"
 		}
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		hdr := []string{"effect on " + name, "agent-runs"}
 		for _, t := range rounds {
 			hdr = append(hdr, fmt.Sprintf("r%d", t))
 		}
-		fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
+		rows := [][]string{hdr}
 		for g := range nEffGroups {
-			line := []string{effGroupNames[g]}
+			line := []string{termGroupName(g)}
 			n, any := 0, false
 			for _, t := range rounds {
 				e, ok := c.Effect(g, t, unfair)
@@ -176,10 +174,11 @@ func (c *Comparison) printTwin(w io.Writer) {
 				continue
 			}
 			line = append(line[:1], append([]string{strconv.Itoa(n)}, line[1:]...)...)
-			fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
+			rows = append(rows, line)
 		}
-		tw.Flush()
+		termtable.Write(w, 2, rows) // key: group, agent-runs; split by rounds on a narrow terminal
 	}
+	fmt.Fprintln(w, "  (2|1 affected: distance 2 with a distance-1 neighbour affected the round before; 2|none: with none)")
 	perm := fmt.Sprintf("%d victim placements", c.Perms)
 	if c.Perms == 0 {
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
@@ -187,16 +186,23 @@ func (c *Comparison) printTwin(w io.Writer) {
 	fmt.Fprintf(w, "Affected (willingness at least a noise band below the control twin, two days running): %s;\n", contagionEstimand)
 	fmt.Fprintf(w, "  placebo in parentheses (noise alone: a control against another replicate's, label.go); p = spread at this distance,\n")
 	fmt.Fprintf(w, "  a permutation test over where the victims sit on the willingness effect, not on the label (%s)\n", perm)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	hdr := []string{"affected"}
 	for _, t := range rounds {
 		hdr = append(hdr, fmt.Sprintf("r%d", t))
 	}
-	fmt.Fprintln(tw, strings.Join(hdr, "\t")+"\t")
-	for _, line := range contagionRows(c, rounds) {
-		fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
+	termtable.Write(w, 1, append([][]string{hdr}, contagionRows(c, rounds)...))
+}
+
+// termGroupName is a group's label in the printed effects table: the split of distance 2
+// short, so a row fits 80 columns (a line under the table spells the labels out).
+func termGroupName(g int) string {
+	switch g {
+	case eDist2Changed:
+		return "2|1 affected"
+	case eDist2Unchanged:
+		return "2|none"
 	}
-	tw.Flush()
+	return effGroupNames[g]
 }
 
 func contGroupName(g int) string {

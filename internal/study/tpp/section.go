@@ -54,8 +54,8 @@ func (r *results) binaryView(v *view) {
 			Title:  "Punishment rate by share and cost: " + g.Label,
 			XLabel: "Cost of punishing y ($)",
 			YLabel: "Player 2's share x of $30 ($)",
-			ZLabel: "Punishment rate (share of trials)",
-			Z0:     0, Z1: 1,
+			ZLabel: "Punishment rate (% of trials)",
+			Z0:     0, Z1: 1, ZFormat: func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) },
 		}
 		for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
 			hm.XCats = append(hm.XCats, fmt.Sprint(y))
@@ -108,11 +108,11 @@ func (r *results) binaryView(v *view) {
 	for _, h := range game.HumanTPP.Groups {
 		v.Means = append(v.Means, []string{"reference: " + h.Group, report.F2(h.UnfairLow), report.F2(h.UnfairHigh), report.F2(h.FairLow), report.F2(h.FairHigh), fmt.Sprint(h.N)})
 	}
-	hx := report.Series{Name: "Humans (n = 1,017)", Color: report.HumanColor, Dashed: true, Marker: "open"}
+	hx := report.Series{Name: "Humans (n = 1,017)", Color: report.HumanColor, Dashed: true, Marker: "open", Reference: true}
 	for x := game.TPPMinX; x < game.TPPMaxX; x++ {
 		hx.X, hx.Y = append(hx.X, float64(game.TPPMaxX-x)), append(hx.Y, game.HumanTPP.RateByX[x])
 	}
-	hy := report.Series{Name: "Humans (n = 1,017)", Color: report.HumanColor, Dashed: true, Marker: "open"}
+	hy := report.Series{Name: "Humans (n = 1,017)", Color: report.HumanColor, Dashed: true, Marker: "open", Reference: true}
 	for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
 		hy.X, hy.Y = append(hy.X, float64(y)), append(hy.Y, game.HumanTPP.RateByY[y])
 	}
@@ -142,7 +142,7 @@ func (r *results) gradedChart() report.LineChart {
 		}
 		ss = append(ss, s)
 	}
-	h := report.Series{Name: "Humans (Fehr & Fischbacher 2004)", Color: report.HumanColor, Dashed: true, Marker: "open"}
+	h := report.Series{Name: "Humans (Fehr & Fischbacher 2004)", Color: report.HumanColor, Dashed: true, Marker: "open", Reference: true}
 	for _, t := range game.GradedTransfers {
 		h.X, h.Y = append(h.X, float64(t)), append(h.Y, game.HumanGradedPoints(t))
 	}

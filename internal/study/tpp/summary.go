@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 func (r *results) summary(w io.Writer) error {
@@ -24,35 +23,32 @@ func (r *results) binarySummary(w io.Writer) error {
 	for _, g := range r.Groups {
 		fmt.Fprintf(w, "\nThird-party punishment, backend %s, condition %s\n", report.DescribeBackend(g.Backend), g.Condition)
 		fmt.Fprintln(w, "Punishment rate by Player 2's share x (rows) and cost y (columns):")
-		tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-		fmt.Fprint(tw, "x\\y\t")
+		grid := [][]string{{"x\\y"}}
 		for y := 0; y <= 9; y++ {
-			fmt.Fprintf(tw, "%d\t", y)
+			grid[0] = append(grid[0], fmt.Sprint(y))
 		}
-		fmt.Fprintln(tw)
 		for x := 10; x <= 15; x++ {
-			fmt.Fprintf(tw, "%d\t", x)
+			row := []string{fmt.Sprint(x)}
 			for y := 0; y <= 9; y++ {
-				fmt.Fprintf(tw, "%s\t", rate(g.Grid.Rate[x-10][y]))
+				row = append(row, rate(g.Grid.Rate[x-10][y]))
 			}
-			fmt.Fprintln(tw)
+			grid = append(grid, row)
 		}
-		if err := tw.Flush(); err != nil {
+		if err := termtable.WriteRight(w, 1, grid); err != nil {
 			return err
 		}
 		fmt.Fprintln(w, "Compared with 1,017 human adults in the same game (human_tpp reference):")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "by x\tmodel\thuman\tdiff\tn\t")
+		rows := [][]string{{"by x", "model", "human", "diff", "n"}}
 		for _, d := range g.Human.ByX {
-			fmt.Fprintf(tw, "x=%d\t%s\t%.3f\t%s\t%d\t\n", d.Level, rate(d.Model), d.Human, signed(d.Diff), d.N)
+			rows = append(rows, []string{fmt.Sprintf("x=%d", d.Level), rate(d.Model), fmt.Sprintf("%.3f", d.Human), signed(d.Diff), fmt.Sprint(d.N)})
 		}
-		fmt.Fprintf(tw, "RMSE\t\t\t%.3f\t\t\n", g.Human.RMSEx)
-		fmt.Fprintln(tw, "by y (x<15)\tmodel\thuman\tdiff\tn\t")
+		rows = append(rows, []string{"RMSE", "", "", fmt.Sprintf("%.3f", g.Human.RMSEx), ""})
+		rows = append(rows, []string{"by y (x<15)", "model", "human", "diff", "n"})
 		for _, d := range g.Human.ByY {
-			fmt.Fprintf(tw, "y=%d\t%s\t%.3f\t%s\t%d\t\n", d.Level, rate(d.Model), d.Human, signed(d.Diff), d.N)
+			rows = append(rows, []string{fmt.Sprintf("y=%d", d.Level), rate(d.Model), fmt.Sprintf("%.3f", d.Human), signed(d.Diff), fmt.Sprint(d.N)})
 		}
-		fmt.Fprintf(tw, "RMSE\t\t\t%.3f\t\t\n", g.Human.RMSEy)
-		if err := tw.Flush(); err != nil {
+		rows = append(rows, []string{"RMSE", "", "", fmt.Sprintf("%.3f", g.Human.RMSEy), ""})
+		if err := termtable.Write(w, 1, rows); err != nil {
 			return err
 		}
 		if g.Logit != nil {
@@ -63,11 +59,16 @@ func (r *results) binarySummary(w io.Writer) error {
 		} else if g.FitErr != nil {
 			fmt.Fprintf(w, "Logistic regression not fitted: %v\n", g.FitErr)
 		}
-		var vs []string
+		// A table, not a sentence: six numbers in one line ran past 80 columns mid-number.
+		fmt.Fprintln(w, "Mean valence before choosing (-4..4) by Player 2's share x:")
+		vs := [][]string{{"x"}, {"valence"}}
 		for x := 10; x <= 15; x++ {
-			vs = append(vs, fmt.Sprintf("x=%d: %s", x, rate(g.ValenceByX[x-10])))
+			vs[0] = append(vs[0], fmt.Sprint(x))
+			vs[1] = append(vs[1], rate(g.ValenceByX[x-10]))
 		}
-		fmt.Fprintf(w, "Mean valence before choosing (-4..4): %s\n", strings.Join(vs, ", "))
+		if err := termtable.WriteRight(w, 1, vs); err != nil {
+			return err
+		}
 		if g.Backend == "builtin" {
 			// Same test as report.DescribeBackend: the label builtin is the behavioural model.
 			fmt.Fprintln(w, "(The behavioural model's valence before choosing is the human curve by x, an input of the model: its agreement with human valence is by construction, not a finding.)")
@@ -81,12 +82,11 @@ func (r *results) binarySummary(w io.Writer) error {
 func (r *results) gradedSummary(w io.Writer) error {
 	for _, g := range r.Graded {
 		fmt.Fprintf(w, "\nGraded third-party punishment, backend %s, condition %s\n", report.DescribeBackend(g.Backend), g.Condition)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "transfer\tmean points\thuman (F&F 2004)\tn\t")
+		rows := [][]string{{"transfer", "mean points", "human (F&F 2004)", "n"}}
 		for _, t := range g.Transfers {
-			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%d\t\n", t.Transfer, rate(t.MeanPoints), t.Human, t.Decisions)
+			rows = append(rows, []string{fmt.Sprint(t.Transfer), rate(t.MeanPoints), fmt.Sprintf("%.2f", t.Human), fmt.Sprint(t.Decisions)})
 		}
-		if err := tw.Flush(); err != nil {
+		if err := termtable.Write(w, 1, rows); err != nil {
 			return err
 		}
 		if !math.IsNaN(g.RMSE) {

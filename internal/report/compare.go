@@ -1,0 +1,89 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"slices"
+
+	"strings"
+)
+
+// RunSections are one run's own sections of a comparison report, under the run's name.
+type RunSections struct {
+	Name     string
+	Sections []Section
+}
+
+// Compare makes the sections of a report comparing runs: first "Figures compared", one chart
+// per figure the runs share (same title) with every run's series overlaid and named by run
+// (Overlay), then each run's own sections, titled by run, which draw only the charts that
+// were not overlaid (heat maps, network drawings, a figure only one run has) and point to
+// the overlay for the others.
+func Compare(runs []RunSections) []Section {
+	names := make([]string, len(runs))
+	for i, r := range runs {
+		names[i] = r.Name
+	}
+	compared := Section{ID: "compared", Title: "Figures compared across runs", Render: func(fig *Figures) (template.HTML, error) {
+		// First pass: the charts each run's sections draw, by title, in page order.
+		var order []string
+		byRun := make([]map[string]any, len(runs))
+		for i, r := range runs {
+			pass := &Figures{collect: map[string]any{}}
+			for _, s := range r.Sections {
+				if _, err := s.Render(pass); err != nil {
+					return "", fmt.Errorf("report section %q of %s: %w", s.Title, r.Name, err)
+				}
+			}
+			byRun[i] = pass.collect
+			for _, f := range pass.saved {
+				if !slices.Contains(order, f.Title) {
+					order = append(order, f.Title)
+				}
+			}
+		}
+		var b strings.Builder
+		fig.overlaid = map[string]int{}
+		for _, title := range order {
+			charts := make([]any, len(runs))
+			have := 0
+			for i := range runs {
+				if c, ok := byRun[i][title]; ok {
+					charts[i] = c
+					have++
+				}
+			}
+			if have < 2 {
+				continue
+			}
+			c, ok := Overlay(names, charts)
+			if !ok {
+				continue
+			}
+			svg := fig.embed(c)
+			n := fig.Next()
+			fig.overlaid[title] = n
+			var in []string
+			for i, ch := range charts {
+				if ch != nil {
+					in = append(in, names[i])
+				}
+			}
+			fmt.Fprintf(&b, "<figure>%s<figcaption><b>Figure %d.</b> %s: the series of %s in one chart, coloured by run (each run's section gives the caption, the tables and the intervals).</figcaption></figure>\n",
+				svg, n, template.HTMLEscapeString(title), template.HTMLEscapeString(strings.Join(in, " and ")))
+		}
+		if b.Len() == 0 {
+			return `<p class="note">The runs share no figure: each run's figures follow in its own sections.</p>`, nil
+		}
+		return template.HTML(`<p class="note">Each figure that more than one run draws is drawn once with every run's series, named "run: series"; references (human figures, zero lines) are drawn once.</p>` + "\n" + b.String()), nil
+	}}
+	out := []Section{compared}
+	for i, r := range runs {
+		for _, s := range r.Sections {
+			s.ID = fmt.Sprintf("%s-%d", s.ID, i+1)
+			s.Title = fmt.Sprintf("%s [%s]", s.Title, r.Name)
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package report
+
+import (
+	"html/template"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestOverlayNamesSeriesByRunAndDrawsReferencesOnce(t *testing.T) {
+	human := Series{Name: "Humans", X: []float64{1, 2}, Y: []float64{5, 6}, Color: HumanColor, Dashed: true, Reference: true}
+	a := LineChart{Title: "Rates", LegendTitle: "Condition", Series: []Series{{Name: "control", X: []float64{1, 2}, Y: []float64{1, 2}}, human}}
+	b := LineChart{Title: "Rates", LegendTitle: "Condition", Series: []Series{{Name: "control", X: []float64{1, 2}, Y: []float64{3, 4}}, human}}
+	c, ok := Overlay([]string{"gpt", "claude"}, []any{a, b})
+	if !ok {
+		t.Fatal("line charts do not overlay")
+	}
+	lc := c.(LineChart)
+	var names []string
+	for _, s := range lc.Series {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, "|"); got != "gpt: control|Humans|claude: control" {
+		t.Errorf("series %q", got)
+	}
+	if lc.Series[0].Color == lc.Series[2].Color {
+		t.Error("the runs' series have one colour")
+	}
+	if lc.LegendTitle != "Run: Condition" {
+		t.Errorf("legend title %q", lc.LegendTitle)
+	}
+	if c, ok := Overlay([]string{"gpt", "claude"}, []any{&a, b}); !ok || len(c.(LineChart).Series) != 3 {
+		t.Error("a chart embedded by pointer does not overlay")
+	}
+	if _, ok := Overlay([]string{"a", "b"}, []any{HeatMap{}, HeatMap{}}); ok {
+		t.Error("heat maps overlaid")
+	}
+
+	ba := BarChart{Title: "Means", Categories: []string{"x", "y"}, Groups: []string{"g"}, Mean: [][]float64{{1, 2}}, Lo: [][]float64{{0, 1}}, Hi: [][]float64{{2, 3}}}
+	bb := BarChart{Title: "Means", Categories: []string{"y"}, Groups: []string{"g"}, Mean: [][]float64{{5}}, Lo: [][]float64{{4}}, Hi: [][]float64{{6}}}
+	c, _ = Overlay([]string{"a", "m", "b"}, []any{ba, nil, bb})
+	bc := c.(BarChart)
+	if strings.Join(bc.Groups, "|") != "a: g|b: g" || !math.IsNaN(bc.Mean[1][0]) || bc.Mean[1][1] != 5 {
+		t.Errorf("bars: groups %v means %v", bc.Groups, bc.Mean)
+	}
+
+}
+
+func TestCompareOverlaysSharedFiguresOnly(t *testing.T) {
+	tmpl := template.Must(template.New("s").Funcs(Funcs).Parse(`<figure>{{svg .A}}<figcaption>Figure {{figure}}.</figcaption></figure><figure>{{svg .B}}<figcaption>Figure {{figure}}.</figcaption></figure>`))
+	run := func(y float64) []Section {
+		return []Section{{ID: "s", Title: "Study", Render: func(fig *Figures) (template.HTML, error) {
+			return Exec(tmpl, map[string]any{
+				"A": LineChart{Title: "Shared", Series: []Series{{Name: "c", X: []float64{1, 2}, Y: []float64{y, y + 1}}}},
+				"B": HeatMap{Title: "Own " + string(rune('0'+int(y))), XCats: []string{"a"}, YCats: []string{"b"}, Z: [][]float64{{y}}, Z0: 0, Z1: 9},
+			}, fig)
+		}}}
+	}
+	var b strings.Builder
+	figs, err := WritePageFigures(&b, "cmp", []string{"a", "b"}, Compare([]RunSections{{"run1", run(1)}, {"run2", run(2)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, f := range figs {
+		titles = append(titles, f.Title)
+	}
+	// The shared chart once (overlaid), each run's heat map in its own section.
+	if got := strings.Join(titles, "|"); got != "Shared|Own 1|Own 2" {
+		t.Errorf("figures %q", got)
+	}
+	if !strings.Contains(figs[0].SVG, "run1: c") || !strings.Contains(figs[0].SVG, "run2: c") {
+		t.Error("the overlay does not name both runs' series")
+	}
+	if n := strings.Count(b.String(), "drawn with the other runs' in Figure 1"); n != 2 {
+		t.Errorf("%d pointers to the overlay, want one per run", n)
+	}
+	if !strings.Contains(b.String(), "Study [run2]") {
+		t.Error("run sections are not titled by run")
+	}
+}
