@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -57,7 +58,11 @@ func estimateCmd() *cobra.Command {
 					fmt.Fprintf(out, "%s: %s\n", e.Backend, e.Note)
 				}
 			}
-			fmt.Fprintln(out, "Tokens are approximate: about 4 characters a token, with no model's tokenizer (a small local model's may differ several-fold); re-asks of invalid replies and retries add calls; cache hits cost nothing.")
+			if slices.ContainsFunc(est, func(e engine.Estimate) bool { return e.Tokenizer != "" }) {
+				fmt.Fprintln(out, "Tokens are counted with the model's tokenizer where a note above says so, else approximate: about 4 characters a token (a small local model's may differ several-fold); output tokens are max_tokens or about what the reply's JSON takes; re-asks of invalid replies and retries add calls; cache hits cost nothing.")
+			} else {
+				fmt.Fprintln(out, "Tokens are approximate: about 4 characters a token, with no model's tokenizer (a small local model's may differ several-fold); re-asks of invalid replies and retries add calls; cache hits cost nothing.")
+			}
 			fmt.Fprintln(out, "The batch cost is at the providers' batch price (half): execution: {mode: batch} or prosim run --batch.")
 			return nil
 		},

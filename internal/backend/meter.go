@@ -140,7 +140,24 @@ func EstimateIO(req Request) (in, out int) {
 		chars += utf8.RuneCountInString(t.Assistant) + utf8.RuneCountInString(t.User)
 		msgs += 2
 	}
-	in = (chars+3)/4 + 4*msgs
+	return estimateIO(req, (chars+3)/4, msgs)
+}
+
+// EstimateIOWith is EstimateIO with the texts' tokens counted by count (a model's tokenizer,
+// see internal/backend/tokens) instead of by length.
+func EstimateIOWith(req Request, count func(string) int) (in, out int) {
+	text := count(req.System) + count(req.Prompt)
+	msgs := 2
+	for _, t := range req.Repair {
+		text += count(t.Assistant) + count(t.User)
+		msgs += 2
+	}
+	return estimateIO(req, text, msgs)
+}
+
+// estimateIO adds a few tokens per message to the texts' and estimates the output.
+func estimateIO(req Request, text, msgs int) (in, out int) {
+	in = text + 4*msgs
 	out = ExpectedOutputTokens(req)
 	if req.Sampling.MaxTokens > 0 {
 		out = req.Sampling.MaxTokens

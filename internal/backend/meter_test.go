@@ -138,3 +138,16 @@ func TestEstimateTokens(t *testing.T) {
 		t.Error("EstimateTokens != in + out")
 	}
 }
+
+// A tokenizer's counts replace the length estimate of every text; the message overhead and
+// the output estimate stay.
+func TestEstimateIOWith(t *testing.T) {
+	req := testReq("p", 0)
+	req.Repair = []Turn{{Assistant: "a", User: "u"}}
+	var texts []string
+	in, out := EstimateIOWith(req, func(s string) int { texts = append(texts, s); return 10 })
+	_, wantOut := EstimateIO(req)
+	if in != 4*10+4*4 || out != wantOut || len(texts) != 4 || texts[0] != req.System || texts[1] != req.Prompt {
+		t.Errorf("in %d, out %d (want %d), texts %q", in, out, wantOut, texts)
+	}
+}

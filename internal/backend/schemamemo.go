@@ -15,28 +15,28 @@ import (
 // changed in place (or two schemas that happen to share storage) never reads another's
 // encoding; the key keeps its slice alive, so its address is never reused while remembered.
 // The memo is bounded: past maxMemo schemas it starts afresh.
-type SchemaMemo struct {
-	encode func(schema.Schema) []byte
+type SchemaMemo[T any] struct {
+	encode func(schema.Schema) T
 
 	mu sync.RWMutex
-	m  map[*schema.Field]memoEntry
+	m  map[*schema.Field]memoEntry[T]
 }
 
-type memoEntry struct {
+type memoEntry[T any] struct {
 	fields []schema.Field
-	enc    []byte
+	enc    T
 }
 
 // maxMemo bounds a SchemaMemo: a run has a handful of schemas (one per scenario or game).
 const maxMemo = 1024
 
 // NewSchemaMemo is a memo of encode. encode must be a pure function of the schema's fields.
-func NewSchemaMemo(encode func(schema.Schema) []byte) *SchemaMemo {
-	return &SchemaMemo{encode: encode, m: map[*schema.Field]memoEntry{}}
+func NewSchemaMemo[T any](encode func(schema.Schema) T) *SchemaMemo[T] {
+	return &SchemaMemo[T]{encode: encode, m: map[*schema.Field]memoEntry[T]{}}
 }
 
 // Get is encode(s), computed once per schema. The caller must not modify the result.
-func (m *SchemaMemo) Get(s schema.Schema) []byte {
+func (m *SchemaMemo[T]) Get(s schema.Schema) T {
 	if len(s.Fields) == 0 {
 		return m.encode(s)
 	}
@@ -47,7 +47,7 @@ func (m *SchemaMemo) Get(s schema.Schema) []byte {
 	if ok && sameFields(e.fields, s.Fields) {
 		return e.enc
 	}
-	e = memoEntry{fields: cloneFields(s.Fields), enc: m.encode(s)}
+	e = memoEntry[T]{fields: cloneFields(s.Fields), enc: m.encode(s)}
 	m.mu.Lock()
 	if len(m.m) >= maxMemo {
 		clear(m.m)

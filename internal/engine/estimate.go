@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/tokens"
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -20,12 +21,16 @@ type Estimate struct {
 	// BatchCostUSD is the same at the batch price (execution: {mode: batch}); NaN when unknown.
 	BatchCostUSD float64
 	Note         string
+	// Tokenizer names the tokenizer input tokens were counted with (OpenAI's models, see
+	// internal/backend/tokens); empty when they are approximated from text length.
+	Tokenizer string
 }
 
 // Estimate counts the calls, tokens and cost of the run the experiment describes, per backend,
 // from the very requests the run would make: the study is played with placeholder replies.
-// Tokens are estimated from text length (about four characters a token: no tokenizer is
-// used), so they are approximate; cache hits are not subtracted. Where a run would ask a
+// Input tokens are counted with the model's tokenizer where prosim has one (OpenAI's models:
+// the first requests exactly, the rest scaled by length), else estimated from text length
+// (about four characters a token); cache hits are not subtracted. Where a run would ask a
 // request's replicates in one call with n samples, calls assume the server honours n, and the
 // note says so.
 func (r *Runner) Estimate() ([]Estimate, error) {
@@ -57,6 +62,9 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 				e.Calls = (e.Calls + g - 1) / g
 				e.InputTokens = (e.InputTokens + g - 1) / g
 				e.Note = joinNotes(e.Note, fmt.Sprintf("assumes the server honours n (one call for a request's %d replicates); one that ignores it (Ollama) takes %d calls, as n: off does", g, perReplicate))
+			}
+			if e.Tokenizer != "" {
+				e.Note = joinNotes(e.Note, fmt.Sprintf("input tokens counted with OpenAI's %s tokenizer (the first %d texts exactly, the rest scaled by their length)", e.Tokenizer, tokens.Exact))
 			}
 			e.CostUSD = estimateCost(prices, b, e)
 			e.BatchCostUSD = estimateCost(prices.Scaled(batchDiscount), b, e)

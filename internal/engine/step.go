@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/tokens"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -292,11 +293,22 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		return note, nil
 	}
+	counters := map[*backendEntry]*tokens.Counter{}
+	for _, b := range r.backends {
+		if b.cfg.Provider != "builtin" {
+			counters[b] = tokens.For(b.cfg.Provider, b.cfg.Model)
+			by[b].Tokenizer = counters[b].Tokenizer()
+		}
+	}
 	err = r.playPlaceholders(func(t *study.Task) bool {
-		e := by[r.backendOf(t.Cell)]
+		be := r.backendOf(t.Cell)
+		e := by[be]
 		e.Calls++
 		e.Decisions += len(t.Keys)
 		in, out := backend.EstimateIO(t.Req)
+		if c := counters[be]; c != nil && c.Tokenizer() != "" {
+			in, out = backend.EstimateIOWith(t.Req, c.Count)
+		}
 		e.InputTokens += in
 		e.OutputTokens += out
 		return true

@@ -14,6 +14,7 @@ package anthropic
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/providers/wire"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 // Provider is the name this client reports in replies and errors.
@@ -143,27 +145,45 @@ func (c *Client) params(req backend.Request) sdk.MessageNewParams {
 		p.TopP = sdk.Float(*req.Sampling.TopP)
 	}
 	if c.structured && len(req.Schema.Fields) > 0 {
-		js := req.Schema.JSONSchema()
-		extra := map[string]any{}
-		for k, v := range js {
-			if k != "type" && k != "properties" && k != "required" {
-				extra[k] = v
-			}
-		}
-		required, _ := js["required"].([]string)
+		in := inputSchemas.Get(req.Schema)
 		p.Tools = []sdk.ToolUnionParam{{OfTool: &sdk.ToolParam{
 			Name:        ToolName,
 			Description: sdk.String("Record your answer. Call this tool exactly once with your answer."),
 			InputSchema: sdk.ToolInputSchemaParam{
-				Properties:  js["properties"],
-				Required:    required,
-				ExtraFields: extra,
+				Properties:  in.Properties,
+				Required:    in.Required,
+				ExtraFields: in.Extra,
 			},
 		}}}
 		p.ToolChoice = sdk.ToolChoiceParamOfTool(ToolName)
 	}
 	return p
 }
+
+// inputSchema is a schema's tool input schema, split as the SDK takes it, with the properties
+// already encoded: each scenario's schema is encoded once, not per call. Requests share it
+// read-only.
+type inputSchema struct {
+	Properties json.RawMessage
+	Required   []string
+	Extra      map[string]any
+}
+
+var inputSchemas = backend.NewSchemaMemo(func(s schema.Schema) inputSchema {
+	js := s.JSONSchema()
+	props, err := json.Marshal(js["properties"])
+	if err != nil { // strings and finite numbers
+		panic("anthropic: encoding a response schema: " + err.Error())
+	}
+	in := inputSchema{Properties: props, Extra: map[string]any{}}
+	in.Required, _ = js["required"].([]string)
+	for k, v := range js {
+		if k != "type" && k != "properties" && k != "required" {
+			in.Extra[k] = v
+		}
+	}
+	return in
+})
 
 // Decide asks for one message.
 func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply, error) {

@@ -45,6 +45,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/providers/wire"
+	"github.com/prosim/prosim/internal/schema"
 )
 
 // Provider is the name this client reports in replies and errors.
@@ -213,10 +214,20 @@ func (c *Client) params(req backend.Request) ([]*genai.Content, *genai.GenerateC
 	}
 	if c.structured && len(req.Schema.Fields) > 0 {
 		cfg.ResponseMIMEType = "application/json"
-		cfg.ResponseJsonSchema = req.Schema.JSONSchema()
+		cfg.ResponseJsonSchema = responseSchemas.Get(req.Schema)
 	}
 	return contents, cfg
 }
+
+// responseSchemas holds each schema's JSON Schema encoded once (a json.RawMessage, which the
+// SDK writes as it is), not per call.
+var responseSchemas = backend.NewSchemaMemo(func(s schema.Schema) json.RawMessage {
+	b, err := json.Marshal(s.JSONSchema())
+	if err != nil { // strings and finite numbers
+		panic("gemini: encoding a response schema: " + err.Error())
+	}
+	return b
+})
 
 // Decide asks for one generateContent reply.
 func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply, error) {
