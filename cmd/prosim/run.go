@@ -22,6 +22,7 @@ type runFlags struct {
 	maxCost  float64
 	batch    bool
 	cluster  clusterFlags
+	profile  profileFlags
 }
 
 func runCmd() *cobra.Command {
@@ -60,13 +61,21 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			stop, err := f.profile.start()
+			if err != nil {
+				done(false)
+				return err
+			}
 			start := time.Now()
 			res, err := engine.Run(cmd.Context(), exp, opt)
 			done(err == nil)
-			if err != nil {
-				return err
+			if err == nil {
+				err = finish(cmd, res, time.Since(start))
 			}
-			return finish(cmd, res, time.Since(start))
+			if serr := stop(); err == nil {
+				err = serr
+			}
+			return err
 		},
 	}
 	c.Flags().StringVar(&f.out, "out", "", "run directory (default runs/<experiment>-<timestamp>)")
@@ -78,6 +87,7 @@ func runCmd() *cobra.Command {
 	c.Flags().Float64Var(&f.maxCost, "max-cost", 0, "hard cap on provider spend in USD (overrides the file's budget.usd)")
 	c.Flags().BoolVar(&f.batch, "batch", false, "send each step of the study as one provider batch, at the batch price (execution: {mode: batch})")
 	f.cluster.add(c)
+	f.profile.add(c)
 	return c
 }
 
@@ -86,6 +96,7 @@ func resumeCmd() *cobra.Command {
 	var cache string
 	var maxCost float64
 	var cf clusterFlags
+	var pf profileFlags
 	c := &cobra.Command{
 		Use:   "resume DIR",
 		Short: "Continue a stopped run; decisions already recorded are not asked again",
@@ -107,13 +118,21 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 			if err != nil {
 				return err
 			}
+			stop, err := pf.start()
+			if err != nil {
+				done(false)
+				return err
+			}
 			start := time.Now()
 			res, err := engine.Resume(cmd.Context(), args[0], opt)
 			done(err == nil)
-			if err != nil {
-				return err
+			if err == nil {
+				err = finish(cmd, res, time.Since(start))
 			}
-			return finish(cmd, res, time.Since(start))
+			if serr := stop(); err == nil {
+				err = serr
+			}
+			return err
 		},
 	}
 	c.Flags().StringVar(&cache, "cache", "", "response cache file, or nats (default: the one the run was started with)")
@@ -122,6 +141,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	c.Flags().Float64Var(&maxCost, "max-cost", 0, "hard cap on the run's provider spend in USD, all invocations together (default: the cap the run was given)")
 	cf.add(c)
+	pf.add(c)
 	return c
 }
 

@@ -108,5 +108,5 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 	if c.Batch {
 		return Meter(Validate(b, c.MaxRepairs), c.Prices, c.Usage)
 	}
-	return Meter(Collapse(Validate(b, c.MaxRepairs), c.ID), c.Prices, c.Usage)
+	return Meter(Collapse(Validate(b, c.MaxRepairs)), c.Prices, c.Usage)
 }

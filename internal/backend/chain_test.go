@@ -141,7 +141,7 @@ func BenchmarkCacheReplay(b *testing.B) {
 	chain := Meter(cache.Wrap(Collapse(Validate(Func(func(ctx context.Context, r Request) (Reply, error) {
 		calls.Add(1)
 		return fastClient(ctx, r)
-	}), 0), id), id), DefaultPrices(), &Usage{})
+	}), 0)), id), DefaultPrices(), &Usage{})
 	const n = 10_000
 	reqs := make([]Request, n)
 	for i := range reqs {

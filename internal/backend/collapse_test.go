@@ -19,7 +19,7 @@ func TestCollapseSharesOneCall(t *testing.T) {
 	const n = 8
 	var joined sync.WaitGroup
 	joined.Add(n)
-	b := collapse(inner, BackendID{Provider: "openai", Model: "m"}, joined.Done)
+	b := collapse(inner, joined.Done)
 	replies := make([]Reply, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -74,7 +74,7 @@ func TestCollapseKeepsDifferentRequestsApart(t *testing.T) {
 	})
 	var joined sync.WaitGroup
 	joined.Add(3)
-	b := collapse(inner, BackendID{}, joined.Done)
+	b := collapse(inner, joined.Done)
 	var wg sync.WaitGroup
 	for rep := range 3 {
 		wg.Go(func() {
@@ -105,7 +105,7 @@ func TestCollapseLeaderCancelled(t *testing.T) {
 		return Reply{Values: map[string]float64{"willingness": 3}, Calls: 1}, nil
 	})
 	joinedCh := make(chan struct{}, 4)
-	b := collapse(inner, BackendID{}, func() { joinedCh <- struct{}{} })
+	b := collapse(inner, func() { joinedCh <- struct{}{} })
 	lctx, cancel := context.WithCancel(context.Background())
 	lerr := make(chan error)
 	go func() { _, err := b.Decide(lctx, testReq("p", 0)); lerr <- err }()

@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"hash"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/prosim/prosim/internal/schema"
 )
 
 // BackendID names the model behind a chain of wrappers, for the cache key.
@@ -51,12 +53,13 @@ const keyVersion = "prosim-cache-v2"
 // (see BackendID.Seed), the API key, the agent id or the Structured description (LLMs see
 // only the texts).
 func KeyOf(id BackendID, req Request) Key {
-	h := sha256.New()
+	// The fields are laid end to end in one buffer and hashed at once: the same bytes the
+	// hash has always been fed (length-prefixed fields), without a copy of each text.
+	bp := keyBufs.Get().(*[]byte)
+	b := (*bp)[:0]
 	field := func(s string) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
 	}
 	field(keyVersion)
 	field(id.Provider)
@@ -73,14 +76,17 @@ func KeyOf(id BackendID, req Request) Key {
 		field(t.Assistant)
 		field(t.User)
 	}
-	field(schemaJSON(req))
+	field(string(keySchemas.Get(req.Schema)))
 	field(strconv.Itoa(req.Replicate))
-	var k Key
-	sumInto(h, &k)
+	k := Key(sha256.Sum256(b))
+	if cap(b) <= 1<<20 { // a huge request's buffer is not kept
+		*bp = b
+		keyBufs.Put(bp)
+	}
 	return k
 }
 
-func sumInto(h hash.Hash, k *Key) { copy(k[:], h.Sum(nil)) }
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // samplingString encodes the set sampling parameters as sorted name=value pairs; unset
 // (provider default) parameters are omitted, so adding a new parameter later keeps old keys.
@@ -98,10 +104,11 @@ func samplingString(s Sampling) string {
 	return strings.Join(parts, ";")
 }
 
-func schemaJSON(req Request) string {
-	b, err := json.Marshal(req.Schema)
+// keySchemas holds each schema's encoding for the key: encoded once, not per request.
+var keySchemas = NewSchemaMemo(func(s schema.Schema) []byte {
+	b, err := json.Marshal(s)
 	if err != nil { // cannot happen for a struct of strings and finite floats; keep keys distinct anyway
-		return "error:" + err.Error()
+		return []byte("error:" + err.Error())
 	}
-	return string(b)
-}
+	return b
+})

@@ -27,6 +27,9 @@ type RetryPolicy struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Seed seeds the jitter, so that a run's waits are reproducible given the same failures.
 	Seed uint64
+	// Watch, if set, is told of each call in flight and each back-off (the progress output
+	// shows what a run is waiting for).
+	Watch *Watch
 }
 
 // DefaultMaxRetryAfter is the default cap on a server's Retry-After.
@@ -78,7 +81,9 @@ func Retry(next Backend, p RetryPolicy) Backend {
 		var last error
 		capped := "" // set when a Retry-After was cut to the cap
 		for attempt := 1; ; attempt++ {
+			done := p.Watch.call()
 			r, err := call(ctx, next, req, p.Timeout)
+			done()
 			if err == nil {
 				r.Calls += attempt - 1
 				return r, nil
@@ -100,6 +105,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 				ceil = p.Max
 			}
 			d := jitter(ceil)
+			asked := time.Duration(0)
 			if se != nil && se.RetryAfter > 0 {
 				ra := se.RetryAfter
 				if ra > p.MaxRetryAfter {
@@ -107,8 +113,12 @@ func Retry(next Backend, p RetryPolicy) Backend {
 					ra = p.MaxRetryAfter
 				}
 				d = max(d, ra)
+				asked = se.RetryAfter
 			}
-			if err := p.Sleep(ctx, d); err != nil {
+			done = p.Watch.backoff(d, asked)
+			err = p.Sleep(ctx, d)
+			done()
+			if err != nil {
 				return Reply{}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
 			}
 		}

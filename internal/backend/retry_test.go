@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +180,40 @@ func TestRetryPerCallTimeout(t *testing.T) {
 	_, err = Retry(hang, RetryPolicy{MaxAttempts: 5, Timeout: time.Hour, Sleep: s.sleep}).Decide(ctx, testReq("p", 0))
 	if !errors.Is(err, context.DeadlineExceeded) || calls != 1 {
 		t.Fatalf("caller deadline: err %v after %d calls", err, calls)
+	}
+}
+
+// The Watch sees a call in flight and a Retry-After back-off while they last, and nothing
+// after: the progress output says what a run waits for.
+func TestRetryWatch(t *testing.T) {
+	w := NewWatch()
+	clock := time.Unix(0, 0)
+	w.now = func() time.Time { return clock }
+	var during []string
+	n := 0
+	be := Retry(Func(func(ctx context.Context, req Request) (Reply, error) {
+		clock = clock.Add(20 * time.Second) // the call takes 20 s
+		during = append(during, w.Waiting(10*time.Second))
+		if n++; n == 1 {
+			return Reply{}, &StatusError{Status: 429, RetryAfter: 24 * time.Hour}
+		}
+		return Reply{Raw: "ok"}, nil
+	}), RetryPolicy{Watch: w, Sleep: func(ctx context.Context, d time.Duration) error {
+		during = append(during, w.Waiting(10*time.Second))
+		return nil
+	}})
+	if _, err := be.Decide(context.Background(), Request{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"1 call(s) in flight for 10s or more, the oldest 20s",
+		"1 call(s) backing off before a retry, 1m0s left (Retry-After: a server asked for 24h0m0s)",
+		"1 call(s) in flight for 10s or more, the oldest 20s",
+	}
+	if fmt.Sprint(during) != fmt.Sprint(want) {
+		t.Fatalf("waiting states:\n%q\nwant\n%q", during, want)
+	}
+	if s := w.Waiting(0); s != "" {
+		t.Fatalf("after the call: %q", s)
 	}
 }

@@ -22,7 +22,8 @@ import (
 // replicate has its sample. The other replicates, asked later or meanwhile, are then cache hits.
 //
 // Whether the server honours n is probed once, by the first group call: other group calls wait
-// for its answer. A server that accepts n but returns one choice (Ollama) is remembered as
+// for its answer. The finding is kept in the cache's store per provider, model and base URL,
+// so a later run with the same cache does not probe again (a fresh cache probes anew). A server that accepts n but returns one choice (Ollama) is remembered as
 // ignoring it, and from then on every replicate is asked alone, as with n: off, so that each
 // call is counted on the decision it served and no replicate reads as a cache hit that was in
 // fact a call. The probe's reply is then dropped, since it was drawn with the group's seed and
@@ -68,21 +69,72 @@ type fanOut struct {
 
 	// nState is nUnknown until the first group call has answered; probe is the token of the
 	// one group call that may ask meanwhile, known is closed when nState is set.
-	nState atomic.Int32
-	probe  chan struct{}
-	known  chan struct{}
+	nState   atomic.Int32
+	probe    chan struct{}
+	known    chan struct{}
+	recalled sync.Once
 }
 
-// settle records what the probe learnt, once.
-func (f *fanOut) settle(state int32) {
+// settle records what the probe learnt (or what an earlier run's probe learnt), once.
+func (f *fanOut) settle(state int32) bool {
 	if f.nState.CompareAndSwap(nUnknown, state) {
 		close(f.known)
+		return true
+	}
+	return false
+}
+
+// What a probe learnt is kept in the cache's store under a key of its own (nProbeKey), so
+// that a later run against the same endpoint and model, with the same cache, does not probe
+// again: its Raw is one of these.
+const (
+	nMemoryHonoured = "n honoured"
+	nMemoryIgnored  = "n ignored"
+)
+
+// nProbeKey is where the probe's finding for id's endpoint and model is kept: a key no request
+// can have (KeyOf hashes a different version string first).
+func nProbeKey(id BackendID) Key {
+	return KeyOf(BackendID{Provider: "prosim-n-probe-v1\x00" + id.Provider, Model: id.Model, BaseURL: id.BaseURL}, Request{})
+}
+
+// recall settles the state from an earlier run's probe, if the store has one.
+func (f *fanOut) recall(ctx context.Context) {
+	f.recalled.Do(func() {
+		r, ok, err := f.c.store.Get(ctx, nProbeKey(f.id))
+		if err != nil || !ok {
+			return // unknown: probe
+		}
+		switch r.Raw {
+		case nMemoryHonoured:
+			f.settle(nHonoured)
+		case nMemoryIgnored:
+			f.settle(nIgnored)
+		}
+	})
+}
+
+// remember settles the state from this run's probe and keeps it for later runs. It is written
+// straight to the store (not queued as a reply), so cache statistics count replies only; a
+// failed write only means a later run probes again.
+func (f *fanOut) remember(ctx context.Context, state int32) {
+	if !f.settle(state) {
+		return
+	}
+	raw := nMemoryHonoured
+	if state == nIgnored {
+		raw = nMemoryIgnored
+	}
+	e := CacheEntry{Key: nProbeKey(f.id), Reply: Reply{Raw: raw, Provider: f.id.Provider, Model: f.id.Model}}
+	if err := f.c.store.Put(context.WithoutCancel(ctx), []CacheEntry{e}); err != nil {
+		f.c.warn("write", err)
 	}
 }
 
 // turn waits until a group call may be made: it returns the state of n, and probing true when
 // the caller is to make the probe (and then must call release).
 func (f *fanOut) turn(ctx context.Context) (state int32, probing bool, release func(), err error) {
+	f.recall(ctx)
 	for {
 		if s := f.nState.Load(); s != nUnknown {
 			return s, false, nil, nil
@@ -196,14 +248,14 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 		if probing {
 			probing = false
 			if len(samples) == 1 && len(missing) > 1 {
-				f.settle(nIgnored)
+				f.remember(ctx, nIgnored)
 				release()
 				r, err := f.c.ask(ctx, next, req, k)
 				r = addSpent(r, spent)
 				r.Latency = time.Since(start)
 				return r, err
 			}
-			f.settle(nHonoured)
+			f.remember(ctx, nHonoured)
 			release()
 		}
 		served := min(len(samples), len(missing))

@@ -203,3 +203,50 @@ func TestReplicatesSampleSeed(t *testing.T) {
 		t.Fatal("the same seed drew other samples")
 	}
 }
+
+// What the probe found is kept in the cache's store: a second run (a new stack over the same
+// cache file, new prompts so nothing is a hit) does not probe again, for a server that ignores
+// n (no call asks for N > 1) and for one that honours it (no probe, one call per group).
+func TestNProbeRemembered(t *testing.T) {
+	for _, maxN := range []int{1, 0} {
+		path := filepath.Join(t.TempDir(), "cache.db")
+		run := func(prompt string) (calls, withN int64) {
+			cache, err := OpenCache(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cache.Close()
+			var nAsked atomic.Int64
+			f := &multiFake{maxN: maxN}
+			client := &countN{multiFake: f, n: &nAsked}
+			b := Stack([]Backend{client}, StackConfig{ID: BackendID{Provider: "openai", Model: "m", BaseURL: "http://127.0.0.1:11434/v1"},
+				Cache: cache, Limits: Limits{Concurrency: 4}, Usage: &Usage{}, Replicates: 3})
+			for rep := 1; rep <= 3; rep++ {
+				if _, err := b.Decide(context.Background(), testReq(prompt, rep)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return f.calls.Load(), nAsked.Load()
+		}
+		c1, n1 := run("first run")
+		c2, n2 := run("second run")
+		if maxN == 1 && (c1 != 4 || n1 != 1 || c2 != 3 || n2 != 0) {
+			t.Errorf("n ignored: first run %d calls (%d with n), second %d (%d with n); want 4 (1), 3 (0)", c1, n1, c2, n2)
+		}
+		if maxN == 0 && (c1 != 1 || n1 != 1 || c2 != 1 || n2 != 1) {
+			t.Errorf("n honoured: first run %d calls (%d with n), second %d (%d with n); want 1 (1), 1 (1)", c1, n1, c2, n2)
+		}
+	}
+}
+
+type countN struct {
+	*multiFake
+	n *atomic.Int64
+}
+
+func (c *countN) Decide(ctx context.Context, req Request) (Reply, error) {
+	if req.N > 1 {
+		c.n.Add(1)
+	}
+	return c.multiFake.Decide(ctx, req)
+}

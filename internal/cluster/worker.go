@@ -309,7 +309,8 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 	for i, u := range urls {
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
 			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
-			ConnectTimeout: time.Duration(b.ConnectTimeout)}
+			ConnectTimeout: time.Duration(b.ConnectTimeout), MaxReply: b.MaxReplyOrDefault(),
+			FirstByteTimeout: time.Duration(b.FirstByteTimeout), Timeout: timeout}
 		if msg := providers.PlainHTTPKeyWarning(spec); msg != "" && log != nil {
 			fmt.Fprintf(log, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), msg)
 		}
@@ -317,7 +318,7 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		ep = backend.Retry(ep, backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: uint64(i)})
+		ep = backend.Retry(ep, backend.RetryPolicy{MaxAttempts: attempts, Timeout: providers.CallTimeout(spec, timeout), MaxRetryAfter: b.MaxRetryAfterOrDefault(), Seed: uint64(i)})
 		if providers.AdaptiveOn(b.AdaptiveConcurrency, u) {
 			ep = backend.Adaptive(ep, backend.AdaptiveConfig{Max: b.MaxConcurrency})
 		}

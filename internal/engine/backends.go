@@ -52,7 +52,8 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		}
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
 			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
-			ConnectTimeout: time.Duration(b.ConnectTimeout)}
+			ConnectTimeout: time.Duration(b.ConnectTimeout), MaxReply: b.MaxReplyOrDefault(),
+			FirstByteTimeout: time.Duration(b.FirstByteTimeout), Timeout: b.TimeoutOrDefault()}
 		if w := providers.PlainHTTPKeyWarning(spec); w != "" {
 			fmt.Fprintf(os.Stderr, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), w)
 		}
@@ -68,7 +69,14 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	}
 	timeout, attempts := b.TimeoutOrDefault(), b.MaxAttemptsOrDefault()
 	limits := backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM}
-	retry := backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault())}
+	if r.watch == nil {
+		r.watch = backend.NewWatch()
+	}
+	// With a first-byte timeout the client bounds the wait and the generation itself; the
+	// call's deadline allows both.
+	timeout = providers.CallTimeout(providers.Spec{FirstByteTimeout: time.Duration(b.FirstByteTimeout)}, timeout)
+	retry := backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, MaxRetryAfter: b.MaxRetryAfterOrDefault(),
+		Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault()), Watch: r.watch}
 	// Load-balanced endpoints are alike: the first one's URL decides.
 	var adaptive *backend.AdaptiveConfig
 	if providers.AdaptiveOn(b.AdaptiveConcurrency, urls[0]) {

@@ -104,13 +104,7 @@ func (r *Runner) loadSpent() error {
 			return fmt.Errorf("run store: %s is %q: %w", spentKey, v, err)
 		}
 	}
-	sum := 0.0
-	for _, d := range r.journal {
-		if c := d.Reply.CostUSD; !math.IsNaN(c) {
-			sum += c
-		}
-	}
-	r.budget.Settle(0, max(spent, sum))
+	r.budget.Settle(0, max(spent, r.recordedCost))
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,6 +24,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
@@ -106,18 +108,32 @@ type Runner struct {
 	st       *store.Store
 	lock     *runlock.Lock // held by run and resume until close
 	lockedAt time.Time     // when the lock was taken: an older stop request is stale (watchStop)
-	journal  map[store.Key]store.Decision
-	prog     *progress
-	asked    int
-	mu       sync.Mutex
-	closers  []io.Closer
-	cache    *backend.Cache
-	budget   *backend.Budget     // nil: no spend cap
-	group    *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
+	// journal holds the recorded decisions of studies that read replies while they run; a
+	// streamed study (study.Streamed) has none: done holds the keys of a resumed run's
+	// recorded decisions instead, and its replies are read from the store once, at the end.
+	journal map[store.Key]store.Decision
+	done    *keySet
+	// recordedVersions and recordedCost are what a resume found in the store: the model
+	// versions by backend (for the manifest) and the decisions' summed cost (for the budget).
+	recordedVersions map[string]map[string]bool
+	recordedCost     float64
+	// tally counts the recorded decisions as a replay loads them (for the report).
+	tally   *report.Tally
+	prog    *progress
+	asked   int
+	mu      sync.Mutex
+	closers []io.Closer
+	cache   *backend.Cache
+	budget  *backend.Budget     // nil: no spend cap
+	group   *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
 	// estimating answers every task with a placeholder (Estimate).
 	estimating bool
 	// stages shows the set-up stages and records the current one (CurrentStage).
 	stages *stager
+	// deps re-asks the later steps that observed a decision asked again (resume --retry-invalid).
+	deps *dependents
+	// watch sees the LLM backends' calls in flight and back-offs, for the progress output.
+	watch *backend.Watch
 	// replaying analyses a finished run: a decision missing from the journal is an error.
 	replaying bool
 	// env and study are set for studies of the registry (internal/study).
@@ -414,7 +430,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err := r.writeManifest("running", true); err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	res, err := r.execute(ctx)
+	r.deps.note(r.opt.Notices)
+	return res, err
 }
 
 func (r *Runner) create(dir string) error {
@@ -479,21 +497,63 @@ func (r *Runner) create(dir string) error {
 	if err := r.st.PutRuns(runs); err != nil {
 		return err
 	}
-	r.journal = map[store.Key]store.Decision{}
+	if !r.isStreamed() {
+		r.journal = map[store.Key]store.Decision{}
+	}
 	return r.writeManifest("running", false)
 }
 
+// loadJournal reads the recorded decisions in one pass: into the journal, or for a streamed
+// study only their keys. A replay also counts them for the report (r.tally).
 func (r *Runner) loadJournal() error {
-	r.journal = map[store.Key]store.Decision{}
+	streamed := r.isStreamed()
+	if streamed {
+		r.done = newKeySet()
+	} else {
+		r.journal = map[store.Key]store.Decision{}
+	}
+	r.recordedVersions = map[string]map[string]bool{}
+	r.recordedCost = 0
+	backendOf := map[string]string{}
+	for _, c := range r.cells {
+		backendOf[c.ID] = c.Backend
+	}
+	if r.replaying {
+		runs, err := r.st.Runs()
+		if err != nil {
+			return err
+		}
+		r.tally = report.NewTally(runs)
+	}
 	retry := 0
 	err := r.st.Decisions(func(d store.Decision) error {
 		if r.opt.RetryInvalid && erred(d) {
 			retry++ // not in the journal: asked again, and its row replaced
 			return nil
 		}
-		r.journal[d.Key] = d
+		if r.tally != nil {
+			r.tally.Add(d)
+		}
+		if v := d.Reply.ModelVersion; v != "" {
+			b := backendOf[d.RunID]
+			if r.recordedVersions[b] == nil {
+				r.recordedVersions[b] = map[string]bool{}
+			}
+			r.recordedVersions[b][v] = true
+		}
+		if c := d.Reply.CostUSD; !math.IsNaN(c) {
+			r.recordedCost += c
+		}
+		if streamed {
+			r.done.add(d.Key)
+		} else {
+			r.journal[d.Key] = d
+		}
 		return nil
 	})
+	if r.opt.RetryInvalid {
+		r.deps = newDependents()
+	}
 	if err == nil && r.opt.RetryInvalid && r.opt.Notices != nil {
 		fmt.Fprintf(r.opt.Notices, "prosim: asking again %d decisions recorded invalid after an error\n", retry)
 	}

@@ -64,7 +64,13 @@ func RequestOf(dir string, k store.Key) (backend.Request, error) {
 	if err := r.loadJournal(); err != nil {
 		return backend.Request{}, err
 	}
-	if _, ok := r.journal[k]; !ok {
+	recorded := false
+	if r.done != nil {
+		recorded = r.done.has(k)
+	} else {
+		_, recorded = r.journal[k]
+	}
+	if !recorded {
 		return backend.Request{}, fmt.Errorf("no decision is recorded for agent %d, %s, round %d, trial %d, run %s", k.AgentID, k.Scenario, k.Round, k.Trial, k.RunID)
 	}
 	for {
@@ -82,6 +88,9 @@ func RequestOf(dir string, k store.Key) (backend.Request, error) {
 			}
 			if slices.Contains(t.Keys, k) {
 				return t.Req, nil
+			}
+			if r.journal == nil {
+				continue // a streamed study reads no reply while it runs
 			}
 			replies, ok := r.journaled(&t)
 			if !ok {

@@ -113,13 +113,16 @@ func (s *llmServer) learn(exp *experiment.Experiment) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	tasks := b.Tasks
 	index := map[int]int{}
 	for i, a := range r.agents {
 		index[a.ID] = i
 	}
 	ids := map[string]llmDecision{}
-	for _, tk := range tasks {
+	for i := range b.Len() {
+		tk, err := b.Task(i)
+		if err != nil {
+			s.t.Fatal(err)
+		}
 		ids[tk.Req.System+"\x00"+tk.Req.Prompt] = llmDecision{agent: index[tk.Keys[0].AgentID], scenario: tk.Keys[0].Scenario, condition: tk.Cell.Condition}
 	}
 	s.mu.Lock()

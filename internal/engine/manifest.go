@@ -84,7 +84,7 @@ func (r *Runner) writeManifest(status string, resumed bool) error {
 }
 
 // versionsSeen are the model versions of every decision of the run by backend label, sorted:
-// the journal's (recorded studies) and those asked in this invocation (all studies).
+// those recorded before this invocation (a resume) and those asked in it (all studies).
 func (r *Runner) versionsSeen() map[string][]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -103,12 +103,10 @@ func (r *Runner) versionsSeen() map[string][]string {
 			add(b.label, v)
 		}
 	}
-	backendOf := map[string]string{}
-	for _, c := range r.cells {
-		backendOf[c.ID] = c.Backend
-	}
-	for _, d := range r.journal {
-		add(backendOf[d.RunID], d.Reply.ModelVersion)
+	for label, vs := range r.recordedVersions {
+		for v := range vs {
+			add(label, v)
+		}
 	}
 	out := map[string][]string{}
 	for label, vs := range set {

@@ -18,14 +18,13 @@ import (
 	"github.com/prosim/prosim/internal/table"
 )
 
-// writeStudyResults writes a registered study's outputs in the run directory: the decisions
-// (for recorded studies), every table of its analysis, and its other files.
-func (r *Runner) writeStudyResults(a *study.Analysis) error {
+// writeTables writes tables as results/NAME.csv in the run directory.
+func (r *Runner) writeTables(ts ...*table.Table) error {
 	dir := filepath.Join(r.dir, "results")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, t := range r.tables(a) {
+	for _, t := range ts {
 		w, err := table.CreateCSV(filepath.Join(dir, t.Name+".csv"), t.Schema)
 		if err != nil {
 			return err
@@ -34,8 +33,13 @@ func (r *Runner) writeStudyResults(a *study.Analysis) error {
 			return fmt.Errorf("%s.csv: %w", t.Name, err)
 		}
 	}
+	return nil
+}
+
+// writeFiles writes an analysis's other result files.
+func (r *Runner) writeFiles(a *study.Analysis) error {
 	for _, f := range a.Files {
-		if err := writeFile(filepath.Join(dir, f.Name), f.Write); err != nil {
+		if err := writeFile(filepath.Join(r.dir, "results", f.Name), f.Write); err != nil {
 			return err
 		}
 	}
@@ -47,7 +51,7 @@ func (r *Runner) writeStudyResults(a *study.Analysis) error {
 func (r *Runner) tables(a *study.Analysis) []*table.Table {
 	var out []*table.Table
 	if r.recorded() {
-		out = append(out, r.decisionsTable(), r.agentsTable())
+		out = append(out, r.decisionsTable(nil), r.agentsTable())
 	}
 	return append(out, a.Tables...)
 }
@@ -125,7 +129,10 @@ func DecisionsSchemaOf(exp *experiment.Experiment) table.Schema {
 	return s
 }
 
-func (r *Runner) decisionsTable() *table.Table {
+// decisionsTable is results/decisions.csv, read from the store as it is written; each, when
+// set, is handed every decision first (the one pass that also feeds the report and a
+// streamed study's analysis).
+func (r *Runner) decisionsTable(each func(store.Decision) error) *table.Table {
 	return &table.Table{Schema: DecisionsSchemaOf(r.exp), Rows: func(emit func([]any) error) error {
 		byID := map[string]*study.Cell{}
 		for _, c := range r.cells {
@@ -135,6 +142,11 @@ func (r *Runner) decisionsTable() *table.Table {
 			cell := byID[d.RunID]
 			if cell == nil {
 				return fmt.Errorf("decision of unknown run %q", d.RunID)
+			}
+			if each != nil {
+				if err := each(d); err != nil {
+					return err
+				}
 			}
 			run := cell.Run
 			fields, err := r.fieldsOf(d.Scenario)
@@ -232,20 +244,51 @@ func Analyze(dir string) (*Analyzed, error) {
 	r.env.Replay = true
 	r.replaying = true
 	r.st = st
-	if err := r.loadJournal(); err != nil {
-		r.close()
-		return nil, err
-	}
-	if err := r.runStudy(context.Background()); err != nil {
-		r.close()
-		return nil, fmt.Errorf("%s: %w", dir, err)
+	if s, ok := r.streamedStudy(); ok {
+		// One pass over the store: the study's analysis and the report's counts.
+		runs, err := st.Runs()
+		if err == nil {
+			r.tally = report.NewTally(runs)
+			err = st.Decisions(func(d store.Decision) error {
+				r.tally.Add(d)
+				return s.Observe(d)
+			})
+		}
+		if err == nil {
+			err = r.checkComplete()
+		}
+		if err != nil {
+			r.close()
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+	} else {
+		if err := r.loadJournal(); err != nil {
+			r.close()
+			return nil, err
+		}
+		if err := r.runStudy(context.Background()); err != nil {
+			r.close()
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
 	}
 	an, err := r.study.Analyze()
 	if err != nil {
 		r.close()
 		return nil, err
 	}
-	return &Analyzed{Dir: dir, Exp: exp, Analysis: an, runner: r}, nil
+	a := &Analyzed{Dir: dir, Exp: exp, Analysis: an, runner: r}
+	if r.tally != nil {
+		a.run = &report.Run{Dir: dir, Exp: exp, Runs: r.tally.Runs(), Tally: r.tally}
+	}
+	return a, nil
+}
+
+// checkComplete fails when a streamed study's pass read fewer decisions than the study asks.
+func (r *Runner) checkComplete() error {
+	if n, want := r.tally.Decisions, r.study.Expected(); n != want {
+		return fmt.Errorf("the run is incomplete: %d of its %d decisions are recorded (continue it with prosim resume)", n, want)
+	}
+	return nil
 }
 
 // CheckRunDir fails, naming the file, when dir's run database is missing, empty or from an
@@ -406,19 +449,54 @@ func (a *Analyzed) Summary(w io.Writer) error {
 }
 
 // finishStudy analyses a registered study once its last step is made, and writes every
-// output from that one analysis: results/, report.html, and the summary the CLI prints.
+// output from one pass over the store and one analysis: results/, report.html, and the
+// summary the CLI prints. The pass writes decisions.csv, counts validity and cost for the
+// report and the summary, and hands a streamed study its replies.
 func (r *Runner) finishStudy(res *Result) error {
+	runs, err := r.st.Runs()
+	if err != nil {
+		return err
+	}
+	r.tally = report.NewTally(runs)
+	if r.recorded() {
+		each := func(d store.Decision) error { r.tally.Add(d); return nil }
+		s, streamed := r.streamedStudy()
+		if streamed {
+			each = func(d store.Decision) error { r.tally.Add(d); return s.Observe(d) }
+		}
+		if err := r.writeTables(r.decisionsTable(each)); err != nil {
+			return fmt.Errorf("writing results in %s: %w", r.dir, err)
+		}
+		if streamed {
+			if err := r.checkComplete(); err != nil {
+				return err
+			}
+		}
+	}
 	an, err := r.study.Analyze()
 	if err != nil {
 		return err
 	}
-	if err := r.writeStudyResults(an); err != nil {
+	var ts []*table.Table
+	if r.recorded() {
+		ts = append(ts, r.agentsTable())
+	}
+	if err := r.writeTables(append(ts, an.Tables...)...); err != nil {
+		return fmt.Errorf("writing results in %s: %w", r.dir, err)
+	}
+	if err := r.writeFiles(an); err != nil {
 		return fmt.Errorf("writing results in %s: %w", r.dir, err)
 	}
 	if err := r.st.SetMeta(statusKey, "complete"); err != nil {
 		return err
 	}
-	a := &Analyzed{Dir: r.dir, Exp: r.exp, Analysis: an, runner: r}
+	// The report reads the run's resolved config, as `prosim report` does.
+	recorded, err := experiment.Load(filepath.Join(r.dir, configFile))
+	if err != nil {
+		return err
+	}
+	a := &Analyzed{Dir: r.dir, Exp: r.exp, Analysis: an, runner: r,
+		run: &report.Run{Dir: r.dir, Exp: recorded, Runs: runs, Tally: r.tally}}
 	// The HTML report is a convenience: a failure to write it does not fail the run.
 	err = writeFile(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error {
 		_, err := renderAnalyzed(w, []*Analyzed{a})

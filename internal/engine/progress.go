@@ -9,6 +9,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/prosim/prosim/internal/backend"
 )
 
 // progress shows how far a run is: a bar on a terminal, plain periodic lines otherwise (logs,
@@ -22,10 +24,15 @@ type progress struct {
 	start time.Time
 	last  time.Time
 	every time.Duration
+	what  string
+	// stop ends the ticker that shows what calls wait for (watching); nil without one.
+	stop    chan struct{}
+	stopped chan struct{}
+	waiting string // the waiting state last shown on the bar
 }
 
 func newProgress(w io.Writer, total int, what string) *progress {
-	p := &progress{w: w, total: total, start: time.Now(), last: time.Now(), every: 5 * time.Second}
+	p := &progress{w: w, total: total, start: time.Now(), last: time.Now(), every: 5 * time.Second, what: what}
 	if w == nil {
 		return p
 	}
@@ -60,7 +67,57 @@ func (p *progress) add(n int) {
 	}
 }
 
+// watching shows, every p.every while decisions are being made, what provider calls have
+// waited on for two periods or more (a slow or hung server, a Retry-After back-off): as a
+// "waiting: ..." line, or in the bar's description on a terminal. Without it a run held by a
+// server prints nothing until a decision ends, which can be minutes.
+func (p *progress) watching(w *backend.Watch) *progress {
+	if w == nil || p.w == nil {
+		return p
+	}
+	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(p.stopped)
+		t := time.NewTicker(p.every)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.showWaiting(w.Waiting(2 * p.every))
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) showWaiting(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		if s != p.waiting {
+			p.waiting = s
+			if s == "" {
+				p.bar.Describe(p.what)
+			} else {
+				p.bar.Describe(p.what + " (waiting: " + s + ")")
+			}
+		}
+		return
+	}
+	if s != "" {
+		p.last = time.Now()
+		fmt.Fprintf(p.w, "  %d/%d decisions, %s elapsed; waiting: %s\n", p.done, p.total, time.Since(p.start).Round(time.Second), s)
+	}
+}
+
 func (p *progress) finish() {
+	if p.stop != nil {
+		close(p.stop)
+		<-p.stopped
+		p.stop = nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {

@@ -34,7 +34,7 @@ func (r *Runner) recorded() bool {
 // runStudy steps a registered study to its end: each batch is decided in full before the
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name)
+	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name).watching(r.watch)
 	r.offerTyped()
 	for {
 		b, err := r.study.Next()
@@ -118,6 +118,7 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 		})
 	}
 	err := g.Wait()
+	r.deps.endStep()
 	if p := capErr.Load(); err == nil && p != nil {
 		err = *p
 	}
@@ -141,7 +142,17 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	if err != nil {
 		return err
 	}
-	if rec {
+	if r.done != nil && r.allDone(&t) {
+		// A streamed study reads no reply while it runs: a recorded task is only counted.
+		if r.prog != nil {
+			r.prog.add(len(t.Keys))
+		}
+		return nil
+	}
+	replaced := 0
+	if rec && r.journal != nil && r.deps.isStale(t.Cell.ID) {
+		replaced = r.journaledCount(&t) // answered an outdated prompt: asked again (reasked.go)
+	} else if rec && r.journal != nil {
 		if replies, ok := r.journaled(&t); ok {
 			if r.prog != nil {
 				r.prog.add(len(t.Keys))
@@ -156,15 +167,16 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	if err != nil {
 		return err
 	}
+	r.deps.wasAsked(t.Cell.ID, replaced)
 	if rec {
 		ds := make([]store.Decision, len(t.Keys))
 		for j, k := range t.Keys {
 			ds[j] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 		}
 		// A paid reply is committed before this worker asks its next decision, so a kill -9
-		// loses at most the replies in flight; the behavioural model's are free to make
-		// again and go in batches.
-		if r.backendOf(t.Cell).paid() {
+		// loses at most the replies in flight; the behavioural model's and the cache's are
+		// free to make again and go in batches.
+		if r.backendOf(t.Cell).paid() && !allCached(replies) {
 			err = r.st.Commit(ds...)
 		} else {
 			for _, d := range ds {
@@ -176,11 +188,13 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		if err != nil {
 			return err
 		}
-		r.mu.Lock()
-		for _, d := range ds {
-			r.journal[d.Key] = d
+		if r.journal != nil {
+			r.mu.Lock()
+			for _, d := range ds {
+				r.journal[d.Key] = d
+			}
+			r.mu.Unlock()
 		}
-		r.mu.Unlock()
 	}
 	if r.prog != nil {
 		r.prog.add(len(t.Keys))
@@ -189,6 +203,26 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		return b.Absorb(i, &t, replies)
 	}
 	return nil
+}
+
+// allDone reports whether every decision of t is recorded (streamed studies).
+func (r *Runner) allDone(t *study.Task) bool {
+	for _, k := range t.Keys {
+		if !r.done.has(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// allCached reports whether every reply came from the response cache, with no provider call.
+func allCached(replies []backend.Reply) bool {
+	for _, rep := range replies {
+		if !rep.Cached || rep.Calls > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ask puts one task to its backend and splits the reply into one per decision.
@@ -258,7 +292,9 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		return note, nil
 	}
-	rec := r.recorded()
+	// An unrecorded study learns its replies through Absorb, a streamed one reads none
+	// while it runs: neither needs a journal.
+	rec := r.recorded() && !r.isStreamed()
 	r.journal = map[store.Key]store.Decision{}
 	for {
 		b, err := r.study.Next()

@@ -15,6 +15,7 @@ func TestBackendRequestOptions(t *testing.T) {
 		{Provider: "gemini", Model: "g", StructuredOutput: "json_schema", Seed: "on"},
 		{Provider: "ollama", Model: "m", N: "off", AdaptiveConcurrency: "on", ConnectTimeout: Duration(time.Second), Timeout: Duration(time.Minute)},
 		{Provider: "vllm", Model: "m", N: "auto", AdaptiveConcurrency: "off"},
+		{Provider: "ollama", Model: "m", FirstByteTimeout: Duration(10 * time.Minute), Timeout: Duration(time.Minute)},
 	}
 	for _, b := range ok {
 		if err := b.check(nil, "backend"); err != nil {
@@ -31,7 +32,42 @@ func TestBackendRequestOptions(t *testing.T) {
 		"n, connect_timeout":                        {Provider: "builtin", N: "off"},
 		"want auto or off":                          {Provider: "ollama", Model: "m", N: "4"},
 		"want auto, on or off":                      {Provider: "ollama", Model: "m", AdaptiveConcurrency: "yes"},
+		"OpenAI-compatible servers only":            {Provider: "anthropic", Model: "c", FirstByteTimeout: Duration(time.Second)},
+		"must be >= 0":                              {Provider: "ollama", Model: "m", FirstByteTimeout: Duration(-time.Second)},
+		"first_byte_timeout or adaptive":            {Provider: "builtin", FirstByteTimeout: Duration(time.Second)},
 		"longer than timeout":                       {Provider: "ollama", Model: "m", ConnectTimeout: Duration(time.Minute), Timeout: Duration(time.Second)},
+	}
+	for want, b := range bad {
+		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: error %v, want one containing %q", b, err, want)
+		}
+	}
+}
+
+// max_reply and max_retry_after: read with units, checked, and defaulted in one place.
+func TestBackendWaitAndReplyCaps(t *testing.T) {
+	for s, want := range map[string]Size{"1048576": 1 << 20, "512KB": 512 << 10, "2 MiB": 2 << 20, "4mb": 4 << 20} {
+		if got, err := ParseSize(s); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "MB", "-1MB", "1GB", "1.5MB"} {
+		if _, err := ParseSize(s); err == nil {
+			t.Errorf("ParseSize(%q) accepted", s)
+		}
+	}
+	var b Backend
+	if b.MaxReplyOrDefault() != 1<<20 || b.MaxRetryAfterOrDefault() != time.Minute {
+		t.Fatalf("defaults %d, %v; want 1 MB and 60s", b.MaxReplyOrDefault(), b.MaxRetryAfterOrDefault())
+	}
+	ok := Backend{Provider: "openai", Model: "m", MaxReply: 4 << 20, MaxRetryAfter: Duration(5 * time.Second)}
+	if err := ok.check(nil, "backend"); err != nil || ok.MaxReplyOrDefault() != 4<<20 || ok.MaxRetryAfterOrDefault() != 5*time.Second {
+		t.Fatalf("%+v: %v", ok, err)
+	}
+	bad := map[string]Backend{
+		"out of range 1KB..64MB": {Provider: "openai", Model: "m", MaxReply: 128 << 20},
+		"max_reply":              {Provider: "openai", Model: "m", MaxReply: 10},
+		"max_retry_after":        {Provider: "builtin", MaxRetryAfter: Duration(time.Second)},
 	}
 	for want, b := range bad {
 		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {

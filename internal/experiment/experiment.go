@@ -148,12 +148,23 @@ type Backend struct {
 	// finding out once per run whether the server honours n: the default) or off (one call per
 	// replicate).
 	N string `yaml:"n,omitempty"`
-	// ConnectTimeout bounds the wait for a reply's first byte (connection, queueing in the
-	// server, prompt processing); Timeout then bounds the whole call. 0: only Timeout applies.
+	// ConnectTimeout bounds establishing a connection (dial and TLS handshake); Timeout still
+	// bounds the whole call. 0: only Timeout applies.
 	ConnectTimeout Duration `yaml:"connect_timeout,omitempty"`
+	// FirstByteTimeout (OpenAI-compatible servers) streams each reply and bounds the wait for
+	// its first byte (connection, queueing in the server, prompt processing); Timeout then
+	// bounds the rest of the reply, from its first byte. 0: no streaming, Timeout bounds the
+	// whole call.
+	FirstByteTimeout Duration `yaml:"first_byte_timeout,omitempty"`
 	// AdaptiveConcurrency is auto (on for loopback and private-network base URLs: an AIMD limit
 	// on calls in flight that backs off when latency grows with them), on or off.
 	AdaptiveConcurrency string `yaml:"adaptive_concurrency,omitempty"`
+	// MaxRetryAfter caps the wait a server asks for with Retry-After before a retry (default
+	// 60s): a server asking for a day would otherwise hold a decision for a day per attempt.
+	MaxRetryAfter Duration `yaml:"max_retry_after,omitempty"`
+	// MaxReply bounds the size of a reply body (default 1MB, at most 64MB); a larger reply is
+	// recorded invalid, "reply too large", after one call.
+	MaxReply Size `yaml:"max_reply,omitempty"`
 	// Label names the backend in results; default provider:model.
 	Label string `yaml:"label,omitempty"`
 }
@@ -247,6 +258,32 @@ func (b Backend) TimeoutOrDefault() time.Duration {
 		return DefaultTimeout
 	}
 	return time.Duration(b.Timeout)
+}
+
+// Defaults and bounds of a backend's waits and replies (see Backend.MaxRetryAfter, MaxReply).
+const (
+	DefaultMaxRetryAfter = 60 * time.Second
+	DefaultMaxReply      = Size(1 << 20)
+	// LimitMaxReply bounds max_reply itself: a reply is held in memory, once per call in flight.
+	LimitMaxReply = Size(64 << 20)
+)
+
+// MaxRetryAfterOrDefault is the backend's cap on Retry-After, DefaultMaxRetryAfter when it
+// gives none.
+func (b Backend) MaxRetryAfterOrDefault() time.Duration {
+	if b.MaxRetryAfter == 0 {
+		return DefaultMaxRetryAfter
+	}
+	return time.Duration(b.MaxRetryAfter)
+}
+
+// MaxReplyOrDefault is the backend's reply size limit in bytes, DefaultMaxReply when it gives
+// none.
+func (b Backend) MaxReplyOrDefault() int64 {
+	if b.MaxReply == 0 {
+		return int64(DefaultMaxReply)
+	}
+	return int64(b.MaxReply)
 }
 
 // MaxAttemptsOrDefault is how many times a call is tried, DefaultMaxAttempts when it says not.
@@ -542,8 +579,9 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
 	}
 	if b.Provider == "builtin" {
-		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.AdaptiveConcurrency != "" {
-			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout or adaptive_concurrency")
+		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.FirstByteTimeout != 0 || b.AdaptiveConcurrency != "" ||
+			b.MaxRetryAfter != 0 || b.MaxReply != 0 {
+			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after or max_reply")
 		}
 		return nil
 	}
@@ -612,8 +650,17 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	default:
 		return doc.Errorf(path+".adaptive_concurrency", "%q: want auto, on or off", b.AdaptiveConcurrency)
 	}
-	if b.ConnectTimeout < 0 || b.Timeout < 0 {
-		return doc.Errorf(path, "timeout and connect_timeout must be >= 0")
+	if b.MaxRetryAfter < 0 {
+		return doc.Errorf(path+".max_retry_after", "must be >= 0")
+	}
+	if b.MaxReply != 0 && (b.MaxReply < 1024 || b.MaxReply > LimitMaxReply) {
+		return doc.Errorf(path+".max_reply", "%s is out of range 1KB..%s", b.MaxReply, LimitMaxReply)
+	}
+	if b.ConnectTimeout < 0 || b.Timeout < 0 || b.FirstByteTimeout < 0 {
+		return doc.Errorf(path, "timeout, connect_timeout and first_byte_timeout must be >= 0")
+	}
+	if b.FirstByteTimeout != 0 && provider.Protocol(b.Provider) != "openai" {
+		return doc.Errorf(path+".first_byte_timeout", "streams the reply, which prosim does for OpenAI-compatible servers only (not %s)", b.Provider)
 	}
 	if b.ConnectTimeout != 0 && b.Timeout != 0 && b.ConnectTimeout > b.Timeout {
 		return doc.Errorf(path+".connect_timeout", "%v is longer than timeout %v, which bounds the whole call", time.Duration(b.ConnectTimeout), time.Duration(b.Timeout))

@@ -150,7 +150,7 @@ func design(x RunInput) designData {
 	if u := x.About.Unrecorded; u != nil {
 		add("Decisions recorded", u.Recorded)
 	} else {
-		add("Decisions recorded", fmt.Sprint(len(r.Decisions)))
+		add("Decisions recorded", fmt.Sprint(r.tally().Decisions))
 	}
 	d := designData{Rows: rows}
 	for _, x := range r.Runs {
@@ -166,24 +166,9 @@ func orDefault(s, d string) string {
 	return s
 }
 
-func agents(r *Run) int {
-	seen := map[int]bool{}
-	for _, d := range r.Decisions {
-		seen[d.AgentID] = true
-	}
-	return len(seen)
-}
+func agents(r *Run) int { return len(r.tally().agents) }
 
-func modelsOf(r *Run, backend string) []string {
-	runOf := runIndex(r)
-	var out []string
-	for _, d := range r.Decisions {
-		if runOf[d.RunID].Backend == backend && d.Reply.Model != "" && !contains(out, d.Reply.Model) {
-			out = append(out, d.Reply.Model)
-		}
-	}
-	return out
-}
+func modelsOf(r *Run, backend string) []string { return r.tally().models[backend] }
 
 func contains(xs []string, s string) bool {
 	for _, x := range xs {

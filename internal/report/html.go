@@ -2,9 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
-
-	"github.com/prosim/prosim/internal/store"
 )
 
 // ReportFile is the report's name in a run directory.
@@ -16,14 +13,6 @@ table{border-collapse:collapse;margin:.8em 0;font-family:Helvetica,Arial,sans-se
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f2f2f2}
 figure{margin:1.2em 0}figcaption{font-size:13px;color:#333;max-width:720px}svg.chart{max-width:100%;height:auto;display:block}a.svg-dl{font:12px Helvetica,Arial,sans-serif;color:#0072B2}
 .note{font-size:13px;color:#555}.warn{color:#8a1c00;font-weight:bold}nav ul{columns:2}code{font-size:90%}`
-
-func runIndex(r *Run) map[string]store.Run {
-	m := map[string]store.Run{}
-	for _, x := range r.Runs {
-		m[x.ID] = x
-	}
-	return m
-}
 
 // ValidityRow is the valid and invalid decision counts of one backend x condition.
 type ValidityRow struct {
@@ -41,26 +30,11 @@ func (v ValidityRow) Rate() string {
 
 // ValidityRows counts valid and invalid decisions per backend x condition, in design order.
 func ValidityRows(r *Run) []ValidityRow {
-	runOf := runIndex(r)
-	type key struct{ b, c string }
-	cnt := map[key]*ValidityRow{}
-	for _, d := range r.Decisions {
-		k := key{runOf[d.RunID].Backend, runOf[d.RunID].Condition}
-		v := cnt[k]
-		if v == nil {
-			v = &ValidityRow{Backend: k.b, Condition: k.c}
-			cnt[k] = v
-		}
-		if d.Reply.Valid() {
-			v.Valid++
-		} else {
-			v.Invalid++
-		}
-	}
+	cnt := r.tally().validity
 	var out []ValidityRow
 	for _, b := range backendsOf(r) {
 		for _, c := range r.Exp.Conditions {
-			if v := cnt[key{b, c.Name}]; v != nil {
+			if v := cnt[[2]string{b, c.Name}]; v != nil {
 				out = append(out, *v)
 			} else {
 				out = append(out, ValidityRow{Backend: b, Condition: c.Name})
@@ -81,37 +55,14 @@ type Usage struct {
 
 // UsageOf sums calls, tokens, cost and latency per backend.
 func UsageOf(r *Run) []Usage {
-	runOf := runIndex(r)
-	m := map[string]*Usage{}
-	lat := map[string]float64{}
-	for _, d := range r.Decisions {
-		b := runOf[d.RunID].Backend
-		u := m[b]
-		if u == nil {
-			u = &Usage{Backend: b}
-			m[b] = u
-		}
-		u.Decisions++
-		u.Calls += d.Reply.Calls
-		if d.Reply.Cached {
-			u.Cached++
-		}
-		u.InputTokens += d.Reply.InputTokens
-		u.OutputTokens += d.Reply.OutputTokens
-		if math.IsNaN(d.Reply.CostUSD) {
-			if d.Reply.Calls > 0 {
-				u.CostUSD = math.NaN()
-			}
-		} else {
-			u.CostUSD += d.Reply.CostUSD
-		}
-		lat[b] += float64(d.Reply.Latency.Microseconds()) / 1000
-	}
+	t := r.tally()
+	m, lat := t.usage, t.latency
 	var out []Usage
 	for _, b := range backendsOf(r) {
 		if u := m[b]; u != nil {
-			u.MeanLatencyMS = lat[b] / float64(u.Decisions)
-			out = append(out, *u)
+			x := *u
+			x.MeanLatencyMS = lat[b] / float64(u.Decisions)
+			out = append(out, x)
 		}
 	}
 	return out

@@ -29,13 +29,17 @@ import (
 
 // Run is a run directory loaded for reporting.
 type Run struct {
-	Dir       string
-	Exp       *experiment.Experiment
-	Runs      []store.Run
+	Dir  string
+	Exp  *experiment.Experiment
+	Runs []store.Run
+	// Tally counts the decisions (Load fills it in one pass over the store); when it is nil,
+	// the sections count Decisions instead.
+	Tally     *Tally
 	Decisions []store.Decision
 }
 
-// Load reads a run directory.
+// Load reads a run directory: its design, and its decisions counted in one pass (nothing is
+// kept per decision).
 func Load(dir string) (*Run, error) {
 	exp, err := experiment.Load(filepath.Join(dir, "config.yaml"))
 	if err != nil {
@@ -50,8 +54,9 @@ func Load(dir string) (*Run, error) {
 	if r.Runs, err = st.Runs(); err != nil {
 		return nil, err
 	}
+	r.Tally = NewTally(r.Runs)
 	err = st.Decisions(func(d store.Decision) error {
-		r.Decisions = append(r.Decisions, d)
+		r.Tally.Add(d)
 		return nil
 	})
 	return r, err
@@ -86,14 +91,8 @@ type reasonCount struct {
 // topReasons are the k most common reasons a reply was recorded invalid, most common first
 // (ties in reason order).
 func topReasons(r *Run, k int) []reasonCount {
-	n := map[string]int{}
-	for _, d := range r.Decisions {
-		if !d.Reply.Valid() {
-			n[d.Reply.Invalid]++
-		}
-	}
 	var top []reasonCount
-	for reason, c := range n {
+	for reason, c := range r.tally().reasons {
 		top = append(top, reasonCount{reason, c})
 	}
 	sort.Slice(top, func(i, j int) bool {

@@ -23,7 +23,7 @@ type VersionCount struct {
 // ModelVersions counts r's decisions by backend and model version, backends in design order
 // and versions sorted.
 func ModelVersions(r *Run) []VersionCount {
-	return CountVersions(backendsOf(r), r.Runs, r.Decisions)
+	return orderVersions(backendsOf(r), r.tally().versions)
 }
 
 // CountVersions counts decisions by the backend of their run and their model version.
@@ -32,13 +32,12 @@ func CountVersions(backends []string, runs []store.Run, ds []store.Decision) []V
 	for _, x := range runs {
 		backendOf[x.ID] = x.Backend
 	}
-	type key struct{ b, v string }
-	n := map[key]*VersionCount{}
+	n := map[[2]string]*VersionCount{}
 	for _, d := range ds {
-		k := key{backendOf[d.RunID], d.Reply.ModelVersion}
+		k := [2]string{backendOf[d.RunID], d.Reply.ModelVersion}
 		c := n[k]
 		if c == nil {
-			c = &VersionCount{Backend: k.b, Version: k.v}
+			c = &VersionCount{Backend: k[0], Version: k[1]}
 			n[k] = c
 		}
 		if d.Reply.Cached {
@@ -47,11 +46,16 @@ func CountVersions(backends []string, runs []store.Run, ds []store.Decision) []V
 			c.Fresh++
 		}
 	}
+	return orderVersions(backends, n)
+}
+
+// orderVersions lists version counts with backends in design order and versions sorted.
+func orderVersions(backends []string, n map[[2]string]*VersionCount) []VersionCount {
 	var out []VersionCount
 	for _, b := range backends {
 		var vs []VersionCount
 		for k, c := range n {
-			if k.b == b {
+			if k[0] == b {
 				vs = append(vs, *c)
 			}
 		}

@@ -339,11 +339,10 @@ func (s *Store) Flush() error {
 		}
 		defer st.Close()
 		for _, d := range batch {
-			params, _ := json.Marshal(d.Params)
+			params := encodeFloats(d.Params)
 			var vals any
 			if d.Reply.Values != nil {
-				b, _ := json.Marshal(d.Reply.Values)
-				vals = string(b)
+				vals = string(encodeFloats(d.Reply.Values))
 			}
 			var cost any
 			if !math.IsNaN(d.Reply.CostUSD) {
@@ -390,11 +389,12 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 			&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
 			return err
 		}
-		if err := json.Unmarshal([]byte(params), &d.Params); err != nil {
+		var err error
+		if d.Params, err = decodeFloats(params); err != nil {
 			return fmt.Errorf("decision %v: params: %w", d.Key, err)
 		}
 		if vals.Valid {
-			if err := json.Unmarshal([]byte(vals.String), &r.Values); err != nil {
+			if r.Values, err = decodeFloats(vals.String); err != nil {
 				return fmt.Errorf("decision %v: values: %w", d.Key, err)
 			}
 		}

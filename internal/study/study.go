@@ -104,6 +104,16 @@ type (
 	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
 	// it is played again from the start.
 	Unrecorded interface{ Unrecorded() bool }
+	// Streamed is implemented by recorded studies that read no reply while they run (one
+	// step, no Absorb, no Env.Reply): the runner then keeps no reply in memory (only the keys
+	// of a resumed run's decisions) and, after the last step, hands every recorded decision
+	// to Observe, in store order (run design order, agent id, round, trial, scenario), in the
+	// one pass over the store that also writes decisions.csv and counts validity. Analyze
+	// reads what Observe gathered. Expected must be exact: the pass checks the count. A
+	// replayed run (report, export) calls Observe without calling Next.
+	Streamed interface {
+		Observe(d store.Decision) error
+	}
 	// TypedBackends is implemented by studies that can decide on typed backends
 	// (situation.Typed: the behavioural model) without requests or replies (Batch.Typed).
 	// The runner calls UseTyped once, before the first step, and only for a run that journals

@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
+	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 )
 
@@ -19,8 +21,10 @@ var (
 	MaxFileBytes int64 = 16 << 20
 	// MaxDepth bounds how deeply lists and mappings nest.
 	MaxDepth = 64
-	// MaxAliases bounds how many aliases (*name) a file uses.
-	MaxAliases = 64
+	// MaxExpansion bounds how many values aliases (*name) add to a file once expanded: each
+	// alias stands for a copy of its anchor's value, aliases inside included, so ten levels of
+	// ten aliases each ("billion laughs") stand for 10^10 values in a few hundred bytes.
+	MaxExpansion int64 = 100_000
 )
 
 // ReadFile reads the file at path, up to MaxFileBytes (a larger file, or a device such as
@@ -55,7 +59,9 @@ var bom = []byte("\ufeff")
 func StripBOM(data []byte) []byte { return bytes.TrimPrefix(data, bom) }
 
 // CheckLimits reports, as a located error, a file over MaxFileBytes, nested deeper than
-// MaxDepth or with more than MaxAliases aliases. It only tokenizes (linear in the input).
+// MaxDepth or whose aliases expand to more than MaxExpansion values. It tokenizes (linear in
+// the input) and, when the file has aliases, parses it once the depth is known to be bounded
+// (parsing does not expand aliases: decoding does).
 func CheckLimits(data []byte, name string) error {
 	if int64(len(data)) > MaxFileBytes {
 		return &Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %s", sizeWord(MaxFileBytes))}
@@ -94,9 +100,6 @@ func CheckLimits(data []byte, name string) error {
 			flow = max(0, flow-1)
 		case token.AliasType:
 			aliases++
-			if aliases > MaxAliases {
-				return &Error{File: name, Line: tk.Position.Line, Col: tk.Position.Column, Msg: fmt.Sprintf("more than %d aliases (*name): not read", MaxAliases)}
-			}
 		case token.CommentType:
 			continue
 		}
@@ -115,5 +118,91 @@ func CheckLimits(data []byte, name string) error {
 		return &Error{File: name, Line: second.Line, Col: second.Column,
 			Msg: fmt.Sprintf("the file has %d YAML documents (separated by ---); prosim reads one per file: write several entries as one list (- id: ...)", docs)}
 	}
+	if aliases > 0 {
+		return checkExpansion(data, name)
+	}
 	return nil
 }
+
+// checkExpansion counts the values the file's aliases stand for, each anchor's size computed
+// once (an anchor is defined before its aliases), and refuses the file at the alias that
+// passes MaxExpansion.
+func checkExpansion(data []byte, name string) error {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil // the decoder reports the syntax error, located
+	}
+	x := expansion{anchors: map[string]int64{}}
+	for _, d := range f.Docs {
+		x.size(d)
+		if x.at != nil {
+			return &Error{File: name, Line: x.at.Line, Col: x.at.Column,
+				Msg: fmt.Sprintf("aliases (*name) here and before expand to more than %d values: not read", MaxExpansion)}
+		}
+	}
+	return nil
+}
+
+type expansion struct {
+	anchors map[string]int64 // anchor name -> values its value stands for, aliases expanded
+	added   int64            // values added by aliases so far
+	at      *token.Position  // the alias that passed the limit
+}
+
+// size is the number of values node stands for once its aliases are expanded (saturating
+// past MaxExpansion: the walk stops at the first alias over the limit).
+func (x *expansion) size(node ast.Node) int64 {
+	if node == nil || x.at != nil {
+		return 0
+	}
+	switch n := node.(type) {
+	case *ast.DocumentNode:
+		return x.size(n.Body)
+	case *ast.MappingNode:
+		t := int64(1)
+		for _, v := range n.Values {
+			t = sat(t + x.size(v))
+		}
+		return t
+	case *ast.MappingValueNode:
+		return sat(x.size(n.Key) + x.size(n.Value))
+	case *ast.MappingKeyNode:
+		return x.size(n.Value)
+	case *ast.SequenceNode:
+		t := int64(1)
+		for _, v := range n.Values {
+			t = sat(t + x.size(v))
+		}
+		return t
+	case *ast.SequenceEntryNode:
+		return x.size(n.Value)
+	case *ast.TagNode:
+		return x.size(n.Value)
+	case *ast.AnchorNode:
+		v := x.size(n.Value)
+		if n.Name != nil {
+			x.anchors[n.Name.GetToken().Value] = v
+		}
+		return v
+	case *ast.AliasNode:
+		v := int64(1)
+		if n.Value != nil {
+			if a, ok := x.anchors[n.Value.GetToken().Value]; ok {
+				v = a
+			}
+		}
+		x.added = sat(x.added + v)
+		if x.added > MaxExpansion {
+			if tk := n.GetToken(); tk != nil && tk.Position != nil {
+				x.at = tk.Position
+			} else {
+				x.at = &token.Position{}
+			}
+		}
+		return v
+	}
+	return 1
+}
+
+// sat caps a count just past MaxExpansion, so sums cannot overflow.
+func sat(n int64) int64 { return min(n, MaxExpansion+1) }

@@ -1,6 +1,7 @@
 package yamlx
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,9 +12,10 @@ import (
 
 func TestLimitsBeforeParsing(t *testing.T) {
 	cases := map[string]struct{ data, want string }{
-		"flow":    {"a: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n", "1:67: lists and mappings nested more than 64 deep"},
-		"block":   {"a:\n" + strings.Repeat("- ", 100000) + "x\n", "2:129: lists and mappings nested more than 64 deep"},
-		"aliases": {"a: &x [1]\nb: [" + strings.Repeat("*x, ", 100) + "*x]\n", "more than 64 aliases"},
+		"flow":   {"a: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n", "1:67: lists and mappings nested more than 64 deep"},
+		"block":  {"a:\n" + strings.Repeat("- ", 100000) + "x\n", "2:129: lists and mappings nested more than 64 deep"},
+		"laughs": {laughs(), "aliases (*name) here and before expand to more than 100000 values"},
+		"wide":   {"a: &x [" + strings.Repeat("1, ", 2000) + "1]\nb: [" + strings.Repeat("*x, ", 100) + "*x]\n", "2:"},
 	}
 	for name, c := range cases {
 		// The limits must act before a parser builds the nesting (which took 15 GB on a 200 KB
@@ -75,5 +77,29 @@ func TestSeveralDocuments(t *testing.T) {
 	var v map[string]any
 	if err := Decode([]byte("name: a\n---\nname: c\n"), "d.yaml", &v); err == nil || !strings.Contains(err.Error(), "d.yaml:2") {
 		t.Fatalf("Decode: want an error at d.yaml:2, got %v", err)
+	}
+}
+
+// laughs is the "billion laughs" file: ten levels of ten aliases to the level below, 10^9
+// values in under 1 KB.
+func laughs() string {
+	var b strings.Builder
+	b.WriteString("l0: &l0 [lol]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&b, "l%d: &l%d [%s*l%d]\n", i, i, strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 9), i-1)
+	}
+	return b.String()
+}
+
+// Aliases are fine in any number while their expansion stays small: the bound is on what they
+// stand for, not on how many there are.
+func TestManySmallAliases(t *testing.T) {
+	src := "a: &x {k: 1}\nb: [" + strings.Repeat("*x, ", 5000) + "*x]\n"
+	var v map[string]any
+	if err := Decode([]byte(src), "ok.yaml", &v); err != nil {
+		t.Fatalf("5001 aliases to a small anchor refused: %v", err)
+	}
+	if n := len(v["b"].([]any)); n != 5001 {
+		t.Fatalf("%d values, want 5001", n)
 	}
 }

@@ -22,10 +22,10 @@ var _ backend.Batcher = (*Client)(nil)
 
 // batchLine is one line of a batch's input file.
 type batchLine struct {
-	CustomID string                      `json:"custom_id"`
-	Method   string                      `json:"method"`
-	URL      string                      `json:"url"`
-	Body     sdk.ChatCompletionNewParams `json:"body"`
+	CustomID string          `json:"custom_id"`
+	Method   string          `json:"method"`
+	URL      string          `json:"url"`
+	Body     json.RawMessage `json:"body"`
 }
 
 // SubmitBatch uploads the requests as a JSONL file and creates a batch job on it.
@@ -34,7 +34,11 @@ func (c *Client) SubmitBatch(ctx context.Context, items []backend.BatchItem) (st
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // the body as a synchronous call sends it
 	for _, it := range items {
-		if err := enc.Encode(batchLine{CustomID: it.CustomID, Method: "POST", URL: "/v1/chat/completions", Body: c.params(it.Req, max(1, it.Req.N))}); err != nil {
+		body, err := c.body(it.Req, max(1, it.Req.N))
+		if err == nil {
+			err = enc.Encode(batchLine{CustomID: it.CustomID, Method: "POST", URL: "/v1/chat/completions", Body: body})
+		}
+		if err != nil {
 			return "", fmt.Errorf("openai: batch line %s: %w", it.CustomID, err)
 		}
 	}
@@ -139,7 +143,7 @@ func (c *Client) lineResult(l outputLine) backend.BatchResult {
 	if l.Response.StatusCode != 200 {
 		return backend.BatchResult{Err: fmt.Sprintf("HTTP %d: %.200s", l.Response.StatusCode, l.Response.Body)}
 	}
-	var cc sdk.ChatCompletion
+	var cc completion
 	if err := json.Unmarshal(l.Response.Body, &cc); err != nil {
 		return backend.BatchResult{Err: "malformed chat completion: " + err.Error()}
 	}

@@ -19,7 +19,6 @@ import (
 
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/providers/wire"
@@ -65,6 +64,11 @@ type Config struct {
 	// accept). Empty means max_completion_tokens for OpenAI's own endpoint and max_tokens for
 	// any other BaseURL.
 	MaxTokensField string
+	// FirstByteTimeout, when above 0, streams each reply (stream: true) and bounds the wait
+	// for its first byte by it (connection, queueing in the server, prompt processing);
+	// GenerationTimeout (0: none) then bounds the rest of the reply. See stream.go.
+	FirstByteTimeout  time.Duration
+	GenerationTimeout time.Duration
 	// NoSeed stops the request's seed being sent. By default the decision seed is sent as
 	// "seed", which makes replies reproducible on servers that honour it (vLLM, llama.cpp).
 	NoSeed bool
@@ -79,9 +83,12 @@ type Client struct {
 	jsonObject bool
 	maxField   string
 	seed       bool
-	svc        sdk.ChatCompletionService
-	files      sdk.FileService  // batch mode: input and output files
-	batches    sdk.BatchService // batch mode: jobs
+	firstByte  time.Duration // streamed calls: see Config.FirstByteTimeout
+	generation time.Duration
+	// raw posts prosim's own request bodies through the SDK (auth, base URL, error mapping).
+	raw     *sdk.Client
+	files   sdk.FileService  // batch mode: input and output files
+	batches sdk.BatchService // batch mode: jobs
 }
 
 var _ backend.Backend = (*Client)(nil)
@@ -149,9 +156,11 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		jsonObject: cfg.ResponseFormat == "json_object",
 		maxField:   maxField,
 		seed:       !cfg.NoSeed,
+		firstByte:  max(0, cfg.FirstByteTimeout),
+		generation: max(0, cfg.GenerationTimeout),
 		// The service is built without openai.NewClient so that no ambient OPENAI_* variable
 		// (base URL, organisation, project, a key meant for OpenAI) leaks into requests.
-		svc:     sdk.NewChatCompletionService(opts...),
+		raw:     &sdk.Client{Options: opts},
 		files:   sdk.NewFileService(opts...),
 		batches: sdk.NewBatchService(opts...),
 	}, nil
@@ -203,62 +212,30 @@ func (c *Client) DecideN(ctx context.Context, req backend.Request, n int) ([]bac
 	return c.call(ctx, req, n, false)
 }
 
-func (c *Client) params(req backend.Request, n int) sdk.ChatCompletionNewParams {
-	msgs := make([]sdk.ChatCompletionMessageParamUnion, 0, 2+2*len(req.Repair))
-	if req.System != "" {
-		msgs = append(msgs, sdk.SystemMessage(req.System))
-	}
-	msgs = append(msgs, sdk.UserMessage(req.Prompt))
-	for _, t := range req.Repair {
-		msgs = append(msgs, sdk.AssistantMessage(t.Assistant), sdk.UserMessage(t.User))
-	}
-	p := sdk.ChatCompletionNewParams{
-		Model:    shared.ChatModel(c.model),
-		Messages: msgs,
-	}
-	if req.Sampling.Temperature != nil {
-		p.Temperature = sdk.Float(*req.Sampling.Temperature)
-	}
-	if req.Sampling.TopP != nil {
-		p.TopP = sdk.Float(*req.Sampling.TopP)
-	}
-	max := int64(req.Sampling.MaxTokens)
-	if max <= 0 {
-		max = DefaultMaxTokens
-	}
-	if c.maxField == "max_tokens" {
-		p.MaxTokens = sdk.Int(max)
-	} else {
-		p.MaxCompletionTokens = sdk.Int(max)
-	}
-	if n > 1 {
-		p.N = sdk.Int(int64(n))
-	}
-	if c.seed && req.Seed != 0 {
-		p.Seed = sdk.Int(wire.Seed(req.Seed, 32))
-	}
-	if c.structured && c.jsonObject && len(req.Schema.Fields) > 0 {
-		p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
-	} else if c.structured && len(req.Schema.Fields) > 0 {
-		p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{
-			OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
-				JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{
-					Name:   SchemaName,
-					Strict: sdk.Bool(true),
-					Schema: req.Schema.JSONSchema(),
-				},
-			},
-		}
-	}
-	return p
-}
-
 // call makes one call for n choices. With fewer, it fails unless partial, when it returns the
 // choices there are.
+//
+// The body is prosim's own encoding (see body.go), sent as is through the SDK's raw-body path,
+// and the reply is decoded into the few fields prosim reads: the SDK's reflective encoding of
+// its request types and decoding of its full response type were most of a call's CPU.
 func (c *Client) call(ctx context.Context, req backend.Request, n int, partial bool) ([]backend.Reply, error) {
-	ctx, ex := wire.Track(ctx)
+	body, err := c.body(req, n)
+	if err != nil {
+		return nil, &backend.StatusError{Provider: Provider, Err: err}
+	}
 	start := time.Now()
-	res, err := c.svc.New(ctx, c.params(req, n))
+	var (
+		res *completion
+		ex  *wire.Exchange
+	)
+	if c.firstByte > 0 {
+		res, ex, err = c.stream(ctx, body)
+	} else {
+		res = new(completion)
+		var tctx context.Context
+		tctx, ex = wire.Track(ctx)
+		err = c.raw.Post(tctx, "chat/completions", body, res)
+	}
 	latency := time.Since(start)
 	if err != nil {
 		if why, ok := ex.TooLargeReason(); ok {
@@ -278,8 +255,26 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 	return c.replies(res, n, partial, latency)
 }
 
+// completion is the part of a chat completion prosim reads.
+type completion struct {
+	Model             string          `json:"model"`
+	SystemFingerprint string          `json:"system_fingerprint"`
+	Choices           []choiceMessage `json:"choices"`
+	Usage             struct {
+		PromptTokens     int64 `json:"prompt_tokens"`
+		CompletionTokens int64 `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+type choiceMessage struct {
+	Message struct {
+		Content string `json:"content"`
+		Refusal string `json:"refusal"`
+	} `json:"message"`
+}
+
 // replies converts a chat completion (of a call or a batch line) into n replies.
-func (c *Client) replies(res *sdk.ChatCompletion, n int, partial bool, latency time.Duration) ([]backend.Reply, error) {
+func (c *Client) replies(res *completion, n int, partial bool, latency time.Duration) ([]backend.Reply, error) {
 	if res == nil || len(res.Choices) == 0 {
 		return nil, wire.Malformed(Provider, "no choices")
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/schema"
@@ -22,6 +23,11 @@ func TestOptionsOnTheWire(t *testing.T) {
 		body = nil
 		if err := json.Unmarshal(b, &body); err != nil {
 			t.Errorf("body: %v", err)
+		}
+		if body["stream"] == true {
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "data: {\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"{\\\"willingness\\\": 5}\"}}]}\n\ndata: [DONE]\n\n")
+			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"id":"x","object":"chat.completion","model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\": 5}"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
@@ -76,6 +82,18 @@ func TestOptionsOnTheWire(t *testing.T) {
 			}
 			return ""
 		}},
+		{Spec{FirstByteTimeout: time.Minute, Timeout: time.Minute}, func() string {
+			if body["stream"] != true {
+				return "first_byte_timeout: the reply is not streamed"
+			}
+			return ""
+		}},
+		{Spec{}, func() string {
+			if body["stream"] != nil {
+				return "streamed without first_byte_timeout"
+			}
+			return ""
+		}},
 		{Spec{NoSeed: true}, func() string {
 			if body["seed"] != nil {
 				return "seed sent with NoSeed"
@@ -89,8 +107,8 @@ func TestOptionsOnTheWire(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.Decide(context.Background(), req); err != nil {
-			t.Fatal(err)
+		if r, err := b.Decide(context.Background(), req); err != nil || r.Raw != `{"willingness": 5}` {
+			t.Fatalf("%+v: reply %q, %v", tc.spec, r.Raw, err)
 		}
 		if msg := tc.check(); msg != "" {
 			t.Errorf("%+v: %s (body %v)", tc.spec, msg, body)
@@ -106,6 +124,8 @@ func TestOptionsRejected(t *testing.T) {
 		{Provider: "anthropic", Model: "c", MaxTokensField: "max_tokens"},
 		{Provider: "gemini", Model: "g", MaxTokensField: "max_tokens"},
 		{Provider: "vllm", Model: "m", StructuredOutput: "strict"},
+		{Provider: "anthropic", Model: "c", FirstByteTimeout: time.Second},
+		{Provider: "gemini", Model: "g", FirstByteTimeout: time.Second},
 	} {
 		if _, err := New(s); err == nil || !strings.Contains(err.Error(), s.Provider) {
 			t.Errorf("%+v: error %v, want a config error naming the provider", s, err)

@@ -40,6 +40,23 @@ type Spec struct {
 	// ConnectTimeout bounds establishing a connection (dial and TLS handshake), apart from the
 	// call's own timeout; 0 means net/http's defaults.
 	ConnectTimeout time.Duration
+	// MaxReply bounds the body of a successful reply in bytes; a larger one is recorded
+	// invalid, "reply too large" (0: wire.DefaultMaxReply, 1 MB).
+	MaxReply int64
+	// FirstByteTimeout, when above 0, streams each reply and bounds the wait for its first
+	// byte; Timeout then bounds the rest of the reply (OpenAI-compatible only). The caller's
+	// per-call deadline must allow both.
+	FirstByteTimeout time.Duration
+	Timeout          time.Duration
+}
+
+// CallTimeout is the per-call deadline for spec's calls given the backend's timeout: with a
+// first-byte timeout, a call may wait that long for its first byte and then timeout more.
+func CallTimeout(spec Spec, timeout time.Duration) time.Duration {
+	if spec.FirstByteTimeout > 0 {
+		return spec.FirstByteTimeout + timeout
+	}
+	return timeout
 }
 
 // Names lists the providers New accepts: every provider but the builtin model.
@@ -61,14 +78,18 @@ func New(spec Spec) (backend.Backend, error) {
 	default:
 		return nil, fmt.Errorf("%s: structured output %q: want auto, json_schema, json_object or off", spec.Provider, spec.StructuredOutput)
 	}
+	if spec.FirstByteTimeout > 0 && proto != "openai" {
+		return nil, fmt.Errorf("%s: first_byte_timeout streams the reply, which prosim does for OpenAI-compatible servers only", spec.Provider)
+	}
 	if spec.MaxTokensField != "" && proto != "openai" {
 		return nil, fmt.Errorf("%s: max_tokens_field is for OpenAI-compatible servers", spec.Provider)
 	}
-	hc := httpClient(spec.ConnectTimeout)
+	hc := httpClient(spec.ConnectTimeout, spec.MaxReply)
 	switch proto {
 	case "openai":
 		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc,
-			StructuredOutput: &structured, ResponseFormat: spec.StructuredOutput, MaxTokensField: spec.MaxTokensField, NoSeed: spec.NoSeed}))
+			StructuredOutput: &structured, ResponseFormat: spec.StructuredOutput, MaxTokensField: spec.MaxTokensField, NoSeed: spec.NoSeed,
+			FirstByteTimeout: spec.FirstByteTimeout, GenerationTimeout: spec.Timeout}))
 	case "anthropic":
 		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc, StructuredOutput: &structured}))
 	case "gemini":
@@ -77,17 +98,20 @@ func New(spec Spec) (backend.Backend, error) {
 	return nil, fmt.Errorf("unknown provider %q (want one of %s, or builtin)", spec.Provider, strings.Join(Names, ", "))
 }
 
-// httpClient is nil (the clients' pooled default) without a connect timeout, else the pooled
-// transport with that bound on dialling and the TLS handshake. A server that accepted the
-// connection and is busy generating is bounded by the call's timeout, not by this one.
-func httpClient(connect time.Duration) *http.Client {
-	if connect <= 0 {
+// httpClient is nil (the clients' pooled default) without a connect timeout or reply limit,
+// else the pooled transport with that bound on dialling and the TLS handshake and that limit
+// on a reply's size. A server that accepted the connection and is busy generating is bounded
+// by the call's timeout, not by the connect timeout.
+func httpClient(connect time.Duration, maxReply int64) *http.Client {
+	if connect <= 0 && maxReply <= 0 {
 		return nil
 	}
 	t := wire.PooledTransport()
-	t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = connect
-	return &http.Client{Transport: t}
+	if connect > 0 {
+		t.DialContext = (&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}).DialContext
+		t.TLSHandshakeTimeout = connect
+	}
+	return &http.Client{Transport: &wire.Transport{Next: t, MaxReply: maxReply}}
 }
 
 func client[C backend.Backend](c C, err error) (backend.Backend, error) {

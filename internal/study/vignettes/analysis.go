@@ -54,39 +54,26 @@ type cellKey struct{ b, s, c string }
 // (agents with no valid decision in a cell are absent from it), and the cells in design
 // order (backend, then the order decisions were asked) with their decision counts.
 func (s *vignettes) agentMeans() (order []cellKey, counts map[cellKey]*Cell, means map[cellKey]map[int]float64) {
-	runOf := map[string]*study.Cell{}
+	o := s.observed()
+	seen := map[cellKey]bool{}
 	for _, c := range s.env.Cells {
-		runOf[c.ID] = c
-	}
-	vals := map[cellKey]map[int][]float64{}
-	counts = map[cellKey]*Cell{}
-	for _, k := range s.keys {
-		run := runOf[k.RunID]
-		ck := cellKey{run.Backend, k.Scenario, run.Condition}
-		cs, ok := counts[ck]
-		if !ok {
-			cs = &Cell{Backend: ck.b, Scenario: ck.s, Condition: ck.c}
-			counts[ck] = cs
-			vals[ck] = map[int][]float64{}
-			order = append(order, ck)
+		for _, sc := range s.env.Exp.Scenarios {
+			if ck := (cellKey{c.Backend, sc, c.Condition}); !seen[ck] {
+				seen[ck] = true
+				order = append(order, ck)
+			}
 		}
-		rep, _ := s.env.Reply(k)
-		v, has := rep.Values[field]
-		if !rep.Valid() || !has {
-			cs.Invalid++
-			continue
-		}
-		cs.Valid++
-		vals[ck][k.AgentID] = append(vals[ck][k.AgentID], v)
 	}
 	means = map[cellKey]map[int]float64{}
-	for k, byAgent := range vals {
-		means[k] = map[int]float64{}
-		for a, v := range byAgent {
-			means[k][a] = analysis.MeanOrZero(v)
+	for k, byAgent := range o.sums {
+		means[k] = make(map[int]float64, len(byAgent))
+		for a, x := range byAgent {
+			if x.n > 0 {
+				means[k][a] = x.sum / float64(x.n)
+			}
 		}
 	}
-	return order, counts, means
+	return order, o.counts, means
 }
 
 // cells computes every cell in design order.

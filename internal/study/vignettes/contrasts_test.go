@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/store"
@@ -59,8 +58,8 @@ func contrastFixture(t *testing.T, contrasts []experiment.Contrast) *vignettes {
 		Contrasts:  contrasts,
 	}
 	env := &study.Env{Exp: exp, Backends: []string{"builtin"}}
-	replies := map[store.Key]backend.Reply{}
 	s := &vignettes{env: env}
+	var ds []store.Decision
 	for i, c := range []struct {
 		cond string
 		rep  int
@@ -76,15 +75,18 @@ func contrastFixture(t *testing.T, contrasts []experiment.Contrast) *vignettes {
 				k := store.Key{RunID: cell.ID, AgentID: a, Scenario: sc}
 				v := vals[sc][a-1][c.rep-1]
 				if v == 0 { // 0 marks an invalid reply in the tables above
-					replies[k] = backend.Reply{Invalid: "field willingness: out of range"}
+					ds = append(ds, store.Decision{Key: k, Reply: store.Reply{Invalid: "field willingness: out of range"}})
 				} else {
-					replies[k] = backend.Reply{Values: map[string]float64{field: v}}
+					ds = append(ds, store.Decision{Key: k, Reply: store.Reply{Values: map[string]float64{field: v}}})
 				}
-				s.keys = append(s.keys, k)
 			}
 		}
 	}
-	env.Reply = func(k store.Key) (backend.Reply, bool) { r, ok := replies[k]; return r, ok }
+	for _, d := range ds { // once the design is complete, as after a run
+		if err := s.Observe(d); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return s
 }
 

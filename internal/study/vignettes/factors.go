@@ -76,17 +76,7 @@ func personaOptions(level string) persona.RenderOptions {
 func (s *vignettes) system(c *study.Cell, ai int) string {
 	text := ""
 	if lv := c.Level("persona"); lv != "" {
-		key := lv
-		if s.personas == nil {
-			s.personas = map[string][]string{}
-		}
-		if s.personas[key] == nil {
-			s.personas[key] = make([]string, len(s.env.Agents))
-		}
-		if s.personas[key][ai] == "" {
-			s.personas[key][ai] = persona.Render(s.env.Agents[ai], personaOptions(lv))
-		}
-		text = s.personas[key][ai] + "\n\n" + study.RoleText
+		text = persona.Render(s.env.Agents[ai], personaOptions(lv)) + "\n\n" + study.RoleText
 	} else {
 		text = s.env.System(ai)
 	}

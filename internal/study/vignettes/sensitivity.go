@@ -15,7 +15,6 @@ import (
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
-	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -97,23 +96,11 @@ func conclusion(diff, pHolm float64) string {
 
 // observations are every valid rating with its levels.
 func (s *vignettes) observations() []obs {
-	runOf := map[string]*study.Cell{}
-	for _, c := range s.env.Cells {
-		runOf[c.ID] = c
-	}
-	var out []obs
-	for _, k := range s.keys {
-		rep, _ := s.env.Reply(k)
-		v, has := rep.Values[field]
-		if !rep.Valid() || !has {
-			continue
-		}
-		c := runOf[k.RunID]
-		lv := make([]string, len(c.Levels))
-		for i, l := range c.Levels {
-			lv[i] = l.Level
-		}
-		out = append(out, obs{c.Backend, k.Scenario, c.Condition, k.AgentID, lv, v})
+	at := slices.Clone(s.observed().obs)
+	slices.SortFunc(at, func(a, b obsAt) int { return slices.Compare(a.at[:], b.at[:]) })
+	out := make([]obs, len(at))
+	for i, x := range at {
+		out[i] = x.obs
 	}
 	return out
 }

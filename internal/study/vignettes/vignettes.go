@@ -6,6 +6,7 @@ package vignettes
 import (
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/scenario"
@@ -27,9 +28,10 @@ type vignettes struct {
 	env   *study.Env
 	scs   []scenario.Scenario
 	asked bool
-	keys  []store.Key // every decision, in design order
-	// personas are persona texts by persona factor level and agent, rendered on demand.
-	personas map[string][]string
+	// sitParams are each scenario's behavioural-model parameters, shared by its requests.
+	sitParams []map[string]float64
+	// seen gathers the recorded replies the analysis reads (Observe).
+	seen *observed
 }
 
 // New checks the experiment's scenarios and makes the study.
@@ -47,6 +49,7 @@ func New(env *study.Env) (study.Study, error) {
 			return nil, env.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind)
 		}
 		s.scs = append(s.scs, sc)
+		s.sitParams = append(s.sitParams, study.SituationParams(sc, nil))
 	}
 	if err := s.checkFactors(); err != nil {
 		return nil, err
@@ -79,86 +82,113 @@ func (s *vignettes) SharedReplicates() bool {
 	return s.env.Exp.Prompt.Mode != "joint" && !slices.Contains(s.env.Exp.Factors.Prompt, "joint")
 }
 
-// Next asks everything in one step.
+// Next asks everything in one step. Its tasks are built on demand (a run of 100k agents has
+// millions), from what each cell shares: its prompts and schemas, and each agent's system
+// text, rendered once.
 func (s *vignettes) Next() (*study.Batch, error) {
 	if s.asked {
 		return nil, nil
 	}
 	s.asked = true
-	tasks, err := s.tasks()
+	plans, n, err := s.plans()
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range tasks {
-		s.keys = append(s.keys, t.Keys...)
-	}
-	return &study.Batch{Tasks: tasks}, nil
+	return &study.Batch{N: n, Build: func(i int) (study.Task, error) {
+		// The plan holding task i: the last whose first task is at or before i.
+		p := plans[sort.Search(len(plans), func(j int) bool { return plans[j].first > i })-1]
+		j := i - p.first
+		if p.joint {
+			return s.jointTask(p, j)
+		}
+		return s.task(p, j/len(s.scs), j%len(s.scs)), nil
+	}}, nil
 }
 
-// tasks lists every call.
-func (s *vignettes) tasks() ([]study.Task, error) {
+// plan is what every task of one cell shares.
+type plan struct {
+	cell     *study.Cell
+	first    int // index of the cell's first task in the batch
+	joint    bool
+	reversed bool
+	texts    []string            // policy texts, by scenario
+	prompts  []string            // by scenario
+	schemas  []scenario.Schema   // by scenario, in the cell's scale direction
+	shown    []scenario.Scenario // in the cell's wording and scale
+	systems  []string            // by agent index
+}
+
+// plans prepares every cell, in design order, and counts the tasks.
+func (s *vignettes) plans() ([]*plan, int, error) {
 	env := s.env
 	cur := env.Exp.Population.Currency
-	var tasks []study.Task
+	systems := map[[2]string][]string{} // by persona and system level
+	var plans []*plan
+	n := 0
 	for _, cell := range env.Cells {
-		texts := make([]string, len(s.scs))
-		prompts := make([]string, len(s.scs))
-		schemas := make([]scenario.Schema, len(s.scs))
-		shown := make([]scenario.Scenario, len(s.scs)) // in the cell's wording and scale
-		reversed := cell.Level("scale") == "descending"
+		p := &plan{cell: cell, first: n, joint: s.mode(cell) == "joint", reversed: cell.Level("scale") == "descending",
+			texts: make([]string, len(s.scs)), prompts: make([]string, len(s.scs)),
+			schemas: make([]scenario.Schema, len(s.scs)), shown: make([]scenario.Scenario, len(s.scs))}
 		for i, sc := range s.scs {
 			t, err := cell.Frame.Text(sc.ID, cur)
 			if err != nil {
-				return nil, fmt.Errorf("policy %s, scenario %s: %w", cell.Frame.ID, sc.ID, err)
+				return nil, 0, fmt.Errorf("policy %s, scenario %s: %w", cell.Frame.ID, sc.ID, err)
 			}
-			texts[i] = t
+			p.texts[i] = t
 			worded, ok := sc.Worded(cell.Level("wording"))
 			if !ok {
-				return nil, fmt.Errorf("scenario %s has no wording %q", sc.ID, cell.Level("wording"))
+				return nil, 0, fmt.Errorf("scenario %s has no wording %q", sc.ID, cell.Level("wording"))
 			}
-			schemas[i] = sc.Response
-			if reversed {
-				schemas[i] = Reversed(sc.Response)
+			p.schemas[i] = sc.Response
+			if p.reversed {
+				p.schemas[i] = Reversed(sc.Response)
 			}
-			worded.Response = schemas[i]
-			shown[i] = worded
-			if prompts[i], err = scenario.Compose(worded, sc.Params, cur, t); err != nil {
-				return nil, fmt.Errorf("scenario %s: %w", sc.ID, err)
+			worded.Response = p.schemas[i]
+			p.shown[i] = worded
+			if p.prompts[i], err = scenario.Compose(worded, sc.Params, cur, t); err != nil {
+				return nil, 0, fmt.Errorf("scenario %s: %w", sc.ID, err)
 			}
 		}
-		for ai := range env.Agents {
-			a := &env.Agents[ai]
-			if s.mode(cell) == "joint" {
-				t, err := s.jointTask(cell, ai, shown, texts, reversed)
-				if err != nil {
-					return nil, err
-				}
-				tasks = append(tasks, t)
-				continue
+		sk := [2]string{cell.Level("persona"), cell.Level("system")}
+		if systems[sk] == nil {
+			systems[sk] = make([]string, len(env.Agents))
+			for ai := range env.Agents {
+				systems[sk][ai] = s.system(cell, ai)
 			}
-			for i, sc := range s.scs {
-				sit := &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame), ScaleReversed: reversed}
-				t := study.Task{
-					Keys:   []store.Key{{RunID: cell.ID, AgentID: a.ID, Scenario: sc.ID}},
-					Params: []map[string]float64{sc.Params},
-					Cell:   cell,
-					Req: backend.Request{
-						AgentID: a.ID, System: s.system(cell, ai), Prompt: prompts[i],
-						Schema:     schemas[i],
-						Structured: sit,
-						Sampling:   cell.Sampling, Replicate: cell.Replicate,
-						Seed: cell.LevelSeed(seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, sc.ID)),
-					},
-				}
-				if len(env.Exp.Factors.Scale) > 0 {
-					fields := sc.Response.Fields
-					t.Split = func(rep backend.Reply) []backend.Reply { return []backend.Reply{Recode(rep, fields, reversed)} }
-				}
-				tasks = append(tasks, t)
-			}
+		}
+		p.systems = systems[sk]
+		plans = append(plans, p)
+		if p.joint {
+			n += len(env.Agents)
+		} else {
+			n += len(env.Agents) * len(s.scs)
 		}
 	}
-	return tasks, nil
+	return plans, n, nil
+}
+
+// task asks agent ai scenario si in the plan's cell.
+func (s *vignettes) task(p *plan, ai, si int) study.Task {
+	env, cell, sc := s.env, p.cell, s.scs[si]
+	a := &env.Agents[ai]
+	sit := &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: s.sitParams[si], Policy: study.Exposure(cell.Frame), ScaleReversed: p.reversed}
+	t := study.Task{
+		Keys:   []store.Key{{RunID: cell.ID, AgentID: a.ID, Scenario: sc.ID}},
+		Params: []map[string]float64{sc.Params},
+		Cell:   cell,
+		Req: backend.Request{
+			AgentID: a.ID, System: p.systems[ai], Prompt: p.prompts[si],
+			Schema:     p.schemas[si],
+			Structured: sit,
+			Sampling:   cell.Sampling, Replicate: cell.Replicate,
+			Seed: cell.LevelSeed(seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, sc.ID)),
+		},
+	}
+	if len(env.Exp.Factors.Scale) > 0 {
+		fields, reversed := sc.Response.Fields, p.reversed
+		t.Split = func(rep backend.Reply) []backend.Reply { return []backend.Reply{Recode(rep, fields, reversed)} }
+	}
+	return t
 }
 
 // mode is the cell's prompt mode: its level of the prompt factor, else prompt.mode.
@@ -169,10 +199,10 @@ func (s *vignettes) mode(c *study.Cell) string {
 	return s.env.Exp.Prompt.Mode
 }
 
-// jointTask asks all scenarios in one prompt, in an order drawn for this agent and replicate;
-// shown are the scenarios in the cell's wording and scale direction.
-func (s *vignettes) jointTask(cell *study.Cell, ai int, shown []scenario.Scenario, policyTexts []string, reversed bool) (study.Task, error) {
-	env := s.env
+// jointTask asks all scenarios in one prompt, in an order drawn for this agent and replicate,
+// in the plan's wording and scale direction.
+func (s *vignettes) jointTask(p *plan, ai int) (study.Task, error) {
+	env, cell, shown, policyTexts, reversed := s.env, p.cell, p.shown, p.texts, p.reversed
 	a := &env.Agents[ai]
 	sd := cell.LevelSeed(seed.Decision(*env.Exp.Seed, cell.Replicate, a.ID, 0, 0, "joint"))
 	prompt, schema, _, err := scenario.ComposeJoint(shown, policyTexts, env.Exp.Population.Currency, sd)
@@ -181,10 +211,10 @@ func (s *vignettes) jointTask(cell *study.Cell, ai int, shown []scenario.Scenari
 	}
 	parts := make([]situation.Situation, len(s.scs))
 	for i, sc := range s.scs {
-		parts[i] = situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, nil), Policy: study.Exposure(cell.Frame), ScaleReversed: reversed}
+		parts[i] = situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: s.sitParams[i], Policy: study.Exposure(cell.Frame), ScaleReversed: reversed}
 	}
 	t := study.Task{Cell: cell, Req: backend.Request{
-		AgentID: a.ID, System: s.system(cell, ai), Prompt: prompt, Schema: schema,
+		AgentID: a.ID, System: p.systems[ai], Prompt: prompt, Schema: schema,
 		Structured: &situation.Situation{Persona: a, Scenario: "joint", Kind: "joint", Policy: study.Exposure(cell.Frame), Parts: parts},
 		Sampling:   cell.Sampling, Replicate: cell.Replicate, Seed: sd,
 	}}

@@ -203,13 +203,16 @@ func PooledTransport() *http.Transport {
 }
 
 // HTTPClient returns a copy of base whose transport records exchanges; base's Timeout, Jar
-// and CheckRedirect are kept. A nil base means a client on PooledTransport.
+// and CheckRedirect are kept, and so is its transport when it is already a *Transport (which
+// sets MaxReply). A nil base means a client on PooledTransport.
 func HTTPClient(base *http.Client) *http.Client {
 	c := http.Client{Transport: PooledTransport()}
 	if base != nil {
 		c = *base
 	}
-	c.Transport = &Transport{Next: c.Transport}
+	if _, ok := c.Transport.(*Transport); !ok {
+		c.Transport = &Transport{Next: c.Transport}
+	}
 	return &c
 }
 

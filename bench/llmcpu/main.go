@@ -1,0 +1,388 @@
+// Command llmcpu measures prosim's own CPU per LLM decision against a floor measured in the
+// same run: a minimal Go client (net/http, encoding/json, nothing else) asking the same
+// zero-latency loopback server the same requests.
+//
+//	go run ./bench/llmcpu [-n 20000] [-concurrency 32] [-rounds 3] [-engine 3000]
+//
+// The server runs in a child process (this program started again with -serve), so the CPU
+// this process spends (user + system, from getrusage) is the client side's alone. It answers
+// every chat completion at once with a fixed-size JSON reply.
+//
+// Each round decides -n requests with -concurrency goroutines three ways, in turn:
+//   - floor: the minimal client: json.Marshal of a small request struct, http.Client.Do on a
+//     pooled transport, io.ReadAll, json.Unmarshal into a small struct.
+//   - chain: prosim's backend chain as a run builds it without a cache (backend.Stack:
+//     meter, collapse, validation with reply parsing, rate limit, retry with its per-call
+//     timeout; the openai client through the SDK).
+//   - chain+cache: the same over a fresh reply cache (every request a miss: a key computed,
+//     a lookup and a store per decision).
+//
+// It prints each way's CPU per decision and its ratio to the floor, round by round and as
+// the median over rounds (the target is a ratio within 2). Requests are Study 1-sized texts
+// (a ~700-character persona, a ~900-character vignette, one 1-7 rating), distinct per
+// decision, so nothing is collapsed or served twice.
+//
+// With -engine N it then runs a Study 1 experiment of about N decisions through engine.Run
+// (--no-cache) against the same server, and prints the CPU per decision of the whole run:
+// the chain plus the engine's own work (tasks, journal, SQLite store, results, report).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/providers"
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/schema"
+)
+
+func main() {
+	serve := flag.Bool("serve", false, "run as the loopback server (used by the program itself)")
+	n := flag.Int("n", 20000, "decisions per way per round")
+	conc := flag.Int("concurrency", 32, "decisions in flight")
+	rounds := flag.Int("rounds", 3, "rounds (each measures every way once)")
+	engineN := flag.Int("engine", 3000, "decisions of the end-to-end engine run (0: none)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole measurement to this file")
+	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "llmcpu:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *serve {
+		runServer()
+		return
+	}
+	if err := bench(*n, *conc, *rounds, *engineN); err != nil {
+		fmt.Fprintln(os.Stderr, "llmcpu:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+// reply is the server's answer to every request: a chat completion of typical size.
+const reply = `{"id":"chatcmpl-0123456789","object":"chat.completion","created":1700000000,"model":"loopback-1",` +
+	`"system_fingerprint":"fp_0123456789","choices":[{"index":0,"finish_reason":"stop","logprobs":null,` +
+	`"message":{"role":"assistant","content":"{\"willingness\": 5}","refusal":null}}],` +
+	`"usage":{"prompt_tokens":412,"completion_tokens":7,"total_tokens":419}}`
+
+func runServer() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr().String())
+	go func() { // stop when the parent closes our stdin (or dies)
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}()
+	body := []byte(reply)
+	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	}))
+}
+
+func startServer() (url string, stop func(), err error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(self, "-serve")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		return "", nil, fmt.Errorf("server did not start: %v", err)
+	}
+	return "http://" + strings.TrimSpace(addr), func() { in.Close(); cmd.Wait() }, nil
+}
+
+// cpu is this process's user + system CPU time so far.
+func cpu() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+var likert = schema.Schema{Fields: []schema.Field{{Name: "willingness", Kind: schema.Likert, Min: 1, Max: 7,
+	Description: "how willing you are, 1 = not at all, 7 = extremely"}}}
+
+// requests are n distinct Study 1-sized requests.
+func requests(n int) []backend.Request {
+	persona := strings.Repeat("You are a 34-year-old nurse living in a large city, married with two children. ", 9)
+	vignette := strings.Repeat("Your neighbourhood is organising a weekend clean-up of the park and asks residents to help. ", 10)
+	temp := 1.0
+	out := make([]backend.Request, n)
+	for i := range out {
+		out[i] = backend.Request{AgentID: i, System: fmt.Sprintf("%s (agent %d)", persona, i),
+			Prompt: vignette + "How willing are you to take part? Answer in JSON.", Schema: likert,
+			Sampling: backend.Sampling{Temperature: &temp}, Replicate: 1, Seed: uint64(i) + 1}
+	}
+	return out
+}
+
+// run decides reqs with conc workers and returns the CPU spent per decision.
+func run(reqs []backend.Request, conc int, decide func(context.Context, backend.Request) error) (time.Duration, error) {
+	runtime.GC()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan int, conc)
+	)
+	start := cpu()
+	for range conc {
+		wg.Go(func() {
+			for i := range next {
+				if err := decide(context.Background(), reqs[i]); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range reqs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return (cpu() - start) / time.Duration(len(reqs)), first
+}
+
+// minimal is the floor: what a small hand-written Go client does per decision.
+func minimal(url string, conc int) func(context.Context, backend.Request) error {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = conc
+	hc := &http.Client{Transport: t}
+	type message struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	}
+	type request struct {
+		Model       string    `json:"model"`
+		Messages    []message `json:"messages"`
+		Temperature float64   `json:"temperature"`
+		MaxTokens   int       `json:"max_tokens"`
+		Seed        uint32    `json:"seed"`
+	}
+	var answer struct {
+		Choices []struct {
+			Message struct {
+				Content string `json:"content"`
+			} `json:"message"`
+		} `json:"choices"`
+		Usage struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	return func(ctx context.Context, r backend.Request) error {
+		body, err := json.Marshal(request{Model: "loopback-1", Messages: []message{{"system", r.System}, {"user", r.Prompt}},
+			Temperature: *r.Sampling.Temperature, MaxTokens: 256, Seed: uint32(r.Seed)})
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, "POST", url+"/v1/chat/completions", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return err
+		}
+		a := answer
+		if err := json.Unmarshal(b, &a); err != nil || len(a.Choices) == 0 {
+			return fmt.Errorf("bad reply: %v", err)
+		}
+		return nil
+	}
+}
+
+// chain is prosim's backend chain for one OpenAI-compatible endpoint, as the engine builds it.
+func chain(url string, conc int, cache *backend.Cache) (func(context.Context, backend.Request) error, error) {
+	cl, err := providers.New(providers.Spec{Provider: "openai", Model: "loopback-1", BaseURL: url + "/v1"})
+	if err != nil {
+		return nil, err
+	}
+	id := backend.BackendID{Provider: "openai", Model: "loopback-1", BaseURL: url + "/v1", Seed: "run:1"}
+	b := backend.Stack([]backend.Backend{cl}, backend.StackConfig{ID: id, Cache: cache, MaxRepairs: 2,
+		Limits: backend.Limits{Concurrency: conc}, Retry: backend.RetryPolicy{MaxAttempts: 3, Timeout: time.Minute},
+		Prices: backend.DefaultPrices(), Usage: &backend.Usage{}})
+	return func(ctx context.Context, r backend.Request) error {
+		rep, err := b.Decide(ctx, r)
+		if err == nil && !rep.Valid() {
+			err = fmt.Errorf("invalid reply %q: %s", rep.Raw, rep.Invalid)
+		}
+		return err
+	}, nil
+}
+
+func bench(n, conc, rounds, engineN int) error {
+	url, stop, err := startServer()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	tmp, err := os.MkdirTemp("", "prosim-llmcpu-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), %s/%s; server %s in a child process, zero latency\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, url)
+	fmt.Printf("%d decisions per way per round, %d in flight; CPU = user + system of this process (getrusage)\n\n", n, conc)
+
+	reqs := requests(n)
+	floor := minimal(url, conc)
+	noCache, err := chain(url, conc, nil)
+	if err != nil {
+		return err
+	}
+	// Warm up connections and code paths.
+	if _, err := run(reqs[:min(n, 2000)], conc, floor); err != nil {
+		return err
+	}
+	if _, err := run(reqs[:min(n, 2000)], conc, noCache); err != nil {
+		return err
+	}
+	var fl, ch, cc []float64
+	for r := range rounds {
+		f, err := run(reqs, conc, floor)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		c, err := run(reqs, conc, noCache)
+		if err != nil {
+			return fmt.Errorf("chain: %w", err)
+		}
+		cache, err := backend.OpenCache(filepath.Join(tmp, fmt.Sprintf("cache%d.db", r)))
+		if err != nil {
+			return err
+		}
+		withCache, err := chain(url, conc, cache)
+		if err != nil {
+			return err
+		}
+		k, err := run(reqs, conc, withCache)
+		cache.Close()
+		if err != nil {
+			return fmt.Errorf("chain+cache: %w", err)
+		}
+		fl, ch, cc = append(fl, us(f)), append(ch, us(c)), append(cc, us(k))
+		fmt.Printf("round %d: floor %6.1f us, chain %6.1f us (ratio %.2f), chain+cache %6.1f us (ratio %.2f)\n",
+			r+1, us(f), us(c), us(c)/us(f), us(k), us(k)/us(f))
+	}
+	mf, mc, mk := median(fl), median(ch), median(cc)
+	verdict := "met"
+	if mc/mf > 2 {
+		verdict = "NOT met"
+	}
+	fmt.Printf("\nmedian CPU per decision: floor %.1f us, chain %.1f us, chain+cache %.1f us\n", mf, mc, mk)
+	fmt.Printf("chain / floor %.2f (target <= 2: %s); chain+cache / floor %.2f\n", mc/mf, verdict, mk/mf)
+	fmt.Printf("2 cores could drive about %.0f decisions/s through the chain (%.0f with the floor client)\n",
+		2e6/mc, 2e6/mf)
+	if engineN > 0 {
+		per, decisions, err := engineRun(url, conc, engineN, tmp)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("\nengine.Run, Study 1, %d decisions, no cache: %.1f us of CPU per decision end to end (%.2f x the floor)\n",
+			decisions, us(per), us(per)/mf)
+	}
+	return nil
+}
+
+func engineRun(url string, conc, n int, tmp string) (time.Duration, int, error) {
+	const cells = 6 * 5
+	agents := (n + cells - 1) / cells
+	exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: llmcpu
+study: vignettes
+seed: 7
+replicates: 1
+concurrency: %d
+population: {source: sample, n: %d}
+scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
+conditions:
+  - {name: none, policy: none}
+  - {name: moral, policy: moral}
+  - {name: social, policy: social}
+  - {name: enforce, policy: enforce}
+  - {name: economic, policy: economic}
+backends:
+  - provider: openai
+    model: loopback-1
+    base_url: %s/v1
+    temperature: 1.0
+    max_concurrency: %d
+    adaptive_concurrency: off
+`, conc, agents, url, conc)), filepath.Join(tmp, "llmcpu.yaml"))
+	if err != nil {
+		return 0, 0, err
+	}
+	runtime.GC()
+	start := cpu()
+	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: filepath.Join(tmp, "run"), NoCache: true}); err != nil {
+		return 0, 0, err
+	}
+	d := agents * cells
+	return (cpu() - start) / time.Duration(d), d, nil
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,103 @@
+package backend
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Watch keeps what a run's provider calls are waiting for: calls in flight (since when) and
+// back-offs before a retry (until when, and whether a server asked for it with Retry-After).
+// Retry reports into it; the progress output reads it, so that a run held by a slow server or
+// a long Retry-After says so instead of looking hung. A nil *Watch records nothing.
+type Watch struct {
+	mu    sync.Mutex
+	next  int
+	calls map[int]time.Time
+	waits map[int]wait
+	now   func() time.Time
+}
+
+type wait struct {
+	until      time.Time
+	retryAfter time.Duration // what the server asked for (0: our own back-off)
+}
+
+// NewWatch makes an empty Watch.
+func NewWatch() *Watch {
+	return &Watch{calls: map[int]time.Time{}, waits: map[int]wait{}, now: time.Now}
+}
+
+// call records a call in flight until the returned function is called.
+func (w *Watch) call() func() {
+	if w == nil {
+		return func() {}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	id := w.next
+	w.next++
+	w.calls[id] = w.now()
+	return func() {
+		w.mu.Lock()
+		delete(w.calls, id)
+		w.mu.Unlock()
+	}
+}
+
+// backoff records a wait of d before a retry (retryAfter: what the server asked for, 0 when
+// the wait is our own back-off) until the returned function is called.
+func (w *Watch) backoff(d, retryAfter time.Duration) func() {
+	if w == nil {
+		return func() {}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	id := w.next
+	w.next++
+	w.waits[id] = wait{until: w.now().Add(d), retryAfter: retryAfter}
+	return func() {
+		w.mu.Lock()
+		delete(w.waits, id)
+		w.mu.Unlock()
+	}
+}
+
+// Waiting describes, in a few words, what calls have waited on for at least slow: calls in
+// flight that long (a slow or hung server) and retries waiting out a back-off. It is "" when
+// nothing waits.
+func (w *Watch) Waiting(slow time.Duration) string {
+	if w == nil {
+		return ""
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.now()
+	var s string
+	n, oldest := 0, time.Duration(0)
+	for _, t := range w.calls {
+		if a := now.Sub(t); a >= slow {
+			n++
+			oldest = max(oldest, a)
+		}
+	}
+	if n > 0 {
+		s = fmt.Sprintf("%d call(s) in flight for %s or more, the oldest %s", n, slow.Round(time.Second), oldest.Round(time.Second))
+	}
+	b, ra, left := 0, time.Duration(0), time.Duration(0)
+	for _, x := range w.waits {
+		b++
+		ra = max(ra, x.retryAfter)
+		left = max(left, x.until.Sub(now))
+	}
+	if b > 0 {
+		if s != "" {
+			s += "; "
+		}
+		s += fmt.Sprintf("%d call(s) backing off before a retry, %s left", b, max(left, 0).Round(time.Second))
+		if ra > 0 {
+			s += fmt.Sprintf(" (Retry-After: a server asked for %s)", ra.Round(time.Second))
+		}
+	}
+	return s
+}
