@@ -20,12 +20,13 @@ func init() { extraCommands = append(extraCommands, serveCmd) }
 
 func serveCmd() *cobra.Command {
 	var addr string
+	var liveLimit int
 	c := &cobra.Command{
 		Use:   "serve [DIR...]",
 		Short: "A local web dashboard of run folders: live progress, results, every decision; stop and resume",
 		Long: `Serve run folders (default runs/) as a local web app: the runs, a run's live view (progress,
 decisions/s, ETA, calls, tokens, cost so far and projected, valid rate and the most common
-invalid reasons, provisional Study 1 means and Study 2 punishment rates), its results (the report's sections), a comparison
+invalid reasons, provisional main estimates of every study), its results (the report's sections), a comparison
 of runs, and a browser of every decision with its persona, request and raw reply. The only
 actions are stop (the run stays resumable) and resume. Each DIR is a run folder or a folder of
 run folders. It listens on loopback by default; on any other address it requires the token it
@@ -40,14 +41,15 @@ prints at start.`,
 					return err
 				}
 			}
-			return runServe(cmd.Context(), cmd, dirs, addr)
+			return runServe(cmd.Context(), cmd, dirs, addr, liveLimit)
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8787", "address to listen on (host:port); a non-loopback address requires the printed token")
+	c.Flags().IntVar(&liveLimit, "live-limit", serve.DefaultLiveLimit, "largest run (recorded decisions) whose live estimates (Study 1's excepted: they stream) and rebuilt requests are computed, as they replay the record in memory; -1 for no limit")
 	return c
 }
 
-func runServe(ctx context.Context, cmd *cobra.Command, dirs []string, addr string) error {
+func runServe(ctx context.Context, cmd *cobra.Command, dirs []string, addr string, liveLimit int) error {
 	loopback := serve.IsLoopback(addr)
 	token := ""
 	if !loopback {
@@ -57,7 +59,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, dirs []string, addr strin
 		}
 		token = hex.EncodeToString(b)
 	}
-	s, err := serve.New(ctx, serve.Options{Roots: dirs, Token: token, Loopback: loopback, Log: cmd.ErrOrStderr()})
+	s, err := serve.New(ctx, serve.Options{Roots: dirs, Token: token, Loopback: loopback, Log: cmd.ErrOrStderr(), LiveLimit: liveLimit})
 	if err != nil {
 		return err
 	}

@@ -99,6 +99,18 @@ type Reply struct {
 	// Samples are the further samples of a call made with Request.N above 1, in the server's
 	// order; they carry no calls or tokens (the reply itself accounts for the whole call).
 	Samples []Reply
+	// Repairs are the attempts before this one when the reply was re-asked (Validate), in
+	// order: what each said, why it was unusable and the repair message sent after it.
+	Repairs []Attempt
+}
+
+// Attempt is an unusable reply that was asked again.
+type Attempt struct {
+	Raw     string
+	Invalid string
+	// Repair is the message sent after it ("" when the same request was sent again, as
+	// after an empty reply).
+	Repair string
 }
 
 // Valid reports whether the reply carries usable values.

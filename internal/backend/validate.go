@@ -27,6 +27,7 @@ import (
 func Validate(next Backend, maxRepairs int) Backend {
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		var acc Reply
+		var repairs []Attempt
 		for attempt := 0; ; attempt++ {
 			r, err := next.Decide(ctx, req)
 			if err != nil {
@@ -36,6 +37,7 @@ func Validate(next Backend, maxRepairs int) Backend {
 				return acc, err
 			}
 			acc = accumulate(acc, r, attempt)
+			acc.Repairs = repairs
 			reason := check(req.Schema, &acc)
 			if reason == "" {
 				return acc, nil
@@ -46,13 +48,13 @@ func Validate(next Backend, maxRepairs int) Backend {
 				return acc, nil
 			}
 			if acc.Raw == "" {
+				repairs = append(repairs, Attempt{Invalid: reason})
 				continue // an empty reply: ask the same again (APIs refuse empty assistant turns)
 			}
+			msg := schema.RepairMessage(reason, req.Schema)
+			repairs = append(repairs, Attempt{Raw: acc.Raw, Invalid: reason, Repair: msg})
 			// A fresh slice: the caller's req.Repair must not be appended to in place.
-			req.Repair = append(slices.Clip(req.Repair), Turn{
-				Assistant: acc.Raw,
-				User:      schema.RepairMessage(reason, req.Schema),
-			})
+			req.Repair = append(slices.Clip(req.Repair), Turn{Assistant: acc.Raw, User: msg})
 		}
 	})
 }

@@ -48,8 +48,8 @@ func prepareDir(dir string) (*Runner, error) {
 // and the prompt the backend was sent), the way `prosim report` replays a run: the study is
 // stepped over the run's journal, read through a read-only store, up to the task that asks
 // k. Decisions not recorded yet (a live run) are answered with placeholders so the replay
-// can reach k's step; those replies reach no output. Repair turns of a re-asked decision are
-// not recorded, so they are not part of the request.
+// can reach k's step; those replies reach no output. The repair turns of a re-asked decision
+// are recorded apart (store.Repairs).
 func RequestOf(dir string, k store.Key) (backend.Request, error) {
 	r, err := prepareDir(dir)
 	if err != nil {

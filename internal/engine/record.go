@@ -10,12 +10,29 @@ import (
 func record(r backend.Reply) store.Reply {
 	return store.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model, ModelVersion: r.ModelVersion,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, CostUSD: r.CostUSD,
-		Latency: r.Latency, Cached: r.Cached}
+		Latency: r.Latency, Cached: r.Cached, Repairs: attempts(r.Repairs)}
 }
 
-// replyOf is a recorded reply as studies read it (study.Env.Reply, Batch.Absorb).
+// attempts are a reply's repair turns as the store keeps them.
+func attempts(as []backend.Attempt) []store.Attempt {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]store.Attempt, len(as))
+	for i, a := range as {
+		out[i] = store.Attempt(a)
+	}
+	return out
+}
+
+// replyOf is a recorded reply as studies read it (study.Env.Reply, Batch.Absorb). The
+// journal does not read repair turns back (no study uses them; store.Repairs reads them).
 func replyOf(r store.Reply) backend.Reply {
+	var rep []backend.Attempt
+	for _, a := range r.Repairs {
+		rep = append(rep, backend.Attempt(a))
+	}
 	return backend.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model, ModelVersion: r.ModelVersion,
 		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, CostUSD: r.CostUSD,
-		Latency: r.Latency, Cached: r.Cached}
+		Latency: r.Latency, Cached: r.Cached, Repairs: rep}
 }

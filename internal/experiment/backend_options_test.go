@@ -34,7 +34,7 @@ func TestBackendRequestOptions(t *testing.T) {
 		"want auto, on or off":                      {Provider: "ollama", Model: "m", AdaptiveConcurrency: "yes"},
 		"OpenAI-compatible servers only":            {Provider: "anthropic", Model: "c", FirstByteTimeout: Duration(time.Second)},
 		"must be >= 0":                              {Provider: "ollama", Model: "m", FirstByteTimeout: Duration(-time.Second)},
-		"first_byte_timeout or adaptive":            {Provider: "builtin", FirstByteTimeout: Duration(time.Second)},
+		"first_byte_timeout, adaptive_concurrency":  {Provider: "builtin", FirstByteTimeout: Duration(time.Second)},
 		"longer than timeout":                       {Provider: "ollama", Model: "m", ConnectTimeout: Duration(time.Minute), Timeout: Duration(time.Second)},
 	}
 	for want, b := range bad {

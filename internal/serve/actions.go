@@ -11,7 +11,7 @@ import (
 // in flight, commits them, and exits resumable. It answers at once; the live page shows
 // "stopping", then "stopped".
 func (s *Server) stop(w http.ResponseWriter, r *http.Request, id, dir string) {
-	snap, _ := s.snapshot(id, dir)
+	snap := s.snapshot(id, dir, false)
 	if snap.Status != "running" {
 		http.Error(w, fmt.Sprintf("run %s is %s, not running", id, snap.Status), http.StatusConflict)
 		return
@@ -28,7 +28,7 @@ func (s *Server) stop(w http.ResponseWriter, r *http.Request, id, dir string) {
 // recorded options, API keys from this process's environment). It answers once the resume has
 // started; its outcome is logged and shown on the live page.
 func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) {
-	if snap, _ := s.snapshot(id, dir); snap.Status != "stopped" {
+	if snap := s.snapshot(id, dir, false); snap.Status != "stopped" {
 		http.Error(w, fmt.Sprintf("run %s is %s: only a stopped run is resumed", id, snap.Status), http.StatusConflict)
 		return
 	}

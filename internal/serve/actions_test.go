@@ -43,7 +43,7 @@ func TestStopAndResumeActions(t *testing.T) {
 		s.ServeHTTP(w, req)
 		return w.Code
 	}
-	status := func() *Snapshot { snap, _ := s.snapshot("live", dir); return snap }
+	status := func() *Snapshot { return s.snapshot("live", dir, true) }
 	for status().Status == "starting" {
 		time.Sleep(10 * time.Millisecond)
 	}

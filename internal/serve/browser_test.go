@@ -174,7 +174,7 @@ func TestServeInChromium(t *testing.T) {
 		t.Fatalf("live page: status %q, calls %q, cost %q", text("#status"), text("#calls"), text("#cost"))
 	}
 	if n := strings.Count(text("#estimates tbody"), "none") + strings.Count(text("#estimates tbody"), "moral"); n == 0 {
-		t.Fatal("no provisional means on the live page")
+		t.Fatalf("no provisional means on the live page: %q", text("#live p.note:last-child"))
 	}
 	t.Logf("live page updated %s after the run started", time.Since(started).Round(time.Millisecond))
 	shot("1-live.png")
@@ -186,6 +186,11 @@ func TestServeInChromium(t *testing.T) {
 	if raw, prompt, persona := text("#raw"), text("#prompt"), text("#persona"); raw != "I would rather not say <b>anything</b>." ||
 		!strings.Contains(prompt, "willingness") || !strings.HasPrefix(persona, "You are") {
 		t.Fatalf("decision page: raw %q, prompt %.80q, persona %.80q", raw, prompt, persona)
+	}
+	// Every invalid decision of this server was re-asked once (max_repairs 1): its first
+	// turn is shown before the recorded reply.
+	if first := text("#turn-0 .turn-raw"); first != "I would rather not say <b>anything</b>." || text("#turn-0 .turn-repair") == "" {
+		t.Fatalf("decision page: first turn %q, repair message %q", first, text("#turn-0 .turn-repair"))
 	}
 	shot("3-decision.png")
 
@@ -247,4 +252,54 @@ func count(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The comparison page in Chromium: two complete runs checked on the runs page and compared.
+func TestCompareInChromium(t *testing.T) {
+	bin := chromium()
+	if bin == "" {
+		t.Skip("Chromium is not installed (apt-get install chromium, or set PROSIM_CHROMIUM): skipping the browser test of the comparison page")
+	}
+	shots := artifacts(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	root := t.TempDir()
+	builtinRun(t, root, "first")
+	builtinRun(t, root, "second")
+	s, err := New(ctx, Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1200, 1000),
+		chromedp.UserDataDir(t.TempDir()))...)
+	defer cancelAlloc()
+	bctx, cancelB := chromedp.NewContext(alloc)
+	defer cancelB()
+	err = chromedp.Do(bctx, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.ID("runs")),
+		chromedp.Click(chromedp.CSS(`input[value="first"]`)), chromedp.Click(chromedp.CSS(`input[value="second"]`)),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("validity")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := chromedp.Run(bctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(loc, "/compare?id=first&id=second") || !strings.Contains(body, "first") || !strings.Contains(body, "second") {
+		t.Fatalf("comparison page at %s:\n%.2000s", loc, body)
+	}
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shots, "7-compare.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

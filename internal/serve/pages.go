@@ -3,11 +3,10 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,8 +41,7 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request) {
 	var snaps []*Snapshot
 	for _, id := range s.runsSorted() {
 		dir, _ := s.dirOf(id)
-		snap, _ := s.snapshot(id, dir)
-		snaps = append(snaps, snap)
+		snaps = append(snaps, s.snapshot(id, dir, false))
 	}
 	s.page(w, "runs", "prosim runs", struct {
 		Roots []string
@@ -52,7 +50,7 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) livePage(w http.ResponseWriter, r *http.Request, id, dir string) {
-	snap, _ := s.snapshot(id, dir)
+	snap := s.snapshot(id, dir, true)
 	s.page(w, "live", snap.Name+" ("+id+")", struct {
 		Snap *Snapshot
 		Dir  string
@@ -60,7 +58,7 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request, id, dir string
 }
 
 func (s *Server) snapshotJSON(w http.ResponseWriter, r *http.Request, id, dir string) {
-	snap, _ := s.snapshot(id, dir)
+	snap := s.snapshot(id, dir, true)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(snap)
@@ -78,7 +76,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id, dir string) 
 	w.Header().Set("Cache-Control", "no-store")
 	for {
 		start := time.Now()
-		snap, _ := s.snapshot(id, dir)
+		snap := s.snapshot(id, dir, true)
 		js, err := json.Marshal(snap)
 		if err != nil {
 			return
@@ -103,7 +101,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id, dir string) 
 
 // resultsPage is the run's report, rendered by the code that writes report.html.
 func (s *Server) resultsPage(w http.ResponseWriter, r *http.Request, id, dir string) {
-	snap, _ := s.snapshot(id, dir)
+	snap := s.snapshot(id, dir, false)
 	if snap.Status != "complete" {
 		s.fail(w, http.StatusConflict, fmt.Errorf("run %s is %s: its results are computed once it is complete (the live page shows provisional estimates)", id, snap.Status))
 		return
@@ -120,7 +118,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, http.StatusNotFound, fmt.Errorf("no run %q is served here", id))
 			return
 		}
-		if snap, _ := s.snapshot(id, dir); snap.Status != "complete" {
+		if snap := s.snapshot(id, dir, false); snap.Status != "complete" {
 			s.fail(w, http.StatusConflict, fmt.Errorf("run %s is %s: only complete runs can be compared", id, snap.Status))
 			return
 		}
@@ -185,46 +183,26 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request, id, dir s
 		}
 		agent = a
 	}
-	snap, run := s.snapshot(id, dir)
-	if run == nil {
-		if snap.Status == "starting" {
-			s.fail(w, http.StatusServiceUnavailable, fmt.Errorf("run %s is starting: its database is being created; try again in a moment", id))
-			return
-		}
-		s.fail(w, http.StatusInternalServerError, fmt.Errorf("%s", snap.Error))
+	snap := s.snapshot(id, dir, false)
+	if snap.Status == "starting" {
+		s.fail(w, http.StatusServiceUnavailable, fmt.Errorf("run %s is starting: its database is being created; try again in a moment", id))
 		return
 	}
-	runOf := map[string]store.Run{}
-	for _, x := range run.Runs {
-		runOf[x.ID] = x
+	in, err := s.inspection(dir)
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
 	}
-	var conds, scens, backends []string
-	var rows []decisionRow
-	total := 0
-	for _, d := range run.Decisions {
-		x := runOf[d.RunID]
-		if !slices.Contains(scens, d.Scenario) {
-			scens = append(scens, d.Scenario)
-		}
-		if f.Condition != "" && x.Condition != f.Condition || f.Scenario != "" && d.Scenario != f.Scenario ||
-			agent >= 0 && d.AgentID != agent || f.Backend != "" && x.Backend != f.Backend ||
-			f.Valid == "yes" && !d.Reply.Valid() || f.Valid == "no" && d.Reply.Valid() {
-			continue
-		}
-		total++
-		if total <= f.Page*perPage || total > (f.Page+1)*perPage {
-			continue
-		}
-		rows = append(rows, decisionRow{Link: decisionLink(id, d.Key), RunID: d.RunID, Backend: x.Backend, Condition: x.Condition,
-			Scenario: d.Scenario, Values: values(d.Reply.Values), Agent: d.AgentID, Round: d.Round, Trial: d.Trial,
-			Valid: d.Reply.Valid(), Cached: d.Reply.Cached, Invalid: d.Reply.Invalid,
-			Tokens: fmt.Sprintf("%d + %d", d.Reply.InputTokens, d.Reply.OutputTokens), Latency: latency(d.Reply.Latency), Cost: costOf(d.Reply)})
+	rows, total, scens, err := s.decisionRows(id, dir, f, agent)
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
 	}
-	for _, c := range run.Exp.Conditions {
+	var conds, backends []string
+	for _, c := range in.Exp.Conditions {
 		conds = append(conds, c.Name)
 	}
 	backends = snap.Backends
-	sort.Strings(scens)
 	pages := (total + perPage - 1) / perPage
 	var prev, next string
 	if f.Page > 0 {
@@ -241,6 +219,60 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request, id, dir s
 		Total, From, To, PageNo, Pages  int
 		Prev, Next                      string
 	}{id, snap.Name, f, conds, scens, backends, rows, total, f.Page*perPage + 1, f.Page*perPage + len(rows), f.Page + 1, pages, prev, next})
+}
+
+// decisionRows reads one page of the decisions f selects, in design order, and how many it
+// selects: a count per design cell (SQL), then the rows of the cells the page spans
+// (LIMIT/OFFSET in primary key order), so a page reads at most perPage decisions whatever
+// the run's size.
+func (s *Server) decisionRows(id, dir string, f filter, agent int) (rows []decisionRow, total int, scens []string, err error) {
+	st, err := s.open(dir)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer s.close(st)
+	runs, err := st.Runs()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	sf := store.Filter{Scenario: f.Scenario, Agent: agent, Valid: f.Valid}
+	if f.Condition != "" || f.Backend != "" {
+		sf.RunIDs = []string{}
+		for _, x := range runs {
+			if (f.Condition == "" || x.Condition == f.Condition) && (f.Backend == "" || x.Backend == f.Backend) {
+				sf.RunIDs = append(sf.RunIDs, x.ID)
+			}
+		}
+	}
+	counts, err := st.CountByRun(sf)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	skip := f.Page * perPage
+	for _, x := range runs { // design order
+		n := counts[x.ID]
+		total += n
+		if skip >= n {
+			skip -= n
+			continue
+		}
+		if len(rows) == perPage {
+			continue
+		}
+		ds, err := st.DecisionsOf(x.ID, sf, skip, perPage-len(rows))
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		skip = 0
+		for _, d := range ds {
+			rows = append(rows, decisionRow{Link: decisionLink(id, d.Key), RunID: d.RunID, Backend: x.Backend, Condition: x.Condition,
+				Scenario: d.Scenario, Values: values(d.Reply.Values), Agent: d.AgentID, Round: d.Round, Trial: d.Trial,
+				Valid: d.Reply.Valid(), Cached: d.Reply.Cached, Invalid: d.Reply.Invalid,
+				Tokens: fmt.Sprintf("%d + %d", d.Reply.InputTokens, d.Reply.OutputTokens), Latency: latency(d.Reply.Latency), Cost: costOf(d.Reply)})
+		}
+	}
+	scens, err = st.Scenarios()
+	return rows, total, scens, err
 }
 
 func decisionLink(id string, k store.Key) string {
@@ -297,52 +329,48 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, id, dir st
 			return
 		}
 	}
-	st, err := store.OpenReadOnly(filepath.Join(dir, "prosim.db"))
+	st, err := s.open(dir)
 	if err != nil {
 		s.fail(w, http.StatusInternalServerError, err)
 		return
 	}
-	var d *store.Decision
 	var run store.Run
-	err = st.Decisions(func(x store.Decision) error {
-		if x.Key == k {
-			d = &x
-		}
-		return nil
-	})
+	x, found, err := st.Decision(k)
+	repairs, perr := st.Repairs(k)
 	runs, rerr := st.Runs()
-	agent, found, aerr := st.Agent(k.AgentID)
-	st.Close()
-	if err == nil {
-		err = rerr
-	}
-	if err == nil {
-		err = aerr
-	}
+	agent, agentFound, aerr := st.Agent(k.AgentID)
+	s.close(st)
+	err = errors.Join(err, perr, rerr, aerr)
 	if err != nil {
 		s.fail(w, http.StatusInternalServerError, err)
 		return
 	}
-	if d == nil {
+	if !found {
 		s.fail(w, http.StatusNotFound, fmt.Errorf("run %s records no decision for agent %d, %s, round %d, trial %d, cell %s", id, k.AgentID, k.Scenario, k.Round, k.Trial, k.RunID))
 		return
 	}
+	d := &x
 	for _, x := range runs {
 		if x.ID == k.RunID {
 			run = x
 		}
 	}
 	persona := "(this run did not record its agents' persona text)"
-	if found {
+	if agentFound {
 		persona = agent.Text
 	}
 	data := struct {
 		ID, Persona, System, Prompt, RequestError, Values, Params, Cost, Latency string
 		D                                                                        *store.Decision
 		Run                                                                      store.Run
-	}{ID: id, Persona: persona, D: d, Run: run, Values: values(d.Reply.Values), Params: values(d.Params),
+		Repairs                                                                  []store.Attempt
+	}{Repairs: repairs, ID: id, Persona: persona, D: d, Run: run, Values: values(d.Reply.Values), Params: values(d.Params),
 		Cost: costOf(d.Reply), Latency: latency(d.Reply.Latency)}
-	if req, err := engine.RequestOf(dir, k); err != nil {
+	// Rebuilding the request replays the run's record in memory, as the live estimates do:
+	// above the same limit it is not attempted.
+	if n := s.snapshot(id, dir, false).Done; s.opt.LiveLimit > 0 && n > s.opt.LiveLimit {
+		data.RequestError = fmt.Sprintf("the run records %d decisions, and rebuilding a request replays them all in memory (this server does it for runs of up to %d: prosim serve's LiveLimit)", n, s.opt.LiveLimit)
+	} else if req, err := engine.RequestOf(dir, k); err != nil {
 		data.RequestError = err.Error()
 	} else {
 		data.System, data.Prompt = req.System, req.Prompt

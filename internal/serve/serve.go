@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prosim/prosim/internal/engine"
@@ -51,7 +52,15 @@ type Options struct {
 	Log io.Writer
 	// Interval is how often a live page is updated (default 1s).
 	Interval time.Duration
+	// LiveLimit is the most recorded decisions a run may have for its live estimates to be
+	// computed and its decisions' requests rebuilt (both replay the record in memory); 0
+	// means DefaultLiveLimit, < 0 no limit.
+	LiveLimit int
 }
+
+// DefaultLiveLimit bounds the runs whose live estimates are computed: about the record a
+// report of such a run holds in memory anyway, a few hundred MB.
+const DefaultLiveLimit = 500_000
 
 // Server serves the run folders of Options.Roots.
 type Server struct {
@@ -59,17 +68,19 @@ type Server struct {
 	ctx   context.Context // resumes started here run until it is cancelled
 	pages map[string]*template.Template
 
-	mu       sync.Mutex
-	ids      map[string]string // id -> run directory
-	byDir    map[string]string // run directory -> id
-	inspect  map[string]*engine.Inspection
-	history  map[string][]sample // progress samples for the decision rate
-	records  map[string]record   // each run's record as last read (load)
-	resumes  map[string]bool     // resumes running in this process
-	running  sync.WaitGroup      // those resumes' goroutines (Wait)
-	lastErr  map[string]string   // how the last resume started here ended
-	mux      *http.ServeMux
-	rescanAt time.Time
+	mu        sync.Mutex
+	ids       map[string]string // id -> run directory
+	byDir     map[string]string // run directory -> id
+	inspect   map[string]*engine.Inspection
+	history   map[string][]sample   // progress samples for the decision rate
+	tallies   map[string]*tally     // each run's SQL tally as last read
+	estimated map[string]*estimated // each run's live estimates as last computed
+	rowsRead  atomic.Int64          // rows read from run databases (RowsRead)
+	resumes   map[string]bool       // resumes running in this process
+	running   sync.WaitGroup        // those resumes' goroutines (Wait)
+	lastErr   map[string]string     // how the last resume started here ended
+	mux       *http.ServeMux
+	rescanAt  time.Time
 }
 
 type sample struct {
@@ -96,11 +107,14 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 		}
 		opt.Roots[i] = abs
 	}
+	if opt.LiveLimit == 0 {
+		opt.LiveLimit = DefaultLiveLimit
+	}
 	if opt.Interval <= 0 {
 		opt.Interval = time.Second
 	}
 	s := &Server{opt: opt, ctx: ctx, ids: map[string]string{}, byDir: map[string]string{},
-		inspect: map[string]*engine.Inspection{}, records: map[string]record{}, history: map[string][]sample{}, resumes: map[string]bool{},
+		inspect: map[string]*engine.Inspection{}, tallies: map[string]*tally{}, estimated: map[string]*estimated{}, history: map[string][]sample{}, resumes: map[string]bool{},
 		lastErr: map[string]string{}, pages: map[string]*template.Template{}}
 	for _, p := range []string{"runs", "live", "decisions", "decision", "error"} {
 		t, err := template.New("layout.tmpl").Funcs(funcs).ParseFS(assets, "assets/layout.tmpl", "assets/"+p+".tmpl")
@@ -338,4 +352,5 @@ func (s *Server) logf(format string, args ...any) {
 
 var funcs = template.FuncMap{
 	"describeBackend": report.DescribeBackend,
+	"add":             func(a, b int) int { return a + b },
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -245,8 +246,26 @@ func TestPagesAndEvents(t *testing.T) {
 	if snap.Status != "complete" || snap.Done != n || snap.Invalid != 1 || snap.Valid != n-1 || len(snap.Reasons) != 1 || snap.Reasons[0][1] != hostileReason {
 		t.Fatalf("snapshot %+v (decisions %d)", snap, n)
 	}
-	if len(snap.Estimates) != 2 || snap.Estimates[0][1] != "none" || snap.Estimates[0][2] != "6" {
-		t.Fatalf("estimates %v", snap.Estimates)
+	// A complete run's live estimates are its results' numbers (one analysis code): the
+	// analysis a report computes of the run as recorded now (the hostile decision included).
+	an, err := engine.Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer an.Close()
+	tb, _ := an.Analysis.Table("vignette_means")
+	var recs [][]any
+	tb.Rows(func(r []any) error { recs = append(recs, r); return nil })
+	if len(snap.Estimates) != len(recs) || len(recs) == 0 {
+		t.Fatalf("estimates %v, vignette_means %v", snap.Estimates, recs)
+	}
+	for i, row := range snap.Estimates {
+		c := recs[i] // backend, scenario, condition, field, estimand, mean, ci_low, ci_high, agents
+		want := []string{c[0].(string), c[1].(string), c[2].(string), fmt.Sprint(c[8]), report.F2(c[5].(float64)),
+			"[" + report.F2(c[6].(float64)) + ", " + report.F2(c[7].(float64)) + "]"}
+		if !slices.Equal(row, want) {
+			t.Fatalf("estimate %d: %v, vignette_means says %v", i, row, want)
+		}
 	}
 	runs := get(t, s, "/").Body.String()
 	if !strings.Contains(runs, `href="/runs/s1"`) || !strings.Contains(runs, "complete") || !strings.Contains(runs, "vignettes") {
@@ -297,21 +316,66 @@ conditions:
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, run := s.snapshot("tpp", dir)
+	snap := s.snapshot("tpp", dir, true)
 	if len(snap.Estimates) == 0 || snap.EstimateHead[1] != "inequity 15 - x ($)" {
 		t.Fatalf("estimates %v %v", snap.EstimateHead, snap.Estimates)
 	}
 	// Recount one cell from the record: inequity 0 (x = 15).
 	n, k := 0, 0
-	for _, d := range run.Decisions {
+	st, err := store.OpenReadOnly(filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.Decisions(func(d store.Decision) error {
 		if d.Reply.Valid() && d.Params["x"] == 15 {
 			n++
 			if d.Reply.Values["choice"] == 1 {
 				k++
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if row := snap.Estimates[0]; row[1] != "0" || row[2] != fmt.Sprint(n) || row[3] != report.F2(float64(k)/float64(n)) {
 		t.Fatalf("inequity 0: %v, want %d trials, %d punished", row, n, k)
+	}
+}
+
+// A re-asked decision shows every turn: the first reply, why it was invalid, the repair
+// message sent, then the recorded reply.
+func TestDecisionShowsRepairTurns(t *testing.T) {
+	llm := newSlowLLM(t, 0)
+	root := t.TempDir()
+	dir := filepath.Join(root, "llm")
+	if _, err := engine.Run(context.Background(), llmExperiment(t, llm.URL, 5, 2), engine.Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k *store.Key
+	st.Decisions(func(d store.Decision) error {
+		if !d.Reply.Valid() && k == nil {
+			k = &d.Key
+		}
+		return nil
+	})
+	st.Close()
+	if k == nil {
+		t.Fatal("the loopback server's invalid replies left no invalid decision")
+	}
+	body := get(t, s, decisionLink("llm", *k)).Body.String()
+	for _, want := range []string{`id="turn-0"`, "Attempt 1: reply, invalid", "I would rather not say &lt;b&gt;anything&lt;/b&gt;.", "Repair message sent", "Attempt 2: raw reply (recorded)"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("decision page lacks %q:\n%s", want, body)
+		}
 	}
 }

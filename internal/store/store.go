@@ -11,15 +11,17 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// schemaVersion is the run database's layout. 2 added decisions.model_version; Open
-// upgrades a database of version 1 in place (see migrate).
-const schemaVersion = "2"
+// schemaVersion is the run database's layout. 2 added decisions.model_version, 3 the
+// repairs table; Open upgrades a database of version 1 or 2 in place (see migrate).
+const schemaVersion = "3"
 
 const ddl = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,6 +36,10 @@ CREATE TABLE IF NOT EXISTS decisions(
   calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
   cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(run_id, agent_id, round, trial, scenario));
+CREATE TABLE IF NOT EXISTS repairs(
+  run_id TEXT NOT NULL, agent_id INTEGER NOT NULL, round INTEGER NOT NULL, trial INTEGER NOT NULL,
+  scenario TEXT NOT NULL, attempt INTEGER NOT NULL, raw TEXT NOT NULL, invalid_reason TEXT NOT NULL,
+  repair TEXT NOT NULL, PRIMARY KEY(run_id, agent_id, round, trial, scenario, attempt));
 CREATE TABLE IF NOT EXISTS batches(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, backend TEXT NOT NULL, batch_id TEXT NOT NULL,
   custom_ids TEXT NOT NULL, submitted TEXT NOT NULL);
@@ -78,6 +84,14 @@ type Reply struct {
 	CostUSD float64
 	Latency time.Duration
 	Cached  bool
+	// Repairs are the attempts before Raw when the reply was re-asked (the repairs table).
+	Repairs []Attempt
+}
+
+// Attempt is an unusable reply that was asked again: what it said, why it was unusable, and
+// the repair message sent after it ("" when the same request was sent again).
+type Attempt struct {
+	Raw, Invalid, Repair string
 }
 
 // Valid reports whether the reply carries usable values.
@@ -103,6 +117,10 @@ type Store struct {
 	// cmu serialises flushes: a flush that finds nothing pending knows every decision queued
 	// before it was committed by an earlier one (group commit, see Commit).
 	cmu sync.Mutex
+	// rowsRead counts the rows read methods returned (RowsRead).
+	rowsRead atomic.Int64
+	// repairs is set once the repairs table has a row (so replaced decisions clear theirs).
+	repairs atomic.Bool
 }
 
 // Open opens (creating if needed) the database at path.
@@ -118,6 +136,12 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s := &Store{db: db, batch: 500}
+	var any int
+	if err := db.QueryRow(`SELECT EXISTS(SELECT 1 FROM repairs)`).Scan(&any); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.repairs.Store(any == 1)
 	if v, err := s.Meta("schema_version"); err != nil {
 		db.Close()
 		return nil, err
@@ -126,8 +150,8 @@ func Open(path string) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
-	} else if v == "1" {
-		if err := s.migrate(); err != nil {
+	} else if v == "1" || v == "2" {
+		if err := s.migrate(v); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("%s: upgrading a run database of an earlier prosim: %w", path, err)
 		}
@@ -138,13 +162,16 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// migrate upgrades a schema 1 database (written before model versions were recorded) to 2:
-// its decisions get model_version "" (unknown). Adding a column with a default rewrites no
-// row, so this is instant whatever the run's size.
-func (s *Store) migrate() error {
+// migrate upgrades a database of schema 1 (written before model versions were recorded) or 2
+// (before repair turns were) to 3: schema 1's decisions get model_version "" (unknown); the
+// repairs table is created empty by the DDL (earlier runs kept only the last attempt). Adding
+// a column with a default rewrites no row, so this is instant whatever the run's size.
+func (s *Store) migrate(from string) error {
 	return s.tx(func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
-			return err
+		if from == "1" {
+			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion)
 		return err
@@ -326,44 +353,112 @@ func (s *Store) Flush() error {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	s.mu.Lock()
-	batch := s.pending
+	pending := s.pending
 	s.pending = nil
 	s.mu.Unlock()
-	if len(batch) == 0 {
+	if len(pending) == 0 {
 		return nil
 	}
+	batch := pending
 	err := s.tx(func(tx *sql.Tx) error {
-		st, err := tx.Prepare(`INSERT OR REPLACE INTO decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		// Rows go rowsPerInsert to a statement: each statement costs database/sql and SQLite
+		// a round of locking, binding and resetting, which one row alone pays in full.
+		args := make([]any, 0, rowsPerInsert*decisionColumns)
+		full, err := tx.Prepare(insertSQL(rowsPerInsert))
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		for _, d := range batch {
-			params := encodeFloats(d.Params)
-			var vals any
-			if d.Reply.Values != nil {
-				vals = string(encodeFloats(d.Reply.Values))
+		defer full.Close()
+		if err := s.writeRepairs(tx, batch); err != nil {
+			return err
+		}
+		for len(batch) > 0 {
+			n := min(len(batch), rowsPerInsert)
+			args = args[:0]
+			for _, d := range batch[:n] {
+				args = appendDecision(args, d)
 			}
-			var cost any
-			if !math.IsNaN(d.Reply.CostUSD) {
-				cost = d.Reply.CostUSD
+			if n == rowsPerInsert {
+				_, err = full.Exec(args...)
+			} else {
+				_, err = tx.Exec(insertSQL(n), args...)
 			}
-			r := d.Reply
-			if _, err := st.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(params), vals, r.Raw,
-				b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
-				cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion); err != nil {
+			if err != nil {
 				return err
 			}
+			batch = batch[n:]
 		}
 		return nil
 	})
 	if err != nil {
 		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
 		s.mu.Lock()
-		s.pending = append(batch, s.pending...)
+		s.pending = append(pending, s.pending...)
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// writeRepairs writes the repair turns of a batch's decisions. A decision asked again
+// (resume --retry-invalid) must not keep the repairs of the reply it replaces; the delete is
+// skipped while no run wrote any.
+func (s *Store) writeRepairs(tx *sql.Tx, batch []Decision) error {
+	var rep, del *sql.Stmt
+	for _, d := range batch {
+		if len(d.Reply.Repairs) == 0 && !s.repairs.Load() {
+			continue
+		}
+		if rep == nil {
+			var err error
+			if rep, err = tx.Prepare(`INSERT INTO repairs VALUES(?,?,?,?,?,?,?,?,?)`); err != nil {
+				return err
+			}
+			defer rep.Close()
+			if del, err = tx.Prepare(`DELETE FROM repairs WHERE run_id=? AND agent_id=? AND round=? AND trial=? AND scenario=?`); err != nil {
+				return err
+			}
+			defer del.Close()
+		}
+		if _, err := del.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario); err != nil {
+			return err
+		}
+		for i, a := range d.Reply.Repairs {
+			if _, err := rep.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, i+1, a.Raw, a.Invalid, a.Repair); err != nil {
+				return err
+			}
+		}
+		s.repairs.Store(true)
+	}
+	return nil
+}
+
+// rowsPerInsert is how many decisions one INSERT statement writes (19 parameters each: well
+// under SQLite's limit of 32,766).
+const rowsPerInsert = 64
+
+// decisionColumns is the number of columns of the decisions table.
+const decisionColumns = 19
+
+// insertSQL inserts n decisions.
+func insertSQL(n int) string {
+	row := "(?" + strings.Repeat(",?", decisionColumns-1) + ")"
+	return "INSERT OR REPLACE INTO decisions VALUES" + row + strings.Repeat(","+row, n-1)
+}
+
+// appendDecision appends d's columns, in the table's order.
+func appendDecision(args []any, d Decision) []any {
+	var vals any
+	if d.Reply.Values != nil {
+		vals = string(encodeFloats(d.Reply.Values))
+	}
+	var cost any
+	if !math.IsNaN(d.Reply.CostUSD) {
+		cost = d.Reply.CostUSD
+	}
+	r := d.Reply
+	return append(args, d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
+		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
+		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion)
 }
 
 // Decisions calls fn for every committed decision, ordered by run design order, agent, round,
@@ -378,32 +473,11 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var d Decision
-		var params string
-		var vals sql.NullString
-		var valid, cached int
-		var cost sql.NullFloat64
-		var lat float64
-		r := &d.Reply
-		if err := rows.Scan(&d.RunID, &d.AgentID, &d.Round, &d.Trial, &d.Scenario, &params, &vals, &r.Raw, &valid, &r.Invalid,
-			&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
+		s.rowsRead.Add(1)
+		d, err := scanDecision(rows)
+		if err != nil {
 			return err
 		}
-		var err error
-		if d.Params, err = decodeFloats(params); err != nil {
-			return fmt.Errorf("decision %v: params: %w", d.Key, err)
-		}
-		if vals.Valid {
-			if r.Values, err = decodeFloats(vals.String); err != nil {
-				return fmt.Errorf("decision %v: values: %w", d.Key, err)
-			}
-		}
-		r.Cached = cached == 1
-		r.CostUSD = math.NaN()
-		if cost.Valid {
-			r.CostUSD = cost.Float64
-		}
-		r.Latency = time.Duration(lat * float64(time.Millisecond))
 		if err := fn(d); err != nil {
 			return err
 		}

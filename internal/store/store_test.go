@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"math"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -156,5 +158,53 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 	if len(got) != 2 || got[0].Reply.ModelVersion != "" || got[0].Reply.Values["willingness"] != 5 || got[0].Reply.InputTokens != 10 ||
 		got[1].Reply.ModelVersion != "m-2025" {
 		t.Fatalf("decisions %+v", got)
+	}
+}
+
+// A schema 2 database (before repair turns were kept) is upgraded to 3 on open; repair turns
+// are written with their decision, read back in order, and replaced with it.
+func TestRepairsTableAndUpgradeFrom2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := strings.Replace(schemaV1, "cost_usd REAL, latency_ms REAL NOT NULL,", "cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',", 1)
+	v2 = strings.Replace(v2, "('schema_version', '1')", "('schema_version', '2')", 1)
+	v2 = strings.Replace(v2, "NULL, 3.5);", "NULL, 3.5, '');", 1)
+	if _, err := db.Exec(v2); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := OpenReadOnly(path) // serve reads an old run without upgrading it
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := Key{RunID: "none.r1", AgentID: 3, Scenario: "helping"}
+	if rs, err := ro.Repairs(k); err != nil || rs != nil {
+		t.Fatalf("repairs of a schema 2 run: %v, %v", rs, err)
+	}
+	ro.Close()
+	s, err := OpenExisting(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.Meta("schema_version"); v != schemaVersion {
+		t.Fatalf("schema_version %q", v)
+	}
+	turns := []Attempt{{Raw: "maybe", Invalid: "no number", Repair: "Answer with JSON"}, {Invalid: "empty reply"}}
+	if err := s.Commit(Decision{Key: k, Reply: Reply{Raw: "oops", Invalid: "no number", Provider: "openai", CostUSD: math.NaN(), Repairs: turns}}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := s.Repairs(k); err != nil || !slices.Equal(rs, turns) {
+		t.Fatalf("repairs %+v, %v", rs, err)
+	}
+	// Asked again (resume --retry-invalid): the new reply's turns replace the old ones.
+	if err := s.Commit(Decision{Key: k, Reply: Reply{Raw: "5", Values: map[string]float64{"willingness": 5}, CostUSD: math.NaN()}}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := s.Repairs(k); err != nil || len(rs) != 0 {
+		t.Fatalf("repairs after the decision was replaced: %+v, %v", rs, err)
 	}
 }

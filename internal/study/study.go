@@ -100,6 +100,16 @@ type (
 	// rejects, at its line, a factor the study does not name; the study checks the levels
 	// that depend on its scenarios (wording variants) in its New.
 	Factored interface{ Factors() []string }
+	// Live is implemented by studies that can show their main estimates while a run goes on
+	// (prosim serve's live view). The runner steps the study over the decisions recorded so
+	// far, as a report replays a run, and stops at the first step not recorded in full;
+	// LiveEstimates then computes the estimates from what the study has seen, with the
+	// functions its Analyze uses (not a second implementation). Decisions of the unfinished
+	// step are readable through Env.Reply (ok false for those not recorded yet). A Streamed
+	// study is not stepped: it is handed every recorded decision (Observe), as in a replay.
+	Live interface {
+		LiveEstimates() (*Estimates, error)
+	}
 	// Unrecorded is implemented by studies whose decisions are aggregated in memory, not
 	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
 	// it is played again from the start.
@@ -373,4 +383,14 @@ func SituationParams(sc scenario.Scenario, extra map[string]float64) map[string]
 	maps.Copy(p, sc.Params)
 	maps.Copy(p, extra)
 	return p
+}
+
+// Estimates are a study's main estimates so far, as a table of display strings.
+type Estimates struct {
+	// Title names the estimand ("Mean willingness (1-7) by condition, so far").
+	Title string
+	// Note says how the numbers are computed and how they differ from the final results.
+	Note string
+	Head []string
+	Rows [][]string
 }

@@ -25,6 +25,9 @@
     cells(document.querySelector("#reasons tbody"), s.Reasons);
     var est = document.getElementById("estimates");
     est.hidden = !(s.Estimates && s.Estimates.length);
+    var head = est.querySelector("thead tr");
+    head.replaceChildren();
+    (s.EstimateHead || []).forEach(function (v) { var th = document.createElement("th"); th.textContent = v; head.appendChild(th); });
     cells(est.querySelector("tbody"), s.Estimates);
   }
   var live = document.getElementById("live");

@@ -1,0 +1,257 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Reading a large run a page at a time: prosim serve shows runs of millions of decisions, so
+// its pages read aggregates (SQL GROUP BY) and pages of rows (the primary key's order within
+// one design cell, LIMIT/OFFSET), never the whole record. RowsRead counts the rows these
+// methods (and Decisions) return, so that a test can bound what a page reads.
+
+// RowsRead is how many result rows this store's read methods have returned so far.
+func (s *Store) RowsRead() int64 { return s.rowsRead.Load() }
+
+// Tally sums the recorded decisions of one design cell (run id).
+type Tally struct {
+	RunID                     string
+	Decisions, Valid          int
+	Calls, Cached             int
+	InputTokens, OutputTokens int
+	// CostUSD sums the known costs; UnknownCost counts decisions that made calls at no known
+	// price (their cost is unknown, so the sum is too when it is not 0).
+	CostUSD     float64
+	UnknownCost int
+}
+
+// Tallies sums the recorded decisions per run id (one row per design cell that has any).
+func (s *Store) Tallies() ([]Tally, error) {
+	rows, err := s.db.Query(`SELECT run_id, COUNT(*), SUM(valid), SUM(calls), SUM(cached), SUM(input_tokens), SUM(output_tokens),
+	  TOTAL(cost_usd), SUM(cost_usd IS NULL AND calls > 0) FROM decisions GROUP BY run_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Tally
+	for rows.Next() {
+		s.rowsRead.Add(1)
+		var t Tally
+		if err := rows.Scan(&t.RunID, &t.Decisions, &t.Valid, &t.Calls, &t.Cached, &t.InputTokens, &t.OutputTokens, &t.CostUSD, &t.UnknownCost); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ReasonCount is how many invalid decisions gave one reason.
+type ReasonCount struct {
+	Reason string
+	N      int
+}
+
+// InvalidReasons are the k most common reasons decisions were invalid, most common first
+// (ties by reason).
+func (s *Store) InvalidReasons(k int) ([]ReasonCount, error) {
+	rows, err := s.db.Query(`SELECT invalid_reason, COUNT(*) AS n FROM decisions WHERE valid = 0
+	  GROUP BY invalid_reason ORDER BY n DESC, invalid_reason LIMIT ?`, k)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReasonCount
+	for rows.Next() {
+		s.rowsRead.Add(1)
+		var r ReasonCount
+		if err := rows.Scan(&r.Reason, &r.N); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Filter selects decisions for a page: zero fields select everything.
+type Filter struct {
+	// RunIDs restricts to these design cells (nil: all; empty non-nil: none).
+	RunIDs   []string
+	Scenario string
+	Agent    int // < 0: any agent
+	// Valid is "yes", "no" or "" (either).
+	Valid string
+}
+
+func (f Filter) where() (string, []any) {
+	var conds []string
+	var args []any
+	if f.RunIDs != nil {
+		if len(f.RunIDs) == 0 {
+			conds = append(conds, "0")
+		} else {
+			conds = append(conds, "run_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.RunIDs)), ",")+")")
+			for _, id := range f.RunIDs {
+				args = append(args, id)
+			}
+		}
+	}
+	if f.Scenario != "" {
+		conds, args = append(conds, "scenario = ?"), append(args, f.Scenario)
+	}
+	if f.Agent >= 0 {
+		conds, args = append(conds, "agent_id = ?"), append(args, f.Agent)
+	}
+	switch f.Valid {
+	case "yes":
+		conds = append(conds, "valid = 1")
+	case "no":
+		conds = append(conds, "valid = 0")
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// CountByRun counts the decisions f selects, per run id.
+func (s *Store) CountByRun(f Filter) (map[string]int, error) {
+	w, args := f.where()
+	rows, err := s.db.Query(`SELECT run_id, COUNT(*) FROM decisions`+w+` GROUP BY run_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		s.rowsRead.Add(1)
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// DecisionsOf returns up to limit decisions of one design cell that f selects, after skipping
+// offset of them, in the order of Decisions (agent, round, trial, scenario: the primary key's,
+// so no sort is needed).
+func (s *Store) DecisionsOf(runID string, f Filter, offset, limit int) ([]Decision, error) {
+	f.RunIDs = []string{runID}
+	w, args := f.where()
+	rows, err := s.db.Query(`SELECT run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
+	  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
+	  FROM decisions`+w+` ORDER BY run_id, agent_id, round, trial, scenario LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Decision
+	for rows.Next() {
+		s.rowsRead.Add(1)
+		d, err := scanDecision(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Decision returns one recorded decision; ok is false when it is not recorded.
+func (s *Store) Decision(k Key) (d Decision, ok bool, err error) {
+	rows, err := s.db.Query(`SELECT run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
+	  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
+	  FROM decisions WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ?`,
+		k.RunID, k.AgentID, k.Round, k.Trial, k.Scenario)
+	if err != nil {
+		return Decision{}, false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return Decision{}, false, rows.Err()
+	}
+	s.rowsRead.Add(1)
+	d, err = scanDecision(rows)
+	return d, err == nil, err
+}
+
+// Scenarios are the distinct scenarios recorded, in name order.
+func (s *Store) Scenarios() ([]string, error) {
+	rows, err := s.db.Query(`SELECT DISTINCT scenario FROM decisions ORDER BY scenario`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		s.rowsRead.Add(1)
+		var sc string
+		if err := rows.Scan(&sc); err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
+
+// scanDecision reads one row of the decisions columns in Decisions' order.
+func scanDecision(rows *sql.Rows) (Decision, error) {
+	var d Decision
+	var params string
+	var vals sql.NullString
+	var valid, cached int
+	var cost sql.NullFloat64
+	var lat float64
+	r := &d.Reply
+	if err := rows.Scan(&d.RunID, &d.AgentID, &d.Round, &d.Trial, &d.Scenario, &params, &vals, &r.Raw, &valid, &r.Invalid,
+		&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
+		return d, err
+	}
+	var err error
+	if d.Params, err = decodeFloats(params); err != nil {
+		return d, fmt.Errorf("decision %v: params: %w", d.Key, err)
+	}
+	if vals.Valid {
+		if r.Values, err = decodeFloats(vals.String); err != nil {
+			return d, fmt.Errorf("decision %v: values: %w", d.Key, err)
+		}
+	}
+	r.Cached = cached == 1
+	r.CostUSD = math.NaN()
+	if cost.Valid {
+		r.CostUSD = cost.Float64
+	}
+	r.Latency = time.Duration(lat * float64(time.Millisecond))
+	return d, nil
+}
+
+// Repairs are the attempts of decision k before its recorded reply, in order (none when it
+// was not re-asked, and in runs recorded before prosim kept them).
+func (s *Store) Repairs(k Key) ([]Attempt, error) {
+	var has int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='repairs'`).Scan(&has); err != nil || has == 0 {
+		return nil, err // a database of schema 2 or earlier opened read-only
+	}
+	rows, err := s.db.Query(`SELECT raw, invalid_reason, repair FROM repairs
+	  WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ? ORDER BY attempt`,
+		k.RunID, k.AgentID, k.Round, k.Trial, k.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Attempt
+	for rows.Next() {
+		s.rowsRead.Add(1)
+		var a Attempt
+		if err := rows.Scan(&a.Raw, &a.Invalid, &a.Repair); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,28 @@
+package games
+
+import (
+	"fmt"
+
+	"github.com/prosim/prosim/internal/study"
+)
+
+// LiveEstimates are each game's headline measures (the mean choice of each role, the
+// overview chart's bars) over the rounds played so far, from analyze, as Analyze computes them.
+func (s *gamesStudy) LiveEstimates() (*study.Estimates, error) {
+	r := s.analyze()
+	e := &study.Estimates{
+		Title: "Main estimates per game, so far",
+		Note: "Provisional: each game's mean choice per role as a share of the endowment, with its 95% interval (t over agents, replicates averaged, or over groups), " +
+			"over the decisions of the rounds recorded so far; the human reference beside it. The results page gives every measure once the run is complete.",
+		Head: []string{"group", "game", "measure", "this run (95% CI)", "n", "human reference"},
+	}
+	for _, g := range r.groups {
+		for _, st := range g.Stats {
+			if !st.Headline {
+				continue
+			}
+			e.Rows = append(e.Rows, []string{r.seriesLabel(g), st.Game, st.Measure, pctCI(st.Mean, st.Lo, st.Hi), fmt.Sprintf("%d %s", st.N, st.Unit), st.HumanText})
+		}
+	}
+	return e, nil
+}

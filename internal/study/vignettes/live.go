@@ -1,0 +1,32 @@
+package vignettes
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/study"
+)
+
+// LiveEstimates are the cell means of vignette_means.csv over the decisions recorded so far
+// (handed to Observe), computed by the analysis's own agentMeans and cells.
+func (s *vignettes) LiveEstimates() (*study.Estimates, error) {
+	e := &study.Estimates{
+		Title: "Mean willingness (1-7) by scenario x condition, so far",
+		Note: "Provisional: vignette_means.csv's " + estimand + " with its 95% t interval over agents, over the decisions recorded so far " +
+			"(an agent's replicates averaged first). The results page gives the final table and the contrasts once the run is complete.",
+		Head: []string{"backend", "scenario", "condition", "agents", "mean", "95% CI"},
+	}
+	order, counts, am := s.agentMeans()
+	for _, c := range cells(order, counts, am) {
+		mean, ci := "-", "-"
+		if !math.IsNaN(c.Mean) {
+			mean = report.F2(c.Mean)
+		}
+		if c.Agents > 1 {
+			ci = fmt.Sprintf("[%s, %s]", report.F2(c.Lo), report.F2(c.Hi))
+		}
+		e.Rows = append(e.Rows, []string{c.Backend, c.Scenario, c.Condition, fmt.Sprint(c.Agents), mean, ci})
+	}
+	return e, nil
+}
