@@ -91,11 +91,17 @@ func (s *netStudy) typedRound(t, lo, hi int) error {
 	n := len(s.env.Agents)
 	var out [maxTypedFields]float64
 	vals := out[:len(s.schema.Fields)]
-	for i := lo; i < hi; i++ {
-		w, tw, u := s.worlds[i/n], &s.typed[i/n], i%n
-		soc := w.social(u)
-		tw.rater.Rate(u, &soc, tw.seeds[u].Decision(t, 0, s.sc.ID), vals)
-		w.curW[u], w.curU[u], w.curOK[u] = int8(vals[s.typedW]), int8(vals[s.typedU]), true
+	var soc situation.Social // one for the chunk: given to an interface, it lives on the heap
+	for lo < hi {            // world by world: no division per decision
+		wi, u0 := lo/n, lo%n
+		u1 := min(n, u0+hi-lo)
+		w, tw := s.worlds[wi], &s.typed[wi]
+		for u := u0; u < u1; u++ {
+			soc = w.social(u)
+			tw.rater.Rate(u, &soc, tw.seeds[u].Decision(t, 0, s.sc.ID), vals)
+			w.curW[u], w.curU[u], w.curOK[u] = int8(vals[s.typedW]), int8(vals[s.typedU]), true
+		}
+		lo += u1 - u0
 	}
 	return nil
 }
