@@ -72,7 +72,7 @@ backend:
 	// The summary prints the same estimates to 3 decimals.
 	for _, w := range []string{
 		fmt.Sprintf("a (exposure->unfairness) %.3f (SE %.3f)", num("a"), num("se_a")),
-		fmt.Sprintf("indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f] (clustered by agent, %s clusters, %s resamples)", num("indirect"), num("boot_low"), num("boot_high"), row["clusters"], row["boot_reps"]),
+		fmt.Sprintf("indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f]\n  (clustered by agent, %s clusters, %s resamples)", num("indirect"), num("boot_low"), num("boot_high"), row["clusters"], row["boot_reps"]),
 	} {
 		if !strings.Contains(string(summary), w) {
 			t.Errorf("summary lacks %q:\n%s", w, summary)

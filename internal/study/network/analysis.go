@@ -328,7 +328,7 @@ func (r *results) summaryFile(w io.Writer) error {
 			fmt.Fprintf(w, "Mediation (distance-1 agents, rounds %d-%d, each agent in the inequity run vs its control twin): exposure -> unfairness -> willingness\n", c.From, c.Rounds)
 			fmt.Fprintln(w, "  (unfairness and willingness are rated in the same reply: the mediator is not measured before the outcome, so b is an association)")
 			fmt.Fprintf(w, "  a (exposure->unfairness) %.3f (SE %.3f), b (unfairness->willingness) %.3f (SE %.3f)\n", m.A, m.SEA, m.B, m.SEB)
-			fmt.Fprintf(w, "  indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f] (clustered by agent, %d clusters, %d resamples); direct %.3f, total %.3f; n=%d\n",
+			fmt.Fprintf(w, "  indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f]\n  (clustered by agent, %d clusters, %d resamples)\n  direct %.3f, total %.3f; n=%d\n",
 				m.Indirect, m.BootLow, m.BootHigh, m.NClusters, m.BootReps, m.CPrime, m.C, m.N)
 		} else {
 			fmt.Fprintf(w, "Mediation: not estimable (%s)\n", c.MediationErr)
