@@ -82,7 +82,9 @@ func (s *singleSlot) handle(w http.ResponseWriter, r *http.Request) {
 // counted as a call, none as a cache hit. The replay makes no call.
 func TestSingleSlotServerIgnoringN(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
-	const service = 25 * time.Millisecond
+	// Times are long beside a loaded machine's scheduling delays (a call that waited 100 ms
+	// for a CPU would pass for a queued one at 25 ms), in the same ratio: timeout < 5 services.
+	const service = 100 * time.Millisecond
 	s := newSingleSlot(t, service)
 	const agents, replicates = 4, 3
 	src := fmt.Sprintf(`name: local
@@ -99,8 +101,8 @@ backends:
     model: tiny
     base_url: %s/v1
     api_key_env: %s
-    timeout: 120ms
-    connect_timeout: 50ms
+    timeout: 480ms
+    connect_timeout: 200ms
     max_attempts: 1
 `, replicates, agents, s.URL, llmKeyEnv)
 	path := filepath.Join(t.TempDir(), "local.yaml")
