@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -73,9 +74,12 @@ func OpenSQLiteStore(path string) (*SQLiteStore, error) {
 	}
 	db.SetMaxOpenConns(cacheConns)
 	db.SetMaxIdleConns(cacheConns)
-	if _, err = db.Exec(cacheSchema); err == nil {
-		err = migrateCache(db)
-	}
+	err = retryBusy(func() error {
+		if _, err := db.Exec(cacheSchema); err != nil {
+			return err
+		}
+		return migrateCache(db)
+	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("reply cache %s: %w", path, err)
@@ -91,6 +95,25 @@ func OpenSQLiteStore(path string) (*SQLiteStore, error) {
 		return nil, fmt.Errorf("reply cache %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// retryBusy runs create, again while SQLite reports the database busy, for up to 10 s: when
+// several processes open a new cache at once, switching it to WAL takes a lock for which
+// SQLite does not wait (busy_timeout does not apply), so one of them gets SQLITE_BUSY.
+func retryBusy(create func() error) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := create()
+		if err == nil || time.Now().After(deadline) || !isBusy(err) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // Get implements CacheStore.
