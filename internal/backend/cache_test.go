@@ -241,6 +241,7 @@ func TestCacheMissOnEachSetting(t *testing.T) {
 		"max tokens field":  func(id *BackendID, r *Request) { id.MaxTokensField = "max_completion_tokens" },
 		"seed off":          func(id *BackendID, r *Request) { id.Seed = "" },
 		"run seed":          func(id *BackendID, r *Request) { id.Seed = "run:2" },
+		"extra body":        func(id *BackendID, r *Request) { id.ExtraBody = `{"options":{"num_ctx":4096}}` },
 		"system":            func(id *BackendID, r *Request) { r.System = "You are Bo." },
 		"prompt":            func(id *BackendID, r *Request) { r.Prompt = "other" },
 		"repair":            func(id *BackendID, r *Request) { r.Repair = []Turn{{Assistant: "7", User: "again"}} },

@@ -35,6 +35,9 @@ type BackendID struct {
 	// itself need not be (and must not be: the replicate fan-out asks for several replicates
 	// under one seed). Runs that send seeds with different run seeds therefore share no entries.
 	Seed string
+	// ExtraBody is the JSON object of server-specific fields sent with every request (keys
+	// sorted), empty for none: options such as Ollama's num_ctx or vLLM's top_k change replies.
+	ExtraBody string
 }
 
 // Key is a cache key: a SHA-256 of a canonical encoding of everything that determines a reply.
@@ -48,8 +51,8 @@ func (k Key) String() string { return hex.EncodeToString(k[:]) }
 const keyVersion = "prosim-cache-v2"
 
 // KeyOf returns the cache key of req sent to id: provider, model, base URL, structured-output
-// mode, max-tokens field and seed policy (id), sorted sampling parameters, system text, user
-// text, repair turns, schema and replicate index. It never includes the request's own Seed
+// mode, max-tokens field, seed policy and extra body fields (id), sorted sampling parameters,
+// system text, user text, repair turns, schema and replicate index. It never includes the request's own Seed
 // (see BackendID.Seed), the API key, the agent id or the Structured description (LLMs see
 // only the texts).
 func KeyOf(id BackendID, req Request) Key {
@@ -78,6 +81,11 @@ func KeyOf(id BackendID, req Request) Key {
 	}
 	field(string(keySchemas.Get(req.Schema)))
 	field(strconv.Itoa(req.Replicate))
+	if id.ExtraBody != "" {
+		// Last and only when set: keys without one are those of the encoding before it (the
+		// fields are length-prefixed, so the longer encoding cannot equal a shorter one).
+		field(id.ExtraBody)
+	}
 	k := Key(sha256.Sum256(b))
 	if cap(b) <= 1<<20 { // a huge request's buffer is not kept
 		*bp = b

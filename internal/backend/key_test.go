@@ -45,6 +45,20 @@ func oldKeyOf(id BackendID, req Request) Key {
 	return k
 }
 
+// An extra body is keyed by its value; without one the key is the encoding before extra_body
+// (TestKeyOfEncodingUnchanged), so caches filled before it keep hitting.
+func TestKeyOfExtraBody(t *testing.T) {
+	req := testReq("p", 0)
+	seen := map[Key]string{}
+	for _, e := range []string{"", `{"top_k":20}`, `{"top_k":40}`, `{"options":{"num_ctx":4096}}`, `{"options":{"num_ctx":8192}}`} {
+		k := KeyOf(BackendID{Provider: "openai", Model: "m", ExtraBody: e}, req)
+		if prev, ok := seen[k]; ok {
+			t.Errorf("extra bodies %q and %q share a key", prev, e)
+		}
+		seen[k] = e
+	}
+}
+
 func TestKeyOfEncodingUnchanged(t *testing.T) {
 	id := BackendID{Provider: "openai", Model: "m", BaseURL: "http://x/v1", Seed: "run:1"}
 	long := testReq(strings.Repeat("long prompt ", 1<<17), 2) // past the pooled buffer's first size

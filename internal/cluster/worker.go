@@ -305,12 +305,16 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 		urls = []string{b.BaseURL}
 	}
 	timeout, attempts := b.TimeoutOrDefault(), b.MaxAttemptsOrDefault()
+	extra, err := b.ExtraBodyJSON()
+	if err != nil {
+		return nil, fmt.Errorf("extra_body: %w", err)
+	}
 	var eps []backend.Backend
 	for i, u := range urls {
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
 			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
 			ConnectTimeout: time.Duration(b.ConnectTimeout), MaxReply: b.MaxReplyOrDefault(),
-			FirstByteTimeout: time.Duration(b.FirstByteTimeout), Timeout: timeout}
+			FirstByteTimeout: time.Duration(b.FirstByteTimeout), Timeout: timeout, ExtraBody: extra}
 		if msg := providers.PlainHTTPKeyWarning(spec); msg != "" && log != nil {
 			fmt.Fprintf(log, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), msg)
 		}

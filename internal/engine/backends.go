@@ -45,6 +45,10 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	if len(urls) == 0 {
 		urls = []string{b.BaseURL}
 	}
+	extra, err := b.ExtraBodyJSON()
+	if err != nil {
+		return nil, nil, fmt.Errorf("backend %s: extra_body: %w", b.LabelOrDefault(), err)
+	}
 	var eps []backend.Backend
 	for _, u := range urls {
 		if remote {
@@ -53,7 +57,7 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
 			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
 			ConnectTimeout: time.Duration(b.ConnectTimeout), MaxReply: b.MaxReplyOrDefault(),
-			FirstByteTimeout: time.Duration(b.FirstByteTimeout), Timeout: b.TimeoutOrDefault()}
+			FirstByteTimeout: time.Duration(b.FirstByteTimeout), Timeout: b.TimeoutOrDefault(), ExtraBody: extra}
 		if w := providers.PlainHTTPKeyWarning(spec); w != "" {
 			fmt.Fprintf(os.Stderr, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), w)
 		}
@@ -100,9 +104,10 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		id.StructuredOutput = ""
 	}
 	id.MaxTokensField = b.MaxTokensField
+	id.ExtraBody = string(extra)
 	if r.group != nil {
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: urls[0], APIKeyEnv: b.APIKeyEnv,
-			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off"}
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off", ExtraBody: extra}
 		be, err := r.buildBatchBackend(b, spec, id, cache, usage)
 		return be, nil, err
 	}

@@ -165,6 +165,10 @@ type Backend struct {
 	// MaxReply bounds the size of a reply body (default 1MB, at most 64MB); a larger reply is
 	// recorded invalid, "reply too large", after one call.
 	MaxReply Size `yaml:"max_reply,omitempty"`
+	// ExtraBody is server-specific request fields sent in every request body (OpenAI-compatible
+	// servers only), e.g. Ollama's options: {num_ctx: 4096} or vLLM's top_k; fields prosim
+	// sets itself are refused. Part of the cache key.
+	ExtraBody ExtraBody `yaml:"extra_body,omitempty"`
 	// Label names the backend in results; default provider:model.
 	Label string `yaml:"label,omitempty"`
 }
@@ -580,8 +584,8 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	}
 	if b.Provider == "builtin" {
 		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.FirstByteTimeout != 0 || b.AdaptiveConcurrency != "" ||
-			b.MaxRetryAfter != 0 || b.MaxReply != 0 {
-			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after or max_reply")
+			b.MaxRetryAfter != 0 || b.MaxReply != 0 || len(b.ExtraBody) > 0 {
+			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after, max_reply or extra_body")
 		}
 		return nil
 	}
@@ -664,6 +668,9 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	}
 	if b.ConnectTimeout != 0 && b.Timeout != 0 && b.ConnectTimeout > b.Timeout {
 		return doc.Errorf(path+".connect_timeout", "%v is longer than timeout %v, which bounds the whole call", time.Duration(b.ConnectTimeout), time.Duration(b.Timeout))
+	}
+	if err := b.checkExtraBody(doc, path); err != nil {
+		return err
 	}
 	if strings.Contains(b.APIKeyEnv, "=") || (b.APIKeyEnv != "" && strings.HasPrefix(b.APIKeyEnv, "sk-")) {
 		return doc.Errorf(path+".api_key_env", "give the NAME of an environment variable holding the key, never the key itself")

@@ -4,6 +4,8 @@
 // price table all read it, so a provider is added in one place.
 package provider
 
+import "slices"
+
 // Info describes one provider.
 type Info struct {
 	Name string
@@ -51,4 +53,15 @@ func Protocol(name string) string {
 		return p.Protocol
 	}
 	return name
+}
+
+// OpenAIBodyFields are the request body fields prosim's OpenAI-compatible client writes itself
+// (or may write: seed, n, response_format, stream): a backend's extra_body may not set them,
+// since the request would then carry the field twice or override what prosim records.
+var OpenAIBodyFields = []string{"model", "messages", "temperature", "top_p", "max_tokens",
+	"max_completion_tokens", "n", "seed", "response_format", "stream", "stream_options"}
+
+// ExtraBodyTaken reports whether an extra_body field is one the client of protocol sets itself.
+func ExtraBodyTaken(protocol, field string) bool {
+	return protocol == "openai" && slices.Contains(OpenAIBodyFields, field)
 }

@@ -1,14 +1,17 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/providers/wire"
+	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/schema"
 )
 
@@ -77,7 +80,43 @@ func (c *Client) body(req backend.Request, n int) ([]byte, error) {
 		b = append(b, `,"response_format":`...)
 		b = append(b, format...)
 	}
+	b = append(b, c.extra...)
 	return append(b, '}'), nil
+}
+
+// extraMembers checks an extra body (a JSON object whose fields the client does not write
+// itself) and returns its members re-encoded with sorted keys, each after a comma, ready to
+// be appended to a body; nil for none.
+func extraMembers(raw []byte) ([]byte, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber() // integers beyond 2^53 travel as written
+	var m map[string]any
+	if err := d.Decode(&m); err != nil || m == nil || d.More() {
+		return nil, fmt.Errorf("openai: extra body is not one JSON object")
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if provider.ExtraBodyTaken("openai", k) {
+			return nil, fmt.Errorf("openai: extra body field %q is one the client sets itself", k)
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b []byte
+	for _, k := range keys {
+		v, err := json.Marshal(m[k])
+		if err != nil {
+			return nil, fmt.Errorf("openai: extra body field %q: %v", k, err)
+		}
+		b = append(b, ',')
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	return b, nil
 }
 
 // format is the response_format for a schema, or nil when none is sent.

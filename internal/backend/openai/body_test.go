@@ -159,3 +159,24 @@ func BenchmarkBody(b *testing.B) {
 		}
 	})
 }
+
+// The extra body's fields follow prosim's own, keys sorted, numbers as written; a field the
+// client writes itself, or anything but one JSON object, is refused.
+func TestExtraBody(t *testing.T) {
+	c, err := New(Config{Model: "m", BaseURL: "http://127.0.0.1:1/v1", ExtraBody: []byte(`{"top_k":20,"options":{"num_ctx":4096},"big":9007199254740993}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.body(backend.Request{Prompt: "p"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"max_tokens":256,"big":9007199254740993,"options":{"num_ctx":4096},"top_k":20}`; !strings.HasSuffix(string(b), want) {
+		t.Errorf("body %s: want it to end %s", b, want)
+	}
+	for _, bad := range []string{`{"seed":1}`, `{"stream":false}`, `[1]`, `{"a":1} {"b":2}`, `null`} {
+		if _, err := New(Config{Model: "m", BaseURL: "http://127.0.0.1:1/v1", ExtraBody: []byte(bad)}); err == nil {
+			t.Errorf("extra body %s accepted", bad)
+		}
+	}
+}

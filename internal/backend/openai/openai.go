@@ -72,6 +72,9 @@ type Config struct {
 	// NoSeed stops the request's seed being sent. By default the decision seed is sent as
 	// "seed", which makes replies reproducible on servers that honour it (vLLM, llama.cpp).
 	NoSeed bool
+	// ExtraBody is a JSON object of server-specific fields (Ollama's options, vLLM's top_k,
+	// ...) merged into every request body; a field the client writes itself is refused.
+	ExtraBody []byte
 }
 
 // Client is an OpenAI-compatible chat completions backend. It is safe for concurrent use.
@@ -85,6 +88,7 @@ type Client struct {
 	seed       bool
 	firstByte  time.Duration // streamed calls: see Config.FirstByteTimeout
 	generation time.Duration
+	extra      []byte // Config.ExtraBody's members, each with a leading comma
 	// raw posts prosim's own request bodies through the SDK (auth, base URL, error mapping).
 	raw     *sdk.Client
 	files   sdk.FileService  // batch mode: input and output files
@@ -140,6 +144,10 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	default:
 		return nil, fmt.Errorf("openai: ResponseFormat %q: want auto, json_schema, json_object or off", cfg.ResponseFormat)
 	}
+	extra, err := extraMembers(cfg.ExtraBody)
+	if err != nil {
+		return nil, err
+	}
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
 		option.WithHTTPClient(wire.HTTPClient(cfg.HTTPClient)),
@@ -158,6 +166,7 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		seed:       !cfg.NoSeed,
 		firstByte:  max(0, cfg.FirstByteTimeout),
 		generation: max(0, cfg.GenerationTimeout),
+		extra:      extra,
 		// The service is built without openai.NewClient so that no ambient OPENAI_* variable
 		// (base URL, organisation, project, a key meant for OpenAI) leaks into requests.
 		raw:     &sdk.Client{Options: opts},

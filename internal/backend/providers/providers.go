@@ -48,6 +48,9 @@ type Spec struct {
 	// per-call deadline must allow both.
 	FirstByteTimeout time.Duration
 	Timeout          time.Duration
+	// ExtraBody is a JSON object of server-specific fields merged into every request body
+	// (OpenAI-compatible only; see experiment.Backend.ExtraBody).
+	ExtraBody []byte
 }
 
 // CallTimeout is the per-call deadline for spec's calls given the backend's timeout: with a
@@ -84,12 +87,15 @@ func New(spec Spec) (backend.Backend, error) {
 	if spec.MaxTokensField != "" && proto != "openai" {
 		return nil, fmt.Errorf("%s: max_tokens_field is for OpenAI-compatible servers", spec.Provider)
 	}
+	if len(spec.ExtraBody) > 0 && proto != "openai" {
+		return nil, fmt.Errorf("%s: extra_body is sent to OpenAI-compatible servers only", spec.Provider)
+	}
 	hc := httpClient(spec.ConnectTimeout, spec.MaxReply)
 	switch proto {
 	case "openai":
 		return client(openai.New(openai.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc,
 			StructuredOutput: &structured, ResponseFormat: spec.StructuredOutput, MaxTokensField: spec.MaxTokensField, NoSeed: spec.NoSeed,
-			FirstByteTimeout: spec.FirstByteTimeout, GenerationTimeout: spec.Timeout}))
+			FirstByteTimeout: spec.FirstByteTimeout, GenerationTimeout: spec.Timeout, ExtraBody: spec.ExtraBody}))
 	case "anthropic":
 		return client(anthropic.New(anthropic.Config{Model: spec.Model, BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv, HTTPClient: hc, StructuredOutput: &structured}))
 	case "gemini":
