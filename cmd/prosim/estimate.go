@@ -15,7 +15,11 @@ import (
 func init() { extraCommands = append(extraCommands, estimateCmd) }
 
 func estimateCmd() *cobra.Command {
-	var backends []string
+	var (
+		backends []string
+		cache    string
+		noCache  bool
+	)
 	c := &cobra.Command{
 		Use:   "estimate FILE",
 		Short: "Print the calls, tokens and cost a run would take, without running it",
@@ -30,8 +34,9 @@ func estimateCmd() *cobra.Command {
 					return usageError{err}
 				}
 			}
-			// No provider is contacted: estimating needs the requests, not the clients.
-			r, err := engine.Prepare(exp, engine.Options{NoCache: true, Offline: true})
+			// No provider is contacted: estimating needs the requests, not the clients. The
+			// reply cache is only read, for what earlier runs found of servers' n.
+			r, err := engine.Prepare(exp, engine.Options{CachePath: cache, NoCache: noCache, Offline: true})
 			if err != nil {
 				return err
 			}
@@ -68,5 +73,7 @@ func estimateCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&backends, "backend", nil, "backend SPEC replacing the file's (repeatable)")
+	c.Flags().StringVar(&cache, "cache", "", "the response cache the run will use (default: the experiment's, else the user cache directory's), read for whether servers honour n")
+	c.Flags().BoolVar(&noCache, "no-cache", false, "read no response cache: assume servers honour n")
 	return c
 }

@@ -101,17 +101,32 @@ func nProbeKey(id BackendID) Key {
 // recall settles the state from an earlier run's probe, if the store has one.
 func (f *fanOut) recall(ctx context.Context) {
 	f.recalled.Do(func() {
-		r, ok, err := f.c.store.Get(ctx, nProbeKey(f.id))
-		if err != nil || !ok {
-			return // unknown: probe
-		}
-		switch r.Raw {
-		case nMemoryHonoured:
+		honoured, known, err := RememberedN(ctx, f.c.store, f.id)
+		switch {
+		case err != nil || !known:
+			// unknown: probe
+		case honoured:
 			f.settle(nHonoured)
-		case nMemoryIgnored:
+		default:
 			f.settle(nIgnored)
 		}
 	})
+}
+
+// RememberedN is what an earlier run's probe learnt about whether id's endpoint and model
+// honour n, as kept in s: known is false when no run has probed them with this store.
+func RememberedN(ctx context.Context, s CacheStore, id BackendID) (honoured, known bool, err error) {
+	r, ok, err := s.Get(ctx, nProbeKey(id))
+	if err != nil || !ok {
+		return false, false, err
+	}
+	switch r.Raw {
+	case nMemoryHonoured:
+		return true, true, nil
+	case nMemoryIgnored:
+		return false, true, nil
+	}
+	return false, false, nil
 }
 
 // remember settles the state from this run's probe and keeps it for later runs. It is written

@@ -1,11 +1,16 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/tokens"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -31,8 +36,9 @@ type Estimate struct {
 // Input tokens are counted with the model's tokenizer where prosim has one (OpenAI's models:
 // the first requests exactly, the rest scaled by length), else estimated from text length
 // (about four characters a token); cache hits are not subtracted. Where a run would ask a
-// request's replicates in one call with n samples, calls assume the server honours n, and the
-// note says so.
+// request's replicates in one call with n samples, calls follow what an earlier run's probe of
+// the server found, kept in the run's reply cache, else assume the server honours n; the note
+// says which.
 func (r *Runner) Estimate() ([]Estimate, error) {
 	by := map[*backendEntry]*Estimate{}
 	var out []*Estimate
@@ -56,12 +62,29 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 			e.Note = "behavioural model: no provider calls"
 		default:
 			if g := r.sampleGroup(b); g > 1 {
-				// One call asks for a request's g replicates (n samples): its prompt is sent
-				// once. Calls and input tokens are counted as if n is honoured.
-				perReplicate := e.Calls
-				e.Calls = (e.Calls + g - 1) / g
-				e.InputTokens = (e.InputTokens + g - 1) / g
-				e.Note = joinNotes(e.Note, fmt.Sprintf("assumes the server honours n (one call for a request's %d replicates); one that ignores it (Ollama) takes %d calls, as n: off does", g, perReplicate))
+				// One call asks for a request's g replicates (n samples) where the server honours
+				// n: its prompt is sent once. What an earlier run's probe found is in the cache.
+				honoured, known, where, err := r.rememberedN(b)
+				switch {
+				case known && !honoured:
+					e.Note = joinNotes(e.Note, fmt.Sprintf("the server ignores n (an earlier run found so, remembered in %s): one call per replicate", where))
+				default:
+					perReplicate := e.Calls
+					e.Calls = (e.Calls + g - 1) / g
+					e.InputTokens = (e.InputTokens + g - 1) / g
+					if known {
+						e.Note = joinNotes(e.Note, fmt.Sprintf("the server honours n (an earlier run found so, remembered in %s): one call for a request's %d replicates", where, g))
+						break
+					}
+					why := "no reply cache is read here to know otherwise"
+					switch {
+					case err != nil:
+						why = "the reply cache could not be read: " + err.Error()
+					case where != "":
+						why = "no run has probed this server with the reply cache " + where
+					}
+					e.Note = joinNotes(e.Note, fmt.Sprintf("assumes the server honours n (one call for a request's %d replicates; %s); one that ignores it (Ollama) takes %d calls, as n: off does", g, why, perReplicate))
+				}
 			}
 			if e.Tokenizer != "" {
 				e.Note = joinNotes(e.Note, fmt.Sprintf("input tokens counted with OpenAI's %s tokenizer (the first %d texts exactly, the rest scaled by their length)", e.Tokenizer, tokens.Exact))
@@ -82,6 +105,37 @@ func (r *Runner) sampleGroup(b *backendEntry) int {
 		return 1
 	}
 	return max(1, r.exp.Replicates)
+}
+
+// rememberedN is what the run's reply cache remembers of whether b's server honours n (see
+// backend.RememberedN), and the cache file's path ("" when no cache file is read). Nothing is
+// created: without a cache (off, NoCache), with a shared cache on a broker, or when the cache
+// file does not exist, nothing is known.
+func (r *Runner) rememberedN(b *backendEntry) (honoured, known bool, where string, err error) {
+	path := r.opt.CachePath
+	if path == "" {
+		path = r.exp.Cache
+	}
+	if r.opt.NoCache || path == "off" || path == experiment.CacheNATS {
+		return false, false, "", nil
+	}
+	if path == "" {
+		if path, err = backend.DefaultCachePath(); err != nil {
+			return false, false, "", err
+		}
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return false, false, path, nil
+	}
+	s, err := backend.OpenSQLiteStore(path)
+	if err != nil {
+		return false, false, path, err
+	}
+	defer s.Close()
+	urls := endpoints(b.cfg)
+	id := backend.BackendID{Provider: canonicalProvider(b.cfg.Provider), Model: b.cfg.Model, BaseURL: urls[0]}
+	honoured, known, err = backend.RememberedN(context.Background(), s, id)
+	return honoured, known, path, err
 }
 
 func (r *Runner) sharedReplicates() bool {

@@ -2,8 +2,12 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -148,5 +152,70 @@ func TestEstimateAssumesN(t *testing.T) {
 	}
 	if grouped.OutputTokens != perReplicate.OutputTokens || grouped.InputTokens*3 < perReplicate.InputTokens {
 		t.Fatalf("tokens: %+v against %+v", grouped, perReplicate)
+	}
+}
+
+// TestEstimateRemembersN: once a run has probed a server's n, the estimate reads what it found
+// from the run's reply cache: a server that ignores n (Ollama) is estimated at one call per
+// replicate, one that honours it (vLLM) at one call per request, each note naming the cache.
+// Another server (base URL) is still assumed to honour n.
+func TestEstimateRemembersN(t *testing.T) {
+	serve := func(honour bool) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				N int `json:"n"`
+			}
+			if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+				t.Errorf("body: %v", err)
+			}
+			n := 1
+			if honour {
+				n = max(1, body.N)
+			}
+			choices := make([]string, n)
+			for i := range choices {
+				choices[i] = fmt.Sprintf(`{"index":%d,"message":{"role":"assistant","content":"{\"willingness\": 4}"}}`, i)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"model":"m","choices":[%s],"usage":{"prompt_tokens":5,"completion_tokens":2}}`, strings.Join(choices, ","))
+		}))
+	}
+	ignores, honours := serve(false), serve(true)
+	defer ignores.Close()
+	defer honours.Close()
+	cache := filepath.Join(t.TempDir(), "cache.db")
+	src := "name: v\nstudy: vignettes\nseed: 2\nreplicates: 3\npopulation: {source: sample, n: 2}\n" +
+		"scenarios: [volunteering]\nconditions: [{name: none, policy: none}]\n" +
+		"backends: [{provider: ollama, model: tiny, base_url: %q}]\n"
+	estimate := func(url string) Estimate {
+		t.Helper()
+		r, err := Prepare(load(t, fmt.Sprintf(src, url), 4), Options{CachePath: cache, Offline: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		est, err := r.Estimate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return est[0]
+	}
+	for _, srv := range []*httptest.Server{ignores, honours} {
+		e := estimate(srv.URL + "/v1")
+		if e.Calls != 2 || !strings.Contains(e.Note, "assumes the server honours n") || !strings.Contains(e.Note, "no run has probed this server with the reply cache "+cache) {
+			t.Fatalf("before any run: %d calls (want 2), note %q", e.Calls, e.Note)
+		}
+		if _, err := Run(context.Background(), load(t, fmt.Sprintf(src, srv.URL+"/v1"), 4), Options{Out: filepath.Join(t.TempDir(), "run"), CachePath: cache}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := estimate(ignores.URL + "/v1"); e.Calls != 6 || !strings.Contains(e.Note, "the server ignores n (an earlier run found so, remembered in "+cache) {
+		t.Errorf("server ignoring n: %d calls (want 6), note %q", e.Calls, e.Note)
+	}
+	if e := estimate(honours.URL + "/v1"); e.Calls != 2 || !strings.Contains(e.Note, "the server honours n (an earlier run found so") {
+		t.Errorf("server honouring n: %d calls (want 2), note %q", e.Calls, e.Note)
+	}
+	if e := estimate("http://127.0.0.1:1/v1"); e.Calls != 2 || !strings.Contains(e.Note, "assumes the server honours n") {
+		t.Errorf("a server never probed: %d calls (want 2), note %q", e.Calls, e.Note)
 	}
 }
