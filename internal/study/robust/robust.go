@@ -204,7 +204,7 @@ func PrintVerdicts(w io.Writer, table [][]string, key, first int) error {
 			}
 		}
 		if len(differs) > 0 {
-			items = append(items, strings.Join(r[:first-1], ", ")+" ("+r[first-1]+"): "+strings.Join(differs, "; "))
+			items = append(items, strings.Join(r[:first], ", ")+": "+strings.Join(differs, "; "))
 		}
 	}
 	wrap := map[int]int{} // the labels may wrap, so that the verdicts stay beside them

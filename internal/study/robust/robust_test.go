@@ -40,8 +40,8 @@ func TestSummaryFitsEightyColumnsAndKeepsEveryVerdict(t *testing.T) {
 	}
 	words := strings.Join(strings.Fields(out), " ")
 	for _, want := range []string{
-		"- builtin, reward, willingness effect on victims, day 7 (negative): temperature (0.7: not significant)",
-		"- builtin, reward, willingness effect on distance 1, day 7 (negative): wording (original: not significant, p1: not significant)",
+		"- builtin, reward, willingness effect on victims, day 7, negative: temperature (0.7: not significant)",
+		"- builtin, reward, willingness effect on distance 1, day 7, negative: wording (original: not significant, p1: not significant)",
 	} {
 		if !strings.Contains(words, want) {
 			t.Errorf("no %q in\n%s", want, out)
@@ -52,7 +52,7 @@ func TestSummaryFitsEightyColumnsAndKeepsEveryVerdict(t *testing.T) {
 	if err := Summary(&b, rows, ""); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "\n- builtin, reward, willingness effect on victims, day 7 (negative): temperature (0.7: not significant)\n") {
+	if !strings.Contains(b.String(), "\n- builtin, reward, willingness effect on victims, day 7, negative: temperature (0.7: not significant)\n") {
 		t.Errorf("without a width:\n%s", b.String())
 	}
 }
