@@ -137,10 +137,7 @@ func goldenRun(t *testing.T, file, golden string) {
 	goldenResults(t, filepath.Join(dir, "results"), filepath.Join(golden, "results"))
 
 	// The same summary on an 80-column terminal: tables split by columns, no number cut.
-	// Not yet the sensitivity tables: their robustness cells are sentences (see issue #16).
-	if !strings.HasPrefix(filepath.Base(golden), "sensitivity") {
-		checkFits(t, filepath.Base(golden), summaryAt80(t, dir))
-	}
+	checkFits(t, filepath.Base(golden), summaryAt80(t, dir))
 }
 
 // manifestText is the stable part of a run's manifest.json: everything but the build that

@@ -146,8 +146,8 @@ func TestEstimateTPPWithHistory(t *testing.T) {
 // Study 2's conclusions under the wording factor: an LLM that punishes by inequity and cost
 // in the original wording and at random (half the time) in paraphrase p1. The pooled slopes
 // are significant; robustness.csv refits them per level and says they hold in "original" and
-// not in p1, and the summary says "no (p1: not significant)". The system factor, which this
-// LLM ignores, keeps both.
+// not in p1, and the summary says "no", listing "wording (p1: not significant)" under its
+// table. The system factor, which this LLM ignores, keeps both.
 func TestTPPRobustnessPerFactorLevel(t *testing.T) {
 	src := strings.Replace(tppExp, "n: 5", "n: 30", 1) + "factors:\n  wording: [original, p1]\n  system: [plain, forget_ai]\n"
 	exp := load(t, src, 4)
@@ -204,7 +204,7 @@ func TestTPPRobustnessPerFactorLevel(t *testing.T) {
 			t.Errorf("row %v: pooled conclusion", r)
 		}
 	}
-	if !strings.Contains(sum.String(), "no (p1: not significant)") {
+	if !strings.Contains(sum.String(), "  no  ") || !strings.Contains(sum.String(), "negative: wording (p1: not significant)") {
 		t.Errorf("summary lacks the verdict:\n%s", sum.String())
 	}
 }

@@ -1,8 +1,11 @@
 package report
 
 import (
+	"fmt"
+	"html"
 	"html/template"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -77,5 +80,21 @@ func TestCompareOverlaysSharedFiguresOnly(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "Study [run2]") {
 		t.Error("run sections are not titled by run")
+	}
+	// No figure number without a picture: the figures (and --figures' files) are numbered
+	// 1, 2, 3, each caption's own number is one of them, and an overlaid chart's caption in
+	// a run's section takes the overlay's number.
+	for i, f := range figs {
+		if f.N != i+1 || f.File() != fmt.Sprintf("figure-%02d.svg", i+1) {
+			t.Errorf("figure %d of the page is numbered %d (%s)", i+1, f.N, f.File())
+		}
+	}
+	page := html.UnescapeString(b.String())
+	var nums []string
+	for _, m := range regexp.MustCompile(`<figcaption>(?:<b>)?Figure ([0-9]+)([^.]*)\.`).FindAllStringSubmatch(page, -1) {
+		nums = append(nums, m[1]+m[2])
+	}
+	if got := strings.Join(nums, "|"); got != "1|1, this run's series|2|1, this run's series|3" {
+		t.Errorf("captions %q", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"html"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -29,6 +30,9 @@ type Figures struct {
 	// overlaid are the charts a comparison draws over each other, by title: the figure
 	// number of the overlay, which a run's own section points to instead of drawing them.
 	overlaid map[string]int
+	// pending is the overlay's number when the chart just embedded was overlaid: its
+	// caption takes that number instead of one of its own, which would have no picture.
+	pending int
 }
 
 // Figure is one figure of a page: its number and its standalone SVG document.
@@ -67,13 +71,26 @@ func (f *Figures) embed(c interface{ SVG() string }) template.HTML {
 			f.collect[title] = c
 		}
 	}
+	f.pending = 0
 	if n, ok := f.overlaid[title]; ok {
+		f.pending = n
 		return template.HTML(fmt.Sprintf(`<p class="note overlaid">This run's series are drawn with the other runs' in Figure %d.</p>`, n))
 	}
 	fg := Figure{N: f.n + 1, Title: title, SVG: svg}
 	f.saved = append(f.saved, fg)
 	return template.HTML(svg + `<a class="svg-dl" download="` + fg.File() + `" href="data:image/svg+xml;base64,` +
 		base64.StdEncoding.EncodeToString([]byte(xmlHeader+svg)) + `">Download SVG</a>`)
+}
+
+// caption is a caption's figure number ({{figure}}): the next number, or for a chart a
+// comparison drew in its overlay, the overlay's ("2, this run's series"), so that every
+// figure number has a picture and `prosim report --figures` a file for it.
+func (f *Figures) caption() string {
+	if n := f.pending; n > 0 {
+		f.pending = 0
+		return fmt.Sprintf("%d, this run's series", n)
+	}
+	return strconv.Itoa(f.Next())
 }
 
 const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
@@ -89,14 +106,14 @@ func svgTitle(svg string) string {
 }
 
 // Exec runs a section template with data. The template may call {{figure}} for the next
-// figure number and {{svg .Chart}} to embed a chart; every other value is escaped by
+// figure number (in a caption, after the chart's {{svg}}) and {{svg .Chart}} to embed a chart; every other value is escaped by
 // html/template according to its context.
 func Exec(t *template.Template, data any, fig *Figures) (template.HTML, error) {
 	c, err := t.Clone()
 	if err != nil {
 		return "", err
 	}
-	c.Funcs(template.FuncMap{"figure": fig.Next, "svg": fig.embed})
+	c.Funcs(template.FuncMap{"figure": fig.caption, "svg": fig.embed})
 	var b bytes.Buffer
 	if err := c.Execute(&b, data); err != nil {
 		return "", err
@@ -107,7 +124,7 @@ func Exec(t *template.Template, data any, fig *Figures) (template.HTML, error) {
 // Funcs are the functions every section template may use; parse section templates with
 // template.New(name).Funcs(report.Funcs).Parse(...).
 var Funcs = template.FuncMap{
-	"figure": func() int { panic("figure: use report.Exec") },
+	"figure": func() string { panic("figure: use report.Exec") },
 	// svg embeds a chart. Charts build their SVG themselves and escape every text they draw
 	// (esc), so their markup is trusted here.
 	"svg":  func(c interface{ SVG() string }) template.HTML { return template.HTML(c.SVG()) },

@@ -66,3 +66,101 @@ func TestRightAlignedAndFitted(t *testing.T) {
 		t.Errorf("width 0 split the table:\n%s", b.String())
 	}
 }
+
+func TestWrapsCellsBetweenWordsToFit(t *testing.T) {
+	rows := [][]string{{"game", "measure", "this run", "reference"}}
+	rows = append(rows, []string{"dictator", "gave exactly half, % of dictators", "24.2% [21.6, 27.0]", "16.74% (Engel 2011)"})
+	rows = append(rows, []string{"public_goods_punish", "round 10 contribution, % of endowment", "90.3% [89.2, 91.4]", "rises and stays high (Fehr & Gächter 2000, 2002)"})
+	var b strings.Builder
+	if err := WriteStyle(&b, 60, 2, rows, Style{Wrap: map[int]int{1: 12, 3: 20}}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, line := range strings.Split(out, "\n") {
+		if len([]rune(line)) > 60 {
+			t.Errorf("%d columns: %q", len([]rune(line)), line)
+		}
+		if strings.HasSuffix(line, " ") {
+			t.Errorf("trailing spaces: %q", line)
+		}
+	}
+	blocks := strings.Split(out, "\n\n")
+	if len(blocks) != 2 {
+		t.Fatalf("%d blocks, want 2:\n%s", len(blocks), out)
+	}
+	// Every block labels its rows by game and measure; cut words would lose these.
+	for _, blk := range blocks {
+		for _, w := range []string{"measure", "gave exactly", "round 10", "endowment"} {
+			if !strings.Contains(blk, w) {
+				t.Errorf("block without %q:\n%s", w, blk)
+			}
+		}
+	}
+	for _, cell := range []string{"24.2% [21.6, 27.0]", "90.3% [89.2, 91.4]"} {
+		if !strings.Contains(blocks[0], cell) {
+			t.Errorf("%q cut or lost:\n%s", cell, out)
+		}
+	}
+	// The continuation of a wrapped cell stays in its column, other cells blank.
+	if !strings.Contains(out, "\n                     ") {
+		t.Errorf("no continuation line under the measure column:\n%s", out)
+	}
+	// A table that fits does not wrap; without a width nothing wraps.
+	for _, width := range []int{0, 200} {
+		b.Reset()
+		WriteStyle(&b, width, 2, rows, Style{Wrap: map[int]int{1: 12, 3: 20}})
+		if n := strings.Count(b.String(), "\n"); n != 3 {
+			t.Errorf("width %d: %d lines, want 3:\n%s", width, n, b.String())
+		}
+	}
+}
+
+func TestWrapWordsNeverCutsAWord(t *testing.T) {
+	got := wrapWords("no (temperature 0.70: higher, levels: no difference)", 12)
+	want := []string{"no", "(temperature", "0.70:", "higher,", "levels: no", "difference)"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+func TestWriteListWrapsWithAHangingIndent(t *testing.T) {
+	item := "moral - none, volunteering, higher: wording no (original: no difference, p1: no difference, p2: no difference); scale no (descending: no difference)"
+	var b strings.Builder
+	if err := WriteList(Fit(&b, 80), []string{item, "short"}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "- moral") || !strings.HasPrefix(lines[1], "  ") || lines[2] != "- short" {
+		t.Errorf("list:\n%s", b.String())
+	}
+	for _, l := range lines {
+		if len(l) > 80 {
+			t.Errorf("%d columns: %q", len(l), l)
+		}
+	}
+	if strings.Join(strings.Fields(b.String()), " ") != "- "+item+" - short" {
+		t.Errorf("words lost or changed:\n%s", b.String())
+	}
+	b.Reset()
+	WriteList(&b, []string{item})
+	if b.String() != "- "+item+"\n" {
+		t.Errorf("without a width: %q", b.String())
+	}
+}
+
+func TestWriteTextWrapsProseBetweenWords(t *testing.T) {
+	text := strings.Repeat("word ", 15) + "at 0.05 and 1000 resamples" // unwrapped, 0.05 is columns 79-82
+	var b strings.Builder
+	if err := WriteText(Fit(&b, 80), text); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 2 || len(lines[0]) > 80 || strings.Join(lines, " ") != strings.TrimSpace(text) {
+		t.Errorf("wrapped:\n%s", b.String())
+	}
+	b.Reset()
+	WriteText(&b, text)
+	if b.String() != text+"\n" {
+		t.Errorf("without a width: %q", b.String())
+	}
+}

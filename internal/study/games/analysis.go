@@ -666,13 +666,15 @@ func pctCI(m, lo, hi float64) string {
 func (r *results) summary(w io.Writer) error {
 	for _, g := range r.groups {
 		fmt.Fprintf(w, "\nEconomic games, backend %s, condition %s\n", report.DescribeBackend(g.Backend), g.Condition)
-		fmt.Fprintln(w, "Shares in %, 95% CI: t over agents (replicates averaged) or groups; Wilson over decisions for rates.")
+		termtable.WriteText(w, "Shares in %, 95% CI: t over agents (replicates averaged) or groups; Wilson over decisions for rates.")
 		rows := [][]string{{"game", "measure", "this run", "n", "human reference"}}
 		for _, s := range g.Stats {
 			rows = append(rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), fmt.Sprintf("%d %s", s.N, s.Unit), s.HumanText})
 		}
-		// Key: the game only; game and measure (62 columns) leave no room for a reference.
-		if err := termtable.Write(w, 1, rows); err != nil {
+		// Key: game and measure, so every block of a split table says what each row measures;
+		// on a narrow terminal the measure and the reference wrap (game and measure at full
+		// width are 62 columns).
+		if err := termtable.WriteWrap(w, 2, rows, map[int]int{1: 22, 4: 24}); err != nil {
 			return err
 		}
 		for _, t := range g.PG {
@@ -684,7 +686,7 @@ func (r *results) summary(w io.Writer) error {
 					xs = append(xs, fmt.Sprintf("%.0f", 100*m))
 				}
 			}
-			fmt.Fprintf(w, "%s: mean contribution by round, %% of endowment (%d groups): %s\n", t.Game, t.Groups, strings.Join(xs, " "))
+			termtable.WriteText(w, fmt.Sprintf("%s: mean contribution by round, %% of endowment (%d groups): %s", t.Game, t.Groups, strings.Join(xs, " ")))
 		}
 		var inv []string
 		for _, in := range r.inst {
@@ -693,7 +695,7 @@ func (r *results) summary(w io.Writer) error {
 			}
 		}
 		if len(inv) > 0 {
-			fmt.Fprintf(w, "Rows of results/games.csv without a valid decision (invalid replies, not asked, unpaired): %s\n", strings.Join(inv, ", "))
+			termtable.WriteText(w, "Rows of results/games.csv without a valid decision (invalid replies, not asked, unpaired): "+strings.Join(inv, ", "))
 		}
 	}
 	return nil

@@ -13,12 +13,12 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // Estimate is one estimate with its significance: by its p-value when P is a number, else
@@ -160,25 +160,65 @@ func Verdicts(rows []Row) []Verdict {
 	return out
 }
 
-// Summary writes the verdicts of rows as a text table.
+// Summary writes the verdicts of rows as a text table of "yes" and "no", with the levels
+// behind each "no" listed under it (PrintVerdicts).
 func Summary(w io.Writer, rows []Row, note string) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	fs := Factors(rows)
-	fmt.Fprintln(w, "\nRobust to each factor: does each conclusion (sign and significance at 5%) hold in every level? (results/robustness.csv)")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "backend\tcondition\tconclusion of\tpooled\t%s\t\n", strings.Join(fs, "\t"))
+	fmt.Fprintln(w)
+	termtable.WriteText(w, "Robust to each factor: does each conclusion (sign and significance at 5%) hold in every level? (results/robustness.csv)")
+	table := [][]string{append([]string{"backend", "condition", "conclusion of", "pooled"}, fs...)}
 	for _, v := range Verdicts(rows) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", v.Backend, v.Condition, v.Claim, v.Conclusion, strings.Join(v.ByFactor, "\t"))
+		table = append(table, append([]string{v.Backend, v.Condition, v.Claim, v.Conclusion}, v.ByFactor...))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := PrintVerdicts(w, table, 3, 4); err != nil {
 		return err
 	}
 	if note != "" {
-		fmt.Fprintln(w, note)
+		return termtable.WriteText(w, note)
 	}
 	return nil
+}
+
+// PrintVerdicts prints a robustness table whose columns from first on are one factor's
+// verdict each ("yes", or "no (level: says, ...)"), fitted to the terminal (the labels
+// before first wrap; past that, split by columns after the key columns). The table shows "yes" or "no" only, so that it stays narrow; a
+// list under it names, for each conclusion with a "no", the levels where it differs and
+// what they say: every verdict of the full table, in the same words.
+func PrintVerdicts(w io.Writer, table [][]string, key, first int) error {
+	short := make([][]string, len(table))
+	var items []string
+	for i, r := range table {
+		short[i] = slices.Clone(r)
+		if i == 0 {
+			continue
+		}
+		var differs []string
+		for j := first; j < len(r); j++ {
+			word, levels, ok := strings.Cut(r[j], " (")
+			short[i][j] = word
+			if ok {
+				differs = append(differs, table[0][j]+" ("+levels)
+			}
+		}
+		if len(differs) > 0 {
+			items = append(items, strings.Join(r[:first], ", ")+": "+strings.Join(differs, "; "))
+		}
+	}
+	wrap := map[int]int{} // the labels may wrap, so that the verdicts stay beside them
+	for j := range first {
+		wrap[j] = 16
+	}
+	if err := termtable.WriteWrap(w, key, short, wrap); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "Where a conclusion differs (\"no\"), the levels that say otherwise:")
+	return termtable.WriteList(w, items)
 }
 
 //go:embed robust.html.tmpl

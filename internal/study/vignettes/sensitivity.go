@@ -10,12 +10,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/termtable"
 )
 
 // Estimand of a variance share: eta squared of a term in the two-way fixed-effects ANOVA
@@ -348,30 +349,30 @@ func (x *sensitivity) shareCell(r Share) string {
 }
 
 func (x *sensitivity) summary(w io.Writer, b string) error {
-	fmt.Fprintf(w, "\nSensitivity to design factors (%s; 95%% bootstrap CI over agents, %d resamples); backend %s\n", shareEstimand, bootReps, report.DescribeBackend(b))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tfactor\tpolicy\tfactor\tpolicy:factor\t")
+	fmt.Fprintln(w)
+	termtable.WriteText(w, fmt.Sprintf("Sensitivity to design factors (%s; 95%% bootstrap CI over agents, %d resamples); backend %s", shareEstimand, bootReps, report.DescribeBackend(b)))
+	rows := [][]string{{"scenario", "factor", "policy", "factor", "policy:factor"}}
 	for i := 0; i+2 < len(x.Shares); i += 3 {
 		r := x.Shares[i : i+3]
 		if r[0].Backend != b {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r[0].Scenario, r[0].Factor, x.shareCell(r[0]), x.shareCell(r[1]), x.shareCell(r[2]))
+		rows = append(rows, []string{r[0].Scenario, r[0].Factor, x.shareCell(r[0]), x.shareCell(r[1]), x.shareCell(r[2])})
 	}
-	if err := tw.Flush(); err != nil {
+	if err := termtable.Write(w, 2, rows); err != nil { // key: scenario, factor
 		return err
 	}
-	fmt.Fprintf(w, "\nRobust to each factor: does each conclusion (sign and significance at Holm p < 0.05) hold in every level? backend %s\n", report.DescribeBackend(b))
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "contrast\tscenario\tconclusion\t%s\t\n", strings.Join(x.Factors, "\t"))
+	fmt.Fprintln(w)
+	termtable.WriteText(w, "Robust to each factor: does each conclusion (sign and significance at Holm p < 0.05) hold in every level? backend "+report.DescribeBackend(b))
+	rows = [][]string{append([]string{"contrast", "scenario", "conclusion"}, x.Factors...)}
 	for _, v := range x.verdicts(b) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", v.Contrast, v.Scenario, v.Conclusion, strings.Join(v.ByFactor, "\t"))
+		rows = append(rows, append([]string{v.Contrast, v.Scenario, v.Conclusion}, v.ByFactor...))
 	}
-	if err := tw.Flush(); err != nil {
+	if err := robust.PrintVerdicts(w, rows, 2, 3); err != nil { // key: contrast, scenario
 		return err
 	}
 	if n := x.builtinNote(b); n != "" {
-		fmt.Fprintln(w, n)
+		return termtable.WriteText(w, n)
 	}
 	return nil
 }
