@@ -3,7 +3,10 @@ package store
 import (
 	"math"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // BenchmarkAddDecisions is the cost of recording a decision of the behavioural model
@@ -36,4 +39,43 @@ func BenchmarkAddDecisions(b *testing.B) {
 	if err := s.Decisions(func(Decision) error { n++; return nil }); err != nil || n != b.N {
 		b.Fatal(n, err)
 	}
+}
+
+// BenchmarkCommitWorkers is what a paid decision's commit costs a worker of the LLM path:
+// 32 workers, each waiting 5 ms for its "reply" and then committing it (Commit returns once
+// the row is durable). ns/op is the wall time per decision; the figure to read is
+// wait-overhead, the fraction of each worker's time spent in Commit (0 when commits are free).
+func BenchmarkCommitWorkers(b *testing.B) {
+	const workers, reply = 32, 5 * time.Millisecond
+	s, err := Open(filepath.Join(b.TempDir(), "prosim.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var next, waited atomic.Int64
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				time.Sleep(reply)
+				start := time.Now()
+				r := Reply{Raw: `{"willingness": 5}`, Values: map[string]float64{"willingness": 5}, Provider: "openai", Model: "m", Calls: 1, CostUSD: math.NaN()}
+				if err := s.Commit(Decision{Key: Key{RunID: "none.r1", AgentID: i, Scenario: "helping"}, Reply: r}); err != nil {
+					b.Error(err)
+					return
+				}
+				waited.Add(int64(time.Since(start)))
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	per := float64(waited.Load()) / float64(b.N)
+	b.ReportMetric(per/float64(time.Microsecond), "commit-us/op")
+	b.ReportMetric(per/(per+float64(reply)), "wait-overhead")
 }

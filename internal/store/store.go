@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,13 +111,25 @@ type Run struct {
 
 // Store is an open run database. It is safe for concurrent use.
 type Store struct {
-	db      *sql.DB
-	mu      sync.Mutex // guards pending
+	db *sql.DB
+	mu sync.Mutex // guards pending and gathering
+	// pending are the decisions queued by Add and Commit and not yet taken by a write.
 	pending []Decision
-	batch   int
-	// cmu serialises flushes: a flush that finds nothing pending knows every decision queued
-	// before it was committed by an earlier one (group commit, see Commit).
+	// gathering is the group Commit calls join until its leader starts writing (nil when
+	// none is open).
+	gathering *group
+	batch     int
+	// cmu serialises writes. A write takes everything pending and, when it fails, puts it
+	// back before it unlocks, so a write that finds a decision gone from pending knows an
+	// earlier one committed it.
 	cmu sync.Mutex
+	// inserts[n] inserts n decisions; repIns and repDel write repair turns. Prepared on first
+	// use and kept (guarded by cmu): parsing a statement of up to 64x19 parameters costs more
+	// than running it, and a group commit runs one every write.
+	inserts        [rowsPerInsert + 1]*sql.Stmt
+	repIns, repDel *sql.Stmt
+	// writes counts committed decision transactions (tests check that Commits shared one).
+	writes atomic.Int64
 	// rowsRead counts the rows read methods returned (RowsRead).
 	rowsRead atomic.Int64
 	// repairs is set once the repairs table has a row (so replaced decisions clear theirs).
@@ -227,6 +240,14 @@ func OpenExisting(path string) (*Store, error) {
 // Close flushes pending decisions and closes the database.
 func (s *Store) Close() error {
 	ferr := s.Flush()
+	s.cmu.Lock()
+	for _, st := range append(s.inserts[:], s.repIns, s.repDel) {
+		if st != nil {
+			st.Close()
+		}
+	}
+	s.inserts, s.repIns, s.repDel = [rowsPerInsert + 1]*sql.Stmt{}, nil, nil
+	s.cmu.Unlock()
 	cerr := s.db.Close()
 	return errors.Join(ferr, cerr)
 }
@@ -324,15 +345,42 @@ func (s *Store) Agents() ([]Agent, error) {
 }
 
 // Commit records decisions durably before it returns: a crash after it returns (kill -9,
-// power loss with synchronous=FULL) loses none of them. Concurrent callers share commits
-// (group commit): while one transaction is written, the decisions of the others queue and go
-// in the next, so N workers cost about one fsync per round, not N. Use it for replies that
-// were paid for; Add is for decisions that are free to make again.
+// power loss with synchronous=FULL) loses none of them. Use it for replies that were paid
+// for; Add is for decisions that are free to make again.
+//
+// Concurrent callers share transactions (group commit). The first caller to find no group
+// open opens one and leads it: it waits for the write in progress, if any, then closes the
+// group and writes everything pending in one transaction (one fsync). Callers arriving
+// meanwhile join the group and wait for its result, which they all share: nil once their
+// rows are committed, or the write's error. So N workers cost about one fsync per write, not
+// N, and none waits for a write beyond the one in progress and its own.
 func (s *Store) Commit(ds ...Decision) error {
 	s.mu.Lock()
 	s.pending = append(s.pending, ds...)
+	g := s.gathering
+	if g != nil {
+		s.mu.Unlock()
+		<-g.done
+		return g.err
+	}
+	g = &group{done: make(chan struct{})}
+	s.gathering = g
 	s.mu.Unlock()
-	return s.Flush()
+
+	s.cmu.Lock()
+	s.mu.Lock()
+	s.gathering = nil // later callers open the next group
+	s.mu.Unlock()
+	g.err = s.flushLocked()
+	s.cmu.Unlock()
+	close(g.done)
+	return g.err
+}
+
+// group is the Commit calls that share one write.
+type group struct {
+	done chan struct{} // closed when the write ended; err is set before
+	err  error
 }
 
 // Add queues a decision; it is committed with the next batch. Call Flush to commit now.
@@ -352,6 +400,13 @@ func (s *Store) Add(d Decision) error {
 func (s *Store) Flush() error {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
+	return s.flushLocked()
+}
+
+// flushLocked writes everything pending in one transaction; the caller holds cmu. On error
+// the decisions go back to pending, so a later write (Close's flush) can try again: a paid
+// reply whose Commit failed is not dropped.
+func (s *Store) flushLocked() error {
 	s.mu.Lock()
 	pending := s.pending
 	s.pending = nil
@@ -359,43 +414,58 @@ func (s *Store) Flush() error {
 	if len(pending) == 0 {
 		return nil
 	}
-	batch := pending
-	err := s.tx(func(tx *sql.Tx) error {
-		// Rows go rowsPerInsert to a statement: each statement costs database/sql and SQLite
-		// a round of locking, binding and resetting, which one row alone pays in full.
-		args := make([]any, 0, rowsPerInsert*decisionColumns)
-		full, err := tx.Prepare(insertSQL(rowsPerInsert))
-		if err != nil {
-			return err
-		}
-		defer full.Close()
-		if err := s.writeRepairs(tx, batch); err != nil {
-			return err
-		}
-		for len(batch) > 0 {
-			n := min(len(batch), rowsPerInsert)
-			args = args[:0]
-			for _, d := range batch[:n] {
-				args = appendDecision(args, d)
-			}
-			if n == rowsPerInsert {
-				_, err = full.Exec(args...)
-			} else {
-				_, err = tx.Exec(insertSQL(n), args...)
-			}
-			if err != nil {
+	err := s.prepare(pending)
+	if err == nil {
+		err = s.tx(func(tx *sql.Tx) error {
+			if err := s.writeRepairs(tx, pending); err != nil {
 				return err
 			}
-			batch = batch[n:]
-		}
-		return nil
-	})
-	if err != nil {
+			// Rows go rowsPerInsert to a statement: each statement costs database/sql and
+			// SQLite a round of locking, binding and resetting, which one row alone pays in full.
+			args := make([]any, 0, min(len(pending), rowsPerInsert)*decisionColumns)
+			for batch := pending; len(batch) > 0; {
+				n := min(len(batch), rowsPerInsert)
+				args = args[:0]
+				for _, d := range batch[:n] {
+					args = appendDecision(args, d)
+				}
+				if _, err := tx.Stmt(s.inserts[n]).Exec(args...); err != nil {
+					return err
+				}
+				batch = batch[n:]
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		s.writes.Add(1)
+	} else {
 		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
 		s.mu.Lock()
 		s.pending = append(pending, s.pending...)
 		s.mu.Unlock()
 	}
+	return err
+}
+
+// prepare prepares the statements a write of batch uses that are not yet prepared. It runs
+// before the transaction: the store's one connection is the transaction's while it is open.
+func (s *Store) prepare(batch []Decision) error {
+	var err error
+	for _, n := range []int{min(len(batch), rowsPerInsert), len(batch) % rowsPerInsert} {
+		if n > 0 && s.inserts[n] == nil {
+			if s.inserts[n], err = s.db.Prepare(insertSQL(n)); err != nil {
+				return err
+			}
+		}
+	}
+	if s.repIns != nil || !s.repairs.Load() && !slices.ContainsFunc(batch, func(d Decision) bool { return len(d.Reply.Repairs) > 0 }) {
+		return nil
+	}
+	if s.repDel, err = s.db.Prepare(`DELETE FROM repairs WHERE run_id=? AND agent_id=? AND round=? AND trial=? AND scenario=?`); err != nil {
+		return err
+	}
+	s.repIns, err = s.db.Prepare(`INSERT INTO repairs VALUES(?,?,?,?,?,?,?,?,?)`)
 	return err
 }
 
@@ -409,15 +479,7 @@ func (s *Store) writeRepairs(tx *sql.Tx, batch []Decision) error {
 			continue
 		}
 		if rep == nil {
-			var err error
-			if rep, err = tx.Prepare(`INSERT INTO repairs VALUES(?,?,?,?,?,?,?,?,?)`); err != nil {
-				return err
-			}
-			defer rep.Close()
-			if del, err = tx.Prepare(`DELETE FROM repairs WHERE run_id=? AND agent_id=? AND round=? AND trial=? AND scenario=?`); err != nil {
-				return err
-			}
-			defer del.Close()
+			rep, del = tx.Stmt(s.repIns), tx.Stmt(s.repDel)
 		}
 		if _, err := del.Exec(d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario); err != nil {
 			return err

@@ -2,11 +2,15 @@ package store
 
 import (
 	"database/sql"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestDecisionsSurviveReopenInDesignOrder(t *testing.T) {
@@ -206,5 +210,131 @@ func TestRepairsTableAndUpgradeFrom2(t *testing.T) {
 	}
 	if rs, err := s.Repairs(k); err != nil || len(rs) != 0 {
 		t.Fatalf("repairs after the decision was replaced: %+v, %v", rs, err)
+	}
+}
+
+// commitAll starts n concurrent Commits of one decision each (scenario "s<i>", or "boom" for
+// i in boom) while the store's write lock is held, so that they all join one group, then
+// releases the lock and returns each Commit's error and whether its row was readable from
+// another connection the moment Commit returned.
+func commitAll(t *testing.T, s *Store, other *sql.DB, n int, boom map[int]bool) (errs []error, seen []bool) {
+	t.Helper()
+	errs, seen = make([]error, n), make([]bool, n)
+	s.cmu.Lock()
+	var wg sync.WaitGroup
+	for i := range n {
+		scen := fmt.Sprintf("s%d", i)
+		if boom[i] {
+			scen = "boom"
+		}
+		wg.Go(func() {
+			errs[i] = s.Commit(Decision{Key: Key{RunID: "r", AgentID: i, Scenario: scen},
+				Reply: Reply{Raw: "5", Values: map[string]float64{"v": 5}, Provider: "openai", Calls: 1, CostUSD: math.NaN()}})
+			var c int
+			if err := other.QueryRow(`SELECT COUNT(*) FROM decisions WHERE agent_id = ? AND scenario = ?`, i, scen).Scan(&c); err != nil {
+				t.Error(err)
+			}
+			seen[i] = c == 1
+		})
+	}
+	for {
+		s.mu.Lock()
+		queued := len(s.pending)
+		s.mu.Unlock()
+		if queued == n {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.cmu.Unlock()
+	wg.Wait()
+	return errs, seen
+}
+
+// Concurrent Commits share one transaction, and each returns only once its row is committed:
+// readable from a second connection, as it would be by a process after a kill -9.
+func TestGroupCommitIsDurableWhenItReturns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	const n = 32
+	errs, seen := commitAll(t, s, other, n, nil)
+	for i := range n {
+		if errs[i] != nil || !seen[i] {
+			t.Errorf("commit %d: error %v, row readable from another connection on return: %v", i, errs[i], seen[i])
+		}
+	}
+	if w := s.writes.Load(); w != 1 {
+		t.Errorf("%d concurrent commits took %d transactions, want 1", n, w)
+	}
+
+	// Without the lock held, 32 workers committing in a loop: every row readable on return,
+	// and fewer transactions than commits.
+	var wg sync.WaitGroup
+	var missing atomic.Int64
+	for w := range n {
+		wg.Go(func() {
+			for j := range 20 {
+				k := Key{RunID: "r", AgentID: 1000 + w*20 + j, Scenario: "loop"}
+				if err := s.Commit(Decision{Key: k, Reply: Reply{Raw: "1", CostUSD: math.NaN()}}); err != nil {
+					t.Error(err)
+					return
+				}
+				var c int
+				if err := other.QueryRow(`SELECT COUNT(*) FROM decisions WHERE agent_id = ? AND scenario = 'loop'`, k.AgentID).Scan(&c); err != nil || c != 1 {
+					missing.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if m := missing.Load(); m > 0 {
+		t.Errorf("%d of %d commits returned before their row was readable", m, n*20)
+	}
+	if w := s.writes.Load(); w >= 1+n*20 {
+		t.Errorf("%d commits took %d transactions: none shared", n*20, w-1)
+	}
+}
+
+// A failed write fails every Commit of its group, none of whose rows is committed; the
+// decisions stay queued, so a later flush (Close's) still records the paid replies.
+func TestGroupCommitErrorFailsEveryWaiter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(`CREATE TRIGGER boom BEFORE INSERT ON decisions WHEN NEW.scenario = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	errs, seen := commitAll(t, s, other, n, map[int]bool{7: true})
+	for i := range n {
+		if errs[i] == nil || !strings.Contains(errs[i].Error(), "boom refused") || seen[i] {
+			t.Errorf("commit %d of the failed group: error %v, row committed: %v", i, errs[i], seen[i])
+		}
+	}
+	if _, err := other.Exec(`DROP TRIGGER boom`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.CountDecisions(); err != nil || c != n {
+		t.Errorf("after the failure was mended, %d decisions committed (%v), want %d", c, err, n)
 	}
 }
