@@ -236,6 +236,20 @@ func (s *netStudy) nextControl(ctrl int) int {
 }
 
 // round folds round t (rows by world) into the aggregates.
+// holdsRows reports whether the aggregates keep a reference to rows of a round already
+// folded (pending rounds, the placebo selector's round), so the rows must not be reused.
+func (a *aggregator) holdsRows() bool {
+	for _, p := range a.pairs {
+		if len(p.pending) > 0 {
+			return true
+		}
+		if tw := p.tw; tw != nil && (len(tw.pending) > 0 || tw.prevSel != nil) {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *aggregator) round(t int, rows [][]row) {
 	a.placebo(t, rows)
 	for _, p := range a.pairs {
