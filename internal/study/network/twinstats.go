@@ -255,29 +255,40 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 			}
 		}
 	}
-	victims := make([][][]int, P) // victims[p][r]: placement p's victims in replicate r
-	for p := range P {
-		victims[p] = make([][]int, len(aggs))
-		for r := range aggs {
-			victims[p][r] = sampleDistinct(rng, n, nvs[r])
-		}
+	// One goroutine draws the placements in order and hands them on through a short queue
+	// (memory: a few placements, whatever P and the number of victims).
+	type placement struct {
+		p       int
+		victims [][]int // per replicate
 	}
+	queue := make(chan placement, 2)
 	perms := make([][]sums, P)
 	workers := min(P, runtime.GOMAXPROCS(0))
 	var eg errgroup.Group
-	for wk := range workers {
+	eg.Go(func() error {
+		defer close(queue)
+		for p := range P {
+			v := make([][]int, len(aggs))
+			for r := range aggs {
+				v[r] = sampleDistinct(rng, n, nvs[r])
+			}
+			queue <- placement{p, v}
+		}
+		return nil
+	})
+	for range workers {
 		eg.Go(func() error {
 			pds := make([][]int32, len(aggs)) // this worker's distance buffers, reused
-			for p := wk; p < P; p += workers {
+			for pl := range queue {
 				for r, a := range aggs {
-					pds[r] = network.DistancesInto(pds[r], a.g, victims[p][r])
+					pds[r] = network.DistancesInto(pds[r], a.g, pl.victims[r])
 				}
-				perms[p] = stat(func(r int) []int32 { return pds[r] })
+				perms[pl.p] = stat(func(r int) []int32 { return pds[r] })
 			}
 			return nil
 		})
 	}
-	_ = eg.Wait() // the workers return no error
+	_ = eg.Wait() // no goroutine returns an error
 
 	le := make([][gUnreachable]int, rounds) // placements at least as extreme
 	valid := make([][gUnreachable]int, rounds)
