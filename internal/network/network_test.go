@@ -587,6 +587,23 @@ func TestDistances(t *testing.T) {
 	}
 }
 
+// DistancesInto reuses a buffer that holds N nodes, leaves nothing of the previous call in
+// it, and allocates when the buffer is too small.
+func TestDistancesInto(t *testing.T) {
+	g := must(t)(FromEdges(7, [][2]int{{0, 1}, {1, 2}, {2, 3}, {3, 4}, {5, 6}}))
+	buf := make([]int32, 9)
+	d := DistancesInto(buf, g, []int{6, 2})
+	if &d[0] != &buf[0] || !slices.Equal(d, []int32{2, 1, 0, 1, 2, 1, 0}) {
+		t.Fatalf("from 6,2 into buf: %v (reused %v)", d, &d[0] == &buf[0])
+	}
+	if d = DistancesInto(d, g, []int{0}); !slices.Equal(d, []int32{0, 1, 2, 3, 4, -1, -1}) {
+		t.Errorf("from 0 into the same buffer: %v", d)
+	}
+	if d = DistancesInto(make([]int32, 3), g, []int{4}); !slices.Equal(d, []int32{4, 3, 2, 1, 0, -1, -1}) {
+		t.Errorf("from 4 into a short buffer: %v", d)
+	}
+}
+
 func TestTopDegree(t *testing.T) {
 	// Degrees: 0:3, 1:2, 2:2, 3:1, 4:2, 5:0.
 	g := must(t)(FromEdges(6, [][2]int{{0, 1}, {0, 2}, {0, 3}, {1, 4}, {2, 4}}))

@@ -1,6 +1,9 @@
 package network
 
-import "slices"
+import (
+	"slices"
+	"sync"
+)
 
 // Exposure groups, by distance from the victims in the inequity run. Agents no victim can
 // reach (another component of the graph) are a group of their own: not folded into 3+, not
@@ -236,6 +239,20 @@ func (s *netStudy) nextControl(ctrl int) int {
 }
 
 // round folds round t (rows by world) into the aggregates.
+// holdsRows reports whether the aggregates keep a reference to rows of a round already
+// folded (pending rounds, the placebo selector's round), so the rows must not be reused.
+func (a *aggregator) holdsRows() bool {
+	for _, p := range a.pairs {
+		if len(p.pending) > 0 {
+			return true
+		}
+		if tw := p.tw; tw != nil && (len(tw.pending) > 0 || tw.prevSel != nil) {
+			return true
+		}
+	}
+	return false
+}
+
 func (a *aggregator) round(t int, rows [][]row) {
 	a.placebo(t, rows)
 	for _, p := range a.pairs {
@@ -244,24 +261,34 @@ func (a *aggregator) round(t int, rows [][]row) {
 		if p.plSel >= 0 {
 			sel = rows[p.plSel]
 		}
-		a.s.twinRound(p.tw, w, t, rows[p.w], rows[p.ctrl], p.plTwin >= 0, sel)
 		p.pending = append(p.pending, [2][]row{rows[p.w], rows[p.ctrl]})
-		if w.dist == nil {
-			continue // the group is chosen at round From: keep the rows until then
+		// The group counts (p.cells) and the twin design's sums (p.tw) read the same rows
+		// and write apart: they are folded on two goroutines.
+		var wg sync.WaitGroup
+		if w.dist != nil { // else the group is chosen at round From: keep the rows until then
+			wg.Go(func() {
+				p.fold(t, w.dist)
+				p.pending = nil
+			})
 		}
-		for i, pr := range p.pending {
-			r := t - len(p.pending) + i
-			for u, x := range pr[0] {
-				c := pr[1][u]
-				g := groupOf(w.dist[u])
-				cl := &p.cells[r][g]
-				cl[0].add(x)
-				cl[1].add(c)
-				all := &p.cells[r][gAll]
-				all[0].add(x)
-				all[1].add(c)
-			}
+		a.s.twinRound(p.tw, w, t, rows[p.w], rows[p.ctrl], p.plTwin >= 0, sel)
+		wg.Wait()
+	}
+}
+
+// fold adds the pending rounds (the last is t) to the group counts, the groups by distance.
+func (p *pairAgg) fold(t int, dist []int32) {
+	for i, pr := range p.pending {
+		r := t - len(p.pending) + i
+		for u, x := range pr[0] {
+			c := pr[1][u]
+			g := groupOf(dist[u])
+			cl := &p.cells[r][g]
+			cl[0].add(x)
+			cl[1].add(c)
+			all := &p.cells[r][gAll]
+			all[0].add(x)
+			all[1].add(c)
 		}
-		p.pending = nil
 	}
 }

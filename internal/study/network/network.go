@@ -94,6 +94,8 @@ type netStudy struct {
 	done   bool // every round is recorded
 	// rows[world][round-1][node] (full store only): rounds.csv and the mediation.
 	rows [][][]row
+	// rowBuf is the last round's rows per world, free for the next round (endRound).
+	rowBuf [][]row
 	// The typed path (typed.go): typedOf from the runner; typed, one per world, when used.
 	typedOf        func(c *study.Cell) situation.Typed
 	typed          []typedWorld
@@ -349,16 +351,29 @@ func (s *netStudy) Next() (*study.Batch, error) {
 // endRound records round t of every world and folds it into the aggregates.
 func (s *netStudy) endRound(t int) {
 	s.agg.label(t) // before any world ends the round: the twins' replies are still current
-	cur := make([][]row, len(s.worlds))
+	cur := s.rowBuf
+	s.rowBuf = nil
+	if cur == nil {
+		cur = make([][]row, len(s.worlds))
+	}
 	for i, w := range s.worlds {
-		rows := make([]row, w.n)
-		w.end(t, func(u int, x row) { rows[u] = x })
+		rows := cur[i]
+		if rows == nil {
+			rows = make([]row, w.n)
+		}
+		w.end(t, func(u int, x row) { rows[u] = x }) // writes every u
 		cur[i] = rows
 		if s.rows != nil {
 			s.rows[i] = append(s.rows[i], rows)
 		}
 	}
 	s.agg.round(t, cur)
+	// A round's rows (48 MB per world at a million agents) are reused by the next round
+	// unless something keeps them: the full store's journal, or the twin design's rounds
+	// held until the group and the pseudo-victims are chosen.
+	if s.rows == nil && !s.agg.holdsRows() {
+		s.rowBuf = cur
+	}
 }
 
 // task is agent u's decision in round t of world w (after begin).

@@ -3,7 +3,10 @@ package network
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/seed"
@@ -240,29 +243,56 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		return out
 	}
 	obs := stat(func(r int) []int32 { return dists[r] })
+	// The placements are drawn serially from one stream (so the p-values do not depend on the
+	// number of cores), then each placement's BFS and pass over the agents run in parallel,
+	// its statistic gathered by index.
 	rng := rand.New(rand.NewPCG(sd, 0x7065726d75746501))
+	nvs := make([]int, len(aggs))
+	for r := range aggs {
+		for _, d := range dists[r] {
+			if d == 0 {
+				nvs[r]++
+			}
+		}
+	}
+	// One goroutine draws the placements in order and hands them on through a short queue
+	// (memory: a few placements, whatever P and the number of victims).
+	type placement struct {
+		p       int
+		victims [][]int // per replicate
+	}
+	queue := make(chan placement, 2)
+	perms := make([][]sums, P)
+	workers := min(P, runtime.GOMAXPROCS(0))
+	var eg errgroup.Group
+	eg.Go(func() error {
+		defer close(queue)
+		for p := range P {
+			v := make([][]int, len(aggs))
+			for r := range aggs {
+				v[r] = sampleDistinct(rng, n, nvs[r])
+			}
+			queue <- placement{p, v}
+		}
+		return nil
+	})
+	for range workers {
+		eg.Go(func() error {
+			pds := make([][]int32, len(aggs)) // this worker's distance buffers, reused
+			for pl := range queue {
+				for r, a := range aggs {
+					pds[r] = network.DistancesInto(pds[r], a.g, pl.victims[r])
+				}
+				perms[pl.p] = stat(func(r int) []int32 { return pds[r] })
+			}
+			return nil
+		})
+	}
+	_ = eg.Wait() // no goroutine returns an error
+
 	le := make([][gUnreachable]int, rounds) // placements at least as extreme
 	valid := make([][gUnreachable]int, rounds)
-	idx := make([]int, n)
-	pds := make([][]int32, len(aggs))
-	for range P {
-		for r, a := range aggs {
-			nv := 0
-			for _, d := range dists[r] {
-				if d == 0 {
-					nv++
-				}
-			}
-			for i := range idx {
-				idx[i] = i
-			}
-			for i := range nv { // partial Fisher-Yates: nv distinct nodes
-				j := i + rng.IntN(n-i)
-				idx[i], idx[j] = idx[j], idx[i]
-			}
-			pds[r] = network.Distances(a.g, idx[:nv])
-		}
-		perm := stat(func(r int) []int32 { return pds[r] })
+	for _, perm := range perms {
 		for t := from; t <= rounds; t++ {
 			for g := range gUnreachable {
 				pc, oc := perm[t-1][g], obs[t-1][g]
@@ -285,6 +315,28 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		r.P = float64(1+le[r.Round-1][r.G]) / float64(1+valid[r.Round-1][r.G])
 	}
 	return out, P
+}
+
+// sampleDistinct draws k distinct nodes of 0..n-1 by a partial Fisher-Yates shuffle of the
+// identity, the swapped entries kept in a map: the same draws and nodes as shuffling an
+// n-entry index array, without writing n entries per placement.
+func sampleDistinct(rng *rand.Rand, n, k int) []int {
+	out := make([]int, k)
+	moved := make(map[int]int, 2*k)
+	at := func(i int) int {
+		if v, ok := moved[i]; ok {
+			return v
+		}
+		return i
+	}
+	for i := range k {
+		j := i + rng.IntN(n-i)
+		vi, vj := at(i), at(j)
+		out[i] = vj
+		moved[j] = vi
+		moved[i] = vj
+	}
+	return out
 }
 
 func ratioI(k, n int) float64 {

@@ -126,3 +126,30 @@ func TestNiceTop(t *testing.T) {
 		}
 	}
 }
+
+// sampleDistinct draws what a partial Fisher-Yates shuffle of a full index array draws, from
+// the same stream (the permutation test's p-values depend on it).
+func TestSampleDistinctMatchesArrayShuffle(t *testing.T) {
+	for _, c := range []struct{ n, k int }{{1, 1}, {10, 10}, {1000, 3}, {1000, 999}, {100000, 1000}, {50, 0}} {
+		a, b := rand.New(rand.NewPCG(5, 6)), rand.New(rand.NewPCG(5, 6))
+		for range 3 {
+			idx := make([]int, c.n)
+			for i := range idx {
+				idx[i] = i
+			}
+			for i := range c.k {
+				j := i + a.IntN(c.n-i)
+				idx[i], idx[j] = idx[j], idx[i]
+			}
+			got := sampleDistinct(b, c.n, c.k)
+			if len(got) != c.k {
+				t.Fatalf("n %d k %d: %d nodes", c.n, c.k, len(got))
+			}
+			for i := range got {
+				if got[i] != idx[i] {
+					t.Fatalf("n %d k %d: node %d is %d, the array shuffle's %d", c.n, c.k, i, got[i], idx[i])
+				}
+			}
+		}
+	}
+}

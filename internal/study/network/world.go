@@ -56,8 +56,10 @@ package network
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/policy"
@@ -199,7 +201,17 @@ func (w *world) begin(t int, act network.Active) error {
 		}
 	}
 	spread := w.s.cfg.SpreadFrom == SpreadAffected
-	for u := range w.n {
+	// Each agent's counts read only the previous round's state: the agents are split in
+	// chunks counted in parallel (a million agents per world per round).
+	chunks(w.n, func(lo, hi int) {
+		w.count(t, act, spread, lo, hi)
+	})
+	return nil
+}
+
+// count fills the observation counts of agents lo..hi-1 for round t (begin).
+func (w *world) count(t int, act network.Active, spread bool, lo, hi int) {
+	for u := lo; u < hi; u++ {
 		var obs, sum, unf, aff, exp int32
 		if t > 1 {
 			nb := w.g.Neighbours(u)
@@ -224,7 +236,22 @@ func (w *world) begin(t int, act network.Active) error {
 		}
 		w.observed[u], w.sumObs[u], w.unfairObs[u], w.affObs[u], w.exposures[u] = obs, sum, unf, aff, exp
 	}
-	return nil
+}
+
+// chunks calls f on consecutive ranges covering 0..n-1, in parallel on up to GOMAXPROCS
+// goroutines, and returns when all are done; small n runs inline.
+func chunks(n int, f func(lo, hi int)) {
+	const minChunk = 1 << 14
+	k := min(runtime.GOMAXPROCS(0), (n+minChunk-1)/minChunk)
+	if k <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range k {
+		wg.Go(func() { f(i*n/k, (i+1)*n/k) })
+	}
+	wg.Wait()
 }
 
 // social is what agent u knows in the current round, for the behavioural model (on 1-7).
@@ -241,48 +268,51 @@ func (w *world) social(u int) situation.Social {
 }
 
 // end records round t from the replies absorbed (cur*), applies contagion and emits the rows
-// of the round. emit may be nil.
+// of the round. emit may be nil; it is called concurrently for distinct u (each agent's new
+// state reads only its own replies and the previous round's state, in parallel chunks).
 func (w *world) end(t int, emit func(u int, x row)) {
 	cont := w.s.contagion(w.rep)
 	ws, us := w.s.wScale, w.s.uScale
 	// New state in fresh slices: the previous round's arrays stay intact until all are done.
 	nw, nu, nok := w.curW, w.curU, w.curOK
 	naff, ntr := make([]bool, w.n), make([]bool, w.n)
-	for u := range w.n {
-		ok := nok[u]
-		if !ok {
-			nw[u], nu[u] = 0, 0
-		}
-		ntr[u] = w.treated(u, t)
-		a := policy.AgentRound{PrevAffected: w.prevAffected[u], Exposures: int(w.exposures[u])}
-		if w.prevOK[u] {
-			a.PrevW, a.PrevU = ws.to7(float64(w.prevW[u])), us.to7(float64(w.prevU[u]))
-		}
-		if ok {
-			a.W, a.U = ws.to7(float64(nw[u])), us.to7(float64(nu[u]))
-		}
-		if w.s.cfg.SpreadFrom == SpreadAffected && w.labOut != nil {
-			naff[u] = labelledNext(cont, a, w.labOut[u], u, t)
-		} else {
-			naff[u] = cont.Next(a, u, t)
-		}
-		if !ok && cont.Rule != policy.RuleSIS {
-			naff[u] = w.prevAffected[u] // missing: the state carries over
-		}
-		if emit != nil {
-			x := row{w: nw[u], u: nu[u], rule: naff[u], treated: ntr[u], valid: ok, dist: -1}
-			if w.labOut != nil {
-				x.affected, x.labelled = w.labOut[u], true
+	chunks(w.n, func(lo, hi int) {
+		for u := lo; u < hi; u++ {
+			ok := nok[u]
+			if !ok {
+				nw[u], nu[u] = 0, 0
 			}
-			if w.curBad != nil {
-				x.reason, x.version = w.curBad[u], w.curVer[u]
+			ntr[u] = w.treated(u, t)
+			a := policy.AgentRound{PrevAffected: w.prevAffected[u], Exposures: int(w.exposures[u])}
+			if w.prevOK[u] {
+				a.PrevW, a.PrevU = ws.to7(float64(w.prevW[u])), us.to7(float64(w.prevU[u]))
 			}
-			if w.dist != nil {
-				x.dist = w.dist[u]
+			if ok {
+				a.W, a.U = ws.to7(float64(nw[u])), us.to7(float64(nu[u]))
 			}
-			emit(u, x)
+			if w.s.cfg.SpreadFrom == SpreadAffected && w.labOut != nil {
+				naff[u] = labelledNext(cont, a, w.labOut[u], u, t)
+			} else {
+				naff[u] = cont.Next(a, u, t)
+			}
+			if !ok && cont.Rule != policy.RuleSIS {
+				naff[u] = w.prevAffected[u] // missing: the state carries over
+			}
+			if emit != nil {
+				x := row{w: nw[u], u: nu[u], rule: naff[u], treated: ntr[u], valid: ok, dist: -1}
+				if w.labOut != nil {
+					x.affected, x.labelled = w.labOut[u], true
+				}
+				if w.curBad != nil {
+					x.reason, x.version = w.curBad[u], w.curVer[u]
+				}
+				if w.dist != nil {
+					x.dist = w.dist[u]
+				}
+				emit(u, x)
+			}
 		}
-	}
+	})
 	if len(w.hist) > 0 {
 		last := len(w.hist) - 1
 		hw, hu, hok := w.hist[last], w.histU[last], w.histOK[last]
