@@ -40,7 +40,7 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request) {
 	s.rescan()
 	var snaps []*Snapshot
 	for _, id := range s.runsSorted() {
-		dir, _ := s.dirOf(id)
+		dir, _ := s.dirOf(r.Context(), id)
 		snaps = append(snaps, s.snapshot(id, dir, false))
 	}
 	s.page(w, "runs", "prosim runs", struct {
@@ -113,7 +113,7 @@ func (s *Server) resultsPage(w http.ResponseWriter, r *http.Request, id, dir str
 func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	var dirs []string
 	for _, id := range r.URL.Query()["id"] {
-		dir, ok := s.dirOf(id)
+		dir, ok := s.dirOf(r.Context(), id)
 		if !ok {
 			s.fail(w, http.StatusNotFound, fmt.Errorf("no run %q is served here", id))
 			return

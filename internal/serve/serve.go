@@ -81,6 +81,7 @@ type Server struct {
 	lastErr   map[string]string     // how the last resume started here ended
 	mux       *http.ServeMux
 	rescanAt  time.Time
+	scanMu    sync.Mutex // one rescan on a miss at a time (dirOf)
 }
 
 type sample struct {
@@ -298,17 +299,35 @@ func (s *Server) runsSorted() []string {
 }
 
 // dirOf is the run folder of an id from the served list; unknown ids (any path) are not found.
-func (s *Server) dirOf(id string) (string, bool) {
+// An id not yet listed (a run begun since the last scan) is looked for again after a rescan;
+// rescans on a miss happen at most once a second (a miss waits for the next one, or for ctx),
+// so a stream of made-up ids cannot make the server read its roots without pause.
+func (s *Server) dirOf(ctx context.Context, id string) (string, bool) {
 	s.mu.Lock()
 	d, ok := s.ids[id]
-	stale := time.Since(s.rescanAt) > time.Second
+	wait := time.Second - time.Since(s.rescanAt)
 	s.mu.Unlock()
-	if !ok && stale {
-		s.rescan()
-		s.mu.Lock()
-		d, ok = s.ids[id]
-		s.mu.Unlock()
+	if ok {
+		return d, true
 	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return "", false
+		}
+	}
+	s.scanMu.Lock()
+	s.mu.Lock()
+	stale := time.Since(s.rescanAt) >= time.Second
+	s.mu.Unlock()
+	if stale {
+		s.rescan()
+	}
+	s.scanMu.Unlock()
+	s.mu.Lock()
+	d, ok = s.ids[id]
+	s.mu.Unlock()
 	return d, ok
 }
 
@@ -317,7 +336,7 @@ type runHandler func(w http.ResponseWriter, r *http.Request, id, dir string)
 func (s *Server) withRun(h runHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		dir, ok := s.dirOf(id)
+		dir, ok := s.dirOf(r.Context(), id)
 		if !ok {
 			s.fail(w, http.StatusNotFound, fmt.Errorf("no run %q is served here", id))
 			return

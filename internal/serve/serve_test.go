@@ -379,3 +379,21 @@ func TestDecisionShowsRepairTurns(t *testing.T) {
 		}
 	}
 }
+
+// TestRunBegunAfterStartIsFound: a run folder created just after the server listed its roots
+// is served at its first request (a miss waits for the next rescan), not a 404 for a second;
+// a made-up id is still not found.
+func TestRunBegunAfterStartIsFound(t *testing.T) {
+	root := t.TempDir()
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtinRun(t, root, "later")
+	if rec := get(t, s, "/runs/later"); rec.Code != http.StatusOK {
+		t.Fatalf("a run begun after the server started: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := get(t, s, "/runs/nosuch"); rec.Code != http.StatusNotFound {
+		t.Fatalf("a made-up id: %d", rec.Code)
+	}
+}
