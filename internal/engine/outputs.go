@@ -309,24 +309,36 @@ func WriteReport(out string, dirs ...string) error {
 // RenderReport renders the report of run directories: the design and validity of each, then
 // each study's own sections from its analysis.
 func RenderReport(w io.Writer, dirs ...string) error {
+	as, err := analyzeAll(dirs)
+	defer closeAll(as)
+	if err != nil {
+		return err
+	}
+	_, err = renderAnalyzed(w, as)
+	return err
+}
+
+// analyzeAll analyses each run directory of a report, in order; the caller closes those
+// analysed (closeAll) whatever the error.
+func analyzeAll(dirs []string) ([]*Analyzed, error) {
 	if len(dirs) == 0 {
-		return fmt.Errorf("report: no run directory given")
+		return nil, fmt.Errorf("report: no run directory given")
 	}
 	var as []*Analyzed
-	defer func() {
-		for _, a := range as {
-			a.Close()
-		}
-	}()
 	for _, d := range dirs {
 		a, err := Analyze(d)
 		if err != nil {
-			return err
+			return as, err
 		}
 		as = append(as, a)
 	}
-	_, err := renderAnalyzed(w, as)
-	return err
+	return as, nil
+}
+
+func closeAll(as []*Analyzed) {
+	for _, a := range as {
+		a.Close()
+	}
 }
 
 // WriteFigures writes the report of run directories to page (none when page is "") and every
@@ -334,28 +346,16 @@ func RenderReport(w io.Writer, dirs ...string) error {
 // report (figure-01.svg, figure-01.pdf, ...), from one analysis of the runs. It returns the
 // figure files written.
 func WriteFigures(page, out string, dirs ...string) ([]string, error) {
-	if len(dirs) == 0 {
-		return nil, fmt.Errorf("report: no run directory given")
-	}
-	var as []*Analyzed
-	defer func() {
-		for _, a := range as {
-			a.Close()
-		}
-	}()
-	for _, d := range dirs {
-		a, err := Analyze(d)
-		if err != nil {
-			return nil, err
-		}
-		as = append(as, a)
+	as, err := analyzeAll(dirs)
+	defer closeAll(as)
+	if err != nil {
+		return nil, err
 	}
 	var figs []report.Figure
 	render := func(w io.Writer) (err error) {
 		figs, err = renderAnalyzed(w, as)
 		return err
 	}
-	var err error
 	if page == "" {
 		err = render(io.Discard)
 	} else {
