@@ -17,7 +17,9 @@ type EdgeListImport struct {
 	// IDs[node] is the node's id as written in the file (integers in canonical form).
 	IDs []string
 	// IntIDs[node] is the node's integer id when every id is an integer, else nil.
-	IntIDs     []int
+	IntIDs []int
+	// Lines[node] is the line where the node's id first appears, for located errors.
+	Lines      []int
 	Rows       int      // edge rows read
 	Duplicates int      // repeated edges (either orientation) merged into one
 	Weighted   bool     // a weight column was present; prosim graphs are unweighted
@@ -71,6 +73,7 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 			x = int32(len(res.IDs))
 			index[f] = x
 			res.IDs = append(res.IDs, f)
+			res.Lines = append(res.Lines, line)
 		}
 		return x, nil
 	}
@@ -153,12 +156,14 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 		newOf := make([]int32, n)
 		res.IntIDs = make([]int, n)
 		ids := make([]string, n)
+		lines := make([]int, n)
 		for node, old := range order {
 			newOf[old] = int32(node)
 			res.IntIDs[node] = ints[old]
 			ids[node] = res.IDs[old]
+			lines[node] = res.Lines[old]
 		}
-		res.IDs = ids
+		res.IDs, res.Lines = ids, lines
 		for i, x := range pairs {
 			pairs[i] = newOf[x]
 		}

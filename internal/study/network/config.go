@@ -198,7 +198,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 			return err
 		}
 		if g.N != 0 {
-			return doc.Errorf("network.graph.n", "not used with type edgelist (the file's nodes are the graph)")
+			return doc.Errorf("network.graph.n", "not used with type edgelist (the population's agents are the nodes; the file gives their edges)")
 		}
 	case "watts_strogatz":
 		if g.K == 0 {
