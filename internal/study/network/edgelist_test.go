@@ -86,6 +86,11 @@ func TestEdgeListUnknownIDs(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
+	// Text ids against a population of whole-number ids: the error says which ids to use.
+	_, err = readEdgeList(edgeFile(t, "source,target\nr-01,r-02\n"), agentsWith([]int{107, 106, 101}, nil))
+	if err == nil || !strings.Contains(err.Error(), `edges.csv:2: id "r-01" names no agent`) || !strings.Contains(err.Error(), "must be the population's agent ids (3 agent_ids within 101..107)") || strings.Contains(err.Error(), "ImportEdgeList") {
+		t.Errorf("text ids, numeric population: %v", err)
+	}
 	amb := agentsWith([]int{1, 2, 3}, []string{"x", "3", "y"})
 	if _, err := readEdgeList(edgeFile(t, "source,target\n1,x\n3,y\n"), amb); err == nil || !strings.Contains(err.Error(), `edges.csv:3: id "3" is ambiguous`) {
 		t.Errorf("ambiguous id: %v", err)
