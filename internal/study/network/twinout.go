@@ -178,7 +178,7 @@ func (c *Comparison) printTwin(w io.Writer) {
 		}
 		termtable.Write(w, 2, rows) // key: group, agent-runs; split by rounds on a narrow terminal
 	}
-	fmt.Fprintln(w, "  (2|1 affected: distance 2 with a distance-1 neighbour affected the round before; 2|none: with none)")
+	fmt.Fprintf(w, "  (%s: distance 2 with a distance-1 neighbour affected the round before; %s: with none)\n", effGroupKeys[eDist2Changed], effGroupKeys[eDist2Unchanged])
 	perm := fmt.Sprintf("%d victim placements", c.Perms)
 	if c.Perms == 0 {
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
@@ -193,14 +193,12 @@ func (c *Comparison) printTwin(w io.Writer) {
 	termtable.Write(w, 1, append([][]string{hdr}, contagionRows(c, rounds)...))
 }
 
-// termGroupName is a group's label in the printed effects table: the split of distance 2
-// short, so a row fits 80 columns (a line under the table spells the labels out).
+// termGroupName is a group's label in the printed effects table: the split of distance 2 by
+// its network_effects.csv key, short so a row fits 80 columns (a line under the table spells
+// the keys out).
 func termGroupName(g int) string {
-	switch g {
-	case eDist2Changed:
-		return "2|1 affected"
-	case eDist2Unchanged:
-		return "2|none"
+	if g == eDist2Changed || g == eDist2Unchanged {
+		return effGroupKeys[g]
 	}
 	return effGroupNames[g]
 }
