@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -11,10 +12,10 @@ import (
 func (r *Runner) playPlaceholders(seen func(t *study.Task) bool) error {
 	r.estimating = true
 	r.env.Estimate = true
-	// An unrecorded study learns its replies through Absorb, a streamed one reads none
-	// while it runs: neither needs a journal.
+	// Placeholders stand in for recorded replies, for a study that reads them back
+	// (Env.Reply); an unrecorded or streamed study learns its replies through Absorb only.
 	rec := r.recorded() && !r.isStreamed()
-	r.journal = map[store.Key]store.Decision{}
+	r.placeheld = map[store.Key]backend.Reply{}
 	for {
 		b, err := r.study.Next()
 		if err != nil {
@@ -34,7 +35,7 @@ func (r *Runner) playPlaceholders(seen func(t *study.Task) bool) error {
 			replies := r.placeholder(&t)
 			if rec {
 				for j, k := range t.Keys {
-					r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
+					r.placeheld[k] = replies[j]
 				}
 			}
 			if b.Absorb != nil {
