@@ -7,10 +7,10 @@
 // Games advance in synchronous steps: a step asks every decision that can be asked (every
 // proposer's offer, then every responder's answer to its proposer's recorded offer; every
 // member's contribution in round t, then the punishment points of round t, then round t+1),
-// all games and cells together, and the next step is built from the recorded replies (read
-// through Env.Reply). A resumed run replays the steps from the journal: decisions already
-// recorded are not asked again, and the prompts of later steps are rebuilt from the same
-// recorded replies.
+// all games and cells together, and the next step is built from the step's replies (given to
+// Batch.Absorb, kept as each game's moves). A resumed run replays the steps over the run
+// store: decisions already recorded are not asked again (the runner reads their replies back
+// for Absorb), and the prompts of later steps are rebuilt from the same recorded replies.
 //
 // Store keys: Round is the public goods round (1 for one-shot games), Trial is the game's
 // 1-based position among the games played (GameInstance.Index); a punishment
@@ -25,6 +25,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/game"
@@ -52,8 +53,13 @@ type gamesStudy struct {
 	pl  *plan
 	ms  []gameRun
 	// pending are the machines whose step was handed to the runner last, to advance with
-	// the step's recorded replies on the next call of Next.
+	// the step's replies on the next call of Next.
 	pending []gameMachine
+	// replies are the replies of that step by key (Batch.Absorb: asked, or read back from
+	// the run store on resume and replay), until the machines have read them: the games keep
+	// what they need of earlier steps as moves, so no reply outlives its step.
+	mu      sync.Mutex
+	replies map[store.Key]backend.Reply
 	// analysis is computed once, after the last step.
 	res *results
 	// systems are the system texts under the persona and system factors.
@@ -205,6 +211,7 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			}
 		}
 		s.pending = nil
+		s.replies = map[store.Key]backend.Reply{}
 		var tasks []study.Task
 		for _, g := range s.ms {
 			if g.m.done() {
@@ -221,10 +228,22 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			return nil, nil
 		}
 		if len(tasks) > 0 {
-			return &study.Batch{Tasks: tasks}, nil
+			return &study.Batch{Tasks: tasks, Absorb: s.absorb}, nil
 		}
 		// A step without decisions (every proposer's reply invalid, say): advance at once.
 	}
+}
+
+// absorb keeps what the machines read of a task's replies (not the raw text) for the end of
+// the step.
+func (s *gamesStudy) absorb(_ int, t *study.Task, replies []backend.Reply) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for j, k := range t.Keys {
+		r := replies[j]
+		s.replies[k] = backend.Reply{Values: r.Values, Invalid: r.Invalid, ModelVersion: r.ModelVersion}
+	}
+	return nil
 }
 
 // EstimateNote says how the games' later steps, which depend on earlier replies, are
@@ -279,7 +298,7 @@ type row struct {
 type gameMachine interface {
 	// step lists the decisions of the current step (possibly none).
 	step() ([]study.Task, error)
-	// absorb reads the step's decisions from the journal and advances the game.
+	// absorb reads the step's replies (gamesStudy.replies) and advances the game.
 	absorb() error
 	done() bool
 	rows() []row
@@ -393,7 +412,7 @@ type move struct {
 }
 
 func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
-	rep, ok := b.s.env.Reply(k)
+	rep, ok := b.s.replies[k] // read after the step, by Next alone
 	if !ok {
 		return move{}, fmt.Errorf("decision %+v is not recorded", k)
 	}
