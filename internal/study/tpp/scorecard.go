@@ -20,6 +20,13 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 		if g.Condition != control {
 			continue
 		}
+		// Each agent's trials are summed once: its grid of counts, and its valid unfair trials
+		// (k) and those punished (p). A resample adds the grids of its agents (integer counts,
+		// so the rates are those of the pooled trials, bit for bit) instead of gathering trials.
+		type unit struct {
+			grid game.Grid
+			k, p int
+		}
 		by := map[int][]game.TPPOutcome{}
 		for _, o := range g.Outcomes {
 			by[o.Agent] = append(by[o.Agent], o)
@@ -29,26 +36,46 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 			agents = append(agents, a)
 		}
 		sort.Ints(agents)
-		pick := func(idx []int) []game.TPPOutcome {
-			var os []game.TPPOutcome
-			for _, i := range idx {
-				os = append(os, by[agents[i]]...)
+		units := make([]unit, len(agents))
+		for i, a := range agents {
+			u := &units[i]
+			u.grid = game.TPPGrid(by[a])
+			for _, o := range by[a] {
+				if o.Valid && o.Trial.X < 15 {
+					u.k++
+					if o.Punish {
+						u.p++
+					}
+				}
 			}
-			return os
+		}
+		by = nil
+		pick := func(idx []int) game.Grid {
+			var sum game.Grid
+			for _, i := range idx {
+				u := &units[i].grid
+				for x := range sum.N {
+					for y := range sum.N[x] {
+						sum.N[x][y] += u.N[x][y]
+						sum.Punish[x][y] += u.Punish[x][y]
+					}
+				}
+			}
+			for x := range sum.Rate {
+				for y := range sum.Rate[x] {
+					sum.Rate[x][y] = math.NaN() // as game.TPPGrid: no valid trial
+					if n := sum.N[x][y]; n > 0 {
+						sum.Rate[x][y] = float64(sum.Punish[x][y]) / float64(n)
+					}
+				}
+			}
+			return sum
 		}
 		// shares are the shares of agents in idx with a valid unfair trial who never / always punished one.
 		shares := func(idx []int) (never, always float64) {
 			var n float64
 			for _, i := range idx {
-				k, p := 0, 0
-				for _, o := range by[agents[i]] {
-					if o.Valid && o.Trial.X < 15 {
-						k++
-						if o.Punish {
-							p++
-						}
-					}
-				}
+				k, p := units[i].k, units[i].p
 				if k == 0 {
 					continue
 				}
@@ -72,8 +99,8 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 			ref    string
 			fitted bool
 		}{
-			{"tpp_rmse_by_x", func(idx []int) float64 { return game.CompareHuman(game.TPPGrid(pick(idx))).RMSEx }, src, true},
-			{"tpp_rmse_by_y", func(idx []int) float64 { return game.CompareHuman(game.TPPGrid(pick(idx))).RMSEy }, src, true},
+			{"tpp_rmse_by_x", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEx }, src, true},
+			{"tpp_rmse_by_y", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEy }, src, true},
 			{"tpp_never_punish", func(idx []int) float64 { n, _ := shares(idx); return n }, "no published human figure", false},
 			{"tpp_always_punish", func(idx []int) float64 { _, a := shares(idx); return a }, "no published human figure", false},
 		}
