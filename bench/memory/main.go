@@ -1,7 +1,7 @@
 // Command memory measures how prosim's memory and replay speed scale with a run's decisions.
 //
 //	go run ./bench/memory [-agents 2000,10000] [-replicates 1] [-replay 30000]
-//	go run ./bench/memory -no-rss -replay 0 -studies tpp,games,network [-study-agents 500,2000]
+//	go run ./bench/memory -no-rss -replay 0 -studies tpp,games,network [-study-agents 500] [-study-replicates 1,4]
 //
 // Peak RSS: for each population size it runs Study 1 on the behavioural model (6 scenarios x
 // 5 conditions x -replicates) in a child process, and the floor beside it: the same
@@ -12,12 +12,14 @@
 // #18 (Study 1, 100k agents x 3 replicates = 9M decisions, under 2 GiB) is checked by
 // extrapolating: the largest size's floor plus its marginal RSS per decision times 9M.
 //
-// Recorded studies (-studies tpp,games,network): for each, a run on the behavioural model at
-// each size of -study-agents (Study 2 binary TPP, 60 trials an agent; the games battery of
-// examples/games.yaml, 53 decisions an agent; Study 3 with network.store: full on a
-// Watts-Strogatz graph, 7 rounds x 2 conditions x 2 replicates), each in a child process. It
-// prints each run's peak RSS per million decisions, and between the two sizes the growth of
-// peak RSS per million added decisions (population included: it grows with the decisions).
+// Recorded studies (-studies tpp,games,network): for each, runs on the behavioural model of
+// one population (-study-agents) at each number of -study-replicates (Study 2 binary TPP, 60
+// trials an agent; the games battery of examples/games.yaml, 53 decisions an agent; Study 3
+// with network.store: full on a Watts-Strogatz graph, 7 rounds x 2 conditions), each in a
+// child process. It prints each run's peak RSS per million decisions, and between the sizes
+// the growth of peak RSS per million added decisions: the population is the same, so a run
+// whose memory is bounded by its population and concurrency keeps that growth near zero (a
+// replicate adds only its cells' small per-agent state).
 //
 // Replay: it runs a Study 1 of about -replay decisions against a loopback OpenAI-compatible
 // server (zero latency) to fill a reply cache, then runs it again into a new run directory
@@ -79,13 +81,14 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the replay to this file")
 	rssOnly := flag.Bool("no-rss", false, "skip the RSS measurements")
 	studies := flag.String("studies", "", "recorded studies to measure besides Study 1: tpp,games,network (comma-separated)")
-	studyAgents := flag.String("study-agents", "500,2000", "population sizes of the -studies runs")
+	studyAgents := flag.Int("study-agents", 500, "population of the -studies runs")
+	studyReps := flag.String("study-replicates", "1,4", "replicates of the -studies runs, comma-separated")
 	flag.Parse()
 	if *rssOnly {
 		*agents = ""
 	}
 	replayProfile = *cpuprofile
-	if err := bench(*agents, *reps, *replay, *keep, *studies, *studyAgents); err != nil {
+	if err := bench(*agents, *reps, *replay, *keep, *studies, *studyAgents, *studyReps); err != nil {
 		fmt.Fprintln(os.Stderr, "memory:", err)
 		os.Exit(1)
 	}
@@ -144,15 +147,14 @@ func measure(tmp, name, cfg string) (usage, error) {
 }
 
 // recordedConfig is a run of a recorded study other than Study 1 on the behavioural model,
-// with n agents.
-func recordedConfig(study string, n int) (string, error) {
-	head := fmt.Sprintf("name: %s\nstudy: %s\nseed: 7\nconcurrency: 8\npopulation: {source: sample, n: %d}\nbackends:\n  - provider: builtin\n", study, study, n)
+// with n agents and reps replicates.
+func recordedConfig(study string, n, reps int) (string, error) {
+	head := fmt.Sprintf("name: %s\nstudy: %s\nseed: 7\nconcurrency: 8\npopulation: {source: sample, n: %d}\nreplicates: %d\nbackends:\n  - provider: builtin\n", study, study, n, reps)
 	switch study {
 	case "tpp":
-		return head + "replicates: 1\ntpp: {variant: binary, history: false}\nconditions:\n  - {name: none, policy: none}\n", nil
+		return head + "tpp: {variant: binary, history: false}\nconditions:\n  - {name: none, policy: none}\n", nil
 	case "games":
-		return head + `replicates: 1
-conditions:
+		return head + `conditions:
   - {name: none, policy: none}
 games:
   - {game: dictator, endowment: 100}
@@ -161,8 +163,7 @@ games:
   - {game: public_goods, endowment: 20, multiplier: 1.6, group_size: 4, rounds: 10, punishment: both}
 `, nil
 	case "network":
-		return head + `replicates: 2
-network:
+		return head + `network:
   graph: {type: watts_strogatz, k: 6, p: 0.2}
   rounds: 7
   scenario: volunteering
@@ -179,31 +180,34 @@ conditions:
 }
 
 // benchRecorded measures the peak RSS of recorded studies' runs at each size.
-func benchRecorded(tmp, studies, agentList string) error {
+func benchRecorded(tmp, studies string, n int, repList string) error {
+	if n < 2 {
+		return fmt.Errorf("-study-agents: %d agents (the games need 2)", n)
+	}
 	for _, st := range strings.Split(studies, ",") {
 		st = strings.TrimSpace(st)
 		if st == "" {
 			continue
 		}
 		var prev usage
-		for i, s := range strings.Split(agentList, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || n < 1 {
-				return fmt.Errorf("-study-agents: %q is not a population size", s)
+		for i, s := range strings.Split(repList, ",") {
+			reps, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || reps < 1 {
+				return fmt.Errorf("-study-replicates: %q is not a number of replicates", s)
 			}
-			cfg, err := recordedConfig(st, n)
+			cfg, err := recordedConfig(st, n, reps)
 			if err != nil {
 				return err
 			}
-			u, err := measure(tmp, fmt.Sprintf("%s-%d", st, n), cfg)
+			u, err := measure(tmp, fmt.Sprintf("%s-%d", st, reps), cfg)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("\n%s, builtin, %d agents: %d decisions\n", st, n, u.decisions)
+			fmt.Printf("\n%s, builtin, %d agents x %d replicates: %d decisions\n", st, n, reps, u.decisions)
 			fmt.Printf("  peak RSS %.0f MiB (%.0f MiB per million decisions), CPU %.2f s (%.2f us per decision)\n",
 				u.rssMiB, u.rssMiB/float64(u.decisions)*1e6, u.cpu.Seconds(), u.cpu.Seconds()/float64(u.decisions)*1e6)
 			if i > 0 && u.decisions > prev.decisions {
-				fmt.Printf("  growth from the smaller run: %.0f MiB per million added decisions (population included)\n",
+				fmt.Printf("  growth from the smaller run (same population): %.0f MiB per million added decisions\n",
 					(u.rssMiB-prev.rssMiB)/float64(u.decisions-prev.decisions)*1e6)
 			}
 			prev = u
@@ -212,7 +216,7 @@ func benchRecorded(tmp, studies, agentList string) error {
 	return nil
 }
 
-func bench(agentList string, reps, replayN int, keep bool, studies, studyAgents string) error {
+func bench(agentList string, reps, replayN int, keep bool, studies string, studyAgents int, studyReps string) error {
 	tmp, err := os.MkdirTemp("", "prosim-memory-")
 	if err != nil {
 		return err
@@ -262,7 +266,7 @@ func bench(agentList string, reps, replayN int, keep bool, studies, studyAgents 
 			lastFloor, lastPerM, est, verdict)
 	}
 	if studies != "" {
-		if err := benchRecorded(tmp, studies, studyAgents); err != nil {
+		if err := benchRecorded(tmp, studies, studyAgents, studyReps); err != nil {
 			return err
 		}
 	}
