@@ -24,32 +24,33 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 		// (k) and those punished (p). A resample adds the grids of its agents (integer counts,
 		// so the rates are those of the pooled trials, bit for bit) instead of gathering trials.
 		type unit struct {
-			grid game.Grid
+			grid counts
 			k, p int
 		}
-		by := map[int][]game.TPPOutcome{}
+		byAgent := map[int]*unit{}
 		for _, o := range g.Outcomes {
-			by[o.Agent] = append(by[o.Agent], o)
+			u := byAgent[o.Agent]
+			if u == nil {
+				u = &unit{}
+				byAgent[o.Agent] = u
+			}
+			u.grid.add(o)
+			if o.Valid && o.Trial.X < 15 {
+				u.k++
+				if o.Punish {
+					u.p++
+				}
+			}
 		}
-		agents := make([]int, 0, len(by))
-		for a := range by {
+		agents := make([]int, 0, len(byAgent))
+		for a := range byAgent {
 			agents = append(agents, a)
 		}
 		sort.Ints(agents)
 		units := make([]unit, len(agents))
 		for i, a := range agents {
-			u := &units[i]
-			u.grid = game.TPPGrid(by[a])
-			for _, o := range by[a] {
-				if o.Valid && o.Trial.X < 15 {
-					u.k++
-					if o.Punish {
-						u.p++
-					}
-				}
-			}
+			units[i] = *byAgent[a]
 		}
-		by = nil
 		pick := func(idx []int) game.Grid {
 			var sum game.Grid
 			for _, i := range idx {
@@ -119,4 +120,19 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 		}
 	}
 	return out
+}
+
+// counts are an agent's valid trials and punishments by (x, y).
+type counts struct{ N, Punish [6][10]int }
+
+// add counts one trial by game.TPPGrid's rule (which trials count, and where).
+func (c *counts) add(o game.TPPOutcome) {
+	one := [1]game.TPPOutcome{o}
+	g := game.TPPGrid(one[:])
+	for x := range c.N {
+		for y := range c.N[x] {
+			c.N[x][y] += g.N[x][y]
+			c.Punish[x][y] += g.Punish[x][y]
+		}
+	}
 }
