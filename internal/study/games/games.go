@@ -212,7 +212,7 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 		}
 		s.pending = nil
 		s.replies = map[store.Key]backend.Reply{}
-		var tasks []study.Task
+		var tasks []lazyTask
 		for _, g := range s.ms {
 			if g.m.done() {
 				continue
@@ -228,7 +228,7 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			return nil, nil
 		}
 		if len(tasks) > 0 {
-			return &study.Batch{Tasks: tasks, Absorb: s.absorb}, nil
+			return &study.Batch{N: len(tasks), Build: func(i int) (study.Task, error) { return tasks[i]() }, Absorb: s.absorb}, nil
 		}
 		// A step without decisions (every proposer's reply invalid, say): advance at once.
 	}
@@ -297,7 +297,7 @@ type row struct {
 // gameMachine plays one game instance in one cell.
 type gameMachine interface {
 	// step lists the decisions of the current step (possibly none).
-	step() ([]study.Task, error)
+	step() ([]lazyTask, error)
 	// absorb reads the step's replies (gamesStudy.replies) and advances the game.
 	absorb() error
 	done() bool
@@ -320,9 +320,23 @@ type gameBase struct {
 
 func (b *gameBase) done() bool { return b.finish }
 
-// ask makes one decision's task and remembers its key for absorb. prefix, if any, is shown
-// before the scenario.
-func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (study.Task, error) {
+// lazyTask builds one decision's task when the runner takes it, so that a step's prompts are
+// not all held at once (a step is every agent of every cell).
+type lazyTask func() (study.Task, error)
+
+// ask remembers one decision's key for absorb and returns its task, built on demand from
+// what the step knows now (the game state is not written until the step's replies are
+// absorbed). prefix, if any, is shown before the scenario.
+func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (lazyTask, error) {
+	env, cell, in := b.s.env, b.cell, b.in
+	sc, _ := b.s.pl.sc[in.Index-1][role].Worded(cell.Level("wording")) // checked in newPlan
+	key := store.Key{RunID: cell.ID, AgentID: env.Agents[b.index[agent]].ID, Round: round, Trial: trial, Scenario: sc.ID}
+	b.asked = append(b.asked, key)
+	return func() (study.Task, error) { return b.task(key, role, agent, round, trial, params, extra, prefix) }, nil
+}
+
+// task is one decision's task (ask).
+func (b *gameBase) task(key store.Key, role string, agent, round, trial int, params, extra map[string]float64, prefix string) (study.Task, error) {
 	env, cell, in := b.s.env, b.cell, b.in
 	sc, base := b.s.pl.sc[in.Index-1][role], b.s.pl.base[in.Index-1][role]
 	sc, _ = sc.Worded(cell.Level("wording")) // checked in newPlan
@@ -352,8 +366,6 @@ func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[s
 	a := &env.Agents[ai]
 	stored := maps.Clone(params)
 	maps.Copy(stored, extra)
-	key := store.Key{RunID: cell.ID, AgentID: a.ID, Round: round, Trial: trial, Scenario: sc.ID}
-	b.asked = append(b.asked, key)
 	baseID := base.ID
 	return study.Task{
 		Keys:   []store.Key{key},
@@ -438,8 +450,8 @@ type dictatorM struct {
 
 func (m *dictatorM) expected() int { return len(m.ids) }
 
-func (m *dictatorM) step() ([]study.Task, error) {
-	var ts []study.Task
+func (m *dictatorM) step() ([]lazyTask, error) {
+	var ts []lazyTask
 	for _, id := range m.ids {
 		t, err := m.ask("dictator", id, 1, m.in.Index, terms(m.in), nil, "")
 		if err != nil {
@@ -503,9 +515,9 @@ func (m *pairM) roles() (string, string, string, string) {
 	return "proposer", "responder", "offer", "choice"
 }
 
-func (m *pairM) step() ([]study.Task, error) {
+func (m *pairM) step() ([]lazyTask, error) {
 	r1, r2, _, _ := m.roles()
-	var ts []study.Task
+	var ts []lazyTask
 	add := func(role string, agent, partner, pair int, params map[string]float64) error {
 		t, err := m.ask(role, agent, 1, m.in.Index, params, map[string]float64{"partner_id": float64(partner), "pair": float64(pair)}, "")
 		if err == nil {
@@ -640,11 +652,11 @@ func (m *pgM) expected() int {
 	return n
 }
 
-func (m *pgM) step() ([]study.Task, error) {
+func (m *pgM) step() ([]lazyTask, error) {
 	m.reqs = m.g.Requests()
-	var ts []study.Task
+	var ts []lazyTask
 	for _, q := range m.reqs {
-		var t study.Task
+		var t lazyTask
 		var err error
 		gi := m.g.GroupOf(q.Agent)
 		extra := map[string]float64{"group": float64(gi + 1)}
