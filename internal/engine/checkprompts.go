@@ -13,7 +13,8 @@ func (r *Runner) playPlaceholders(seen func(t *study.Task) bool) error {
 	r.estimating = true
 	r.env.Estimate = true
 	// Placeholders stand in for recorded replies, for a study that reads them back
-	// (Env.Reply); an unrecorded or streamed study learns its replies through Absorb only.
+	// (Env.Reply): kept for batches without Absorb only, so that an estimate of a study that
+	// learns its replies through Absorb holds none of them.
 	rec := r.recorded() && !r.isStreamed()
 	r.placeheld = map[store.Key]backend.Reply{}
 	for {
@@ -33,7 +34,7 @@ func (r *Runner) playPlaceholders(seen func(t *study.Task) bool) error {
 				return nil
 			}
 			replies := r.placeholder(&t)
-			if rec {
+			if rec && b.Absorb == nil {
 				for j, k := range t.Keys {
 					r.placeheld[k] = replies[j]
 				}

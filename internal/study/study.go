@@ -262,7 +262,8 @@ type Env struct {
 	PersonaText func(i int) string
 	// Reply returns a recorded decision's reply, read from the run store (a decision of the
 	// current step is readable from the next step on). Each call is a database read: built-in
-	// studies keep what they need through Absorb or Observe instead.
+	// studies keep what they need through Absorb or Observe instead. While estimating it
+	// returns the placeholder replies of batches without Absorb.
 	Reply func(k store.Key) (backend.Reply, bool)
 }
 
