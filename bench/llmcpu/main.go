@@ -13,7 +13,7 @@
 //     pooled transport, io.ReadAll, json.Unmarshal into a small struct.
 //   - chain: prosim's backend chain as a run builds it without a cache (backend.Stack:
 //     meter, collapse, validation with reply parsing, rate limit, retry with its per-call
-//     timeout; the openai client through the SDK).
+//     timeout; the openai client, which posts through net/http).
 //   - chain+cache: the same over a fresh reply cache (every request a miss: a key computed,
 //     a lookup and a store per decision).
 //
