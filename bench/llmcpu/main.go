@@ -65,6 +65,7 @@ func main() {
 	engineN := flag.Int("engine", 3000, "decisions of the smaller end-to-end engine run; the larger has 10x (0: none)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole measurement to this file")
 	flag.StringVar(&engineProfile, "engineprofile", "", "write a CPU profile of the larger engine run alone to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile at the end to this file (go tool pprof -sample_index=alloc_space: what allocated most)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -85,6 +86,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "llmcpu:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err == nil {
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "llmcpu:", err)
+			os.Exit(1)
+		}
 	}
 }
 
