@@ -158,6 +158,16 @@ func cpu() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// sysCPU is the system (kernel) part of cpu.
+func sysCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Stime.Nano())
+}
+
+// lastSys is the system CPU per decision of the last run (of run or engineRun: the whole).
+var lastSys time.Duration
+
 var likert = schema.Schema{Fields: []schema.Field{{Name: "willingness", Kind: schema.Likert, Min: 1, Max: 7,
 	Description: "how willing you are, 1 = not at all, 7 = extremely"}}}
 
@@ -186,7 +196,7 @@ func run(way string, reqs []backend.Request, conc int, decide func(context.Conte
 		first error
 		next  = make(chan int, conc)
 	)
-	start := cpu()
+	start, sys := cpu(), sysCPU()
 	for range conc {
 		wg.Go(func() {
 			pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("way", way)))
@@ -206,6 +216,7 @@ func run(way string, reqs []backend.Request, conc int, decide func(context.Conte
 	}
 	close(next)
 	wg.Wait()
+	lastSys = (sysCPU() - sys) / time.Duration(len(reqs))
 	return (cpu() - start) / time.Duration(len(reqs)), first
 }
 
@@ -358,6 +369,7 @@ func bench(n, conc, rounds, engineN int) error {
 		if err != nil {
 			return err
 		}
+		sys1 := lastSys
 		if engineProfile != "" {
 			pprof.StopCPUProfile() // one profile at a time: -engineprofile wins over -cpuprofile
 			f, err := os.Create(engineProfile)
@@ -375,12 +387,14 @@ func bench(n, conc, rounds, engineN int) error {
 		if err != nil {
 			return err
 		}
+		sys2 := lastSys
 		// The floor again, after the runs: on a shared machine the load drifts, so the
 		// engine's ratios are to the mean of the floor just before and just after them.
 		after, err := run("floor", requests(n), conc, floor)
 		if err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
+		floorSys := lastSys
 		fe := (fl[len(fl)-1] + us(after)) / 2
 		w1, w2 := us(cpu1)/float64(d1), us(cpu2)/float64(d2)
 		marg := us(cpu2-cpu1) / float64(d2-d1)
@@ -392,6 +406,8 @@ func bench(n, conc, rounds, engineN int) error {
 		fmt.Printf("  whole run, %6d decisions: %6.1f us of CPU per decision (%.2f x the floor)\n", d2, w2, w2/mf)
 		fmt.Printf("  marginal per decision ((cpu2-cpu1)/(%d-%d)): %.1f us (%.2f x the floor; target <= 2)\n", d2, d1, marg, marg/mf)
 		fmt.Printf("  fixed cost of a run (cpu1 - marginal x %d): %.0f ms\n", d1, fixed/1000)
+		fmt.Printf("  system (kernel) CPU in the marginal: %.1f us per decision; the floor's (after the runs): %.1f us\n",
+			us(sys2-sys1)/float64(d2-d1), us(floorSys))
 	}
 	return nil
 }
@@ -431,7 +447,8 @@ backends:
 		return 0, 0, err
 	}
 	runtime.GC()
-	start := cpu()
+	start, sys := cpu(), sysCPU()
+	defer func() { lastSys = sysCPU() - sys }()
 	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: filepath.Join(tmp, name), NoCache: true}); err != nil {
 		return 0, 0, err
 	}
