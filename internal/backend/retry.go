@@ -46,7 +46,8 @@ func DefaultRetryPolicy() RetryPolicy {
 // caller's context ending return at once. When attempts run out, the error says how many were
 // made and wraps the last failure (errors.As finds its *StatusError).
 //
-// The returned reply's Calls includes the failed attempts. Retry sits under RateLimit: one
+// The returned reply's Calls includes the failed attempts, also when the call fails in the end
+// (the reply is then returned with the error, for a Meter above to count). Retry sits under RateLimit: one
 // admission covers a request's attempts, so the per-call timeout measures the provider, not
 // the queue, and a request backing off keeps its concurrency slot, which slows an endpoint
 // that is pushing back.
@@ -88,17 +89,26 @@ func Retry(next Backend, p RetryPolicy) Backend {
 				r.Calls += attempt - 1
 				return r, nil
 			}
-			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
-				return Reply{}, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
-			}
 			var se *StatusError
+			isStatus := errors.As(err, &se)
+			// The reply returned with an error counts the calls made: every failed attempt
+			// that was retried, and this one unless it failed before reaching the provider (an
+			// error that is neither a provider's nor a timeout), so that the run's provider
+			// calls equal what the provider counted.
+			spent := Reply{Calls: attempt - 1}
+			if isStatus || errors.Is(err, context.DeadlineExceeded) {
+				spent.Calls++
+			}
+			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
+				return spent, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
+			}
 			timedOut := errors.Is(err, context.DeadlineExceeded) // ctx is live, so it was ours
-			if !timedOut && !(errors.As(err, &se) && se.Retryable()) {
-				return Reply{}, err
+			if !timedOut && !(isStatus && se.Retryable()) {
+				return spent, err
 			}
 			last = err
 			if attempt >= p.MaxAttempts {
-				return Reply{}, fmt.Errorf("gave up after %d attempts%s: last: %w", attempt, capped, last)
+				return spent, fmt.Errorf("gave up after %d attempts%s: last: %w", attempt, capped, last)
 			}
 			ceil := p.Base << min(attempt-1, 30)
 			if ceil > p.Max || ceil <= 0 {
@@ -119,7 +129,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			err = p.Sleep(ctx, d)
 			done()
 			if err != nil {
-				return Reply{}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
+				return Reply{Calls: attempt}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
 			}
 		}
 	})

@@ -246,12 +246,16 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 		// (resume --retry-invalid asks it again); its calls are in the backend's meter. The
 		// reason is the provider's error alone: the row names the agent, scenario and run, and
 		// equal failures then count as one reason in the summary's most common reasons.
+		// Its calls are the attempts that reached the provider (the reply returned with the
+		// error counts them), on the task's first decision only, so that the run's calls sum
+		// to what the provider counted.
 		rep := backend.Reply{Invalid: errorReason + err.Error(), Provider: be.cfg.Provider, Model: be.cfg.Model}
-		r.account(be, rep)
 		out := make([]backend.Reply, len(t.Keys))
 		for i := range out {
 			out[i] = rep
 		}
+		out[0].Calls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
+		r.account(be, out[0])
 		return out, nil
 	}
 	r.account(be, reply)

@@ -582,6 +582,13 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	if !slices.Contains(Providers, b.Provider) {
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
 	}
+	// Results say a backend is the behavioural model, not an LLM, by its label.
+	l := b.LabelOrDefault()
+	if reserved := l == "builtin" || strings.HasPrefix(l, "builtin-"); b.Provider == "builtin" && (!reserved || l == "builtin-baseline") {
+		return doc.Errorf(path+".label", "%q: a builtin backend's label is builtin or begins with builtin- (not builtin-baseline, the scorecard's), so that results name it as the behavioural model", l)
+	} else if b.Provider != "builtin" && reserved {
+		return doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", l, b.Provider)
+	}
 	if b.Provider == "builtin" {
 		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.FirstByteTimeout != 0 || b.AdaptiveConcurrency != "" ||
 			b.MaxRetryAfter != 0 || b.MaxReply != 0 || len(b.ExtraBody) > 0 {

@@ -163,8 +163,8 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 // label names a backend (and condition) in the report.
 func label(backend, condition string, multiCond bool) string {
 	s := backend
-	if backend == "builtin" {
-		s = "builtin (behavioural model)"
+	if report.Behavioural(backend) {
+		s += " (behavioural model)"
 	}
 	if multiCond {
 		s += ", " + condition
