@@ -501,10 +501,19 @@ const rowsPerInsert = 64
 // decisionColumns is the number of columns of the decisions table.
 const decisionColumns = 19
 
-// insertSQL inserts n decisions.
+// insertSQL inserts n decisions. A decision recorded again (resume --retry-invalid, or a
+// later step re-asked after it) takes the new reply but adds its calls, tokens and cost to
+// those already recorded: they were paid for, so the run's calls still add up to the
+// provider's count.
 func insertSQL(n int) string {
 	row := "(?" + strings.Repeat(",?", decisionColumns-1) + ")"
-	return "INSERT OR REPLACE INTO decisions VALUES" + row + strings.Repeat(","+row, n-1)
+	return "INSERT INTO decisions VALUES" + row + strings.Repeat(","+row, n-1) +
+		` ON CONFLICT(run_id, agent_id, round, trial, scenario) DO UPDATE SET params=excluded.params,
+		  vals=excluded.vals, raw=excluded.raw, valid=excluded.valid, invalid_reason=excluded.invalid_reason,
+		  provider=excluded.provider, model=excluded.model, cached=excluded.cached,
+		  calls=calls+excluded.calls, input_tokens=input_tokens+excluded.input_tokens,
+		  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd,
+		  latency_ms=excluded.latency_ms, model_version=excluded.model_version`
 }
 
 // appendDecision appends d's columns, in the table's order.
