@@ -76,3 +76,22 @@ func recordedCalls(t *testing.T, dir string, attempts int) (calls, erred int) {
 	})
 	return calls, erred
 }
+
+// A server that refuses response_format fails every decision alike: the run stops at the first
+// with the fix named, instead of paying a call per decision for nothing.
+func TestLLMServerRejectingStructuredOutputStops(t *testing.T) {
+	s := newLLMServer(t)
+	s.answer = func(d llmDecision, first bool, choice int, content string) (int, map[string]string, string) {
+		return http.StatusBadRequest, nil, `{"error": {"message": "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model."}}`
+	}
+	exp := llmExperiment(t, s.URL, 4, 1, 1)
+	s.learn(exp)
+	t.Setenv(llmKeyEnv, llmKey)
+	_, err := Run(context.Background(), exp, Options{Out: filepath.Join(t.TempDir(), "run"), NoCache: true})
+	if err == nil || !strings.Contains(err.Error(), "set structured_output: json_object (or off) on backend") {
+		t.Fatalf("err %v, want the run stopped with the fix named", err)
+	}
+	if n := s.calls(); n != 1 {
+		t.Fatalf("%d calls made, want 1", n)
+	}
+}

@@ -240,6 +240,9 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	reply, err := be.be.Decide(ctx, t.Req)
 	if err != nil {
 		if !r.recordsError(ctx, err) {
+			if rejectsStructured(err) {
+				err = fmt.Errorf("%w\nthis server rejects response_format: set structured_output: json_object (or off) on backend %s", err, be.label)
+			}
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		// on_error: record: the decision is recorded invalid with the error as its reason
@@ -335,10 +338,20 @@ func (r *Runner) recordsError(ctx context.Context, err error) bool {
 	if errors.As(err, &se) && (se.Status == 401 || se.Status == 403 || se.Status == 404) {
 		return false
 	}
+	if rejectsStructured(err) {
+		return false // every decision would fail alike: stop with the fix (see ask)
+	}
 	if _, ok := errors.AsType[*backend.BatchJobError](err); ok {
 		return false // the job is journaled: resume collects it
 	}
 	return true
+}
+
+// rejectsStructured reports whether a call failed because the server refuses the structured
+// output it was asked for: an HTTP 400 whose body names response_format or json_schema.
+func rejectsStructured(err error) bool {
+	se, ok := errors.AsType[*backend.StatusError](err)
+	return ok && se.Status == 400 && (strings.Contains(se.Body, "response_format") || strings.Contains(se.Body, "json_schema"))
 }
 
 // erred reports whether a recorded decision is one that failed with an error (on_error: record).
