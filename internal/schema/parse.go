@@ -569,6 +569,8 @@ var (
 	// 1,000 yuan". Up to three words may come between the label and the number ("rate my
 	// willingness as 3").
 	tiedRE = regexp.MustCompile(`(?i)\b(?:answer|rating|rate|score|choice|choose|chose|pick|select|response|willingness|likelihood|likely|amount|final|give|donate|contribute|offer|send|keep|transfer|say|go with|settle on|value)\b(?:[\s,]+[A-Za-z']+){0,3}?[\s,]*(?:is|are|would be|will be|of|:|=|\s[-–]|as|at|to be|be)?\s*(?:a|an|about|around|roughly|approximately|probably|definitely|maybe|perhaps|solid|strong|firm)?\s*\$?(` + numPat + `)`)
+	// Another answer offered beside a tied one: "maybe 6", "or 6", "perhaps even a 6".
+	hedgeRE = regexp.MustCompile(`(?i)\b(?:or|maybe|perhaps|possibly|probably)\s+(?:even\s+)?(?:a\s+|an\s+)?\$?(` + numPat + `)`)
 	// The scale quoted in a reply: "(1-7)", "on a scale of 1 to 7", "from 1 to 7".
 	scaleRE = regexp.MustCompile(`(?i)(?:on\s+a\s+scale\s+(?:of|from)\s+|from\s+)?[(\[]?\s*(\d+)\s*(?:-|–|—|to)\s*(\d+)\s*[)\]]?`)
 	// A lone answer: the whole reply is one number, maybe over the scale's top, maybe repeated
@@ -659,6 +661,18 @@ func plainNumber(f Field, text string) (float64, error) {
 		}
 		if v, err := strconv.ParseFloat(strings.ReplaceAll(t[loc[2]:loc[3]], ",", ""), 64); err == nil {
 			tied = append(tied, v)
+		}
+	}
+	// A hedge after a tied answer offers another ("I would say 5, maybe 6", "5 or 6"): also a
+	// candidate, so two different ones are ambiguous, not the first taken.
+	if len(tied) > 0 {
+		for _, loc := range hedgeRE.FindAllStringSubmatchIndex(t, -1) {
+			if !cleanEnd(t, loc[3]) {
+				continue
+			}
+			if v, err := strconv.ParseFloat(strings.ReplaceAll(t[loc[2]:loc[3]], ",", ""), 64); err == nil {
+				tied = append(tied, v)
+			}
 		}
 	}
 	for _, tier := range [][]float64{bold, tied} {
