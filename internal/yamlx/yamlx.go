@@ -30,7 +30,10 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Col > 0 {
+			fmt.Fprintf(&b, ":%d", e.Col)
+		}
 	}
 	b.WriteString(": ")
 	if e.Field != "" {
@@ -227,7 +230,12 @@ func (d *Doc) DecodeAt(path string, v any) (found bool, err error) {
 }
 
 // Name is the file name given to Parse.
-func (d *Doc) Name() string { return d.name }
+func (d *Doc) Name() string {
+	if d == nil {
+		return ""
+	}
+	return d.name
+}
 
 // File is one YAML file of an embedded library.
 type File struct {

@@ -28,7 +28,7 @@ func TestConfig(t *testing.T) {
 	}
 	for src, want := range map[string]string{
 		base + "tpp: {variant: x}\n":     "s2.yaml:5:16: field tpp.variant: unknown variant \"x\"",
-		base + "tpp: {varant: graded}\n": "s2.yaml:5:7: field tpp: unknown field",
+		base + "tpp: {varant: graded}\n": "s2.yaml:5:7: field varant: unknown field",
 		base + "scenarios: [helping]\n":  "s2.yaml:5:12: field scenarios: not used by study: tpp",
 		strings.Replace(base, "study: tpp", "study: vignettes", 1) + "scenarios: [helping]\ntpp: {variant: graded}\n": "s2.yaml:6:6: field tpp: only for study: tpp",
 	} {
