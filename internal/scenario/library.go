@@ -342,8 +342,11 @@ func checkTemplate(loc *Locator, path, id, text string, params []string) error {
 	if len(unknown) == 0 {
 		return nil
 	}
-	return loc.Errorf(path, "%s %s not a parameter of scenario %s (it has %s)", strings.Join(unknown, ", "),
-		map[bool]string{true: "is", false: "are"}[len(unknown) == 1], id, "{{."+strings.Join(params, "}}, {{.")+"}}")
+	what := "is not a parameter"
+	if len(unknown) > 1 {
+		what = "are not parameters"
+	}
+	return loc.Errorf(path, "%s %s of scenario %s (it has %s)", strings.Join(unknown, ", "), what, id, "{{."+strings.Join(params, "}}, {{.")+"}}")
 }
 
 // templateMsg drops text/template's "template: name:" prefix, which repeats what the error
