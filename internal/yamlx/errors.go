@@ -252,7 +252,7 @@ func (c *collector) walk(node ast.Node, t reflect.Type, path string) {
 	if !ok {
 		e = &Error{File: c.name, Msg: err.Error()}
 	}
-	if path != "" && e.Field != "" {
+	if path != "" {
 		e.Field = path // the whole path, not only the key on the error's line
 	}
 	c.errs = append(c.errs, e)

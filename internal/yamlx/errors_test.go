@@ -95,3 +95,17 @@ func TestListSortsCapsAndJoins(t *testing.T) {
 		t.Error("Join of nothing or one")
 	}
 }
+
+// A number with a fraction where a whole number is wanted is an error (the YAML decoder
+// would truncate it without a word); 2.0 is a whole number.
+func TestFractionForAWholeNumber(t *testing.T) {
+	var v outer
+	err := DecodeAll([]byte("name: a\nreplicates: 0.5\nconditions:\n  - {policy: x, weight: 2.0}\n  - {policy: y, weight: 1.5}\n"), "exp.yaml", &v)
+	want := "exp.yaml: 2 problems:\n  exp.yaml:2:13: field replicates: expected a whole number, got 0.5\n  exp.yaml:5:25: field conditions[1].weight: expected a whole number, got 1.5"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got\n%v\nwant\n%s", err, want)
+	}
+	if err := Decode([]byte("name: a\nreplicates: 2.0\n"), "exp.yaml", &v); err != nil || v.Replicates != 2 {
+		t.Fatalf("2.0: %v %d", err, v.Replicates)
+	}
+}

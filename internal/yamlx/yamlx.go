@@ -4,6 +4,7 @@
 package yamlx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,10 +54,15 @@ func Decode(data []byte, name string, v any) error {
 		return &Error{File: name, Msg: "file is empty"}
 	}
 	err := yaml.UnmarshalWithOptions(data, v, yaml.Strict())
-	if err == nil {
-		return nil
+	if err != nil {
+		return convert(err, data, name)
 	}
-	return convert(err, data, name)
+	if bytes.ContainsRune(data, '.') {
+		if f, err := parser.ParseBytes(data, 0); err == nil && len(f.Docs) > 0 {
+			return wholeCheck(f.Docs[0].Body, v, name, "")
+		}
+	}
+	return nil
 }
 
 // DecodeFile reads and decodes the file at path.
@@ -271,5 +277,5 @@ func DecodeNode(node ast.Node, data []byte, name string, v any) error {
 	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
 		return convert(err, data, name)
 	}
-	return nil
+	return wholeCheck(node, v, name, "")
 }
