@@ -15,7 +15,8 @@ import (
 // reported with the experiment's own (expErr): the experiment's list first, then each file's
 // in turn. The population file and the study block's inputs (an edge list) can be large and
 // the run reads them anyway: they are read here only when there are problems to report
-// beside theirs. The engine checks the same again when it builds the run.
+// beside theirs (the inputs also when there is a population file, which the run reads
+// first). The engine checks the same again when it builds the run.
 func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	l := yamlx.NewList(e.File)
 	l.Add(expErr)
@@ -76,16 +77,25 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 			}
 		}
 	}
-	if l.Len() == 0 && len(files) == 0 {
+	problems := l.Len() > 0 || len(files) > 0
+	p := e.Population
+	popFile := p.Source == "file" && p.File != "" && readable(p.File)
+	c, checker := e.Block.(InputsChecker)
+	checker = checker && e.blockOK
+	// The run reads the population file before the block's inputs: with both, the inputs are
+	// read here, so that a bad population file does not hide them.
+	var inputsErr error
+	if checker && (problems || popFile) {
+		inputsErr = c.CheckInputs()
+	}
+	if !problems && inputsErr == nil {
 		return nil
 	}
-	if p := e.Population; p.Source == "file" && p.File != "" && readable(p.File) {
+	if popFile {
 		if _, err := persona.Load(p.File); err != nil {
 			files = append(files, err)
 		}
 	}
-	if c, ok := e.Block.(InputsChecker); ok && e.blockOK {
-		files = append(files, c.CheckInputs())
-	}
+	files = append(files, inputsErr)
 	return yamlx.Join(append([]error{l.Err()}, files...)...)
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/yamlx"
@@ -31,8 +32,27 @@ type Library struct {
 func NewLibrary() *Library { return &Library{byID: map[string]Frame{}} }
 
 // Builtin returns the built-in frames (none, moral, social, enforce, economic): every
-// library/*.yaml file embedded in the binary. Each frame's Source is "builtin".
+// library/*.yaml file embedded in the binary. Each frame's Source is "builtin". The files are
+// read once per process (each call returns a library of its own).
 func Builtin() (*Library, error) {
+	builtinOnce.Do(func() { builtinList, builtinErr = readBuiltin() })
+	if builtinErr != nil {
+		return nil, builtinErr
+	}
+	l := NewLibrary()
+	for _, f := range builtinList {
+		l.byID[f.ID] = f
+	}
+	return l, nil
+}
+
+var (
+	builtinOnce sync.Once
+	builtinList []Frame
+	builtinErr  error
+)
+
+func readBuiltin() ([]Frame, error) {
 	l := NewLibrary()
 	files, err := yamlx.Files(builtinFS, "library")
 	if err != nil {
@@ -51,7 +71,7 @@ func Builtin() (*Library, error) {
 			return nil, fmt.Errorf("builtin policy library: %s: %w", name, err)
 		}
 	}
-	return l, nil
+	return l.List(), nil
 }
 
 // LoadFile adds the frames of a user YAML file (one frame mapping, or a list of them). An id

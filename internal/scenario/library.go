@@ -34,8 +34,27 @@ type Library struct {
 func NewLibrary() *Library { return &Library{byID: map[string]Scenario{}} }
 
 // Builtin returns the built-in library: every library/*.yaml file embedded in the binary (the
-// Study 1 vignettes and the economic games). Each scenario's Source is "builtin".
+// Study 1 vignettes and the economic games). Each scenario's Source is "builtin". The files
+// are read once per process (each call returns a library of its own).
 func Builtin() (*Library, error) {
+	builtinOnce.Do(func() { builtinList, builtinErr = readBuiltin() })
+	if builtinErr != nil {
+		return nil, builtinErr
+	}
+	l := NewLibrary()
+	for _, sc := range builtinList {
+		l.byID[sc.ID] = sc
+	}
+	return l, nil
+}
+
+var (
+	builtinOnce sync.Once
+	builtinList []Scenario
+	builtinErr  error
+)
+
+func readBuiltin() ([]Scenario, error) {
 	l := NewLibrary()
 	files, err := yamlx.Files(builtinFS, "library")
 	if err != nil {
@@ -54,7 +73,7 @@ func Builtin() (*Library, error) {
 			return nil, fmt.Errorf("builtin scenario library: %s: %w", name, err)
 		}
 	}
-	return l, nil
+	return l.List(), nil
 }
 
 // builtinGameParams are the parameters a game gives its scenarios: those of the built-in

@@ -78,3 +78,17 @@ func TestEdgeListProblemsWithTheExperiments(t *testing.T) {
 		t.Errorf("the edge list is read by the run, not by Load, when it is the only bad file: %v", err)
 	}
 }
+
+// A bad population file does not hide a bad edge list (the run reads the population first).
+func TestPopulationFileDoesNotHideTheEdgeList(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "edges.csv"), []byte("source,target\n1,2\n3,3\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,gender\n1,robot\n"), 0o644)
+	src := "name: s3\nstudy: network\nseed: 3\npopulation: {source: file, file: people.csv}\n" +
+		"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\n"
+	_, err := experiment.Parse([]byte(src), filepath.Join(dir, "s3.yaml"))
+	people, edges := filepath.Join(dir, "people.csv"), filepath.Join(dir, "edges.csv")
+	if err == nil || !strings.HasPrefix(err.Error(), people+": ") || !strings.Contains(err.Error(), "\n"+edges+`:3: self-loop on id "3"`) {
+		t.Fatalf("got %v", err)
+	}
+}
