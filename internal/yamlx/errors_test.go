@@ -105,6 +105,9 @@ func TestFractionForAWholeNumber(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("got\n%v\nwant\n%s", err, want)
 	}
+	if err := Decode([]byte("name: a\nreplicates: 5e-1\n"), "exp.yaml", &v); err == nil || !strings.Contains(err.Error(), "expected a whole number, got 5e-1") {
+		t.Errorf("5e-1: %v", err)
+	}
 	if err := Decode([]byte("name: a\nreplicates: 2.0\n"), "exp.yaml", &v); err != nil || v.Replicates != 2 {
 		t.Fatalf("2.0: %v %d", err, v.Replicates)
 	}

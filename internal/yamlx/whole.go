@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strings"
+	"regexp"
+	"strconv"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // fractions reports the numbers with a fraction written where a whole number is wanted (node
@@ -25,14 +27,14 @@ func fractions(node ast.Node, t reflect.Type, path, name string, out *[]*Error) 
 	case *ast.TagNode:
 		fractions(n.Value, t, path, name, out)
 	case *ast.FloatNode:
-		if n.Value == math.Trunc(n.Value) || !isInt(t.Kind()) {
-			return
+		if n.Value != math.Trunc(n.Value) && isInt(t.Kind()) {
+			*out = append(*out, fractionError(n.Token, path, name))
 		}
-		e := &Error{File: name, Field: path, Msg: fmt.Sprintf("expected a whole number, got %s", n.Token.Value)}
-		if n.Token != nil && n.Token.Position != nil {
-			e.Line, e.Col = n.Token.Position.Line, n.Token.Position.Column
+	case *ast.StringNode:
+		// "5e-1" is a string to the parser, and 0 to the decoder.
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f != math.Trunc(f) && isInt(t.Kind()) {
+			*out = append(*out, fractionError(n.Token, path, name))
 		}
-		*out = append(*out, e)
 	case *ast.MappingNode:
 		for _, mv := range n.Values {
 			fractionsIn(mv, t, path, name, out)
@@ -47,6 +49,17 @@ func fractions(node ast.Node, t reflect.Type, path, name string, out *[]*Error) 
 			fractions(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i), name, out)
 		}
 	}
+}
+
+func fractionError(tok *token.Token, path, name string) *Error {
+	e := &Error{File: name, Field: path, Msg: "expected a whole number"}
+	if tok != nil {
+		e.Msg += ", got " + tok.Value
+		if tok.Position != nil {
+			e.Line, e.Col = tok.Position.Line, tok.Position.Column
+		}
+	}
+	return e
 }
 
 // fractionsIn checks the value of one key of a mapping decoded into t.
@@ -65,6 +78,10 @@ func fractionsIn(mv *ast.MappingValueNode, t reflect.Type, path, name string, ou
 	}
 }
 
+// fractionRE finds what may be a number with a fraction (1.5, .5, 2., 5e-1), so that files and
+// nodes without one are not walked.
+var fractionRE = regexp.MustCompile(`[0-9]\.|\.[0-9]|[0-9][eE]-`)
+
 func isInt(k reflect.Kind) bool {
 	switch k {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -76,7 +93,7 @@ func isInt(k reflect.Kind) bool {
 
 // wholeCheck is the problems fractions finds in node, decoded into v: nil, one, or a list.
 func wholeCheck(node ast.Node, v any, name, path string) error {
-	if node == nil || !strings.ContainsRune(node.String(), '.') {
+	if node == nil || !fractionRE.MatchString(node.String()) {
 		return nil
 	}
 	var out []*Error

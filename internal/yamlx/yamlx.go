@@ -4,7 +4,6 @@
 package yamlx
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -57,7 +56,7 @@ func Decode(data []byte, name string, v any) error {
 	if err != nil {
 		return convert(err, data, name)
 	}
-	if bytes.ContainsRune(data, '.') {
+	if fractionRE.Match(data) {
 		if f, err := parser.ParseBytes(data, 0); err == nil && len(f.Docs) > 0 {
 			return wholeCheck(f.Docs[0].Body, v, name, "")
 		}
