@@ -621,14 +621,21 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		// What else a backend may set depends on its provider.
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
 	}
+	l := yamlx.NewList(doc.Name())
+	// Results say a backend is the behavioural model, not an LLM, by its label.
+	label := b.LabelOrDefault()
+	if reserved := label == "builtin" || strings.HasPrefix(label, "builtin-"); b.Provider == "builtin" && (!reserved || label == "builtin-baseline") {
+		l.Add(doc.Errorf(path+".label", "%q: a builtin backend's label is builtin or begins with builtin- (not builtin-baseline, the scorecard's), so that results name it as the behavioural model", label))
+	} else if b.Provider != "builtin" && reserved {
+		l.Add(doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", label, b.Provider))
+	}
 	if b.Provider == "builtin" {
 		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.FirstByteTimeout != 0 || b.AdaptiveConcurrency != "" ||
 			b.MaxRetryAfter != 0 || b.MaxReply != 0 || len(b.ExtraBody) > 0 {
-			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after, max_reply or extra_body")
+			l.Add(doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after, max_reply or extra_body"))
 		}
-		return nil
+		return l.Err()
 	}
-	l := yamlx.NewList(doc.Name())
 	if b.Model == "" {
 		l.Add(doc.Errorf(path+".model", "required for provider %s", b.Provider))
 	}
