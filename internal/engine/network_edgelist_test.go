@@ -79,8 +79,23 @@ func TestNetworkEdgeListIDs(t *testing.T) {
 		}
 	}
 
-	// Text ids are the positions 1..7: an edge list naming 2..8 is off by one.
+	// A text-id population's edge list may name its agents by their text ids (source_id):
+	// it loads (the experiment's input check reads any ids) and runs, written by agent_id.
 	people(t, dir, "r-01", "r-02", "r-03", "r-04", "r-05", "r-06", "r-07")
+	if err := os.WriteFile(filepath.Join(dir, "edges.csv"), []byte("source,target\nr-07,r-01\nr-01,r-02\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if exp, err = experiment.Load(filepath.Join(dir, "s.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = Run(context.Background(), exp, Options{Out: filepath.Join(dir, "run-text"), NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	if e := readCSV(t, filepath.Join(dir, "run-text", "results", "network_edges.csv")); len(e) != 3 || strings.Join(e[1][1:], ",")+" "+strings.Join(e[2][1:], ",") != "1,2 1,7" {
+		t.Errorf("network_edges.csv of text ids: %v", e)
+	}
+
+	// Text ids are the positions 1..7: an edge list naming 2..8 is off by one.
 	if err := os.WriteFile(filepath.Join(dir, "edges.csv"), []byte("source,target\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -361,7 +361,8 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 }
 
 // CheckInputs reads the edge list (type edgelist) to report its problems with the
-// experiment's (see experiment.InputsChecker).
+// experiment's (see experiment.InputsChecker). Its ids may be text (a text-id population's
+// source_id): New matches them to the agents, once the population is read.
 func (nw *Config) CheckInputs() error {
 	if nw.Graph.Type != "edgelist" || nw.Graph.File == "" {
 		return nil
@@ -371,7 +372,7 @@ func (nw *Config) CheckInputs() error {
 		return err
 	}
 	defer f.Close()
-	_, _, err = network.ReadEdgeList(f, nw.Graph.File)
+	_, err = network.ImportEdgeList(f, nw.Graph.File)
 	return err
 }
 

@@ -4,20 +4,17 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/yamlx"
 )
-
-// maxIDErrors is how many ids naming no agent one error lists.
-const maxIDErrors = 10
 
 // readEdgeList reads an edge list onto the population: node i is agent i, whatever order
 // the file's ids come in. An id names the agent whose agent_id it is (an integer) or else
 // whose source_id it is (the population file's text ids); an agent no edge names is isolated.
 // An id naming no agent, or naming one agent by agent_id and another by source_id, is an
-// error at the line where it first appears.
+// error at the line where it first appears; every such id is reported.
 func readEdgeList(file string, agents []persona.Persona) (*network.Graph, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -37,8 +34,7 @@ func readEdgeList(file string, agents []persona.Persona) (*network.Graph, error)
 		}
 	}
 	nodeOf := make([]int, len(res.IDs)) // the file's node -> the agent's position
-	var bad []string
-	nbad := 0
+	bad := yamlx.NewList(file)          // every bad id, by line (up to yamlx.MaxErrors)
 	for x, id := range res.IDs {
 		byAgentID, okA := -1, false
 		if v, err := strconv.Atoi(id); err == nil {
@@ -47,28 +43,17 @@ func readEdgeList(file string, agents []persona.Persona) (*network.Graph, error)
 		bySrc, okS := bySource[id]
 		switch {
 		case okA && okS && byAgentID != bySrc:
-			nbad++
-			if len(bad) < maxIDErrors {
-				bad = append(bad, fmt.Sprintf("%s:%d: id %q is ambiguous: it is the agent_id of one agent and the source_id of another (agent_id %d); write agent_ids throughout",
-					file, res.Lines[x], id, agents[bySrc].ID))
-			}
+			bad.Add(&yamlx.Error{File: file, Line: res.Lines[x], Msg: fmt.Sprintf("id %q is ambiguous: it is the agent_id of one agent and the source_id of another (agent_id %d); write agent_ids throughout", id, agents[bySrc].ID)})
 		case okA:
 			nodeOf[x] = byAgentID
 		case okS:
 			nodeOf[x] = bySrc
 		default:
-			nbad++
-			if len(bad) < maxIDErrors {
-				bad = append(bad, fmt.Sprintf("%s:%d: id %q names no agent", file, res.Lines[x], id))
-			}
+			bad.Add(&yamlx.Error{File: file, Line: res.Lines[x], Msg: fmt.Sprintf("id %q names no agent", id)})
 		}
 	}
-	if nbad > 0 {
-		msg := strings.Join(bad, "\n  ")
-		if nbad > len(bad) {
-			msg += fmt.Sprintf("\n  ... and %d more ids naming no agent", nbad-len(bad))
-		}
-		return nil, fmt.Errorf("%s\n  the edge list's ids must be the population's agent ids (%s)", msg, idsHint(agents))
+	if err := bad.Err(); err != nil {
+		return nil, fmt.Errorf("%w\n  the edge list's ids must be the population's agent ids (%s)", err, idsHint(agents))
 	}
 	edges := make([][2]int, 0, res.Graph.NumEdges())
 	for u, v := range res.Graph.Edges() {
