@@ -219,7 +219,22 @@ backend: {provider: builtin}
 	if eff := readCSV(t, filepath.Join(dir, "results", "network_effects.csv")); len(eff) < 2 {
 		t.Errorf("network_effects.csv: %v", eff)
 	}
-	if doc := render(t, dir); !strings.Contains(doc, "no distance-1 agents") {
-		t.Error("the report does not say why the mediation is missing")
+	// Nor is there another placement of the victims: no permutation p-value (it would be 1
+	// whatever the effect).
+	cont := readCSV(t, filepath.Join(dir, "results", "network_contagion.csv"))
+	cc := columns(t, cont[0], "group", "p_value")
+	for _, r := range cont[1:] {
+		if r[cc["p_value"]] != "" {
+			t.Errorf("network_contagion.csv: %s has p_value %s", r[cc["group"]], r[cc["p_value"]])
+		}
+	}
+	if len(cont) < 3 {
+		t.Errorf("network_contagion.csv: %v", cont)
+	}
+	doc := render(t, dir)
+	for _, w := range []string{"no distance-1 agents", "not run: every agent is a victim"} {
+		if !strings.Contains(doc, w) {
+			t.Errorf("the report does not say %q", w)
+		}
 	}
 }

@@ -39,7 +39,8 @@ type Comparison struct {
 	Cells        cells // pooled over replicates
 	// The twin design (twinstats.go): effects against the control twin with bootstrap CIs
 	// (BootReps resamples), the contagion label's shares beside the placebo's with
-	// permutation p-values (Perms placements; 0 when read back from a summary run's tables).
+	// permutation p-values (Perms placements; 0 when read back from a summary run's tables,
+	// noPlacements when every agent is a victim).
 	Effects      []EffectRow
 	Contagion    []ContagionRow
 	BootReps     int
