@@ -8,8 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
+	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/yamlx"
 )
@@ -25,103 +25,33 @@ var Channels = []string{"none", "moral", "social", "enforce", "economic"}
 
 // Library is a set of policy frames with unique ids.
 type Library struct {
-	byID map[string]Frame
+	*catalog.Set[Frame]
 }
 
 // NewLibrary returns an empty library.
-func NewLibrary() *Library { return &Library{byID: map[string]Frame{}} }
+func NewLibrary() *Library { return &Library{catalog.New[Frame]("policy")} }
 
 // Builtin returns the built-in frames (none, moral, social, enforce, economic): every
 // library/*.yaml file embedded in the binary. Each frame's Source is "builtin". The files are
 // read once per process (each call returns a library of its own).
 func Builtin() (*Library, error) {
-	builtinOnce.Do(func() { builtinList, builtinErr = readBuiltin() })
-	if builtinErr != nil {
-		return nil, builtinErr
-	}
-	l := NewLibrary()
-	for _, f := range builtinList {
-		l.byID[f.ID] = f
-	}
-	return l, nil
-}
-
-var (
-	builtinOnce sync.Once
-	builtinList []Frame
-	builtinErr  error
-)
-
-func readBuiltin() ([]Frame, error) {
-	l := NewLibrary()
-	files, err := yamlx.Files(builtinFS, "library")
+	s, err := builtin.Set()
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		name := f.Name
-		frames, err := Load(f.Data, name)
-		if err != nil {
-			return nil, fmt.Errorf("builtin policy library: %w", err)
-		}
-		for i := range frames {
-			frames[i].Source = "builtin"
-		}
-		if err := l.Add(frames...); err != nil {
-			return nil, fmt.Errorf("builtin policy library: %s: %w", name, err)
-		}
-	}
-	return l.List(), nil
+	return &Library{s}, nil
 }
+
+var builtin = catalog.Builtin[Frame]{Kind: "policy", FS: builtinFS, Load: Load,
+	Mark: func(f *Frame) { f.Source = "builtin" }}
+
+// CatalogID and CatalogSource make a Frame a catalog item.
+func (f Frame) CatalogID() string     { return f.ID }
+func (f Frame) CatalogSource() string { return f.Source }
 
 // LoadFile adds the frames of a user YAML file (one frame mapping, or a list of them). An id
 // that is already in the library is an error naming both sources.
-func (l *Library) LoadFile(path string) error {
-	data, err := yamlx.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	frames, err := Load(data, path)
-	if err != nil {
-		return err
-	}
-	if err := l.Add(frames...); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// Add adds frames, all or none: an id already in the library is an error.
-func (l *Library) Add(frames ...Frame) error {
-	if l.byID == nil {
-		l.byID = map[string]Frame{}
-	}
-	for _, f := range frames {
-		if old, ok := l.byID[f.ID]; ok {
-			return fmt.Errorf("policy id %q is defined twice: in %s and in %s", f.ID, old.Source, f.Source)
-		}
-	}
-	for _, f := range frames {
-		l.byID[f.ID] = f
-	}
-	return nil
-}
-
-// Get returns the frame with the given id.
-func (l *Library) Get(id string) (Frame, bool) {
-	f, ok := l.byID[id]
-	return f, ok
-}
-
-// List returns every frame sorted by id.
-func (l *Library) List() []Frame {
-	out := make([]Frame, 0, len(l.byID))
-	for _, f := range l.byID {
-		out = append(out, f)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
+func (l *Library) LoadFile(path string) error { return l.AddFile(path, Load) }
 
 // Text is the frame's text for a scenario: its own text for the scenario, else Default, rendered
 // with {{.amount}} (Amount) and {{.currency}}. A frame with neither gives "" when its channel is

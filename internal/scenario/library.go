@@ -16,6 +16,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -27,54 +28,30 @@ func BuiltinFiles() fs.FS { return builtinFS }
 
 // Library is a set of scenarios with unique ids.
 type Library struct {
-	byID map[string]Scenario
+	*catalog.Set[Scenario]
 }
 
 // NewLibrary returns an empty library.
-func NewLibrary() *Library { return &Library{byID: map[string]Scenario{}} }
+func NewLibrary() *Library { return &Library{catalog.New[Scenario]("scenario")} }
 
 // Builtin returns the built-in library: every library/*.yaml file embedded in the binary (the
 // Study 1 vignettes and the economic games). Each scenario's Source is "builtin". The files
 // are read once per process (each call returns a library of its own).
 func Builtin() (*Library, error) {
-	builtinOnce.Do(func() { builtinList, builtinErr = readBuiltin() })
-	if builtinErr != nil {
-		return nil, builtinErr
-	}
-	l := NewLibrary()
-	for _, sc := range builtinList {
-		l.byID[sc.ID] = sc
-	}
-	return l, nil
-}
-
-var (
-	builtinOnce sync.Once
-	builtinList []Scenario
-	builtinErr  error
-)
-
-func readBuiltin() ([]Scenario, error) {
-	l := NewLibrary()
-	files, err := yamlx.Files(builtinFS, "library")
+	s, err := builtin.Set()
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		name := f.Name
-		scs, err := load(f.Data, name, nil)
-		if err != nil {
-			return nil, fmt.Errorf("builtin scenario library: %w", err)
-		}
-		for i := range scs {
-			scs[i].Source = "builtin"
-		}
-		if err := l.Add(scs...); err != nil {
-			return nil, fmt.Errorf("builtin scenario library: %s: %w", name, err)
-		}
-	}
-	return l.List(), nil
+	return &Library{s}, nil
 }
+
+var builtin = catalog.Builtin[Scenario]{Kind: "scenario", FS: builtinFS,
+	Load: func(data []byte, name string) ([]Scenario, error) { return load(data, name, nil) },
+	Mark: func(sc *Scenario) { sc.Source = "builtin" }}
+
+// CatalogID and CatalogSource make a Scenario a catalog item.
+func (sc Scenario) CatalogID() string     { return sc.ID }
+func (sc Scenario) CatalogSource() string { return sc.Source }
 
 // builtinGameParams are the parameters a game gives its scenarios: those of the built-in
 // scenarios of the game (the games render a user's scenario with the built-in one's
@@ -104,68 +81,13 @@ var (
 
 // LoadFile adds the scenarios of a user YAML file (one scenario mapping, or a list of them).
 // An id that is already in the library is an error naming both sources.
-func (l *Library) LoadFile(path string) error {
-	data, err := yamlx.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	scs, err := Load(data, path)
-	if err != nil {
-		return err
-	}
-	if err := l.Add(scs...); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// Add adds scenarios, all or none: an id already in the library is an error.
-func (l *Library) Add(scs ...Scenario) error {
-	if l.byID == nil {
-		l.byID = map[string]Scenario{}
-	}
-	for _, sc := range scs {
-		if old, ok := l.byID[sc.ID]; ok {
-			return fmt.Errorf("scenario id %q is defined twice: in %s and in %s", sc.ID, orUnknown(old.Source), orUnknown(sc.Source))
-		}
-	}
-	for _, sc := range scs {
-		l.byID[sc.ID] = sc
-	}
-	return nil
-}
+func (l *Library) LoadFile(path string) error { return l.AddFile(path, Load) }
 
 func orUnknown(s string) string {
 	if s == "" {
 		return "(unknown source)"
 	}
 	return s
-}
-
-// Get returns the scenario with the given id.
-func (l *Library) Get(id string) (Scenario, bool) {
-	sc, ok := l.byID[id]
-	return sc, ok
-}
-
-// List returns every scenario sorted by id.
-func (l *Library) List() []Scenario {
-	out := make([]Scenario, 0, len(l.byID))
-	for _, sc := range l.byID {
-		out = append(out, sc)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// IDs returns every scenario id, sorted.
-func (l *Library) IDs() []string {
-	out := make([]string, 0, len(l.byID))
-	for id := range l.byID {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Load decodes and checks the scenarios of one YAML file, named name in errors. The file holds
