@@ -96,6 +96,13 @@ func convert(err error, data []byte, name string) error {
 			out.Msg += fmt.Sprintf(" %q", tok.Value)
 		}
 	}
+	var oe *yaml.OverflowError
+	if errors.As(err, &oe) {
+		out.Msg = fmt.Sprintf("%s is too large a number for this field", oe.SrcNum)
+		if strings.HasPrefix(oe.SrcNum, "-") {
+			out.Msg = fmt.Sprintf("%s: a negative number where a whole number from 0 is wanted", oe.SrcNum)
+		}
+	}
 	var ue *yaml.UnknownFieldError
 	if errors.As(err, &ue) && ue.Token != nil {
 		out.Field = ue.Token.Value
