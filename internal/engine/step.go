@@ -72,7 +72,8 @@ func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
 // than a behavioural-model decision: a fresh stack grown anew each time, and the scheduling).
 // The first error cancels the others, which take no further task; so does an interrupt. A
 // call refused by the spend cap cancels nothing: the workers take no further task and the
-// decisions in flight finish and are journaled (they are paid for).
+// decisions in flight finish and are journaled (they are paid for). A worker leaves only once
+// its last paid reply is committed.
 func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	rec := r.recorded()
 	if b.Typed != nil && !rec && r.group == nil {
@@ -95,27 +96,34 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 			if r.group != nil {
 				defer r.group.Done()
 			}
-			for {
-				if capped.Load() {
-					return nil
-				}
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return nil
-				}
-				if gctx.Err() != nil {
-					stopped.Store(true) // a decision failed or the run was interrupted: take no more
-					return nil
-				}
-				if err := r.decideTask(gctx, b, i, rec); err != nil {
-					if errors.Is(err, backend.ErrBudget) {
-						capErr.CompareAndSwap(nil, &err)
-						capped.Store(true)
+			var w commitWait
+			err := func() error {
+				for {
+					if capped.Load() {
 						return nil
 					}
-					return err
+					i := int(next.Add(1) - 1)
+					if i >= n {
+						return nil
+					}
+					if gctx.Err() != nil {
+						stopped.Store(true) // a decision failed or the run was interrupted: take no more
+						return nil
+					}
+					if err := r.decideTask(gctx, b, i, rec, &w); err != nil {
+						if errors.Is(err, backend.ErrBudget) {
+							capErr.CompareAndSwap(nil, &err)
+							capped.Store(true)
+							return nil
+						}
+						return err
+					}
 				}
+			}()
+			if cerr := w.settle(); err == nil {
+				err = cerr
 			}
+			return err
 		})
 	}
 	err := g.Wait()
@@ -137,8 +145,10 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 }
 
 // decideTask makes task i of a batch: from the journal when it is recorded there, else
-// from its backend (journaled for recorded studies); then gives the replies to Absorb.
-func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool) error {
+// from its backend (journaled for recorded studies); then gives the replies to Absorb. w is
+// the worker's paid reply still being committed: the task is prepared meanwhile and sent
+// once that commit is done (askAfter); a paid reply of this task takes its place.
+func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool, w *commitWait) error {
 	t, err := b.Task(i)
 	if err != nil {
 		return err
@@ -164,7 +174,7 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 			return nil
 		}
 	}
-	replies, err := r.ask(ctx, &t)
+	replies, err := r.askAfter(ctx, &t, w)
 	if err != nil {
 		return err
 	}
@@ -174,11 +184,11 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		for j, k := range t.Keys {
 			ds[j] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 		}
-		// A paid reply is committed before this worker asks its next decision, so a kill -9
-		// loses at most the replies in flight; the behavioural model's and the cache's are
-		// free to make again and go in batches.
+		// A paid reply is committed before this worker sends its next call (askAfter), so a
+		// kill -9 loses at most the calls in flight; the behavioural model's and the cache's
+		// are free to make again and go in batches.
 		if r.backendOf(t.Cell).paid() && !allCached(replies) {
-			err = r.st.Commit(ds...)
+			w.pending = r.st.CommitAsync(ds...)
 		} else {
 			for _, d := range ds {
 				if err = r.st.Add(d); err != nil {
@@ -204,6 +214,48 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		return b.Absorb(i, &t, replies)
 	}
 	return nil
+}
+
+// commitWait is a worker's last paid reply while it is being committed.
+type commitWait struct{ pending *store.Pending }
+
+// settle waits for the commit, if any: nil once the reply is committed.
+func (w *commitWait) settle() error {
+	if w.pending == nil {
+		return nil
+	}
+	err := w.pending.Wait()
+	w.pending = nil
+	return err
+}
+
+// askAfter asks t once the worker's last paid reply is committed. A chain that honours send
+// gates (backend.WithSendGate) prepares the call meanwhile (request, cache look-up, spend
+// reservation) and sends it when the commit is done; with another backend the worker waits
+// first. The commit's failure is returned rather than the call's.
+func (r *Runner) askAfter(ctx context.Context, t *study.Task, w *commitWait) ([]backend.Reply, error) {
+	if w.pending == nil {
+		return r.ask(ctx, t)
+	}
+	if !backend.HonoursSendGate(r.backendOf(t.Cell).be) {
+		if err := w.settle(); err != nil {
+			return nil, err
+		}
+		return r.ask(ctx, t)
+	}
+	p := w.pending
+	replies, err := r.ask(backend.WithSendGate(ctx, func(ctx context.Context) error {
+		select {
+		case <-p.Done():
+			return p.Err()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}), t)
+	if cerr := w.settle(); cerr != nil {
+		return nil, cerr
+	}
+	return replies, err
 }
 
 // allDone reports whether every decision of t is recorded (streamed studies).
