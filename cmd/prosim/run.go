@@ -10,6 +10,7 @@ import (
 
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/report"
 )
 
 type runFlags struct {
@@ -161,7 +162,7 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 		if !u.CostKnown {
 			cost = "unknown (no price for this model: add prices: to the experiment)"
 		}
-		if u.Label == "builtin" {
+		if report.Behavioural(u.Label) {
 			fmt.Fprintf(out, "backend %s: behavioural model (not an LLM), no provider calls.\n", u.Label)
 			continue
 		}

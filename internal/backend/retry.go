@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"time"
 )
@@ -46,7 +47,8 @@ func DefaultRetryPolicy() RetryPolicy {
 // caller's context ending return at once. When attempts run out, the error says how many were
 // made and wraps the last failure (errors.As finds its *StatusError).
 //
-// The returned reply's Calls includes the failed attempts. Retry sits under RateLimit: one
+// The returned reply's Calls includes the failed attempts, also when the call fails in the end
+// (the reply is then returned with the error, for a Meter above to count). Retry sits under RateLimit: one
 // admission covers a request's attempts, so the per-call timeout measures the provider, not
 // the queue, and a request backing off keeps its concurrency slot, which slows an endpoint
 // that is pushing back.
@@ -80,25 +82,36 @@ func Retry(next Backend, p RetryPolicy) Backend {
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		var last error
 		capped := "" // set when a Retry-After was cut to the cap
+		made := 0    // failed attempts that reached the provider
 		for attempt := 1; ; attempt++ {
 			done := p.Watch.call()
 			r, err := call(ctx, next, req, p.Timeout)
 			done()
 			if err == nil {
-				r.Calls += attempt - 1
+				r.Calls += made
 				return r, nil
 			}
-			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
-				return Reply{}, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
-			}
 			var se *StatusError
+			isStatus := errors.As(err, &se)
+			// A failed attempt counts as a call unless nothing was sent: a connection that
+			// could not be made (refused, no route, no such host) or a failure before sending
+			// (an error that is neither a provider's nor a timeout). The reply returned with
+			// the error carries the count, so that the run's calls equal what the provider
+			// counted.
+			if (isStatus || errors.Is(err, context.DeadlineExceeded)) && !notSent(err) {
+				made++
+			}
+			spent := Reply{Calls: made}
+			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
+				return spent, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
+			}
 			timedOut := errors.Is(err, context.DeadlineExceeded) // ctx is live, so it was ours
-			if !timedOut && !(errors.As(err, &se) && se.Retryable()) {
-				return Reply{}, err
+			if !timedOut && !(isStatus && se.Retryable()) {
+				return spent, err
 			}
 			last = err
 			if attempt >= p.MaxAttempts {
-				return Reply{}, fmt.Errorf("gave up after %d attempts%s: last: %w", attempt, capped, last)
+				return spent, fmt.Errorf("gave up after %d attempts%s: last: %w", attempt, capped, last)
 			}
 			ceil := p.Base << min(attempt-1, 30)
 			if ceil > p.Max || ceil <= 0 {
@@ -119,7 +132,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			err = p.Sleep(ctx, d)
 			done()
 			if err != nil {
-				return Reply{}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
+				return Reply{Calls: made}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
 			}
 		}
 	})
@@ -152,4 +165,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// notSent reports whether a call failed while connecting, so that no request reached the
+// provider: a dial error (refused, unreachable, DNS) or a failed name lookup.
+func notSent(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,9 +97,12 @@ func TestRetryGivesUp(t *testing.T) {
 	}
 	inner, n := script(errs...)
 	var s sleepLog
-	_, err := Retry(inner, RetryPolicy{MaxAttempts: 4, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
+	r, err := Retry(inner, RetryPolicy{MaxAttempts: 4, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
 	if err == nil || *n != 4 || len(s.d) != 3 {
 		t.Fatalf("err %v after %d calls and %d sleeps; want an error after 4 calls", err, *n, len(s.d))
+	}
+	if r.Calls != 4 {
+		t.Fatalf("the reply returned with the error counts %d calls, want the 4 attempts", r.Calls)
 	}
 	var se *StatusError
 	if !errors.As(err, &se) || se.Status != 529 {
@@ -108,20 +113,31 @@ func TestRetryGivesUp(t *testing.T) {
 	}
 }
 
+// A connection that could not be made sent nothing: its attempts are not calls.
+func TestRetryCountsNoCallForRefusedConnections(t *testing.T) {
+	refused := &StatusError{Provider: "openai", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	inner, n := script(refused, refused, &StatusError{Provider: "openai", Status: 500}, refused)
+	r, err := Retry(inner, RetryPolicy{MaxAttempts: 4, Sleep: (&sleepLog{}).sleep}).Decide(context.Background(), testReq("p", 0))
+	if err == nil || *n != 4 || r.Calls != 1 {
+		t.Fatalf("err %v after %d attempts, reply counts %d calls; want 1 (the 500)", err, *n, r.Calls)
+	}
+}
+
 func TestRetryNonRetryableReturnsAtOnce(t *testing.T) {
 	for _, status := range []int{400, 401, 403, 404} {
 		inner, n := script(&StatusError{Provider: "openai", Status: status})
 		var s sleepLog
-		_, err := Retry(inner, RetryPolicy{MaxAttempts: 5, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
+		r, err := Retry(inner, RetryPolicy{MaxAttempts: 5, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
 		var se *StatusError
-		if !errors.As(err, &se) || se.Status != status || *n != 1 || len(s.d) != 0 {
-			t.Errorf("status %d: err %v after %d calls", status, err, *n)
+		if !errors.As(err, &se) || se.Status != status || *n != 1 || len(s.d) != 0 || r.Calls != 1 {
+			t.Errorf("status %d: err %v after %d calls (reply counts %d)", status, err, *n, r.Calls)
 		}
 	}
+	// An error that is neither a provider's nor a timeout failed before anything was sent.
 	plain := errors.New("schema has no fields")
 	inner, n := script(plain)
-	if _, err := Retry(inner, RetryPolicy{MaxAttempts: 5, Sleep: (&sleepLog{}).sleep}).Decide(context.Background(), testReq("p", 0)); !errors.Is(err, plain) || *n != 1 {
-		t.Errorf("plain error: %v after %d calls", err, *n)
+	if r, err := Retry(inner, RetryPolicy{MaxAttempts: 5, Sleep: (&sleepLog{}).sleep}).Decide(context.Background(), testReq("p", 0)); !errors.Is(err, plain) || *n != 1 || r.Calls != 0 {
+		t.Errorf("plain error: %v after %d calls (reply counts %d)", err, *n, r.Calls)
 	}
 }
 

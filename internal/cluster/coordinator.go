@@ -216,7 +216,7 @@ func (c *Coordinator) forget(key string, ch chan arrived) {
 
 func (a arrived) result() (backend.Reply, error) {
 	if a.r.Err != nil {
-		return backend.Reply{}, a.r.Err.err(a.worker)
+		return a.r.Reply, a.r.Err.err(a.worker) // the reply counts the calls the worker made
 	}
 	return a.r.Reply, nil
 }

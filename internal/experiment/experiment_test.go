@@ -80,6 +80,8 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"unknown contrast reference", "  - {policy: moral}\n+contrasts: [{condition: moral, against: control}]\n", "exp.yaml:9:41: field contrasts[0].against: unknown condition \"control\""},
 		{"contrast without reference", "  - {policy: moral}\n+contrasts: [{condition: moral}]\n", "exp.yaml:9:13: field contrasts[0].against: required"},
 		{"contrast with itself", "  - {policy: moral}\n+contrasts: [{condition: moral, against: moral}]\n", "field contrasts[0].against: a condition compared with itself"},
+		{"builtin labelled like an LLM", "seed: 7\n+backend: {provider: builtin, label: gpt}\n", "exp.yaml:4:37: field backend.label: \"gpt\": a builtin backend's label is builtin or begins with builtin-"},
+		{"LLM labelled builtin", "seed: 7\n+backend: {provider: openai, model: m, label: builtin-x}\n", "field backend.label: \"builtin-x\": the labels builtin and builtin-... name the behavioural model"},
 		{"duplicate contrast", "  - {policy: moral}\n+contrasts: [{condition: moral, against: none}, {condition: moral, against: none}]\n", "field contrasts[1]: the same contrast as contrasts[0]"},
 	}
 	for _, c := range cases {

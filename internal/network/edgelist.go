@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // EdgeListImport is what ImportEdgeList found.
@@ -44,7 +46,7 @@ var headerPairs = [][2]string{{"source", "target"}, {"from", "to"}, {"src", "dst
 //
 // A self-loop is an error (prosim graphs are simple: an agent is not its own neighbour);
 // repeated edges, in either orientation, are merged and counted. Only nodes that appear in
-// some edge exist. Errors name file:line and the column.
+// some edge exist. Errors name file:line and the column; every bad line is reported at once.
 func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
@@ -56,9 +58,15 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 	first := true
 	srcCol, dstCol, ncols := 0, 1, 2
 	var fields []string
-	id := func(line int, col, f string) (int32, error) {
+	// Every bad line is reported (up to yamlx.MaxErrors), not only the first.
+	bad := yamlx.NewList(name)
+	lineErr := func(line int, format string, args ...any) {
+		bad.Add(&yamlx.Error{File: name, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	id := func(line int, col, f string) (int32, bool) {
 		if f == "" {
-			return 0, fmt.Errorf("%s:%d: column %s: empty id", name, line, col)
+			lineErr(line, "column %s: empty id", col)
+			return 0, false
 		}
 		if v, err := strconv.ParseInt(f, 10, 64); err == nil {
 			f = strconv.FormatInt(v, 10)
@@ -72,7 +80,7 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 			index[f] = x
 			res.IDs = append(res.IDs, f)
 		}
-		return x, nil
+		return x, true
 	}
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -84,7 +92,9 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 		}
 		var err error
 		if fields, err = splitFields(fields[:0], text, delim); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", name, line, err)
+			lineErr(line, "%v", err)
+			first = false
+			continue
 		}
 		if first {
 			first = false
@@ -113,24 +123,26 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 			if len(fields) <= srcCol {
 				missing, col = "source", srcCol
 			}
-			return nil, fmt.Errorf("%s:%d: missing column %q (column %d): found %d field(s), expected %d", name, line, missing, col+1, len(fields), ncols)
+			lineErr(line, "missing column %q (column %d): found %d field(s), expected %d", missing, col+1, len(fields), ncols)
+			continue
 		}
-		s, err := id(line, "source", fields[srcCol])
-		if err != nil {
-			return nil, err
-		}
-		t, err := id(line, "target", fields[dstCol])
-		if err != nil {
-			return nil, err
+		s, okS := id(line, "source", fields[srcCol])
+		t, okT := id(line, "target", fields[dstCol])
+		if !okS || !okT {
+			continue
 		}
 		if s == t {
-			return nil, fmt.Errorf("%s:%d: self-loop on id %q: prosim graphs are simple", name, line, res.IDs[s])
+			lineErr(line, "self-loop on id %q: prosim graphs are simple", res.IDs[s])
+			continue
 		}
 		pairs = append(pairs, s, t)
 		res.Rows++
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		bad.Add(fmt.Errorf("%s: %w", name, err))
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
 	}
 	if res.Rows == 0 {
 		return nil, fmt.Errorf("%s: no edges", name)

@@ -201,7 +201,7 @@ func validity(x RunInput, multi bool) validityData {
 	}
 	v.VersionWarnings = VersionWarnings(vs)
 	for _, u := range UsageOf(r) {
-		if u.Backend == "builtin" {
+		if Behavioural(u.Backend) {
 			v.Usage = append(v.Usage, []string{DescribeBackend(u.Backend), fmt.Sprint(u.Decisions), "0 (no provider)", "-", "-", "-", "none", fmt.Sprintf("%.2f", u.MeanLatencyMS)})
 			continue
 		}

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
@@ -115,11 +116,17 @@ func backendsOf(r *Run) []string {
 
 // DescribeBackend names a backend for readers: the builtin model is said not to be an LLM.
 func DescribeBackend(label string) string {
-	switch label {
-	case "builtin":
-		return "builtin (behavioural model, not an LLM)"
-	case "builtin-baseline": // scorecard.Baseline
+	switch {
+	case label == "builtin-baseline": // scorecard.Baseline
 		return "builtin-baseline (behavioural model computed alongside on the same agents and seeds, not an LLM)"
+	case Behavioural(label):
+		return label + " (behavioural model, not an LLM)"
 	}
 	return label
+}
+
+// Behavioural reports whether a backend label names the behavioural model: "builtin" or
+// "builtin-..." (experiment files keep those labels for it, and only for it).
+func Behavioural(label string) bool {
+	return label == "builtin" || strings.HasPrefix(label, "builtin-")
 }

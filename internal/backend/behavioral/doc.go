@@ -132,6 +132,21 @@
 // over days 2-7 (the summary's diff): -1.25, -.174, -.018, -.001. Influence was .25 (v2, set
 // by hand: relative .065 / .001 / .000, the spread stopped after one hop).
 //
+// Why distances 2 and 3 stay short (measured, 200 replicates, seed 1; not adopted): a one-step
+// pull decays geometrically. Measured as F&C did, lag-matched (distance d on day 2+d against the
+// victims on day 2), the model gives .117 / .011 / .001 (30% of edges) and .236 / .021 / .004
+// (every edge every day, F&C's condition). A change travels one hop a day, so agents three hops
+// out first react on day 5 and the 7-day design leaves them three days. Of the part of the
+// distance-1 effect that is not influence: .050 at 30% (.180 at 100%) is the direct "heard of
+// unfairness" channel (Influence 0). Tried on this design, relative d1 / d2 / d3 at 7 days: a
+// persistent perceived norm .167 / .014 / .001; second-hand reports of the round before
+// .151 / .028 / .004 (30%) and .269 / .051 / .011 (100%); salience-weighted neighbours .217 /
+// .034 / .005; discounting neighbours known to be victims .268 / .048 / .006 (100%); own-rating
+// carry-over .5 -> 0 .240 / .058 / .017; all edges every day .356 / .056 / .006. Longer
+// horizons approach the targets (30% of edges, 30 days: .290 / .094 / .039), as does a stack
+// of same-day hearsay, discounting and no carry-over (.29-.31 / .07-.08 / .040-.045, seeds 1-3),
+// which was judged an overfit (four mechanisms no source motivates, new prompt text for LLMs).
+//
 // # Games (Situation.Kind "game", Situation.Scenario the game id)
 //
 // Shares s are chosen by logit (temperature TauD) over 11 shares 0, .1, ..., 1 of the pie;

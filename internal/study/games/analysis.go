@@ -727,8 +727,8 @@ type groupTable struct {
 // several.
 func (r *results) seriesLabel(g Group) string {
 	s := g.Backend
-	if s == "builtin" {
-		s = "builtin (behavioural model)"
+	if report.Behavioural(s) {
+		s += " (behavioural model)"
 	}
 	if r.multiCond {
 		s += ", " + g.Condition

@@ -369,7 +369,7 @@ func (s *netStudy) endRound(t int) {
 	}
 	s.agg.round(t, cur)
 	// A round's rows (48 MB per world at a million agents) are reused by the next round
-	// unless something keeps them: the full store's journal, or the twin design's rounds
+	// unless something keeps them: the full store's rows (rounds.csv), or the twin design's rounds
 	// held until the group and the pseudo-victims are chosen.
 	if s.rows == nil && !s.agg.holdsRows() {
 		s.rowBuf = cur

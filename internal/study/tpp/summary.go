@@ -69,7 +69,7 @@ func (r *results) binarySummary(w io.Writer) error {
 		if err := termtable.WriteRight(w, 1, vs); err != nil {
 			return err
 		}
-		if g.Backend == "builtin" {
+		if report.Behavioural(g.Backend) {
 			// Same test as report.DescribeBackend: the label builtin is the behavioural model.
 			fmt.Fprintln(w, "(The behavioural model's valence before choosing is the human curve by x, an input of the model: its agreement with human valence is by construction, not a finding.)")
 		}
