@@ -2,7 +2,7 @@ package backend
 
 // The wrappers compose, outermost first, as
 //
-//	Meter(Collapse(Validate(Cache(Budgeted(SendGate(Balance([RateLimit(Adaptive(Retry(client))), ...])))))))
+//	Meter(Collapse(Validate(Cache(Budgeted(Balance([RateLimit(Adaptive(Retry(client))), ...]))))))
 //
 //   - Meter is outermost so that it sees each decision exactly once, as returned to the
 //     engine: with the summed calls and tokens of its re-asks and retries, Cached for cache
@@ -22,10 +22,6 @@ package backend
 //     that reaches a provider, re-asks included, reserves its worst-case cost, and cache hits
 //     reserve nothing; above Balance and the limits, so one reservation covers a call's
 //     attempts and a call waiting for a rate-limit slot already holds its reservation.
-//   - SendGate below the Cache and Budgeted, above the limits: a call whose worker is still
-//     committing its last paid reply is prepared (cache look-up, reservation) meanwhile and
-//     waits here, holding no concurrency slot, with its latency not yet running (see
-//     WithSendGate).
 //   - Balance picks an endpoint; each endpoint has its own limits.
 //   - Adaptive (opt-in; the default for local servers) between RateLimit and Retry: it learns
 //     how many calls the server serves at once from their latency, and a call waiting for its
@@ -98,7 +94,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 		}
 		eps[i] = ep
 	}
-	b := SendGate(Balance(eps))
+	b := Balance(eps)
 	if c.Budget != nil {
 		b = Budgeted(b, c.Budget, c.Prices, c.ID.Provider, c.ID.Model, c.MaxOutput)
 	}
@@ -110,7 +106,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 		}
 	}
 	if c.Batch {
-		return gated{Meter(Validate(b, c.MaxRepairs), c.Prices, c.Usage)}
+		return Meter(Validate(b, c.MaxRepairs), c.Prices, c.Usage)
 	}
-	return gated{Meter(Collapse(Validate(b, c.MaxRepairs)), c.Prices, c.Usage)}
+	return Meter(Collapse(Validate(b, c.MaxRepairs)), c.Prices, c.Usage)
 }

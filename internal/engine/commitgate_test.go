@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// A worker prepares its next call while its last paid reply is being committed, but sends it
-// only once the commit is done: while another connection holds the run database's write lock
-// (so that no commit can finish), no call beyond each worker's first reaches the server. A
-// kill -9 then loses at most the calls in flight.
+// A worker sends its next call only once its last paid reply is committed: while another
+// connection holds the run database's write lock (so that no commit can finish), no call
+// beyond each worker's first reaches the server. A kill -9 then loses at most the calls in
+// flight.
 func TestPaidReplyCommittedBeforeNextCall(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
 	const conc = 4

@@ -78,8 +78,7 @@ func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok boo
 // than a behavioural-model decision: a fresh stack grown anew each time, and the scheduling).
 // The first error cancels the others, which take no further task; so does an interrupt. A
 // call refused by the spend cap cancels nothing: the workers take no further task and the
-// decisions in flight finish and are journaled (they are paid for). A worker leaves only once
-// its last paid reply is committed.
+// decisions in flight finish and are journaled (they are paid for).
 func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	rec := r.recorded()
 	if b.Typed != nil && !rec && r.group == nil {
@@ -102,34 +101,27 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 			if r.group != nil {
 				defer r.group.Done()
 			}
-			var w commitWait
-			err := func() error {
-				for {
-					if capped.Load() {
-						return nil
-					}
-					i := int(next.Add(1) - 1)
-					if i >= n {
-						return nil
-					}
-					if gctx.Err() != nil {
-						stopped.Store(true) // a decision failed or the run was interrupted: take no more
-						return nil
-					}
-					if err := r.decideTask(gctx, b, i, rec, &w); err != nil {
-						if errors.Is(err, backend.ErrBudget) {
-							capErr.CompareAndSwap(nil, &err)
-							capped.Store(true)
-							return nil
-						}
-						return err
-					}
+			for {
+				if capped.Load() {
+					return nil
 				}
-			}()
-			if cerr := w.settle(); err == nil {
-				err = cerr
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return nil
+				}
+				if gctx.Err() != nil {
+					stopped.Store(true) // a decision failed or the run was interrupted: take no more
+					return nil
+				}
+				if err := r.decideTask(gctx, b, i, rec); err != nil {
+					if errors.Is(err, backend.ErrBudget) {
+						capErr.CompareAndSwap(nil, &err)
+						capped.Store(true)
+						return nil
+					}
+					return err
+				}
 			}
-			return err
 		})
 	}
 	err := g.Wait()
@@ -153,10 +145,8 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 // decideTask makes task i of a batch: from the store when it is recorded there (a resumed
 // run), else from its backend (recorded for recorded studies); then gives the replies to
 // Absorb. A recorded task of a batch without Absorb is only counted: its study reads no reply
-// while it runs (or reads it from the store itself, Env.Reply). w is the worker's paid reply
-// still being committed: the task is prepared meanwhile and sent once that commit is done
-// (askAfter); a paid reply of this task takes its place.
-func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool, w *commitWait) error {
+// while it runs (or reads it from the store itself, Env.Reply).
+func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool) error {
 	t, err := b.Task(i)
 	if err != nil {
 		return err
@@ -181,7 +171,7 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 			return b.Absorb(i, &t, replies)
 		}
 	}
-	replies, err := r.askAfter(ctx, &t, w)
+	replies, err := r.ask(ctx, &t)
 	if err != nil {
 		return err
 	}
@@ -191,11 +181,11 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		for j, k := range t.Keys {
 			ds[j] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 		}
-		// A paid reply is committed before this worker sends its next call (askAfter), so a
-		// kill -9 loses at most the calls in flight; the behavioural model's and the cache's
-		// are free to make again and go in batches.
+		// A paid reply is committed before this worker asks its next decision, so a kill -9
+		// loses at most the replies in flight; the behavioural model's and the cache's are
+		// free to make again and go in batches.
 		if r.backendOf(t.Cell).paid() && !allCached(replies) {
-			w.pending = r.st.CommitAsync(ds...)
+			err = r.st.Commit(ds...)
 		} else {
 			for _, d := range ds {
 				if err = r.st.Add(d); err != nil {
@@ -214,48 +204,6 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		return b.Absorb(i, &t, replies)
 	}
 	return nil
-}
-
-// commitWait is a worker's last paid reply while it is being committed.
-type commitWait struct{ pending *store.Pending }
-
-// settle waits for the commit, if any: nil once the reply is committed.
-func (w *commitWait) settle() error {
-	if w.pending == nil {
-		return nil
-	}
-	err := w.pending.Wait()
-	w.pending = nil
-	return err
-}
-
-// askAfter asks t once the worker's last paid reply is committed. A chain that honours send
-// gates (backend.WithSendGate) prepares the call meanwhile (request, cache look-up, spend
-// reservation) and sends it when the commit is done; with another backend the worker waits
-// first. The commit's failure is returned rather than the call's.
-func (r *Runner) askAfter(ctx context.Context, t *study.Task, w *commitWait) ([]backend.Reply, error) {
-	if w.pending == nil {
-		return r.ask(ctx, t)
-	}
-	if !backend.HonoursSendGate(r.backendOf(t.Cell).be) {
-		if err := w.settle(); err != nil {
-			return nil, err
-		}
-		return r.ask(ctx, t)
-	}
-	p := w.pending
-	replies, err := r.ask(backend.WithSendGate(ctx, func(ctx context.Context) error {
-		select {
-		case <-p.Done():
-			return p.Err()
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}), t)
-	if cerr := w.settle(); cerr != nil {
-		return nil, cerr
-	}
-	return replies, err
 }
 
 // allDone reports whether every decision of t is recorded (r.done).

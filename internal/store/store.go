@@ -346,28 +346,24 @@ func (s *Store) Agents() ([]Agent, error) {
 
 // Commit records decisions durably before it returns: a crash after it returns (kill -9,
 // power loss with synchronous=FULL) loses none of them. Use it for replies that were paid
-// for; Add is for decisions that are free to make again. Commit is CommitAsync(ds...).Wait().
-func (s *Store) Commit(ds ...Decision) error { return s.CommitAsync(ds...).Wait() }
-
-// CommitAsync queues decisions for a durable write; the Pending it returns says when they
-// are committed (or the write failed). A caller can so prepare its next provider call while
-// the write's fsync runs, and send it only once Wait returns nil.
+// for; Add is for decisions that are free to make again.
 //
 // Concurrent callers share transactions (group commit). The first caller to find no group
 // open opens one and leads it: it waits for the write in progress, if any, then closes the
-// group and writes everything queued in one transaction (one fsync), before it returns (its
-// own goroutine writes at once, with no wake-up of another in between). Callers arriving
-// meanwhile join the group and return at once; they share its result: nil once their rows
-// are committed, or the write's error. So N workers cost about one fsync per write, not N,
-// and none waits for a write beyond the one in progress and its own.
-func (s *Store) CommitAsync(ds ...Decision) *Pending {
+// group and writes everything pending in one transaction (one fsync). Callers arriving
+// meanwhile join the group and wait for its result, which they all share: nil once their
+// rows are committed, or the write's error. So N workers cost about one fsync per write, not
+// N, and none waits for a write beyond the one in progress and its own.
+func (s *Store) Commit(ds ...Decision) error {
 	s.mu.Lock()
 	s.pending = append(s.pending, ds...)
-	if g := s.gathering; g != nil {
+	g := s.gathering
+	if g != nil {
 		s.mu.Unlock()
-		return &Pending{g}
+		<-g.done
+		return g.err
 	}
-	g := &group{done: make(chan struct{})}
+	g = &group{done: make(chan struct{})}
 	s.gathering = g
 	s.mu.Unlock()
 
@@ -378,23 +374,7 @@ func (s *Store) CommitAsync(ds ...Decision) *Pending {
 	g.err = s.flushLocked()
 	s.cmu.Unlock()
 	close(g.done)
-	return &Pending{g}
-}
-
-// Pending is a CommitAsync under way.
-type Pending struct{ g *group }
-
-// Done is closed when the write that took the decisions ended; Err then says how.
-func (p *Pending) Done() <-chan struct{} { return p.g.done }
-
-// Err is nil when the decisions are committed, else the write's error; valid once Done is
-// closed.
-func (p *Pending) Err() error { return p.g.err }
-
-// Wait waits for the write and returns its error: nil means the decisions are committed.
-func (p *Pending) Wait() error {
-	<-p.g.done
-	return p.g.err
+	return g.err
 }
 
 // group is the Commit calls that share one write.

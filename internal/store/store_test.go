@@ -339,51 +339,6 @@ func TestGroupCommitErrorFailsEveryWaiter(t *testing.T) {
 	}
 }
 
-// CommitAsync returns at once for a call that joins a group waiting on a write in progress;
-// its Pending is done only once the group's rows are committed.
-func TestCommitAsyncFollowerReturnsAtOnce(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "prosim.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	d := func(i int) Decision {
-		return Decision{Key: Key{RunID: "r", AgentID: i, Scenario: "s"}, Reply: Reply{Raw: "5", Calls: 1, CostUSD: math.NaN()}}
-	}
-	s.cmu.Lock() // a write in progress
-	led := make(chan error, 1)
-	go func() { led <- s.Commit(d(1)) }() // opens the group and waits to write it
-	for {
-		s.mu.Lock()
-		open := s.gathering != nil
-		s.mu.Unlock()
-		if open {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	p := s.CommitAsync(d(2))
-	select {
-	case <-p.Done():
-		t.Fatal("the joining commit is done before its group was written")
-	default:
-	}
-	s.cmu.Unlock()
-	if err := p.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-led; err != nil {
-		t.Fatal(err)
-	}
-	if n, err := s.CountDecisions(); err != nil || n != 2 {
-		t.Fatalf("%d decisions committed (%v), want 2", n, err)
-	}
-	if w := s.writes.Load(); w != 1 {
-		t.Errorf("%d writes, want 1 (the two commits share one)", w)
-	}
-}
-
 // Decisions orders by run design order, then agent, round, trial and scenario, whether each
 // run is read on its own or (two runs of one order) all in one sorted read; decisions of a
 // run the runs table does not name are not read.
