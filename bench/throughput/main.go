@@ -12,6 +12,12 @@
 // server's slots are never idle on its account) sends the server as many calls as the run
 // will make, and its calls/s are the endpoint's ceiling.
 //
+// A second minimal client then measures the durable ceiling: the same calls, each reply
+// committed to a run database with store.Commit (group commit, synchronous=FULL: durable when
+// it returns) before the goroutine that received it sends again, the rule prosim keeps for
+// paid replies. Its ratio to the ceiling is what that rule costs any client on this disk now;
+// prosim's calls/s over it is what prosim costs beyond the rule. -durable=false skips it.
+//
 // The program then runs a Study 1 experiment of about -n decisions through the real chain
 // (engine; backend.Stack with collapse, validation, reply cache, rate limit and retry; the
 // openai client over HTTP) with concurrency and max_concurrency equal to the server's limit
@@ -42,6 +48,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +64,7 @@ import (
 
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/store"
 )
 
 func main() {
@@ -67,12 +75,13 @@ func main() {
 	replay := flag.Bool("replay", true, "replay the run from the cache afterwards")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the first run to this file")
 	keep := flag.Bool("keep", false, "keep the temporary directory (run directories and cache)")
+	durable := flag.Bool("durable", true, "also measure the durable ceiling: the minimal client committing each reply before its next call")
 	noCache := flag.Bool("no-cache", false, "run without the reply cache (implies -replay=false)")
 	flag.Parse()
 	if *noCache {
 		*replay = false
 	}
-	if err := bench(*latency, *limit, *n, *reps, *replay, *noCache, *cpuprofile, *keep); err != nil {
+	if err := bench(*latency, *limit, *n, *reps, *replay, *noCache, *durable, *cpuprofile, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "throughput:", err)
 		os.Exit(1)
 	}
@@ -83,7 +92,7 @@ const (
 	conditions = 5
 )
 
-func bench(latency time.Duration, limit, n, reps int, replay, noCache bool, cpuprofile string, keep bool) error {
+func bench(latency time.Duration, limit, n, reps int, replay, noCache, durableCeiling bool, cpuprofile string, keep bool) error {
 	tmp, err := os.MkdirTemp("", "prosim-throughput-")
 	if err != nil {
 		return err
@@ -131,12 +140,20 @@ backends:
 	fmt.Printf("experiment: study 1, %d agents x %d scenarios x %d conditions x %d replicates = %d decisions, concurrency %d\n",
 		agents, scenarios, conditions, reps, decisions, limit)
 	calls := (decisions + reps - 1) / reps
-	ceiling, err := measureCeiling(srv, limit, calls)
+	var durable ceiling
+	top, err := measureCeiling(srv, limit, calls, nil)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("measured ceiling: a minimal client with %d in flight: %d calls in %v: %.1f calls/s\n",
-		limit, calls, ceiling.phase.Round(time.Millisecond), ceiling.rate)
+		limit, calls, top.phase.Round(time.Millisecond), top.rate)
+	if durableCeiling {
+		if durable, err = measureDurable(srv, limit, calls, filepath.Join(tmp, "durable.db")); err != nil {
+			return err
+		}
+		fmt.Printf("durable ceiling: the same client committing each reply to a run database (store.Commit: group commit, synchronous=FULL) before its next call: %.1f calls/s (%.3f of the ceiling)\n",
+			durable.rate, durable.rate/top.rate)
+	}
 
 	cache := filepath.Join(tmp, "cache.db")
 	if cpuprofile != "" {
@@ -164,7 +181,7 @@ backends:
 	}
 	rate := float64(decisions) / first.phase.Seconds()
 	callRate := float64(first.calls) / first.phase.Seconds()
-	ratio := callRate / ceiling.rate
+	ratio := callRate / top.rate
 	verdict := "met"
 	if ratio < 0.98 {
 		verdict = "NOT met"
@@ -173,7 +190,10 @@ backends:
 		decisions, first.phase.Round(time.Millisecond), first.total.Round(time.Millisecond))
 	fmt.Printf("  %d server calls, at most %d in flight, over %d connections\n", first.calls, first.peak, srv.conns.Load())
 	fmt.Printf("  decisions/s %.1f, calls/s %.1f, measured ceiling %.1f calls/s: ratio %.3f (target >= 0.98: %s)\n",
-		rate, callRate, ceiling.rate, ratio, verdict)
+		rate, callRate, top.rate, ratio, verdict)
+	if durable.rate > 0 {
+		fmt.Printf("  against the durable ceiling: %.3f (what prosim costs beyond the commit every paid reply needs)\n", callRate/durable.rate)
+	}
 	fmt.Printf("  server side: on average %.2f requests in the handler and %.2f holding a slot (of %d), each slot held %v\n",
 		float64(srv.handled.Load())/float64(first.phase), float64(srv.held.Load())/float64(first.phase), limit,
 		(time.Duration(srv.held.Load()) / time.Duration(max(first.calls, 1))).Round(10*time.Microsecond))
@@ -219,11 +239,27 @@ type ceiling struct {
 	rate  float64
 }
 
+// measureDurable is measureCeiling for a client that keeps prosim's rule for paid replies:
+// each reply is committed to a run database with store.Commit (durable when it returns)
+// before the goroutine that received it sends its next call. Its calls/s is the most any
+// client keeping that rule can get from the endpoint on this machine's disk now.
+func measureDurable(srv *server, limit, calls int, path string) (ceiling, error) {
+	st, err := store.Open(path)
+	if err != nil {
+		return ceiling{}, err
+	}
+	defer st.Close()
+	return measureCeiling(srv, limit, calls, func(i int64, content string) error {
+		return st.Commit(store.Decision{Key: store.Key{RunID: "ceiling", AgentID: int(i), Scenario: "volunteering"},
+			Reply: store.Reply{Raw: content, Provider: "openai", Model: "loopback-1", Calls: 1, CostUSD: math.NaN()}})
+	})
+}
+
 // measureCeiling drives the server with a minimal client: limit goroutines, each sending a
-// Study 1-sized request as soon as its last one is answered, calls requests in all. The
-// calls/s over the server's busy time (first request to last reply) is what the endpoint can
-// serve on this machine now.
-func measureCeiling(srv *server, limit, calls int) (ceiling, error) {
+// Study 1-sized request as soon as its last one is answered (and, when commit is not nil,
+// its reply given to commit), calls requests in all. The calls/s over the server's busy time
+// (first request to last reply) is what the endpoint can serve on this machine now.
+func measureCeiling(srv *server, limit, calls int, commit func(i int64, content string) error) (ceiling, error) {
 	srv.reset()
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = limit
@@ -259,6 +295,9 @@ func measureCeiling(srv *server, limit, calls int) (ceiling, error) {
 					}
 					if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Choices) == 0 {
 						return fmt.Errorf("ceiling client: bad reply (%v)", err)
+					}
+					if commit != nil {
+						return commit(i, out.Choices[0].Message.Content)
 					}
 					return nil
 				}()
