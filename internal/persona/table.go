@@ -9,6 +9,7 @@ import (
 // columnDocs are the one-line docs of the non-trait columns, for declared result tables.
 var columnDocs = map[string]string{
 	"id":              "agent id (positive, unique in the population)",
+	"source_id":       "the person's id in your own data: the text id of an imported population file (the agent's id is then its position in the file, 1..n) or the file's source_id column; empty otherwise",
 	"gender":          "male or female",
 	"age":             "age in years",
 	"age_bracket":     "census age bracket, e.g. 30-34, 95+",

@@ -25,8 +25,12 @@ import (
 // pooled over replicates; invalid decisions are left out of the means.
 const estimand = "mean over agent-runs"
 
-// mediationLevel is the CI level of the mediation (analysis.MediationOptions.Level 0).
-const mediationLevel = 0.95
+// mediationLevel is the CI level of the mediation (analysis.MediationOptions.Level 0);
+// mediationReps its bootstrap resamples and Monte Carlo draws.
+const (
+	mediationLevel = 0.95
+	mediationReps  = 2000
+)
 
 // Comparison is one inequity condition (of one backend) against its control, pooled over
 // replicates: the numbers the summary, the tables and the report all print.
@@ -209,7 +213,7 @@ func (s *netStudy) mediation(cmps []*Comparison, pairs []*pairAgg) {
 		for i, r := range rows {
 			x[i], m[i], y[i], cl[i] = r.x, r.m, r.y, r.c
 		}
-		res, err := analysis.Mediation(x, m, y, cl, analysis.MediationOptions{Reps: 2000, Seed: seed.Derive(s.seed, "mediation", cmp.Label)})
+		res, err := analysis.Mediation(x, m, y, cl, analysis.MediationOptions{Reps: mediationReps, Seed: seed.Derive(s.seed, "mediation", cmp.Label)})
 		if err != nil {
 			cmp.MediationErr = err.Error()
 		} else {
@@ -510,16 +514,33 @@ func (r *results) edgesTable() *table.Table {
 	}}
 }
 
+// medPct and medReps are mediationLevel (in percent) and mediationReps, for the docs.
+var medPct, medReps = strconv.FormatFloat(100*mediationLevel, 'g', -1, 64), strconv.Itoa(mediationReps)
+
 // MediationSchema declares results/network_mediation.csv.
 var MediationSchema = table.Schema{Name: "network_mediation", Doc: "Study 3: mediation exposure -> unfairness -> willingness per inequity condition (distance-1 agents, rounds from..to, inequity run exposed = 1, control 0; SEs clustered by agent)", Columns: []table.Column{
-	{Name: "backend", Type: table.String}, {Name: "condition", Type: table.String}, {Name: "control", Type: table.String},
-	{Name: "from_round", Type: table.Int}, {Name: "to_round", Type: table.Int},
+	{Name: "backend", Type: table.String, Doc: "backend label"},
+	{Name: "condition", Type: table.String, Doc: "the inequity condition, whose runs give the exposed = 1 rows"},
+	{Name: "control", Type: table.String, Doc: "its control condition (no inequity): the twin of each inequity run (same backend, replicate, policy and factor levels) gives the exposed = 0 rows of the same agents and rounds"},
+	{Name: "from_round", Type: table.Int, Doc: "first round in the sample: the inequity's first round of unfair treatment (inequity.from)"},
+	{Name: "to_round", Type: table.Int, Doc: "last round in the sample: the study's last round (network.rounds)"},
 	{Name: "n", Type: table.Int, Doc: "observations"}, {Name: "clusters", Type: table.Int, Doc: "agents"},
-	{Name: "a", Type: table.Float}, {Name: "se_a", Type: table.Float}, {Name: "b", Type: table.Float}, {Name: "se_b", Type: table.Float},
-	{Name: "c", Type: table.Float}, {Name: "c_prime", Type: table.Float}, {Name: "indirect", Type: table.Float},
-	{Name: "boot_low", Type: table.Float}, {Name: "boot_high", Type: table.Float}, {Name: "boot_reps", Type: table.Int},
-	{Name: "mc_low", Type: table.Float}, {Name: "mc_high", Type: table.Float}, {Name: "sobel_z", Type: table.Float}, {Name: "sobel_p", Type: table.Float},
-	{Name: "level", Type: table.Float}, {Name: "error", Type: table.String, Doc: "why the mediation was not estimable"},
+	{Name: "a", Type: table.Float, Doc: "path a: OLS coefficient of exposure (1 inequity run, 0 control) in unfairness ~ 1 + exposure, in unfairness points on the scenario's scale"},
+	{Name: "se_a", Type: table.Float, Doc: "standard error of a, cluster-robust (CR1) by agent"},
+	{Name: "b", Type: table.Float, Doc: "path b: OLS coefficient of unfairness in willingness ~ 1 + exposure + unfairness, willingness points per unfairness point"},
+	{Name: "se_b", Type: table.Float, Doc: "standard error of b, cluster-robust (CR1) by agent"},
+	{Name: "c", Type: table.Float, Doc: "total effect: OLS coefficient of exposure in willingness ~ 1 + exposure, in willingness points"},
+	{Name: "c_prime", Type: table.Float, Doc: "direct effect: OLS coefficient of exposure in willingness ~ 1 + exposure + unfairness, in willingness points"},
+	{Name: "indirect", Type: table.Float, Doc: "indirect effect a·b, in willingness points (equals c - c_prime up to rounding)"},
+	{Name: "boot_low", Type: table.Float, Doc: "lower bound of the " + medPct + "% percentile bootstrap CI of a·b: agents (clusters) resampled with replacement, " + medReps + " seeded resamples, type-7 quantiles of the boot_reps estimable ones"},
+	{Name: "boot_high", Type: table.Float, Doc: "upper bound of that bootstrap CI"},
+	{Name: "boot_reps", Type: table.Int, Doc: "bootstrap resamples that gave an estimate, of " + medReps + " drawn (a resample whose design is singular is skipped; under half estimable and the mediation is not estimable)"},
+	{Name: "mc_low", Type: table.Float, Doc: "lower bound of the " + medPct + "% Monte Carlo CI of a·b: percentile interval of " + medReps + " seeded products of independent draws a ~ N(a, se_a²), b ~ N(b, se_b²)"},
+	{Name: "mc_high", Type: table.Float, Doc: "upper bound of that Monte Carlo CI"},
+	{Name: "sobel_z", Type: table.Float, Doc: "first-order Sobel z: a·b / sqrt(b²·se_a² + a²·se_b²), for reference only (it assumes a·b is normal)"},
+	{Name: "sobel_p", Type: table.Float, Doc: "two-sided normal p-value of sobel_z"},
+	{Name: "level", Type: table.Float, Doc: "confidence level of the bootstrap and Monte Carlo CIs"},
+	{Name: "error", Type: table.String, Doc: "why the mediation was not estimable"},
 }}
 
 func (r *results) mediationTable() *table.Table {
@@ -547,19 +568,31 @@ func (r *results) mediationTable() *table.Table {
 // exposure group, beside the same agents in its control run. The sums and counts are exact:
 // a summary run's report reads them back.
 var RoundsSummarySchema = table.Schema{Name: "rounds_summary", Doc: "Study 3: per inequity run, round and exposure group (victims, distance_1, distance_2, distance_3plus, unreachable, all), beside the same agents in the control run", Columns: []table.Column{
-	{Name: "run_id", Type: table.String}, {Name: "condition", Type: table.String}, {Name: "control_run_id", Type: table.String},
-	{Name: "replicate", Type: table.Int}, {Name: "round", Type: table.Int}, {Name: "exposure_group", Type: table.String},
-	{Name: "agents", Type: table.Int}, {Name: "valid", Type: table.Int},
-	{Name: "mean_willingness", Type: table.Float, Decimals: 4}, {Name: "mean_unfairness", Type: table.Float, Decimals: 4},
+	{Name: "run_id", Type: table.String, Doc: "the inequity run: cell of the design, [backend.]condition.rREPLICATE"},
+	{Name: "condition", Type: table.String, Doc: "its inequity condition"},
+	{Name: "control_run_id", Type: table.String, Doc: "its control twin: the run with no inequity of the same backend, replicate, policy and factor levels"},
+	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
+	{Name: "round", Type: table.Int, Doc: "round (day), from 1"},
+	{Name: "exposure_group", Type: table.String, Doc: "the agents' distance from the nearest victim of the inequity run (victims, distance_1, distance_2, distance_3plus), unreachable (no victim can reach them) or all; the control columns are the same agents in the control run; a group without agents has no row"},
+	{Name: "agents", Type: table.Int, Doc: "agents in the group"},
+	{Name: "valid", Type: table.Int, Doc: "of them, with a valid decision this round in the inequity run"},
+	{Name: "mean_willingness", Type: table.Float, Decimals: 4, Doc: "mean willingness rating of the valid decisions in the inequity run, on the scenario's scale (4 decimals); empty when none is valid"},
+	{Name: "mean_unfairness", Type: table.Float, Decimals: 4, Doc: "mean unfairness rating of the valid decisions in the inequity run (4 decimals); empty when none is valid"},
 	{Name: "share_affected", Type: table.Float, Decimals: 4, Doc: "the contagion label (label.go), as rounds.csv's affected"},
 	{Name: "share_rule_state", Type: table.Float, Decimals: 4, Doc: "the contagion rule's state, as rounds.csv's rule_state"},
-	{Name: "share_treated", Type: table.Float, Decimals: 4},
-	{Name: "control_valid", Type: table.Int}, {Name: "control_mean_willingness", Type: table.Float, Decimals: 4},
-	{Name: "control_mean_unfairness", Type: table.Float, Decimals: 4},
+	{Name: "share_treated", Type: table.Float, Decimals: 4, Doc: "share of the group's agents treated unfairly by the policy this round in the inequity run: treated / agents"},
+	{Name: "control_valid", Type: table.Int, Doc: "the same agents with a valid decision this round in the control run"},
+	{Name: "control_mean_willingness", Type: table.Float, Decimals: 4, Doc: "their mean willingness rating in the control run (4 decimals); empty when none is valid"},
+	{Name: "control_mean_unfairness", Type: table.Float, Decimals: 4, Doc: "their mean unfairness rating in the control run (4 decimals); empty when none is valid"},
 	{Name: "sum_willingness", Type: table.Float, Doc: "exact sums and counts, from which the means are computed"},
-	{Name: "sum_unfairness", Type: table.Float}, {Name: "affected", Type: table.Int}, {Name: "rule_state", Type: table.Int}, {Name: "treated", Type: table.Int},
-	{Name: "control_agents", Type: table.Int}, {Name: "control_sum_willingness", Type: table.Float}, {Name: "control_sum_unfairness", Type: table.Float},
-	{Name: "control_treated", Type: table.Int},
+	{Name: "sum_unfairness", Type: table.Float, Doc: "sum of the valid unfairness ratings in the inequity run (mean_unfairness = sum_unfairness / valid)"},
+	{Name: "affected", Type: table.Int, Doc: "agents the contagion label marks affected (share_affected = affected / agents)"},
+	{Name: "rule_state", Type: table.Int, Doc: "agents in the contagion rule's affected state after the round (share_rule_state = rule_state / agents)"},
+	{Name: "treated", Type: table.Int, Doc: "agents treated unfairly this round (share_treated = treated / agents)"},
+	{Name: "control_agents", Type: table.Int, Doc: "the same agents counted in the control run (equals agents)"},
+	{Name: "control_sum_willingness", Type: table.Float, Doc: "sum of their valid willingness ratings in the control run (control_mean_willingness = control_sum_willingness / control_valid)"},
+	{Name: "control_sum_unfairness", Type: table.Float, Doc: "sum of their valid unfairness ratings in the control run"},
+	{Name: "control_treated", Type: table.Int, Doc: "of them, treated unfairly this round in the control run"},
 }}
 
 func ratio(a float64, n int) float64 {
@@ -596,16 +629,21 @@ func (r *results) roundsSummaryTable() *table.Table {
 // GroupsSchema declares results/network_groups.csv: the trajectories the summary prints and
 // the report draws.
 var GroupsSchema = table.Schema{Name: "network_groups", Doc: "Study 3: per inequity condition, exposure group and round, the " + estimand + " (pooled over replicates) of the inequity condition and of the same agents in its control", Columns: []table.Column{
-	{Name: "backend", Type: table.String}, {Name: "condition", Type: table.String}, {Name: "control", Type: table.String},
+	{Name: "backend", Type: table.String, Doc: "backend label"},
+	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
+	{Name: "control", Type: table.String, Doc: "its control condition (no inequity; same backend, policy and factor levels), run in every replicate beside it"},
 	{Name: "exposure_group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus, unreachable (no victim can reach them), all"},
-	{Name: "round", Type: table.Int},
+	{Name: "round", Type: table.Int, Doc: "round (day), from 1"},
 	{Name: "estimand", Type: table.String, Doc: estimand + ": every agent once per replicate, invalid decisions left out"},
-	{Name: "agent_runs", Type: table.Int}, {Name: "valid_decisions", Type: table.Int},
-	{Name: "mean_willingness", Type: table.Float}, {Name: "mean_unfairness", Type: table.Float},
+	{Name: "agent_runs", Type: table.Int, Doc: "the group's agent-runs: its agents summed over the replicates (an agent counts once per replicate)"},
+	{Name: "valid_decisions", Type: table.Int, Doc: "of them, with a valid decision this round in the inequity condition"},
+	{Name: "mean_willingness", Type: table.Float, Doc: "mean willingness rating of those valid decisions, on the scenario's scale; empty when none is valid"},
+	{Name: "mean_unfairness", Type: table.Float, Doc: "mean unfairness rating of those valid decisions; empty when none is valid"},
 	{Name: "share_affected", Type: table.Float, Doc: "share of agent-runs the contagion label marks affected (label.go): the affected_share of network_contagion.csv"},
 	{Name: "share_rule_state", Type: table.Float, Doc: "share of agent-runs in the contagion rule's affected state (rounds.csv's rule_state)"},
-	{Name: "control_valid_decisions", Type: table.Int},
-	{Name: "control_mean_willingness", Type: table.Float}, {Name: "control_mean_unfairness", Type: table.Float},
+	{Name: "control_valid_decisions", Type: table.Int, Doc: "the same agent-runs with a valid decision this round in the control condition"},
+	{Name: "control_mean_willingness", Type: table.Float, Doc: "their mean willingness rating in the control condition; empty when none is valid"},
+	{Name: "control_mean_unfairness", Type: table.Float, Doc: "their mean unfairness rating in the control condition; empty when none is valid"},
 }}
 
 func (r *results) groupsTable() *table.Table {

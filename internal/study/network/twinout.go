@@ -17,25 +17,29 @@ import (
 // The twin design's outputs: network_effects.csv, network_contagion.csv and the summary's
 // lines, all printed from Comparison.Effects and Comparison.Contagion.
 
+// effPct and effReps are effectLevel (in percent) and BootReps, for the docs.
+var effPct, effReps = strconv.FormatFloat(100*effectLevel, 'g', -1, 64), strconv.Itoa(BootReps)
+
 // EffectsSchema declares results/network_effects.csv.
 var EffectsSchema = table.Schema{Name: "network_effects", Doc: "Study 3: per inequity condition, exposure group, round and outcome, the effect against the control twin: the " + effectEstimand + ", with a 95% percentile CI from a two-way bootstrap resampling replicates and agents (1000 resamples, seeded; above 256 agents, blocks of agents)", Columns: []table.Column{
-	{Name: "backend", Type: table.String},
+	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
 	{Name: "group", Type: table.String, Doc: "victim, 1, 2, 3+ (distance from the nearest victim), unreachable, and distance 2 split by whether a distance-1 neighbour was affected the round before: 2|1 changed, 2|1 unchanged"},
-	{Name: "round", Type: table.Int},
+	{Name: "round", Type: table.Int, Doc: "round (day), from 1: every round, those before the unfair treatment too"},
 	{Name: "outcome", Type: table.String, Doc: "willingness or unfairness"},
 	{Name: "effect", Type: table.Float, Doc: "mean paired difference, inequity run minus control twin, on the scenario's scale"},
-	{Name: "ci_low", Type: table.Float}, {Name: "ci_high", Type: table.Float},
+	{Name: "ci_low", Type: table.Float, Doc: "lower bound of the effect's " + effPct + "% percentile CI: type-7 quantiles of the effect in " + effReps + " seeded two-way bootstrap resamples (replicates and agents drawn independently with replacement); empty when no resample holds an agent-run"},
+	{Name: "ci_high", Type: table.Float, Doc: "upper bound of that CI"},
 	{Name: "n_agents", Type: table.Int, Doc: "agent-runs with both decisions valid (an agent counts once per replicate)"},
 	{Name: "n_replicates", Type: table.Int, Doc: "replicates with at least one such agent"},
 }}
 
 // ContagionSchema declares results/network_contagion.csv.
 var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per inequity condition, exposure group and round, the " + contagionEstimand + ", the placebo's share and the permutation p-value of spread", Columns: []table.Column{
-	{Name: "backend", Type: table.String},
+	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
 	{Name: "group", Type: table.String, Doc: "victim, 1, 2, 3+, unreachable, all"},
-	{Name: "round", Type: table.Int},
+	{Name: "round", Type: table.Int, Doc: "round (day), from the inequity's first round of unfair treatment (inequity.from) on: nobody is labelled before"},
 	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent-runs affected: rated at least a noise band (1.96 SDs of the pre-treatment twin differences, at least 1 point) below the control twin, this round and the round before (see label.go); the share_affected of network_groups.csv"},
 	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
 	{Name: "p_value", Type: table.Float, Doc: "spread at this distance: permutation test over where the victims sit, on the willingness effect (mean twin difference) of the agents at this distance, among those at least this far from the real victims (one-sided: a mean at most the observed; see twinstats.go); empty for unreachable, all, before the unfair treatment and when every agent is a victim (no other placement)"},
