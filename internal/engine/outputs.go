@@ -114,7 +114,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	{Name: "value_label", Type: table.String, Doc: "the option chosen, for choice fields"},
 	{Name: "valid", Type: table.Bool, Doc: "1 when the reply fitted the schema"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why the reply was recorded invalid"},
-	{Name: "cached", Type: table.Bool, Doc: "1 when the reply came from the response cache"},
+	{Name: "cached", Type: table.Bool, Doc: "1 when no provider call was made for this reply: it came from the response cache, or it is the reply of an identical request of the same run asked once (also without a cache)"},
 }}
 
 // DecisionsSchemaOf is results/decisions.csv of an experiment: DecisionsSchema, then one
