@@ -34,11 +34,15 @@ type vignettes struct {
 	seen *observed
 	// systems are the system texts under the persona and system factors.
 	systems *study.Systems
+	// items are the rows of the analysis: every measure of every scenario, in design order;
+	// byScenario has each scenario's measures.
+	items      []item
+	byScenario map[string][]measure
 }
 
 // New checks the experiment's scenarios and makes the study.
 func New(env *study.Env) (study.Study, error) {
-	s := &vignettes{env: env, systems: study.NewSystems(env)}
+	s := &vignettes{env: env, systems: study.NewSystems(env), byScenario: map[string][]measure{}}
 	if len(env.Exp.Scenarios) == 0 {
 		return nil, env.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
 	}
@@ -51,12 +55,24 @@ func New(env *study.Env) (study.Study, error) {
 			return nil, env.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind)
 		}
 		s.scs = append(s.scs, sc)
+		s.measure(id, sc.Response)
 		s.sitParams = append(s.sitParams, study.SituationParams(sc, nil))
 	}
 	if err := s.checkFactors(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// measure adds a scenario's measures to the analysis's rows (once, if it is asked twice).
+func (s *vignettes) measure(id string, r scenario.Schema) {
+	if _, dup := s.byScenario[id]; dup {
+		return
+	}
+	s.byScenario[id] = measures(r)
+	for _, m := range s.byScenario[id] {
+		s.items = append(s.items, item{id, m})
+	}
 }
 
 func (s *vignettes) Describe() string {
