@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/behavioral"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
@@ -57,11 +58,34 @@ func New(env *study.Env) (study.Study, error) {
 		s.scs = append(s.scs, sc)
 		s.measure(id, sc.Response)
 		s.sitParams = append(s.sitParams, study.SituationParams(sc, nil))
+		if err := s.checkBuiltin(i, sc); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.checkFactors(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkBuiltin refuses, before any decision, a scenario the experiment's behavioural model
+// cannot rate: every decision of it would be recorded invalid. LLM-only experiments need no
+// model: block.
+func (s *vignettes) checkBuiltin(i int, sc scenario.Scenario) error {
+	at := fmt.Sprintf("scenarios[%d]", i)
+	for _, b := range s.env.Exp.Backends {
+		if b.Provider != "builtin" {
+			continue
+		}
+		if len(sc.Model) == 0 {
+			return s.env.Errorf(at, "scenario %s has no model: block, which the builtin backend needs (base: mean willingness on 1-7 with no policy; optional cost, money, visibility, need; see docs/scenarios.md)", sc.ID)
+		}
+		if err := behavioral.CheckVignette(sc.ID, s.sitParams[len(s.sitParams)-1], sc.Response); err != nil {
+			return s.env.Errorf(at, "scenario %s cannot be rated by the builtin backend: %v", sc.ID, err)
+		}
+		return nil
+	}
+	return nil
 }
 
 // measure adds a scenario's measures to the analysis's rows (once, if it is asked twice).
