@@ -13,7 +13,7 @@
 //     pooled transport, io.ReadAll, json.Unmarshal into a small struct.
 //   - chain: prosim's backend chain as a run builds it without a cache (backend.Stack:
 //     meter, collapse, validation with reply parsing, rate limit, retry with its per-call
-//     timeout; the openai client through the SDK).
+//     timeout; the openai client, which posts through net/http).
 //   - chain+cache: the same over a fresh reply cache (every request a miss: a key computed,
 //     a lookup and a store per decision).
 //
@@ -22,9 +22,11 @@
 // (a ~700-character persona, a ~900-character vignette, one 1-7 rating), distinct per
 // decision, so nothing is collapsed or served twice.
 //
-// With -engine N it then runs a Study 1 experiment of about N decisions through engine.Run
-// (--no-cache) against the same server, and prints the CPU per decision of the whole run:
-// the chain plus the engine's own work (tasks, journal, SQLite store, results, report).
+// With -engine N it then runs Study 1 experiments of about N and 10N decisions through
+// engine.Run (--no-cache) against the same server, and prints the CPU per decision of each
+// whole run (the chain plus the engine's own work: tasks, store, results, report) and the
+// marginal CPU per decision, (cpu2-cpu1)/(n2-n1): the fixed cost of a run (population,
+// manifest, results, report, summary) cancels, leaving what each further decision costs.
 package main
 
 import (
@@ -60,8 +62,10 @@ func main() {
 	n := flag.Int("n", 20000, "decisions per way per round")
 	conc := flag.Int("concurrency", 32, "decisions in flight")
 	rounds := flag.Int("rounds", 3, "rounds (each measures every way once)")
-	engineN := flag.Int("engine", 3000, "decisions of the end-to-end engine run (0: none)")
+	engineN := flag.Int("engine", 3000, "decisions of the smaller end-to-end engine run; the larger has 10x (0: none)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole measurement to this file")
+	flag.StringVar(&engineProfile, "engineprofile", "", "write a CPU profile of the larger engine run alone to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile at the end to this file (go tool pprof -sample_index=alloc_space: what allocated most)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -82,6 +86,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "llmcpu:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err == nil {
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "llmcpu:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -143,6 +158,16 @@ func cpu() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// sysCPU is the system (kernel) part of cpu.
+func sysCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Stime.Nano())
+}
+
+// lastSys is the system CPU per decision of the last run (of run or engineRun: the whole).
+var lastSys time.Duration
+
 var likert = schema.Schema{Fields: []schema.Field{{Name: "willingness", Kind: schema.Likert, Min: 1, Max: 7,
 	Description: "how willing you are, 1 = not at all, 7 = extremely"}}}
 
@@ -161,7 +186,9 @@ func requests(n int) []backend.Request {
 }
 
 // run decides reqs with conc workers and returns the CPU spent per decision.
-func run(reqs []backend.Request, conc int, decide func(context.Context, backend.Request) error) (time.Duration, error) {
+// Its goroutines, and the connections' read and write loops they start, carry the profiler
+// label way=<way>, so that a -cpuprofile can be split by way (pprof -tagfocus way=floor).
+func run(way string, reqs []backend.Request, conc int, decide func(context.Context, backend.Request) error) (time.Duration, error) {
 	runtime.GC()
 	var (
 		wg    sync.WaitGroup
@@ -169,9 +196,10 @@ func run(reqs []backend.Request, conc int, decide func(context.Context, backend.
 		first error
 		next  = make(chan int, conc)
 	)
-	start := cpu()
+	start, sys := cpu(), sysCPU()
 	for range conc {
 		wg.Go(func() {
+			pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("way", way)))
 			for i := range next {
 				if err := decide(context.Background(), reqs[i]); err != nil {
 					mu.Lock()
@@ -188,6 +216,7 @@ func run(reqs []backend.Request, conc int, decide func(context.Context, backend.
 	}
 	close(next)
 	wg.Wait()
+	lastSys = (sysCPU() - sys) / time.Duration(len(reqs))
 	return (cpu() - start) / time.Duration(len(reqs)), first
 }
 
@@ -287,19 +316,19 @@ func bench(n, conc, rounds, engineN int) error {
 		return err
 	}
 	// Warm up connections and code paths.
-	if _, err := run(reqs[:min(n, 2000)], conc, floor); err != nil {
+	if _, err := run("floor", reqs[:min(n, 2000)], conc, floor); err != nil {
 		return err
 	}
-	if _, err := run(reqs[:min(n, 2000)], conc, noCache); err != nil {
+	if _, err := run("chain", reqs[:min(n, 2000)], conc, noCache); err != nil {
 		return err
 	}
 	var fl, ch, cc []float64
 	for r := range rounds {
-		f, err := run(reqs, conc, floor)
+		f, err := run("floor", reqs, conc, floor)
 		if err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
-		c, err := run(reqs, conc, noCache)
+		c, err := run("chain", reqs, conc, noCache)
 		if err != nil {
 			return fmt.Errorf("chain: %w", err)
 		}
@@ -311,7 +340,7 @@ func bench(n, conc, rounds, engineN int) error {
 		if err != nil {
 			return err
 		}
-		k, err := run(reqs, conc, withCache)
+		k, err := run("chain+cache", reqs, conc, withCache)
 		cache.Close()
 		if err != nil {
 			return fmt.Errorf("chain+cache: %w", err)
@@ -330,17 +359,67 @@ func bench(n, conc, rounds, engineN int) error {
 	fmt.Printf("2 cores could drive about %.0f decisions/s through the chain (%.0f with the floor client)\n",
 		2e6/mc, 2e6/mf)
 	if engineN > 0 {
-		per, decisions, err := engineRun(url, conc, engineN, tmp)
+		// Two sizes in the same process: the fixed cost of a run (population, manifest,
+		// results, report, summary) does not grow with the decisions, so the difference
+		// between the two runs over the difference in decisions is the marginal CPU per
+		// decision, the figure that bounds decisions/s at scale. The chain's requests are
+		// dropped first: a live heap the runs do not have would make their GC cheaper.
+		reqs = nil
+		cpu1, d1, err := engineRun(url, conc, engineN, tmp, "run1")
 		if err != nil {
 			return err
 		}
-		fmt.Printf("\nengine.Run, Study 1, %d decisions, no cache: %.1f us of CPU per decision end to end (%.2f x the floor)\n",
-			decisions, us(per), us(per)/mf)
+		sys1 := lastSys
+		if engineProfile != "" {
+			pprof.StopCPUProfile() // one profile at a time: -engineprofile wins over -cpuprofile
+			f, err := os.Create(engineProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
+		cpu2, d2, err := engineRun(url, conc, engineN*engineScale, tmp, "run2")
+		if engineProfile != "" {
+			pprof.StopCPUProfile()
+		}
+		if err != nil {
+			return err
+		}
+		sys2 := lastSys
+		// The floor again, after the runs: on a shared machine the load drifts, so the
+		// engine's ratios are to the mean of the floor just before and just after them.
+		after, err := run("floor", requests(n), conc, floor)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		floorSys := lastSys
+		fe := (fl[len(fl)-1] + us(after)) / 2
+		w1, w2 := us(cpu1)/float64(d1), us(cpu2)/float64(d2)
+		marg := us(cpu2-cpu1) / float64(d2-d1)
+		fixed := us(cpu1) - marg*float64(d1)
+		fmt.Printf("\nengine.Run, Study 1, no cache; floor %.1f us (the mean of %.1f before the runs and %.1f after):\n",
+			fe, fl[len(fl)-1], us(after))
+		mf = fe
+		fmt.Printf("  whole run, %6d decisions: %6.1f us of CPU per decision (%.2f x the floor)\n", d1, w1, w1/mf)
+		fmt.Printf("  whole run, %6d decisions: %6.1f us of CPU per decision (%.2f x the floor)\n", d2, w2, w2/mf)
+		fmt.Printf("  marginal per decision ((cpu2-cpu1)/(%d-%d)): %.1f us (%.2f x the floor; target <= 2)\n", d2, d1, marg, marg/mf)
+		fmt.Printf("  fixed cost of a run (cpu1 - marginal x %d): %.0f ms\n", d1, fixed/1000)
+		fmt.Printf("  system (kernel) CPU in the marginal: %.1f us per decision; the floor's (after the runs): %.1f us\n",
+			us(sys2-sys1)/float64(d2-d1), us(floorSys))
 	}
 	return nil
 }
 
-func engineRun(url string, conc, n int, tmp string) (time.Duration, int, error) {
+// engineProfile, if set, names the file for a CPU profile of the larger engine run.
+var engineProfile string
+
+// engineScale is how many times larger the second engine run is than the first.
+const engineScale = 10
+
+// engineRun runs a Study 1 experiment of about n decisions and returns its CPU and decisions.
+func engineRun(url string, conc, n int, tmp, name string) (time.Duration, int, error) {
 	const cells = 6 * 5
 	agents := (n + cells - 1) / cells
 	exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: llmcpu
@@ -368,12 +447,12 @@ backends:
 		return 0, 0, err
 	}
 	runtime.GC()
-	start := cpu()
-	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: filepath.Join(tmp, "run"), NoCache: true}); err != nil {
+	start, sys := cpu(), sysCPU()
+	defer func() { lastSys = sysCPU() - sys }()
+	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: filepath.Join(tmp, name), NoCache: true}); err != nil {
 		return 0, 0, err
 	}
-	d := agents * cells
-	return (cpu() - start) / time.Duration(d), d, nil
+	return cpu() - start, agents * cells, nil
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

@@ -1,6 +1,7 @@
 // Command memory measures how prosim's memory and replay speed scale with a run's decisions.
 //
 //	go run ./bench/memory [-agents 2000,10000] [-replicates 1] [-replay 30000]
+//	go run ./bench/memory -no-rss -replay 0 -studies tpp,games,network [-study-agents 500] [-study-replicates 1,4]
 //
 // Peak RSS: for each population size it runs Study 1 on the behavioural model (6 scenarios x
 // 5 conditions x -replicates) in a child process, and the floor beside it: the same
@@ -10,6 +11,15 @@
 // near zero, so RSS is bounded by the population, not by the decisions. The target of issue
 // #18 (Study 1, 100k agents x 3 replicates = 9M decisions, under 2 GiB) is checked by
 // extrapolating: the largest size's floor plus its marginal RSS per decision times 9M.
+//
+// Recorded studies (-studies tpp,games,network): for each, runs on the behavioural model of
+// one population (-study-agents) at each number of -study-replicates (Study 2 binary TPP, 60
+// trials an agent; the games battery of examples/games.yaml, 53 decisions an agent; Study 3
+// with network.store: full on a Watts-Strogatz graph, 7 rounds x 2 conditions), each in a
+// child process. It prints each run's peak RSS per million decisions, and between the sizes
+// the growth of peak RSS per million added decisions: the population is the same, so a run
+// whose memory is bounded by its population and concurrency keeps that growth near zero (a
+// replicate adds only its cells' small per-agent state).
 //
 // Replay: it runs a Study 1 of about -replay decisions against a loopback OpenAI-compatible
 // server (zero latency) to fill a reply cache, then runs it again into a new run directory
@@ -70,12 +80,15 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the temporary directory")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the replay to this file")
 	rssOnly := flag.Bool("no-rss", false, "skip the RSS measurements")
+	studies := flag.String("studies", "", "recorded studies to measure besides Study 1: tpp,games,network (comma-separated)")
+	studyAgents := flag.Int("study-agents", 500, "population of the -studies runs")
+	studyReps := flag.String("study-replicates", "1,4", "replicates of the -studies runs, comma-separated")
 	flag.Parse()
 	if *rssOnly {
 		*agents = ""
 	}
 	replayProfile = *cpuprofile
-	if err := bench(*agents, *reps, *replay, *keep); err != nil {
+	if err := bench(*agents, *reps, *replay, *keep, *studies, *studyAgents, *studyReps); err != nil {
 		fmt.Fprintln(os.Stderr, "memory:", err)
 		os.Exit(1)
 	}
@@ -89,8 +102,12 @@ func child(cfg, out string) error {
 	if err != nil {
 		return err
 	}
-	_, err = engine.Run(context.Background(), exp, engine.Options{Out: out})
-	return err
+	res, err := engine.Run(context.Background(), exp, engine.Options{Out: out})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("decisions %d\n", res.Decisions) // read by measure
+	return nil
 }
 
 func config(name string, n, reps int, scs, conds, backend string) string {
@@ -99,8 +116,9 @@ func config(name string, n, reps int, scs, conds, backend string) string {
 }
 
 type usage struct {
-	rssMiB float64
-	cpu    time.Duration
+	rssMiB    float64
+	cpu       time.Duration
+	decisions int // as the child's run reported them
 }
 
 // measure runs an experiment in a child process and returns its peak RSS and CPU time.
@@ -115,15 +133,90 @@ func measure(tmp, name, cfg string) (usage, error) {
 	}
 	cmd := exec.Command(self, "-child", path, filepath.Join(tmp, name))
 	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	out, err := cmd.Output()
+	if err != nil {
 		return usage{}, fmt.Errorf("%s: %w", name, err)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return usage{rssMiB: float64(ru.Maxrss) / 1024, cpu: cpu}, nil // Maxrss is in KiB on Linux
+	u := usage{rssMiB: float64(ru.Maxrss) / 1024, cpu: cpu} // Maxrss is in KiB on Linux
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(out)), "decisions %d", &u.decisions); err != nil {
+		return usage{}, fmt.Errorf("%s: the child printed %q, not its decisions", name, out)
+	}
+	return u, nil
 }
 
-func bench(agentList string, reps, replayN int, keep bool) error {
+// recordedConfig is a run of a recorded study other than Study 1 on the behavioural model,
+// with n agents and reps replicates.
+func recordedConfig(study string, n, reps int) (string, error) {
+	head := fmt.Sprintf("name: %s\nstudy: %s\nseed: 7\nconcurrency: 8\npopulation: {source: sample, n: %d}\nreplicates: %d\nbackends:\n  - provider: builtin\n", study, study, n, reps)
+	switch study {
+	case "tpp":
+		return head + "tpp: {variant: binary, history: false}\nconditions:\n  - {name: none, policy: none}\n", nil
+	case "games":
+		return head + `conditions:
+  - {name: none, policy: none}
+games:
+  - {game: dictator, endowment: 100}
+  - {game: ultimatum, endowment: 100, responder: choice}
+  - {game: trust, endowment: 10, multiplier: 3}
+  - {game: public_goods, endowment: 20, multiplier: 1.6, group_size: 4, rounds: 10, punishment: both}
+`, nil
+	case "network":
+		return head + `network:
+  graph: {type: watts_strogatz, k: 6, p: 0.2}
+  rounds: 7
+  scenario: volunteering
+  activation: {fraction: 0.3}
+  store: full
+conditions:
+  - {name: control, policy: economic}
+  - name: reward_inequity
+    policy: economic
+    inequity: {preset: reward, k: 5, from: 2}
+`, nil
+	}
+	return "", fmt.Errorf("-studies: %q is not tpp, games or network", study)
+}
+
+// benchRecorded measures the peak RSS of recorded studies' runs at each size.
+func benchRecorded(tmp, studies string, n int, repList string) error {
+	if n < 2 {
+		return fmt.Errorf("-study-agents: %d agents (the games need 2)", n)
+	}
+	for _, st := range strings.Split(studies, ",") {
+		st = strings.TrimSpace(st)
+		if st == "" {
+			continue
+		}
+		var prev usage
+		for i, s := range strings.Split(repList, ",") {
+			reps, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || reps < 1 {
+				return fmt.Errorf("-study-replicates: %q is not a number of replicates", s)
+			}
+			cfg, err := recordedConfig(st, n, reps)
+			if err != nil {
+				return err
+			}
+			u, err := measure(tmp, fmt.Sprintf("%s-%d", st, reps), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("\n%s, builtin, %d agents x %d replicates: %d decisions\n", st, n, reps, u.decisions)
+			fmt.Printf("  peak RSS %.0f MiB (%.0f MiB per million decisions), CPU %.2f s (%.2f us per decision)\n",
+				u.rssMiB, u.rssMiB/float64(u.decisions)*1e6, u.cpu.Seconds(), u.cpu.Seconds()/float64(u.decisions)*1e6)
+			if i > 0 && u.decisions > prev.decisions {
+				fmt.Printf("  growth from the smaller run (same population): %.0f MiB per million added decisions\n",
+					(u.rssMiB-prev.rssMiB)/float64(u.decisions-prev.decisions)*1e6)
+			}
+			prev = u
+		}
+	}
+	return nil
+}
+
+func bench(agentList string, reps, replayN int, keep bool, studies string, studyAgents int, studyReps string) error {
 	tmp, err := os.MkdirTemp("", "prosim-memory-")
 	if err != nil {
 		return err
@@ -171,6 +264,11 @@ func bench(agentList string, reps, replayN int, keep bool) error {
 		}
 		fmt.Printf("\n100k agents x 3 replicates (9M decisions), extrapolated: floor %.0f MiB + 9 x %.0f MiB = %.0f MiB (target < 2048 MiB: %s)\n",
 			lastFloor, lastPerM, est, verdict)
+	}
+	if studies != "" {
+		if err := benchRecorded(tmp, studies, studyAgents, studyReps); err != nil {
+			return err
+		}
 	}
 	if replayN <= 0 {
 		return nil

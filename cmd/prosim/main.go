@@ -113,6 +113,30 @@ embedded behavioural model, a behavioural-economics baseline that is not an LLM.
 	for _, c := range extraCommands {
 		root.AddCommand(c())
 	}
+	// A wrong number of arguments, or a command that does not exist, is a usage error (exit 2)
+	// like a bad flag.
+	root.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q (prosim --help lists them)", args[0])}
+		}
+		return nil
+	}
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() } // so that Args is checked
+	var usageArgs func(c *cobra.Command)
+	usageArgs = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if check := sub.Args; check != nil {
+				sub.Args = func(cmd *cobra.Command, args []string) error {
+					if err := check(cmd, args); err != nil {
+						return usageError{fmt.Errorf("%w (usage: %s)", err, cmd.UseLine())}
+					}
+					return nil
+				}
+			}
+			usageArgs(sub)
+		}
+	}
+	usageArgs(root)
 	return root
 }
 

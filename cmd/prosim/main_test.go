@@ -138,8 +138,17 @@ func TestValidateRendersEveryTemplate(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(scen), 0o644)
 	f := filepath.Join(dir, "exp.yaml")
 	os.WriteFile(f, []byte(exp), 0o644)
-	if _, err := prosim(t, "validate", f); err == nil || !strings.Contains(err.Error(), `scen.yaml`) || !strings.Contains(err.Error(), `"budgte"`) {
-		t.Fatalf("validate: %v; want the variant's undefined parameter, in scen.yaml", err)
+	// A parameter the scenario does not define is found when its file is read, at its line.
+	if _, err := prosim(t, "validate", f); err == nil || !strings.Contains(err.Error(), `scen.yaml:8:23: field [0].variants[0].text: {{.budgte}} is not a parameter of scenario giving`) {
+		t.Fatalf("validate: %v; want the variant's undefined parameter, at its line in scen.yaml", err)
+	}
+	// What only rendering finds (a division by zero) is found by validate, at its line too,
+	// the scenario named once.
+	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(strings.Replace(scen, "{{.budgte}}", "{{div .budget 0}}", 1)), 0o644)
+	_, err := prosim(t, "validate", f)
+	if err == nil || !strings.Contains(err.Error(), "scen.yaml:8:23: field [0].variants[0].text: ") || !strings.Contains(err.Error(), "division by zero") ||
+		strings.Count(err.Error(), "giving") > 1 {
+		t.Fatalf("validate: %v; want the variant's division by zero at its line, the scenario named once", err)
 	}
 	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(strings.Replace(scen, "budgte", "budget", 1)), 0o644)
 	if out, err := prosim(t, "validate", f); err != nil || !strings.Contains(out, "every prompt renders: 6 requests built") {

@@ -52,6 +52,9 @@ func Mediation(x, m, y []float64, clusters []int, opt MediationOptions) (*Mediat
 	if len(m) != n || len(y) != n {
 		return nil, errorf("lengths differ: x %d, m %d, y %d", n, len(m), len(y))
 	}
+	if n == 0 {
+		return nil, errorf("no observations")
+	}
 	if clusters != nil && len(clusters) != n {
 		return nil, errorf("len(clusters)=%d, want %d", len(clusters), n)
 	}

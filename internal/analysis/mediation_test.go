@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -150,5 +151,16 @@ func TestSolveNormalMatchesR(t *testing.T) {
 	s[1*nz+1] = s[0*nz+1] * s[0*nz+1] / s[0] // make x collinear with the intercept
 	if _, ok := solveNormal(s, nz, []int{0, 1, 3}, 2, 1, work); ok {
 		t.Error("singular system not detected")
+	}
+}
+
+// No observations is an error, not a panic in the matrix library (Study 3 with nobody at
+// distance 1 used to crash here).
+func TestMediationEmpty(t *testing.T) {
+	if _, err := Mediation(nil, nil, nil, nil, MediationOptions{Reps: 10}); err == nil || !strings.Contains(err.Error(), "no observations") {
+		t.Errorf("got %v", err)
+	}
+	if _, err := Mediation([]float64{}, []float64{}, []float64{}, []int{}, MediationOptions{Reps: 10}); err == nil {
+		t.Error("empty clustered sample accepted")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -111,10 +112,26 @@ func (u *Usage) Total() ModelUsage {
 // summed tokens of its re-asks (from Validate) and retried attempts, with Cached set for cache
 // hits and collapsed duplicates, and with Invalid set for replies that stayed invalid. Prices
 // are linear in tokens, so pricing the summed tokens equals summing per-call prices.
+//
+// The price of the last provider/model is kept: a run's replies nearly all name one model, and
+// looking a name up (a concatenation, and a scan of every price for a versioned name) cost
+// more than the rest of the metering. prices must not change once Meter has it.
 func Meter(next Backend, prices Prices, usage *Usage) Backend {
+	type priced struct {
+		provider, model string
+		price           Price
+		ok              bool
+	}
+	var last atomic.Pointer[priced]
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		r, err := next.Decide(ctx, req)
-		r.CostUSD, _ = prices.Cost(r.Provider, r.Model, r.InputTokens, r.OutputTokens)
+		p := last.Load()
+		if p == nil || p.provider != r.Provider || p.model != r.Model {
+			p = &priced{provider: r.Provider, model: r.Model}
+			p.price, p.ok = prices.Lookup(r.Provider, r.Model)
+			last.Store(p)
+		}
+		r.CostUSD, _ = p.price.cost(p.ok, r.InputTokens, r.OutputTokens)
 		if usage != nil {
 			usage.Add(r, err)
 		}

@@ -108,6 +108,14 @@ func (p Prices) Cost(provider, model string, in, out int) (usd float64, ok bool)
 		return 0, true
 	}
 	pr, ok := p.Lookup(provider, model)
+	return pr.cost(ok, in, out)
+}
+
+// cost is Cost for the looked-up price pr (ok: found) of some tokens.
+func (pr Price) cost(ok bool, in, out int) (float64, bool) {
+	if in == 0 && out == 0 {
+		return 0, true
+	}
 	if !ok {
 		return math.NaN(), false
 	}

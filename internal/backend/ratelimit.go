@@ -59,7 +59,10 @@ func rateLimit(next Backend, l Limits, clk clock) Backend {
 		if err := reqs.wait(ctx, 1); err != nil {
 			return Reply{}, err
 		}
-		est := float64(EstimateTokens(req))
+		est := 0.0
+		if toks.rate > 0 { // the estimate counts the prompt's runes: only for a token limit
+			est = float64(EstimateTokens(req))
+		}
 		if err := toks.wait(ctx, est); err != nil {
 			reqs.give(1) // not sent after all
 			return Reply{}, err

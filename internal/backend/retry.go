@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"time"
 )
@@ -81,24 +82,26 @@ func Retry(next Backend, p RetryPolicy) Backend {
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		var last error
 		capped := "" // set when a Retry-After was cut to the cap
+		made := 0    // failed attempts that reached the provider
 		for attempt := 1; ; attempt++ {
 			done := p.Watch.call()
 			r, err := call(ctx, next, req, p.Timeout)
 			done()
 			if err == nil {
-				r.Calls += attempt - 1
+				r.Calls += made
 				return r, nil
 			}
 			var se *StatusError
 			isStatus := errors.As(err, &se)
-			// The reply returned with an error counts the calls made: every failed attempt
-			// that was retried, and this one unless it failed before reaching the provider (an
-			// error that is neither a provider's nor a timeout), so that the run's provider
-			// calls equal what the provider counted.
-			spent := Reply{Calls: attempt - 1}
-			if isStatus || errors.Is(err, context.DeadlineExceeded) {
-				spent.Calls++
+			// A failed attempt counts as a call unless nothing was sent: a connection that
+			// could not be made (refused, no route, no such host) or a failure before sending
+			// (an error that is neither a provider's nor a timeout). The reply returned with
+			// the error carries the count, so that the run's calls equal what the provider
+			// counted.
+			if (isStatus || errors.Is(err, context.DeadlineExceeded)) && !notSent(err) {
+				made++
 			}
+			spent := Reply{Calls: made}
 			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
 				return spent, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
 			}
@@ -129,7 +132,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			err = p.Sleep(ctx, d)
 			done()
 			if err != nil {
-				return Reply{Calls: attempt}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
+				return Reply{Calls: made}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
 			}
 		}
 	})
@@ -162,4 +165,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// notSent reports whether a call failed while connecting, so that no request reached the
+// provider: a dial error (refused, unreachable, DNS) or a failed name lookup.
+func notSent(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns)
 }

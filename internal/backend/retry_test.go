@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -108,6 +110,16 @@ func TestRetryGivesUp(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "4 attempts") || !strings.Contains(msg, "HTTP 529") {
 		t.Fatalf("error %q should say how many attempts and the last status", msg)
+	}
+}
+
+// A connection that could not be made sent nothing: its attempts are not calls.
+func TestRetryCountsNoCallForRefusedConnections(t *testing.T) {
+	refused := &StatusError{Provider: "openai", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	inner, n := script(refused, refused, &StatusError{Provider: "openai", Status: 500}, refused)
+	r, err := Retry(inner, RetryPolicy{MaxAttempts: 4, Sleep: (&sleepLog{}).sleep}).Decide(context.Background(), testReq("p", 0))
+	if err == nil || *n != 4 || r.Calls != 1 {
+		t.Fatalf("err %v after %d attempts, reply counts %d calls; want 1 (the 500)", err, *n, r.Calls)
 	}
 }
 

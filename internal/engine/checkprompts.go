@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -11,10 +12,11 @@ import (
 func (r *Runner) playPlaceholders(seen func(t *study.Task) bool) error {
 	r.estimating = true
 	r.env.Estimate = true
-	// An unrecorded study learns its replies through Absorb, a streamed one reads none
-	// while it runs: neither needs a journal.
+	// Placeholders stand in for recorded replies, for a study that reads them back
+	// (Env.Reply): kept for batches without Absorb only, so that an estimate of a study that
+	// learns its replies through Absorb holds none of them.
 	rec := r.recorded() && !r.isStreamed()
-	r.journal = map[store.Key]store.Decision{}
+	r.placeheld = map[store.Key]backend.Reply{}
 	for {
 		b, err := r.study.Next()
 		if err != nil {
@@ -32,9 +34,9 @@ func (r *Runner) playPlaceholders(seen func(t *study.Task) bool) error {
 				return nil
 			}
 			replies := r.placeholder(&t)
-			if rec {
+			if rec && b.Absorb == nil {
 				for j, k := range t.Keys {
-					r.journal[k] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
+					r.placeheld[k] = replies[j]
 				}
 			}
 			if b.Absorb != nil {

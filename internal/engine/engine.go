@@ -114,11 +114,14 @@ type Runner struct {
 	st        *store.Store
 	lock      *runlock.Lock // held by run and resume until close
 	lockedAt  time.Time     // when the lock was taken: an older stop request is stale (watchStop)
-	// journal holds the recorded decisions of studies that read replies while they run; a
-	// streamed study (study.Streamed) has none: done holds the keys of a resumed run's
-	// recorded decisions instead, and its replies are read from the store once, at the end.
-	journal map[store.Key]store.Decision
-	done    *keySet
+	// done holds the keys of the decisions a resumed (or replayed) run found recorded, as
+	// 64-bit hashes: no reply is kept in memory. A study that reads replies while it runs gets
+	// those of recorded tasks read back from the store (recordedReplies, Env.Reply), one step
+	// at a time; a streamed study's analysis reads them once, at the end (study.Streamed).
+	done *keySet
+	// placeheld are the placeholder replies of a play that asks no backend and records
+	// nothing (estimates, prompt checks, RequestOf on a live run), for Env.Reply.
+	placeheld map[store.Key]backend.Reply
 	// recordedVersions and recordedCost are what a resume found in the store: the model
 	// versions by backend (for the manifest) and the decisions' summed cost (for the budget).
 	recordedVersions map[string]map[string]bool
@@ -140,7 +143,7 @@ type Runner struct {
 	deps *dependents
 	// watch sees the LLM backends' calls in flight and back-offs, for the progress output.
 	watch *backend.Watch
-	// replaying analyses a finished run: a decision missing from the journal is an error.
+	// replaying analyses a finished run: a decision missing from the store is an error.
 	replaying bool
 	// env and study are set for studies of the registry (internal/study).
 	env   *study.Env
@@ -314,12 +317,21 @@ func (r *Runner) setDir(dir string) {
 	r.env.Dir = dir
 }
 
-// reply reads a journaled decision.
+// reply reads a recorded decision (study.Env.Reply): a placeholder's when one stands in for
+// it, else the store's row. A store error reads as not recorded, and fails the run where it
+// matters: the pass that writes the results reads every row again.
 func (r *Runner) reply(k store.Key) (backend.Reply, bool) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	d, ok := r.journal[k]
-	return replyOf(d.Reply), ok
+	rep, ok := r.placeheld[k]
+	r.mu.Unlock()
+	if ok || r.st == nil {
+		return rep, ok
+	}
+	d, ok, err := r.st.Decision(k)
+	if err != nil || !ok {
+		return backend.Reply{}, false
+	}
+	return replyOf(d.Reply), true
 }
 
 var unsafeRE = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -439,7 +451,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	defer r.close()
 	r.setDir(dir)
 	r.st, r.lock, r.lockedAt = st, lock, lockedAt
-	if err := r.loadJournal(); err != nil {
+	if err := r.loadRecorded(); err != nil {
 		return nil, err
 	}
 	if err := r.loadSpent(); err != nil {
@@ -516,24 +528,16 @@ func (r *Runner) create(dir string) error {
 	if err := r.st.PutRuns(runs); err != nil {
 		return err
 	}
-	if !r.isStreamed() {
-		r.journal = map[store.Key]store.Decision{}
-	}
 	return r.writeManifest("running", false)
 }
 
-// loadJournal reads the recorded decisions in one pass: into the journal, or for a streamed
-// study only their keys. A replay also counts them for the report (r.tally).
-func (r *Runner) loadJournal() error {
+// loadRecorded reads the recorded decisions in one pass and keeps their keys (r.done), the
+// model versions and the summed cost. A replay also counts them for the report (r.tally).
+func (r *Runner) loadRecorded() error {
 	if err := r.adoptLegacyIDs(); err != nil {
 		return err
 	}
-	streamed := r.isStreamed()
-	if streamed {
-		r.done = newKeySet()
-	} else {
-		r.journal = map[store.Key]store.Decision{}
-	}
+	r.done = newKeySet()
 	r.recordedVersions = map[string]map[string]bool{}
 	r.recordedCost = 0
 	backendOf := map[string]string{}
@@ -550,7 +554,7 @@ func (r *Runner) loadJournal() error {
 	retry := 0
 	err := r.st.Decisions(func(d store.Decision) error {
 		if r.opt.RetryInvalid && erred(d) {
-			retry++ // not in the journal: asked again, and its row replaced
+			retry++ // not taken as recorded: asked again, and its row replaced
 			return nil
 		}
 		if r.tally != nil {
@@ -566,11 +570,7 @@ func (r *Runner) loadJournal() error {
 		if c := d.Reply.CostUSD; !math.IsNaN(c) {
 			r.recordedCost += c
 		}
-		if streamed {
-			r.done.add(d.Key)
-		} else {
-			r.journal[d.Key] = d
-		}
+		r.done.add(d.Key)
 		return nil
 	})
 	if r.opt.RetryInvalid {

@@ -194,7 +194,15 @@ func TestUnknownScenarioAndPolicyAreLocated(t *testing.T) {
 		{strings.Replace(study1, "recycling]", "recyling]", 1), "field scenarios[2]: unknown scenario \"recyling\""},
 		{strings.Replace(study1, "policy: enforce", "policy: enforcement", 1), ":11:29: field conditions[2].policy: unknown policy \"enforcement\""},
 	} {
-		_, err := Prepare(load(t, c.edit, 1), Options{Backends: fakeLLM(&calls)})
+		// Loading the experiment reports them (with its other problems); Prepare checks again.
+		path := filepath.Join(t.TempDir(), "exp.yaml")
+		if err := os.WriteFile(path, []byte(strings.Replace(c.edit, "seed:", "concurrency: 1\nseed:", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exp, err := experiment.Load(path)
+		if err == nil {
+			_, err = Prepare(exp, Options{Backends: fakeLLM(&calls)})
+		}
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}

@@ -46,7 +46,7 @@ func prepareDir(dir string) (*Runner, error) {
 
 // RequestOf reconstructs the request a recorded decision was asked with (the system text
 // and the prompt the backend was sent), the way `prosim report` replays a run: the study is
-// stepped over the run's journal, read through a read-only store, up to the task that asks
+// stepped over the run's recorded decisions, read through a read-only store, up to the task that asks
 // k. Decisions not recorded yet (a live run) are answered with placeholders so the replay
 // can reach k's step; those replies reach no output. The repair turns of a re-asked decision
 // are recorded apart (store.Repairs).
@@ -61,16 +61,11 @@ func RequestOf(dir string, k store.Key) (backend.Request, error) {
 		return backend.Request{}, err
 	}
 	r.st = st // closed by r.close
-	if err := r.loadJournal(); err != nil {
+	if err := r.loadRecorded(); err != nil {
 		return backend.Request{}, err
 	}
-	recorded := false
-	if r.done != nil {
-		recorded = r.done.has(k)
-	} else {
-		_, recorded = r.journal[k]
-	}
-	if !recorded {
+	r.placeheld = map[store.Key]backend.Reply{}
+	if !r.done.has(k) {
 		return backend.Request{}, fmt.Errorf("no decision is recorded for agent %d, %s, round %d, trial %d, run %s", k.AgentID, k.Scenario, k.Round, k.Trial, k.RunID)
 	}
 	for {
@@ -89,15 +84,18 @@ func RequestOf(dir string, k store.Key) (backend.Request, error) {
 			if slices.Contains(t.Keys, k) {
 				return t.Req, nil
 			}
-			if r.journal == nil {
-				continue // a streamed study reads no reply while it runs
+			if b.Absorb == nil && r.allDone(&t) {
+				continue // its replies are read from the store, if at all (Env.Reply)
 			}
-			replies, ok := r.journaled(&t)
+			replies, ok, err := r.recordedReplies(&t)
+			if err != nil {
+				return backend.Request{}, err
+			}
 			if !ok {
 				replies = r.placeholder(&t)
 				r.mu.Lock()
 				for j, key := range t.Keys {
-					r.journal[key] = store.Decision{Key: key, Params: t.Params[j], Reply: record(replies[j])}
+					r.placeheld[key] = replies[j]
 				}
 				r.mu.Unlock()
 			}

@@ -10,8 +10,10 @@ import (
 // keySet holds the keys of recorded decisions as 64-bit hashes, so that a resumed run of
 // millions of decisions knows which are made without holding them (16 bytes a decision, not
 // a key's strings). Two keys of one run share a hash with a chance of about n^2/2^65 (1 in
-// 450,000 for 9 million decisions); the decision so skipped is missing from the store, and
-// the finish pass, which counts the decisions it reads, then says the run is incomplete.
+// 450,000 for 9 million decisions). A task whose replies a study absorbs is read back from
+// the store, so such a decision is found missing there and asked; one nobody absorbs is
+// skipped, and for a streamed study the finish pass, which counts the decisions it reads,
+// then says the run is incomplete.
 type keySet struct {
 	seed maphash.Seed
 	m    map[uint64]struct{}

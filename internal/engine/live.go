@@ -10,7 +10,7 @@ import (
 )
 
 // ErrTooLarge is returned by LiveEstimates for a run with more recorded decisions than its
-// limit: its estimates would need the whole journal in memory.
+// limit: its study is stepped over the recorded decisions, read back one by one.
 var ErrTooLarge = errors.New("too many decisions recorded to estimate live")
 
 // ErrNoLive is returned by LiveEstimates for a study without live estimates (study.Live) or
@@ -19,11 +19,11 @@ var ErrNoLive = errors.New("no live estimates for this study")
 
 // LiveEstimates computes a run's main estimates from the decisions recorded so far, while
 // the run may be writing them (the database is read read-only). The study is stepped over
-// its journal the way a report replays a run, up to the first step not recorded in full, and
-// asked for its estimates (study.Live); a streamed study (study.Streamed) is handed every
-// recorded decision instead, as a replay does. Runs of a journaled study with more than limit
-// recorded decisions are refused with ErrTooLarge (limit <= 0: no limit): the journal is held
-// in memory, as a report holds it.
+// its recorded decisions the way a report replays a run, up to the first step not recorded in
+// full, and asked for its estimates (study.Live); a streamed study (study.Streamed) is handed
+// every recorded decision instead, as a replay does. Runs of a stepped study with more than
+// limit recorded decisions are refused with ErrTooLarge (limit <= 0: no limit): their replies
+// are read back one by one, which takes too long for a page.
 func LiveEstimates(dir string, limit int) (*study.Estimates, error) {
 	r, err := prepareDir(dir)
 	if err != nil {
@@ -56,7 +56,7 @@ func LiveEstimates(dir string, limit int) (*study.Estimates, error) {
 			return nil, fmt.Errorf("%w: %d recorded, the live view reads at most %d", ErrTooLarge, n, limit)
 		}
 	}
-	if err := r.loadJournal(); err != nil {
+	if err := r.loadRecorded(); err != nil {
 		return nil, err
 	}
 step:
@@ -73,11 +73,17 @@ step:
 			if err != nil {
 				return nil, err
 			}
-			replies, ok := r.journaled(&t)
-			if !ok {
+			if !r.allDone(&t) {
 				break step // this step is not recorded in full: the study cannot go on
 			}
 			if b.Absorb != nil {
+				replies, ok, err := r.recordedReplies(&t)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					break step
+				}
 				if err := b.Absorb(i, &t, replies); err != nil {
 					return nil, err
 				}

@@ -184,3 +184,57 @@ backend:
 		}
 	}
 }
+
+// With every agent a victim (target: all) nobody is at distance 1: the mediation row says so
+// in its error column, the rest of the analysis is written, and the run reports.
+func TestNetworkNoDistanceOne(t *testing.T) {
+	exp, err := experiment.Parse([]byte(`name: all
+study: network
+seed: 5
+replicates: 2
+population: {source: sample, n: 12}
+network:
+  graph: {type: watts_strogatz, k: 4, p: 0.2}
+  rounds: 3
+  scenario: volunteering
+conditions:
+  - {name: control, policy: economic}
+  - name: everyone
+    policy: economic
+    inequity: {target: all, from: 2, text: "You were passed over for the stipend."}
+backend: {provider: builtin}
+`), "all.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	med := readCSV(t, filepath.Join(dir, "results", "network_mediation.csv"))
+	col := columns(t, med[0], "condition", "n", "error")
+	if len(med) != 2 || med[1][col["condition"]] != "everyone" || med[1][col["n"]] != "" || med[1][col["error"]] != "no distance-1 agents" {
+		t.Errorf("network_mediation.csv: %v", med)
+	}
+	if eff := readCSV(t, filepath.Join(dir, "results", "network_effects.csv")); len(eff) < 2 {
+		t.Errorf("network_effects.csv: %v", eff)
+	}
+	// Nor is there another placement of the victims: no permutation p-value (it would be 1
+	// whatever the effect).
+	cont := readCSV(t, filepath.Join(dir, "results", "network_contagion.csv"))
+	cc := columns(t, cont[0], "group", "p_value")
+	for _, r := range cont[1:] {
+		if r[cc["p_value"]] != "" {
+			t.Errorf("network_contagion.csv: %s has p_value %s", r[cc["group"]], r[cc["p_value"]])
+		}
+	}
+	if len(cont) < 3 {
+		t.Errorf("network_contagion.csv: %v", cont)
+	}
+	doc := render(t, dir)
+	for _, w := range []string{"no distance-1 agents", "not run: every agent is a victim"} {
+		if !strings.Contains(doc, w) {
+			t.Errorf("the report does not say %q", w)
+		}
+	}
+}

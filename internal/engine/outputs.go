@@ -193,7 +193,7 @@ func (r *Runner) fieldsOf(id string) ([]scenario.Field, error) {
 	return sc.Response.Fields, nil
 }
 
-// Analyzed is a finished run directory, replayed over its journal and analysed.
+// Analyzed is a finished run directory, replayed over its recorded decisions and analysed.
 type Analyzed struct {
 	Dir      string
 	Exp      *experiment.Experiment
@@ -222,7 +222,7 @@ func (a *Analyzed) Close() { a.runner.close() }
 func (a *Analyzed) Tables() []*table.Table { return a.runner.tables(a.Analysis) }
 
 // Analyze opens a finished run directory and computes its study's analysis by replaying the
-// study over the journal: no backend is asked.
+// study over its recorded decisions: no backend is asked.
 func Analyze(dir string) (*Analyzed, error) {
 	exp, err := experiment.Load(filepath.Join(dir, configFile))
 	if err != nil {
@@ -262,7 +262,7 @@ func Analyze(dir string) (*Analyzed, error) {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	} else {
-		if err := r.loadJournal(); err != nil {
+		if err := r.loadRecorded(); err != nil {
 			r.close()
 			return nil, err
 		}

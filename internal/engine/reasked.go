@@ -74,13 +74,11 @@ func (d *dependents) note(w io.Writer) {
 	fmt.Fprintf(w, "prosim: asked again %d recorded decisions of later steps (rounds, second movers) that had observed a decision asked again, so that every reply answers the prompt as now built\n", d.reasked)
 }
 
-// journaledCount is how many of a task's decisions are journaled.
-func (r *Runner) journaledCount(t *study.Task) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// recordedCount is how many of a task's decisions are recorded.
+func (r *Runner) recordedCount(t *study.Task) int {
 	n := 0
 	for _, k := range t.Keys {
-		if _, ok := r.journal[k]; ok {
+		if r.done.has(k) {
 			n++
 		}
 	}

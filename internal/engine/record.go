@@ -26,7 +26,7 @@ func attempts(as []backend.Attempt) []store.Attempt {
 }
 
 // replyOf is a recorded reply as studies read it (study.Env.Reply, Batch.Absorb). The
-// journal does not read repair turns back (no study uses them; store.Repairs reads them).
+// store does not read repair turns back with a decision (no study uses them; store.Repairs reads them).
 func replyOf(r store.Reply) backend.Reply {
 	var rep []backend.Attempt
 	for _, a := range r.Repairs {

@@ -51,19 +51,25 @@ func (r *Runner) runStudy(ctx context.Context) error {
 	}
 }
 
-// journaled returns the recorded replies of a task, if every decision of it is recorded.
-func (r *Runner) journaled(t *study.Task) ([]backend.Reply, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// recordedReplies returns the recorded replies of a task, read from the store, if every
+// decision of it is recorded (r.done); ok is false otherwise.
+func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok bool, err error) {
+	if r.done == nil || !r.allDone(t) {
+		return nil, false, nil
+	}
 	out := make([]backend.Reply, len(t.Keys))
 	for i, k := range t.Keys {
-		d, ok := r.journal[k]
-		if !ok {
-			return nil, false
+		d, found, err := r.st.Decision(k)
+		if err != nil {
+			return nil, false, err
+		}
+		if !found {
+			// Its key's hash is another recorded key's (keyset.go): ask it.
+			return nil, false, nil
 		}
 		out[i] = replyOf(d.Reply)
 	}
-	return out, true
+	return out, true, nil
 }
 
 // decideBatch makes a batch's decisions with bounded concurrency, skipping those already
@@ -136,32 +142,33 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 	return err
 }
 
-// decideTask makes task i of a batch: from the journal when it is recorded there, else
-// from its backend (journaled for recorded studies); then gives the replies to Absorb.
+// decideTask makes task i of a batch: from the store when it is recorded there (a resumed
+// run), else from its backend (recorded for recorded studies); then gives the replies to
+// Absorb. A recorded task of a batch without Absorb is only counted: its study reads no reply
+// while it runs (or reads it from the store itself, Env.Reply).
 func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool) error {
 	t, err := b.Task(i)
 	if err != nil {
 		return err
 	}
-	if r.done != nil && r.allDone(&t) {
-		// A streamed study reads no reply while it runs: a recorded task is only counted.
+	replaced := 0
+	if r.done != nil && r.deps.isStale(t.Cell.ID) {
+		replaced = r.recordedCount(&t) // answered an outdated prompt: asked again (reasked.go)
+	} else if r.done != nil && b.Absorb == nil && r.allDone(&t) {
 		if r.prog != nil {
 			r.prog.add(len(t.Keys))
 		}
 		return nil
-	}
-	replaced := 0
-	if rec && r.journal != nil && r.deps.isStale(t.Cell.ID) {
-		replaced = r.journaledCount(&t) // answered an outdated prompt: asked again (reasked.go)
-	} else if rec && r.journal != nil {
-		if replies, ok := r.journaled(&t); ok {
+	} else if r.done != nil {
+		replies, ok, err := r.recordedReplies(&t)
+		if err != nil {
+			return err
+		}
+		if ok {
 			if r.prog != nil {
 				r.prog.add(len(t.Keys))
 			}
-			if b.Absorb != nil {
-				return b.Absorb(i, &t, replies)
-			}
-			return nil
+			return b.Absorb(i, &t, replies)
 		}
 	}
 	replies, err := r.ask(ctx, &t)
@@ -189,13 +196,6 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		if err != nil {
 			return err
 		}
-		if r.journal != nil {
-			r.mu.Lock()
-			for _, d := range ds {
-				r.journal[d.Key] = d
-			}
-			r.mu.Unlock()
-		}
 	}
 	if r.prog != nil {
 		r.prog.add(len(t.Keys))
@@ -206,7 +206,7 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	return nil
 }
 
-// allDone reports whether every decision of t is recorded (streamed studies).
+// allDone reports whether every decision of t is recorded (r.done).
 func (r *Runner) allDone(t *study.Task) bool {
 	for _, k := range t.Keys {
 		if !r.done.has(k) {
@@ -240,6 +240,9 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	reply, err := be.be.Decide(ctx, t.Req)
 	if err != nil {
 		if !r.recordsError(ctx, err) {
+			if rejectsStructured(err) {
+				err = fmt.Errorf("%w\nthis server rejects response_format: set structured_output: json_object (or off) on backend %s", err, be.label)
+			}
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		// on_error: record: the decision is recorded invalid with the error as its reason
@@ -284,7 +287,7 @@ func (r *Runner) placeholder(t *study.Task) []backend.Reply {
 // backend needs its requests' tokens (every one is the behavioural model) and the study
 // counts its decisions itself (study.Counted), that count is the answer: no request is built.
 // Otherwise the study is played with placeholder answers, each request built, counted and
-// dropped (an unrecorded study keeps no journal either).
+// dropped.
 func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err error) {
 	r.estimating = true
 	r.env.Estimate = true
@@ -335,10 +338,20 @@ func (r *Runner) recordsError(ctx context.Context, err error) bool {
 	if errors.As(err, &se) && (se.Status == 401 || se.Status == 403 || se.Status == 404) {
 		return false
 	}
+	if rejectsStructured(err) {
+		return false // every decision would fail alike: stop with the fix (see ask)
+	}
 	if _, ok := errors.AsType[*backend.BatchJobError](err); ok {
 		return false // the job is journaled: resume collects it
 	}
 	return true
+}
+
+// rejectsStructured reports whether a call failed because the server refuses the structured
+// output it was asked for: an HTTP 400 whose body names response_format or json_schema.
+func rejectsStructured(err error) bool {
+	se, ok := errors.AsType[*backend.StatusError](err)
+	return ok && se.Status == 400 && (strings.Contains(se.Body, "response_format") || strings.Contains(se.Body, "json_schema"))
 }
 
 // erred reports whether a recorded decision is one that failed with an error (on_error: record).

@@ -39,6 +39,11 @@ type (
 	// (network: "inequity", see Condition.Inequity): only its study may give them, and its
 	// Check decodes and checks them.
 	ConditionFields interface{ ConditionFields() []string }
+	// InputsChecker is implemented by a block whose input files can be read to check them
+	// (network: the edge list). Load calls it, after a Check without problems, only when the
+	// experiment or another file it names has problems, so that every file's are reported at
+	// once; otherwise the run reads the files (once) and reports theirs.
+	InputsChecker interface{ CheckInputs() error }
 )
 
 var (
@@ -103,6 +108,7 @@ type split struct {
 	given bool     // the study's key is in the file with a value
 	other []string // keys of other studies' registered blocks found in the file
 	rest  []byte   // the file with those blocks' lines blanked
+	err   error    // the problems of decoding the study's block
 }
 
 // splitBlock finds the registered blocks in the file, decodes the study's own, and returns
@@ -141,9 +147,8 @@ func splitBlock(data []byte, name string) (split, error) {
 		switch {
 		case null:
 		case key == study:
-			if err := yamlx.DecodeNode(mv.Value, data, name, out.block); err != nil {
-				return out, err
-			}
+			// Its problems are reported with those of the rest of the file.
+			out.err = yamlx.DecodeNodeAll(mv.Value, data, name, key, out.block)
 			out.given = true
 		default:
 			out.other = append(out.other, key)
@@ -171,8 +176,9 @@ func keyOf(mv *ast.MappingValueNode) string {
 // checkBlocks reports other studies' blocks and condition fields, then checks the study's
 // own block.
 func (e *Experiment) checkBlocks(doc *yamlx.Doc) error {
+	l := yamlx.NewList(doc.Name())
 	for _, k := range e.other {
-		return doc.Errorf(k, "only for study: %s", k)
+		l.Add(doc.Errorf(k, "only for study: %s", k))
 	}
 	for i, c := range e.Conditions {
 		if c.Inequity == nil {
@@ -181,15 +187,15 @@ func (e *Experiment) checkBlocks(doc *yamlx.Doc) error {
 		switch o := owner("inequity"); o {
 		case e.Study:
 		case "":
-			return doc.Errorf(fmt.Sprintf("conditions[%d].inequity", i), "not used by study: %s", e.Study)
+			l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].inequity", i), "not used by study: %s", e.Study))
 		default:
-			return doc.Errorf(fmt.Sprintf("conditions[%d].inequity", i), "only for study: %s", o)
+			l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].inequity", i), "only for study: %s", o))
 		}
 	}
-	if e.Block == nil {
-		return nil
+	if e.Block != nil && l.Len() == 0 {
+		e.blockOK = !l.Add(e.Block.Check(e, doc))
 	}
-	return e.Block.Check(e, doc)
+	return l.Err()
 }
 
 // Given says whether the experiment file gives its study's block (a key with a value).

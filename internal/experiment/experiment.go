@@ -5,6 +5,7 @@ package experiment
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -68,9 +69,11 @@ type Experiment struct {
 
 	// Block is the study's own config block (see RegisterBlock): *tpp.Config, *network.Config,
 	// *games.Config (internal/study/...), or a plugin study's; nil for a study without one.
-	Block Block    `yaml:"-"`
-	given bool     // the file gives the study's block
-	other []string // other studies' blocks given (an error)
+	Block Block `yaml:"-"`
+	given bool  // the file gives the study's block
+	// blockOK says the block's Check found no problem (its input files are resolved).
+	blockOK bool
+	other   []string // other studies' blocks given (an error)
 
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
@@ -322,29 +325,43 @@ func Load(path string) (*Experiment, error) {
 // Parse checks an experiment given as bytes; name is used in messages and to resolve
 // relative paths.
 func Parse(data []byte, name string) (*Experiment, error) {
+	e, doc, err := parse(data, name)
+	if doc == nil {
+		return nil, err
+	}
+	if err := e.checkInputs(doc, err); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// parse is Parse without reading the files the experiment names: the experiment and its
+// problems (doc is nil when it could not be checked at all).
+func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	var e Experiment
 	data = yamlx.StripBOM(data)
 	if err := yamlx.CheckLimits(data, name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sp, err := splitBlock(data, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := yamlx.Decode(sp.rest, name, &e); err != nil {
-		return nil, err
+	// Values of the wrong type are reported together, before the checks that read them.
+	l := yamlx.NewList(name)
+	l.Add(sp.err)
+	l.Add(yamlx.DecodeAll(sp.rest, name, &e))
+	if err := l.Err(); err != nil {
+		return nil, nil, err
 	}
 	e.Block, e.given, e.other = sp.block, sp.given, sp.other
 	doc, err := yamlx.Parse(data, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e.File = name
 	e.Dir = filepath.Dir(name)
-	if err := e.check(doc); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return &e, doc, e.check(doc)
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -352,19 +369,22 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 // check validates and fills defaults. Checks that need the scenario and policy libraries
 // (do the named scenarios exist?) are done by the engine, which knows them; see Locate.
 func (e *Experiment) check(doc *yamlx.Doc) error {
-	if e.Name == "" {
-		return doc.Errorf("name", "required: a short name for the experiment, e.g. study1")
-	}
-	if !nameRE.MatchString(e.Name) {
-		return doc.Errorf("name", "%q: use letters, digits, '-', '_' or '.' only (it names the run directory)", e.Name)
+	// Every independent problem is reported (yamlx.List); a check that needs a value an
+	// earlier one found wrong is skipped.
+	l := yamlx.NewList(e.File)
+	switch {
+	case e.Name == "":
+		l.Add(doc.Errorf("name", "required: a short name for the experiment, e.g. study1"))
+	case !nameRE.MatchString(e.Name):
+		l.Add(doc.Errorf("name", "%q: use letters, digits, '-', '_' or '.' only (it names the run directory)", e.Name))
 	}
 	// Which studies exist is the study registry's business (internal/study): the engine
 	// checks the name against it, with this file's line.
 	switch {
 	case e.Study == "":
-		return doc.Errorf("study", "required: one of vignettes, tpp, network, games (or a study of your own)")
+		l.Add(doc.Errorf("study", "required: one of vignettes, tpp, network, games (or a study of your own)"))
 	case !nameRE.MatchString(e.Study):
-		return doc.Errorf("study", "%q is not a study name", e.Study)
+		l.Add(doc.Errorf("study", "%q is not a study name", e.Study))
 	}
 	if e.Seed == nil {
 		s := uint64(time.Now().UnixNano())
@@ -374,75 +394,90 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		var r any
 		if found, _ := doc.DecodeAt("replicates", &r); found {
 			// Written as 0 (or empty): an explicit 0 used to become 1 without a word.
-			return doc.Errorf("replicates", "%v is out of range 1..10000 (leave it out for 1)", r)
+			l.Add(doc.Errorf("replicates", "%v is out of range 1..10000 (leave it out for 1)", r))
 		}
 		e.Replicates = 1
 	}
 	if e.Replicates < 0 || e.Replicates > 10000 {
-		return doc.Errorf("replicates", "%d is out of range 1..10000", e.Replicates)
+		l.Add(doc.Errorf("replicates", "%d is out of range 1..10000", e.Replicates))
 	}
-	if err := e.Population.check(doc, e.Dir); err != nil {
-		return err
-	}
-	if e.Population.Source == "sample" && e.Population.Seed == nil {
+	popOK := !l.Add(e.Population.check(doc, e.Dir))
+	if popOK && e.Population.Source == "sample" && e.Population.Seed == nil {
 		s := seed.Derive(*e.Seed, "population") // the population of every run before population.seed existed
 		e.Population.Seed = &s
 	}
 	for i, f := range e.ScenarioFiles {
 		e.ScenarioFiles[i] = resolve(e.Dir, f)
 		if _, err := os.Stat(e.ScenarioFiles[i]); err != nil {
-			return doc.Errorf(fmt.Sprintf("scenario_files[%d]", i), "cannot read %s: %v", e.ScenarioFiles[i], unwrapPathErr(err))
+			l.Add(doc.Errorf(fmt.Sprintf("scenario_files[%d]", i), "cannot read %s: %v", e.ScenarioFiles[i], unwrapPathErr(err)))
 		}
 	}
 	for i, f := range e.PolicyFiles {
 		e.PolicyFiles[i] = resolve(e.Dir, f)
 		if _, err := os.Stat(e.PolicyFiles[i]); err != nil {
-			return doc.Errorf(fmt.Sprintf("policy_files[%d]", i), "cannot read %s: %v", e.PolicyFiles[i], unwrapPathErr(err))
+			l.Add(doc.Errorf(fmt.Sprintf("policy_files[%d]", i), "cannot read %s: %v", e.PolicyFiles[i], unwrapPathErr(err)))
 		}
 	}
-	if dup := firstDup(e.Scenarios); dup >= 0 {
-		return doc.Errorf(fmt.Sprintf("scenarios[%d]", dup), "scenario %q is listed twice", e.Scenarios[dup])
+	for i, s := range e.Scenarios {
+		if j := slices.Index(e.Scenarios[:i], s); j >= 0 {
+			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is listed twice (also scenarios[%d])", s, j))
+		}
 	}
 	if len(e.Conditions) == 0 {
 		e.Conditions = []Condition{{Name: "none", Policy: "none"}}
 	}
 	seen := map[string]bool{}
+	condsOK := true
 	for i := range e.Conditions {
 		c := &e.Conditions[i]
 		p := fmt.Sprintf("conditions[%d]", i)
 		if c.Policy == "" {
-			return doc.Errorf(p+".policy", "required: a policy frame id such as none, moral, social, enforce or economic")
+			l.Add(doc.Errorf(p+".policy", "required: a policy frame id such as none, moral, social, enforce or economic"))
+			condsOK = false
 		}
 		if c.Name == "" {
 			c.Name = c.Policy
 		}
-		if !nameRE.MatchString(c.Name) {
-			return doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", c.Name)
-		}
-		if seen[c.Name] {
-			return doc.Errorf(p+".name", "condition name %q is used twice", c.Name)
+		switch {
+		case c.Name == "":
+		case !nameRE.MatchString(c.Name):
+			l.Add(doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", c.Name))
+			condsOK = false
+		case seen[c.Name]:
+			l.Add(doc.Errorf(p+".name", "condition name %q is used twice", c.Name))
+			condsOK = false
 		}
 		seen[c.Name] = true
 	}
+	// Contrasts name conditions: checked against them when the conditions are sound.
 	for i, c := range e.Contrasts {
+		if !condsOK {
+			break
+		}
 		p := fmt.Sprintf("contrasts[%d]", i)
+		named := true
 		for _, f := range []struct{ name, v string }{{"condition", c.Condition}, {"against", c.Against}} {
-			if f.v == "" {
-				return doc.Errorf(p+"."+f.name, "required: a condition name (one of %s)", condNames(e.Conditions))
-			}
-			if !seen[f.v] {
-				return doc.Errorf(p+"."+f.name, "unknown condition %q (want one of %s)", f.v, condNames(e.Conditions))
+			switch {
+			case f.v == "":
+				l.Add(doc.Errorf(p+"."+f.name, "required: a condition name (one of %s)", condNames(e.Conditions)))
+				named = false
+			case !seen[f.v]:
+				l.Add(doc.Errorf(p+"."+f.name, "unknown condition %q (want one of %s)", f.v, condNames(e.Conditions)))
+				named = false
 			}
 		}
-		if c.Condition == c.Against {
-			return doc.Errorf(p+".against", "a condition compared with itself (%q)", c.Against)
-		}
-		if j := slices.Index(e.Contrasts[:i], c); j >= 0 {
-			return doc.Errorf(p, "the same contrast as contrasts[%d]", j)
+		switch {
+		case !named:
+		case c.Condition == c.Against:
+			l.Add(doc.Errorf(p+".against", "a condition compared with itself (%q)", c.Against))
+		case slices.Index(e.Contrasts[:i], c) >= 0:
+			l.Add(doc.Errorf(p, "the same contrast as contrasts[%d]", slices.Index(e.Contrasts[:i], c)))
 		}
 	}
-	if err := e.checkBlocks(doc); err != nil {
-		return err
+	// The study's block reads the population and the conditions (a network's size, the
+	// inequity conditions' controls): it is checked once they are sound.
+	if condsOK && popOK {
+		l.Add(e.checkBlocks(doc))
 	}
 	switch e.Prompt.Mode {
 	case "":
@@ -450,129 +485,132 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	case "separate":
 	case "joint": // whether the study puts several scenarios in one prompt is its own check
 	default:
-		return doc.Errorf("prompt.mode", "unknown mode %q (want separate or joint)", e.Prompt.Mode)
+		l.Add(doc.Errorf("prompt.mode", "unknown mode %q (want separate or joint)", e.Prompt.Mode))
 	}
-	if err := e.Factors.check(doc); err != nil {
-		return err
-	}
+	l.Add(e.Factors.check(doc))
 	if e.Backend != nil && len(e.Backends) > 0 {
-		return doc.Errorf("backend", "give either backend or backends, not both")
-	}
-	if e.Backend != nil {
-		e.Backends = []Backend{*e.Backend}
-		e.Backend = nil
-		if err := e.Backends[0].check(doc, "backend"); err != nil {
-			return err
-		}
+		l.Add(doc.Errorf("backend", "give either backend or backends, not both"))
 	} else {
-		for i := range e.Backends {
-			if err := e.Backends[i].check(doc, fmt.Sprintf("backends[%d]", i)); err != nil {
-				return err
+		backendsOK := true
+		if e.Backend != nil {
+			e.Backends = []Backend{*e.Backend}
+			e.Backend = nil
+			backendsOK = !l.Add(e.Backends[0].check(doc, "backend"))
+		} else {
+			for i := range e.Backends {
+				if l.Add(e.Backends[i].check(doc, fmt.Sprintf("backends[%d]", i))) {
+					backendsOK = false
+				}
 			}
 		}
-	}
-	if len(e.Backends) == 0 {
-		e.Backends = []Backend{{Provider: "builtin"}}
-	}
-	labels := map[string]bool{}
-	for i, b := range e.Backends {
-		l := b.LabelOrDefault()
-		if labels[l] {
-			return doc.Errorf(fmt.Sprintf("backends[%d]", i), "two backends are both labelled %q: give one a label", l)
+		if len(e.Backends) == 0 {
+			e.Backends = []Backend{{Provider: "builtin"}}
 		}
-		labels[l] = true
+		labels := map[string]bool{}
+		for i, b := range e.Backends {
+			if !backendsOK {
+				break
+			}
+			lb := b.LabelOrDefault()
+			if labels[lb] {
+				l.Add(doc.Errorf(fmt.Sprintf("backends[%d]", i), "two backends are both labelled %q: give one a label", lb))
+			}
+			labels[lb] = true
+		}
 	}
 	if e.Concurrency == 0 {
 		e.Concurrency = 8
 	}
 	if e.Concurrency < 1 || e.Concurrency > 4096 {
-		return doc.Errorf("concurrency", "%d is out of range 1..4096", e.Concurrency)
+		l.Add(doc.Errorf("concurrency", "%d is out of range 1..4096", e.Concurrency))
 	}
 	if e.MaxRepairs == nil {
 		two := 2
 		e.MaxRepairs = &two
 	}
 	if *e.MaxRepairs < 0 || *e.MaxRepairs > 10 {
-		return doc.Errorf("max_repairs", "%d is out of range 0..10", *e.MaxRepairs)
+		l.Add(doc.Errorf("max_repairs", "%d is out of range 0..10", *e.MaxRepairs))
 	}
 	if e.OnError != "" && e.OnError != "record" && e.OnError != "stop" {
-		return doc.Errorf("on_error", "%q: want record or stop", e.OnError)
+		l.Add(doc.Errorf("on_error", "%q: want record or stop", e.OnError))
 	}
 	if e.Cache != "" && e.Cache != "off" && e.Cache != CacheNATS {
 		e.Cache = resolve(e.Dir, e.Cache)
 	}
-	for m, p := range e.Prices {
-		if p.Input < 0 || p.Output < 0 {
-			return doc.Errorf("prices."+m, "prices must be >= 0 (USD per million tokens)")
+	for _, m := range slices.Sorted(maps.Keys(e.Prices)) {
+		if p := e.Prices[m]; p.Input < 0 || p.Output < 0 {
+			l.Add(doc.Errorf("prices."+m, "prices must be >= 0 (USD per million tokens)"))
 		}
 	}
 	if e.Budget != nil && !(e.Budget.USD > 0) {
-		return doc.Errorf("budget.usd", "want a positive amount of US dollars, e.g. budget: {usd: 20}")
+		l.Add(doc.Errorf("budget.usd", "want a positive amount of US dollars, e.g. budget: {usd: 20}"))
 	}
 	switch e.Execution.Mode {
 	case "", "sync", "batch": // "" is sync, left out of the resolved config
 	default:
-		return doc.Errorf("execution.mode", "unknown mode %q (want sync or batch)", e.Execution.Mode)
+		l.Add(doc.Errorf("execution.mode", "unknown mode %q (want sync or batch)", e.Execution.Mode))
 	}
 	if e.Execution.Mode == "batch" && e.Execution.Poll == 0 {
 		e.Execution.Poll = Duration(30 * time.Second)
 	}
 	if e.Execution.Mode == "sync" && e.Execution.Poll != 0 {
-		return doc.Errorf("execution.poll", "only for mode: batch (or prosim run --batch)")
+		l.Add(doc.Errorf("execution.poll", "only for mode: batch (or prosim run --batch)"))
 	}
 	if e.Execution.NATS != "" {
 		if err := CheckBrokerURL(e.Execution.NATS); err != nil {
-			return doc.Errorf("execution.nats", "%v", err)
+			l.Add(doc.Errorf("execution.nats", "%v", err))
 		}
 		if e.Execution.Mode == "batch" {
-			return doc.Errorf("execution.mode", "batch mode goes to the provider's batch API from this process; it cannot be combined with execution.nats")
+			l.Add(doc.Errorf("execution.mode", "batch mode goes to the provider's batch API from this process; it cannot be combined with execution.nats"))
 		}
 	}
-	return nil
+	return l.Err()
 }
 
 func (p *Population) check(doc *yamlx.Doc, dir string) error {
+	l := yamlx.NewList(doc.Name())
 	switch p.Source {
 	case "":
-		return doc.Errorf("population.source", "required: sample, prosim104 or file")
+		l.Add(doc.Errorf("population.source", "required: sample, prosim104 or file"))
 	case "sample":
 		if p.N < 1 || p.N > 10_000_000 {
-			return doc.Errorf("population.n", "required for source sample: a number of agents from 1 to 10000000 (got %d)", p.N)
+			l.Add(doc.Errorf("population.n", "required for source sample: a number of agents from 1 to 10000000 (got %d)", p.N))
 		}
 		if p.File != "" {
-			return doc.Errorf("population.file", "only for source: file")
+			l.Add(doc.Errorf("population.file", "only for source: file"))
 		}
 	case "prosim104":
 		if p.Seed != nil {
-			return doc.Errorf("population.seed", "only for source: sample (the prosim104 agents are fixed)")
+			l.Add(doc.Errorf("population.seed", "only for source: sample (the prosim104 agents are fixed)"))
 		}
 		if p.N != 0 && p.N != 104 {
-			return doc.Errorf("population.n", "the prosim104 population has 104 agents; leave n out")
+			l.Add(doc.Errorf("population.n", "the prosim104 population has 104 agents; leave n out"))
 		}
 		if p.File != "" {
-			return doc.Errorf("population.file", "only for source: file")
+			l.Add(doc.Errorf("population.file", "only for source: file"))
 		}
 	case "file":
 		if p.File == "" {
-			return doc.Errorf("population.file", "required for source file: a .csv, .json or .jsonl persona file")
-		}
-		p.File = resolve(dir, p.File)
-		if _, err := os.Stat(p.File); err != nil {
-			return doc.Errorf("population.file", "cannot read %s: %v", p.File, unwrapPathErr(err))
+			l.Add(doc.Errorf("population.file", "required for source file: a .csv, .json or .jsonl persona file"))
+		} else {
+			p.File = resolve(dir, p.File)
+			if _, err := os.Stat(p.File); err != nil {
+				l.Add(doc.Errorf("population.file", "cannot read %s: %v", p.File, unwrapPathErr(err)))
+			}
 		}
 		if p.N != 0 {
-			return doc.Errorf("population.n", "not used with source file (every persona in the file is used)")
+			l.Add(doc.Errorf("population.n", "not used with source file (every persona in the file is used)"))
 		}
 		if p.Seed != nil {
-			return doc.Errorf("population.seed", "only for source: sample (a file's personas are not sampled)")
+			l.Add(doc.Errorf("population.seed", "only for source: sample (a file's personas are not sampled)"))
 		}
 	default:
-		return doc.Errorf("population.source", "unknown source %q (want sample, prosim104 or file)", p.Source)
+		l.Add(doc.Errorf("population.source", "unknown source %q (want sample, prosim104 or file)", p.Source))
 	}
 	if p.Currency == "" {
 		p.Currency = "yuan"
 	}
-	return nil
+	return l.Err()
 }
 
 // Providers prosim knows (internal/provider is the one list).
@@ -580,39 +618,41 @@ var Providers = provider.Names()
 
 func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	if !slices.Contains(Providers, b.Provider) {
+		// What else a backend may set depends on its provider.
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
 	}
+	l := yamlx.NewList(doc.Name())
 	// Results say a backend is the behavioural model, not an LLM, by its label.
-	l := b.LabelOrDefault()
-	if reserved := l == "builtin" || strings.HasPrefix(l, "builtin-"); b.Provider == "builtin" && (!reserved || l == "builtin-baseline") {
-		return doc.Errorf(path+".label", "%q: a builtin backend's label is builtin or begins with builtin- (not builtin-baseline, the scorecard's), so that results name it as the behavioural model", l)
+	label := b.LabelOrDefault()
+	if reserved := label == "builtin" || strings.HasPrefix(label, "builtin-"); b.Provider == "builtin" && (!reserved || label == "builtin-baseline") {
+		l.Add(doc.Errorf(path+".label", "%q: a builtin backend's label is builtin or begins with builtin- (not builtin-baseline, the scorecard's), so that results name it as the behavioural model", label))
 	} else if b.Provider != "builtin" && reserved {
-		return doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", l, b.Provider)
+		l.Add(doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", label, b.Provider))
 	}
 	if b.Provider == "builtin" {
 		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.FirstByteTimeout != 0 || b.AdaptiveConcurrency != "" ||
 			b.MaxRetryAfter != 0 || b.MaxReply != 0 || len(b.ExtraBody) > 0 {
-			return doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after, max_reply or extra_body")
+			l.Add(doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after, max_reply or extra_body"))
 		}
-		return nil
+		return l.Err()
 	}
 	if b.Model == "" {
-		return doc.Errorf(path+".model", "required for provider %s", b.Provider)
+		l.Add(doc.Errorf(path+".model", "required for provider %s", b.Provider))
 	}
 	if b.Temperature != nil && (*b.Temperature < 0 || *b.Temperature > 2) {
-		return doc.Errorf(path+".temperature", "%g is out of range 0..2", *b.Temperature)
+		l.Add(doc.Errorf(path+".temperature", "%g is out of range 0..2", *b.Temperature))
 	}
 	if b.TopP != nil && (*b.TopP <= 0 || *b.TopP > 1) {
-		return doc.Errorf(path+".top_p", "%g is out of range (0, 1]", *b.TopP)
+		l.Add(doc.Errorf(path+".top_p", "%g is out of range (0, 1]", *b.TopP))
 	}
 	if b.MaxTokens < 0 {
-		return doc.Errorf(path+".max_tokens", "must be >= 0")
+		l.Add(doc.Errorf(path+".max_tokens", "must be >= 0"))
 	}
 	if b.MaxConcurrency < 0 || b.RPM < 0 || b.TPM < 0 || b.MaxAttempts < 0 {
-		return doc.Errorf(path, "max_concurrency, rpm, tpm and max_attempts must be >= 0")
+		l.Add(doc.Errorf(path, "max_concurrency, rpm, tpm and max_attempts must be >= 0"))
 	}
 	if b.BaseURL != "" && len(b.Endpoints) > 0 {
-		return doc.Errorf(path+".endpoints", "give either base_url or endpoints, not both")
+		l.Add(doc.Errorf(path+".endpoints", "give either base_url or endpoints, not both"))
 	}
 	for i, u := range append([]string{b.BaseURL}, b.Endpoints...) {
 		if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
@@ -620,7 +660,7 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 			if i > 0 {
 				f = fmt.Sprintf("%s.endpoints[%d]", path, i-1)
 			}
-			return doc.Errorf(f, "%q is not an http:// or https:// URL", u)
+			l.Add(doc.Errorf(f, "%q is not an http:// or https:// URL", u))
 		}
 	}
 	proto := provider.Protocol(b.Provider)
@@ -628,61 +668,59 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	case "", "auto", "json_schema", "off":
 	case "json_object":
 		if proto != "openai" {
-			return doc.Errorf(path+".structured_output", "json_object is for OpenAI-compatible servers; %s takes auto, json_schema or off", b.Provider)
+			l.Add(doc.Errorf(path+".structured_output", "json_object is for OpenAI-compatible servers; %s takes auto, json_schema or off", b.Provider))
 		}
 	default:
-		return doc.Errorf(path+".structured_output", "%q: want auto, json_schema, json_object or off", b.StructuredOutput)
+		l.Add(doc.Errorf(path+".structured_output", "%q: want auto, json_schema, json_object or off", b.StructuredOutput))
 	}
 	switch b.MaxTokensField {
 	case "":
 	case "max_tokens", "max_completion_tokens":
 		if proto != "openai" {
-			return doc.Errorf(path+".max_tokens_field", "only OpenAI-compatible servers take max_tokens_field (%s's field is fixed)", b.Provider)
+			l.Add(doc.Errorf(path+".max_tokens_field", "only OpenAI-compatible servers take max_tokens_field (%s's field is fixed)", b.Provider))
 		}
 	default:
-		return doc.Errorf(path+".max_tokens_field", "%q: want max_tokens or max_completion_tokens", b.MaxTokensField)
+		l.Add(doc.Errorf(path+".max_tokens_field", "%q: want max_tokens or max_completion_tokens", b.MaxTokensField))
 	}
 	switch b.Seed {
 	case "", "off":
 	case "on":
 		if proto == "anthropic" {
-			return doc.Errorf(path+".seed", "Anthropic's API has no seed: remove seed or set it to off")
+			l.Add(doc.Errorf(path+".seed", "Anthropic's API has no seed: remove seed or set it to off"))
 		}
 	default:
-		return doc.Errorf(path+".seed", "%q: want on or off", b.Seed)
+		l.Add(doc.Errorf(path+".seed", "%q: want on or off", b.Seed))
 	}
 	switch b.N {
 	case "", "auto", "off":
 	default:
-		return doc.Errorf(path+".n", "%q: want auto or off", b.N)
+		l.Add(doc.Errorf(path+".n", "%q: want auto or off", b.N))
 	}
 	switch b.AdaptiveConcurrency {
 	case "", "auto", "on", "off":
 	default:
-		return doc.Errorf(path+".adaptive_concurrency", "%q: want auto, on or off", b.AdaptiveConcurrency)
+		l.Add(doc.Errorf(path+".adaptive_concurrency", "%q: want auto, on or off", b.AdaptiveConcurrency))
 	}
 	if b.MaxRetryAfter < 0 {
-		return doc.Errorf(path+".max_retry_after", "must be >= 0")
+		l.Add(doc.Errorf(path+".max_retry_after", "must be >= 0"))
 	}
 	if b.MaxReply != 0 && (b.MaxReply < 1024 || b.MaxReply > LimitMaxReply) {
-		return doc.Errorf(path+".max_reply", "%s is out of range 1KB..%s", b.MaxReply, LimitMaxReply)
+		l.Add(doc.Errorf(path+".max_reply", "%s is out of range 1KB..%s", b.MaxReply, LimitMaxReply))
 	}
 	if b.ConnectTimeout < 0 || b.Timeout < 0 || b.FirstByteTimeout < 0 {
-		return doc.Errorf(path, "timeout, connect_timeout and first_byte_timeout must be >= 0")
+		l.Add(doc.Errorf(path, "timeout, connect_timeout and first_byte_timeout must be >= 0"))
 	}
 	if b.FirstByteTimeout != 0 && provider.Protocol(b.Provider) != "openai" {
-		return doc.Errorf(path+".first_byte_timeout", "streams the reply, which prosim does for OpenAI-compatible servers only (not %s)", b.Provider)
+		l.Add(doc.Errorf(path+".first_byte_timeout", "streams the reply, which prosim does for OpenAI-compatible servers only (not %s)", b.Provider))
 	}
 	if b.ConnectTimeout != 0 && b.Timeout != 0 && b.ConnectTimeout > b.Timeout {
-		return doc.Errorf(path+".connect_timeout", "%v is longer than timeout %v, which bounds the whole call", time.Duration(b.ConnectTimeout), time.Duration(b.Timeout))
+		l.Add(doc.Errorf(path+".connect_timeout", "%v is longer than timeout %v, which bounds the whole call", time.Duration(b.ConnectTimeout), time.Duration(b.Timeout)))
 	}
-	if err := b.checkExtraBody(doc, path); err != nil {
-		return err
-	}
+	l.Add(b.checkExtraBody(doc, path))
 	if strings.Contains(b.APIKeyEnv, "=") || (b.APIKeyEnv != "" && strings.HasPrefix(b.APIKeyEnv, "sk-")) {
-		return doc.Errorf(path+".api_key_env", "give the NAME of an environment variable holding the key, never the key itself")
+		l.Add(doc.Errorf(path+".api_key_env", "give the NAME of an environment variable holding the key, never the key itself"))
 	}
-	return nil
+	return l.Err()
 }
 
 func resolve(dir, p string) string {
@@ -705,17 +743,6 @@ func condNames(cs []Condition) string {
 		n = append(n, c.Name)
 	}
 	return strings.Join(n, ", ")
-}
-
-func firstDup(xs []string) int {
-	seen := map[string]bool{}
-	for i, x := range xs {
-		if seen[x] {
-			return i
-		}
-		seen[x] = true
-	}
-	return -1
 }
 
 // Locator points at fields of an experiment file for checks made after loading (unknown

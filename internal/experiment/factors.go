@@ -97,30 +97,30 @@ func LevelID(factor, level string) string {
 }
 
 func (f *Factors) check(doc *yamlx.Doc) error {
+	l := yamlx.NewList(doc.Name())
 	for i, t := range f.Temperature {
 		if t < 0 || t > 2 || t != t {
-			return doc.Errorf(fmt.Sprintf("factors.temperature[%d]", i), "%g is out of range 0..2", t)
+			l.Add(doc.Errorf(fmt.Sprintf("factors.temperature[%d]", i), "%g is out of range 0..2", t))
 		}
 	}
 	for _, x := range f.List() {
 		p := "factors." + x.Name
 		if len(x.Levels) < 2 {
-			return doc.Errorf(p, "a factor needs at least two levels to compare (got %d)", len(x.Levels))
+			l.Add(doc.Errorf(p, "a factor needs at least two levels to compare (got %d)", len(x.Levels)))
 		}
-		for i, l := range x.Levels {
+		for i, lv := range x.Levels {
 			at := fmt.Sprintf("%s[%d]", p, i)
-			if x.Name != "temperature" && !levelRE.MatchString(l) {
-				return doc.Errorf(at, "%q: a level is lower case letters, digits, '-' or '_', starting with a letter", l)
+			if x.Name != "temperature" && !levelRE.MatchString(lv) {
+				l.Add(doc.Errorf(at, "%q: a level is lower case letters, digits, '-' or '_', starting with a letter", lv))
+			} else if want, ok := FactorLevels[x.Name]; ok && !slices.Contains(want, lv) {
+				l.Add(doc.Errorf(at, "unknown %s level %q (want %s)", x.Name, lv, quoteList(want)))
 			}
-			if want, ok := FactorLevels[x.Name]; ok && !slices.Contains(want, l) {
-				return doc.Errorf(at, "unknown %s level %q (want %s)", x.Name, l, quoteList(want))
-			}
-			if j := slices.Index(x.Levels[:i], l); j >= 0 {
-				return doc.Errorf(at, "level %q is listed twice (also %s[%d])", l, p, j)
+			if j := slices.Index(x.Levels[:i], lv); j >= 0 {
+				l.Add(doc.Errorf(at, "level %q is listed twice (also %s[%d])", lv, p, j))
 			}
 		}
 	}
-	return nil
+	return l.Err()
 }
 
 func quoteList(xs []string) string {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // EdgeListImport is what ImportEdgeList found.
@@ -17,7 +19,9 @@ type EdgeListImport struct {
 	// IDs[node] is the node's id as written in the file (integers in canonical form).
 	IDs []string
 	// IntIDs[node] is the node's integer id when every id is an integer, else nil.
-	IntIDs     []int
+	IntIDs []int
+	// Lines[node] is the line where the node's id first appears, for located errors.
+	Lines      []int
 	Rows       int      // edge rows read
 	Duplicates int      // repeated edges (either orientation) merged into one
 	Weighted   bool     // a weight column was present; prosim graphs are unweighted
@@ -44,7 +48,7 @@ var headerPairs = [][2]string{{"source", "target"}, {"from", "to"}, {"src", "dst
 //
 // A self-loop is an error (prosim graphs are simple: an agent is not its own neighbour);
 // repeated edges, in either orientation, are merged and counted. Only nodes that appear in
-// some edge exist. Errors name file:line and the column.
+// some edge exist. Errors name file:line and the column; every bad line is reported at once.
 func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
@@ -56,9 +60,15 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 	first := true
 	srcCol, dstCol, ncols := 0, 1, 2
 	var fields []string
-	id := func(line int, col, f string) (int32, error) {
+	// Every bad line is reported (up to yamlx.MaxErrors), not only the first.
+	bad := yamlx.NewList(name)
+	lineErr := func(line int, format string, args ...any) {
+		bad.Add(&yamlx.Error{File: name, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	id := func(line int, col, f string) (int32, bool) {
 		if f == "" {
-			return 0, fmt.Errorf("%s:%d: column %s: empty id", name, line, col)
+			lineErr(line, "column %s: empty id", col)
+			return 0, false
 		}
 		if v, err := strconv.ParseInt(f, 10, 64); err == nil {
 			f = strconv.FormatInt(v, 10)
@@ -71,8 +81,9 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 			x = int32(len(res.IDs))
 			index[f] = x
 			res.IDs = append(res.IDs, f)
+			res.Lines = append(res.Lines, line)
 		}
-		return x, nil
+		return x, true
 	}
 	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
@@ -84,7 +95,9 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 		}
 		var err error
 		if fields, err = splitFields(fields[:0], text, delim); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", name, line, err)
+			lineErr(line, "%v", err)
+			first = false
+			continue
 		}
 		if first {
 			first = false
@@ -113,24 +126,26 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 			if len(fields) <= srcCol {
 				missing, col = "source", srcCol
 			}
-			return nil, fmt.Errorf("%s:%d: missing column %q (column %d): found %d field(s), expected %d", name, line, missing, col+1, len(fields), ncols)
+			lineErr(line, "missing column %q (column %d): found %d field(s), expected %d", missing, col+1, len(fields), ncols)
+			continue
 		}
-		s, err := id(line, "source", fields[srcCol])
-		if err != nil {
-			return nil, err
-		}
-		t, err := id(line, "target", fields[dstCol])
-		if err != nil {
-			return nil, err
+		s, okS := id(line, "source", fields[srcCol])
+		t, okT := id(line, "target", fields[dstCol])
+		if !okS || !okT {
+			continue
 		}
 		if s == t {
-			return nil, fmt.Errorf("%s:%d: self-loop on id %q: prosim graphs are simple", name, line, res.IDs[s])
+			lineErr(line, "self-loop on id %q: prosim graphs are simple", res.IDs[s])
+			continue
 		}
 		pairs = append(pairs, s, t)
 		res.Rows++
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		bad.Add(fmt.Errorf("%s: %w", name, err))
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
 	}
 	if res.Rows == 0 {
 		return nil, fmt.Errorf("%s: no edges", name)
@@ -153,12 +168,14 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 		newOf := make([]int32, n)
 		res.IntIDs = make([]int, n)
 		ids := make([]string, n)
+		lines := make([]int, n)
 		for node, old := range order {
 			newOf[old] = int32(node)
 			res.IntIDs[node] = ints[old]
 			ids[node] = res.IDs[old]
+			lines[node] = res.Lines[old]
 		}
-		res.IDs = ids
+		res.IDs, res.Lines = ids, lines
 		for i, x := range pairs {
 			pairs[i] = newOf[x]
 		}

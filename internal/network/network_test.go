@@ -2,6 +2,7 @@ package network
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -811,4 +812,26 @@ func plainBFS(g *Graph, sources []int32, dist []int32, queue []int32) []int32 {
 		}
 	}
 	return queue
+}
+
+// Every bad line of an edge list is reported at once, in file order, up to yamlx.MaxErrors.
+func TestEdgeListEveryBadLine(t *testing.T) {
+	in := "source,target\n1,2\n3\n4,4\n,5\n6,\"7\n8,9\n"
+	_, err := ImportEdgeList(strings.NewReader(in), "e.csv")
+	want := "e.csv: 4 problems:\n" +
+		"  e.csv:3: missing column \"target\" (column 2): found 1 field(s), expected 2\n" +
+		"  e.csv:4: self-loop on id \"4\": prosim graphs are simple\n" +
+		"  e.csv:5: column source: empty id\n" +
+		"  e.csv:6: column 2: unbalanced quote in \"\\\"7\""
+	if err == nil || err.Error() != want {
+		t.Fatalf("got\n%v\nwant\n%s", err, want)
+	}
+	var b strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d,%d\n", i, i)
+	}
+	_, err = ImportEdgeList(strings.NewReader(b.String()), "loops.csv")
+	if err == nil || !strings.HasPrefix(err.Error(), "loops.csv: 200 problems:") || !strings.HasSuffix(err.Error(), "... and 150 more (the first 50 are shown)") {
+		t.Errorf("got %v", err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/yamlx"
 )
@@ -24,84 +25,33 @@ var Channels = []string{"none", "moral", "social", "enforce", "economic"}
 
 // Library is a set of policy frames with unique ids.
 type Library struct {
-	byID map[string]Frame
+	*catalog.Set[Frame]
 }
 
 // NewLibrary returns an empty library.
-func NewLibrary() *Library { return &Library{byID: map[string]Frame{}} }
+func NewLibrary() *Library { return &Library{catalog.New[Frame]("policy")} }
 
 // Builtin returns the built-in frames (none, moral, social, enforce, economic): every
-// library/*.yaml file embedded in the binary. Each frame's Source is "builtin".
+// library/*.yaml file embedded in the binary. Each frame's Source is "builtin". The files are
+// read once per process (each call returns a library of its own).
 func Builtin() (*Library, error) {
-	l := NewLibrary()
-	files, err := yamlx.Files(builtinFS, "library")
+	s, err := builtin.Set()
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		name := f.Name
-		frames, err := Load(f.Data, name)
-		if err != nil {
-			return nil, fmt.Errorf("builtin policy library: %w", err)
-		}
-		for i := range frames {
-			frames[i].Source = "builtin"
-		}
-		if err := l.Add(frames...); err != nil {
-			return nil, fmt.Errorf("builtin policy library: %s: %w", name, err)
-		}
-	}
-	return l, nil
+	return &Library{s}, nil
 }
+
+var builtin = catalog.Builtin[Frame]{Kind: "policy", FS: builtinFS, Load: Load,
+	Mark: func(f *Frame) { f.Source = "builtin" }}
+
+// CatalogID and CatalogSource make a Frame a catalog item.
+func (f Frame) CatalogID() string     { return f.ID }
+func (f Frame) CatalogSource() string { return f.Source }
 
 // LoadFile adds the frames of a user YAML file (one frame mapping, or a list of them). An id
 // that is already in the library is an error naming both sources.
-func (l *Library) LoadFile(path string) error {
-	data, err := yamlx.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	frames, err := Load(data, path)
-	if err != nil {
-		return err
-	}
-	if err := l.Add(frames...); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// Add adds frames, all or none: an id already in the library is an error.
-func (l *Library) Add(frames ...Frame) error {
-	if l.byID == nil {
-		l.byID = map[string]Frame{}
-	}
-	for _, f := range frames {
-		if old, ok := l.byID[f.ID]; ok {
-			return fmt.Errorf("policy id %q is defined twice: in %s and in %s", f.ID, old.Source, f.Source)
-		}
-	}
-	for _, f := range frames {
-		l.byID[f.ID] = f
-	}
-	return nil
-}
-
-// Get returns the frame with the given id.
-func (l *Library) Get(id string) (Frame, bool) {
-	f, ok := l.byID[id]
-	return f, ok
-}
-
-// List returns every frame sorted by id.
-func (l *Library) List() []Frame {
-	out := make([]Frame, 0, len(l.byID))
-	for _, f := range l.byID {
-		out = append(out, f)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
+func (l *Library) LoadFile(path string) error { return l.AddFile(path, Load) }
 
 // Text is the frame's text for a scenario: its own text for the scenario, else Default, rendered
 // with {{.amount}} (Amount) and {{.currency}}. A frame with neither gives "" when its channel is
@@ -169,7 +119,7 @@ func Load(data []byte, name string) ([]Frame, error) {
 	var raw []frameYAML
 	prefix := func(i int) string { return fmt.Sprintf("[%d].", i) }
 	if loc.IsList() {
-		if err := yamlx.Decode(data, name, &raw); err != nil {
+		if err := yamlx.DecodeAll(data, name, &raw); err != nil {
 			return nil, err
 		}
 		if len(raw) == 0 {
@@ -177,83 +127,88 @@ func Load(data []byte, name string) ([]Frame, error) {
 		}
 	} else {
 		var one frameYAML
-		if err := yamlx.Decode(data, name, &one); err != nil {
+		if err := yamlx.DecodeAll(data, name, &one); err != nil {
 			return nil, err
 		}
 		raw = []frameYAML{one}
 		prefix = func(int) string { return "" }
 	}
+	l := yamlx.NewList(name)
 	var out []Frame
 	seen := map[string]int{}
 	for i, r := range raw {
 		p := prefix(i)
 		f, err := check(r, p, loc)
-		if err != nil {
-			return nil, err
-		}
-		if j, ok := seen[f.ID]; ok {
+		l.Add(err)
+		if j, ok := seen[f.ID]; ok && f.ID != "" {
 			line, _ := loc.Line(prefix(j) + "id")
-			return nil, loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", f.ID, line)
+			l.Add(loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", f.ID, line))
+		} else {
+			seen[f.ID] = i
 		}
-		seen[f.ID] = i
 		f.Source = name
 		out = append(out, f)
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
+// check reports every problem of one frame (p is its path in the file: "[2]." or "").
 func check(r frameYAML, p string, loc *scenario.Locator) (Frame, error) {
 	f := Frame{ID: r.ID, Title: r.Title, Channel: r.Channel, Default: r.Default, Texts: r.Texts, Strength: 1}
-	if r.ID == "" {
-		return f, loc.Errorf(p+"id", "id is required")
+	l := yamlx.NewList("")
+	switch {
+	case r.ID == "":
+		l.Add(loc.Errorf(p+"id", "id is required"))
+	case !idRE.MatchString(r.ID):
+		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", r.ID))
 	}
-	if !idRE.MatchString(r.ID) {
-		return f, loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", r.ID)
-	}
-	if r.Channel == "" {
-		return f, loc.Errorf(p+"channel", "channel is required (one of %s)", strings.Join(Channels, ", "))
-	}
-	if !contains(Channels, r.Channel) {
-		return f, loc.Errorf(p+"channel", "unknown channel %q (want one of %s)", r.Channel, strings.Join(Channels, ", "))
+	switch {
+	case r.Channel == "":
+		l.Add(loc.Errorf(p+"channel", "channel is required (one of %s)", strings.Join(Channels, ", ")))
+	case !contains(Channels, r.Channel):
+		l.Add(loc.Errorf(p+"channel", "unknown channel %q (want one of %s)", r.Channel, strings.Join(Channels, ", ")))
+	case r.Channel != "none" && strings.TrimSpace(r.Default) == "" && len(r.Texts) == 0:
+		l.Add(loc.ErrorAt(p+"channel", p+"default", "a %s frame needs a default text or texts per scenario", r.Channel))
 	}
 	if r.Strength != nil {
 		if s := *r.Strength; math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
-			return f, loc.Errorf(p+"strength", "strength must be a number >= 0, got %g", s)
+			l.Add(loc.Errorf(p+"strength", "strength must be a number >= 0, got %g", s))
 		}
 		f.Strength = *r.Strength
 	}
 	if r.Amount != nil {
 		if a := *r.Amount; math.IsNaN(a) || math.IsInf(a, 0) || a < 0 {
-			return f, loc.Errorf(p+"amount", "amount must be a number >= 0, got %g", a)
+			l.Add(loc.Errorf(p+"amount", "amount must be a number >= 0, got %g", a))
 		}
 		f.Amount = *r.Amount
 	}
-	if r.Channel != "none" && strings.TrimSpace(r.Default) == "" && len(r.Texts) == 0 {
-		return f, loc.ErrorAt(p+"channel", p+"default", "a %s frame needs a default text or texts per scenario", r.Channel)
-	}
-	// Render every text now, so that a bad template or an {{.amount}} without an amount is
-	// reported with its line when the file is loaded, not in the middle of a run.
+	// Check every text now, so that a bad template or an {{.amount}} without an amount is
+	// reported with its line when the file is loaded, not in the middle of a run: its
+	// references statically, then by rendering it (a function's error, say).
 	try := func(path, text string) error {
 		t, err := scenario.Template(r.ID, text)
-		if err == nil {
-			err = t.Execute(new(strings.Builder), data(r.Amount, "yuan"))
+		if err != nil {
+			return loc.Errorf(path, "bad template: %s", err)
 		}
-		if err == nil {
-			return nil
+		for _, k := range scenario.Refs(t) {
+			switch {
+			case k == "currency":
+			case k == "amount" && r.Amount == nil:
+				return loc.Errorf(path, "the text uses {{.amount}} but the frame sets no amount")
+			case k != "amount":
+				return loc.Errorf(path, "the text uses {{.%s}}; a policy text knows only {{.amount}} and {{.currency}}", k)
+			}
 		}
-		msg := err.Error()
-		if strings.Contains(msg, `map has no entry for key "amount"`) {
-			return loc.Errorf(path, "the text uses {{.amount}} but the frame sets no amount")
+		if err := t.Execute(new(strings.Builder), data(r.Amount, "yuan")); err != nil {
+			return loc.Errorf(path, "bad template: %s", err)
 		}
-		if m := regexp.MustCompile(`map has no entry for key "([^"]*)"`).FindStringSubmatch(msg); m != nil {
-			return loc.Errorf(path, "the text uses {{.%s}}; a policy text knows only {{.amount}} and {{.currency}}", m[1])
-		}
-		return loc.Errorf(path, "bad template: %s", msg)
+		return nil
 	}
 	if r.Default != "" {
-		if err := try(p+"default", r.Default); err != nil {
-			return f, err
-		}
+		l.Add(try(p+"default", r.Default))
 	}
 	keys := make([]string, 0, len(r.Texts))
 	for k := range r.Texts {
@@ -261,17 +216,16 @@ func check(r frameYAML, p string, loc *scenario.Locator) (Frame, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if !idRE.MatchString(k) {
-			return f, loc.Errorf(p+"texts."+k, "%q is not a scenario id (lower case letters, digits, '-' or '_')", k)
-		}
-		if strings.TrimSpace(r.Texts[k]) == "" {
-			return f, loc.Errorf(p+"texts."+k, "text is empty (leave the scenario out to use the default)")
-		}
-		if err := try(p+"texts."+k, r.Texts[k]); err != nil {
-			return f, err
+		switch {
+		case !idRE.MatchString(k):
+			l.Add(loc.Errorf(p+"texts."+k, "%q is not a scenario id (lower case letters, digits, '-' or '_')", k))
+		case strings.TrimSpace(r.Texts[k]) == "":
+			l.Add(loc.Errorf(p+"texts."+k, "text is empty (leave the scenario out to use the default)"))
+		default:
+			l.Add(try(p+"texts."+k, r.Texts[k]))
 		}
 	}
-	return f, nil
+	return f, l.Err()
 }
 
 func contains(list []string, s string) bool {

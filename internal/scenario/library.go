@@ -6,14 +6,17 @@ import (
 	"io/fs"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -25,68 +28,60 @@ func BuiltinFiles() fs.FS { return builtinFS }
 
 // Library is a set of scenarios with unique ids.
 type Library struct {
-	byID map[string]Scenario
+	*catalog.Set[Scenario]
 }
 
 // NewLibrary returns an empty library.
-func NewLibrary() *Library { return &Library{byID: map[string]Scenario{}} }
+func NewLibrary() *Library { return &Library{catalog.New[Scenario]("scenario")} }
 
 // Builtin returns the built-in library: every library/*.yaml file embedded in the binary (the
-// Study 1 vignettes and the economic games). Each scenario's Source is "builtin".
+// Study 1 vignettes and the economic games). Each scenario's Source is "builtin". The files
+// are read once per process (each call returns a library of its own).
 func Builtin() (*Library, error) {
-	l := NewLibrary()
-	files, err := yamlx.Files(builtinFS, "library")
+	s, err := builtin.Set()
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
-		name := f.Name
-		scs, err := Load(f.Data, name)
-		if err != nil {
-			return nil, fmt.Errorf("builtin scenario library: %w", err)
-		}
-		for i := range scs {
-			scs[i].Source = "builtin"
-		}
-		if err := l.Add(scs...); err != nil {
-			return nil, fmt.Errorf("builtin scenario library: %s: %w", name, err)
-		}
-	}
-	return l, nil
+	return &Library{s}, nil
 }
+
+var builtin = catalog.Builtin[Scenario]{Kind: "scenario", FS: builtinFS,
+	Load: func(data []byte, name string) ([]Scenario, error) { return load(data, name, nil) },
+	Mark: func(sc *Scenario) { sc.Source = "builtin" }}
+
+// CatalogID and CatalogSource make a Scenario a catalog item.
+func (sc Scenario) CatalogID() string     { return sc.ID }
+func (sc Scenario) CatalogSource() string { return sc.Source }
+
+// builtinGameParams are the parameters a game gives its scenarios: those of the built-in
+// scenarios of the game (the games render a user's scenario with the built-in one's
+// parameters and terms).
+func builtinGameParams(game string) []string {
+	gameParamsOnce.Do(func() {
+		gameParams = map[string][]string{}
+		l, err := Builtin()
+		if err != nil {
+			return // reported by every use of the built-in library
+		}
+		for _, sc := range l.List() {
+			if sc.Kind == "game" {
+				for k := range sc.Params {
+					gameParams[sc.Game] = append(gameParams[sc.Game], k)
+				}
+			}
+		}
+	})
+	return gameParams[game]
+}
+
+var (
+	gameParamsOnce sync.Once
+	gameParams     map[string][]string
+)
 
 // LoadFile adds the scenarios of a user YAML file (one scenario mapping, or a list of them).
 // An id that is already in the library is an error naming both sources.
-func (l *Library) LoadFile(path string) error {
-	data, err := yamlx.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	scs, err := Load(data, path)
-	if err != nil {
-		return err
-	}
-	if err := l.Add(scs...); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// Add adds scenarios, all or none: an id already in the library is an error.
-func (l *Library) Add(scs ...Scenario) error {
-	if l.byID == nil {
-		l.byID = map[string]Scenario{}
-	}
-	for _, sc := range scs {
-		if old, ok := l.byID[sc.ID]; ok {
-			return fmt.Errorf("scenario id %q is defined twice: in %s and in %s", sc.ID, orUnknown(old.Source), orUnknown(sc.Source))
-		}
-	}
-	for _, sc := range scs {
-		l.byID[sc.ID] = sc
-	}
-	return nil
-}
+func (l *Library) LoadFile(path string) error { return l.AddFile(path, Load) }
 
 func orUnknown(s string) string {
 	if s == "" {
@@ -95,35 +90,16 @@ func orUnknown(s string) string {
 	return s
 }
 
-// Get returns the scenario with the given id.
-func (l *Library) Get(id string) (Scenario, bool) {
-	sc, ok := l.byID[id]
-	return sc, ok
-}
-
-// List returns every scenario sorted by id.
-func (l *Library) List() []Scenario {
-	out := make([]Scenario, 0, len(l.byID))
-	for _, sc := range l.byID {
-		out = append(out, sc)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// IDs returns every scenario id, sorted.
-func (l *Library) IDs() []string {
-	out := make([]string, 0, len(l.byID))
-	for id := range l.byID {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Load decodes and checks the scenarios of one YAML file, named name in errors. The file holds
-// one scenario mapping or a list of them. Every scenario's Source is set to name.
+// one scenario mapping or a list of them. Every scenario's Source is set to name. Every
+// problem of the file is reported at once (a *yamlx.Errors; one alone as its *yamlx.Error).
 func Load(data []byte, name string) ([]Scenario, error) {
+	return load(data, name, builtinGameParams)
+}
+
+// load is Load with the parameters a game supplies to its scenarios (nil: none; the built-in
+// library is loaded so, each of its scenarios defining its own).
+func load(data []byte, name string, gameParams func(game string) []string) ([]Scenario, error) {
 	loc, err := NewLocator(data, name)
 	if err != nil {
 		return nil, err
@@ -134,7 +110,7 @@ func Load(data []byte, name string) ([]Scenario, error) {
 	var scs []Scenario
 	prefix := func(i int) string { return fmt.Sprintf("[%d].", i) }
 	if loc.IsList() {
-		if err := yamlx.Decode(data, name, &scs); err != nil {
+		if err := yamlx.DecodeAll(data, name, &scs); err != nil {
 			return nil, err
 		}
 		if len(scs) == 0 {
@@ -142,26 +118,50 @@ func Load(data []byte, name string) ([]Scenario, error) {
 		}
 	} else {
 		var sc Scenario
-		if err := yamlx.Decode(data, name, &sc); err != nil {
+		if err := yamlx.DecodeAll(data, name, &sc); err != nil {
 			return nil, err
 		}
 		scs = []Scenario{sc}
 		prefix = func(int) string { return "" }
 	}
+	l := yamlx.NewList(name)
 	seen := map[string]int{}
 	for i := range scs {
-		scs[i].Source = name
+		sc := &scs[i]
+		sc.Source = name
 		p := prefix(i)
-		if err := check(scs[i], p, loc); err != nil {
-			return nil, err
+		var supplied []string
+		if sc.Kind == "game" && gameParams != nil {
+			supplied = gameParams(sc.Game)
 		}
-		if j, ok := seen[scs[i].ID]; ok {
+		l.Add(check(*sc, p, loc, supplied))
+		if j, ok := seen[sc.ID]; ok && sc.ID != "" {
 			line, _ := loc.Line(prefix(j) + "id")
-			return nil, loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", scs[i].ID, line)
+			l.Add(loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", sc.ID, line))
+		} else {
+			seen[sc.ID] = i
 		}
-		seen[scs[i].ID] = i
+		sc.place(p, loc)
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
 	return scs, nil
+}
+
+// place records where the scenario's templates are in its file, so that a template that
+// fails when rendered (with a game's terms, say) is reported at its line.
+func (sc *Scenario) place(prefix string, loc *Locator) {
+	sc.at = &origin{prefix: prefix, pos: map[string][2]int{}}
+	keys := []string{"text", "question"}
+	for i := range sc.Variants {
+		keys = append(keys, fmt.Sprintf("variants[%d].text", i), fmt.Sprintf("variants[%d].question", i))
+	}
+	for _, k := range keys {
+		if line, col := loc.Line(prefix + k); line > 0 {
+			sc.at.pos[k] = [2]int{line, col}
+		}
+	}
 }
 
 var (
@@ -171,86 +171,123 @@ var (
 	modelKeys = map[string][2]float64{"base": {1, 7}, "cost": {0, 1}, "money": {0, 1}, "visibility": {0, 1}, "need": {0, 1}}
 )
 
-func check(sc Scenario, p string, loc *Locator) error {
-	if sc.ID == "" {
-		return loc.Errorf(p+"id", "id is required")
-	}
-	if !idRE.MatchString(sc.ID) {
-		return loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", sc.ID)
+// check reports every problem of one scenario (p is its path in the file: "[2]." or "").
+// supplied are the parameters its game gives its templates beside its own params.
+func check(sc Scenario, p string, loc *Locator, supplied []string) error {
+	l := yamlx.NewList(loc.name)
+	switch {
+	case sc.ID == "":
+		l.Add(loc.Errorf(p+"id", "id is required"))
+	case !idRE.MatchString(sc.ID):
+		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", sc.ID))
 	}
 	switch sc.Kind {
 	case "vignette":
 		if sc.Game != "" {
-			return loc.Errorf(p+"game", "a vignette has no game (game is for kind: game)")
+			l.Add(loc.Errorf(p+"game", "a vignette has no game (game is for kind: game)"))
 		}
 	case "game":
 		if sc.Game == "" {
-			return loc.ErrorAt(p+"kind", p+"game", "kind game needs game: the name of its payoff rules (e.g. tpp, dictator)")
+			l.Add(loc.ErrorAt(p+"kind", p+"game", "kind game needs game: the name of its payoff rules (e.g. tpp, dictator)"))
 		}
 	case "":
-		return loc.Errorf(p+"kind", "kind is required (vignette or game)")
+		l.Add(loc.Errorf(p+"kind", "kind is required (vignette or game)"))
 	default:
-		return loc.Errorf(p+"kind", "unknown kind %q (want vignette or game)", sc.Kind)
+		l.Add(loc.Errorf(p+"kind", "unknown kind %q (want vignette or game)", sc.Kind))
+	}
+	// What a template may refer to: the scenario's parameters, its game's, and the currency.
+	params := []string{"currency"}
+	for k := range sc.Params {
+		params = append(params, k)
+	}
+	params = append(params, supplied...)
+	slices.Sort(params)
+	params = slices.Compact(params)
+	tmpl := func(path, text string) {
+		l.Add(checkTemplate(loc, path, sc.ID, text, params))
 	}
 	if strings.TrimSpace(sc.Text) == "" {
-		return loc.Errorf(p+"text", "text is required")
+		l.Add(loc.Errorf(p+"text", "text is required"))
+	} else {
+		tmpl(p+"text", sc.Text)
 	}
 	if strings.TrimSpace(sc.Question) == "" {
-		return loc.Errorf(p+"question", "question is required")
-	}
-	for _, f := range []struct{ key, text string }{{"text", sc.Text}, {"question", sc.Question}} {
-		if _, err := Template(sc.ID, f.text); err != nil {
-			return loc.Errorf(p+f.key, "bad template: %s", templateMsg(err))
-		}
+		l.Add(loc.Errorf(p+"question", "question is required"))
+	} else {
+		tmpl(p+"question", sc.Question)
 	}
 	for i, v := range sc.Variants {
 		vp := fmt.Sprintf("%svariants[%d].", p, i)
 		switch {
 		case !idRE.MatchString(v.ID):
-			return loc.Errorf(vp+"id", "variant id %q must be lower case letters, digits, '-' or '_', starting with a letter", v.ID)
+			l.Add(loc.Errorf(vp+"id", "variant id %q must be lower case letters, digits, '-' or '_', starting with a letter", v.ID))
 		case v.ID == Original:
-			return loc.Errorf(vp+"id", "%q names the scenario's own wording; give the variant another id", Original)
-		case strings.TrimSpace(v.Text) == "":
-			return loc.Errorf(vp+"text", "text is required (the situation in other words)")
-		}
-		for j := range i {
-			if sc.Variants[j].ID == v.ID {
-				return loc.Errorf(vp+"id", "variant id %q is used twice (also variants[%d])", v.ID, j)
+			l.Add(loc.Errorf(vp+"id", "%q names the scenario's own wording; give the variant another id", Original))
+		default:
+			if j := slices.IndexFunc(sc.Variants[:i], func(w Variant) bool { return w.ID == v.ID }); j >= 0 {
+				l.Add(loc.Errorf(vp+"id", "variant id %q is used twice (also variants[%d])", v.ID, j))
 			}
 		}
-		for _, f := range []struct{ key, text string }{{"text", v.Text}, {"question", v.Question}} {
-			if _, err := Template(sc.ID, f.text); err != nil {
-				return loc.Errorf(vp+f.key, "bad template: %s", templateMsg(err))
-			}
+		if strings.TrimSpace(v.Text) == "" {
+			l.Add(loc.Errorf(vp+"text", "text is required (the situation in other words)"))
+		} else {
+			tmpl(vp+"text", v.Text)
+		}
+		if v.Question != "" {
+			tmpl(vp+"question", v.Question)
 		}
 	}
-	if err := sc.Response.Check(); err != nil {
-		return loc.Errorf(p+schemaPath(sc.Response, err), "%v", err)
+	for _, err := range sc.Response.Problems() {
+		l.Add(loc.Errorf(p+schemaPath(sc.Response, err), "%v", err))
 	}
 	for _, k := range sortedKeys(sc.Params) {
 		if !paramRE.MatchString(k) || k == "currency" {
-			return loc.Errorf(p+"params."+k, "parameter name %q must be a letter or '_' then letters, digits or '_', and not \"currency\"", k)
+			l.Add(loc.Errorf(p+"params."+k, "parameter name %q must be a letter or '_' then letters, digits or '_', and not \"currency\"", k))
 		}
 		if v := sc.Params[k]; math.IsNaN(v) || math.IsInf(v, 0) {
-			return loc.Errorf(p+"params."+k, "not a number")
+			l.Add(loc.Errorf(p+"params."+k, "not a number"))
 		}
 	}
 	if sc.Kind == "vignette" {
 		for _, k := range sortedKeys(sc.Model) {
 			r, ok := modelKeys[k]
 			if !ok {
-				return loc.Errorf(p+"model."+k, "unknown model parameter %q (want base, cost, money, visibility, need)", k)
+				l.Add(loc.Errorf(p+"model."+k, "unknown model parameter %q (want base, cost, money, visibility, need)", k))
+				continue
 			}
 			v := sc.Model[k]
-			if !(v >= r[0] && v <= r[1]) {
-				return loc.Errorf(p+"model."+k, "%s is outside %g..%g", strconv.FormatFloat(v, 'g', -1, 64), r[0], r[1])
-			}
-			if k == "money" && v != 0 && v != 1 {
-				return loc.Errorf(p+"model."+k, "money is 1 (the cost is money) or 0 (time or effort), got %g", v)
+			switch {
+			case !(v >= r[0] && v <= r[1]):
+				l.Add(loc.Errorf(p+"model."+k, "%s is outside %g..%g", strconv.FormatFloat(v, 'g', -1, 64), r[0], r[1]))
+			case k == "money" && v != 0 && v != 1:
+				l.Add(loc.Errorf(p+"model."+k, "money is 1 (the cost is money) or 0 (time or effort), got %g", v))
 			}
 		}
 	}
-	return nil
+	return l.Err()
+}
+
+// checkTemplate parses a scenario template (at path in the file) and checks, statically,
+// that every parameter it refers to ({{.name}}) is one of params.
+func checkTemplate(loc *Locator, path, id, text string, params []string) error {
+	t, err := Template(id, text)
+	if err != nil {
+		return loc.Errorf(path, "bad template: %s", templateMsg(err))
+	}
+	var unknown []string
+	for _, k := range Refs(t) {
+		if !slices.Contains(params, k) {
+			unknown = append(unknown, "{{."+k+"}}")
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	what := "is not a parameter"
+	if len(unknown) > 1 {
+		what = "are not parameters"
+	}
+	return loc.Errorf(path, "%s %s of scenario %s (it has %s)", strings.Join(unknown, ", "), what, id, "{{."+strings.Join(params, "}}, {{.")+"}}")
 }
 
 // templateMsg drops text/template's "template: name:" prefix, which repeats what the error

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // params merges the scenario's default parameters with the given ones (which win).
@@ -20,14 +22,33 @@ func (sc Scenario) params(over map[string]float64) map[string]float64 {
 
 func (sc Scenario) exec(field, text string, params map[string]float64, currency string) (string, error) {
 	t, err := Template(sc.ID, text)
-	if err != nil {
-		return "", fmt.Errorf("scenario %s (%s): %s: %s", sc.ID, orUnknown(sc.Source), field, templateMsg(err))
+	if err == nil {
+		var b strings.Builder
+		if err = t.Execute(&b, Data(sc.params(params), currency)); err == nil {
+			return strings.TrimSpace(b.String()), nil
+		}
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, Data(sc.params(params), currency)); err != nil {
-		return "", fmt.Errorf("scenario %s (%s): %s: %s", sc.ID, orUnknown(sc.Source), field, templateMsg(err))
+	return "", sc.renderError(field, err)
+}
+
+// renderError places a template's failure at its line in the scenario's file (the field a
+// variant's, when the scenario is worded by one), or names the scenario when it has no file.
+// Load has checked the templates' parameters; this is the backstop for what only rendering
+// finds (a game's terms, a division by zero).
+func (sc Scenario) renderError(field string, err error) error {
+	msg := templateMsg(err)
+	// text/template names the template, which is the scenario id; the location says it.
+	msg = strings.Replace(msg, fmt.Sprintf("executing %q ", sc.ID), "", 1)
+	path := field
+	if sc.wording > 0 && (field == "text" || sc.Variants[sc.wording-1].Question != "") {
+		path = fmt.Sprintf("variants[%d].%s", sc.wording-1, field)
 	}
-	return strings.TrimSpace(b.String()), nil
+	if sc.at != nil {
+		if p, ok := sc.at.pos[path]; ok {
+			return &yamlx.Error{File: sc.Source, Line: p[0], Col: p[1], Field: sc.at.prefix + path, Msg: msg}
+		}
+	}
+	return fmt.Errorf("scenario %s (%s): %s: %s", sc.ID, orUnknown(sc.Source), path, msg)
 }
 
 // Render renders the scenario's Text. Its data are the scenario's Params overridden by params

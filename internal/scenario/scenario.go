@@ -34,6 +34,18 @@ type Scenario struct {
 	Variants []Variant `yaml:"variants,omitempty" json:"variants,omitempty"`
 	// Source is where the scenario was defined ("builtin" or a file path), for messages.
 	Source string `yaml:"-" json:"source"`
+
+	// at places the templates in the file Source (nil for a scenario made in code), and
+	// wording is the variant Worded chose (its index + 1; 0 for the original): a template
+	// that fails when rendered is reported at its line.
+	at      *origin
+	wording int
+}
+
+// origin is where a scenario's templates are in its file.
+type origin struct {
+	prefix string            // the scenario's path in its file: "[2]." in a list, "" alone
+	pos    map[string][2]int // "text", "variants[1].question", ... -> line, column
 }
 
 // Variant is another wording of a scenario: the same situation, costs and question, in
@@ -53,12 +65,13 @@ func (sc Scenario) Worded(id string) (Scenario, bool) {
 	if id == Original || id == "" {
 		return sc, true
 	}
-	for _, v := range sc.Variants {
+	for i, v := range sc.Variants {
 		if v.ID == id {
 			sc.Text = v.Text
 			if v.Question != "" {
 				sc.Question = v.Question
 			}
+			sc.wording = i + 1
 			return sc, true
 		}
 	}

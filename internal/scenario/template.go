@@ -2,8 +2,10 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"text/template"
+	"text/template/parse"
 )
 
 // Number is a parameter value as templates see it: it prints without trailing zeros or an
@@ -64,4 +66,70 @@ func Data(params map[string]float64, currency string) map[string]any {
 	}
 	d["currency"] = currency
 	return d
+}
+
+// Refs are the parameters a parsed template refers to ({{.x}}, {{sub .endowment .x}},
+// {{$.x}}), sorted, each once. Inside {{with}} and {{range}} the dot is another value: only
+// {{$.x}} there is a parameter.
+func Refs(t *template.Template) []string {
+	seen := map[string]bool{}
+	if t.Tree != nil {
+		refs(t.Tree.Root, true, seen)
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// refs adds the parameters node refers to; root says the dot is the template's data.
+func refs(node parse.Node, root bool, seen map[string]bool) {
+	switch n := node.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			refs(c, root, seen)
+		}
+	case *parse.ActionNode:
+		refs(n.Pipe, root, seen)
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Cmds {
+			refs(c, root, seen)
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			refs(a, root, seen)
+		}
+	case *parse.FieldNode:
+		if root && len(n.Ident) > 0 {
+			seen[n.Ident[0]] = true
+		}
+	case *parse.VariableNode:
+		if len(n.Ident) > 1 && n.Ident[0] == "$" {
+			seen[n.Ident[1]] = true
+		}
+	case *parse.ChainNode:
+		refs(n.Node, root, seen)
+	case *parse.IfNode:
+		refs(n.Pipe, root, seen)
+		refs(n.List, root, seen)
+		refs(n.ElseList, root, seen)
+	case *parse.WithNode:
+		refs(n.Pipe, root, seen)
+		refs(n.List, false, seen)
+		refs(n.ElseList, root, seen)
+	case *parse.RangeNode:
+		refs(n.Pipe, root, seen)
+		refs(n.List, false, seen)
+		refs(n.ElseList, root, seen)
+	case *parse.TemplateNode:
+		refs(n.Pipe, root, seen)
+	}
 }

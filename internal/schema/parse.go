@@ -45,6 +45,20 @@ func Parse(s Schema, raw string) (map[string]float64, error) {
 	if isHardRefusal(text) {
 		return nil, refusal(text)
 	}
+	if vals, ok, err := parseFlat(s, text); ok {
+		if err == nil {
+			err = s.Validate(vals)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return vals, nil
+	}
+	return parseText(s, text)
+}
+
+// parseText is Parse past the refusal check, for any reply.
+func parseText(s Schema, text string) (map[string]float64, error) {
 	vals, found, err := parseJSON(s, text)
 	if err != nil {
 		return nil, err
@@ -182,6 +196,154 @@ func isHardRefusal(s string) bool { return hardRefusalRE.MatchString(s) }
 func isSoftRefusal(s string) bool { return softRefusalRE.MatchString(s) }
 
 // ---- JSON ----
+
+// parseFlat reads the reply nearly every model sends when asked for JSON: the whole (trimmed)
+// text one object of numbers under plain keys, {"willingness": 5}. ok is false for anything
+// else (then parseText reads it); when ok, it gives what parseJSON gives for that text, without
+// its general machinery (every brace-balanced span decoded into maps of any, the maps
+// flattened and matched): that machinery was most of the CPU a reply's check took.
+//
+// The road is narrow on purpose: keys of printable ASCII with no escape, brace or backquote
+// (so that the text is one span for jsonObjects and no fence is cut out), values that are JSON
+// numbers (json.Number, as the decoder with UseNumber gives them), JSON white space, no key
+// given twice and no two keys naming one field (parseJSON keeps either then, as map order
+// falls), and at least one field named.
+func parseFlat(s Schema, text string) (vals map[string]float64, ok bool, err error) {
+	if len(text) < 2 || text[0] != '{' || text[len(text)-1] != '}' {
+		return nil, false, nil
+	}
+	type member struct{ key, num string }
+	var ms [8]member
+	members := ms[:0]
+	i := 1
+	ws := func() {
+		for i < len(text) && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r') {
+			i++
+		}
+	}
+	for {
+		ws()
+		if i >= len(text) || text[i] != '"' {
+			return nil, false, nil
+		}
+		i++
+		start := i
+		for i < len(text) && text[i] != '"' {
+			if c := text[i]; c < 0x20 || c >= 0x7f || c == '\\' || c == '{' || c == '}' || c == '`' {
+				return nil, false, nil
+			}
+			i++
+		}
+		if i >= len(text) {
+			return nil, false, nil
+		}
+		key := text[start:i]
+		i++
+		ws()
+		if i >= len(text) || text[i] != ':' {
+			return nil, false, nil
+		}
+		i++
+		ws()
+		start = i
+		if !jsonNumber(text, &i) {
+			return nil, false, nil
+		}
+		members = append(members, member{key, text[start:i]})
+		ws()
+		if i < len(text) && text[i] == ',' {
+			i++
+			continue
+		}
+		if i != len(text)-1 { // the closing brace must end the text
+			return nil, false, nil
+		}
+		break
+	}
+	// Match keys to fields as matchKeys and the answer-key rule do.
+	var raws [8]json.Number
+	var raw []json.Number
+	if len(s.Fields) <= len(raws) {
+		raw = raws[:len(s.Fields)]
+	} else {
+		raw = make([]json.Number, len(s.Fields))
+	}
+	matched := 0
+	for j, m := range members {
+		for _, o := range members[:j] {
+			if o.key == m.key {
+				return nil, false, nil
+			}
+		}
+		nk := strings.ToLower(strings.TrimSpace(m.key))
+		for f := range s.Fields {
+			if strings.ToLower(s.Fields[f].Name) == nk {
+				if raw[f] != "" {
+					return nil, false, nil
+				}
+				raw[f] = json.Number(m.num)
+				matched++
+			}
+		}
+	}
+	if matched == 0 && len(s.Fields) == 1 && len(members) == 1 && answerKey(members[0].key) {
+		raw[0] = json.Number(members[0].num)
+		matched = 1
+	}
+	if matched == 0 {
+		return nil, false, nil
+	}
+	vals = make(map[string]float64, matched)
+	for f, field := range s.Fields {
+		if raw[f] == "" {
+			continue
+		}
+		v, err := jsonValue(field, raw[f])
+		if err != nil {
+			return nil, true, fmt.Errorf("field %q: %v", field.Name, err)
+		}
+		vals[field.Name] = v
+	}
+	return vals, true, nil
+}
+
+// jsonNumber advances *i past a JSON number at text[*i:], reporting whether there is one.
+func jsonNumber(text string, i *int) bool {
+	j := *i
+	digits := func() int {
+		n := 0
+		for j < len(text) && '0' <= text[j] && text[j] <= '9' {
+			j++
+			n++
+		}
+		return n
+	}
+	if j < len(text) && text[j] == '-' {
+		j++
+	}
+	if j < len(text) && text[j] == '0' {
+		j++
+	} else if digits() == 0 {
+		return false
+	}
+	if j < len(text) && text[j] == '.' {
+		j++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if j < len(text) && (text[j] == 'e' || text[j] == 'E') {
+		j++
+		if j < len(text) && (text[j] == '+' || text[j] == '-') {
+			j++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	*i = j
+	return true
+}
 
 var fenceRE = regexp.MustCompile("```[A-Za-z]*")
 
@@ -407,6 +569,8 @@ var (
 	// 1,000 yuan". Up to three words may come between the label and the number ("rate my
 	// willingness as 3").
 	tiedRE = regexp.MustCompile(`(?i)\b(?:answer|rating|rate|score|choice|choose|chose|pick|select|response|willingness|likelihood|likely|amount|final|give|donate|contribute|offer|send|keep|transfer|say|go with|settle on|value)\b(?:[\s,]+[A-Za-z']+){0,3}?[\s,]*(?:is|are|would be|will be|of|:|=|\s[-–]|as|at|to be|be)?\s*(?:a|an|about|around|roughly|approximately|probably|definitely|maybe|perhaps|solid|strong|firm)?\s*\$?(` + numPat + `)`)
+	// Another answer offered beside a tied one: "maybe 6", "or 6", "perhaps even a 6".
+	hedgeRE = regexp.MustCompile(`(?i)\b(?:or|maybe|perhaps|possibly|probably)\s+(?:even\s+)?(?:a\s+|an\s+)?\$?(` + numPat + `)`)
 	// The scale quoted in a reply: "(1-7)", "on a scale of 1 to 7", "from 1 to 7".
 	scaleRE = regexp.MustCompile(`(?i)(?:on\s+a\s+scale\s+(?:of|from)\s+|from\s+)?[(\[]?\s*(\d+)\s*(?:-|–|—|to)\s*(\d+)\s*[)\]]?`)
 	// A lone answer: the whole reply is one number, maybe over the scale's top, maybe repeated
@@ -497,6 +661,18 @@ func plainNumber(f Field, text string) (float64, error) {
 		}
 		if v, err := strconv.ParseFloat(strings.ReplaceAll(t[loc[2]:loc[3]], ",", ""), 64); err == nil {
 			tied = append(tied, v)
+		}
+	}
+	// A hedge after a tied answer offers another ("I would say 5, maybe 6", "5 or 6"): also a
+	// candidate, so two different ones are ambiguous, not the first taken.
+	if len(tied) > 0 {
+		for _, loc := range hedgeRE.FindAllStringSubmatchIndex(t, -1) {
+			if !cleanEnd(t, loc[3]) {
+				continue
+			}
+			if v, err := strconv.ParseFloat(strings.ReplaceAll(t[loc[2]:loc[3]], ",", ""), 64); err == nil {
+				tied = append(tied, v)
+			}
 		}
 	}
 	for _, tier := range [][]float64{bold, tied} {

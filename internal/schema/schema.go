@@ -47,41 +47,52 @@ func (s Schema) Field(name string) (Field, bool) {
 	return Field{}, false
 }
 
-// Check reports whether the schema itself is well formed.
+// Check reports whether the schema itself is well formed: its first problem.
 func (s Schema) Check() error {
-	if len(s.Fields) == 0 {
-		return fmt.Errorf("schema has no fields")
+	if ps := s.Problems(); len(ps) > 0 {
+		return ps[0]
 	}
+	return nil
+}
+
+// Problems are every problem of the schema, field by field (one per field at most).
+func (s Schema) Problems() []error {
+	if len(s.Fields) == 0 {
+		return []error{fmt.Errorf("schema has no fields")}
+	}
+	var out []error
 	seen := map[string]bool{}
 	for i, f := range s.Fields {
 		if f.Name == "" {
-			return fmt.Errorf("fields[%d]: name is empty", i)
+			out = append(out, fmt.Errorf("fields[%d]: name is empty", i))
+			continue
 		}
 		if seen[f.Name] {
-			return fmt.Errorf("fields[%d]: duplicate field name %q", i, f.Name)
+			out = append(out, fmt.Errorf("fields[%d]: duplicate field name %q", i, f.Name))
+			continue
 		}
 		seen[f.Name] = true
 		switch f.Kind {
 		case Likert:
 			if f.Min != math.Trunc(f.Min) || f.Max != math.Trunc(f.Max) || f.Max <= f.Min {
-				return fmt.Errorf("field %q: likert needs integer min < max (got %g..%g)", f.Name, f.Min, f.Max)
+				out = append(out, fmt.Errorf("field %q: likert needs integer min < max (got %g..%g)", f.Name, f.Min, f.Max))
 			}
 		case Amount:
-			if f.Max <= f.Min {
-				return fmt.Errorf("field %q: amount needs min < max (got %g..%g)", f.Name, f.Min, f.Max)
-			}
-			if f.Step < 0 {
-				return fmt.Errorf("field %q: step must be >= 0", f.Name)
+			switch {
+			case f.Max <= f.Min:
+				out = append(out, fmt.Errorf("field %q: amount needs min < max (got %g..%g)", f.Name, f.Min, f.Max))
+			case f.Step < 0:
+				out = append(out, fmt.Errorf("field %q: step must be >= 0", f.Name))
 			}
 		case Choice:
 			if len(f.Options) < 2 {
-				return fmt.Errorf("field %q: choice needs at least two options", f.Name)
+				out = append(out, fmt.Errorf("field %q: choice needs at least two options", f.Name))
 			}
 		default:
-			return fmt.Errorf("field %q: unknown kind %q (want likert, amount or choice)", f.Name, f.Kind)
+			out = append(out, fmt.Errorf("field %q: unknown kind %q (want likert, amount or choice)", f.Name, f.Kind))
 		}
 	}
-	return nil
+	return out
 }
 
 // Validate checks a set of parsed values against the schema: every field present, in range,

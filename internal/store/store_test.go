@@ -338,3 +338,43 @@ func TestGroupCommitErrorFailsEveryWaiter(t *testing.T) {
 		t.Errorf("after the failure was mended, %d decisions committed (%v), want %d", c, err, n)
 	}
 }
+
+// Decisions orders by run design order, then agent, round, trial and scenario, whether each
+// run is read on its own or (two runs of one order) all in one sorted read; decisions of a
+// run the runs table does not name are not read.
+func TestDecisionsOrder(t *testing.T) {
+	for _, tie := range []bool{false, true} {
+		s, err := Open(filepath.Join(t.TempDir(), "prosim.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ordY := 1
+		if tie {
+			ordY = 0
+		}
+		if err := s.PutRuns([]Run{{ID: "y", Ord: ordY}, {ID: "x", Ord: 0}, {ID: "w", Ord: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []Key{{"w", 1, 0, 0, "a"}, {"y", 2, 0, 0, "a"}, {"x", 3, 0, 0, "a"}, {"y", 1, 1, 0, "b"},
+			{"y", 1, 1, 0, "a"}, {"x", 1, 0, 2, "a"}, {"x", 1, 0, 1, "a"}, {"gone", 1, 0, 0, "a"}} {
+			if err := s.Add(Decision{Key: k, Reply: Reply{Raw: "x", CostUSD: math.NaN()}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := s.Decisions(func(d Decision) error { got = append(got, fmt.Sprint(d.Key)); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		want := "[{x 1 0 1 a} {x 1 0 2 a} {x 3 0 0 a} {y 1 1 0 a} {y 1 1 0 b} {y 2 0 0 a} {w 1 0 0 a}]"
+		if tie {
+			want = "[{x 1 0 1 a} {x 1 0 2 a} {y 1 1 0 a} {y 1 1 0 b} {y 2 0 0 a} {x 3 0 0 a} {w 1 0 0 a}]"
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("tie %v: %v, want %s", tie, got, want)
+		}
+		s.Close()
+	}
+}

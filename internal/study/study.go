@@ -8,13 +8,15 @@
 //	func init() { study.Register("toy", New) }
 //
 // The runner expands the design (backends x conditions x replicates, with seeds), builds the
-// backends, journals decisions and resumes; a study drives its own rounds as a state machine
-// the runner steps: Next returns the decisions of the next synchronous step, the runner makes
-// them (skipping those already journaled), and calls Next again, until Next returns nil. The
-// study then computes its Analysis once: typed tables (written as CSV and Parquet), the text
-// summary and the report sections, all from the same numbers. `prosim report` and `prosim
-// export` on an old run replay the study over its journal (no backend is asked) and read the
-// same Analysis, so every output of a run shows one number per label.
+// backends, records decisions in the run store and resumes; a study drives its own rounds as a
+// state machine the runner steps: Next returns the decisions of the next synchronous step, the
+// runner makes them (skipping those already recorded), and calls Next again, until Next
+// returns nil. The study then computes its Analysis once: typed tables (written as CSV and
+// Parquet), the text summary and the report sections, all from the same numbers. `prosim
+// report` and `prosim export` on an old run replay the study over its recorded decisions (no
+// backend is asked) and read the same Analysis, so every output of a run shows one number per
+// label. The runner keeps no reply in memory: a study keeps what it needs of them (Absorb,
+// Observe), so a run's memory is bounded by its population and steps, not its decisions.
 package study
 
 import (
@@ -52,7 +54,7 @@ type Study interface {
 	Expected() int
 	// Next returns the decisions of the next synchronous step, or nil when the study is done.
 	// The runner makes every decision of a batch before it calls Next again; the study reads
-	// the replies of the step through Env.Reply (journaled batches) or the batch's Absorb.
+	// the replies of the step through the batch's Absorb (or Env.Reply).
 	Next() (*Batch, error)
 	// Analyze computes the study's results once, after the last step.
 	Analyze() (*Analysis, error)
@@ -114,13 +116,13 @@ type (
 	// journaled (Study 3's summary store). Such a run cannot be resumed decision by decision:
 	// it is played again from the start.
 	Unrecorded interface{ Unrecorded() bool }
-	// Streamed is implemented by recorded studies that read no reply while they run (one
-	// step, no Absorb, no Env.Reply): the runner then keeps no reply in memory (only the keys
-	// of a resumed run's decisions) and, after the last step, hands every recorded decision
-	// to Observe, in store order (run design order, agent id, round, trial, scenario), in the
-	// one pass over the store that also writes decisions.csv and counts validity. Analyze
-	// reads what Observe gathered. Expected must be exact: the pass checks the count. A
-	// replayed run (report, export) calls Observe without calling Next.
+	// Streamed is implemented by recorded studies whose analysis reads the recorded decisions
+	// only through Observe: after the last step the runner hands every recorded decision to
+	// Observe, in store order (run design order, agent id, round, trial, scenario), in the one
+	// pass over the store that also writes decisions.csv and counts validity. Analyze reads
+	// what Observe gathered. Expected must be exact: the pass checks the count. A replayed run
+	// (report, export, live estimates) calls Observe without calling Next. While it runs, such
+	// a study reads replies through Absorb only (Study 2 with history), never Env.Reply.
 	Streamed interface {
 		Observe(d store.Decision) error
 	}
@@ -239,7 +241,7 @@ func (c *Cell) LevelSeed(s uint64) uint64 {
 }
 
 // Env is what the runner gives a study: the checked experiment, the libraries, the
-// population, the design and the journal.
+// population, the design and the recorded replies.
 type Env struct {
 	Exp       *experiment.Experiment
 	Doc       *yamlx.Doc // locates experiment fields for errors; may be nil
@@ -250,7 +252,7 @@ type Env struct {
 	Dir       string // the run directory (set once it is known: run, resume, report, export)
 	// Backends are the labels of the experiment's backends, in order.
 	Backends []string
-	// Replay is true when the study is played over a finished run's journal to analyse it
+	// Replay is true when the study is played over a finished run's record to analyse it
 	// (`prosim report`, `prosim export`): every decision is already recorded.
 	Replay bool
 	// Estimate is true when the study is played to count requests: replies are placeholders.
@@ -258,7 +260,10 @@ type Env struct {
 
 	// PersonaText renders agent i's persona (cached by the runner where it is kept).
 	PersonaText func(i int) string
-	// Reply returns a journaled decision's reply.
+	// Reply returns a recorded decision's reply, read from the run store (a decision of the
+	// current step is readable from the next step on). Each call is a database read: built-in
+	// studies keep what they need through Absorb or Observe instead. While estimating it
+	// returns the placeholder replies of batches without Absorb.
 	Reply func(k store.Key) (backend.Reply, bool)
 }
 
@@ -287,8 +292,11 @@ type Batch struct {
 	Tasks []Task
 	N     int
 	Build func(i int) (Task, error)
-	// Absorb, when set, is given each task's replies as they come (concurrently). It is how
-	// an Unrecorded study learns its replies; journaled studies may use Env.Reply instead.
+	// Absorb, when set, is given each task's replies as they come (concurrently): asked, or
+	// on resume and replay read back from the run store for tasks already recorded. It is how
+	// a study keeps what its later steps need (ratings per agent, moves, a session's history)
+	// without the runner holding replies. A batch without Absorb has its recorded tasks only
+	// counted on resume.
 	Absorb func(i int, t *Task, replies []backend.Reply) error
 	// Typed, when set (by a study given typed backends through TypedBackends, for a batch
 	// every decision of which has one), makes decisions lo..hi-1 as Build, the backend and

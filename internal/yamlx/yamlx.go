@@ -30,7 +30,10 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Col > 0 {
+			fmt.Fprintf(&b, ":%d", e.Col)
+		}
 	}
 	b.WriteString(": ")
 	if e.Field != "" {
@@ -50,10 +53,15 @@ func Decode(data []byte, name string, v any) error {
 		return &Error{File: name, Msg: "file is empty"}
 	}
 	err := yaml.UnmarshalWithOptions(data, v, yaml.Strict())
-	if err == nil {
-		return nil
+	if err != nil {
+		return convert(err, data, name)
 	}
-	return convert(err, data, name)
+	if fractionRE.Match(data) {
+		if f, err := parser.ParseBytes(data, 0); err == nil && len(f.Docs) > 0 {
+			return wholeCheck(f.Docs[0].Body, v, name, "")
+		}
+	}
+	return nil
 }
 
 // DecodeFile reads and decodes the file at path.
@@ -86,6 +94,13 @@ func convert(err error, data []byte, name string) error {
 		out.Msg = fmt.Sprintf("expected %s, got %s", kindWord(te.DstType), kindWord(te.SrcType))
 		if tok := te.Token; tok != nil && tok.Value != "" {
 			out.Msg += fmt.Sprintf(" %q", tok.Value)
+		}
+	}
+	var oe *yaml.OverflowError
+	if errors.As(err, &oe) {
+		out.Msg = fmt.Sprintf("%s is too large a number for this field", oe.SrcNum)
+		if strings.HasPrefix(oe.SrcNum, "-") {
+			out.Msg = fmt.Sprintf("%s: a negative number where a whole number from 0 is wanted", oe.SrcNum)
 		}
 	}
 	var ue *yaml.UnknownFieldError
@@ -227,7 +242,12 @@ func (d *Doc) DecodeAt(path string, v any) (found bool, err error) {
 }
 
 // Name is the file name given to Parse.
-func (d *Doc) Name() string { return d.name }
+func (d *Doc) Name() string {
+	if d == nil {
+		return ""
+	}
+	return d.name
+}
 
 // File is one YAML file of an embedded library.
 type File struct {
@@ -263,5 +283,5 @@ func DecodeNode(node ast.Node, data []byte, name string, v any) error {
 	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
 		return convert(err, data, name)
 	}
-	return nil
+	return wholeCheck(node, v, name, "")
 }

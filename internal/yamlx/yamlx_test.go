@@ -67,3 +67,19 @@ func TestDocErrorfLocatesFieldOrNearestParent(t *testing.T) {
 		t.Errorf("absent field located at line %d, want 4 (its parent)", e.Line)
 	}
 }
+
+// A number the field's Go type cannot hold is named without Go's words.
+func TestOverflowIsSaidPlainly(t *testing.T) {
+	var v struct {
+		Seed       uint64 `yaml:"seed"`
+		Replicates int    `yaml:"replicates"`
+	}
+	for src, want := range map[string]string{
+		"seed: -1\n":                         "exp.yaml:1:7: field seed: -1: a negative number where a whole number from 0 is wanted",
+		"replicates: 99999999999999999999\n": "exp.yaml:1:13: field replicates: 99999999999999999999 is too large a number for this field",
+	} {
+		if err := Decode([]byte(src), "exp.yaml", &v); err == nil || err.Error() != want {
+			t.Errorf("%q: %v\nwant %s", src, err, want)
+		}
+	}
+}

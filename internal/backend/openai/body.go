@@ -159,6 +159,10 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(s, i) { // prompts are long runs of plain ASCII
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -201,4 +205,16 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plain8 reports whether the eight bytes of s from i are printable ASCII other than '"' and
+// '\\' (bytes appendString copies as they are), testing them together in one word.
+func plain8(s string, i int) bool {
+	w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// A byte below n sets its high bit in w-n*ones (a borrow can set more, but only above a
+	// byte that is below n), for bytes under 0x80; a zero byte of w^c*ones is a byte equal to c.
+	below := func(w, n uint64) bool { return (w-n*ones)&^w&highs != 0 }
+	return w&highs == 0 && !below(w, 0x20) && !below(w^'"'*ones, 1) && !below(w^'\\'*ones, 1)
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/shared"
@@ -125,8 +126,12 @@ func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "a\"b", "\x00\xff", "\u2028", "日本"} {
 		f.Add(s)
 	}
+	f.Add(strings.Repeat("plain text, eight at a time ", 3) + "\"q\" \\ \t\x7f\x1f\u00e9\u2029" + strings.Repeat("x", 17))
 	f.Fuzz(func(t *testing.T, s string) {
 		got := appendString(nil, s)
+		if ref := appendStringByte(nil, s); string(got) != string(ref) {
+			t.Fatalf("%q: %s, byte by byte %s", s, got, ref)
+		}
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("%q encodes as %s, not JSON: %v", s, got, err)
@@ -177,6 +182,71 @@ func TestExtraBody(t *testing.T) {
 	for _, bad := range []string{`{"seed":1}`, `{"stream":false}`, `[1]`, `{"a":1} {"b":2}`, `null`} {
 		if _, err := New(Config{Model: "m", BaseURL: "http://127.0.0.1:1/v1", ExtraBody: []byte(bad)}); err == nil {
 			t.Errorf("extra body %s accepted", bad)
+		}
+	}
+}
+
+// appendStringByte is appendString without the eight-byte skip: its reference.
+func appendStringByte(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// Every byte value at every place of an eight-byte word: plain8 is true exactly when each byte
+// is one appendString copies as it is.
+func TestPlain8(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
+			if got := plain8(string(w), 0); got != want {
+				t.Fatalf("byte %#x at %d: %v, want %v", c, pos, got, want)
+			}
 		}
 	}
 }

@@ -89,8 +89,10 @@ type Client struct {
 	firstByte  time.Duration // streamed calls: see Config.FirstByteTimeout
 	generation time.Duration
 	extra      []byte // Config.ExtraBody's members, each with a leading comma
-	// raw posts prosim's own request bodies through the SDK (auth, base URL, error mapping).
-	raw     *sdk.Client
+	// Chat calls go through hc (see post.go) to chatURL; the SDK's services serve batch mode.
+	hc      *http.Client
+	chatURL string
+	auth    []string         // the Authorization header's value; nil without a key
 	files   sdk.FileService  // batch mode: input and output files
 	batches sdk.BatchService // batch mode: jobs
 }
@@ -148,13 +150,16 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	if err != nil {
 		return nil, err
 	}
+	hc := wire.HTTPClient(cfg.HTTPClient)
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
-		option.WithHTTPClient(wire.HTTPClient(cfg.HTTPClient)),
+		option.WithHTTPClient(hc),
 		option.WithMaxRetries(0),
 	}
+	var auth []string
 	if key != "" {
 		opts = append(opts, option.WithAPIKey(key))
+		auth = []string{"Bearer " + key}
 	}
 	return &Client{
 		model:      cfg.Model,
@@ -167,9 +172,11 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		firstByte:  max(0, cfg.FirstByteTimeout),
 		generation: max(0, cfg.GenerationTimeout),
 		extra:      extra,
-		// The service is built without openai.NewClient so that no ambient OPENAI_* variable
-		// (base URL, organisation, project, a key meant for OpenAI) leaks into requests.
-		raw:     &sdk.Client{Options: opts},
+		hc:         sameOrigin(hc, u),
+		chatURL:    endpoint(u, "chat/completions"),
+		auth:       auth,
+		// The services are built without openai.NewClient so that no ambient OPENAI_*
+		// variable (base URL, organisation, project, a key meant for OpenAI) leaks into requests.
 		files:   sdk.NewFileService(opts...),
 		batches: sdk.NewBatchService(opts...),
 	}, nil
@@ -224,9 +231,10 @@ func (c *Client) DecideN(ctx context.Context, req backend.Request, n int) ([]bac
 // call makes one call for n choices. With fewer, it fails unless partial, when it returns the
 // choices there are.
 //
-// The body is prosim's own encoding (see body.go), sent as is through the SDK's raw-body path,
-// and the reply is decoded into the few fields prosim reads: the SDK's reflective encoding of
-// its request types and decoding of its full response type were most of a call's CPU.
+// The body is prosim's own encoding (see body.go), posted by net/http (post.go), and the reply
+// is decoded into the few fields prosim reads (decode.go): the SDK's reflective encoding of its
+// request types, its request pipeline and decoding of its full response type were most of a
+// call's CPU.
 func (c *Client) call(ctx context.Context, req backend.Request, n int, partial bool) ([]backend.Reply, error) {
 	body, err := c.body(req, n)
 	if err != nil {
@@ -240,10 +248,9 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 	if c.firstByte > 0 {
 		res, ex, err = c.stream(ctx, body)
 	} else {
-		res = new(completion)
 		var tctx context.Context
 		tctx, ex = wire.Track(ctx)
-		err = c.raw.Post(tctx, "chat/completions", body, res)
+		res, err = c.complete(tctx, body)
 	}
 	latency := time.Since(start)
 	if err != nil {

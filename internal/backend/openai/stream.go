@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/prosim/prosim/internal/backend"
@@ -65,8 +64,7 @@ func (c *Client) stream(ctx context.Context, body []byte) (*completion, *wire.Ex
 	})
 	defer func() { clock.Stop() }()
 	ctx, ex := wire.Track(ctx)
-	var res *http.Response
-	err := c.raw.Post(ctx, "chat/completions", body, &res) // an HTTP error status is an error here
+	res, err := c.post(ctx, body) // an HTTP error status is an error here
 	if err != nil {
 		return nil, ex, causeOf(ctx, err)
 	}

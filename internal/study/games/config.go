@@ -174,43 +174,52 @@ func (c Config) Instances() []GameInstance {
 
 // Check validates and fills the games: section.
 func (c *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
+	// Every independent problem is reported; a check that reads a value found wrong is skipped.
+	l := yamlx.NewList(doc.Name())
 	if len(e.Scenarios) != 0 {
-		return doc.Errorf("scenarios", "not used by study: games (give framing variants in games[i].scenarios)")
+		l.Add(doc.Errorf("scenarios", "not used by study: games (give framing variants in games[i].scenarios)"))
 	}
 	if len(*c) == 0 {
 		// Point at games: when it is there (empty), else at study: games, which needs it.
 		if err := doc.Errorf("games", ""); err.Line == 0 {
-			return doc.Errorf("study", "study games needs a games: list such as [{game: dictator}, {game: ultimatum}, {game: trust}, {game: public_goods}]")
+			l.Add(doc.Errorf("study", "study games needs a games: list such as [{game: dictator}, {game: ultimatum}, {game: trust}, {game: public_goods}]"))
+		} else {
+			l.Add(doc.Errorf("games", "required for study: games: a list such as [{game: dictator}, {game: ultimatum}, {game: trust}, {game: public_goods}]"))
 		}
-		return doc.Errorf("games", "required for study: games: a list such as [{game: dictator}, {game: ultimatum}, {game: trust}, {game: public_goods}]")
 	}
 	if p := e.Population; p.Source == "sample" && p.N < 2 {
-		return doc.Errorf("population.n", "the games need at least 2 agents (got %d)", p.N)
+		l.Add(doc.Errorf("population.n", "the games need at least 2 agents (got %d)", p.N))
 	}
+	gamesOK := true
 	for i := range *c {
-		if err := (*c)[i].check(doc, fmt.Sprintf("games[%d]", i)); err != nil {
-			return err
+		if l.Add((*c)[i].check(doc, fmt.Sprintf("games[%d]", i))) {
+			gamesOK = false
 		}
 	}
 	seen := map[string]int{}
 	for _, in := range c.Instances() {
+		if !gamesOK {
+			break // names are filled in by the games' checks
+		}
 		if j, ok := seen[in.Name]; ok {
-			return doc.Errorf(fmt.Sprintf("games[%d].name", in.Entry), "game name %q is used twice (entries %d and %d): give one a name", in.Name, j, in.Entry)
+			l.Add(doc.Errorf(fmt.Sprintf("games[%d].name", in.Entry), "game name %q is used twice (entries %d and %d): give one a name", in.Name, j, in.Entry))
 		}
 		seen[in.Name] = in.Entry
 	}
-	return nil
+	return l.Err()
 }
 
 func wholeTokens(v float64) bool { return v == math.Trunc(v) && v >= 1 && v <= 1e6 }
 
 func (g *Game) check(doc *yamlx.Doc, p string) error {
+	// What else a game may set depends on which game it is.
 	if g.Game == "" {
 		return doc.Errorf(p+".game", "required: one of %s", strings.Join(GameIDs, ", "))
 	}
 	if !slices.Contains(GameIDs, g.Game) {
 		return doc.Errorf(p+".game", "unknown game %q (want one of %s)", g.Game, strings.Join(GameIDs, ", "))
 	}
+	l := yamlx.NewList(doc.Name())
 	if g.Name == "" {
 		g.Name = g.Game
 		if pun := strings.ToLower(string(g.Punishment)); g.Game == "public_goods" && (pun == "on" || pun == "true" || pun == "yes") {
@@ -218,14 +227,14 @@ func (g *Game) check(doc *yamlx.Doc, p string) error {
 		}
 	}
 	if !experiment.ValidName(g.Name) {
-		return doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", g.Name)
+		l.Add(doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", g.Name))
 	}
 	def := map[string]float64{"dictator": 100, "ultimatum": 100, "trust": 10, "public_goods": 20}
 	if g.Endowment == 0 {
 		g.Endowment = def[g.Game]
 	}
 	if !wholeTokens(g.Endowment) {
-		return doc.Errorf(p+".endowment", "%g: want a whole number of tokens from 1 to 1000000", g.Endowment)
+		l.Add(doc.Errorf(p+".endowment", "%g: want a whole number of tokens from 1 to 1000000", g.Endowment))
 	}
 	switch g.Game {
 	case "trust":
@@ -233,18 +242,18 @@ func (g *Game) check(doc *yamlx.Doc, p string) error {
 			g.Multiplier = 3
 		}
 		if g.Multiplier < 1 || g.Multiplier > 100 || math.IsNaN(g.Multiplier) {
-			return doc.Errorf(p+".multiplier", "%g is out of range 1..100 (what the returner receives per token sent)", g.Multiplier)
+			l.Add(doc.Errorf(p+".multiplier", "%g is out of range 1..100 (what the returner receives per token sent)", g.Multiplier))
 		}
 	case "public_goods":
 		if g.Multiplier == 0 {
 			g.Multiplier = 1.6
 		}
 		if g.Multiplier <= 0 || g.Multiplier > 100 || math.IsNaN(g.Multiplier) {
-			return doc.Errorf(p+".multiplier", "%g is out of range (0, 100] (the pool's multiplier)", g.Multiplier)
+			l.Add(doc.Errorf(p+".multiplier", "%g is out of range (0, 100] (the pool's multiplier)", g.Multiplier))
 		}
 	default:
 		if g.Multiplier != 0 {
-			return doc.Errorf(p+".multiplier", "only for trust and public_goods")
+			l.Add(doc.Errorf(p+".multiplier", "only for trust and public_goods"))
 		}
 	}
 	if g.Game == "ultimatum" {
@@ -253,23 +262,23 @@ func (g *Game) check(doc *yamlx.Doc, p string) error {
 			g.Responder = "choice"
 		case "choice", "mao":
 		default:
-			return doc.Errorf(p+".responder", "unknown responder task %q (want choice: accept or reject the offer, or mao: a minimum acceptable offer)", g.Responder)
+			l.Add(doc.Errorf(p+".responder", "unknown responder task %q (want choice: accept or reject the offer, or mao: a minimum acceptable offer)", g.Responder))
 		}
 	} else if g.Responder != "" {
-		return doc.Errorf(p+".responder", "only for ultimatum")
+		l.Add(doc.Errorf(p+".responder", "only for ultimatum"))
 	}
 	if g.Game == "public_goods" {
 		if g.GroupSize == 0 {
 			g.GroupSize = 4
 		}
 		if g.GroupSize < 2 || g.GroupSize > 100 {
-			return doc.Errorf(p+".group_size", "%d is out of range 2..100", g.GroupSize)
+			l.Add(doc.Errorf(p+".group_size", "%d is out of range 2..100", g.GroupSize))
 		}
 		if g.Rounds == 0 {
 			g.Rounds = 10
 		}
 		if g.Rounds < 1 || g.Rounds > 100 {
-			return doc.Errorf(p+".rounds", "%d is out of range 1..100", g.Rounds)
+			l.Add(doc.Errorf(p+".rounds", "%d is out of range 1..100", g.Rounds))
 		}
 		switch strings.ToLower(string(g.Punishment)) {
 		case "":
@@ -281,16 +290,17 @@ func (g *Game) check(doc *yamlx.Doc, p string) error {
 		case "both":
 			g.Punishment = "both"
 		default:
-			return doc.Errorf(p+".punishment", "%q: want on, off or both (both plays the game without and with punishment, as two games)", string(g.Punishment))
+			l.Add(doc.Errorf(p+".punishment", "%q: want on, off or both (both plays the game without and with punishment, as two games)", string(g.Punishment)))
 		}
 	} else {
-		switch {
-		case g.GroupSize != 0:
-			return doc.Errorf(p+".group_size", "only for public_goods")
-		case g.Rounds != 0:
-			return doc.Errorf(p+".rounds", "only for public_goods (the other games are one-shot)")
-		case g.Punishment != "":
-			return doc.Errorf(p+".punishment", "only for public_goods")
+		if g.GroupSize != 0 {
+			l.Add(doc.Errorf(p+".group_size", "only for public_goods"))
+		}
+		if g.Rounds != 0 {
+			l.Add(doc.Errorf(p+".rounds", "only for public_goods (the other games are one-shot)"))
+		}
+		if g.Punishment != "" {
+			l.Add(doc.Errorf(p+".punishment", "only for public_goods"))
 		}
 	}
 	roles := GameRoles[g.Game]
@@ -300,15 +310,14 @@ func (g *Game) check(doc *yamlx.Doc, p string) error {
 	}
 	slices.Sort(keys)
 	for _, role := range keys {
-		if !slices.Contains(roles, role) {
-			return doc.Errorf(p+".scenarios."+role, "game %s has no role %q (roles: %s)", g.Game, role, strings.Join(roles, ", "))
-		}
-		if g.Scenarios[role] == "" {
-			return doc.Errorf(p+".scenarios."+role, "give a scenario id (from scenario_files)")
-		}
-		if role == "punish" && g.Punishment == "off" {
-			return doc.Errorf(p+".scenarios."+role, "this game has no punishment stage (punishment: off)")
+		switch {
+		case !slices.Contains(roles, role):
+			l.Add(doc.Errorf(p+".scenarios."+role, "game %s has no role %q (roles: %s)", g.Game, role, strings.Join(roles, ", ")))
+		case g.Scenarios[role] == "":
+			l.Add(doc.Errorf(p+".scenarios."+role, "give a scenario id (from scenario_files)"))
+		case role == "punish" && g.Punishment == "off":
+			l.Add(doc.Errorf(p+".scenarios."+role, "this game has no punishment stage (punishment: off)"))
 		}
 	}
-	return nil
+	return l.Err()
 }

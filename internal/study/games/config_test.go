@@ -129,3 +129,38 @@ func edit(t *testing.T, src, e string) string {
 	}
 	return strings.Replace(src, old, repl, 1)
 }
+
+// Every independent problem of the games block is reported at once, in file order.
+func TestGamesEveryProblem(t *testing.T) {
+	src := `name: g
+study: games
+seed: 3
+population: {source: sample, n: 1}
+games:
+  - {game: dictator, multiplier: 2, rounds: 3}
+  - {game: dictatr}
+  - {game: trust, endowment: 2.5, responder: mao}
+`
+	_, err := experiment.Parse([]byte(src), "exp.yaml")
+	want := []string{
+		"exp.yaml: 6 problems:",
+		"  exp.yaml:4:33: field population.n: the games need at least 2 agents",
+		"  exp.yaml:6:34: field games[0].multiplier: only for trust and public_goods",
+		"  exp.yaml:6:45: field games[0].rounds: only for public_goods",
+		"  exp.yaml:7:12: field games[1].game: unknown game \"dictatr\"",
+		"  exp.yaml:8:30: field games[2].endowment: 2.5: want a whole number",
+		"  exp.yaml:8:46: field games[2].responder: only for ultimatum",
+	}
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%v", len(got), len(want), err)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d:\n got %s\nwant %s", i+1, got[i], want[i])
+		}
+	}
+}

@@ -7,10 +7,10 @@
 // Games advance in synchronous steps: a step asks every decision that can be asked (every
 // proposer's offer, then every responder's answer to its proposer's recorded offer; every
 // member's contribution in round t, then the punishment points of round t, then round t+1),
-// all games and cells together, and the next step is built from the recorded replies (read
-// through Env.Reply). A resumed run replays the steps from the journal: decisions already
-// recorded are not asked again, and the prompts of later steps are rebuilt from the same
-// recorded replies.
+// all games and cells together, and the next step is built from the step's replies (given to
+// Batch.Absorb, kept as each game's moves). A resumed run replays the steps over the run
+// store: decisions already recorded are not asked again (the runner reads their replies back
+// for Absorb), and the prompts of later steps are rebuilt from the same recorded replies.
 //
 // Store keys: Round is the public goods round (1 for one-shot games), Trial is the game's
 // 1-based position among the games played (GameInstance.Index); a punishment
@@ -25,6 +25,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/game"
@@ -52,8 +53,13 @@ type gamesStudy struct {
 	pl  *plan
 	ms  []gameRun
 	// pending are the machines whose step was handed to the runner last, to advance with
-	// the step's recorded replies on the next call of Next.
+	// the step's replies on the next call of Next.
 	pending []gameMachine
+	// replies are the replies of that step by key (Batch.Absorb: asked, or read back from
+	// the run store on resume and replay), until the machines have read them: the games keep
+	// what they need of earlier steps as moves, so no reply outlives its step.
+	mu      sync.Mutex
+	replies map[store.Key]backend.Reply
 	// analysis is computed once, after the last step.
 	res *results
 	// systems are the system texts under the persona and system factors.
@@ -205,7 +211,8 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			}
 		}
 		s.pending = nil
-		var tasks []study.Task
+		s.replies = map[store.Key]backend.Reply{}
+		var tasks []lazyTask
 		for _, g := range s.ms {
 			if g.m.done() {
 				continue
@@ -221,10 +228,22 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			return nil, nil
 		}
 		if len(tasks) > 0 {
-			return &study.Batch{Tasks: tasks}, nil
+			return &study.Batch{N: len(tasks), Build: func(i int) (study.Task, error) { return tasks[i]() }, Absorb: s.absorb}, nil
 		}
 		// A step without decisions (every proposer's reply invalid, say): advance at once.
 	}
+}
+
+// absorb keeps what the machines read of a task's replies (not the raw text) for the end of
+// the step.
+func (s *gamesStudy) absorb(_ int, t *study.Task, replies []backend.Reply) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for j, k := range t.Keys {
+		r := replies[j]
+		s.replies[k] = backend.Reply{Values: r.Values, Invalid: r.Invalid, ModelVersion: r.ModelVersion}
+	}
+	return nil
 }
 
 // EstimateNote says how the games' later steps, which depend on earlier replies, are
@@ -278,8 +297,8 @@ type row struct {
 // gameMachine plays one game instance in one cell.
 type gameMachine interface {
 	// step lists the decisions of the current step (possibly none).
-	step() ([]study.Task, error)
-	// absorb reads the step's decisions from the journal and advances the game.
+	step() ([]lazyTask, error)
+	// absorb reads the step's replies (gamesStudy.replies) and advances the game.
 	absorb() error
 	done() bool
 	rows() []row
@@ -301,9 +320,23 @@ type gameBase struct {
 
 func (b *gameBase) done() bool { return b.finish }
 
-// ask makes one decision's task and remembers its key for absorb. prefix, if any, is shown
-// before the scenario.
-func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (study.Task, error) {
+// lazyTask builds one decision's task when the runner takes it, so that a step's prompts are
+// not all held at once (a step is every agent of every cell).
+type lazyTask func() (study.Task, error)
+
+// ask remembers one decision's key for absorb and returns its task, built on demand from
+// what the step knows now (the game state is not written until the step's replies are
+// absorbed). prefix, if any, is shown before the scenario.
+func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (lazyTask, error) {
+	env, cell, in := b.s.env, b.cell, b.in
+	sc, _ := b.s.pl.sc[in.Index-1][role].Worded(cell.Level("wording")) // checked in newPlan
+	key := store.Key{RunID: cell.ID, AgentID: env.Agents[b.index[agent]].ID, Round: round, Trial: trial, Scenario: sc.ID}
+	b.asked = append(b.asked, key)
+	return func() (study.Task, error) { return b.task(key, role, agent, round, trial, params, extra, prefix) }, nil
+}
+
+// task is one decision's task (ask).
+func (b *gameBase) task(key store.Key, role string, agent, round, trial int, params, extra map[string]float64, prefix string) (study.Task, error) {
 	env, cell, in := b.s.env, b.cell, b.in
 	sc, base := b.s.pl.sc[in.Index-1][role], b.s.pl.base[in.Index-1][role]
 	sc, _ = sc.Worded(cell.Level("wording")) // checked in newPlan
@@ -333,8 +366,6 @@ func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[s
 	a := &env.Agents[ai]
 	stored := maps.Clone(params)
 	maps.Copy(stored, extra)
-	key := store.Key{RunID: cell.ID, AgentID: a.ID, Round: round, Trial: trial, Scenario: sc.ID}
-	b.asked = append(b.asked, key)
 	baseID := base.ID
 	return study.Task{
 		Keys:   []store.Key{key},
@@ -393,7 +424,7 @@ type move struct {
 }
 
 func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
-	rep, ok := b.s.env.Reply(k)
+	rep, ok := b.s.replies[k] // read after the step, by Next alone
 	if !ok {
 		return move{}, fmt.Errorf("decision %+v is not recorded", k)
 	}
@@ -419,8 +450,8 @@ type dictatorM struct {
 
 func (m *dictatorM) expected() int { return len(m.ids) }
 
-func (m *dictatorM) step() ([]study.Task, error) {
-	var ts []study.Task
+func (m *dictatorM) step() ([]lazyTask, error) {
+	var ts []lazyTask
 	for _, id := range m.ids {
 		t, err := m.ask("dictator", id, 1, m.in.Index, terms(m.in), nil, "")
 		if err != nil {
@@ -484,9 +515,9 @@ func (m *pairM) roles() (string, string, string, string) {
 	return "proposer", "responder", "offer", "choice"
 }
 
-func (m *pairM) step() ([]study.Task, error) {
+func (m *pairM) step() ([]lazyTask, error) {
 	r1, r2, _, _ := m.roles()
-	var ts []study.Task
+	var ts []lazyTask
 	add := func(role string, agent, partner, pair int, params map[string]float64) error {
 		t, err := m.ask(role, agent, 1, m.in.Index, params, map[string]float64{"partner_id": float64(partner), "pair": float64(pair)}, "")
 		if err == nil {
@@ -621,11 +652,11 @@ func (m *pgM) expected() int {
 	return n
 }
 
-func (m *pgM) step() ([]study.Task, error) {
+func (m *pgM) step() ([]lazyTask, error) {
 	m.reqs = m.g.Requests()
-	var ts []study.Task
+	var ts []lazyTask
 	for _, q := range m.reqs {
-		var t study.Task
+		var t lazyTask
 		var err error
 		gi := m.g.GroupOf(q.Agent)
 		extra := map[string]float64{"group": float64(gi + 1)}

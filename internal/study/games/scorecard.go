@@ -147,7 +147,8 @@ func (s *gamesStudy) baselineGifts(r *results, in GameInstance, control string) 
 		}
 		base := d.gameBase // a copy: ask records the key it makes in the copy, not the run's machine
 		for _, id := range base.ids {
-			t, err := base.ask("dictator", id, 1, g.in.Index, terms(g.in), nil, "")
+			build, _ := base.ask("dictator", id, 1, g.in.Index, terms(g.in), nil, "")
+			t, err := build()
 			if err != nil {
 				return nil, err
 			}

@@ -39,7 +39,8 @@ type Comparison struct {
 	Cells        cells // pooled over replicates
 	// The twin design (twinstats.go): effects against the control twin with bootstrap CIs
 	// (BootReps resamples), the contagion label's shares beside the placebo's with
-	// permutation p-values (Perms placements; 0 when read back from a summary run's tables).
+	// permutation p-values (Perms placements; 0 when read back from a summary run's tables,
+	// noPlacements when every agent is a victim).
 	Effects      []EffectRow
 	Contagion    []ContagionRow
 	BootReps     int
@@ -160,6 +161,7 @@ func (s *netStudy) mediation(cmps []*Comparison, pairs []*pairAgg) {
 		c       int
 	}
 	med := map[*Comparison][]medRow{}
+	near := map[*Comparison]int{} // distance-1 agents, over the replicates
 	for _, p := range pairs {
 		w := s.worlds[p.w]
 		var cmp *Comparison
@@ -170,6 +172,11 @@ func (s *netStudy) mediation(cmps []*Comparison, pairs []*pairAgg) {
 		}
 		if w.dist == nil {
 			continue
+		}
+		for _, d := range w.dist {
+			if d == 1 {
+				near[cmp]++
+			}
 		}
 		for t := 1; t <= s.cfg.Rounds; t++ {
 			rows, crow := s.rows[p.w][t-1], s.rows[p.ctrl][t-1]
@@ -189,6 +196,15 @@ func (s *netStudy) mediation(cmps []*Comparison, pairs []*pairAgg) {
 	}
 	for _, cmp := range cmps {
 		rows := med[cmp]
+		switch {
+		case near[cmp] == 0:
+			// Everyone treated (target: all) or no victim with a neighbour: nobody to compare.
+			cmp.MediationErr = "no distance-1 agents"
+			continue
+		case len(rows) == 0:
+			cmp.MediationErr = "no valid replies of distance-1 agents"
+			continue
+		}
 		x, m, y, cl := make([]float64, len(rows)), make([]float64, len(rows)), make([]float64, len(rows)), make([]int, len(rows))
 		for i, r := range rows {
 			x[i], m[i], y[i], cl[i] = r.x, r.m, r.y, r.c

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -170,112 +172,48 @@ var Targets = []string{"all", "random", "top", "lowest_income", "degree", "list"
 // Check validates and fills the network block and the conditions' inequity blocks (decoded
 // here from the file, so that their errors keep their lines).
 func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
+	// Every independent problem is reported; a check that reads a value found wrong is skipped.
+	l := yamlx.NewList(doc.Name())
 	if len(e.Scenarios) != 0 {
-		return doc.Errorf("scenarios", "not used by study: network (give network.scenario)")
+		l.Add(doc.Errorf("scenarios", "not used by study: network (give network.scenario)"))
 	}
 	if !e.Given() {
-		return doc.Errorf("network", "required for study: network (graph, rounds, scenario, activation)")
+		l.Add(doc.Errorf("network", "required for study: network (graph, rounds, scenario, activation)"))
+		return l.Err()
 	}
-	g := &nw.Graph
-	pop := e.Population
-	popN := pop.N
-	if pop.Source == "prosim104" {
-		popN = 104
-	}
-	switch g.Type {
-	case "":
-		return doc.Errorf("network.graph.type", "required: one of %v", GraphTypes)
-	case "prosim104":
-		if g.N != 0 && g.N != 104 {
-			return doc.Errorf("network.graph.n", "the prosim104 graph has 104 nodes; leave n out")
-		}
-		g.N = 104
-	case "edgelist":
-		if g.File == "" {
-			return doc.Errorf("network.graph.file", "required for type edgelist: a CSV edge list (source,target)")
-		}
-		if err := e.InputFile(doc, "network.graph.file", &g.File); err != nil {
-			return err
-		}
-		if g.N != 0 {
-			return doc.Errorf("network.graph.n", "not used with type edgelist (the file's nodes are the graph)")
-		}
-	case "watts_strogatz":
-		if g.K == 0 {
-			g.K = 6
-		}
-		if g.K < 2 || g.K%2 != 0 {
-			return doc.Errorf("network.graph.k", "must be an even number >= 2 (got %d)", g.K)
-		}
-		if g.P < 0 || g.P > 1 {
-			return doc.Errorf("network.graph.p", "%g is out of range 0..1", g.P)
-		}
-	case "barabasi_albert":
-		if g.M == 0 {
-			g.M = 3
-		}
-		if g.M < 1 {
-			return doc.Errorf("network.graph.m", "must be >= 1 (got %d)", g.M)
-		}
-	case "erdos_renyi":
-		if (g.P == 0) == (g.M == 0) {
-			return doc.Errorf("network.graph", "erdos_renyi takes either p (edge probability) or m (edge count)")
-		}
-		if g.P < 0 || g.P > 1 {
-			return doc.Errorf("network.graph.p", "%g is out of range 0..1", g.P)
-		}
-	default:
-		return doc.Errorf("network.graph.type", "unknown graph type %q (want one of %v)", g.Type, GraphTypes)
-	}
-	if g.PerReplicate && (g.Type == "edgelist" || g.Type == "prosim104") {
-		return doc.Errorf("network.graph.per_replicate", "only for generated graphs (watts_strogatz, barabasi_albert, erdos_renyi): a %s graph is fixed", g.Type)
-	}
-	if g.Type != "edgelist" {
-		if g.N == 0 {
-			g.N = popN
-		}
-		if pop.Source != "file" && g.N != popN {
-			return doc.Errorf("network.graph.n", "the graph has %d nodes but population.n is %d: they must match (agent i is node i); leave network.graph.n out to take the population's", g.N, popN)
-		}
-		// With a population file, n is known only once the file is read: the graph
-		// generator checks k and m against it then.
-		if g.Type == "watts_strogatz" && g.N > 0 && g.K >= g.N {
-			return doc.Errorf("network.graph.k", "k=%d must be less than n=%d", g.K, g.N)
-		}
-		if g.Type == "barabasi_albert" && g.N > 0 && g.M >= g.N {
-			return doc.Errorf("network.graph.m", "m=%d must be less than n=%d", g.M, g.N)
-		}
-	}
+	l.Add(nw.checkGraph(e, doc))
 	if nw.Rounds == 0 {
 		nw.Rounds = 7
 	}
+	roundsOK := true
 	if nw.Rounds < 1 || nw.Rounds > 1000 {
-		return doc.Errorf("network.rounds", "%d is out of range 1..1000", nw.Rounds)
+		l.Add(doc.Errorf("network.rounds", "%d is out of range 1..1000", nw.Rounds))
+		roundsOK = false
 	}
 	if nw.Scenario == "" {
-		return doc.Errorf("network.scenario", "required: the vignette rated each round, e.g. volunteering")
+		l.Add(doc.Errorf("network.scenario", "required: the vignette rated each round, e.g. volunteering"))
 	}
 	a := &nw.Activation
 	switch {
 	case a.Fraction != nil && a.Probability != nil:
-		return doc.Errorf("network.activation", "give either fraction or probability, not both")
+		l.Add(doc.Errorf("network.activation", "give either fraction or probability, not both"))
 	case a.Fraction == nil && a.Probability == nil:
 		f := 0.3
 		a.Fraction = &f
 	case a.Fraction != nil && (*a.Fraction < 0 || *a.Fraction > 1):
-		return doc.Errorf("network.activation.fraction", "%g is out of range 0..1", *a.Fraction)
+		l.Add(doc.Errorf("network.activation.fraction", "%g is out of range 0..1", *a.Fraction))
 	case a.Probability != nil && (*a.Probability < 0 || *a.Probability > 1):
-		return doc.Errorf("network.activation.probability", "%g is out of range 0..1", *a.Probability)
+		l.Add(doc.Errorf("network.activation.probability", "%g is out of range 0..1", *a.Probability))
 	}
 	switch nw.Observation {
 	case "":
 		nw.Observation = "grounded"
 	case "grounded", "message":
 	default:
-		return doc.Errorf("network.observation", "unknown observation %q (want grounded or message)", nw.Observation)
+		l.Add(doc.Errorf("network.observation", "unknown observation %q (want grounded or message)", nw.Observation))
 	}
-	if nw.History < 0 || nw.History > nw.Rounds {
-		return doc.Errorf("network.history", "%d is out of range 0..rounds (%d)", nw.History, nw.Rounds)
+	if roundsOK && (nw.History < 0 || nw.History > nw.Rounds) {
+		l.Add(doc.Errorf("network.history", "%d is out of range 0..rounds (%d)", nw.History, nw.Rounds))
 	}
 	c := &nw.Contagion
 	switch c.Rule {
@@ -284,36 +222,37 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 	case "original":
 	case "sis":
 		if c.Recovery <= 0 || c.Recovery > 1 {
-			return doc.Errorf("network.contagion.recovery", "required for rule sis: a probability in (0, 1] (got %g)", c.Recovery)
+			l.Add(doc.Errorf("network.contagion.recovery", "required for rule sis: a probability in (0, 1] (got %g)", c.Recovery))
 		}
 	case "threshold":
 		if c.Threshold == 0 {
 			c.Threshold = 2
 		}
 		if c.Threshold < 1 {
-			return doc.Errorf("network.contagion.threshold", "must be >= 1 (got %d)", c.Threshold)
+			l.Add(doc.Errorf("network.contagion.threshold", "must be >= 1 (got %d)", c.Threshold))
 		}
 	default:
-		return doc.Errorf("network.contagion.rule", "unknown rule %q (want original, sis or threshold)", c.Rule)
+		l.Add(doc.Errorf("network.contagion.rule", "unknown rule %q (want original, sis or threshold)", c.Rule))
 	}
 	if c.Rule != "sis" && c.Recovery != 0 {
-		return doc.Errorf("network.contagion.recovery", "only for rule sis")
+		l.Add(doc.Errorf("network.contagion.recovery", "only for rule sis"))
 	}
 	switch nw.SpreadFrom {
 	case "":
 		nw.SpreadFrom = SpreadVictims
 	case SpreadVictims, SpreadAffected:
 	default:
-		return doc.Errorf("network.spread_from", "unknown value %q (want victims or affected)", nw.SpreadFrom)
+		l.Add(doc.Errorf("network.spread_from", "unknown value %q (want victims or affected)", nw.SpreadFrom))
 	}
 	switch nw.Store {
 	case "":
 		nw.Store = "full"
 	case "full", "summary":
 	default:
-		return doc.Errorf("network.store", "unknown store %q (want full or summary)", nw.Store)
+		l.Add(doc.Errorf("network.store", "unknown store %q (want full or summary)", nw.Store))
 	}
-	// Inequity blocks, and a control beside every inequity condition.
+	// Inequity blocks, and a control beside every inequity condition. Their rounds are
+	// checked against network.rounds: not when that is wrong.
 	controls := map[string]bool{}
 	for _, c := range e.Conditions {
 		if c.Inequity == nil {
@@ -327,11 +266,11 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		}
 		path := fmt.Sprintf("conditions[%d].inequity", i)
 		q, err := decodeInequity(c.Inequity, doc, path)
-		if err != nil {
-			return err
+		if l.Add(err) {
+			continue
 		}
-		if err := q.check(doc, path, nw); err != nil {
-			return err
+		if roundsOK && l.Add(q.check(doc, path, nw)) {
+			continue
 		}
 		c.Inequity = q
 		if !controls[c.Policy] {
@@ -343,7 +282,98 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 			controls[c.Policy] = true
 		}
 	}
-	return nil
+	return l.Err()
+}
+
+// checkGraph checks network.graph against the population.
+func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
+	l := yamlx.NewList(doc.Name())
+	g := &nw.Graph
+	pop := e.Population
+	popN := pop.N
+	if pop.Source == "prosim104" {
+		popN = 104
+	}
+	kmOK := true // k, m and p are usable for the checks against n
+	switch g.Type {
+	case "":
+		return doc.Errorf("network.graph.type", "required: one of %v", GraphTypes)
+	case "prosim104":
+		if g.N != 0 && g.N != 104 {
+			l.Add(doc.Errorf("network.graph.n", "the prosim104 graph has 104 nodes; leave n out"))
+		}
+		g.N = 104
+	case "edgelist":
+		if g.File == "" {
+			l.Add(doc.Errorf("network.graph.file", "required for type edgelist: a CSV edge list (source,target)"))
+		} else {
+			l.Add(e.InputFile(doc, "network.graph.file", &g.File))
+		}
+		if g.N != 0 {
+			l.Add(doc.Errorf("network.graph.n", "not used with type edgelist (the population's agents are the nodes; the file gives their edges)"))
+		}
+	case "watts_strogatz":
+		if g.K == 0 {
+			g.K = 6
+		}
+		if g.K < 2 || g.K%2 != 0 {
+			kmOK = !l.Add(doc.Errorf("network.graph.k", "must be an even number >= 2 (got %d)", g.K))
+		}
+		if g.P < 0 || g.P > 1 {
+			l.Add(doc.Errorf("network.graph.p", "%g is out of range 0..1", g.P))
+		}
+	case "barabasi_albert":
+		if g.M == 0 {
+			g.M = 3
+		}
+		if g.M < 1 {
+			kmOK = !l.Add(doc.Errorf("network.graph.m", "must be >= 1 (got %d)", g.M))
+		}
+	case "erdos_renyi":
+		if (g.P == 0) == (g.M == 0) {
+			l.Add(doc.Errorf("network.graph", "erdos_renyi takes either p (edge probability) or m (edge count)"))
+		} else if g.P < 0 || g.P > 1 {
+			l.Add(doc.Errorf("network.graph.p", "%g is out of range 0..1", g.P))
+		}
+	default:
+		return doc.Errorf("network.graph.type", "unknown graph type %q (want one of %v)", g.Type, GraphTypes)
+	}
+	if g.PerReplicate && (g.Type == "edgelist" || g.Type == "prosim104") {
+		l.Add(doc.Errorf("network.graph.per_replicate", "only for generated graphs (watts_strogatz, barabasi_albert, erdos_renyi): a %s graph is fixed", g.Type))
+	}
+	if g.Type != "edgelist" {
+		if g.N == 0 {
+			g.N = popN
+		}
+		if pop.Source != "file" && g.N != popN {
+			l.Add(doc.Errorf("network.graph.n", "the graph has %d nodes but population.n is %d: they must match (agent i is node i); leave network.graph.n out to take the population's", g.N, popN))
+		}
+		// With a population file, n is known only once the file is read: the graph
+		// generator checks k and m against it then.
+		if g.Type == "watts_strogatz" && kmOK && g.N > 0 && g.K >= g.N {
+			l.Add(doc.Errorf("network.graph.k", "k=%d must be less than n=%d", g.K, g.N))
+		}
+		if g.Type == "barabasi_albert" && kmOK && g.N > 0 && g.M >= g.N {
+			l.Add(doc.Errorf("network.graph.m", "m=%d must be less than n=%d", g.M, g.N))
+		}
+	}
+	return l.Err()
+}
+
+// CheckInputs reads the edge list (type edgelist) to report its problems with the
+// experiment's (see experiment.InputsChecker). Its ids may be text (a text-id population's
+// source_id): New matches them to the agents, once the population is read.
+func (nw *Config) CheckInputs() error {
+	if nw.Graph.Type != "edgelist" || nw.Graph.File == "" {
+		return nil
+	}
+	f, err := os.Open(nw.Graph.File)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = network.ImportEdgeList(f, nw.Graph.File)
+	return err
 }
 
 // decodeInequity decodes a condition's inequity strictly: from the file where it is written
@@ -403,6 +433,7 @@ func PresetText(preset, scenario string) (string, bool) {
 }
 
 func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
+	l := yamlx.NewList(doc.Name())
 	switch q.Preset {
 	case "":
 	case "reward":
@@ -423,20 +454,23 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
 			q.From = 2
 		}
 	default:
-		return doc.Errorf(path+".preset", "unknown preset %q (want reward or burden)", q.Preset)
+		l.Add(doc.Errorf(path+".preset", "unknown preset %q (want reward or burden)", q.Preset))
 	}
-	if q.Text == "" && q.Preset != "" {
+	presetOK := l.Len() == 0
+	switch {
+	case q.Text != "":
+	case q.Preset == "":
+		l.Add(doc.Errorf(path+".text", "required: what an agent treated unfairly is told"))
+	case presetOK && nw.Scenario != "": // else reported already
 		t, ok := PresetText(q.Preset, nw.Scenario)
 		if !ok {
-			return doc.Errorf(path+".text", "preset %s has no text for scenario %q (it is written for %v): give the unfair-treatment text", q.Preset, nw.Scenario, keys(presetTexts[q.Preset]))
+			l.Add(doc.Errorf(path+".text", "preset %s has no text for scenario %q (it is written for %v): give the unfair-treatment text", q.Preset, nw.Scenario, keys(presetTexts[q.Preset])))
 		}
 		q.Text = t
 	}
-	if q.Text == "" {
-		return doc.Errorf(path+".text", "required: what an agent treated unfairly is told")
-	}
-	if !slices.Contains(Targets, q.Target) {
-		return doc.Errorf(path+".target", "unknown target %q (want one of %v)", q.Target, Targets)
+	targetOK := slices.Contains(Targets, q.Target)
+	if !targetOK {
+		l.Add(doc.Errorf(path+".target", "unknown target %q (want one of %v)", q.Target, Targets))
 	}
 	if q.From == 0 {
 		q.From = 1
@@ -444,46 +478,46 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
 	if q.To == 0 {
 		q.To = nw.Rounds
 	}
-	if q.From < 1 || q.From > nw.Rounds {
-		return doc.Errorf(path+".from", "round %d is out of range 1..%d", q.From, nw.Rounds)
-	}
-	if q.To < q.From || q.To > nw.Rounds {
-		return doc.Errorf(path+".to", "round %d is out of range %d..%d", q.To, q.From, nw.Rounds)
+	fromOK := q.From >= 1 && q.From <= nw.Rounds
+	if !fromOK {
+		l.Add(doc.Errorf(path+".from", "round %d is out of range 1..%d", q.From, nw.Rounds))
+	} else if q.To < q.From || q.To > nw.Rounds {
+		l.Add(doc.Errorf(path+".to", "round %d is out of range %d..%d", q.To, q.From, nw.Rounds))
 	}
 	switch q.Target {
 	case "random", "degree":
 		if q.K < 1 {
-			return doc.Errorf(path+".k", "required for target %s: the group size (>= 1)", q.Target)
+			l.Add(doc.Errorf(path+".k", "required for target %s: the group size (>= 1)", q.Target))
 		}
 	case "top":
 		if q.K < 1 {
-			return doc.Errorf(path+".k", "required for target top: the group size (>= 1)")
+			l.Add(doc.Errorf(path+".k", "required for target top: the group size (>= 1)"))
 		}
 		if q.By == "" {
 			q.By = "willingness"
 		}
 		if q.By != "willingness" && q.By != "unfairness" {
-			return doc.Errorf(path+".by", "unknown field %q (want willingness or unfairness)", q.By)
+			l.Add(doc.Errorf(path+".by", "unknown field %q (want willingness or unfairness)", q.By))
 		}
-		if q.From < 2 {
-			return doc.Errorf(path+".from", "target top ranks the choices of round from-1, so from must be >= 2")
+		if fromOK && q.From < 2 {
+			l.Add(doc.Errorf(path+".from", "target top ranks the choices of round from-1, so from must be >= 2"))
 		}
 	case "lowest_income":
 		if q.K < 0 {
-			return doc.Errorf(path+".k", "must be >= 0 (0 = the whole lowest quintile)")
+			l.Add(doc.Errorf(path+".k", "must be >= 0 (0 = the whole lowest quintile)"))
 		}
 	case "list":
 		if len(q.Agents) == 0 {
-			return doc.Errorf(path+".agents", "required for target list: agent ids")
+			l.Add(doc.Errorf(path+".agents", "required for target list: agent ids"))
 		}
 	}
-	if q.Target != "list" && len(q.Agents) > 0 {
-		return doc.Errorf(path+".agents", "only for target list")
+	if targetOK && q.Target != "list" && len(q.Agents) > 0 {
+		l.Add(doc.Errorf(path+".agents", "only for target list"))
 	}
-	if q.Target != "top" && q.By != "" {
-		return doc.Errorf(path+".by", "only for target top")
+	if targetOK && q.Target != "top" && q.By != "" {
+		l.Add(doc.Errorf(path+".by", "only for target top"))
 	}
-	return nil
+	return l.Err()
 }
 
 func keys(m map[string]string) []string {

@@ -17,12 +17,12 @@ package network
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/network"
+	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
@@ -60,7 +60,7 @@ func (s *netStudy) graphOf(rep int) (*network.Graph, error) {
 	}
 	gc := s.cfg.Graph
 	gc.N = len(s.env.Agents)
-	g, err := buildGraph(gc, seed.Derive(s.seed, "graph", rep))
+	g, err := buildGraph(gc, s.env.Agents, seed.Derive(s.seed, "graph", rep))
 	if err != nil {
 		return nil, fmt.Errorf("network.graph, replicate %d: %w", rep, err)
 	}
@@ -159,7 +159,7 @@ func New(env *study.Env) (study.Study, error) {
 	if gc.PerReplicate {
 		gseed = seed.Derive(s.seed, "graph", 1)
 	}
-	g, err := buildGraph(gc, gseed)
+	g, err := buildGraph(gc, env.Agents, gseed)
 	if err != nil {
 		return nil, env.Errorf("network.graph", "%v", err)
 	}
@@ -204,7 +204,9 @@ func nodeOf(env *study.Env, agentID int) int {
 	return -1
 }
 
-func buildGraph(c Graph, sd uint64) (*network.Graph, error) {
+// buildGraph is the graph of config c, node i being agents[i]: generated graphs and prosim104
+// number their nodes so; an edge list's ids are matched to the agents' ids (readEdgeList).
+func buildGraph(c Graph, agents []persona.Persona, sd uint64) (*network.Graph, error) {
 	switch c.Type {
 	case "watts_strogatz":
 		return network.WattsStrogatz(c.N, c.K, c.P, sd)
@@ -218,13 +220,7 @@ func buildGraph(c Graph, sd uint64) (*network.Graph, error) {
 	case "prosim104":
 		return network.Builtin("prosim104")
 	case "edgelist":
-		f, err := os.Open(c.File)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		g, _, err := network.ReadEdgeList(f, c.File)
-		return g, err
+		return readEdgeList(c.File, agents)
 	}
 	return nil, fmt.Errorf("unknown graph type %q", c.Type)
 }
@@ -369,7 +365,7 @@ func (s *netStudy) endRound(t int) {
 	}
 	s.agg.round(t, cur)
 	// A round's rows (48 MB per world at a million agents) are reused by the next round
-	// unless something keeps them: the full store's journal, or the twin design's rounds
+	// unless something keeps them: the full store's rows (rounds.csv), or the twin design's rounds
 	// held until the group and the pseudo-victims are chosen.
 	if s.rows == nil && !s.agg.holdsRows() {
 		s.rowBuf = cur

@@ -105,8 +105,11 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 		XTicks: roundTicks(c.Rounds), YFormat: pct0, Panels: byGroup, LegendTitle: "Labelled on", Columns: 3}
 	f.ContRows = contagionRows(c, rounds)
 	perm := fmt.Sprintf("%d random placements of as many victims in each replicate", c.Perms)
-	if c.Perms == 0 {
+	switch c.Perms {
+	case 0:
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
+	case noPlacements:
+		perm = "not run: every agent is a victim, so there is no other placement"
 	}
 	f.ContNote = fmt.Sprintf("Each cell: the %s, the placebo's share in parentheses, and the one-sided permutation p-value of spread at that distance, on the willingness effect (%s). The same numbers as the printed summary and results/%s.csv.",
 		contagionEstimand, perm, ContagionSchema.Name)

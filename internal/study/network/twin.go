@@ -39,11 +39,12 @@ const (
 	nEffGroups
 )
 
-// effGroupKeys are the group column of network_effects.csv; effGroupNames the summary's.
+// effGroupKeys are the group column of network_effects.csv; effGroupNames the summary's and
+// the report's, which name the split of distance 2 by its key (one name everywhere).
 var (
 	effGroupKeys  = [nEffGroups]string{"victim", "1", "2", "3+", "unreachable", "2|1 changed", "2|1 unchanged"}
 	effGroupNames = [nEffGroups]string{"victims", "distance 1", "distance 2", "distance 3+", "unreachable",
-		"distance 2, a distance-1 neighbour affected the round before", "distance 2, none affected the round before"}
+		"2|1 changed: distance 2, a distance-1 neighbour affected the round before", "2|1 unchanged: distance 2, none affected the round before"}
 )
 
 // contagion groups are the exposure groups (gVictims..gUnreachable) and gAll.

@@ -38,7 +38,7 @@ var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per
 	{Name: "round", Type: table.Int},
 	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent-runs affected: rated at least a noise band (1.96 SDs of the pre-treatment twin differences, at least 1 point) below the control twin, this round and the round before (see label.go); the share_affected of network_groups.csv"},
 	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
-	{Name: "p_value", Type: table.Float, Doc: "spread at this distance: permutation test over where the victims sit, on the willingness effect (mean twin difference) of the agents at this distance, among those at least this far from the real victims (one-sided: a mean at most the observed; see twinstats.go); empty for unreachable, all and before the unfair treatment"},
+	{Name: "p_value", Type: table.Float, Doc: "spread at this distance: permutation test over where the victims sit, on the willingness effect (mean twin difference) of the agents at this distance, among those at least this far from the real victims (one-sided: a mean at most the observed; see twinstats.go); empty for unreachable, all, before the unfair treatment and when every agent is a victim (no other placement)"},
 }}
 
 func contGroupKey(g int) string {
@@ -178,10 +178,13 @@ func (c *Comparison) printTwin(w io.Writer) {
 		}
 		termtable.Write(w, 2, rows) // key: group, agent-runs; split by rounds on a narrow terminal
 	}
-	fmt.Fprintln(w, "  (2|1 affected: distance 2 with a distance-1 neighbour affected the round before; 2|none: with none)")
+	fmt.Fprintf(w, "  (%s: distance 2 with a distance-1 neighbour affected the round before; %s: with none)\n", effGroupKeys[eDist2Changed], effGroupKeys[eDist2Unchanged])
 	perm := fmt.Sprintf("%d victim placements", c.Perms)
-	if c.Perms == 0 {
+	switch c.Perms {
+	case 0:
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
+	case noPlacements:
+		perm = "not run: every agent is a victim, so there is no other placement"
 	}
 	fmt.Fprintf(w, "Affected (willingness at least a noise band below the control twin, two days running): %s;\n", contagionEstimand)
 	fmt.Fprintf(w, "  placebo in parentheses (noise alone: a control against another replicate's, label.go); p = spread at this distance,\n")
@@ -193,14 +196,12 @@ func (c *Comparison) printTwin(w io.Writer) {
 	termtable.Write(w, 1, append([][]string{hdr}, contagionRows(c, rounds)...))
 }
 
-// termGroupName is a group's label in the printed effects table: the split of distance 2
-// short, so a row fits 80 columns (a line under the table spells the labels out).
+// termGroupName is a group's label in the printed effects table: the split of distance 2 by
+// its network_effects.csv key, short so a row fits 80 columns (a line under the table spells
+// the keys out).
 func termGroupName(g int) string {
-	switch g {
-	case eDist2Changed:
-		return "2|1 affected"
-	case eDist2Unchanged:
-		return "2|none"
+	if g == eDist2Changed || g == eDist2Unchanged {
+		return effGroupKeys[g]
 	}
 	return effGroupNames[g]
 }

@@ -162,6 +162,10 @@ func percentileCI(d []float64, level float64) (float64, float64) {
 	return q((1 - level) / 2), q((1 + level) / 2)
 }
 
+// noPlacements is Comparison.Perms when every agent is a victim in every replicate: the
+// permutation test has no other placement, and reports no p-value.
+const noPlacements = -1
+
 // permutations is how many victim placements the permutation test draws: 999, fewer for
 // very large runs (each costs a breadth-first search per replicate), never fewer than 99.
 func permutations(n, pairs int) int {
@@ -210,6 +214,21 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		return out, 0
 	}
 	n := len(dists[0])
+	nvs := make([]int, len(aggs))
+	fixed := true // every replicate's victims are all agents (target: all) or none
+	for r := range aggs {
+		for _, d := range dists[r] {
+			if d == 0 {
+				nvs[r]++
+			}
+		}
+		fixed = fixed && (nvs[r] == 0 || nvs[r] == n)
+	}
+	if fixed {
+		// No other placement exists: every permutation would be the observed one and give
+		// p = 1 whatever the effect, so no p-value is reported.
+		return out, noPlacements
+	}
 	P := permutations(n, len(aggs))
 	// sums[t-1][g] is {sum of differences, agent-runs} at distance d_g among the focal agents.
 	type sums [gUnreachable][2]float64
@@ -247,14 +266,6 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 	// number of cores), then each placement's BFS and pass over the agents run in parallel,
 	// its statistic gathered by index.
 	rng := rand.New(rand.NewPCG(sd, 0x7065726d75746501))
-	nvs := make([]int, len(aggs))
-	for r := range aggs {
-		for _, d := range dists[r] {
-			if d == 0 {
-				nvs[r]++
-			}
-		}
-	}
 	// One goroutine draws the placements in order and hands them on through a short queue
 	// (memory: a few placements, whatever P and the number of victims).
 	type placement struct {

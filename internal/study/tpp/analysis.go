@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/prosim/prosim/internal/analysis"
-	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scorecard"
@@ -19,40 +18,39 @@ import (
 	"github.com/prosim/prosim/internal/table"
 )
 
-// record is one trial as recorded, in the journal's order (cell, agent id, trial).
+// record is one trial as recorded, in store order (cell, agent id, trial): what the analysis
+// reads of its reply (Observe).
 type record struct {
-	cell   *study.Cell
-	agent  int // agent id
-	trial  trial
-	reply  backend.Reply
-	hasRep bool
+	cell  *study.Cell
+	agent int // agent id
+	trial trial
+	valid bool
+	// has marks the fields of valueFields present in the reply, vals their values.
+	has     uint8
+	vals    [5]float64
+	reason  string // the reply's invalid reason
+	version string // the model version that answered
 }
 
-// records reads every trial's reply, in the journal's order.
-func (s *tpp) records() []record {
-	var out []record
-	agents := s.sortedAgents()
-	byAgent := map[*study.Cell]map[int]*session{}
-	for i := range s.sessions {
-		ss := &s.sessions[i]
-		if byAgent[ss.cell] == nil {
-			byAgent[ss.cell] = map[int]*session{}
-		}
-		byAgent[ss.cell][ss.agent] = ss
+// values are the reply's values the analysis reads (nil when invalid).
+func (d *record) values(fields []string) map[string]float64 {
+	if !d.valid {
+		return nil
 	}
-	for _, c := range s.env.Cells {
-		for _, ai := range agents {
-			ss := byAgent[c][ai]
-			sched := append([]trial(nil), ss.sched...)
-			sort.SliceStable(sched, func(i, j int) bool { return sched[i].index < sched[j].index })
-			for _, t := range sched {
-				rep, ok := s.env.Reply(s.key(ss, t.index))
-				out = append(out, record{cell: c, agent: s.env.Agents[ai].ID, trial: t, reply: rep, hasRep: ok})
-			}
+	m := make(map[string]float64, len(fields))
+	for i, f := range fields {
+		if d.has&(1<<i) != 0 {
+			m[f] = d.vals[i]
 		}
 	}
-	return out
+	return m
 }
+
+// value is field i of valueFields as the reply gave it (0 when absent, as a map reads).
+func (d *record) value(i int) float64 { return d.vals[i] }
+
+// records are the trials observed, in store order.
+func (s *tpp) records() []record { return s.observed().records }
 
 // Rate is a pooled punishment rate: the share of valid trials in which the agent punished,
 // with its Wilson 95% CI over trials.
@@ -126,10 +124,11 @@ type results struct {
 	Groups []Group
 	Graded []GradedGroup
 	trials []record
+	fields []string // valueFields
 }
 
 func (s *tpp) Analyze() (*study.Analysis, error) {
-	r := &results{graded: s.graded, trials: s.records()}
+	r := &results{graded: s.graded, trials: s.records(), fields: s.valueFields()}
 	multiCond := len(s.env.Exp.Conditions) > 1
 	if s.graded {
 		r.Graded = gradedGroups(r.trials, multiCond)
@@ -176,10 +175,8 @@ func binaryGroups(recs []record, multiCond bool) []Group {
 	idx := map[[2]string]int{}
 	var out []Group
 	var sessions [][]game.TPPOutcome // outcomes with one id per agent-replicate
-	for _, d := range recs {
-		if !d.hasRep {
-			continue
-		}
+	for j := range recs {
+		d := &recs[j]
 		k := [2]string{d.cell.Backend, d.cell.Condition}
 		i, ok := idx[k]
 		if !ok {
@@ -188,12 +185,7 @@ func binaryGroups(recs []record, multiCond bool) []Group {
 			out = append(out, Group{Backend: k[0], Condition: k[1], Label: label(k[0], k[1], multiCond)})
 			sessions = append(sessions, nil)
 		}
-		t := game.Trial{Index: d.trial.index, X: int(d.trial.params["x"]), Y: int(d.trial.params["y"])}
-		var err error
-		if !d.reply.Valid() {
-			err = errors.New(orDefault(d.reply.Invalid, "invalid reply"))
-		}
-		o := game.TPPOutcomeFrom(d.agent, t, d.reply.Values, err)
+		o := outcomeOf(d)
 		out[i].Outcomes = append(out[i].Outcomes, o)
 		// A replicate is a separate participant-session: agent ids are made unique per cell.
 		o.Agent = d.agent + 1_000_000*d.cell.Replicate + d.cell.Ord*1_000_000_000
@@ -238,6 +230,19 @@ func binaryGroups(recs []record, multiCond bool) []Group {
 	return out
 }
 
+// binaryFields are valueFields of the binary variant.
+var binaryFields = []string{"choice", "valence_before", "arousal_before", "valence_after", "arousal_after"}
+
+// outcomeOf reads a binary trial as the game scores it.
+func outcomeOf(d *record) game.TPPOutcome {
+	t := game.Trial{Index: int(d.trial.index), X: int(d.trial.x), Y: int(d.trial.y)}
+	var err error
+	if !d.valid {
+		err = errors.New(orDefault(d.reason, "invalid reply"))
+	}
+	return game.TPPOutcomeFrom(d.agent, t, d.values(binaryFields), err)
+}
+
 func orDefault(s, d string) string {
 	if s == "" {
 		return d
@@ -278,9 +283,6 @@ func gradedGroups(recs []record, multiCond bool) []GradedGroup {
 	var out []GradedGroup
 	var accs []*acc
 	for _, d := range recs {
-		if !d.hasRep {
-			continue
-		}
 		k := [2]string{d.cell.Backend, d.cell.Condition}
 		i, ok := idx[k]
 		if !ok {
@@ -290,11 +292,11 @@ func gradedGroups(recs []record, multiCond bool) []GradedGroup {
 			accs = append(accs, &acc{map[int]float64{}, map[int]float64{}, map[int]map[int][]float64{}, map[int]bool{}, map[int]bool{}})
 		}
 		a := accs[i]
-		if !d.reply.Valid() {
+		if !d.valid {
 			continue
 		}
-		t := int(d.trial.params["transfer"])
-		p := d.reply.Values["points"]
+		t := int(d.trial.x)
+		p := d.value(0)
 		a.sum[t] += p
 		a.n[t]++
 		if a.byAgent[t] == nil {

@@ -39,7 +39,7 @@ func (s *tpp) baseline() (*Group, error) {
 			if err != nil {
 				return nil, err
 			}
-			tr := game.Trial{Index: t.index, X: int(t.params["x"]), Y: int(t.params["y"])}
+			tr := game.Trial{Index: int(t.index), X: int(t.x), Y: int(t.y)}
 			g.Outcomes = append(g.Outcomes, game.TPPOutcomeFrom(s.env.Agents[ss.agent].ID, tr, rep.Values, nil))
 		}
 	}

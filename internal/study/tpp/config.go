@@ -26,15 +26,16 @@ func ConfigOf(e *experiment.Experiment) *Config {
 
 // Check validates the block and fills its defaults.
 func (c *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
+	l := yamlx.NewList(doc.Name())
 	if len(e.Scenarios) != 0 {
-		return doc.Errorf("scenarios", "not used by study: tpp (the game is the scenario)")
+		l.Add(doc.Errorf("scenarios", "not used by study: tpp (the game is the scenario)"))
 	}
 	switch c.Variant {
 	case "":
 		c.Variant = "binary"
 	case "binary", "graded":
 	default:
-		return doc.Errorf("tpp.variant", "unknown variant %q (want binary or graded)", c.Variant)
+		l.Add(doc.Errorf("tpp.variant", "unknown variant %q (want binary or graded)", c.Variant))
 	}
-	return nil
+	return l.Err()
 }

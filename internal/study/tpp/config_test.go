@@ -28,12 +28,29 @@ func TestConfig(t *testing.T) {
 	}
 	for src, want := range map[string]string{
 		base + "tpp: {variant: x}\n":     "s2.yaml:5:16: field tpp.variant: unknown variant \"x\"",
-		base + "tpp: {varant: graded}\n": "s2.yaml:5:7: field tpp: unknown field",
+		base + "tpp: {varant: graded}\n": "s2.yaml:5:7: field tpp.varant: unknown field",
 		base + "scenarios: [helping]\n":  "s2.yaml:5:12: field scenarios: not used by study: tpp",
 		strings.Replace(base, "study: tpp", "study: vignettes", 1) + "scenarios: [helping]\ntpp: {variant: graded}\n": "s2.yaml:6:6: field tpp: only for study: tpp",
 	} {
 		if _, err := experiment.Parse([]byte(src), "s2.yaml"); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want %q for\n%s", err, want, src)
 		}
+	}
+}
+
+// The block's problems are reported with the experiment's, all at once: wrong types
+// together, then the checks.
+func TestConfigEveryProblem(t *testing.T) {
+	src := "name: s2\nstudy: tpp\nseed: x\npopulation: {source: sample, n: 10}\ntpp: {variant: 2, history: maybe}\n"
+	_, err := experiment.Parse([]byte(src), "s2.yaml")
+	want := "s2.yaml: 2 problems:\n  s2.yaml:3:7: field seed: expected a whole number, got a string \"x\"\n  s2.yaml:5:28: field tpp.history: expected true or false"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	src = "name: s2\nstudy: tpp\nreplicates: -1\npopulation: {source: sample, n: 10}\nscenarios: [helping]\ntpp: {variant: x}\n"
+	_, err = experiment.Parse([]byte(src), "s2.yaml")
+	want = "s2.yaml: 3 problems:\n  s2.yaml:3:13: field replicates: -1 is out of range 1..10000\n  s2.yaml:5:12: field scenarios: not used by study: tpp (the game is the scenario)\n  s2.yaml:6:16: field tpp.variant: unknown variant \"x\""
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
 }

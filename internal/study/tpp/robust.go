@@ -1,7 +1,6 @@
 package tpp
 
 import (
-	"errors"
 	"slices"
 
 	"github.com/prosim/prosim/internal/analysis"
@@ -53,16 +52,12 @@ func (s *tpp) robustness(recs []record, groups []Group) []robust.Row {
 // reads them (the agent id is the cluster).
 func levelOutcomes(recs []record, g Group, f, l string) []game.TPPOutcome {
 	var out []game.TPPOutcome
-	for _, d := range recs {
-		if !d.hasRep || d.cell.Backend != g.Backend || d.cell.Condition != g.Condition || d.cell.Level(f) != l {
+	for i := range recs {
+		d := &recs[i]
+		if d.cell.Backend != g.Backend || d.cell.Condition != g.Condition || d.cell.Level(f) != l {
 			continue
 		}
-		t := game.Trial{Index: d.trial.index, X: int(d.trial.params["x"]), Y: int(d.trial.params["y"])}
-		var err error
-		if !d.reply.Valid() {
-			err = errors.New(orDefault(d.reply.Invalid, "invalid reply"))
-		}
-		out = append(out, game.TPPOutcomeFrom(d.agent, t, d.reply.Values, err))
+		out = append(out, outcomeOf(d))
 	}
 	return out
 }

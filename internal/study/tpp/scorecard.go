@@ -20,35 +20,63 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 		if g.Condition != control {
 			continue
 		}
-		by := map[int][]game.TPPOutcome{}
-		for _, o := range g.Outcomes {
-			by[o.Agent] = append(by[o.Agent], o)
+		// Each agent's trials are summed once: its grid of counts, and its valid unfair trials
+		// (k) and those punished (p). A resample adds the grids of its agents (integer counts,
+		// so the rates are those of the pooled trials, bit for bit) instead of gathering trials.
+		type unit struct {
+			grid counts
+			k, p int
 		}
-		agents := make([]int, 0, len(by))
-		for a := range by {
+		byAgent := map[int]*unit{}
+		for _, o := range g.Outcomes {
+			u := byAgent[o.Agent]
+			if u == nil {
+				u = &unit{}
+				byAgent[o.Agent] = u
+			}
+			u.grid.add(o)
+			if o.Valid && o.Trial.X < 15 {
+				u.k++
+				if o.Punish {
+					u.p++
+				}
+			}
+		}
+		agents := make([]int, 0, len(byAgent))
+		for a := range byAgent {
 			agents = append(agents, a)
 		}
 		sort.Ints(agents)
-		pick := func(idx []int) []game.TPPOutcome {
-			var os []game.TPPOutcome
+		units := make([]unit, len(agents))
+		for i, a := range agents {
+			units[i] = *byAgent[a]
+		}
+		pick := func(idx []int) game.Grid {
+			var sum game.Grid
 			for _, i := range idx {
-				os = append(os, by[agents[i]]...)
+				u := &units[i].grid
+				for x := range sum.N {
+					for y := range sum.N[x] {
+						sum.N[x][y] += u.N[x][y]
+						sum.Punish[x][y] += u.Punish[x][y]
+					}
+				}
 			}
-			return os
+			for x := range sum.Rate {
+				for y := range sum.Rate[x] {
+					sum.Rate[x][y] = math.NaN() // as game.TPPGrid: no valid trial
+					if n := sum.N[x][y]; n > 0 {
+						sum.Rate[x][y] = float64(sum.Punish[x][y]) / float64(n)
+					}
+				}
+			}
+			return sum
 		}
 		// shares are the shares of agents in idx with a valid unfair trial who never / always punished one.
 		shares := func(idx []int) (never, always float64) {
 			var n float64
 			for _, i := range idx {
-				k, p := 0, 0
-				for _, o := range by[agents[i]] {
-					if o.Valid && o.Trial.X < 15 {
-						k++
-						if o.Punish {
-							p++
-						}
-					}
-				}
+				k, p := units[i].k, units[i].p
 				if k == 0 {
 					continue
 				}
@@ -72,8 +100,8 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 			ref    string
 			fitted bool
 		}{
-			{"tpp_rmse_by_x", func(idx []int) float64 { return game.CompareHuman(game.TPPGrid(pick(idx))).RMSEx }, src, true},
-			{"tpp_rmse_by_y", func(idx []int) float64 { return game.CompareHuman(game.TPPGrid(pick(idx))).RMSEy }, src, true},
+			{"tpp_rmse_by_x", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEx }, src, true},
+			{"tpp_rmse_by_y", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEy }, src, true},
 			{"tpp_never_punish", func(idx []int) float64 { n, _ := shares(idx); return n }, "no published human figure", false},
 			{"tpp_always_punish", func(idx []int) float64 { _, a := shares(idx); return a }, "no published human figure", false},
 		}
@@ -92,4 +120,19 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 		}
 	}
 	return out
+}
+
+// counts are an agent's valid trials and punishments by (x, y).
+type counts struct{ N, Punish [6][10]int }
+
+// add counts one trial by game.TPPGrid's rule (which trials count, and where).
+func (c *counts) add(o game.TPPOutcome) {
+	one := [1]game.TPPOutcome{o}
+	g := game.TPPGrid(one[:])
+	for x := range c.N {
+		for y := range c.N[x] {
+			c.N[x][y] += g.N[x][y]
+			c.Punish[x][y] += g.Punish[x][y]
+		}
+	}
 }

@@ -46,29 +46,26 @@ var GradedTrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (graded)
 }, trialTail)}
 
 func (r *results) trialsTable() *table.Table {
-	schema, fields := TrialsSchema, []string{"choice", "valence_before", "arousal_before", "valence_after", "arousal_after"}
+	schema := TrialsSchema
 	if r.graded {
-		schema, fields = GradedTrialsSchema, []string{"points"}
+		schema = GradedTrialsSchema
 	}
 	return &table.Table{Schema: schema, Rows: func(emit func([]any) error) error {
 		for _, d := range r.trials {
-			if !d.hasRep {
-				continue
-			}
-			row := []any{d.cell.ID, d.cell.Condition, d.cell.Replicate, d.agent, d.trial.index}
+			row := []any{d.cell.ID, d.cell.Condition, d.cell.Replicate, d.agent, int(d.trial.index)}
 			if r.graded {
-				row = append(row, int(d.trial.params["transfer"]))
+				row = append(row, int(d.trial.x))
 			} else {
-				row = append(row, int(d.trial.params["x"]), int(d.trial.params["y"]))
+				row = append(row, int(d.trial.x), int(d.trial.y))
 			}
-			for _, f := range fields {
+			for i := range r.fields {
 				var v any
-				if d.reply.Valid() {
-					v = d.reply.Values[f]
+				if d.valid {
+					v = d.value(i)
 				}
 				row = append(row, v)
 			}
-			row = append(row, d.reply.Valid(), table.OneLine(d.reply.Invalid), d.reply.ModelVersion)
+			row = append(row, d.valid, table.OneLine(d.reason), d.version)
 			if err := emit(row); err != nil {
 				return err
 			}

@@ -12,7 +12,6 @@ package tpp
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -34,10 +33,21 @@ func init() {
 	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema, scorecard.Schema, robust.Schema)
 }
 
-// trial is one trial of one agent's schedule, binary or graded.
+// trial is one trial of one agent's schedule, binary or graded: its position (from 1) and
+// terms, kept small (a schedule is held per agent and cell); params builds its template's.
 type trial struct {
-	index  int
-	params map[string]float64
+	index int16
+	// x and y are Player 2's share and the cost of punishing (binary); x is the transfer
+	// (graded).
+	x, y   int16
+	graded bool
+}
+
+func (t trial) params() map[string]float64 {
+	if t.graded {
+		return game.GradedTrial{Index: int(t.index), Transfer: int(t.x)}.Params()
+	}
+	return game.Trial{Index: int(t.index), X: int(t.x), Y: int(t.y)}.Params()
 }
 
 // session is one agent's schedule in one cell of the design.
@@ -45,6 +55,16 @@ type session struct {
 	cell  *study.Cell
 	agent int // index into env.Agents
 	sched []trial
+	// hist are the outcomes of the trials asked so far, in schedule order (history option):
+	// what the next prompt lists, kept instead of the replies (Absorb).
+	hist []outcome
+}
+
+// outcome is what a prompt with history says of an earlier trial.
+type outcome struct {
+	valid    bool
+	punished bool    // binary: the agent chose to punish
+	points   float64 // graded: the points assigned
 }
 
 // Study 2 for one run.
@@ -61,6 +81,8 @@ type tpp struct {
 	step     int // next step: the trial position with history, else 0 or 1
 	// systems are the system texts under the persona and system factors.
 	systems *study.Systems
+	// seen is what the analysis reads of the recorded trials (Observe).
+	seen *observed
 }
 
 // New checks the scenario and the policy texts the study needs, and makes the study.
@@ -115,12 +137,12 @@ func (s *tpp) schedule(replicate, agent int) []trial {
 	var out []trial
 	if s.graded {
 		for _, t := range game.TPPGradedSchedule(sd) {
-			out = append(out, trial{t.Index, t.Params()})
+			out = append(out, trial{index: int16(t.Index), x: int16(t.Transfer), graded: true})
 		}
 		return out
 	}
 	for _, t := range game.TPPSchedule(sd) {
-		out = append(out, trial{t.Index, t.Params()})
+		out = append(out, trial{index: int16(t.Index), x: int16(t.X), y: int16(t.Y)})
 	}
 	return out
 }
@@ -142,41 +164,47 @@ func (s *tpp) Describe() string {
 func (s *tpp) Expected() int { return len(s.sessions) * s.perAgent }
 
 // Next asks every trial in one step, or, with history, trial position by trial position.
+// Tasks are built as the runner takes them (Batch.Build), so no step is held in memory.
 func (s *tpp) Next() (*study.Batch, error) {
-	var tasks []study.Task
+	if len(s.sessions) == 0 || s.perAgent == 0 {
+		return nil, nil
+	}
 	if !s.history {
 		if s.step > 0 {
 			return nil, nil
 		}
-		for i := range s.sessions {
-			for _, t := range s.sessions[i].sched {
-				tk, err := s.task(&s.sessions[i], t)
-				if err != nil {
-					return nil, err
-				}
-				tasks = append(tasks, tk)
-			}
-		}
-	} else {
-		for i := range s.sessions {
-			if s.step < len(s.sessions[i].sched) {
-				tk, err := s.task(&s.sessions[i], s.sessions[i].sched[s.step])
-				if err != nil {
-					return nil, err
-				}
-				tasks = append(tasks, tk)
-			}
-		}
+		s.step++
+		per := s.perAgent
+		return &study.Batch{N: len(s.sessions) * per, Build: func(i int) (study.Task, error) {
+			ss := &s.sessions[i/per]
+			return s.task(ss, ss.sched[i%per])
+		}}, nil
 	}
-	s.step++
-	if len(tasks) == 0 {
+	if s.step == s.perAgent {
 		return nil, nil
 	}
-	return &study.Batch{Tasks: tasks}, nil
+	step := s.step
+	s.step++
+	return &study.Batch{N: len(s.sessions),
+		Build: func(i int) (study.Task, error) { return s.task(&s.sessions[i], s.sessions[i].sched[step]) },
+		// Each task is its own session's: absorbs of one step write disjoint sessions.
+		Absorb: func(i int, _ *study.Task, replies []backend.Reply) error {
+			ss := &s.sessions[i]
+			if len(ss.hist) != step {
+				return fmt.Errorf("tpp: trial position %d of agent %d absorbed out of order", step+1, s.env.Agents[ss.agent].ID)
+			}
+			rep := replies[0]
+			o := outcome{valid: rep.Valid()}
+			if o.valid {
+				o.punished, o.points = rep.Values["choice"] == 1, rep.Values["points"]
+			}
+			ss.hist = append(ss.hist, o)
+			return nil
+		}}, nil
 }
 
-func (s *tpp) key(ss *session, index int) store.Key {
-	return store.Key{RunID: ss.cell.ID, AgentID: s.env.Agents[ss.agent].ID, Trial: index, Scenario: s.sc.ID}
+func (s *tpp) key(ss *session, index int16) store.Key {
+	return store.Key{RunID: ss.cell.ID, AgentID: s.env.Agents[ss.agent].ID, Trial: int(index), Scenario: s.sc.ID}
 }
 
 // Factors: Study 2 varies the scenario's wording (the game's paraphrases), the persona's
@@ -193,7 +221,8 @@ func (s *tpp) task(ss *session, t trial) (study.Task, error) {
 	if err != nil {
 		return study.Task{}, err
 	}
-	prompt, err := scenario.Compose(sc, t.params, cur, policyText)
+	params := t.params()
+	prompt, err := scenario.Compose(sc, params, cur, policyText)
 	if err != nil {
 		return study.Task{}, fmt.Errorf("scenario %s: %w", sc.ID, err)
 	}
@@ -202,32 +231,32 @@ func (s *tpp) task(ss *session, t trial) (study.Task, error) {
 	}
 	return study.Task{
 		Keys:   []store.Key{s.key(ss, t.index)},
-		Params: []map[string]float64{t.params},
+		Params: []map[string]float64{params},
 		Cell:   ss.cell,
 		Req: backend.Request{
 			AgentID: a.ID, System: s.systems.Text(ss.cell, ss.agent), Prompt: prompt, Schema: sc.Response,
-			Structured: &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, t.params), Policy: study.Exposure(ss.cell.Frame)},
+			Structured: &situation.Situation{Persona: a, Scenario: sc.ID, Kind: sc.Kind, Params: study.SituationParams(sc, params), Policy: study.Exposure(ss.cell.Frame)},
 			Sampling:   ss.cell.Sampling, Replicate: ss.cell.Replicate,
-			Seed: ss.cell.LevelSeed(seed.Decision(*env.Exp.Seed, ss.cell.Replicate, a.ID, 0, t.index, sc.ID)),
+			Seed: ss.cell.LevelSeed(seed.Decision(*env.Exp.Seed, ss.cell.Replicate, a.ID, 0, int(t.index), sc.ID)),
 		},
 	}, nil
 }
 
-// historyText lists an agent's earlier trials as recorded, for the history option.
-func (s *tpp) historyText(ss *session, upTo int) string {
+// historyText lists an agent's earlier trials as answered (the session's outcomes), for the
+// history option.
+func (s *tpp) historyText(ss *session, upTo int16) string {
 	var b strings.Builder
-	for _, t := range ss.sched {
+	for p, t := range ss.sched {
 		if t.index == upTo {
 			break
 		}
-		rep, ok := s.env.Reply(s.key(ss, t.index))
-		if !ok {
+		if p >= len(ss.hist) {
 			continue
 		}
 		if b.Len() == 0 {
 			b.WriteString("Your earlier rounds in this task:\n")
 		}
-		fmt.Fprintf(&b, "- Round %d: %s\n", t.index, describeTrial(s.sc, t.params, rep))
+		fmt.Fprintf(&b, "- Round %d: %s\n", t.index, describeTrial(t, ss.hist[p]))
 	}
 	if b.Len() > 0 {
 		b.WriteString("\nNow a new round.\n\n")
@@ -235,24 +264,24 @@ func (s *tpp) historyText(ss *session, upTo int) string {
 	return b.String()
 }
 
-func describeTrial(sc scenario.Scenario, params map[string]float64, rep backend.Reply) string {
+func describeTrial(t trial, o outcome) string {
 	var what string
-	if sc.ID == game.ScenarioTPPGraded {
-		what = fmt.Sprintf("Player 1 transferred %s", formatNum(params["transfer"]))
-		if rep.Valid() {
-			what += fmt.Sprintf("; you assigned %s punishment points", formatNum(rep.Values["points"]))
+	if t.graded {
+		what = fmt.Sprintf("Player 1 transferred %s", formatNum(float64(t.x)))
+		if o.valid {
+			what += fmt.Sprintf("; you assigned %s punishment points", formatNum(o.points))
 		}
 	} else {
-		what = fmt.Sprintf("Player 2 received %s of %s and punishing cost %s", formatNum(params["x"]), formatNum(params["pie"]), formatNum(params["y"]))
-		if rep.Valid() {
-			if rep.Values["choice"] == 1 {
+		what = fmt.Sprintf("Player 2 received %s of %s and punishing cost %s", formatNum(float64(t.x)), formatNum(game.TPPPie), formatNum(float64(t.y)))
+		if o.valid {
+			if o.punished {
 				what += "; you punished"
 			} else {
 				what += "; you accepted"
 			}
 		}
 	}
-	if !rep.Valid() {
+	if !o.valid {
 		what += "; your answer was not usable"
 	}
 	return what
@@ -277,14 +306,4 @@ func (s *tpp) EstimateNote() string {
 	return "with history, each prompt lists the agent's earlier trials; they are built here from placeholder answers " +
 		"(every field at the middle of its range, the first option of a choice): the count of calls is exact, " +
 		"their tokens approximate"
-}
-
-// sortedAgents are the indices of env.Agents by agent id, the order of the journal.
-func (s *tpp) sortedAgents() []int {
-	idx := make([]int, len(s.env.Agents))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return s.env.Agents[a].ID - s.env.Agents[b].ID })
-	return idx
 }

@@ -91,15 +91,16 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	res, err := next.RoundTrip(req)
+	res, err := next.RoundTrip(inMemoryBody(req))
 	ex, _ := req.Context().Value(exchangeKey{}).(*Exchange)
 	if ex == nil || res == nil {
 		return res, err
 	}
 	ex.Status = res.StatusCode
-	ex.Header = res.Header.Clone()
+	ex.Header = res.Header // read only for an error status (Fail), which clones it below
 	ex.Body = nil
 	if res.StatusCode >= 400 && res.Body != nil {
+		ex.Header = res.Header.Clone()
 		// Read the error body here so that it is available whatever the SDK makes of it, and
 		// hand the SDK the same bytes.
 		b, rerr := io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
@@ -150,6 +151,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	res.Body = &limitedBody{rc: res.Body, left: max, ex: ex}
 	return res, err
+}
+
+// inMemoryBody returns req with its body as GetBody gives it, when it can be rewound. The
+// SDKs wrap an in-memory body in readers of their own, which net/http cannot see through: it
+// then flushes the headers in a write of their own before copying the body, two write
+// system calls per request instead of one (a measurable share of a call's CPU against a fast
+// local server). GetBody's copy of a bytes body is an io.NopCloser of a *bytes.Reader, which
+// net/http recognises. The request is copied, not modified, and its own body is closed, as
+// RoundTrip must.
+func inMemoryBody(req *http.Request) *http.Request {
+	if req.GetBody == nil || req.Body == nil || req.Body == http.NoBody || req.ContentLength <= 0 {
+		return req
+	}
+	b, err := req.GetBody()
+	if err != nil {
+		return req
+	}
+	req.Body.Close()
+	r := *req
+	r.Body = b
+	return &r
 }
 
 // limitedBody reads at most left bytes of rc; past that it fails with ErrTooLarge and marks

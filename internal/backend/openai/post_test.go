@@ -1,0 +1,59 @@
+package openai
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The chat endpoint is joined to the base URL as the SDK joined it.
+func TestEndpoint(t *testing.T) {
+	for base, want := range map[string]string{
+		"https://api.openai.com/v1":          "https://api.openai.com/v1/chat/completions",
+		"http://127.0.0.1:8000/v1":           "http://127.0.0.1:8000/v1/chat/completions",
+		"http://localhost:11434":             "http://localhost:11434/chat/completions",
+		"https://x.example/openai/v1?key=v":  "https://x.example/openai/v1/chat/completions",
+		"https://x.example/a%20b/v1":         "https://x.example/a%20b/v1/chat/completions",
+		"https://x.example:8443/deep/er/v1/": "https://x.example:8443/deep/er/v1/chat/completions",
+	} {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := endpoint(u, "chat/completions"); got != want {
+			t.Errorf("%s: %s, want %s", base, got, want)
+		}
+	}
+}
+
+// A redirect to another origin is not followed (the key would go with it); one within the
+// base URL's origin is. The headers sent are the JSON ones, the key and prosim's User-Agent.
+func TestRedirects(t *testing.T) {
+	other := newServer(t, jsonReply(200, okBody))
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/chat/completions":
+			http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusTemporaryRedirect)
+		default:
+			jsonReply(200, okBody)(w, r)
+		}
+	})
+	c := newTestClient(t, s)
+	c.chatURL += "?to=" + url.QueryEscape(other.URL+"/v1/chat/completions")
+	_, err := c.Decide(context.Background(), request())
+	if se := statusErr(t, err); !strings.Contains(se.Error(), "origin") || other.calls != 0 {
+		t.Fatalf("redirect to another origin: %v; that server got %d calls", err, other.calls)
+	}
+	c.chatURL = s.URL + "/v1/chat/completions?to=/v1/moved"
+	rep, err := c.Decide(context.Background(), request())
+	if err != nil || rep.Raw != `{"willingness":5}` || s.path != "/v1/moved" {
+		t.Fatalf("redirect within the origin: %+v, %v (last path %s)", rep, err, s.path)
+	}
+	h := s.header
+	if h.Get("Authorization") != "Bearer "+fakeKey || h.Get("Content-Type") != "application/json" ||
+		h.Get("Accept") != "application/json" || h.Get("User-Agent") != "prosim" || s.body["model"] != "gpt-4o-mini" {
+		t.Errorf("headers %v, body %v", h, s.body)
+	}
+}

@@ -1,0 +1,135 @@
+package experiment
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/yamlx"
+)
+
+// wantLines checks that err's message is want, line for line.
+func wantLines(t *testing.T, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want\n%s", strings.Join(want, "\n"))
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(got), len(want), err)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d:\n got %s\nwant %s...", i+1, got[i], want[i])
+		}
+	}
+}
+
+// Every independent problem of an experiment file is reported at once, in file order.
+func TestEveryProblemOfTheFile(t *testing.T) {
+	src := `name: bad name
+study: vignettes
+seed: 1
+replicates: -2
+population: {source: sample, n: 0}
+scenarios: [helping, nosuch]
+conditions:
+  - {name: none, policy: none}
+  - {name: m, policy: moralz}
+concurrency: 99999
+backends:
+  - {provider: openai, temperature: 3}
+`
+	_, err := Parse([]byte(src), "exp.yaml")
+	wantLines(t, err,
+		`exp.yaml: 8 problems:`,
+		`  exp.yaml:1:7: field name: "bad name": use letters`,
+		`  exp.yaml:4:13: field replicates: -2 is out of range 1..10000`,
+		`  exp.yaml:5:33: field population.n: required for source sample`,
+		`  exp.yaml:6:22: field scenarios[1]: unknown scenario "nosuch"`,
+		`  exp.yaml:9:23: field conditions[1].policy: unknown policy "moralz"`,
+		`  exp.yaml:10:14: field concurrency: 99999 is out of range 1..4096`,
+		`  exp.yaml:12:5: field backends[0].model: required for provider openai`,
+		`  exp.yaml:12:37: field backends[0].temperature: 3 is out of range 0..2`,
+	)
+	// errors.As still finds the first.
+	var e *yamlx.Error
+	if !errors.As(err, &e) || e.Line != 1 {
+		t.Errorf("errors.As: %v", e)
+	}
+}
+
+// Values of the wrong type are reported together (the study's block too), before the checks
+// that would read them.
+func TestEveryTypeProblem(t *testing.T) {
+	src := "name: s\nstudy: probe\nreplicates: many\npopulation: {source: sample, n: ten}\nprobe: {file: [1], fiel: x}\nconcurrency: -1\n"
+	_, err := Parse([]byte(src), "exp.yaml")
+	wantLines(t, err,
+		`exp.yaml: 4 problems:`,
+		`  exp.yaml:3:13: field replicates: expected a whole number, got a string "many"`,
+		`  exp.yaml:4:33: field population.n: expected a whole number, got a string "ten"`,
+		`  exp.yaml:5:15: field probe.file: expected a string`,
+		`  exp.yaml:5:20: field probe.fiel: unknown field`,
+	)
+}
+
+// The files an experiment names are read with it: its own problems first, then each file's,
+// a bad file hiding neither the experiment's nor another file's.
+func TestEveryFilesProblems(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	scen := write("scen.yaml", `- id: food_bank
+  kind: vignete
+  text: You could help at the food bank for {{.hours}} hours.
+  question: How willing are you {{.nope}?
+  params: {hours: 3}
+  response:
+    fields:
+      - {name: willingness, kind: likert, min: 1, max: 0}
+`)
+	pol := write("pol.yaml", "id: bonus\nchannel: bribe\namount: -5\ndefault: You get {{.amount}} {{.currency}}.\n")
+	people := write("people.csv", "id,gender\n1,robot\n")
+	exp := write("exp.yaml", `name: e
+study: vignettes
+replicates: -2
+population: {source: file, file: people.csv}
+scenario_files: [scen.yaml]
+policy_files: [pol.yaml]
+scenarios: [food_bank]
+conditions: [{policy: moralz}]
+`)
+	_, err := Load(exp)
+	for _, w := range []string{
+		exp + ":3:13: field replicates: -2 is out of range",
+		scen + ": 3 problems:",
+		scen + ":2:9: field [0].kind: unknown kind \"vignete\"",
+		scen + ":4:13: field [0].question: bad template",
+		scen + ":8:9: field [0].response.fields[0]: field \"willingness\": likert needs integer min < max",
+		pol + ": 2 problems:",
+		pol + ":2:10: field channel: unknown channel \"bribe\"",
+		pol + ":3:9: field amount: amount must be a number >= 0",
+		people + ":",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+	// The unknown scenario and policy are not reported: their files did not load.
+	if strings.Contains(err.Error(), "unknown scenario") || strings.Contains(err.Error(), "unknown policy") {
+		t.Errorf("reported against an incomplete library:\n%v", err)
+	}
+	// In order: the experiment's, the scenario file's, the policy file's, the population's.
+	msg := err.Error()
+	if !(strings.Index(msg, exp+":3") < strings.Index(msg, scen) && strings.Index(msg, scen) < strings.Index(msg, pol) &&
+		strings.Index(msg, pol) < strings.Index(msg, people)) {
+		t.Errorf("not in order:\n%s", msg)
+	}
+}

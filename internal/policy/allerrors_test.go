@@ -1,0 +1,50 @@
+package policy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/yamlx"
+)
+
+// Every independent problem of a policy file is reported at once, in file order, each at
+// its line; a text's references are checked without rendering it.
+func TestEveryProblemOfAFile(t *testing.T) {
+	src := `- id: bonus
+  channel: bribe
+  amount: -5
+  strength: -1
+  default: You get {{.amount}} {{.currency}}.
+  texts:
+    Volunteering: Paid.
+    donating: A fine of {{.fine}} {{.currency}}.
+- id: nudge
+  channel: moral
+  default: Please {{.amount}}.
+- id: bonus
+  channel: none
+`
+	_, err := Load([]byte(src), "pol.yaml")
+	var es *yamlx.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("want *yamlx.Errors, got %T %v", err, err)
+	}
+	want := []string{
+		`pol.yaml:2:12: field [0].channel: unknown channel "bribe"`,
+		`pol.yaml:3:11: field [0].amount: amount must be a number >= 0, got -5`,
+		`pol.yaml:4:13: field [0].strength: strength must be a number >= 0, got -1`,
+		`pol.yaml:7:19: field [0].texts.Volunteering: "Volunteering" is not a scenario id`,
+		`pol.yaml:8:15: field [0].texts.donating: the text uses {{.fine}}; a policy text knows only {{.amount}} and {{.currency}}`,
+		`pol.yaml:11:12: field [1].default: the text uses {{.amount}} but the frame sets no amount`,
+		`pol.yaml:12:7: field [2].id: duplicate id "bonus" (first defined on line 1)`,
+	}
+	if len(es.Errs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(es.Errs), len(want), err)
+	}
+	for i, w := range want {
+		if got := es.Errs[i].Error(); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d:\n got %s\nwant %s...", i, got, w)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package scenario
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/yamlx"
+)
+
+// Every independent problem of a scenario file is reported at once, in file order, each at
+// its line; an undefined parameter is found without rendering.
+func TestEveryProblemOfAFile(t *testing.T) {
+	src := `- id: food_bank
+  kind: vignete
+  text: You could help at the food bank for {{.hours}} hours.
+  question: How willing are you {{.nope}?
+  params: {hours: 3}
+  variants:
+    - {id: p1, text: "Help for {{.hours}} hours."}
+    - {id: p2, text: "Help for {{.hourz}} hours, {{$.minutes}} minutes each."}
+  response:
+    fields:
+      - {name: willingness, kind: likert, min: 1, max: 0}
+- id: Bad
+  kind: vignette
+  text: x
+  question: y
+  response:
+    fields:
+      - {name: w, kind: likert, min: 1, max: 7}
+  model: {base: 9}
+`
+	_, err := Load([]byte(src), "scen.yaml")
+	var es *yamlx.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("want *yamlx.Errors, got %T %v", err, err)
+	}
+	want := []string{
+		`scen.yaml:2:9: field [0].kind: unknown kind "vignete"`,
+		`scen.yaml:4:13: field [0].question: bad template: bad character`,
+		`scen.yaml:8:22: field [0].variants[1].text: {{.hourz}}, {{.minutes}} are not parameters of scenario food_bank (it has {{.currency}}, {{.hours}})`,
+		`scen.yaml:11:9: field [0].response.fields[0]: field "willingness": likert needs integer min < max (got 1..0)`,
+		`scen.yaml:12:7: field [1].id: id "Bad" must be lower case`,
+		`scen.yaml:19:17: field [1].model.base: 9 is outside 1..7`,
+	}
+	if len(es.Errs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(es.Errs), len(want), err)
+	}
+	for i, w := range want {
+		if got := es.Errs[i].Error(); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d:\n got %s\nwant %s...", i, got, w)
+		}
+	}
+}
+
+// A game scenario may use the parameters its game gives (those of the built-in scenarios of
+// the game), a vignette only its own.
+func TestGameParametersAreDefined(t *testing.T) {
+	game := "id: charity\nkind: game\ngame: dictator\ntext: You have {{.endowment}} tokens.\nquestion: How many do you give?\n" +
+		"response: {fields: [{name: give, kind: amount, min: 0, max: 100, step: 1}]}\n"
+	if _, err := Load([]byte(game), "g.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	vig := strings.Replace(strings.Replace(game, "kind: game\ngame: dictator", "kind: vignette", 1), "name: give, kind: amount, min: 0, max: 100, step: 1", "name: w, kind: likert, min: 1, max: 7", 1)
+	if _, err := Load([]byte(vig), "v.yaml"); err == nil || !strings.Contains(err.Error(), "v.yaml:3:7: field text: {{.endowment}} is not a parameter of scenario charity") {
+		t.Fatalf("vignette: %v", err)
+	}
+}
+
+// What only rendering finds is reported at the line of the template that fails (the
+// variant's when the scenario is worded by it), without naming the scenario twice.
+func TestRenderErrorIsLocated(t *testing.T) {
+	src := "- id: g\n  kind: vignette\n  text: You have {{.x}}.\n  question: Give?\n  params: {x: 2}\n" +
+		"  variants:\n    - {id: alt, text: \"You hold {{div .x 0}}.\"}\n" +
+		"  response: {fields: [{name: w, kind: likert, min: 1, max: 7}]}\n"
+	scs, err := Load([]byte(src), "s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compose(scs[0], scs[0].Params, "yuan", ""); err != nil {
+		t.Fatal(err)
+	}
+	alt, _ := scs[0].Worded("alt")
+	_, err = Compose(alt, alt.Params, "yuan", "")
+	var e *yamlx.Error
+	if !errors.As(err, &e) || e.Line != 7 || e.Field != "[0].variants[0].text" {
+		t.Fatalf("got %v", err)
+	}
+	if want := `s.yaml:7:23: field [0].variants[0].text: at <div .x 0>: error calling div: division by zero`; err.Error() != want {
+		t.Errorf("got  %s\nwant %s", err, want)
+	}
+}
+
+func TestRefs(t *testing.T) {
+	tm, err := Template("t", `{{.a}} {{sub .b .c}} {{if .d}}{{.e}}{{end}} {{with .f}}{{.notaparam}} {{$.g}}{{else}}{{.h}}{{end}} {{range .i}}{{.x}}{{end}} {{.a.b}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(Refs(tm), ","); got != "a,b,c,d,e,f,g,h,i" {
+		t.Errorf("Refs = %s", got)
+	}
+}

@@ -1,0 +1,102 @@
+package network
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/persona"
+)
+
+func agentsWith(ids []int, sources []string) []persona.Persona {
+	as := make([]persona.Persona, len(ids))
+	for i, id := range ids {
+		as[i].ID = id
+		if sources != nil {
+			as[i].SourceID = sources[i]
+		}
+	}
+	return as
+}
+
+func edgeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "edges.csv")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// An edge list's ids are the agents' ids, not ranks: a star centred on 101 in a population
+// listed 107..101 is centred on the last agent, and an agent no edge names is isolated.
+func TestEdgeListIDsAreAgentIDs(t *testing.T) {
+	agents := agentsWith([]int{107, 106, 105, 104, 103, 102, 101, 110}, nil)
+	g, err := readEdgeList(edgeFile(t, "source,target\n101,102\n101,103\n104,101\n101,105\n101,106\n107,101\n"), agents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.N() != 8 || g.NumEdges() != 6 {
+		t.Fatalf("N %d E %d", g.N(), g.NumEdges())
+	}
+	for i, a := range agents {
+		want := 1
+		switch a.ID {
+		case 101:
+			want = 6
+		case 110:
+			want = 0
+		}
+		if g.Degree(i) != want {
+			t.Errorf("agent %d: degree %d, want %d", a.ID, g.Degree(i), want)
+		}
+	}
+	if !g.HasEdge(6, 0) || g.HasEdge(0, 1) {
+		t.Error("the star is not centred on agent 101")
+	}
+}
+
+// A population with text ids is named by its text ids (source_id) or its agent ids (the
+// positions 1..n), which network_edges.csv writes.
+func TestEdgeListTextIDs(t *testing.T) {
+	agents := agentsWith([]int{1, 2, 3, 4}, []string{"r-01", "r-02", "r-03", "r-04"})
+	for _, in := range []string{"source,target\nr-01,r-03\nr-03,r-04\n", "source,target\n1,3\n3,4\n", "source,target\nr-01,3\n4,r-03\n"} {
+		g, err := readEdgeList(edgeFile(t, in), agents)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if g.NumEdges() != 2 || !g.HasEdge(0, 2) || !g.HasEdge(2, 3) || g.Degree(1) != 0 {
+			t.Errorf("%q: wrong graph", in)
+		}
+	}
+}
+
+// An id naming no agent is refused at the line it first appears on, every such id listed;
+// an id that is one agent's agent_id and another's source_id is refused as ambiguous.
+func TestEdgeListUnknownIDs(t *testing.T) {
+	agents := agentsWith([]int{1, 2, 3, 4, 5, 6, 7}, []string{"r-01", "r-02", "r-03", "r-04", "r-05", "r-06", "r-07"})
+	// The off-by-one id list of a 1..7 population: 8 is no agent.
+	_, err := readEdgeList(edgeFile(t, "source,target\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,2\nr-09,2\n"), agents)
+	if err == nil {
+		t.Fatal("an id naming no agent was accepted")
+	}
+	for _, want := range []string{`edges.csv:7: id "8" names no agent`, `edges.csv:9: id "r-09" names no agent`, `agent_id 1..7, or the source_id, e.g. "r-01"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	// Text ids against a population of whole-number ids: the error says which ids to use.
+	_, err = readEdgeList(edgeFile(t, "source,target\nr-01,r-02\n"), agentsWith([]int{107, 106, 101}, nil))
+	if err == nil || !strings.Contains(err.Error(), `edges.csv:2: id "r-01" names no agent`) || !strings.Contains(err.Error(), "must be the population's agent ids (3 agent_ids within 101..107)") || strings.Contains(err.Error(), "ImportEdgeList") {
+		t.Errorf("text ids, numeric population: %v", err)
+	}
+	amb := agentsWith([]int{1, 2, 3}, []string{"x", "3", "y"})
+	if _, err := readEdgeList(edgeFile(t, "source,target\n1,x\n3,y\n"), amb); err == nil || !strings.Contains(err.Error(), `edges.csv:3: id "3" is ambiguous`) {
+		t.Errorf("ambiguous id: %v", err)
+	}
+	// "2" is agent 2's agent_id and its source_id: one agent, no clash.
+	if _, err := readEdgeList(edgeFile(t, "source,target\n1,2\n"), agentsWith([]int{1, 2}, []string{"a", "2"})); err != nil {
+		t.Errorf("an id naming one agent both ways: %v", err)
+	}
+}

@@ -1,0 +1,352 @@
+package yamlx
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// MaxErrors bounds the errors one file reports; the rest are counted ("and N more").
+var MaxErrors = 50
+
+// Errors is every problem found in one file, sorted by position: up to MaxErrors, then the
+// number left out. errors.As and errors.Is see the errors shown, the first first.
+type Errors struct {
+	File string
+	Errs []*Error
+	More int
+}
+
+func (e *Errors) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problems:", e.File, len(e.Errs)+e.More)
+	for _, x := range e.Errs {
+		b.WriteString("\n  ")
+		b.WriteString(x.Error())
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more (the first %d are shown)", e.More, len(e.Errs))
+	}
+	return b.String()
+}
+
+// Unwrap gives the errors shown, in order, for errors.As and errors.Is.
+func (e *Errors) Unwrap() []error {
+	out := make([]error, len(e.Errs))
+	for i, x := range e.Errs {
+		out[i] = x
+	}
+	return out
+}
+
+// List collects the problems of one file, so that a checker reports all of them at once
+// rather than stopping at the first. The zero List is not usable: see NewList.
+type List struct {
+	file  string
+	errs  []*Error
+	more  int     // problems past MaxErrors, counted
+	other []error // problems that are not located in the file (reported after those that are)
+}
+
+// NewList is an empty list of the problems of file.
+func NewList(file string) *List { return &List{file: file} }
+
+// Add adds err (nil is ignored): an *Error, the errors of an *Errors (or of a joined error
+// holding them), or any other error, kept as it is. It returns whether err was not nil, so
+// that a check can say "if l.Add(...) { skip what depends on it }".
+func (l *List) Add(err error) bool {
+	if err == nil {
+		return false
+	}
+	var es *Errors
+	var e *Error
+	switch {
+	case errors.As(err, &es) && es == err:
+		l.errs = append(l.errs, es.Errs...)
+		l.more += es.More
+	case errors.As(err, &e) && e == err:
+		l.errs = append(l.errs, e)
+	default:
+		if j, ok := err.(*joined); ok {
+			for _, x := range j.errs {
+				l.Add(x)
+			}
+			return true
+		}
+		l.other = append(l.other, err)
+	}
+	if len(l.errs) >= 4*MaxErrors {
+		l.trim() // a file of millions of bad lines is not held in memory
+	}
+	return true
+}
+
+// Len is the number of problems added.
+func (l *List) Len() int { return len(l.errs) + l.more + len(l.other) }
+
+// trim sorts the problems by position and keeps the first MaxErrors, counting the others.
+func (l *List) trim() {
+	slices.SortStableFunc(l.errs, l.compare)
+	if len(l.errs) > MaxErrors {
+		l.more += len(l.errs) - MaxErrors
+		l.errs = slices.Clip(l.errs[:MaxErrors])
+	}
+}
+
+// compare orders problems by position, another file's (an included file) after this one's.
+func (l *List) compare(a, b *Error) int {
+	if a.File != b.File {
+		switch {
+		case a.File == l.file:
+			return -1
+		case b.File == l.file:
+			return 1
+		}
+		return strings.Compare(a.File, b.File)
+	}
+	if a.Line != b.Line {
+		return a.Line - b.Line
+	}
+	return a.Col - b.Col
+}
+
+// Err is nil when no problem was added, the problem itself when there is one, and else an
+// *Errors of the file's located problems sorted by position (at most MaxErrors shown),
+// joined with the others.
+func (l *List) Err() error {
+	// Stable: problems at one place keep the order they were found in.
+	l.trim()
+	shown, more := l.errs, l.more
+	var located error
+	switch {
+	case len(shown) == 0 && more == 0:
+	case len(shown) == 1 && more == 0:
+		located = shown[0]
+	default:
+		located = &Errors{File: l.file, Errs: shown, More: more}
+	}
+	return Join(append([]error{located}, l.other...)...)
+}
+
+// Join is the problems of several files, each file's list in turn (nil ones left out): one
+// error, or nil. Its message is theirs, one after the other.
+func Join(errs ...error) error {
+	var out []error
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return &joined{errs: out}
+}
+
+// joined is errors of several files (or of one file and others it names), in turn.
+type joined struct{ errs []error }
+
+func (j *joined) Error() string {
+	s := make([]string, len(j.errs))
+	for i, e := range j.errs {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+func (j *joined) Unwrap() []error { return j.errs }
+
+// DecodeAll decodes data (named name in messages) into v strictly, as Decode does, but a file
+// with several wrong values or unknown fields reports them all (an *Errors): each mapping
+// and list with a problem is decoded again key by key, entry by entry, to find every one.
+// Syntax errors and the limits of CheckLimits are reported alone.
+func DecodeAll(data []byte, name string, v any) error {
+	err := Decode(data, name, v)
+	if err == nil {
+		return nil
+	}
+	f, perr := parser.ParseBytes(StripBOM(data), 0)
+	if perr != nil || len(f.Docs) == 0 || f.Docs[0].Body == nil {
+		return err // a syntax error: the parser reports one
+	}
+	if len(ast.Filter(ast.AliasType, f.Docs[0].Body)) > 0 {
+		return err // a part decoded alone would miss the anchors its aliases name
+	}
+	return decodeErrors(f.Docs[0].Body, StripBOM(data), name, "", reflect.TypeOf(v), err)
+}
+
+// DecodeNodeAll is DecodeNode reporting every problem, as DecodeAll; path is the node's
+// place in the file ("tpp"), which the problems' fields start with.
+func DecodeNodeAll(node ast.Node, data []byte, name, path string, v any) error {
+	err := DecodeNode(node, data, name, v)
+	if err == nil || len(ast.Filter(ast.AliasType, node)) > 0 {
+		return err
+	}
+	return decodeErrors(node, data, name, path, reflect.TypeOf(v), err)
+}
+
+// decodeErrors finds every problem of decoding node into a value of type t (a pointer),
+// given first, the error of decoding it whole.
+func decodeErrors(node ast.Node, data []byte, name, path string, t reflect.Type, first error) error {
+	c := collector{data: data, name: name}
+	c.walk(node, t.Elem(), path)
+	l := NewList(name)
+	for _, e := range c.errs {
+		l.Add(e)
+	}
+	if l.Len() == 0 {
+		return first
+	}
+	// The whole decode's error is among those found, unless the walk missed it.
+	if fe, ok := first.(*Error); ok && !slices.ContainsFunc(c.errs, func(e *Error) bool { return e.Line == fe.Line && e.Col == fe.Col }) {
+		l.Add(fe)
+	}
+	return l.Err()
+}
+
+type collector struct {
+	data []byte
+	name string
+	errs []*Error
+}
+
+var unmarshalerTypes = []reflect.Type{
+	reflect.TypeFor[yaml.BytesUnmarshaler](), reflect.TypeFor[yaml.InterfaceUnmarshaler](),
+	reflect.TypeFor[yaml.NodeUnmarshaler](), reflect.TypeFor[interface{ UnmarshalText([]byte) error }](),
+}
+
+// custom says whether values of t decode themselves (then their problem is reported whole).
+func custom(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	for _, u := range unmarshalerTypes {
+		if p.Implements(u) || t.Implements(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// walk decodes node (the field at path, written as in messages: "conditions[1].weight") into
+// a new value of type t; when that fails, it decodes each of the mapping's values (or list's
+// entries) on its own, to report each one that fails.
+func (c *collector) walk(node ast.Node, t reflect.Type, path string) {
+	err := DecodeNode(node, c.data, c.name, reflect.New(t).Interface())
+	if err == nil {
+		return
+	}
+	before := len(c.errs)
+	c.descend(node, t, path)
+	if len(c.errs) > before {
+		return
+	}
+	e, ok := err.(*Error)
+	if !ok {
+		e = &Error{File: c.name, Msg: err.Error()}
+	}
+	if path != "" {
+		e.Field = path // the whole path, not only the key on the error's line
+	}
+	c.errs = append(c.errs, e)
+}
+
+// descend reports the problems of node's parts; it reports nothing for a node it cannot
+// take apart (anchors, aliases, merge keys, custom decoders), which is then reported whole.
+func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if custom(t) {
+		return
+	}
+	switch n := node.(type) {
+	case *ast.MappingNode:
+		switch t.Kind() {
+		case reflect.Struct:
+			fields := yamlFields(t)
+			seen := map[string]bool{}
+			for _, mv := range n.Values {
+				key, ok := plainKey(mv)
+				if !ok {
+					return
+				}
+				ft, known := fields[key]
+				if seen[key] || !known {
+					if !known {
+						tok := mv.Key.GetToken()
+						c.errs = append(c.errs, &Error{File: c.name, Line: tok.Position.Line, Col: tok.Position.Column,
+							Field: join(path, key), Msg: "unknown field (check its spelling and indentation)"})
+					}
+					continue
+				}
+				seen[key] = true
+				c.walk(mv.Value, ft, join(path, key))
+			}
+		case reflect.Map:
+			if t.Key().Kind() != reflect.String {
+				return
+			}
+			for _, mv := range n.Values {
+				key, ok := plainKey(mv)
+				if !ok {
+					return
+				}
+				c.walk(mv.Value, t.Elem(), join(path, key))
+			}
+		}
+	case *ast.SequenceNode:
+		if t.Kind() != reflect.Slice || t.Elem().Kind() == reflect.Uint8 {
+			return
+		}
+		for i, v := range n.Values {
+			c.walk(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+}
+
+// plainKey is a mapping value's key when it is a plain scalar (not a merge key << or an alias).
+func plainKey(mv *ast.MappingValueNode) (string, bool) {
+	if mv == nil || mv.Key == nil || mv.Value == nil || mv.Key.GetToken() == nil || mv.Key.GetToken().Position == nil {
+		return "", false
+	}
+	switch mv.Key.(type) {
+	case *ast.MergeKeyNode, *ast.AliasNode:
+		return "", false
+	}
+	return strings.TrimSpace(mv.Key.String()), true
+}
+
+// yamlFields maps a struct's YAML keys to their field types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		k, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch k {
+		case "-":
+			continue
+		case "":
+			k = strings.ToLower(f.Name)
+		}
+		out[k] = f.Type
+	}
+	return out
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}

@@ -1,0 +1,114 @@
+package yamlx
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Three independent decoding problems (a wrong type at the top, an unknown field and a wrong
+// type inside a list) are reported together, in file order, each at its line.
+func TestDecodeAllReportsEveryProblem(t *testing.T) {
+	src := "name: a\nreplicates: three\nconditions:\n  - policy: moral\n    wieght: 2\n  - policy: social\n    weight: [1]\n"
+	var v outer
+	err := DecodeAll([]byte(src), "exp.yaml", &v)
+	var es *Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("want *Errors, got %T %v", err, err)
+	}
+	want := []string{
+		`exp.yaml:2:13: field replicates: expected a whole number, got a string "three"`,
+		`exp.yaml:5:5: field conditions[0].wieght: unknown field`,
+		`exp.yaml:7:13: field conditions[1].weight: expected a whole number`,
+	}
+	if len(es.Errs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(es.Errs), len(want), err)
+	}
+	for i, w := range want {
+		if got := es.Errs[i].Error(); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d:\n got %s\nwant %s...", i, got, w)
+		}
+	}
+	if !strings.HasPrefix(err.Error(), "exp.yaml: 3 problems:\n  exp.yaml:2:13: field replicates") {
+		t.Errorf("message:\n%s", err)
+	}
+	// errors.As finds the first.
+	var first *Error
+	if !errors.As(err, &first) || first.Line != 2 {
+		t.Errorf("errors.As found %v", first)
+	}
+}
+
+// One problem is reported as itself, as Decode reports it; a syntax error alone.
+func TestDecodeAllOneProblem(t *testing.T) {
+	var v outer
+	err := DecodeAll([]byte("name: a\nreplicates: three\n"), "exp.yaml", &v)
+	if _, ok := err.(*Error); !ok || !strings.HasPrefix(err.Error(), "exp.yaml:2:13: field replicates:") {
+		t.Fatalf("got %T %v", err, err)
+	}
+	err = DecodeAll([]byte("name: [a\nreplicates: three\n"), "exp.yaml", &v)
+	if _, ok := err.(*Error); !ok {
+		t.Fatalf("syntax error: got %T %v", err, err)
+	}
+	if err := DecodeAll([]byte("name: a\nreplicates: 3\n"), "exp.yaml", &v); err != nil || v.Replicates != 3 {
+		t.Fatalf("valid file: %v %+v", err, v)
+	}
+}
+
+func TestListSortsCapsAndJoins(t *testing.T) {
+	defer func(n int) { MaxErrors = n }(MaxErrors)
+	MaxErrors = 3
+	l := NewList("f.yaml")
+	if l.Err() != nil {
+		t.Fatal("empty list is an error")
+	}
+	for _, line := range []int{9, 2, 7, 4, 5} {
+		l.Add(&Error{File: "f.yaml", Line: line, Col: 1, Msg: fmt.Sprint("at ", line)})
+	}
+	l.Add(nil)
+	err := l.Err()
+	want := "f.yaml: 5 problems:\n  f.yaml:2:1: at 2\n  f.yaml:4:1: at 4\n  f.yaml:5:1: at 5\n  ... and 2 more (the first 3 are shown)"
+	if err.Error() != want {
+		t.Errorf("got\n%s\nwant\n%s", err, want)
+	}
+	// A list added to another is merged; another file's list is joined after it.
+	m := NewList("f.yaml")
+	m.Add(&Error{File: "f.yaml", Line: 1, Msg: "first"})
+	m.Add(err)
+	if got := m.Err().(*Errors); len(got.Errs) != 3 || got.More != 3 || got.Errs[0].Msg != "first" {
+		t.Errorf("merged: %v", got)
+	}
+	other := &Error{File: "g.yaml", Line: 3, Col: 2, Msg: "bad"}
+	j := Join(err, nil, other)
+	if !strings.HasSuffix(j.Error(), "more (the first 3 are shown)\ng.yaml:3:2: bad") {
+		t.Errorf("joined:\n%s", j)
+	}
+	if !errors.Is(j, other) {
+		t.Error("errors.Is does not find the second file's error")
+	}
+	var e *Error
+	if !errors.As(j, &e) || e.Line != 2 {
+		t.Errorf("errors.As found %v, want the first", e)
+	}
+	if Join(nil, nil) != nil || Join(nil, other) != other {
+		t.Error("Join of nothing or one")
+	}
+}
+
+// A number with a fraction where a whole number is wanted is an error (the YAML decoder
+// would truncate it without a word); 2.0 is a whole number.
+func TestFractionForAWholeNumber(t *testing.T) {
+	var v outer
+	err := DecodeAll([]byte("name: a\nreplicates: 0.5\nconditions:\n  - {policy: x, weight: 2.0}\n  - {policy: y, weight: 1.5}\n"), "exp.yaml", &v)
+	want := "exp.yaml: 2 problems:\n  exp.yaml:2:13: field replicates: expected a whole number, got 0.5\n  exp.yaml:5:25: field conditions[1].weight: expected a whole number, got 1.5"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got\n%v\nwant\n%s", err, want)
+	}
+	if err := Decode([]byte("name: a\nreplicates: 5e-1\n"), "exp.yaml", &v); err == nil || !strings.Contains(err.Error(), "expected a whole number, got 5e-1") {
+		t.Errorf("5e-1: %v", err)
+	}
+	if err := Decode([]byte("name: a\nreplicates: 2.0\n"), "exp.yaml", &v); err != nil || v.Replicates != 2 {
+		t.Fatalf("2.0: %v %d", err, v.Replicates)
+	}
+}
