@@ -53,6 +53,9 @@ type Options struct {
 	Notices io.Writer
 	// Now is the clock for the default run directory name (tests fix it).
 	Now func() time.Time
+	// Recorded says the experiment is a run directory's resolved config (resume, report): its
+	// population.currency is the one the run used, kept as it is.
+	Recorded bool
 	// Offline builds no provider clients (estimates need requests, not connections, and no key).
 	Offline bool
 	// MaxCost caps the run's provider spend in USD over all its invocations (--max-cost);
@@ -217,6 +220,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	defer r.stages.end()
 	r.stages.begin(Stage{Name: "building the population", Abandon: true})
 	if err := r.loadPopulation(); err != nil {
+		return nil, err
+	}
+	if err := fileCurrency(exp, doc, r.agents, opt.Recorded); err != nil {
 		return nil, err
 	}
 	for _, b := range exp.Backends {
@@ -435,6 +441,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 		lock.Release()
 		return nil, err
 	}
+	opt.Recorded = true
 	r, err := Prepare(exp, opt)
 	if err != nil {
 		st.Close()

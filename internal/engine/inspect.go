@@ -36,7 +36,7 @@ func prepareDir(dir string) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
 	}
-	r, err := Prepare(exp, Options{Offline: true})
+	r, err := Prepare(exp, Options{Offline: true, Recorded: true})
 	if err != nil {
 		return nil, err
 	}

@@ -235,7 +235,7 @@ func Analyze(dir string) (*Analyzed, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := Prepare(exp, Options{Offline: true})
+	r, err := Prepare(exp, Options{Offline: true, Recorded: true})
 	if err != nil {
 		st.Close()
 		return nil, err

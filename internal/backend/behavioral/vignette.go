@@ -303,3 +303,11 @@ func checkChannel(ch string) error {
 	}
 	return fmt.Errorf("%w: policy channel %q (want none, moral, social, enforce or economic)", ErrUnsupported, ch)
 }
+
+// CheckVignette says whether the model can rate vignette id with parameters params (its
+// model: block and params) and response s, before any decision is asked: the fields it rates
+// (willingness and unfairness, likert, on any range) and its required parameter base.
+func CheckVignette(id string, params map[string]float64, s schema.Schema) error {
+	_, err := prepareVignette(&situation.Situation{Scenario: id, Kind: "vignette", Params: params}, &s)
+	return err
+}

@@ -17,27 +17,24 @@ import (
 	"github.com/prosim/prosim/internal/termtable"
 )
 
-// field is the rating Study 1 reports.
-const field = "willingness"
-
 // Estimand of every cell mean: each agent's replicates are averaged first, and the CI is a
 // t interval over agents, since replicates of one agent are not independent observations.
 const estimand = "mean of agent means"
 
-// Cell is the mean rating of one backend x scenario x condition.
+// Cell is the mean of one measure in one backend x scenario x condition.
 type Cell struct {
-	Backend, Scenario, Condition string
-	Mean, Lo, Hi                 float64
-	Agents                       int // agents with at least one valid decision
-	Valid, Invalid               int // decisions
+	Backend, Scenario, Field, Condition string
+	Mean, Lo, Hi                        float64
+	Agents                              int // agents with at least one valid decision
+	Valid, Invalid                      int // decisions
 }
 
 // CellsSchema declares results/vignette_means.csv.
-var CellsSchema = table.Schema{Name: "vignette_means", Doc: "Study 1: mean rating by backend x scenario x condition", Columns: []table.Column{
+var CellsSchema = table.Schema{Name: "vignette_means", Doc: "Study 1: mean of every response field by backend x scenario x condition", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "scenario", Type: table.String, Doc: "scenario id"},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
-	{Name: "field", Type: table.String, Doc: "response field"},
+	{Name: "field", Type: table.String, Doc: "response field (likert or amount), or NAME=OPTION for an option of a choice field: the 0/1 indicator of choosing it, whose mean is a share"},
 	{Name: "estimand", Type: table.String, Doc: "what mean is: " + estimand + " (replicates averaged within agent first)"},
 	{Name: "mean", Type: table.Float, Doc: "the mean; empty when no agent answered validly"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% t confidence interval over agents, lower bound"},
@@ -47,8 +44,8 @@ var CellsSchema = table.Schema{Name: "vignette_means", Doc: "Study 1: mean ratin
 	{Name: "invalid", Type: table.Int, Doc: "invalid decisions (left out of the mean)"},
 }}
 
-// cellKey names one backend x scenario x condition.
-type cellKey struct{ b, s, c string }
+// cellKey names one measure (field) in one backend x scenario x condition.
+type cellKey struct{ b, s, f, c string }
 
 // agentMeans is every agent's mean rating in every cell, replicates averaged within agent
 // (agents with no valid decision in a cell are absent from it), and the cells in design
@@ -57,8 +54,8 @@ func (s *vignettes) agentMeans() (order []cellKey, counts map[cellKey]*Cell, mea
 	o := s.observed()
 	seen := map[cellKey]bool{}
 	for _, c := range s.env.Cells {
-		for _, sc := range s.env.Exp.Scenarios {
-			if ck := (cellKey{c.Backend, sc, c.Condition}); !seen[ck] {
+		for _, it := range s.items {
+			if ck := (cellKey{c.Backend, it.Scenario, it.m.Field, c.Condition}); !seen[ck] {
 				seen[ck] = true
 				order = append(order, ck)
 			}
@@ -109,13 +106,18 @@ type results struct {
 	Backends   []string
 	Scenarios  []string
 	Conditions []string
+	items      []item
+	groups     []group
+	multi      bool // more than one field: rows name theirs
 	Cells      []Cell
 	Contrasts  []Contrast
 	sens       *sensitivity // nil without factors
 }
 
-func (r *results) cell(b, s, c string) (Cell, bool) {
-	i := slices.IndexFunc(r.Cells, func(x Cell) bool { return x.Backend == b && x.Scenario == s && x.Condition == c })
+func (r *results) cell(b string, it item, c string) (Cell, bool) {
+	i := slices.IndexFunc(r.Cells, func(x Cell) bool {
+		return x.Backend == b && x.Scenario == it.Scenario && x.Field == it.m.Field && x.Condition == c
+	})
 	if i < 0 || r.Cells[i].Agents == 0 {
 		return Cell{}, false
 	}
@@ -124,21 +126,28 @@ func (r *results) cell(b, s, c string) (Cell, bool) {
 
 func (s *vignettes) Analyze() (*study.Analysis, error) {
 	order, counts, am := s.agentMeans()
-	r := &results{Backends: s.env.Backends, Scenarios: s.env.Exp.Scenarios, Cells: cells(order, counts, am)}
+	r := &results{Backends: s.env.Backends, Scenarios: s.env.Exp.Scenarios, Cells: cells(order, counts, am), items: s.items, groups: groups(s.items)}
+	for _, it := range s.items {
+		r.multi = r.multi || it.m.Field != s.items[0].m.Field
+	}
 	for _, c := range s.env.Exp.Conditions {
 		r.Conditions = append(r.Conditions, c.Name)
 	}
-	r.Contrasts = contrasts(r.Backends, r.Scenarios, pairs(s.env.Exp), am)
+	r.Contrasts = contrasts(r.Backends, r.items, pairs(s.env.Exp), am)
+	title := "Study 1: responses by scenario and policy"
+	if !r.multi {
+		title = "Study 1: " + s.items[0].m.Field + " by scenario and policy"
+	}
 	a := &study.Analysis{
 		Tables:   []*table.Table{r.table(), r.contrastTable()},
 		Summary:  r.summary,
-		Sections: []report.Section{{ID: "study1", Title: "Study 1: willingness by scenario and policy", Render: r.section}},
+		Sections: []report.Section{{ID: "study1", Title: title, Render: r.section}},
 		About: report.About{Title: "Study 1, everyday scenarios under policy frames (vignettes)",
 			Rows: [][2]string{{"Prompt mode", s.env.Exp.Prompt.Mode}}},
 	}
 	if fs := s.env.Exp.Factors.List(); len(fs) > 0 {
 		obs := s.observations()
-		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts), Builtin: map[string]bool{}}
+		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts), Builtin: map[string]bool{}, multi: len(s.primary()) < len(s.items)}
 		for _, b := range s.env.Exp.Backends {
 			if b.Provider == "builtin" {
 				x.Builtin[b.LabelOrDefault()] = true
@@ -160,7 +169,7 @@ func (s *vignettes) Analyze() (*study.Analysis, error) {
 func (r *results) table() *table.Table {
 	return &table.Table{Schema: CellsSchema, Rows: func(emit func([]any) error) error {
 		for _, c := range r.Cells {
-			if err := emit([]any{c.Backend, c.Scenario, c.Condition, field, estimand, c.Mean, c.Lo, c.Hi, c.Agents, c.Valid, c.Invalid}); err != nil {
+			if err := emit([]any{c.Backend, c.Scenario, c.Condition, c.Field, estimand, c.Mean, c.Lo, c.Hi, c.Agents, c.Valid, c.Invalid}); err != nil {
 				return err
 			}
 		}
@@ -168,25 +177,28 @@ func (r *results) table() *table.Table {
 	}}
 }
 
-// summary prints mean willingness by scenario (rows) x condition (columns), per backend.
+// summary prints, per backend, every measure's means by scenario (rows) x condition
+// (columns), one table per measure and scale.
 func (r *results) summary(w io.Writer) error {
 	for _, b := range r.Backends {
-		fmt.Fprintf(w, "\nMean %s (1-7) by scenario x condition, 95%% CI over agents; backend %s\n", field, report.DescribeBackend(b))
-		rows := [][]string{append([]string{"scenario"}, r.Conditions...)}
-		for _, sc := range r.Scenarios {
-			row := []string{sc}
-			for _, c := range r.Conditions {
-				x, ok := r.cell(b, sc, c)
-				if !ok {
-					row = append(row, "-")
-					continue
+		for _, g := range r.groups {
+			fmt.Fprintf(w, "\n%s by scenario x condition, 95%% CI over agents; backend %s\n", g.m.What(), report.DescribeBackend(b))
+			rows := [][]string{append([]string{"scenario"}, r.Conditions...)}
+			for _, it := range g.items {
+				row := []string{it.Scenario}
+				for _, c := range r.Conditions {
+					x, ok := r.cell(b, it, c)
+					if !ok {
+						row = append(row, "-")
+						continue
+					}
+					row = append(row, fmt.Sprintf("%.2f [%.2f, %.2f]", x.Mean, x.Lo, x.Hi))
 				}
-				row = append(row, fmt.Sprintf("%.2f [%.2f, %.2f]", x.Mean, x.Lo, x.Hi))
+				rows = append(rows, row)
 			}
-			rows = append(rows, row)
-		}
-		if err := termtable.Write(w, 1, rows); err != nil { // split by conditions on a narrow terminal
-			return err
+			if err := termtable.Write(w, 1, rows); err != nil { // split by conditions on a narrow terminal
+				return err
+			}
 		}
 		if err := r.contrastSummary(w, b); err != nil {
 			return err
@@ -205,74 +217,117 @@ var sectionSrc string
 
 var sectionTmpl = template.Must(template.New("study1").Funcs(report.Funcs).Parse(sectionSrc))
 
-// figure is one backend's chart and table.
+// figure is one backend's chart and table of one measure.
 type figure struct {
 	Backend string
+	What    string // "Mean willingness (1-7)"
 	Chart   report.BarChart
 	Agents  string // agents per bar: "104", or "98-104"
 	Head    []string
 	Rows    [][]string
-	// Forest and Contrasts show the backend's contrasts (none: no figure).
+	// Forest and Contrasts show the measure's contrasts (none: no figure); Tests is the size
+	// of the Holm family, every contrast of the backend.
 	Forest    report.ForestPlot
 	Contrasts [][]string
 	CHead     []string
+	Tests     int
+}
+
+// intro is the report's first sentence: what the agents answered.
+func (r *results) intro() string {
+	if len(r.groups) == 1 && !r.groups[0].m.share() {
+		return "Each agent rated its " + r.groups[0].m.describe() + "."
+	}
+	var ds []string
+	for _, g := range r.groups {
+		if d := g.m.describe(); !slices.Contains(ds, d) { // a choice's options describe it once
+			ds = append(ds, d)
+		}
+	}
+	return "Each agent answered every field of each scenario; Study 1 reports each field on its own scale: " + strings.Join(ds, "; ") + "."
+}
+
+// label names an item in a contrast row: its scenario, with its field when the run has several.
+func (r *results) label(scenario, field string) string {
+	if r.multi {
+		return scenario + " " + field
+	}
+	return scenario
 }
 
 func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	var figs []figure
 	for _, b := range r.Backends {
-		bc := report.BarChart{
-			Title:      "Willingness by scenario and policy: " + report.DescribeBackend(b),
-			XLabel:     "Scenario",
-			YLabel:     "Mean willingness (1-7 scale)",
-			Categories: r.Scenarios,
-			Groups:     r.Conditions,
-			Y0:         1, Y1: 7,
+		tests := 0
+		for _, c := range r.Contrasts {
+			if c.Backend == b {
+				tests++
+			}
 		}
-		nmin, nmax := math.MaxInt, 0
-		for _, c := range r.Conditions {
-			var m, lo, hi []float64
-			for _, sc := range r.Scenarios {
-				x, ok := r.cell(b, sc, c)
-				if !ok {
-					m, lo, hi = append(m, math.NaN()), append(lo, math.NaN()), append(hi, math.NaN())
+		for _, g := range r.groups {
+			var scs []string
+			for _, it := range g.items {
+				scs = append(scs, it.Scenario)
+			}
+			bc := report.BarChart{
+				Title:      g.m.noun() + " by scenario and policy: " + report.DescribeBackend(b),
+				XLabel:     "Scenario",
+				YLabel:     g.m.axis(),
+				Categories: scs,
+				Groups:     r.Conditions,
+				Y0:         g.m.lo, Y1: g.m.hi,
+			}
+			nmin, nmax := math.MaxInt, 0
+			for _, c := range r.Conditions {
+				var m, lo, hi []float64
+				for _, it := range g.items {
+					x, ok := r.cell(b, it, c)
+					if !ok {
+						m, lo, hi = append(m, math.NaN()), append(lo, math.NaN()), append(hi, math.NaN())
+						continue
+					}
+					m, lo, hi = append(m, x.Mean), append(lo, x.Lo), append(hi, x.Hi)
+					nmin, nmax = min(nmin, x.Agents), max(nmax, x.Agents)
+				}
+				bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
+			}
+			f := figure{Backend: report.DescribeBackend(b), What: g.m.What(), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...), Tests: tests}
+			if nmin != nmax && nmin != math.MaxInt {
+				f.Agents = fmt.Sprintf("%d-%d", nmin, nmax)
+			}
+			for si, sc := range scs {
+				row := []string{sc}
+				for ci := range r.Conditions {
+					row = append(row, fmt.Sprintf("%s [%s, %s]", report.F2(bc.Mean[ci][si]), report.F2(bc.Lo[ci][si]), report.F2(bc.Hi[ci][si])))
+				}
+				f.Rows = append(f.Rows, row)
+			}
+			f.Forest = report.ForestPlot{Title: "Paired contrasts: " + report.DescribeBackend(b), XLabel: g.m.diffAxis(),
+				YLabel: "Contrast: scenario (condition - reference)", Width: 760}
+			if len(r.groups) > 1 {
+				f.Forest.Title = "Paired contrasts, " + g.m.What() + ": " + report.DescribeBackend(b)
+			}
+			f.CHead = contrastHead
+			for _, c := range r.Contrasts {
+				if c.Backend != b || !slices.ContainsFunc(g.items, func(it item) bool { return it.Scenario == c.Scenario && it.m.Field == c.Field }) {
 					continue
 				}
-				m, lo, hi = append(m, x.Mean), append(lo, x.Lo), append(hi, x.Hi)
-				nmin, nmax = min(nmin, x.Agents), max(nmax, x.Agents)
+				col := ""
+				if i := slices.Index(r.Conditions, c.Condition); i >= 0 {
+					col = report.Palette[i%len(report.Palette)]
+				}
+				f.Forest.Rows = append(f.Forest.Rows, report.ForestRow{Label: c.Condition + " - " + c.Against + ": " + c.Scenario, Mean: c.Diff, Lo: c.Lo, Hi: c.Hi, Color: col})
+				name := c.Condition + " - " + c.Against
+				if !slices.ContainsFunc(f.Forest.Legend, func(e report.LegendEntry) bool { return e.Name == name }) {
+					f.Forest.Legend = append(f.Forest.Legend, report.LegendEntry{Name: name, Color: col, Marker: "square"})
+				}
+				f.Contrasts = append(f.Contrasts, r.contrastRow(c))
 			}
-			bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
+			figs = append(figs, f)
 		}
-		f := figure{Backend: report.DescribeBackend(b), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...)}
-		if nmin != nmax && nmin != math.MaxInt {
-			f.Agents = fmt.Sprintf("%d-%d", nmin, nmax)
-		}
-		for si, sc := range r.Scenarios {
-			row := []string{sc}
-			for ci := range r.Conditions {
-				row = append(row, fmt.Sprintf("%s [%s, %s]", report.F2(bc.Mean[ci][si]), report.F2(bc.Lo[ci][si]), report.F2(bc.Hi[ci][si])))
-			}
-			f.Rows = append(f.Rows, row)
-		}
-		f.Forest = report.ForestPlot{Title: "Paired contrasts: " + report.DescribeBackend(b), XLabel: "Difference in mean willingness (condition minus reference, 1-7 scale points)",
-			YLabel: "Contrast: scenario (condition - reference)", Width: 760}
-		f.CHead = contrastHead
-		for _, c := range r.Contrasts {
-			if c.Backend != b {
-				continue
-			}
-			col := ""
-			if i := slices.Index(r.Conditions, c.Condition); i >= 0 {
-				col = report.Palette[i%len(report.Palette)]
-			}
-			f.Forest.Rows = append(f.Forest.Rows, report.ForestRow{Label: c.Condition + " - " + c.Against + ": " + c.Scenario, Mean: c.Diff, Lo: c.Lo, Hi: c.Hi, Color: col})
-			name := c.Condition + " - " + c.Against
-			if !slices.ContainsFunc(f.Forest.Legend, func(e report.LegendEntry) bool { return e.Name == name }) {
-				f.Forest.Legend = append(f.Forest.Legend, report.LegendEntry{Name: name, Color: col, Marker: "square"})
-			}
-			f.Contrasts = append(f.Contrasts, contrastRow(c))
-		}
-		figs = append(figs, f)
 	}
-	return report.Exec(sectionTmpl, figs, fig)
+	return report.Exec(sectionTmpl, struct {
+		Intro string
+		Figs  []figure
+	}{r.intro(), figs}, fig)
 }

@@ -21,13 +21,13 @@ const contrastEstimand = "mean paired difference of agent means"
 
 // Contrast is one condition compared with a reference, in one backend x scenario.
 type Contrast struct {
-	Backend, Scenario, Condition, Against string
-	Agents                                int     // agents with valid ratings under both conditions
-	Diff, Lo, Hi                          float64 // mean difference and its 95% t CI over agents
-	SD                                    float64 // SD of the agents' differences
-	DZ                                    float64 // d_z = Diff / SD
-	T, DF, P                              float64 // paired t-test, two-sided
-	PHolm                                 float64 // Holm-adjusted over every contrast x scenario of the backend
+	Backend, Scenario, Field, Condition, Against string
+	Agents                                       int     // agents with valid ratings under both conditions
+	Diff, Lo, Hi                                 float64 // mean difference and its 95% t CI over agents
+	SD                                           float64 // SD of the agents' differences
+	DZ                                           float64 // d_z = Diff / SD
+	T, DF, P                                     float64 // paired t-test, two-sided
+	PHolm                                        float64 // Holm-adjusted over every contrast x scenario of the backend
 }
 
 // ContrastsSchema declares results/contrasts.csv.
@@ -36,7 +36,7 @@ var ContrastsSchema = table.Schema{Name: "contrasts", Doc: "Study 1: paired cont
 	{Name: "scenario", Type: table.String, Doc: "scenario id"},
 	{Name: "condition", Type: table.String, Doc: "condition compared"},
 	{Name: "against", Type: table.String, Doc: "reference condition (the difference is condition minus against)"},
-	{Name: "field", Type: table.String, Doc: "response field"},
+	{Name: "field", Type: table.String, Doc: "response field, or NAME=OPTION for an option of a choice field (the difference is then one of shares)"},
 	{Name: "estimand", Type: table.String, Doc: "what mean_diff is: " + contrastEstimand + " (replicates averaged within agent, then condition minus against per agent)"},
 	{Name: "mean_diff", Type: table.Float, Doc: "mean over agents of the agent's difference; empty when no agent rated validly under both"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% t confidence interval over agents, lower bound"},
@@ -62,15 +62,16 @@ func pairs(e *experiment.Experiment) []experiment.Contrast {
 	return out
 }
 
-// contrasts computes every contrast x scenario of every backend from the agents' cell means,
-// Holm-adjusting the p-values within a backend.
-func contrasts(backends, scenarios []string, ps []experiment.Contrast, am map[cellKey]map[int]float64) []Contrast {
+// contrasts computes every contrast x item (scenario and field) of every backend from the
+// agents' cell means, Holm-adjusting the p-values within a backend.
+func contrasts(backends []string, items []item, ps []experiment.Contrast, am map[cellKey]map[int]float64) []Contrast {
 	var out []Contrast
 	for _, b := range backends {
 		first := len(out)
 		for _, pc := range ps {
-			for _, sc := range scenarios {
-				x, ref := am[cellKey{b, sc, pc.Condition}], am[cellKey{b, sc, pc.Against}]
+			for _, it := range items {
+				sc, f := it.Scenario, it.m.Field
+				x, ref := am[cellKey{b, sc, f, pc.Condition}], am[cellKey{b, sc, f, pc.Against}]
 				var agents []int
 				for a := range x {
 					if _, ok := ref[a]; ok {
@@ -83,7 +84,7 @@ func contrasts(backends, scenarios []string, ps []experiment.Contrast, am map[ce
 					d[i] = x[a] - ref[a]
 				}
 				t := analysis.OneSampleT(d, 0.95)
-				out = append(out, Contrast{Backend: b, Scenario: sc, Condition: pc.Condition, Against: pc.Against,
+				out = append(out, Contrast{Backend: b, Scenario: sc, Field: f, Condition: pc.Condition, Against: pc.Against,
 					Agents: t.N, Diff: t.Mean, Lo: t.Lo, Hi: t.Hi, SD: t.SD, DZ: t.EffectSize, T: t.T, DF: t.DF, P: t.P})
 			}
 		}
@@ -105,7 +106,7 @@ func (r *results) contrastTable() *table.Table {
 			if !math.IsNaN(c.DF) {
 				df = int(c.DF)
 			}
-			if err := emit([]any{c.Backend, c.Scenario, c.Condition, c.Against, field, contrastEstimand,
+			if err := emit([]any{c.Backend, c.Scenario, c.Condition, c.Against, c.Field, contrastEstimand,
 				c.Diff, c.Lo, c.Hi, c.SD, c.DZ, c.T, df, c.P, c.PHolm, c.Agents}); err != nil {
 				return err
 			}
@@ -134,8 +135,8 @@ func f2s(v float64) string {
 }
 
 // contrastRow is one contrast's cells in the summary and the report table.
-func contrastRow(c Contrast) []string {
-	return []string{c.Condition + " - " + c.Against, c.Scenario,
+func (r *results) contrastRow(c Contrast) []string {
+	return []string{c.Condition + " - " + c.Against, r.label(c.Scenario, c.Field),
 		fmt.Sprintf("%s [%s, %s]", f2s(c.Diff), f2s(c.Lo), f2s(c.Hi)), f2s(c.DZ), pval(c.P), pval(c.PHolm), fmt.Sprint(c.Agents)}
 }
 
@@ -146,7 +147,7 @@ func (r *results) contrastSummary(w io.Writer, b string) error {
 	var rows [][]string
 	for _, c := range r.Contrasts {
 		if c.Backend == b {
-			rows = append(rows, contrastRow(c))
+			rows = append(rows, r.contrastRow(c))
 		}
 	}
 	if len(rows) == 0 {

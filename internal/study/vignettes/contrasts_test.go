@@ -12,6 +12,7 @@ import (
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
@@ -58,7 +59,10 @@ func contrastFixture(t *testing.T, contrasts []experiment.Contrast) *vignettes {
 		Contrasts:  contrasts,
 	}
 	env := &study.Env{Exp: exp, Backends: []string{"builtin"}}
-	s := &vignettes{env: env}
+	s := &vignettes{env: env, byScenario: map[string][]measure{}}
+	for _, sc := range exp.Scenarios {
+		s.measure(sc, willingness)
+	}
 	var ds []store.Decision
 	for i, c := range []struct {
 		cond string
@@ -77,7 +81,7 @@ func contrastFixture(t *testing.T, contrasts []experiment.Contrast) *vignettes {
 				if v == 0 { // 0 marks an invalid reply in the tables above
 					ds = append(ds, store.Decision{Key: k, Reply: store.Reply{Invalid: "field willingness: out of range"}})
 				} else {
-					ds = append(ds, store.Decision{Key: k, Reply: store.Reply{Values: map[string]float64{field: v}}})
+					ds = append(ds, store.Decision{Key: k, Reply: store.Reply{Values: map[string]float64{"willingness": v}}})
 				}
 			}
 		}
@@ -90,6 +94,10 @@ func contrastFixture(t *testing.T, contrasts []experiment.Contrast) *vignettes {
 	return s
 }
 
+// willingness is the built-in scenarios' response.
+var willingness = scenario.Schema{Fields: []scenario.Field{{Name: "willingness", Kind: scenario.Likert, Min: 1, Max: 7,
+	LowLabel: "not at all willing", HighLabel: "extremely willing"}}}
+
 func near(t *testing.T, what string, got, want, tol float64) {
 	t.Helper()
 	if !(math.Abs(got-want) <= tol) {
@@ -100,7 +108,7 @@ func near(t *testing.T, what string, got, want, tol float64) {
 func TestContrastsMatchHandComputation(t *testing.T) {
 	s := contrastFixture(t, nil) // default: moral against none, the first condition
 	_, counts, am := s.agentMeans()
-	cs := contrasts(s.env.Backends, s.env.Exp.Scenarios, pairs(s.env.Exp), am)
+	cs := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), am)
 	if len(cs) != 2 {
 		t.Fatalf("want 2 contrasts (moral - none x 2 scenarios), got %+v", cs)
 	}
@@ -131,7 +139,7 @@ func TestContrastsMatchHandComputation(t *testing.T) {
 	near(t, "volunteering Holm", v.PHolm, 2*pv, 1e-12)
 	near(t, "donating Holm", d.PHolm, pd, 1e-12)
 	// The cell means still count agent 5 where it answered (none, volunteering: 5 agents).
-	if c := counts[cellKey{"builtin", "volunteering", "none"}]; c.Valid != 10 {
+	if c := counts[cellKey{"builtin", "volunteering", "willingness", "none"}]; c.Valid != 10 {
 		t.Errorf("none x volunteering: %+v", c)
 	}
 }
@@ -139,7 +147,7 @@ func TestContrastsMatchHandComputation(t *testing.T) {
 func TestContrastsGivenAreUsedInTheirDirection(t *testing.T) {
 	s := contrastFixture(t, []experiment.Contrast{{Condition: "none", Against: "moral"}})
 	_, _, am := s.agentMeans()
-	cs := contrasts(s.env.Backends, s.env.Exp.Scenarios, pairs(s.env.Exp), am)
+	cs := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), am)
 	if len(cs) != 2 || cs[0].Condition != "none" || cs[0].Against != "moral" {
 		t.Fatalf("contrasts: %+v", cs)
 	}

@@ -11,11 +11,16 @@ import (
 // LiveEstimates are the cell means of vignette_means.csv over the decisions recorded so far
 // (handed to Observe), computed by the analysis's own agentMeans and cells.
 func (s *vignettes) LiveEstimates() (*study.Estimates, error) {
+	gs := groups(s.items)
 	e := &study.Estimates{
-		Title: "Mean willingness (1-7) by scenario x condition, so far",
+		Title: gs[0].m.What() + " by scenario x condition, so far",
 		Note: "Provisional: vignette_means.csv's " + estimand + " with its 95% t interval over agents, over the decisions recorded so far " +
 			"(an agent's replicates averaged first). The results page gives the final table and the contrasts once the run is complete.",
 		Head: []string{"backend", "scenario", "condition", "agents", "mean", "95% CI"},
+	}
+	if len(gs) > 1 { // several measures: each row names its field (vignette_means.csv's column)
+		e.Title = "Means (shares for choice options) by scenario x field x condition, so far"
+		e.Head = []string{"backend", "scenario", "field", "condition", "agents", "mean", "95% CI"}
 	}
 	order, counts, am := s.agentMeans()
 	for _, c := range cells(order, counts, am) {
@@ -26,7 +31,11 @@ func (s *vignettes) LiveEstimates() (*study.Estimates, error) {
 		if c.Agents > 1 {
 			ci = fmt.Sprintf("[%s, %s]", report.F2(c.Lo), report.F2(c.Hi))
 		}
-		e.Rows = append(e.Rows, []string{c.Backend, c.Scenario, c.Condition, fmt.Sprint(c.Agents), mean, ci})
+		row := []string{c.Backend, c.Scenario, c.Condition, fmt.Sprint(c.Agents), mean, ci}
+		if len(gs) > 1 {
+			row = []string{c.Backend, c.Scenario, c.Field, c.Condition, fmt.Sprint(c.Agents), mean, ci}
+		}
+		e.Rows = append(e.Rows, row)
 	}
 	return e, nil
 }

@@ -31,9 +31,9 @@ type sumN struct {
 	n   int
 }
 
-// obsAt is a rating with its place in design order (cell, agent, scenario).
+// obsAt is a rating with its place in design order (cell, agent, scenario, measure).
 type obsAt struct {
-	at [3]int
+	at [4]int
 	obs
 }
 
@@ -47,33 +47,38 @@ func (s *vignettes) Observe(d store.Decision) error {
 	if !ok {
 		return fmt.Errorf("decision of unknown run %q", d.RunID)
 	}
-	ck := cellKey{c.cell.Backend, d.Scenario, c.cell.Condition}
-	cs, ok := o.counts[ck]
+	ms, ok := s.byScenario[d.Scenario]
 	if !ok {
 		return fmt.Errorf("decision of run %s: scenario %q is not asked", d.RunID, d.Scenario)
 	}
-	v, has := d.Reply.Values[field]
-	if !d.Reply.Valid() || !has {
-		cs.Invalid++
-		return nil
-	}
-	cs.Valid++
-	byAgent := o.sums[ck]
-	x := byAgent[d.AgentID]
-	x.sum += v
-	x.n++
-	byAgent[d.AgentID] = x
-	if len(c.cell.Levels) > 0 {
-		lv := make([]string, len(c.cell.Levels))
-		for i, l := range c.cell.Levels {
-			lv[i] = l.Level
+	// A decision counts once in each of its scenario's measures: invalid in all of them when
+	// the reply is (or, never expected of a valid reply, when it lacks the field).
+	for mi, m := range ms {
+		ck := cellKey{c.cell.Backend, d.Scenario, m.Field, c.cell.Condition}
+		cs := o.counts[ck]
+		v, has := m.value(d.Reply.Values)
+		if !d.Reply.Valid() || !has {
+			cs.Invalid++
+			continue
 		}
-		ai, ok := o.agents[d.AgentID]
-		if !ok {
-			ai = d.AgentID
+		cs.Valid++
+		byAgent := o.sums[ck]
+		x := byAgent[d.AgentID]
+		x.sum += v
+		x.n++
+		byAgent[d.AgentID] = x
+		if len(c.cell.Levels) > 0 {
+			lv := make([]string, len(c.cell.Levels))
+			for i, l := range c.cell.Levels {
+				lv[i] = l.Level
+			}
+			ai, ok := o.agents[d.AgentID]
+			if !ok {
+				ai = d.AgentID
+			}
+			o.obs = append(o.obs, obsAt{at: [4]int{c.ord, ai, slices.Index(s.env.Exp.Scenarios, d.Scenario), mi},
+				obs: obs{c.cell.Backend, d.Scenario, m.Field, c.cell.Condition, d.AgentID, lv, v}})
 		}
-		o.obs = append(o.obs, obsAt{at: [3]int{c.ord, ai, slices.Index(s.env.Exp.Scenarios, d.Scenario)},
-			obs: obs{c.cell.Backend, d.Scenario, c.cell.Condition, d.AgentID, lv, v}})
 	}
 	return nil
 }
@@ -92,10 +97,10 @@ func (s *vignettes) observed() *observed {
 	}
 	for i, c := range s.env.Cells {
 		o.cells[c.ID] = cellAt{c, i}
-		for _, sc := range s.env.Exp.Scenarios {
-			ck := cellKey{c.Backend, sc, c.Condition}
+		for _, it := range s.items {
+			ck := cellKey{c.Backend, it.Scenario, it.m.Field, c.Condition}
 			if o.counts[ck] == nil {
-				o.counts[ck] = &Cell{Backend: ck.b, Scenario: ck.s, Condition: ck.c}
+				o.counts[ck] = &Cell{Backend: ck.b, Scenario: ck.s, Field: ck.f, Condition: ck.c}
 				o.sums[ck] = map[int]sumN{}
 			}
 		}

@@ -60,17 +60,17 @@ var RobustnessSchema = table.Schema{Name: "robustness", Doc: "Study 1 with facto
 
 // obs is one valid rating with its cell's factor levels.
 type obs struct {
-	backend, scenario, condition string
-	agent                        int
-	levels                       []string // by factor, in experiment.Factors.List order
-	v                            float64
+	backend, scenario, field, condition string
+	agent                               int
+	levels                              []string // by factor, in experiment.Factors.List order
+	v                                   float64
 }
 
 // Share is one variance share.
 type Share struct {
-	Backend, Scenario, Factor, Term string
-	Share, Lo, Hi, P                float64
-	N                               int
+	Backend, Scenario, Field, Factor, Term string
+	Share, Lo, Hi, P                       float64
+	N                                      int
 }
 
 // Robust is one conclusion in one level of one factor.
@@ -147,10 +147,11 @@ func (s *vignettes) shares(all []obs) []Share {
 	var out []Share
 	fs := s.env.Exp.Factors.List()
 	for _, b := range s.env.Backends {
-		for _, sc := range s.env.Exp.Scenarios {
+		for _, it := range s.primary() {
+			sc, fld := it.Scenario, it.m.Field
 			var os []obs
 			for _, o := range all {
-				if o.backend == b && o.scenario == sc {
+				if o.backend == b && o.scenario == sc && o.field == fld {
 					os = append(os, o)
 				}
 			}
@@ -178,7 +179,7 @@ func (s *vignettes) shares(all []obs) []Share {
 				sh, p, n, err := est(agents)
 				rows := make([]Share, len(terms))
 				for ti, t := range terms {
-					rows[ti] = Share{Backend: b, Scenario: sc, Factor: f.Name, Term: t, Share: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), P: math.NaN(), N: n}
+					rows[ti] = Share{Backend: b, Scenario: sc, Field: fld, Factor: f.Name, Term: t, Share: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), P: math.NaN(), N: n}
 					if err == nil {
 						rows[ti].Share, rows[ti].P = sh[t], p[t]
 					}
@@ -215,6 +216,10 @@ func (s *vignettes) shares(all []obs) []Share {
 // robustness recomputes every contrast within each level of each factor.
 func (s *vignettes) robustness(all []obs, pooled []Contrast) []Robust {
 	var out []Robust
+	prim := map[[2]string]bool{}
+	for _, it := range s.primary() {
+		prim[[2]string{it.Scenario, it.m.Field}] = true
+	}
 	for fi, f := range s.env.Exp.Factors.List() {
 		for _, l := range f.Levels {
 			am := map[cellKey]map[int][]float64{}
@@ -222,7 +227,7 @@ func (s *vignettes) robustness(all []obs, pooled []Contrast) []Robust {
 				if o.levels[fi] != l {
 					continue
 				}
-				k := cellKey{o.backend, o.scenario, o.condition}
+				k := cellKey{o.backend, o.scenario, o.field, o.condition}
 				if am[k] == nil {
 					am[k] = map[int][]float64{}
 				}
@@ -235,9 +240,12 @@ func (s *vignettes) robustness(all []obs, pooled []Contrast) []Robust {
 					means[k][a] = analysis.MeanOrZero(v)
 				}
 			}
-			within := contrasts(s.env.Backends, s.env.Exp.Scenarios, pairs(s.env.Exp), means)
+			within := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), means)
 			for i, c := range pooled {
-				w := within[i] // same order: backends x pairs x scenarios
+				if !prim[[2]string{c.Scenario, c.Field}] {
+					continue
+				}
+				w := within[i] // same order: backends x pairs x items
 				out = append(out, Robust{Contrast: c, Factor: f.Name, Level: l, Diff: w.Diff, PHolm: w.PHolm,
 					Pooled: conclusion(c.Diff, c.PHolm), LevelSays: conclusion(w.Diff, w.PHolm)})
 			}
@@ -253,6 +261,20 @@ type sensitivity struct {
 	Robust  []Robust
 	// Builtin are the labels of the backends that are the behavioural model.
 	Builtin map[string]bool
+	// multi: some scenario has more than one measure, and only its first is analysed here.
+	multi bool
+}
+
+// primary is each scenario's first measure: the one the factor analysis covers (for the
+// built-in scenarios, willingness, their only field). Its tables have one row per scenario.
+func (s *vignettes) primary() []item {
+	var out []item
+	for i, it := range s.items {
+		if i == 0 || it.Scenario != s.items[i-1].Scenario {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // builtinNote says, for the behavioural model, which factors can change what it is asked.
@@ -276,7 +298,7 @@ func (x *sensitivity) builtinNote(b string) string {
 func (x *sensitivity) shareTable() *table.Table {
 	return &table.Table{Schema: SensitivitySchema, Rows: func(emit func([]any) error) error {
 		for _, r := range x.Shares {
-			if err := emit([]any{r.Backend, r.Scenario, field, r.Factor, r.Term, shareEstimand, r.Share, r.Lo, r.Hi, r.P, r.N}); err != nil {
+			if err := emit([]any{r.Backend, r.Scenario, r.Field, r.Factor, r.Term, shareEstimand, r.Share, r.Lo, r.Hi, r.P, r.N}); err != nil {
 				return err
 			}
 		}
@@ -371,10 +393,23 @@ func (x *sensitivity) summary(w io.Writer, b string) error {
 	if err := robust.PrintVerdicts(w, rows, 2, 3); err != nil { // key: contrast, scenario
 		return err
 	}
-	if n := x.builtinNote(b); n != "" {
+	if n := x.note(b); n != "" {
 		return termtable.WriteText(w, n)
 	}
 	return nil
+}
+
+// note is what the factor tables leave out: fields past each scenario's first, and what the
+// behavioural model reads.
+func (x *sensitivity) note(b string) string {
+	var ns []string
+	if x.multi {
+		ns = append(ns, "The factor analysis covers each scenario's first response field (for a choice, its first option's share); vignette_means.csv and contrasts.csv have every field.")
+	}
+	if n := x.builtinNote(b); n != "" {
+		ns = append(ns, n)
+	}
+	return strings.Join(ns, " ")
 }
 
 //go:embed sensitivity.html.tmpl
@@ -394,7 +429,7 @@ func (x *sensitivity) section(backends []string) func(fig *report.Figures) (temp
 	return func(fig *report.Figures) (template.HTML, error) {
 		var figs []sensFigure
 		for _, b := range backends {
-			f := sensFigure{Backend: report.DescribeBackend(b), Factors: x.Factors, Verdicts: x.verdicts(b), Note: x.builtinNote(b)}
+			f := sensFigure{Backend: report.DescribeBackend(b), Factors: x.Factors, Verdicts: x.verdicts(b), Note: x.note(b)}
 			for i := 0; i+2 < len(x.Shares); i += 3 {
 				r := x.Shares[i : i+3]
 				if r[0].Backend == b {

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/behavioral"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
@@ -34,11 +35,15 @@ type vignettes struct {
 	seen *observed
 	// systems are the system texts under the persona and system factors.
 	systems *study.Systems
+	// items are the rows of the analysis: every measure of every scenario, in design order;
+	// byScenario has each scenario's measures.
+	items      []item
+	byScenario map[string][]measure
 }
 
 // New checks the experiment's scenarios and makes the study.
 func New(env *study.Env) (study.Study, error) {
-	s := &vignettes{env: env, systems: study.NewSystems(env)}
+	s := &vignettes{env: env, systems: study.NewSystems(env), byScenario: map[string][]measure{}}
 	if len(env.Exp.Scenarios) == 0 {
 		return nil, env.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
 	}
@@ -51,12 +56,47 @@ func New(env *study.Env) (study.Study, error) {
 			return nil, env.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind)
 		}
 		s.scs = append(s.scs, sc)
+		s.measure(id, sc.Response)
 		s.sitParams = append(s.sitParams, study.SituationParams(sc, nil))
+		if err := s.checkBuiltin(i, sc); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.checkFactors(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkBuiltin refuses, before any decision, a scenario the experiment's behavioural model
+// cannot rate: every decision of it would be recorded invalid. LLM-only experiments need no
+// model: block.
+func (s *vignettes) checkBuiltin(i int, sc scenario.Scenario) error {
+	at := fmt.Sprintf("scenarios[%d]", i)
+	for _, b := range s.env.Exp.Backends {
+		if b.Provider != "builtin" {
+			continue
+		}
+		if len(sc.Model) == 0 {
+			return s.env.Errorf(at, "scenario %s has no model: block, which the builtin backend needs (base: mean willingness on 1-7 with no policy; optional cost, money, visibility, need; see docs/scenarios.md)", sc.ID)
+		}
+		if err := behavioral.CheckVignette(sc.ID, s.sitParams[len(s.sitParams)-1], sc.Response); err != nil {
+			return s.env.Errorf(at, "scenario %s cannot be rated by the builtin backend: %v", sc.ID, err)
+		}
+		return nil
+	}
+	return nil
+}
+
+// measure adds a scenario's measures to the analysis's rows (once, if it is asked twice).
+func (s *vignettes) measure(id string, r scenario.Schema) {
+	if _, dup := s.byScenario[id]; dup {
+		return
+	}
+	s.byScenario[id] = measures(r)
+	for _, m := range s.byScenario[id] {
+		s.items = append(s.items, item{id, m})
+	}
 }
 
 func (s *vignettes) Describe() string {

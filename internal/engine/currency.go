@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/yamlx"
+)
+
+// fileCurrency sets the currency {{.currency}} names in scenario and policy texts for a
+// population read from a file (or the prosim104 agents, all in yuan): the file's, when every persona shares one; population.currency
+// when given, which must then agree with a file of one currency (else agents earning EUR
+// would be offered "100 yuan"). A file of several currencies needs population.currency.
+// A run directory's config (recorded) keeps the currency the run used.
+func fileCurrency(exp *experiment.Experiment, doc *yamlx.Doc, agents []persona.Persona, recorded bool) error {
+	p := &exp.Population
+	if p.Source != "file" && p.Source != "prosim104" || recorded || doc == nil || len(agents) == 0 {
+		return nil
+	}
+	from := p.File
+	if p.Source == "prosim104" { // the original study's agents, in yuan
+		from = "the prosim104 population"
+	}
+	var given string
+	found, err := doc.DecodeAt("population.currency", &given)
+	if err != nil {
+		return err
+	}
+	// Each currency of the file, in order of first use, with its first persona (the file's id).
+	var curs []string
+	first := map[string]string{}
+	for _, a := range agents {
+		k := strings.ToLower(a.Currency)
+		if _, ok := first[k]; !ok {
+			first[k] = a.SourceID
+			if a.SourceID == "" {
+				first[k] = fmt.Sprint(a.ID)
+			}
+			curs = append(curs, a.Currency)
+		}
+	}
+	switch {
+	case found && len(curs) == 1 && !strings.EqualFold(given, curs[0]):
+		return doc.Errorf("population.currency", "%s, but every persona in %s has currency %s: texts would name amounts in %s to agents earning %s (leave population.currency out to use the file's)",
+			given, from, curs[0], given, curs[0])
+	case !found && len(curs) > 1:
+		var each []string
+		for _, c := range curs {
+			each = append(each, fmt.Sprintf("%s (first persona id %s)", c, first[strings.ToLower(c)]))
+		}
+		return doc.Errorf("population.file", "%s mixes currencies, %s: set population.currency to the one scenario and policy texts name ({{.currency}})",
+			p.File, strings.Join(each, ", "))
+	case !found:
+		p.Currency = curs[0]
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// Study 1 with a custom vignette answered by a choice, an amount and a 0-10 rating, on an
+// LLM: vignette_means.csv has every field under its own name, all decisions valid, and the
+// means the replies give (agent a answers option a%3, 10a minutes, rating a).
+func TestStudy1CustomVignetteFields(t *testing.T) {
+	scen := filepath.Join(t.TempDir(), "lend.yaml")
+	if err := os.WriteFile(scen, []byte(`- id: lend_car
+  kind: vignette
+  text: A neighbour asks to borrow your car for a day.
+  question: What do you answer?
+  response:
+    fields:
+      - {name: answer, kind: choice, options: ["yes, gladly", "only for fuel", "no"]}
+      - {name: minutes, kind: amount, min: 0, max: 120, step: 1}
+      - {name: rating, kind: likert, min: 0, max: 10, low_label: never, high_label: surely}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp := load(t, `name: cv
+study: vignettes
+seed: 1
+population: {source: sample, n: 6}
+scenario_files: [`+scen+`]
+scenarios: [lend_car]
+conditions: [{name: none, policy: none}, {name: moral, policy: moral}]
+backends: [{provider: openai, model: fake-1}]
+`, 2)
+	opt := Options{NoCache: true, Out: filepath.Join(t.TempDir(), "run"), Backends: func(experiment.Backend) (backend.Backend, error) {
+		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			a := req.AgentID
+			return backend.Reply{Raw: fmt.Sprintf(`{"answer": %q, "minutes": %d, "rating": %d}`, []string{"yes, gladly", "only for fuel", "no"}[a%3], 10*a, a),
+				Provider: "fake", Model: "fake-1", Calls: 1}, nil
+		}), 0), nil
+	}}
+	if _, err := Run(context.Background(), exp, opt); err != nil {
+		t.Fatal(err)
+	}
+	recs := readCSV(t, filepath.Join(opt.Out, "results", "vignette_means.csv"))
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	// Agents 1-6: options 1,2,0,1,2,0 (shares 1/3 each), minutes mean 35, rating mean 3.5.
+	want := map[string]string{"answer=yes, gladly": "0.3333333333333333", "answer=only for fuel": "0.3333333333333333",
+		"answer=no": "0.3333333333333333", "minutes": "35", "rating": "3.5"}
+	if len(recs) != 1+2*len(want) {
+		t.Fatalf("vignette_means.csv: %v", recs)
+	}
+	for _, r := range recs[1:] {
+		if r[col["mean"]] != want[r[col["field"]]] || r[col["valid"]] != "6" || r[col["invalid"]] != "0" || r[col["agents"]] != "6" {
+			t.Errorf("row %v: want mean %s from 6 valid decisions, 0 invalid", r, want[r[col["field"]]])
+		}
+	}
+}
