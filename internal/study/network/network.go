@@ -227,7 +227,7 @@ func buildGraph(c Graph, agents []persona.Persona, sd uint64) (*network.Graph, e
 
 func (s *netStudy) Describe() string {
 	e := s.env.Exp
-	return fmt.Sprintf("study %s: %d agents x %d rounds of %s on a %s graph x %d conditions%s x %d replicates x %d backends = %d decisions",
+	return fmt.Sprintf("study %s: %d agents x %d rounds of %s on the graph %s x %d conditions%s x %d replicates x %d backends = %d decisions",
 		Name, len(s.env.Agents), s.cfg.Rounds, s.cfg.Scenario, s.cfg.Graph.Type, len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
 }
 
