@@ -151,6 +151,7 @@ func pval(v float64) string {
 func (c *Comparison) printTwin(w io.Writer) {
 	rounds := c.shownRounds()
 	fmt.Fprintf(w, "Effect against the control twin: %s; 95%% CI from a two-way bootstrap over replicates and agents (%d resamples)\n", effectEstimand, c.BootReps)
+	split := false // whether a row of the distance-2 split is shown, which the note explains
 	for _, unfair := range []bool{false, true} {
 		name := "willingness"
 		if unfair {
@@ -179,10 +180,13 @@ func (c *Comparison) printTwin(w io.Writer) {
 			}
 			line = append(line[:1], append([]string{strconv.Itoa(n)}, line[1:]...)...)
 			rows = append(rows, line)
+			split = split || g == eDist2Changed || g == eDist2Unchanged
 		}
 		termtable.Write(w, 2, rows) // key: group, agent-runs; split by rounds on a narrow terminal
 	}
-	fmt.Fprintf(w, "  (%s: distance 2 with a distance-1 neighbour affected the round before; %s: with none)\n", effGroupKeys[eDist2Changed], effGroupKeys[eDist2Unchanged])
+	if split {
+		fmt.Fprintf(w, "  (%s: distance 2 with a distance-1 neighbour affected the round before; %s: with none)\n", effGroupKeys[eDist2Changed], effGroupKeys[eDist2Unchanged])
+	}
 	perm := fmt.Sprintf("%d victim placements", c.Perms)
 	switch c.Perms {
 	case 0:
