@@ -99,7 +99,7 @@ func TestValidateErrorKeepsSpending(t *testing.T) {
 	inner := Func(func(ctx context.Context, req Request) (Reply, error) {
 		n++
 		if n == 2 {
-			return Reply{}, boom
+			return Reply{Calls: 2}, boom // a Retry below made 2 attempts before giving up
 		}
 		return Reply{Raw: "dunno", Calls: 1, InputTokens: 50, OutputTokens: 5}, nil
 	})
@@ -107,7 +107,7 @@ func TestValidateErrorKeepsSpending(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v", err)
 	}
-	if r.Calls != 1 || r.InputTokens != 50 {
-		t.Fatalf("reply with the error = %+v, want the first attempt's spending", r)
+	if r.Calls != 3 || r.InputTokens != 50 {
+		t.Fatalf("reply with the error = %+v, want the first attempt's spending and the failed re-ask's 2 calls", r)
 	}
 }
