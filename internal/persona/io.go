@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/prosim/prosim/internal/reading"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 type kind int
@@ -180,35 +181,9 @@ func (c *capped) Read(p []byte) (int, error) {
 var MaxErrors = 50
 
 // FileErrors is every problem found in one population file, in file order: up to MaxErrors,
-// then the number left out. A file with one problem gives that *FieldError alone.
-type FileErrors struct {
-	File string
-	Errs []*FieldError
-	More int
-}
-
-func (e *FileErrors) Error() string {
-	var b strings.Builder
-	n := len(e.Errs) + e.More
-	fmt.Fprintf(&b, "%s: %d problems:", e.File, n)
-	for _, fe := range e.Errs {
-		b.WriteString("\n  ")
-		b.WriteString(fe.Error())
-	}
-	if e.More > 0 {
-		fmt.Fprintf(&b, "\n  ... and %d more (the first %d are shown)", e.More, len(e.Errs))
-	}
-	return b.String()
-}
-
-// Unwrap gives the errors shown, for errors.As.
-func (e *FileErrors) Unwrap() []error {
-	out := make([]error, len(e.Errs))
-	for i, fe := range e.Errs {
-		out[i] = fe
-	}
-	return out
-}
+// then the number left out (More). A file with one problem gives that *FieldError alone. It is
+// the error list of every input file (yamlx.Errors), printed the same way.
+type FileErrors = yamlx.Errors
 
 // problems collects a file's errors.
 type problems struct {

@@ -5,38 +5,14 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
-// FieldError reports a bad value in a population file or a Persona. File and
-// Line are empty/zero when unknown; Field is the column (CSV) or key (JSON).
-type FieldError struct {
-	File  string
-	Line  int
-	Col   int // 1-based byte column of the cell (CSV) or key (JSON); 0 when unknown
-	Field string
-	Msg   string
-}
-
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-			if e.Col > 0 {
-				fmt.Fprintf(&b, ":%d", e.Col)
-			}
-		}
-		b.WriteString(": ")
-	} else if e.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", e.Line)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, "field %s: ", e.Field)
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// FieldError reports a bad value in a population file or a Persona: a located error as every
+// input file's (yamlx.Error). File and Line are empty/zero when unknown; Col is the 1-based byte
+// column of the cell (CSV) or key (JSON); Field is the column (CSV) or key (JSON).
+type FieldError = yamlx.Error
 
 func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
