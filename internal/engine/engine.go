@@ -608,10 +608,10 @@ func (b *backendEntry) sampling() backend.Sampling {
 	return backend.Sampling{Temperature: b.cfg.Temperature, TopP: b.cfg.TopP, MaxTokens: b.cfg.MaxTokens}
 }
 
-func (r *Runner) account(be *backendEntry, rep backend.Reply) {
+func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.asked++
+	r.asked += decisions // one request may carry several decisions (a joint prompt)
 	if v := rep.ModelVersion; v != "" {
 		if be.versions == nil {
 			be.versions = map[string]bool{}

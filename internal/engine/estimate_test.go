@@ -126,6 +126,9 @@ func TestEstimateCountsBuiltinWithoutPlaying(t *testing.T) {
 			if counted.Decisions == 0 || counted.Decisions != played.Decisions || counted.Decisions != res.Decisions {
 				t.Errorf("builtin estimate %d decisions, LLM estimate %d, the run %d", counted.Decisions, played.Decisions, res.Decisions)
 			}
+			if res.Asked != res.Decisions { // a fresh run asks every decision, also when a prompt carries several
+				t.Errorf("the run recorded %d decisions but says %d were asked", res.Decisions, res.Asked)
+			}
 			if counted.Calls != 0 || counted.InputTokens != 0 {
 				t.Errorf("builtin estimate: %d calls, %d tokens", counted.Calls, counted.InputTokens)
 			}

@@ -258,10 +258,10 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 			out[i] = rep
 		}
 		out[0].Calls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
-		r.account(be, out[0])
+		r.account(be, out[0], len(t.Keys))
 		return out, nil
 	}
-	r.account(be, reply)
+	r.account(be, reply, len(t.Keys))
 	if t.Split != nil {
 		return t.Split(reply), nil
 	}
