@@ -23,32 +23,29 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	var files []error
 	readable := func(p string) bool { _, err := os.Stat(p); return err == nil } // else reported already
 
+	// loadAll adds each file to a library; false when one could not be added.
+	loadAll := func(paths []string, load func(string) error) bool {
+		ok := true
+		for _, f := range paths {
+			if !readable(f) {
+				ok = false
+			} else if err := load(f); err != nil {
+				files = append(files, err)
+				ok = false
+			}
+		}
+		return ok
+	}
 	scen, err := scenario.Builtin()
 	if err != nil {
 		return fmt.Errorf("built-in scenario library: %w", err)
 	}
-	scenOK := true
-	for _, f := range e.ScenarioFiles {
-		if !readable(f) {
-			scenOK = false
-		} else if err := scen.LoadFile(f); err != nil {
-			files = append(files, err)
-			scenOK = false
-		}
-	}
+	scenOK := loadAll(e.ScenarioFiles, scen.LoadFile)
 	pol, err := policy.Builtin()
 	if err != nil {
 		return fmt.Errorf("built-in policy library: %w", err)
 	}
-	polOK := true
-	for _, f := range e.PolicyFiles {
-		if !readable(f) {
-			polOK = false
-		} else if err := pol.LoadFile(f); err != nil {
-			files = append(files, err)
-			polOK = false
-		}
-	}
+	polOK := loadAll(e.PolicyFiles, pol.LoadFile)
 	// An id missing from a library that a bad file left incomplete is not reported.
 	var known []string
 	for i, id := range e.Scenarios {
