@@ -132,7 +132,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			err = p.Sleep(ctx, d)
 			done()
 			if err != nil {
-				return Reply{Calls: made}, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
+				return spent, fmt.Errorf("%w (after %d attempt(s): %v)", err, attempt, last)
 			}
 		}
 	})

@@ -34,12 +34,7 @@ func Validate(next Backend, maxRepairs int) Backend {
 				if attempt == 0 {
 					return r, err
 				}
-				// The failed call's spending (its attempts, from Retry) counts too.
-				acc.Calls += r.Calls
-				acc.InputTokens += r.InputTokens
-				acc.OutputTokens += r.OutputTokens
-				acc.CostUSD += r.CostUSD
-				return acc, err
+				return addSpent(acc, r), err // the failed call's attempts (from Retry) count too
 			}
 			acc = accumulate(acc, r, attempt)
 			acc.Repairs = repairs
