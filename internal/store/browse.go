@@ -143,30 +143,15 @@ func (s *Store) CountByRun(f Filter) (map[string]int, error) {
 func (s *Store) DecisionsOf(runID string, f Filter, offset, limit int) ([]Decision, error) {
 	f.RunIDs = []string{runID}
 	w, args := f.where()
-	rows, err := s.db.Query(`SELECT run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
-	  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
-	  FROM decisions`+w+` ORDER BY run_id, agent_id, round, trial, scenario LIMIT ? OFFSET ?`, append(args, limit, offset)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []Decision
-	for rows.Next() {
-		s.rowsRead.Add(1)
-		d, err := scanDecision(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	err := s.decisions(func(d Decision) error { out = append(out, d); return nil },
+		selectDecisions+w+` ORDER BY run_id, agent_id, round, trial, scenario LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	return out, err
 }
 
 // Decision returns one recorded decision; ok is false when it is not recorded.
 func (s *Store) Decision(k Key) (d Decision, ok bool, err error) {
-	rows, err := s.db.Query(`SELECT run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
-	  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
-	  FROM decisions WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ?`,
+	rows, err := s.db.Query(selectDecisions+` WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ?`,
 		k.RunID, k.AgentID, k.Round, k.Trial, k.Scenario)
 	if err != nil {
 		return Decision{}, false, err

@@ -545,21 +545,23 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 	}
 	for i := 1; i < len(runs); i++ {
 		if runs[i].Ord == runs[i-1].Ord { // ties interleave in the order: one sorted read
-			return s.decisions(fn, `SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
-			  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
-			  FROM decisions d JOIN runs r ON r.run_id = d.run_id
+			return s.decisions(fn, selectDecisions+` JOIN runs r ON r.run_id = d.run_id
 			  ORDER BY r.ord, agent_id, round, trial, scenario`)
 		}
 	}
 	for _, r := range runs {
-		if err := s.decisions(fn, `SELECT run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
-		  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
-		  FROM decisions WHERE run_id = ? ORDER BY agent_id, round, trial, scenario`, r.ID); err != nil {
+		if err := s.decisions(fn, selectDecisions+` WHERE run_id = ? ORDER BY agent_id, round, trial, scenario`, r.ID); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// selectDecisions reads the decisions table (as d) in scanDecision's column order; a query
+// adds its join, filter and order.
+const selectDecisions = `SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
+  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
+  FROM decisions d`
 
 // decisions calls fn for every decision a query gives.
 func (s *Store) decisions(fn func(Decision) error, query string, args ...any) error {
