@@ -303,7 +303,14 @@ func CheckRunDir(dir string) error {
 
 // WriteReport writes the HTML report of one or several run directories to out.
 func WriteReport(out string, dirs ...string) error {
-	return writeFile(out, func(w io.Writer) error { return RenderReport(w, dirs...) })
+	// The runs are analysed before the page is opened, so that a folder that is not a run
+	// is reported as such, not as the page that could not be created in it.
+	as, err := analyzeAll(dirs)
+	defer closeAll(as)
+	if err != nil {
+		return err
+	}
+	return writeFile(out, func(w io.Writer) error { _, err := renderAnalyzed(w, as); return err })
 }
 
 // RenderReport renders the report of run directories: the design and validity of each, then

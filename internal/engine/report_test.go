@@ -163,3 +163,12 @@ func TestStudy1ReportHasDesignValidityAndChartWithComputedMeans(t *testing.T) {
 		t.Errorf("expected at least 4 bars, found %d rects", n)
 	}
 }
+
+// A folder that is not a run is named as such, not as the page that could not be opened in it.
+func TestWriteReportOfAFolderThatIsNoRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	err := WriteReport(filepath.Join(dir, "report.html"), dir)
+	if err == nil || !strings.Contains(err.Error(), dir+" is not a prosim run directory") {
+		t.Fatalf("err %v", err)
+	}
+}
