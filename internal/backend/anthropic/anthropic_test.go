@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/prosim/prosim/internal/backend/providers/providertest"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,42 +17,16 @@ import (
 
 const fakeKey = "sk-ant-test-FAKEKEY-0123456789abcdef"
 
-type server struct {
-	*httptest.Server
-	mu      sync.Mutex
-	body    map[string]any
-	header  http.Header
-	path    string
-	calls   int
-	respond func(w http.ResponseWriter, r *http.Request)
-}
+// server is a fake endpoint on loopback that records what it was sent (providertest.Server).
+type server = providertest.Server
 
-func newServer(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)) *server {
+func newServer(t *testing.T, respond http.HandlerFunc) *server {
 	t.Helper()
-	s := &server{respond: respond}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		s.mu.Lock()
-		s.body, s.header, s.path = m, r.Header.Clone(), r.URL.Path
-		s.calls++
-		s.mu.Unlock()
-		s.respond(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
+	return providertest.New(t, respond)
 }
 
-func jsonReply(status int, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		for i := 0; i+1 < len(headers); i += 2 {
-			w.Header().Set(headers[i], headers[i+1])
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
+func jsonReply(status int, body string, headers ...string) http.HandlerFunc {
+	return providertest.JSONReply(status, "application/json", body, headers...)
 }
 
 const okBody = `{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",
@@ -97,20 +70,7 @@ func newTestClient(t *testing.T, s *server, mod ...func(*Config)) *Client {
 
 func statusErr(t *testing.T, err error) *backend.StatusError {
 	t.Helper()
-	if err == nil {
-		t.Fatal("want an error, got nil")
-	}
-	var se *backend.StatusError
-	if !errors.As(err, &se) {
-		t.Fatalf("want *backend.StatusError, got %T: %v", err, err)
-	}
-	if strings.Contains(err.Error(), fakeKey) || strings.Contains(se.Body, fakeKey) {
-		t.Fatalf("error leaks the API key: %v / %q", err, se.Body)
-	}
-	if se.Provider != Provider {
-		t.Errorf("Provider = %q", se.Provider)
-	}
-	return se
+	return providertest.StatusErr(t, err, Provider, fakeKey)
 }
 
 func TestDecideSuccess(t *testing.T) {
@@ -127,13 +87,13 @@ func TestDecideSuccess(t *testing.T) {
 		rep.OutputTokens != 12 || rep.Calls != 1 || rep.Latency <= 0 || rep.Values != nil {
 		t.Errorf("reply = %+v", rep)
 	}
-	if s.path != "/v1/messages" {
-		t.Errorf("path = %q", s.path)
+	if s.Path != "/v1/messages" {
+		t.Errorf("path = %q", s.Path)
 	}
-	if s.header.Get("X-Api-Key") != fakeKey || s.header.Get("Anthropic-Version") == "" {
-		t.Errorf("headers = %v", s.header)
+	if s.Header.Get("X-Api-Key") != fakeKey || s.Header.Get("Anthropic-Version") == "" {
+		t.Errorf("headers = %v", s.Header)
 	}
-	b := s.body
+	b := s.Body
 	if b["model"] != "claude-sonnet-4-5" || b["max_tokens"] != float64(64) || b["temperature"] != 0.7 || b["top_p"] != 0.9 {
 		t.Errorf("body = %v", b)
 	}
@@ -188,12 +148,12 @@ func TestTextMode(t *testing.T) {
 		t.Errorf("reply = %+v", rep)
 	}
 	for _, k := range []string{"tools", "tool_choice", "temperature", "top_p", "system"} {
-		if _, ok := s.body[k]; ok {
-			t.Errorf("%s sent: %v", k, s.body[k])
+		if _, ok := s.Body[k]; ok {
+			t.Errorf("%s sent: %v", k, s.Body[k])
 		}
 	}
-	if s.body["max_tokens"] != float64(DefaultMaxTokens) {
-		t.Errorf("max_tokens = %v", s.body["max_tokens"])
+	if s.Body["max_tokens"] != float64(DefaultMaxTokens) {
+		t.Errorf("max_tokens = %v", s.Body["max_tokens"])
 	}
 }
 
@@ -221,8 +181,8 @@ func TestErrors(t *testing.T) {
 		s := newServer(t, jsonReply(429, rl, "Retry-After", "13"))
 		_, err := newTestClient(t, s).Decide(context.Background(), request())
 		se := statusErr(t, err)
-		if se.Status != 429 || se.RetryAfter != 13*time.Second || !se.Retryable() || !strings.Contains(se.Body, "rate limit") || s.calls != 1 {
-			t.Errorf("got %+v after %d calls", se, s.calls)
+		if se.Status != 429 || se.RetryAfter != 13*time.Second || !se.Retryable() || !strings.Contains(se.Body, "rate limit") || s.Calls != 1 {
+			t.Errorf("got %+v after %d calls", se, s.Calls)
 		}
 	})
 	t.Run("429 http-date", func(t *testing.T) {
@@ -236,7 +196,7 @@ func TestErrors(t *testing.T) {
 	t.Run("529 overloaded", func(t *testing.T) {
 		s := newServer(t, jsonReply(529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`))
 		_, err := newTestClient(t, s).Decide(context.Background(), request())
-		if se := statusErr(t, err); se.Status != 529 || !se.Retryable() || s.calls != 1 {
+		if se := statusErr(t, err); se.Status != 529 || !se.Retryable() || s.Calls != 1 {
 			t.Errorf("got %+v", se)
 		}
 	})
@@ -282,18 +242,7 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
-func hijack(partial string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		conn, buf, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			panic(err)
-		}
-		defer conn.Close()
-		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n")
-		buf.WriteString(partial)
-		buf.Flush()
-	}
-}
+var hijack = providertest.Hijack
 
 func TestBadBodies(t *testing.T) {
 	cases := map[string]func(http.ResponseWriter, *http.Request){

@@ -18,12 +18,12 @@ func TestSubmitBatchBody(t *testing.T) {
 	if err != nil || id != "msgbatch_1" {
 		t.Fatalf("id %q, %v", id, err)
 	}
-	if s.path != "/v1/messages/batches" || s.header.Get("X-Api-Key") != fakeKey {
-		t.Fatalf("path %q", s.path)
+	if s.Path != "/v1/messages/batches" || s.Header.Get("X-Api-Key") != fakeKey {
+		t.Fatalf("path %q", s.Path)
 	}
-	reqs, _ := s.body["requests"].([]any)
+	reqs, _ := s.Body["requests"].([]any)
 	if len(reqs) != 2 {
-		t.Fatalf("requests: %v", s.body)
+		t.Fatalf("requests: %v", s.Body)
 	}
 	r := reqs[1].(map[string]any)
 	p := r["params"].(map[string]any)

@@ -22,15 +22,15 @@ func TestSubmitBatchBody(t *testing.T) {
 	if err != nil || id != "batches/b1" {
 		t.Fatalf("id %q, %v", id, err)
 	}
-	if s.path != "/v1beta/models/gemini-2.5-flash:batchGenerateContent" || s.header.Get("X-Goog-Api-Key") != fakeKey {
-		t.Fatalf("path %q", s.path)
+	if s.Path != "/v1beta/models/gemini-2.5-flash:batchGenerateContent" || s.Header.Get("X-Goog-Api-Key") != fakeKey {
+		t.Fatalf("path %q", s.Path)
 	}
-	batch, _ := s.body["batch"].(map[string]any)
+	batch, _ := s.Body["batch"].(map[string]any)
 	in, _ := batch["inputConfig"].(map[string]any)
 	rs, _ := in["requests"].(map[string]any)
 	reqs, _ := rs["requests"].([]any)
 	if len(reqs) != 2 {
-		t.Fatalf("body: %v", s.body)
+		t.Fatalf("body: %v", s.Body)
 	}
 	r := reqs[1].(map[string]any)
 	meta := r["metadata"].(map[string]any)

@@ -5,11 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/prosim/prosim/internal/backend/providers/providertest"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,53 +18,23 @@ import (
 
 const fakeKey = "AIzaSy-test-FAKEKEY-0123456789abcdef"
 
-type server struct {
-	*httptest.Server
-	mu      sync.Mutex
-	body    map[string]any
-	header  http.Header
-	path    string
-	query   string
-	calls   int
-	respond func(w http.ResponseWriter, r *http.Request)
-}
+// server is a fake Gemini endpoint on loopback (providertest.Server); it answers
+// anything but a POST with 405, as the API does.
+type server = providertest.Server
 
-func newServer(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)) *server {
+func newServer(t *testing.T, respond http.HandlerFunc) *server {
 	t.Helper()
-	s := &server{respond: respond}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		s.mu.Lock()
-		s.body, s.header, s.path, s.query = m, r.Header.Clone(), r.URL.Path, r.URL.RawQuery
-		s.calls++
-		s.mu.Unlock()
+	return providertest.New(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
-		s.respond(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
+		respond(w, r)
+	})
 }
 
-func (s *server) numCalls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls
-}
-
-func jsonReply(status int, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		for i := 0; i+1 < len(headers); i += 2 {
-			w.Header().Set(headers[i], headers[i+1])
-		}
-		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
+func jsonReply(status int, body string, headers ...string) http.HandlerFunc {
+	return providertest.JSONReply(status, "application/json; charset=UTF-8", body, headers...)
 }
 
 const okBody = `{"candidates":[{"content":{"parts":[{"text":"{\"willingness\": 5, \"choice\": \"give\"}"}],"role":"model"},
@@ -113,20 +82,7 @@ func newTestClient(t *testing.T, s *server, mod ...func(*Config)) *Client {
 
 func statusErr(t *testing.T, err error) *backend.StatusError {
 	t.Helper()
-	if err == nil {
-		t.Fatal("want an error, got nil")
-	}
-	var se *backend.StatusError
-	if !errors.As(err, &se) {
-		t.Fatalf("want *backend.StatusError, got %T: %v", err, err)
-	}
-	if strings.Contains(err.Error(), fakeKey) || strings.Contains(se.Body, fakeKey) {
-		t.Fatalf("error leaks the API key: %v / %q", err, se.Body)
-	}
-	if se.Provider != Provider {
-		t.Errorf("Provider = %q", se.Provider)
-	}
-	return se
+	return providertest.StatusErr(t, err, Provider, fakeKey)
 }
 
 func get(m any, path ...any) any {
@@ -160,16 +116,16 @@ func TestDecideSuccess(t *testing.T) {
 		rep.OutputTokens != 20 || rep.Calls != 1 || rep.Latency <= 0 || rep.Values != nil || rep.Invalid != "" {
 		t.Errorf("reply = %+v", rep)
 	}
-	if s.path != "/v1beta/models/gemini-2.5-flash:generateContent" {
-		t.Errorf("path = %q", s.path)
+	if s.Path != "/v1beta/models/gemini-2.5-flash:generateContent" {
+		t.Errorf("path = %q", s.Path)
 	}
-	if s.query != "" {
-		t.Errorf("query = %q (the key belongs in the header)", s.query)
+	if s.Query != "" {
+		t.Errorf("query = %q (the key belongs in the header)", s.Query)
 	}
-	if s.header.Get("X-Goog-Api-Key") != fakeKey || !strings.HasPrefix(s.header.Get("Content-Type"), "application/json") {
-		t.Errorf("headers = %v", s.header)
+	if s.Header.Get("X-Goog-Api-Key") != fakeKey || !strings.HasPrefix(s.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("headers = %v", s.Header)
 	}
-	b := s.body
+	b := s.Body
 	if get(b, "systemInstruction", "parts", 0, "text") != "You are Ana, 34." {
 		t.Errorf("systemInstruction = %v", b["systemInstruction"])
 	}
@@ -230,16 +186,16 @@ func TestPlainRequest(t *testing.T) {
 	if rep.Raw != `{"willingness":4}` || rep.InputTokens != 20 || rep.OutputTokens != 5 || rep.Model != "gemini-2.0-flash" || rep.Invalid != "" {
 		t.Errorf("reply = %+v", rep)
 	}
-	if s.path != "/v1beta/models/gemini-2.0-flash:generateContent" {
-		t.Errorf("path = %q", s.path)
+	if s.Path != "/v1beta/models/gemini-2.0-flash:generateContent" {
+		t.Errorf("path = %q", s.Path)
 	}
-	if _, ok := s.body["systemInstruction"]; ok {
-		t.Errorf("systemInstruction sent: %v", s.body["systemInstruction"])
+	if _, ok := s.Body["systemInstruction"]; ok {
+		t.Errorf("systemInstruction sent: %v", s.Body["systemInstruction"])
 	}
-	if n := len(s.body["contents"].([]any)); n != 1 {
+	if n := len(s.Body["contents"].([]any)); n != 1 {
 		t.Errorf("%d contents", n)
 	}
-	gc, _ := s.body["generationConfig"].(map[string]any)
+	gc, _ := s.Body["generationConfig"].(map[string]any)
 	for _, k := range []string{"temperature", "topP", "seed", "responseMimeType", "responseJsonSchema"} {
 		if _, ok := gc[k]; ok {
 			t.Errorf("%s sent: %v", k, gc[k])
@@ -255,7 +211,7 @@ func TestNoSeed(t *testing.T) {
 	if _, err := newTestClient(t, s, func(c *Config) { c.NoSeed = true }).Decide(context.Background(), request()); err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := get(s.body, "generationConfig").(map[string]any)["seed"]; ok {
+	if v, ok := get(s.Body, "generationConfig").(map[string]any)["seed"]; ok {
 		t.Errorf("seed sent: %v", v)
 	}
 }
@@ -268,16 +224,16 @@ func TestBaseURLVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := strings.TrimRight(suffix, "/") + "/models/gemini-2.5-flash:generateContent"
-		if s.path != want {
-			t.Errorf("base %q: path = %q, want %q", suffix, s.path, want)
+		if s.Path != want {
+			t.Errorf("base %q: path = %q, want %q", suffix, s.Path, want)
 		}
 	}
 	c := newTestClient(t, s, func(c *Config) { c.BaseURL = s.URL + "/proxy/gemini" })
 	if _, err := c.Decide(context.Background(), request()); err != nil {
 		t.Fatal(err)
 	}
-	if s.path != "/proxy/gemini/v1beta/models/gemini-2.5-flash:generateContent" {
-		t.Errorf("path = %q", s.path)
+	if s.Path != "/proxy/gemini/v1beta/models/gemini-2.5-flash:generateContent" {
+		t.Errorf("path = %q", s.Path)
 	}
 	if _, err := New(Config{Model: "m", BaseURL: "ftp://x", APIKeyEnv: keyEnv}); err == nil {
 		t.Error("ftp base URL accepted")
@@ -302,9 +258,9 @@ func TestAmbientEnvironmentIgnored(t *testing.T) {
 	if _, err := newTestClient(t, s).Decide(context.Background(), request()); err != nil {
 		t.Fatal(err)
 	}
-	if s.path != "/v1beta/models/gemini-2.5-flash:generateContent" || s.header.Get("X-Goog-Api-Key") != fakeKey ||
-		s.header.Get("Authorization") != "" || s.header.Get("X-Goog-User-Project") != "" {
-		t.Errorf("path %q, headers %v", s.path, s.header)
+	if s.Path != "/v1beta/models/gemini-2.5-flash:generateContent" || s.Header.Get("X-Goog-Api-Key") != fakeKey ||
+		s.Header.Get("Authorization") != "" || s.Header.Get("X-Goog-User-Project") != "" {
+		t.Errorf("path %q, headers %v", s.Path, s.Header)
 	}
 
 	// With no BaseURL the request goes to Google's endpoint, not GOOGLE_GEMINI_BASE_URL's.
@@ -360,7 +316,7 @@ func TestNewKey(t *testing.T) {
 		if _, err := c.Decide(context.Background(), request()); err != nil {
 			t.Fatal(err)
 		}
-		if got := s.header.Get("X-Goog-Api-Key"); got != fakeKey+"-"+env {
+		if got := s.Header.Get("X-Goog-Api-Key"); got != fakeKey+"-"+env {
 			t.Errorf("key %q, want the one from %s", got, env)
 		}
 	}
@@ -373,8 +329,8 @@ func TestErrors(t *testing.T) {
 		_, err := newTestClient(t, s).Decide(context.Background(), request())
 		se := statusErr(t, err)
 		if se.Status != 429 || se.RetryAfter != 13*time.Second || !se.Retryable() ||
-			!strings.Contains(se.Body, "RESOURCE_EXHAUSTED") || s.numCalls() != 1 {
-			t.Errorf("got %+v after %d calls", se, s.numCalls())
+			!strings.Contains(se.Body, "RESOURCE_EXHAUSTED") || s.NumCalls() != 1 {
+			t.Errorf("got %+v after %d calls", se, s.NumCalls())
 		}
 	})
 	t.Run("429 http-date", func(t *testing.T) {
@@ -390,15 +346,15 @@ func TestErrors(t *testing.T) {
 		  {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"x"}]},
 		  {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}]}}`))
 		_, err := newTestClient(t, s).Decide(context.Background(), request())
-		if se := statusErr(t, err); se.Status != 429 || se.RetryAfter != 37*time.Second || s.numCalls() != 1 {
+		if se := statusErr(t, err); se.Status != 429 || se.RetryAfter != 37*time.Second || s.NumCalls() != 1 {
 			t.Errorf("got %+v", se)
 		}
 	})
 	t.Run("503 unavailable", func(t *testing.T) {
 		s := newServer(t, jsonReply(503, `{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}`))
 		_, err := newTestClient(t, s).Decide(context.Background(), request())
-		if se := statusErr(t, err); se.Status != 503 || !se.Retryable() || s.numCalls() != 1 {
-			t.Errorf("got %+v after %d calls", se, s.numCalls())
+		if se := statusErr(t, err); se.Status != 503 || !se.Retryable() || s.NumCalls() != 1 {
+			t.Errorf("got %+v after %d calls", se, s.NumCalls())
 		}
 	})
 	t.Run("500 plain text", func(t *testing.T) {
@@ -407,8 +363,8 @@ func TestErrors(t *testing.T) {
 			io.WriteString(w, "internal error")
 		})
 		_, err := newTestClient(t, s).Decide(context.Background(), request())
-		if se := statusErr(t, err); se.Status != 500 || !se.Retryable() || !strings.Contains(se.Body, "internal error") || s.numCalls() != 1 {
-			t.Errorf("got %+v after %d calls", se, s.numCalls())
+		if se := statusErr(t, err); se.Status != 500 || !se.Retryable() || !strings.Contains(se.Body, "internal error") || s.NumCalls() != 1 {
+			t.Errorf("got %+v after %d calls", se, s.NumCalls())
 		}
 	})
 	t.Run("400 echoing the key", func(t *testing.T) {
@@ -451,23 +407,12 @@ func TestDeadline(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v", d)
 	}
-	if n := s.numCalls(); n != 1 {
+	if n := s.NumCalls(); n != 1 {
 		t.Errorf("%d calls", n)
 	}
 }
 
-func hijack(partial string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		conn, buf, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			panic(err)
-		}
-		defer conn.Close()
-		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n")
-		buf.WriteString(partial)
-		buf.Flush()
-	}
-}
+var hijack = providertest.Hijack
 
 func TestBadBodies(t *testing.T) {
 	cases := map[string]func(http.ResponseWriter, *http.Request){
@@ -488,8 +433,8 @@ func TestBadBodies(t *testing.T) {
 			s := newServer(t, h)
 			rep, err := newTestClient(t, s).Decide(context.Background(), request())
 			se := statusErr(t, err)
-			if se.Status != 0 || !se.Retryable() || rep.Calls != 0 || rep.Raw != "" || s.numCalls() != 1 {
-				t.Errorf("got %+v, reply %+v, %d calls", se, rep, s.numCalls())
+			if se.Status != 0 || !se.Retryable() || rep.Calls != 0 || rep.Raw != "" || s.NumCalls() != 1 {
+				t.Errorf("got %+v, reply %+v, %d calls", se, rep, s.NumCalls())
 			}
 		})
 	}
@@ -548,11 +493,11 @@ func TestBlockedThroughValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Valid() || !strings.Contains(rep.Invalid, "SAFETY") || rep.Calls != 2 || rep.InputTokens != 60 || s.numCalls() != 2 {
-		t.Errorf("reply = %+v after %d calls", rep, s.numCalls())
+	if rep.Valid() || !strings.Contains(rep.Invalid, "SAFETY") || rep.Calls != 2 || rep.InputTokens != 60 || s.NumCalls() != 2 {
+		t.Errorf("reply = %+v after %d calls", rep, s.NumCalls())
 	}
 	// An empty reply is asked again unchanged, without a repair turn.
-	if n := len(s.body["contents"].([]any)); n != 1 {
+	if n := len(s.Body["contents"].([]any)); n != 1 {
 		t.Errorf("%d contents on the re-ask", n)
 	}
 }
@@ -565,8 +510,8 @@ func TestNoAutomaticContinuation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Raw != `{"willingness": 6` || rep.Calls != 1 || s.numCalls() != 1 {
-		t.Errorf("reply = %+v after %d calls", rep, s.numCalls())
+	if rep.Raw != `{"willingness": 6` || rep.Calls != 1 || s.NumCalls() != 1 {
+		t.Errorf("reply = %+v after %d calls", rep, s.NumCalls())
 	}
 }
 

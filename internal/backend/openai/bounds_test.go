@@ -42,8 +42,8 @@ func TestReplyTooLargeIsInvalidOnce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("chunked %v: %v", chunked, err)
 		}
-		if !strings.HasPrefix(r.Invalid, "reply too large (") || r.Calls != 1 || s.calls != 1 {
-			t.Fatalf("chunked %v: reply %+v after %d calls; want one call recorded invalid", chunked, r, s.calls)
+		if !strings.HasPrefix(r.Invalid, "reply too large (") || r.Calls != 1 || s.Calls != 1 {
+			t.Fatalf("chunked %v: reply %+v after %d calls; want one call recorded invalid", chunked, r, s.Calls)
 		}
 		if !chunked && !strings.Contains(r.Invalid, "(2097") {
 			t.Errorf("invalid %q does not give the size", r.Invalid)
@@ -59,8 +59,8 @@ func TestReplyContentType(t *testing.T) {
 	})
 	var sl sleeps
 	r, err := retried(newTestClient(t, s), &sl).Decide(context.Background(), request())
-	if err != nil || r.Raw != `{"willingness":5}` || s.calls != 1 {
-		t.Fatalf("JSON as text/html: %+v, %v, %d calls", r, err, s.calls)
+	if err != nil || r.Raw != `{"willingness":5}` || s.Calls != 1 {
+		t.Fatalf("JSON as text/html: %+v, %v, %d calls", r, err, s.Calls)
 	}
 
 	h := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -68,8 +68,8 @@ func TestReplyContentType(t *testing.T) {
 		io.WriteString(w, "<html><body>Sign in to the Wi-Fi</body></html>")
 	})
 	_, err = retried(newTestClient(t, h), &sl).Decide(context.Background(), request())
-	if err == nil || !strings.Contains(err.Error(), "not JSON (content type text/html)") || h.calls != 1 {
-		t.Fatalf("HTML page: %v after %d calls; want one call and a clear error", err, h.calls)
+	if err == nil || !strings.Contains(err.Error(), "not JSON (content type text/html)") || h.Calls != 1 {
+		t.Fatalf("HTML page: %v after %d calls; want one call and a clear error", err, h.Calls)
 	}
 }
 

@@ -2,13 +2,11 @@ package openai
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"github.com/prosim/prosim/internal/backend/providers/providertest"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,43 +16,16 @@ import (
 
 const fakeKey = "sk-test-FAKEKEY-0123456789abcdef"
 
-// server is a fake chat completions endpoint on loopback. It records what it was sent.
-type server struct {
-	*httptest.Server
-	mu      sync.Mutex
-	body    map[string]any
-	header  http.Header
-	path    string
-	calls   int
-	respond func(w http.ResponseWriter, r *http.Request)
-}
+// server is a fake endpoint on loopback that records what it was sent (providertest.Server).
+type server = providertest.Server
 
-func newServer(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)) *server {
+func newServer(t *testing.T, respond http.HandlerFunc) *server {
 	t.Helper()
-	s := &server{respond: respond}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		s.mu.Lock()
-		s.body, s.header, s.path = m, r.Header.Clone(), r.URL.Path
-		s.calls++
-		s.mu.Unlock()
-		s.respond(w, r)
-	}))
-	t.Cleanup(s.Close)
-	return s
+	return providertest.New(t, respond)
 }
 
-func jsonReply(status int, body string, headers ...string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		for i := 0; i+1 < len(headers); i += 2 {
-			w.Header().Set(headers[i], headers[i+1])
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}
+func jsonReply(status int, body string, headers ...string) http.HandlerFunc {
+	return providertest.JSONReply(status, "application/json", body, headers...)
 }
 
 const okBody = `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,
@@ -96,20 +67,7 @@ func newTestClient(t *testing.T, s *server, mod ...func(*Config)) *Client {
 
 func statusErr(t *testing.T, err error) *backend.StatusError {
 	t.Helper()
-	if err == nil {
-		t.Fatal("want an error, got nil")
-	}
-	var se *backend.StatusError
-	if !errors.As(err, &se) {
-		t.Fatalf("want *backend.StatusError, got %T: %v", err, err)
-	}
-	if strings.Contains(err.Error(), fakeKey) || strings.Contains(se.Body, fakeKey) {
-		t.Fatalf("error leaks the API key: %v / %q", err, se.Body)
-	}
-	if se.Provider != Provider {
-		t.Errorf("Provider = %q", se.Provider)
-	}
-	return se
+	return providertest.StatusErr(t, err, Provider, fakeKey)
 }
 
 func TestDecideSuccess(t *testing.T) {
@@ -129,13 +87,13 @@ func TestDecideSuccess(t *testing.T) {
 	if rep.Values != nil || rep.Invalid != "" {
 		t.Errorf("client must not parse: %+v", rep)
 	}
-	if s.path != "/v1/chat/completions" {
-		t.Errorf("path = %q", s.path)
+	if s.Path != "/v1/chat/completions" {
+		t.Errorf("path = %q", s.Path)
 	}
-	if got := s.header.Get("Authorization"); got != "Bearer "+fakeKey {
+	if got := s.Header.Get("Authorization"); got != "Bearer "+fakeKey {
 		t.Errorf("Authorization = %q", got)
 	}
-	b := s.body
+	b := s.Body
 	if b["model"] != "gpt-4o-mini" || b["temperature"] != 0.7 || b["top_p"] != 0.9 {
 		t.Errorf("model/sampling: %v", b)
 	}
@@ -186,7 +144,7 @@ func TestDefaultsAndOptions(t *testing.T) {
 	if _, err := c.Decide(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	b := s.body
+	b := s.Body
 	for _, k := range []string{"response_format", "temperature", "top_p", "seed", "max_tokens"} {
 		if _, ok := b[k]; ok {
 			t.Errorf("%s sent: %v", k, b[k])
@@ -222,7 +180,7 @@ func TestNewKeyHandling(t *testing.T) {
 	if _, err := c.Decide(context.Background(), request()); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.header.Get("Authorization"); strings.Contains(got, fakeKey) {
+	if got := s.Header.Get("Authorization"); strings.Contains(got, fakeKey) {
 		t.Errorf("Authorization = %q: a key from another variable was sent", got)
 	}
 }
@@ -239,8 +197,8 @@ func TestRateLimited(t *testing.T) {
 		if !strings.Contains(se.Body, "Rate limit reached") {
 			t.Errorf("Body = %q", se.Body)
 		}
-		if s.calls != 1 {
-			t.Errorf("SDK retried: %d calls", s.calls)
+		if s.Calls != 1 {
+			t.Errorf("SDK retried: %d calls", s.Calls)
 		}
 	})
 	t.Run("http-date", func(t *testing.T) {
@@ -270,8 +228,8 @@ func TestServerErrors(t *testing.T) {
 		})
 		_, err := newTestClient(t, s).Decide(context.Background(), request())
 		se := statusErr(t, err)
-		if se.Status != 502 || !se.Retryable() || !strings.Contains(se.Body, "upstream exploded") || s.calls != 1 {
-			t.Errorf("got %+v after %d calls", se, s.calls)
+		if se.Status != 502 || !se.Retryable() || !strings.Contains(se.Body, "upstream exploded") || s.Calls != 1 {
+			t.Errorf("got %+v after %d calls", se, s.Calls)
 		}
 	})
 	t.Run("500 JSON", func(t *testing.T) {
@@ -315,19 +273,7 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
-// hijack writes the status line, headers and a part of a body, then closes the connection.
-func hijack(partial string) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		conn, buf, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			panic(err)
-		}
-		defer conn.Close()
-		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n")
-		buf.WriteString(partial)
-		buf.Flush()
-	}
-}
+var hijack = providertest.Hijack
 
 func TestBadBodies(t *testing.T) {
 	cases := map[string]func(http.ResponseWriter, *http.Request){
@@ -390,8 +336,8 @@ func TestDecideN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.body["n"] != float64(3) || s.calls != 1 {
-		t.Fatalf("n = %v, calls = %d", s.body["n"], s.calls)
+	if s.Body["n"] != float64(3) || s.Calls != 1 {
+		t.Fatalf("n = %v, calls = %d", s.Body["n"], s.Calls)
 	}
 	if len(reps) != 3 {
 		t.Fatalf("%d replies", len(reps))
@@ -428,8 +374,8 @@ func TestDecideWithN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.body["n"] != float64(3) || s.calls != 1 {
-		t.Fatalf("n = %v, calls = %d", s.body["n"], s.calls)
+	if s.Body["n"] != float64(3) || s.Calls != 1 {
+		t.Fatalf("n = %v, calls = %d", s.Body["n"], s.Calls)
 	}
 	// The reply accounts for the whole call; the samples carry nothing.
 	if r.Raw != `{"willingness":3}` || r.Calls != 1 || r.InputTokens != 10 || r.OutputTokens != 20 || len(r.Samples) != 2 {
@@ -447,12 +393,12 @@ func TestDecideWithN(t *testing.T) {
 	}
 	// Without N, no n is sent.
 	req.N = 0
-	s.respond = jsonReply(200, okBody)
+	s.Respond = jsonReply(200, okBody)
 	if _, err := c.Decide(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
-	if _, sent := s.body["n"]; sent {
-		t.Errorf("n sent without N: %v", s.body["n"])
+	if _, sent := s.Body["n"]; sent {
+		t.Errorf("n sent without N: %v", s.Body["n"])
 	}
 }
 

@@ -43,17 +43,17 @@ func TestRedirects(t *testing.T) {
 	c := newTestClient(t, s)
 	c.chatURL += "?to=" + url.QueryEscape(other.URL+"/v1/chat/completions")
 	_, err := c.Decide(context.Background(), request())
-	if se := statusErr(t, err); !strings.Contains(se.Error(), "origin") || other.calls != 0 {
-		t.Fatalf("redirect to another origin: %v; that server got %d calls", err, other.calls)
+	if se := statusErr(t, err); !strings.Contains(se.Error(), "origin") || other.Calls != 0 {
+		t.Fatalf("redirect to another origin: %v; that server got %d calls", err, other.Calls)
 	}
 	c.chatURL = s.URL + "/v1/chat/completions?to=/v1/moved"
 	rep, err := c.Decide(context.Background(), request())
-	if err != nil || rep.Raw != `{"willingness":5}` || s.path != "/v1/moved" {
-		t.Fatalf("redirect within the origin: %+v, %v (last path %s)", rep, err, s.path)
+	if err != nil || rep.Raw != `{"willingness":5}` || s.Path != "/v1/moved" {
+		t.Fatalf("redirect within the origin: %+v, %v (last path %s)", rep, err, s.Path)
 	}
-	h := s.header
+	h := s.Header
 	if h.Get("Authorization") != "Bearer "+fakeKey || h.Get("Content-Type") != "application/json" ||
-		h.Get("Accept") != "application/json" || h.Get("User-Agent") != "prosim" || s.body["model"] != "gpt-4o-mini" {
-		t.Errorf("headers %v, body %v", h, s.body)
+		h.Get("Accept") != "application/json" || h.Get("User-Agent") != "prosim" || s.Body["model"] != "gpt-4o-mini" {
+		t.Errorf("headers %v, body %v", h, s.Body)
 	}
 }

@@ -50,8 +50,8 @@ func TestStreamAssembles(t *testing.T) {
 	if rep.InputTokens != 40 || rep.OutputTokens != 12 || rep.Calls != 1 || rep.ModelVersion != "llama3 fp_1" {
 		t.Errorf("reply %+v", rep)
 	}
-	if s.body["stream"] != true || s.body["stream_options"].(map[string]any)["include_usage"] != true {
-		t.Errorf("body %v does not ask for a stream with usage", s.body)
+	if s.Body["stream"] != true || s.Body["stream_options"].(map[string]any)["include_usage"] != true {
+		t.Errorf("body %v does not ask for a stream with usage", s.Body)
 	}
 }
 
