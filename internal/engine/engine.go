@@ -302,6 +302,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		var closer io.Closer
 		if be.be, closer, err = r.buildBackend(be.cfg, be.meter); err != nil {
 			r.close()
+			if be.cfg.Spec != "" {
+				return nil, fmt.Errorf("--backend %s: %w", be.cfg.Spec, err)
+			}
 			return nil, fmt.Errorf("backends[%d] (%s): %w", i, be.label, err)
 		}
 		if closer != nil {

@@ -124,6 +124,10 @@ type Prompt struct {
 
 // Backend configures one decision backend.
 type Backend struct {
+	// Spec is the --backend SPEC this backend was made from ("" when the file gives it): an
+	// error about it names the flag the user typed, not a line of the file it replaced. Not
+	// written to config.yaml, where the backend then stands as a block.
+	Spec           string   `yaml:"-"`
 	Provider       string   `yaml:"provider"`
 	Model          string   `yaml:"model,omitempty"`
 	BaseURL        string   `yaml:"base_url,omitempty"`
