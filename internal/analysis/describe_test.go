@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -103,5 +104,45 @@ func TestBootstrapMeanCIClustered(t *testing.T) {
 	}
 	if _, _, err := BootstrapMeanCIClustered(x, cl[:3], 0.95, 10, 1); err == nil {
 		t.Error("length mismatch should fail")
+	}
+}
+
+// The expanded percentile level, from published t quantiles (t_{.975,n-1} = 12.706205,
+// 2.776445, 2.200985, 1.983264 for n = 2, 5, 12, 104) and the normal tail.
+func TestExpandedLevel(t *testing.T) {
+	for n, want := range map[int]float64{2: 1, 5: 0.99809180, 12: 0.97848677, 104: 0.95372414} {
+		if got := ExpandedLevel(0.95, n); math.Abs(got-want) > 1e-7 {
+			t.Errorf("n=%d: level %.9f, want %.8f", n, got, want)
+		}
+	}
+}
+
+// The expanded interval lies within the sample's values (two agents' shares 0 and 1: [0, 1],
+// where the t interval is [-5.85, 6.85]); for a larger normal sample it is about the t interval,
+// wider than the plain percentile one.
+func TestExpandedBootstrapMeanCI(t *testing.T) {
+	if lo, hi := ExpandedBootstrapMeanCI([]float64{0, 1}, 0.95, 2000, 3); lo != 0 || hi != 1 {
+		t.Errorf("shares 0 and 1: [%v, %v], want [0, 1]", lo, hi)
+	}
+	if lo, hi := ExpandedBootstrapMeanCI([]float64{1}, 0.95, 2000, 3); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("one value: [%v, %v], want no interval", lo, hi)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	x := make([]float64, 12)
+	for i := range x {
+		x[i] = 4 + r.NormFloat64()
+	}
+	lo, hi := ExpandedBootstrapMeanCI(x, 0.95, 20000, 4)
+	tlo, thi := MeanCI(x, 0.95)
+	plo, phi := BootstrapMeanCI(x, 0.95, 20000, 4)
+	if w, tw := hi-lo, thi-tlo; math.Abs(w/tw-1) > 0.1 {
+		t.Errorf("n=12: expanded width %v vs t width %v", w, tw)
+	}
+	if hi-lo <= phi-plo {
+		t.Errorf("n=12: expanded [%v, %v] not wider than percentile [%v, %v]", lo, hi, plo, phi)
+	}
+	mn, mx := slices.Min(x), slices.Max(x)
+	if lo < mn || hi > mx {
+		t.Errorf("[%v, %v] leaves the sample's values [%v, %v]", lo, hi, mn, mx)
 	}
 }

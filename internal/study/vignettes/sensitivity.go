@@ -240,7 +240,7 @@ func (s *vignettes) robustness(all []obs, pooled []Contrast) []Robust {
 					means[k][a] = analysis.MeanOrZero(v)
 				}
 			}
-			within := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), means)
+			within := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), means, nil)
 			for i, c := range pooled {
 				if !prim[[2]string{c.Scenario, c.Field}] {
 					continue
