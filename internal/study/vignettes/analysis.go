@@ -195,7 +195,7 @@ func (s *vignettes) Analyze() (*study.Analysis, error) {
 	}
 	if fs := s.env.Exp.Factors.List(); len(fs) > 0 {
 		obs := s.observations()
-		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts), Builtin: map[string]bool{}, multi: len(s.primary()) < len(s.items)}
+		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts), Builtin: map[string]bool{}, multi: r.multi}
 		for _, b := range s.env.Exp.Backends {
 			if b.Provider == "builtin" {
 				x.Builtin[b.LabelOrDefault()] = true
