@@ -16,7 +16,8 @@ import (
 // in turn. The population file and the study block's inputs (an edge list) can be large and
 // the run reads them anyway: they are read here only when there are problems to report
 // beside theirs (the inputs also when there is a population file, which the run reads
-// first). The engine checks the same again when it builds the run.
+// first; the block keeps what it read for the run). The engine checks the libraries again when
+// it builds the run.
 func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	l := yamlx.NewList(e.File)
 	l.Add(expErr)
