@@ -137,3 +137,49 @@ backends: [{provider: openai, model: fake-1}]
 		t.Errorf("summary:\n%s", s)
 	}
 }
+
+// The run builds on the libraries experiment.Load read: a scenario file is read once (the
+// run would fail to read it here, as it is removed after Load).
+func TestPrepareUsesTheLibrariesLoadRead(t *testing.T) {
+	dir := t.TempDir()
+	scen := filepath.Join(dir, "lend.yaml")
+	if err := os.WriteFile(scen, []byte(`- id: lend_car
+  kind: vignette
+  text: A neighbour asks to borrow your car for a day.
+  question: What do you answer?
+  response:
+    fields:
+      - {name: minutes, kind: amount, min: 0, max: 120, step: 1}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "e.yaml")
+	if err := os.WriteFile(file, []byte(`name: once
+study: vignettes
+seed: 1
+population: {source: sample, n: 2}
+scenario_files: [lend.yaml]
+scenarios: [lend_car]
+conditions: [{name: none, policy: none}]
+backends: [{provider: openai, model: fake-1, base_url: "http://127.0.0.1:1/v1"}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiment.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(scen); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Prepare(exp, Options{NoCache: true})
+	if err != nil {
+		t.Fatalf("the run read the scenario file again: %v", err)
+	}
+	r.Close()
+	// A hand-changed file list is read as given.
+	exp.ScenarioFiles = append(exp.ScenarioFiles, scen)
+	if _, err := Prepare(exp, Options{NoCache: true}); err == nil || !strings.Contains(err.Error(), "lend.yaml") {
+		t.Errorf("changed file list: err %v, want the file read (and missing)", err)
+	}
+}

@@ -74,6 +74,8 @@ type Experiment struct {
 	// blockOK says the block's Check found no problem (its input files are resolved).
 	blockOK bool
 	other   []string // other studies' blocks given (an error)
+	// libs are the scenario and policy libraries Load read, for the run (Libraries).
+	libs *libraries
 
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
