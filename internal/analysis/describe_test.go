@@ -146,3 +146,51 @@ func TestExpandedBootstrapMeanCI(t *testing.T) {
 		t.Errorf("[%v, %v] leaves the sample's values [%v, %v]", lo, hi, mn, mx)
 	}
 }
+
+// Resampling by counts (a sample of few distinct values) draws from the same distribution as
+// resampling indices: their resampled means agree in mean, spread and tails.
+func TestBootstrapByCountsMatchesByIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	x := make([]float64, 3000)
+	for i := range x {
+		x[i] = float64(1 + r.IntN(7)) // ratings 1-7: 7 distinct values, so the counts path
+	}
+	vals, counts := distinctValues(x)
+	if len(vals) != 7 || len(vals)*countsPathRatio > len(x) {
+		t.Fatalf("fixture: %d distinct values", len(vals))
+	}
+	const reps = 20000
+	a, b := bootstrapMeansByCounts(vals, counts, len(x), reps, 5), bootstrapMeansByIndex(x, reps, 6)
+	sa, sb := Describe(a), Describe(b)
+	se := Describe(x).SD / math.Sqrt(float64(len(x)))
+	if math.Abs(sa.Mean-sb.Mean) > 0.05*se || math.Abs(sa.SD/se-1) > 0.03 || math.Abs(sb.SD/se-1) > 0.03 {
+		t.Errorf("by counts mean %v sd %v, by index mean %v sd %v; sample mean %v, se %v", sa.Mean, sa.SD, sb.Mean, sb.SD, Describe(x).Mean, se)
+	}
+	alo, ahi := percentileCI(a, 0.95)
+	blo, bhi := percentileCI(b, 0.95)
+	if math.Abs(alo-blo) > 0.1*se || math.Abs(ahi-bhi) > 0.1*se {
+		t.Errorf("95%% percentile: by counts [%v, %v], by index [%v, %v] (se %v)", alo, ahi, blo, bhi, se)
+	}
+	if got := bootstrapMeans(x, 10, 5); !slices.Equal(got, bootstrapMeansByCounts(vals, counts, len(x), 10, 5)) {
+		t.Error("a sample of 7 values in 3000 is not resampled by counts")
+	}
+}
+
+func BenchmarkBootstrapMeans(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, 100_000)
+	for i := range x {
+		x[i] = float64(3+r.IntN(19)) / 3 // agents' means of 3 ratings on 1-7
+	}
+	vals, counts := distinctValues(x)
+	b.Run("by-index", func(b *testing.B) {
+		for b.Loop() {
+			bootstrapMeansByIndex(x, 2000, 1)
+		}
+	})
+	b.Run("by-counts", func(b *testing.B) {
+		for b.Loop() {
+			bootstrapMeansByCounts(vals, counts, len(x), 2000, 1)
+		}
+	})
+}
