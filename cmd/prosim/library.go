@@ -60,6 +60,14 @@ and the payoffs; their prompts are not shown here.`,
 				return showScenario(cmd, lib, args[0], pol, seed, files, policyFiles)
 			}
 			out := cmd.OutOrStdout()
+			// Long cells are cut only on a terminal, to keep a row on a line; a file or a pipe
+			// gets them whole, a table other tools can read.
+			cut := func(s string, n int) string {
+				if termtable.WidthOf(out) == 0 {
+					return s
+				}
+				return cut(s, n)
+			}
 			rows := [][]string{{"SCENARIO", "KIND", "RESPONSE FIELDS", "TITLE"}}
 			for _, sc := range lib.List() {
 				var fields []string
@@ -106,7 +114,8 @@ func fromFile(source string) string {
 	return " (" + filepath.Base(source) + ")"
 }
 
-// cut shortens s to n characters, marking the cut: a list row stays within 100 columns.
+// cut shortens s to n characters, marking the cut: a list row stays within 100 columns on a
+// terminal.
 func cut(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {

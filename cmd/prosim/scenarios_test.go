@@ -9,13 +9,27 @@ import (
 
 // The library list fits a 100-column terminal, and names the way to see one scenario.
 func TestScenariosListFits(t *testing.T) {
-	out := mustProsim(t, "scenarios")
+	out := prosimAt(t, 100, "scenarios")
 	for _, line := range strings.Split(out, "\n") {
 		if line = strings.TrimRight(line, " "); len(line) > 100 { // termtable pads the last column too
 			t.Errorf("%d columns: %q", len(line), line)
 		}
 	}
-	for _, want := range []string{"volunteering", "ultimatum_responder", "economic", "prosim scenarios ID"} {
+	for _, want := range []string{"volunteering", "ultimatum_responder", "economic", "prosim scenarios ID", "valence_before,arousal_be..."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Written to a pipe or a file (no terminal width), the list keeps every cell whole: a table
+// other tools can read (QA: columns were cut with "..." in a pipe).
+func TestScenariosListWholeInAPipe(t *testing.T) {
+	out := mustProsim(t, "scenarios")
+	if strings.Contains(out, "...") {
+		t.Errorf("a cell is cut in a pipe:\n%s", out)
+	}
+	for _, want := range []string{"valence_before,arousal_before,choice,valence_after,arousal_after", "Third-party punishment with punishment points"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list lacks %q:\n%s", want, out)
 		}

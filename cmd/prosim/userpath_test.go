@@ -240,7 +240,7 @@ func TestUserPath(t *testing.T) {
 		tdist := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}
 		pv := 2 * tdist.CDF(-math.Abs(m/se))
 		ps[c] = pv
-		want := map[string]float64{"mean_diff": m, "sd_diff": sd, "d_z": m / sd, "t": m / se, "df": n - 1, "ci_low": m - q*se, "ci_high": m + q*se, "p": pv}
+		want := map[string]float64{"mean_diff": m, "sd_diff": sd, "d_z": m / sd, "t": m / se, "df": n - 1, "p": pv}
 		if len(d) != 20 || m == 0 {
 			t.Fatalf("%s: %d paired agents, mean difference %v: the hand computation is degenerate", c, len(d), m)
 		}
@@ -249,6 +249,14 @@ func TestUserPath(t *testing.T) {
 			if err != nil || math.Abs(got-w) > 1e-9*math.Max(1, math.Abs(w)) {
 				t.Errorf("%s minus control: %s = %s, hand computation %v", c, name, row[col(contrasts, name)], w)
 			}
+		}
+		// The CI is a seeded bootstrap over the agents' differences: within them, around the
+		// mean, and for 20 agents about as wide as the t interval m ± q·se.
+		lo, _ := strconv.ParseFloat(row[col(contrasts, "ci_low")], 64)
+		hi, _ := strconv.ParseFloat(row[col(contrasts, "ci_high")], 64)
+		if !(slices.Min(d) <= lo && lo <= m && m <= hi && hi <= slices.Max(d)) || math.Abs((hi-lo)/(2*q*se)-1) > 0.25 {
+			t.Errorf("%s minus control: CI [%v, %v], want within the differences [%v, %v] around %v and about t's width %v",
+				c, lo, hi, slices.Min(d), slices.Max(d), m, 2*q*se)
 		}
 	}
 	// Holm over the two contrasts: the smaller p times 2, the larger times 1 (at least the first).

@@ -63,9 +63,15 @@ func summaryAt80(t *testing.T, dir string) string {
 // prosimAt80 runs a command whose tables fit 80 columns.
 func prosimAt80(t *testing.T, args ...string) string {
 	t.Helper()
+	return prosimAt(t, 80, args...)
+}
+
+// prosimAt runs a command as a terminal of width columns shows it.
+func prosimAt(t *testing.T, width int, args ...string) string {
+	t.Helper()
 	root := newRoot()
 	var b bytes.Buffer
-	root.SetOut(termtable.Fit(&b, 80))
+	root.SetOut(termtable.Fit(&b, width))
 	root.SetErr(&b)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(context.Background()); err != nil {

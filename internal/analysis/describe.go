@@ -125,17 +125,7 @@ func BootstrapMeanCI(x []float64, level float64, reps int, seed uint64) (lo, hi 
 	if reps <= 0 {
 		reps = 2000
 	}
-	r := newRand(seed)
-	n := len(x)
-	draws := make([]float64, reps)
-	for b := range draws {
-		var s float64
-		for range n {
-			s += x[r.IntN(n)]
-		}
-		draws[b] = s / float64(n)
-	}
-	return percentileCI(draws, level)
+	return percentileCI(bootstrapMeans(x, reps, seed), level)
 }
 
 // BootstrapMeanCIClustered is BootstrapMeanCI resampling whole clusters with

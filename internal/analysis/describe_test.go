@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -104,4 +105,92 @@ func TestBootstrapMeanCIClustered(t *testing.T) {
 	if _, _, err := BootstrapMeanCIClustered(x, cl[:3], 0.95, 10, 1); err == nil {
 		t.Error("length mismatch should fail")
 	}
+}
+
+// The expanded percentile level, from published t quantiles (t_{.975,n-1} = 12.706205,
+// 2.776445, 2.200985, 1.983264 for n = 2, 5, 12, 104) and the normal tail.
+func TestExpandedLevel(t *testing.T) {
+	for n, want := range map[int]float64{2: 1, 5: 0.99809180, 12: 0.97848677, 104: 0.95372414} {
+		if got := ExpandedLevel(0.95, n); math.Abs(got-want) > 1e-7 {
+			t.Errorf("n=%d: level %.9f, want %.8f", n, got, want)
+		}
+	}
+}
+
+// The expanded interval lies within the sample's values (two agents' shares 0 and 1: [0, 1],
+// where the t interval is [-5.85, 6.85]); for a larger normal sample it is about the t interval,
+// wider than the plain percentile one.
+func TestExpandedBootstrapMeanCI(t *testing.T) {
+	if lo, hi := ExpandedBootstrapMeanCI([]float64{0, 1}, 0.95, 2000, 3); lo != 0 || hi != 1 {
+		t.Errorf("shares 0 and 1: [%v, %v], want [0, 1]", lo, hi)
+	}
+	if lo, hi := ExpandedBootstrapMeanCI([]float64{1}, 0.95, 2000, 3); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("one value: [%v, %v], want no interval", lo, hi)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	x := make([]float64, 12)
+	for i := range x {
+		x[i] = 4 + r.NormFloat64()
+	}
+	lo, hi := ExpandedBootstrapMeanCI(x, 0.95, 20000, 4)
+	tlo, thi := MeanCI(x, 0.95)
+	plo, phi := BootstrapMeanCI(x, 0.95, 20000, 4)
+	if w, tw := hi-lo, thi-tlo; math.Abs(w/tw-1) > 0.1 {
+		t.Errorf("n=12: expanded width %v vs t width %v", w, tw)
+	}
+	if hi-lo <= phi-plo {
+		t.Errorf("n=12: expanded [%v, %v] not wider than percentile [%v, %v]", lo, hi, plo, phi)
+	}
+	mn, mx := slices.Min(x), slices.Max(x)
+	if lo < mn || hi > mx {
+		t.Errorf("[%v, %v] leaves the sample's values [%v, %v]", lo, hi, mn, mx)
+	}
+}
+
+// Resampling by counts (a sample of few distinct values) draws from the same distribution as
+// resampling indices: their resampled means agree in mean, spread and tails.
+func TestBootstrapByCountsMatchesByIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	x := make([]float64, 3000)
+	for i := range x {
+		x[i] = float64(1 + r.IntN(7)) // ratings 1-7: 7 distinct values, so the counts path
+	}
+	vals, counts := distinctValues(x)
+	if len(vals) != 7 || len(vals)*countsPathRatio > len(x) {
+		t.Fatalf("fixture: %d distinct values", len(vals))
+	}
+	const reps = 20000
+	a, b := bootstrapMeansByCounts(vals, counts, len(x), reps, 5), bootstrapMeansByIndex(x, reps, 6)
+	sa, sb := Describe(a), Describe(b)
+	se := Describe(x).SD / math.Sqrt(float64(len(x)))
+	if math.Abs(sa.Mean-sb.Mean) > 0.05*se || math.Abs(sa.SD/se-1) > 0.03 || math.Abs(sb.SD/se-1) > 0.03 {
+		t.Errorf("by counts mean %v sd %v, by index mean %v sd %v; sample mean %v, se %v", sa.Mean, sa.SD, sb.Mean, sb.SD, Describe(x).Mean, se)
+	}
+	alo, ahi := percentileCI(a, 0.95)
+	blo, bhi := percentileCI(b, 0.95)
+	if math.Abs(alo-blo) > 0.1*se || math.Abs(ahi-bhi) > 0.1*se {
+		t.Errorf("95%% percentile: by counts [%v, %v], by index [%v, %v] (se %v)", alo, ahi, blo, bhi, se)
+	}
+	if got := bootstrapMeans(x, 10, 5); !slices.Equal(got, bootstrapMeansByCounts(vals, counts, len(x), 10, 5)) {
+		t.Error("a sample of 7 values in 3000 is not resampled by counts")
+	}
+}
+
+func BenchmarkBootstrapMeans(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, 100_000)
+	for i := range x {
+		x[i] = float64(3+r.IntN(19)) / 3 // agents' means of 3 ratings on 1-7
+	}
+	vals, counts := distinctValues(x)
+	b.Run("by-index", func(b *testing.B) {
+		for b.Loop() {
+			bootstrapMeansByIndex(x, 2000, 1)
+		}
+	})
+	b.Run("by-counts", func(b *testing.B) {
+		for b.Loop() {
+			bootstrapMeansByCounts(vals, counts, len(x), 2000, 1)
+		}
+	})
 }

@@ -33,10 +33,10 @@ func (r *Runner) checkBatch() error {
 		switch provider.Protocol(b.cfg.Provider) {
 		case "openai", "anthropic", "gemini", provider.Builtin:
 		default:
-			return r.env.Doc.Errorf(fmt.Sprintf("backends[%d].provider", i), "batch mode not supported for %s (execution: {mode: batch} works with OpenAI, Anthropic and Gemini; run this backend without batch mode)", b.cfg.Provider)
+			return r.backendErrorf(i, "provider", "batch mode not supported for %s (execution: {mode: batch} works with OpenAI, Anthropic and Gemini; run this backend without batch mode)", b.cfg.Provider)
 		}
 		if len(b.cfg.Endpoints) > 1 {
-			return r.env.Doc.Errorf(fmt.Sprintf("backends[%d].endpoints", i), "batch mode sends one job to one endpoint: give base_url")
+			return r.backendErrorf(i, "endpoints", "batch mode sends one job to one endpoint: give base_url")
 		}
 	}
 	for _, b := range r.backends {

@@ -169,6 +169,33 @@ const (
 	statusKey  = "status"
 )
 
+// libraries are the scenario and policy libraries of the run: those experiment.Load read
+// (the files are read once), else the built-ins with the experiment's files added.
+func (r *Runner) libraries(exp *experiment.Experiment) error {
+	var ok bool
+	if r.scen, r.frames, ok = exp.Libraries(); ok {
+		return nil
+	}
+	var err error
+	if r.scen, err = scenario.Builtin(); err != nil {
+		return fmt.Errorf("built-in scenario library: %w", err)
+	}
+	for _, f := range exp.ScenarioFiles {
+		if err := r.scen.LoadFile(f); err != nil {
+			return err
+		}
+	}
+	if r.frames, err = policy.Builtin(); err != nil {
+		return fmt.Errorf("built-in policy library: %w", err)
+	}
+	for _, f := range exp.PolicyFiles {
+		if err := r.frames.LoadFile(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Prepare checks everything that can be checked before a run directory is made: scenario and
 // policy libraries, the population, and the backends. Errors carry the experiment file's
 // line where they concern one of its fields.
@@ -180,21 +207,8 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		return nil, doc.Errorf("study", "unknown study %q (want one of %s)", exp.Study, strings.Join(study.Names(), ", "))
 	}
 	var err error
-	if r.scen, err = scenario.Builtin(); err != nil {
-		return nil, fmt.Errorf("built-in scenario library: %w", err)
-	}
-	for _, f := range exp.ScenarioFiles {
-		if err := r.scen.LoadFile(f); err != nil {
-			return nil, err
-		}
-	}
-	if r.frames, err = policy.Builtin(); err != nil {
-		return nil, fmt.Errorf("built-in policy library: %w", err)
-	}
-	for _, f := range exp.PolicyFiles {
-		if err := r.frames.LoadFile(f); err != nil {
-			return nil, err
-		}
+	if err := r.libraries(exp); err != nil {
+		return nil, err
 	}
 	for i, id := range exp.Scenarios {
 		// Whether a study takes this kind of scenario is the study's own check (its New).
@@ -302,6 +316,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		var closer io.Closer
 		if be.be, closer, err = r.buildBackend(be.cfg, be.meter); err != nil {
 			r.close()
+			if be.cfg.Spec != "" {
+				return nil, fmt.Errorf("--backend %s: %w", be.cfg.Spec, err)
+			}
 			return nil, fmt.Errorf("backends[%d] (%s): %w", i, be.label, err)
 		}
 		if closer != nil {

@@ -6,8 +6,8 @@ import (
 )
 
 // BenchmarkLoad: what reading the libraries an experiment names (and checking its scenarios
-// and policies against them) adds to loading it. The engine reads them again when it builds
-// the run.
+// and policies against them) adds to loading it. The run builds on what Load read
+// (Experiment.Libraries).
 func BenchmarkLoad(b *testing.B) {
 	data, err := os.ReadFile("../../examples/study1.yaml")
 	if err != nil {

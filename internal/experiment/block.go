@@ -40,9 +40,11 @@ type (
 	// Check decodes and checks them.
 	ConditionFields interface{ ConditionFields() []string }
 	// InputsChecker is implemented by a block whose input files can be read to check them
-	// (network: the edge list). Load calls it, after a Check without problems, only when the
+	// (network: the edge list). Load calls it, after a Check without problems, when the
 	// experiment or another file it names has problems, so that every file's are reported at
-	// once; otherwise the run reads the files (once) and reports theirs.
+	// once, and when there is a population file (whose problems must not hide the inputs');
+	// otherwise the run reads the files and reports theirs. A block keeps what CheckInputs
+	// read for its run, so that a large file is parsed once.
 	InputsChecker interface{ CheckInputs() error }
 )
 

@@ -74,6 +74,8 @@ type Experiment struct {
 	// blockOK says the block's Check found no problem (its input files are resolved).
 	blockOK bool
 	other   []string // other studies' blocks given (an error)
+	// libs are the scenario and policy libraries Load read, for the run (Libraries).
+	libs *libraries
 
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
@@ -124,6 +126,10 @@ type Prompt struct {
 
 // Backend configures one decision backend.
 type Backend struct {
+	// Spec is the --backend SPEC this backend was made from ("" when the file gives it): an
+	// error about it names the flag the user typed, not a line of the file it replaced. Not
+	// written to config.yaml, where the backend then stands as a block.
+	Spec           string   `yaml:"-"`
 	Provider       string   `yaml:"provider"`
 	Model          string   `yaml:"model,omitempty"`
 	BaseURL        string   `yaml:"base_url,omitempty"`

@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
@@ -16,7 +17,8 @@ import (
 // in turn. The population file and the study block's inputs (an edge list) can be large and
 // the run reads them anyway: they are read here only when there are problems to report
 // beside theirs (the inputs also when there is a population file, which the run reads
-// first). The engine checks the same again when it builds the run.
+// first; the block keeps what it read for the run). The run builds on the libraries read here
+// (Libraries): every file is read once.
 func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	l := yamlx.NewList(e.File)
 	l.Add(expErr)
@@ -86,6 +88,7 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 		inputsErr = c.CheckInputs()
 	}
 	if !problems && inputsErr == nil {
+		e.libs = &libraries{scenFiles: slices.Clone(e.ScenarioFiles), polFiles: slices.Clone(e.PolicyFiles), scen: scen, pol: pol}
 		return nil
 	}
 	if popFile {
@@ -95,4 +98,24 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	}
 	files = append(files, inputsErr)
 	return yamlx.Join(append([]error{l.Err()}, files...)...)
+}
+
+// libraries are the scenario and policy libraries as Load read them: the built-ins with
+// these files added.
+type libraries struct {
+	scenFiles, polFiles []string
+	scen                *scenario.Library
+	pol                 *policy.Library
+}
+
+// Libraries are the scenario and policy libraries Load read and checked the experiment
+// against (the built-ins with ScenarioFiles and PolicyFiles added), so the run need not read
+// the files again; false when Load did not read them (a hand-built experiment) or the file
+// lists changed since.
+func (e *Experiment) Libraries() (*scenario.Library, *policy.Library, bool) {
+	l := e.libs
+	if l == nil || !slices.Equal(l.scenFiles, e.ScenarioFiles) || !slices.Equal(l.polFiles, e.PolicyFiles) {
+		return nil, nil, false
+	}
+	return l.scen, l.pol, true
 }

@@ -14,7 +14,7 @@ import (
 // vllm and ollama speak OpenAI's protocol and default to their usual local URLs.
 func ParseBackendSpec(s string) (Backend, error) {
 	if s == "builtin" {
-		return Backend{Provider: "builtin"}, nil
+		return Backend{Spec: s, Provider: "builtin"}, nil
 	}
 	prov, rest, ok := strings.Cut(s, ":")
 	if !ok || rest == "" {
@@ -23,7 +23,7 @@ func ParseBackendSpec(s string) (Backend, error) {
 	if !slices.Contains(Providers, prov) || prov == "builtin" {
 		return Backend{}, fmt.Errorf("backend %q: unknown provider %q (want one of %s)", s, prov, strings.Join(Providers[1:], ", "))
 	}
-	b := Backend{Provider: prov, Model: rest}
+	b := Backend{Spec: s, Provider: prov, Model: rest}
 	// A URL contains "://"; split at the last "@" before it so model names may contain "@".
 	if i := strings.LastIndex(rest, "@http"); i >= 0 {
 		b.Model, b.BaseURL = rest[:i], rest[i+1:]

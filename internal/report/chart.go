@@ -97,7 +97,7 @@ type LegendEntry struct {
 	Name   string
 	Color  string
 	Dashed bool
-	Marker string // "circle", "square", "diamond", "open" (open circle), "bar"
+	Marker string // "circle", "square", "diamond", "open" (open circle), "bar", "arrow" (a cut whisker)
 }
 
 // legendWidth is the room right of a plot for a legend of these names (11 px text, about
@@ -143,6 +143,8 @@ func marker(sb *strings.Builder, kind string, x, y float64, color string) {
 		fmt.Fprintf(sb, `<path d="M%.1f %.1fl4.5 4.5l-4.5 4.5l-4.5 -4.5z" fill="%s"/>`, x, y-4.5, color)
 	case "open":
 		fmt.Fprintf(sb, `<circle cx="%.1f" cy="%.1f" r="3.8" fill="#fff" stroke="%s" stroke-width="1.6"/>`, x, y, color)
+	case "arrow": // a whisker's end cut at the axis
+		fmt.Fprintf(sb, `<path d="M%.1f %.1fL%.1f %.1fL%.1f %.1fM%.1f %.1fV%.1f" stroke="%s" stroke-width="1.2" fill="none"/>`, x-3.5, y+1, x, y-4, x+3.5, y+1, x, y-4, y+5, color)
 	case "none":
 	default:
 		fmt.Fprintf(sb, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`, x, y, color)
@@ -271,6 +273,7 @@ func (c LineChart) SVG() string {
 // SmallMultiples); else series take the palette in order.
 func (c LineChart) plot(sb *strings.Builder, f frame, colorOf func(i int, s Series) (string, string)) []LegendEntry {
 	var leg []LegendEntry
+	cut := false // a whisker runs past the axis
 	for _, b := range c.Bands {
 		x0, x1 := f.px(math.Max(b.X0, f.x0)), f.px(math.Min(b.X1, f.x1))
 		top, bot := f.py(clamp(b.Hi, f.y0, f.y1)), f.py(clamp(b.Lo, f.y0, f.y1))
@@ -310,15 +313,37 @@ func (c LineChart) plot(sb *strings.Builder, f frame, colorOf func(i int, s Seri
 			}
 			x := f.px(s.X[j])
 			if s.Lo != nil && !math.IsNaN(s.Lo[j]) && !math.IsNaN(s.Hi[j]) {
-				lo, hi := f.py(clamp(s.Lo[j], f.y0, f.y1)), f.py(clamp(s.Hi[j], f.y0, f.y1))
-				fmt.Fprintf(sb, `<path d="M%.1f %.1fV%.1fM%.1f %.1fh8M%.1f %.1fh8" stroke="%s" stroke-width="1.2" fill="none"/>`, x, lo, hi, x-4, lo, x-4, hi, col)
+				cut = whisker(sb, f, x, s.Lo[j], s.Hi[j], 4, fmt.Sprintf(`stroke="%s" stroke-width="1.2" fill="none"`, col)) || cut
 			}
 			marker(sb, mk, x, f.py(s.Y[j]), col)
 		}
 		sb.WriteString(`</g>`)
 		leg = append(leg, LegendEntry{Name: s.Name, Color: col, Dashed: s.Dashed, Marker: mk})
 	}
+	if cut {
+		leg = append(leg, cutEntry)
+	}
 	return leg
+}
+
+// cutEntry is the legend line of a whisker cut at the axis.
+var cutEntry = LegendEntry{Name: "CI runs past the axis (see table)", Color: "#222", Marker: "arrow"}
+
+// whisker draws a CI from lo to hi at x, capped at both ends with caps 2*half wide. An end
+// beyond the plot's y range is cut at its edge and drawn as an arrowhead pointing out instead
+// of a cap, so a cut interval is never read as a short one; it reports whether it cut one (the
+// legend then says so).
+func whisker(sb *strings.Builder, f frame, x, lo, hi, half float64, attrs string) bool {
+	cutLo, cutHi := lo < f.y0, hi > f.y1
+	ylo, yhi := f.py(clamp(lo, f.y0, f.y1)), f.py(clamp(hi, f.y0, f.y1))
+	end := func(y float64, cut bool, dir float64) string { // dir +1: the arrow points down
+		if cut {
+			return fmt.Sprintf("M%.1f %.1fL%.1f %.1fL%.1f %.1f", x-half, y-5*dir, x, y, x+half, y-5*dir)
+		}
+		return fmt.Sprintf("M%.1f %.1fh%g", x-half, y, 2*half)
+	}
+	fmt.Fprintf(sb, `<path d="M%.1f %.1fV%.1f%s%s" %s/>`, x, ylo, yhi, end(ylo, cutLo, 1), end(yhi, cutHi, -1), attrs)
+	return cutLo || cutHi
 }
 
 func (c LineChart) hasData() bool {
@@ -490,6 +515,7 @@ func (c BarChart) SVG() string {
 		fmt.Fprintf(&sb, `<g class="ref-band"><title>%s</title><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#000" fill-opacity="0.12"/>`, esc(r.Label), x0, top, cw*0.92, bot-top)
 		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#222">%s</text></g>`, x0+cw*0.46, top-4, esc(r.Label))
 	}
+	cut := false // a whisker runs past the axis
 	for gi, g := range c.Groups {
 		col := Palette[gi%len(Palette)]
 		fmt.Fprintf(&sb, `<g class="series" data-name="%s">`, esc(g))
@@ -503,10 +529,7 @@ func (c BarChart) SVG() string {
 			fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %s [%s, %s]</title></rect>`,
 				x+1, math.Min(top, base), math.Max(bw-2, 1), math.Abs(base-top), col, esc(c.Categories[ci]), esc(g), f2(m), f2(c.Lo[gi][ci]), f2(c.Hi[gi][ci]))
 			if lo, hi := c.Lo[gi][ci], c.Hi[gi][ci]; !math.IsNaN(lo) && !math.IsNaN(hi) {
-				// A whisker beyond the scale is cut at its edge (the table gives the full interval).
-				cx := x + bw/2
-				lo, hi = clamp(lo, c.Y0, c.Y1), clamp(hi, c.Y0, c.Y1)
-				fmt.Fprintf(&sb, `<path d="M%.1f %.1fV%.1fM%.1f %.1fh6M%.1f %.1fh6" stroke="#222" stroke-width="1.2"/>`, cx, f.py(lo), f.py(hi), cx-3, f.py(lo), cx-3, f.py(hi))
+				cut = whisker(&sb, f, x+bw/2, lo, hi, 3, `stroke="#222" stroke-width="1.2"`) || cut
 			}
 		}
 		sb.WriteString(`</g>`)
@@ -529,6 +552,9 @@ func (c BarChart) SVG() string {
 	}
 	if hasBand {
 		leg = append(leg, LegendEntry{Name: "range (not a CI)", Color: "#d9d9d9", Marker: "bar"})
+	}
+	if cut {
+		leg = append(leg, cutEntry)
 	}
 	legend(&sb, w-f.r+18, f.t+10, c.LegendTitle, leg)
 	sb.WriteString(`</svg>`)

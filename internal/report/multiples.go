@@ -118,7 +118,7 @@ func (c SmallMultiples) SVG() string {
 			fmt.Fprintf(&sb, `<text class="no-data" x="%.1f" y="%.1f" text-anchor="middle" dominant-baseline="middle" fill="#555">no data</text>`, (f.l+f.w-f.r)/2, (f.t+f.h-f.b)/2)
 		}
 		for _, e := range p.plot(&sb, f, colorOf) {
-			if e.Marker == "bar" && !seenBand[e.Name] { // bands: named once
+			if (e.Marker == "bar" || e == cutEntry) && !seenBand[e.Name] { // bands and cut whiskers: named once
 				seenBand[e.Name] = true
 				bandLeg = append(bandLeg, e)
 			}

@@ -260,8 +260,8 @@ func TestPagesAndEvents(t *testing.T) {
 		t.Fatalf("estimates %v, vignette_means %v", snap.Estimates, recs)
 	}
 	for i, row := range snap.Estimates {
-		c := recs[i] // backend, scenario, condition, field, estimand, mean, ci_low, ci_high, agents
-		want := []string{c[0].(string), c[1].(string), c[2].(string), fmt.Sprint(c[8]), report.F2(c[5].(float64)),
+		c := recs[i] // backend, scenario, condition, field, estimand, mean, ci_low, ci_high, ci_method, agents
+		want := []string{c[0].(string), c[1].(string), c[2].(string), fmt.Sprint(c[9]), report.F2(c[5].(float64)),
 			"[" + report.F2(c[6].(float64)) + ", " + report.F2(c[7].(float64)) + "]"}
 		if !slices.Equal(row, want) {
 			t.Fatalf("estimate %d: %v, vignette_means says %v", i, row, want)

@@ -32,6 +32,10 @@ type fitted struct {
 	width int
 }
 
+// WidthOf is the width the tables written to w fit: Fit's, else the process's; 0 for a file
+// or a pipe, whose tables are printed whole.
+func WidthOf(w io.Writer) int { return widthOf(w) }
+
 // widthOf is the width the tables written to w fit: Fit's, else the process's.
 func widthOf(w io.Writer) int {
 	if f, ok := w.(fitted); ok {

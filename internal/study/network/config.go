@@ -58,6 +58,25 @@ type Graph struct {
 	// inequity runs of a replicate share its graph (their agents stay twins). Default false:
 	// one graph for the whole experiment.
 	PerReplicate bool `yaml:"per_replicate,omitempty"`
+	// parsed is the edge list as CheckInputs read it when the experiment was loaded, handed to
+	// the run so that a large file is parsed once (its ids are matched to the agents there).
+	parsed *parsedEdges
+}
+
+// parsedEdges is an edge-list file as read, until the run takes it.
+type parsedEdges struct {
+	file string
+	res  *network.EdgeListImport
+}
+
+// take returns the edge list read from file, once (nil when it was not read or is taken).
+func (p *parsedEdges) take(file string) *network.EdgeListImport {
+	if p == nil || p.file != file {
+		return nil
+	}
+	res := p.res
+	p.res = nil // the run keeps the graph made of it, not the file's ids and lines
+	return res
 }
 
 // Describe says what graph g is in words, with only its type's parameters and its actual
@@ -361,8 +380,9 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 }
 
 // CheckInputs reads the edge list (type edgelist) to report its problems with the
-// experiment's (see experiment.InputsChecker). Its ids may be text (a text-id population's
-// source_id): New matches them to the agents, once the population is read.
+// experiment's (see experiment.InputsChecker), and keeps what it read for the run. Its ids may
+// be text (a text-id population's source_id): New matches them to the agents, once the
+// population is read.
 func (nw *Config) CheckInputs() error {
 	if nw.Graph.Type != "edgelist" || nw.Graph.File == "" {
 		return nil
@@ -372,7 +392,10 @@ func (nw *Config) CheckInputs() error {
 		return err
 	}
 	defer f.Close()
-	_, err = network.ImportEdgeList(f, nw.Graph.File)
+	res, err := network.ImportEdgeList(f, nw.Graph.File)
+	if err == nil {
+		nw.Graph.parsed = &parsedEdges{file: nw.Graph.File, res: res}
+	}
 	return err
 }
 

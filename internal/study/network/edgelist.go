@@ -14,16 +14,19 @@ import (
 // the file's ids come in. An id names the agent whose agent_id it is (an integer) or else
 // whose source_id it is (the population file's text ids); an agent no edge names is isolated.
 // An id naming no agent, or naming one agent by agent_id and another by source_id, is an
-// error at the line where it first appears; every such id is reported.
-func readEdgeList(file string, agents []persona.Persona) (*network.Graph, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	res, err := network.ImportEdgeList(f, file)
-	if err != nil {
-		return nil, err
+// error at the line where it first appears; every such id is reported. The file is parsed
+// here unless loading the experiment parsed it already (parsed: see Config.CheckInputs).
+func readEdgeList(file string, parsed *parsedEdges, agents []persona.Persona) (*network.Graph, error) {
+	res := parsed.take(file)
+	if res == nil {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if res, err = network.ImportEdgeList(f, file); err != nil {
+			return nil, err
+		}
 	}
 	byID := make(map[int]int, len(agents))
 	bySource := map[string]int{}

@@ -33,7 +33,7 @@ func edgeFile(t *testing.T, text string) string {
 // listed 107..101 is centred on the last agent, and an agent no edge names is isolated.
 func TestEdgeListIDsAreAgentIDs(t *testing.T) {
 	agents := agentsWith([]int{107, 106, 105, 104, 103, 102, 101, 110}, nil)
-	g, err := readEdgeList(edgeFile(t, "source,target\n101,102\n101,103\n104,101\n101,105\n101,106\n107,101\n"), agents)
+	g, err := readEdgeList(edgeFile(t, "source,target\n101,102\n101,103\n104,101\n101,105\n101,106\n107,101\n"), nil, agents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestEdgeListIDsAreAgentIDs(t *testing.T) {
 func TestEdgeListTextIDs(t *testing.T) {
 	agents := agentsWith([]int{1, 2, 3, 4}, []string{"r-01", "r-02", "r-03", "r-04"})
 	for _, in := range []string{"source,target\nr-01,r-03\nr-03,r-04\n", "source,target\n1,3\n3,4\n", "source,target\nr-01,3\n4,r-03\n"} {
-		g, err := readEdgeList(edgeFile(t, in), agents)
+		g, err := readEdgeList(edgeFile(t, in), nil, agents)
 		if err != nil {
 			t.Fatalf("%q: %v", in, err)
 		}
@@ -77,7 +77,7 @@ func TestEdgeListTextIDs(t *testing.T) {
 func TestEdgeListUnknownIDs(t *testing.T) {
 	agents := agentsWith([]int{1, 2, 3, 4, 5, 6, 7}, []string{"r-01", "r-02", "r-03", "r-04", "r-05", "r-06", "r-07"})
 	// The off-by-one id list of a 1..7 population: 8 is no agent.
-	_, err := readEdgeList(edgeFile(t, "source,target\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,2\nr-09,2\n"), agents)
+	_, err := readEdgeList(edgeFile(t, "source,target\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,2\nr-09,2\n"), nil, agents)
 	if err == nil {
 		t.Fatal("an id naming no agent was accepted")
 	}
@@ -87,16 +87,16 @@ func TestEdgeListUnknownIDs(t *testing.T) {
 		}
 	}
 	// Text ids against a population of whole-number ids: the error says which ids to use.
-	_, err = readEdgeList(edgeFile(t, "source,target\nr-01,r-02\n"), agentsWith([]int{107, 106, 101}, nil))
+	_, err = readEdgeList(edgeFile(t, "source,target\nr-01,r-02\n"), nil, agentsWith([]int{107, 106, 101}, nil))
 	if err == nil || !strings.Contains(err.Error(), `edges.csv:2: id "r-01" names no agent`) || !strings.Contains(err.Error(), "must be the population's agent ids (3 agent_ids within 101..107)") || strings.Contains(err.Error(), "ImportEdgeList") {
 		t.Errorf("text ids, numeric population: %v", err)
 	}
 	amb := agentsWith([]int{1, 2, 3}, []string{"x", "3", "y"})
-	if _, err := readEdgeList(edgeFile(t, "source,target\n1,x\n3,y\n"), amb); err == nil || !strings.Contains(err.Error(), `edges.csv:3: id "3" is ambiguous`) {
+	if _, err := readEdgeList(edgeFile(t, "source,target\n1,x\n3,y\n"), nil, amb); err == nil || !strings.Contains(err.Error(), `edges.csv:3: id "3" is ambiguous`) {
 		t.Errorf("ambiguous id: %v", err)
 	}
 	// "2" is agent 2's agent_id and its source_id: one agent, no clash.
-	if _, err := readEdgeList(edgeFile(t, "source,target\n1,2\n"), agentsWith([]int{1, 2}, []string{"a", "2"})); err != nil {
+	if _, err := readEdgeList(edgeFile(t, "source,target\n1,2\n"), nil, agentsWith([]int{1, 2}, []string{"a", "2"})); err != nil {
 		t.Errorf("an id naming one agent both ways: %v", err)
 	}
 }

@@ -220,7 +220,7 @@ func buildGraph(c Graph, agents []persona.Persona, sd uint64) (*network.Graph, e
 	case "prosim104":
 		return network.Builtin("prosim104")
 	case "edgelist":
-		return readEdgeList(c.File, agents)
+		return readEdgeList(c.File, c.parsed, agents)
 	}
 	return nil, fmt.Errorf("unknown graph type %q", c.Type)
 }

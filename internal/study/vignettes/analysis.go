@@ -12,21 +12,39 @@ import (
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/termtable"
 )
 
-// Estimand of every cell mean: each agent's replicates are averaged first, and the CI is a
-// t interval over agents, since replicates of one agent are not independent observations.
+// Estimand of every cell mean: each agent's replicates are averaged first, and the CI is over
+// agents, since replicates of one agent are not independent observations.
 const estimand = "mean of agent means"
+
+// The interval of a cell mean. A mean of agent means lies on its measure's range (1-7, 0-120, a
+// share's 0-1), and so must its interval; a t interval does not (QA: with 2 agents one ran to
+// [-292.3, 373.3]%, and choice shares' lower bounds fell to -0.06). When every agent of the
+// cell gave one valid answer of a choice, the mean is the share of agents choosing the option,
+// and its interval is Wilson's with agents as the unit (it stays informative at 0 and 1, where a bootstrap
+// collapses to a point); otherwise it is an expanded percentile bootstrap resampling agents
+// (each with its replicates' mean), seeded, which lies within the agents' own values and, unlike
+// the plain percentile interval, is not too narrow with few agents
+// (analysis.ExpandedBootstrapMeanCI). With fewer than two agents there is no interval.
+const (
+	ciWilson    = "Wilson over agents"
+	ciBootstrap = "expanded percentile bootstrap over agents"
+	// bootMeanReps is the bootstrap resamples of agents behind a cell's or a contrast's CI.
+	bootMeanReps = 2000
+)
 
 // Cell is the mean of one measure in one backend x scenario x condition.
 type Cell struct {
 	Backend, Scenario, Field, Condition string
 	Mean, Lo, Hi                        float64
-	Agents                              int // agents with at least one valid decision
-	Valid, Invalid                      int // decisions
+	Method                              string // how Lo and Hi are computed: ciWilson or ciBootstrap; "" without an interval
+	Agents                              int    // agents with at least one valid decision
+	Valid, Invalid                      int    // decisions
 }
 
 // CellsSchema declares results/vignette_means.csv.
@@ -37,8 +55,9 @@ var CellsSchema = table.Schema{Name: "vignette_means", Doc: "Study 1: mean of ev
 	{Name: "field", Type: table.String, Doc: "response field (likert or amount), or NAME=OPTION for an option of a choice field: the 0/1 indicator of choosing it, whose mean is a share"},
 	{Name: "estimand", Type: table.String, Doc: "what mean is: " + estimand + " (replicates averaged within agent first)"},
 	{Name: "mean", Type: table.Float, Doc: "the mean; empty when no agent answered validly"},
-	{Name: "ci_low", Type: table.Float, Doc: "95% t confidence interval over agents, lower bound"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval over agents (ci_method), lower bound; within the measure's range; empty with fewer than 2 agents"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: " + ciWilson + " (a choice's share when every agent answered once: the share of agents) or " + ciBootstrap + " (2000 resamples of agents with replacement, each with its replicates' mean, seeded by the experiment seed; type-7 quantiles at the level Hesterberg's expansion gives for the number of agents: 98.9% for 12 agents, 95.4% for 104); empty without an interval"},
 	{Name: "agents", Type: table.Int, Doc: "agents with at least one valid decision"},
 	{Name: "valid", Type: table.Int, Doc: "valid decisions"},
 	{Name: "invalid", Type: table.Int, Doc: "invalid decisions (left out of the mean)"},
@@ -49,8 +68,9 @@ type cellKey struct{ b, s, f, c string }
 
 // agentMeans is every agent's mean rating in every cell, replicates averaged within agent
 // (agents with no valid decision in a cell are absent from it), and the cells in design
-// order (backend, then the order decisions were asked) with their decision counts.
-func (s *vignettes) agentMeans() (order []cellKey, counts map[cellKey]*Cell, means map[cellKey]map[int]float64) {
+// order (backend, then the order decisions were asked) with their decision counts; once
+// holds the cells where every agent gave exactly one valid answer.
+func (s *vignettes) agentMeans() (order []cellKey, counts map[cellKey]*Cell, means map[cellKey]map[int]float64, once map[cellKey]bool) {
 	o := s.observed()
 	seen := map[cellKey]bool{}
 	for _, c := range s.env.Cells {
@@ -61,20 +81,24 @@ func (s *vignettes) agentMeans() (order []cellKey, counts map[cellKey]*Cell, mea
 			}
 		}
 	}
-	means = map[cellKey]map[int]float64{}
+	means, once = map[cellKey]map[int]float64{}, map[cellKey]bool{}
 	for k, byAgent := range o.sums {
 		means[k] = make(map[int]float64, len(byAgent))
+		once[k] = true
 		for a, x := range byAgent {
 			if x.n > 0 {
 				means[k][a] = x.sum / float64(x.n)
+				once[k] = once[k] && x.n == 1
 			}
 		}
 	}
-	return order, o.counts, means
+	return order, o.counts, means, once
 }
 
-// cells computes every cell in design order.
-func cells(order []cellKey, counts map[cellKey]*Cell, am map[cellKey]map[int]float64) []Cell {
+// cells computes every cell in design order; the experiment seed seeds the bootstrap
+// intervals (each cell its own stream, derived from the cell's names).
+func (s *vignettes) cells(order []cellKey, counts map[cellKey]*Cell, am map[cellKey]map[int]float64, once map[cellKey]bool) []Cell {
+	expSeed := *s.seed()
 	out := make([]Cell, 0, len(order))
 	for _, k := range order {
 		cs := counts[k]
@@ -89,16 +113,40 @@ func cells(order []cellKey, counts map[cellKey]*Cell, am map[cellKey]map[int]flo
 		}
 		cs.Agents = len(means)
 		cs.Mean = analysis.MeanOrZero(means)
-		cs.Lo, cs.Hi = cs.Mean, cs.Mean
-		if len(means) > 1 {
-			cs.Lo, cs.Hi = analysis.MeanCI(means, 0.95)
-		}
-		if len(means) == 0 {
-			cs.Mean, cs.Lo, cs.Hi = math.NaN(), math.NaN(), math.NaN()
+		cs.Lo, cs.Hi = math.NaN(), math.NaN()
+		switch {
+		case len(means) == 0:
+			cs.Mean = math.NaN()
+		case len(means) == 1: // no interval over one agent
+		case once[k] && s.isShare(k.s, k.f):
+			ones := 0
+			for _, m := range means {
+				if m == 1 {
+					ones++
+				}
+			}
+			cs.Lo, cs.Hi = analysis.ProportionCI(ones, len(means), 0.95)
+			cs.Method = ciWilson
+		default:
+			cs.Lo, cs.Hi = analysis.ExpandedBootstrapMeanCI(means, 0.95, bootMeanReps, seed.Derive(expSeed, "vignette_means", k.b, k.s, k.f, k.c))
+			cs.Method = ciBootstrap
 		}
 		out = append(out, *cs)
 	}
 	return out
+}
+
+// seed is the experiment seed the analysis's bootstrap intervals are drawn from.
+func (s *vignettes) seed() *uint64 {
+	if s.env.Exp.Seed == nil { // a hand-built experiment in a test
+		return new(uint64)
+	}
+	return s.env.Exp.Seed
+}
+
+// isShare says the field of a scenario is a choice option's 0/1 indicator.
+func (s *vignettes) isShare(scenario, field string) bool {
+	return slices.ContainsFunc(s.byScenario[scenario], func(m measure) bool { return m.Field == field && m.share() })
 }
 
 // results is Study 1's analysis: every output reads these numbers.
@@ -125,15 +173,15 @@ func (r *results) cell(b string, it item, c string) (Cell, bool) {
 }
 
 func (s *vignettes) Analyze() (*study.Analysis, error) {
-	order, counts, am := s.agentMeans()
-	r := &results{Backends: s.env.Backends, Scenarios: s.env.Exp.Scenarios, Cells: cells(order, counts, am), items: s.items, groups: groups(s.items)}
+	order, counts, am, once := s.agentMeans()
+	r := &results{Backends: s.env.Backends, Scenarios: s.env.Exp.Scenarios, Cells: s.cells(order, counts, am, once), items: s.items, groups: groups(s.items)}
 	for _, it := range s.items {
 		r.multi = r.multi || it.m.Field != s.items[0].m.Field
 	}
 	for _, c := range s.env.Exp.Conditions {
 		r.Conditions = append(r.Conditions, c.Name)
 	}
-	r.Contrasts = contrasts(r.Backends, r.items, pairs(s.env.Exp), am)
+	r.Contrasts = contrasts(r.Backends, r.items, pairs(s.env.Exp), am, s.seed())
 	title := "Study 1: responses by scenario and policy"
 	if !r.multi {
 		title = "Study 1: " + s.items[0].m.Field + " by scenario and policy"
@@ -147,7 +195,7 @@ func (s *vignettes) Analyze() (*study.Analysis, error) {
 	}
 	if fs := s.env.Exp.Factors.List(); len(fs) > 0 {
 		obs := s.observations()
-		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts), Builtin: map[string]bool{}, multi: len(s.primary()) < len(s.items)}
+		x := &sensitivity{Shares: s.shares(obs), Robust: s.robustness(obs, r.Contrasts), Builtin: map[string]bool{}, multi: r.multi}
 		for _, b := range s.env.Exp.Backends {
 			if b.Provider == "builtin" {
 				x.Builtin[b.LabelOrDefault()] = true
@@ -169,7 +217,7 @@ func (s *vignettes) Analyze() (*study.Analysis, error) {
 func (r *results) table() *table.Table {
 	return &table.Table{Schema: CellsSchema, Rows: func(emit func([]any) error) error {
 		for _, c := range r.Cells {
-			if err := emit([]any{c.Backend, c.Scenario, c.Condition, c.Field, estimand, c.Mean, c.Lo, c.Hi, c.Agents, c.Valid, c.Invalid}); err != nil {
+			if err := emit([]any{c.Backend, c.Scenario, c.Condition, c.Field, estimand, c.Mean, c.Lo, c.Hi, c.Method, c.Agents, c.Valid, c.Invalid}); err != nil {
 				return err
 			}
 		}
@@ -182,7 +230,7 @@ func (r *results) table() *table.Table {
 func (r *results) summary(w io.Writer) error {
 	for _, b := range r.Backends {
 		for _, g := range r.groups {
-			fmt.Fprintf(w, "\n%s by scenario x condition, 95%% CI over agents; backend %s\n", g.m.What(), report.DescribeBackend(b))
+			fmt.Fprintf(w, "\n%s by scenario x condition, 95%% CI over agents (%s); backend %s\n", g.m.What(), r.methods(b, g), report.DescribeBackend(b))
 			rows := [][]string{append([]string{"scenario"}, r.Conditions...)}
 			for _, it := range g.items {
 				row := []string{it.Scenario}
@@ -192,7 +240,7 @@ func (r *results) summary(w io.Writer) error {
 						row = append(row, "-")
 						continue
 					}
-					row = append(row, fmt.Sprintf("%.2f [%.2f, %.2f]", x.Mean, x.Lo, x.Hi))
+					row = append(row, fmt.Sprintf("%.2f [%s, %s]", x.Mean, f2s(x.Lo), f2s(x.Hi)))
 				}
 				rows = append(rows, row)
 			}
@@ -212,6 +260,24 @@ func (r *results) summary(w io.Writer) error {
 	return nil
 }
 
+// methods names the intervals of a group's cells of backend b: "expanded percentile bootstrap", "Wilson"
+// or both (a choice whose agents answered once in some cells and more often in others).
+func (r *results) methods(b string, g group) string {
+	var ms []string
+	for _, it := range g.items {
+		for _, c := range r.Conditions {
+			if x, ok := r.cell(b, it, c); ok && x.Method != "" && !slices.Contains(ms, x.Method) {
+				ms = append(ms, x.Method)
+			}
+		}
+	}
+	if len(ms) == 0 {
+		return "none: fewer than 2 agents"
+	}
+	slices.Sort(ms)
+	return strings.ReplaceAll(strings.Join(ms, " or "), " over agents", "")
+}
+
 //go:embed section.html.tmpl
 var sectionSrc string
 
@@ -223,6 +289,7 @@ type figure struct {
 	What    string // "Mean willingness (1-7)"
 	Chart   report.BarChart
 	Agents  string // agents per bar: "104", or "98-104"
+	Method  string // the intervals' method(s): "expanded percentile bootstrap"
 	Head    []string
 	Rows    [][]string
 	// Forest and Contrasts show the measure's contrasts (none: no figure); Tests is the size
@@ -291,7 +358,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 				}
 				bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
 			}
-			f := figure{Backend: report.DescribeBackend(b), What: g.m.What(), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...), Tests: tests}
+			f := figure{Backend: report.DescribeBackend(b), What: g.m.What(), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...), Tests: tests, Method: r.methods(b, g)}
 			if nmin != nmax && nmin != math.MaxInt {
 				f.Agents = fmt.Sprintf("%d-%d", nmin, nmax)
 			}

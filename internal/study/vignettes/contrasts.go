@@ -9,6 +9,7 @@ import (
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/termtable"
 )
@@ -23,7 +24,7 @@ const contrastEstimand = "mean paired difference of agent means"
 type Contrast struct {
 	Backend, Scenario, Field, Condition, Against string
 	Agents                                       int     // agents with valid ratings under both conditions
-	Diff, Lo, Hi                                 float64 // mean difference and its 95% t CI over agents
+	Diff, Lo, Hi                                 float64 // mean difference and its 95% expanded percentile bootstrap CI over agents
 	SD                                           float64 // SD of the agents' differences
 	DZ                                           float64 // d_z = Diff / SD
 	T, DF, P                                     float64 // paired t-test, two-sided
@@ -39,7 +40,7 @@ var ContrastsSchema = table.Schema{Name: "contrasts", Doc: "Study 1: paired cont
 	{Name: "field", Type: table.String, Doc: "response field, or NAME=OPTION for an option of a choice field (the difference is then one of shares)"},
 	{Name: "estimand", Type: table.String, Doc: "what mean_diff is: " + contrastEstimand + " (replicates averaged within agent, then condition minus against per agent)"},
 	{Name: "mean_diff", Type: table.Float, Doc: "mean over agents of the agent's difference; empty when no agent rated validly under both"},
-	{Name: "ci_low", Type: table.Float, Doc: "95% t confidence interval over agents, lower bound"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% expanded percentile bootstrap interval over agents (2000 resamples of the agents' differences, seeded by the experiment seed, read at Hesterberg's expanded level; within the difference's range, unlike a t interval), lower bound; empty with fewer than 2 agents. It and p are different methods and can disagree at the margin"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
 	{Name: "sd_diff", Type: table.Float, Doc: "standard deviation of the agents' differences (n-1)"},
 	{Name: "d_z", Type: table.Float, Doc: "standardised effect size: mean_diff / sd_diff (Cohen's d_z); empty when sd_diff is 0"},
@@ -63,8 +64,12 @@ func pairs(e *experiment.Experiment) []experiment.Contrast {
 }
 
 // contrasts computes every contrast x item (scenario and field) of every backend from the
-// agents' cell means, Holm-adjusting the p-values within a backend.
-func contrasts(backends []string, items []item, ps []experiment.Contrast, am map[cellKey]map[int]float64) []Contrast {
+// agents' cell means, Holm-adjusting the p-values within a backend. The CI is an expanded
+// percentile bootstrap of the mean difference resampling agents, seeded from expSeed: a difference of two
+// measures on a range r lies in [-r, r], and so does this interval (a paired t interval does
+// not: over 2 agents whose shares differ by 0 and 1 it is [-5.85, 6.85]). The p-value stays the paired t-test's. A nil
+// expSeed leaves the CIs out (robustness reads only the differences and p-values).
+func contrasts(backends []string, items []item, ps []experiment.Contrast, am map[cellKey]map[int]float64, expSeed *uint64) []Contrast {
 	var out []Contrast
 	for _, b := range backends {
 		first := len(out)
@@ -84,8 +89,12 @@ func contrasts(backends []string, items []item, ps []experiment.Contrast, am map
 					d[i] = x[a] - ref[a]
 				}
 				t := analysis.OneSampleT(d, 0.95)
+				lo, hi := math.NaN(), math.NaN()
+				if expSeed != nil && len(d) > 1 {
+					lo, hi = analysis.ExpandedBootstrapMeanCI(d, 0.95, bootMeanReps, seed.Derive(*expSeed, "contrasts", b, sc, f, pc.Condition, pc.Against))
+				}
 				out = append(out, Contrast{Backend: b, Scenario: sc, Field: f, Condition: pc.Condition, Against: pc.Against,
-					Agents: t.N, Diff: t.Mean, Lo: t.Lo, Hi: t.Hi, SD: t.SD, DZ: t.EffectSize, T: t.T, DF: t.DF, P: t.P})
+					Agents: t.N, Diff: t.Mean, Lo: lo, Hi: hi, SD: t.SD, DZ: t.EffectSize, T: t.T, DF: t.DF, P: t.P})
 			}
 		}
 		p := make([]float64, len(out)-first)
@@ -153,7 +162,7 @@ func (r *results) contrastSummary(w io.Writer, b string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nContrasts (%s): condition minus reference, 95%% CI over agents, paired t-test, Holm over the %d rows; backend %s\n",
+	fmt.Fprintf(w, "\nContrasts (%s): condition minus reference, 95%% expanded percentile bootstrap CI over agents, paired t-test, Holm over the %d rows; backend %s\n",
 		contrastEstimand, len(rows), report.DescribeBackend(b))
 	return termtable.Write(w, 2, append([][]string{contrastHead}, rows...)) // key: contrast, scenario
 }

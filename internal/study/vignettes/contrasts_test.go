@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,11 +37,13 @@ import (
 //	agent 5       x, x          7, 7           - -> 7           (not paired)
 //
 // Volunteering, d = 1, 2, 2, 3 (n = 4, df 3): mean 2, SD √(2/3) = 0.8165, SE 0.4082,
-// t = 2√6 = 4.899; t_{.975,3} = 3.1824, CI 2 ± 1.2992 = [0.70, 3.30]; d_z = √6 = 2.45.
+// t = 2√6 = 4.899; d_z = √6 = 2.45 (the t interval 2 ± 3.1824·0.4082 = [0.70, 3.30] would
+// leave the agents' own differences; the expanded bootstrap's, read at 99.98% for 4 agents, is
+// their range [1, 3]; donating's [-1, 2]).
 // Student's t with 3 df has F(t) = 1/2 + (u/(1+u²) + atan u)/π with u = t/√3 = 2√2, so
 // p = 1 - (2/π)(2√2/9 + atan 2√2) = 0.016277.
 // Donating, d = 0, 1, -1, 2: mean 0.5, SD √(5/3) = 1.2910, t = √(3/5) = 0.7746,
-// CI 0.5 ± 3.1824·0.6455 = [-1.55, 2.55]; d_z = 0.3873; u = 1/√5, p = 0.49503.
+// d_z = 0.3873; u = 1/√5, p = 0.49503.
 // Holm over the backend's 2 tests: 2 x 0.016277 = 0.032553, and max(0.49503, 0.032553)
 // = 0.49503.
 func contrastFixture(t *testing.T, contrasts []experiment.Contrast) *vignettes {
@@ -107,8 +110,8 @@ func near(t *testing.T, what string, got, want, tol float64) {
 
 func TestContrastsMatchHandComputation(t *testing.T) {
 	s := contrastFixture(t, nil) // default: moral against none, the first condition
-	_, counts, am := s.agentMeans()
-	cs := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), am)
+	_, counts, am, _ := s.agentMeans()
+	cs := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), am, s.seed())
 	if len(cs) != 2 {
 		t.Fatalf("want 2 contrasts (moral - none x 2 scenarios), got %+v", cs)
 	}
@@ -116,24 +119,27 @@ func TestContrastsMatchHandComputation(t *testing.T) {
 	if v.Scenario != "volunteering" || v.Condition != "moral" || v.Against != "none" || v.Agents != 4 || v.DF != 3 {
 		t.Errorf("volunteering contrast: %+v", v)
 	}
-	h := 3.182446305284263 * math.Sqrt(2.0/3) / 2
 	u := 2 * math.Sqrt2
 	pv := 1 - 2/math.Pi*(u/(1+u*u)+math.Atan(u))
 	near(t, "volunteering diff", v.Diff, 2, 1e-12)
-	near(t, "volunteering lo", v.Lo, 2-h, 1e-9)
-	near(t, "volunteering hi", v.Hi, 2+h, 1e-9)
+	lo, hi := exactBootstrap([]float64{1, 2, 2, 3})
+	near(t, "volunteering lo", v.Lo, lo, 0.25) // 2000 resamples against the exact 256: within one step of 1/4
+	near(t, "volunteering hi", v.Hi, hi, 0.25)
+	if v.Lo < 1 || v.Hi > 3 {
+		t.Errorf("volunteering CI [%v, %v] leaves the agents' differences [1, 3]", v.Lo, v.Hi)
+	}
 	near(t, "volunteering d_z", v.DZ, math.Sqrt(6), 1e-12)
 	near(t, "volunteering p", v.P, pv, 1e-12)
 	near(t, "volunteering p", v.P, 0.016277, 1e-6)
 	u = 1 / math.Sqrt(5)
 	pd := 1 - 2/math.Pi*(u/(1+u*u)+math.Atan(u))
-	h = 3.182446305284263 * math.Sqrt(5.0/3) / 2
 	if d.Scenario != "donating" || d.Agents != 4 {
 		t.Errorf("donating contrast: %+v", d)
 	}
 	near(t, "donating diff", d.Diff, 0.5, 1e-12)
-	near(t, "donating lo", d.Lo, 0.5-h, 1e-9)
-	near(t, "donating hi", d.Hi, 0.5+h, 1e-9)
+	lo, hi = exactBootstrap([]float64{0, 1, -1, 2})
+	near(t, "donating lo", d.Lo, lo, 0.25)
+	near(t, "donating hi", d.Hi, hi, 0.25)
 	near(t, "donating d_z", d.DZ, 0.5/math.Sqrt(5.0/3), 1e-12)
 	near(t, "donating p", d.P, pd, 1e-12)
 	near(t, "volunteering Holm", v.PHolm, 2*pv, 1e-12)
@@ -144,10 +150,32 @@ func TestContrastsMatchHandComputation(t *testing.T) {
 	}
 }
 
+// exactBootstrap is the expanded percentile bootstrap interval of the mean of four values, from
+// all 4^4 equally likely resamples (type-7 quantiles at the expanded level for n = 4: t_{.975,3}
+// = 3.182446 times sqrt(4/3) is z = 3.674771, a two-sided tail of 0.000238).
+func exactBootstrap(x []float64) (lo, hi float64) {
+	const a = 0.000238 / 2
+	var m []float64
+	for i := range 256 {
+		s := 0.0
+		for k := range 4 {
+			s += x[(i>>(2*k))&3]
+		}
+		m = append(m, s/4)
+	}
+	sort.Float64s(m)
+	q := func(p float64) float64 {
+		h := 255 * p
+		j := int(h)
+		return m[j] + (h-float64(j))*(m[j+1]-m[j])
+	}
+	return q(a), q(1 - a)
+}
+
 func TestContrastsGivenAreUsedInTheirDirection(t *testing.T) {
 	s := contrastFixture(t, []experiment.Contrast{{Condition: "none", Against: "moral"}})
-	_, _, am := s.agentMeans()
-	cs := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), am)
+	_, _, am, _ := s.agentMeans()
+	cs := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), am, s.seed())
 	if len(cs) != 2 || cs[0].Condition != "none" || cs[0].Against != "moral" {
 		t.Fatalf("contrasts: %+v", cs)
 	}
@@ -166,8 +194,8 @@ func TestContrastsSameInSummaryCSVAndReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := [][]string{
-		{"moral - none", "volunteering", "2.00 [0.70, 3.30]", "2.45", "0.016", "0.033", "4"},
-		{"moral - none", "donating", "0.50 [-1.55, 2.55]", "0.39", "0.495", "0.495", "4"},
+		{"moral - none", "volunteering", "2.00 [1.00, 3.00]", "2.45", "0.016", "0.033", "4"},
+		{"moral - none", "donating", "0.50 [-1.00, 2.00]", "0.39", "0.495", "0.495", "4"},
 	}
 	for _, r := range rows {
 		if !strings.Contains(strings.Join(strings.Fields(sum.String()), " "), strings.Join(r, " ")) {
@@ -241,8 +269,8 @@ func TestContrastsSameInSummaryCSVAndReport(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"<title>moral - none: volunteering: 2.00 [0.70, 3.30]</title>",
-		"<title>moral - none: donating: 0.50 [-1.55, 2.55]</title>",
+		"<title>moral - none: volunteering: 2.00 [1.00, 3.00]</title>",
+		"<title>moral - none: donating: 0.50 [-1.00, 2.00]</title>",
 		`class="zero"`, "Paired contrasts: builtin", "Figure 2.",
 	} {
 		if !strings.Contains(doc, want) {

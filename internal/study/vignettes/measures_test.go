@@ -44,7 +44,7 @@ func TestCustomVignetteFieldsAreAnalysed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := s.results(t, a)
+	r := s.results(t, a, "answer=yes, gladly|answer=no|minutes|rating|answer=yes, gladly|answer=no|minutes|rating")
 	want := map[string]float64{ // by field, condition none
 		"answer=yes, gladly": 0.5, "answer=no": 0.5, "minutes": 25, "rating": 2.5,
 	}
@@ -100,12 +100,13 @@ func TestCustomVignetteFieldsAreAnalysed(t *testing.T) {
 	}
 }
 
-// results reads the analysis's numbers back through its tables' rows.
-func (s *vignettes) results(t *testing.T, a *study.Analysis) *results {
+// results reads the analysis's numbers back through its tables' rows; wantFields, when
+// given, is vignette_means.csv's field column.
+func (s *vignettes) results(t *testing.T, a *study.Analysis, wantFields string) *results {
 	t.Helper()
-	order, counts, am := s.agentMeans()
-	r := &results{Cells: cells(order, counts, am)}
-	r.Contrasts = contrasts(s.env.Backends, s.items, pairs(s.env.Exp), am)
+	order, counts, am, once := s.agentMeans()
+	r := &results{Cells: s.cells(order, counts, am, once)}
+	r.Contrasts = contrasts(s.env.Backends, s.items, pairs(s.env.Exp), am, s.seed())
 	tb, ok := a.Table("vignette_means")
 	if !ok {
 		t.Fatal("no vignette_means table")
@@ -113,15 +114,105 @@ func (s *vignettes) results(t *testing.T, a *study.Analysis) *results {
 	var fields []string
 	if err := tb.Rows(func(row []any) error {
 		fields = append(fields, row[3].(string))
-		if row[10] != 0 {
+		if row[11] != 0 {
 			t.Errorf("vignette_means row %v counts invalid decisions", row)
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(fields, "|"); got != "answer=yes, gladly|answer=no|minutes|rating|answer=yes, gladly|answer=no|minutes|rating" {
+	if got := strings.Join(fields, "|"); wantFields != "" && got != wantFields {
 		t.Errorf("vignette_means fields: %s", got)
 	}
 	return r
+}
+
+// QA repro-8: with 2 agents the t interval of a share ran far past 0 and 1 ([-292.3, 373.3]%).
+// Every interval of a cell mean and of a contrast stays within its measure's range: Wilson over
+// agents for a share whose agents answered once, a percentile bootstrap over agents otherwise.
+func TestIntervalsStayWithinTheRange(t *testing.T) {
+	resp := scenario.Schema{Fields: []scenario.Field{
+		{Name: "answer", Kind: scenario.Choice, Options: []string{"yes", "no"}},
+		{Name: "rating", Kind: scenario.Likert, Min: 1, Max: 7},
+	}}
+	run := func(replicates int, answer func(cond, agent, rep int) (choice, rating float64)) *results {
+		exp := &experiment.Experiment{
+			Scenarios:  []string{"lend_car"},
+			Conditions: []experiment.Condition{{Name: "none", Policy: "none"}, {Name: "moral", Policy: "moral"}},
+		}
+		env := &study.Env{Exp: exp, Backends: []string{"gpt"}}
+		s := &vignettes{env: env, byScenario: map[string][]measure{}}
+		s.measure("lend_car", resp)
+		for _, cond := range []string{"none", "moral"} {
+			for rep := 1; rep <= replicates; rep++ {
+				env.Cells = append(env.Cells, &study.Cell{Run: store.Run{ID: cond + ".r" + string(rune('0'+rep)), Ord: len(env.Cells), Backend: "gpt", Condition: cond, Policy: cond, Replicate: rep}})
+			}
+		}
+		for ci, cond := range []string{"none", "moral"} {
+			for rep := 1; rep <= replicates; rep++ {
+				for a := 1; a <= 2; a++ {
+					c, r := answer(ci, a, rep)
+					d := store.Decision{Key: store.Key{RunID: cond + ".r" + string(rune('0'+rep)), AgentID: a, Scenario: "lend_car"},
+						Reply: store.Reply{Values: map[string]float64{"answer": c, "rating": r}}}
+					if err := s.Observe(d); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		a, err := s.Analyze()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.results(t, a, "")
+	}
+	check := func(r *results, wantShare string) {
+		t.Helper()
+		for _, c := range r.Cells {
+			lo, hi, method := 0.0, 1.0, ciBootstrap
+			if c.Field == "rating" {
+				lo, hi = 1, 7
+			} else {
+				method = wantShare
+			}
+			if !(c.Lo >= lo && c.Hi <= hi && c.Lo <= c.Mean && c.Mean <= c.Hi) || c.Method != method {
+				t.Errorf("%s %s: %v [%v, %v] by %q, want within [%v, %v] by %q", c.Field, c.Condition, c.Mean, c.Lo, c.Hi, c.Method, lo, hi, method)
+			}
+		}
+		for _, c := range r.Contrasts {
+			r := 1.0
+			if c.Field == "rating" {
+				r = 6
+			}
+			if !(c.Lo >= -r && c.Hi <= r && c.Lo <= c.Diff && c.Diff <= c.Hi) {
+				t.Errorf("contrast %s: %v [%v, %v], want within [%v, %v]", c.Field, c.Diff, c.Lo, c.Hi, -r, r)
+			}
+		}
+	}
+	// One answer each: agent 1 yes and 1 point, agent 2 no and 7 points; under moral both yes.
+	once := run(1, func(cond, a, _ int) (float64, float64) {
+		if cond == 1 || a == 1 {
+			return 0, 1
+		}
+		return 1, 7
+	})
+	check(once, ciWilson)
+	for _, c := range once.Cells {
+		if c.Field == "answer=yes" && c.Condition == "none" {
+			// R: prop.test(1, 2, correct = FALSE)$conf.int = 0.09453121 0.90546879
+			near(t, "Wilson lo", c.Lo, 0.09453121, 1e-7)
+			near(t, "Wilson hi", c.Hi, 0.90546879, 1e-7)
+		}
+		if c.Field == "answer=yes" && c.Condition == "moral" && !(c.Mean == 1 && c.Lo < 0.4 && c.Hi == 1) {
+			t.Errorf("2 of 2 agents: %v [%v, %v], want 1 with Wilson's [0.34, 1]", c.Mean, c.Lo, c.Hi)
+		}
+	}
+	// Three answers each: agent 1 says yes once (share 1/3), agent 2 never: a t interval over the
+	// two agent means 1/3 and 0 would be [-1.95, 2.28].
+	check(run(3, func(cond, a, rep int) (float64, float64) {
+		if a == 1 && rep == 1 && cond == 0 {
+			return 0, 7
+		}
+		return 1, 1
+	}), ciBootstrap)
 }

@@ -32,7 +32,7 @@ const bootReps = 200
 var SensitivitySchema = table.Schema{Name: "sensitivity", Doc: "Study 1 with factors: the share of the variance of the ratings due to each design factor and its interaction with the policy, by backend x scenario x factor (the policy's own share beside them)", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "scenario", Type: table.String, Doc: "scenario id (the outcome)"},
-	{Name: "field", Type: table.String, Doc: "response field, on the canonical scale"},
+	{Name: "field", Type: table.String, Doc: "response field on the canonical scale, or NAME=OPTION for an option of a choice field (the 0/1 indicator of choosing it); every field of the scenario has its rows"},
 	{Name: "factor", Type: table.String, Doc: "design factor (wording, scale, persona, system)"},
 	{Name: "term", Type: table.String, Doc: "policy, factor (the factor's main effect) or policy:factor (their interaction)"},
 	{Name: "estimand", Type: table.String, Doc: "what share is: " + shareEstimand},
@@ -44,9 +44,10 @@ var SensitivitySchema = table.Schema{Name: "sensitivity", Doc: "Study 1 with fac
 }}
 
 // RobustnessSchema declares results/robustness.csv.
-var RobustnessSchema = table.Schema{Name: "robustness", Doc: "Study 1 with factors: whether each conclusion (the sign and significance of each contrast, as in contrasts.csv) holds in every level of every factor", Columns: []table.Column{
+var RobustnessSchema = table.Schema{Name: "robustness", Doc: "Study 1 with factors: whether each conclusion (the sign and significance of each contrast, as in contrasts.csv) holds in every level of every factor, for every response field", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "scenario", Type: table.String, Doc: "scenario id"},
+	{Name: "field", Type: table.String, Doc: "response field, or NAME=OPTION for an option of a choice field (as in contrasts.csv)"},
 	{Name: "condition", Type: table.String, Doc: "condition compared"},
 	{Name: "against", Type: table.String, Doc: "reference condition"},
 	{Name: "conclusion", Type: table.String, Doc: "the pooled conclusion: higher, lower or no difference (p_holm < 0.05 over every level)"},
@@ -147,7 +148,7 @@ func (s *vignettes) shares(all []obs) []Share {
 	var out []Share
 	fs := s.env.Exp.Factors.List()
 	for _, b := range s.env.Backends {
-		for _, it := range s.primary() {
+		for _, it := range s.items {
 			sc, fld := it.Scenario, it.m.Field
 			var os []obs
 			for _, o := range all {
@@ -185,7 +186,7 @@ func (s *vignettes) shares(all []obs) []Share {
 					}
 				}
 				if err == nil {
-					rng := rand.New(rand.NewPCG(seed.Derive(*s.env.Exp.Seed, "sensitivity", b, sc, f.Name), 0))
+					rng := rand.New(rand.NewPCG(s.shareSeed(b, it, f.Name), 0))
 					boot := make([][]float64, len(terms))
 					sample := make([]int, len(agents))
 					for range bootReps {
@@ -213,13 +214,19 @@ func (s *vignettes) shares(all []obs) []Share {
 	return out
 }
 
-// robustness recomputes every contrast within each level of each factor.
+// shareSeed seeds the bootstrap of a share: a scenario's first field keeps the stream it had
+// when the analysis covered first fields only (results of older versions are reproduced);
+// every other field has its own.
+func (s *vignettes) shareSeed(b string, it item, factor string) uint64 {
+	if ms := s.byScenario[it.Scenario]; len(ms) > 0 && ms[0].Field == it.m.Field {
+		return seed.Derive(*s.seed(), "sensitivity", b, it.Scenario, factor)
+	}
+	return seed.Derive(*s.seed(), "sensitivity", b, it.Scenario, factor, it.m.Field)
+}
+
+// robustness recomputes every contrast (every field) within each level of each factor.
 func (s *vignettes) robustness(all []obs, pooled []Contrast) []Robust {
 	var out []Robust
-	prim := map[[2]string]bool{}
-	for _, it := range s.primary() {
-		prim[[2]string{it.Scenario, it.m.Field}] = true
-	}
 	for fi, f := range s.env.Exp.Factors.List() {
 		for _, l := range f.Levels {
 			am := map[cellKey]map[int][]float64{}
@@ -240,11 +247,8 @@ func (s *vignettes) robustness(all []obs, pooled []Contrast) []Robust {
 					means[k][a] = analysis.MeanOrZero(v)
 				}
 			}
-			within := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), means)
+			within := contrasts(s.env.Backends, s.items, pairs(s.env.Exp), means, nil)
 			for i, c := range pooled {
-				if !prim[[2]string{c.Scenario, c.Field}] {
-					continue
-				}
 				w := within[i] // same order: backends x pairs x items
 				out = append(out, Robust{Contrast: c, Factor: f.Name, Level: l, Diff: w.Diff, PHolm: w.PHolm,
 					Pooled: conclusion(c.Diff, c.PHolm), LevelSays: conclusion(w.Diff, w.PHolm)})
@@ -261,20 +265,16 @@ type sensitivity struct {
 	Robust  []Robust
 	// Builtin are the labels of the backends that are the behavioural model.
 	Builtin map[string]bool
-	// multi: some scenario has more than one measure, and only its first is analysed here.
+	// multi: the run has more than one field, so rows name theirs (as results.multi)
 	multi bool
 }
 
-// primary is each scenario's first measure: the one the factor analysis covers (for the
-// built-in scenarios, willingness, their only field). Its tables have one row per scenario.
-func (s *vignettes) primary() []item {
-	var out []item
-	for i, it := range s.items {
-		if i == 0 || it.Scenario != s.items[i-1].Scenario {
-			out = append(out, it)
-		}
+// label names a row's scenario, with its field when the run has several (as results.label).
+func (x *sensitivity) label(scenario, field string) string {
+	if x.multi {
+		return scenario + " " + field
 	}
-	return out
+	return scenario
 }
 
 // builtinNote says, for the behavioural model, which factors can change what it is asked.
@@ -310,7 +310,7 @@ func (x *sensitivity) robustTable() *table.Table {
 	return &table.Table{Schema: RobustnessSchema, Rows: func(emit func([]any) error) error {
 		for _, r := range x.Robust {
 			c := r.Contrast
-			if err := emit([]any{c.Backend, c.Scenario, c.Condition, c.Against, r.Pooled, r.Factor, r.Level, r.Diff, r.PHolm, r.LevelSays, r.Holds()}); err != nil {
+			if err := emit([]any{c.Backend, c.Scenario, c.Field, c.Condition, c.Against, r.Pooled, r.Factor, r.Level, r.Diff, r.PHolm, r.LevelSays, r.Holds()}); err != nil {
 				return err
 			}
 		}
@@ -334,12 +334,12 @@ func (x *sensitivity) verdicts(b string) []verdict {
 		if c.Backend != b {
 			continue
 		}
-		key := c.Condition + "|" + c.Against + "|" + c.Scenario
+		key := c.Condition + "|" + c.Against + "|" + c.Scenario + "|" + c.Field
 		i, ok := idx[key]
 		if !ok {
 			i = len(out)
 			idx[key] = i
-			out = append(out, verdict{Contrast: c.Condition + " - " + c.Against, Scenario: c.Scenario, Conclusion: r.Pooled,
+			out = append(out, verdict{Contrast: c.Condition + " - " + c.Against, Scenario: x.label(c.Scenario, c.Field), Conclusion: r.Pooled,
 				ByFactor: make([]string, len(x.Factors))})
 		}
 		fi := slices.Index(x.Factors, r.Factor)
@@ -379,7 +379,7 @@ func (x *sensitivity) summary(w io.Writer, b string) error {
 		if r[0].Backend != b {
 			continue
 		}
-		rows = append(rows, []string{r[0].Scenario, r[0].Factor, x.shareCell(r[0]), x.shareCell(r[1]), x.shareCell(r[2])})
+		rows = append(rows, []string{x.label(r[0].Scenario, r[0].Field), r[0].Factor, x.shareCell(r[0]), x.shareCell(r[1]), x.shareCell(r[2])})
 	}
 	if err := termtable.Write(w, 2, rows); err != nil { // key: scenario, factor
 		return err
@@ -399,18 +399,8 @@ func (x *sensitivity) summary(w io.Writer, b string) error {
 	return nil
 }
 
-// note is what the factor tables leave out: fields past each scenario's first, and what the
-// behavioural model reads.
-func (x *sensitivity) note(b string) string {
-	var ns []string
-	if x.multi {
-		ns = append(ns, "The factor analysis covers each scenario's first response field (for a choice, its first option's share); vignette_means.csv and contrasts.csv have every field.")
-	}
-	if n := x.builtinNote(b); n != "" {
-		ns = append(ns, n)
-	}
-	return strings.Join(ns, " ")
-}
+// note is what the factor tables cannot show: which factors the behavioural model reads.
+func (x *sensitivity) note(b string) string { return x.builtinNote(b) }
 
 //go:embed sensitivity.html.tmpl
 var sensSrc string
@@ -433,7 +423,7 @@ func (x *sensitivity) section(backends []string) func(fig *report.Figures) (temp
 			for i := 0; i+2 < len(x.Shares); i += 3 {
 				r := x.Shares[i : i+3]
 				if r[0].Backend == b {
-					f.Shares = append(f.Shares, []string{r[0].Scenario, r[0].Factor, x.shareCell(r[0]), x.shareCell(r[1]), x.shareCell(r[2])})
+					f.Shares = append(f.Shares, []string{x.label(r[0].Scenario, r[0].Field), r[0].Factor, x.shareCell(r[0]), x.shareCell(r[1]), x.shareCell(r[2])})
 				}
 			}
 			figs = append(figs, f)
