@@ -64,6 +64,23 @@ type gamesStudy struct {
 	res *results
 	// systems are the system texts under the persona and system factors.
 	systems *study.Systems
+	// strs are the distinct model versions the machines keep by number (intern); strs[0] is "".
+	strs  []string
+	strIx map[string]uint32
+}
+
+// intern numbers a model version (absorbs run one at a time, from Next: no lock).
+func (s *gamesStudy) intern(v string) uint32 {
+	if s.strIx == nil {
+		s.strs, s.strIx = []string{""}, map[string]uint32{"": 0}
+	}
+	i, ok := s.strIx[v]
+	if !ok {
+		i = uint32(len(s.strs))
+		s.strs = append(s.strs, v)
+		s.strIx[v] = i
+	}
+	return i
 }
 
 // plan is the scenarios of every game instance's roles.
@@ -640,8 +657,10 @@ type pgM struct {
 	rounds  []game.PGRound
 	groups  [][]int // the game's groups, fixed for all rounds
 	members int     // sum over groups of size x (size - 1): punishment decisions per round
-	// versions are the model versions of the contributions, by round and agent.
-	versions map[[2]int]string
+	// versions are the model versions of the contributions, by round (from 1) and agent
+	// (index in env.Agents), as gamesStudy.intern numbers them: 4 bytes a decision where a
+	// map of strings took about 70.
+	versions [][]uint32
 }
 
 func (m *pgM) expected() int {
@@ -705,10 +724,10 @@ func (m *pgM) absorb() error {
 			return err
 		}
 		if q.Target < 0 {
-			if m.versions == nil {
-				m.versions = map[[2]int]string{}
+			for len(m.versions) < q.Round {
+				m.versions = append(m.versions, make([]uint32, len(m.s.env.Agents)))
 			}
-			m.versions[[2]int{q.Round, q.Agent}] = mv.version
+			m.versions[q.Round-1][m.index[q.Agent]] = m.s.intern(mv.version)
 		}
 		switch {
 		case q.Target < 0 && mv.valid:
@@ -736,6 +755,14 @@ func (m *pgM) absorb() error {
 	return nil
 }
 
+// version is the model version of agent's contribution in round t ("" when not asked).
+func (m *pgM) version(t, agent int) string {
+	if t < 1 || t > len(m.versions) {
+		return ""
+	}
+	return m.s.strs[m.versions[t-1][m.index[agent]]]
+}
+
 func (m *pgM) rows() []row {
 	var out []row
 	for _, rd := range m.rounds {
@@ -748,7 +775,7 @@ func (m *pgM) rows() []row {
 		})
 		for _, a := range ags {
 			r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
-				version: m.versions[[2]int{rd.Round, a.Agent}]}
+				version: m.version(rd.Round, a.Agent)}
 			if a.Valid {
 				r.choice = a.Contribution
 			}
