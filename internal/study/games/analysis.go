@@ -244,7 +244,7 @@ func (s *gamesStudy) analyze() *results {
 					gr = append(gr, gameRow{row: rw, runID: m.cell.ID, game: in.Name})
 				}
 				if pm, ok := m.m.(*pgM); ok && m.in.Punishment {
-					for _, rd := range pm.rounds {
+					for _, rd := range pm.rounds() {
 						for _, p := range rd.Punishments {
 							pr = append(pr, punishRow{runID: m.cell.ID, game: in.Name, agent: p.From, target: p.To, points: p.Points, valid: p.Valid})
 						}
@@ -583,7 +583,7 @@ func (r *results) punishTable() *table.Table {
 			if !ok || !g.in.Punishment {
 				continue
 			}
-			for _, rd := range pm.rounds {
+			for _, rd := range pm.rounds() {
 				for _, p := range rd.Punishments {
 					pts := math.NaN()
 					if p.Valid {

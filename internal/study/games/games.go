@@ -654,7 +654,6 @@ type pgM struct {
 	gameBase
 	g       *game.PGGame
 	reqs    []game.PGRequest
-	rounds  []game.PGRound
 	groups  [][]int // the game's groups, fixed for all rounds
 	members int     // sum over groups of size x (size - 1): punishment decisions per round
 	// versions are the model versions of the contributions, by round (from 1) and agent
@@ -744,12 +743,9 @@ func (m *pgM) absorb() error {
 		}
 	}
 	m.asked, m.reqs = nil, nil
-	rnd, err := m.g.Advance()
-	if err != nil {
+	// The round's record is read from the game's own (rounds), not copied.
+	if _, err := m.g.Advance(); err != nil {
 		return err
-	}
-	if rnd != nil {
-		m.rounds = append(m.rounds, *rnd)
 	}
 	m.finish = m.g.Stage() == game.PGDone
 	return nil
@@ -763,9 +759,12 @@ func (m *pgM) version(t, agent int) string {
 	return m.s.strs[m.versions[t-1][m.index[agent]]]
 }
 
+// rounds are the rounds played, as the game records them (read-only).
+func (m *pgM) rounds() []game.PGRound { return m.g.Rounds() }
+
 func (m *pgM) rows() []row {
 	var out []row
-	for _, rd := range m.rounds {
+	for _, rd := range m.rounds() {
 		ags := slices.Clone(rd.Agents)
 		slices.SortStableFunc(ags, func(a, b game.PGAgentRound) int {
 			if a.Group != b.Group {
