@@ -59,7 +59,7 @@ type gamesStudy struct {
 	// the run store on resume and replay), until the machines have read them: the games keep
 	// what they need of earlier steps as moves, so no reply outlives its step.
 	mu      sync.Mutex
-	replies map[store.Key]backend.Reply
+	replies map[store.Key]stepReply
 	// analysis is computed once, after the last step.
 	res *results
 	// systems are the system texts under the persona and system factors.
@@ -228,7 +228,7 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			}
 		}
 		s.pending = nil
-		s.replies = map[store.Key]backend.Reply{}
+		s.replies = map[store.Key]stepReply{}
 		var tasks []lazyTask
 		for _, g := range s.ms {
 			if g.m.done() {
@@ -258,10 +258,20 @@ func (s *gamesStudy) absorb(_ int, t *study.Task, replies []backend.Reply) error
 	defer s.mu.Unlock()
 	for j, k := range t.Keys {
 		r := replies[j]
-		s.replies[k] = backend.Reply{Values: r.Values, Invalid: r.Invalid, ModelVersion: r.ModelVersion}
+		s.replies[k] = stepReply{values: r.Values, invalid: r.Invalid, version: r.ModelVersion}
 	}
 	return nil
 }
+
+// stepReply is what a machine reads of a reply at the end of its step: a step holds one per
+// decision of every cell, so not the whole backend.Reply (about 190 bytes more).
+type stepReply struct {
+	values           map[string]float64
+	invalid, version string
+}
+
+// valid is backend.Reply.Valid.
+func (r stepReply) valid() bool { return r.invalid == "" && r.values != nil }
 
 // EstimateNote says how the games' later steps, which depend on earlier replies, are
 // estimated.
@@ -445,10 +455,10 @@ func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
 	if !ok {
 		return move{}, fmt.Errorf("decision %+v is not recorded", k)
 	}
-	if !rep.Valid() {
-		return move{asked: true, reason: orDefault(rep.Invalid, "invalid reply"), version: rep.ModelVersion}, nil
+	if !rep.valid() {
+		return move{asked: true, reason: orDefault(rep.invalid, "invalid reply"), version: rep.version}, nil
 	}
-	return move{asked: true, valid: true, value: rep.Values[field], version: rep.ModelVersion}, nil
+	return move{asked: true, valid: true, value: rep.values[field], version: rep.version}, nil
 }
 
 func orDefault(s, d string) string {
