@@ -20,8 +20,25 @@ func lsq(X mat.Matrix, y []float64, wantInv bool) ([]float64, *mat.SymDense, err
 	if n < p || p == 0 {
 		return nil, nil, ErrTooFew
 	}
+	return lsqInto(X, mat.NewDense(n, p, nil), y, wantInv)
+}
+
+// lsqScratch is lsq on a design the caller no longer needs: X is scaled in place (the same
+// numbers as lsq's copy), which saves a copy of it per call.
+func lsqScratch(X *mat.Dense, y []float64, wantInv bool) ([]float64, *mat.SymDense, error) {
+	n, p := X.Dims()
+	if n < p || p == 0 {
+		return nil, nil, ErrTooFew
+	}
+	return lsqInto(X, X, y, wantInv)
+}
+
+// lsqInto is lsq with xs, n x p, to hold the equilibrated design (it may be X itself: each
+// column's scale is measured before the column is written).
+func lsqInto(X mat.Matrix, xs *mat.Dense, y []float64, wantInv bool) ([]float64, *mat.SymDense, error) {
+	_, p := X.Dims()
+	n, _ := xs.Dims()
 	scale := make([]float64, p)
-	xs := mat.NewDense(n, p, nil)
 	for j := range p {
 		var s float64
 		for i := range n {
@@ -139,6 +156,24 @@ func numClusters(cluster []int) int {
 }
 
 // withIntercept returns X with a leading column of ones.
+// interceptView is X with a leading column of ones, read in place (the values withIntercept
+// copies).
+type interceptView struct{ X mat.Matrix }
+
+func (v interceptView) Dims() (r, c int) {
+	r, c = v.X.Dims()
+	return r, c + 1
+}
+
+func (v interceptView) At(i, j int) float64 {
+	if j == 0 {
+		return 1
+	}
+	return v.X.At(i, j-1)
+}
+
+func (v interceptView) T() mat.Matrix { return mat.Transpose{Matrix: v} }
+
 func withIntercept(X mat.Matrix) *mat.Dense {
 	n, p := X.Dims()
 	d := mat.NewDense(n, p+1, nil)

@@ -87,10 +87,12 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 	if ones == 0 || ones == float64(n) {
 		return nil, fmt.Errorf("%w (outcome is constant: %v of %d are 1)", ErrSeparation, ones, n)
 	}
-	D := X
+	// D is the design read in place (a view adds the intercept column): a fit over a million
+	// rows holds no copy of it.
+	var D mat.Matrix = X
 	nm := make([]string, 0, p+1)
 	if opt.Intercept {
-		D = withIntercept(X)
+		D = interceptView{X}
 		nm = append(nm, "(Intercept)")
 	}
 	for j := range p {
@@ -147,7 +149,7 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 			}
 			z[i] = sw*eta[i] + r/sw
 		}
-		nb, _, err := lsq(wx, z, false)
+		nb, _, err := lsqScratch(wx, z, false) // wx is rebuilt before each use
 		if err != nil {
 			if errors.Is(err, ErrCollinear) && maxAbs(eta) > separationEta {
 				return nil, separationErr(eta, n)
@@ -198,7 +200,7 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 			wx.Set(i, j, sw*D.At(i, j))
 		}
 	}
-	_, bread, err := lsq(wx, z, true) // (X'WX)^-1 at the solution
+	_, bread, err := lsqScratch(wx, z, true) // (X'WX)^-1 at the solution; wx is not read again
 	if err != nil {
 		return nil, err
 	}

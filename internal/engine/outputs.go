@@ -52,8 +52,69 @@ func (r *Runner) tables(a *study.Analysis) []*table.Table {
 	var out []*table.Table
 	if r.recorded() {
 		out = append(out, r.decisionsTable(nil), r.agentsTable())
+		for _, dt := range r.decisionTables() {
+			out = append(out, r.storeTable(dt))
+		}
 	}
 	return append(out, a.Tables...)
+}
+
+// decisionTables are the study's tables made decision by decision, when it streams them.
+func (r *Runner) decisionTables() []study.DecisionTable {
+	if dt, ok := r.study.(study.DecisionTables); ok && r.isStreamed() {
+		return dt.DecisionTables()
+	}
+	return nil
+}
+
+// storeTable is dt read in a pass of its own over the store (an export of a finished run;
+// a run writes it in its finishing pass, beside decisions.csv).
+func (r *Runner) storeTable(dt study.DecisionTable) *table.Table {
+	return &table.Table{Schema: dt.Schema, Rows: func(emit func([]any) error) error {
+		return r.st.Decisions(func(d store.Decision) error { return dt.Rows(d, emit) })
+	}}
+}
+
+// teeTables opens the study's decision tables in results/ and returns a function that writes
+// one decision's rows to each, and one that closes them all (the files appear on success
+// only; on error every unfinished file is removed).
+func (r *Runner) teeTables() (each func(store.Decision) error, finish func(ok bool) error, err error) {
+	dts := r.decisionTables()
+	ws := make([]table.Writer, 0, len(dts))
+	finish = func(ok bool) error {
+		var first error
+		for _, w := range ws {
+			if !ok {
+				w.Abort()
+				continue
+			}
+			if err := w.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	dir := filepath.Join(r.dir, "results")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	for _, dt := range dts {
+		w, err := table.CreateCSV(filepath.Join(dir, dt.Name+".csv"), dt.Schema)
+		if err != nil {
+			finish(false)
+			return nil, nil, err
+		}
+		ws = append(ws, w)
+	}
+	each = func(d store.Decision) error {
+		for i, dt := range dts {
+			if err := dt.Rows(d, ws[i].Write); err != nil {
+				return fmt.Errorf("%s.csv: %w", dt.Name, err)
+			}
+		}
+		return nil
+	}
+	return each, finish, nil
 }
 
 // AgentsSchema declares results/agents.csv with the columns a study adds (AgentsSchemaOf).
@@ -485,10 +546,25 @@ func (r *Runner) finishStudy(res *Result) error {
 	if r.recorded() {
 		each := func(d store.Decision) error { r.tally.Add(d); return nil }
 		s, streamed := r.streamedStudy()
-		if streamed {
-			each = func(d store.Decision) error { r.tally.Add(d); return s.Observe(d) }
+		// The study's decision tables are written in the same pass (teeTables).
+		rows, finish, err := r.teeTables()
+		if err != nil {
+			return fmt.Errorf("writing results in %s: %w", r.dir, err)
 		}
-		if err := r.writeTables(r.decisionsTable(each)); err != nil {
+		if streamed {
+			each = func(d store.Decision) error {
+				r.tally.Add(d)
+				if err := s.Observe(d); err != nil {
+					return err
+				}
+				return rows(d)
+			}
+		}
+		err = r.writeTables(r.decisionsTable(each))
+		if ferr := finish(err == nil); err == nil {
+			err = ferr
+		}
+		if err != nil {
 			return fmt.Errorf("writing results in %s: %w", r.dir, err)
 		}
 		if streamed {

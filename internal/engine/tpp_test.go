@@ -14,6 +14,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/situation"
+	"github.com/prosim/prosim/internal/table"
 )
 
 const tppExp = `name: tpptest
@@ -277,5 +278,58 @@ backends:
 		if b == nil || want == nil || b[3] != want[3] || b[3] == "" {
 			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
 		}
+	}
+}
+
+// tpp_trials.csv is written in the run's one pass over the store (study.DecisionTables), not
+// held by the analysis: an export of the finished run reads it in a pass of its own, listed
+// after decisions and agents as before, and must give the very same file.
+func TestTPPTrialsOfExportEqualRun(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tpp.yaml")
+	if err := os.WriteFile(path, []byte(tppExp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true, Backends: fakeTPP}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var names []string
+	for _, tb := range a.Tables() {
+		names = append(names, tb.Name)
+		if tb.Name != "tpp_trials" {
+			continue
+		}
+		p := filepath.Join(dir, "export.csv")
+		w, err := table.CreateCSV(p, tb.Schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := table.Write(w, tb); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join(out, "results", "tpp_trials.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) || len(want) == 0 {
+			t.Errorf("the export's tpp_trials (%d bytes) differs from the run's (%d bytes)", len(got), len(want))
+		}
+	}
+	if got := strings.Join(names[:min(3, len(names))], ","); got != "decisions,agents,tpp_trials" {
+		t.Errorf("tables listed %v, want decisions, agents, tpp_trials first", names)
 	}
 }

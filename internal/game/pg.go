@@ -296,6 +296,10 @@ func (g *PGGame) History() []PGRound {
 	return out
 }
 
+// Rounds is the record of the rounds played so far, as the game keeps it: read-only (History
+// is a copy). A caller that keeps the game need not keep its own copy of every round.
+func (g *PGGame) Rounds() []PGRound { return g.history }
+
 // Totals are the agents' payoffs summed over the rounds played.
 func (g *PGGame) Totals() map[int]float64 {
 	t := map[int]float64{}

@@ -88,12 +88,18 @@ func TPPGrid(trials []TPPOutcome) Grid {
 			g.Punish[x][y]++
 		}
 	}
+	g.FillRates()
+	return g
+}
+
+// FillRates sets Rate from the counts Punish and N (NaN where N is 0), for a grid counted
+// elsewhere (a study that keeps counts instead of outcomes).
+func (g *Grid) FillRates() {
 	for i := range g.Rate {
 		for j := range g.Rate[i] {
 			g.Rate[i][j] = ratio(g.Punish[i][j], g.N[i][j])
 		}
 	}
-	return g
 }
 
 func ratio(k, n int) float64 {
@@ -192,36 +198,60 @@ type GroupMeans struct {
 // trials, then the mean over agents that have valid trials in that cell (NaN if none). N counts
 // agents with at least one valid trial.
 func TPPGroupMeans(group string, trials []TPPOutcome) GroupMeans {
-	type cell struct{ k, n int }
-	per := map[int]*[4]cell{}
+	per := map[int]*TPPCells{}
 	for _, o := range trials {
-		if !o.Valid || o.Trial.X < TPPMinX || o.Trial.X > TPPMaxX || o.Trial.Y < TPPMinY || o.Trial.Y > TPPMaxY {
+		i, ok := TPPCellOf(o)
+		if !ok {
 			continue
-		}
-		i := 0
-		if o.Trial.X == TPPMaxX {
-			i = 2
-		}
-		if o.Trial.Y >= 5 {
-			i++
 		}
 		a := per[o.Agent]
 		if a == nil {
-			a = &[4]cell{}
+			a = &TPPCells{}
 			per[o.Agent] = a
 		}
-		a[i].n++
-		if o.Punish {
-			a[i].k++
-		}
+		a.Add(i, o.Punish)
 	}
+	return GroupMeansOf(group, per)
+}
+
+// TPPCells are one participant's valid trials (N) and punishments (K) in the four cells of
+// GroupMeans: unfair low cost, unfair high, fair low, fair high.
+type TPPCells [4]struct{ K, N int }
+
+// Add counts a trial of cell i, punished or not.
+func (c *TPPCells) Add(i int, punish bool) {
+	c[i].N++
+	if punish {
+		c[i].K++
+	}
+}
+
+// TPPCellOf is the cell of GroupMeans a trial counts in; false for a trial that is not counted
+// (invalid, or outside x 10..15, y 0..9).
+func TPPCellOf(o TPPOutcome) (int, bool) {
+	if !o.Valid || o.Trial.X < TPPMinX || o.Trial.X > TPPMaxX || o.Trial.Y < TPPMinY || o.Trial.Y > TPPMaxY {
+		return 0, false
+	}
+	i := 0
+	if o.Trial.X == TPPMaxX {
+		i = 2
+	}
+	if o.Trial.Y >= 5 {
+		i++
+	}
+	return i, true
+}
+
+// GroupMeansOf computes GroupMeans from each participant's counts (by participant id; a
+// participant is in per only with a valid trial).
+func GroupMeansOf(group string, per map[int]*TPPCells) GroupMeans {
 	var sum [4]float64
 	var cnt [4]int
 	// In agent order: a sum over the map's random order could round either way.
 	for _, id := range slices.Sorted(maps.Keys(per)) {
 		for i, c := range per[id] {
-			if c.n > 0 {
-				sum[i] += float64(c.k) / float64(c.n)
+			if c.N > 0 {
+				sum[i] += float64(c.K) / float64(c.N)
 				cnt[i]++
 			}
 		}

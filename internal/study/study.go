@@ -126,6 +126,15 @@ type (
 	Streamed interface {
 		Observe(d store.Decision) error
 	}
+	// DecisionTables is implemented by Streamed studies with result tables of one row (or a
+	// few) per recorded decision, made from the decision and the design alone (Study 2's
+	// tpp_trials.csv): the runner writes them in the one pass over the store, beside
+	// decisions.csv, so the study keeps no per-decision rows for them. They are not in
+	// Analysis.Tables: the runner lists them after decisions.csv and agents.csv, before the
+	// analysis's own tables, and an export of an old run reads them in a pass of its own.
+	DecisionTables interface {
+		DecisionTables() []DecisionTable
+	}
 	// TypedBackends is implemented by studies that can decide on typed backends
 	// (situation.Typed: the behavioural model) without requests or replies (Batch.Typed).
 	// The runner calls UseTyped once, before the first step, and only for a run that journals
@@ -320,6 +329,13 @@ func (b *Batch) Task(i int) (Task, error) {
 		return b.Build(i)
 	}
 	return b.Tasks[i], nil
+}
+
+// DecisionTable is a result table whose rows are made decision by decision (DecisionTables).
+type DecisionTable struct {
+	table.Schema
+	// Rows emits recorded decision d's rows, if any; it is called in store order.
+	Rows func(d store.Decision, emit func(row []any) error) error
 }
 
 // Analysis is a study's results, computed once: every output reads it.

@@ -215,38 +215,40 @@ func (s *gamesStudy) analyze() *results {
 		r.punishment = r.punishment || in.Punishment
 		r.ultimatum = r.ultimatum || in.Game == "ultimatum"
 	}
+	// One backend x condition and one game at a time: its machines' rows are made again
+	// from their moves (rows), in design order, and dropped once its statistics are
+	// computed, so the analysis holds one game's rows of one group, never the whole run's.
 	type key struct{ b, c string }
-	by := map[key][]gameRow{}
-	punBy := map[key][]punishRow{}
 	var keys []key
+	seen := map[key]bool{}
 	for _, g := range s.ms {
 		k := key{g.cell.Backend, g.cell.Condition}
-		if _, ok := by[k]; !ok {
+		if !seen[k] {
+			seen[k] = true
 			keys = append(keys, k)
-		}
-		for _, rw := range g.m.rows() {
-			by[k] = append(by[k], gameRow{row: rw, runID: g.cell.ID, game: g.in.Name})
-		}
-		if pm, ok := g.m.(*pgM); ok && g.in.Punishment {
-			for _, rd := range pm.rounds {
-				for _, p := range rd.Punishments {
-					punBy[k] = append(punBy[k], punishRow{runID: g.cell.ID, game: g.in.Name, agent: p.From, target: p.To, points: p.Points, valid: p.Valid})
-				}
-			}
 		}
 	}
 	for _, k := range keys {
 		g := Group{Backend: k.b, Condition: k.c, Reject: map[string][]RejectBin{}, Invalid: map[string]int{}}
-		for _, rw := range by[k] {
-			if !rw.valid {
-				g.Invalid[rw.game]++
-			}
-		}
 		for _, in := range r.inst {
 			var gr []gameRow
-			for _, rw := range by[k] {
-				if rw.game == in.Name {
-					gr = append(gr, rw)
+			var pr []punishRow
+			for _, m := range s.ms {
+				if m.cell.Backend != k.b || m.cell.Condition != k.c || m.in.Name != in.Name {
+					continue
+				}
+				for _, rw := range m.m.rows() {
+					if !rw.valid {
+						g.Invalid[in.Name]++
+					}
+					gr = append(gr, gameRow{row: rw, runID: m.cell.ID, game: in.Name})
+				}
+				if pm, ok := m.m.(*pgM); ok && m.in.Punishment {
+					for _, rd := range pm.rounds() {
+						for _, p := range rd.Punishments {
+							pr = append(pr, punishRow{runID: m.cell.ID, game: in.Name, agent: p.From, target: p.To, points: p.Points, valid: p.Valid})
+						}
+					}
 				}
 			}
 			switch in.Game {
@@ -259,12 +261,6 @@ func (s *gamesStudy) analyze() *results {
 			case "trust":
 				g.Stats = append(g.Stats, trustStats(in, gr)...)
 			case "public_goods":
-				var pr []punishRow
-				for _, p := range punBy[k] {
-					if p.game == in.Name {
-						pr = append(pr, p)
-					}
-				}
 				st, tr := pgStats(in, gr, pr)
 				g.Stats = append(g.Stats, st...)
 				g.PG = append(g.PG, tr)
@@ -587,7 +583,7 @@ func (r *results) punishTable() *table.Table {
 			if !ok || !g.in.Punishment {
 				continue
 			}
-			for _, rd := range pm.rounds {
+			for _, rd := range pm.rounds() {
 				for _, p := range rd.Punishments {
 					pts := math.NaN()
 					if p.Valid {

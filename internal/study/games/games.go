@@ -59,11 +59,28 @@ type gamesStudy struct {
 	// the run store on resume and replay), until the machines have read them: the games keep
 	// what they need of earlier steps as moves, so no reply outlives its step.
 	mu      sync.Mutex
-	replies map[store.Key]backend.Reply
+	replies map[store.Key]stepReply
 	// analysis is computed once, after the last step.
 	res *results
 	// systems are the system texts under the persona and system factors.
 	systems *study.Systems
+	// strs are the distinct model versions the machines keep by number (intern); strs[0] is "".
+	strs  []string
+	strIx map[string]uint32
+}
+
+// intern numbers a model version (absorbs run one at a time, from Next: no lock).
+func (s *gamesStudy) intern(v string) uint32 {
+	if s.strIx == nil {
+		s.strs, s.strIx = []string{""}, map[string]uint32{"": 0}
+	}
+	i, ok := s.strIx[v]
+	if !ok {
+		i = uint32(len(s.strs))
+		s.strs = append(s.strs, v)
+		s.strIx[v] = i
+	}
+	return i
 }
 
 // plan is the scenarios of every game instance's roles.
@@ -211,7 +228,7 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			}
 		}
 		s.pending = nil
-		s.replies = map[store.Key]backend.Reply{}
+		s.replies = map[store.Key]stepReply{}
 		var tasks []lazyTask
 		for _, g := range s.ms {
 			if g.m.done() {
@@ -241,10 +258,20 @@ func (s *gamesStudy) absorb(_ int, t *study.Task, replies []backend.Reply) error
 	defer s.mu.Unlock()
 	for j, k := range t.Keys {
 		r := replies[j]
-		s.replies[k] = backend.Reply{Values: r.Values, Invalid: r.Invalid, ModelVersion: r.ModelVersion}
+		s.replies[k] = stepReply{values: r.Values, invalid: r.Invalid, version: r.ModelVersion}
 	}
 	return nil
 }
+
+// stepReply is what a machine reads of a reply at the end of its step: a step holds one per
+// decision of every cell, so not the whole backend.Reply (about 190 bytes more).
+type stepReply struct {
+	values           map[string]float64
+	invalid, version string
+}
+
+// valid is backend.Reply.Valid.
+func (r stepReply) valid() bool { return r.invalid == "" && r.values != nil }
 
 // EstimateNote says how the games' later steps, which depend on earlier replies, are
 // estimated.
@@ -428,10 +455,10 @@ func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
 	if !ok {
 		return move{}, fmt.Errorf("decision %+v is not recorded", k)
 	}
-	if !rep.Valid() {
-		return move{asked: true, reason: orDefault(rep.Invalid, "invalid reply"), version: rep.ModelVersion}, nil
+	if !rep.valid() {
+		return move{asked: true, reason: orDefault(rep.invalid, "invalid reply"), version: rep.version}, nil
 	}
-	return move{asked: true, valid: true, value: rep.Values[field], version: rep.ModelVersion}, nil
+	return move{asked: true, valid: true, value: rep.values[field], version: rep.version}, nil
 }
 
 func orDefault(s, d string) string {
@@ -637,11 +664,12 @@ type pgM struct {
 	gameBase
 	g       *game.PGGame
 	reqs    []game.PGRequest
-	rounds  []game.PGRound
 	groups  [][]int // the game's groups, fixed for all rounds
 	members int     // sum over groups of size x (size - 1): punishment decisions per round
-	// versions are the model versions of the contributions, by round and agent.
-	versions map[[2]int]string
+	// versions are the model versions of the contributions, by round (from 1) and agent
+	// (index in env.Agents), as gamesStudy.intern numbers them: 4 bytes a decision where a
+	// map of strings took about 70.
+	versions [][]uint32
 }
 
 func (m *pgM) expected() int {
@@ -705,10 +733,10 @@ func (m *pgM) absorb() error {
 			return err
 		}
 		if q.Target < 0 {
-			if m.versions == nil {
-				m.versions = map[[2]int]string{}
+			for len(m.versions) < q.Round {
+				m.versions = append(m.versions, make([]uint32, len(m.s.env.Agents)))
 			}
-			m.versions[[2]int{q.Round, q.Agent}] = mv.version
+			m.versions[q.Round-1][m.index[q.Agent]] = m.s.intern(mv.version)
 		}
 		switch {
 		case q.Target < 0 && mv.valid:
@@ -725,20 +753,28 @@ func (m *pgM) absorb() error {
 		}
 	}
 	m.asked, m.reqs = nil, nil
-	rnd, err := m.g.Advance()
-	if err != nil {
+	// The round's record is read from the game's own (rounds), not copied.
+	if _, err := m.g.Advance(); err != nil {
 		return err
-	}
-	if rnd != nil {
-		m.rounds = append(m.rounds, *rnd)
 	}
 	m.finish = m.g.Stage() == game.PGDone
 	return nil
 }
 
+// version is the model version of agent's contribution in round t ("" when not asked).
+func (m *pgM) version(t, agent int) string {
+	if t < 1 || t > len(m.versions) {
+		return ""
+	}
+	return m.s.strs[m.versions[t-1][m.index[agent]]]
+}
+
+// rounds are the rounds played, as the game records them (read-only).
+func (m *pgM) rounds() []game.PGRound { return m.g.Rounds() }
+
 func (m *pgM) rows() []row {
 	var out []row
-	for _, rd := range m.rounds {
+	for _, rd := range m.rounds() {
 		ags := slices.Clone(rd.Agents)
 		slices.SortStableFunc(ags, func(a, b game.PGAgentRound) int {
 			if a.Group != b.Group {
@@ -748,7 +784,7 @@ func (m *pgM) rows() []row {
 		})
 		for _, a := range ags {
 			r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
-				version: m.versions[[2]int{rd.Round, a.Agent}]}
+				version: m.version(rd.Round, a.Agent)}
 			if a.Valid {
 				r.choice = a.Contribution
 			}

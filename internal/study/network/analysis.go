@@ -468,7 +468,7 @@ func (r *results) roundsTable() *table.Table {
 					if w.dist != nil && w.dist[u] >= 0 {
 						d = int(w.dist[u])
 					}
-					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, aff, x.rule, x.treated, x.valid, table.OneLine(x.reason), x.version}); err != nil {
+					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, aff, x.rule, x.treated, x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}); err != nil {
 						return err
 					}
 				}

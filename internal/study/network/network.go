@@ -96,6 +96,8 @@ type netStudy struct {
 	rows [][][]row
 	// rowBuf is the last round's rows per world, free for the next round (endRound).
 	rowBuf [][]row
+	// names numbers the rows' strings.
+	names names
 	// The typed path (typed.go): typedOf from the runner; typed, one per world, when used.
 	typedOf        func(c *study.Cell) situation.Typed
 	typed          []typedWorld

@@ -195,7 +195,7 @@ func (r *results) drawing() (*report.NetworkChart, string) {
 	var victims []int
 	for a, x := range last {
 		switch {
-		case x.dist == 0:
+		case s.worlds[wi].dist != nil && s.worlds[wi].dist[a] == 0:
 			state[a] = stateVictim
 			victims = append(victims, a)
 		case x.labelled && x.affected || !x.labelled && x.rule:

@@ -107,17 +107,57 @@ type world struct {
 	curVer     []string // model versions (full store only)
 }
 
-// row is one agent's record of one round (a row of rounds.csv).
+// row is one agent's record of one round (a row of rounds.csv). The full store keeps one
+// per agent, round and run until the analysis, so it is kept to 16 bytes: its strings are
+// numbers (netStudy.names), the exposure distance is the world's (world.dist).
 type row struct {
 	w, u     int8
-	dist     int32 // -1: none (control, or unreachable)
-	affected bool  // the twin label (label.go); false in a run without a twin
-	labelled bool  // the run has a twin label (an inequity run with a control)
-	rule     bool  // the contagion rule's state after the round
+	affected bool // the twin label (label.go); false in a run without a twin
+	labelled bool // the run has a twin label (an inequity run with a control)
+	rule     bool // the contagion rule's state after the round
 	treated  bool
 	valid    bool
-	reason   string
-	version  string // model version
+	// reason is the invalid reason, version the model version, as names numbers them.
+	reason, version uint32
+}
+
+// names numbers the strings of rows (invalid reasons, model versions), so a row keeps 4 bytes
+// for each; 0 is "". Worlds end their rounds in parallel: numbers are looked up without a lock
+// once known (the model version repeats in every row).
+type names struct {
+	mu   sync.Mutex
+	ix   sync.Map // string -> uint32
+	strs []string
+}
+
+func (n *names) id(v string) uint32 {
+	if v == "" {
+		return 0
+	}
+	if i, ok := n.ix.Load(v); ok {
+		return i.(uint32)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if i, ok := n.ix.Load(v); ok {
+		return i.(uint32)
+	}
+	if n.strs == nil {
+		n.strs = []string{""}
+	}
+	i := uint32(len(n.strs))
+	n.strs = append(n.strs, v)
+	n.ix.Store(v, i)
+	return i
+}
+
+func (n *names) str(i uint32) string {
+	if i == 0 {
+		return ""
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.strs[i]
 }
 
 func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
@@ -299,15 +339,12 @@ func (w *world) end(t int, emit func(u int, x row)) {
 				naff[u] = w.prevAffected[u] // missing: the state carries over
 			}
 			if emit != nil {
-				x := row{w: nw[u], u: nu[u], rule: naff[u], treated: ntr[u], valid: ok, dist: -1}
+				x := row{w: nw[u], u: nu[u], rule: naff[u], treated: ntr[u], valid: ok}
 				if w.labOut != nil {
 					x.affected, x.labelled = w.labOut[u], true
 				}
 				if w.curBad != nil {
-					x.reason, x.version = w.curBad[u], w.curVer[u]
-				}
-				if w.dist != nil {
-					x.dist = w.dist[u]
+					x.reason, x.version = w.s.names.id(w.curBad[u]), w.s.names.id(w.curVer[u])
 				}
 				emit(u, x)
 			}

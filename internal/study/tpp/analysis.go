@@ -1,9 +1,9 @@
 package tpp
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 
@@ -17,40 +17,6 @@ import (
 	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/table"
 )
-
-// record is one trial as recorded, in store order (cell, agent id, trial): what the analysis
-// reads of its reply (Observe).
-type record struct {
-	cell  *study.Cell
-	agent int // agent id
-	trial trial
-	valid bool
-	// has marks the fields of valueFields present in the reply, vals their values.
-	has     uint8
-	vals    [5]float64
-	reason  string // the reply's invalid reason
-	version string // the model version that answered
-}
-
-// values are the reply's values the analysis reads (nil when invalid).
-func (d *record) values(fields []string) map[string]float64 {
-	if !d.valid {
-		return nil
-	}
-	m := make(map[string]float64, len(fields))
-	for i, f := range fields {
-		if d.has&(1<<i) != 0 {
-			m[f] = d.vals[i]
-		}
-	}
-	return m
-}
-
-// value is field i of valueFields as the reply gave it (0 when absent, as a map reads).
-func (d *record) value(i int) float64 { return d.vals[i] }
-
-// records are the trials observed, in store order.
-func (s *tpp) records() []record { return s.observed().records }
 
 // Rate is a pooled punishment rate: the share of valid trials in which the agent punished,
 // with its Wilson 95% CI over trials.
@@ -73,11 +39,8 @@ type Group struct {
 	Backend, Condition string
 	// Label names the group in the report's charts and tables.
 	Label string
-	// Outcomes are the group's trials; Agent is the agent id, so replicates of one agent are
-	// one cluster.
-	Outcomes []game.TPPOutcome
-	Grid     game.Grid
-	Human    game.Comparison
+	Grid  game.Grid
+	Human game.Comparison
 	// Logit is punish ~ inequity (15 - x) + cost (y), SEs clustered by agent; nil if it
 	// could not be fitted (FitErr says why).
 	Logit  *analysis.LogitFit
@@ -92,6 +55,9 @@ type Group struct {
 	// Means are participant-level mean punishment rates: each agent-replicate's rate in the
 	// cell, averaged over agent-replicates.
 	Means game.GroupMeans
+	// sessions are the group's sessions in store order: their masks hold its trials (the
+	// scorecard's and the robustness refits' data).
+	sessions []*session
 }
 
 // Transfer is the graded analysis of one transfer in one backend x condition.
@@ -123,19 +89,18 @@ type results struct {
 	graded bool
 	Groups []Group
 	Graded []GradedGroup
-	trials []record
-	fields []string // valueFields
 }
 
 func (s *tpp) Analyze() (*study.Analysis, error) {
-	r := &results{graded: s.graded, trials: s.records(), fields: s.valueFields()}
+	r := &results{graded: s.graded}
 	multiCond := len(s.env.Exp.Conditions) > 1
 	if s.graded {
-		r.Graded = gradedGroups(r.trials, multiCond)
+		r.Graded = s.gradedGroups(multiCond)
 	} else {
-		r.Groups = binaryGroups(r.trials, multiCond)
+		r.Groups = s.binaryGroups(multiCond)
 	}
-	tables := []*table.Table{r.trialsTable()}
+	// tpp_trials.csv is written from the pass over the store (DecisionTables).
+	var tables []*table.Table
 	if s.graded {
 		tables = append(tables, r.gradedTable(), r.punishersTable())
 	} else {
@@ -148,7 +113,7 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 		About: report.About{Title: "Study 2, third-party punishment (tpp)",
 			Rows: [][2]string{{"TPP", fmt.Sprintf("variant %s, history %v", s.cfg.Variant, s.cfg.History)}}},
 	}
-	robust.Attach(a, s.robustness(r.trials, r.Groups), s.env.Exp.Backends)
+	robust.Attach(a, s.robustness(r.Groups), s.env.Exp.Backends)
 	scored, backends := r.Groups, s.env.Backends
 	if base, err := s.baseline(); err != nil {
 		return nil, err
@@ -171,42 +136,60 @@ func label(backend, condition string, multiCond bool) string {
 	return s
 }
 
-func binaryGroups(recs []record, multiCond bool) []Group {
-	idx := map[[2]string]int{}
-	var out []Group
-	var sessions [][]game.TPPOutcome // outcomes with one id per agent-replicate
-	for j := range recs {
-		d := &recs[j]
-		k := [2]string{d.cell.Backend, d.cell.Condition}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, Group{Backend: k[0], Condition: k[1], Label: label(k[0], k[1], multiCond)})
-			sessions = append(sessions, nil)
-		}
-		o := outcomeOf(d)
-		out[i].Outcomes = append(out[i].Outcomes, o)
-		// A replicate is a separate participant-session: agent ids are made unique per cell.
-		o.Agent = d.agent + 1_000_000*d.cell.Replicate + d.cell.Ord*1_000_000_000
-		sessions[i] = append(sessions[i], o)
+// groupSessions are the observed sessions of each group, in store order.
+func (s *tpp) groupSessions() [][]*session {
+	o := s.observed()
+	out := make([][]*session, len(o.groups))
+	for _, ix := range o.order {
+		ss := &s.sessions[ix]
+		g := o.group[[2]string{ss.cell.Backend, ss.cell.Condition}]
+		out[g] = append(out[g], ss)
 	}
-	for i := range out {
-		g := &out[i]
-		g.Grid = game.TPPGrid(g.Outcomes)
-		g.Human = game.CompareHuman(g.Grid)
-		g.Logit, g.FitErr = logit(g.Outcomes)
-		var sum, n [6]float64
-		for _, o := range g.Outcomes {
-			if o.Valid {
-				sum[o.Trial.X-10] += o.ValenceBefore
-				n[o.Trial.X-10]++
+	return out
+}
+
+// eachValid calls fn with the valid trials of sessions (valid as game.TPPOutcomeFrom scores
+// a reply: the trials the grid, the means and the logit count), in store order.
+func (s *tpp) eachValid(sessions []*session, fn func(ss *session, t trial, punished bool)) {
+	for _, ss := range sessions {
+		for p := range ss.sched {
+			if ss.valid&(1<<p) != 0 {
+				fn(ss, s.trialAt(ss, p), ss.punished&(1<<p) != 0)
 			}
 		}
-		for x := range sum {
+	}
+}
+
+func (s *tpp) binaryGroups(multiCond bool) []Group {
+	o := s.observed()
+	var out []Group
+	for gi, sessions := range s.groupSessions() {
+		sums := o.groups[gi]
+		g := Group{Backend: sums.key[0], Condition: sums.key[1], Label: label(sums.key[0], sums.key[1], multiCond), sessions: sessions}
+		// A replicate is a separate participant-session: agent ids are made unique per cell.
+		per := map[int]*game.TPPCells{}
+		s.eachValid(sessions, func(ss *session, t trial, punished bool) {
+			x, y := int(t.x)-game.TPPMinX, int(t.y)-game.TPPMinY
+			g.Grid.N[x][y]++
+			if punished {
+				g.Grid.Punish[x][y]++
+			}
+			id := s.env.Agents[ss.agent].ID + 1_000_000*ss.cell.Replicate + ss.cell.Ord*1_000_000_000
+			c := per[id]
+			if c == nil {
+				c = &game.TPPCells{}
+				per[id] = c
+			}
+			i, _ := game.TPPCellOf(game.TPPOutcome{Valid: true, Trial: game.Trial{X: int(t.x), Y: int(t.y)}})
+			c.Add(i, punished)
+		})
+		g.Grid.FillRates()
+		g.Human = game.CompareHuman(g.Grid)
+		g.Logit, g.FitErr = s.logit(sessions, nil)
+		for x := range sums.valence {
 			g.ValenceByX[x] = math.NaN()
-			if n[x] > 0 {
-				g.ValenceByX[x] = sum[x] / n[x]
+			if sums.valenceN[x] > 0 {
+				g.ValenceByX[x] = sums.valence[x] / sums.valenceN[x]
 			}
 		}
 		for x := game.TPPMinX; x <= game.TPPMaxX; x++ {
@@ -225,22 +208,10 @@ func binaryGroups(recs []record, multiCond bool) []Group {
 			}
 			g.ByY[y-game.TPPMinY] = rateOf(k, n)
 		}
-		g.Means = game.TPPGroupMeans(g.Label, sessions[i])
+		g.Means = game.GroupMeansOf(g.Label, per)
+		out = append(out, g)
 	}
 	return out
-}
-
-// binaryFields are valueFields of the binary variant.
-var binaryFields = []string{"choice", "valence_before", "arousal_before", "valence_after", "arousal_after"}
-
-// outcomeOf reads a binary trial as the game scores it.
-func outcomeOf(d *record) game.TPPOutcome {
-	t := game.Trial{Index: int(d.trial.index), X: int(d.trial.x), Y: int(d.trial.y)}
-	var err error
-	if !d.valid {
-		err = errors.New(orDefault(d.reason, "invalid reply"))
-	}
-	return game.TPPOutcomeFrom(d.agent, t, d.values(binaryFields), err)
 }
 
 func orDefault(s, d string) string {
@@ -250,85 +221,69 @@ func orDefault(s, d string) string {
 	return s
 }
 
-func logit(os []game.TPPOutcome) (*analysis.LogitFit, error) {
-	var y, rows []float64
-	var cl []int
-	for _, o := range os {
-		if !o.Valid {
+// logit fits punish ~ inequity + cost over the valid trials of sessions (of those in cells
+// keep accepts, when set), clustered by agent id. The fit is a QR over its trials, so it needs
+// one row per valid trial: the rows are built here from the sessions' masks, in store order,
+// and dropped after the fit (a fit by (x, y) cell counts would be cheaper but would not give
+// the same last bits). That is this analysis's only per-trial memory, one fit at a time.
+func (s *tpp) logit(sessions []*session, keep func(*study.Cell) bool) (*analysis.LogitFit, error) {
+	n := 0
+	for _, ss := range sessions {
+		if keep == nil || keep(ss.cell) {
+			n += bits.OnesCount64(ss.valid)
+		}
+	}
+	y, rows, cl := make([]float64, 0, n), make([]float64, 0, 2*n), make([]int, 0, n)
+	for _, ss := range sessions {
+		if keep != nil && !keep(ss.cell) {
 			continue
 		}
-		p := 0.0
-		if o.Punish {
-			p = 1
-		}
-		y = append(y, p)
-		rows = append(rows, float64(15-o.Trial.X), float64(o.Trial.Y))
-		cl = append(cl, o.Agent)
+		id := s.env.Agents[ss.agent].ID
+		s.eachValid([]*session{ss}, func(_ *session, t trial, punished bool) {
+			p := 0.0
+			if punished {
+				p = 1
+			}
+			y = append(y, p)
+			rows = append(rows, float64(15-int(t.x)), float64(t.y))
+			cl = append(cl, id)
+		})
 	}
 	if len(y) < 10 {
 		return nil, fmt.Errorf("too few valid trials (%d)", len(y))
 	}
 	X := mat.NewDense(len(y), 2, rows)
-	return analysis.Logistic(y, X, []string{"inequity", "cost"}, analysis.LogitOptions{Intercept: true, SE: analysis.Cluster, Clusters: cl})
+	fit, err := analysis.Logistic(y, X, []string{"inequity", "cost"}, analysis.LogitOptions{Intercept: true, SE: analysis.Cluster, Clusters: cl})
+	if fit != nil {
+		fit.Fitted = nil // one probability per trial, kept with the fit but read by no output
+	}
+	return fit, err
 }
 
-func gradedGroups(recs []record, multiCond bool) []GradedGroup {
-	type acc struct {
-		sum, n   map[int]float64
-		byAgent  map[int]map[int][]float64 // transfer -> agent -> points
-		punished map[int]bool              // agent punished some transfer below 50
-		agents   map[int]bool
-	}
-	idx := map[[2]string]int{}
+func (s *tpp) gradedGroups(multiCond bool) []GradedGroup {
 	var out []GradedGroup
-	var accs []*acc
-	for _, d := range recs {
-		k := [2]string{d.cell.Backend, d.cell.Condition}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, GradedGroup{Backend: k[0], Condition: k[1], Label: label(k[0], k[1], multiCond)})
-			accs = append(accs, &acc{map[int]float64{}, map[int]float64{}, map[int]map[int][]float64{}, map[int]bool{}, map[int]bool{}})
-		}
-		a := accs[i]
-		if !d.valid {
-			continue
-		}
-		t := int(d.trial.x)
-		p := d.value(0)
-		a.sum[t] += p
-		a.n[t]++
-		if a.byAgent[t] == nil {
-			a.byAgent[t] = map[int][]float64{}
-		}
-		a.byAgent[t][d.agent] = append(a.byAgent[t][d.agent], p)
-		if t < 50 {
-			a.agents[d.agent] = true
-			if p > 0 {
-				a.punished[d.agent] = true
-			}
-		}
-	}
-	for i := range out {
-		g, a := &out[i], accs[i]
+	for _, a := range s.observed().groups {
+		g := GradedGroup{Backend: a.key[0], Condition: a.key[1], Label: label(a.key[0], a.key[1], multiCond)}
 		var model, human []float64
-		for _, t := range game.GradedTransfers {
-			x := Transfer{Transfer: t, MeanPoints: math.NaN(), Decisions: int(a.n[t]), Human: game.HumanGradedPoints(t),
+		for ti, t := range game.GradedTransfers {
+			x := Transfer{Transfer: t, MeanPoints: math.NaN(), Decisions: int(a.n[ti]), Human: game.HumanGradedPoints(t),
 				AgentMean: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
-			if a.n[t] > 0 {
-				x.MeanPoints = a.sum[t] / a.n[t]
+			if a.n[ti] > 0 {
+				x.MeanPoints = a.sum[ti] / a.n[ti]
 				model = append(model, x.MeanPoints)
 				human = append(human, x.Human)
 			}
 			var agents []int
-			for ag := range a.byAgent[t] {
+			for ag := range a.byAgent[ti] {
 				agents = append(agents, ag)
 			}
 			sort.Ints(agents)
+			// Each agent's mean over its replicates: its running sum (added in store order)
+			// over its count, as analysis.MeanOrZero computes it.
 			var means []float64
 			for _, ag := range agents {
-				means = append(means, analysis.MeanOrZero(a.byAgent[t][ag]))
+				m := a.byAgent[ti][ag]
+				means = append(means, m.sum/float64(m.n))
 			}
 			x.Agents = len(means)
 			if len(means) > 0 {
@@ -342,6 +297,7 @@ func gradedGroups(recs []record, multiCond bool) []GradedGroup {
 			g.RMSE = analysis.RMSE(model, human)
 		}
 		g.Punishers, g.Agents = len(a.punished), len(a.agents)
+		out = append(out, g)
 	}
 	return out
 }

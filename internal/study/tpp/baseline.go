@@ -30,7 +30,10 @@ func (s *tpp) baseline() (*Group, error) {
 		if c.Backend != first.Backend || c.Condition != control || !slices.Equal(c.Levels, first.Levels) {
 			continue
 		}
-		for _, t := range ss.sched {
+		// The model's answers in a session of their own (its masks), as Observe reads a reply.
+		b := &session{cell: c, agent: ss.agent, sched: ss.sched}
+		for p := range ss.sched {
+			t := s.trialAt(ss, p)
 			tk, err := s.task(ss, t)
 			if err != nil {
 				return nil, err
@@ -40,8 +43,16 @@ func (s *tpp) baseline() (*Group, error) {
 				return nil, err
 			}
 			tr := game.Trial{Index: int(t.index), X: int(t.x), Y: int(t.y)}
-			g.Outcomes = append(g.Outcomes, game.TPPOutcomeFrom(s.env.Agents[ss.agent].ID, tr, rep.Values, nil))
+			o := game.TPPOutcomeFrom(s.env.Agents[ss.agent].ID, tr, rep.Values, nil)
+			b.seen |= 1 << p
+			if o.Valid {
+				b.valid |= 1 << p
+				if o.Punish {
+					b.punished |= 1 << p
+				}
+			}
 		}
+		g.sessions = append(g.sessions, b)
 	}
 	return g, nil
 }

@@ -11,7 +11,6 @@ import (
 // points by transfer (graded), over the trials recorded so far: the groups are computed by
 // binaryGroups and gradedGroups, as Analyze computes them.
 func (s *tpp) LiveEstimates() (*study.Estimates, error) {
-	recs := s.records()
 	multi := len(s.env.Exp.Conditions) > 1
 	if s.graded {
 		e := &study.Estimates{
@@ -20,7 +19,7 @@ func (s *tpp) LiveEstimates() (*study.Estimates, error) {
 				"with a 95% t interval over agents (the results page's graded table, on part of the data).",
 			Head: []string{"group", "transfer", "agents", "mean points", "95% CI"},
 		}
-		for _, g := range gradedGroups(recs, multi) {
+		for _, g := range s.gradedGroups(multi) {
 			for _, t := range g.Transfers {
 				e.Rows = append(e.Rows, []string{g.Label, fmt.Sprint(t.Transfer), fmt.Sprint(t.Agents), report.F2(t.AgentMean), ci(t.Lo, t.Hi, t.Agents)})
 			}
@@ -33,7 +32,7 @@ func (s *tpp) LiveEstimates() (*study.Estimates, error) {
 			"every cost pooled, with a Wilson 95% interval over trials (the results page's rates by x, on part of the data).",
 		Head: []string{"group", "inequity 15 - x ($)", "valid trials", "punishment rate", "95% CI (Wilson)"},
 	}
-	for _, g := range binaryGroups(recs, multi) {
+	for _, g := range s.binaryGroups(multi) {
 		for x := len(g.ByX) - 1; x >= 0; x-- { // inequity ascending
 			r := g.ByX[x]
 			if r.Trials == 0 {

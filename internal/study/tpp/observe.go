@@ -1,38 +1,73 @@
 package tpp
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/table"
 )
 
 // Streamed: Study 2's analysis reads the recorded trials once, in store order (cell, agent
 // id, trial), from the pass that writes decisions.csv; with history the prompts read the
-// replies as they come (Batch.Absorb, the sessions' outcomes), never the store.
-var _ study.Streamed = (*tpp)(nil)
+// replies as they come (Batch.Absorb, the sessions' outcomes), never the store. It keeps no
+// row per trial: each session (an agent in a cell) keeps three bit masks of its trials, and
+// each group (backend x condition) sums in store order what its means add; tpp_trials.csv is
+// written from the same pass (study.DecisionTables).
+var (
+	_ study.Streamed       = (*tpp)(nil)
+	_ study.DecisionTables = (*tpp)(nil)
+)
 
-// observed is what the analysis reads of the recorded trials: one small record per trial
-// (the trial-level logit, the participant means and tpp_trials.csv need each), with the
-// reply's values in a fixed array and its strings interned.
+// observed is what the analysis reads of the recorded trials: the sessions in store order
+// (their masks hold the trials), and per group the sums that are added in store order.
 type observed struct {
-	cells   map[string]int // run id -> index in env.Cells
-	agents  map[int]int    // agent id -> index in env.Agents
-	strs    map[string]string
-	records []record
+	cells  map[string]int // run id -> index in env.Cells
+	agents map[int]int    // agent id -> index in env.Agents
+	// order are the sessions (indexes into tpp.sessions) in the order their first trial was
+	// observed: store order, as a session's trials are consecutive in it.
+	order []int32
+	// groups are the backends x conditions in the order first observed; group maps a key to
+	// its index.
+	group  map[[2]string]int
+	groups []*groupSums
 }
 
-// valueFields are the reply's fields the analysis reads, in record.vals order.
+// groupSums are one group's sums over its observed trials, added in store order (so each
+// equals the sum over the trials in that order, bit for bit).
+type groupSums struct {
+	key [2]string
+	// binary: pre-choice valence of valid trials by x (10..15).
+	valence, valenceN [6]float64
+	// graded, by transfer index (game.GradedTransfers): points of valid decisions, their
+	// count, and per agent id the running sum and count over its replicates.
+	sum, n   [6]float64
+	byAgent  [6]map[int]*agentSum
+	punished map[int]bool // agent ids that assigned points to some transfer below 50
+	agents   map[int]bool // agent ids with a valid decision on a transfer below 50
+}
+
+type agentSum struct {
+	sum float64
+	n   int
+}
+
+// valueFields are the reply's fields tpp_trials.csv reads, in its column order.
 func (s *tpp) valueFields() []string {
 	if s.graded {
 		return []string{"points"}
 	}
-	return []string{"choice", "valence_before", "arousal_before", "valence_after", "arousal_after"}
+	return binaryFields
 }
+
+// binaryFields are valueFields of the binary variant.
+var binaryFields = []string{"choice", "valence_before", "arousal_before", "valence_after", "arousal_after"}
 
 func (s *tpp) observed() *observed {
 	if s.seen == nil {
-		o := &observed{cells: map[string]int{}, agents: map[int]int{}, strs: map[string]string{}}
+		o := &observed{cells: map[string]int{}, agents: map[int]int{}, group: map[[2]string]int{}}
 		for i, c := range s.env.Cells {
 			o.cells[c.ID] = i
 		}
@@ -44,46 +79,141 @@ func (s *tpp) observed() *observed {
 	return s.seen
 }
 
-// intern keeps one copy of a repeated string (model versions, invalid reasons).
-func (o *observed) intern(v string) string {
-	if v == "" {
-		return ""
+// locate finds a recorded trial's session and schedule position.
+func (s *tpp) locate(d *store.Decision) (*session, int, error) {
+	o := s.observed()
+	ci, ok := o.cells[d.RunID]
+	if !ok {
+		return nil, 0, fmt.Errorf("decision of unknown run %q", d.RunID)
 	}
-	if x, ok := o.strs[v]; ok {
-		return x
+	ai, ok := o.agents[d.AgentID]
+	if !ok {
+		return nil, 0, fmt.Errorf("decision of run %s: no agent with id %d", d.RunID, d.AgentID)
 	}
-	o.strs[v] = v
-	return v
+	if d.Scenario != s.sc.ID {
+		return nil, 0, fmt.Errorf("decision of run %s: scenario %q is not asked (the run asks %s)", d.RunID, d.Scenario, s.sc.ID)
+	}
+	ss := &s.sessions[ci*len(s.env.Agents)+ai]
+	p := d.Trial - 1 // a schedule lists its trials by position
+	if p < 0 || p >= len(ss.sched) {
+		return nil, 0, fmt.Errorf("decision of run %s, agent %d: trial %d is not in the agent's schedule", d.RunID, d.AgentID, d.Trial)
+	}
+	return ss, p, nil
+}
+
+// sums are the group of a cell, made when first observed.
+func (o *observed) sums(c *study.Cell) *groupSums {
+	k := [2]string{c.Backend, c.Condition}
+	i, ok := o.group[k]
+	if !ok {
+		i = len(o.groups)
+		o.group[k] = i
+		o.groups = append(o.groups, &groupSums{key: k, punished: map[int]bool{}, agents: map[int]bool{}})
+	}
+	return o.groups[i]
 }
 
 // Observe gathers one recorded trial for the analysis.
 func (s *tpp) Observe(d store.Decision) error {
+	ss, p, err := s.locate(&d)
+	if err != nil {
+		return err
+	}
 	o := s.observed()
-	ci, ok := o.cells[d.RunID]
-	if !ok {
-		return fmt.Errorf("decision of unknown run %q", d.RunID)
+	if ss.seen == 0 {
+		o.order = append(o.order, int32(ss.ix(s)))
 	}
-	ai, ok := o.agents[d.AgentID]
-	if !ok {
-		return fmt.Errorf("decision of run %s: no agent with id %d", d.RunID, d.AgentID)
+	bit := uint64(1) << p
+	if ss.seen&bit != 0 {
+		return fmt.Errorf("decision of run %s, agent %d: trial %d observed twice", d.RunID, d.AgentID, d.Trial)
 	}
-	if d.Scenario != s.sc.ID {
-		return fmt.Errorf("decision of run %s: scenario %q is not asked (the run asks %s)", d.RunID, d.Scenario, s.sc.ID)
-	}
-	ss := &s.sessions[ci*len(s.env.Agents)+ai]
-	p := d.Trial - 1 // a schedule lists its trials by position
-	if p < 0 || p >= len(ss.sched) || int(ss.sched[p].index) != d.Trial {
-		return fmt.Errorf("decision of run %s, agent %d: trial %d is not in the agent's schedule", d.RunID, d.AgentID, d.Trial)
-	}
-	r := record{cell: ss.cell, agent: d.AgentID, trial: ss.sched[p], valid: d.Reply.Valid(),
-		reason: o.intern(d.Reply.Invalid), version: o.intern(d.Reply.ModelVersion)}
-	if r.valid {
-		for i, f := range s.valueFields() {
-			if v, ok := d.Reply.Values[f]; ok {
-				r.vals[i], r.has = v, r.has|1<<i
+	ss.seen |= bit
+	g := o.sums(ss.cell)
+	t := s.trialAt(ss, p)
+	if s.graded {
+		if !d.Reply.Valid() {
+			return nil
+		}
+		ss.valid |= bit
+		ti := int(ss.sched[p])
+		pts := d.Reply.Values["points"] // 0 when absent, as the map reads
+		g.sum[ti] += pts
+		g.n[ti]++
+		if g.byAgent[ti] == nil {
+			g.byAgent[ti] = map[int]*agentSum{}
+		}
+		a := g.byAgent[ti][d.AgentID]
+		if a == nil {
+			a = &agentSum{}
+			g.byAgent[ti][d.AgentID] = a
+		}
+		a.sum += pts
+		a.n++
+		if t.x < 50 {
+			g.agents[d.AgentID] = true
+			if pts > 0 {
+				g.punished[d.AgentID] = true
 			}
 		}
+		return nil
 	}
-	o.records = append(o.records, r)
+	oc := outcomeOf(&d, t)
+	if !oc.Valid {
+		return nil
+	}
+	ss.valid |= bit
+	if oc.Punish {
+		ss.punished |= bit
+	}
+	g.valence[t.x-10] += oc.ValenceBefore
+	g.valenceN[t.x-10]++
 	return nil
+}
+
+// ix is the session's index in s.sessions.
+func (ss *session) ix(s *tpp) int {
+	o := s.observed()
+	return o.cells[ss.cell.ID]*len(s.env.Agents) + ss.agent
+}
+
+// outcomeOf reads a binary trial's reply as the game scores it.
+func outcomeOf(d *store.Decision, t trial) game.TPPOutcome {
+	tr := game.Trial{Index: int(t.index), X: int(t.x), Y: int(t.y)}
+	if !d.Reply.Valid() {
+		return game.TPPOutcomeFrom(d.AgentID, tr, nil, errors.New(orDefault(d.Reply.Invalid, "invalid reply")))
+	}
+	return game.TPPOutcomeFrom(d.AgentID, tr, d.Reply.Values, nil)
+}
+
+// DecisionTables: tpp_trials.csv, one row per recorded trial, made from the trial's
+// decision as the pass reads it.
+func (s *tpp) DecisionTables() []study.DecisionTable {
+	schema := TrialsSchema
+	if s.graded {
+		schema = GradedTrialsSchema
+	}
+	fields := s.valueFields()
+	return []study.DecisionTable{{Schema: schema, Rows: func(d store.Decision, emit func([]any) error) error {
+		ss, p, err := s.locate(&d)
+		if err != nil {
+			return err
+		}
+		t := s.trialAt(ss, p)
+		row := make([]any, 0, len(schema.Columns))
+		row = append(row, ss.cell.ID, ss.cell.Condition, ss.cell.Replicate, d.AgentID, int(t.index))
+		if s.graded {
+			row = append(row, int(t.x))
+		} else {
+			row = append(row, int(t.x), int(t.y))
+		}
+		valid := d.Reply.Valid()
+		for _, f := range fields {
+			var v any
+			if valid {
+				v = d.Reply.Values[f] // 0 when absent, as the map reads
+			}
+			row = append(row, v)
+		}
+		return emit(append(row, valid, table.OneLine(d.Reply.Invalid), d.Reply.ModelVersion))
+	}}}
 }

@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/prosim/prosim/internal/analysis"
-	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/study/robust"
 )
 
@@ -28,7 +28,7 @@ func coefOf(f *analysis.LogitFit, name string) robust.Estimate {
 
 // robustness refits each group's logit within each level of each factor (binary variant):
 // do the inequity and cost slopes keep their sign and significance in every level?
-func (s *tpp) robustness(recs []record, groups []Group) []robust.Row {
+func (s *tpp) robustness(groups []Group) []robust.Row {
 	fs := s.env.Exp.Factors.List()
 	if len(fs) == 0 || s.graded {
 		return nil
@@ -39,25 +39,12 @@ func (s *tpp) robustness(recs []record, groups []Group) []robust.Row {
 			claim := robust.Claim{Backend: g.Backend, Condition: g.Condition, Name: sl.claim, Estimand: slopeEstimand, Pooled: coefOf(g.Logit, sl.coef)}
 			for _, f := range fs {
 				for _, l := range f.Levels {
-					fit, _ := logit(levelOutcomes(recs, g, f.Name, l))
+					// The group's trials in the cells at level l of factor f.
+					fit, _ := s.logit(g.sessions, func(c *study.Cell) bool { return c.Level(f.Name) == l })
 					out = append(out, robust.Row{Claim: claim, Factor: f.Name, Level: l, Within: coefOf(fit, sl.coef)})
 				}
 			}
 		}
-	}
-	return out
-}
-
-// levelOutcomes are group g's trials in the cells at level l of factor f, as binaryGroups
-// reads them (the agent id is the cluster).
-func levelOutcomes(recs []record, g Group, f, l string) []game.TPPOutcome {
-	var out []game.TPPOutcome
-	for i := range recs {
-		d := &recs[i]
-		if d.cell.Backend != g.Backend || d.cell.Condition != g.Condition || d.cell.Level(f) != l {
-			continue
-		}
-		out = append(out, outcomeOf(d))
 	}
 	return out
 }

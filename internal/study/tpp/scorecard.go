@@ -28,19 +28,26 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 			k, p int
 		}
 		byAgent := map[int]*unit{}
-		for _, o := range g.Outcomes {
-			u := byAgent[o.Agent]
+		for _, ss := range g.sessions {
+			id := s.env.Agents[ss.agent].ID
+			u := byAgent[id]
 			if u == nil {
 				u = &unit{}
-				byAgent[o.Agent] = u
+				byAgent[id] = u
 			}
-			u.grid.add(o)
-			if o.Valid && o.Trial.X < 15 {
-				u.k++
-				if o.Punish {
-					u.p++
+			s.eachValid([]*session{ss}, func(_ *session, t trial, punished bool) {
+				x, y := int(t.x)-game.TPPMinX, int(t.y)-game.TPPMinY
+				u.grid.N[x][y]++
+				if punished {
+					u.grid.Punish[x][y]++
 				}
-			}
+				if t.x < 15 {
+					u.k++
+					if punished {
+						u.p++
+					}
+				}
+			})
 		}
 		agents := make([]int, 0, len(byAgent))
 		for a := range byAgent {
@@ -124,15 +131,3 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 
 // counts are an agent's valid trials and punishments by (x, y).
 type counts struct{ N, Punish [6][10]int }
-
-// add counts one trial by game.TPPGrid's rule (which trials count, and where).
-func (c *counts) add(o game.TPPOutcome) {
-	one := [1]game.TPPOutcome{o}
-	g := game.TPPGrid(one[:])
-	for x := range c.N {
-		for y := range c.N[x] {
-			c.N[x][y] += g.N[x][y]
-			c.Punish[x][y] += g.Punish[x][y]
-		}
-	}
-}

@@ -45,35 +45,6 @@ var GradedTrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (graded)
 	{Name: "points", Type: table.Float, Doc: "punishment points assigned (each costs 1 MU and removes 3); empty when invalid"},
 }, trialTail)}
 
-func (r *results) trialsTable() *table.Table {
-	schema := TrialsSchema
-	if r.graded {
-		schema = GradedTrialsSchema
-	}
-	return &table.Table{Schema: schema, Rows: func(emit func([]any) error) error {
-		for _, d := range r.trials {
-			row := []any{d.cell.ID, d.cell.Condition, d.cell.Replicate, d.agent, int(d.trial.index)}
-			if r.graded {
-				row = append(row, int(d.trial.x))
-			} else {
-				row = append(row, int(d.trial.x), int(d.trial.y))
-			}
-			for i := range r.fields {
-				var v any
-				if d.valid {
-					v = d.value(i)
-				}
-				row = append(row, v)
-			}
-			row = append(row, d.valid, table.OneLine(d.reason), d.version)
-			if err := emit(row); err != nil {
-				return err
-			}
-		}
-		return nil
-	}}
-}
-
 // RatesSchema declares results/tpp_rates.csv: the punishment rates of the summary and the
 // report, with the human reference.
 var RatesSchema = table.Schema{Name: "tpp_rates", Doc: "Study 2 (binary): punishment rate by (x, y), by x and by y, per backend x condition", Columns: []table.Column{

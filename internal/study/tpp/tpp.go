@@ -12,6 +12,7 @@ package tpp
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,7 +35,8 @@ func init() {
 }
 
 // trial is one trial of one agent's schedule, binary or graded: its position (from 1) and
-// terms, kept small (a schedule is held per agent and cell); params builds its template's.
+// terms; params builds its template's. A schedule is held as codes (trialCode), one byte a
+// trial.
 type trial struct {
 	index int16
 	// x and y are Player 2's share and the cost of punishing (binary); x is the transfer
@@ -54,10 +56,19 @@ func (t trial) params() map[string]float64 {
 type session struct {
 	cell  *study.Cell
 	agent int // index into env.Agents
-	sched []trial
-	// hist are the outcomes of the trials asked so far, in schedule order (history option):
-	// what the next prompt lists, kept instead of the replies (Absorb).
-	hist []outcome
+	// sched is the schedule as trial codes in position order (trialCode), shared by the
+	// sessions of one agent and replicate (every condition and backend meets it).
+	sched []uint8
+	// The history option's outcomes of the trials asked so far, in schedule order: what the
+	// next prompt lists, kept instead of the replies (Absorb). hn counts them; bit p of
+	// hValid and hPunished is position p's; hPoints are the graded points.
+	hn                int
+	hValid, hPunished uint64
+	hPoints           []float64
+	// What Observe read of the recorded trials, for the analysis: bit p is the trial at
+	// position p (a schedule has at most 60). seen: recorded; valid: valid as the game scores
+	// it (binary: game.TPPOutcomeFrom; graded: the reply); punished: binary, punished.
+	seen, valid, punished uint64
 }
 
 // outcome is what a prompt with history says of an earlier trial.
@@ -65,6 +76,34 @@ type outcome struct {
 	valid    bool
 	punished bool    // binary: the agent chose to punish
 	points   float64 // graded: the points assigned
+}
+
+// hist is the history option's outcome of the trial at position p (p < ss.hn).
+func (ss *session) hist(p int) outcome {
+	o := outcome{valid: ss.hValid&(1<<p) != 0, punished: ss.hPunished&(1<<p) != 0}
+	if ss.hPoints != nil {
+		o.points = ss.hPoints[p]
+	}
+	return o
+}
+
+// trialCode is a trial's terms in a byte: binary (x - 10) * 10 + y; graded the transfer's
+// index in game.GradedTransfers.
+func trialCode(t trial) uint8 {
+	if t.graded {
+		return uint8(slices.Index(game.GradedTransfers, int(t.x)))
+	}
+	return uint8((int(t.x)-game.TPPMinX)*10 + int(t.y) - game.TPPMinY)
+}
+
+// trialAt is the trial at position p of the session's schedule (positions count from 0,
+// trial indexes from 1).
+func (s *tpp) trialAt(ss *session, p int) trial {
+	c := int(ss.sched[p])
+	if s.graded {
+		return trial{index: int16(p + 1), x: int16(game.GradedTransfers[c]), graded: true}
+	}
+	return trial{index: int16(p + 1), x: int16(game.TPPMinX + c/10), y: int16(game.TPPMinY + c%10)}
 }
 
 // Study 2 for one run.
@@ -120,29 +159,42 @@ func New(env *study.Env) (study.Study, error) {
 			return nil, env.Errorf(fmt.Sprintf("conditions[%d].policy", i), "policy %q with scenario %q: %v", c.Policy, sc.ID, err)
 		}
 	}
+	// One schedule per agent and replicate, shared by its cells.
+	scheds := map[int][][]uint8{}
 	for _, c := range env.Cells {
-		for ai := range env.Agents {
-			sched := s.schedule(c.Replicate, env.Agents[ai].ID)
-			s.perAgent = len(sched)
-			s.sessions = append(s.sessions, session{cell: c, agent: ai, sched: sched})
+		per := scheds[c.Replicate]
+		if per == nil {
+			per = make([][]uint8, len(env.Agents))
+			for ai := range env.Agents {
+				per[ai] = s.schedule(c.Replicate, env.Agents[ai].ID)
+			}
+			scheds[c.Replicate] = per
 		}
+		for ai := range env.Agents {
+			s.perAgent = len(per[ai])
+			s.sessions = append(s.sessions, session{cell: c, agent: ai, sched: per[ai]})
+		}
+	}
+	if s.perAgent > 64 {
+		return nil, fmt.Errorf("tpp: %d trials an agent (a session keeps its trials in 64-bit masks)", s.perAgent)
 	}
 	return s, nil
 }
 
-// schedule is the agent's trial schedule. It depends on the replicate and the agent, not the
-// condition or backend, so every condition and backend meets the same sequence.
-func (s *tpp) schedule(replicate, agent int) []trial {
+// schedule is the agent's trial schedule, as trial codes in position order (a trial's index
+// is its position from 1). It depends on the replicate and the agent, not the condition or
+// backend, so every condition and backend meets the same sequence.
+func (s *tpp) schedule(replicate, agent int) []uint8 {
 	sd := seed.Derive(*s.env.Exp.Seed, "tpp-schedule", replicate, agent)
-	var out []trial
+	var out []uint8
 	if s.graded {
 		for _, t := range game.TPPGradedSchedule(sd) {
-			out = append(out, trial{index: int16(t.Index), x: int16(t.Transfer), graded: true})
+			out = append(out, trialCode(trial{index: int16(t.Index), x: int16(t.Transfer), graded: true}))
 		}
 		return out
 	}
 	for _, t := range game.TPPSchedule(sd) {
-		out = append(out, trial{index: int16(t.Index), x: int16(t.X), y: int16(t.Y)})
+		out = append(out, trialCode(trial{index: int16(t.Index), x: int16(t.X), y: int16(t.Y)}))
 	}
 	return out
 }
@@ -177,7 +229,7 @@ func (s *tpp) Next() (*study.Batch, error) {
 		per := s.perAgent
 		return &study.Batch{N: len(s.sessions) * per, Build: func(i int) (study.Task, error) {
 			ss := &s.sessions[i/per]
-			return s.task(ss, ss.sched[i%per])
+			return s.task(ss, s.trialAt(ss, i%per))
 		}}, nil
 	}
 	if s.step == s.perAgent {
@@ -186,19 +238,26 @@ func (s *tpp) Next() (*study.Batch, error) {
 	step := s.step
 	s.step++
 	return &study.Batch{N: len(s.sessions),
-		Build: func(i int) (study.Task, error) { return s.task(&s.sessions[i], s.sessions[i].sched[step]) },
+		Build: func(i int) (study.Task, error) { return s.task(&s.sessions[i], s.trialAt(&s.sessions[i], step)) },
 		// Each task is its own session's: absorbs of one step write disjoint sessions.
 		Absorb: func(i int, _ *study.Task, replies []backend.Reply) error {
 			ss := &s.sessions[i]
-			if len(ss.hist) != step {
+			if ss.hn != step {
 				return fmt.Errorf("tpp: trial position %d of agent %d absorbed out of order", step+1, s.env.Agents[ss.agent].ID)
 			}
 			rep := replies[0]
-			o := outcome{valid: rep.Valid()}
-			if o.valid {
-				o.punished, o.points = rep.Values["choice"] == 1, rep.Values["points"]
+			var points float64
+			if rep.Valid() {
+				ss.hValid |= 1 << step
+				if rep.Values["choice"] == 1 {
+					ss.hPunished |= 1 << step
+				}
+				points = rep.Values["points"]
 			}
-			ss.hist = append(ss.hist, o)
+			if s.graded {
+				ss.hPoints = append(ss.hPoints, points)
+			}
+			ss.hn++
 			return nil
 		}}, nil
 }
@@ -246,17 +305,18 @@ func (s *tpp) task(ss *session, t trial) (study.Task, error) {
 // history option.
 func (s *tpp) historyText(ss *session, upTo int16) string {
 	var b strings.Builder
-	for p, t := range ss.sched {
+	for p := range ss.sched {
+		t := s.trialAt(ss, p)
 		if t.index == upTo {
 			break
 		}
-		if p >= len(ss.hist) {
+		if p >= ss.hn {
 			continue
 		}
 		if b.Len() == 0 {
 			b.WriteString("Your earlier rounds in this task:\n")
 		}
-		fmt.Fprintf(&b, "- Round %d: %s\n", t.index, describeTrial(t, ss.hist[p]))
+		fmt.Fprintf(&b, "- Round %d: %s\n", t.index, describeTrial(t, ss.hist(p)))
 	}
 	if b.Len() > 0 {
 		b.WriteString("\nNow a new round.\n\n")
