@@ -37,7 +37,8 @@ type s3Effects struct {
 func (e s3Effects) Last(h int) float64 { return e.ByRound[len(e.ByRound)-1][h] }
 
 // Rel is the last round's effect at hop d (1..3) relative to the victims': the measure of the
-// calibration target (Fowler & Christakis 2010: .19, .07, .06).
+// calibration target (Fowler & Christakis 2010's .19, .07, .06 put on this measure; their own
+// estimand is fcBetas').
 func (e s3Effects) Rel(d int) float64 { return e.Last(d) / e.Last(0) }
 
 func prosim104(tb testing.TB) s3Design {
