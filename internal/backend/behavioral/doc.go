@@ -160,7 +160,7 @@
 // much as F&C's subjects one degree out and 3 times two degrees out; the third degree matches.
 // Influence 1.30 is that strong because the relative target above is diluted (a distance-1 agent
 // hears few victims among its neighbours, and the mean it is pulled to dilutes them further).
-// Of beta_1, about .07 is the direct "heard of unfairness" channel (Influence 0: .073 / .006 /
+// Of beta_1, about .07 is the direct "heard of unfairness" channel (Influence 0, seed 1: .073 / .006 /
 // -.004). Fitted instead to F&C's beta_1 alone on their estimand (go test -run TestFit -fit
 // -fitonly socialfc; grid by .05 then .01, 200 replicates, seed 1): Influence .26 (mean weight
 // about .26); held out on seed 2: beta_1 .198 [.186, .209], beta_2 .032 [.024, .041], beta_3
