@@ -35,7 +35,7 @@ var (
 
 var (
 	fitFlag = flag.Bool("fit", false, "run the calibration fit and print the fitted constants")
-	fitOnly = flag.String("fitonly", "", "with -fit: fit only this part (tpp, games, dictator, ultimatum, trust, graded, pg, social)")
+	fitOnly = flag.String("fitonly", "", "with -fit: fit only this part (tpp, games, dictator, ultimatum, trust, graded, pg, social, socialfc)")
 )
 
 // ---- analytic model statistics (expected values over a population) ------------------------
@@ -375,8 +375,9 @@ func coordSearch(loss func() float64, xs []*float64, steps []float64, iters int)
 
 // TestFit runs the calibration fit (go test -run TestFit -fit [-fitonly PART]) and prints the
 // constants to paste into fitted (and social). It does not change the package. PART is tpp,
-// games (all games but tpp), one game: dictator, ultimatum, trust, graded, pg, or social
-// (Study 3's social influence, fitSocial). The TPP is fitted on 1,000
+// games (all games but tpp), one game: dictator, ultimatum, trust, graded, pg, social
+// (Study 3's social influence, fitSocial) or socialfc (what a fit of it to F&C's own estimand
+// would give, fitSocialFC: printed, not adopted). The TPP is fitted on 1,000
 // personas of the reference distributions (testPopulation), the games on 4,000 personas of the
 // engine's generator (fitPopulation), the population a run samples.
 func TestFit(t *testing.T) {
@@ -384,11 +385,17 @@ func TestFit(t *testing.T) {
 		t.Skip("calibration fit runs with -fit")
 	}
 	part := func(name string) bool {
-		return *fitOnly == "" || *fitOnly == name || (*fitOnly == "games" && name != "tpp" && name != "social")
+		return *fitOnly == "" || *fitOnly == name || (*fitOnly == "games" && name != "tpp" && name != "social" && name != "socialfc")
 	}
 	if part("social") {
 		fitSocial(t)
 		if *fitOnly == "social" {
+			return
+		}
+	}
+	if part("socialfc") {
+		fitSocialFC(t)
+		if *fitOnly == "socialfc" {
 			return
 		}
 	}

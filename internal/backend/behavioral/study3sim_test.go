@@ -37,7 +37,8 @@ type s3Effects struct {
 func (e s3Effects) Last(h int) float64 { return e.ByRound[len(e.ByRound)-1][h] }
 
 // Rel is the last round's effect at hop d (1..3) relative to the victims': the measure of the
-// calibration target (Fowler & Christakis 2010: .19, .07, .06).
+// calibration target (Fowler & Christakis 2010's .19, .07, .06 put on this measure; their own
+// estimand is fcBetas').
 func (e s3Effects) Rel(d int) float64 { return e.Last(d) / e.Last(0) }
 
 func prosim104(tb testing.TB) s3Design {
@@ -53,12 +54,62 @@ func prosim104(tb testing.TB) s3Design {
 	return s3Design{g: g, pop: pop, rounds: 7, k: 5, from: 2, frac: 0.3, seed: 20250521}
 }
 
+// s3Rep is one replicate as played: w[cond][day-1][node] the willingness ratings (cond 0
+// inequity, 1 control), the victims, and every node's distance to the nearest victim (-1 when
+// unreachable).
+type s3Rep struct {
+	rep    int
+	w      [2][][]float64
+	victim []bool
+	dist   []int32
+}
+
+// activation is the set of edges active on day t of replicate rep, as play drew it.
+func (d s3Design) activation(rep, t int) network.Active {
+	return network.ActivateEdges(d.g, d.frac, seed.Derive(d.seed, "activation", rep), t)
+}
+
 // run plays reps replicates of the inequity run and its control and returns the effects.
 func (d s3Design) run(tb testing.TB, m *Model, reps int) s3Effects {
 	tb.Helper()
 	n := d.g.N()
 	sum := make([][4]float64, d.rounds)
 	var cnt [4]int
+	d.play(tb, m, reps, func(r *s3Rep) {
+		w, dist := r.w, r.dist
+		for t := 1; t <= d.rounds; t++ {
+			for u := range n {
+				if dist[u] < 0 {
+					continue // unreachable
+				}
+				h := int(min(dist[u], 3))
+				sum[t-1][h] += w[0][t-1][u] - w[1][t-1][u]
+				if t == 1 {
+					cnt[h]++
+				}
+			}
+		}
+	})
+	e := s3Effects{ByRound: make([][4]float64, d.rounds)}
+	for h := range 4 {
+		e.N[h] = cnt[h]
+		if cnt[h] == 0 {
+			continue
+		}
+		for t := 1; t <= d.rounds; t++ {
+			e.ByRound[t-1][h] = sum[t-1][h] / float64(cnt[h])
+			if t >= d.from {
+				e.Mean[h] += e.ByRound[t-1][h] / float64(d.rounds-d.from+1)
+			}
+		}
+	}
+	return e
+}
+
+// play plays reps replicates of the inequity run and its control and hands each to f.
+func (d s3Design) play(tb testing.TB, m *Model, reps int, f func(*s3Rep)) {
+	tb.Helper()
+	n := d.g.N()
 	for rep := 1; rep <= reps; rep++ {
 		var w [2][][]float64 // w[cond][round-1][node]; cond 0 inequity, 1 control
 		var victim []bool
@@ -80,7 +131,7 @@ func (d s3Design) run(tb testing.TB, m *Model, reps int) s3Effects {
 					}
 					dist = network.Distances(d.g, nodes)
 				}
-				act := network.ActivateEdges(d.g, d.frac, seed.Derive(d.seed, "activation", rep), t)
+				act := d.activation(rep, t)
 				cur, curU, curT := make([]float64, n), make([]float64, n), make([]bool, n)
 				for u := range n {
 					sit := vignette(0, studyPolicies[3])
@@ -113,33 +164,8 @@ func (d s3Design) run(tb testing.TB, m *Model, reps int) s3Effects {
 				prev, prevU, prevT = cur, curU, curT
 			}
 		}
-		for t := 1; t <= d.rounds; t++ {
-			for u := range n {
-				if dist[u] < 0 {
-					continue // unreachable
-				}
-				h := int(min(dist[u], 3))
-				sum[t-1][h] += w[0][t-1][u] - w[1][t-1][u]
-				if t == 1 {
-					cnt[h]++
-				}
-			}
-		}
+		f(&s3Rep{rep: rep, w: w, victim: victim, dist: dist})
 	}
-	e := s3Effects{ByRound: make([][4]float64, d.rounds)}
-	for h := range 4 {
-		e.N[h] = cnt[h]
-		if cnt[h] == 0 {
-			continue
-		}
-		for t := 1; t <= d.rounds; t++ {
-			e.ByRound[t-1][h] = sum[t-1][h] / float64(cnt[h])
-			if t >= d.from {
-				e.Mean[h] += e.ByRound[t-1][h] / float64(d.rounds-d.from+1)
-			}
-		}
-	}
-	return e
 }
 
 // TestStudy3SpreadByHop: with the social-influence channel off, an agent two hops or more from
