@@ -113,9 +113,9 @@ type Run struct {
 type Store struct {
 	db *sql.DB
 	mu sync.Mutex // guards pending and gathering
-	// pending are the decisions queued by Add and Commit and not yet taken by a write.
+	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write.
 	pending []Decision
-	// gathering is the group Commit calls join until its leader starts writing (nil when
+	// gathering is the group Commit and Start calls join until its leader starts writing (nil when
 	// none is open).
 	gathering *group
 	batch     int
@@ -399,7 +399,7 @@ func (s *Store) lead(g *group) {
 	close(g.done)
 }
 
-// group is the Commit calls that share one write.
+// group is the Commit and Start calls that share one write.
 type group struct {
 	done chan struct{} // closed when the write ended; err is set before
 	err  error
