@@ -97,10 +97,19 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 		r.group.Begin(gctx, workers)
 	}
 	for range workers {
-		g.Go(func() error {
+		g.Go(func() (err error) {
 			if r.group != nil {
 				defer r.group.Done()
 			}
+			// The worker's last paid reply may still be committing: it is awaited on every
+			// way out (an error, a cancel, the batch's end), so the step's replies are in the
+			// store when the batch ends and a received reply is never abandoned.
+			var c commitSlot
+			defer func() {
+				if cerr := c.wait(); err == nil {
+					err = cerr
+				}
+			}()
 			for {
 				if capped.Load() {
 					return nil
@@ -113,7 +122,7 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 					stopped.Store(true) // a decision failed or the run was interrupted: take no more
 					return nil
 				}
-				if err := r.decideTask(gctx, b, i, rec); err != nil {
+				if err := r.decideTask(gctx, b, i, rec, &c); err != nil {
 					if errors.Is(err, backend.ErrBudget) {
 						capErr.CompareAndSwap(nil, &err)
 						capped.Store(true)
@@ -145,8 +154,8 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 // decideTask makes task i of a batch: from the store when it is recorded there (a resumed
 // run), else from its backend (recorded for recorded studies); then gives the replies to
 // Absorb. A recorded task of a batch without Absorb is only counted: its study reads no reply
-// while it runs (or reads it from the store itself, Env.Reply).
-func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool) error {
+// while it runs (or reads it from the store itself, Env.Reply). c is the worker's commit slot.
+func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool, c *commitSlot) error {
 	t, err := b.Task(i)
 	if err != nil {
 		return err
@@ -181,11 +190,15 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		for j, k := range t.Keys {
 			ds[j] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 		}
-		// A paid reply is committed before this worker asks its next decision, so a kill -9
-		// loses at most the replies in flight; the behavioural model's and the cache's are
-		// free to make again and go in batches.
+		// A paid reply's commit starts at once (group commit: one fsync for the replies of
+		// all workers arriving meanwhile) and the worker asks its next decision while it
+		// runs. The reply is exposed to a crash from its arrival until that fsync either
+		// way; waiting would only idle the worker. Each worker keeps one commit outstanding
+		// (it awaits the last before starting the next), so a kill -9 loses at most the
+		// calls in flight and the replies being committed: 2 x concurrency. The behavioural
+		// model's and the cache's replies are free to make again and go in batches.
 		if r.backendOf(t.Cell).paid() && !allCached(replies) {
-			err = r.st.Commit(ds...)
+			err = c.start(r.st, ds)
 		} else {
 			for _, d := range ds {
 				if err = r.st.Add(d); err != nil {
@@ -204,6 +217,30 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		return b.Absorb(i, &t, replies)
 	}
 	return nil
+}
+
+// commitSlot is a worker's outstanding commit of paid replies: at most one.
+type commitSlot struct {
+	p    store.Pending
+	busy bool
+}
+
+// start awaits the slot's commit, if any, then starts committing ds in it. When the earlier
+// commit failed, ds are still queued (a later write, the store's closing flush, tries them
+// again) and its error is returned: the run fails as a failed commit always has.
+func (c *commitSlot) start(st *store.Store, ds []store.Decision) error {
+	err := c.wait()
+	c.p, c.busy = st.Start(ds...), true
+	return err
+}
+
+// wait awaits the slot's commit, if any, and empties the slot.
+func (c *commitSlot) wait() error {
+	if !c.busy {
+		return nil
+	}
+	c.busy = false
+	return c.p.Wait()
 }
 
 // allDone reports whether every decision of t is recorded (r.done).

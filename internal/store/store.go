@@ -113,9 +113,9 @@ type Run struct {
 type Store struct {
 	db *sql.DB
 	mu sync.Mutex // guards pending and gathering
-	// pending are the decisions queued by Add and Commit and not yet taken by a write.
+	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write.
 	pending []Decision
-	// gathering is the group Commit calls join until its leader starts writing (nil when
+	// gathering is the group Commit and Start calls join until its leader starts writing (nil when
 	// none is open).
 	gathering *group
 	batch     int
@@ -355,32 +355,74 @@ func (s *Store) Agents() ([]Agent, error) {
 // rows are committed, or the write's error. So N workers cost about one fsync per write, not
 // N, and none waits for a write beyond the one in progress and its own.
 func (s *Store) Commit(ds ...Decision) error {
-	s.mu.Lock()
-	s.pending = append(s.pending, ds...)
-	g := s.gathering
-	if g != nil {
-		s.mu.Unlock()
-		<-g.done
-		return g.err
+	g, lead := s.join(ds)
+	if lead {
+		s.lead(g)
 	}
-	g = &group{done: make(chan struct{})}
-	s.gathering = g
-	s.mu.Unlock()
+	return Pending{g}.Wait()
+}
 
+// Start is Commit without the wait: it queues ds for the same group commit and returns at
+// once; the returned Pending's Wait gives the commit's result (nil once ds are durable). A
+// group Start opens is written by a goroutine of its own, so the caller can go on (send its
+// next call) while the write and its fsync run.
+func (s *Store) Start(ds ...Decision) Pending {
+	g, lead := s.join(ds)
+	if lead {
+		go s.lead(g)
+	}
+	return Pending{g}
+}
+
+// join queues ds and joins the open group, or opens one (lead is then true: the caller must
+// see that s.lead(g) runs).
+func (s *Store) join(ds []Decision) (g *group, lead bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = append(s.pending, ds...)
+	if s.gathering != nil {
+		return s.gathering, false
+	}
+	s.gathering = &group{done: make(chan struct{})}
+	return s.gathering, true
+}
+
+// lead writes group g: it waits for the write in progress, closes the group (later callers
+// open the next) and writes everything pending.
+func (s *Store) lead(g *group) {
 	s.cmu.Lock()
 	s.mu.Lock()
-	s.gathering = nil // later callers open the next group
+	s.gathering = nil
 	s.mu.Unlock()
 	g.err = s.flushLocked()
 	s.cmu.Unlock()
 	close(g.done)
-	return g.err
 }
 
-// group is the Commit calls that share one write.
+// group is the Commit and Start calls that share one write.
 type group struct {
 	done chan struct{} // closed when the write ended; err is set before
 	err  error
+}
+
+// Pending is a commit under way (Start).
+type Pending struct{ g *group }
+
+// Wait returns once the commit has ended: nil when its decisions are durable, else the
+// write's error (the decisions are then still queued, for a later write to try again).
+func (p Pending) Wait() error {
+	<-p.g.done
+	return p.g.err
+}
+
+// Done reports whether the commit has ended (Wait would not block).
+func (p Pending) Done() bool {
+	select {
+	case <-p.g.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Add queues a decision; it is committed with the next batch. Call Flush to commit now.

@@ -378,3 +378,44 @@ func TestDecisionsOrder(t *testing.T) {
 		s.Close()
 	}
 }
+
+// Start returns before its write: while the store's write lock is held its commit has not
+// ended; Starts meanwhile join one group, and each Wait returns nil only once its row is
+// readable from another connection.
+func TestStartCommitsWithoutWaiting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	s.cmu.Lock() // a write in progress
+	var ps []Pending
+	for i := range 8 {
+		ps = append(ps, s.Start(Decision{Key: Key{RunID: "r", AgentID: i, Scenario: "s"}, Reply: Reply{Raw: "1", CostUSD: math.NaN()}}))
+	}
+	time.Sleep(20 * time.Millisecond)
+	for i, p := range ps {
+		if p.Done() {
+			t.Errorf("start %d ended while no write could run", i)
+		}
+	}
+	s.cmu.Unlock()
+	for i, p := range ps {
+		if err := p.Wait(); err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		var c int
+		if err := other.QueryRow(`SELECT COUNT(*) FROM decisions WHERE agent_id = ?`, i).Scan(&c); err != nil || c != 1 {
+			t.Errorf("start %d: row not readable after Wait (%d, %v)", i, c, err)
+		}
+	}
+	if w := s.writes.Load(); w != 1 {
+		t.Errorf("8 starts during one write took %d transactions, want 1", w)
+	}
+}
