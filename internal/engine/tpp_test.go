@@ -50,12 +50,11 @@ func fakeTPP(experiment.Backend) (backend.Backend, error) {
 	}), 0), nil
 }
 
-// Study 2's output contract: results/tpp_trials.csv has one row per trial with the issue's
-// columns, the seeded schedule (a low-cost block of all 30 (x, y) pairs with y 0-4, then a
-// high-cost block with y 5-9), and bad replies recorded invalid with their reason and an empty
-// punish.
-func TestTPPTrialsContractAndInvalidReplies(t *testing.T) {
-	dir := t.TempDir()
+// runTPPExample runs tppExp on the fake backend in a temporary folder and returns the folder
+// and the run directory inside it.
+func runTPPExample(t *testing.T) (dir, out string) {
+	t.Helper()
+	dir = t.TempDir()
 	path := filepath.Join(dir, "tpp.yaml")
 	if err := os.WriteFile(path, []byte(tppExp), 0o644); err != nil {
 		t.Fatal(err)
@@ -64,10 +63,19 @@ func TestTPPTrialsContractAndInvalidReplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "run")
+	out = filepath.Join(dir, "run")
 	if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true, Backends: fakeTPP}); err != nil {
 		t.Fatal(err)
 	}
+	return dir, out
+}
+
+// Study 2's output contract: results/tpp_trials.csv has one row per trial with the issue's
+// columns, the seeded schedule (a low-cost block of all 30 (x, y) pairs with y 0-4, then a
+// high-cost block with y 5-9), and bad replies recorded invalid with their reason and an empty
+// punish.
+func TestTPPTrialsContractAndInvalidReplies(t *testing.T) {
+	_, out := runTPPExample(t)
 	recs := readCSV(t, filepath.Join(out, "results", "tpp_trials.csv"))
 	want := "run_id,condition,replicate,agent_id,trial,x,y,punish,valence_before,arousal_before,valence_after,arousal_after,valid,invalid_reason,model_version"
 	if got := strings.Join(recs[0], ","); got != want {
@@ -285,19 +293,7 @@ backends:
 // held by the analysis: an export of the finished run reads it in a pass of its own, listed
 // after decisions and agents as before, and must give the very same file.
 func TestTPPTrialsOfExportEqualRun(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "tpp.yaml")
-	if err := os.WriteFile(path, []byte(tppExp), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	exp, err := experiment.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "run")
-	if _, err := Run(context.Background(), exp, Options{Out: out, NoCache: true, Backends: fakeTPP}); err != nil {
-		t.Fatal(err)
-	}
+	dir, out := runTPPExample(t)
 	a, err := Analyze(out)
 	if err != nil {
 		t.Fatal(err)
