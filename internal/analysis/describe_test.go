@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 var small = []float64{3.1, 4.7, 2.2, 5.9, 4.4, 3.8, 6.1, 2.9, 4.0, 5.2}
@@ -155,12 +157,12 @@ func TestBootstrapByCountsMatchesByIndex(t *testing.T) {
 	for i := range x {
 		x[i] = float64(1 + r.IntN(7)) // ratings 1-7: 7 distinct values, so the counts path
 	}
-	vals, counts := distinctValues(x)
-	if len(vals) != 7 || len(vals)*countsPathRatio > len(x) {
-		t.Fatalf("fixture: %d distinct values", len(vals))
+	us, counts := distinctUnits(x, nil)
+	if len(us) != 7 || len(us)*countsPathRatio > len(x) {
+		t.Fatalf("fixture: %d distinct values", len(us))
 	}
 	const reps = 20000
-	a, b := bootstrapMeansByCounts(vals, counts, len(x), reps, 5), bootstrapMeansByIndex(x, reps, 6)
+	a, b := bootstrapRatiosByCounts(us, counts, len(x), reps, 5), bootstrapRatiosByIndex(x, nil, reps, 6)
 	sa, sb := Describe(a), Describe(b)
 	se := Describe(x).SD / math.Sqrt(float64(len(x)))
 	if math.Abs(sa.Mean-sb.Mean) > 0.05*se || math.Abs(sa.SD/se-1) > 0.03 || math.Abs(sb.SD/se-1) > 0.03 {
@@ -171,8 +173,128 @@ func TestBootstrapByCountsMatchesByIndex(t *testing.T) {
 	if math.Abs(alo-blo) > 0.1*se || math.Abs(ahi-bhi) > 0.1*se {
 		t.Errorf("95%% percentile: by counts [%v, %v], by index [%v, %v] (se %v)", alo, ahi, blo, bhi, se)
 	}
-	if got := bootstrapMeans(x, 10, 5); !slices.Equal(got, bootstrapMeansByCounts(vals, counts, len(x), 10, 5)) {
+	if got := bootstrapMeans(x, 10, 5); !slices.Equal(got, bootstrapRatiosByCounts(us, counts, len(x), 10, 5)) {
 		t.Error("a sample of 7 values in 3000 is not resampled by counts")
+	}
+}
+
+// betaBinomialAgents are g agents' punishments of m trials each, an agent punishing each of its
+// trials with its own probability, Beta(a, b): trials of one agent are correlated (ICC
+// 1/(a+b+1)), and the pooled rate's estimand is a/(a+b).
+func betaBinomialAgents(r *rand.Rand, g, m int, a, b float64) (k, n []int) {
+	ga, gb := distuv.Gamma{Alpha: a, Beta: 1, Src: r}, distuv.Gamma{Alpha: b, Beta: 1, Src: r}
+	for range g {
+		x, y := ga.Rand(), gb.Rand()
+		p, c := x/(x+y), 0
+		for range m {
+			if r.Float64() < p {
+				c++
+			}
+		}
+		k, n = append(k, c), append(n, m)
+	}
+	return k, n
+}
+
+// Agents' trials are correlated (ICC 0.2: 30 agents x 12 trials, rate 0.3): over 400 data
+// sets the cluster bootstrap covers the pooled rate about 95% of the time, Wilson over
+// trials (which takes the 360 trials as independent) far less.
+func TestClusterBootstrapShareCICoverage(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	const sets, truth = 400, 0.3
+	boot, wilson := 0, 0
+	for i := range sets {
+		k, n := betaBinomialAgents(r, 30, 12, 1.2, 2.8)
+		lo, hi := ClusterBootstrapShareCI(k, n, 0.95, 1000, uint64(i))
+		if lo <= truth && truth <= hi {
+			boot++
+		}
+		sk, sn := 0, 0
+		for j := range k {
+			sk, sn = sk+k[j], sn+n[j]
+		}
+		if lo, hi := ProportionCI(sk, sn, 0.95); lo <= truth && truth <= hi {
+			wilson++
+		}
+	}
+	cb, cw := float64(boot)/sets, float64(wilson)/sets
+	t.Logf("coverage: cluster bootstrap %.3f, Wilson over trials %.3f", cb, cw)
+	if cb < 0.92 || cb > 0.98 || cw > 0.8 {
+		t.Errorf("coverage: cluster bootstrap %.3f (want 0.92-0.98), Wilson over trials %.3f (want below 0.8)", cb, cw)
+	}
+}
+
+// With one answer per cluster, the cluster bootstrap of a share is the expanded bootstrap of
+// the mean of the 0/1 answers, draw for draw, by index (20 clusters) and by counts (500).
+func TestClusterBootstrapShareOfOneAnswerEach(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, g := range []int{20, 500} {
+		k, n, x := make([]int, g), make([]int, g), make([]float64, g)
+		for i := range k {
+			k[i], n[i] = r.IntN(2), 1
+			x[i] = float64(k[i])
+		}
+		lo, hi := ClusterBootstrapShareCI(k, n, 0.95, 2000, 7)
+		mlo, mhi := ExpandedBootstrapMeanCI(x, 0.95, 2000, 7)
+		if lo != mlo || hi != mhi || math.IsNaN(lo) {
+			t.Errorf("%d clusters: share [%v, %v], mean [%v, %v]", g, lo, hi, mlo, mhi)
+		}
+	}
+}
+
+// Clusters of unequal sizes (1-4 trials): resampling them by counts and by index draws the
+// same distribution of the pooled share.
+func TestClusterShareByCountsMatchesByIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	var num, den []float64
+	for range 2000 {
+		m := 1 + r.IntN(4)
+		num, den = append(num, float64(r.IntN(m+1))), append(den, float64(m))
+	}
+	us, counts := distinctUnits(num, den)
+	if len(us)*countsPathRatio > len(num) {
+		t.Fatalf("fixture: %d distinct units", len(us))
+	}
+	const reps = 20000
+	a, b := bootstrapRatiosByCounts(us, counts, len(num), reps, 5), bootstrapRatiosByIndex(num, den, reps, 6)
+	sa, sb := Describe(a), Describe(b)
+	if math.Abs(sa.Mean-sb.Mean) > 0.05*sb.SD || math.Abs(sa.SD/sb.SD-1) > 0.04 {
+		t.Errorf("by counts mean %v sd %v, by index mean %v sd %v", sa.Mean, sa.SD, sb.Mean, sb.SD)
+	}
+	alo, ahi := percentileCI(a, 0.95)
+	blo, bhi := percentileCI(b, 0.95)
+	if math.Abs(alo-blo) > 0.1*sb.SD || math.Abs(ahi-bhi) > 0.1*sb.SD {
+		t.Errorf("95%% percentile: by counts [%v, %v], by index [%v, %v]", alo, ahi, blo, bhi)
+	}
+}
+
+// ClusteredShareCI: Wilson over the clusters when each answered once (R: prop.test(3, 10,
+// correct = FALSE) gives [0.1078, 0.6032]) or when the share is 0 or 1 (0 of 10 agents, however
+// many trials: [0, 0.2775]); otherwise the cluster bootstrap; no interval for one cluster of
+// several answers.
+func TestClusteredShareCI(t *testing.T) {
+	ones := slices.Repeat([]int{1}, 10)
+	k := []int{1, 0, 0, 1, 0, 0, 1, 0, 0, 0}
+	if lo, hi, boot := ClusteredShareCI(k, ones, 0.95, 100, 1); boot || math.Abs(lo-0.1078) > 1e-4 || math.Abs(hi-0.6032) > 1e-4 {
+		t.Errorf("one answer each: [%v, %v] boot %v", lo, hi, boot)
+	}
+	tens := slices.Repeat([]int{10}, 10)
+	if lo, hi, boot := ClusteredShareCI(make([]int, 10), tens, 0.95, 100, 1); boot || lo > 1e-12 || math.Abs(hi-0.2775) > 1e-4 {
+		t.Errorf("none of 100 trials: [%v, %v] boot %v", lo, hi, boot)
+	}
+	if lo, hi, boot := ClusteredShareCI(tens, tens, 0.95, 100, 1); boot || math.Abs(lo-0.7225) > 1e-4 || hi != 1 {
+		t.Errorf("all of 100 trials: [%v, %v] boot %v", lo, hi, boot)
+	}
+	k2 := []int{3, 0, 0, 9, 0, 1, 10, 0, 0, 2}
+	lo, hi, boot := ClusteredShareCI(k2, tens, 0.95, 2000, 1)
+	if blo, bhi := ClusterBootstrapShareCI(k2, tens, 0.95, 2000, 1); !boot || lo != blo || hi != bhi {
+		t.Errorf("25 of 100 trials: [%v, %v] boot %v, bootstrap [%v, %v]", lo, hi, boot, blo, bhi)
+	}
+	if wlo, whi := ProportionCI(25, 100, 0.95); hi-lo < 2*(whi-wlo) {
+		t.Errorf("25 of 100 trials in 10 agents: [%v, %v] not much wider than Wilson over trials [%v, %v]", lo, hi, wlo, whi)
+	}
+	if lo, hi, _ := ClusteredShareCI([]int{3}, []int{10}, 0.95, 100, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("one agent of 10 trials: [%v, %v], want none", lo, hi)
 	}
 }
 
@@ -182,15 +304,15 @@ func BenchmarkBootstrapMeans(b *testing.B) {
 	for i := range x {
 		x[i] = float64(3+r.IntN(19)) / 3 // agents' means of 3 ratings on 1-7
 	}
-	vals, counts := distinctValues(x)
+	us, counts := distinctUnits(x, nil)
 	b.Run("by-index", func(b *testing.B) {
 		for b.Loop() {
-			bootstrapMeansByIndex(x, 2000, 1)
+			bootstrapRatiosByIndex(x, nil, 2000, 1)
 		}
 	})
 	b.Run("by-counts", func(b *testing.B) {
 		for b.Loop() {
-			bootstrapMeansByCounts(vals, counts, len(x), 2000, 1)
+			bootstrapRatiosByCounts(us, counts, len(x), 2000, 1)
 		}
 	})
 }
