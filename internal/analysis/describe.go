@@ -201,6 +201,13 @@ func ProportionCI(successes, n int, level float64) (lo, hi float64) {
 	center := (p + z2/(2*nf)) / den
 	half := z / den * math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))
 	lo, hi = max(0, center-half), min(1, center+half)
+	// At 0 and n the bounds are exactly 0 and 1 (center-half rounds to 1e-17, above the share).
+	if successes == 0 {
+		lo = 0
+	}
+	if successes == n {
+		hi = 1
+	}
 	return lo, hi
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scorecard"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/termtable"
@@ -55,12 +56,35 @@ var PunishmentsSchema = table.Schema{Name: "pg_punishments", Doc: "Public goods 
 
 // Estimands of the games' statistics.
 const (
-	estAgentMeans = "mean of agent means" // each agent's replicates averaged first; t CI over agents
-	estGroupMeans = "mean of group means" // each group-run's members averaged first; t CI over group-runs
-	estDecisions  = "share of decisions"  // Wilson CI over decisions
-	estPairs      = "share of pairs"      // Wilson CI over pair-runs
-	estAgentRuns  = "share of agent-runs" // Wilson CI over agent-runs
+	estAgentMeans = "mean of agent means" // each agent's replicates averaged first; CI over agents
+	estGroupMeans = "mean of group means" // each group-run's members averaged first; CI over group-runs
+	estDecisions  = "share of decisions"  // CI over the agents (public goods: group-runs) deciding
+	estPairs      = "share of pairs"      // CI over responders
+	estAgentRuns  = "share of agent-runs" // CI over group-runs
 )
+
+// The intervals (column ci_method). Means and shares are bounded (0-1), skewed and, per agent
+// or group, few, so a t interval can leave 0-1 and be too narrow: a mean's interval is an
+// expanded percentile bootstrap (analysis.ExpandedBootstrapMeanCI) over agents, replicates
+// averaged first, or over group-runs (members of a group play together, so they are not
+// independent). A rate pools answers: when every unit (the agent deciding; the responder of a
+// pair; the group-run in public goods) gave one, Wilson over those units; when some gave
+// several (replicates, factor cells, a group's members), which are correlated, a bootstrap
+// resampling the units (analysis.ClusteredShareCI, which keeps Wilson at 0 and 100%, where a
+// bootstrap collapses). Each row's bootstrap is seeded from the experiment seed and the row's
+// names, so the same configuration and seed give the same bytes.
+const (
+	ciBoot   = "expanded percentile bootstrap"
+	ciWilson = "Wilson"
+	// bootReps is the resamples behind every bootstrap interval of the games.
+	bootReps = 2000
+)
+
+// bootDoc says how a bootstrap interval is drawn.
+const bootDoc = "2000 resamples with replacement, seeded by the experiment seed and the row; type-7 quantiles at Hesterberg's expanded level for the number of units"
+
+// rateMethodDoc says how a rate's interval over units is chosen.
+const rateMethodDoc = ciWilson + " over the units when each gave one answer, or at a rate of 0 or 1 (then with the units as the sample size), else " + ciBoot + " of the pooled rate over them (" + bootDoc + ")"
 
 // StatsSchema declares results/games_stats.csv: every statistic of the summary and the report.
 var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each measure by backend x condition, as a share (0-1) with its 95% CI, next to the published human figure", Columns: []table.Column{
@@ -68,10 +92,11 @@ var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each m
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "game", Type: table.String, Doc: "game name"},
 	{Name: "measure", Type: table.String, Doc: "what is measured"},
-	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent; t CI over agents), mean of group means (t CI over group-runs), or share of decisions / pairs / agent-runs (Wilson CI)"},
+	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent), mean of group means (members averaged within group-run), or share of decisions / pairs / agent-runs"},
 	{Name: "mean", Type: table.Float, Doc: "the estimate, a share (0-1); empty when there is nothing to measure"},
-	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval, lower bound"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval (ci_method), lower bound; within 0-1; empty with fewer than 2 units"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: for a mean, " + ciBoot + " over agents (each with its replicates' mean) or group-runs (each with its members' mean; " + bootDoc + "); for a share of decisions, pairs or agent-runs, " + rateMethodDoc + ". The units of a share of decisions are the agents (public goods: the group-runs), of pairs the responders, of agent-runs the group-runs; empty without an interval"},
 	{Name: "n", Type: table.Int, Doc: "observations, counted in unit"},
 	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-runs"},
 	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number"},
@@ -89,8 +114,9 @@ var RoundsSchema = table.Schema{Name: "pg_rounds", Doc: "Public goods: mean cont
 	{Name: "round", Type: table.Int, Doc: "round, from 1"},
 	{Name: "estimand", Type: table.String, Doc: estGroupMeans + " (members of a group are not independent)"},
 	{Name: "mean", Type: table.Float, Doc: "mean contribution, share of the endowment (0-1)"},
-	{Name: "ci_low", Type: table.Float, Doc: "95% t confidence interval over group-runs, lower bound"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval over group-runs (ci_method), lower bound; empty with fewer than 2 group-runs"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "ci_method", Type: table.String, Doc: ciBoot + " over group-runs, each with its members' mean (" + bootDoc + "); empty without an interval"},
 	{Name: "groups", Type: table.Int, Doc: "group-runs with at least one valid contribution in the round"},
 }}
 
@@ -105,8 +131,9 @@ var RejectionsSchema = table.Schema{Name: "ultimatum_rejections", Doc: "Ultimatu
 	{Name: "rejected", Type: table.Int, Doc: "offers rejected"},
 	{Name: "pairs", Type: table.Int, Doc: "offers in the band"},
 	{Name: "rate", Type: table.Float, Doc: "rejected / pairs; empty without offers"},
-	{Name: "ci_low", Type: table.Float, Doc: "Wilson 95% CI, lower bound"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval over responders (ci_method), lower bound"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed, the units being the responders: " + rateMethodDoc + "; empty without offers"},
 }}
 
 // gameRow is one row of results/games.csv with its cell, as the statistics read it.
@@ -118,6 +145,7 @@ type gameRow struct {
 // punishRow is one punishment decision.
 type punishRow struct {
 	runID, game   string
+	group         int
 	agent, target int
 	points        float64
 	valid         bool
@@ -129,6 +157,7 @@ type GameStat struct {
 	Game, Measure string
 	Estimand      string
 	Mean, Lo, Hi  float64 // NaN when there is nothing to measure
+	Method        string  // how Lo and Hi are computed: "expanded percentile bootstrap over agents"; "" without them
 	N             int
 	Unit          string  // what N counts: agents, groups, decisions
 	Human         float64 // NaN when the reference is not a single number
@@ -140,11 +169,12 @@ type GameStat struct {
 }
 
 // PGTrajectory is a public goods game's mean contribution by round (share of the endowment),
-// with a 95% t CI over groups (members of a group are not independent of each other).
+// with a 95% CI over group-runs (members of a group are not independent of each other).
 type PGTrajectory struct {
 	Game         string
 	Punishment   bool
 	Mean, Lo, Hi []float64 // by round, 1-based at index 0
+	Method       []string  // by round: how Lo and Hi are computed
 	N            []int     // group-runs by round
 	Groups       int
 }
@@ -154,6 +184,7 @@ type RejectBin struct {
 	Lo, Hi         float64 // share of the pie, [Lo, Hi)
 	Rejected, N    int
 	Rate, CLo, CHi float64
+	Method         string // how CLo and CHi are computed
 }
 
 // Group is the analysis of one backend x condition.
@@ -231,6 +262,8 @@ func (s *gamesStudy) analyze() *results {
 	for _, k := range keys {
 		g := Group{Backend: k.b, Condition: k.c, Reject: map[string][]RejectBin{}, Invalid: map[string]int{}}
 		for _, in := range r.inst {
+			// The seeds of the game's bootstrap intervals: each row extends this with its names.
+			h := seed.Start(s.seed()).String("games_stats").String(k.b).String(k.c).String(in.Name)
 			var gr []gameRow
 			var pr []punishRow
 			for _, m := range s.ms {
@@ -246,22 +279,22 @@ func (s *gamesStudy) analyze() *results {
 				if pm, ok := m.m.(*pgM); ok && m.in.Punishment {
 					for _, rd := range pm.rounds() {
 						for _, p := range rd.Punishments {
-							pr = append(pr, punishRow{runID: m.cell.ID, game: in.Name, agent: p.From, target: p.To, points: p.Points, valid: p.Valid})
+							pr = append(pr, punishRow{runID: m.cell.ID, game: in.Name, group: pm.g.GroupOf(p.From) + 1, agent: p.From, target: p.To, points: p.Points, valid: p.Valid})
 						}
 					}
 				}
 			}
 			switch in.Game {
 			case "dictator":
-				g.Stats = append(g.Stats, dictatorStats(in, gr)...)
+				g.Stats = append(g.Stats, dictatorStats(in, gr, h)...)
 			case "ultimatum":
-				st, bins := ultimatumStats(in, gr)
+				st, bins := ultimatumStats(in, gr, h)
 				g.Stats = append(g.Stats, st...)
 				g.Reject[in.Name] = bins
 			case "trust":
-				g.Stats = append(g.Stats, trustStats(in, gr)...)
+				g.Stats = append(g.Stats, trustStats(in, gr, h)...)
 			case "public_goods":
-				st, tr := pgStats(in, gr, pr)
+				st, tr := pgStats(in, gr, pr, h)
 				g.Stats = append(g.Stats, st...)
 				g.PG = append(g.PG, tr)
 			}
@@ -271,88 +304,131 @@ func (s *gamesStudy) analyze() *results {
 	return r
 }
 
-// agentMeanCI is the mean over agents of each agent's mean with a 95% t CI: the unit of the
-// CIs of one-shot choices is the agent (its replicates are averaged first), as in Study 1.
-func agentMeanCI(vals map[int][]float64) (m, lo, hi float64, n int) {
+// seed is the experiment seed the bootstrap intervals are drawn from.
+func (s *gamesStudy) seed() uint64 {
+	if s.env.Exp.Seed == nil { // a hand-built experiment in a test
+		return 0
+	}
+	return *s.env.Exp.Seed
+}
+
+// agentMeanCI is the mean over agents of each agent's mean with its 95% CI over agents: the
+// unit of the CIs of one-shot choices is the agent (its replicates are averaged first), as in
+// Study 1.
+func agentMeanCI(vals map[int][]float64, sd uint64) (m, lo, hi float64, method string, n int) {
 	ids := make([]int, 0, len(vals))
 	for a := range vals {
 		ids = append(ids, a)
 	}
 	sort.Ints(ids)
-	var means []float64
+	means := make([]float64, 0, len(ids))
 	for _, a := range ids {
 		means = append(means, analysis.MeanOrZero(vals[a]))
 	}
-	return meanCI(means)
+	return meanCI(means, "agents", sd)
 }
 
-func meanCI(x []float64) (m, lo, hi float64, n int) {
+// meanCI is the mean of x, one value per unit, with its expanded percentile bootstrap
+// interval over the units; none with fewer than two.
+func meanCI(x []float64, unit string, sd uint64) (m, lo, hi float64, method string, n int) {
 	if len(x) == 0 {
-		return math.NaN(), math.NaN(), math.NaN(), 0
+		return math.NaN(), math.NaN(), math.NaN(), "", 0
 	}
 	m = analysis.MeanOrZero(x)
 	lo, hi = math.NaN(), math.NaN()
 	if len(x) > 1 {
-		lo, hi = analysis.MeanCI(x, 0.95)
+		lo, hi = analysis.ExpandedBootstrapMeanCI(x, 0.95, bootReps, sd)
+		method = ciBoot + " over " + unit
 	}
-	return m, lo, hi, len(x)
+	return m, lo, hi, method, len(x)
 }
 
-func rateCI(k, n int) (rate, lo, hi float64) {
-	if n == 0 {
-		return math.NaN(), math.NaN(), math.NaN()
-	}
-	lo, hi = analysis.ProportionCI(k, n, 0.95)
-	return float64(k) / float64(n), lo, hi
+// tally counts a rate's answers, K yes of N, and by the unit that gave them (an agent, a
+// responder, a group-run: units in the order first seen) its yeses k and answers n.
+type tally[U comparable] struct {
+	unit string // what a unit is: "agents", "responders", "group-runs"
+	at   map[U]int
+	k, n []int
+	K, N int
 }
 
-func propStat(game, measure string, k, n int, human float64, htext string) GameStat {
-	s := GameStat{Game: game, Measure: measure, Estimand: estDecisions, Mean: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), N: n, Unit: "decisions",
+func newTally[U comparable](unit string) *tally[U] { return &tally[U]{unit: unit, at: map[U]int{}} }
+
+func (t *tally[U]) add(u U, yes bool) {
+	i, ok := t.at[u]
+	if !ok {
+		i = len(t.k)
+		t.at[u] = i
+		t.k, t.n = append(t.k, 0), append(t.n, 0)
+	}
+	t.n[i]++
+	t.N++
+	if yes {
+		t.k[i]++
+		t.K++
+	}
+}
+
+// ci is the rate K/N with its 95% CI over the units (analysis.ClusteredShareCI: Wilson when
+// each unit answered once, else a bootstrap resampling units); NaNs without answers.
+func (t *tally[U]) ci(sd uint64) (rate, lo, hi float64, method string) {
+	if t.N == 0 {
+		return math.NaN(), math.NaN(), math.NaN(), ""
+	}
+	lo, hi, boot := analysis.ClusteredShareCI(t.k, t.n, 0.95, bootReps, sd)
+	method = ciWilson + " over " + t.unit
+	switch {
+	case math.IsNaN(lo):
+		method = ""
+	case boot:
+		method = ciBoot + " over " + t.unit
+	}
+	return float64(t.K) / float64(t.N), lo, hi, method
+}
+
+// propStat is a rate of decisions with its CI over the units of t; sd is its game's seed
+// derivation, which the measure extends.
+func propStat[U comparable](game, measure string, t *tally[U], sd seed.Hash, human float64, htext string) GameStat {
+	s := GameStat{Game: game, Measure: measure, Estimand: estDecisions, N: t.N, Unit: "decisions",
 		Human: human, HumanLo: math.NaN(), HumanHi: math.NaN(), HumanText: htext}
-	if n > 0 {
-		s.Mean = float64(k) / float64(n)
-		s.Lo, s.Hi = analysis.ProportionCI(k, n, 0.95)
-	}
+	s.Mean, s.Lo, s.Hi, s.Method = t.ci(sd.String(measure).Sum())
 	return s
 }
 
-func shareStat(game, measure string, vals map[int][]float64, human float64, htext string) GameStat {
-	m, lo, hi, n := agentMeanCI(vals)
-	return GameStat{Game: game, Measure: measure, Estimand: estAgentMeans, Mean: m, Lo: lo, Hi: hi, N: n, Unit: "agents",
+func shareStat(game, measure string, vals map[int][]float64, sd seed.Hash, human float64, htext string) GameStat {
+	m, lo, hi, method, n := agentMeanCI(vals, sd.String(measure).Sum())
+	return GameStat{Game: game, Measure: measure, Estimand: estAgentMeans, Mean: m, Lo: lo, Hi: hi, Method: method, N: n, Unit: "agents",
 		Human: human, HumanLo: math.NaN(), HumanHi: math.NaN(), HumanText: htext, Headline: true}
 }
 
 func pctRef(v float64, src string) string { return fmt.Sprintf("%.4g%% (%s)", 100*v, src) }
 
-func dictatorStats(in GameInstance, rows []gameRow) []GameStat {
+// The stats functions take their game's seed derivation (sd), which each row's bootstrap
+// extends with its measure (a band, a round).
+func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 	h := game.HumanDictator
 	vals := map[int][]float64{}
-	zero, half, n := 0, 0, 0
+	zero, half := newTally[int]("agents"), newTally[int]("agents")
 	for _, r := range rows {
 		if r.role != "dictator" || !r.valid {
 			continue
 		}
 		s := r.choice / in.Endowment
 		vals[r.agent] = append(vals[r.agent], s)
-		n++
-		if r.choice == 0 {
-			zero++
-		}
-		if 2*r.choice == in.Endowment {
-			half++
-		}
+		zero.add(r.agent, r.choice == 0)
+		half.add(r.agent, 2*r.choice == in.Endowment)
 	}
 	return []GameStat{
-		shareStat(in.Name, "given, % of endowment", vals, h.MeanShare, pctRef(h.MeanShare, "Engel 2011")),
-		propStat(in.Name, "gave nothing, % of dictators", zero, n, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
-		propStat(in.Name, "gave exactly half, % of dictators", half, n, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
+		shareStat(in.Name, "given, % of endowment", vals, sd, h.MeanShare, pctRef(h.MeanShare, "Engel 2011")),
+		propStat(in.Name, "gave nothing, % of dictators", zero, sd, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
+		propStat(in.Name, "gave exactly half, % of dictators", half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
 	}
 }
 
 // rejectBands are the offer bands of the rejection chart, as shares of the pie.
 var rejectBands = [][2]float64{{0, .1}, {.1, .2}, {.2, .3}, {.3, .4}, {.4, .5}, {.5, 1.01}}
 
-func ultimatumStats(in GameInstance, rows []gameRow) ([]GameStat, []RejectBin) {
+func ultimatumStats(in GameInstance, rows []gameRow, sd seed.Hash) ([]GameStat, []RejectBin) {
 	h := game.HumanUltimatum
 	type pk struct {
 		run   string
@@ -380,11 +456,15 @@ func ultimatumStats(in GameInstance, rows []gameRow) ([]GameStat, []RejectBin) {
 			}
 		}
 	}
+	// A rejection is the responder's decision: the rates' unit is the responder, whose
+	// replicates (and factor cells) are correlated answers.
 	bins := make([]RejectBin, len(rejectBands))
+	binT := make([]*tally[int], len(rejectBands))
 	for i, b := range rejectBands {
 		bins[i] = RejectBin{Lo: b[0], Hi: b[1]}
+		binT[i] = newTally[int]("responders")
 	}
-	rej, n, rejLow, nLow := 0, 0, 0, 0
+	rejAll, rejLow := newTally[int]("responders"), newTally[int]("responders")
 	for _, k := range pairs {
 		p, q := prop[k], resp[k]
 		if !p.valid || !q.valid {
@@ -395,42 +475,34 @@ func ultimatumStats(in GameInstance, rows []gameRow) ([]GameStat, []RejectBin) {
 		if q.role == "responder_mao" {
 			rejected = p.choice < q.choice
 		}
-		n++
-		if rejected {
-			rej++
-		}
+		rejAll.add(q.agent, rejected)
 		if s < h.LowOffer {
-			nLow++
-			if rejected {
-				rejLow++
-			}
+			rejLow.add(q.agent, rejected)
 		}
 		for i := range bins {
 			if s >= bins[i].Lo && s < bins[i].Hi {
-				bins[i].N++
-				if rejected {
-					bins[i].Rejected++
-				}
+				binT[i].add(q.agent, rejected)
 			}
 		}
 	}
 	for i := range bins {
-		bins[i].Rate, bins[i].CLo, bins[i].CHi = rateCI(bins[i].Rejected, bins[i].N)
+		bins[i].Rejected, bins[i].N = binT[i].K, binT[i].N
+		bins[i].Rate, bins[i].CLo, bins[i].CHi, bins[i].Method = binT[i].ci(sd.String("offer band").Int(i).Sum())
 	}
 	src := "Oosterbeek et al. 2004"
-	st := []GameStat{shareStat(in.Name, "offer, % of endowment", offers, h.MeanOffer, pctRef(h.MeanOffer, src))}
+	st := []GameStat{shareStat(in.Name, "offer, % of endowment", offers, sd, h.MeanOffer, pctRef(h.MeanOffer, src))}
 	if in.Responder == "mao" {
-		st = append(st, shareStat(in.Name, "minimum acceptable offer, % of endowment", maos, math.NaN(), "-"))
+		st = append(st, shareStat(in.Name, "minimum acceptable offer, % of endowment", maos, sd, math.NaN(), "-"))
 	}
-	all := propStat(in.Name, "offers rejected, % of pairs", rej, n, h.RejectAll, pctRef(h.RejectAll, src))
-	low := propStat(in.Name, fmt.Sprintf("offers below %.0f%% rejected", 100*h.LowOffer), rejLow, nLow, h.RejectLow, "about half ("+src+")")
+	all := propStat(in.Name, "offers rejected, % of pairs", rejAll, sd, h.RejectAll, pctRef(h.RejectAll, src))
+	low := propStat(in.Name, fmt.Sprintf("offers below %.0f%% rejected", 100*h.LowOffer), rejLow, sd, h.RejectLow, "about half ("+src+")")
 	all.Unit, low.Unit = "pairs", "pairs"
 	all.Estimand, low.Estimand = estPairs, estPairs
 	st = append(st, all, low)
 	return st, bins
 }
 
-func trustStats(in GameInstance, rows []gameRow) []GameStat {
+func trustStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 	h := game.HumanTrust
 	type pk struct {
 		run   string
@@ -455,12 +527,12 @@ func trustStats(in GameInstance, rows []gameRow) []GameStat {
 	}
 	src := "Johnson & Mislin 2011"
 	return []GameStat{
-		shareStat(in.Name, "sent, % of endowment", sent, h.Sent, pctRef(h.Sent, src)),
-		shareStat(in.Name, fmt.Sprintf("returned, %% of the amount received (x%g)", in.Multiplier), ret, h.Returned, pctRef(h.Returned, src)),
+		shareStat(in.Name, "sent, % of endowment", sent, sd, h.Sent, pctRef(h.Sent, src)),
+		shareStat(in.Name, fmt.Sprintf("returned, %% of the amount received (x%g)", in.Multiplier), ret, sd, h.Returned, pctRef(h.Returned, src)),
 	}
 }
 
-func pgStats(in GameInstance, rows []gameRow, pun []punishRow) ([]GameStat, PGTrajectory) {
+func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]GameStat, PGTrajectory) {
 	h := game.HumanPublicGoods
 	type gk struct {
 		run   string
@@ -472,7 +544,8 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow) ([]GameStat, PGTr
 		sums[i] = map[gk][]float64{}
 	}
 	first := map[int][]float64{}
-	lastZero, lastAll, lastN := 0, 0, 0
+	// Members of a group play together: the final round's rates are over group-runs.
+	lastZero, lastAll := newTally[gk]("group-runs"), newTally[gk]("group-runs")
 	for _, r := range rows {
 		if r.role != "member" || !r.valid || r.round < 1 || r.round > in.Rounds {
 			continue
@@ -484,17 +557,12 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow) ([]GameStat, PGTr
 			first[r.agent] = append(first[r.agent], s)
 		}
 		if r.round == in.Rounds {
-			lastN++
-			if r.choice == 0 {
-				lastZero++
-			}
-			if r.choice == in.Endowment {
-				lastAll++
-			}
+			lastZero.add(k, r.choice == 0)
+			lastAll.add(k, r.choice == in.Endowment)
 		}
 	}
 	tr := PGTrajectory{Game: in.Name, Punishment: in.Punishment}
-	for _, m := range sums {
+	for round, m := range sums {
 		keys := make([]gk, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
@@ -506,17 +574,18 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow) ([]GameStat, PGTr
 		for _, k := range keys {
 			gm = append(gm, analysis.MeanOrZero(m[k]))
 		}
-		mu, lo, hi, n := meanCI(gm)
+		mu, lo, hi, method, n := meanCI(gm, "group-runs", sd.String("round").Int(round+1).Sum())
 		tr.Mean, tr.Lo, tr.Hi, tr.N = append(tr.Mean, mu), append(tr.Lo, lo), append(tr.Hi, hi), append(tr.N, n)
+		tr.Method = append(tr.Method, method)
 		tr.Groups = max(tr.Groups, n)
 	}
 	src := "Fehr & Gächter 2000"
-	r1 := shareStat(in.Name, "round 1 contribution, % of endowment", first, (h.FirstLo+h.FirstHi)/2,
+	r1 := shareStat(in.Name, "round 1 contribution, % of endowment", first, sd, (h.FirstLo+h.FirstHi)/2,
 		fmt.Sprintf("%.0f-%.0f%% (%s)", 100*h.FirstLo, 100*h.FirstHi, src))
 	r1.HumanLo, r1.HumanHi = h.FirstLo, h.FirstHi
 	last := in.Rounds - 1
 	rl := GameStat{Game: in.Name, Measure: fmt.Sprintf("round %d contribution, %% of endowment", in.Rounds), Estimand: estGroupMeans,
-		Mean: tr.Mean[last], Lo: tr.Lo[last], Hi: tr.Hi[last], N: tr.Groups, Unit: "groups",
+		Mean: tr.Mean[last], Lo: tr.Lo[last], Hi: tr.Hi[last], Method: tr.Method[last], N: tr.Groups, Unit: "groups",
 		Human: math.NaN(), HumanLo: math.NaN(), HumanHi: math.NaN(), Headline: true, HumanText: "decays towards 0 (" + src + ")"}
 	if in.Punishment {
 		rl.HumanText = "rises and stays high (Fehr & Gächter 2000, 2002)"
@@ -526,24 +595,33 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow) ([]GameStat, PGTr
 		st = append(st, rl)
 	}
 	if in.Punishment {
-		st = append(st, propStat(in.Name, fmt.Sprintf("contributed everything in round %d", in.Rounds), lastAll, lastN, h.LastAllPunish, pctRef(h.LastAllPunish, "Fehr & Gächter 2002")))
+		st = append(st, propStat(in.Name, fmt.Sprintf("contributed everything in round %d", in.Rounds), lastAll, sd, h.LastAllPunish, pctRef(h.LastAllPunish, "Fehr & Gächter 2002")))
 		type ak struct {
-			run   string
-			agent int
+			run          string
+			group, agent int
 		}
-		punished, agents := map[ak]bool{}, map[ak]bool{}
+		// Each agent-run punished or not, in the order first seen; its unit is its group-run.
+		punished, at := []bool{}, map[ak]int{}
+		var runs []ak
 		for _, p := range pun {
-			a := ak{p.runID, p.agent}
-			agents[a] = true
-			if p.valid && p.points > 0 {
-				punished[a] = true
+			a := ak{p.runID, p.group, p.agent}
+			i, ok := at[a]
+			if !ok {
+				i = len(runs)
+				at[a] = i
+				runs, punished = append(runs, a), append(punished, false)
 			}
+			punished[i] = punished[i] || p.valid && p.points > 0
 		}
-		ps := propStat(in.Name, "punished at least once, % of agents", len(punished), len(agents), h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
+		once := newTally[gk]("group-runs")
+		for i, a := range runs {
+			once.add(gk{a.run, a.group}, punished[i])
+		}
+		ps := propStat(in.Name, "punished at least once, % of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
 		ps.Unit, ps.Estimand = "agent-runs", estAgentRuns
 		st = append(st, ps)
 	} else {
-		st = append(st, propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, lastN, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002")))
+		st = append(st, propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002")))
 	}
 	return st, tr
 }
@@ -604,7 +682,7 @@ func (r *results) statsTable() *table.Table {
 	return &table.Table{Schema: StatsSchema, Rows: func(emit func([]any) error) error {
 		for _, g := range r.groups {
 			for _, s := range g.Stats {
-				if err := emit([]any{g.Backend, g.Condition, s.Game, s.Measure, s.Estimand, s.Mean, s.Lo, s.Hi, s.N, s.Unit,
+				if err := emit([]any{g.Backend, g.Condition, s.Game, s.Measure, s.Estimand, s.Mean, s.Lo, s.Hi, s.Method, s.N, s.Unit,
 					s.Human, s.HumanLo, s.HumanHi, s.HumanText}); err != nil {
 					return err
 				}
@@ -619,7 +697,7 @@ func (r *results) roundsTable() *table.Table {
 		for _, g := range r.groups {
 			for _, t := range g.PG {
 				for i := range t.Mean {
-					if err := emit([]any{g.Backend, g.Condition, t.Game, t.Punishment, i + 1, estGroupMeans, t.Mean[i], t.Lo[i], t.Hi[i], t.N[i]}); err != nil {
+					if err := emit([]any{g.Backend, g.Condition, t.Game, t.Punishment, i + 1, estGroupMeans, t.Mean[i], t.Lo[i], t.Hi[i], t.Method[i], t.N[i]}); err != nil {
 						return err
 					}
 				}
@@ -634,7 +712,7 @@ func (r *results) rejectionsTable() *table.Table {
 		for _, g := range r.groups {
 			for _, in := range r.inst {
 				for _, b := range g.Reject[in.Name] {
-					if err := emit([]any{g.Backend, g.Condition, in.Name, b.Lo, math.Min(b.Hi, 1), estPairs, b.Rejected, b.N, b.Rate, b.CLo, b.CHi}); err != nil {
+					if err := emit([]any{g.Backend, g.Condition, in.Name, b.Lo, math.Min(b.Hi, 1), estPairs, b.Rejected, b.N, b.Rate, b.CLo, b.CHi, b.Method}); err != nil {
 						return err
 					}
 				}
@@ -662,7 +740,7 @@ func pctCI(m, lo, hi float64) string {
 func (r *results) summary(w io.Writer) error {
 	for _, g := range r.groups {
 		fmt.Fprintf(w, "\nEconomic games, backend %s, condition %s\n", report.DescribeBackend(g.Backend), g.Condition)
-		termtable.WriteText(w, "Shares in %, 95% CI: t over agents (replicates averaged) or groups; Wilson over decisions for rates.")
+		termtable.WriteText(w, "Shares in %, 95% CI (ci_method of results/games_stats.csv): "+g.methods()+".")
 		rows := [][]string{{"game", "measure", "this run", "n", "human reference"}}
 		for _, s := range g.Stats {
 			rows = append(rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), fmt.Sprintf("%d %s", s.N, s.Unit), s.HumanText})
@@ -697,6 +775,43 @@ func (r *results) summary(w io.Writer) error {
 	return nil
 }
 
+// methods names the methods of the group's intervals, each with its units, in the order first
+// met: "expanded percentile bootstrap over agents or group-runs; Wilson over agents".
+func (g Group) methods() string {
+	var ms []string
+	for _, s := range g.Stats {
+		ms = append(ms, s.Method)
+	}
+	return methodsText(ms)
+}
+
+// methodsText groups methods ("M over U") by M: "M over U1 or U2; M2 over U3"; "none" when
+// every one is empty.
+func methodsText(ms []string) string {
+	var names []string
+	units := map[string][]string{}
+	for _, m := range ms {
+		name, unit, ok := strings.Cut(m, " over ")
+		if !ok {
+			continue
+		}
+		if _, seen := units[name]; !seen {
+			names = append(names, name)
+		}
+		if !slices.Contains(units[name], unit) {
+			units[name] = append(units[name], unit)
+		}
+	}
+	if len(names) == 0 {
+		return "none (fewer than 2 units)"
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + " over " + strings.Join(units[n], " or ")
+	}
+	return strings.Join(parts, "; ")
+}
+
 // ---- report section -------------------------------------------------------------------------
 
 //go:embed section.html.tmpl
@@ -712,11 +827,14 @@ type sectionData struct {
 	Groups   []groupTable
 	Rounds   *report.LineChart
 	Rejects  *report.BarChart
+	// RejectMethods names the rejection whiskers' methods.
+	RejectMethods string
 }
 
 type groupTable struct {
-	Label string
-	Rows  [][]string
+	Label   string
+	Methods string // the intervals' methods
+	Rows    [][]string
 }
 
 // seriesLabel names a backend x condition in charts: the condition only when there are
@@ -813,7 +931,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	}
 	d.Overview = bc
 	for _, g := range r.groups {
-		gt := groupTable{Label: r.seriesLabel(g)}
+		gt := groupTable{Label: r.seriesLabel(g), Methods: g.methods()}
 		for _, s := range g.Stats {
 			gt.Rows = append(gt.Rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), fmt.Sprintf("%d %s", s.N, s.Unit), s.HumanText})
 		}
@@ -854,6 +972,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			bands[i] = fmt.Sprintf("%.0f-%.0f%%", 100*b[0], 100*b[1])
 		}
 	}
+	var rejectMethods []string
 	rc := report.BarChart{Title: "Ultimatum: rejections by offer", XLabel: "Offer (share of the pie)", YLabel: "Offers rejected", Categories: bands, Y0: 0, Y1: 100, YFormat: report.Percent, LegendTitle: "Game", RefLabel: "Humans"}
 	if len(r.groups) > 1 {
 		rc.LegendTitle = r.legendTitle() + ", game"
@@ -872,6 +991,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			m, lo, hi := nanRow(len(bands)), nanRow(len(bands)), nanRow(len(bands))
 			for i, b := range g.Reject[n] {
 				m[i], lo[i], hi[i] = 100*b.Rate, 100*b.CLo, 100*b.CHi
+				rejectMethods = append(rejectMethods, b.Method)
 			}
 			rc.Groups = append(rc.Groups, name)
 			rc.Mean, rc.Lo, rc.Hi = append(rc.Mean, m), append(rc.Lo, lo), append(rc.Hi, hi)
@@ -887,6 +1007,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			rc.Refs = append(rc.Refs, ref)
 		}
 		d.Rejects = &rc
+		d.RejectMethods = methodsText(rejectMethods)
 	}
 	return report.Exec(sectionTmpl, d, fig)
 }

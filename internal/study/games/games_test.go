@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
@@ -380,7 +381,8 @@ func TestGamesSameSeedSameBytesWhateverTheConcurrency(t *testing.T) {
 	}
 	a := runGamesExp(t, src, 1, nil)
 	b := runGamesExp(t, src, 32, nil)
-	for _, f := range []string{"games.csv", "pg_punishments.csv", "decisions.csv"} {
+	// The statistics too: their bootstrap intervals are seeded by the experiment seed.
+	for _, f := range []string{"games.csv", "pg_punishments.csv", "decisions.csv", "games_stats.csv", "pg_rounds.csv", "ultimatum_rejections.csv"} {
 		if !bytes.Equal(read(a, f), read(b, f)) {
 			t.Errorf("%s differs between concurrency 1 and 32", f)
 		}
@@ -682,6 +684,59 @@ func TestGamesTablesAndReportOfTwoConditions(t *testing.T) {
 		"not a confidence interval", "Mean choice by game and role", "Ultimatum: rejections by offer"} {
 		if !bytes.Contains(html, []byte(want)) {
 			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// The games' intervals over their units (games_stats.csv, pg_rounds.csv): with 2 replicates of
+// the scripted agents (each gives the same every time), a dictator rate's interval resamples
+// agents and is wider than Wilson over the 26 decisions, which takes an agent's two identical
+// answers for independent; with 1 replicate it is Wilson over agents, the same numbers. Public
+// goods rates are over group-runs; every interval names its method and lies within 0-1.
+func TestGamesIntervalsOverUnits(t *testing.T) {
+	stat := func(dir, game, measure string) (csvRows, []string) {
+		st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))
+		for _, r := range st.rows {
+			if st.get(r, "game") == game && st.get(r, "measure") == measure {
+				return st, r
+			}
+		}
+		t.Fatalf("games_stats.csv has no %s, %s", game, measure)
+		return st, nil
+	}
+	src := strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1)
+	two := runGamesExp(t, src, 4, (&scripted{}).backends())
+	st, r := stat(two, "dictator", "gave nothing, % of dictators")
+	n := atoi(st.get(r, "n"))
+	k := int(math.Round(st.num(r, "mean") * float64(n)))
+	wlo, whi := analysis.ProportionCI(k, n, 0.95)
+	if lo, hi := st.num(r, "ci_low"), st.num(r, "ci_high"); n != 26 || st.get(r, "ci_method") != "expanded percentile bootstrap over agents" || hi-lo < 1.2*(whi-wlo) {
+		t.Errorf("2 replicates: gave nothing %d of %d, [%v, %v] by %q; Wilson over decisions [%v, %v]", k, n, lo, hi, st.get(r, "ci_method"), wlo, whi)
+	}
+	one := runGamesExp(t, strings.Replace(src, "replicates: 2", "replicates: 1", 1), 4, (&scripted{}).backends())
+	st, r = stat(one, "dictator", "gave nothing, % of dictators")
+	n = atoi(st.get(r, "n"))
+	k = int(math.Round(st.num(r, "mean") * float64(n)))
+	wlo, whi = analysis.ProportionCI(k, n, 0.95)
+	if lo, hi := st.num(r, "ci_low"), st.num(r, "ci_high"); n != 13 || st.get(r, "ci_method") != "Wilson over agents" || lo != wlo || hi != whi {
+		t.Errorf("1 replicate: gave nothing %d of %d, [%v, %v] by %q; want Wilson [%v, %v]", k, n, lo, hi, st.get(r, "ci_method"), wlo, whi)
+	}
+	for _, dir := range []string{one, two} {
+		if _, r := stat(dir, "public_goods_punish", "punished at least once, % of agents"); !strings.HasSuffix(r[st.col["ci_method"]], " over group-runs") {
+			t.Errorf("punished at least once: ci_method %q", r[st.col["ci_method"]])
+		}
+		st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))
+		for _, r := range st.rows {
+			m, lo, hi, method := st.num(r, "mean"), st.num(r, "ci_low"), st.num(r, "ci_high"), st.get(r, "ci_method")
+			if (method == "") != math.IsNaN(lo) || lo < 0 || hi > 1 || lo > m || m > hi {
+				t.Errorf("%s: %v [%v, %v] by %q", st.get(r, "measure"), m, lo, hi, method)
+			}
+		}
+		pr := readRows(t, filepath.Join(dir, "results", "pg_rounds.csv"))
+		for _, r := range pr.rows {
+			if pr.get(r, "ci_method") != "expanded percentile bootstrap over group-runs" {
+				t.Errorf("pg_rounds round %s: ci_method %q", pr.get(r, "round"), pr.get(r, "ci_method"))
+			}
 		}
 	}
 }

@@ -12,7 +12,7 @@ func (s *gamesStudy) LiveEstimates() (*study.Estimates, error) {
 	r := s.analyze()
 	e := &study.Estimates{
 		Title: "Main estimates per game, so far",
-		Note: "Provisional: each game's mean choice per role as a share of the endowment, with its 95% interval (t over agents, replicates averaged, or over groups), " +
+		Note: "Provisional: each game's mean choice per role as a share of the endowment, with its 95% interval (games_stats.csv's ci_method: an expanded percentile bootstrap over agents, replicates averaged, or over group-runs), " +
 			"over the decisions of the rounds recorded so far; the human reference beside it. The results page gives every measure once the run is complete.",
 		Head: []string{"group", "game", "measure", "this run (95% CI)", "n", "human reference"},
 	}
