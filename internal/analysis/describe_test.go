@@ -316,3 +316,13 @@ func BenchmarkBootstrapMeans(b *testing.B) {
 		}
 	})
 }
+
+// 100,000 agents' punishments of their 10 trials at one x (Study 2's rates by x): 2000
+// resamples by counts of the (k, n) the agents take.
+func BenchmarkClusterBootstrapShare(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	k, n := betaBinomialAgents(r, 100_000, 10, 1.2, 2.8)
+	for b.Loop() {
+		ClusterBootstrapShareCI(k, n, 0.95, 2000, 1)
+	}
+}

@@ -4,6 +4,7 @@ package engine
 // internal/report, which no longer draws Study 2).
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,6 +68,42 @@ func TestStudy2ReportComparesWithHumans(t *testing.T) {
 	)
 	// Heat map cells, in percent: x=10,y=0 both punish (100%); x=10,y=5 only agent 1 (50%).
 	mustContain(t, doc, ">100%</text>", ">50%</text>")
+}
+
+// The rates' intervals resample agents, each with its trials: by x = 10, agent 1 punished 10
+// of 10 trials and agent 2 5 of 10, so with 2 agents (expanded level 100%) the interval is
+// [0.5, 1] (Wilson over the 20 trials, [0.53, 0.89], took them for independent); by x = 13
+// neither punished, and the interval is Wilson over the 2 agents, [0, 0.658].
+func TestStudy2RatesResampleAgents(t *testing.T) {
+	a, err := Analyze(study2Fixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	tb, ok := a.Analysis.Table("tpp_rates")
+	if !ok {
+		t.Fatal("no tpp_rates table")
+	}
+	col := map[string]int{}
+	for i, c := range tb.Columns {
+		col[c.Name] = i
+	}
+	got := map[any][]any{}
+	tb.Rows(func(r []any) error {
+		if r[col["by"]] == "x" {
+			got[r[col["x"]]] = r
+		}
+		return nil
+	})
+	check := func(x int, rate, lo, hi float64, method string) {
+		t.Helper()
+		r := got[x]
+		if r == nil || r[col["rate"]] != rate || math.Abs(r[col["ci_low"]].(float64)-lo) > 1e-3 || math.Abs(r[col["ci_high"]].(float64)-hi) > 1e-3 || r[col["ci_method"]] != method {
+			t.Errorf("x = %d: %v, want rate %v [%v, %v] by %s", x, r, rate, lo, hi, method)
+		}
+	}
+	check(10, 0.75, 0.5, 1, "expanded percentile bootstrap over agents")
+	check(13, 0, 0, 0.6576, "Wilson over agents")
 }
 
 // Two Study 2 runs compared: both designs, the figures they share drawn once with both runs'
@@ -160,7 +197,9 @@ func TestStudy2GradedSummaryTablesAndReport(t *testing.T) {
 	var rows [][]any
 	tb.Rows(func(r []any) error { rows = append(rows, r); return nil })
 	// transfer 0: agent means 45 and 0 -> 22.5 (the report's estimand) next to 30 over decisions.
-	if r := rows[0]; r[2] != 0 || r[3] != 30.0 || r[4] != 3 || r[5] != 22.5 || r[8] != 2 {
+	// Its interval resamples the 2 agents (means 45 and 0) at the expanded level 100%: [0, 45],
+	// within the points' range (a t interval over 2 agents is 22.5 +- 285.9).
+	if r := rows[0]; r[2] != 0 || r[3] != 30.0 || r[4] != 3 || r[5] != 22.5 || r[6] != 0.0 || r[7] != 45.0 || r[8] != "expanded percentile bootstrap over agents" || r[9] != 2 {
 		t.Errorf("transfer 0 row %v", r)
 	}
 	doc := render(t, dir)

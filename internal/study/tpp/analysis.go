@@ -13,23 +13,52 @@ import (
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scorecard"
+	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/table"
 )
 
+// The intervals (column ci_method). A rate pools every agent's trials (about 60 per agent and
+// replicate), which are correlated: Wilson over trials takes them for independent and is too
+// narrow. A rate's interval resamples agents, each with its trials of every replicate
+// (analysis.ClusteredShareCI: Wilson over agents when each gave one trial, or at 0 or 100%,
+// where a bootstrap collapses). A graded mean of agent means (points on 0-50) has an expanded
+// percentile bootstrap over agents (analysis.ExpandedBootstrapMeanCI), which stays within the
+// range, unlike a t interval. Each is seeded by the experiment seed and its row's names.
+const (
+	ciBootAgents   = "expanded percentile bootstrap over agents"
+	ciWilsonAgents = "Wilson over agents"
+	// bootReps is the resamples behind every bootstrap interval of Study 2.
+	bootReps = 2000
+)
+
 // Rate is a pooled punishment rate: the share of valid trials in which the agent punished,
-// with its Wilson 95% CI over trials.
+// with its 95% CI over agents.
 type Rate struct {
 	Punished, Trials int
 	Rate, Lo, Hi     float64
+	Method           string // how Lo and Hi are computed: ciBootAgents or ciWilsonAgents; "" without them
 }
 
-func rateOf(k, n int) Rate {
-	r := Rate{Punished: k, Trials: n, Rate: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
-	if n > 0 {
-		r.Lo, r.Hi = analysis.ProportionCI(k, n, 0.95)
-		r.Rate = float64(k) / float64(n)
+// rateOf is the pooled rate of agents' trials (agent i punished k[i] of its n[i] trials) with
+// its interval over agents.
+func rateOf(k, n []int, sd uint64) Rate {
+	r := Rate{Rate: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	for i := range k {
+		r.Punished, r.Trials = r.Punished+k[i], r.Trials+n[i]
+	}
+	if r.Trials == 0 {
+		return r
+	}
+	r.Rate = float64(r.Punished) / float64(r.Trials)
+	lo, hi, boot := analysis.ClusteredShareCI(k, n, 0.95, bootReps, sd)
+	switch {
+	case math.IsNaN(lo):
+	case boot:
+		r.Lo, r.Hi, r.Method = lo, hi, ciBootAgents
+	default:
+		r.Lo, r.Hi, r.Method = lo, hi, ciWilsonAgents
 	}
 	return r
 }
@@ -66,9 +95,11 @@ type Transfer struct {
 	// MeanPoints is the mean over valid decisions (agent-replicates pooled); Decisions counts them.
 	MeanPoints float64
 	Decisions  int
-	// AgentMean is the mean over agents of each agent's mean over replicates, with a 95% t CI
-	// over agents; Agents counts agents with a valid decision.
+	// AgentMean is the mean over agents of each agent's mean over replicates, with a 95% CI
+	// over agents (Method: ciBootAgents; "" without an interval); Agents counts agents with a
+	// valid decision.
 	AgentMean, Lo, Hi float64
+	Method            string
 	Agents            int
 	Human             float64 // Fehr & Fischbacher 2004: 0.28 x (50 - transfer)
 }
@@ -160,12 +191,25 @@ func (s *tpp) eachValid(sessions []*session, fn func(ss *session, t trial, punis
 	}
 }
 
+// margins are the rates by x (10..15, all costs pooled) and by y (0..9, unfair offers pooled)
+// that Group.ByX and Group.ByY hold: 6 + 10.
+const margins = 6 + 10
+
+// agentMargins counts an agent's trials in each margin, replicates pooled: [m][0] punished,
+// [m][1] valid trials.
+type agentMargins [margins][2]int32
+
 func (s *tpp) binaryGroups(multiCond bool) []Group {
 	o := s.observed()
 	var out []Group
+	// Each agent's trials by margin (by index into env.Agents): the unit of the rates'
+	// intervals. One slice for every group, cleared for each.
+	perAgent := make([]agentMargins, len(s.env.Agents))
+	var ks, ns []int
 	for gi, sessions := range s.groupSessions() {
 		sums := o.groups[gi]
 		g := Group{Backend: sums.key[0], Condition: sums.key[1], Label: label(sums.key[0], sums.key[1], multiCond), sessions: sessions}
+		clear(perAgent)
 		// A replicate is a separate participant-session: agent ids are made unique per cell.
 		per := map[int]*game.TPPCells{}
 		s.eachValid(sessions, func(ss *session, t trial, punished bool) {
@@ -173,6 +217,15 @@ func (s *tpp) binaryGroups(multiCond bool) []Group {
 			g.Grid.N[x][y]++
 			if punished {
 				g.Grid.Punish[x][y]++
+			}
+			am := &perAgent[ss.agent]
+			p := int32(0)
+			if punished {
+				p = 1
+			}
+			am[x][0], am[x][1] = am[x][0]+p, am[x][1]+1
+			if int(t.x) < game.TPPMaxX {
+				am[6+y][0], am[6+y][1] = am[6+y][0]+p, am[6+y][1]+1
 			}
 			id := s.env.Agents[ss.agent].ID + 1_000_000*ss.cell.Replicate + ss.cell.Ord*1_000_000_000
 			c := per[id]
@@ -192,21 +245,24 @@ func (s *tpp) binaryGroups(multiCond bool) []Group {
 				g.ValenceByX[x] = sums.valence[x] / sums.valenceN[x]
 			}
 		}
-		for x := game.TPPMinX; x <= game.TPPMaxX; x++ {
-			k, n := 0, 0
-			for y := 0; y < 10; y++ {
-				k += g.Grid.Punish[x-game.TPPMinX][y]
-				n += g.Grid.N[x-game.TPPMinX][y]
+		// margin m's agents (those with a trial in it), in the population's order.
+		agentsIn := func(m int) (k, n []int) {
+			ks, ns = ks[:0], ns[:0]
+			for i := range perAgent {
+				if c := perAgent[i][m]; c[1] > 0 {
+					ks, ns = append(ks, int(c[0])), append(ns, int(c[1]))
+				}
 			}
-			g.ByX[x-game.TPPMinX] = rateOf(k, n)
+			return ks, ns
+		}
+		sd := seed.Start(*s.env.Exp.Seed).String("tpp_rates").String(g.Backend).String(g.Condition)
+		for x := game.TPPMinX; x <= game.TPPMaxX; x++ {
+			k, n := agentsIn(x - game.TPPMinX)
+			g.ByX[x-game.TPPMinX] = rateOf(k, n, sd.String("x").Int(x).Sum())
 		}
 		for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
-			k, n := 0, 0
-			for x := game.TPPMinX; x < game.TPPMaxX; x++ {
-				k += g.Grid.Punish[x-game.TPPMinX][y]
-				n += g.Grid.N[x-game.TPPMinX][y]
-			}
-			g.ByY[y-game.TPPMinY] = rateOf(k, n)
+			k, n := agentsIn(6 + y - game.TPPMinY)
+			g.ByY[y-game.TPPMinY] = rateOf(k, n, sd.String("y").Int(y).Sum())
 		}
 		g.Means = game.GroupMeansOf(g.Label, per)
 		out = append(out, g)
@@ -288,7 +344,10 @@ func (s *tpp) gradedGroups(multiCond bool) []GradedGroup {
 			x.Agents = len(means)
 			if len(means) > 0 {
 				x.AgentMean = analysis.MeanOrZero(means)
-				x.Lo, x.Hi = analysis.MeanCI(means, 0.95)
+			}
+			if len(means) > 1 {
+				x.Lo, x.Hi = analysis.ExpandedBootstrapMeanCI(means, 0.95, bootReps, seed.Derive(*s.env.Exp.Seed, "tpp_graded_means", g.Backend, g.Condition, t))
+				x.Method = ciBootAgents
 			}
 			g.Transfers = append(g.Transfers, x)
 		}

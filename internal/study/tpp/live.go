@@ -16,7 +16,7 @@ func (s *tpp) LiveEstimates() (*study.Estimates, error) {
 		e := &study.Estimates{
 			Title: "Punishment points by transfer, so far",
 			Note: "Provisional: for each group and transfer, the mean over agents of each agent's mean points over the trials recorded so far, " +
-				"with a 95% t interval over agents (the results page's graded table, on part of the data).",
+				"with its 95% interval, an expanded percentile bootstrap over agents (the results page's graded table, on part of the data).",
 			Head: []string{"group", "transfer", "agents", "mean points", "95% CI"},
 		}
 		for _, g := range s.gradedGroups(multi) {
@@ -29,8 +29,9 @@ func (s *tpp) LiveEstimates() (*study.Estimates, error) {
 	e := &study.Estimates{
 		Title: "Punishment rate by inequity, so far",
 		Note: "Provisional: for each group and inequity (dollars below an equal split, 15 - x), the share of valid trials recorded so far in which the agent punished, " +
-			"every cost pooled, with a Wilson 95% interval over trials (the results page's rates by x, on part of the data).",
-		Head: []string{"group", "inequity 15 - x ($)", "valid trials", "punishment rate", "95% CI (Wilson)"},
+			"every cost pooled, with its 95% interval over agents (tpp_rates.csv's ci_method: a bootstrap resampling agents with their trials, which are correlated; " +
+			"Wilson over agents at a rate of 0 or 1) (the results page's rates by x, on part of the data).",
+		Head: []string{"group", "inequity 15 - x ($)", "valid trials", "punishment rate", "95% CI over agents"},
 	}
 	for _, g := range s.binaryGroups(multi) {
 		for x := len(g.ByX) - 1; x >= 0; x-- { // inequity ascending

@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
+	"slices"
+	"strings"
 
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/report"
@@ -26,6 +28,7 @@ type view struct {
 	Source       string
 	Heat         []heat
 	ByX, ByY     report.LineChart
+	RateMethods  string // the rates' interval methods: "expanded percentile bootstrap over agents"
 	RMSE, Means  [][]string
 	Logit        [][]string
 	LogitNotes   []string
@@ -49,6 +52,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 
 func (r *results) binaryView(v *view) {
 	var byX, byY []report.Series
+	var methods []string
 	for gi, g := range r.Groups {
 		hm := report.HeatMap{
 			Title:  "Punishment rate by share and cost: " + g.Label,
@@ -83,6 +87,11 @@ func (r *results) binaryView(v *view) {
 			sx.X, sx.Y, sx.Lo, sx.Hi = append(sx.X, float64(game.TPPMaxX-x)), append(sx.Y, rt.Rate), append(sx.Lo, rt.Lo), append(sx.Hi, rt.Hi)
 		}
 		byX = append(byX, sx)
+		for _, rt := range append(g.ByX[:], g.ByY[:]...) {
+			if rt.Method != "" && !slices.Contains(methods, rt.Method) {
+				methods = append(methods, rt.Method)
+			}
+		}
 		sy := report.Series{Name: g.Label, Color: col}
 		for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
 			rt := g.ByY[y-game.TPPMinY]
@@ -115,6 +124,11 @@ func (r *results) binaryView(v *view) {
 	hy := report.Series{Name: "Humans (n = 1,017)", Color: report.HumanColor, Dashed: true, Marker: "open", Reference: true}
 	for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
 		hy.X, hy.Y = append(hy.X, float64(y)), append(hy.Y, game.HumanTPP.RateByY[y])
+	}
+	v.RateMethods = "none: fewer than 2 agents"
+	if len(methods) > 0 {
+		slices.Sort(methods)
+		v.RateMethods = strings.Join(methods, " or ")
 	}
 	pct := func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 	v.ByX = report.LineChart{

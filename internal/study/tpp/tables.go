@@ -57,8 +57,9 @@ var RatesSchema = table.Schema{Name: "tpp_rates", Doc: "Study 2 (binary): punish
 	{Name: "trials", Type: table.Int, Doc: "valid trials"},
 	{Name: "punished", Type: table.Int, Doc: "trials punished"},
 	{Name: "rate", Type: table.Float, Doc: "punished / trials; empty without trials"},
-	{Name: "ci_low", Type: table.Float, Doc: "Wilson 95% CI over trials, lower bound (by x and by y only)"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% CI over agents (ci_method), lower bound (by x and by y only)"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: " + ciBootAgents + " (2000 resamples of agents with replacement, each with its valid trials of every replicate, the rate pooled over the resampled trials; seeded by the experiment seed and the row; type-7 quantiles at Hesterberg's expanded level for the number of agents), or " + ciWilsonAgents + " when each agent gave one trial, or at a rate of 0 or 1 (then with the agents as the sample size: an agent's trials are correlated, so Wilson over trials is too narrow); empty for cells and without an interval"},
 	{Name: "human", Type: table.Float, Doc: "rate of 1,017 human adults (human_tpp reference; by x for x < 15 and by y only)"},
 }}
 
@@ -70,7 +71,7 @@ func (r *results) ratesTable() *table.Table {
 			for x := game.TPPMinX; x <= game.TPPMaxX; x++ {
 				for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
 					i, j := x-game.TPPMinX, y-game.TPPMinY
-					if err := emit([]any{g.Backend, g.Condition, "cell", x, y, rateEstimand, g.Grid.N[i][j], g.Grid.Punish[i][j], g.Grid.Rate[i][j], nil, nil, nil}); err != nil {
+					if err := emit([]any{g.Backend, g.Condition, "cell", x, y, rateEstimand, g.Grid.N[i][j], g.Grid.Punish[i][j], g.Grid.Rate[i][j], nil, nil, nil, nil}); err != nil {
 						return err
 					}
 				}
@@ -81,13 +82,13 @@ func (r *results) ratesTable() *table.Table {
 				if v, ok := game.HumanTPP.RateByX[x]; ok {
 					h = v
 				}
-				if err := emit([]any{g.Backend, g.Condition, "x", x, nil, rateEstimand, rt.Trials, rt.Punished, rt.Rate, rt.Lo, rt.Hi, h}); err != nil {
+				if err := emit([]any{g.Backend, g.Condition, "x", x, nil, rateEstimand, rt.Trials, rt.Punished, rt.Rate, rt.Lo, rt.Hi, rt.Method, h}); err != nil {
 					return err
 				}
 			}
 			for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
 				rt := g.ByY[y-game.TPPMinY]
-				if err := emit([]any{g.Backend, g.Condition, "y", nil, y, rateEstimand, rt.Trials, rt.Punished, rt.Rate, rt.Lo, rt.Hi, game.HumanTPP.RateByY[y]}); err != nil {
+				if err := emit([]any{g.Backend, g.Condition, "y", nil, y, rateEstimand, rt.Trials, rt.Punished, rt.Rate, rt.Lo, rt.Hi, rt.Method, game.HumanTPP.RateByY[y]}); err != nil {
 					return err
 				}
 			}
@@ -168,8 +169,9 @@ var GradedSchema = table.Schema{Name: "tpp_graded_means", Doc: "Study 2 (graded)
 	{Name: "mean_points", Type: table.Float, Doc: "mean over valid decisions (agent-replicates pooled), as the summary prints it"},
 	{Name: "decisions", Type: table.Int, Doc: "valid decisions"},
 	{Name: "agent_mean", Type: table.Float, Doc: "mean of agent means (replicates averaged within agent first), as the report draws it"},
-	{Name: "ci_low", Type: table.Float, Doc: "95% t CI of agent_mean over agents, lower bound"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% CI of agent_mean over agents (ci_method), lower bound; within 0-50, unlike a t interval; empty with fewer than 2 agents"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: " + ciBootAgents + " (2000 resamples of agents with replacement, each with its replicates' mean, seeded by the experiment seed and the row; type-7 quantiles at Hesterberg's expanded level for the number of agents); empty without an interval"},
 	{Name: "agents", Type: table.Int, Doc: "agents with a valid decision"},
 	{Name: "human", Type: table.Float, Doc: "Fehr & Fischbacher 2004: 0.28 x (50 - transfer)"},
 }}
@@ -178,7 +180,7 @@ func (r *results) gradedTable() *table.Table {
 	return &table.Table{Schema: GradedSchema, Rows: func(emit func([]any) error) error {
 		for _, g := range r.Graded {
 			for _, t := range g.Transfers {
-				if err := emit([]any{g.Backend, g.Condition, t.Transfer, t.MeanPoints, t.Decisions, t.AgentMean, t.Lo, t.Hi, t.Agents, t.Human}); err != nil {
+				if err := emit([]any{g.Backend, g.Condition, t.Transfer, t.MeanPoints, t.Decisions, t.AgentMean, t.Lo, t.Hi, t.Method, t.Agents, t.Human}); err != nil {
 					return err
 				}
 			}
