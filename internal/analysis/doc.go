@@ -6,8 +6,11 @@
 // Descriptives. SD uses n-1. MeanCI is mean ± t_{(1+level)/2, n-1}·SD/√n.
 // Percentile intervals (all bootstraps, Monte Carlo) use R's default type-7
 // quantiles. BootstrapMeanCIClustered resamples whole clusters with
-// replacement. ProportionCI is the Wilson score interval without continuity
-// correction (R prop.test(correct = FALSE)). Random draws use math/rand/v2
+// replacement. ExpandedBootstrapMeanCI reads the percentile interval at
+// Hesterberg's (2015) expanded level 1-α' with z_{α'/2} = sqrt(n/(n-1))·t_{α/2,n-1};
+// ClusterBootstrapShareCI is the same for a pooled share Σk/Σn resampling
+// clusters (n = clusters). ProportionCI is the Wilson score interval without
+// continuity correction (R prop.test(correct = FALSE)). Random draws use math/rand/v2
 // PCG seeded from the caller's seed only: same seed, same result.
 //
 // ANOVA. OneWay: SS between/within from two-pass group means; eta² = SSB/SST,
