@@ -25,7 +25,7 @@ func init() { extraCommands = append(extraCommands, powerCmd) }
 // CI (results/network_effects.csv, the numbers a real run reports); its SE is the CI's half
 // width / 1.96. The minimum detectable effect (80% power, two-sided 5%) is 2.80 SE, and
 // the replicates (or agents) a target effect needs scale as (MDE/target)^2, since the SE
-// shrinks as 1/sqrt(agent-runs).
+// shrinks as 1/sqrt(n), n the group's agent x replicate pairs.
 const (
 	powerAlpha = 0.05
 	powerLevel = 0.8
@@ -43,7 +43,7 @@ exposure group, the standard error of the effect on willingness against the cont
 last round (from the run's bootstrap CI), the minimum detectable effect at 80% power (two-sided 5%),
 and, for a target effect (--effect, else the simulated one), the replicates or agents needed.
 With common random numbers a group the inequity does not reach has no variation at all; --sd
-gives the SD of the paired difference per agent-run to assume instead (e.g. sqrt(2) x the rating
+gives the SD of the paired difference per agent x replicate pair to assume instead (e.g. sqrt(2) x the rating
 noise for an LLM that ignores the seed).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -84,7 +84,7 @@ noise for an LLM that ignores the seed).`,
 		},
 	}
 	c.Flags().Float64Var(&effect, "effect", 0, "target effect on willingness in points (default: each group's simulated effect)")
-	c.Flags().Float64Var(&sd, "sd", 0, "SD of the paired difference per agent-run to assume where the simulation shows none")
+	c.Flags().Float64Var(&sd, "sd", 0, "SD of the paired difference per agent x replicate pair to assume where the simulation shows none")
 	c.Flags().StringVar(&out, "out", "", "keep the simulated run in this directory")
 	c.Flags().Uint64Var(&seed, "seed", 0, "seed of the simulation (overrides the file's)")
 	return c
@@ -94,11 +94,11 @@ noise for an LLM that ignores the seed).`,
 type powerRow struct {
 	Condition, Group string
 	Round            int
-	AgentRuns, Reps  int
+	Pairs, Reps      int // the group's agent x replicate pairs in the round; replicates
 	Effect, SE, MDE  float64
 	Target           float64
 	Factor           float64 // sample factor for the target
-	Agents           int     // population the run had (agent-runs of the round / replicates)
+	Agents           int     // population the run had (agent x replicate pairs of the round / replicates)
 	Assumed          bool    // SE from --sd
 }
 
@@ -113,7 +113,7 @@ func powerRows(recs [][]string, reps int, effect, sd float64) ([]powerRow, error
 		col[h] = i
 	}
 	last := map[string]int{}
-	pop := map[string]int{} // condition+round -> agent-runs over the exposure groups
+	pop := map[string]int{} // condition+round -> agent x replicate pairs over the exposure groups
 	groups := map[string]bool{"victim": true, "1": true, "2": true, "3+": true, "unreachable": true}
 	for _, r := range recs[1:] {
 		if r[col["outcome"]] != "willingness" || !groups[r[col["group"]]] {
@@ -140,7 +140,7 @@ func powerRows(recs [][]string, reps int, effect, sd float64) ([]powerRow, error
 		}
 		n, _ := strconv.Atoi(r[col["n_agents"]])
 		nr, _ := strconv.Atoi(r[col["n_replicates"]])
-		p := powerRow{Condition: cond, Group: r[col["group"]], Round: t, AgentRuns: n, Reps: reps, Effect: f("effect"),
+		p := powerRow{Condition: cond, Group: r[col["group"]], Round: t, Pairs: n, Reps: reps, Effect: f("effect"),
 			SE: (f("ci_high") - f("ci_low")) / (2 * 1.959964), Agents: int(math.Round(float64(pop[cond+"\x00"+r[col["round"]]]) / float64(max(1, nr))))}
 		if !(p.SE > 0) && sd > 0 && n > 0 {
 			p.SE, p.Assumed = sd/math.Sqrt(float64(n)), true
@@ -163,8 +163,8 @@ func printPower(w io.Writer, rows []powerRow, effect, sd float64) error {
 	if effect != 0 {
 		target = fmt.Sprintf("%+.2f points", effect)
 	}
-	fmt.Fprintf(w, "Needed for the target (%s): SE shrinks as 1/sqrt(agent-runs), so replicates (or agents, if the group grows with the population) x (MDE/target)^2.\n", target)
-	table := [][]string{{"condition", "group", "round", "agent-runs", "effect", "SE", "MDE", "replicates needed", "agents needed"}}
+	fmt.Fprintf(w, "Needed for the target (%s): SE shrinks as 1/sqrt(agent x replicate pairs), so replicates (or agents, if the group grows with the population) x (MDE/target)^2.\n", target)
+	table := [][]string{{"condition", "group", "round", "agent x replicate pairs", "effect", "SE", "MDE", "replicates needed", "agents needed"}}
 	for _, p := range rows {
 		se, mde, nr, na := f3(p.SE), f3(p.MDE), "-", "-"
 		if p.Assumed {
@@ -176,7 +176,7 @@ func printPower(w io.Writer, rows []powerRow, effect, sd float64) error {
 			nr = strconv.Itoa(max(1, int(math.Ceil(float64(p.Reps)*p.Factor))))
 			na = strconv.Itoa(max(1, int(math.Ceil(float64(p.Agents)*p.Factor))))
 		}
-		table = append(table, []string{p.Condition, p.Group, fmt.Sprint(p.Round), fmt.Sprint(p.AgentRuns), fmt.Sprintf("%+.3f", p.Effect), se, mde, nr, na})
+		table = append(table, []string{p.Condition, p.Group, fmt.Sprint(p.Round), fmt.Sprint(p.Pairs), fmt.Sprintf("%+.3f", p.Effect), se, mde, nr, na})
 	}
 	if err := termtable.Write(w, 2, table); err != nil { // key: condition, group
 		return err

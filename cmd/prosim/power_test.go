@@ -32,15 +32,15 @@ func TestPowerRowsKnownAnswer(t *testing.T) {
 	}
 	// (0.28016/0.14)^2 = 4.0046: four times (and a bit) the replicates.
 	if math.Abs(v.Factor-4.0046) > 1e-3 || v.Agents != 100 {
-		t.Errorf("victim: factor %v agents %d, want 4.005 and 100 (400 agent-runs / 4 replicates)", v.Factor, v.Agents)
+		t.Errorf("victim: factor %v agents %d, want 4.005 and 100 (400 agent x replicate pairs / 4 replicates)", v.Factor, v.Agents)
 	}
 	if rows[1].SE != 0 {
 		t.Errorf("a group without variation has SE %v", rows[1].SE)
 	}
-	// --sd fills it: SE = sd / sqrt(agent-runs).
+	// --sd fills it: SE = sd / sqrt(agent x replicate pairs).
 	rows, _ = powerRows(recs, 4, -0.14, 1.2)
 	if math.Abs(rows[1].SE-0.0632456) > 1e-6 || !rows[1].Assumed {
-		t.Errorf("--sd 1.2 over 360 agent-runs: SE %v, want 0.0632", rows[1].SE)
+		t.Errorf("--sd 1.2 over 360 agent x replicate pairs: SE %v, want 0.0632", rows[1].SE)
 	}
 }
 

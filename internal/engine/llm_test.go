@@ -623,8 +623,13 @@ func TestLLMModelVersions(t *testing.T) {
 	if !strings.Contains(summary, mixed) || strings.Contains(summary, "cached replies") {
 		t.Fatalf("summary:\n%s", summary)
 	}
-	if page, _ := os.ReadFile(filepath.Join(dir, "report.html")); !bytes.Contains(page, []byte("this run mixes 2 model versions")) {
+	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if !bytes.Contains(page, []byte("this run mixes 2 model versions")) {
 		t.Errorf("report.html does not warn of the mixed versions")
+	}
+	// An LLM-only run: the page does not say a backend is the behavioural model.
+	if bytes.Contains(page, []byte("not an LLM")) {
+		t.Errorf("report.html of a run without the builtin backend says a backend is not an LLM")
 	}
 
 	// Replicate 1 comes from the cache (the old snapshots), replicate 2 from a new one.

@@ -53,10 +53,10 @@ backend: {provider: builtin}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(summary, "unreachable") || !strings.Contains(summary, "mean over agent-runs") {
+	if !strings.Contains(summary, "unreachable") || !strings.Contains(summary, "mean over agent x replicate pairs") {
 		t.Fatalf("the summary has no unreachable group or no estimand:\n%s", summary)
 	}
-	// Summary lines: "group agent-runs r1 r2 r3 diff" then "control - - -".
+	// Summary lines: "group pairs r1 r2 r3 diff" then "control - - -".
 	lines := strings.Split(summary, "\n")
 	field := map[string]int{"willingness": 8, "unfairness": 9}
 	recs := readCSV(t, filepath.Join(dir, "results", "network_groups.csv"))
@@ -92,7 +92,7 @@ backend: {provider: builtin}
 				if err == nil {
 					want = fmt.Sprintf("%.2f", v)
 				}
-				got := sline[round] // [agent-runs, r1, r2, r3, diff]
+				got := sline[round] // [agent x replicate pairs, r1, r2, r3, diff]
 				cond := "reward_inequity"
 				if k == 1 {
 					got, cond = cline[round], "control" // ["control", r1, r2, r3]

@@ -133,8 +133,8 @@ func TestStudy3ReportDrawsItsAnalysis(t *testing.T) {
 	doc := string(b)
 	wellFormed(t, doc)
 	mustContain(t, doc, `<h2 id="study3">Study 3: policy-induced inequity on a network</h2>`,
-		">Round (day)</text>", ">Mean willingness (1-7 scale), mean over agent-runs</text>",
-		">Mean perceived unfairness (1-7 scale), mean over agent-runs</text>", ">Agents affected (% of all)</text>",
+		">Round (day)</text>", ">Mean willingness (1-7 scale), mean over agent x replicate pairs</text>",
+		">Mean perceived unfairness (1-7 scale), mean over agent x replicate pairs</text>", ">Agents affected (% of all)</text>",
 		"Network coloured by final state (reward_inequity, replicate 1)", "No CIs.")
 	if strings.Contains(doc, "NaN") {
 		t.Error("the report has a NaN")
@@ -254,7 +254,7 @@ func TestStudy3ReportDrawsItsAnalysis(t *testing.T) {
 		}
 		g = strings.ReplaceAll(g, "+", "&#43;") // as html/template writes it
 		if !strings.Contains(doc, "<tr><td>"+g+"</td><td>reward_inequity</td><td>"+r[gc["agent_runs"]]+"</td><td>"+fmt.Sprintf("%.2f", num(r[gc["mean_willingness"]]))+"</td>") {
-			t.Errorf("the willingness table lacks %s with %s agent-runs and round-1 mean %s", g, r[gc["agent_runs"]], r[gc["mean_willingness"]])
+			t.Errorf("the willingness table lacks %s with %s agent x replicate pairs and round-1 mean %s", g, r[gc["agent_runs"]], r[gc["mean_willingness"]])
 		}
 	}
 

@@ -492,17 +492,19 @@ func renderAnalyzed(w io.Writer, as []*Analyzed) ([]report.Figure, error) {
 	}
 	multi := len(as) > 1
 	var runs []report.RunInput
+	var backends []string
 	for _, a := range as {
 		run, err := a.loaded()
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, report.RunInput{Run: run, About: a.Analysis.About})
+		backends = append(backends, run.Backends()...)
 	}
 	sections := report.Common(runs)
 	if !multi {
 		sections = append(sections, as[0].Analysis.Sections...)
-		return report.WritePageFigures(w, reportTitle(as), dirs, sections)
+		return report.WritePageFigures(w, reportTitle(as), dirs, backends, sections)
 	}
 	// Several runs: the figures they share overlaid, then each run's own sections.
 	var rs []report.RunSections
@@ -510,7 +512,7 @@ func renderAnalyzed(w io.Writer, as []*Analyzed) ([]report.Figure, error) {
 		rs = append(rs, report.RunSections{Name: runName(a, as), Sections: a.Analysis.Sections})
 	}
 	sections = append(sections, report.Compare(rs)...)
-	return report.WritePageFigures(w, reportTitle(as), dirs, sections)
+	return report.WritePageFigures(w, reportTitle(as), dirs, backends, sections)
 }
 
 // Summary writes the text printed at the end of a run: validity, then the study's summary.

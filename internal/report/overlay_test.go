@@ -60,7 +60,7 @@ func TestCompareOverlaysSharedFiguresOnly(t *testing.T) {
 		}}}
 	}
 	var b strings.Builder
-	figs, err := WritePageFigures(&b, "cmp", []string{"a", "b"}, Compare([]RunSections{{"run1", run(1)}, {"run2", run(2)}}))
+	figs, err := WritePageFigures(&b, "cmp", []string{"a", "b"}, nil, Compare([]RunSections{{"run1", run(1)}, {"run2", run(2)}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestWritePageNumbersFiguresAndEscapes(t *testing.T) {
 		}}
 	}
 	var b strings.Builder
-	if err := WritePage(&b, "report "+evil, []string{"runs/a" + evil, "runs/b"}, []Section{sec("one"), sec("two")}); err != nil {
+	if err := WritePage(&b, "report "+evil, []string{"runs/a" + evil, "runs/b"}, nil, []Section{sec("one"), sec("two")}); err != nil {
 		t.Fatal(err)
 	}
 	doc := b.String()
@@ -36,6 +36,35 @@ func TestWritePageNumbersFiguresAndEscapes(t *testing.T) {
 		"<code>runs/a&lt;script&gt;alert(1)&lt;/script&gt;</code>, <code>runs/b</code>", `<a href="#one">`} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// The note that the behavioural model is not an LLM names the page's behavioural backends,
+// and is absent from a page whose runs used none (QA: it was on every page).
+func TestWritePageNotesBehaviouralBackendsOnly(t *testing.T) {
+	for _, c := range []struct {
+		backends []string
+		want     string // "" for no note
+	}{
+		{[]string{"openai:gpt-4o-mini", "anthropic:claude"}, ""},
+		{nil, ""},
+		{[]string{"openai:gpt-4o-mini", "builtin", "builtin"}, "Backend <code>builtin</code> is the embedded behavioural model, not an LLM."},
+		{[]string{"builtin", "builtin-noisy"}, "Backends <code>builtin</code>, <code>builtin-noisy</code> are the embedded behavioural model, not an LLM."},
+	} {
+		var b strings.Builder
+		if err := WritePage(&b, "r", []string{"runs/a"}, c.backends, nil); err != nil {
+			t.Fatal(err)
+		}
+		doc := b.String()
+		if c.want == "" {
+			if strings.Contains(doc, "behavioural model") || strings.Contains(doc, "not an LLM") {
+				t.Errorf("backends %v: the page speaks of the behavioural model:\n%s", c.backends, doc)
+			}
+			continue
+		}
+		if !strings.Contains(doc, c.want) {
+			t.Errorf("backends %v: the page lacks %q:\n%s", c.backends, c.want, doc)
 		}
 	}
 }

@@ -104,6 +104,9 @@ func topReasons(r *Run, k int) []reasonCount {
 	return top
 }
 
+// Backends are the backend labels of the run's runs, in design order.
+func (r *Run) Backends() []string { return backendsOf(r) }
+
 func backendsOf(r *Run) []string {
 	var out []string
 	for _, x := range r.Runs {

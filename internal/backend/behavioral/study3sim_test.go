@@ -25,12 +25,12 @@ type s3Design struct {
 }
 
 // s3Effects are the inequity-minus-control differences in mean willingness by exposure group
-// (0 victims, 1 distance 1, 2 distance 2, 3 distance 3+), pooled over agent-runs: ByRound[t-1]
+// (0 victims, 1 distance 1, 2 distance 2, 3 distance 3+), pooled over agent x replicate pairs: ByRound[t-1]
 // in round t, and Mean over rounds from..rounds (the summary's "diff" column).
 type s3Effects struct {
 	ByRound [][4]float64
 	Mean    [4]float64
-	N       [4]int // agent-runs per round
+	N       [4]int // agent x replicate pairs per round
 }
 
 // Last is the effect of group h in the last round.

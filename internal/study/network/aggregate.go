@@ -34,7 +34,7 @@ func groupOf(d int32) int {
 	return int(d)
 }
 
-// side accumulates one (run, round, group): every agent-run counts once.
+// side accumulates one (run, round, group): every agent of the run counts once.
 // Affected counts the twin label (label.go; 0 in a control, which is the twin), Rule the
 // contagion rule's state (world.go).
 type side struct {

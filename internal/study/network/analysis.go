@@ -21,9 +21,10 @@ import (
 	"github.com/prosim/prosim/internal/termtable"
 )
 
-// Estimand of every trajectory number: each agent counts once per replicate (agent-run),
-// pooled over replicates; invalid decisions are left out of the means.
-const estimand = "mean over agent-runs"
+// Estimand of every trajectory number: a round's mean over the group's agent x replicate
+// pairs (each agent counts once per replicate, its group fixed within the replicate), pooled
+// over replicates; invalid decisions are left out of the means.
+const estimand = "mean over agent x replicate pairs"
 
 // mediationLevel is the CI level of the mediation (analysis.MediationOptions.Level 0);
 // mediationReps its bootstrap resamples and Monte Carlo draws.
@@ -53,8 +54,8 @@ type Comparison struct {
 	MediationErr string
 }
 
-// AgentRuns is the group's size summed over replicates.
-func (c *Comparison) AgentRuns(g int) int { return c.Cells[0][g][0].Agents }
+// Pairs is the group's size summed over replicates: its agent x replicate pairs.
+func (c *Comparison) Pairs(g int) int { return c.Cells[0][g][0].Agents }
 
 // Mean is the mean willingness (u false) or unfairness of group g in round t (from 1), of the
 // inequity run (ctrl false) or its control; NaN without a valid decision.
@@ -69,14 +70,14 @@ func (c *Comparison) Mean(g, t int, ctrl, unfair bool) float64 {
 	return s.SumW / float64(s.Valid)
 }
 
-// Share is the share of group g's agent-runs of the inequity run the contagion label marks
+// Share is the share of group g's agent x replicate pairs of the inequity run the contagion label marks
 // affected in round t (label.go).
 func (c *Comparison) Share(g, t int) float64 {
 	s := c.Cells[t-1][g][0]
 	return ratio(float64(s.Affected), s.Agents)
 }
 
-// RuleShare is the share of group g's agent-runs of the inequity run in the contagion rule's
+// RuleShare is the share of group g's agent x replicate pairs of the inequity run in the contagion rule's
 // affected state after round t.
 func (c *Comparison) RuleShare(g, t int) float64 {
 	s := c.Cells[t-1][g][0]
@@ -104,7 +105,7 @@ func (c *Comparison) Diff(g int, unfair bool) float64 {
 func (c *Comparison) groups() []int {
 	var out []int
 	for g := range gAll {
-		if c.AgentRuns(g) > 0 {
+		if c.Pairs(g) > 0 {
 			out = append(out, g)
 		}
 	}
@@ -316,20 +317,20 @@ func (r *results) summaryFile(w io.Writer) error {
 	}
 	for _, c := range r.Cmps {
 		fmt.Fprintf(w, "\n%s vs %s (same agents), unfair treatment from round %d\n", c.Label, c.Control, c.From)
-		fmt.Fprintf(w, "Each mean is the %s (every agent once per replicate, pooled over %d replicate%s); invalid decisions left out.\n", estimand, c.Replicates, plural1(c.Replicates))
+		fmt.Fprintf(w, "Each round's mean is the %s (every agent of the group once per replicate, pooled over %d replicate%s); invalid decisions left out.\n", estimand, c.Replicates, plural1(c.Replicates))
 		for _, unfair := range []bool{false, true} {
 			name := "willingness"
 			if unfair {
 				name = "unfairness"
 			}
-			hdr := []string{"mean " + name, "agent-runs"}
+			hdr := []string{"mean " + name, pairsHead}
 			for t := 1; t <= c.Rounds; t++ {
 				hdr = append(hdr, fmt.Sprintf("r%d", t))
 			}
 			hdr = append(hdr, fmt.Sprintf("diff r%d-%d", c.From, c.Rounds))
 			rows := [][]string{hdr}
 			for _, g := range c.groups() {
-				line := []string{groupNames[g], strconv.Itoa(c.AgentRuns(g))}
+				line := []string{groupNames[g], strconv.Itoa(c.Pairs(g))}
 				cline := []string{"  control", ""}
 				for t := 1; t <= c.Rounds; t++ {
 					line = append(line, f2(c.Mean(g, t, false, unfair)))
@@ -339,7 +340,7 @@ func (r *results) summaryFile(w io.Writer) error {
 				cline = append(cline, "")
 				rows = append(rows, line, cline)
 			}
-			if err := termtable.WriteRight(w, 2, rows); err != nil { // key: group, agent-runs
+			if err := termtable.WriteRight(w, 2, rows); err != nil { // key: group, pairs
 				return err
 			}
 		}
@@ -635,13 +636,13 @@ var GroupsSchema = table.Schema{Name: "network_groups", Doc: "Study 3: per inequ
 	{Name: "exposure_group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus, unreachable (no victim can reach them), all"},
 	{Name: "round", Type: table.Int, Doc: "round (day), from 1"},
 	{Name: "estimand", Type: table.String, Doc: estimand + ": every agent once per replicate, invalid decisions left out"},
-	{Name: "agent_runs", Type: table.Int, Doc: "the group's agent-runs: its agents summed over the replicates (an agent counts once per replicate)"},
+	{Name: "agent_runs", Type: table.Int, Doc: "the group's agent x replicate pairs: its agents summed over the replicates (an agent counts once per replicate)"},
 	{Name: "valid_decisions", Type: table.Int, Doc: "of them, with a valid decision this round in the inequity condition"},
 	{Name: "mean_willingness", Type: table.Float, Doc: "mean willingness rating of those valid decisions, on the scenario's scale; empty when none is valid"},
 	{Name: "mean_unfairness", Type: table.Float, Doc: "mean unfairness rating of those valid decisions; empty when none is valid"},
-	{Name: "share_affected", Type: table.Float, Doc: "share of agent-runs the contagion label marks affected (label.go): the affected_share of network_contagion.csv"},
-	{Name: "share_rule_state", Type: table.Float, Doc: "share of agent-runs in the contagion rule's affected state (rounds.csv's rule_state)"},
-	{Name: "control_valid_decisions", Type: table.Int, Doc: "the same agent-runs with a valid decision this round in the control condition"},
+	{Name: "share_affected", Type: table.Float, Doc: "share of the agent x replicate pairs the contagion label marks affected this round (label.go): the affected_share of network_contagion.csv"},
+	{Name: "share_rule_state", Type: table.Float, Doc: "share of the agent x replicate pairs in the contagion rule's affected state after this round (rounds.csv's rule_state)"},
+	{Name: "control_valid_decisions", Type: table.Int, Doc: "the same agent x replicate pairs with a valid decision this round in the control condition"},
 	{Name: "control_mean_willingness", Type: table.Float, Doc: "their mean willingness rating in the control condition; empty when none is valid"},
 	{Name: "control_mean_unfairness", Type: table.Float, Doc: "their mean unfairness rating in the control condition; empty when none is valid"},
 }}
@@ -650,7 +651,7 @@ func (r *results) groupsTable() *table.Table {
 	return &table.Table{Schema: GroupsSchema, Rows: func(emit func([]any) error) error {
 		for _, c := range r.Cmps {
 			for g := range nGroups {
-				if c.AgentRuns(g) == 0 {
+				if c.Pairs(g) == 0 {
 					continue
 				}
 				for t := 1; t <= c.Rounds; t++ {

@@ -42,7 +42,7 @@ import "math"
 //
 // # The placebo: what noise alone gives
 //
-// Estimand: per pseudo-exposure group and round, the share of agent-runs the label marks
+// Estimand: per pseudo-exposure group and round, the share of agent x replicate pairs the label marks
 // affected when nothing is treated and the twin shares no random numbers with the run: the
 // label's false-positive rate in the worst case for the comparison (an LLM that ignores the
 // seed; with common random numbers honoured the real comparison's noise is smaller, zero for

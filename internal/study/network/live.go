@@ -20,7 +20,7 @@ func (s *netStudy) LiveEstimates() (*study.Estimates, error) {
 		Note: fmt.Sprintf("Provisional: network_effects.csv's %s, at the last round every world has finished (%d of %d), "+
 			"with its %g%% bootstrap interval over replicates x agents. The results page gives every round, unfairness, contagion and the placebo once the run is complete.",
 			effectEstimand, done, s.cfg.Rounds, 100*effectLevel),
-		Head: []string{"inequity", "group", "round", "agent-runs", "effect (inequity - control)", "95% CI"},
+		Head: []string{"inequity", "group", "round", pairsHead, "effect (inequity - control)", "95% CI"},
 	}
 	if s.agg == nil {
 		return e, nil

@@ -44,7 +44,7 @@ type figComparison struct {
 	ContRows             [][]string
 	EffectNote, ContNote string
 	Head                 []string
-	Rows                 [][]string // group, condition, agent-runs, r1..rR, diff
+	Rows                 [][]string // group, condition, agent x replicate pairs, r1..rR, diff
 	URows                [][]string
 	Sizes                string
 	Mediation            *report.MediationDiagram
@@ -66,7 +66,7 @@ type sectionData struct {
 func tableRows(c *Comparison, unfair bool) [][]string {
 	var out [][]string
 	for _, g := range c.groups() {
-		line := []string{groupNames[g], c.Label, fmt.Sprint(c.AgentRuns(g))}
+		line := []string{groupNames[g], c.Label, fmt.Sprint(c.Pairs(g))}
 		cline := []string{groupNames[g], c.Control, ""}
 		for t := 1; t <= c.Rounds; t++ {
 			line = append(line, f2(c.Mean(g, t, false, unfair)))
@@ -121,7 +121,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 					{Name: c.Inequity, X: xs, Y: y, Color: report.Palette[0], Marker: "circle"},
 					{Name: c.Control, X: xs, Y: cy, Color: report.Palette[1], Dashed: true, Marker: "open"}}})
 				if !unfair {
-					sizes = append(sizes, fmt.Sprintf("%s %d", groupNames[g], c.AgentRuns(g)))
+					sizes = append(sizes, fmt.Sprintf("%s %d", groupNames[g], c.Pairs(g)))
 				}
 			}
 			sc := s.wScale
@@ -141,7 +141,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			}
 		}
 		f.Sizes = strings.Join(sizes, ", ")
-		f.Head = []string{"group", "condition", "agent-runs"}
+		f.Head = []string{"group", "condition", pairsHead}
 		for t := 1; t <= c.Rounds; t++ {
 			f.Head = append(f.Head, fmt.Sprintf("r%d", t))
 		}

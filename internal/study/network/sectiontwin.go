@@ -11,7 +11,7 @@ import (
 // the same rows as the summary (Comparison.Effects, Comparison.Contagion).
 func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 	rounds := c.shownRounds()
-	f.EffHead = []string{"group", "agent-runs"}
+	f.EffHead = []string{"group", effPairsHead}
 	f.ContHead = []string{"group"}
 	for _, t := range rounds {
 		f.EffHead = append(f.EffHead, fmt.Sprintf("r%d", t))
@@ -40,20 +40,8 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 			}
 		}
 		for g := range nEffGroups {
-			line := []string{effGroupNames[g], ""}
-			n, any := 0, false
-			for _, t := range rounds {
-				e, ok := c.Effect(g, t, unfair)
-				if !ok {
-					line = append(line, "-")
-					continue
-				}
-				any, n = true, max(n, e.NAgents)
-				line = append(line, effectCell(e))
-			}
-			if any {
-				line[1] = fmt.Sprint(n)
-				rows = append(rows, line)
+			if n, cells, ok := c.effectLine(g, unfair, rounds); ok {
+				rows = append(rows, append([]string{effGroupNames[g], n}, cells...))
 			}
 		}
 		if unfair {
@@ -62,8 +50,8 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 			f.Effects, f.EffRows = sm, rows
 		}
 	}
-	f.EffectNote = fmt.Sprintf("Each cell is the %s, with its 95%% percentile CI from a two-way bootstrap (%d resamples) that resamples replicates and, independently, agents (above %d agents, blocks of agents); the same numbers as the printed summary and results/%s.csv.",
-		effectEstimand, c.BootReps, maxBuckets, EffectsSchema.Name)
+	f.EffectNote = fmt.Sprintf("Each cell is the %s, with its 95%% percentile CI from a two-way bootstrap (%d resamples) that resamples replicates and, independently, agents (above %d agents, blocks of agents); the same numbers as the printed summary and results/%s.csv. The column %q counts the pairs of each round with both decisions valid; a range gives the fewest and the most of the rounds shown (a round without any is a \"-\" and counts 0): the 2|1 groups are re-formed every round, as each distance-2 agent x replicate pair is in one of them according to its distance-1 neighbours the round before.",
+		effectEstimand, c.BootReps, maxBuckets, EffectsSchema.Name, effPairsHead)
 
 	// Contagion: the all-agents curve beside its placebo, then by group; each axis fitted
 	// to its data (a share under 8% is not drawn on 0-100%).

@@ -12,7 +12,7 @@ import (
 // gets the same analysis as the full store.
 //
 //   - Effects: per round, effect group and agent bucket, the sums of the paired differences
-//     (inequity minus twin) of willingness and unfairness over agent-runs with both decisions
+//     (inequity minus twin) of willingness and unfairness over agent x replicate pairs with both decisions
 //     valid. Agent i falls in bucket i when there are at most maxBuckets agents (the bootstrap
 //     then resamples agents exactly); with more, agents are spread over maxBuckets buckets by
 //     a fixed hash of their index and the bootstrap resamples buckets (blocks of agents that
@@ -58,7 +58,7 @@ type effCell struct {
 	N          int32
 }
 
-// contCell counts one (round, contagion group): its agent-runs, and the placebo's agent-runs
+// contCell counts one (round, contagion group): its agent x replicate pairs, and the placebo's
 // and affected (the real affected are counted in the pair's cells, aggregate.go).
 type contCell struct {
 	N, PlaceboN, PlaceboAffected int

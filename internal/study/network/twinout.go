@@ -28,9 +28,9 @@ var EffectsSchema = table.Schema{Name: "network_effects", Doc: "Study 3: per ine
 	{Name: "round", Type: table.Int, Doc: "round (day), from 1: every round, those before the unfair treatment too"},
 	{Name: "outcome", Type: table.String, Doc: "willingness or unfairness"},
 	{Name: "effect", Type: table.Float, Doc: "mean paired difference, inequity run minus control twin, on the scenario's scale"},
-	{Name: "ci_low", Type: table.Float, Doc: "lower bound of the effect's " + effPct + "% percentile CI: type-7 quantiles of the effect in " + effReps + " seeded two-way bootstrap resamples (replicates and agents drawn independently with replacement); empty when no resample holds an agent-run"},
+	{Name: "ci_low", Type: table.Float, Doc: "lower bound of the effect's " + effPct + "% percentile CI: type-7 quantiles of the effect in " + effReps + " seeded two-way bootstrap resamples (replicates and agents drawn independently with replacement); empty when no resample holds an agent x replicate pair"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound of that CI"},
-	{Name: "n_agents", Type: table.Int, Doc: "agent-runs with both decisions valid (an agent counts once per replicate)"},
+	{Name: "n_agents", Type: table.Int, Doc: "the group's agent x replicate pairs with both decisions valid this round (an agent counts once per replicate; the 2|1 groups are re-formed every round)"},
 	{Name: "n_replicates", Type: table.Int, Doc: "replicates with at least one such agent"},
 }}
 
@@ -40,7 +40,7 @@ var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
 	{Name: "group", Type: table.String, Doc: "victim, 1, 2, 3+, unreachable, all"},
 	{Name: "round", Type: table.Int, Doc: "round (day), from the inequity's first round of unfair treatment (inequity.from) on: nobody is labelled before"},
-	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent-runs affected: rated at least a noise band (1.96 SDs of the pre-treatment twin differences, at least 1 point) below the control twin, this round and the round before (see label.go); the share_affected of network_groups.csv"},
+	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent x replicate pairs affected this round: rated at least a noise band (1.96 SDs of the pre-treatment twin differences, at least 1 point) below the control twin, this round and the round before (see label.go); the share_affected of network_groups.csv"},
 	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
 	{Name: "p_value", Type: table.Float, Doc: "spread at this distance: permutation test over where the victims sit, on the willingness effect (mean twin difference) of the agents at this distance, among those at least this far from the real victims (one-sided: a mean at most the observed; see twinstats.go); empty for unreachable, all, before the unfair treatment and when every agent is a victim (no other placement)"},
 }}
@@ -157,35 +157,24 @@ func (c *Comparison) printTwin(w io.Writer) {
 		if unfair {
 			name = "unfairness"
 		}
-		hdr := []string{"effect on " + name, "agent-runs"}
+		hdr := []string{"effect on " + name, termPairsHead}
 		for _, t := range rounds {
 			hdr = append(hdr, fmt.Sprintf("r%d", t))
 		}
 		rows := [][]string{hdr}
 		for g := range nEffGroups {
-			line := []string{termGroupName(g)}
-			n, any := 0, false
-			for _, t := range rounds {
-				e, ok := c.Effect(g, t, unfair)
-				if !ok {
-					line = append(line, "-")
-					continue
-				}
-				any = true
-				n = max(n, e.NAgents)
-				line = append(line, effectCell(e))
-			}
-			if !any {
+			n, cells, ok := c.effectLine(g, unfair, rounds)
+			if !ok {
 				continue
 			}
-			line = append(line[:1], append([]string{strconv.Itoa(n)}, line[1:]...)...)
-			rows = append(rows, line)
+			rows = append(rows, append([]string{termGroupName(g), n}, cells...))
 			split = split || g == eDist2Changed || g == eDist2Unchanged
 		}
-		termtable.Write(w, 2, rows) // key: group, agent-runs; split by rounds on a narrow terminal
+		termtable.Write(w, 2, rows) // key: group, pairs; split by rounds on a narrow terminal
 	}
 	if split {
-		fmt.Fprintf(w, "  (%s: distance 2 with a distance-1 neighbour affected the round before; %s: with none)\n", effGroupKeys[eDist2Changed], effGroupKeys[eDist2Unchanged])
+		fmt.Fprintf(w, "  (%s: distance 2 with a distance-1 neighbour affected the round before; %s: with none;\n", effGroupKeys[eDist2Changed], effGroupKeys[eDist2Unchanged])
+		fmt.Fprintf(w, "  every round each distance-2 pair is in one of the two, so their counts are per round: fewest-most of the rounds shown)\n")
 	}
 	perm := fmt.Sprintf("%d victim placements", c.Perms)
 	switch c.Perms {
@@ -202,6 +191,39 @@ func (c *Comparison) printTwin(w io.Writer) {
 		hdr = append(hdr, fmt.Sprintf("r%d", t))
 	}
 	termtable.Write(w, 1, append([][]string{hdr}, contagionRows(c, rounds)...))
+}
+
+// effPairsHead heads the report's effects tables' count: a group's agent x replicate pairs
+// with both decisions valid, in each round shown (effectLine); termPairsHead the summary's,
+// short so that a narrow terminal's blocks, which repeat it, keep room for the rounds (the
+// line above the table names the pairs).
+const (
+	effPairsHead  = pairsHead + " per round"
+	termPairsHead = "pairs per round"
+)
+
+// effectLine is group g's row of an effects table over the rounds shown: its agent x
+// replicate pairs with both decisions valid, per round ("889"; "0-170" where the rounds
+// differ, as for the 2|1 groups, which are re-formed every round; a round without any is a
+// "-" cell and counts 0), and the effect cells; false when no round shown has any.
+func (c *Comparison) effectLine(g int, unfair bool, rounds []int) (n string, cells []string, ok bool) {
+	lo, hi := math.MaxInt, 0
+	for _, t := range rounds {
+		e, found := c.Effect(g, t, unfair)
+		if !found {
+			lo = 0
+			cells = append(cells, "-")
+			continue
+		}
+		ok = true
+		lo, hi = min(lo, e.NAgents), max(hi, e.NAgents)
+		cells = append(cells, effectCell(e))
+	}
+	n = strconv.Itoa(hi)
+	if lo != hi {
+		n = fmt.Sprintf("%d-%d", lo, hi)
+	}
+	return n, cells, ok
 }
 
 // termGroupName is a group's label in the printed effects table: the split of distance 2 by

@@ -23,8 +23,11 @@ const effectLevel = 0.95
 
 // Estimands, named where they are printed.
 const (
-	effectEstimand    = "mean over agent-runs of (inequity run minus its control twin), both decisions valid"
-	contagionEstimand = "share of agent-runs labelled affected (label.go), pooled over replicates"
+	effectEstimand    = "mean over agent x replicate pairs of (inequity run minus its control twin) in the round, both decisions valid"
+	contagionEstimand = "share of agent x replicate pairs labelled affected in the round (label.go), pooled over replicates"
+	// pairsHead heads the column that counts a group's agent x replicate pairs (an agent
+	// counts once per replicate), in the summary and the report alike.
+	pairsHead = "agent x replicate pairs"
 )
 
 // EffectRow is one row of network_effects.csv.
@@ -34,7 +37,7 @@ type EffectRow struct {
 	Unfair  bool // outcome unfairness (else willingness)
 	Effect  float64
 	Lo, Hi  float64
-	NAgents int // agent-runs with both decisions valid
+	NAgents int // agent x replicate pairs with both decisions valid in the round
 	NReps   int // replicates with at least one
 }
 
@@ -64,7 +67,7 @@ func (s *netStudy) twinStats(c *Comparison, aggs []*twinAgg, dists [][]int32) {
 
 // effects are the paired differences by group and round, with percentile CIs from a
 // two-way (pigeonhole) bootstrap: each resample draws the replicates with replacement and,
-// independently, the agents (buckets, twin.go) with replacement; an agent-run weighs the
+// independently, the agents (buckets, twin.go) with replacement; an agent x replicate pair weighs the
 // product of its replicate's and its agent's counts. So the CI reflects both the replicates'
 // variation and the agents' (an agent is the same persona in every replicate).
 func effects(aggs []*twinAgg, rounds int, sd uint64) []EffectRow {
@@ -183,7 +186,7 @@ func permutations(n, pairs int) int {
 // changes can. Null hypothesis for group g (victims, distance 1, 2, 3+): the unfair treatment
 // changes nobody at distance d_g or beyond, i.e. their differences from their twins are noise
 // unrelated to where the victims sit (with common random numbers, exactly 0). Statistic:
-// the mean difference, pooled over replicates, of the agent-runs at distance d_g. Only the
+// the mean difference, pooled over replicates, of the agent x replicate pairs at distance d_g. Only the
 // focal agents, those at a real distance of at least d_g (or unreachable), enter: the null
 // says nothing about the agents nearer the victims, which would otherwise carry the
 // victims' and the neighbours' own effects into every placement (a test at distance 2 would
@@ -230,7 +233,7 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		return out, noPlacements
 	}
 	P := permutations(n, len(aggs))
-	// sums[t-1][g] is {sum of differences, agent-runs} at distance d_g among the focal agents.
+	// sums[t-1][g] is {sum of differences, agent x replicate pairs} at distance d_g among the focal agents.
 	type sums [gUnreachable][2]float64
 	stat := func(pd func(r int) []int32) []sums {
 		out := make([]sums, rounds)

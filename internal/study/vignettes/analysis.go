@@ -287,6 +287,7 @@ var sectionTmpl = template.Must(template.New("study1").Funcs(report.Funcs).Parse
 type figure struct {
 	Backend string
 	What    string // "Mean willingness (1-7)"
+	Of      string // the contrasts' measure: "mean willingness (1-7)"
 	Chart   report.BarChart
 	Agents  string // agents per bar: "104", or "98-104"
 	Method  string // the intervals' method(s): "expanded percentile bootstrap"
@@ -336,8 +337,15 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			for _, it := range g.items {
 				scs = append(scs, it.Scenario)
 			}
+			// With several measures a chart's title names its scale too: two fields of one
+			// name on different scales would share a title, which a comparison's overlay
+			// reads as one chart.
+			head := g.m.noun()
+			if len(r.groups) > 1 {
+				head = g.m.What()
+			}
 			bc := report.BarChart{
-				Title:      g.m.noun() + " by scenario and policy: " + report.DescribeBackend(b),
+				Title:      head + " by scenario and policy: " + report.DescribeBackend(b),
 				XLabel:     "Scenario",
 				YLabel:     g.m.axis(),
 				Categories: scs,
@@ -358,7 +366,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 				}
 				bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
 			}
-			f := figure{Backend: report.DescribeBackend(b), What: g.m.What(), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...), Tests: tests, Method: r.methods(b, g)}
+			f := figure{Backend: report.DescribeBackend(b), What: g.m.What(), Of: g.m.of(), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...), Tests: tests, Method: r.methods(b, g)}
 			if nmin != nmax && nmin != math.MaxInt {
 				f.Agents = fmt.Sprintf("%d-%d", nmin, nmax)
 			}
@@ -372,7 +380,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 			f.Forest = report.ForestPlot{Title: "Paired contrasts: " + report.DescribeBackend(b), XLabel: g.m.diffAxis(),
 				YLabel: "Contrast: scenario (condition - reference)", Width: 760}
 			if len(r.groups) > 1 {
-				f.Forest.Title = "Paired contrasts, " + g.m.What() + ": " + report.DescribeBackend(b)
+				f.Forest.Title = "Paired contrasts of " + g.m.of() + ": " + report.DescribeBackend(b)
 			}
 			f.CHead = contrastHead
 			for _, c := range r.Contrasts {

@@ -259,7 +259,7 @@ func TestContrastsSameInSummaryCSVAndReport(t *testing.T) {
 	}
 
 	var page bytes.Buffer
-	if err := report.WritePage(&page, "t", []string{"run"}, a.Sections); err != nil {
+	if err := report.WritePage(&page, "t", []string{"run"}, nil, a.Sections); err != nil {
 		t.Fatal(err)
 	}
 	doc := page.String()

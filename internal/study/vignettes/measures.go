@@ -64,6 +64,13 @@ func (m measure) What() string {
 	return fmt.Sprintf("Mean %s (%s)", m.Field, m.scale())
 }
 
+// of names the measure inside a sentence: "mean willingness (1-7)", "share choosing
+// answer=no (0-1)"; the captions of its figures say which measure they show.
+func (m measure) of() string {
+	w := m.What()
+	return strings.ToLower(w[:1]) + w[1:]
+}
+
 // noun heads a chart: "Willingness", "Share choosing answer=no".
 func (m measure) noun() string {
 	if m.share() {

@@ -3,10 +3,12 @@ package vignettes
 import (
 	"bytes"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
@@ -215,4 +217,62 @@ func TestIntervalsStayWithinTheRange(t *testing.T) {
 		}
 		return 1, 1
 	}), ciBootstrap)
+}
+
+// QA: with two response fields (willingness and a second 1-7 field) the contrasts' figures had
+// one caption, naming no field, and two fields of one name on different scales shared a
+// chart title. Every figure's caption and chart title is now its own, and names its measure.
+func TestFiguresOfSeveralFieldsAreTold(t *testing.T) {
+	likert := func(name string, hi float64) scenario.Field {
+		return scenario.Field{Name: name, Kind: scenario.Likert, Min: map[bool]float64{true: 0, false: 1}[hi == 10], Max: hi}
+	}
+	exp := &experiment.Experiment{
+		Scenarios:  []string{"blood", "bank"},
+		Conditions: []experiment.Condition{{Name: "none", Policy: "none"}, {Name: "moral", Policy: "moral"}},
+	}
+	env := &study.Env{Exp: exp, Backends: []string{"gpt"}}
+	s := &vignettes{env: env, byScenario: map[string][]measure{}}
+	s.measure("blood", scenario.Schema{Fields: []scenario.Field{likert("willingness", 7), likert("unfairness", 7)}})
+	s.measure("bank", scenario.Schema{Fields: []scenario.Field{likert("willingness", 10)}})
+	for i, cond := range []string{"none", "moral"} {
+		env.Cells = append(env.Cells, &study.Cell{Run: store.Run{ID: cond + ".r1", Ord: i, Backend: "gpt", Condition: cond, Policy: cond, Replicate: 1}})
+	}
+	for i, cond := range []string{"none", "moral"} {
+		for a := 1; a <= 4; a++ {
+			for _, sc := range exp.Scenarios {
+				v := map[string]float64{"willingness": float64(a + i), "unfairness": float64(a)}
+				if err := s.Observe(store.Decision{Key: store.Key{RunID: cond + ".r1", AgentID: a, Scenario: sc}, Reply: store.Reply{Values: v}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	a, err := s.Analyze()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := report.WritePage(&page, "t", []string{"run"}, nil, a.Sections); err != nil {
+		t.Fatal(err)
+	}
+	doc := page.String()
+	caps := regexp.MustCompile(`<figcaption><b>Figure \d+\.</b> (.*?)</figcaption>`).FindAllStringSubmatch(doc, -1)
+	titles := regexp.MustCompile(`<svg [^>]*><title>(.*?)</title>`).FindAllStringSubmatch(doc, -1)
+	if len(caps) != 6 || len(titles) != 6 {
+		t.Fatalf("%d captions and %d charts, want 6 (a bar chart and a forest plot per measure)", len(caps), len(titles))
+	}
+	for _, list := range [][][]string{caps, titles} {
+		seen := map[string]bool{}
+		for _, m := range list {
+			if seen[m[1]] {
+				t.Errorf("two figures read %q", m[1])
+			}
+			seen[m[1]] = true
+		}
+	}
+	for i, what := range []string{"willingness (1-7)", "willingness (1-7)", "unfairness (1-7)", "unfairness (1-7)", "willingness (0-10)", "willingness (0-10)"} {
+		if !strings.Contains(caps[i][1], what) || !strings.Contains(titles[i][1], what) {
+			t.Errorf("figure %d does not name %s: caption %q, title %q", i+1, what, caps[i][1], titles[i][1])
+		}
+	}
 }

@@ -1,0 +1,39 @@
+package network
+
+import (
+	"strings"
+	"testing"
+)
+
+// QA: the effects table's count column read "agent-runs" and gave, for the 2|1 rows, the
+// largest count of any round, which read as a count over rounds. It counts each round's
+// agent x replicate pairs, so where the rounds differ it is a range (a round without any
+// counts 0), and the header says what is counted.
+func TestEffectsCountIsPerRound(t *testing.T) {
+	c := &Comparison{From: 2, Rounds: 4}
+	for t, n := range map[int][2]int32{2: {889, 0}, 3: {719, 170}, 4: {800, 89}} {
+		c.Effects = append(c.Effects, EffectRow{G: eDist2, Round: t, NAgents: int(n[0] + n[1])}, EffectRow{G: eDist2Unchanged, Round: t, NAgents: int(n[0])})
+		if n[1] > 0 {
+			c.Effects = append(c.Effects, EffectRow{G: eDist2Changed, Round: t, NAgents: int(n[1])})
+		}
+	}
+	for _, x := range []struct {
+		g    int
+		want string
+	}{{eDist2, "889"}, {eDist2Changed, "0-170"}, {eDist2Unchanged, "719-889"}} {
+		if n, _, ok := c.effectLine(x.g, false, c.shownRounds()); !ok || n != x.want {
+			t.Errorf("%s: count %q, want %q", effGroupKeys[x.g], n, x.want)
+		}
+	}
+	var b strings.Builder
+	c.printTwin(&b)
+	out := b.String()
+	for _, want := range []string{"effect on willingness  pairs per round", "2|1 changed            0-170", "mean over agent x replicate pairs of", "counts are per round"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "agent-runs") {
+		t.Errorf("the summary counts agent-runs:\n%s", out)
+	}
+}
