@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -62,8 +65,9 @@ func (s *accountingServer) counts() (requests, failed int) {
 
 // Calls that failed (429, 500) are counted with their decision, also when it is recorded
 // invalid after its attempts ran out, and told apart as failed; the summary after a run and
-// after a resume gives the run's totals from prosim.db, and the resume's own share labelled.
-// The server's own counts are the reference.
+// after a resume gives the run's totals from prosim.db, and the resume's own share labelled;
+// decisions.csv carries each decision's calls, tokens, cost and latency. The server's own
+// counts are the reference.
 func TestCallAccountingAcrossFailuresAndResume(t *testing.T) {
 	ownCacheDir(t)
 	t.Setenv("OPENAI_API_KEY", "") // a loopback server needs none
@@ -99,6 +103,12 @@ backends:
 	if !strings.Contains(out, want) || strings.Contains(out, "this invocation") {
 		t.Fatalf("run summary:\n%s\nwant the line %q and no invocation's share (the run is this invocation)", out, want)
 	}
+	perScenario := map[string][6]string{ // calls, failed_calls, input_tokens, output_tokens, cost_usd, valid
+		"volunteering": {"1", "0", "50", "5", "0.0000105", "1"},
+		"donating":     {"2", "1", "50", "5", "0.0000105", "1"},
+		"recycling":    {"2", "2", "0", "0", "0", "0"},
+	}
+	checkSpending(t, dir, perScenario)
 
 	// The server recovers; the invalid decisions are asked again. The run's totals add the
 	// resume's calls to those recorded; the resume's own are shown beside them.
@@ -116,5 +126,40 @@ backends:
 	share := fmt.Sprintf("\n  of which this invocation: %d provider calls, 0 cache hits, %d input + %d output tokens, cost $", agents, agents*50, agents*5)
 	if !strings.Contains(out, want) || !strings.Contains(out, share) {
 		t.Fatalf("resume summary:\n%s\nwant %q and %q", out, want, share)
+	}
+	perScenario["recycling"] = [6]string{"3", "2", "50", "5", "0.0000105", "1"}
+	checkSpending(t, dir, perScenario)
+}
+
+// checkSpending reads results/decisions.csv and checks each row's spending columns, which
+// follow cached in this order, against want by scenario.
+func checkSpending(t *testing.T, dir string, want map[string][6]string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "results", "decisions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := recs[0]
+	cols := []string{"cached", "calls", "failed_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
+	at := slices.Index(head, "cached")
+	if at < 0 || len(head) < at+len(cols) || !slices.Equal(head[at:at+len(cols)], cols) {
+		t.Fatalf("decisions.csv header %v, want %v in order", head, cols)
+	}
+	col := func(name string) int { return slices.Index(head, name) }
+	for _, r := range recs[1:] {
+		w := want[r[col("scenario")]]
+		got := [6]string{r[col("calls")], r[col("failed_calls")], r[col("input_tokens")], r[col("output_tokens")], r[col("cost_usd")], r[col("valid")]}
+		if got != w {
+			t.Errorf("%s, agent %s: calls, failed, tokens in and out, cost, valid = %v, want %v", r[col("scenario")], r[col("agent_id")], got, w)
+		}
+		lat, err := strconv.ParseFloat(r[col("latency_ms")], 64)
+		if err != nil || lat < 0 || (w[5] == "1") != (lat > 0) {
+			t.Errorf("%s, agent %s: latency_ms %q (a reply has one, a decision recorded after an error none)", r[col("scenario")], r[col("agent_id")], r[col("latency_ms")])
+		}
 	}
 }
