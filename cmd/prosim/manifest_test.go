@@ -155,12 +155,13 @@ func TestRunOfPreviousVersion(t *testing.T) {
 	if out, err := prosim(t, "run", manifestExperiment(t), "--out", dir, "-q"); err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
 	}
-	// Make it what the previous prosim left: the decisions table without model_version.
+	// Make it what the previous prosim left: the decisions table without model_version (nor
+	// failed_calls, which came later).
 	db, err := sql.Open("sqlite", filepath.Join(dir, "prosim.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN model_version`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
+	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN model_version`, `ALTER TABLE decisions DROP COLUMN failed_calls`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

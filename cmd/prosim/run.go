@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -157,19 +158,48 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	} else {
 		fmt.Fprintf(out, "\n%d decisions in %s (%d asked now, %s).\n", res.Decisions, res.Dir, res.Asked, took.Round(time.Millisecond))
 	}
-	for _, u := range res.Usage {
-		cost := fmt.Sprintf("$%.4f", u.CostUSD)
-		if !u.CostKnown {
-			cost = "unknown (no price for this model: add prices: to the experiment)"
-		}
-		if report.Behavioural(u.Label) {
-			fmt.Fprintf(out, "backend %s: behavioural model (not an LLM), no provider calls.\n", u.Label)
+	for i, now := range res.Usage {
+		if report.Behavioural(now.Label) {
+			fmt.Fprintf(out, "backend %s: behavioural model (not an LLM), no provider calls.\n", now.Label)
 			continue
 		}
-		fmt.Fprintf(out, "backend %s: %d provider calls, %d cache hits, %d input + %d output tokens, cost %s\n",
-			u.Label, u.Calls, u.CacheHits, u.InputTokens, u.OutputTokens, cost)
+		if res.RunUsage == nil { // nothing recorded: this invocation asked everything
+			fmt.Fprintf(out, "backend %s: %s\n", now.Label, usageLine(now, "cache hits", true))
+			continue
+		}
+		run := res.RunUsage[i]
+		fmt.Fprintf(out, "backend %s, whole run (every invocation, from prosim.db): %s\n", run.Label, usageLine(run, "decisions from the cache", true))
+		if !sameUsage(now, run) {
+			fmt.Fprintf(out, "  of which this invocation: %s\n", usageLine(now, "cache hits", false))
+		}
 	}
 	return nil
+}
+
+// sameUsage reports whether two usages are equal, costs to within float rounding: the store
+// sums them in another order than the invocation's meter.
+func sameUsage(a, b engine.BackendUsage) bool {
+	costA, costB := a.CostUSD, b.CostUSD
+	a.CostUSD, b.CostUSD = 0, 0
+	return a == b && math.Abs(costA-costB) <= 1e-9*max(1, math.Abs(costA))
+}
+
+// usageLine says a backend's calls, tokens and cost; cached names what its CacheHits count,
+// and why says what failed calls are.
+func usageLine(u engine.BackendUsage, cached string, why bool) string {
+	cost := fmt.Sprintf("$%.4f", u.CostUSD)
+	if !u.CostKnown {
+		cost = "unknown (no price for this model: add prices: to the experiment)"
+	}
+	failed := ""
+	if u.FailedCalls > 0 {
+		failed = fmt.Sprintf(" (%d failed)", u.FailedCalls)
+		if why {
+			failed = fmt.Sprintf(" (%d failed: HTTP errors such as 5xx or 429, or timeouts; providers do not usually bill these)", u.FailedCalls)
+		}
+	}
+	return fmt.Sprintf("%d provider calls%s, %d %s, %d input + %d output tokens, cost %s",
+		u.Calls, failed, u.CacheHits, cached, u.InputTokens, u.OutputTokens, cost)
 }
 
 func validateCmd() *cobra.Command {

@@ -218,7 +218,9 @@ func TestToyStudyFromATestFile(t *testing.T) {
 		}
 		types[f.Name()] = kind
 	}
-	for col, want := range map[string]string{"value_label": "string", "invalid_reason": "string", "replicate": "INT64", "value": "DOUBLE", "valid": "BOOLEAN"} {
+	// The builtin backend spends nothing (0 in every row): cost and latency stay DOUBLE.
+	for col, want := range map[string]string{"value_label": "string", "invalid_reason": "string", "replicate": "INT64", "value": "DOUBLE", "valid": "BOOLEAN",
+		"calls": "INT64", "failed_calls": "INT64", "input_tokens": "INT64", "output_tokens": "INT64", "cost_usd": "DOUBLE", "latency_ms": "DOUBLE"} {
 		if types[col] != want {
 			t.Errorf("decisions.parquet: column %s is %s, want %s", col, types[col], want)
 		}

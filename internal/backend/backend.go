@@ -92,10 +92,14 @@ type Reply struct {
 	InputTokens  int
 	OutputTokens int
 	// Calls is how many provider calls this reply took (0 when served from the cache).
-	Calls   int
-	CostUSD float64
-	Latency time.Duration
-	Cached  bool
+	Calls int
+	// FailedCalls are the calls among Calls that failed (an HTTP error status such as a 5xx
+	// or 429, or a timeout) and were retried or given up on: they reached the provider, which
+	// does not usually bill them, and carry no tokens or cost.
+	FailedCalls int
+	CostUSD     float64
+	Latency     time.Duration
+	Cached      bool
 	// Samples are the further samples of a call made with Request.N above 1, in the server's
 	// order; they carry no calls or tokens (the reply itself accounts for the whole call).
 	Samples []Reply

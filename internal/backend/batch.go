@@ -257,7 +257,7 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 					for i, w := range byID[id] {
 						rep := r.Reply
 						if i > 0 { // an identical request: it shares the line and costs nothing
-							rep.Cached, rep.Calls, rep.InputTokens, rep.OutputTokens, rep.CostUSD = true, 0, 0, 0, 0
+							rep.Cached, rep.Calls, rep.FailedCalls, rep.InputTokens, rep.OutputTokens, rep.CostUSD = true, 0, 0, 0, 0, 0
 						}
 						w.done <- batchOutcome{r: rep}
 					}

@@ -78,7 +78,8 @@ func TestStackEndToEnd(t *testing.T) {
 		t.Fatalf("first run: %d client calls, want 11", first)
 	}
 	tot := u.Total()
-	if tot.Calls != first || tot.Decisions != 12 || tot.Invalid != 3 || tot.CacheHits != 8 || !tot.CostKnown {
+	// The 503s (one each for p1, p2 and never) are calls, and failed ones.
+	if tot.Calls != first || tot.FailedCalls != 3 || tot.Decisions != 12 || tot.Invalid != 3 || tot.CacheHits != 8 || !tot.CostKnown {
 		t.Fatalf("first run usage %+v", tot)
 	}
 	run()
@@ -89,6 +90,9 @@ func TestStackEndToEnd(t *testing.T) {
 	tot2 := u.Total()
 	if hits := tot2.CacheHits - tot.CacheHits; hits != 12 {
 		t.Fatalf("second run: %d cache hits, want 12", hits)
+	}
+	if tot2.Calls != tot.Calls || tot2.FailedCalls != tot.FailedCalls {
+		t.Fatalf("second run: cache hits counted %d calls (%d failed), want 0", tot2.Calls-tot.Calls, tot2.FailedCalls-tot.FailedCalls)
 	}
 	if inv := tot2.Invalid - tot.Invalid; inv != 3 {
 		t.Fatalf("second run: %d invalid decisions, want 3", inv)

@@ -108,7 +108,7 @@ func (c *sharedCall) run(ctx context.Context, next Backend, req Request, forget 
 func shared(r Reply) Reply {
 	r.Values = maps.Clone(r.Values)
 	r.Cached = true
-	r.Calls, r.InputTokens, r.OutputTokens, r.CostUSD = 0, 0, 0, 0
+	r.Calls, r.FailedCalls, r.InputTokens, r.OutputTokens, r.CostUSD = 0, 0, 0, 0, 0
 	return r
 }
 

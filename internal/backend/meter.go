@@ -17,7 +17,9 @@ type ModelUsage struct {
 	// decisions that failed with an error.
 	Decisions, Errors int64
 	// Calls counts provider calls, including re-asks and retried attempts; cache hits make none.
-	Calls                     int64
+	// FailedCalls counts those of Calls that failed (HTTP 5xx, 429, timeouts: see
+	// Reply.FailedCalls).
+	Calls, FailedCalls        int64
 	InputTokens, OutputTokens int64
 	// CostUSD sums the cost of calls whose price is known. CostKnown is false when any call's
 	// price was unknown: CostUSD is then a lower bound and reports must say "unknown price".
@@ -63,6 +65,7 @@ func (u *Usage) Add(r Reply, err error) {
 		}
 	}
 	e.Calls += int64(r.Calls)
+	e.FailedCalls += int64(r.FailedCalls)
 	e.InputTokens += int64(r.InputTokens)
 	e.OutputTokens += int64(r.OutputTokens)
 	if math.IsNaN(r.CostUSD) {
@@ -93,6 +96,7 @@ func (u *Usage) Total() ModelUsage {
 		t.Decisions += e.Decisions
 		t.Errors += e.Errors
 		t.Calls += e.Calls
+		t.FailedCalls += e.FailedCalls
 		t.InputTokens += e.InputTokens
 		t.OutputTokens += e.OutputTokens
 		t.CostUSD += e.CostUSD

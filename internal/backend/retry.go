@@ -47,7 +47,7 @@ func DefaultRetryPolicy() RetryPolicy {
 // caller's context ending return at once. When attempts run out, the error says how many were
 // made and wraps the last failure (errors.As finds its *StatusError).
 //
-// The returned reply's Calls includes the failed attempts, also when the call fails in the end
+// The returned reply's Calls and FailedCalls include the failed attempts, also when the call fails in the end
 // (the reply is then returned with the error, for a Meter above to count). Retry sits under RateLimit: one
 // admission covers a request's attempts, so the per-call timeout measures the provider, not
 // the queue, and a request backing off keeps its concurrency slot, which slows an endpoint
@@ -89,6 +89,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			done()
 			if err == nil {
 				r.Calls += made
+				r.FailedCalls += made
 				return r, nil
 			}
 			var se *StatusError
@@ -101,7 +102,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			if (isStatus || errors.Is(err, context.DeadlineExceeded)) && !notSent(err) {
 				made++
 			}
-			spent := Reply{Calls: made}
+			spent := Reply{Calls: made, FailedCalls: made}
 			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
 				return spent, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
 			}

@@ -42,8 +42,8 @@ func TestRetryRecoversAndHonoursRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *n != 4 || r.Calls != 4 || r.Raw != "ok" {
-		t.Fatalf("calls %d, reply %+v; want 4 attempts counted", *n, r)
+	if *n != 4 || r.Calls != 4 || r.FailedCalls != 3 || r.Raw != "ok" {
+		t.Fatalf("calls %d, reply %+v; want 4 attempts counted, 3 of them failed", *n, r)
 	}
 	if len(s.d) != 3 {
 		t.Fatalf("sleeps %v", s.d)
@@ -101,8 +101,8 @@ func TestRetryGivesUp(t *testing.T) {
 	if err == nil || *n != 4 || len(s.d) != 3 {
 		t.Fatalf("err %v after %d calls and %d sleeps; want an error after 4 calls", err, *n, len(s.d))
 	}
-	if r.Calls != 4 {
-		t.Fatalf("the reply returned with the error counts %d calls, want the 4 attempts", r.Calls)
+	if r.Calls != 4 || r.FailedCalls != 4 {
+		t.Fatalf("the reply returned with the error counts %d calls (%d failed), want the 4 attempts, all failed", r.Calls, r.FailedCalls)
 	}
 	var se *StatusError
 	if !errors.As(err, &se) || se.Status != 529 {
@@ -118,8 +118,8 @@ func TestRetryCountsNoCallForRefusedConnections(t *testing.T) {
 	refused := &StatusError{Provider: "openai", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
 	inner, n := script(refused, refused, &StatusError{Provider: "openai", Status: 500}, refused)
 	r, err := Retry(inner, RetryPolicy{MaxAttempts: 4, Sleep: (&sleepLog{}).sleep}).Decide(context.Background(), testReq("p", 0))
-	if err == nil || *n != 4 || r.Calls != 1 {
-		t.Fatalf("err %v after %d attempts, reply counts %d calls; want 1 (the 500)", err, *n, r.Calls)
+	if err == nil || *n != 4 || r.Calls != 1 || r.FailedCalls != 1 {
+		t.Fatalf("err %v after %d attempts, reply counts %d calls (%d failed); want 1 (the 500)", err, *n, r.Calls, r.FailedCalls)
 	}
 }
 
@@ -175,7 +175,7 @@ func TestRetryPerCallTimeout(t *testing.T) {
 	})
 	var s sleepLog
 	r, err := Retry(inner, RetryPolicy{MaxAttempts: 3, Timeout: time.Millisecond, Sleep: s.sleep}).Decide(context.Background(), testReq("p", 0))
-	if err != nil || calls != 3 || r.Calls != 3 {
+	if err != nil || calls != 3 || r.Calls != 3 || r.FailedCalls != 2 {
 		t.Fatalf("got %+v, %v after %d calls", r, err, calls)
 	}
 	// Timing out every time: the error says so.

@@ -289,7 +289,7 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 		}
 		missing = missing[served:]
 	}
-	mine.Calls, mine.InputTokens, mine.OutputTokens, mine.CostUSD = spent.Calls, spent.InputTokens, spent.OutputTokens, spent.CostUSD
+	mine.Calls, mine.FailedCalls, mine.InputTokens, mine.OutputTokens, mine.CostUSD = spent.Calls, spent.FailedCalls, spent.InputTokens, spent.OutputTokens, spent.CostUSD
 	mine.Latency, mine.Cached = time.Since(start), false
 	return mine, nil
 }
@@ -306,9 +306,10 @@ func groupSeed(seed uint64, gk Key, missing []int) uint64 {
 	return binary.BigEndian.Uint64(h.Sum(nil)) | 1 // never 0, which means no seed
 }
 
-// addSpent adds what a call spent to r: its calls, tokens and cost.
+// addSpent adds what a call spent to r: its calls (failed ones too), tokens and cost.
 func addSpent(r, call Reply) Reply {
 	r.Calls += call.Calls
+	r.FailedCalls += call.FailedCalls
 	r.InputTokens += call.InputTokens
 	r.OutputTokens += call.OutputTokens
 	r.CostUSD += call.CostUSD

@@ -65,6 +65,7 @@ func accumulate(acc, r Reply, attempt int) Reply {
 		return r
 	}
 	r.Calls += acc.Calls
+	r.FailedCalls += acc.FailedCalls
 	r.InputTokens += acc.InputTokens
 	r.OutputTokens += acc.OutputTokens
 	r.CostUSD += acc.CostUSD

@@ -82,15 +82,23 @@ type Result struct {
 	// InMemory is true when the decisions were aggregated, not recorded (network.store:
 	// summary); Decisions then counts those made.
 	InMemory bool
-	Usage    []BackendUsage
+	// Usage is each backend's calls, tokens and cost in this invocation; RunUsage the same
+	// over the whole run, every invocation's recorded decisions (prosim.db), in the same
+	// order. RunUsage is nil when nothing is recorded (network.store: summary): every
+	// invocation of such a run asks anew, so Usage is the run's.
+	Usage, RunUsage []BackendUsage
 	// Summary writes the run's summary (validity and the study's results).
 	Summary func(w io.Writer) error
 }
 
-// BackendUsage is one backend's calls, tokens and cost in this invocation.
+// BackendUsage is one backend's calls, tokens and cost (in one invocation, or in the run).
 type BackendUsage struct {
-	Label        string
-	Calls        int
+	Label string
+	// Calls are the provider calls made, FailedCalls those of them that failed (HTTP 5xx,
+	// 429, timeouts; see backend.Reply.FailedCalls).
+	Calls, FailedCalls int
+	// CacheHits are the replies served without a call: per request in an invocation's
+	// usage, per decision in the run's (a joint prompt's reply serves several).
 	CacheHits    int
 	InputTokens  int
 	OutputTokens int
@@ -637,6 +645,7 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 	}
 	u := be.usage
 	u.Calls += rep.Calls
+	u.FailedCalls += rep.FailedCalls
 	if rep.Cached {
 		u.CacheHits++
 	}
@@ -694,13 +703,55 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	for _, b := range r.backends {
 		u := *b.usage
 		if t := b.meter.Total(); t.Calls > 0 || t.CacheHits > 0 {
-			u.Calls, u.CacheHits = int(t.Calls), int(t.CacheHits)
+			u.Calls, u.FailedCalls, u.CacheHits = int(t.Calls), int(t.FailedCalls), int(t.CacheHits)
 			u.InputTokens, u.OutputTokens = int(t.InputTokens), int(t.OutputTokens)
 			u.CostUSD, u.CostKnown = t.CostUSD, t.CostKnown
 		}
 		res.Usage = append(res.Usage, u)
 	}
+	if r.recorded() {
+		if res.RunUsage, err = r.runUsage(); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// runUsage sums the recorded decisions' calls, tokens and cost by backend: the run's totals
+// over all its invocations (one query over the store).
+func (r *Runner) runUsage() ([]BackendUsage, error) {
+	tallies, err := r.st.Tallies()
+	if err != nil {
+		return nil, err
+	}
+	backendOf := map[string]string{}
+	for _, c := range r.cells {
+		backendOf[c.ID] = c.Run.Backend
+	}
+	by := map[string]*BackendUsage{}
+	for _, t := range tallies {
+		b := backendOf[t.RunID]
+		u := by[b]
+		if u == nil {
+			u = &BackendUsage{Label: b, CostKnown: true}
+			by[b] = u
+		}
+		u.Calls += t.Calls
+		u.FailedCalls += t.FailedCalls
+		u.CacheHits += t.Cached
+		u.InputTokens += t.InputTokens
+		u.OutputTokens += t.OutputTokens
+		u.CostUSD += t.CostUSD
+		u.CostKnown = u.CostKnown && t.UnknownCost == 0
+	}
+	out := make([]BackendUsage, len(r.backends))
+	for i, b := range r.backends {
+		out[i] = BackendUsage{Label: b.label, CostKnown: true}
+		if u := by[b.label]; u != nil {
+			out[i] = *u
+		}
+	}
+	return out, nil
 }
 
 // adoptLegacyIDs gives a cell the run id an older build recorded for it when the store has

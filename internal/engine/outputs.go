@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
@@ -176,6 +178,14 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	{Name: "valid", Type: table.Bool, Doc: "1 when the reply fitted the schema"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why the reply was recorded invalid"},
 	{Name: "cached", Type: table.Bool, Doc: "1 when no provider call was made for this reply: it came from the response cache, or it is the reply of an identical request of the same run asked once (also without a cache)"},
+	// What the decision spent, as prosim.db records it: per decision, so a decision with
+	// several fields repeats it on each of its rows.
+	{Name: "calls", Type: table.Int, Doc: "provider calls made for the decision: re-asks and failed attempts included, 0 from the cache or the behavioural model (the decision's own, repeated on each of its field rows: sum over one row per decision; a joint prompt's call counts on its first scenario)"},
+	{Name: "failed_calls", Type: table.Int, Doc: "those of calls that failed (HTTP errors such as 5xx or 429, timeouts): they reached the provider, which does not usually bill them"},
+	{Name: "input_tokens", Type: table.Int, Doc: "input tokens the provider counted for the decision's calls (like calls, per decision)"},
+	{Name: "output_tokens", Type: table.Int, Doc: "output tokens the provider counted for the decision's calls (like calls, per decision)"},
+	{Name: "cost_usd", Type: table.Float, Doc: "cost in USD of the decision's calls at the experiment's prices (like calls, per decision); empty when the model's price is unknown"},
+	{Name: "latency_ms", Type: table.Float, Doc: "milliseconds the reply took (its calls' summed latency; a cache lookup's for a cached reply; 0 for the behavioural model and for a decision recorded after an error)"},
 }}
 
 // DecisionsSchemaOf is results/decisions.csv of an experiment: DecisionsSchema, then one
@@ -226,7 +236,8 @@ func (r *Runner) decisionsTable(each func(store.Decision) error) *table.Table {
 				}
 				row := []any{d.RunID, run.Backend, d.Reply.Model, d.Reply.ModelVersion, run.Condition, run.Policy, run.Replicate,
 					d.AgentID, d.Round, d.Trial, d.Scenario, f.Name, val, label,
-					d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached}
+					d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached,
+					d.Reply.Calls, d.Reply.FailedCalls, d.Reply.InputTokens, d.Reply.OutputTokens, d.Reply.CostUSD, latencyMS(d.Reply.Latency)}
 				for _, l := range cell.Levels {
 					row = append(row, l.Level)
 				}
@@ -238,6 +249,9 @@ func (r *Runner) decisionsTable(each func(store.Decision) error) *table.Table {
 		})
 	}}
 }
+
+// latencyMS is d in milliseconds to the microsecond (more digits would be noise).
+func latencyMS(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 
 // fieldsOf are the response fields asked with a scenario: the study's own schema for it when
 // it has one, else the scenario's.

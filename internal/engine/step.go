@@ -294,7 +294,7 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 		for i := range out {
 			out[i] = rep
 		}
-		out[0].Calls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
+		out[0].Calls, out[0].FailedCalls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.FailedCalls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
 		r.account(be, out[0], len(t.Keys))
 		return out, nil
 	}

@@ -209,7 +209,11 @@ func validity(x RunInput, multi bool) validityData {
 		if math.IsNaN(u.CostUSD) {
 			cost = "unknown (no price for this model)"
 		}
-		v.Usage = append(v.Usage, []string{u.Backend, fmt.Sprint(u.Decisions), fmt.Sprint(u.Calls), fmt.Sprint(u.Cached), fmt.Sprint(u.InputTokens), fmt.Sprint(u.OutputTokens), cost, fmt.Sprintf("%.2f", u.MeanLatencyMS)})
+		calls := fmt.Sprint(u.Calls)
+		if u.FailedCalls > 0 {
+			calls += fmt.Sprintf(" (%d failed)", u.FailedCalls)
+		}
+		v.Usage = append(v.Usage, []string{u.Backend, fmt.Sprint(u.Decisions), calls, fmt.Sprint(u.Cached), fmt.Sprint(u.InputTokens), fmt.Sprint(u.OutputTokens), cost, fmt.Sprintf("%.2f", u.MeanLatencyMS)})
 	}
 	return v
 }

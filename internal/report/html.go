@@ -44,10 +44,12 @@ func ValidityRows(r *Run) []ValidityRow {
 	return out
 }
 
-// Usage is the provider use of one backend in a run, from the recorded decisions.
+// Usage is the provider use of one backend in a run (every invocation), from the recorded
+// decisions.
 type Usage struct {
 	Backend                   string
 	Decisions, Calls, Cached  int
+	FailedCalls               int // of Calls
 	InputTokens, OutputTokens int
 	CostUSD                   float64 // NaN when a price is unknown for decisions that made calls
 	MeanLatencyMS             float64

@@ -68,6 +68,7 @@ func (t *Tally) Add(d store.Decision) {
 	}
 	u.Decisions++
 	u.Calls += d.Reply.Calls
+	u.FailedCalls += d.Reply.FailedCalls
 	if d.Reply.Cached {
 		u.Cached++
 	}

@@ -18,10 +18,10 @@ func (s *Store) RowsRead() int64 { return s.rowsRead.Load() }
 
 // Tally sums the recorded decisions of one design cell (run id).
 type Tally struct {
-	RunID                     string
-	Decisions, Valid          int
-	Calls, Cached             int
-	InputTokens, OutputTokens int
+	RunID                      string
+	Decisions, Valid           int
+	Calls, FailedCalls, Cached int
+	InputTokens, OutputTokens  int
 	// CostUSD sums the known costs; UnknownCost counts decisions that made calls at no known
 	// price (their cost is unknown, so the sum is too when it is not 0).
 	CostUSD     float64
@@ -30,8 +30,8 @@ type Tally struct {
 
 // Tallies sums the recorded decisions per run id (one row per design cell that has any).
 func (s *Store) Tallies() ([]Tally, error) {
-	rows, err := s.db.Query(`SELECT run_id, COUNT(*), SUM(valid), SUM(calls), SUM(cached), SUM(input_tokens), SUM(output_tokens),
-	  TOTAL(cost_usd), SUM(cost_usd IS NULL AND calls > 0) FROM decisions GROUP BY run_id`)
+	rows, err := s.db.Query(s.q(`SELECT run_id, COUNT(*), SUM(valid), SUM(calls), SUM(failed_calls), SUM(cached), SUM(input_tokens), SUM(output_tokens),
+	  TOTAL(cost_usd), SUM(cost_usd IS NULL AND calls > 0) FROM decisions GROUP BY run_id`))
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (s *Store) Tallies() ([]Tally, error) {
 	for rows.Next() {
 		s.rowsRead.Add(1)
 		var t Tally
-		if err := rows.Scan(&t.RunID, &t.Decisions, &t.Valid, &t.Calls, &t.Cached, &t.InputTokens, &t.OutputTokens, &t.CostUSD, &t.UnknownCost); err != nil {
+		if err := rows.Scan(&t.RunID, &t.Decisions, &t.Valid, &t.Calls, &t.FailedCalls, &t.Cached, &t.InputTokens, &t.OutputTokens, &t.CostUSD, &t.UnknownCost); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
@@ -145,13 +145,13 @@ func (s *Store) DecisionsOf(runID string, f Filter, offset, limit int) ([]Decisi
 	w, args := f.where()
 	var out []Decision
 	err := s.decisions(func(d Decision) error { out = append(out, d); return nil },
-		selectDecisions+w+` ORDER BY run_id, agent_id, round, trial, scenario LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		s.q(selectDecisions)+w+` ORDER BY run_id, agent_id, round, trial, scenario LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	return out, err
 }
 
 // Decision returns one recorded decision; ok is false when it is not recorded.
 func (s *Store) Decision(k Key) (d Decision, ok bool, err error) {
-	rows, err := s.db.Query(selectDecisions+` WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ?`,
+	rows, err := s.db.Query(s.q(selectDecisions)+` WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ?`,
 		k.RunID, k.AgentID, k.Round, k.Trial, k.Scenario)
 	if err != nil {
 		return Decision{}, false, err
@@ -194,7 +194,7 @@ func scanDecision(rows *sql.Rows) (Decision, error) {
 	var lat float64
 	r := &d.Reply
 	if err := rows.Scan(&d.RunID, &d.AgentID, &d.Round, &d.Trial, &d.Scenario, &params, &vals, &r.Raw, &valid, &r.Invalid,
-		&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
+		&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.FailedCalls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
 		return d, err
 	}
 	var err error

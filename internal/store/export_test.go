@@ -112,3 +112,20 @@ func TestExportRejectsATypedColumnThatDoesNotParse(t *testing.T) {
 		t.Error("a failed export left a parquet file")
 	}
 }
+
+// The spending columns of decisions.csv keep their declared types whatever the values: a
+// builtin run's cost and latency, 0 in every row, are still doubles.
+func TestExportTypesSpendingColumns(t *testing.T) {
+	rows := [][]string{{"0", "0", "0", "0", "0", "0"}, {"2", "1", "50", "5", "", "12.5"}}
+	for i, c := range []struct {
+		name string
+		want ColumnType
+	}{{"calls", Int64}, {"failed_calls", Int64}, {"input_tokens", Int64}, {"output_tokens", Int64}, {"cost_usd", Float64}, {"latency_ms", Float64}} {
+		if got := columnType(c.name, rows[:1], i); got != c.want {
+			t.Errorf("%s typed %v, want %v", c.name, got, c.want)
+		}
+		if got := columnType(c.name, rows, i); got != c.want {
+			t.Errorf("%s typed %v with values, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -28,7 +28,12 @@ func OpenReadOnly(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s is not a prosim run database (it lacks prosim's tables)", path)
 	}
-	return &Store{db: db, batch: 500}, nil
+	var failed int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'failed_calls'`).Scan(&failed); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &Store{db: db, batch: 500, noFailedCalls: failed == 0}, nil
 }
 
 // Agent returns one stored agent; ok is false when the run did not record it.

@@ -21,8 +21,9 @@ import (
 )
 
 // schemaVersion is the run database's layout. 2 added decisions.model_version, 3 the
-// repairs table; Open upgrades a database of version 1 or 2 in place (see migrate).
-const schemaVersion = "3"
+// repairs table, 4 decisions.failed_calls; Open upgrades a database of an earlier version in
+// place (see migrate).
+const schemaVersion = "4"
 
 const ddl = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS decisions(
   invalid_reason TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, cached INTEGER NOT NULL,
   calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
   cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',
+  failed_calls INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(run_id, agent_id, round, trial, scenario));
 CREATE TABLE IF NOT EXISTS repairs(
   run_id TEXT NOT NULL, agent_id INTEGER NOT NULL, round INTEGER NOT NULL, trial INTEGER NOT NULL,
@@ -79,8 +81,9 @@ type Reply struct {
 	ModelVersion string
 	InputTokens  int
 	OutputTokens int
-	// Calls is how many provider calls this reply took (0 when served from the cache).
-	Calls int
+	// Calls is how many provider calls this reply took (0 when served from the cache);
+	// FailedCalls are those of them that failed (HTTP 5xx, 429, timeouts) and carry no tokens.
+	Calls, FailedCalls int
 	// CostUSD is NaN when unknown (stored as NULL).
 	CostUSD float64
 	Latency time.Duration
@@ -134,6 +137,18 @@ type Store struct {
 	rowsRead atomic.Int64
 	// repairs is set once the repairs table has a row (so replaced decisions clear theirs).
 	repairs atomic.Bool
+	// noFailedCalls is set when a database opened read-only predates decisions.failed_calls
+	// (schema 4): its queries read 0 (see q).
+	noFailedCalls bool
+}
+
+// q is query as this store's database can run it: failed_calls reads 0 where the column
+// does not exist (an earlier prosim's run, opened read-only and so not upgraded).
+func (s *Store) q(query string) string {
+	if s.noFailedCalls {
+		return strings.ReplaceAll(query, "failed_calls", "0")
+	}
+	return query
 }
 
 // Open opens (creating if needed) the database at path.
@@ -163,7 +178,7 @@ func Open(path string) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
-	} else if v == "1" || v == "2" {
+	} else if v == "1" || v == "2" || v == "3" {
 		if err := s.migrate(v); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("%s: upgrading a run database of an earlier prosim: %w", path, err)
@@ -175,16 +190,21 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// migrate upgrades a database of schema 1 (written before model versions were recorded) or 2
-// (before repair turns were) to 3: schema 1's decisions get model_version "" (unknown); the
-// repairs table is created empty by the DDL (earlier runs kept only the last attempt). Adding
-// a column with a default rewrites no row, so this is instant whatever the run's size.
+// migrate upgrades a database of schema 1 (written before model versions were recorded), 2
+// (before repair turns were) or 3 (before failed calls were told apart) to 4: schema 1's
+// decisions get model_version "" (unknown); the repairs table is created empty by the DDL
+// (earlier runs kept only the last attempt); earlier decisions get failed_calls 0 (their
+// calls, failed ones included, are in calls). Adding a column with a default rewrites no row,
+// so this is instant whatever the run's size.
 func (s *Store) migrate(from string) error {
 	return s.tx(func(tx *sql.Tx) error {
 		if from == "1" {
 			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN failed_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return err
 		}
 		_, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion)
 		return err
@@ -536,12 +556,12 @@ func (s *Store) writeRepairs(tx *sql.Tx, batch []Decision) error {
 	return nil
 }
 
-// rowsPerInsert is how many decisions one INSERT statement writes (19 parameters each: well
+// rowsPerInsert is how many decisions one INSERT statement writes (20 parameters each: well
 // under SQLite's limit of 32,766).
 const rowsPerInsert = 64
 
 // decisionColumns is the number of columns of the decisions table.
-const decisionColumns = 19
+const decisionColumns = 20
 
 // insertSQL inserts n decisions. A decision recorded again (resume --retry-invalid, or a
 // later step re-asked after it) takes the new reply but adds its calls, tokens and cost to
@@ -553,7 +573,7 @@ func insertSQL(n int) string {
 		` ON CONFLICT(run_id, agent_id, round, trial, scenario) DO UPDATE SET params=excluded.params,
 		  vals=excluded.vals, raw=excluded.raw, valid=excluded.valid, invalid_reason=excluded.invalid_reason,
 		  provider=excluded.provider, model=excluded.model, cached=excluded.cached,
-		  calls=calls+excluded.calls, input_tokens=input_tokens+excluded.input_tokens,
+		  calls=calls+excluded.calls, failed_calls=failed_calls+excluded.failed_calls, input_tokens=input_tokens+excluded.input_tokens,
 		  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd,
 		  latency_ms=excluded.latency_ms, model_version=excluded.model_version`
 }
@@ -571,7 +591,7 @@ func appendDecision(args []any, d Decision) []any {
 	r := d.Reply
 	return append(args, d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
 		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
-		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion)
+		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, r.FailedCalls)
 }
 
 // Decisions calls fn for every committed decision, ordered by run design order, agent, round,
@@ -587,12 +607,12 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 	}
 	for i := 1; i < len(runs); i++ {
 		if runs[i].Ord == runs[i-1].Ord { // ties interleave in the order: one sorted read
-			return s.decisions(fn, selectDecisions+` JOIN runs r ON r.run_id = d.run_id
+			return s.decisions(fn, s.q(selectDecisions)+` JOIN runs r ON r.run_id = d.run_id
 			  ORDER BY r.ord, agent_id, round, trial, scenario`)
 		}
 	}
 	for _, r := range runs {
-		if err := s.decisions(fn, selectDecisions+` WHERE run_id = ? ORDER BY agent_id, round, trial, scenario`, r.ID); err != nil {
+		if err := s.decisions(fn, s.q(selectDecisions)+` WHERE run_id = ? ORDER BY agent_id, round, trial, scenario`, r.ID); err != nil {
 			return err
 		}
 	}
@@ -602,7 +622,7 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 // selectDecisions reads the decisions table (as d) in scanDecision's column order; a query
 // adds its join, filter and order.
 const selectDecisions = `SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
-  provider, model, model_version, cached, calls, input_tokens, output_tokens, cost_usd, latency_ms
+  provider, model, model_version, cached, calls, failed_calls, input_tokens, output_tokens, cost_usd, latency_ms
   FROM decisions d`
 
 // decisions calls fn for every decision a query gives.

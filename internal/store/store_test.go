@@ -419,3 +419,64 @@ func TestStartCommitsWithoutWaiting(t *testing.T) {
 		t.Errorf("8 starts during one write took %d transactions, want 1", w)
 	}
 }
+
+// Failed calls are kept with their decision, added up when a decision is recorded again (as
+// calls are), and summed by Tallies. A schema 3 database (before failed_calls) reads 0 for
+// them read-only, without being changed, and is upgraded to 4 on open.
+func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v3 := strings.Replace(schemaV1, "cost_usd REAL, latency_ms REAL NOT NULL,", "cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',", 1)
+	v3 = strings.Replace(v3, "('schema_version', '1')", "('schema_version', '3')", 1)
+	v3 = strings.Replace(v3, "NULL, 3.5);", "NULL, 3.5, '');", 1)
+	if _, err := db.Exec(v3); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := ro.Tallies()
+	if err != nil || len(ts) != 1 || ts[0].Calls != 1 || ts[0].FailedCalls != 0 {
+		t.Fatalf("tallies of a schema 3 run read-only: %+v, %v", ts, err)
+	}
+	k := Key{RunID: "none.r1", AgentID: 1, Scenario: "helping"}
+	if d, ok, err := ro.Decision(k); err != nil || !ok || d.Reply.Calls != 1 || d.Reply.FailedCalls != 0 {
+		t.Fatalf("decision of a schema 3 run read-only: %+v, %v, %v", d, ok, err)
+	}
+	if v, _ := ro.Meta("schema_version"); v != "3" {
+		t.Fatalf("a read-only open changed the schema to %q", v)
+	}
+	ro.Close()
+
+	s, err := OpenExisting(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "4" {
+		t.Fatalf("schema_version %q", v)
+	}
+	// Two attempts failed, then the decision is recorded invalid; asked again, it fails once
+	// more and then succeeds.
+	k2 := Key{RunID: "none.r1", AgentID: 2, Scenario: "helping"}
+	if err := s.Commit(Decision{Key: k2, Reply: Reply{Invalid: "error: gave up", Provider: "openai", Calls: 2, FailedCalls: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(Decision{Key: k2, Reply: Reply{Raw: "5", Values: map[string]float64{"willingness": 5}, Provider: "openai",
+		Calls: 2, FailedCalls: 1, InputTokens: 10, OutputTokens: 2, CostUSD: 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	d, ok, err := s.Decision(k2)
+	if err != nil || !ok || d.Reply.Calls != 4 || d.Reply.FailedCalls != 3 || d.Reply.InputTokens != 10 || d.Reply.CostUSD != 0.5 {
+		t.Fatalf("decision asked again: %+v, %v, %v; want 4 calls, 3 failed", d.Reply, ok, err)
+	}
+	ts, err = s.Tallies()
+	if err != nil || len(ts) != 1 || ts[0].Calls != 5 || ts[0].FailedCalls != 3 || ts[0].Decisions != 2 {
+		t.Fatalf("tallies %+v, %v; want 5 calls, 3 failed, 2 decisions", ts, err)
+	}
+}
