@@ -131,7 +131,10 @@ func TestClusterWorkerKilledMidRun(t *testing.T) {
 }
 
 // The coordinator killed with SIGKILL and resumed on the same broker loses nothing and pays
-// again at most the decisions that were in flight.
+// again at most the replies it had taken from the broker but not yet committed: the ones its
+// workers held (concurrency) and the commits still outstanding, one per worker, as in
+// TestKill9PaysAgainOnlyTheCallsInFlightOrCommitting. Calls the workers had in flight are not
+// paid again: their replies wait on the broker for the resumed run.
 func TestClusterCoordinatorKilledAndResumed(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("SIGKILL")
@@ -153,8 +156,8 @@ func TestClusterCoordinatorKilledAndResumed(t *testing.T) {
 		t.Fatalf("%d decisions recorded (%d valid), want %d", all, valid, decisions)
 	}
 	t.Logf("%d calls for %d decisions with the coordinator killed at call 50", s.calls(), decisions)
-	if extra := s.calls() - decisions; extra > concurrency {
-		t.Fatalf("%d calls paid twice, more than the %d in flight at the kill", extra, concurrency)
+	if extra := s.calls() - decisions; extra > 2*concurrency {
+		t.Fatalf("%d calls paid twice, more than the %d held or committing at the kill", extra, 2*concurrency)
 	}
 	noStreamsLeft(t, b.URL())
 }
