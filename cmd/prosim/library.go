@@ -78,7 +78,7 @@ and the payoffs; their prompts are not shown here.`,
 				if sc.Game != "" {
 					kind += ":" + sc.Game
 				}
-				rows = append(rows, []string{sc.ID, kind, cut(strings.Join(fields, ","), 28), cut(sc.Title+fromFile(sc.Source), 30)})
+				rows = append(rows, []string{sc.ID, kind, cut(strings.Join(fields, ","), 28), cut(orDash(sc.Title)+fromFile(sc.Source), 30)})
 			}
 			if err := termtable.Write(out, 1, rows); err != nil { // split by columns on a narrow terminal
 				return err
@@ -90,7 +90,7 @@ and the payoffs; their prompts are not shown here.`,
 				if f.Amount != 0 {
 					amount = fmt.Sprint(f.Amount)
 				}
-				rows = append(rows, []string{f.ID, f.Channel, amount, cut(f.Title+fromFile(f.Source), 40)})
+				rows = append(rows, []string{f.ID, f.Channel, amount, cut(orDash(f.Title)+fromFile(f.Source), 40)})
 			}
 			if err := termtable.Write(out, 1, rows); err != nil {
 				return err
@@ -112,6 +112,15 @@ func fromFile(source string) string {
 		return ""
 	}
 	return " (" + filepath.Base(source) + ")"
+}
+
+// orDash marks an omitted title (it is optional, see docs/scenarios.md) as the AMOUNT column
+// marks no amount.
+func orDash(title string) string {
+	if title == "" {
+		return "-"
+	}
+	return title
 }
 
 // cut shortens s to n characters, marking the cut: a list row stays within 100 columns on a
@@ -136,7 +145,11 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 	if sc.Game != "" {
 		kind += ", game " + sc.Game
 	}
-	fmt.Fprintf(out, "%s: %s (%s; %s)\n", sc.ID, sc.Title, kind, sc.Source)
+	title := sc.ID
+	if sc.Title != "" {
+		title += ": " + sc.Title
+	}
+	fmt.Fprintf(out, "%s (%s; %s)\n", title, kind, sc.Source)
 	if sc.Cost != "" {
 		fmt.Fprintf(out, "cost: %s\n", sc.Cost)
 	}
@@ -165,8 +178,10 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 		"scenario_files": abs(files), "policy_files": abs(policyFiles),
 		"scenarios":  []string{id},
 		"conditions": []map[string]string{{"name": pol, "policy": pol}},
-		"backend":    map[string]string{"provider": "builtin"},
-		"cache":      "off",
+		// Any LLM backend: the prompt is the same for every backend, and an LLM one, never
+		// called (Offline), does not refuse a scenario the behavioural model cannot rate.
+		"backend": map[string]string{"provider": "ollama", "model": "preview"},
+		"cache":   "off",
 	}
 	data, err := yaml.Marshal(src)
 	if err != nil {
