@@ -236,8 +236,10 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if err := r.loadPopulation(); err != nil {
 		return nil, err
 	}
-	if err := fileCurrency(exp, doc, r.agents, opt.Recorded); err != nil {
-		return nil, err
+	if !opt.Recorded {
+		if err := exp.FileCurrency(doc, r.agents); err != nil {
+			return nil, err
+		}
 	}
 	for _, b := range exp.Backends {
 		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
