@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/table"
 )
@@ -140,7 +141,7 @@ func export(w io.Writer, runDir, format, out string) error {
 	if format == "csv" && same {
 		verb = "the results of " + runDir + " are"
 	}
-	fmt.Fprintf(w, "%s %d %s file%s in %s:\n", verb, len(files), strings.ToUpper(format), map[bool]string{true: "s", false: ""}[len(files) != 1], out)
+	fmt.Fprintf(w, "%s %d %s %s in %s:\n", verb, len(files), strings.ToUpper(format), plural.Noun(len(files), "file"), out)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  file\trows\tcolumns")
 	for i, f := range files {

@@ -12,6 +12,7 @@ import (
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/termtable"
@@ -274,7 +275,7 @@ decisions.csv) and may add a study's own columns (Study 3: degree).`,
 				if err := f.Close(); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d personas to %s\n", len(ps), csvOut)
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s to %s\n", plural.Count(len(ps), "persona"), csvOut)
 			}
 			out := cmd.OutOrStdout()
 			for i, p := range ps {

@@ -23,6 +23,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/runlock"
@@ -292,7 +293,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	for _, b := range r.backends {
 		r.env.Backends = append(r.env.Backends, b.label)
 	}
-	r.stages.begin(Stage{Name: fmt.Sprintf("setting up %s for %d agents (graph, conditions)", exp.Study, len(r.agents)), Abandon: true})
+	r.stages.begin(Stage{Name: fmt.Sprintf("setting up %s for %s (graph, conditions)", exp.Study, plural.Count(len(r.agents), "agent")), Abandon: true})
 	if r.study, err = newStudy(r.env); err != nil {
 		return nil, err
 	}
@@ -596,7 +597,7 @@ func (r *Runner) loadRecorded() error {
 		r.deps = newDependents()
 	}
 	if err == nil && r.opt.RetryInvalid && r.opt.Notices != nil {
-		fmt.Fprintf(r.opt.Notices, "prosim: asking again %d decisions recorded invalid after an error\n", retry)
+		fmt.Fprintf(r.opt.Notices, "prosim: asking again %s recorded invalid after an error\n", plural.Count(retry, "decision"))
 	}
 	return err
 }
@@ -677,7 +678,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		if merr := r.writeManifest("stopped", false); merr != nil {
 			err = errors.Join(err, merr)
 		}
-		return nil, fmt.Errorf("%w\nrun stopped with %d decisions saved in %s; continue it with: prosim resume %s", err, n, r.dir, r.dir)
+		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; continue it with: prosim resume %s", err, plural.Count(n, "decision"), r.dir, r.dir)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
 	r.stages.begin(Stage{Name: "analysing and writing results", Abandon: true, Note: "every decision is saved; write the results with: prosim resume " + r.dir})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
@@ -347,7 +348,7 @@ func Analyze(dir string) (*Analyzed, error) {
 // checkComplete fails when a streamed study's pass read fewer decisions than the study asks.
 func (r *Runner) checkComplete() error {
 	if n, want := r.tally.Decisions, r.study.Expected(); n != want {
-		return fmt.Errorf("the run is incomplete: %d of its %d decisions are recorded (continue it with prosim resume)", n, want)
+		return fmt.Errorf("the run is incomplete: %d of its %s are recorded (continue it with prosim resume)", n, plural.Count(want, "decision"))
 	}
 	return nil
 }
