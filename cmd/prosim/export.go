@@ -80,11 +80,11 @@ with arrow::read_parquet (R) or pandas.read_parquet (needs pyarrow).`,
 
 // export writes (or, for csv without out, lists) a run's results and says how to load them.
 func export(w io.Writer, runDir, format, out string) error {
-	csvs, err := store.ResultCSVs(runDir)
-	if err != nil {
+	if err := engine.CheckRunDir(runDir); err != nil { // not a run, or results/ without the run they came from
 		return err
 	}
-	if err := engine.CheckRunDir(runDir); err != nil { // results/ without the run they came from
+	csvs, err := store.ResultCSVs(runDir)
+	if err != nil {
 		return err
 	}
 	results := filepath.Join(runDir, "results")

@@ -244,9 +244,9 @@ decisions.csv) and may add a study's own columns (Study 3: degree).`,
 			}
 			switch {
 			case runDir != "":
-				exp, lerr := experiment.Load(filepath.Join(runDir, "config.yaml"))
+				exp, lerr := engine.RunConfig(runDir)
 				if lerr != nil {
-					return fmt.Errorf("%s is not a prosim run directory: %w", runDir, lerr)
+					return lerr
 				}
 				ps, err = engine.Population(exp)
 			case len(args) == 1 && args[0] == "prosim104":

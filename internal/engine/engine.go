@@ -435,9 +435,9 @@ func Run(ctx context.Context, exp *experiment.Experiment, opt Options) (*Result,
 // Resume continues the run in dir from its recorded decisions. The experiment is read from
 // the run directory's resolved config, so the design and seeds are the ones the run began with.
 func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
-	exp, err := experiment.Load(filepath.Join(dir, configFile))
+	exp, err := RunConfig(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+		return nil, err
 	}
 	lockedAt := time.Now()
 	lock, err := runlock.Acquire(dir)
