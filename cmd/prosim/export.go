@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/table"
 )
@@ -79,11 +80,11 @@ with arrow::read_parquet (R) or pandas.read_parquet (needs pyarrow).`,
 
 // export writes (or, for csv without out, lists) a run's results and says how to load them.
 func export(w io.Writer, runDir, format, out string) error {
-	csvs, err := store.ResultCSVs(runDir)
-	if err != nil {
+	if err := engine.CheckRunDir(runDir); err != nil { // not a run, or results/ without the run they came from
 		return err
 	}
-	if err := engine.CheckRunDir(runDir); err != nil { // results/ without the run they came from
+	csvs, err := store.ResultCSVs(runDir)
+	if err != nil {
 		return err
 	}
 	results := filepath.Join(runDir, "results")
@@ -140,7 +141,7 @@ func export(w io.Writer, runDir, format, out string) error {
 	if format == "csv" && same {
 		verb = "the results of " + runDir + " are"
 	}
-	fmt.Fprintf(w, "%s %d %s file%s in %s:\n", verb, len(files), strings.ToUpper(format), map[bool]string{true: "s", false: ""}[len(files) != 1], out)
+	fmt.Fprintf(w, "%s %d %s %s in %s:\n", verb, len(files), strings.ToUpper(format), plural.Noun(len(files), "file"), out)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  file\trows\tcolumns")
 	for i, f := range files {

@@ -171,7 +171,44 @@ func TestExportCSVListsOrCopies(t *testing.T) {
 	if _, err := prosim(t, "export", run, "--format", "xlsx"); err == nil {
 		t.Error("--format xlsx accepted")
 	}
-	if _, err := prosim(t, "export", t.TempDir()); err == nil || !strings.Contains(err.Error(), "results") {
-		t.Errorf("a directory without results: %v", err)
+	noResults := t.TempDir() // a run folder without its results/
+	for _, name := range []string{"config.yaml", "prosim.db"} {
+		data, err := os.ReadFile(filepath.Join(run, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(noResults, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := prosim(t, "export", noResults); err == nil || !strings.Contains(err.Error(), "has no results/*.csv") {
+		t.Errorf("a run directory without results: %v", err)
+	}
+}
+
+// verify, export, report and resume of a folder that does not exist, of one that is not a run
+// and of a file say so plainly (QA: verify blamed a missing manifest.json, export missing
+// results, both on a folder that did not exist).
+func TestRunCommandsOnANonRun(t *testing.T) {
+	dir := t.TempDir()
+	notRun := filepath.Join(dir, "photos")
+	if err := os.Mkdir(notRun, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(file, []byte("hi"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		filepath.Join(dir, "nope"): " does not exist: no such run directory",
+		notRun:                     " is not a prosim run directory: it has no config.yaml",
+		file:                       " is a file, not a run directory",
+	} {
+		for _, cmd := range []string{"verify", "export", "report", "resume"} {
+			_, err := prosim(t, cmd, path)
+			if err == nil || err.Error() != path+want && !strings.HasPrefix(err.Error(), path+want+",") {
+				t.Errorf("prosim %s %s: %v, want %q", cmd, path, err, path+want)
+			}
+		}
 	}
 }

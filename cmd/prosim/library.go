@@ -12,6 +12,7 @@ import (
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/termtable"
@@ -78,7 +79,7 @@ and the payoffs; their prompts are not shown here.`,
 				if sc.Game != "" {
 					kind += ":" + sc.Game
 				}
-				rows = append(rows, []string{sc.ID, kind, cut(strings.Join(fields, ","), 28), cut(sc.Title+fromFile(sc.Source), 30)})
+				rows = append(rows, []string{sc.ID, kind, cut(strings.Join(fields, ","), 28), cut(orDash(sc.Title)+fromFile(sc.Source), 30)})
 			}
 			if err := termtable.Write(out, 1, rows); err != nil { // split by columns on a narrow terminal
 				return err
@@ -90,7 +91,7 @@ and the payoffs; their prompts are not shown here.`,
 				if f.Amount != 0 {
 					amount = fmt.Sprint(f.Amount)
 				}
-				rows = append(rows, []string{f.ID, f.Channel, amount, cut(f.Title+fromFile(f.Source), 40)})
+				rows = append(rows, []string{f.ID, f.Channel, amount, cut(orDash(f.Title)+fromFile(f.Source), 40)})
 			}
 			if err := termtable.Write(out, 1, rows); err != nil {
 				return err
@@ -112,6 +113,15 @@ func fromFile(source string) string {
 		return ""
 	}
 	return " (" + filepath.Base(source) + ")"
+}
+
+// orDash marks an omitted title (it is optional, see docs/scenarios.md) as the AMOUNT column
+// marks no amount.
+func orDash(title string) string {
+	if title == "" {
+		return "-"
+	}
+	return title
 }
 
 // cut shortens s to n characters, marking the cut: a list row stays within 100 columns on a
@@ -136,7 +146,11 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 	if sc.Game != "" {
 		kind += ", game " + sc.Game
 	}
-	fmt.Fprintf(out, "%s: %s (%s; %s)\n", sc.ID, sc.Title, kind, sc.Source)
+	title := sc.ID
+	if sc.Title != "" {
+		title += ": " + sc.Title
+	}
+	fmt.Fprintf(out, "%s (%s; %s)\n", title, kind, sc.Source)
 	if sc.Cost != "" {
 		fmt.Fprintf(out, "cost: %s\n", sc.Cost)
 	}
@@ -165,8 +179,10 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 		"scenario_files": abs(files), "policy_files": abs(policyFiles),
 		"scenarios":  []string{id},
 		"conditions": []map[string]string{{"name": pol, "policy": pol}},
-		"backend":    map[string]string{"provider": "builtin"},
-		"cache":      "off",
+		// Any LLM backend: the prompt is the same for every backend, and an LLM one, never
+		// called (Offline), does not refuse a scenario the behavioural model cannot rate.
+		"backend": map[string]string{"provider": "ollama", "model": "preview"},
+		"cache":   "off",
 	}
 	data, err := yaml.Marshal(src)
 	if err != nil {
@@ -228,9 +244,9 @@ decisions.csv) and may add a study's own columns (Study 3: degree).`,
 			}
 			switch {
 			case runDir != "":
-				exp, lerr := experiment.Load(filepath.Join(runDir, "config.yaml"))
+				exp, lerr := engine.RunConfig(runDir)
 				if lerr != nil {
-					return fmt.Errorf("%s is not a prosim run directory: %w", runDir, lerr)
+					return lerr
 				}
 				ps, err = engine.Population(exp)
 			case len(args) == 1 && args[0] == "prosim104":
@@ -259,7 +275,7 @@ decisions.csv) and may add a study's own columns (Study 3: degree).`,
 				if err := f.Close(); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d personas to %s\n", len(ps), csvOut)
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s to %s\n", plural.Count(len(ps), "persona"), csvOut)
 			}
 			out := cmd.OutOrStdout()
 			for i, p := range ps {

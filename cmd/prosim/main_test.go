@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -110,7 +111,7 @@ func TestValidateCountsFactorCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "104 agents x 6 scenarios x 5 conditions x 3 wording levels x 2 scale levels x 2 persona levels x 1 replicates x 1 backends = 37440 decisions"
+	want := "104 agents x 6 scenarios x 5 conditions x 3 wording levels x 2 scale levels x 2 persona levels x 1 replicate x 1 backend = 37440 decisions"
 	if !strings.Contains(out, want) {
 		t.Errorf("validate: %q, want %q", out, want)
 	}
@@ -153,5 +154,37 @@ func TestValidateRendersEveryTemplate(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(strings.Replace(scen, "budgte", "budget", 1)), 0o644)
 	if out, err := prosim(t, "validate", f); err != nil || !strings.Contains(out, "every prompt renders: 6 requests built") {
 		t.Fatalf("validate without the variant: %q, %v", out, err)
+	}
+}
+
+// Counts of one read in the singular in what a run prints and in its report (QA: "1 agents x 1
+// scenarios", "Holm over the 1 rows", "n = 1 agents per bar").
+func TestSingularCounts(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "one.yaml")
+	if err := os.WriteFile(f, []byte(`name: one
+study: vignettes
+seed: 1
+population: {source: sample, n: 1}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}, {name: moral, policy: moral}]
+contrasts: [{condition: moral, against: none}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustProsim(t, "validate", f)
+	out += mustProsim(t, "run", f, "--out", filepath.Join(dir, "run"))
+	html, err := os.ReadFile(filepath.Join(dir, "run", "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out += string(html)
+	for _, want := range []string{"1 agent x 1 scenario x 2 conditions x 1 replicate x 1 backend = 2 decisions", "Holm over the 1 row;", "n = 1 agent per bar", "(1 test)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q", want)
+		}
+	}
+	if bad := regexp.MustCompile(`\b1 (agents|scenarios|replicates|backends|rows|tests)\b`).FindString(out); bad != "" {
+		t.Errorf("%q in:\n%s", bad, out)
 	}
 }

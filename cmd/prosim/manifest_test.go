@@ -91,7 +91,7 @@ func TestManifestAndVerify(t *testing.T) {
 	}
 
 	out, err := prosim(t, "verify", dir)
-	if err != nil || !strings.Contains(out, "ok: the 3 file(s) of the manifest are unchanged") || !strings.Contains(out, "manifest.json: sha256 ") {
+	if err != nil || !strings.Contains(out, "ok: 3 files of the manifest unchanged") || !strings.Contains(out, "manifest.json: sha256 ") {
 		t.Fatalf("verify of an untouched run: %v\n%s", err, out)
 	}
 
@@ -115,8 +115,12 @@ func TestManifestAndVerify(t *testing.T) {
 			t.Errorf("verify does not say %q:\n%s", want, out)
 		}
 	}
-	if _, err := prosim(t, "verify", t.TempDir()); err == nil || !strings.Contains(err.Error(), "manifest.json does not exist") {
-		t.Errorf("verify of a folder without a manifest: %v", err)
+	old := t.TempDir() // a run folder without a manifest
+	if err := os.WriteFile(filepath.Join(old, "config.yaml"), []byte("name: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prosim(t, "verify", old); err == nil || !strings.Contains(err.Error(), "manifest.json does not exist") {
+		t.Errorf("verify of a run folder without a manifest: %v", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 )
 
@@ -154,9 +155,9 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 		return err
 	}
 	if res.InMemory {
-		fmt.Fprintf(out, "\n%d decisions made in memory and aggregated in %s (network.store: summary; %s).\n", res.Decisions, res.Dir, took.Round(time.Millisecond))
+		fmt.Fprintf(out, "\n%s made in memory and aggregated in %s (network.store: summary; %s).\n", plural.Count(res.Decisions, "decision"), res.Dir, took.Round(time.Millisecond))
 	} else {
-		fmt.Fprintf(out, "\n%d decisions in %s (%d asked now, %s).\n", res.Decisions, res.Dir, res.Asked, took.Round(time.Millisecond))
+		fmt.Fprintf(out, "\n%s in %s (%d asked now, %s).\n", plural.Count(res.Decisions, "decision"), res.Dir, res.Asked, took.Round(time.Millisecond))
 	}
 	for i, now := range res.Usage {
 		if report.Behavioural(now.Label) {
@@ -223,7 +224,7 @@ func validateCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			checked := fmt.Sprintf("every prompt renders: %d requests built", n)
+			checked := fmt.Sprintf("every prompt renders: %s built", plural.Count(n, "request"))
 			if !all {
 				checked = fmt.Sprintf("the first %d requests built render; the rest are not built by validate", n)
 			}

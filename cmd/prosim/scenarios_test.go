@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,45 @@ func TestScenarioShowsFullPrompt(t *testing.T) {
 		if _, err := prosim(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("prosim %s: %v, want %q", args, err, want)
 		}
+	}
+}
+
+// Listing and showing run no backend, so a scenario only an LLM can answer (no model: block,
+// or a field the behavioural model does not rate) is shown; an omitted title is marked, not
+// left blank (QA: showing one failed with "builtin backend needs").
+func TestScenarioShowsLLMOnlyScenario(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "llm.yaml")
+	if err := os.WriteFile(file, []byte(`
+- id: blood_drive
+  kind: vignette
+  text: Your workplace is holding a blood drive.
+  question: How willing would you be to give blood?
+  response:
+    fields: [{name: willingness, kind: likert, min: 1, max: 7, low_label: not at all, high_label: very}]
+- id: lend_car
+  title: Lending the car
+  kind: vignette
+  text: A neighbour asks to borrow your car.
+  question: What do you answer?
+  response:
+    fields: [{name: answer, kind: choice, options: ["yes", "no"]}]
+  model: {base: 4}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for id, wants := range map[string][]string{
+		"blood_drive": {"blood_drive (vignette; ", "--- prompt ---", "holding a blood drive"},
+		"lend_car":    {"lend_car: Lending the car (vignette; ", "--- prompt ---", "borrow your car", `{"answer":`},
+	} {
+		out := mustProsim(t, "scenarios", id, "--file", file)
+		for _, w := range wants {
+			if !strings.Contains(out, w) {
+				t.Errorf("scenarios %s lacks %q:\n%s", id, w, out)
+			}
+		}
+	}
+	list := mustProsim(t, "scenarios", "--file", file)
+	if !regexp.MustCompile(`(?m)^blood_drive +vignette +willingness +- \(llm\.yaml\)`).MatchString(list) {
+		t.Errorf("the untitled scenario's row:\n%s", list)
 	}
 }

@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/manifest"
+	"github.com/prosim/prosim/internal/plural"
 )
 
 func init() { extraCommands = append(extraCommands, verifyCmd) }
@@ -28,6 +30,9 @@ SHA-256 of manifest.json itself, by which a run can be pre-registered.`,
 			dir := args[0]
 			m, err := manifest.Read(dir)
 			if err != nil {
+				if ferr := engine.CheckRunFolder(dir); ferr != nil { // not a run at all, rather than one without a manifest
+					return ferr
+				}
 				return err
 			}
 			changes, err := manifest.Verify(dir, m)
@@ -54,9 +59,13 @@ SHA-256 of manifest.json itself, by which a run can be pre-registered.`,
 				fmt.Fprintln(w, "note: "+n)
 			}
 			if len(changes) > 0 {
-				return fmt.Errorf("%s: %d of the run's files differ from its manifest", dir, len(changes))
+				verb := "differ"
+				if len(changes) == 1 {
+					verb = "differs"
+				}
+				return fmt.Errorf("%s: %d of the run's files %s from its manifest", dir, len(changes), verb)
 			}
-			fmt.Fprintf(w, "ok: the %d file(s) of the manifest are unchanged\n", len(m.Files))
+			fmt.Fprintf(w, "ok: %s of the manifest unchanged\n", plural.Count(len(m.Files), "file"))
 			return nil
 		},
 	}

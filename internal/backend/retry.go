@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // RetryPolicy says how failed provider calls are retried.
@@ -112,7 +114,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			}
 			last = err
 			if attempt >= p.MaxAttempts {
-				return spent, fmt.Errorf("gave up after %d attempts%s: last: %w", attempt, capped, last)
+				return spent, fmt.Errorf("gave up after %s%s: last: %w", plural.Count(attempt, "attempt"), capped, last)
 			}
 			ceil := p.Base << min(attempt-1, 30)
 			if ceil > p.Max || ceil <= 0 {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // CoordinatorOptions configure Open.
@@ -324,8 +325,8 @@ func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duratio
 			last = start
 		}
 		if quiet := time.Since(last); waiting > 0 && !warned && quiet > 3*every {
-			fmt.Fprintf(w, "  %d decisions wait and no worker has replied for %s: start one with `prosim worker --nats URL`\n",
-				waiting, quiet.Round(time.Second))
+			fmt.Fprintf(w, "  %s waiting and no worker has replied for %s: start one with `prosim worker --nats URL`\n",
+				plural.Count(waiting, "decision"), quiet.Round(time.Second))
 			warned = true
 		}
 	}

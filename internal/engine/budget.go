@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -27,8 +28,8 @@ type BudgetStop struct {
 }
 
 func (e *BudgetStop) Error() string {
-	return fmt.Sprintf("spend cap of $%.2f reached ($%.4f spent): no further call was started, the calls in flight finished and are saved\nrun stopped with %d decisions saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		e.CapUSD, e.Spent, e.Decisions, e.Dir, e.Dir, strconv.FormatFloat(2*e.CapUSD, 'f', -1, 64))
+	return fmt.Sprintf("spend cap of $%.2f reached ($%.4f spent): no further call was started, the calls in flight finished and are saved\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
+		e.CapUSD, e.Spent, plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, strconv.FormatFloat(2*e.CapUSD, 'f', -1, 64))
 }
 
 // Is makes errors.Is(err, backend.ErrBudget) true.

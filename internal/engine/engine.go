@@ -23,6 +23,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/runlock"
@@ -244,8 +245,10 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if err := r.loadPopulation(); err != nil {
 		return nil, err
 	}
-	if err := fileCurrency(exp, doc, r.agents, opt.Recorded); err != nil {
-		return nil, err
+	if !opt.Recorded {
+		if err := exp.FileCurrency(doc, r.agents); err != nil {
+			return nil, err
+		}
 	}
 	for _, b := range exp.Backends {
 		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
@@ -298,7 +301,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	for _, b := range r.backends {
 		r.env.Backends = append(r.env.Backends, b.label)
 	}
-	r.stages.begin(Stage{Name: fmt.Sprintf("setting up %s for %d agents (graph, conditions)", exp.Study, len(r.agents)), Abandon: true})
+	r.stages.begin(Stage{Name: fmt.Sprintf("setting up %s for %s (graph, conditions)", exp.Study, plural.Count(len(r.agents), "agent")), Abandon: true})
 	if r.study, err = newStudy(r.env); err != nil {
 		return nil, err
 	}
@@ -440,9 +443,9 @@ func Run(ctx context.Context, exp *experiment.Experiment, opt Options) (*Result,
 // Resume continues the run in dir from its recorded decisions. The experiment is read from
 // the run directory's resolved config, so the design and seeds are the ones the run began with.
 func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
-	exp, err := experiment.Load(filepath.Join(dir, configFile))
+	exp, err := RunConfig(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+		return nil, err
 	}
 	lockedAt := time.Now()
 	lock, err := runlock.Acquire(dir)
@@ -602,7 +605,7 @@ func (r *Runner) loadRecorded() error {
 		r.deps = newDependents()
 	}
 	if err == nil && r.opt.RetryInvalid && r.opt.Notices != nil {
-		fmt.Fprintf(r.opt.Notices, "prosim: asking again %d decisions recorded invalid after an error\n", retry)
+		fmt.Fprintf(r.opt.Notices, "prosim: asking again %s recorded invalid after an error\n", plural.Count(retry, "decision"))
 	}
 	return err
 }
@@ -684,7 +687,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		if merr := r.writeManifest("stopped", false); merr != nil {
 			err = errors.Join(err, merr)
 		}
-		return nil, fmt.Errorf("%w\nrun stopped with %d decisions saved in %s; continue it with: prosim resume %s", err, n, r.dir, r.dir)
+		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; continue it with: prosim resume %s", err, plural.Count(n, "decision"), r.dir, r.dir)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
 	r.stages.begin(Stage{Name: "analysing and writing results", Abandon: true, Note: "every decision is saved; write the results with: prosim resume " + r.dir})

@@ -32,9 +32,9 @@ func Inspect(dir string) (*Inspection, error) {
 }
 
 func prepareDir(dir string) (*Runner, error) {
-	exp, err := experiment.Load(filepath.Join(dir, configFile))
+	exp, err := RunConfig(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+		return nil, err
 	}
 	r, err := Prepare(exp, Options{Offline: true, Recorded: true})
 	if err != nil {

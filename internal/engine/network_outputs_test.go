@@ -169,7 +169,7 @@ backend:
 		t.Fatal(err)
 	}
 	mean := float64(len(edges)-1) / 3
-	for _, w := range []string{"a new graph per replicate", fmt.Sprintf("means over the 3 replicates' graphs: edges %.1f,", mean)} {
+	for _, w := range []string{"a new graph per replicate", fmt.Sprintf("means over the graphs of 3 replicates: edges %.1f,", mean)} {
 		if !strings.Contains(string(summary), w) {
 			t.Errorf("summary lacks %q:\n%s", w, strings.SplitN(string(summary), "\n", 2)[0])
 		}

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/store"
@@ -299,9 +302,9 @@ func (a *Analyzed) Tables() []*table.Table { return a.runner.tables(a.Analysis) 
 // Analyze opens a finished run directory and computes its study's analysis by replaying the
 // study over its recorded decisions: no backend is asked.
 func Analyze(dir string) (*Analyzed, error) {
-	exp, err := experiment.Load(filepath.Join(dir, configFile))
+	exp, err := RunConfig(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+		return nil, err
 	}
 	if _, reg := study.Lookup(exp.Study); !reg {
 		return nil, fmt.Errorf("%s: unknown study %q (known: %s)", dir, exp.Study, strings.Join(study.Names(), ", "))
@@ -361,14 +364,49 @@ func Analyze(dir string) (*Analyzed, error) {
 // checkComplete fails when a streamed study's pass read fewer decisions than the study asks.
 func (r *Runner) checkComplete() error {
 	if n, want := r.tally.Decisions, r.study.Expected(); n != want {
-		return fmt.Errorf("the run is incomplete: %d of its %d decisions are recorded (continue it with prosim resume)", n, want)
+		return fmt.Errorf("the run is incomplete: %d of its %s are recorded (continue it with prosim resume)", n, plural.Count(want, "decision"))
 	}
 	return nil
 }
 
-// CheckRunDir fails, naming the file, when dir's run database is missing, empty or from an
-// interrupted creation (store.OpenExisting): there is nothing to report or export.
+// CheckRunFolder says plainly when dir is no run directory: it does not exist, is a file, or
+// lacks the config.yaml every run directory has (so a command does not fail later on some
+// other file of it, with a misleading reason).
+func CheckRunFolder(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist: no such run directory", dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a file, not a run directory", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, configFile)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s is not a prosim run directory: it has no %s, which prosim run writes in every run directory", dir, configFile)
+	}
+	return nil
+}
+
+// RunConfig reads the resolved config of run directory dir (CheckRunFolder first).
+func RunConfig(dir string) (*experiment.Experiment, error) {
+	if err := CheckRunFolder(dir); err != nil {
+		return nil, err
+	}
+	exp, err := experiment.Load(filepath.Join(dir, configFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a prosim run directory: %w", dir, err)
+	}
+	return exp, nil
+}
+
+// CheckRunDir fails when dir is no run directory (CheckRunFolder) or, naming the file, when
+// its run database is missing, empty or from an interrupted creation (store.OpenExisting):
+// there is nothing to report or export.
 func CheckRunDir(dir string) error {
+	if err := CheckRunFolder(dir); err != nil {
+		return err
+	}
 	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // progress shows how far a run is: a bar on a terminal, plain periodic lines otherwise (logs,
@@ -49,7 +50,7 @@ func newProgress(w io.Writer, total int, what string) *progress {
 		)
 		return p
 	}
-	fmt.Fprintf(w, "%s: %d decisions to make\n", what, total)
+	fmt.Fprintf(w, "%s: %s to make\n", what, plural.Count(total, "decision"))
 	return p
 }
 

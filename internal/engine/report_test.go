@@ -170,7 +170,14 @@ func TestStudy1ReportHasDesignValidityAndChartWithComputedMeans(t *testing.T) {
 func TestWriteReportOfAFolderThatIsNoRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing")
 	err := WriteReport(filepath.Join(dir, "report.html"), dir)
-	if err == nil || !strings.Contains(err.Error(), dir+" is not a prosim run directory") {
+	if err == nil || !strings.Contains(err.Error(), dir+" does not exist: no such run directory") {
+		t.Fatalf("err %v", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err = WriteReport(filepath.Join(dir, "report.html"), dir)
+	if err == nil || !strings.Contains(err.Error(), dir+" is not a prosim run directory: it has no config.yaml") {
 		t.Fatalf("err %v", err)
 	}
 }

@@ -613,6 +613,19 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	default:
 		l.Add(doc.Errorf("population.source", "unknown source %q (want sample, prosim104 or file)", p.Source))
 	}
+	// A sampled or prosim104 person's income is a Chinese one, in yuan: another currency would
+	// label yuan figures euro. Refused here, with the file's other problems.
+	if p.Source == "sample" || p.Source == "prosim104" {
+		if strings.EqualFold(p.Currency, "yuan") {
+			p.Currency = "yuan" // as the personas' texts write it
+		} else if p.Currency != "" {
+			incomes := "a sampled population's incomes are China's 2023 per-capita income quintiles, in yuan"
+			if p.Source == "prosim104" {
+				incomes = "the prosim104 agents' incomes are in yuan"
+			}
+			l.Add(doc.Errorf("population.currency", "%q: %s; leave population.currency out or write yuan (for incomes in another currency, use source: file, see docs/population.md)", p.Currency, incomes))
+		}
+	}
 	if p.Currency == "" {
 		p.Currency = "yuan"
 	}

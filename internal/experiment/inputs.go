@@ -92,8 +92,10 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 		return nil
 	}
 	if popFile {
-		if _, err := persona.Load(p.File); err != nil {
+		if people, err := persona.Load(p.File); err != nil {
 			files = append(files, err)
+		} else if err := e.FileCurrency(doc, people); err != nil {
+			l.Add(err)
 		}
 	}
 	files = append(files, inputsErr)

@@ -10,6 +10,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // Palette is the Okabe-Ito colour-blind-safe palette (yellow left out: too pale on white).
@@ -819,7 +821,7 @@ func (c MediationDiagram) SVG() string {
 	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="start" font-size="12">b = %s (SE %s)</text>`, (mx+yx)/2+12, (my+yy)/2-6, f2(c.B), f2(c.SEB))
 	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="12">direct c&#8242; = %s; total c = %s</text>`, (xx+yx)/2, xy+20, f2(c.CPrime), f2(c.C))
 	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="13" font-weight="bold">indirect a&#183;b = %s, CI [%s, %s]</text>`, w/2, 268.0, f2(c.Indirect), f2(c.Lo), f2(c.Hi))
-	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#444">%s; n = %d observations, %d agents</text>`, w/2, 290.0, esc(c.CILabel), c.N, c.Cluster)
+	fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#444">%s; n = %s, %s</text>`, w/2, 290.0, esc(c.CILabel), plural.Count(c.N, "observation"), plural.Count(c.Cluster, "agent"))
 	sb.WriteString(`</svg>`)
 	return sb.String()
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // About is what a study says of itself in the report's design table.
@@ -110,7 +112,7 @@ func design(x RunInput) designData {
 	if u := x.About.Unrecorded; u != nil {
 		pop += "; " + u.Population
 	} else {
-		pop += fmt.Sprintf("; %d agents with recorded decisions", agents(r))
+		pop += "; " + plural.Count(agents(r), "agent") + " with recorded decisions"
 	}
 	if e.Population.Currency != "" {
 		pop += "; currency " + e.Population.Currency

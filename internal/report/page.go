@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // Section is one section of report.html. A study's analysis makes its sections; the page
@@ -131,6 +133,8 @@ var Funcs = template.FuncMap{
 	"svg":  func(c interface{ SVG() string }) template.HTML { return template.HTML(c.SVG()) },
 	"f2":   f2,
 	"join": strings.Join,
+	// count writes a number with its noun: {{count .Agents "agent"}} is "1 agent", "5 agents".
+	"count": plural.Count,
 	// list and rows build a table's header and body for the "table" template.
 	"list": func(xs ...string) []string { return xs },
 	"rows": func(head []string, rows [][]string) tableData { return tableData{head, rows} },

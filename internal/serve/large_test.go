@@ -58,7 +58,7 @@ func TestLargeRunReadsBoundedRows(t *testing.T) {
 		{"/runs/big/decisions", fmt.Sprintf("%d decisions match", n+24)},
 		{"/runs/big/decisions?page=2000", "page 2001 of"},
 		{"/runs/big/decisions?valid=no&scenario=volunteering&page=100", "synthetic: not JSON"},
-		{"/runs/big/decisions?agent=" + fmt.Sprint(k.AgentID), "1 decisions match"},
+		{"/runs/big/decisions?agent=" + fmt.Sprint(k.AgentID), "1 decision matches"},
 		{"/runs/big/decisions?condition=moral", "12 decisions match"},
 		{decisionLink("big", k), "rebuilding a request replays them all"},
 	}

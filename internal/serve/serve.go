@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 )
 
@@ -372,4 +373,5 @@ func (s *Server) logf(format string, args ...any) {
 var funcs = template.FuncMap{
 	"describeBackend": report.DescribeBackend,
 	"add":             func(a, b int) int { return a + b },
+	"count":           plural.Count,
 }

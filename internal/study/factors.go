@@ -6,6 +6,7 @@ import (
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // ForgetAI is the system line of the system factor's forget_ai level, after the role.
@@ -88,7 +89,7 @@ func CheckPersonaFactor(env *Env) error {
 func FactorsDescribed(e *experiment.Experiment) string {
 	out := ""
 	for _, f := range e.Factors.List() {
-		out += fmt.Sprintf(" x %d %s levels", len(f.Levels), f.Name)
+		out += fmt.Sprintf(" x %d %s %s", len(f.Levels), f.Name, plural.Noun(len(f.Levels), "level"))
 	}
 	return out
 }

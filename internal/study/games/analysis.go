@@ -12,6 +12,7 @@ import (
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
@@ -167,6 +168,10 @@ type GameStat struct {
 	// Headline marks the mean choice of a game's role, drawn in the overview chart.
 	Headline bool
 }
+
+// count is "N unit" for tables read on screen, "1 agent" in the singular (Unit, a column of
+// the results, is plural).
+func (s GameStat) count() string { return plural.Count(s.N, strings.TrimSuffix(s.Unit, "s")) }
 
 // PGTrajectory is a public goods game's mean contribution by round (share of the endowment),
 // with a 95% CI over group-runs (members of a group are not independent of each other).
@@ -743,7 +748,7 @@ func (r *results) summary(w io.Writer) error {
 		termtable.WriteText(w, "Shares in %, 95% CI (ci_method of results/games_stats.csv): "+g.methods()+".")
 		rows := [][]string{{"game", "measure", "this run", "n", "human reference"}}
 		for _, s := range g.Stats {
-			rows = append(rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), fmt.Sprintf("%d %s", s.N, s.Unit), s.HumanText})
+			rows = append(rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), s.count(), s.HumanText})
 		}
 		// Key: game and measure, so every block of a split table says what each row measures;
 		// on a narrow terminal the measure and the reference wrap (game and measure at full
@@ -760,7 +765,7 @@ func (r *results) summary(w io.Writer) error {
 					xs = append(xs, fmt.Sprintf("%.0f", 100*m))
 				}
 			}
-			termtable.WriteText(w, fmt.Sprintf("%s: mean contribution by round, %% of endowment (%d groups): %s", t.Game, t.Groups, strings.Join(xs, " ")))
+			termtable.WriteText(w, fmt.Sprintf("%s: mean contribution by round, %% of endowment (%s): %s", t.Game, plural.Count(t.Groups, "group"), strings.Join(xs, " ")))
 		}
 		var inv []string
 		for _, in := range r.inst {
@@ -885,7 +890,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		case "trust":
 			s += fmt.Sprintf(", multiplier %g", in.Multiplier)
 		case "public_goods":
-			s += fmt.Sprintf(", multiplier %g, groups of %d, %d rounds, punishment %s", in.Multiplier, in.GroupSize, in.Rounds, map[bool]string{true: "on", false: "off"}[in.Punishment])
+			s += fmt.Sprintf(", multiplier %g, groups of %d, %s, punishment %s", in.Multiplier, in.GroupSize, plural.Count(in.Rounds, "round"), map[bool]string{true: "on", false: "off"}[in.Punishment])
 		}
 		var sc []string
 		for _, role := range in.Roles() {
@@ -933,7 +938,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	for _, g := range r.groups {
 		gt := groupTable{Label: r.seriesLabel(g), Methods: g.methods()}
 		for _, s := range g.Stats {
-			gt.Rows = append(gt.Rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), fmt.Sprintf("%d %s", s.N, s.Unit), s.HumanText})
+			gt.Rows = append(gt.Rows, []string{s.Game, s.Measure, pctCI(s.Mean, s.Lo, s.Hi), s.count(), s.HumanText})
 		}
 		d.Groups = append(d.Groups, gt)
 	}

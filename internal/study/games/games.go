@@ -29,6 +29,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
@@ -206,8 +207,9 @@ func (s *gamesStudy) Describe() string {
 		names = append(names, in.Name)
 	}
 	e := s.env.Exp
-	return fmt.Sprintf("study games: %d agents x %d games (%s) x %d conditions%s x %d replicates x %d backends = at most %d decisions",
-		len(s.env.Agents), len(names), strings.Join(names, ", "), len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study games: %s (%s) x %s%s x %s x %s = at most %s",
+		plural.Count(len(s.env.Agents), "agent")+" x "+plural.Count(len(names), "game"), strings.Join(names, ", "), plural.Count(len(e.Conditions), "condition"),
+		study.FactorsDescribed(e), plural.Count(e.Replicates, "replicate"), plural.Count(len(s.env.Backends), "backend"), plural.Count(s.Expected(), "decision"))
 }
 
 func (s *gamesStudy) Expected() int {

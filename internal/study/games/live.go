@@ -1,8 +1,6 @@
 package games
 
 import (
-	"fmt"
-
 	"github.com/prosim/prosim/internal/study"
 )
 
@@ -21,7 +19,7 @@ func (s *gamesStudy) LiveEstimates() (*study.Estimates, error) {
 			if !st.Headline {
 				continue
 			}
-			e.Rows = append(e.Rows, []string{r.seriesLabel(g), st.Game, st.Measure, pctCI(st.Mean, st.Lo, st.Hi), fmt.Sprintf("%d %s", st.N, st.Unit), st.HumanText})
+			e.Rows = append(e.Rows, []string{r.seriesLabel(g), st.Game, st.Measure, pctCI(st.Mean, st.Lo, st.Hi), st.count(), st.HumanText})
 		}
 	}
 	return e, nil

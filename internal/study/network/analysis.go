@@ -13,6 +13,7 @@ import (
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/network"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
@@ -280,8 +281,8 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 func (r *results) about() report.About {
 	nw := r.s.cfg
 	a := report.About{Title: "Study 3, policy-induced inequity on a network (network)",
-		Rows: [][2]string{{"Network", fmt.Sprintf("%s, %d rounds, scenario %s, observation %s, contagion rule %s",
-			nw.Graph.Describe(r.s.g.N()), nw.Rounds, nw.Scenario, nw.Observation, nw.Contagion.Rule)}}}
+		Rows: [][2]string{{"Network", fmt.Sprintf("%s, %s, scenario %s, observation %s, contagion rule %s",
+			nw.Graph.Describe(r.s.g.N()), plural.Count(nw.Rounds, "round"), nw.Scenario, nw.Observation, nw.Contagion.Rule)}}}
 	if r.s.summary {
 		var b strings.Builder
 		r.validity(&b)
@@ -317,7 +318,7 @@ func (r *results) summaryFile(w io.Writer) error {
 	}
 	for _, c := range r.Cmps {
 		fmt.Fprintf(w, "\n%s vs %s (same agents), unfair treatment from round %d\n", c.Label, c.Control, c.From)
-		fmt.Fprintf(w, "Each round's mean is the %s (every agent of the group once per replicate, pooled over %d replicate%s); invalid decisions left out.\n", estimand, c.Replicates, plural1(c.Replicates))
+		fmt.Fprintf(w, "Each round's mean is the %s (every agent of the group once per replicate, pooled over %s); invalid decisions left out.\n", estimand, plural.Count(c.Replicates, "replicate"))
 		for _, unfair := range []bool{false, true} {
 			name := "willingness"
 			if unfair {
@@ -349,8 +350,8 @@ func (r *results) summaryFile(w io.Writer) error {
 			fmt.Fprintf(w, "Mediation (distance-1 agents, rounds %d-%d, each agent in the inequity run vs its control twin): exposure -> unfairness -> willingness\n", c.From, c.Rounds)
 			fmt.Fprintln(w, "  (unfairness and willingness are rated in the same reply: the mediator is not measured before the outcome, so b is an association)")
 			fmt.Fprintf(w, "  a (exposure->unfairness) %.3f (SE %.3f), b (unfairness->willingness) %.3f (SE %.3f)\n", m.A, m.SEA, m.B, m.SEB)
-			fmt.Fprintf(w, "  indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f]\n  (clustered by agent, %d clusters, %d resamples)\n  direct %.3f, total %.3f; n=%d\n",
-				m.Indirect, m.BootLow, m.BootHigh, m.NClusters, m.BootReps, m.CPrime, m.C, m.N)
+			fmt.Fprintf(w, "  indirect a*b %.3f, 95%% bootstrap CI [%.3f, %.3f]\n  (clustered by agent, %s, %s)\n  direct %.3f, total %.3f; n=%d\n",
+				m.Indirect, m.BootLow, m.BootHigh, plural.Count(m.NClusters, "cluster"), plural.Count(m.BootReps, "resample"), m.CPrime, m.C, m.N)
 		} else {
 			fmt.Fprintf(w, "Mediation: not estimable (%s)\n", c.MediationErr)
 		}
@@ -390,14 +391,14 @@ func (s *netStudy) networkLine() string {
 	if sampled {
 		ps = " (sampled)"
 	}
-	return fmt.Sprintf("Network (%s, a new graph per replicate, graph.per_replicate): N=%d; means over the %d replicates' graphs: edges %.1f, mean degree %.2f,\n  clustering %.3f, mean path length %.3f%s, components %.2f\n  (the drawing and agents.csv's degree show replicate 1's graph; network_edges.csv has every replicate's)",
-		s.cfg.Graph.Type, len(s.env.Agents), R, edges/f, deg/f, clu/f, path/f, ps, comp/f)
+	return fmt.Sprintf("Network (%s, a new graph per replicate, graph.per_replicate): N=%d; means over the graphs of %s: edges %.1f, mean degree %.2f,\n  clustering %.3f, mean path length %.3f%s, components %.2f\n  (the drawing and agents.csv's degree show replicate 1's graph; network_edges.csv has every replicate's)",
+		s.cfg.Graph.Type, len(s.env.Agents), plural.Count(R, "replicate"), edges/f, deg/f, clu/f, path/f, ps, comp/f)
 }
 
 // validity of a summary run, counted from the aggregates (no decision is journaled).
 func (r *results) validity(w io.Writer) {
 	s := r.s
-	fmt.Fprintf(w, "network.store: summary: %d decisions made in memory, aggregated by round and exposure group in results/%s.csv\n", s.Expected(), RoundsSummarySchema.Name)
+	fmt.Fprintf(w, "network.store: summary: %s made in memory, aggregated by round and exposure group in results/%s.csv\n", plural.Count(s.Expected(), "decision"), RoundsSummarySchema.Name)
 	fmt.Fprintln(w, "Validity by run (all rounds):")
 	seen := map[int]bool{}
 	for _, p := range r.pairs {
@@ -422,13 +423,6 @@ func signed(v float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%+.2f", v)
-}
-
-func plural1(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // Tables.

@@ -23,6 +23,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
@@ -229,8 +230,9 @@ func buildGraph(c Graph, agents []persona.Persona, sd uint64) (*network.Graph, e
 
 func (s *netStudy) Describe() string {
 	e := s.env.Exp
-	return fmt.Sprintf("study %s: %d agents x %d rounds of %s on the graph %s x %d conditions%s x %d replicates x %d backends = %d decisions",
-		Name, len(s.env.Agents), s.cfg.Rounds, s.cfg.Scenario, s.cfg.Graph.Type, len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study %s: %s x %s of %s on the graph %s x %s%s x %s x %s = %s",
+		Name, plural.Count(len(s.env.Agents), "agent"), plural.Count(s.cfg.Rounds, "round"), s.cfg.Scenario, s.cfg.Graph.Type, plural.Count(len(e.Conditions), "condition"),
+		study.FactorsDescribed(e), plural.Count(e.Replicates, "replicate"), plural.Count(len(s.env.Backends), "backend"), plural.Count(s.Expected(), "decision"))
 }
 
 func (s *netStudy) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * s.cfg.Rounds }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 )
 
@@ -95,7 +96,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	d := sectionData{Estimand: estimand, Summary: s.summary, Drawing: r.Drawing, DrawNote: r.DrawNote,
 		Range: fmt.Sprintf("willingness %s, unfairness %s", s.wScale.span(), s.uScale.span()), Multi: len(r.Cmps) > 1}
 	if r.Drawing != nil {
-		d.DrawCap = fmt.Sprintf("The network (%d agents, %d edges drawn), each agent coloured by its state after the last round.", r.Drawing.N, len(r.Drawing.Edges))
+		d.DrawCap = fmt.Sprintf("The network (%s, %s drawn), each agent coloured by its state after the last round.", plural.Count(r.Drawing.N, "agent"), plural.Count(len(r.Drawing.Edges), "edge"))
 	}
 	for _, c := range r.Cmps {
 		f := figComparison{Label: c.Label, Control: c.Control}

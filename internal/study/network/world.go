@@ -412,7 +412,7 @@ func (w *world) observationText(u, t int) string {
 		return "Yesterday you did not talk with any of your neighbours about it."
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Yesterday you talked with %s about it.", plural(talked, "of your neighbours", "neighbour"))
+	fmt.Fprintf(&b, "Yesterday you talked with %s about it.", howMany(talked, "of your neighbours", "neighbour"))
 	if len(ratings) > 0 {
 		fmt.Fprintf(&b, " On a scale of %s, %s rated their own willingness %s.", w.s.wScale.span(), whoOf(len(ratings), talked), joinAnd(ratings))
 	}
@@ -479,7 +479,8 @@ func (s scale) span() string {
 	return strconv.FormatFloat(s.min, 'f', -1, 64) + " to " + strconv.FormatFloat(s.max, 'f', -1, 64)
 }
 
-func plural(n int, many, one string) string {
+// howMany is a prompt's count: "one neighbour", "3 of your neighbours".
+func howMany(n int, many, one string) string {
 	if n == 1 {
 		return "one " + one
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/termtable"
 )
@@ -52,7 +53,7 @@ func (r *results) binarySummary(w io.Writer) error {
 			return err
 		}
 		if g.Logit != nil {
-			fmt.Fprintf(w, "Logistic regression of punishment (n=%d trials, %d agents; SEs clustered by agent):\n", g.Logit.N, g.Logit.NClusters)
+			fmt.Fprintf(w, "Logistic regression of punishment (n=%s, %s; SEs clustered by agent):\n", plural.Count(g.Logit.N, "trial"), plural.Count(g.Logit.NClusters, "agent"))
 			for i, name := range g.Logit.Names {
 				fmt.Fprintf(w, "  %-10s %8.3f  SE %.3f  z %7.2f  p %s  95%% CI [%.3f, %.3f]\n", name, g.Logit.Coef[i], g.Logit.SE[i], g.Logit.Z[i], pval(g.Logit.P[i]), g.Logit.CILow[i], g.Logit.CIHigh[i])
 			}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
@@ -209,8 +210,9 @@ func (s *tpp) trialsPerAgent() int {
 
 func (s *tpp) Describe() string {
 	e := s.env.Exp
-	return fmt.Sprintf("study %s: %d agents x %d TPP trials x %d conditions%s x %d replicates x %d backends = %d decisions",
-		Name, len(s.env.Agents), s.trialsPerAgent(), len(e.Conditions), study.FactorsDescribed(e), e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study %s: %s x %d TPP %s x %s%s x %s x %s = %s",
+		Name, plural.Count(len(s.env.Agents), "agent"), s.trialsPerAgent(), plural.Noun(s.trialsPerAgent(), "trial"), plural.Count(len(e.Conditions), "condition"),
+		study.FactorsDescribed(e), plural.Count(e.Replicates, "replicate"), plural.Count(len(s.env.Backends), "backend"), plural.Count(s.Expected(), "decision"))
 }
 
 func (s *tpp) Expected() int { return len(s.sessions) * s.perAgent }

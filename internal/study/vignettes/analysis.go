@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
@@ -289,7 +290,7 @@ type figure struct {
 	What    string // "Mean willingness (1-7)"
 	Of      string // the contrasts' measure: "mean willingness (1-7)"
 	Chart   report.BarChart
-	Agents  string // agents per bar: "104", or "98-104"
+	Agents  string // agents per bar: "104 agents", "1 agent", or "98-104 agents"
 	Method  string // the intervals' method(s): "expanded percentile bootstrap"
 	Head    []string
 	Rows    [][]string
@@ -366,9 +367,9 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 				}
 				bc.Mean, bc.Lo, bc.Hi = append(bc.Mean, m), append(bc.Lo, lo), append(bc.Hi, hi)
 			}
-			f := figure{Backend: report.DescribeBackend(b), What: g.m.What(), Of: g.m.of(), Chart: bc, Agents: fmt.Sprint(nmax), Head: append([]string{"scenario"}, r.Conditions...), Tests: tests, Method: r.methods(b, g)}
+			f := figure{Backend: report.DescribeBackend(b), What: g.m.What(), Of: g.m.of(), Chart: bc, Agents: plural.Count(nmax, "agent"), Head: append([]string{"scenario"}, r.Conditions...), Tests: tests, Method: r.methods(b, g)}
 			if nmin != nmax && nmin != math.MaxInt {
-				f.Agents = fmt.Sprintf("%d-%d", nmin, nmax)
+				f.Agents = fmt.Sprintf("%d-%d agents", nmin, nmax)
 			}
 			for si, sc := range scs {
 				row := []string{sc}

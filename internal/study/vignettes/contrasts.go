@@ -8,6 +8,7 @@ import (
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/table"
@@ -162,7 +163,7 @@ func (r *results) contrastSummary(w io.Writer, b string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nContrasts (%s): condition minus reference, 95%% expanded percentile bootstrap CI over agents, paired t-test, Holm over the %d rows; backend %s\n",
-		contrastEstimand, len(rows), report.DescribeBackend(b))
+	fmt.Fprintf(w, "\nContrasts (%s): condition minus reference, 95%% expanded percentile bootstrap CI over agents, paired t-test, Holm over the %s; backend %s\n",
+		contrastEstimand, plural.Count(len(rows), "row"), report.DescribeBackend(b))
 	return termtable.Write(w, 2, append([][]string{contrastHead}, rows...)) // key: contrast, scenario
 }

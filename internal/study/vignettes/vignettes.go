@@ -10,6 +10,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/behavioral"
+	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/situation"
@@ -102,8 +103,9 @@ func (s *vignettes) measure(id string, r scenario.Schema) {
 func (s *vignettes) Describe() string {
 	e := s.env.Exp
 	factors := study.FactorsDescribed(e) // each factor's levels multiply the cells
-	return fmt.Sprintf("study %s: %d agents x %d scenarios x %d conditions%s x %d replicates x %d backends = %d decisions",
-		Name, len(s.env.Agents), len(s.scs), len(e.Conditions), factors, e.Replicates, len(s.env.Backends), s.Expected())
+	return fmt.Sprintf("study %s: %s x %s x %s%s x %s x %s = %s",
+		Name, plural.Count(len(s.env.Agents), "agent"), plural.Count(len(s.scs), "scenario"), plural.Count(len(e.Conditions), "condition"), factors,
+		plural.Count(e.Replicates, "replicate"), plural.Count(len(s.env.Backends), "backend"), plural.Count(s.Expected(), "decision"))
 }
 
 func (s *vignettes) Expected() int { return len(s.env.Cells) * len(s.env.Agents) * len(s.scs) }

@@ -1,27 +1,24 @@
-package engine
+package experiment
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
-// fileCurrency sets the currency {{.currency}} names in scenario and policy texts for a
-// population read from a file (or the prosim104 agents, all in yuan): the file's, when every persona shares one; population.currency
+// FileCurrency sets the currency {{.currency}} names in scenario and policy texts for a
+// population read from a file: the file's, when every persona shares one; population.currency
 // when given, which must then agree with a file of one currency (else agents earning EUR
 // would be offered "100 yuan"). A file of several currencies needs population.currency.
-// A run directory's config (recorded) keeps the currency the run used.
-func fileCurrency(exp *experiment.Experiment, doc *yamlx.Doc, agents []persona.Persona, recorded bool) error {
-	p := &exp.Population
-	if p.Source != "file" && p.Source != "prosim104" || recorded || doc == nil || len(agents) == 0 {
+// A run directory's config (recorded) keeps the currency the run used: not called for it.
+// Sampled and prosim104 populations are in yuan (Population.check). Called by the run, which
+// reads the file, and by Load when it reads the file to report its problems with others.
+func (e *Experiment) FileCurrency(doc *yamlx.Doc, agents []persona.Persona) error {
+	p := &e.Population
+	if p.Source != "file" || doc == nil || len(agents) == 0 {
 		return nil
-	}
-	from := p.File
-	if p.Source == "prosim104" { // the original study's agents, in yuan
-		from = "the prosim104 population"
 	}
 	var given string
 	found, err := doc.DecodeAt("population.currency", &given)
@@ -44,7 +41,7 @@ func fileCurrency(exp *experiment.Experiment, doc *yamlx.Doc, agents []persona.P
 	switch {
 	case found && len(curs) == 1 && !strings.EqualFold(given, curs[0]):
 		return doc.Errorf("population.currency", "%s, but every persona in %s has currency %s: texts would name amounts in %s to agents earning %s (leave population.currency out to use the file's)",
-			given, from, curs[0], given, curs[0])
+			given, p.File, curs[0], given, curs[0])
 	case !found && len(curs) > 1:
 		var each []string
 		for _, c := range curs {
