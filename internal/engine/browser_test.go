@@ -47,6 +47,7 @@ func TestReportOpensInHeadlessChromium(t *testing.T) {
 	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+t.TempDir(),
 		"--enable-logging=stderr", "--v=0", "--dump-dom", "file://"+out)
+	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir()) // chromium's singleton socket directory, not /tmp's
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -78,9 +78,7 @@ func TestServeInChromium(t *testing.T) {
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1200, 1000),
-		chromedp.UserDataDir(t.TempDir()))...)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, browserOptions(t, bin)...)
 	defer cancelAlloc()
 	bctx, cancelB := chromedp.NewContext(alloc)
 	defer cancelB()
@@ -272,9 +270,7 @@ func TestCompareInChromium(t *testing.T) {
 	}
 	ts := httptest.NewServer(s)
 	defer ts.Close()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1200, 1000),
-		chromedp.UserDataDir(t.TempDir()))...)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, browserOptions(t, bin)...)
 	defer cancelAlloc()
 	bctx, cancelB := chromedp.NewContext(alloc)
 	defer cancelB()
@@ -302,4 +298,12 @@ func TestCompareInChromium(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(shots, "7-compare.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// browserOptions start a headless chromium whose profile and temporary files (its singleton
+// socket directory, left behind when it is killed) are in the test's own directories.
+func browserOptions(t *testing.T, bin string) []chromedp.ExecAllocatorOption {
+	return append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1200, 1000),
+		chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()))
 }
