@@ -73,6 +73,7 @@ type Experiment struct {
 	given bool  // the file gives the study's block
 	// blockOK says the block's Check found no problem (its input files are resolved).
 	blockOK bool
+	popOK   bool     // the population block's check found no problem
 	other   []string // other studies' blocks given (an error)
 	// libs are the scenario and policy libraries Load read, for the run (Libraries).
 	libs *libraries
@@ -408,6 +409,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		l.Add(doc.Errorf("replicates", "%d is out of range 1..10000", e.Replicates))
 	}
 	popOK := !l.Add(e.Population.check(doc, e.Dir))
+	e.popOK = popOK
 	if popOK && e.Population.Source == "sample" && e.Population.Seed == nil {
 		s := seed.Derive(*e.Seed, "population") // the population of every run before population.seed existed
 		e.Population.Seed = &s
