@@ -35,7 +35,8 @@ type EdgeListImport struct {
 var headerPairs = [][2]string{{"source", "target"}, {"from", "to"}, {"src", "dst"}, {"node1", "node2"}, {"u", "v"}}
 
 // ImportEdgeList reads an undirected edge list. Format:
-//   - one edge per line; blank lines and lines starting with '#' are skipped;
+//   - one edge per line; blank lines and lines starting with '#' are skipped; a UTF-8 byte
+//     order mark starting the file is ignored;
 //   - the delimiter is taken from the first data line: ',' if it has one, else tab, else ';',
 //     else runs of spaces; fields are trimmed and may be wrapped in double quotes (a quoted
 //     field cannot contain the delimiter);
@@ -102,7 +103,11 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 		return x, true
 	}
 	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
+		raw := sc.Text()
+		if line == 1 {
+			raw = yamlx.TrimBOM(raw)
+		}
+		text := strings.TrimSpace(raw)
 		if text == "" || text[0] == '#' {
 			continue
 		}

@@ -872,3 +872,14 @@ func TestEdgeListColumnsAndCheckedIDs(t *testing.T) {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
 }
+
+// A spreadsheet's "CSV UTF-8" starts with a byte order mark: the header is still a header.
+func TestEdgeListByteOrderMark(t *testing.T) {
+	res, err := ImportEdgeList(strings.NewReader("\ufeffsource,target\r\np1,p2\r\np2,p3\r\n"), "e.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.IDs, []string{"p1", "p2", "p3"}) {
+		t.Errorf("ids %q", res.IDs)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
@@ -55,11 +56,15 @@ func sizeWord(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-var bom = []byte("\ufeff")
+const bom = "\ufeff"
 
 // StripBOM removes a leading UTF-8 byte order mark (some editors on Windows write one), which
 // would otherwise become part of the first key.
-func StripBOM(data []byte) []byte { return bytes.TrimPrefix(data, bom) }
+func StripBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte(bom)) }
+
+// TrimBOM is StripBOM for a file's first line read as text (a spreadsheet's "CSV UTF-8"
+// starts with one), which would otherwise become part of the first field.
+func TrimBOM(line string) string { return strings.TrimPrefix(line, bom) }
 
 // CheckLimits reports, as a located error, a file over MaxFileBytes, nested deeper than
 // MaxDepth or whose aliases expand to more than MaxExpansion values. It tokenizes (linear in
