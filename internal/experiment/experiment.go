@@ -426,9 +426,15 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 			l.Add(doc.Errorf(fmt.Sprintf("policy_files[%d]", i), "cannot read %s: %v", e.PolicyFiles[i], unwrapPathErr(err)))
 		}
 	}
+	first := make(map[string]int, min(len(e.Scenarios), 1024))
 	for i, s := range e.Scenarios {
-		if j := slices.Index(e.Scenarios[:i], s); j >= 0 {
+		if l.Enough() {
+			break
+		}
+		if j, twice := first[s]; twice {
 			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is listed twice (also scenarios[%d])", s, j))
+		} else {
+			first[s] = i
 		}
 	}
 	if len(e.Conditions) == 0 {

@@ -51,8 +51,13 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	// An id missing from a library that a bad file left incomplete is not reported.
 	var known []string
 	for i, id := range e.Scenarios {
+		if l.Enough() {
+			break
+		}
 		if _, ok := scen.Get(id); ok {
-			known = append(known, id)
+			if !slices.Contains(known, id) { // a scenario listed twice is reported already
+				known = append(known, id)
+			}
 		} else if scenOK {
 			// Whether a study takes this kind of scenario is the study's own check.
 			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id))
