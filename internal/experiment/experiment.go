@@ -657,9 +657,22 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		l.Add(doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", label, b.Provider))
 	}
 	if b.Provider == "builtin" {
-		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.FirstByteTimeout != 0 || b.AdaptiveConcurrency != "" ||
-			b.MaxRetryAfter != 0 || b.MaxReply != 0 || len(b.ExtraBody) > 0 {
-			l.Add(doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after, max_reply or extra_body"))
+		// The behavioural model is no LLM and calls no server (no cache, limits or retries:
+		// see engine.buildBackend): a setting of either would be ignored.
+		for _, f := range []struct {
+			key   string
+			given bool
+		}{
+			{"model", b.Model != ""}, {"base_url", b.BaseURL != ""}, {"endpoints", len(b.Endpoints) > 0}, {"api_key_env", b.APIKeyEnv != ""},
+			{"temperature", b.Temperature != nil}, {"top_p", b.TopP != nil}, {"max_tokens", b.MaxTokens != 0},
+			{"max_concurrency", b.MaxConcurrency != 0}, {"rpm", b.RPM != 0}, {"tpm", b.TPM != 0}, {"timeout", b.Timeout != 0}, {"max_attempts", b.MaxAttempts != 0},
+			{"structured_output", b.StructuredOutput != ""}, {"max_tokens_field", b.MaxTokensField != ""}, {"seed", b.Seed != ""}, {"n", b.N != ""},
+			{"connect_timeout", b.ConnectTimeout != 0}, {"first_byte_timeout", b.FirstByteTimeout != 0}, {"adaptive_concurrency", b.AdaptiveConcurrency != ""},
+			{"max_retry_after", b.MaxRetryAfter != 0}, {"max_reply", b.MaxReply != 0}, {"extra_body", len(b.ExtraBody) > 0},
+		} {
+			if f.given {
+				l.Add(doc.Errorf(path+"."+f.key, "the builtin behavioural model takes no %s (it is no LLM and calls no server)", f.key))
+			}
 		}
 		return l.Err()
 	}
