@@ -372,33 +372,10 @@ func (r *Runner) loadPopulation() error {
 	return err
 }
 
-// Population is the population of a checked experiment, as a run of it has it: sampled with
-// population.seed (which Load fills in when the file leaves it out), the prosim104 agents, or
-// read from population.file (for a run directory's config.yaml, its copy under inputs/).
+// Population is the population of a checked experiment, as a run of it has it (see
+// experiment.Population.Read).
 func Population(exp *experiment.Experiment) ([]persona.Persona, error) {
-	p := exp.Population
-	var agents []persona.Persona
-	var err error
-	switch p.Source {
-	case "sample":
-		if p.Seed == nil {
-			return nil, fmt.Errorf("population: no seed (the experiment was not checked)")
-		}
-		agents, err = persona.Sample(p.N, *p.Seed, persona.SampleOptions{Currency: p.Currency})
-	case "prosim104":
-		agents, err = persona.Builtin("prosim104")
-	case "file":
-		agents, err = persona.Load(p.File)
-	default:
-		err = fmt.Errorf("unknown source %q", p.Source)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("population: %w", err)
-	}
-	if len(agents) == 0 {
-		return nil, fmt.Errorf("population: no agents")
-	}
-	return agents, nil
+	return exp.Population.Read()
 }
 
 // renderTexts renders every persona up front, for studies that record their agents; an

@@ -182,3 +182,27 @@ func TestFileCurrencyWithTheOtherProblems(t *testing.T) {
 		`  `+exp+`:5:22: field scenarios[1]: unknown scenario "nosuch"`,
 	)
 }
+
+// A list of 20,000 scenarios, most listed before (QA: 900,000 in 15 MB took 47 s and 1.5 GB)
+// is checked up to yamlx.MaxProblems: the first ones are reported, the rest not checked.
+// Distinct unknown ids are not compared pairwise (the twice check was quadratic).
+func TestManyDuplicateScenariosStopAtTheCap(t *testing.T) {
+	for _, id := range []func(int) string{
+		func(int) string { return "volunteering" },
+		func(i int) string { return fmt.Sprintf("s%d", i%10_000) },
+	} {
+		var b strings.Builder
+		b.WriteString("name: h\nstudy: vignettes\npopulation: {source: sample, n: 10}\nscenarios:\n")
+		for i := range 20_000 {
+			b.WriteString("  - " + id(i) + "\n")
+		}
+		_, err := Parse([]byte(b.String()), "big.yaml")
+		var es *yamlx.Errors
+		if !errors.As(err, &es) || !es.Stopped || len(es.Errs)+es.More != yamlx.MaxProblems {
+			t.Fatalf("got %.300v", err)
+		}
+		if !strings.HasSuffix(err.Error(), "... and more problems not checked (checking stops after 1000)") {
+			t.Errorf("the message does not say the rest was not checked:\n...%s", err.Error()[len(err.Error())-200:])
+		}
+	}
+}

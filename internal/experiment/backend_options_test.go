@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,14 +29,14 @@ func TestBackendRequestOptions(t *testing.T) {
 		"max_tokens_field":   {Provider: "gemini", Model: "g", MaxTokensField: "max_tokens"},
 		"has no seed":        {Provider: "anthropic", Model: "c", Seed: "on"},
 		"want on or off":     {Provider: "openai", Model: "m", Seed: "42"},
-		"structured_output, max_tokens_field, seed": {Provider: "builtin", Seed: "on"},
-		"n, connect_timeout":                        {Provider: "builtin", N: "off"},
-		"want auto or off":                          {Provider: "ollama", Model: "m", N: "4"},
-		"want auto, on or off":                      {Provider: "ollama", Model: "m", AdaptiveConcurrency: "yes"},
-		"OpenAI-compatible servers only":            {Provider: "anthropic", Model: "c", FirstByteTimeout: Duration(time.Second)},
-		"must be >= 0":                              {Provider: "ollama", Model: "m", FirstByteTimeout: Duration(-time.Second)},
-		"first_byte_timeout, adaptive_concurrency":  {Provider: "builtin", FirstByteTimeout: Duration(time.Second)},
-		"longer than timeout":                       {Provider: "ollama", Model: "m", ConnectTimeout: Duration(time.Minute), Timeout: Duration(time.Second)},
+		"backend.seed: the builtin behavioural model takes no seed": {Provider: "builtin", Seed: "on"},
+		"backend.n: the builtin behavioural model takes no n":       {Provider: "builtin", N: "off"},
+		"want auto or off":                        {Provider: "ollama", Model: "m", N: "4"},
+		"want auto, on or off":                    {Provider: "ollama", Model: "m", AdaptiveConcurrency: "yes"},
+		"OpenAI-compatible servers only":          {Provider: "anthropic", Model: "c", FirstByteTimeout: Duration(time.Second)},
+		"must be >= 0":                            {Provider: "ollama", Model: "m", FirstByteTimeout: Duration(-time.Second)},
+		"backend.first_byte_timeout: the builtin": {Provider: "builtin", FirstByteTimeout: Duration(time.Second)},
+		"longer than timeout":                     {Provider: "ollama", Model: "m", ConnectTimeout: Duration(time.Minute), Timeout: Duration(time.Second)},
 	}
 	for want, b := range bad {
 		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {
@@ -73,5 +74,27 @@ func TestBackendWaitAndReplyCaps(t *testing.T) {
 		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%+v: error %v, want one containing %q", b, err, want)
 		}
+	}
+}
+
+// The behavioural model reads no sampling setting and calls no server: temperature, top_p,
+// max_tokens and the limits are refused on it, each at its line, not accepted and ignored
+// (QA: builtin with temperature: 5 validated; openai says "out of range 0..2").
+func TestBuiltinTakesNoLLMSetting(t *testing.T) {
+	src := "name: t\nstudy: vignettes\npopulation: {source: sample, n: 5}\nscenarios: [volunteering]\nbackends:\n" +
+		"  - provider: builtin\n    temperature: 5\n    top_p: 0.9\n    max_tokens: 100\n    rpm: 60\n    tpm: 1000\n" +
+		"    max_concurrency: 4\n    timeout: 30s\n    max_attempts: 2\n    label: builtin-x\n"
+	_, err := Parse([]byte(src), "b.yaml")
+	want := []string{"b.yaml: 8 problems:"}
+	for i, k := range []string{"temperature", "top_p", "max_tokens", "rpm", "tpm", "max_concurrency", "timeout", "max_attempts"} {
+		want = append(want, fmt.Sprintf("  b.yaml:%d:", 7+i))
+		if err == nil || !strings.Contains(err.Error(), "field backends[0]."+k+": the builtin behavioural model takes no "+k+" (it is no LLM and calls no server)") {
+			t.Errorf("no error for %s:\n%v", k, err)
+		}
+	}
+	wantLines(t, err, want...)
+	// temperature: 0 is a setting too; a label is the builtin's own.
+	if _, err := Parse([]byte("name: t\nstudy: vignettes\npopulation: {source: sample, n: 5}\nscenarios: [volunteering]\nbackends: [{provider: builtin, temperature: 0}]\n"), "b.yaml"); err == nil {
+		t.Error("temperature: 0 accepted on builtin")
 	}
 }

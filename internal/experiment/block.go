@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -44,8 +45,12 @@ type (
 	// experiment or another file it names has problems, so that every file's are reported at
 	// once, and when there is a population file (whose problems must not hide the inputs');
 	// otherwise the run reads the files and reports theirs. A block keeps what CheckInputs
-	// read for its run, so that a large file is parsed once.
-	InputsChecker interface{ CheckInputs() error }
+	// read for its run, so that a large file is parsed once. population reads the experiment's
+	// population (nil when it cannot), for checks against it (an edge list's ids) when the
+	// inputs have problems already: it is read only then, all problems being reported at once.
+	InputsChecker interface {
+		CheckInputs(population func() []persona.Persona) error
+	}
 )
 
 var (

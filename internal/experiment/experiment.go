@@ -73,6 +73,7 @@ type Experiment struct {
 	given bool  // the file gives the study's block
 	// blockOK says the block's Check found no problem (its input files are resolved).
 	blockOK bool
+	popOK   bool     // the population block's check found no problem
 	other   []string // other studies' blocks given (an error)
 	// libs are the scenario and policy libraries Load read, for the run (Libraries).
 	libs *libraries
@@ -408,6 +409,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		l.Add(doc.Errorf("replicates", "%d is out of range 1..10000", e.Replicates))
 	}
 	popOK := !l.Add(e.Population.check(doc, e.Dir))
+	e.popOK = popOK
 	if popOK && e.Population.Source == "sample" && e.Population.Seed == nil {
 		s := seed.Derive(*e.Seed, "population") // the population of every run before population.seed existed
 		e.Population.Seed = &s
@@ -424,9 +426,15 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 			l.Add(doc.Errorf(fmt.Sprintf("policy_files[%d]", i), "cannot read %s: %v", e.PolicyFiles[i], unwrapPathErr(err)))
 		}
 	}
+	first := make(map[string]int, min(len(e.Scenarios), 1024))
 	for i, s := range e.Scenarios {
-		if j := slices.Index(e.Scenarios[:i], s); j >= 0 {
+		if l.Enough() {
+			break
+		}
+		if j, twice := first[s]; twice {
 			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is listed twice (also scenarios[%d])", s, j))
+		} else {
+			first[s] = i
 		}
 	}
 	if len(e.Conditions) == 0 {
@@ -649,9 +657,22 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		l.Add(doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", label, b.Provider))
 	}
 	if b.Provider == "builtin" {
-		if b.Model != "" || b.BaseURL != "" || len(b.Endpoints) > 0 || b.APIKeyEnv != "" || b.StructuredOutput != "" || b.MaxTokensField != "" || b.Seed != "" || b.N != "" || b.ConnectTimeout != 0 || b.FirstByteTimeout != 0 || b.AdaptiveConcurrency != "" ||
-			b.MaxRetryAfter != 0 || b.MaxReply != 0 || len(b.ExtraBody) > 0 {
-			l.Add(doc.Errorf(path, "the builtin behavioural model takes no model, base_url, endpoints, api_key_env, structured_output, max_tokens_field, seed, n, connect_timeout, first_byte_timeout, adaptive_concurrency, max_retry_after, max_reply or extra_body"))
+		// The behavioural model is no LLM and calls no server (no cache, limits or retries:
+		// see engine.buildBackend): a setting of either would be ignored.
+		for _, f := range []struct {
+			key   string
+			given bool
+		}{
+			{"model", b.Model != ""}, {"base_url", b.BaseURL != ""}, {"endpoints", len(b.Endpoints) > 0}, {"api_key_env", b.APIKeyEnv != ""},
+			{"temperature", b.Temperature != nil}, {"top_p", b.TopP != nil}, {"max_tokens", b.MaxTokens != 0},
+			{"max_concurrency", b.MaxConcurrency != 0}, {"rpm", b.RPM != 0}, {"tpm", b.TPM != 0}, {"timeout", b.Timeout != 0}, {"max_attempts", b.MaxAttempts != 0},
+			{"structured_output", b.StructuredOutput != ""}, {"max_tokens_field", b.MaxTokensField != ""}, {"seed", b.Seed != ""}, {"n", b.N != ""},
+			{"connect_timeout", b.ConnectTimeout != 0}, {"first_byte_timeout", b.FirstByteTimeout != 0}, {"adaptive_concurrency", b.AdaptiveConcurrency != ""},
+			{"max_retry_after", b.MaxRetryAfter != 0}, {"max_reply", b.MaxReply != 0}, {"extra_body", len(b.ExtraBody) > 0},
+		} {
+			if f.given {
+				l.Add(doc.Errorf(path+"."+f.key, "the builtin behavioural model takes no %s (it is no LLM and calls no server)", f.key))
+			}
 		}
 		return l.Err()
 	}

@@ -51,8 +51,13 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	// An id missing from a library that a bad file left incomplete is not reported.
 	var known []string
 	for i, id := range e.Scenarios {
+		if l.Enough() {
+			break
+		}
 		if _, ok := scen.Get(id); ok {
-			known = append(known, id)
+			if !slices.Contains(known, id) { // a scenario listed twice is reported already
+				known = append(known, id)
+			}
 		} else if scenOK {
 			// Whether a study takes this kind of scenario is the study's own check.
 			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id))
@@ -79,21 +84,39 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	problems := l.Len() > 0 || len(files) > 0
 	p := e.Population
 	popFile := p.Source == "file" && p.File != "" && readable(p.File)
+	// The population is read here only when there are problems to report (the run reads it):
+	// a bad population file's, or the inputs' that are checked against it.
+	var people []persona.Persona
+	var peopleErr error
+	read := false
+	population := func() []persona.Persona {
+		if read {
+			return people
+		}
+		read = true
+		switch {
+		case popFile:
+			people, peopleErr = persona.Load(p.File)
+		case p.Source != "file" && e.popOK:
+			people, peopleErr = p.Read()
+		}
+		return people
+	}
 	c, checker := e.Block.(InputsChecker)
 	checker = checker && e.blockOK
 	// The run reads the population file before the block's inputs: with both, the inputs are
 	// read here, so that a bad population file does not hide them.
 	var inputsErr error
 	if checker && (problems || popFile) {
-		inputsErr = c.CheckInputs()
+		inputsErr = c.CheckInputs(population)
 	}
 	if !problems && inputsErr == nil {
 		e.libs = &libraries{scenFiles: slices.Clone(e.ScenarioFiles), polFiles: slices.Clone(e.PolicyFiles), scen: scen, pol: pol}
 		return nil
 	}
 	if popFile {
-		if people, err := persona.Load(p.File); err != nil {
-			files = append(files, err)
+		if population(); peopleErr != nil {
+			files = append(files, peopleErr)
 		} else if err := e.FileCurrency(doc, people); err != nil {
 			l.Add(err)
 		}
@@ -120,4 +143,32 @@ func (e *Experiment) Libraries() (*scenario.Library, *policy.Library, bool) {
 		return nil, nil, false
 	}
 	return l.scen, l.pol, true
+}
+
+// Read is the population a run of the checked experiment has: sampled with Seed (which Load
+// fills in when the file leaves it out), the prosim104 agents, or read from File (for a run
+// directory's config.yaml, its copy under inputs/).
+func (p *Population) Read() ([]persona.Persona, error) {
+	var agents []persona.Persona
+	var err error
+	switch p.Source {
+	case "sample":
+		if p.Seed == nil {
+			return nil, fmt.Errorf("population: no seed (the experiment was not checked)")
+		}
+		agents, err = persona.Sample(p.N, *p.Seed, persona.SampleOptions{Currency: p.Currency})
+	case "prosim104":
+		agents, err = persona.Builtin("prosim104")
+	case "file":
+		agents, err = persona.Load(p.File)
+	default:
+		err = fmt.Errorf("unknown source %q", p.Source)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("population: %w", err)
+	}
+	if len(agents) == 0 {
+		return nil, fmt.Errorf("population: no agents")
+	}
+	return agents, nil
 }

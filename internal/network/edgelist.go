@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,14 +35,16 @@ type EdgeListImport struct {
 var headerPairs = [][2]string{{"source", "target"}, {"from", "to"}, {"src", "dst"}, {"node1", "node2"}, {"u", "v"}}
 
 // ImportEdgeList reads an undirected edge list. Format:
-//   - one edge per line; blank lines and lines starting with '#' are skipped;
+//   - one edge per line; blank lines and lines starting with '#' are skipped; a UTF-8 byte
+//     order mark starting the file is ignored;
 //   - the delimiter is taken from the first data line: ',' if it has one, else tab, else ';',
 //     else runs of spaces; fields are trimmed and may be wrapped in double quotes (a quoted
 //     field cannot contain the delimiter);
 //   - an optional header names the columns: source,target (or from,to / src,dst /
 //     node1,node2 / u,v), in any position; a "weight" column and any other column are
-//     ignored with a note. Without a header the first two columns are source and target and
-//     a third is taken as a weight and ignored;
+//     ignored with a note, and a line with more fields than the header is an error. Without
+//     a header the first two columns are source and target and a third is taken as a weight
+//     and ignored; a fourth is an error. A weight, when given, must be a finite number;
 //   - ids are any non-empty strings; ids that all parse as integers are compared as integers
 //     and numbered in ascending order (ids 1..N become nodes 0..N-1, matching agent id =
 //     node+1); otherwise nodes are numbered in order of first appearance.
@@ -50,6 +53,14 @@ var headerPairs = [][2]string{{"source", "target"}, {"from", "to"}, {"src", "dst
 // repeated edges, in either orientation, are merged and counted. Only nodes that appear in
 // some edge exist. Errors name file:line and the column; every bad line is reported at once.
 func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
+	return ImportEdgeListChecked(r, name, nil)
+}
+
+// ImportEdgeListChecked is ImportEdgeList checking each id, at the line where it first
+// appears, with checkID (nil: no check): a non-empty message is a problem of that line,
+// reported with the file's others in line order, so that an id naming no agent does not wait
+// for a self-loop to be fixed. checkID sees ids as ImportEdgeList gives them (IDs).
+func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) string) (*EdgeListImport, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	res := &EdgeListImport{}
@@ -58,7 +69,8 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 	allInt := true
 	var delim byte
 	first := true
-	srcCol, dstCol, ncols := 0, 1, 2
+	// The columns read; ncols is the header's width (without one, 2 and a weight).
+	srcCol, dstCol, weightCol, ncols, header := 0, 1, 2, 2, false
 	var fields []string
 	// Every bad line is reported (up to yamlx.MaxErrors), not only the first.
 	bad := yamlx.NewList(name)
@@ -82,11 +94,20 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 			index[f] = x
 			res.IDs = append(res.IDs, f)
 			res.Lines = append(res.Lines, line)
+			if checkID != nil {
+				if msg := checkID(f); msg != "" {
+					lineErr(line, "%s", msg)
+				}
+			}
 		}
 		return x, true
 	}
 	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
+		raw := sc.Text()
+		if line == 1 {
+			raw = yamlx.TrimBOM(raw)
+		}
+		text := strings.TrimSpace(raw)
 		if text == "" || text[0] == '#' {
 			continue
 		}
@@ -102,12 +123,13 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 		if first {
 			first = false
 			if s, d, ok := headerColumns(fields); ok {
-				srcCol, dstCol, ncols = s, d, len(fields)
+				srcCol, dstCol, weightCol, ncols, header = s, d, -1, len(fields), true
 				for i, f := range fields {
 					if i == s || i == d {
 						continue
 					}
-					if strings.EqualFold(f, "weight") {
+					if strings.EqualFold(f, "weight") && weightCol < 0 {
+						weightCol = i
 						res.Weighted = true
 						res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: column %d %q ignored: prosim graphs are unweighted", name, line, i+1, f))
 					} else {
@@ -116,10 +138,10 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 				}
 				continue
 			}
-			if len(fields) >= 3 {
-				res.Weighted = true
-				res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: no header; column 3 taken as a weight and ignored: prosim graphs are unweighted", name, line))
-			}
+		}
+		if !header && len(fields) >= 3 && !res.Weighted {
+			res.Weighted = true
+			res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: no header; column 3 taken as a weight and ignored: prosim graphs are unweighted", name, line))
 		}
 		if len(fields) <= max(srcCol, dstCol) {
 			missing, col := "target", dstCol
@@ -131,11 +153,26 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 		}
 		s, okS := id(line, "source", fields[srcCol])
 		t, okT := id(line, "target", fields[dstCol])
-		if !okS || !okT {
-			continue
-		}
-		if s == t {
+		ok := okS && okT
+		if ok && s == t {
 			lineErr(line, "self-loop on id %q: prosim graphs are simple", res.IDs[s])
+			ok = false
+		}
+		if weightCol >= 0 && weightCol < len(fields) && fields[weightCol] != "" {
+			if w, err := strconv.ParseFloat(fields[weightCol], 64); err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
+				lineErr(line, "column %d: weight %q is not a number", weightCol+1, fields[weightCol])
+				ok = false
+			}
+		}
+		if width := max(ncols, weightCol+1); len(fields) > width {
+			what := fmt.Sprintf("the header names %d columns", ncols)
+			if !header {
+				what = "without a header a line is source, target and an optional weight"
+			}
+			lineErr(line, "column %d: extra field %q: %s", width+1, fields[width], what)
+			ok = false
+		}
+		if !ok {
 			continue
 		}
 		pairs = append(pairs, s, t)

@@ -835,3 +835,51 @@ func TestEdgeListEveryBadLine(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// Extra columns and weights that are not numbers are refused, each at its line, with the
+// file's other problems; checkID's problems (an id naming no agent) come in line order too.
+func TestEdgeListColumnsAndCheckedIDs(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"1,2\n1,3,2.5,extra\n", `e.csv:2: column 4: extra field "extra": without a header a line is source, target and an optional weight`},
+		{"source,target\n1,3,2.5\n", `e.csv:2: column 3: extra field "2.5": the header names 2 columns`},
+		{"source,target,weight\n1,3,2.5,x\n", `e.csv:2: column 4: extra field "x": the header names 3 columns`},
+		{"1,2\n1,3,heavy\n", `e.csv:2: column 3: weight "heavy" is not a number`},
+		{"weight,target,source\nNaN,1,3\n", `e.csv:2: column 1: weight "NaN" is not a number`},
+	} {
+		_, err := ImportEdgeList(strings.NewReader(c.in), "e.csv")
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q: error %v, want %q", c.in, err, c.want)
+		}
+	}
+	// A header's other columns hold anything; an empty weight is no weight.
+	if _, err := ImportEdgeList(strings.NewReader("source,target,weight,note\n1,2,,a b\n1,3,0.5,x\n"), "e.csv"); err != nil {
+		t.Errorf("other columns: %v", err)
+	}
+	in := "source,target\n1,2\n5,5\n6,99\nfoo,11\n1,3,2.5,extra\n"
+	known := func(id string) string {
+		if n, err := strconv.Atoi(id); err == nil && n <= 20 {
+			return ""
+		}
+		return fmt.Sprintf("id %q names no agent", id)
+	}
+	_, err := ImportEdgeListChecked(strings.NewReader(in), "e.csv", known)
+	want := "e.csv: 4 problems:\n" +
+		"  e.csv:3: self-loop on id \"5\": prosim graphs are simple\n" +
+		"  e.csv:4: id \"99\" names no agent\n" +
+		"  e.csv:5: id \"foo\" names no agent\n" +
+		"  e.csv:6: column 3: extra field \"2.5\": the header names 2 columns"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+}
+
+// A spreadsheet's "CSV UTF-8" starts with a byte order mark: the header is still a header.
+func TestEdgeListByteOrderMark(t *testing.T) {
+	res, err := ImportEdgeList(strings.NewReader("\ufeffsource,target\r\np1,p2\r\np2,p3\r\n"), "e.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.IDs, []string{"p1", "p2", "p3"}) {
+		t.Errorf("ids %q", res.IDs)
+	}
+}

@@ -371,7 +371,7 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 	}
 	header = slices.Clone(header)
 	if len(header) > 0 {
-		header[0] = strings.TrimPrefix(header[0], "\ufeff") // spreadsheet BOM
+		header[0] = yamlx.TrimBOM(header[0])
 	}
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])

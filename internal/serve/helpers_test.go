@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -102,11 +103,17 @@ backends:
 // builtinRun runs a small Study 1 on the behavioural model into root/name.
 func builtinRun(t testing.TB, root, name string) string {
 	t.Helper()
+	return builtinRunN(t, root, name, 6)
+}
+
+// builtinRunN is builtinRun with n agents (4n decisions).
+func builtinRunN(t testing.TB, root, name string, n int) string {
+	t.Helper()
 	src := `name: small
 study: vignettes
 seed: 5
 replicates: 1
-population: {source: sample, n: 6}
+population: {source: sample, n: ` + strconv.Itoa(n) + `}
 scenarios: [volunteering, donating]
 conditions:
   - {name: none, policy: none}

@@ -56,8 +56,8 @@ func TestLargeRunReadsBoundedRows(t *testing.T) {
 		{"/", "big"},
 		{"/runs/big/snapshot", `"Invalid":20000,`},
 		{"/runs/big/decisions", fmt.Sprintf("%d decisions match", n+24)},
-		{"/runs/big/decisions?page=2000", "page 2001 of"},
-		{"/runs/big/decisions?valid=no&scenario=volunteering&page=100", "synthetic: not JSON"},
+		{"/runs/big/decisions?page=2001", "page 2001 of"},
+		{"/runs/big/decisions?valid=no&scenario=volunteering&page=101", "synthetic: not JSON"},
 		{"/runs/big/decisions?agent=" + fmt.Sprint(k.AgentID), "1 decision matches"},
 		{"/runs/big/decisions?condition=moral", "12 decisions match"},
 		{decisionLink("big", k), "rebuilding a request replays them all"},
@@ -90,7 +90,7 @@ func BenchmarkLargeRunPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range []string{"/runs/big/decisions?page=2000", "/runs/big/decisions?valid=no&page=100"} {
+	for _, p := range []string{"/runs/big/decisions?page=2001", "/runs/big/decisions?valid=no&page=101"} {
 		b.Run(strings.TrimPrefix(p, "/runs/big/decisions?"), func(b *testing.B) {
 			for b.Loop() {
 				if w := getB(s, p); w != http.StatusOK {

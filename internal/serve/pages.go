@@ -144,7 +144,7 @@ func (s *Server) report(w http.ResponseWriter, dirs ...string) {
 // filter is the decision browser's query.
 type filter struct {
 	Condition, Scenario, Agent, Valid, Backend string
-	Page                                       int
+	Page                                       int // from 0; the query's page is Page+1, as shown
 }
 
 func (f filter) query(page int) string {
@@ -155,7 +155,7 @@ func (f filter) query(page int) string {
 		}
 	}
 	if page > 0 {
-		v.Set("page", strconv.Itoa(page))
+		v.Set("page", strconv.Itoa(page+1))
 	}
 	return v.Encode()
 }
@@ -173,7 +173,14 @@ type decisionRow struct {
 func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request, id, dir string) {
 	q := r.URL.Query()
 	f := filter{Condition: q.Get("condition"), Scenario: q.Get("scenario"), Agent: q.Get("agent"), Valid: q.Get("valid"), Backend: q.Get("backend")}
-	f.Page, _ = strconv.Atoi(q.Get("page"))
+	if p := q.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			s.fail(w, http.StatusBadRequest, fmt.Errorf("page %q: want a page number, 1 or more", p))
+			return
+		}
+		f.Page = n - 1
+	}
 	agent := -1
 	if f.Agent != "" {
 		a, err := strconv.Atoi(f.Agent)
@@ -204,6 +211,14 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request, id, dir s
 	}
 	backends = snap.Backends
 	pages := (total + perPage - 1) / perPage
+	if f.Page > 0 && f.Page >= pages {
+		err := fmt.Errorf("page %d is past the last page, %d", f.Page+1, pages)
+		if pages == 0 {
+			err = fmt.Errorf("page %d: no decision matches", f.Page+1)
+		}
+		s.fail(w, http.StatusBadRequest, err)
+		return
+	}
 	var prev, next string
 	if f.Page > 0 {
 		prev = "?" + f.query(f.Page-1)

@@ -397,3 +397,42 @@ func TestRunBegunAfterStartIsFound(t *testing.T) {
 		t.Fatalf("a made-up id: %d", rec.Code)
 	}
 }
+
+// The decision browser's page is the number it shows, 1 to the last: another is a 400 saying
+// so, never negative rows (page=-1 showed "-49--30 shown (page 0 of 1)") nor a silent page 1.
+func TestDecisionsPageNumber(t *testing.T) {
+	root := t.TempDir()
+	builtinRunN(t, root, "s1", 30)
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, pages := 120, 3
+	for _, c := range []struct {
+		query string
+		code  int
+		want  string
+	}{
+		{"", 200, fmt.Sprintf("1-50 shown (page 1 of %d)", pages)},
+		{"page=1", 200, fmt.Sprintf("1-50 shown (page 1 of %d)", pages)},
+		{"page=2", 200, "51-100 shown (page 2 of 3)"},
+		{"page=3", 200, fmt.Sprintf("101-%d shown (page 3 of 3)", n)},
+		{"page=-1", 400, `page &#34;-1&#34;: want a page number, 1 or more`},
+		{"page=0", 400, `page &#34;0&#34;: want a page number, 1 or more`},
+		{"page=abc", 400, `page &#34;abc&#34;: want a page number, 1 or more`},
+		{fmt.Sprintf("page=%d", pages+1), 400, fmt.Sprintf("page %d is past the last page, %d", pages+1, pages)},
+		{"agent=999999&page=2", 400, "page 2: no decision matches"},
+	} {
+		w := get(t, s, "/runs/s1/decisions?"+c.query)
+		if w.Code != c.code || !strings.Contains(w.Body.String(), c.want) {
+			t.Errorf("%q: %d, want %d and %q in\n%.2000s", c.query, w.Code, c.code, c.want, w.Body.String())
+		}
+	}
+	// The links name the pages shown: page 1's next is page=2, page 2's previous page 1.
+	if body := get(t, s, "/runs/s1/decisions").Body.String(); !strings.Contains(body, `href="?page=2" id="next"`) {
+		t.Errorf("page 1's next link:\n%.2000s", body)
+	}
+	if body := get(t, s, "/runs/s1/decisions?page=2").Body.String(); !strings.Contains(body, `<a href="?">previous</a>`) {
+		t.Errorf("page 2's previous link:\n%.2000s", body)
+	}
+}

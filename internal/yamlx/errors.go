@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -15,23 +16,37 @@ import (
 // MaxErrors bounds the errors one file reports; the rest are counted ("and N more").
 var MaxErrors = 50
 
+// MaxProblems bounds the problems of one file that are looked for: past it a List takes no
+// more and says that the rest of the file was not checked, so that a file of a million bad
+// entries costs the time and memory of a thousand.
+var MaxProblems = 1000
+
 // Errors is every problem found in one file, sorted by position: up to MaxErrors, then the
 // number left out. errors.As and errors.Is see the errors shown, the first first.
 type Errors struct {
 	File string
 	Errs []*Error
 	More int
+	// Stopped says that checking stopped at MaxProblems: there may be more.
+	Stopped bool
 }
 
 func (e *Errors) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d problems:", e.File, len(e.Errs)+e.More)
+	n := strconv.Itoa(len(e.Errs) + e.More)
+	if e.Stopped {
+		n = "at least " + n
+	}
+	fmt.Fprintf(&b, "%s: %s problems:", e.File, n)
 	for _, x := range e.Errs {
 		b.WriteString("\n  ")
 		b.WriteString(x.Error())
 	}
 	if e.More > 0 {
 		fmt.Fprintf(&b, "\n  ... and %d more (the first %d are shown)", e.More, len(e.Errs))
+	}
+	if e.Stopped {
+		b.WriteString("\n  ... and more problems not checked (checking stops after " + strconv.Itoa(len(e.Errs)+e.More) + ")")
 	}
 	return b.String()
 }
@@ -48,10 +63,11 @@ func (e *Errors) Unwrap() []error {
 // List collects the problems of one file, so that a checker reports all of them at once
 // rather than stopping at the first. The zero List is not usable: see NewList.
 type List struct {
-	file  string
-	errs  []*Error
-	more  int     // problems past MaxErrors, counted
-	other []error // problems that are not located in the file (reported after those that are)
+	file    string
+	errs    []*Error
+	more    int     // problems past MaxErrors, counted
+	other   []error // problems that are not located in the file (reported after those that are)
+	stopped bool    // MaxProblems were added: the others are dropped
 }
 
 // NewList is an empty list of the problems of file.
@@ -67,9 +83,12 @@ func (l *List) Add(err error) bool {
 	var es *Errors
 	var e *Error
 	switch {
+	case l.Full():
+		l.stopped = true
 	case errors.As(err, &es) && es == err:
 		l.errs = append(l.errs, es.Errs...)
 		l.more += es.More
+		l.stopped = l.stopped || es.Stopped
 	case errors.As(err, &e) && e == err:
 		l.errs = append(l.errs, e)
 	default:
@@ -87,8 +106,21 @@ func (l *List) Add(err error) bool {
 	return true
 }
 
-// Len is the number of problems added.
+// Len is the number of problems added (taken: see Full).
 func (l *List) Len() int { return len(l.errs) + l.more + len(l.other) }
+
+// Full says the list has MaxProblems: it takes no more.
+func (l *List) Full() bool { return l.Len() >= MaxProblems }
+
+// Enough is Full, for a check over many entries to ask before each: when it is, the list
+// says that the rest were not checked, and the check stops.
+func (l *List) Enough() bool {
+	if l.Full() {
+		l.stopped = true
+		return true
+	}
+	return false
+}
 
 // trim sorts the problems by position and keeps the first MaxErrors, counting the others.
 func (l *List) trim() {
@@ -126,10 +158,10 @@ func (l *List) Err() error {
 	var located error
 	switch {
 	case len(shown) == 0 && more == 0:
-	case len(shown) == 1 && more == 0:
+	case len(shown) == 1 && more == 0 && !l.stopped:
 		located = shown[0]
 	default:
-		located = &Errors{File: l.file, Errs: shown, More: more}
+		located = &Errors{File: l.file, Errs: shown, More: more, Stopped: l.stopped}
 	}
 	return Join(append([]error{located}, l.other...)...)
 }

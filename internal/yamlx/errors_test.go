@@ -112,3 +112,40 @@ func TestFractionForAWholeNumber(t *testing.T) {
 		t.Fatalf("2.0: %v %d", err, v.Replicates)
 	}
 }
+
+// A list takes MaxProblems and no more: a check over a million bad entries asks Enough and
+// stops, and the message says the rest was not checked.
+func TestListStopsAtMaxProblems(t *testing.T) {
+	defer func(n, m int) { MaxErrors, MaxProblems = n, m }(MaxErrors, MaxProblems)
+	MaxErrors, MaxProblems = 2, 5
+	l := NewList("f.yaml")
+	checked := 0
+	for line := 1; line <= 1_000_000; line++ {
+		if l.Enough() {
+			break
+		}
+		checked++
+		l.Add(&Error{File: "f.yaml", Line: line, Msg: "bad"})
+	}
+	if checked != 5 || l.Len() != 5 {
+		t.Errorf("checked %d, took %d, want 5", checked, l.Len())
+	}
+	want := "f.yaml: at least 5 problems:\n  f.yaml:1: bad\n  f.yaml:2: bad\n  ... and 3 more (the first 2 are shown)\n  ... and more problems not checked (checking stops after 5)"
+	if err := l.Err(); err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	// Merged into another list, it still says so.
+	m := NewList("f.yaml")
+	m.Add(l.Err())
+	if e, ok := m.Err().(*Errors); !ok || !e.Stopped {
+		t.Errorf("merged: %v", m.Err())
+	}
+	// Exactly MaxProblems, all checked: nothing is said to be left.
+	l = NewList("f.yaml")
+	for line := 1; line <= 5; line++ {
+		l.Add(&Error{File: "f.yaml", Line: line, Msg: "bad"})
+	}
+	if e := l.Err().(*Errors); e.Stopped {
+		t.Errorf("five of five checked: %v", e)
+	}
+}

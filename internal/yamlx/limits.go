@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
@@ -27,6 +28,11 @@ var (
 	// alias stands for a copy of its anchor's value, aliases inside included, so ten levels of
 	// ten aliases each ("billion laughs") stand for 10^10 values in a few hundred bytes.
 	MaxExpansion int64 = 100_000
+	// MaxTokens bounds the YAML tokens of a file (keys, values, "-" and ":" each count): the
+	// parser's nodes take hundreds of bytes each, and prosim parses a file more than once, so
+	// a 15 MB list of 900,000 scenarios (1.8 million tokens) took 1.4 GB and 12-20 s to read.
+	// Half a million list entries (an inequity's agents) still pass.
+	MaxTokens = 1_000_000
 )
 
 // ReadFile reads the file at path, up to MaxFileBytes (a larger file, or a device such as
@@ -55,14 +61,19 @@ func sizeWord(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-var bom = []byte("\ufeff")
+const bom = "\ufeff"
 
 // StripBOM removes a leading UTF-8 byte order mark (some editors on Windows write one), which
 // would otherwise become part of the first key.
-func StripBOM(data []byte) []byte { return bytes.TrimPrefix(data, bom) }
+func StripBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte(bom)) }
+
+// TrimBOM is StripBOM for a file's first line read as text (a spreadsheet's "CSV UTF-8"
+// starts with one), which would otherwise become part of the first field.
+func TrimBOM(line string) string { return strings.TrimPrefix(line, bom) }
 
 // CheckLimits reports, as a located error, a file over MaxFileBytes, nested deeper than
-// MaxDepth or whose aliases expand to more than MaxExpansion values. It tokenizes (linear in
+// MaxDepth, of more than MaxTokens tokens or whose aliases expand to more than MaxExpansion
+// values. It tokenizes (linear in
 // the input) and, when the file has aliases, parses it once the depth is known to be bounded
 // (parsing does not expand aliases: decoding does).
 func CheckLimits(data []byte, name string) error {
@@ -78,9 +89,13 @@ func CheckLimits(data []byte, name string) error {
 	lastLine := 0
 	content := false                          // a token of the current document has been seen
 	docs, second := 0, (*token.Position)(nil) // documents with content; the header of the second
+	tokens := 0
 	for _, tk := range lexer.Tokenize(string(data)) {
 		if tk.Position == nil {
 			continue
+		}
+		if tokens++; tokens > MaxTokens {
+			return &Error{File: name, Line: tk.Position.Line, Col: tk.Position.Column, Msg: fmt.Sprintf("more than %d YAML tokens (keys, values, - and :): not read; no prosim file comes near", MaxTokens)}
 		}
 		// Several YAML documents (separated by ---) would be decoded as the first alone,
 		// the others dropped without a word: count them.

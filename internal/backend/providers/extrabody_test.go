@@ -135,10 +135,10 @@ func TestExtraBodyRefused(t *testing.T) {
 		`backends[0].extra_body.response_format: "response_format" is a field`:                                 "{provider: vllm, model: m, extra_body: {response_format: {type: text}}}",
 		`backends[0].extra_body: is sent to OpenAI-compatible servers only`:                                    "{provider: anthropic, model: c, extra_body: {top_k: 20}}",
 		`backends[0].extra_body: is sent to OpenAI-compatible servers only (openai, vllm, ollama), not gemini`: "{provider: gemini, model: g, extra_body: {top_k: 20}}",
-		`takes no model, base_url`: "{provider: builtin, extra_body: {top_k: 20}}",
-		`backends[0].extra_body.options.f: NaN is not a number JSON can carry`: "{provider: ollama, model: m, extra_body: {options: {f: .nan}}}",
-		`backends[0].extra_body.a.b.c.d.e.f.g.h: nested more than 8 deep`:      "{provider: ollama, model: m, extra_body: {a: {b: {c: {d: {e: {f: {g: {h: {i: 1}}}}}}}}}}",
-		`backends[0].extra_body: 17394 bytes as JSON: at most 16384`:           "{provider: ollama, model: m, extra_body: {stop: [" + strings.Repeat(`"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", `, 220) + `"x"]}}`,
+		`backends[0].extra_body: the builtin behavioural model takes no extra_body`:                            "{provider: builtin, extra_body: {top_k: 20}}",
+		`backends[0].extra_body.options.f: NaN is not a number JSON can carry`:                                 "{provider: ollama, model: m, extra_body: {options: {f: .nan}}}",
+		`backends[0].extra_body.a.b.c.d.e.f.g.h: nested more than 8 deep`:                                      "{provider: ollama, model: m, extra_body: {a: {b: {c: {d: {e: {f: {g: {h: {i: 1}}}}}}}}}}",
+		`backends[0].extra_body: 17394 bytes as JSON: at most 16384`:                                           "{provider: ollama, model: m, extra_body: {stop: [" + strings.Repeat(`"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", `, 220) + `"x"]}}`,
 	} {
 		_, err := experiment.Parse([]byte("name: x\nstudy: vignettes\npopulation: {source: sample, n: 1}\nbackends:\n  - "+backend+"\n"), "x.yaml")
 		if err == nil || !strings.Contains(err.Error(), want) {

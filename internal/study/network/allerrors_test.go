@@ -92,3 +92,31 @@ func TestPopulationFileDoesNotHideTheEdgeList(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// An edge list's ids naming no agent come with its other problems, in line order: a self-loop
+// does not hide them, whether Load reads the file (a population file) or the run does.
+func TestEdgeListIDsWithOtherProblems(t *testing.T) {
+	dir := t.TempDir()
+	edges := filepath.Join(dir, "edges.csv")
+	os.WriteFile(edges, []byte("source,target\n1,2\n3,3\n4,99\nfoo,1\n1,3,2.5,extra\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,source_id,gender,age,age_bracket,marital,income_quintile,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n"+
+		"1,,male,50,50-54,married,4,50220,yuan,junior_high,migrant worker,3.23,2.99,2.75,2.78,3.89,2.22,2.51,3.84,2.75\n"+
+		"2,,female,67,65-69,married,1,9215,yuan,primary,retired,3.44,2.81,3.67,2.82,4.36,2.89,2.8,3.51,3.14\n"+
+		"3,,female,60,60-64,married,2,20442,yuan,primary,trader,3.5,3.25,3.1,3.11,4.18,3.03,3.61,4.31,2.93\n"+
+		"4,,female,27,25-29,married,3,32195,yuan,senior_high,factory worker,3.11,2.56,2.63,4.29,3.72,2.8,2.7,3.91,2.5\n"), 0o644)
+	want := []string{
+		edges + `: 4 problems:`,
+		`  ` + edges + `:3: self-loop on id "3"`,
+		`  ` + edges + `:4: id "99" names no agent`,
+		`  ` + edges + `:5: id "foo" names no agent`,
+		`  ` + edges + `:6: column 3: extra field "2.5": the header names 2 columns`,
+		`  the edge list's ids must be the population's agent ids (agent_id 1..4)`,
+	}
+	src := "name: s3\nstudy: network\nseed: 3\npopulation: {source: file, file: people.csv}\n" +
+		"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\n"
+	_, err := experiment.Parse([]byte(src), filepath.Join(dir, "s3.yaml"))
+	lines(t, err, want...)
+	// A sampled population: the run reads the file, with the agents.
+	_, err = readEdgeList(edges, nil, agentsWith([]int{1, 2, 3, 4}, nil))
+	lines(t, err, want...)
+}

@@ -2,7 +2,6 @@ package network
 
 import (
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
+	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -382,19 +382,21 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 // CheckInputs reads the edge list (type edgelist) to report its problems with the
 // experiment's (see experiment.InputsChecker), and keeps what it read for the run. Its ids may
 // be text (a text-id population's source_id): New matches them to the agents, once the
-// population is read.
-func (nw *Config) CheckInputs() error {
+// population is read; when the file has problems, they are matched here too, so that an id
+// naming no agent is reported with them.
+func (nw *Config) CheckInputs(population func() []persona.Persona) error {
 	if nw.Graph.Type != "edgelist" || nw.Graph.File == "" {
 		return nil
 	}
-	f, err := os.Open(nw.Graph.File)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	res, err := network.ImportEdgeList(f, nw.Graph.File)
+	res, err := importEdgeList(nw.Graph.File, nil)
 	if err == nil {
 		nw.Graph.parsed = &parsedEdges{file: nw.Graph.File, res: res}
+		return nil
+	}
+	if agents := population(); len(agents) > 0 {
+		if _, err2 := importEdgeList(nw.Graph.File, newAgentIDs(agents)); err2 != nil {
+			err = err2
+		}
 	}
 	return err
 }

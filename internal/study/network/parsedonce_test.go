@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/prosim/prosim/internal/persona"
 )
 
 // The edge list CheckInputs read when the experiment was loaded is the one the run builds its
@@ -12,7 +14,7 @@ import (
 func TestEdgeListParsedOnceFromLoadToRun(t *testing.T) {
 	file := edgeFile(t, "source,target\n1,2\n2,3\n")
 	cfg := &Config{Graph: Graph{Type: "edgelist", File: file}}
-	if err := cfg.CheckInputs(); err != nil {
+	if err := cfg.CheckInputs(func() []persona.Persona { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(file); err != nil { // what the run builds can only come from Load's read
@@ -31,7 +33,7 @@ func TestEdgeListParsedOnceFromLoadToRun(t *testing.T) {
 	}
 	// A bad file is reported by CheckInputs and nothing is kept for the run.
 	bad := &Config{Graph: Graph{Type: "edgelist", File: edgeFile(t, "source,target\n1\n")}}
-	if err := bad.CheckInputs(); err == nil || bad.Graph.parsed != nil {
+	if err := bad.CheckInputs(func() []persona.Persona { return nil }); err == nil || bad.Graph.parsed != nil {
 		t.Errorf("bad file: err %v, kept %v", err, bad.Graph.parsed)
 	}
 }
