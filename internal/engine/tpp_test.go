@@ -234,7 +234,15 @@ func TestTPPScorecardBaselineEqualsBuiltinRun(t *testing.T) {
 		}
 		return out
 	}
-	llm := score(load(t, strings.Replace(tppExp, "n: 5", "n: 12", 1), 2), Options{Backends: fakeTPP})
+	versioned := func(e experiment.Backend) (backend.Backend, error) {
+		b, err := fakeTPP(e)
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			rep, err := b.Decide(ctx, req)
+			rep.ModelVersion = "fake-2025-01"
+			return rep, err
+		}), err
+	}
+	llm := score(load(t, strings.Replace(tppExp, "n: 5", "n: 12", 1), 2), Options{Backends: versioned})
 	builtin := score(load(t, strings.Replace(strings.Replace(tppExp, "n: 5", "n: 12", 1), "{provider: openai, model: fake}", "{provider: builtin}", 1), 2), Options{})
 	for _, m := range []string{"tpp_rmse_by_x", "tpp_rmse_by_y", "tpp_never_punish", "tpp_always_punish"} {
 		b, ok := llm["builtin-baseline "+m]
@@ -243,6 +251,10 @@ func TestTPPScorecardBaselineEqualsBuiltinRun(t *testing.T) {
 		}
 		if want := builtin["builtin "+m]; want == nil || b[3] != want[3] {
 			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
+		}
+		// model_version: what answered the scored trials, as decisions.csv records it.
+		if l := llm["openai:fake "+m]; l == nil || l[1] != "fake-2025-01" || b[1] != "behavioral-v3" || builtin["builtin "+m][1] != "behavioral-v3" {
+			t.Errorf("%s: model_version %q (LLM), %q (baseline), %q (builtin run)", m, l, b, builtin["builtin "+m])
 		}
 	}
 }
@@ -264,7 +276,7 @@ backends:
 `
 	fake := func(experiment.Backend) (backend.Backend, error) {
 		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
-			return backend.Reply{Raw: fmt.Sprintf(`{"give": %d}`, req.AgentID%3*25), Provider: "fake", Model: "fake", Calls: 1}, nil
+			return backend.Reply{Raw: fmt.Sprintf(`{"give": %d}`, req.AgentID%3*25), Provider: "fake", Model: "fake", ModelVersion: "fake-2025-01", Calls: 1}, nil
 		}), 0), nil
 	}
 	score := func(exp *experiment.Experiment, opt Options) map[string][]string {
@@ -285,6 +297,10 @@ backends:
 		b, want := llm["builtin-baseline "+m], builtin["builtin "+m]
 		if b == nil || want == nil || b[3] != want[3] || b[3] == "" {
 			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
+			continue
+		}
+		if l := llm["openai:fake "+m]; l == nil || l[1] != "fake-2025-01" || b[1] != "behavioral-v3" || want[1] != "behavioral-v3" {
+			t.Errorf("%s: model_version %q (LLM), %q (baseline), %q (builtin run)", m, l, b[1], want[1])
 		}
 	}
 }

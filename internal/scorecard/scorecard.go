@@ -9,9 +9,12 @@ import (
 	"embed"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/table"
@@ -23,7 +26,7 @@ var refFS embed.FS
 // Schema declares results/scorecard.csv.
 var Schema = table.Schema{Name: "scorecard", Doc: "human-likeness scorecard: each backend's distance from the human reference, per measure (written by studies with a human reference: the games' dictator game, Study 2's binary third-party punishment)", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
-	{Name: "model_version", Type: table.String, Doc: "the model version that answered, when the run records it (empty until then)"},
+	{Name: "model_version", Type: table.String, Doc: "the model versions that answered the scored decisions, as the run recorded them (model_version of decisions.csv; several are sorted and joined by \"; \"); builtin-baseline: the behavioural model's version; empty when the provider reported none"},
 	{Name: "measure", Type: table.String, Doc: "what value is: dictator_js_distance, dictator_wasserstein, dictator_give_nothing, dictator_give_half (games); tpp_rmse_by_x, tpp_rmse_by_y, tpp_never_punish, tpp_always_punish (Study 2; see the report's scorecard section)"},
 	{Name: "value", Type: table.Float, Doc: "the backend's value, from the control condition's valid decisions"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% percentile bootstrap interval over agents (1,000 resamples), lower bound"},
@@ -44,6 +47,14 @@ type Row struct {
 // Values are the row's cells in Schema order.
 func (r Row) Values() []any {
 	return []any{r.Backend, r.ModelVersion, r.Measure, r.Value, r.Lo, r.Hi, r.Human, r.Reference, r.Fitted}
+}
+
+// Versions is the model_version cell of the distinct versions in set ("" ignored): sorted,
+// joined by "; ".
+func Versions(set map[string]bool) string {
+	vs := slices.Sorted(maps.Keys(set))
+	vs = slices.DeleteFunc(vs, func(v string) bool { return v == "" })
+	return strings.Join(vs, "; ")
 }
 
 // JSDistance is the Jensen-Shannon distance between two distributions over the same bins:

@@ -30,10 +30,12 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 				continue
 			}
 			by := map[int][]float64{} // agent -> gift shares
+			versions := map[string]bool{}
 			if b == scorecard.Baseline {
 				if by, err = s.baselineGifts(r, in, control); err != nil {
 					return nil, err
 				}
+				versions[behavioral.Version] = true
 			}
 			for _, g := range r.ms {
 				if g.cell.Backend != b || g.cell.Condition != control || g.in.Name != in.Name {
@@ -42,6 +44,7 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 				for _, rw := range g.m.rows() {
 					if rw.role == "dictator" && rw.valid {
 						by[rw.agent] = append(by[rw.agent], rw.choice/in.Endowment)
+						versions[rw.version] = true
 					}
 				}
 			}
@@ -103,7 +106,7 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 				prefix = in.Name + ":"
 			}
 			for _, m := range measures {
-				row := scorecard.Row{Backend: b, Measure: prefix + m.name, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(),
+				row := scorecard.Row{Backend: b, ModelVersion: scorecard.Versions(versions), Measure: prefix + m.name, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(),
 					Human: m.human, Reference: ref.Source, Fitted: m.fitted}
 				if len(agents) > 0 {
 					row.Value = m.f(all)

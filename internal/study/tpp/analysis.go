@@ -87,6 +87,8 @@ type Group struct {
 	// sessions are the group's sessions in store order: their masks hold its trials (the
 	// scorecard's and the robustness refits' data).
 	sessions []*session
+	// versions are the model versions of its valid trials (the scorecard's model_version).
+	versions map[string]bool
 }
 
 // Transfer is the graded analysis of one transfer in one backend x condition.
@@ -208,7 +210,7 @@ func (s *tpp) binaryGroups(multiCond bool) []Group {
 	var ks, ns []int
 	for gi, sessions := range s.groupSessions() {
 		sums := o.groups[gi]
-		g := Group{Backend: sums.key[0], Condition: sums.key[1], Label: label(sums.key[0], sums.key[1], multiCond), sessions: sessions}
+		g := Group{Backend: sums.key[0], Condition: sums.key[1], Label: label(sums.key[0], sums.key[1], multiCond), sessions: sessions, versions: sums.versions}
 		clear(perAgent)
 		// A replicate is a separate participant-session: agent ids are made unique per cell.
 		per := map[int]*game.TPPCells{}

@@ -117,7 +117,7 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 			all[i] = i
 		}
 		for _, m := range ms {
-			row := scorecard.Row{Backend: g.Backend, Measure: m.name, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(),
+			row := scorecard.Row{Backend: g.Backend, ModelVersion: scorecard.Versions(g.versions), Measure: m.name, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(),
 				Human: math.NaN(), Reference: m.ref, Fitted: m.fitted}
 			if len(agents) > 0 {
 				row.Value = m.f(all)
