@@ -268,7 +268,7 @@ func (s *gamesStudy) analyze() *results {
 		g := Group{Backend: k.b, Condition: k.c, Reject: map[string][]RejectBin{}, Invalid: map[string]int{}}
 		for _, in := range r.inst {
 			// The seeds of the game's bootstrap intervals: each row extends this with its names.
-			h := seed.Start(s.seed()).String("games_stats").String(k.b).String(k.c).String(in.Name)
+			h := s.statsSeed(k.b, k.c, in.Name)
 			var gr []gameRow
 			var pr []punishRow
 			for _, m := range s.ms {
@@ -307,6 +307,12 @@ func (s *gamesStudy) analyze() *results {
 		r.groups = append(r.groups, g)
 	}
 	return r
+}
+
+// statsSeed is the seed derivation of a game's intervals in a backend x condition; each row
+// extends it with its names.
+func (s *gamesStudy) statsSeed(backend, condition, game string) seed.Hash {
+	return seed.Start(s.seed()).String("games_stats").String(backend).String(condition).String(game)
 }
 
 // seed is the experiment seed the bootstrap intervals are drawn from.
@@ -425,10 +431,16 @@ func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 	}
 	return []GameStat{
 		shareStat(in.Name, "given, % of endowment", vals, sd, h.MeanShare, pctRef(h.MeanShare, "Engel 2011")),
-		propStat(in.Name, "gave nothing, % of dictators", zero, sd, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
-		propStat(in.Name, "gave exactly half, % of dictators", half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
+		propStat(in.Name, measGaveNothing, zero, sd, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
+		propStat(in.Name, measGaveHalf, half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
 	}
 }
+
+// The dictator shares the scorecard takes from games_stats.csv.
+const (
+	measGaveNothing = "gave nothing, % of dictators"
+	measGaveHalf    = "gave exactly half, % of dictators"
+)
 
 // rejectBands are the offer bands of the rejection chart, as shares of the pie.
 var rejectBands = [][2]float64{{0, .1}, {.1, .2}, {.2, .3}, {.3, .4}, {.4, .5}, {.5, 1.01}}
