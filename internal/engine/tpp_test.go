@@ -391,3 +391,35 @@ func csvByName(t *testing.T, path string) []map[string]string {
 	}
 	return out
 }
+
+// With two replicates an agent meets each (x, y) cell twice, correlated answers: a cell's
+// interval resamples agents (the by-x rows' bootstrap), except at 0 or 100% (Wilson over
+// agents); every cell row has one.
+func TestTPPCellIntervalsOverAgentsWithReplicates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	src := strings.Replace(strings.Replace(tppExp, "replicates: 1", "replicates: 2", 1), "n: 5", "n: 8", 1)
+	if _, err := Run(context.Background(), load(t, src, 2), Options{Out: dir, Backends: fakeTPP, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	boot := 0
+	for _, r := range csvByName(t, filepath.Join(dir, "results", "tpp_rates.csv")) {
+		if r["by"] != "cell" {
+			continue
+		}
+		k, _ := strconv.Atoi(r["punished"])
+		n, _ := strconv.Atoi(r["trials"])
+		want := "expanded percentile bootstrap over agents"
+		if k == 0 || k == n {
+			want = "Wilson over agents"
+		}
+		if r["ci_method"] != want || r["ci_low"] == "" || r["ci_high"] == "" || n > 2*7 {
+			t.Errorf("cell x = %s, y = %s: %d of %d, %v", r["x"], r["y"], k, n, r)
+		}
+		if r["ci_method"] == want && want != "Wilson over agents" {
+			boot++
+		}
+	}
+	if boot == 0 {
+		t.Error("no cell's interval is a bootstrap")
+	}
+}
