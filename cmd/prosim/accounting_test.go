@@ -104,8 +104,8 @@ backends:
 		t.Fatalf("run summary:\n%s\nwant the line %q and no invocation's share (the run is this invocation)", out, want)
 	}
 	perScenario := map[string][6]string{ // calls, failed_calls, input_tokens, output_tokens, cost_usd, valid
-		"volunteering": {"1", "0", "50", "5", "0.0000105", "1"},
-		"donating":     {"2", "1", "50", "5", "0.0000105", "1"},
+		"volunteering": {"1", "0", "50", "5", "1.05e-05", "1"},
+		"donating":     {"2", "1", "50", "5", "1.05e-05", "1"},
 		"recycling":    {"2", "2", "0", "0", "0", "0"},
 	}
 	checkSpending(t, dir, perScenario)
@@ -127,7 +127,7 @@ backends:
 	if !strings.Contains(out, want) || !strings.Contains(out, share) {
 		t.Fatalf("resume summary:\n%s\nwant %q and %q", out, want, share)
 	}
-	perScenario["recycling"] = [6]string{"3", "2", "50", "5", "0.0000105", "1"}
+	perScenario["recycling"] = [6]string{"3", "2", "50", "5", "1.05e-05", "1"}
 	checkSpending(t, dir, perScenario)
 }
 

@@ -20,7 +20,8 @@ func TestResultsDocsMatchDeclaredTables(t *testing.T) {
 		"Generated from the tables' declarations (`go test ./internal/engine -run Docs -update-docs`): " +
 		"the CSVs in RUN_DIR/results and the Parquet files of `prosim export` have exactly these columns " +
 		"and types. In the CSVs a missing value is an empty cell; booleans are 1/0; floats are written " +
-		"in full precision. In Parquet every column is optional (null = missing) and typed as declared, " +
+		"in full precision, the shortest decimal that reads back exactly (below 1e-4 and from 1e21 " +
+		"with an exponent, e.g. 9.57e-101, as R and pandas read it). In Parquet every column is optional (null = missing) and typed as declared, " +
 		"so a text column is text even when every value is empty.\n\n" +
 		"## Every recorded study\n\n")
 	b.WriteString(table.Markdown(DecisionsSchema, AgentsSchema))

@@ -4,6 +4,7 @@ package engine
 // internal/report, which no longer draws Study 2).
 
 import (
+	"github.com/prosim/prosim/internal/analysis"
 	"math"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,27 @@ func TestStudy2RatesResampleAgents(t *testing.T) {
 	}
 	check(10, 0.75, 0.5, 1, "expanded percentile bootstrap over agents")
 	check(13, 0, 0, 0.6576, "Wilson over agents")
+	// A cell's agents gave one trial each (one replicate): Wilson over the 2 agents, as
+	// tpp_rates.csv's by-x rows; x = 10, y = 0 both punished, y = 5 agent 1 only.
+	cells := 0
+	tb.Rows(func(r []any) error {
+		if r[col["by"]] != "cell" {
+			return nil
+		}
+		cells++
+		k, n := r[col["punished"]].(int), r[col["trials"]].(int)
+		lo, hi := analysis.ProportionCI(k, n, 0.95)
+		if n != 2 || r[col["ci_method"]] != "Wilson over agents" || r[col["ci_low"]] != lo || r[col["ci_high"]] != hi {
+			t.Errorf("cell x = %v, y = %v: %v, want Wilson over %d agents [%v, %v]", r[col["x"]], r[col["y"]], r, n, lo, hi)
+		}
+		if r[col["x"]] == 10 && (r[col["y"]] == 0 && k != 2 || r[col["y"]] == 5 && k != 1) {
+			t.Errorf("cell %v", r)
+		}
+		return nil
+	})
+	if cells != 60 {
+		t.Errorf("%d cells", cells)
+	}
 }
 
 // Two Study 2 runs compared: both designs, the figures they share drawn once with both runs'

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/situation"
@@ -222,27 +223,52 @@ func TestTPPRobustnessPerFactorLevel(t *testing.T) {
 // computed in the analysis on the same agents, schedule and seeds: its values equal those of
 // a run with the behavioural model as its backend.
 func TestTPPScorecardBaselineEqualsBuiltinRun(t *testing.T) {
-	score := func(exp *experiment.Experiment, opt Options) map[string][]string {
+	score := func(exp *experiment.Experiment, opt Options) map[string]map[string]string {
 		dir := filepath.Join(t.TempDir(), "run")
 		opt.Out, opt.NoCache = dir, true
 		if _, err := Run(context.Background(), exp, opt); err != nil {
 			t.Fatal(err)
 		}
-		out := map[string][]string{}
-		for _, r := range readCSV(t, filepath.Join(dir, "results", "scorecard.csv"))[1:] {
-			out[r[0]+" "+r[2]] = r
+		out := map[string]map[string]string{}
+		for _, r := range csvByName(t, filepath.Join(dir, "results", "scorecard.csv")) {
+			out[r["backend"]+" "+r["measure"]] = r
 		}
 		return out
 	}
-	llm := score(load(t, strings.Replace(tppExp, "n: 5", "n: 12", 1), 2), Options{Backends: fakeTPP})
+	versioned := func(e experiment.Backend) (backend.Backend, error) {
+		b, err := fakeTPP(e)
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			rep, err := b.Decide(ctx, req)
+			rep.ModelVersion = "fake-2025-01"
+			return rep, err
+		}), err
+	}
+	llm := score(load(t, strings.Replace(tppExp, "n: 5", "n: 12", 1), 2), Options{Backends: versioned})
 	builtin := score(load(t, strings.Replace(strings.Replace(tppExp, "n: 5", "n: 12", 1), "{provider: openai, model: fake}", "{provider: builtin}", 1), 2), Options{})
 	for _, m := range []string{"tpp_rmse_by_x", "tpp_rmse_by_y", "tpp_never_punish", "tpp_always_punish"} {
 		b, ok := llm["builtin-baseline "+m]
 		if !ok || llm["fake "+m] == nil && llm["openai:fake "+m] == nil {
 			t.Fatalf("%s: the LLM run's scorecard lacks the baseline or the LLM: %v", m, llm)
 		}
-		if want := builtin["builtin "+m]; want == nil || b[3] != want[3] {
+		want := builtin["builtin "+m]
+		if want == nil || b["value"] != want["value"] {
 			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
+			continue
+		}
+		// model_version: what answered the scored trials, as decisions.csv records it.
+		if l := llm["openai:fake "+m]; l == nil || l["model_version"] != "fake-2025-01" || b["model_version"] != "behavioral-v3" || want["model_version"] != "behavioral-v3" {
+			t.Errorf("%s: model_version %q (LLM), %q (baseline), %q (builtin run)", m, l["model_version"], b["model_version"], want["model_version"])
+		}
+		// A share of agents is one answer per agent: Wilson over them (a bootstrap gives [0, 0]
+		// at 0); a curve's RMSE is bootstrapped over agents. Each row names its method.
+		if strings.HasSuffix(m, "_punish") {
+			v, _ := strconv.ParseFloat(want["value"], 64)
+			lo, hi := analysis.ProportionCI(int(math.Round(v*12)), 12, 0.95)
+			if want["estimand"] != "share of agents" || want["ci_method"] != "Wilson over agents" || want["ci_low"] != fmt.Sprint(lo) || want["ci_high"] != fmt.Sprint(hi) {
+				t.Errorf("%s: %v, want Wilson over 12 agents [%v, %v]", m, want, lo, hi)
+			}
+		} else if want["ci_method"] != "percentile bootstrap over agents (1000 resamples)" || want["estimand"] == "" {
+			t.Errorf("%s: estimand %q, ci_method %q", m, want["estimand"], want["ci_method"])
 		}
 	}
 }
@@ -264,18 +290,20 @@ backends:
 `
 	fake := func(experiment.Backend) (backend.Backend, error) {
 		return backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
-			return backend.Reply{Raw: fmt.Sprintf(`{"give": %d}`, req.AgentID%3*25), Provider: "fake", Model: "fake", Calls: 1}, nil
+			return backend.Reply{Raw: fmt.Sprintf(`{"give": %d}`, req.AgentID%3*25), Provider: "fake", Model: "fake", ModelVersion: "fake-2025-01", Calls: 1}, nil
 		}), 0), nil
 	}
-	score := func(exp *experiment.Experiment, opt Options) map[string][]string {
+	var stats []map[string]string // games_stats.csv of the last run scored
+	score := func(exp *experiment.Experiment, opt Options) map[string]map[string]string {
 		dir := filepath.Join(t.TempDir(), "run")
 		opt.Out, opt.NoCache = dir, true
 		if _, err := Run(context.Background(), exp, opt); err != nil {
 			t.Fatal(err)
 		}
-		out := map[string][]string{}
-		for _, r := range readCSV(t, filepath.Join(dir, "results", "scorecard.csv"))[1:] {
-			out[r[0]+" "+r[2]] = r
+		stats = csvByName(t, filepath.Join(dir, "results", "games_stats.csv"))
+		out := map[string]map[string]string{}
+		for _, r := range csvByName(t, filepath.Join(dir, "results", "scorecard.csv")) {
+			out[r["backend"]+" "+r["measure"]] = r
 		}
 		return out
 	}
@@ -283,8 +311,27 @@ backends:
 	builtin := score(load(t, strings.Replace(src, "{provider: openai, model: fake}", "{provider: builtin}", 1), 2), Options{})
 	for _, m := range []string{"dictator_js_distance", "dictator_wasserstein", "dictator_give_nothing", "dictator_give_half"} {
 		b, want := llm["builtin-baseline "+m], builtin["builtin "+m]
-		if b == nil || want == nil || b[3] != want[3] || b[3] == "" {
+		if b == nil || want == nil || b["value"] != want["value"] || b["value"] == "" {
 			t.Errorf("%s: baseline %v, the builtin run %v", m, b, want)
+			continue
+		}
+		if l := llm["openai:fake "+m]; l == nil || l["model_version"] != "fake-2025-01" || b["model_version"] != "behavioral-v3" || want["model_version"] != "behavioral-v3" {
+			t.Errorf("%s: model_version %q (LLM), %q (baseline), %q (builtin run)", m, l["model_version"], b["model_version"], want["model_version"])
+		}
+	}
+	// The dictator shares are games_stats.csv's rows, estimate and interval, not a second
+	// interval of the same estimate.
+	for m, st := range map[string]string{"dictator_give_nothing": "gave nothing", "dictator_give_half": "gave exactly half"} {
+		sc := builtin["builtin "+m]
+		var row map[string]string
+		for _, r := range stats {
+			if r["game"] == "dictator" && strings.HasPrefix(r["measure"], st+",") {
+				row = r
+			}
+		}
+		if row == nil || sc["value"] != row["mean"] || sc["ci_low"] != row["ci_low"] || sc["ci_high"] != row["ci_high"] ||
+			sc["ci_method"] != row["ci_method"] || sc["estimand"] != row["estimand"] || sc["human"] != row["human"] {
+			t.Errorf("%s: scorecard %v, games_stats %v", m, sc, row)
 		}
 	}
 }
@@ -327,5 +374,52 @@ func TestTPPTrialsOfExportEqualRun(t *testing.T) {
 	}
 	if got := strings.Join(names[:min(3, len(names))], ","); got != "decisions,agents,tpp_trials" {
 		t.Errorf("tables listed %v, want decisions, agents, tpp_trials first", names)
+	}
+}
+
+// csvByName reads a CSV as rows keyed by the header's names.
+func csvByName(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	recs := readCSV(t, path)
+	out := make([]map[string]string, 0, len(recs)-1)
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// With two replicates an agent meets each (x, y) cell twice, correlated answers: a cell's
+// interval resamples agents (the by-x rows' bootstrap), except at 0 or 100% (Wilson over
+// agents); every cell row has one.
+func TestTPPCellIntervalsOverAgentsWithReplicates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	src := strings.Replace(strings.Replace(tppExp, "replicates: 1", "replicates: 2", 1), "n: 5", "n: 8", 1)
+	if _, err := Run(context.Background(), load(t, src, 2), Options{Out: dir, Backends: fakeTPP, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	boot := 0
+	for _, r := range csvByName(t, filepath.Join(dir, "results", "tpp_rates.csv")) {
+		if r["by"] != "cell" {
+			continue
+		}
+		k, _ := strconv.Atoi(r["punished"])
+		n, _ := strconv.Atoi(r["trials"])
+		want := "expanded percentile bootstrap over agents"
+		if k == 0 || k == n {
+			want = "Wilson over agents"
+		}
+		if r["ci_method"] != want || r["ci_low"] == "" || r["ci_high"] == "" || n > 2*7 {
+			t.Errorf("cell x = %s, y = %s: %d of %d, %v", r["x"], r["y"], k, n, r)
+		}
+		if r["ci_method"] == want && want != "Wilson over agents" {
+			boot++
+		}
+	}
+	if boot == 0 {
+		t.Error("no cell's interval is a bootstrap")
 	}
 }

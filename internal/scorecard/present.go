@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/study"
@@ -62,17 +64,43 @@ func f3(v float64) string {
 	return fmt.Sprintf("%.3f", v)
 }
 
+// Methods names the rows' interval methods, each with the measures it serves, in the order
+// first met: "percentile bootstrap over agents (1000 resamples): dictator_js_distance, ...".
+func Methods(rows []Row) string {
+	var ms []string
+	of := map[string][]string{}
+	for _, r := range rows {
+		if r.Method == "" {
+			continue
+		}
+		if _, ok := of[r.Method]; !ok {
+			ms = append(ms, r.Method)
+		}
+		if !slices.Contains(of[r.Method], r.Measure) {
+			of[r.Method] = append(of[r.Method], r.Measure)
+		}
+	}
+	if len(ms) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m + " for " + strings.Join(of[m], ", ")
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Summary prints the rows as measure x backend.
 func Summary(w io.Writer, rows []Row, backends []string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; 95%% bootstrap CI over agents, %d resamples; reference %s)\n", Reps, rows[0].Reference)
+	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; 95%% CI: %s; reference %s)\n", Methods(rows), rows[0].Reference)
 	head, body := grid(rows, backends)
 	return termtable.Write(w, 1, append([][]string{head}, body...)) // key: measure; split by backends
 }
 
-var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Parse(`<p>{{.Intro}} Reference: {{.Source}}; control condition {{.Control}}. Intervals: 95% percentile bootstrap over agents ({{.Reps}} resamples). "fitted to it": the behavioural model (builtin) was calibrated to this human figure, so its value is in-sample, not a validation.</p>
+var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Parse(`<p>{{.Intro}} Reference: {{.Source}}; control condition {{.Control}}. Intervals (95%): {{.Methods}}. "fitted to it": the behavioural model (builtin) was calibrated to this human figure, so its value is in-sample, not a validation.</p>
 <table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Body}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody></table>`))
@@ -86,7 +114,7 @@ func Section(rows []Row, backends []string, control, intro string) func(fig *rep
 			labels[i] = report.DescribeBackend(b)
 		}
 		copy(head[1:], labels)
-		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Reps": Reps, "Head": head, "Body": body}, fig)
+		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Methods": Methods(rows), "Head": head, "Body": body}, fig)
 	}
 }
 

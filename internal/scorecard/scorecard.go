@@ -9,9 +9,12 @@ import (
 	"embed"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/table"
@@ -23,11 +26,13 @@ var refFS embed.FS
 // Schema declares results/scorecard.csv.
 var Schema = table.Schema{Name: "scorecard", Doc: "human-likeness scorecard: each backend's distance from the human reference, per measure (written by studies with a human reference: the games' dictator game, Study 2's binary third-party punishment)", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
-	{Name: "model_version", Type: table.String, Doc: "the model version that answered, when the run records it (empty until then)"},
+	{Name: "model_version", Type: table.String, Doc: "the model versions that answered the scored decisions, as the run recorded them (model_version of decisions.csv; several are sorted and joined by \"; \"); builtin-baseline: the behavioural model's version; empty when the provider reported none"},
 	{Name: "measure", Type: table.String, Doc: "what value is: dictator_js_distance, dictator_wasserstein, dictator_give_nothing, dictator_give_half (games); tpp_rmse_by_x, tpp_rmse_by_y, tpp_never_punish, tpp_always_punish (Study 2; see the report's scorecard section)"},
+	{Name: "estimand", Type: table.String, Doc: "what value estimates: a distance of the pooled decisions' distribution (or RMSE of the pooled rates' curve) from the human one; a share of decisions (the games' dictator shares: the very estimate and interval of games_stats.csv's row, control condition); a share of agents"},
 	{Name: "value", Type: table.Float, Doc: "the backend's value, from the control condition's valid decisions"},
-	{Name: "ci_low", Type: table.Float, Doc: "95% percentile bootstrap interval over agents (1,000 resamples), lower bound"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval (ci_method), lower bound"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: a distance's, \"" + BootMethod + "\" (each agent with all its decisions); a share of decisions', games_stats.csv's ci_method; a share of agents', Wilson over agents (one answer each); empty without an interval"},
 	{Name: "human", Type: table.Float, Doc: "the human figure (empty for distances: a distance from the human reference is 0 for humans)"},
 	{Name: "reference", Type: table.String, Doc: "the human reference's source"},
 	{Name: "human_fitted", Type: table.Bool, Doc: "1 when the behavioural model (builtin) was calibrated to this human figure: its value is then in-sample, not a validation"},
@@ -35,15 +40,38 @@ var Schema = table.Schema{Name: "scorecard", Doc: "human-likeness scorecard: eac
 
 // Row is one scorecard measure of one backend.
 type Row struct {
-	Backend, ModelVersion, Measure string
-	Value, Lo, Hi, Human           float64
-	Reference                      string
-	Fitted                         bool
+	Backend, ModelVersion, Measure, Estimand string
+	Value, Lo, Hi                            float64
+	Method                                   string // how Lo and Hi are computed; "" without them
+	Human                                    float64
+	Reference                                string
+	Fitted                                   bool
 }
 
 // Values are the row's cells in Schema order.
 func (r Row) Values() []any {
-	return []any{r.Backend, r.ModelVersion, r.Measure, r.Value, r.Lo, r.Hi, r.Human, r.Reference, r.Fitted}
+	return []any{r.Backend, r.ModelVersion, r.Measure, r.Estimand, r.Value, r.Lo, r.Hi, r.Method, r.Human, r.Reference, r.Fitted}
+}
+
+// Estimands of the scorecard's own measures.
+const (
+	EstDistance    = "distance of the pooled decisions from the human distribution"
+	EstCurveRMSE   = "RMSE of the pooled rates from the human curve"
+	EstAgentShares = "share of agents"
+)
+
+// BootMethod is the ci_method of Bootstrap's intervals.
+const BootMethod = "percentile bootstrap over agents (1000 resamples)"
+
+// WilsonAgents is the ci_method of a share of agents, each one answer.
+const WilsonAgents = "Wilson over agents"
+
+// Versions is the model_version cell of the distinct versions in set ("" ignored): sorted,
+// joined by "; ".
+func Versions(set map[string]bool) string {
+	vs := slices.Sorted(maps.Keys(set))
+	vs = slices.DeleteFunc(vs, func(v string) bool { return v == "" })
+	return strings.Join(vs, "; ")
 }
 
 // JSDistance is the Jensen-Shannon distance between two distributions over the same bins:
@@ -120,7 +148,7 @@ func norm2(p, q []float64) ([]float64, []float64, error) {
 	return a, b, err
 }
 
-// Reps is the number of bootstrap resamples of every CI.
+// Reps is the number of resamples of Bootstrap (BootMethod says it).
 const Reps = 1000
 
 // Bootstrap is the 95% percentile interval of stat over Reps resamples of n units (agents)

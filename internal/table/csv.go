@@ -3,6 +3,7 @@ package table
 import (
 	"encoding/csv"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -12,9 +13,8 @@ import (
 //
 //   - strings as they are (a string is never missing in a CSV: nil and "" are both empty);
 //   - ints in decimal (strconv.FormatInt);
-//   - floats as the shortest decimal that reads back as the same float64, never with an
-//     exponent (strconv.FormatFloat(v, 'f', -1, 64): 0.1, 23.2, 1e21 as
-//     1000000000000000000000), or with Column.Decimals digits; infinities as +Inf / -Inf;
+//   - floats as FormatFloat writes them, or with Column.Decimals digits; infinities as
+//     +Inf / -Inf;
 //   - bools as 1 and 0;
 //   - missing values (nil, NaN) as empty cells.
 func CreateCSV(path string, s Schema) (Writer, error) {
@@ -59,6 +59,17 @@ func (w *csvWriter) Write(row []any) error {
 	return nil
 }
 
+// FormatFloat is a Float cell of every CSV (without Column.Decimals): the shortest decimal
+// that reads back as the same float64, plain (0.1, 23.2, 0.0001) unless it would need more
+// than 4 zeros after the point or 22 digits before it: then with an exponent, as R and pandas
+// read it (9.574949101020052e-101 rather than 100 digits; 1e+21).
+func FormatFloat(v float64) string {
+	if a := math.Abs(v); a != 0 && a < 1e-4 || a >= 1e21 {
+		return strconv.FormatFloat(v, 'e', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
 func formatCell(c Column, x cell) string {
 	if x.null {
 		return ""
@@ -72,7 +83,7 @@ func formatCell(c Column, x cell) string {
 		if c.Decimals > 0 {
 			return strconv.FormatFloat(x.f, 'f', c.Decimals, 64)
 		}
-		return strconv.FormatFloat(x.f, 'f', -1, 64)
+		return FormatFloat(x.f)
 	case Bool:
 		if x.b {
 			return "1"

@@ -29,7 +29,8 @@ var decisions = Schema{
 }
 
 // The reference formatting of the engine's hand-written CSVs (internal/engine: formatNum,
-// b01, strconv.Itoa, encoding/csv), to check the table package writes the same bytes.
+// b01, strconv.Itoa, encoding/csv), to check the table package writes the same bytes; floats
+// below 1e-4 or from 1e21 with an exponent (FormatFloat).
 func legacyCSV(t *testing.T, header []string, rows [][]any) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
@@ -51,6 +52,8 @@ func legacyCSV(t *testing.T, header []string, rows [][]any) []byte {
 				if !math.IsNaN(x) {
 					if header[i] == "share" {
 						rec[i] = strconv.FormatFloat(x, 'f', 4, 64)
+					} else if a := math.Abs(x); a != 0 && a < 1e-4 || a >= 1e21 {
+						rec[i] = strconv.FormatFloat(x, 'e', -1, 64)
 					} else {
 						rec[i] = strconv.FormatFloat(x, 'f', -1, 64)
 					}
@@ -120,11 +123,26 @@ func TestCSVMatchesTheEngineFormatting(t *testing.T) {
 	if r := recs[3]; r[2] != "" || r[3] != "" || r[6] != "" || r[5] != " leading space" {
 		t.Errorf("missing values: %q", r)
 	}
-	if r := recs[4]; r[0] != "x\ny" || r[2] != "1000000000000000000000" || r[6] != "0.0000" {
+	if r := recs[4]; r[0] != "x\ny" || r[2] != "1e+21" || r[6] != "0.0000" {
 		t.Errorf("row 4: %q", r)
 	}
 	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("temporary file left behind: %v", err)
+	}
+}
+
+// A tiny p-value reads as 9.57e-101, not as 100 digits; every float reads back as itself.
+func TestFormatFloat(t *testing.T) {
+	for v, want := range map[float64]string{
+		9.574949101020052e-101: "9.574949101020052e-101", 0.0001: "0.0001", 0.000099: "9.9e-05",
+		0.30000000000000004: "0.30000000000000004", 0: "0", -2.5e-7: "-2.5e-07", 123456789: "123456789",
+		1e21: "1e+21", math.Inf(-1): "-Inf",
+	} {
+		got := FormatFloat(v)
+		back, err := strconv.ParseFloat(got, 64)
+		if got != want || err != nil || back != v {
+			t.Errorf("FormatFloat(%v) = %q (reads %v, %v), want %q", v, got, back, err, want)
+		}
 	}
 }
 

@@ -92,7 +92,7 @@ var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each m
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "game", Type: table.String, Doc: "game name"},
-	{Name: "measure", Type: table.String, Doc: "what is measured"},
+	{Name: "measure", Type: table.String, Doc: "what is measured, as its value is: a share (0-1) of what it names (the summary prints it in %)"},
 	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent), mean of group means (members averaged within group-run), or share of decisions / pairs / agent-runs"},
 	{Name: "mean", Type: table.Float, Doc: "the estimate, a share (0-1); empty when there is nothing to measure"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval (ci_method), lower bound; within 0-1; empty with fewer than 2 units"},
@@ -268,7 +268,7 @@ func (s *gamesStudy) analyze() *results {
 		g := Group{Backend: k.b, Condition: k.c, Reject: map[string][]RejectBin{}, Invalid: map[string]int{}}
 		for _, in := range r.inst {
 			// The seeds of the game's bootstrap intervals: each row extends this with its names.
-			h := seed.Start(s.seed()).String("games_stats").String(k.b).String(k.c).String(in.Name)
+			h := s.statsSeed(k.b, k.c, in.Name)
 			var gr []gameRow
 			var pr []punishRow
 			for _, m := range s.ms {
@@ -307,6 +307,12 @@ func (s *gamesStudy) analyze() *results {
 		r.groups = append(r.groups, g)
 	}
 	return r
+}
+
+// statsSeed is the seed derivation of a game's intervals in a backend x condition; each row
+// extends it with its names.
+func (s *gamesStudy) statsSeed(backend, condition, game string) seed.Hash {
+	return seed.Start(s.seed()).String("games_stats").String(backend).String(condition).String(game)
 }
 
 // seed is the experiment seed the bootstrap intervals are drawn from.
@@ -424,11 +430,17 @@ func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 		half.add(r.agent, 2*r.choice == in.Endowment)
 	}
 	return []GameStat{
-		shareStat(in.Name, "given, % of endowment", vals, sd, h.MeanShare, pctRef(h.MeanShare, "Engel 2011")),
-		propStat(in.Name, "gave nothing, % of dictators", zero, sd, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
-		propStat(in.Name, "gave exactly half, % of dictators", half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
+		shareStat(in.Name, "given, share of endowment", vals, sd, h.MeanShare, pctRef(h.MeanShare, "Engel 2011")),
+		propStat(in.Name, measGaveNothing, zero, sd, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
+		propStat(in.Name, measGaveHalf, half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
 	}
 }
+
+// The dictator shares the scorecard takes from games_stats.csv.
+const (
+	measGaveNothing = "gave nothing, share of dictators"
+	measGaveHalf    = "gave exactly half, share of dictators"
+)
 
 // rejectBands are the offer bands of the rejection chart, as shares of the pie.
 var rejectBands = [][2]float64{{0, .1}, {.1, .2}, {.2, .3}, {.3, .4}, {.4, .5}, {.5, 1.01}}
@@ -495,11 +507,11 @@ func ultimatumStats(in GameInstance, rows []gameRow, sd seed.Hash) ([]GameStat, 
 		bins[i].Rate, bins[i].CLo, bins[i].CHi, bins[i].Method = binT[i].ci(sd.String("offer band").Int(i).Sum())
 	}
 	src := "Oosterbeek et al. 2004"
-	st := []GameStat{shareStat(in.Name, "offer, % of endowment", offers, sd, h.MeanOffer, pctRef(h.MeanOffer, src))}
+	st := []GameStat{shareStat(in.Name, "offer, share of endowment", offers, sd, h.MeanOffer, pctRef(h.MeanOffer, src))}
 	if in.Responder == "mao" {
-		st = append(st, shareStat(in.Name, "minimum acceptable offer, % of endowment", maos, sd, math.NaN(), "-"))
+		st = append(st, shareStat(in.Name, "minimum acceptable offer, share of endowment", maos, sd, math.NaN(), "-"))
 	}
-	all := propStat(in.Name, "offers rejected, % of pairs", rejAll, sd, h.RejectAll, pctRef(h.RejectAll, src))
+	all := propStat(in.Name, "offers rejected, share of pairs", rejAll, sd, h.RejectAll, pctRef(h.RejectAll, src))
 	low := propStat(in.Name, fmt.Sprintf("offers below %.0f%% rejected", 100*h.LowOffer), rejLow, sd, h.RejectLow, "about half ("+src+")")
 	all.Unit, low.Unit = "pairs", "pairs"
 	all.Estimand, low.Estimand = estPairs, estPairs
@@ -532,8 +544,8 @@ func trustStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 	}
 	src := "Johnson & Mislin 2011"
 	return []GameStat{
-		shareStat(in.Name, "sent, % of endowment", sent, sd, h.Sent, pctRef(h.Sent, src)),
-		shareStat(in.Name, fmt.Sprintf("returned, %% of the amount received (x%g)", in.Multiplier), ret, sd, h.Returned, pctRef(h.Returned, src)),
+		shareStat(in.Name, "sent, share of endowment", sent, sd, h.Sent, pctRef(h.Sent, src)),
+		shareStat(in.Name, fmt.Sprintf("returned, share of the amount received (x%g)", in.Multiplier), ret, sd, h.Returned, pctRef(h.Returned, src)),
 	}
 }
 
@@ -585,11 +597,11 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 		tr.Groups = max(tr.Groups, n)
 	}
 	src := "Fehr & Gächter 2000"
-	r1 := shareStat(in.Name, "round 1 contribution, % of endowment", first, sd, (h.FirstLo+h.FirstHi)/2,
+	r1 := shareStat(in.Name, "round 1 contribution, share of endowment", first, sd, (h.FirstLo+h.FirstHi)/2,
 		fmt.Sprintf("%.0f-%.0f%% (%s)", 100*h.FirstLo, 100*h.FirstHi, src))
 	r1.HumanLo, r1.HumanHi = h.FirstLo, h.FirstHi
 	last := in.Rounds - 1
-	rl := GameStat{Game: in.Name, Measure: fmt.Sprintf("round %d contribution, %% of endowment", in.Rounds), Estimand: estGroupMeans,
+	rl := GameStat{Game: in.Name, Measure: fmt.Sprintf("round %d contribution, share of endowment", in.Rounds), Estimand: estGroupMeans,
 		Mean: tr.Mean[last], Lo: tr.Lo[last], Hi: tr.Hi[last], Method: tr.Method[last], N: tr.Groups, Unit: "groups",
 		Human: math.NaN(), HumanLo: math.NaN(), HumanHi: math.NaN(), Headline: true, HumanText: "decays towards 0 (" + src + ")"}
 	if in.Punishment {
@@ -622,7 +634,7 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 		for i, a := range runs {
 			once.add(gk{a.run, a.group}, punished[i])
 		}
-		ps := propStat(in.Name, "punished at least once, % of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
+		ps := propStat(in.Name, "punished at least once, share of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
 		ps.Unit, ps.Estimand = "agent-runs", estAgentRuns
 		st = append(st, ps)
 	} else {

@@ -588,13 +588,13 @@ func TestGamesSummaryAndReport(t *testing.T) {
 	}
 	for _, c := range [][3]string{
 		// dictator: agents 1..13 give 10 x (id mod 4) of 100: 190/13 = 14.6% on average.
-		{"dictator", "given, % of endowment", "14.6% ["},
-		{"dictator", "given, % of endowment", "28.35% (Engel 2011)"},
+		{"dictator", "given, share of endowment", "14.6% ["},
+		{"dictator", "given, share of endowment", "28.35% (Engel 2011)"},
 		// every returner returns what was sent: a third of what it received.
-		{"trust", "returned, % of the amount received (x3)", "33.3% [33.3, 33.3]"},
+		{"trust", "returned, share of the amount received (x3)", "33.3% [33.3, 33.3]"},
 		{"trust", "returned", "36.5% (Johnson & Mislin 2011)"},
 		{"ultimatum", "offers below 20% rejected", "100.0% ["}, // the script rejects offers below 20
-		{"public_goods_punish", "round 1 contribution, % of endowment", "40-60% (Fehr & Gächter 2000)"},
+		{"public_goods_punish", "round 1 contribution, share of endowment", "40-60% (Fehr & Gächter 2000)"},
 	} {
 		if l := line(c[0], c[1]); !strings.Contains(l, c[2]) {
 			t.Errorf("summary line %q lacks %q", l, c[2])
@@ -706,7 +706,7 @@ func TestGamesIntervalsOverUnits(t *testing.T) {
 	}
 	src := strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1)
 	two := runGamesExp(t, src, 4, (&scripted{}).backends())
-	st, r := stat(two, "dictator", "gave nothing, % of dictators")
+	st, r := stat(two, "dictator", "gave nothing, share of dictators")
 	n := atoi(st.get(r, "n"))
 	k := int(math.Round(st.num(r, "mean") * float64(n)))
 	wlo, whi := analysis.ProportionCI(k, n, 0.95)
@@ -714,7 +714,7 @@ func TestGamesIntervalsOverUnits(t *testing.T) {
 		t.Errorf("2 replicates: gave nothing %d of %d, [%v, %v] by %q; Wilson over decisions [%v, %v]", k, n, lo, hi, st.get(r, "ci_method"), wlo, whi)
 	}
 	one := runGamesExp(t, strings.Replace(src, "replicates: 2", "replicates: 1", 1), 4, (&scripted{}).backends())
-	st, r = stat(one, "dictator", "gave nothing, % of dictators")
+	st, r = stat(one, "dictator", "gave nothing, share of dictators")
 	n = atoi(st.get(r, "n"))
 	k = int(math.Round(st.num(r, "mean") * float64(n)))
 	wlo, whi = analysis.ProportionCI(k, n, 0.95)
@@ -722,7 +722,7 @@ func TestGamesIntervalsOverUnits(t *testing.T) {
 		t.Errorf("1 replicate: gave nothing %d of %d, [%v, %v] by %q; want Wilson [%v, %v]", k, n, lo, hi, st.get(r, "ci_method"), wlo, whi)
 	}
 	for _, dir := range []string{one, two} {
-		if _, r := stat(dir, "public_goods_punish", "punished at least once, % of agents"); !strings.HasSuffix(r[st.col["ci_method"]], " over group-runs") {
+		if _, r := stat(dir, "public_goods_punish", "punished at least once, share of agents"); !strings.HasSuffix(r[st.col["ci_method"]], " over group-runs") {
 			t.Errorf("punished at least once: ci_method %q", r[st.col["ci_method"]])
 		}
 		st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))
@@ -730,6 +730,11 @@ func TestGamesIntervalsOverUnits(t *testing.T) {
 			m, lo, hi, method := st.num(r, "mean"), st.num(r, "ci_low"), st.num(r, "ci_high"), st.get(r, "ci_method")
 			if (method == "") != math.IsNaN(lo) || lo < 0 || hi > 1 || lo > m || m > hi {
 				t.Errorf("%s: %v [%v, %v] by %q", st.get(r, "measure"), m, lo, hi, method)
+			}
+			// Every value is a share (0-1), and the measure says so: not "% of" (QA read 0.2995
+			// under "given, % of endowment").
+			if ms := st.get(r, "measure"); strings.Contains(ms, "% of") || !strings.Contains(ms, "share of") && strings.Contains(ms, ",") {
+				t.Errorf("measure %q of value %v", ms, m)
 			}
 		}
 		pr := readRows(t, filepath.Join(dir, "results", "pg_rounds.csv"))

@@ -8,20 +8,20 @@ import (
 
 	"github.com/prosim/prosim/internal/backend/behavioral"
 	"github.com/prosim/prosim/internal/experiment"
-	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
 )
 
 // scorecardRows compares each backend's dictator gifts in the control condition (the first:
 // the human figures were measured without a policy frame) with the human distribution. The
-// unit of the bootstrap is the agent: its replicates stay together.
+// distances are the scorecard's own, bootstrapped over agents (an agent's replicates stay
+// together); the shares giving nothing and half are games_stats.csv's, estimate and interval
+// (the baseline's computed by the same dictatorStats).
 func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 	ref, err := scorecard.HumanDictator()
 	if err != nil {
 		return nil, err
 	}
-	h := game.HumanDictator
 	control := s.env.Exp.Conditions[0].Name
 	var out []scorecard.Row
 	for _, b := range s.scoredBackends() {
@@ -29,87 +29,107 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 			if in.Game != "dictator" {
 				continue
 			}
-			by := map[int][]float64{} // agent -> gift shares
+			var rows []gameRow // the valid dictator decisions scored
+			var own []GameStat // games_stats' statistics of them
 			if b == scorecard.Baseline {
-				if by, err = s.baselineGifts(r, in, control); err != nil {
+				if rows, err = s.baselineRows(r, in, control); err != nil {
 					return nil, err
 				}
-			}
-			for _, g := range r.ms {
-				if g.cell.Backend != b || g.cell.Condition != control || g.in.Name != in.Name {
-					continue
-				}
-				for _, rw := range g.m.rows() {
-					if rw.role == "dictator" && rw.valid {
-						by[rw.agent] = append(by[rw.agent], rw.choice/in.Endowment)
+				own = dictatorStats(in, rows, s.statsSeed(b, control, in.Name))
+			} else {
+				for _, g := range r.ms {
+					if g.cell.Backend != b || g.cell.Condition != control || g.in.Name != in.Name {
+						continue
+					}
+					for _, rw := range g.m.rows() {
+						if rw.role == "dictator" && rw.valid {
+							rows = append(rows, gameRow{row: rw, runID: g.cell.ID, game: in.Name})
+						}
 					}
 				}
+				for _, g := range r.groups {
+					if g.Backend == b && g.Condition == control {
+						for _, st := range g.Stats {
+							if st.Game == in.Name {
+								own = append(own, st)
+							}
+						}
+					}
+				}
+			}
+			by := map[int][]float64{} // agent -> gift shares
+			versions := map[string]bool{}
+			for _, rw := range rows {
+				by[rw.agent] = append(by[rw.agent], rw.choice/in.Endowment)
+				versions[rw.version] = true
 			}
 			agents := make([]int, 0, len(by))
 			for a := range by {
 				agents = append(agents, a)
 			}
 			sort.Ints(agents)
-			// dist is the decile distribution of the gifts of the agents idx; nothing, half
-			// the shares giving nothing and exactly half.
-			stats := func(idx []int) (dist []float64, nothing, half float64) {
-				dist = make([]float64, len(ref.Share))
-				var n float64
+			// dist is the decile distribution of the gifts of the agents idx.
+			dist := func(idx []int) []float64 {
+				d := make([]float64, len(ref.Share))
 				for _, i := range idx {
 					for _, v := range by[agents[i]] {
-						dist[int(math.Round(10*v))]++
-						n++
-						if v == 0 {
-							nothing++
-						}
-						if v == 0.5 {
-							half++
-						}
+						d[int(math.Round(10*v))]++
 					}
 				}
-				return dist, nothing / n, half / n
+				return d
 			}
 			all := make([]int, len(agents))
 			for i := range all {
 				all[i] = i
 			}
-			measures := []struct {
-				name   string
-				f      func(idx []int) float64
-				human  float64
-				fitted bool
+			distances := []struct {
+				name string
+				f    func(idx []int) float64
 			}{
 				{"dictator_js_distance", func(idx []int) float64 {
-					d, _, _ := stats(idx)
-					v, err := scorecard.JSDistance(d, ref.Proportion)
+					v, err := scorecard.JSDistance(dist(idx), ref.Proportion)
 					if err != nil {
 						return math.NaN()
 					}
 					return v
-				}, math.NaN(), true},
+				}},
 				{"dictator_wasserstein", func(idx []int) float64 {
-					d, _, _ := stats(idx)
-					v, err := scorecard.Wasserstein(d, ref.Proportion, ref.Share)
+					v, err := scorecard.Wasserstein(dist(idx), ref.Proportion, ref.Share)
 					if err != nil {
 						return math.NaN()
 					}
 					return v
-				}, math.NaN(), true},
-				{"dictator_give_nothing", func(idx []int) float64 { _, z, _ := stats(idx); return z }, h.GiveNothing, false},
-				{"dictator_give_half", func(idx []int) float64 { _, _, x := stats(idx); return x }, h.GiveHalf, false},
+				}},
 			}
 			prefix := ""
 			if in.Name != "dictator" {
 				prefix = in.Name + ":"
 			}
-			for _, m := range measures {
-				row := scorecard.Row{Backend: b, Measure: prefix + m.name, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(),
-					Human: m.human, Reference: ref.Source, Fitted: m.fitted}
+			row := func(measure string) scorecard.Row {
+				return scorecard.Row{Backend: b, ModelVersion: scorecard.Versions(versions), Measure: prefix + measure,
+					Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Human: math.NaN(), Reference: ref.Source}
+			}
+			for _, m := range distances {
+				rw := row(m.name)
+				rw.Estimand, rw.Fitted = scorecard.EstDistance, true
 				if len(agents) > 0 {
-					row.Value = m.f(all)
-					row.Lo, row.Hi = scorecard.Bootstrap(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", b, in.Name, m.name), m.f)
+					rw.Value = m.f(all)
+					rw.Lo, rw.Hi = scorecard.Bootstrap(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", b, in.Name, m.name), m.f)
+					if !math.IsNaN(rw.Lo) {
+						rw.Method = scorecard.BootMethod
+					}
 				}
-				out = append(out, row)
+				out = append(out, rw)
+			}
+			for _, m := range []struct{ name, stat string }{{"dictator_give_nothing", measGaveNothing}, {"dictator_give_half", measGaveHalf}} {
+				rw := row(m.name)
+				rw.Estimand = estDecisions
+				for _, st := range own {
+					if st.Measure == m.stat {
+						rw.Value, rw.Lo, rw.Hi, rw.Method, rw.Human = st.Mean, st.Lo, st.Hi, st.Method, st.Human
+					}
+				}
+				out = append(out, rw)
 			}
 		}
 	}
@@ -128,15 +148,14 @@ func (s *gamesStudy) scoredBackends() []string {
 	return append(slices.Clone(s.env.Backends), scorecard.Baseline)
 }
 
-// baselineGifts are the behavioural model's dictator gifts (shares of the endowment, by
-// agent) in the control condition, computed in the analysis so the scorecard shows its value
+// baselineRows are the behavioural model's valid dictator decisions in the control condition, computed in the analysis so the scorecard shows its value
 // beside each LLM's: the first backend's control cells (the first combination of factor
 // levels) asked again of the embedded model with the very requests and seeds the run used.
 // The model reads the structured situation only: milliseconds.
-func (s *gamesStudy) baselineGifts(r *results, in GameInstance, control string) (map[int][]float64, error) {
+func (s *gamesStudy) baselineRows(r *results, in GameInstance, control string) ([]gameRow, error) {
 	first := s.env.Cells[0]
 	m := behavioral.New()
-	by := map[int][]float64{}
+	var rows []gameRow
 	for _, g := range r.ms {
 		if g.cell.Backend != first.Backend || g.cell.Condition != control || g.in.Name != in.Name || !slices.Equal(g.cell.Levels, first.Levels) {
 			continue
@@ -157,9 +176,10 @@ func (s *gamesStudy) baselineGifts(r *results, in GameInstance, control string) 
 				return nil, err
 			}
 			if rep = t.Split(rep)[0]; rep.Valid() {
-				by[id] = append(by[id], rep.Values["give"]/in.Endowment)
+				rows = append(rows, gameRow{row: row{round: 1, agent: id, role: "dictator", choice: rep.Values["give"], valid: true, version: rep.ModelVersion},
+					runID: g.cell.ID, game: in.Name})
 			}
 		}
 	}
-	return by, nil
+	return rows, nil
 }

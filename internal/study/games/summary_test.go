@@ -16,9 +16,9 @@ func TestGamesSummaryAt80LabelsEveryBlockByMeasure(t *testing.T) {
 		return GameStat{Game: game, Measure: measure, Mean: 0.3, Lo: 0.28, Hi: 0.32, N: 1000, Unit: "decisions", Human: nan, HumanLo: nan, HumanHi: nan, HumanText: ref}
 	}
 	r := &results{groups: []Group{{Backend: "builtin", Condition: "none", Stats: []GameStat{
-		stat("dictator", "given, % of endowment", "28.35% (Engel 2011)"),
-		stat("dictator", "gave exactly half, % of dictators", "16.74% (Engel 2011)"),
-		stat("public_goods_punish", "round 10 contribution, % of endowment", "rises and stays high (Fehr & Gächter 2000, 2002)"),
+		stat("dictator", "given, share of endowment", "28.35% (Engel 2011)"),
+		stat("dictator", "gave exactly half, share of dictators", "16.74% (Engel 2011)"),
+		stat("public_goods_punish", "round 10 contribution, share of endowment", "rises and stays high (Fehr & Gächter 2000, 2002)"),
 	}, PG: []PGTrajectory{{Game: "public_goods", Mean: []float64{0.46, 0.31, 0.20, 0.13, 0.09, 0.07, 0.07, 0.06, 0.06, 0.05}, Groups: 250}}}}}
 	var b strings.Builder
 	if err := r.summary(termtable.Fit(&b, 80)); err != nil {
@@ -42,7 +42,7 @@ func TestGamesSummaryAt80LabelsEveryBlockByMeasure(t *testing.T) {
 		}
 		// The measures, wrapped between words, are all there.
 		words := strings.Join(strings.Fields(blk), " ")
-		for _, w := range []string{"given, % of", "gave exactly half", "round 10 contribution,"} {
+		for _, w := range []string{"given, share of", "gave exactly half", "round 10 contribution,"} {
 			if !strings.Contains(words, w) {
 				t.Errorf("block without the measure %q:\n%s", w, blk)
 			}

@@ -1,7 +1,9 @@
 package tpp
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -81,12 +83,16 @@ type Group struct {
 	// unfair offers (x < 15) pooled, as in the human reference.
 	ByX [6]Rate
 	ByY [10]Rate
+	// Cells are the rates at each (x, y), with their intervals over agents (cellRates).
+	Cells [6][10]Rate
 	// Means are participant-level mean punishment rates: each agent-replicate's rate in the
 	// cell, averaged over agent-replicates.
 	Means game.GroupMeans
 	// sessions are the group's sessions in store order: their masks hold its trials (the
 	// scorecard's and the robustness refits' data).
 	sessions []*session
+	// versions are the model versions of its valid trials (the scorecard's model_version).
+	versions map[string]bool
 }
 
 // Transfer is the graded analysis of one transfer in one backend x condition.
@@ -208,7 +214,7 @@ func (s *tpp) binaryGroups(multiCond bool) []Group {
 	var ks, ns []int
 	for gi, sessions := range s.groupSessions() {
 		sums := o.groups[gi]
-		g := Group{Backend: sums.key[0], Condition: sums.key[1], Label: label(sums.key[0], sums.key[1], multiCond), sessions: sessions}
+		g := Group{Backend: sums.key[0], Condition: sums.key[1], Label: label(sums.key[0], sums.key[1], multiCond), sessions: sessions, versions: sums.versions}
 		clear(perAgent)
 		// A replicate is a separate participant-session: agent ids are made unique per cell.
 		per := map[int]*game.TPPCells{}
@@ -264,8 +270,62 @@ func (s *tpp) binaryGroups(multiCond bool) []Group {
 			k, n := agentsIn(6 + y - game.TPPMinY)
 			g.ByY[y-game.TPPMinY] = rateOf(k, n, sd.String("y").Int(y).Sum())
 		}
+		g.Cells = s.cellRates(sessions, sd)
 		g.Means = game.GroupMeansOf(g.Label, per)
 		out = append(out, g)
+	}
+	return out
+}
+
+// cellRates are the rates at each (x, y) with the by-x rows' interval over agents: an agent
+// meets each cell once per replicate, so with one replicate Wilson over agents, else the
+// bootstrap. The agents' counts are gathered one agent at a time (its sessions found by index)
+// into a histogram per cell, so memory does not grow with the population; the units are
+// resampled in the histogram's sorted order.
+func (s *tpp) cellRates(sessions []*session, sd seed.Hash) (out [6][10]Rate) {
+	o := s.observed()
+	var cells []int // the group's cells, indexes into env.Cells
+	for _, ss := range sessions {
+		if ci := o.cells[ss.cell.ID]; !slices.Contains(cells, ci) {
+			cells = append(cells, ci)
+		}
+	}
+	type kn struct{ k, n int }
+	var hist [6][10]map[kn]int
+	na := len(s.env.Agents)
+	for ai := range na {
+		var c [6][10]kn
+		for _, ci := range cells {
+			s.eachValid([]*session{&s.sessions[ci*na+ai]}, func(_ *session, t trial, punished bool) {
+				u := &c[int(t.x)-game.TPPMinX][int(t.y)-game.TPPMinY]
+				u.n++
+				if punished {
+					u.k++
+				}
+			})
+		}
+		for x := range c {
+			for y, u := range c[x] {
+				if u.n > 0 {
+					if hist[x][y] == nil {
+						hist[x][y] = map[kn]int{}
+					}
+					hist[x][y][u]++
+				}
+			}
+		}
+	}
+	var ks, ns []int
+	for x := range hist {
+		for y, h := range hist[x] {
+			ks, ns = ks[:0], ns[:0]
+			for _, u := range slices.SortedFunc(maps.Keys(h), func(a, b kn) int { return cmp.Or(cmp.Compare(a.n, b.n), cmp.Compare(a.k, b.k)) }) {
+				for range h[u] {
+					ks, ns = append(ks, u.k), append(ns, u.n)
+				}
+			}
+			out[x][y] = rateOf(ks, ns, sd.String("cell").Int(x+game.TPPMinX).Int(y+game.TPPMinY).Sum())
+		}
 	}
 	return out
 }

@@ -23,7 +23,8 @@ func (s *tpp) baseline() (*Group, error) {
 	}
 	control, first := s.env.Exp.Conditions[0].Name, s.env.Cells[0]
 	m := behavioral.New()
-	g := &Group{Backend: scorecard.Baseline, Condition: control, Label: label(scorecard.Baseline, control, false)}
+	g := &Group{Backend: scorecard.Baseline, Condition: control, Label: label(scorecard.Baseline, control, false),
+		versions: map[string]bool{behavioral.Version: true}}
 	for i := range s.sessions {
 		ss := &s.sessions[i]
 		c := ss.cell

@@ -47,6 +47,8 @@ type groupSums struct {
 	byAgent  [6]map[int]*agentSum
 	punished map[int]bool // agent ids that assigned points to some transfer below 50
 	agents   map[int]bool // agent ids with a valid decision on a transfer below 50
+	// versions are the model versions of the valid trials (binary), for the scorecard.
+	versions map[string]bool
 }
 
 type agentSum struct {
@@ -108,7 +110,7 @@ func (o *observed) sums(c *study.Cell) *groupSums {
 	if !ok {
 		i = len(o.groups)
 		o.group[k] = i
-		o.groups = append(o.groups, &groupSums{key: k, punished: map[int]bool{}, agents: map[int]bool{}})
+		o.groups = append(o.groups, &groupSums{key: k, punished: map[int]bool{}, agents: map[int]bool{}, versions: map[string]bool{}})
 	}
 	return o.groups[i]
 }
@@ -162,6 +164,7 @@ func (s *tpp) Observe(d store.Decision) error {
 		return nil
 	}
 	ss.valid |= bit
+	g.versions[d.Reply.ModelVersion] = true
 	if oc.Punish {
 		ss.punished |= bit
 	}

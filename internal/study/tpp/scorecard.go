@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
@@ -12,7 +13,8 @@ import (
 const scoreIntro = "Each backend's punishment in the control condition against the 1,017 adults of the same game: RMSE of the punishment rate by Player 2's share x (costs pooled) and by cost y (unfair shares pooled) against the human curves, and the individual-level shares of agents who never punished an unfair share (x < 15) and who punished every unfair share they met (no human figure is published for these two)."
 
 // scorecardRows scores each backend's binary TPP in the control condition (the first); the
-// unit of the bootstrap is the agent, with all its trials and replicates.
+// unit of the RMSEs' bootstrap is the agent, with all its trials and replicates; the shares
+// of agents have Wilson intervals (an agent is one answer).
 func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 	control := s.env.Exp.Conditions[0].Name
 	var out []scorecard.Row
@@ -79,51 +81,62 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 			}
 			return sum
 		}
-		// shares are the shares of agents in idx with a valid unfair trial who never / always punished one.
-		shares := func(idx []int) (never, always float64) {
-			var n float64
-			for _, i := range idx {
-				k, p := units[i].k, units[i].p
-				if k == 0 {
-					continue
-				}
-				n++
-				if p == 0 {
-					never++
-				}
-				if p == k {
-					always++
-				}
+		// never and always count the agents with a valid unfair trial (n) who never / always
+		// punished one.
+		var never, always, n int
+		for _, u := range units {
+			if u.k == 0 {
+				continue
 			}
-			if n == 0 {
-				return math.NaN(), math.NaN()
+			n++
+			if u.p == 0 {
+				never++
 			}
-			return never / n, always / n
+			if u.p == u.k {
+				always++
+			}
 		}
 		src := game.HumanTPP.Source
 		ms := []struct {
-			name   string
-			f      func(idx []int) float64
-			ref    string
-			fitted bool
+			name string
+			f    func(idx []int) float64
 		}{
-			{"tpp_rmse_by_x", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEx }, src, true},
-			{"tpp_rmse_by_y", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEy }, src, true},
-			{"tpp_never_punish", func(idx []int) float64 { n, _ := shares(idx); return n }, "no published human figure", false},
-			{"tpp_always_punish", func(idx []int) float64 { _, a := shares(idx); return a }, "no published human figure", false},
+			{"tpp_rmse_by_x", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEx }},
+			{"tpp_rmse_by_y", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEy }},
 		}
 		all := make([]int, len(agents))
 		for i := range all {
 			all[i] = i
 		}
+		row := func(measure, estimand, ref string) scorecard.Row {
+			return scorecard.Row{Backend: g.Backend, ModelVersion: scorecard.Versions(g.versions), Measure: measure, Estimand: estimand,
+				Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Human: math.NaN(), Reference: ref}
+		}
 		for _, m := range ms {
-			row := scorecard.Row{Backend: g.Backend, Measure: m.name, Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(),
-				Human: math.NaN(), Reference: m.ref, Fitted: m.fitted}
+			rw := row(m.name, scorecard.EstCurveRMSE, src)
+			rw.Fitted = true
 			if len(agents) > 0 {
-				row.Value = m.f(all)
-				row.Lo, row.Hi = scorecard.Bootstrap(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", g.Backend, m.name), m.f)
+				rw.Value = m.f(all)
+				rw.Lo, rw.Hi = scorecard.Bootstrap(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", g.Backend, m.name), m.f)
+				if !math.IsNaN(rw.Lo) {
+					rw.Method = scorecard.BootMethod
+				}
 			}
-			out = append(out, row)
+			out = append(out, rw)
+		}
+		// The shares of agents: one answer per agent (never, always, or neither), so Wilson over
+		// agents, which a bootstrap would collapse to a point at 0 or 1.
+		for _, m := range []struct {
+			name string
+			k    int
+		}{{"tpp_never_punish", never}, {"tpp_always_punish", always}} {
+			rw := row(m.name, scorecard.EstAgentShares, "no published human figure")
+			if n > 0 {
+				rw.Value = float64(m.k) / float64(n)
+				rw.Lo, rw.Hi = analysis.ProportionCI(m.k, n, 0.95)
+				rw.Method = scorecard.WilsonAgents
+			}
+			out = append(out, rw)
 		}
 	}
 	return out

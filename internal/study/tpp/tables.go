@@ -57,9 +57,9 @@ var RatesSchema = table.Schema{Name: "tpp_rates", Doc: "Study 2 (binary): punish
 	{Name: "trials", Type: table.Int, Doc: "valid trials"},
 	{Name: "punished", Type: table.Int, Doc: "trials punished"},
 	{Name: "rate", Type: table.Float, Doc: "punished / trials; empty without trials"},
-	{Name: "ci_low", Type: table.Float, Doc: "95% CI over agents (ci_method), lower bound (by x and by y only)"},
+	{Name: "ci_low", Type: table.Float, Doc: "95% CI over agents (ci_method), lower bound"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
-	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: " + ciBootAgents + " (2000 resamples of agents with replacement, each with its valid trials of every replicate, the rate pooled over the resampled trials; seeded by the experiment seed and the row; type-7 quantiles at Hesterberg's expanded level for the number of agents), or " + ciWilsonAgents + " when each agent gave one trial, or at a rate of 0 or 1 (then with the agents as the sample size: an agent's trials are correlated, so Wilson over trials is too narrow); empty for cells and without an interval"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: " + ciBootAgents + " (2000 resamples of agents with replacement, each with its valid trials of every replicate, the rate pooled over the resampled trials; seeded by the experiment seed and the row; type-7 quantiles at Hesterberg's expanded level for the number of agents), or " + ciWilsonAgents + " when each agent gave one trial, or at a rate of 0 or 1 (then with the agents as the sample size: an agent's trials are correlated, so Wilson over trials is too narrow); a cell's agents gave one trial each per replicate, so with one replicate its interval is Wilson over agents; empty without an interval"},
 	{Name: "human", Type: table.Float, Doc: "rate of 1,017 human adults (human_tpp reference; by x for x < 15 and by y only)"},
 }}
 
@@ -70,8 +70,8 @@ func (r *results) ratesTable() *table.Table {
 		for _, g := range r.Groups {
 			for x := game.TPPMinX; x <= game.TPPMaxX; x++ {
 				for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
-					i, j := x-game.TPPMinX, y-game.TPPMinY
-					if err := emit([]any{g.Backend, g.Condition, "cell", x, y, rateEstimand, g.Grid.N[i][j], g.Grid.Punish[i][j], g.Grid.Rate[i][j], nil, nil, nil, nil}); err != nil {
+					rt := g.Cells[x-game.TPPMinX][y-game.TPPMinY]
+					if err := emit([]any{g.Backend, g.Condition, "cell", x, y, rateEstimand, rt.Trials, rt.Punished, rt.Rate, rt.Lo, rt.Hi, rt.Method, nil}); err != nil {
 						return err
 					}
 				}
@@ -102,10 +102,10 @@ var LogitSchema = table.Schema{Name: "tpp_logit", Doc: "Study 2 (binary): logist
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "term", Type: table.String, Doc: "(Intercept), inequity ($ below an equal split) or cost ($)"},
-	{Name: "coef", Type: table.Float, Doc: "coefficient (log-odds per $)"},
+	{Name: "coef", Type: table.Float, Doc: "coefficient on the log-odds scale: inequity, the change in the log-odds of punishing per $1 that Player 2 gets below $15 (x one lower); cost, per $1 of y; (Intercept), the log-odds at an equal split (x = 15) and no cost (y = 0); exp(coef) is the odds ratio"},
 	{Name: "se", Type: table.Float, Doc: "standard error clustered by agent"},
 	{Name: "z", Type: table.Float, Doc: "z statistic"},
-	{Name: "p", Type: table.Float, Doc: "two-sided p value"},
+	{Name: "p", Type: table.Float, Doc: "two-sided p value (normal); below 1e-4 written with an exponent, e.g. 9.57e-101"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% CI, lower bound"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
 	{Name: "trials", Type: table.Int, Doc: "valid trials in the fit"},
