@@ -545,12 +545,15 @@ func ReadJSON(r io.Reader, name string) ([]Persona, error) {
 	rs := make([]located, 0, len(elems))
 	for _, e := range elems {
 		l, fes := decodePersona(e.raw)
+		// Offsets within an element come in any order: each is counted from the element's start.
 		for _, fe := range fes {
-			fe.Line, fe.Col = lineCol(data, e.off+fe.Col)
+			at := e.at
+			fe.Line, fe.Col = at.to(e.off + fe.Col)
 			errs.add(fe)
 		}
 		if l != nil {
-			l.line, l.col = lineCol(data, e.off+l.col)
+			at := e.at
+			l.line, l.col = at.to(e.off + l.col)
 			rs = append(rs, *l)
 		}
 	}
@@ -560,7 +563,39 @@ func ReadJSON(r io.Reader, name string) ([]Persona, error) {
 type element struct {
 	raw  json.RawMessage
 	line int
-	off  int // byte offset of the element in the file
+	off  int    // byte offset of the element in the file
+	at   cursor // at off
+}
+
+// cursor locates byte offsets of data as line and column. Each call counts only the bytes
+// from the previous offset, so a file's elements are located in one forward pass (counting
+// from byte 0 each time made loading quadratic in the file size).
+type cursor struct {
+	data      []byte
+	off, line int
+	start     int // offset of the first byte of line
+}
+
+func newCursor(data []byte) cursor { return cursor{data: data, line: 1} }
+
+// to moves the cursor to off and returns its 1-based line and byte column. An offset before
+// the cursor's is counted again from byte 0.
+func (c *cursor) to(off int) (line, col int) {
+	off = min(off, len(c.data))
+	if off < c.off {
+		*c = newCursor(c.data)
+	}
+	for {
+		i := bytes.IndexByte(c.data[c.off:off], '\n')
+		if i < 0 {
+			break
+		}
+		c.line++
+		c.start = c.off + i + 1
+		c.off = c.start
+	}
+	c.off = off
+	return c.line, off - c.start + 1
 }
 
 // splitArray returns the elements of a top-level JSON array with the line
@@ -588,6 +623,7 @@ func splitArray(data []byte, name string) ([]element, error) {
 		return nil, &FieldError{File: name, Line: lineAt(data, int(dec.InputOffset())), Msg: "want a JSON array of personas"}
 	}
 	var out []element
+	at := newCursor(data)
 	for dec.More() {
 		off := int(dec.InputOffset())
 		for off < len(data) && strings.ContainsRune(" \t\r\n,", rune(data[off])) {
@@ -597,7 +633,8 @@ func splitArray(data []byte, name string) ([]element, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, syntax(err)
 		}
-		out = append(out, element{raw, lineAt(data, off), off})
+		line, _ := at.to(off)
+		out = append(out, element{raw: raw, line: line, off: off, at: at})
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, syntax(err)
@@ -611,12 +648,6 @@ func splitArray(data []byte, name string) ([]element, error) {
 func lineAt(data []byte, off int) int {
 	off = min(off, len(data))
 	return 1 + bytes.Count(data[:off], []byte("\n"))
-}
-
-// lineCol is the 1-based line and byte column of offset off in data.
-func lineCol(data []byte, off int) (int, int) {
-	off = min(off, len(data))
-	return lineAt(data, off), off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
 }
 
 // decodePersona decodes and checks one prosim persona object. Each error's Col (and l.col, the
