@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/prosim/prosim/internal/reading"
 	"github.com/prosim/prosim/internal/yamlx"
@@ -75,13 +77,13 @@ func (c column) setText(p *Persona, v string) error {
 	case kindInt:
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", v)
+			return fmt.Errorf("%q is not a whole number", clip(v))
 		}
 		*c.i(p) = n
 	case kindFloat:
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("%q is not a number", v)
+			return fmt.Errorf("%q is not a number", clip(v))
 		}
 		*c.f(p) = x
 	default:
@@ -97,7 +99,7 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 	if c.kind == kindString {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return fmt.Errorf("%s is not a string", raw)
+			return fmt.Errorf("%s is not a string", shorten(raw))
 		}
 		*c.s(p) = s
 		return nil
@@ -107,15 +109,15 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 		if c.kind == kindInt {
 			what = "a whole number"
 		}
-		return fmt.Errorf("%s is a string, not %s", raw, what)
+		return fmt.Errorf("%s is a string, not %s", shorten(raw), what)
 	}
 	var x float64
 	if err := json.Unmarshal(raw, &x); err != nil {
-		return fmt.Errorf("%s is not a number", raw)
+		return fmt.Errorf("%s is not a number", shorten(raw))
 	}
 	if c.kind == kindInt {
 		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-			return fmt.Errorf("%s is not a whole number", raw)
+			return fmt.Errorf("%s is not a whole number", shorten(raw))
 		}
 		*c.i(p) = int(x)
 		return nil
@@ -145,14 +147,27 @@ func Load(path string) ([]Persona, error) {
 		return nil, err
 	}
 	defer f.Close()
+	// A regular file is refused by its size before reading; a pipe is capped as it streams.
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileBytes {
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("file is larger than the limit of %s (%s)", sizeWord(MaxFileBytes), sizeWord(st.Size()))}
+	}
 	return read(&capped{r: f, left: MaxFileBytes, name: path}, path) // errors name the path as the user gave it
 }
 
 // MaxFileBytes bounds the size of a population file (1 GB: some 5 to 10 million personas).
 var MaxFileBytes int64 = 1 << 30
 
-// MaxLineBytes bounds one line of a JSONL population file (one persona is well under 1 KB).
+// MaxLineBytes bounds one line of a JSONL population file and one row of a CSV file (one
+// persona is well under 1 KB).
 var MaxLineBytes = 16 << 20
+
+// sizeWord says a size in whole MB, in bytes when it is less than one MB.
+func sizeWord(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // capped reads at most left bytes, then fails with an error saying the limit.
 type capped struct {
@@ -167,7 +182,7 @@ func (c *capped) Read(p []byte) (int, error) {
 		if n, _ := c.r.Read(one[:]); n == 0 {
 			return 0, io.EOF
 		}
-		return 0, fmt.Errorf("file is larger than the limit of %d MB", MaxFileBytes>>20)
+		return 0, fmt.Errorf("file is larger than the limit of %s", sizeWord(MaxFileBytes))
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
@@ -248,7 +263,7 @@ func finish(errs *problems, rs []located) ([]Persona, error) {
 			continue
 		case text:
 			if p.SourceID != "" {
-				at("%q is a text id, so source_id (%q) cannot also be given", r.id, p.SourceID)
+				at("%q is a text id, so source_id (%q) cannot also be given", clip(r.id), clip(p.SourceID))
 				continue
 			}
 			p.ID, p.SourceID = i+1, r.id
@@ -261,7 +276,7 @@ func finish(errs *problems, rs []located) ([]Persona, error) {
 			p.ID = n
 		}
 		if prev, dup := seen[r.id]; dup {
-			at("duplicate id %s (first on line %d)", r.id, prev)
+			at("duplicate id %s (first on line %d)", clip(r.id), prev)
 			continue
 		}
 		seen[r.id] = r.line
@@ -358,7 +373,7 @@ func isIgnored(name string) bool {
 // reported (up to MaxErrors), each with its line and column.
 func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 	errs := &problems{name: name}
-	cr := csv.NewReader(bufio.NewReader(r))
+	cr := csv.NewReader(bufio.NewReader(&rowCapped{r: r, max: MaxLineBytes}))
 	cr.TrimLeadingSpace = true
 	cr.FieldsPerRecord = -1 // a short or long row is reported with the others
 	cr.ReuseRecord = true
@@ -396,7 +411,7 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			index[h] = i
 		case agentsFile && isIgnored(h):
 		default:
-			errs.add(&FieldError{Line: 1, Col: hcol(i), Field: h, Msg: fmt.Sprintf("unknown column (want %s; see docs/population.md)", strings.Join(Columns(), ", "))})
+			errs.add(&FieldError{Line: 1, Col: hcol(i), Field: fieldName(h), Msg: fmt.Sprintf("unknown column (want %s; see docs/population.md)", strings.Join(Columns(), ", "))})
 		}
 	}
 	var missing []string
@@ -487,7 +502,47 @@ func csvErr(name string, err error) error {
 	if errors.As(err, &pe) {
 		return &FieldError{File: name, Line: pe.Line, Col: pe.Column, Msg: pe.Err.Error()}
 	}
+	var long *rowTooLong
+	if errors.As(err, &long) {
+		return &FieldError{File: name, Line: long.line, Msg: fmt.Sprintf("row is longer than the limit of %s (one persona per row)", sizeWord(int64(MaxLineBytes)))}
+	}
 	return &FieldError{File: name, Msg: err.Error()}
+}
+
+// rowCapped fails once a CSV row (a record: a newline inside quotes does not end it) is
+// longer than max bytes, so that one row cannot take the memory of a whole file: encoding/csv
+// has no bound of its own.
+type rowCapped struct {
+	r      io.Reader
+	max    int
+	n      int  // bytes of the current row so far
+	quoted bool // inside a quoted field (an escaped quote, "", toggles twice)
+	line   int  // 0-based line of the current byte
+	start  int  // 0-based line the row starts on
+}
+
+type rowTooLong struct{ line int }
+
+func (e *rowTooLong) Error() string { return fmt.Sprintf("line %d: row too long", e.line) }
+
+func (c *rowCapped) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		switch b {
+		case '"':
+			c.quoted = !c.quoted
+		case '\n':
+			c.line++
+			if !c.quoted {
+				c.n, c.start = 0, c.line
+				continue
+			}
+		}
+		if c.n++; c.n > c.max {
+			return i, &rowTooLong{line: c.start + 1}
+		}
+	}
+	return n, err
 }
 
 // ReadJSONL reads one Persona JSON object per line; blank lines are skipped. Every problem of
@@ -515,7 +570,7 @@ func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("line is longer than the limit of %d bytes (one persona per line)", MaxLineBytes)})
+			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("line is longer than the limit of %s (one persona per line)", sizeWord(int64(MaxLineBytes)))})
 		} else {
 			errs.add(&FieldError{Line: line, Msg: err.Error()})
 		}
@@ -655,7 +710,7 @@ func lineAt(data []byte, off int) int {
 // nil when the object could not be read at all.
 func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	at := func(key string, format string, args ...any) {
-		fe := fieldErr(key, format, args...)
+		fe := fieldErr(fieldName(key), format, args...)
 		fe.Col = keyOffset(raw, key)
 		errs = append(errs, fe)
 	}
@@ -702,7 +757,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 			}
 			var p Persona
 			if err := c.setJSON(&p, v); err != nil {
-				at(key, "%s is neither a whole number nor a text id", bytes.TrimSpace(v))
+				at(key, "%s is neither a whole number nor a text id", shorten(v))
 				l.id = "?"
 				continue
 			}
@@ -760,12 +815,36 @@ func keyOffset(raw []byte, field string) int {
 	return len(raw) - len(bytes.TrimLeft(raw, " \t\r"))
 }
 
-func shorten(b []byte) string {
-	s := string(bytes.TrimSpace(b))
-	if len(s) > 40 {
-		s = s[:40] + "..."
+// clipBytes is how much of a name or value from a file a message quotes.
+const clipBytes = 40
+
+// clip shortens a name or value from a file for a message: its first clipBytes bytes (whole
+// characters) and "...".
+func clip(s string) string {
+	if len(s) <= clipBytes {
+		return s
 	}
-	return s
+	n := clipBytes
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+// shorten is clip for raw JSON.
+func shorten(b []byte) string {
+	b = bytes.TrimSpace(b)
+	return clip(string(b[:min(len(b), clipBytes+utf8.UTFMax)]))
+}
+
+// fieldName is a column or key name from a file as a message's field: clipped, and quoted
+// when it has characters that would not print plainly.
+func fieldName(s string) string {
+	c := clip(s)
+	if !utf8.ValidString(c) || strings.ContainsFunc(c, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.Quote(c)
+	}
+	return c
 }
 
 // WriteCSV writes personas with a header row of Columns, readable by ReadCSV.

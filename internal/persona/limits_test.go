@@ -26,8 +26,61 @@ func TestLoadFileLimit(t *testing.T) {
 	MaxFileBytes = 1 << 20
 	p := filepath.Join(t.TempDir(), "p.jsonl")
 	os.WriteFile(p, []byte(strings.Repeat(" ", 2<<20)), 0o644)
-	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "larger than the limit of 1 MB") {
+	// A regular file is refused by its size, before it is read.
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "p.jsonl: file is larger than the limit of 1 MB (2 MB)") {
 		t.Fatalf("got %v", err)
+	}
+	// A stream (a pipe) is cut at the limit.
+	r := &capped{r: strings.NewReader(strings.Repeat(" ", 2<<20)), left: MaxFileBytes}
+	if _, err := ReadJSONL(r, "p.jsonl"); err == nil || !strings.Contains(err.Error(), "file is larger than the limit of 1 MB") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCSVRowLimit(t *testing.T) {
+	defer func(n int) { MaxLineBytes = n }(MaxLineBytes)
+	MaxLineBytes = 300
+	header := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n"
+	row := "1,female,33,married,1,yuan,college,\"night\nnurse\",3,3,3,3,3,3,3,3,3\n" // a newline inside quotes
+	ps, err := ReadCSV(strings.NewReader(header+row), "p.csv")
+	if err != nil || ps[0].Occupation != "night\nnurse" {
+		t.Fatalf("got %v, %v", ps, err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{header + row + "2,female,33," + strings.Repeat("x", 400) + "\n", "p.csv:4: row is longer than the limit of 300 bytes"},
+		// A quoted field's newlines do not end the row: it is located at its first line.
+		{header + row + "2,female,33,\"" + strings.Repeat("x\n", 200) + "\"\n", "p.csv:4: row is longer than the limit of 300 bytes"},
+		{"id," + strings.Repeat("y", 400) + "\n", "p.csv:1: row is longer than the limit of 300 bytes"},
+	} {
+		if _, err := ReadCSV(strings.NewReader(c.in), "p.csv"); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
+
+func TestMessagesClipNamesAndValues(t *testing.T) {
+	long := strings.Repeat("y", 1000)
+	in := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "," + long + ",\x00\xff\n" +
+		"1,female," + long + ",married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3,1,2\n"
+	_, err := ReadCSV(strings.NewReader(in), "p.csv")
+	y40 := strings.Repeat("y", 40) + "..."
+	for _, w := range []string{
+		"field " + y40 + ": unknown column",
+		`field "\x00\xff": unknown column`,
+		`field age: "` + y40 + `" is not a whole number`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in:\n%v", w, err)
+		}
+	}
+	if err != nil && len(err.Error()) > 2000 {
+		t.Errorf("message of %d bytes", len(err.Error()))
+	}
+	_, err = ReadJSONL(strings.NewReader(`{"id": 1, "`+long+`": 2, "gender": "`+long+`", "age": ["`+long+`"]}`), "p.jsonl")
+	for _, w := range []string{"field " + y40 + ": unknown field", `unknown gender "` + y40 + `"`, `field age: ["` + long[:38] + `... is not a number`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in:\n%v", w, err)
+		}
 	}
 }
 

@@ -186,7 +186,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 		}
 		var s string
 		if json.Unmarshal(v, &s) != nil {
-			return "", fieldErr(key, "%s is not a string", v)
+			return "", fieldErr(key, "%s is not a string", shorten(v))
 		}
 		return strings.TrimSpace(s), nil
 	}
@@ -207,7 +207,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 				return x, nil
 			}
 		}
-		return 0, fieldErr(key, "%s is not a number", v)
+		return 0, fieldErr(key, "%s is not a number", shorten(v))
 	}
 	whole := func(key string) (int, *FieldError) {
 		x, fe := num(key)
@@ -221,7 +221,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 		case oID, oGender, oAge, oAgeBracket, oMarital, oIncome, oEducation, oOccupation:
 		default:
 			if _, ok := originalTraits[k]; !ok {
-				return r, fieldErr(k, "unknown field in an original-study agent record")
+				return r, fieldErr(fieldName(k), "unknown field in an original-study agent record")
 			}
 		}
 	}
@@ -253,7 +253,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 	}
 	var ok bool
 	if p.Education, ok = originalEducation[edu]; !ok {
-		return r, fieldErr(oEducation, "unknown education level %q (want No Formal Education, Primary, JuniorHigh, SeniorHigh or CollegePlus)", edu)
+		return r, fieldErr(oEducation, "unknown education level %q (want No Formal Education, Primary, JuniorHigh, SeniorHigh or CollegePlus)", clip(edu))
 	}
 	occ, fe := str(oOccupation)
 	if fe != nil {
