@@ -184,3 +184,37 @@ func TestJSONEveryErrorWithColumn(t *testing.T) {
 		t.Errorf("got %+v", ps[1])
 	}
 }
+
+func TestJSONNullIsNotZero(t *testing.T) {
+	obj := `{"id": 1, "source_id": null, "gender": "female", "age": 33, "age_bracket": null, "marital": "married", "income_quintile": null, "annual_income": 50220, "currency": "yuan", "education": "college", "occupation": "nurse", "traits": {"empathic_concern": 3, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 3, "extraversion": 3}}`
+	// A computed or optional column that is null is left out: computed.
+	ps, err := ReadJSONL(strings.NewReader(obj), "p.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := ps[0]; p.AgeBracket != "30-34" || p.IncomeQuintile != 4 || p.SourceID != "" {
+		t.Errorf("got %+v", p)
+	}
+	// A required one is an error, never 0 or "".
+	for _, c := range []struct{ from, to, want string }{
+		{`"age": 33`, `"age": null`, `p.jsonl:1:50: field age: null: want a whole number`},
+		{`"annual_income": 50220`, `"annual_income": null`, `field annual_income: null: want a number`},
+		{`"openness": 3`, `"openness": null`, `field traits.openness: null: want a number`},
+		{`"occupation": "nurse"`, `"occupation": null`, `field occupation: null: want text (a string)`},
+		{`"id": 1`, `"id": null`, `p.jsonl:1:2: field id: null: want a whole number or a text id`},
+	} {
+		in := strings.Replace(obj, c.from, c.to, 1)
+		_, err := ReadJSONL(strings.NewReader(in), "p.jsonl")
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "outside") {
+			t.Errorf("%s: got %v, want %q", c.to, err, c.want)
+		}
+	}
+	// The original study's records too.
+	in := bytes.Replace(prosim104JSON, []byte(`"Age": 33`), []byte(`"Age": null`), 1)
+	if bytes.Equal(in, prosim104JSON) {
+		t.Fatal("agent 1 has no \"Age\": 33")
+	}
+	if _, err := ReadJSON(bytes.NewReader(in), "a.json"); err == nil || !strings.Contains(err.Error(), "field Age: null: want a number") {
+		t.Errorf("original: got %v", err)
+	}
+}

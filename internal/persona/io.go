@@ -30,6 +30,20 @@ const (
 	kindString
 )
 
+// want names the values of a kind for messages.
+func (k kind) want() string {
+	switch k {
+	case kindInt:
+		return "a whole number"
+	case kindFloat:
+		return "a number"
+	}
+	return "text (a string)"
+}
+
+// isNull reports whether raw (trimmed) is JSON null.
+func isNull(raw []byte) bool { return string(raw) == "null" }
+
 // column is one flattened Persona field; its name is the json tag.
 type column struct {
 	name  string
@@ -93,9 +107,12 @@ func (c column) setText(p *Persona, v string) error {
 }
 
 // setJSON parses a JSON value into the column's field; numbers must be JSON
-// numbers and text must be JSON strings.
+// numbers and text must be JSON strings (null is neither: json.Unmarshal would leave 0 or "").
 func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 	raw = bytes.TrimSpace(raw)
+	if isNull(raw) {
+		return fmt.Errorf("null: want %s", c.kind.want())
+	}
 	if c.kind == kindString {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -105,11 +122,7 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 		return nil
 	}
 	if len(raw) > 0 && raw[0] == '"' {
-		what := "a number"
-		if c.kind == kindInt {
-			what = "a whole number"
-		}
-		return fmt.Errorf("%s is a string, not %s", shorten(raw), what)
+		return fmt.Errorf("%s is a string, not %s", shorten(raw), c.kind.want())
 	}
 	var x float64
 	if err := json.Unmarshal(raw, &x); err != nil {
@@ -738,6 +751,9 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 			src, key = traits, "traits."+c.name
 		}
 		v, ok := src[c.name]
+		if ok && isNull(bytes.TrimSpace(v)) && slices.Contains(optionalColumns, c.name) {
+			ok = false // null means left out, as docs/population.md says of an empty cell
+		}
 		if !ok {
 			switch {
 			case c.name == "income_quintile":
@@ -751,6 +767,11 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 		}
 		if c.name == "id" {
 			var s string
+			if isNull(bytes.TrimSpace(v)) {
+				at(key, "null: want a whole number or a text id")
+				l.id = "?"
+				continue
+			}
 			if json.Unmarshal(v, &s) == nil {
 				l.id = strings.TrimSpace(s)
 				continue

@@ -185,7 +185,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 			return "", fieldErr(key, "missing")
 		}
 		var s string
-		if json.Unmarshal(v, &s) != nil {
+		if isNull(bytes.TrimSpace(v)) || json.Unmarshal(v, &s) != nil {
 			return "", fieldErr(key, "%s is not a string", shorten(v))
 		}
 		return strings.TrimSpace(s), nil
@@ -196,6 +196,9 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 		v, ok := obj[key]
 		if !ok {
 			return 0, fieldErr(key, "missing")
+		}
+		if isNull(bytes.TrimSpace(v)) {
+			return 0, fieldErr(key, "null: want a number")
 		}
 		var x float64
 		if json.Unmarshal(v, &x) == nil {
