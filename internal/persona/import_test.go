@@ -218,3 +218,45 @@ func TestJSONNullIsNotZero(t *testing.T) {
 		t.Errorf("original: got %v", err)
 	}
 }
+
+func TestErrorsInFileOrder(t *testing.T) {
+	// Duplicate ids are found after every row: they are listed at their lines all the same,
+	// also when the list is cut at MaxErrors.
+	defer func(n int) { MaxErrors = n }(MaxErrors)
+	head := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n"
+	in := head +
+		"1,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"1,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"2,robot,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"3,robot,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"3,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"
+	want := []string{
+		"p.csv:3:1: field id: duplicate id 1",
+		"p.csv:4:3: field gender: unknown gender",
+		"p.csv:5:3: field gender: unknown gender",
+		"p.csv:6:1: field id: duplicate id 3",
+	}
+	for _, max := range []int{50, 3} {
+		MaxErrors = max
+		_, err := ReadCSV(strings.NewReader(in), "p.csv")
+		var fes *FileErrors
+		if !errors.As(err, &fes) || len(fes.Errs) != min(max, 4) || fes.More != 4-len(fes.Errs) {
+			t.Fatalf("MaxErrors %d: got %v", max, err)
+		}
+		for i, fe := range fes.Errs {
+			if !strings.HasPrefix(fe.Error(), want[i]) {
+				t.Errorf("MaxErrors %d, error %d: got %s, want %s...", max, i, fe, want[i])
+			}
+		}
+	}
+	// A missing id column is one error, not one more for every row.
+	MaxErrors = 50
+	_, err := ReadCSV(strings.NewReader(strings.ReplaceAll(head, "id,", "")+"female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"), "p.csv")
+	if err == nil || err.Error() != "p.csv:1:1: field id: required column missing from the header" {
+		t.Errorf("no id column: got %v", err)
+	}
+	_, err = ReadJSONL(strings.NewReader(`{"gender": "female", "age": 33, "marital": "married", "annual_income": 1, "currency": "yuan", "education": "college", "occupation": "nurse", "traits": {"empathic_concern": 3, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 3, "extraversion": 3}}`), "p.jsonl")
+	if err == nil || err.Error() != "p.jsonl:1:1: field id: missing" {
+		t.Errorf("no id key: got %v", err)
+	}
+}

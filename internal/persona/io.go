@@ -220,11 +220,21 @@ type problems struct {
 	more int
 }
 
+// add keeps the MaxErrors first errors in file order (line, then column; as found for equal
+// places), whatever order they are found in: an id's problems are found after every row's.
 func (c *problems) add(fe *FieldError) {
 	fe.File = c.name
-	if len(c.errs) < MaxErrors {
-		c.errs = append(c.errs, fe)
-	} else {
+	i := len(c.errs)
+	for i > 0 && (fe.Line < c.errs[i-1].Line || fe.Line == c.errs[i-1].Line && fe.Col < c.errs[i-1].Col) {
+		i--
+	}
+	if i >= MaxErrors {
+		c.more++
+		return
+	}
+	c.errs = slices.Insert(c.errs, i, fe)
+	if len(c.errs) > MaxErrors {
+		c.errs = c.errs[:MaxErrors]
 		c.more++
 	}
 }
@@ -240,11 +250,13 @@ func (c *problems) err() error {
 }
 
 // located is a parsed persona: id is its id as written (a whole number or a text id), at
-// line:col; needQ says its income quintile is to be derived from its income.
+// line:col; badID says the id is missing or unreadable, a problem already reported; needQ
+// says its income quintile is to be derived from its income.
 type located struct {
 	p         Persona
 	id        string
 	line, col int
+	badID     bool
 	needQ     bool
 }
 
@@ -258,7 +270,7 @@ func finish(errs *problems, rs []located) ([]Persona, error) {
 	}
 	text := false
 	for _, r := range rs {
-		if _, err := strconv.Atoi(r.id); err != nil && r.id != "" {
+		if _, err := strconv.Atoi(r.id); err != nil && r.id != "" && !r.badID {
 			text = true
 			break
 		}
@@ -271,6 +283,8 @@ func finish(errs *problems, rs []located) ([]Persona, error) {
 			errs.add(&FieldError{Line: r.line, Col: r.col, Field: "id", Msg: fmt.Sprintf(msg, args...)})
 		}
 		switch {
+		case r.badID:
+			continue
 		case r.id == "":
 			at("is empty")
 			continue
@@ -433,10 +447,11 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			missing = append(missing, c.name)
 		}
 	}
-	if len(missing) > 0 {
-		errs.add(&FieldError{Line: 1, Msg: "missing column(s): " + strings.Join(missing, ", ")})
+	for _, m := range missing {
+		errs.add(&FieldError{Line: 1, Col: 1, Field: m, Msg: "required column missing from the header"})
 	}
 	_, haveQ := index["income_quintile"]
+	_, haveID := index["id"]
 	var rs []located
 	var bad []string // fields of this row that did not parse: normalize does not judge them again
 	var rowErrs []*FieldError
@@ -461,7 +476,7 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			}
 			return 0
 		}
-		l := located{line: line, needQ: !haveQ}
+		l := located{line: line, badID: !haveID, needQ: !haveQ}
 		bad = append(bad[:0], missing...)
 		for _, c := range columns {
 			i, ok := index[c.name]
@@ -762,6 +777,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 			default:
 				at(key, "missing")
 				bad = append(bad, c.name)
+				l.badID = l.badID || c.name == "id"
 			}
 			continue
 		}
@@ -769,7 +785,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 			var s string
 			if isNull(bytes.TrimSpace(v)) {
 				at(key, "null: want a whole number or a text id")
-				l.id = "?"
+				l.badID = true
 				continue
 			}
 			if json.Unmarshal(v, &s) == nil {
@@ -779,7 +795,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 			var p Persona
 			if err := c.setJSON(&p, v); err != nil {
 				at(key, "%s is neither a whole number nor a text id", shorten(v))
-				l.id = "?"
+				l.badID = true
 				continue
 			}
 			l.id = strconv.Itoa(p.ID)
