@@ -90,7 +90,7 @@ func TestTextIDsAndDerivedColumns(t *testing.T) {
 		q      int
 	}{{14828, 1}, {14829, 2}, {26318, 2}, {26319, 3}, {72637, 4}, {72638, 5}} {
 		ps := []Persona{{Currency: "yuan", AnnualIncome: c.income}}
-		deriveQuintiles(ps, []located{{needQ: true}})
+		deriveQuintiles(ps, []row{{needQ: true}})
 		if ps[0].IncomeQuintile != c.q {
 			t.Errorf("%v yuan: quintile %d, want %d", c.income, ps[0].IncomeQuintile, c.q)
 		}
@@ -258,5 +258,14 @@ func TestErrorsInFileOrder(t *testing.T) {
 	_, err = ReadJSONL(strings.NewReader(`{"gender": "female", "age": 33, "marital": "married", "annual_income": 1, "currency": "yuan", "education": "college", "occupation": "nurse", "traits": {"empathic_concern": 3, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 3, "extraversion": 3}}`), "p.jsonl")
 	if err == nil || err.Error() != "p.jsonl:1:1: field id: missing" {
 		t.Errorf("no id key: got %v", err)
+	}
+}
+
+func TestDuplicateIDWrittenTwoWays(t *testing.T) {
+	in := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"7,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"007,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"
+	if _, err := ReadCSV(strings.NewReader(in), "p.csv"); err == nil || err.Error() != "p.csv:3:1: field id: duplicate id 007 (first on line 2)" {
+		t.Errorf("got %v", err)
 	}
 }

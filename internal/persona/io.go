@@ -143,14 +143,14 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 // .jsonl, or .json (a JSON array of personas, or the original study's agent
 // file, which is detected by its keys).
 func Load(path string) ([]Persona, error) {
-	var read func(io.Reader, string) ([]Persona, error)
+	var read func(io.Reader, string, int64) ([]Persona, error)
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		read = ReadCSV
+		read = readCSV
 	case ".jsonl", ".ndjson":
-		read = ReadJSONL
+		read = readJSONL
 	case ".json":
-		read = ReadJSON
+		read = readJSON
 	default:
 		return nil, fmt.Errorf("%s: unknown population file type %q (want .csv, .jsonl or .json)", path, filepath.Ext(path))
 	}
@@ -161,10 +161,31 @@ func Load(path string) ([]Persona, error) {
 	}
 	defer f.Close()
 	// A regular file is refused by its size before reading; a pipe is capped as it streams.
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileBytes {
-		return nil, &FieldError{File: path, Msg: fmt.Sprintf("file is larger than the limit of %s (%s)", sizeWord(MaxFileBytes), sizeWord(st.Size()))}
+	var size int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if size = st.Size(); size > MaxFileBytes {
+			return nil, &FieldError{File: path, Msg: fmt.Sprintf("file is larger than the limit of %s (%s)", sizeWord(MaxFileBytes), sizeWord(size))}
+		}
 	}
-	return read(&capped{r: f, left: MaxFileBytes, name: path}, path) // errors name the path as the user gave it
+	return read(&capped{r: f, left: MaxFileBytes, name: path}, path, size) // errors name the path as the user gave it
+}
+
+// reserveAfter is the number of personas read before reserve estimates a file's.
+const reserveAfter = 4096
+
+// reserve makes room in ps and rows for the personas of a file of size bytes (0: unknown),
+// estimated from the first done bytes, which held len(ps), and a tenth more: a large file's
+// personas are then not copied at each growth of the slices, which doubled the peak memory.
+// Room reserved and not used is never touched, so it takes no memory.
+func reserve(ps []Persona, rows []row, size, done int64) ([]Persona, []row) {
+	if size <= 0 || done <= 0 {
+		return ps, rows
+	}
+	n := int(float64(len(ps))*float64(size)/float64(done)*1.1) - len(ps)
+	if n <= 0 {
+		return ps, rows
+	}
+	return slices.Grow(ps, n), slices.Grow(rows, n)
 }
 
 // MaxFileBytes bounds the size of a population file (1 GB: some 5 to 10 million personas).
@@ -249,78 +270,142 @@ func (c *problems) err() error {
 	return &FileErrors{File: c.name, Errs: c.errs, More: c.more}
 }
 
-// located is a parsed persona: id is its id as written (a whole number or a text id), at
-// line:col; badID says the id is missing or unreadable, a problem already reported; needQ
-// says its income quintile is to be derived from its income.
-type located struct {
-	p         Persona
+// row is where a persona was read and what finish is to do with it: its id as written is
+// n, a whole number written plainly, or else the text id (ids are kept apart from the
+// persona, so that a persona keeps no memory of its line); line:col is the id's place; badID
+// says the id is missing or unreadable, a problem already reported; needQ says its income
+// quintile is to be derived from its income.
+type row struct {
 	id        string
+	n         int
 	line, col int
 	badID     bool
 	needQ     bool
 }
 
+// setID records v, the id as written in the file.
+func (r *row) setID(v string) {
+	if n, err := strconv.Atoi(v); err == nil && n > 0 && strconv.Itoa(n) == v {
+		r.n, r.id = n, ""
+		return
+	}
+	r.n, r.id = 0, strings.Clone(v)
+}
+
+func isWhole(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+// idText is the id as written.
+func (r *row) idText() string {
+	if r.id == "" && r.n > 0 {
+		return strconv.Itoa(r.n)
+	}
+	return r.id
+}
+
+// located is a persona with its row.
+type located struct {
+	p Persona
+	row
+}
+
 // finish resolves ids (numbers as written; text ids such as "p01" make every persona's id its
 // position in the file, the text kept as source_id), checks that they are unique, derives the
-// income quintiles asked for and checks there is at least one persona. The rows have passed
-// normalize; their other problems are already in errs.
-func finish(errs *problems, rs []located) ([]Persona, error) {
-	if len(rs) == 0 && len(errs.errs) == 0 {
+// income quintiles asked for and checks there is at least one persona. The personas ps, read
+// from rows, have passed normalize; their other problems are already in errs. It returns ps.
+func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
+	if len(ps) == 0 && len(errs.errs) == 0 {
 		errs.add(&FieldError{Msg: "no personas in file"})
 	}
 	text := false
-	for _, r := range rs {
-		if _, err := strconv.Atoi(r.id); err != nil && r.id != "" && !r.badID {
+	for _, r := range rows {
+		if r.id != "" && !r.badID && !isWhole(r.id) {
 			text = true
 			break
 		}
 	}
-	out := make([]Persona, len(rs))
-	seen := make(map[string]int, len(rs))
-	for i, r := range rs {
-		p := r.p
+	var seenText map[string]int
+	var seenNum map[int]int
+	if text {
+		seenText = make(map[string]int, len(rows))
+	} else {
+		seenNum = make(map[int]int, len(rows))
+	}
+	for i := range rows {
+		r, p := &rows[i], &ps[i]
 		at := func(msg string, args ...any) {
 			errs.add(&FieldError{Line: r.line, Col: r.col, Field: "id", Msg: fmt.Sprintf(msg, args...)})
 		}
+		var prev int
+		var dup bool
 		switch {
 		case r.badID:
 			continue
-		case r.id == "":
+		case r.id == "" && r.n == 0:
 			at("is empty")
 			continue
 		case text:
+			id := r.idText()
 			if p.SourceID != "" {
-				at("%q is a text id, so source_id (%q) cannot also be given", clip(r.id), clip(p.SourceID))
+				at("%q is a text id, so source_id (%q) cannot also be given", clip(id), clip(p.SourceID))
 				continue
 			}
-			p.ID, p.SourceID = i+1, r.id
+			if prev, dup = seenText[id]; !dup {
+				seenText[id] = r.line
+			}
+			p.ID, p.SourceID = i+1, id
 		default:
-			n, _ := strconv.Atoi(r.id)
+			n := r.n
+			if r.id != "" {
+				n, _ = strconv.Atoi(r.id)
+			}
 			if n < 1 {
 				at("%d is not a positive id", n)
 				continue
 			}
+			if prev, dup = seenNum[n]; !dup {
+				seenNum[n] = r.line
+			}
 			p.ID = n
 		}
-		if prev, dup := seen[r.id]; dup {
-			at("duplicate id %s (first on line %d)", clip(r.id), prev)
-			continue
+		if dup {
+			at("duplicate id %s (first on line %d)", clip(r.idText()), prev)
 		}
-		seen[r.id] = r.line
-		out[i] = p
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	deriveQuintiles(out, rs)
-	return out, nil
+	deriveQuintiles(ps, rows)
+	return ps, nil
+}
+
+// strs shares the text of a file's fields between its personas (a file has a few genders,
+// currencies, occupations), so that a persona holds no part of its line's memory.
+type strs map[string]string
+
+func (m strs) of(s string) string {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	s = strings.Clone(s)
+	m[s] = s
+	return s
+}
+
+func (m strs) persona(p *Persona) {
+	p.SourceID = strings.Clone(p.SourceID) // one a persona
+	for _, f := range []*string{&p.Gender, &p.AgeBracket, &p.Marital, &p.Currency, &p.Education, &p.Occupation} {
+		*f = m.of(*f)
+	}
 }
 
 // deriveQuintiles fills the income quintile of the personas whose file left it out: in yuan,
 // the quintile whose 2023 national mean income (ChinaQuintileIncome2023) is nearest; in any
 // other currency, the quintile of the income's rank among the file's personas of that currency
 // (ties share the lower quintile).
-func deriveQuintiles(ps []Persona, rs []located) {
+func deriveQuintiles(ps []Persona, rs []row) {
 	byCurrency := map[string][]float64{}
 	some := false
 	for i, r := range rs {
@@ -398,7 +483,10 @@ func isIgnored(name string) bool {
 // docs/population.md) in any order; the id column may be named agent_id, as in a run's
 // results/agents.csv. name labels errors, e.g. the file name. Every problem of the file is
 // reported (up to MaxErrors), each with its line and column.
-func ReadCSV(r io.Reader, name string) ([]Persona, error) {
+func ReadCSV(r io.Reader, name string) ([]Persona, error) { return readCSV(r, name, 0) }
+
+// readCSV is ReadCSV of a file of size bytes (0: unknown).
+func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
 	cr := csv.NewReader(bufio.NewReader(&rowCapped{r: r, max: MaxLineBytes}))
 	cr.TrimLeadingSpace = true
@@ -452,7 +540,10 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 	}
 	_, haveQ := index["income_quintile"]
 	_, haveID := index["id"]
-	var rs []located
+	var ps []Persona
+	var rows []row
+	in := strs{}
+	var l located    // one for every row: a row's fields are set through pointers, which would move it to the heap
 	var bad []string // fields of this row that did not parse: normalize does not judge them again
 	var rowErrs []*FieldError
 	for {
@@ -476,7 +567,7 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			}
 			return 0
 		}
-		l := located{line: line, badID: !haveID, needQ: !haveQ}
+		l = located{row: row{line: line, badID: !haveID, needQ: !haveQ}}
 		bad = append(bad[:0], missing...)
 		for _, c := range columns {
 			i, ok := index[c.name]
@@ -486,7 +577,8 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			v := strings.TrimSpace(rec[i])
 			switch {
 			case c.name == "id":
-				l.id, l.col = v, cellAt("id")
+				l.setID(v)
+				l.col = cellAt("id")
 				continue
 			case v == "" && c.name == "income_quintile":
 				l.needQ = true
@@ -511,9 +603,13 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			errs.add(fe)
 		}
 		rowErrs = rowErrs[:0]
-		rs = append(rs, l)
+		in.persona(&l.p)
+		ps, rows = append(ps, l.p), append(rows, l.row)
+		if len(ps) == reserveAfter {
+			ps, rows = reserve(ps, rows, size, cr.InputOffset())
+		}
 	}
-	return finish(errs, rs)
+	return finish(errs, ps, rows)
 }
 
 func knownColumn(h string) bool {
@@ -575,14 +671,20 @@ func (c *rowCapped) Read(p []byte) (int, error) {
 
 // ReadJSONL reads one Persona JSON object per line; blank lines are skipped. Every problem of
 // the file is reported (up to MaxErrors), each with its line and column.
-func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
+func ReadJSONL(r io.Reader, name string) ([]Persona, error) { return readJSONL(r, name, 0) }
+
+// readJSONL is ReadJSONL of a file of size bytes (0: unknown).
+func readJSONL(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, min(64<<10, MaxLineBytes)), MaxLineBytes)
-	var rs []located
-	line := 1
+	var ps []Persona
+	var rows []row
+	in := strs{}
+	line, done := 1, int64(0)
 	for ; sc.Scan(); line++ {
 		raw := sc.Bytes()
+		done += int64(len(raw)) + 1
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
@@ -593,7 +695,11 @@ func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
 		}
 		if l != nil {
 			l.line, l.col = line, l.col+1
-			rs = append(rs, *l)
+			in.persona(&l.p)
+			ps, rows = append(ps, l.p), append(rows, l.row)
+			if len(ps) == reserveAfter {
+				ps, rows = reserve(ps, rows, size, done)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -604,13 +710,19 @@ func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
 		}
 		return nil, errs.err()
 	}
-	return finish(errs, rs)
+	return finish(errs, ps, rows)
 }
 
 // ReadJSON reads a JSON array of personas: prosim's own objects (as written
 // by encoding/json from Persona) or the original study's agent records.
-func ReadJSON(r io.Reader, name string) ([]Persona, error) {
-	data, err := io.ReadAll(r)
+func ReadJSON(r io.Reader, name string) ([]Persona, error) { return readJSON(r, name, 0) }
+
+// readJSON is ReadJSON of a file of size bytes (0: unknown), read into one buffer of that size.
+func readJSON(r io.Reader, name string, size int64) ([]Persona, error) {
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead)
+	_, err := buf.ReadFrom(r)
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -625,7 +737,9 @@ func ReadJSON(r io.Reader, name string) ([]Persona, error) {
 		return readOriginal(elems, name)
 	}
 	errs := &problems{name: name}
-	rs := make([]located, 0, len(elems))
+	ps := make([]Persona, 0, len(elems))
+	rows := make([]row, 0, len(elems))
+	in := strs{}
 	for _, e := range elems {
 		l, fes := decodePersona(e.raw)
 		// Offsets within an element come in any order: each is counted from the element's start.
@@ -637,10 +751,11 @@ func ReadJSON(r io.Reader, name string) ([]Persona, error) {
 		if l != nil {
 			at := e.at
 			l.line, l.col = at.to(e.off + l.col)
-			rs = append(rs, *l)
+			in.persona(&l.p)
+			ps, rows = append(ps, l.p), append(rows, l.row)
 		}
 	}
-	return finish(errs, rs)
+	return finish(errs, ps, rows)
 }
 
 type element struct {
@@ -716,8 +831,9 @@ func splitArray(data []byte, name string) ([]element, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, syntax(err)
 		}
+		end := max(off, min(int(dec.InputOffset()), len(data)))
 		line, _ := at.to(off)
-		out = append(out, element{raw: raw, line: line, off: off, at: at})
+		out = append(out, element{raw: data[off:end], line: line, off: off, at: at}) // not raw, a copy
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, syntax(err)
@@ -746,7 +862,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}
 	}
-	l = &located{col: keyOffset(raw, "id")}
+	l = &located{row: row{col: keyOffset(raw, "id")}}
 	var traits map[string]json.RawMessage
 	if t, ok := obj["traits"]; ok {
 		if err := json.Unmarshal(t, &traits); err != nil || traits == nil {
@@ -789,7 +905,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 				continue
 			}
 			if json.Unmarshal(v, &s) == nil {
-				l.id = strings.TrimSpace(s)
+				l.setID(strings.TrimSpace(s))
 				continue
 			}
 			var p Persona
@@ -798,7 +914,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 				l.badID = true
 				continue
 			}
-			l.id = strconv.Itoa(p.ID)
+			l.setID(strconv.Itoa(p.ID))
 			continue
 		}
 		if err := c.setJSON(&l.p, v); err != nil {

@@ -6,9 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func TestJSONLLongLineNamesLine(t *testing.T) {
@@ -121,5 +123,41 @@ func TestReadJSONLinearTime(t *testing.T) {
 	})
 	if read > 20*decode {
 		t.Errorf("ReadJSON took %v, %.0f times json.Unmarshal's %v (want at most 20)", read, float64(read)/float64(decode), decode)
+	}
+}
+
+// Loading a file keeps one copy of each persona and not its line: the text of the file's
+// fields is shared, and the slice is sized from the file's size instead of grown by copies.
+func TestLoadMemory(t *testing.T) {
+	ps, err := Sample(20000, 1, SampleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "p.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCSV(f, ps); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	got, err := Load(p)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perPersona := float64(after.TotalAlloc-before.TotalAlloc) / float64(len(got))
+	t.Logf("%.0f bytes allocated a persona (a Persona is %d)", perPersona, unsafe.Sizeof(Persona{}))
+	if perPersona > 1000 {
+		t.Errorf("Load allocated %.0f bytes a persona, want at most 1000 (2087 when each row was kept whole and the slices grown by copies)", perPersona)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Currency == got[0].Currency && unsafe.StringData(got[i].Currency) != unsafe.StringData(got[0].Currency) {
+			t.Fatalf("personas 1 and %d hold their own copies of currency %q", i+1, got[0].Currency)
+		}
 	}
 }

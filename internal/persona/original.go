@@ -123,7 +123,8 @@ func readOriginal(elems []element, name string) ([]Persona, error) {
 	if len(distinct) != 5 {
 		table = ChinaQuintileIncome2023[:]
 	}
-	rs := make([]located, len(recs))
+	ps := make([]Persona, len(recs))
+	rows := make([]row, len(recs))
 	for i, r := range recs {
 		q := slices.Index(table, r.income)
 		if q < 0 {
@@ -136,9 +137,10 @@ func readOriginal(elems []element, name string) ([]Persona, error) {
 			fe.File, fe.Line, fe.Field = name, r.line, originalKey(fe.Field)
 			return nil, fe
 		}
-		rs[i] = located{p: r.p, id: strconv.Itoa(r.p.ID), line: r.line}
+		ps[i], rows[i].line = r.p, r.line
+		rows[i].setID(strconv.Itoa(r.p.ID))
 	}
-	ps, err := finish(&problems{name: name}, rs)
+	ps, err := finish(&problems{name: name}, ps, rows)
 	if fe, ok := err.(*FieldError); ok {
 		fe.Field = originalKey(fe.Field)
 	}
