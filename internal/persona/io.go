@@ -176,7 +176,7 @@ const reserveAfter = 4096
 // reserve makes room in ps and rows for the personas of a file of size bytes (0: unknown),
 // estimated from the first done bytes, which held len(ps), and a tenth more: a large file's
 // personas are then not copied at each growth of the slices, which doubled the peak memory.
-// Room reserved and not used is never touched, so it takes no memory.
+// Room reserved and not used is not written, so its pages mostly stay out of memory.
 func reserve(ps []Persona, rows []row, size, done int64) ([]Persona, []row) {
 	if size <= 0 || done <= 0 {
 		return ps, rows
@@ -292,6 +292,7 @@ func (r *row) setID(v string) {
 	r.n, r.id = 0, strings.Clone(v)
 }
 
+// isWhole reports whether s reads as a whole number.
 func isWhole(s string) bool {
 	_, err := strconv.Atoi(s)
 	return err == nil
@@ -395,7 +396,7 @@ func (m strs) of(s string) string {
 }
 
 func (m strs) persona(p *Persona) {
-	p.SourceID = strings.Clone(p.SourceID) // one a persona
+	p.SourceID = strings.Clone(p.SourceID) // each persona's own: copied, not shared
 	for _, f := range []*string{&p.Gender, &p.AgeBracket, &p.Marital, &p.Currency, &p.Education, &p.Occupation} {
 		*f = m.of(*f)
 	}
