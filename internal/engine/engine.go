@@ -311,7 +311,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if j, ok := r.study.(study.JointPrompts); exp.Prompt.Mode == "joint" && (!ok || !j.JointPrompts()) {
 		return nil, doc.Errorf("prompt.mode", "study %s does not put its scenarios in one prompt: joint prompts are for study: vignettes", exp.Study)
 	}
-	if r.recorded() {
+	if r.recorded() && opt.Recorded { // a new run renders them in create; validate and estimate on demand
 		r.stages.begin(Stage{Name: "writing persona texts", Abandon: true})
 		r.renderTexts()
 	}
@@ -378,8 +378,9 @@ func Population(exp *experiment.Experiment) ([]persona.Persona, error) {
 	return exp.Population.Read()
 }
 
-// renderTexts renders every persona up front, for studies that record their agents; an
-// unrecorded study (a million agents aggregated in memory) renders them on demand.
+// renderTexts renders every persona up front, for a run (or replay) of a study that records
+// its agents; an unrecorded study (a million agents aggregated in memory), validate and
+// estimate render them on demand (a million texts are a gigabyte).
 func (r *Runner) renderTexts() {
 	p := r.exp.Population
 	r.texts = make([]string, len(r.agents))
@@ -517,6 +518,7 @@ func (r *Runner) create(dir string) error {
 	}
 	var agents []store.Agent
 	if r.recorded() { // unrecorded runs keep nothing per agent: the seed recreates the population
+		r.renderTexts()
 		agents = make([]store.Agent, len(r.agents))
 		for i, a := range r.agents {
 			js, _ := json.Marshal(a)

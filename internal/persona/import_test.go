@@ -90,7 +90,7 @@ func TestTextIDsAndDerivedColumns(t *testing.T) {
 		q      int
 	}{{14828, 1}, {14829, 2}, {26318, 2}, {26319, 3}, {72637, 4}, {72638, 5}} {
 		ps := []Persona{{Currency: "yuan", AnnualIncome: c.income}}
-		deriveQuintiles(ps, []located{{needQ: true}})
+		deriveQuintiles(ps, []row{{needQ: true}})
 		if ps[0].IncomeQuintile != c.q {
 			t.Errorf("%v yuan: quintile %d, want %d", c.income, ps[0].IncomeQuintile, c.q)
 		}
@@ -182,5 +182,90 @@ func TestJSONEveryErrorWithColumn(t *testing.T) {
 	}
 	if ps[1].ID != 2 || ps[1].SourceID != "b" || ps[1].AgeBracket != "40-44" || ps[1].IncomeQuintile != 1 {
 		t.Errorf("got %+v", ps[1])
+	}
+}
+
+func TestJSONNullIsNotZero(t *testing.T) {
+	obj := `{"id": 1, "source_id": null, "gender": "female", "age": 33, "age_bracket": null, "marital": "married", "income_quintile": null, "annual_income": 50220, "currency": "yuan", "education": "college", "occupation": "nurse", "traits": {"empathic_concern": 3, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 3, "extraversion": 3}}`
+	// A computed or optional column that is null is left out: computed.
+	ps, err := ReadJSONL(strings.NewReader(obj), "p.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := ps[0]; p.AgeBracket != "30-34" || p.IncomeQuintile != 4 || p.SourceID != "" {
+		t.Errorf("got %+v", p)
+	}
+	// A required one is an error, never 0 or "".
+	for _, c := range []struct{ from, to, want string }{
+		{`"age": 33`, `"age": null`, `p.jsonl:1:50: field age: null: want a whole number`},
+		{`"annual_income": 50220`, `"annual_income": null`, `field annual_income: null: want a number`},
+		{`"openness": 3`, `"openness": null`, `field traits.openness: null: want a number`},
+		{`"occupation": "nurse"`, `"occupation": null`, `field occupation: null: want text (a string)`},
+		{`"id": 1`, `"id": null`, `p.jsonl:1:2: field id: null: want a whole number or a text id`},
+	} {
+		in := strings.Replace(obj, c.from, c.to, 1)
+		_, err := ReadJSONL(strings.NewReader(in), "p.jsonl")
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "outside") {
+			t.Errorf("%s: got %v, want %q", c.to, err, c.want)
+		}
+	}
+	// The original study's records too.
+	in := bytes.Replace(prosim104JSON, []byte(`"Age": 33`), []byte(`"Age": null`), 1)
+	if bytes.Equal(in, prosim104JSON) {
+		t.Fatal("agent 1 has no \"Age\": 33")
+	}
+	if _, err := ReadJSON(bytes.NewReader(in), "a.json"); err == nil || !strings.Contains(err.Error(), "field Age: null: want a number") {
+		t.Errorf("original: got %v", err)
+	}
+}
+
+func TestErrorsInFileOrder(t *testing.T) {
+	// Duplicate ids are found after every row: they are listed at their lines all the same,
+	// also when the list is cut at MaxErrors.
+	defer func(n int) { MaxErrors = n }(MaxErrors)
+	head := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n"
+	in := head +
+		"1,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"1,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"2,robot,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"3,robot,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"3,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"
+	want := []string{
+		"p.csv:3:1: field id: duplicate id 1",
+		"p.csv:4:3: field gender: unknown gender",
+		"p.csv:5:3: field gender: unknown gender",
+		"p.csv:6:1: field id: duplicate id 3",
+	}
+	for _, max := range []int{50, 3} {
+		MaxErrors = max
+		_, err := ReadCSV(strings.NewReader(in), "p.csv")
+		var fes *FileErrors
+		if !errors.As(err, &fes) || len(fes.Errs) != min(max, 4) || fes.More != 4-len(fes.Errs) {
+			t.Fatalf("MaxErrors %d: got %v", max, err)
+		}
+		for i, fe := range fes.Errs {
+			if !strings.HasPrefix(fe.Error(), want[i]) {
+				t.Errorf("MaxErrors %d, error %d: got %s, want %s...", max, i, fe, want[i])
+			}
+		}
+	}
+	// A missing id column is one error, not one more for every row.
+	MaxErrors = 50
+	_, err := ReadCSV(strings.NewReader(strings.ReplaceAll(head, "id,", "")+"female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"), "p.csv")
+	if err == nil || err.Error() != "p.csv:1:1: field id: required column missing from the header" {
+		t.Errorf("no id column: got %v", err)
+	}
+	_, err = ReadJSONL(strings.NewReader(`{"gender": "female", "age": 33, "marital": "married", "annual_income": 1, "currency": "yuan", "education": "college", "occupation": "nurse", "traits": {"empathic_concern": 3, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 3, "extraversion": 3}}`), "p.jsonl")
+	if err == nil || err.Error() != "p.jsonl:1:1: field id: missing" {
+		t.Errorf("no id key: got %v", err)
+	}
+}
+
+func TestDuplicateIDWrittenTwoWays(t *testing.T) {
+	in := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"7,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"007,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"
+	if _, err := ReadCSV(strings.NewReader(in), "p.csv"); err == nil || err.Error() != "p.csv:3:1: field id: duplicate id 007 (first on line 2)" {
+		t.Errorf("got %v", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/prosim/prosim/internal/reading"
 	"github.com/prosim/prosim/internal/yamlx"
@@ -27,6 +29,20 @@ const (
 	kindFloat
 	kindString
 )
+
+// want names the values of a kind for messages.
+func (k kind) want() string {
+	switch k {
+	case kindInt:
+		return "a whole number"
+	case kindFloat:
+		return "a number"
+	}
+	return "text (a string)"
+}
+
+// isNull reports whether raw (trimmed) is JSON null.
+func isNull(raw []byte) bool { return string(raw) == "null" }
 
 // column is one flattened Persona field; its name is the json tag.
 type column struct {
@@ -75,13 +91,13 @@ func (c column) setText(p *Persona, v string) error {
 	case kindInt:
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", v)
+			return fmt.Errorf("%q is not a whole number", clip(v))
 		}
 		*c.i(p) = n
 	case kindFloat:
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("%q is not a number", v)
+			return fmt.Errorf("%q is not a number", clip(v))
 		}
 		*c.f(p) = x
 	default:
@@ -91,31 +107,30 @@ func (c column) setText(p *Persona, v string) error {
 }
 
 // setJSON parses a JSON value into the column's field; numbers must be JSON
-// numbers and text must be JSON strings.
+// numbers and text must be JSON strings (null is neither: json.Unmarshal would leave 0 or "").
 func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 	raw = bytes.TrimSpace(raw)
+	if isNull(raw) {
+		return fmt.Errorf("null: want %s", c.kind.want())
+	}
 	if c.kind == kindString {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return fmt.Errorf("%s is not a string", raw)
+			return fmt.Errorf("%s is not a string", shorten(raw))
 		}
 		*c.s(p) = s
 		return nil
 	}
 	if len(raw) > 0 && raw[0] == '"' {
-		what := "a number"
-		if c.kind == kindInt {
-			what = "a whole number"
-		}
-		return fmt.Errorf("%s is a string, not %s", raw, what)
+		return fmt.Errorf("%s is a string, not %s", shorten(raw), c.kind.want())
 	}
 	var x float64
 	if err := json.Unmarshal(raw, &x); err != nil {
-		return fmt.Errorf("%s is not a number", raw)
+		return fmt.Errorf("%s is not a number", shorten(raw))
 	}
 	if c.kind == kindInt {
 		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-			return fmt.Errorf("%s is not a whole number", raw)
+			return fmt.Errorf("%s is not a whole number", shorten(raw))
 		}
 		*c.i(p) = int(x)
 		return nil
@@ -128,14 +143,14 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 // .jsonl, or .json (a JSON array of personas, or the original study's agent
 // file, which is detected by its keys).
 func Load(path string) ([]Persona, error) {
-	var read func(io.Reader, string) ([]Persona, error)
+	var read func(io.Reader, string, int64) ([]Persona, error)
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
-		read = ReadCSV
+		read = readCSV
 	case ".jsonl", ".ndjson":
-		read = ReadJSONL
+		read = readJSONL
 	case ".json":
-		read = ReadJSON
+		read = readJSON
 	default:
 		return nil, fmt.Errorf("%s: unknown population file type %q (want .csv, .jsonl or .json)", path, filepath.Ext(path))
 	}
@@ -145,14 +160,48 @@ func Load(path string) ([]Persona, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return read(&capped{r: f, left: MaxFileBytes, name: path}, path) // errors name the path as the user gave it
+	// A regular file is refused by its size before reading; a pipe is capped as it streams.
+	var size int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if size = st.Size(); size > MaxFileBytes {
+			return nil, &FieldError{File: path, Msg: fmt.Sprintf("file is larger than the limit of %s (%s)", sizeWord(MaxFileBytes), sizeWord(size))}
+		}
+	}
+	return read(&capped{r: f, left: MaxFileBytes, name: path}, path, size) // errors name the path as the user gave it
+}
+
+// reserveAfter is the number of personas read before reserve estimates a file's.
+const reserveAfter = 4096
+
+// reserve makes room in ps and rows for the personas of a file of size bytes (0: unknown),
+// estimated from the first done bytes, which held len(ps), and a tenth more: a large file's
+// personas are then not copied at each growth of the slices, which doubled the peak memory.
+// Room reserved and not used is not written, so its pages mostly stay out of memory.
+func reserve(ps []Persona, rows []row, size, done int64) ([]Persona, []row) {
+	if size <= 0 || done <= 0 {
+		return ps, rows
+	}
+	n := int(float64(len(ps))*float64(size)/float64(done)*1.1) - len(ps)
+	if n <= 0 {
+		return ps, rows
+	}
+	return slices.Grow(ps, n), slices.Grow(rows, n)
 }
 
 // MaxFileBytes bounds the size of a population file (1 GB: some 5 to 10 million personas).
 var MaxFileBytes int64 = 1 << 30
 
-// MaxLineBytes bounds one line of a JSONL population file (one persona is well under 1 KB).
+// MaxLineBytes bounds one line of a JSONL population file and one row of a CSV file (one
+// persona is well under 1 KB).
 var MaxLineBytes = 16 << 20
+
+// sizeWord says a size in whole MB, in bytes when it is less than one MB.
+func sizeWord(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
 
 // capped reads at most left bytes, then fails with an error saying the limit.
 type capped struct {
@@ -167,7 +216,7 @@ func (c *capped) Read(p []byte) (int, error) {
 		if n, _ := c.r.Read(one[:]); n == 0 {
 			return 0, io.EOF
 		}
-		return 0, fmt.Errorf("file is larger than the limit of %d MB", MaxFileBytes>>20)
+		return 0, fmt.Errorf("file is larger than the limit of %s", sizeWord(MaxFileBytes))
 	}
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
@@ -192,11 +241,21 @@ type problems struct {
 	more int
 }
 
+// add keeps the MaxErrors first errors in file order (line, then column; as found for equal
+// places), whatever order they are found in: an id's problems are found after every row's.
 func (c *problems) add(fe *FieldError) {
 	fe.File = c.name
-	if len(c.errs) < MaxErrors {
-		c.errs = append(c.errs, fe)
-	} else {
+	i := len(c.errs)
+	for i > 0 && (fe.Line < c.errs[i-1].Line || fe.Line == c.errs[i-1].Line && fe.Col < c.errs[i-1].Col) {
+		i--
+	}
+	if i >= MaxErrors {
+		c.more++
+		return
+	}
+	c.errs = slices.Insert(c.errs, i, fe)
+	if len(c.errs) > MaxErrors {
+		c.errs = c.errs[:MaxErrors]
 		c.more++
 	}
 }
@@ -211,74 +270,143 @@ func (c *problems) err() error {
 	return &FileErrors{File: c.name, Errs: c.errs, More: c.more}
 }
 
-// located is a parsed persona: id is its id as written (a whole number or a text id), at
-// line:col; needQ says its income quintile is to be derived from its income.
-type located struct {
-	p         Persona
+// row is where a persona was read and what finish is to do with it: its id as written is
+// n, a whole number written plainly, or else the text id (ids are kept apart from the
+// persona, so that a persona keeps no memory of its line); line:col is the id's place; badID
+// says the id is missing or unreadable, a problem already reported; needQ says its income
+// quintile is to be derived from its income.
+type row struct {
 	id        string
+	n         int
 	line, col int
+	badID     bool
 	needQ     bool
+}
+
+// setID records v, the id as written in the file.
+func (r *row) setID(v string) {
+	if n, err := strconv.Atoi(v); err == nil && n > 0 && strconv.Itoa(n) == v {
+		r.n, r.id = n, ""
+		return
+	}
+	r.n, r.id = 0, strings.Clone(v)
+}
+
+// isWhole reports whether s reads as a whole number.
+func isWhole(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+// idText is the id as written.
+func (r *row) idText() string {
+	if r.id == "" && r.n > 0 {
+		return strconv.Itoa(r.n)
+	}
+	return r.id
+}
+
+// located is a persona with its row.
+type located struct {
+	p Persona
+	row
 }
 
 // finish resolves ids (numbers as written; text ids such as "p01" make every persona's id its
 // position in the file, the text kept as source_id), checks that they are unique, derives the
-// income quintiles asked for and checks there is at least one persona. The rows have passed
-// normalize; their other problems are already in errs.
-func finish(errs *problems, rs []located) ([]Persona, error) {
-	if len(rs) == 0 && len(errs.errs) == 0 {
+// income quintiles asked for and checks there is at least one persona. The personas ps, read
+// from rows, have passed normalize; their other problems are already in errs. It returns ps.
+func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
+	if len(ps) == 0 && len(errs.errs) == 0 {
 		errs.add(&FieldError{Msg: "no personas in file"})
 	}
 	text := false
-	for _, r := range rs {
-		if _, err := strconv.Atoi(r.id); err != nil && r.id != "" {
+	for _, r := range rows {
+		if r.id != "" && !r.badID && !isWhole(r.id) {
 			text = true
 			break
 		}
 	}
-	out := make([]Persona, len(rs))
-	seen := make(map[string]int, len(rs))
-	for i, r := range rs {
-		p := r.p
+	var seenText map[string]int
+	var seenNum map[int]int
+	if text {
+		seenText = make(map[string]int, len(rows))
+	} else {
+		seenNum = make(map[int]int, len(rows))
+	}
+	for i := range rows {
+		r, p := &rows[i], &ps[i]
 		at := func(msg string, args ...any) {
 			errs.add(&FieldError{Line: r.line, Col: r.col, Field: "id", Msg: fmt.Sprintf(msg, args...)})
 		}
+		var prev int
+		var dup bool
 		switch {
-		case r.id == "":
+		case r.badID:
+			continue
+		case r.id == "" && r.n == 0:
 			at("is empty")
 			continue
 		case text:
+			id := r.idText()
 			if p.SourceID != "" {
-				at("%q is a text id, so source_id (%q) cannot also be given", r.id, p.SourceID)
+				at("%q is a text id, so source_id (%q) cannot also be given", clip(id), clip(p.SourceID))
 				continue
 			}
-			p.ID, p.SourceID = i+1, r.id
+			if prev, dup = seenText[id]; !dup {
+				seenText[id] = r.line
+			}
+			p.ID, p.SourceID = i+1, id
 		default:
-			n, _ := strconv.Atoi(r.id)
+			n := r.n
+			if r.id != "" {
+				n, _ = strconv.Atoi(r.id)
+			}
 			if n < 1 {
 				at("%d is not a positive id", n)
 				continue
 			}
+			if prev, dup = seenNum[n]; !dup {
+				seenNum[n] = r.line
+			}
 			p.ID = n
 		}
-		if prev, dup := seen[r.id]; dup {
-			at("duplicate id %s (first on line %d)", r.id, prev)
-			continue
+		if dup {
+			at("duplicate id %s (first on line %d)", clip(r.idText()), prev)
 		}
-		seen[r.id] = r.line
-		out[i] = p
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	deriveQuintiles(out, rs)
-	return out, nil
+	deriveQuintiles(ps, rows)
+	return ps, nil
+}
+
+// strs shares the text of a file's fields between its personas (a file has a few genders,
+// currencies, occupations), so that a persona holds no part of its line's memory.
+type strs map[string]string
+
+func (m strs) of(s string) string {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	s = strings.Clone(s)
+	m[s] = s
+	return s
+}
+
+func (m strs) persona(p *Persona) {
+	p.SourceID = strings.Clone(p.SourceID) // each persona's own: copied, not shared
+	for _, f := range []*string{&p.Gender, &p.AgeBracket, &p.Marital, &p.Currency, &p.Education, &p.Occupation} {
+		*f = m.of(*f)
+	}
 }
 
 // deriveQuintiles fills the income quintile of the personas whose file left it out: in yuan,
 // the quintile whose 2023 national mean income (ChinaQuintileIncome2023) is nearest; in any
 // other currency, the quintile of the income's rank among the file's personas of that currency
 // (ties share the lower quintile).
-func deriveQuintiles(ps []Persona, rs []located) {
+func deriveQuintiles(ps []Persona, rs []row) {
 	byCurrency := map[string][]float64{}
 	some := false
 	for i, r := range rs {
@@ -356,9 +484,12 @@ func isIgnored(name string) bool {
 // docs/population.md) in any order; the id column may be named agent_id, as in a run's
 // results/agents.csv. name labels errors, e.g. the file name. Every problem of the file is
 // reported (up to MaxErrors), each with its line and column.
-func ReadCSV(r io.Reader, name string) ([]Persona, error) {
+func ReadCSV(r io.Reader, name string) ([]Persona, error) { return readCSV(r, name, 0) }
+
+// readCSV is ReadCSV of a file of size bytes (0: unknown).
+func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
-	cr := csv.NewReader(bufio.NewReader(r))
+	cr := csv.NewReader(bufio.NewReader(&rowCapped{r: r, max: MaxLineBytes}))
 	cr.TrimLeadingSpace = true
 	cr.FieldsPerRecord = -1 // a short or long row is reported with the others
 	cr.ReuseRecord = true
@@ -396,7 +527,7 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			index[h] = i
 		case agentsFile && isIgnored(h):
 		default:
-			errs.add(&FieldError{Line: 1, Col: hcol(i), Field: h, Msg: fmt.Sprintf("unknown column (want %s; see docs/population.md)", strings.Join(Columns(), ", "))})
+			errs.add(&FieldError{Line: 1, Col: hcol(i), Field: fieldName(h), Msg: fmt.Sprintf("unknown column (want %s; see docs/population.md)", strings.Join(Columns(), ", "))})
 		}
 	}
 	var missing []string
@@ -405,11 +536,15 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			missing = append(missing, c.name)
 		}
 	}
-	if len(missing) > 0 {
-		errs.add(&FieldError{Line: 1, Msg: "missing column(s): " + strings.Join(missing, ", ")})
+	for _, m := range missing {
+		errs.add(&FieldError{Line: 1, Col: 1, Field: m, Msg: "required column missing from the header"})
 	}
 	_, haveQ := index["income_quintile"]
-	var rs []located
+	_, haveID := index["id"]
+	var ps []Persona
+	var rows []row
+	in := strs{}
+	var l located    // one for every row: a row's fields are set through pointers, which would move it to the heap
 	var bad []string // fields of this row that did not parse: normalize does not judge them again
 	var rowErrs []*FieldError
 	for {
@@ -433,7 +568,7 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			}
 			return 0
 		}
-		l := located{line: line, needQ: !haveQ}
+		l = located{row: row{line: line, badID: !haveID, needQ: !haveQ}}
 		bad = append(bad[:0], missing...)
 		for _, c := range columns {
 			i, ok := index[c.name]
@@ -443,7 +578,8 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			v := strings.TrimSpace(rec[i])
 			switch {
 			case c.name == "id":
-				l.id, l.col = v, cellAt("id")
+				l.setID(v)
+				l.col = cellAt("id")
 				continue
 			case v == "" && c.name == "income_quintile":
 				l.needQ = true
@@ -468,9 +604,13 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) {
 			errs.add(fe)
 		}
 		rowErrs = rowErrs[:0]
-		rs = append(rs, l)
+		in.persona(&l.p)
+		ps, rows = append(ps, l.p), append(rows, l.row)
+		if len(ps) == reserveAfter {
+			ps, rows = reserve(ps, rows, size, cr.InputOffset())
+		}
 	}
-	return finish(errs, rs)
+	return finish(errs, ps, rows)
 }
 
 func knownColumn(h string) bool {
@@ -487,19 +627,65 @@ func csvErr(name string, err error) error {
 	if errors.As(err, &pe) {
 		return &FieldError{File: name, Line: pe.Line, Col: pe.Column, Msg: pe.Err.Error()}
 	}
+	var long *rowTooLong
+	if errors.As(err, &long) {
+		return &FieldError{File: name, Line: long.line, Msg: fmt.Sprintf("row is longer than the limit of %s (one persona per row)", sizeWord(int64(MaxLineBytes)))}
+	}
 	return &FieldError{File: name, Msg: err.Error()}
+}
+
+// rowCapped fails once a CSV row (a record: a newline inside quotes does not end it) is
+// longer than max bytes, so that one row cannot take the memory of a whole file: encoding/csv
+// has no bound of its own.
+type rowCapped struct {
+	r      io.Reader
+	max    int
+	n      int  // bytes of the current row so far
+	quoted bool // inside a quoted field (an escaped quote, "", toggles twice)
+	line   int  // 0-based line of the current byte
+	start  int  // 0-based line the row starts on
+}
+
+type rowTooLong struct{ line int }
+
+func (e *rowTooLong) Error() string { return fmt.Sprintf("line %d: row too long", e.line) }
+
+func (c *rowCapped) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		switch b {
+		case '"':
+			c.quoted = !c.quoted
+		case '\n':
+			c.line++
+			if !c.quoted {
+				c.n, c.start = 0, c.line
+				continue
+			}
+		}
+		if c.n++; c.n > c.max {
+			return i, &rowTooLong{line: c.start + 1}
+		}
+	}
+	return n, err
 }
 
 // ReadJSONL reads one Persona JSON object per line; blank lines are skipped. Every problem of
 // the file is reported (up to MaxErrors), each with its line and column.
-func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
+func ReadJSONL(r io.Reader, name string) ([]Persona, error) { return readJSONL(r, name, 0) }
+
+// readJSONL is ReadJSONL of a file of size bytes (0: unknown).
+func readJSONL(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, min(64<<10, MaxLineBytes)), MaxLineBytes)
-	var rs []located
-	line := 1
+	var ps []Persona
+	var rows []row
+	in := strs{}
+	line, done := 1, int64(0)
 	for ; sc.Scan(); line++ {
 		raw := sc.Bytes()
+		done += int64(len(raw)) + 1
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
@@ -510,24 +696,34 @@ func ReadJSONL(r io.Reader, name string) ([]Persona, error) {
 		}
 		if l != nil {
 			l.line, l.col = line, l.col+1
-			rs = append(rs, *l)
+			in.persona(&l.p)
+			ps, rows = append(ps, l.p), append(rows, l.row)
+			if len(ps) == reserveAfter {
+				ps, rows = reserve(ps, rows, size, done)
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("line is longer than the limit of %d bytes (one persona per line)", MaxLineBytes)})
+			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("line is longer than the limit of %s (one persona per line)", sizeWord(int64(MaxLineBytes)))})
 		} else {
 			errs.add(&FieldError{Line: line, Msg: err.Error()})
 		}
 		return nil, errs.err()
 	}
-	return finish(errs, rs)
+	return finish(errs, ps, rows)
 }
 
 // ReadJSON reads a JSON array of personas: prosim's own objects (as written
 // by encoding/json from Persona) or the original study's agent records.
-func ReadJSON(r io.Reader, name string) ([]Persona, error) {
-	data, err := io.ReadAll(r)
+func ReadJSON(r io.Reader, name string) ([]Persona, error) { return readJSON(r, name, 0) }
+
+// readJSON is ReadJSON of a file of size bytes (0: unknown), read into one buffer of that size.
+func readJSON(r io.Reader, name string, size int64) ([]Persona, error) {
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead)
+	_, err := buf.ReadFrom(r)
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -542,25 +738,63 @@ func ReadJSON(r io.Reader, name string) ([]Persona, error) {
 		return readOriginal(elems, name)
 	}
 	errs := &problems{name: name}
-	rs := make([]located, 0, len(elems))
+	ps := make([]Persona, 0, len(elems))
+	rows := make([]row, 0, len(elems))
+	in := strs{}
 	for _, e := range elems {
 		l, fes := decodePersona(e.raw)
+		// Offsets within an element come in any order: each is counted from the element's start.
 		for _, fe := range fes {
-			fe.Line, fe.Col = lineCol(data, e.off+fe.Col)
+			at := e.at
+			fe.Line, fe.Col = at.to(e.off + fe.Col)
 			errs.add(fe)
 		}
 		if l != nil {
-			l.line, l.col = lineCol(data, e.off+l.col)
-			rs = append(rs, *l)
+			at := e.at
+			l.line, l.col = at.to(e.off + l.col)
+			in.persona(&l.p)
+			ps, rows = append(ps, l.p), append(rows, l.row)
 		}
 	}
-	return finish(errs, rs)
+	return finish(errs, ps, rows)
 }
 
 type element struct {
 	raw  json.RawMessage
 	line int
-	off  int // byte offset of the element in the file
+	off  int    // byte offset of the element in the file
+	at   cursor // at off
+}
+
+// cursor locates byte offsets of data as line and column. Each call counts only the bytes
+// from the previous offset, so a file's elements are located in one forward pass (counting
+// from byte 0 each time made loading quadratic in the file size).
+type cursor struct {
+	data      []byte
+	off, line int
+	start     int // offset of the first byte of line
+}
+
+func newCursor(data []byte) cursor { return cursor{data: data, line: 1} }
+
+// to moves the cursor to off and returns its 1-based line and byte column. An offset before
+// the cursor's is counted again from byte 0.
+func (c *cursor) to(off int) (line, col int) {
+	off = min(off, len(c.data))
+	if off < c.off {
+		*c = newCursor(c.data)
+	}
+	for {
+		i := bytes.IndexByte(c.data[c.off:off], '\n')
+		if i < 0 {
+			break
+		}
+		c.line++
+		c.start = c.off + i + 1
+		c.off = c.start
+	}
+	c.off = off
+	return c.line, off - c.start + 1
 }
 
 // splitArray returns the elements of a top-level JSON array with the line
@@ -588,6 +822,7 @@ func splitArray(data []byte, name string) ([]element, error) {
 		return nil, &FieldError{File: name, Line: lineAt(data, int(dec.InputOffset())), Msg: "want a JSON array of personas"}
 	}
 	var out []element
+	at := newCursor(data)
 	for dec.More() {
 		off := int(dec.InputOffset())
 		for off < len(data) && strings.ContainsRune(" \t\r\n,", rune(data[off])) {
@@ -597,7 +832,9 @@ func splitArray(data []byte, name string) ([]element, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, syntax(err)
 		}
-		out = append(out, element{raw, lineAt(data, off), off})
+		end := max(off, min(int(dec.InputOffset()), len(data)))
+		line, _ := at.to(off)
+		out = append(out, element{raw: data[off:end], line: line, off: off, at: at}) // not raw, a copy
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, syntax(err)
@@ -613,18 +850,12 @@ func lineAt(data []byte, off int) int {
 	return 1 + bytes.Count(data[:off], []byte("\n"))
 }
 
-// lineCol is the 1-based line and byte column of offset off in data.
-func lineCol(data []byte, off int) (int, int) {
-	off = min(off, len(data))
-	return lineAt(data, off), off - (bytes.LastIndexByte(data[:off], '\n') + 1) + 1
-}
-
 // decodePersona decodes and checks one prosim persona object. Each error's Col (and l.col, the
 // id's) is the 0-based offset in raw of its key (of the object when the key is missing). l is
 // nil when the object could not be read at all.
 func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	at := func(key string, format string, args ...any) {
-		fe := fieldErr(key, format, args...)
+		fe := fieldErr(fieldName(key), format, args...)
 		fe.Col = keyOffset(raw, key)
 		errs = append(errs, fe)
 	}
@@ -632,7 +863,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}
 	}
-	l = &located{col: keyOffset(raw, "id")}
+	l = &located{row: row{col: keyOffset(raw, "id")}}
 	var traits map[string]json.RawMessage
 	if t, ok := obj["traits"]; ok {
 		if err := json.Unmarshal(t, &traits); err != nil || traits == nil {
@@ -652,6 +883,9 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 			src, key = traits, "traits."+c.name
 		}
 		v, ok := src[c.name]
+		if ok && isNull(bytes.TrimSpace(v)) && slices.Contains(optionalColumns, c.name) {
+			ok = false // null means left out, as docs/population.md says of an empty cell
+		}
 		if !ok {
 			switch {
 			case c.name == "income_quintile":
@@ -660,22 +894,28 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 			default:
 				at(key, "missing")
 				bad = append(bad, c.name)
+				l.badID = l.badID || c.name == "id"
 			}
 			continue
 		}
 		if c.name == "id" {
 			var s string
+			if isNull(bytes.TrimSpace(v)) {
+				at(key, "null: want a whole number or a text id")
+				l.badID = true
+				continue
+			}
 			if json.Unmarshal(v, &s) == nil {
-				l.id = strings.TrimSpace(s)
+				l.setID(strings.TrimSpace(s))
 				continue
 			}
 			var p Persona
 			if err := c.setJSON(&p, v); err != nil {
-				at(key, "%s is neither a whole number nor a text id", bytes.TrimSpace(v))
-				l.id = "?"
+				at(key, "%s is neither a whole number nor a text id", shorten(v))
+				l.badID = true
 				continue
 			}
-			l.id = strconv.Itoa(p.ID)
+			l.setID(strconv.Itoa(p.ID))
 			continue
 		}
 		if err := c.setJSON(&l.p, v); err != nil {
@@ -729,12 +969,36 @@ func keyOffset(raw []byte, field string) int {
 	return len(raw) - len(bytes.TrimLeft(raw, " \t\r"))
 }
 
-func shorten(b []byte) string {
-	s := string(bytes.TrimSpace(b))
-	if len(s) > 40 {
-		s = s[:40] + "..."
+// clipBytes is how much of a name or value from a file a message quotes.
+const clipBytes = 40
+
+// clip shortens a name or value from a file for a message: its first clipBytes bytes (whole
+// characters) and "...".
+func clip(s string) string {
+	if len(s) <= clipBytes {
+		return s
 	}
-	return s
+	n := clipBytes
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+// shorten is clip for raw JSON.
+func shorten(b []byte) string {
+	b = bytes.TrimSpace(b)
+	return clip(string(b[:min(len(b), clipBytes+utf8.UTFMax)]))
+}
+
+// fieldName is a column or key name from a file as a message's field: clipped, and quoted
+// when it has characters that would not print plainly.
+func fieldName(s string) string {
+	c := clip(s)
+	if !utf8.ValidString(c) || strings.ContainsFunc(c, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return strconv.Quote(c)
+	}
+	return c
 }
 
 // WriteCSV writes personas with a header row of Columns, readable by ReadCSV.

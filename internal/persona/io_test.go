@@ -134,7 +134,7 @@ func TestBadFiles(t *testing.T) {
 		"trait_range.csv":     `trait_range.csv:2:54: field empathic_concern: trait score 5.5 is outside 1..5`,
 		"gender.csv":          `gender.csv:2:3: field gender: unknown gender "other"`,
 		"dup_id.csv":          `dup_id.csv:3:1: field id: duplicate id 1 (first on line 2)`,
-		"missing_col.csv":     `missing_col.csv:1: missing column(s): currency`,
+		"missing_col.csv":     `missing_col.csv:1:1: field currency: required column missing from the header`,
 		"bracket.csv":         `bracket.csv:2:13: field age_bracket: "35-39" does not contain age 33`,
 		"empty.csv":           `empty.csv: file is empty`,
 		"header_only.csv":     `header_only.csv: no personas`,

@@ -123,7 +123,8 @@ func readOriginal(elems []element, name string) ([]Persona, error) {
 	if len(distinct) != 5 {
 		table = ChinaQuintileIncome2023[:]
 	}
-	rs := make([]located, len(recs))
+	ps := make([]Persona, len(recs))
+	rows := make([]row, len(recs))
 	for i, r := range recs {
 		q := slices.Index(table, r.income)
 		if q < 0 {
@@ -136,9 +137,10 @@ func readOriginal(elems []element, name string) ([]Persona, error) {
 			fe.File, fe.Line, fe.Field = name, r.line, originalKey(fe.Field)
 			return nil, fe
 		}
-		rs[i] = located{p: r.p, id: strconv.Itoa(r.p.ID), line: r.line}
+		ps[i], rows[i].line = r.p, r.line
+		rows[i].setID(strconv.Itoa(r.p.ID))
 	}
-	ps, err := finish(&problems{name: name}, rs)
+	ps, err := finish(&problems{name: name}, ps, rows)
 	if fe, ok := err.(*FieldError); ok {
 		fe.Field = originalKey(fe.Field)
 	}
@@ -185,8 +187,8 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 			return "", fieldErr(key, "missing")
 		}
 		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return "", fieldErr(key, "%s is not a string", v)
+		if isNull(bytes.TrimSpace(v)) || json.Unmarshal(v, &s) != nil {
+			return "", fieldErr(key, "%s is not a string", shorten(v))
 		}
 		return strings.TrimSpace(s), nil
 	}
@@ -196,6 +198,9 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 		v, ok := obj[key]
 		if !ok {
 			return 0, fieldErr(key, "missing")
+		}
+		if isNull(bytes.TrimSpace(v)) {
+			return 0, fieldErr(key, "null: want a number")
 		}
 		var x float64
 		if json.Unmarshal(v, &x) == nil {
@@ -207,7 +212,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 				return x, nil
 			}
 		}
-		return 0, fieldErr(key, "%s is not a number", v)
+		return 0, fieldErr(key, "%s is not a number", shorten(v))
 	}
 	whole := func(key string) (int, *FieldError) {
 		x, fe := num(key)
@@ -221,7 +226,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 		case oID, oGender, oAge, oAgeBracket, oMarital, oIncome, oEducation, oOccupation:
 		default:
 			if _, ok := originalTraits[k]; !ok {
-				return r, fieldErr(k, "unknown field in an original-study agent record")
+				return r, fieldErr(fieldName(k), "unknown field in an original-study agent record")
 			}
 		}
 	}
@@ -253,7 +258,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 	}
 	var ok bool
 	if p.Education, ok = originalEducation[edu]; !ok {
-		return r, fieldErr(oEducation, "unknown education level %q (want No Formal Education, Primary, JuniorHigh, SeniorHigh or CollegePlus)", edu)
+		return r, fieldErr(oEducation, "unknown education level %q (want No Formal Education, Primary, JuniorHigh, SeniorHigh or CollegePlus)", clip(edu))
 	}
 	occ, fe := str(oOccupation)
 	if fe != nil {
