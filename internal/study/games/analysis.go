@@ -57,11 +57,11 @@ var PunishmentsSchema = table.Schema{Name: "pg_punishments", Doc: "Public goods 
 
 // Estimands of the games' statistics.
 const (
-	estAgentMeans = "mean of agent means" // each agent's replicates averaged first; CI over agents
-	estGroupMeans = "mean of group means" // each group-run's members averaged first; CI over group-runs
-	estDecisions  = "share of decisions"  // CI over the agents (public goods: group-runs) deciding
-	estPairs      = "share of pairs"      // CI over responders
-	estAgentRuns  = "share of agent-runs" // CI over group-runs
+	estAgentMeans = "mean of agent means"                                       // each agent's replicates averaged first; CI over agents
+	estGroupMeans = "mean of group means"                                       // each group-run's members averaged first; CI over group-runs
+	estDecisions  = "share of decisions"                                        // CI over the agents (public goods: group-runs) deciding
+	estPairs      = "share of pairs"                                            // CI over responders
+	estAgentRuns  = "share of agent-replicates (each agent once per replicate)" // CI over group-runs
 )
 
 // The intervals (column ci_method). Means and shares are bounded (0-1), skewed and, per agent
@@ -93,13 +93,13 @@ var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each m
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "game", Type: table.String, Doc: "game name"},
 	{Name: "measure", Type: table.String, Doc: "what is measured, as its value is: a share (0-1) of what it names (the summary prints it in %)"},
-	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent), mean of group means (members averaged within group-run), or share of decisions / pairs / agent-runs"},
+	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent), mean of group means (members averaged within group-run), or share of decisions / pairs / agent-replicates"},
 	{Name: "mean", Type: table.Float, Doc: "the estimate, a share (0-1); empty when there is nothing to measure"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval (ci_method), lower bound; within 0-1; empty with fewer than 2 units"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
-	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: for a mean, " + ciBoot + " over agents (each with its replicates' mean) or group-runs (each with its members' mean; " + bootDoc + "); for a share of decisions, pairs or agent-runs, " + rateMethodDoc + ". The units of a share of decisions are the agents (public goods: the group-runs), of pairs the responders, of agent-runs the group-runs; empty without an interval"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: for a mean, " + ciBoot + " over agents (each with its replicates' mean) or group-runs (each with its members' mean; " + bootDoc + "); for a share of decisions, pairs or agent-replicates, " + rateMethodDoc + ". The units of a share of decisions are the agents (public goods: the group-runs), of pairs the responders, of agent-replicates the group-runs; empty without an interval"},
 	{Name: "n", Type: table.Int, Doc: "observations, counted in unit"},
-	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-runs"},
+	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-replicates (each agent once per replicate)"},
 	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number"},
 	{Name: "human_low", Type: table.Float, Doc: "lower end of a published human range (not a confidence interval); empty otherwise"},
 	{Name: "human_high", Type: table.Float, Doc: "upper end of a published human range"},
@@ -617,7 +617,7 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 			run          string
 			group, agent int
 		}
-		// Each agent-run punished or not, in the order first seen; its unit is its group-run.
+		// Each agent-replicate punished or not, in the order first seen; its unit is its group-run.
 		punished, at := []bool{}, map[ak]int{}
 		var runs []ak
 		for _, p := range pun {
@@ -635,7 +635,7 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 			once.add(gk{a.run, a.group}, punished[i])
 		}
 		ps := propStat(in.Name, "punished at least once, share of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
-		ps.Unit, ps.Estimand = "agent-runs", estAgentRuns
+		ps.Unit, ps.Estimand = "agent-replicates", estAgentRuns
 		st = append(st, ps)
 	} else {
 		st = append(st, propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002")))
