@@ -30,17 +30,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -50,6 +47,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prosim/prosim/bench/internal/loopback"
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/engine"
@@ -107,48 +105,12 @@ const reply = `{"id":"chatcmpl-0123456789","object":"chat.completion","created":
 	`"usage":{"prompt_tokens":412,"completion_tokens":7,"total_tokens":419}}`
 
 func runServer() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Println(ln.Addr().String())
-	go func() { // stop when the parent closes our stdin (or dies)
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}()
 	body := []byte(reply)
-	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	loopback.Serve(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)
-	}))
-}
-
-func startServer() (url string, stop func(), err error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd := exec.Command(self, "-serve")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		cmd.Process.Kill()
-		return "", nil, fmt.Errorf("server did not start: %v", err)
-	}
-	return "http://" + strings.TrimSpace(addr), func() { in.Close(); cmd.Wait() }, nil
+	})})
 }
 
 // cpu is this process's user + system CPU time so far.
@@ -295,7 +257,7 @@ func chain(url string, conc int, cache *backend.Cache) (func(context.Context, ba
 }
 
 func bench(n, conc, rounds, engineN int) error {
-	url, stop, err := startServer()
+	url, stop, err := loopback.Start("-serve")
 	if err != nil {
 		return err
 	}

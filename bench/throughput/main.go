@@ -5,7 +5,10 @@
 //
 // The server answers every chat completion after a fixed latency and serves at most -limit
 // requests at once (the rest queue on a semaphore), so it cannot go faster than limit/latency
-// calls per second: its nominal ceiling (infinite with -latency 0). What the server really
+// calls per second: its nominal ceiling (infinite with -latency 0). It runs in a child process
+// (this program started again with -serve), as a real endpoint runs in another process or on
+// another machine: in this process it would share the Go scheduler with prosim's workers, and
+// the bench would measure its own server's scheduling. What the server really
 // serves is lower (a sleeper wakes late, a loaded machine more so), so the ceiling the ratio is
 // taken against is measured in the same run: a minimal client (net/http and encoding/json,
 // -limit goroutines each sending its next request as soon as the last is answered, so the
@@ -53,23 +56,25 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prosim/prosim/bench/internal/loopback"
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
 )
 
 func main() {
+	serve := flag.Bool("serve", false, "run as the loopback server (used by the program itself)")
 	latency := flag.Duration("latency", 50*time.Millisecond, "server latency per request")
 	limit := flag.Int("limit", 32, "server concurrency limit (requests served at once); also the run's concurrency and max_concurrency")
 	n := flag.Int("n", 10000, "decisions to make (rounded up to whole agents)")
@@ -80,6 +85,10 @@ func main() {
 	durable := flag.Bool("durable", true, "also measure the durable ceiling: the minimal client committing each reply before its next call")
 	noCache := flag.Bool("no-cache", false, "run without the reply cache (implies -replay=false)")
 	flag.Parse()
+	if *serve {
+		serveLoopback(*latency, *limit)
+		return
+	}
 	if *noCache {
 		*replay = false
 	}
@@ -104,8 +113,11 @@ func bench(latency time.Duration, limit, n, reps int, replay, noCache, durableCe
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	srv := newServer(latency, limit)
-	defer srv.Close()
+	srv, err := startServer(latency, limit)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
 
 	agents := (n + scenarios*conditions*reps - 1) / (scenarios * conditions * reps)
 	exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: throughput
@@ -138,7 +150,7 @@ backends:
 	if latency > 0 {
 		nominal = fmt.Sprintf("%.1f calls/s", float64(limit)/latency.Seconds())
 	}
-	fmt.Printf("server: latency %v, limit %d: nominal ceiling %s\n", latency, limit, nominal)
+	fmt.Printf("server: %s in a child process, latency %v, limit %d: nominal ceiling %s\n", srv.URL, latency, limit, nominal)
 	fmt.Printf("experiment: study 1, %d agents x %d scenarios x %d conditions x %d replicates = %d decisions, concurrency %d\n",
 		agents, scenarios, conditions, reps, decisions, limit)
 	calls := (decisions + reps - 1) / reps
@@ -178,27 +190,27 @@ backends:
 	if err != nil {
 		return err
 	}
-	if first.calls == 0 {
+	if first.Calls == 0 {
 		return fmt.Errorf("the first run made no server calls")
 	}
-	rate := float64(decisions) / first.phase.Seconds()
-	callRate := float64(first.calls) / first.phase.Seconds()
+	rate := float64(decisions) / first.Phase.Seconds()
+	callRate := float64(first.Calls) / first.Phase.Seconds()
 	ratio := callRate / top.rate
 	verdict := "met"
 	if ratio < 0.98 {
 		verdict = "NOT met"
 	}
 	fmt.Printf("\nrun (empty cache): %d decisions in %v (decision phase: first request to last reply; %v end to end)\n",
-		decisions, first.phase.Round(time.Millisecond), first.total.Round(time.Millisecond))
-	fmt.Printf("  %d server calls, at most %d in flight, over %d connections\n", first.calls, first.peak, srv.conns.Load())
+		decisions, first.Phase.Round(time.Millisecond), first.total.Round(time.Millisecond))
+	fmt.Printf("  %d server calls, at most %d in flight, over %d connections\n", first.Calls, first.Peak, first.Conns)
 	fmt.Printf("  decisions/s %.1f, calls/s %.1f, measured ceiling %.1f calls/s: ratio %.3f (target >= 0.98: %s)\n",
 		rate, callRate, top.rate, ratio, verdict)
 	if durable.rate > 0 {
 		fmt.Printf("  against the durable ceiling: %.3f (above 1: what pipelining the commits gains over waiting for each)\n", callRate/durable.rate)
 	}
 	fmt.Printf("  server side: on average %.2f requests in the handler and %.2f holding a slot (of %d), each slot held %v\n",
-		float64(srv.handled.Load())/float64(first.phase), float64(srv.held.Load())/float64(first.phase), limit,
-		(time.Duration(srv.held.Load()) / time.Duration(max(first.calls, 1))).Round(10*time.Microsecond))
+		float64(first.Handled)/float64(first.Phase), float64(first.Held)/float64(first.Phase), limit,
+		(first.Held / time.Duration(max(first.Calls, 1))).Round(10*time.Microsecond))
 	if !replay {
 		return nil
 	}
@@ -213,8 +225,8 @@ backends:
 		fmt.Printf("  decision phase alone (as the engine's progress reports it): %v: %.0f decisions/s\n",
 			second.decide.Round(time.Millisecond), float64(decisions)/second.decide.Seconds())
 	}
-	if second.calls != 0 {
-		return fmt.Errorf("the replay made %d server calls, want 0", second.calls)
+	if second.Calls != 0 {
+		return fmt.Errorf("the replay made %d server calls, want 0", second.Calls)
 	}
 	a, err := csvWithout(filepath.Join(tmp, "run1", "results", "decisions.csv"), "cached")
 	if err != nil {
@@ -245,7 +257,7 @@ type ceiling struct {
 // each reply is committed to a run database with store.Commit (durable when it returns)
 // before the goroutine that received it sends its next call. Its calls/s is the most any
 // client keeping that rule can get from the endpoint on this machine's disk now.
-func measureDurable(srv *server, limit, calls int, path string) (ceiling, error) {
+func measureDurable(srv *remote, limit, calls int, path string) (ceiling, error) {
 	st, err := store.Open(path)
 	if err != nil {
 		return ceiling{}, err
@@ -261,8 +273,10 @@ func measureDurable(srv *server, limit, calls int, path string) (ceiling, error)
 // Study 1-sized request as soon as its last one is answered (and, when commit is not nil,
 // its reply given to commit), calls requests in all. The calls/s over the server's busy time
 // (first request to last reply) is what the endpoint can serve on this machine now.
-func measureCeiling(srv *server, limit, calls int, commit func(i int64, content string) error) (ceiling, error) {
-	srv.reset()
+func measureCeiling(srv *remote, limit, calls int, commit func(i int64, content string) error) (ceiling, error) {
+	if err := srv.reset(); err != nil {
+		return ceiling{}, err
+	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = limit
 	hc := &http.Client{Transport: t}
@@ -316,24 +330,27 @@ func measureCeiling(srv *server, limit, calls int, commit func(i int64, content 
 	if first != nil {
 		return ceiling{}, first
 	}
-	f, l, n, _ := srv.stats()
-	phase := l.Sub(f)
-	if phase <= 0 {
-		return ceiling{}, fmt.Errorf("ceiling client: no time measured over %d calls", n)
+	st, err := srv.stats()
+	if err != nil {
+		return ceiling{}, err
 	}
-	return ceiling{phase: phase, rate: float64(n) / phase.Seconds()}, nil
+	if st.Phase <= 0 {
+		return ceiling{}, fmt.Errorf("ceiling client: no time measured over %d calls", st.Calls)
+	}
+	return ceiling{phase: st.Phase, rate: float64(st.Calls) / st.Phase.Seconds()}, nil
 }
 
 type result struct {
-	total, phase time.Duration
+	serverStats
+	total time.Duration
 	// decide is the replay's decision phase as the engine's progress lines report it.
 	decide time.Duration
-	calls  int64
-	peak   int64
 }
 
-func runOnce(exp *experiment.Experiment, dir, cache string, srv *server) (result, error) {
-	srv.reset()
+func runOnce(exp *experiment.Experiment, dir, cache string, srv *remote) (result, error) {
+	if err := srv.reset(); err != nil {
+		return result{}, err
+	}
 	var prog progressTimer
 	start := time.Now()
 	_, err := engine.Run(context.Background(), exp, engine.Options{Out: dir, CachePath: cache, NoCache: cache == "", Progress: &prog})
@@ -341,8 +358,8 @@ func runOnce(exp *experiment.Experiment, dir, cache string, srv *server) (result
 	if err != nil {
 		return result{}, err
 	}
-	first, last, calls, peak := srv.stats()
-	return result{total: total, phase: last.Sub(first), decide: prog.elapsed(), calls: calls, peak: peak}, nil
+	st, err := srv.stats()
+	return result{serverStats: st, total: total, decide: prog.elapsed()}, err
 }
 
 // progressTimer reads the engine's plain progress lines (it is not a terminal) and notes when
@@ -423,17 +440,87 @@ func csvWithout(path, column string) ([]byte, error) {
 	return buf.Bytes(), w.Error()
 }
 
+// remote is the parent's handle on the loopback server running in the child process.
+type remote struct {
+	URL  string
+	stop func()
+}
+
+func startServer(latency time.Duration, limit int) (*remote, error) {
+	url, stop, err := loopback.Start("-serve", "-latency", latency.String(), "-limit", strconv.Itoa(limit))
+	if err != nil {
+		return nil, err
+	}
+	return &remote{URL: url, stop: stop}, nil
+}
+
+// serverStats is what the server saw since its last reset; Conns counts the connections
+// that carried chat completions.
+type serverStats struct {
+	Calls, Peak, Conns int64
+	// Phase runs from the first request to the last reply; Handled and Held sum the time
+	// requests spent in the handler and holding a slot.
+	Phase, Handled, Held time.Duration
+}
+
+func (r *remote) reset() error {
+	res, err := http.Post(r.URL+"/bench/reset", "text/plain", nil)
+	if err != nil {
+		return err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("loopback server: reset: %s", res.Status)
+	}
+	return nil
+}
+
+func (r *remote) stats() (serverStats, error) {
+	res, err := http.Get(r.URL + "/bench/stats")
+	if err != nil {
+		return serverStats{}, err
+	}
+	defer res.Body.Close()
+	var st serverStats
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		return serverStats{}, fmt.Errorf("loopback server: stats: %v", err)
+	}
+	return st, nil
+}
+
+// serveLoopback is the child process: it serves until the parent closes its stdin.
+func serveLoopback(latency time.Duration, limit int) {
+	s := &server{latency: latency, sem: make(chan struct{}, limit)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/chat/completions", s.handle)
+	mux.HandleFunc("POST /bench/reset", func(w http.ResponseWriter, r *http.Request) { s.reset() })
+	mux.HandleFunc("GET /bench/stats", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		phase := s.last.Sub(s.first)
+		s.mu.Unlock()
+		json.NewEncoder(w).Encode(serverStats{Calls: s.calls.Load(), Peak: s.peak.Load(), Conns: s.conns.Load(),
+			Phase: phase, Handled: time.Duration(s.handled.Load()), Held: time.Duration(s.held.Load())})
+	})
+	// Each connection notes the last reset (generation) it was counted in, so that a
+	// connection is counted once per measurement and the bench's own requests not at all.
+	loopback.Serve(&http.Server{Handler: mux, ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+		var g atomic.Int64
+		g.Store(-1)
+		return context.WithValue(ctx, connKey{}, &g)
+	}})
+}
+
 // server is a loopback OpenAI-compatible chat completions endpoint with a fixed latency and a
 // fixed concurrency limit. Its answers are a function of the request (messages, seed and
 // choice index), so a run against it is reproducible.
 type server struct {
-	*httptest.Server
 	latency  time.Duration
 	sem      chan struct{}
 	calls    atomic.Int64
 	inflight atomic.Int64
 	peak     atomic.Int64
-	conns    atomic.Int64 // connections accepted
+	conns    atomic.Int64 // connections that carried chat completions since the last reset
+	gen      atomic.Int64 // resets so far
 	// handled and held sum the time requests spent in the handler and holding a slot.
 	handled, held atomic.Int64
 	mu            sync.Mutex
@@ -441,33 +528,19 @@ type server struct {
 	last          time.Time
 }
 
-func newServer(latency time.Duration, limit int) *server {
-	s := &server{latency: latency, sem: make(chan struct{}, limit)}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
-	s.Server.Config.ConnState = func(c net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	s.Start()
-	return s
-}
-
 func (s *server) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls.Store(0)
+	s.conns.Store(0)
+	s.gen.Add(1)
 	s.peak.Store(0)
 	s.handled.Store(0)
 	s.held.Store(0)
 	s.first, s.last = time.Time{}, time.Time{}
 }
 
-func (s *server) stats() (first, last time.Time, calls, peak int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.first, s.last, s.calls.Load(), s.peak.Load()
-}
+type connKey struct{}
 
 type chatRequest struct {
 	Messages []struct {
@@ -492,6 +565,9 @@ func (s *server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	s.calls.Add(1)
+	if g, c := s.gen.Load(), r.Context().Value(connKey{}).(*atomic.Int64); c != nil && c.Swap(g) != g {
+		s.conns.Add(1)
+	}
 	var req chatRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		http.Error(w, `{"error":{"message":"bad json"}}`, http.StatusBadRequest)

@@ -208,13 +208,22 @@ func DecisionsSchemaOf(exp *experiment.Experiment) table.Schema {
 // streamed study's analysis).
 func (r *Runner) decisionsTable(each func(store.Decision) error) *table.Table {
 	return &table.Table{Schema: DecisionsSchemaOf(r.exp), Rows: func(emit func([]any) error) error {
-		byID := map[string]*study.Cell{}
-		for _, c := range r.cells {
-			byID[c.ID] = c
+		// A cell's columns are boxed once, and one row is filled again for every field of
+		// every decision (the writers copy it out): a row made anew per decision allocated
+		// the slice and a box for each of its strings, most of the results pass's garbage.
+		type cellRow struct {
+			cell   *study.Cell
+			prefix []any // run_id, backend (model and model_version are the reply's), ...
 		}
+		byID := map[string]*cellRow{}
+		for _, c := range r.cells {
+			byID[c.ID] = &cellRow{cell: c, prefix: []any{c.ID, c.Run.Backend, c.Run.Condition, c.Run.Policy, c.Run.Replicate}}
+		}
+		var row []any
+		var model, version any = "", ""
 		return r.st.Decisions(func(d store.Decision) error {
-			cell := byID[d.RunID]
-			if cell == nil {
+			cr := byID[d.RunID]
+			if cr == nil {
 				return fmt.Errorf("decision of unknown run %q", d.RunID)
 			}
 			if each != nil {
@@ -222,10 +231,23 @@ func (r *Runner) decisionsTable(each func(store.Decision) error) *table.Table {
 					return err
 				}
 			}
-			run := cell.Run
 			fields, err := r.fieldsOf(d.Scenario)
 			if err != nil {
 				return err
+			}
+			if d.Reply.Model != model.(string) {
+				model = d.Reply.Model
+			}
+			if d.Reply.ModelVersion != version.(string) {
+				version = d.Reply.ModelVersion
+			}
+			p := cr.prefix
+			row = append(row[:0], p[0], p[1], model, version, p[2], p[3], p[4],
+				d.AgentID, d.Round, d.Trial, d.Scenario, nil, nil, "",
+				d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached,
+				d.Reply.Calls, d.Reply.FailedCalls, d.Reply.InputTokens, d.Reply.OutputTokens, d.Reply.CostUSD, latencyMS(d.Reply.Latency))
+			for _, l := range cr.cell.Levels {
+				row = append(row, l.Level)
 			}
 			for _, f := range fields {
 				var val any
@@ -237,13 +259,7 @@ func (r *Runner) decisionsTable(each func(store.Decision) error) *table.Table {
 						label = f.Options[int(v)]
 					}
 				}
-				row := []any{d.RunID, run.Backend, d.Reply.Model, d.Reply.ModelVersion, run.Condition, run.Policy, run.Replicate,
-					d.AgentID, d.Round, d.Trial, d.Scenario, f.Name, val, label,
-					d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached,
-					d.Reply.Calls, d.Reply.FailedCalls, d.Reply.InputTokens, d.Reply.OutputTokens, d.Reply.CostUSD, latencyMS(d.Reply.Latency)}
-				for _, l := range cell.Levels {
-					row = append(row, l.Level)
-				}
+				row[11], row[12], row[13] = f.Name, val, label
 				if err := emit(row); err != nil {
 					return err
 				}

@@ -225,7 +225,8 @@ func mdCell(s string) string {
 }
 
 // Table is a declared table with its rows, produced on demand (a table may be too large to
-// hold in memory): Rows calls emit once per row, in order.
+// hold in memory): Rows calls emit once per row, in order. A table may fill the same slice
+// again for its next row, so emit must copy what it keeps (the writers do).
 type Table struct {
 	Schema
 	Rows func(emit func(row []any) error) error
