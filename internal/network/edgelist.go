@@ -26,6 +26,7 @@ type EdgeListImport struct {
 	Rows       int      // edge rows read
 	Duplicates int      // repeated edges (either orientation) merged into one
 	Weighted   bool     // a weight column was present; prosim graphs are unweighted
+	Header     bool     // the first line was a header
 	Notes      []string // what was ignored, for the user
 
 	nonInt string // where the first non-integer id is, for ReadEdgeList's error
@@ -77,6 +78,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 	lineErr := func(line int, format string, args ...any) {
 		bad.Add(&yamlx.Error{File: name, Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
+	unknown := 0 // ids checkID refused
 	id := func(line int, col, f string) (int32, bool) {
 		if f == "" {
 			lineErr(line, "column %s: empty id", col)
@@ -97,6 +99,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			if checkID != nil {
 				if msg := checkID(f); msg != "" {
 					lineErr(line, "%s", msg)
+					unknown++
 				}
 			}
 		}
@@ -120,10 +123,12 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			first = false
 			continue
 		}
+		firstLine := first
 		if first {
 			first = false
 			if s, d, ok := headerColumns(fields); ok {
 				srcCol, dstCol, weightCol, ncols, header = s, d, -1, len(fields), true
+				res.Header = true
 				for i, f := range fields {
 					if i == s || i == d {
 						continue
@@ -151,9 +156,13 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			lineErr(line, "missing column %q (column %d): found %d field(s), expected %d", missing, col+1, len(fields), ncols)
 			continue
 		}
+		refused := unknown
 		s, okS := id(line, "source", fields[srcCol])
 		t, okT := id(line, "target", fields[dstCol])
 		ok := okS && okT
+		if firstLine && unknown-refused == 2 {
+			lineErr(line, "%s", HeaderHint)
+		}
 		if ok && s == t {
 			lineErr(line, "self-loop on id %q: prosim graphs are simple", res.IDs[s])
 			ok = false
@@ -285,3 +294,13 @@ func headerColumns(fields []string) (src, dst int, ok bool) {
 	}
 	return 0, 0, false
 }
+
+// HeaderHint is said at a first line both of whose ids name no agent: it may be a header
+// of a name prosim does not read.
+var HeaderHint = func() string {
+	names := make([]string, len(headerPairs))
+	for i, p := range headerPairs {
+		names[i] = p[0] + "," + p[1]
+	}
+	return "if this line is a header, name its columns " + strings.Join(names, " or ")
+}()

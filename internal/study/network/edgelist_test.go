@@ -100,3 +100,26 @@ func TestEdgeListUnknownIDs(t *testing.T) {
 		t.Errorf("an id naming one agent both ways: %v", err)
 	}
 }
+
+// A first line both of whose ids name no agent may be a header of a name prosim does not read:
+// the error says which headers are read, whether the file was parsed here or when the
+// experiment was loaded; a real header, or a first line with one known id, gets no such hint.
+func TestEdgeListUnreadHeader(t *testing.T) {
+	agents := agentsWith([]int{1, 2, 3}, nil)
+	file := edgeFile(t, "a,b\n1,2\n2,3\n")
+	res, err := importEdgeList(file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, parsed := range map[string]*parsedEdges{"parsed here": nil, "parsed at load": {file: file, res: res}} {
+		_, err := readEdgeList(file, parsed, agents)
+		if err == nil || !strings.Contains(err.Error(), "edges.csv:1: if this line is a header, name its columns source,target or from,to") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, text := range []string{"source,target\na,b\n1,2\n", "1,b\n1,2\n"} {
+		if _, err := readEdgeList(edgeFile(t, text), nil, agents); err == nil || strings.Contains(err.Error(), "header") {
+			t.Errorf("%q: want an unknown id without the header hint, got %v", text, err)
+		}
+	}
+}
