@@ -310,3 +310,20 @@ func TestClusterWorkerStoppedHandsBack(t *testing.T) {
 	}
 	noStreamsLeft(t, b.URL())
 }
+
+// cache: nats without a broker is the config's mistake, located at its line whatever the
+// backends (QA: it was told under "backends[0] (openai:...)", and with builtin not at all).
+func TestSharedCacheWithoutBrokerIsLocated(t *testing.T) {
+	for _, b := range []string{"{provider: openai, model: gpt-4o-mini, api_key_env: " + durableKeyEnv + "}", "{provider: builtin}"} {
+		file := filepath.Join(t.TempDir(), "c.yaml")
+		src := "name: c\nstudy: vignettes\nseed: 1\npopulation: {source: sample, n: 4}\nscenarios: [volunteering]\n" +
+			"conditions: [{name: none, policy: none}]\ncache: nats\nbackends: [" + b + "]\n"
+		if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := cliCmd(t, "validate", file).CombinedOutput()
+		if err == nil || !bytes.Contains(out, []byte("c.yaml:7:8: field cache: nats: the shared cache lives on a NATS broker")) || bytes.Contains(out, []byte("backends[0]")) {
+			t.Errorf("%s: %v\n%s", b, err, out)
+		}
+	}
+}

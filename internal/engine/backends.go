@@ -149,6 +149,23 @@ func (b *backendEntry) paid() bool { return b.cfg.Provider != "builtin" }
 // canonicalProvider names the wire protocol: vllm and ollama speak OpenAI's.
 func canonicalProvider(p string) string { return provider.Protocol(p) }
 
+// checkSharedCache refuses the shared cache (cache: nats, --cache nats) without a broker to
+// keep it on, whatever the backends: the config names a cache that cannot exist, located at
+// its own line rather than told under the first LLM backend that would open it.
+func (r *Runner) checkSharedCache() error {
+	if r.opt.NoCache || r.exp.Cache == "off" || r.opt.SharedCache != nil {
+		return nil
+	}
+	const why = "the shared cache lives on a NATS broker: give --nats URL or --workers N (or execution.nats), or another cache"
+	switch {
+	case r.opt.CachePath == experiment.CacheNATS:
+		return fmt.Errorf("--cache nats: %s", why)
+	case r.opt.CachePath == "" && r.exp.Cache == experiment.CacheNATS:
+		return experiment.Locator(r.exp).Errorf("cache", "nats: %s", why)
+	}
+	return nil
+}
+
 // openCache opens the response cache once per run; every LLM backend shares it.
 func (r *Runner) openCache() (*backend.Cache, error) {
 	if r.opt.NoCache || r.exp.Cache == "off" {
@@ -162,12 +179,8 @@ func (r *Runner) openCache() (*backend.Cache, error) {
 		path = r.exp.Cache
 	}
 	if path == experiment.CacheNATS {
-		if r.opt.SharedCache == nil {
-			const why = "the shared cache lives on a NATS broker: give --nats URL or --workers N (or execution.nats), or another cache"
-			if r.opt.CachePath == "" {
-				return nil, experiment.Locator(r.exp).Errorf("cache", "nats: %s", why)
-			}
-			return nil, fmt.Errorf("--cache nats: %s", why)
+		if err := r.checkSharedCache(); err != nil {
+			return nil, err
 		}
 		s, err := r.opt.SharedCache()
 		if err != nil {

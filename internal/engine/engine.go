@@ -321,6 +321,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if err := r.checkBatch(); err != nil {
 		return nil, err
 	}
+	if err := r.checkSharedCache(); err != nil {
+		return nil, err
+	}
 	// Clients are built once the study is known: the chain serves replicates of a study
 	// that asks the same prompts with one n-sample call.
 	for i, be := range r.backends {
