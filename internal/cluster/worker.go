@@ -300,10 +300,7 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 	if b.Provider == "builtin" {
 		return behavioral.New(), nil
 	}
-	urls := b.Endpoints
-	if len(urls) == 0 {
-		urls = []string{b.BaseURL}
-	}
+	urls := b.URLs()
 	timeout, attempts := b.TimeoutOrDefault(), b.MaxAttemptsOrDefault()
 	extra, err := b.ExtraBodyJSON()
 	if err != nil {

@@ -41,7 +41,7 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 			return backend.Reply{}, errors.New("offline: no provider client was built")
 		}), nil, nil
 	}
-	urls := endpoints(b)
+	urls := b.URLs()
 	extra, err := b.ExtraBodyJSON()
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend %s: extra_body: %w", b.LabelOrDefault(), err)
@@ -131,15 +131,6 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 		SampleSeed: seed.Derive(*r.exp.Seed, "samples", b.LabelOrDefault()),
 	})
 	return chain, nil, nil
-}
-
-// endpoints are the base URLs of b's servers: its endpoints, else its base URL. The first
-// names them in the cache key.
-func endpoints(b experiment.Backend) []string {
-	if len(b.Endpoints) > 0 {
-		return b.Endpoints
-	}
-	return []string{b.BaseURL}
 }
 
 // paid reports whether the backend's replies cost a provider call (every backend but the

@@ -132,7 +132,7 @@ func (r *Runner) rememberedN(b *backendEntry) (honoured, known bool, where strin
 		return false, false, path, err
 	}
 	defer s.Close()
-	urls := endpoints(b.cfg)
+	urls := b.cfg.URLs()
 	id := backend.BackendID{Provider: canonicalProvider(b.cfg.Provider), Model: b.cfg.Model, BaseURL: urls[0]}
 	honoured, known, err = backend.RememberedN(context.Background(), s, id)
 	return honoured, known, path, err

@@ -308,6 +308,21 @@ func (b Backend) MaxAttemptsOrDefault() int {
 	return b.MaxAttempts
 }
 
+// URLs are the base URLs of b's servers: its endpoints, else its base URL, else its
+// provider's local default (vllm, ollama: as the PROVIDER:MODEL spec does); empty for a hosted
+// API's own URL. The first names them in the cache key.
+func (b Backend) URLs() []string {
+	if len(b.Endpoints) > 0 {
+		return b.Endpoints
+	}
+	if b.BaseURL == "" {
+		if info, ok := provider.Lookup(b.Provider); ok {
+			return []string{info.LocalURL}
+		}
+	}
+	return []string{b.BaseURL}
+}
+
 // Label is the backend's name in results.
 func (b Backend) LabelOrDefault() string {
 	if b.Label != "" {
