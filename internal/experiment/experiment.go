@@ -337,6 +337,9 @@ func (b Backend) LabelOrDefault() string {
 // Load reads and checks an experiment file. Relative paths in it are resolved against its
 // directory. The returned experiment has every default filled in.
 func Load(path string) (*Experiment, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory: give an experiment file (a run directory's own is %s)", path, filepath.Join(path, "config.yaml"))
+	}
 	data, err := yamlx.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading experiment: %w", err)

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -30,5 +31,15 @@ func TestBackendURLs(t *testing.T) {
 	}
 	if got := spec.URLs(); !slices.Equal(got, (Backend{Provider: "vllm"}).URLs()) {
 		t.Errorf("the spec vllm:m is asked at %q, a file's provider: vllm at another URL", got)
+	}
+}
+
+// A directory given where an experiment file is expected (prosim power RUN_DIR) is told so,
+// not "read X: is a directory" (QA).
+func TestLoadADirectory(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), dir+" is a directory: give an experiment file") {
+		t.Errorf("Load(dir): %v", err)
 	}
 }
