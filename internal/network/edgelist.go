@@ -26,7 +26,7 @@ type EdgeListImport struct {
 	Rows       int      // edge rows read
 	Duplicates int      // repeated edges (either orientation) merged into one
 	Weighted   bool     // a weight column was present; prosim graphs are unweighted
-	Header     bool     // the first line was a header
+	FirstData  int      // the file's first line when it is read as an edge, not a header; else 0
 	Notes      []string // what was ignored, for the user
 
 	nonInt string // where the first non-integer id is, for ReadEdgeList's error
@@ -78,7 +78,6 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 	lineErr := func(line int, format string, args ...any) {
 		bad.Add(&yamlx.Error{File: name, Line: line, Msg: fmt.Sprintf(format, args...)})
 	}
-	unknown := 0 // ids checkID refused
 	id := func(line int, col, f string) (int32, bool) {
 		if f == "" {
 			lineErr(line, "column %s: empty id", col)
@@ -96,12 +95,6 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			index[f] = x
 			res.IDs = append(res.IDs, f)
 			res.Lines = append(res.Lines, line)
-			if checkID != nil {
-				if msg := checkID(f); msg != "" {
-					lineErr(line, "%s", msg)
-					unknown++
-				}
-			}
 		}
 		return x, true
 	}
@@ -123,12 +116,10 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			first = false
 			continue
 		}
-		firstLine := first
 		if first {
 			first = false
 			if s, d, ok := headerColumns(fields); ok {
 				srcCol, dstCol, weightCol, ncols, header = s, d, -1, len(fields), true
-				res.Header = true
 				for i, f := range fields {
 					if i == s || i == d {
 						continue
@@ -143,6 +134,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 				}
 				continue
 			}
+			res.FirstData = line
 		}
 		if !header && len(fields) >= 3 && !res.Weighted {
 			res.Weighted = true
@@ -156,13 +148,9 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			lineErr(line, "missing column %q (column %d): found %d field(s), expected %d", missing, col+1, len(fields), ncols)
 			continue
 		}
-		refused := unknown
 		s, okS := id(line, "source", fields[srcCol])
 		t, okT := id(line, "target", fields[dstCol])
 		ok := okS && okT
-		if firstLine && unknown-refused == 2 {
-			lineErr(line, "%s", HeaderHint)
-		}
 		if ok && s == t {
 			lineErr(line, "self-loop on id %q: prosim graphs are simple", res.IDs[s])
 			ok = false
@@ -189,6 +177,9 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 	}
 	if err := sc.Err(); err != nil {
 		bad.Add(fmt.Errorf("%s: %w", name, err))
+	}
+	if checkID != nil {
+		res.CheckIDs(bad, name, checkID)
 	}
 	if err := bad.Err(); err != nil {
 		return nil, err
@@ -295,9 +286,27 @@ func headerColumns(fields []string) (src, dst int, ok bool) {
 	return 0, 0, false
 }
 
-// HeaderHint is said at a first line both of whose ids name no agent: it may be a header
-// of a name prosim does not read.
-var HeaderHint = func() string {
+// CheckIDs adds to l, at the line where each id first appears, check's message for it ("" for
+// none), and at a first edge line both of whose ids are refused that it may be a header of a
+// name prosim does not read. check sees ids as IDs gives them.
+func (r *EdgeListImport) CheckIDs(l *yamlx.List, name string, check func(id string) string) {
+	refused := 0 // of the first edge line's ids
+	for x, id := range r.IDs {
+		msg := check(id)
+		if msg == "" {
+			continue
+		}
+		l.Add(&yamlx.Error{File: name, Line: r.Lines[x], Msg: msg})
+		if r.Lines[x] == r.FirstData {
+			if refused++; refused == 2 {
+				l.Add(&yamlx.Error{File: name, Line: r.FirstData, Msg: headerHint})
+			}
+		}
+	}
+}
+
+// headerHint names the headers read, for a first line that may be a header of another name.
+var headerHint = func() string {
 	names := make([]string, len(headerPairs))
 	for i, p := range headerPairs {
 		names[i] = p[0] + "," + p[1]

@@ -28,18 +28,7 @@ func readEdgeList(file string, parsed *parsedEdges, agents []persona.Persona) (*
 	} else {
 		// Read without the agents (its lines are sound): its ids are checked here.
 		bad := yamlx.NewList(file)
-		refused := 0 // of the first line's two ids
-		for x, id := range res.IDs {
-			if msg := m.check(id); msg != "" {
-				bad.Add(&yamlx.Error{File: file, Line: res.Lines[x], Msg: msg})
-				if x < 2 {
-					refused++
-				}
-			}
-			if x == 1 && refused == 2 && !res.Header && res.Lines[0] == res.Lines[1] {
-				bad.Add(&yamlx.Error{File: file, Line: res.Lines[1], Msg: network.HeaderHint})
-			}
-		}
+		res.CheckIDs(bad, file, m.check)
 		if err := m.hint(bad.Err()); err != nil {
 			return nil, err
 		}
