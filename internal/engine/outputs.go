@@ -163,8 +163,8 @@ func (r *Runner) agentsTable() *table.Table {
 
 // DecisionsSchema declares results/decisions.csv: tidy long format, one row per decision
 // field.
-var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one row per response field; an experiment with factors: adds one column per factor (wording, scale, persona, system) holding the cell's level", Columns: []table.Column{
-	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
+var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one row per response field; an experiment with factors: adds one column per factor crossed (of " + experiment.FactorNames() + ") holding the cell's level", Columns: []table.Column{
+	{Name: "run_id", Type: table.String, Doc: experiment.RunIDDoc},
 	{Name: "backend", Type: table.String, Doc: "backend label (builtin is the behavioural model, not an LLM)"},
 	{Name: "model", Type: table.String, Doc: "model that answered, as the provider named it"},
 	study.ModelVersionColumn,

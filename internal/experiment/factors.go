@@ -67,18 +67,36 @@ var levelRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 // is the number as written shortest ("0.7").
 func (f Factors) List() []Factor {
 	var out []Factor
-	temps := make([]string, len(f.Temperature))
-	for i, t := range f.Temperature {
-		temps[i] = TemperatureLevel(t)
-	}
-	for _, x := range []Factor{{"wording", f.Wording}, {"scale", f.Scale}, {"persona", f.Persona}, {"system", f.System},
-		{"temperature", temps}, {"prompt", f.Prompt}, {"option_order", f.OptionOrder}} {
+	for _, x := range f.all() {
 		if len(x.Levels) > 0 {
 			out = append(out, x)
 		}
 	}
 	return out
 }
+
+// all is every factor, given or not, in List's order.
+func (f Factors) all() []Factor {
+	temps := make([]string, len(f.Temperature))
+	for i, t := range f.Temperature {
+		temps[i] = TemperatureLevel(t)
+	}
+	return []Factor{{"wording", f.Wording}, {"scale", f.Scale}, {"persona", f.Persona}, {"system", f.System},
+		{"temperature", temps}, {"prompt", f.Prompt}, {"option_order", f.OptionOrder}}
+}
+
+// FactorNames are the factors an experiment may cross, in List's order: for the docs of the
+// tables whose columns they are.
+func FactorNames() string {
+	var names []string
+	for _, x := range (Factors{}).all() {
+		names = append(names, x.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// RunIDDoc says how a run id is formed (as the engine forms it), for the tables' docs.
+const RunIDDoc = "cell of the design: [backend.]condition[.LEVEL...].rREPLICATE, one LEVEL per factor crossed (a temperature written t0p7); the backend's label only when several backends run"
 
 // Given reports whether any factor is crossed.
 func (f Factors) Given() bool { return len(f.List()) > 0 }

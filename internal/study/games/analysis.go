@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
@@ -23,7 +24,7 @@ import (
 
 // GamesSchema declares results/games.csv: one row per agent per game per round.
 var GamesSchema = table.Schema{Name: "games", Doc: "Economic games: one row per agent per game per round, with partner and payoff as the Go rules computed them", Columns: []table.Column{
-	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
+	{Name: "run_id", Type: table.String, Doc: experiment.RunIDDoc},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
 	{Name: "game", Type: table.String, Doc: "game name (public goods with punishment: NAME_punish)"},
@@ -42,7 +43,7 @@ var GamesSchema = table.Schema{Name: "games", Doc: "Economic games: one row per 
 // PunishmentsSchema declares results/pg_punishments.csv: one row per punisher, target and
 // round of the public goods games with punishment.
 var PunishmentsSchema = table.Schema{Name: "pg_punishments", Doc: "Public goods with punishment: one row per punisher, target and round", Columns: []table.Column{
-	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
+	{Name: "run_id", Type: table.String, Doc: experiment.RunIDDoc},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
 	{Name: "game", Type: table.String, Doc: "game name"},

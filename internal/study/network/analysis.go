@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
@@ -563,7 +564,7 @@ func (r *results) mediationTable() *table.Table {
 // exposure group, beside the same agents in its control run. The sums and counts are exact:
 // a summary run's report reads them back.
 var RoundsSummarySchema = table.Schema{Name: "rounds_summary", Doc: "Study 3: per inequity run, round and exposure group (victims, distance_1, distance_2, distance_3plus, unreachable, all), beside the same agents in the control run", Columns: []table.Column{
-	{Name: "run_id", Type: table.String, Doc: "the inequity run: cell of the design, [backend.]condition.rREPLICATE"},
+	{Name: "run_id", Type: table.String, Doc: "the inequity run: " + experiment.RunIDDoc},
 	{Name: "condition", Type: table.String, Doc: "its inequity condition"},
 	{Name: "control_run_id", Type: table.String, Doc: "its control twin: the run with no inequity of the same backend, replicate, policy and factor levels"},
 	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},

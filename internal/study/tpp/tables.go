@@ -1,13 +1,14 @@
 package tpp
 
 import (
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
 )
 
 var trialHead = []table.Column{
-	{Name: "run_id", Type: table.String, Doc: "cell of the design: [backend.]condition.rREPLICATE"},
+	{Name: "run_id", Type: table.String, Doc: experiment.RunIDDoc},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
 	{Name: "agent_id", Type: table.Int, Doc: "agent id of the population"},

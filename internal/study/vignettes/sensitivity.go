@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/analysis"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study/robust"
@@ -33,7 +34,7 @@ var SensitivitySchema = table.Schema{Name: "sensitivity", Doc: "Study 1 with fac
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "scenario", Type: table.String, Doc: "scenario id (the outcome)"},
 	{Name: "field", Type: table.String, Doc: "response field on the canonical scale, or NAME=OPTION for an option of a choice field (the 0/1 indicator of choosing it); every field of the scenario has its rows"},
-	{Name: "factor", Type: table.String, Doc: "design factor (wording, scale, persona, system)"},
+	{Name: "factor", Type: table.String, Doc: "design factor (one of " + experiment.FactorNames() + ")"},
 	{Name: "term", Type: table.String, Doc: "policy, factor (the factor's main effect) or policy:factor (their interaction)"},
 	{Name: "estimand", Type: table.String, Doc: "what share is: " + shareEstimand},
 	{Name: "share", Type: table.Float, Doc: "share of the variance, 0-1; empty when the ANOVA is undefined (an empty cell, one condition for the policy terms)"},
