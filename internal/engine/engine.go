@@ -657,7 +657,11 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	defer cancel()
 	err := r.runStudy(ctx)
 	if r.prog != nil {
-		r.prog.finish()
+		var notAsked []study.NotAsked
+		if c, ok := r.study.(study.Contingent); ok {
+			notAsked = c.NotAsked()
+		}
+		r.prog.finish(notAsked)
 	}
 	if serr := r.saveSpent(); serr != nil && err == nil {
 		err = serr

@@ -35,7 +35,8 @@ func (r *Runner) recorded() bool {
 // runStudy steps a registered study to its end: each batch is decided in full before the
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name).watching(r.watch)
+	_, contingent := r.study.(study.Contingent)
+	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name, contingent).watching(r.watch)
 	r.offerTyped()
 	for {
 		b, err := r.study.Next()
