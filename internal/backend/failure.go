@@ -24,9 +24,9 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Unreachable reports whether a call failed without reaching its provider: the connection was
 // refused, timed out, or the host has no route or no name. A worker's such failure arrives as
-// a StatusError marked Unreachable.
+// a StatusError with NotConnected set.
 func Unreachable(err error) bool {
-	if se, ok := errors.AsType[*StatusError](err); ok && se.Unreachable {
+	if se, ok := errors.AsType[*StatusError](err); ok && se.NotConnected != "" {
 		return true
 	}
 	return notSent(err)
@@ -36,6 +36,9 @@ func Unreachable(err error) bool {
 // connection that could not be made names the server and the likely cause; anything else is
 // the error itself.
 func Reason(err error) string {
+	if se, ok := errors.AsType[*StatusError](err); ok && se.NotConnected != "" {
+		return se.NotConnected
+	}
 	if !notSent(err) {
 		s := err.Error()
 		if len(s) > maxReason {

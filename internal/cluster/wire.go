@@ -100,21 +100,25 @@ type reply struct {
 // record applies: the HTTP status, whether the call failed to connect, whether the worker's
 // backend could not be built at all.
 type wireError struct {
-	Msg         string        `json:"msg"`
-	Provider    string        `json:"provider,omitempty"`
-	Status      int           `json:"status,omitempty"`
-	RetryAfter  time.Duration `json:"retry_after,omitempty"`
-	Body        string        `json:"body,omitempty"`
-	Unreachable bool          `json:"unreachable,omitempty"`
-	Config      bool          `json:"config,omitempty"`
+	Msg        string        `json:"msg"`
+	Provider   string        `json:"provider,omitempty"`
+	Status     int           `json:"status,omitempty"`
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	Body       string        `json:"body,omitempty"`
+	// NotConnected is backend.Reason of a failure to connect ("" for any other failure).
+	NotConnected string `json:"not_connected,omitempty"`
+	Config       bool   `json:"config,omitempty"`
 }
 
 func errorOf(err error) *wireError {
 	_, config := errors.AsType[*backend.ConfigError](err)
 	var se *backend.StatusError
 	if errors.As(err, &se) {
-		return &wireError{Msg: err.Error(), Provider: se.Provider, Status: se.Status, RetryAfter: se.RetryAfter, Body: se.Body,
-			Unreachable: backend.Unreachable(err), Config: config}
+		e := &wireError{Msg: err.Error(), Provider: se.Provider, Status: se.Status, RetryAfter: se.RetryAfter, Body: se.Body, Config: config}
+		if backend.Unreachable(err) {
+			e.NotConnected = backend.Reason(err)
+		}
+		return e
 	}
 	return &wireError{Msg: err.Error(), Config: config}
 }
@@ -122,8 +126,11 @@ func errorOf(err error) *wireError {
 func (e *wireError) err(worker string) error {
 	var err error = fmt.Errorf("%s (on worker %s)", e.Msg, worker)
 	if e.Provider != "" {
-		err = &backend.StatusError{Provider: e.Provider, Status: e.Status, RetryAfter: e.RetryAfter, Body: e.Body,
-			Unreachable: e.Unreachable, Err: err}
+		se := &backend.StatusError{Provider: e.Provider, Status: e.Status, RetryAfter: e.RetryAfter, Body: e.Body, Err: err}
+		if e.NotConnected != "" {
+			se.NotConnected = fmt.Sprintf("%s (on worker %s)", e.NotConnected, worker)
+		}
+		err = se
 	}
 	if e.Config {
 		err = &backend.ConfigError{Err: err}
@@ -134,7 +141,7 @@ func (e *wireError) err(worker string) error {
 // setup reports whether the error is the worker's set-up's (its backend cannot be built, or
 // its server was not reached): a resumed run asks such a task again rather than taking the
 // reply a previous coordinator left, since the set-up may be fixed by now.
-func (e *wireError) setup() bool { return e != nil && (e.Config || e.Unreachable) }
+func (e *wireError) setup() bool { return e != nil && (e.Config || e.NotConnected != "") }
 
 // taskKey names a decision: the same label and request give the same key, so a task
 // published again (a resumed coordinator) is dropped by the stream's duplicate window and a
