@@ -284,7 +284,7 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 			switch {
 			case rejectsStructured(err):
 				err = fmt.Errorf("%w\nthis server rejects response_format: set structured_output: json_object (or off) on backend %s", err, be.label)
-			case backend.Unreachable(err):
+			case backend.Unreachable(err) && !be.reached.Load():
 				err = fmt.Errorf("%w\nbackend %s: no call has reached its server: %s", err, be.label, backend.Reason(err))
 			}
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
