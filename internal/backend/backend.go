@@ -126,7 +126,10 @@ type StatusError struct {
 	Status     int           // HTTP status code; 0 for transport failures and timeouts
 	RetryAfter time.Duration // from a Retry-After header; 0 if absent
 	Body       string        // a short excerpt of the response body, never containing the API key
-	Err        error
+	// NotConnected is a worker's failure to connect, as Reason says it (the network error
+	// itself stays on the worker); "" for any other failure. See Unreachable.
+	NotConnected string
+	Err          error
 }
 
 func (e *StatusError) Error() string {

@@ -131,7 +131,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 				d = max(d, ra)
 				asked = se.RetryAfter
 			}
-			done = p.Watch.backoff(d, asked)
+			done = p.Watch.backoff(d, asked, last)
 			err = p.Sleep(ctx, d)
 			done()
 			if err != nil {

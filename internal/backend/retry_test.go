@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -211,7 +213,7 @@ func TestRetryWatch(t *testing.T) {
 		clock = clock.Add(20 * time.Second) // the call takes 20 s
 		during = append(during, w.Waiting(10*time.Second))
 		if n++; n == 1 {
-			return Reply{}, &StatusError{Status: 429, RetryAfter: 24 * time.Hour}
+			return Reply{}, &StatusError{Provider: "openai", Status: 429, RetryAfter: 24 * time.Hour, Body: "slow down"}
 		}
 		return Reply{Raw: "ok"}, nil
 	}), RetryPolicy{Watch: w, Sleep: func(ctx context.Context, d time.Duration) error {
@@ -223,7 +225,7 @@ func TestRetryWatch(t *testing.T) {
 	}
 	want := []string{
 		"1 call(s) in flight for 10s or more, the oldest 20s",
-		"1 call(s) backing off before a retry, 1m0s left (Retry-After: a server asked for 24h0m0s)",
+		"1 call(s) backing off before a retry, 1m0s left (Retry-After: a server asked for 24h0m0s); last error: openai: HTTP 429: slow down",
 		"1 call(s) in flight for 10s or more, the oldest 20s",
 	}
 	if fmt.Sprint(during) != fmt.Sprint(want) {
@@ -231,5 +233,46 @@ func TestRetryWatch(t *testing.T) {
 	}
 	if s := w.Waiting(0); s != "" {
 		t.Fatalf("after the call: %q", s)
+	}
+}
+
+// A call backing off after a refused connection says so, naming the server, as the client
+// reports it (net/http wraps the dial error in a *url.Error).
+func TestRetryWatchNamesRefusedServer(t *testing.T) {
+	w := NewWatch()
+	refused := &StatusError{Provider: "openai", Err: &url.Error{Op: "Post", URL: "http://127.0.0.1:8000/v1/chat/completions",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}}
+	var during string
+	be := Retry(Func(func(ctx context.Context, req Request) (Reply, error) {
+		return Reply{}, refused
+	}), RetryPolicy{MaxAttempts: 2, Watch: w, Sleep: func(ctx context.Context, d time.Duration) error {
+		during = w.Waiting(0)
+		return nil
+	}})
+	if _, err := be.Decide(context.Background(), Request{}); !Unreachable(err) {
+		t.Fatalf("err %v: not told unreachable", err)
+	}
+	if want := "; last error: connection refused by http://127.0.0.1:8000: is the server running?"; !strings.HasSuffix(during, want) {
+		t.Fatalf("waiting: %q\nwant it to end %q", during, want)
+	}
+}
+
+// Reason says what failed to connect; other failures are their own text, cut short.
+func TestReason(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&StatusError{Provider: "openai", Err: &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 8000}, Err: syscall.ECONNREFUSED}},
+			"connection refused by 10.0.0.1:8000: is the server running?"},
+		{&url.Error{Op: "Post", URL: "https://llm.invalid/v1/chat/completions", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Name: "llm.invalid", Err: "no such host", IsNotFound: true}}},
+			"no such host llm.invalid: is the URL right?"},
+		{&url.Error{Op: "Post", URL: "http://10.0.0.2:8000/v1", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("i/o timeout")}},
+			"cannot connect to http://10.0.0.2:8000: i/o timeout"},
+		{&StatusError{Provider: "openai", Status: 500, Body: strings.Repeat("x", 300)}, "openai: HTTP 500: " + strings.Repeat("x", 160-len("openai: HTTP 500: ")) + "..."},
+	} {
+		if got := Reason(c.err); got != c.want {
+			t.Errorf("Reason(%v) = %q, want %q", c.err, got, c.want)
+		}
 	}
 }

@@ -15,7 +15,9 @@ type Watch struct {
 	next  int
 	calls map[int]time.Time
 	waits map[int]wait
-	now   func() time.Time
+	// last is the last failure that a call backs off after, said briefly (Reason).
+	last string
+	now  func() time.Time
 }
 
 type wait struct {
@@ -45,9 +47,9 @@ func (w *Watch) call() func() {
 	}
 }
 
-// backoff records a wait of d before a retry (retryAfter: what the server asked for, 0 when
-// the wait is our own back-off) until the returned function is called.
-func (w *Watch) backoff(d, retryAfter time.Duration) func() {
+// backoff records a wait of d before a retry after failure err (retryAfter: what the server
+// asked for, 0 when the wait is our own back-off) until the returned function is called.
+func (w *Watch) backoff(d, retryAfter time.Duration, err error) func() {
 	if w == nil {
 		return func() {}
 	}
@@ -56,6 +58,7 @@ func (w *Watch) backoff(d, retryAfter time.Duration) func() {
 	id := w.next
 	w.next++
 	w.waits[id] = wait{until: w.now().Add(d), retryAfter: retryAfter}
+	w.last = Reason(err)
 	return func() {
 		w.mu.Lock()
 		delete(w.waits, id)
@@ -64,8 +67,8 @@ func (w *Watch) backoff(d, retryAfter time.Duration) func() {
 }
 
 // Waiting describes, in a few words, what calls have waited on for at least slow: calls in
-// flight that long (a slow or hung server) and retries waiting out a back-off. It is "" when
-// nothing waits.
+// flight that long (a slow or hung server) and retries waiting out a back-off, with the last
+// failure backed off after. It is "" when nothing waits.
 func (w *Watch) Waiting(slow time.Duration) string {
 	if w == nil {
 		return ""
@@ -98,6 +101,7 @@ func (w *Watch) Waiting(slow time.Duration) string {
 		if ra > 0 {
 			s += fmt.Sprintf(" (Retry-After: a server asked for %s)", ra.Round(time.Second))
 		}
+		s += "; last error: " + w.last
 	}
 	return s
 }

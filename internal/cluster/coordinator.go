@@ -179,8 +179,10 @@ func (c *Coordinator) decide(ctx context.Context, label string, b experiment.Bac
 	c.mu.Lock()
 	if a, ok := c.early[key]; ok {
 		delete(c.early, key)
-		c.mu.Unlock()
-		return a.result()
+		if !a.r.Err.setup() {
+			c.mu.Unlock()
+			return a.result()
+		}
 	}
 	c.waiters[key] = append(c.waiters[key], ch)
 	c.mu.Unlock()

@@ -96,31 +96,52 @@ type reply struct {
 	Err   *wireError    `json:"err,omitempty"`
 }
 
-// wireError keeps what the engine reads of a provider failure (the HTTP status decides
-// whether on_error: record applies).
+// wireError keeps what the engine reads of a provider failure to decide whether on_error:
+// record applies: the HTTP status, whether the call failed to connect, whether the worker's
+// backend could not be built at all.
 type wireError struct {
 	Msg        string        `json:"msg"`
 	Provider   string        `json:"provider,omitempty"`
 	Status     int           `json:"status,omitempty"`
 	RetryAfter time.Duration `json:"retry_after,omitempty"`
 	Body       string        `json:"body,omitempty"`
+	// NotConnected is backend.Reason of a failure to connect ("" for any other failure).
+	NotConnected string `json:"not_connected,omitempty"`
+	Config       bool   `json:"config,omitempty"`
 }
 
 func errorOf(err error) *wireError {
+	_, config := errors.AsType[*backend.ConfigError](err)
 	var se *backend.StatusError
 	if errors.As(err, &se) {
-		return &wireError{Msg: err.Error(), Provider: se.Provider, Status: se.Status, RetryAfter: se.RetryAfter, Body: se.Body}
+		e := &wireError{Msg: err.Error(), Provider: se.Provider, Status: se.Status, RetryAfter: se.RetryAfter, Body: se.Body, Config: config}
+		if backend.Unreachable(err) {
+			e.NotConnected = backend.Reason(err)
+		}
+		return e
 	}
-	return &wireError{Msg: err.Error()}
+	return &wireError{Msg: err.Error(), Config: config}
 }
 
 func (e *wireError) err(worker string) error {
+	var err error = fmt.Errorf("%s (on worker %s)", e.Msg, worker)
 	if e.Provider != "" {
-		return &backend.StatusError{Provider: e.Provider, Status: e.Status, RetryAfter: e.RetryAfter, Body: e.Body,
-			Err: fmt.Errorf("%s (on worker %s)", e.Msg, worker)}
+		se := &backend.StatusError{Provider: e.Provider, Status: e.Status, RetryAfter: e.RetryAfter, Body: e.Body, Err: err}
+		if e.NotConnected != "" {
+			se.NotConnected = fmt.Sprintf("%s (on worker %s)", e.NotConnected, worker)
+		}
+		err = se
 	}
-	return fmt.Errorf("%s (on worker %s)", e.Msg, worker)
+	if e.Config {
+		err = &backend.ConfigError{Err: err}
+	}
+	return err
 }
+
+// setup reports whether the error is the worker's set-up's (its backend cannot be built, or
+// its server was not reached): a resumed run asks such a task again rather than taking the
+// reply a previous coordinator left, since the set-up may be fixed by now.
+func (e *wireError) setup() bool { return e != nil && (e.Config || e.NotConnected != "") }
 
 // taskKey names a decision: the same label and request give the same key, so a task
 // published again (a resumed coordinator) is dropped by the stream's duplicate window and a

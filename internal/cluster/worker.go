@@ -290,7 +290,8 @@ func (w *worker) chain(t task) (backend.Backend, error) {
 	}
 	be, err := buildChain(cfg, w.o.Log)
 	if err != nil {
-		return nil, fmt.Errorf("backend %s on worker %s: %w", cfg.LabelOrDefault(), w.o.Name, err)
+		// The reply names the worker (wireError.err).
+		return nil, &backend.ConfigError{Err: fmt.Errorf("backend %s: %w", cfg.LabelOrDefault(), err)}
 	}
 	w.chains[string(js)] = be
 	return be, nil

@@ -156,7 +156,7 @@ func TestProgressShowsWaiting(t *testing.T) {
 		return nil
 	}})
 	var out syncBuffer
-	p := newProgress(&out, 1, "t")
+	p := newProgress(&out, 1, "t", false)
 	p.every = 20 * time.Millisecond
 	p.watching(w)
 	go be.Decide(context.Background(), backend.Request{})
@@ -165,7 +165,7 @@ func TestProgressShowsWaiting(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	close(release)
-	p.finish()
+	p.finish(nil)
 	if s := out.String(); !strings.Contains(s, "0/1 decisions") || !strings.Contains(s, "(Retry-After: a server asked for 24h0m0s)") {
 		t.Fatalf("progress output:\n%s", s)
 	}

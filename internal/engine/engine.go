@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prosim/prosim/internal/backend"
@@ -170,6 +171,9 @@ type backendEntry struct {
 	meter *backend.Usage
 	// versions are the model versions of the replies of this invocation (for the manifest).
 	versions map[string]bool
+	// reached is set once a call of this invocation reached the provider (a reply, or an
+	// error status): until then a failure to connect stops the run (recordsError).
+	reached atomic.Bool
 }
 
 const (
@@ -653,7 +657,11 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	defer cancel()
 	err := r.runStudy(ctx)
 	if r.prog != nil {
-		r.prog.finish()
+		var notAsked []study.NotAsked
+		if c, ok := r.study.(study.Contingent); ok {
+			notAsked = c.NotAsked()
+		}
+		r.prog.finish(notAsked)
 	}
 	if serr := r.saveSpent(); serr != nil && err == nil {
 		err = serr

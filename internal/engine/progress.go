@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/plural"
+	"github.com/prosim/prosim/internal/study"
 )
 
 // progress shows how far a run is: a bar on a terminal, plain periodic lines otherwise (logs,
@@ -26,14 +28,17 @@ type progress struct {
 	last  time.Time
 	every time.Duration
 	what  string
+	// atMost says total is an upper bound: some decisions are asked only when earlier
+	// replies call for them (study.Contingent).
+	atMost bool
 	// stop ends the ticker that shows what calls wait for (watching); nil without one.
 	stop    chan struct{}
 	stopped chan struct{}
 	waiting string // the waiting state last shown on the bar
 }
 
-func newProgress(w io.Writer, total int, what string) *progress {
-	p := &progress{w: w, total: total, start: time.Now(), last: time.Now(), every: 5 * time.Second, what: what}
+func newProgress(w io.Writer, total int, what string, atMost bool) *progress {
+	p := &progress{w: w, total: total, start: time.Now(), last: time.Now(), every: 5 * time.Second, what: what, atMost: atMost}
 	if w == nil {
 		return p
 	}
@@ -50,7 +55,11 @@ func newProgress(w io.Writer, total int, what string) *progress {
 		)
 		return p
 	}
-	fmt.Fprintf(w, "%s: %s to make\n", what, plural.Count(total, "decision"))
+	bound := ""
+	if atMost {
+		bound = "at most "
+	}
+	fmt.Fprintf(w, "%s: %s%s to make\n", what, bound, plural.Count(total, "decision"))
 	return p
 }
 
@@ -113,7 +122,9 @@ func (p *progress) showWaiting(s string) {
 	}
 }
 
-func (p *progress) finish() {
+// finish ends the progress output with the decisions made, and those of the total that were
+// not needed (study.Contingent), so that a complete run's count adds up.
+func (p *progress) finish(notAsked []study.NotAsked) {
 	if p.stop != nil {
 		close(p.stop)
 		<-p.stopped
@@ -121,11 +132,24 @@ func (p *progress) finish() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var why []string
+	n := 0
+	for _, x := range notAsked {
+		n += x.N
+		why = append(why, fmt.Sprintf("%s (%s)", plural.Count(x.N, x.Who), x.Why))
+	}
+	note := ""
+	if n > 0 {
+		note = fmt.Sprintf("; %d not needed: %s", n, strings.Join(why, ", "))
+	}
 	if p.bar != nil {
-		p.bar.Finish()
+		p.bar.Finish() // the bar is cleared: the note, if any, is said on a line of its own
+		if note != "" {
+			fmt.Fprintf(p.w, "%s: %d/%d decisions%s\n", p.what, p.done, p.total, note)
+		}
 		return
 	}
 	if p.w != nil {
-		fmt.Fprintf(p.w, "  %d/%d decisions in %s\n", p.done, p.total, time.Since(p.start).Round(time.Millisecond))
+		fmt.Fprintf(p.w, "  %d/%d decisions in %s%s\n", p.done, p.total, time.Since(p.start).Round(time.Millisecond), note)
 	}
 }

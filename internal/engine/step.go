@@ -35,7 +35,8 @@ func (r *Runner) recorded() bool {
 // runStudy steps a registered study to its end: each batch is decided in full before the
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name).watching(r.watch)
+	_, contingent := r.study.(study.Contingent)
+	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name, contingent).watching(r.watch)
 	r.offerTyped()
 	for {
 		b, err := r.study.Next()
@@ -275,10 +276,16 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 			k.AgentID, k.Scenario, k.Round, k.Trial, t.Cell.ID)
 	}
 	reply, err := be.be.Decide(ctx, t.Req)
+	if reply.Calls > 0 {
+		be.reached.Store(true)
+	}
 	if err != nil {
-		if !r.recordsError(ctx, err) {
-			if rejectsStructured(err) {
+		if !r.recordsError(ctx, be, err) {
+			switch {
+			case rejectsStructured(err):
 				err = fmt.Errorf("%w\nthis server rejects response_format: set structured_output: json_object (or off) on backend %s", err, be.label)
+			case backend.Unreachable(err) && !be.reached.Load():
+				err = fmt.Errorf("%w\nbackend %s: no call has reached its server: %s", err, be.label, backend.Reason(err))
 			}
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
@@ -363,16 +370,26 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 // errorReason begins the invalid reason of a decision recorded after its backend failed.
 const errorReason = "error: "
 
-// recordsError reports whether a backend's failure is recorded as an invalid decision
+// recordsError reports whether a failure of backend be is recorded as an invalid decision
 // (on_error: record, the default) rather than stopping the run: not when the run is
 // interrupted, and not for failures that every decision would meet (a rejected key, an
-// unknown model or endpoint), which are better fixed than recorded.
-func (r *Runner) recordsError(ctx context.Context, err error) bool {
+// unknown model or endpoint, a worker's backend that cannot be built, a server that no call
+// has reached after its retries), which are better fixed than recorded.
+func (r *Runner) recordsError(ctx context.Context, be *backendEntry, err error) bool {
 	if r.exp.OnError == "stop" || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, backend.ErrBudget) {
 		return false
 	}
 	var se *backend.StatusError
 	if errors.As(err, &se) && (se.Status == 401 || se.Status == 403 || se.Status == 404) {
+		return false
+	}
+	if _, ok := errors.AsType[*backend.ConfigError](err); ok {
+		return false
+	}
+	if backend.Unreachable(err) && !be.reached.Load() {
+		// Not one call of this invocation has reached the server (none started, a wrong
+		// address): every decision would be recorded invalid. Once one has, a refusal is
+		// recorded as any other failure.
 		return false
 	}
 	if rejectsStructured(err) {

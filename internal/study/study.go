@@ -46,6 +46,13 @@ import (
 var ModelVersionColumn = table.Column{Name: "model_version", Type: table.String,
 	Doc: "model snapshot the provider said answered (OpenAI: model and system_fingerprint; Anthropic: model; Gemini: modelVersion; builtin: the behavioural model's version); a cached reply keeps the version that produced it; empty when none was reported"}
 
+// NotAsked is a count of decisions a Contingent study did not need: N decisions of one role
+// (Who, a noun: "trust returner") not asked, and why.
+type NotAsked struct {
+	N        int
+	Who, Why string
+}
+
 // Study is one run of a study: its state machine and its analysis.
 type Study interface {
 	// Describe says in one line what the run will do.
@@ -76,6 +83,12 @@ type (
 		Placeholder(t *Task) backend.Reply
 		EstimateNote() string
 	}
+	// Contingent is implemented by studies that ask some decisions only when earlier replies
+	// call for them (a trust returner only when something was sent): Expected is then an
+	// upper bound. NotAsked counts the decisions of Expected that the steps made so far found
+	// not needed, by who and why; with the decisions made they add up to Expected once the
+	// study is done.
+	Contingent interface{ NotAsked() []NotAsked }
 	// Counted is implemented by studies whose design fixes how many decisions each cell
 	// asks, whatever the replies: `prosim estimate` then counts a behavioural-model run
 	// without building a request. CellDecisions must equal what playing the cell asks.

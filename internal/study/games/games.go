@@ -220,6 +220,24 @@ func (s *gamesStudy) Expected() int {
 	return n
 }
 
+// NotAsked sums the games' decisions not needed so far by who and why, in the order first
+// met (cells, then games).
+func (s *gamesStudy) NotAsked() []study.NotAsked {
+	var out []study.NotAsked
+	for _, g := range s.ms {
+		g.m.notAsked(func(n int, who, why string) {
+			for i := range out {
+				if out[i].Who == who && out[i].Why == why {
+					out[i].N += n
+					return
+				}
+			}
+			out = append(out, study.NotAsked{N: n, Who: who, Why: why})
+		})
+	}
+	return out
+}
+
 // Next advances every machine of the last step with the step's recorded replies, then
 // returns the next step of every machine not done, as one batch.
 func (s *gamesStudy) Next() (*study.Batch, error) {
@@ -333,6 +351,9 @@ type gameMachine interface {
 	rows() []row
 	// expected is how many decisions the game asks at most (for progress).
 	expected() int
+	// notAsked tells add of the decisions of expected that the steps made so far did not
+	// need (see gamesStudy.NotAsked).
+	notAsked(add func(n int, who, why string))
 }
 
 // gameBase is what every machine shares.
@@ -479,6 +500,8 @@ type dictatorM struct {
 
 func (m *dictatorM) expected() int { return len(m.ids) }
 
+func (m *dictatorM) notAsked(func(int, string, string)) {}
+
 func (m *dictatorM) step() ([]lazyTask, error) {
 	var ts []lazyTask
 	for _, id := range m.ids {
@@ -568,14 +591,11 @@ func (m *pairM) step() ([]lazyTask, error) {
 			}
 		case 1:
 			f := m.first[p[0]]
-			if !f.valid {
+			if m.secondUnasked(f) != "" {
 				continue
 			}
 			params := terms(m.in)
 			if m.in.Game == "trust" {
-				if f.value == 0 {
-					continue // nothing to return: not asked, 0 returned by rule
-				}
 				params["sent"] = f.value
 			} else {
 				params["offer"] = f.value
@@ -586,6 +606,33 @@ func (m *pairM) step() ([]lazyTask, error) {
 		}
 	}
 	return ts, nil
+}
+
+// secondUnasked says why a pair's second mover is not asked after the first mover's move f
+// ("" when it is): step skips it, its row says why, notAsked counts it.
+func (m *pairM) secondUnasked(f move) string {
+	r1, _, _, _ := m.roles()
+	switch {
+	case m.in.Responder == "mao":
+		return "" // the strategy method: asked beside the proposer
+	case !f.valid:
+		return "the " + r1 + "'s reply was invalid"
+	case m.in.Game == "trust" && f.value == 0:
+		return "nothing was sent, 0 returned by rule"
+	}
+	return ""
+}
+
+func (m *pairM) notAsked(add func(int, string, string)) {
+	if m.stage < 1 || m.in.Responder == "mao" {
+		return // the second movers are not due yet, or were asked with the first
+	}
+	_, r2, _, _ := m.roles()
+	for _, p := range m.pairs {
+		if why := m.secondUnasked(m.first[p[0]]); why != "" {
+			add(1, m.in.Game+" "+r2, why)
+		}
+	}
 }
 
 func (m *pairM) absorb() error {
@@ -635,11 +682,12 @@ func (m *pairM) rows() []row {
 		if s.valid {
 			b.choice = s.value
 		}
+		why := m.secondUnasked(f)
 		switch {
-		case !s.asked && !f.valid:
-			b.reason = "not asked: the " + r1 + "'s reply was invalid"
-		case !s.asked && m.in.Game == "trust" && f.value == 0:
-			b.reason = "not asked: nothing was sent, 0 returned by rule"
+		case why != "" && !f.valid:
+			b.reason = "not asked: " + why
+		case why != "": // trust: nothing was sent
+			b.reason = "not asked: " + why
 			a.payoff, b.payoff = E, 0
 		case f.valid && s.valid:
 			switch {
@@ -680,6 +728,21 @@ func (m *pgM) expected() int {
 		n += m.in.Rounds * m.members
 	}
 	return n
+}
+
+// notAsked counts the punishment decisions of each round played that were not asked: those
+// whose punisher's or target's contribution was invalid.
+func (m *pgM) notAsked(add func(int, string, string)) {
+	if !m.in.Punishment {
+		return
+	}
+	n := 0
+	for _, rd := range m.rounds() {
+		n += m.members - len(rd.Punishments)
+	}
+	if n > 0 {
+		add(n, "public goods punishment decision", "the punisher's or the target's contribution was invalid")
+	}
 }
 
 func (m *pgM) step() ([]lazyTask, error) {

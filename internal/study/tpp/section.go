@@ -125,7 +125,7 @@ func (r *results) binaryView(v *view) {
 	for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
 		hy.X, hy.Y = append(hy.X, float64(y)), append(hy.Y, game.HumanTPP.RateByY[y])
 	}
-	v.RateMethods = "none: fewer than 2 agents"
+	v.RateMethods = "none: fewer than 2 agents with a valid answer"
 	if len(methods) > 0 {
 		slices.Sort(methods)
 		v.RateMethods = strings.Join(methods, " or ")

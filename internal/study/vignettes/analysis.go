@@ -273,7 +273,7 @@ func (r *results) methods(b string, g group) string {
 		}
 	}
 	if len(ms) == 0 {
-		return "none: fewer than 2 agents"
+		return "none: fewer than 2 agents with a valid answer"
 	}
 	slices.Sort(ms)
 	return strings.ReplaceAll(strings.Join(ms, " or "), " over agents", "")

@@ -276,3 +276,31 @@ func TestFiguresOfSeveralFieldsAreTold(t *testing.T) {
 		}
 	}
 }
+
+// With agents but no valid answer, the summary says why there is no interval: not that there
+// are fewer than 2 agents.
+func TestNoIntervalSaysNoValidAnswer(t *testing.T) {
+	resp := scenario.Schema{Fields: []scenario.Field{{Name: "rating", Kind: scenario.Likert, Min: 1, Max: 7}}}
+	exp := &experiment.Experiment{Scenarios: []string{"lend_car"}, Conditions: []experiment.Condition{{Name: "none", Policy: "none"}}}
+	env := &study.Env{Exp: exp, Backends: []string{"gpt"}}
+	s := &vignettes{env: env, byScenario: map[string][]measure{}}
+	s.measure("lend_car", resp)
+	env.Cells = append(env.Cells, &study.Cell{Run: store.Run{ID: "none.r1", Backend: "gpt", Condition: "none", Policy: "none", Replicate: 1}})
+	for a := 1; a <= 4; a++ {
+		d := store.Decision{Key: store.Key{RunID: "none.r1", AgentID: a, Scenario: "lend_car"}, Reply: store.Reply{Invalid: "error: no API key"}}
+		if err := s.Observe(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := s.Analyze()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum bytes.Buffer
+	if err := a.Summary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if want := "95% CI over agents (none: fewer than 2 agents with a valid answer)"; !strings.Contains(sum.String(), want) {
+		t.Fatalf("summary lacks %q:\n%s", want, sum.String())
+	}
+}

@@ -1,0 +1,70 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"syscall"
+	"unicode/utf8"
+)
+
+// maxReason bounds the length of a Reason that is an error's own text (a body excerpt can be
+// long).
+const maxReason = 160
+
+// ConfigError is a backend that cannot be built as configured (no API key, an unknown
+// provider): no retry can cure it and every decision of the backend would meet it. A worker
+// reports it for each task it takes; the run stops on it rather than recording each decision
+// invalid.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Unreachable reports whether a call failed without reaching its provider: the connection was
+// refused, timed out, or the host has no route or no name. A worker's such failure arrives as
+// a StatusError with NotConnected set.
+func Unreachable(err error) bool {
+	if se, ok := errors.AsType[*StatusError](err); ok && se.NotConnected != "" {
+		return true
+	}
+	return notSent(err)
+}
+
+// Reason says in a few words why a call failed, for a progress line or a run's stop: a
+// connection that could not be made names the server and the likely cause; anything else is
+// the error itself.
+func Reason(err error) string {
+	if se, ok := errors.AsType[*StatusError](err); ok && se.NotConnected != "" {
+		return se.NotConnected
+	}
+	if !notSent(err) {
+		s := err.Error()
+		if len(s) > maxReason {
+			cut := maxReason
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut--
+			}
+			s = s[:cut] + "..."
+		}
+		return s
+	}
+	server := ""
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+			server = u.Scheme + "://" + u.Host
+		}
+	}
+	if dns, ok := errors.AsType[*net.DNSError](err); ok {
+		return fmt.Sprintf("no such host %s: is the URL right?", dns.Name)
+	}
+	op, _ := errors.AsType[*net.OpError](err)
+	if server == "" && op.Addr != nil {
+		server = op.Addr.String()
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Sprintf("connection refused by %s: is the server running?", server)
+	}
+	return fmt.Sprintf("cannot connect to %s: %v", server, op.Err)
+}
