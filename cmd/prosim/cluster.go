@@ -65,6 +65,7 @@ does not finish (killed) goes to another worker after the run's ack wait.`,
 				}
 				o.Backend = &b
 			}
+			quietInterrupt.Store(quiet) // a --workers run stops its local workers with SIGTERM
 			if !quiet {
 				o.Log = cmd.ErrOrStderr()
 				fmt.Fprintf(o.Log, "worker: connected to %s, deciding up to %d tasks at once\n", cluster.Redact(o.URL), max(o.Concurrency, 1))

@@ -189,6 +189,9 @@ conditions: [{name: none, policy: none}, {name: moral, policy: moral}]
 	if !bytes.Contains(out, []byte("3 local workers")) {
 		t.Errorf("no word of the local workers:\n%s", out)
 	}
+	if bytes.Contains(out, []byte("interrupted")) {
+		t.Errorf("the run's end, stopping its local workers, reads as an interrupt:\n%s", out)
+	}
 	for _, name := range []string{"decisions.csv", "vignette_means.csv"} {
 		a, _ := os.ReadFile(filepath.Join(one, "results", name))
 		b, _ := os.ReadFile(filepath.Join(three, "results", name))

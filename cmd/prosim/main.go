@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -66,7 +67,9 @@ func onInterrupt(cancel context.CancelFunc) {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	<-sigs
 	cancel()
-	fmt.Fprintln(os.Stderr, "prosim: interrupted; stopping (press Ctrl-C again to quit at once)")
+	if !quietInterrupt.Load() {
+		fmt.Fprintln(os.Stderr, "prosim: interrupted; stopping (press Ctrl-C again to quit at once)")
+	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	deadline := time.Now().Add(abandonAfter)
 	for {
@@ -90,6 +93,10 @@ func onInterrupt(cancel context.CancelFunc) {
 		}
 	}
 }
+
+// quietInterrupt silences the interrupt's notice (worker -q: a local worker of a --workers run
+// is stopped with SIGTERM when the run ends, and shares the run's stderr).
+var quietInterrupt atomic.Bool
 
 // abandonAfter is how long a set-up stage, the analysis or a read may go on after Ctrl-C
 // before the process exits there: time for one about to end to stop the run as usual, short
