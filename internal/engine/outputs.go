@@ -188,7 +188,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	{Name: "input_tokens", Type: table.Int, Doc: "input tokens the provider counted for the decision's calls (like calls, per decision)"},
 	{Name: "output_tokens", Type: table.Int, Doc: "output tokens the provider counted for the decision's calls (like calls, per decision)"},
 	{Name: "cost_usd", Type: table.Float, Doc: "cost in USD of the decision's calls at the experiment's prices (like calls, per decision); empty when the model's price is unknown"},
-	{Name: "latency_ms", Type: table.Float, Doc: "milliseconds the reply took (its calls' summed latency; a cache lookup's for a cached reply; 0 for the behavioural model and for a decision recorded after an error)"},
+	{Name: "latency_ms", Type: table.Float, Doc: "milliseconds the reply took (its calls' summed latency; a cache lookup's for a cached reply; 0 for the behavioural model and for a decision recorded after an error); measured wall time, so it differs between two runs of the same config and seed"},
 }}
 
 // DecisionsSchemaOf is results/decisions.csv of an experiment: DecisionsSchema, then one
