@@ -27,10 +27,14 @@ var HumanTrust = struct {
 // HumanPublicGoods: Fehr & Gächter (2000, 2002). Contributions start near 40-60% of the
 // endowment; without punishment they decay towards zero over ten rounds (58.9% contribute
 // nothing in the final round), with peer punishment they rise and stay high (38.9% contribute
-// everything in the final round); 84.3% of subjects punish at least once.
+// everything in the final round); 84.3% of subjects punish at least once. The figures are of
+// their design: groups of 4, a marginal per-capita return (multiplier / group size) of 0.4,
+// ten rounds with the same partners.
 var HumanPublicGoods = struct {
 	FirstLo, FirstHi                float64
 	LastZeroNoPunish, LastAllPunish float64
 	PunishedOnce                    float64
 	Source                          string
-}{.40, .60, .589, .389, .843, "Fehr & Gächter 2000, 2002"}
+	GroupSize, Rounds               int
+	MPCR                            float64
+}{.40, .60, .589, .389, .843, "Fehr & Gächter 2000, 2002", 4, 10, .4}

@@ -601,6 +601,9 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 	r1 := shareStat(in.Name, "round 1 contribution, share of endowment", first, sd, (h.FirstLo+h.FirstHi)/2,
 		fmt.Sprintf("%.0f-%.0f%% (%s)", 100*h.FirstLo, 100*h.FirstHi, src))
 	r1.HumanLo, r1.HumanHi = h.FirstLo, h.FirstHi
+	if why := pgUnlikeHumans(in, false); why != "" {
+		r1.Human, r1.HumanLo, r1.HumanHi, r1.HumanText = math.NaN(), math.NaN(), math.NaN(), why
+	}
 	last := in.Rounds - 1
 	rl := GameStat{Game: in.Name, Measure: fmt.Sprintf("round %d contribution, share of endowment", in.Rounds), Estimand: estGroupMeans,
 		Mean: tr.Mean[last], Lo: tr.Lo[last], Hi: tr.Hi[last], Method: tr.Method[last], N: tr.Groups, Unit: "groups",
@@ -608,12 +611,23 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 	if in.Punishment {
 		rl.HumanText = "rises and stays high (Fehr & Gächter 2000, 2002)"
 	}
+	// The final round's and the whole game's figures are of F&G's ten rounds.
+	unlike := pgUnlikeHumans(in, true)
+	if unlike != "" {
+		rl.HumanText = unlike
+	}
+	human := func(s GameStat) GameStat {
+		if unlike != "" {
+			s.Human, s.HumanText = math.NaN(), unlike
+		}
+		return s
+	}
 	st := []GameStat{r1}
 	if in.Rounds > 1 {
 		st = append(st, rl)
 	}
 	if in.Punishment {
-		st = append(st, propStat(in.Name, fmt.Sprintf("contributed everything in round %d", in.Rounds), lastAll, sd, h.LastAllPunish, pctRef(h.LastAllPunish, "Fehr & Gächter 2002")))
+		st = append(st, human(propStat(in.Name, fmt.Sprintf("contributed everything in round %d", in.Rounds), lastAll, sd, h.LastAllPunish, pctRef(h.LastAllPunish, "Fehr & Gächter 2002"))))
 		type ak struct {
 			run          string
 			group, agent int
@@ -637,11 +651,32 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 		}
 		ps := propStat(in.Name, "punished at least once, share of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
 		ps.Unit, ps.Estimand = "agent-replicates", estAgentRuns
-		st = append(st, ps)
+		st = append(st, human(ps))
 	} else {
-		st = append(st, propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002")))
+		st = append(st, human(propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002"))))
 	}
 	return st, tr
+}
+
+// pgUnlikeHumans says why a public goods game's design is not the one the human figures come
+// from ("" when it is): groups of 4 and a marginal per-capita return of 0.4, and with rounds,
+// ten of them (for the final round's figures and the whole game's).
+func pgUnlikeHumans(in GameInstance, rounds bool) string {
+	h := game.HumanPublicGoods
+	var diff []string
+	if in.GroupSize != h.GroupSize {
+		diff = append(diff, fmt.Sprintf("groups of %d", in.GroupSize))
+	}
+	if mpcr := in.Multiplier / float64(in.GroupSize); math.Abs(mpcr-h.MPCR) > 1e-9 {
+		diff = append(diff, fmt.Sprintf("MPCR %.3g", mpcr))
+	}
+	if rounds && in.Rounds != h.Rounds {
+		diff = append(diff, plural.Count(in.Rounds, "round"))
+	}
+	if len(diff) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("none for this design (%s; humans: groups of %d, MPCR %.1f, %d rounds)", strings.Join(diff, ", "), h.GroupSize, h.MPCR, h.Rounds)
 }
 
 // ---- tables ---------------------------------------------------------------------------------
@@ -977,9 +1012,16 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	}
 	if len(ss) > 0 {
 		h := game.HumanPublicGoods
+		// The band of humans' round 1 only where every public goods game is of their design.
+		humanFirst := !slices.ContainsFunc(r.inst, func(in GameInstance) bool {
+			return in.Game == "public_goods" && pgUnlikeHumans(in, false) != ""
+		})
 		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean contribution (share of endowment)",
 			X0: 1, X1: float64(max(rounds, 2)), Y0: 0, Y1: 100, Series: ss, YFormat: report.Percent, LegendTitle: r.legendTitle() + ", game",
-			Bands: []report.Band{{X0: 0.8, X1: 1.2, Lo: 100 * h.FirstLo, Hi: 100 * h.FirstHi, Label: fmt.Sprintf("humans, round 1: %.0f-%.0f%%", 100*h.FirstLo, 100*h.FirstHi)}}}
+		}
+		if humanFirst {
+			d.Rounds.Bands = []report.Band{{X0: 0.8, X1: 1.2, Lo: 100 * h.FirstLo, Hi: 100 * h.FirstHi, Label: fmt.Sprintf("humans, round 1: %.0f-%.0f%%", 100*h.FirstLo, 100*h.FirstHi)}}
+		}
 	}
 	// Ultimatum rejections by offer band.
 	bands := make([]string, len(rejectBands))
