@@ -152,7 +152,7 @@ func (r *Runner) checkSharedCache() error {
 	case r.opt.CachePath == experiment.CacheNATS:
 		return fmt.Errorf("--cache nats: %s", why)
 	case r.opt.CachePath == "" && r.exp.Cache == experiment.CacheNATS:
-		return experiment.Locator(r.exp).Errorf("cache", "nats: %s", why)
+		return r.doc.Errorf("cache", "nats: %s", why)
 	}
 	return nil
 }

@@ -8,7 +8,9 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/plural"
+	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // Store meta keys of the budget: the cap given with --max-cost (a resume without --max-cost
@@ -57,18 +59,21 @@ func (r *Runner) prepareBudget() error {
 		return nil
 	}
 	prices := r.callPrices()
+	l := yamlx.NewList(r.exp.File)
 	for i, b := range r.backends {
-		if !b.paid() {
+		// A backend whose provider or model is wrong has no price to look for (that problem
+		// is reported), whatever else of it is wrong.
+		if _, known := provider.Lookup(b.cfg.Provider); !b.paid() || !known || b.cfg.Model == "" {
 			continue
 		}
 		if _, ok := prices.Lookup(canonicalProvider(b.cfg.Provider), b.cfg.Model); !ok {
-			return r.backendErrorf(i, "model",
+			l.Add(r.backendErrorf(i, "model",
 				"no price is known for %s model %q, and a budget needs one: add it to the experiment, e.g. prices: {%q: {input: 0.15, output: 0.60}} (USD per million tokens; 0 for a free local model)",
-				b.cfg.Provider, b.cfg.Model, b.cfg.Model)
+				b.cfg.Provider, b.cfg.Model, b.cfg.Model))
 		}
 	}
 	r.budget = backend.NewBudget(cap, 0)
-	return nil
+	return l.Err()
 }
 
 // callPrices are the prices calls are billed at: the price table, halved in batch mode
@@ -153,5 +158,5 @@ func (r *Runner) backendErrorf(i int, field, format string, a ...any) error {
 	if spec := r.backends[i].cfg.Spec; spec != "" {
 		return fmt.Errorf("--backend %s: "+format, append([]any{spec}, a...)...)
 	}
-	return r.env.Doc.Errorf(fmt.Sprintf("backends[%d].%s", i, field), format, a...)
+	return r.doc.Errorf(fmt.Sprintf("backends[%d].%s", i, field), format, a...)
 }

@@ -42,6 +42,7 @@ import (
 const Name = "games"
 
 func init() {
+	study.RegisterDesign(Name, design)
 	study.Register(Name, New, GamesSchema, PunishmentsSchema, StatsSchema, RoundsSchema, RejectionsSchema, scorecard.Schema)
 }
 
@@ -847,11 +848,9 @@ func (s *gamesStudy) machines() ([]gameRun, error) {
 	return out, nil
 }
 
-// Factors: the games vary the order a choice's options are shown in (experiment factors:
+// design: the games vary the order a choice's options are shown in (experiment factors:
 // option_order); the recorded value is always the scenario's own option.
-func (s *gamesStudy) Factors() []string {
-	return []string{"wording", "persona", "system", "temperature", "option_order"}
-}
+var design = study.Design{Factors: []string{"wording", "persona", "system", "temperature", "option_order"}}
 
 // Reorder shows every choice of sc in the order of level ("original" or "": as written;
 // "reversed"; "shuffled": a permutation drawn from sd). shown[field][i] is the scenario's

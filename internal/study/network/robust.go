@@ -9,11 +9,11 @@ import (
 	"github.com/prosim/prosim/internal/study/robust"
 )
 
-// Factors: Study 3 varies the scenario's wording, the persona's rendering, the system line
+// design: Study 3 varies the scenario's wording, the persona's rendering, the system line
 // and the temperature. Each level's inequity cells are paired with the control of the same
 // level, and the effects on victims and at distance 1 are re-estimated within each level
 // (results/robustness.csv).
-func (s *netStudy) Factors() []string { return []string{"wording", "persona", "system", "temperature"} }
+var design = study.Design{Factors: []string{"wording", "persona", "system", "temperature"}}
 
 // checkFactors checks the levels that depend on the scenario.
 func (s *netStudy) checkFactors() error {

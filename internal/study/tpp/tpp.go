@@ -32,6 +32,7 @@ import (
 const Name = "tpp"
 
 func init() {
+	study.RegisterDesign(Name, design)
 	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema, scorecard.Schema, robust.Schema)
 }
 
@@ -268,10 +269,10 @@ func (s *tpp) key(ss *session, index int16) store.Key {
 	return store.Key{RunID: ss.cell.ID, AgentID: s.env.Agents[ss.agent].ID, Trial: int(index), Scenario: s.sc.ID}
 }
 
-// Factors: Study 2 varies the scenario's wording (the game's paraphrases), the persona's
+// design: Study 2 varies the scenario's wording (the game's paraphrases), the persona's
 // rendering, the system line and the temperature; its conclusions (the inequity and cost
 // slopes) are refitted within each level (results/robustness.csv).
-func (s *tpp) Factors() []string { return []string{"wording", "persona", "system", "temperature"} }
+var design = study.Design{Factors: []string{"wording", "persona", "system", "temperature"}}
 
 func (s *tpp) task(ss *session, t trial) (study.Task, error) {
 	env := s.env
