@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/plural"
@@ -158,5 +159,15 @@ func (r *Runner) backendErrorf(i int, field, format string, a ...any) error {
 	if spec := r.backends[i].cfg.Spec; spec != "" {
 		return fmt.Errorf("--backend %s: "+format, append([]any{spec}, a...)...)
 	}
-	return r.doc.Errorf(fmt.Sprintf("backends[%d].%s", i, field), format, a...)
+	path := fmt.Sprintf("backends[%d]", i)
+	if field != "" {
+		path += "." + field
+	}
+	e := r.doc.Errorf(path, format, a...)
+	if e.Line == 0 && i == 0 && len(r.backends) == 1 { // the file's single backend: block
+		if b := r.doc.Errorf(strings.Replace(path, "backends[0]", "backend", 1), format, a...); b.Line > 0 {
+			return b
+		}
+	}
+	return e
 }

@@ -166,7 +166,10 @@ type backendEntry struct {
 	cfg   experiment.Backend
 	label string
 	be    backend.Backend
-	usage *BackendUsage
+	// clients are the provider clients Prepare made (none for the behavioural model, offline
+	// or on remote workers).
+	clients []backend.Backend
+	usage   *BackendUsage
 	// meter counts every provider call of LLM backends, including those of decisions that
 	// failed with an error; usage counts only recorded decisions.
 	meter *backend.Usage
@@ -233,6 +236,16 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	l.Add(r.prepareBudget())
 	l.Add(r.checkBatch())
 	l.Add(r.checkSharedCache())
+	// The provider clients are made here, no call made, so that a missing API key is told
+	// with the other problems; a file's backend with problems of its own waits for them.
+	if exp.Sound("backend", "backends") {
+		for i, be := range r.backends {
+			var err error
+			if be.clients, err = r.clients(be.cfg); err != nil {
+				l.Add(r.backendErrorf(i, "", "%v", err))
+			}
+		}
+	}
 	r.stages = &stager{w: opt.Progress}
 	defer r.stages.end()
 	// The study is made from the fields it reads: it waits until they are sound (a network's
@@ -253,7 +266,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	for i, be := range r.backends {
 		var closer io.Closer
 		var err error
-		if be.be, closer, err = r.buildBackend(be.cfg, be.meter); err != nil {
+		if be.be, closer, err = r.buildBackend(be.cfg, be.clients, be.meter); err != nil {
 			r.close()
 			if be.cfg.Spec != "" {
 				return nil, fmt.Errorf("--backend %s: %w", be.cfg.Spec, err)

@@ -13,6 +13,10 @@ import (
 // checkFile is what validate, run and estimate report of an experiment file: Load's
 // problems and the engine's checks', in one list.
 func checkFile(t *testing.T, src string) (string, error) {
+	return checkFileWith(t, src, Options{Offline: true})
+}
+
+func checkFileWith(t *testing.T, src string, opt Options) (string, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "exp.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
@@ -22,7 +26,7 @@ func checkFile(t *testing.T, src string) (string, error) {
 	if exp == nil {
 		return path, err
 	}
-	r, err := Prepare(exp, Options{Offline: true})
+	r, err := Prepare(exp, opt)
 	if err == nil {
 		r.Close()
 	}
@@ -56,7 +60,7 @@ func wantProblems(t *testing.T, path string, err error, want ...string) {
 // Independent mistakes of the file and of the engine's checks come in one list (QA: a
 // contrast, an unpriced model under a budget and cache: nats took three runs of validate).
 func TestFileAndEngineProblemsAtOnce(t *testing.T) {
-	path, err := checkFile(t, `name: t3
+	const t3 = `name: t3
 study: vignettes
 seed: 1
 replicates: 2
@@ -71,10 +75,20 @@ cache: nats
 backends:
   - provider: openai
     model: my-model
-`)
+`
+	path, err := checkFile(t, t3)
 	wantProblems(t, path, err,
 		`exp.yaml:10:41: field contrasts[0].against: unknown condition "nonee"`,
 		`exp.yaml:12:8: field cache: nats: the shared cache lives on a NATS broker`,
+		`exp.yaml:15:12: field backends[0].model: no price is known for openai model "my-model"`,
+	)
+	// A missing API key too, at its backend (validate and run make the clients).
+	t.Setenv("OPENAI_API_KEY", "")
+	path, err = checkFileWith(t, t3, Options{})
+	wantProblems(t, path, err,
+		`exp.yaml:10:41: field contrasts[0].against: unknown condition "nonee"`,
+		`exp.yaml:12:8: field cache: nats: the shared cache lives on a NATS broker`,
+		`exp.yaml:14:13: field backends[0]: openai: no API key: set the environment variable OPENAI_API_KEY`,
 		`exp.yaml:15:12: field backends[0].model: no price is known for openai model "my-model"`,
 	)
 	// A backend's other mistake does not hide its missing price, nor a scenario's.
