@@ -146,6 +146,22 @@ factors: {scale: [ascending, descending], wording: [original, p9]}
 	)
 }
 
+// A study's own checks report every factor level's problem (tpp and network: each wording
+// missing, and the persona factor beside show_scores).
+func TestStudyChecksEveryLevel(t *testing.T) {
+	path, err := checkFile(t, `name: g
+study: tpp
+seed: 1
+population: {source: sample, n: 2, show_scores: true}
+factors: {wording: [original, p8, p9], persona: [levels, scores]}
+`)
+	wantProblems(t, path, err,
+		`exp.yaml:4:49: field population.show_scores: the persona factor sets how personas are shown`,
+		`exp.yaml:5:31: field factors.wording[1]: scenario tpp has no wording "p8"`,
+		`exp.yaml:5:35: field factors.wording[2]: scenario tpp has no wording "p9"`,
+	)
+}
+
 // The study waits for the fields it reads: with a wrong population its scenarios' checks
 // (a wording they lack) are left until it is fixed; the design's are not.
 func TestStudyWaitsForAWrongPopulation(t *testing.T) {
