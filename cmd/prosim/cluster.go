@@ -138,17 +138,34 @@ func (f *clusterFlags) add(c *cobra.Command) {
 // setupCluster connects a run to its broker when asked (--nats, --workers, or the experiment's
 // execution.nats) and sets opt.Remote. The returned done is called with whether the run is
 // complete: it then removes the run's stream, and stops what setupCluster started.
-func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experiment, dir string, opt *engine.Options) (done func(complete bool), err error) {
+// brokerURL is the broker a run decides on: --nats, else execution.nats, else
+// PROSIM_NATS_URL (also to add credentials to the experiment's, and to a resumed run's, whose
+// config.yaml keeps none); "" for none (--workers starts its own).
+func (f clusterFlags) brokerURL(exp *experiment.Experiment) string {
 	url := f.nats
 	if url == "" {
 		url = exp.Execution.NATS
 	}
-	// PROSIM_NATS_URL when nothing else names a broker, or to add credentials to the
-	// experiment's (and to a resumed run's, whose config.yaml keeps none).
 	if env := os.Getenv(natsURLEnv); f.nats == "" && f.workers == 0 && env != "" &&
 		(url == "" || cluster.Redact(env) == cluster.Redact(url)) {
 		url = env
 	}
+	return url
+}
+
+// given says whether the run decides on a broker's workers (setupCluster sets one up).
+func (f clusterFlags) given(exp *experiment.Experiment) bool {
+	return f.brokerURL(exp) != "" || f.workers > 0
+}
+
+// noSharedCache stands for the broker's cache in checks made before the broker is set up
+// (a run whose file has problems): such a run opens none.
+func noSharedCache() (backend.CacheStore, error) {
+	return nil, errors.New("the shared cache is not opened: the experiment has problems")
+}
+
+func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experiment, dir string, opt *engine.Options) (done func(complete bool), err error) {
+	url := f.brokerURL(exp)
 	if f.workers < 0 || f.workers > 256 {
 		return nil, usageError{fmt.Errorf("--workers %d: want 1 to 256", f.workers)}
 	}

@@ -25,11 +25,13 @@ func estimateCmd() *cobra.Command {
 		Short: "Print the calls, tokens and cost a run would take, without running it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			exp, err := experiment.Load(args[0])
-			if err != nil {
+			// The file's problems and the engine's checks' are reported together (Prepare).
+			exp, err := experiment.LoadChecking(args[0])
+			if exp == nil {
 				return err
 			}
 			if len(backends) > 0 {
+				var err error
 				if exp.Backends, err = parseBackendFlags(backends); err != nil {
 					return usageError{err}
 				}

@@ -41,19 +41,29 @@ func runCmd() *cobra.Command {
   prosim run examples/study1.yaml --nats nats://broker:4222`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			exp, err := experiment.Load(args[0])
-			if err != nil {
-				return err
+			exp, problems := experiment.LoadChecking(args[0])
+			if exp == nil {
+				return problems
 			}
 			if cmd.Flags().Changed("seed") {
 				exp.Seed = &f.seed
 			}
 			if len(f.backends) > 0 {
+				var err error
 				if exp.Backends, err = parseBackendFlags(f.backends); err != nil {
 					return usageError{err}
 				}
 			}
 			opt := engine.Options{Out: f.out, CachePath: f.cache, NoCache: f.noCache, MaxCost: f.maxCost, Batch: f.batch, Notices: os.Stderr}
+			if problems != nil {
+				// Before a broker or workers start: the engine's checks report their
+				// problems with the file's (it fails on these).
+				if f.cluster.given(exp) {
+					opt.SharedCache = noSharedCache
+				}
+				_, err := engine.Prepare(exp, opt)
+				return err
+			}
 			if !f.quiet {
 				opt.Progress = os.Stderr
 			}
@@ -209,8 +219,9 @@ func validateCmd() *cobra.Command {
 		Short: "Check an experiment file without running it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			exp, err := experiment.Load(args[0])
-			if err != nil {
+			// The file's problems and the engine's checks' are reported together (Prepare).
+			exp, err := experiment.LoadChecking(args[0])
+			if exp == nil {
 				return err
 			}
 			r, err := engine.Prepare(exp, engine.Options{})

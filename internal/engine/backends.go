@@ -17,10 +17,39 @@ import (
 	"github.com/prosim/prosim/internal/study"
 )
 
-// buildBackend makes the decision backend for one backends: entry. The behavioural model is
-// deterministic and free, so it gets no cache, limits or retries: only a schema check. Every
-// LLM backend gets the full chain of backend.Stack.
-func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backend.Backend, io.Closer, error) {
+// clients makes an LLM backend's provider clients, one per URL, without a call: none for the
+// behavioural model, offline, on remote workers or with Options.Backends. Prepare makes them
+// with its checks, so that a missing API key is reported with the file's problems.
+func (r *Runner) clients(b experiment.Backend) ([]backend.Backend, error) {
+	if r.opt.Backends != nil || b.Provider == "builtin" || r.opt.Offline || r.opt.Remote != nil {
+		return nil, nil
+	}
+	extra, err := b.ExtraBodyJSON()
+	if err != nil {
+		return nil, fmt.Errorf("extra_body: %w", err)
+	}
+	var eps []backend.Backend
+	for _, u := range b.URLs() {
+		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
+			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
+			ConnectTimeout: time.Duration(b.ConnectTimeout), MaxReply: b.MaxReplyOrDefault(),
+			FirstByteTimeout: time.Duration(b.FirstByteTimeout), Timeout: b.TimeoutOrDefault(), ExtraBody: extra}
+		if w := providers.PlainHTTPKeyWarning(spec); w != "" {
+			fmt.Fprintf(os.Stderr, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), w)
+		}
+		be, err := providers.New(spec)
+		if err != nil {
+			return nil, err
+		}
+		eps = append(eps, be)
+	}
+	return eps, nil
+}
+
+// buildBackend makes the decision backend for one backends: entry over its clients. The
+// behavioural model is deterministic and free, so it gets no cache, limits or retries: only a
+// schema check. Every LLM backend gets the full chain of backend.Stack.
+func (r *Runner) buildBackend(b experiment.Backend, eps []backend.Backend, usage *backend.Usage) (backend.Backend, io.Closer, error) {
 	if r.opt.Backends != nil {
 		be, err := r.opt.Backends(b)
 		return be, nil, err
@@ -45,24 +74,6 @@ func (r *Runner) buildBackend(b experiment.Backend, usage *backend.Usage) (backe
 	extra, err := b.ExtraBodyJSON()
 	if err != nil {
 		return nil, nil, fmt.Errorf("backend %s: extra_body: %w", b.LabelOrDefault(), err)
-	}
-	var eps []backend.Backend
-	for _, u := range urls {
-		if remote {
-			break // the workers build the clients, each with its own limits and retries
-		}
-		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
-			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
-			ConnectTimeout: time.Duration(b.ConnectTimeout), MaxReply: b.MaxReplyOrDefault(),
-			FirstByteTimeout: time.Duration(b.FirstByteTimeout), Timeout: b.TimeoutOrDefault(), ExtraBody: extra}
-		if w := providers.PlainHTTPKeyWarning(spec); w != "" {
-			fmt.Fprintf(os.Stderr, "prosim: warning: backend %s: %s\n", b.LabelOrDefault(), w)
-		}
-		be, err := providers.New(spec)
-		if err != nil {
-			return nil, nil, err
-		}
-		eps = append(eps, be)
 	}
 	cache, err := r.openCache()
 	if err != nil {
@@ -152,7 +163,7 @@ func (r *Runner) checkSharedCache() error {
 	case r.opt.CachePath == experiment.CacheNATS:
 		return fmt.Errorf("--cache nats: %s", why)
 	case r.opt.CachePath == "" && r.exp.Cache == experiment.CacheNATS:
-		return experiment.Locator(r.exp).Errorf("cache", "nats: %s", why)
+		return r.doc.Errorf("cache", "nats: %s", why)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // batchKey is the store meta key that says the run was started with --batch (a resume keeps
@@ -29,15 +30,22 @@ func (r *Runner) checkBatch() error {
 	if !r.batchMode() {
 		return nil
 	}
+	l := yamlx.NewList(r.exp.File)
 	for i, b := range r.backends {
+		if _, known := provider.Lookup(b.cfg.Provider); !known {
+			continue // reported
+		}
 		switch provider.Protocol(b.cfg.Provider) {
 		case "openai", "anthropic", "gemini", provider.Builtin:
 		default:
-			return r.backendErrorf(i, "provider", "batch mode not supported for %s (execution: {mode: batch} works with OpenAI, Anthropic and Gemini; run this backend without batch mode)", b.cfg.Provider)
+			l.Add(r.backendErrorf(i, "provider", "batch mode not supported for %s (execution: {mode: batch} works with OpenAI, Anthropic and Gemini; run this backend without batch mode)", b.cfg.Provider))
 		}
 		if len(b.cfg.Endpoints) > 1 {
-			return r.backendErrorf(i, "endpoints", "batch mode sends one job to one endpoint: give base_url")
+			l.Add(r.backendErrorf(i, "endpoints", "batch mode sends one job to one endpoint: give base_url"))
 		}
+	}
+	if err := l.Err(); err != nil {
+		return err
 	}
 	for _, b := range r.backends {
 		if b.paid() { // the behavioural model alone needs no batches

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/plural"
+	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // Store meta keys of the budget: the cap given with --max-cost (a resume without --max-cost
@@ -57,18 +60,21 @@ func (r *Runner) prepareBudget() error {
 		return nil
 	}
 	prices := r.callPrices()
+	l := yamlx.NewList(r.exp.File)
 	for i, b := range r.backends {
-		if !b.paid() {
+		// A backend whose provider or model is wrong has no price to look for (that problem
+		// is reported), whatever else of it is wrong.
+		if _, known := provider.Lookup(b.cfg.Provider); !b.paid() || !known || b.cfg.Model == "" {
 			continue
 		}
 		if _, ok := prices.Lookup(canonicalProvider(b.cfg.Provider), b.cfg.Model); !ok {
-			return r.backendErrorf(i, "model",
+			l.Add(r.backendErrorf(i, "model",
 				"no price is known for %s model %q, and a budget needs one: add it to the experiment, e.g. prices: {%q: {input: 0.15, output: 0.60}} (USD per million tokens; 0 for a free local model)",
-				b.cfg.Provider, b.cfg.Model, b.cfg.Model)
+				b.cfg.Provider, b.cfg.Model, b.cfg.Model))
 		}
 	}
 	r.budget = backend.NewBudget(cap, 0)
-	return nil
+	return l.Err()
 }
 
 // callPrices are the prices calls are billed at: the price table, halved in batch mode
@@ -153,5 +159,15 @@ func (r *Runner) backendErrorf(i int, field, format string, a ...any) error {
 	if spec := r.backends[i].cfg.Spec; spec != "" {
 		return fmt.Errorf("--backend %s: "+format, append([]any{spec}, a...)...)
 	}
-	return r.env.Doc.Errorf(fmt.Sprintf("backends[%d].%s", i, field), format, a...)
+	path := fmt.Sprintf("backends[%d]", i)
+	if field != "" {
+		path += "." + field
+	}
+	e := r.doc.Errorf(path, format, a...)
+	if e.Line == 0 && i == 0 && len(r.backends) == 1 { // the file's single backend: block
+		if b := r.doc.Errorf(strings.Replace(path, "backends[0]", "backend", 1), format, a...); b.Line > 0 {
+			return b
+		}
+	}
+	return e
 }

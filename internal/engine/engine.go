@@ -155,6 +155,8 @@ type Runner struct {
 	watch *backend.Watch
 	// replaying analyses a finished run: a decision missing from the store is an error.
 	replaying bool
+	// doc locates errors in the experiment file (nil for a hand-built experiment).
+	doc *yamlx.Doc
 	// env and study are set for studies of the registry (internal/study).
 	env   *study.Env
 	study study.Study
@@ -165,7 +167,10 @@ type backendEntry struct {
 	cfg   experiment.Backend
 	label string
 	be    backend.Backend
-	usage *BackendUsage
+	// clients are the provider clients Prepare made (none for the behavioural model, offline
+	// or on remote workers).
+	clients []backend.Backend
+	usage   *BackendUsage
 	// meter counts every provider call of LLM backends, including those of decisions that
 	// failed with an error; usage counts only recorded decisions.
 	meter *backend.Usage
@@ -210,53 +215,118 @@ func (r *Runner) libraries(exp *experiment.Experiment) error {
 }
 
 // Prepare checks everything that can be checked before a run directory is made: scenario and
-// policy libraries, the population, and the backends. Errors carry the experiment file's
-// line where they concern one of its fields.
+// policy libraries, the population, the study and its design, the budget and the backends.
+// Errors carry the experiment file's line where they concern one of its fields. Every
+// independent problem is reported at once, with those Load found (experiment.LoadChecking
+// keeps them in exp), sorted by line; a check that reads a field found wrong waits.
 func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	r := &Runner{exp: exp, opt: opt}
-	doc := experiment.Locator(exp)
+	r.doc = experiment.Locator(exp)
+	doc := r.doc
+	l := yamlx.NewList(exp.File)
+	own, files := exp.Problems()
+	l.Add(own)
 	newStudy, registered := study.Lookup(exp.Study)
-	if !registered {
-		return nil, doc.Errorf("study", "unknown study %q (want one of %s)", exp.Study, strings.Join(study.Names(), ", "))
+	if !registered && exp.Sound("study") {
+		l.Add(doc.Errorf("study", "unknown study %q (want one of %s)", exp.Study, strings.Join(study.Names(), ", ")))
 	}
-	var err error
-	if err := r.libraries(exp); err != nil {
+	if registered {
+		l.Add(checkDesign(exp, doc, study.DesignOf(exp.Study)))
+	}
+	for _, b := range exp.Backends {
+		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
+			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
+	}
+	l.Add(r.prepareBudget())
+	l.Add(r.checkBatch())
+	l.Add(r.checkSharedCache())
+	// The provider clients are made here, no call made, so that a missing API key is told
+	// with the other problems; a file's backend with problems of its own waits for them.
+	if exp.Sound("backend", "backends") {
+		for i, be := range r.backends {
+			var err error
+			if be.clients, err = r.clients(be.cfg); err != nil {
+				l.Add(r.backendErrorf(i, "", "%v", err))
+			}
+		}
+	}
+	r.stages = &stager{w: opt.Progress}
+	defer r.stages.end()
+	// The study is made from the fields it reads: it waits until they are sound (a network's
+	// size needs a valid population). Problems of others (the factors' levels, the backends,
+	// the budget) do not stop it: its checks are reported with theirs.
+	if registered && exp.Sound("study", "replicates", "population", "scenarios", "scenario_files", "policy_files", "conditions", exp.Study) {
+		l.Add(r.prepareStudy(newStudy))
+	}
+	if err := yamlx.Join(append([]error{l.Err()}, files...)...); err != nil {
 		return nil, err
 	}
+	if r.recorded() && opt.Recorded { // a new run renders them in create; validate and estimate on demand
+		r.stages.begin(Stage{Name: "writing persona texts", Abandon: true})
+		r.renderTexts()
+	}
+	// Clients are built once the study is known: the chain serves replicates of a study
+	// that asks the same prompts with one n-sample call.
+	for i, be := range r.backends {
+		var closer io.Closer
+		var err error
+		if be.be, closer, err = r.buildBackend(be.cfg, be.clients, be.meter); err != nil {
+			r.close()
+			if be.cfg.Spec != "" {
+				return nil, fmt.Errorf("--backend %s: %w", be.cfg.Spec, err)
+			}
+			return nil, fmt.Errorf("backends[%d] (%s): %w", i, be.label, err)
+		}
+		if closer != nil {
+			r.closers = append(r.closers, closer)
+		}
+	}
+	return r, nil
+}
+
+// prepareStudy reads the population, expands the design into cells and makes the study,
+// which checks its own fields (every scenario's kind, the levels of the factors that depend
+// on them).
+func (r *Runner) prepareStudy(newStudy study.Factory) error {
+	exp, doc := r.exp, r.doc
+	if err := r.libraries(exp); err != nil {
+		return err
+	}
+	// Load checked these (checkInputs); a hand-built experiment is checked here.
+	l := yamlx.NewList(exp.File)
 	for i, id := range exp.Scenarios {
 		// Whether a study takes this kind of scenario is the study's own check (its New).
 		if _, ok := r.scen.Get(id); !ok {
-			return nil, doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id)
+			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id))
 		}
 	}
 	frames := make([]policy.Frame, len(exp.Conditions))
 	for i, c := range exp.Conditions {
 		f, ok := r.frames.Get(c.Policy)
 		if !ok {
-			return nil, doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "unknown policy %q (see `prosim scenarios`, or add it with policy_files)", c.Policy)
+			l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "unknown policy %q (see `prosim scenarios`, or add it with policy_files)", c.Policy))
+			continue
 		}
 		frames[i] = f
 		// A frame must have text for every scenario it is shown with; find out now, not mid-run.
 		for _, id := range exp.Scenarios {
 			if _, err := f.Text(id, exp.Population.Currency); err != nil {
-				return nil, doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "policy %q with scenario %q: %v", c.Policy, id, err)
+				l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "policy %q with scenario %q: %v", c.Policy, id, err))
 			}
 		}
 	}
-	r.stages = &stager{w: opt.Progress}
-	defer r.stages.end()
+	if err := l.Err(); err != nil {
+		return err
+	}
 	r.stages.begin(Stage{Name: "building the population", Abandon: true})
 	if err := r.loadPopulation(); err != nil {
-		return nil, err
+		return err
 	}
-	if !opt.Recorded {
+	// Load checked the file's currency when it read the file for its problems.
+	if own, files := exp.Problems(); !r.opt.Recorded && own == nil && len(files) == 0 {
 		if err := exp.FileCurrency(doc, r.agents); err != nil {
-			return nil, err
+			return err
 		}
-	}
-	for _, b := range exp.Backends {
-		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
-			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
 	}
 	ord := 0
 	combos := levelCombos(exp.Factors.List())
@@ -275,7 +345,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 							// The level is sent in place of the backend's temperature.
 							t, err := strconv.ParseFloat(l.Level, 64)
 							if err != nil {
-								return nil, fmt.Errorf("temperature level %q: %w", l.Level, err)
+								return fmt.Errorf("temperature level %q: %w", l.Level, err)
 							}
 							sampling.Temperature = &t
 						}
@@ -306,44 +376,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		r.env.Backends = append(r.env.Backends, b.label)
 	}
 	r.stages.begin(Stage{Name: fmt.Sprintf("setting up %s for %s (graph, conditions)", exp.Study, plural.Count(len(r.agents), "agent")), Abandon: true})
-	if r.study, err = newStudy(r.env); err != nil {
-		return nil, err
-	}
-	if err := checkFactors(exp, doc, r.study); err != nil {
-		return nil, err
-	}
-	if j, ok := r.study.(study.JointPrompts); exp.Prompt.Mode == "joint" && (!ok || !j.JointPrompts()) {
-		return nil, doc.Errorf("prompt.mode", "study %s does not put its scenarios in one prompt: joint prompts are for study: vignettes", exp.Study)
-	}
-	if r.recorded() && opt.Recorded { // a new run renders them in create; validate and estimate on demand
-		r.stages.begin(Stage{Name: "writing persona texts", Abandon: true})
-		r.renderTexts()
-	}
-	if err := r.prepareBudget(); err != nil {
-		return nil, err
-	}
-	if err := r.checkBatch(); err != nil {
-		return nil, err
-	}
-	if err := r.checkSharedCache(); err != nil {
-		return nil, err
-	}
-	// Clients are built once the study is known: the chain serves replicates of a study
-	// that asks the same prompts with one n-sample call.
-	for i, be := range r.backends {
-		var closer io.Closer
-		if be.be, closer, err = r.buildBackend(be.cfg, be.meter); err != nil {
-			r.close()
-			if be.cfg.Spec != "" {
-				return nil, fmt.Errorf("--backend %s: %w", be.cfg.Spec, err)
-			}
-			return nil, fmt.Errorf("backends[%d] (%s): %w", i, be.label, err)
-		}
-		if closer != nil {
-			r.closers = append(r.closers, closer)
-		}
-	}
-	return r, nil
+	var err error
+	r.study, err = newStudy(r.env)
+	return err
 }
 
 // setDir sets the run directory, for the runner and its study.
@@ -812,23 +847,21 @@ func levelCombos(fs []experiment.Factor) [][]study.Level {
 	return out
 }
 
-// checkFactors rejects, at its line, a factor the experiment's study does not vary.
-func checkFactors(exp *experiment.Experiment, doc *yamlx.Doc, s study.Study) error {
-	fs := exp.Factors.List()
-	if len(fs) == 0 {
-		return nil
-	}
-	var supported []string
-	if f, ok := s.(study.Factored); ok {
-		supported = f.Factors()
-	}
-	for _, f := range fs {
-		if !slices.Contains(supported, f.Name) {
-			if len(supported) == 0 {
-				return doc.Errorf("factors."+f.Name, "study %s varies no design factor yet (factors: are for study: vignettes)", exp.Study)
-			}
-			return doc.Errorf("factors."+f.Name, "study %s does not vary the %s factor (it varies %s)", exp.Study, f.Name, strings.Join(supported, ", "))
+// checkDesign rejects, at their lines, the factors the experiment's study does not vary and
+// joint prompts for a study that puts one scenario in a prompt (study.Design).
+func checkDesign(exp *experiment.Experiment, doc *yamlx.Doc, d study.Design) error {
+	l := yamlx.NewList(exp.File)
+	for _, f := range exp.Factors.List() {
+		switch {
+		case slices.Contains(d.Factors, f.Name):
+		case len(d.Factors) == 0:
+			l.Add(doc.Errorf("factors."+f.Name, "study %s varies no design factor yet (factors: are for study: vignettes)", exp.Study))
+		default:
+			l.Add(doc.Errorf("factors."+f.Name, "study %s does not vary the %s factor (it varies %s)", exp.Study, f.Name, strings.Join(d.Factors, ", ")))
 		}
 	}
-	return nil
+	if exp.Prompt.Mode == "joint" && !d.JointPrompts {
+		l.Add(doc.Errorf("prompt.mode", "study %s does not put its scenarios in one prompt: joint prompts are for study: vignettes", exp.Study))
+	}
+	return l.Err()
 }

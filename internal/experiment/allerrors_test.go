@@ -112,7 +112,7 @@ conditions: [{policy: moralz}]
 		exp + ":3:13: field replicates: -2 is out of range",
 		scen + ": 3 problems:",
 		scen + ":2:9: field [0].kind: unknown kind \"vignete\"",
-		scen + ":4:13: field [0].question: bad template",
+		scen + `:4:33: field [0].question: "{{.nope}" is not closed: write {{.nope}}`,
 		scen + ":8:9: field [0].response.fields[0]: field \"willingness\": likert needs integer min < max",
 		pol + ": 2 problems:",
 		pol + ":2:10: field channel: unknown channel \"bribe\"",

@@ -77,6 +77,12 @@ type Experiment struct {
 	other   []string // other studies' blocks given (an error)
 	// libs are the scenario and policy libraries Load read, for the run (Libraries).
 	libs *libraries
+	// problems and fileProblems are those Load found (Problems); broken the top-level keys
+	// they concern (Sound), and the keys naming files with problems (scenario_files,
+	// population, the study's block).
+	problems     error
+	fileProblems []error
+	broken       map[string]bool
 
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
@@ -347,17 +353,106 @@ func Load(path string) (*Experiment, error) {
 	return Parse(data, path)
 }
 
+// LoadChecking is Load for the commands that check an experiment before they run it
+// (validate, run, estimate): an experiment whose checks found problems is returned with them
+// (both non-nil), holding them (Problems), so that engine.Prepare reports its own checks'
+// problems with them, in one list. The experiment is nil when the file could not be checked
+// at all (unreadable, a syntax error, values of the wrong type).
+func LoadChecking(path string) (*Experiment, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory: give an experiment file (a run directory's own is %s)", path, filepath.Join(path, "config.yaml"))
+	}
+	data, err := yamlx.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading experiment: %w", err)
+	}
+	return parseChecking(data, path)
+}
+
 // Parse checks an experiment given as bytes; name is used in messages and to resolve
 // relative paths.
 func Parse(data []byte, name string) (*Experiment, error) {
+	e, err := parseChecking(data, name)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// parseChecking is Parse keeping an experiment with problems (see LoadChecking).
+func parseChecking(data []byte, name string) (*Experiment, error) {
 	e, doc, err := parse(data, name)
 	if doc == nil {
 		return nil, err
 	}
 	if err := e.checkInputs(doc, err); err != nil {
-		return nil, err
+		e.markBroken(err)
+		return e, err
 	}
 	return e, nil
+}
+
+// Problems are the problems Load found (LoadChecking keeps an experiment with them): the
+// experiment file's own (nil for none), then each other file's it names, in turn.
+func (e *Experiment) Problems() (own error, files []error) { return e.problems, e.fileProblems }
+
+// Sound says that no problem Load found concerns one of the experiment file's top-level
+// keys (population, scenarios, ...), the files they name included: a check that reads only
+// those may run beside the problems of others.
+func (e *Experiment) Sound(keys ...string) bool {
+	for _, k := range keys {
+		if e.broken[k] || e.broken[everyKey] {
+			return false
+		}
+	}
+	return true
+}
+
+// markBroken marks the top-level keys of the experiment file that the problems in err
+// concern. Another file's problems are marked by checkInputs, which knows the key naming the
+// file; a problem it cannot place (more than are shown, or not located) marks every key.
+func (e *Experiment) markBroken(err error) {
+	var walk func(error)
+	walk = func(err error) {
+		switch x := err.(type) {
+		case *yamlx.Error:
+			if x.File == e.File && x.Field != "" {
+				e.breaks(topKey(x.Field))
+			}
+		case *yamlx.Errors:
+			if x.More > 0 || x.Stopped {
+				e.breaks(everyKey)
+			}
+			for _, y := range x.Errs {
+				walk(y)
+			}
+		case interface{ Unwrap() []error }:
+			for _, y := range x.Unwrap() {
+				walk(y)
+			}
+		default:
+			e.breaks(everyKey)
+		}
+	}
+	walk(err)
+}
+
+// everyKey marks every key broken.
+const everyKey = "*"
+
+func (e *Experiment) breaks(key string) {
+	if e.broken == nil {
+		e.broken = map[string]bool{}
+	}
+	e.broken[key] = true
+}
+
+// topKey is the top-level key of a field path ("population" of "population.n").
+func topKey(field string) string {
+	if i := strings.IndexAny(field, ".["); i > 0 {
+		return field[:i]
+	}
+	return field
 }
 
 // parse is Parse without reading the files the experiment names: the experiment and its
@@ -520,6 +615,9 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		l.Add(doc.Errorf("prompt.mode", "unknown mode %q (want separate or joint)", e.Prompt.Mode))
 	}
 	l.Add(e.Factors.check(doc))
+	if e.Prompt.Mode == "joint" && len(e.Factors.Prompt) > 0 {
+		l.Add(doc.Errorf("factors.prompt", "the prompt factor sets the prompt mode: leave prompt.mode out"))
+	}
 	if e.Backend != nil && len(e.Backends) > 0 {
 		l.Add(doc.Errorf("backend", "give either backend or backends, not both"))
 	} else {

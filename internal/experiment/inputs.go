@@ -20,9 +20,22 @@ import (
 // first; the block keeps what it read for the run). The run builds on the libraries read here
 // (Libraries): every file is read once.
 func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
+	own, files, err := e.inputsProblems(doc, expErr)
+	if err != nil {
+		return err
+	}
+	if own == nil && len(files) == 0 {
+		return nil
+	}
+	e.problems, e.fileProblems = own, files
+	return yamlx.Join(append([]error{own}, files...)...)
+}
+
+// inputsProblems is checkInputs: the experiment file's problems, and each other file's; err
+// when a built-in library cannot be read.
+func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, files []error, err error) {
 	l := yamlx.NewList(e.File)
 	l.Add(expErr)
-	var files []error
 	readable := func(p string) bool { _, err := os.Stat(p); return err == nil } // else reported already
 
 	// loadAll adds each file to a library; false when one could not be added.
@@ -40,12 +53,12 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	}
 	scen, err := scenario.Builtin()
 	if err != nil {
-		return fmt.Errorf("built-in scenario library: %w", err)
+		return nil, nil, fmt.Errorf("built-in scenario library: %w", err)
 	}
 	scenOK := loadAll(e.ScenarioFiles, scen.LoadFile)
 	pol, err := policy.Builtin()
 	if err != nil {
-		return fmt.Errorf("built-in policy library: %w", err)
+		return nil, nil, fmt.Errorf("built-in policy library: %w", err)
 	}
 	polOK := loadAll(e.PolicyFiles, pol.LoadFile)
 	// An id missing from a library that a bad file left incomplete is not reported.
@@ -110,19 +123,33 @@ func (e *Experiment) checkInputs(doc *yamlx.Doc, expErr error) error {
 	if checker && (problems || popFile) {
 		inputsErr = c.CheckInputs(population)
 	}
-	if !problems && inputsErr == nil {
+	if scenOK && polOK { // for the run, or for the engine's checks beside the problems found
 		e.libs = &libraries{scenFiles: slices.Clone(e.ScenarioFiles), polFiles: slices.Clone(e.PolicyFiles), scen: scen, pol: pol}
-		return nil
+	}
+	if !problems && inputsErr == nil {
+		return nil, nil, nil
+	}
+	if !scenOK {
+		e.breaks("scenario_files")
+	}
+	if !polOK {
+		e.breaks("policy_files")
+	}
+	if inputsErr != nil {
+		e.breaks(e.Study)
 	}
 	if popFile {
 		if population(); peopleErr != nil {
+			e.breaks("population")
 			files = append(files, peopleErr)
 		} else if err := e.FileCurrency(doc, people); err != nil {
 			l.Add(err)
 		}
 	}
-	files = append(files, inputsErr)
-	return yamlx.Join(append([]error{l.Err()}, files...)...)
+	if inputsErr != nil {
+		files = append(files, inputsErr)
+	}
+	return l.Err(), files, nil
 }
 
 // libraries are the scenario and policy libraries as Load read them: the built-ins with

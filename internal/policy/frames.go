@@ -191,7 +191,7 @@ func check(r frameYAML, p string, loc *scenario.Locator) (Frame, error) {
 	try := func(path, text string) error {
 		t, err := scenario.Template(r.ID, text)
 		if err != nil {
-			return loc.Errorf(path, "bad template: %s", err)
+			return loc.TemplateError(path, text, err)
 		}
 		for _, k := range scenario.Refs(t) {
 			switch {

@@ -38,7 +38,7 @@ func TestEveryProblemOfAFile(t *testing.T) {
 	}
 	want := []string{
 		`scen.yaml:2:9: field [0].kind: unknown kind "vignete"`,
-		`scen.yaml:4:13: field [0].question: bad template: bad character`,
+		`scen.yaml:4:33: field [0].question: "{{.nope}" is not closed: write {{.nope}}`,
 		`scen.yaml:8:22: field [0].variants[1].text: {{.hourz}}, {{.minutes}} are not parameters of scenario food_bank (it has {{.currency}}, {{.hours}})`,
 		`scen.yaml:11:9: field [0].response.fields[0]: field "willingness": likert needs integer min < max (got 1..0)`,
 		`scen.yaml:12:7: field [1].id: id "Bad" must be lower case`,
@@ -99,5 +99,49 @@ func TestRefs(t *testing.T) {
 	}
 	if got := strings.Join(Refs(tm), ","); got != "a,b,c,d,e,f,g,h,i" {
 		t.Errorf("Refs = %s", got)
+	}
+}
+
+// A template mistake is told in words a YAML author reads and placed at the mistake, where
+// the file holds the text as written (QA: "bad character U+007D '}'" at the value's column).
+func TestTemplateMistakeAtItsColumn(t *testing.T) {
+	src := `- id: a
+  kind: vignette
+  text: "Help for {{.hours} hours"
+  question: |
+    For {{.hours}} hours.
+    How willing {{ .nope are you?
+  params: {hours: 3}
+  variants:
+    - id: p1
+      text: |-
+        ok
+        {{if .hours}}x
+      question: >
+        folded
+        {{.x}
+    - {id: p2, text: "\u0048elp {{.x}"}
+  response:
+    fields:
+      - {name: w, kind: likert, min: 1, max: 7}
+`
+	_, err := Load([]byte(src), "scen.yaml")
+	want := []string{
+		`scen.yaml:3:19: field [0].text: "{{.hours}" is not closed: write {{.hours}}`,
+		`scen.yaml:6:17: field [0].question: "{{ .nope" is not closed: write {{ .nope}}`,
+		// Another mistake keeps its words, at its line within a literal block.
+		`scen.yaml:12:9: field [0].variants[0].text: bad template: the text ends inside an {{if}}, {{range}} or {{with}}: close it with {{end}}`,
+		// A folded block joins lines, an escape changes columns: the value's place.
+		`scen.yaml:13:17: field [0].variants[0].question: "{{.x}" is not closed: write {{.x}}`,
+		`scen.yaml:16:22: field [0].variants[1].text: "{{.x}" is not closed: write {{.x}}`,
+	}
+	var es *yamlx.Errors
+	if !errors.As(err, &es) || len(es.Errs) != len(want) {
+		t.Fatalf("want %d problems, got %v", len(want), err)
+	}
+	for i, w := range want {
+		if got := es.Errs[i].Error(); got != w {
+			t.Errorf("problem %d:\n got %s\nwant %s", i, got, w)
+		}
 	}
 }

@@ -272,7 +272,7 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 func checkTemplate(loc *Locator, path, id, text string, params []string) error {
 	t, err := Template(id, text)
 	if err != nil {
-		return loc.Errorf(path, "bad template: %s", templateMsg(err))
+		return loc.TemplateError(path, text, err)
 	}
 	var unknown []string
 	for _, k := range Refs(t) {
@@ -331,8 +331,9 @@ func sortedKeys(m map[string]float64) []string {
 // such errors read "file:line:col: field path: message" like decoding errors. (yamlx.Doc does
 // the same for files whose top level is a mapping; library files may be lists.)
 type Locator struct {
-	name string
-	file *ast.File
+	name  string
+	file  *ast.File
+	lines []string // the file's lines, to place a mistake within a value (TemplateError)
 }
 
 // NewLocator parses data (named name in errors) for locating fields. An empty file is an error.
@@ -353,7 +354,7 @@ func NewLocator(data []byte, name string) (*Locator, error) {
 		}
 		return nil, &yamlx.Error{File: name, Msg: err.Error()}
 	}
-	return &Locator{name: name, file: f}, nil
+	return &Locator{name: name, file: f, lines: strings.Split(string(data), "\n")}, nil
 }
 
 func (l *Locator) body() ast.Node {
@@ -392,16 +393,8 @@ func (l *Locator) IsList() bool {
 // Line returns the line and column of the field at path ("[1].response.fields[0].kind"); 0, 0
 // when the field is not in the file.
 func (l *Locator) Line(path string) (int, int) {
-	ps := "$"
-	if !strings.HasPrefix(path, "[") {
-		ps += "."
-	}
-	yp, err := yaml.PathString(ps + path)
-	if err != nil {
-		return 0, 0
-	}
-	node, err := yp.FilterFile(l.file)
-	if err != nil || node == nil {
+	node := l.node(path)
+	if node == nil {
 		return 0, 0
 	}
 	tok := node.GetToken()
@@ -409,6 +402,23 @@ func (l *Locator) Line(path string) (int, int) {
 		return 0, 0
 	}
 	return tok.Position.Line, tok.Position.Column
+}
+
+// node is the value of the field at path, nil when the field is not in the file.
+func (l *Locator) node(path string) ast.Node {
+	ps := "$"
+	if !strings.HasPrefix(path, "[") {
+		ps += "."
+	}
+	yp, err := yaml.PathString(ps + path)
+	if err != nil {
+		return nil
+	}
+	node, err := yp.FilterFile(l.file)
+	if err != nil {
+		return nil
+	}
+	return node
 }
 
 // Errorf is an error at the field at path; a field absent from the file (a missing required

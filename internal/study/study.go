@@ -101,20 +101,12 @@ type (
 	Fields interface {
 		Fields(scenario string) ([]scenario.Field, bool)
 	}
-	// JointPrompts is implemented by studies that can put all their scenarios in one prompt
-	// (prompt.mode: joint); the runner rejects joint mode for any other study.
-	JointPrompts interface{ JointPrompts() bool }
 	// AgentColumns is implemented by studies that add columns of their own to
 	// results/agents.csv (Study 3: each agent's degree in its graph). The columns are declared
 	// once, with RegisterAgentColumns (docs/results.md lists them); AgentValues gives agent i's
 	// values (i indexes Env.Agents) in that order. A study that declares agent columns must
 	// implement it.
 	AgentColumns interface{ AgentValues(i int) []any }
-	// Factored is implemented by studies that can vary prompt-design factors (the
-	// experiment's factors:): Factors names those it applies to its prompts. The runner
-	// rejects, at its line, a factor the study does not name; the study checks the levels
-	// that depend on its scenarios (wording variants) in its New.
-	Factored interface{ Factors() []string }
 	// Live is implemented by studies that can show their main estimates while a run goes on
 	// (prosim serve's live view). The runner steps the study over the decisions recorded so
 	// far, as a report replays a run, and stops at the first step not recorded in full;
@@ -158,9 +150,23 @@ type (
 	}
 )
 
+// Design is what a study can vary, declared with RegisterDesign: the runner checks an
+// experiment's factors: and prompt.mode against it with the file's other problems, whether
+// or not the study can be made. A study that declares none varies no factor and puts one
+// scenario in a prompt.
+type Design struct {
+	// Factors names the prompt-design factors (the experiment's factors:) the study applies
+	// to its prompts; the runner rejects any other at its line. The study checks the levels
+	// that depend on its scenarios (wording variants) in its New.
+	Factors []string
+	// JointPrompts says the study can put all its scenarios in one prompt (prompt.mode: joint).
+	JointPrompts bool
+}
+
 var (
 	regMu      sync.RWMutex
 	registry   = map[string]Factory{}
+	designs    = map[string]Design{}
 	declared   = map[string][]table.Schema{}
 	agentsCols = map[string][]table.Column{}
 )
@@ -193,6 +199,20 @@ func Register(name string, f Factory, tables ...table.Schema) {
 	}
 	registry[name] = f
 	declared[name] = tables
+}
+
+// RegisterDesign declares what study name can vary (see Design).
+func RegisterDesign(name string, d Design) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	designs[name] = d
+}
+
+// DesignOf is what study name declared it can vary.
+func DesignOf(name string) Design {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	return designs[name]
 }
 
 // Schemas are the tables a registered study declared.

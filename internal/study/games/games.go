@@ -36,12 +36,14 @@ import (
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // Name is the study's name in experiment files.
 const Name = "games"
 
 func init() {
+	study.RegisterDesign(Name, design)
 	study.Register(Name, New, GamesSchema, PunishmentsSchema, StatsSchema, RoundsSchema, RejectionsSchema, scorecard.Schema)
 }
 
@@ -99,9 +101,6 @@ func New(env *study.Env) (study.Study, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := study.CheckPersonaFactor(env); err != nil {
-		return nil, err
-	}
 	s := &gamesStudy{env: env, pl: pl, systems: study.NewSystems(env)}
 	if s.ms, err = s.machines(); err != nil {
 		return nil, err
@@ -121,6 +120,16 @@ func newPlan(env *study.Env) (*plan, error) {
 	}
 	pl := &plan{inst: cfg.Instances()}
 	cur := exp.Population.Currency
+	// Every role's problems at once; an entry's instances (a sweep of its terms) share its
+	// scenarios: a problem they share is told once.
+	l := yamlx.NewList(env.Doc.Name())
+	told := map[string]bool{}
+	add := func(err error) {
+		if err != nil && !told[err.Error()] {
+			told[err.Error()] = true
+			l.Add(err)
+		}
+	}
 	for i := range pl.inst {
 		in := &pl.inst[i]
 		sc, base := map[string]scenario.Scenario{}, map[string]scenario.Scenario{}
@@ -135,28 +144,29 @@ func newPlan(env *study.Env) (*plan, error) {
 				return nil, fmt.Errorf("built-in scenario %q is missing from the library", bid)
 			}
 			s, ok := env.Scenarios.Get(in.Scenarios[role])
-			if !ok {
-				return nil, env.Errorf(path, "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", in.Scenarios[role])
-			}
-			if s.Kind != "game" || s.Game != b.Game {
-				return nil, env.Errorf(path, "scenario %q is kind %q of game %q; the %s of %s needs a game scenario of game %q", s.ID, s.Kind, s.Game, role, in.Game, b.Game)
-			}
-			if !sameFields(s.Response, b.Response) {
-				return nil, env.Errorf(path, "scenario %q must answer with the fields of %s (%s), as the rules read them", s.ID, b.ID, fieldList(b.Response))
+			switch {
+			case !ok:
+				add(env.Errorf(path, "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", in.Scenarios[role]))
+				continue
+			case s.Kind != "game" || s.Game != b.Game:
+				add(env.Errorf(path, "scenario %q is kind %q of game %q; the %s of %s needs a game scenario of game %q", s.ID, s.Kind, s.Game, role, in.Game, b.Game))
+				continue
+			case !sameFields(s.Response, b.Response):
+				add(env.Errorf(path, "scenario %q must answer with the fields of %s (%s), as the rules read them", s.ID, b.ID, fieldList(b.Response)))
+				continue
 			}
 			// Render once with the game's terms so that a template error shows now, not mid-run.
 			probe := maps.Clone(b.Params)
 			maps.Copy(probe, terms(in))
 			if _, err := scenario.Compose(s, probe, cur, ""); err != nil {
-				return nil, env.Errorf(path, "%v", err)
+				add(env.Errorf(path, "%v", err))
 			}
 			for wi, w := range exp.Factors.Wording {
 				ws, ok := s.Worded(w)
 				if !ok {
-					return nil, env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s (the %s of %s) has no wording %q (it has %v; add variants: to its YAML)", s.ID, role, in.Game, w, s.Wordings())
-				}
-				if _, err := scenario.Compose(ws, probe, cur, ""); err != nil {
-					return nil, env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s wording %s: %v", s.ID, w, err)
+					add(env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s (the %s of %s) has no wording %q (it has %v; add variants: to its YAML)", s.ID, role, in.Game, w, s.Wordings()))
+				} else if _, err := scenario.Compose(ws, probe, cur, ""); err != nil {
+					add(env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s wording %s: %v", s.ID, w, err))
 				}
 			}
 			for ci, c := range exp.Conditions {
@@ -165,12 +175,16 @@ func newPlan(env *study.Env) (*plan, error) {
 					continue // the runner has already reported an unknown policy
 				}
 				if _, err := f.Text(s.ID, cur); err != nil {
-					return nil, env.Errorf(fmt.Sprintf("conditions[%d].policy", ci), "policy %q with game scenario %q: %v", f.ID, s.ID, err)
+					add(env.Errorf(fmt.Sprintf("conditions[%d].policy", ci), "policy %q with game scenario %q: %v", f.ID, s.ID, err))
 				}
 			}
 			sc[role], base[role] = s, b
 		}
 		pl.sc, pl.base = append(pl.sc, sc), append(pl.base, base)
+	}
+	add(study.CheckPersonaFactor(env))
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
 	return pl, nil
 }
@@ -910,11 +924,9 @@ func (s *gamesStudy) machines() ([]gameRun, error) {
 	return out, nil
 }
 
-// Factors: the games vary the order a choice's options are shown in (experiment factors:
+// design: the games vary the order a choice's options are shown in (experiment factors:
 // option_order); the recorded value is always the scenario's own option.
-func (s *gamesStudy) Factors() []string {
-	return []string{"wording", "persona", "system", "temperature", "option_order"}
-}
+var design = study.Design{Factors: []string{"wording", "persona", "system", "temperature", "option_order"}}
 
 // Reorder shows every choice of sc in the order of level ("original" or "": as written;
 // "reversed"; "shuffled": a permutation drawn from sd). shown[field][i] is the scenario's

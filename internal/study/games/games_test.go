@@ -539,6 +539,16 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 			t.Errorf("got %v\nwant %q", err, c.want)
 		}
 	}
+	// Every game's problem at once, and the wording a sound one lacks.
+	_, err := engine.Prepare(load(t, base+"  - {game: dictator, scenarios: {dictator: nope}}\n  - {game: dictator, name: b, scenarios: {dictator: dictator_wrong}}\n  - {game: trust, scenarios: {sender: dictator_charity}}\nfactors: {wording: [original, p9]}\n", 1), engine.Options{})
+	for i, w := range []string{":8:44: field games[0].scenarios.dictator: unknown scenario \"nope\"",
+		":9:53: field games[1].scenarios.dictator: scenario \"dictator_wrong\" must answer",
+		":10:39: field games[2].scenarios.sender: scenario \"dictator_charity\" is kind",
+		":11:31: field factors.wording[1]: scenario trust_returner (the returner of trust) has no wording \"p9\""} {
+		if err == nil || !strings.Contains(err.Error(), w) || strings.Count(err.Error(), "p9") != 1 {
+			t.Errorf("problem %d: got %v\nwant %q, once", i, err, w)
+		}
+	}
 	// A framing variant is played under its own name with the built-in rules.
 	exp := load(t, base+"  - {game: dictator}\n  - {game: dictator, name: charity, scenarios: {dictator: dictator_charity}}\n", 2)
 	out := filepath.Join(t.TempDir(), "run")

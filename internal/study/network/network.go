@@ -38,6 +38,7 @@ import (
 const Name = "network"
 
 func init() {
+	study.RegisterDesign(Name, design)
 	study.Register(Name, New, RoundsSchema, EdgesSchema, MediationSchema, EffectsSchema, ContagionSchema, RoundsSummarySchema, GroupsSchema, robust.Schema)
 	study.RegisterAgentColumns(Name, AgentColumns...)
 }

@@ -7,22 +7,25 @@ import (
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/study/robust"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
-// Factors: Study 3 varies the scenario's wording, the persona's rendering, the system line
+// design: Study 3 varies the scenario's wording, the persona's rendering, the system line
 // and the temperature. Each level's inequity cells are paired with the control of the same
 // level, and the effects on victims and at distance 1 are re-estimated within each level
 // (results/robustness.csv).
-func (s *netStudy) Factors() []string { return []string{"wording", "persona", "system", "temperature"} }
+var design = study.Design{Factors: []string{"wording", "persona", "system", "temperature"}}
 
-// checkFactors checks the levels that depend on the scenario.
+// checkFactors checks the levels that depend on the scenario: every problem at once.
 func (s *netStudy) checkFactors() error {
+	l := yamlx.NewList(s.env.Doc.Name())
 	for i, w := range s.env.Exp.Factors.Wording {
 		if _, ok := s.sc.Worded(w); !ok {
-			return s.env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v; add variants: to its YAML)", s.sc.ID, w, s.sc.Wordings())
+			l.Add(s.env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v; add variants: to its YAML)", s.sc.ID, w, s.sc.Wordings()))
 		}
 	}
-	return study.CheckPersonaFactor(s.env)
+	l.Add(study.CheckPersonaFactor(s.env))
+	return l.Err()
 }
 
 // robustGroups are the effects whose conclusions robustness.csv checks.

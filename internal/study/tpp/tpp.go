@@ -26,12 +26,14 @@ import (
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/study/robust"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // Name is the study's name in experiment files.
 const Name = "tpp"
 
 func init() {
+	study.RegisterDesign(Name, design)
 	study.Register(Name, New, TrialsSchema, GradedTrialsSchema, RatesSchema, LogitSchema, MeansSchema, GradedSchema, PunishersSchema, scorecard.Schema, robust.Schema)
 }
 
@@ -142,14 +144,14 @@ func New(env *study.Env) (study.Study, error) {
 		return nil, env.Errorf("tpp.variant", "scenario %q is missing from the library", id)
 	}
 	s.sc = sc
+	// Every factor level's and condition's problem at once.
+	l := yamlx.NewList(env.Doc.Name())
 	for i, w := range e.Factors.Wording {
 		if _, ok := sc.Worded(w); !ok {
-			return nil, env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v)", sc.ID, w, sc.Wordings())
+			l.Add(env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v)", sc.ID, w, sc.Wordings()))
 		}
 	}
-	if err := study.CheckPersonaFactor(env); err != nil {
-		return nil, err
-	}
+	l.Add(study.CheckPersonaFactor(env))
 	// A frame must have text for the scenario it is shown with: find out now, not mid-run.
 	for i, c := range e.Conditions {
 		f, ok := env.Policies.Get(c.Policy)
@@ -157,8 +159,11 @@ func New(env *study.Env) (study.Study, error) {
 			continue // the runner has located unknown policies already
 		}
 		if _, err := f.Text(sc.ID, e.Population.Currency); err != nil {
-			return nil, env.Errorf(fmt.Sprintf("conditions[%d].policy", i), "policy %q with scenario %q: %v", c.Policy, sc.ID, err)
+			l.Add(env.Errorf(fmt.Sprintf("conditions[%d].policy", i), "policy %q with scenario %q: %v", c.Policy, sc.ID, err))
 		}
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
 	// One schedule per agent and replicate, shared by its cells.
 	scheds := map[int][][]uint8{}
@@ -268,10 +273,10 @@ func (s *tpp) key(ss *session, index int16) store.Key {
 	return store.Key{RunID: ss.cell.ID, AgentID: s.env.Agents[ss.agent].ID, Trial: int(index), Scenario: s.sc.ID}
 }
 
-// Factors: Study 2 varies the scenario's wording (the game's paraphrases), the persona's
+// design: Study 2 varies the scenario's wording (the game's paraphrases), the persona's
 // rendering, the system line and the temperature; its conclusions (the inequity and cost
 // slopes) are refitted within each level (results/robustness.csv).
-func (s *tpp) Factors() []string { return []string{"wording", "persona", "system", "temperature"} }
+var design = study.Design{Factors: []string{"wording", "persona", "system", "temperature"}}
 
 func (s *tpp) task(ss *session, t trial) (study.Task, error) {
 	env := s.env

@@ -7,48 +7,47 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
-// Factors: Study 1 varies the wording of its scenarios, the direction of the rating scale,
-// the persona's rendering and the system line (experiment factors:).
-// Temperature is sent with every request of its cells, and prompt (separate | joint) puts
-// one scenario or all of them in a call.
-func (s *vignettes) Factors() []string {
-	return []string{"wording", "scale", "persona", "system", "temperature", "prompt"}
-}
+// design: Study 1 varies the wording of its scenarios, the direction of the rating scale,
+// the persona's rendering and the system line (experiment factors:). Temperature is sent
+// with every request of its cells, and prompt (separate | joint) puts one scenario or all
+// of them in a call, as prompt.mode: joint does.
+var design = study.Design{Factors: []string{"wording", "scale", "persona", "system", "temperature", "prompt"}, JointPrompts: true}
 
 // RawSuffix names the field that keeps a rating as given on the scale shown (scale factor):
 // "willingness_raw" beside "willingness", which is always on the canonical scale.
 const RawSuffix = "_raw"
 
 // checkFactors checks the levels that depend on the scenarios: every wording must exist for
-// every scenario asked, and a reversible scale needs labelled Likert fields.
-func (s *vignettes) checkFactors() error {
-	e := s.env.Exp
-	f := e.Factors
+// every scenario asked, and a reversible scale needs labelled Likert fields. Each level is
+// reported once, at the first scenario without it.
+func (s *vignettes) checkFactors(l *yamlx.List) {
+	f := s.env.Exp.Factors
 	if !f.Given() {
-		return nil
-	}
-	if e.Prompt.Mode == "joint" && len(f.Prompt) > 0 {
-		return s.env.Errorf("factors.prompt", "the prompt factor sets the prompt mode: leave prompt.mode out")
+		return
 	}
 	for i, w := range f.Wording {
 		for _, sc := range s.scs {
 			if _, ok := sc.Worded(w); !ok {
-				return s.env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v; add variants: to its YAML)", sc.ID, w, sc.Wordings())
+				l.Add(s.env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v; add variants: to its YAML)", sc.ID, w, sc.Wordings()))
+				break
 			}
 		}
 	}
 	if len(f.Scale) > 0 {
+	scales:
 		for _, sc := range s.scs {
 			for _, fl := range sc.Response.Fields {
 				if fl.Kind != scenario.Likert || fl.LowLabel == "" || fl.HighLabel == "" {
-					return s.env.Errorf("factors.scale", "scenario %s: field %s must be a Likert rating with low_label and high_label to be shown reversed", sc.ID, fl.Name)
+					l.Add(s.env.Errorf("factors.scale", "scenario %s: field %s must be a Likert rating with low_label and high_label to be shown reversed", sc.ID, fl.Name))
+					break scales
 				}
 			}
 		}
 	}
-	return study.CheckPersonaFactor(s.env)
+	l.Add(study.CheckPersonaFactor(s.env))
 }
 
 // Reversed is sc's response schema with every rating scale shown the other way round: the

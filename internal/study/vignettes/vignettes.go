@@ -16,12 +16,14 @@ import (
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // Name is the study's name in experiment files.
 const Name = "vignettes"
 
 func init() {
+	study.RegisterDesign(Name, design)
 	study.Register(Name, New, CellsSchema, ContrastsSchema, SensitivitySchema, RobustnessSchema)
 }
 
@@ -48,22 +50,25 @@ func New(env *study.Env) (study.Study, error) {
 	if len(env.Exp.Scenarios) == 0 {
 		return nil, env.Errorf("scenarios", "required: the scenario ids to ask (see `prosim scenarios`)")
 	}
+	// Every scenario's problems, then the factors' levels checked against the sound ones.
+	l := yamlx.NewList(env.Doc.Name())
 	for i, id := range env.Exp.Scenarios {
 		sc, ok := env.Scenarios.Get(id)
 		if !ok {
-			return nil, env.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id)
+			l.Add(env.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id))
+			continue
 		}
 		if sc.Kind != "vignette" {
-			return nil, env.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind)
+			l.Add(env.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is a %s; study vignettes takes vignettes", id, sc.Kind))
+			continue
 		}
 		s.scs = append(s.scs, sc)
 		s.measure(id, sc.Response)
 		s.sitParams = append(s.sitParams, study.SituationParams(sc, nil))
-		if err := s.checkBuiltin(i, sc); err != nil {
-			return nil, err
-		}
+		l.Add(s.checkBuiltin(i, sc))
 	}
-	if err := s.checkFactors(); err != nil {
+	s.checkFactors(l)
+	if err := l.Err(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -112,9 +117,6 @@ func (s *vignettes) Expected() int { return len(s.env.Cells) * len(s.env.Agents)
 
 // CellDecisions: every agent rates every scenario once.
 func (s *vignettes) CellDecisions(*study.Cell) int { return len(s.env.Agents) * len(s.scs) }
-
-// JointPrompts: every scenario can be put in one prompt (prompt.mode: joint).
-func (s *vignettes) JointPrompts() bool { return true }
 
 // SharedReplicates: replicates ask the same prompts, unless the joint prompt's order (drawn
 // per replicate) differs.

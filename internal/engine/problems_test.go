@@ -1,0 +1,179 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// checkFile is what validate, run and estimate report of an experiment file: Load's
+// problems and the engine's checks', in one list.
+func checkFile(t *testing.T, src string) (string, error) {
+	return checkFileWith(t, src, Options{Offline: true})
+}
+
+func checkFileWith(t *testing.T, src string, opt Options) (string, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "exp.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiment.LoadChecking(path)
+	if exp == nil {
+		return path, err
+	}
+	r, err := Prepare(exp, opt)
+	if err == nil {
+		r.Close()
+	}
+	return path, err
+}
+
+// wantProblems checks that err lists exactly want (prefixes of its lines after the header,
+// the file's path left out), in order.
+func wantProblems(t *testing.T, path string, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %d problems", len(want))
+	}
+	got := strings.Split(strings.ReplaceAll(err.Error(), path, "exp.yaml"), "\n")
+	if len(want) > 1 {
+		if got[0] != fmt.Sprintf("exp.yaml: %d problems:", len(want)) {
+			t.Errorf("header %q, want %d problems:\n%s", got[0], len(want), err)
+		}
+		got = got[1:]
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(got), len(want), err)
+	}
+	for i := range want {
+		if !strings.HasPrefix(strings.TrimSpace(got[i]), want[i]) {
+			t.Errorf("problem %d:\n got %s\nwant %s...", i+1, got[i], want[i])
+		}
+	}
+}
+
+// Independent mistakes of the file and of the engine's checks come in one list (QA: a
+// contrast, an unpriced model under a budget and cache: nats took three runs of validate).
+func TestFileAndEngineProblemsAtOnce(t *testing.T) {
+	const t3 = `name: t3
+study: vignettes
+seed: 1
+replicates: 2
+population: {source: sample, n: 4}
+scenarios: [volunteering]
+conditions:
+  - {name: none, policy: none}
+  - {name: moral, policy: moral}
+contrasts: [{condition: moral, against: nonee}]
+budget: {usd: 20}
+cache: nats
+backends:
+  - provider: openai
+    model: my-model
+`
+	path, err := checkFile(t, t3)
+	wantProblems(t, path, err,
+		`exp.yaml:10:41: field contrasts[0].against: unknown condition "nonee"`,
+		`exp.yaml:12:8: field cache: nats: the shared cache lives on a NATS broker`,
+		`exp.yaml:15:12: field backends[0].model: no price is known for openai model "my-model"`,
+	)
+	// A missing API key too, at its backend (validate and run make the clients).
+	t.Setenv("OPENAI_API_KEY", "")
+	path, err = checkFileWith(t, t3, Options{})
+	wantProblems(t, path, err,
+		`exp.yaml:10:41: field contrasts[0].against: unknown condition "nonee"`,
+		`exp.yaml:12:8: field cache: nats: the shared cache lives on a NATS broker`,
+		`exp.yaml:14:13: field backends[0]: openai: no API key: set the environment variable OPENAI_API_KEY`,
+		`exp.yaml:15:12: field backends[0].model: no price is known for openai model "my-model"`,
+	)
+	// A backend's other mistake does not hide its missing price, nor a scenario's.
+	path, err = checkFile(t, `name: t4
+study: vignettes
+seed: 1
+population: {source: sample, n: 4}
+scenarios: [volunteering, nosuch]
+budget: {usd: 20}
+execution: {mode: batch}
+backends:
+  - {provider: ollama, model: llama3, extra_body: {seed: 3}}
+  - {provider: openai, model: gpt-4o-mini, endpoints: ["http://a/v1", "http://b/v1"]}
+`)
+	wantProblems(t, path, err,
+		`exp.yaml:5:27: field scenarios[1]: unknown scenario "nosuch"`,
+		`exp.yaml:9:31: field backends[0].model: no price is known for ollama model "llama3"`,
+		`exp.yaml:9:58: field backends[0].extra_body.seed: "seed" is a field prosim sets itself`,
+		`exp.yaml:10:55: field backends[1].endpoints: batch mode sends one job to one endpoint`,
+	)
+}
+
+// Every mistake of a factors: block at once, the file's own (levels), the study's design's
+// (a factor it does not vary) and its scenarios' (a wording they lack) (QA: four runs).
+func TestEveryFactorProblemAtOnce(t *testing.T) {
+	path, err := checkFile(t, `name: ferr
+study: vignettes
+seed: 1
+population: {source: sample, n: 4, show_scores: true}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}, {name: moral, policy: moral}]
+prompt: {mode: joint}
+factors: {wording: [original, p4], scale: [ascending], temperature: [0, 2.5], prompt: [separate, joint], option_order: [original, reversed]}
+`)
+	wantProblems(t, path, err,
+		`exp.yaml:8:31: field factors.wording[1]: scenario volunteering has no wording "p4"`,
+		`exp.yaml:8:43: field factors.scale: a factor needs at least two levels to compare (got 1)`,
+		`exp.yaml:8:73: field factors.temperature[1]: 2.5 is out of range 0..2`,
+		`exp.yaml:8:87: field factors.prompt: the prompt factor sets the prompt mode: leave prompt.mode out`,
+		`exp.yaml:8:120: field factors.option_order: study vignettes does not vary the option_order factor`,
+	)
+	// Joint prompts and factors are checked against the study's design, and the study's own
+	// checks made, beside each other.
+	path, err = checkFile(t, `name: g
+study: tpp
+seed: 1
+population: {source: sample, n: 2}
+prompt: {mode: joint}
+factors: {scale: [ascending, descending], wording: [original, p9]}
+`)
+	wantProblems(t, path, err,
+		`exp.yaml:5:16: field prompt.mode: study tpp does not put its scenarios in one prompt`,
+		`exp.yaml:6:18: field factors.scale: study tpp does not vary the scale factor`,
+		`exp.yaml:6:63: field factors.wording[1]: scenario tpp has no wording "p9"`,
+	)
+}
+
+// A study's own checks report every factor level's problem (tpp and network: each wording
+// missing, and the persona factor beside show_scores).
+func TestStudyChecksEveryLevel(t *testing.T) {
+	path, err := checkFile(t, `name: g
+study: tpp
+seed: 1
+population: {source: sample, n: 2, show_scores: true}
+factors: {wording: [original, p8, p9], persona: [levels, scores]}
+`)
+	wantProblems(t, path, err,
+		`exp.yaml:4:49: field population.show_scores: the persona factor sets how personas are shown`,
+		`exp.yaml:5:31: field factors.wording[1]: scenario tpp has no wording "p8"`,
+		`exp.yaml:5:35: field factors.wording[2]: scenario tpp has no wording "p9"`,
+	)
+}
+
+// The study waits for the fields it reads: with a wrong population its scenarios' checks
+// (a wording they lack) are left until it is fixed; the design's are not.
+func TestStudyWaitsForAWrongPopulation(t *testing.T) {
+	path, err := checkFile(t, `name: w
+study: vignettes
+seed: 1
+population: {source: sample, n: 0}
+scenarios: [volunteering]
+factors: {wording: [original, p4], option_order: [original, reversed]}
+`)
+	wantProblems(t, path, err,
+		`exp.yaml:4:33: field population.n: required for source sample`,
+		`exp.yaml:6:50: field factors.option_order: study vignettes does not vary`,
+	)
+}
