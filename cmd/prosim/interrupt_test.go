@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prosim/prosim/internal/engine"
 )
 
 // TestInterruptDuringSetUp: Ctrl-C while a million-agent run is still setting up (sampling
@@ -121,4 +124,40 @@ func TestInterruptWhileReading(t *testing.T) {
 	// README: within a second (abandonAfter, 0.3 s, and a tick). A latency, so logged rather
 	// than asserted: a loaded CI machine must not fail a correct build.
 	t.Logf("exited %.2f s after SIGINT", time.Since(sent).Seconds())
+}
+
+// TestStopRequestExitsAsInterrupted: a stop request (prosim serve's Stop, or a stop.request
+// file) stops run and resume as Ctrl-C does, with exit status 130, not 1 (an error): a script
+// waiting on prosim must tell a user's stop from a failure.
+func TestStopRequestExitsAsInterrupted(t *testing.T) {
+	ownCacheDir(t)
+	s := newCountingServer(t, 20*time.Millisecond)
+	exp := llmStudy(t, s.URL, 40, 2)
+	dir := filepath.Join(t.TempDir(), "run")
+	for i, args := range [][]string{{"run", exp, "--out", dir, "--no-cache", "-q"}, {"resume", dir, "-q"}} {
+		at := s.calls() + 5
+		var once sync.Once
+		s.mu.Lock()
+		s.at = func(n int) {
+			if n >= at {
+				once.Do(func() {
+					if err := engine.RequestStop(dir); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		s.mu.Unlock()
+		out, err := cliCmd(t, args...).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("%s stopped by a stop request: %v, want exit status 130\n%s", args[0], err, out)
+		}
+		if !strings.Contains(string(out), "interrupted by a stop request") || !strings.Contains(string(out), "continue it with: prosim resume "+dir) {
+			t.Fatalf("%s: stderr does not say it was stopped and how to continue:\n%s", args[0], out)
+		}
+		if n := countDecisions(t, dir); n == 0 || n >= 120 {
+			t.Fatalf("stop %d: %d decisions recorded, want some of 120", i+1, n)
+		}
+	}
 }

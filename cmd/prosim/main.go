@@ -41,7 +41,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "prosim:", err)
 		var ue usageError
 		switch {
-		case ctx.Err() != nil:
+		case ctx.Err() != nil, errors.Is(err, engine.ErrInterrupted): // Ctrl-C, or a stop request (prosim serve's Stop)
 			os.Exit(exitInterrupted)
 		case errors.As(err, &ue):
 			os.Exit(2)

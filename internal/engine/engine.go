@@ -651,7 +651,7 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if err := ctx.Err(); err != nil { // interrupted during set-up: nothing was asked
-		return nil, fmt.Errorf("interrupted before the first decision; continue with: prosim resume %s", r.dir)
+		return nil, fmt.Errorf("%w before the first decision; continue with: prosim resume %s", ErrInterrupted, r.dir)
 	}
 	ctx, cancel := watchStop(ctx, r.dir, r.lockedAt) // a stop request (prosim serve) interrupts as Ctrl-C does
 	defer cancel()
@@ -671,7 +671,10 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			return nil, r.budgetStop(err)
 		}
 		if errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("interrupted")
+			err = ErrInterrupted
+			if c := context.Cause(ctx); errors.Is(c, ErrInterrupted) {
+				err = c // a stop request
+			}
 		}
 		n, _ := r.st.CountDecisions()
 		if merr := r.writeManifest("stopped", false); merr != nil {
