@@ -683,7 +683,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; continue it with: prosim resume %s", err, plural.Count(n, "decision"), r.dir, r.dir)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
-	r.stages.begin(Stage{Name: "analysing and writing results", Abandon: true, Note: "every decision is saved; write the results with: prosim resume " + r.dir})
+	r.stages.begin(r.analysisStage())
 	err = r.finishStudy(res)
 	r.stages.end()
 	if err != nil {
@@ -711,6 +711,16 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// analysisStage is the stage after the decisions; its note says what an interruption there
+// leaves: every decision, or (network.store: summary) none, and then resume runs it again.
+func (r *Runner) analysisStage() Stage {
+	note := "every decision is saved; write the results with: prosim resume " + r.dir
+	if !r.recorded() {
+		note = "a network.store: summary run keeps no decisions, so nothing is saved; prosim resume " + r.dir + " runs it again"
+	}
+	return Stage{Name: "analysing and writing results", Abandon: true, Note: note}
 }
 
 // runUsage sums the recorded decisions' calls, tokens and cost by backend: the run's totals
