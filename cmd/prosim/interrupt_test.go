@@ -161,3 +161,80 @@ func TestStopRequestExitsAsInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptReportAndExport: Ctrl-C while report or export replays a run and writes its
+// files stops them as it does a run's analysis: exit 130, nothing said written, no file nor
+// temporary left half-written. A Ctrl-C that comes after the files are in place changes
+// nothing: the command says what it wrote and exits 0. Both went on for seconds after the
+// signal, said "wrote ...", and exited 130 (QA5 repro-11).
+func TestInterruptReportAndExport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 60,000 decisions")
+	}
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "s1.yaml")
+	src := `name: s1
+study: vignettes
+seed: 5
+replicates: 2
+population: {source: sample, n: 1000}
+scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
+conditions: [{name: none, policy: none}, {name: moral, policy: moral}, {name: social, policy: social}, {name: enforce, policy: enforce}, {name: economic, policy: economic}]
+backend: {provider: builtin}
+`
+	if err := os.WriteFile(exp, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if out, err := cliCmd(t, "run", exp, "--out", run, "--no-cache", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	page, px := filepath.Join(dir, "r.html"), filepath.Join(dir, "px")
+	for _, c := range []struct {
+		args  []string
+		files []string
+	}{
+		{[]string{"report", run, "--out", page}, []string{page}},
+		{[]string{"export", run, "--format", "parquet", "--out", px}, []string{filepath.Join(px, "decisions.parquet"), filepath.Join(px, "agents.parquet")}},
+	} {
+		cmd := cliCmd(t, c.args...)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(250 * time.Millisecond) // prosim's signal handler is installed as it starts
+		sent := time.Now()
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		wrote := strings.Contains(stdout.String(), "wrote ")
+		t.Logf("%s: exit %d %.2f s after SIGINT (%.2f s after start), stdout %q", c.args[0], code, time.Since(sent).Seconds(), sent.Sub(start).Seconds(), stdout.String()[:min(40, stdout.Len())])
+		switch {
+		case code == 0 && wrote:
+			for _, f := range c.files {
+				if _, err := os.Stat(f); err != nil {
+					t.Errorf("%s said it wrote its files: %v", c.args[0], err)
+				}
+			}
+		case code == 130 && !wrote:
+			if !strings.Contains(stderr.String(), "prosim: interrupted while") {
+				t.Errorf("%s: stderr does not say what was interrupted:\n%s", c.args[0], stderr.String())
+			}
+		default:
+			t.Errorf("%s interrupted: exit %d, stdout:\n%s\nstderr:\n%s", c.args[0], code, stdout.String(), stderr.String())
+		}
+		for _, f := range c.files {
+			if _, err := os.Stat(f + ".tmp"); err == nil {
+				t.Errorf("%s left %s.tmp", c.args[0], f)
+			}
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/reading"
 	"github.com/prosim/prosim/internal/termtable"
+	"github.com/prosim/prosim/internal/writing"
 )
 
 // version is set at release time with -ldflags ("-X main.version=v1.0.0"); otherwise the
@@ -37,7 +38,8 @@ func main() {
 		termtable.SetWidth(cols) // tables split by columns to fit; files and pipes get them whole
 	}
 	root := newRoot()
-	if err := root.ExecuteContext(ctx); err != nil {
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "prosim:", err)
 		var ue usageError
 		switch {
@@ -51,10 +53,18 @@ func main() {
 		}
 		os.Exit(1)
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && cmd.Annotations[doneOnSuccess] == "" {
 		os.Exit(exitInterrupted)
 	}
 }
+
+// doneOnSuccess annotates a command whose success means all its work is done, even when a
+// Ctrl-C came too late to stop it (its last stage ended within abandonAfter): it exits 0
+// after saying so, not 130. Others (serve, worker, broker: they run until interrupted) exit 130.
+const doneOnSuccess = "prosim.done-on-success"
+
+// doneOnSuccessAnnotation marks a command doneOnSuccess.
+var doneOnSuccessAnnotation = map[string]string{doneOnSuccess: "yes"}
 
 // onInterrupt cancels the command's context at the first Ctrl-C (or SIGTERM): deciding stops
 // and what is decided is saved. Set-up stages (sampling a population, reading a population
@@ -75,6 +85,7 @@ func onInterrupt(cancel context.CancelFunc) {
 	for {
 		select {
 		case <-sigs:
+			writing.Abandon()
 			os.Exit(exitInterrupted)
 		case now := <-tick.C:
 			if f := reading.Now(); f != "" && now.After(deadline) {
@@ -88,6 +99,7 @@ func onInterrupt(cancel context.CancelFunc) {
 					msg += "; " + st.Note
 				}
 				fmt.Fprintln(os.Stderr, msg)
+				writing.Abandon() // a file being written is not in place: remove its temporary
 				os.Exit(exitInterrupted)
 			}
 		}
