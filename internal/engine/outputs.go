@@ -510,8 +510,9 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 	}
 	var files []string
 	for _, f := range figs {
+		// Whole or not at all, as the page: `prosim report` may be abandoned at Ctrl-C.
 		p := filepath.Join(out, f.File())
-		if err := os.WriteFile(p, []byte(f.SVG), 0o644); err != nil {
+		if err := writeFile(p, func(w io.Writer) error { _, err := io.WriteString(w, f.SVG); return err }); err != nil {
 			return nil, err
 		}
 		pdf, err := f.PDF()
@@ -519,7 +520,7 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 			return nil, err
 		}
 		q := filepath.Join(out, f.PDFFile())
-		if err := os.WriteFile(q, pdf, 0o644); err != nil {
+		if err := writeFile(q, func(w io.Writer) error { _, err := w.Write(pdf); return err }); err != nil {
 			return nil, err
 		}
 		files = append(files, p, q)
