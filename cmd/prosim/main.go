@@ -53,7 +53,7 @@ func main() {
 		}
 		os.Exit(1)
 	}
-	if ctx.Err() != nil && cmd.Annotations[doneOnSuccess] == "" {
+	if ctx.Err() != nil && (cmd == nil || cmd.Annotations[doneOnSuccess] == "") {
 		os.Exit(exitInterrupted)
 	}
 }
@@ -68,8 +68,9 @@ var doneOnSuccessAnnotation = map[string]string{doneOnSuccess: "yes"}
 
 // onInterrupt cancels the command's context at the first Ctrl-C (or SIGTERM): deciding stops
 // and what is decided is saved. Set-up stages (sampling a population, reading a population
-// file, building a graph) and the analysis do not poll the context; they write nothing a later
-// command relies on, so if one is still running abandonAfter later the process exits there;
+// file, building a graph) and the analysis (a run's, report's, export's) do not poll the
+// context; they write nothing a later command relies on, so if one is still running
+// abandonAfter later the process exits there, removing the temporaries of files not yet whole;
 // so does reading an input file (a named pipe or a device may never end). A second Ctrl-C
 // exits at once.
 func onInterrupt(cancel context.CancelFunc) {
