@@ -16,6 +16,7 @@ import (
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/writing"
 )
 
 func init() { extraCommands = append(extraCommands, exportCmd) }
@@ -64,7 +65,8 @@ with arrow::read_parquet (R) or pandas.read_parquet (needs pyarrow).`,
 		Example: `  prosim export runs/study3-network-20250101-120000
   prosim export runs/study3-network-20250101-120000 --format parquet
   prosim export runs/a --format csv --out /tmp/a-results`,
-		Args: cobra.ExactArgs(1),
+		Args:        cobra.ExactArgs(1),
+		Annotations: doneOnSuccessAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format = strings.ToLower(format)
 			if format != "csv" && format != "parquet" {
@@ -95,6 +97,10 @@ func export(w io.Writer, runDir, format, out string) error {
 		return err
 	}
 	same := sameDir(out, results)
+	// The replay and the writing are abandoned at Ctrl-C, as a run's analysis is: each file is
+	// written whole then renamed, so none is ever in place half-written.
+	end := engine.CommandStage(engine.Stage{Name: fmt.Sprintf("exporting %s as %s", runDir, strings.ToUpper(format)), Abandon: true})
+	defer end()
 	// Parquet files of the run's tables are written from the tables' declared types (the same
 	// declaration the CSVs were written from), by replaying the run; a CSV no table declares
 	// (left by an older prosim) is converted with its types inferred.
@@ -137,6 +143,7 @@ func export(w io.Writer, runDir, format, out string) error {
 			files = append(files, p)
 		}
 	}
+	end() // every file is in place
 	verb := "wrote"
 	if format == "csv" && same {
 		verb = "the results of " + runDir + " are"
@@ -212,6 +219,7 @@ func copyFile(in, out string) error {
 	}
 	defer src.Close()
 	tmp := out + ".tmp"
+	defer writing.Begin(tmp)()
 	dst, err := os.Create(tmp)
 	if err != nil {
 		return err

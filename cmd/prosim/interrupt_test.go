@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/prosim/prosim/internal/engine"
 )
 
 // TestInterruptDuringSetUp: Ctrl-C while a million-agent run is still setting up (sampling
@@ -121,4 +124,117 @@ func TestInterruptWhileReading(t *testing.T) {
 	// README: within a second (abandonAfter, 0.3 s, and a tick). A latency, so logged rather
 	// than asserted: a loaded CI machine must not fail a correct build.
 	t.Logf("exited %.2f s after SIGINT", time.Since(sent).Seconds())
+}
+
+// TestStopRequestExitsAsInterrupted: a stop request (prosim serve's Stop, or a stop.request
+// file) stops run and resume as Ctrl-C does, with exit status 130, not 1 (an error): a script
+// waiting on prosim must tell a user's stop from a failure.
+func TestStopRequestExitsAsInterrupted(t *testing.T) {
+	ownCacheDir(t)
+	s := newCountingServer(t, 20*time.Millisecond)
+	exp := llmStudy(t, s.URL, 40, 2)
+	dir := filepath.Join(t.TempDir(), "run")
+	for i, args := range [][]string{{"run", exp, "--out", dir, "--no-cache", "-q"}, {"resume", dir, "-q"}} {
+		at := s.calls() + 5
+		var once sync.Once
+		s.mu.Lock()
+		s.at = func(n int) {
+			if n >= at {
+				once.Do(func() {
+					if err := engine.RequestStop(dir); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		s.mu.Unlock()
+		out, err := cliCmd(t, args...).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("%s stopped by a stop request: %v, want exit status 130\n%s", args[0], err, out)
+		}
+		if !strings.Contains(string(out), "interrupted by a stop request") || !strings.Contains(string(out), "continue it with: prosim resume "+dir) {
+			t.Fatalf("%s: stderr does not say it was stopped and how to continue:\n%s", args[0], out)
+		}
+		if n := countDecisions(t, dir); n == 0 || n >= 120 {
+			t.Fatalf("stop %d: %d decisions recorded, want some of 120", i+1, n)
+		}
+	}
+}
+
+// TestInterruptReportAndExport: Ctrl-C while report or export replays a run and writes its
+// files stops them as it does a run's analysis: exit 130, nothing said written, no file nor
+// temporary left half-written. A Ctrl-C that comes after the files are in place changes
+// nothing: the command says what it wrote and exits 0. Both went on for seconds after the
+// signal, said "wrote ...", and exited 130 (QA5 repro-11).
+func TestInterruptReportAndExport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 60,000 decisions")
+	}
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "s1.yaml")
+	src := `name: s1
+study: vignettes
+seed: 5
+replicates: 2
+population: {source: sample, n: 1000}
+scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
+conditions: [{name: none, policy: none}, {name: moral, policy: moral}, {name: social, policy: social}, {name: enforce, policy: enforce}, {name: economic, policy: economic}]
+backend: {provider: builtin}
+`
+	if err := os.WriteFile(exp, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if out, err := cliCmd(t, "run", exp, "--out", run, "--no-cache", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	page, px := filepath.Join(dir, "r.html"), filepath.Join(dir, "px")
+	for _, c := range []struct {
+		args  []string
+		files []string
+	}{
+		{[]string{"report", run, "--out", page}, []string{page}},
+		{[]string{"export", run, "--format", "parquet", "--out", px}, []string{filepath.Join(px, "decisions.parquet"), filepath.Join(px, "agents.parquet")}},
+	} {
+		cmd := cliCmd(t, c.args...)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(250 * time.Millisecond) // prosim's signal handler is installed as it starts
+		sent := time.Now()
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+		wrote := strings.Contains(stdout.String(), "wrote ")
+		t.Logf("%s: exit %d %.2f s after SIGINT (%.2f s after start), stdout %q", c.args[0], code, time.Since(sent).Seconds(), sent.Sub(start).Seconds(), stdout.String()[:min(40, stdout.Len())])
+		switch {
+		case code == 0 && wrote:
+			for _, f := range c.files {
+				if _, err := os.Stat(f); err != nil {
+					t.Errorf("%s said it wrote its files: %v", c.args[0], err)
+				}
+			}
+		case code == 130 && !wrote:
+			if !strings.Contains(stderr.String(), "prosim: interrupted while") {
+				t.Errorf("%s: stderr does not say what was interrupted:\n%s", c.args[0], stderr.String())
+			}
+		default:
+			t.Errorf("%s interrupted: exit %d, stdout:\n%s\nstderr:\n%s", c.args[0], code, stdout.String(), stderr.String())
+		}
+		for _, f := range c.files {
+			if _, err := os.Stat(f + ".tmp"); err == nil {
+				t.Errorf("%s left %s.tmp", c.args[0], f)
+			}
+		}
+	}
 }

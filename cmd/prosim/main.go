@@ -20,6 +20,7 @@ import (
 	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/reading"
 	"github.com/prosim/prosim/internal/termtable"
+	"github.com/prosim/prosim/internal/writing"
 )
 
 // version is set at release time with -ldflags ("-X main.version=v1.0.0"); otherwise the
@@ -37,11 +38,12 @@ func main() {
 		termtable.SetWidth(cols) // tables split by columns to fit; files and pipes get them whole
 	}
 	root := newRoot()
-	if err := root.ExecuteContext(ctx); err != nil {
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "prosim:", err)
 		var ue usageError
 		switch {
-		case ctx.Err() != nil:
+		case ctx.Err() != nil, errors.Is(err, engine.ErrInterrupted): // Ctrl-C, or a stop request (prosim serve's Stop)
 			os.Exit(exitInterrupted)
 		case errors.As(err, &ue):
 			os.Exit(2)
@@ -51,15 +53,24 @@ func main() {
 		}
 		os.Exit(1)
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && (cmd == nil || cmd.Annotations[doneOnSuccess] == "") {
 		os.Exit(exitInterrupted)
 	}
 }
 
+// doneOnSuccess annotates a command whose success means all its work is done, even when a
+// Ctrl-C came too late to stop it (its last stage ended within abandonAfter): it exits 0
+// after saying so, not 130. Others (serve, worker, broker: they run until interrupted) exit 130.
+const doneOnSuccess = "prosim.done-on-success"
+
+// doneOnSuccessAnnotation marks a command doneOnSuccess.
+var doneOnSuccessAnnotation = map[string]string{doneOnSuccess: "yes"}
+
 // onInterrupt cancels the command's context at the first Ctrl-C (or SIGTERM): deciding stops
 // and what is decided is saved. Set-up stages (sampling a population, reading a population
-// file, building a graph) and the analysis do not poll the context; they write nothing a later
-// command relies on, so if one is still running abandonAfter later the process exits there;
+// file, building a graph) and the analysis (a run's, report's, export's) do not poll the
+// context; they write nothing a later command relies on, so if one is still running
+// abandonAfter later the process exits there, removing the temporaries of files not yet whole;
 // so does reading an input file (a named pipe or a device may never end). A second Ctrl-C
 // exits at once.
 func onInterrupt(cancel context.CancelFunc) {
@@ -75,6 +86,7 @@ func onInterrupt(cancel context.CancelFunc) {
 	for {
 		select {
 		case <-sigs:
+			writing.Abandon()
 			os.Exit(exitInterrupted)
 		case now := <-tick.C:
 			if f := reading.Now(); f != "" && now.After(deadline) {
@@ -88,6 +100,7 @@ func onInterrupt(cancel context.CancelFunc) {
 					msg += "; " + st.Note
 				}
 				fmt.Fprintln(os.Stderr, msg)
+				writing.Abandon() // a file being written is not in place: remove its temporary
 				os.Exit(exitInterrupted)
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,8 +25,9 @@ report, written to --out (default: report.html in the current directory).
 Every figure has a "Download SVG" link in the page; --figures DIR also writes each figure as
 DIR/figure-NN.svg and DIR/figure-NN.pdf (NN: its number in the report; the PDF is the same
 vector drawing, one page the size of the figure), for papers.`,
-		Example: "  prosim report runs/study1-20250101-120000\n  prosim report runs/a runs/b --out cmp.html\n  prosim report runs/a --figures figs",
-		Args:    cobra.MinimumNArgs(1),
+		Example:     "  prosim report runs/study1-20250101-120000\n  prosim report runs/a runs/b --out cmp.html\n  prosim report runs/a --figures figs",
+		Args:        cobra.MinimumNArgs(1),
+		Annotations: doneOnSuccessAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := out
 			if path == "" {
@@ -34,10 +36,15 @@ vector drawing, one page the size of the figure), for papers.`,
 					path = filepath.Join(args[0], report.ReportFile)
 				}
 			}
+			// The replay and the page (one file, written whole then renamed) are abandoned at
+			// Ctrl-C, as a run's analysis is: a page half-written is never in place.
+			end := engine.CommandStage(engine.Stage{Name: "writing the report of " + strings.Join(args, ", "), Abandon: true})
+			defer end()
 			if figures == "" {
 				if err := engine.WriteReport(path, args...); err != nil {
 					return err
 				}
+				end()
 				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", path)
 				return nil
 			}
@@ -45,6 +52,7 @@ vector drawing, one page the size of the figure), for papers.`,
 			if err != nil {
 				return err
 			}
+			end()
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s and %d figure(s) (SVG and PDF) in %s\n", path, len(files)/2, figures)
 			return nil
 		},

@@ -39,7 +39,8 @@ func runCmd() *cobra.Command {
   prosim run examples/study1.yaml --backend openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1
   prosim run examples/study1.yaml --workers 3
   prosim run examples/study1.yaml --nats nats://broker:4222`,
-		Args: cobra.ExactArgs(1),
+		Args:        cobra.ExactArgs(1),
+		Annotations: doneOnSuccessAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			exp, problems := experiment.LoadChecking(args[0])
 			if exp == nil {
@@ -116,7 +117,8 @@ func resumeCmd() *cobra.Command {
 		Long: `Continue a stopped run; decisions already recorded are not asked again. The run's own
 options are reused: its config.yaml, and the --cache or --no-cache it was started with (a
 --cache or --no-cache given here overrides that for this resume, and says so).`,
-		Args: cobra.ExactArgs(1),
+		Args:        cobra.ExactArgs(1),
+		Annotations: doneOnSuccessAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opt := engine.Options{NoCache: noCache, CachePath: cache, Notices: os.Stderr, RetryInvalid: retryInvalid, MaxCost: maxCost,
 				CacheFlag: cmd.Flags().Changed("cache") || cmd.Flags().Changed("no-cache")}

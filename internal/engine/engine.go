@@ -686,7 +686,7 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if err := ctx.Err(); err != nil { // interrupted during set-up: nothing was asked
-		return nil, fmt.Errorf("interrupted before the first decision; continue with: prosim resume %s", r.dir)
+		return nil, fmt.Errorf("%w before the first decision; continue with: prosim resume %s", ErrInterrupted, r.dir)
 	}
 	ctx, cancel := watchStop(ctx, r.dir, r.lockedAt) // a stop request (prosim serve) interrupts as Ctrl-C does
 	defer cancel()
@@ -706,7 +706,10 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			return nil, r.budgetStop(err)
 		}
 		if errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("interrupted")
+			err = ErrInterrupted
+			if c := context.Cause(ctx); errors.Is(c, ErrInterrupted) {
+				err = c // a stop request
+			}
 		}
 		n, _ := r.st.CountDecisions()
 		if merr := r.writeManifest("stopped", false); merr != nil {
@@ -715,7 +718,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; continue it with: prosim resume %s", err, plural.Count(n, "decision"), r.dir, r.dir)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
-	r.stages.begin(Stage{Name: "analysing and writing results", Abandon: true, Note: "every decision is saved; write the results with: prosim resume " + r.dir})
+	r.stages.begin(r.analysisStage())
 	err = r.finishStudy(res)
 	r.stages.end()
 	if err != nil {
@@ -743,6 +746,16 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// analysisStage is the stage after the decisions; its note says what an interruption there
+// leaves: every decision, or (network.store: summary) none, and then resume runs it again.
+func (r *Runner) analysisStage() Stage {
+	note := "every decision is saved; write the results with: prosim resume " + r.dir
+	if !r.recorded() {
+		note = "a network.store: summary run keeps no decisions, so nothing is saved; prosim resume " + r.dir + " runs it again"
+	}
+	return Stage{Name: "analysing and writing results", Abandon: true, Note: note}
 }
 
 // runUsage sums the recorded decisions' calls, tokens and cost by backend: the run's totals

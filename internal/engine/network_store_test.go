@@ -161,3 +161,28 @@ func TestNetworkLabelIgnoresRule(t *testing.T) {
 		t.Errorf("network_contagion.csv differs by contagion rule:\n%s\n%s", files[0], files[1])
 	}
 }
+
+// Ctrl-C during the analysis says what it leaves: a recorded run has every decision saved and
+// resume only writes the results; a summary run keeps none, and resume runs it again (it said
+// "every decision is saved" for both: QA5 repro-1).
+func TestAnalysisStageSaysWhatAnInterruptionLeaves(t *testing.T) {
+	for _, mode := range []string{"full", "summary"} {
+		src := strings.Replace(netExp, "CONC", "4", 1)
+		src = strings.Replace(src, "  history: 2\n", "  history: 2\n  store: "+mode+"\n", 1)
+		exp, err := experiment.Parse([]byte(src+"backend: {provider: builtin}\n"), "s3.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Prepare(exp, Options{Offline: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.setDir("runs/x")
+		note := r.analysisStage().Note
+		r.Close()
+		saved := strings.Contains(note, "every decision is saved")
+		if saved != (mode == "full") || !strings.Contains(note, "prosim resume runs/x") {
+			t.Errorf("store: %s: the analysis is interrupted with %q", mode, note)
+		}
+	}
+}

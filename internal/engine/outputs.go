@@ -294,6 +294,7 @@ type Analyzed struct {
 	Analysis *study.Analysis
 	runner   *Runner
 	run      *report.Run // the run's record as the report reads it, loaded once (loaded)
+	label    string      // names the run instead of its folder (RenderReportAs)
 }
 
 // loaded reads the run's record for the report's common sections and the validity summary,
@@ -442,13 +443,17 @@ func WriteReport(out string, dirs ...string) error {
 	return writeFile(out, func(w io.Writer) error { _, err := renderAnalyzed(w, as); return err })
 }
 
-// RenderReport renders the report of run directories: the design and validity of each, then
-// each study's own sections from its analysis.
-func RenderReport(w io.Writer, dirs ...string) error {
+// RenderReportAs renders the report of run directories: the design and validity of each, then
+// each study's own sections from its analysis. labels[i] names dirs[i] where runs must be told
+// apart (runName), instead of its folder: prosim serve's ids, never a path.
+func RenderReportAs(w io.Writer, labels, dirs []string) error {
 	as, err := analyzeAll(dirs)
 	defer closeAll(as)
 	if err != nil {
 		return err
+	}
+	for i, a := range as {
+		a.label = labels[i]
 	}
 	_, err = renderAnalyzed(w, as)
 	return err
@@ -505,8 +510,9 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 	}
 	var files []string
 	for _, f := range figs {
+		// Whole or not at all, as the page: `prosim report` may be abandoned at Ctrl-C.
 		p := filepath.Join(out, f.File())
-		if err := os.WriteFile(p, []byte(f.SVG), 0o644); err != nil {
+		if err := writeFile(p, func(w io.Writer) error { _, err := io.WriteString(w, f.SVG); return err }); err != nil {
 			return nil, err
 		}
 		pdf, err := f.PDF()
@@ -514,7 +520,7 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 			return nil, err
 		}
 		q := filepath.Join(out, f.PDFFile())
-		if err := os.WriteFile(q, pdf, 0o644); err != nil {
+		if err := writeFile(q, func(w io.Writer) error { _, err := w.Write(pdf); return err }); err != nil {
 			return nil, err
 		}
 		files = append(files, p, q)
@@ -522,10 +528,15 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 	return files, nil
 }
 
-// runName names run a among as: its experiment's name, or its folder when another run has
-// the same name.
+// runName names run a among as: its experiment's name, or its label or else its folder when
+// another run has the same name.
 func runName(a *Analyzed, as []*Analyzed) string {
-	base := func(x *Analyzed) string { return filepath.Base(filepath.Clean(x.Dir)) }
+	base := func(x *Analyzed) string {
+		if x.label != "" {
+			return x.label
+		}
+		return filepath.Base(filepath.Clean(x.Dir))
+	}
 	name := a.Exp.Name
 	for _, b := range as {
 		if b != a && b.Exp.Name == a.Exp.Name {

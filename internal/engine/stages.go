@@ -21,12 +21,25 @@ type Stage struct {
 	Note    string
 }
 
-var current atomic.Pointer[Stage]
+var current, command atomic.Pointer[Stage]
 
-// CurrentStage is the stage the runner is in, or nil while it decides or is idle. Set-up code
-// such as sampling a million personas does not poll for interrupts; a signal handler uses this
-// to stop within a second instead of waiting for the stage to end.
-func CurrentStage() *Stage { return current.Load() }
+// CurrentStage is the stage the runner is in, else the command's (CommandStage), or nil while
+// it decides or is idle. Set-up code such as sampling a million personas does not poll for
+// interrupts; a signal handler uses this to stop within a second instead of waiting for the
+// stage to end.
+func CurrentStage() *Stage {
+	if st := current.Load(); st != nil {
+		return st
+	}
+	return command.Load()
+}
+
+// CommandStage makes st the stage of a command whose whole work is one stage (report and
+// export replay a run and write files), under the stages of the runner it uses, until end.
+func CommandStage(st Stage) (end func()) {
+	command.Store(&st)
+	return func() { command.CompareAndSwap(&st, nil) }
+}
 
 // stager shows stages on w (the progress writer; nil: silent) and records the current one.
 type stager struct {

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -11,6 +13,13 @@ import (
 // an interrupt (Ctrl-C) does: the decisions in flight end, everything made is committed, and
 // the run stays resumable. `prosim serve` stops runs this way, whichever process runs them.
 const StopFile = "stop.request"
+
+// ErrInterrupted is why a run stopped at Ctrl-C or at a stop request: the user asked it to
+// stop, so the command exits as interrupted, not as failed.
+var ErrInterrupted = errors.New("interrupted")
+
+// errStopRequested is the cause of a stop by StopFile.
+var errStopRequested = fmt.Errorf("%w by a stop request (%s, as prosim serve's Stop leaves)", ErrInterrupted, StopFile)
 
 // stopPoll is how often a running run looks for StopFile.
 var stopPoll = 200 * time.Millisecond
@@ -27,12 +36,13 @@ func StopRequested(dir string) bool {
 	return err == nil
 }
 
-// watchStop returns a context cancelled when a stop request appears in dir. A request older
-// than since (when this process took the run's lock) was meant for a process that is gone: it
-// is removed, not honoured. One made since, even before the run began to decide, is honoured.
+// watchStop returns a context cancelled, with cause errStopRequested, when a stop request
+// appears in dir. A request older than since (when this process took the run's lock) was meant
+// for a process that is gone: it is removed, not honoured. One made since, even before the run
+// began to decide, is honoured.
 func watchStop(ctx context.Context, dir string, since time.Time) (context.Context, context.CancelFunc) {
 	path := filepath.Join(dir, StopFile)
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
 	check := func() bool {
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -43,8 +53,8 @@ func watchStop(ctx context.Context, dir string, since time.Time) (context.Contex
 		return !fi.ModTime().Before(since.Add(-time.Second))
 	}
 	if check() {
-		cancel()
-		return ctx, cancel
+		cancel(errStopRequested)
+		return ctx, func() { cancel(nil) }
 	}
 	go func() {
 		t := time.NewTicker(stopPoll)
@@ -55,11 +65,11 @@ func watchStop(ctx context.Context, dir string, since time.Time) (context.Contex
 				return
 			case <-t.C:
 				if check() {
-					cancel()
+					cancel(errStopRequested)
 					return
 				}
 			}
 		}
 	}()
-	return ctx, cancel
+	return ctx, func() { cancel(nil) }
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,7 @@ func TestStopFileStopsTheRunResumably(t *testing.T) {
 		}), nil
 	}
 	_, err := Run(context.Background(), load(t, study1, 1), Options{Out: dir, Backends: hook})
-	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+	if !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "stop request") {
 		t.Fatalf("a run asked to stop returned %v", err)
 	}
 	if StopRequested(dir) {

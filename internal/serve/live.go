@@ -20,21 +20,24 @@ type Snapshot struct {
 	ID, Name, Study string
 	Backends        []string
 	// Status is starting, running, stopping, stopped (resumable), resuming or complete;
-	// unreadable when the folder's database cannot be read.
-	Status    string
-	Done      int
-	Expected  int
-	Percent   string
-	Rate      string // decisions per second over the last rateWindow
-	ETA       string
-	Calls     int
-	Cached    int
-	Tokens    string
-	Cost      string
-	Projected string
-	Valid     int
-	Invalid   int
-	ValidRate string
+	// unreadable when the folder's database cannot be read; gone when the folder was moved or
+	// removed while served.
+	Status string
+	// HasResults says the results page has the run's results: the one rule for its links.
+	HasResults bool
+	Done       int
+	Expected   int
+	Percent    string
+	Rate       string // decisions per second over the last rateWindow
+	ETA        string
+	Calls      int
+	Cached     int
+	Tokens     string
+	Cost       string
+	Projected  string
+	Valid      int
+	Invalid    int
+	ValidRate  string
 	// Reasons are the most common invalid reasons: [count, reason].
 	Reasons [][2]string
 	// Estimates are the study's provisional main estimates (study.Live), EstimateHead their
@@ -137,6 +140,10 @@ func (s *Server) status(dir, recorded string) string {
 // provisional estimates (see estimates).
 func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 	snap := &Snapshot{ID: id, Status: "unreadable", Percent: "-", Rate: "-", ETA: "-", Cost: "-", Projected: "-", ValidRate: "-", Tokens: "-"}
+	if !isRun(dir) {
+		snap.Status, snap.Error = "gone", "its folder was moved or removed: it is no longer served (the runs list shows the runs there are now)"
+		return snap
+	}
 	in, err := s.inspection(dir)
 	if err != nil {
 		snap.Error = err.Error()
@@ -164,6 +171,7 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 	s.mu.Unlock()
 	snap.CanStop = snap.Status == "running"
 	snap.CanResume = snap.Status == "stopped"
+	snap.HasResults = snap.Status == "complete"
 	backendOf := map[string]string{}
 	for _, r := range t.runs {
 		backendOf[r.ID] = r.Backend

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +86,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id, dir string) 
 			return
 		}
 		fl.Flush()
+		if snap.Status == "gone" { // said once; the page's reconnection then finds no run
+			return
+		}
 		wait := max(s.opt.Interval, 4*time.Since(start))
 		if snap.Status == "complete" {
 			wait = max(wait, 5*time.Second)
@@ -102,38 +106,51 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, id, dir string) 
 // resultsPage is the run's report, rendered by the code that writes report.html.
 func (s *Server) resultsPage(w http.ResponseWriter, r *http.Request, id, dir string) {
 	snap := s.snapshot(id, dir, false)
-	if snap.Status != "complete" {
+	switch {
+	case snap.Status == "gone":
+		s.fail(w, http.StatusNotFound, fmt.Errorf("no run %q is served here: %s", id, snap.Error))
+		return
+	case snap.Status == "unreadable":
+		s.fail(w, http.StatusInternalServerError, fmt.Errorf("run %s cannot be read, so it has no results to show: %s", id, snap.Error))
+		return
+	case !snap.HasResults:
 		s.fail(w, http.StatusConflict, fmt.Errorf("run %s is %s: its results are computed once it is complete (the live page shows provisional estimates)", id, snap.Status))
 		return
 	}
-	s.report(w, dir)
+	s.report(w, []string{id}, []string{dir})
 }
 
 // comparePage is one comparison report of the runs chosen on the runs page.
 func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
-	var dirs []string
+	var dirs, ids []string
 	for _, id := range r.URL.Query()["id"] {
+		if slices.Contains(ids, id) {
+			s.fail(w, http.StatusBadRequest, fmt.Errorf("run %s is chosen twice: choose two different runs (or more) to compare", id))
+			return
+		}
 		dir, ok := s.dirOf(r.Context(), id)
 		if !ok {
 			s.fail(w, http.StatusNotFound, fmt.Errorf("no run %q is served here", id))
 			return
 		}
-		if snap := s.snapshot(id, dir, false); snap.Status != "complete" {
+		if snap := s.snapshot(id, dir, false); !snap.HasResults {
 			s.fail(w, http.StatusConflict, fmt.Errorf("run %s is %s: only complete runs can be compared", id, snap.Status))
 			return
 		}
-		dirs = append(dirs, dir)
+		dirs, ids = append(dirs, dir), append(ids, id)
 	}
 	if len(dirs) < 2 {
 		s.fail(w, http.StatusBadRequest, fmt.Errorf("choose at least two complete runs to compare"))
 		return
 	}
-	s.report(w, dirs...)
+	s.report(w, ids, dirs)
 }
 
-func (s *Server) report(w http.ResponseWriter, dirs ...string) {
+// report renders the report of runs dirs, named by their served ids where they must be
+// told apart (never by a path).
+func (s *Server) report(w http.ResponseWriter, ids, dirs []string) {
 	var b bytes.Buffer
-	if err := engine.RenderReport(&b, dirs...); err != nil {
+	if err := engine.RenderReportAs(&b, ids, dirs); err != nil {
 		s.fail(w, http.StatusInternalServerError, err)
 		return
 	}

@@ -224,11 +224,16 @@ func IsLoopback(addr string) bool {
 }
 
 // rescan finds the run folders of the roots. Ids are the folders' names, made unique; a
-// folder keeps its id for the server's life.
+// folder keeps its id while it is a run folder. One moved or removed leaves the list.
 func (s *Server) rescan() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rescanAt = time.Now()
+	for d := range s.byDir {
+		if !isRun(d) {
+			s.forget(d)
+		}
+	}
 	var dirs []string
 	for _, root := range s.opt.Roots {
 		if isRun(root) {
@@ -256,6 +261,16 @@ func (s *Server) rescan() {
 		}
 		s.ids[id], s.byDir[d] = d, id
 	}
+}
+
+// forget drops a run folder that is gone, with what was read of it (s.mu held).
+func (s *Server) forget(dir string) {
+	delete(s.ids, s.byDir[dir])
+	delete(s.byDir, dir)
+	delete(s.inspect, dir)
+	delete(s.tallies, dir)
+	delete(s.estimated, dir)
+	delete(s.history, dir)
 }
 
 // isRun: a run folder has its resolved config and its database (regular files: a symlink
@@ -299,7 +314,8 @@ func (s *Server) runsSorted() []string {
 	return ids
 }
 
-// dirOf is the run folder of an id from the served list; unknown ids (any path) are not found.
+// dirOf is the run folder of an id from the served list; unknown ids (any path) are not found,
+// nor is a listed run whose folder was moved or removed since (it is dropped from the list).
 // An id not yet listed (a run begun since the last scan) is looked for again after a rescan;
 // rescans on a miss happen at most once a second (a miss waits for the next one, or for ctx),
 // so a stream of made-up ids cannot make the server read its roots without pause.
@@ -307,6 +323,10 @@ func (s *Server) dirOf(ctx context.Context, id string) (string, bool) {
 	s.mu.Lock()
 	d, ok := s.ids[id]
 	wait := time.Second - time.Since(s.rescanAt)
+	if ok && !isRun(d) {
+		s.forget(d)
+		ok = false
+	}
 	s.mu.Unlock()
 	if ok {
 		return d, true

@@ -436,3 +436,100 @@ func TestDecisionsPageNumber(t *testing.T) {
 		t.Errorf("page 2's previous link:\n%.2000s", body)
 	}
 }
+
+// A run folder moved or removed while served leaves the list, and its pages are 404 like any
+// id not served, with no path in them: it stayed listed as "unreadable", its pages 500 with
+// "stat /…/prosim.db" and its results 409 "computed once it is complete" (QA5 repro-3).
+func TestMovedOrRemovedRunIsNoLongerServed(t *testing.T) {
+	root := t.TempDir()
+	dir := builtinRun(t, root, "a")
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decision := "/decision?agent=1&round=0&run=none.r1&scenario=donating&trial=0"
+	if c := get(t, s, "/runs/a"+decision).Code; c != 200 {
+		t.Fatalf("a decision of the run: %d", c)
+	}
+	moved := filepath.Join(root, "b")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if snap := s.snapshot("a", dir, true); snap.Status != "gone" || snap.HasResults {
+		t.Errorf("the moved run's snapshot: %+v", snap)
+	}
+	gone := func(id string) {
+		t.Helper()
+		for _, p := range []string{"", "/results", "/decisions", decision, "/snapshot", "/events"} {
+			w := get(t, s, "/runs/"+id+p)
+			if body := w.Body.String(); w.Code != http.StatusNotFound || strings.Contains(body, root) || strings.Contains(body, "prosim.db") {
+				t.Errorf("/runs/%s%s of a run moved away: %d\n%.400s", id, p, w.Code, body)
+			}
+		}
+	}
+	gone("a")
+	list := get(t, s, "/").Body.String()
+	if strings.Contains(list, `href="/runs/a"`) || !strings.Contains(list, `href="/runs/b"`) {
+		t.Errorf("the runs list after a -> b:\n%s", list)
+	}
+	if c := get(t, s, "/runs/b/results").Code; c != 200 {
+		t.Errorf("the run in its new folder: results %d", c)
+	}
+	if err := os.RemoveAll(moved); err != nil {
+		t.Fatal(err)
+	}
+	gone("b")
+	if list := get(t, s, "/").Body.String(); strings.Contains(list, `href="/runs/b"`) {
+		t.Errorf("the runs list after b is removed:\n%s", list)
+	}
+}
+
+// The live page links to the results only when there are results, by the rule the runs list
+// uses (Snapshot.HasResults): a stopped or running run's link went to a 409 (QA5 repro-8).
+func TestResultsLinkOnlyWhenThereAreResults(t *testing.T) {
+	root := t.TempDir()
+	builtinRun(t, root, "done")
+	stopped := builtinRun(t, root, "stopped")
+	st, err := store.Open(filepath.Join(stopped, "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetMeta("status", "running"); err != nil { // as a run stopped midway leaves it
+		t.Fatal(err)
+	}
+	st.Close()
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := get(t, s, "/").Body.String()
+	for id, want := range map[string]bool{"done": true, "stopped": false} {
+		live := get(t, s, "/runs/"+id).Body.String()
+		shown := strings.Contains(live, `<span id="results-link"> · <a href="/runs/`+id+`/results">`)
+		hidden := strings.Contains(live, `<span id="results-link" hidden>`)
+		listed := strings.Contains(list, `href="/runs/`+id+`/results"`)
+		code := get(t, s, "/runs/"+id+"/results").Code
+		if shown != want || hidden == want || listed != want || (code == 200) != want {
+			t.Errorf("%s: live page shows the results link %v (hidden %v), runs list %v, results page %d; want %v", id, shown, hidden, listed, code, want)
+		}
+	}
+}
+
+// A comparison is of different runs, each named by its served id where names repeat, never by
+// a path: /compare?id=x&id=x compared a run with itself, titled by absolute paths.
+func TestCompareDifferentRunsNamedByID(t *testing.T) {
+	r1, r2 := t.TempDir(), t.TempDir()
+	builtinRun(t, r1, "x")
+	builtinRun(t, r2, "x") // the same experiment in a folder of the same name: ids x and x-2
+	s, err := New(context.Background(), Options{Roots: []string{r1, r2}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := get(t, s, "/compare?id=x&id=x"); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "two different runs") {
+		t.Errorf("a run compared with itself: %d\n%.400s", w.Code, w.Body.String())
+	}
+	w := get(t, s, "/compare?id=x&id=x-2")
+	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "<title>prosim comparison: x vs x-2</title>") {
+		t.Errorf("comparison of x and x-2: %d\n%.600s", w.Code, body)
+	}
+}

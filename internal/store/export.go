@@ -30,6 +30,8 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/prosim/prosim/internal/writing"
 )
 
 // ColumnType is the Parquet type of an exported column.
@@ -131,6 +133,7 @@ func CSVToParquet(in, out string) error {
 	schema := parquet.SchemaOf(reflect.New(rowType).Interface())
 
 	tmp := out + ".tmp"
+	defer writing.Begin(tmp)()
 	of, err := os.Create(tmp)
 	if err != nil {
 		return err

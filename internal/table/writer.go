@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/prosim/prosim/internal/writing"
 )
 
 // Writer writes the rows of one table.
@@ -38,16 +40,19 @@ type atomicFile struct {
 	buf       *bufio.Writer
 	err       error // sticky: the first error, after which the file is gone
 	finished  bool
-	done      bool // committed or aborted
+	done      bool   // committed or aborted
+	written   func() // ends the temporary's record (writing.Begin)
 }
 
 func createAtomic(path string) (*atomicFile, error) {
 	tmp := path + ".tmp"
+	written := writing.Begin(tmp)
 	f, err := os.Create(tmp)
 	if err != nil {
+		written()
 		return nil, err
 	}
-	return &atomicFile{path: path, tmp: tmp, f: f, buf: bufio.NewWriterSize(f, 1<<16)}, nil
+	return &atomicFile{path: path, tmp: tmp, f: f, buf: bufio.NewWriterSize(f, 1<<16), written: written}, nil
 }
 
 // fail records err, removes the temporary file and returns err.
@@ -103,6 +108,7 @@ func (a *atomicFile) commit() error {
 		return a.fail(err)
 	}
 	a.done = true
+	a.written()
 	return nil
 }
 
@@ -116,6 +122,7 @@ func (a *atomicFile) abort() {
 		a.f = nil
 	}
 	os.Remove(a.tmp)
+	a.written()
 }
 
 // Format is a file format a table is written in.

@@ -22,6 +22,7 @@
     bar.value = s.Done;
     document.getElementById("stop").hidden = !s.CanStop;
     document.getElementById("resume").hidden = !s.CanResume;
+    document.getElementById("results-link").hidden = !s.HasResults;
     cells(document.querySelector("#reasons tbody"), s.Reasons);
     var est = document.getElementById("estimates");
     est.hidden = !(s.Estimates && s.Estimates.length);

@@ -1,0 +1,28 @@
+package writing
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Abandon removes the temporaries still being written, not those whose write has ended.
+func TestAbandonRemovesOnlyUnfinishedTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	open, done := filepath.Join(dir, "a.csv.tmp"), filepath.Join(dir, "b.csv.tmp")
+	Begin(open)
+	end := Begin(done)
+	for _, f := range []string{open, done} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end()
+	Abandon()
+	if _, err := os.Stat(open); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after Abandon", open)
+	}
+	if _, err := os.Stat(done); err != nil {
+		t.Errorf("Abandon removed a file whose write had ended: %v", err)
+	}
+}
