@@ -4,6 +4,7 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -341,6 +342,9 @@ func Load(path string) (*Experiment, error) {
 		return nil, fmt.Errorf("%s is a directory: give an experiment file (a run directory's own is %s)", path, filepath.Join(path, "config.yaml"))
 	}
 	data, err := yamlx.ReadFile(path)
+	if ye := (*yamlx.Error)(nil); errors.As(err, &ye) {
+		return nil, err // already says the file (too large, not text)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading experiment: %w", err)
 	}

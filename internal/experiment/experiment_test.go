@@ -197,3 +197,20 @@ func TestOnErrorChecked(t *testing.T) {
 		}
 	}
 }
+
+// A file that is not UTF-8 text is refused in one line naming it, before the YAML parser
+// (a UTF-16 file was "string was used where mapping is expected").
+func TestLoadRefusesUTF16(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "exp.yaml")
+	data := []byte{0xFF, 0xFE}
+	for _, c := range good {
+		data = append(data, byte(c), 0)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if want := p + ": not UTF-8 text (looks like UTF-16: save it as UTF-8)"; err == nil || err.Error() != want {
+		t.Errorf("%v, want %s", err, want)
+	}
+}
