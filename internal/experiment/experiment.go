@@ -405,7 +405,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	case e.Name == "":
 		l.Add(doc.Errorf("name", "required: a short name for the experiment, e.g. study1"))
 	case !nameRE.MatchString(e.Name):
-		l.Add(doc.Errorf("name", "%q: use letters, digits, '-', '_' or '.' only (it names the run directory)", e.Name))
+		l.Add(doc.Errorf("name", "%s (it names the run directory)", BadName(e.Name)))
 	}
 	// Which studies exist is the study registry's business (internal/study): the engine
 	// checks the name against it, with this file's line.
@@ -477,7 +477,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		switch {
 		case c.Name == "":
 		case !nameRE.MatchString(c.Name):
-			l.Add(doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", c.Name))
+			l.Add(doc.Errorf(p+".name", "%s", BadName(c.Name)))
 			condsOK = false
 		case seen[c.Name]:
 			l.Add(doc.Errorf(p+".name", "condition name %q is used twice", c.Name))

@@ -75,7 +75,9 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"bad timeout", "seed: 7\n+backend: {provider: openai, model: m, timeout: soon}\n", "\"soon\" is not a duration"},
 		{"bad url", "seed: 7\n+backend: {provider: openai, model: m, base_url: localhost:8000}\n", "is not an http:// or https:// URL"},
 		{"duplicate scenario", "scenarios: [helping]\n>scenarios: [helping, helping]\n", "field scenarios[1]: scenario \"helping\" is listed twice"},
-		{"bad name", "name: s1\n>name: my study\n", "field name: \"my study\": use letters"},
+		{"bad name", "name: s1\n>name: my study\n", "field name: \"my study\": use ASCII letters"},
+		// Names become run ids and file names: ASCII, which the message says.
+		{"arabic condition name", "  - {policy: moral}\n>  - {name: لا_سياسة, policy: moral}\n", "exp.yaml:8:12: field conditions[1].name: \"لا_سياسة\": use ASCII letters (a-z, A-Z), digits, '-', '_' or '.' only, starting with a letter or digit"},
 		{"unknown contrast condition", "  - {policy: moral}\n+contrasts:\n  - {condition: moral, against: none}\n  - {condition: social, against: none}\n", "exp.yaml:11:17: field contrasts[1].condition: unknown condition \"social\" (want one of none, moral)"},
 		{"unknown contrast reference", "  - {policy: moral}\n+contrasts: [{condition: moral, against: control}]\n", "exp.yaml:9:41: field contrasts[0].against: unknown condition \"control\""},
 		{"contrast without reference", "  - {policy: moral}\n+contrasts: [{condition: moral}]\n", "exp.yaml:9:13: field contrasts[0].against: required"},
