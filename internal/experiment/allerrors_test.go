@@ -46,7 +46,7 @@ backends:
 	_, err := Parse([]byte(src), "exp.yaml")
 	wantLines(t, err,
 		`exp.yaml: 8 problems:`,
-		`  exp.yaml:1:7: field name: "bad name": use letters`,
+		`  exp.yaml:1:7: field name: "bad name": use ASCII letters`,
 		`  exp.yaml:4:13: field replicates: -2 is out of range 1..10000`,
 		`  exp.yaml:5:33: field population.n: required for source sample`,
 		`  exp.yaml:6:22: field scenarios[1]: unknown scenario "nosuch"`,

@@ -218,9 +218,15 @@ func (e *Experiment) InputFile(doc *yamlx.Doc, field string, p *string) error {
 	return nil
 }
 
-// ValidName says whether s is a valid name of an experiment, condition or game: letters,
-// digits, '-', '_' or '.', starting with a letter or digit.
+// ValidName says whether s is a valid name of an experiment, condition or game: ASCII
+// letters, digits, '-', '_' or '.', starting with a letter or digit.
 func ValidName(s string) bool { return nameRE.MatchString(s) }
+
+// BadName is the problem with name, which ValidName refused. It says ASCII: names become run
+// ids and file names, which must mean the same on every system.
+func BadName(name string) string {
+	return fmt.Sprintf("%q: use ASCII letters (a-z, A-Z), digits, '-', '_' or '.' only, starting with a letter or digit", yamlx.Clip(name))
+}
 
 // marshalBlock writes the block under its study's key, for the resolved config.
 func (e *Experiment) marshalBlock() ([]byte, error) {

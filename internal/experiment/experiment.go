@@ -4,6 +4,7 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -347,6 +348,9 @@ func Load(path string) (*Experiment, error) {
 		return nil, fmt.Errorf("%s is a directory: give an experiment file (a run directory's own is %s)", path, filepath.Join(path, "config.yaml"))
 	}
 	data, err := yamlx.ReadFile(path)
+	if ye := (*yamlx.Error)(nil); errors.As(err, &ye) {
+		return nil, err // already says the file (too large, not text)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading experiment: %w", err)
 	}
@@ -496,7 +500,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	case e.Name == "":
 		l.Add(doc.Errorf("name", "required: a short name for the experiment, e.g. study1"))
 	case !nameRE.MatchString(e.Name):
-		l.Add(doc.Errorf("name", "%q: use letters, digits, '-', '_' or '.' only (it names the run directory)", e.Name))
+		l.Add(doc.Errorf("name", "%s (it names the run directory)", BadName(e.Name)))
 	}
 	// Which studies exist is the study registry's business (internal/study): the engine
 	// checks the name against it, with this file's line.
@@ -568,7 +572,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		switch {
 		case c.Name == "":
 		case !nameRE.MatchString(c.Name):
-			l.Add(doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", c.Name))
+			l.Add(doc.Errorf(p+".name", "%s", BadName(c.Name)))
 			condsOK = false
 		case seen[c.Name]:
 			l.Add(doc.Errorf(p+".name", "condition name %q is used twice", c.Name))

@@ -75,7 +75,9 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"bad timeout", "seed: 7\n+backend: {provider: openai, model: m, timeout: soon}\n", "\"soon\" is not a duration"},
 		{"bad url", "seed: 7\n+backend: {provider: openai, model: m, base_url: localhost:8000}\n", "is not an http:// or https:// URL"},
 		{"duplicate scenario", "scenarios: [helping]\n>scenarios: [helping, helping]\n", "field scenarios[1]: scenario \"helping\" is listed twice"},
-		{"bad name", "name: s1\n>name: my study\n", "field name: \"my study\": use letters"},
+		{"bad name", "name: s1\n>name: my study\n", "field name: \"my study\": use ASCII letters"},
+		// Names become run ids and file names: ASCII, which the message says.
+		{"arabic condition name", "  - {policy: moral}\n>  - {name: لا_سياسة, policy: moral}\n", "exp.yaml:8:12: field conditions[1].name: \"لا_سياسة\": use ASCII letters (a-z, A-Z), digits, '-', '_' or '.' only, starting with a letter or digit"},
 		{"unknown contrast condition", "  - {policy: moral}\n+contrasts:\n  - {condition: moral, against: none}\n  - {condition: social, against: none}\n", "exp.yaml:11:17: field contrasts[1].condition: unknown condition \"social\" (want one of none, moral)"},
 		{"unknown contrast reference", "  - {policy: moral}\n+contrasts: [{condition: moral, against: control}]\n", "exp.yaml:9:41: field contrasts[0].against: unknown condition \"control\""},
 		{"contrast without reference", "  - {policy: moral}\n+contrasts: [{condition: moral}]\n", "exp.yaml:9:13: field contrasts[0].against: required"},
@@ -195,5 +197,22 @@ func TestOnErrorChecked(t *testing.T) {
 		if ok != (err == nil) || !ok && !strings.Contains(err.Error(), "e.yaml:5") {
 			t.Errorf("on_error: %s gave %v", v, err)
 		}
+	}
+}
+
+// A file that is not UTF-8 text is refused in one line naming it, before the YAML parser
+// (a UTF-16 file was "string was used where mapping is expected").
+func TestLoadRefusesUTF16(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "exp.yaml")
+	data := []byte{0xFF, 0xFE}
+	for _, c := range good {
+		data = append(data, byte(c), 0)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if want := p + ": not UTF-8 text (looks like UTF-16: save it as UTF-8)"; err == nil || err.Error() != want {
+		t.Errorf("%v, want %s", err, want)
 	}
 }

@@ -2,6 +2,7 @@ package network
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -62,8 +63,7 @@ func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 // reported with the file's others in line order, so that an id naming no agent does not wait
 // for a self-loop to be fixed. checkID sees ids as ImportEdgeList gives them (IDs).
 func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) string) (*EdgeListImport, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	lines := lineReader{r: bufio.NewReaderSize(r, 64<<10), max: MaxLineBytes}
 	res := &EdgeListImport{}
 	index := map[string]int32{}
 	var pairs []int32
@@ -87,7 +87,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			f = strconv.FormatInt(v, 10)
 		} else if allInt {
 			allInt = false
-			res.nonInt = fmt.Sprintf("%s:%d: column %s: id %q is not an integer", name, line, col, f)
+			res.nonInt = fmt.Sprintf("%s:%d: column %s: id %q is not an integer", name, line, col, yamlx.Clip(f))
 		}
 		x, ok := index[f]
 		if !ok {
@@ -98,8 +98,25 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 		}
 		return x, true
 	}
-	for line := 1; sc.Scan(); line++ {
-		raw := sc.Text()
+	line := 0
+	for {
+		b, rerr := lines.next()
+		if rerr == io.EOF {
+			break
+		}
+		line++
+		if rerr == errTooLong {
+			lineErr(line, "line is longer than the limit of %s (one edge per line)", yamlx.SizeWord(int64(MaxLineBytes)))
+			continue
+		}
+		if rerr != nil {
+			if _, located := rerr.(*yamlx.Error); !located { // located: the file is not UTF-8 text
+				rerr = fmt.Errorf("%s: %w", name, rerr)
+			}
+			bad.Add(rerr)
+			break
+		}
+		raw := string(b)
 		if line == 1 {
 			raw = yamlx.TrimBOM(raw)
 		}
@@ -127,9 +144,9 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 					if strings.EqualFold(f, "weight") && weightCol < 0 {
 						weightCol = i
 						res.Weighted = true
-						res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: column %d %q ignored: prosim graphs are unweighted", name, line, i+1, f))
+						res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: column %d %q ignored: prosim graphs are unweighted", name, line, i+1, yamlx.Clip(f)))
 					} else {
-						res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: column %d %q ignored", name, line, i+1, f))
+						res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: column %d %q ignored", name, line, i+1, yamlx.Clip(f)))
 					}
 				}
 				continue
@@ -152,12 +169,12 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 		t, okT := id(line, "target", fields[dstCol])
 		ok := okS && okT
 		if ok && s == t {
-			lineErr(line, "self-loop on id %q: prosim graphs are simple", res.IDs[s])
+			lineErr(line, "self-loop on id %q: prosim graphs are simple", yamlx.Clip(res.IDs[s]))
 			ok = false
 		}
 		if weightCol >= 0 && weightCol < len(fields) && fields[weightCol] != "" {
 			if w, err := strconv.ParseFloat(fields[weightCol], 64); err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
-				lineErr(line, "column %d: weight %q is not a number", weightCol+1, fields[weightCol])
+				lineErr(line, "column %d: weight %q is not a number", weightCol+1, yamlx.Clip(fields[weightCol]))
 				ok = false
 			}
 		}
@@ -166,7 +183,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			if !header {
 				what = "without a header a line is source, target and an optional weight"
 			}
-			lineErr(line, "column %d: extra field %q: %s", width+1, fields[width], what)
+			lineErr(line, "column %d: extra field %q: %s", width+1, yamlx.Clip(fields[width]), what)
 			ok = false
 		}
 		if !ok {
@@ -174,9 +191,6 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 		}
 		pairs = append(pairs, s, t)
 		res.Rows++
-	}
-	if err := sc.Err(); err != nil {
-		bad.Add(fmt.Errorf("%s: %w", name, err))
 	}
 	if checkID != nil {
 		res.CheckIDs(bad, name, checkID)
@@ -224,6 +238,51 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 	return res, nil
 }
 
+// MaxLineBytes bounds one line of an edge list (an edge is two ids and a weight).
+var MaxLineBytes = 16 << 20
+
+var errTooLong = errors.New("line too long")
+
+// lineReader reads lines of at most max bytes; a longer line is skipped, with errTooLong, so
+// that the lines after it are read and checked too.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+// next is the next line without its newline; io.EOF after the last.
+func (l *lineReader) next() ([]byte, error) {
+	l.buf = l.buf[:0]
+	long := false
+	for {
+		b, err := l.r.ReadSlice('\n')
+		if !long {
+			if len(l.buf)+len(b) > l.max+1 { // the newline is not counted
+				long, l.buf = true, l.buf[:0]
+			} else {
+				l.buf = append(l.buf, b...)
+			}
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && (long || len(l.buf) > 0):
+			err = nil
+		case err != nil:
+			return nil, err
+		}
+		if long {
+			return nil, errTooLong
+		}
+		line := bytes.TrimSuffix(l.buf, []byte("\n"))
+		if len(line) > l.max {
+			return nil, errTooLong
+		}
+		return line, nil
+	}
+}
+
 // ReadEdgeList is ImportEdgeList for files whose ids are integers: it returns the graph
 // and the original id of each node (ascending). Non-integer ids are an error naming the
 // first one; use ImportEdgeList for those. Duplicates and ignored columns are only
@@ -259,7 +318,7 @@ func splitFields(dst []string, line string, delim byte) ([]string, error) {
 		f = strings.TrimSpace(f)
 		if strings.HasPrefix(f, `"`) || strings.HasSuffix(f, `"`) {
 			if len(f) < 2 || !strings.HasPrefix(f, `"`) || !strings.HasSuffix(f, `"`) {
-				return nil, errors.New("column " + strconv.Itoa(i+1) + ": unbalanced quote in " + strconv.Quote(f))
+				return nil, errors.New("column " + strconv.Itoa(i+1) + ": unbalanced quote in " + strconv.Quote(yamlx.Clip(f)))
 			}
 			f = f[1 : len(f)-1]
 		}

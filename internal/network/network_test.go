@@ -883,3 +883,28 @@ func TestEdgeListByteOrderMark(t *testing.T) {
 		t.Errorf("ids %q", res.IDs)
 	}
 }
+
+// A line over MaxLineBytes is a problem at its line, with the file's others (it was
+// "bufio.Scanner: token too long", no line); an id quoted in a message is clipped, not echoed
+// whole (a 1.1 MB id was).
+func TestEdgeListLongLinesAndIDs(t *testing.T) {
+	defer func(n int) { MaxLineBytes = n }(MaxLineBytes)
+	MaxLineBytes = 400
+	long := strings.Repeat("4", 150)
+	in := "source,target\n1,2\n" + long + "," + long + "\n" + long + "," + long + "," + long + "\n5,5\n" + strings.Repeat("x", 400) + "\n"
+	want := "e.csv: 4 problems:\n" +
+		"  e.csv:3: self-loop on id \"" + long[:40] + "...\": prosim graphs are simple\n" +
+		"  e.csv:4: line is longer than the limit of 400 bytes (one edge per line)\n" +
+		"  e.csv:5: self-loop on id \"5\": prosim graphs are simple\n" +
+		"  e.csv:6: missing column \"target\" (column 2): found 1 field(s), expected 2"
+	if _, err := ImportEdgeList(strings.NewReader(in), "e.csv"); err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	// The last line, without a newline, is bounded too.
+	if _, err := ImportEdgeList(strings.NewReader("1,2\n"+strings.Repeat("7", 401)), "e.csv"); err == nil || err.Error() != "e.csv:2: line is longer than the limit of 400 bytes (one edge per line)" {
+		t.Errorf("last line: %v", err)
+	}
+	if _, err := ImportEdgeList(strings.NewReader("1,2\n"+strings.Repeat("7", 199)+","+strings.Repeat("8", 200)), "e.csv"); err != nil {
+		t.Errorf("a line of the limit: %v", err)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,7 +17,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/prosim/prosim/internal/reading"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -154,8 +152,7 @@ func Load(path string) ([]Persona, error) {
 	default:
 		return nil, fmt.Errorf("%s: unknown population file type %q (want .csv, .jsonl or .json)", path, filepath.Ext(path))
 	}
-	defer reading.Begin(path)()
-	f, err := os.Open(path)
+	f, err := yamlx.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -624,11 +621,14 @@ func knownColumn(h string) bool {
 
 func csvErr(name string, err error) error {
 	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return &FieldError{File: name, Line: pe.Line, Col: pe.Column, Msg: pe.Err.Error()}
-	}
 	var long *rowTooLong
-	if errors.As(err, &long) {
+	var text *FieldError // the file is not UTF-8 text (yamlx.Text)
+	switch {
+	case errors.As(err, &text):
+		return text
+	case errors.As(err, &pe):
+		return &FieldError{File: name, Line: pe.Line, Col: pe.Column, Msg: pe.Err.Error()}
+	case errors.As(err, &long):
 		return &FieldError{File: name, Line: long.line, Msg: fmt.Sprintf("row is longer than the limit of %s (one persona per row)", sizeWord(int64(MaxLineBytes)))}
 	}
 	return &FieldError{File: name, Msg: err.Error()}
@@ -704,9 +704,15 @@ func readJSONL(r io.Reader, name string, size int64) ([]Persona, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
+		var text *FieldError // the file is not UTF-8 text (yamlx.Text)
+		switch {
+		case errors.Is(err, bufio.ErrTooLong):
 			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("line is longer than the limit of %s (one persona per line)", sizeWord(int64(MaxLineBytes)))})
-		} else {
+		case errors.As(err, &text):
+			// The row read up to the bad byte was judged cut short: its problems are not its own.
+			errs.errs = slices.DeleteFunc(errs.errs, func(fe *FieldError) bool { return fe.Line == text.Line })
+			errs.add(text)
+		default:
 			errs.add(&FieldError{Line: line, Msg: err.Error()})
 		}
 		return nil, errs.err()
@@ -724,6 +730,9 @@ func readJSON(r io.Reader, name string, size int64) ([]Persona, error) {
 	buf.Grow(int(size) + bytes.MinRead)
 	_, err := buf.ReadFrom(r)
 	data := buf.Bytes()
+	if text := (*FieldError)(nil); errors.As(err, &text) {
+		return nil, text // the file is not UTF-8 text (yamlx.Text)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -804,6 +813,11 @@ func splitArray(data []byte, name string) ([]element, error) {
 	syntax := func(err error) error {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
+			if i := deepAt(data[:min(int(se.Offset), len(data))]); i >= 0 {
+				c := newCursor(data)
+				line, col := c.to(i)
+				return &FieldError{File: name, Line: line, Col: col, Msg: tooDeep}
+			}
 			return &FieldError{File: name, Line: lineAt(data, int(se.Offset)), Msg: "invalid JSON: " + se.Error()}
 		}
 		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -845,6 +859,33 @@ func splitArray(data []byte, name string) ([]element, error) {
 	return out, nil
 }
 
+// tooDeep is the problem of JSON nested past deepAt's bound, in the words CheckLimits has for YAML.
+var tooDeep = fmt.Sprintf("arrays and objects nested more than %d deep: not read", yamlx.MaxDepth)
+
+// deepAt is the offset of the bracket in raw (JSON) that nests arrays and objects more than
+// yamlx.MaxDepth deep, or -1. It is asked only once decoding failed: encoding/json refuses
+// 10,000 levels, in its own words and without the place.
+func deepAt(raw []byte) int {
+	depth, str, esc := 0, false, false
+	for i, b := range raw {
+		switch {
+		case esc:
+			esc = false
+		case str:
+			esc, str = b == '\\', b != '"'
+		case b == '"':
+			str = true
+		case b == '[' || b == '{':
+			if depth++; depth > yamlx.MaxDepth {
+				return i
+			}
+		case b == ']' || b == '}':
+			depth--
+		}
+	}
+	return -1
+}
+
 func lineAt(data []byte, off int) int {
 	off = min(off, len(data))
 	return 1 + bytes.Count(data[:off], []byte("\n"))
@@ -861,6 +902,9 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+		if i := deepAt(raw); i >= 0 {
+			return nil, []*FieldError{{Col: i, Msg: tooDeep}}
+		}
 		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}
 	}
 	l = &located{row: row{col: keyOffset(raw, "id")}}
@@ -969,26 +1013,13 @@ func keyOffset(raw []byte, field string) int {
 	return len(raw) - len(bytes.TrimLeft(raw, " \t\r"))
 }
 
-// clipBytes is how much of a name or value from a file a message quotes.
-const clipBytes = 40
-
-// clip shortens a name or value from a file for a message: its first clipBytes bytes (whole
-// characters) and "...".
-func clip(s string) string {
-	if len(s) <= clipBytes {
-		return s
-	}
-	n := clipBytes
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
+// clip shortens a name or value from a file for a message (yamlx.Clip).
+func clip(s string) string { return yamlx.Clip(s) }
 
 // shorten is clip for raw JSON.
 func shorten(b []byte) string {
 	b = bytes.TrimSpace(b)
-	return clip(string(b[:min(len(b), clipBytes+utf8.UTFMax)]))
+	return clip(string(b[:min(len(b), yamlx.ClipBytes+utf8.UTFMax)]))
 }
 
 // fieldName is a column or key name from a file as a message's field: clipped, and quoted

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -78,6 +80,7 @@ func WriteWrap(w io.Writer, key int, rows [][]string, wrap map[int]int) error {
 // same padding and alignment prints for the rows, each cell followed by a tab. With a width,
 // lines carry no trailing spaces, so a left-aligned block's last column needs no padding.
 func WriteStyle(w io.Writer, width, key int, rows [][]string, st Style) error {
+	rows = plainRows(rows)
 	pad := st.Pad
 	if pad == 0 {
 		pad = 2
@@ -244,6 +247,7 @@ func wrapWords(s string, width int) []string {
 // to the width of w's tables, so that the terminal does not break it inside a number;
 // without a width, as one line.
 func WriteText(w io.Writer, text string) error {
+	text = Plain(text)
 	lines := []string{text}
 	if width := widthOf(w); width > 0 {
 		lines = wrapWords(text, width)
@@ -262,6 +266,7 @@ func WriteText(w io.Writer, text string) error {
 func WriteList(w io.Writer, items []string) error {
 	width := widthOf(w)
 	for _, it := range items {
+		it = Plain(it)
 		lines := []string{it}
 		if width > 0 {
 			lines = wrapWords(it, width-2)
@@ -284,4 +289,43 @@ func cell(r []string, j int) string {
 		return r[j]
 	}
 	return ""
+}
+
+// Plain is s as a terminal shows it plainly: its control characters (a tab or a newline would
+// break a table's columns too) and bidirectional-text controls (U+202E reverses the rest of the
+// terminal line) written as Go escapes, such as \u202e. Text from users' files (titles, names)
+// reaches tables, titles and lists through it.
+func Plain(s string) string {
+	if !strings.ContainsFunc(s, unplain) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unplain(r) {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unplain(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }
+
+// plainRows is rows with every cell Plain: rows itself when no cell changes.
+func plainRows(rows [][]string) [][]string {
+	if !slices.ContainsFunc(rows, func(r []string) bool {
+		return slices.ContainsFunc(r, func(c string) bool { return strings.ContainsFunc(c, unplain) })
+	}) {
+		return rows
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = make([]string, len(r))
+		for j, c := range r {
+			out[i][j] = Plain(c)
+		}
+	}
+	return out
 }

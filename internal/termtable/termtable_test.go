@@ -164,3 +164,26 @@ func TestWriteTextWrapsProseBetweenWords(t *testing.T) {
 		t.Errorf("without a width: %q", b.String())
 	}
 }
+
+// A right-to-left override in a cell (a scenario's title) would reverse the rest of the
+// terminal line, and a tab would break the columns: tables, titles and lists escape them.
+func TestControlCharactersEscaped(t *testing.T) {
+	var b strings.Builder
+	rows := [][]string{{"ID", "TITLE", "N"}, {"a", "x\u202ey\tz", "1"}, {"bb", "لا سياسة", "2"}}
+	if err := Write(&b, 1, rows); err != nil {
+		t.Fatal(err)
+	}
+	want := "ID  TITLE        N  \na   x\\u202ey\\tz  1  \nbb  لا سياسة     2  \n"
+	if got := b.String(); got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+	if rows[1][1] != "x\u202ey\tz" {
+		t.Errorf("the caller's rows changed: %q", rows[1][1])
+	}
+	b.Reset()
+	WriteText(&b, "title \u2067x\u2069\x1b[31m")
+	WriteList(&b, []string{"item\u200f\n"})
+	if want := "title \\u2067x\\u2069\\x1b[31m\n- item\\u200f\\n\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

@@ -7,11 +7,28 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 )
+
+// ClipBytes is how much of a name or value from a file a message quotes.
+const ClipBytes = 40
+
+// Clip shortens a name or value from a file for a message: its first ClipBytes bytes (whole
+// characters) and "...", so that a megabyte id is not echoed whole.
+func Clip(s string) string {
+	if len(s) <= ClipBytes {
+		return s
+	}
+	n := ClipBytes
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
 
 // MaxErrors bounds the errors one file reports; the rest are counted ("and N more").
 var MaxErrors = 50

@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
-
-	"github.com/prosim/prosim/internal/reading"
 )
 
 // Limits on what prosim reads as YAML, checked before parsing: the YAML parser's time and
@@ -35,11 +32,11 @@ var (
 	MaxTokens = 1_000_000
 )
 
-// ReadFile reads the file at path, up to MaxFileBytes (a larger file, or a device such as
-// /dev/zero, is an error saying the limit), with a leading UTF-8 byte order mark removed.
+// ReadFile reads the file at path, up to MaxFileBytes (a larger file, or a device that does
+// not end, is an error saying the limit), with a leading UTF-8 byte order mark removed; a
+// file that is not UTF-8 text is an error (Text).
 func ReadFile(path string) ([]byte, error) {
-	defer reading.Begin(path)()
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -49,12 +46,13 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > MaxFileBytes {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than the limit of %s", sizeWord(MaxFileBytes))}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than the limit of %s", SizeWord(MaxFileBytes))}
 	}
 	return StripBOM(data), nil
 }
 
-func sizeWord(n int64) string {
+// SizeWord says a size for a message: in whole MB, else in bytes.
+func SizeWord(n int64) string {
 	if n >= 1<<20 && n%(1<<20) == 0 {
 		return fmt.Sprintf("%d MB", n>>20)
 	}
@@ -78,7 +76,7 @@ func TrimBOM(line string) string { return strings.TrimPrefix(line, bom) }
 // (parsing does not expand aliases: decoding does).
 func CheckLimits(data []byte, name string) error {
 	if int64(len(data)) > MaxFileBytes {
-		return &Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %s", sizeWord(MaxFileBytes))}
+		return &Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %s", SizeWord(MaxFileBytes))}
 	}
 	if !bytes.ContainsAny(data, "[{-:*") {
 		return nil

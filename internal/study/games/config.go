@@ -227,7 +227,7 @@ func (g *Game) check(doc *yamlx.Doc, p string) error {
 		}
 	}
 	if !experiment.ValidName(g.Name) {
-		l.Add(doc.Errorf(p+".name", "%q: use letters, digits, '-', '_' or '.' only", g.Name))
+		l.Add(doc.Errorf(p+".name", "%s", experiment.BadName(g.Name)))
 	}
 	def := map[string]float64{"dictator": 100, "ultimatum": 100, "trust": 10, "public_goods": 20}
 	if g.Endowment == 0 {

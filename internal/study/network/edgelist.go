@@ -2,7 +2,6 @@ package network
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/prosim/prosim/internal/network"
@@ -46,7 +45,7 @@ func readEdgeList(file string, parsed *parsedEdges, agents []persona.Persona) (*
 
 // importEdgeList reads file, its ids checked by m (nil: not checked) with its other problems.
 func importEdgeList(file string, m *agentIDs) (*network.EdgeListImport, error) {
-	f, err := os.Open(file)
+	f, err := yamlx.Open(file)
 	if err != nil {
 		return nil, err
 	}
@@ -96,13 +95,13 @@ func (m *agentIDs) resolve(id string) (int, string) {
 	bySrc, okS := m.bySource[id]
 	switch {
 	case okA && okS && byAgentID != bySrc:
-		return -1, fmt.Sprintf("id %q is ambiguous: it is the agent_id of one agent and the source_id of another (agent_id %d); write agent_ids throughout", id, m.agents[bySrc].ID)
+		return -1, fmt.Sprintf("id %q is ambiguous: it is the agent_id of one agent and the source_id of another (agent_id %d); write agent_ids throughout", yamlx.Clip(id), m.agents[bySrc].ID)
 	case okA:
 		return byAgentID, ""
 	case okS:
 		return bySrc, ""
 	}
-	return -1, fmt.Sprintf("id %q names no agent", id)
+	return -1, fmt.Sprintf("id %q names no agent", yamlx.Clip(id))
 }
 
 // check is the problem with id ("" for none), counted in bad.
@@ -138,7 +137,7 @@ func idsHint(agents []persona.Persona) string {
 		s = fmt.Sprintf("%d agent_ids within %d..%d", len(agents), lo, hi)
 	}
 	if text > 0 {
-		s += fmt.Sprintf(", or the source_id, e.g. %q", agents[0].SourceID)
+		s += fmt.Sprintf(", or the source_id, e.g. %q", yamlx.Clip(agents[0].SourceID))
 	}
 	return s
 }
