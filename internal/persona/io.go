@@ -157,14 +157,11 @@ func Load(path string) ([]Persona, error) {
 		return nil, err
 	}
 	defer f.Close()
-	// A regular file is refused by its size before reading; a pipe is capped as it streams.
-	var size int64
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		if size = st.Size(); size > MaxFileBytes {
-			return nil, &FieldError{File: path, Msg: fmt.Sprintf("file is larger than the limit of %s (%s)", sizeWord(MaxFileBytes), sizeWord(size))}
-		}
+	r, size, err := f.Limit(MaxFileBytes)
+	if err != nil {
+		return nil, err
 	}
-	return read(&capped{r: f, left: MaxFileBytes, name: path}, path, size) // errors name the path as the user gave it
+	return read(r, path, size) // errors name the path as the user gave it
 }
 
 // reserveAfter is the number of personas read before reserve estimates a file's.
@@ -191,37 +188,6 @@ var MaxFileBytes int64 = 1 << 30
 // MaxLineBytes bounds one line of a JSONL population file and one row of a CSV file (one
 // persona is well under 1 KB).
 var MaxLineBytes = 16 << 20
-
-// sizeWord says a size in whole MB, in bytes when it is less than one MB.
-func sizeWord(n int64) string {
-	if n >= 1<<20 {
-		return fmt.Sprintf("%d MB", n>>20)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-// capped reads at most left bytes, then fails with an error saying the limit.
-type capped struct {
-	r    io.Reader
-	left int64
-	name string
-}
-
-func (c *capped) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		var one [1]byte
-		if n, _ := c.r.Read(one[:]); n == 0 {
-			return 0, io.EOF
-		}
-		return 0, fmt.Errorf("file is larger than the limit of %s", sizeWord(MaxFileBytes))
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
-}
 
 // MaxErrors bounds the errors one file reports; the rest are counted.
 var MaxErrors = 50
@@ -629,7 +595,7 @@ func csvErr(name string, err error) error {
 	case errors.As(err, &pe):
 		return &FieldError{File: name, Line: pe.Line, Col: pe.Column, Msg: pe.Err.Error()}
 	case errors.As(err, &long):
-		return &FieldError{File: name, Line: long.line, Msg: fmt.Sprintf("row is longer than the limit of %s (one persona per row)", sizeWord(int64(MaxLineBytes)))}
+		return &FieldError{File: name, Line: long.line, Msg: fmt.Sprintf("row is longer than the limit of %s (one persona per row)", yamlx.SizeWord(int64(MaxLineBytes)))}
 	}
 	return &FieldError{File: name, Msg: err.Error()}
 }
@@ -707,7 +673,7 @@ func readJSONL(r io.Reader, name string, size int64) ([]Persona, error) {
 		var text *FieldError // the file is not UTF-8 text (yamlx.Text)
 		switch {
 		case errors.Is(err, bufio.ErrTooLong):
-			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("line is longer than the limit of %s (one persona per line)", sizeWord(int64(MaxLineBytes)))})
+			errs.add(&FieldError{Line: line, Msg: fmt.Sprintf("line is longer than the limit of %s (one persona per line)", yamlx.SizeWord(int64(MaxLineBytes)))})
 		case errors.As(err, &text):
 			// The row read up to the bad byte was judged cut short: its problems are not its own.
 			errs.errs = slices.DeleteFunc(errs.errs, func(fe *FieldError) bool { return fe.Line == text.Line })

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 func TestJSONLLongLineNamesLine(t *testing.T) {
@@ -32,7 +34,7 @@ func TestLoadFileLimit(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	// A stream (a pipe) is cut at the limit.
-	r := &capped{r: strings.NewReader(strings.Repeat(" ", 2<<20)), left: MaxFileBytes}
+	r := &yamlx.Capped{R: strings.NewReader(strings.Repeat(" ", 2<<20)), Left: MaxFileBytes, Limit: MaxFileBytes}
 	if _, err := ReadJSONL(r, "p.jsonl"); err == nil || !strings.Contains(err.Error(), "file is larger than the limit of 1 MB") {
 		t.Fatalf("got %v", err)
 	}

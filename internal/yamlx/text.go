@@ -39,6 +39,45 @@ func (f *Input) Read(p []byte) (int, error) { return f.r.Read(p) }
 // Stat is the file's os.Stat.
 func (f *Input) Stat() (os.FileInfo, error) { return f.f.Stat() }
 
+// Limit is f capped at limit bytes, and the file's size (0 when unknown): a regular file
+// larger than limit is refused before any read, and a stream (a pipe, a device) fails when it
+// passes limit. Both errors say the limit; the first names the file.
+func (f *Input) Limit(limit int64) (io.Reader, int64, error) {
+	var size int64
+	if st, err := f.f.Stat(); err == nil && st.Mode().IsRegular() {
+		if size = st.Size(); size > limit {
+			approx := size
+			if approx >= 1<<20 {
+				approx &^= 1<<20 - 1 // in whole MB
+			}
+			return nil, size, &Error{File: f.f.Name(), Msg: fmt.Sprintf("file is larger than the limit of %s (%s)", SizeWord(limit), SizeWord(approx))}
+		}
+	}
+	return &Capped{R: f, Left: limit, Limit: limit}, size, nil
+}
+
+// Capped reads at most Left bytes of R, then fails with an error saying Limit.
+type Capped struct {
+	R           io.Reader
+	Left, Limit int64
+}
+
+func (c *Capped) Read(p []byte) (int, error) {
+	if c.Left <= 0 {
+		var one [1]byte
+		if n, _ := c.R.Read(one[:]); n == 0 {
+			return 0, io.EOF
+		}
+		return 0, fmt.Errorf("file is larger than the limit of %s", SizeWord(c.Limit))
+	}
+	if int64(len(p)) > c.Left {
+		p = p[:c.Left]
+	}
+	n, err := c.R.Read(p)
+	c.Left -= int64(n)
+	return n, err
+}
+
 // Close closes the file.
 func (f *Input) Close() error {
 	f.end()

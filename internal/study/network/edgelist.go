@@ -55,7 +55,11 @@ func importEdgeList(file string, m *agentIDs) (*network.EdgeListImport, error) {
 		m.bad = 0
 		check = m.check
 	}
-	res, err := network.ImportEdgeListChecked(f, file, check)
+	r, _, err := f.Limit(network.MaxFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	res, err := network.ImportEdgeListChecked(r, file, check)
 	return res, m.hint(err)
 }
 

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 func agentsWith(ids []int, sources []string) []persona.Persona {
@@ -121,5 +123,25 @@ func TestEdgeListUnreadHeader(t *testing.T) {
 		if _, err := readEdgeList(edgeFile(t, text), nil, agents); err == nil || strings.Contains(err.Error(), "header") {
 			t.Errorf("%q: want an unknown id without the header hint, got %v", text, err)
 		}
+	}
+}
+
+// An edge list is bounded like every input file: a larger regular file is refused before it is
+// read, and a stream is cut at the limit, both saying the limit (QA5: edge lists had none).
+func TestEdgeListSizeLimit(t *testing.T) {
+	defer func(n int64) { network.MaxFileBytes = n }(network.MaxFileBytes)
+	network.MaxFileBytes = 1 << 20
+	agents := agentsWith([]int{1, 2}, nil)
+	big := strings.Repeat("1,2\n", (2<<20)/4)
+	_, err := readEdgeList(edgeFile(t, big), nil, agents)
+	if err == nil || !strings.Contains(err.Error(), "edges.csv: file is larger than the limit of 1 MB (2 MB)") {
+		t.Fatalf("a 2 MB file: %v", err)
+	}
+	r := &yamlx.Capped{R: strings.NewReader(big), Left: network.MaxFileBytes, Limit: network.MaxFileBytes}
+	if _, err := network.ImportEdgeList(r, "pipe"); err == nil || !strings.Contains(err.Error(), "file is larger than the limit of 1 MB") {
+		t.Fatalf("a 2 MB stream: %v", err)
+	}
+	if _, err := readEdgeList(edgeFile(t, "1,2\n"), nil, agents); err != nil {
+		t.Fatal(err)
 	}
 }
