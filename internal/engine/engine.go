@@ -305,6 +305,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if r.study, err = newStudy(r.env); err != nil {
 		return nil, err
 	}
+	if c, ok := r.study.(io.Closer); ok { // a study's own files (the games' rounds)
+		r.closers = append(r.closers, c)
+	}
 	if err := checkFactors(exp, doc, r.study); err != nil {
 		return nil, err
 	}

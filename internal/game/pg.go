@@ -300,6 +300,15 @@ func (g *PGGame) History() []PGRound {
 // is a copy). A caller that keeps the game need not keep its own copy of every round.
 func (g *PGGame) Rounds() []PGRound { return g.history }
 
+// TrimHistory drops the record of every round played but the last (which the next round's
+// prompts read), for a caller that keeps the rounds itself (Advance returns each): History,
+// Rounds and Totals then cover the rounds played since.
+func (g *PGGame) TrimHistory() {
+	if n := len(g.history); n > 1 {
+		g.history = []PGRound{g.history[n-1]}
+	}
+}
+
 // Totals are the agents' payoffs summed over the rounds played.
 func (g *PGGame) Totals() map[int]float64 {
 	t := map[int]float64{}
@@ -539,7 +548,9 @@ func (g *PGGame) Advance() (*PGRound, error) {
 }
 
 func (g *PGGame) contributionStage() PGRound {
-	r := PGRound{Round: g.round}
+	// Exact capacities: a game keeps every round it played (append's slack was about half of
+	// a round's memory).
+	r := PGRound{Round: g.round, Agents: make([]PGAgentRound, 0, len(g.agents))}
 	pool := make([]float64, len(g.groups))
 	nValid := make([]int, len(g.groups))
 	for a, c := range g.contrib {
@@ -568,7 +579,9 @@ func (g *PGGame) punishmentStage(r *PGRound) {
 	for i, ar := range r.Agents {
 		idx[ar.Agent] = i
 	}
-	for _, p := range g.punishPairs() {
+	pairs := g.punishPairs()
+	r.Punishments = make([]PGPunishment, 0, len(pairs))
+	for _, p := range pairs {
 		pu := PGPunishment{From: p[0], To: p[1]}
 		if v, ok := g.points[p]; ok {
 			pu.Points, pu.Valid = v, true

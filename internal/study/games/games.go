@@ -20,6 +20,7 @@ package games
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -65,6 +66,8 @@ type gamesStudy struct {
 	res *results
 	// systems are the system texts under the persona and system factors.
 	systems *study.Systems
+	// spill holds the public goods rounds played (pgM.rounds).
+	spill spill
 	// strs are the distinct model versions the machines keep by number (intern); strs[0] is "".
 	strs  []string
 	strIx map[string]uint32
@@ -330,7 +333,8 @@ type gameMachine interface {
 	// absorb reads the step's replies (gamesStudy.replies) and advances the game.
 	absorb() error
 	done() bool
-	rows() []row
+	// rows are the game's rows of games.csv, made as they are read.
+	rows() iter.Seq[row]
 	// expected is how many decisions the game asks at most (for progress).
 	expected() int
 }
@@ -505,7 +509,7 @@ func (m *dictatorM) absorb() error {
 	return nil
 }
 
-func (m *dictatorM) rows() []row {
+func (m *dictatorM) rows() iter.Seq[row] {
 	var out []row
 	for _, id := range m.ids {
 		mv := m.moves[id]
@@ -516,7 +520,7 @@ func (m *dictatorM) rows() []row {
 		}
 		out = append(out, r)
 	}
-	return out
+	return slices.Values(out)
 }
 
 // ---- two-player games: ultimatum and trust ---------------------------------------------------
@@ -616,7 +620,9 @@ func (m *pairM) absorb() error {
 	return nil
 }
 
-func (m *pairM) rows() []row {
+func (m *pairM) rows() iter.Seq[row] { return slices.Values(m.rowList()) }
+
+func (m *pairM) rowList() []row {
 	r1, r2, _, _ := m.roles()
 	if m.in.Responder == "mao" {
 		r2 = "responder_mao"
@@ -668,10 +674,11 @@ type pgM struct {
 	reqs    []game.PGRequest
 	groups  [][]int // the game's groups, fixed for all rounds
 	members int     // sum over groups of size x (size - 1): punishment decisions per round
-	// versions are the model versions of the contributions, by round (from 1) and agent
-	// (index in env.Agents), as gamesStudy.intern numbers them: 4 bytes a decision where a
-	// map of strings took about 70.
-	versions [][]uint32
+	// cur are the model versions of the current round's contributions by agent (index in
+	// env.Agents), as gamesStudy.intern numbers them, until the round's record is spilled.
+	cur []uint32
+	// spilled are the rounds played, in the study's spill file (the game keeps only the last).
+	spilled []span
 }
 
 func (m *pgM) expected() int {
@@ -735,10 +742,10 @@ func (m *pgM) absorb() error {
 			return err
 		}
 		if q.Target < 0 {
-			for len(m.versions) < q.Round {
-				m.versions = append(m.versions, make([]uint32, len(m.s.env.Agents)))
+			if m.cur == nil {
+				m.cur = make([]uint32, len(m.s.env.Agents))
 			}
-			m.versions[q.Round-1][m.index[q.Agent]] = m.s.intern(mv.version)
+			m.cur[m.index[q.Agent]] = m.s.intern(mv.version)
 		}
 		switch {
 		case q.Target < 0 && mv.valid:
@@ -755,45 +762,86 @@ func (m *pgM) absorb() error {
 		}
 	}
 	m.asked, m.reqs = nil, nil
-	// The round's record is read from the game's own (rounds), not copied.
-	if _, err := m.g.Advance(); err != nil {
+	rd, err := m.g.Advance()
+	if err != nil {
 		return err
+	}
+	if rd != nil { // the round is over: its record goes to the spill file
+		vs := make([]uint32, len(rd.Agents))
+		for i, a := range rd.Agents {
+			vs[i] = m.cur[m.index[a.Agent]]
+		}
+		sp, err := m.s.spill.write(encodeRound(nil, rd, vs))
+		if err != nil {
+			return err
+		}
+		m.spilled = append(m.spilled, sp)
+		m.g.TrimHistory()
+		clear(m.cur)
 	}
 	m.finish = m.g.Stage() == game.PGDone
 	return nil
 }
 
-// version is the model version of agent's contribution in round t ("" when not asked).
-func (m *pgM) version(t, agent int) string {
-	if t < 1 || t > len(m.versions) {
-		return ""
-	}
-	return m.s.strs[m.versions[t-1][m.index[agent]]]
+// playedRound is a round's record with the model version of each agent's contribution, in
+// the order of its Agents.
+type playedRound struct {
+	game.PGRound
+	versions []uint32
 }
 
-// rounds are the rounds played, as the game records them (read-only).
-func (m *pgM) rounds() []game.PGRound { return m.g.Rounds() }
-
-func (m *pgM) rows() []row {
-	var out []row
-	for _, rd := range m.rounds() {
-		ags := slices.Clone(rd.Agents)
-		slices.SortStableFunc(ags, func(a, b game.PGAgentRound) int {
-			if a.Group != b.Group {
-				return a.Group - b.Group
+// rounds are the rounds played, read back from the spill file one at a time. A read error
+// ends them early and is kept for Analyze and the tables (spill.readErr).
+func (m *pgM) rounds() iter.Seq[playedRound] {
+	return func(yield func(playedRound) bool) {
+		var buf []byte
+		for _, sp := range m.spilled {
+			b, err := m.s.spill.read(sp, buf)
+			if err != nil {
+				m.s.spill.fail(err)
+				return
 			}
-			return a.Agent - b.Agent
-		})
-		for _, a := range ags {
-			r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
-				version: m.version(rd.Round, a.Agent)}
-			if a.Valid {
-				r.choice = a.Contribution
+			buf = b
+			rd, vs, err := decodeRound(b)
+			if err != nil {
+				m.s.spill.fail(err)
+				return
 			}
-			out = append(out, r)
+			if !yield(playedRound{rd, vs}) {
+				return
+			}
 		}
 	}
-	return out
+}
+
+// rows are the members' rows, round by round, by group and agent.
+func (m *pgM) rows() iter.Seq[row] {
+	return func(yield func(row) bool) {
+		for rd := range m.rounds() {
+			idx := make([]int, len(rd.Agents))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortStableFunc(idx, func(i, j int) int {
+				a, b := rd.Agents[i], rd.Agents[j]
+				if a.Group != b.Group {
+					return a.Group - b.Group
+				}
+				return a.Agent - b.Agent
+			})
+			for _, i := range idx {
+				a := rd.Agents[i]
+				r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
+					version: m.s.strs[rd.versions[i]]}
+				if a.Valid {
+					r.choice = a.Contribution
+				}
+				if !yield(r) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // gameRun is one machine with its cell and game.

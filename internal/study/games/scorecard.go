@@ -41,7 +41,7 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 					if g.cell.Backend != b || g.cell.Condition != control || g.in.Name != in.Name {
 						continue
 					}
-					for _, rw := range g.m.rows() {
+					for rw := range g.m.rows() {
 						if rw.role == "dictator" && rw.valid {
 							rows = append(rows, gameRow{row: rw, runID: g.cell.ID, game: in.Name})
 						}
