@@ -263,20 +263,43 @@ func (s *gamesStudy) absorb(_ int, t *study.Task, replies []backend.Reply) error
 	defer s.mu.Unlock()
 	for j, k := range t.Keys {
 		r := replies[j]
-		s.replies[k] = stepReply{values: r.Values, invalid: r.Invalid, version: r.ModelVersion}
+		sr := stepReply{has: r.Values != nil, invalid: r.Invalid, version: r.ModelVersion}
+		if len(r.Values) == 1 { // a game's scenario asks one field: the map is not kept
+			for f, v := range r.Values {
+				sr.field, sr.value = f, v
+			}
+		} else {
+			sr.values = r.Values
+		}
+		s.replies[k] = sr
 	}
 	return nil
 }
 
 // stepReply is what a machine reads of a reply at the end of its step: a step holds one per
-// decision of every cell, so not the whole backend.Reply (about 190 bytes more).
+// decision of every cell, so not the whole backend.Reply (about 190 bytes more), nor the
+// values' map when the reply has one value (about 250 bytes more).
 type stepReply struct {
-	values           map[string]float64
+	has              bool // the reply had values
+	field            string
+	value            float64
+	values           map[string]float64 // when not one value
 	invalid, version string
 }
 
 // valid is backend.Reply.Valid.
-func (r stepReply) valid() bool { return r.invalid == "" && r.values != nil }
+func (r stepReply) valid() bool { return r.invalid == "" && r.has }
+
+// get reads a value as the reply's map would: 0 when absent.
+func (r stepReply) get(field string) float64 {
+	if r.values != nil {
+		return r.values[field]
+	}
+	if r.field == field {
+		return r.value
+	}
+	return 0
+}
 
 // EstimateNote says how the games' later steps, which depend on earlier replies, are
 // estimated.
@@ -360,12 +383,18 @@ type lazyTask func() (study.Task, error)
 // ask remembers one decision's key for absorb and returns its task, built on demand from
 // what the step knows now (the game state is not written until the step's replies are
 // absorbed). prefix, if any, is shown before the scenario.
-func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (lazyTask, error) {
+//
+// mk makes the scenario's parameters and the extra ones the store keeps, when the task is
+// built (a step's parameters are not all held at once).
+func (b *gameBase) ask(role string, agent, round, trial int, mk func() (params, extra map[string]float64), prefix string) (lazyTask, error) {
 	env, cell, in := b.s.env, b.cell, b.in
 	sc, _ := b.s.pl.sc[in.Index-1][role].Worded(cell.Level("wording")) // checked in newPlan
 	key := store.Key{RunID: cell.ID, AgentID: env.Agents[b.index[agent]].ID, Round: round, Trial: trial, Scenario: sc.ID}
 	b.asked = append(b.asked, key)
-	return func() (study.Task, error) { return b.task(key, role, agent, round, trial, params, extra, prefix) }, nil
+	return func() (study.Task, error) {
+		params, extra := mk()
+		return b.task(key, role, agent, round, trial, params, extra, prefix)
+	}, nil
 }
 
 // task is one decision's task (ask).
@@ -464,7 +493,7 @@ func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
 	if !rep.valid() {
 		return move{asked: true, reason: orDefault(rep.invalid, "invalid reply"), version: rep.version}, nil
 	}
-	return move{asked: true, valid: true, value: rep.values[field], version: rep.version}, nil
+	return move{asked: true, valid: true, value: rep.get(field), version: rep.version}, nil
 }
 
 func orDefault(s, d string) string {
@@ -486,7 +515,7 @@ func (m *dictatorM) expected() int { return len(m.ids) }
 func (m *dictatorM) step() ([]lazyTask, error) {
 	var ts []lazyTask
 	for _, id := range m.ids {
-		t, err := m.ask("dictator", id, 1, m.in.Index, terms(m.in), nil, "")
+		t, err := m.ask("dictator", id, 1, m.in.Index, func() (map[string]float64, map[string]float64) { return terms(m.in), nil }, "")
 		if err != nil {
 			return nil, err
 		}
@@ -552,7 +581,9 @@ func (m *pairM) step() ([]lazyTask, error) {
 	r1, r2, _, _ := m.roles()
 	var ts []lazyTask
 	add := func(role string, agent, partner, pair int, params map[string]float64) error {
-		t, err := m.ask(role, agent, 1, m.in.Index, params, map[string]float64{"partner_id": float64(partner), "pair": float64(pair)}, "")
+		t, err := m.ask(role, agent, 1, m.in.Index, func() (map[string]float64, map[string]float64) {
+			return params, map[string]float64{"partner_id": float64(partner), "pair": float64(pair)}
+		}, "")
 		if err == nil {
 			ts = append(ts, t)
 		}
@@ -690,22 +721,29 @@ func (m *pgM) expected() int {
 }
 
 func (m *pgM) step() ([]lazyTask, error) {
-	m.reqs = m.g.Requests()
+	// The requests without their parameters: each task makes its own when it is built (the
+	// game does not change until the step's replies are absorbed).
+	m.reqs = m.g.Pending()
 	var ts []lazyTask
 	for _, q := range m.reqs {
 		var t lazyTask
 		var err error
 		gi := m.g.GroupOf(q.Agent)
-		extra := map[string]float64{"group": float64(gi + 1)}
+		mk := func() (map[string]float64, map[string]float64) {
+			extra := map[string]float64{"group": float64(gi + 1)}
+			if q.Target >= 0 {
+				extra["target_id"] = float64(q.Target)
+			}
+			return m.g.ParamsOf(q), extra
+		}
 		if q.Target < 0 {
-			t, err = m.ask("contribute", q.Agent, q.Round, m.in.Index, q.Params, extra, "")
+			t, err = m.ask("contribute", q.Agent, q.Round, m.in.Index, mk, "")
 		} else {
 			// Each other member is its own decision: the member's number keeps two members who
 			// put in the same amount from being one identical prompt (one cached answer).
-			extra["target_id"] = float64(q.Target)
 			k, n := m.rank(q.Agent, q.Target), len(m.groups[gi])-1
 			prefix := fmt.Sprintf("You decide about the other members of your group one at a time. This is member %d of %d.\n\n", k, n)
-			t, err = m.ask("punish", q.Agent, q.Round, m.in.Index*punishTrialBase+k, q.Params, extra, prefix)
+			t, err = m.ask("punish", q.Agent, q.Round, m.in.Index*punishTrialBase+k, mk, prefix)
 		}
 		if err != nil {
 			return nil, err
