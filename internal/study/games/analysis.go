@@ -18,6 +18,7 @@ import (
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/spill"
 	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/termtable"
 )
@@ -206,7 +207,7 @@ type Group struct {
 
 // results is the games' analysis: every output reads these numbers.
 type results struct {
-	spill      *spill // where the public goods rounds are read from
+	spill      *spill.File // where the public goods rounds are read from
 	inst       []GameInstance
 	ms         []gameRun
 	groups     []Group
@@ -219,7 +220,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if s.res == nil {
 		s.res = s.analyze()
 	}
-	if err := s.spill.readErr(); err != nil {
+	if err := s.spill.Err(); err != nil {
 		return nil, err
 	}
 	r := s.res
@@ -694,7 +695,7 @@ func (r *results) gamesTable() *table.Table {
 				}
 			}
 		}
-		return r.spill.readErr()
+		return r.spill.Err()
 	}}
 }
 
@@ -718,7 +719,7 @@ func (r *results) punishTable() *table.Table {
 				}
 			}
 		}
-		return r.spill.readErr()
+		return r.spill.Err()
 	}}
 }
 

@@ -37,6 +37,7 @@ import (
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/spill"
 )
 
 // Name is the study's name in experiment files.
@@ -67,7 +68,7 @@ type gamesStudy struct {
 	// systems are the system texts under the persona and system factors.
 	systems *study.Systems
 	// spill holds the public goods rounds played (pgM.rounds).
-	spill spill
+	spill spill.File
 	// strs are the distinct model versions the machines keep by number (intern); strs[0] is "".
 	strs  []string
 	strIx map[string]uint32
@@ -105,7 +106,7 @@ func New(env *study.Env) (study.Study, error) {
 	if err := study.CheckPersonaFactor(env); err != nil {
 		return nil, err
 	}
-	s := &gamesStudy{env: env, pl: pl, systems: study.NewSystems(env)}
+	s := &gamesStudy{env: env, pl: pl, systems: study.NewSystems(env), spill: spill.File{What: "public goods rounds"}}
 	if s.ms, err = s.machines(); err != nil {
 		return nil, err
 	}
@@ -709,7 +710,7 @@ type pgM struct {
 	// env.Agents), as gamesStudy.intern numbers them, until the round's record is spilled.
 	cur []uint32
 	// spilled are the rounds played, in the study's spill file (the game keeps only the last).
-	spilled []span
+	spilled []spill.Span
 }
 
 func (m *pgM) expected() int {
@@ -809,7 +810,7 @@ func (m *pgM) absorb() error {
 		for i, a := range rd.Agents {
 			vs[i] = m.cur[m.index[a.Agent]]
 		}
-		sp, err := m.s.spill.write(encodeRound(nil, rd, vs))
+		sp, err := m.s.spill.Write(encodeRound(nil, rd, vs))
 		if err != nil {
 			return err
 		}
@@ -829,20 +830,20 @@ type playedRound struct {
 }
 
 // rounds are the rounds played, read back from the spill file one at a time. A read error
-// ends them early and is kept for Analyze and the tables (spill.readErr).
+// ends them early and is kept for Analyze and the tables (spill.File.Err).
 func (m *pgM) rounds() iter.Seq[playedRound] {
 	return func(yield func(playedRound) bool) {
 		var buf []byte
 		for _, sp := range m.spilled {
-			b, err := m.s.spill.read(sp, buf)
+			b, err := m.s.spill.Read(sp, buf)
 			if err != nil {
-				m.s.spill.fail(err)
+				m.s.spill.Fail(err)
 				return
 			}
 			buf = b
 			rd, vs, err := decodeRound(b)
 			if err != nil {
-				m.s.spill.fail(err)
+				m.s.spill.Fail(err)
 				return
 			}
 			if !yield(playedRound{rd, vs}) {

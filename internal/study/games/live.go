@@ -8,7 +8,7 @@ import (
 // overview chart's bars) over the rounds played so far, from analyze, as Analyze computes them.
 func (s *gamesStudy) LiveEstimates() (*study.Estimates, error) {
 	r := s.analyze()
-	if err := s.spill.readErr(); err != nil {
+	if err := s.spill.Err(); err != nil {
 		return nil, err
 	}
 	e := &study.Estimates{

@@ -3,99 +3,19 @@ package games
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
-	"os"
-	"sync"
 
 	"github.com/prosim/prosim/internal/game"
 )
 
-// spill keeps the public goods rounds played out of memory, in a temporary file: games.csv,
+// The public goods rounds played are kept out of memory (gamesStudy.spill): games.csv,
 // punishments.csv and the statistics read every round's moves and payoffs after the last
 // step, and holding them took about 200 bytes a decision. Each machine writes a round's record
-// when the round ends (pgM.absorb) and remembers where it is; the file is removed when the
-// study is closed (on Unix it is unlinked as soon as it is made).
-type spill struct {
-	mu      sync.Mutex
-	f       *os.File
-	size    int64
-	removed bool
-	err     error // the first read error, reported by Analyze and the tables
-}
-
-// span is one record's place in the spill file.
-type span struct {
-	off int64
-	n   int32
-}
-
-func (s *spill) write(b []byte) (span, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f == nil {
-		f, err := os.CreateTemp("", "prosim-games-*")
-		if err != nil {
-			return span{}, fmt.Errorf("public goods rounds: %w", err)
-		}
-		s.f = f
-		s.removed = os.Remove(f.Name()) == nil // an open file cannot be removed on Windows
-	}
-	if _, err := s.f.WriteAt(b, s.size); err != nil {
-		return span{}, fmt.Errorf("public goods rounds: %w", err)
-	}
-	sp := span{off: s.size, n: int32(len(b))}
-	s.size += int64(len(b))
-	return sp, nil
-}
-
-func (s *spill) read(sp span, buf []byte) ([]byte, error) {
-	s.mu.Lock()
-	f := s.f
-	s.mu.Unlock()
-	if f == nil {
-		return nil, errors.New("public goods rounds: read after the study was closed")
-	}
-	buf = append(buf[:0], make([]byte, sp.n)...)
-	if _, err := f.ReadAt(buf, sp.off); err != nil {
-		return nil, fmt.Errorf("public goods rounds: %w", err)
-	}
-	return buf, nil
-}
-
-// fail keeps the first read error.
-func (s *spill) fail(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err == nil {
-		s.err = err
-	}
-}
-
-func (s *spill) readErr() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
+// when the round ends (pgM.absorb) and remembers its span.
 
 // Close removes the spill file: the study's results have been written (the runner closes a
 // study that is an io.Closer with the run).
 func (g *gamesStudy) Close() error { return g.spill.Close() }
-
-// Close removes the file.
-func (s *spill) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f == nil {
-		return nil
-	}
-	err := s.f.Close()
-	if !s.removed {
-		err = errors.Join(err, os.Remove(s.f.Name()))
-	}
-	s.f = nil
-	return err
-}
 
 // encodeRound appends a round's record: the game's record of it, bit for bit, and the model
 // version (gamesStudy.intern's number) of each agent's contribution, in the order of
