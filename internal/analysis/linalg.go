@@ -135,6 +135,12 @@ func sandwich(X mat.Matrix, e []float64, cluster []int, bread *mat.SymDense, c f
 		}
 		meat.SymRankOne(meat, 1, mat.NewVecDense(p, s))
 	}
+	return bake(bread, meat, c)
+}
+
+// bake returns c · A M A, symmetrised, for the bread A and the meat M.
+func bake(bread, meat *mat.SymDense, c float64) *mat.SymDense {
+	p := bread.SymmetricDim()
 	var t, v mat.Dense
 	t.Mul(bread, meat)
 	v.Mul(&t, bread)

@@ -3,6 +3,7 @@ package analysis
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 
 	"gonum.org/v1/gonum/mat"
@@ -34,7 +35,7 @@ type LogitFit struct {
 	CILow, CIHigh  []float64
 	Vcov           *mat.SymDense
 	SEType         SEType
-	N, K           int
+	N, K           int // trials, coefficients
 	NClusters      int
 	LogLik         float64
 	NullLogLik     float64 // intercept-only model (or p = 1/2 without intercept)
@@ -43,7 +44,7 @@ type LogitFit struct {
 	AIC            float64
 	Iterations     int
 	Converged      bool
-	Fitted         []float64 // fitted probabilities
+	Fitted         []float64 // fitted probabilities, per row of X (LogisticCounts: per pattern)
 }
 
 // separationEta is the |linear predictor| beyond which a fitted probability
@@ -66,26 +67,191 @@ const separationEta = 15
 // the error wraps ErrSeparation and says how many observations are fitted at
 // probability 0 or 1. A constant outcome is reported the same way.
 func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*LogitFit, error) {
-	level, err := checkLevel(opt.Level)
-	if err != nil {
-		return nil, err
-	}
-	n, p := X.Dims()
+	n, _ := X.Dims()
 	if len(y) != n {
 		return nil, errorf("len(y)=%d but X has %d rows", len(y), n)
 	}
-	if names != nil && len(names) != p {
-		return nil, errorf("%d names for %d columns", len(names), p)
-	}
-	var ones float64
 	for i, v := range y {
 		if v != 0 && v != 1 {
 			return nil, errorf("y[%d]=%v: outcome must be 0 or 1", i, v)
 		}
-		ones += v
 	}
-	if ones == 0 || ones == float64(n) {
-		return nil, fmt.Errorf("%w (outcome is constant: %v of %d are 1)", ErrSeparation, ones, n)
+	if opt.SE == Cluster && len(opt.Clusters) != n {
+		return nil, errorf("cluster SE needs one cluster label per observation (got %d for %d)", len(opt.Clusters), n)
+	}
+	// Each observation is its own covariate pattern of one trial.
+	f, D, err := logitFit(X, nil, y, names, opt)
+	if err != nil {
+		return nil, err
+	}
+	resid := make([]float64, n)
+	for i := range n {
+		resid[i] = y[i] - f.Fitted[i]
+	}
+	nf, kf := float64(n), float64(f.K)
+	switch opt.SE {
+	case Classical:
+	case HC1:
+		f.Vcov = sandwich(D, resid, nil, f.Vcov, nf/(nf-kf))
+	case Cluster:
+		g := numClusters(opt.Clusters)
+		if g < 2 {
+			return nil, errorf("cluster SE needs at least 2 clusters (got %d)", g)
+		}
+		f.NClusters = g
+		gf := float64(g)
+		f.Vcov = sandwich(D, resid, opt.Clusters, f.Vcov, gf/(gf-1)*(nf-1)/(nf-kf))
+	default:
+		return nil, errorf("unknown SE type %v", opt.SE)
+	}
+	return f, f.infer(opt)
+}
+
+// CountCell is the trials of one cluster at one covariate pattern (a row of the patterns'
+// design) and how many of them had outcome 1.
+type CountCell struct {
+	Pattern           int
+	Trials, Successes float64
+}
+
+// LogisticCounts fits the model Logistic fits to binary trials whose regressors are discrete,
+// from counts: X has one row per covariate pattern, and clusters yields each cluster's cells
+// (a cluster once, with its cells; opt.Clusters is not read). It is called twice: for the
+// patterns' totals, then at the solution for the sandwich. The estimates, deviances and
+// covariances (Classical, HC1 and Cluster alike, with n the number of trials) are Logistic's on
+// the trials the counts stand for, up to rounding, while its memory is the patterns' and one
+// cluster's cells, not the trials'. Fitted holds one probability per pattern.
+func LogisticCounts(X *mat.Dense, clusters iter.Seq[[]CountCell], names []string, opt LogitOptions) (*LogitFit, error) {
+	np, _ := X.Dims()
+	m, s := make([]float64, np), make([]float64, np)
+	g := 0
+	var bad error
+	for cells := range clusters {
+		g++
+		for _, c := range cells {
+			if c.Pattern < 0 || c.Pattern >= np || c.Trials < 0 || c.Successes < 0 || c.Successes > c.Trials {
+				bad = errorf("cell %+v: pattern out of range or successes not within 0..trials", c)
+				continue
+			}
+			m[c.Pattern] += c.Trials
+			s[c.Pattern] += c.Successes
+		}
+	}
+	if bad != nil {
+		return nil, bad
+	}
+	// A pattern without trials has no weight: it is left out of the fit. row maps X's
+	// patterns to the fit's rows (-1: left out).
+	row := make([]int, np)
+	used, fm, fs := X, m, s
+	kept := 0
+	for i := range np {
+		row[i] = -1
+		if m[i] > 0 {
+			row[i] = kept
+			kept++
+		}
+	}
+	if kept < np {
+		_, p := X.Dims()
+		used, fm, fs = mat.NewDense(max(kept, 1), p, nil), make([]float64, max(kept, 1)), make([]float64, max(kept, 1))
+		for i, r := range row {
+			if r >= 0 {
+				used.SetRow(r, X.RawRowView(i))
+				fm[r], fs[r] = m[i], s[i]
+			}
+		}
+	}
+	f, D, err := logitFit(used, fm, fs, names, opt)
+	if err != nil {
+		return nil, err
+	}
+	fitted := make([]float64, np) // per pattern of X; NaN for one without trials
+	for i, r := range row {
+		fitted[i] = math.NaN()
+		if r >= 0 {
+			fitted[i] = f.Fitted[r]
+		}
+	}
+	f.Fitted = fitted
+	nf, kf := float64(f.N), float64(f.K)
+	_, k := D.Dims()
+	meat := mat.NewSymDense(k, nil)
+	u := make([]float64, k)
+	score := mat.NewVecDense(k, u)
+	switch opt.SE {
+	case Classical:
+	case HC1:
+		// Each trial is its own cluster: a cell adds Successes rank-one terms of x(1-p) and
+		// Trials-Successes of x(0-p).
+		for cells := range clusters {
+			for _, c := range cells {
+				r := row[c.Pattern]
+				mu := fitted[c.Pattern]
+				for _, t := range [2]struct{ n, e float64 }{{c.Successes, 1 - mu}, {c.Trials - c.Successes, -mu}} {
+					if t.n == 0 {
+						continue
+					}
+					for j := range k {
+						u[j] = D.At(r, j) * t.e
+					}
+					meat.SymRankOne(meat, t.n, score)
+				}
+			}
+		}
+		f.Vcov = bake(f.Vcov, meat, nf/(nf-kf))
+	case Cluster:
+		if g < 2 {
+			return nil, errorf("cluster SE needs at least 2 clusters (got %d)", g)
+		}
+		f.NClusters = g
+		for cells := range clusters {
+			clear(u)
+			for _, c := range cells {
+				if c.Trials == 0 {
+					continue
+				}
+				r := row[c.Pattern]
+				e := c.Successes - c.Trials*fitted[c.Pattern]
+				for j := range k {
+					u[j] += D.At(r, j) * e
+				}
+			}
+			meat.SymRankOne(meat, 1, score)
+		}
+		gf := float64(g)
+		f.Vcov = bake(f.Vcov, meat, gf/(gf-1)*(nf-1)/(nf-kf))
+	default:
+		return nil, errorf("unknown SE type %v", opt.SE)
+	}
+	return f, f.infer(opt)
+}
+
+// logitFit is the one Newton-Raphson fit behind Logistic and LogisticCounts: row i of X is a
+// covariate pattern with m[i] trials (1 each when m is nil), s[i] of them with outcome 1. It
+// returns the fit with Coef, Fitted (per row), the counts and Vcov the inverse information
+// (X'WX)^-1, and the design read (with its intercept column).
+func logitFit(X *mat.Dense, m, s []float64, names []string, opt LogitOptions) (*LogitFit, mat.Matrix, error) {
+	n, p := X.Dims()
+	if names != nil && len(names) != p {
+		return nil, nil, errorf("%d names for %d columns", len(names), p)
+	}
+	if _, err := checkLevel(opt.Level); err != nil {
+		return nil, nil, err
+	}
+	trials := func(i int) float64 {
+		if m == nil {
+			return 1
+		}
+		return m[i]
+	}
+	var ones, total float64
+	for i, v := range s {
+		ones += v
+		total += trials(i)
+	}
+	if ones == 0 || ones == total {
+		return nil, nil, fmt.Errorf("%w (outcome is constant: %v of %v are 1)", ErrSeparation, ones, total)
 	}
 	// D is the design read in place (a view adds the intercept column): a fit over a million
 	// rows holds no copy of it.
@@ -103,8 +269,8 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 		}
 	}
 	_, k := D.Dims()
-	if n <= k {
-		return nil, fmt.Errorf("%w: n=%d, k=%d", ErrTooFew, n, k)
+	if total <= float64(k) {
+		return nil, nil, fmt.Errorf("%w: n=%v, k=%d", ErrTooFew, total, k)
 	}
 	maxIter, tol := opt.MaxIter, opt.Tol
 	if maxIter <= 0 {
@@ -125,10 +291,26 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 			eta[i] = s
 		}
 	}
-	dev := func() float64 { return -2 * logLik(y, eta) }
+	// The log-likelihood of the trials: Σ s·eta - m·log(1+e^eta), with a stable softplus.
+	dev := func() float64 {
+		var l float64
+		for i, e := range eta {
+			l += s[i]*e - trials(i)*(max(e, 0)+math.Log1p(math.Exp(-math.Abs(e))))
+		}
+		return -2 * l
+	}
+	separated := func() error {
+		var c float64
+		for i, e := range eta {
+			if math.Abs(e) > separationEta {
+				c += trials(i)
+			}
+		}
+		return fmt.Errorf("%w (%v of %v observations fitted with probability 0 or 1)", ErrSeparation, c, total)
+	}
 	linpred(beta)
 	d := dev()
-	f := &LogitFit{Names: nm, N: n, K: k, SEType: opt.SE}
+	f := &LogitFit{Names: nm, N: int(total), K: k, SEType: opt.SE}
 	wx := mat.NewDense(n, k, nil)
 	z := make([]float64, n)
 	prevEta := make([]float64, n)
@@ -136,13 +318,12 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 		f.Iterations = it
 		for i := range n {
 			// p and 1-p each computed directly so that neither the weight nor
-			// the residual underflows to 0 when |eta| is large (separation).
+			// the residual s - m·p (= s(1-p) - (m-s)p) underflows to 0 when |eta| is
+			// large (separation).
 			p1, p0 := invLogit(eta[i]), invLogit(-eta[i])
-			w := p1 * p0
-			r := -p1
-			if y[i] == 1 {
-				r = p0
-			}
+			mi := trials(i)
+			w := mi * p1 * p0
+			r := s[i]*p0 - (mi-s[i])*p1
 			sw := math.Sqrt(w)
 			for j := range k {
 				wx.Set(i, j, sw*D.At(i, j))
@@ -152,9 +333,9 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 		nb, _, err := lsqScratch(wx, z, false) // wx is rebuilt before each use
 		if err != nil {
 			if errors.Is(err, ErrCollinear) && maxAbs(eta) > separationEta {
-				return nil, separationErr(eta, n)
+				return nil, nil, separated()
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		old := append([]float64(nil), beta...)
 		copy(prevEta, eta)
@@ -183,71 +364,48 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 	}
 	if !f.Converged {
 		if maxAbs(eta) > separationEta {
-			return nil, separationErr(eta, n)
+			return nil, nil, separated()
 		}
-		return nil, fmt.Errorf("%w after %d iterations", ErrNoConvergence, f.Iterations)
+		return nil, nil, fmt.Errorf("%w after %d iterations", ErrNoConvergence, f.Iterations)
 	}
 
 	f.Coef = beta
 	f.Fitted = make([]float64, n)
-	resid := make([]float64, n)
 	for i := range n {
 		mu := invLogit(eta[i])
 		f.Fitted[i] = mu
-		resid[i] = y[i] - mu
-		sw := math.Sqrt(mu * (1 - mu))
+		sw := math.Sqrt(trials(i) * mu * (1 - mu))
 		for j := range k {
 			wx.Set(i, j, sw*D.At(i, j))
 		}
 	}
 	_, bread, err := lsqScratch(wx, z, true) // (X'WX)^-1 at the solution; wx is not read again
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	nf, kf := float64(n), float64(k)
-	switch opt.SE {
-	case Classical:
-		f.Vcov = bread
-	case HC1:
-		f.Vcov = sandwich(D, resid, nil, bread, nf/(nf-kf))
-	case Cluster:
-		if len(opt.Clusters) != n {
-			return nil, errorf("cluster SE needs one cluster label per observation (got %d for %d)", len(opt.Clusters), n)
-		}
-		g := numClusters(opt.Clusters)
-		if g < 2 {
-			return nil, errorf("cluster SE needs at least 2 clusters (got %d)", g)
-		}
-		f.NClusters = g
-		gf := float64(g)
-		f.Vcov = sandwich(D, resid, opt.Clusters, bread, gf/(gf-1)*(nf-1)/(nf-kf))
-	default:
-		return nil, errorf("unknown SE type %v", opt.SE)
+	f.Vcov = bread
+	f.LogLik = -dev() / 2
+	f.Deviance = -2 * f.LogLik
+	f.AIC = f.Deviance + 2*float64(k)
+	p0 := 0.5
+	if opt.Intercept {
+		p0 = ones / total
+	}
+	f.NullLogLik = ones*math.Log(p0) + (total-ones)*math.Log1p(-p0)
+	f.NullDeviance = -2 * f.NullLogLik
+	return f, D, nil
+}
+
+// infer fills the Wald inference from Coef and Vcov.
+func (f *LogitFit) infer(opt LogitOptions) error {
+	level, err := checkLevel(opt.Level)
+	if err != nil {
+		return err
 	}
 	tmp := Fit{Coef: f.Coef, Vcov: f.Vcov}
 	tmp.fillInference(level, true)
 	f.SE, f.Z, f.P, f.CILow, f.CIHigh = tmp.SE, tmp.T, tmp.P, tmp.CILow, tmp.CIHigh
-
-	f.LogLik = logLik(y, eta)
-	f.Deviance = -2 * f.LogLik
-	f.AIC = f.Deviance + 2*kf
-	p0 := 0.5
-	if opt.Intercept {
-		p0 = ones / nf
-	}
-	f.NullLogLik = ones*math.Log(p0) + (nf-ones)*math.Log1p(-p0)
-	f.NullDeviance = -2 * f.NullLogLik
-	return f, nil
-}
-
-func separationErr(eta []float64, n int) error {
-	var c int
-	for _, e := range eta {
-		if math.Abs(e) > separationEta {
-			c++
-		}
-	}
-	return fmt.Errorf("%w (%d of %d observations fitted with probability 0 or 1)", ErrSeparation, c, n)
+	return nil
 }
 
 func maxAbs(x []float64) float64 {
@@ -264,13 +422,4 @@ func invLogit(e float64) float64 {
 	}
 	x := math.Exp(e)
 	return x / (1 + x)
-}
-
-// logLik is Σ y·eta - log(1+e^eta), with a stable softplus.
-func logLik(y, eta []float64) float64 {
-	var s float64
-	for i, e := range eta {
-		s += y[i]*e - (max(e, 0) + math.Log1p(math.Exp(-math.Abs(e))))
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -85,5 +86,80 @@ func TestLogisticStrongEffectNotSeparation(t *testing.T) {
 	}
 	if maxEta < 20 {
 		t.Errorf("test data not extreme enough: max |eta| %.1f", maxEta)
+	}
+}
+
+// LogisticCounts on the (cluster, pattern) counts of discrete trials is Logistic on the
+// trials: the same estimates and covariances up to rounding, for every SE type.
+func TestLogisticCountsIsLogistic(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const agents, per = 60, 25
+	// Patterns: x1 in 0..5, x2 in 0..9, and one pattern (the last) no trial has.
+	np := 6*10 + 1
+	px := mat.NewDense(np, 2, nil)
+	for i := range np {
+		px.Set(i, 0, float64(i%6))
+		px.Set(i, 1, float64(i/6))
+	}
+	var y, rows []float64
+	var cl []int
+	counts := make([][]CountCell, agents) // per agent, by pattern
+	for a := range agents {
+		counts[a] = make([]CountCell, np)
+		bias := 0.5 * r.NormFloat64() // a cluster effect, so clustered SEs differ
+		for range per {
+			pi := r.IntN(np - 1)
+			x1, x2 := px.At(pi, 0), px.At(pi, 1)
+			v := 0.0
+			if r.Float64() < invLogit(-1+0.4*x1-0.15*x2+bias) {
+				v = 1
+			}
+			y, rows, cl = append(y, v), append(rows, x1, x2), append(cl, 1000+a)
+			c := &counts[a][pi]
+			c.Pattern, c.Trials, c.Successes = pi, c.Trials+1, c.Successes+v
+		}
+	}
+	X := mat.NewDense(len(y), 2, rows)
+	clusters := func(yield func([]CountCell) bool) {
+		for a := agents - 1; a >= 0; a-- { // another order than the trials'
+			var cells []CountCell
+			for _, c := range counts[a] {
+				if c.Trials > 0 {
+					cells = append(cells, c)
+				}
+			}
+			if !yield(cells) {
+				return
+			}
+		}
+	}
+	rel := func(what string, got, want float64) {
+		t.Helper()
+		if !(math.Abs(got-want) <= 1e-9*math.Abs(want)) {
+			t.Errorf("%s: counts %.15g, trials %.15g", what, got, want)
+		}
+	}
+	for _, se := range []SEType{Classical, HC1, Cluster} {
+		want, err := Logistic(y, X, []string{"x1", "x2"}, LogitOptions{Intercept: true, SE: se, Clusters: cl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := LogisticCounts(px, clusters, []string{"x1", "x2"}, LogitOptions{Intercept: true, SE: se})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 3 {
+			rel(fmt.Sprintf("SE %v coef %d", se, j), got.Coef[j], want.Coef[j])
+			rel(fmt.Sprintf("SE %v se %d", se, j), got.SE[j], want.SE[j])
+			rel(fmt.Sprintf("SE %v p %d", se, j), got.P[j], want.P[j])
+		}
+		rel("loglik", got.LogLik, want.LogLik)
+		rel("null deviance", got.NullDeviance, want.NullDeviance)
+		if got.N != want.N || got.K != want.K || got.NClusters != want.NClusters || !got.Converged {
+			t.Errorf("SE %v: N %d K %d clusters %d (converged %v), want %d %d %d", se, got.N, got.K, got.NClusters, got.Converged, want.N, want.K, want.NClusters)
+		}
+		if len(got.Fitted) != np || !math.IsNaN(got.Fitted[np-1]) {
+			t.Errorf("fitted: %d patterns, the unseen one %v (want %d, NaN)", len(got.Fitted), got.Fitted[np-1], np)
+		}
 	}
 }

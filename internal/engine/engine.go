@@ -377,8 +377,13 @@ func (r *Runner) prepareStudy(newStudy study.Factory) error {
 	}
 	r.stages.begin(Stage{Name: fmt.Sprintf("setting up %s for %s (graph, conditions)", exp.Study, plural.Count(len(r.agents), "agent")), Abandon: true})
 	var err error
-	r.study, err = newStudy(r.env)
-	return err
+	if r.study, err = newStudy(r.env); err != nil {
+		return err
+	}
+	if c, ok := r.study.(io.Closer); ok { // a study's own files (the games' rounds)
+		r.closers = append(r.closers, c)
+	}
+	return nil
 }
 
 // setDir sets the run directory, for the runner and its study.

@@ -300,6 +300,15 @@ func (g *PGGame) History() []PGRound {
 // is a copy). A caller that keeps the game need not keep its own copy of every round.
 func (g *PGGame) Rounds() []PGRound { return g.history }
 
+// TrimHistory drops the record of every round played but the last (which the next round's
+// prompts read), for a caller that keeps the rounds itself (Advance returns each): History,
+// Rounds and Totals then cover the rounds played since.
+func (g *PGGame) TrimHistory() {
+	if n := len(g.history); n > 1 {
+		g.history = []PGRound{g.history[n-1]}
+	}
+}
+
 // Totals are the agents' payoffs summed over the rounds played.
 func (g *PGGame) Totals() map[int]float64 {
 	t := map[int]float64{}
@@ -325,6 +334,16 @@ func b2f(b bool) float64 {
 // NewPG's agents, or punishment decisions by punisher (agent order) then target (ascending).
 // Decisions already submitted are not listed; nil when done.
 func (g *PGGame) Requests() []PGRequest {
+	out := g.Pending()
+	for i := range out {
+		out[i].Params = g.ParamsOf(out[i])
+	}
+	return out
+}
+
+// Pending are Requests without their Params: a caller that builds a step's prompts one at a
+// time asks ParamsOf for each as it builds it, before the stage's decisions are submitted.
+func (g *PGGame) Pending() []PGRequest {
 	var out []PGRequest
 	switch g.stage {
 	case PGContribute:
@@ -332,15 +351,7 @@ func (g *PGGame) Requests() []PGRequest {
 			if g.decided(a) {
 				continue
 			}
-			own, others, punished := g.prev(a)
-			out = append(out, PGRequest{Agent: a, Target: -1, Scenario: ScenarioPublicGoods, Round: g.round,
-				Params: map[string]float64{
-					"endowment": g.endowment, "multiplier": g.multiplier,
-					"group_size": float64(len(g.groups[g.groupOf[a]])),
-					"round":      float64(g.round), "rounds": float64(g.rounds),
-					"punishment":  b2f(g.punishment),
-					"others_prev": others, "own_prev": own, "punished_prev": punished,
-				}})
+			out = append(out, PGRequest{Agent: a, Target: -1, Scenario: ScenarioPublicGoods, Round: g.round})
 		}
 	case PGPunishStage:
 		for _, p := range g.punishPairs() {
@@ -350,14 +361,29 @@ func (g *PGGame) Requests() []PGRequest {
 			if _, ok := g.pInvalid[p]; ok {
 				continue
 			}
-			out = append(out, PGRequest{Agent: p[0], Target: p[1], Scenario: ScenarioPublicGoodsPunish, Round: g.round,
-				Params: map[string]float64{
-					"endowment": g.endowment, "own": g.contrib[p[0]], "target": g.contrib[p[1]],
-					"ratio": PGRatio, "round": float64(g.round), "rounds": float64(g.rounds),
-				}})
+			out = append(out, PGRequest{Agent: p[0], Target: p[1], Scenario: ScenarioPublicGoodsPunish, Round: g.round})
 		}
 	}
 	return out
+}
+
+// ParamsOf are the Params of a request of Pending, as the game stands: it reads the game and
+// writes nothing, so concurrent calls are safe while no decision is submitted.
+func (g *PGGame) ParamsOf(q PGRequest) map[string]float64 {
+	if q.Target < 0 {
+		own, others, punished := g.prev(q.Agent)
+		return map[string]float64{
+			"endowment": g.endowment, "multiplier": g.multiplier,
+			"group_size": float64(len(g.groups[g.groupOf[q.Agent]])),
+			"round":      float64(q.Round), "rounds": float64(g.rounds),
+			"punishment":  b2f(g.punishment),
+			"others_prev": others, "own_prev": own, "punished_prev": punished,
+		}
+	}
+	return map[string]float64{
+		"endowment": g.endowment, "own": g.contrib[q.Agent], "target": g.contrib[q.Target],
+		"ratio": PGRatio, "round": float64(q.Round), "rounds": float64(g.rounds),
+	}
 }
 
 func (g *PGGame) decided(a int) bool {
@@ -539,7 +565,9 @@ func (g *PGGame) Advance() (*PGRound, error) {
 }
 
 func (g *PGGame) contributionStage() PGRound {
-	r := PGRound{Round: g.round}
+	// Exact capacities: a game keeps every round it played (append's slack was about half of
+	// a round's memory).
+	r := PGRound{Round: g.round, Agents: make([]PGAgentRound, 0, len(g.agents))}
 	pool := make([]float64, len(g.groups))
 	nValid := make([]int, len(g.groups))
 	for a, c := range g.contrib {
@@ -568,7 +596,9 @@ func (g *PGGame) punishmentStage(r *PGRound) {
 	for i, ar := range r.Agents {
 		idx[ar.Agent] = i
 	}
-	for _, p := range g.punishPairs() {
+	pairs := g.punishPairs()
+	r.Punishments = make([]PGPunishment, 0, len(pairs))
+	for _, p := range pairs {
 		pu := PGPunishment{From: p[0], To: p[1]}
 		if v, ok := g.points[p]; ok {
 			pu.Points, pu.Valid = v, true

@@ -2,6 +2,7 @@ package game
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -398,5 +399,37 @@ func TestNewPGErrors(t *testing.T) {
 		if _, err := NewPG(c.agents, c.size, c.rounds, c.e, c.m, false, 1); err == nil {
 			t.Errorf("NewPG(%v, %d, %d, %g, %g) accepted", c.agents, c.size, c.rounds, c.e, c.m)
 		}
+	}
+}
+
+// TrimHistory keeps the last round, which the next round's prompts read.
+func TestPGTrimHistory(t *testing.T) {
+	play := func(trim bool) ([]PGRequest, int) {
+		g, err := NewPG([]int{1, 2, 3, 4}, 2, 3, 20, 1.6, false, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range 2 {
+			for _, a := range []int{1, 2, 3, 4} {
+				if err := g.Contribute(a, float64(a*(r+2))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := g.Advance(); err != nil {
+				t.Fatal(err)
+			}
+			if trim {
+				g.TrimHistory()
+			}
+		}
+		return g.Requests(), len(g.Rounds())
+	}
+	full, n := play(false)
+	trimmed, m := play(true)
+	if n != 2 || m != 1 {
+		t.Errorf("rounds kept: %d untrimmed, %d trimmed; want 2 and 1", n, m)
+	}
+	if !reflect.DeepEqual(full, trimmed) {
+		t.Errorf("round 3's requests differ once trimmed:\n%+v\n%+v", full, trimmed)
 	}
 }

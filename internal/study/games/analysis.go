@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"iter"
 	"math"
 	"slices"
 	"sort"
@@ -18,6 +19,7 @@ import (
 	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/spill"
 	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/termtable"
 )
@@ -206,6 +208,7 @@ type Group struct {
 
 // results is the games' analysis: every output reads these numbers.
 type results struct {
+	spill      *spill.File // where the public goods rounds are read from
 	inst       []GameInstance
 	ms         []gameRun
 	groups     []Group
@@ -217,6 +220,9 @@ type results struct {
 func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if s.res == nil {
 		s.res = s.analyze()
+	}
+	if err := s.spill.Err(); err != nil {
+		return nil, err
 	}
 	r := s.res
 	tables := []*table.Table{r.gamesTable()}
@@ -247,7 +253,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 // analyze computes every statistic once from the machines' rows, per backend x condition in
 // design order.
 func (s *gamesStudy) analyze() *results {
-	r := &results{inst: s.pl.inst, ms: s.ms, multiCond: len(s.env.Exp.Conditions) > 1}
+	r := &results{spill: &s.spill, inst: s.pl.inst, ms: s.ms, multiCond: len(s.env.Exp.Conditions) > 1}
 	for _, in := range r.inst {
 		r.punishment = r.punishment || in.Punishment
 		r.ultimatum = r.ultimatum || in.Game == "ultimatum"
@@ -270,25 +276,46 @@ func (s *gamesStudy) analyze() *results {
 		for _, in := range r.inst {
 			// The seeds of the game's bootstrap intervals: each row extends this with its names.
 			h := s.statsSeed(k.b, k.c, in.Name)
-			var gr []gameRow
-			var pr []punishRow
+			// The group's rows of the game, made machine by machine as they are read: the
+			// public goods statistics read them once, as they come (a game of many rounds
+			// holds no copy of its rows); the one-shot games' rows are one a decision of a
+			// step, collected.
+			var ms []gameRun
 			for _, m := range s.ms {
-				if m.cell.Backend != k.b || m.cell.Condition != k.c || m.in.Name != in.Name {
-					continue
+				if m.cell.Backend == k.b && m.cell.Condition == k.c && m.in.Name == in.Name {
+					ms = append(ms, m)
 				}
-				for _, rw := range m.m.rows() {
-					if !rw.valid {
-						g.Invalid[in.Name]++
-					}
-					gr = append(gr, gameRow{row: rw, runID: m.cell.ID, game: in.Name})
-				}
-				if pm, ok := m.m.(*pgM); ok && m.in.Punishment {
-					for _, rd := range pm.rounds() {
-						for _, p := range rd.Punishments {
-							pr = append(pr, punishRow{runID: m.cell.ID, game: in.Name, group: pm.g.GroupOf(p.From) + 1, agent: p.From, target: p.To, points: p.Points, valid: p.Valid})
+			}
+			rows := func(yield func(gameRow) bool) {
+				for _, m := range ms {
+					for rw := range m.m.rows() {
+						if !rw.valid {
+							g.Invalid[in.Name]++
+						}
+						if !yield(gameRow{row: rw, runID: m.cell.ID, game: in.Name}) {
+							return
 						}
 					}
 				}
+			}
+			pun := func(yield func(punishRow) bool) {
+				for _, m := range ms {
+					pm, ok := m.m.(*pgM)
+					if !ok || !m.in.Punishment {
+						continue
+					}
+					for rd := range pm.rounds() {
+						for _, p := range rd.Punishments {
+							if !yield(punishRow{runID: m.cell.ID, game: in.Name, group: pm.g.GroupOf(p.From) + 1, agent: p.From, target: p.To, points: p.Points, valid: p.Valid}) {
+								return
+							}
+						}
+					}
+				}
+			}
+			var gr []gameRow
+			if in.Game != "public_goods" {
+				gr = slices.Collect(iter.Seq[gameRow](rows))
 			}
 			switch in.Game {
 			case "dictator":
@@ -300,7 +327,7 @@ func (s *gamesStudy) analyze() *results {
 			case "trust":
 				g.Stats = append(g.Stats, trustStats(in, gr, h)...)
 			case "public_goods":
-				st, tr := pgStats(in, gr, pr, h)
+				st, tr := pgStats(in, rows, pun, h) // counts the invalid rows as it reads them
 				g.Stats = append(g.Stats, st...)
 				g.PG = append(g.PG, tr)
 			}
@@ -550,7 +577,8 @@ func trustStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 	}
 }
 
-func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]GameStat, PGTrajectory) {
+// pgStats reads rows and pun once each, in order.
+func pgStats(in GameInstance, rows iter.Seq[gameRow], pun iter.Seq[punishRow], sd seed.Hash) ([]GameStat, PGTrajectory) {
 	h := game.HumanPublicGoods
 	type gk struct {
 		run   string
@@ -564,7 +592,7 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 	first := map[int][]float64{}
 	// Members of a group play together: the final round's rates are over group-runs.
 	lastZero, lastAll := newTally[gk]("group-runs"), newTally[gk]("group-runs")
-	for _, r := range rows {
+	for r := range rows {
 		if r.role != "member" || !r.valid || r.round < 1 || r.round > in.Rounds {
 			continue
 		}
@@ -635,7 +663,7 @@ func pgStats(in GameInstance, rows []gameRow, pun []punishRow, sd seed.Hash) ([]
 		// Each agent-replicate punished or not, in the order first seen; its unit is its group-run.
 		punished, at := []bool{}, map[ak]int{}
 		var runs []ak
-		for _, p := range pun {
+		for p := range pun {
 			a := ak{p.runID, p.group, p.agent}
 			i, ok := at[a]
 			if !ok {
@@ -695,7 +723,7 @@ func intOrNil(v int) any {
 func (r *results) gamesTable() *table.Table {
 	return &table.Table{Schema: GamesSchema, Rows: func(emit func([]any) error) error {
 		for _, g := range r.ms {
-			for _, rw := range g.m.rows() {
+			for rw := range g.m.rows() {
 				if err := emit([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rw.round,
 					intOrNil(rw.group), rw.agent, rw.role, intOrNil(rw.partner),
 					rw.choice, tidy(rw.payoff), rw.valid, table.OneLine(rw.reason), rw.version}); err != nil {
@@ -703,7 +731,7 @@ func (r *results) gamesTable() *table.Table {
 				}
 			}
 		}
-		return nil
+		return r.spill.Err()
 	}}
 }
 
@@ -714,7 +742,7 @@ func (r *results) punishTable() *table.Table {
 			if !ok || !g.in.Punishment {
 				continue
 			}
-			for _, rd := range pm.rounds() {
+			for rd := range pm.rounds() {
 				for _, p := range rd.Punishments {
 					pts := math.NaN()
 					if p.Valid {
@@ -727,7 +755,7 @@ func (r *results) punishTable() *table.Table {
 				}
 			}
 		}
-		return nil
+		return r.spill.Err()
 	}}
 }
 

@@ -20,6 +20,7 @@ package games
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -36,6 +37,7 @@ import (
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/study/spill"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -67,6 +69,8 @@ type gamesStudy struct {
 	res *results
 	// systems are the system texts under the persona and system factors.
 	systems *study.Systems
+	// spill holds the public goods rounds played (pgM.rounds).
+	spill spill.File
 	// strs are the distinct model versions the machines keep by number (intern); strs[0] is "".
 	strs  []string
 	strIx map[string]uint32
@@ -101,7 +105,7 @@ func New(env *study.Env) (study.Study, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &gamesStudy{env: env, pl: pl, systems: study.NewSystems(env)}
+	s := &gamesStudy{env: env, pl: pl, systems: study.NewSystems(env), spill: spill.File{What: "public goods rounds"}}
 	if s.ms, err = s.machines(); err != nil {
 		return nil, err
 	}
@@ -292,20 +296,43 @@ func (s *gamesStudy) absorb(_ int, t *study.Task, replies []backend.Reply) error
 	defer s.mu.Unlock()
 	for j, k := range t.Keys {
 		r := replies[j]
-		s.replies[k] = stepReply{values: r.Values, invalid: r.Invalid, version: r.ModelVersion}
+		sr := stepReply{has: r.Values != nil, invalid: r.Invalid, version: r.ModelVersion}
+		if len(r.Values) == 1 { // a game's scenario asks one field: the map is not kept
+			for f, v := range r.Values {
+				sr.field, sr.value = f, v
+			}
+		} else {
+			sr.values = r.Values
+		}
+		s.replies[k] = sr
 	}
 	return nil
 }
 
 // stepReply is what a machine reads of a reply at the end of its step: a step holds one per
-// decision of every cell, so not the whole backend.Reply (about 190 bytes more).
+// decision of every cell, so not the whole backend.Reply (about 190 bytes more), nor the
+// values' map when the reply has one value (about 250 bytes more).
 type stepReply struct {
-	values           map[string]float64
+	has              bool // the reply had values
+	field            string
+	value            float64
+	values           map[string]float64 // when not one value
 	invalid, version string
 }
 
 // valid is backend.Reply.Valid.
-func (r stepReply) valid() bool { return r.invalid == "" && r.values != nil }
+func (r stepReply) valid() bool { return r.invalid == "" && r.has }
+
+// get reads a value as the reply's map would: 0 when absent.
+func (r stepReply) get(field string) float64 {
+	if r.values != nil {
+		return r.values[field]
+	}
+	if r.field == field {
+		return r.value
+	}
+	return 0
+}
 
 // EstimateNote says how the games' later steps, which depend on earlier replies, are
 // estimated.
@@ -362,7 +389,8 @@ type gameMachine interface {
 	// absorb reads the step's replies (gamesStudy.replies) and advances the game.
 	absorb() error
 	done() bool
-	rows() []row
+	// rows are the game's rows of games.csv, made as they are read.
+	rows() iter.Seq[row]
 	// expected is how many decisions the game asks at most (for progress).
 	expected() int
 	// notAsked tells add of the decisions of expected that the steps made so far did not
@@ -391,12 +419,18 @@ type lazyTask func() (study.Task, error)
 // ask remembers one decision's key for absorb and returns its task, built on demand from
 // what the step knows now (the game state is not written until the step's replies are
 // absorbed). prefix, if any, is shown before the scenario.
-func (b *gameBase) ask(role string, agent, round, trial int, params, extra map[string]float64, prefix string) (lazyTask, error) {
+//
+// mk makes the scenario's parameters and the extra ones the store keeps, when the task is
+// built (a step's parameters are not all held at once).
+func (b *gameBase) ask(role string, agent, round, trial int, mk func() (params, extra map[string]float64), prefix string) (lazyTask, error) {
 	env, cell, in := b.s.env, b.cell, b.in
 	sc, _ := b.s.pl.sc[in.Index-1][role].Worded(cell.Level("wording")) // checked in newPlan
 	key := store.Key{RunID: cell.ID, AgentID: env.Agents[b.index[agent]].ID, Round: round, Trial: trial, Scenario: sc.ID}
 	b.asked = append(b.asked, key)
-	return func() (study.Task, error) { return b.task(key, role, agent, round, trial, params, extra, prefix) }, nil
+	return func() (study.Task, error) {
+		params, extra := mk()
+		return b.task(key, role, agent, round, trial, params, extra, prefix)
+	}, nil
 }
 
 // task is one decision's task (ask).
@@ -495,7 +529,7 @@ func (b *gameBase) moveOf(k store.Key, field string) (move, error) {
 	if !rep.valid() {
 		return move{asked: true, reason: orDefault(rep.invalid, "invalid reply"), version: rep.version}, nil
 	}
-	return move{asked: true, valid: true, value: rep.values[field], version: rep.version}, nil
+	return move{asked: true, valid: true, value: rep.get(field), version: rep.version}, nil
 }
 
 func orDefault(s, d string) string {
@@ -519,7 +553,7 @@ func (m *dictatorM) notAsked(func(int, string, string)) {}
 func (m *dictatorM) step() ([]lazyTask, error) {
 	var ts []lazyTask
 	for _, id := range m.ids {
-		t, err := m.ask("dictator", id, 1, m.in.Index, terms(m.in), nil, "")
+		t, err := m.ask("dictator", id, 1, m.in.Index, func() (map[string]float64, map[string]float64) { return terms(m.in), nil }, "")
 		if err != nil {
 			return nil, err
 		}
@@ -542,7 +576,7 @@ func (m *dictatorM) absorb() error {
 	return nil
 }
 
-func (m *dictatorM) rows() []row {
+func (m *dictatorM) rows() iter.Seq[row] {
 	var out []row
 	for _, id := range m.ids {
 		mv := m.moves[id]
@@ -553,7 +587,7 @@ func (m *dictatorM) rows() []row {
 		}
 		out = append(out, r)
 	}
-	return out
+	return slices.Values(out)
 }
 
 // ---- two-player games: ultimatum and trust ---------------------------------------------------
@@ -585,7 +619,9 @@ func (m *pairM) step() ([]lazyTask, error) {
 	r1, r2, _, _ := m.roles()
 	var ts []lazyTask
 	add := func(role string, agent, partner, pair int, params map[string]float64) error {
-		t, err := m.ask(role, agent, 1, m.in.Index, params, map[string]float64{"partner_id": float64(partner), "pair": float64(pair)}, "")
+		t, err := m.ask(role, agent, 1, m.in.Index, func() (map[string]float64, map[string]float64) {
+			return params, map[string]float64{"partner_id": float64(partner), "pair": float64(pair)}
+		}, "")
 		if err == nil {
 			ts = append(ts, t)
 		}
@@ -677,7 +713,9 @@ func (m *pairM) absorb() error {
 	return nil
 }
 
-func (m *pairM) rows() []row {
+func (m *pairM) rows() iter.Seq[row] { return slices.Values(m.rowList()) }
+
+func (m *pairM) rowList() []row {
 	r1, r2, _, _ := m.roles()
 	if m.in.Responder == "mao" {
 		r2 = "responder_mao"
@@ -730,10 +768,13 @@ type pgM struct {
 	reqs    []game.PGRequest
 	groups  [][]int // the game's groups, fixed for all rounds
 	members int     // sum over groups of size x (size - 1): punishment decisions per round
-	// versions are the model versions of the contributions, by round (from 1) and agent
-	// (index in env.Agents), as gamesStudy.intern numbers them: 4 bytes a decision where a
-	// map of strings took about 70.
-	versions [][]uint32
+	// cur are the model versions of the current round's contributions by agent (index in
+	// env.Agents), as gamesStudy.intern numbers them, until the round's record is spilled.
+	cur []uint32
+	// spilled are the rounds played, in the study's spill file (the game keeps only the last).
+	spilled []spill.Span
+	// skipped counts the punishment decisions of the rounds played that were not asked.
+	skipped int
 }
 
 func (m *pgM) expected() int {
@@ -750,32 +791,35 @@ func (m *pgM) notAsked(add func(int, string, string)) {
 	if !m.in.Punishment {
 		return
 	}
-	n := 0
-	for _, rd := range m.rounds() {
-		n += m.members - len(rd.Punishments)
-	}
-	if n > 0 {
-		add(n, "public goods punishment decision", "the punisher's or the target's contribution was invalid")
+	if m.skipped > 0 {
+		add(m.skipped, "public goods punishment decision", "the punisher's or the target's contribution was invalid")
 	}
 }
 
 func (m *pgM) step() ([]lazyTask, error) {
-	m.reqs = m.g.Requests()
+	// The requests without their parameters: each task makes its own when it is built (the
+	// game does not change until the step's replies are absorbed).
+	m.reqs = m.g.Pending()
 	var ts []lazyTask
 	for _, q := range m.reqs {
 		var t lazyTask
 		var err error
 		gi := m.g.GroupOf(q.Agent)
-		extra := map[string]float64{"group": float64(gi + 1)}
+		mk := func() (map[string]float64, map[string]float64) {
+			extra := map[string]float64{"group": float64(gi + 1)}
+			if q.Target >= 0 {
+				extra["target_id"] = float64(q.Target)
+			}
+			return m.g.ParamsOf(q), extra
+		}
 		if q.Target < 0 {
-			t, err = m.ask("contribute", q.Agent, q.Round, m.in.Index, q.Params, extra, "")
+			t, err = m.ask("contribute", q.Agent, q.Round, m.in.Index, mk, "")
 		} else {
 			// Each other member is its own decision: the member's number keeps two members who
 			// put in the same amount from being one identical prompt (one cached answer).
-			extra["target_id"] = float64(q.Target)
 			k, n := m.rank(q.Agent, q.Target), len(m.groups[gi])-1
 			prefix := fmt.Sprintf("You decide about the other members of your group one at a time. This is member %d of %d.\n\n", k, n)
-			t, err = m.ask("punish", q.Agent, q.Round, m.in.Index*punishTrialBase+k, q.Params, extra, prefix)
+			t, err = m.ask("punish", q.Agent, q.Round, m.in.Index*punishTrialBase+k, mk, prefix)
 		}
 		if err != nil {
 			return nil, err
@@ -812,10 +856,10 @@ func (m *pgM) absorb() error {
 			return err
 		}
 		if q.Target < 0 {
-			for len(m.versions) < q.Round {
-				m.versions = append(m.versions, make([]uint32, len(m.s.env.Agents)))
+			if m.cur == nil {
+				m.cur = make([]uint32, len(m.s.env.Agents))
 			}
-			m.versions[q.Round-1][m.index[q.Agent]] = m.s.intern(mv.version)
+			m.cur[m.index[q.Agent]] = m.s.intern(mv.version)
 		}
 		switch {
 		case q.Target < 0 && mv.valid:
@@ -832,45 +876,89 @@ func (m *pgM) absorb() error {
 		}
 	}
 	m.asked, m.reqs = nil, nil
-	// The round's record is read from the game's own (rounds), not copied.
-	if _, err := m.g.Advance(); err != nil {
+	rd, err := m.g.Advance()
+	if err != nil {
 		return err
+	}
+	if rd != nil { // the round is over: its record goes to the spill file
+		if m.in.Punishment {
+			m.skipped += m.members - len(rd.Punishments)
+		}
+		vs := make([]uint32, len(rd.Agents))
+		for i, a := range rd.Agents {
+			vs[i] = m.cur[m.index[a.Agent]]
+		}
+		sp, err := m.s.spill.Write(encodeRound(nil, rd, vs))
+		if err != nil {
+			return err
+		}
+		m.spilled = append(m.spilled, sp)
+		m.g.TrimHistory()
+		clear(m.cur)
 	}
 	m.finish = m.g.Stage() == game.PGDone
 	return nil
 }
 
-// version is the model version of agent's contribution in round t ("" when not asked).
-func (m *pgM) version(t, agent int) string {
-	if t < 1 || t > len(m.versions) {
-		return ""
-	}
-	return m.s.strs[m.versions[t-1][m.index[agent]]]
+// playedRound is a round's record with the model version of each agent's contribution, in
+// the order of its Agents.
+type playedRound struct {
+	game.PGRound
+	versions []uint32
 }
 
-// rounds are the rounds played, as the game records them (read-only).
-func (m *pgM) rounds() []game.PGRound { return m.g.Rounds() }
-
-func (m *pgM) rows() []row {
-	var out []row
-	for _, rd := range m.rounds() {
-		ags := slices.Clone(rd.Agents)
-		slices.SortStableFunc(ags, func(a, b game.PGAgentRound) int {
-			if a.Group != b.Group {
-				return a.Group - b.Group
+// rounds are the rounds played, read back from the spill file one at a time. A read error
+// ends them early and is kept for Analyze and the tables (spill.File.Err).
+func (m *pgM) rounds() iter.Seq[playedRound] {
+	return func(yield func(playedRound) bool) {
+		var buf []byte
+		for _, sp := range m.spilled {
+			b, err := m.s.spill.Read(sp, buf)
+			if err != nil {
+				m.s.spill.Fail(err)
+				return
 			}
-			return a.Agent - b.Agent
-		})
-		for _, a := range ags {
-			r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
-				version: m.version(rd.Round, a.Agent)}
-			if a.Valid {
-				r.choice = a.Contribution
+			buf = b
+			rd, vs, err := decodeRound(b)
+			if err != nil {
+				m.s.spill.Fail(err)
+				return
 			}
-			out = append(out, r)
+			if !yield(playedRound{rd, vs}) {
+				return
+			}
 		}
 	}
-	return out
+}
+
+// rows are the members' rows, round by round, by group and agent.
+func (m *pgM) rows() iter.Seq[row] {
+	return func(yield func(row) bool) {
+		for rd := range m.rounds() {
+			idx := make([]int, len(rd.Agents))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortStableFunc(idx, func(i, j int) int {
+				a, b := rd.Agents[i], rd.Agents[j]
+				if a.Group != b.Group {
+					return a.Group - b.Group
+				}
+				return a.Agent - b.Agent
+			})
+			for _, i := range idx {
+				a := rd.Agents[i]
+				r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
+					version: m.s.strs[rd.versions[i]]}
+				if a.Valid {
+					r.choice = a.Contribution
+				}
+				if !yield(r) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // gameRun is one machine with its cell and game.

@@ -2,6 +2,7 @@ package games
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,7 +22,7 @@ func TestPublicGoodsHumanFiguresOnlyForTheirDesign(t *testing.T) {
 				}
 			}
 		}
-		st, _ := pgStats(in, rows, nil, seed.Hash{})
+		st, _ := pgStats(in, slices.Values(rows), slices.Values([]punishRow(nil)), seed.Hash{})
 		return st
 	}
 	fg := GameInstance{Name: "public_goods", Game: "public_goods", Endowment: 20, Multiplier: 1.6, GroupSize: 4, Rounds: 10}

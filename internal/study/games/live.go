@@ -8,6 +8,9 @@ import (
 // overview chart's bars) over the rounds played so far, from analyze, as Analyze computes them.
 func (s *gamesStudy) LiveEstimates() (*study.Estimates, error) {
 	r := s.analyze()
+	if err := s.spill.Err(); err != nil {
+		return nil, err
+	}
 	e := &study.Estimates{
 		Title: "Main estimates per game, so far",
 		Note: "Provisional: each game's mean choice per role as a share of the endowment, with its 95% interval (games_stats.csv's ci_method: an expanded percentile bootstrap over agents, replicates averaged, or over group-runs), " +

@@ -41,7 +41,7 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 					if g.cell.Backend != b || g.cell.Condition != control || g.in.Name != in.Name {
 						continue
 					}
-					for _, rw := range g.m.rows() {
+					for rw := range g.m.rows() {
 						if rw.role == "dictator" && rw.valid {
 							rows = append(rows, gameRow{row: rw, runID: g.cell.ID, game: in.Name})
 						}
@@ -166,7 +166,7 @@ func (s *gamesStudy) baselineRows(r *results, in GameInstance, control string) (
 		}
 		base := d.gameBase // a copy: ask records the key it makes in the copy, not the run's machine
 		for _, id := range base.ids {
-			build, _ := base.ask("dictator", id, 1, g.in.Index, terms(g.in), nil, "")
+			build, _ := base.ask("dictator", id, 1, g.in.Index, func() (map[string]float64, map[string]float64) { return terms(g.in), nil }, "")
 			t, err := build()
 			if err != nil {
 				return nil, err

@@ -186,7 +186,19 @@ func (s *netStudy) mediation(cmps []*Comparison, pairs []*pairAgg) {
 			}
 		}
 		for t := 1; t <= s.cfg.Rounds; t++ {
-			rows, crow := s.rows[p.w][t-1], s.rows[p.ctrl][t-1]
+			if t < cmp.From {
+				continue // no row of the round is read
+			}
+			rows, err := s.roundRows(p.w, t)
+			if err != nil {
+				s.spill.Fail(err)
+				return
+			}
+			crow, err := s.roundRows(p.ctrl, t)
+			if err != nil {
+				s.spill.Fail(err)
+				return
+			}
 			for u := range rows {
 				if w.dist[u] != 1 || t < cmp.From {
 					continue
@@ -259,6 +271,9 @@ func (s *netStudy) Analyze() (*study.Analysis, error) {
 	} else {
 		s.mediation(r.Cmps, r.pairs)
 		r.Drawing, r.DrawNote = r.drawing()
+		if err := s.spill.Err(); err != nil {
+			return nil, err
+		}
 	}
 	a := &study.Analysis{
 		Summary:  r.summary,
@@ -451,7 +466,11 @@ func (r *results) roundsTable() *table.Table {
 	return &table.Table{Schema: RoundsSchema, Rows: func(emit func([]any) error) error {
 		for i, w := range s.worlds {
 			c := w.cell
-			for t, rows := range s.rows[i] {
+			for t := range s.rows[i] {
+				rows, err := s.roundRows(i, t+1)
+				if err != nil {
+					return err
+				}
 				for u, x := range rows {
 					var wv, uv, d, aff any
 					if x.labelled {

@@ -16,6 +16,7 @@
 package network
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ import (
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/study/robust"
+	"github.com/prosim/prosim/internal/study/spill"
 	"github.com/prosim/prosim/internal/table"
 )
 
@@ -94,8 +96,11 @@ type netStudy struct {
 	agg    *aggregator
 	round  int  // the round asked last (0 before the first)
 	done   bool // every round is recorded
-	// rows[world][round-1][node] (full store only): rounds.csv and the mediation.
-	rows [][][]row
+	// rows[world][round-1] (full store only) is where a round's rows (one per node) are in
+	// the spill file, for rounds.csv, the mediation and the drawing: 16 bytes a decision held
+	// in memory before.
+	rows  [][]spill.Span
+	spill spill.File
 	// rowBuf is the last round's rows per world, free for the next round (endRound).
 	rowBuf [][]row
 	// names numbers the rows' strings.
@@ -122,7 +127,7 @@ func New(env *study.Env) (study.Study, error) {
 	if cfg == nil {
 		return nil, env.Errorf("network", "study network needs a network section")
 	}
-	s := &netStudy{env: env, cfg: cfg, conds: map[string]*netCond{}, graphs: map[int]*network.Graph{}, seed: *exp.Seed, summary: cfg.Store == "summary",
+	s := &netStudy{env: env, cfg: cfg, conds: map[string]*netCond{}, graphs: map[int]*network.Graph{}, seed: *exp.Seed, summary: cfg.Store == "summary", spill: spill.File{What: "Study 3 rounds"},
 		systems: study.NewSystems(env)}
 	sc, ok := env.Scenarios.Get(cfg.Scenario)
 	if !ok {
@@ -300,12 +305,14 @@ func (s *netStudy) Next() (*study.Batch, error) {
 			w.labOut = make([]bool, w.n)
 		}
 		if !s.summary {
-			s.rows = make([][][]row, len(s.worlds))
+			s.rows = make([][]spill.Span, len(s.worlds))
 		}
 		s.prepareTyped()
 	}
 	if s.round > 0 {
-		s.endRound(s.round)
+		if err := s.endRound(s.round); err != nil {
+			return nil, err
+		}
 	}
 	if s.round == s.cfg.Rounds {
 		s.done = true
@@ -350,7 +357,7 @@ func (s *netStudy) Next() (*study.Batch, error) {
 }
 
 // endRound records round t of every world and folds it into the aggregates.
-func (s *netStudy) endRound(t int) {
+func (s *netStudy) endRound(t int) error {
 	s.agg.label(t) // before any world ends the round: the twins' replies are still current
 	cur := s.rowBuf
 	s.rowBuf = nil
@@ -365,17 +372,68 @@ func (s *netStudy) endRound(t int) {
 		w.end(t, func(u int, x row) { rows[u] = x }) // writes every u
 		cur[i] = rows
 		if s.rows != nil {
-			s.rows[i] = append(s.rows[i], rows)
+			sp, err := s.spill.Write(encodeRows(nil, rows))
+			if err != nil {
+				return err
+			}
+			s.rows[i] = append(s.rows[i], sp)
 		}
 	}
 	s.agg.round(t, cur)
 	// A round's rows (48 MB per world at a million agents) are reused by the next round
-	// unless something keeps them: the full store's rows (rounds.csv), or the twin design's rounds
-	// held until the group and the pseudo-victims are chosen.
-	if s.rows == nil && !s.agg.holdsRows() {
+	// unless the twin design's rounds hold them until the group and the pseudo-victims are
+	// chosen.
+	if !s.agg.holdsRows() {
 		s.rowBuf = cur
 	}
+	return nil
 }
+
+// roundRows are world i's rows of round t, read back from the spill file.
+func (s *netStudy) roundRows(i, t int) ([]row, error) {
+	b, err := s.spill.Read(s.rows[i][t-1], nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeRows(b)
+}
+
+// rowSize is a row's record: w, u, the flags, reason and version.
+const rowSize = 2 + 1 + 4 + 4
+
+// encodeRows appends the records of a round's rows.
+func encodeRows(b []byte, rows []row) []byte {
+	for _, x := range rows {
+		var f byte
+		for i, v := range [...]bool{x.affected, x.labelled, x.rule, x.treated, x.valid} {
+			if v {
+				f |= 1 << i
+			}
+		}
+		b = append(b, byte(x.w), byte(x.u), f)
+		b = binary.LittleEndian.AppendUint32(b, x.reason)
+		b = binary.LittleEndian.AppendUint32(b, x.version)
+	}
+	return b
+}
+
+// decodeRows reads what encodeRows wrote.
+func decodeRows(b []byte) ([]row, error) {
+	if len(b)%rowSize != 0 {
+		return nil, fmt.Errorf("Study 3 rounds: a round's record of %d bytes does not read back", len(b))
+	}
+	rows := make([]row, len(b)/rowSize)
+	for i := range rows {
+		r := b[i*rowSize:]
+		f := r[2]
+		rows[i] = row{w: int8(r[0]), u: int8(r[1]), affected: f&1 != 0, labelled: f&2 != 0, rule: f&4 != 0, treated: f&8 != 0, valid: f&16 != 0,
+			reason: binary.LittleEndian.Uint32(r[3:]), version: binary.LittleEndian.Uint32(r[7:])}
+	}
+	return rows, nil
+}
+
+// Close removes the spill file (the runner closes a study that is an io.Closer with the run).
+func (s *netStudy) Close() error { return s.spill.Close() }
 
 // task is agent u's decision in round t of world w (after begin).
 func (s *netStudy) task(w *world, u, t int) (study.Task, error) {

@@ -185,7 +185,11 @@ func (r *results) drawing() (*report.NetworkChart, string) {
 		wi = r.pairs[0].w
 		what = fmt.Sprintf("%s, replicate %d", s.worlds[wi].cell.Condition, s.worlds[wi].rep)
 	}
-	last := s.rows[wi][len(s.rows[wi])-1]
+	last, err := s.roundRows(wi, len(s.rows[wi]))
+	if err != nil {
+		s.spill.Fail(err)
+		return nil, ""
+	}
 	n := len(last)
 	// The contagion label against the twin (label.go) when the run has one; else the rule's state.
 	how := "the contagion rule's state"

@@ -338,42 +338,58 @@ func orDefault(s, d string) string {
 }
 
 // logit fits punish ~ inequity + cost over the valid trials of sessions (of those in cells
-// keep accepts, when set), clustered by agent id. The fit is a QR over its trials, so it needs
-// one row per valid trial: the rows are built here from the sessions' masks, in store order,
-// and dropped after the fit (a fit by (x, y) cell counts would be cheaper but would not give
-// the same last bits). That is this analysis's only per-trial memory, one fit at a time.
+// keep accepts, when set), clustered by agent id. Both regressors are the trial's (x, y) cell,
+// so the fit reads counts (analysis.LogisticCounts): the trials and punishments of each agent
+// at each of the 60 cells, gathered one agent at a time from the sessions' masks. It holds no
+// row per trial.
 func (s *tpp) logit(sessions []*session, keep func(*study.Cell) bool) (*analysis.LogitFit, error) {
+	o := s.observed()
+	var cells []int // the fit's cells, indexes into env.Cells
 	n := 0
-	for _, ss := range sessions {
-		if keep == nil || keep(ss.cell) {
-			n += bits.OnesCount64(ss.valid)
-		}
-	}
-	y, rows, cl := make([]float64, 0, n), make([]float64, 0, 2*n), make([]int, 0, n)
 	for _, ss := range sessions {
 		if keep != nil && !keep(ss.cell) {
 			continue
 		}
-		id := s.env.Agents[ss.agent].ID
-		s.eachValid([]*session{ss}, func(_ *session, t trial, punished bool) {
-			p := 0.0
-			if punished {
-				p = 1
+		n += bits.OnesCount64(ss.valid)
+		if ci := o.cells[ss.cell.ID]; !slices.Contains(cells, ci) {
+			cells = append(cells, ci)
+		}
+	}
+	if n < 10 {
+		return nil, fmt.Errorf("too few valid trials (%d)", n)
+	}
+	const ny = game.TPPMaxY - game.TPPMinY + 1
+	pattern := func(t trial) int { return (int(t.x)-game.TPPMinX)*ny + int(t.y) - game.TPPMinY }
+	X := mat.NewDense((game.TPPMaxX-game.TPPMinX+1)*ny, 2, nil)
+	for x := game.TPPMinX; x <= game.TPPMaxX; x++ {
+		for y := game.TPPMinY; y <= game.TPPMaxY; y++ {
+			i := pattern(trial{x: int16(x), y: int16(y)})
+			X.Set(i, 0, float64(15-x))
+			X.Set(i, 1, float64(y))
+		}
+	}
+	na := len(s.env.Agents)
+	counts := make([]analysis.CountCell, X.RawMatrix().Rows)
+	agents := func(yield func([]analysis.CountCell) bool) {
+		for ai := range na {
+			clear(counts)
+			seen := false
+			for _, ci := range cells {
+				s.eachValid([]*session{&s.sessions[ci*na+ai]}, func(_ *session, t trial, punished bool) {
+					c := &counts[pattern(t)]
+					c.Pattern, c.Trials = pattern(t), c.Trials+1
+					if punished {
+						c.Successes++
+					}
+					seen = true
+				})
 			}
-			y = append(y, p)
-			rows = append(rows, float64(15-int(t.x)), float64(t.y))
-			cl = append(cl, id)
-		})
+			if seen && !yield(counts) {
+				return
+			}
+		}
 	}
-	if len(y) < 10 {
-		return nil, fmt.Errorf("too few valid trials (%d)", len(y))
-	}
-	X := mat.NewDense(len(y), 2, rows)
-	fit, err := analysis.Logistic(y, X, []string{"inequity", "cost"}, analysis.LogitOptions{Intercept: true, SE: analysis.Cluster, Clusters: cl})
-	if fit != nil {
-		fit.Fitted = nil // one probability per trial, kept with the fit but read by no output
-	}
-	return fit, err
+	return analysis.LogisticCounts(X, agents, []string{"inequity", "cost"}, analysis.LogitOptions{Intercept: true, SE: analysis.Cluster})
 }
 
 func (s *tpp) gradedGroups(multiCond bool) []GradedGroup {
