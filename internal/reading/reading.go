@@ -3,34 +3,12 @@
 // network mount): reading writes nothing, so exiting there loses nothing.
 package reading
 
-import "sync"
+import "github.com/prosim/prosim/internal/inflight"
 
-var (
-	mu    sync.Mutex
-	files = map[int]string{}
-	next  int
-)
+var files inflight.Files
 
 // Begin records that path is being read, until the returned function is called.
-func Begin(path string) (end func()) {
-	mu.Lock()
-	defer mu.Unlock()
-	id := next
-	next++
-	files[id] = path
-	return func() {
-		mu.Lock()
-		delete(files, id)
-		mu.Unlock()
-	}
-}
+func Begin(path string) (end func()) { return files.Begin(path) }
 
 // Now is a file being read, or "" when none is.
-func Now() string {
-	mu.Lock()
-	defer mu.Unlock()
-	for _, f := range files {
-		return f
-	}
-	return ""
-}
+func Now() string { return files.Any() }

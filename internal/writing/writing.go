@@ -5,35 +5,16 @@ package writing
 
 import (
 	"os"
-	"sync"
+
+	"github.com/prosim/prosim/internal/inflight"
 )
 
-var (
-	mu    sync.Mutex
-	files = map[int]string{}
-	next  int
-)
+var files inflight.Files
 
 // Begin records that the temporary file tmp is being written, until the returned function is
 // called (after its rename, or its removal). Call it before creating tmp.
-func Begin(tmp string) (end func()) {
-	mu.Lock()
-	defer mu.Unlock()
-	id := next
-	next++
-	files[id] = tmp
-	return func() {
-		mu.Lock()
-		delete(files, id)
-		mu.Unlock()
-	}
-}
+func Begin(tmp string) (end func()) { return files.Begin(tmp) }
 
-// Abandon removes every temporary file being written, for a process about to exit: it keeps
-// the lock, so that no write begins after it.
-func Abandon() {
-	mu.Lock()
-	for _, f := range files {
-		os.Remove(f)
-	}
-}
+// Abandon removes every temporary file being written, for a process about to exit: no write
+// begins after it.
+func Abandon() { files.Final(func(tmp string) { os.Remove(tmp) }) }
