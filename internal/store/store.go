@@ -477,7 +477,17 @@ func (s *Store) flushLocked() error {
 		return nil
 	}
 	err := s.prepare(pending)
-	if err == nil {
+	if err == nil && len(pending) <= rowsPerInsert && !s.repairs.Load() &&
+		!slices.ContainsFunc(pending, func(d Decision) bool { return len(d.Reply.Repairs) > 0 }) {
+		// One statement needs no BEGIN and COMMIT: SQLite runs it as its own transaction,
+		// as atomic and (synchronous=FULL) as durable when it returns. A group commit is
+		// usually this one statement, and each BEGIN and COMMIT was prepared anew.
+		args := make([]any, 0, len(pending)*decisionColumns)
+		for _, d := range pending {
+			args = appendDecision(args, d)
+		}
+		_, err = s.inserts[len(pending)].Exec(args...)
+	} else if err == nil {
 		err = s.tx(func(tx *sql.Tx) error {
 			if err := s.writeRepairs(tx, pending); err != nil {
 				return err

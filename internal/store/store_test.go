@@ -305,37 +305,42 @@ func TestGroupCommitIsDurableWhenItReturns(t *testing.T) {
 }
 
 // A failed write fails every Commit of its group, none of whose rows is committed; the
-// decisions stay queued, so a later flush (Close's) still records the paid replies.
+// decisions stay queued, so a later flush (Close's) still records the paid replies. A group
+// of up to rowsPerInsert decisions is one statement (its own transaction); a larger one is a
+// transaction of several, failing here in its second statement.
 func TestGroupCommitErrorFailsEveryWaiter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "prosim.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if _, err := other.Exec(`CREATE TRIGGER boom BEFORE INSERT ON decisions WHEN NEW.scenario = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
-		t.Fatal(err)
-	}
-	const n = 16
-	errs, seen := commitAll(t, s, other, n, map[int]bool{7: true})
-	for i := range n {
-		if errs[i] == nil || !strings.Contains(errs[i].Error(), "boom refused") || seen[i] {
-			t.Errorf("commit %d of the failed group: error %v, row committed: %v", i, errs[i], seen[i])
-		}
-	}
-	if _, err := other.Exec(`DROP TRIGGER boom`); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if c, err := s.CountDecisions(); err != nil || c != n {
-		t.Errorf("after the failure was mended, %d decisions committed (%v), want %d", c, err, n)
+	for _, tc := range []struct{ n, boom int }{{16, 7}, {rowsPerInsert + 36, rowsPerInsert + 20}} {
+		t.Run(fmt.Sprint(tc.n), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "prosim.db")
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if _, err := other.Exec(`CREATE TRIGGER boom BEFORE INSERT ON decisions WHEN NEW.scenario = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
+				t.Fatal(err)
+			}
+			errs, seen := commitAll(t, s, other, tc.n, map[int]bool{tc.boom: true})
+			for i := range tc.n {
+				if errs[i] == nil || !strings.Contains(errs[i].Error(), "boom refused") || seen[i] {
+					t.Errorf("commit %d of the failed group: error %v, row committed: %v", i, errs[i], seen[i])
+				}
+			}
+			if _, err := other.Exec(`DROP TRIGGER boom`); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if c, err := s.CountDecisions(); err != nil || c != tc.n {
+				t.Errorf("after the failure was mended, %d decisions committed (%v), want %d", c, err, tc.n)
+			}
+		})
 	}
 }
 
