@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -483,5 +484,50 @@ func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
 	ts, err = s.Tallies()
 	if err != nil || len(ts) != 1 || ts[0].Calls != 5 || ts[0].FailedCalls != 3 || ts[0].Decisions != 2 {
 		t.Fatalf("tallies %+v, %v; want 5 calls, 3 failed, 2 decisions", ts, err)
+	}
+}
+
+// Every column of a decision reads back as written, through Decisions and Decision alike.
+func TestDecisionRoundTripsEveryColumn(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutRuns([]Run{{ID: "r", Backend: "openai", Condition: "none", Policy: "none", Replicate: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []Decision{
+		{Key: Key{RunID: "r", AgentID: 123456, Round: 3, Trial: 17, Scenario: "helping"}, Params: map[string]float64{"x": 2.5, "y": -1},
+			Reply: Reply{Raw: `{"willingness": 6}`, Values: map[string]float64{"willingness": 6}, Provider: "openai", Model: "m",
+				ModelVersion: "m-2026", InputTokens: 412345, OutputTokens: 789, Calls: 4, FailedCalls: 3, CostUSD: 0.000123,
+				Latency: 1234567 * time.Microsecond, Cached: true}},
+		{Key: Key{RunID: "r", AgentID: 123457, Scenario: "sharing"}, Params: map[string]float64{},
+			Reply: Reply{Raw: "no", Invalid: "no JSON", Provider: "openai", Model: "m", Calls: 1, CostUSD: math.NaN(), Latency: 2 * time.Second}},
+	}
+	if err := s.Commit(want...); err != nil {
+		t.Fatal(err)
+	}
+	var got []Decision
+	if err := s.Decisions(func(d Decision) error { got = append(got, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d decisions, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		one, ok, err := s.Decision(w.Key)
+		if err != nil || !ok {
+			t.Fatalf("Decision(%v): %v, %v", w.Key, ok, err)
+		}
+		for _, g := range []Decision{got[i], one} {
+			w := w
+			if math.IsNaN(w.Reply.CostUSD) && math.IsNaN(g.Reply.CostUSD) {
+				g.Reply.CostUSD, w.Reply.CostUSD = 0, 0 // NaN is unequal to itself
+			}
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("read back\n%+v\nwant\n%+v", g, w)
+			}
+		}
 	}
 }
