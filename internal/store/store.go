@@ -116,8 +116,10 @@ type Run struct {
 type Store struct {
 	db *sql.DB
 	mu sync.Mutex // guards pending and gathering
-	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write.
-	pending []Decision
+	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write;
+	// spare is the array of the last one written, emptied, for pending to reuse (a group's
+	// slice grown anew from nil was most of what a commit allocated).
+	pending, spare []Decision
 	// gathering is the group Commit and Start calls join until its leader starts writing (nil when
 	// none is open).
 	gathering *group
@@ -399,7 +401,7 @@ func (s *Store) Start(ds ...Decision) Pending {
 func (s *Store) join(ds []Decision) (g *group, lead bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending = append(s.pending, ds...)
+	s.queue(ds...)
 	if s.gathering != nil {
 		return s.gathering, false
 	}
@@ -445,10 +447,18 @@ func (p Pending) Done() bool {
 	}
 }
 
+// queue appends ds to pending, in the spare array when pending has none; the caller holds mu.
+func (s *Store) queue(ds ...Decision) {
+	if s.pending == nil {
+		s.pending, s.spare = s.spare, nil
+	}
+	s.pending = append(s.pending, ds...)
+}
+
 // Add queues a decision; it is committed with the next batch. Call Flush to commit now.
 func (s *Store) Add(d Decision) error {
 	s.mu.Lock()
-	s.pending = append(s.pending, d)
+	s.queue(d)
 	full := len(s.pending) >= s.batch
 	s.mu.Unlock()
 	if full {
@@ -511,6 +521,10 @@ func (s *Store) flushLocked() error {
 	}
 	if err == nil {
 		s.writes.Add(1)
+		clear(pending) // drop the replies' strings and maps
+		s.mu.Lock()
+		s.spare = pending[:0]
+		s.mu.Unlock()
 	} else {
 		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
 		s.mu.Lock()
@@ -588,7 +602,8 @@ func insertSQL(n int) string {
 		  latency_ms=excluded.latency_ms, model_version=excluded.model_version`
 }
 
-// appendDecision appends d's columns, in the table's order.
+// appendDecision appends d's columns, in the table's order. Integers go as int64, a
+// driver.Value that database/sql passes on as is (an int is converted through reflection).
 func appendDecision(args []any, d Decision) []any {
 	var vals any
 	if d.Reply.Values != nil {
@@ -599,9 +614,9 @@ func appendDecision(args []any, d Decision) []any {
 		cost = d.Reply.CostUSD
 	}
 	r := d.Reply
-	return append(args, d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
-		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
-		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, r.FailedCalls)
+	return append(args, d.RunID, int64(d.AgentID), int64(d.Round), int64(d.Trial), d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
+		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), int64(r.Calls), int64(r.InputTokens), int64(r.OutputTokens),
+		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, int64(r.FailedCalls))
 }
 
 // Decisions calls fn for every committed decision, ordered by run design order, agent, round,
@@ -629,7 +644,7 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 	return nil
 }
 
-// selectDecisions reads the decisions table (as d) in scanDecision's column order; a query
+// selectDecisions reads the decisions table (as d) in decisionScanner's column order; a query
 // adds its join, filter and order.
 const selectDecisions = `SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
   provider, model, model_version, cached, calls, failed_calls, input_tokens, output_tokens, cost_usd, latency_ms
@@ -642,9 +657,10 @@ func (s *Store) decisions(fn func(Decision) error, query string, args ...any) er
 		return err
 	}
 	defer rows.Close()
+	c := newDecisionScanner()
 	for rows.Next() {
 		s.rowsRead.Add(1)
-		d, err := scanDecision(rows)
+		d, err := c.scan(rows)
 		if err != nil {
 			return err
 		}
@@ -674,7 +690,7 @@ func (s *Store) tx(fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-func b2i(b bool) int {
+func b2i(b bool) int64 {
 	if b {
 		return 1
 	}
