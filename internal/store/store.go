@@ -133,6 +133,8 @@ type Store struct {
 	// than running it, and a group commit runs one every write.
 	inserts        [rowsPerInsert + 1]*sql.Stmt
 	repIns, repDel *sql.Stmt
+	// args are a write's statement arguments (guarded by cmu), kept from write to write.
+	args []any
 	// writes counts committed decision transactions (tests check that Commits shared one).
 	writes atomic.Int64
 	// rowsRead counts the rows read methods returned (RowsRead).
@@ -387,7 +389,7 @@ func (s *Store) Commit(ds ...Decision) error {
 // Start is Commit without the wait: it queues ds for the same group commit and returns at
 // once; the returned Pending's Wait gives the commit's result (nil once ds are durable). A
 // group Start opens is written by a goroutine of its own, so the caller can go on (send its
-// next call) while the write and its fsync run.
+// next call) while the write and its fsync run. ds are copied: the caller may reuse the slice.
 func (s *Store) Start(ds ...Decision) Pending {
 	g, lead := s.join(ds)
 	if lead {
@@ -492,11 +494,7 @@ func (s *Store) flushLocked() error {
 		// One statement needs no BEGIN and COMMIT: SQLite runs it as its own transaction,
 		// as atomic and (synchronous=FULL) as durable when it returns. A group commit is
 		// usually this one statement, and each BEGIN and COMMIT was prepared anew.
-		args := make([]any, 0, len(pending)*decisionColumns)
-		for _, d := range pending {
-			args = appendDecision(args, d)
-		}
-		_, err = s.inserts[len(pending)].Exec(args...)
+		_, err = s.inserts[len(pending)].Exec(s.argsOf(pending)...)
 	} else if err == nil {
 		err = s.tx(func(tx *sql.Tx) error {
 			if err := s.writeRepairs(tx, pending); err != nil {
@@ -504,14 +502,9 @@ func (s *Store) flushLocked() error {
 			}
 			// Rows go rowsPerInsert to a statement: each statement costs database/sql and
 			// SQLite a round of locking, binding and resetting, which one row alone pays in full.
-			args := make([]any, 0, min(len(pending), rowsPerInsert)*decisionColumns)
 			for batch := pending; len(batch) > 0; {
 				n := min(len(batch), rowsPerInsert)
-				args = args[:0]
-				for _, d := range batch[:n] {
-					args = appendDecision(args, d)
-				}
-				if _, err := tx.Stmt(s.inserts[n]).Exec(args...); err != nil {
+				if _, err := tx.Stmt(s.inserts[n]).Exec(s.argsOf(batch[:n])...); err != nil {
 					return err
 				}
 				batch = batch[n:]
@@ -519,6 +512,7 @@ func (s *Store) flushLocked() error {
 			return nil
 		})
 	}
+	clear(s.args[:cap(s.args)])
 	if err == nil {
 		s.writes.Add(1)
 		clear(pending) // drop the replies' strings and maps
@@ -600,6 +594,16 @@ func insertSQL(n int) string {
 		  calls=calls+excluded.calls, failed_calls=failed_calls+excluded.failed_calls, input_tokens=input_tokens+excluded.input_tokens,
 		  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd,
 		  latency_ms=excluded.latency_ms, model_version=excluded.model_version`
+}
+
+// argsOf are the columns of batch's decisions, in the store's argument array (the caller
+// holds cmu; flushLocked clears it after its write).
+func (s *Store) argsOf(batch []Decision) []any {
+	s.args = s.args[:0]
+	for _, d := range batch {
+		s.args = appendDecision(s.args, d)
+	}
+	return s.args
 }
 
 // appendDecision appends d's columns, in the table's order. Integers go as int64, a
