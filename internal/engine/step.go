@@ -187,7 +187,7 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	}
 	r.deps.wasAsked(t.Cell.ID, replaced)
 	if rec {
-		ds := make([]store.Decision, len(t.Keys))
+		ds := c.decisions(len(t.Keys))
 		for j, k := range t.Keys {
 			ds[j] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 		}
@@ -207,6 +207,7 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 				}
 			}
 		}
+		clear(ds) // queued: the store has its copy
 		if err != nil {
 			return err
 		}
@@ -224,6 +225,13 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 type commitSlot struct {
 	p    store.Pending
 	busy bool
+	buf  []store.Decision // a task's decisions until the store queues them (a copy)
+}
+
+// decisions is the slot's buffer for n decisions.
+func (c *commitSlot) decisions(n int) []store.Decision {
+	c.buf = slices.Grow(c.buf[:0], n)[:n]
+	return c.buf
 }
 
 // start awaits the slot's commit, if any, then starts committing ds in it. When the earlier

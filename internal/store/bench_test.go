@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -78,4 +79,60 @@ func BenchmarkCommitWorkers(b *testing.B) {
 	per := float64(waited.Load()) / float64(b.N)
 	b.ReportMetric(per/float64(time.Microsecond), "commit-us/op")
 	b.ReportMetric(per/(per+float64(reply)), "wait-overhead")
+}
+
+// BenchmarkCommitCPU is the CPU (user + system, getrusage) a paid decision's commit costs:
+// 32 workers, each "receiving" a reply every 200 µs and starting its commit while it waits for
+// the next (store.Start, as the engine does). rows/write is the mean group size.
+func BenchmarkCommitCPU(b *testing.B) {
+	const workers, reply = 32, 200 * time.Microsecond
+	s, err := Open(filepath.Join(b.TempDir(), "prosim.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range workers {
+		wg.Go(func() {
+			var p Pending
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					break
+				}
+				time.Sleep(reply)
+				r := Reply{Raw: `{"willingness": 5}`, Values: map[string]float64{"willingness": 5}, Provider: "openai",
+					Model: "loopback-1", Calls: 1, InputTokens: 412, OutputTokens: 7, CostUSD: math.NaN(), Latency: time.Millisecond}
+				if p.g != nil {
+					if err := p.Wait(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+				p = s.Start(Decision{Key: Key{RunID: "none.r1", AgentID: i / 6, Scenario: scenarios[i%6]},
+					Params: map[string]float64{}, Reply: r})
+			}
+			if p.g != nil {
+				if err := p.Wait(); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/op")
+	b.ReportMetric(float64(b.N)/float64(s.writes.Load()), "rows/write")
+}
+
+var scenarios = []string{"volunteering", "helping", "donating", "cooperation", "recycling", "sharing"}
+
+// cpuTime is this process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

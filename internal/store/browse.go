@@ -161,7 +161,7 @@ func (s *Store) Decision(k Key) (d Decision, ok bool, err error) {
 		return Decision{}, false, rows.Err()
 	}
 	s.rowsRead.Add(1)
-	d, err = scanDecision(rows)
+	d, err = newDecisionScanner().scan(rows)
 	return d, err == nil, err
 }
 
@@ -184,35 +184,78 @@ func (s *Store) Scenarios() ([]string, error) {
 	return out, rows.Err()
 }
 
-// scanDecision reads one row of the decisions columns in Decisions' order.
-func scanDecision(rows *sql.Rows) (Decision, error) {
-	var d Decision
-	var params string
-	var vals sql.NullString
-	var valid, cached int
-	var cost sql.NullFloat64
-	var lat float64
+// decisionScanner reads rows of the decisions columns in Decisions' order into one set of
+// destinations, reused row after row (Scan's arguments would each escape to the heap anew).
+// Numbers are scanned into an any, which database/sql fills as the driver gave it: into an
+// int it converts the driver's int64 through its decimal text (strconv both ways, for nine
+// columns a row, was most of the scan).
+type decisionScanner struct {
+	runID, scenario, params, raw, invalid, provider, model, version string
+	vals                                                            sql.NullString
+	n                                                               [len(intColumns)]any
+	cost, lat                                                       any
+	dest                                                            []any
+}
+
+func newDecisionScanner() *decisionScanner {
+	c := &decisionScanner{}
+	c.dest = []any{&c.runID, &c.n[0], &c.n[1], &c.n[2], &c.scenario, &c.params, &c.vals, &c.raw, &c.n[3], &c.invalid,
+		&c.provider, &c.model, &c.version, &c.n[4], &c.n[5], &c.n[6], &c.n[7], &c.n[8], &c.cost, &c.lat}
+	return c
+}
+
+// scan reads the current row.
+func (c *decisionScanner) scan(rows *sql.Rows) (Decision, error) {
+	if err := rows.Scan(c.dest...); err != nil {
+		return Decision{}, err
+	}
+	d := Decision{Key: Key{RunID: c.runID, Scenario: c.scenario}}
 	r := &d.Reply
-	if err := rows.Scan(&d.RunID, &d.AgentID, &d.Round, &d.Trial, &d.Scenario, &params, &vals, &r.Raw, &valid, &r.Invalid,
-		&r.Provider, &r.Model, &r.ModelVersion, &cached, &r.Calls, &r.FailedCalls, &r.InputTokens, &r.OutputTokens, &cost, &lat); err != nil {
-		return d, err
+	r.Raw, r.Invalid, r.Provider, r.Model, r.ModelVersion = c.raw, c.invalid, c.provider, c.model, c.version
+	var valid, cached int
+	for i, to := range [...]*int{&d.AgentID, &d.Round, &d.Trial, &valid, &cached, &r.Calls, &r.FailedCalls, &r.InputTokens, &r.OutputTokens} {
+		v, ok := c.n[i].(int64)
+		if !ok {
+			return d, fmt.Errorf("decision %v: %s is %T %v, not an integer", d.Key, intColumns[i], c.n[i], c.n[i])
+		}
+		*to = int(v)
 	}
 	var err error
-	if d.Params, err = decodeFloats(params); err != nil {
+	if d.Params, err = decodeFloats(c.params); err != nil {
 		return d, fmt.Errorf("decision %v: params: %w", d.Key, err)
 	}
-	if vals.Valid {
-		if r.Values, err = decodeFloats(vals.String); err != nil {
+	if c.vals.Valid {
+		if r.Values, err = decodeFloats(c.vals.String); err != nil {
 			return d, fmt.Errorf("decision %v: values: %w", d.Key, err)
 		}
 	}
 	r.Cached = cached == 1
 	r.CostUSD = math.NaN()
-	if cost.Valid {
-		r.CostUSD = cost.Float64
+	if c.cost != nil {
+		if r.CostUSD, err = number(c.cost); err != nil {
+			return d, fmt.Errorf("decision %v: cost_usd: %w", d.Key, err)
+		}
 	}
-	r.Latency = time.Duration(lat * float64(time.Millisecond))
+	ms, err := number(c.lat)
+	if err != nil {
+		return d, fmt.Errorf("decision %v: latency_ms: %w", d.Key, err)
+	}
+	r.Latency = time.Duration(ms * float64(time.Millisecond))
 	return d, nil
+}
+
+// intColumns are the integer columns decisionScanner reads, in its order.
+var intColumns = [...]string{"agent_id", "round", "trial", "valid", "cached", "calls", "failed_calls", "input_tokens", "output_tokens"}
+
+// number is a REAL column's value as scanned into an any.
+func number(v any) (float64, error) {
+	switch x := v.(type) {
+	case float64:
+		return x, nil
+	case int64:
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("%T %v is not a number", v, v)
 }
 
 // Repairs are the attempts of decision k before its recorded reply, in order (none when it

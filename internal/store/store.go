@@ -116,8 +116,10 @@ type Run struct {
 type Store struct {
 	db *sql.DB
 	mu sync.Mutex // guards pending and gathering
-	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write.
-	pending []Decision
+	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write;
+	// spare is the array of the last one written, emptied, for pending to reuse (a group's
+	// slice grown anew from nil was most of what a commit allocated).
+	pending, spare []Decision
 	// gathering is the group Commit and Start calls join until its leader starts writing (nil when
 	// none is open).
 	gathering *group
@@ -131,6 +133,8 @@ type Store struct {
 	// than running it, and a group commit runs one every write.
 	inserts        [rowsPerInsert + 1]*sql.Stmt
 	repIns, repDel *sql.Stmt
+	// args are a write's statement arguments (guarded by cmu), kept from write to write.
+	args []any
 	// writes counts committed decision transactions (tests check that Commits shared one).
 	writes atomic.Int64
 	// rowsRead counts the rows read methods returned (RowsRead).
@@ -385,7 +389,7 @@ func (s *Store) Commit(ds ...Decision) error {
 // Start is Commit without the wait: it queues ds for the same group commit and returns at
 // once; the returned Pending's Wait gives the commit's result (nil once ds are durable). A
 // group Start opens is written by a goroutine of its own, so the caller can go on (send its
-// next call) while the write and its fsync run.
+// next call) while the write and its fsync run. ds are copied: the caller may reuse the slice.
 func (s *Store) Start(ds ...Decision) Pending {
 	g, lead := s.join(ds)
 	if lead {
@@ -399,7 +403,7 @@ func (s *Store) Start(ds ...Decision) Pending {
 func (s *Store) join(ds []Decision) (g *group, lead bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending = append(s.pending, ds...)
+	s.queue(ds...)
 	if s.gathering != nil {
 		return s.gathering, false
 	}
@@ -445,10 +449,18 @@ func (p Pending) Done() bool {
 	}
 }
 
+// queue appends ds to pending, in the spare array when pending has none; the caller holds mu.
+func (s *Store) queue(ds ...Decision) {
+	if s.pending == nil {
+		s.pending, s.spare = s.spare, nil
+	}
+	s.pending = append(s.pending, ds...)
+}
+
 // Add queues a decision; it is committed with the next batch. Call Flush to commit now.
 func (s *Store) Add(d Decision) error {
 	s.mu.Lock()
-	s.pending = append(s.pending, d)
+	s.queue(d)
 	full := len(s.pending) >= s.batch
 	s.mu.Unlock()
 	if full {
@@ -477,21 +489,22 @@ func (s *Store) flushLocked() error {
 		return nil
 	}
 	err := s.prepare(pending)
-	if err == nil {
+	if err == nil && len(pending) <= rowsPerInsert && !s.repairs.Load() &&
+		!slices.ContainsFunc(pending, func(d Decision) bool { return len(d.Reply.Repairs) > 0 }) {
+		// One statement needs no BEGIN and COMMIT: SQLite runs it as its own transaction,
+		// as atomic and (synchronous=FULL) as durable when it returns. A group commit is
+		// usually this one statement, and each BEGIN and COMMIT was prepared anew.
+		_, err = s.inserts[len(pending)].Exec(s.argsOf(pending)...)
+	} else if err == nil {
 		err = s.tx(func(tx *sql.Tx) error {
 			if err := s.writeRepairs(tx, pending); err != nil {
 				return err
 			}
 			// Rows go rowsPerInsert to a statement: each statement costs database/sql and
 			// SQLite a round of locking, binding and resetting, which one row alone pays in full.
-			args := make([]any, 0, min(len(pending), rowsPerInsert)*decisionColumns)
 			for batch := pending; len(batch) > 0; {
 				n := min(len(batch), rowsPerInsert)
-				args = args[:0]
-				for _, d := range batch[:n] {
-					args = appendDecision(args, d)
-				}
-				if _, err := tx.Stmt(s.inserts[n]).Exec(args...); err != nil {
+				if _, err := tx.Stmt(s.inserts[n]).Exec(s.argsOf(batch[:n])...); err != nil {
 					return err
 				}
 				batch = batch[n:]
@@ -499,8 +512,13 @@ func (s *Store) flushLocked() error {
 			return nil
 		})
 	}
+	clear(s.args[:cap(s.args)])
 	if err == nil {
 		s.writes.Add(1)
+		clear(pending) // drop the replies' strings and maps
+		s.mu.Lock()
+		s.spare = pending[:0]
+		s.mu.Unlock()
 	} else {
 		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
 		s.mu.Lock()
@@ -578,7 +596,18 @@ func insertSQL(n int) string {
 		  latency_ms=excluded.latency_ms, model_version=excluded.model_version`
 }
 
-// appendDecision appends d's columns, in the table's order.
+// argsOf are the columns of batch's decisions, in the store's argument array (the caller
+// holds cmu; flushLocked clears it after its write).
+func (s *Store) argsOf(batch []Decision) []any {
+	s.args = s.args[:0]
+	for _, d := range batch {
+		s.args = appendDecision(s.args, d)
+	}
+	return s.args
+}
+
+// appendDecision appends d's columns, in the table's order. Integers go as int64, a
+// driver.Value that database/sql passes on as is (an int is converted through reflection).
 func appendDecision(args []any, d Decision) []any {
 	var vals any
 	if d.Reply.Values != nil {
@@ -589,9 +618,9 @@ func appendDecision(args []any, d Decision) []any {
 		cost = d.Reply.CostUSD
 	}
 	r := d.Reply
-	return append(args, d.RunID, d.AgentID, d.Round, d.Trial, d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
-		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), r.Calls, r.InputTokens, r.OutputTokens,
-		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, r.FailedCalls)
+	return append(args, d.RunID, int64(d.AgentID), int64(d.Round), int64(d.Trial), d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
+		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), int64(r.Calls), int64(r.InputTokens), int64(r.OutputTokens),
+		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, int64(r.FailedCalls))
 }
 
 // Decisions calls fn for every committed decision, ordered by run design order, agent, round,
@@ -619,7 +648,7 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 	return nil
 }
 
-// selectDecisions reads the decisions table (as d) in scanDecision's column order; a query
+// selectDecisions reads the decisions table (as d) in decisionScanner's column order; a query
 // adds its join, filter and order.
 const selectDecisions = `SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
   provider, model, model_version, cached, calls, failed_calls, input_tokens, output_tokens, cost_usd, latency_ms
@@ -632,9 +661,10 @@ func (s *Store) decisions(fn func(Decision) error, query string, args ...any) er
 		return err
 	}
 	defer rows.Close()
+	c := newDecisionScanner()
 	for rows.Next() {
 		s.rowsRead.Add(1)
-		d, err := scanDecision(rows)
+		d, err := c.scan(rows)
 		if err != nil {
 			return err
 		}
@@ -664,7 +694,7 @@ func (s *Store) tx(fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-func b2i(b bool) int {
+func b2i(b bool) int64 {
 	if b {
 		return 1
 	}

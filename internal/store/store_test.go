@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -305,37 +306,42 @@ func TestGroupCommitIsDurableWhenItReturns(t *testing.T) {
 }
 
 // A failed write fails every Commit of its group, none of whose rows is committed; the
-// decisions stay queued, so a later flush (Close's) still records the paid replies.
+// decisions stay queued, so a later flush (Close's) still records the paid replies. A group
+// of up to rowsPerInsert decisions is one statement (its own transaction); a larger one is a
+// transaction of several, failing here in its second statement.
 func TestGroupCommitErrorFailsEveryWaiter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "prosim.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if _, err := other.Exec(`CREATE TRIGGER boom BEFORE INSERT ON decisions WHEN NEW.scenario = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
-		t.Fatal(err)
-	}
-	const n = 16
-	errs, seen := commitAll(t, s, other, n, map[int]bool{7: true})
-	for i := range n {
-		if errs[i] == nil || !strings.Contains(errs[i].Error(), "boom refused") || seen[i] {
-			t.Errorf("commit %d of the failed group: error %v, row committed: %v", i, errs[i], seen[i])
-		}
-	}
-	if _, err := other.Exec(`DROP TRIGGER boom`); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if c, err := s.CountDecisions(); err != nil || c != n {
-		t.Errorf("after the failure was mended, %d decisions committed (%v), want %d", c, err, n)
+	for _, tc := range []struct{ n, boom int }{{16, 7}, {rowsPerInsert + 36, rowsPerInsert + 20}} {
+		t.Run(fmt.Sprint(tc.n), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "prosim.db")
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if _, err := other.Exec(`CREATE TRIGGER boom BEFORE INSERT ON decisions WHEN NEW.scenario = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
+				t.Fatal(err)
+			}
+			errs, seen := commitAll(t, s, other, tc.n, map[int]bool{tc.boom: true})
+			for i := range tc.n {
+				if errs[i] == nil || !strings.Contains(errs[i].Error(), "boom refused") || seen[i] {
+					t.Errorf("commit %d of the failed group: error %v, row committed: %v", i, errs[i], seen[i])
+				}
+			}
+			if _, err := other.Exec(`DROP TRIGGER boom`); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if c, err := s.CountDecisions(); err != nil || c != tc.n {
+				t.Errorf("after the failure was mended, %d decisions committed (%v), want %d", c, err, tc.n)
+			}
+		})
 	}
 }
 
@@ -478,5 +484,50 @@ func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
 	ts, err = s.Tallies()
 	if err != nil || len(ts) != 1 || ts[0].Calls != 5 || ts[0].FailedCalls != 3 || ts[0].Decisions != 2 {
 		t.Fatalf("tallies %+v, %v; want 5 calls, 3 failed, 2 decisions", ts, err)
+	}
+}
+
+// Every column of a decision reads back as written, through Decisions and Decision alike.
+func TestDecisionRoundTripsEveryColumn(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutRuns([]Run{{ID: "r", Backend: "openai", Condition: "none", Policy: "none", Replicate: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []Decision{
+		{Key: Key{RunID: "r", AgentID: 123456, Round: 3, Trial: 17, Scenario: "helping"}, Params: map[string]float64{"x": 2.5, "y": -1},
+			Reply: Reply{Raw: `{"willingness": 6}`, Values: map[string]float64{"willingness": 6}, Provider: "openai", Model: "m",
+				ModelVersion: "m-2026", InputTokens: 412345, OutputTokens: 789, Calls: 4, FailedCalls: 3, CostUSD: 0.000123,
+				Latency: 1234567 * time.Microsecond, Cached: true}},
+		{Key: Key{RunID: "r", AgentID: 123457, Scenario: "sharing"}, Params: map[string]float64{},
+			Reply: Reply{Raw: "no", Invalid: "no JSON", Provider: "openai", Model: "m", Calls: 1, CostUSD: math.NaN(), Latency: 2 * time.Second}},
+	}
+	if err := s.Commit(want...); err != nil {
+		t.Fatal(err)
+	}
+	var got []Decision
+	if err := s.Decisions(func(d Decision) error { got = append(got, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d decisions, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		one, ok, err := s.Decision(w.Key)
+		if err != nil || !ok {
+			t.Fatalf("Decision(%v): %v, %v", w.Key, ok, err)
+		}
+		for _, g := range []Decision{got[i], one} {
+			w := w
+			if math.IsNaN(w.Reply.CostUSD) && math.IsNaN(g.Reply.CostUSD) {
+				g.Reply.CostUSD, w.Reply.CostUSD = 0, 0 // NaN is unequal to itself
+			}
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("read back\n%+v\nwant\n%+v", g, w)
+			}
+		}
 	}
 }
