@@ -191,7 +191,14 @@ type PGGame struct {
 	pInvalid map[[2]int]string
 	cur      *PGRound // after the contribution stage of a game with punishment
 	history  []PGRound
+	// prevOf is what each agent saw of the last round (prev), made as the round ends: a
+	// round's prompts read it for every agent, and a scan of the round per agent made a
+	// round's prompts quadratic in the population.
+	prevOf map[int]pgPrev
 }
+
+// pgPrev is one agent's view of the last round: see prev.
+type pgPrev struct{ own, others, punished float64 }
 
 // NewPG sets up a repeated public goods game. agents are distinct agent ids (at least 2);
 // groupSize >= 2; rounds >= 1; endowment and multiplier positive.
@@ -398,26 +405,36 @@ func (g *PGGame) prev(a int) (own, others, punished float64) {
 	if len(g.history) == 0 {
 		return -1, -1, 0
 	}
-	last := g.history[len(g.history)-1]
-	own, others = -1, -1
-	sum, n := 0.0, 0
-	for _, ar := range last.Agents {
-		if ar.Agent == a {
-			if ar.Valid {
-				own = ar.Contribution
+	p := g.prevOf[a]
+	return p.own, p.others, p.punished
+}
+
+// view makes prevOf from the round r: each agent's own valid contribution (-1 if none), the
+// mean of its group's other valid contributions (-1 if none; summed in r's order) and the
+// punishment points it received.
+func (g *PGGame) view(r PGRound) {
+	byGroup := map[int][]int{} // indices in r.Agents, in order
+	for i, ar := range r.Agents {
+		byGroup[ar.Group] = append(byGroup[ar.Group], i)
+	}
+	g.prevOf = make(map[int]pgPrev, len(r.Agents))
+	for _, ar := range r.Agents {
+		p := pgPrev{own: -1, others: -1, punished: ar.PointsReceived}
+		if ar.Valid {
+			p.own = ar.Contribution
+		}
+		sum, n := 0.0, 0
+		for _, j := range byGroup[ar.Group] {
+			if o := r.Agents[j]; o.Agent != ar.Agent && o.Valid {
+				sum += o.Contribution
+				n++
 			}
-			punished = ar.PointsReceived
-			continue
 		}
-		if ar.Valid && ar.Group == g.groupOf[a] {
-			sum += ar.Contribution
-			n++
+		if n > 0 {
+			p.others = sum / float64(n)
 		}
+		g.prevOf[ar.Agent] = p
 	}
-	if n > 0 {
-		others = sum / float64(n)
-	}
-	return own, others, punished
 }
 
 // punishPairs are the (punisher, target) pairs of this round: valid members of the same group.
@@ -619,6 +636,7 @@ func (g *PGGame) punishmentStage(r *PGRound) {
 
 func (g *PGGame) finish(r PGRound) *PGRound {
 	g.history = append(g.history, r)
+	g.view(r)
 	g.round++
 	g.resetRound()
 	g.stage = PGContribute

@@ -1,6 +1,7 @@
 package game
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -431,5 +432,37 @@ func TestPGTrimHistory(t *testing.T) {
 	}
 	if !reflect.DeepEqual(full, trimmed) {
 		t.Errorf("round 3's requests differ once trimmed:\n%+v\n%+v", full, trimmed)
+	}
+}
+
+// BenchmarkPGParamsAfterARound is a round's prompts' parameters (ParamsOf for every agent
+// after a round): per agent it should not grow with the population (it scanned the whole
+// last round per agent: quadratic).
+func BenchmarkPGParamsAfterARound(b *testing.B) {
+	for _, n := range []int{1000, 8000} {
+		b.Run(fmt.Sprintf("agents=%d", n), func(b *testing.B) {
+			agents := make([]int, n)
+			for i := range agents {
+				agents[i] = i + 1
+			}
+			g, err := NewPG(agents, 4, 2, 20, 1.6, false, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, a := range agents {
+				g.Contribute(a, float64(a%21))
+			}
+			if _, err := g.Advance(); err != nil {
+				b.Fatal(err)
+			}
+			qs := g.Pending()
+			b.ResetTimer()
+			for b.Loop() {
+				for _, q := range qs {
+					g.ParamsOf(q)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/agent")
+		})
 	}
 }
