@@ -60,6 +60,8 @@ type gamesStudy struct {
 	// pending are the machines whose step was handed to the runner last, to advance with
 	// the step's replies on the next call of Next.
 	pending []gameMachine
+	// from is the first machine not yet done (Next steps machines from there).
+	from int
 	// replies are the replies of that step by key (Batch.Absorb: asked, or read back from
 	// the run store on resume and replay), until the machines have read them: the games keep
 	// what they need of earlier steps as moves, so no reply outlives its step.
@@ -257,7 +259,8 @@ func (s *gamesStudy) NotAsked() []study.NotAsked {
 }
 
 // Next advances every machine of the last step with the step's recorded replies, then
-// returns the next step of every machine not done, as one batch.
+// returns the next step of the machines not done, in their order, up to stepWindow decisions,
+// as one batch.
 func (s *gamesStudy) Next() (*study.Batch, error) {
 	for {
 		for _, m := range s.pending {
@@ -268,8 +271,12 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 		s.pending = nil
 		s.replies = map[store.Key]stepReply{}
 		var tasks []lazyTask
-		for _, g := range s.ms {
+		for i := s.from; i < len(s.ms) && len(tasks) < stepWindow; i++ {
+			g := s.ms[i]
 			if g.m.done() {
+				if i == s.from {
+					s.from++
+				}
 				continue
 			}
 			ts, err := g.m.step()
@@ -288,6 +295,13 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 		// A step without decisions (every proposer's reply invalid, say): advance at once.
 	}
 }
+
+// stepWindow bounds the decisions of a step: machines (a game in a cell) are stepped in their
+// order until a step has this many, the others wait for a later step. A step's tasks and
+// replies are held until it ends (about 0.5 KB a decision), so this bounds them whatever the
+// number of cells (replicates, conditions); a machine's own decisions are never split, and
+// each is independent of the others' (its own seeds), so the order changes no result.
+var stepWindow = 4096 // a variable for the tests
 
 // absorb keeps what the machines read of a task's replies (not the raw text) for the end of
 // the step.

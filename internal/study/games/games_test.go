@@ -387,6 +387,15 @@ func TestGamesSameSeedSameBytesWhateverTheConcurrency(t *testing.T) {
 			t.Errorf("%s differs between concurrency 1 and 32", f)
 		}
 	}
+	// Machines stepped a few at a time (a step's bound on its decisions), not all together.
+	old := games.SetStepWindow(3)
+	w := runGamesExp(t, src, 8, nil)
+	for _, f := range []string{"games.csv", "pg_punishments.csv", "decisions.csv", "games_stats.csv", "pg_rounds.csv", "ultimatum_rejections.csv"} {
+		if !bytes.Equal(read(a, f), read(w, f)) {
+			t.Errorf("%s differs when a step holds 3 decisions", f)
+		}
+	}
+	games.SetStepWindow(old)
 	c := runGamesExp(t, strings.Replace(src, "seed: 5", "seed: 6", 1), 8, nil)
 	if bytes.Equal(read(a, "games.csv"), read(c, "games.csv")) {
 		t.Error("a different seed gave identical games")

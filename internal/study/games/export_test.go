@@ -1,0 +1,4 @@
+package games
+
+// SetStepWindow sets the bound on a step's decisions for a test; it returns the bound before.
+func SetStepWindow(n int) int { old := stepWindow; stepWindow = n; return old }
