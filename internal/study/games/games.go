@@ -107,7 +107,7 @@ func New(env *study.Env) (study.Study, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &gamesStudy{env: env, pl: pl, systems: study.NewSystems(env), spill: spill.File{What: "public goods rounds"}}
+	s := &gamesStudy{env: env, pl: pl, systems: study.NewSystems(env), spill: spill.File{What: "game records"}}
 	if s.ms, err = s.machines(); err != nil {
 		return nil, err
 	}
@@ -426,6 +426,30 @@ type gameBase struct {
 
 func (b *gameBase) done() bool { return b.finish }
 
+// keep writes a finished one-shot game's moves to the study's spill file: the results read
+// them after the last step, and holding every cell's took about 100 bytes a decision.
+func (b *gameBase) keep(ms ...map[int]move) (spill.Span, error) {
+	return b.s.spill.Write(b.s.encodeMoves(nil, ms...))
+}
+
+// load reads back the n maps of moves keep wrote at sp. A read error is kept for Analyze and
+// the tables (spill.File.Err) and gives n empty maps.
+func (b *gameBase) load(sp spill.Span, n int) []map[int]move {
+	rec, err := b.s.spill.Read(sp, nil)
+	var ms []map[int]move
+	if err == nil {
+		ms, err = b.s.decodeMoves(rec)
+	}
+	if err == nil && len(ms) != n {
+		err = fmt.Errorf("game moves: a record holds %d sets of moves, not %d", len(ms), n)
+	}
+	if err != nil {
+		b.s.spill.Fail(err)
+		ms = make([]map[int]move, n)
+	}
+	return ms
+}
+
 // lazyTask builds one decision's task when the runner takes it, so that a step's prompts are
 // not all held at once (a step is every agent of every cell).
 type lazyTask func() (study.Task, error)
@@ -557,7 +581,7 @@ func orDefault(s, d string) string {
 
 type dictatorM struct {
 	gameBase
-	moves map[int]move
+	moves spill.Span // the dictators' moves, once decided (keep)
 }
 
 func (m *dictatorM) expected() int { return len(m.ids) }
@@ -577,23 +601,26 @@ func (m *dictatorM) step() ([]lazyTask, error) {
 }
 
 func (m *dictatorM) absorb() error {
-	m.moves = map[int]move{}
+	moves := map[int]move{}
 	for _, k := range m.asked {
 		mv, err := m.moveOf(k, "give")
 		if err != nil {
 			return err
 		}
-		m.moves[k.AgentID] = mv
+		moves[k.AgentID] = mv
 	}
+	var err error
+	m.moves, err = m.keep(moves)
 	m.asked = nil
 	m.finish = true
-	return nil
+	return err
 }
 
 func (m *dictatorM) rows() iter.Seq[row] {
 	var out []row
+	moves := m.load(m.moves, 1)[0]
 	for _, id := range m.ids {
-		mv := m.moves[id]
+		mv := moves[id]
 		r := row{round: 1, agent: id, role: "dictator", choice: math.NaN(), payoff: math.NaN(), reason: mv.reason, version: mv.version}
 		if mv.valid {
 			own, _, _ := game.DictatorPayoff(m.in.Endowment, mv.value)
@@ -613,8 +640,16 @@ type pairM struct {
 	gameBase
 	pairs    [][2]int
 	unpaired []int
-	first    map[int]move // by first mover
-	second   map[int]move // by second mover
+	first    map[int]move // by first mover, until the game is over
+	second   map[int]move // by second mover, until the game is over
+	moves    spill.Span   // first and second, once the game is over (keep)
+	// unasked counts the second movers not asked, by reason in the order first met (notAsked).
+	unasked []unasked
+}
+
+type unasked struct {
+	why string
+	n   int
 }
 
 func (m *pairM) expected() int { return 2 * len(m.pairs) }
@@ -692,10 +727,8 @@ func (m *pairM) notAsked(add func(int, string, string)) {
 		return // the second movers are not due yet, or were asked with the first
 	}
 	_, r2, _, _ := m.roles()
-	for _, p := range m.pairs {
-		if why := m.secondUnasked(m.first[p[0]]); why != "" {
-			add(1, m.in.Game+" "+r2, why)
-		}
+	for _, u := range m.unasked {
+		add(u.n, m.in.Game+" "+r2, u.why)
 	}
 }
 
@@ -721,8 +754,24 @@ func (m *pairM) absorb() error {
 	}
 	m.asked = nil
 	m.stage++
+	if m.stage == 1 && m.in.Responder != "mao" {
+		for _, p := range m.pairs {
+			if why := m.secondUnasked(m.first[p[0]]); why != "" {
+				i := slices.IndexFunc(m.unasked, func(u unasked) bool { return u.why == why })
+				if i < 0 {
+					i = len(m.unasked)
+					m.unasked = append(m.unasked, unasked{why: why})
+				}
+				m.unasked[i].n++
+			}
+		}
+	}
 	if m.stage == 2 || (m.in.Game == "ultimatum" && m.in.Responder == "mao") {
 		m.finish = true
+		var err error
+		m.moves, err = m.keep(m.first, m.second)
+		m.first, m.second = nil, nil
+		return err
 	}
 	return nil
 }
@@ -736,10 +785,12 @@ func (m *pairM) rowList() []row {
 	}
 	E := m.in.Endowment
 	var out []row
+	moves := m.load(m.moves, 2)
+	first, second := moves[0], moves[1]
 	for i, p := range m.pairs {
 		a := row{round: 1, group: i + 1, agent: p[0], role: r1, partner: p[1], choice: math.NaN(), payoff: math.NaN()}
 		b := row{round: 1, group: i + 1, agent: p[1], role: r2, partner: p[0], choice: math.NaN(), payoff: math.NaN()}
-		f, s := m.first[p[0]], m.second[p[1]]
+		f, s := first[p[0]], second[p[1]]
 		a.valid, a.reason, a.version = f.valid, f.reason, f.version
 		if f.valid {
 			a.choice = f.value

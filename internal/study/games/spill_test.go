@@ -25,3 +25,25 @@ func TestRoundRecord(t *testing.T) {
 		t.Error("a cut record read back without an error")
 	}
 }
+
+// A one-shot game's moves (keep) read back as they were, model versions included; a cut or
+// padded record is an error.
+func TestMovesRecord(t *testing.T) {
+	g := &gamesStudy{}
+	first := map[int]move{3: {asked: true, valid: true, value: 0.1 + 0.2, version: "m-2024"}, 1: {asked: true, reason: "no answer: \"x\""}}
+	second := map[int]move{4: {asked: true, valid: true, value: 7, version: "m-2025"}}
+	b := g.encodeMoves(nil, first, second, map[int]move{})
+	got, err := g.decodeMoves(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []map[int]move{first, second, {}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("read back as %+v, want %+v", got, want)
+	}
+	if _, err := g.decodeMoves(b[:len(b)-1]); err == nil {
+		t.Error("a cut record read back without an error")
+	}
+	if _, err := g.decodeMoves(append(b, 0)); err == nil {
+		t.Error("a padded record read back without an error")
+	}
+}
