@@ -150,15 +150,15 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 	if sc.Title != "" {
 		title += ": " + sc.Title
 	}
-	fmt.Fprintf(out, "%s (%s; %s)\n", title, kind, sc.Source)
+	fmt.Fprintf(out, "%s (%s; %s)\n", termtable.Plain(title), kind, termtable.Plain(sc.Source))
 	if sc.Cost != "" {
-		fmt.Fprintf(out, "cost: %s\n", sc.Cost)
+		fmt.Fprintf(out, "cost: %s\n", termtable.Plain(sc.Cost))
 	}
 	fmt.Fprintln(out, "response fields:")
 	for _, f := range sc.Response.Fields {
 		fmt.Fprintf(out, "  %s", fieldWord(f))
 		if f.Description != "" {
-			fmt.Fprintf(out, ": %s", f.Description)
+			fmt.Fprintf(out, ": %s", termtable.Plain(f.Description))
 		}
 		fmt.Fprintln(out)
 	}
@@ -202,7 +202,7 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 		return err
 	}
 	fmt.Fprintf(out, "\nThe request of a Study 1 run under policy %s, for the persona sampled with seed %d (--seed):\n", pol, seed)
-	fmt.Fprintf(out, "\n--- system ---\n%s\n\n--- prompt ---\n%s\n", system, prompt)
+	fmt.Fprintf(out, "\n--- system ---\n%s\n\n--- prompt ---\n%s\n", termtable.PlainLines(system), termtable.PlainLines(prompt))
 	return nil
 }
 

@@ -117,3 +117,22 @@ func TestScenarioShowsLLMOnlyScenario(t *testing.T) {
 		t.Errorf("the untitled scenario's row:\n%s", list)
 	}
 }
+
+// One scenario shown whole escapes what would turn the terminal's text around (U+202E) or
+// break its lines, in the title and the prompt alike; the prompt keeps its own lines (QA5:
+// only the list was escaped).
+func TestScenarioShownEscapesControls(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "rtl.yaml")
+	if err := os.WriteFile(file, []byte("- id: giving\n  title: \"Giving \\u202eblood\"\n  kind: vignette\n  text: \"A drive \\u202eat work.\"\n  question: Would you give?\n  response:\n    fields: [{name: willingness, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustProsim(t, "scenarios", "giving", "--file", file)
+	if strings.ContainsRune(out, '\u202e') {
+		t.Errorf("a right-to-left override reached the terminal:\n%s", out)
+	}
+	for _, want := range []string{`giving: Giving \u202eblood (vignette; `, `A drive \u202eat work.`, "--- prompt ---\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -295,7 +295,14 @@ func cell(r []string, j int) string {
 // break a table's columns too) and bidirectional-text controls (U+202E reverses the rest of the
 // terminal line) written as Go escapes, such as \u202e. Text from users' files (titles, names)
 // reaches tables, titles and lists through it.
-func Plain(s string) string {
+func Plain(s string) string { return plain(s, unplain) }
+
+// PlainLines is Plain keeping newlines: for a text shown whole, such as a prompt.
+func PlainLines(s string) string {
+	return plain(s, func(r rune) bool { return r != '\n' && unplain(r) })
+}
+
+func plain(s string, unplain func(rune) bool) string {
 	if !strings.ContainsFunc(s, unplain) {
 		return s
 	}

@@ -187,3 +187,10 @@ func TestControlCharactersEscaped(t *testing.T) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
+
+// PlainLines keeps a text's lines and escapes the rest as Plain does.
+func TestPlainLinesKeepsNewlines(t *testing.T) {
+	if got := PlainLines("a\u202eb\nc\td"); got != `a\u202eb`+"\n"+`c\td` {
+		t.Errorf("got %q", got)
+	}
+}
