@@ -136,3 +136,33 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkDecisionLookup reads recorded decisions back one by one by key, as a resumed run
+// does for each task of a study that reads its replies (games, Study 3).
+func BenchmarkDecisionLookup(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "prosim.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutRuns([]Run{{ID: "none.r1", Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1}}); err != nil {
+		b.Fatal(err)
+	}
+	const n = 5000
+	for i := range n {
+		r := Reply{Raw: `{"give": 3}`, Values: map[string]float64{"give": 3}, Provider: "builtin", Model: "behavioral", CostUSD: math.NaN()}
+		if err := s.Add(Decision{Key: Key{RunID: "none.r1", AgentID: i, Scenario: "dictator"}, Reply: r}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		if _, ok, err := s.Decision(Key{RunID: "none.r1", AgentID: i % n, Scenario: "dictator"}); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+		i++
+	}
+}

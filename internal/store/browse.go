@@ -151,8 +151,16 @@ func (s *Store) DecisionsOf(runID string, f Filter, offset, limit int) ([]Decisi
 
 // Decision returns one recorded decision; ok is false when it is not recorded.
 func (s *Store) Decision(k Key) (d Decision, ok bool, err error) {
-	rows, err := s.db.Query(s.q(selectDecisions)+` WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ?`,
-		k.RunID, k.AgentID, k.Round, k.Trial, k.Scenario)
+	s.lookupMu.Lock()
+	if s.lookup == nil {
+		s.lookup, err = s.db.Prepare(s.q(selectDecisions) + ` WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ?`)
+	}
+	stmt := s.lookup
+	s.lookupMu.Unlock()
+	if err != nil {
+		return Decision{}, false, err
+	}
+	rows, err := stmt.Query(k.RunID, k.AgentID, k.Round, k.Trial, k.Scenario)
 	if err != nil {
 		return Decision{}, false, err
 	}

@@ -133,6 +133,10 @@ type Store struct {
 	// than running it, and a group commit runs one every write.
 	inserts        [rowsPerInsert + 1]*sql.Stmt
 	repIns, repDel *sql.Stmt
+	// lookup reads one decision by its key (Decision), prepared on first use and kept: a
+	// resumed run reads recorded decisions one by one, and preparing took most of each read.
+	lookupMu sync.Mutex
+	lookup   *sql.Stmt
 	// args are a write's statement arguments (guarded by cmu), kept from write to write.
 	args []any
 	// writes counts committed decision transactions (tests check that Commits shared one).
@@ -272,6 +276,12 @@ func (s *Store) Close() error {
 	}
 	s.inserts, s.repIns, s.repDel = [rowsPerInsert + 1]*sql.Stmt{}, nil, nil
 	s.cmu.Unlock()
+	s.lookupMu.Lock()
+	if s.lookup != nil {
+		s.lookup.Close()
+		s.lookup = nil
+	}
+	s.lookupMu.Unlock()
 	cerr := s.db.Close()
 	return errors.Join(ferr, cerr)
 }
