@@ -10,17 +10,23 @@ import (
 	"time"
 )
 
-// BenchmarkAddDecisions is the cost of recording a decision of the behavioural model
-// (queued with Add, committed in batches) and of reading it back in the results pass.
-func BenchmarkAddDecisions(b *testing.B) {
+// benchStore is a new store with one run, none.r1; it closes with the benchmark.
+func benchStore(b *testing.B) *Store {
 	s, err := Open(filepath.Join(b.TempDir(), "prosim.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	if err := s.PutRuns([]Run{{ID: "none.r1", Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1}}); err != nil {
 		b.Fatal(err)
 	}
+	return s
+}
+
+// BenchmarkAddDecisions is the cost of recording a decision of the behavioural model
+// (queued with Add, committed in batches) and of reading it back in the results pass.
+func BenchmarkAddDecisions(b *testing.B) {
+	s := benchStore(b)
 	scs := []string{"volunteering", "helping", "donating", "cooperation", "recycling", "sharing"}
 	params := map[string]float64{}
 	b.ResetTimer()
@@ -140,14 +146,7 @@ func cpuTime() time.Duration {
 // BenchmarkDecisionLookup reads recorded decisions back one by one by key, as a resumed run
 // does for each task of a study that reads its replies (games, Study 3).
 func BenchmarkDecisionLookup(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "prosim.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.PutRuns([]Run{{ID: "none.r1", Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1}}); err != nil {
-		b.Fatal(err)
-	}
+	s := benchStore(b)
 	const n = 5000
 	for i := range n {
 		r := Reply{Raw: `{"give": 3}`, Values: map[string]float64{"give": 3}, Provider: "builtin", Model: "behavioral", CostUSD: math.NaN()}

@@ -252,20 +252,28 @@ func commitAll(t *testing.T, s *Store, other *sql.DB, n int, boom map[int]bool) 
 	return errs, seen
 }
 
-// Concurrent Commits share one transaction, and each returns only once its row is committed:
-// readable from a second connection, as it would be by a process after a kill -9.
-func TestGroupCommitIsDurableWhenItReturns(t *testing.T) {
+// openWithSecondConnection opens a store and a second connection to its database, as
+// another process would read it; both close with the test.
+func openWithSecondConnection(t *testing.T) (*Store, *sql.DB) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "prosim.db")
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
+	t.Cleanup(func() { other.Close() })
+	return s, other
+}
+
+// Concurrent Commits share one transaction, and each returns only once its row is committed:
+// readable from a second connection, as it would be by a process after a kill -9.
+func TestGroupCommitIsDurableWhenItReturns(t *testing.T) {
+	s, other := openWithSecondConnection(t)
 	const n = 32
 	errs, seen := commitAll(t, s, other, n, nil)
 	for i := range n {
@@ -312,17 +320,7 @@ func TestGroupCommitIsDurableWhenItReturns(t *testing.T) {
 func TestGroupCommitErrorFailsEveryWaiter(t *testing.T) {
 	for _, tc := range []struct{ n, boom int }{{16, 7}, {rowsPerInsert + 36, rowsPerInsert + 20}} {
 		t.Run(fmt.Sprint(tc.n), func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "prosim.db")
-			s, err := Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Close()
+			s, other := openWithSecondConnection(t)
 			if _, err := other.Exec(`CREATE TRIGGER boom BEFORE INSERT ON decisions WHEN NEW.scenario = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
 				t.Fatal(err)
 			}
