@@ -260,6 +260,7 @@ func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func()) (
 		p := exec.Command(exe, "worker", "--nats", b.URL(), "--concurrency", strconv.Itoa(concurrency),
 			"--name", fmt.Sprintf("local%d", i+1), "-q")
 		p.Stdout, p.Stderr = os.Stderr, os.Stderr
+		endWithParent(p)
 		if err := p.Start(); err != nil {
 			return "", fmt.Errorf("--workers: starting worker %d: %w", i+1, err)
 		}
