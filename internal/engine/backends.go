@@ -21,7 +21,8 @@ import (
 // behavioural model, offline, on remote workers or with Options.Backends. Prepare makes them
 // with its checks, so that a missing API key is reported with the file's problems.
 func (r *Runner) clients(b experiment.Backend) ([]backend.Backend, error) {
-	if r.opt.Backends != nil || b.Provider == "builtin" || r.opt.Offline || r.opt.Remote != nil {
+	// Decisions on a broker's workers call no provider here: the workers' keys are theirs.
+	if r.opt.Backends != nil || b.Provider == "builtin" || r.opt.Offline || r.onBroker() {
 		return nil, nil
 	}
 	extra, err := b.ExtraBodyJSON()
@@ -45,6 +46,11 @@ func (r *Runner) clients(b experiment.Backend) ([]backend.Backend, error) {
 	}
 	return eps, nil
 }
+
+// onBroker reports whether the decisions go to a broker's workers: a run on one (opt.Remote),
+// or an experiment that names one (execution.nats; validate, which has no --nats, checks it
+// so, and a run of it is always on that broker).
+func (r *Runner) onBroker() bool { return r.opt.Remote != nil || r.exp.Execution.NATS != "" }
 
 // buildBackend makes the decision backend for one backends: entry over its clients. The
 // behavioural model is deterministic and free, so it gets no cache, limits or retries: only a
@@ -155,7 +161,7 @@ func canonicalProvider(p string) string { return provider.Protocol(p) }
 // keep it on, whatever the backends: the config names a cache that cannot exist, located at
 // its own line rather than told under the first LLM backend that would open it.
 func (r *Runner) checkSharedCache() error {
-	if r.opt.NoCache || r.exp.Cache == "off" || r.opt.SharedCache != nil {
+	if r.opt.NoCache || r.exp.Cache == "off" || r.opt.SharedCache != nil || r.exp.Execution.NATS != "" {
 		return nil
 	}
 	const why = "the shared cache lives on a NATS broker: give --nats URL or --workers N (or execution.nats), or another cache"

@@ -91,6 +91,13 @@ backends:
 		`exp.yaml:14:13: field backends[0]: openai: no API key: set the environment variable OPENAI_API_KEY`,
 		`exp.yaml:15:12: field backends[0].model: no price is known for openai model "my-model"`,
 	)
+	// Decided on a broker's workers (execution.nats), the coordinator needs no key (the
+	// workers' are theirs) and has its shared cache (validate has no --nats to say so).
+	path, err = checkFileWith(t, strings.Replace(t3, "cache: nats\n", "cache: nats\nexecution: {nats: \"nats://127.0.0.1:4222\"}\n", 1), Options{})
+	wantProblems(t, path, err,
+		`exp.yaml:10:41: field contrasts[0].against: unknown condition "nonee"`,
+		`exp.yaml:16:12: field backends[0].model: no price is known for openai model "my-model"`,
+	)
 	// A backend's other mistake does not hide its missing price, nor a scenario's.
 	path, err = checkFile(t, `name: t4
 study: vignettes
