@@ -133,8 +133,12 @@ func (t *text) fill() {
 	data := t.buf[:k+n]
 	if !t.started {
 		t.started = true
-		if msg := notText(data); msg != "" {
+		if msg, at := notText(data); msg != "" {
 			t.err = &Error{File: t.name, Msg: "not UTF-8 text (" + msg + ")"}
+			if at >= 0 { // a stray character in text: at its line and column
+				t.err.(*Error).Line = 1 + bytes.Count(data[:at], []byte("\n"))
+				t.err.(*Error).Col = at - bytes.LastIndexByte(data[:at], '\n')
+			}
 			return
 		}
 	}
@@ -182,13 +186,14 @@ func invalidAt(data []byte) int {
 	return len(data)
 }
 
-// notText says why head, the first block of a file, is not text ("" when it may be).
-func notText(head []byte) string {
+// notText says why head, the first block of a file, is not text ("" when it may be), and
+// where when that is one character in text (at, a byte offset; -1 otherwise).
+func notText(head []byte) (msg string, at int) {
 	switch {
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE, 0, 0}), bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}):
-		return "looks like UTF-32: save it as UTF-8"
+		return "looks like UTF-32: save it as UTF-8", -1
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return "looks like UTF-16: save it as UTF-8"
+		return "looks like UTF-16: save it as UTF-8", -1
 	}
 	// UTF-16 without a byte order mark: most characters are ASCII, a zero byte beside each.
 	for hi := range 2 { // 0: big-endian, 1: little-endian
@@ -199,7 +204,7 @@ func notText(head []byte) string {
 			}
 		}
 		if len(head) >= 4 && ascii >= len(head)/4 {
-			return "looks like UTF-16: save it as UTF-8"
+			return "looks like UTF-16: save it as UTF-8", -1
 		}
 	}
 	bad := -1 // the first byte that text does not have
@@ -210,11 +215,16 @@ func notText(head []byte) string {
 		}
 	}
 	if bad < 0 {
-		return "" // invalid UTF-8 in text: Text reports it at its line
+		return "", -1 // invalid UTF-8 in text: Text reports it at its line
 	}
 	// Binary data: say where it starts, at the first byte that is not UTF-8 if that comes first.
 	if i := invalidAt(head[:bad]); i < bad {
-		bad = i
+		return fmt.Sprintf("binary data at byte %d", i+1), -1
 	}
-	return fmt.Sprintf("binary data at byte %d", bad+1)
+	// UTF-8 text up to a control character and no zero byte: a stray character (an escape
+	// pasted from a terminal), placed at its line and column.
+	if bytes.IndexByte(head, 0) < 0 {
+		return fmt.Sprintf("control character U+%04X: remove it", head[bad]), bad
+	}
+	return fmt.Sprintf("binary data at byte %d", bad+1), -1
 }

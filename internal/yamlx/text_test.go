@@ -36,6 +36,8 @@ func TestTextRefusesWhatIsNotUTF8(t *testing.T) {
 		"latin-1":      {"name: s1\ntitle: caf\xe9\n", "f.yaml:2:11: not UTF-8 text (byte 0xE9: save the file as UTF-8)"},
 		"latin-1 late": {long + "title: \xe9t\xe9\n", "f.yaml:201:8: not UTF-8 text (byte 0xE9: save the file as UTF-8)"},
 		"cut at end":   {"title: \xd8", "f.yaml:1:8: not UTF-8 text (byte 0xD8: save the file as UTF-8)"},
+		// A stray control character in text is placed (QA: "binary data at byte 65").
+		"escape": {"name: s1\nstudy: vignettes\ntitle: caf\x1b[0m\n", "f.yaml:3:11: not UTF-8 text (control character U+001B: remove it)"},
 	}
 	for name, c := range cases {
 		// One byte at a time too: a character split between reads is whole, a bad byte found.
@@ -47,7 +49,7 @@ func TestTextRefusesWhatIsNotUTF8(t *testing.T) {
 				continue
 			}
 			// The bytes before a bad one are read.
-			if e.Line > 0 && string(got) != c.data[:strings.IndexAny(c.data, "\xd8\xe9")] {
+			if i := strings.IndexAny(c.data, "\xd8\xe9"); e.Line > 0 && i >= 0 && string(got) != c.data[:i] {
 				t.Errorf("%s: read %q before the error", name, got)
 			}
 		}
