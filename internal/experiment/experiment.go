@@ -344,6 +344,15 @@ func (b Backend) LabelOrDefault() string {
 // Load reads and checks an experiment file. Relative paths in it are resolved against its
 // directory. The returned experiment has every default filled in.
 func Load(path string) (*Experiment, error) {
+	data, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path)
+}
+
+// read reads an experiment file, or says why it cannot.
+func read(path string) ([]byte, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("%s is a directory: give an experiment file (a run directory's own is %s)", path, filepath.Join(path, "config.yaml"))
 	}
@@ -354,7 +363,7 @@ func Load(path string) (*Experiment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading experiment: %w", err)
 	}
-	return Parse(data, path)
+	return data, nil
 }
 
 // LoadChecking is Load for the commands that check an experiment before they run it
@@ -363,12 +372,9 @@ func Load(path string) (*Experiment, error) {
 // problems with them, in one list. The experiment is nil when the file could not be checked
 // at all (unreadable, a syntax error, values of the wrong type).
 func LoadChecking(path string) (*Experiment, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory: give an experiment file (a run directory's own is %s)", path, filepath.Join(path, "config.yaml"))
-	}
-	data, err := yamlx.ReadFile(path)
+	data, err := read(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading experiment: %w", err)
+		return nil, err
 	}
 	return parseChecking(data, path)
 }

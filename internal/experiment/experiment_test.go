@@ -215,4 +215,12 @@ func TestLoadRefusesUTF16(t *testing.T) {
 	if want := p + ": not UTF-8 text (looks like UTF-16: save it as UTF-8)"; err == nil || err.Error() != want {
 		t.Errorf("%v, want %s", err, want)
 	}
+	// validate, run and estimate (LoadChecking) say it alike, a stray character at its place.
+	if err := os.WriteFile(p, []byte("name: x\nstudy: vignettes\nseed: 1 \x1b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadChecking(p)
+	if want := p + ":3:9: not UTF-8 text (control character U+001B: remove it)"; err == nil || err.Error() != want {
+		t.Errorf("%v, want %s", err, want)
+	}
 }
