@@ -27,18 +27,7 @@ func TestNetworkExampleDoneWhen(t *testing.T) {
 	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
 		t.Fatal(err)
 	}
-	rows := func(name string) []map[string]string {
-		recs := readCSV(t, filepath.Join(dir, "results", name))
-		var out []map[string]string
-		for _, r := range recs[1:] {
-			m := map[string]string{}
-			for i, h := range recs[0] {
-				m[h] = r[i]
-			}
-			out = append(out, m)
-		}
-		return out
-	}
+	rows := func(name string) []map[string]string { return csvByName(t, filepath.Join(dir, "results", name)) }
 	num := func(m map[string]string, c string) float64 {
 		v, err := strconv.ParseFloat(m[c], 64)
 		if err != nil {

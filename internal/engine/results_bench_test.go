@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -16,11 +17,11 @@ import (
 // adds to a run's end.
 func BenchmarkDecisionsTable(b *testing.B) {
 	const agents = 1000
-	exp, err := experiment.Parse([]byte(`name: results
+	exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: results
 study: vignettes
 seed: 7
 replicates: 1
-population: {source: sample, n: 1000}
+population: {source: sample, n: %d}
 scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
 conditions:
   - {name: none, policy: none}
@@ -30,7 +31,7 @@ conditions:
   - {name: economic, policy: economic}
 backends:
   - provider: builtin
-`), filepath.Join(b.TempDir(), "results.yaml"))
+`, agents)), filepath.Join(b.TempDir(), "results.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}
