@@ -10,8 +10,11 @@
 // Hesterberg's (2015) expanded level 1-α' with z_{α'/2} = sqrt(n/(n-1))·t_{α/2,n-1};
 // ClusterBootstrapShareCI is the same for a pooled share Σk/Σn resampling
 // clusters (n = clusters). ProportionCI is the Wilson score interval without
-// continuity correction (R prop.test(correct = FALSE)). Random draws use math/rand/v2
-// PCG seeded from the caller's seed only: same seed, same result.
+// continuity correction (R prop.test(correct = FALSE)). DistanceCI is the basic
+// bootstrap interval (Davison & Hinkley 1997, eq. 5.6) of a plug-in distance on the squared
+// scale, sqrt(max(0, 2·est² - q)) at the quantiles q of the squared draws, its value the same
+// at their median. Random draws use math/rand/v2 PCG seeded from the caller's seed
+// only: same seed, same result.
 //
 // ANOVA. OneWay: SS between/within from two-pass group means; eta² = SSB/SST,
 // omega² = (SSB - df_B·MSW)/(SST + MSW). TwoWay (A, B, A:B, every cell
