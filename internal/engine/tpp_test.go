@@ -14,6 +14,7 @@ import (
 	"github.com/prosim/prosim/internal/analysis"
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/scorecard"
 	"github.com/prosim/prosim/internal/situation"
 	"github.com/prosim/prosim/internal/table"
 )
@@ -267,7 +268,7 @@ func TestTPPScorecardBaselineEqualsBuiltinRun(t *testing.T) {
 			if want["estimand"] != "share of agents" || want["ci_method"] != "Wilson over agents" || want["ci_low"] != fmt.Sprint(lo) || want["ci_high"] != fmt.Sprint(hi) {
 				t.Errorf("%s: %v, want Wilson over 12 agents [%v, %v]", m, want, lo, hi)
 			}
-		} else if want["ci_method"] != "percentile bootstrap over agents (1000 resamples)" || want["estimand"] == "" {
+		} else if want["ci_method"] != scorecard.BootMethod || want["estimand"] == "" {
 			t.Errorf("%s: estimand %q, ci_method %q", m, want["estimand"], want["ci_method"])
 		}
 	}
@@ -333,6 +334,47 @@ backends:
 			sc["ci_method"] != row["ci_method"] || sc["estimand"] != row["estimand"] || sc["human"] != row["human"] {
 			t.Errorf("%s: scorecard %v, games_stats %v", m, sc, row)
 		}
+	}
+}
+
+// QA6 repro-2: 40 agents of the behavioural model, whose plug-in JS distance (0.134) lay
+// below its own percentile interval [0.138, 0.282]. Each distance's value, now bias-corrected,
+// lies in its interval, and the interval is the method's.
+func TestGamesScorecardDistanceInItsInterval(t *testing.T) {
+	const src = `name: g6
+study: games
+seed: 77
+replicates: 3
+population: {source: sample, n: 40}
+games:
+  - {game: dictator, endowment: 100}
+  - {game: ultimatum, endowment: 100, responder: choice}
+  - {game: trust, endowment: 10, multiplier: 3}
+  - {game: public_goods, endowment: 20, multiplier: 1.6, group_size: 4, rounds: 6, punishment: both}
+conditions:
+  - {name: none, policy: none}
+backends:
+  - provider: builtin
+`
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), load(t, src, 1), Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range csvByName(t, filepath.Join(dir, "results", "scorecard.csv")) {
+		if r["measure"] != "dictator_js_distance" && r["measure"] != "dictator_wasserstein" {
+			continue
+		}
+		n++
+		v, _ := strconv.ParseFloat(r["value"], 64)
+		lo, _ := strconv.ParseFloat(r["ci_low"], 64)
+		hi, _ := strconv.ParseFloat(r["ci_high"], 64)
+		if !(lo <= v && v <= hi && lo < hi) || r["ci_method"] != scorecard.BootMethod || r["estimand"] != scorecard.EstDistance {
+			t.Errorf("%s: %v", r["measure"], r)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d distances in scorecard.csv, want 2", n)
 	}
 }
 

@@ -65,7 +65,8 @@ func f3(v float64) string {
 }
 
 // Methods names the rows' interval methods, each with the measures it serves, in the order
-// first met: "percentile bootstrap over agents (1000 resamples): dictator_js_distance, ...".
+// first met: "basic bootstrap of the squared distance over agents (1000 resamples) for
+// dictator_js_distance, dictator_wasserstein; ...".
 func Methods(rows []Row) string {
 	var ms []string
 	of := map[string][]string{}
@@ -90,20 +91,36 @@ func Methods(rows []Row) string {
 	return strings.Join(parts, "; ")
 }
 
+// corrected says, when some rows are BootstrapDistance's, that their values are bias-corrected.
+func corrected(rows []Row) string {
+	if slices.ContainsFunc(rows, func(r Row) bool { return r.Method == BootMethod }) {
+		return "distances bias-corrected (the basic bootstrap's median); "
+	}
+	return ""
+}
+
 // Summary prints the rows as measure x backend.
 func Summary(w io.Writer, rows []Row, backends []string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; 95%% CI: %s; reference %s)\n", Methods(rows), rows[0].Reference)
+	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; %s95%% CI: %s; reference %s)\n", corrected(rows), Methods(rows), rows[0].Reference)
 	head, body := grid(rows, backends)
 	return termtable.Write(w, 1, append([][]string{head}, body...)) // key: measure; split by backends
 }
 
-var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Parse(`<p>{{.Intro}} Reference: {{.Source}}; control condition {{.Control}}. Intervals (95%): {{.Methods}}. "fitted to it": the behavioural model (builtin) was calibrated to this human figure, so its value is in-sample, not a validation.</p>
+var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Parse(`<p>{{.Intro}} Reference: {{.Source}}; control condition {{.Control}}. {{.Corrected}}Intervals (95%): {{.Methods}}. "fitted to it": the behavioural model (builtin) was calibrated to this human figure, so its value is in-sample, not a validation.</p>
 <table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Body}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody></table>`))
+
+// sentence is corrected's words as a sentence of the report ("" stays "").
+func sentence(s string) string {
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(s[:1]) + strings.TrimSuffix(s, "; ")[1:] + ". "
+}
 
 // Section renders the rows as a table of measure x backend; intro says what the measures are.
 func Section(rows []Row, backends []string, control, intro string) func(fig *report.Figures) (template.HTML, error) {
@@ -114,7 +131,7 @@ func Section(rows []Row, backends []string, control, intro string) func(fig *rep
 			labels[i] = report.DescribeBackend(b)
 		}
 		copy(head[1:], labels)
-		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Methods": Methods(rows), "Head": head, "Body": body}, fig)
+		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Methods": Methods(rows), "Corrected": sentence(corrected(rows)), "Head": head, "Body": body}, fig)
 	}
 }
 

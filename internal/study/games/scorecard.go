@@ -14,9 +14,9 @@ import (
 
 // scorecardRows compares each backend's dictator gifts in the control condition (the first:
 // the human figures were measured without a policy frame) with the human distribution. The
-// distances are the scorecard's own, bootstrapped over agents (an agent's replicates stay
-// together); the shares giving nothing and half are games_stats.csv's, estimate and interval
-// (the baseline's computed by the same dictatorStats).
+// distances are the scorecard's own, bias-corrected and bootstrapped over agents (an agent's
+// replicates stay together); the shares giving nothing and half are games_stats.csv's,
+// estimate and interval (the baseline's computed by the same dictatorStats).
 func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 	ref, err := scorecard.HumanDictator()
 	if err != nil {
@@ -78,10 +78,6 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 				}
 				return d
 			}
-			all := make([]int, len(agents))
-			for i := range all {
-				all[i] = i
-			}
 			distances := []struct {
 				name string
 				f    func(idx []int) float64
@@ -112,12 +108,11 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 			for _, m := range distances {
 				rw := row(m.name)
 				rw.Estimand, rw.Fitted = scorecard.EstDistance, true
-				if len(agents) > 0 {
-					rw.Value = m.f(all)
-					rw.Lo, rw.Hi = scorecard.Bootstrap(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", b, in.Name, m.name), m.f)
-					if !math.IsNaN(rw.Lo) {
-						rw.Method = scorecard.BootMethod
-					}
+				// The seed names no backend: the baseline's figures are a builtin run's, and the
+				// backends' values are corrected with the same resamples of the agents.
+				rw.Value, rw.Lo, rw.Hi = scorecard.BootstrapDistance(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", in.Name, m.name), m.f)
+				if !math.IsNaN(rw.Lo) {
+					rw.Method = scorecard.BootMethod
 				}
 				out = append(out, rw)
 			}

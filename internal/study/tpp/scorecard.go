@@ -13,8 +13,8 @@ import (
 const scoreIntro = "Each backend's punishment in the control condition against the 1,017 adults of the same game: RMSE of the punishment rate by Player 2's share x (costs pooled) and by cost y (unfair shares pooled) against the human curves, and the individual-level shares of agents who never punished an unfair share (x < 15) and who punished every unfair share they met (no human figure is published for these two)."
 
 // scorecardRows scores each backend's binary TPP in the control condition (the first); the
-// unit of the RMSEs' bootstrap is the agent, with all its trials and replicates; the shares
-// of agents have Wilson intervals (an agent is one answer).
+// unit of the RMSEs' bootstrap (bias-corrected values) is the agent, with all its trials and
+// replicates; the shares of agents have Wilson intervals (an agent is one answer).
 func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 	control := s.env.Exp.Conditions[0].Name
 	var out []scorecard.Row
@@ -104,10 +104,6 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 			{"tpp_rmse_by_x", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEx }},
 			{"tpp_rmse_by_y", func(idx []int) float64 { return game.CompareHuman(pick(idx)).RMSEy }},
 		}
-		all := make([]int, len(agents))
-		for i := range all {
-			all[i] = i
-		}
 		row := func(measure, estimand, ref string) scorecard.Row {
 			return scorecard.Row{Backend: g.Backend, ModelVersion: scorecard.Versions(g.versions), Measure: measure, Estimand: estimand,
 				Value: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), Human: math.NaN(), Reference: ref}
@@ -115,12 +111,11 @@ func (s *tpp) scorecardRows(groups []Group) []scorecard.Row {
 		for _, m := range ms {
 			rw := row(m.name, scorecard.EstCurveRMSE, src)
 			rw.Fitted = true
-			if len(agents) > 0 {
-				rw.Value = m.f(all)
-				rw.Lo, rw.Hi = scorecard.Bootstrap(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", g.Backend, m.name), m.f)
-				if !math.IsNaN(rw.Lo) {
-					rw.Method = scorecard.BootMethod
-				}
+			// The seed names no backend: the baseline's figures are a builtin run's, and the
+			// backends' values are corrected with the same resamples of the agents.
+			rw.Value, rw.Lo, rw.Hi = scorecard.BootstrapDistance(len(agents), seed.Derive(*s.env.Exp.Seed, "scorecard", m.name), m.f)
+			if !math.IsNaN(rw.Lo) {
+				rw.Method = scorecard.BootMethod
 			}
 			out = append(out, rw)
 		}
