@@ -152,8 +152,12 @@ func TestServerGoneStopsTheRun(t *testing.T) {
 	}
 	addr := s.Listener.Addr().String()
 	dir := filepath.Join(t.TempDir(), "run")
-	_, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true})
+	var progress syncBuffer
+	_, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, Progress: &progress})
 	took := time.Since(time.Unix(0, closed.Load()))
+	if want := "; stopped: the server stopped answering: connection refused by http://" + addr; !strings.Contains(progress.String(), want) {
+		t.Errorf("progress output:\n%s\nwant it to say %q", progress.String(), want)
+	}
 	for _, want := range []string{"the server stopped answering: connection refused by http://" + addr + ": is the server running?",
 		"8 asks in a row refused in every call", "run `prosim resume " + dir + "` once it is back"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
