@@ -21,11 +21,11 @@ type AdaptiveConfig struct {
 // Adaptive limits the calls in flight to next with a limit it learns (additive increase,
 // multiplicative decrease on latency): each call that comes back within Tolerance times the
 // baseline latency raises the limit by 1/limit (about one per round of calls); a slower call,
-// or a failed one, halves it, at most once per round (only a call sent after the last cut can
-// cut again, so the calls that were already queued in the server when it slowed down count
-// once). The baseline is the lowest latency seen, drifting slowly up to follow a server whose
-// replies lengthen. The limit starts at 1 and doubles each round until the first cut (slow
-// start).
+// or a failed one (but a refused connection), halves it, at most once per round (only a call
+// sent after the last cut can cut again, so the calls that were already queued in the server
+// when it slowed down count once). The baseline is the lowest latency seen, drifting slowly
+// up to follow a server whose replies lengthen. The limit starts at 1 and doubles each round
+// until the first cut (slow start).
 //
 // Put it above Retry, so that time spent waiting here is not charged to a call's timeout, and
 // use one per endpoint: it measures that server.
@@ -37,17 +37,23 @@ func Adaptive(next Backend, c AdaptiveConfig) Backend {
 		}
 		start := time.Now()
 		r, err := next.Decide(ctx, req)
-		out := served
-		if err != nil {
-			out = neutral
-			var se *StatusError
-			if ctx.Err() == nil && (!errors.As(err, &se) || se.Retryable()) {
-				out = overloaded // a timeout, a 5xx or 429, a dropped connection
-			}
-		}
-		a.release(start, time.Since(start), out)
+		a.release(start, time.Since(start), outcome(ctx, err))
 		return r, err
 	})
+}
+
+// outcome says how a call that ended with err ends for the limit.
+func outcome(ctx context.Context, err error) int {
+	if err == nil {
+		return served
+	}
+	// A refused connection reached no server and says nothing of its load: cutting would
+	// only queue the calls that tell the run its server is gone (engine, step.go).
+	var se *StatusError
+	if ctx.Err() == nil && (!errors.As(err, &se) || se.Retryable()) && !Refused(err) {
+		return overloaded // a timeout, a 5xx or 429, a dropped connection
+	}
+	return neutral
 }
 
 type aimd struct {

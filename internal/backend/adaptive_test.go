@@ -2,8 +2,10 @@ package backend
 
 import (
 	"context"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -96,5 +98,29 @@ func TestAdaptiveCutsOnFailure(t *testing.T) {
 	a.release(time.Now(), time.Hour, neutral)
 	if got := a.Limit(); got != before/2 {
 		t.Fatalf("limit %v, want %v: cut twice for one round, or for a cancelled call", got, before/2)
+	}
+}
+
+// A refused connection reached no server: it does not cut the limit (a dead server's
+// refusals would otherwise queue the calls that tell the run it is gone); a dropped
+// connection, a 5xx or a timeout does.
+func TestAdaptiveOutcome(t *testing.T) {
+	refused := &StatusError{Provider: "openai", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	ctx := context.Background()
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{nil, served},
+		{refused, neutral},
+		{&GaveUpError{Attempts: 6, Last: refused}, neutral},
+		{&GaveUpError{Attempts: 6, Answered: true, Last: refused}, overloaded},
+		{&StatusError{Provider: "openai", Err: syscall.ECONNRESET}, overloaded},
+		{&StatusError{Provider: "openai", Status: 503}, overloaded},
+		{&StatusError{Provider: "openai", Status: 400}, neutral},
+	} {
+		if got := outcome(ctx, c.err); got != c.want {
+			t.Errorf("outcome(%v) = %d, want %d", c.err, got, c.want)
+		}
 	}
 }

@@ -32,6 +32,18 @@ func Unreachable(err error) bool {
 	return notSent(err)
 }
 
+// Refused reports whether a call failed at the transport level in every attempt, with no
+// response: its last attempt could not connect (Unreachable) and no earlier one had an HTTP
+// status or timed out after sending (a connection dropped before any response does not
+// count). Such a call cost nothing and was not answered: the engine asks it again rather
+// than recording it, and stops the run when its backend keeps refusing (a server that died).
+func Refused(err error) bool {
+	if g, ok := errors.AsType[*GaveUpError](err); ok && g.Answered {
+		return false
+	}
+	return Unreachable(err)
+}
+
 // Reason says in a few words why a call failed, for a progress line or a run's stop: a
 // connection that could not be made names the server and the likely cause; anything else is
 // the error itself.

@@ -83,8 +83,9 @@ func Retry(next Backend, p RetryPolicy) Backend {
 
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		var last error
-		capped := "" // set when a Retry-After was cut to the cap
-		made := 0    // failed attempts that reached the provider
+		capped := ""      // set when a Retry-After was cut to the cap
+		made := 0         // failed attempts that reached the provider
+		answered := false // an attempt had an HTTP status, or timed out after sending
 		for attempt := 1; ; attempt++ {
 			done := p.Watch.call()
 			r, err := call(ctx, next, req, p.Timeout)
@@ -104,6 +105,9 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			if (isStatus || errors.Is(err, context.DeadlineExceeded)) && !notSent(err) {
 				made++
 			}
+			if (isStatus && se.Status != 0) || (errors.Is(err, context.DeadlineExceeded) && !notSent(err)) {
+				answered = true
+			}
 			spent := Reply{Calls: made, FailedCalls: made}
 			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
 				return spent, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
@@ -114,7 +118,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			}
 			last = err
 			if attempt >= p.MaxAttempts {
-				return spent, fmt.Errorf("gave up after %s%s: last: %w", plural.Count(attempt, "attempt"), capped, last)
+				return spent, &GaveUpError{Attempts: attempt, Capped: capped, Answered: answered, Last: last}
 			}
 			ceil := p.Base << min(attempt-1, 30)
 			if ceil > p.Max || ceil <= 0 {
@@ -140,6 +144,24 @@ func Retry(next Backend, p RetryPolicy) Backend {
 		}
 	})
 }
+
+// GaveUpError is a call that still failed after its last attempt; it wraps that attempt's
+// failure (errors.As finds its *StatusError).
+type GaveUpError struct {
+	Attempts int
+	// Capped says a Retry-After was cut to the cap ("" when none was).
+	Capped string
+	// Answered says an attempt reached a server that responded: an HTTP status, or a timeout
+	// after the request was sent (which may be billed). See Refused.
+	Answered bool
+	Last     error
+}
+
+func (e *GaveUpError) Error() string {
+	return fmt.Sprintf("gave up after %s%s: last: %v", plural.Count(e.Attempts, "attempt"), e.Capped, e.Last)
+}
+
+func (e *GaveUpError) Unwrap() error { return e.Last }
 
 // call makes one attempt under the per-call timeout.
 func call(ctx context.Context, next Backend, req Request, timeout time.Duration) (Reply, error) {

@@ -276,3 +276,30 @@ func TestReason(t *testing.T) {
 		}
 	}
 }
+
+// A call is Refused when every attempt failed at the transport level with no response, the
+// last unable to connect: a connection dropped before a response counts, an HTTP status or a
+// timeout after sending (which may be billed) does not.
+func TestRefused(t *testing.T) {
+	dial := &StatusError{Provider: "openai", Err: &url.Error{Op: "Post", URL: "http://127.0.0.1:8000/v1/chat/completions",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}}
+	reset := &StatusError{Provider: "openai", Err: &url.Error{Op: "Post", URL: "http://127.0.0.1:8000/v1/chat/completions", Err: syscall.ECONNRESET}}
+	timeout := fmt.Errorf("call timed out: %w", context.DeadlineExceeded)
+	for _, c := range []struct {
+		name string
+		errs []error
+		want bool
+	}{
+		{"refused throughout", []error{dial, dial, dial}, true},
+		{"reset before a response, then refused", []error{reset, dial, dial}, true},
+		{"HTTP 500, then refused", []error{&StatusError{Provider: "openai", Status: 500}, dial, dial}, false},
+		{"timed out after sending, then refused", []error{timeout, dial, dial}, false},
+		{"refused, then HTTP 503", []error{dial, dial, &StatusError{Provider: "openai", Status: 503}}, false},
+	} {
+		inner, _ := script(c.errs...)
+		_, err := Retry(inner, RetryPolicy{MaxAttempts: len(c.errs), Sleep: (&sleepLog{}).sleep}).Decide(context.Background(), Request{})
+		if err == nil || Refused(err) != c.want {
+			t.Errorf("%s: err %v, Refused %v, want %v", c.name, err, Refused(err), c.want)
+		}
+	}
+}

@@ -115,7 +115,7 @@ func errorOf(err error) *wireError {
 	var se *backend.StatusError
 	if errors.As(err, &se) {
 		e := &wireError{Msg: err.Error(), Provider: se.Provider, Status: se.Status, RetryAfter: se.RetryAfter, Body: se.Body, Config: config}
-		if backend.Unreachable(err) {
+		if backend.Refused(err) { // a call answered before it was refused is no set-up failure
 			e.NotConnected = backend.Reason(err)
 		}
 		return e

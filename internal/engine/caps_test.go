@@ -158,7 +158,7 @@ func TestProgressShowsWaiting(t *testing.T) {
 	var out syncBuffer
 	p := newProgress(&out, 1, "t", false)
 	p.every = 20 * time.Millisecond
-	p.watching(w)
+	p.watching(w, nil)
 	go be.Decide(context.Background(), backend.Request{})
 	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(out.String(), "waiting: 1 call(s) backing off before a retry") && time.Now().Before(deadline) {

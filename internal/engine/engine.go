@@ -179,6 +179,9 @@ type backendEntry struct {
 	// reached is set once a call of this invocation reached the provider (a reply, or an
 	// error status): until then a failure to connect stops the run (recordsError).
 	reached atomic.Bool
+	// refused counts the asks in a row, since its server last answered, whose every call was
+	// refused (backend.Refused): at refusalLimit the run stops (step.go).
+	refused atomic.Int64
 }
 
 const (

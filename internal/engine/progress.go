@@ -35,6 +35,8 @@ type progress struct {
 	stop    chan struct{}
 	stopped chan struct{}
 	waiting string // the waiting state last shown on the bar
+	// halted says why decisions stopped being made ("" while they are).
+	halted string
 }
 
 func newProgress(w io.Writer, total int, what string, atMost bool) *progress {
@@ -80,8 +82,9 @@ func (p *progress) add(n int) {
 // watching shows, every p.every while decisions are being made, what provider calls have
 // waited on for two periods or more (a slow or hung server, a Retry-After back-off): as a
 // "waiting: ..." line, or in the bar's description on a terminal. Without it a run held by a
-// server prints nothing until a decision ends, which can be minutes.
-func (p *progress) watching(w *backend.Watch) *progress {
+// server prints nothing until a decision ends, which can be minutes. also, if not nil, adds
+// to a waiting line (the refusals in a row that will stop the run).
+func (p *progress) watching(w *backend.Watch, also func() string) *progress {
 	if w == nil || p.w == nil {
 		return p
 	}
@@ -95,7 +98,13 @@ func (p *progress) watching(w *backend.Watch) *progress {
 			case <-p.stop:
 				return
 			case <-t.C:
-				p.showWaiting(w.Waiting(2 * p.every))
+				s := w.Waiting(2 * p.every)
+				if s != "" && also != nil {
+					if x := also(); x != "" {
+						s += "; " + x
+					}
+				}
+				p.showWaiting(s)
 			}
 		}
 	}()
@@ -122,6 +131,15 @@ func (p *progress) showWaiting(s string) {
 	}
 }
 
+// stopping records why decisions stopped being made, for the last progress line.
+func (p *progress) stopping(why string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.halted == "" {
+		p.halted = why
+	}
+}
+
 // finish ends the progress output with the decisions made, and those of the total that were
 // not needed (study.Contingent), so that a complete run's count adds up.
 func (p *progress) finish(notAsked []study.NotAsked) {
@@ -141,6 +159,9 @@ func (p *progress) finish(notAsked []study.NotAsked) {
 	note := ""
 	if n > 0 {
 		note = fmt.Sprintf("; %d not needed: %s", n, strings.Join(why, ", "))
+	}
+	if p.halted != "" {
+		note += "; stopped: " + p.halted
 	}
 	if p.bar != nil {
 		p.bar.Finish() // the bar is cleared: the note, if any, is said on a line of its own

@@ -36,7 +36,7 @@ func (r *Runner) recorded() bool {
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
 	_, contingent := r.study.(study.Contingent)
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name, contingent).watching(r.watch)
+	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.exp.Name, contingent).watching(r.watch, r.refusing)
 	r.offerTyped()
 	for {
 		b, err := r.study.Next()
@@ -283,11 +283,11 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 		return nil, fmt.Errorf("the run is incomplete: no decision is recorded for agent %d, %s, round %d, trial %d, run %s (continue it with prosim resume)",
 			k.AgentID, k.Scenario, k.Round, k.Trial, t.Cell.ID)
 	}
-	reply, err := be.be.Decide(ctx, t.Req)
-	if reply.Calls > 0 {
-		be.reached.Store(true)
-	}
+	reply, err := r.decide(ctx, be, t)
 	if err != nil {
+		if errors.Is(err, errServerGone) {
+			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
+		}
 		if !r.recordsError(ctx, be, err) {
 			switch {
 			case rejectsStructured(err):
@@ -319,6 +319,64 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	}
 	return []backend.Reply{reply}, nil
 }
+
+// errServerGone marks the stop of a run whose server stopped answering (decide).
+var errServerGone = errors.New("the server stopped answering")
+
+// decide asks be for task t. A decision whose every call was refused after the server had
+// answered (a server that died or restarts; backend.Refused) is asked again, not recorded
+// invalid: a refused call costs nothing and was not answered. When refusalLimit asks of the
+// backend in a row were refused, with no answer between, the run stops with errServerGone,
+// leaving those decisions to resume. Only answers of the batch's other asks, which are
+// finite, keep a refused decision from the limit (one sent to the dead endpoint of several
+// is answered by another, or left alone reaches the limit).
+func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (backend.Reply, error) {
+	for {
+		reply, err := be.be.Decide(ctx, t.Req)
+		if reply.Calls > 0 {
+			be.reached.Store(true)
+		}
+		refused := err != nil && backend.Refused(err)
+		if !refused {
+			if reply.Calls > 0 {
+				be.refused.Store(0) // the server answered (a cached reply says nothing of it)
+			}
+			return reply, err
+		}
+		if r.group != nil || !be.reached.Load() || !r.recordsError(ctx, be, err) {
+			return reply, err // stops the run (the start-up rule, on_error: stop, an interrupt) or a batch job's
+		}
+		n := be.refused.Add(1)
+		if n >= int64(r.refusalLimit()) {
+			if r.prog != nil {
+				r.prog.stopping(fmt.Sprintf("%s: %s", errServerGone, backend.Reason(err)))
+			}
+			return reply, fmt.Errorf("%w\nbackend %s: %w: %s (%d asks in a row refused in every call; their decisions are not recorded): run `prosim resume %s` once it is back",
+				err, be.label, errServerGone, backend.Reason(err), n, r.dir)
+		}
+	}
+}
+
+// refusing says, for the progress output, how close each backend is to stopping the run on
+// refusals ("" when none is refusing).
+func (r *Runner) refusing() string {
+	var s []string
+	for _, b := range r.backends {
+		if n := b.refused.Load(); n > 0 {
+			s = append(s, fmt.Sprintf("backend %s: %d asks in a row refused (the run stops at %d)", b.label, n, r.refusalLimit()))
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// refusalLimit is how many asks of a backend in a row may be refused (backend.Refused)
+// before the run stops: twice the concurrency, at least 8. Each ask has spent its whole
+// retry budget (by default 6 attempts, their back-offs 8 s on average) and the workers ask in
+// parallel, so every call for about two retry budgets has been refused whatever the
+// concurrency (eight budgets with one or two workers): a server restarting for a moment does
+// not stop the run, one that is gone stops it in about 20 s at the default retries, not after
+// asking every decision.
+func (r *Runner) refusalLimit() int { return max(8, 2*r.exp.Concurrency) }
 
 // placeholder answers a task while estimating: the study's own placeholder when it has one,
 // else every field at the middle of its range (the first option of a choice).
@@ -397,7 +455,7 @@ func (r *Runner) recordsError(ctx context.Context, be *backendEntry, err error) 
 	if backend.Unreachable(err) && !be.reached.Load() {
 		// Not one call of this invocation has reached the server (none started, a wrong
 		// address): every decision would be recorded invalid. Once one has, a refusal is
-		// recorded as any other failure.
+		// asked again until too many in a row stop the run (decide).
 		return false
 	}
 	if rejectsStructured(err) {
