@@ -30,7 +30,8 @@ func scenariosCmd() *cobra.Command {
 With a scenario ID it prints that scenario in full: its response fields, and for a vignette the
 exact system text and prompt a run sends, for one sampled persona (--seed) under one policy
 (--policy, default none). Games are asked by their studies (games, tpp), which add the pairing
-and the payoffs; their prompts are not shown here.`,
+and the payoffs; their prompts are not shown here. prosim validate EXP --show-prompts N shows the
+requests of an experiment: its own population, games, Study 3 rounds.`,
 		Example: `  prosim scenarios
   prosim scenarios volunteering --policy moral
   prosim scenarios blood_drive --file my_scenarios.yaml --policy-file my_policies.yaml --policy paid_leave`,
@@ -152,7 +153,7 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 	}
 	fmt.Fprintf(out, "%s (%s; %s)\n", termtable.Plain(title), kind, termtable.Plain(sc.Source))
 	if sc.Cost != "" {
-		fmt.Fprintf(out, "cost: %s\n", termtable.Plain(sc.Cost))
+		fmt.Fprintf(out, "cost: %s\n", termtable.Plain(costText(sc, seed)))
 	}
 	fmt.Fprintln(out, "response fields:")
 	for _, f := range sc.Response.Fields {
@@ -163,7 +164,7 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 		fmt.Fprintln(out)
 	}
 	if sc.Kind != "vignette" {
-		fmt.Fprintf(out, "\nA game is asked by study games (or tpp), which adds the pairing and the payoffs to its prompt; prompts are shown for vignettes only.\n")
+		fmt.Fprintf(out, "\nA game is asked by study games (or tpp), which adds the pairing and the payoffs to its prompt; prompts are shown here for vignettes only (an experiment's, games too: prosim validate EXP --show-prompts N).\n")
 		return nil
 	}
 	abs := func(fs []string) []string {
@@ -204,6 +205,21 @@ func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, see
 	fmt.Fprintf(out, "\nThe request of a Study 1 run under policy %s, for the persona sampled with seed %d (--seed):\n", pol, seed)
 	fmt.Fprintf(out, "\n--- system ---\n%s\n\n--- prompt ---\n%s\n", termtable.PlainLines(system), termtable.PlainLines(prompt))
 	return nil
+}
+
+// costText is the scenario's cost rendered as its text is, with its own parameters and the
+// currency of the persona shown (--seed). A game's cost may refer to terms its game sets per
+// decision: it is then shown as written.
+func costText(sc scenario.Scenario, seed uint64) string {
+	currency := ""
+	if ps, err := persona.Sample(1, seed, persona.SampleOptions{}); err == nil {
+		currency = ps[0].Currency
+	}
+	text, err := sc.RenderCost(nil, currency)
+	if err != nil {
+		return sc.Cost + " (as written: the game sets its terms per decision)"
+	}
+	return text
 }
 
 func fieldWord(f scenario.Field) string {

@@ -216,11 +216,26 @@ func usageLine(u engine.BackendUsage, cached string, why bool) string {
 }
 
 func validateCmd() *cobra.Command {
-	return &cobra.Command{
+	var show int
+	c := &cobra.Command{
 		Use:   "validate FILE",
 		Short: "Check an experiment file without running it",
-		Args:  cobra.ExactArgs(1),
+		Long: `validate checks an experiment file without running it: every problem of the file and of
+the files it names, and every request the run would make is built (the first 200,000), so that
+every template is rendered with the values the run gives it. No backend is called.
+
+--show-prompts N prints N of those requests exactly as the run builds them (system text, prompt,
+response schema), sampled with the experiment's seed across the study's steps (rounds, a game's
+stages), conditions and scenarios. Steps after the first are built as prosim estimate builds
+them, with placeholder answers to the earlier ones: their observations (neighbours' ratings, a
+partner's offer, earlier trials) are marked as placeholders.`,
+		Example: `  prosim validate exp.yaml
+  prosim validate exp.yaml --show-prompts 3`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if show < 0 || show > maxShowPrompts {
+				return usageError{fmt.Errorf("--show-prompts %d: want a number of requests from 0 to %d", show, maxShowPrompts)}
+			}
 			// The file's problems and the engine's checks' are reported together (Prepare).
 			exp, err := experiment.LoadChecking(args[0])
 			if exp == nil {
@@ -233,16 +248,18 @@ func validateCmd() *cobra.Command {
 			defer r.Close()
 			desc := r.Describe()
 			// Build every request, so that no scenario or policy template fails at run time.
-			n, all, err := r.CheckPrompts()
+			pc, err := r.CheckPrompts(show)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			checked := fmt.Sprintf("every prompt renders: %s built", plural.Count(n, "request"))
-			if !all {
-				checked = fmt.Sprintf("the first %d requests built render; the rest are not built by validate", n)
+			checked := fmt.Sprintf("every prompt renders: %s built", plural.Count(pc.Built, "request"))
+			if !pc.All {
+				checked = fmt.Sprintf("the first %d requests built render; the rest are not built by validate", pc.Built)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s; %s)\n", args[0], desc, checked)
-			return nil
+			return writeShown(cmd.OutOrStdout(), pc)
 		},
 	}
+	c.Flags().IntVar(&show, "show-prompts", 0, "print `N` of the requests built, as the run sends them")
+	return c
 }

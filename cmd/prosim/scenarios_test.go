@@ -136,3 +136,30 @@ func TestScenarioShownEscapesControls(t *testing.T) {
 		}
 	}
 }
+
+// A scenario's cost is a template like its text: shown rendered with the scenario's parameters
+// and the shown persona's currency (QA7 repro-15: "About {{.minutes}} minutes" was printed as
+// written); one that refers to no parameter is an error at its line, as the text's would be.
+func TestScenarioCostRendered(t *testing.T) {
+	dir := t.TempDir()
+	scen := func(cost string) string {
+		return "- id: snow\n  kind: vignette\n  text: Snow, {{.minutes}} minutes.\n  question: Would you shovel?\n" +
+			"  cost: " + cost + "\n  params: {minutes: 40}\n" +
+			"  response:\n    fields: [{name: willingness, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]\n"
+	}
+	good, bad := filepath.Join(dir, "good.yaml"), filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(good, []byte(scen("About {{.minutes}} minutes and 5 {{.currency}} of salt.")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(scen("About {{.hours}} hours.")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustProsim(t, "scenarios", "snow", "--file", good)
+	if !strings.Contains(out, "\ncost: About 40 minutes and 5 yuan of salt.\n") {
+		t.Errorf("the cost is not rendered:\n%s", out)
+	}
+	_, err := prosim(t, "scenarios", "snow", "--file", bad)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:5:9: field [0].cost: {{.hours}} is not a parameter") {
+		t.Errorf("an unknown parameter in the cost: %v", err)
+	}
+}

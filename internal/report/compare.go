@@ -43,6 +43,7 @@ func Compare(runs []RunSections) []Section {
 			}
 		}
 		var b strings.Builder
+		var apart []string // titles more than one run draws that are not overlaid, with why
 		fig.overlaid = map[string]int{}
 		for _, title := range order {
 			charts := make([]any, len(runs))
@@ -58,6 +59,7 @@ func Compare(runs []RunSections) []Section {
 			}
 			c, ok := Overlay(names, charts)
 			if !ok {
+				apart = append(apart, fmt.Sprintf(`"%s" (%s)`, title, apartWhy(charts)))
 				continue
 			}
 			svg := fig.embed(c)
@@ -72,10 +74,20 @@ func Compare(runs []RunSections) []Section {
 			fmt.Fprintf(&b, "<figure>%s<figcaption><b>Figure %d.</b> %s: the series of %s in one chart, coloured by run (each run's section gives the caption, the tables and the intervals).</figcaption></figure>\n",
 				svg, n, template.HTMLEscapeString(title), template.HTMLEscapeString(strings.Join(in, " and ")))
 		}
-		if b.Len() == 0 {
-			return `<p class="note">The runs share no figure: each run's figures follow in its own sections.</p>`, nil
+		// Figures are matched by their title alone (the one above the chart), which names what
+		// differs between a run's figures of one kind (a Study 3 run with several treated
+		// conditions ends each with ": poor_burden vs control"): say so when none matched.
+		var notes strings.Builder
+		switch {
+		case b.Len() == 0 && len(apart) == 0:
+			notes.WriteString(`<p class="note">The runs share no figure: a figure is drawn once for several runs when they draw one of the same title (the title above the chart), and no title is drawn by two runs (a title that names a condition or a contrast, as a Study 3 run of several treated conditions does with ": poor_burden vs control", matches only the same one). Each run's figures follow in its own sections.</p>` + "\n")
+		case b.Len() > 0:
+			notes.WriteString(`<p class="note">Each figure that more than one run draws (the same title above the chart) is drawn once with every run's series, named "run: series"; references (human figures, zero lines) are drawn once.</p>` + "\n")
 		}
-		return template.HTML(`<p class="note">Each figure that more than one run draws is drawn once with every run's series, named "run: series"; references (human figures, zero lines) are drawn once.</p>` + "\n" + b.String()), nil
+		if len(apart) > 0 {
+			fmt.Fprintf(&notes, `<p class="note">Drawn by more than one run but not overlaid, each in its run's sections: %s.</p>`+"\n", template.HTMLEscapeString(strings.Join(apart, "; ")))
+		}
+		return template.HTML(notes.String() + b.String()), nil
 	}}
 	out := []Section{compared}
 	for i, r := range runs {
@@ -86,4 +98,39 @@ func Compare(runs []RunSections) []Section {
 		}
 	}
 	return out
+}
+
+// apartWhy says why same-titled charts of several runs were not overlaid (Overlay's !ok).
+func apartWhy(charts []any) string {
+	var kinds []string
+	for _, c := range charts {
+		if c != nil && !slices.Contains(kinds, chartKind(c)) {
+			kinds = append(kinds, chartKind(c))
+		}
+	}
+	if len(kinds) > 1 {
+		return "drawn as a " + strings.Join(kinds, " and a ") + ", which do not overlay"
+	}
+	return "a " + kinds[0] + " is drawn per run"
+}
+
+// chartKind names a chart's kind for a reader.
+func chartKind(c any) string {
+	switch c.(type) {
+	case LineChart, *LineChart:
+		return "line chart"
+	case SmallMultiples, *SmallMultiples:
+		return "set of small multiples"
+	case BarChart, *BarChart:
+		return "bar chart"
+	case ForestPlot, *ForestPlot:
+		return "forest plot"
+	case HeatMap, *HeatMap:
+		return "heat map"
+	case NetworkChart, *NetworkChart:
+		return "network drawing"
+	case MediationDiagram, *MediationDiagram:
+		return "mediation diagram"
+	}
+	return "chart"
 }

@@ -98,3 +98,42 @@ func TestCompareOverlaysSharedFiguresOnly(t *testing.T) {
 		t.Errorf("captions %q", got)
 	}
 }
+
+// Figures are matched by title alone, and the comparison says so: runs whose titles differ
+// (a Study 3 run of several treated conditions ends each with ": poor_burden vs control")
+// share no figure, and the page gives the rule (QA7 repro-13: "The runs share no figure" with
+// no reason); same-titled charts that do not overlay are named, with why.
+func TestCompareSaysWhyFiguresAreNotOverlaid(t *testing.T) {
+	tmpl := template.Must(template.New("s").Funcs(Funcs).Parse(`{{range .}}<figure>{{svg .}}<figcaption>Figure {{figure}}.</figcaption></figure>{{end}}`))
+	run := func(charts ...any) []Section {
+		return []Section{{ID: "s", Title: "Study", Render: func(fig *Figures) (template.HTML, error) { return Exec(tmpl, charts, fig) }}}
+	}
+	line := func(title string) LineChart {
+		return LineChart{Title: title, Series: []Series{{Name: "c", X: []float64{1, 2}, Y: []float64{1, 2}}}}
+	}
+	page := func(a, b []Section) string {
+		var w strings.Builder
+		if _, err := WritePageFigures(&w, "cmp", []string{"a", "b"}, nil, Compare([]RunSections{{"run1", a}, {"run2", b}})); err != nil {
+			t.Fatal(err)
+		}
+		return html.UnescapeString(w.String())
+	}
+	got := page(run(line("Willingness by exposure group")), run(line("Willingness by exposure group: poor_burden vs control")))
+	if !strings.Contains(got, "The runs share no figure: a figure is drawn once for several runs when they draw one of the same title") {
+		t.Errorf("the page does not give the rule when nothing is overlaid:\n%s", got)
+	}
+	heat := HeatMap{Title: "Cells", XCats: []string{"a"}, YCats: []string{"b"}, Z: [][]float64{{1}}, Z0: 0, Z1: 9}
+	bars := BarChart{Title: "Means", Categories: []string{"x"}, Groups: []string{"g"}, Mean: [][]float64{{1}}, Lo: [][]float64{{0}}, Hi: [][]float64{{2}}}
+	got = page(run(line("Shared"), heat, bars), run(line("Shared"), heat, line("Means")))
+	for _, want := range []string{
+		"Each figure that more than one run draws (the same title above the chart) is drawn once",
+		`Drawn by more than one run but not overlaid, each in its run's sections: "Cells" (a heat map is drawn per run); "Means" (drawn as a bar chart and a line chart, which do not overlay).`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "share no figure") {
+		t.Error("says the runs share no figure though one is overlaid")
+	}
+}

@@ -153,7 +153,7 @@ func load(data []byte, name string, gameParams func(game string) []string) ([]Sc
 // fails when rendered (with a game's terms, say) is reported at its line.
 func (sc *Scenario) place(prefix string, loc *Locator) {
 	sc.at = &origin{prefix: prefix, pos: map[string][2]int{}}
-	keys := []string{"text", "question"}
+	keys := []string{"text", "question", "cost"}
 	for i := range sc.Variants {
 		keys = append(keys, fmt.Sprintf("variants[%d].text", i), fmt.Sprintf("variants[%d].question", i))
 	}
@@ -215,6 +215,9 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 		l.Add(loc.Errorf(p+"question", "question is required"))
 	} else {
 		tmpl(p+"question", sc.Question)
+	}
+	if sc.Cost != "" {
+		tmpl(p+"cost", sc.Cost)
 	}
 	for i, v := range sc.Variants {
 		vp := fmt.Sprintf("%svariants[%d].", p, i)

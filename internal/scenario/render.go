@@ -63,6 +63,11 @@ func (sc Scenario) RenderQuestion(params map[string]float64, currency string) (s
 	return sc.exec("question", sc.Question, params, currency)
 }
 
+// RenderCost renders the scenario's Cost, a template like Text, with the same data.
+func (sc Scenario) RenderCost(params map[string]float64, currency string) (string, error) {
+	return sc.exec("cost", sc.Cost, params, currency)
+}
+
 // Compose is the whole prompt for one decision: the situation, then the policy text (if any)
 // as its own paragraph, then the question, then the answer-format instructions.
 func Compose(sc Scenario, params map[string]float64, currency string, policyText string) (string, error) {

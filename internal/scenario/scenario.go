@@ -16,7 +16,8 @@ type Scenario struct {
 	Text string `yaml:"text" json:"text"`
 	// Question asks for the response; it is shown after the policy frame, if any.
 	Question string `yaml:"question" json:"question"`
-	// Cost says in words what acting prosocially costs the agent (shown in `prosim scenarios`).
+	// Cost says in words what acting prosocially costs the agent (shown in `prosim scenarios`);
+	// a template like Text.
 	Cost string `yaml:"cost" json:"cost"`
 	// Response is the typed schema every reply must fit.
 	Response Schema `yaml:"response" json:"response"`
