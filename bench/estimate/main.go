@@ -1,6 +1,6 @@
 // Command estimate measures `prosim estimate` of an experiment as users run it (load, prepare,
 // estimate, in one process) and prints its wall time and the process's peak RSS beside the
-// targets for examples/study3-million.yaml: under 10 s and under 500 MB.
+// targets for examples/study3-million.yaml: under 10 s and under 500 MiB.
 //
 //	go run ./bench/estimate [-cpuprofile FILE] [examples/study3-million.yaml]
 //
@@ -25,7 +25,7 @@ import (
 func main() {
 	prof := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	maxSec := flag.Float64("max-seconds", 10, "target wall time")
-	maxMB := flag.Float64("max-mb", 500, "target peak RSS in MB")
+	maxMB := flag.Float64("max-mb", 500, "target peak RSS in MiB")
 	flag.Parse()
 	path := "examples/study3-million.yaml"
 	if flag.NArg() > 0 {
@@ -62,7 +62,7 @@ func main() {
 	for _, e := range est {
 		fmt.Printf("%s: %d decisions, %d calls\n", e.Backend, e.Decisions, e.Calls)
 	}
-	fmt.Printf("estimate %s: %.2f s wall (set-up %.2f s), %.2f s CPU, peak RSS %.0f MB (targets: %.0f s, %.0f MB)\n",
+	fmt.Printf("estimate %s: %.2f s wall (set-up %.2f s), %.2f s CPU, peak RSS %.0f MiB (targets: %.0f s, %.0f MiB)\n",
 		path, elapsed.Seconds(), prepared.Seconds(), cpu.Seconds(), mb, *maxSec, *maxMB)
 	if elapsed.Seconds() > *maxSec || mb > *maxMB {
 		fmt.Println("target missed")

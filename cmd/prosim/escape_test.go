@@ -57,13 +57,14 @@ cache: "off"
 	if !strings.Contains(string(html), "Does it escape? &lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Error("the description is not shown, escaped")
 	}
-	// A comparison lists its run directories as code, not escaped markup.
+	// A comparison lists its run directories as code, not escaped markup; one run compared
+	// with itself is numbered, not named by path twice.
 	cmp := filepath.Join(t.TempDir(), "cmp.html")
 	if out, err := prosim(t, "report", dir, dir, "--out", cmp); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	b, _ := os.ReadFile(cmp)
-	if want := "<code>" + dir + "</code>, <code>" + dir + "</code>"; !strings.Contains(string(b), want) || strings.Contains(string(b), "&lt;/code&gt;") {
+	if want := "<code>run</code>, <code>run (2)</code>"; !strings.Contains(string(b), want) || strings.Contains(string(b), "&lt;/code&gt;") {
 		t.Errorf("comparison report does not list the run directories as %q", want)
 	}
 }

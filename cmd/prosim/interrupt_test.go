@@ -236,5 +236,12 @@ backend: {provider: builtin}
 				t.Errorf("%s left %s.tmp", c.args[0], f)
 			}
 		}
+		// The run database is closed before the exit: SQLite's side files go with its last
+		// connection, so the folder is as the run left it (they stayed: QA6 repro-3).
+		for _, f := range []string{"prosim.db-wal", "prosim.db-shm"} {
+			if _, err := os.Stat(filepath.Join(run, f)); err == nil {
+				t.Errorf("%s (exit %d) left %s in the run folder", c.args[0], code, f)
+			}
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/reading"
+	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/termtable"
 	"github.com/prosim/prosim/internal/writing"
 )
@@ -39,6 +40,9 @@ func main() {
 	}
 	root := newRoot()
 	cmd, err := root.ExecuteContextC(ctx)
+	if abandoning.Load() {
+		select {} // onInterrupt exits once the stores are closed
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "prosim:", err)
 		var ue usageError
@@ -100,12 +104,23 @@ func onInterrupt(cancel context.CancelFunc) {
 					msg += "; " + st.Note
 				}
 				fmt.Fprintln(os.Stderr, msg)
+				abandoning.Store(true)
 				writing.Abandon() // a file being written is not in place: remove its temporary
+				// The run databases are closed, so SQLite removes their -wal and -shm files.
+				store.CloseOpen(closeWait)
 				os.Exit(exitInterrupted)
 			}
 		}
 	}
 }
+
+// abandoning is set when onInterrupt exits in the middle of a stage: the command, whose
+// store it closes, then fails on it, and must neither say so nor exit first.
+var abandoning atomic.Bool
+
+// closeWait bounds how long an abandoning exit waits for the run databases to close (a read
+// in progress is interrupted; an idle database closes in milliseconds).
+const closeWait = 150 * time.Millisecond
 
 // quietInterrupt silences the interrupt's notice (worker -q: a local worker of a --workers run
 // is stopped with SIGTERM when the run ends, and shares the run's stderr).

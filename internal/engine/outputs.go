@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -445,7 +446,7 @@ func WriteReport(out string, dirs ...string) error {
 
 // RenderReportAs renders the report of run directories: the design and validity of each, then
 // each study's own sections from its analysis. labels[i] names dirs[i] where runs must be told
-// apart (runName), instead of its folder: prosim serve's ids, never a path.
+// apart (runNames), instead of its folder: prosim serve's ids, never a path.
 func RenderReportAs(w io.Writer, labels, dirs []string) error {
 	as, err := analyzeAll(dirs)
 	defer closeAll(as)
@@ -528,38 +529,62 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 	return files, nil
 }
 
-// runName names run a among as: its experiment's name, or its label or else its folder when
-// another run has the same name.
-func runName(a *Analyzed, as []*Analyzed) string {
-	base := func(x *Analyzed) string {
-		if x.label != "" {
-			return x.label
+// FolderNames name the run folders of a page: each by its name, or where names repeat
+// (a/run and b/run) by the shortest ending of its path that tells it from the others', never
+// by the path given, which may be a home directory's: a page moves with its runs. The same
+// folder given twice is numbered: run, run (2).
+func FolderNames(dirs []string) []string {
+	sep := string(filepath.Separator)
+	parts := make([][]string, len(dirs))
+	for i, d := range dirs {
+		if abs, err := filepath.Abs(d); err == nil {
+			d = abs
 		}
-		return filepath.Base(filepath.Clean(x.Dir))
+		parts[i] = strings.Split(filepath.Clean(d), sep)
 	}
-	name := a.Exp.Name
-	for _, b := range as {
-		if b != a && b.Exp.Name == a.Exp.Name {
-			name = base(a)
+	sameTail := func(p, q []string, k int) bool {
+		return k <= len(q) && slices.Equal(p[len(p)-k:], q[len(q)-k:])
+	}
+	names := make([]string, len(dirs))
+	for i, p := range parts {
+		k, twice := 1, 0
+		for j, q := range parts {
+			if slices.Equal(p, q) {
+				if j < i {
+					twice++
+				}
+				continue
+			}
+			for k < len(p) && sameTail(p, q, k) {
+				k++
+			}
+		}
+		names[i] = strings.Join(p[len(p)-k:], sep)
+		if twice > 0 {
+			names[i] += fmt.Sprintf(" (%d)", twice+1)
 		}
 	}
-	for _, b := range as {
-		if b != a && b.Exp.Name == a.Exp.Name && base(b) == base(a) {
-			return filepath.Clean(a.Dir) // runs/x and other/x: the folders as given
-		}
-	}
-	return name
+	return names
 }
 
-// reportTitle names the runs of a report: by experiment name, or by run folder when names
-// repeat (two runs of one experiment), never "study1 vs study1".
-func reportTitle(as []*Analyzed) string {
-	if len(as) == 1 {
-		return "prosim report: " + as[0].Exp.Name
-	}
+// runNames name the runs of a page: by experiment name, or where names repeat (two runs of
+// one experiment) by label or else by folder (FolderNames), never "study1 vs study1".
+func runNames(as []*Analyzed, folders []string) []string {
 	names := make([]string, len(as))
 	for i, a := range as {
-		names[i] = runName(a, as)
+		names[i] = a.Exp.Name
+		for _, b := range as {
+			if b != a && b.Exp.Name == a.Exp.Name {
+				names[i] = cmp.Or(a.label, folders[i])
+			}
+		}
+	}
+	return names
+}
+
+func reportTitle(names []string) string {
+	if len(names) == 1 {
+		return "prosim report: " + names[0]
 	}
 	return "prosim comparison: " + strings.Join(names, " vs ")
 }
@@ -569,29 +594,30 @@ func renderAnalyzed(w io.Writer, as []*Analyzed) ([]report.Figure, error) {
 	for _, a := range as {
 		dirs = append(dirs, a.Dir)
 	}
-	multi := len(as) > 1
+	folders := FolderNames(dirs)
+	names := runNames(as, folders)
 	var runs []report.RunInput
 	var backends []string
-	for _, a := range as {
+	for i, a := range as {
 		run, err := a.loaded()
 		if err != nil {
 			return nil, err
 		}
-		runs = append(runs, report.RunInput{Run: run, About: a.Analysis.About})
+		runs = append(runs, report.RunInput{Run: run, About: a.Analysis.About, Folder: folders[i]})
 		backends = append(backends, run.Backends()...)
 	}
 	sections := report.Common(runs)
-	if !multi {
+	if len(as) == 1 {
 		sections = append(sections, as[0].Analysis.Sections...)
-		return report.WritePageFigures(w, reportTitle(as), dirs, backends, sections)
+		return report.WritePageFigures(w, reportTitle(names), folders, backends, sections)
 	}
 	// Several runs: the figures they share overlaid, then each run's own sections.
 	var rs []report.RunSections
-	for _, a := range as {
-		rs = append(rs, report.RunSections{Name: runName(a, as), Sections: a.Analysis.Sections})
+	for i, a := range as {
+		rs = append(rs, report.RunSections{Name: names[i], Sections: a.Analysis.Sections})
 	}
 	sections = append(sections, report.Compare(rs)...)
-	return report.WritePageFigures(w, reportTitle(as), dirs, backends, sections)
+	return report.WritePageFigures(w, reportTitle(names), folders, backends, sections)
 }
 
 // Summary writes the text printed at the end of a run: validity, then the study's summary.

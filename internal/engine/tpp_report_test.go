@@ -134,8 +134,12 @@ func TestComparisonReportHasBothRuns(t *testing.T) {
 	a, b := study2Fixture(t), study2Fixture(t)
 	doc := render(t, a, b)
 	wellFormed(t, doc)
-	// Both runs are named s2fix in folders named run: the comparison names them by path.
-	na, nb := filepath.Clean(a), filepath.Clean(b)
+	// Both runs are named s2fix in folders named run: the comparison names them by their
+	// parent folders too (001/run, 002/run), not by path.
+	na, nb := filepath.Join(filepath.Base(filepath.Dir(a)), "run"), filepath.Join(filepath.Base(filepath.Dir(b)), "run")
+	if na == nb {
+		t.Fatalf("fixtures in folders of one name: %s, %s", a, b)
+	}
 	mustContain(t, doc, "prosim comparison: "+na+" vs "+nb, "Study 2:", "Figures compared across runs",
 		`<h2 id="study2-1">Study 2: third-party punishment [`+na+`]</h2>`, `<h2 id="study2-2">Study 2: third-party punishment [`+nb+`]</h2>`)
 	chart := chartTitled(t, doc, "Punishment falls with cost")

@@ -52,6 +52,15 @@ func TestBackendWaitAndReplyCaps(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d", s, got, err, want)
 		}
 	}
+	// Written back (config.yaml, messages) in binary units by their names, and read again.
+	for size, want := range map[Size]string{1 << 20: "1MiB", 64 << 20: "64MiB", 512 << 10: "512KiB", 1000: "1000"} {
+		if got := size.String(); got != want {
+			t.Errorf("Size(%d) = %q, want %q", size, got, want)
+		}
+		if back, err := ParseSize(size.String()); err != nil || back != size {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", size, back, err, size)
+		}
+	}
 	for _, s := range []string{"", "MB", "-1MB", "1GB", "1.5MB"} {
 		if _, err := ParseSize(s); err == nil {
 			t.Errorf("ParseSize(%q) accepted", s)
@@ -59,16 +68,16 @@ func TestBackendWaitAndReplyCaps(t *testing.T) {
 	}
 	var b Backend
 	if b.MaxReplyOrDefault() != 1<<20 || b.MaxRetryAfterOrDefault() != time.Minute {
-		t.Fatalf("defaults %d, %v; want 1 MB and 60s", b.MaxReplyOrDefault(), b.MaxRetryAfterOrDefault())
+		t.Fatalf("defaults %d, %v; want 1 MiB and 60s", b.MaxReplyOrDefault(), b.MaxRetryAfterOrDefault())
 	}
 	ok := Backend{Provider: "openai", Model: "m", MaxReply: 4 << 20, MaxRetryAfter: Duration(5 * time.Second)}
 	if err := ok.check(nil, "backend"); err != nil || ok.MaxReplyOrDefault() != 4<<20 || ok.MaxRetryAfterOrDefault() != 5*time.Second {
 		t.Fatalf("%+v: %v", ok, err)
 	}
 	bad := map[string]Backend{
-		"out of range 1KB..64MB": {Provider: "openai", Model: "m", MaxReply: 128 << 20},
-		"max_reply":              {Provider: "openai", Model: "m", MaxReply: 10},
-		"max_retry_after":        {Provider: "builtin", MaxRetryAfter: Duration(time.Second)},
+		"out of range 1KiB..64MiB": {Provider: "openai", Model: "m", MaxReply: 128 << 20},
+		"max_reply":                {Provider: "openai", Model: "m", MaxReply: 10},
+		"max_retry_after":          {Provider: "builtin", MaxRetryAfter: Duration(time.Second)},
 	}
 	for want, b := range bad {
 		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {

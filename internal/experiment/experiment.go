@@ -179,7 +179,7 @@ type Backend struct {
 	// MaxRetryAfter caps the wait a server asks for with Retry-After before a retry (default
 	// 60s): a server asking for a day would otherwise hold a decision for a day per attempt.
 	MaxRetryAfter Duration `yaml:"max_retry_after,omitempty"`
-	// MaxReply bounds the size of a reply body (default 1MB, at most 64MB); a larger reply is
+	// MaxReply bounds the size of a reply body (default 1 MiB, at most 64 MiB); a larger reply is
 	// recorded invalid, "reply too large", after one call.
 	MaxReply Size `yaml:"max_reply,omitempty"`
 	// ExtraBody is server-specific request fields sent in every request body (OpenAI-compatible
@@ -871,7 +871,7 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		l.Add(doc.Errorf(path+".max_retry_after", "must be >= 0"))
 	}
 	if b.MaxReply != 0 && (b.MaxReply < 1024 || b.MaxReply > LimitMaxReply) {
-		l.Add(doc.Errorf(path+".max_reply", "%s is out of range 1KB..%s", b.MaxReply, LimitMaxReply))
+		l.Add(doc.Errorf(path+".max_reply", "%s is out of range %s..%s", b.MaxReply, Size(1<<10), LimitMaxReply))
 	}
 	if b.ConnectTimeout < 0 || b.Timeout < 0 || b.FirstByteTimeout < 0 {
 		l.Add(doc.Errorf(path, "timeout, connect_timeout and first_byte_timeout must be >= 0"))

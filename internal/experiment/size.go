@@ -24,7 +24,7 @@ func (s *Size) UnmarshalYAML(b []byte) error {
 	}
 	var str string
 	if err := yaml.Unmarshal(b, &str); err != nil {
-		return fmt.Errorf("expected a size such as 1MB or 512KB")
+		return fmt.Errorf("expected a size such as 1MiB or 512KiB (KB and MB are read as KiB and MiB)")
 	}
 	v, err := ParseSize(str)
 	if err != nil {
@@ -49,18 +49,19 @@ func ParseSize(str string) (Size, error) {
 	}
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || n < 0 || n > (1<<40)/mult {
-		return 0, fmt.Errorf("%q is not a size such as 1MB or 512KB", str)
+		return 0, fmt.Errorf("%q is not a size such as 1MiB or 512KiB (KB and MB are read as KiB and MiB)", str)
 	}
 	return Size(n * mult), nil
 }
 
-// String writes the size in the largest unit that divides it (1MB, 512KB, 1000).
+// String writes the size in the largest unit that divides it (1MiB, 512KiB, 1000): the
+// binary units' own names, which a file may use too, since "MB" also means 10^6 bytes.
 func (s Size) String() string {
 	switch {
 	case s != 0 && s%(1<<20) == 0:
-		return fmt.Sprintf("%dMB", s>>20)
+		return fmt.Sprintf("%dMiB", s>>20)
 	case s != 0 && s%(1<<10) == 0:
-		return fmt.Sprintf("%dKB", s>>10)
+		return fmt.Sprintf("%dKiB", s>>10)
 	}
 	return strconv.FormatInt(int64(s), 10)
 }

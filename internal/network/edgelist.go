@@ -241,7 +241,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 // MaxLineBytes bounds one line of an edge list (an edge is two ids and a weight).
 var MaxLineBytes = 16 << 20
 
-// MaxFileBytes bounds an edge list's size (256 MB: some 20 million edges). Reading one takes
+// MaxFileBytes bounds an edge list's size (256 MiB: some 20 million edges). Reading one takes
 // about ten times its size in memory (2 million edges, 23.5 MB: 235 MB peak).
 var MaxFileBytes int64 = 256 << 20
 

@@ -182,7 +182,7 @@ func reserve(ps []Persona, rows []row, size, done int64) ([]Persona, []row) {
 	return slices.Grow(ps, n), slices.Grow(rows, n)
 }
 
-// MaxFileBytes bounds the size of a population file (1 GB: some 5 to 10 million personas).
+// MaxFileBytes bounds the size of a population file (1 GiB: some 5 to 10 million personas).
 var MaxFileBytes int64 = 1 << 30
 
 // MaxLineBytes bounds one line of a JSONL population file and one row of a CSV file (one

@@ -30,12 +30,12 @@ func TestLoadFileLimit(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "p.jsonl")
 	os.WriteFile(p, []byte(strings.Repeat(" ", 2<<20)), 0o644)
 	// A regular file is refused by its size, before it is read.
-	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "p.jsonl: file is larger than the limit of 1 MB (2 MB)") {
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "p.jsonl: file is larger than the limit of 1 MiB (2 MiB)") {
 		t.Fatalf("got %v", err)
 	}
 	// A stream (a pipe) is cut at the limit.
 	r := &yamlx.Capped{R: strings.NewReader(strings.Repeat(" ", 2<<20)), Left: MaxFileBytes, Limit: MaxFileBytes}
-	if _, err := ReadJSONL(r, "p.jsonl"); err == nil || !strings.Contains(err.Error(), "file is larger than the limit of 1 MB") {
+	if _, err := ReadJSONL(r, "p.jsonl"); err == nil || !strings.Contains(err.Error(), "file is larger than the limit of 1 MiB") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"math"
-	"path/filepath"
 	"strings"
 
 	"github.com/prosim/prosim/internal/plural"
@@ -33,6 +32,9 @@ type Unrecorded struct {
 type RunInput struct {
 	Run   *Run
 	About About
+	// Folder names the run's folder on the page: its name, never its path (a page moves
+	// with its runs).
+	Folder string
 }
 
 //go:embed common.html.tmpl
@@ -64,7 +66,7 @@ func Common(in []RunInput) []Section {
 		id, title := "design", "Design"
 		if multi {
 			id = fmt.Sprintf("design-%d", i+1)
-			title = "Design: " + runLabel(x.Run, true)
+			title = "Design: " + runLabel(x)
 		}
 		d := design(x)
 		out = append(out, Section{ID: id, Title: title, Render: func(fig *Figures) (template.HTML, error) {
@@ -89,12 +91,8 @@ func execNamed(t *template.Template, name string, data any) (template.HTML, erro
 	return template.HTML(b.String()), nil
 }
 
-func runLabel(r *Run, withDir bool) string {
-	if withDir {
-		return fmt.Sprintf("%s (%s)", r.Exp.Name, filepath.Base(r.Dir))
-	}
-	return r.Exp.Name
-}
+// runLabel tells the runs of a comparison apart: experiment and folder.
+func runLabel(x RunInput) string { return fmt.Sprintf("%s (%s)", x.Run.Exp.Name, x.Folder) }
 
 func design(x RunInput) designData {
 	r, e := x.Run, x.Run.Exp
@@ -185,7 +183,7 @@ func validity(x RunInput, multi bool) validityData {
 	r := x.Run
 	var v validityData
 	if multi {
-		v.Heading = runLabel(r, true)
+		v.Heading = runLabel(x)
 	}
 	if u := x.About.Unrecorded; u != nil {
 		v.Note = u.Validity

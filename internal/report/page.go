@@ -150,7 +150,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"/><title>{{.Title}}</title>
 <style>{{.CSS}}</style></head><body>
 <h1>{{.Title}}</h1>
-<p class="note">Run director{{if gt (len .Dirs) 1}}ies{{else}}y{{end}}: {{range $i, $d := .Dirs}}{{if $i}}, {{end}}<code>{{$d}}</code>{{end}}. Written by <code>prosim report</code> from the run database; every figure below is computed from it.{{with .Behavioural}} Backend{{if gt (len .) 1}}s{{end}} {{range $i, $b := .}}{{if $i}}, {{end}}<code>{{$b}}</code>{{end}} {{if gt (len .) 1}}are{{else}}is{{end}} the embedded behavioural model, not an LLM.{{end}}</p>
+<p class="note">Run director{{if gt (len .Folders) 1}}ies{{else}}y{{end}}: {{range $i, $d := .Folders}}{{if $i}}, {{end}}<code>{{$d}}</code>{{end}}. Written by <code>prosim report</code> from the run database; every figure below is computed from it.{{with .Behavioural}} Backend{{if gt (len .) 1}}s{{end}} {{range $i, $b := .}}{{if $i}}, {{end}}<code>{{$b}}</code>{{end}} {{if gt (len .) 1}}are{{else}}is{{end}} the embedded behavioural model, not an LLM.{{end}}</p>
 <nav><ul>{{range .Sections}}<li><a href="#{{.ID}}">{{.Title}}</a></li>{{end}}</ul></nav>
 {{range .Sections}}<h2 id="{{.ID}}">{{.Title}}</h2>
 {{.Body}}{{end}}</body></html>
@@ -162,16 +162,16 @@ type renderedSection struct {
 }
 
 // WritePage writes a whole self-contained report: inline CSS and SVG, no script, nothing
-// fetched from the network. backends are the backend labels of the page's runs: the page
+// fetched from the network. folders name the run folders (their names, not paths); backends are the backend labels of the page's runs: the page
 // says of those that name the behavioural model that it is not an LLM, and of no other.
-func WritePage(w io.Writer, title string, dirs, backends []string, sections []Section) error {
-	_, err := WritePageFigures(w, title, dirs, backends, sections)
+func WritePage(w io.Writer, title string, folders, backends []string, sections []Section) error {
+	_, err := WritePageFigures(w, title, folders, backends, sections)
 	return err
 }
 
 // WritePageFigures writes the page (WritePage) and returns its figures in page order, each a
 // standalone SVG document (with its XML header) for `prosim report --figures`.
-func WritePageFigures(w io.Writer, title string, dirs, backends []string, sections []Section) ([]Figure, error) {
+func WritePageFigures(w io.Writer, title string, folders, backends []string, sections []Section) ([]Figure, error) {
 	fig := &Figures{}
 	var rs []renderedSection
 	for _, s := range sections {
@@ -193,10 +193,10 @@ func WritePageFigures(w io.Writer, title string, dirs, backends []string, sectio
 	return fig.saved, pageTmpl.Execute(w, struct {
 		Title       string
 		CSS         template.CSS
-		Dirs        []string
+		Folders     []string
 		Behavioural []string
 		Sections    []renderedSection
-	}{title, template.CSS(css), dirs, behavioural, rs})
+	}{title, template.CSS(css), folders, behavioural, rs})
 }
 
 // F2 formats a number for tables and labels: two decimals, "n/a" for NaN.

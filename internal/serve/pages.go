@@ -44,18 +44,19 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request) {
 		dir, _ := s.dirOf(r.Context(), id)
 		snaps = append(snaps, s.snapshot(id, dir, false))
 	}
+	// Folders are named, never shown by path: the page may be served to others.
 	s.page(w, "runs", "prosim runs", struct {
 		Roots []string
 		Runs  []*Snapshot
-	}{s.opt.Roots, snaps})
+	}{engine.FolderNames(s.opt.Roots), snaps})
 }
 
 func (s *Server) livePage(w http.ResponseWriter, r *http.Request, id, dir string) {
 	snap := s.snapshot(id, dir, true)
 	s.page(w, "live", snap.Name+" ("+id+")", struct {
-		Snap *Snapshot
-		Dir  string
-	}{snap, dir})
+		Snap   *Snapshot
+		Folder string
+	}{snap, engine.FolderNames([]string{dir})[0]})
 }
 
 func (s *Server) snapshotJSON(w http.ResponseWriter, r *http.Request, id, dir string) {

@@ -532,4 +532,18 @@ func TestCompareDifferentRunsNamedByID(t *testing.T) {
 	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "<title>prosim comparison: x vs x-2</title>") {
 		t.Errorf("comparison of x and x-2: %d\n%.600s", w.Code, body)
 	}
+	// No page shows a folder's path (the served folders may be in a home directory): the
+	// runs are named by folder, told apart by their parents' names.
+	for _, p := range []string{"/", "/runs/x", "/runs/x/results", "/runs/x-2/decisions", "/compare?id=x&id=x-2"} {
+		body := get(t, s, p).Body.String()
+		if strings.Contains(body, filepath.Dir(r1)) {
+			t.Errorf("%s shows a served folder's path (%s):\n%.800s", p, filepath.Dir(r1), body)
+		}
+		if p == "/runs/x" && !strings.Contains(body, "Folder <code>x</code>") {
+			t.Errorf("%s does not name the run's folder x:\n%.800s", p, body)
+		}
+	}
+	if body := get(t, s, "/compare?id=x&id=x-2").Body.String(); !strings.Contains(body, "<code>"+filepath.Base(r1)+"/x</code>, <code>"+filepath.Base(r2)+"/x</code>") {
+		t.Errorf("the comparison does not tell the folders apart by their parents' names:\n%.800s", body)
+	}
 }

@@ -33,7 +33,7 @@ func OpenReadOnly(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &Store{db: db, batch: 500, noFailedCalls: failed == 0}, nil
+	return track(&Store{db: db, batch: 500, noFailedCalls: failed == 0}), nil
 }
 
 // Agent returns one stored agent; ok is false when the run did not record it.

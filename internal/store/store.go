@@ -5,6 +5,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -115,7 +116,11 @@ type Run struct {
 // Store is an open run database. It is safe for concurrent use.
 type Store struct {
 	db *sql.DB
-	mu sync.Mutex // guards pending and gathering
+	// reads is the context of the long reads (decisions, agents), cancel ends it: CloseOpen
+	// interrupts them (track).
+	reads  context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // guards pending and gathering
 	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write;
 	// spare is the array of the last one written, emptied, for pending to reuse (a group's
 	// slice grown anew from nil was most of what a commit allocated).
@@ -171,28 +176,28 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s := &Store{db: db, batch: 500}
+	s := track(&Store{db: db, batch: 500})
 	var any int
 	if err := db.QueryRow(`SELECT EXISTS(SELECT 1 FROM repairs)`).Scan(&any); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s.repairs.Store(any == 1)
 	if v, err := s.Meta("schema_version"); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	} else if v == "" {
 		if err := s.SetMeta("schema_version", schemaVersion); err != nil {
-			db.Close()
+			s.Close()
 			return nil, err
 		}
 	} else if v == "1" || v == "2" || v == "3" {
 		if err := s.migrate(v); err != nil {
-			db.Close()
+			s.Close()
 			return nil, fmt.Errorf("%s: upgrading a run database of an earlier prosim: %w", path, err)
 		}
 	} else if v != schemaVersion {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("%s: run database schema %s, this prosim reads %s", path, v, schemaVersion)
 	}
 	return s, nil
@@ -283,6 +288,7 @@ func (s *Store) Close() error {
 	}
 	s.lookupMu.Unlock()
 	cerr := s.db.Close()
+	untrack(s)
 	return errors.Join(ferr, cerr)
 }
 
@@ -360,7 +366,7 @@ func (s *Store) PutAgents(agents []Agent) error {
 
 // Agents returns the stored population in id order.
 func (s *Store) Agents() ([]Agent, error) {
-	rows, err := s.db.Query(`SELECT agent_id, persona, text FROM agents ORDER BY agent_id`)
+	rows, err := s.db.QueryContext(s.reads, `SELECT agent_id, persona, text FROM agents ORDER BY agent_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -666,7 +672,7 @@ const selectDecisions = `SELECT d.run_id, agent_id, round, trial, scenario, para
 
 // decisions calls fn for every decision a query gives.
 func (s *Store) decisions(fn func(Decision) error, query string, args ...any) error {
-	rows, err := s.db.Query(query, args...)
+	rows, err := s.db.QueryContext(s.reads, query, args...)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 // minutes and gigabytes before failing), and a file of millions of aliases expands
 // exponentially. No experiment, scenario or policy file comes near these.
 var (
-	// MaxFileBytes bounds the size of a YAML file (16 MB).
+	// MaxFileBytes bounds the size of a YAML file (16 MiB).
 	MaxFileBytes int64 = 16 << 20
 	// MaxDepth bounds how deeply lists and mappings nest.
 	MaxDepth = 64
@@ -51,10 +51,14 @@ func ReadFile(path string) ([]byte, error) {
 	return StripBOM(data), nil
 }
 
-// SizeWord says a size for a message: in whole MB, else in bytes.
+// SizeWord says a size for a message: in whole GiB or MiB (2^30, 2^20 bytes: the limits are
+// powers of two, and "MB" is also read as 10^6 bytes), else in bytes.
 func SizeWord(n int64) string {
-	if n >= 1<<20 && n%(1<<20) == 0 {
-		return fmt.Sprintf("%d MB", n>>20)
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d bytes", n)
 }

@@ -65,6 +65,15 @@ func TestReadFileLimitAndBOM(t *testing.T) {
 	}
 }
 
+// Limits are powers of two and are said so: 16 MiB, not "16 MB" (10^6 bytes each).
+func TestSizeWord(t *testing.T) {
+	for n, want := range map[int64]string{16 << 20: "16 MiB", 256 << 20: "256 MiB", 1 << 30: "1 GiB", 3 << 29: "1536 MiB", 1000: "1000 bytes", 1<<20 + 1: "1048577 bytes"} {
+		if got := SizeWord(n); got != want {
+			t.Errorf("SizeWord(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 // Several documents in one file are an error at the second one's ---, for every file prosim
 // reads (the first alone was decoded, the rest dropped); a leading --- or a comment is fine.
 func TestSeveralDocuments(t *testing.T) {

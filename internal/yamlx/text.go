@@ -48,7 +48,7 @@ func (f *Input) Limit(limit int64) (io.Reader, int64, error) {
 		if size = st.Size(); size > limit {
 			approx := size
 			if approx >= 1<<20 {
-				approx &^= 1<<20 - 1 // in whole MB
+				approx &^= 1<<20 - 1 // in whole MiB
 			}
 			return nil, size, &Error{File: f.f.Name(), Msg: fmt.Sprintf("file is larger than the limit of %s (%s)", SizeWord(limit), SizeWord(approx))}
 		}

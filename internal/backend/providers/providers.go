@@ -41,7 +41,7 @@ type Spec struct {
 	// call's own timeout; 0 means net/http's defaults.
 	ConnectTimeout time.Duration
 	// MaxReply bounds the body of a successful reply in bytes; a larger one is recorded
-	// invalid, "reply too large" (0: wire.DefaultMaxReply, 1 MB).
+	// invalid, "reply too large" (0: wire.DefaultMaxReply, 1 MiB).
 	MaxReply int64
 	// FirstByteTimeout, when above 0, streams each reply and bounds the wait for its first
 	// byte; Timeout then bounds the rest of the reply (OpenAI-compatible only). The caller's

@@ -134,12 +134,12 @@ func TestEdgeListSizeLimit(t *testing.T) {
 	agents := agentsWith([]int{1, 2}, nil)
 	big := strings.Repeat("1,2\n", (2<<20)/4)
 	_, err := readEdgeList(edgeFile(t, big), nil, agents)
-	if err == nil || !strings.Contains(err.Error(), "edges.csv: file is larger than the limit of 1 MB (2 MB)") {
-		t.Fatalf("a 2 MB file: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "edges.csv: file is larger than the limit of 1 MiB (2 MiB)") {
+		t.Fatalf("a 2 MiB file: %v", err)
 	}
 	r := &yamlx.Capped{R: strings.NewReader(big), Left: network.MaxFileBytes, Limit: network.MaxFileBytes}
-	if _, err := network.ImportEdgeList(r, "pipe"); err == nil || !strings.Contains(err.Error(), "file is larger than the limit of 1 MB") {
-		t.Fatalf("a 2 MB stream: %v", err)
+	if _, err := network.ImportEdgeList(r, "pipe"); err == nil || !strings.Contains(err.Error(), "file is larger than the limit of 1 MiB") {
+		t.Fatalf("a 2 MiB stream: %v", err)
 	}
 	if _, err := readEdgeList(edgeFile(t, "1,2\n"), nil, agents); err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ func (ex *Exchange) TooLargeReason() (string, bool) {
 	return fmt.Sprintf("reply too large (more than the limit of %d bytes)", ex.Max), true
 }
 
-// DefaultMaxReply is the default limit on the size of a successful reply body (1 MB): a
+// DefaultMaxReply is the default limit on the size of a successful reply body (1 MiB): a
 // reply to one decision is a few kilobytes, so anything much larger is a broken server, and
 // holding it (or paying for it again) helps nobody.
 const DefaultMaxReply = 1 << 20
