@@ -40,10 +40,12 @@ const (
 type Comparison struct {
 	Backend, Inequity, Control string
 	// Label is the inequity condition, prefixed with the backend when there are several.
-	Label        string
-	From, Rounds int
-	Replicates   int
-	Cells        cells // pooled over replicates
+	Label string
+	// Treatment is the inequity's settings in words (Inequity.Label); From and To its rounds.
+	Treatment        string
+	From, To, Rounds int
+	Replicates       int
+	Cells            cells // pooled over replicates
 	// The twin design (twinstats.go): effects against the control twin with bootstrap CIs
 	// (BootReps resamples), the contagion label's shares beside the placebo's with
 	// permutation p-values (Perms placements; 0 when read back from a summary run's tables,
@@ -54,6 +56,19 @@ type Comparison struct {
 	Perms        int
 	Mediation    *analysis.MediationResult
 	MediationErr string
+}
+
+// Heading says what the inequity is and when, for the summary and the report: "inequity
+// lowest_income k=12, rounds 2-4 (rounds 5-6 after it)".
+func (c *Comparison) Heading() string {
+	s := "inequity " + c.Treatment
+	switch {
+	case c.To == c.Rounds-1:
+		s += fmt.Sprintf(" (round %d after it)", c.Rounds)
+	case c.To < c.Rounds:
+		s += fmt.Sprintf(" (rounds %d-%d after it)", c.To+1, c.Rounds)
+	}
+	return s
 }
 
 // Pairs is the group's size summed over replicates: its agent x replicate pairs.
@@ -141,7 +156,7 @@ func (s *netStudy) compare(pairs []*pairAgg) []*Comparison {
 		c, ok := byKey[key]
 		if !ok {
 			c = &Comparison{Backend: w.Backend, Inequity: w.Condition, Control: ctrl.Condition, Label: w.Condition,
-				From: s.conds[w.Condition].iv.From, Rounds: s.cfg.Rounds, Cells: make(cells, s.cfg.Rounds)}
+				Treatment: s.conds[w.Condition].label, From: s.conds[w.Condition].iv.From, To: s.conds[w.Condition].iv.To, Rounds: s.cfg.Rounds, Cells: make(cells, s.cfg.Rounds)}
 			if len(s.env.Backends) > 1 {
 				c.Label = w.Backend + " " + w.Condition
 			}
@@ -333,7 +348,7 @@ func (r *results) summaryFile(w io.Writer) error {
 		return nil
 	}
 	for _, c := range r.Cmps {
-		fmt.Fprintf(w, "\n%s vs %s (same agents), unfair treatment from round %d\n", c.Label, c.Control, c.From)
+		fmt.Fprintf(w, "\n%s vs %s (same agents): %s\n", c.Label, c.Control, c.Heading())
 		fmt.Fprintf(w, "Each round's mean is the %s (every agent of the group once per replicate, pooled over %s); invalid decisions left out.\n", estimand, plural.Count(c.Replicates, "replicate"))
 		for _, unfair := range []bool{false, true} {
 			name := "willingness"
