@@ -130,6 +130,15 @@ func TestInequityLabel(t *testing.T) {
 			t.Errorf("%s: %q, want %q", repl, got, want)
 		}
 	}
+	// The resolved config writes agent_ids as numbers and text ids as text, as given.
+	e, err := parseSettings(t, "agents: [1, 2, 3]", "agents: [1, 12]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Resolved()
+	if err != nil || !strings.Contains(string(out), "agents:\n        - 1\n        - 12\n") {
+		t.Errorf("resolved config (%v):\n%s", err, out)
+	}
 	c := &Comparison{Treatment: "lowest_income k=12, rounds 2-4", From: 2, To: 4, Rounds: 6}
 	if got, want := c.Heading(), "inequity lowest_income k=12, rounds 2-4 (rounds 5-6 after it)"; got != want {
 		t.Errorf("heading %q, want %q", got, want)
