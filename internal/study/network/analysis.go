@@ -468,6 +468,7 @@ var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent
 	{Name: "willingness", Type: table.Int, Doc: "rating on the scenario's scale; empty when the decision was invalid"},
 	{Name: "unfairness", Type: table.Int, Doc: "rating; empty when the decision was invalid"},
 	{Name: "exposure_distance", Type: table.Int, Doc: "hops from the nearest victim of the inequity run (0 = victim) on every row of the run; empty in a control and for agents no victim can reach"},
+	{Name: "exposure_group", Type: table.String, Doc: "the agent's exposure group in the inequity run, as the other tables spell it: victims, distance_1, distance_2, distance_3plus or unreachable; empty in a control"},
 	{Name: "affected", Type: table.Bool, Doc: "the contagion label: the agent rated at least its noise band below its control twin this round and the round before (internal/study/network/label.go); empty in a control (it is the twin)"},
 	{Name: "rule_state", Type: table.Bool, Doc: "the contagion rule's state after the round (network.contagion; with spread_from: affected it is what neighbours hear of)"},
 	{Name: "treated", Type: table.Bool, Doc: "treated unfairly by the policy this round"},
@@ -487,7 +488,7 @@ func (r *results) roundsTable() *table.Table {
 					return err
 				}
 				for u, x := range rows {
-					var wv, uv, d, aff any
+					var wv, uv, d, grp, aff any
 					if x.labelled {
 						aff = x.affected
 					}
@@ -495,10 +496,13 @@ func (r *results) roundsTable() *table.Table {
 						wv, uv = int(x.w), int(x.u)
 					}
 					// The distance is given on every row of the run, rounds before From too.
-					if w.dist != nil && w.dist[u] >= 0 {
-						d = int(w.dist[u])
+					if w.dist != nil {
+						grp = groupKeys[groupOf(w.dist[u])]
+						if w.dist[u] >= 0 {
+							d = int(w.dist[u])
+						}
 					}
-					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, aff, x.rule, x.treated, x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}); err != nil {
+					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, grp, aff, x.rule, x.treated, x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}); err != nil {
 						return err
 					}
 				}
