@@ -21,7 +21,7 @@ seed: 4
 population: {source: file, file: people.csv}
 network:
   graph: {type: watts_strogatz, k: 2, p: 0}
-  rounds: 2
+  rounds: 3
   scenario: volunteering
 conditions:
   - {name: control, policy: economic}

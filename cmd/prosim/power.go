@@ -114,7 +114,9 @@ func powerRows(recs [][]string, reps int, effect, sd float64) ([]powerRow, error
 	}
 	last := map[string]int{}
 	pop := map[string]int{} // condition+round -> agent x replicate pairs over the exposure groups
-	groups := map[string]bool{"victim": true, "1": true, "2": true, "3+": true, "unreachable": true}
+	// The exposure groups, as network_effects.csv spells them (and as runs before spelt them).
+	groups := map[string]bool{"victims": true, "distance_1": true, "distance_2": true, "distance_3plus": true, "unreachable": true,
+		"victim": true, "1": true, "2": true, "3+": true}
 	for _, r := range recs[1:] {
 		if r[col["outcome"]] != "willingness" || !groups[r[col["group"]]] {
 			continue

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,11 +14,24 @@ import (
 func TestPowerRowsKnownAnswer(t *testing.T) {
 	recs := [][]string{
 		{"backend", "condition", "group", "round", "outcome", "effect", "ci_low", "ci_high", "n_agents", "n_replicates"},
-		{"builtin", "reward", "victim", "2", "willingness", "-0.2", "-0.4", "0", "40", "4"},
-		{"builtin", "reward", "victim", "3", "willingness", "-0.5", "-0.5", "-0.10800", "40", "4"}, // width 0.392: SE 0.1
-		{"builtin", "reward", "victim", "3", "unfairness", "1", "0.5", "1.5", "40", "4"},
-		{"builtin", "reward", "1", "3", "willingness", "0", "0", "0", "360", "4"}, // no variation
-		{"builtin", "reward", "2|1 changed", "3", "willingness", "-1", "-2", "0", "3", "1"},
+		{"builtin", "reward", "victims", "2", "willingness", "-0.2", "-0.4", "0", "40", "4"},
+		{"builtin", "reward", "victims", "3", "willingness", "-0.5", "-0.5", "-0.10800", "40", "4"}, // width 0.392: SE 0.1
+		{"builtin", "reward", "victims", "3", "unfairness", "1", "0.5", "1.5", "40", "4"},
+		{"builtin", "reward", "distance_1", "3", "willingness", "0", "0", "0", "360", "4"}, // no variation
+		{"builtin", "reward", "distance_2_changed", "3", "willingness", "-1", "-2", "0", "3", "1"},
+	}
+	// A run written before the groups' spelling was unified reads the same.
+	legacy := map[string]string{"victims": "victim", "distance_1": "1", "distance_2_changed": "2|1 changed"}
+	var old [][]string
+	for _, r := range recs {
+		r = slices.Clone(r)
+		if k, ok := legacy[r[2]]; ok {
+			r[2] = k
+		}
+		old = append(old, r)
+	}
+	if a, b := mustPower(t, recs), mustPower(t, old); len(a) != 2 || len(b) != 2 || a[0].MDE != b[0].MDE || a[1].Pairs != b[1].Pairs {
+		t.Errorf("legacy spelling: %+v, want %+v", b, a)
 	}
 	rows, err := powerRows(recs, 4, -0.14, 0)
 	if err != nil {
@@ -76,7 +90,7 @@ conditions:
 	}
 	line := ""
 	for _, l := range strings.Split(out, "\n") {
-		if f := strings.Fields(l); len(f) > 1 && f[0] == "reward" && f[1] == "victim" {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "reward" && f[1] == "victims" {
 			line = l
 		}
 	}
@@ -86,4 +100,13 @@ conditions:
 	if _, err := prosim(t, "power", "../../examples/study1.yaml"); err == nil || !strings.Contains(err.Error(), "study network") {
 		t.Errorf("power on study 1: %v", err)
 	}
+}
+
+func mustPower(t *testing.T, recs [][]string) []powerRow {
+	t.Helper()
+	rows, err := powerRows(recs, 4, -0.14, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -27,7 +27,7 @@ func effectRows(t *testing.T, dir string) map[int][2]string {
 	}
 	out := map[int][2]string{}
 	tb.Rows(func(r []any) error {
-		if r[2] == "victim" && r[4] == "willingness" {
+		if r[2] == "victims" && r[4] == "willingness" {
 			out[r[3].(int)] = [2]string{fmt.Sprintf("%+.2f", r[5]), fmt.Sprintf("[%+.2f, %+.2f]", r[6], r[7])}
 		}
 		return nil

@@ -46,7 +46,7 @@ func TestNetworkExampleDoneWhen(t *testing.T) {
 		if p := num(m, "placebo_affected_share"); p > 0.05 {
 			t.Errorf("%s, group %s, round %s: placebo affected share %.3f > 0.05", m["condition"], m["group"], m["round"], p)
 		}
-		if m["group"] == "victim" && m["round"] == last {
+		if m["group"] == "victims" && m["round"] == last {
 			victims[m["condition"]] = num(m, "affected_share")
 		}
 	}
@@ -60,7 +60,7 @@ func TestNetworkExampleDoneWhen(t *testing.T) {
 	}
 	found := 0
 	for _, m := range rows("network_effects.csv") {
-		if m["round"] != last || m["outcome"] != "willingness" || (m["group"] != "victim" && m["group"] != "1") {
+		if m["round"] != last || m["outcome"] != "willingness" || (m["group"] != "victims" && m["group"] != "distance_1") {
 			continue
 		}
 		found++

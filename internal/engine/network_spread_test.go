@@ -15,14 +15,15 @@ import (
 )
 
 // spreadExp is a path 1-2-3-4-5 with every edge active every day; agent 1 is treated unfairly
-// from day 1 and the threshold rule marks anyone with an exposing neighbour affected.
+// from day 2 (the default: day 1 measures the label's noise band) and the threshold rule marks
+// anyone with an exposing neighbour affected.
 const spreadExp = `name: spread
 study: network
 seed: 4
 population: {source: sample, n: 5}
 network:
   graph: {type: edgelist, file: path.csv}
-  rounds: 4
+  rounds: 5
   scenario: volunteering
   activation: {fraction: 1}
   contagion: {rule: threshold, threshold: 1}
@@ -74,23 +75,23 @@ func TestNetworkSpreadFrom(t *testing.T) {
 	}
 	vic, _ := heard(runSpread(t, "victims"))
 	aff, prompts := heard(runSpread(t, "affected"))
-	// Agent 2 is the victim's neighbour: it hears of unfairness from day 2 either way, and on
-	// day 4 also from agent 3 (affected after day 3) with spread_from affected.
-	for r := 2; r <= 4; r++ {
+	// Agent 2 is the victim's neighbour: it hears of unfairness from day 3 either way, and on
+	// day 5 also from agent 3 (affected after day 4) with spread_from affected.
+	for r := 3; r <= 5; r++ {
 		want := 1
-		if r == 4 {
+		if r == 5 {
 			want = 2
 		}
 		if vic[[2]int{2, r}] != 1 || aff[[2]int{2, r}] != want {
 			t.Errorf("agent 2 day %d: unfair observed %d (victims, want 1), %d (affected, want %d)", r, vic[[2]int{2, r}], aff[[2]int{2, r}], want)
 		}
 	}
-	// Agent 2 is affected after day 2 (exposed), agent 3 after day 3: with victims nobody
-	// beyond distance 1 hears of unfairness; with affected, distance d hears from day d+1.
+	// Agent 2 is affected after day 3 (exposed), agent 3 after day 4: with victims nobody
+	// beyond distance 1 hears of unfairness; with affected, distance d hears from day d+2.
 	for a := 3; a <= 5; a++ {
-		for r := 1; r <= 4; r++ {
+		for r := 1; r <= 5; r++ {
 			want := 0
-			if r >= a {
+			if r >= a+1 {
 				want = 1
 			}
 			if v := vic[[2]int{a, r}]; v != 0 {
@@ -101,8 +102,8 @@ func TestNetworkSpreadFrom(t *testing.T) {
 			}
 		}
 	}
-	if p := prompts[[2]int{3, 3}]; !strings.Contains(p, "said they found the policy unfair") {
-		t.Errorf("agent 3's prompt on day 3 does not pass the affected neighbour's unfairness on:\n%s", p)
+	if p := prompts[[2]int{3, 4}]; !strings.Contains(p, "said they found the policy unfair") {
+		t.Errorf("agent 3's prompt on day 4 does not pass the affected neighbour's unfairness on:\n%s", p)
 	}
 }
 
@@ -129,8 +130,8 @@ func reactive(experiment.Backend) (backend.Backend, error) {
 
 // With spread_from: affected and rule original, the affected state is the twin label's (an
 // exposed agent whose willingness fell below its control twin's beyond its noise band, two
-// days running) and it spreads one hop every two days along the path: agent 2 falls on day 2
-// and is labelled on day 3, agent 3 hears of it on day 4 and is labelled on day 5; agent 4's
+// days running) and it spreads one hop every two days along the path: agent 2 falls on day 3
+// and is labelled on day 4, agent 3 hears of it on day 5 and is labelled on day 6; agent 4's
 // noise (equal in its twin) is not a response, so it is not affected and agent 5 never hears
 // (the rule's own erosion test would mark agent 4 and pass the signal on). With victims only
 // the victim's neighbour is affected.
@@ -141,7 +142,7 @@ func TestNetworkSpreadAffectedLabel(t *testing.T) {
 			t.Fatal(err)
 		}
 		src := strings.Replace(strings.Replace(spreadExp, "SPREAD", spread, 1), "{rule: threshold, threshold: 1}", "{rule: original}", 1)
-		src = strings.Replace(src, "rounds: 4", "rounds: 6", 1)
+		src = strings.Replace(src, "rounds: 5", "rounds: 7", 1)
 		path := filepath.Join(dir, "s.yaml")
 		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -172,9 +173,9 @@ func TestNetworkSpreadAffectedLabel(t *testing.T) {
 	}
 	vic, aff := affected("victims"), affected("affected")
 	for a := 2; a <= 5; a++ {
-		for d := 1; d <= 6; d++ {
-			wantAff := a <= 3 && d >= 2*a-1 // agent a falls from day 2a-2, labelled a day later; 4 ignores it
-			wantVic := a == 2 && d >= 3     // only the victim's neighbour is reached
+		for d := 1; d <= 7; d++ {
+			wantAff := a <= 3 && d >= 2*a // agent a falls from day 2a-1, labelled a day later; 4 ignores it
+			wantVic := a == 2 && d >= 4   // only the victim's neighbour is reached
 			if aff[[2]int{a, d}] != wantAff {
 				t.Errorf("spread_from affected: agent %d day %d affected %v, want %v", a, d, aff[[2]int{a, d}], wantAff)
 			}

@@ -87,7 +87,7 @@ func spreadP(t *testing.T, obs string) map[string]map[int]float64 {
 // neighbours hear of the unfairness).
 func TestNetworkSpreadTestOnModel(t *testing.T) {
 	off, on := spreadP(t, "message"), spreadP(t, "grounded")
-	for _, g := range []string{"2", "3+"} {
+	for _, g := range []string{"distance_2", "distance_3plus"} {
 		for r := 2; r <= 7; r++ {
 			if p, ok := off[g][r]; !ok || !(p > 0.05) {
 				t.Errorf("no social influence, distance %s, round %d: p = %v (present %v), want > 0.05", g, r, p, ok)
@@ -95,12 +95,12 @@ func TestNetworkSpreadTestOnModel(t *testing.T) {
 		}
 	}
 	for _, m := range []map[string]map[int]float64{off, on} {
-		if p := m["1"][7]; !(p < 0.05) {
+		if p := m["distance_1"][7]; !(p < 0.05) {
 			t.Errorf("distance 1, last round: p = %v, want < 0.05", p)
 		}
 	}
-	if p := on["2"][7]; !(p < 0.05) {
+	if p := on["distance_2"][7]; !(p < 0.05) {
 		t.Errorf("social influence on, distance 2, last round: p = %v, want < 0.05", p)
 	}
-	t.Logf("distance 2 by round, influence off: %v; on: %v", off["2"], on["2"])
+	t.Logf("distance 2 by round, influence off: %v; on: %v", off["distance_2"], on["distance_2"])
 }

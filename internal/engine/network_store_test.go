@@ -72,6 +72,9 @@ func TestNetworkSummaryStoreEqualsFullStore(t *testing.T) {
 		}
 		d, _ := strconv.Atoi(r[7])
 		group := []string{"victims", "distance_1", "distance_2", "distance_3plus"}[min(d, 3)]
+		if r[8] != group { // exposure_group: the other tables' spelling
+			t.Fatalf("rounds.csv exposure_group %q at distance %d, want %q", r[8], d, group)
+		}
 		for _, g := range []string{group, "all"} {
 			k := key{r[0], r[4], g}
 			c := want[k]
@@ -80,10 +83,10 @@ func TestNetworkSummaryStoreEqualsFullStore(t *testing.T) {
 				want[k] = c
 			}
 			c.agents++
-			if r[8] == "1" {
+			if r[9] == "1" {
 				c.aff++
 			}
-			if r[11] == "1" { // valid (after affected, rule_state, treated)
+			if r[12] == "1" { // valid (after affected, rule_state, treated)
 				c.valid++
 				w, _ := strconv.ParseFloat(r[5], 64)
 				c.w += w
@@ -157,7 +160,7 @@ func TestNetworkLabelIgnoresRule(t *testing.T) {
 		}
 		files = append(files, string(b))
 	}
-	if files[0] != files[1] || !strings.Contains(files[0], "victim") {
+	if files[0] != files[1] || !strings.Contains(files[0], "victims") {
 		t.Errorf("network_contagion.csv differs by contagion rule:\n%s\n%s", files[0], files[1])
 	}
 }

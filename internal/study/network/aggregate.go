@@ -18,7 +18,9 @@ const (
 	nGroups
 )
 
-// groupNames are the labels of the summary and the report; groupKeys those of the tables.
+// groupNames are the labels of the summary and the report; groupKeys those of every table
+// (network_groups, rounds_summary, network_effects, network_contagion and rounds.csv's
+// exposure_group): one spelling, so that the tables join without recoding.
 var (
 	groupNames = [nGroups]string{"victims", "distance 1", "distance 2", "distance 3+", "unreachable", "all"}
 	groupKeys  = [nGroups]string{"victims", "distance_1", "distance_2", "distance_3plus", "unreachable", "all"}

@@ -40,10 +40,12 @@ const (
 type Comparison struct {
 	Backend, Inequity, Control string
 	// Label is the inequity condition, prefixed with the backend when there are several.
-	Label        string
-	From, Rounds int
-	Replicates   int
-	Cells        cells // pooled over replicates
+	Label string
+	// Treatment is the inequity's settings in words (Inequity.Label); From and To its rounds.
+	Treatment        string
+	From, To, Rounds int
+	Replicates       int
+	Cells            cells // pooled over replicates
 	// The twin design (twinstats.go): effects against the control twin with bootstrap CIs
 	// (BootReps resamples), the contagion label's shares beside the placebo's with
 	// permutation p-values (Perms placements; 0 when read back from a summary run's tables,
@@ -54,6 +56,19 @@ type Comparison struct {
 	Perms        int
 	Mediation    *analysis.MediationResult
 	MediationErr string
+}
+
+// Heading says what the inequity is and when, for the summary and the report: "inequity
+// lowest_income k=12, rounds 2-4 (rounds 5-6 after it)".
+func (c *Comparison) Heading() string {
+	s := "inequity " + c.Treatment
+	switch {
+	case c.To == c.Rounds-1:
+		s += fmt.Sprintf(" (round %d after it)", c.Rounds)
+	case c.To < c.Rounds:
+		s += fmt.Sprintf(" (rounds %d-%d after it)", c.To+1, c.Rounds)
+	}
+	return s
 }
 
 // Pairs is the group's size summed over replicates: its agent x replicate pairs.
@@ -141,7 +156,7 @@ func (s *netStudy) compare(pairs []*pairAgg) []*Comparison {
 		c, ok := byKey[key]
 		if !ok {
 			c = &Comparison{Backend: w.Backend, Inequity: w.Condition, Control: ctrl.Condition, Label: w.Condition,
-				From: s.conds[w.Condition].iv.From, Rounds: s.cfg.Rounds, Cells: make(cells, s.cfg.Rounds)}
+				Treatment: s.conds[w.Condition].label, From: s.conds[w.Condition].iv.From, To: s.conds[w.Condition].iv.To, Rounds: s.cfg.Rounds, Cells: make(cells, s.cfg.Rounds)}
 			if len(s.env.Backends) > 1 {
 				c.Label = w.Backend + " " + w.Condition
 			}
@@ -333,7 +348,7 @@ func (r *results) summaryFile(w io.Writer) error {
 		return nil
 	}
 	for _, c := range r.Cmps {
-		fmt.Fprintf(w, "\n%s vs %s (same agents), unfair treatment from round %d\n", c.Label, c.Control, c.From)
+		fmt.Fprintf(w, "\n%s vs %s (same agents): %s\n", c.Label, c.Control, c.Heading())
 		fmt.Fprintf(w, "Each round's mean is the %s (every agent of the group once per replicate, pooled over %s); invalid decisions left out.\n", estimand, plural.Count(c.Replicates, "replicate"))
 		for _, unfair := range []bool{false, true} {
 			name := "willingness"
@@ -453,6 +468,7 @@ var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent
 	{Name: "willingness", Type: table.Int, Doc: "rating on the scenario's scale; empty when the decision was invalid"},
 	{Name: "unfairness", Type: table.Int, Doc: "rating; empty when the decision was invalid"},
 	{Name: "exposure_distance", Type: table.Int, Doc: "hops from the nearest victim of the inequity run (0 = victim) on every row of the run; empty in a control and for agents no victim can reach"},
+	{Name: "exposure_group", Type: table.String, Doc: "the agent's exposure group in the inequity run, as the other tables spell it: victims, distance_1, distance_2, distance_3plus or unreachable; empty in a control"},
 	{Name: "affected", Type: table.Bool, Doc: "the contagion label: the agent rated at least its noise band below its control twin this round and the round before (internal/study/network/label.go); empty in a control (it is the twin)"},
 	{Name: "rule_state", Type: table.Bool, Doc: "the contagion rule's state after the round (network.contagion; with spread_from: affected it is what neighbours hear of)"},
 	{Name: "treated", Type: table.Bool, Doc: "treated unfairly by the policy this round"},
@@ -472,7 +488,7 @@ func (r *results) roundsTable() *table.Table {
 					return err
 				}
 				for u, x := range rows {
-					var wv, uv, d, aff any
+					var wv, uv, d, grp, aff any
 					if x.labelled {
 						aff = x.affected
 					}
@@ -480,10 +496,13 @@ func (r *results) roundsTable() *table.Table {
 						wv, uv = int(x.w), int(x.u)
 					}
 					// The distance is given on every row of the run, rounds before From too.
-					if w.dist != nil && w.dist[u] >= 0 {
-						d = int(w.dist[u])
+					if w.dist != nil {
+						grp = groupKeys[groupOf(w.dist[u])]
+						if w.dist[u] >= 0 {
+							d = int(w.dist[u])
+						}
 					}
-					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, aff, x.rule, x.treated, x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}); err != nil {
+					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, grp, aff, x.rule, x.treated, x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}); err != nil {
 						return err
 					}
 				}

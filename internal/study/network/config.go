@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -164,17 +165,129 @@ type Inequity struct {
 	K      int    `yaml:"k,omitempty"`
 	// By is the recorded field ranked by target top: willingness (default) or unfairness.
 	By string `yaml:"by,omitempty"`
-	// Agents are the agent ids (1-based) of target list.
-	Agents []int `yaml:"agents,omitempty"`
-	// From and To are the first and last rounds of unfair treatment (To 0 = the last round).
+	// Agents are the agents of target list, named as an edge list names them: by agent_id, or
+	// by the population file's text id (source_id).
+	Agents []AgentRef `yaml:"agents,omitempty"`
+	// From and To are the first and last rounds of unfair treatment (From 2 and To the last
+	// round by default). From leaves at least one round before (see check).
 	From int `yaml:"from,omitempty"`
 	To   int `yaml:"to,omitempty"`
 	// Text is what a treated agent is told (Go template with {{.amount}} and {{.currency}}).
 	Text string `yaml:"text,omitempty"`
 }
 
-// Label names the inequity in the report's design table: its preset.
-func (q *Inequity) Label() string { return q.Preset }
+// Label describes a checked inequity from its settings, for the report's design table and the
+// summary: "reward: top k=5 by willingness, rounds 2-7", "list 3, 10, 20, rounds 3-6".
+func (q *Inequity) Label() string {
+	var s string
+	switch q.Target {
+	case "all":
+		s = "all"
+	case "list":
+		ids := make([]string, 0, min(len(q.Agents), maxListed))
+		for _, a := range q.Agents[:min(len(q.Agents), maxListed)] {
+			ids = append(ids, string(a))
+		}
+		s = "list " + strings.Join(ids, ", ")
+		if len(q.Agents) > maxListed {
+			s += fmt.Sprintf(", ... (%d agents)", len(q.Agents))
+		}
+	case "lowest_income":
+		s = "lowest_income (the lowest quintile)"
+		if q.K > 0 {
+			s = fmt.Sprintf("lowest_income k=%d", q.K)
+		}
+	case "top":
+		s = fmt.Sprintf("top k=%d by %s", q.K, q.By)
+	default:
+		s = fmt.Sprintf("%s k=%d", q.Target, q.K)
+	}
+	if q.Preset != "" {
+		s = q.Preset + ": " + s
+	}
+	return fmt.Sprintf("%s, rounds %d-%d", s, q.From, q.To)
+}
+
+// maxListed is how many agents of target list Label names.
+const maxListed = 8
+
+// AgentRef names an agent of target list: its agent_id (a whole number) or its text id
+// (source_id), the same rule as the edge list's ids (agentIDs).
+type AgentRef string
+
+// UnmarshalYAML reads a whole number or a text.
+func (a *AgentRef) UnmarshalYAML(b []byte) error {
+	var v any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch x := v.(type) {
+	case uint64, int64, int:
+		*a = AgentRef(fmt.Sprint(x))
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return fmt.Errorf("an empty agent id")
+		}
+		*a = AgentRef(x)
+	default:
+		return fmt.Errorf("expected an agent id: an agent_id such as 3, or a text id of the population file such as P00003")
+	}
+	return nil
+}
+
+// MarshalYAML writes an agent_id as a number, so that a resolved config reads as written.
+func (a AgentRef) MarshalYAML() (any, error) {
+	if n, err := strconv.Atoi(string(a)); err == nil && strconv.Itoa(n) == string(a) {
+		return n, nil
+	}
+	return string(a), nil
+}
+
+// resolveAgents matches target list's agents to positions in the population with resolve
+// (the position, or -1 and the problem), reporting every id that names no agent, or one named
+// twice, at its own entry.
+func (q *Inequity) resolveAgents(doc *yamlx.Doc, path string, resolve func(string) (int, string)) ([]int, error) {
+	l := yamlx.NewList(doc.Name())
+	nodes := make([]int, 0, len(q.Agents))
+	first := map[int]int{}
+	for i, a := range q.Agents {
+		at := fmt.Sprintf("%s.agents[%d]", path, i)
+		node, msg := resolve(string(a))
+		switch j, twice := first[node]; {
+		case msg != "":
+			l.Add(doc.Errorf(at, "%s", msg))
+		case twice:
+			l.Add(doc.Errorf(at, "agent %s is listed twice (also agents[%d])", a, j))
+		default:
+			first[node] = i
+			nodes = append(nodes, node)
+		}
+	}
+	return nodes, l.Err()
+}
+
+// agentRange resolves ids against a population whose agent_ids are 1..n and that has no text
+// ids (source sample or prosim104), known before it is read.
+func agentRange(n int) func(string) (int, string) {
+	return func(id string) (int, string) {
+		if v, err := strconv.Atoi(id); err == nil && v >= 1 && v <= n {
+			return v - 1, ""
+		}
+		return -1, fmt.Sprintf("no agent with id %q (the population's agent_ids are 1..%d)", yamlx.Clip(id), n)
+	}
+}
+
+// checkSize checks the group size k against a population of n agents: some must be left out
+// of the group, for the unfair treatment to spread to.
+func (q *Inequity) checkSize(doc *yamlx.Doc, path string, n int) error {
+	switch q.Target {
+	case "random", "top", "lowest_income", "degree":
+		if q.K >= n {
+			return doc.Errorf(path+".k", "k=%d must be less than the population's %d agents: the agents left out are those the unfair treatment can spread to", q.K, n)
+		}
+	}
+	return nil
+}
 
 // spread_from values.
 const (
@@ -201,10 +314,16 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		return l.Err()
 	}
 	l.Add(nw.checkGraph(e, doc))
+	roundsOK := true
 	if nw.Rounds == 0 {
+		var r any
+		if found, _ := doc.DecodeAt("network.rounds", &r); found {
+			// Written as 0 (or empty): an explicit 0 is not the default.
+			l.Add(doc.Errorf("network.rounds", "%v is out of range 1..1000 (leave it out for 7)", r))
+			roundsOK = false
+		}
 		nw.Rounds = 7
 	}
-	roundsOK := true
 	if nw.Rounds < 1 || nw.Rounds > 1000 {
 		l.Add(doc.Errorf("network.rounds", "%d is out of range 1..1000", nw.Rounds))
 		roundsOK = false
@@ -244,7 +363,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 			l.Add(doc.Errorf("network.contagion.recovery", "required for rule sis: a probability in (0, 1] (got %g)", c.Recovery))
 		}
 	case "threshold":
-		if c.Threshold == 0 {
+		if c.Threshold == 0 && !written(doc, "network.contagion.threshold") {
 			c.Threshold = 2
 		}
 		if c.Threshold < 1 {
@@ -270,8 +389,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 	default:
 		l.Add(doc.Errorf("network.store", "unknown store %q (want full or summary)", nw.Store))
 	}
-	// Inequity blocks, and a control beside every inequity condition. Their rounds are
-	// checked against network.rounds: not when that is wrong.
+	// Inequity blocks, and a control beside every inequity condition.
 	controls := map[string]bool{}
 	for _, c := range e.Conditions {
 		if c.Inequity == nil {
@@ -288,7 +406,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		if l.Add(err) {
 			continue
 		}
-		if roundsOK && l.Add(q.check(doc, path, nw)) {
+		if l.Add(q.check(doc, path, nw, roundsOK, knownSize(e.Population))) {
 			continue
 		}
 		c.Inequity = q
@@ -332,7 +450,7 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 			l.Add(doc.Errorf("network.graph.n", "not used with type edgelist (the population's agents are the nodes; the file gives their edges)"))
 		}
 	case "watts_strogatz":
-		if g.K == 0 {
+		if g.K == 0 && !written(doc, "network.graph.k") {
 			g.K = 6
 		}
 		if g.K < 2 || g.K%2 != 0 {
@@ -342,7 +460,7 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 			l.Add(doc.Errorf("network.graph.p", "%g is out of range 0..1", g.P))
 		}
 	case "barabasi_albert":
-		if g.M == 0 {
+		if g.M == 0 && !written(doc, "network.graph.m") {
 			g.M = 3
 		}
 		if g.M < 1 {
@@ -356,6 +474,14 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 		}
 	default:
 		return doc.Errorf("network.graph.type", "unknown graph type %q (want one of %v)", g.Type, GraphTypes)
+	}
+	for _, p := range []struct {
+		key   string
+		given bool
+	}{{"k", g.K != 0}, {"p", g.P != 0}, {"m", g.M != 0}, {"file", g.File != ""}} {
+		if (p.given || written(doc, "network.graph."+p.key)) && !slices.Contains(graphParams[g.Type], p.key) {
+			l.Add(doc.Errorf("network.graph."+p.key, "not used by type %s (it takes %s)", g.Type, takes(g.Type)))
+		}
 	}
 	if g.PerReplicate && (g.Type == "edgelist" || g.Type == "prosim104") {
 		l.Add(doc.Errorf("network.graph.per_replicate", "only for generated graphs (watts_strogatz, barabasi_albert, erdos_renyi): a %s graph is fixed", g.Type))
@@ -377,6 +503,36 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 		}
 	}
 	return l.Err()
+}
+
+// graphParams are the parameters of each graph type (besides type); a parameter of another
+// type is an error, not ignored.
+var graphParams = map[string][]string{
+	"watts_strogatz":  {"n", "k", "p", "per_replicate"},
+	"barabasi_albert": {"n", "m", "per_replicate"},
+	"erdos_renyi":     {"n", "p", "m", "per_replicate"},
+	"edgelist":        {"file"},
+	"prosim104":       {"n"},
+}
+
+// takes lists graph type t's parameters in words.
+func takes(t string) string {
+	ps := graphParams[t]
+	if t == "prosim104" {
+		return "no parameter: its 104 nodes are fixed"
+	}
+	if len(ps) == 1 {
+		return "only " + ps[0]
+	}
+	return strings.Join(ps[:len(ps)-1], ", ") + " and " + ps[len(ps)-1]
+}
+
+// written says whether the file gives the field at path: a zero written there is a value
+// to check, not the default an absent field takes.
+func written(doc *yamlx.Doc, path string) bool {
+	var v any
+	found, _ := doc.DecodeAt(path, &v)
+	return found
 }
 
 // CheckInputs reads the edge list (type edgelist) to report its problems with the
@@ -457,7 +613,22 @@ func PresetText(preset, scenario string) (string, bool) {
 	return t, ok
 }
 
-func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
+// knownSize is the number of agents of a population known before it is read (source sample
+// or prosim104, whose agent_ids are 1..n), 0 for a population file.
+func knownSize(p experiment.Population) int {
+	switch p.Source {
+	case "sample":
+		return p.N
+	case "prosim104":
+		return 104
+	}
+	return 0
+}
+
+// check checks and fills an inequity; popN is the population's size when known before it is
+// read (else 0: New checks the list's ids and k against the agents). Its rounds are checked
+// against network.rounds when that is right (roundsOK).
+func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config, roundsOK bool, popN int) error {
 	l := yamlx.NewList(doc.Name())
 	switch q.Preset {
 	case "":
@@ -465,18 +636,12 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
 		if q.Target == "" {
 			q.Target, q.By = "top", "willingness"
 		}
-		if q.K == 0 {
+		if q.K == 0 && !written(doc, path+".k") {
 			q.K = 5
-		}
-		if q.From == 0 {
-			q.From = 2
 		}
 	case "burden":
 		if q.Target == "" {
 			q.Target = "lowest_income"
-		}
-		if q.From == 0 {
-			q.From = 2
 		}
 	default:
 		l.Add(doc.Errorf(path+".preset", "unknown preset %q (want reward or burden)", q.Preset))
@@ -497,16 +662,24 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
 	if !targetOK {
 		l.Add(doc.Errorf(path+".target", "unknown target %q (want one of %v)", q.Target, Targets))
 	}
-	if q.From == 0 {
-		q.From = 1
+	// The affected label measures each agent's noise band on the rounds before From and
+	// needs LabelPersist rounds from From on to mark anyone (label.go): From 1, or too late,
+	// would leave every agent unaffected by construction, not by measurement.
+	if q.From == 0 && !written(doc, path+".from") {
+		q.From = 2
 	}
-	if q.To == 0 {
+	if q.To == 0 && !written(doc, path+".to") {
 		q.To = nw.Rounds
 	}
-	fromOK := q.From >= 1 && q.From <= nw.Rounds
-	if !fromOK {
-		l.Add(doc.Errorf(path+".from", "round %d is out of range 1..%d", q.From, nw.Rounds))
-	} else if q.To < q.From || q.To > nw.Rounds {
+	last := nw.Rounds - LabelPersist + 1
+	fromOK := q.From >= 2 && q.From <= last
+	switch {
+	case !roundsOK:
+	case last < 2:
+		l.Add(doc.Errorf(path+".from", "network.rounds %d leaves no room for unfair treatment: the affected label needs a round before it (to measure the noise band) and %d rounds from its start (a fall %d rounds running), %d rounds in all", nw.Rounds, LabelPersist, LabelPersist, LabelPersist+1))
+	case !fromOK:
+		l.Add(doc.Errorf(path+".from", "round %d is out of range 2..%d: the affected label needs a round before the unfair treatment (to measure the noise band) and %d rounds from its start (a fall %d rounds running)", q.From, last, LabelPersist, LabelPersist))
+	case q.To < q.From || q.To > nw.Rounds:
 		l.Add(doc.Errorf(path+".to", "round %d is out of range %d..%d", q.To, q.From, nw.Rounds))
 	}
 	switch q.Target {
@@ -524,9 +697,6 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
 		if q.By != "willingness" && q.By != "unfairness" {
 			l.Add(doc.Errorf(path+".by", "unknown field %q (want willingness or unfairness)", q.By))
 		}
-		if fromOK && q.From < 2 {
-			l.Add(doc.Errorf(path+".from", "target top ranks the choices of round from-1, so from must be >= 2"))
-		}
 	case "lowest_income":
 		if q.K < 0 {
 			l.Add(doc.Errorf(path+".k", "must be >= 0 (0 = the whole lowest quintile)"))
@@ -534,7 +704,13 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config) error {
 	case "list":
 		if len(q.Agents) == 0 {
 			l.Add(doc.Errorf(path+".agents", "required for target list: agent ids"))
+		} else if popN > 0 {
+			_, err := q.resolveAgents(doc, path, agentRange(popN))
+			l.Add(err)
 		}
+	}
+	if targetOK && popN > 0 {
+		l.Add(q.checkSize(doc, path, popN))
 	}
 	if targetOK && q.Target != "list" && len(q.Agents) > 0 {
 		l.Add(doc.Errorf(path+".agents", "only for target list"))

@@ -59,7 +59,7 @@ func TestNetworkErrors(t *testing.T) {
 		{"graph: {type: watts_strogatz, k: 6, p: 0.2}", "graph: {type: watts_strogatz, k: 5}", "even"},
 		{"scenario: volunteering", "scenario: volunteering\n  observation: gossip", "network.observation"},
 		{"scenario: volunteering", "scenario: donating", "preset reward has no text"},
-		{"{preset: reward, k: 5}", "{preset: reward, k: 5, from: 1}", "from must be >= 2"},
+		{"{preset: reward, k: 5}", "{preset: reward, k: 5, from: 1}", "round 1 is out of range 2..6"},
 		{"{preset: reward, k: 5}", "{target: list, text: hi}", "required for target list"},
 		{"scenario: volunteering", "scenario: volunteering\n  contagion: {rule: sis}", "network.contagion.recovery"},
 		{"scenario: volunteering", "scenario: volunteering\n  spread_from: neighbours", "network.spread_from"},

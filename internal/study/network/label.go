@@ -20,9 +20,8 @@ import "math"
 //     comparison's own noise: 0 when the twins share their random numbers (the behavioural
 //     model: before the treatment the run and its twin are the same decisions), the full
 //     run-to-run noise when they do not (an LLM ignoring the seed, or the placebo below).
-//     With From = 1 no round is pre-treatment: S_u^2 is then the worst case, twice the
-//     variance of the agent's ratings in the control runs (over replicates and the rounds so
-//     far, partially pooled the same way), the noise of two runs that share nothing.
+//     So From is at least 2 (Inequity.check refuses less), and at most the last round but
+//     LabelPersist-1, or nobody could be labelled.
 //   - band = max(LabelZ * S_u, LabelFloor): beyond LabelZ noise SDs (one-sided, erosion is a
 //     directional hypothesis) and at least one scale point.
 //
@@ -87,22 +86,20 @@ type Labeler struct {
 	from  int
 	round int
 	// Per agent: the pre-treatment twin differences' sum of squares and count, over pairs.
-	sq  []float64
-	nsq []int32
-	// Per agent (From = 1 only): the twins' ratings' sum, sum of squares and count.
-	cs, css []float64
-	nc      []int32
-	below   [][]uint8 // per pair and agent: rounds running at least a band below the twin
+	sq    []float64
+	nsq   []int32
+	below [][]uint8 // per pair and agent: rounds running at least a band below the twin
 }
 
-// NewLabeler labels n agents in each of pairs runs whose unfair treatment starts at round from.
+// NewLabeler labels n agents in each of pairs runs whose unfair treatment starts at round
+// from (at least 2: the rounds before it measure the band).
 func NewLabeler(n, pairs, from int) *Labeler {
+	if from < 2 {
+		panic("network.NewLabeler: no round before the unfair treatment to measure the band")
+	}
 	l := &Labeler{from: from, sq: make([]float64, n), nsq: make([]int32, n), below: make([][]uint8, pairs)}
 	for p := range l.below {
 		l.below[p] = make([]uint8, n)
-	}
-	if from <= 1 {
-		l.cs, l.css, l.nc = make([]float64, n), make([]float64, n), make([]int32, n)
 	}
 	return l
 }
@@ -121,41 +118,16 @@ func Below(x, c, s float64) bool {
 // noise is the twin difference's noise SD of every agent for the rounds so far (NaN when it
 // cannot be estimated yet).
 func (l *Labeler) noise(out []float64) {
-	if l.cs == nil {
-		var pool float64
-		var pn int
-		for u := range l.sq {
-			pool += l.sq[u]
-			pn += int(l.nsq[u])
-		}
-		for u := range out {
-			out[u] = math.NaN()
-			if pn > 0 {
-				out[u] = math.Sqrt((l.sq[u] + LabelPrior*pool/float64(pn)) / (float64(l.nsq[u]) + LabelPrior))
-			}
-		}
-		return
-	}
-	// From = 1: twice the control's variance (sum of squared deviations over count - 1).
 	var pool float64
-	var df int
-	ss := func(u int) float64 {
-		if l.nc[u] == 0 {
-			return 0
-		}
-		return math.Max(0, l.css[u]-l.cs[u]*l.cs[u]/float64(l.nc[u]))
-	}
-	for u := range l.cs {
-		if l.nc[u] > 1 {
-			pool += ss(u)
-			df += int(l.nc[u]) - 1
-		}
+	var pn int
+	for u := range l.sq {
+		pool += l.sq[u]
+		pn += int(l.nsq[u])
 	}
 	for u := range out {
 		out[u] = math.NaN()
-		if df > 0 {
-			v := (ss(u) + LabelPrior*pool/float64(df)) / (float64(max(l.nc[u]-1, 0)) + LabelPrior)
-			out[u] = math.Sqrt(2 * v)
+		if pn > 0 {
+			out[u] = math.Sqrt((l.sq[u] + LabelPrior*pool/float64(pn)) / (float64(l.nsq[u]) + LabelPrior))
 		}
 	}
 }
@@ -167,17 +139,6 @@ func (l *Labeler) Step(t int, x, c [][]Obs, out [][]bool) int {
 		panic("network.Labeler: rounds out of order")
 	}
 	l.round = t
-	if l.cs != nil {
-		for p := range c {
-			for u, o := range c[p] {
-				if o.OK {
-					l.cs[u] += o.W
-					l.css[u] += o.W * o.W
-					l.nc[u]++
-				}
-			}
-		}
-	}
 	if t < l.from {
 		for p := range x {
 			for u := range x[p] {

@@ -52,12 +52,6 @@ func TestLabelNoiseAloneDoesNotTrip(t *testing.T) {
 			t.Errorf("round %d: %.3f affected by independent noise alone, want <= 0.01", i+1, sh)
 		}
 	}
-	// From = 1 (no pre-treatment round: the band is the worst case, twice the twin's variance).
-	for i, sh := range runLabel(4000, 7, 1, 4, 1.05, 0, false, 5) {
-		if sh > 0.01 {
-			t.Errorf("from 1, round %d: %.3f affected by independent noise alone, want <= 0.01", i+1, sh)
-		}
-	}
 }
 
 func TestLabelRealShiftTrips(t *testing.T) {

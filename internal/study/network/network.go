@@ -34,6 +34,7 @@ import (
 	"github.com/prosim/prosim/internal/study/robust"
 	"github.com/prosim/prosim/internal/study/spill"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // Name is the study's name in experiment files.
@@ -115,9 +116,10 @@ type netStudy struct {
 
 // netCond is one condition's intervention (nil iv for a control).
 type netCond struct {
-	iv   *policy.Intervention
-	by   string // target top: the field ranked
-	text string // rendered unfair-treatment text
+	iv    *policy.Intervention
+	by    string // target top: the field ranked
+	text  string // rendered unfair-treatment text
+	label string // the inequity's settings in words (Inequity.Label)
 }
 
 // New checks the network section against the libraries and the population.
@@ -180,37 +182,40 @@ func New(env *study.Env) (study.Study, error) {
 		s.graphs[1] = g
 	}
 	s.stats = sync.OnceValue(func() network.Summary { return network.Stats(g, seed.Derive(s.seed, "graph-stats")) })
+	// Every condition's problems at once: a population file's agents are known only now.
+	l := yamlx.NewList(env.Doc.Name())
+	ids := newAgentIDs(env.Agents)
+	resolve := func(id string) (int, string) {
+		i, msg := ids.resolve(id)
+		if msg != "" {
+			msg += " (the population's ids: " + idsHint(env.Agents) + ")"
+		}
+		return i, msg
+	}
 	for i, c := range exp.Conditions {
 		nc := &netCond{}
 		if q := InequityOf(&c); q != nil {
+			path := fmt.Sprintf("conditions[%d].inequity", i)
 			rule := policy.Rule{Kind: q.Target, K: q.K}
-			for _, id := range q.Agents {
-				node := nodeOf(env, id)
-				if node < 0 {
-					return nil, env.Errorf(fmt.Sprintf("conditions[%d].inequity.agents", i), "no agent with id %d", id)
-				}
-				rule.Nodes = append(rule.Nodes, node)
-			}
+			var err error
+			rule.Nodes, err = q.resolveAgents(env.Doc, path, resolve)
+			l.Add(err)
+			l.Add(q.checkSize(env.Doc, path, len(env.Agents)))
 			nc.iv = &policy.Intervention{Rule: rule, From: q.From, To: q.To}
 			nc.by = q.By
+			nc.label = q.Label()
 			f, _ := env.Policies.Get(c.Policy)
 			tf := policy.Frame{ID: c.Name + ".inequity", Channel: "moral", Amount: f.Amount, Default: q.Text, Source: exp.File}
 			if nc.text, err = tf.Text(sc.ID, exp.Population.Currency); err != nil {
-				return nil, env.Errorf(fmt.Sprintf("conditions[%d].inequity.text", i), "%v", err)
+				l.Add(env.Errorf(path+".text", "%v", err))
 			}
 		}
 		s.conds[c.Name] = nc
 	}
-	return s, nil
-}
-
-func nodeOf(env *study.Env, agentID int) int {
-	for i, a := range env.Agents {
-		if a.ID == agentID {
-			return i
-		}
+	if err := l.Err(); err != nil {
+		return nil, err
 	}
-	return -1
+	return s, nil
 }
 
 // buildGraph is the graph of config c, node i being agents[i]: generated graphs and prosim104

@@ -39,12 +39,16 @@ const (
 	nEffGroups
 )
 
-// effGroupKeys are the group column of network_effects.csv; effGroupNames the summary's and
-// the report's, which name the split of distance 2 by its key (one name everywhere).
+// effGroupKeys are the group column of network_effects.csv (and network_contagion.csv's),
+// groupKeys' spelling; effGroupNames the summary's and the report's, which name the split of
+// distance 2 by its key (one name everywhere). legacyEffGroupKeys are the keys of runs written
+// before, read back by a summary run's report.
 var (
-	effGroupKeys  = [nEffGroups]string{"victim", "1", "2", "3+", "unreachable", "2|1 changed", "2|1 unchanged"}
+	effGroupKeys = [nEffGroups]string{groupKeys[gVictims], groupKeys[gDist1], groupKeys[gDist2], groupKeys[gDist3], groupKeys[gUnreachable],
+		"distance_2_changed", "distance_2_unchanged"}
 	effGroupNames = [nEffGroups]string{"victims", "distance 1", "distance 2", "distance 3+", "unreachable",
-		"2|1 changed: distance 2, a distance-1 neighbour affected the round before", "2|1 unchanged: distance 2, none affected the round before"}
+		"distance_2_changed: distance 2, a distance-1 neighbour affected the round before", "distance_2_unchanged: distance 2, none affected the round before"}
+	legacyEffGroupKeys = [nEffGroups]string{"victim", "1", "2", "3+", "unreachable", "2|1 changed", "2|1 unchanged"}
 )
 
 // contagion groups are the exposure groups (gVictims..gUnreachable) and gAll.

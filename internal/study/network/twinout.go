@@ -24,13 +24,13 @@ var effPct, effReps = strconv.FormatFloat(100*effectLevel, 'g', -1, 64), strconv
 var EffectsSchema = table.Schema{Name: "network_effects", Doc: "Study 3: per inequity condition, exposure group, round and outcome, the effect against the control twin: the " + effectEstimand + ", with a 95% percentile CI from a two-way bootstrap resampling replicates and agents (1000 resamples, seeded; above 256 agents, blocks of agents)", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
-	{Name: "group", Type: table.String, Doc: "victim, 1, 2, 3+ (distance from the nearest victim), unreachable, and distance 2 split by whether a distance-1 neighbour was affected the round before: 2|1 changed, 2|1 unchanged"},
+	{Name: "group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus (distance from the nearest victim), unreachable (as in network_groups.csv), and distance 2 split by whether a distance-1 neighbour was affected the round before: distance_2_changed, distance_2_unchanged"},
 	{Name: "round", Type: table.Int, Doc: "round (day), from 1: every round, those before the unfair treatment too"},
 	{Name: "outcome", Type: table.String, Doc: "willingness or unfairness"},
 	{Name: "effect", Type: table.Float, Doc: "mean paired difference, inequity run minus control twin, on the scenario's scale"},
 	{Name: "ci_low", Type: table.Float, Doc: "lower bound of the effect's " + effPct + "% percentile CI: type-7 quantiles of the effect in " + effReps + " seeded two-way bootstrap resamples (replicates and agents drawn independently with replacement); empty when no resample holds an agent x replicate pair"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound of that CI"},
-	{Name: "n_agents", Type: table.Int, Doc: "the group's agent x replicate pairs with both decisions valid this round (an agent counts once per replicate; the 2|1 groups are re-formed every round)"},
+	{Name: "n_agents", Type: table.Int, Doc: "the group's agent x replicate pairs with both decisions valid this round (an agent counts once per replicate; the distance_2_changed and _unchanged groups are re-formed every round)"},
 	{Name: "n_replicates", Type: table.Int, Doc: "replicates with at least one such agent"},
 }}
 
@@ -38,7 +38,7 @@ var EffectsSchema = table.Schema{Name: "network_effects", Doc: "Study 3: per ine
 var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per inequity condition, exposure group and round, the " + contagionEstimand + ", the placebo's share and the permutation p-value of spread", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
-	{Name: "group", Type: table.String, Doc: "victim, 1, 2, 3+, unreachable, all"},
+	{Name: "group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus, unreachable, all (as in network_groups.csv)"},
 	{Name: "round", Type: table.Int, Doc: "round (day), from the inequity's first round of unfair treatment (inequity.from) on: nobody is labelled before"},
 	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent x replicate pairs affected this round: rated at least a noise band (1.96 SDs of the pre-treatment twin differences, at least 1 point) below the control twin, this round and the round before (see label.go); the share_affected of network_groups.csv"},
 	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
@@ -204,8 +204,9 @@ const (
 
 // effectLine is group g's row of an effects table over the rounds shown: its agent x
 // replicate pairs with both decisions valid, per round ("889"; "0-170" where the rounds
-// differ, as for the 2|1 groups, which are re-formed every round; a round without any is a
-// "-" cell and counts 0), and the effect cells; false when no round shown has any.
+// differ, as for the split of distance 2, whose groups are re-formed every round; a round
+// without any is a "-" cell and counts 0), and the effect cells; false when no round shown
+// has any.
 func (c *Comparison) effectLine(g int, unfair bool, rounds []int) (n string, cells []string, ok bool) {
 	lo, hi := math.MaxInt, 0
 	for _, t := range rounds {
@@ -252,9 +253,11 @@ func (s *netStudy) readTwin(cmps []*Comparison) error {
 	}
 	effG, contG := map[string]int{}, map[string]int{"all": gAll}
 	for g, k := range effGroupKeys {
-		effG[k] = g
-		if g < gAll {
-			contG[k] = g
+		for _, k := range []string{k, legacyEffGroupKeys[g]} {
+			effG[k] = g
+			if g < gAll {
+				contG[k] = g
+			}
 		}
 	}
 	read := func(sc table.Schema, row func(c *Comparison, get func(string) string, line int) error) error {

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// QA: the effects table's count column read "agent-runs" and gave, for the 2|1 rows, the
+// QA: the effects table's count column read "agent-runs" and gave, for the split of distance 2, the
 // largest count of any round, which read as a count over rounds. It counts each round's
 // agent x replicate pairs, so where the rounds differ it is a range (a round without any
 // counts 0), and the header says what is counted.
@@ -28,7 +28,7 @@ func TestEffectsCountIsPerRound(t *testing.T) {
 	var b strings.Builder
 	c.printTwin(&b)
 	out := b.String()
-	for _, want := range []string{"effect on willingness  pairs per round", "2|1 changed            0-170", "mean over agent x replicate pairs of", "counts are per round"} {
+	for _, want := range []string{"effect on willingness  pairs per round", "distance_2_changed     0-170", "mean over agent x replicate pairs of", "counts are per round"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the summary lacks %q:\n%s", want, out)
 		}
