@@ -98,7 +98,7 @@ func TestTextIDsAndDerivedColumns(t *testing.T) {
 }
 
 func TestDerivedQuintileByRankInOtherCurrencies(t *testing.T) {
-	// Ten people in dollars: ranks 0..9 give quintiles 1,1,2,2,...,5,5; the tie shares the lower.
+	// Ten people in dollars: ranks 0..9 give quintiles 1,1,2,2,...,5,5; the tied pair's mid-rank 8.5 is in the 5th.
 	var b strings.Builder
 	b.WriteString("id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n")
 	incomes := []int{10, 20, 30, 40, 50, 60, 70, 80, 90, 90}
@@ -113,6 +113,39 @@ func TestDerivedQuintileByRankInOtherCurrencies(t *testing.T) {
 	for i, p := range ps {
 		if p.IncomeQuintile != want[i] || p.SourceID != "" || p.ID != i+1 {
 			t.Errorf("row %d: %+v, want quintile %d", i+1, p, want[i])
+		}
+	}
+}
+
+func TestDerivedQuintileOfTiedIncomes(t *testing.T) {
+	// Bracketed survey incomes (QA7 repro-11): 100 people in five brackets of 19, 20, 20, 20
+	// and 21. Each bracket takes the quintile of its mid-rank, so the top bracket is the
+	// highest fifth; sharing the lowest rank put it in the 4th and left the 5th empty.
+	var b strings.Builder
+	b.WriteString("id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n")
+	brackets := []struct{ income, count, q int }{{15000, 19, 1}, {30000, 20, 2}, {45000, 20, 3}, {60000, 20, 4}, {90000, 21, 5}}
+	want := map[int]int{}
+	id := 0
+	for _, br := range brackets {
+		want[br.income] = br.q
+		for range br.count {
+			id++
+			fmt.Fprintf(&b, "%d,male,40,married,%d,USD,college,nurse,3,3,3,3,3,3,3,3,3\n", id, br.income)
+		}
+	}
+	ps, err := ReadCSV(strings.NewReader(b.String()), "p.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if q := want[int(p.AnnualIncome)]; p.IncomeQuintile != q {
+			t.Fatalf("agent %d earning %v: quintile %d, want %d", p.ID, p.AnnualIncome, p.IncomeQuintile, q)
+		}
+	}
+	// Everyone tied: the middle quintile (from n = 5 on).
+	for _, n := range []int{5, 6, 100, 1001} {
+		if q := rankQuintile(0, n, n); q != 3 {
+			t.Errorf("rankQuintile(0, %d, %d) = %d, want 3", n, n, q)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -368,7 +369,7 @@ func (m strs) persona(p *Persona) {
 // deriveQuintiles fills the income quintile of the personas whose file left it out: in yuan,
 // the quintile whose 2023 national mean income (ChinaQuintileIncome2023) is nearest; in any
 // other currency, the quintile of the income's rank among the file's personas of that currency
-// (ties share the lower quintile).
+// (rankQuintile).
 func deriveQuintiles(ps []Persona, rs []row) {
 	byCurrency := map[string][]float64{}
 	some := false
@@ -398,7 +399,8 @@ func deriveQuintiles(ps []Persona, rs []row) {
 		x := ps[i].AnnualIncome
 		if in, ok := byCurrency[ps[i].Currency]; ok {
 			below, _ := slices.BinarySearch(in, x) // incomes strictly below x
-			ps[i].IncomeQuintile = 1 + 5*below/len(in)
+			above := sort.Search(len(in), func(k int) bool { return in[k] > x })
+			ps[i].IncomeQuintile = rankQuintile(below, above-below, len(in))
 			continue
 		}
 		q := 1
@@ -407,6 +409,15 @@ func deriveQuintiles(ps []Persona, rs []row) {
 		}
 		ps[i].IncomeQuintile = q
 	}
+}
+
+// rankQuintile is the income quintile of a person whose income is tied with tied people
+// (themselves included) and above lower of n: the quintile of the tie group's mid-rank,
+// 1 + floor(5 x (lower + (tied-1)/2) / n), which is 1 + floor(5 x lower / n) untied. With
+// bracketed incomes a top bracket of about a fifth of the file is then the highest fifth;
+// giving a tie group its lowest rank would leave the highest fifth empty.
+func rankQuintile(lower, tied, n int) int {
+	return min(5, max(1, 1+5*(2*lower+tied-1)/(2*n)))
 }
 
 func isTrait(field string) bool {
