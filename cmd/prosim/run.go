@@ -242,6 +242,9 @@ func validateCmd() *cobra.Command {
 				checked = fmt.Sprintf("the first %d requests built render; the rest are not built by validate", n)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s; %s)\n", args[0], desc, checked)
+			if n := r.CurrencyNote(); n != "" {
+				fmt.Fprintln(cmd.OutOrStdout(), "note: "+n)
+			}
 			return nil
 		},
 	}

@@ -29,10 +29,37 @@ func BuiltinFiles() fs.FS { return builtinFS }
 // Library is a set of scenarios with unique ids.
 type Library struct {
 	*catalog.Set[Scenario]
+	used *sync.Map // ids Get found
 }
 
 // NewLibrary returns an empty library.
-func NewLibrary() *Library { return &Library{catalog.New[Scenario]("scenario")} }
+func NewLibrary() *Library { return newLibrary(catalog.New[Scenario]("scenario")) }
+
+func newLibrary(s *catalog.Set[Scenario]) *Library { return &Library{s, new(sync.Map)} }
+
+// Get returns the scenario with the given id, and remembers the id for Used.
+func (l *Library) Get(id string) (Scenario, bool) {
+	sc, ok := l.Set.Get(id)
+	if ok {
+		if _, seen := l.used.Load(id); !seen {
+			l.used.Store(id, true)
+		}
+	}
+	return sc, ok
+}
+
+// Used are the ids Get has found, sorted: the scenarios a study made on the library reads, so
+// that the runner can say something about them (built-in amounts sized for yuan) without
+// asking each study which it uses.
+func (l *Library) Used() []string {
+	var ids []string
+	l.used.Range(func(k, _ any) bool {
+		ids = append(ids, k.(string))
+		return true
+	})
+	slices.Sort(ids)
+	return ids
+}
 
 // Builtin returns the built-in library: every library/*.yaml file embedded in the binary (the
 // Study 1 vignettes and the economic games). Each scenario's Source is "builtin". The files
@@ -42,7 +69,7 @@ func Builtin() (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Library{s}, nil
+	return newLibrary(s), nil
 }
 
 var builtin = catalog.Builtin[Scenario]{Kind: "scenario", FS: builtinFS,
