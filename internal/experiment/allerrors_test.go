@@ -94,7 +94,7 @@ func TestEveryFilesProblems(t *testing.T) {
   params: {hours: 3}
   response:
     fields:
-      - {name: willingness, kind: likert, min: 1, max: 0}
+      - {name: willingness, kind: likert, min: 1, max: 0, low_label: no, high_label: yes}
 `)
 	pol := write("pol.yaml", "id: bonus\nchannel: bribe\namount: -5\ndefault: You get {{.amount}} {{.currency}}.\n")
 	people := write("people.csv", "id,gender\n1,robot\n")

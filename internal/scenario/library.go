@@ -267,6 +267,18 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	for _, err := range sc.Response.Problems() {
 		l.Add(loc.Errorf(p+schemaPath(sc.Response, err), "%v", err))
 	}
+	// The prompt shows a likert scale's anchors as a pair: without one label it shows neither.
+	for i, f := range sc.Response.Fields {
+		if f.Kind != Likert {
+			continue
+		}
+		for _, a := range []struct{ key, label, end, eg string }{
+			{"low_label", f.LowLabel, "min", "not at all willing"}, {"high_label", f.HighLabel, "max", "extremely willing"}} {
+			if strings.TrimSpace(a.label) == "" {
+				l.Add(loc.Errorf(fmt.Sprintf("%sresponse.fields[%d].%s", p, i, a.key), "required for likert: the words for %s, e.g. %q (the prompt shows both labels or neither)", a.end, a.eg))
+			}
+		}
+	}
 	for _, k := range sortedKeys(sc.Params) {
 		if !paramRE.MatchString(k) || k == "currency" {
 			l.Add(loc.Errorf(p+"params."+k, "parameter name %q must be a letter or '_' then letters, digits or '_', and not \"currency\"", k))
