@@ -73,7 +73,7 @@ func Builtin() (*Library, error) {
 }
 
 var builtin = catalog.Builtin[Scenario]{Kind: "scenario", FS: builtinFS,
-	Load: func(data []byte, name string) ([]Scenario, error) { return load(data, name, nil) },
+	Load: func(data []byte, name string) ([]Scenario, error) { return load(data, name, nil, nil) },
 	Mark: func(sc *Scenario) { sc.Source = "builtin" }}
 
 // CatalogID and CatalogSource make a Scenario a catalog item.
@@ -107,8 +107,32 @@ var (
 )
 
 // LoadFile adds the scenarios of a user YAML file (one scenario mapping, or a list of them).
-// An id that is already in the library is an error naming both sources.
-func (l *Library) LoadFile(path string) error { return l.AddFile(path, Load) }
+// An id that is already in the library is an error at the id's line, with the file's other
+// problems.
+func (l *Library) LoadFile(path string) error {
+	return l.AddFile(path, func(data []byte, name string) ([]Scenario, error) {
+		return load(data, name, builtinGameParams, func(id string) (string, bool) {
+			sc, ok := l.Set.Get(id)
+			return sc.Source, ok
+		})
+	})
+}
+
+// Taken is the message for an id a file defines that a library has already, from source.
+func Taken(kind, id, source string) string {
+	if source == "builtin" {
+		return fmt.Sprintf("id %q is already a built-in %s (see `prosim scenarios`): choose another", id, kind)
+	}
+	return fmt.Sprintf("id %q is already defined in %s", id, orUnknown(source))
+}
+
+// takenBy is taken(id) for a non-empty id, false when taken is nil.
+func takenBy(taken func(string) (string, bool), id string) (string, bool) {
+	if taken == nil || id == "" {
+		return "", false
+	}
+	return taken(id)
+}
 
 func orUnknown(s string) string {
 	if s == "" {
@@ -121,12 +145,13 @@ func orUnknown(s string) string {
 // one scenario mapping or a list of them. Every scenario's Source is set to name. Every
 // problem of the file is reported at once (a *yamlx.Errors; one alone as its *yamlx.Error).
 func Load(data []byte, name string) ([]Scenario, error) {
-	return load(data, name, builtinGameParams)
+	return load(data, name, builtinGameParams, nil)
 }
 
 // load is Load with the parameters a game supplies to its scenarios (nil: none; the built-in
-// library is loaded so, each of its scenarios defining its own).
-func load(data []byte, name string, gameParams func(game string) []string) ([]Scenario, error) {
+// library is loaded so, each of its scenarios defining its own), and taken, which gives the
+// source of an id a library has already (nil: none).
+func load(data []byte, name string, gameParams func(game string) []string, taken func(id string) (string, bool)) ([]Scenario, error) {
 	loc, err := NewLocator(data, name)
 	if err != nil {
 		return nil, err
@@ -167,6 +192,9 @@ func load(data []byte, name string, gameParams func(game string) []string) ([]Sc
 			l.Add(loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", sc.ID, line))
 		} else {
 			seen[sc.ID] = i
+			if src, ok := takenBy(taken, sc.ID); ok {
+				l.Add(loc.Errorf(p+"id", "%s", Taken("scenario", sc.ID, src)))
+			}
 		}
 		sc.place(p, loc)
 	}
@@ -427,6 +455,38 @@ func (l *Locator) IsEmpty() bool {
 func (l *Locator) IsList() bool {
 	_, ok := l.body().(*ast.SequenceNode)
 	return ok
+}
+
+// FileIDs are the ids a scenario or policy file defines, as written, read even when the file
+// has other problems (wrong types, checks) so that ids named elsewhere can be checked against
+// it; complete is false when some entry's id cannot be read (the file does not parse, or an
+// entry has no id).
+func FileIDs(path string) (ids []string, complete bool) {
+	data, err := yamlx.ReadFile(path)
+	if err != nil {
+		return nil, false
+	}
+	loc, err := NewLocator(data, path)
+	if err != nil {
+		return nil, false
+	}
+	entries := []ast.Node{loc.body()}
+	if seq, ok := loc.body().(*ast.SequenceNode); ok {
+		entries = seq.Values
+	}
+	complete = true
+	for i := range entries {
+		p := "id"
+		if loc.IsList() {
+			p = fmt.Sprintf("[%d].id", i)
+		}
+		if n, ok := loc.node(p).(*ast.StringNode); ok && n.Value != "" {
+			ids = append(ids, n.Value)
+		} else {
+			complete = false
+		}
+	}
+	return ids, complete
 }
 
 // Line returns the line and column of the field at path ("[1].response.fields[0].kind"); 0, 0
