@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -300,5 +302,32 @@ func TestDuplicateIDWrittenTwoWays(t *testing.T) {
 		"007,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"
 	if _, err := ReadCSV(strings.NewReader(in), "p.csv"); err == nil || err.Error() != "p.csv:3:1: field id: duplicate id 007 (first on line 2)" {
 		t.Errorf("got %v", err)
+	}
+}
+
+// Spreadsheet exports (QA7 repro-10): a tab-separated file is read (.csv or .tsv), a
+// ';'-separated one is refused in one line, and column names are matched in any case.
+func TestSpreadsheetDelimitersAndHeaderCase(t *testing.T) {
+	header := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader
+	row := "1,Female,34,married,60000,yuan,University,teacher,3.1,4,3.5,3.2,3.3,3.9,2.1,3.7,3.0"
+	dir := t.TempDir()
+	tab := strings.ReplaceAll(header+"\n"+row+"\n", ",", "\t")
+	for _, name := range []string{"tab.csv", "tab.tsv"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(tab), 0o644)
+		if ps, err := Load(p); err != nil || len(ps) != 1 || ps[0].Occupation != "teacher" || ps[0].Traits.EmpathicConcern != 3.1 {
+			t.Errorf("%s: %v, %v", name, ps, err)
+		}
+	}
+	semi := strings.ReplaceAll(header+"\n"+row+"\n", ",", ";")
+	if _, err := ReadCSV(strings.NewReader(semi), "semi.csv"); err == nil || !strings.HasPrefix(err.Error(), "semi.csv:1:1: the header separates its columns with ';'") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("semi: %v, want one line about the ';' delimiter", err)
+	}
+	caps := strings.Replace(header, "id,gender,age", "ID,Gender,Age", 1)
+	if ps, err := ReadCSV(strings.NewReader(caps+"\n"+row+"\n"), "caps.csv"); err != nil || ps[0].Age != 34 {
+		t.Errorf("caps: %v, %v", ps, err)
+	}
+	if _, err := ReadCSV(strings.NewReader("Id,"+header+"\n1,"+row+"\n"), "twice.csv"); err == nil || !strings.Contains(err.Error(), "twice.csv:1:4: field id: column appears twice in the header") {
+		t.Errorf("Id and id: %v", err)
 	}
 }

@@ -144,14 +144,14 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 func Load(path string) ([]Persona, error) {
 	var read func(io.Reader, string, int64) ([]Persona, error)
 	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
+	case ".csv", ".tsv":
 		read = readCSV
 	case ".jsonl", ".ndjson":
 		read = readJSONL
 	case ".json":
 		read = readJSON
 	default:
-		return nil, fmt.Errorf("%s: unknown population file type %q (want .csv, .jsonl or .json)", path, filepath.Ext(path))
+		return nil, fmt.Errorf("%s: unknown population file type %q (want .csv, .tsv, .jsonl or .json)", path, filepath.Ext(path))
 	}
 	f, err := yamlx.Open(path)
 	if err != nil {
@@ -463,7 +463,24 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) { return readCSV(r, na
 // readCSV is ReadCSV of a file of size bytes (0: unknown).
 func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
-	cr := csv.NewReader(bufio.NewReader(&rowCapped{r: r, max: MaxLineBytes}))
+	br := bufio.NewReaderSize(&rowCapped{r: r, max: MaxLineBytes}, 64<<10)
+	// The delimiter is the header's, as an edge list's is (a spreadsheet saves tab-separated
+	// text as .csv or .tsv); ';' comes with decimal commas (3,1), which are not numbers here.
+	// Peek(1) fills the buffer once; an error then comes with no byte, and Peek has taken it.
+	if _, err := br.Peek(1); err == io.EOF {
+		return nil, &FieldError{File: name, Msg: "file is empty (want a header row and one row per persona)"}
+	} else if err != nil {
+		return nil, csvErr(name, err)
+	}
+	first, _ := br.Peek(br.Buffered())
+	first, _, _ = bytes.Cut(first, []byte("\n"))
+	cr := csv.NewReader(br)
+	switch d := yamlx.Delimiter(string(first)); d {
+	case '\t':
+		cr.Comma = '\t'
+	case ';':
+		return nil, &FieldError{File: name, Line: 1, Col: 1, Msg: "the header separates its columns with ';' (a spreadsheet's CSV where 3,1 is a decimal): save the file with ',' between values and '.' in decimals, or tab-separated"}
+	}
 	cr.TrimLeadingSpace = true
 	cr.FieldsPerRecord = -1 // a short or long row is reported with the others
 	cr.ReuseRecord = true
@@ -485,6 +502,9 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	index := make(map[string]int, len(header))
 	agentsFile := slices.Contains(header, "agent_id")
 	for i, h := range header {
+		if k := strings.ToLower(h); knownColumn(k) || k == "agent_id" { // ID, Gender: any case
+			h = k
+		}
 		if h == "agent_id" {
 			if slices.Contains(header, "id") {
 				errs.add(&FieldError{Line: 1, Col: hcol(i), Field: h, Msg: "give the id column once: id or agent_id, not both"})
