@@ -331,3 +331,22 @@ func TestSpreadsheetDelimitersAndHeaderCase(t *testing.T) {
 		t.Errorf("Id and id: %v", err)
 	}
 }
+
+// Messages in one form (QA7 repro-14): an empty number cell "is empty" as an empty text cell
+// is; a cut JSONL line is placed at its end, and other broken JSON at the bad character.
+func TestEmptyCellsAndBrokenJSONLines(t *testing.T) {
+	csv := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"1,male,,single,,,college,nurse,3,3,3,3,3,3,3,3,3\n"
+	_, err := ReadCSV(strings.NewReader(csv), "p.csv")
+	for _, w := range []string{"p.csv:2:8: field age: is empty", "p.csv:2:16: field annual_income: is empty", "p.csv:2:17: field currency: is empty"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+	_, err = ReadJSONL(strings.NewReader("{\"id\": 4, \"gender\": \"female\"\n{\"id\": x}\n"), "p.jsonl")
+	for _, w := range []string{"p.jsonl:1:29: unexpected end of the line: the object is not closed", "p.jsonl:2:8: not JSON: invalid character 'x'"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+}

@@ -86,6 +86,9 @@ var columns = func() []column {
 // setText parses a text value (CSV cell) into the column's field.
 func (c column) setText(p *Persona, v string) error {
 	v = strings.TrimSpace(v)
+	if v == "" && (c.kind == kindInt || c.kind == kindFloat) {
+		return errors.New("is empty") // as an empty text cell is
+	}
 	switch c.kind {
 	case kindInt:
 		n, err := strconv.Atoi(v)
@@ -901,6 +904,13 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		if i := deepAt(raw); i >= 0 {
 			return nil, []*FieldError{{Col: i, Msg: tooDeep}}
+		}
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se) && strings.HasPrefix(se.Error(), "unexpected end"): // a cut line
+			return nil, []*FieldError{{Col: len(bytes.TrimRight(raw, " \t\r")), Msg: "unexpected end of the line: the object is not closed"}}
+		case errors.As(err, &se):
+			return nil, []*FieldError{{Col: max(int(se.Offset)-1, 0), Msg: "not JSON: " + se.Error()}}
 		}
 		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}
 	}
