@@ -188,3 +188,27 @@ contrasts: [{condition: moral, against: none}]
 		t.Errorf("%q in:\n%s", bad, out)
 	}
 }
+
+// validate of a population in dollars shown the built-in enforce frame (a fine of 1000) says
+// so in a note after its verdict (QA7 repro-6); the verdict stays ok.
+func TestValidateNotesYuanSizedAmounts(t *testing.T) {
+	dir := t.TempDir()
+	people := "id,gender,age,marital,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n" +
+		"1,female,33,married,4535,USD,college,nurse,3,3,3,3,3,3,3,3,3\n"
+	exp := "name: x\nstudy: vignettes\nseed: 1\npopulation: {source: file, file: people.csv}\nscenarios: [helping]\n" +
+		"conditions: [{name: a, policy: enforce}]\nbackends: [{provider: builtin}]\n"
+	for name, body := range map[string]string{"people.csv": people, "x.yaml": exp} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := prosim(t, "validate", filepath.Join(dir, "x.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], ": ok (") ||
+		!strings.HasPrefix(lines[1], "note: the population's currency is USD, but the amounts of built-in policy frame enforce (amount 1000) are sized for yuan") {
+		t.Errorf("validate printed %q, want the verdict and a note on enforce's amount", out)
+	}
+}

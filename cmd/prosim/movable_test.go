@@ -20,7 +20,7 @@ text: A blood drive is at your workplace today.
 question: How likely are you to donate blood?
 response:
   fields:
-    - {name: willingness, kind: likert, min: 1, max: 7}
+    - {name: willingness, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}
 model: {base: 4.0, cost: 0.4, money: 0, visibility: 0.5, need: 0.8}
 `,
 		"people.csv": `id,gender,age,age_bracket,marital,income_quintile,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion

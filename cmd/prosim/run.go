@@ -257,6 +257,9 @@ partner's offer, earlier trials) are marked as placeholders.`,
 				checked = fmt.Sprintf("the first %d requests built render; the rest are not built by validate", pc.Built)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s; %s)\n", args[0], desc, checked)
+			if n := r.CurrencyNote(); n != "" {
+				fmt.Fprintln(cmd.OutOrStdout(), "note: "+n)
+			}
 			return writeShown(cmd.OutOrStdout(), pc)
 		},
 	}

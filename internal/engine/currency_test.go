@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,73 @@ func TestFileCurrency(t *testing.T) {
 		r.close()
 		if exp.Population.Currency != c.want {
 			t.Errorf("%s: currency %q, want %q", c.population, exp.Population.Currency, c.want)
+		}
+	}
+}
+
+// With a population in another currency, validate and run note the built-in frames with an
+// amount and the built-in scenarios naming a sum that the design shows (QA7 repro-6): their
+// amounts are sized for yuan. Frames without an amount, scenarios naming no sum and the
+// user's own files are not named; nor is anything in yuan.
+func TestCurrencyNote(t *testing.T) {
+	dir := t.TempDir()
+	const head = "id,gender,age,marital,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n"
+	var people strings.Builder
+	people.WriteString(head)
+	for i := range 6 {
+		fmt.Fprintf(&people, "%d,female,33,married,%d,USD,college,nurse,3,3,3,3,3,3,3,3,3\n", i+1, 20000+1000*i)
+	}
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("usd.csv", people.String())
+	write("mine.yaml", "id: mine\nchannel: economic\namount: 20\ndefault: You get {{.amount}} {{.currency}}.\n")
+	const usd = "{source: file, file: usd.csv}"
+	for _, c := range []struct {
+		name, population, rest string
+		want                   []string // in the note, in order; none: no note
+		not                    []string
+	}{
+		{"vignettes", usd, "study: vignettes\nscenarios: [volunteering, donating]\nconditions: [{name: a, policy: enforce}, {name: b, policy: economic}, {name: c, policy: moral}]\n",
+			[]string{"currency is USD", "built-in policy frames enforce (amount 1000), economic (amount 100)", "built-in scenario donating", "policy_files", "scenario_files"},
+			[]string{"moral", "volunteering"}},
+		{"own frame", usd, "study: vignettes\nscenarios: [volunteering]\npolicy_files: [mine.yaml]\nconditions: [{name: a, policy: mine}, {name: b, policy: moral}]\n", nil, nil},
+		{"yuan", "{source: sample, n: 6}", "study: vignettes\nscenarios: [donating]\nconditions: [{name: a, policy: enforce}]\n", nil, nil},
+		// Study 3 names its scenario in its block, not in scenarios:.
+		{"network", usd, "study: network\nnetwork: {graph: {type: erdos_renyi, p: 0.5}, rounds: 1, scenario: donating}\nconditions: [{name: a, policy: moral}]\n",
+			[]string{"built-in scenario donating", "scenario_files"}, []string{"policy frame", "policy_files"}},
+	} {
+		p := write("x.yaml", "name: x\nseed: 1\npopulation: "+c.population+"\n"+c.rest+"backends: [{provider: builtin}]\n")
+		exp, err := experiment.Load(p)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		r, err := Prepare(exp, Options{Offline: true})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		note := r.CurrencyNote()
+		r.close()
+		if len(c.want) == 0 && note != "" {
+			t.Errorf("%s: note %q, want none", c.name, note)
+		}
+		rest := note
+		for _, w := range c.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%s: note %q, want %q (in this order)", c.name, note, w)
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+		for _, w := range c.not {
+			if strings.Contains(note, w) {
+				t.Errorf("%s: note %q names %q", c.name, note, w)
+			}
 		}
 	}
 }

@@ -451,6 +451,9 @@ func Run(ctx context.Context, exp *experiment.Experiment, opt Options) (*Result,
 		return nil, err
 	}
 	defer r.close()
+	if n := r.CurrencyNote(); n != "" && opt.Notices != nil {
+		fmt.Fprintf(opt.Notices, "prosim: note: %s\n", n)
+	}
 	dir := opt.Out
 	if dir == "" {
 		now := time.Now

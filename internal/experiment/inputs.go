@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
@@ -38,30 +39,33 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 	l.Add(expErr)
 	readable := func(p string) bool { _, err := os.Stat(p); return err == nil } // else reported already
 
-	// loadAll adds each file to a library; false when one could not be added.
-	loadAll := func(paths []string, load func(string) error) bool {
-		ok := true
+	// loadAll adds each file to a library; false when one could not be added. pending reads
+	// whether an id missing from the library is one a file that could not be added defines.
+	loadAll := func(paths []string, load func(string) error) (ok bool, pending func(id string) bool) {
+		ok = true
+		var bad []string
 		for _, f := range paths {
-			if !readable(f) {
+			if !readable(f) { // reported already; its ids cannot be read either
 				ok = false
+				bad = append(bad, f)
 			} else if err := load(f); err != nil {
 				files = append(files, err)
 				ok = false
+				bad = append(bad, f)
 			}
 		}
-		return ok
+		return ok, func(id string) bool { return !ok && definedIn(bad, id) }
 	}
 	scen, err := scenario.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("built-in scenario library: %w", err)
 	}
-	scenOK := loadAll(e.ScenarioFiles, scen.LoadFile)
+	scenOK, scenPending := loadAll(e.ScenarioFiles, scen.LoadFile)
 	pol, err := policy.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("built-in policy library: %w", err)
 	}
-	polOK := loadAll(e.PolicyFiles, pol.LoadFile)
-	// An id missing from a library that a bad file left incomplete is not reported.
+	polOK, polPending := loadAll(e.PolicyFiles, pol.LoadFile)
 	var known []string
 	for i, id := range e.Scenarios {
 		if l.Enough() {
@@ -71,7 +75,7 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 			if !slices.Contains(known, id) { // a scenario listed twice is reported already
 				known = append(known, id)
 			}
-		} else if scenOK {
+		} else if !scenPending(id) {
 			// Whether a study takes this kind of scenario is the study's own check.
 			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id))
 		}
@@ -82,7 +86,7 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 		}
 		f, ok := pol.Get(c.Policy)
 		if !ok {
-			if polOK {
+			if !polPending(c.Policy) {
 				l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "unknown policy %q (see `prosim scenarios`, or add it with policy_files)", c.Policy))
 			}
 			continue
@@ -150,6 +154,44 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 		files = append(files, inputsErr)
 	}
 	return l.Err(), files, nil
+}
+
+// definedIn says whether one of the files (scenario or policy files with problems, not in
+// the library) defines id, or may once its problems are fixed: an entry's id written in
+// another case or with spaces ("Snow Shovel" for snow_shovel), or an entry whose id cannot be
+// read. An id no such file can define is unknown whatever their problems.
+func definedIn(paths []string, id string) bool {
+	for _, p := range paths {
+		ids, complete := scenario.FileIDs(p)
+		if !complete {
+			return true
+		}
+		for _, x := range ids {
+			if x == id || foldID(x) == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// foldID is s in lower case with each run of other characters than letters, digits, '-' and
+// '_' made one '_'.
+func foldID(s string) string {
+	var b strings.Builder
+	gap := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			if gap && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+			gap = false
+		} else {
+			gap = true
+		}
+	}
+	return b.String()
 }
 
 // libraries are the scenario and policy libraries as Load read them: the built-ins with

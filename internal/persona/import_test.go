@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -98,7 +100,7 @@ func TestTextIDsAndDerivedColumns(t *testing.T) {
 }
 
 func TestDerivedQuintileByRankInOtherCurrencies(t *testing.T) {
-	// Ten people in dollars: ranks 0..9 give quintiles 1,1,2,2,...,5,5; the tie shares the lower.
+	// Ten people in dollars: ranks 0..9 give quintiles 1,1,2,2,...,5,5; the tied pair's mid-rank 8.5 is in the 5th.
 	var b strings.Builder
 	b.WriteString("id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n")
 	incomes := []int{10, 20, 30, 40, 50, 60, 70, 80, 90, 90}
@@ -113,6 +115,39 @@ func TestDerivedQuintileByRankInOtherCurrencies(t *testing.T) {
 	for i, p := range ps {
 		if p.IncomeQuintile != want[i] || p.SourceID != "" || p.ID != i+1 {
 			t.Errorf("row %d: %+v, want quintile %d", i+1, p, want[i])
+		}
+	}
+}
+
+func TestDerivedQuintileOfTiedIncomes(t *testing.T) {
+	// Bracketed survey incomes (QA7 repro-11): 100 people in five brackets of 19, 20, 20, 20
+	// and 21. Each bracket takes the quintile of its mid-rank, so the top bracket is the
+	// highest fifth; sharing the lowest rank put it in the 4th and left the 5th empty.
+	var b strings.Builder
+	b.WriteString("id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n")
+	brackets := []struct{ income, count, q int }{{15000, 19, 1}, {30000, 20, 2}, {45000, 20, 3}, {60000, 20, 4}, {90000, 21, 5}}
+	want := map[int]int{}
+	id := 0
+	for _, br := range brackets {
+		want[br.income] = br.q
+		for range br.count {
+			id++
+			fmt.Fprintf(&b, "%d,male,40,married,%d,USD,college,nurse,3,3,3,3,3,3,3,3,3\n", id, br.income)
+		}
+	}
+	ps, err := ReadCSV(strings.NewReader(b.String()), "p.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if q := want[int(p.AnnualIncome)]; p.IncomeQuintile != q {
+			t.Fatalf("agent %d earning %v: quintile %d, want %d", p.ID, p.AnnualIncome, p.IncomeQuintile, q)
+		}
+	}
+	// Everyone tied: the middle quintile (from n = 5 on).
+	for _, n := range []int{5, 6, 100, 1001} {
+		if q := rankQuintile(0, n, n); q != 3 {
+			t.Errorf("rankQuintile(0, %d, %d) = %d, want 3", n, n, q)
 		}
 	}
 }
@@ -267,5 +302,51 @@ func TestDuplicateIDWrittenTwoWays(t *testing.T) {
 		"007,female,33,married,1,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n"
 	if _, err := ReadCSV(strings.NewReader(in), "p.csv"); err == nil || err.Error() != "p.csv:3:1: field id: duplicate id 007 (first on line 2)" {
 		t.Errorf("got %v", err)
+	}
+}
+
+// Spreadsheet exports (QA7 repro-10): a tab-separated file is read (.csv or .tsv), a
+// ';'-separated one is refused in one line, and column names are matched in any case.
+func TestSpreadsheetDelimitersAndHeaderCase(t *testing.T) {
+	header := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader
+	row := "1,Female,34,married,60000,yuan,University,teacher,3.1,4,3.5,3.2,3.3,3.9,2.1,3.7,3.0"
+	dir := t.TempDir()
+	tab := strings.ReplaceAll(header+"\n"+row+"\n", ",", "\t")
+	for _, name := range []string{"tab.csv", "tab.tsv"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(tab), 0o644)
+		if ps, err := Load(p); err != nil || len(ps) != 1 || ps[0].Occupation != "teacher" || ps[0].Traits.EmpathicConcern != 3.1 {
+			t.Errorf("%s: %v, %v", name, ps, err)
+		}
+	}
+	semi := strings.ReplaceAll(header+"\n"+row+"\n", ",", ";")
+	if _, err := ReadCSV(strings.NewReader(semi), "semi.csv"); err == nil || !strings.HasPrefix(err.Error(), "semi.csv:1:1: the header separates its columns with ';'") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("semi: %v, want one line about the ';' delimiter", err)
+	}
+	caps := strings.Replace(header, "id,gender,age", "ID,Gender,Age", 1)
+	if ps, err := ReadCSV(strings.NewReader(caps+"\n"+row+"\n"), "caps.csv"); err != nil || ps[0].Age != 34 {
+		t.Errorf("caps: %v, %v", ps, err)
+	}
+	if _, err := ReadCSV(strings.NewReader("Id,"+header+"\n1,"+row+"\n"), "twice.csv"); err == nil || !strings.Contains(err.Error(), "twice.csv:1:4: field id: column appears twice in the header") {
+		t.Errorf("Id and id: %v", err)
+	}
+}
+
+// Messages in one form (QA7 repro-14): an empty number cell "is empty" as an empty text cell
+// is; a cut JSONL line is placed at its end, and other broken JSON at the bad character.
+func TestEmptyCellsAndBrokenJSONLines(t *testing.T) {
+	csv := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"1,male,,single,,,college,nurse,3,3,3,3,3,3,3,3,3\n"
+	_, err := ReadCSV(strings.NewReader(csv), "p.csv")
+	for _, w := range []string{"p.csv:2:8: field age: is empty", "p.csv:2:16: field annual_income: is empty", "p.csv:2:17: field currency: is empty"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+	_, err = ReadJSONL(strings.NewReader("{\"id\": 4, \"gender\": \"female\"\n{\"id\": x}\n"), "p.jsonl")
+	for _, w := range []string{"p.jsonl:1:29: unexpected end of the line: the object is not closed", "p.jsonl:2:8: not JSON: invalid character 'x'"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
 	}
 }

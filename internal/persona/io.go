@@ -11,6 +11,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,6 +86,9 @@ var columns = func() []column {
 // setText parses a text value (CSV cell) into the column's field.
 func (c column) setText(p *Persona, v string) error {
 	v = strings.TrimSpace(v)
+	if v == "" && (c.kind == kindInt || c.kind == kindFloat) {
+		return errors.New("is empty") // as an empty text cell is
+	}
 	switch c.kind {
 	case kindInt:
 		n, err := strconv.Atoi(v)
@@ -143,14 +147,14 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 func Load(path string) ([]Persona, error) {
 	var read func(io.Reader, string, int64) ([]Persona, error)
 	switch strings.ToLower(filepath.Ext(path)) {
-	case ".csv":
+	case ".csv", ".tsv":
 		read = readCSV
 	case ".jsonl", ".ndjson":
 		read = readJSONL
 	case ".json":
 		read = readJSON
 	default:
-		return nil, fmt.Errorf("%s: unknown population file type %q (want .csv, .jsonl or .json)", path, filepath.Ext(path))
+		return nil, fmt.Errorf("%s: unknown population file type %q (want .csv, .tsv, .jsonl or .json)", path, filepath.Ext(path))
 	}
 	f, err := yamlx.Open(path)
 	if err != nil {
@@ -368,7 +372,7 @@ func (m strs) persona(p *Persona) {
 // deriveQuintiles fills the income quintile of the personas whose file left it out: in yuan,
 // the quintile whose 2023 national mean income (ChinaQuintileIncome2023) is nearest; in any
 // other currency, the quintile of the income's rank among the file's personas of that currency
-// (ties share the lower quintile).
+// (rankQuintile).
 func deriveQuintiles(ps []Persona, rs []row) {
 	byCurrency := map[string][]float64{}
 	some := false
@@ -398,7 +402,8 @@ func deriveQuintiles(ps []Persona, rs []row) {
 		x := ps[i].AnnualIncome
 		if in, ok := byCurrency[ps[i].Currency]; ok {
 			below, _ := slices.BinarySearch(in, x) // incomes strictly below x
-			ps[i].IncomeQuintile = 1 + 5*below/len(in)
+			above := sort.Search(len(in), func(k int) bool { return in[k] > x })
+			ps[i].IncomeQuintile = rankQuintile(below, above-below, len(in))
 			continue
 		}
 		q := 1
@@ -407,6 +412,15 @@ func deriveQuintiles(ps []Persona, rs []row) {
 		}
 		ps[i].IncomeQuintile = q
 	}
+}
+
+// rankQuintile is the income quintile of a person whose income is tied with tied people
+// (themselves included) and above lower of n: the quintile of the tie group's mid-rank,
+// 1 + floor(5 x (lower + (tied-1)/2) / n), which is 1 + floor(5 x lower / n) untied. With
+// bracketed incomes a top bracket of about a fifth of the file is then the highest fifth;
+// giving a tie group its lowest rank would leave the highest fifth empty.
+func rankQuintile(lower, tied, n int) int {
+	return min(5, max(1, 1+5*(2*lower+tied-1)/(2*n)))
 }
 
 func isTrait(field string) bool {
@@ -452,7 +466,24 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) { return readCSV(r, na
 // readCSV is ReadCSV of a file of size bytes (0: unknown).
 func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
-	cr := csv.NewReader(bufio.NewReader(&rowCapped{r: r, max: MaxLineBytes}))
+	br := bufio.NewReaderSize(&rowCapped{r: r, max: MaxLineBytes}, 64<<10)
+	// The delimiter is the header's, as an edge list's is (a spreadsheet saves tab-separated
+	// text as .csv or .tsv); ';' comes with decimal commas (3,1), which are not numbers here.
+	// Peek(1) fills the buffer once; an error then comes with no byte, and Peek has taken it.
+	if _, err := br.Peek(1); err == io.EOF {
+		return nil, &FieldError{File: name, Msg: "file is empty (want a header row and one row per persona)"}
+	} else if err != nil {
+		return nil, csvErr(name, err)
+	}
+	first, _ := br.Peek(br.Buffered())
+	first, _, _ = bytes.Cut(first, []byte("\n"))
+	cr := csv.NewReader(br)
+	switch d := yamlx.Delimiter(string(first)); d {
+	case '\t':
+		cr.Comma = '\t'
+	case ';':
+		return nil, &FieldError{File: name, Line: 1, Col: 1, Msg: "the header separates its columns with ';' (a spreadsheet's CSV where 3,1 is a decimal): save the file with ',' between values and '.' in decimals, or tab-separated"}
+	}
 	cr.TrimLeadingSpace = true
 	cr.FieldsPerRecord = -1 // a short or long row is reported with the others
 	cr.ReuseRecord = true
@@ -474,6 +505,9 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	index := make(map[string]int, len(header))
 	agentsFile := slices.Contains(header, "agent_id")
 	for i, h := range header {
+		if k := strings.ToLower(h); knownColumn(k) || k == "agent_id" { // ID, Gender: any case
+			h = k
+		}
 		if h == "agent_id" {
 			if slices.Contains(header, "id") {
 				errs.add(&FieldError{Line: 1, Col: hcol(i), Field: h, Msg: "give the id column once: id or agent_id, not both"})
@@ -870,6 +904,13 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 		if i := deepAt(raw); i >= 0 {
 			return nil, []*FieldError{{Col: i, Msg: tooDeep}}
+		}
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se) && strings.HasPrefix(se.Error(), "unexpected end"): // a cut line
+			return nil, []*FieldError{{Col: len(bytes.TrimRight(raw, " \t\r")), Msg: "unexpected end of the line: the object is not closed"}}
+		case errors.As(err, &se):
+			return nil, []*FieldError{{Col: max(int(se.Offset)-1, 0), Msg: "not JSON: " + se.Error()}}
 		}
 		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}
 	}

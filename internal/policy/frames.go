@@ -50,8 +50,15 @@ func (f Frame) CatalogID() string     { return f.ID }
 func (f Frame) CatalogSource() string { return f.Source }
 
 // LoadFile adds the frames of a user YAML file (one frame mapping, or a list of them). An id
-// that is already in the library is an error naming both sources.
-func (l *Library) LoadFile(path string) error { return l.AddFile(path, Load) }
+// that is already in the library is an error at the id's line, with the file's other problems.
+func (l *Library) LoadFile(path string) error {
+	return l.AddFile(path, func(data []byte, name string) ([]Frame, error) {
+		return load(data, name, func(id string) (string, bool) {
+			f, ok := l.Get(id)
+			return f.Source, ok
+		})
+	})
+}
 
 // Text is the frame's text for a scenario: its own text for the scenario, else Default, rendered
 // with {{.amount}} (Amount) and {{.currency}}. A frame with neither gives "" when its channel is
@@ -108,7 +115,10 @@ var idRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 // Load decodes and checks the frames of one YAML file, named name in errors. The file holds one
 // frame mapping or a list of them. Strength is 1 when not set (an explicit 0 is kept: a frame
 // shown with no effect in the behavioural model). Every frame's Source is set to name.
-func Load(data []byte, name string) ([]Frame, error) {
+func Load(data []byte, name string) ([]Frame, error) { return load(data, name, nil) }
+
+// load is Load with taken, which gives the source of an id a library has already (nil: none).
+func load(data []byte, name string, taken func(id string) (string, bool)) ([]Frame, error) {
 	loc, err := scenario.NewLocator(data, name)
 	if err != nil {
 		return nil, err
@@ -145,6 +155,11 @@ func Load(data []byte, name string) ([]Frame, error) {
 			l.Add(loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", f.ID, line))
 		} else {
 			seen[f.ID] = i
+			if taken != nil && f.ID != "" {
+				if src, ok := taken(f.ID); ok {
+					l.Add(loc.Errorf(p+"id", "%s", scenario.Taken("policy frame", f.ID, src)))
+				}
+			}
 		}
 		f.Source = name
 		out = append(out, f)

@@ -112,7 +112,7 @@ func TestLoadFileAndClash(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "moral.yaml")
 	os.WriteFile(p, []byte("id: moral\nchannel: moral\ndefault: Be good.\n"), 0o644)
-	if err := l.LoadFile(p); err == nil || !strings.Contains(err.Error(), `"moral" is defined twice: in builtin and in `+p) {
+	if err := l.LoadFile(p); err == nil || !strings.Contains(err.Error(), p+`:1:5: field id: id "moral" is already a built-in policy frame`) {
 		t.Fatalf("clash error = %v", err)
 	}
 }

@@ -21,14 +21,14 @@ func TestEveryProblemOfAFile(t *testing.T) {
     - {id: p2, text: "Help for {{.hourz}} hours, {{$.minutes}} minutes each."}
   response:
     fields:
-      - {name: willingness, kind: likert, min: 1, max: 0}
+      - {name: willingness, kind: likert, min: 1, max: 0, low_label: no, high_label: yes}
 - id: Bad
   kind: vignette
   text: x
   question: y
   response:
     fields:
-      - {name: w, kind: likert, min: 1, max: 7}
+      - {name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}
   model: {base: 9}
 `
 	_, err := Load([]byte(src), "scen.yaml")
@@ -62,7 +62,7 @@ func TestGameParametersAreDefined(t *testing.T) {
 	if _, err := Load([]byte(game), "g.yaml"); err != nil {
 		t.Fatal(err)
 	}
-	vig := strings.Replace(strings.Replace(game, "kind: game\ngame: dictator", "kind: vignette", 1), "name: give, kind: amount, min: 0, max: 100, step: 1", "name: w, kind: likert, min: 1, max: 7", 1)
+	vig := strings.Replace(strings.Replace(game, "kind: game\ngame: dictator", "kind: vignette", 1), "name: give, kind: amount, min: 0, max: 100, step: 1", "name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes", 1)
 	if _, err := Load([]byte(vig), "v.yaml"); err == nil || !strings.Contains(err.Error(), "v.yaml:3:7: field text: {{.endowment}} is not a parameter of scenario charity") {
 		t.Fatalf("vignette: %v", err)
 	}
@@ -73,7 +73,7 @@ func TestGameParametersAreDefined(t *testing.T) {
 func TestRenderErrorIsLocated(t *testing.T) {
 	src := "- id: g\n  kind: vignette\n  text: You have {{.x}}.\n  question: Give?\n  params: {x: 2}\n" +
 		"  variants:\n    - {id: alt, text: \"You hold {{div .x 0}}.\"}\n" +
-		"  response: {fields: [{name: w, kind: likert, min: 1, max: 7}]}\n"
+		"  response: {fields: [{name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]}\n"
 	scs, err := Load([]byte(src), "s.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestTemplateMistakeAtItsColumn(t *testing.T) {
     - {id: p2, text: "\u0048elp {{.x}"}
   response:
     fields:
-      - {name: w, kind: likert, min: 1, max: 7}
+      - {name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}
 `
 	_, err := Load([]byte(src), "scen.yaml")
 	want := []string{

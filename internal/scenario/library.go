@@ -29,10 +29,37 @@ func BuiltinFiles() fs.FS { return builtinFS }
 // Library is a set of scenarios with unique ids.
 type Library struct {
 	*catalog.Set[Scenario]
+	used *sync.Map // ids Get found
 }
 
 // NewLibrary returns an empty library.
-func NewLibrary() *Library { return &Library{catalog.New[Scenario]("scenario")} }
+func NewLibrary() *Library { return newLibrary(catalog.New[Scenario]("scenario")) }
+
+func newLibrary(s *catalog.Set[Scenario]) *Library { return &Library{s, new(sync.Map)} }
+
+// Get returns the scenario with the given id, and remembers the id for Used.
+func (l *Library) Get(id string) (Scenario, bool) {
+	sc, ok := l.Set.Get(id)
+	if ok {
+		if _, seen := l.used.Load(id); !seen {
+			l.used.Store(id, true)
+		}
+	}
+	return sc, ok
+}
+
+// Used are the ids Get has found, sorted: the scenarios a study made on the library reads, so
+// that the runner can say something about them (built-in amounts sized for yuan) without
+// asking each study which it uses.
+func (l *Library) Used() []string {
+	var ids []string
+	l.used.Range(func(k, _ any) bool {
+		ids = append(ids, k.(string))
+		return true
+	})
+	slices.Sort(ids)
+	return ids
+}
 
 // Builtin returns the built-in library: every library/*.yaml file embedded in the binary (the
 // Study 1 vignettes and the economic games). Each scenario's Source is "builtin". The files
@@ -42,11 +69,11 @@ func Builtin() (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Library{s}, nil
+	return newLibrary(s), nil
 }
 
 var builtin = catalog.Builtin[Scenario]{Kind: "scenario", FS: builtinFS,
-	Load: func(data []byte, name string) ([]Scenario, error) { return load(data, name, nil) },
+	Load: func(data []byte, name string) ([]Scenario, error) { return load(data, name, nil, nil) },
 	Mark: func(sc *Scenario) { sc.Source = "builtin" }}
 
 // CatalogID and CatalogSource make a Scenario a catalog item.
@@ -80,8 +107,32 @@ var (
 )
 
 // LoadFile adds the scenarios of a user YAML file (one scenario mapping, or a list of them).
-// An id that is already in the library is an error naming both sources.
-func (l *Library) LoadFile(path string) error { return l.AddFile(path, Load) }
+// An id that is already in the library is an error at the id's line, with the file's other
+// problems.
+func (l *Library) LoadFile(path string) error {
+	return l.AddFile(path, func(data []byte, name string) ([]Scenario, error) {
+		return load(data, name, builtinGameParams, func(id string) (string, bool) {
+			sc, ok := l.Set.Get(id)
+			return sc.Source, ok
+		})
+	})
+}
+
+// Taken is the message for an id a file defines that a library has already, from source.
+func Taken(kind, id, source string) string {
+	if source == "builtin" {
+		return fmt.Sprintf("id %q is already a built-in %s (see `prosim scenarios`): choose another", id, kind)
+	}
+	return fmt.Sprintf("id %q is already defined in %s", id, orUnknown(source))
+}
+
+// takenBy is taken(id) for a non-empty id, false when taken is nil.
+func takenBy(taken func(string) (string, bool), id string) (string, bool) {
+	if taken == nil || id == "" {
+		return "", false
+	}
+	return taken(id)
+}
 
 func orUnknown(s string) string {
 	if s == "" {
@@ -94,12 +145,13 @@ func orUnknown(s string) string {
 // one scenario mapping or a list of them. Every scenario's Source is set to name. Every
 // problem of the file is reported at once (a *yamlx.Errors; one alone as its *yamlx.Error).
 func Load(data []byte, name string) ([]Scenario, error) {
-	return load(data, name, builtinGameParams)
+	return load(data, name, builtinGameParams, nil)
 }
 
 // load is Load with the parameters a game supplies to its scenarios (nil: none; the built-in
-// library is loaded so, each of its scenarios defining its own).
-func load(data []byte, name string, gameParams func(game string) []string) ([]Scenario, error) {
+// library is loaded so, each of its scenarios defining its own), and taken, which gives the
+// source of an id a library has already (nil: none).
+func load(data []byte, name string, gameParams func(game string) []string, taken func(id string) (string, bool)) ([]Scenario, error) {
 	loc, err := NewLocator(data, name)
 	if err != nil {
 		return nil, err
@@ -140,6 +192,9 @@ func load(data []byte, name string, gameParams func(game string) []string) ([]Sc
 			l.Add(loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", sc.ID, line))
 		} else {
 			seen[sc.ID] = i
+			if src, ok := takenBy(taken, sc.ID); ok {
+				l.Add(loc.Errorf(p+"id", "%s", Taken("scenario", sc.ID, src)))
+			}
 		}
 		sc.place(p, loc)
 	}
@@ -243,6 +298,18 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	for _, err := range sc.Response.Problems() {
 		l.Add(loc.Errorf(p+schemaPath(sc.Response, err), "%v", err))
 	}
+	// The prompt shows a likert scale's anchors as a pair: without one label it shows neither.
+	for i, f := range sc.Response.Fields {
+		if f.Kind != Likert {
+			continue
+		}
+		for _, a := range []struct{ key, label, end, eg string }{
+			{"low_label", f.LowLabel, "min", "not at all willing"}, {"high_label", f.HighLabel, "max", "extremely willing"}} {
+			if strings.TrimSpace(a.label) == "" {
+				l.Add(loc.Errorf(fmt.Sprintf("%sresponse.fields[%d].%s", p, i, a.key), "required for likert: the words for %s, e.g. %q (the prompt shows both labels or neither)", a.end, a.eg))
+			}
+		}
+	}
 	for _, k := range sortedKeys(sc.Params) {
 		if !paramRE.MatchString(k) || k == "currency" {
 			l.Add(loc.Errorf(p+"params."+k, "parameter name %q must be a letter or '_' then letters, digits or '_', and not \"currency\"", k))
@@ -251,7 +318,7 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			l.Add(loc.Errorf(p+"params."+k, "not a number"))
 		}
 	}
-	if sc.Kind == "vignette" {
+	if sc.Kind != "game" { // a vignette's, or one with a misspelt kind: told with it
 		for _, k := range sortedKeys(sc.Model) {
 			r, ok := modelKeys[k]
 			if !ok {
@@ -391,6 +458,38 @@ func (l *Locator) IsEmpty() bool {
 func (l *Locator) IsList() bool {
 	_, ok := l.body().(*ast.SequenceNode)
 	return ok
+}
+
+// FileIDs are the ids a scenario or policy file defines, as written, read even when the file
+// has other problems (wrong types, checks) so that ids named elsewhere can be checked against
+// it; complete is false when some entry's id cannot be read (the file does not parse, or an
+// entry has no id).
+func FileIDs(path string) (ids []string, complete bool) {
+	data, err := yamlx.ReadFile(path)
+	if err != nil {
+		return nil, false
+	}
+	loc, err := NewLocator(data, path)
+	if err != nil {
+		return nil, false
+	}
+	entries := []ast.Node{loc.body()}
+	if seq, ok := loc.body().(*ast.SequenceNode); ok {
+		entries = seq.Values
+	}
+	complete = true
+	for i := range entries {
+		p := "id"
+		if loc.IsList() {
+			p = fmt.Sprintf("[%d].id", i)
+		}
+		if n, ok := loc.node(p).(*ast.StringNode); ok && n.Value != "" {
+			ids = append(ids, n.Value)
+		} else {
+			complete = false
+		}
+	}
+	return ids, complete
 }
 
 // Line returns the line and column of the field at path ("[1].response.fields[0].kind"); 0, 0

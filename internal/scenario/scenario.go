@@ -1,5 +1,7 @@
 package scenario
 
+import "slices"
+
 // Scenario is one prosocial situation an agent responds to. Scenarios are data: the built-in
 // library is YAML embedded in the binary, and users add their own YAML files.
 type Scenario struct {
@@ -55,6 +57,21 @@ type Variant struct {
 	ID       string `yaml:"id" json:"id"`
 	Text     string `yaml:"text" json:"text"`
 	Question string `yaml:"question,omitempty" json:"question,omitempty"`
+}
+
+// UsesCurrency says whether a text or question of the scenario, in any wording, uses
+// {{.currency}}: it names a sum of money, which a built-in scenario sizes for yuan.
+func (sc Scenario) UsesCurrency() bool {
+	texts := []string{sc.Text, sc.Question}
+	for _, v := range sc.Variants {
+		texts = append(texts, v.Text, v.Question)
+	}
+	for _, text := range texts {
+		if t, err := Template(sc.ID, text); err == nil && slices.Contains(Refs(t), "currency") {
+			return true
+		}
+	}
+	return false
 }
 
 // Original is the wording level of a scenario's own Text and Question.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/prosim/prosim/internal/reading"
@@ -227,4 +228,15 @@ func notText(head []byte) (msg string, at int) {
 		return fmt.Sprintf("control character U+%04X: remove it", head[bad]), bad
 	}
 	return fmt.Sprintf("binary data at byte %d", bad+1), -1
+}
+
+// Delimiter is the delimiter of a delimited text file (a population CSV, an edge list), read
+// from its first line: ',' when the line has one, else tab, else ';', else ' '.
+func Delimiter(line string) byte {
+	for _, d := range []byte{',', '\t', ';'} {
+		if strings.IndexByte(line, d) >= 0 {
+			return d
+		}
+	}
+	return ' '
 }
