@@ -125,7 +125,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			continue
 		}
 		if first {
-			delim = sniffDelim(text)
+			delim = yamlx.Delimiter(text)
 		}
 		var err error
 		if fields, err = splitFields(fields[:0], text, delim); err != nil {
@@ -300,15 +300,6 @@ func ReadEdgeList(r io.Reader, name string) (*Graph, []int, error) {
 		return nil, nil, fmt.Errorf("%s; use ImportEdgeList for string ids", res.nonInt)
 	}
 	return res.Graph, res.IntIDs, nil
-}
-
-func sniffDelim(line string) byte {
-	for _, d := range []byte{',', '\t', ';'} {
-		if strings.IndexByte(line, d) >= 0 {
-			return d
-		}
-	}
-	return ' '
 }
 
 func splitFields(dst []string, line string, delim byte) ([]string, error) {
