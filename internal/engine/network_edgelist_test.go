@@ -102,7 +102,7 @@ func TestNetworkEdgeListIDs(t *testing.T) {
 	if exp, err = experiment.Load(filepath.Join(dir, "s.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = Run(context.Background(), exp, Options{Out: filepath.Join(dir, "run2"), NoCache: true}); err == nil || !strings.Contains(err.Error(), `edges.csv:7: id "8" names no agent`) {
+	if _, err = Run(context.Background(), exp, Options{Out: filepath.Join(dir, "run2"), NoCache: true}); err == nil || !strings.Contains(err.Error(), `edges.csv:7:3: field target: id "8" names no agent`) {
 		t.Errorf("off-by-one ids: %v", err)
 	}
 }

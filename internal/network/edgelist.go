@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/prosim/prosim/internal/yamlx"
 )
@@ -22,15 +24,19 @@ type EdgeListImport struct {
 	IDs []string
 	// IntIDs[node] is the node's integer id when every id is an integer, else nil.
 	IntIDs []int
-	// Lines[node] is the line where the node's id first appears, for located errors.
+	// Lines[node] and Cols[node] are the line and column where the node's id first appears,
+	// and Roles[node] its column's role there (0 source, 1 target), for located errors.
 	Lines      []int
+	Cols       []int
+	Roles      []uint8
 	Rows       int      // edge rows read
 	Duplicates int      // repeated edges (either orientation) merged into one
 	Weighted   bool     // a weight column was present; prosim graphs are unweighted
 	FirstData  int      // the file's first line when it is read as an edge, not a header; else 0
 	Notes      []string // what was ignored, for the user
 
-	nonInt string // where the first non-integer id is, for ReadEdgeList's error
+	nonInt string    // where the first non-integer id is, for ReadEdgeList's error
+	names  [2]string // the source and target columns' names, as errors call them
 }
 
 // headerPairs are the accepted (source, target) column names of a header row.
@@ -53,7 +59,8 @@ var headerPairs = [][2]string{{"source", "target"}, {"from", "to"}, {"src", "dst
 //
 // A self-loop is an error (prosim graphs are simple: an agent is not its own neighbour);
 // repeated edges, in either orientation, are merged and counted. Only nodes that appear in
-// some edge exist. Errors name file:line and the column; every bad line is reported at once.
+// some edge exist. Errors name file:line:column and the field (the header's name for it, else
+// source, target or weight); every bad line is reported at once.
 func ImportEdgeList(r io.Reader, name string) (*EdgeListImport, error) {
 	return ImportEdgeListChecked(r, name, nil)
 }
@@ -73,21 +80,25 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 	// The columns read; ncols is the header's width (without one, 2 and a weight).
 	srcCol, dstCol, weightCol, ncols, header := 0, 1, 2, 2, false
 	var fields []string
+	var cols []int // each field's column in its line
+	res.names = [2]string{"source", "target"}
+	weightName := "weight"
 	// Every bad line is reported (up to yamlx.MaxErrors), not only the first.
 	bad := yamlx.NewList(name)
-	lineErr := func(line int, format string, args ...any) {
-		bad.Add(&yamlx.Error{File: name, Line: line, Msg: fmt.Sprintf(format, args...)})
+	lineErr := func(line, col int, field, format string, args ...any) {
+		bad.Add(&yamlx.Error{File: name, Line: line, Col: col, Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	id := func(line int, col, f string) (int32, bool) {
+	id := func(line, col int, role uint8, f string) (int32, bool) {
+		field := res.names[role]
 		if f == "" {
-			lineErr(line, "column %s: empty id", col)
+			lineErr(line, col, field, "empty id")
 			return 0, false
 		}
 		if v, err := strconv.ParseInt(f, 10, 64); err == nil {
 			f = strconv.FormatInt(v, 10)
 		} else if allInt {
 			allInt = false
-			res.nonInt = fmt.Sprintf("%s:%d: column %s: id %q is not an integer", name, line, col, yamlx.Clip(f))
+			res.nonInt = (&yamlx.Error{File: name, Line: line, Col: col, Field: field, Msg: fmt.Sprintf("id %q is not an integer", yamlx.Clip(f))}).Error()
 		}
 		x, ok := index[f]
 		if !ok {
@@ -95,6 +106,8 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			index[f] = x
 			res.IDs = append(res.IDs, f)
 			res.Lines = append(res.Lines, line)
+			res.Cols = append(res.Cols, col)
+			res.Roles = append(res.Roles, role)
 		}
 		return x, true
 	}
@@ -106,7 +119,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 		}
 		line++
 		if rerr == errTooLong {
-			lineErr(line, "line is longer than the limit of %s (one edge per line)", yamlx.SizeWord(int64(MaxLineBytes)))
+			lineErr(line, 0, "", "line is longer than the limit of %s (one edge per line)", yamlx.SizeWord(int64(MaxLineBytes)))
 			continue
 		}
 		if rerr != nil {
@@ -124,25 +137,31 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 		if text == "" || text[0] == '#' {
 			continue
 		}
+		lead := len(raw) - len(strings.TrimLeftFunc(raw, unicode.IsSpace))
+		base := utf8.RuneCountInString(raw[:lead]) // text's first column is base+1
 		if first {
 			delim = yamlx.Delimiter(text)
 		}
-		var err error
-		if fields, err = splitFields(fields[:0], text, delim); err != nil {
-			lineErr(line, "%v", err)
+		var ferr *fieldError
+		if fields, cols, ferr = splitFields(fields[:0], cols[:0], text, delim); ferr != nil {
+			lineErr(line, base+ferr.col, "", "column %d: %s", ferr.n, ferr.msg)
 			first = false
 			continue
+		}
+		for i := range cols {
+			cols[i] += base
 		}
 		if first {
 			first = false
 			if s, d, ok := headerColumns(fields); ok {
 				srcCol, dstCol, weightCol, ncols, header = s, d, -1, len(fields), true
+				res.names = [2]string{yamlx.Clip(fields[s]), yamlx.Clip(fields[d])}
 				for i, f := range fields {
 					if i == s || i == d {
 						continue
 					}
 					if strings.EqualFold(f, "weight") && weightCol < 0 {
-						weightCol = i
+						weightCol, weightName = i, yamlx.Clip(f)
 						res.Weighted = true
 						res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: column %d %q ignored: prosim graphs are unweighted", name, line, i+1, yamlx.Clip(f)))
 					} else {
@@ -158,23 +177,25 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			res.Notes = append(res.Notes, fmt.Sprintf("%s:%d: no header; column 3 taken as a weight and ignored: prosim graphs are unweighted", name, line))
 		}
 		if len(fields) <= max(srcCol, dstCol) {
-			missing, col := "target", dstCol
+			missing, col := res.names[1], dstCol
 			if len(fields) <= srcCol {
-				missing, col = "source", srcCol
+				missing, col = res.names[0], srcCol
 			}
-			lineErr(line, "missing column %q (column %d): found %d field(s), expected %d", missing, col+1, len(fields), ncols)
+			// Placed just past the line's end, where the column is missing.
+			end := base + utf8.RuneCountInString(text) + 1
+			lineErr(line, end, missing, "missing (column %d): found %d field(s), expected %d", col+1, len(fields), ncols)
 			continue
 		}
-		s, okS := id(line, "source", fields[srcCol])
-		t, okT := id(line, "target", fields[dstCol])
+		s, okS := id(line, cols[srcCol], 0, fields[srcCol])
+		t, okT := id(line, cols[dstCol], 1, fields[dstCol])
 		ok := okS && okT
 		if ok && s == t {
-			lineErr(line, "self-loop on id %q: prosim graphs are simple", yamlx.Clip(res.IDs[s]))
+			lineErr(line, cols[dstCol], res.names[1], "self-loop on id %q: prosim graphs are simple", yamlx.Clip(res.IDs[s]))
 			ok = false
 		}
 		if weightCol >= 0 && weightCol < len(fields) && fields[weightCol] != "" {
 			if w, err := strconv.ParseFloat(fields[weightCol], 64); err != nil || math.IsNaN(w) || math.IsInf(w, 0) {
-				lineErr(line, "column %d: weight %q is not a number", weightCol+1, yamlx.Clip(fields[weightCol]))
+				lineErr(line, cols[weightCol], weightName, "%q is not a number (column %d)", yamlx.Clip(fields[weightCol]), weightCol+1)
 				ok = false
 			}
 		}
@@ -183,7 +204,7 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 			if !header {
 				what = "without a header a line is source, target and an optional weight"
 			}
-			lineErr(line, "column %d: extra field %q: %s", width+1, yamlx.Clip(fields[width]), what)
+			lineErr(line, cols[width], "", "column %d: extra field %q: %s", width+1, yamlx.Clip(fields[width]), what)
 			ok = false
 		}
 		if !ok {
@@ -219,14 +240,15 @@ func ImportEdgeListChecked(r io.Reader, name string, checkID func(id string) str
 		newOf := make([]int32, n)
 		res.IntIDs = make([]int, n)
 		ids := make([]string, n)
-		lines := make([]int, n)
+		lines, cols := make([]int, n), make([]int, n)
+		roles := make([]uint8, n)
 		for node, old := range order {
 			newOf[old] = int32(node)
 			res.IntIDs[node] = ints[old]
 			ids[node] = res.IDs[old]
-			lines[node] = res.Lines[old]
+			lines[node], cols[node], roles[node] = res.Lines[old], res.Cols[old], res.Roles[old]
 		}
-		res.IDs, res.Lines = ids, lines
+		res.IDs, res.Lines, res.Cols, res.Roles = ids, lines, cols, roles
 		for i, x := range pairs {
 			pairs[i] = newOf[x]
 		}
@@ -302,25 +324,54 @@ func ReadEdgeList(r io.Reader, name string) (*Graph, []int, error) {
 	return res.Graph, res.IntIDs, nil
 }
 
-func splitFields(dst []string, line string, delim byte) ([]string, error) {
-	var raw []string
-	if delim == ' ' {
-		raw = strings.Fields(line)
-	} else {
-		raw = strings.Split(line, string(delim))
-	}
-	for i, f := range raw {
-		f = strings.TrimSpace(f)
+// fieldError is a field that cannot be read: its number n (1-based), column and what is wrong.
+type fieldError struct {
+	n, col int
+	msg    string
+}
+
+// splitFields splits line at delim (' ': runs of spaces) into dst, each field trimmed and
+// unquoted, and records in cols each field's 1-based column (in characters) for located errors.
+func splitFields(dst []string, cols []int, line string, delim byte) ([]string, []int, *fieldError) {
+	for start := 0; ; {
+		var end, next int
+		if delim == ' ' {
+			for start < len(line) && isBlank(line[start]) {
+				start++
+			}
+			if start == len(line) {
+				return dst, cols, nil
+			}
+			end = start
+			for end < len(line) && !isBlank(line[end]) {
+				end++
+			}
+			next = end
+		} else if end = strings.IndexByte(line[start:], delim); end < 0 {
+			end, next = len(line), -1
+		} else {
+			end += start
+			next = end + 1
+		}
+		raw := line[start:end]
+		f := strings.TrimLeftFunc(raw, unicode.IsSpace)
+		col := utf8.RuneCountInString(line[:start+len(raw)-len(f)]) + 1
+		f = strings.TrimRightFunc(f, unicode.IsSpace)
 		if strings.HasPrefix(f, `"`) || strings.HasSuffix(f, `"`) {
 			if len(f) < 2 || !strings.HasPrefix(f, `"`) || !strings.HasSuffix(f, `"`) {
-				return nil, errors.New("column " + strconv.Itoa(i+1) + ": unbalanced quote in " + strconv.Quote(yamlx.Clip(f)))
+				return nil, nil, &fieldError{n: len(dst) + 1, col: col, msg: "unbalanced quote in " + strconv.Quote(yamlx.Clip(f))}
 			}
 			f = f[1 : len(f)-1]
 		}
-		dst = append(dst, f)
+		dst, cols = append(dst, f), append(cols, col)
+		if next < 0 {
+			return dst, cols, nil
+		}
+		start = next
 	}
-	return dst, nil
 }
+
+func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\v' || b == '\f' || b == '\r' }
 
 func headerColumns(fields []string) (src, dst int, ok bool) {
 	for _, hp := range headerPairs {
@@ -350,7 +401,7 @@ func (r *EdgeListImport) CheckIDs(l *yamlx.List, name string, check func(id stri
 		if msg == "" {
 			continue
 		}
-		l.Add(&yamlx.Error{File: name, Line: r.Lines[x], Msg: msg})
+		l.Add(&yamlx.Error{File: name, Line: r.Lines[x], Col: r.Cols[x], Field: r.names[r.Roles[x]], Msg: msg})
 		if r.Lines[x] == r.FirstData {
 			if refused++; refused == 2 {
 				l.Add(&yamlx.Error{File: name, Line: r.FirstData, Msg: headerHint})

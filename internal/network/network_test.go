@@ -520,11 +520,11 @@ func TestReadEdgeList(t *testing.T) {
 		t.Errorf("ids %v E %d", ids, g.NumEdges())
 	}
 	for _, c := range []struct{ in, want string }{
-		{"source,target\n1,2\n3\n", `e.csv:3: missing column "target" (column 2)`},
-		{"a,b,weight,source,target\n1,2,3,4,5\n1,2,3\n", `e.csv:3: missing column "source" (column 4)`},
-		{"1,2\n2,3\n4,4\n", `e.csv:3: self-loop on id "4"`},
-		{"1,2\n,3\n", `e.csv:2: column source: empty id`},
-		{"1,2\n2,\"3\n", `e.csv:2: column 2: unbalanced quote`},
+		{"source,target\n1,2\n3\n", `e.csv:3:2: field target: missing (column 2)`},
+		{"a,b,weight,source,target\n1,2,3,4,5\n1,2,3\n", `e.csv:3:6: field source: missing (column 4)`},
+		{"1,2\n2,3\n4,4\n", `e.csv:3:3: field target: self-loop on id "4"`},
+		{"1,2\n,3\n", `e.csv:2:1: field source: empty id`},
+		{"1,2\n2,\"3\n", `e.csv:2:3: column 2: unbalanced quote`},
 		{"# only a comment\n", `e.csv: no edges`},
 		{"source,target\n", `e.csv: no edges`},
 	} {
@@ -533,7 +533,7 @@ func TestReadEdgeList(t *testing.T) {
 			t.Errorf("%q: error %v, want %q", c.in, err, c.want)
 		}
 	}
-	if _, _, err := ReadEdgeList(strings.NewReader("1,2\n2,x\n"), "e.csv"); err == nil || !strings.Contains(err.Error(), `e.csv:2: column target: id "x" is not an integer`) {
+	if _, _, err := ReadEdgeList(strings.NewReader("1,2\n2,x\n"), "e.csv"); err == nil || !strings.Contains(err.Error(), `e.csv:2:3: field target: id "x" is not an integer`) {
 		t.Errorf("non-integer id: %v", err)
 	}
 }
@@ -819,10 +819,10 @@ func TestEdgeListEveryBadLine(t *testing.T) {
 	in := "source,target\n1,2\n3\n4,4\n,5\n6,\"7\n8,9\n"
 	_, err := ImportEdgeList(strings.NewReader(in), "e.csv")
 	want := "e.csv: 4 problems:\n" +
-		"  e.csv:3: missing column \"target\" (column 2): found 1 field(s), expected 2\n" +
-		"  e.csv:4: self-loop on id \"4\": prosim graphs are simple\n" +
-		"  e.csv:5: column source: empty id\n" +
-		"  e.csv:6: column 2: unbalanced quote in \"\\\"7\""
+		"  e.csv:3:2: field target: missing (column 2): found 1 field(s), expected 2\n" +
+		"  e.csv:4:3: field target: self-loop on id \"4\": prosim graphs are simple\n" +
+		"  e.csv:5:1: field source: empty id\n" +
+		"  e.csv:6:3: column 2: unbalanced quote in \"\\\"7\""
 	if err == nil || err.Error() != want {
 		t.Fatalf("got\n%v\nwant\n%s", err, want)
 	}
@@ -840,11 +840,11 @@ func TestEdgeListEveryBadLine(t *testing.T) {
 // file's other problems; checkID's problems (an id naming no agent) come in line order too.
 func TestEdgeListColumnsAndCheckedIDs(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
-		{"1,2\n1,3,2.5,extra\n", `e.csv:2: column 4: extra field "extra": without a header a line is source, target and an optional weight`},
-		{"source,target\n1,3,2.5\n", `e.csv:2: column 3: extra field "2.5": the header names 2 columns`},
-		{"source,target,weight\n1,3,2.5,x\n", `e.csv:2: column 4: extra field "x": the header names 3 columns`},
-		{"1,2\n1,3,heavy\n", `e.csv:2: column 3: weight "heavy" is not a number`},
-		{"weight,target,source\nNaN,1,3\n", `e.csv:2: column 1: weight "NaN" is not a number`},
+		{"1,2\n1,3,2.5,extra\n", `e.csv:2:9: column 4: extra field "extra": without a header a line is source, target and an optional weight`},
+		{"source,target\n1,3,2.5\n", `e.csv:2:5: column 3: extra field "2.5": the header names 2 columns`},
+		{"source,target,weight\n1,3,2.5,x\n", `e.csv:2:9: column 4: extra field "x": the header names 3 columns`},
+		{"1,2\n1,3,heavy\n", `e.csv:2:5: field weight: "heavy" is not a number (column 3)`},
+		{"weight,target,source\nNaN,1,3\n", `e.csv:2:1: field weight: "NaN" is not a number (column 1)`},
 	} {
 		_, err := ImportEdgeList(strings.NewReader(c.in), "e.csv")
 		if err == nil || err.Error() != c.want {
@@ -864,10 +864,10 @@ func TestEdgeListColumnsAndCheckedIDs(t *testing.T) {
 	}
 	_, err := ImportEdgeListChecked(strings.NewReader(in), "e.csv", known)
 	want := "e.csv: 4 problems:\n" +
-		"  e.csv:3: self-loop on id \"5\": prosim graphs are simple\n" +
-		"  e.csv:4: id \"99\" names no agent\n" +
-		"  e.csv:5: id \"foo\" names no agent\n" +
-		"  e.csv:6: column 3: extra field \"2.5\": the header names 2 columns"
+		"  e.csv:3:3: field target: self-loop on id \"5\": prosim graphs are simple\n" +
+		"  e.csv:4:3: field target: id \"99\" names no agent\n" +
+		"  e.csv:5:1: field source: id \"foo\" names no agent\n" +
+		"  e.csv:6:5: column 3: extra field \"2.5\": the header names 2 columns"
 	if err == nil || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
@@ -893,10 +893,10 @@ func TestEdgeListLongLinesAndIDs(t *testing.T) {
 	long := strings.Repeat("4", 150)
 	in := "source,target\n1,2\n" + long + "," + long + "\n" + long + "," + long + "," + long + "\n5,5\n" + strings.Repeat("x", 400) + "\n"
 	want := "e.csv: 4 problems:\n" +
-		"  e.csv:3: self-loop on id \"" + long[:40] + "...\": prosim graphs are simple\n" +
+		"  e.csv:3:152: field target: self-loop on id \"" + long[:40] + "...\": prosim graphs are simple\n" +
 		"  e.csv:4: line is longer than the limit of 400 bytes (one edge per line)\n" +
-		"  e.csv:5: self-loop on id \"5\": prosim graphs are simple\n" +
-		"  e.csv:6: missing column \"target\" (column 2): found 1 field(s), expected 2"
+		"  e.csv:5:3: field target: self-loop on id \"5\": prosim graphs are simple\n" +
+		"  e.csv:6:401: field target: missing (column 2): found 1 field(s), expected 2"
 	if _, err := ImportEdgeList(strings.NewReader(in), "e.csv"); err == nil || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
@@ -906,5 +906,21 @@ func TestEdgeListLongLinesAndIDs(t *testing.T) {
 	}
 	if _, err := ImportEdgeList(strings.NewReader("1,2\n"+strings.Repeat("7", 199)+","+strings.Repeat("8", 200)), "e.csv"); err != nil {
 		t.Errorf("a line of the limit: %v", err)
+	}
+}
+
+// Errors are placed at the field's own column and named by the header's own column names
+// (QA7 repro-14): leading blanks, a space-delimited file and a byte order mark are counted
+// as the user's editor counts them.
+func TestEdgeListErrorsAtTheirColumn(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"from,to\n1,2\n  3 , 3\n", `e.csv:3:7: field to: self-loop on id "3"`},
+		{"1  2\n4   x  heavy\n", `e.csv:2:8: field weight: "heavy" is not a number (column 3)`},
+		{"\ufeffu\tv\n\t5\t5\n", `e.csv:2:4: field v: self-loop on id "5"`},
+		{"node1;node2\n1;\n", `e.csv:2:3: field node2: empty id`},
+	} {
+		if _, err := ImportEdgeList(strings.NewReader(c.in), "e.csv"); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %s", c.in, err, c.want)
+		}
 	}
 }

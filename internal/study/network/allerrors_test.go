@@ -71,8 +71,8 @@ func TestEdgeListProblemsWithTheExperiments(t *testing.T) {
 	lines(t, err,
 		exp+`:4:13: field replicates: -1 is out of range 1..10000`,
 		edges+`: 2 problems:`,
-		`  `+edges+`:3: self-loop on id "3"`,
-		`  `+edges+`:4: missing column "target"`,
+		`  `+edges+`:3:3: field target: self-loop on id "3"`,
+		`  `+edges+`:4:2: field target: missing (column 2)`,
 	)
 	if _, err := experiment.Parse([]byte(strings.Replace(src, "replicates: -1", "replicates: 1", 1)), exp); err != nil {
 		t.Errorf("the edge list is read by the run, not by Load, when it is the only bad file: %v", err)
@@ -88,7 +88,7 @@ func TestPopulationFileDoesNotHideTheEdgeList(t *testing.T) {
 		"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\n"
 	_, err := experiment.Parse([]byte(src), filepath.Join(dir, "s3.yaml"))
 	people, edges := filepath.Join(dir, "people.csv"), filepath.Join(dir, "edges.csv")
-	if err == nil || !strings.HasPrefix(err.Error(), people+": ") || !strings.Contains(err.Error(), "\n"+edges+`:3: self-loop on id "3"`) {
+	if err == nil || !strings.HasPrefix(err.Error(), people+": ") || !strings.Contains(err.Error(), "\n"+edges+`:3:3: field target: self-loop on id "3"`) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -106,10 +106,10 @@ func TestEdgeListIDsWithOtherProblems(t *testing.T) {
 		"4,,female,27,25-29,married,3,32195,yuan,senior_high,factory worker,3.11,2.56,2.63,4.29,3.72,2.8,2.7,3.91,2.5\n"), 0o644)
 	want := []string{
 		edges + `: 4 problems:`,
-		`  ` + edges + `:3: self-loop on id "3"`,
-		`  ` + edges + `:4: id "99" names no agent`,
-		`  ` + edges + `:5: id "foo" names no agent`,
-		`  ` + edges + `:6: column 3: extra field "2.5": the header names 2 columns`,
+		`  ` + edges + `:3:3: field target: self-loop on id "3"`,
+		`  ` + edges + `:4:3: field target: id "99" names no agent`,
+		`  ` + edges + `:5:1: field source: id "foo" names no agent`,
+		`  ` + edges + `:6:5: column 3: extra field "2.5": the header names 2 columns`,
 		`  the edge list's ids must be the population's agent ids (agent_id 1..4)`,
 	}
 	src := "name: s3\nstudy: network\nseed: 3\npopulation: {source: file, file: people.csv}\n" +

@@ -83,18 +83,18 @@ func TestEdgeListUnknownIDs(t *testing.T) {
 	if err == nil {
 		t.Fatal("an id naming no agent was accepted")
 	}
-	for _, want := range []string{`edges.csv:7: id "8" names no agent`, `edges.csv:9: id "r-09" names no agent`, `agent_id 1..7, or the source_id, e.g. "r-01"`} {
+	for _, want := range []string{`edges.csv:7:3: field target: id "8" names no agent`, `edges.csv:9:1: field source: id "r-09" names no agent`, `agent_id 1..7, or the source_id, e.g. "r-01"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
 	// Text ids against a population of whole-number ids: the error says which ids to use.
 	_, err = readEdgeList(edgeFile(t, "source,target\nr-01,r-02\n"), nil, agentsWith([]int{107, 106, 101}, nil))
-	if err == nil || !strings.Contains(err.Error(), `edges.csv:2: id "r-01" names no agent`) || !strings.Contains(err.Error(), "must be the population's agent ids (3 agent_ids within 101..107)") || strings.Contains(err.Error(), "ImportEdgeList") {
+	if err == nil || !strings.Contains(err.Error(), `edges.csv:2:1: field source: id "r-01" names no agent`) || !strings.Contains(err.Error(), "must be the population's agent ids (3 agent_ids within 101..107)") || strings.Contains(err.Error(), "ImportEdgeList") {
 		t.Errorf("text ids, numeric population: %v", err)
 	}
 	amb := agentsWith([]int{1, 2, 3}, []string{"x", "3", "y"})
-	if _, err := readEdgeList(edgeFile(t, "source,target\n1,x\n3,y\n"), nil, amb); err == nil || !strings.Contains(err.Error(), `edges.csv:3: id "3" is ambiguous`) {
+	if _, err := readEdgeList(edgeFile(t, "source,target\n1,x\n3,y\n"), nil, amb); err == nil || !strings.Contains(err.Error(), `edges.csv:3:1: field source: id "3" is ambiguous`) {
 		t.Errorf("ambiguous id: %v", err)
 	}
 	// "2" is agent 2's agent_id and its source_id: one agent, no clash.
