@@ -115,11 +115,14 @@ type Run struct {
 // Store is an open run database. It is safe for concurrent use.
 type Store struct {
 	db *sql.DB
-	mu sync.Mutex // guards pending and gathering
+	mu sync.Mutex // guards pending, spares and gathering
 	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write;
-	// spare is the array of the last one written, emptied, for pending to reuse (a group's
-	// slice grown anew from nil was most of what a commit allocated).
-	pending, spare []Decision
+	// spares are the arrays of the last ones written, emptied, for pending to reuse (a
+	// group's slice grown anew from nil was most of what a commit allocated). Two: a group
+	// gathers in one while the write before it holds the other, and a single spare, replaced
+	// by each write, lost an array whenever no decision arrived during a write.
+	pending []Decision
+	spares  [2][]Decision
 	// gathering is the group Commit and Start calls join until its leader starts writing (nil when
 	// none is open).
 	gathering *group
@@ -459,10 +462,11 @@ func (p Pending) Done() bool {
 	}
 }
 
-// queue appends ds to pending, in the spare array when pending has none; the caller holds mu.
+// queue appends ds to pending, in a spare array when pending has none; the caller holds mu.
 func (s *Store) queue(ds ...Decision) {
 	if s.pending == nil {
-		s.pending, s.spare = s.spare, nil
+		s.pending = s.spares[0]
+		s.spares = [2][]Decision{s.spares[1], nil}
 	}
 	s.pending = append(s.pending, ds...)
 }
@@ -527,7 +531,11 @@ func (s *Store) flushLocked() error {
 		s.writes.Add(1)
 		clear(pending) // drop the replies' strings and maps
 		s.mu.Lock()
-		s.spare = pending[:0]
+		if s.spares[0] == nil {
+			s.spares[0] = pending[:0]
+		} else {
+			s.spares[1] = pending[:0]
+		}
 		s.mu.Unlock()
 	} else {
 		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
