@@ -5,7 +5,9 @@
 package store
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -142,6 +144,11 @@ type Store struct {
 	lookup   *sql.Stmt
 	// args are a write's statement arguments (guarded by cmu), kept from write to write.
 	args []any
+	// direct[n] inserts n decisions as one statement through the driver (execDirect), on
+	// the driver connection directConn; named are its arguments. Guarded by cmu.
+	direct     [rowsPerInsert + 1]driver.Stmt
+	directConn any
+	named      []driver.NamedValue
 	// writes counts committed decision transactions (tests check that Commits shared one).
 	writes atomic.Int64
 	// rowsRead counts the rows read methods returned (RowsRead).
@@ -278,6 +285,7 @@ func (s *Store) Close() error {
 		}
 	}
 	s.inserts, s.repIns, s.repDel = [rowsPerInsert + 1]*sql.Stmt{}, nil, nil
+	s.closeDirect()
 	s.cmu.Unlock()
 	s.lookupMu.Lock()
 	if s.lookup != nil {
@@ -502,14 +510,14 @@ func (s *Store) flushLocked() error {
 	if len(pending) == 0 {
 		return nil
 	}
-	err := s.prepare(pending)
-	if err == nil && len(pending) <= rowsPerInsert && !s.repairs.Load() &&
+	var err error
+	if len(pending) <= rowsPerInsert && !s.repairs.Load() &&
 		!slices.ContainsFunc(pending, func(d Decision) bool { return len(d.Reply.Repairs) > 0 }) {
 		// One statement needs no BEGIN and COMMIT: SQLite runs it as its own transaction,
 		// as atomic and (synchronous=FULL) as durable when it returns. A group commit is
 		// usually this one statement, and each BEGIN and COMMIT was prepared anew.
-		_, err = s.inserts[len(pending)].Exec(s.argsOf(pending)...)
-	} else if err == nil {
+		err = s.execDirect(len(pending), s.argsOf(pending))
+	} else if err = s.prepare(pending); err == nil {
 		err = s.tx(func(tx *sql.Tx) error {
 			if err := s.writeRepairs(tx, pending); err != nil {
 				return err
@@ -544,6 +552,70 @@ func (s *Store) flushLocked() error {
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// execDirect runs the insert of n decisions, args, as one statement on the store's
+// connection through its driver: database/sql converts a statement's arguments into a
+// []driver.NamedValue made anew every time (20 a decision, 40 bytes each: most of what a
+// commit allocated), where this one is kept from write to write. The statements are
+// prepared on the driver connection and kept while database/sql keeps that connection (it
+// replaces one that broke). The caller holds cmu.
+func (s *Store) execDirect(n int, args []any) error {
+	ctx := context.Background()
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		if dc != s.directConn { // the first write, or on a new connection: its own statements
+			s.direct, s.directConn = [rowsPerInsert + 1]driver.Stmt{}, dc
+		}
+		st := s.direct[n]
+		if st == nil {
+			p, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return fmt.Errorf("the sqlite driver's connection (%T) cannot prepare a statement", dc)
+			}
+			if st, err = p.PrepareContext(ctx, insertSQL(n)); err != nil {
+				return err
+			}
+			s.direct[n] = st
+		}
+		ex, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("the sqlite driver's statement (%T) cannot run", st)
+		}
+		s.named = s.named[:0]
+		for i, a := range args {
+			s.named = append(s.named, driver.NamedValue{Ordinal: i + 1, Value: a})
+		}
+		_, err := ex.ExecContext(ctx, s.named)
+		clear(s.named) // drop the strings
+		return err
+	})
+}
+
+// closeDirect finalizes execDirect's statements (the caller holds cmu): SQLite does not close
+// a connection with statements left open (nor remove its write-ahead log).
+func (s *Store) closeDirect() {
+	if s.directConn == nil {
+		return
+	}
+	if c, err := s.db.Conn(context.Background()); err == nil {
+		c.Raw(func(dc any) error {
+			if dc == s.directConn { // else its connection, and they with it, are gone
+				for _, st := range s.direct {
+					if st != nil {
+						st.Close()
+					}
+				}
+			}
+			return nil
+		})
+		c.Close()
+	}
+	s.direct, s.directConn = [rowsPerInsert + 1]driver.Stmt{}, nil
 }
 
 // prepare prepares the statements a write of batch uses that are not yet prepared. It runs
