@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prosim/prosim/internal/store"
 )
 
 // Tests of the paid replies' commits (decideTask, commitSlot): a reply's commit starts when
@@ -275,5 +279,48 @@ func TestFailingCommitFailsRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A worker's reply joins the group commit gathering while its previous reply's group is
+// written (commitSlot.start starts the new commit before awaiting the old): one write for it
+// and the other workers' replies that arrived meanwhile, not one more after the old ends.
+func TestReplyJoinsGroupGatheringDuringWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), dbFile)
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	decision := func(agent int) []store.Decision {
+		return []store.Decision{{Key: store.Key{RunID: "r1", AgentID: agent, Scenario: "helping"},
+			Reply: store.Reply{Raw: "{}", Values: map[string]float64{"x": 1}, CostUSD: math.NaN()}}}
+	}
+	released := make(chan struct{})
+	if !holdWriteLock(t, path, time.Second, released) {
+		return
+	}
+	var a, b commitSlot
+	// a1's write takes it and waits for the lock; b1 opens the next group; a2 arrives while
+	// a1 is being written.
+	if err := a.start(st, decision(1)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := b.start(st, decision(2)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.start(st, decision(3)) }()
+	time.Sleep(100 * time.Millisecond)
+	<-released
+	if err := errors.Join(<-done, a.wait(), b.wait()); err != nil {
+		t.Fatal(err)
+	}
+	if n := countDecisions(t, path); n != 3 {
+		t.Fatalf("%d decisions committed, want 3", n)
+	}
+	if w := st.Writes(); w != 2 {
+		t.Errorf("%d writes for a1, then b1 and a2 (gathered while a1 was written); want 2", w)
 	}
 }

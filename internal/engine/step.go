@@ -195,9 +195,10 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		// all workers arriving meanwhile) and the worker asks its next decision while it
 		// runs. The reply is exposed to a crash from its arrival until that fsync either
 		// way; waiting would only idle the worker. Each worker keeps one commit outstanding
-		// (it awaits the last before starting the next), so a kill -9 loses at most the
-		// calls in flight and the replies being committed: 2 x concurrency. The behavioural
-		// model's and the cache's replies are free to make again and go in batches.
+		// when it sends a call (it awaits the last after starting the next, commitSlot.start),
+		// so a kill -9 loses at most the calls in flight and the replies being committed:
+		// 2 x concurrency. The behavioural model's and the cache's replies are free to make
+		// again and go in batches.
 		if r.backendOf(t.Cell).paid() && !allCached(replies) {
 			err = c.start(r.st, ds)
 		} else {
@@ -234,12 +235,17 @@ func (c *commitSlot) decisions(n int) []store.Decision {
 	return c.buf
 }
 
-// start awaits the slot's commit, if any, then starts committing ds in it. When the earlier
+// start starts committing ds, then awaits the slot's earlier commit, if any, and keeps the
+// new one in the slot. Starting first lets ds join the group gathering while the earlier
+// one is written, rather than the group after it (which, when the worker waited first, was
+// closed by the time that write ended: with n workers, groups of about n/2). The worker
+// still has at most one reply uncommitted when it sends its next call. When the earlier
 // commit failed, ds are still queued (a later write, the store's closing flush, tries them
 // again) and its error is returned: the run fails as a failed commit always has.
 func (c *commitSlot) start(st *store.Store, ds []store.Decision) error {
+	p := st.Start(ds...)
 	err := c.wait()
-	c.p, c.busy = st.Start(ds...), true
+	c.p, c.busy = p, true
 	return err
 }
 

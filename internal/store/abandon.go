@@ -50,6 +50,11 @@ func CloseOpen(wait time.Duration) {
 		defer close(done)
 		for _, s := range ss {
 			s.cancel()
+			// The driver-level insert statements hold the connection (and so the WAL) open
+			// past db.Close: finalize them first, as Close does.
+			s.cmu.Lock()
+			s.closeDirect()
+			s.cmu.Unlock()
 			s.db.Close()
 		}
 		for _, s := range ss {

@@ -88,8 +88,9 @@ func BenchmarkCommitWorkers(b *testing.B) {
 }
 
 // BenchmarkCommitCPU is the CPU (user + system, getrusage) a paid decision's commit costs:
-// 32 workers, each "receiving" a reply every 200 µs and starting its commit while it waits for
-// the next (store.Start, as the engine does). rows/write is the mean group size.
+// 32 workers, each "receiving" a reply every 200 µs, starting its commit and then awaiting its
+// previous one before it waits for the next (store.Start, as the engine's commitSlot does).
+// rows/write is the mean group size.
 func BenchmarkCommitCPU(b *testing.B) {
 	const workers, reply = 32, 200 * time.Microsecond
 	s, err := Open(filepath.Join(b.TempDir(), "prosim.db"))
@@ -112,14 +113,15 @@ func BenchmarkCommitCPU(b *testing.B) {
 				time.Sleep(reply)
 				r := Reply{Raw: `{"willingness": 5}`, Values: map[string]float64{"willingness": 5}, Provider: "openai",
 					Model: "loopback-1", Calls: 1, InputTokens: 412, OutputTokens: 7, CostUSD: math.NaN(), Latency: time.Millisecond}
+				q := s.Start(Decision{Key: Key{RunID: "none.r1", AgentID: i / 6, Scenario: scenarios[i%6]},
+					Params: map[string]float64{}, Reply: r})
 				if p.g != nil {
 					if err := p.Wait(); err != nil {
 						b.Error(err)
 						return
 					}
 				}
-				p = s.Start(Decision{Key: Key{RunID: "none.r1", AgentID: i / 6, Scenario: scenarios[i%6]},
-					Params: map[string]float64{}, Reply: r})
+				p = q
 			}
 			if p.g != nil {
 				if err := p.Wait(); err != nil {

@@ -16,6 +16,10 @@ import (
 // RowsRead is how many result rows this store's read methods have returned so far.
 func (s *Store) RowsRead() int64 { return s.rowsRead.Load() }
 
+// Writes is how many transactions of decisions this store has committed so far (tests check
+// which commits shared one).
+func (s *Store) Writes() int64 { return s.writes.Load() }
+
 // Tally sums the recorded decisions of one design cell (run id).
 type Tally struct {
 	RunID                      string

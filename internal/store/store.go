@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,11 +121,14 @@ type Store struct {
 	// interrupts them (track).
 	reads  context.Context
 	cancel context.CancelFunc
-	mu     sync.Mutex // guards pending and gathering
+	mu     sync.Mutex // guards pending, spares and gathering
 	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write;
-	// spare is the array of the last one written, emptied, for pending to reuse (a group's
-	// slice grown anew from nil was most of what a commit allocated).
-	pending, spare []Decision
+	// spares are the arrays of the last ones written, emptied, for pending to reuse (a
+	// group's slice grown anew from nil was most of what a commit allocated). Two: a group
+	// gathers in one while the write before it holds the other, and a single spare, replaced
+	// by each write, lost an array whenever no decision arrived during a write.
+	pending []Decision
+	spares  [2][]Decision
 	// gathering is the group Commit and Start calls join until its leader starts writing (nil when
 	// none is open).
 	gathering *group
@@ -144,6 +148,11 @@ type Store struct {
 	lookup   *sql.Stmt
 	// args are a write's statement arguments (guarded by cmu), kept from write to write.
 	args []any
+	// direct[n] inserts n decisions as one statement through the driver (execDirect), on
+	// the driver connection directConn; named are its arguments. Guarded by cmu.
+	direct     [rowsPerInsert + 1]driver.Stmt
+	directConn any
+	named      []driver.NamedValue
 	// writes counts committed decision transactions (tests check that Commits shared one).
 	writes atomic.Int64
 	// rowsRead counts the rows read methods returned (RowsRead).
@@ -280,6 +289,7 @@ func (s *Store) Close() error {
 		}
 	}
 	s.inserts, s.repIns, s.repDel = [rowsPerInsert + 1]*sql.Stmt{}, nil, nil
+	s.closeDirect()
 	s.cmu.Unlock()
 	s.lookupMu.Lock()
 	if s.lookup != nil {
@@ -465,10 +475,11 @@ func (p Pending) Done() bool {
 	}
 }
 
-// queue appends ds to pending, in the spare array when pending has none; the caller holds mu.
+// queue appends ds to pending, in a spare array when pending has none; the caller holds mu.
 func (s *Store) queue(ds ...Decision) {
 	if s.pending == nil {
-		s.pending, s.spare = s.spare, nil
+		s.pending = s.spares[0]
+		s.spares = [2][]Decision{s.spares[1], nil}
 	}
 	s.pending = append(s.pending, ds...)
 }
@@ -504,14 +515,14 @@ func (s *Store) flushLocked() error {
 	if len(pending) == 0 {
 		return nil
 	}
-	err := s.prepare(pending)
-	if err == nil && len(pending) <= rowsPerInsert && !s.repairs.Load() &&
+	var err error
+	if len(pending) <= rowsPerInsert && !s.repairs.Load() &&
 		!slices.ContainsFunc(pending, func(d Decision) bool { return len(d.Reply.Repairs) > 0 }) {
 		// One statement needs no BEGIN and COMMIT: SQLite runs it as its own transaction,
 		// as atomic and (synchronous=FULL) as durable when it returns. A group commit is
 		// usually this one statement, and each BEGIN and COMMIT was prepared anew.
-		_, err = s.inserts[len(pending)].Exec(s.argsOf(pending)...)
-	} else if err == nil {
+		err = s.execDirect(len(pending), s.argsOf(pending))
+	} else if err = s.prepare(pending); err == nil {
 		err = s.tx(func(tx *sql.Tx) error {
 			if err := s.writeRepairs(tx, pending); err != nil {
 				return err
@@ -533,7 +544,11 @@ func (s *Store) flushLocked() error {
 		s.writes.Add(1)
 		clear(pending) // drop the replies' strings and maps
 		s.mu.Lock()
-		s.spare = pending[:0]
+		if s.spares[0] == nil {
+			s.spares[0] = pending[:0]
+		} else {
+			s.spares[1] = pending[:0]
+		}
 		s.mu.Unlock()
 	} else {
 		// Put them back so a later Flush can try again; nothing acknowledged is dropped.
@@ -542,6 +557,70 @@ func (s *Store) flushLocked() error {
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// execDirect runs the insert of n decisions, args, as one statement on the store's
+// connection through its driver: database/sql converts a statement's arguments into a
+// []driver.NamedValue made anew every time (20 a decision, 40 bytes each: most of what a
+// commit allocated), where this one is kept from write to write. The statements are
+// prepared on the driver connection and kept while database/sql keeps that connection (it
+// replaces one that broke). The caller holds cmu.
+func (s *Store) execDirect(n int, args []any) error {
+	ctx := context.Background()
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		if dc != s.directConn { // the first write, or on a new connection: its own statements
+			s.direct, s.directConn = [rowsPerInsert + 1]driver.Stmt{}, dc
+		}
+		st := s.direct[n]
+		if st == nil {
+			p, ok := dc.(driver.ConnPrepareContext)
+			if !ok {
+				return fmt.Errorf("the sqlite driver's connection (%T) cannot prepare a statement", dc)
+			}
+			if st, err = p.PrepareContext(ctx, insertSQL(n)); err != nil {
+				return err
+			}
+			s.direct[n] = st
+		}
+		ex, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("the sqlite driver's statement (%T) cannot run", st)
+		}
+		s.named = s.named[:0]
+		for i, a := range args {
+			s.named = append(s.named, driver.NamedValue{Ordinal: i + 1, Value: a})
+		}
+		_, err := ex.ExecContext(ctx, s.named)
+		clear(s.named) // drop the strings
+		return err
+	})
+}
+
+// closeDirect finalizes execDirect's statements (the caller holds cmu): SQLite does not close
+// a connection with statements left open (nor remove its write-ahead log).
+func (s *Store) closeDirect() {
+	if s.directConn == nil {
+		return
+	}
+	if c, err := s.db.Conn(context.Background()); err == nil {
+		c.Raw(func(dc any) error {
+			if dc == s.directConn { // else its connection, and they with it, are gone
+				for _, st := range s.direct {
+					if st != nil {
+						st.Close()
+					}
+				}
+			}
+			return nil
+		})
+		c.Close()
+	}
+	s.direct, s.directConn = [rowsPerInsert + 1]driver.Stmt{}, nil
 }
 
 // prepare prepares the statements a write of batch uses that are not yet prepared. It runs

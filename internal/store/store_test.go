@@ -2,8 +2,10 @@ package store
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -527,5 +529,29 @@ func TestDecisionRoundTripsEveryColumn(t *testing.T) {
 				t.Errorf("read back\n%+v\nwant\n%+v", g, w)
 			}
 		}
+	}
+}
+
+// Close leaves a closed database: the statements a commit prepared are finalized, so SQLite
+// closes the connection and, the last one, checkpoints and removes the write-ahead log.
+func TestCloseRemovesWriteAheadLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := s.Commit(Decision{Key: Key{RunID: "r", AgentID: i, Scenario: "s"}, Reply: Reply{Raw: "1", CostUSD: math.NaN()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Fatalf("no write-ahead log while open: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s-wal is left after Close (%v): the connection was not closed", path, err)
 	}
 }
