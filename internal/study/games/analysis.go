@@ -306,7 +306,7 @@ func (s *gamesStudy) analyze() *results {
 					}
 					for rd := range pm.rounds() {
 						for _, p := range rd.Punishments {
-							if !yield(punishRow{runID: m.cell.ID, game: in.Name, group: pm.g.GroupOf(p.From) + 1, agent: p.From, target: p.To, points: p.Points, valid: p.Valid}) {
+							if !yield(punishRow{runID: m.cell.ID, game: in.Name, group: pm.groupOf(rd, p.From), agent: p.From, target: p.To, points: p.Points, valid: p.Valid}) {
 								return
 							}
 						}
@@ -749,7 +749,7 @@ func (r *results) punishTable() *table.Table {
 						pts = p.Points
 					}
 					if err := emit([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rd.Round,
-						pm.g.GroupOf(p.From) + 1, p.From, p.To, pts, p.Valid, table.OneLine(p.Reason)}); err != nil {
+						pm.groupOf(rd, p.From), p.From, p.To, pts, p.Valid, table.OneLine(p.Reason)}); err != nil {
 						return err
 					}
 				}

@@ -76,7 +76,13 @@ type gamesStudy struct {
 	// strs are the distinct model versions the machines keep by number (intern); strs[0] is "".
 	strs  []string
 	strIx map[string]uint32
+	// live counts the machines started and not yet done: their game state (agents, pairs or
+	// groups, the last round) is held from start to release, so at most a window's worth.
+	live int
 }
+
+// liveHook, when set (tests), is told the number of live machines whenever it changes.
+var liveHook func(live int)
 
 // intern numbers a model version (absorbs run one at a time, from Next: no lock).
 func (s *gamesStudy) intern(v string) uint32 {
@@ -267,6 +273,11 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			if err := m.absorb(); err != nil {
 				return nil, err
 			}
+			if m.done() {
+				// What the results read is in the spill file or in the machine's counts.
+				m.release()
+				s.setLive(s.live - 1)
+			}
 		}
 		s.pending = nil
 		s.replies = map[store.Key]stepReply{}
@@ -278,6 +289,11 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 					s.from++
 				}
 				continue
+			}
+			if started, err := g.m.start(); err != nil {
+				return nil, err
+			} else if started {
+				s.setLive(s.live + 1)
 			}
 			ts, err := g.m.step()
 			if err != nil {
@@ -300,8 +316,17 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 // order until a step has this many, the others wait for a later step. A step's tasks and
 // replies are held until it ends (about 0.5 KB a decision), so this bounds them whatever the
 // number of cells (replicates, conditions); a machine's own decisions are never split, and
-// each is independent of the others' (its own seeds), so the order changes no result.
+// each is independent of the others' (its own seeds), so the order changes no result. A
+// machine's game state is made when it is first stepped and freed when it is done, so the
+// machines alive are those of a window too, not every cell's.
 var stepWindow = 4096 // a variable for the tests
+
+func (s *gamesStudy) setLive(n int) {
+	s.live = n
+	if liveHook != nil {
+		liveHook(n)
+	}
+}
 
 // absorb keeps what the machines read of a task's replies (not the raw text) for the end of
 // the step.
@@ -403,6 +428,10 @@ type gameMachine interface {
 	// absorb reads the step's replies (gamesStudy.replies) and advances the game.
 	absorb() error
 	done() bool
+	// start makes the game's state before its first step (started: it was not made yet);
+	// release frees what the results do not read, once the game is done.
+	start() (started bool, err error)
+	release()
 	// rows are the game's rows of games.csv, made as they are read.
 	rows() iter.Seq[row]
 	// expected is how many decisions the game asks at most (for progress).
@@ -419,12 +448,23 @@ type gameBase struct {
 	in     *GameInstance
 	ids    []int       // agent ids in population order
 	index  map[int]int // agent id -> index in env.Agents
+	sd     uint64      // the matching's seed (pairs, groups)
 	stage  int
 	asked  []store.Key
 	finish bool
+	begun  bool
 }
 
 func (b *gameBase) done() bool { return b.finish }
+
+// begin reports whether the game is starting now (start).
+func (b *gameBase) begin() bool {
+	if b.begun {
+		return false
+	}
+	b.begun = true
+	return true
+}
 
 // keep writes a finished one-shot game's moves to the study's spill file: the results read
 // them after the last step, and holding every cell's took about 100 bytes a decision.
@@ -586,6 +626,9 @@ type dictatorM struct {
 
 func (m *dictatorM) expected() int { return len(m.ids) }
 
+func (m *dictatorM) start() (bool, error) { return m.begin(), nil }
+func (m *dictatorM) release()             {}
+
 func (m *dictatorM) notAsked(func(int, string, string)) {}
 
 func (m *dictatorM) step() ([]lazyTask, error) {
@@ -638,6 +681,8 @@ func (m *dictatorM) rows() iter.Seq[row] {
 // agents one agent, drawn at random, sits the game out (a row says so).
 type pairM struct {
 	gameBase
+	// pairs and unpaired are the matching, from start to release; rowList draws it again
+	// from the seed (game.Pair), so a finished game keeps none.
 	pairs    [][2]int
 	unpaired []int
 	first    map[int]move // by first mover, until the game is over
@@ -652,7 +697,17 @@ type unasked struct {
 	n   int
 }
 
-func (m *pairM) expected() int { return 2 * len(m.pairs) }
+func (m *pairM) expected() int { return len(m.ids) / 2 * 2 }
+
+func (m *pairM) start() (bool, error) {
+	if !m.begin() {
+		return false, nil
+	}
+	m.pairs, m.unpaired = game.Pair(m.ids, m.sd)
+	return true, nil
+}
+
+func (m *pairM) release() { m.pairs, m.unpaired = nil, nil }
 
 func (m *pairM) roles() (string, string, string, string) {
 	if m.in.Game == "trust" {
@@ -787,7 +842,11 @@ func (m *pairM) rowList() []row {
 	var out []row
 	moves := m.load(m.moves, 2)
 	first, second := moves[0], moves[1]
-	for i, p := range m.pairs {
+	pairs, unpaired := m.pairs, m.unpaired
+	if pairs == nil {
+		pairs, unpaired = game.Pair(m.ids, m.sd)
+	}
+	for i, p := range pairs {
 		a := row{round: 1, group: i + 1, agent: p[0], role: r1, partner: p[1], choice: math.NaN(), payoff: math.NaN()}
 		b := row{round: 1, group: i + 1, agent: p[1], role: r2, partner: p[0], choice: math.NaN(), payoff: math.NaN()}
 		f, s := first[p[0]], second[p[1]]
@@ -818,7 +877,7 @@ func (m *pairM) rowList() []row {
 		}
 		out = append(out, a, b)
 	}
-	for _, u := range m.unpaired {
+	for _, u := range unpaired {
 		out = append(out, row{round: 1, agent: u, role: "unpaired", choice: math.NaN(), payoff: math.NaN(),
 			reason: "not asked: no partner (odd number of agents)"})
 	}
@@ -829,10 +888,12 @@ func (m *pairM) rowList() []row {
 
 type pgM struct {
 	gameBase
+	// g and groups (the game's, fixed for all rounds) are held from start to release: the
+	// rounds played are in the spill file, each with every agent's group.
 	g       *game.PGGame
 	reqs    []game.PGRequest
-	groups  [][]int // the game's groups, fixed for all rounds
-	members int     // sum over groups of size x (size - 1): punishment decisions per round
+	groups  [][]int
+	members int // sum over groups of size x (size - 1): punishment decisions per round
 	// cur are the model versions of the current round's contributions by agent (index in
 	// env.Agents), as gamesStudy.intern numbers them, until the round's record is spilled.
 	cur []uint32
@@ -841,6 +902,21 @@ type pgM struct {
 	// skipped counts the punishment decisions of the rounds played that were not asked.
 	skipped int
 }
+
+func (m *pgM) start() (bool, error) {
+	if !m.begin() {
+		return false, nil
+	}
+	in := m.in
+	g, err := game.NewPG(m.ids, in.GroupSize, in.Rounds, in.Endowment, in.Multiplier, in.Punishment, m.sd)
+	if err != nil {
+		return false, fmt.Errorf("game %s: %w", in.Name, err)
+	}
+	m.g, m.groups = g, g.Groups()
+	return true, nil
+}
+
+func (m *pgM) release() { m.g, m.groups, m.reqs, m.cur = nil, nil, nil, nil }
 
 func (m *pgM) expected() int {
 	n := m.in.Rounds * len(m.ids)
@@ -972,6 +1048,19 @@ type playedRound struct {
 	versions []uint32
 }
 
+// groupOf is the 1-based group of agent id in the round (its Agents are in population order).
+func (m *pgM) groupOf(rd playedRound, id int) int {
+	if i, ok := m.index[id]; ok && i < len(rd.Agents) && rd.Agents[i].Agent == id {
+		return rd.Agents[i].Group + 1
+	}
+	for _, a := range rd.Agents {
+		if a.Agent == id {
+			return a.Group + 1
+		}
+	}
+	return 0
+}
+
 // rounds are the rounds played, read back from the spill file one at a time. A read error
 // ends them early and is kept for Analyze and the tables (spill.File.Err).
 func (m *pgM) rounds() iter.Seq[playedRound] {
@@ -1042,32 +1131,40 @@ func (s *gamesStudy) machines() ([]gameRun, error) {
 		ids[i] = a.ID
 		index[a.ID] = i
 	}
+	// A public goods game's punishment decisions per round (pgM.members), from its groups'
+	// sizes, which do not depend on the seed; the game made here also checks its terms now,
+	// not at its first step.
+	members := make([]int, len(s.pl.inst))
+	for ii, in := range s.pl.inst {
+		if in.Game != "public_goods" {
+			continue
+		}
+		g, err := game.NewPG(ids, in.GroupSize, in.Rounds, in.Endowment, in.Multiplier, in.Punishment, 0)
+		if err != nil {
+			return nil, fmt.Errorf("game %s: %w", in.Name, err)
+		}
+		for _, grp := range g.Groups() {
+			members[ii] += len(grp) * (len(grp) - 1)
+		}
+	}
 	var out []gameRun
 	for _, cell := range env.Cells {
 		for ii := range s.pl.inst {
 			in := &s.pl.inst[ii]
-			b := gameBase{s: s, cell: cell, in: in, ids: ids, index: index}
 			// Matching depends on the replicate and the game, not the condition or backend, so
 			// every condition and backend meets the same pairs and groups (common random numbers);
 			// the two treatments of one public goods entry share their groups.
 			sd := seed.Derive(*env.Exp.Seed, "games-match", in.Base, cell.Replicate)
+			b := gameBase{s: s, cell: cell, in: in, ids: ids, index: index, sd: sd}
+			// The game's state is made at its first step (start), not here for every cell.
 			var m gameMachine
 			switch in.Game {
 			case "dictator":
 				m = &dictatorM{gameBase: b}
 			case "ultimatum", "trust":
-				pairs, unpaired := game.Pair(ids, sd)
-				m = &pairM{gameBase: b, pairs: pairs, unpaired: unpaired}
+				m = &pairM{gameBase: b}
 			case "public_goods":
-				g, err := game.NewPG(ids, in.GroupSize, in.Rounds, in.Endowment, in.Multiplier, in.Punishment, sd)
-				if err != nil {
-					return nil, fmt.Errorf("game %s: %w", in.Name, err)
-				}
-				pm := &pgM{gameBase: b, g: g, groups: g.Groups()}
-				for _, grp := range pm.groups {
-					pm.members += len(grp) * (len(grp) - 1)
-				}
-				m = pm
+				m = &pgM{gameBase: b, members: members[ii]}
 			default:
 				return nil, fmt.Errorf("game %q is not implemented", in.Game)
 			}

@@ -767,3 +767,22 @@ func TestGamesIntervalsOverUnits(t *testing.T) {
 
 // sitOf is the structured situation of a request made by the games study.
 func sitOf(req backend.Request) *situation.Situation { return req.Structured.(*situation.Situation) }
+
+// A machine's game state is made at its first step and freed when it is done: with a step of
+// 3 decisions, one or two of the 48 machines (8 replicates x 6 games) are alive at once, and
+// none at the end.
+func TestGamesFinishedMachinesAreFreed(t *testing.T) {
+	src := strings.Replace(strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1), "replicates: 2", "replicates: 8", 1)
+	old := games.SetStepWindow(3)
+	defer games.SetStepWindow(old)
+	var live, most, changes int
+	games.OnLive(func(n int) { live, most, changes = n, max(most, n), changes+1 })
+	defer games.OnLive(nil)
+	runGamesExp(t, src, 4, nil)
+	if changes != 2*48 {
+		t.Errorf("%d changes of the live machines, want a start and a release for each of 48", changes)
+	}
+	if live != 0 || most > 2 {
+		t.Errorf("live machines: %d at the end (want 0), at most %d at once (want at most 2 with a step of 3 decisions)", live, most)
+	}
+}

@@ -99,23 +99,32 @@ type aggregator struct {
 
 // labelGroup is one comparison's pairs (backend, inequity condition: every replicate), which
 // the label (label.go) judges together: the real label of each inequity run against its
-// twin, and the placebo's (each control against the next replicate's).
+// twin, and the placebo's (each control against the next replicate's). The pairs' ratings
+// are given to the labelers one pair at a time through x and c (16 bytes an agent each, for
+// the group, not for each replicate).
 type labelGroup struct {
 	pairs   []*pairAgg
 	lab, pl *Labeler // pl nil without a placebo (one replicate)
-	x, c    [][]Obs
-	out     [][]bool
+	x, c    []Obs
 }
 
 func newLabelGroup(pairs []*pairAgg, n, from int) *labelGroup {
-	g := &labelGroup{pairs: pairs, lab: NewLabeler(n, len(pairs), from), x: make([][]Obs, len(pairs)), c: make([][]Obs, len(pairs)), out: make([][]bool, len(pairs))}
+	g := &labelGroup{pairs: pairs, lab: NewLabeler(n, len(pairs), from), x: make([]Obs, n), c: make([]Obs, n)}
 	if pairs[0].plTwin >= 0 {
 		g.pl = NewLabeler(n, len(pairs), from)
 	}
-	for i := range pairs {
-		g.x[i], g.c[i], g.out[i] = make([]Obs, n), make([]Obs, n), make([]bool, n)
-	}
 	return g
+}
+
+// step gives round t of the group's pairs to l: run(i, dst) and twin(i, dst) fill pair i's
+// ratings, out(i) is where its labels go.
+func (g *labelGroup) step(l *Labeler, t int, run, twin func(i int, dst []Obs), out func(i int) []bool) {
+	l.Begin(t)
+	for i := range g.pairs {
+		run(i, g.x)
+		twin(i, g.c)
+		l.Label(i, g.x, g.c, out(i))
+	}
 }
 
 // label steps the real label of round t, from the worlds' replies of the round (before they
@@ -128,12 +137,10 @@ func (a *aggregator) label(t int) {
 		}
 	}
 	for _, g := range a.groups {
-		for i, p := range g.pairs {
-			obs(a.s.worlds[p.w], g.x[i])
-			obs(a.s.worlds[p.ctrl], g.c[i])
-			g.out[i] = a.s.worlds[p.w].labOut
-		}
-		g.lab.Step(t, g.x, g.c, g.out)
+		g.step(g.lab, t,
+			func(i int, dst []Obs) { obs(a.s.worlds[g.pairs[i].w], dst) },
+			func(i int, dst []Obs) { obs(a.s.worlds[g.pairs[i].ctrl], dst) },
+			func(i int) []bool { return a.s.worlds[g.pairs[i].w].labOut })
 	}
 }
 
@@ -150,12 +157,10 @@ func (a *aggregator) placebo(t int, rows [][]row) {
 		if g.pl == nil {
 			continue
 		}
-		for i, p := range g.pairs {
-			obs(rows[p.ctrl], g.x[i])
-			obs(rows[p.plTwin], g.c[i])
-			g.out[i] = p.tw.pc
-		}
-		g.pl.Step(t, g.x, g.c, g.out)
+		g.step(g.pl, t,
+			func(i int, dst []Obs) { obs(rows[g.pairs[i].ctrl], dst) },
+			func(i int, dst []Obs) { obs(rows[g.pairs[i].plTwin], dst) },
+			func(i int) []bool { return g.pairs[i].tw.pc })
 	}
 }
 

@@ -86,9 +86,11 @@ type Labeler struct {
 	from  int
 	round int
 	// Per agent: the pre-treatment twin differences' sum of squares and count, over pairs.
-	sq    []float64
-	nsq   []int32
-	below [][]uint8 // per pair and agent: rounds running at least a band below the twin
+	sq     []float64
+	nsq    []int32
+	below  [][]uint8 // per pair and agent: rounds running at least a band below the twin
+	s      []float64 // the round's noise SDs (Label)
+	sRound int       // the round s is of
 }
 
 // NewLabeler labels n agents in each of pairs runs whose unfair treatment starts at round
@@ -135,44 +137,68 @@ func (l *Labeler) noise(out []float64) {
 // Step takes round t's ratings of every pair's run (x[p]) and twin (c[p]) and writes the
 // labels into out[p] (each len n; out may be nil). It returns how many are affected.
 func (l *Labeler) Step(t int, x, c [][]Obs, out [][]bool) int {
+	l.Begin(t)
+	k := 0
+	for p := range x {
+		var o []bool
+		if out != nil {
+			o = out[p]
+		}
+		k += l.Label(p, x[p], c[p], o)
+	}
+	return k
+}
+
+// Begin starts round t. A round is given pair by pair, so that a caller holds one pair's
+// ratings at a time, not every replicate's (Step gives them all at once): each pair, in
+// order, to Label.
+func (l *Labeler) Begin(t int) {
 	if t != l.round+1 {
 		panic("network.Labeler: rounds out of order")
 	}
 	l.round = t
+}
+
+// Label takes pair p's run (x) and twin (c) ratings of the round, writes its labels into out
+// (len n; may be nil) and returns how many are affected. Pairs come in order.
+func (l *Labeler) Label(p int, x, c []Obs, out []bool) int {
+	t := l.round
 	if t < l.from {
-		for p := range x {
-			for u := range x[p] {
-				if x[p][u].OK && c[p][u].OK {
-					d := x[p][u].W - c[p][u].W
-					l.sq[u] += d * d
-					l.nsq[u]++
-				}
-				if out != nil {
-					out[p][u] = false
-				}
+		for u := range x {
+			if x[u].OK && c[u].OK {
+				d := x[u].W - c[u].W
+				l.sq[u] += d * d
+				l.nsq[u]++
+			}
+			if out != nil {
+				out[u] = false
 			}
 		}
 		return 0
 	}
-	s := make([]float64, len(l.sq))
-	l.noise(s)
+	if l.sRound != t { // every pre-treatment round is in
+		if l.s == nil {
+			l.s = make([]float64, len(l.sq))
+		}
+		l.noise(l.s)
+		l.sRound = t
+	}
+	s := l.s
 	k := 0
-	for p := range x {
-		run := l.below[p]
-		for u := range x[p] {
-			a := false
-			if x[p][u].OK && c[p][u].OK && Below(x[p][u].W, c[p][u].W, s[u]) {
-				run[u] = min(run[u]+1, LabelPersist)
-				a = run[u] >= LabelPersist
-			} else {
-				run[u] = 0
-			}
-			if out != nil {
-				out[p][u] = a
-			}
-			if a {
-				k++
-			}
+	run := l.below[p]
+	for u := range x {
+		a := false
+		if x[u].OK && c[u].OK && Below(x[u].W, c[u].W, s[u]) {
+			run[u] = min(run[u]+1, LabelPersist)
+			a = run[u] >= LabelPersist
+		} else {
+			run[u] = 0
+		}
+		if out != nil {
+			out[u] = a
+		}
+		if a {
+			k++
 		}
 	}
 	return k

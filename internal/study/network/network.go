@@ -349,12 +349,12 @@ func (s *netStudy) Next() (*study.Batch, error) {
 			w, u := s.worlds[i/n], i%n
 			rep := replies[0]
 			if w.curVer != nil {
-				w.curVer[u] = rep.ModelVersion
+				w.curVer[u] = s.names.id(rep.ModelVersion)
 			}
 			if rep.Valid() {
 				w.curW[u], w.curU[u], w.curOK[u] = int8(rep.Values["willingness"]), int8(rep.Values["unfairness"]), true
 			} else if w.curBad != nil {
-				w.curBad[u] = rep.Invalid
+				w.curBad[u] = s.names.id(rep.Invalid)
 			}
 			return nil
 		},

@@ -103,8 +103,9 @@ type world struct {
 	// Round t's replies (written by Absorb, one index per task).
 	curW, curU []int8
 	curOK      []bool
-	curBad     []string // invalid reasons (full store only)
-	curVer     []string // model versions (full store only)
+	// Invalid reasons and model versions (full store only), numbered as they come (names):
+	// a string a run held 16 bytes per agent and world, twice.
+	curBad, curVer []uint32
 }
 
 // row is one agent's record of one round (a row of rounds.csv). The full store keeps one
@@ -122,7 +123,7 @@ type row struct {
 }
 
 // names numbers the strings of rows (invalid reasons, model versions), so a row keeps 4 bytes
-// for each; 0 is "". Worlds end their rounds in parallel: numbers are looked up without a lock
+// for each; 0 is "". Replies are absorbed concurrently: numbers are looked up without a lock
 // once known (the model version repeats in every row).
 type names struct {
 	mu   sync.Mutex
@@ -170,7 +171,7 @@ func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
 		observed: make([]int32, n), sumObs: make([]int32, n), unfairObs: make([]int32, n), affObs: make([]int32, n), exposures: make([]int32, n),
 		curW: make([]int8, n), curU: make([]int8, n), curOK: make([]bool, n)}
 	if !s.summary {
-		w.curBad, w.curVer = make([]string, n), make([]string, n)
+		w.curBad, w.curVer = make([]uint32, n), make([]uint32, n)
 	}
 	for range s.cfg.History {
 		w.hist = append(w.hist, make([]int8, n))
@@ -344,7 +345,7 @@ func (w *world) end(t int, emit func(u int, x row)) {
 					x.affected, x.labelled = w.labOut[u], true
 				}
 				if w.curBad != nil {
-					x.reason, x.version = w.s.names.id(w.curBad[u]), w.s.names.id(w.curVer[u])
+					x.reason, x.version = w.curBad[u], w.curVer[u]
 				}
 				emit(u, x)
 			}
