@@ -82,13 +82,7 @@ func TestEveryTypeProblem(t *testing.T) {
 // ("Snow Shovel" for snow_shovel) waits; a clash with a built-in id is placed at the id.
 func TestUnknownIDsBesideBadFiles(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t, dir)
 	const second = `- id: helping
   kind: vignette
   text: dup id
@@ -121,13 +115,7 @@ func TestUnknownIDsBesideBadFiles(t *testing.T) {
 // a bad file hiding neither the experiment's nor another file's.
 func TestEveryFilesProblems(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t, dir)
 	scen := write("scen.yaml", `- id: food_bank
   kind: vignete
   text: You could help at the food bank for {{.hours}} hours.
@@ -250,5 +238,16 @@ func TestManyDuplicateScenariosStopAtTheCap(t *testing.T) {
 		if !strings.HasSuffix(err.Error(), "... and more problems not checked (checking stops after 1000)") {
 			t.Errorf("the message does not say the rest was not checked:\n...%s", err.Error()[len(err.Error())-200:])
 		}
+	}
+}
+
+// writer writes files into dir, returning each one's path.
+func writer(t *testing.T, dir string) func(name, data string) string {
+	return func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }
