@@ -55,7 +55,7 @@ conditions:
 		x + ": 4 problems:",
 		"  " + x + `:13:47: field conditions[1].inequity.agents[1]: id "7" names no agent (the population's ids: agent_id 1..6, or the source_id, e.g. "P00005")`,
 		"  " + x + `:13:50: field conditions[1].inequity.agents[2]: id "P00099" names no agent`,
-		"  " + x + `:13:58: field conditions[1].inequity.agents[3]: agent 2 is listed twice (also agents[0])`,
+		"  " + x + `:13:58: field conditions[1].inequity.agents[3]: agent 2 is listed twice: agents[0], P00003, names the same agent`,
 		"  " + x + `:14:72: field conditions[2].inequity.k: k=6 must be less than the population's 6 agents`,
 	}
 	got := strings.Split(errString(err), "\n")

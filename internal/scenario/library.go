@@ -306,7 +306,7 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 		for _, a := range []struct{ key, label, end, eg string }{
 			{"low_label", f.LowLabel, "min", "not at all willing"}, {"high_label", f.HighLabel, "max", "extremely willing"}} {
 			if strings.TrimSpace(a.label) == "" {
-				l.Add(loc.Errorf(fmt.Sprintf("%sresponse.fields[%d].%s", p, i, a.key), "required for likert: the words for %s, e.g. %q (the prompt shows both labels or neither)", a.end, a.eg))
+				l.Add(loc.Errorf(fmt.Sprintf("%sresponse.fields[%d].%s", p, i, a.key), "required for likert: the words for %s, e.g. %q (the prompt anchors the scale with both labels)", a.end, a.eg))
 			}
 		}
 	}

@@ -80,6 +80,26 @@ func (p *parsedEdges) take(file string) *network.EdgeListImport {
 	return res
 }
 
+// MarshalYAML writes g as its fields' tags say, but for watts_strogatz always with p: a
+// config.yaml must read back as written, and p is required there (p: 0, the ring lattice,
+// would otherwise be left out as empty).
+func (g Graph) MarshalYAML() (any, error) {
+	type written struct {
+		Type         string   `yaml:"type"`
+		N            int      `yaml:"n,omitempty"`
+		K            int      `yaml:"k,omitempty"`
+		P            *float64 `yaml:"p,omitempty"`
+		M            int      `yaml:"m,omitempty"`
+		File         string   `yaml:"file,omitempty"`
+		PerReplicate bool     `yaml:"per_replicate,omitempty"`
+	}
+	w := written{Type: g.Type, N: g.N, K: g.K, M: g.M, File: g.File, PerReplicate: g.PerReplicate}
+	if p := g.P; p != 0 || g.Type == "watts_strogatz" {
+		w.P = &p
+	}
+	return w, nil
+}
+
 // Describe says what graph g is in words, with only its type's parameters and its actual
 // node count n (a config's N of 0 means the population's size).
 func (g Graph) Describe(n int) string {
@@ -257,7 +277,11 @@ func (q *Inequity) resolveAgents(doc *yamlx.Doc, path string, resolve func(strin
 		case msg != "":
 			l.Add(doc.Errorf(at, "%s", msg))
 		case twice:
-			l.Add(doc.Errorf(at, "agent %s is listed twice (also agents[%d])", a, j))
+			if string(q.Agents[j]) == string(a) {
+				l.Add(doc.Errorf(at, "agent %s is listed twice (also agents[%d])", a, j))
+			} else { // an agent_id and a text id of the same agent (QA8 repro-7)
+				l.Add(doc.Errorf(at, "agent %s is listed twice: agents[%d], %s, names the same agent", a, j, q.Agents[j]))
+			}
 		default:
 			first[node] = i
 			nodes = append(nodes, node)
@@ -450,20 +474,22 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 			l.Add(doc.Errorf("network.graph.n", "not used with type edgelist (the population's agents are the nodes; the file gives their edges)"))
 		}
 	case "watts_strogatz":
-		if g.K == 0 && !written(doc, "network.graph.k") {
-			g.K = 6
-		}
-		if g.K < 2 || g.K%2 != 0 {
+		// No defaults: a small-world graph is what its k and p make it (QA8 repro-1: p
+		// left out ran a ring lattice without rewiring).
+		if !written(doc, "network.graph.k") {
+			kmOK = !l.Add(doc.Errorf("network.graph", "watts_strogatz needs k, each node's ring neighbours (even, e.g. 6)"))
+		} else if g.K < 2 || g.K%2 != 0 {
 			kmOK = !l.Add(doc.Errorf("network.graph.k", "must be an even number >= 2 (got %d)", g.K))
 		}
-		if g.P < 0 || g.P > 1 {
+		if !written(doc, "network.graph.p") {
+			l.Add(doc.Errorf("network.graph", "watts_strogatz needs p, the rewiring probability (0..1, e.g. 0.1; 0 keeps the ring lattice)"))
+		} else if g.P < 0 || g.P > 1 {
 			l.Add(doc.Errorf("network.graph.p", "%g is out of range 0..1", g.P))
 		}
 	case "barabasi_albert":
-		if g.M == 0 && !written(doc, "network.graph.m") {
-			g.M = 3
-		}
-		if g.M < 1 {
+		if !written(doc, "network.graph.m") {
+			kmOK = !l.Add(doc.Errorf("network.graph", "barabasi_albert needs m, the edges each new node makes (e.g. 3)"))
+		} else if g.M < 1 {
 			kmOK = !l.Add(doc.Errorf("network.graph.m", "must be >= 1 (got %d)", g.M))
 		}
 	case "erdos_renyi":
@@ -689,13 +715,17 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config, roundsOK bool,
 		}
 	case "top":
 		if q.K < 1 {
-			l.Add(doc.Errorf(path+".k", "required for target top: the group size (>= 1)"))
+			if written(doc, path+".k") {
+				l.Add(doc.Errorf(path+".k", "%d is out of range: the group size of target top is >= 1", q.K))
+			} else {
+				l.Add(doc.Errorf(path+".k", "required for target top: the group size (>= 1)"))
+			}
 		}
 		if q.By == "" {
 			q.By = "willingness"
 		}
 		if q.By != "willingness" && q.By != "unfairness" {
-			l.Add(doc.Errorf(path+".by", "unknown field %q (want willingness or unfairness)", q.By))
+			l.Add(doc.Errorf(path+".by", "unknown value %q (want willingness or unfairness)", q.By))
 		}
 	case "lowest_income":
 		if q.K < 0 {

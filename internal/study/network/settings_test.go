@@ -83,7 +83,12 @@ func TestNetworkNothingAcceptedSilently(t *testing.T) {
 		{"graph: {type: watts_strogatz, k: 4, p: 0.5}", "graph: {type: prosim104, k: 4}", "field network.graph.k: not used by type prosim104"},
 		{"scenario: donating", "scenario: donating\n  contagion: {rule: threshold, threshold: 0}", "field network.contagion.threshold: must be >= 1 (got 0)"},
 		{"{target: list, agents: [1, 2, 3],", "{target: degree, k: 50,", "field conditions[1].inequity.k: k=50 must be less than the population's 50 agents"},
-		{"{target: list, agents: [1, 2, 3],", "{preset: burden, target: top, k: 0,", "field conditions[1].inequity.k: required for target top"},
+		{"{target: list, agents: [1, 2, 3],", "{preset: burden, target: top, k: 0,", "field conditions[1].inequity.k: 0 is out of range: the group size of target top is >= 1"},
+		{"{target: list, agents: [1, 2, 3],", "{target: top, by: happiness, k: 3,", `field conditions[1].inequity.by: unknown value "happiness" (want willingness or unfairness)`},
+		// No default graph parameters (QA8 repro-1: p left out ran a ring lattice).
+		{"k: 4, p: 0.5}", "k: 4}", "field network.graph: watts_strogatz needs p, the rewiring probability"},
+		{"k: 4, p: 0.5}", "p: 0.5}", "field network.graph: watts_strogatz needs k, each node's ring neighbours"},
+		{"graph: {type: watts_strogatz, k: 4, p: 0.5}", "graph: {type: barabasi_albert}", "field network.graph: barabasi_albert needs m, the edges each new node makes"},
 	} {
 		_, err := parseSettings(t, c.from, c.to)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
