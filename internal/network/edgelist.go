@@ -336,15 +336,16 @@ func splitFields(dst []string, cols []int, line string, delim byte) ([]string, [
 	for start := 0; ; {
 		var end, next int
 		if delim == ' ' {
-			for start < len(line) && isBlank(line[start]) {
-				start++
-			}
-			if start == len(line) {
+			// Runs of white space, as strings.Fields splits (which this replaced).
+			i := strings.IndexFunc(line[start:], func(r rune) bool { return !unicode.IsSpace(r) })
+			if i < 0 {
 				return dst, cols, nil
 			}
-			end = start
-			for end < len(line) && !isBlank(line[end]) {
-				end++
+			start += i
+			if end = strings.IndexFunc(line[start:], unicode.IsSpace); end < 0 {
+				end = len(line)
+			} else {
+				end += start
 			}
 			next = end
 		} else if end = strings.IndexByte(line[start:], delim); end < 0 {
@@ -370,8 +371,6 @@ func splitFields(dst []string, cols []int, line string, delim byte) ([]string, [
 		start = next
 	}
 }
-
-func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\v' || b == '\f' || b == '\r' }
 
 func headerColumns(fields []string) (src, dst int, ok bool) {
 	for _, hp := range headerPairs {
