@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -251,7 +252,7 @@ func logitFit(X *mat.Dense, m, s []float64, names []string, opt LogitOptions) (*
 		total += trials(i)
 	}
 	if ones == 0 || ones == total {
-		return nil, nil, fmt.Errorf("%w (outcome is constant: %v of %v are 1)", ErrSeparation, ones, total)
+		return nil, nil, fmt.Errorf("%w (outcome is constant: %s of %s are 1)", ErrSeparation, count(ones), count(total))
 	}
 	// D is the design read in place (a view adds the intercept column): a fit over a million
 	// rows holds no copy of it.
@@ -270,7 +271,7 @@ func logitFit(X *mat.Dense, m, s []float64, names []string, opt LogitOptions) (*
 	}
 	_, k := D.Dims()
 	if total <= float64(k) {
-		return nil, nil, fmt.Errorf("%w: n=%v, k=%d", ErrTooFew, total, k)
+		return nil, nil, fmt.Errorf("%w: n=%s, k=%d", ErrTooFew, count(total), k)
 	}
 	maxIter, tol := opt.MaxIter, opt.Tol
 	if maxIter <= 0 {
@@ -306,7 +307,7 @@ func logitFit(X *mat.Dense, m, s []float64, names []string, opt LogitOptions) (*
 				c += trials(i)
 			}
 		}
-		return fmt.Errorf("%w (%v of %v observations fitted with probability 0 or 1)", ErrSeparation, c, total)
+		return fmt.Errorf("%w (%s of %s observations fitted with probability 0 or 1)", ErrSeparation, count(c), count(total))
 	}
 	linpred(beta)
 	d := dev()
@@ -423,3 +424,7 @@ func invLogit(e float64) float64 {
 	x := math.Exp(e)
 	return x / (1 + x)
 }
+
+// count writes a count summed as a float in full, as an integer is (%v would write
+// 1,200,000 trials as 1.2e+06).
+func count(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -161,5 +162,17 @@ func TestLogisticCountsIsLogistic(t *testing.T) {
 		if len(got.Fitted) != np || !math.IsNaN(got.Fitted[np-1]) {
 			t.Errorf("fitted: %d patterns, the unseen one %v (want %d, NaN)", len(got.Fitted), got.Fitted[np-1], np)
 		}
+	}
+}
+
+// A count fit's messages write counts in full: 1,200,000 trials are not "1.2e+06".
+func TestLogisticCountsMessagesWriteCountsInFull(t *testing.T) {
+	X := mat.NewDense(2, 1, []float64{0, 1})
+	clusters := func(yield func([]CountCell) bool) {
+		yield([]CountCell{{Pattern: 0, Trials: 600000}, {Pattern: 1, Trials: 600000}})
+	}
+	_, err := LogisticCounts(X, clusters, []string{"x"}, LogitOptions{Intercept: true, SE: Classical})
+	if err == nil || !strings.Contains(err.Error(), "outcome is constant: 0 of 1200000 are 1") {
+		t.Fatalf("got %v", err)
 	}
 }
