@@ -333,6 +333,9 @@ type fieldError struct {
 // splitFields splits line at delim (' ': runs of spaces) into dst, each field trimmed and
 // unquoted, and records in cols each field's 1-based column (in characters) for located errors.
 func splitFields(dst []string, cols []int, line string, delim byte) ([]string, []int, *fieldError) {
+	// Columns are counted on from the last field's, not from the line's start: a 16 MiB line
+	// of short fields must not take quadratic time.
+	counted, col := 0, 1 // line[:counted] holds col-1 characters
 	for start := 0; ; {
 		var end, next int
 		if delim == ' ' {
@@ -356,7 +359,9 @@ func splitFields(dst []string, cols []int, line string, delim byte) ([]string, [
 		}
 		raw := line[start:end]
 		f := strings.TrimLeftFunc(raw, unicode.IsSpace)
-		col := utf8.RuneCountInString(line[:start+len(raw)-len(f)]) + 1
+		at := start + len(raw) - len(f)
+		col += utf8.RuneCountInString(line[counted:at])
+		counted = at
 		f = strings.TrimRightFunc(f, unicode.IsSpace)
 		if strings.HasPrefix(f, `"`) || strings.HasSuffix(f, `"`) {
 			if len(f) < 2 || !strings.HasPrefix(f, `"`) || !strings.HasSuffix(f, `"`) {
