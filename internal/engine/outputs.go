@@ -22,6 +22,7 @@ import (
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/table"
+	"github.com/prosim/prosim/internal/writing"
 )
 
 // writeTables writes tables as results/NAME.csv in the run directory.
@@ -45,7 +46,7 @@ func (r *Runner) writeTables(ts ...*table.Table) error {
 // writeFiles writes an analysis's other result files.
 func (r *Runner) writeFiles(a *study.Analysis) error {
 	for _, f := range a.Files {
-		if err := writeFile(filepath.Join(r.dir, "results", f.Name), f.Write); err != nil {
+		if err := writing.File(filepath.Join(r.dir, "results", f.Name), f.Write); err != nil {
 			return err
 		}
 	}
@@ -441,7 +442,7 @@ func WriteReport(out string, dirs ...string) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(out, func(w io.Writer) error { _, err := renderAnalyzed(w, as); return err })
+	return writing.File(out, func(w io.Writer) error { _, err := renderAnalyzed(w, as); return err })
 }
 
 // RenderReportAs renders the report of run directories: the design and validity of each, then
@@ -501,7 +502,7 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 	if page == "" {
 		err = render(io.Discard)
 	} else {
-		err = writeFile(page, render)
+		err = writing.File(page, render)
 	}
 	if err != nil {
 		return nil, err
@@ -513,7 +514,7 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 	for _, f := range figs {
 		// Whole or not at all, as the page: `prosim report` may be abandoned at Ctrl-C.
 		p := filepath.Join(out, f.File())
-		if err := writeFile(p, func(w io.Writer) error { _, err := io.WriteString(w, f.SVG); return err }); err != nil {
+		if err := writing.File(p, func(w io.Writer) error { _, err := io.WriteString(w, f.SVG); return err }); err != nil {
 			return nil, err
 		}
 		pdf, err := f.PDF()
@@ -521,7 +522,7 @@ func WriteFigures(page, out string, dirs ...string) ([]string, error) {
 			return nil, err
 		}
 		q := filepath.Join(out, f.PDFFile())
-		if err := writeFile(q, func(w io.Writer) error { _, err := w.Write(pdf); return err }); err != nil {
+		if err := writing.File(q, func(w io.Writer) error { _, err := w.Write(pdf); return err }); err != nil {
 			return nil, err
 		}
 		files = append(files, p, q)
@@ -705,7 +706,7 @@ func (r *Runner) finishStudy(res *Result) error {
 	a := &Analyzed{Dir: r.dir, Exp: r.exp, Analysis: an, runner: r,
 		run: &report.Run{Dir: r.dir, Exp: recorded, Runs: runs, Tally: r.tally}}
 	// The HTML report is a convenience: a failure to write it does not fail the run.
-	err = writeFile(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error {
+	err = writing.File(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error {
 		_, err := renderAnalyzed(w, []*Analyzed{a})
 		return err
 	})

@@ -26,6 +26,7 @@ import (
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/writing"
 )
 
 // File is the name of the manifest in a run directory.
@@ -306,12 +307,11 @@ func Write(dir string, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, File)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	// Through a temporary, recorded so that a Ctrl-C removes it (writing.File).
+	return writing.File(filepath.Join(dir, File), func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
 		return err
-	}
-	return os.Rename(tmp, path)
+	})
 }
 
 // Change is a difference between the manifest and the files of a run directory.

@@ -1,6 +1,8 @@
 package writing
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,5 +26,22 @@ func TestAbandonRemovesOnlyUnfinishedTemporaries(t *testing.T) {
 	}
 	if _, err := os.Stat(done); err != nil {
 		t.Errorf("Abandon removed a file whose write had ended: %v", err)
+	}
+}
+
+// File leaves either the whole file or nothing: a failed fill removes its temporary.
+func TestFileRemovesItsTemporaryOnFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.csv")
+	if err := File(path, func(w io.Writer) error { w.Write([]byte("half")); return errors.New("boom") }); err == nil {
+		t.Fatal("no error")
+	}
+	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
+		t.Fatalf("temporary left: %v", err)
+	}
+	if err := File(path, func(w io.Writer) error { _, err := w.Write([]byte("whole")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "whole" {
+		t.Fatalf("got %q", b)
 	}
 }
