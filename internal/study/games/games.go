@@ -621,7 +621,7 @@ func orDefault(s, d string) string {
 
 type dictatorM struct {
 	gameBase
-	moves spill.Span // the dictators' moves, once decided (keep)
+	moves spill.Span // the dictators' moves, once decided (keep); read once finish
 }
 
 func (m *dictatorM) expected() int { return len(m.ids) }
@@ -661,7 +661,10 @@ func (m *dictatorM) absorb() error {
 
 func (m *dictatorM) rows() iter.Seq[row] {
 	var out []row
-	moves := m.load(m.moves, 1)[0]
+	var moves map[int]move // none until the game is over (a live view of a run under way)
+	if m.finish {
+		moves = m.load(m.moves, 1)[0]
+	}
 	for _, id := range m.ids {
 		mv := moves[id]
 		r := row{round: 1, agent: id, role: "dictator", choice: math.NaN(), payoff: math.NaN(), reason: mv.reason, version: mv.version}
@@ -840,8 +843,13 @@ func (m *pairM) rowList() []row {
 	}
 	E := m.in.Endowment
 	var out []row
-	moves := m.load(m.moves, 2)
-	first, second := moves[0], moves[1]
+	// The moves are in the spill file once the game is over, in memory until then (a live
+	// view of a run under way).
+	first, second := m.first, m.second
+	if m.finish {
+		moves := m.load(m.moves, 2)
+		first, second = moves[0], moves[1]
+	}
 	pairs, unpaired := m.pairs, m.unpaired
 	if pairs == nil {
 		pairs, unpaired = game.Pair(m.ids, m.sd)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -506,6 +507,62 @@ func TestGamesResumeAsksOnlyWhatIsMissing(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(dir, "results", f))
 		if !bytes.Equal(a, b) {
 			t.Errorf("resumed %s differs from an uninterrupted run's", f)
+		}
+	}
+}
+
+// The live view of a games run under way (what prosim serve shows) reads a one-shot game
+// not finished, or not started, from memory: its moves are in the spill file only once it is
+// over. Runs stopped in their first step, and with steps of 20 decisions part way through.
+func TestGamesLiveEstimatesWhileUnderWay(t *testing.T) {
+	src := strings.Replace(gamesExp, "punishment: off}", "punishment: both}", 1)
+	live := func(window, stop int) map[string][]string {
+		t.Helper()
+		games.SetStepWindow(window)
+		s := &scripted{}
+		var n atomic.Int64
+		inner := s.backends()
+		failing := func(b experiment.Backend) (backend.Backend, error) {
+			v, _ := inner(b)
+			return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+				if stop > 0 && n.Add(1) > int64(stop) {
+					return backend.Reply{}, errors.New("provider down")
+				}
+				return v.Decide(ctx, req)
+			}), nil
+		}
+		dir := filepath.Join(t.TempDir(), "run")
+		exp := load(t, src, 4)
+		exp.OnError = "stop"
+		if stop == 0 { // the first replicate, complete
+			exp = load(t, strings.Replace(src, "replicates: 2", "replicates: 1", 1), 4)
+		}
+		if _, err := engine.Run(context.Background(), exp, engine.Options{Out: dir, Backends: failing}); (err == nil) != (stop == 0) {
+			t.Fatalf("window %d, stop after %d calls: run: %v", window, stop, err)
+		}
+		e, err := engine.LiveEstimates(dir, 0)
+		if err != nil {
+			t.Fatalf("window %d, stop after %d calls: %v", window, stop, err)
+		}
+		rows := map[string][]string{}
+		for _, r := range e.Rows {
+			rows[r[1]+" "+r[2]] = r
+		}
+		return rows
+	}
+	old := games.SetStepWindow(0)
+	defer games.SetStepWindow(old)
+	for _, stop := range []int{5, 20, 60} {
+		live(old, stop)
+	}
+	live(20, 100)
+	// After the first step of 20 (dictator, ultimatum's proposers, ultimatum_mao of the first
+	// replicate), the dictators read back from the spill file and the ultimatum's proposers
+	// from memory give what the complete first replicate gives.
+	got, want := live(20, 40), live(old, 0)
+	for k, n := range map[string]string{"dictator given, share of endowment": "13 agents", "ultimatum offer, share of endowment": "6 agents", "ultimatum_mao offer, share of endowment": "6 agents"} {
+		if got[k] == nil || got[k][4] != n || !slices.Equal(got[k], want[k]) {
+			t.Errorf("%s: live %q, the complete replicate %q (want %s)", k, got[k], want[k], n)
 		}
 	}
 }
