@@ -330,3 +330,20 @@ func TestSharedCacheWithoutBrokerIsLocated(t *testing.T) {
 		}
 	}
 }
+
+// A clean experiment decided on a broker's workers, with the broker's shared cache, validates
+// without a key and without a broker (validate panicked opening the cache it has not).
+func TestBrokerExperimentValidates(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	src := "name: c\nstudy: vignettes\nseed: 1\npopulation: {source: sample, n: 4}\nscenarios: [volunteering]\n" +
+		"conditions: [{name: none, policy: none}]\ncache: nats\nexecution: {nats: \"nats://127.0.0.1:1\"}\n" +
+		"backends: [{provider: openai, model: gpt-4o-mini}]\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := prosim(t, "validate", file)
+	if err != nil || !strings.Contains(out, "c.yaml: ok (") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}

@@ -49,7 +49,8 @@ func (r *Runner) clients(b experiment.Backend) ([]backend.Backend, error) {
 
 // onBroker reports whether the decisions go to a broker's workers: a run on one (opt.Remote),
 // or an experiment that names one (execution.nats; validate, which has no --nats, checks it
-// so, and a run of it is always on that broker).
+// so; prosim run and resume connect to that broker, and a run not connected to it stops at
+// its first decision: buildBackend).
 func (r *Runner) onBroker() bool { return r.opt.Remote != nil || r.exp.Execution.NATS != "" }
 
 // buildBackend makes the decision backend for one backends: entry over its clients. The
@@ -74,6 +75,17 @@ func (r *Runner) buildBackend(b experiment.Backend, eps []backend.Backend, usage
 	if r.opt.Offline {
 		return backend.Func(func(context.Context, backend.Request) (backend.Reply, error) {
 			return backend.Reply{}, errors.New("offline: no provider client was built")
+		}), nil, nil
+	}
+	if r.onBroker() && r.opt.Remote == nil {
+		// execution.nats, and this process not connected to the broker (validate; prosim
+		// serve's resume): clients skipped the provider's clients, so no decision could be
+		// made here. Failing each call with a config error stops a run before it records any,
+		// and validate calls none; the shared cache is not opened.
+		err := &backend.ConfigError{Err: fmt.Errorf("execution.nats: the decisions go to the prosim workers of the NATS broker %s, and this process is not connected to it: run or resume the run with prosim run or prosim resume, which connect to the broker",
+			experiment.StripCredentials(r.exp.Execution.NATS))}
+		return backend.Func(func(context.Context, backend.Request) (backend.Reply, error) {
+			return backend.Reply{}, err
 		}), nil, nil
 	}
 	urls := b.URLs()
@@ -189,6 +201,9 @@ func (r *Runner) openCache() (*backend.Cache, error) {
 	if path == experiment.CacheNATS {
 		if err := r.checkSharedCache(); err != nil {
 			return nil, err
+		}
+		if r.opt.SharedCache == nil { // execution.nats with Remote but no SharedCache (a library caller)
+			return nil, errors.New("cache nats: the broker's shared cache is not open in this process (prosim run and prosim resume open it on the run's broker; Options.SharedCache)")
 		}
 		s, err := r.opt.SharedCache()
 		if err != nil {

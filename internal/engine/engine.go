@@ -262,6 +262,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		l.Add(r.prepareStudy(newStudy))
 	}
 	if err := yamlx.Join(append([]error{l.Err()}, files...)...); err != nil {
+		r.close() // the study's files, if it was made
 		return nil, err
 	}
 	if r.recorded() && opt.Recorded { // a new run renders them in create; validate and estimate on demand
