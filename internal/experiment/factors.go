@@ -13,7 +13,8 @@ import (
 // Factors are prompt-design factors crossed with the conditions: every combination of their
 // levels is its own cell of the design (backend x condition x levels x replicate), and a
 // factor's level is a column of results/decisions.csv. Which factors a study can vary is its
-// own check (study.Factored); the engine rejects the others at their line.
+// own declaration (study.Design, given by study.RegisterDesign); the engine rejects the others
+// at their line.
 type Factors struct {
 	// Wording lists scenario wordings: "original" (the scenario's text and question) or the id
 	// of one of its variants (built-in vignettes have p1, p2 and p3; scenario YAML adds
