@@ -146,8 +146,11 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 		if population(); peopleErr != nil {
 			e.breaks("population")
 			files = append(files, peopleErr)
-		} else if err := e.FileCurrency(doc, people); err != nil {
-			l.Add(err)
+		} else {
+			l.Add(e.FileCurrency(doc, people))
+			if pc, ok := e.Block.(PopulationChecker); ok {
+				l.Add(pc.CheckPopulation(doc, people))
+			}
 		}
 	}
 	if inputsErr != nil {

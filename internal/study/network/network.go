@@ -184,23 +184,14 @@ func New(env *study.Env) (study.Study, error) {
 	s.stats = sync.OnceValue(func() network.Summary { return network.Stats(g, seed.Derive(s.seed, "graph-stats")) })
 	// Every condition's problems at once: a population file's agents are known only now.
 	l := yamlx.NewList(env.Doc.Name())
-	ids := newAgentIDs(env.Agents)
-	resolve := func(id string) (int, string) {
-		i, msg := ids.resolve(id)
-		if msg != "" {
-			msg += " (the population's ids: " + idsHint(env.Agents) + ")"
-		}
-		return i, msg
-	}
 	for i, c := range exp.Conditions {
 		nc := &netCond{}
 		if q := InequityOf(&c); q != nil {
 			path := fmt.Sprintf("conditions[%d].inequity", i)
 			rule := policy.Rule{Kind: q.Target, K: q.K}
 			var err error
-			rule.Nodes, err = q.resolveAgents(env.Doc, path, resolve)
+			rule.Nodes, err = q.checkAgents(env.Doc, path, env.Agents)
 			l.Add(err)
-			l.Add(q.checkSize(env.Doc, path, len(env.Agents)))
 			nc.iv = &policy.Intervention{Rule: rule, From: q.From, To: q.To}
 			nc.by = q.By
 			nc.label = q.Label()
