@@ -236,7 +236,9 @@ func (p *Population) Read() ([]persona.Persona, error) {
 	default:
 		err = fmt.Errorf("unknown source %q", p.Source)
 	}
-	if err != nil {
+	if yamlx.Elsewhere(err, "") {
+		return nil, err // the population file's own problems
+	} else if err != nil {
 		return nil, fmt.Errorf("population: %w", err)
 	}
 	if len(agents) == 0 {

@@ -171,7 +171,9 @@ func New(env *study.Env) (study.Study, error) {
 		gseed = seed.Derive(s.seed, "graph", 1)
 	}
 	g, err := buildGraph(gc, env.Agents, gseed)
-	if err != nil {
+	if yamlx.Elsewhere(err, env.Doc.Name()) {
+		return nil, err // the edge list's own problems
+	} else if err != nil {
 		return nil, env.Errorf("network.graph", "%v", err)
 	}
 	if g.N() != len(env.Agents) {
