@@ -111,6 +111,23 @@ func TestUnknownIDsBesideBadFiles(t *testing.T) {
 	}
 }
 
+// The ids of the files with problems are read once for all the ids asked (each unknown id
+// parsed every file again): removed after the first, the file still answers.
+func TestDefinedInReadsTheFilesOnce(t *testing.T) {
+	scen := writer(t, t.TempDir())("scen.yaml", "- id: Snow Shovel\n  kind: vignete\n- id: raking\n")
+	defined := definedIn([]string{scen})
+	if !defined("snow_shovel") {
+		t.Fatal(`"Snow Shovel" does not define snow_shovel`)
+	}
+	if err := os.Remove(scen); err != nil {
+		t.Fatal(err)
+	}
+	// Read again, the missing file would define every id (its ids cannot be read).
+	if !defined("raking") || defined("helpin") {
+		t.Errorf("raking %v, helpin %v: want true, false", defined("raking"), defined("helpin"))
+	}
+}
+
 // The files an experiment names are read with it: its own problems first, then each file's,
 // a bad file hiding neither the experiment's nor another file's.
 func TestEveryFilesProblems(t *testing.T) {

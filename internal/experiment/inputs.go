@@ -54,7 +54,8 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 				bad = append(bad, f)
 			}
 		}
-		return ok, func(id string) bool { return !ok && definedIn(bad, id) }
+		defined := definedIn(bad)
+		return ok, func(id string) bool { return !ok && defined(id) }
 	}
 	scen, err := scenario.Builtin()
 	if err != nil {
@@ -162,20 +163,24 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 // definedIn says whether one of the files (scenario or policy files with problems, not in
 // the library) defines id, or may once its problems are fixed: an entry's id written in
 // another case or with spaces ("Snow Shovel" for snow_shovel), or an entry whose id cannot be
-// read. An id no such file can define is unknown whatever their problems.
-func definedIn(paths []string, id string) bool {
-	for _, p := range paths {
-		ids, complete := scenario.FileIDs(p)
-		if !complete {
-			return true
-		}
-		for _, x := range ids {
-			if x == id || foldID(x) == id {
-				return true
+// read. An id no such file can define is unknown whatever their problems. The files are read
+// once, at the first id asked.
+func definedIn(paths []string) func(id string) bool {
+	var ids map[string]bool
+	complete := true
+	return func(id string) bool {
+		if ids == nil {
+			ids = map[string]bool{}
+			for _, p := range paths {
+				xs, ok := scenario.FileIDs(p)
+				complete = complete && ok
+				for _, x := range xs {
+					ids[x], ids[foldID(x)] = true, true
+				}
 			}
 		}
+		return !complete || ids[id]
 	}
-	return false
 }
 
 // foldID is s in lower case with each run of other characters than letters, digits, '-' and
