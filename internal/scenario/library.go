@@ -403,7 +403,17 @@ func sortedKeys(m map[string]float64) []string {
 type Locator struct {
 	name  string
 	file  *ast.File
-	lines []string // the file's lines, to place a mistake within a value (TemplateError)
+	data  []byte   // the file, split into lines on first use (lines)
+	split []string // its lines, once split
+}
+
+// lines are the file's lines, to place a mistake within a value (TemplateError): split on
+// first use, since only a template's error reads them.
+func (l *Locator) lines() []string {
+	if l.split == nil {
+		l.split = strings.Split(string(l.data), "\n")
+	}
+	return l.split
 }
 
 // NewLocator parses data (named name in errors) for locating fields. An empty file is an error.
@@ -424,7 +434,7 @@ func NewLocator(data []byte, name string) (*Locator, error) {
 		}
 		return nil, &yamlx.Error{File: name, Msg: err.Error()}
 	}
-	return &Locator{name: name, file: f, lines: strings.Split(string(data), "\n")}, nil
+	return &Locator{name: name, file: f, data: data}, nil
 }
 
 func (l *Locator) body() ast.Node {
