@@ -553,7 +553,7 @@ func (b *gameBase) task(key store.Key, role string, agent, round, trial int, par
 	}
 	prompt, err := scenario.Compose(sc, params, cur, policyText)
 	if err != nil {
-		return study.Task{}, fmt.Errorf("scenario %s: %w", sc.ID, err)
+		return study.Task{}, study.ScenarioError(sc.ID, err)
 	}
 	prompt = prefix + prompt
 	ai := b.index[agent]

@@ -469,7 +469,7 @@ func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
 		sc, _ := s.sc.Worded(c.Level("wording")) // checked in New
 		body, err := scenario.Compose(sc, sc.Params, cur, strings.Join(parts, "\n\n"))
 		if err != nil {
-			return task, fmt.Errorf("scenario %s: %w", s.sc.ID, err)
+			return task, study.ScenarioError(s.sc.ID, err)
 		}
 		// Compose's instructions follow the scenario's own schema: use the network schema's.
 		body = strings.TrimSuffix(body, s.sc.Response.Instructions()) + s.schema.Instructions()
