@@ -268,3 +268,33 @@ func writer(t *testing.T, dir string) func(name, data string) string {
 		return p
 	}
 }
+
+// A vignette whose template fails only when rendered (a division by zero) is told with the
+// experiment's other problems, in each wording the design shows, each file's in turn: validate
+// rendered the prompts only once every other problem was fixed.
+func TestRenderProblemsWithTheOthers(t *testing.T) {
+	dir := t.TempDir()
+	write := writer(t, dir)
+	const vignette = `- id: %s
+  kind: vignette
+  text: %s
+  question: How willing are you?
+  params: {budget: 10}
+  variants:
+    - {id: alt, text: "%s"}
+  response:
+    fields:
+      - {name: willingness, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}
+`
+	a := write("a.yaml", fmt.Sprintf(vignette, "giving", "You have {{.budget}}.", "You hold {{div .budget 0}}."))
+	b := write("b.yaml", fmt.Sprintf(vignette, "taking", "You have {{div 1 0}}.", "You hold {{.budget}}."))
+	src := "name: e\nstudy: vignettes\nreplicates: -1\npopulation: {source: sample, n: 2}\nscenario_files: [b.yaml, a.yaml]\n" +
+		"scenarios: [giving, taking]\nfactors: {wording: [original, alt]}\n"
+	exp := write("exp.yaml", src)
+	_, err := Load(exp)
+	wantLines(t, err,
+		exp+`:3:13: field replicates: -1 is out of range 1..10000`,
+		b+`:3:9: field [0].text: at <div 1 0>: error calling div: division by zero`,
+		a+`:7:23: field [0].variants[0].text: at <div .budget 0>: error calling div: division by zero`,
+	)
+}

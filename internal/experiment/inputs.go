@@ -99,6 +99,10 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 			}
 		}
 	}
+	if rendered := e.renderProblems(scen, known); len(rendered) > 0 {
+		files = append(files, rendered...)
+		e.breaks("scenario_files")
+	}
 	problems := l.Len() > 0 || len(files) > 0
 	p := e.Population
 	popFile := p.Source == "file" && p.File != "" && readable(p.File)
@@ -158,6 +162,54 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 		files = append(files, inputsErr)
 	}
 	return l.Err(), files, nil
+}
+
+// renderProblems renders the prompt of each vignette of known (ids in the library) in each
+// wording the design shows, with its own parameters and the population's currency, as the
+// run does (a policy text is rendered by the caller): a template that fails only when
+// rendered (a division by zero) is told with the other problems, each file's in turn.
+// validate renders every request too (engine.CheckPrompts), but only once there are none;
+// a game's templates need its terms, from the study, and wait for it.
+func (e *Experiment) renderProblems(scen *scenario.Library, known []string) []error {
+	wordings := e.Factors.Wording
+	if len(wordings) == 0 {
+		wordings = []string{scenario.Original}
+	}
+	byFile := map[string]*yamlx.List{}
+	var order []string
+	told := map[string]bool{}
+	for _, id := range known {
+		sc, _ := scen.Get(id)
+		if sc.Kind != "vignette" {
+			continue
+		}
+		for _, w := range wordings {
+			ws, ok := sc.Worded(w)
+			if !ok {
+				continue // the study says which scenario lacks the wording
+			}
+			_, err := scenario.Compose(ws, sc.Params, e.Population.Currency, "")
+			if err == nil || told[err.Error()] { // a question shared by the wordings fails once
+				continue
+			}
+			told[err.Error()] = true
+			f := sc.Source
+			if byFile[f] == nil {
+				byFile[f] = yamlx.NewList(f)
+				order = append(order, f)
+			}
+			byFile[f].Add(err)
+		}
+	}
+	// In the order of scenario_files, as their other problems are.
+	slices.SortStableFunc(order, func(a, b string) int {
+		return slices.Index(e.ScenarioFiles, a) - slices.Index(e.ScenarioFiles, b)
+	})
+	out := make([]error, 0, len(order))
+	for _, f := range order {
+		out = append(out, byFile[f].Err())
+	}
+	return out
 }
 
 // definedIn says whether one of the files (scenario or policy files with problems, not in
