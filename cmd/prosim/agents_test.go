@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/prosim/prosim/internal/engine"
@@ -202,4 +203,32 @@ func TestAgentsCSVIsAPopulation(t *testing.T) {
 	yaml := regexp.MustCompile(`population: .*`).ReplaceAllString(agentsStudy, "population: {source: file, file: "+strconv.Quote(agents)+"}")
 	again := agentsRun(t, yaml)
 	sameAgents(t, "a run of results/agents.csv", readCSVFile(t, filepath.Join(again, "results", "agents.csv")), want)
+}
+
+// --show K prints K personas and counts the rest; --show 0 only their count (it said
+// "... and 3 more" of none shown); a negative K is refused.
+func TestPersonasShow(t *testing.T) {
+	for _, c := range []struct {
+		show       string
+		want       string
+		personas   int
+		wantsError bool
+	}{
+		{"2", "... and 1 more\n", 2, false},
+		{"3", "", 3, false},
+		{"0", "3 personas\n", 0, false},
+		{"-1", "", 0, true},
+	} {
+		out, err := prosim(t, "personas", "--n", "3", "--show", c.show)
+		if (err != nil) != c.wantsError {
+			t.Errorf("--show %s: err %v", c.show, err)
+			continue
+		}
+		if c.wantsError {
+			continue
+		}
+		if n := strings.Count(out, "--- agent "); n != c.personas || !strings.HasSuffix(out, c.want) || strings.Contains(out, "more") != strings.Contains(c.want, "more") {
+			t.Errorf("--show %s: %d personas, output ends %q, want %d and %q", c.show, n, out[max(0, len(out)-40):], c.personas, c.want)
+		}
+	}
 }

@@ -255,6 +255,9 @@ decisions.csv) and may add a study's own columns (Study 3: degree).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var ps []persona.Persona
 			var err error
+			if show < 0 {
+				return usageError{fmt.Errorf("--show %d: want how many personas to print, 0 or more (0: only their count)", show)}
+			}
 			if runDir != "" && (len(args) > 0 || cmd.Flags().Changed("n") || cmd.Flags().Changed("seed")) {
 				return usageError{fmt.Errorf("--run takes the population of the run folder: give no FILE, --n or --seed with it")}
 			}
@@ -294,6 +297,10 @@ decisions.csv) and may add a study's own columns (Study 3: degree).`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s to %s\n", plural.Count(len(ps), "persona"), csvOut)
 			}
 			out := cmd.OutOrStdout()
+			if show == 0 {
+				fmt.Fprintln(out, plural.Count(len(ps), "persona"))
+				return nil
+			}
 			for i, p := range ps {
 				if i == show {
 					fmt.Fprintf(out, "... and %d more\n", len(ps)-show)
@@ -306,7 +313,7 @@ decisions.csv) and may add a study's own columns (Study 3: degree).`,
 	}
 	c.Flags().IntVar(&n, "n", 104, "agents to sample")
 	c.Flags().Uint64Var(&seed, "seed", 1, "sampling seed")
-	c.Flags().IntVar(&show, "show", 5, "how many personas to print")
+	c.Flags().IntVar(&show, "show", 5, "how many personas to print (0: only their count)")
 	c.Flags().BoolVar(&scores, "scores", false, "include trait scores")
 	c.Flags().BoolVar(&averages, "averages", false, "include population averages")
 	c.Flags().StringVar(&csvOut, "csv", "", "also write all personas to this CSV file")

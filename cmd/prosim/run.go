@@ -13,6 +13,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 type runFlags struct {
@@ -249,7 +250,9 @@ partner's offer, earlier trials) are marked as placeholders.`,
 			desc := r.Describe()
 			// Build every request, so that no scenario or policy template fails at run time.
 			pc, err := r.CheckPrompts(show)
-			if err != nil {
+			if yamlx.Elsewhere(err, "") {
+				return err // located in its file already (a scenario's template)
+			} else if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			checked := fmt.Sprintf("every prompt renders: %s built", plural.Count(pc.Built, "request"))

@@ -111,6 +111,23 @@ func TestUnknownIDsBesideBadFiles(t *testing.T) {
 	}
 }
 
+// The ids of the files with problems are read once for all the ids asked (each unknown id
+// parsed every file again): removed after the first, the file still answers.
+func TestDefinedInReadsTheFilesOnce(t *testing.T) {
+	scen := writer(t, t.TempDir())("scen.yaml", "- id: Snow Shovel\n  kind: vignete\n- id: raking\n")
+	defined := definedIn([]string{scen})
+	if !defined("snow_shovel") {
+		t.Fatal(`"Snow Shovel" does not define snow_shovel`)
+	}
+	if err := os.Remove(scen); err != nil {
+		t.Fatal(err)
+	}
+	// Read again, the missing file would define every id (its ids cannot be read).
+	if !defined("raking") || defined("helpin") {
+		t.Errorf("raking %v, helpin %v: want true, false", defined("raking"), defined("helpin"))
+	}
+}
+
 // The files an experiment names are read with it: its own problems first, then each file's,
 // a bad file hiding neither the experiment's nor another file's.
 func TestEveryFilesProblems(t *testing.T) {
@@ -250,4 +267,34 @@ func writer(t *testing.T, dir string) func(name, data string) string {
 		}
 		return p
 	}
+}
+
+// A vignette whose template fails only when rendered (a division by zero) is told with the
+// experiment's other problems, in each wording the design shows, each file's in turn: validate
+// rendered the prompts only once every other problem was fixed.
+func TestRenderProblemsWithTheOthers(t *testing.T) {
+	dir := t.TempDir()
+	write := writer(t, dir)
+	const vignette = `- id: %s
+  kind: vignette
+  text: %s
+  question: How willing are you?
+  params: {budget: 10}
+  variants:
+    - {id: alt, text: "%s"}
+  response:
+    fields:
+      - {name: willingness, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}
+`
+	a := write("a.yaml", fmt.Sprintf(vignette, "giving", "You have {{.budget}}.", "You hold {{div .budget 0}}."))
+	b := write("b.yaml", fmt.Sprintf(vignette, "taking", "You have {{div 1 0}}.", "You hold {{.budget}}."))
+	src := "name: e\nstudy: vignettes\nreplicates: -1\npopulation: {source: sample, n: 2}\nscenario_files: [b.yaml, a.yaml]\n" +
+		"scenarios: [giving, taking]\nfactors: {wording: [original, alt]}\n"
+	exp := write("exp.yaml", src)
+	_, err := Load(exp)
+	wantLines(t, err,
+		exp+`:3:13: field replicates: -1 is out of range 1..10000`,
+		b+`:3:9: field [0].text: at <div 1 0>: error calling div: division by zero`,
+		a+`:7:23: field [0].variants[0].text: at <div .budget 0>: error calling div: division by zero`,
+	)
 }

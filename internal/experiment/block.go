@@ -51,6 +51,14 @@ type (
 	InputsChecker interface {
 		CheckInputs(population func() []persona.Persona) error
 	}
+	// PopulationChecker is implemented by a block with checks against a population file's
+	// agents (network: an inequity's k and target list's ids), which the study makes when the
+	// run reads the file. Load calls it when it reads the file to report problems beside
+	// others (see InputsChecker), and the file reads fine: also after a Check with problems,
+	// checking what of the block is sound, so that these problems come in the same pass.
+	PopulationChecker interface {
+		CheckPopulation(doc *yamlx.Doc, agents []persona.Persona) error
+	}
 )
 
 var (

@@ -54,7 +54,8 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 				bad = append(bad, f)
 			}
 		}
-		return ok, func(id string) bool { return !ok && definedIn(bad, id) }
+		defined := definedIn(bad)
+		return ok, func(id string) bool { return !ok && defined(id) }
 	}
 	scen, err := scenario.Builtin()
 	if err != nil {
@@ -97,6 +98,10 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 				l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "policy %q with scenario %q: %v", c.Policy, id, err))
 			}
 		}
+	}
+	if rendered := e.renderProblems(scen, known); len(rendered) > 0 {
+		files = append(files, rendered...)
+		e.breaks("scenario_files")
 	}
 	problems := l.Len() > 0 || len(files) > 0
 	p := e.Population
@@ -146,8 +151,11 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 		if population(); peopleErr != nil {
 			e.breaks("population")
 			files = append(files, peopleErr)
-		} else if err := e.FileCurrency(doc, people); err != nil {
-			l.Add(err)
+		} else {
+			l.Add(e.FileCurrency(doc, people))
+			if pc, ok := e.Block.(PopulationChecker); ok {
+				l.Add(pc.CheckPopulation(doc, people))
+			}
 		}
 	}
 	if inputsErr != nil {
@@ -156,23 +164,75 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 	return l.Err(), files, nil
 }
 
+// renderProblems renders the prompt of each vignette of known (ids in the library) in each
+// wording the design shows, with its own parameters and the population's currency, as the
+// run does (a policy text is rendered by the caller): a template that fails only when
+// rendered (a division by zero) is told with the other problems, each file's in turn.
+// validate renders every request too (engine.CheckPrompts), but only once there are none;
+// a game's templates need its terms, from the study, and wait for it.
+func (e *Experiment) renderProblems(scen *scenario.Library, known []string) []error {
+	wordings := e.Factors.Wording
+	if len(wordings) == 0 {
+		wordings = []string{scenario.Original}
+	}
+	byFile := map[string]*yamlx.List{}
+	var order []string
+	told := map[string]bool{}
+	for _, id := range known {
+		sc, _ := scen.Get(id)
+		if sc.Kind != "vignette" {
+			continue
+		}
+		for _, w := range wordings {
+			ws, ok := sc.Worded(w)
+			if !ok {
+				continue // the study says which scenario lacks the wording
+			}
+			_, err := scenario.Compose(ws, sc.Params, e.Population.Currency, "")
+			if err == nil || told[err.Error()] { // a question shared by the wordings fails once
+				continue
+			}
+			told[err.Error()] = true
+			f := sc.Source
+			if byFile[f] == nil {
+				byFile[f] = yamlx.NewList(f)
+				order = append(order, f)
+			}
+			byFile[f].Add(err)
+		}
+	}
+	// In the order of scenario_files, as their other problems are.
+	slices.SortStableFunc(order, func(a, b string) int {
+		return slices.Index(e.ScenarioFiles, a) - slices.Index(e.ScenarioFiles, b)
+	})
+	out := make([]error, 0, len(order))
+	for _, f := range order {
+		out = append(out, byFile[f].Err())
+	}
+	return out
+}
+
 // definedIn says whether one of the files (scenario or policy files with problems, not in
 // the library) defines id, or may once its problems are fixed: an entry's id written in
 // another case or with spaces ("Snow Shovel" for snow_shovel), or an entry whose id cannot be
-// read. An id no such file can define is unknown whatever their problems.
-func definedIn(paths []string, id string) bool {
-	for _, p := range paths {
-		ids, complete := scenario.FileIDs(p)
-		if !complete {
-			return true
-		}
-		for _, x := range ids {
-			if x == id || foldID(x) == id {
-				return true
+// read. An id no such file can define is unknown whatever their problems. The files are read
+// once, at the first id asked.
+func definedIn(paths []string) func(id string) bool {
+	var ids map[string]bool
+	complete := true
+	return func(id string) bool {
+		if ids == nil {
+			ids = map[string]bool{}
+			for _, p := range paths {
+				xs, ok := scenario.FileIDs(p)
+				complete = complete && ok
+				for _, x := range xs {
+					ids[x], ids[foldID(x)] = true, true
+				}
 			}
 		}
+		return !complete || ids[id]
 	}
-	return false
 }
 
 // foldID is s in lower case with each run of other characters than letters, digits, '-' and
@@ -233,7 +293,9 @@ func (p *Population) Read() ([]persona.Persona, error) {
 	default:
 		err = fmt.Errorf("unknown source %q", p.Source)
 	}
-	if err != nil {
+	if yamlx.Elsewhere(err, "") {
+		return nil, err // the population file's own problems
+	} else if err != nil {
 		return nil, fmt.Errorf("population: %w", err)
 	}
 	if len(agents) == 0 {

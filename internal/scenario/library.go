@@ -403,7 +403,17 @@ func sortedKeys(m map[string]float64) []string {
 type Locator struct {
 	name  string
 	file  *ast.File
-	lines []string // the file's lines, to place a mistake within a value (TemplateError)
+	data  []byte   // the file, split into lines on first use (lines)
+	split []string // its lines, once split
+}
+
+// lines are the file's lines, to place a mistake within a value (TemplateError): split on
+// first use, since only a template's error reads them.
+func (l *Locator) lines() []string {
+	if l.split == nil {
+		l.split = strings.Split(string(l.data), "\n")
+	}
+	return l.split
 }
 
 // NewLocator parses data (named name in errors) for locating fields. An empty file is an error.
@@ -424,7 +434,7 @@ func NewLocator(data []byte, name string) (*Locator, error) {
 		}
 		return nil, &yamlx.Error{File: name, Msg: err.Error()}
 	}
-	return &Locator{name: name, file: f, lines: strings.Split(string(data), "\n")}, nil
+	return &Locator{name: name, file: f, data: data}, nil
 }
 
 func (l *Locator) body() ast.Node {
@@ -532,23 +542,73 @@ func (l *Locator) Errorf(path, format string, args ...any) error {
 // ErrorAt is an error about field, placed at the line of the field at path.
 func (l *Locator) ErrorAt(path, field, format string, args ...any) error {
 	e := &yamlx.Error{File: l.name, Field: field, Msg: fmt.Sprintf(format, args...)}
-	for p := path; p != ""; {
-		if line, col := l.Line(p); line > 0 {
+	for p := path; ; {
+		if line, col := l.errorPos(p); line > 0 {
 			e.Line, e.Col = line, col
 			break
 		}
 		i := strings.LastIndexAny(p, ".[")
-		if i <= 0 {
+		if i < 0 && p != "" {
+			i = 0 // a field of a single-scenario file: the file's mapping
+		}
+		if i < 0 {
+			e.Line, e.Col = 1, 1
 			break
 		}
 		p = p[:i]
 	}
-	if e.Line == 0 {
-		// A field missing from a single-scenario file: point at the scenario's first line.
-		e.Line, e.Col = 1, 1
-		if b := l.body(); b != nil && b.GetToken() != nil && b.GetToken().Position != nil {
-			e.Line, e.Col = b.GetToken().Position.Line, b.GetToken().Position.Column
+	return e
+}
+
+// errorPos is where an error about the field at path points (0, 0 when the field is not in the
+// file; path "" is the file's top level): its value, but for a mapping the key naming it, or
+// else where it begins (a list's entry, the file's own: its first key, or a flow mapping's
+// '{'), as for the decoder's errors. A block mapping's own token is its first key's ':'.
+func (l *Locator) errorPos(path string) (int, int) {
+	var n ast.Node
+	if path == "" {
+		n = l.body()
+	} else {
+		n = l.node(path)
+	}
+	if n == nil {
+		return 0, 0
+	}
+	if vs := mappingValues(n); len(vs) > 0 {
+		if m, ok := n.(*ast.MappingNode); !ok || !m.IsFlowStyle {
+			n = vs[0].Key // a flow mapping's token is its '{'
+		}
+		if i := strings.LastIndexAny(path, ".["); path != "" && (i < 0 || path[i] == '.') {
+			parent, name := "", path
+			if i >= 0 {
+				parent, name = path[:i], path[i+1:]
+			}
+			pn := l.body()
+			if parent != "" {
+				pn = l.node(parent)
+			}
+			for _, mv := range mappingValues(pn) {
+				if tok := mv.Key.GetToken(); tok != nil && tok.Value == name {
+					n = mv.Key
+				}
+			}
 		}
 	}
-	return e
+	tok := n.GetToken()
+	if tok == nil || tok.Position == nil {
+		return 0, 0
+	}
+	return tok.Position.Line, tok.Position.Column
+}
+
+// mappingValues are the entries of a mapping node (a one-entry mapping is its entry), nil
+// for another node.
+func mappingValues(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
+	}
+	return nil
 }

@@ -291,3 +291,21 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// A Locator splits its file into lines only for a template's error, which places a mistake
+// within a value: every library file is located, few have such an error.
+func TestLocatorSplitsLinesOnFirstUse(t *testing.T) {
+	src := "- id: a\n  text: \"You have {{.x}.\"\n"
+	l, err := NewLocator([]byte(src), "s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Errorf("[0].id", "x"); l.split != nil {
+		t.Fatal("split into lines before a template's error")
+	}
+	_, terr := Template("a", "You have {{.x}.")
+	err = l.TemplateError("[0].text", "You have {{.x}.", terr)
+	if want := `s.yaml:2:19: field [0].text: "{{.x}" is not closed: write {{.x}}`; err.Error() != want || l.split == nil {
+		t.Errorf("got %v (split %v), want %s", err, l.split != nil, want)
+	}
+}

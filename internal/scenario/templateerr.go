@@ -102,10 +102,11 @@ func lineStart(text string, n int) int {
 func (l *Locator) within(path, text string, off int) (line, col int, found bool) {
 	before := text[:off]
 	at := func(line, col int, src string) (int, int, bool) {
-		if line < 1 || line > len(l.lines) {
+		lines := l.lines()
+		if line < 1 || line > len(lines) {
 			return 0, 0, false
 		}
-		rs := []rune(l.lines[line-1])
+		rs := []rune(lines[line-1])
 		if col < 1 || col-1 > len(rs) || !strings.HasPrefix(string(rs[col-1:]), src) {
 			return 0, 0, false
 		}
@@ -130,10 +131,11 @@ func (l *Locator) within(path, text string, off int) (line, col int, found bool)
 		// Each line of a literal block is a line of the file, after its indentation.
 		k := strings.LastIndexByte(before, '\n')
 		line := n.Start.Position.Line + 1 + strings.Count(before, "\n")
-		if line > len(l.lines) {
+		lines := l.lines()
+		if line > len(lines) {
 			return 0, 0, false
 		}
-		src := l.lines[line-1]
+		src := lines[line-1]
 		indent := len(src) - len(strings.TrimLeft(src, " "))
 		return at(line, indent+1, before[k+1:])
 	}

@@ -90,9 +90,10 @@ type List struct {
 // NewList is an empty list of the problems of file.
 func NewList(file string) *List { return &List{file: file} }
 
-// Add adds err (nil is ignored): an *Error, the errors of an *Errors (or of a joined error
-// holding them), or any other error, kept as it is. It returns whether err was not nil, so
-// that a check can say "if l.Add(...) { skip what depends on it }".
+// Add adds err (nil is ignored): an *Error, the errors of an *Errors of this file (or of a
+// joined error holding them), or any other error (another file's *Errors), kept as it is. It
+// returns whether err was not nil, so that a check can say "if l.Add(...) { skip what depends
+// on it }".
 func (l *List) Add(err error) bool {
 	if err == nil {
 		return false
@@ -102,6 +103,8 @@ func (l *List) Add(err error) bool {
 	switch {
 	case l.Full():
 		l.stopped = true
+	case errors.As(err, &es) && es == err && es.File != "" && es.File != l.file:
+		l.other = append(l.other, es) // another file's list, told as that file's
 	case errors.As(err, &es) && es == err:
 		l.errs = append(l.errs, es.Errs...)
 		l.more += es.More
@@ -181,6 +184,19 @@ func (l *List) Err() error {
 		located = &Errors{File: l.file, Errs: shown, More: more, Stopped: l.stopped}
 	}
 	return Join(append([]error{located}, l.other...)...)
+}
+
+// Elsewhere says whether err is located in another file than file (an *Error or *Errors
+// naming one, wrapped or not; file "" for any): a check that reads another file reports such
+// a problem as that file's, not as the message of the field naming the file, which would
+// locate it twice ("exp.yaml:6:10: field network.graph: edges.csv:7:3: field target: ...").
+func Elsewhere(err error, file string) bool {
+	var es *Errors
+	if errors.As(err, &es) {
+		return es.File != "" && es.File != file
+	}
+	var e *Error
+	return errors.As(err, &e) && e.File != "" && e.File != file
 }
 
 // Join is the problems of several files, each file's list in turn (nil ones left out): one

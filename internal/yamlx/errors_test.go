@@ -149,3 +149,28 @@ func TestListStopsAtMaxProblems(t *testing.T) {
 		t.Errorf("five of five checked: %v", e)
 	}
 }
+
+// Another file's list added to a file's list is told as that file's, under its own header,
+// after this file's problems; Elsewhere says where a problem is located.
+func TestListKeepsAnotherFilesList(t *testing.T) {
+	edges := &Errors{File: "edges.csv", Errs: []*Error{{File: "edges.csv", Line: 3, Col: 3, Msg: "a"}, {File: "edges.csv", Line: 4, Col: 1, Msg: "b"}}}
+	l := NewList("exp.yaml")
+	l.Add(edges)
+	l.Add(&Error{File: "exp.yaml", Line: 2, Col: 1, Msg: "c"})
+	want := "exp.yaml:2:1: c\nedges.csv: 2 problems:\n  edges.csv:3:3: a\n  edges.csv:4:1: b"
+	if got := l.Err().Error(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	for _, c := range []struct {
+		err  error
+		file string
+		want bool
+	}{
+		{edges, "exp.yaml", true}, {edges, "edges.csv", false}, {fmt.Errorf("%w\n  hint", edges), "", true},
+		{edges.Errs[0], "exp.yaml", true}, {&Error{Msg: "x"}, "exp.yaml", false}, {errors.New("x"), "", false},
+	} {
+		if got := Elsewhere(c.err, c.file); got != c.want {
+			t.Errorf("Elsewhere(%v, %q) = %v", c.err, c.file, got)
+		}
+	}
+}

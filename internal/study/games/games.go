@@ -19,6 +19,7 @@
 package games
 
 import (
+	"errors"
 	"fmt"
 	"iter"
 	"maps"
@@ -171,14 +172,18 @@ func newPlan(env *study.Env) (*plan, error) {
 			probe := maps.Clone(b.Params)
 			maps.Copy(probe, terms(in))
 			if _, err := scenario.Compose(s, probe, cur, ""); err != nil {
-				add(env.Errorf(path, "%v", err))
+				add(withTerms(env, path, in.Entry, err))
 			}
 			for wi, w := range exp.Factors.Wording {
 				ws, ok := s.Worded(w)
 				if !ok {
 					add(env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s (the %s of %s) has no wording %q (it has %v; add variants: to its YAML)", s.ID, role, in.Game, w, s.Wordings()))
 				} else if _, err := scenario.Compose(ws, probe, cur, ""); err != nil {
-					add(env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s wording %s: %v", s.ID, w, err))
+					if yamlx.Elsewhere(err, env.Doc.Name()) {
+						add(withTerms(env, path, in.Entry, err)) // the variant's line says the wording
+					} else {
+						add(env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s wording %s: %v", s.ID, w, err))
+					}
 				}
 			}
 			for ci, c := range exp.Conditions {
@@ -216,6 +221,19 @@ func fieldList(s scenario.Schema) string {
 		out += f.Name + " (" + string(f.Kind) + ")"
 	}
 	return out
+}
+
+// withTerms is the problem err of rendering a game's scenario with the game's terms, at path
+// (the scenario's field): a problem located in the scenario's file is that file's, saying which
+// game's terms it was rendered with (they are not in the file).
+func withTerms(env *study.Env, path string, entry int, err error) error {
+	var e *yamlx.Error
+	if yamlx.Elsewhere(err, env.Doc.Name()) && errors.As(err, &e) && e == err {
+		c := *e
+		c.Msg += fmt.Sprintf(" (rendered with the terms of games[%d])", entry)
+		return &c
+	}
+	return env.Errorf(path, "%v", err)
 }
 
 // terms are the game's parameters shown in every prompt of the game.
@@ -535,7 +553,7 @@ func (b *gameBase) task(key store.Key, role string, agent, round, trial int, par
 	}
 	prompt, err := scenario.Compose(sc, params, cur, policyText)
 	if err != nil {
-		return study.Task{}, fmt.Errorf("scenario %s: %w", sc.ID, err)
+		return study.Task{}, study.ScenarioError(sc.ID, err)
 	}
 	prompt = prefix + prompt
 	ai := b.index[agent]

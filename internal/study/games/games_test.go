@@ -843,3 +843,29 @@ func TestGamesFinishedMachinesAreFreed(t *testing.T) {
 		t.Errorf("live machines: %d at the end (want 0), at most %d at once (want at most 2 with a step of 3 decisions)", live, most)
 	}
 }
+
+// A game scenario's template that fails only with the game's terms is the scenario file's
+// problem, at its line, saying which game's terms: not the message of the experiment's field
+// ("exp.yaml:7:5: field games[0]...: lib.yaml:5:9: ...").
+func TestGamesRenderErrorInTheScenarioFile(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "lib.yaml")
+	os.WriteFile(lib, []byte(`- id: dictator_charity
+  title: Dictator game, charity framing
+  kind: game
+  game: dictator
+  text: You have {{.endowment}} tokens and may give {{div .endowment 0}} to a charity.
+  question: How many tokens do you give?
+  cost: Tokens given are not kept.
+  response:
+    fields:
+      - {name: give, kind: amount, min: 0, max: 100, step: 1, description: tokens given}
+`), 0o644)
+	src := "name: g3\nstudy: games\nseed: 1\npopulation: {source: sample, n: 6}\nscenario_files: [" + lib + "]\ngames:\n" +
+		"  - {game: dictator, scenarios: {dictator: dictator_charity}}\n"
+	_, err := engine.Prepare(load(t, src, 1), engine.Options{})
+	want := lib + ":5:9: field [0].text: at <div .endowment 0>: error calling div: division by zero (rendered with the terms of games[0])"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

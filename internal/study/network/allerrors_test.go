@@ -120,3 +120,48 @@ func TestEdgeListIDsWithOtherProblems(t *testing.T) {
 	_, err = readEdgeList(edges, nil, agentsWith([]int{1, 2, 3, 4}, nil))
 	lines(t, err, want...)
 }
+
+// With a population file, an inequity's k and target list's ids are checked against its agents
+// in the same pass as the experiment's other problems (QA8 repro-2: they came only once those
+// were fixed); a population file with problems of its own skips only them.
+func TestInequityAgainstPopulationFileWithOtherProblems(t *testing.T) {
+	dir := t.TempDir()
+	people := filepath.Join(dir, "people.csv")
+	os.WriteFile(people, []byte(peopleHeader+
+		"1,p1,male,50,50-54,married,4,50220,yuan,junior_high,migrant worker,3.23,2.99,2.75,2.78,3.89,2.22,2.51,3.84,2.75\n"+
+		"2,p2,female,67,65-69,married,1,9215,yuan,primary,retired,3.44,2.81,3.67,2.82,4.36,2.89,2.8,3.51,3.14\n"+
+		"3,p3,female,60,60-64,married,2,20442,yuan,primary,trader,3.5,3.25,3.1,3.11,4.18,3.03,3.61,4.31,2.93\n"), 0o644)
+	src := `name: s3
+study: network
+seed: 3
+population: {source: file, file: people.csv}
+network:
+  graph: {type: watts_strogatz, k: 2, p: 0.1, m: 3}
+  rounds: 3
+  scenario: volunteering
+conditions:
+  - {name: control, policy: economic}
+  - {name: r, policy: economic, inequity: {preset: reward, k: 3, from: 1}}
+  - {name: l, policy: economic, inequity: {target: list, agents: [p1, p9, 1], from: 2}}
+`
+	exp := filepath.Join(dir, "s3.yaml")
+	_, err := experiment.Parse([]byte(src), exp)
+	lines(t, err,
+		exp+`: 6 problems:`,
+		`  `+exp+`:6:50: field network.graph.m: not used by type watts_strogatz`,
+		`  `+exp+`:11:63: field conditions[1].inequity.k: k=3 must be less than the population's 3 agents`,
+		`  `+exp+`:11:72: field conditions[1].inequity.from: round 1 is out of range 2..2`,
+		`  `+exp+`:12:43: field conditions[2].inequity.text: required`,
+		`  `+exp+`:12:71: field conditions[2].inequity.agents[1]: id "p9" names no agent (the population's ids: agent_id 1..3, or the source_id, e.g. "p1")`,
+		`  `+exp+`:12:75: field conditions[2].inequity.agents[2]: agent 1 is listed twice: agents[0], p1, names the same agent`,
+	)
+	// A bad population file: its problems, and the experiment's others.
+	os.WriteFile(people, []byte(peopleHeader+"1,p1,robot\n"), 0o644)
+	_, err = experiment.Parse([]byte(src), exp)
+	if err == nil || strings.Contains(err.Error(), "inequity.k") || strings.Contains(err.Error(), "agents[") ||
+		!strings.Contains(err.Error(), "inequity.text") || !strings.Contains(err.Error(), "\n"+people+":") {
+		t.Errorf("got %v", err)
+	}
+}
+
+const peopleHeader = "id,source_id,gender,age,age_bracket,marital,income_quintile,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n"

@@ -41,6 +41,15 @@ type Config struct {
 	// Store is "full" (default: every decision in the run database, resumable) or "summary"
 	// (nothing per decision: per-round aggregates only, for very large populations).
 	Store string `yaml:"store"`
+	// byFile are the inequities Check decoded whose k and agents are checked against a
+	// population file's agents, once it is read (CheckPopulation, New), other problems or not.
+	byFile []fileInequity
+}
+
+// fileInequity is an inequity decoded by Check, at path in the experiment file.
+type fileInequity struct {
+	path string
+	q    *Inequity
 }
 
 // Graph says which network the agents live on. Agent i of the population is node i.
@@ -290,6 +299,42 @@ func (q *Inequity) resolveAgents(doc *yamlx.Doc, path string, resolve func(strin
 	return nodes, l.Err()
 }
 
+// checkAgents checks the group against a population's agents: k against their number, and
+// target list's ids against theirs (the list's positions are returned).
+func (q *Inequity) checkAgents(doc *yamlx.Doc, path string, agents []persona.Persona) ([]int, error) {
+	l := yamlx.NewList(doc.Name())
+	var nodes []int
+	if q.Target == "list" {
+		ids := newAgentIDs(agents)
+		resolve := func(id string) (int, string) {
+			i, msg := ids.resolve(id)
+			if msg != "" {
+				msg += " (the population's ids: " + idsHint(agents) + ")"
+			}
+			return i, msg
+		}
+		var err error
+		nodes, err = q.resolveAgents(doc, path, resolve)
+		l.Add(err)
+	}
+	l.Add(q.checkSize(doc, path, len(agents)))
+	return nodes, l.Err()
+}
+
+// CheckPopulation checks the inequities' k and agents against a population file's agents, for
+// Load to report with the experiment's other problems (see experiment.PopulationChecker).
+func (nw *Config) CheckPopulation(doc *yamlx.Doc, agents []persona.Persona) error {
+	if len(agents) == 0 {
+		return nil // the run refuses an empty population
+	}
+	l := yamlx.NewList(doc.Name())
+	for _, f := range nw.byFile {
+		_, err := f.q.checkAgents(doc, f.path, agents)
+		l.Add(err)
+	}
+	return l.Err()
+}
+
 // agentRange resolves ids against a population whose agent_ids are 1..n and that has no text
 // ids (source sample or prosim104), known before it is read.
 func agentRange(n int) func(string) (int, string) {
@@ -414,6 +459,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		l.Add(doc.Errorf("network.store", "unknown store %q (want full or summary)", nw.Store))
 	}
 	// Inequity blocks, and a control beside every inequity condition.
+	nw.byFile = nil
 	controls := map[string]bool{}
 	for _, c := range e.Conditions {
 		if c.Inequity == nil {
@@ -430,7 +476,11 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		if l.Add(err) {
 			continue
 		}
-		if l.Add(q.check(doc, path, nw, roundsOK, knownSize(e.Population))) {
+		popN := knownSize(e.Population)
+		if popN == 0 {
+			nw.byFile = append(nw.byFile, fileInequity{path, q})
+		}
+		if l.Add(q.check(doc, path, nw, roundsOK, popN)) {
 			continue
 		}
 		c.Inequity = q
@@ -652,8 +702,8 @@ func knownSize(p experiment.Population) int {
 }
 
 // check checks and fills an inequity; popN is the population's size when known before it is
-// read (else 0: New checks the list's ids and k against the agents). Its rounds are checked
-// against network.rounds when that is right (roundsOK).
+// read (else 0: CheckPopulation or New checks the list's ids and k against the agents). Its
+// rounds are checked against network.rounds when that is right (roundsOK).
 func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config, roundsOK bool, popN int) error {
 	l := yamlx.NewList(doc.Name())
 	switch q.Preset {

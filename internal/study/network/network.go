@@ -171,7 +171,9 @@ func New(env *study.Env) (study.Study, error) {
 		gseed = seed.Derive(s.seed, "graph", 1)
 	}
 	g, err := buildGraph(gc, env.Agents, gseed)
-	if err != nil {
+	if yamlx.Elsewhere(err, env.Doc.Name()) {
+		return nil, err // the edge list's own problems
+	} else if err != nil {
 		return nil, env.Errorf("network.graph", "%v", err)
 	}
 	if g.N() != len(env.Agents) {
@@ -184,23 +186,14 @@ func New(env *study.Env) (study.Study, error) {
 	s.stats = sync.OnceValue(func() network.Summary { return network.Stats(g, seed.Derive(s.seed, "graph-stats")) })
 	// Every condition's problems at once: a population file's agents are known only now.
 	l := yamlx.NewList(env.Doc.Name())
-	ids := newAgentIDs(env.Agents)
-	resolve := func(id string) (int, string) {
-		i, msg := ids.resolve(id)
-		if msg != "" {
-			msg += " (the population's ids: " + idsHint(env.Agents) + ")"
-		}
-		return i, msg
-	}
 	for i, c := range exp.Conditions {
 		nc := &netCond{}
 		if q := InequityOf(&c); q != nil {
 			path := fmt.Sprintf("conditions[%d].inequity", i)
 			rule := policy.Rule{Kind: q.Target, K: q.K}
 			var err error
-			rule.Nodes, err = q.resolveAgents(env.Doc, path, resolve)
+			rule.Nodes, err = q.checkAgents(env.Doc, path, env.Agents)
 			l.Add(err)
-			l.Add(q.checkSize(env.Doc, path, len(env.Agents)))
 			nc.iv = &policy.Intervention{Rule: rule, From: q.From, To: q.To}
 			nc.by = q.By
 			nc.label = q.Label()
@@ -476,7 +469,7 @@ func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
 		sc, _ := s.sc.Worded(c.Level("wording")) // checked in New
 		body, err := scenario.Compose(sc, sc.Params, cur, strings.Join(parts, "\n\n"))
 		if err != nil {
-			return task, fmt.Errorf("scenario %s: %w", s.sc.ID, err)
+			return task, study.ScenarioError(s.sc.ID, err)
 		}
 		// Compose's instructions follow the scenario's own schema: use the network schema's.
 		body = strings.TrimSuffix(body, s.sc.Response.Instructions()) + s.schema.Instructions()

@@ -290,7 +290,7 @@ func (s *tpp) task(ss *session, t trial) (study.Task, error) {
 	params := t.params()
 	prompt, err := scenario.Compose(sc, params, cur, policyText)
 	if err != nil {
-		return study.Task{}, fmt.Errorf("scenario %s: %w", sc.ID, err)
+		return study.Task{}, study.ScenarioError(sc.ID, err)
 	}
 	if s.history {
 		prompt = s.historyText(ss, t.index) + prompt

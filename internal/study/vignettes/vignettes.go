@@ -188,7 +188,7 @@ func (s *vignettes) plans() ([]*plan, int, error) {
 			worded.Response = p.schemas[i]
 			p.shown[i] = worded
 			if p.prompts[i], err = scenario.Compose(worded, sc.Params, cur, t); err != nil {
-				return nil, 0, fmt.Errorf("scenario %s: %w", sc.ID, err)
+				return nil, 0, study.ScenarioError(sc.ID, err)
 			}
 		}
 		sk := [2]string{cell.Level("persona"), cell.Level("system")}
