@@ -26,6 +26,7 @@ import (
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/scenario"
@@ -236,6 +237,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if registered {
 		l.Add(checkDesign(exp, doc, study.DesignOf(exp.Study)))
 	}
+	l.Add(checkFactorTemperatures(exp, doc))
 	for _, b := range exp.Backends {
 		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
 			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
@@ -874,6 +876,23 @@ func levelCombos(fs []experiment.Factor) [][]study.Level {
 
 // checkDesign rejects, at their lines, the factors the experiment's study does not vary and
 // joint prompts for a study that puts one scenario in a prompt (study.Design).
+// checkFactorTemperatures refuses a temperature level above the range of a backend's provider
+// (Anthropic's 0..1), at the level's own index: every request of its cells would be refused
+// with HTTP 400. The file's checks have the general range 0..2; the backends may come from
+// --backend, so the check is made here, with the backends the run will use.
+func checkFactorTemperatures(exp *experiment.Experiment, doc *yamlx.Doc) error {
+	l := yamlx.NewList(exp.File)
+	for i, t := range exp.Factors.Temperature {
+		for _, b := range exp.Backends {
+			if info, ok := provider.Lookup(b.Provider); ok && b.Provider != provider.Builtin && t > info.MaxTemperature && t <= 2 {
+				l.Add(doc.Errorf(fmt.Sprintf("factors.temperature[%d]", i), "%g is out of range 0..%g of provider %s (backend %s)", t, info.MaxTemperature, b.Provider, b.LabelOrDefault()))
+				break
+			}
+		}
+	}
+	return l.Err()
+}
+
 func checkDesign(exp *experiment.Experiment, doc *yamlx.Doc, d study.Design) error {
 	l := yamlx.NewList(exp.File)
 	for _, f := range exp.Factors.List() {
