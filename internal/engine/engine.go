@@ -183,6 +183,11 @@ type backendEntry struct {
 	// refused counts the asks in a row, since its server last answered, whose every call was
 	// refused (backend.Refused): at refusalLimit the run stops (step.go).
 	refused atomic.Int64
+	// answered is set once an ask of this invocation was answered (not from the cache);
+	// rejected counts the asks that failed with HTTP 400 before that: at refusalLimit the
+	// run stops, the server refusing a setting every decision sends (step.go).
+	answered atomic.Bool
+	rejected atomic.Int64
 }
 
 const (
