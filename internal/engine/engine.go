@@ -23,6 +23,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/policy"
@@ -525,7 +526,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	r.checkInputs()
-	if err := r.writeManifest("running", true); err != nil {
+	if err := r.writeManifest("running", nil, true); err != nil {
 		return nil, err
 	}
 	res, err := r.execute(ctx)
@@ -596,7 +597,7 @@ func (r *Runner) create(dir string) error {
 	if err := r.st.PutRuns(runs); err != nil {
 		return err
 	}
-	return r.writeManifest("running", false)
+	return r.writeManifest("running", nil, false)
 }
 
 // loadRecorded reads the recorded decisions in one pass and keeps their keys (r.done), the
@@ -722,16 +723,27 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	}
 	if err != nil {
 		if errors.Is(err, backend.ErrBudget) {
-			return nil, r.budgetStop(err)
+			err = r.budgetStop(err)
+			if bs, ok := err.(*BudgetStop); ok {
+				// The manifest says why (QA9: it said running after a budget stop).
+				if merr := r.writeManifest("stopped", &manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: bs.Spent, NextCallUSD: bs.NextUSD}, false); merr != nil {
+					return nil, errors.Join(err, merr)
+				}
+			}
+			return nil, err
 		}
+		stop := &manifest.Stop{Reason: manifest.StopError}
 		if errors.Is(err, context.Canceled) {
 			err = ErrInterrupted
 			if c := context.Cause(ctx); errors.Is(c, ErrInterrupted) {
 				err = c // a stop request
 			}
 		}
+		if errors.Is(err, ErrInterrupted) {
+			stop.Reason = manifest.StopInterrupted
+		}
 		n, _ := r.st.CountDecisions()
-		if merr := r.writeManifest("stopped", false); merr != nil {
+		if merr := r.writeManifest("stopped", stop, false); merr != nil {
 			err = errors.Join(err, merr)
 		}
 		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; continue it with: prosim resume %s", err, plural.Count(n, "decision"), r.dir, r.dir)
@@ -743,7 +755,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.writeManifest("complete", false); err != nil {
+	if err := r.writeManifest("complete", nil, false); err != nil {
 		return nil, err
 	}
 	res.Decisions, _ = r.st.CountDecisions()

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/backend/tokens"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
@@ -286,8 +287,8 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	}
 	if r.replaying {
 		k := t.Keys[0]
-		return nil, fmt.Errorf("the run is incomplete: no decision is recorded for agent %d, %s, round %d, trial %d, run %s (continue it with prosim resume)",
-			k.AgentID, k.Scenario, k.Round, k.Trial, t.Cell.ID)
+		return nil, fmt.Errorf("%w: no decision is recorded for agent %d, %s, round %d, trial %d, run %s (continue it with prosim resume)",
+			errIncomplete, k.AgentID, k.Scenario, k.Round, k.Trial, t.Cell.ID)
 	}
 	reply, err := r.decide(ctx, be, t)
 	if err != nil {
@@ -447,6 +448,7 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		return note, nil
 	}
+	prices := r.callPrices()
 	counters := map[*backendEntry]*tokens.Counter{}
 	for _, b := range r.backends {
 		if b.cfg.Provider != "builtin" {
@@ -465,6 +467,13 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		e.InputTokens += in
 		e.OutputTokens += out
+		if r.budgetCap() > 0 {
+			// What a spend cap reserves for the call: its worst case at the price calls are billed.
+			wi, wo := backend.WorstCase(t.Req, providers.DefaultMaxTokens(be.cfg.Provider))
+			if c, ok := prices.Cost(canonicalProvider(be.cfg.Provider), be.cfg.Model, wi, wo); ok {
+				e.WorstCallUSD = max(e.WorstCallUSD, c)
+			}
+		}
 		return true
 	})
 	return note, err
