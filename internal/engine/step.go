@@ -343,7 +343,7 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		if reply.Calls > 0 {
 			be.reached.Store(true)
 		}
-		if err == nil && !reply.Cached {
+		if (err == nil && !reply.Cached) || reply.OutputTokens > 0 { // a re-ask's 400 after an answer too
 			be.answered.Store(true)
 		}
 		refused := err != nil && backend.Refused(err)
