@@ -71,6 +71,9 @@ func estimateCmd() *cobra.Command {
 				fmt.Fprintln(out, "Tokens are approximate: about 4 characters a token, with no model's tokenizer (a small local model's may differ several-fold); re-asks of invalid replies and retries add calls; cache hits cost nothing.")
 			}
 			fmt.Fprintln(out, "The batch cost is at the providers' batch price (half): execution: {mode: batch} or prosim run --batch.")
+			if note := engine.BudgetNote(r.SpendCap(), est); note != "" {
+				fmt.Fprintln(out, note)
+			}
 			return nil
 		},
 	}

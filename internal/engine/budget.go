@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/store"
@@ -23,16 +24,72 @@ const (
 )
 
 // BudgetStop is the error of a run that stopped at its spend cap: nothing is lost, and
-// `prosim resume DIR --max-cost HIGHER` continues it.
+// `prosim resume DIR --max-cost HIGHER` continues it. NextUSD is the worst case of the call
+// the cap refused (0 when unknown).
 type BudgetStop struct {
-	Dir           string
-	CapUSD, Spent float64
-	Decisions     int
+	Dir                    string
+	CapUSD, Spent, NextUSD float64
+	Decisions              int
 }
 
 func (e *BudgetStop) Error() string {
-	return fmt.Sprintf("spend cap of $%.2f reached ($%.4f spent): no further call was started, the calls in flight finished and are saved\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		e.CapUSD, e.Spent, plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, strconv.FormatFloat(2*e.CapUSD, 'f', -1, 64))
+	return fmt.Sprintf("%s: no further call was started, the calls in flight finished and are saved\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
+		CapReached(e.CapUSD, e.Spent, e.NextUSD), plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, SuggestCap(e.CapUSD, e.Spent, e.NextUSD))
+}
+
+// CapReached says that a spend cap stopped a run: the cap as given, the spend and the worst
+// case of the call it refused, each with the digits it needs (QA9: a cap of $0.001 was
+// printed "$0.00", a spend of $0.00004 "$0.0000").
+func CapReached(capUSD, spent, next float64) string {
+	s := fmt.Sprintf("spend cap of $%s reached ($%s spent", strconv.FormatFloat(capUSD, 'f', -1, 64), Dollars(spent))
+	if next > 0 {
+		s += fmt.Sprintf("; the next call could cost up to $%s", Dollars(next))
+		if left := capUSD - spent; next > left {
+			s += fmt.Sprintf(", more than the $%s the cap leaves", Dollars(max(0, left)))
+		}
+	}
+	return s + ")"
+}
+
+// SuggestCap is the cap a run stopped at capUSD is told to continue with: twice the cap, or,
+// when one call's worst case needs more (a cap below a single call's reservation), the spend
+// plus that call's worst case, rounded up to two significant digits, so that the suggestion
+// admits at least the next call (QA9: each suggestion doubled a $0.001 cap while one call
+// reserved $0.011, sending the user round four times with no decision made).
+func SuggestCap(capUSD, spent, next float64) string {
+	c := max(2*capUSD, spent+next)
+	if !(c > 0) || math.IsInf(c, 0) {
+		return strconv.FormatFloat(c, 'f', -1, 64)
+	}
+	decimals := max(0, 1-int(math.Floor(math.Log10(c)))) // two significant digits
+	e := math.Pow(10, float64(decimals))
+	c, _ = strconv.ParseFloat(strconv.FormatFloat(math.Ceil(c*e-1e-9)/e, 'f', decimals, 64), 64)
+	return strconv.FormatFloat(c, 'f', -1, 64)
+}
+
+// CapStop says, from its manifest, that the run in dir stopped at its spend cap and how to
+// continue it; "" for any other run.
+func CapStop(dir string) string {
+	m, err := manifest.Read(dir)
+	if err != nil || m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopSpendCap {
+		return ""
+	}
+	st := m.Stop
+	return fmt.Sprintf("the run stopped: %s; continue it with a higher cap: prosim resume %s --max-cost %s",
+		CapReached(st.CapUSD, st.SpentUSD, st.NextCallUSD), dir, SuggestCap(st.CapUSD, st.SpentUSD, st.NextCallUSD))
+}
+
+// Dollars prints an amount of US dollars with the digits it needs: four decimals, or two
+// significant digits below $0.0001 (0 is "0").
+func Dollars(x float64) string {
+	switch {
+	case x == 0:
+		return "0"
+	case x < 0.0001:
+		r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 2, 64), 64)
+		return strconv.FormatFloat(r, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 4, 64)
 }
 
 // Is makes errors.Is(err, backend.ErrBudget) true.
@@ -149,7 +206,11 @@ func (r *Runner) budgetStop(err error) error {
 		return err
 	}
 	n, _ := r.st.CountDecisions()
-	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), Decisions: n}
+	next := 0.0
+	if be, ok := errors.AsType[*backend.BudgetError](err); ok {
+		next = be.NextUSD
+	}
+	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), NextUSD: next, Decisions: n}
 }
 
 // backendErrorf is an error about field of the run's i-th backend, located where the user gave

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -105,6 +106,19 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 	if n == 0 || n >= 72 {
 		t.Fatalf("the capped run recorded %d of 72 decisions", n)
 	}
+	// The folder says it stopped, and why (QA9: manifest.json said running), and a report
+	// of it says to continue with a higher cap.
+	m, err := manifest.Read(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopSpendCap || m.Stop.CapUSD != cap || m.Stop.SpentUSD != settled || !(m.Stop.NextCallUSD > 0) {
+		t.Fatalf("manifest status %q, stop %+v; want stopped at the spend cap of $%v with $%v spent", m.Status, m.Stop, cap, settled)
+	}
+	if err := WriteReport(filepath.Join(t.TempDir(), "r.html"), cut); err == nil || !strings.Contains(err.Error(), "the run stopped: spend cap of $") ||
+		!strings.Contains(err.Error(), "prosim resume "+cut+" --max-cost ") {
+		t.Fatalf("report of a run stopped at its cap: %v", err)
+	}
 
 	// Resuming with the same cap asks nothing and stops again.
 	if _, err := Resume(context.Background(), cut, Options{NoCache: true}); !errors.As(err, &stop) {
@@ -120,6 +134,9 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 		}
 	}
 	s.mu.Unlock()
+	if m, err := manifest.Read(cut); err != nil || m.Status != "complete" || m.Stop != nil {
+		t.Fatalf("manifest after the resume: %+v, %v", m, err)
+	}
 	settled, _, n = runSpend(t, cut)
 	if n != 72 || math.Abs(settled-total) > 1e-9 {
 		t.Errorf("capped run and resume: %d decisions for $%v; uncapped: 72 for $%v", n, settled, total)
@@ -146,5 +163,49 @@ func TestBudgetNeedsAPrice(t *testing.T) {
 	exp.Budget = nil
 	if _, err = Prepare(exp, Options{NoCache: true, MaxCost: 1}); err == nil || !strings.Contains(err.Error(), "no price is known") {
 		t.Fatalf("--max-cost without a price: %v", err)
+	}
+}
+
+// A cap below one call's worst case: the stop prints the cap as given and the call's worst
+// case, and suggests a cap that admits that call; estimate says so before the run (QA9:
+// "spend cap of $0.00 reached ($0.0000 spent)", then --max-cost 0.002, 0.004, ... while one
+// call reserved $0.011).
+func TestBudgetBelowOneCall(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := newLLMServer(t)
+	exp := pricedExperiment(t, s.URL, 0.001)
+	s.learn(exp)
+
+	r, err := Prepare(exp, Options{NoCache: true, Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := r.Estimate()
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := BudgetNote(r.SpendCap(), est)
+	if worst := est[0].WorstCallUSD; !(worst > 0.001) || !strings.Contains(note, "Spend cap $0.001: one call's worst case is $"+Dollars(worst)+", more than the cap") {
+		t.Fatalf("worst case $%v, note %q", worst, note)
+	}
+
+	dir := filepath.Join(t.TempDir(), "run")
+	_, err = Run(context.Background(), exp, Options{Out: dir, NoCache: true})
+	var stop *BudgetStop
+	if !errors.As(err, &stop) {
+		t.Fatalf("err %v, want a budget stop", err)
+	}
+	if !strings.Contains(err.Error(), "spend cap of $0.001 reached ($0 spent; the next call could cost up to $"+Dollars(stop.NextUSD)+", more than the $0.0010 the cap leaves)") {
+		t.Errorf("stop message: %v", err)
+	}
+	_, suggested, _ := strings.Cut(err.Error(), "--max-cost ")
+	if c, perr := strconv.ParseFloat(suggested, 64); perr != nil || c < stop.NextUSD || c > 2*stop.NextUSD {
+		t.Errorf("suggested cap %q for a call of $%v: want one that admits it", suggested, stop.NextUSD)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.seen) != 0 {
+		t.Errorf("%d requests sent under a cap below one call", len(s.seen))
 	}
 }

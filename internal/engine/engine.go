@@ -23,9 +23,11 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/scenario"
@@ -182,6 +184,11 @@ type backendEntry struct {
 	// refused counts the asks in a row, since its server last answered, whose every call was
 	// refused (backend.Refused): at refusalLimit the run stops (step.go).
 	refused atomic.Int64
+	// answered is set once an ask of this invocation was answered (not from the cache);
+	// rejected counts the asks that failed with HTTP 400 before that: at refusalLimit the
+	// run stops, the server refusing a setting every decision sends (step.go).
+	answered atomic.Bool
+	rejected atomic.Int64
 }
 
 const (
@@ -236,6 +243,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	if registered {
 		l.Add(checkDesign(exp, doc, study.DesignOf(exp.Study)))
 	}
+	l.Add(checkFactorTemperatures(exp, doc))
 	for _, b := range exp.Backends {
 		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
 			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
@@ -518,7 +526,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	r.checkInputs()
-	if err := r.writeManifest("running", true); err != nil {
+	if err := r.writeManifest("running", nil, true); err != nil {
 		return nil, err
 	}
 	res, err := r.execute(ctx)
@@ -589,7 +597,7 @@ func (r *Runner) create(dir string) error {
 	if err := r.st.PutRuns(runs); err != nil {
 		return err
 	}
-	return r.writeManifest("running", false)
+	return r.writeManifest("running", nil, false)
 }
 
 // loadRecorded reads the recorded decisions in one pass and keeps their keys (r.done), the
@@ -715,16 +723,27 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	}
 	if err != nil {
 		if errors.Is(err, backend.ErrBudget) {
-			return nil, r.budgetStop(err)
+			err = r.budgetStop(err)
+			if bs, ok := err.(*BudgetStop); ok {
+				// The manifest says why (QA9: it said running after a budget stop).
+				if merr := r.writeManifest("stopped", &manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: bs.Spent, NextCallUSD: bs.NextUSD}, false); merr != nil {
+					return nil, errors.Join(err, merr)
+				}
+			}
+			return nil, err
 		}
+		stop := &manifest.Stop{Reason: manifest.StopError}
 		if errors.Is(err, context.Canceled) {
 			err = ErrInterrupted
 			if c := context.Cause(ctx); errors.Is(c, ErrInterrupted) {
 				err = c // a stop request
 			}
 		}
+		if errors.Is(err, ErrInterrupted) {
+			stop.Reason = manifest.StopInterrupted
+		}
 		n, _ := r.st.CountDecisions()
-		if merr := r.writeManifest("stopped", false); merr != nil {
+		if merr := r.writeManifest("stopped", stop, false); merr != nil {
 			err = errors.Join(err, merr)
 		}
 		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; continue it with: prosim resume %s", err, plural.Count(n, "decision"), r.dir, r.dir)
@@ -736,7 +755,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.writeManifest("complete", false); err != nil {
+	if err := r.writeManifest("complete", nil, false); err != nil {
 		return nil, err
 	}
 	res.Decisions, _ = r.st.CountDecisions()
@@ -874,6 +893,23 @@ func levelCombos(fs []experiment.Factor) [][]study.Level {
 
 // checkDesign rejects, at their lines, the factors the experiment's study does not vary and
 // joint prompts for a study that puts one scenario in a prompt (study.Design).
+// checkFactorTemperatures refuses a temperature level above the range of a backend's provider
+// (Anthropic's 0..1), at the level's own index: every request of its cells would be refused
+// with HTTP 400. The file's checks have the general range 0..2; the backends may come from
+// --backend, so the check is made here, with the backends the run will use.
+func checkFactorTemperatures(exp *experiment.Experiment, doc *yamlx.Doc) error {
+	l := yamlx.NewList(exp.File)
+	for i, t := range exp.Factors.Temperature {
+		for _, b := range exp.Backends {
+			if info, ok := provider.Lookup(b.Provider); ok && b.Provider != provider.Builtin && t > info.MaxTemperature && t <= 2 {
+				l.Add(doc.Errorf(fmt.Sprintf("factors.temperature[%d]", i), "%g is out of range 0..%g of provider %s (backend %s)", t, info.MaxTemperature, b.Provider, b.LabelOrDefault()))
+				break
+			}
+		}
+	}
+	return l.Err()
+}
+
 func checkDesign(exp *experiment.Experiment, doc *yamlx.Doc, d study.Design) error {
 	l := yamlx.NewList(exp.File)
 	for _, f := range exp.Factors.List() {

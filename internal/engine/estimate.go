@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"strconv"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/tokens"
@@ -26,6 +27,9 @@ type Estimate struct {
 	// BatchCostUSD is the same at the batch price (execution: {mode: batch}); NaN when unknown.
 	BatchCostUSD float64
 	Note         string
+	// WorstCallUSD is the most a spend cap reserves for one of the backend's calls (its worst
+	// case, see backend.WorstCase); 0 without a cap or a price.
+	WorstCallUSD float64
 	// Tokenizer names the tokenizer input tokens were counted with (OpenAI's models, see
 	// internal/backend/tokens); empty when they are approximated from text length.
 	Tokenizer string
@@ -95,6 +99,33 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 		res[i] = *e
 	}
 	return res, nil
+}
+
+// SpendCap is the run's spend cap in USD (--max-cost, else budget.usd); 0 for none.
+func (r *Runner) SpendCap() float64 { return r.budgetCap() }
+
+// BudgetNote compares a run's estimate with its spend cap; "" without a cap. A cap below one
+// call's worst case lets the run make no call at all (QA9: estimate said nothing of a $0.001
+// budget under a $0.011 reservation, and the run stopped at once).
+func BudgetNote(capUSD float64, est []Estimate) string {
+	if capUSD <= 0 {
+		return ""
+	}
+	total, worst := 0.0, 0.0
+	for _, e := range est {
+		if !math.IsNaN(e.CostUSD) {
+			total += e.CostUSD
+		}
+		worst = max(worst, e.WorstCallUSD)
+	}
+	head := fmt.Sprintf("Spend cap $%s: ", strconv.FormatFloat(capUSD, 'f', -1, 64))
+	switch {
+	case worst > capUSD:
+		return head + fmt.Sprintf("one call's worst case is $%s, more than the cap, so the run would make no call; a cap of at least $%s covers the estimate and one call's worst case.", Dollars(worst), SuggestCap(0, total, worst))
+	case total > capUSD:
+		return head + fmt.Sprintf("the estimate, $%s, passes it: the run would stop at the cap (exit 3), to be continued with a higher one; a cap of at least $%s covers the estimate and one call's worst case.", Dollars(total), SuggestCap(0, total, worst))
+	}
+	return head + fmt.Sprintf("the estimate, $%s, is within it (while in flight, each call reserves its worst case, up to $%s).", Dollars(total), Dollars(worst))
 }
 
 // sampleGroup is how many replicates a run asks in one call with n samples on backend b (1:

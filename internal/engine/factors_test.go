@@ -164,6 +164,9 @@ func TestFactorErrorsAreLocated(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{factorStudy + "  wording: [original, p9]\n", "factors.wording[1]: scenario volunteering has no wording \"p9\""},
 		{factorStudy + "  temperature: [0, 2.5]\n", "factors.temperature[1]: 2.5 is out of range 0..2"},
+		// Anthropic's API takes 0..1 (QA9: 1.8 validated, then each call met HTTP 400).
+		{factorStudy + "  temperature: [0, 1.8]\nbackend: {provider: anthropic, model: claude-haiku-4-5}\n", "factors.temperature[1]: 1.8 is out of range 0..1 of provider anthropic (backend anthropic:claude-haiku-4-5)"},
+		{factorStudy + "  temperature: [0, 0.5]\nbackend: {provider: anthropic, model: claude-haiku-4-5, temperature: 1.5}\n", "backend.temperature: 1.5 is out of range 0..1 (provider anthropic)"},
 		{factorStudy + "  prompt: [separate, both]\n", "factors.prompt[1]: unknown prompt level \"both\""},
 		{factorStudy + "  temperature: [0.5, 0.50]\n", "factors.temperature[1]: level \"0.5\" is listed twice"},
 		{factorStudy + "  scale: [ascending, sideways]\n", "factors.scale[1]: unknown scale level \"sideways\""},

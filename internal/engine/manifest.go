@@ -43,8 +43,8 @@ func inputRoles(dir string) manifest.Roles {
 
 // writeManifest writes the run's manifest.json: the hashes of its inputs as they are now, the
 // running build, and the model versions seen so far. resumed appends this build to the
-// builds that resumed the run.
-func (r *Runner) writeManifest(status string, resumed bool) error {
+// builds that resumed the run; stop says why a stopped run stopped.
+func (r *Runner) writeManifest(status string, stop *manifest.Stop, resumed bool) error {
 	files, err := manifest.Hash(r.dir, inputRoles(r.dir))
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
@@ -53,7 +53,7 @@ func (r *Runner) writeManifest(status string, resumed bool) error {
 	if err != nil {
 		return fmt.Errorf("manifest: %w", err)
 	}
-	m := &manifest.Manifest{Format: manifest.Format, Experiment: r.exp.Name, Study: r.exp.Study, Status: status,
+	m := &manifest.Manifest{Format: manifest.Format, Experiment: r.exp.Name, Study: r.exp.Study, Status: status, Stop: stop,
 		Prosim: manifest.Current(), Files: files,
 		Builtin: []manifest.Input{builtins["builtin:scenarios"], builtins["builtin:policies"]}}
 	if r.exp.Population.Source == "prosim104" {

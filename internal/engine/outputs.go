@@ -356,7 +356,7 @@ func Analyze(dir string) (*Analyzed, error) {
 		}
 		if err != nil {
 			r.close()
-			return nil, fmt.Errorf("%s: %w", dir, err)
+			return nil, fmt.Errorf("%s: %w", dir, withCapStop(err, dir))
 		}
 	} else {
 		if err := r.loadRecorded(); err != nil {
@@ -365,7 +365,7 @@ func Analyze(dir string) (*Analyzed, error) {
 		}
 		if err := r.runStudy(context.Background()); err != nil {
 			r.close()
-			return nil, fmt.Errorf("%s: %w", dir, err)
+			return nil, fmt.Errorf("%s: %w", dir, withCapStop(err, dir))
 		}
 	}
 	an, err := r.study.Analyze()
@@ -380,10 +380,23 @@ func Analyze(dir string) (*Analyzed, error) {
 	return a, nil
 }
 
+// errIncomplete begins the error of a report or analysis of a run that is not complete.
+var errIncomplete = errors.New("the run is incomplete")
+
+// withCapStop adds to the error of an incomplete run, when it stopped at its spend cap, how to
+// continue it with a higher one (QA9: report said only "continue it with prosim resume",
+// which stops again at the same cap).
+func withCapStop(err error, dir string) error {
+	if note := CapStop(dir); note != "" && errors.Is(err, errIncomplete) {
+		return fmt.Errorf("%w\n%s", err, note)
+	}
+	return err
+}
+
 // checkComplete fails when a streamed study's pass read fewer decisions than the study asks.
 func (r *Runner) checkComplete() error {
 	if n, want := r.tally.Decisions, r.study.Expected(); n != want {
-		return fmt.Errorf("the run is incomplete: %d of its %s are recorded (continue it with prosim resume)", n, plural.Count(want, "decision"))
+		return fmt.Errorf("%w: %d of its %s are recorded (continue it with prosim resume)", errIncomplete, n, plural.Count(want, "decision"))
 	}
 	return nil
 }

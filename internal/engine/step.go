@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/backend/tokens"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
@@ -286,12 +287,12 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	}
 	if r.replaying {
 		k := t.Keys[0]
-		return nil, fmt.Errorf("the run is incomplete: no decision is recorded for agent %d, %s, round %d, trial %d, run %s (continue it with prosim resume)",
-			k.AgentID, k.Scenario, k.Round, k.Trial, t.Cell.ID)
+		return nil, fmt.Errorf("%w: no decision is recorded for agent %d, %s, round %d, trial %d, run %s (continue it with prosim resume)",
+			errIncomplete, k.AgentID, k.Scenario, k.Round, k.Trial, t.Cell.ID)
 	}
 	reply, err := r.decide(ctx, be, t)
 	if err != nil {
-		if errors.Is(err, errServerGone) {
+		if errors.Is(err, errServerGone) || errors.Is(err, errRejectsAll) {
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		if !r.recordsError(ctx, be, err) {
@@ -342,10 +343,21 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		if reply.Calls > 0 {
 			be.reached.Store(true)
 		}
+		if (err == nil && !reply.Cached) || reply.OutputTokens > 0 { // a re-ask's 400 after an answer too
+			be.answered.Store(true)
+		}
 		refused := err != nil && backend.Refused(err)
 		if !refused {
 			if reply.Calls > 0 {
 				be.refused.Store(0) // the server answered (a cached reply says nothing of it)
+			}
+			if err != nil && r.rejectsAll(ctx, be, err) {
+				se, _ := errors.AsType[*backend.StatusError](err)
+				if r.prog != nil {
+					r.prog.stopping(fmt.Sprintf("%s: %s", errRejectsAll, backend.Reason(err)))
+				}
+				return reply, fmt.Errorf("%w\nbackend %s: %w: its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
+					err, be.label, errRejectsAll, r.refusalLimit(), se.Body, r.dir)
 			}
 			return reply, err
 		}
@@ -361,6 +373,26 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 				err, be.label, errServerGone, backend.Reason(err), n, r.dir)
 		}
 	}
+}
+
+// errRejectsAll marks the stop of a run whose server refused its first asks with HTTP 400
+// (decide, rejectsAll).
+var errRejectsAll = errors.New("the server rejects the run's requests")
+
+// rejectsAll reports whether err, a failed ask of be recorded invalid, is the HTTP 400 that
+// makes refusalLimit asks in a row rejected with no ask of the backend answered in this
+// invocation. A 400 is a request the server will not take: one prompt may be too long, but
+// when the first asks all meet it and none is answered, the cause is a setting every request
+// carries (a temperature, a parameter the model does not take), and recording every decision
+// invalid would only spend the run. The asks before the limit are recorded invalid as usual;
+// the one at it stops the run. Batch jobs and on_error: stop are not counted (those stop at
+// the first failure, or keep their own journal).
+func (r *Runner) rejectsAll(ctx context.Context, be *backendEntry, err error) bool {
+	se, ok := errors.AsType[*backend.StatusError](err)
+	if !ok || se.Status != 400 || be.answered.Load() || r.group != nil || !r.recordsError(ctx, be, err) {
+		return false
+	}
+	return be.rejected.Add(1) >= int64(r.refusalLimit())
 }
 
 // refusing says, for the progress output, how close each backend is to stopping the run on
@@ -416,6 +448,7 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		return note, nil
 	}
+	prices := r.callPrices()
 	counters := map[*backendEntry]*tokens.Counter{}
 	for _, b := range r.backends {
 		if b.cfg.Provider != "builtin" {
@@ -434,6 +467,13 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		e.InputTokens += in
 		e.OutputTokens += out
+		if r.budgetCap() > 0 {
+			// What a spend cap reserves for the call: its worst case at the price calls are billed.
+			wi, wo := backend.WorstCase(t.Req, providers.DefaultMaxTokens(be.cfg.Provider))
+			if c, ok := prices.Cost(canonicalProvider(be.cfg.Provider), be.cfg.Model, wi, wo); ok {
+				e.WorstCallUSD = max(e.WorstCallUSD, c)
+			}
+		}
 		return true
 	})
 	return note, err

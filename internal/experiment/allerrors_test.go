@@ -53,7 +53,7 @@ backends:
 		`  exp.yaml:9:23: field conditions[1].policy: unknown policy "moralz"`,
 		`  exp.yaml:10:14: field concurrency: 99999 is out of range 1..4096`,
 		`  exp.yaml:12:5: field backends[0].model: required for provider openai`,
-		`  exp.yaml:12:37: field backends[0].temperature: 3 is out of range 0..2`,
+		`  exp.yaml:12:37: field backends[0].temperature: 3 is out of range 0..2 (provider openai)`,
 	)
 	// errors.As still finds the first.
 	var e *yamlx.Error

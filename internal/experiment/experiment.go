@@ -805,8 +805,8 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	if b.Model == "" {
 		l.Add(doc.Errorf(path+".model", "required for provider %s", b.Provider))
 	}
-	if b.Temperature != nil && (*b.Temperature < 0 || *b.Temperature > 2) {
-		l.Add(doc.Errorf(path+".temperature", "%g is out of range 0..2", *b.Temperature))
+	if info, _ := provider.Lookup(b.Provider); b.Temperature != nil && !(*b.Temperature >= 0 && *b.Temperature <= info.MaxTemperature) {
+		l.Add(doc.Errorf(path+".temperature", "%g is out of range 0..%g (provider %s)", *b.Temperature, info.MaxTemperature, b.Provider))
 	}
 	if b.TopP != nil && (*b.TopP <= 0 || *b.TopP > 1) {
 		l.Add(doc.Errorf(path+".top_p", "%g is out of range (0, 1]", *b.TopP))

@@ -43,6 +43,8 @@ type Manifest struct {
 	// Status is "running" while the run runs, "stopped" when it failed or was interrupted
 	// (resume it), "complete" when it finished.
 	Status string `json:"status"`
+	// Stop says why a stopped run stopped; absent unless Status is "stopped".
+	Stop *Stop `json:"stop,omitempty"`
 	// Prosim is the build that last wrote the manifest (the run, or its last resume).
 	Prosim Build `json:"prosim"`
 	// Resumed lists the builds that resumed the run, in order (empty when never resumed).
@@ -55,6 +57,24 @@ type Manifest struct {
 	Builtin []Input `json:"builtin"`
 	// Backends are the experiment's backends, in design order.
 	Backends []Backend `json:"backends"`
+}
+
+// Stop reasons.
+const (
+	StopSpendCap    = "spend_cap"   // the next call's worst case would have passed the spend cap
+	StopInterrupted = "interrupted" // Ctrl-C, or a stop request (prosim serve's Stop)
+	StopError       = "error"       // a failure the run could not record (the command printed it)
+)
+
+// Stop is why a run stopped: a spend cap's stop with its amounts in USD, so that report,
+// verify and serve can say to continue with a higher cap.
+type Stop struct {
+	Reason string `json:"reason"`
+	// CapUSD is the cap, SpentUSD the settled spend over every invocation and NextCallUSD the
+	// worst case of the call the cap refused (spend_cap only).
+	CapUSD      float64 `json:"cap_usd,omitempty"`
+	SpentUSD    float64 `json:"spent_usd,omitempty"`
+	NextCallUSD float64 `json:"next_call_usd,omitempty"`
 }
 
 // Build identifies a prosim binary.

@@ -80,7 +80,7 @@ func TestFieldsDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []any{Manifest{}, Build{}, Input{}, Backend{}} {
+	for _, v := range []any{Manifest{}, Stop{}, Build{}, Input{}, Backend{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")

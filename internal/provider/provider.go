@@ -13,6 +13,10 @@ type Info struct {
 	Protocol string
 	// LocalURL is the default base URL of a local server (vLLM, Ollama); empty for hosted APIs.
 	LocalURL string
+	// MaxTemperature is the highest sampling temperature the API accepts (the lowest is 0):
+	// Anthropic's Messages API documents 0..1, OpenAI's chat completions and Gemini 0..2.
+	// A value above it is refused with HTTP 400 on every call, so the file's checks refuse it.
+	MaxTemperature float64
 }
 
 // Builtin is the embedded behavioural model: not an LLM, no client, no key.
@@ -20,11 +24,11 @@ const Builtin = "builtin"
 
 var all = []Info{
 	{Name: Builtin, Protocol: Builtin},
-	{Name: "openai", Protocol: "openai"},
-	{Name: "anthropic", Protocol: "anthropic"},
-	{Name: "gemini", Protocol: "gemini"},
-	{Name: "vllm", Protocol: "openai", LocalURL: "http://127.0.0.1:8000/v1"},
-	{Name: "ollama", Protocol: "openai", LocalURL: "http://127.0.0.1:11434/v1"},
+	{Name: "openai", Protocol: "openai", MaxTemperature: 2},
+	{Name: "anthropic", Protocol: "anthropic", MaxTemperature: 1},
+	{Name: "gemini", Protocol: "gemini", MaxTemperature: 2},
+	{Name: "vllm", Protocol: "openai", LocalURL: "http://127.0.0.1:8000/v1", MaxTemperature: 2},
+	{Name: "ollama", Protocol: "openai", LocalURL: "http://127.0.0.1:11434/v1", MaxTemperature: 2},
 }
 
 // Lookup returns the provider named name.

@@ -1,8 +1,10 @@
 package serve
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/prosim/prosim/internal/engine"
 )
@@ -58,7 +60,10 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) 
 		if err != nil {
 			s.logf("resume of %s: %v", id, err)
 			s.mu.Lock()
-			s.lastErr[dir] = "resume: " + err.Error()
+			s.lastErr[dir] = "resume: " + shownError(err.Error(), dir)
+			if _, ok := errors.AsType[*engine.BudgetStop](err); ok {
+				s.lastErr[dir] += capHint
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -71,3 +76,13 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) 
 // Wait returns when every resume started by this server has ended: they stop, resumable, when
 // the server's context is cancelled, and a caller waits so that none is cut off mid-write.
 func (s *Server) Wait() { s.running.Wait() }
+
+// capHint follows a stop at the spend cap on the page: its Resume keeps the cap.
+const capHint = " (Resume here keeps the cap: raise it with --max-cost from the command line, in the folder that holds the run)"
+
+// shownError is a message about the run in dir as a page shows it: the run named by its
+// folder's name, as report pages name runs (engine.FolderNames), never by the path of the
+// server's machine (QA9: "prosim resume /tmp/.../run-budget2 --max-cost 0.1" on the page).
+func shownError(msg, dir string) string {
+	return strings.ReplaceAll(msg, dir, engine.FolderNames([]string{dir})[0])
+}

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -76,4 +77,50 @@ func TestStopAndResumeActions(t *testing.T) {
 		t.Fatalf("complete: %+v", snap)
 	}
 	s.Wait() // the resume may still be writing its results when the store says complete
+}
+
+// A run stopped at its spend cap: its page names it by its folder, never by the server's
+// path, and says that the cap is raised from the command line, before and after a Resume
+// from the page (which keeps the cap and stops again) (QA9 repro-9).
+func TestCapStopShownByFolderName(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	llm := newSlowLLM(t, 0)
+	exp := llmExperiment(t, llm.URL, 20, 1)
+	root := t.TempDir()
+	dir := filepath.Join(root, "capped")
+	_, err := engine.Run(ctx, exp, engine.Options{Out: dir, NoCache: true, MaxCost: 0.002})
+	if _, ok := errors.AsType[*engine.BudgetStop](err); !ok {
+		t.Fatalf("run: %v, want a stop at the cap", err)
+	}
+	s, err := New(ctx, Options{Roots: []string{root}, Loopback: true, Log: t.Output()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when, msg string) {
+		t.Helper()
+		if strings.Contains(msg, root) || !strings.Contains(msg, "prosim resume capped --max-cost ") || !strings.Contains(msg, capHint) {
+			t.Errorf("%s, the page says %q: want the folder's name, --max-cost and the hint, not %s", when, msg, root)
+		}
+	}
+	snap := s.snapshot("capped", dir, false)
+	if snap.Status != "stopped" {
+		t.Fatalf("status %q", snap.Status)
+	}
+	check("stopped", snap.Error)
+
+	req := httptest.NewRequest("POST", "/runs/capped/resume", nil)
+	req.Host = "127.0.0.1:8787"
+	req.Header.Set("X-Prosim-Action", "1")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("resume: %d", w.Code)
+	}
+	s.Wait()
+	snap = s.snapshot("capped", dir, false)
+	if !strings.HasPrefix(snap.Error, "resume: spend cap of $0.002 reached") {
+		t.Errorf("after a resume at the same cap: %q", snap.Error)
+	}
+	check("after resume", snap.Error)
 }

@@ -169,6 +169,11 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 	}
 	snap.Error = s.lastErr[dir]
 	s.mu.Unlock()
+	if snap.Status == "stopped" && snap.Error == "" {
+		if note := engine.CapStop(dir); note != "" { // stopped at the cap by any process
+			snap.Error = shownError(note, dir) + capHint
+		}
+	}
 	snap.CanStop = snap.Status == "running"
 	snap.CanResume = snap.Status == "stopped"
 	snap.HasResults = snap.Status == "complete"

@@ -228,8 +228,14 @@ func (c *Client) reply(res *sdk.Message, latency time.Duration) (backend.Reply, 
 		model = sdk.Model(c.model)
 	}
 	u := res.Usage
+	invalid := ""
+	if res.StopReason == sdk.StopReasonRefusal {
+		// Said why, as Gemini's blocks are, so that validity tables tell refusals from empty output.
+		invalid = "refused by the model (stop_reason refusal)"
+	}
 	return backend.Reply{
 		Raw:      raw,
+		Invalid:  invalid,
 		Provider: Provider,
 		Model:    string(model),
 		// The response's model is the snapshot that answered (the request may name an alias).

@@ -271,8 +271,13 @@ func TestRefusalAndEmpty(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Raw != "" || rep.Calls != 1 || rep.InputTokens != 30 {
+		if rep.Raw != "" || rep.Calls != 1 || rep.InputTokens != 30 || rep.Invalid != "refused by the model (stop_reason refusal)" {
 			t.Errorf("reply = %+v", rep)
+		}
+		// Validate keeps the reason when the empty reply parses to nothing (QA9: "empty reply").
+		v, err := backend.Validate(newTestClient(t, s), 1).Decide(context.Background(), request())
+		if err != nil || v.Invalid != "refused by the model (stop_reason refusal)" {
+			t.Errorf("validated reply = %+v, %v", v, err)
 		}
 	})
 	t.Run("max_tokens with text", func(t *testing.T) {

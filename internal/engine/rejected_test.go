@@ -1,0 +1,120 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// anthropicExperiment is a vignette run of n agents on one Anthropic backend at url.
+func anthropicExperiment(t *testing.T, url string, n, concurrency int) *experiment.Experiment {
+	t.Helper()
+	src := fmt.Sprintf(`name: rej
+study: vignettes
+seed: 3
+replicates: 1
+concurrency: %d
+population: {source: sample, n: %d}
+scenarios: [volunteering]
+conditions:
+  - {name: none, policy: none}
+backends:
+  - {provider: anthropic, model: claude-haiku-4-5, base_url: "%s", api_key_env: %s, max_attempts: 1}
+`, concurrency, n, url, llmKeyEnv)
+	path := filepath.Join(t.TempDir(), "rej.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// anthropicServer answers the Messages API on loopback: ok(n) says whether the n-th call is
+// answered (a forced tool call rating 4) or refused with the API's HTTP 400 for a temperature
+// out of range.
+func anthropicServer(t *testing.T, ok func(n int64) bool) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if !ok(calls.Add(1)) {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"type":"error","error":{"type":"invalid_request_error","message":"temperature: range: 0..1"}}`)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+			"content":     []any{map[string]any{"type": "tool_use", "id": "tu_1", "name": "response", "input": map[string]any{"willingness": 4}}},
+			"stop_reason": "tool_use", "usage": map[string]any{"input_tokens": 20, "output_tokens": 5}})
+	}))
+	t.Cleanup(s.Close)
+	return s, &calls
+}
+
+// A server that refuses every request with HTTP 400 (a setting it does not take) stops the
+// run after refusalLimit asks, naming its message, resumable; it does not record every
+// decision invalid and exit 0 (QA9 repro-1: 20 of 20 invalid, exit 0).
+func TestEveryAskRejectedStopsTheRun(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	var fixed atomic.Bool
+	s, calls := anthropicServer(t, func(int64) bool { return fixed.Load() })
+	exp := anthropicExperiment(t, s.URL, 40, 1)
+	dir := filepath.Join(t.TempDir(), "run")
+	_, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true})
+	if err == nil || !errors.Is(err, errRejectsAll) || !strings.Contains(err.Error(), "temperature: range: 0..1") ||
+		!strings.Contains(err.Error(), "its first 8 asks all failed with HTTP 400") || !strings.Contains(err.Error(), "prosim resume "+dir) {
+		t.Fatalf("err %v\nwant the run stopped at 8 asks rejected, naming the server's message, resumable", err)
+	}
+	if n := calls.Load(); n != 8 {
+		t.Errorf("%d calls, want 8 (the run stops at the limit, not after asking 40)", n)
+	}
+	if n := countDecisions(t, filepath.Join(dir, dbFile)); n != 7 {
+		t.Errorf("%d decisions recorded, want the 7 before the stop", n)
+	}
+	// Once the server takes the requests, resume --retry-invalid completes the run.
+	fixed.Store(true)
+	res, err := Resume(context.Background(), dir, Options{NoCache: true, RetryInvalid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decisions != 40 {
+		t.Fatalf("%d decisions after resume, want 40", res.Decisions)
+	}
+}
+
+// A 400 after the server has answered is one request's problem (a prompt too long): it is
+// recorded invalid and the run goes on, however many there are.
+func TestRejectedAfterAnAnswerIsRecorded(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s, _ := anthropicServer(t, func(n int64) bool { return n == 1 })
+	dir := filepath.Join(t.TempDir(), "run")
+	res, err := Run(context.Background(), anthropicExperiment(t, s.URL, 20, 1), Options{Out: dir, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decisions != 20 {
+		t.Fatalf("%d decisions, want 20", res.Decisions)
+	}
+	invalid := 0
+	for _, r := range invalidReasons(t, dir) {
+		if strings.Contains(r, "HTTP 400") {
+			invalid++
+		}
+	}
+	if invalid != 19 {
+		t.Fatalf("%d decisions invalid with the 400, want 19", invalid)
+	}
+}
