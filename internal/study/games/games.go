@@ -194,7 +194,6 @@ func newPlan(env *study.Env) (*plan, error) {
 		}
 		pl.sc, pl.base = append(pl.sc, sc), append(pl.base, base)
 	}
-	add(study.CheckPersonaFactor(env))
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
