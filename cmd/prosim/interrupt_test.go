@@ -193,9 +193,11 @@ backend: {provider: builtin}
 	for _, c := range []struct {
 		args  []string
 		files []string
+		twice bool // a second Ctrl-C 50 ms after the first: it quits at once
 	}{
-		{[]string{"report", run, "--out", page}, []string{page}},
-		{[]string{"export", run, "--format", "parquet", "--out", px}, []string{filepath.Join(px, "decisions.parquet"), filepath.Join(px, "agents.parquet")}},
+		{[]string{"report", run, "--out", page}, []string{page}, false},
+		{[]string{"export", run, "--format", "parquet", "--out", px}, []string{filepath.Join(px, "decisions.parquet"), filepath.Join(px, "agents.parquet")}, false},
+		{[]string{"report", run, "--out", page}, []string{page}, true},
 	} {
 		cmd := cliCmd(t, c.args...)
 		var stdout, stderr strings.Builder
@@ -209,6 +211,11 @@ backend: {provider: builtin}
 		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
+		if c.twice {
+			time.Sleep(50 * time.Millisecond)
+			sent = time.Now()
+			cmd.Process.Signal(syscall.SIGINT) // it may have exited already
+		}
 		err := cmd.Wait()
 		code := 0
 		var ee *exec.ExitError
@@ -218,6 +225,13 @@ backend: {provider: builtin}
 		wrote := strings.Contains(stdout.String(), "wrote ")
 		t.Logf("%s: exit %d %.2f s after SIGINT (%.2f s after start), stdout %q", c.args[0], code, time.Since(sent).Seconds(), sent.Sub(start).Seconds(), stdout.String()[:min(40, stdout.Len())])
 		switch {
+		case c.twice:
+			if code != 130 && !(code == 0 && wrote) {
+				t.Errorf("%s interrupted twice: exit %d, stdout:\n%s\nstderr:\n%s", c.args[0], code, stdout.String(), stderr.String())
+			}
+			if d := time.Since(sent); d > time.Second {
+				t.Errorf("%s: exit %.2f s after the second Ctrl-C, want at once", c.args[0], d.Seconds())
+			}
 		case code == 0 && wrote:
 			for _, f := range c.files {
 				if _, err := os.Stat(f); err != nil {
@@ -237,7 +251,8 @@ backend: {provider: builtin}
 			}
 		}
 		// The run database is closed before the exit: SQLite's side files go with its last
-		// connection, so the folder is as the run left it (they stayed: QA6 repro-3).
+		// connection, so the folder is as the run left it (they stayed: QA6 repro-3; after a
+		// second Ctrl-C, QA8 repro-6).
 		for _, f := range []string{"prosim.db-wal", "prosim.db-shm"} {
 			if _, err := os.Stat(filepath.Join(run, f)); err == nil {
 				t.Errorf("%s (exit %d) left %s in the run folder", c.args[0], code, f)

@@ -76,7 +76,7 @@ var doneOnSuccessAnnotation = map[string]string{doneOnSuccess: "yes"}
 // context; they write nothing a later command relies on, so if one is still running
 // abandonAfter later the process exits there, removing the temporaries of files not yet whole;
 // so does reading an input file (a named pipe or a device may never end). A second Ctrl-C
-// exits at once.
+// exits at once, closing the run databases first (within closeWait).
 func onInterrupt(cancel context.CancelFunc) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -90,7 +90,11 @@ func onInterrupt(cancel context.CancelFunc) {
 	for {
 		select {
 		case <-sigs:
+			// At once, but with the run databases closed (at most closeWait), so that SQLite's
+			// -wal and -shm files do not stay in the folder.
+			abandoning.Store(true)
 			writing.Abandon()
+			store.CloseOpen(closeWait)
 			os.Exit(exitInterrupted)
 		case now := <-tick.C:
 			if f := reading.Now(); f != "" && now.After(deadline) {

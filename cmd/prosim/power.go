@@ -112,13 +112,16 @@ func powerRows(recs [][]string, reps int, effect, sd float64) ([]powerRow, error
 	for i, h := range recs[0] {
 		col[h] = i
 	}
+	if _, ok := col["exposure_group"]; !ok {
+		col["exposure_group"] = col["group"] // a run written before named the column group
+	}
 	last := map[string]int{}
 	pop := map[string]int{} // condition+round -> agent x replicate pairs over the exposure groups
 	// The exposure groups, as network_effects.csv spells them (and as runs before spelt them).
 	groups := map[string]bool{"victims": true, "distance_1": true, "distance_2": true, "distance_3plus": true, "unreachable": true,
 		"victim": true, "1": true, "2": true, "3+": true}
 	for _, r := range recs[1:] {
-		if r[col["outcome"]] != "willingness" || !groups[r[col["group"]]] {
+		if r[col["outcome"]] != "willingness" || !groups[r[col["exposure_group"]]] {
 			continue
 		}
 		t, _ := strconv.Atoi(r[col["round"]])
@@ -130,7 +133,7 @@ func powerRows(recs [][]string, reps int, effect, sd float64) ([]powerRow, error
 	for _, r := range recs[1:] {
 		cond := r[col["condition"]]
 		t, _ := strconv.Atoi(r[col["round"]])
-		if r[col["outcome"]] != "willingness" || !groups[r[col["group"]]] || t != last[cond] {
+		if r[col["outcome"]] != "willingness" || !groups[r[col["exposure_group"]]] || t != last[cond] {
 			continue
 		}
 		f := func(name string) float64 {
@@ -142,7 +145,7 @@ func powerRows(recs [][]string, reps int, effect, sd float64) ([]powerRow, error
 		}
 		n, _ := strconv.Atoi(r[col["n_agents"]])
 		nr, _ := strconv.Atoi(r[col["n_replicates"]])
-		p := powerRow{Condition: cond, Group: r[col["group"]], Round: t, Pairs: n, Reps: reps, Effect: f("effect"),
+		p := powerRow{Condition: cond, Group: r[col["exposure_group"]], Round: t, Pairs: n, Reps: reps, Effect: f("effect"),
 			SE: (f("ci_high") - f("ci_low")) / (2 * 1.959964), Agents: int(math.Round(float64(pop[cond+"\x00"+r[col["round"]]]) / float64(max(1, nr))))}
 		if !(p.SE > 0) && sd > 0 && n > 0 {
 			p.SE, p.Assumed = sd/math.Sqrt(float64(n)), true

@@ -13,15 +13,16 @@ import (
 // and the sample factor (MDE/target)^2.
 func TestPowerRowsKnownAnswer(t *testing.T) {
 	recs := [][]string{
-		{"backend", "condition", "group", "round", "outcome", "effect", "ci_low", "ci_high", "n_agents", "n_replicates"},
+		{"backend", "condition", "exposure_group", "round", "outcome", "effect", "ci_low", "ci_high", "n_agents", "n_replicates"},
 		{"builtin", "reward", "victims", "2", "willingness", "-0.2", "-0.4", "0", "40", "4"},
 		{"builtin", "reward", "victims", "3", "willingness", "-0.5", "-0.5", "-0.10800", "40", "4"}, // width 0.392: SE 0.1
 		{"builtin", "reward", "victims", "3", "unfairness", "1", "0.5", "1.5", "40", "4"},
 		{"builtin", "reward", "distance_1", "3", "willingness", "0", "0", "0", "360", "4"}, // no variation
 		{"builtin", "reward", "distance_2_changed", "3", "willingness", "-1", "-2", "0", "3", "1"},
 	}
-	// A run written before the groups' spelling was unified reads the same.
-	legacy := map[string]string{"victims": "victim", "distance_1": "1", "distance_2_changed": "2|1 changed"}
+	// A run written before the groups' spelling was unified (and its column named group) reads
+	// the same.
+	legacy := map[string]string{"victims": "victim", "distance_1": "1", "distance_2_changed": "2|1 changed", "exposure_group": "group"}
 	var old [][]string
 	for _, r := range recs {
 		r = slices.Clone(r)

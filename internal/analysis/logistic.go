@@ -89,19 +89,17 @@ func Logistic(y []float64, X *mat.Dense, names []string, opt LogitOptions) (*Log
 	for i := range n {
 		resid[i] = y[i] - f.Fitted[i]
 	}
-	nf, kf := float64(n), float64(f.K)
 	switch opt.SE {
 	case Classical:
 	case HC1:
-		f.Vcov = sandwich(D, resid, nil, f.Vcov, nf/(nf-kf))
+		f.Vcov = sandwich(D, resid, nil, f.Vcov, seScale(HC1, n, f.K, 0))
 	case Cluster:
 		g := numClusters(opt.Clusters)
 		if g < 2 {
 			return nil, errorf("cluster SE needs at least 2 clusters (got %d)", g)
 		}
 		f.NClusters = g
-		gf := float64(g)
-		f.Vcov = sandwich(D, resid, opt.Clusters, f.Vcov, gf/(gf-1)*(nf-1)/(nf-kf))
+		f.Vcov = sandwich(D, resid, opt.Clusters, f.Vcov, seScale(Cluster, n, f.K, g))
 	default:
 		return nil, errorf("unknown SE type %v", opt.SE)
 	}
@@ -175,7 +173,6 @@ func LogisticCounts(X *mat.Dense, clusters iter.Seq[[]CountCell], names []string
 		}
 	}
 	f.Fitted = fitted
-	nf, kf := float64(f.N), float64(f.K)
 	_, k := D.Dims()
 	meat := mat.NewSymDense(k, nil)
 	u := make([]float64, k)
@@ -200,7 +197,7 @@ func LogisticCounts(X *mat.Dense, clusters iter.Seq[[]CountCell], names []string
 				}
 			}
 		}
-		f.Vcov = bake(f.Vcov, meat, nf/(nf-kf))
+		f.Vcov = bake(f.Vcov, meat, seScale(HC1, f.N, f.K, 0))
 	case Cluster:
 		if g < 2 {
 			return nil, errorf("cluster SE needs at least 2 clusters (got %d)", g)
@@ -220,12 +217,22 @@ func LogisticCounts(X *mat.Dense, clusters iter.Seq[[]CountCell], names []string
 			}
 			meat.SymRankOne(meat, 1, score)
 		}
-		gf := float64(g)
-		f.Vcov = bake(f.Vcov, meat, gf/(gf-1)*(nf-1)/(nf-kf))
+		f.Vcov = bake(f.Vcov, meat, seScale(Cluster, f.N, f.K, g))
 	default:
 		return nil, errorf("unknown SE type %v", opt.SE)
 	}
 	return f, f.infer(opt)
+}
+
+// seScale is the small-sample factor of a sandwich covariance of Logistic and LogisticCounts
+// (n trials, k coefficients): n/(n-k) for HC1, G/(G-1)·(n-1)/(n-k) for Cluster with g clusters.
+func seScale(se SEType, n, k, g int) float64 {
+	nf, kf := float64(n), float64(k)
+	if se == Cluster {
+		gf := float64(g)
+		return gf / (gf - 1) * (nf - 1) / (nf - kf)
+	}
+	return nf / (nf - kf)
 }
 
 // logitFit is the one Newton-Raphson fit behind Logistic and LogisticCounts: row i of X is a

@@ -891,7 +891,8 @@ func levelCombos(fs []experiment.Factor) [][]study.Level {
 	return out
 }
 
-// checkDesign rejects, at their lines, the factors the experiment's study does not vary and
+// checkDesign rejects, at their lines, the factors the experiment's study does not vary,
+// the persona factor beside population.show_scores or show_averages (which it replaces), and
 // joint prompts for a study that puts one scenario in a prompt (study.Design).
 // checkFactorTemperatures refuses a temperature level above the range of a backend's provider
 // (Anthropic's 0..1), at the level's own index: every request of its cells would be refused
@@ -915,6 +916,13 @@ func checkDesign(exp *experiment.Experiment, doc *yamlx.Doc, d study.Design) err
 	for _, f := range exp.Factors.List() {
 		switch {
 		case slices.Contains(d.Factors, f.Name):
+			if p := exp.Population; f.Name == "persona" && (p.ShowScores || p.ShowAverages) {
+				at := "population.show_scores"
+				if !p.ShowScores {
+					at = "population.show_averages"
+				}
+				l.Add(doc.Errorf(at, "the persona factor sets how personas are shown: leave population.show_scores and show_averages out"))
+			}
 		case len(d.Factors) == 0:
 			l.Add(doc.Errorf("factors."+f.Name, "study %s varies no design factor yet (factors: are for study: vignettes)", exp.Study))
 		default:

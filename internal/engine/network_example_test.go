@@ -44,9 +44,9 @@ func TestNetworkExampleDoneWhen(t *testing.T) {
 		}
 		cells++
 		if p := num(m, "placebo_affected_share"); p > 0.05 {
-			t.Errorf("%s, group %s, round %s: placebo affected share %.3f > 0.05", m["condition"], m["group"], m["round"], p)
+			t.Errorf("%s, group %s, round %s: placebo affected share %.3f > 0.05", m["condition"], m["exposure_group"], m["round"], p)
 		}
-		if m["group"] == "victims" && m["round"] == last {
+		if m["exposure_group"] == "victims" && m["round"] == last {
 			victims[m["condition"]] = num(m, "affected_share")
 		}
 	}
@@ -60,12 +60,12 @@ func TestNetworkExampleDoneWhen(t *testing.T) {
 	}
 	found := 0
 	for _, m := range rows("network_effects.csv") {
-		if m["round"] != last || m["outcome"] != "willingness" || (m["group"] != "victims" && m["group"] != "distance_1") {
+		if m["round"] != last || m["outcome"] != "willingness" || (m["exposure_group"] != "victims" && m["exposure_group"] != "distance_1") {
 			continue
 		}
 		found++
 		if e, hi := num(m, "effect"), num(m, "ci_high"); !(e < 0 && hi < 0) {
-			t.Errorf("%s, group %s, last day: willingness effect %.3f, CI high %.3f, want both < 0", m["condition"], m["group"], e, hi)
+			t.Errorf("%s, group %s, last day: willingness effect %.3f, CI high %.3f, want both < 0", m["condition"], m["exposure_group"], e, hi)
 		}
 	}
 	if found != 4 {

@@ -222,10 +222,10 @@ backend: {provider: builtin}
 	// Nor is there another placement of the victims: no permutation p-value (it would be 1
 	// whatever the effect).
 	cont := readCSV(t, filepath.Join(dir, "results", "network_contagion.csv"))
-	cc := columns(t, cont[0], "group", "p_value")
+	cc := columns(t, cont[0], "exposure_group", "p_value")
 	for _, r := range cont[1:] {
 		if r[cc["p_value"]] != "" {
-			t.Errorf("network_contagion.csv: %s has p_value %s", r[cc["group"]], r[cc["p_value"]])
+			t.Errorf("network_contagion.csv: %s has p_value %s", r[cc["exposure_group"]], r[cc["p_value"]])
 		}
 	}
 	if len(cont) < 3 {

@@ -72,7 +72,7 @@ func spreadP(t *testing.T, obs string) map[string]map[int]float64 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := r[col["group"]]
+		g := r[col["exposure_group"]]
 		if out[g] == nil {
 			out[g] = map[int]float64{}
 		}

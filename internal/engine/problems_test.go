@@ -154,7 +154,7 @@ factors: {scale: [ascending, descending], wording: [original, p9]}
 }
 
 // A study's own checks report every factor level's problem (tpp and network: each wording
-// missing, and the persona factor beside show_scores).
+// missing) beside the design's (the persona factor beside show_scores).
 func TestStudyChecksEveryLevel(t *testing.T) {
 	path, err := checkFile(t, `name: g
 study: tpp
@@ -167,6 +167,22 @@ factors: {wording: [original, p8, p9], persona: [levels, scores]}
 		`exp.yaml:5:31: field factors.wording[1]: scenario tpp has no wording "p8"`,
 		`exp.yaml:5:35: field factors.wording[2]: scenario tpp has no wording "p9"`,
 	)
+}
+
+// The persona factor beside show_averages is told once, at show_averages's line, for every
+// study that varies it (each study checked it, at show_scores's line).
+func TestPersonaFactorBesideShowAverages(t *testing.T) {
+	for _, st := range []string{"vignettes\nscenarios: [volunteering]", "tpp", "network\nnetwork: {graph: {type: erdos_renyi, p: 0.5}, rounds: 1, scenario: donating}", "games\ngames: [{game: dictator}]"} {
+		path, err := checkFile(t, `name: g
+seed: 1
+population: {source: sample, n: 8, show_averages: true}
+factors: {persona: [levels, scores]}
+study: `+st+`
+`)
+		wantProblems(t, path, err,
+			`exp.yaml:3:51: field population.show_averages: the persona factor sets how personas are shown`,
+		)
+	}
 }
 
 // The study waits for the fields it reads: with a wrong population its scenarios' checks

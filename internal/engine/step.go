@@ -336,8 +336,11 @@ var errServerGone = errors.New("the server stopped answering")
 // backend in a row were refused, with no answer between, the run stops with errServerGone,
 // leaving those decisions to resume. Only answers of the batch's other asks, which are
 // finite, keep a refused decision from the limit (one sent to the dead endpoint of several
-// is answered by another, or left alone reaches the limit).
+// is answered by another, or left alone reaches the limit). The reply returned counts the
+// calls of the refused asks before it too (an attempt sent, then refused retries), so that
+// the decisions' calls sum to the backend meter's.
 func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (backend.Reply, error) {
+	var spent, failed int // calls of the refused asks
 	for {
 		reply, err := be.be.Decide(ctx, t.Req)
 		if reply.Calls > 0 {
@@ -347,10 +350,11 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 			be.answered.Store(true)
 		}
 		refused := err != nil && backend.Refused(err)
+		if !refused && reply.Calls > 0 {
+			be.refused.Store(0) // the server answered (a cached reply says nothing of it)
+		}
+		reply.Calls, reply.FailedCalls = reply.Calls+spent, reply.FailedCalls+failed
 		if !refused {
-			if reply.Calls > 0 {
-				be.refused.Store(0) // the server answered (a cached reply says nothing of it)
-			}
 			if err != nil && r.rejectsAll(ctx, be, err) {
 				se, _ := errors.AsType[*backend.StatusError](err)
 				if r.prog != nil {
@@ -364,6 +368,7 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		if r.group != nil || !be.reached.Load() || !r.recordsError(ctx, be, err) {
 			return reply, err // stops the run (the start-up rule, on_error: stop, an interrupt) or a batch job's
 		}
+		spent, failed = reply.Calls, reply.FailedCalls
 		n := be.refused.Add(1)
 		if n >= int64(r.refusalLimit()) {
 			if r.prog != nil {

@@ -113,6 +113,32 @@ func TestRefusalAfterAnAnswer(t *testing.T) {
 	}
 }
 
+// A decision refused and asked again counts every call made for it: its row's calls are the
+// refused asks' (an attempt sent, then its retries refused) and the answered one's, so the
+// decisions' calls sum to the calls made (QA: the meter had 2 calls more than the rows).
+func TestRefusedAsksCallsRecorded(t *testing.T) {
+	refused := &backend.StatusError{Provider: "openai", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	var n atomic.Int64
+	hook := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(context.Context, backend.Request) (backend.Reply, error) {
+			if k := n.Add(1); k >= 2 && k <= 4 {
+				return backend.Reply{Calls: 1, FailedCalls: 1}, refused
+			}
+			return backend.Reply{Raw: `{"willingness": 4}`, Values: map[string]float64{"willingness": 4}, Calls: 1}, nil
+		}), nil
+	}
+	res, err := Run(context.Background(), load(t, study1, 1), Options{Out: filepath.Join(t.TempDir(), "run"), NoCache: true, Backends: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.RunUsage) != 1 || res.RunUsage[0].Calls != int(n.Load()) || res.RunUsage[0].FailedCalls != 3 {
+		t.Fatalf("recorded usage %+v, want %d calls, 3 failed", res.RunUsage, n.Load())
+	}
+	if len(res.Usage) != 1 || res.Usage[0].Calls != int(n.Load()) {
+		t.Fatalf("usage %+v, want %d calls", res.Usage, n.Load())
+	}
+}
+
 // A worker's backend that cannot be built (no API key on that machine) fails every decision
 // alike: the run stops at the first, as for a rejected key, instead of recording each invalid.
 func TestConfigErrorStopsTheRun(t *testing.T) {

@@ -93,13 +93,13 @@ func (c column) setText(p *Persona, v string) error {
 	case kindInt:
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", clip(v))
+			return fmt.Errorf("%q is not a whole number", yamlx.Clip(v))
 		}
 		*c.i(p) = n
 	case kindFloat:
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("%q is not a number", clip(v))
+			return fmt.Errorf("%q is not a number", yamlx.Clip(v))
 		}
 		*c.f(p) = x
 	default:
@@ -317,7 +317,7 @@ func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
 		case text:
 			id := r.idText()
 			if p.SourceID != "" {
-				at("%q is a text id, so source_id (%q) cannot also be given", clip(id), clip(p.SourceID))
+				at("%q is a text id, so source_id (%q) cannot also be given", yamlx.Clip(id), yamlx.Clip(p.SourceID))
 				continue
 			}
 			if prev, dup = seenText[id]; !dup {
@@ -339,7 +339,7 @@ func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
 			p.ID = n
 		}
 		if dup {
-			at("duplicate id %s (first on line %d)", clip(r.idText()), prev)
+			at("duplicate id %s (first on line %d)", yamlx.Clip(r.idText()), prev)
 		}
 	}
 	if err := errs.err(); err != nil {
@@ -1020,19 +1020,16 @@ func keyOffset(raw []byte, field string) int {
 	return len(raw) - len(bytes.TrimLeft(raw, " \t\r"))
 }
 
-// clip shortens a name or value from a file for a message (yamlx.Clip).
-func clip(s string) string { return yamlx.Clip(s) }
-
-// shorten is clip for raw JSON.
+// shorten is yamlx.Clip for raw JSON.
 func shorten(b []byte) string {
 	b = bytes.TrimSpace(b)
-	return clip(string(b[:min(len(b), yamlx.ClipBytes+utf8.UTFMax)]))
+	return yamlx.Clip(string(b[:min(len(b), yamlx.ClipBytes+utf8.UTFMax)]))
 }
 
 // fieldName is a column or key name from a file as a message's field: clipped, and quoted
 // when it has characters that would not print plainly.
 func fieldName(s string) string {
-	c := clip(s)
+	c := yamlx.Clip(s)
 	if !utf8.ValidString(c) || strings.ContainsFunc(c, func(r rune) bool { return !unicode.IsPrint(r) }) {
 		return strconv.Quote(c)
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 //go:embed data/prosim104_agents.json
@@ -258,7 +260,7 @@ func decodeOriginal(raw json.RawMessage) (originalRecord, *FieldError) {
 	}
 	var ok bool
 	if p.Education, ok = originalEducation[edu]; !ok {
-		return r, fieldErr(oEducation, "unknown education level %q (want No Formal Education, Primary, JuniorHigh, SeniorHigh or CollegePlus)", clip(edu))
+		return r, fieldErr(oEducation, "unknown education level %q (want No Formal Education, Primary, JuniorHigh, SeniorHigh or CollegePlus)", yamlx.Clip(edu))
 	}
 	occ, fe := str(oOccupation)
 	if fe != nil {

@@ -51,7 +51,7 @@ func normalize(p *Persona, deriveQuintile bool) []*FieldError {
 	bad := func(field, format string, args ...any) { errs = append(errs, fieldErr(field, format, args...)) }
 	p.Gender = strings.ToLower(strings.TrimSpace(p.Gender))
 	if !slices.Contains(Genders, p.Gender) {
-		bad("gender", "unknown gender %q (want male or female)", clip(p.Gender))
+		bad("gender", "unknown gender %q (want male or female)", yamlx.Clip(p.Gender))
 	}
 	p.AgeBracket = strings.TrimSpace(p.AgeBracket)
 	if p.Age < 18 || p.Age > 120 {
@@ -64,7 +64,7 @@ func normalize(p *Persona, deriveQuintile bool) []*FieldError {
 		case want:
 		default:
 			if !slices.Contains(AgeBrackets(), p.AgeBracket) {
-				bad("age_bracket", "unknown age bracket %q (want one of %s, or leave it out to have it computed from age)", clip(p.AgeBracket), strings.Join(AgeBrackets(), ", "))
+				bad("age_bracket", "unknown age bracket %q (want one of %s, or leave it out to have it computed from age)", yamlx.Clip(p.AgeBracket), strings.Join(AgeBrackets(), ", "))
 			} else {
 				bad("age_bracket", "%q does not contain age %d (want %q, or leave it out to have it computed from age)", p.AgeBracket, p.Age, want)
 			}
@@ -72,7 +72,7 @@ func normalize(p *Persona, deriveQuintile bool) []*FieldError {
 	}
 	p.Marital = strings.ToLower(strings.TrimSpace(p.Marital))
 	if !slices.Contains(MaritalStatuses, p.Marital) {
-		bad("marital", "unknown marital status %q (want %s)", clip(p.Marital), strings.Join(MaritalStatuses, ", "))
+		bad("marital", "unknown marital status %q (want %s)", yamlx.Clip(p.Marital), strings.Join(MaritalStatuses, ", "))
 	}
 	if !deriveQuintile && (p.IncomeQuintile < 1 || p.IncomeQuintile > 5) {
 		bad("income_quintile", "%d is outside 1..5", p.IncomeQuintile)
@@ -90,7 +90,7 @@ func normalize(p *Persona, deriveQuintile bool) []*FieldError {
 	}
 	p.Education = edu
 	if !slices.Contains(EducationLevels, p.Education) {
-		bad("education", "unknown education level %q (want %s; synonyms such as postgraduate, bachelor, high_school are listed in docs/population.md)", clip(p.Education), strings.Join(EducationLevels, ", "))
+		bad("education", "unknown education level %q (want %s; synonyms such as postgraduate, bachelor, high_school are listed in docs/population.md)", yamlx.Clip(p.Education), strings.Join(EducationLevels, ", "))
 	}
 	p.Occupation = strings.TrimSpace(p.Occupation)
 	if p.Occupation == "" {

@@ -91,20 +91,24 @@ func Methods(rows []Row) string {
 	return strings.Join(parts, "; ")
 }
 
-// corrected says, when some rows are BootstrapDistance's, that their values are bias-corrected.
-func corrected(rows []Row) string {
-	if slices.ContainsFunc(rows, func(r Row) bool { return r.Method == BootMethod }) {
-		return "distances bias-corrected (the basic bootstrap's median); "
-	}
-	return ""
+// corrected reports whether some rows are BootstrapDistance's, whose values are
+// bias-corrected (correctedNote says so).
+func corrected(rows []Row) bool {
+	return slices.ContainsFunc(rows, func(r Row) bool { return r.Method == BootMethod })
 }
+
+const correctedNote = "distances bias-corrected (the basic bootstrap's median)"
 
 // Summary prints the rows as measure x backend.
 func Summary(w io.Writer, rows []Row, backends []string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; %s95%% CI: %s; reference %s)\n", corrected(rows), Methods(rows), rows[0].Reference)
+	note := ""
+	if corrected(rows) {
+		note = correctedNote + "; "
+	}
+	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; %s95%% CI: %s; reference %s)\n", note, Methods(rows), rows[0].Reference)
 	head, body := grid(rows, backends)
 	return termtable.Write(w, 1, append([][]string{head}, body...)) // key: measure; split by backends
 }
@@ -113,14 +117,6 @@ var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Pars
 <table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Body}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody></table>`))
-
-// sentence is corrected's words as a sentence of the report ("" stays "").
-func sentence(s string) string {
-	if s == "" {
-		return ""
-	}
-	return strings.ToUpper(s[:1]) + strings.TrimSuffix(s, "; ")[1:] + ". "
-}
 
 // Section renders the rows as a table of measure x backend; intro says what the measures are.
 func Section(rows []Row, backends []string, control, intro string) func(fig *report.Figures) (template.HTML, error) {
@@ -131,7 +127,11 @@ func Section(rows []Row, backends []string, control, intro string) func(fig *rep
 			labels[i] = report.DescribeBackend(b)
 		}
 		copy(head[1:], labels)
-		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Methods": Methods(rows), "Corrected": sentence(corrected(rows)), "Head": head, "Body": body}, fig)
+		note := ""
+		if corrected(rows) {
+			note = strings.ToUpper(correctedNote[:1]) + correctedNote[1:] + ". "
+		}
+		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Methods": Methods(rows), "Corrected": note, "Head": head, "Body": body}, fig)
 	}
 }
 

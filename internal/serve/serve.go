@@ -22,10 +22,12 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -224,14 +226,18 @@ func IsLoopback(addr string) bool {
 }
 
 // rescan finds the run folders of the roots. Ids are the folders' names, made unique; a
-// folder keeps its id while it is a run folder. One moved or removed leaves the list.
+// folder keeps its id while it is a run folder. One moved or removed leaves the list. The
+// folders are read without s.mu held (a slow disk does not stall every request); two rescans
+// at once each apply what they found.
 func (s *Server) rescan() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.rescanAt = time.Now()
-	for d := range s.byDir {
+	known := slices.Collect(maps.Keys(s.byDir))
+	s.mu.Unlock()
+	var gone []string
+	for _, d := range known {
 		if !isRun(d) {
-			s.forget(d)
+			gone = append(gone, d)
 		}
 	}
 	var dirs []string
@@ -249,6 +255,11 @@ func (s *Server) rescan() {
 				dirs = append(dirs, d)
 			}
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range gone {
+		s.forget(d)
 	}
 	for _, d := range dirs {
 		if _, ok := s.byDir[d]; ok {
@@ -277,13 +288,16 @@ func (s *Server) forget(dir string) {
 // named so is not followed out of the served folders).
 func isRun(dir string) bool {
 	for _, f := range []string{"config.yaml", "prosim.db"} {
-		fi, err := os.Lstat(filepath.Join(dir, f))
+		fi, err := lstat(filepath.Join(dir, f))
 		if err != nil || !fi.Mode().IsRegular() {
 			return false
 		}
 	}
 	return true
 }
+
+// lstat is os.Lstat; a test makes it slow.
+var lstat = os.Lstat
 
 func safeID(s string) string {
 	var b strings.Builder
@@ -323,13 +337,16 @@ func (s *Server) dirOf(ctx context.Context, id string) (string, bool) {
 	s.mu.Lock()
 	d, ok := s.ids[id]
 	wait := time.Second - time.Since(s.rescanAt)
-	if ok && !isRun(d) {
-		s.forget(d)
-		ok = false
-	}
 	s.mu.Unlock()
-	if ok {
+	if ok && isRun(d) {
 		return d, true
+	}
+	if ok {
+		s.mu.Lock()
+		if s.ids[id] == d {
+			s.forget(d)
+		}
+		s.mu.Unlock()
 	}
 	if wait > 0 {
 		select {

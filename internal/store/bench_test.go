@@ -27,13 +27,12 @@ func benchStore(b *testing.B) *Store {
 // (queued with Add, committed in batches) and of reading it back in the results pass.
 func BenchmarkAddDecisions(b *testing.B) {
 	s := benchStore(b)
-	scs := []string{"volunteering", "helping", "donating", "cooperation", "recycling", "sharing"}
 	params := map[string]float64{}
 	b.ResetTimer()
 	for i := range b.N {
 		r := Reply{Raw: `{"willingness": 5}`, Values: map[string]float64{"willingness": float64(1 + i%7)}, Provider: "builtin",
 			Model: "behavioral", ModelVersion: "behavioral-3", CostUSD: math.NaN()}
-		if err := s.Add(Decision{Key: Key{RunID: "none.r1", AgentID: i / len(scs), Scenario: scs[i%len(scs)]}, Params: params, Reply: r}); err != nil {
+		if err := s.Add(Decision{Key: Key{RunID: "none.r1", AgentID: i / len(scenarios), Scenario: scenarios[i%len(scenarios)]}, Params: params, Reply: r}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -113,7 +112,7 @@ func BenchmarkCommitCPU(b *testing.B) {
 				time.Sleep(reply)
 				r := Reply{Raw: `{"willingness": 5}`, Values: map[string]float64{"willingness": 5}, Provider: "openai",
 					Model: "loopback-1", Calls: 1, InputTokens: 412, OutputTokens: 7, CostUSD: math.NaN(), Latency: time.Millisecond}
-				q := s.Start(Decision{Key: Key{RunID: "none.r1", AgentID: i / 6, Scenario: scenarios[i%6]},
+				q := s.Start(Decision{Key: Key{RunID: "none.r1", AgentID: i / len(scenarios), Scenario: scenarios[i%len(scenarios)]},
 					Params: map[string]float64{}, Reply: r})
 				if p.g != nil {
 					if err := p.Wait(); err != nil {
@@ -136,6 +135,7 @@ func BenchmarkCommitCPU(b *testing.B) {
 	b.ReportMetric(float64(b.N)/float64(s.writes.Load()), "rows/write")
 }
 
+// scenarios are the benchmarks' scenario ids, one decision of an agent each.
 var scenarios = []string{"volunteering", "helping", "donating", "cooperation", "recycling", "sharing"}
 
 // cpuTime is this process's user + system CPU time so far.

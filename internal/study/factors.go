@@ -73,16 +73,6 @@ func (s *Systems) persona(level string, ai int) string {
 	return s.cache[level][ai]
 }
 
-// CheckPersonaFactor rejects the persona factor beside population.show_scores or
-// show_averages, which it replaces.
-func CheckPersonaFactor(env *Env) error {
-	e := env.Exp
-	if len(e.Factors.Persona) > 0 && (e.Population.ShowScores || e.Population.ShowAverages) {
-		return env.Errorf("population.show_scores", "the persona factor sets how personas are shown: leave population.show_scores and show_averages out")
-	}
-	return nil
-}
-
 // FactorsDescribed names each crossed factor's levels as terms of a design product
 // (" x 3 wording levels x 2 scale levels"), so a study's Describe line multiplies out to the
 // decisions it states; "" without factors.

@@ -245,6 +245,14 @@ func (d *Doc) DecodeAt(path string, v any) (found bool, err error) {
 	return true, DecodeNode(node, d.data, d.name, v)
 }
 
+// Has reports whether the file gives the field at path (written as in messages:
+// "network.graph.k"), whatever its value: a zero written there is not the field left out.
+// False when d is nil.
+func (d *Doc) Has(path string) bool {
+	_, ok := d.node(path)
+	return ok
+}
+
 // Name is the file name given to Parse.
 func (d *Doc) Name() string {
 	if d == nil {

@@ -68,6 +68,23 @@ func TestDocErrorfLocatesFieldOrNearestParent(t *testing.T) {
 	}
 }
 
+// Has tells a field written (a zero or a null among them) from one left out.
+func TestDocHas(t *testing.T) {
+	d, err := Parse([]byte("network:\n  graph: {type: ring, k: 0}\n  rounds:\nconditions: [{policy: moral}]\n"), "exp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{"network.graph.k": true, "network.rounds": true, "conditions[0].policy": true,
+		"network.graph.p": false, "conditions[1].policy": false, "population": false} {
+		if got := d.Has(path); got != want {
+			t.Errorf("Has(%q) = %v, want %v", path, got, want)
+		}
+	}
+	if (*Doc)(nil).Has("network") {
+		t.Error("a nil Doc has a field")
+	}
+}
+
 // A number the field's Go type cannot hold is named without Go's words.
 func TestOverflowIsSaidPlainly(t *testing.T) {
 	var v struct {

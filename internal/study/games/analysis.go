@@ -277,8 +277,8 @@ func (s *gamesStudy) analyze() *results {
 			// The seeds of the game's bootstrap intervals: each row extends this with its names.
 			h := s.statsSeed(k.b, k.c, in.Name)
 			// The group's rows of the game, made machine by machine as they are read: the
-			// public goods statistics read them once, as they come (a game of many rounds
-			// holds no copy of its rows); the one-shot games' rows are one a decision of a
+			// public goods statistics read them once, as they come, a round at a time
+			// (a game of many rounds holds no copy of its rows); the one-shot games' rows are one a decision of a
 			// step, collected.
 			var ms []gameRun
 			for _, m := range s.ms {
@@ -298,17 +298,30 @@ func (s *gamesStudy) analyze() *results {
 					}
 				}
 			}
-			pun := func(yield func(punishRow) bool) {
+			// A public goods game's rounds, each read from the spill once for both its rows and
+			// its punishments; the round's slices are reused for the next.
+			pgRounds := func(yield func(pgRound) bool) {
+				var b pgRound
 				for _, m := range ms {
 					pm, ok := m.m.(*pgM)
-					if !ok || !m.in.Punishment {
+					if !ok {
 						continue
 					}
 					for rd := range pm.rounds() {
-						for _, p := range rd.Punishments {
-							if !yield(punishRow{runID: m.cell.ID, game: in.Name, group: pm.groupOf(rd, p.From), agent: p.From, target: p.To, points: p.Points, valid: p.Valid}) {
-								return
+						b.rows, b.pun = b.rows[:0], b.pun[:0]
+						for rw := range pm.roundRows(rd) {
+							if !rw.valid {
+								g.Invalid[in.Name]++
 							}
+							b.rows = append(b.rows, gameRow{row: rw, runID: m.cell.ID, game: in.Name})
+						}
+						if m.in.Punishment {
+							for _, p := range rd.Punishments {
+								b.pun = append(b.pun, punishRow{runID: m.cell.ID, game: in.Name, group: pm.groupOf(rd, p.From), agent: p.From, target: p.To, points: p.Points, valid: p.Valid})
+							}
+						}
+						if !yield(b) {
+							return
 						}
 					}
 				}
@@ -327,7 +340,7 @@ func (s *gamesStudy) analyze() *results {
 			case "trust":
 				g.Stats = append(g.Stats, trustStats(in, gr, h)...)
 			case "public_goods":
-				st, tr := pgStats(in, rows, pun, h) // counts the invalid rows as it reads them
+				st, tr := pgStats(in, pgRounds, h) // counts the invalid rows as it reads them
 				g.Stats = append(g.Stats, st...)
 				g.PG = append(g.PG, tr)
 			}
@@ -577,8 +590,15 @@ func trustStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 	}
 }
 
-// pgStats reads rows and pun once each, in order.
-func pgStats(in GameInstance, rows iter.Seq[gameRow], pun iter.Seq[punishRow], sd seed.Hash) ([]GameStat, PGTrajectory) {
+// pgRound is one round of one run of a public goods game: its members' rows and its
+// punishment decisions.
+type pgRound struct {
+	rows []gameRow
+	pun  []punishRow
+}
+
+// pgStats reads the rounds once, in order, keeping none of them.
+func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash) ([]GameStat, PGTrajectory) {
 	h := game.HumanPublicGoods
 	type gk struct {
 		run   string
@@ -592,19 +612,41 @@ func pgStats(in GameInstance, rows iter.Seq[gameRow], pun iter.Seq[punishRow], s
 	first := map[int][]float64{}
 	// Members of a group play together: the final round's rates are over group-runs.
 	lastZero, lastAll := newTally[gk]("group-runs"), newTally[gk]("group-runs")
-	for r := range rows {
-		if r.role != "member" || !r.valid || r.round < 1 || r.round > in.Rounds {
-			continue
+	// The group-runs with a valid contribution in some round.
+	groups := map[gk]bool{}
+	type ak struct {
+		run          string
+		group, agent int
+	}
+	// Each agent-replicate punished or not, in the order first seen; its unit is its group-run.
+	punished, at := []bool{}, map[ak]int{}
+	var runs []ak
+	for rd := range rounds {
+		for _, r := range rd.rows {
+			if r.role != "member" || !r.valid || r.round < 1 || r.round > in.Rounds {
+				continue
+			}
+			s := r.choice / in.Endowment
+			k := gk{r.runID, r.group}
+			groups[k] = true
+			sums[r.round-1][k] = append(sums[r.round-1][k], s)
+			if r.round == 1 {
+				first[r.agent] = append(first[r.agent], s)
+			}
+			if r.round == in.Rounds {
+				lastZero.add(k, r.choice == 0)
+				lastAll.add(k, r.choice == in.Endowment)
+			}
 		}
-		s := r.choice / in.Endowment
-		k := gk{r.runID, r.group}
-		sums[r.round-1][k] = append(sums[r.round-1][k], s)
-		if r.round == 1 {
-			first[r.agent] = append(first[r.agent], s)
-		}
-		if r.round == in.Rounds {
-			lastZero.add(k, r.choice == 0)
-			lastAll.add(k, r.choice == in.Endowment)
+		for _, p := range rd.pun {
+			a := ak{p.runID, p.group, p.agent}
+			i, ok := at[a]
+			if !ok {
+				i = len(runs)
+				at[a] = i
+				runs, punished = append(runs, a), append(punished, false)
+			}
+			punished[i] = punished[i] || p.valid && p.points > 0
 		}
 	}
 	tr := PGTrajectory{Game: in.Name, Punishment: in.Punishment}
@@ -623,8 +665,8 @@ func pgStats(in GameInstance, rows iter.Seq[gameRow], pun iter.Seq[punishRow], s
 		mu, lo, hi, method, n := meanCI(gm, "group-runs", sd.String("round").Int(round+1).Sum())
 		tr.Mean, tr.Lo, tr.Hi, tr.N = append(tr.Mean, mu), append(tr.Lo, lo), append(tr.Hi, hi), append(tr.N, n)
 		tr.Method = append(tr.Method, method)
-		tr.Groups = max(tr.Groups, n)
 	}
+	tr.Groups = len(groups)
 	src := "Fehr & Gächter 2000"
 	r1 := shareStat(in.Name, "round 1 contribution, share of endowment", first, sd, (h.FirstLo+h.FirstHi)/2,
 		fmt.Sprintf("%.0f-%.0f%% (%s)", 100*h.FirstLo, 100*h.FirstHi, src))
@@ -634,7 +676,7 @@ func pgStats(in GameInstance, rows iter.Seq[gameRow], pun iter.Seq[punishRow], s
 	}
 	last := in.Rounds - 1
 	rl := GameStat{Game: in.Name, Measure: fmt.Sprintf("round %d contribution, share of endowment", in.Rounds), Estimand: estGroupMeans,
-		Mean: tr.Mean[last], Lo: tr.Lo[last], Hi: tr.Hi[last], Method: tr.Method[last], N: tr.Groups, Unit: "groups",
+		Mean: tr.Mean[last], Lo: tr.Lo[last], Hi: tr.Hi[last], Method: tr.Method[last], N: tr.N[last], Unit: "groups",
 		Human: math.NaN(), HumanLo: math.NaN(), HumanHi: math.NaN(), Headline: true, HumanText: "decays towards 0 (" + src + ")"}
 	if in.Punishment {
 		rl.HumanText = "rises and stays high (Fehr & Gächter 2000, 2002)"
@@ -656,23 +698,6 @@ func pgStats(in GameInstance, rows iter.Seq[gameRow], pun iter.Seq[punishRow], s
 	}
 	if in.Punishment {
 		st = append(st, human(propStat(in.Name, fmt.Sprintf("contributed everything in round %d", in.Rounds), lastAll, sd, h.LastAllPunish, pctRef(h.LastAllPunish, "Fehr & Gächter 2002"))))
-		type ak struct {
-			run          string
-			group, agent int
-		}
-		// Each agent-replicate punished or not, in the order first seen; its unit is its group-run.
-		punished, at := []bool{}, map[ak]int{}
-		var runs []ak
-		for p := range pun {
-			a := ak{p.runID, p.group, p.agent}
-			i, ok := at[a]
-			if !ok {
-				i = len(runs)
-				at[a] = i
-				runs, punished = append(runs, a), append(punished, false)
-			}
-			punished[i] = punished[i] || p.valid && p.points > 0
-		}
 		once := newTally[gk]("group-runs")
 		for i, a := range runs {
 			once.add(gk{a.run, a.group}, punished[i])

@@ -199,7 +199,6 @@ func newPlan(env *study.Env) (*plan, error) {
 		}
 		pl.sc, pl.base = append(pl.sc, sc), append(pl.base, base)
 	}
-	add(study.CheckPersonaFactor(env))
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
@@ -1115,27 +1114,38 @@ func (m *pgM) rounds() iter.Seq[playedRound] {
 func (m *pgM) rows() iter.Seq[row] {
 	return func(yield func(row) bool) {
 		for rd := range m.rounds() {
-			idx := make([]int, len(rd.Agents))
-			for i := range idx {
-				idx[i] = i
-			}
-			slices.SortStableFunc(idx, func(i, j int) int {
-				a, b := rd.Agents[i], rd.Agents[j]
-				if a.Group != b.Group {
-					return a.Group - b.Group
-				}
-				return a.Agent - b.Agent
-			})
-			for _, i := range idx {
-				a := rd.Agents[i]
-				r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
-					version: m.s.strs[rd.versions[i]]}
-				if a.Valid {
-					r.choice = a.Contribution
-				}
+			for r := range m.roundRows(rd) {
 				if !yield(r) {
 					return
 				}
+			}
+		}
+	}
+}
+
+// roundRows are the members' rows of one round, by group and agent.
+func (m *pgM) roundRows(rd playedRound) iter.Seq[row] {
+	return func(yield func(row) bool) {
+		idx := make([]int, len(rd.Agents))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(i, j int) int {
+			a, b := rd.Agents[i], rd.Agents[j]
+			if a.Group != b.Group {
+				return a.Group - b.Group
+			}
+			return a.Agent - b.Agent
+		})
+		for _, i := range idx {
+			a := rd.Agents[i]
+			r := row{round: rd.Round, group: a.Group + 1, agent: a.Agent, role: "member", choice: math.NaN(), payoff: a.Payoff, valid: a.Valid, reason: a.Reason,
+				version: m.s.strs[rd.versions[i]]}
+			if a.Valid {
+				r.choice = a.Contribution
+			}
+			if !yield(r) {
+				return
 			}
 		}
 	}

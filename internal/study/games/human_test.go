@@ -22,7 +22,7 @@ func TestPublicGoodsHumanFiguresOnlyForTheirDesign(t *testing.T) {
 				}
 			}
 		}
-		st, _ := pgStats(in, slices.Values(rows), slices.Values([]punishRow(nil)), seed.Hash{})
+		st, _ := pgStats(in, slices.Values([]pgRound{{rows: rows}}), seed.Hash{})
 		return st
 	}
 	fg := GameInstance{Name: "public_goods", Game: "public_goods", Endowment: 20, Multiplier: 1.6, GroupSize: 4, Rounds: 10}
@@ -54,6 +54,39 @@ func TestPublicGoodsHumanFiguresOnlyForTheirDesign(t *testing.T) {
 			if !math.IsNaN(s.Human) || !strings.Contains(s.HumanText, "none for this design") || !strings.Contains(s.HumanText, tc.because) {
 				t.Errorf("%s: %s: human %v %q, want none because of %q", tc.in.Name, s.Measure, s.Human, s.HumanText, tc.because)
 			}
+		}
+	}
+}
+
+// The live view of a public goods game under way: its trajectory counts the groups that have
+// played (not the most of any one round), and the final round's figure counts the groups that
+// played it.
+func TestPublicGoodsGroupsCountedUnderWay(t *testing.T) {
+	in := GameInstance{Name: "public_goods", Game: "public_goods", Endowment: 20, Multiplier: 1.6, GroupSize: 2, Rounds: 3}
+	member := func(run string, g, a, r int) gameRow {
+		return gameRow{row: row{round: r, group: g, agent: 10*g + a, role: "member", choice: 10, valid: true}, runID: run}
+	}
+	// Run r1's two groups have played rounds 1 and 2; run r2's group 1 has played round 1, its
+	// group 2 rounds 1 (no valid contribution) and 2.
+	var rounds []pgRound
+	for r := 1; r <= 2; r++ {
+		var rd pgRound
+		for g := 1; g <= 2; g++ {
+			rd.rows = append(rd.rows, member("r1", g, 1, r), member("r1", g, 2, r))
+		}
+		rounds = append(rounds, rd)
+	}
+	invalid := member("r2", 2, 1, 1)
+	invalid.valid = false
+	rounds = append(rounds, pgRound{rows: []gameRow{member("r2", 1, 1, 1), member("r2", 1, 2, 1), invalid}})
+	rounds = append(rounds, pgRound{rows: []gameRow{member("r2", 2, 1, 2)}})
+	st, tr := pgStats(in, slices.Values(rounds), seed.Hash{})
+	if tr.Groups != 4 || !slices.Equal(tr.N, []int{3, 3, 0}) {
+		t.Errorf("groups %d, by round %v; want 4, [3 3 0]", tr.Groups, tr.N)
+	}
+	for _, s := range st {
+		if strings.HasPrefix(s.Measure, "round 3 ") && s.N != 0 {
+			t.Errorf("%s: n %d, want 0 (no group has played it)", s.Measure, s.N)
 		}
 	}
 }

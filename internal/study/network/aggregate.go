@@ -18,13 +18,11 @@ const (
 	nGroups
 )
 
-// groupNames are the labels of the summary and the report; groupKeys those of every table
-// (network_groups, rounds_summary, network_effects, network_contagion and rounds.csv's
-// exposure_group): one spelling, so that the tables join without recoding.
-var (
-	groupNames = [nGroups]string{"victims", "distance 1", "distance 2", "distance 3+", "unreachable", "all"}
-	groupKeys  = [nGroups]string{"victims", "distance_1", "distance_2", "distance_3plus", "unreachable", "all"}
-)
+// groupKeys are the exposure groups as every table's exposure_group column spells them
+// (network_groups, rounds_summary, network_effects, network_contagion, rounds.csv), and as
+// the summary and the report name them: one spelling, so that the tables join without
+// recoding and a printed row is found in the CSVs by its name.
+var groupKeys = [nGroups]string{"victims", "distance_1", "distance_2", "distance_3plus", "unreachable", "all"}
 
 func groupOf(d int32) int {
 	switch {

@@ -362,7 +362,7 @@ func (r *results) summaryFile(w io.Writer) error {
 			hdr = append(hdr, fmt.Sprintf("diff r%d-%d", c.From, c.Rounds))
 			rows := [][]string{hdr}
 			for _, g := range c.groups() {
-				line := []string{groupNames[g], strconv.Itoa(c.Pairs(g))}
+				line := []string{groupKeys[g], strconv.Itoa(c.Pairs(g))}
 				cline := []string{"  control", ""}
 				for t := 1; t <= c.Rounds; t++ {
 					line = append(line, f2(c.Mean(g, t, false, unfair)))

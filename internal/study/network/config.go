@@ -432,7 +432,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 			l.Add(doc.Errorf("network.contagion.recovery", "required for rule sis: a probability in (0, 1] (got %g)", c.Recovery))
 		}
 	case "threshold":
-		if c.Threshold == 0 && !written(doc, "network.contagion.threshold") {
+		if c.Threshold == 0 && !doc.Has("network.contagion.threshold") {
 			c.Threshold = 2
 		}
 		if c.Threshold < 1 {
@@ -526,18 +526,18 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 	case "watts_strogatz":
 		// No defaults: a small-world graph is what its k and p make it (QA8 repro-1: p
 		// left out ran a ring lattice without rewiring).
-		if !written(doc, "network.graph.k") {
+		if !doc.Has("network.graph.k") {
 			kmOK = !l.Add(doc.Errorf("network.graph", "watts_strogatz needs k, each node's ring neighbours (even, e.g. 6)"))
 		} else if g.K < 2 || g.K%2 != 0 {
 			kmOK = !l.Add(doc.Errorf("network.graph.k", "must be an even number >= 2 (got %d)", g.K))
 		}
-		if !written(doc, "network.graph.p") {
+		if !doc.Has("network.graph.p") {
 			l.Add(doc.Errorf("network.graph", "watts_strogatz needs p, the rewiring probability (0..1, e.g. 0.1; 0 keeps the ring lattice)"))
 		} else if g.P < 0 || g.P > 1 {
 			l.Add(doc.Errorf("network.graph.p", "%g is out of range 0..1", g.P))
 		}
 	case "barabasi_albert":
-		if !written(doc, "network.graph.m") {
+		if !doc.Has("network.graph.m") {
 			kmOK = !l.Add(doc.Errorf("network.graph", "barabasi_albert needs m, the edges each new node makes (e.g. 3)"))
 		} else if g.M < 1 {
 			kmOK = !l.Add(doc.Errorf("network.graph.m", "must be >= 1 (got %d)", g.M))
@@ -555,7 +555,7 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 		key   string
 		given bool
 	}{{"k", g.K != 0}, {"p", g.P != 0}, {"m", g.M != 0}, {"file", g.File != ""}} {
-		if (p.given || written(doc, "network.graph."+p.key)) && !slices.Contains(graphParams[g.Type], p.key) {
+		if (p.given || doc.Has("network.graph."+p.key)) && !slices.Contains(graphParams[g.Type], p.key) {
 			l.Add(doc.Errorf("network.graph."+p.key, "not used by type %s (it takes %s)", g.Type, takes(g.Type)))
 		}
 	}
@@ -601,14 +601,6 @@ func takes(t string) string {
 		return "only " + ps[0]
 	}
 	return strings.Join(ps[:len(ps)-1], ", ") + " and " + ps[len(ps)-1]
-}
-
-// written says whether the file gives the field at path: a zero written there is a value
-// to check, not the default an absent field takes.
-func written(doc *yamlx.Doc, path string) bool {
-	var v any
-	found, _ := doc.DecodeAt(path, &v)
-	return found
 }
 
 // CheckInputs reads the edge list (type edgelist) to report its problems with the
@@ -712,7 +704,7 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config, roundsOK bool,
 		if q.Target == "" {
 			q.Target, q.By = "top", "willingness"
 		}
-		if q.K == 0 && !written(doc, path+".k") {
+		if q.K == 0 && !doc.Has(path+".k") {
 			q.K = 5
 		}
 	case "burden":
@@ -741,10 +733,10 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config, roundsOK bool,
 	// The affected label measures each agent's noise band on the rounds before From and
 	// needs LabelPersist rounds from From on to mark anyone (label.go): From 1, or too late,
 	// would leave every agent unaffected by construction, not by measurement.
-	if q.From == 0 && !written(doc, path+".from") {
+	if q.From == 0 && !doc.Has(path+".from") {
 		q.From = 2
 	}
-	if q.To == 0 && !written(doc, path+".to") {
+	if q.To == 0 && !doc.Has(path+".to") {
 		q.To = nw.Rounds
 	}
 	last := nw.Rounds - LabelPersist + 1
@@ -765,7 +757,7 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config, roundsOK bool,
 		}
 	case "top":
 		if q.K < 1 {
-			if written(doc, path+".k") {
+			if doc.Has(path + ".k") {
 				l.Add(doc.Errorf(path+".k", "%d is out of range: the group size of target top is >= 1", q.K))
 			} else {
 				l.Add(doc.Errorf(path+".k", "required for target top: the group size (>= 1)"))

@@ -24,7 +24,6 @@ func (s *netStudy) checkFactors() error {
 			l.Add(s.env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v; add variants: to its YAML)", s.sc.ID, w, s.sc.Wordings()))
 		}
 	}
-	l.Add(study.CheckPersonaFactor(s.env))
 	return l.Err()
 }
 

@@ -67,8 +67,8 @@ type sectionData struct {
 func tableRows(c *Comparison, unfair bool) [][]string {
 	var out [][]string
 	for _, g := range c.groups() {
-		line := []string{groupNames[g], c.Label, fmt.Sprint(c.Pairs(g))}
-		cline := []string{groupNames[g], c.Control, ""}
+		line := []string{groupKeys[g], c.Label, fmt.Sprint(c.Pairs(g))}
+		cline := []string{groupKeys[g], c.Control, ""}
 		for t := 1; t <= c.Rounds; t++ {
 			line = append(line, f2(c.Mean(g, t, false, unfair)))
 			cline = append(cline, f2(c.Mean(g, t, true, unfair)))
@@ -118,11 +118,11 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 				for t := 1; t <= c.Rounds; t++ {
 					y, cy = append(y, c.Mean(g, t, false, unfair)), append(cy, c.Mean(g, t, true, unfair))
 				}
-				panels = append(panels, report.LineChart{Title: groupNames[g], Series: []report.Series{
+				panels = append(panels, report.LineChart{Title: groupKeys[g], Series: []report.Series{
 					{Name: c.Inequity, X: xs, Y: y, Color: report.Palette[0], Marker: "circle"},
 					{Name: c.Control, X: xs, Y: cy, Color: report.Palette[1], Dashed: true, Marker: "open"}}})
 				if !unfair {
-					sizes = append(sizes, fmt.Sprintf("%s %d", groupNames[g], c.Pairs(g)))
+					sizes = append(sizes, fmt.Sprintf("%s %d", groupKeys[g], c.Pairs(g)))
 				}
 			}
 			sc := s.wScale

@@ -39,15 +39,16 @@ const (
 	nEffGroups
 )
 
-// effGroupKeys are the group column of network_effects.csv (and network_contagion.csv's),
-// groupKeys' spelling; effGroupNames the summary's and the report's, which name the split of
-// distance 2 by its key (one name everywhere). legacyEffGroupKeys are the keys of runs written
-// before, read back by a summary run's report.
+// effGroupKeys are the exposure_group column of network_effects.csv (and
+// network_contagion.csv's), groupKeys' spelling, and the groups' names in the summary and the
+// report; effGroupNames are the report's and the live view's, which add to the split of
+// distance 2 what it means. legacyEffGroupKeys are the keys of runs written before, read back
+// by a summary run's report.
 var (
 	effGroupKeys = [nEffGroups]string{groupKeys[gVictims], groupKeys[gDist1], groupKeys[gDist2], groupKeys[gDist3], groupKeys[gUnreachable],
 		"distance_2_changed", "distance_2_unchanged"}
-	effGroupNames = [nEffGroups]string{"victims", "distance 1", "distance 2", "distance 3+", "unreachable",
-		"distance_2_changed: distance 2, a distance-1 neighbour affected the round before", "distance_2_unchanged: distance 2, none affected the round before"}
+	effGroupNames = [nEffGroups]string{effGroupKeys[eVictim], effGroupKeys[eDist1], effGroupKeys[eDist2], effGroupKeys[eDist3], effGroupKeys[eUnreach],
+		effGroupKeys[eDist2Changed] + ": distance 2, a distance-1 neighbour affected the round before", effGroupKeys[eDist2Unchanged] + ": distance 2, none affected the round before"}
 	legacyEffGroupKeys = [nEffGroups]string{"victim", "1", "2", "3+", "unreachable", "2|1 changed", "2|1 unchanged"}
 )
 

@@ -24,7 +24,7 @@ var effPct, effReps = strconv.FormatFloat(100*effectLevel, 'g', -1, 64), strconv
 var EffectsSchema = table.Schema{Name: "network_effects", Doc: "Study 3: per inequity condition, exposure group, round and outcome, the effect against the control twin: the " + effectEstimand + ", with a 95% percentile CI from a two-way bootstrap resampling replicates and agents (1000 resamples, seeded; above 256 agents, blocks of agents)", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
-	{Name: "group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus (distance from the nearest victim), unreachable (as in network_groups.csv), and distance 2 split by whether a distance-1 neighbour was affected the round before: distance_2_changed, distance_2_unchanged"},
+	{Name: "exposure_group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus (distance from the nearest victim), unreachable (as in network_groups.csv), and distance 2 split by whether a distance-1 neighbour was affected the round before: distance_2_changed, distance_2_unchanged"},
 	{Name: "round", Type: table.Int, Doc: "round (day), from 1: every round, those before the unfair treatment too"},
 	{Name: "outcome", Type: table.String, Doc: "willingness or unfairness"},
 	{Name: "effect", Type: table.Float, Doc: "mean paired difference, inequity run minus control twin, on the scenario's scale"},
@@ -38,7 +38,7 @@ var EffectsSchema = table.Schema{Name: "network_effects", Doc: "Study 3: per ine
 var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per inequity condition, exposure group and round, the " + contagionEstimand + ", the placebo's share and the permutation p-value of spread", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
-	{Name: "group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus, unreachable, all (as in network_groups.csv)"},
+	{Name: "exposure_group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus, unreachable, all (as in network_groups.csv)"},
 	{Name: "round", Type: table.Int, Doc: "round (day), from the inequity's first round of unfair treatment (inequity.from) on: nobody is labelled before"},
 	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent x replicate pairs affected this round: rated at least a noise band (1.96 SDs of the pre-treatment twin differences, at least 1 point) below the control twin, this round and the round before (see label.go); the share_affected of network_groups.csv"},
 	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
@@ -167,7 +167,7 @@ func (c *Comparison) printTwin(w io.Writer) {
 			if !ok {
 				continue
 			}
-			rows = append(rows, append([]string{termGroupName(g), n}, cells...))
+			rows = append(rows, append([]string{effGroupKeys[g], n}, cells...)) // the split of distance 2 spelt out below
 			split = split || g == eDist2Changed || g == eDist2Unchanged
 		}
 		termtable.Write(w, 2, rows) // key: group, pairs; split by rounds on a narrow terminal
@@ -227,23 +227,6 @@ func (c *Comparison) effectLine(g int, unfair bool, rounds []int) (n string, cel
 	return n, cells, ok
 }
 
-// termGroupName is a group's label in the printed effects table: the split of distance 2 by
-// its network_effects.csv key, short so a row fits 80 columns (a line under the table spells
-// the keys out).
-func termGroupName(g int) string {
-	if g == eDist2Changed || g == eDist2Unchanged {
-		return effGroupKeys[g]
-	}
-	return effGroupNames[g]
-}
-
-func contGroupName(g int) string {
-	if g == gAll {
-		return "all"
-	}
-	return effGroupNames[g]
-}
-
 // readTwin reads back the twin design's tables of a summary run replayed for its report.
 func (s *netStudy) readTwin(cmps []*Comparison) error {
 	byKey := map[string]*Comparison{}
@@ -281,6 +264,11 @@ func (s *netStudy) readTwin(cmps []*Comparison) error {
 		for i, h := range recs[0] {
 			col[h] = i
 		}
+		if i, ok := col["group"]; ok {
+			if _, ok := col["exposure_group"]; !ok {
+				col["exposure_group"] = i // a run written before named the column group
+			}
+		}
 		for _, c := range sc.Columns {
 			if _, ok := col[c.Name]; !ok {
 				return fmt.Errorf("%s: no column %s (written by an older prosim: run it again)", path, c.Name)
@@ -317,9 +305,9 @@ func (s *netStudy) readTwin(cmps []*Comparison) error {
 		return x, nil
 	}
 	err := read(EffectsSchema, func(c *Comparison, get func(string) string, _ int) error {
-		g, ok := effG[get("group")]
+		g, ok := effG[get("exposure_group")]
 		if !ok {
-			return fmt.Errorf("unknown group %q", get("group"))
+			return fmt.Errorf("unknown exposure_group %q", get("exposure_group"))
 		}
 		e := EffectRow{G: g, Unfair: get("outcome") == "unfairness"}
 		var errs [6]error
@@ -339,9 +327,9 @@ func (s *netStudy) readTwin(cmps []*Comparison) error {
 		return err
 	}
 	return read(ContagionSchema, func(c *Comparison, get func(string) string, _ int) error {
-		g, ok := contG[get("group")]
+		g, ok := contG[get("exposure_group")]
 		if !ok {
-			return fmt.Errorf("unknown group %q", get("group"))
+			return fmt.Errorf("unknown exposure_group %q", get("exposure_group"))
 		}
 		x := ContagionRow{G: g}
 		var errs [4]error
@@ -362,7 +350,7 @@ func (s *netStudy) readTwin(cmps []*Comparison) error {
 func contagionRows(c *Comparison, rounds []int) [][]string {
 	var rows [][]string
 	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable, gAll} {
-		line := []string{contGroupName(g)}
+		line := []string{contGroupKey(g)}
 		any := false
 		for _, t := range rounds {
 			x, ok := c.ContagionAt(g, t)

@@ -77,7 +77,7 @@ func TestPermutationNoSpreadBeyondOne(t *testing.T) {
 		}
 		for _, g := range []int{gDist2, gDist3} {
 			if p := pOf(rows, g, tr); !(p > 0.05) {
-				t.Errorf("round %d, %s: p = %.3f with no spread there, want > 0.05", tr, groupNames[g], p)
+				t.Errorf("round %d, %s: p = %.3f with no spread there, want > 0.05", tr, groupKeys[g], p)
 			}
 		}
 	}

@@ -151,7 +151,6 @@ func New(env *study.Env) (study.Study, error) {
 			l.Add(env.Errorf(fmt.Sprintf("factors.wording[%d]", i), "scenario %s has no wording %q (it has %v)", sc.ID, w, sc.Wordings()))
 		}
 	}
-	l.Add(study.CheckPersonaFactor(env))
 	// A frame must have text for the scenario it is shown with: find out now, not mid-run.
 	for i, c := range e.Conditions {
 		f, ok := env.Policies.Get(c.Policy)

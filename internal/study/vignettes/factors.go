@@ -47,7 +47,6 @@ func (s *vignettes) checkFactors(l *yamlx.List) {
 			}
 		}
 	}
-	l.Add(study.CheckPersonaFactor(s.env))
 }
 
 // Reversed is sc's response schema with every rating scale shown the other way round: the
