@@ -145,3 +145,19 @@ func TestTemplateMistakeAtItsColumn(t *testing.T) {
 		}
 	}
 }
+
+// A game scenario's game must be one whose payoff rules exist: an unknown one is told at its
+// line with the games there are, and the templates' parameters (which the game gives) are not
+// blamed for it (QA9 repro-5: accepted, or a misleading template error).
+func TestUnknownGame(t *testing.T) {
+	src := "- id: trust_big\n  kind: game\n  game: trust_sender\n  text: You have {{.endowment}} tokens, x{{.multiplier}}.\n  question: How much do you send?\n" +
+		"  response:\n    fields:\n      - {name: send, kind: amount, min: 0, max: 500, step: 1}\n"
+	_, err := Load([]byte(src), "g3.yaml")
+	want := `g3.yaml:3:9: field [0].game: unknown game "trust_sender" (want tpp, tpp_graded, dictator, ultimatum, public_goods, trust); trust_sender is a scenario of game trust`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant %s", err, want)
+	}
+	if _, err := Load([]byte(strings.Replace(src, "trust_sender", "trust", 1)), "g3.yaml"); err != nil {
+		t.Errorf("game trust: %v", err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/prosim/prosim/internal/catalog"
+	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -230,6 +231,7 @@ var (
 // supplied are the parameters its game gives its templates beside its own params.
 func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	l := yamlx.NewList(loc.name)
+	unknownGame := false // its templates' parameters are not known: told with the game
 	switch {
 	case sc.ID == "":
 		l.Add(loc.Errorf(p+"id", "id is required"))
@@ -242,8 +244,16 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			l.Add(loc.Errorf(p+"game", "a vignette has no game (game is for kind: game)"))
 		}
 	case "game":
-		if sc.Game == "" {
+		switch {
+		case sc.Game == "":
 			l.Add(loc.ErrorAt(p+"kind", p+"game", "kind game needs game: the name of its payoff rules (e.g. tpp, dictator)"))
+		case !slices.Contains(game.Games(), sc.Game):
+			msg := fmt.Sprintf("unknown game %q (want %s)", yamlx.Clip(sc.Game), strings.Join(game.Games(), ", "))
+			if g := game.GameOf(sc.Game); g != "" {
+				msg += fmt.Sprintf("; %s is a scenario of game %s", sc.Game, g)
+			}
+			l.Add(loc.Errorf(p+"game", "%s", msg))
+			unknownGame = true
 		}
 	case "":
 		l.Add(loc.Errorf(p+"kind", "kind is required (vignette or game)"))
@@ -259,6 +269,9 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	slices.Sort(params)
 	params = slices.Compact(params)
 	tmpl := func(path, text string) {
+		if unknownGame {
+			params = nil
+		}
 		l.Add(checkTemplate(loc, path, sc.ID, text, params))
 	}
 	if strings.TrimSpace(sc.Text) == "" {
@@ -338,11 +351,14 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 }
 
 // checkTemplate parses a scenario template (at path in the file) and checks, statically,
-// that every parameter it refers to ({{.name}}) is one of params.
+// that every parameter it refers to ({{.name}}) is one of params (nil: not known).
 func checkTemplate(loc *Locator, path, id, text string, params []string) error {
 	t, err := Template(id, text)
 	if err != nil {
 		return loc.TemplateError(path, text, err)
+	}
+	if params == nil {
+		return nil
 	}
 	var unknown []string
 	for _, k := range Refs(t) {
