@@ -12,6 +12,7 @@ import (
 
 	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -189,6 +190,8 @@ func check(r frameYAML, p string, loc *scenario.Locator, scen *Scenarios) (Frame
 		l.Add(loc.Errorf(p+"id", "id is required"))
 	case !idRE.MatchString(r.ID):
 		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", r.ID))
+	case table.ReadAsMissing(r.ID):
+		l.Add(loc.Errorf(p+"id", "id %q: %s", r.ID, table.MissingReason))
 	}
 	switch {
 	case r.Channel == "":

@@ -161,3 +161,21 @@ func TestUnknownGame(t *testing.T) {
 		t.Errorf("game trust: %v", err)
 	}
 }
+
+// A scenario id, variant id or response field name that R or pandas read as a missing value
+// (they land in results CSVs' columns) is refused at its line (QA9 repro-10).
+func TestIDsReadAsMissing(t *testing.T) {
+	src := "id: nan\nkind: vignette\ntext: t\nquestion: q\nvariants: [{id: \"null\", text: u}]\n" +
+		"response:\n  fields:\n    - {name: NA, kind: amount, min: 0, max: 1}\n"
+	_, err := Load([]byte(src), "s.yaml")
+	const why = "R's read.csv and pandas' read_csv read it as a missing value in the results CSVs: choose another name"
+	for _, w := range []string{
+		`s.yaml:1:5: field id: id "nan": ` + why,
+		`s.yaml:5:17: field variants[0].id: variant id "null": ` + why,
+		`s.yaml:8:14: field response.fields[0].name: field name "NA": ` + why,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -237,6 +238,8 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 		l.Add(loc.Errorf(p+"id", "id is required"))
 	case !idRE.MatchString(sc.ID):
 		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", sc.ID))
+	case table.ReadAsMissing(sc.ID):
+		l.Add(loc.Errorf(p+"id", "id %q: %s", sc.ID, table.MissingReason))
 	}
 	switch sc.Kind {
 	case "vignette":
@@ -294,6 +297,8 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			l.Add(loc.Errorf(vp+"id", "variant id %q must be lower case letters, digits, '-' or '_', starting with a letter", v.ID))
 		case v.ID == Original:
 			l.Add(loc.Errorf(vp+"id", "%q names the scenario's own wording; give the variant another id", Original))
+		case table.ReadAsMissing(v.ID):
+			l.Add(loc.Errorf(vp+"id", "variant id %q: %s", v.ID, table.MissingReason))
 		default:
 			if j := slices.IndexFunc(sc.Variants[:i], func(w Variant) bool { return w.ID == v.ID }); j >= 0 {
 				l.Add(loc.Errorf(vp+"id", "variant id %q is used twice (also variants[%d])", v.ID, j))
@@ -310,6 +315,12 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	}
 	for _, err := range sc.Response.Problems() {
 		l.Add(loc.Errorf(p+schemaPath(sc.Response, err), "%v", err))
+	}
+	// A field's name is a value of decisions.csv's field column.
+	for i, f := range sc.Response.Fields {
+		if f.Name != "" && table.ReadAsMissing(f.Name) {
+			l.Add(loc.Errorf(fmt.Sprintf("%sresponse.fields[%d].name", p, i), "field name %q: %s", f.Name, table.MissingReason))
+		}
 	}
 	// The prompt shows a likert scale's anchors as a pair: without one label it shows neither.
 	for i, f := range sc.Response.Fields {
