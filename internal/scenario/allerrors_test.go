@@ -179,3 +179,25 @@ func TestIDsReadAsMissing(t *testing.T) {
 		}
 	}
 }
+
+// A misspelt model key is told as such in the first pass, even when its value is a word (QA9
+// repro-7: it was "expected a number", and the misspelling came only once that was fixed).
+func TestMisspeltModelKeyWithAWordValue(t *testing.T) {
+	src := "- id: blood_drive\n  kind: vignette\n  text: t\n  question: q\n" +
+		"  response: {fields: [{name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]}\n" +
+		"  model:\n    base: 4\n    visibilty: high\n    colour: 0.3\n"
+	_, err := Load([]byte(src), "s.yaml")
+	wantLines := []string{
+		"s.yaml: 2 problems:",
+		`  s.yaml:8:5: field [0].model.visibilty: unknown model parameter "visibilty" (did you mean visibility?); want base, cost, money, need, visibility`,
+		`  s.yaml:9:5: field [0].model.colour: unknown model parameter "colour"; want base, cost, money, need, visibility`,
+	}
+	if err == nil || err.Error() != strings.Join(wantLines, "\n") {
+		t.Fatalf("error:\n%v\nwant:\n%s", err, strings.Join(wantLines, "\n"))
+	}
+	// With a number, the same: the key is reported, whatever its value.
+	_, err = Load([]byte(strings.Replace(src, "visibilty: high", "visibilty: 0.8", 1)), "s.yaml")
+	if err == nil || err.Error() != strings.Join(wantLines, "\n") {
+		t.Errorf("with a number:\n%v", err)
+	}
+}

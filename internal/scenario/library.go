@@ -2,8 +2,10 @@ package scenario
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -163,9 +165,15 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 	}
 	var scs []Scenario
 	prefix := func(i int) string { return fmt.Sprintf("[%d].", i) }
+	if !loc.IsList() {
+		prefix = func(int) string { return "" }
+	}
+	// Unknown model keys are read from the file itself, so that one with a word value is told
+	// as misspelt with the other decoding problems, not as a wrong type (QA9 repro-7).
+	unknown := loc.unknownModelKeys(prefix)
 	if loc.IsList() {
 		if err := yamlx.DecodeAll(data, name, &scs); err != nil {
-			return nil, err
+			return nil, replaceProblems(name, err, unknown)
 		}
 		if len(scs) == 0 {
 			return nil, &yamlx.Error{File: name, Msg: "the list of scenarios is empty"}
@@ -173,12 +181,14 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 	} else {
 		var sc Scenario
 		if err := yamlx.DecodeAll(data, name, &sc); err != nil {
-			return nil, err
+			return nil, replaceProblems(name, err, unknown)
 		}
 		scs = []Scenario{sc}
-		prefix = func(int) string { return "" }
 	}
 	l := yamlx.NewList(name)
+	for _, e := range unknown {
+		l.Add(e)
+	}
 	seen := map[string]int{}
 	for i := range scs {
 		sc := &scs[i]
@@ -346,8 +356,7 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 		for _, k := range sortedKeys(sc.Model) {
 			r, ok := modelKeys[k]
 			if !ok {
-				l.Add(loc.Errorf(p+"model."+k, "unknown model parameter %q (want base, cost, money, visibility, need)", k))
-				continue
+				continue // reported by unknownModelKeys
 			}
 			v := sc.Model[k]
 			switch {
@@ -357,6 +366,68 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 				l.Add(loc.Errorf(p+"model."+k, "money is 1 (the cost is money) or 0 (time or effort), got %g", v))
 			}
 		}
+	}
+	return l.Err()
+}
+
+// modelKeyNames are modelKeys' names, sorted.
+var modelKeyNames = slices.Sorted(maps.Keys(modelKeys))
+
+// unknownModelKeys are the keys of the model blocks of the file's scenarios (prefix(i) is the
+// i-th's path) that are no model parameter, each at its key; a game's model is not read.
+func (l *Locator) unknownModelKeys(prefix func(int) string) []*yamlx.Error {
+	n := 1
+	if seq, ok := l.body().(*ast.SequenceNode); ok {
+		n = len(seq.Values)
+	}
+	var out []*yamlx.Error
+	for i := range n {
+		p := prefix(i)
+		if k, ok := l.node(p + "kind").(*ast.StringNode); ok && k.Value == "game" {
+			continue
+		}
+		m, ok := l.node(p + "model").(*ast.MappingNode)
+		if !ok {
+			continue
+		}
+		for _, mv := range m.Values {
+			tok := mv.Key.GetToken()
+			key := strings.TrimSpace(mv.Key.String())
+			if _, known := modelKeys[key]; known || tok == nil || tok.Position == nil {
+				continue
+			}
+			out = append(out, &yamlx.Error{File: l.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: p + "model." + key,
+				Msg: fmt.Sprintf("unknown model parameter %q%s; want %s", yamlx.Clip(key), yamlx.DidYouMean(key, modelKeyNames), strings.Join(modelKeyNames, ", "))})
+		}
+	}
+	return out
+}
+
+// replaceProblems is the decoding error err with the problems of the fields of unknown (a
+// wrong type of a misspelt key's value) replaced by those of unknown.
+func replaceProblems(name string, err error, unknown []*yamlx.Error) error {
+	if len(unknown) == 0 {
+		return err
+	}
+	var errs []*yamlx.Error
+	var es *yamlx.Errors
+	var e *yamlx.Error
+	switch {
+	case errors.As(err, &es) && es.More == 0 && !es.Stopped:
+		errs = es.Errs
+	case errors.As(err, &e) && e == err:
+		errs = []*yamlx.Error{e}
+	default:
+		return err
+	}
+	l := yamlx.NewList(name)
+	for _, x := range errs {
+		if !slices.ContainsFunc(unknown, func(u *yamlx.Error) bool { return x.Field == u.Field || strings.HasPrefix(x.Field, u.Field+".") }) {
+			l.Add(x)
+		}
+	}
+	for _, u := range unknown {
+		l.Add(u)
 	}
 	return l.Err()
 }
