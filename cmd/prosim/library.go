@@ -51,7 +51,7 @@ requests of an experiment: its own population, games, Study 3 rounds.`,
 				return err
 			}
 			for _, f := range policyFiles {
-				if err := pl.LoadFile(f); err != nil {
+				if err := pl.LoadFile(f, policy.Scenarios{IDs: lib.IDs()}); err != nil {
 					return err
 				}
 			}

@@ -217,7 +217,7 @@ func (r *Runner) libraries(exp *experiment.Experiment) error {
 		return fmt.Errorf("built-in policy library: %w", err)
 	}
 	for _, f := range exp.PolicyFiles {
-		if err := r.frames.LoadFile(f); err != nil {
+		if err := r.frames.LoadFile(f, policy.Scenarios{IDs: r.scen.IDs()}); err != nil {
 			return err
 		}
 	}

@@ -67,6 +67,12 @@ func TestNetworkSummaryStoreEqualsFullStore(t *testing.T) {
 		w                  float64
 	}
 	want := map[key]*cell{}
+	valid := 0
+	for i, h := range rows[0] {
+		if h == "valid" {
+			valid = i
+		}
+	}
 	for _, r := range rows[1:] {
 		if r[1] != "reward" {
 			continue
@@ -87,7 +93,7 @@ func TestNetworkSummaryStoreEqualsFullStore(t *testing.T) {
 			if r[9] == "1" {
 				c.aff++
 			}
-			if r[12] == "1" { // valid (after affected, rule_state, treated)
+			if r[valid] == "1" {
 				c.valid++
 				w, _ := strconv.ParseFloat(r[5], 64)
 				c.w += w

@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -227,12 +228,16 @@ func (e *Experiment) InputFile(doc *yamlx.Doc, field string, p *string) error {
 }
 
 // ValidName says whether s is a valid name of an experiment, condition or game: ASCII
-// letters, digits, '-', '_' or '.', starting with a letter or digit.
-func ValidName(s string) bool { return nameRE.MatchString(s) }
+// letters, digits, '-', '_' or '.', starting with a letter or digit, and not a word R or
+// pandas read as a missing value (NA, None, null, NaN, ...).
+func ValidName(s string) bool { return nameRE.MatchString(s) && !table.ReadAsMissing(s) }
 
 // BadName is the problem with name, which ValidName refused. It says ASCII: names become run
 // ids and file names, which must mean the same on every system.
 func BadName(name string) string {
+	if table.ReadAsMissing(name) {
+		return fmt.Sprintf("%q: %s", name, table.MissingReason)
+	}
 	return fmt.Sprintf("%q: use ASCII letters (a-z, A-Z), digits, '-', '_' or '.' only, starting with a letter or digit", yamlx.Clip(name))
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/seed"
+	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -505,7 +506,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	switch {
 	case e.Name == "":
 		l.Add(doc.Errorf("name", "required: a short name for the experiment, e.g. study1"))
-	case !nameRE.MatchString(e.Name):
+	case !ValidName(e.Name):
 		l.Add(doc.Errorf("name", "%s (it names the run directory)", BadName(e.Name)))
 	}
 	// Which studies exist is the study registry's business (internal/study): the engine
@@ -577,7 +578,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		}
 		switch {
 		case c.Name == "":
-		case !nameRE.MatchString(c.Name):
+		case !ValidName(c.Name):
 			l.Add(doc.Errorf(p+".name", "%s", BadName(c.Name)))
 			condsOK = false
 		case seen[c.Name]:
@@ -781,6 +782,8 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		l.Add(doc.Errorf(path+".label", "%q: a builtin backend's label is builtin or begins with builtin- (not builtin-baseline, the scorecard's), so that results name it as the behavioural model", label))
 	} else if b.Provider != "builtin" && reserved {
 		l.Add(doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", label, b.Provider))
+	} else if table.ReadAsMissing(label) {
+		l.Add(doc.Errorf(path+".label", "%q: %s", label, table.MissingReason))
 	}
 	if b.Provider == "builtin" {
 		// The behavioural model is no LLM and calls no server (no cache, limits or retries:

@@ -66,7 +66,9 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 	if err != nil {
 		return nil, nil, fmt.Errorf("built-in policy library: %w", err)
 	}
-	polOK, polPending := loadAll(e.PolicyFiles, pol.LoadFile)
+	polOK, polPending := loadAll(e.PolicyFiles, func(f string) error {
+		return pol.LoadFile(f, policy.Scenarios{IDs: scen.IDs(), Maybe: scenPending})
+	})
 	var known []string
 	for i, id := range e.Scenarios {
 		if l.Enough() {

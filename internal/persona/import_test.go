@@ -350,3 +350,15 @@ func TestEmptyCellsAndBrokenJSONLines(t *testing.T) {
 		}
 	}
 }
+
+// A text id R or pandas read as a missing value is refused: it is agents.csv's source_id, the
+// key users join their own data on (QA9 repro-10).
+func TestTextIDReadAsMissing(t *testing.T) {
+	in := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"p01,Female,33,married,9000,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"NA,male,61,widowed,26000,yuan,college,retired,3,3,3,3,3,3,3,3,3\n"
+	_, err := ReadCSV(strings.NewReader(in), "p.csv")
+	if err == nil || !strings.Contains(err.Error(), `p.csv:3:1: field id: "NA": R's read.csv and pandas' read_csv read it as a missing value`) {
+		t.Errorf("error = %v", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -316,6 +317,10 @@ func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
 			continue
 		case text:
 			id := r.idText()
+			if table.ReadAsMissing(id) { // it is agents.csv's source_id, a join key
+				at("%q: %s", id, table.MissingReason)
+				continue
+			}
 			if p.SourceID != "" {
 				at("%q is a text id, so source_id (%q) cannot also be given", yamlx.Clip(id), yamlx.Clip(p.SourceID))
 				continue

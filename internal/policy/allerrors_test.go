@@ -48,3 +48,12 @@ func TestEveryProblemOfAFile(t *testing.T) {
 		}
 	}
 }
+
+// A policy id R or pandas read as a missing value is refused: a condition is named by its
+// policy when it has no name of its own (QA9 repro-10).
+func TestIDReadAsMissing(t *testing.T) {
+	_, err := Load([]byte("id: \"null\"\nchannel: moral\ndefault: Be good.\n"), "p.yaml")
+	if w := `p.yaml:1:5: field id: id "null": R's read.csv and pandas' read_csv read it as a missing value`; err == nil || !strings.HasPrefix(err.Error(), w) {
+		t.Errorf("error = %v, want %s...", err, w)
+	}
+}

@@ -6,11 +6,13 @@ import (
 	"io/fs"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -49,14 +51,22 @@ var builtin = catalog.Builtin[Frame]{Kind: "policy", FS: builtinFS, Load: Load,
 func (f Frame) CatalogID() string     { return f.ID }
 func (f Frame) CatalogSource() string { return f.Source }
 
+// Scenarios are the scenario ids a frame's texts may be keyed by: IDs, and those Maybe says a
+// scenario file with problems of its own may define (nil: none).
+type Scenarios struct {
+	IDs   []string
+	Maybe func(id string) bool
+}
+
 // LoadFile adds the frames of a user YAML file (one frame mapping, or a list of them). An id
-// that is already in the library is an error at the id's line, with the file's other problems.
-func (l *Library) LoadFile(path string) error {
+// that is already in the library, or a texts key that names none of scen, is an error at its
+// line, with the file's other problems: a misspelt key would show the default text instead.
+func (l *Library) LoadFile(path string, scen Scenarios) error {
 	return l.AddFile(path, func(data []byte, name string) ([]Frame, error) {
 		return load(data, name, func(id string) (string, bool) {
 			f, ok := l.Get(id)
 			return f.Source, ok
-		})
+		}, &scen)
 	})
 }
 
@@ -115,10 +125,11 @@ var idRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 // Load decodes and checks the frames of one YAML file, named name in errors. The file holds one
 // frame mapping or a list of them. Strength is 1 when not set (an explicit 0 is kept: a frame
 // shown with no effect in the behavioural model). Every frame's Source is set to name.
-func Load(data []byte, name string) ([]Frame, error) { return load(data, name, nil) }
+func Load(data []byte, name string) ([]Frame, error) { return load(data, name, nil, nil) }
 
-// load is Load with taken, which gives the source of an id a library has already (nil: none).
-func load(data []byte, name string, taken func(id string) (string, bool)) ([]Frame, error) {
+// load is Load with taken, which gives the source of an id a library has already (nil: none),
+// and the scenarios texts may name (nil: not checked).
+func load(data []byte, name string, taken func(id string) (string, bool), scen *Scenarios) ([]Frame, error) {
 	loc, err := scenario.NewLocator(data, name)
 	if err != nil {
 		return nil, err
@@ -148,7 +159,7 @@ func load(data []byte, name string, taken func(id string) (string, bool)) ([]Fra
 	seen := map[string]int{}
 	for i, r := range raw {
 		p := prefix(i)
-		f, err := check(r, p, loc)
+		f, err := check(r, p, loc, scen)
 		l.Add(err)
 		if j, ok := seen[f.ID]; ok && f.ID != "" {
 			line, _ := loc.Line(prefix(j) + "id")
@@ -171,7 +182,7 @@ func load(data []byte, name string, taken func(id string) (string, bool)) ([]Fra
 }
 
 // check reports every problem of one frame (p is its path in the file: "[2]." or "").
-func check(r frameYAML, p string, loc *scenario.Locator) (Frame, error) {
+func check(r frameYAML, p string, loc *scenario.Locator, scen *Scenarios) (Frame, error) {
 	f := Frame{ID: r.ID, Title: r.Title, Channel: r.Channel, Default: r.Default, Texts: r.Texts, Strength: 1}
 	l := yamlx.NewList("")
 	switch {
@@ -179,6 +190,8 @@ func check(r frameYAML, p string, loc *scenario.Locator) (Frame, error) {
 		l.Add(loc.Errorf(p+"id", "id is required"))
 	case !idRE.MatchString(r.ID):
 		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", r.ID))
+	case table.ReadAsMissing(r.ID):
+		l.Add(loc.Errorf(p+"id", "id %q: %s", r.ID, table.MissingReason))
 	}
 	switch {
 	case r.Channel == "":
@@ -234,6 +247,8 @@ func check(r frameYAML, p string, loc *scenario.Locator) (Frame, error) {
 		switch {
 		case !idRE.MatchString(k):
 			l.Add(loc.Errorf(p+"texts."+k, "%q is not a scenario id (lower case letters, digits, '-' or '_')", k))
+		case scen != nil && !slices.Contains(scen.IDs, k) && (scen.Maybe == nil || !scen.Maybe(k)):
+			l.Add(loc.Errorf(p+"texts."+k, "no scenario %s in the library or the scenario files%s", k, yamlx.DidYouMean(k, scen.IDs)))
 		case strings.TrimSpace(r.Texts[k]) == "":
 			l.Add(loc.Errorf(p+"texts."+k, "text is empty (leave the scenario out to use the default)"))
 		default:

@@ -91,7 +91,7 @@ func TestLoadFileAndClash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.LoadFile("testdata/good.yaml"); err != nil {
+	if err := l.LoadFile("testdata/good.yaml", Scenarios{IDs: []string{"volunteering"}}); err != nil {
 		t.Fatal(err)
 	}
 	f, ok := l.Get("praise")
@@ -112,7 +112,7 @@ func TestLoadFileAndClash(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "moral.yaml")
 	os.WriteFile(p, []byte("id: moral\nchannel: moral\ndefault: Be good.\n"), 0o644)
-	if err := l.LoadFile(p); err == nil || !strings.Contains(err.Error(), p+`:1:5: field id: id "moral" is already a built-in policy frame`) {
+	if err := l.LoadFile(p, Scenarios{}); err == nil || !strings.Contains(err.Error(), p+`:1:5: field id: id "moral" is already a built-in policy frame`) {
 		t.Fatalf("clash error = %v", err)
 	}
 }
@@ -145,5 +145,43 @@ func TestLoadRejectsSeveralDocuments(t *testing.T) {
 	_, err := Load([]byte(src), "pol.yaml")
 	if err == nil || !strings.Contains(err.Error(), "pol.yaml:4") || !strings.Contains(err.Error(), "2 YAML documents") {
 		t.Fatalf("want an error at pol.yaml:4 (the --- of the second document) about 2 documents, got %v", err)
+	}
+}
+
+// A texts key that names no scenario is an error at its line, with the closest id: the frame
+// would show its default text with that scenario instead (QA9 repro-4). A key a scenario file
+// with problems may define is left to that file's errors.
+func TestTextsKeyNamesAScenario(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pol.yaml")
+	os.WriteFile(p, []byte("id: blood_leave\nchannel: economic\namount: 5\ndefault: \"Generic.\"\ntexts:\n  blod_drive: \"Specific.\"\n  pending: \"Other.\"\n"), 0o644)
+	scen := Scenarios{IDs: []string{"blood_drive", "volunteering"}, Maybe: func(id string) bool { return id == "pending" }}
+	l := NewLibrary()
+	err := l.LoadFile(p, scen)
+	want := p + `:6:15: field texts.blod_drive: no scenario blod_drive in the library or the scenario files (did you mean blood_drive?)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant %s", err, want)
+	}
+	scen.IDs = append(scen.IDs, "blod_drive")
+	if err := NewLibrary().LoadFile(p, scen); err != nil {
+		t.Fatalf("keys naming scenarios: %v", err)
+	}
+}
+
+// The built-in frames' texts name built-in scenarios.
+func TestBuiltinTextsNameBuiltinScenarios(t *testing.T) {
+	frames, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scen, err := scenario.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames.List() {
+		for k := range f.Texts {
+			if _, ok := scen.Get(k); !ok {
+				t.Errorf("frame %s: texts.%s names no built-in scenario", f.ID, k)
+			}
+		}
 	}
 }

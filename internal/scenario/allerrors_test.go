@@ -145,3 +145,59 @@ func TestTemplateMistakeAtItsColumn(t *testing.T) {
 		}
 	}
 }
+
+// A game scenario's game must be one whose payoff rules exist: an unknown one is told at its
+// line with the games there are, and the templates' parameters (which the game gives) are not
+// blamed for it (QA9 repro-5: accepted, or a misleading template error).
+func TestUnknownGame(t *testing.T) {
+	src := "- id: trust_big\n  kind: game\n  game: trust_sender\n  text: You have {{.endowment}} tokens, x{{.multiplier}}.\n  question: How much do you send?\n" +
+		"  response:\n    fields:\n      - {name: send, kind: amount, min: 0, max: 500, step: 1}\n"
+	_, err := Load([]byte(src), "g3.yaml")
+	want := `g3.yaml:3:9: field [0].game: unknown game "trust_sender" (want tpp, tpp_graded, dictator, ultimatum, public_goods, trust); trust_sender is a scenario of game trust`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant %s", err, want)
+	}
+	if _, err := Load([]byte(strings.Replace(src, "trust_sender", "trust", 1)), "g3.yaml"); err != nil {
+		t.Errorf("game trust: %v", err)
+	}
+}
+
+// A scenario id, variant id or response field name that R or pandas read as a missing value
+// (they land in results CSVs' columns) is refused at its line (QA9 repro-10).
+func TestIDsReadAsMissing(t *testing.T) {
+	src := "id: nan\nkind: vignette\ntext: t\nquestion: q\nvariants: [{id: \"null\", text: u}]\n" +
+		"response:\n  fields:\n    - {name: NA, kind: amount, min: 0, max: 1}\n"
+	_, err := Load([]byte(src), "s.yaml")
+	const why = "R's read.csv and pandas' read_csv read it as a missing value in the results CSVs: choose another name"
+	for _, w := range []string{
+		`s.yaml:1:5: field id: id "nan": ` + why,
+		`s.yaml:5:17: field variants[0].id: variant id "null": ` + why,
+		`s.yaml:8:14: field response.fields[0].name: field name "NA": ` + why,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+}
+
+// A misspelt model key is told as such in the first pass, even when its value is a word (QA9
+// repro-7: it was "expected a number", and the misspelling came only once that was fixed).
+func TestMisspeltModelKeyWithAWordValue(t *testing.T) {
+	src := "- id: blood_drive\n  kind: vignette\n  text: t\n  question: q\n" +
+		"  response: {fields: [{name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]}\n" +
+		"  model:\n    base: 4\n    visibilty: high\n    colour: 0.3\n"
+	_, err := Load([]byte(src), "s.yaml")
+	wantLines := []string{
+		"s.yaml: 2 problems:",
+		`  s.yaml:8:5: field [0].model.visibilty: unknown model parameter "visibilty" (did you mean visibility?); want base, cost, money, need, visibility`,
+		`  s.yaml:9:5: field [0].model.colour: unknown model parameter "colour"; want base, cost, money, need, visibility`,
+	}
+	if err == nil || err.Error() != strings.Join(wantLines, "\n") {
+		t.Fatalf("error:\n%v\nwant:\n%s", err, strings.Join(wantLines, "\n"))
+	}
+	// With a number, the same: the key is reported, whatever its value.
+	_, err = Load([]byte(strings.Replace(src, "visibilty: high", "visibilty: 0.8", 1)), "s.yaml")
+	if err == nil || err.Error() != strings.Join(wantLines, "\n") {
+		t.Errorf("with a number:\n%v", err)
+	}
+}

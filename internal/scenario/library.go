@@ -2,8 +2,10 @@ package scenario
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -17,6 +19,8 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/prosim/prosim/internal/catalog"
+	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -161,9 +165,15 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 	}
 	var scs []Scenario
 	prefix := func(i int) string { return fmt.Sprintf("[%d].", i) }
+	if !loc.IsList() {
+		prefix = func(int) string { return "" }
+	}
+	// Unknown model keys are read from the file itself, so that one with a word value is told
+	// as misspelt with the other decoding problems, not as a wrong type (QA9 repro-7).
+	unknown := loc.unknownModelKeys(prefix)
 	if loc.IsList() {
 		if err := yamlx.DecodeAll(data, name, &scs); err != nil {
-			return nil, err
+			return nil, replaceProblems(name, err, unknown)
 		}
 		if len(scs) == 0 {
 			return nil, &yamlx.Error{File: name, Msg: "the list of scenarios is empty"}
@@ -171,12 +181,14 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 	} else {
 		var sc Scenario
 		if err := yamlx.DecodeAll(data, name, &sc); err != nil {
-			return nil, err
+			return nil, replaceProblems(name, err, unknown)
 		}
 		scs = []Scenario{sc}
-		prefix = func(int) string { return "" }
 	}
 	l := yamlx.NewList(name)
+	for _, e := range unknown {
+		l.Add(e)
+	}
 	seen := map[string]int{}
 	for i := range scs {
 		sc := &scs[i]
@@ -230,11 +242,14 @@ var (
 // supplied are the parameters its game gives its templates beside its own params.
 func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	l := yamlx.NewList(loc.name)
+	unknownGame := false // its templates' parameters are not known: told with the game
 	switch {
 	case sc.ID == "":
 		l.Add(loc.Errorf(p+"id", "id is required"))
 	case !idRE.MatchString(sc.ID):
 		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", sc.ID))
+	case table.ReadAsMissing(sc.ID):
+		l.Add(loc.Errorf(p+"id", "id %q: %s", sc.ID, table.MissingReason))
 	}
 	switch sc.Kind {
 	case "vignette":
@@ -242,8 +257,16 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			l.Add(loc.Errorf(p+"game", "a vignette has no game (game is for kind: game)"))
 		}
 	case "game":
-		if sc.Game == "" {
+		switch {
+		case sc.Game == "":
 			l.Add(loc.ErrorAt(p+"kind", p+"game", "kind game needs game: the name of its payoff rules (e.g. tpp, dictator)"))
+		case !slices.Contains(game.Games(), sc.Game):
+			msg := fmt.Sprintf("unknown game %q (want %s)", yamlx.Clip(sc.Game), strings.Join(game.Games(), ", "))
+			if g := game.GameOf(sc.Game); g != "" {
+				msg += fmt.Sprintf("; %s is a scenario of game %s", sc.Game, g)
+			}
+			l.Add(loc.Errorf(p+"game", "%s", msg))
+			unknownGame = true
 		}
 	case "":
 		l.Add(loc.Errorf(p+"kind", "kind is required (vignette or game)"))
@@ -259,6 +282,9 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	slices.Sort(params)
 	params = slices.Compact(params)
 	tmpl := func(path, text string) {
+		if unknownGame {
+			params = nil
+		}
 		l.Add(checkTemplate(loc, path, sc.ID, text, params))
 	}
 	if strings.TrimSpace(sc.Text) == "" {
@@ -281,6 +307,8 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			l.Add(loc.Errorf(vp+"id", "variant id %q must be lower case letters, digits, '-' or '_', starting with a letter", v.ID))
 		case v.ID == Original:
 			l.Add(loc.Errorf(vp+"id", "%q names the scenario's own wording; give the variant another id", Original))
+		case table.ReadAsMissing(v.ID):
+			l.Add(loc.Errorf(vp+"id", "variant id %q: %s", v.ID, table.MissingReason))
 		default:
 			if j := slices.IndexFunc(sc.Variants[:i], func(w Variant) bool { return w.ID == v.ID }); j >= 0 {
 				l.Add(loc.Errorf(vp+"id", "variant id %q is used twice (also variants[%d])", v.ID, j))
@@ -297,6 +325,12 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	}
 	for _, err := range sc.Response.Problems() {
 		l.Add(loc.Errorf(p+schemaPath(sc.Response, err), "%v", err))
+	}
+	// A field's name is a value of decisions.csv's field column.
+	for i, f := range sc.Response.Fields {
+		if f.Name != "" && table.ReadAsMissing(f.Name) {
+			l.Add(loc.Errorf(fmt.Sprintf("%sresponse.fields[%d].name", p, i), "field name %q: %s", f.Name, table.MissingReason))
+		}
 	}
 	// The prompt shows a likert scale's anchors as a pair: without one label it shows neither.
 	for i, f := range sc.Response.Fields {
@@ -322,8 +356,7 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 		for _, k := range sortedKeys(sc.Model) {
 			r, ok := modelKeys[k]
 			if !ok {
-				l.Add(loc.Errorf(p+"model."+k, "unknown model parameter %q (want base, cost, money, visibility, need)", k))
-				continue
+				continue // reported by unknownModelKeys
 			}
 			v := sc.Model[k]
 			switch {
@@ -337,12 +370,77 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	return l.Err()
 }
 
+// modelKeyNames are modelKeys' names, sorted.
+var modelKeyNames = slices.Sorted(maps.Keys(modelKeys))
+
+// unknownModelKeys are the keys of the model blocks of the file's scenarios (prefix(i) is the
+// i-th's path) that are no model parameter, each at its key; a game's model is not read.
+func (l *Locator) unknownModelKeys(prefix func(int) string) []*yamlx.Error {
+	n := 1
+	if seq, ok := l.body().(*ast.SequenceNode); ok {
+		n = len(seq.Values)
+	}
+	var out []*yamlx.Error
+	for i := range n {
+		p := prefix(i)
+		if k, ok := l.node(p + "kind").(*ast.StringNode); ok && k.Value == "game" {
+			continue
+		}
+		m, ok := l.node(p + "model").(*ast.MappingNode)
+		if !ok {
+			continue
+		}
+		for _, mv := range m.Values {
+			tok := mv.Key.GetToken()
+			key := strings.TrimSpace(mv.Key.String())
+			if _, known := modelKeys[key]; known || tok == nil || tok.Position == nil {
+				continue
+			}
+			out = append(out, &yamlx.Error{File: l.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: p + "model." + key,
+				Msg: fmt.Sprintf("unknown model parameter %q%s; want %s", yamlx.Clip(key), yamlx.DidYouMean(key, modelKeyNames), strings.Join(modelKeyNames, ", "))})
+		}
+	}
+	return out
+}
+
+// replaceProblems is the decoding error err with the problems of the fields of unknown (a
+// wrong type of a misspelt key's value) replaced by those of unknown.
+func replaceProblems(name string, err error, unknown []*yamlx.Error) error {
+	if len(unknown) == 0 {
+		return err
+	}
+	var errs []*yamlx.Error
+	var es *yamlx.Errors
+	var e *yamlx.Error
+	switch {
+	case errors.As(err, &es) && es.More == 0 && !es.Stopped:
+		errs = es.Errs
+	case errors.As(err, &e) && e == err:
+		errs = []*yamlx.Error{e}
+	default:
+		return err
+	}
+	l := yamlx.NewList(name)
+	for _, x := range errs {
+		if !slices.ContainsFunc(unknown, func(u *yamlx.Error) bool { return x.Field == u.Field || strings.HasPrefix(x.Field, u.Field+".") }) {
+			l.Add(x)
+		}
+	}
+	for _, u := range unknown {
+		l.Add(u)
+	}
+	return l.Err()
+}
+
 // checkTemplate parses a scenario template (at path in the file) and checks, statically,
-// that every parameter it refers to ({{.name}}) is one of params.
+// that every parameter it refers to ({{.name}}) is one of params (nil: not known).
 func checkTemplate(loc *Locator, path, id, text string, params []string) error {
 	t, err := Template(id, text)
 	if err != nil {
 		return loc.TemplateError(path, text, err)
+	}
+	if params == nil {
+		return nil
 	}
 	var unknown []string
 	for _, k := range Refs(t) {

@@ -24,7 +24,7 @@ import (
 var refFS embed.FS
 
 // Schema declares results/scorecard.csv.
-var Schema = table.Schema{Name: "scorecard", Doc: "human-likeness scorecard: each backend's distance from the human reference, per measure (written by studies with a human reference: the games' dictator game, Study 2's binary third-party punishment)", Columns: []table.Column{
+var Schema = table.Schema{Name: "scorecard", Doc: "human-likeness scorecard: each backend's distance from the human reference, per measure (written by studies with a human reference: the games' dictator game in its standard framing, a custom one (games[i].scenarios) is not scored; Study 2's binary third-party punishment)", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "model_version", Type: table.String, Doc: "the model versions that answered the scored decisions, as the run recorded them (model_version of decisions.csv; several are sorted and joined by \"; \"); builtin-baseline: the behavioural model's version; empty when the provider reported none"},
 	{Name: "measure", Type: table.String, Doc: "what value is: dictator_js_distance, dictator_wasserstein, dictator_give_nothing, dictator_give_half (games); tpp_rmse_by_x, tpp_rmse_by_y, tpp_never_punish, tpp_always_punish (Study 2; see the report's scorecard section)"},

@@ -428,3 +428,16 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestReadAsMissing(t *testing.T) {
+	for _, s := range []string{"NA", "None", "null", "nan", "NaN", "NULL", ""} {
+		if !ReadAsMissing(s) {
+			t.Errorf("%q: R or pandas read it as missing", s)
+		}
+	}
+	for _, s := range []string{"none", "na", "Na", "nan_x", "control"} {
+		if ReadAsMissing(s) {
+			t.Errorf("%q is read as text", s)
+		}
+	}
+}

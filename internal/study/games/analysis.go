@@ -103,10 +103,10 @@ var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each m
 	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: for a mean, " + ciBoot + " over agents (each with its replicates' mean) or group-runs (each with its members' mean; " + bootDoc + "); for a share of decisions, pairs or agent-replicates, " + rateMethodDoc + ". The units of a share of decisions are the agents (public goods: the group-runs), of pairs the responders, of agent-replicates the group-runs; empty without an interval"},
 	{Name: "n", Type: table.Int, Doc: "observations, counted in unit"},
 	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-replicates (each agent once per replicate)"},
-	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number"},
+	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number, and for a game asked with a custom framing (games[i].scenarios: the figures are of the standard game)"},
 	{Name: "human_low", Type: table.Float, Doc: "lower end of a published human range (not a confidence interval); empty otherwise"},
 	{Name: "human_high", Type: table.Float, Doc: "upper end of a published human range"},
-	{Name: "human_reference", Type: table.String, Doc: "the human figure as published, with its source"},
+	{Name: "human_reference", Type: table.String, Doc: "the human figure as published, with its source; for a custom framing, \"custom framing (SCENARIO): the standard game's\" figure"},
 }}
 
 // RoundsSchema declares results/pg_rounds.csv: the public goods contributions by round.
@@ -246,7 +246,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, scoreIntro)
+	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, s.scoreIntro(r))
 	return a, nil
 }
 
@@ -330,6 +330,7 @@ func (s *gamesStudy) analyze() *results {
 			if in.Game != "public_goods" {
 				gr = slices.Collect(iter.Seq[gameRow](rows))
 			}
+			first := len(g.Stats)
 			switch in.Game {
 			case "dictator":
 				g.Stats = append(g.Stats, dictatorStats(in, gr, h)...)
@@ -343,6 +344,16 @@ func (s *gamesStudy) analyze() *results {
 				st, tr := pgStats(in, pgRounds, h) // counts the invalid rows as it reads them
 				g.Stats = append(g.Stats, st...)
 				g.PG = append(g.PG, tr)
+			}
+			if f := customFraming(in); f != "" {
+				for i := first; i < len(g.Stats); i++ {
+					st := &g.Stats[i]
+					if st.HumanText == "" || st.HumanText == "-" {
+						continue
+					}
+					st.Human, st.HumanLo, st.HumanHi = math.NaN(), math.NaN(), math.NaN()
+					st.HumanText = "custom framing (" + f + "): the standard game's " + st.HumanText
+				}
 			}
 		}
 		r.groups = append(r.groups, g)
@@ -730,6 +741,20 @@ func pgUnlikeHumans(in GameInstance, rounds bool) string {
 		return ""
 	}
 	return fmt.Sprintf("none for this design (%s; humans: groups of %d, MPCR %.1f, %d rounds)", strings.Join(diff, ", "), h.GroupSize, h.MPCR, h.Rounds)
+}
+
+// customFraming names the scenarios in asks in place of the game's built-in ones
+// ("dictator_charity"), "" when there are none: the published human figures are of the
+// standard games' framings (a charity as the recipient draws larger gifts), which the
+// behavioural model was fitted to.
+func customFraming(in GameInstance) string {
+	var out []string
+	for _, role := range in.Roles() {
+		if sc := in.Scenarios[role]; sc != DefaultGameScenario(&in, role) {
+			out = append(out, sc)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // ---- tables ---------------------------------------------------------------------------------

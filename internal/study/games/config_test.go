@@ -93,6 +93,7 @@ func TestGamesErrorsNameFileLineAndField(t *testing.T) {
 		{"duplicate name", "  - {game: trust}\n>  - {game: dictator}\n", "exp.yaml:8:5: field games[2].name: game name \"dictator\" is used twice"},
 		{"duplicate treatment name", "  - {game: trust}\n>  - {game: trust, name: public_goods_punish}\n", "exp.yaml:9:5: field games[3].name: game name \"public_goods_punish\" is used twice"},
 		{"bad name", "  - {game: trust}\n>  - {game: trust, name: my trust}\n", "field games[2].name: \"my trust\": use ASCII letters"},
+		{"name read as missing", "  - {game: trust}\n>  - {game: trust, name: NA}\n", "field games[2].name: \"NA\": R's read.csv and pandas' read_csv read it as a missing value"},
 		{"scenarios list", "seed: 3\n+scenarios: [helping]\n", "field scenarios: not used by study: games"},
 		{"one agent", "population: {source: sample, n: 20}\n>population: {source: sample, n: 1}\n", "exp.yaml:4:33: field population.n: the games need at least 2 agents"},
 		{"games in another study", "study: games\n>study: tpp\n", "exp.yaml:6:3: field games: only for study: games"},

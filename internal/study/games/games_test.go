@@ -635,6 +635,32 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 	if len(d.rows) != 12 || variant != 6 {
 		t.Errorf("decisions.csv: %d rows, %d of the variant, want 12 and 6", len(d.rows), variant)
 	}
+	// The human figures are of the standard framing: the variant's rows say so and give none,
+	// and the scorecard compares the standard game only (QA9 repro-11: the charity framing was
+	// scored against Engel 2011, "fitted to it: yes").
+	st := readRows(t, filepath.Join(out, "results", "games_stats.csv"))
+	for _, r := range st.rows {
+		human, ref := st.get(r, "human"), st.get(r, "human_reference")
+		switch st.get(r, "game") {
+		case "charity":
+			if human != "" || !strings.HasPrefix(ref, "custom framing (dictator_charity): the standard game's ") {
+				t.Errorf("games_stats.csv, charity: human %q, reference %q", human, ref)
+			}
+		case "dictator":
+			if human == "" || strings.Contains(ref, "custom") {
+				t.Errorf("games_stats.csv, dictator: human %q, reference %q", human, ref)
+			}
+		}
+	}
+	sc := readRows(t, filepath.Join(out, "results", "scorecard.csv"))
+	if len(sc.rows) == 0 {
+		t.Fatal("no scorecard rows")
+	}
+	for _, r := range sc.rows {
+		if m := sc.get(r, "measure"); !strings.HasPrefix(m, "dictator_") {
+			t.Errorf("scorecard.csv scores %s", m)
+		}
+	}
 }
 
 // TestGamesSummaryAndReport checks the printed summary against values known from the script

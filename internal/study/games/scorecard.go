@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/prosim/prosim/internal/backend/behavioral"
 	"github.com/prosim/prosim/internal/experiment"
@@ -13,7 +14,8 @@ import (
 )
 
 // scorecardRows compares each backend's dictator gifts in the control condition (the first:
-// the human figures were measured without a policy frame) with the human distribution. The
+// the human figures were measured without a policy frame) with the human distribution, in the
+// dictator games of the standard framing only (customFraming: the human figures are of it). The
 // distances are the scorecard's own, bias-corrected and bootstrapped over agents (an agent's
 // replicates stay together); the shares giving nothing and half are games_stats.csv's,
 // estimate and interval (the baseline's computed by the same dictatorStats).
@@ -26,7 +28,7 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 	var out []scorecard.Row
 	for _, b := range s.scoredBackends() {
 		for _, in := range r.inst {
-			if in.Game != "dictator" {
+			if in.Game != "dictator" || customFraming(in) != "" {
 				continue
 			}
 			var rows []gameRow // the valid dictator decisions scored
@@ -129,6 +131,23 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 		}
 	}
 	return out, nil
+}
+
+// scoreIntro says what the scorecard measures, and which dictator games it leaves out.
+func (s *gamesStudy) scoreIntro(r *results) string {
+	var out []string
+	for _, in := range r.inst {
+		if f := customFraming(in); in.Game == "dictator" && f != "" {
+			if f != in.Name {
+				f = in.Name + " (" + f + ")"
+			}
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return scoreIntro
+	}
+	return scoreIntro + " Not scored, as custom framings (the human figures are of the standard game): " + strings.Join(out, ", ") + "."
 }
 
 const scoreIntro = "Each backend's dictator gifts in the control condition against the human distribution: Jensen-Shannon distance between the gift distributions by decile of the pie (0 = identical, 1 = disjoint; base-2 logarithms), Wasserstein distance (how far, in shares of the pie, the gifts must move to match the human ones), and the shares of dictators giving nothing and exactly half."

@@ -472,6 +472,10 @@ var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent
 	{Name: "affected", Type: table.Bool, Doc: "the contagion label: the agent rated at least its noise band below its control twin this round and the round before (internal/study/network/label.go); empty in a control (it is the twin)"},
 	{Name: "rule_state", Type: table.Bool, Doc: "the contagion rule's state after the round (network.contagion; with spread_from: affected it is what neighbours hear of)"},
 	{Name: "treated", Type: table.Bool, Doc: "treated unfairly by the policy this round"},
+	{Name: "neighbours_rated", Type: table.Int, Doc: "neighbours the agent heard from this round (over an edge active this round: network.activation) whose rating last round was valid, the ratings observation: grounded shows; 0 in round 1, as are the next three"},
+	{Name: "neighbours_treated", Type: table.Int, Doc: "neighbours it heard from this round who were treated unfairly last round (the prompt says they told it so)"},
+	{Name: "neighbours_affected", Type: table.Int, Doc: "neighbours it heard from this round who were not treated but in the contagion rule's state last round, and pass the unfairness on (spread_from: affected); empty with spread_from: victims"},
+	{Name: "exposures", Type: table.Int, Doc: "neighbours it heard from this round who were treated unfairly or in the contagion rule's state last round: the exposures the contagion rule counts"},
 	{Name: "valid", Type: table.Bool, Doc: "1 when the decision was valid"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why it was not"},
 	study.ModelVersionColumn,
@@ -484,6 +488,10 @@ func (r *results) roundsTable() *table.Table {
 			c := w.cell
 			for t := range s.rows[i] {
 				rows, err := s.roundRows(i, t+1)
+				if err != nil {
+					return err
+				}
+				obs, err := s.roundObs(i, t+1)
 				if err != nil {
 					return err
 				}
@@ -502,7 +510,13 @@ func (r *results) roundsTable() *table.Table {
 							d = int(w.dist[u])
 						}
 					}
-					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, grp, aff, x.rule, x.treated, x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}); err != nil {
+					o := obs[u]
+					var affObs any
+					if s.cfg.SpreadFrom == SpreadAffected {
+						affObs = int(o.affected)
+					}
+					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, grp, aff, x.rule, x.treated,
+						int(o.rated), int(o.treated), affObs, int(o.exposures), x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}); err != nil {
 						return err
 					}
 				}

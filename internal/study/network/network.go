@@ -18,6 +18,7 @@ package network
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 
@@ -100,7 +101,9 @@ type netStudy struct {
 	// rows[world][round-1] (full store only) is where a round's rows (one per node) are in
 	// the spill file, for rounds.csv, the mediation and the drawing: 16 bytes a decision held
 	// in memory before.
-	rows  [][]spill.Span
+	rows [][]spill.Span
+	// obs[world][round-1] is where a round's observation counts are (obsCounts), for rounds.csv.
+	obs   [][]spill.Span
 	spill spill.File
 	// rowBuf is the last round's rows per world, free for the next round (endRound).
 	rowBuf [][]row
@@ -304,6 +307,7 @@ func (s *netStudy) Next() (*study.Batch, error) {
 		}
 		if !s.summary {
 			s.rows = make([][]spill.Span, len(s.worlds))
+			s.obs = make([][]spill.Span, len(s.worlds))
 		}
 		s.prepareTyped()
 	}
@@ -375,6 +379,11 @@ func (s *netStudy) endRound(t int) error {
 				return err
 			}
 			s.rows[i] = append(s.rows[i], sp)
+			// The world's counts are still round t's: the next round's begin recomputes them.
+			if sp, err = s.spill.Write(w.encodeObs(nil)); err != nil {
+				return err
+			}
+			s.obs[i] = append(s.obs[i], sp)
 		}
 	}
 	s.agg.round(t, cur)
@@ -394,6 +403,50 @@ func (s *netStudy) roundRows(i, t int) ([]row, error) {
 		return nil, err
 	}
 	return decodeRows(b)
+}
+
+// roundObs are world i's observation counts of round t, read back from the spill file.
+func (s *netStudy) roundObs(i, t int) ([]obsCounts, error) {
+	b, err := s.spill.Read(s.obs[i][t-1], nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObs(b, s.worlds[i].n)
+}
+
+// obsCounts are what an agent heard from its neighbours over the edges active in a round
+// (world.begin): each a count of neighbours.
+type obsCounts struct {
+	rated, treated, affected, exposures int32
+}
+
+// encodeObs appends the world's observation counts of the current round, as uvarints (a few
+// bytes an agent: most counts are small).
+func (w *world) encodeObs(b []byte) []byte {
+	for u := range w.n {
+		for _, v := range [...]int32{w.observed[u], w.unfairObs[u], w.affObs[u], w.exposures[u]} {
+			b = binary.AppendUvarint(b, uint64(v))
+		}
+	}
+	return b
+}
+
+// decodeObs reads the n agents' counts encodeObs wrote.
+func decodeObs(b []byte, n int) ([]obsCounts, error) {
+	out := make([]obsCounts, n)
+	for u := range out {
+		for _, p := range [...]*int32{&out[u].rated, &out[u].treated, &out[u].affected, &out[u].exposures} {
+			v, k := binary.Uvarint(b)
+			if k <= 0 || v > math.MaxInt32 {
+				return nil, fmt.Errorf("Study 3 rounds: a round's observation counts do not read back")
+			}
+			*p, b = int32(v), b[k:]
+		}
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("Study 3 rounds: a round's observation counts do not read back (%d bytes left)", len(b))
+	}
+	return out, nil
 }
 
 // rowSize is a row's record: w, u, the flags, reason and version.
