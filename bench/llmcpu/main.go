@@ -26,7 +26,9 @@
 // engine.Run (--no-cache) against the same server, and prints the CPU per decision of each
 // whole run (the chain plus the engine's own work: tasks, store, results, report) and the
 // marginal CPU per decision, (cpu2-cpu1)/(n2-n1): the fixed cost of a run (population,
-// manifest, results, report, summary) cancels, leaving what each further decision costs.
+// manifest, results, report, summary) cancels, leaving what each further decision costs; and
+// the same marginal of its kernel CPU and its voluntary context switches (a thread that
+// blocked), against the floor's.
 package main
 
 import (
