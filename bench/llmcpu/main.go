@@ -26,7 +26,9 @@
 // engine.Run (--no-cache) against the same server, and prints the CPU per decision of each
 // whole run (the chain plus the engine's own work: tasks, store, results, report) and the
 // marginal CPU per decision, (cpu2-cpu1)/(n2-n1): the fixed cost of a run (population,
-// manifest, results, report, summary) cancels, leaving what each further decision costs.
+// manifest, results, report, summary) cancels, leaving what each further decision costs; and
+// the same marginal of its kernel CPU and its voluntary context switches (a thread that
+// blocked), against the floor's.
 package main
 
 import (
@@ -127,8 +129,20 @@ func sysCPU() time.Duration {
 	return time.Duration(ru.Stime.Nano())
 }
 
-// lastSys is the system CPU per decision of the last run (of run or engineRun: the whole).
-var lastSys time.Duration
+// csw is this process's voluntary context switches so far (a thread blocked: a futex sleep,
+// a blocking epoll_wait, an fsync).
+func csw() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Nvcsw
+}
+
+// lastSys is the system CPU per decision of the last run (of run or engineRun: the whole),
+// lastCsw its voluntary context switches.
+var (
+	lastSys time.Duration
+	lastCsw int64
+)
 
 var likert = schema.Schema{Fields: []schema.Field{{Name: "willingness", Kind: schema.Likert, Min: 1, Max: 7,
 	Description: "how willing you are, 1 = not at all, 7 = extremely"}}}
@@ -158,7 +172,7 @@ func run(way string, reqs []backend.Request, conc int, decide func(context.Conte
 		first error
 		next  = make(chan int, conc)
 	)
-	start, sys := cpu(), sysCPU()
+	start, sys, cs := cpu(), sysCPU(), csw()
 	for range conc {
 		wg.Go(func() {
 			pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("way", way)))
@@ -179,6 +193,7 @@ func run(way string, reqs []backend.Request, conc int, decide func(context.Conte
 	close(next)
 	wg.Wait()
 	lastSys = (sysCPU() - sys) / time.Duration(len(reqs))
+	lastCsw = csw() - cs
 	return (cpu() - start) / time.Duration(len(reqs)), first
 }
 
@@ -331,7 +346,7 @@ func bench(n, conc, rounds, engineN int) error {
 		if err != nil {
 			return err
 		}
-		sys1 := lastSys
+		sys1, cs1 := lastSys, lastCsw
 		if engineProfile != "" {
 			pprof.StopCPUProfile() // one profile at a time: -engineprofile wins over -cpuprofile
 			f, err := os.Create(engineProfile)
@@ -349,14 +364,14 @@ func bench(n, conc, rounds, engineN int) error {
 		if err != nil {
 			return err
 		}
-		sys2 := lastSys
+		sys2, cs2 := lastSys, lastCsw
 		// The floor again, after the runs: on a shared machine the load drifts, so the
 		// engine's ratios are to the mean of the floor just before and just after them.
 		after, err := run("floor", requests(n), conc, floor)
 		if err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
-		floorSys := lastSys
+		floorSys, floorCsw := lastSys, lastCsw
 		fe := (fl[len(fl)-1] + us(after)) / 2
 		w1, w2 := us(cpu1)/float64(d1), us(cpu2)/float64(d2)
 		marg := us(cpu2-cpu1) / float64(d2-d1)
@@ -370,6 +385,8 @@ func bench(n, conc, rounds, engineN int) error {
 		fmt.Printf("  fixed cost of a run (cpu1 - marginal x %d): %.0f ms\n", d1, fixed/1000)
 		fmt.Printf("  system (kernel) CPU in the marginal: %.1f us per decision; the floor's (after the runs): %.1f us\n",
 			us(sys2-sys1)/float64(d2-d1), us(floorSys))
+		fmt.Printf("  voluntary context switches in the marginal: %.2f per decision; the floor's: %.2f\n",
+			float64(cs2-cs1)/float64(d2-d1), float64(floorCsw)/float64(n))
 	}
 	return nil
 }
@@ -409,8 +426,8 @@ backends:
 		return 0, 0, err
 	}
 	runtime.GC()
-	start, sys := cpu(), sysCPU()
-	defer func() { lastSys = sysCPU() - sys }()
+	start, sys, cs := cpu(), sysCPU(), csw()
+	defer func() { lastSys, lastCsw = sysCPU()-sys, csw()-cs }()
 	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: filepath.Join(tmp, name), NoCache: true}); err != nil {
 		return 0, 0, err
 	}

@@ -758,7 +758,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if err := r.writeManifest("complete", nil, false); err != nil {
 		return nil, err
 	}
-	res.Decisions, _ = r.st.CountDecisions()
+	res.Decisions = r.tally.Decisions // the results pass read every recorded decision
 	if !r.recorded() {
 		res.Decisions, res.InMemory = r.asked, true // a summary run asks every decision anew, even on resume
 	}
@@ -772,9 +772,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		res.Usage = append(res.Usage, u)
 	}
 	if r.recorded() {
-		if res.RunUsage, err = r.runUsage(); err != nil {
-			return nil, err
-		}
+		res.RunUsage = r.runUsage()
 	}
 	return res, nil
 }
@@ -789,41 +787,21 @@ func (r *Runner) analysisStage() Stage {
 	return Stage{Name: "analysing and writing results", Abandon: true, Note: note}
 }
 
-// runUsage sums the recorded decisions' calls, tokens and cost by backend: the run's totals
-// over all its invocations (one query over the store).
-func (r *Runner) runUsage() ([]BackendUsage, error) {
-	tallies, err := r.st.Tallies()
-	if err != nil {
-		return nil, err
-	}
-	backendOf := map[string]string{}
-	for _, c := range r.cells {
-		backendOf[c.ID] = c.Run.Backend
-	}
-	by := map[string]*BackendUsage{}
-	for _, t := range tallies {
-		b := backendOf[t.RunID]
-		u := by[b]
-		if u == nil {
-			u = &BackendUsage{Label: b, CostKnown: true}
-			by[b] = u
-		}
-		u.Calls += t.Calls
-		u.FailedCalls += t.FailedCalls
-		u.CacheHits += t.Cached
-		u.InputTokens += t.InputTokens
-		u.OutputTokens += t.OutputTokens
-		u.CostUSD += t.CostUSD
-		u.CostKnown = u.CostKnown && t.UnknownCost == 0
+// runUsage is the recorded decisions' calls, tokens and cost by backend: the run's totals over
+// all its invocations, as the results pass tallied them (finishStudy), with no further read
+// of the store.
+func (r *Runner) runUsage() []BackendUsage {
+	by := map[string]report.Usage{}
+	for _, u := range report.UsageOf(&report.Run{Runs: r.tally.Runs(), Tally: r.tally}) {
+		by[u.Backend] = u
 	}
 	out := make([]BackendUsage, len(r.backends))
 	for i, b := range r.backends {
-		out[i] = BackendUsage{Label: b.label, CostKnown: true}
-		if u := by[b.label]; u != nil {
-			out[i] = *u
-		}
+		u := by[b.label]
+		out[i] = BackendUsage{Label: b.label, Calls: u.Calls, FailedCalls: u.FailedCalls, CacheHits: u.Cached,
+			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CostUSD: u.KnownCostUSD, CostKnown: !math.IsNaN(u.CostUSD)}
 	}
-	return out, nil
+	return out
 }
 
 // adoptLegacyIDs gives a cell the run id an older build recorded for it when the store has

@@ -52,6 +52,7 @@ type Usage struct {
 	FailedCalls               int // of Calls
 	InputTokens, OutputTokens int
 	CostUSD                   float64 // NaN when a price is unknown for decisions that made calls
+	KnownCostUSD              float64 // the sum of the costs that are known (CostUSD when none is unknown)
 	MeanLatencyMS             float64
 }
 

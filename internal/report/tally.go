@@ -80,6 +80,7 @@ func (t *Tally) Add(d store.Decision) {
 		}
 	} else {
 		u.CostUSD += d.Reply.CostUSD
+		u.KnownCostUSD += d.Reply.CostUSD
 	}
 	t.latency[b] += float64(d.Reply.Latency.Microseconds()) / 1000
 	ck := [2]string{b, d.Reply.ModelVersion}
