@@ -671,6 +671,18 @@ func (l *Locator) Errorf(path, format string, args ...any) error {
 	return l.ErrorAt(path, path, format, args...)
 }
 
+// KeyErrorf is an error about the key key of the mapping at path (a key naming no scenario,
+// say), placed at the key rather than its value; where the key is not found, as Errorf.
+func (l *Locator) KeyErrorf(path, key, format string, args ...any) error {
+	field := path + "." + key
+	for _, mv := range mappingValues(l.node(path)) {
+		if tok := mv.Key.GetToken(); tok != nil && tok.Value == key && tok.Position != nil {
+			return &yamlx.Error{File: l.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: field, Msg: fmt.Sprintf(format, args...)}
+		}
+	}
+	return l.Errorf(field, format, args...)
+}
+
 // ErrorAt is an error about field, placed at the line of the field at path.
 func (l *Locator) ErrorAt(path, field, format string, args ...any) error {
 	e := &yamlx.Error{File: l.name, Field: field, Msg: fmt.Sprintf(format, args...)}
