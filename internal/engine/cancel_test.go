@@ -137,3 +137,38 @@ func TestOnErrorRecord(t *testing.T) {
 		t.Fatalf("after resume --retry-invalid: %d decisions, %d still invalid with an error", all2, bad2)
 	}
 }
+
+// A run interrupted during set-up, before its first decision, says so in its manifest: it is
+// not left saying running.
+func TestInterruptBeforeFirstDecisionStopsManifest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C while the run directory was being created
+	dir := filepath.Join(t.TempDir(), "run")
+	hook := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(context.Context, backend.Request) (backend.Reply, error) {
+			t.Error("a decision was asked after the interrupt")
+			return backend.Reply{}, errors.New("asked")
+		}), nil
+	}
+	if _, err := Run(ctx, load(t, study1, 1), Options{Out: dir, Backends: hook}); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("a run interrupted during set-up returned %v", err)
+	}
+	m, err := manifest.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopInterrupted {
+		t.Fatalf("manifest after an interrupt during set-up: status %q, stop %+v; want stopped, interrupted", m.Status, m.Stop)
+	}
+	ok := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(context.Context, backend.Request) (backend.Reply, error) {
+			return backend.Reply{Raw: `{"willingness": 4}`, Values: map[string]float64{"willingness": 4}}, nil
+		}), nil
+	}
+	if _, err := Resume(context.Background(), dir, Options{Backends: ok}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := manifest.Read(dir); err != nil || m.Status != "complete" || m.Stop != nil {
+		t.Fatalf("manifest after resume: %+v, %v", m, err)
+	}
+}

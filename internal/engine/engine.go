@@ -706,7 +706,11 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if err := ctx.Err(); err != nil { // interrupted during set-up: nothing was asked
-		return nil, fmt.Errorf("%w before the first decision; continue with: prosim resume %s", ErrInterrupted, r.dir)
+		err = fmt.Errorf("%w before the first decision; continue with: prosim resume %s", ErrInterrupted, r.dir)
+		if merr := r.writeManifest("stopped", &manifest.Stop{Reason: manifest.StopInterrupted}, false); merr != nil {
+			err = errors.Join(err, merr)
+		}
+		return nil, err
 	}
 	ctx, cancel := watchStop(ctx, r.dir, r.lockedAt) // a stop request (prosim serve) interrupts as Ctrl-C does
 	defer cancel()

@@ -88,7 +88,7 @@ backends:
 	wantProblems(t, path, err,
 		`exp.yaml:10:41: field contrasts[0].against: unknown condition "nonee"`,
 		`exp.yaml:12:8: field cache: nats: the shared cache lives on a NATS broker`,
-		`exp.yaml:14:13: field backends[0]: openai: no API key: set the environment variable OPENAI_API_KEY`,
+		`exp.yaml:14:5: field backends[0]: openai: no API key: set the environment variable OPENAI_API_KEY`,
 		`exp.yaml:15:12: field backends[0].model: no price is known for openai model "my-model"`,
 	)
 	// Decided on a broker's workers (execution.nats), the coordinator needs no key (the

@@ -52,7 +52,7 @@ func TestBlocks(t *testing.T) {
 	for src, want := range map[string]string{
 		"name: p\nstudy: probe\nseed: 1\npopulation: {source: sample, n: 2}\n":                                                                      "p.yaml: field probe: required",
 		"name: p\nstudy: probe\nseed: 1\npopulation: {source: sample, n: 2}\nprobe: {file: nope}\n":                                                 "p.yaml:5:15: field probe.file: cannot read",
-		"name: p\nstudy: vignettes\nseed: 1\npopulation: {source: sample, n: 2}\nscenarios: [x]\nprobe: {file: a}\n":                                "p.yaml:6:8: field probe: only for study: probe",
+		"name: p\nstudy: vignettes\nseed: 1\npopulation: {source: sample, n: 2}\nscenarios: [x]\nprobe: {file: a}\n":                                "p.yaml:6:1: field probe: only for study: probe",
 		"name: p\nstudy: vignettes\nseed: 1\npopulation: {source: sample, n: 2}\nscenarios: [x]\nconditions: [{policy: moral, inequity: {k: 1}}]\n": "field conditions[0].inequity: not used by study: vignettes",
 	} {
 		if _, err := Parse([]byte(src), "p.yaml"); err == nil || !strings.Contains(err.Error(), want) {

@@ -63,7 +63,7 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"wrong type", "seed: 7\n+replicates: many\n", "exp.yaml:4:13: field replicates: expected a whole number"},
 		{"negative replicates", "seed: 7\n+replicates: -2\n", "exp.yaml:4:13: field replicates: -2 is out of range"},
 		{"bad study name", "study: vignettes\n>study: \"my study\"\n", "exp.yaml:2:8: field study: \"my study\" is not a study name"},
-		{"missing n", "population: {source: sample, n: 10}\n>population: {source: sample}\n", "exp.yaml:4:13: field population.n: required for source sample"},
+		{"missing n", "population: {source: sample, n: 10}\n>population: {source: sample}\n", "exp.yaml:4:1: field population.n: required for source sample"},
 		{"missing file", "population: {source: sample, n: 10}\n>population: {source: file, file: nope.csv}\n", "field population.file: cannot read"},
 		{"bad source", "population: {source: sample, n: 10}\n>population: {source: census}\n", "field population.source: unknown source \"census\""},
 		{"condition without policy", "  - {policy: moral}\n>  - {name: x}\n", "exp.yaml:8:5: field conditions[1].policy: required"},

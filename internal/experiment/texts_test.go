@@ -23,7 +23,7 @@ func TestPolicyTextsKeysNameScenarios(t *testing.T) {
 	pol := write("pol.yaml", "id: blood_leave\nchannel: economic\namount: 5\ndefault: Generic.\ntexts:\n  blod_drive: Specific.\n  helping: For helping.\n")
 	exp := write("exp.yaml", "name: e\nstudy: vignettes\npopulation: {source: sample, n: 2}\nscenario_files: [scen.yaml]\npolicy_files: [pol.yaml]\nscenarios: [blood_drive]\nconditions: [{name: none, policy: none}, {name: leave, policy: blood_leave}]\n")
 	_, err := Load(exp)
-	want := pol + ":6:15: field texts.blod_drive: no scenario blod_drive in the library or the scenario files (did you mean blood_drive?)"
+	want := pol + ":6:3: field texts.blod_drive: no scenario blod_drive in the library or the scenario files (did you mean blood_drive?)"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("missing %q in\n%v", want, err)
 	}

@@ -34,7 +34,7 @@ func TestEveryProblemOfAFile(t *testing.T) {
 		`pol.yaml:2:12: field [0].channel: unknown channel "bribe"`,
 		`pol.yaml:3:11: field [0].amount: amount must be a number >= 0, got -5`,
 		`pol.yaml:4:13: field [0].strength: strength must be a number >= 0, got -1`,
-		`pol.yaml:7:19: field [0].texts.Volunteering: "Volunteering" is not a scenario id`,
+		`pol.yaml:7:5: field [0].texts.Volunteering: "Volunteering" is not a scenario id`,
 		`pol.yaml:8:15: field [0].texts.donating: the text uses {{.fine}}; a policy text knows only {{.amount}} and {{.currency}}`,
 		`pol.yaml:11:12: field [1].default: the text uses {{.amount}} but the frame sets no amount`,
 		`pol.yaml:12:7: field [2].id: duplicate id "bonus" (first defined on line 1)`,

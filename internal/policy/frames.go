@@ -246,9 +246,9 @@ func check(r frameYAML, p string, loc *scenario.Locator, scen *Scenarios) (Frame
 	for _, k := range keys {
 		switch {
 		case !idRE.MatchString(k):
-			l.Add(loc.Errorf(p+"texts."+k, "%q is not a scenario id (lower case letters, digits, '-' or '_')", k))
+			l.Add(loc.KeyErrorf(p+"texts", k, "%q is not a scenario id (lower case letters, digits, '-' or '_')", k))
 		case scen != nil && !slices.Contains(scen.IDs, k) && (scen.Maybe == nil || !scen.Maybe(k)):
-			l.Add(loc.Errorf(p+"texts."+k, "no scenario %s in the library or the scenario files%s", k, yamlx.DidYouMean(k, scen.IDs)))
+			l.Add(loc.KeyErrorf(p+"texts", k, "no scenario %s in the library or the scenario files%s", k, yamlx.DidYouMean(k, scen.IDs)))
 		case strings.TrimSpace(r.Texts[k]) == "":
 			l.Add(loc.Errorf(p+"texts."+k, "text is empty (leave the scenario out to use the default)"))
 		default:

@@ -157,7 +157,7 @@ func TestTextsKeyNamesAScenario(t *testing.T) {
 	scen := Scenarios{IDs: []string{"blood_drive", "volunteering"}, Maybe: func(id string) bool { return id == "pending" }}
 	l := NewLibrary()
 	err := l.LoadFile(p, scen)
-	want := p + `:6:15: field texts.blod_drive: no scenario blod_drive in the library or the scenario files (did you mean blood_drive?)`
+	want := p + `:6:3: field texts.blod_drive: no scenario blod_drive in the library or the scenario files (did you mean blood_drive?)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v\nwant %s", err, want)
 	}

@@ -201,3 +201,45 @@ func TestMisspeltModelKeyWithAWordValue(t *testing.T) {
 		t.Errorf("with a number:\n%v", err)
 	}
 }
+
+// A model value out of range is told in the pass that finds type errors, since it decodes;
+// it used to wait until the type errors were fixed.
+func TestModelRangeWithTypeErrors(t *testing.T) {
+	src := "- id: blood_drive\n  kind: vignette\n  text: t\n  question: q\n  params: {hours: two}\n" +
+		"  response: {fields: [{name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]}\n" +
+		"  model:\n    base: 4\n    need: 2\n- id: b\n  kind: vignette\n  text: t\n  question: q\n" +
+		"  response: {fields: [{name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]}\n" +
+		"  model:\n    money: 0.5\n"
+	_, err := Load([]byte(src), "s.yaml")
+	for _, w := range []string{
+		`s.yaml:5:19: field [0].params.hours: expected a number`,
+		`s.yaml:9:11: field [0].model.need: 2 is outside 0..1`,
+		`s.yaml:16:12: field [1].model.money: money is 1 (the cost is money) or 0 (time or effort), got 0.5`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+	// Once the type error is fixed, the same range errors, once each.
+	_, err = Load([]byte(strings.Replace(src, "hours: two", "hours: 2", 1)), "s.yaml")
+	want := "s.yaml: 2 problems:\n" +
+		"  s.yaml:9:11: field [0].model.need: 2 is outside 0..1\n" +
+		"  s.yaml:16:12: field [1].model.money: money is 1 (the cost is money) or 0 (time or effort), got 0.5"
+	if err == nil || err.Error() != want {
+		t.Errorf("without the type error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// A game takes no model block: it is an error at the block's key, in either pass, in place
+// of any problem inside it (it was accepted and ignored).
+func TestGameWithModelBlock(t *testing.T) {
+	src := "id: charity\nkind: game\ngame: dictator\ntext: You have {{.endowment}} tokens.\nquestion: How many do you give?\n" +
+		"response: {fields: [{name: give, kind: amount, min: 0, max: 100, step: 1}]}\nmodel:\n  base: 4\n"
+	want := "g.yaml:7:1: field model: a game takes no model block"
+	for _, s := range []string{src, strings.Replace(src, "base: 4", "base: high", 1), src + "params: {endowment: lots}\n"} {
+		_, err := Load([]byte(s), "g.yaml")
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "base") {
+			t.Errorf("got %v\nwant %s... (and nothing about base) for\n%s", err, want, s)
+		}
+	}
+}

@@ -168,12 +168,13 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 	if !loc.IsList() {
 		prefix = func(int) string { return "" }
 	}
-	// Unknown model keys are read from the file itself, so that one with a word value is told
-	// as misspelt with the other decoding problems, not as a wrong type (QA9 repro-7).
-	unknown := loc.unknownModelKeys(prefix)
+	// Model blocks are read from the file itself, so that an unknown key with a word value is
+	// told as misspelt with the other decoding problems, not as a wrong type (QA9 repro-7), a
+	// game's block as one it takes not, and a value out of range with the type errors.
+	unknown, ranges := loc.modelProblems(prefix)
 	if loc.IsList() {
 		if err := yamlx.DecodeAll(data, name, &scs); err != nil {
-			return nil, replaceProblems(name, err, unknown)
+			return nil, replaceProblems(name, err, unknown, ranges)
 		}
 		if len(scs) == 0 {
 			return nil, &yamlx.Error{File: name, Msg: "the list of scenarios is empty"}
@@ -181,7 +182,7 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 	} else {
 		var sc Scenario
 		if err := yamlx.DecodeAll(data, name, &sc); err != nil {
-			return nil, replaceProblems(name, err, unknown)
+			return nil, replaceProblems(name, err, unknown, ranges)
 		}
 		scs = []Scenario{sc}
 	}
@@ -358,55 +359,88 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			if !ok {
 				continue // reported by unknownModelKeys
 			}
-			v := sc.Model[k]
-			switch {
-			case !(v >= r[0] && v <= r[1]):
-				l.Add(loc.Errorf(p+"model."+k, "%s is outside %g..%g", strconv.FormatFloat(v, 'g', -1, 64), r[0], r[1]))
-			case k == "money" && v != 0 && v != 1:
-				l.Add(loc.Errorf(p+"model."+k, "money is 1 (the cost is money) or 0 (time or effort), got %g", v))
+			if msg := modelValueProblem(k, r, sc.Model[k]); msg != "" {
+				l.Add(loc.Errorf(p+"model."+k, "%s", msg))
 			}
 		}
 	}
 	return l.Err()
 }
 
+// modelValueProblem is what is wrong with the value v of model parameter k of range r, "" if
+// nothing.
+func modelValueProblem(k string, r [2]float64, v float64) string {
+	switch {
+	case !(v >= r[0] && v <= r[1]):
+		return fmt.Sprintf("%s is outside %g..%g", strconv.FormatFloat(v, 'g', -1, 64), r[0], r[1])
+	case k == "money" && v != 0 && v != 1:
+		return fmt.Sprintf("money is 1 (the cost is money) or 0 (time or effort), got %g", v)
+	}
+	return ""
+}
+
 // modelKeyNames are modelKeys' names, sorted.
 var modelKeyNames = slices.Sorted(maps.Keys(modelKeys))
 
-// unknownModelKeys are the keys of the model blocks of the file's scenarios (prefix(i) is the
-// i-th's path) that are no model parameter, each at its key; a game's model is not read.
-func (l *Locator) unknownModelKeys(prefix func(int) string) []*yamlx.Error {
+// modelProblems are the problems of the model blocks of the file's scenarios (prefix(i) is
+// the i-th's path), read from the file: as unknown, a game's block (at its key) and a key that
+// is no model parameter (at the key); as ranges, a number out of its parameter's range, which
+// check reports too once the file decodes.
+func (l *Locator) modelProblems(prefix func(int) string) (unknown, ranges []*yamlx.Error) {
 	n := 1
 	if seq, ok := l.body().(*ast.SequenceNode); ok {
 		n = len(seq.Values)
 	}
-	var out []*yamlx.Error
+	at := func(n ast.Node, field, msg string) *yamlx.Error {
+		e := &yamlx.Error{File: l.name, Field: field, Msg: msg}
+		if tok := n.GetToken(); tok != nil && tok.Position != nil {
+			e.Line, e.Col = tok.Position.Line, tok.Position.Column
+		}
+		return e
+	}
 	for i := range n {
 		p := prefix(i)
 		if k, ok := l.node(p + "kind").(*ast.StringNode); ok && k.Value == "game" {
+			scenario := l.body()
+			if p != "" {
+				scenario = l.node(strings.TrimSuffix(p, "."))
+			}
+			for _, mv := range mappingValues(scenario) {
+				if strings.TrimSpace(mv.Key.String()) == "model" {
+					unknown = append(unknown, at(mv.Key, p+"model", "a game takes no model block: the block sets the behavioural model's rating of a vignette, and a game is played by its payoff rules (game)"))
+				}
+			}
 			continue
 		}
-		m, ok := l.node(p + "model").(*ast.MappingNode)
-		if !ok {
-			continue
-		}
-		for _, mv := range m.Values {
-			tok := mv.Key.GetToken()
+		for _, mv := range mappingValues(l.node(p + "model")) {
 			key := strings.TrimSpace(mv.Key.String())
-			if _, known := modelKeys[key]; known || tok == nil || tok.Position == nil {
+			r, known := modelKeys[key]
+			if !known {
+				unknown = append(unknown, at(mv.Key, p+"model."+key, fmt.Sprintf("unknown model parameter %q%s; want %s", yamlx.Clip(key), yamlx.DidYouMean(key, modelKeyNames), strings.Join(modelKeyNames, ", "))))
 				continue
 			}
-			out = append(out, &yamlx.Error{File: l.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: p + "model." + key,
-				Msg: fmt.Sprintf("unknown model parameter %q%s; want %s", yamlx.Clip(key), yamlx.DidYouMean(key, modelKeyNames), strings.Join(modelKeyNames, ", "))})
+			switch mv.Value.(type) {
+			case *ast.IntegerNode, *ast.FloatNode:
+			default:
+				continue // another type is the decoder's to report
+			}
+			var v float64
+			if yaml.NodeToValue(mv.Value, &v) != nil {
+				continue
+			}
+			if msg := modelValueProblem(key, r, v); msg != "" {
+				ranges = append(ranges, at(mv.Value, p+"model."+key, msg))
+			}
 		}
 	}
-	return out
+	return unknown, ranges
 }
 
 // replaceProblems is the decoding error err with the problems of the fields of unknown (a
-// wrong type of a misspelt key's value) replaced by those of unknown.
-func replaceProblems(name string, err error, unknown []*yamlx.Error) error {
-	if len(unknown) == 0 {
+// wrong type of a misspelt key's value) replaced by those of unknown, and the problems of also
+// added.
+func replaceProblems(name string, err error, unknown, also []*yamlx.Error) error {
+	if len(unknown) == 0 && len(also) == 0 {
 		return err
 	}
 	var errs []*yamlx.Error
@@ -426,7 +460,7 @@ func replaceProblems(name string, err error, unknown []*yamlx.Error) error {
 			l.Add(x)
 		}
 	}
-	for _, u := range unknown {
+	for _, u := range slices.Concat(unknown, also) {
 		l.Add(u)
 	}
 	return l.Err()
@@ -635,6 +669,18 @@ func (l *Locator) node(path string) ast.Node {
 // one) is placed at the nearest enclosing field that is present.
 func (l *Locator) Errorf(path, format string, args ...any) error {
 	return l.ErrorAt(path, path, format, args...)
+}
+
+// KeyErrorf is an error about the key key of the mapping at path (a key naming no scenario,
+// say), placed at the key rather than its value; where the key is not found, as Errorf.
+func (l *Locator) KeyErrorf(path, key, format string, args ...any) error {
+	field := path + "." + key
+	for _, mv := range mappingValues(l.node(path)) {
+		if tok := mv.Key.GetToken(); tok != nil && tok.Value == key && tok.Position != nil {
+			return &yamlx.Error{File: l.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: field, Msg: fmt.Sprintf(format, args...)}
+		}
+	}
+	return l.Errorf(field, format, args...)
 }
 
 // ErrorAt is an error about field, placed at the line of the field at path.

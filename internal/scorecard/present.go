@@ -99,18 +99,24 @@ func corrected(rows []Row) bool {
 
 const correctedNote = "distances bias-corrected (the basic bootstrap's median)"
 
-// Summary prints the rows as measure x backend.
-func Summary(w io.Writer, rows []Row, backends []string) error {
+// Summary prints the rows as measure x backend, and note, when not empty, on a line under them.
+func Summary(w io.Writer, rows []Row, backends []string, note string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	note := ""
+	corr := ""
 	if corrected(rows) {
-		note = correctedNote + "; "
+		corr = correctedNote + "; "
 	}
-	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; %s95%% CI: %s; reference %s)\n", note, Methods(rows), rows[0].Reference)
+	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; %s95%% CI: %s; reference %s)\n", corr, Methods(rows), rows[0].Reference)
 	head, body := grid(rows, backends)
-	return termtable.Write(w, 1, append([][]string{head}, body...)) // key: measure; split by backends
+	if err := termtable.Write(w, 1, append([][]string{head}, body...)); err != nil { // key: measure; split by backends
+		return err
+	}
+	if note != "" {
+		return termtable.WriteText(w, note)
+	}
+	return nil
 }
 
 var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Parse(`<p>{{.Intro}} Reference: {{.Source}}; control condition {{.Control}}. {{.Corrected}}Intervals (95%): {{.Methods}}. "fitted to it": the behavioural model (builtin) was calibrated to this human figure, so its value is in-sample, not a validation.</p>
@@ -136,8 +142,9 @@ func Section(rows []Row, backends []string, control, intro string) func(fig *rep
 }
 
 // Attach adds a scorecard to a study's analysis: its table, its lines after the study's own
-// summary, and its report section. Nothing is added when there are no rows.
-func Attach(a *study.Analysis, rows []Row, backends []string, control, intro string) {
+// summary, and its report section. note (what was left unscored, or "") ends both the summary's
+// lines and the section's intro. Nothing is added when there are no rows.
+func Attach(a *study.Analysis, rows []Row, backends []string, control, intro, note string) {
 	if len(rows) == 0 {
 		return
 	}
@@ -149,7 +156,10 @@ func Attach(a *study.Analysis, rows []Row, backends []string, control, intro str
 				return err
 			}
 		}
-		return Summary(w, rows, backends)
+		return Summary(w, rows, backends, note)
+	}
+	if note != "" {
+		intro += " " + note
 	}
 	a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: Section(rows, backends, control, intro)})
 }

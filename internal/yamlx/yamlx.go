@@ -197,22 +197,59 @@ func (d *Doc) Errorf(path, format string, args ...any) *Error {
 		}
 		i := strings.LastIndexAny(p, ".[")
 		if i <= 0 {
-			return e
+			return e // a top-level field: the file is the place
 		}
 		p = p[:i]
 	}
 }
 
+// locate is where an error about the field at path points: its value, but for a mapping the
+// key naming it, or else where it begins (a list entry's first key, a flow mapping's '{'), as
+// scenario files do. A block mapping's own token is its first key's ':'.
 func (d *Doc) locate(path string) (int, int, bool) {
 	node, ok := d.node(path)
 	if !ok {
 		return 0, 0, false
+	}
+	if vs := mappingValues(node); len(vs) > 0 {
+		if m, ok := node.(*ast.MappingNode); !ok || !m.IsFlowStyle {
+			node = vs[0].Key // a flow mapping's token is its '{'
+		}
+		if i := strings.LastIndexAny(path, ".["); path != "" && (i < 0 || path[i] == '.') {
+			parent, name := "", path
+			if i >= 0 {
+				parent, name = path[:i], path[i+1:]
+			}
+			var pn ast.Node
+			if parent == "" {
+				pn = d.file.Docs[0].Body
+			} else {
+				pn, _ = d.node(parent)
+			}
+			for _, mv := range mappingValues(pn) {
+				if tok := mv.Key.GetToken(); tok != nil && tok.Value == name {
+					node = mv.Key
+				}
+			}
+		}
 	}
 	tok := node.GetToken()
 	if tok == nil || tok.Position == nil {
 		return 0, 0, false
 	}
 	return tok.Position.Line, tok.Position.Column, true
+}
+
+// mappingValues are the entries of a mapping node (a one-entry mapping is its entry), nil
+// for another node.
+func mappingValues(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
+	}
+	return nil
 }
 
 func (d *Doc) node(path string) (ast.Node, bool) {

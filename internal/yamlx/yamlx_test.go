@@ -1,6 +1,7 @@
 package yamlx
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -65,6 +66,30 @@ func TestDocErrorfLocatesFieldOrNearestParent(t *testing.T) {
 	e := d.Errorf("conditions[1].weight", "required")
 	if e.Line != 4 {
 		t.Errorf("absent field located at line %d, want 4 (its parent)", e.Line)
+	}
+}
+
+// A field missing from a mapping points at the key naming the mapping, or at the first key of
+// a list entry, not at the mapping's own token (a block mapping's is its first key's ':').
+func TestDocErrorfMissingFieldPointsAtKey(t *testing.T) {
+	src := "name: a\npopulation:\n  source: sample\nflow: {a: 1}\nbackends:\n  - provider: openai\n    temperature: 0\n  - {provider: x}\n"
+	d, err := Parse([]byte(src), "exp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"population.n":      "2:1",  // the key population, not source's ':' (3:9)
+		"population":        "2:1",  // a mapping itself
+		"flow.b":            "4:1",  // a flow mapping named by a key: the key, not '{'
+		"backends[0].model": "6:5",  // the entry's first key, not provider's ':' (6:13)
+		"backends[1].model": "8:5",  // an unnamed flow mapping: its '{'
+		"population.source": "3:11", // a value present: the value
+		"missing":           "",     // a top-level field: the file
+	} {
+		e := d.Errorf(path, "required")
+		if got := fmt.Sprintf("%d:%d", e.Line, e.Col); got != want && !(want == "" && e.Line == 0) {
+			t.Errorf("%s at %s, want %s", path, got, want)
+		}
 	}
 }
 

@@ -246,7 +246,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, s.scoreIntro(r))
+	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, scoreIntro, unscored(r))
 	return a, nil
 }
 

@@ -618,7 +618,8 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 	// A framing variant is played under its own name with the built-in rules.
 	exp := load(t, base+"  - {game: dictator}\n  - {game: dictator, name: charity, scenarios: {dictator: dictator_charity}}\n", 2)
 	out := filepath.Join(t.TempDir(), "run")
-	if _, err := engine.Run(context.Background(), exp, engine.Options{Out: out}); err != nil {
+	res, err := engine.Run(context.Background(), exp, engine.Options{Out: out})
+	if err != nil {
 		t.Fatal(err)
 	}
 	g := readRows(t, filepath.Join(out, "results", "games.csv"))
@@ -660,6 +661,19 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 		if m := sc.get(r, "measure"); !strings.HasPrefix(m, "dictator_") {
 			t.Errorf("scorecard.csv scores %s", m)
 		}
+	}
+	// The terminal's scorecard says so under its table, as the report does.
+	var sum strings.Builder
+	if err := res.Summary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(sum.String(), "Human-likeness scorecard")
+	if i < 0 {
+		t.Fatalf("no scorecard in the summary:\n%s", sum.String())
+	}
+	table := sum.String()[i:]
+	if want := "\nNot scored, as custom framings (the human figures are of the standard game): charity (dictator_charity).\n"; !strings.Contains(table, want) {
+		t.Errorf("the summary's scorecard does not name the custom framing left out:\n%s", table)
 	}
 }
 

@@ -133,8 +133,8 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 	return out, nil
 }
 
-// scoreIntro says what the scorecard measures, and which dictator games it leaves out.
-func (s *gamesStudy) scoreIntro(r *results) string {
+// unscored says which dictator games the scorecard leaves out, as custom framings; "" when none.
+func unscored(r *results) string {
 	var out []string
 	for _, in := range r.inst {
 		if f := customFraming(in); in.Game == "dictator" && f != "" {
@@ -145,9 +145,9 @@ func (s *gamesStudy) scoreIntro(r *results) string {
 		}
 	}
 	if len(out) == 0 {
-		return scoreIntro
+		return ""
 	}
-	return scoreIntro + " Not scored, as custom framings (the human figures are of the standard game): " + strings.Join(out, ", ") + "."
+	return "Not scored, as custom framings (the human figures are of the standard game): " + strings.Join(out, ", ") + "."
 }
 
 const scoreIntro = "Each backend's dictator gifts in the control condition against the human distribution: Jensen-Shannon distance between the gift distributions by decile of the pie (0 = identical, 1 = disjoint; base-2 logarithms), Wasserstein distance (how far, in shares of the pie, the gifts must move to match the human ones), and the shares of dictators giving nothing and exactly half."

@@ -141,8 +141,8 @@ func TestBlockPresenceAndOwnership(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{base, "s3.yaml: field network: required for study: network"},
 		{base + "network:\n", "s3.yaml:5:10: field network: required for study: network"},
-		{strings.Replace(base, "study: network", "study: vignettes", 1) + "scenarios: [helping]\nnetwork:\n  graph: {type: x}\n", "s3.yaml:7:8: field network: only for study: network"},
-		{strings.Replace(base, "study: network", "study: vignettes", 1) + "scenarios: [helping]\nconditions:\n  - {policy: moral, inequity: {preset: reward}}\n", "s3.yaml:7:31: field conditions[0].inequity: only for study: network"},
+		{strings.Replace(base, "study: network", "study: vignettes", 1) + "scenarios: [helping]\nnetwork:\n  graph: {type: x}\n", "s3.yaml:6:1: field network: only for study: network"},
+		{strings.Replace(base, "study: network", "study: vignettes", 1) + "scenarios: [helping]\nconditions:\n  - {policy: moral, inequity: {preset: reward}}\n", "s3.yaml:7:21: field conditions[0].inequity: only for study: network"},
 		{strings.Replace(goodNetwork, "k: 5}", "k: many}", 1), "s3.yaml:9:77: field conditions[0].inequity.k: expected a whole number"},
 		{strings.Replace(goodNetwork, "k: 5}", "kk: 5}", 1), "s3.yaml:9:74: field conditions[0].inequity.kk: unknown field"},
 	} {

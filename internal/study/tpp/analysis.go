@@ -157,7 +157,7 @@ func (s *tpp) Analyze() (*study.Analysis, error) {
 	} else if base != nil {
 		scored, backends = append(slices.Clone(scored), *base), append(slices.Clone(backends), scorecard.Baseline)
 	}
-	scorecard.Attach(a, s.scorecardRows(scored), backends, s.env.Exp.Conditions[0].Name, scoreIntro)
+	scorecard.Attach(a, s.scorecardRows(scored), backends, s.env.Exp.Conditions[0].Name, scoreIntro, "")
 	return a, nil
 }
 

@@ -30,7 +30,7 @@ func TestConfig(t *testing.T) {
 		base + "tpp: {variant: x}\n":     "s2.yaml:5:16: field tpp.variant: unknown variant \"x\"",
 		base + "tpp: {varant: graded}\n": "s2.yaml:5:7: field tpp.varant: unknown field",
 		base + "scenarios: [helping]\n":  "s2.yaml:5:12: field scenarios: not used by study: tpp",
-		strings.Replace(base, "study: tpp", "study: vignettes", 1) + "scenarios: [helping]\ntpp: {variant: graded}\n": "s2.yaml:6:6: field tpp: only for study: tpp",
+		strings.Replace(base, "study: tpp", "study: vignettes", 1) + "scenarios: [helping]\ntpp: {variant: graded}\n": "s2.yaml:6:1: field tpp: only for study: tpp",
 	} {
 		if _, err := experiment.Parse([]byte(src), "s2.yaml"); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want %q for\n%s", err, want, src)
