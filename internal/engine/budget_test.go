@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/store"
@@ -207,5 +208,41 @@ func TestBudgetBelowOneCall(t *testing.T) {
 	defer s.mu.Unlock()
 	if len(s.seen) != 0 {
 		t.Errorf("%d requests sent under a cap below one call", len(s.seen))
+	}
+}
+
+// Replicates asked in one call (n = replicates, Study 1 on an OpenAI-compatible backend with
+// the cache on) reserve every reply's output: estimate's worst call says so (it reserved
+// one reply's before, so a cap it called enough could admit no call).
+func TestEstimateWorstCallOfSharedReplicates(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	worst := func(replicates int) float64 {
+		exp := llmExperiment(t, "http://127.0.0.1:1", 4, replicates, 1)
+		src, _ := os.ReadFile(exp.File)
+		if err := os.WriteFile(exp.File, append(src, "prices: {loopback-llm: {input: 100, output: 400}}\nbudget: {usd: 5}\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exp, err := experiment.Load(exp.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Prepare(exp, Options{Offline: true, CachePath: filepath.Join(t.TempDir(), "cache.db")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if got := r.sampleGroup(r.backends[0]); got != replicates {
+			t.Fatalf("replicates %d asked in groups of %d", replicates, got)
+		}
+		est, err := r.Estimate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return est[0].WorstCallUSD
+	}
+	one, three := worst(1), worst(3)
+	out := float64(providers.DefaultMaxTokens("openai")) * 400 / 1e6 // one reply's worst output, at $400 a million
+	if !(one > out) || math.Abs((three-one)-2*out) > 1e-12 {
+		t.Errorf("worst call: %v with 1 replicate, %v with 3 asked in one call (want 3 replies' output)", one, three)
 	}
 }

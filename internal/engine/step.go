@@ -474,7 +474,10 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		e.OutputTokens += out
 		if r.budgetCap() > 0 {
 			// What a spend cap reserves for the call: its worst case at the price calls are billed.
-			wi, wo := backend.WorstCase(t.Req, providers.DefaultMaxTokens(be.cfg.Provider))
+			// Replicates asked in one call (n) reserve n replies' output: the group's size bounds it.
+			req := t.Req
+			req.N = r.sampleGroup(be)
+			wi, wo := backend.WorstCase(req, providers.DefaultMaxTokens(be.cfg.Provider))
 			if c, ok := prices.Cost(canonicalProvider(be.cfg.Provider), be.cfg.Model, wi, wo); ok {
 				e.WorstCallUSD = max(e.WorstCallUSD, c)
 			}
