@@ -873,9 +873,6 @@ func levelCombos(fs []experiment.Factor) [][]study.Level {
 	return out
 }
 
-// checkDesign rejects, at their lines, the factors the experiment's study does not vary,
-// the persona factor beside population.show_scores or show_averages (which it replaces), and
-// joint prompts for a study that puts one scenario in a prompt (study.Design).
 // checkFactorTemperatures refuses a temperature level above the range of a backend's provider
 // (Anthropic's 0..1), at the level's own index: every request of its cells would be refused
 // with HTTP 400. The file's checks have the general range 0..2; the backends may come from
@@ -893,6 +890,9 @@ func checkFactorTemperatures(exp *experiment.Experiment, doc *yamlx.Doc) error {
 	return l.Err()
 }
 
+// checkDesign rejects, at their lines, the factors the experiment's study does not vary,
+// the persona factor beside population.show_scores or show_averages (which it replaces), and
+// joint prompts for a study that puts one scenario in a prompt (study.Design).
 func checkDesign(exp *experiment.Experiment, doc *yamlx.Doc, d study.Design) error {
 	l := yamlx.NewList(exp.File)
 	for _, f := range exp.Factors.List() {
