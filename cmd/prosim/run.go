@@ -209,7 +209,7 @@ func usageLine(u engine.BackendUsage, cached string, why bool) string {
 	if u.FailedCalls > 0 {
 		failed = fmt.Sprintf(" (%d failed)", u.FailedCalls)
 		if why {
-			failed = fmt.Sprintf(" (%d failed: HTTP errors such as 5xx or 429, or timeouts; providers do not usually bill these)", u.FailedCalls)
+			failed = fmt.Sprintf(" (%d failed: HTTP error statuses such as 400, 429 or 5xx, or timeouts; providers do not usually bill these)", u.FailedCalls)
 		}
 	}
 	return fmt.Sprintf("%d provider calls%s, %d %s, %d input + %d output tokens, cost %s",

@@ -63,6 +63,7 @@ func runServe(ctx context.Context, cmd *cobra.Command, dirs []string, addr strin
 	if err != nil {
 		return err
 	}
+	defer s.Close() // after the resumes' Wait below: the folders as serve found them
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

@@ -93,8 +93,8 @@ type Reply struct {
 	OutputTokens int
 	// Calls is how many provider calls this reply took (0 when served from the cache).
 	Calls int
-	// FailedCalls are the calls among Calls that failed (an HTTP error status such as a 5xx
-	// or 429, or a timeout) and were retried or given up on: they reached the provider, which
+	// FailedCalls are the calls among Calls that failed (an HTTP error status such as a 400, 429
+	// or 5xx, or a timeout) and were retried or given up on: they reached the provider, which
 	// does not usually bill them, and carry no tokens or cost.
 	FailedCalls int
 	CostUSD     float64

@@ -185,8 +185,8 @@ type backendEntry struct {
 	// refused (backend.Refused): at refusalLimit the run stops (step.go).
 	refused atomic.Int64
 	// answered is set once an ask of this invocation was answered (not from the cache);
-	// rejected counts the asks that failed with HTTP 400 before that: at refusalLimit the
-	// run stops, the server refusing a setting every decision sends (step.go).
+	// rejected counts the asks in a row that failed with HTTP 400, no answer between: at
+	// refusalLimit the run stops, the server refusing every request (rejectsAll).
 	answered atomic.Bool
 	rejected atomic.Int64
 }

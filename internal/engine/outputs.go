@@ -186,7 +186,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	// What the decision spent, as prosim.db records it: per decision, so a decision with
 	// several fields repeats it on each of its rows.
 	{Name: "calls", Type: table.Int, Doc: "provider calls made for the decision: re-asks and failed attempts included, 0 from the cache or the behavioural model (the decision's own, repeated on each of its field rows: sum over one row per decision; a joint prompt's call counts on its first scenario)"},
-	{Name: "failed_calls", Type: table.Int, Doc: "those of calls that failed (HTTP errors such as 5xx or 429, timeouts): they reached the provider, which does not usually bill them"},
+	{Name: "failed_calls", Type: table.Int, Doc: "those of calls that failed (HTTP error statuses such as 400, 429 or 5xx, timeouts): they reached the provider, which does not usually bill them"},
 	{Name: "input_tokens", Type: table.Int, Doc: "input tokens the provider counted for the decision's calls (like calls, per decision)"},
 	{Name: "output_tokens", Type: table.Int, Doc: "output tokens the provider counted for the decision's calls (like calls, per decision)"},
 	{Name: "cost_usd", Type: table.Float, Doc: "cost in USD of the decision's calls at the experiment's prices (like calls, per decision); empty when the model's price is unknown"},

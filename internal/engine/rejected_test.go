@@ -47,13 +47,18 @@ backends:
 // answered (a forced tool call rating 4) or refused with the API's HTTP 400 for a temperature
 // out of range.
 func anthropicServer(t *testing.T, ok func(n int64) bool) (*httptest.Server, *atomic.Int64) {
+	return anthropicServerSays(t, "temperature: range: 0..1", ok)
+}
+
+// anthropicServerSays is anthropicServer whose 400s say msg.
+func anthropicServerSays(t *testing.T, msg string, ok func(n int64) bool) (*httptest.Server, *atomic.Int64) {
 	var calls atomic.Int64
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		if !ok(calls.Add(1)) {
 			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"type":"error","error":{"type":"invalid_request_error","message":"temperature: range: 0..1"}}`)
+			json.NewEncoder(w).Encode(map[string]any{"type": "error", "error": map[string]any{"type": "invalid_request_error", "message": msg}})
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]any{"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
@@ -95,18 +100,18 @@ func TestEveryAskRejectedStopsTheRun(t *testing.T) {
 	}
 }
 
-// A 400 after the server has answered is one request's problem (a prompt too long): it is
+// 400s between answers are those requests' own (a prompt too long, asked once): each is
 // recorded invalid and the run goes on, however many there are.
-func TestRejectedAfterAnAnswerIsRecorded(t *testing.T) {
+func TestRejectedBetweenAnswersIsRecorded(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
-	s, _ := anthropicServer(t, func(n int64) bool { return n == 1 })
+	s, _ := anthropicServer(t, func(n int64) bool { return n%4 == 1 }) // 3 in a row, then an answer
 	dir := filepath.Join(t.TempDir(), "run")
-	res, err := Run(context.Background(), anthropicExperiment(t, s.URL, 20, 1), Options{Out: dir, NoCache: true})
+	res, err := Run(context.Background(), anthropicExperiment(t, s.URL, 40, 1), Options{Out: dir, NoCache: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Decisions != 20 {
-		t.Fatalf("%d decisions, want 20", res.Decisions)
+	if res.Decisions != 40 {
+		t.Fatalf("%d decisions, want 40", res.Decisions)
 	}
 	invalid := 0
 	for _, r := range invalidReasons(t, dir) {
@@ -114,7 +119,41 @@ func TestRejectedAfterAnAnswerIsRecorded(t *testing.T) {
 			invalid++
 		}
 	}
-	if invalid != 19 {
-		t.Fatalf("%d decisions invalid with the 400, want 19", invalid)
+	if invalid != 30 {
+		t.Fatalf("%d decisions invalid with the 400, want 30", invalid)
+	}
+}
+
+// A server that answers, then rejects every request with HTTP 400 (Anthropic's "credit
+// balance is too low") stops the run at refusalLimit asks in a row, resumable with
+// --retry-invalid; it does not record every remaining decision invalid and exit 0 (QA10
+// repro-2: 37 of 40 invalid, exit 0).
+func TestRejectedInARowAfterAnswersStopsTheRun(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	const credit = "Your credit balance is too low to access the Anthropic API."
+	var fixed atomic.Bool
+	s, calls := anthropicServerSays(t, credit, func(n int64) bool { return n <= 3 || fixed.Load() })
+	dir := filepath.Join(t.TempDir(), "run")
+	_, err := Run(context.Background(), anthropicExperiment(t, s.URL, 40, 1), Options{Out: dir, NoCache: true})
+	if err == nil || !errors.Is(err, errRejectsAll) || !strings.Contains(err.Error(), credit) ||
+		!strings.Contains(err.Error(), "8 asks in a row failed with HTTP 400 after it had answered") ||
+		!strings.Contains(err.Error(), "prosim resume "+dir+" --retry-invalid") {
+		t.Fatalf("err %v\nwant the run stopped at 8 asks in a row rejected, naming the server's message, resumable", err)
+	}
+	if n := calls.Load(); n != 3+8 {
+		t.Errorf("%d calls, want 11 (3 answered, then the run stops at the 8th 400, not after asking 40)", n)
+	}
+	fixed.Store(true)
+	res, err := Resume(context.Background(), dir, Options{NoCache: true, RetryInvalid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Decisions != 40 {
+		t.Fatalf("%d decisions after resume, want 40", res.Decisions)
+	}
+	for _, r := range invalidReasons(t, dir) {
+		if r != "" {
+			t.Fatalf("invalid after resume --retry-invalid: %s", r)
+		}
 	}
 }

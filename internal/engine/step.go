@@ -355,10 +355,14 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		}
 		reply.Calls, reply.FailedCalls = reply.Calls+spent, reply.FailedCalls+failed
 		if !refused {
-			if err != nil && r.rejectsAll(ctx, be, err) {
+			if r.rejectsAll(ctx, be, reply, err) {
 				se, _ := errors.AsType[*backend.StatusError](err)
 				if r.prog != nil {
 					r.prog.stopping(fmt.Sprintf("%s: %s", errRejectsAll, backend.Reason(err)))
+				}
+				if be.answered.Load() {
+					return reply, fmt.Errorf("%w\nbackend %s: %w: %d asks in a row failed with HTTP 400 after it had answered, none answered between, so every decision would (the server says: %s). The account or the server refuses every request now (a credit balance too low, a key's limit): fix it, then run `prosim resume %s --retry-invalid` to ask the decisions it rejected again",
+						err, be.label, errRejectsAll, r.refusalLimit(), se.Body, r.dir)
 				}
 				return reply, fmt.Errorf("%w\nbackend %s: %w: its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
 					err, be.label, errRejectsAll, r.refusalLimit(), se.Body, r.dir)
@@ -380,21 +384,29 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 	}
 }
 
-// errRejectsAll marks the stop of a run whose server refused its first asks with HTTP 400
-// (decide, rejectsAll).
+// errRejectsAll marks the stop of a run whose server refused refusalLimit asks in a row with
+// HTTP 400 (decide, rejectsAll).
 var errRejectsAll = errors.New("the server rejects the run's requests")
 
-// rejectsAll reports whether err, a failed ask of be recorded invalid, is the HTTP 400 that
-// makes refusalLimit asks in a row rejected with no ask of the backend answered in this
-// invocation. A 400 is a request the server will not take: one prompt may be too long, but
-// when the first asks all meet it and none is answered, the cause is a setting every request
-// carries (a temperature, a parameter the model does not take), and recording every decision
-// invalid would only spend the run. The asks before the limit are recorded invalid as usual;
-// the one at it stops the run. Batch jobs and on_error: stop are not counted (those stop at
-// the first failure, or keep their own journal).
-func (r *Runner) rejectsAll(ctx context.Context, be *backendEntry, err error) bool {
+// rejectsAll counts the asks of be in a row that failed with HTTP 400, with no answer
+// between, and reports whether this one, reply and err, makes refusalLimit. A 400 is a
+// request the server will not take: one prompt may be too long, but it is asked once; when
+// refusalLimit asks in a row meet it, the cause is a setting every request carries (a
+// temperature, a parameter the model does not take) or the account (Anthropic answers a
+// credit balance too low with a 400), and recording every remaining decision invalid would
+// only spend the run. An answer, or another failure that reached the server, ends the row.
+// The asks before the limit are recorded invalid as usual; the one at it stops the run.
+// Batch jobs and on_error: stop are not counted (those stop at the first failure, or keep
+// their own journal).
+func (r *Runner) rejectsAll(ctx context.Context, be *backendEntry, reply backend.Reply, err error) bool {
 	se, ok := errors.AsType[*backend.StatusError](err)
-	if !ok || se.Status != 400 || be.answered.Load() || r.group != nil || !r.recordsError(ctx, be, err) {
+	if !ok || se.Status != 400 || reply.OutputTokens > 0 {
+		if reply.Calls > 0 { // a cached reply says nothing of the server
+			be.rejected.Store(0)
+		}
+		return false
+	}
+	if r.group != nil || !r.recordsError(ctx, be, err) {
 		return false
 	}
 	return be.rejected.Add(1) >= int64(r.refusalLimit())

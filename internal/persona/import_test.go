@@ -362,3 +362,27 @@ func TestTextIDReadAsMissing(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// A file's own source_id R or pandas read as a missing value is refused at its cell, as a
+// text id is: agents.csv would carry it as the key users join on (QA10 repro-9: 1,NA and
+// 2,None were accepted).
+func TestSourceIDReadAsMissing(t *testing.T) {
+	in := "id,source_id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"1,NA,Female,33,married,9000,yuan,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"2,None,male,61,widowed,26000,yuan,college,retired,3,3,3,3,3,3,3,3,3\n" +
+		"3,,male,40,married,26000,yuan,college,retired,3,3,3,3,3,3,3,3,3\n"
+	_, err := ReadCSV(strings.NewReader(in), "p.csv")
+	for _, w := range []string{`p.csv:2:3: field source_id: "NA": R's read.csv and pandas' read_csv read it as a missing value`,
+		`p.csv:3:3: field source_id: "None": R's read.csv`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "p.csv:4:") {
+		t.Errorf("an empty source_id (none given) is refused: %v", err)
+	}
+	_, err = ReadJSONL(strings.NewReader(`{"id": 1, "source_id": "null", "gender": "female"}`+"\n"), "p.jsonl")
+	if err == nil || !strings.Contains(err.Error(), `field source_id: "null": R's read.csv`) {
+		t.Errorf("jsonl: %v", err)
+	}
+}

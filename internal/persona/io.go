@@ -104,7 +104,19 @@ func (c column) setText(p *Persona, v string) error {
 		}
 		*c.f(p) = x
 	default:
+		if err := c.checkText(v); err != nil {
+			return err
+		}
 		*c.s(p) = v
+	}
+	return nil
+}
+
+// checkText refuses a text the column cannot hold: a source_id R or pandas read as a missing
+// value (it is agents.csv's source_id, the key users join their own data on, as a text id is).
+func (c column) checkText(v string) error {
+	if c.name == "source_id" && v != "" && table.ReadAsMissing(v) {
+		return fmt.Errorf("%q: %s", v, table.MissingReason)
 	}
 	return nil
 }
@@ -120,6 +132,9 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return fmt.Errorf("%s is not a string", shorten(raw))
+		}
+		if err := c.checkText(s); err != nil {
+			return err
 		}
 		*c.s(p) = s
 		return nil

@@ -37,6 +37,7 @@ import (
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/store"
 )
 
 //go:embed assets
@@ -256,6 +257,7 @@ func (s *Server) rescan() {
 			}
 		}
 	}
+	defer tidy(gone) // a folder moved away keeps its files; one whose config went may still hold them
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, d := range gone {
@@ -271,6 +273,23 @@ func (s *Server) rescan() {
 			id = fmt.Sprintf("%s-%d", base, n)
 		}
 		s.ids[id], s.byDir[d] = d, id
+	}
+}
+
+// Close removes the -wal and -shm files the server's read-only reads left in the run folders
+// it showed (store.Tidy), so that it leaves them as it found them; a folder whose run is
+// writing keeps its own. Call it once the server and its resumes have stopped (Wait).
+func (s *Server) Close() {
+	s.mu.Lock()
+	dirs := slices.Collect(maps.Keys(s.byDir))
+	s.mu.Unlock()
+	tidy(dirs)
+}
+
+// tidy removes what read-only reads left in the run folders dirs (store.Tidy).
+func tidy(dirs []string) {
+	for _, d := range dirs {
+		store.Tidy(filepath.Join(d, "prosim.db")) // best effort: a folder read-only to us keeps them
 	}
 }
 

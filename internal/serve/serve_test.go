@@ -547,3 +547,39 @@ func TestCompareDifferentRunsNamedByID(t *testing.T) {
 		t.Errorf("the comparison does not tell the folders apart by their parents' names:\n%.800s", body)
 	}
 }
+
+// The -wal and -shm files serve's read-only reads leave in a run folder are removed when the
+// folder leaves the list (here its config is removed) and, for the folders still shown, at
+// Close (QA10 repro-3).
+func TestServeTidiesWhatItsReadsLeft(t *testing.T) {
+	root := t.TempDir()
+	a, b := builtinRun(t, root, "a"), builtinRun(t, root, "b")
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := func(dir string) bool {
+		_, werr := os.Stat(filepath.Join(dir, "prosim.db-wal"))
+		_, serr := os.Stat(filepath.Join(dir, "prosim.db-shm"))
+		return werr == nil || serr == nil
+	}
+	for _, id := range []string{"a", "b"} {
+		if c := get(t, s, "/runs/"+id+"/snapshot").Code; c != 200 {
+			t.Fatalf("/runs/%s/snapshot: %d", id, c)
+		}
+	}
+	if !left(a) || !left(b) {
+		t.Fatal("the reads left no -wal/-shm: this test no longer tests their removal")
+	}
+	if err := os.Remove(filepath.Join(a, "config.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	s.rescan()
+	if left(a) {
+		t.Error("a folder that left the list keeps -wal/-shm")
+	}
+	s.Close()
+	if left(b) {
+		t.Error("a folder shown keeps -wal/-shm after Close")
+	}
+}

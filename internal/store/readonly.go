@@ -49,3 +49,32 @@ func (s *Store) Agent(id int) (a Agent, ok bool, err error) {
 	a.Persona = []byte(p)
 	return a, true, nil
 }
+
+// Tidy removes the empty -wal file and the -shm file that read-only connections leave beside
+// the database at path (a mode=ro connection creates them and cannot remove them at close;
+// the last read-write connection does): it opens the database read-write, reads its schema
+// and closes it. While another connection is open (a run writing it, another reader) SQLite
+// keeps them, as it must. A -wal holding commits (a run killed before it closed) is left to
+// the run's next open; a missing database is not created. For prosim serve, whose read-only
+// reads would otherwise leave every run folder it showed with them.
+func Tidy(path string) error {
+	wal, werr := os.Stat(path + "-wal")
+	_, serr := os.Stat(path + "-shm")
+	if (werr == nil && wal.Size() > 0) || (werr != nil && serr != nil) {
+		return nil
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=rw")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	var n int
+	err = db.QueryRow(`SELECT COUNT(*) FROM sqlite_master`).Scan(&n)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -43,4 +44,67 @@ func TestOpenReadOnlyWhileWriting(t *testing.T) {
 	if err := r.SetMeta("x", "y"); err == nil {
 		t.Fatal("a read-only store wrote")
 	}
+}
+
+// A read-only store leaves -wal and -shm beside the database it closes; Tidy removes them,
+// but not while another connection has the database open.
+func TestTidyRemovesWhatReadOnlyLeft(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	w, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.PutRuns([]Run{{ID: "none.r1", Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	read := func() {
+		r, err := OpenReadOnly(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.CountDecisions(); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+	}
+	read()
+	if !exists(path+"-wal") || !exists(path+"-shm") {
+		t.Fatal("a read-only store left no -wal/-shm: this test no longer tests Tidy")
+	}
+	other, err := OpenReadOnly(path) // another reader keeps them
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Tidy(path); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(path + "-shm") {
+		t.Fatal("Tidy removed -shm while another connection had the database open")
+	}
+	other.Close()
+	if err := Tidy(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if exists(f) {
+			t.Errorf("%s left after Tidy", filepath.Base(f))
+		}
+	}
+	if r, err := OpenExisting(path); err != nil {
+		t.Fatal(err)
+	} else if runs, err := r.Runs(); err != nil || len(runs) != 1 {
+		t.Fatalf("after Tidy: runs %v, %v", runs, err)
+	} else {
+		r.Close()
+	}
+	gone := filepath.Join(t.TempDir(), "prosim.db")
+	if err := Tidy(gone); err != nil || exists(gone) {
+		t.Fatalf("Tidy of a missing database: %v, created %v", err, exists(gone))
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
