@@ -282,10 +282,10 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	params = append(params, supplied...)
 	slices.Sort(params)
 	params = slices.Compact(params)
+	if unknownGame {
+		params = nil
+	}
 	tmpl := func(path, text string) {
-		if unknownGame {
-			params = nil
-		}
 		l.Add(checkTemplate(loc, path, sc.ID, text, params))
 	}
 	if strings.TrimSpace(sc.Text) == "" {
@@ -357,7 +357,7 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 		for _, k := range sortedKeys(sc.Model) {
 			r, ok := modelKeys[k]
 			if !ok {
-				continue // reported by unknownModelKeys
+				continue // reported by modelProblems
 			}
 			if msg := modelValueProblem(k, r, sc.Model[k]); msg != "" {
 				l.Add(loc.Errorf(p+"model."+k, "%s", msg))
