@@ -783,7 +783,7 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	} else if b.Provider != "builtin" && reserved {
 		l.Add(doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", label, b.Provider))
 	} else if table.ReadAsMissing(label) {
-		l.Add(doc.Errorf(path+".label", "%q: %s", label, table.MissingReason))
+		l.Add(doc.Errorf(path+".label", "%s", BadName(label)))
 	}
 	if b.Provider == "builtin" {
 		// The behavioural model is no LLM and calls no server (no cache, limits or retries:

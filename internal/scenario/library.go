@@ -282,10 +282,10 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	params = append(params, supplied...)
 	slices.Sort(params)
 	params = slices.Compact(params)
+	if unknownGame {
+		params = nil
+	}
 	tmpl := func(path, text string) {
-		if unknownGame {
-			params = nil
-		}
 		l.Add(checkTemplate(loc, path, sc.ID, text, params))
 	}
 	if strings.TrimSpace(sc.Text) == "" {
@@ -357,7 +357,7 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 		for _, k := range sortedKeys(sc.Model) {
 			r, ok := modelKeys[k]
 			if !ok {
-				continue // reported by unknownModelKeys
+				continue // reported by modelProblems
 			}
 			if msg := modelValueProblem(k, r, sc.Model[k]); msg != "" {
 				l.Add(loc.Errorf(p+"model."+k, "%s", msg))
@@ -405,14 +405,14 @@ func (l *Locator) modelProblems(prefix func(int) string) (unknown, ranges []*yam
 			if p != "" {
 				scenario = l.node(strings.TrimSuffix(p, "."))
 			}
-			for _, mv := range mappingValues(scenario) {
+			for _, mv := range yamlx.MappingValues(scenario) {
 				if strings.TrimSpace(mv.Key.String()) == "model" {
 					unknown = append(unknown, at(mv.Key, p+"model", "a game takes no model block: the block sets the behavioural model's rating of a vignette, and a game is played by its payoff rules (game)"))
 				}
 			}
 			continue
 		}
-		for _, mv := range mappingValues(l.node(p + "model")) {
+		for _, mv := range yamlx.MappingValues(l.node(p + "model")) {
 			key := strings.TrimSpace(mv.Key.String())
 			r, known := modelKeys[key]
 			if !known {
@@ -675,8 +675,8 @@ func (l *Locator) Errorf(path, format string, args ...any) error {
 // say), placed at the key rather than its value; where the key is not found, as Errorf.
 func (l *Locator) KeyErrorf(path, key, format string, args ...any) error {
 	field := path + "." + key
-	for _, mv := range mappingValues(l.node(path)) {
-		if tok := mv.Key.GetToken(); tok != nil && tok.Value == key && tok.Position != nil {
+	if k := yamlx.Key(l.node(path), key); k != nil {
+		if tok := k.GetToken(); tok.Position != nil {
 			return &yamlx.Error{File: l.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
 	}
@@ -705,9 +705,7 @@ func (l *Locator) ErrorAt(path, field, format string, args ...any) error {
 }
 
 // errorPos is where an error about the field at path points (0, 0 when the field is not in the
-// file; path "" is the file's top level): its value, but for a mapping the key naming it, or
-// else where it begins (a list's entry, the file's own: its first key, or a flow mapping's
-// '{'), as for the decoder's errors. A block mapping's own token is its first key's ':'.
+// file; path "" is the file's top level), as yamlx.Pos places it.
 func (l *Locator) errorPos(path string) (int, int) {
 	var n ast.Node
 	if path == "" {
@@ -718,41 +716,6 @@ func (l *Locator) errorPos(path string) (int, int) {
 	if n == nil {
 		return 0, 0
 	}
-	if vs := mappingValues(n); len(vs) > 0 {
-		if m, ok := n.(*ast.MappingNode); !ok || !m.IsFlowStyle {
-			n = vs[0].Key // a flow mapping's token is its '{'
-		}
-		if i := strings.LastIndexAny(path, ".["); path != "" && (i < 0 || path[i] == '.') {
-			parent, name := "", path
-			if i >= 0 {
-				parent, name = path[:i], path[i+1:]
-			}
-			pn := l.body()
-			if parent != "" {
-				pn = l.node(parent)
-			}
-			for _, mv := range mappingValues(pn) {
-				if tok := mv.Key.GetToken(); tok != nil && tok.Value == name {
-					n = mv.Key
-				}
-			}
-		}
-	}
-	tok := n.GetToken()
-	if tok == nil || tok.Position == nil {
-		return 0, 0
-	}
-	return tok.Position.Line, tok.Position.Column
-}
-
-// mappingValues are the entries of a mapping node (a one-entry mapping is its entry), nil
-// for another node.
-func mappingValues(n ast.Node) []*ast.MappingValueNode {
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		return m.Values
-	case *ast.MappingValueNode:
-		return []*ast.MappingValueNode{m}
-	}
-	return nil
+	line, col, _ := yamlx.Pos(n, l.body(), path, l.node)
+	return line, col
 }

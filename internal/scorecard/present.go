@@ -119,6 +119,9 @@ func Summary(w io.Writer, rows []Row, backends []string, note string) error {
 	return nil
 }
 
+// noneNote begins the note of a scorecard whose every game was left out.
+const noneNote = "No human-likeness scorecard."
+
 var scoreTmpl = template.Must(template.New("scorecard").Funcs(report.Funcs).Parse(`<p>{{.Intro}} Reference: {{.Source}}; control condition {{.Control}}. {{.Corrected}}Intervals (95%): {{.Methods}}. "fitted to it": the behavioural model (builtin) was calibrated to this human figure, so its value is in-sample, not a validation.</p>
 <table><thead><tr>{{range .Head}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Body}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
@@ -143,12 +146,12 @@ func Section(rows []Row, backends []string, control, intro string) func(fig *rep
 
 // Attach adds a scorecard to a study's analysis: its table, its lines after the study's own
 // summary, and its report section. note (what was left unscored, or "") ends both the summary's
-// lines and the section's intro. Nothing is added when there are no rows.
+// lines and the section's intro. With no rows there is no table; a note is then the summary's
+// last line and the section's text, as every game was left out; without one nothing is added.
 func Attach(a *study.Analysis, rows []Row, backends []string, control, intro, note string) {
-	if len(rows) == 0 {
+	if len(rows) == 0 && note == "" {
 		return
 	}
-	a.Tables = append(a.Tables, Table(rows))
 	own := a.Summary
 	a.Summary = func(w io.Writer) error {
 		if own != nil {
@@ -156,8 +159,21 @@ func Attach(a *study.Analysis, rows []Row, backends []string, control, intro, no
 				return err
 			}
 		}
+		if len(rows) == 0 {
+			if _, err := fmt.Fprintln(w); err != nil {
+				return err
+			}
+			return termtable.WriteText(w, noneNote+" "+note)
+		}
 		return Summary(w, rows, backends, note)
 	}
+	if len(rows) == 0 {
+		a.Sections = append(a.Sections, report.Section{ID: "scorecard", Title: "Human-likeness scorecard", Render: func(*report.Figures) (template.HTML, error) {
+			return template.HTML("<p>" + template.HTMLEscapeString(noneNote+" "+note) + "</p>"), nil
+		}})
+		return
+	}
+	a.Tables = append(a.Tables, Table(rows))
 	if note != "" {
 		intro += " " + note
 	}

@@ -203,46 +203,63 @@ func (d *Doc) Errorf(path, format string, args ...any) *Error {
 	}
 }
 
-// locate is where an error about the field at path points: its value, but for a mapping the
-// key naming it, or else where it begins (a list entry's first key, a flow mapping's '{'), as
-// scenario files do. A block mapping's own token is its first key's ':'.
+// locate is where an error about the field at path points, as Pos places it.
 func (d *Doc) locate(path string) (int, int, bool) {
 	node, ok := d.node(path)
 	if !ok {
 		return 0, 0, false
 	}
-	if vs := mappingValues(node); len(vs) > 0 {
-		if m, ok := node.(*ast.MappingNode); !ok || !m.IsFlowStyle {
-			node = vs[0].Key // a flow mapping's token is its '{'
+	return Pos(node, d.file.Docs[0].Body, path, func(p string) ast.Node {
+		n, _ := d.node(p)
+		return n
+	})
+}
+
+// Pos is where an error about the field at path, whose node is n, points: its value, but for
+// a mapping the key naming it, or else where it begins (a list entry's first key, a flow
+// mapping's '{'), as for the decoder's errors. A block mapping's own token is its first key's
+// ':'. root is the document's top level and node finds the node of a field's path (nil when
+// absent): the caller's own lookup, so a caller unwrapping tags or anchors keeps doing so.
+func Pos(n, root ast.Node, path string, node func(path string) ast.Node) (line, col int, ok bool) {
+	if vs := MappingValues(n); len(vs) > 0 {
+		if m, ok := n.(*ast.MappingNode); !ok || !m.IsFlowStyle {
+			n = vs[0].Key // a flow mapping's token is its '{'
 		}
 		if i := strings.LastIndexAny(path, ".["); path != "" && (i < 0 || path[i] == '.') {
-			parent, name := "", path
+			parent, name := root, path
 			if i >= 0 {
-				parent, name = path[:i], path[i+1:]
-			}
-			var pn ast.Node
-			if parent == "" {
-				pn = d.file.Docs[0].Body
-			} else {
-				pn, _ = d.node(parent)
-			}
-			for _, mv := range mappingValues(pn) {
-				if tok := mv.Key.GetToken(); tok != nil && tok.Value == name {
-					node = mv.Key
+				name = path[i+1:]
+				if i > 0 {
+					parent = node(path[:i])
 				}
+			}
+			if k := Key(parent, name); k != nil {
+				n = k
 			}
 		}
 	}
-	tok := node.GetToken()
+	tok := n.GetToken()
 	if tok == nil || tok.Position == nil {
 		return 0, 0, false
 	}
 	return tok.Position.Line, tok.Position.Column, true
 }
 
-// mappingValues are the entries of a mapping node (a one-entry mapping is its entry), nil
+// Key is the key node named name in mapping m (the last, should the file repeat it), nil
+// when absent.
+func Key(m ast.Node, name string) ast.Node {
+	var key ast.Node
+	for _, mv := range MappingValues(m) {
+		if tok := mv.Key.GetToken(); tok != nil && tok.Value == name {
+			key = mv.Key
+		}
+	}
+	return key
+}
+
+// MappingValues are the entries of a mapping node (a one-entry mapping is its entry), nil
 // for another node.
-func mappingValues(n ast.Node) []*ast.MappingValueNode {
+func MappingValues(n ast.Node) []*ast.MappingValueNode {
 	switch m := n.(type) {
 	case *ast.MappingNode:
 		return m.Values

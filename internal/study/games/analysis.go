@@ -286,6 +286,8 @@ func (s *gamesStudy) analyze() *results {
 					ms = append(ms, m)
 				}
 			}
+			// The rows of every game but public goods, whose rows are read round by round
+			// (pgRounds): each read counts the invalid ones.
 			rows := func(yield func(gameRow) bool) {
 				for _, m := range ms {
 					for rw := range m.m.rows() {

@@ -172,18 +172,15 @@ func newPlan(env *study.Env) (*plan, error) {
 			probe := maps.Clone(b.Params)
 			maps.Copy(probe, terms(in))
 			if _, err := scenario.Compose(s, probe, cur, ""); err != nil {
-				add(withTerms(env, path, in.Entry, err))
+				add(withTerms(env, path, in.Entry, err, env.Errorf(path, "%v", err)))
 			}
 			for wi, w := range exp.Factors.Wording {
 				ws, ok := s.Worded(w)
 				if !ok {
 					add(env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s (the %s of %s) has no wording %q (it has %v; add variants: to its YAML)", s.ID, role, in.Game, w, s.Wordings()))
 				} else if _, err := scenario.Compose(ws, probe, cur, ""); err != nil {
-					if yamlx.Elsewhere(err, env.Doc.Name()) {
-						add(withTerms(env, path, in.Entry, err)) // the variant's line says the wording
-					} else {
-						add(env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s wording %s: %v", s.ID, w, err))
-					}
+					// Located in the scenario's file, the variant's line says the wording.
+					add(withTerms(env, path, in.Entry, err, env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s wording %s: %v", s.ID, w, err)))
 				}
 			}
 			for ci, c := range exp.Conditions {
@@ -222,12 +219,16 @@ func fieldList(s scenario.Schema) string {
 	return out
 }
 
-// withTerms is the problem err of rendering a game's scenario with the game's terms, at path
-// (the scenario's field): a problem located in the scenario's file is that file's, saying which
-// game's terms it was rendered with (they are not in the file).
-func withTerms(env *study.Env, path string, entry int, err error) error {
+// withTerms is the problem err of rendering a game's scenario with the game's terms: a problem
+// located in the scenario's file is that file's, saying which game's terms it was rendered with
+// (they are not in the file), or else at path (the scenario's field); a problem not located
+// elsewhere is here.
+func withTerms(env *study.Env, path string, entry int, err, here error) error {
+	if !yamlx.Elsewhere(err, env.Doc.Name()) {
+		return here
+	}
 	var e *yamlx.Error
-	if yamlx.Elsewhere(err, env.Doc.Name()) && errors.As(err, &e) && e == err {
+	if errors.As(err, &e) && e == err {
 		c := *e
 		c.Msg += fmt.Sprintf(" (rendered with the terms of games[%d])", entry)
 		return &c

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"html/template"
 	"math"
 	"os"
 	"path/filepath"
@@ -674,6 +675,30 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 	table := sum.String()[i:]
 	if want := "\nNot scored, as custom framings (the human figures are of the standard game): charity (dictator_charity).\n"; !strings.Contains(table, want) {
 		t.Errorf("the summary's scorecard does not name the custom framing left out:\n%s", table)
+	}
+	// Every dictator game custom-framed: no scorecard, and the summary and the report say why.
+	out = filepath.Join(t.TempDir(), "run")
+	res, err = engine.Run(context.Background(), load(t, base+"  - {game: dictator, name: charity, scenarios: {dictator: dictator_charity}}\n", 2), engine.Options{Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "results", "scorecard.csv")); !os.IsNotExist(err) {
+		t.Errorf("scorecard.csv of no scored game: %v", err)
+	}
+	sum.Reset()
+	if err := res.Summary(&sum); err != nil {
+		t.Fatal(err)
+	}
+	note := "No human-likeness scorecard. Not scored, as custom framings (the human figures are of the standard game): charity (dictator_charity)."
+	if !strings.Contains(sum.String(), "\n"+note+"\n") {
+		t.Errorf("the summary lacks %q:\n%s", note, sum.String())
+	}
+	html, err := os.ReadFile(filepath.Join(out, report.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(html, []byte(`id="scorecard"`)) || !bytes.Contains(html, []byte(template.HTMLEscapeString(note))) {
+		t.Errorf("the report lacks the scorecard's note %q", note)
 	}
 }
 

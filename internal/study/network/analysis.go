@@ -487,11 +487,7 @@ func (r *results) roundsTable() *table.Table {
 		for i, w := range s.worlds {
 			c := w.cell
 			for t := range s.rows[i] {
-				rows, err := s.roundRows(i, t+1)
-				if err != nil {
-					return err
-				}
-				obs, err := s.roundObs(i, t+1)
+				rows, obs, err := s.roundRowsObs(i, t+1)
 				if err != nil {
 					return err
 				}

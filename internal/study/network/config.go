@@ -466,6 +466,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 			controls[c.Policy] = true
 		}
 	}
+	popN := knownSize(e.Population)
 	for i := range e.Conditions {
 		c := &e.Conditions[i]
 		if c.Inequity == nil {
@@ -476,7 +477,6 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		if l.Add(err) {
 			continue
 		}
-		popN := knownSize(e.Population)
 		if popN == 0 {
 			nw.byFile = append(nw.byFile, fileInequity{path, q})
 		}

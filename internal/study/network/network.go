@@ -98,12 +98,10 @@ type netStudy struct {
 	agg    *aggregator
 	round  int  // the round asked last (0 before the first)
 	done   bool // every round is recorded
-	// rows[world][round-1] (full store only) is where a round's rows (one per node) are in
-	// the spill file, for rounds.csv, the mediation and the drawing: 16 bytes a decision held
-	// in memory before.
-	rows [][]spill.Span
-	// obs[world][round-1] is where a round's observation counts are (obsCounts), for rounds.csv.
-	obs   [][]spill.Span
+	// rows[world][round-1] (full store only) is where a round's record is in the spill file:
+	// its rows (one per node), for rounds.csv, the mediation and the drawing (16 bytes a
+	// decision held in memory before), then its observation counts, for rounds.csv.
+	rows  [][]spill.Span
 	spill spill.File
 	// rowBuf is the last round's rows per world, free for the next round (endRound).
 	rowBuf [][]row
@@ -307,7 +305,6 @@ func (s *netStudy) Next() (*study.Batch, error) {
 		}
 		if !s.summary {
 			s.rows = make([][]spill.Span, len(s.worlds))
-			s.obs = make([][]spill.Span, len(s.worlds))
 		}
 		s.prepareTyped()
 	}
@@ -374,16 +371,12 @@ func (s *netStudy) endRound(t int) error {
 		w.end(t, func(u int, x row) { rows[u] = x }) // writes every u
 		cur[i] = rows
 		if s.rows != nil {
-			sp, err := s.spill.Write(encodeRows(nil, rows))
+			// The world's counts are still round t's: the next round's begin recomputes them.
+			sp, err := s.spill.Write(w.encodeObs(encodeRows(nil, rows)))
 			if err != nil {
 				return err
 			}
 			s.rows[i] = append(s.rows[i], sp)
-			// The world's counts are still round t's: the next round's begin recomputes them.
-			if sp, err = s.spill.Write(w.encodeObs(nil)); err != nil {
-				return err
-			}
-			s.obs[i] = append(s.obs[i], sp)
 		}
 	}
 	s.agg.round(t, cur)
@@ -396,22 +389,44 @@ func (s *netStudy) endRound(t int) error {
 	return nil
 }
 
-// roundRows are world i's rows of round t, read back from the spill file.
-func (s *netStudy) roundRows(i, t int) ([]row, error) {
+// roundRecord is world i's record of round t, read back from the spill file: its rows (rowSize
+// bytes a node), then its observation counts (encodeObs).
+func (s *netStudy) roundRecord(i, t int) (rows, obs []byte, err error) {
 	b, err := s.spill.Read(s.rows[i][t-1], nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := s.worlds[i].n * rowSize
+	if len(b) < n {
+		return nil, nil, fmt.Errorf("Study 3 rounds: a round's record of %d bytes does not read back", len(b))
+	}
+	return b[:n], b[n:], nil
+}
+
+// roundRows are world i's rows of round t.
+func (s *netStudy) roundRows(i, t int) ([]row, error) {
+	b, _, err := s.roundRecord(i, t)
 	if err != nil {
 		return nil, err
 	}
 	return decodeRows(b)
 }
 
-// roundObs are world i's observation counts of round t, read back from the spill file.
-func (s *netStudy) roundObs(i, t int) ([]obsCounts, error) {
-	b, err := s.spill.Read(s.obs[i][t-1], nil)
+// roundRowsObs are world i's rows of round t and its agents' observation counts.
+func (s *netStudy) roundRowsObs(i, t int) ([]row, []obsCounts, error) {
+	rb, ob, err := s.roundRecord(i, t)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return decodeObs(b, s.worlds[i].n)
+	rows, err := decodeRows(rb)
+	if err != nil {
+		return nil, nil, err
+	}
+	obs, err := decodeObs(ob, s.worlds[i].n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rows, obs, nil
 }
 
 // obsCounts are what an agent heard from its neighbours over the edges active in a round
