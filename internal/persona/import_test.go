@@ -386,3 +386,23 @@ func TestSourceIDReadAsMissing(t *testing.T) {
 		t.Errorf("jsonl: %v", err)
 	}
 }
+
+// A JSONL line with the traits at the top level, as a CSV has them, says where they belong
+// rather than calling each an unknown field.
+func TestJSONLFlatTraitsSayWhereTheyGo(t *testing.T) {
+	in := `{"id": 1, "gender": "female", "age": 33, "marital": "married", "annual_income": 9000, "currency": "yuan", "education": "college", "occupation": "nurse", "empathic_concern": 3, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 3, "extraversion": 3}` + "\n"
+	_, err := ReadJSONL(strings.NewReader(in), "p.jsonl")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := "p.jsonl:1:154: field empathic_concern: the trait scores go in a \"traits\" object, not at the top level: {..., \"traits\": {\"empathic_concern\": ...}}"
+	if err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	// With a traits object, a trait left outside it is named as such.
+	in = strings.Replace(in, `"empathic_concern": 3,`, `"traits": {"empathic_concern": 3},`, 1)
+	_, err = ReadJSONL(strings.NewReader(in), "p.jsonl")
+	if err == nil || !strings.Contains(err.Error(), `field moral_identity: a trait score at the top level: it goes in the "traits" object`) || strings.Contains(err.Error(), "unknown field") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -906,6 +906,17 @@ func deepAt(raw []byte) int {
 	return -1
 }
 
+// firstTopTrait is the trait key of obj that comes first in raw, "" when none is at the top level.
+func firstTopTrait(raw []byte, obj map[string]json.RawMessage) string {
+	first, at := "", len(raw)
+	for k := range obj {
+		if i := keyOffset(raw, k); isTrait(k) && i < at {
+			first, at = k, i
+		}
+	}
+	return first
+}
+
 func lineAt(data []byte, off int) int {
 	off = min(off, len(data))
 	return 1 + bytes.Count(data[:off], []byte("\n"))
@@ -940,6 +951,8 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 		if err := json.Unmarshal(t, &traits); err != nil || traits == nil {
 			at("traits", "not a JSON object")
 		}
+	} else if k := firstTopTrait(raw, obj); k != "" { // a CSV habit: JSON nests the traits
+		at(k, "the trait scores go in a \"traits\" object, not at the top level: {..., \"traits\": {\"%s\": ...}}", k)
 	} else {
 		at("traits", "missing (an object of the nine trait scores)")
 	}
@@ -995,7 +1008,11 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 		}
 	}
 	for k := range obj {
-		if (k != "traits" && !knownColumn(k)) || isTrait(k) {
+		switch {
+		case isTrait(k) && traits == nil && obj["traits"] == nil: // said once, above
+		case isTrait(k):
+			at(k, "a trait score at the top level: it goes in the \"traits\" object")
+		case k != "traits" && !knownColumn(k):
 			at(k, "unknown field")
 		}
 	}
