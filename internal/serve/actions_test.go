@@ -88,11 +88,7 @@ func TestStopAndResumeActions(t *testing.T) {
 func TestCapStopShownByFolderName(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
-	root, dir := cappedRun(ctx, t)
-	s, err := New(ctx, Options{Roots: []string{root}, Loopback: true, Log: t.Output()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, root, dir := cappedServer(ctx, t)
 	check := func(when, msg string) {
 		t.Helper()
 		if strings.Contains(msg, root) || !strings.Contains(msg, "prosim resume capped --max-cost ") || !strings.Contains(msg, capHint) {
@@ -121,8 +117,9 @@ func TestCapStopShownByFolderName(t *testing.T) {
 	check("after resume", snap.Error)
 }
 
-// cappedRun is a run folder "capped" that stopped at a spend cap of $0.002, in a new root.
-func cappedRun(ctx context.Context, t *testing.T) (root, dir string) {
+// cappedServer serves a new root holding one run folder, dir ("capped"), that stopped at a
+// spend cap of $0.002.
+func cappedServer(ctx context.Context, t *testing.T) (s *Server, root, dir string) {
 	t.Helper()
 	llm := newSlowLLM(t, 0)
 	exp := llmExperiment(t, llm.URL, 20, 1)
@@ -132,7 +129,11 @@ func cappedRun(ctx context.Context, t *testing.T) (root, dir string) {
 	if _, ok := errors.AsType[*engine.BudgetStop](err); !ok {
 		t.Fatalf("run: %v, want a stop at the cap", err)
 	}
-	return root, dir
+	s, err = New(ctx, Options{Roots: []string{root}, Loopback: true, Log: t.Output()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, root, dir
 }
 
 // The cap note comes from the manifest read with the run's tally: a page's refresh does not
@@ -140,11 +141,7 @@ func cappedRun(ctx context.Context, t *testing.T) (root, dir string) {
 func TestCapStopFromCachedManifest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
-	root, dir := cappedRun(ctx, t)
-	s, err := New(ctx, Options{Roots: []string{root}, Loopback: true, Log: t.Output()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, dir := cappedServer(ctx, t)
 	// Twice: the first read-only open leaves an empty WAL, which the second reads as a change.
 	for range 2 {
 		if snap := s.snapshot("capped", dir, false); !strings.Contains(snap.Error, "--max-cost") {
