@@ -325,12 +325,16 @@ func TestBadStoresAreRefused(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		spoil func(db string)
+		spoil func(t *testing.T, db string)
 		want  string
 	}{
-		{"missing", func(db string) { os.Remove(db) }, "does not exist"},
-		{"empty", func(db string) { os.WriteFile(db, nil, 0o644) }, "is empty (0 bytes)"},
-		{"interrupted creation", func(db string) {
+		{"missing", func(t *testing.T, db string) { os.Remove(db) }, "does not exist"},
+		{"empty", func(t *testing.T, db string) {
+			if err := os.WriteFile(db, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "is empty (0 bytes)"},
+		{"interrupted creation", func(t *testing.T, db string) {
 			sdb, err := sql.Open("sqlite", db)
 			if err != nil {
 				t.Fatal(err)
@@ -352,7 +356,7 @@ func TestBadStoresAreRefused(t *testing.T) {
 			db := filepath.Join(dir, "prosim.db")
 			os.Remove(db + "-wal")
 			os.Remove(db + "-shm")
-			c.spoil(db)
+			c.spoil(t, db)
 			csvPath := filepath.Join(dir, "results", "decisions.csv")
 			before, err := os.ReadFile(csvPath)
 			if err != nil {

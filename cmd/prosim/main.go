@@ -45,21 +45,31 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "prosim:", err)
-		var ue usageError
-		switch {
-		case ctx.Err() != nil, errors.Is(err, engine.ErrInterrupted): // Ctrl-C, or a stop request (prosim serve's Stop)
-			os.Exit(exitInterrupted)
-		case errors.As(err, &ue):
-			os.Exit(2)
-		}
-		if _, ok := errors.AsType[*engine.BudgetStop](err); ok {
-			os.Exit(exitBudget)
-		}
-		os.Exit(1)
 	}
-	if ctx.Err() != nil && (cmd == nil || cmd.Annotations[doneOnSuccess] == "") {
-		os.Exit(exitInterrupted)
+	if code := exitStatus(ctx.Err() != nil, cmd, err); code != 0 {
+		os.Exit(code)
 	}
+}
+
+// exitStatus is the process's exit status once cmd returned err, interrupted telling whether
+// a Ctrl-C (or SIGTERM) came: the one place that decides it, but for onInterrupt's exits
+// while a command is still going (exitInterrupted).
+func exitStatus(interrupted bool, cmd *cobra.Command, err error) int {
+	switch {
+	case err == nil:
+		if interrupted && (cmd == nil || cmd.Annotations[doneOnSuccess] == "") {
+			return exitInterrupted
+		}
+		return 0
+	case interrupted, errors.Is(err, engine.ErrInterrupted): // Ctrl-C, or a stop request (prosim serve's Stop)
+		return exitInterrupted
+	case errors.As(err, new(usageError)):
+		return exitUsage
+	}
+	if _, ok := errors.AsType[*engine.BudgetStop](err); ok {
+		return exitBudget
+	}
+	return 1
 }
 
 // doneOnSuccess annotates a command whose success means all its work is done, even when a
@@ -92,10 +102,7 @@ func onInterrupt(cancel context.CancelFunc) {
 		case <-sigs:
 			// At once, but with the run databases closed (at most closeWait), so that SQLite's
 			// -wal and -shm files do not stay in the folder.
-			abandoning.Store(true)
-			writing.Abandon()
-			store.CloseOpen(closeWait)
-			os.Exit(exitInterrupted)
+			abandonExit()
 		case now := <-tick.C:
 			if f := reading.Now(); f != "" && now.After(deadline) {
 				// A read that does not end (a named pipe, a device): it writes nothing.
@@ -108,14 +115,20 @@ func onInterrupt(cancel context.CancelFunc) {
 					msg += "; " + st.Note
 				}
 				fmt.Fprintln(os.Stderr, msg)
-				abandoning.Store(true)
-				writing.Abandon() // a file being written is not in place: remove its temporary
-				// The run databases are closed, so SQLite removes their -wal and -shm files.
-				store.CloseOpen(closeWait)
-				os.Exit(exitInterrupted)
+				abandonExit()
 			}
 		}
 	}
+}
+
+// abandonExit exits in the middle of the command: a file being written is not in place, so its
+// temporary is removed, and the run databases are closed, so SQLite removes their -wal and
+// -shm files.
+func abandonExit() {
+	abandoning.Store(true)
+	writing.Abandon()
+	store.CloseOpen(closeWait)
+	os.Exit(exitInterrupted)
 }
 
 // abandoning is set when onInterrupt exits in the middle of a stage: the command, whose
@@ -138,6 +151,9 @@ const abandonAfter = 300 * time.Millisecond
 
 // exitBudget is the exit status of a run stopped at its spend cap (resumable with a higher one).
 const exitBudget = 3
+
+// exitUsage is the exit status of a command given wrong arguments or flags (usageError).
+const exitUsage = 2
 
 type usageError struct{ error }
 

@@ -136,22 +136,30 @@ func TestValidateRendersEveryTemplate(t *testing.T) {
 `
 	exp := "name: v\nstudy: vignettes\nseed: 1\npopulation: {source: sample, n: 3}\nscenario_files: [scen.yaml]\nscenarios: [giving]\n" +
 		"factors: {wording: [original, alt]}\nconditions: [{name: none, policy: none}]\n"
-	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(scen), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(scen), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	f := filepath.Join(dir, "exp.yaml")
-	os.WriteFile(f, []byte(exp), 0o644)
+	if err := os.WriteFile(f, []byte(exp), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// A parameter the scenario does not define is found when its file is read, at its line.
 	if _, err := prosim(t, "validate", f); err == nil || !strings.Contains(err.Error(), `scen.yaml:8:23: field [0].variants[0].text: {{.budgte}} is not a parameter of scenario giving`) {
 		t.Fatalf("validate: %v; want the variant's undefined parameter, at its line in scen.yaml", err)
 	}
 	// What only rendering finds (a division by zero) is found by validate, at its line too,
 	// the scenario named once.
-	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(strings.Replace(scen, "{{.budgte}}", "{{div .budget 0}}", 1)), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(strings.Replace(scen, "{{.budgte}}", "{{div .budget 0}}", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err := prosim(t, "validate", f)
 	if err == nil || !strings.Contains(err.Error(), "scen.yaml:8:23: field [0].variants[0].text: ") || !strings.Contains(err.Error(), "division by zero") ||
 		strings.Count(err.Error(), "giving") > 1 {
 		t.Fatalf("validate: %v; want the variant's division by zero at its line, the scenario named once", err)
 	}
-	os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(strings.Replace(scen, "budgte", "budget", 1)), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "scen.yaml"), []byte(strings.Replace(scen, "budgte", "budget", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := prosim(t, "validate", f); err != nil || !strings.Contains(out, "every prompt renders: 6 requests built") {
 		t.Fatalf("validate without the variant: %q, %v", out, err)
 	}

@@ -13,8 +13,12 @@ import (
 func TestOtherFileProblemsLocatedOnce(t *testing.T) {
 	dir := t.TempDir()
 	edges, people := filepath.Join(dir, "edges.csv"), filepath.Join(dir, "people.csv")
-	os.WriteFile(edges, []byte("source,target\n1,2\n3,3\n1,99\n"), 0o644)
-	os.WriteFile(people, []byte("id,gender\n1,robot\n"), 0o644)
+	if err := os.WriteFile(edges, []byte("source,target\n1,2\n3,3\n1,99\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(people, []byte("id,gender\n1,robot\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ exp, want string }{
 		{"name: s3\nstudy: network\nseed: 3\npopulation: {source: sample, n: 4}\n" +
 			"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\n",
@@ -23,7 +27,9 @@ func TestOtherFileProblemsLocatedOnce(t *testing.T) {
 			people + ": 16 problems:\n  " + people + ":1:1: field age: required column missing"},
 	} {
 		f := filepath.Join(dir, "exp.yaml")
-		os.WriteFile(f, []byte(c.exp), 0o644)
+		if err := os.WriteFile(f, []byte(c.exp), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		_, err := prosim(t, "validate", f)
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("validate: %v\nwant it to begin %s", err, c.want)
@@ -36,7 +42,7 @@ func TestOtherFileProblemsLocatedOnce(t *testing.T) {
 func TestValidatePromptErrorLocatedOnce(t *testing.T) {
 	dir := t.TempDir()
 	scen := filepath.Join(dir, "scen.yaml")
-	os.WriteFile(scen, []byte(`- id: taking
+	if err := os.WriteFile(scen, []byte(`- id: taking
   title: Taking
   kind: vignette
   text: You have {{div .budget 0}} {{.currency}}.
@@ -47,10 +53,14 @@ func TestValidatePromptErrorLocatedOnce(t *testing.T) {
       - {name: willingness, kind: likert, min: 1, max: 7, low_label: no, high_label: yes, description: "how willing"}
       - {name: unfairness, kind: likert, min: 1, max: 7, low_label: no, high_label: yes, description: "how unfair"}
   model: {base: 4.0, cost: 0.4, money: 1, visibility: 0.5, need: 0.5}
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	f := filepath.Join(dir, "exp.yaml")
-	os.WriteFile(f, []byte("name: s3\nstudy: network\nseed: 3\npopulation: {source: sample, n: 6}\nscenario_files: [scen.yaml]\n"+
-		"network:\n  graph: {type: watts_strogatz, k: 2, p: 0}\n  rounds: 3\n  scenario: taking\n"), 0o644)
+	if err := os.WriteFile(f, []byte("name: s3\nstudy: network\nseed: 3\npopulation: {source: sample, n: 6}\nscenario_files: [scen.yaml]\n"+
+		"network:\n  graph: {type: watts_strogatz, k: 2, p: 0}\n  rounds: 3\n  scenario: taking\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err := prosim(t, "validate", f)
 	if want := scen + ":4:9: field [0].text: at <div .budget 0>: error calling div: division by zero"; err == nil || err.Error() != want {
 		t.Errorf("validate: %v\nwant %s", err, want)

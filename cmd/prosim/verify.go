@@ -47,7 +47,7 @@ SHA-256 of manifest.json itself, by which a run can be pre-registered.`,
 			sum := sha256.Sum256(raw)
 			fmt.Fprintf(w, "%s: sha256 %s\n", filepath.Join(dir, manifest.File), hex.EncodeToString(sum[:]))
 			fmt.Fprintf(w, "run %s (study %s, %s), written by prosim %s\n", m.Experiment, m.Study, m.Status, m.Prosim)
-			if note := engine.CapStop(dir); note != "" {
+			if note := engine.CapStopOf(m, dir); note != "" {
 				fmt.Fprintln(w, note)
 			}
 			for _, c := range changes {

@@ -37,7 +37,9 @@ func TestAddIsAllOrNothingAndNamesBothSources(t *testing.T) {
 		t.Fatalf("ids %s, list %v", ids, s.List())
 	}
 	path := filepath.Join(t.TempDir(), "more.yaml")
-	os.WriteFile(path, []byte("c b"), 0o644)
+	if err := os.WriteFile(path, []byte("c b"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.AddFile(path, loadLines); err == nil || !strings.HasPrefix(err.Error(), path+": thing id \"b\"") {
 		t.Fatalf("a clash in a file: %v", err)
 	}

@@ -378,7 +378,7 @@ func TestOpenAIBatchExpiredAndFailedRequests(t *testing.T) {
 // Every LLM provider runs in batch mode: OpenAI, Anthropic and Gemini are accepted.
 func TestBatchModeProviders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.yaml")
-	os.WriteFile(path, []byte(`name: a
+	if err := os.WriteFile(path, []byte(`name: a
 study: vignettes
 seed: 1
 population: {source: sample, n: 2}
@@ -391,7 +391,9 @@ backends:
     model: claude-haiku-4-5
   - provider: gemini
     model: gemini-2.5-flash
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	exp, err := experiment.Load(path)
 	if err != nil {
 		t.Fatal(err)

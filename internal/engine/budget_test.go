@@ -151,7 +151,9 @@ func TestBudgetNeedsAPrice(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
 	exp := llmExperiment(t, "http://127.0.0.1:1", 2, 1, 1)
 	src, _ := os.ReadFile(exp.File)
-	os.WriteFile(exp.File, append(src, "budget: {usd: 5}\n"...), 0o644)
+	if err := os.WriteFile(exp.File, append(src, "budget: {usd: 5}\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	exp, err := experiment.Load(exp.File)
 	if err != nil {
 		t.Fatal(err)

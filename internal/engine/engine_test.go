@@ -181,7 +181,9 @@ func TestResumeAsksOnlyWhatIsMissingAndGivesTheSameResults(t *testing.T) {
 func TestRunRefusesANonEmptyDirectory(t *testing.T) {
 	var calls atomic.Int64
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "x"), []byte("x"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "x"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err := Run(context.Background(), load(t, study1, 2), Options{Out: dir, Backends: fakeLLM(&calls)})
 	if err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("got %v", err)

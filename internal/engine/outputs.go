@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
@@ -387,7 +388,14 @@ var errIncomplete = errors.New("the run is incomplete")
 // continue it with a higher one (QA9: report said only "continue it with prosim resume",
 // which stops again at the same cap).
 func withCapStop(err error, dir string) error {
-	if note := CapStop(dir); note != "" && errors.Is(err, errIncomplete) {
+	if !errors.Is(err, errIncomplete) {
+		return err
+	}
+	m, rerr := manifest.Read(dir)
+	if rerr != nil {
+		return err // a run of an earlier prosim, or no manifest yet: no stop is recorded
+	}
+	if note := CapStopOf(m, dir); note != "" {
 		return fmt.Errorf("%w\n%s", err, note)
 	}
 	return err

@@ -105,7 +105,9 @@ func render(t *testing.T, dirs ...string) string {
 		t.Fatal(err)
 	}
 	if keep := os.Getenv("PROSIM_KEEP_REPORT"); keep != "" {
-		os.WriteFile(filepath.Join(keep, filepath.Base(dirs[0])+"-"+t.Name()+".html"), b, 0o644)
+		if err := os.WriteFile(filepath.Join(keep, filepath.Base(dirs[0])+"-"+t.Name()+".html"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return string(b)
 }

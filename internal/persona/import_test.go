@@ -314,7 +314,9 @@ func TestSpreadsheetDelimitersAndHeaderCase(t *testing.T) {
 	tab := strings.ReplaceAll(header+"\n"+row+"\n", ",", "\t")
 	for _, name := range []string{"tab.csv", "tab.tsv"} {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(tab), 0o644)
+		if err := os.WriteFile(p, []byte(tab), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if ps, err := Load(p); err != nil || len(ps) != 1 || ps[0].Occupation != "teacher" || ps[0].Traits.EmpathicConcern != 3.1 {
 			t.Errorf("%s: %v, %v", name, ps, err)
 		}

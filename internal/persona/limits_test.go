@@ -28,7 +28,9 @@ func TestLoadFileLimit(t *testing.T) {
 	defer func(n int64) { MaxFileBytes = n }(MaxFileBytes)
 	MaxFileBytes = 1 << 20
 	p := filepath.Join(t.TempDir(), "p.jsonl")
-	os.WriteFile(p, []byte(strings.Repeat(" ", 2<<20)), 0o644)
+	if err := os.WriteFile(p, []byte(strings.Repeat(" ", 2<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// A regular file is refused by its size, before it is read.
 	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "p.jsonl: file is larger than the limit of 1 MiB (2 MiB)") {
 		t.Fatalf("got %v", err)

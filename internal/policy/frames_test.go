@@ -111,7 +111,9 @@ func TestLoadFileAndClash(t *testing.T) {
 	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "moral.yaml")
-	os.WriteFile(p, []byte("id: moral\nchannel: moral\ndefault: Be good.\n"), 0o644)
+	if err := os.WriteFile(p, []byte("id: moral\nchannel: moral\ndefault: Be good.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := l.LoadFile(p, Scenarios{}); err == nil || !strings.Contains(err.Error(), p+`:1:5: field id: id "moral" is already a built-in policy frame`) {
 		t.Fatalf("clash error = %v", err)
 	}
@@ -153,7 +155,9 @@ func TestLoadRejectsSeveralDocuments(t *testing.T) {
 // with problems may define is left to that file's errors.
 func TestTextsKeyNamesAScenario(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "pol.yaml")
-	os.WriteFile(p, []byte("id: blood_leave\nchannel: economic\namount: 5\ndefault: \"Generic.\"\ntexts:\n  blod_drive: \"Specific.\"\n  pending: \"Other.\"\n"), 0o644)
+	if err := os.WriteFile(p, []byte("id: blood_leave\nchannel: economic\namount: 5\ndefault: \"Generic.\"\ntexts:\n  blod_drive: \"Specific.\"\n  pending: \"Other.\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	scen := Scenarios{IDs: []string{"blood_drive", "volunteering"}, Maybe: func(id string) bool { return id == "pending" }}
 	l := NewLibrary()
 	err := l.LoadFile(p, scen)

@@ -80,7 +80,9 @@ func TestListSortedAndClash(t *testing.T) {
 	path := filepath.Join(dir, "mine.yaml")
 	// A clash with a built-in id is placed at the id, with the file's other problems (QA7
 	// repro-4: it came alone, unplaced, once they were fixed).
-	os.WriteFile(path, []byte(strings.Replace(mustRead(t, "library/donating.yaml"), "kind: vignette", "kind: vignete", 1)), 0o644)
+	if err := os.WriteFile(path, []byte(strings.Replace(mustRead(t, "library/donating.yaml"), "kind: vignette", "kind: vignete", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	err = l.LoadFile(path)
 	for _, w := range []string{path + ":2:5: field id: id \"donating\" is already a built-in scenario", path + ":4:7: field kind: unknown kind"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
@@ -89,7 +91,9 @@ func TestListSortedAndClash(t *testing.T) {
 	}
 	// So is a clash with another file's.
 	other := filepath.Join(dir, "again.yaml")
-	os.WriteFile(other, []byte("# again\n- id: litter\n  kind: vignette\n  text: t\n  question: q\n  response: {fields: [{name: w, kind: amount, min: 0, max: 1}]}\n"), 0o644)
+	if err := os.WriteFile(other, []byte("# again\n- id: litter\n  kind: vignette\n  text: t\n  question: q\n  response: {fields: [{name: w, kind: amount, min: 0, max: 1}]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	defer func() {
 		if err := l.LoadFile(other); err == nil || !strings.Contains(err.Error(), other+":2:7: field [0].id: id \"litter\" is already defined in testdata/good_list.yaml") {
 			t.Errorf("clash with a user file: %v", err)

@@ -1,16 +1,19 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/manifest"
 )
 
 // Stop and resume through the handlers (the browser test does the same from the page): a
@@ -85,18 +88,7 @@ func TestStopAndResumeActions(t *testing.T) {
 func TestCapStopShownByFolderName(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
-	llm := newSlowLLM(t, 0)
-	exp := llmExperiment(t, llm.URL, 20, 1)
-	root := t.TempDir()
-	dir := filepath.Join(root, "capped")
-	_, err := engine.Run(ctx, exp, engine.Options{Out: dir, NoCache: true, MaxCost: 0.002})
-	if _, ok := errors.AsType[*engine.BudgetStop](err); !ok {
-		t.Fatalf("run: %v, want a stop at the cap", err)
-	}
-	s, err := New(ctx, Options{Roots: []string{root}, Loopback: true, Log: t.Output()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, root, dir := cappedServer(ctx, t)
 	check := func(when, msg string) {
 		t.Helper()
 		if strings.Contains(msg, root) || !strings.Contains(msg, "prosim resume capped --max-cost ") || !strings.Contains(msg, capHint) {
@@ -123,4 +115,59 @@ func TestCapStopShownByFolderName(t *testing.T) {
 		t.Errorf("after a resume at the same cap: %q", snap.Error)
 	}
 	check("after resume", snap.Error)
+}
+
+// cappedServer serves a new root holding one run folder, dir ("capped"), that stopped at a
+// spend cap of $0.002.
+func cappedServer(ctx context.Context, t *testing.T) (s *Server, root, dir string) {
+	t.Helper()
+	llm := newSlowLLM(t, 0)
+	exp := llmExperiment(t, llm.URL, 20, 1)
+	root = t.TempDir()
+	dir = filepath.Join(root, "capped")
+	_, err := engine.Run(ctx, exp, engine.Options{Out: dir, NoCache: true, MaxCost: 0.002})
+	if _, ok := errors.AsType[*engine.BudgetStop](err); !ok {
+		t.Fatalf("run: %v, want a stop at the cap", err)
+	}
+	s, err = New(ctx, Options{Roots: []string{root}, Loopback: true, Log: t.Output()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, root, dir
+}
+
+// The cap note comes from the manifest read with the run's tally: a page's refresh does not
+// read manifest.json again until it changes.
+func TestCapStopFromCachedManifest(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	s, _, dir := cappedServer(ctx, t)
+	// Twice: the first read-only open leaves an empty WAL, which the second reads as a change.
+	for range 2 {
+		if snap := s.snapshot("capped", dir, false); !strings.Contains(snap.Error, "--max-cost") {
+			t.Fatalf("stopped at the cap, the page says %q", snap.Error)
+		}
+	}
+	// Unreadable now, with the same size and time: a read per request would lose the note.
+	mf := filepath.Join(dir, manifest.File)
+	fi, err := os.Stat(mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mf, bytes.Repeat([]byte("x"), int(fi.Size())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(mf, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if snap := s.snapshot("capped", dir, false); !strings.Contains(snap.Error, "--max-cost") {
+		t.Errorf("manifest unchanged by size and time, the page says %q: want the note read before", snap.Error)
+	}
+	// A changed manifest is read again: this one records no stop.
+	if err := os.WriteFile(mf, []byte(`{"status": "stopped"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if snap := s.snapshot("capped", dir, false); snap.Error != "" {
+		t.Errorf("manifest without a stop, the page says %q", snap.Error)
+	}
 }

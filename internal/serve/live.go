@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/store"
@@ -57,18 +58,21 @@ const rateWindow = 30 * time.Second
 
 // tally is a run's record summed in SQL (store.Tallies, InvalidReasons): what the runs list
 // and the live view show, read without loading a decision. It is read again only when the
-// database or its WAL changed (size or time).
+// database, its WAL or the run's manifest changed (size or time).
 type tally struct {
 	key     string
 	status  string
 	runs    []store.Run
 	tallies []store.Tally
 	reasons []store.ReasonCount
+	// capStop is the note of a stop at the spend cap, from the run's manifest (engine.CapStopOf).
+	capStop string
 }
 
 func (s *Server) tally(dir string) (*tally, error) {
 	db := filepath.Join(dir, "prosim.db")
-	key := statKey(db) + "|" + statKey(db+"-wal")
+	mf := filepath.Join(dir, manifest.File)
+	key := statKey(db) + "|" + statKey(db+"-wal") + "|" + statKey(mf)
 	s.mu.Lock()
 	c, ok := s.tallies[dir]
 	s.mu.Unlock()
@@ -92,6 +96,10 @@ func (s *Server) tally(dir string) (*tally, error) {
 	}
 	if t.reasons, err = st.InvalidReasons(5); err != nil {
 		return nil, err
+	}
+	// No manifest (a run of an earlier prosim, or one still creating its folder) records no stop.
+	if m, err := manifest.Read(dir); err == nil {
+		t.capStop = engine.CapStopOf(m, dir)
 	}
 	s.mu.Lock()
 	s.tallies[dir] = t
@@ -170,8 +178,8 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 	snap.Error = s.lastErr[dir]
 	s.mu.Unlock()
 	if snap.Status == "stopped" && snap.Error == "" {
-		if note := engine.CapStop(dir); note != "" { // stopped at the cap by any process
-			snap.Error = shownError(note, dir) + capHint
+		if t.capStop != "" { // stopped at the cap by any process
+			snap.Error = shownError(t.capStop, dir) + capHint
 		}
 	}
 	snap.CanStop = snap.Status == "running"

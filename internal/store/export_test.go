@@ -23,8 +23,12 @@ r1,2,0,victim,3,,1
 func TestExportParquetKeepsColumnsAndTypesThem(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "results"), 0o755)
-	os.WriteFile(filepath.Join(dir, "results", "decisions.csv"), []byte(decisionsCSV), 0o644)
-	os.WriteFile(filepath.Join(dir, "results", "rounds.csv"), []byte(roundsCSV), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "results", "decisions.csv"), []byte(decisionsCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results", "rounds.csv"), []byte(roundsCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	paths, err := ExportParquet(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +108,9 @@ func TestExportNeedsResults(t *testing.T) {
 func TestExportRejectsATypedColumnThatDoesNotParse(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "results"), 0o755)
-	os.WriteFile(filepath.Join(dir, "results", "decisions.csv"), []byte("agent_id,valid\nseven,1\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "results", "decisions.csv"), []byte("agent_id,valid\nseven,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ExportParquet(dir); err == nil {
 		t.Fatal("a non-integer agent_id was exported")
 	}

@@ -44,7 +44,9 @@ func TestLimitsBeforeParsing(t *testing.T) {
 func TestReadFileLimitAndBOM(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "x.yaml")
-	os.WriteFile(p, []byte("\ufeffname: x\n"), 0o644)
+	if err := os.WriteFile(p, []byte("\ufeffname: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var v struct{ Name string }
 	if err := DecodeFile(p, &v); err != nil || v.Name != "x" {
 		t.Fatalf("BOM: %v, %+v", err, v)

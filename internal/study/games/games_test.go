@@ -915,7 +915,7 @@ func TestGamesFinishedMachinesAreFreed(t *testing.T) {
 func TestGamesRenderErrorInTheScenarioFile(t *testing.T) {
 	dir := t.TempDir()
 	lib := filepath.Join(dir, "lib.yaml")
-	os.WriteFile(lib, []byte(`- id: dictator_charity
+	if err := os.WriteFile(lib, []byte(`- id: dictator_charity
   title: Dictator game, charity framing
   kind: game
   game: dictator
@@ -925,7 +925,9 @@ func TestGamesRenderErrorInTheScenarioFile(t *testing.T) {
   response:
     fields:
       - {name: give, kind: amount, min: 0, max: 100, step: 1, description: tokens given}
-`), 0o644)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	src := "name: g3\nstudy: games\nseed: 1\npopulation: {source: sample, n: 6}\nscenario_files: [" + lib + "]\ngames:\n" +
 		"  - {game: dictator, scenarios: {dictator: dictator_charity}}\n"
 	_, err := engine.Prepare(load(t, src, 1), engine.Options{})

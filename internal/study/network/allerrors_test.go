@@ -62,7 +62,9 @@ conditions:
 // the file (once) and reports them.
 func TestEdgeListProblemsWithTheExperiments(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "edges.csv"), []byte("source,target\n1,2\n3,3\n4\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "edges.csv"), []byte("source,target\n1,2\n3,3\n4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	src := "name: s3\nstudy: network\nseed: 3\nreplicates: -1\npopulation: {source: sample, n: 4}\n" +
 		"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\n"
 	exp := filepath.Join(dir, "s3.yaml")
@@ -82,8 +84,12 @@ func TestEdgeListProblemsWithTheExperiments(t *testing.T) {
 // A bad population file does not hide a bad edge list (the run reads the population first).
 func TestPopulationFileDoesNotHideTheEdgeList(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "edges.csv"), []byte("source,target\n1,2\n3,3\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,gender\n1,robot\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "edges.csv"), []byte("source,target\n1,2\n3,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,gender\n1,robot\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	src := "name: s3\nstudy: network\nseed: 3\npopulation: {source: file, file: people.csv}\n" +
 		"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\n"
 	_, err := experiment.Parse([]byte(src), filepath.Join(dir, "s3.yaml"))
@@ -98,12 +104,16 @@ func TestPopulationFileDoesNotHideTheEdgeList(t *testing.T) {
 func TestEdgeListIDsWithOtherProblems(t *testing.T) {
 	dir := t.TempDir()
 	edges := filepath.Join(dir, "edges.csv")
-	os.WriteFile(edges, []byte("source,target\n1,2\n3,3\n4,99\nfoo,1\n1,3,2.5,extra\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,source_id,gender,age,age_bracket,marital,income_quintile,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n"+
+	if err := os.WriteFile(edges, []byte("source,target\n1,2\n3,3\n4,99\nfoo,1\n1,3,2.5,extra\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "people.csv"), []byte("id,source_id,gender,age,age_bracket,marital,income_quintile,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n"+
 		"1,,male,50,50-54,married,4,50220,yuan,junior_high,migrant worker,3.23,2.99,2.75,2.78,3.89,2.22,2.51,3.84,2.75\n"+
 		"2,,female,67,65-69,married,1,9215,yuan,primary,retired,3.44,2.81,3.67,2.82,4.36,2.89,2.8,3.51,3.14\n"+
 		"3,,female,60,60-64,married,2,20442,yuan,primary,trader,3.5,3.25,3.1,3.11,4.18,3.03,3.61,4.31,2.93\n"+
-		"4,,female,27,25-29,married,3,32195,yuan,senior_high,factory worker,3.11,2.56,2.63,4.29,3.72,2.8,2.7,3.91,2.5\n"), 0o644)
+		"4,,female,27,25-29,married,3,32195,yuan,senior_high,factory worker,3.11,2.56,2.63,4.29,3.72,2.8,2.7,3.91,2.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	want := []string{
 		edges + `: 4 problems:`,
 		`  ` + edges + `:3:3: field target: self-loop on id "3"`,
@@ -127,10 +137,12 @@ func TestEdgeListIDsWithOtherProblems(t *testing.T) {
 func TestInequityAgainstPopulationFileWithOtherProblems(t *testing.T) {
 	dir := t.TempDir()
 	people := filepath.Join(dir, "people.csv")
-	os.WriteFile(people, []byte(peopleHeader+
+	if err := os.WriteFile(people, []byte(peopleHeader+
 		"1,p1,male,50,50-54,married,4,50220,yuan,junior_high,migrant worker,3.23,2.99,2.75,2.78,3.89,2.22,2.51,3.84,2.75\n"+
 		"2,p2,female,67,65-69,married,1,9215,yuan,primary,retired,3.44,2.81,3.67,2.82,4.36,2.89,2.8,3.51,3.14\n"+
-		"3,p3,female,60,60-64,married,2,20442,yuan,primary,trader,3.5,3.25,3.1,3.11,4.18,3.03,3.61,4.31,2.93\n"), 0o644)
+		"3,p3,female,60,60-64,married,2,20442,yuan,primary,trader,3.5,3.25,3.1,3.11,4.18,3.03,3.61,4.31,2.93\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	src := `name: s3
 study: network
 seed: 3
@@ -156,7 +168,9 @@ conditions:
 		`  `+exp+`:12:75: field conditions[2].inequity.agents[2]: agent 1 is listed twice: agents[0], p1, names the same agent`,
 	)
 	// A bad population file: its problems, and the experiment's others.
-	os.WriteFile(people, []byte(peopleHeader+"1,p1,robot\n"), 0o644)
+	if err := os.WriteFile(people, []byte(peopleHeader+"1,p1,robot\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err = experiment.Parse([]byte(src), exp)
 	if err == nil || strings.Contains(err.Error(), "inequity.k") || strings.Contains(err.Error(), "agents[") ||
 		!strings.Contains(err.Error(), "inequity.text") || !strings.Contains(err.Error(), "\n"+people+":") {
