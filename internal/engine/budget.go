@@ -25,16 +25,21 @@ const (
 
 // BudgetStop is the error of a run that stopped at its spend cap: nothing is lost, and
 // `prosim resume DIR --max-cost HIGHER` continues it. NextUSD is the worst case of the call
-// the cap refused (0 when unknown).
+// the cap refused (0 when unknown); Reserved what calls in flight held when it was refused
+// (batch mode only: otherwise a call waits for those to settle).
 type BudgetStop struct {
-	Dir                    string
-	CapUSD, Spent, NextUSD float64
-	Decisions              int
+	Dir                              string
+	CapUSD, Spent, Reserved, NextUSD float64
+	Decisions                        int
 }
 
 func (e *BudgetStop) Error() string {
-	return fmt.Sprintf("%s: no further call was started, the calls in flight finished and are saved\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		CapReached(e.CapUSD, e.Spent, e.NextUSD), plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, SuggestCap(e.CapUSD, e.Spent, e.NextUSD))
+	held := "no call was in flight"
+	if e.Reserved > 0 {
+		held = fmt.Sprintf("$%s was then reserved by calls in flight", Dollars(e.Reserved))
+	}
+	return fmt.Sprintf("%s: %s; no further call was started, the calls in flight finished and are saved\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
+		CapReached(e.CapUSD, e.Spent, e.NextUSD), held, plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, SuggestCap(e.CapUSD, e.Spent, e.NextUSD))
 }
 
 // CapReached says that a spend cap stopped a run: the cap as given, the spend and the worst
@@ -167,7 +172,7 @@ func (r *Runner) loadSpent() error {
 			return fmt.Errorf("run store: %s is %q: %w", spentKey, v, err)
 		}
 	}
-	r.budget.Settle(0, max(spent, r.recordedCost))
+	r.budget.AddSpent(max(spent, r.recordedCost))
 	return nil
 }
 
@@ -206,11 +211,11 @@ func (r *Runner) budgetStop(err error) error {
 		return err
 	}
 	n, _ := r.st.CountDecisions()
-	next := 0.0
+	next, reserved := 0.0, 0.0
 	if be, ok := errors.AsType[*backend.BudgetError](err); ok {
-		next = be.NextUSD
+		next, reserved = be.NextUSD, be.ReservedUSD
 	}
-	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), NextUSD: next, Decisions: n}
+	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), Reserved: reserved, NextUSD: next, Decisions: n}
 }
 
 // backendErrorf is an error about field of the run's i-th backend, located where the user gave

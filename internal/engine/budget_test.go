@@ -209,3 +209,83 @@ func TestBudgetBelowOneCall(t *testing.T) {
 		t.Errorf("%d requests sent under a cap below one call", len(s.seen))
 	}
 }
+
+// A concurrent run under a cap that admits it sequentially completes: a reservation that does
+// not fit waits for the calls in flight to settle rather than stopping the run (QA10: with 8
+// workers a $0.025 cap stopped a run after $0.0035, each call in flight reserving its worst
+// case). A cap one call short of the spend still stops it, never passed, with nothing in flight.
+func TestBudgetConcurrentRunWaitsForCallsInFlight(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := newLLMServer(t)
+	s.delay = time.Millisecond
+	s.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := concurrentPriced(t, s.URL, 0)
+	s.learn(exp)
+	res, err := Run(context.Background(), exp, Options{Out: filepath.Join(t.TempDir(), "whole"), NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := res.Usage[0].CostUSD
+	r, err := Prepare(exp, Options{NoCache: true, Offline: true, MaxCost: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := r.Estimate()
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := est[0].WorstCallUSD
+	if !(8*worst > total+worst) {
+		t.Fatalf("worst case $%v a call, $%v in all: 8 reservations must exceed the cap for the test", worst, total)
+	}
+
+	// Room for the whole run plus one call's worst case, as a sequential run needs.
+	cap := total + worst
+	dir := filepath.Join(t.TempDir(), "capped")
+	res, err = Run(context.Background(), concurrentPriced(t, s.URL, cap), Options{Out: dir, NoCache: true})
+	if err != nil {
+		t.Fatalf("a cap of $%v for a run of $%v, calls of up to $%v: %v", cap, total, worst, err)
+	}
+	if res.Decisions != 12 {
+		t.Fatalf("%d decisions, want 12", res.Decisions)
+	}
+
+	// Half the run's spend: it stops, below the cap, when the next call no longer fits.
+	cap = total / 2
+	dir = filepath.Join(t.TempDir(), "half")
+	_, err = Run(context.Background(), concurrentPriced(t, s.URL, cap), Options{Out: dir, NoCache: true})
+	var stop *BudgetStop
+	if !errors.As(err, &stop) {
+		t.Fatalf("err %v, want a budget stop", err)
+	}
+	settled, recorded, _ := runSpend(t, dir)
+	if settled > cap || recorded > cap || settled+stop.NextUSD <= cap {
+		t.Fatalf("stopped with $%v spent (decisions $%v), next call $%v, cap $%v: want spend within the cap and the next call beyond it", settled, recorded, stop.NextUSD, cap)
+	}
+}
+
+// concurrentPriced is pricedExperiment with 8 workers and 12 decisions (2 agents): 8
+// reservations of a call's worst case exceed the whole run's spend.
+func concurrentPriced(t *testing.T, url string, usd float64) *experiment.Experiment {
+	t.Helper()
+	exp := pricedExperiment(t, url, usd)
+	src, err := os.ReadFile(exp.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.ReplaceAll(src, []byte("concurrency: 4"), []byte("concurrency: 8"))
+	src = bytes.ReplaceAll(src, []byte("{source: sample, n: 12}"), []byte("{source: sample, n: 2}"))
+	if err := os.WriteFile(exp.File, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if exp, err = experiment.Load(exp.File); err != nil {
+		t.Fatal(err)
+	}
+	if exp.Concurrency != 8 {
+		t.Fatalf("concurrency %d", exp.Concurrency)
+	}
+	return exp
+}
