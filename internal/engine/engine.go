@@ -746,7 +746,11 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		if merr := r.writeManifest("stopped", stop, false); merr != nil {
 			err = errors.Join(err, merr)
 		}
-		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; continue it with: prosim resume %s", err, plural.Count(n, "decision"), r.dir, r.dir)
+		how := "continue it with: prosim resume " + r.dir
+		if errors.Is(err, errRejectsAll) { // its asks are recorded invalid: a plain resume would stop again
+			how = "if the server was at fault, continue it once it is fixed with: prosim resume " + r.dir + " --retry-invalid"
+		}
+		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; %s", err, plural.Count(n, "decision"), r.dir, how)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
 	r.stages.begin(r.analysisStage())

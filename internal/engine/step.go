@@ -182,9 +182,9 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 			return b.Absorb(i, &t, replies)
 		}
 	}
-	replies, err := r.ask(ctx, &t)
-	if err != nil {
-		return err
+	replies, stop := r.ask(ctx, &t)
+	if stop != nil && replies == nil {
+		return stop
 	}
 	r.deps.wasAsked(t.Cell.ID, replaced)
 	if rec {
@@ -211,8 +211,11 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		}
 		clear(ds) // queued: the store has its copy
 		if err != nil {
-			return err
+			return errors.Join(stop, err)
 		}
+	}
+	if stop != nil {
+		return stop // replies recorded, then the run stops (errRejectsAll)
 	}
 	if r.prog != nil {
 		r.prog.add(len(t.Keys))
@@ -292,7 +295,12 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	}
 	reply, err := r.decide(ctx, be, t)
 	if err != nil {
-		if errors.Is(err, errServerGone) || errors.Is(err, errRejectsAll) {
+		if re, ok := errors.AsType[*rejectsAllError](err); ok {
+			// Recorded invalid like the asks before it, so that the run's calls add up to
+			// the server's (QA10: the one that stopped the run was missing); then the stop.
+			return r.recordInvalid(be, t, reply, re.cause), fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
+		}
+		if errors.Is(err, errServerGone) {
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		if !r.recordsError(ctx, be, err) {
@@ -311,20 +319,26 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 		// Its calls are the attempts that reached the provider (the reply returned with the
 		// error counts them), on the task's first decision only, so that the run's calls sum
 		// to what the provider counted.
-		rep := backend.Reply{Invalid: errorReason + err.Error(), Provider: be.cfg.Provider, Model: be.cfg.Model}
-		out := make([]backend.Reply, len(t.Keys))
-		for i := range out {
-			out[i] = rep
-		}
-		out[0].Calls, out[0].FailedCalls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.FailedCalls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
-		r.account(be, out[0], len(t.Keys))
-		return out, nil
+		return r.recordInvalid(be, t, reply, err), nil
 	}
 	r.account(be, reply, len(t.Keys))
 	if t.Split != nil {
 		return t.Split(reply), nil
 	}
 	return []backend.Reply{reply}, nil
+}
+
+// recordInvalid is the replies of task t whose ask of be failed with err: each invalid, the
+// error its reason; reply's calls and tokens go on the first (see ask).
+func (r *Runner) recordInvalid(be *backendEntry, t *study.Task, reply backend.Reply, err error) []backend.Reply {
+	rep := backend.Reply{Invalid: errorReason + err.Error(), Provider: be.cfg.Provider, Model: be.cfg.Model}
+	out := make([]backend.Reply, len(t.Keys))
+	for i := range out {
+		out[i] = rep
+	}
+	out[0].Calls, out[0].FailedCalls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.FailedCalls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
+	r.account(be, out[0], len(t.Keys))
+	return out
 }
 
 // errServerGone marks the stop of a run whose server stopped answering (decide).
@@ -360,8 +374,8 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 				if r.prog != nil {
 					r.prog.stopping(fmt.Sprintf("%s: %s", errRejectsAll, backend.Reason(err)))
 				}
-				return reply, fmt.Errorf("%w\nbackend %s: %w: its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
-					err, be.label, errRejectsAll, r.refusalLimit(), se.Body, r.dir)
+				return reply, &rejectsAllError{cause: err, msg: fmt.Sprintf("%v\nbackend %s: %v: its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
+					err, be.label, errRejectsAll, r.refusalLimit(), se.Body, r.dir)}
 			}
 			return reply, err
 		}
@@ -383,6 +397,16 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 // errRejectsAll marks the stop of a run whose server refused its first asks with HTTP 400
 // (decide, rejectsAll).
 var errRejectsAll = errors.New("the server rejects the run's requests")
+
+// rejectsAllError is the stop of errRejectsAll; cause is the ask's own failure, recorded as
+// its decision's reason.
+type rejectsAllError struct {
+	cause error
+	msg   string
+}
+
+func (e *rejectsAllError) Error() string   { return e.msg }
+func (e *rejectsAllError) Unwrap() []error { return []error{e.cause, errRejectsAll} }
 
 // rejectsAll reports whether err, a failed ask of be recorded invalid, is the HTTP 400 that
 // makes refusalLimit asks in a row rejected with no ask of the backend answered in this
