@@ -34,11 +34,13 @@ type BudgetStop struct {
 }
 
 func (e *BudgetStop) Error() string {
-	held := "no call was in flight"
+	// Outside batch mode the refused call waited until none was in flight: say so rather
+	// than of calls that did not exist.
+	held := "no further call was started (none was in flight) and every reply is saved"
 	if e.Reserved > 0 {
-		held = fmt.Sprintf("$%s was then reserved by calls in flight", Dollars(e.Reserved))
+		held = fmt.Sprintf("no further call was started; the calls in flight, which held $%s of the cap, finished and are saved", Dollars(e.Reserved))
 	}
-	return fmt.Sprintf("%s: %s; no further call was started, the calls in flight finished and are saved\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
+	return fmt.Sprintf("%s: %s\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
 		CapReached(e.CapUSD, e.Spent, e.NextUSD), held, plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, SuggestCap(e.CapUSD, e.Spent, e.NextUSD))
 }
 

@@ -289,3 +289,17 @@ func concurrentPriced(t *testing.T, url string, usd float64) *experiment.Experim
 	}
 	return exp
 }
+
+// The stop says whether calls in flight held part of the cap (batch mode) or none was in
+// flight, and never both (the message of e299170 said "no call was in flight; ... the calls
+// in flight finished").
+func TestBudgetStopSaysWhatWasInFlight(t *testing.T) {
+	none := (&BudgetStop{Dir: "d", CapUSD: 0.02, Spent: 0.0195, NextUSD: 0.001, Decisions: 9}).Error()
+	if !strings.Contains(none, "no further call was started (none was in flight) and every reply is saved\n") || strings.Contains(none, "calls in flight") {
+		t.Errorf("nothing in flight: %q", none)
+	}
+	held := (&BudgetStop{Dir: "d", CapUSD: 0.02, Spent: 0.01, Reserved: 0.0095, NextUSD: 0.001, Decisions: 9}).Error()
+	if !strings.Contains(held, "no further call was started; the calls in flight, which held $0.0095 of the cap, finished and are saved\n") {
+		t.Errorf("calls in flight: %q", held)
+	}
+}
