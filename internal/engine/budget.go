@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -192,6 +193,34 @@ func recordMaxCost(st *store.Store, opt Options) error {
 		return nil
 	}
 	return st.SetMeta(maxCostKey, strconv.FormatFloat(opt.MaxCost, 'g', -1, 64))
+}
+
+// RunCap is the spend cap a resume of the run in dir keeps when given no --max-cost: the
+// last --max-cost the run was given, else its config's budget.usd; 0 for none.
+func RunCap(dir string) (float64, error) {
+	exp, err := RunConfig(dir)
+	if err != nil {
+		return 0, err
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, dbFile))
+	if err != nil {
+		return 0, fmt.Errorf("cannot resume %s: %w", dir, err)
+	}
+	defer st.Close()
+	v, err := st.Meta(maxCostKey)
+	switch {
+	case err != nil:
+		return 0, err
+	case v != "":
+		c, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("run store: %s is %q: %w", maxCostKey, v, err)
+		}
+		return c, nil
+	case exp.Budget != nil:
+		return exp.Budget.USD, nil
+	}
+	return 0, nil
 }
 
 // reuseMaxCost applies the run's recorded --max-cost unless the resume gives its own.
