@@ -10,6 +10,7 @@ import (
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/termtable"
+	"github.com/prosim/prosim/internal/usd"
 )
 
 func init() { extraCommands = append(extraCommands, estimateCmd) }
@@ -51,7 +52,7 @@ func estimateCmd() *cobra.Command {
 			fmt.Fprintln(out, r.Describe())
 			rows := [][]string{{"backend", "decisions", "calls", "input tokens", "output tokens", "cost (USD)", "batch cost (USD)"}}
 			for _, e := range est {
-				cost, batch := fmt.Sprintf("%.4f", e.CostUSD), fmt.Sprintf("%.4f", e.BatchCostUSD)
+				cost, batch := usd.String(e.CostUSD), usd.String(e.BatchCostUSD)
 				if math.IsNaN(e.CostUSD) {
 					cost, batch = "unknown price (add prices: to the experiment)", ""
 				}

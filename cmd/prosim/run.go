@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/usd"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -185,7 +185,7 @@ func checkMaxCost(cmd *cobra.Command, v float64, capOf func() (float64, error), 
 	}
 	amount := "none"
 	if c > 0 {
-		amount = "$" + strconv.FormatFloat(c, 'f', -1, 64)
+		amount = "$" + usd.Exact(c)
 	}
 	return usageError{fmt.Errorf("--max-cost 0: a cap of $0 admits no call (0 is not \"no cap\"); omitting the flag keeps %s (%s)", kept, amount)}
 }
@@ -238,7 +238,7 @@ func sameUsage(a, b engine.BackendUsage) bool {
 // usageLine says a backend's calls, tokens and cost; cached names what its CacheHits count,
 // and why says what failed calls are.
 func usageLine(u engine.BackendUsage, cached string, why bool) string {
-	cost := fmt.Sprintf("$%.4f", u.CostUSD)
+	cost := "$" + usd.String(u.CostUSD)
 	if !u.CostKnown {
 		cost = "unknown (no price for this model: add prices: to the experiment)"
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"github.com/prosim/prosim/internal/usd"
 )
 
 // ErrBudget is matched (errors.Is) by the error of a call that was not made because its
@@ -19,8 +21,8 @@ type BudgetError struct {
 }
 
 func (e *BudgetError) Error() string {
-	return fmt.Sprintf("budget of $%.4f reached: $%.4f spent, $%.4f reserved by calls in flight, the next call could cost up to $%.6f",
-		e.CapUSD, e.SpentUSD, e.ReservedUSD, e.NextUSD)
+	return fmt.Sprintf("budget of $%s reached: $%s spent, $%s reserved by calls in flight, the next call could cost up to $%s",
+		usd.Exact(e.CapUSD), usd.String(e.SpentUSD), usd.String(e.ReservedUSD), usd.String(e.NextUSD))
 }
 
 // Is makes errors.Is(err, ErrBudget) true.

@@ -13,6 +13,7 @@ import (
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/usd"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -39,7 +40,7 @@ func (e *BudgetStop) Error() string {
 	// than of calls that did not exist.
 	held := "no further call was started (none was in flight) and every reply is saved"
 	if e.Reserved > 0 {
-		held = fmt.Sprintf("no further call was started; the calls in flight, which held $%s of the cap, finished and are saved", Dollars(e.Reserved))
+		held = fmt.Sprintf("no further call was started; the calls in flight, which held $%s of the cap, finished and are saved", usd.String(e.Reserved))
 	}
 	return fmt.Sprintf("%s: %s\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
 		CapReached(e.CapUSD, e.Spent, e.NextUSD), held, plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, SuggestCap(e.CapUSD, e.Spent, e.NextUSD))
@@ -49,11 +50,13 @@ func (e *BudgetStop) Error() string {
 // case of the call it refused, each with the digits it needs (QA9: a cap of $0.001 was
 // printed "$0.00", a spend of $0.00004 "$0.0000").
 func CapReached(capUSD, spent, next float64) string {
-	s := fmt.Sprintf("spend cap of $%s reached ($%s spent", strconv.FormatFloat(capUSD, 'f', -1, 64), Dollars(spent))
+	s := fmt.Sprintf("spend cap of $%s reached ($%s spent", usd.Exact(capUSD), usd.String(spent))
 	if next > 0 {
-		s += fmt.Sprintf("; the next call could cost up to $%s", Dollars(next))
-		if left := capUSD - spent; next > left {
-			s += fmt.Sprintf(", more than the $%s the cap leaves", Dollars(max(0, left)))
+		if left := max(0, capUSD-spent); next > left {
+			n, l := usd.Apart(next, left)
+			s += fmt.Sprintf("; the next call could cost up to $%s, more than the $%s the cap leaves", n, l)
+		} else {
+			s += fmt.Sprintf("; the next call could cost up to $%s", usd.String(next))
 		}
 	}
 	return s + ")"
@@ -67,12 +70,12 @@ func CapReached(capUSD, spent, next float64) string {
 func SuggestCap(capUSD, spent, next float64) string {
 	c := max(2*capUSD, spent+next)
 	if !(c > 0) || math.IsInf(c, 0) {
-		return strconv.FormatFloat(c, 'f', -1, 64)
+		return usd.Exact(c)
 	}
 	decimals := max(0, 1-int(math.Floor(math.Log10(c)))) // two significant digits
 	e := math.Pow(10, float64(decimals))
 	c, _ = strconv.ParseFloat(strconv.FormatFloat(math.Ceil(c*e-1e-9)/e, 'f', decimals, 64), 64)
-	return strconv.FormatFloat(c, 'f', -1, 64)
+	return usd.Exact(c)
 }
 
 // CapStop says, from its manifest, that the run in dir stopped at its spend cap and how to
@@ -83,21 +86,12 @@ func CapStop(dir string) string {
 		return ""
 	}
 	st := m.Stop
-	return fmt.Sprintf("the run stopped: %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		CapReached(st.CapUSD, st.SpentUSD, st.NextCallUSD), dir, SuggestCap(st.CapUSD, st.SpentUSD, st.NextCallUSD))
-}
-
-// Dollars prints an amount of US dollars with the digits it needs: four decimals, or two
-// significant digits below $0.0001 (0 is "0").
-func Dollars(x float64) string {
-	switch {
-	case x == 0:
-		return "0"
-	case x < 0.0001:
-		r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 2, 64), 64)
-		return strconv.FormatFloat(r, 'f', -1, 64)
+	spent := 0.0
+	if st.SpentUSD != nil {
+		spent = *st.SpentUSD
 	}
-	return strconv.FormatFloat(x, 'f', 4, 64)
+	return fmt.Sprintf("the run stopped: %s; continue it with a higher cap: prosim resume %s --max-cost %s",
+		CapReached(st.CapUSD, spent, st.NextCallUSD), dir, SuggestCap(st.CapUSD, spent, st.NextCallUSD))
 }
 
 // Is makes errors.Is(err, backend.ErrBudget) true.
@@ -158,13 +152,11 @@ const batchDiscount = 0.5
 // batchMode reports whether the run sends its steps as provider batches.
 func (r *Runner) batchMode() bool { return r.exp.Execution.Mode == "batch" || r.opt.Batch }
 
-// loadSpent gives a resumed run's budget what earlier invocations spent: the recorded spend,
-// or the sum of the recorded decisions' costs if that is more (a crash can lose the last
-// spend record, never a committed decision).
+// loadSpent reads what earlier invocations of a resumed run spent: the recorded spend, or
+// the sum of the recorded decisions' costs if that is more (a crash can lose the last spend
+// record, never a committed decision; a run of an earlier prosim recorded its spend only
+// under a cap). The budget, if any, starts from it.
 func (r *Runner) loadSpent() error {
-	if r.budget == nil {
-		return nil
-	}
 	v, err := r.st.Meta(spentKey)
 	if err != nil {
 		return err
@@ -175,16 +167,44 @@ func (r *Runner) loadSpent() error {
 			return fmt.Errorf("run store: %s is %q: %w", spentKey, v, err)
 		}
 	}
-	r.budget.AddSpent(max(spent, r.recordedCost))
+	r.priorSpent = max(spent, r.recordedCost)
+	if r.budget != nil {
+		r.budget.AddSpent(r.priorSpent)
+	}
 	return nil
 }
 
-// saveSpent records the budget's settled spend for a later resume.
+// spent is the run's provider spend over every invocation, calls whose decision was not
+// recorded included; ok is false when the run has no LLM backend or a call's price is
+// unknown (then there is no amount to give).
+func (r *Runner) spent() (usd float64, ok bool) {
+	if r.budget != nil {
+		return r.budget.Spent(), true // settled with each call (a budget needs every price)
+	}
+	llm := false
+	usd = r.priorSpent
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.backends {
+		if !b.paid() {
+			continue
+		}
+		llm = true
+		if !b.usage.CostKnown {
+			return 0, false
+		}
+		usd += b.usage.CostUSD
+	}
+	return usd, llm && !r.costUnknown
+}
+
+// saveSpent records the run's spend for a later resume and manifest.json.
 func (r *Runner) saveSpent() error {
-	if r.budget == nil || r.st == nil {
+	spent, ok := r.spent()
+	if !ok || r.st == nil {
 		return nil
 	}
-	return r.st.SetMeta(spentKey, strconv.FormatFloat(r.budget.Spent(), 'g', -1, 64))
+	return r.st.SetMeta(spentKey, strconv.FormatFloat(spent, 'g', -1, 64))
 }
 
 // recordMaxCost keeps --max-cost for resumes that give none.

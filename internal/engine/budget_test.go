@@ -15,6 +15,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/usd"
 )
 
 // pricedExperiment is llmExperiment with a price for the loopback model (and a budget when
@@ -83,6 +84,11 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 	if !(total > 0) || res.Decisions != 72 {
 		t.Fatalf("uncapped run: %d decisions for $%v", res.Decisions, total)
 	}
+	// Without a cap too, manifest.json says what the run spent, rounded (QA10 repro-6: only
+	// a run stopped at its cap had it).
+	if m, err := manifest.Read(whole); err != nil || m.SpentUSD == nil || *m.SpentUSD != usd.Round(total) {
+		t.Fatalf("manifest of an uncapped run: %+v, %v; want spent_usd %v", m, err, usd.Round(total))
+	}
 	_, wantBytes := llmReadCSV(t, whole)
 
 	s.mu.Lock()
@@ -112,8 +118,11 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopSpendCap || m.Stop.CapUSD != cap || m.Stop.SpentUSD != settled || !(m.Stop.NextCallUSD > 0) {
+	if m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopSpendCap || m.Stop.CapUSD != usd.Round(cap) || m.Stop.SpentUSD == nil || *m.Stop.SpentUSD != usd.Round(settled) || !(m.Stop.NextCallUSD > 0) {
 		t.Fatalf("manifest status %q, stop %+v; want stopped at the spend cap of $%v with $%v spent", m.Status, m.Stop, cap, settled)
+	}
+	if m.SpentUSD == nil || *m.SpentUSD != usd.Round(settled) {
+		t.Fatalf("manifest spent_usd %v, want %v", m.SpentUSD, usd.Round(settled))
 	}
 	if err := WriteReport(filepath.Join(t.TempDir(), "r.html"), cut); err == nil || !strings.Contains(err.Error(), "the run stopped: spend cap of $") ||
 		!strings.Contains(err.Error(), "prosim resume "+cut+" --max-cost ") {
@@ -134,12 +143,16 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 		}
 	}
 	s.mu.Unlock()
-	if m, err := manifest.Read(cut); err != nil || m.Status != "complete" || m.Stop != nil {
+	m, err = manifest.Read(cut)
+	if err != nil || m.Status != "complete" || m.Stop != nil {
 		t.Fatalf("manifest after the resume: %+v, %v", m, err)
 	}
 	settled, _, n = runSpend(t, cut)
 	if n != 72 || math.Abs(settled-total) > 1e-9 {
 		t.Errorf("capped run and resume: %d decisions for $%v; uncapped: 72 for $%v", n, settled, total)
+	}
+	if m.SpentUSD == nil || *m.SpentUSD != usd.Round(settled) {
+		t.Errorf("manifest spent_usd after the resume %v, want both invocations' %v", m.SpentUSD, usd.Round(settled))
 	}
 	if _, gotBytes := llmReadCSV(t, cut); !bytes.Equal(gotBytes, wantBytes) {
 		t.Fatal("the capped and resumed run's decisions.csv differs from an uncapped run's")
@@ -186,7 +199,7 @@ func TestBudgetBelowOneCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	note := BudgetNote(r.SpendCap(), est)
-	if worst := est[0].WorstCallUSD; !(worst > 0.001) || !strings.Contains(note, "Spend cap $0.001: one call's worst case is $"+Dollars(worst)+", more than the cap") {
+	if worst := est[0].WorstCallUSD; !(worst > 0.001) || !strings.Contains(note, "Spend cap $0.001: one call's worst case is $"+usd.String(worst)+", more than the cap") {
 		t.Fatalf("worst case $%v, note %q", worst, note)
 	}
 
@@ -196,8 +209,13 @@ func TestBudgetBelowOneCall(t *testing.T) {
 	if !errors.As(err, &stop) {
 		t.Fatalf("err %v, want a budget stop", err)
 	}
-	if !strings.Contains(err.Error(), "spend cap of $0.001 reached ($0 spent; the next call could cost up to $"+Dollars(stop.NextUSD)+", more than the $0.0010 the cap leaves)") {
+	if !strings.Contains(err.Error(), "spend cap of $0.001 reached ($0 spent; the next call could cost up to $"+usd.String(stop.NextUSD)+", more than the $0.001 the cap leaves)") {
 		t.Errorf("stop message: %v", err)
+	}
+	// Nothing spent is written as 0, in the stop and the run's spend (QA10 repro-6: a stop
+	// at $0 had no spent_usd).
+	if raw, err := os.ReadFile(filepath.Join(dir, manifest.File)); err != nil || strings.Count(string(raw), `"spent_usd": 0,`)+strings.Count(string(raw), `"spent_usd": 0`+"\n") != 2 {
+		t.Errorf("manifest.json: %v\n%s\nwant spent_usd 0 in the stop and the run", err, raw)
 	}
 	_, suggested, _ := strings.Cut(err.Error(), "--max-cost ")
 	if c, perr := strconv.ParseFloat(suggested, 64); perr != nil || c < stop.NextUSD || c > 2*stop.NextUSD {

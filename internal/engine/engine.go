@@ -135,9 +135,13 @@ type Runner struct {
 	// nothing (estimates, prompt checks, RequestOf on a live run), for Env.Reply.
 	placeheld map[store.Key]backend.Reply
 	// recordedVersions and recordedCost are what a resume found in the store: the model
-	// versions by backend (for the manifest) and the decisions' summed cost (for the budget).
+	// versions by backend (for the manifest) and the decisions' summed cost (for the spend);
+	// costUnknown that one of those decisions' calls had no known price.
 	recordedVersions map[string]map[string]bool
 	recordedCost     float64
+	costUnknown      bool
+	// priorSpent is what earlier invocations of the run spent (loadSpent).
+	priorSpent float64
 	// tally counts the recorded decisions as a replay loads them (for the report).
 	tally   *report.Tally
 	prog    *progress
@@ -608,7 +612,7 @@ func (r *Runner) loadRecorded() error {
 	}
 	r.done = newKeySet()
 	r.recordedVersions = map[string]map[string]bool{}
-	r.recordedCost = 0
+	r.recordedCost, r.costUnknown = 0, false
 	backendOf := map[string]string{}
 	for _, c := range r.cells {
 		backendOf[c.ID] = c.Backend
@@ -622,6 +626,12 @@ func (r *Runner) loadRecorded() error {
 	}
 	retry := 0
 	err := r.st.Decisions(func(d store.Decision) error {
+		// A decision asked again was paid for all the same.
+		if c := d.Reply.CostUSD; !math.IsNaN(c) {
+			r.recordedCost += c
+		} else if d.Reply.Calls > 0 {
+			r.costUnknown = true
+		}
 		if r.opt.RetryInvalid && erred(d) {
 			retry++ // not taken as recorded: asked again, and its row replaced
 			return nil
@@ -635,9 +645,6 @@ func (r *Runner) loadRecorded() error {
 				r.recordedVersions[b] = map[string]bool{}
 			}
 			r.recordedVersions[b][v] = true
-		}
-		if c := d.Reply.CostUSD; !math.IsNaN(c) {
-			r.recordedCost += c
 		}
 		r.done.add(d.Key)
 		return nil
@@ -726,7 +733,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			err = r.budgetStop(err)
 			if bs, ok := err.(*BudgetStop); ok {
 				// The manifest says why (QA9: it said running after a budget stop).
-				if merr := r.writeManifest("stopped", &manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: bs.Spent, NextCallUSD: bs.NextUSD}, false); merr != nil {
+				if merr := r.writeManifest("stopped", &manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: &bs.Spent, NextCallUSD: bs.NextUSD}, false); merr != nil {
 					return nil, errors.Join(err, merr)
 				}
 			}
