@@ -20,6 +20,7 @@ func estimateCmd() *cobra.Command {
 		backends []string
 		cache    string
 		noCache  bool
+		maxCost  float64
 	)
 	c := &cobra.Command{
 		Use:   "estimate FILE",
@@ -31,6 +32,9 @@ func estimateCmd() *cobra.Command {
 			if exp == nil {
 				return err
 			}
+			if err := checkMaxCost(cmd, maxCost, func() (float64, error) { return fileBudget(exp), nil }, "the file's budget"); err != nil {
+				return err
+			}
 			if len(backends) > 0 {
 				var err error
 				if exp.Backends, err = parseBackendFlags(backends); err != nil {
@@ -39,7 +43,7 @@ func estimateCmd() *cobra.Command {
 			}
 			// No provider is contacted: estimating needs the requests, not the clients. The
 			// reply cache is only read, for what earlier runs found of servers' n.
-			r, err := engine.Prepare(exp, engine.Options{CachePath: cache, NoCache: noCache, Offline: true})
+			r, err := engine.Prepare(exp, engine.Options{CachePath: cache, NoCache: noCache, Offline: true, MaxCost: maxCost})
 			if err != nil {
 				return err
 			}
@@ -81,5 +85,6 @@ func estimateCmd() *cobra.Command {
 	c.Flags().StringArrayVar(&backends, "backend", nil, "backend SPEC replacing the file's (repeatable)")
 	c.Flags().StringVar(&cache, "cache", "", "the response cache the run will use (default: the experiment's, else the user cache directory's), read for whether servers honour n")
 	c.Flags().BoolVar(&noCache, "no-cache", false, "read no response cache: assume servers honour n")
+	c.Flags().Float64Var(&maxCost, "max-cost", 0, "the spend cap in USD to compare the estimate with, as prosim run --max-cost (overrides the file's budget.usd)")
 	return c
 }

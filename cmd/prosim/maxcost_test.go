@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,4 +54,52 @@ func TestMaxCostMustBeACap(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	refused("omitting the flag keeps the run's cap ($2.5)", "resume", budgetedRun, "-q", "--max-cost", "0")
+}
+
+// estimate takes --max-cost as run does: it replaces the file's budget in the comparison, and
+// the same amounts are refused (QA10 repro-7: estimate had no --max-cost).
+func TestEstimateMaxCost(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	exp := filepath.Join(t.TempDir(), "est.yaml")
+	src := `name: est
+study: vignettes
+seed: 3
+population: {source: sample, n: 20}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}]
+backends:
+  - {provider: openai, model: gpt-4o-mini, base_url: "http://127.0.0.1:1/v1"}
+budget: {usd: 5}
+`
+	if err := os.WriteFile(exp, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := prosim(t, "estimate", exp, "--no-cache")
+	if err != nil || !strings.Contains(out, "Spend cap $5: the estimate, $") {
+		t.Fatalf("estimate with the file's budget: %v\n%s", err, out)
+	}
+	out, err = prosim(t, "estimate", exp, "--no-cache", "--max-cost", "0.0001")
+	if err != nil || !strings.Contains(out, "Spend cap $0.0001: ") || strings.Contains(out, "Spend cap $5") {
+		t.Fatalf("estimate --max-cost 0.0001: %v\n%s\nwant the flag's cap compared, not the file's", err, out)
+	}
+	var ue usageError
+	if _, err = prosim(t, "estimate", exp, "--max-cost", "0"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "omitting the flag keeps the file's budget ($5)") {
+		t.Errorf("estimate --max-cost 0: %v", err)
+	}
+	if _, err = prosim(t, "estimate", exp, "--max-cost", "-2"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "--max-cost -2: want a positive amount") {
+		t.Errorf("estimate --max-cost -2: %v", err)
+	}
+}
+
+// The README's table of exit statuses lists every status main uses.
+func TestReadmeListsExitStatuses(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []int{0, 1, 2, exitBudget, exitInterrupted} {
+		if !strings.Contains(string(readme), "\n| "+strconv.Itoa(code)+" | ") {
+			t.Errorf("README.md: no row for exit status %d in its table", code)
+		}
+	}
 }
