@@ -42,8 +42,14 @@ func (e *BudgetStop) Error() string {
 	if e.Reserved > 0 {
 		held = fmt.Sprintf("no further call was started; the calls in flight, which held $%s of the cap, finished and are saved", usd.String(e.Reserved))
 	}
-	return fmt.Sprintf("%s: %s\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		CapReached(e.CapUSD, e.Spent, e.NextUSD), held, plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, SuggestCap(e.CapUSD, e.Spent, e.NextUSD))
+	return fmt.Sprintf("%s: %s\nrun stopped with %s saved in %s; %s",
+		CapReached(e.CapUSD, e.Spent, e.NextUSD), held, plural.Count(e.Decisions, "decision"), e.Dir, higherCap(e.Dir, e.CapUSD, e.Spent, e.NextUSD))
+}
+
+// higherCap says how to continue the run in dir stopped at capUSD with spent spent and a next
+// call of up to next (see SuggestCap).
+func higherCap(dir string, capUSD, spent, next float64) string {
+	return fmt.Sprintf("continue it with a higher cap: prosim resume %s --max-cost %s", dir, SuggestCap(capUSD, spent, next))
 }
 
 // CapReached says that a spend cap stopped a run: the cap as given, the spend and the worst
@@ -90,8 +96,7 @@ func CapStop(dir string) string {
 	if st.SpentUSD != nil {
 		spent = *st.SpentUSD
 	}
-	return fmt.Sprintf("the run stopped: %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		CapReached(st.CapUSD, spent, st.NextCallUSD), dir, SuggestCap(st.CapUSD, spent, st.NextCallUSD))
+	return fmt.Sprintf("the run stopped: %s; %s", CapReached(st.CapUSD, spent, st.NextCallUSD), higherCap(dir, st.CapUSD, spent, st.NextCallUSD))
 }
 
 // Is makes errors.Is(err, backend.ErrBudget) true.

@@ -709,6 +709,15 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 	}
 }
 
+// markStopped writes the manifest of a run stopped by err (why: stop) and returns err, joined
+// with the manifest's failure if any.
+func (r *Runner) markStopped(stop *manifest.Stop, err error) error {
+	if merr := r.writeManifest("stopped", stop, false); merr != nil {
+		return errors.Join(err, merr)
+	}
+	return err
+}
+
 // execute runs the study, then writes the results. A failure leaves the run directory marked
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
@@ -733,9 +742,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			err = r.budgetStop(err)
 			if bs, ok := err.(*BudgetStop); ok {
 				// The manifest says why (QA9: it said running after a budget stop).
-				if merr := r.writeManifest("stopped", &manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: &bs.Spent, NextCallUSD: bs.NextUSD}, false); merr != nil {
-					return nil, errors.Join(err, merr)
-				}
+				err = r.markStopped(&manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: &bs.Spent, NextCallUSD: bs.NextUSD}, err)
 			}
 			return nil, err
 		}
@@ -750,9 +757,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			stop.Reason = manifest.StopInterrupted
 		}
 		n, _ := r.st.CountDecisions()
-		if merr := r.writeManifest("stopped", stop, false); merr != nil {
-			err = errors.Join(err, merr)
-		}
+		err = r.markStopped(stop, err)
 		how := "continue it with: prosim resume " + r.dir
 		if errors.Is(err, errRejectsAll) { // its asks are recorded invalid: a plain resume would stop again
 			how = "if the server was at fault, continue it once it is fixed with: prosim resume " + r.dir + " --retry-invalid"

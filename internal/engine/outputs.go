@@ -387,7 +387,10 @@ var errIncomplete = errors.New("the run is incomplete")
 // continue it with a higher one (QA9: report said only "continue it with prosim resume",
 // which stops again at the same cap).
 func withCapStop(err error, dir string) error {
-	if note := CapStop(dir); note != "" && errors.Is(err, errIncomplete) {
+	if !errors.Is(err, errIncomplete) {
+		return err // the manifest is read only for an incomplete run
+	}
+	if note := CapStop(dir); note != "" {
 		return fmt.Errorf("%w\n%s", err, note)
 	}
 	return err

@@ -295,10 +295,10 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	}
 	reply, err := r.decide(ctx, be, t)
 	if err != nil {
-		if re, ok := errors.AsType[*rejectsAllError](err); ok {
+		if bs, ok := errors.AsType[*backendStop](err); ok && bs.kind == errRejectsAll {
 			// Recorded invalid like the asks before it, so that the run's calls add up to
 			// the server's (QA10: the one that stopped the run was missing); then the stop.
-			return r.recordInvalid(be, t, reply, re.cause), fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
+			return r.recordInvalid(be, t, reply, bs.cause), fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		if errors.Is(err, errServerGone) {
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
@@ -369,13 +369,9 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		}
 		reply.Calls, reply.FailedCalls = reply.Calls+spent, reply.FailedCalls+failed
 		if !refused {
-			if err != nil && r.rejectsAll(ctx, be, err) {
-				se, _ := errors.AsType[*backend.StatusError](err)
-				if r.prog != nil {
-					r.prog.stopping(fmt.Sprintf("%s: %s", errRejectsAll, backend.Reason(err)))
-				}
-				return reply, &rejectsAllError{cause: err, msg: fmt.Sprintf("%v\nbackend %s: %v: its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
-					err, be.label, errRejectsAll, r.refusalLimit(), se.Body, r.dir)}
+			if se := r.rejectsAll(ctx, be, err); se != nil {
+				return reply, r.stopBackend(be, err, errRejectsAll, fmt.Sprintf("its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
+					r.refusalLimit(), se.Body, r.dir))
 			}
 			return reply, err
 		}
@@ -385,11 +381,8 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		spent, failed = reply.Calls, reply.FailedCalls
 		n := be.refused.Add(1)
 		if n >= int64(r.refusalLimit()) {
-			if r.prog != nil {
-				r.prog.stopping(fmt.Sprintf("%s: %s", errServerGone, backend.Reason(err)))
-			}
-			return reply, fmt.Errorf("%w\nbackend %s: %w: %s (%d asks in a row refused in every call; their decisions are not recorded): run `prosim resume %s` once it is back",
-				err, be.label, errServerGone, backend.Reason(err), n, r.dir)
+			return reply, r.stopBackend(be, err, errServerGone, fmt.Sprintf("%s (%d asks in a row refused in every call; their decisions are not recorded): run `prosim resume %s` once it is back",
+				backend.Reason(err), n, r.dir))
 		}
 	}
 }
@@ -398,30 +391,43 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 // (decide, rejectsAll).
 var errRejectsAll = errors.New("the server rejects the run's requests")
 
-// rejectsAllError is the stop of errRejectsAll; cause is the ask's own failure, recorded as
-// its decision's reason.
-type rejectsAllError struct {
-	cause error
-	msg   string
+// backendStop is the stop of a run on a backend's failure: kind (errServerGone,
+// errRejectsAll) says why; cause is the ask's own failure (for errRejectsAll, recorded as its
+// decision's reason).
+type backendStop struct {
+	cause, kind error
+	msg         string
 }
 
-func (e *rejectsAllError) Error() string   { return e.msg }
-func (e *rejectsAllError) Unwrap() []error { return []error{e.cause, errRejectsAll} }
+func (e *backendStop) Error() string   { return e.msg }
+func (e *backendStop) Unwrap() []error { return []error{e.cause, e.kind} }
 
-// rejectsAll reports whether err, a failed ask of be recorded invalid, is the HTTP 400 that
-// makes refusalLimit asks in a row rejected with no ask of the backend answered in this
-// invocation. A 400 is a request the server will not take: one prompt may be too long, but
+// stopBackend stops the run on err, a failed ask of be: it says so on the progress output and
+// returns the stop, err's message followed by "backend LABEL: KIND: DETAIL".
+func (r *Runner) stopBackend(be *backendEntry, err, kind error, detail string) error {
+	if r.prog != nil {
+		r.prog.stopping(fmt.Sprintf("%s: %s", kind, backend.Reason(err)))
+	}
+	return &backendStop{cause: err, kind: kind, msg: fmt.Sprintf("%v\nbackend %s: %v: %s", err, be.label, kind, detail)}
+}
+
+// rejectsAll returns the HTTP 400 of err, a failed ask of be recorded invalid, when it makes
+// refusalLimit asks in a row rejected with no ask of the backend answered in this
+// invocation; nil otherwise (err nil too). A 400 is a request the server will not take: one prompt may be too long, but
 // when the first asks all meet it and none is answered, the cause is a setting every request
 // carries (a temperature, a parameter the model does not take), and recording every decision
 // invalid would only spend the run. The asks before the limit are recorded invalid as usual;
 // the one at it stops the run. Batch jobs and on_error: stop are not counted (those stop at
 // the first failure, or keep their own journal).
-func (r *Runner) rejectsAll(ctx context.Context, be *backendEntry, err error) bool {
+func (r *Runner) rejectsAll(ctx context.Context, be *backendEntry, err error) *backend.StatusError {
 	se, ok := errors.AsType[*backend.StatusError](err)
 	if !ok || se.Status != 400 || be.answered.Load() || r.group != nil || !r.recordsError(ctx, be, err) {
-		return false
+		return nil
 	}
-	return be.rejected.Add(1) >= int64(r.refusalLimit())
+	if be.rejected.Add(1) < int64(r.refusalLimit()) {
+		return nil
+	}
+	return se
 }
 
 // refusing says, for the progress output, how close each backend is to stopping the run on
