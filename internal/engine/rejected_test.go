@@ -73,7 +73,8 @@ func TestEveryAskRejectedStopsTheRun(t *testing.T) {
 	s, calls := anthropicServer(t, func(int64) bool { return fixed.Load() })
 	exp := anthropicExperiment(t, s.URL, 40, 1)
 	dir := filepath.Join(t.TempDir(), "run")
-	_, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true})
+	var progress syncBuffer // written by the progress ticker too
+	_, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, Progress: &progress})
 	if err == nil || !errors.Is(err, errRejectsAll) || !strings.Contains(err.Error(), "temperature: range: 0..1") ||
 		!strings.Contains(err.Error(), "its first 8 asks all failed with HTTP 400") || !strings.Contains(err.Error(), "prosim resume "+dir) {
 		t.Fatalf("err %v\nwant the run stopped at 8 asks rejected, naming the server's message, resumable", err)
@@ -86,6 +87,9 @@ func TestEveryAskRejectedStopsTheRun(t *testing.T) {
 	// --retry-invalid advice, not a plain resume (which would stop again).
 	if n := countDecisions(t, filepath.Join(dir, dbFile)); n != 8 {
 		t.Errorf("%d decisions recorded, want the 8 asked", n)
+	}
+	if !strings.Contains(progress.String(), "8/40 decisions") {
+		t.Errorf("progress %q: want the 8 saved counted", progress.String())
 	}
 	if reasons := invalidReasons(t, dir); len(reasons) != 8 || !strings.Contains(reasons[7], "HTTP 400") || strings.Contains(reasons[7], "first 8 asks") {
 		t.Errorf("invalid reasons %q: want the 8 asks' HTTP 400", reasons)

@@ -214,11 +214,11 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 			return errors.Join(stop, err)
 		}
 	}
+	if r.prog != nil {
+		r.prog.add(len(t.Keys)) // made, even when the run then stops: it is saved
+	}
 	if stop != nil {
 		return stop // replies recorded, then the run stops (errRejectsAll)
-	}
-	if r.prog != nil {
-		r.prog.add(len(t.Keys))
 	}
 	if b.Absorb != nil {
 		return b.Absorb(i, &t, replies)
