@@ -321,3 +321,15 @@ func TestBudgetStopSaysWhatWasInFlight(t *testing.T) {
 		t.Errorf("calls in flight: %q", held)
 	}
 }
+
+// estimate warns when the estimate fits the cap but not with one call's worst case beside it:
+// the run's last calls may then not be made (a call needs its worst case free under the cap).
+func TestBudgetNoteEstimateWithinButNotItsLastCall(t *testing.T) {
+	est := []Estimate{{CostUSD: 1, WorstCallUSD: 0.1}}
+	if note := BudgetNote(1.05, est); !strings.Contains(note, "Spend cap $1.05: the estimate, $1, is within it, but a call is made only while its worst case (up to $0.1) fits in what the cap leaves, so the run may stop at the cap near its end (exit 3); a cap of at least $1.1 covers") {
+		t.Errorf("cap between the estimate and the estimate plus one call: %q", note)
+	}
+	if note := BudgetNote(1.2, est); !strings.Contains(note, "the estimate, $1, is within it (while in flight") {
+		t.Errorf("cap above the estimate plus one call: %q", note)
+	}
+}
