@@ -10,6 +10,7 @@ import (
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/termtable"
+	"github.com/prosim/prosim/internal/usd"
 )
 
 func init() { extraCommands = append(extraCommands, estimateCmd) }
@@ -19,6 +20,7 @@ func estimateCmd() *cobra.Command {
 		backends []string
 		cache    string
 		noCache  bool
+		maxCost  float64
 	)
 	c := &cobra.Command{
 		Use:   "estimate FILE",
@@ -30,6 +32,9 @@ func estimateCmd() *cobra.Command {
 			if exp == nil {
 				return err
 			}
+			if err := checkMaxCost(cmd, maxCost, func() (float64, error) { return fileBudget(exp), nil }, "the file's budget"); err != nil {
+				return err
+			}
 			if len(backends) > 0 {
 				var err error
 				if exp.Backends, err = parseBackendFlags(backends); err != nil {
@@ -38,7 +43,7 @@ func estimateCmd() *cobra.Command {
 			}
 			// No provider is contacted: estimating needs the requests, not the clients. The
 			// reply cache is only read, for what earlier runs found of servers' n.
-			r, err := engine.Prepare(exp, engine.Options{CachePath: cache, NoCache: noCache, Offline: true})
+			r, err := engine.Prepare(exp, engine.Options{CachePath: cache, NoCache: noCache, Offline: true, MaxCost: maxCost})
 			if err != nil {
 				return err
 			}
@@ -51,7 +56,7 @@ func estimateCmd() *cobra.Command {
 			fmt.Fprintln(out, r.Describe())
 			rows := [][]string{{"backend", "decisions", "calls", "input tokens", "output tokens", "cost (USD)", "batch cost (USD)"}}
 			for _, e := range est {
-				cost, batch := fmt.Sprintf("%.4f", e.CostUSD), fmt.Sprintf("%.4f", e.BatchCostUSD)
+				cost, batch := usd.String(e.CostUSD), usd.String(e.BatchCostUSD)
 				if math.IsNaN(e.CostUSD) {
 					cost, batch = "unknown price (add prices: to the experiment)", ""
 				}
@@ -80,5 +85,6 @@ func estimateCmd() *cobra.Command {
 	c.Flags().StringArrayVar(&backends, "backend", nil, "backend SPEC replacing the file's (repeatable)")
 	c.Flags().StringVar(&cache, "cache", "", "the response cache the run will use (default: the experiment's, else the user cache directory's), read for whether servers honour n")
 	c.Flags().BoolVar(&noCache, "no-cache", false, "read no response cache: assume servers honour n")
+	c.Flags().Float64Var(&maxCost, "max-cost", 0, "the spend cap in USD to compare the estimate with, as prosim run --max-cost (overrides the file's budget.usd)")
 	return c
 }

@@ -85,6 +85,9 @@ func TestManifestAndVerify(t *testing.T) {
 	if len(m.Builtin) != 2 || m.Builtin[0].Path != "builtin:scenarios" || m.Builtin[1].Path != "builtin:policies" {
 		t.Errorf("builtin %+v", m.Builtin)
 	}
+	if m.SpentUSD != nil {
+		t.Errorf("spent_usd %v for a run of the behavioural model alone, want none", *m.SpentUSD)
+	}
 	raw, _ := os.ReadFile(filepath.Join(dir, manifest.File))
 	if strings.Contains(string(raw), filepath.Dir(dir)) {
 		t.Errorf("the manifest holds an absolute path:\n%s", raw)

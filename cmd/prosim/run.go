@@ -13,6 +13,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/usd"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -46,6 +47,9 @@ func runCmd() *cobra.Command {
 			exp, problems := experiment.LoadChecking(args[0])
 			if exp == nil {
 				return problems
+			}
+			if err := checkMaxCost(cmd, f.maxCost, func() (float64, error) { return fileBudget(exp), nil }, "the file's budget"); err != nil {
+				return err
 			}
 			if cmd.Flags().Changed("seed") {
 				exp.Seed = &f.seed
@@ -121,6 +125,9 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 		Args:        cobra.ExactArgs(1),
 		Annotations: doneOnSuccessAnnotation,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkMaxCost(cmd, maxCost, func() (float64, error) { return engine.RunCap(args[0]) }, "the run's cap"); err != nil {
+				return err
+			}
 			opt := engine.Options{NoCache: noCache, CachePath: cache, Notices: os.Stderr, RetryInvalid: retryInvalid, MaxCost: maxCost,
 				CacheFlag: cmd.Flags().Changed("cache") || cmd.Flags().Changed("no-cache")}
 			if !quiet {
@@ -159,6 +166,36 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 	cf.add(c)
 	pf.add(c)
 	return c
+}
+
+// checkMaxCost refuses a --max-cost that is no cap (QA10 repro-5: -1 and 0 were taken
+// without a word): a negative, infinite or NaN amount, and an explicit 0, which would
+// otherwise mean no --max-cost at all. For 0 it says that omitting the flag keeps the other
+// cap, kept ("the file's budget", "the run's cap"), with its amount from capOf.
+func checkMaxCost(cmd *cobra.Command, v float64, capOf func() (float64, error), kept string) error {
+	if !cmd.Flags().Changed("max-cost") || v > 0 && !math.IsInf(v, 1) {
+		return nil
+	}
+	if v != 0 {
+		return usageError{fmt.Errorf("--max-cost %v: want a positive amount of US dollars", v)}
+	}
+	c, err := capOf()
+	if err != nil {
+		return err
+	}
+	amount := "none"
+	if c > 0 {
+		amount = "$" + usd.Exact(c)
+	}
+	return usageError{fmt.Errorf("--max-cost 0: a cap of $0 admits no call (0 is not \"no cap\"); omitting the flag keeps %s (%s)", kept, amount)}
+}
+
+// fileBudget is the experiment's budget.usd; 0 for none.
+func fileBudget(exp *experiment.Experiment) float64 {
+	if exp.Budget == nil {
+		return 0
+	}
+	return exp.Budget.USD
 }
 
 // finish prints the run summary after a run or resume.
@@ -201,7 +238,7 @@ func sameUsage(a, b engine.BackendUsage) bool {
 // usageLine says a backend's calls, tokens and cost; cached names what its CacheHits count,
 // and why says what failed calls are.
 func usageLine(u engine.BackendUsage, cached string, why bool) string {
-	cost := fmt.Sprintf("$%.4f", u.CostUSD)
+	cost := "$" + usd.String(u.CostUSD)
 	if !u.CostKnown {
 		cost = "unknown (no price for this model: add prices: to the experiment)"
 	}

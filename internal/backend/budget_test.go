@@ -3,7 +3,9 @@ package backend
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestBudgetedReservesWorstCaseAndSettlesActual(t *testing.T) {
@@ -17,7 +19,7 @@ func TestBudgetedReservesWorstCaseAndSettlesActual(t *testing.T) {
 	// Room for exactly two calls' worst case: the third is refused without a call.
 	b := NewBudget(2*worst+0.5, 0)
 	f := &fake{}
-	be := Budgeted(f, b, prices, "openai", "gpt-4o-mini", 256)
+	be := Budgeted(f, b, prices, "openai", "gpt-4o-mini", 256, false)
 	for i := range 2 {
 		if _, err := be.Decide(context.Background(), req); err != nil {
 			t.Fatalf("call %d: %v", i+1, err)
@@ -32,7 +34,7 @@ func TestBudgetedReservesWorstCaseAndSettlesActual(t *testing.T) {
 		t.Fatal(err)
 	}
 	tight := NewBudget(worst-1, 0)
-	_, err := Budgeted(f, tight, prices, "openai", "gpt-4o-mini", 256).Decide(context.Background(), req)
+	_, err := Budgeted(f, tight, prices, "openai", "gpt-4o-mini", 256, false).Decide(context.Background(), req)
 	var be2 *BudgetError
 	if !errors.Is(err, ErrBudget) || !errors.As(err, &be2) || be2.NextUSD != worst {
 		t.Fatalf("over the cap: %v", err)
@@ -49,15 +51,96 @@ func TestBudgetedReAsksReserve(t *testing.T) {
 	// One call fits, not a re-ask: the invalid first reply is re-asked, and the re-ask is refused.
 	f := &fake{raws: []string{"not json", `{"willingness": 4}`}}
 	b := NewBudget(float64(in+out)+200, 0)
-	_, err := Validate(Budgeted(f, b, prices, "openai", "gpt-4o-mini", 256), 2).Decide(context.Background(), req)
+	_, err := Validate(Budgeted(f, b, prices, "openai", "gpt-4o-mini", 256, false), 2).Decide(context.Background(), req)
 	if !errors.Is(err, ErrBudget) || f.calls.Load() != 1 || b.Spent() != 110 {
 		t.Fatalf("re-ask over the cap: err %v, %d calls, $%v spent", err, f.calls.Load(), b.Spent())
 	}
 }
 
 func TestBudgetedNeedsAPrice(t *testing.T) {
-	_, err := Budgeted(&fake{}, NewBudget(10, 0), Prices{}, "openai", "mystery", 256).Decide(context.Background(), testReq("x", 1))
+	_, err := Budgeted(&fake{}, NewBudget(10, 0), Prices{}, "openai", "mystery", 256, false).Decide(context.Background(), testReq("x", 1))
 	if err == nil || errors.Is(err, ErrBudget) {
 		t.Fatalf("unknown price: %v", err)
+	}
+}
+
+// A reservation that does not fit while calls are in flight waits for them to settle and
+// tries again; with none in flight it is refused (QA10: every refusal stopped the run while
+// the calls in flight settled at a fraction of their worst case).
+func TestBudgetWaitsForCallsInFlight(t *testing.T) {
+	b := NewBudget(10, 0)
+	if err := b.Reserve(context.Background(), 6); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- b.Reserve(context.Background(), 6) }()
+	select {
+	case err := <-got:
+		t.Fatalf("reserved past the cap while a call was in flight: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.Settle(6, 1)
+	if err := <-got; err != nil {
+		t.Fatalf("after the call in flight settled: %v", err)
+	}
+	b.Settle(6, 1)
+	// Nothing in flight, and 2 + 9 > 10: refused at once.
+	var be *BudgetError
+	if err := b.Reserve(context.Background(), 9); !errors.As(err, &be) || be.SpentUSD != 2 || be.ReservedUSD != 0 {
+		t.Fatalf("with nothing in flight: %v", err)
+	}
+	// Batch mode does not wait.
+	if err := b.Reserve(context.Background(), 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.TryReserve(5); !errors.As(err, &be) || be.ReservedUSD != 5 {
+		t.Fatalf("TryReserve with a call in flight: %v", err)
+	}
+	// An interrupt ends the wait at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { got <- b.Reserve(ctx, 5) }()
+	time.Sleep(10 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-got:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("interrupted wait: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an interrupt did not end the wait")
+	}
+}
+
+// Eight calls at once, room for two worst cases and the actual spend of all: every call is
+// made, and the spend stays within the cap.
+func TestBudgetedConcurrentCallsShareTheCap(t *testing.T) {
+	prices := Prices{"gpt-4o-mini": {InputPerMTok: 1e6, OutputPerMTok: 1e6}}
+	req := testReq("Would you volunteer?", 1)
+	in, out := WorstCase(req, 256)
+	worst := float64(in + out)
+	b := NewBudget(2*worst+8*110, 0)
+	f := &fake{}
+	slow := Func(func(ctx context.Context, req Request) (Reply, error) {
+		time.Sleep(5 * time.Millisecond) // all eight in flight at once
+		return f.Decide(ctx, req)
+	})
+	be := Budgeted(slow, b, prices, "openai", "gpt-4o-mini", 256, false)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, err := be.Decide(context.Background(), req)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.calls.Load() != 8 || b.Spent() != 880 {
+		t.Fatalf("%d calls, $%v spent; want 8 calls, $880", f.calls.Load(), b.Spent())
 	}
 }

@@ -96,7 +96,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 	}
 	b := Balance(eps)
 	if c.Budget != nil {
-		b = Budgeted(b, c.Budget, c.Prices, c.ID.Provider, c.ID.Model, c.MaxOutput)
+		b = Budgeted(b, c.Budget, c.Prices, c.ID.Provider, c.ID.Model, c.MaxOutput, c.Batch)
 	}
 	if c.Cache != nil {
 		if multi && c.Replicates > 1 && !c.NoN {

@@ -4,14 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/usd"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -25,27 +26,42 @@ const (
 
 // BudgetStop is the error of a run that stopped at its spend cap: nothing is lost, and
 // `prosim resume DIR --max-cost HIGHER` continues it. NextUSD is the worst case of the call
-// the cap refused (0 when unknown).
+// the cap refused (0 when unknown); Reserved what calls in flight held when it was refused
+// (batch mode only: otherwise a call waits for those to settle).
 type BudgetStop struct {
-	Dir                    string
-	CapUSD, Spent, NextUSD float64
-	Decisions              int
+	Dir                              string
+	CapUSD, Spent, Reserved, NextUSD float64
+	Decisions                        int
 }
 
 func (e *BudgetStop) Error() string {
-	return fmt.Sprintf("%s: no further call was started, the calls in flight finished and are saved\nrun stopped with %s saved in %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		CapReached(e.CapUSD, e.Spent, e.NextUSD), plural.Count(e.Decisions, "decision"), e.Dir, e.Dir, SuggestCap(e.CapUSD, e.Spent, e.NextUSD))
+	// Outside batch mode the refused call waited until none was in flight: say so rather
+	// than of calls that did not exist.
+	held := "no further call was started (none was in flight) and every reply is saved"
+	if e.Reserved > 0 {
+		held = fmt.Sprintf("no further call was started; the calls in flight, which held $%s of the cap, finished and are saved", usd.String(e.Reserved))
+	}
+	return fmt.Sprintf("%s: %s\nrun stopped with %s saved in %s; %s",
+		CapReached(e.CapUSD, e.Spent, e.NextUSD), held, plural.Count(e.Decisions, "decision"), e.Dir, higherCap(e.Dir, e.CapUSD, e.Spent, e.NextUSD))
+}
+
+// higherCap says how to continue the run in dir stopped at capUSD with spent spent and a next
+// call of up to next (see SuggestCap).
+func higherCap(dir string, capUSD, spent, next float64) string {
+	return fmt.Sprintf("continue it with a higher cap: prosim resume %s --max-cost %s", dir, SuggestCap(capUSD, spent, next))
 }
 
 // CapReached says that a spend cap stopped a run: the cap as given, the spend and the worst
 // case of the call it refused, each with the digits it needs (QA9: a cap of $0.001 was
 // printed "$0.00", a spend of $0.00004 "$0.0000").
 func CapReached(capUSD, spent, next float64) string {
-	s := fmt.Sprintf("spend cap of $%s reached ($%s spent", strconv.FormatFloat(capUSD, 'f', -1, 64), Dollars(spent))
+	s := fmt.Sprintf("spend cap of $%s reached ($%s spent", usd.Exact(capUSD), usd.String(spent))
 	if next > 0 {
-		s += fmt.Sprintf("; the next call could cost up to $%s", Dollars(next))
-		if left := capUSD - spent; next > left {
-			s += fmt.Sprintf(", more than the $%s the cap leaves", Dollars(max(0, left)))
+		if left := max(0, capUSD-spent); next > left {
+			n, l := usd.Apart(next, left)
+			s += fmt.Sprintf("; the next call could cost up to $%s, more than the $%s the cap leaves", n, l)
+		} else {
+			s += fmt.Sprintf("; the next call could cost up to $%s", usd.String(next))
 		}
 	}
 	return s + ")"
@@ -59,37 +75,12 @@ func CapReached(capUSD, spent, next float64) string {
 func SuggestCap(capUSD, spent, next float64) string {
 	c := max(2*capUSD, spent+next)
 	if !(c > 0) || math.IsInf(c, 0) {
-		return strconv.FormatFloat(c, 'f', -1, 64)
+		return usd.Exact(c)
 	}
 	decimals := max(0, 1-int(math.Floor(math.Log10(c)))) // two significant digits
 	e := math.Pow(10, float64(decimals))
 	c, _ = strconv.ParseFloat(strconv.FormatFloat(math.Ceil(c*e-1e-9)/e, 'f', decimals, 64), 64)
-	return strconv.FormatFloat(c, 'f', -1, 64)
-}
-
-// CapStop says, from its manifest, that the run in dir stopped at its spend cap and how to
-// continue it; "" for any other run.
-func CapStop(dir string) string {
-	m, err := manifest.Read(dir)
-	if err != nil || m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopSpendCap {
-		return ""
-	}
-	st := m.Stop
-	return fmt.Sprintf("the run stopped: %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		CapReached(st.CapUSD, st.SpentUSD, st.NextCallUSD), dir, SuggestCap(st.CapUSD, st.SpentUSD, st.NextCallUSD))
-}
-
-// Dollars prints an amount of US dollars with the digits it needs: four decimals, or two
-// significant digits below $0.0001 (0 is "0").
-func Dollars(x float64) string {
-	switch {
-	case x == 0:
-		return "0"
-	case x < 0.0001:
-		r, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 2, 64), 64)
-		return strconv.FormatFloat(r, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(x, 'f', 4, 64)
+	return usd.Exact(c)
 }
 
 // Is makes errors.Is(err, backend.ErrBudget) true.
@@ -150,13 +141,11 @@ const batchDiscount = 0.5
 // batchMode reports whether the run sends its steps as provider batches.
 func (r *Runner) batchMode() bool { return r.exp.Execution.Mode == "batch" || r.opt.Batch }
 
-// loadSpent gives a resumed run's budget what earlier invocations spent: the recorded spend,
-// or the sum of the recorded decisions' costs if that is more (a crash can lose the last
-// spend record, never a committed decision).
+// loadSpent reads what earlier invocations of a resumed run spent: the recorded spend, or
+// the sum of the recorded decisions' costs if that is more (a crash can lose the last spend
+// record, never a committed decision; a run of an earlier prosim recorded its spend only
+// under a cap). The budget, if any, starts from it.
 func (r *Runner) loadSpent() error {
-	if r.budget == nil {
-		return nil
-	}
 	v, err := r.st.Meta(spentKey)
 	if err != nil {
 		return err
@@ -167,16 +156,44 @@ func (r *Runner) loadSpent() error {
 			return fmt.Errorf("run store: %s is %q: %w", spentKey, v, err)
 		}
 	}
-	r.budget.Settle(0, max(spent, r.recordedCost))
+	r.priorSpent = max(spent, r.recordedCost)
+	if r.budget != nil {
+		r.budget.AddSpent(r.priorSpent)
+	}
 	return nil
 }
 
-// saveSpent records the budget's settled spend for a later resume.
+// spent is the run's provider spend over every invocation, calls whose decision was not
+// recorded included; ok is false when the run has no LLM backend or a call's price is
+// unknown (then there is no amount to give).
+func (r *Runner) spent() (usd float64, ok bool) {
+	if r.budget != nil {
+		return r.budget.Spent(), true // settled with each call (a budget needs every price)
+	}
+	llm := false
+	usd = r.priorSpent
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, b := range r.backends {
+		if !b.paid() {
+			continue
+		}
+		llm = true
+		if !b.usage.CostKnown {
+			return 0, false
+		}
+		usd += b.usage.CostUSD
+	}
+	return usd, llm && !r.costUnknown
+}
+
+// saveSpent records the run's spend for a later resume and manifest.json.
 func (r *Runner) saveSpent() error {
-	if r.budget == nil || r.st == nil {
+	spent, ok := r.spent()
+	if !ok || r.st == nil {
 		return nil
 	}
-	return r.st.SetMeta(spentKey, strconv.FormatFloat(r.budget.Spent(), 'g', -1, 64))
+	return r.st.SetMeta(spentKey, strconv.FormatFloat(spent, 'g', -1, 64))
 }
 
 // recordMaxCost keeps --max-cost for resumes that give none.
@@ -185,6 +202,34 @@ func recordMaxCost(st *store.Store, opt Options) error {
 		return nil
 	}
 	return st.SetMeta(maxCostKey, strconv.FormatFloat(opt.MaxCost, 'g', -1, 64))
+}
+
+// RunCap is the spend cap a resume of the run in dir keeps when given no --max-cost: the
+// last --max-cost the run was given, else its config's budget.usd; 0 for none.
+func RunCap(dir string) (float64, error) {
+	exp, err := RunConfig(dir)
+	if err != nil {
+		return 0, err
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, dbFile))
+	if err != nil {
+		return 0, fmt.Errorf("cannot resume %s: %w", dir, err)
+	}
+	defer st.Close()
+	v, err := st.Meta(maxCostKey)
+	switch {
+	case err != nil:
+		return 0, err
+	case v != "":
+		c, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return 0, fmt.Errorf("run store: %s is %q: %w", maxCostKey, v, err)
+		}
+		return c, nil
+	case exp.Budget != nil:
+		return exp.Budget.USD, nil
+	}
+	return 0, nil
 }
 
 // reuseMaxCost applies the run's recorded --max-cost unless the resume gives its own.
@@ -206,11 +251,11 @@ func (r *Runner) budgetStop(err error) error {
 		return err
 	}
 	n, _ := r.st.CountDecisions()
-	next := 0.0
+	next, reserved := 0.0, 0.0
 	if be, ok := errors.AsType[*backend.BudgetError](err); ok {
-		next = be.NextUSD
+		next, reserved = be.NextUSD, be.ReservedUSD
 	}
-	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), NextUSD: next, Decisions: n}
+	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), Reserved: reserved, NextUSD: next, Decisions: n}
 }
 
 // backendErrorf is an error about field of the run's i-th backend, located where the user gave

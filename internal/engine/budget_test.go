@@ -16,6 +16,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/manifest"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/usd"
 )
 
 // pricedExperiment is llmExperiment with a price for the loopback model (and a budget when
@@ -84,6 +85,11 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 	if !(total > 0) || res.Decisions != 72 {
 		t.Fatalf("uncapped run: %d decisions for $%v", res.Decisions, total)
 	}
+	// Without a cap too, manifest.json says what the run spent, rounded (QA10 repro-6: only
+	// a run stopped at its cap had it).
+	if m, err := manifest.Read(whole); err != nil || m.SpentUSD == nil || *m.SpentUSD != usd.Round(total) {
+		t.Fatalf("manifest of an uncapped run: %+v, %v; want spent_usd %v", m, err, usd.Round(total))
+	}
 	_, wantBytes := llmReadCSV(t, whole)
 
 	s.mu.Lock()
@@ -113,8 +119,11 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopSpendCap || m.Stop.CapUSD != cap || m.Stop.SpentUSD != settled || !(m.Stop.NextCallUSD > 0) {
+	if m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopSpendCap || m.Stop.CapUSD != usd.Round(cap) || m.Stop.SpentUSD == nil || *m.Stop.SpentUSD != usd.Round(settled) || !(m.Stop.NextCallUSD > 0) {
 		t.Fatalf("manifest status %q, stop %+v; want stopped at the spend cap of $%v with $%v spent", m.Status, m.Stop, cap, settled)
+	}
+	if m.SpentUSD == nil || *m.SpentUSD != usd.Round(settled) {
+		t.Fatalf("manifest spent_usd %v, want %v", m.SpentUSD, usd.Round(settled))
 	}
 	if err := WriteReport(filepath.Join(t.TempDir(), "r.html"), cut); err == nil || !strings.Contains(err.Error(), "the run stopped: spend cap of $") ||
 		!strings.Contains(err.Error(), "prosim resume "+cut+" --max-cost ") {
@@ -135,12 +144,16 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 		}
 	}
 	s.mu.Unlock()
-	if m, err := manifest.Read(cut); err != nil || m.Status != "complete" || m.Stop != nil {
+	m, err = manifest.Read(cut)
+	if err != nil || m.Status != "complete" || m.Stop != nil {
 		t.Fatalf("manifest after the resume: %+v, %v", m, err)
 	}
 	settled, _, n = runSpend(t, cut)
 	if n != 72 || math.Abs(settled-total) > 1e-9 {
 		t.Errorf("capped run and resume: %d decisions for $%v; uncapped: 72 for $%v", n, settled, total)
+	}
+	if m.SpentUSD == nil || *m.SpentUSD != usd.Round(settled) {
+		t.Errorf("manifest spent_usd after the resume %v, want both invocations' %v", m.SpentUSD, usd.Round(settled))
 	}
 	if _, gotBytes := llmReadCSV(t, cut); !bytes.Equal(gotBytes, wantBytes) {
 		t.Fatal("the capped and resumed run's decisions.csv differs from an uncapped run's")
@@ -189,7 +202,7 @@ func TestBudgetBelowOneCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	note := BudgetNote(r.SpendCap(), est)
-	if worst := est[0].WorstCallUSD; !(worst > 0.001) || !strings.Contains(note, "Spend cap $0.001: one call's worst case is $"+Dollars(worst)+", more than the cap") {
+	if worst := est[0].WorstCallUSD; !(worst > 0.001) || !strings.Contains(note, "Spend cap $0.001: one call's worst case is $"+usd.String(worst)+", more than the cap") {
 		t.Fatalf("worst case $%v, note %q", worst, note)
 	}
 
@@ -199,8 +212,13 @@ func TestBudgetBelowOneCall(t *testing.T) {
 	if !errors.As(err, &stop) {
 		t.Fatalf("err %v, want a budget stop", err)
 	}
-	if !strings.Contains(err.Error(), "spend cap of $0.001 reached ($0 spent; the next call could cost up to $"+Dollars(stop.NextUSD)+", more than the $0.0010 the cap leaves)") {
+	if !strings.Contains(err.Error(), "spend cap of $0.001 reached ($0 spent; the next call could cost up to $"+usd.String(stop.NextUSD)+", more than the $0.001 the cap leaves)") {
 		t.Errorf("stop message: %v", err)
+	}
+	// Nothing spent is written as 0, in the stop and the run's spend (QA10 repro-6: a stop
+	// at $0 had no spent_usd).
+	if raw, err := os.ReadFile(filepath.Join(dir, manifest.File)); err != nil || strings.Count(string(raw), `"spent_usd": 0,`)+strings.Count(string(raw), `"spent_usd": 0`+"\n") != 2 {
+		t.Errorf("manifest.json: %v\n%s\nwant spent_usd 0 in the stop and the run", err, raw)
 	}
 	_, suggested, _ := strings.Cut(err.Error(), "--max-cost ")
 	if c, perr := strconv.ParseFloat(suggested, 64); perr != nil || c < stop.NextUSD || c > 2*stop.NextUSD {
@@ -246,5 +264,111 @@ func TestEstimateWorstCallOfSharedReplicates(t *testing.T) {
 	out := float64(providers.DefaultMaxTokens("openai")) * 400 / 1e6 // one reply's worst output, at $400 a million
 	if !(one > out) || math.Abs((three-one)-2*out) > 1e-12 {
 		t.Errorf("worst call: %v with 1 replicate, %v with 3 asked in one call (want 3 replies' output)", one, three)
+	}
+}
+
+// A concurrent run under a cap that admits it sequentially completes: a reservation that does
+// not fit waits for the calls in flight to settle rather than stopping the run (QA10: with 8
+// workers a $0.025 cap stopped a run after $0.0035, each call in flight reserving its worst
+// case). A cap one call short of the spend still stops it, never passed, with nothing in flight.
+func TestBudgetConcurrentRunWaitsForCallsInFlight(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := newLLMServer(t)
+	s.delay = time.Millisecond
+	s.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := concurrentPriced(t, s.URL, 0)
+	s.learn(exp)
+	res, err := Run(context.Background(), exp, Options{Out: filepath.Join(t.TempDir(), "whole"), NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := res.Usage[0].CostUSD
+	r, err := Prepare(exp, Options{NoCache: true, Offline: true, MaxCost: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := r.Estimate()
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := est[0].WorstCallUSD
+	if !(8*worst > total+worst) {
+		t.Fatalf("worst case $%v a call, $%v in all: 8 reservations must exceed the cap for the test", worst, total)
+	}
+
+	// Room for the whole run plus one call's worst case, as a sequential run needs.
+	cap := total + worst
+	dir := filepath.Join(t.TempDir(), "capped")
+	res, err = Run(context.Background(), concurrentPriced(t, s.URL, cap), Options{Out: dir, NoCache: true})
+	if err != nil {
+		t.Fatalf("a cap of $%v for a run of $%v, calls of up to $%v: %v", cap, total, worst, err)
+	}
+	if res.Decisions != 12 {
+		t.Fatalf("%d decisions, want 12", res.Decisions)
+	}
+
+	// Half the run's spend: it stops, below the cap, when the next call no longer fits.
+	cap = total / 2
+	dir = filepath.Join(t.TempDir(), "half")
+	_, err = Run(context.Background(), concurrentPriced(t, s.URL, cap), Options{Out: dir, NoCache: true})
+	var stop *BudgetStop
+	if !errors.As(err, &stop) {
+		t.Fatalf("err %v, want a budget stop", err)
+	}
+	settled, recorded, _ := runSpend(t, dir)
+	if settled > cap || recorded > cap || settled+stop.NextUSD <= cap {
+		t.Fatalf("stopped with $%v spent (decisions $%v), next call $%v, cap $%v: want spend within the cap and the next call beyond it", settled, recorded, stop.NextUSD, cap)
+	}
+}
+
+// concurrentPriced is pricedExperiment with 8 workers and 12 decisions (2 agents): 8
+// reservations of a call's worst case exceed the whole run's spend.
+func concurrentPriced(t *testing.T, url string, usd float64) *experiment.Experiment {
+	t.Helper()
+	exp := pricedExperiment(t, url, usd)
+	src, err := os.ReadFile(exp.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.ReplaceAll(src, []byte("concurrency: 4"), []byte("concurrency: 8"))
+	src = bytes.ReplaceAll(src, []byte("{source: sample, n: 12}"), []byte("{source: sample, n: 2}"))
+	if err := os.WriteFile(exp.File, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if exp, err = experiment.Load(exp.File); err != nil {
+		t.Fatal(err)
+	}
+	if exp.Concurrency != 8 {
+		t.Fatalf("concurrency %d", exp.Concurrency)
+	}
+	return exp
+}
+
+// The stop says whether calls in flight held part of the cap (batch mode) or none was in
+// flight, and never both (the message of e299170 said "no call was in flight; ... the calls
+// in flight finished").
+func TestBudgetStopSaysWhatWasInFlight(t *testing.T) {
+	none := (&BudgetStop{Dir: "d", CapUSD: 0.02, Spent: 0.0195, NextUSD: 0.001, Decisions: 9}).Error()
+	if !strings.Contains(none, "no further call was started (none was in flight) and every reply is saved\n") || strings.Contains(none, "calls in flight") {
+		t.Errorf("nothing in flight: %q", none)
+	}
+	held := (&BudgetStop{Dir: "d", CapUSD: 0.02, Spent: 0.01, Reserved: 0.0095, NextUSD: 0.001, Decisions: 9}).Error()
+	if !strings.Contains(held, "no further call was started; the calls in flight, which held $0.0095 of the cap, finished and are saved\n") {
+		t.Errorf("calls in flight: %q", held)
+	}
+}
+
+// estimate warns when the estimate fits the cap but not with one call's worst case beside it:
+// the run's last calls may then not be made (a call needs its worst case free under the cap).
+func TestBudgetNoteEstimateWithinButNotItsLastCall(t *testing.T) {
+	est := []Estimate{{CostUSD: 1, WorstCallUSD: 0.1}}
+	if note := BudgetNote(1.05, est); !strings.Contains(note, "Spend cap $1.05: the estimate, $1, is within it, but a call is made only while its worst case (up to $0.1) fits in what the cap leaves, so the run may stop at the cap near its end (exit 3); a cap of at least $1.1 covers") {
+		t.Errorf("cap between the estimate and the estimate plus one call: %q", note)
+	}
+	if note := BudgetNote(1.2, est); !strings.Contains(note, "the estimate, $1, is within it (while in flight") {
+		t.Errorf("cap above the estimate plus one call: %q", note)
 	}
 }

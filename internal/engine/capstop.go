@@ -14,6 +14,9 @@ func CapStopOf(m *manifest.Manifest, dir string) string {
 		return ""
 	}
 	st := m.Stop
-	return fmt.Sprintf("the run stopped: %s; continue it with a higher cap: prosim resume %s --max-cost %s",
-		CapReached(st.CapUSD, st.SpentUSD, st.NextCallUSD), dir, SuggestCap(st.CapUSD, st.SpentUSD, st.NextCallUSD))
+	spent := 0.0 // a manifest of a build before spent_usd was always written
+	if st.SpentUSD != nil {
+		spent = *st.SpentUSD
+	}
+	return fmt.Sprintf("the run stopped: %s; %s", CapReached(st.CapUSD, spent, st.NextCallUSD), higherCap(dir, st.CapUSD, spent, st.NextCallUSD))
 }

@@ -8,7 +8,8 @@ import (
 
 // CapStopOf formats the note only for a run its manifest says stopped at its spend cap.
 func TestCapStopOf(t *testing.T) {
-	capped := &manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: 0.002, SpentUSD: 0.0019, NextCallUSD: 0.0005}
+	spent := 0.0019
+	capped := &manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: 0.002, SpentUSD: &spent, NextCallUSD: 0.0005}
 	for _, c := range []struct {
 		name string
 		m    *manifest.Manifest

@@ -135,9 +135,13 @@ type Runner struct {
 	// nothing (estimates, prompt checks, RequestOf on a live run), for Env.Reply.
 	placeheld map[store.Key]backend.Reply
 	// recordedVersions and recordedCost are what a resume found in the store: the model
-	// versions by backend (for the manifest) and the decisions' summed cost (for the budget).
+	// versions by backend (for the manifest) and the decisions' summed cost (for the spend);
+	// costUnknown that one of those decisions' calls had no known price.
 	recordedVersions map[string]map[string]bool
 	recordedCost     float64
+	costUnknown      bool
+	// priorSpent is what earlier invocations of the run spent (loadSpent).
+	priorSpent float64
 	// tally counts the recorded decisions as a replay loads them (for the report).
 	tally   *report.Tally
 	prog    *progress
@@ -608,7 +612,7 @@ func (r *Runner) loadRecorded() error {
 	}
 	r.done = newKeySet()
 	r.recordedVersions = map[string]map[string]bool{}
-	r.recordedCost = 0
+	r.recordedCost, r.costUnknown = 0, false
 	backendOf := map[string]string{}
 	for _, c := range r.cells {
 		backendOf[c.ID] = c.Backend
@@ -622,6 +626,12 @@ func (r *Runner) loadRecorded() error {
 	}
 	retry := 0
 	err := r.st.Decisions(func(d store.Decision) error {
+		// A decision asked again was paid for all the same.
+		if c := d.Reply.CostUSD; !math.IsNaN(c) {
+			r.recordedCost += c
+		} else if d.Reply.Calls > 0 {
+			r.costUnknown = true
+		}
 		if r.opt.RetryInvalid && erred(d) {
 			retry++ // not taken as recorded: asked again, and its row replaced
 			return nil
@@ -635,9 +645,6 @@ func (r *Runner) loadRecorded() error {
 				r.recordedVersions[b] = map[string]bool{}
 			}
 			r.recordedVersions[b][v] = true
-		}
-		if c := d.Reply.CostUSD; !math.IsNaN(c) {
-			r.recordedCost += c
 		}
 		r.done.add(d.Key)
 		return nil
@@ -702,6 +709,15 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 	}
 }
 
+// markStopped writes the manifest of a run stopped by err (why: stop) and returns err, joined
+// with the manifest's failure if any.
+func (r *Runner) markStopped(stop *manifest.Stop, err error) error {
+	if merr := r.writeManifest("stopped", stop, false); merr != nil {
+		return errors.Join(err, merr)
+	}
+	return err
+}
+
 // execute runs the study, then writes the results. A failure leaves the run directory marked
 // incomplete, with every decision made so far committed, ready for `prosim resume`.
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
@@ -730,9 +746,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			err = r.budgetStop(err)
 			if bs, ok := err.(*BudgetStop); ok {
 				// The manifest says why (QA9: it said running after a budget stop).
-				if merr := r.writeManifest("stopped", &manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: bs.Spent, NextCallUSD: bs.NextUSD}, false); merr != nil {
-					return nil, errors.Join(err, merr)
-				}
+				err = r.markStopped(&manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: &bs.Spent, NextCallUSD: bs.NextUSD}, err)
 			}
 			return nil, err
 		}
@@ -747,10 +761,12 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			stop.Reason = manifest.StopInterrupted
 		}
 		n, _ := r.st.CountDecisions()
-		if merr := r.writeManifest("stopped", stop, false); merr != nil {
-			err = errors.Join(err, merr)
+		err = r.markStopped(stop, err)
+		how := "continue it with: prosim resume " + r.dir
+		if errors.Is(err, errRejectsAll) { // its asks are recorded invalid: a plain resume would stop again
+			how = "if the server was at fault, continue it once it is fixed with: prosim resume " + r.dir + " --retry-invalid"
 		}
-		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; continue it with: prosim resume %s", err, plural.Count(n, "decision"), r.dir, r.dir)
+		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; %s", err, plural.Count(n, "decision"), r.dir, how)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked}
 	r.stages.begin(r.analysisStage())

@@ -7,13 +7,13 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"strconv"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/tokens"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/usd"
 )
 
 // Estimate is what a run will ask, before it runs.
@@ -118,14 +118,18 @@ func BudgetNote(capUSD float64, est []Estimate) string {
 		}
 		worst = max(worst, e.WorstCallUSD)
 	}
-	head := fmt.Sprintf("Spend cap $%s: ", strconv.FormatFloat(capUSD, 'f', -1, 64))
+	head := fmt.Sprintf("Spend cap $%s: ", usd.Exact(capUSD))
 	switch {
 	case worst > capUSD:
-		return head + fmt.Sprintf("one call's worst case is $%s, more than the cap, so the run would make no call; a cap of at least $%s covers the estimate and one call's worst case.", Dollars(worst), SuggestCap(0, total, worst))
+		return head + fmt.Sprintf("one call's worst case is $%s, more than the cap, so the run would make no call; a cap of at least $%s covers the estimate and one call's worst case.", usd.String(worst), SuggestCap(0, total, worst))
 	case total > capUSD:
-		return head + fmt.Sprintf("the estimate, $%s, passes it: the run would stop at the cap (exit 3), to be continued with a higher one; a cap of at least $%s covers the estimate and one call's worst case.", Dollars(total), SuggestCap(0, total, worst))
+		return head + fmt.Sprintf("the estimate, $%s, passes it: the run would stop at the cap (exit 3), to be continued with a higher one; a cap of at least $%s covers the estimate and one call's worst case.", usd.String(total), SuggestCap(0, total, worst))
+	case total+worst > capUSD:
+		// A call is made only while its worst case fits in what the cap leaves: the last
+		// calls of a run that spends its estimate may not.
+		return head + fmt.Sprintf("the estimate, $%s, is within it, but a call is made only while its worst case (up to $%s) fits in what the cap leaves, so the run may stop at the cap near its end (exit 3); a cap of at least $%s covers the estimate and one call's worst case.", usd.String(total), usd.String(worst), SuggestCap(0, total, worst))
 	}
-	return head + fmt.Sprintf("the estimate, $%s, is within it (while in flight, each call reserves its worst case, up to $%s).", Dollars(total), Dollars(worst))
+	return head + fmt.Sprintf("the estimate, $%s, is within it (while in flight, each call reserves its worst case, up to $%s).", usd.String(total), usd.String(worst))
 }
 
 // sampleGroup is how many replicates a run asks in one call with n samples on backend b (1:

@@ -75,6 +75,9 @@ func (r *Runner) writeManifest(status string, stop *manifest.Stop, resumed bool)
 	if resumed {
 		m.Resumed = append(m.Resumed, m.Prosim)
 	}
+	if spent, ok := r.spent(); ok {
+		m.SpentUSD = &spent
+	}
 	versions := r.versionsSeen()
 	for _, b := range r.backends {
 		m.Backends = append(m.Backends, manifest.Backend{Label: b.label, Provider: b.cfg.Provider, Model: b.cfg.Model,

@@ -389,7 +389,7 @@ var errIncomplete = errors.New("the run is incomplete")
 // which stops again at the same cap).
 func withCapStop(err error, dir string) error {
 	if !errors.Is(err, errIncomplete) {
-		return err
+		return err // the manifest is read only for an incomplete run
 	}
 	m, rerr := manifest.Read(dir)
 	if rerr != nil {

@@ -78,7 +78,8 @@ func TestEveryAskRejectedStopsTheRun(t *testing.T) {
 	s, calls := anthropicServer(t, func(int64) bool { return fixed.Load() })
 	exp := anthropicExperiment(t, s.URL, 40, 1)
 	dir := filepath.Join(t.TempDir(), "run")
-	_, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true})
+	var progress syncBuffer // written by the progress ticker too
+	_, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, Progress: &progress})
 	if err == nil || !errors.Is(err, errRejectsAll) || !strings.Contains(err.Error(), "temperature: range: 0..1") ||
 		!strings.Contains(err.Error(), "its first 8 asks all failed with HTTP 400") || !strings.Contains(err.Error(), "prosim resume "+dir) {
 		t.Fatalf("err %v\nwant the run stopped at 8 asks rejected, naming the server's message, resumable", err)
@@ -86,8 +87,20 @@ func TestEveryAskRejectedStopsTheRun(t *testing.T) {
 	if n := calls.Load(); n != 8 {
 		t.Errorf("%d calls, want 8 (the run stops at the limit, not after asking 40)", n)
 	}
-	if n := countDecisions(t, filepath.Join(dir, dbFile)); n != 7 {
-		t.Errorf("%d decisions recorded, want the 7 before the stop", n)
+	// The ask that stops the run is recorded invalid like the 7 before it: the run's calls
+	// are the server's (QA10 repro-4: 7 rows for 8 calls); the closing line repeats the
+	// --retry-invalid advice, not a plain resume (which would stop again).
+	if n := countDecisions(t, filepath.Join(dir, dbFile)); n != 8 {
+		t.Errorf("%d decisions recorded, want the 8 asked", n)
+	}
+	if !strings.Contains(progress.String(), "8/40 decisions") {
+		t.Errorf("progress %q: want the 8 saved counted", progress.String())
+	}
+	if reasons := invalidReasons(t, dir); len(reasons) != 8 || !strings.Contains(reasons[7], "HTTP 400") || strings.Contains(reasons[7], "first 8 asks") {
+		t.Errorf("invalid reasons %q: want the 8 asks' HTTP 400", reasons)
+	}
+	if _, last, _ := strings.Cut(err.Error(), "run stopped with"); !strings.Contains(last, "; if the server was at fault, continue it once it is fixed with: prosim resume "+dir+" --retry-invalid") {
+		t.Errorf("closing line %q", last)
 	}
 	// Once the server takes the requests, resume --retry-invalid completes the run.
 	fixed.Store(true)

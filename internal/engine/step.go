@@ -182,9 +182,9 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 			return b.Absorb(i, &t, replies)
 		}
 	}
-	replies, err := r.ask(ctx, &t)
-	if err != nil {
-		return err
+	replies, stop := r.ask(ctx, &t)
+	if stop != nil && replies == nil {
+		return stop
 	}
 	r.deps.wasAsked(t.Cell.ID, replaced)
 	if rec {
@@ -211,11 +211,14 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		}
 		clear(ds) // queued: the store has its copy
 		if err != nil {
-			return err
+			return errors.Join(stop, err)
 		}
 	}
 	if r.prog != nil {
-		r.prog.add(len(t.Keys))
+		r.prog.add(len(t.Keys)) // made, even when the run then stops: it is saved
+	}
+	if stop != nil {
+		return stop // replies recorded, then the run stops (errRejectsAll)
 	}
 	if b.Absorb != nil {
 		return b.Absorb(i, &t, replies)
@@ -292,7 +295,12 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 	}
 	reply, err := r.decide(ctx, be, t)
 	if err != nil {
-		if errors.Is(err, errServerGone) || errors.Is(err, errRejectsAll) {
+		if bs, ok := errors.AsType[*backendStop](err); ok && bs.kind == errRejectsAll {
+			// Recorded invalid like the asks before it, so that the run's calls add up to
+			// the server's (QA10: the one that stopped the run was missing); then the stop.
+			return r.recordInvalid(be, t, reply, bs.cause), fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
+		}
+		if errors.Is(err, errServerGone) {
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		if !r.recordsError(ctx, be, err) {
@@ -311,20 +319,26 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 		// Its calls are the attempts that reached the provider (the reply returned with the
 		// error counts them), on the task's first decision only, so that the run's calls sum
 		// to what the provider counted.
-		rep := backend.Reply{Invalid: errorReason + err.Error(), Provider: be.cfg.Provider, Model: be.cfg.Model}
-		out := make([]backend.Reply, len(t.Keys))
-		for i := range out {
-			out[i] = rep
-		}
-		out[0].Calls, out[0].FailedCalls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.FailedCalls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
-		r.account(be, out[0], len(t.Keys))
-		return out, nil
+		return r.recordInvalid(be, t, reply, err), nil
 	}
 	r.account(be, reply, len(t.Keys))
 	if t.Split != nil {
 		return t.Split(reply), nil
 	}
 	return []backend.Reply{reply}, nil
+}
+
+// recordInvalid is the replies of task t whose ask of be failed with err: each invalid, the
+// error its reason; reply's calls and tokens go on the first (see ask).
+func (r *Runner) recordInvalid(be *backendEntry, t *study.Task, reply backend.Reply, err error) []backend.Reply {
+	rep := backend.Reply{Invalid: errorReason + err.Error(), Provider: be.cfg.Provider, Model: be.cfg.Model}
+	out := make([]backend.Reply, len(t.Keys))
+	for i := range out {
+		out[i] = rep
+	}
+	out[0].Calls, out[0].FailedCalls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.FailedCalls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
+	r.account(be, out[0], len(t.Keys))
+	return out
 }
 
 // errServerGone marks the stop of a run whose server stopped answering (decide).
@@ -355,17 +369,13 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		}
 		reply.Calls, reply.FailedCalls = reply.Calls+spent, reply.FailedCalls+failed
 		if !refused {
-			if r.rejectsAll(ctx, be, reply, err) {
-				se, _ := errors.AsType[*backend.StatusError](err)
-				if r.prog != nil {
-					r.prog.stopping(fmt.Sprintf("%s: %s", errRejectsAll, backend.Reason(err)))
-				}
+			if se := r.rejectsAll(ctx, be, reply, err); se != nil {
 				if be.answered.Load() {
-					return reply, fmt.Errorf("%w\nbackend %s: %w: %d asks in a row failed with HTTP 400 after it had answered, none answered between, so every decision would (the server says: %s). The account or the server refuses every request now (a credit balance too low, a key's limit): fix it, then run `prosim resume %s --retry-invalid` to ask the decisions it rejected again",
-						err, be.label, errRejectsAll, r.refusalLimit(), se.Body, r.dir)
+					return reply, r.stopBackend(be, err, errRejectsAll, fmt.Sprintf("%d asks in a row failed with HTTP 400 after it had answered, none answered between, so every decision would (the server says: %s). The account or the server refuses every request now (a credit balance too low, a key's limit): fix it, then run `prosim resume %s --retry-invalid` to ask the decisions it rejected again",
+						r.refusalLimit(), se.Body, r.dir))
 				}
-				return reply, fmt.Errorf("%w\nbackend %s: %w: its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
-					err, be.label, errRejectsAll, r.refusalLimit(), se.Body, r.dir)
+				return reply, r.stopBackend(be, err, errRejectsAll, fmt.Sprintf("its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
+					r.refusalLimit(), se.Body, r.dir))
 			}
 			return reply, err
 		}
@@ -375,11 +385,8 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		spent, failed = reply.Calls, reply.FailedCalls
 		n := be.refused.Add(1)
 		if n >= int64(r.refusalLimit()) {
-			if r.prog != nil {
-				r.prog.stopping(fmt.Sprintf("%s: %s", errServerGone, backend.Reason(err)))
-			}
-			return reply, fmt.Errorf("%w\nbackend %s: %w: %s (%d asks in a row refused in every call; their decisions are not recorded): run `prosim resume %s` once it is back",
-				err, be.label, errServerGone, backend.Reason(err), n, r.dir)
+			return reply, r.stopBackend(be, err, errServerGone, fmt.Sprintf("%s (%d asks in a row refused in every call; their decisions are not recorded): run `prosim resume %s` once it is back",
+				backend.Reason(err), n, r.dir))
 		}
 	}
 }
@@ -388,8 +395,29 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 // HTTP 400 (decide, rejectsAll).
 var errRejectsAll = errors.New("the server rejects the run's requests")
 
+// backendStop is the stop of a run on a backend's failure: kind (errServerGone,
+// errRejectsAll) says why; cause is the ask's own failure (for errRejectsAll, recorded as its
+// decision's reason).
+type backendStop struct {
+	cause, kind error
+	msg         string
+}
+
+func (e *backendStop) Error() string   { return e.msg }
+func (e *backendStop) Unwrap() []error { return []error{e.cause, e.kind} }
+
+// stopBackend stops the run on err, a failed ask of be: it says so on the progress output and
+// returns the stop, err's message followed by "backend LABEL: KIND: DETAIL".
+func (r *Runner) stopBackend(be *backendEntry, err, kind error, detail string) error {
+	if r.prog != nil {
+		r.prog.stopping(fmt.Sprintf("%s: %s", kind, backend.Reason(err)))
+	}
+	return &backendStop{cause: err, kind: kind, msg: fmt.Sprintf("%v\nbackend %s: %v: %s", err, be.label, kind, detail)}
+}
+
 // rejectsAll counts the asks of be in a row that failed with HTTP 400, with no answer
-// between, and reports whether this one, reply and err, makes refusalLimit. A 400 is a
+// between, and returns the HTTP 400 of this one, reply and err, when it makes refusalLimit;
+// nil otherwise. A 400 is a
 // request the server will not take: one prompt may be too long, but it is asked once; when
 // refusalLimit asks in a row meet it, the cause is a setting every request carries (a
 // temperature, a parameter the model does not take) or the account (Anthropic answers a
@@ -398,18 +426,21 @@ var errRejectsAll = errors.New("the server rejects the run's requests")
 // The asks before the limit are recorded invalid as usual; the one at it stops the run.
 // Batch jobs and on_error: stop are not counted (those stop at the first failure, or keep
 // their own journal).
-func (r *Runner) rejectsAll(ctx context.Context, be *backendEntry, reply backend.Reply, err error) bool {
+func (r *Runner) rejectsAll(ctx context.Context, be *backendEntry, reply backend.Reply, err error) *backend.StatusError {
 	se, ok := errors.AsType[*backend.StatusError](err)
 	if !ok || se.Status != 400 || reply.OutputTokens > 0 {
 		if reply.Calls > 0 { // a cached reply says nothing of the server
 			be.rejected.Store(0)
 		}
-		return false
+		return nil
 	}
 	if r.group != nil || !r.recordsError(ctx, be, err) {
-		return false
+		return nil
 	}
-	return be.rejected.Add(1) >= int64(r.refusalLimit())
+	if be.rejected.Add(1) < int64(r.refusalLimit()) {
+		return nil
+	}
+	return se
 }
 
 // refusing says, for the progress output, how close each backend is to stopping the run on

@@ -26,6 +26,7 @@ import (
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/scenario"
+	"github.com/prosim/prosim/internal/usd"
 	"github.com/prosim/prosim/internal/writing"
 )
 
@@ -45,6 +46,10 @@ type Manifest struct {
 	Status string `json:"status"`
 	// Stop says why a stopped run stopped; absent unless Status is "stopped".
 	Stop *Stop `json:"stop,omitempty"`
+	// SpentUSD is the run's provider spend over every invocation so far, in USD, with or
+	// without a cap; 0 too, for a run with an LLM backend. Absent when every backend is the
+	// behavioural model or a call's price is unknown.
+	SpentUSD *float64 `json:"spent_usd,omitempty"`
 	// Prosim is the build that last wrote the manifest (the run, or its last resume).
 	Prosim Build `json:"prosim"`
 	// Resumed lists the builds that resumed the run, in order (empty when never resumed).
@@ -70,11 +75,11 @@ const (
 // verify and serve can say to continue with a higher cap.
 type Stop struct {
 	Reason string `json:"reason"`
-	// CapUSD is the cap, SpentUSD the settled spend over every invocation and NextCallUSD the
-	// worst case of the call the cap refused (spend_cap only).
-	CapUSD      float64 `json:"cap_usd,omitempty"`
-	SpentUSD    float64 `json:"spent_usd,omitempty"`
-	NextCallUSD float64 `json:"next_call_usd,omitempty"`
+	// CapUSD is the cap, SpentUSD the settled spend over every invocation (0 too) and
+	// NextCallUSD the worst case of the call the cap refused (spend_cap only).
+	CapUSD      float64  `json:"cap_usd,omitempty"`
+	SpentUSD    *float64 `json:"spent_usd,omitempty"`
+	NextCallUSD float64  `json:"next_call_usd,omitempty"`
 }
 
 // Build identifies a prosim binary.
@@ -323,7 +328,7 @@ func Read(dir string) (*Manifest, error) {
 
 // Write writes m to dir atomically: a crash leaves the old manifest or the new one.
 func Write(dir string, m *Manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
+	b, err := json.MarshalIndent(m.rounded(), "", "  ")
 	if err != nil {
 		return err
 	}
@@ -332,6 +337,26 @@ func Write(dir string, m *Manifest) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
+}
+
+// rounded is m with its amounts of dollars rounded (usd.Round), as Write records them: a sum
+// of float costs is 0.0003, not 0.00030000000000000003 (QA10 repro-6). m is not changed.
+func (m *Manifest) rounded() *Manifest {
+	round := func(p *float64) *float64 {
+		if p == nil {
+			return nil
+		}
+		x := usd.Round(*p)
+		return &x
+	}
+	c := *m
+	c.SpentUSD = round(m.SpentUSD)
+	if m.Stop != nil {
+		st := *m.Stop
+		st.CapUSD, st.SpentUSD, st.NextCallUSD = usd.Round(st.CapUSD), round(st.SpentUSD), usd.Round(st.NextCallUSD)
+		c.Stop = &st
+	}
+	return &c
 }
 
 // Change is a difference between the manifest and the files of a run directory.

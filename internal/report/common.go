@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/plural"
+	"github.com/prosim/prosim/internal/usd"
 )
 
 // About is what a study says of itself in the report's design table.
@@ -205,7 +206,7 @@ func validity(x RunInput, multi bool) validityData {
 			v.Usage = append(v.Usage, []string{DescribeBackend(u.Backend), fmt.Sprint(u.Decisions), "0 (no provider)", "-", "-", "-", "none", fmt.Sprintf("%.2f", u.MeanLatencyMS)})
 			continue
 		}
-		cost := fmt.Sprintf("%.4f", u.CostUSD)
+		cost := usd.String(u.CostUSD)
 		if math.IsNaN(u.CostUSD) {
 			cost = "unknown (no price for this model)"
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/study"
+	"github.com/prosim/prosim/internal/usd"
 )
 
 // Snapshot is what a run's live view shows, formatted for display (the page's script copies
@@ -227,10 +228,10 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 	case unknown > 0:
 		snap.Cost, snap.Projected = "unknown (no price for this model)", "unknown"
 	default:
-		snap.Cost = fmt.Sprintf("$%.4f", cost)
+		snap.Cost = "$" + usd.String(cost)
 		if snap.Expected > 0 {
 			// Cost so far per decision times every decision the run asks.
-			snap.Projected = fmt.Sprintf("$%.4f", cost/float64(snap.Done)*float64(snap.Expected))
+			snap.Projected = "$" + usd.String(cost/float64(snap.Done)*float64(snap.Expected))
 		}
 	}
 	if !in.Recorded {

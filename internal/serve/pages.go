@@ -15,6 +15,7 @@ import (
 
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/usd"
 )
 
 // page renders a page template into a buffer first, so a template error never sends half a page.
@@ -345,7 +346,7 @@ func costOf(r store.Reply) string {
 	case r.CostUSD != r.CostUSD || r.Calls == 0:
 		return "-"
 	}
-	return fmt.Sprintf("$%.6f", r.CostUSD)
+	return "$" + usd.String(r.CostUSD)
 }
 
 func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, id, dir string) {
