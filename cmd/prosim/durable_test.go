@@ -317,8 +317,15 @@ func TestResumeReusesTheRunsCacheChoice(t *testing.T) {
 				return out
 			}
 			killAt(t, s, cliCmd(t, append([]string{"run", exp, "--out", dir, "-q"}, subst(c.run)...)...), 15)
-			os.Remove(cache) // so that only the resume's use of it is seen
+			// Emptied (an empty file is an empty SQLite database), so that only the resume's use
+			// of it is seen; not removed: a resume refuses a recorded cache that is gone.
+			if _, err := os.Stat(cache); err == nil {
+				if err := os.WriteFile(cache, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			os.Remove(cache + "-wal")
+			os.Remove(cache + "-shm")
 			cmd := cliCmd(t, append([]string{"resume", dir, "-q"}, subst(c.resume)...)...)
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
@@ -328,8 +335,8 @@ func TestResumeReusesTheRunsCacheChoice(t *testing.T) {
 			if _, err := os.Stat(def); err == nil {
 				t.Errorf("the resume wrote to the user's default cache %s", def)
 			}
-			_, err := os.Stat(cache)
-			if usedOwn := err == nil; usedOwn != (c.name == "cache") {
+			fi, err := os.Stat(cache)
+			if usedOwn := err == nil && fi.Size() > 0; usedOwn != (c.name == "cache") {
 				t.Errorf("resume used the run's --cache file: %v, want %v", usedOwn, c.name == "cache")
 			}
 			if c.wantNotice == "" && stderr.Len() > 0 || !strings.Contains(stderr.String(), c.wantNotice) {
