@@ -37,18 +37,12 @@ func testBroker(t *testing.T) *cluster.Broker {
 	return b
 }
 
-// startWorkerProcs starts n prosim worker processes on url, stopped when the test ends.
+// startWorkerProcs starts n prosim worker processes on url, stopped when the test ends. Each
+// handles SIGTERM when it returns (a test may stop one with it).
 func startWorkerProcs(t *testing.T, url string, n, concurrency int) []*exec.Cmd {
 	t.Helper()
 	var ps []*exec.Cmd
-	for i := range n {
-		p := cliCmd(t, "worker", "--nats", url, "--concurrency", fmt.Sprint(concurrency), "--name", fmt.Sprintf("w%d", i+1), "-q")
-		if err := p.Start(); err != nil {
-			t.Fatal(err)
-		}
-		ps = append(ps, p)
-	}
-	t.Cleanup(func() {
+	t.Cleanup(func() { // also those started before one that failed to
 		for _, p := range ps {
 			p.Process.Signal(syscall.SIGTERM)
 		}
@@ -56,6 +50,11 @@ func startWorkerProcs(t *testing.T, url string, n, concurrency int) []*exec.Cmd 
 			p.Wait()
 		}
 	})
+	for i := range n {
+		p := cliCmd(t, "worker", "--nats", url, "--concurrency", fmt.Sprint(concurrency), "--name", fmt.Sprintf("w%d", i+1), "-q")
+		startReady(t, p)
+		ps = append(ps, p)
+	}
 	return ps
 }
 

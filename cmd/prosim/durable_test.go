@@ -5,6 +5,7 @@ package main
 // is killed with SIGKILL mid-run.
 
 import (
+	"bufio"
 	"database/sql"
 	"fmt"
 	"io"
@@ -30,10 +31,99 @@ const asCLIEnv = "PROSIM_TEST_AS_CLI"
 // TestMain lets a test run this binary as the prosim command (for kill -9 and two-process tests).
 func TestMain(m *testing.M) {
 	if os.Getenv(asCLIEnv) == "1" {
+		if os.Getenv(signalReadyEnv) == "1" {
+			signalReady = func() { fmt.Fprintln(os.Stderr, readyLine) }
+		}
 		main()
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// signalReadyEnv makes a child started as the prosim command say readyLine on stderr once it
+// handles Ctrl-C and SIGTERM (signalReady): a test signals a child only then, never after a
+// guessed sleep (250 ms after its start, a child on a loaded machine did not handle signals
+// yet and died of the SIGINT, exit -1).
+const (
+	signalReadyEnv = "PROSIM_TEST_SIGNAL_READY"
+	readyLine      = "prosim-test: handling signals"
+)
+
+// childStderr is the stderr of a child started by startReady, but readyLine.
+type childStderr struct {
+	ready chan struct{} // closed when the child said readyLine
+	ended chan struct{} // closed when its stderr ended (it exited)
+	mu    sync.Mutex
+	more  *sync.Cond // a line came, or the end
+	text  strings.Builder
+	done  bool
+}
+
+// String is the child's whole stderr: it waits for the child to close it.
+func (c *childStderr) String() string {
+	<-c.ended
+	return c.text.String()
+}
+
+// waitFor waits until the child said s, or its stderr ended.
+func (c *childStderr) waitFor(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !c.done && !strings.Contains(c.text.String(), s) {
+		c.more.Wait()
+	}
+}
+
+// startReady starts cmd (from cliCmd) and returns once the child handles Ctrl-C and SIGTERM,
+// with its stderr; the caller waits for it (cmd.Wait).
+func startReady(t *testing.T, cmd *exec.Cmd) *childStderr {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(cmd.Env, signalReadyEnv+"=1")
+	cmd.Stderr = w
+	err = cmd.Start()
+	w.Close() // the child's copy stays open until it exits
+	if err != nil {
+		r.Close()
+		t.Fatal(err)
+	}
+	c := &childStderr{ready: make(chan struct{}), ended: make(chan struct{})}
+	c.more = sync.NewCond(&c.mu)
+	go func() {
+		defer close(c.ended)
+		defer r.Close()
+		br, said := bufio.NewReader(r), false
+		for {
+			line, err := br.ReadString('\n')
+			c.mu.Lock()
+			if !said && line == readyLine+"\n" {
+				said = true
+				close(c.ready)
+			} else {
+				c.text.WriteString(line)
+			}
+			c.done = err != nil
+			c.more.Broadcast()
+			c.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-c.ready:
+	case <-c.ended:
+		select {
+		case <-c.ready: // said it, and exited already
+		default:
+			cmd.Wait()
+			t.Fatalf("%s exited before handling signals: %v\n%s", strings.Join(cmd.Args[1:], " "), cmd.ProcessState, c.text.String())
+		}
+	}
+	return c
 }
 
 const durableKeyEnv = "PROSIM_DURABLE_TEST_KEY"
@@ -227,8 +317,15 @@ func TestResumeReusesTheRunsCacheChoice(t *testing.T) {
 				return out
 			}
 			killAt(t, s, cliCmd(t, append([]string{"run", exp, "--out", dir, "-q"}, subst(c.run)...)...), 15)
-			os.Remove(cache) // so that only the resume's use of it is seen
+			// Emptied (an empty file is an empty SQLite database), so that only the resume's use
+			// of it is seen; not removed: a resume refuses a recorded cache that is gone.
+			if _, err := os.Stat(cache); err == nil {
+				if err := os.WriteFile(cache, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			os.Remove(cache + "-wal")
+			os.Remove(cache + "-shm")
 			cmd := cliCmd(t, append([]string{"resume", dir, "-q"}, subst(c.resume)...)...)
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
@@ -238,8 +335,8 @@ func TestResumeReusesTheRunsCacheChoice(t *testing.T) {
 			if _, err := os.Stat(def); err == nil {
 				t.Errorf("the resume wrote to the user's default cache %s", def)
 			}
-			_, err := os.Stat(cache)
-			if usedOwn := err == nil; usedOwn != (c.name == "cache") {
+			fi, err := os.Stat(cache)
+			if usedOwn := err == nil && fi.Size() > 0; usedOwn != (c.name == "cache") {
 				t.Errorf("resume used the run's --cache file: %v, want %v", usedOwn, c.name == "cache")
 			}
 			if c.wantNotice == "" && stderr.Len() > 0 || !strings.Contains(stderr.String(), c.wantNotice) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -48,6 +49,14 @@ func estimateCmd() *cobra.Command {
 				return err
 			}
 			defer r.Close()
+			// Estimating needs no key, so a missing one is no error here; but run and resume
+			// refuse a backend whose api_key_env names an unset or empty variable: say so now
+			// (but for a broker's workers, whose keys are theirs).
+			for i, b := range exp.Backends {
+				if b.Provider != "builtin" && b.APIKeyEnv != "" && os.Getenv(b.APIKeyEnv) == "" && exp.Execution.NATS == "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "prosim: warning: backends[%d] (%s): api_key_env %s is not set: run and resume will refuse it\n", i, b.LabelOrDefault(), b.APIKeyEnv)
+				}
+			}
 			est, err := r.Estimate()
 			if err != nil {
 				return err

@@ -44,6 +44,7 @@ backend: {provider: builtin}
 		t.Fatal(err)
 	}
 	cmd := cliCmd(t, "run", exp, "--out", filepath.Join(dir, "run"))
+	cmd.Env = append(cmd.Env, signalReadyEnv+"=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -54,11 +55,17 @@ backend: {provider: builtin}
 	var lines []string
 	sc := bufio.NewScanner(stderr)
 	var sent time.Time
+	ready, staged := false, false
 	for sc.Scan() {
-		lines = append(lines, sc.Text())
+		if sc.Text() == readyLine { // it handles signals (announced by its own goroutine, before or after a stage)
+			ready = true
+		} else {
+			lines = append(lines, sc.Text())
+		}
 		// A set-up stage still running after a second; on a fast machine set-up may end
 		// sooner, and then the signal comes as the decisions begin.
-		if sent.IsZero() && (strings.HasSuffix(sc.Text(), " ...") || strings.HasSuffix(sc.Text(), "decisions to make")) {
+		staged = staged || strings.HasSuffix(sc.Text(), " ...") || strings.Contains(sc.Text(), "decisions to make")
+		if sent.IsZero() && ready && staged {
 			sent = time.Now()
 			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 				t.Fatal(err)
@@ -93,18 +100,13 @@ func TestInterruptWhileReading(t *testing.T) {
 		t.Skip("no named pipes here:", err)
 	}
 	cmd := cliCmd(t, "validate", fifo)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stderr := startReady(t, cmd)
 	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // blocks until prosim opens it to read
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.Write([]byte("name: x\n"))       // and then nothing more, the pipe held open
-	time.Sleep(200 * time.Millisecond) // prosim's signal handler is installed as it starts
+	w.Write([]byte("name: x\n")) // and then nothing more, the pipe held open
 	sent := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -200,21 +202,19 @@ backend: {provider: builtin}
 		{[]string{"report", run, "--out", page}, []string{page}, true},
 	} {
 		cmd := cliCmd(t, c.args...)
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		var stdout strings.Builder
+		cmd.Stdout = &stdout
 		start := time.Now()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(250 * time.Millisecond) // prosim's signal handler is installed as it starts
+		stderr := startReady(t, cmd) // the signal comes as soon as prosim handles it
 		sent := time.Now()
 		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
 		if c.twice {
-			time.Sleep(50 * time.Millisecond)
+			// Once the first is taken (it says so first thing), unless it exited already.
+			stderr.waitFor("prosim: interrupted")
 			sent = time.Now()
-			cmd.Process.Signal(syscall.SIGINT) // it may have exited already
+			cmd.Process.Signal(syscall.SIGINT)
 		}
 		err := cmd.Wait()
 		code := 0

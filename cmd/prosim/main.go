@@ -90,6 +90,9 @@ var doneOnSuccessAnnotation = map[string]string{doneOnSuccess: "yes"}
 func onInterrupt(cancel context.CancelFunc) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	if signalReady != nil {
+		signalReady()
+	}
 	<-sigs
 	cancel()
 	if !quietInterrupt.Load() {
@@ -120,6 +123,11 @@ func onInterrupt(cancel context.CancelFunc) {
 		}
 	}
 }
+
+// signalReady, if set, is called once onInterrupt handles Ctrl-C and SIGTERM. Only the tests
+// set it (TestMain, for a child that announces it, so that a test signals it only then: a
+// signal before is the default's, and kills the process); prosim itself leaves it nil.
+var signalReady func()
 
 // abandonExit exits in the middle of the command: a file being written is not in place, so its
 // temporary is removed, and the run databases are closed, so SQLite removes their -wal and

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -186,6 +187,20 @@ func (r *Runner) checkSharedCache() error {
 	return nil
 }
 
+// checkRecordedCache refuses a resume whose recorded cache file (the run's --cache, or its
+// experiment's cache:, an absolute path) is gone: opening it would start an empty cache there,
+// with its folders, and ask again, and pay for, every reply the moved file holds (QA11: the
+// experiment's folder was moved). The user cache directory's default is not the run's to check.
+func (r *Runner) checkRecordedCache(path string) error {
+	if !r.opt.Recorded || r.opt.CacheFlag || path == "" {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the run's reply cache %s does not exist (moved or deleted?): give --cache PATH (the file where it is now) or --no-cache, or --cache NEW to start a new one", path)
+	}
+	return nil
+}
+
 // openCache opens the response cache once per run; every LLM backend shares it.
 func (r *Runner) openCache() (*backend.Cache, error) {
 	if r.opt.NoCache || r.exp.Cache == "off" {
@@ -213,6 +228,9 @@ func (r *Runner) openCache() (*backend.Cache, error) {
 		r.cache = c
 		r.closers = append(r.closers, c)
 		return c, nil
+	}
+	if err := r.checkRecordedCache(path); err != nil {
+		return nil, err
 	}
 	if path == "" {
 		var err error

@@ -23,6 +23,14 @@ func newKeySet() *keySet { return &keySet{seed: maphash.MakeSeed(), m: map[uint6
 
 func (s *keySet) add(k store.Key) { s.m[maphash.Comparable(s.seed, k)] = struct{}{} }
 
+// len is how many keys s holds (0 for none): the decisions a resume found saved.
+func (s *keySet) len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.m)
+}
+
 func (s *keySet) has(k store.Key) bool {
 	_, ok := s.m[maphash.Comparable(s.seed, k)]
 	return ok

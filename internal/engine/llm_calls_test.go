@@ -25,8 +25,8 @@ func TestLLMFailedAttemptsAreCounted(t *testing.T) {
 	}
 	exp := llmExperiment(t, s.URL, 4, 1, 4)
 	exp.Backends[0].MaxAttempts = 2
+	t.Setenv(llmKeyEnv, llmKey) // before learn, which makes the client
 	s.learn(exp)
-	t.Setenv(llmKeyEnv, llmKey)
 	dir := filepath.Join(t.TempDir(), "run")
 	res, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true})
 	if err != nil {
@@ -85,8 +85,8 @@ func TestLLMServerRejectingStructuredOutputStops(t *testing.T) {
 		return http.StatusBadRequest, nil, `{"error": {"message": "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model."}}`
 	}
 	exp := llmExperiment(t, s.URL, 4, 1, 1)
+	t.Setenv(llmKeyEnv, llmKey) // before learn, which makes the client
 	s.learn(exp)
-	t.Setenv(llmKeyEnv, llmKey)
 	_, err := Run(context.Background(), exp, Options{Out: filepath.Join(t.TempDir(), "run"), NoCache: true})
 	if err == nil || !strings.Contains(err.Error(), "set structured_output: json_object (or off) on backend") {
 		t.Fatalf("err %v, want the run stopped with the fix named", err)

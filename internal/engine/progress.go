@@ -40,6 +40,13 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, total int, what string, atMost bool) *progress {
+	return newResumedProgress(w, total, 0, what, atMost)
+}
+
+// newResumedProgress is newProgress for a resume that has saved decisions already: its
+// first line says how many of the total are saved and how many are left to make (it said
+// "1296 decisions to make" with 84 saved: QA11).
+func newResumedProgress(w io.Writer, total, saved int, what string, atMost bool) *progress {
 	p := &progress{w: w, total: total, start: time.Now(), last: time.Now(), every: 5 * time.Second, what: what, atMost: atMost}
 	if w == nil {
 		return p
@@ -60,6 +67,10 @@ func newProgress(w io.Writer, total int, what string, atMost bool) *progress {
 	bound := ""
 	if atMost {
 		bound = "at most "
+	}
+	if saved > 0 {
+		fmt.Fprintf(w, "%s: %s%s, %d saved, %s%d to make\n", what, bound, plural.Count(total, "decision"), saved, bound, max(total-saved, 0))
+		return p
 	}
 	fmt.Fprintf(w, "%s: %s%s to make\n", what, bound, plural.Count(total, "decision"))
 	return p

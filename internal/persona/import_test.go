@@ -389,6 +389,29 @@ func TestSourceIDReadAsMissing(t *testing.T) {
 	}
 }
 
+// A currency R or pandas read as a missing value is refused at its cell, as source_id is:
+// agents.csv carried NA, read back as missing (QA11).
+func TestCurrencyReadAsMissing(t *testing.T) {
+	in := "id,gender,age,marital,annual_income,currency,education,occupation," + traitHeader + "\n" +
+		"1,Female,33,married,9000,NA,college,nurse,3,3,3,3,3,3,3,3,3\n" +
+		"2,male,61,widowed,26000, null ,college,retired,3,3,3,3,3,3,3,3,3\n" +
+		"3,male,40,married,26000,yuan,college,retired,3,3,3,3,3,3,3,3,3\n"
+	_, err := ReadCSV(strings.NewReader(in), "p.csv")
+	for _, w := range []string{`p.csv:2:26: field currency: "NA": R's read.csv and pandas' read_csv read it as a missing value`,
+		`p.csv:3:26: field currency: "null": R's read.csv`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "p.csv:4:") {
+		t.Errorf("yuan is refused: %v", err)
+	}
+	_, err = ReadJSONL(strings.NewReader(`{"id": 1, "currency": "NaN", "gender": "female"}`+"\n"), "p.jsonl")
+	if err == nil || !strings.Contains(err.Error(), `field currency: "NaN": R's read.csv`) {
+		t.Errorf("jsonl: %v", err)
+	}
+}
+
 // A JSONL line with the traits at the top level, as a CSV has them, says where they belong
 // rather than calling each an unknown field.
 func TestJSONLFlatTraitsSayWhereTheyGo(t *testing.T) {

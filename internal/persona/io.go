@@ -112,10 +112,15 @@ func (c column) setText(p *Persona, v string) error {
 	return nil
 }
 
-// checkText refuses a text the column cannot hold: a source_id R or pandas read as a missing
-// value (it is agents.csv's source_id, the key users join their own data on, as a text id is).
+// checkText refuses a text the column cannot hold: a source_id or currency R or pandas read
+// as a missing value (agents.csv's source_id is the key users join their own data on, as a
+// text id is; its currency column, read back as missing, loses what the incomes are in:
+// QA11's currency NA). The currency is trimmed, as validation trims it.
 func (c column) checkText(v string) error {
-	if c.name == "source_id" && v != "" && table.ReadAsMissing(v) {
+	if c.name == "currency" {
+		v = strings.TrimSpace(v)
+	}
+	if (c.name == "source_id" || c.name == "currency") && v != "" && table.ReadAsMissing(v) {
 		return fmt.Errorf("%q: %s", v, table.MissingReason)
 	}
 	return nil

@@ -171,3 +171,26 @@ func TestCapStopFromCachedManifest(t *testing.T) {
 		t.Errorf("manifest without a stop, the page says %q", snap.Error)
 	}
 }
+
+// A Resume from the page whose backend names its key's variable (api_key_env) with that
+// variable empty here fails at once, saying so on the page: QA's resume sent 304 calls to the
+// run's server with no Authorization header.
+func TestResumeWithoutNamedKey(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	s, _, dir := cappedServer(ctx, t)
+	t.Setenv(testKeyEnv, "")
+	req := httptest.NewRequest("POST", "/runs/capped/resume", nil)
+	req.Host = "127.0.0.1:8787"
+	req.Header.Set("X-Prosim-Action", "1")
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	if w.Code != http.StatusAccepted {
+		t.Fatalf("resume: %d", w.Code)
+	}
+	s.Wait()
+	snap := s.snapshot("capped", dir, false)
+	if !strings.Contains(snap.Error, "openai: no API key: set the environment variable "+testKeyEnv) {
+		t.Errorf("after a resume without the key, the page says %q", snap.Error)
+	}
+}

@@ -192,6 +192,10 @@ type decisionRow struct {
 func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request, id, dir string) {
 	q := r.URL.Query()
 	f := filter{Condition: q.Get("condition"), Scenario: q.Get("scenario"), Agent: q.Get("agent"), Valid: q.Get("valid"), Backend: q.Get("backend")}
+	if err := oneOf("valid", f.Valid, []string{"yes", "no"}); err != nil { // ?valid=0 showed all (QA11)
+		s.fail(w, http.StatusBadRequest, err)
+		return
+	}
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
@@ -229,6 +233,11 @@ func (s *Server) decisionsPage(w http.ResponseWriter, r *http.Request, id, dir s
 		conds = append(conds, c.Name)
 	}
 	backends = snap.Backends
+	// A value the run has not (a misspelt condition) selects nothing: say so, with the values.
+	if err := errors.Join(oneOf("condition", f.Condition, conds), oneOf("scenario", f.Scenario, scens), oneOf("backend", f.Backend, backends)); err != nil {
+		s.fail(w, http.StatusBadRequest, err)
+		return
+	}
 	pages := (total + perPage - 1) / perPage
 	if f.Page > 0 && f.Page >= pages {
 		err := fmt.Errorf("page %d is past the last page, %d", f.Page+1, pages)
@@ -377,6 +386,14 @@ func (s *Server) decisionPage(w http.ResponseWriter, r *http.Request, id, dir st
 	err = errors.Join(err, perr, rerr, aerr)
 	if err != nil {
 		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	if !found && !slices.ContainsFunc(runs, func(x store.Run) bool { return x.ID == k.RunID }) {
+		ids := make([]string, len(runs))
+		for i, x := range runs {
+			ids[i] = x.ID
+		}
+		s.fail(w, http.StatusBadRequest, fmt.Errorf("run %q: want one of the run's cells, %s", k.RunID, strings.Join(ids, ", ")))
 		return
 	}
 	if !found {

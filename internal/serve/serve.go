@@ -131,19 +131,47 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	static, _ := fs.Sub(assets, "assets/static")
 	m := http.NewServeMux()
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	m.HandleFunc("GET /{$}", s.runsPage)
-	m.HandleFunc("GET /compare", s.comparePage)
-	m.HandleFunc("GET /runs/{id}", s.withRun(s.livePage))
-	m.HandleFunc("GET /runs/{id}/events", s.withRun(s.events))
-	m.HandleFunc("GET /runs/{id}/snapshot", s.withRun(s.snapshotJSON))
-	m.HandleFunc("GET /runs/{id}/results", s.withRun(s.resultsPage))
-	m.HandleFunc("GET /runs/{id}/decisions", s.withRun(s.decisionsPage))
-	m.HandleFunc("GET /runs/{id}/decision", s.withRun(s.decisionPage))
-	m.HandleFunc("POST /runs/{id}/stop", s.withRun(s.stop))
-	m.HandleFunc("POST /runs/{id}/resume", s.withRun(s.resume))
+	m.HandleFunc("GET /{$}", s.takes(s.runsPage))
+	m.HandleFunc("GET /compare", s.takes(s.comparePage, "id"))
+	m.HandleFunc("GET /runs/{id}", s.takes(s.withRun(s.livePage)))
+	m.HandleFunc("GET /runs/{id}/events", s.takes(s.withRun(s.events)))
+	m.HandleFunc("GET /runs/{id}/snapshot", s.takes(s.withRun(s.snapshotJSON)))
+	m.HandleFunc("GET /runs/{id}/results", s.takes(s.withRun(s.resultsPage)))
+	m.HandleFunc("GET /runs/{id}/decisions", s.takes(s.withRun(s.decisionsPage), "condition", "scenario", "agent", "valid", "backend", "page"))
+	m.HandleFunc("GET /runs/{id}/decision", s.takes(s.withRun(s.decisionPage), "run", "agent", "round", "trial", "scenario"))
+	m.HandleFunc("POST /runs/{id}/stop", s.takes(s.withRun(s.stop)))
+	m.HandleFunc("POST /runs/{id}/resume", s.takes(s.withRun(s.resume)))
 	s.mux = m
 	s.rescan()
 	return s, nil
+}
+
+// takes serves h only if the request's query parameters are among params: a misspelt one
+// (?vaild=no) or one this page does not read (?valid=no on a results page) is a 400 naming
+// it, not a page that silently shows everything. token is ServeHTTP's.
+func (s *Server) takes(h http.HandlerFunc, params ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for k := range r.URL.Query() {
+			if k != "token" && !slices.Contains(params, k) {
+				takes := "no query parameter"
+				if len(params) > 0 {
+					takes = "only " + strings.Join(params, ", ")
+				}
+				s.fail(w, http.StatusBadRequest, fmt.Errorf("unknown query parameter %q: this page takes %s", k, takes))
+				return
+			}
+		}
+		h(w, r)
+	}
+}
+
+// oneOf checks the value of query parameter name against the values it may take; empty is
+// the forms' "all".
+func oneOf(name, v string, allowed []string) error {
+	if v == "" || slices.Contains(allowed, v) {
+		return nil
+	}
+	return fmt.Errorf("%s %q: want one of %s (or empty, for all)", name, v, strings.Join(allowed, ", "))
 }
 
 // ServeHTTP checks the host, the token and the action header, then serves.

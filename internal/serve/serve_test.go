@@ -437,6 +437,39 @@ func TestDecisionsPageNumber(t *testing.T) {
 	}
 }
 
+// A query parameter's value a page does not know, or a parameter it does not read, is a 400
+// naming it and what it takes: ?valid=0 showed every decision, as if no filter were given (QA11).
+func TestQueryValuesAreChecked(t *testing.T) {
+	root := t.TempDir()
+	builtinRunN(t, root, "s1", 3)
+	s, err := New(context.Background(), Options{Roots: []string{root}, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		target string
+		code   int
+		want   string
+	}{
+		{"/runs/s1/decisions?valid=yes&condition=moral&scenario=donating&backend=builtin", 200, "3 decisions match"},
+		{"/runs/s1/decisions?valid=&condition=&scenario=&agent=&backend=", 200, "12 decisions"}, // the form's "all"
+		{"/runs/s1/decisions?valid=0", 400, `valid &#34;0&#34;: want one of yes, no (or empty, for all)`},
+		{"/runs/s1/decisions?condition=morl", 400, `condition &#34;morl&#34;: want one of none, moral (or empty, for all)`},
+		{"/runs/s1/decisions?scenario=x", 400, `scenario &#34;x&#34;: want one of `},
+		{"/runs/s1/decisions?backend=gpt", 400, `backend &#34;gpt&#34;: want one of builtin (or empty, for all)`},
+		{"/runs/s1/decisions?vaild=no", 400, `unknown query parameter &#34;vaild&#34;: this page takes only condition, scenario, agent, valid, backend, page`},
+		{"/runs/s1/results?valid=0", 400, `unknown query parameter &#34;valid&#34;: this page takes no query parameter`},
+		{"/runs/s1?x=1", 400, `unknown query parameter &#34;x&#34;`},
+		{"/?valid=no", 400, `unknown query parameter &#34;valid&#34;`},
+		{"/runs/s1/decision?run=none.r9&agent=0&round=0&trial=0&scenario=donating", 400, `run &#34;none.r9&#34;: want one of the run&#39;s cells, `},
+	} {
+		w := get(t, s, c.target)
+		if w.Code != c.code || !strings.Contains(w.Body.String(), c.want) {
+			t.Errorf("%s: %d, want %d and %q in\n%.3000s", c.target, w.Code, c.code, c.want, w.Body.String())
+		}
+	}
+}
+
 // A run folder moved or removed while served leaves the list, and its pages are 404 like any
 // id not served, with no path in them: it stayed listed as "unreadable", its pages 500 with
 // "stat /…/prosim.db" and its results 409 "computed once it is complete" (QA5 repro-3).

@@ -103,8 +103,8 @@ var _ backend.Backend = (*Client)(nil)
 func Bool(b bool) *bool { return &b }
 
 // New makes a Client. The API key is read from the environment variable named by
-// cfg.APIKeyEnv; a missing key is an error naming that variable (never its value), unless
-// cfg.BaseURL points somewhere other than OpenAI.
+// cfg.APIKeyEnv; a missing (or empty) key is an error naming that variable (never its value),
+// unless cfg.BaseURL points somewhere other than OpenAI and cfg.APIKeyEnv names no variable.
 func New(cfg Config) (*Client, error) {
 	return newClient(cfg, os.LookupEnv)
 }
@@ -127,7 +127,9 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		env = DefaultAPIKeyEnv
 	}
 	key, _ := wire.KeyFromEnv(lookup, env)
-	if key == "" && !custom {
+	// A server of one's own (a local vLLM) may want no key; but a variable named in
+	// api_key_env is wanted, and running without it would send every call keyless.
+	if key == "" && (!custom || cfg.APIKeyEnv != "") {
 		return nil, fmt.Errorf("openai: no API key: set the environment variable %s", env)
 	}
 	maxField := cfg.MaxTokensField

@@ -6,6 +6,7 @@ import (
 	"github.com/prosim/prosim/internal/backend/providers/providertest"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -170,18 +171,43 @@ func TestNewKeyHandling(t *testing.T) {
 	if _, err := New(Config{Model: "m", BaseURL: "ftp://x"}); err == nil {
 		t.Error("non-http base URL accepted")
 	}
-	// A local server needs no key: none is sent, even when OPENAI_API_KEY is set.
-	t.Setenv("OPENAI_API_KEY", fakeKey)
+	// A local server needs no key: without api_key_env and OPENAI_API_KEY, none is sent.
+	t.Setenv("OPENAI_API_KEY", "")
 	s := newServer(t, jsonReply(200, okBody))
-	c, err := New(Config{Model: "qwen", BaseURL: s.URL + "/v1", APIKeyEnv: "PROSIM_TEST_MISSING"})
+	c, err := New(Config{Model: "qwen", BaseURL: s.URL + "/v1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Decide(context.Background(), request()); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Header.Get("Authorization"); strings.Contains(got, fakeKey) {
-		t.Errorf("Authorization = %q: a key from another variable was sent", got)
+	if got := s.Header.Get("Authorization"); got != "" {
+		t.Errorf("Authorization = %q, want none", got)
+	}
+	// With api_key_env, that variable's key is sent, not OPENAI_API_KEY's.
+	t.Setenv("OPENAI_API_KEY", "sk-other-variable")
+	t.Setenv("PROSIM_TEST_LOCAL_KEY", fakeKey)
+	if c, err = New(Config{Model: "qwen", BaseURL: s.URL + "/v1", APIKeyEnv: "PROSIM_TEST_LOCAL_KEY"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decide(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Header.Get("Authorization"); got != "Bearer "+fakeKey {
+		t.Errorf("Authorization = %q, want api_key_env's key", got)
+	}
+	// But a variable named for it is wanted, set and not empty: QA ran 304 calls keyless
+	// to a server that wanted the key in an unset QA_KEY.
+	for _, v := range []string{"unset", ""} {
+		if v == "unset" {
+			os.Unsetenv("PROSIM_TEST_MISSING")
+		} else {
+			t.Setenv("PROSIM_TEST_MISSING", v)
+		}
+		_, err := New(Config{Model: "qwen", BaseURL: s.URL + "/v1", APIKeyEnv: "PROSIM_TEST_MISSING"})
+		if err == nil || err.Error() != "openai: no API key: set the environment variable PROSIM_TEST_MISSING" {
+			t.Errorf("api_key_env naming a variable %s, with a base URL: err = %v", v, err)
+		}
 	}
 }
 
