@@ -451,12 +451,47 @@ func (t *tally[U]) ci(sd uint64) (rate, lo, hi float64, method string) {
 	return float64(t.K) / float64(t.N), lo, hi, method
 }
 
+// rateCI is a tally's rate with its interval (tally.ci).
+type rateCI struct {
+	rate, lo, hi float64
+	method       string
+}
+
+// ciOnce is ci, computed once per distinct tally (the same units with the same answers) in
+// memo: a rate two rows show over the same pairs has one interval, the first row's, not two
+// bootstrap draws of it under different seeds.
+func (t *tally[U]) ciOnce(memo map[string]rateCI, sd uint64) rateCI {
+	units := make([]U, len(t.k))
+	for u, i := range t.at {
+		units[i] = u
+	}
+	key := fmt.Sprint(t.unit, units, t.k, t.n)
+	if c, ok := memo[key]; ok {
+		return c
+	}
+	var c rateCI
+	c.rate, c.lo, c.hi, c.method = t.ci(sd)
+	memo[key] = c
+	return c
+}
+
 // propStat is a rate of decisions with its CI over the units of t; sd is its game's seed
 // derivation, which the measure extends.
 func propStat[U comparable](game, measure string, t *tally[U], sd seed.Hash, human float64, htext string) GameStat {
+	return propStatOnce(game, measure, t, sd, human, htext, nil)
+}
+
+// propStatOnce is propStat taking its interval from memo when a row over the same tally has
+// one (ciOnce); nil memo: computed here.
+func propStatOnce[U comparable](game, measure string, t *tally[U], sd seed.Hash, human float64, htext string, memo map[string]rateCI) GameStat {
 	s := GameStat{Game: game, Measure: measure, Estimand: estDecisions, N: t.N, Unit: "decisions",
 		Human: human, HumanLo: math.NaN(), HumanHi: math.NaN(), HumanText: htext}
-	s.Mean, s.Lo, s.Hi, s.Method = t.ci(sd.String(measure).Sum())
+	if memo == nil {
+		s.Mean, s.Lo, s.Hi, s.Method = t.ci(sd.String(measure).Sum())
+	} else {
+		c := t.ciOnce(memo, sd.String(measure).Sum())
+		s.Mean, s.Lo, s.Hi, s.Method = c.rate, c.lo, c.hi, c.method
+	}
 	return s
 }
 
@@ -556,17 +591,22 @@ func ultimatumStats(in GameInstance, rows []gameRow, sd seed.Hash) ([]GameStat, 
 			}
 		}
 	}
+	// A rate over the same pairs is one number, computed once, whichever row shows it: the
+	// offers below 20% rejected are the 10-20% band's when no offer is below 10% (QA had the
+	// two files' intervals from two bootstrap draws).
+	once := map[string]rateCI{}
 	for i := range bins {
 		bins[i].Rejected, bins[i].N = binT[i].K, binT[i].N
-		bins[i].Rate, bins[i].CLo, bins[i].CHi, bins[i].Method = binT[i].ci(sd.String("offer band").Int(i).Sum())
+		c := binT[i].ciOnce(once, sd.String("offer band").Int(i).Sum())
+		bins[i].Rate, bins[i].CLo, bins[i].CHi, bins[i].Method = c.rate, c.lo, c.hi, c.method
 	}
 	src := "Oosterbeek et al. 2004"
 	st := []GameStat{shareStat(in.Name, "offer, share of endowment", offers, sd, h.MeanOffer, pctRef(h.MeanOffer, src))}
 	if in.Responder == "mao" {
 		st = append(st, shareStat(in.Name, "minimum acceptable offer, share of endowment", maos, sd, math.NaN(), "-"))
 	}
-	all := propStat(in.Name, "offers rejected, share of pairs", rejAll, sd, h.RejectAll, pctRef(h.RejectAll, src))
-	low := propStat(in.Name, fmt.Sprintf("offers below %.0f%% rejected", 100*h.LowOffer), rejLow, sd, h.RejectLow, "about half ("+src+")")
+	all := propStatOnce(in.Name, "offers rejected, share of pairs", rejAll, sd, h.RejectAll, pctRef(h.RejectAll, src), once)
+	low := propStatOnce(in.Name, fmt.Sprintf("offers below %.0f%% rejected", 100*h.LowOffer), rejLow, sd, h.RejectLow, "about half ("+src+")", once)
 	all.Unit, low.Unit = "pairs", "pairs"
 	all.Estimand, low.Estimand = estPairs, estPairs
 	st = append(st, all, low)
