@@ -65,6 +65,10 @@ const (
 	estDecisions  = "share of decisions"                                        // CI over the agents (public goods: group-runs) deciding
 	estPairs      = "share of pairs"                                            // CI over responders
 	estAgentRuns  = "share of agent-replicates (each agent once per replicate)" // CI over group-runs
+	// estAgentCells is estAgentRuns when factors are crossed: an agent plays each level's
+	// group-runs, so it counts once per replicate and level (its levels are not pooled:
+	// each level's groups are other groups).
+	estAgentCells = "share of agent-cells (each agent once per replicate and factor level)"
 )
 
 // The intervals (column ci_method). Means and shares are bounded (0-1), skewed and, per agent
@@ -96,13 +100,13 @@ var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each m
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "game", Type: table.String, Doc: "game name"},
 	{Name: "measure", Type: table.String, Doc: "what is measured, as its value is: a share (0-1) of what it names (the summary prints it in %)"},
-	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent), mean of group means (members averaged within group-run), or share of decisions / pairs / agent-replicates"},
+	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent), mean of group means (members averaged within group-run), or share of decisions / pairs / agent-replicates / agent-cells (each agent once per replicate and factor level, when factors are crossed)"},
 	{Name: "mean", Type: table.Float, Doc: "the estimate, a share (0-1); empty when there is nothing to measure"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval (ci_method), lower bound; within 0-1; empty with fewer than 2 units"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
-	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: for a mean, " + ciBoot + " over agents (each with its replicates' mean) or group-runs (each with its members' mean; " + bootDoc + "); for a share of decisions, pairs or agent-replicates, " + rateMethodDoc + ". The units of a share of decisions are the agents (public goods: the group-runs), of pairs the responders, of agent-replicates the group-runs; empty without an interval"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: for a mean, " + ciBoot + " over agents (each with its replicates' mean) or group-runs (each with its members' mean; " + bootDoc + "); for a share of decisions, pairs, agent-replicates or agent-cells, " + rateMethodDoc + ". The units of a share of decisions are the agents (public goods: the group-runs), of pairs the responders, of agent-replicates and agent-cells the group-runs; empty without an interval"},
 	{Name: "n", Type: table.Int, Doc: "observations, counted in unit"},
-	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-replicates (each agent once per replicate)"},
+	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-replicates (each agent once per replicate), agent-cells (each agent once per replicate and factor level)"},
 	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number, and for a game asked with a custom framing (games[i].scenarios: the figures are of the standard game)"},
 	{Name: "human_low", Type: table.Float, Doc: "lower end of a published human range (not a confidence interval); empty otherwise"},
 	{Name: "human_high", Type: table.Float, Doc: "upper end of a published human range"},
@@ -343,7 +347,7 @@ func (s *gamesStudy) analyze() *results {
 			case "trust":
 				g.Stats = append(g.Stats, trustStats(in, gr, h)...)
 			case "public_goods":
-				st, tr := pgStats(in, pgRounds, h) // counts the invalid rows as it reads them
+				st, tr := pgStats(in, pgRounds, h, s.env.Exp.Factors.Given()) // counts the invalid rows as it reads them
 				g.Stats = append(g.Stats, st...)
 				g.PG = append(g.PG, tr)
 			}
@@ -650,8 +654,9 @@ type pgRound struct {
 	pun  []punishRow
 }
 
-// pgStats reads the rounds once, in order, keeping none of them.
-func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash) ([]GameStat, PGTrajectory) {
+// pgStats reads the rounds once, in order, keeping none of them. leveled says that factors
+// are crossed: a group-run is then one replicate's at one level.
+func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bool) ([]GameStat, PGTrajectory) {
 	h := game.HumanPublicGoods
 	type gk struct {
 		run   string
@@ -757,6 +762,9 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash) ([]GameSta
 		}
 		ps := propStat(in.Name, "punished at least once, share of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
 		ps.Unit, ps.Estimand = "agent-replicates", estAgentRuns
+		if leveled { // n counts an agent at each level: the unit says so (qa11: 360 = 60 x 2 x 3)
+			ps.Unit, ps.Estimand = "agent-cells", estAgentCells
+		}
 		st = append(st, human(ps))
 	} else {
 		st = append(st, human(propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002"))))

@@ -60,3 +60,34 @@ func TestRejectionRateOneIntervalInBothFiles(t *testing.T) {
 		t.Errorf("ci_method %q, want the bootstrap (the case QA met)", m)
 	}
 }
+
+// "Punished at least once" counts each agent once per group-run it played: with factors
+// crossed that is once per replicate and level, and the unit says so (qa11: n 360 = 60 agents
+// x 2 replicates x 3 option_order levels under "agent-replicates (each agent once per
+// replicate)"). Without factors the unit stays agent-replicates.
+func TestPunishedOnceUnitCountsLevels(t *testing.T) {
+	base := "name: p\nstudy: games\nseed: 4\nreplicates: 2\npopulation: {source: sample, n: 8}\ngames:\n  - {game: public_goods, rounds: 2, group_size: 4, punishment: both}\n"
+	for _, c := range []struct {
+		extra, unit, estimand string
+		n                     int
+	}{
+		{"", "agent-replicates", "share of agent-replicates (each agent once per replicate)", 8 * 2},
+		{"factors:\n  option_order: [original, shuffled]\n", "agent-cells", "share of agent-cells (each agent once per replicate and factor level)", 8 * 2 * 2},
+	} {
+		dir := runGamesExp(t, base+c.extra, 2, (&scripted{}).backends())
+		st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))
+		found := false
+		for _, r := range st.rows {
+			if st.get(r, "measure") != "punished at least once, share of agents" {
+				continue
+			}
+			found = true
+			if st.get(r, "unit") != c.unit || st.get(r, "estimand") != c.estimand || atoi(st.get(r, "n")) != c.n {
+				t.Errorf("factors %q: n %s %s (%s), want %d %s (%s)", c.extra, st.get(r, "n"), st.get(r, "unit"), st.get(r, "estimand"), c.n, c.unit, c.estimand)
+			}
+		}
+		if !found {
+			t.Fatal("no punished-at-least-once row")
+		}
+	}
+}
