@@ -46,6 +46,12 @@ type Request struct {
 	Sampling   Sampling
 	// Replicate distinguishes repeated samples of the same request (part of the cache key).
 	Replicate int
+	// Levels names the factor levels the decision's Seed derives from besides its content and
+	// replicate ("option_order=shuffled", several joined by ";"), empty without factors; the
+	// runner sets it from the task's cell (study.Batch.Task). It is part of the cache key: two
+	// levels that show the same texts (a decision without options under option_order) are
+	// two draws, as they are without a cache, not one reply and its copy.
+	Levels string
 	// Seed is this decision's own seed, derived from the run seed; never part of the cache key.
 	Seed uint64
 	// N, when above 1, asks for N samples of this request in one call (OpenAI's n parameter):

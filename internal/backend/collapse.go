@@ -11,7 +11,7 @@ import (
 )
 
 // Collapse makes identical requests in flight (what KeyOf(id, req) covers: the same texts,
-// repair turns, schema, sampling and replicate) share one call to next.
+// repair turns, schema, sampling, replicate and factor levels) share one call to next.
 // The caller whose request started the call gets the reply as is; the others get a copy with
 // Cached set and Calls, tokens and cost zero, since they cost nothing (so usage is not counted
 // twice). Put it above the Cache, so that duplicates also share the lookup and the store.
@@ -126,6 +126,8 @@ func requestHash(seed maphash.Seed, req Request) uint64 {
 	h.WriteString(req.System)
 	h.WriteByte(0)
 	h.WriteString(req.Prompt)
+	h.WriteByte(0)
+	h.WriteString(req.Levels)
 	for _, t := range req.Repair {
 		h.WriteByte(1)
 		h.WriteString(t.Assistant)
@@ -141,7 +143,7 @@ func requestHash(seed maphash.Seed, req Request) uint64 {
 
 // sameRequest reports whether a and b have the same cache key under one BackendID (see KeyOf).
 func sameRequest(a, b Request) bool {
-	return a.Replicate == b.Replicate && a.System == b.System && a.Prompt == b.Prompt &&
+	return a.Replicate == b.Replicate && a.Levels == b.Levels && a.System == b.System && a.Prompt == b.Prompt &&
 		slices.Equal(a.Repair, b.Repair) && sameSampling(a.Sampling, b.Sampling) &&
 		sameFields(a.Schema.Fields, b.Schema.Fields)
 }

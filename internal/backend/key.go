@@ -31,8 +31,8 @@ type BackendID struct {
 	MaxTokensField string
 	// Seed names the seeds sent to the provider: empty when none is sent, else what every
 	// decision's seed is derived from (the engine uses "run:<run seed>"). A request's own
-	// Seed is a function of that, its content and its replicate, all in the key, so the seed
-	// itself need not be (and must not be: the replicate fan-out asks for several replicates
+	// Seed is a function of that, its content, its replicate and its factor levels
+	// (Request.Levels), all in the key, so the seed itself need not be (and must not be: the replicate fan-out asks for several replicates
 	// under one seed). Runs that send seeds with different run seeds therefore share no entries.
 	Seed string
 	// ExtraBody is the JSON object of server-specific fields sent with every request (keys
@@ -47,12 +47,14 @@ func (k Key) String() string { return hex.EncodeToString(k[:]) }
 
 // keyVersion changes whenever the encoding below changes, so old entries are never misread.
 //
-// v2 (issue 17) added the structured-output mode, the max-tokens field and the seed policy.
-const keyVersion = "prosim-cache-v2"
+// v2 (issue 17) added the structured-output mode, the max-tokens field and the seed policy;
+// v3 the factor levels (Request.Levels): v2 entries of a factor design may be one level's
+// reply copied to the others, so none is read.
+const keyVersion = "prosim-cache-v3"
 
 // KeyOf returns the cache key of req sent to id: provider, model, base URL, structured-output
 // mode, max-tokens field, seed policy and extra body fields (id), sorted sampling parameters,
-// system text, user text, repair turns, schema and replicate index. It never includes the request's own Seed
+// system text, user text, repair turns, schema, replicate index and factor levels. It never includes the request's own Seed
 // (see BackendID.Seed), the API key, the agent id or the Structured description (LLMs see
 // only the texts).
 func KeyOf(id BackendID, req Request) Key {
@@ -81,6 +83,7 @@ func KeyOf(id BackendID, req Request) Key {
 	}
 	field(string(keySchemas.Get(req.Schema)))
 	field(strconv.Itoa(req.Replicate))
+	field(req.Levels)
 	if id.ExtraBody != "" {
 		// Last and only when set: keys without one are those of the encoding before it (the
 		// fields are length-prefixed, so the longer encoding cannot equal a shorter one).

@@ -40,6 +40,7 @@ func oldKeyOf(id BackendID, req Request) Key {
 	b, _ := json.Marshal(req.Schema)
 	field(string(b))
 	field(strconv.Itoa(req.Replicate))
+	field(req.Levels)
 	var k Key
 	copy(k[:], h.Sum(nil))
 	return k
@@ -89,6 +90,7 @@ func TestSameRequestIsSameKey(t *testing.T) {
 		func(r *Request) {},
 		func(r *Request) { r.Seed, r.AgentID = 5, 9 },
 		func(r *Request) { r.Replicate = 2 },
+		func(r *Request) { r.Levels = "option_order=shuffled" },
 		func(r *Request) { r.Prompt += " " },
 		func(r *Request) { r.System = "" },
 		func(r *Request) { r.Repair = []Turn{{Assistant: "a", User: "u"}} },

@@ -250,3 +250,30 @@ func (c *countN) Decide(ctx context.Context, req Request) (Reply, error) {
 	}
 	return c.multiFake.Decide(ctx, req)
 }
+
+// Requests that differ only in their factor levels (a decision without options under
+// option_order) are separate groups: each level's replicates get their own call, with a group
+// seed of their own, not the other level's samples.
+func TestReplicateGroupsKeepLevelsApart(t *testing.T) {
+	f := &multiFake{}
+	var u Usage
+	b := replicateStack(t, f, &u)
+	seen := map[string][]float64{}
+	for _, lv := range []string{"option_order=original", "option_order=shuffled"} {
+		for rep := 1; rep <= 3; rep++ {
+			req := testReq("p", rep)
+			req.Levels, req.Seed = lv, uint64(100*rep+len(lv))
+			r, err := b.Decide(context.Background(), req)
+			if err != nil || !r.Valid() {
+				t.Fatalf("%s r%d: %+v, %v", lv, rep, r, err)
+			}
+			seen[lv] = append(seen[lv], r.Values["willingness"])
+		}
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Errorf("%d calls for 2 levels x 3 replicates, want one per level", n)
+	}
+	if tot := u.Total(); tot.CacheHits != 4 {
+		t.Errorf("%d cache hits, want 4 (each level's replicates 2 and 3)", tot.CacheHits)
+	}
+}

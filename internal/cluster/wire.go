@@ -60,13 +60,14 @@ type request struct {
 	Structured json.RawMessage  `json:"structured,omitempty"`
 	Sampling   backend.Sampling `json:"sampling"`
 	Replicate  int              `json:"replicate"`
+	Levels     string           `json:"levels,omitempty"`
 	Seed       uint64           `json:"seed"`
 	N          int              `json:"n,omitempty"`
 }
 
 func toWire(r backend.Request) (request, error) {
 	w := request{AgentID: r.AgentID, System: r.System, Prompt: r.Prompt, Repair: r.Repair, Schema: r.Schema,
-		Sampling: r.Sampling, Replicate: r.Replicate, Seed: r.Seed, N: r.N}
+		Sampling: r.Sampling, Replicate: r.Replicate, Levels: r.Levels, Seed: r.Seed, N: r.N}
 	if r.Structured != nil {
 		js, err := json.Marshal(r.Structured)
 		if err != nil {
@@ -79,7 +80,7 @@ func toWire(r backend.Request) (request, error) {
 
 func (w request) decode() (backend.Request, error) {
 	r := backend.Request{AgentID: w.AgentID, System: w.System, Prompt: w.Prompt, Repair: w.Repair, Schema: w.Schema,
-		Sampling: w.Sampling, Replicate: w.Replicate, Seed: w.Seed, N: w.N}
+		Sampling: w.Sampling, Replicate: w.Replicate, Levels: w.Levels, Seed: w.Seed, N: w.N}
 	if len(w.Structured) > 0 && string(w.Structured) != "null" {
 		var s situation.Situation
 		if err := json.Unmarshal(w.Structured, &s); err != nil {

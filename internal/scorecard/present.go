@@ -91,22 +91,37 @@ func Methods(rows []Row) string {
 	return strings.Join(parts, "; ")
 }
 
-// corrected reports whether some rows are BootstrapDistance's, whose values are
-// bias-corrected (correctedNote says so).
-func corrected(rows []Row) bool {
-	return slices.ContainsFunc(rows, func(r Row) bool { return r.Method == BootMethod })
+// correctedNote says which rows' values are bias-corrected (BootstrapDistance's), by what they
+// are: "distances", "RMSEs" (Study 2's, which its summary prints raw beside: the names tell
+// the two apart) or both; "" when none is.
+func correctedNote(rows []Row) string {
+	var dist, rmse bool
+	for _, r := range rows {
+		if r.Method == BootMethod {
+			rmse = rmse || r.Estimand == EstCurveRMSE
+			dist = dist || r.Estimand != EstCurveRMSE
+		}
+	}
+	what := "distances"
+	switch {
+	case !dist && !rmse:
+		return ""
+	case dist && rmse:
+		what = "distances and RMSEs"
+	case rmse:
+		what = "RMSEs"
+	}
+	return what + " bias-corrected (the basic bootstrap's median)"
 }
-
-const correctedNote = "distances bias-corrected (the basic bootstrap's median)"
 
 // Summary prints the rows as measure x backend, and note, when not empty, on a line under them.
 func Summary(w io.Writer, rows []Row, backends []string, note string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	corr := ""
-	if corrected(rows) {
-		corr = correctedNote + "; "
+	corr := correctedNote(rows)
+	if corr != "" {
+		corr += "; "
 	}
 	fmt.Fprintf(w, "\nHuman-likeness scorecard (control condition; %s95%% CI: %s; reference %s)\n", corr, Methods(rows), rows[0].Reference)
 	head, body := grid(rows, backends)
@@ -136,9 +151,9 @@ func Section(rows []Row, backends []string, control, intro string) func(fig *rep
 			labels[i] = report.DescribeBackend(b)
 		}
 		copy(head[1:], labels)
-		note := ""
-		if corrected(rows) {
-			note = strings.ToUpper(correctedNote[:1]) + correctedNote[1:] + ". "
+		note := correctedNote(rows)
+		if note != "" {
+			note = strings.ToUpper(note[:1]) + note[1:] + ". "
 		}
 		return report.Exec(scoreTmpl, map[string]any{"Intro": intro, "Control": control, "Source": rows[0].Reference, "Methods": Methods(rows), "Corrected": note, "Head": head, "Body": body}, fig)
 	}

@@ -142,3 +142,24 @@ func TestBootstrapDistanceCoversSmallDistance(t *testing.T) {
 		t.Errorf("mean error: value %.4f, plug-in %.4f", errValue/sims, errPlugIn/sims)
 	}
 }
+
+// The note of bias-corrected values names what they are: Study 2's RMSEs are not called
+// distances (its summary prints the raw RMSEs beside them, as "RMSE (raw)").
+func TestCorrectedNoteNamesWhatIsCorrected(t *testing.T) {
+	dist := Row{Method: BootMethod, Estimand: EstDistance}
+	rmse := Row{Method: BootMethod, Estimand: EstCurveRMSE}
+	share := Row{Method: "Wilson over agents", Estimand: "share of agents"}
+	for _, c := range []struct {
+		rows []Row
+		want string
+	}{
+		{[]Row{share}, ""},
+		{[]Row{dist, share}, "distances bias-corrected (the basic bootstrap's median)"},
+		{[]Row{rmse, share}, "RMSEs bias-corrected (the basic bootstrap's median)"},
+		{[]Row{dist, rmse}, "distances and RMSEs bias-corrected (the basic bootstrap's median)"},
+	} {
+		if got := correctedNote(c.rows); got != c.want {
+			t.Errorf("%v: %q, want %q", c.rows, got, c.want)
+		}
+	}
+}

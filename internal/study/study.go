@@ -26,6 +26,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/prosim/prosim/internal/backend"
@@ -277,10 +278,26 @@ func (c *Cell) LevelSeed(s uint64) uint64 {
 	parts := make([]any, 0, len(c.Levels)+1)
 	parts = append(parts, "factors")
 	for _, l := range c.Levels {
-		parts = append(parts, l.Factor+"="+l.Level)
+		parts = append(parts, l.label())
 	}
 	return seed.Derive(s, parts...)
 }
+
+// SeedLevels names the levels LevelSeed derives from ("option_order=shuffled;wording=p1"),
+// "" without factors: the request's Levels, which the cache key holds, since a level that
+// changes no text (option_order for a decision without options) still changes the seed.
+func (c *Cell) SeedLevels() string {
+	if len(c.Levels) == 0 {
+		return ""
+	}
+	parts := make([]string, len(c.Levels))
+	for i, l := range c.Levels {
+		parts[i] = l.label()
+	}
+	return strings.Join(parts, ";")
+}
+
+func (l Level) label() string { return l.Factor + "=" + l.Level }
 
 // Env is what the runner gives a study: the checked experiment, the libraries, the
 // population, the design and the recorded replies.
@@ -356,12 +373,22 @@ func (b *Batch) Len() int {
 	return len(b.Tasks)
 }
 
-// Task returns task i.
+// Task returns task i, its request's Levels set from its cell (Cell.SeedLevels): every
+// study's decision seeds derive from its cell's levels (LevelSeed), so its cache key does too.
 func (b *Batch) Task(i int) (Task, error) {
+	var t Task
 	if b.Build != nil {
-		return b.Build(i)
+		var err error
+		if t, err = b.Build(i); err != nil {
+			return t, err
+		}
+	} else {
+		t = b.Tasks[i]
 	}
-	return b.Tasks[i], nil
+	if t.Cell != nil {
+		t.Req.Levels = t.Cell.SeedLevels()
+	}
+	return t, nil
 }
 
 // DecisionTable is a result table whose rows are made decision by decision (DecisionTables).

@@ -65,6 +65,10 @@ const (
 	estDecisions  = "share of decisions"                                        // CI over the agents (public goods: group-runs) deciding
 	estPairs      = "share of pairs"                                            // CI over responders
 	estAgentRuns  = "share of agent-replicates (each agent once per replicate)" // CI over group-runs
+	// estAgentCells is estAgentRuns when factors are crossed: an agent plays each level's
+	// group-runs, so it counts once per replicate and level (its levels are not pooled:
+	// each level's groups are other groups).
+	estAgentCells = "share of agent-cells (each agent once per replicate and factor level)"
 )
 
 // The intervals (column ci_method). Means and shares are bounded (0-1), skewed and, per agent
@@ -96,13 +100,13 @@ var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each m
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "game", Type: table.String, Doc: "game name"},
 	{Name: "measure", Type: table.String, Doc: "what is measured, as its value is: a share (0-1) of what it names (the summary prints it in %)"},
-	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent), mean of group means (members averaged within group-run), or share of decisions / pairs / agent-replicates"},
+	{Name: "estimand", Type: table.String, Doc: "mean of agent means (replicates averaged within agent), mean of group means (members averaged within group-run), or share of decisions / pairs / agent-replicates / agent-cells (each agent once per replicate and factor level, when factors are crossed)"},
 	{Name: "mean", Type: table.Float, Doc: "the estimate, a share (0-1); empty when there is nothing to measure"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval (ci_method), lower bound; within 0-1; empty with fewer than 2 units"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
-	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: for a mean, " + ciBoot + " over agents (each with its replicates' mean) or group-runs (each with its members' mean; " + bootDoc + "); for a share of decisions, pairs or agent-replicates, " + rateMethodDoc + ". The units of a share of decisions are the agents (public goods: the group-runs), of pairs the responders, of agent-replicates the group-runs; empty without an interval"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: for a mean, " + ciBoot + " over agents (each with its replicates' mean) or group-runs (each with its members' mean; " + bootDoc + "); for a share of decisions, pairs, agent-replicates or agent-cells, " + rateMethodDoc + ". The units of a share of decisions are the agents (public goods: the group-runs), of pairs the responders, of agent-replicates and agent-cells the group-runs; empty without an interval"},
 	{Name: "n", Type: table.Int, Doc: "observations, counted in unit"},
-	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-replicates (each agent once per replicate)"},
+	{Name: "unit", Type: table.String, Doc: "what n counts: agents, groups, decisions, pairs, agent-replicates (each agent once per replicate), agent-cells (each agent once per replicate and factor level)"},
 	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number, and for a game asked with a custom framing (games[i].scenarios: the figures are of the standard game)"},
 	{Name: "human_low", Type: table.Float, Doc: "lower end of a published human range (not a confidence interval); empty otherwise"},
 	{Name: "human_high", Type: table.Float, Doc: "upper end of a published human range"},
@@ -343,7 +347,7 @@ func (s *gamesStudy) analyze() *results {
 			case "trust":
 				g.Stats = append(g.Stats, trustStats(in, gr, h)...)
 			case "public_goods":
-				st, tr := pgStats(in, pgRounds, h) // counts the invalid rows as it reads them
+				st, tr := pgStats(in, pgRounds, h, s.env.Exp.Factors.Given()) // counts the invalid rows as it reads them
 				g.Stats = append(g.Stats, st...)
 				g.PG = append(g.PG, tr)
 			}
@@ -451,12 +455,47 @@ func (t *tally[U]) ci(sd uint64) (rate, lo, hi float64, method string) {
 	return float64(t.K) / float64(t.N), lo, hi, method
 }
 
+// rateCI is a tally's rate with its interval (tally.ci).
+type rateCI struct {
+	rate, lo, hi float64
+	method       string
+}
+
+// ciOnce is ci, computed once per distinct tally (the same units with the same answers) in
+// memo: a rate two rows show over the same pairs has one interval, the first row's, not two
+// bootstrap draws of it under different seeds.
+func (t *tally[U]) ciOnce(memo map[string]rateCI, sd uint64) rateCI {
+	units := make([]U, len(t.k))
+	for u, i := range t.at {
+		units[i] = u
+	}
+	key := fmt.Sprint(t.unit, units, t.k, t.n)
+	if c, ok := memo[key]; ok {
+		return c
+	}
+	var c rateCI
+	c.rate, c.lo, c.hi, c.method = t.ci(sd)
+	memo[key] = c
+	return c
+}
+
 // propStat is a rate of decisions with its CI over the units of t; sd is its game's seed
 // derivation, which the measure extends.
 func propStat[U comparable](game, measure string, t *tally[U], sd seed.Hash, human float64, htext string) GameStat {
+	return propStatOnce(game, measure, t, sd, human, htext, nil)
+}
+
+// propStatOnce is propStat taking its interval from memo when a row over the same tally has
+// one (ciOnce); nil memo: computed here.
+func propStatOnce[U comparable](game, measure string, t *tally[U], sd seed.Hash, human float64, htext string, memo map[string]rateCI) GameStat {
 	s := GameStat{Game: game, Measure: measure, Estimand: estDecisions, N: t.N, Unit: "decisions",
 		Human: human, HumanLo: math.NaN(), HumanHi: math.NaN(), HumanText: htext}
-	s.Mean, s.Lo, s.Hi, s.Method = t.ci(sd.String(measure).Sum())
+	if memo == nil {
+		s.Mean, s.Lo, s.Hi, s.Method = t.ci(sd.String(measure).Sum())
+	} else {
+		c := t.ciOnce(memo, sd.String(measure).Sum())
+		s.Mean, s.Lo, s.Hi, s.Method = c.rate, c.lo, c.hi, c.method
+	}
 	return s
 }
 
@@ -556,17 +595,22 @@ func ultimatumStats(in GameInstance, rows []gameRow, sd seed.Hash) ([]GameStat, 
 			}
 		}
 	}
+	// A rate over the same pairs is one number, computed once, whichever row shows it: the
+	// offers below 20% rejected are the 10-20% band's when no offer is below 10% (QA had the
+	// two files' intervals from two bootstrap draws).
+	once := map[string]rateCI{}
 	for i := range bins {
 		bins[i].Rejected, bins[i].N = binT[i].K, binT[i].N
-		bins[i].Rate, bins[i].CLo, bins[i].CHi, bins[i].Method = binT[i].ci(sd.String("offer band").Int(i).Sum())
+		c := binT[i].ciOnce(once, sd.String("offer band").Int(i).Sum())
+		bins[i].Rate, bins[i].CLo, bins[i].CHi, bins[i].Method = c.rate, c.lo, c.hi, c.method
 	}
 	src := "Oosterbeek et al. 2004"
 	st := []GameStat{shareStat(in.Name, "offer, share of endowment", offers, sd, h.MeanOffer, pctRef(h.MeanOffer, src))}
 	if in.Responder == "mao" {
 		st = append(st, shareStat(in.Name, "minimum acceptable offer, share of endowment", maos, sd, math.NaN(), "-"))
 	}
-	all := propStat(in.Name, "offers rejected, share of pairs", rejAll, sd, h.RejectAll, pctRef(h.RejectAll, src))
-	low := propStat(in.Name, fmt.Sprintf("offers below %.0f%% rejected", 100*h.LowOffer), rejLow, sd, h.RejectLow, "about half ("+src+")")
+	all := propStatOnce(in.Name, "offers rejected, share of pairs", rejAll, sd, h.RejectAll, pctRef(h.RejectAll, src), once)
+	low := propStatOnce(in.Name, fmt.Sprintf("offers below %.0f%% rejected", 100*h.LowOffer), rejLow, sd, h.RejectLow, "about half ("+src+")", once)
 	all.Unit, low.Unit = "pairs", "pairs"
 	all.Estimand, low.Estimand = estPairs, estPairs
 	st = append(st, all, low)
@@ -610,8 +654,9 @@ type pgRound struct {
 	pun  []punishRow
 }
 
-// pgStats reads the rounds once, in order, keeping none of them.
-func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash) ([]GameStat, PGTrajectory) {
+// pgStats reads the rounds once, in order, keeping none of them. leveled says that factors
+// are crossed: a group-run is then one replicate's at one level.
+func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bool) ([]GameStat, PGTrajectory) {
 	h := game.HumanPublicGoods
 	type gk struct {
 		run   string
@@ -717,6 +762,9 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash) ([]GameSta
 		}
 		ps := propStat(in.Name, "punished at least once, share of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
 		ps.Unit, ps.Estimand = "agent-replicates", estAgentRuns
+		if leveled { // n counts an agent at each level: the unit says so (qa11: 360 = 60 x 2 x 3)
+			ps.Unit, ps.Estimand = "agent-cells", estAgentCells
+		}
 		st = append(st, human(ps))
 	} else {
 		st = append(st, human(propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002"))))

@@ -143,6 +143,16 @@ func newPlan(env *study.Env) (*plan, error) {
 			l.Add(err)
 		}
 	}
+	// A scenario without a wording is one problem however many games ask it: told once, with
+	// the games by the names the user gave them.
+	type lack struct {
+		scenario, role, wording string
+		at                      int // its index in factors.wording
+		has                     []string
+		games                   []string
+	}
+	var lacks []*lack
+	lackOf := map[[2]string]*lack{}
 	for i := range pl.inst {
 		in := &pl.inst[i]
 		sc, base := map[string]scenario.Scenario{}, map[string]scenario.Scenario{}
@@ -162,7 +172,7 @@ func newPlan(env *study.Env) (*plan, error) {
 				add(env.Errorf(path, "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", in.Scenarios[role]))
 				continue
 			case s.Kind != "game" || s.Game != b.Game:
-				add(env.Errorf(path, "scenario %q is kind %q of game %q; the %s of %s needs a game scenario of game %q", s.ID, s.Kind, s.Game, role, in.Game, b.Game))
+				add(env.Errorf(path, "scenario %q is kind %q of game %q; the %s of %s needs a game scenario of game %q", s.ID, s.Kind, s.Game, role, in.named(), b.Game))
 				continue
 			case !sameFields(s.Response, b.Response):
 				add(env.Errorf(path, "scenario %q must answer with the fields of %s (%s), as the rules read them", s.ID, b.ID, fieldList(b.Response)))
@@ -177,7 +187,14 @@ func newPlan(env *study.Env) (*plan, error) {
 			for wi, w := range exp.Factors.Wording {
 				ws, ok := s.Worded(w)
 				if !ok {
-					add(env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s (the %s of %s) has no wording %q (it has %v; add variants: to its YAML)", s.ID, role, in.Game, w, s.Wordings()))
+					k := [2]string{s.ID, w}
+					if lackOf[k] == nil {
+						lackOf[k] = &lack{scenario: s.ID, role: role, wording: w, at: wi, has: s.Wordings()}
+						lacks = append(lacks, lackOf[k])
+					}
+					if m := lackOf[k]; !slices.Contains(m.games, in.Base) {
+						m.games = append(m.games, in.Base)
+					}
 				} else if _, err := scenario.Compose(ws, probe, cur, ""); err != nil {
 					// Located in the scenario's file, the variant's line says the wording.
 					add(withTerms(env, path, in.Entry, err, env.Errorf(fmt.Sprintf("factors.wording[%d]", wi), "scenario %s wording %s: %v", s.ID, w, err)))
@@ -196,10 +213,26 @@ func newPlan(env *study.Env) (*plan, error) {
 		}
 		pl.sc, pl.base = append(pl.sc, sc), append(pl.base, base)
 	}
+	for _, m := range lacks {
+		games := "game " + m.games[0]
+		if len(m.games) > 1 {
+			games = "games " + strings.Join(m.games, ", ")
+		}
+		add(env.Errorf(fmt.Sprintf("factors.wording[%d]", m.at), "scenario %s (the %s of %s) has no wording %q (it has %v; add variants: to its YAML)", m.scenario, m.role, games, m.wording, m.has))
+	}
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
 	return pl, nil
+}
+
+// named is the game as the user named it, for messages: "game charity (a dictator game)", or
+// "game trust" when its name is its game's.
+func (g *GameInstance) named() string {
+	if g.Base == g.Game {
+		return "game " + g.Base
+	}
+	return fmt.Sprintf("game %s (a %s game)", g.Base, g.Game)
 }
 
 func sameFields(a, b scenario.Schema) bool {

@@ -611,10 +611,23 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 	for i, w := range []string{":8:44: field games[0].scenarios.dictator: unknown scenario \"nope\"",
 		":9:53: field games[1].scenarios.dictator: scenario \"dictator_wrong\" must answer",
 		":10:39: field games[2].scenarios.sender: scenario \"dictator_charity\" is kind",
-		":11:31: field factors.wording[1]: scenario trust_returner (the returner of trust) has no wording \"p9\""} {
+		":11:31: field factors.wording[1]: scenario trust_returner (the returner of game trust) has no wording \"p9\""} {
 		if err == nil || !strings.Contains(err.Error(), w) || strings.Count(err.Error(), "p9") != 1 {
 			t.Errorf("problem %d: got %v\nwant %q, once", i, err, w)
 		}
+	}
+	// The game is named as the user named it (qa11: "(the dictator of dictator)" for the game
+	// dictator_charity), and a scenario several games ask lacks a wording once, naming them.
+	_, err = engine.Prepare(load(t, base+"  - {game: dictator, name: charity, scenarios: {dictator: dictator_charity}}\n  - {game: trust}\n  - {game: trust, name: trust2}\nfactors: {wording: [original, p9]}\n", 1), engine.Options{})
+	for _, w := range []string{`scenario dictator_charity (the dictator of game charity) has no wording "p9"`,
+		`scenario trust_returner (the returner of games trust, trust2) has no wording "p9"`} {
+		if err == nil || !strings.Contains(err.Error(), w) || strings.Count(err.Error(), "trust_returner") != 1 {
+			t.Errorf("got %v\nwant %q, the returner once", err, w)
+		}
+	}
+	_, err = engine.Prepare(load(t, base+"  - {game: trust, name: lend, scenarios: {sender: dictator_charity}}\n", 1), engine.Options{})
+	if w := `the sender of game lend (a trust game) needs`; err == nil || !strings.Contains(err.Error(), w) {
+		t.Errorf("got %v\nwant %q", err, w)
 	}
 	// A framing variant is played under its own name with the built-in rules.
 	exp := load(t, base+"  - {game: dictator}\n  - {game: dictator, name: charity, scenarios: {dictator: dictator_charity}}\n", 2)

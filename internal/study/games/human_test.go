@@ -22,7 +22,7 @@ func TestPublicGoodsHumanFiguresOnlyForTheirDesign(t *testing.T) {
 				}
 			}
 		}
-		st, _ := pgStats(in, slices.Values([]pgRound{{rows: rows}}), seed.Hash{})
+		st, _ := pgStats(in, slices.Values([]pgRound{{rows: rows}}), seed.Hash{}, false)
 		return st
 	}
 	fg := GameInstance{Name: "public_goods", Game: "public_goods", Endowment: 20, Multiplier: 1.6, GroupSize: 4, Rounds: 10}
@@ -80,7 +80,7 @@ func TestPublicGoodsGroupsCountedUnderWay(t *testing.T) {
 	invalid.valid = false
 	rounds = append(rounds, pgRound{rows: []gameRow{member("r2", 1, 1, 1), member("r2", 1, 2, 1), invalid}})
 	rounds = append(rounds, pgRound{rows: []gameRow{member("r2", 2, 1, 2)}})
-	st, tr := pgStats(in, slices.Values(rounds), seed.Hash{})
+	st, tr := pgStats(in, slices.Values(rounds), seed.Hash{}, false)
 	if tr.Groups != 4 || !slices.Equal(tr.N, []int{3, 3, 0}) {
 		t.Errorf("groups %d, by round %v; want 4, [3 3 0]", tr.Groups, tr.N)
 	}

@@ -43,12 +43,12 @@ func (r *results) binarySummary(w io.Writer) error {
 		for _, d := range g.Human.ByX {
 			rows = append(rows, []string{fmt.Sprintf("x=%d", d.Level), rate(d.Model), fmt.Sprintf("%.3f", d.Human), signed(d.Diff), fmt.Sprint(d.N)})
 		}
-		rows = append(rows, []string{"RMSE", "", "", fmt.Sprintf("%.3f", g.Human.RMSEx), ""})
+		rows = append(rows, []string{"RMSE (raw)", "", "", fmt.Sprintf("%.3f", g.Human.RMSEx), ""})
 		rows = append(rows, []string{"by y (x<15)", "model", "human", "diff", "n"})
 		for _, d := range g.Human.ByY {
 			rows = append(rows, []string{fmt.Sprintf("y=%d", d.Level), rate(d.Model), fmt.Sprintf("%.3f", d.Human), signed(d.Diff), fmt.Sprint(d.N)})
 		}
-		rows = append(rows, []string{"RMSE", "", "", fmt.Sprintf("%.3f", g.Human.RMSEy), ""})
+		rows = append(rows, []string{"RMSE (raw)", "", "", fmt.Sprintf("%.3f", g.Human.RMSEy), ""})
 		if err := termtable.Write(w, 1, rows); err != nil {
 			return err
 		}
