@@ -439,7 +439,8 @@ type obsCounts struct {
 // bytes an agent: most counts are small).
 func (w *world) encodeObs(b []byte) []byte {
 	for u := range w.n {
-		for _, v := range [...]int32{w.observed[u], w.unfairObs[u], w.affObs[u], w.exposures[u]} {
+		o, _ := w.cnt.at(u)
+		for _, v := range [...]int32{o.rated, o.treated, o.affected, o.exposures} {
 			b = binary.AppendUvarint(b, uint64(v))
 		}
 	}
@@ -515,10 +516,11 @@ func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
 	}
 	task := study.Task{Keys: []store.Key{{RunID: c.ID, AgentID: a.ID, Round: t, Scenario: s.sc.ID}}, Cell: c}
 	if !s.summary {
-		task.Params = []map[string]float64{{"treated": b2f(soc.TreatedUnfairly), "observed": float64(w.observed[u]),
-			"unfair_observed": float64(w.unfairObs[u]), "exposures": float64(w.exposures[u])}}
+		o, _ := w.cnt.at(u)
+		task.Params = []map[string]float64{{"treated": b2f(soc.TreatedUnfairly), "observed": float64(o.rated),
+			"unfair_observed": float64(o.treated), "exposures": float64(o.exposures)}}
 		if s.cfg.SpreadFrom == SpreadAffected {
-			task.Params[0]["affected_observed"] = float64(w.affObs[u])
+			task.Params[0]["affected_observed"] = float64(o.affected)
 		}
 	}
 	if w.text {

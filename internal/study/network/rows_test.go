@@ -26,10 +26,12 @@ func TestRowsRecord(t *testing.T) {
 
 // A round's observation counts read back as the world held them.
 func TestObsRecord(t *testing.T) {
-	w := &world{n: 3, observed: []int32{0, 2, 300}, unfairObs: []int32{0, 1, 0}, affObs: []int32{0, 0, 5}, exposures: []int32{0, 1, 70000}}
+	c := newCountsOf[int32, int32](3, true)
+	c.rated, c.treated, c.other = []int32{0, 2, 300}, []int32{0, 1, 69995}, []int32{0, 0, 5}
+	w := &world{n: 3, cnt: c}
 	b := w.encodeObs(nil)
 	got, err := decodeObs(b, 3)
-	want := []obsCounts{{}, {rated: 2, treated: 1, exposures: 1}, {rated: 300, affected: 5, exposures: 70000}}
+	want := []obsCounts{{}, {rated: 2, treated: 1, exposures: 1}, {rated: 300, treated: 69995, affected: 5, exposures: 70000}}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("read back as %+v, %v; want %+v", got, err, want)
 	}

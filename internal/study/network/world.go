@@ -56,6 +56,7 @@ package network
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 	"strings"
@@ -90,12 +91,9 @@ type world struct {
 	act          network.Active
 	// Inequity runs with a control: the twin label of the round (label.go), stepped for the
 	// comparison's runs together in endRound while their round-t replies are at hand.
-	labOut     []bool
-	observed   []int32 // activated neighbours with a valid rating last round
-	sumObs     []int32 // sum of their willingness (on the scenario's scale)
-	unfairObs  []int32 // activated neighbours treated unfairly last round
-	affObs     []int32 // spread_from affected: activated neighbours affected (not treated) last round
-	exposures  []int32 // activated neighbours treated unfairly or affected last round
+	labOut []bool
+	// The round's observation counts (begin), what each agent heard over its active edges.
+	cnt        nbCounts
 	round      int
 	policyText string
 	params     map[string]float64
@@ -168,7 +166,7 @@ func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
 	}
 	w := &world{s: s, cell: c, cond: s.conds[c.Condition], g: g, rep: c.Replicate, n: n, text: text,
 		prevW: make([]int8, n), prevU: make([]int8, n), prevOK: make([]bool, n), prevTreated: make([]bool, n), prevAffected: make([]bool, n),
-		observed: make([]int32, n), sumObs: make([]int32, n), unfairObs: make([]int32, n), affObs: make([]int32, n), exposures: make([]int32, n),
+		cnt:  newCounts(n, g.MaxDegree(), s.cfg.SpreadFrom == SpreadAffected),
 		curW: make([]int8, n), curU: make([]int8, n), curOK: make([]bool, n)}
 	if !s.summary {
 		w.curBad, w.curVer = make([]uint32, n), make([]uint32, n)
@@ -241,19 +239,54 @@ func (w *world) begin(t int, act network.Active) error {
 			return err
 		}
 	}
-	spread := w.s.cfg.SpreadFrom == SpreadAffected
 	// Each agent's counts read only the previous round's state: the agents are split in
 	// chunks counted in parallel (a million agents per world per round).
 	chunks(w.n, func(lo, hi int) {
-		w.count(t, act, spread, lo, hi)
+		w.cnt.count(w, t, act, lo, hi)
 	})
 	return nil
 }
 
-// count fills the observation counts of agents lo..hi-1 for round t (begin).
-func (w *world) count(t int, act network.Active, spread bool, lo, hi int) {
+// nbCounts are a world's observation counts of the round (begin): for each agent, over its
+// edges active in the round, the neighbours with a valid rating last round and the sum of
+// those ratings, the neighbours treated unfairly last round, and those affected and not
+// treated. They are per agent and world and live through the run, so they are held in the
+// narrowest integers the graph's largest degree allows (newCounts).
+type nbCounts interface {
+	// count fills the counts of agents lo..hi-1 for round t.
+	count(w *world, t int, act network.Active, lo, hi int)
+	// at is agent u's counts, and the sum of the ratings it heard (on the scenario's scale).
+	at(u int) (c obsCounts, sum int32)
+}
+
+// counts holds the counts in C and the sums in S. A count is at most the agent's degree and a
+// sum at most 128 times it in magnitude (ratings are within -128..127), so a largest degree
+// of 255 fits uint8 and int16 (5 bytes an agent), one of 65,535 uint16 and int32 (10); a
+// larger one (an edge list's hub) takes int32 (16; 20 as the four counts were kept before).
+type counts[C uint8 | uint16 | int32, S int16 | int32] struct {
+	rated, treated, other []C // other: affected and not treated
+	sum                   []S
+	spread                bool // spread_from affected: other is what the agent heard as affected
+}
+
+func newCounts(n, maxDegree int, spread bool) nbCounts {
+	switch {
+	case maxDegree <= math.MaxUint8:
+		return newCountsOf[uint8, int16](n, spread)
+	case maxDegree <= math.MaxUint16:
+		return newCountsOf[uint16, int32](n, spread)
+	}
+	return newCountsOf[int32, int32](n, spread)
+}
+
+func newCountsOf[C uint8 | uint16 | int32, S int16 | int32](n int, spread bool) *counts[C, S] {
+	return &counts[C, S]{rated: make([]C, n), treated: make([]C, n), other: make([]C, n), sum: make([]S, n), spread: spread}
+}
+
+func (c *counts[C, S]) count(w *world, t int, act network.Active, lo, hi int) {
 	for u := lo; u < hi; u++ {
-		var obs, sum, unf, aff, exp int32
+		var rated, treated, other C
+		var sum S
 		if t > 1 {
 			nb := w.g.Neighbours(u)
 			ids := w.g.EdgeIDs(u)
@@ -262,21 +295,28 @@ func (w *world) count(t int, act network.Active, spread bool, lo, hi int) {
 					continue
 				}
 				if w.prevOK[v] {
-					obs++
-					sum += int32(w.prevW[v])
+					rated++
+					sum += S(w.prevW[v])
 				}
 				if w.prevTreated[v] {
-					unf++
-				} else if spread && w.prevAffected[v] {
-					aff++
-				}
-				if w.prevTreated[v] || w.prevAffected[v] {
-					exp++
+					treated++
+				} else if w.prevAffected[v] {
+					other++
 				}
 			}
 		}
-		w.observed[u], w.sumObs[u], w.unfairObs[u], w.affObs[u], w.exposures[u] = obs, sum, unf, aff, exp
+		c.rated[u], c.treated[u], c.other[u], c.sum[u] = rated, treated, other, sum
 	}
+}
+
+// at: the exposures (neighbours treated unfairly or affected) are treated + other; without
+// spread_from affected the affected ones are not passed on as such (affected 0).
+func (c *counts[C, S]) at(u int) (obsCounts, int32) {
+	o := obsCounts{rated: int32(c.rated[u]), treated: int32(c.treated[u]), exposures: int32(c.treated[u]) + int32(c.other[u])}
+	if c.spread {
+		o.affected = int32(c.other[u])
+	}
+	return o, int32(c.sum[u])
 }
 
 // chunks calls f on consecutive ranges covering 0..n-1, in parallel on up to GOMAXPROCS
@@ -297,13 +337,14 @@ func chunks(n int, f func(lo, hi int)) {
 
 // social is what agent u knows in the current round, for the behavioural model (on 1-7).
 func (w *world) social(u int) situation.Social {
-	s := situation.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(w.unfairObs[u] + w.affObs[u])}
+	o, sum := w.cnt.at(u)
+	s := situation.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(o.treated + o.affected)}
 	if w.prevOK[u] {
 		s.PrevWillingness, s.PrevUnfairness = w.s.wScale.to7(float64(w.prevW[u])), w.s.uScale.to7(float64(w.prevU[u]))
 	}
-	if w.s.cfg.Observation == "grounded" && w.observed[u] > 0 {
-		s.Observed = int(w.observed[u])
-		s.MeanObserved = w.s.wScale.to7(float64(w.sumObs[u]) / float64(w.observed[u]))
+	if w.s.cfg.Observation == "grounded" && o.rated > 0 {
+		s.Observed = int(o.rated)
+		s.MeanObserved = w.s.wScale.to7(float64(sum) / float64(o.rated))
 	}
 	return s
 }
@@ -324,7 +365,8 @@ func (w *world) end(t int, emit func(u int, x row)) {
 				nw[u], nu[u] = 0, 0
 			}
 			ntr[u] = w.treated(u, t)
-			a := policy.AgentRound{PrevAffected: w.prevAffected[u], Exposures: int(w.exposures[u])}
+			o, _ := w.cnt.at(u)
+			a := policy.AgentRound{PrevAffected: w.prevAffected[u], Exposures: int(o.exposures)}
 			if w.prevOK[u] {
 				a.PrevW, a.PrevU = ws.to7(float64(w.prevW[u])), us.to7(float64(w.prevU[u]))
 			}
@@ -388,8 +430,9 @@ func (w *world) observationText(u, t int) string {
 	if t == 1 {
 		return ""
 	}
+	o, _ := w.cnt.at(u)
 	if w.s.cfg.Observation == "message" {
-		if w.unfairObs[u]+w.affObs[u] > 0 {
+		if o.treated+o.affected > 0 {
 			return "Yesterday you heard that some of your teammates refused to take part after being treated unfairly."
 		}
 		return ""
@@ -420,7 +463,7 @@ func (w *world) observationText(u, t int) string {
 	if missing > 0 {
 		fmt.Fprintf(&b, " %s did not say how willing they were.", capital(countWord(missing, talked)))
 	}
-	k, a := int(w.unfairObs[u]), int(w.affObs[u])
+	k, a := int(o.treated), int(o.affected)
 	if k > 0 {
 		fmt.Fprintf(&b, " %s told you they had been treated unfairly under the policy.", capital(countWord(k, talked)))
 	}

@@ -48,3 +48,54 @@ func TestGraphPerReplicate(t *testing.T) {
 		t.Error("replicate 2's graph is drawn twice (its conditions must share it)")
 	}
 }
+
+// The observation counts are held in the narrowest integers the largest degree allows: a
+// star's hub hears every leaf, so a hub of 255 leaves fits uint8 (and its sum of ratings of
+// -128 int16), one of 256 needs uint16 and one of 70,000 (an edge list can have it) int32.
+func TestCountsWidth(t *testing.T) {
+	for _, c := range []struct {
+		leaves int
+		rating int8
+		want   string
+	}{{255, -128, "uint8"}, {256, 127, "uint16"}, {70000, 127, "int32"}} {
+		edges := make([][2]int, c.leaves)
+		for i := range edges {
+			edges[i] = [2]int{0, i + 1}
+		}
+		g, err := network.FromEdges(c.leaves+1, edges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := g.N()
+		w := &world{g: g, n: n, prevW: make([]int8, n), prevOK: make([]bool, n), prevTreated: make([]bool, n), prevAffected: make([]bool, n)}
+		for u := 1; u < n; u++ {
+			w.prevW[u], w.prevOK[u] = c.rating, true
+			w.prevTreated[u] = u%2 == 0
+			w.prevAffected[u] = u%3 == 0
+		}
+		w.cnt = newCounts(n, g.MaxDegree(), true)
+		var got string
+		switch w.cnt.(type) {
+		case *counts[uint8, int16]:
+			got = "uint8"
+		case *counts[uint16, int32]:
+			got = "uint16"
+		case *counts[int32, int32]:
+			got = "int32"
+		}
+		if got != c.want {
+			t.Errorf("%d leaves: counts held as %s, want %s", c.leaves, got, c.want)
+		}
+		act := network.ActivateEdges(g, 1, 1, 2)
+		w.cnt.count(w, 2, act, 0, n)
+		treated, other := c.leaves/2, c.leaves/3-c.leaves/6 // even leaves are treated; of the others, multiples of 3 affected
+		o, sum := w.cnt.at(0)
+		want := obsCounts{rated: int32(c.leaves), treated: int32(treated), affected: int32(other), exposures: int32(treated + other)}
+		if o != want || sum != int32(c.leaves)*int32(c.rating) {
+			t.Errorf("%d leaves: the hub heard %+v, sum %d; want %+v, sum %d", c.leaves, o, sum, want, int32(c.leaves)*int32(c.rating))
+		}
+		if o, sum := w.cnt.at(2); o != (obsCounts{}) || sum != 0 { // the hub rated nothing
+			t.Errorf("%d leaves: leaf 2 heard %+v, sum %d; want nothing", c.leaves, o, sum)
+		}
+	}
+}
