@@ -103,8 +103,6 @@ type netStudy struct {
 	// decision held in memory before), then its observation counts, for rounds.csv.
 	rows  [][]spill.Span
 	spill spill.File
-	// rowBuf is the last round's rows per world, free for the next round (endRound).
-	rowBuf [][]row
 	// names numbers the rows' strings.
 	names names
 	// The typed path (typed.go): typedOf from the runner; typed, one per world, when used.
@@ -358,34 +356,26 @@ func (s *netStudy) Next() (*study.Batch, error) {
 // endRound records round t of every world and folds it into the aggregates.
 func (s *netStudy) endRound(t int) error {
 	s.agg.label(t) // before any world ends the round: the twins' replies are still current
-	cur := s.rowBuf
-	s.rowBuf = nil
-	if cur == nil {
-		cur = make([][]row, len(s.worlds))
-	}
+	// The round's rows are read from the worlds' own arrays (16 bytes an agent and world were
+	// kept in a buffer of rows before).
+	rows := make([]roundView, len(s.worlds))
 	for i, w := range s.worlds {
-		rows := cur[i]
-		if rows == nil {
-			rows = make([]row, w.n)
-		}
-		w.end(t, func(u int, x row) { rows[u] = x }) // writes every u
-		cur[i] = rows
+		w.end(t)
+		rows[i] = w.rows()
 		if s.rows != nil {
 			// The world's counts are still round t's: the next round's begin recomputes them.
-			sp, err := s.spill.Write(w.encodeObs(encodeRows(nil, rows)))
+			sp, err := s.spill.Write(w.encodeObs(encodeRound(nil, rows[i], w.curBad, w.curVer)))
 			if err != nil {
 				return err
 			}
 			s.rows[i] = append(s.rows[i], sp)
 		}
+		if w.curBad != nil {
+			clear(w.curBad)
+			clear(w.curVer)
+		}
 	}
-	s.agg.round(t, cur)
-	// A round's rows (48 MB per world at a million agents) are reused by the next round
-	// unless the twin design's rounds hold them until the group and the pseudo-victims are
-	// chosen.
-	if !s.agg.holdsRows() {
-		s.rowBuf = cur
-	}
+	s.agg.round(t, rows)
 	return nil
 }
 
@@ -471,17 +461,34 @@ const rowSize = 2 + 1 + 4 + 4
 // encodeRows appends the records of a round's rows.
 func encodeRows(b []byte, rows []row) []byte {
 	for _, x := range rows {
-		var f byte
-		for i, v := range [...]bool{x.affected, x.labelled, x.rule, x.treated, x.valid} {
-			if v {
-				f |= 1 << i
-			}
-		}
-		b = append(b, byte(x.w), byte(x.u), f)
-		b = binary.LittleEndian.AppendUint32(b, x.reason)
-		b = binary.LittleEndian.AppendUint32(b, x.version)
+		b = appendRow(b, x)
 	}
 	return b
+}
+
+// encodeRound appends the records of a world's round: its rows, with the invalid reasons and
+// model versions bad and ver (nil: none).
+func encodeRound(b []byte, r roundView, bad, ver []uint32) []byte {
+	for u := range r.w {
+		x := r.at(u)
+		if bad != nil {
+			x.reason, x.version = bad[u], ver[u]
+		}
+		b = appendRow(b, x)
+	}
+	return b
+}
+
+func appendRow(b []byte, x row) []byte {
+	var f byte
+	for i, v := range [...]bool{x.affected, x.labelled, x.rule, x.treated, x.valid} {
+		if v {
+			f |= 1 << i
+		}
+	}
+	b = append(b, byte(x.w), byte(x.u), f)
+	b = binary.LittleEndian.AppendUint32(b, x.reason)
+	return binary.LittleEndian.AppendUint32(b, x.version)
 }
 
 // decodeRows reads what encodeRows wrote.

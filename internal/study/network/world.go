@@ -58,6 +58,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,35 @@ type row struct {
 	valid    bool
 	// reason is the invalid reason, version the model version, as names numbers them.
 	reason, version uint32
+}
+
+// roundView is a world's rows of its last round (reasons and versions aside), read from its
+// own arrays after end: valid until the next round's label and end write them. A round the
+// aggregates fold later (before the group is chosen) is kept as a copy (kept).
+type roundView struct {
+	w, u              []int8
+	ok, rule, treated []bool
+	lab               []bool // the twin label; nil in a run without one
+}
+
+// rows is the world's last round, as end left it.
+func (w *world) rows() roundView {
+	return roundView{w: w.prevW, u: w.prevU, ok: w.prevOK, rule: w.prevAffected, treated: w.prevTreated, lab: w.labOut}
+}
+
+// at is agent u's row.
+func (r roundView) at(u int) row {
+	x := row{w: r.w[u], u: r.u[u], rule: r.rule[u], treated: r.treated[u], valid: r.ok[u]}
+	if r.lab != nil {
+		x.affected, x.labelled = r.lab[u], true
+	}
+	return x
+}
+
+// kept is a copy of r that later rounds do not overwrite.
+func (r roundView) kept() roundView {
+	return roundView{w: slices.Clone(r.w), u: slices.Clone(r.u), ok: slices.Clone(r.ok), rule: slices.Clone(r.rule),
+		treated: slices.Clone(r.treated), lab: slices.Clone(r.lab)}
 }
 
 // names numbers the strings of rows (invalid reasons, model versions), so a row keeps 4 bytes
@@ -349,10 +379,11 @@ func (w *world) social(u int) situation.Social {
 	return s
 }
 
-// end records round t from the replies absorbed (cur*), applies contagion and emits the rows
-// of the round. emit may be nil; it is called concurrently for distinct u (each agent's new
-// state reads only its own replies and the previous round's state, in parallel chunks).
-func (w *world) end(t int, emit func(u int, x row)) {
+// end records round t from the replies absorbed (cur*) and applies contagion: the world's
+// arrays then hold the round's rows (rows). Each agent's new state reads only its own replies
+// and the previous round's state, in parallel chunks. The invalid reasons and model versions
+// stay for the round's record (endRound clears them).
+func (w *world) end(t int) {
 	cont := w.s.contagion(w.rep)
 	ws, us := w.s.wScale, w.s.uScale
 	// New state in fresh slices: the previous round's arrays stay intact until all are done.
@@ -381,16 +412,6 @@ func (w *world) end(t int, emit func(u int, x row)) {
 			if !ok && cont.Rule != policy.RuleSIS {
 				naff[u] = w.prevAffected[u] // missing: the state carries over
 			}
-			if emit != nil {
-				x := row{w: nw[u], u: nu[u], rule: naff[u], treated: ntr[u], valid: ok}
-				if w.labOut != nil {
-					x.affected, x.labelled = w.labOut[u], true
-				}
-				if w.curBad != nil {
-					x.reason, x.version = w.curBad[u], w.curVer[u]
-				}
-				emit(u, x)
-			}
 		}
 	})
 	if len(w.hist) > 0 {
@@ -407,10 +428,6 @@ func (w *world) end(t int, emit func(u int, x row)) {
 	// The previous arrays are reused for the next round's replies.
 	w.curW, w.curU, w.curOK = w.prevW, w.prevU, w.prevOK
 	clear(w.curOK)
-	if w.curBad != nil {
-		clear(w.curBad)
-		clear(w.curVer)
-	}
 	w.prevW, w.prevU, w.prevOK, w.prevAffected, w.prevTreated = nw, nu, nok, naff, ntr
 }
 
