@@ -26,8 +26,8 @@ func TestRowsRecord(t *testing.T) {
 
 // A round's observation counts read back as the world held them.
 func TestObsRecord(t *testing.T) {
-	c := newCountsOf[int32, int32](3, true)
-	c.rated, c.treated, c.other = []int32{0, 2, 300}, []int32{0, 1, 69995}, []int32{0, 0, 5}
+	c := &nbCounts{rated: []uint8{0, 2, hubDegree}, treated: []uint8{0, 1, 0}, other: make([]uint8, 3), sum: make([]int16, 3),
+		hubs: map[int32]*hubCounts{2: {rated: 300, treated: 69995, other: 5}}, spread: true}
 	w := &world{n: 3, cnt: c}
 	b := w.encodeObs(nil)
 	got, err := decodeObs(b, 3)

@@ -85,16 +85,16 @@ type world struct {
 	// After round t-1 (read while round t is asked, written only in end):
 	prevW, prevU []int8
 	prevOK       []bool
-	prevTreated  []bool
 	prevAffected []bool
-	hist, histU  [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
-	histOK       [][]bool
-	act          network.Active
+	// (Treated last round: the victims, when the inequity was active then; world.treated.)
+	hist, histU [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
+	histOK      [][]bool
+	act         network.Active
 	// Inequity runs with a control: the twin label of the round (label.go), stepped for the
 	// comparison's runs together in endRound while their round-t replies are at hand.
 	labOut []bool
 	// The round's observation counts (begin), what each agent heard over its active edges.
-	cnt        nbCounts
+	cnt        *nbCounts
 	round      int
 	policyText string
 	params     map[string]float64
@@ -125,19 +125,24 @@ type row struct {
 // own arrays after end: valid until the next round's label and end write them. A round the
 // aggregates fold later (before the group is chosen) is kept as a copy (kept).
 type roundView struct {
-	w, u              []int8
-	ok, rule, treated []bool
-	lab               []bool // the twin label; nil in a run without one
+	w, u     []int8
+	ok, rule []bool
+	treated  []bool // nil: nobody treated in the round
+	lab      []bool // the twin label; nil in a run without one
 }
 
 // rows is the world's last round, as end left it.
 func (w *world) rows() roundView {
-	return roundView{w: w.prevW, u: w.prevU, ok: w.prevOK, rule: w.prevAffected, treated: w.prevTreated, lab: w.labOut}
+	var treated []bool
+	if w.victim != nil && w.cond.iv.Active(w.round) {
+		treated = w.victim
+	}
+	return roundView{w: w.prevW, u: w.prevU, ok: w.prevOK, rule: w.prevAffected, treated: treated, lab: w.labOut}
 }
 
 // at is agent u's row.
 func (r roundView) at(u int) row {
-	x := row{w: r.w[u], u: r.u[u], rule: r.rule[u], treated: r.treated[u], valid: r.ok[u]}
+	x := row{w: r.w[u], u: r.u[u], rule: r.rule[u], treated: r.treated != nil && r.treated[u], valid: r.ok[u]}
 	if r.lab != nil {
 		x.affected, x.labelled = r.lab[u], true
 	}
@@ -195,8 +200,8 @@ func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
 		return nil, err
 	}
 	w := &world{s: s, cell: c, cond: s.conds[c.Condition], g: g, rep: c.Replicate, n: n, text: text,
-		prevW: make([]int8, n), prevU: make([]int8, n), prevOK: make([]bool, n), prevTreated: make([]bool, n), prevAffected: make([]bool, n),
-		cnt:  newCounts(n, g.MaxDegree(), s.cfg.SpreadFrom == SpreadAffected),
+		prevW: make([]int8, n), prevU: make([]int8, n), prevOK: make([]bool, n), prevAffected: make([]bool, n),
+		cnt:  newCounts(g, s.cfg.SpreadFrom == SpreadAffected),
 		curW: make([]int8, n), curU: make([]int8, n), curOK: make([]bool, n)}
 	if !s.summary {
 		w.curBad, w.curVer = make([]uint32, n), make([]uint32, n)
@@ -280,45 +285,48 @@ func (w *world) begin(t int, act network.Active) error {
 // nbCounts are a world's observation counts of the round (begin): for each agent, over its
 // edges active in the round, the neighbours with a valid rating last round and the sum of
 // those ratings, the neighbours treated unfairly last round, and those affected and not
-// treated. They are per agent and world and live through the run, so they are held in the
-// narrowest integers the graph's largest degree allows (newCounts).
-type nbCounts interface {
-	// count fills the counts of agents lo..hi-1 for round t.
-	count(w *world, t int, act network.Active, lo, hi int)
-	// at is agent u's counts, and the sum of the ratings it heard (on the scenario's scale).
-	at(u int) (c obsCounts, sum int32)
+// treated. They are per agent and world and live through the run, so they are held in bytes:
+// a count is at most the agent's degree and a sum of ratings (each within -128..127) at most
+// 128 times it, so below hubDegree they fit uint8 counts and an int16 sum (5 bytes an agent;
+// four int32 counts took 20). The few agents of a larger degree (a Barabasi-Albert graph's
+// hubs, an edge list's) have rated hubDegree there and their counts in hubs.
+type nbCounts struct {
+	rated, treated, other []uint8 // other: affected and not treated
+	sum                   []int16
+	hubs                  map[int32]*hubCounts // made once: count writes through them in parallel
+	spread                bool                 // spread_from affected: other is what the agent heard as affected
 }
 
-// counts holds the counts in C and the sums in S. A count is at most the agent's degree and a
-// sum at most 128 times it in magnitude (ratings are within -128..127), so a largest degree
-// of 255 fits uint8 and int16 (5 bytes an agent), one of 65,535 uint16 and int32 (10); a
-// larger one (an edge list's hub) takes int32 (16; 20 as the four counts were kept before).
-type counts[C uint8 | uint16 | int32, S int16 | int32] struct {
-	rated, treated, other []C // other: affected and not treated
-	sum                   []S
-	spread                bool // spread_from affected: other is what the agent heard as affected
-}
+type hubCounts struct{ rated, treated, other, sum int32 }
 
-func newCounts(n, maxDegree int, spread bool) nbCounts {
-	switch {
-	case maxDegree <= math.MaxUint8:
-		return newCountsOf[uint8, int16](n, spread)
-	case maxDegree <= math.MaxUint16:
-		return newCountsOf[uint16, int32](n, spread)
+// hubDegree is the smallest degree whose counts are kept in nbCounts.hubs.
+const hubDegree = math.MaxUint8
+
+func newCounts(g *network.Graph, spread bool) *nbCounts {
+	n := g.N()
+	c := &nbCounts{rated: make([]uint8, n), treated: make([]uint8, n), other: make([]uint8, n), sum: make([]int16, n), spread: spread}
+	for u := range n {
+		if g.Degree(u) >= hubDegree {
+			if c.hubs == nil {
+				c.hubs = map[int32]*hubCounts{}
+			}
+			c.hubs[int32(u)] = &hubCounts{}
+		}
 	}
-	return newCountsOf[int32, int32](n, spread)
+	return c
 }
 
-func newCountsOf[C uint8 | uint16 | int32, S int16 | int32](n int, spread bool) *counts[C, S] {
-	return &counts[C, S]{rated: make([]C, n), treated: make([]C, n), other: make([]C, n), sum: make([]S, n), spread: spread}
-}
-
-func (c *counts[C, S]) count(w *world, t int, act network.Active, lo, hi int) {
+// count fills the counts of agents lo..hi-1 for round t.
+func (c *nbCounts) count(w *world, t int, act network.Active, lo, hi int) {
+	// Treated last round: the victims, when the inequity was active then.
+	var victim []bool
+	if w.victim != nil && w.cond.iv.Active(t-1) {
+		victim = w.victim
+	}
 	for u := lo; u < hi; u++ {
-		var rated, treated, other C
-		var sum S
+		var rated, treated, other, sum int32
+		nb := w.g.Neighbours(u)
 		if t > 1 {
-			nb := w.g.Neighbours(u)
 			ids := w.g.EdgeIDs(u)
 			for j, v := range nb {
 				if !act.IsActive(int(ids[j])) {
@@ -326,27 +334,40 @@ func (c *counts[C, S]) count(w *world, t int, act network.Active, lo, hi int) {
 				}
 				if w.prevOK[v] {
 					rated++
-					sum += S(w.prevW[v])
+					sum += int32(w.prevW[v])
 				}
-				if w.prevTreated[v] {
+				if victim != nil && victim[v] {
 					treated++
 				} else if w.prevAffected[v] {
 					other++
 				}
 			}
 		}
-		c.rated[u], c.treated[u], c.other[u], c.sum[u] = rated, treated, other, sum
+		if len(nb) >= hubDegree {
+			*c.hubs[int32(u)] = hubCounts{rated, treated, other, sum}
+			c.rated[u] = hubDegree
+			continue
+		}
+		c.rated[u], c.treated[u], c.other[u], c.sum[u] = uint8(rated), uint8(treated), uint8(other), int16(sum)
 	}
 }
 
-// at: the exposures (neighbours treated unfairly or affected) are treated + other; without
+// at is agent u's counts, and the sum of the ratings it heard (on the scenario's scale). The
+// exposures (neighbours treated unfairly or affected) are treated + other; without
 // spread_from affected the affected ones are not passed on as such (affected 0).
-func (c *counts[C, S]) at(u int) (obsCounts, int32) {
-	o := obsCounts{rated: int32(c.rated[u]), treated: int32(c.treated[u]), exposures: int32(c.treated[u]) + int32(c.other[u])}
-	if c.spread {
-		o.affected = int32(c.other[u])
+func (c *nbCounts) at(u int) (obsCounts, int32) {
+	var rated, treated, other, sum int32
+	if c.rated[u] == hubDegree {
+		h := c.hubs[int32(u)]
+		rated, treated, other, sum = h.rated, h.treated, h.other, h.sum
+	} else {
+		rated, treated, other, sum = int32(c.rated[u]), int32(c.treated[u]), int32(c.other[u]), int32(c.sum[u])
 	}
-	return o, int32(c.sum[u])
+	o := obsCounts{rated: rated, treated: treated, exposures: treated + other}
+	if c.spread {
+		o.affected = other
+	}
+	return o, sum
 }
 
 // chunks calls f on consecutive ranges covering 0..n-1, in parallel on up to GOMAXPROCS
@@ -386,32 +407,35 @@ func (w *world) social(u int) situation.Social {
 func (w *world) end(t int) {
 	cont := w.s.contagion(w.rep)
 	ws, us := w.s.wScale, w.s.uScale
-	// New state in fresh slices: the previous round's arrays stay intact until all are done.
+	// The new ratings are the replies' arrays (cur*, then swapped with prev*); the affected
+	// state is updated in place: each agent's reads only its own.
 	nw, nu, nok := w.curW, w.curU, w.curOK
-	naff, ntr := make([]bool, w.n), make([]bool, w.n)
+	aff := w.prevAffected
 	chunks(w.n, func(lo, hi int) {
 		for u := lo; u < hi; u++ {
 			ok := nok[u]
 			if !ok {
 				nw[u], nu[u] = 0, 0
 			}
-			ntr[u] = w.treated(u, t)
 			o, _ := w.cnt.at(u)
-			a := policy.AgentRound{PrevAffected: w.prevAffected[u], Exposures: int(o.exposures)}
+			prev := aff[u]
+			a := policy.AgentRound{PrevAffected: prev, Exposures: int(o.exposures)}
 			if w.prevOK[u] {
 				a.PrevW, a.PrevU = ws.to7(float64(w.prevW[u])), us.to7(float64(w.prevU[u]))
 			}
 			if ok {
 				a.W, a.U = ws.to7(float64(nw[u])), us.to7(float64(nu[u]))
 			}
+			var next bool
 			if w.s.cfg.SpreadFrom == SpreadAffected && w.labOut != nil {
-				naff[u] = labelledNext(cont, a, w.labOut[u], u, t)
+				next = labelledNext(cont, a, w.labOut[u], u, t)
 			} else {
-				naff[u] = cont.Next(a, u, t)
+				next = cont.Next(a, u, t)
 			}
 			if !ok && cont.Rule != policy.RuleSIS {
-				naff[u] = w.prevAffected[u] // missing: the state carries over
+				next = prev // missing: the state carries over
 			}
+			aff[u] = next
 		}
 	})
 	if len(w.hist) > 0 {
@@ -428,7 +452,7 @@ func (w *world) end(t int) {
 	// The previous arrays are reused for the next round's replies.
 	w.curW, w.curU, w.curOK = w.prevW, w.prevU, w.prevOK
 	clear(w.curOK)
-	w.prevW, w.prevU, w.prevOK, w.prevAffected, w.prevTreated = nw, nu, nok, naff, ntr
+	w.prevW, w.prevU, w.prevOK = nw, nu, nok
 }
 
 // labelledNext is the contagion rule with the twin label (label.go) in place of the rule's

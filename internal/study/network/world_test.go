@@ -7,6 +7,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -49,15 +50,16 @@ func TestGraphPerReplicate(t *testing.T) {
 	}
 }
 
-// The observation counts are held in the narrowest integers the largest degree allows: a
-// star's hub hears every leaf, so a hub of 255 leaves fits uint8 (and its sum of ratings of
-// -128 int16), one of 256 needs uint16 and one of 70,000 (an edge list can have it) int32.
-func TestCountsWidth(t *testing.T) {
+// The observation counts are held in bytes, an agent of degree 255 or more (an edge list can
+// have one of 70,000) in a table of its own: a star's hub hears every leaf, so a hub of 254
+// leaves fits a byte (and its sum of ratings of -128 int16), one of 255 and one of 70,000 do
+// not.
+func TestCountsHubs(t *testing.T) {
 	for _, c := range []struct {
 		leaves int
 		rating int8
-		want   string
-	}{{255, -128, "uint8"}, {256, 127, "uint16"}, {70000, 127, "int32"}} {
+		hub    bool
+	}{{254, -128, false}, {255, 127, true}, {70000, 127, true}} {
 		edges := make([][2]int, c.leaves)
 		for i := range edges {
 			edges[i] = [2]int{0, i + 1}
@@ -67,24 +69,16 @@ func TestCountsWidth(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := g.N()
-		w := &world{g: g, n: n, prevW: make([]int8, n), prevOK: make([]bool, n), prevTreated: make([]bool, n), prevAffected: make([]bool, n)}
+		w := &world{g: g, n: n, cond: &netCond{iv: &policy.Intervention{From: 1, To: 1}}, prevW: make([]int8, n), prevOK: make([]bool, n),
+			victim: make([]bool, n), prevAffected: make([]bool, n)}
 		for u := 1; u < n; u++ {
 			w.prevW[u], w.prevOK[u] = c.rating, true
-			w.prevTreated[u] = u%2 == 0
+			w.victim[u] = u%2 == 0 // treated in round 1
 			w.prevAffected[u] = u%3 == 0
 		}
-		w.cnt = newCounts(n, g.MaxDegree(), true)
-		var got string
-		switch w.cnt.(type) {
-		case *counts[uint8, int16]:
-			got = "uint8"
-		case *counts[uint16, int32]:
-			got = "uint16"
-		case *counts[int32, int32]:
-			got = "int32"
-		}
-		if got != c.want {
-			t.Errorf("%d leaves: counts held as %s, want %s", c.leaves, got, c.want)
+		w.cnt = newCounts(g, true)
+		if hub := w.cnt.hubs[0] != nil; hub != c.hub || len(w.cnt.hubs) > 1 {
+			t.Errorf("%d leaves: hubs %v, want the centre's only: %v", c.leaves, w.cnt.hubs, c.hub)
 		}
 		act := network.ActivateEdges(g, 1, 1, 2)
 		w.cnt.count(w, 2, act, 0, n)
@@ -96,6 +90,11 @@ func TestCountsWidth(t *testing.T) {
 		}
 		if o, sum := w.cnt.at(2); o != (obsCounts{}) || sum != 0 { // the hub rated nothing
 			t.Errorf("%d leaves: leaf 2 heard %+v, sum %d; want nothing", c.leaves, o, sum)
+		}
+		// Nobody treated in round 2: in round 3 the hub hears of the affected only.
+		w.cnt.count(w, 3, act, 0, n)
+		if o, _ := w.cnt.at(0); o.treated != 0 || o.exposures != int32(c.leaves/3) {
+			t.Errorf("%d leaves: in round 3 the hub heard %+v of round 2 (treated in round 1 only)", c.leaves, o)
 		}
 	}
 }
