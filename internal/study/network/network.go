@@ -491,7 +491,7 @@ func appendRow(b []byte, x row) []byte {
 	return binary.LittleEndian.AppendUint32(b, x.version)
 }
 
-// decodeRows reads what encodeRows wrote.
+// decodeRows reads what encodeRows or encodeRound wrote.
 func decodeRows(b []byte) ([]row, error) {
 	if len(b)%rowSize != 0 {
 		return nil, fmt.Errorf("Study 3 rounds: a round's record of %d bytes does not read back", len(b))
