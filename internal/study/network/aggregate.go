@@ -85,7 +85,7 @@ type pairAgg struct {
 	// -1: none (fewer than 3 replicates), then the control's own ratings choose them.
 	plTwin, plSel int
 	// State while the rounds are played.
-	pending [][2][]row // rounds before the group is chosen
+	pending [][2]roundView // rounds before the group is chosen (copies)
 }
 
 // aggregator folds each round of every world into the pairs' aggregates.
@@ -144,11 +144,11 @@ func (a *aggregator) label(t int) {
 
 // placebo steps the placebo's label of round t from the rows of the round into each pair's
 // twinAgg.pc.
-func (a *aggregator) placebo(t int, rows [][]row) {
+func (a *aggregator) placebo(t int, rows []roundView) {
 	ws := a.s.wScale
-	obs := func(r []row, dst []Obs) {
+	obs := func(r roundView, dst []Obs) {
 		for u := range dst {
-			dst[u] = Obs{W: ws.to7(float64(r[u].w)), OK: r[u].valid}
+			dst[u] = Obs{W: ws.to7(float64(r.w[u])), OK: r.ok[u]}
 		}
 	}
 	for _, g := range a.groups {
@@ -243,57 +243,61 @@ func (s *netStudy) nextControl(ctrl int) int {
 	return best
 }
 
-// round folds round t (rows by world) into the aggregates.
-// holdsRows reports whether the aggregates keep a reference to rows of a round already
-// folded (pending rounds, the placebo selector's round), so the rows must not be reused.
-func (a *aggregator) holdsRows() bool {
-	for _, p := range a.pairs {
-		if len(p.pending) > 0 {
-			return true
-		}
-		if tw := p.tw; tw != nil && (len(tw.pending) > 0 || tw.prevSel != nil) {
-			return true
-		}
-	}
-	return false
-}
-
-func (a *aggregator) round(t int, rows [][]row) {
+// round folds round t (rows by world, read from the worlds' arrays) into the aggregates.
+func (a *aggregator) round(t int, rows []roundView) {
 	a.placebo(t, rows)
+	// Rows folded at a later round (before the group is chosen, and the placebo selector's
+	// round) are copied: by then the worlds' arrays hold later rounds. Each world's once.
+	kept := make([]roundView, len(rows))
+	keep := func(i int) roundView {
+		if kept[i].w == nil {
+			kept[i] = rows[i].kept()
+		}
+		return kept[i]
+	}
 	for _, p := range a.pairs {
 		w := a.s.worlds[p.w]
-		sel := rows[p.ctrl]
+		seli := p.ctrl
 		if p.plSel >= 0 {
-			sel = rows[p.plSel]
+			seli = p.plSel
 		}
-		p.pending = append(p.pending, [2][]row{rows[p.w], rows[p.ctrl]})
+		x, c, sel := rows[p.w], rows[p.ctrl], rows[seli]
+		if w.dist == nil { // the group is chosen at round From: keep the rows until then
+			x, c, sel = keep(p.w), keep(p.ctrl), keep(seli)
+			p.pending = append(p.pending, [2]roundView{x, c})
+		}
 		// The group counts (p.cells) and the twin design's sums (p.tw) read the same rows
 		// and write apart: they are folded on two goroutines.
 		var wg sync.WaitGroup
-		if w.dist != nil { // else the group is chosen at round From: keep the rows until then
+		if w.dist != nil {
 			wg.Go(func() {
-				p.fold(t, w.dist)
+				p.fold(t, w.dist, x, c)
 				p.pending = nil
 			})
 		}
-		a.s.twinRound(p.tw, w, t, rows[p.w], rows[p.ctrl], p.plTwin >= 0, sel)
+		a.s.twinRound(p.tw, w, t, x, c, p.plTwin >= 0, sel)
 		wg.Wait()
 	}
 }
 
-// fold adds the pending rounds (the last is t) to the group counts, the groups by distance.
-func (p *pairAgg) fold(t int, dist []int32) {
+// fold adds the pending rounds and round t (its rows x and c) to the group counts, the groups
+// by distance.
+func (p *pairAgg) fold(t int, dist []int32, x, c roundView) {
 	for i, pr := range p.pending {
-		r := t - len(p.pending) + i
-		for u, x := range pr[0] {
-			c := pr[1][u]
-			g := groupOf(dist[u])
-			cl := &p.cells[r][g]
-			cl[0].add(x)
-			cl[1].add(c)
-			all := &p.cells[r][gAll]
-			all[0].add(x)
-			all[1].add(c)
-		}
+		p.foldRound(t-len(p.pending)+i, dist, pr[0], pr[1])
+	}
+	p.foldRound(t, dist, x, c)
+}
+
+// foldRound adds round t's rows.
+func (p *pairAgg) foldRound(t int, dist []int32, x, c roundView) {
+	cl := &p.cells[t-1]
+	for u := range x.w {
+		g := groupOf(dist[u])
+		xr, cr := x.at(u), c.at(u)
+		cl[g][0].add(xr)
+		cl[g][1].add(cr)
+		cl[gAll][0].add(xr)
+		cl[gAll][1].add(cr)
 	}
 }

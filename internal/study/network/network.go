@@ -103,8 +103,6 @@ type netStudy struct {
 	// decision held in memory before), then its observation counts, for rounds.csv.
 	rows  [][]spill.Span
 	spill spill.File
-	// rowBuf is the last round's rows per world, free for the next round (endRound).
-	rowBuf [][]row
 	// names numbers the rows' strings.
 	names names
 	// The typed path (typed.go): typedOf from the runner; typed, one per world, when used.
@@ -358,34 +356,26 @@ func (s *netStudy) Next() (*study.Batch, error) {
 // endRound records round t of every world and folds it into the aggregates.
 func (s *netStudy) endRound(t int) error {
 	s.agg.label(t) // before any world ends the round: the twins' replies are still current
-	cur := s.rowBuf
-	s.rowBuf = nil
-	if cur == nil {
-		cur = make([][]row, len(s.worlds))
-	}
+	// The round's rows are read from the worlds' own arrays (16 bytes an agent and world were
+	// kept in a buffer of rows before).
+	rows := make([]roundView, len(s.worlds))
 	for i, w := range s.worlds {
-		rows := cur[i]
-		if rows == nil {
-			rows = make([]row, w.n)
-		}
-		w.end(t, func(u int, x row) { rows[u] = x }) // writes every u
-		cur[i] = rows
+		w.end(t)
+		rows[i] = w.rows()
 		if s.rows != nil {
 			// The world's counts are still round t's: the next round's begin recomputes them.
-			sp, err := s.spill.Write(w.encodeObs(encodeRows(nil, rows)))
+			sp, err := s.spill.Write(w.encodeObs(encodeRound(nil, rows[i], w.curBad, w.curVer)))
 			if err != nil {
 				return err
 			}
 			s.rows[i] = append(s.rows[i], sp)
 		}
+		if w.curBad != nil {
+			clear(w.curBad)
+			clear(w.curVer)
+		}
 	}
-	s.agg.round(t, cur)
-	// A round's rows (48 MB per world at a million agents) are reused by the next round
-	// unless the twin design's rounds hold them until the group and the pseudo-victims are
-	// chosen.
-	if !s.agg.holdsRows() {
-		s.rowBuf = cur
-	}
+	s.agg.round(t, rows)
 	return nil
 }
 
@@ -439,7 +429,8 @@ type obsCounts struct {
 // bytes an agent: most counts are small).
 func (w *world) encodeObs(b []byte) []byte {
 	for u := range w.n {
-		for _, v := range [...]int32{w.observed[u], w.unfairObs[u], w.affObs[u], w.exposures[u]} {
+		o, _ := w.cnt.at(u)
+		for _, v := range [...]int32{o.rated, o.treated, o.affected, o.exposures} {
 			b = binary.AppendUvarint(b, uint64(v))
 		}
 	}
@@ -470,20 +461,37 @@ const rowSize = 2 + 1 + 4 + 4
 // encodeRows appends the records of a round's rows.
 func encodeRows(b []byte, rows []row) []byte {
 	for _, x := range rows {
-		var f byte
-		for i, v := range [...]bool{x.affected, x.labelled, x.rule, x.treated, x.valid} {
-			if v {
-				f |= 1 << i
-			}
-		}
-		b = append(b, byte(x.w), byte(x.u), f)
-		b = binary.LittleEndian.AppendUint32(b, x.reason)
-		b = binary.LittleEndian.AppendUint32(b, x.version)
+		b = appendRow(b, x)
 	}
 	return b
 }
 
-// decodeRows reads what encodeRows wrote.
+// encodeRound appends the records of a world's round: its rows, with the invalid reasons and
+// model versions bad and ver (nil: none).
+func encodeRound(b []byte, r roundView, bad, ver []uint32) []byte {
+	for u := range r.w {
+		x := r.at(u)
+		if bad != nil {
+			x.reason, x.version = bad[u], ver[u]
+		}
+		b = appendRow(b, x)
+	}
+	return b
+}
+
+func appendRow(b []byte, x row) []byte {
+	var f byte
+	for i, v := range [...]bool{x.affected, x.labelled, x.rule, x.treated, x.valid} {
+		if v {
+			f |= 1 << i
+		}
+	}
+	b = append(b, byte(x.w), byte(x.u), f)
+	b = binary.LittleEndian.AppendUint32(b, x.reason)
+	return binary.LittleEndian.AppendUint32(b, x.version)
+}
+
+// decodeRows reads what encodeRows or encodeRound wrote.
 func decodeRows(b []byte) ([]row, error) {
 	if len(b)%rowSize != 0 {
 		return nil, fmt.Errorf("Study 3 rounds: a round's record of %d bytes does not read back", len(b))
@@ -515,10 +523,11 @@ func (s *netStudy) task(w *world, u, t int) (study.Task, error) {
 	}
 	task := study.Task{Keys: []store.Key{{RunID: c.ID, AgentID: a.ID, Round: t, Scenario: s.sc.ID}}, Cell: c}
 	if !s.summary {
-		task.Params = []map[string]float64{{"treated": b2f(soc.TreatedUnfairly), "observed": float64(w.observed[u]),
-			"unfair_observed": float64(w.unfairObs[u]), "exposures": float64(w.exposures[u])}}
+		o, _ := w.cnt.at(u)
+		task.Params = []map[string]float64{{"treated": b2f(soc.TreatedUnfairly), "observed": float64(o.rated),
+			"unfair_observed": float64(o.treated), "exposures": float64(o.exposures)}}
 		if s.cfg.SpreadFrom == SpreadAffected {
-			task.Params[0]["affected_observed"] = float64(w.affObs[u])
+			task.Params[0]["affected_observed"] = float64(o.affected)
 		}
 	}
 	if w.text {

@@ -26,10 +26,12 @@ func TestRowsRecord(t *testing.T) {
 
 // A round's observation counts read back as the world held them.
 func TestObsRecord(t *testing.T) {
-	w := &world{n: 3, observed: []int32{0, 2, 300}, unfairObs: []int32{0, 1, 0}, affObs: []int32{0, 0, 5}, exposures: []int32{0, 1, 70000}}
+	c := &nbCounts{rated: []uint8{0, 2, hubDegree}, treated: []uint8{0, 1, 0}, other: make([]uint8, 3), sum: make([]int16, 3),
+		hubs: map[int32]*hubCounts{2: {rated: 300, treated: 69995, other: 5}}, spread: true}
+	w := &world{n: 3, cnt: c}
 	b := w.encodeObs(nil)
 	got, err := decodeObs(b, 3)
-	want := []obsCounts{{}, {rated: 2, treated: 1, exposures: 1}, {rated: 300, affected: 5, exposures: 70000}}
+	want := []obsCounts{{}, {rated: 2, treated: 1, exposures: 1}, {rated: 300, treated: 69995, affected: 5, exposures: 70000}}
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("read back as %+v, %v; want %+v", got, err, want)
 	}

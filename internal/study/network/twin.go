@@ -76,10 +76,10 @@ type twinAgg struct {
 	buckets int
 	// hasPlacebo: the placebo has a twin (another replicate's control).
 	hasPlacebo bool
-	cur, pc    []bool  // this round's labels: the run's (its rows), the placebo's (aggregator.placebo)
-	prevLab    []bool  // the run's labels after the previous round
-	prevSel    []row   // the placebo selector's previous round (its targeting, label.go)
-	pdist      []int32 // distances from the placebo's pseudo-victims (nil until From)
+	cur, pc    []bool    // this round's labels: the run's (its rows), the placebo's (aggregator.placebo)
+	prevLab    []bool    // the run's labels after the previous round
+	prevSel    roundView // the placebo selector's previous round (its targeting, label.go; a copy)
+	pdist      []int32   // distances from the placebo's pseudo-victims (nil until From)
 	eff        [][nEffGroups][]effCell
 	cont       [][nGroups]contCell
 	diffs      [][]agentDiff // nonzero willingness differences by round (permutation test)
@@ -87,7 +87,7 @@ type twinAgg struct {
 	pending    []twinPending
 }
 
-type twinPending struct{ x, c []row }
+type twinPending struct{ x, c roundView } // copies
 
 // agentDiff is one agent's willingness difference from its twin in a round (scenario scale).
 type agentDiff struct {
@@ -123,17 +123,17 @@ func (a *twinAgg) bucketOf(u int) int {
 // dist, nil before the group is chosen), its control (rows c), whether the placebo has a
 // twin (its labels are in a.pc) and the run whose ratings choose the placebo's
 // pseudo-victims (sel).
-func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c []row, placebo bool, sel []row) {
+func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c roundView, placebo bool, sel roundView) {
 	a.g = w.g
 	copy(a.prevLab, a.cur)
-	for u := range x {
-		a.cur[u] = x[u].affected
+	for u := range x.w {
+		a.cur[u] = x.lab[u]
 	}
 	a.hasPlacebo = placebo
 	if a.pdist == nil && w.dist != nil {
 		a.pdist = s.placeboDistances(w, a.prevSel)
 	}
-	a.prevSel = nil
+	a.prevSel = roundView{}
 	if a.pdist == nil {
 		a.prevSel = sel // kept only until the pseudo-victims are chosen
 	}
@@ -151,11 +151,11 @@ func (s *netStudy) twinRound(a *twinAgg, w *world, t int, x, c []row, placebo bo
 
 // twinFold adds round r's rows to the sums; labelled says the labels of this round are in
 // a.cur/a.pc/a.prevLab (rounds folded late, before From, have none).
-func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bool) {
+func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c roundView, labelled bool) {
 	g := w.g
 	var diffs []agentDiff
 	var invalid []int32
-	for u := range x {
+	for u := range x.w {
 		d := w.dist[u]
 		eg := groupOf(d)
 		if eg == gDist2 {
@@ -169,9 +169,9 @@ func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bo
 				}
 			}
 		}
-		if x[u].valid && c[u].valid {
+		if x.ok[u] && c.ok[u] {
 			k := a.bucketOf(u)
-			dw, du := float64(x[u].w)-float64(c[u].w), float64(x[u].u)-float64(c[u].u)
+			dw, du := float64(x.w[u])-float64(c.w[u]), float64(x.u[u])-float64(c.u[u])
 			if dw != 0 {
 				diffs = append(diffs, agentDiff{int32(u), float32(dw)})
 			}
@@ -208,20 +208,20 @@ func (s *netStudy) twinFold(a *twinAgg, w *world, r int, x, c []row, labelled bo
 // placeboDistances are the distances from the pseudo-victims: the inequity's targeting rule
 // ranking (target top) the selector's ratings of the round before From (prev: a third
 // replicate's control, label.go), with the same tie-breaking seed, on the replicate's graph.
-func (s *netStudy) placeboDistances(w *world, prev []row) []int32 {
+func (s *netStudy) placeboDistances(w *world, prev roundView) []int32 {
 	iv := w.cond.iv
 	agents := s.env.Agents
 	p := policy.Population{N: w.n,
 		Degree: w.g.Degree,
 		Income: func(u int) (int, float64) { return agents[u].IncomeQuintile, agents[u].AnnualIncome },
 		Choice: func(u int) (float64, bool) {
-			if prev == nil || !prev[u].valid {
+			if prev.w == nil || !prev.ok[u] {
 				return 0, false
 			}
 			if w.cond.by == "unfairness" {
-				return float64(prev[u].u), true
+				return float64(prev.u[u]), true
 			}
-			return float64(prev[u].w), true
+			return float64(prev.w[u]), true
 		},
 	}
 	nodes, err := policy.Select(iv.Rule, p, seed.Derive(s.seed, "target", w.rep))

@@ -56,7 +56,9 @@ package network
 
 import (
 	"fmt"
+	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,19 +85,16 @@ type world struct {
 	// After round t-1 (read while round t is asked, written only in end):
 	prevW, prevU []int8
 	prevOK       []bool
-	prevTreated  []bool
 	prevAffected []bool
-	hist, histU  [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
-	histOK       [][]bool
-	act          network.Active
+	// (Treated last round: the victims, when the inequity was active then; world.treated.)
+	hist, histU [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
+	histOK      [][]bool
+	act         network.Active
 	// Inequity runs with a control: the twin label of the round (label.go), stepped for the
 	// comparison's runs together in endRound while their round-t replies are at hand.
-	labOut     []bool
-	observed   []int32 // activated neighbours with a valid rating last round
-	sumObs     []int32 // sum of their willingness (on the scenario's scale)
-	unfairObs  []int32 // activated neighbours treated unfairly last round
-	affObs     []int32 // spread_from affected: activated neighbours affected (not treated) last round
-	exposures  []int32 // activated neighbours treated unfairly or affected last round
+	labOut []bool
+	// The round's observation counts (begin), what each agent heard over its active edges.
+	cnt        *nbCounts
 	round      int
 	policyText string
 	params     map[string]float64
@@ -120,6 +119,40 @@ type row struct {
 	valid    bool
 	// reason is the invalid reason, version the model version, as names numbers them.
 	reason, version uint32
+}
+
+// roundView is a world's rows of its last round (reasons and versions aside), read from its
+// own arrays after end: valid until the next round's label and end write them. A round the
+// aggregates fold later (before the group is chosen) is kept as a copy (kept).
+type roundView struct {
+	w, u     []int8
+	ok, rule []bool
+	treated  []bool // nil: nobody treated in the round
+	lab      []bool // the twin label; nil in a run without one
+}
+
+// rows is the world's last round, as end left it.
+func (w *world) rows() roundView {
+	var treated []bool
+	if w.victim != nil && w.cond.iv.Active(w.round) {
+		treated = w.victim
+	}
+	return roundView{w: w.prevW, u: w.prevU, ok: w.prevOK, rule: w.prevAffected, treated: treated, lab: w.labOut}
+}
+
+// at is agent u's row.
+func (r roundView) at(u int) row {
+	x := row{w: r.w[u], u: r.u[u], rule: r.rule[u], treated: r.treated != nil && r.treated[u], valid: r.ok[u]}
+	if r.lab != nil {
+		x.affected, x.labelled = r.lab[u], true
+	}
+	return x
+}
+
+// kept is a copy of r that later rounds do not overwrite.
+func (r roundView) kept() roundView {
+	return roundView{w: slices.Clone(r.w), u: slices.Clone(r.u), ok: slices.Clone(r.ok), rule: slices.Clone(r.rule),
+		treated: slices.Clone(r.treated), lab: slices.Clone(r.lab)}
 }
 
 // names numbers the strings of rows (invalid reasons, model versions), so a row keeps 4 bytes
@@ -167,8 +200,8 @@ func (s *netStudy) newWorld(c *study.Cell, n int, text bool) (*world, error) {
 		return nil, err
 	}
 	w := &world{s: s, cell: c, cond: s.conds[c.Condition], g: g, rep: c.Replicate, n: n, text: text,
-		prevW: make([]int8, n), prevU: make([]int8, n), prevOK: make([]bool, n), prevTreated: make([]bool, n), prevAffected: make([]bool, n),
-		observed: make([]int32, n), sumObs: make([]int32, n), unfairObs: make([]int32, n), affObs: make([]int32, n), exposures: make([]int32, n),
+		prevW: make([]int8, n), prevU: make([]int8, n), prevOK: make([]bool, n), prevAffected: make([]bool, n),
+		cnt:  newCounts(g, s.cfg.SpreadFrom == SpreadAffected),
 		curW: make([]int8, n), curU: make([]int8, n), curOK: make([]bool, n)}
 	if !s.summary {
 		w.curBad, w.curVer = make([]uint32, n), make([]uint32, n)
@@ -241,42 +274,100 @@ func (w *world) begin(t int, act network.Active) error {
 			return err
 		}
 	}
-	spread := w.s.cfg.SpreadFrom == SpreadAffected
 	// Each agent's counts read only the previous round's state: the agents are split in
 	// chunks counted in parallel (a million agents per world per round).
 	chunks(w.n, func(lo, hi int) {
-		w.count(t, act, spread, lo, hi)
+		w.cnt.count(w, t, act, lo, hi)
 	})
 	return nil
 }
 
-// count fills the observation counts of agents lo..hi-1 for round t (begin).
-func (w *world) count(t int, act network.Active, spread bool, lo, hi int) {
+// nbCounts are a world's observation counts of the round (begin): for each agent, over its
+// edges active in the round, the neighbours with a valid rating last round and the sum of
+// those ratings, the neighbours treated unfairly last round, and those affected and not
+// treated. They are per agent and world and live through the run, so they are held in bytes:
+// a count is at most the agent's degree and a sum of ratings (each within -128..127) at most
+// 128 times it, so below hubDegree they fit uint8 counts and an int16 sum (5 bytes an agent;
+// four int32 counts took 20). The few agents of a larger degree (a Barabasi-Albert graph's
+// hubs, an edge list's) have rated hubDegree there and their counts in hubs.
+type nbCounts struct {
+	rated, treated, other []uint8 // other: affected and not treated
+	sum                   []int16
+	hubs                  map[int32]*hubCounts // made once: count writes through them in parallel
+	spread                bool                 // spread_from affected: other is what the agent heard as affected
+}
+
+type hubCounts struct{ rated, treated, other, sum int32 }
+
+// hubDegree is the smallest degree whose counts are kept in nbCounts.hubs.
+const hubDegree = math.MaxUint8
+
+func newCounts(g *network.Graph, spread bool) *nbCounts {
+	n := g.N()
+	c := &nbCounts{rated: make([]uint8, n), treated: make([]uint8, n), other: make([]uint8, n), sum: make([]int16, n), spread: spread}
+	for u := range n {
+		if g.Degree(u) >= hubDegree {
+			if c.hubs == nil {
+				c.hubs = map[int32]*hubCounts{}
+			}
+			c.hubs[int32(u)] = &hubCounts{}
+		}
+	}
+	return c
+}
+
+// count fills the counts of agents lo..hi-1 for round t.
+func (c *nbCounts) count(w *world, t int, act network.Active, lo, hi int) {
+	// Treated last round: the victims, when the inequity was active then.
+	var victim []bool
+	if w.victim != nil && w.cond.iv.Active(t-1) {
+		victim = w.victim
+	}
 	for u := lo; u < hi; u++ {
-		var obs, sum, unf, aff, exp int32
+		var rated, treated, other, sum int32
+		nb := w.g.Neighbours(u)
 		if t > 1 {
-			nb := w.g.Neighbours(u)
 			ids := w.g.EdgeIDs(u)
 			for j, v := range nb {
 				if !act.IsActive(int(ids[j])) {
 					continue
 				}
 				if w.prevOK[v] {
-					obs++
+					rated++
 					sum += int32(w.prevW[v])
 				}
-				if w.prevTreated[v] {
-					unf++
-				} else if spread && w.prevAffected[v] {
-					aff++
-				}
-				if w.prevTreated[v] || w.prevAffected[v] {
-					exp++
+				if victim != nil && victim[v] {
+					treated++
+				} else if w.prevAffected[v] {
+					other++
 				}
 			}
 		}
-		w.observed[u], w.sumObs[u], w.unfairObs[u], w.affObs[u], w.exposures[u] = obs, sum, unf, aff, exp
+		if len(nb) >= hubDegree {
+			*c.hubs[int32(u)] = hubCounts{rated, treated, other, sum}
+			c.rated[u] = hubDegree
+			continue
+		}
+		c.rated[u], c.treated[u], c.other[u], c.sum[u] = uint8(rated), uint8(treated), uint8(other), int16(sum)
 	}
+}
+
+// at is agent u's counts, and the sum of the ratings it heard (on the scenario's scale). The
+// exposures (neighbours treated unfairly or affected) are treated + other; without
+// spread_from affected the affected ones are not passed on as such (affected 0).
+func (c *nbCounts) at(u int) (obsCounts, int32) {
+	var rated, treated, other, sum int32
+	if c.rated[u] == hubDegree {
+		h := c.hubs[int32(u)]
+		rated, treated, other, sum = h.rated, h.treated, h.other, h.sum
+	} else {
+		rated, treated, other, sum = int32(c.rated[u]), int32(c.treated[u]), int32(c.other[u]), int32(c.sum[u])
+	}
+	o := obsCounts{rated: rated, treated: treated, exposures: treated + other}
+	if c.spread {
+		o.affected = other
+	}
+	return o, sum
 }
 
 // chunks calls f on consecutive ranges covering 0..n-1, in parallel on up to GOMAXPROCS
@@ -297,58 +388,54 @@ func chunks(n int, f func(lo, hi int)) {
 
 // social is what agent u knows in the current round, for the behavioural model (on 1-7).
 func (w *world) social(u int) situation.Social {
-	s := situation.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(w.unfairObs[u] + w.affObs[u])}
+	o, sum := w.cnt.at(u)
+	s := situation.Social{Round: w.round, TreatedUnfairly: w.treated(u, w.round), UnfairObserved: int(o.treated + o.affected)}
 	if w.prevOK[u] {
 		s.PrevWillingness, s.PrevUnfairness = w.s.wScale.to7(float64(w.prevW[u])), w.s.uScale.to7(float64(w.prevU[u]))
 	}
-	if w.s.cfg.Observation == "grounded" && w.observed[u] > 0 {
-		s.Observed = int(w.observed[u])
-		s.MeanObserved = w.s.wScale.to7(float64(w.sumObs[u]) / float64(w.observed[u]))
+	if w.s.cfg.Observation == "grounded" && o.rated > 0 {
+		s.Observed = int(o.rated)
+		s.MeanObserved = w.s.wScale.to7(float64(sum) / float64(o.rated))
 	}
 	return s
 }
 
-// end records round t from the replies absorbed (cur*), applies contagion and emits the rows
-// of the round. emit may be nil; it is called concurrently for distinct u (each agent's new
-// state reads only its own replies and the previous round's state, in parallel chunks).
-func (w *world) end(t int, emit func(u int, x row)) {
+// end records round t from the replies absorbed (cur*) and applies contagion: the world's
+// arrays then hold the round's rows (rows). Each agent's new state reads only its own replies
+// and the previous round's state, in parallel chunks. The invalid reasons and model versions
+// stay for the round's record (endRound clears them).
+func (w *world) end(t int) {
 	cont := w.s.contagion(w.rep)
 	ws, us := w.s.wScale, w.s.uScale
-	// New state in fresh slices: the previous round's arrays stay intact until all are done.
+	// The new ratings are the replies' arrays (cur*, then swapped with prev*); the affected
+	// state is updated in place: each agent's reads only its own.
 	nw, nu, nok := w.curW, w.curU, w.curOK
-	naff, ntr := make([]bool, w.n), make([]bool, w.n)
+	aff := w.prevAffected
 	chunks(w.n, func(lo, hi int) {
 		for u := lo; u < hi; u++ {
 			ok := nok[u]
 			if !ok {
 				nw[u], nu[u] = 0, 0
 			}
-			ntr[u] = w.treated(u, t)
-			a := policy.AgentRound{PrevAffected: w.prevAffected[u], Exposures: int(w.exposures[u])}
+			o, _ := w.cnt.at(u)
+			prev := aff[u]
+			a := policy.AgentRound{PrevAffected: prev, Exposures: int(o.exposures)}
 			if w.prevOK[u] {
 				a.PrevW, a.PrevU = ws.to7(float64(w.prevW[u])), us.to7(float64(w.prevU[u]))
 			}
 			if ok {
 				a.W, a.U = ws.to7(float64(nw[u])), us.to7(float64(nu[u]))
 			}
+			var next bool
 			if w.s.cfg.SpreadFrom == SpreadAffected && w.labOut != nil {
-				naff[u] = labelledNext(cont, a, w.labOut[u], u, t)
+				next = labelledNext(cont, a, w.labOut[u], u, t)
 			} else {
-				naff[u] = cont.Next(a, u, t)
+				next = cont.Next(a, u, t)
 			}
 			if !ok && cont.Rule != policy.RuleSIS {
-				naff[u] = w.prevAffected[u] // missing: the state carries over
+				next = prev // missing: the state carries over
 			}
-			if emit != nil {
-				x := row{w: nw[u], u: nu[u], rule: naff[u], treated: ntr[u], valid: ok}
-				if w.labOut != nil {
-					x.affected, x.labelled = w.labOut[u], true
-				}
-				if w.curBad != nil {
-					x.reason, x.version = w.curBad[u], w.curVer[u]
-				}
-				emit(u, x)
-			}
+			aff[u] = next
 		}
 	})
 	if len(w.hist) > 0 {
@@ -365,11 +452,7 @@ func (w *world) end(t int, emit func(u int, x row)) {
 	// The previous arrays are reused for the next round's replies.
 	w.curW, w.curU, w.curOK = w.prevW, w.prevU, w.prevOK
 	clear(w.curOK)
-	if w.curBad != nil {
-		clear(w.curBad)
-		clear(w.curVer)
-	}
-	w.prevW, w.prevU, w.prevOK, w.prevAffected, w.prevTreated = nw, nu, nok, naff, ntr
+	w.prevW, w.prevU, w.prevOK = nw, nu, nok
 }
 
 // labelledNext is the contagion rule with the twin label (label.go) in place of the rule's
@@ -388,8 +471,9 @@ func (w *world) observationText(u, t int) string {
 	if t == 1 {
 		return ""
 	}
+	o, _ := w.cnt.at(u)
 	if w.s.cfg.Observation == "message" {
-		if w.unfairObs[u]+w.affObs[u] > 0 {
+		if o.treated+o.affected > 0 {
 			return "Yesterday you heard that some of your teammates refused to take part after being treated unfairly."
 		}
 		return ""
@@ -420,7 +504,7 @@ func (w *world) observationText(u, t int) string {
 	if missing > 0 {
 		fmt.Fprintf(&b, " %s did not say how willing they were.", capital(countWord(missing, talked)))
 	}
-	k, a := int(w.unfairObs[u]), int(w.affObs[u])
+	k, a := int(o.treated), int(o.affected)
 	if k > 0 {
 		fmt.Fprintf(&b, " %s told you they had been treated unfairly under the policy.", capital(countWord(k, talked)))
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/policy"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/study"
 )
@@ -46,5 +47,54 @@ func TestGraphPerReplicate(t *testing.T) {
 	}
 	if again, _ := s.graphOf(2); again != g2 {
 		t.Error("replicate 2's graph is drawn twice (its conditions must share it)")
+	}
+}
+
+// The observation counts are held in bytes, an agent of degree 255 or more (an edge list can
+// have one of 70,000) in a table of its own: a star's hub hears every leaf, so a hub of 254
+// leaves fits a byte (and its sum of ratings of -128 int16), one of 255 and one of 70,000 do
+// not.
+func TestCountsHubs(t *testing.T) {
+	for _, c := range []struct {
+		leaves int
+		rating int8
+		hub    bool
+	}{{254, -128, false}, {255, 127, true}, {70000, 127, true}} {
+		edges := make([][2]int, c.leaves)
+		for i := range edges {
+			edges[i] = [2]int{0, i + 1}
+		}
+		g, err := network.FromEdges(c.leaves+1, edges)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := g.N()
+		w := &world{g: g, n: n, cond: &netCond{iv: &policy.Intervention{From: 1, To: 1}}, prevW: make([]int8, n), prevOK: make([]bool, n),
+			victim: make([]bool, n), prevAffected: make([]bool, n)}
+		for u := 1; u < n; u++ {
+			w.prevW[u], w.prevOK[u] = c.rating, true
+			w.victim[u] = u%2 == 0 // treated in round 1
+			w.prevAffected[u] = u%3 == 0
+		}
+		w.cnt = newCounts(g, true)
+		if hub := w.cnt.hubs[0] != nil; hub != c.hub || len(w.cnt.hubs) > 1 {
+			t.Errorf("%d leaves: hubs %v, want the centre's only: %v", c.leaves, w.cnt.hubs, c.hub)
+		}
+		act := network.ActivateEdges(g, 1, 1, 2)
+		w.cnt.count(w, 2, act, 0, n)
+		treated, other := c.leaves/2, c.leaves/3-c.leaves/6 // even leaves are treated; of the others, multiples of 3 affected
+		o, sum := w.cnt.at(0)
+		want := obsCounts{rated: int32(c.leaves), treated: int32(treated), affected: int32(other), exposures: int32(treated + other)}
+		if o != want || sum != int32(c.leaves)*int32(c.rating) {
+			t.Errorf("%d leaves: the hub heard %+v, sum %d; want %+v, sum %d", c.leaves, o, sum, want, int32(c.leaves)*int32(c.rating))
+		}
+		if o, sum := w.cnt.at(2); o != (obsCounts{}) || sum != 0 { // the hub rated nothing
+			t.Errorf("%d leaves: leaf 2 heard %+v, sum %d; want nothing", c.leaves, o, sum)
+		}
+		// Nobody treated in round 2: in round 3 the hub hears of the affected only.
+		w.cnt.count(w, 3, act, 0, n)
+		if o, _ := w.cnt.at(0); o.treated != 0 || o.exposures != int32(c.leaves/3) {
+			t.Errorf("%d leaves: in round 3 the hub heard %+v of round 2 (treated in round 1 only)", c.leaves, o)
+		}
 	}
 }
