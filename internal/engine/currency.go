@@ -12,13 +12,14 @@ import (
 // built-in policy frames with an amount (a fine of 1000, a stipend of 100) or built-in
 // scenarios naming a sum in {{.currency}} ("a few hundred"): their amounts are sized for yuan
 // (docs/population.md "Currency"). It is documented behaviour, so a note, not an error; ""
-// when there is nothing to say. The scenarios are those the study read from the library.
+// when there is nothing to say. The scenarios are those the study read from the library. A
+// built-in scenario naming dollars (the TPP game's) is named too, for any currency but USD.
 func (r *Runner) CurrencyNote() string {
 	cur := r.exp.Population.Currency
 	if cur == "" || strings.EqualFold(cur, "yuan") || r.scen == nil {
 		return ""
 	}
-	var frames, scens []string
+	var frames, scens, dollars []string
 	for _, c := range r.cells {
 		f := c.Frame
 		if entry := fmt.Sprintf("%s (amount %g)", f.ID, f.Amount); f.Source == "builtin" && f.Amount != 0 && !slices.Contains(frames, entry) {
@@ -26,9 +27,24 @@ func (r *Runner) CurrencyNote() string {
 		}
 	}
 	for _, id := range r.scen.Used() {
-		if sc, _ := r.scen.Get(id); sc.Source == "builtin" && sc.UsesCurrency() {
+		sc, _ := r.scen.Get(id)
+		if sc.Source == "builtin" && sc.UsesCurrency() {
 			scens = append(scens, id)
 		}
+		if sc.Source == "builtin" && sc.UsesDollars() && !strings.EqualFold(cur, "USD") {
+			dollars = append(dollars, id)
+		}
+	}
+	// The TPP game's amounts are in dollars whatever the currency, as in the human study it is
+	// compared with (game_tpp.yaml): said after the yuan-sized ones.
+	var also string
+	if len(dollars) > 0 {
+		verb := "names its"
+		if len(dollars) > 1 {
+			verb = "name their"
+		}
+		also = fmt.Sprintf("%s %s %s amounts in dollars (\"$30\") whatever the population's currency, as the human study it is compared with did",
+			plural.Noun(len(dollars), "built-in scenario"), strings.Join(dollars, ", "), verb)
 	}
 	var what, fix []string
 	if len(frames) > 0 {
@@ -39,9 +55,16 @@ func (r *Runner) CurrencyNote() string {
 		what = append(what, plural.Noun(len(scens), "built-in scenario")+" "+strings.Join(scens, ", ")+" (a sum named in its text)")
 		fix = append(fix, "scenarios of your own (scenario_files)")
 	}
-	if len(what) == 0 {
+	switch {
+	case len(what) == 0 && also == "":
 		return ""
+	case len(what) == 0:
+		return fmt.Sprintf("the population's currency is %s, but the %s (docs/population.md, \"Currency\")", cur, also)
 	}
-	return fmt.Sprintf("the population's currency is %s, but the amounts of %s are sized for yuan and are shown as they are: for amounts of the right size, use %s (docs/population.md, \"Currency\")",
+	note := fmt.Sprintf("the population's currency is %s, but the amounts of %s are sized for yuan and are shown as they are: for amounts of the right size, use %s",
 		cur, strings.Join(what, " and "), strings.Join(fix, " and "))
+	if also != "" {
+		note += "; the " + also
+	}
+	return note + ` (docs/population.md, "Currency")`
 }

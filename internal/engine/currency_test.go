@@ -84,8 +84,10 @@ func TestCurrencyNote(t *testing.T) {
 		return p
 	}
 	write("usd.csv", people.String())
+	write("eur.csv", strings.ReplaceAll(people.String(), ",USD,", ",EUR,"))
 	write("mine.yaml", "id: mine\nchannel: economic\namount: 20\ndefault: You get {{.amount}} {{.currency}}.\n")
 	const usd = "{source: file, file: usd.csv}"
+	const eur = "{source: file, file: eur.csv}"
 	for _, c := range []struct {
 		name, population, rest string
 		want                   []string // in the note, in order; none: no note
@@ -99,6 +101,15 @@ func TestCurrencyNote(t *testing.T) {
 		// Study 3 names its scenario in its block, not in scenarios:.
 		{"network", usd, "study: network\nnetwork: {graph: {type: erdos_renyi, p: 0.5}, rounds: 1, scenario: donating}\nconditions: [{name: a, policy: moral}]\n",
 			[]string{"built-in scenario donating", "scenario_files"}, []string{"policy frame", "policy_files"}},
+		// The TPP game's amounts are dollars whatever the currency (qa11: "$30" to EUR personas,
+		// unnoted): named for any currency but USD and yuan (whose prompts keep their note-less
+		// output).
+		{"tpp", eur, "study: tpp\nconditions: [{name: a, policy: none}]\n",
+			[]string{"currency is EUR, but the built-in scenario tpp names its amounts in dollars (\"$30\")", "Currency"}, []string{"yuan", "scenario_files"}},
+		{"tpp with a frame", eur, "study: tpp\nconditions: [{name: a, policy: enforce}]\n",
+			[]string{"built-in policy frame enforce (amount 1000)", "policy_files", "; the built-in scenario tpp names its amounts in dollars"}, nil},
+		{"tpp usd", usd, "study: tpp\nconditions: [{name: a, policy: none}]\n", nil, nil},
+		{"tpp yuan", "{source: sample, n: 6}", "study: tpp\nconditions: [{name: a, policy: none}]\n", nil, nil},
 	} {
 		p := write("x.yaml", "name: x\nseed: 1\npopulation: "+c.population+"\n"+c.rest+"backends: [{provider: builtin}]\n")
 		exp, err := experiment.Load(p)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -39,6 +40,8 @@ func (e *Experiment) FileCurrency(doc *yamlx.Doc, agents []persona.Persona) erro
 		}
 	}
 	switch {
+	case found && (strings.TrimSpace(given) == "" || table.ReadAsMissing(given)):
+		// refused by Population.check
 	case found && len(curs) == 1 && !strings.EqualFold(given, curs[0]):
 		return doc.Errorf("population.currency", "%s, but every persona in %s has currency %s: texts would name amounts in %s to agents earning %s (leave population.currency out to use the file's)",
 			given, p.File, curs[0], given, curs[0])

@@ -748,9 +748,15 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	default:
 		l.Add(doc.Errorf("population.source", "unknown source %q (want sample, prosim104 or file)", p.Source))
 	}
+	// A currency that reads as missing (NA, empty) would be shown in texts as it is ("a
+	// stipend of 100 NA") and, written empty, be replaced by yuan without a word.
+	missingCurrency := doc.Has("population.currency") && (strings.TrimSpace(p.Currency) == "" || table.ReadAsMissing(p.Currency))
+	if missingCurrency {
+		l.Add(doc.Errorf("population.currency", "%q reads as a missing value (as R's read.csv and pandas' read_csv read it): name the currency texts show ({{.currency}}), e.g. EUR, or leave population.currency out", p.Currency))
+	}
 	// A sampled or prosim104 person's income is a Chinese one, in yuan: another currency would
 	// label yuan figures euro. Refused here, with the file's other problems.
-	if p.Source == "sample" || p.Source == "prosim104" {
+	if (p.Source == "sample" || p.Source == "prosim104") && !missingCurrency {
 		if strings.EqualFold(p.Currency, "yuan") {
 			p.Currency = "yuan" // as the personas' texts write it
 		} else if p.Currency != "" {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/template"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -476,6 +477,16 @@ func checkTemplate(loc *Locator, path, id, text string, params []string) error {
 	if params == nil {
 		return nil
 	}
+	if msg := UnknownRefs(t, params, "scenario "+id); msg != "" {
+		return loc.Errorf(path, "%s", msg)
+	}
+	return nil
+}
+
+// UnknownRefs says the parameters template t refers to that are not among params, the
+// parameters of what (scenario X, the inequity text): "{{.amont}} is not a parameter of
+// scenario X (it has {{.amount}}, {{.currency}})"; "" when it refers to none.
+func UnknownRefs(t *template.Template, params []string, what string) string {
 	var unknown []string
 	for _, k := range Refs(t) {
 		if !slices.Contains(params, k) {
@@ -483,18 +494,18 @@ func checkTemplate(loc *Locator, path, id, text string, params []string) error {
 		}
 	}
 	if len(unknown) == 0 {
-		return nil
+		return ""
 	}
-	what := "is not a parameter"
+	verb := "is not a parameter"
 	if len(unknown) > 1 {
-		what = "are not parameters"
+		verb = "are not parameters"
 	}
-	return loc.Errorf(path, "%s %s of scenario %s (it has %s)", strings.Join(unknown, ", "), what, id, "{{."+strings.Join(params, "}}, {{.")+"}}")
+	return fmt.Sprintf("%s %s of %s (it has %s)", strings.Join(unknown, ", "), verb, what, "{{."+strings.Join(params, "}}, {{.")+"}}")
 }
 
-// templateMsg drops text/template's "template: name:" prefix, which repeats what the error
+// TemplateMsg drops text/template's "template: name:" prefix, which repeats what the error
 // location already says.
-func templateMsg(err error) string {
+func TemplateMsg(err error) string {
 	s := err.Error()
 	if strings.HasPrefix(s, "template: ") {
 		if i := strings.Index(s[len("template: "):], ": "); i >= 0 {

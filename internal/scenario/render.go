@@ -36,7 +36,7 @@ func (sc Scenario) exec(field, text string, params map[string]float64, currency 
 // Load has checked the templates' parameters; this is the backstop for what only rendering
 // finds (a game's terms, a division by zero).
 func (sc Scenario) renderError(field string, err error) error {
-	msg := templateMsg(err)
+	msg := TemplateMsg(err)
 	// text/template names the template, which is the scenario id; the location says it.
 	msg = strings.Replace(msg, fmt.Sprintf("executing %q ", sc.ID), "", 1)
 	path := field

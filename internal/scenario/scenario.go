@@ -1,6 +1,9 @@
 package scenario
 
-import "slices"
+import (
+	"regexp"
+	"slices"
+)
 
 // Scenario is one prosocial situation an agent responds to. Scenarios are data: the built-in
 // library is YAML embedded in the binary, and users add their own YAML files.
@@ -73,6 +76,24 @@ func (sc Scenario) UsesCurrency() bool {
 	}
 	return false
 }
+
+// UsesDollars says whether a text or question of the scenario, in any wording, names a sum in
+// dollars whatever the population's currency ("$30", "${{.pie}}"): the TPP game does, as the
+// human study it is compared with did.
+func (sc Scenario) UsesDollars() bool {
+	texts := []string{sc.Text, sc.Question}
+	for _, v := range sc.Variants {
+		texts = append(texts, v.Text, v.Question)
+	}
+	for _, text := range texts {
+		if dollarRE.MatchString(text) {
+			return true
+		}
+	}
+	return false
+}
+
+var dollarRE = regexp.MustCompile(`\$(\d|\{\{)`)
 
 // Original is the wording level of a scenario's own Text and Question.
 const Original = "original"

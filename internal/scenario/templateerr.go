@@ -21,18 +21,10 @@ import (
 // quoted scalar on one line, a literal | block); elsewhere (escapes, a folded > block) it is
 // the value's.
 func (l *Locator) TemplateError(path, text string, err error) error {
-	msg := templateMsg(err)
-	if msg == "unexpected EOF" {
-		msg = "the text ends inside an {{if}}, {{range}} or {{with}}: close it with {{end}}"
-	}
-	e := l.Errorf(path, "bad template: %s", msg).(*yamlx.Error)
+	e := l.Errorf(path, "%s", TemplateProblem(text, err)).(*yamlx.Error)
 	off := -1
-	if p, snippet, open := unclosed(text); open {
+	if p, _, open := unclosed(text); open {
 		off = p
-		e.Msg = fmt.Sprintf("%q is not closed (a parameter is written {{.name}})", snippet)
-		if ref := strings.TrimRight(snippet, "} "); refRE.MatchString(ref) {
-			e.Msg = fmt.Sprintf("%q is not closed: write %s}}", snippet, ref)
-		}
 	} else if m := templateLineRE.FindStringSubmatch(err.Error()); m != nil {
 		if n, _ := strconv.Atoi(m[1]); n > 1 {
 			off = lineStart(text, n)
@@ -44,6 +36,22 @@ func (l *Locator) TemplateError(path, text string, err error) error {
 		}
 	}
 	return e
+}
+
+// TemplateProblem words the error err of parsing template text as TemplateError does,
+// without its place: for a text that is not in a scenario file (an inequity's).
+func TemplateProblem(text string, err error) string {
+	if _, snippet, open := unclosed(text); open {
+		if ref := strings.TrimRight(snippet, "} "); refRE.MatchString(ref) {
+			return fmt.Sprintf("%q is not closed: write %s}}", snippet, ref)
+		}
+		return fmt.Sprintf("%q is not closed (a parameter is written {{.name}})", snippet)
+	}
+	msg := TemplateMsg(err)
+	if msg == "unexpected EOF" {
+		msg = "the text ends inside an {{if}}, {{range}} or {{with}}: close it with {{end}}"
+	}
+	return "bad template: " + msg
 }
 
 // refRE is the beginning of a parameter's reference, {{.name or {{ .name.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
@@ -73,14 +74,17 @@ func StripBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte(bom)) }
 // starts with one), which would otherwise become part of the first field.
 func TrimBOM(line string) string { return strings.TrimPrefix(line, bom) }
 
-// CheckLimits reports, as a located error, a file over MaxFileBytes, nested deeper than
-// MaxDepth, of more than MaxTokens tokens or whose aliases expand to more than MaxExpansion
-// values. It tokenizes (linear in
+// CheckLimits reports, as a located error, a file over MaxFileBytes, of more than MaxTokens
+// tokens (tokenBound), nested deeper than MaxDepth or whose aliases expand to more than
+// MaxExpansion values. Once the token count is known to be bounded it tokenizes (linear in
 // the input) and, when the file has aliases, parses it once the depth is known to be bounded
 // (parsing does not expand aliases: decoding does).
 func CheckLimits(data []byte, name string) error {
 	if int64(len(data)) > MaxFileBytes {
 		return &Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %s", SizeWord(MaxFileBytes))}
+	}
+	if err := tokenBound(data, name); err != nil {
+		return err
 	}
 	if !bytes.ContainsAny(data, "[{-:*") {
 		return nil
@@ -91,13 +95,9 @@ func CheckLimits(data []byte, name string) error {
 	lastLine := 0
 	content := false                          // a token of the current document has been seen
 	docs, second := 0, (*token.Position)(nil) // documents with content; the header of the second
-	tokens := 0
 	for _, tk := range lexer.Tokenize(string(data)) {
 		if tk.Position == nil {
 			continue
-		}
-		if tokens++; tokens > MaxTokens {
-			return &Error{File: name, Line: tk.Position.Line, Col: tk.Position.Column, Msg: fmt.Sprintf("more than %d YAML tokens (keys, values, - and :): not read; no prosim file comes near", MaxTokens)}
 		}
 		// Several YAML documents (separated by ---) would be decoded as the first alone,
 		// the others dropped without a word: count them.
@@ -226,3 +226,99 @@ func (x *expansion) size(node ast.Node) int64 {
 
 // sat caps a count just past MaxExpansion, so sums cannot overflow.
 func sat(n int64) int64 { return min(n, MaxExpansion+1) }
+
+// tokenBound refuses a file that may have more than MaxTokens tokens, from a scan of its
+// bytes: the YAML lexer makes every token of a document before the first can be counted (a
+// one-line list of 1.2 million entries took 8.9 s and 620 MB to refuse), the scan takes
+// milliseconds and no memory. It counts from above, each token that may start at a byte:
+// the indicators , [ ] { } : " ' and tabs (every one: a "12:30" counts three), - and ?
+// followed by a space, a line end or a flow indicator, the first byte of each stretch
+// between those and line ends (one scalar at most, however many words), a word starting
+// with & or * (an anchor or alias and its name: two), | or > (a block text's header and
+// content: three), ! or # (one), and every byte of a line from a % @ ` or control character on (a
+// directive, or characters YAML reserves: "50%" makes the rest of its line count a token a
+// byte). Quotes and comments are not followed (what
+// reads as one may not be one), so a comma in a text counts too: the count passes the
+// lexer's where texts are full of punctuation or values are quoted (["a", "b"] counts twice
+// as many), and is exact for short plain keys and values (a "- x" line counts two).
+// FuzzCountTokens checks that it is never below the lexer's.
+func tokenBound(data []byte, name string) error {
+	if n, line, col := countTokens(data, MaxTokens); n > MaxTokens {
+		return &Error{File: name, Line: line, Col: col,
+			Msg: fmt.Sprintf("more than %d YAML tokens (keys, values, and - : , [ ] { } each count): not read; no prosim file comes near", MaxTokens)}
+	}
+	return nil
+}
+
+// countTokens is tokenBound's count of data's tokens, stopping past limit at the line and
+// column of the byte that passed it.
+func countTokens(data []byte, limit int) (n, line, col int) {
+	line, lineStart, bol := 1, 0, 0 // bol: where the line starts, after a \n or a lone \r
+	start := true                   // the next byte that is not a space starts a stretch
+	word := true                    // the previous byte was a space, an indicator or the line's start
+	words := false                  // each byte of the rest of the line counts
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch c {
+		case '\n', '\r': // a lone \r ends a line too
+			if c == '\n' {
+				line, lineStart = line+1, i+1
+			}
+			bol, start, word, words = i+1, true, true, false
+			continue
+		case ' ':
+			word = true
+			continue
+		}
+		ind := false
+		if i == bol && i+3 <= len(data) && (string(data[i:i+3]) == "---" || string(data[i:i+3]) == "...") {
+			c, i, ind = ',', i+2, true // a document's header or end: one indicator
+		}
+		switch c {
+		case ',', '[', ']', '{', '}', ':', '"', '\'', '\t': // a tab where YAML wants none is a token of its own
+			ind = true
+		case '-', '?':
+			ind = i+1 == len(data) || isBreak(data[i+1])
+		}
+		add := 0
+		switch {
+		case c == '&' || c == '*':
+			add = 2
+		case c == '!':
+			add = 1
+		case c == '|' || c == '>': // a block text's content may make two tokens ("" and "\n")
+			add = 3
+		case !word:
+		case c == '#':
+			add = 1
+		}
+		if c == '%' || c == '@' || c == '`' || c < ' ' && c != '\t' || c == 0x7f { // a directive, or characters YAML reserves
+			words = true
+		}
+		if words {
+			add = max(add, 1)
+		}
+		switch {
+		case ind:
+			add, start = 1, true
+		case add > 0:
+			// its own tokens, before the stretch's scalar
+		case start:
+			add, start = 1, false
+		}
+		word = ind
+		if n += add; n > limit {
+			return n, line, utf8.RuneCount(data[lineStart:i]) + 1
+		}
+	}
+	return n, 0, 0
+}
+
+// isBreak says that c ends a "-" or "?" indicator: a space, a line end or a flow indicator.
+func isBreak(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', ',', '[', ']', '{', '}':
+		return true
+	}
+	return false
+}

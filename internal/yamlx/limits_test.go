@@ -2,12 +2,15 @@ package yamlx
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goccy/go-yaml/lexer"
 )
 
 func TestLimitsBeforeParsing(t *testing.T) {
@@ -123,10 +126,58 @@ func TestMaxTokens(t *testing.T) {
 	MaxTokens = 1000
 	data := "a:\n" + strings.Repeat("  - x\n", 600)
 	err := CheckLimits([]byte(data), "f.yaml")
-	if err == nil || err.Error() != "f.yaml:501:3: more than 1000 YAML tokens (keys, values, - and :): not read; no prosim file comes near" {
+	if err == nil || err.Error() != "f.yaml:501:3: more than 1000 YAML tokens (keys, values, and - : , [ ] { } each count): not read; no prosim file comes near" {
 		t.Errorf("got %v", err)
 	}
 	if err := CheckLimits([]byte("a:\n"+strings.Repeat("  - x\n", 400)), "f.yaml"); err != nil {
 		t.Errorf("803 tokens: %v", err)
 	}
+}
+
+// A file over MaxTokens is refused from a scan of its bytes, before the lexer makes its
+// tokens (a one-line list of 1.2 million entries took 8.9 s and 620 MB to refuse), and the
+// scan's count is never below the lexer's, so that what passes it is bounded.
+func TestMaxTokensBeforeLexing(t *testing.T) {
+	data := []byte("name: big\nstudy: vignettes\nscenarios: [" + strings.Repeat("a,", 1_200_000) + "a]\n")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := CheckLimits(data, "t.yaml")
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.HasPrefix(err.Error(), "t.yaml:3:") || !strings.Contains(err.Error(), "more than 1000000 YAML tokens") {
+		t.Fatalf("got %v", err)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
+		t.Errorf("refusing it allocated %d KB", a>>10)
+	}
+	// Exact for plain lists and mappings: the limit's half a million list entries pass.
+	for _, src := range []string{"a: [" + strings.Repeat("x1, ", 9) + "x]\n", "a:\n" + strings.Repeat("  - de-003\n", 10), "a: {b: c, d: 1}\n"} {
+		if n, _, _ := countTokens([]byte(src), math.MaxInt); n != lexed(src) {
+			t.Errorf("%q: counted %d, the lexer makes %d", src, n, lexed(src))
+		}
+	}
+}
+
+// lexed is the number of tokens the YAML lexer makes of src.
+func lexed(src string) int { return len(lexer.Tokenize(src)) }
+
+// The byte count is an upper bound of the lexer's for every YAML file of the repository and
+// for whatever the fuzzer makes of them.
+func FuzzCountTokens(f *testing.F) {
+	for _, s := range []string{"x: &a !!str foo\ny: *a\nz: |\n  hi, 'there\n  - x: y\nw: >-\n  a\n  b\n# c\n---\n? k\n: v\n",
+		"a: {\"b\":1, 'c': [d]}\n", "a: \"x\"y\n", "- - -1\n--- a\n...\n", "%YAML 1.2\n---\n!t &a [*a, @x, `y]\n", "a: 'it''s' # c, d\n"} {
+		f.Add(s)
+	}
+	filepath.WalkDir("../..", func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			if b, err := os.ReadFile(p); err == nil && len(b) < 1<<20 {
+				f.Add(string(b))
+			}
+		}
+		return nil
+	})
+	f.Fuzz(func(t *testing.T, src string) {
+		if n, _, _ := countTokens([]byte(src), math.MaxInt); n < lexed(src) {
+			t.Errorf("%q: counted %d, the lexer makes %d", src, n, lexed(src))
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -745,10 +746,27 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config, roundsOK bool,
 	case !roundsOK:
 	case last < 2:
 		l.Add(doc.Errorf(path+".from", "network.rounds %d leaves no room for unfair treatment: the affected label needs a round before it (to measure the noise band) and %d rounds from its start (a fall %d rounds running), %d rounds in all", nw.Rounds, LabelPersist, LabelPersist, LabelPersist+1))
-	case !fromOK:
-		l.Add(doc.Errorf(path+".from", "round %d is out of range 2..%d: the affected label needs a round before the unfair treatment (to measure the noise band) and %d rounds from its start (a fall %d rounds running)", q.From, last, LabelPersist, LabelPersist))
-	case q.To < q.From || q.To > nw.Rounds:
-		l.Add(doc.Errorf(path+".to", "round %d is out of range %d..%d", q.To, q.From, nw.Rounds))
+	default:
+		if !fromOK {
+			l.Add(doc.Errorf(path+".from", "round %d is out of range 2..%d: the affected label needs a round before the unfair treatment (to measure the noise band) and %d rounds from its start (a fall %d rounds running)", q.From, last, LabelPersist, LabelPersist))
+		}
+		// To is checked beside a wrong From, against the earliest From then.
+		lo := 2
+		if fromOK {
+			lo = q.From
+		}
+		if q.To < lo || q.To > nw.Rounds {
+			l.Add(doc.Errorf(path+".to", "round %d is out of range %d..%d", q.To, lo, nw.Rounds))
+		}
+	}
+	// The text's template, now rather than when the network is built (after the population
+	// is read), so that its problems come with the others.
+	if q.Text != "" {
+		if t, err := scenario.Template(path+".text", q.Text); err != nil {
+			l.Add(doc.Errorf(path+".text", "%s", scenario.TemplateProblem(q.Text, err)))
+		} else if msg := scenario.UnknownRefs(t, textParams, "the inequity text"); msg != "" {
+			l.Add(doc.Errorf(path+".text", "%s", msg))
+		}
 	}
 	switch q.Target {
 	case "random", "degree":
@@ -792,6 +810,10 @@ func (q *Inequity) check(doc *yamlx.Doc, path string, nw *Config, roundsOK bool,
 	}
 	return l.Err()
 }
+
+// textParams are the parameters of an inequity text: the condition's policy's amount and
+// the population's currency (policy.Frame.Text).
+var textParams = []string{"amount", "currency"}
 
 func keys(m map[string]string) []string {
 	var out []string
