@@ -98,7 +98,7 @@ backends:
 	if n, f := s.counts(); n != calls || f != failed {
 		t.Fatalf("the server saw %d requests (%d failed), want %d (%d)", n, f, calls, failed)
 	}
-	want := fmt.Sprintf("backend openai:gpt-4o-mini, whole run (every invocation, from prosim.db): %d provider calls (%d failed: HTTP error statuses such as 400, 429 or 5xx, or timeouts; providers do not usually bill these), 0 decisions from the cache, %d input + %d output tokens, cost $",
+	want := fmt.Sprintf("backend openai:gpt-4o-mini, whole run (every invocation, from prosim.db): %d provider calls (%d failed: HTTP error statuses such as 400, 429 or 5xx and timeouts, which providers do not usually bill, or replies cut or malformed after HTTP 200, which they may have billed: these carry no tokens or cost), 0 decisions from the cache, %d input + %d output tokens, cost $",
 		calls, failed, 2*agents*50, 2*agents*5)
 	if !strings.Contains(out, want) || strings.Contains(out, "this invocation") {
 		t.Fatalf("run summary:\n%s\nwant the line %q and no invocation's share (the run is this invocation)", out, want)

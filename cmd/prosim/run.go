@@ -246,7 +246,7 @@ func usageLine(u engine.BackendUsage, cached string, why bool) string {
 	if u.FailedCalls > 0 {
 		failed = fmt.Sprintf(" (%d failed)", u.FailedCalls)
 		if why {
-			failed = fmt.Sprintf(" (%d failed: HTTP error statuses such as 400, 429 or 5xx, or timeouts; providers do not usually bill these)", u.FailedCalls)
+			failed = fmt.Sprintf(" (%d failed: HTTP error statuses such as 400, 429 or 5xx and timeouts, which providers do not usually bill, or replies cut or malformed after HTTP 200, which they may have billed: these carry no tokens or cost)", u.FailedCalls)
 		}
 	}
 	return fmt.Sprintf("%d provider calls%s, %d %s, %d input + %d output tokens, cost %s",
