@@ -216,20 +216,27 @@ func RunCap(dir string) (float64, error) {
 		return 0, fmt.Errorf("cannot resume %s: %w", dir, err)
 	}
 	defer st.Close()
-	v, err := st.Meta(maxCostKey)
+	c, err := recordedMaxCost(st)
 	switch {
-	case err != nil:
-		return 0, err
-	case v != "":
-		c, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return 0, fmt.Errorf("run store: %s is %q: %w", maxCostKey, v, err)
-		}
-		return c, nil
+	case err != nil || c > 0:
+		return c, err
 	case exp.Budget != nil:
 		return exp.Budget.USD, nil
 	}
 	return 0, nil
+}
+
+// recordedMaxCost is the last --max-cost the run in st was given; 0 for none.
+func recordedMaxCost(st *store.Store) (float64, error) {
+	v, err := st.Meta(maxCostKey)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	c, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, fmt.Errorf("run store: %s is %q: %w", maxCostKey, v, err)
+	}
+	return c, nil
 }
 
 // reuseMaxCost applies the run's recorded --max-cost unless the resume gives its own.
@@ -237,11 +244,8 @@ func reuseMaxCost(st *store.Store, opt *Options) error {
 	if opt.MaxCost > 0 {
 		return st.SetMeta(maxCostKey, strconv.FormatFloat(opt.MaxCost, 'g', -1, 64))
 	}
-	v, err := st.Meta(maxCostKey)
-	if err != nil || v == "" {
-		return err
-	}
-	opt.MaxCost, err = strconv.ParseFloat(v, 64)
+	var err error
+	opt.MaxCost, err = recordedMaxCost(st)
 	return err
 }
 

@@ -156,7 +156,7 @@ func TestProgressShowsWaiting(t *testing.T) {
 		return nil
 	}})
 	var out syncBuffer
-	p := newProgress(&out, 1, "t", false)
+	p := newProgress(&out, 1, 0, "t", false)
 	p.every = 20 * time.Millisecond
 	p.watching(w, nil)
 	go be.Decide(context.Background(), backend.Request{})

@@ -723,10 +723,7 @@ func (r *Runner) markStopped(stop *manifest.Stop, err error) error {
 func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if err := ctx.Err(); err != nil { // interrupted during set-up: nothing was asked
 		err = fmt.Errorf("%w before the first decision; continue with: prosim resume %s", ErrInterrupted, r.dir)
-		if merr := r.writeManifest("stopped", &manifest.Stop{Reason: manifest.StopInterrupted}, false); merr != nil {
-			err = errors.Join(err, merr)
-		}
-		return nil, err
+		return nil, r.markStopped(&manifest.Stop{Reason: manifest.StopInterrupted}, err)
 	}
 	ctx, cancel := watchStop(ctx, r.dir, r.lockedAt) // a stop request (prosim serve) interrupts as Ctrl-C does
 	defer cancel()

@@ -39,14 +39,10 @@ type progress struct {
 	halted string
 }
 
-func newProgress(w io.Writer, total int, what string, atMost bool) *progress {
-	return newResumedProgress(w, total, 0, what, atMost)
-}
-
-// newResumedProgress is newProgress for a resume that has saved decisions already: its
-// first line says how many of the total are saved and how many are left to make (it said
-// "1296 decisions to make" with 84 saved: QA11).
-func newResumedProgress(w io.Writer, total, saved int, what string, atMost bool) *progress {
+// newProgress shows the progress of total decisions (at most, when atMost) of what. saved
+// are those a resume found saved already: its first line says how many of the total are
+// saved and how many are left to make (it said "1296 decisions to make" with 84 saved: QA11).
+func newProgress(w io.Writer, total, saved int, what string, atMost bool) *progress {
 	p := &progress{w: w, total: total, start: time.Now(), last: time.Now(), every: 5 * time.Second, what: what, atMost: atMost}
 	if w == nil {
 		return p

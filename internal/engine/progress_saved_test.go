@@ -18,7 +18,7 @@ func TestResumedProgressLine(t *testing.T) {
 		{1296, 84, true, "sig2: at most 1296 decisions, 84 saved, at most 1212 to make\n"},
 	} {
 		var out strings.Builder
-		newResumedProgress(&out, c.total, c.saved, "sig2", c.atMost)
+		newProgress(&out, c.total, c.saved, "sig2", c.atMost)
 		if out.String() != c.want {
 			t.Errorf("total %d, saved %d: %q, want %q", c.total, c.saved, out.String(), c.want)
 		}
