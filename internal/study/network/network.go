@@ -458,14 +458,6 @@ func decodeObs(b []byte, n int) ([]obsCounts, error) {
 // rowSize is a row's record: w, u, the flags, reason and version.
 const rowSize = 2 + 1 + 4 + 4
 
-// encodeRows appends the records of a round's rows.
-func encodeRows(b []byte, rows []row) []byte {
-	for _, x := range rows {
-		b = appendRow(b, x)
-	}
-	return b
-}
-
 // encodeRound appends the records of a world's round: its rows, with the invalid reasons and
 // model versions bad and ver (nil: none).
 func encodeRound(b []byte, r roundView, bad, ver []uint32) []byte {
@@ -491,7 +483,7 @@ func appendRow(b []byte, x row) []byte {
 	return binary.LittleEndian.AppendUint32(b, x.version)
 }
 
-// decodeRows reads what encodeRows or encodeRound wrote.
+// decodeRows reads what encodeRound wrote.
 func decodeRows(b []byte) ([]row, error) {
 	if len(b)%rowSize != 0 {
 		return nil, fmt.Errorf("Study 3 rounds: a round's record of %d bytes does not read back", len(b))

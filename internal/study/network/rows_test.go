@@ -24,6 +24,14 @@ func TestRowsRecord(t *testing.T) {
 	}
 }
 
+// encodeRows appends the records of rows, as encodeRound does a world's.
+func encodeRows(b []byte, rows []row) []byte {
+	for _, x := range rows {
+		b = appendRow(b, x)
+	}
+	return b
+}
+
 // A round's observation counts read back as the world held them.
 func TestObsRecord(t *testing.T) {
 	c := &nbCounts{rated: []uint8{0, 2, hubDegree}, treated: []uint8{0, 1, 0}, other: make([]uint8, 3), sum: make([]int16, 3),

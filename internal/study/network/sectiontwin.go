@@ -56,7 +56,7 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 	// Contagion: the all-agents curve beside its placebo, then by group; each axis fitted
 	// to its data (a share under 8% is not drawn on 0-100%).
 	x := func(g int) report.Series {
-		return report.Series{Name: contGroupKey(g), Color: report.Palette[g%len(report.Palette)], Marker: "circle"}
+		return report.Series{Name: groupKeys[g], Color: report.Palette[g%len(report.Palette)], Marker: "circle"}
 	}
 	pct0 := func(v float64) string { return fmt.Sprintf("%.3g%%", 100*v) }
 	all, pl := x(gAll), report.Series{Name: "placebo", Color: "#555555", Dashed: true, Marker: "open"}
@@ -77,7 +77,7 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 		if len(s.X) > 0 {
 			// Each panel's axis fits its group: 60% of victims and 3% at distance 2 on one axis
 			// would flatten distance 2.
-			byGroup = append(byGroup, report.LineChart{Title: contGroupKey(g), Series: []report.Series{p, s}, Y0: 0, Y1: niceTop(top)})
+			byGroup = append(byGroup, report.LineChart{Title: groupKeys[g], Series: []report.Series{p, s}, Y0: 0, Y1: niceTop(top)})
 		}
 	}
 	for t := c.From; t <= c.Rounds; t++ {

@@ -45,13 +45,6 @@ var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per
 	{Name: "p_value", Type: table.Float, Doc: "spread at this distance: permutation test over where the victims sit, on the willingness effect (mean twin difference) of the agents at this distance, among those at least this far from the real victims (one-sided: a mean at most the observed; see twinstats.go); empty for unreachable, all, before the unfair treatment and when every agent is a victim (no other placement)"},
 }}
 
-func contGroupKey(g int) string {
-	if g == gAll {
-		return "all"
-	}
-	return effGroupKeys[g]
-}
-
 func nanNil(v float64) any {
 	if math.IsNaN(v) {
 		return nil
@@ -76,7 +69,7 @@ func (r *results) contagionTable() *table.Table {
 	return &table.Table{Schema: ContagionSchema, Rows: func(emit func([]any) error) error {
 		for _, c := range r.Cmps {
 			for _, x := range c.Contagion {
-				if err := emit([]any{c.Backend, c.Inequity, contGroupKey(x.G), x.Round, nanNil(x.Share), nanNil(x.PlaceboShare), nanNil(x.P)}); err != nil {
+				if err := emit([]any{c.Backend, c.Inequity, groupKeys[x.G], x.Round, nanNil(x.Share), nanNil(x.PlaceboShare), nanNil(x.P)}); err != nil {
 					return err
 				}
 			}
@@ -350,7 +343,7 @@ func (s *netStudy) readTwin(cmps []*Comparison) error {
 func contagionRows(c *Comparison, rounds []int) [][]string {
 	var rows [][]string
 	for _, g := range []int{gVictims, gDist1, gDist2, gDist3, gUnreachable, gAll} {
-		line := []string{contGroupKey(g)}
+		line := []string{groupKeys[g]}
 		any := false
 		for _, t := range rounds {
 			x, ok := c.ContagionAt(g, t)
