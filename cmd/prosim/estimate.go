@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/prosim/prosim/internal/backend/providers/wire"
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/termtable"
@@ -53,7 +54,10 @@ func estimateCmd() *cobra.Command {
 			// refuse a backend whose api_key_env names an unset or empty variable: say so now
 			// (but for a broker's workers, whose keys are theirs).
 			for i, b := range exp.Backends {
-				if b.Provider != "builtin" && b.APIKeyEnv != "" && os.Getenv(b.APIKeyEnv) == "" && exp.Execution.NATS == "" {
+				if exp.Execution.NATS != "" {
+					break
+				}
+				if key, _ := wire.KeyFromEnv(os.LookupEnv, b.APIKeyEnv); b.Provider != "builtin" && b.APIKeyEnv != "" && key == "" { // the clients' rule
 					fmt.Fprintf(cmd.ErrOrStderr(), "prosim: warning: backends[%d] (%s): api_key_env %s is not set: run and resume will refuse it\n", i, b.LabelOrDefault(), b.APIKeyEnv)
 				}
 			}
