@@ -750,7 +750,7 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	}
 	// A currency that reads as missing (NA, empty) would be shown in texts as it is ("a
 	// stipend of 100 NA") and, written empty, be replaced by yuan without a word.
-	missingCurrency := doc.Has("population.currency") && (strings.TrimSpace(p.Currency) == "" || table.ReadAsMissing(p.Currency))
+	missingCurrency := doc.Has("population.currency") && currencyMissing(p.Currency)
 	if missingCurrency {
 		l.Add(doc.Errorf("population.currency", "%q reads as a missing value (as R's read.csv and pandas' read_csv read it): name the currency texts show ({{.currency}}), e.g. EUR, or leave population.currency out", p.Currency))
 	}

@@ -952,7 +952,8 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	}
 	l = &located{row: row{col: keyOffset(raw, "id")}}
 	var traits map[string]json.RawMessage
-	if t, ok := obj["traits"]; ok {
+	t, hasTraits := obj["traits"]
+	if hasTraits {
 		if err := json.Unmarshal(t, &traits); err != nil || traits == nil {
 			at("traits", "not a JSON object")
 		}
@@ -1014,7 +1015,7 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	}
 	for k := range obj {
 		switch {
-		case isTrait(k) && traits == nil && obj["traits"] == nil: // said once, above
+		case isTrait(k) && !hasTraits: // said once, above
 		case isTrait(k):
 			at(k, "a trait score at the top level: it goes in the \"traits\" object")
 		case k != "traits" && !knownColumn(k):
