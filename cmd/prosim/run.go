@@ -287,10 +287,8 @@ partner's offer, earlier trials) are marked as placeholders.`,
 			desc := r.Describe()
 			// Build every request, so that no scenario or policy template fails at run time.
 			pc, err := r.CheckPrompts(show)
-			if yamlx.Elsewhere(err, "") {
-				return err // located in its file already (a scenario's template)
-			} else if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			if err != nil {
+				return yamlx.Prefix(args[0], err) // a scenario's template: located in its file already
 			}
 			checked := fmt.Sprintf("every prompt renders: %s built", plural.Count(pc.Built, "request"))
 			if !pc.All {

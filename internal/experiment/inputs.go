@@ -295,10 +295,8 @@ func (p *Population) Read() ([]persona.Persona, error) {
 	default:
 		err = fmt.Errorf("unknown source %q", p.Source)
 	}
-	if yamlx.Elsewhere(err, "") {
-		return nil, err // the population file's own problems
-	} else if err != nil {
-		return nil, fmt.Errorf("population: %w", err)
+	if err != nil {
+		return nil, yamlx.Prefix("population", err) // the population file's own problems as they are
 	}
 	if len(agents) == 0 {
 		return nil, fmt.Errorf("population: no agents")

@@ -431,10 +431,7 @@ func (a *Analysis) Table(name string) (*table.Table, bool) {
 // ScenarioError is the error err of rendering scenario id's prompt: a problem located in the
 // scenario's file as it is (its place names the scenario), else named by the scenario.
 func ScenarioError(id string, err error) error {
-	if yamlx.Elsewhere(err, "") {
-		return err
-	}
-	return fmt.Errorf("scenario %s: %w", id, err)
+	return yamlx.Prefix("scenario "+id, err)
 }
 
 // Errorf is an error located at an experiment field when env.Doc is known.

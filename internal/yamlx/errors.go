@@ -199,6 +199,15 @@ func Elsewhere(err error, file string) bool {
 	return errors.As(err, &e) && e.File != "" && e.File != file
 }
 
+// Prefix is err named by what ("what: err"), unless err is nil or already located in a file
+// (Elsewhere), whose place says what it is about.
+func Prefix(what string, err error) error {
+	if err == nil || Elsewhere(err, "") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // Join is the problems of several files, each file's list in turn (nil ones left out): one
 // error, or nil. Its message is theirs, one after the other.
 func Join(errs ...error) error {
