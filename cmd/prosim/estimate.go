@@ -34,7 +34,7 @@ func estimateCmd() *cobra.Command {
 			if exp == nil {
 				return err
 			}
-			if err := checkMaxCost(cmd, maxCost, func() (float64, error) { return fileBudget(exp), nil }, "the file's budget"); err != nil {
+			if err := checkMaxCost(cmd, maxCost, func() (float64, error) { return exp.BudgetUSD(), nil }, "the file's budget"); err != nil {
 				return err
 			}
 			if len(backends) > 0 {

@@ -48,7 +48,7 @@ func runCmd() *cobra.Command {
 			if exp == nil {
 				return problems
 			}
-			if err := checkMaxCost(cmd, f.maxCost, func() (float64, error) { return fileBudget(exp), nil }, "the file's budget"); err != nil {
+			if err := checkMaxCost(cmd, f.maxCost, func() (float64, error) { return exp.BudgetUSD(), nil }, "the file's budget"); err != nil {
 				return err
 			}
 			if cmd.Flags().Changed("seed") {
@@ -188,14 +188,6 @@ func checkMaxCost(cmd *cobra.Command, v float64, capOf func() (float64, error), 
 		amount = "$" + usd.Exact(c)
 	}
 	return usageError{fmt.Errorf("--max-cost 0: a cap of $0 admits no call (0 is not \"no cap\"); omitting the flag keeps %s (%s)", kept, amount)}
-}
-
-// fileBudget is the experiment's budget.usd; 0 for none.
-func fileBudget(exp *experiment.Experiment) float64 {
-	if exp.Budget == nil {
-		return 0
-	}
-	return exp.Budget.USD
 }
 
 // finish prints the run summary after a run or resume.

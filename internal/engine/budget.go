@@ -91,10 +91,7 @@ func (r *Runner) budgetCap() float64 {
 	if r.opt.MaxCost > 0 {
 		return r.opt.MaxCost
 	}
-	if r.exp.Budget != nil {
-		return r.exp.Budget.USD
-	}
-	return 0
+	return r.exp.BudgetUSD()
 }
 
 // prepareBudget makes the run's budget when it has a cap, after checking that every LLM
@@ -217,13 +214,10 @@ func RunCap(dir string) (float64, error) {
 	}
 	defer st.Close()
 	c, err := recordedMaxCost(st)
-	switch {
-	case err != nil || c > 0:
+	if err != nil || c > 0 {
 		return c, err
-	case exp.Budget != nil:
-		return exp.Budget.USD, nil
 	}
-	return 0, nil
+	return exp.BudgetUSD(), nil
 }
 
 // recordedMaxCost is the last --max-cost the run in st was given; 0 for none.

@@ -196,6 +196,14 @@ type Budget struct {
 	USD float64 `yaml:"usd"`
 }
 
+// BudgetUSD is the file's budget.usd; 0 for none.
+func (e *Experiment) BudgetUSD() float64 {
+	if e.Budget == nil {
+		return 0
+	}
+	return e.Budget.USD
+}
+
 // Execution says how decisions reach the providers.
 type Execution struct {
 	// Mode is "sync" (one call per decision, the default, also "") or "batch" (each step of a study
