@@ -31,9 +31,11 @@ type BackendID struct {
 	MaxTokensField string
 	// Seed names the seeds sent to the provider: empty when none is sent, else what every
 	// decision's seed is derived from (the engine uses "run:<run seed>"). A request's own
-	// Seed is a function of that, its content, its replicate and its factor levels
-	// (Request.Levels), all in the key, so the seed itself need not be (and must not be: the replicate fan-out asks for several replicates
-	// under one seed). Runs that send seeds with different run seeds therefore share no entries.
+	// Seed also depends on its agent, replicate and factor levels; it is not in the key (the
+	// replicate fan-out asks for several replicates under one seed). So two agents whose
+	// requests are identical share one entry, as Collapse makes them share one call without
+	// a cache: one draw, with the first agent's seed (documented in docs/results.md,
+	// column cached). Runs that send seeds with different run seeds share no entries.
 	Seed string
 	// ExtraBody is the JSON object of server-specific fields sent with every request (keys
 	// sorted), empty for none: options such as Ollama's num_ctx or vLLM's top_k change replies.
