@@ -172,15 +172,21 @@ func TestCacheConcurrentWriters(t *testing.T) {
 }
 
 // TestKeyOf changes every setting that can change a reply and requires a different key (a
-// cache miss); settings that cannot (the request's own seed, the agent id) must not change it.
+// cache miss), the agent id among them (an agent's draw is its own); the request's own seed
+// must not change it.
 func TestKeyOf(t *testing.T) {
 	id := BackendID{Provider: "openai", Model: "gpt-4o", BaseURL: "https://api.openai.com/v1"}
 	base := testReq("p", 0)
 	k := KeyOf(id, base)
 	same := base
-	same.Seed, same.AgentID = 12345, 99
+	same.Seed = 12345
 	if KeyOf(id, same) != k {
-		t.Error("Seed or AgentID changed the key")
+		t.Error("Seed changed the key")
+	}
+	other := base
+	other.AgentID = base.AgentID + 1
+	if KeyOf(id, other) == k {
+		t.Error("two agents with identical texts share a key")
 	}
 	if KeyOf(BackendID{Provider: "openai", Model: "gpt-4o", BaseURL: "https://API.openai.com/v1/"}, base) != k {
 		t.Error("BaseURL case or trailing slash changed the key")
@@ -270,9 +276,13 @@ func TestCacheMissOnEachSetting(t *testing.T) {
 		}
 	}
 	same := req
-	same.Seed, same.AgentID = 99, 7
+	same.Seed = 99
 	if got, _ := c.Wrap(inner, base).Decide(ctx, same); !got.Cached {
-		t.Error("the request's own seed or agent id caused a miss")
+		t.Error("the request's own seed caused a miss")
+	}
+	same.AgentID = req.AgentID + 1
+	if got, _ := c.Wrap(inner, base).Decide(ctx, same); got.Cached {
+		t.Error("another agent with identical texts was served the first agent's reply")
 	}
 }
 

@@ -10,8 +10,8 @@ import (
 	"sync"
 )
 
-// Collapse makes identical requests in flight (what KeyOf(id, req) covers: the same texts,
-// repair turns, schema, sampling, replicate and factor levels) share one call to next.
+// Collapse makes identical requests in flight (what KeyOf(id, req) covers: the same agent,
+// texts, repair turns, schema, sampling, replicate and factor levels) share one call to next.
 // The caller whose request started the call gets the reply as is; the others get a copy with
 // Cached set and Calls, tokens and cost zero, since they cost nothing (so usage is not counted
 // twice). Put it above the Cache, so that duplicates also share the lookup and the store.
@@ -138,12 +138,12 @@ func requestHash(seed maphash.Seed, req Request) uint64 {
 		h.WriteByte(2)
 		h.WriteString(f.Name)
 	}
-	return h.Sum64() ^ uint64(req.Replicate)*0x9e3779b97f4a7c15
+	return h.Sum64() ^ uint64(req.Replicate)*0x9e3779b97f4a7c15 ^ uint64(req.AgentID)*0xbf58476d1ce4e5b9
 }
 
 // sameRequest reports whether a and b have the same cache key under one BackendID (see KeyOf).
 func sameRequest(a, b Request) bool {
-	return a.Replicate == b.Replicate && a.Levels == b.Levels && a.System == b.System && a.Prompt == b.Prompt &&
+	return a.Replicate == b.Replicate && a.AgentID == b.AgentID && a.Levels == b.Levels && a.System == b.System && a.Prompt == b.Prompt &&
 		slices.Equal(a.Repair, b.Repair) && sameSampling(a.Sampling, b.Sampling) &&
 		sameFields(a.Schema.Fields, b.Schema.Fields)
 }

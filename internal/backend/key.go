@@ -31,11 +31,10 @@ type BackendID struct {
 	MaxTokensField string
 	// Seed names the seeds sent to the provider: empty when none is sent, else what every
 	// decision's seed is derived from (the engine uses "run:<run seed>"). A request's own
-	// Seed also depends on its agent, replicate and factor levels; it is not in the key (the
-	// replicate fan-out asks for several replicates under one seed). So two agents whose
-	// requests are identical share one entry, as Collapse makes them share one call without
-	// a cache: one draw, with the first agent's seed (documented in docs/results.md,
-	// column cached). Runs that send seeds with different run seeds share no entries.
+	// Seed is a function of that, its agent, content, replicate and factor levels, all in the
+	// key, so the seed itself need not be (and must not be: the replicate fan-out asks for
+	// several replicates under one seed). Runs that send seeds with different run seeds
+	// therefore share no entries.
 	Seed string
 	// ExtraBody is the JSON object of server-specific fields sent with every request (keys
 	// sorted), empty for none: options such as Ollama's num_ctx or vLLM's top_k change replies.
@@ -51,14 +50,19 @@ func (k Key) String() string { return hex.EncodeToString(k[:]) }
 //
 // v2 (issue 17) added the structured-output mode, the max-tokens field and the seed policy;
 // v3 the factor levels (Request.Levels): v2 entries of a factor design may be one level's
-// reply copied to the others, so none is read.
-const keyVersion = "prosim-cache-v3"
+// reply copied to the others, so none is read; v4 the agent id: two agents whose texts are
+// identical (an imported population with coarse fields) are two draws, as two replicates
+// are, not one reply and its copy, and a v3 entry may be such a copy.
+const keyVersion = "prosim-cache-v4"
 
 // KeyOf returns the cache key of req sent to id: provider, model, base URL, structured-output
 // mode, max-tokens field, seed policy and extra body fields (id), sorted sampling parameters,
-// system text, user text, repair turns, schema, replicate index and factor levels. It never includes the request's own Seed
-// (see BackendID.Seed), the API key, the agent id or the Structured description (LLMs see
-// only the texts).
+// system text, user text, repair turns, schema, replicate index, factor levels and agent id.
+// It never includes the request's own Seed (see BackendID.Seed), the API key or the
+// Structured description (LLMs see only the texts). The agent id is there although the
+// model never sees it: an agent's decisions are draws of their own, like a replicate's, so
+// agents with identical persona texts do not share one reply; one agent's identical
+// requests (conditions whose texts do not differ for it) still share theirs.
 func KeyOf(id BackendID, req Request) Key {
 	// The fields are laid end to end in one buffer and hashed at once: the same bytes the
 	// hash has always been fed (length-prefixed fields), without a copy of each text.
@@ -86,6 +90,7 @@ func KeyOf(id BackendID, req Request) Key {
 	field(string(keySchemas.Get(req.Schema)))
 	field(strconv.Itoa(req.Replicate))
 	field(req.Levels)
+	field(strconv.Itoa(req.AgentID))
 	if id.ExtraBody != "" {
 		// Last and only when set: keys without one are those of the encoding before it (the
 		// fields are length-prefixed, so the longer encoding cannot equal a shorter one).

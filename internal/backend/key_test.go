@@ -41,6 +41,7 @@ func oldKeyOf(id BackendID, req Request) Key {
 	field(string(b))
 	field(strconv.Itoa(req.Replicate))
 	field(req.Levels)
+	field(strconv.Itoa(req.AgentID))
 	var k Key
 	copy(k[:], h.Sum(nil))
 	return k
@@ -88,7 +89,8 @@ func TestSameRequestIsSameKey(t *testing.T) {
 	negZero = -negZero
 	variants := []func(r *Request){
 		func(r *Request) {},
-		func(r *Request) { r.Seed, r.AgentID = 5, 9 },
+		func(r *Request) { r.Seed = 5 },
+		func(r *Request) { r.AgentID = 9 },
 		func(r *Request) { r.Replicate = 2 },
 		func(r *Request) { r.Levels = "option_order=shuffled" },
 		func(r *Request) { r.Prompt += " " },

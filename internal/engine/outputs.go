@@ -183,7 +183,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	{Name: "value_label", Type: table.String, Doc: "the option chosen, for choice fields"},
 	{Name: "valid", Type: table.Bool, Doc: "1 when the reply fitted the schema"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why the reply was recorded invalid"},
-	{Name: "cached", Type: table.Bool, Doc: "1 when no provider call was made for this reply: it came from the response cache, or it is the reply of an identical request of the same run asked once (also without a cache)"},
+	{Name: "cached", Type: table.Bool, Doc: "1 when no provider call was made for this reply: it came from the response cache, or it is the reply of the same agent's identical request of the same run asked once (also without a cache)"},
 	// What the decision spent, as prosim.db records it: per decision, so a decision with
 	// several fields repeats it on each of its rows.
 	{Name: "calls", Type: table.Int, Doc: "provider calls made for the decision: re-asks and failed attempts included, 0 from the cache or the behavioural model (the decision's own, repeated on each of its field rows: sum over one row per decision; a joint prompt's call counts on its first scenario)"},
