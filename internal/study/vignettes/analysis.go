@@ -39,6 +39,10 @@ const (
 	bootMeanReps = 2000
 )
 
+// expandedLevels gives two examples of the expanded level, computed (the docs once said 98.9%
+// for 12 agents, which is the level for 8).
+var expandedLevels = fmt.Sprintf("%.1f%% for 12 agents, %.1f%% for 104", 100*analysis.ExpandedLevel(0.95, 12), 100*analysis.ExpandedLevel(0.95, 104))
+
 // Cell is the mean of one measure in one backend x scenario x condition.
 type Cell struct {
 	Backend, Scenario, Field, Condition string
@@ -58,7 +62,7 @@ var CellsSchema = table.Schema{Name: "vignette_means", Doc: "Study 1: mean of ev
 	{Name: "mean", Type: table.Float, Doc: "the mean; empty when no agent answered validly"},
 	{Name: "ci_low", Type: table.Float, Doc: "95% confidence interval over agents (ci_method), lower bound; within the measure's range; empty with fewer than 2 agents"},
 	{Name: "ci_high", Type: table.Float, Doc: "upper bound"},
-	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: " + ciWilson + " (a choice's share when every agent answered once: the share of agents) or " + ciBootstrap + " (2000 resamples of agents with replacement, each with its replicates' mean, seeded by the experiment seed; type-7 quantiles at the level Hesterberg's expansion gives for the number of agents: 98.9% for 12 agents, 95.4% for 104); empty without an interval"},
+	{Name: "ci_method", Type: table.String, Doc: "how the interval is computed: " + ciWilson + " (a choice's share when every agent answered once: the share of agents) or " + ciBootstrap + " (2000 resamples of agents with replacement, each with its replicates' mean, seeded by the experiment seed; type-7 quantiles at the level Hesterberg's expansion gives for the number of agents: " + expandedLevels + "); empty without an interval"},
 	{Name: "agents", Type: table.Int, Doc: "agents with at least one valid decision"},
 	{Name: "valid", Type: table.Int, Doc: "valid decisions"},
 	{Name: "invalid", Type: table.Int, Doc: "invalid decisions (left out of the mean)"},
