@@ -233,14 +233,30 @@ func recordedMaxCost(st *store.Store) (float64, error) {
 	return c, nil
 }
 
-// reuseMaxCost applies the run's recorded --max-cost unless the resume gives its own.
+// reuseMaxCost applies the run's recorded --max-cost unless the resume gives its own (which
+// keepMaxCost records once it is known to be above the spend).
 func reuseMaxCost(st *store.Store, opt *Options) error {
 	if opt.MaxCost > 0 {
-		return st.SetMeta(maxCostKey, strconv.FormatFloat(opt.MaxCost, 'g', -1, 64))
+		return nil
 	}
 	var err error
 	opt.MaxCost, err = recordedMaxCost(st)
 	return err
+}
+
+// keepMaxCost checks a resume's own --max-cost, given, against what the run has spent (after
+// loadSpent) and records it for later resumes. A cap at or below the spend is refused: it
+// would stop the run before any call with a message saying the spend passed the cap (QA12 #11:
+// "cap of $0.001 reached ($0.002 spent)"), and it would become the run's recorded cap.
+func (r *Runner) keepMaxCost(given bool) error {
+	if !given {
+		return nil
+	}
+	if r.opt.MaxCost <= r.priorSpent {
+		return fmt.Errorf("--max-cost %s: this run has already spent $%s; give a cap above that, e.g. --max-cost %s",
+			usd.Exact(r.opt.MaxCost), usd.String(r.priorSpent), SuggestCap(r.priorSpent, r.priorSpent, 0))
+	}
+	return r.st.SetMeta(maxCostKey, strconv.FormatFloat(r.opt.MaxCost, 'g', -1, 64))
 }
 
 // budgetStop turns a budget refusal into the run's stop message.

@@ -134,6 +134,15 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 	if _, err := Resume(context.Background(), cut, Options{NoCache: true}); !errors.As(err, &stop) {
 		t.Fatalf("a resume at the same cap returned %v", err)
 	}
+	// A cap at or below what was spent is refused and not kept (QA12 #11: it became the run's
+	// cap, and its stop said "cap of $0.001 reached ($0.002 spent)").
+	_, err = Resume(context.Background(), cut, Options{NoCache: true, MaxCost: settled / 2})
+	if err == nil || errors.As(err, &stop) || !strings.Contains(err.Error(), "this run has already spent $") {
+		t.Fatalf("a resume with a cap below the spend returned %v, want a refusal", err)
+	}
+	if c, err := RunCap(cut); err != nil || c != cap {
+		t.Fatalf("after the refused cap the run's cap is %v (%v), want %v", c, err, cap)
+	}
 	if _, err := Resume(context.Background(), cut, Options{NoCache: true, MaxCost: 2 * total}); err != nil {
 		t.Fatal(err)
 	}

@@ -502,6 +502,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("cannot resume %s: %w", dir, err)
 	}
 	err = reuseOptions(st, &opt)
+	givenMaxCost := opt.MaxCost > 0
 	if err == nil {
 		err = reuseMaxCost(st, &opt)
 	}
@@ -527,6 +528,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	if err := r.loadSpent(); err != nil {
+		return nil, err
+	}
+	if err := r.keepMaxCost(givenMaxCost); err != nil {
 		return nil, err
 	}
 	r.checkInputs()
