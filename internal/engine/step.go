@@ -371,10 +371,10 @@ func (r *Runner) decide(ctx context.Context, be *backendEntry, t *study.Task) (b
 		if !refused {
 			if se := r.rejectsAll(ctx, be, reply, err); se != nil {
 				if be.answered.Load() {
-					return reply, r.stopBackend(be, err, errRejectsAll, fmt.Sprintf("%d asks in a row failed with HTTP 400 after it had answered, none answered between, so every decision would (the server says: %s). The account or the server refuses every request now (a credit balance too low, a key's limit): fix it, then run `prosim resume %s --retry-invalid` to ask the decisions it rejected again",
+					return reply, r.stopBackend(be, err, errRejectsAll, fmt.Sprintf("%d asks in a row failed with HTTP 400 after it had answered, none answered between, so every decision would (the server says: %s); asks already in flight then are recorded invalid with them. The account or the server refuses every request now (a credit balance too low, a key's limit): fix it, then run `prosim resume %s --retry-invalid` to ask the decisions it rejected again",
 						r.refusalLimit(), se.Body, r.dir))
 				}
-				return reply, r.stopBackend(be, err, errRejectsAll, fmt.Sprintf("its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s). Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
+				return reply, r.stopBackend(be, err, errRejectsAll, fmt.Sprintf("its first %d asks all failed with HTTP 400 and none was answered, so every decision would (the server says: %s); asks already in flight then are recorded invalid with them. Fix the setting it names (the backend's, or a factor's level) and start the run again; if the server was at fault, run `prosim resume %s --retry-invalid` once it is fixed",
 					r.refusalLimit(), se.Body, r.dir))
 			}
 			return reply, err
