@@ -23,7 +23,8 @@ type progress struct {
 	bar   *progressbar.ProgressBar
 	w     io.Writer
 	total int
-	done  int
+	done  int // saved by an earlier invocation, and made since
+	saved int // of done, saved by an earlier invocation
 	start time.Time
 	last  time.Time
 	every time.Duration
@@ -43,7 +44,9 @@ type progress struct {
 // are those a resume found saved already: its first line says how many of the total are
 // saved and how many are left to make (it said "1296 decisions to make" with 84 saved: QA11).
 func newProgress(w io.Writer, total, saved int, what string, atMost bool) *progress {
-	p := &progress{w: w, total: total, start: time.Now(), last: time.Now(), every: 5 * time.Second, what: what, atMost: atMost}
+	// done counts the saved too, so that "N/total" is the run's count, as the first line's
+	// (QA12 #13: a resume of 4 saved that stopped at its cap printed "1/24").
+	p := &progress{w: w, total: total, done: saved, saved: saved, start: time.Now(), last: time.Now(), every: 5 * time.Second, what: what, atMost: atMost}
 	if w == nil {
 		return p
 	}
@@ -58,6 +61,9 @@ func newProgress(w io.Writer, total, saved int, what string, atMost bool) *progr
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 		)
+		if saved > 0 {
+			p.bar.Add(saved)
+		}
 		return p
 	}
 	bound := ""
@@ -178,6 +184,10 @@ func (p *progress) finish(notAsked []study.NotAsked) {
 		return
 	}
 	if p.w != nil {
-		fmt.Fprintf(p.w, "  %d/%d decisions in %s%s\n", p.done, p.total, time.Since(p.start).Round(time.Millisecond), note)
+		now := ""
+		if p.saved > 0 {
+			now = fmt.Sprintf(" (%d asked now)", p.done-p.saved)
+		}
+		fmt.Fprintf(p.w, "  %d/%d decisions%s in %s%s\n", p.done, p.total, now, time.Since(p.start).Round(time.Millisecond), note)
 	}
 }

@@ -23,6 +23,14 @@ func TestResumedProgressLine(t *testing.T) {
 			t.Errorf("total %d, saved %d: %q, want %q", c.total, c.saved, out.String(), c.want)
 		}
 	}
+	// Later lines count the saved too: 84 saved and 3 made are 87 of 1296.
+	var out strings.Builder
+	p := newProgress(&out, 1296, 84, "sig2", false)
+	p.add(3)
+	p.finish(nil)
+	if !strings.Contains(out.String(), "  87/1296 decisions (3 asked now) in ") {
+		t.Errorf("resumed progress %q: want 87/1296, 3 made now", out.String())
+	}
 	var s *keySet
 	if s.len() != 0 {
 		t.Errorf("no key set: len %d", s.len())
