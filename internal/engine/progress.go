@@ -51,7 +51,8 @@ func newProgress(w io.Writer, total, saved int, what string, atMost bool) *progr
 		return p
 	}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions(total,
+		// The bar counts what is left to make (its rate and time left are this invocation's).
+		p.bar = progressbar.NewOptions(max(total-saved, 0),
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(what),
 			progressbar.OptionShowCount(),
@@ -61,9 +62,6 @@ func newProgress(w io.Writer, total, saved int, what string, atMost bool) *progr
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 		)
-		if saved > 0 {
-			p.bar.Add(saved)
-		}
 		return p
 	}
 	bound := ""
