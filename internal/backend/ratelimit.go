@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -13,6 +14,10 @@ type Limits struct {
 	Concurrency int
 	// RPM and TPM are requests and tokens (input plus output) per minute.
 	RPM, TPM float64
+	// Watch, if not nil, is told of calls held by RPM or TPM, so that the progress output
+	// says what a run waits for (QA12 #12: with tpm below one request's size a decision took
+	// 90 s and the progress said nothing).
+	Watch *Watch
 }
 
 // RateLimit admits calls to next within limits: at most Concurrency in flight, and requests
@@ -47,6 +52,8 @@ func rateLimit(next Backend, l Limits, clk clock) Backend {
 	}
 	reqs := newBucket(l.RPM, clk)
 	toks := newBucket(l.TPM, clk)
+	reqs.watch, reqs.what = l.Watch, fmt.Sprintf("the rpm limit (%g requests a minute)", l.RPM)
+	toks.watch, toks.what = l.Watch, fmt.Sprintf("the tpm limit (%g tokens a minute)", l.TPM)
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		if sem != nil {
 			select {
@@ -85,6 +92,8 @@ type bucket struct {
 	burst  float64
 	tokens float64
 	last   time.Time
+	watch  *Watch // told of waits (nil: none)
+	what   string // the limit, for watch
 }
 
 func newBucket(perMinute float64, clk clock) *bucket {
@@ -123,6 +132,7 @@ func (b *bucket) wait(ctx context.Context, n float64) error {
 	if d == 0 {
 		return ctx.Err()
 	}
+	defer b.watch.limited(b.what, b.clk.Now().Add(d))()
 	if err := b.clk.Sleep(ctx, d); err != nil {
 		b.give(n)
 		return err

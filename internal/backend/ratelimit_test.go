@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,5 +145,38 @@ func TestRateLimitConcurrency(t *testing.T) {
 	wg.Wait()
 	if peak.Load() != 3 {
 		t.Fatalf("peak in flight %d, want 3", peak.Load())
+	}
+}
+
+// hookClock is a fakeClock whose Sleep first calls during (to see what is recorded while a
+// call waits).
+type hookClock struct {
+	fakeClock
+	during func()
+}
+
+func (c *hookClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.during()
+	return c.fakeClock.Sleep(ctx, d)
+}
+
+// A call held by tpm is in the Watch while it waits, so the progress says what the run waits
+// for (QA12 #12: a tpm below one request's size looked like a hang).
+func TestRateLimitWaitIsWatched(t *testing.T) {
+	w := NewWatch()
+	clk := &hookClock{fakeClock: fakeClock{now: time.Unix(0, 0)}}
+	w.now = clk.Now
+	var seen []string
+	clk.during = func() { seen = append(seen, w.Waiting(0)) }
+	be := rateLimit(Func(func(ctx context.Context, req Request) (Reply, error) { return Reply{}, nil }), Limits{TPM: 60, Watch: w}, clk)
+	req := Request{Prompt: strings.Repeat("x", 400)} // about 100 tokens, 100 s at 60 a minute
+	if _, err := be.Decide(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || !strings.Contains(seen[0], "1 call(s) held by the tpm limit (60 tokens a minute), ") {
+		t.Fatalf("while held: %q", seen)
+	}
+	if s := w.Waiting(0); s != "" {
+		t.Errorf("after the call: %q", s)
 	}
 }

@@ -2,6 +2,8 @@ package backend
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,9 +17,16 @@ type Watch struct {
 	next  int
 	calls map[int]time.Time
 	waits map[int]wait
+	held  map[int]limitWait // calls held by a rate limit
 	// last is the last failure that a call backs off after, said briefly (Reason).
 	last string
 	now  func() time.Time
+}
+
+// limitWait is a call held by a rate limit (what) until when.
+type limitWait struct {
+	what  string
+	until time.Time
 }
 
 type wait struct {
@@ -27,7 +36,7 @@ type wait struct {
 
 // NewWatch makes an empty Watch.
 func NewWatch() *Watch {
-	return &Watch{calls: map[int]time.Time{}, waits: map[int]wait{}, now: time.Now}
+	return &Watch{calls: map[int]time.Time{}, waits: map[int]wait{}, held: map[int]limitWait{}, now: time.Now}
 }
 
 // call records a call in flight until the returned function is called.
@@ -62,6 +71,24 @@ func (w *Watch) backoff(d, retryAfter time.Duration, err error) func() {
 	return func() {
 		w.mu.Lock()
 		delete(w.waits, id)
+		w.mu.Unlock()
+	}
+}
+
+// limited records a call held by the rate limit what until until, until the returned function
+// is called.
+func (w *Watch) limited(what string, until time.Time) func() {
+	if w == nil {
+		return func() {}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	id := w.next
+	w.next++
+	w.held[id] = limitWait{what: what, until: until}
+	return func() {
+		w.mu.Lock()
+		delete(w.held, id)
 		w.mu.Unlock()
 	}
 }
@@ -102,6 +129,19 @@ func (w *Watch) Waiting(slow time.Duration) string {
 			s += fmt.Sprintf(" (Retry-After: a server asked for %s)", ra.Round(time.Second))
 		}
 		s += "; last error: " + w.last
+	}
+	// Calls held by a rate limit, by limit (sorted: the line must not flicker between orders).
+	held := map[string]int{}
+	heldLeft := map[string]time.Duration{}
+	for _, x := range w.held {
+		held[x.what]++
+		heldLeft[x.what] = max(heldLeft[x.what], x.until.Sub(now))
+	}
+	for _, what := range slices.Sorted(maps.Keys(held)) {
+		if s != "" {
+			s += "; "
+		}
+		s += fmt.Sprintf("%d call(s) held by %s, %s left", held[what], what, max(heldLeft[what], 0).Round(time.Second))
 	}
 	return s
 }

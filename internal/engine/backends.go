@@ -99,10 +99,10 @@ func (r *Runner) buildBackend(b experiment.Backend, eps []backend.Backend, usage
 		return nil, nil, err
 	}
 	timeout, attempts := b.TimeoutOrDefault(), b.MaxAttemptsOrDefault()
-	limits := backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM}
 	if r.watch == nil {
 		r.watch = backend.NewWatch()
 	}
+	limits := backend.Limits{Concurrency: b.MaxConcurrency, RPM: b.RPM, TPM: b.TPM, Watch: r.watch}
 	// With a first-byte timeout the client bounds the wait and the generation itself; the
 	// call's deadline allows both.
 	timeout = providers.CallTimeout(providers.Spec{FirstByteTimeout: time.Duration(b.FirstByteTimeout)}, timeout)
