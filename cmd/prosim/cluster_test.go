@@ -346,3 +346,23 @@ func TestBrokerExperimentValidates(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 }
+
+// --batch with --workers is refused before a broker or a worker starts (QA12 #16: "1 local
+// workers" were started, then the run refused).
+func TestBatchWithWorkersRefusedFirst(t *testing.T) {
+	src := `name: bw
+study: vignettes
+seed: 1
+population: {source: sample, n: 2}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}]
+`
+	f := filepath.Join(t.TempDir(), "bw.yaml")
+	if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cliCmd(t, "run", f, "--out", filepath.Join(t.TempDir(), "run"), "--batch", "--workers", "1").CombinedOutput()
+	if err == nil || !bytes.Contains(out, []byte("cannot be combined with NATS workers")) || bytes.Contains(out, []byte("local worker")) {
+		t.Fatalf("err %v, output:\n%s\nwant the refusal before any worker starts", err, out)
+	}
+}

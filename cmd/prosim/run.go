@@ -76,6 +76,9 @@ func runCmd() *cobra.Command {
 			if opt.Out == "" { // a distributed run is named on the broker after its directory
 				opt.Out = engine.DefaultDir(exp, time.Now())
 			}
+			if (opt.Batch || exp.Execution.Mode == "batch") && f.cluster.given(exp) {
+				return usageError{engine.ErrBatchWithWorkers}
+			}
 			done, err := setupCluster(cmd.Context(), f.cluster, exp, opt.Out, &opt)
 			if err != nil {
 				return err

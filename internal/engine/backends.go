@@ -57,6 +57,10 @@ func (r *Runner) onBroker() bool { return r.opt.Remote != nil || r.exp.Execution
 // buildBackend makes the decision backend for one backends: entry over its clients. The
 // behavioural model is deterministic and free, so it gets no cache, limits or retries: only a
 // schema check. Every LLM backend gets the full chain of backend.Stack.
+// ErrBatchWithWorkers refuses batch mode in a distributed run. The CLI checks it before it
+// starts a broker or workers too (QA12 #16: they were started, then the run refused).
+var ErrBatchWithWorkers = errors.New("batch mode (execution.mode: batch or --batch) sends each step to the provider's batch API from this process: it cannot be combined with NATS workers (--nats, --workers, execution.nats)")
+
 func (r *Runner) buildBackend(b experiment.Backend, eps []backend.Backend, usage *backend.Usage) (backend.Backend, io.Closer, error) {
 	if r.opt.Backends != nil {
 		be, err := r.opt.Backends(b)
@@ -64,7 +68,7 @@ func (r *Runner) buildBackend(b experiment.Backend, eps []backend.Backend, usage
 	}
 	remote := r.opt.Remote != nil && !r.opt.Offline
 	if remote && r.batchMode() {
-		return nil, nil, errors.New("batch mode (execution.mode: batch or --batch) sends each step to the provider's batch API from this process: it cannot be combined with NATS workers (--nats, --workers, execution.nats)")
+		return nil, nil, ErrBatchWithWorkers
 	}
 	if b.Provider == "builtin" {
 		if remote {
