@@ -234,7 +234,6 @@ func (sc *Scenario) place(prefix string, loc *Locator) {
 }
 
 var (
-	idRE    = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 	paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// The behavioural model's vignette parameters and their ranges.
 	modelKeys = map[string][2]float64{"base": {1, 7}, "cost": {0, 1}, "money": {0, 1}, "visibility": {0, 1}, "need": {0, 1}}
@@ -245,13 +244,10 @@ var (
 func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	l := yamlx.NewList(loc.name)
 	unknownGame := false // its templates' parameters are not known: told with the game
-	switch {
-	case sc.ID == "":
+	if sc.ID == "" {
 		l.Add(loc.Errorf(p+"id", "id is required"))
-	case !idRE.MatchString(sc.ID):
-		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", sc.ID))
-	case table.ReadAsMissing(sc.ID):
-		l.Add(loc.Errorf(p+"id", "id %q: %s", sc.ID, table.MissingReason))
+	} else if why := table.IDProblem(sc.ID); why != "" {
+		l.Add(loc.Errorf(p+"id", "id %s", why))
 	}
 	switch sc.Kind {
 	case "vignette":
@@ -304,13 +300,11 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	}
 	for i, v := range sc.Variants {
 		vp := fmt.Sprintf("%svariants[%d].", p, i)
-		switch {
-		case !idRE.MatchString(v.ID):
-			l.Add(loc.Errorf(vp+"id", "variant id %q must be lower case letters, digits, '-' or '_', starting with a letter", v.ID))
+		switch why := table.IDProblem(v.ID); {
+		case why != "":
+			l.Add(loc.Errorf(vp+"id", "variant id %s", why))
 		case v.ID == Original:
 			l.Add(loc.Errorf(vp+"id", "%q names the scenario's own wording; give the variant another id", Original))
-		case table.ReadAsMissing(v.ID):
-			l.Add(loc.Errorf(vp+"id", "variant id %q: %s", v.ID, table.MissingReason))
 		default:
 			if j := slices.IndexFunc(sc.Variants[:i], func(w Variant) bool { return w.ID == v.ID }); j >= 0 {
 				l.Add(loc.Errorf(vp+"id", "variant id %q is used twice (also variants[%d])", v.ID, j))
