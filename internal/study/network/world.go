@@ -86,7 +86,7 @@ type world struct {
 	prevW, prevU []int8
 	prevOK       []bool
 	prevAffected []bool
-	// (Treated last round: the victims, when the inequity was active then; world.treated.)
+	// (Treated last round: world.victims(t-1).)
 	hist, histU [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
 	histOK      [][]bool
 	act         network.Active
@@ -133,11 +133,7 @@ type roundView struct {
 
 // rows is the world's last round, as end left it.
 func (w *world) rows() roundView {
-	var treated []bool
-	if w.victim != nil && w.cond.iv.Active(w.round) {
-		treated = w.victim
-	}
-	return roundView{w: w.prevW, u: w.prevU, ok: w.prevOK, rule: w.prevAffected, treated: treated, lab: w.labOut}
+	return roundView{w: w.prevW, u: w.prevU, ok: w.prevOK, rule: w.prevAffected, treated: w.victims(w.round), lab: w.labOut}
 }
 
 // at is agent u's row.
@@ -234,9 +230,19 @@ func (s *netStudy) contagion(rep int) policy.Contagion {
 		Threshold: s.cfg.Contagion.Threshold, Seed: seed.Derive(s.seed, "contagion", rep)}
 }
 
+// victims are the agents treated unfairly in round t (victims(t)[u]): the group, when it is
+// chosen and the inequity is active in t; nil when nobody is.
+func (w *world) victims(t int) []bool {
+	if w.victim != nil && w.cond.iv.Active(t) {
+		return w.victim
+	}
+	return nil
+}
+
 // treated reports whether node u is treated unfairly in round t.
 func (w *world) treated(u, t int) bool {
-	return w.victim != nil && w.victim[u] && w.cond.iv.Active(t)
+	v := w.victims(t)
+	return v != nil && v[u]
 }
 
 // choose picks the condition's target group from the state after round t-1 (the round
@@ -318,11 +324,7 @@ func newCounts(g *network.Graph, spread bool) *nbCounts {
 
 // count fills the counts of agents lo..hi-1 for round t.
 func (c *nbCounts) count(w *world, t int, act network.Active, lo, hi int) {
-	// Treated last round: the victims, when the inequity was active then.
-	var victim []bool
-	if w.victim != nil && w.cond.iv.Active(t-1) {
-		victim = w.victim
-	}
+	victim := w.victims(t - 1) // treated last round
 	for u := lo; u < hi; u++ {
 		var rated, treated, other, sum int32
 		nb := w.g.Neighbours(u)
