@@ -354,22 +354,25 @@ func (c *nbCounts) count(w *world, t int, act network.Active, lo, hi int) {
 	}
 }
 
-// at is agent u's counts, and the sum of the ratings it heard (on the scenario's scale). The
-// exposures (neighbours treated unfairly or affected) are treated + other; without
-// spread_from affected the affected ones are not passed on as such (affected 0).
+// at is agent u's counts, and the sum of the ratings it heard (on the scenario's scale).
 func (c *nbCounts) at(u int) (obsCounts, int32) {
-	var rated, treated, other, sum int32
 	if c.rated[u] == hubDegree {
 		h := c.hubs[int32(u)]
-		rated, treated, other, sum = h.rated, h.treated, h.other, h.sum
-	} else {
-		rated, treated, other, sum = int32(c.rated[u]), int32(c.treated[u]), int32(c.other[u]), int32(c.sum[u])
+		return obsOf(h.rated, h.treated, h.other, c.spread), h.sum
 	}
+	return obsOf(int32(c.rated[u]), int32(c.treated[u]), int32(c.other[u]), c.spread), int32(c.sum[u])
+}
+
+// obsOf is the counts of an agent that heard rated, treated and other (affected and not
+// treated) neighbours. The exposures (neighbours treated unfairly or affected) are treated +
+// other; without spread_from affected the affected ones are not passed on as such (affected 0),
+// so exposures is not derived from the other counts there.
+func obsOf(rated, treated, other int32, spread bool) obsCounts {
 	o := obsCounts{rated: rated, treated: treated, exposures: treated + other}
-	if c.spread {
+	if spread {
 		o.affected = other
 	}
-	return o, sum
+	return o
 }
 
 // chunks calls f on consecutive ranges covering 0..n-1, in parallel on up to GOMAXPROCS
