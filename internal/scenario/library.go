@@ -401,7 +401,7 @@ func (l *Locator) modelProblems(prefix func(int) string) (unknown, ranges []*yam
 				scenario = l.node(strings.TrimSuffix(p, "."))
 			}
 			for _, mv := range yamlx.MappingValues(scenario) {
-				if strings.TrimSpace(mv.Key.String()) == "model" {
+				if mv.Key.GetToken().Value == "model" { // "model" too: the decoder reads it as model
 					unknown = append(unknown, at(mv.Key, p+"model", "a game takes no model block: the block sets the behavioural model's rating of a vignette, and a game is played by its payoff rules (game)"))
 				}
 			}
