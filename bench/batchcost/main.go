@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prosim/prosim/bench/internal/study1"
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 )
@@ -63,7 +64,7 @@ const keyEnv = "PROSIM_BATCHCOST_KEY"
 
 var defaultModel = map[string]string{"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash"}
 
-const scenarios, conditions = 6, 5
+const scenarios, conditions = study1.Scenarios, study1.Conditions
 
 func bench(n int, prov, model string) error {
 	tmp, err := os.MkdirTemp("", "prosim-batchcost-")
@@ -73,32 +74,19 @@ func bench(n int, prov, model string) error {
 	defer os.RemoveAll(tmp)
 	srv := newServer()
 	defer srv.Close()
-	agents := (n + scenarios*conditions - 1) / (scenarios * conditions)
+	agents := study1.Agents(n, 1)
 	decisions := agents * scenarios * conditions
 	fmt.Printf("study 1: %d agents x %d scenarios x %d conditions = %d decisions, %s:%s on a loopback server\n", agents, scenarios, conditions, decisions, prov, model)
 	base := srv.URL + map[string]string{"openai": "/v1"}[prov]
 	var costs [2]float64
 	for i, mode := range []string{"sync", "batch"} {
-		exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: batchcost
-study: vignettes
-seed: 7
-concurrency: 32
-population: {source: sample, n: %d}
-scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
-conditions:
-  - {name: none, policy: none}
-  - {name: moral, policy: moral}
-  - {name: social, policy: social}
-  - {name: enforce, policy: enforce}
-  - {name: economic, policy: economic}
-execution: {mode: %s%s}
-backends:
-  - provider: %s
+		exp, err := experiment.Parse([]byte(study1.YAML("batchcost", 1, 32, agents,
+			fmt.Sprintf("execution: {mode: %s%s}\n", mode, map[string]string{"batch": ", poll: 10ms"}[mode]),
+			fmt.Sprintf(`  - provider: %s
     model: %s
     base_url: %s
     api_key_env: %s
-    temperature: 1.0
-`, agents, mode, map[string]string{"batch": ", poll: 10ms"}[mode], prov, model, base, keyEnv)), filepath.Join(tmp, mode+".yaml"))
+    temperature: 1.0`, prov, model, base, keyEnv))), filepath.Join(tmp, mode+".yaml"))
 		if err != nil {
 			return err
 		}

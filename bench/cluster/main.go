@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prosim/prosim/bench/internal/study1"
 	"github.com/prosim/prosim/internal/cluster"
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
@@ -63,8 +64,7 @@ func bench(latency time.Duration, slots, n, nBuiltin int) error {
 
 	rates := map[int]float64{}
 	for _, w := range []int{1, 2, 4} {
-		exp, err := study1(tmp, fmt.Sprintf("scale%d", w), n, w*slots, `
-  - {provider: openai, model: loopback-1, base_url: http://127.0.0.1:9/v1}`)
+		exp, err := study(tmp, fmt.Sprintf("scale%d", w), n, w*slots, `  - {provider: openai, model: loopback-1, base_url: http://127.0.0.1:9/v1}`)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func bench(latency time.Duration, slots, n, nBuiltin int) error {
 	}
 	fmt.Printf("scaling ratio, 4 workers / 1 worker: %.2f (ideal 4.0); 2 / 1: %.2f (ideal 2.0)\n\n", rates[4]/rates[1], rates[2]/rates[1])
 
-	exp, err := study1(tmp, "local", nBuiltin, 64, "\n  - {provider: builtin}")
+	exp, err := study(tmp, "local", nBuiltin, 64, "  - {provider: builtin}")
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func bench(latency time.Duration, slots, n, nBuiltin int) error {
 		return err
 	}
 	local := time.Since(start)
-	exp, err = study1(tmp, "remote", nBuiltin, 64, "\n  - {provider: builtin}")
+	exp, err = study(tmp, "remote", nBuiltin, 64, "  - {provider: builtin}")
 	if err != nil {
 		return err
 	}
@@ -117,25 +117,9 @@ func bench(latency time.Duration, slots, n, nBuiltin int) error {
 	return nil
 }
 
-// study1 is a Study 1 experiment of about n decisions (6 scenarios x 5 conditions per agent).
-func study1(dir, name string, n, concurrency int, backends string) (*experiment.Experiment, error) {
-	agents := max(1, (n+29)/30)
-	src := fmt.Sprintf(`name: %s
-study: vignettes
-seed: 7
-replicates: 1
-concurrency: %d
-population: {source: sample, n: %d}
-scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
-conditions:
-  - {name: none, policy: none}
-  - {name: moral, policy: moral}
-  - {name: social, policy: social}
-  - {name: enforce, policy: enforce}
-  - {name: economic, policy: economic}
-backends:%s
-`, name, concurrency, agents, backends)
-	return experiment.Parse([]byte(src), filepath.Join(dir, name+".yaml"))
+// study is a Study 1 experiment of about n decisions on backends, the backends: list's entries.
+func study(dir, name string, n, concurrency int, backends string) (*experiment.Experiment, error) {
+	return experiment.Parse([]byte(study1.YAML(name, 1, concurrency, study1.Agents(n, 1), "", backends)), filepath.Join(dir, name+".yaml"))
 }
 
 // distributed runs exp with one in-process worker per entry of backends (nil: the task's own

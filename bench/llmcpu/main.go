@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/bench/internal/loopback"
+	"github.com/prosim/prosim/bench/internal/study1"
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/engine"
@@ -399,29 +400,14 @@ const engineScale = 10
 
 // engineRun runs a Study 1 experiment of about n decisions and returns its CPU and decisions.
 func engineRun(url string, conc, n int, tmp, name string) (time.Duration, int, error) {
-	const cells = 6 * 5
-	agents := (n + cells - 1) / cells
-	exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: llmcpu
-study: vignettes
-seed: 7
-replicates: 1
-concurrency: %d
-population: {source: sample, n: %d}
-scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
-conditions:
-  - {name: none, policy: none}
-  - {name: moral, policy: moral}
-  - {name: social, policy: social}
-  - {name: enforce, policy: enforce}
-  - {name: economic, policy: economic}
-backends:
-  - provider: openai
+	const cells = study1.Scenarios * study1.Conditions
+	agents := study1.Agents(n, 1)
+	exp, err := experiment.Parse([]byte(study1.YAML("llmcpu", 1, conc, agents, "", fmt.Sprintf(`  - provider: openai
     model: loopback-1
     base_url: %s/v1
     temperature: 1.0
     max_concurrency: %d
-    adaptive_concurrency: off
-`, conc, agents, url, conc)), filepath.Join(tmp, "llmcpu.yaml"))
+    adaptive_concurrency: off`, url, conc))), filepath.Join(tmp, "llmcpu.yaml"))
 	if err != nil {
 		return 0, 0, err
 	}

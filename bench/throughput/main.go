@@ -68,6 +68,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/bench/internal/loopback"
+	"github.com/prosim/prosim/bench/internal/study1"
 	"github.com/prosim/prosim/internal/engine"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
@@ -98,10 +99,7 @@ func main() {
 	}
 }
 
-const (
-	scenarios  = 6
-	conditions = 5
-)
+const scenarios, conditions = study1.Scenarios, study1.Conditions
 
 func bench(latency time.Duration, limit, n, reps int, replay, noCache, durableCeiling bool, cpuprofile string, keep bool) error {
 	tmp, err := os.MkdirTemp("", "prosim-throughput-")
@@ -119,28 +117,13 @@ func bench(latency time.Duration, limit, n, reps int, replay, noCache, durableCe
 	}
 	defer srv.stop()
 
-	agents := (n + scenarios*conditions*reps - 1) / (scenarios * conditions * reps)
-	exp, err := experiment.Parse([]byte(fmt.Sprintf(`name: throughput
-study: vignettes
-seed: 7
-replicates: %d
-concurrency: %d
-population: {source: sample, n: %d}
-scenarios: [volunteering, helping, donating, cooperation, recycling, sharing]
-conditions:
-  - {name: none, policy: none}
-  - {name: moral, policy: moral}
-  - {name: social, policy: social}
-  - {name: enforce, policy: enforce}
-  - {name: economic, policy: economic}
-backends:
-  - provider: openai
+	agents := study1.Agents(n, reps)
+	exp, err := experiment.Parse([]byte(study1.YAML("throughput", reps, limit, agents, "", fmt.Sprintf(`  - provider: openai
     model: loopback-1
     base_url: %s/v1
     temperature: 1.0
     max_concurrency: %d
-    adaptive_concurrency: off
-`, reps, limit, agents, srv.URL, limit)), filepath.Join(tmp, "throughput.yaml"))
+    adaptive_concurrency: off`, srv.URL, limit))), filepath.Join(tmp, "throughput.yaml"))
 	if err != nil {
 		return err
 	}

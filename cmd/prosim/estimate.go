@@ -58,7 +58,7 @@ func estimateCmd() *cobra.Command {
 					break
 				}
 				if key, _ := wire.KeyFromEnv(os.LookupEnv, b.APIKeyEnv); b.Provider != "builtin" && b.APIKeyEnv != "" && key == "" { // the clients' rule
-					fmt.Fprintf(cmd.ErrOrStderr(), "prosim: warning: backends[%d] (%s): api_key_env %s is not set: run and resume will refuse it\n", i, b.LabelOrDefault(), b.APIKeyEnv)
+					fmt.Fprintf(cmd.ErrOrStderr(), "prosim: warning: %v\n", r.BackendErrorf(i, "api_key_env", "%s is not set (backend %s): run and resume will refuse it", b.APIKeyEnv, b.LabelOrDefault()))
 				}
 			}
 			est, err := r.Estimate()

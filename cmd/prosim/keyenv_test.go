@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -38,10 +39,24 @@ func TestNamedKeyVariableUnset(t *testing.T) {
 			}
 		}
 	}
-	// estimate contacts no provider and needs no key, but warns that a run would be refused.
+	// estimate contacts no provider and needs no key, but warns that a run would be refused, at
+	// the field's line.
 	out, err := withoutKey(cliCmd(t, "estimate", exp), true).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "prosim: warning: backends[0] (openai:m): api_key_env "+durableKeyEnv+" is not set: run and resume will refuse it") {
+	if err != nil || !strings.Contains(string(out), filepath.Base(exp)+":9:84: field backends[0].api_key_env: "+durableKeyEnv+" is not set (backend openai:m): run and resume will refuse it") {
 		t.Errorf("estimate without the key: %v\n%s", err, out)
+	}
+	// A file's single backend block: the warning is at its api_key_env too.
+	src, err := os.ReadFile(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := filepath.Join(t.TempDir(), "one.yaml")
+	if err := os.WriteFile(one, []byte(strings.Replace(string(src), "backends:\n  - {", "backend:\n  {", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = withoutKey(cliCmd(t, "estimate", one), true).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "one.yaml:9:82: field backend.api_key_env: "+durableKeyEnv+" is not set (backend openai:m)") {
+		t.Errorf("estimate of a backend block without the key: %v\n%s", err, out)
 	}
 	// A run stopped after a few calls, resumed without the key.
 	dir := filepath.Join(t.TempDir(), "run")

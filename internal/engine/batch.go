@@ -38,10 +38,10 @@ func (r *Runner) checkBatch() error {
 		switch provider.Protocol(b.cfg.Provider) {
 		case "openai", "anthropic", "gemini", provider.Builtin:
 		default:
-			l.Add(r.backendErrorf(i, "provider", "batch mode not supported for %s (execution: {mode: batch} works with OpenAI, Anthropic and Gemini; run this backend without batch mode)", b.cfg.Provider))
+			l.Add(r.BackendErrorf(i, "provider", "batch mode not supported for %s (execution: {mode: batch} works with OpenAI, Anthropic and Gemini; run this backend without batch mode)", b.cfg.Provider))
 		}
 		if len(b.cfg.Endpoints) > 1 {
-			l.Add(r.backendErrorf(i, "endpoints", "batch mode sends one job to one endpoint: give base_url"))
+			l.Add(r.BackendErrorf(i, "endpoints", "batch mode sends one job to one endpoint: give base_url"))
 		}
 	}
 	if err := l.Err(); err != nil {

@@ -113,7 +113,7 @@ func (r *Runner) prepareBudget() error {
 			continue
 		}
 		if _, ok := prices.Lookup(canonicalProvider(b.cfg.Provider), b.cfg.Model); !ok {
-			l.Add(r.backendErrorf(i, "model",
+			l.Add(r.BackendErrorf(i, "model",
 				"no price is known for %s model %q, and a budget needs one: add it to the experiment, e.g. prices: {%q: {input: 0.15, output: 0.60}} (USD per million tokens; 0 for a free local model)",
 				b.cfg.Provider, b.cfg.Model, b.cfg.Model))
 		}
@@ -272,10 +272,11 @@ func (r *Runner) budgetStop(err error) error {
 	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), Reserved: reserved, NextUSD: next, Decisions: n}
 }
 
-// backendErrorf is an error about field of the run's i-th backend, located where the user gave
+// BackendErrorf is an error about field of the run's i-th backend, located where the user gave
 // it: at --backend SPEC when the flag replaced the file's backends (QA: a price error for a
 // --backend model pointed at the replaced line of the file), else at its line in the file.
-func (r *Runner) backendErrorf(i int, field, format string, a ...any) error {
+// Exported for estimate's warnings, which are located the same way.
+func (r *Runner) BackendErrorf(i int, field, format string, a ...any) error {
 	if spec := r.backends[i].cfg.Spec; spec != "" {
 		return fmt.Errorf("--backend %s: "+format, append([]any{spec}, a...)...)
 	}

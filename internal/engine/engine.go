@@ -261,7 +261,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 		for i, be := range r.backends {
 			var err error
 			if be.clients, err = r.clients(be.cfg); err != nil {
-				l.Add(r.backendErrorf(i, "", "%v", err))
+				l.Add(r.BackendErrorf(i, "", "%v", err))
 			}
 		}
 	}

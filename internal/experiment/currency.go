@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/prosim/prosim/internal/persona"
-	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
 
@@ -40,7 +39,7 @@ func (e *Experiment) FileCurrency(doc *yamlx.Doc, agents []persona.Persona) erro
 		}
 	}
 	switch {
-	case found && currencyMissing(given):
+	case found && persona.CurrencyMissing(given):
 		// refused by Population.check
 	case found && len(curs) == 1 && !strings.EqualFold(given, curs[0]):
 		return doc.Errorf("population.currency", "%s, but every persona in %s has currency %s: texts would name amounts in %s to agents earning %s (leave population.currency out to use the file's)",
@@ -56,10 +55,4 @@ func (e *Experiment) FileCurrency(doc *yamlx.Doc, agents []persona.Persona) erro
 		p.Currency = curs[0]
 	}
 	return nil
-}
-
-// currencyMissing reports whether population.currency, given, names no currency: empty, or a
-// word R or pandas read as a missing value (Population.check refuses it at its line).
-func currencyMissing(given string) bool {
-	return strings.TrimSpace(given) == "" || table.ReadAsMissing(given)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/seed"
 	"github.com/prosim/prosim/internal/table"
@@ -758,7 +759,7 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	}
 	// A currency that reads as missing (NA, empty) would be shown in texts as it is ("a
 	// stipend of 100 NA") and, written empty, be replaced by yuan without a word.
-	missingCurrency := doc.Has("population.currency") && currencyMissing(p.Currency)
+	missingCurrency := doc.Has("population.currency") && persona.CurrencyMissing(p.Currency)
 	if missingCurrency {
 		l.Add(doc.Errorf("population.currency", "%q reads as a missing value (as R's read.csv and pandas' read_csv read it): name the currency texts show ({{.currency}}), e.g. EUR, or leave population.currency out", p.Currency))
 	}

@@ -33,6 +33,8 @@ func TestCurrencyReadAsMissingIsRefused(t *testing.T) {
 		{`{source: sample, n: 6, currency: NA}`, `"NA"`},
 		{`{source: prosim104, currency: ""}`, `""`},
 		{`{source: file, file: people.csv, currency: None}`, `"None"`},
+		{`{source: sample, n: 6, currency: " NA "}`, `" NA "`}, // trimmed, as a population file's is
+		{`{source: file, file: people.csv, currency: "  "}`, `"  "`},
 	} {
 		src := "name: vigna\nstudy: vignettes\nseed: 7\npopulation: " + c.population + "\nscenarios: [helping]\nbackends: [{provider: builtin}]\n"
 		dir := t.TempDir()

@@ -164,3 +164,17 @@ func BenchmarkSimulation1M30Rounds(b *testing.B) {
 	}
 	p.report(b)
 }
+
+// BenchmarkDistances1M is the exposure distances of a Study 3 world of a million agents: a
+// BA graph's distances from 1,000 sources (bfsDist).
+func BenchmarkDistances1M(b *testing.B) {
+	g := ba1M()
+	src := make([]int, 1000)
+	for i := range src {
+		src[i] = i * 997
+	}
+	var d []int32
+	for b.Loop() {
+		d = DistancesInto(d, g, src)
+	}
+}

@@ -17,109 +17,29 @@ func newBFSScratch(n int) *bfsScratch {
 	}
 }
 
-// bfsSum runs a level-synchronous, direction-optimizing BFS (Beamer et al. 2012) from s and
-// returns the sum of distances to the nodes it reaches (other than s), their number and the
-// eccentricity of s. Top-down levels expand the frontier list; once the frontier's edges
-// outnumber a fourteenth of the unexplored ones, bottom-up levels let each unvisited node
-// look for any parent in the frontier bitset and stop at the first, which on small-world
-// graphs skips most edge checks and reads the CSR arrays sequentially.
+// bfsSum runs a level-synchronous, direction-optimizing BFS (bfsLevels) from s and returns the
+// sum of distances to the nodes it reaches (other than s), their number and the eccentricity
+// of s.
 func bfsSum(g *Graph, s int32, sc *bfsScratch) (sum, reached int64, ecc int32) {
-	const alpha, beta = 14, 24
-	n := g.N()
-	clear(sc.visited)
-	if tail := n & 63; tail != 0 { // bits past N count as visited
-		sc.visited[len(sc.visited)-1] = ^uint64(0) << tail
-	}
+	sc.start(g.N())
 	sc.visited[s>>6] |= 1 << (s & 63)
-	cur := append(sc.cur[:0], s)
-	nxt := sc.nxt
-	front, next := sc.front, sc.next
 	unexplored := int64(len(g.adj)) - int64(g.Degree(int(s)))
-	bottomUp := false
-	count := 1
-	for level := int32(1); count > 0; level++ {
-		if !bottomUp {
-			var fe int64
-			for _, u := range cur {
-				fe += g.offsets[u+1] - g.offsets[u]
-			}
-			if fe > unexplored/alpha {
-				bottomUp = true
-				clear(front)
-				for _, u := range cur {
-					front[u>>6] |= 1 << (u & 63)
-				}
-			}
-		} else if count < n/beta {
-			bottomUp = false
-			cur = cur[:0]
-			for i, w := range front {
-				for ; w != 0; w &= w - 1 {
-					cur = append(cur, int32(i<<6+bits.TrailingZeros64(w)))
-				}
-			}
-		}
-		found := 0
-		if bottomUp {
-			clear(next)
-			for i, w := range sc.visited {
-				for un := ^w; un != 0; un &= un - 1 {
-					u := i<<6 + bits.TrailingZeros64(un)
-					for _, v := range g.adj[g.offsets[u]:g.offsets[u+1]] {
-						if front[v>>6]&(1<<(v&63)) != 0 {
-							next[i] |= 1 << (u & 63)
-							found++
-							unexplored -= g.offsets[u+1] - g.offsets[u]
-							break
-						}
-					}
-				}
-			}
-			for i, w := range next {
-				sc.visited[i] |= w
-			}
-			front, next = next, front
-		} else {
-			nxt = nxt[:0]
-			for _, u := range cur {
-				for _, v := range g.adj[g.offsets[u]:g.offsets[u+1]] {
-					if sc.visited[v>>6]&(1<<(v&63)) == 0 {
-						sc.visited[v>>6] |= 1 << (v & 63)
-						nxt = append(nxt, v)
-						unexplored -= g.offsets[v+1] - g.offsets[v]
-					}
-				}
-			}
-			cur, nxt = nxt, cur
-			found = len(cur)
-		}
-		if found > 0 {
-			sum += int64(level) * int64(found)
-			reached += int64(found)
-			ecc = level
-		}
-		count = found
-	}
-	sc.cur, sc.nxt = cur[:0], nxt[:0]
-	sc.front, sc.next = front, next
+	bfsLevels(g, sc, append(sc.cur[:0], s), unexplored, nil, func(level int32, found int) {
+		sum += int64(level) * int64(found)
+		reached += int64(found)
+		ecc = level
+	})
 	return sum, reached, ecc
 }
 
-// bfsDist is a multi-source, direction-optimizing BFS (bfsSum's levels): it fills dist
-// (length N) with each node's hop distance from the nearest source, -1 where none reaches.
-// Sources must be in 0..N-1; repeats are fine. Bottom-up levels write each found node's
-// distance in node order, so the large middle levels of a small-world graph read the CSR
-// arrays and dist sequentially instead of at random.
+// bfsDist is a multi-source, direction-optimizing BFS (bfsLevels): it fills dist (length N)
+// with each node's hop distance from the nearest source, -1 where none reaches. Sources must
+// be in 0..N-1; repeats are fine.
 func bfsDist(g *Graph, sources []int32, dist []int32, sc *bfsScratch) {
-	const alpha, beta = 14, 24
-	n := g.N()
 	for i := range dist {
 		dist[i] = -1
 	}
-	clear(sc.visited)
-	if tail := n & 63; tail != 0 { // bits past N count as visited
-		sc.visited[len(sc.visited)-1] = ^uint64(0) << tail
-	}
+	sc.start(g.N())
 	cur := sc.cur[:0]
 	unexplored := int64(len(g.adj))
 	for _, s := range sources {
@@ -130,6 +50,28 @@ func bfsDist(g *Graph, sources []int32, dist []int32, sc *bfsScratch) {
 			unexplored -= g.offsets[s+1] - g.offsets[s]
 		}
 	}
+	bfsLevels(g, sc, cur, unexplored, dist, func(int32, int) {})
+}
+
+// start clears the visited bits for a search of a graph of n nodes (the scratch's).
+func (sc *bfsScratch) start(n int) {
+	clear(sc.visited)
+	if tail := n & 63; tail != 0 { // bits past N count as visited
+		sc.visited[len(sc.visited)-1] = ^uint64(0) << tail
+	}
+}
+
+// bfsLevels expands the frontier cur (its nodes marked visited; unexplored is the number of
+// edge ends of the unvisited nodes) level by level until nothing more is reached, calling
+// found(level, k) for each level that reaches k > 0 new nodes and, with dist, writing each
+// node's level there. Top-down levels expand the frontier list; once the frontier's edges
+// outnumber a fourteenth of the unexplored ones, bottom-up levels let each unvisited node
+// look for any parent in the frontier bitset and stop at the first, which on small-world
+// graphs skips most edge checks and reads the CSR arrays (and dist) sequentially (Beamer et
+// al. 2012).
+func bfsLevels(g *Graph, sc *bfsScratch, cur []int32, unexplored int64, dist []int32, found func(level int32, k int)) {
+	const alpha, beta = 14, 24
+	n := g.N()
 	nxt := sc.nxt
 	front, next := sc.front, sc.next
 	bottomUp := false
@@ -156,7 +98,7 @@ func bfsDist(g *Graph, sources []int32, dist []int32, sc *bfsScratch) {
 				}
 			}
 		}
-		found := 0
+		k := 0
 		if bottomUp {
 			clear(next)
 			for i, w := range sc.visited {
@@ -165,8 +107,10 @@ func bfsDist(g *Graph, sources []int32, dist []int32, sc *bfsScratch) {
 					for _, v := range g.adj[g.offsets[u]:g.offsets[u+1]] {
 						if front[v>>6]&(1<<(v&63)) != 0 {
 							next[i] |= 1 << (u & 63)
-							dist[u] = level
-							found++
+							if dist != nil {
+								dist[u] = level
+							}
+							k++
 							unexplored -= g.offsets[u+1] - g.offsets[u]
 							break
 						}
@@ -183,16 +127,21 @@ func bfsDist(g *Graph, sources []int32, dist []int32, sc *bfsScratch) {
 				for _, v := range g.adj[g.offsets[u]:g.offsets[u+1]] {
 					if sc.visited[v>>6]&(1<<(v&63)) == 0 {
 						sc.visited[v>>6] |= 1 << (v & 63)
-						dist[v] = level
+						if dist != nil {
+							dist[v] = level
+						}
 						nxt = append(nxt, v)
 						unexplored -= g.offsets[v+1] - g.offsets[v]
 					}
 				}
 			}
 			cur, nxt = nxt, cur
-			found = len(cur)
+			k = len(cur)
 		}
-		count = found
+		if k > 0 {
+			found(level, k)
+		}
+		count = k
 	}
 	sc.cur, sc.nxt = cur[:0], nxt[:0]
 	sc.front, sc.next = front, next

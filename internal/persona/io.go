@@ -115,16 +115,23 @@ func (c column) setText(p *Persona, v string) error {
 // checkText refuses a text the column cannot hold: a source_id or currency R or pandas read
 // as a missing value (agents.csv's source_id is the key users join their own data on, as a
 // text id is; its currency column, read back as missing, loses what the incomes are in:
-// QA11's currency NA). The currency is trimmed, as validation trims it.
+// QA11's currency NA). The currency is trimmed, as validation trims it; a blank one is
+// validation's to report (empty).
 func (c column) checkText(v string) error {
+	missing := v != "" && table.ReadAsMissing(v)
 	if c.name == "currency" {
 		v = strings.TrimSpace(v)
+		missing = v != "" && CurrencyMissing(v)
 	}
-	if (c.name == "source_id" || c.name == "currency") && v != "" && table.ReadAsMissing(v) {
+	if (c.name == "source_id" || c.name == "currency") && missing {
 		return fmt.Errorf("%q: %s", v, table.MissingReason)
 	}
 	return nil
 }
+
+// CurrencyMissing reports whether a currency, a population file's or population.currency,
+// names none: blank, or once trimmed a word R or pandas read as a missing value (" NA ").
+func CurrencyMissing(c string) bool { return table.ReadAsMissing(strings.TrimSpace(c)) }
 
 // setJSON parses a JSON value into the column's field; numbers must be JSON
 // numbers and text must be JSON strings (null is neither: json.Unmarshal would leave 0 or "").

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -120,8 +119,6 @@ type frameYAML struct {
 	Texts    map[string]string `yaml:"texts"`
 }
 
-var idRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
-
 // Load decodes and checks the frames of one YAML file, named name in errors. The file holds one
 // frame mapping or a list of them. Strength is 1 when not set (an explicit 0 is kept: a frame
 // shown with no effect in the behavioural model). Every frame's Source is set to name.
@@ -185,13 +182,10 @@ func load(data []byte, name string, taken func(id string) (string, bool), scen *
 func check(r frameYAML, p string, loc *scenario.Locator, scen *Scenarios) (Frame, error) {
 	f := Frame{ID: r.ID, Title: r.Title, Channel: r.Channel, Default: r.Default, Texts: r.Texts, Strength: 1}
 	l := yamlx.NewList("")
-	switch {
-	case r.ID == "":
+	if r.ID == "" {
 		l.Add(loc.Errorf(p+"id", "id is required"))
-	case !idRE.MatchString(r.ID):
-		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", r.ID))
-	case table.ReadAsMissing(r.ID):
-		l.Add(loc.Errorf(p+"id", "id %q: %s", r.ID, table.MissingReason))
+	} else if why := table.IDProblem(r.ID); why != "" {
+		l.Add(loc.Errorf(p+"id", "id %s", why))
 	}
 	switch {
 	case r.Channel == "":
@@ -245,7 +239,7 @@ func check(r frameYAML, p string, loc *scenario.Locator, scen *Scenarios) (Frame
 	sort.Strings(keys)
 	for _, k := range keys {
 		switch {
-		case !idRE.MatchString(k):
+		case !table.IDShaped(k):
 			l.Add(loc.KeyErrorf(p+"texts", k, "%q is not a scenario id (lower case letters, digits, '-' or '_')", k))
 		case scen != nil && !slices.Contains(scen.IDs, k) && (scen.Maybe == nil || !scen.Maybe(k)):
 			l.Add(loc.KeyErrorf(p+"texts", k, "no scenario %s in the library or the scenario files%s", k, yamlx.DidYouMean(k, scen.IDs)))

@@ -243,3 +243,13 @@ func TestGameWithModelBlock(t *testing.T) {
 		}
 	}
 }
+
+// A game's quoted "model" block is refused like an unquoted one (it was accepted and ignored).
+func TestGameWithQuotedModelBlock(t *testing.T) {
+	game := "- id: g\n  kind: game\n  game: dictator\n  text: t\n  question: q\n" +
+		"  response: {fields: [{name: w, kind: amount, min: 0, max: 1}]}\n  \"model\": {base: 3}\n"
+	_, err := Load([]byte(game), "g.yaml")
+	if w := "g.yaml:7:3: field [0].model: a game takes no model block"; err == nil || !strings.HasPrefix(err.Error(), w) {
+		t.Errorf("got %v\nwant %s...", err, w)
+	}
+}

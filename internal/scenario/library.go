@@ -234,7 +234,6 @@ func (sc *Scenario) place(prefix string, loc *Locator) {
 }
 
 var (
-	idRE    = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 	paramRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// The behavioural model's vignette parameters and their ranges.
 	modelKeys = map[string][2]float64{"base": {1, 7}, "cost": {0, 1}, "money": {0, 1}, "visibility": {0, 1}, "need": {0, 1}}
@@ -245,13 +244,10 @@ var (
 func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	l := yamlx.NewList(loc.name)
 	unknownGame := false // its templates' parameters are not known: told with the game
-	switch {
-	case sc.ID == "":
+	if sc.ID == "" {
 		l.Add(loc.Errorf(p+"id", "id is required"))
-	case !idRE.MatchString(sc.ID):
-		l.Add(loc.Errorf(p+"id", "id %q must be lower case letters, digits, '-' or '_', starting with a letter", sc.ID))
-	case table.ReadAsMissing(sc.ID):
-		l.Add(loc.Errorf(p+"id", "id %q: %s", sc.ID, table.MissingReason))
+	} else if why := table.IDProblem(sc.ID); why != "" {
+		l.Add(loc.Errorf(p+"id", "id %s", why))
 	}
 	switch sc.Kind {
 	case "vignette":
@@ -304,13 +300,11 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	}
 	for i, v := range sc.Variants {
 		vp := fmt.Sprintf("%svariants[%d].", p, i)
-		switch {
-		case !idRE.MatchString(v.ID):
-			l.Add(loc.Errorf(vp+"id", "variant id %q must be lower case letters, digits, '-' or '_', starting with a letter", v.ID))
+		switch why := table.IDProblem(v.ID); {
+		case why != "":
+			l.Add(loc.Errorf(vp+"id", "variant id %s", why))
 		case v.ID == Original:
 			l.Add(loc.Errorf(vp+"id", "%q names the scenario's own wording; give the variant another id", Original))
-		case table.ReadAsMissing(v.ID):
-			l.Add(loc.Errorf(vp+"id", "variant id %q: %s", v.ID, table.MissingReason))
 		default:
 			if j := slices.IndexFunc(sc.Variants[:i], func(w Variant) bool { return w.ID == v.ID }); j >= 0 {
 				l.Add(loc.Errorf(vp+"id", "variant id %q is used twice (also variants[%d])", v.ID, j))
@@ -392,13 +386,6 @@ func (l *Locator) modelProblems(prefix func(int) string) (unknown, ranges []*yam
 	if seq, ok := l.body().(*ast.SequenceNode); ok {
 		n = len(seq.Values)
 	}
-	at := func(n ast.Node, field, msg string) *yamlx.Error {
-		e := &yamlx.Error{File: l.name, Field: field, Msg: msg}
-		if tok := n.GetToken(); tok != nil && tok.Position != nil {
-			e.Line, e.Col = tok.Position.Line, tok.Position.Column
-		}
-		return e
-	}
 	for i := range n {
 		p := prefix(i)
 		if k, ok := l.node(p + "kind").(*ast.StringNode); ok && k.Value == "game" {
@@ -407,8 +394,8 @@ func (l *Locator) modelProblems(prefix func(int) string) (unknown, ranges []*yam
 				scenario = l.node(strings.TrimSuffix(p, "."))
 			}
 			for _, mv := range yamlx.MappingValues(scenario) {
-				if strings.TrimSpace(mv.Key.String()) == "model" {
-					unknown = append(unknown, at(mv.Key, p+"model", "a game takes no model block: the block sets the behavioural model's rating of a vignette, and a game is played by its payoff rules (game)"))
+				if mv.Key.GetToken().Value == "model" { // "model" too: the decoder reads it as model
+					unknown = append(unknown, l.KeyErrorf(strings.TrimSuffix(p, "."), "model", "a game takes no model block: the block sets the behavioural model's rating of a vignette, and a game is played by its payoff rules (game)"))
 				}
 			}
 			continue
@@ -417,7 +404,7 @@ func (l *Locator) modelProblems(prefix func(int) string) (unknown, ranges []*yam
 			key := strings.TrimSpace(mv.Key.String())
 			r, known := modelKeys[key]
 			if !known {
-				unknown = append(unknown, at(mv.Key, p+"model."+key, fmt.Sprintf("unknown model parameter %q%s; want %s", yamlx.Clip(key), yamlx.DidYouMean(key, modelKeyNames), strings.Join(modelKeyNames, ", "))))
+				unknown = append(unknown, l.KeyErrorf(p+"model", key, "unknown model parameter %q%s; want %s", yamlx.Clip(key), yamlx.DidYouMean(key, modelKeyNames), strings.Join(modelKeyNames, ", ")))
 				continue
 			}
 			switch mv.Value.(type) {
@@ -430,7 +417,7 @@ func (l *Locator) modelProblems(prefix func(int) string) (unknown, ranges []*yam
 				continue
 			}
 			if msg := modelValueProblem(key, r, v); msg != "" {
-				ranges = append(ranges, at(mv.Value, p+"model."+key, msg))
+				ranges = append(ranges, l.Errorf(p+"model."+key, "%s", msg))
 			}
 		}
 	}
@@ -678,15 +665,19 @@ func (l *Locator) node(path string) ast.Node {
 
 // Errorf is an error at the field at path; a field absent from the file (a missing required
 // one) is placed at the nearest enclosing field that is present.
-func (l *Locator) Errorf(path, format string, args ...any) error {
+func (l *Locator) Errorf(path, format string, args ...any) *yamlx.Error {
 	return l.ErrorAt(path, path, format, args...)
 }
 
 // KeyErrorf is an error about the key key of the mapping at path (a key naming no scenario,
 // say), placed at the key rather than its value; where the key is not found, as Errorf.
-func (l *Locator) KeyErrorf(path, key, format string, args ...any) error {
-	field := path + "." + key
-	if k := yamlx.Key(l.node(path), key); k != nil {
+// Path "" is the file's top-level mapping (a single-scenario file's).
+func (l *Locator) KeyErrorf(path, key, format string, args ...any) *yamlx.Error {
+	m, field := l.body(), key
+	if path != "" {
+		m, field = l.node(path), path+"."+key
+	}
+	if k := yamlx.Key(m, key); k != nil {
 		if tok := k.GetToken(); tok.Position != nil {
 			return &yamlx.Error{File: l.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
@@ -695,7 +686,7 @@ func (l *Locator) KeyErrorf(path, key, format string, args ...any) error {
 }
 
 // ErrorAt is an error about field, placed at the line of the field at path.
-func (l *Locator) ErrorAt(path, field, format string, args ...any) error {
+func (l *Locator) ErrorAt(path, field, format string, args ...any) *yamlx.Error {
 	e := &yamlx.Error{File: l.name, Field: field, Msg: fmt.Sprintf(format, args...)}
 	for p := path; ; {
 		if line, col := l.errorPos(p); line > 0 {

@@ -10,8 +10,6 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
-
-	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // TemplateError is the error of a template that does not parse (err, from Template) in the
@@ -21,7 +19,7 @@ import (
 // quoted scalar on one line, a literal | block); elsewhere (escapes, a folded > block) it is
 // the value's.
 func (l *Locator) TemplateError(path, text string, err error) error {
-	e := l.Errorf(path, "%s", TemplateProblem(text, err)).(*yamlx.Error)
+	e := l.Errorf(path, "%s", TemplateProblem(text, err))
 	off := -1
 	if p, _, open := unclosed(text); open {
 		off = p

@@ -441,3 +441,19 @@ func TestReadAsMissing(t *testing.T) {
 		}
 	}
 }
+
+// IDProblem refuses a malformed id before one read as missing, and accepts a well-formed one.
+func TestIDProblem(t *testing.T) {
+	for id, want := range map[string]string{
+		"blood_drive-2": "",
+		"":              `"" must be lower case letters, digits, '-' or '_', starting with a letter`,
+		"NA":            `"NA" must be lower case letters, digits, '-' or '_', starting with a letter`,
+		"2nd":           `"2nd" must be lower case letters, digits, '-' or '_', starting with a letter`,
+		"null":          `"null": ` + MissingReason,
+		"nan":           `"nan": ` + MissingReason,
+	} {
+		if got := IDProblem(id); got != want {
+			t.Errorf("IDProblem(%q) = %q, want %q", id, got, want)
+		}
+	}
+}

@@ -412,7 +412,7 @@ func (s *netStudy) roundRowsObs(i, t int) ([]row, []obsCounts, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	obs, err := decodeObs(ob, s.worlds[i].n)
+	obs, err := decodeObs(ob, s.worlds[i].n, s.cfg.SpreadFrom == SpreadAffected)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -426,28 +426,32 @@ type obsCounts struct {
 }
 
 // encodeObs appends the world's observation counts of the current round, as uvarints (a few
-// bytes an agent: most counts are small).
+// bytes an agent: most counts are small): rated, treated and other, the three the world counts
+// (nbCounts), from which obsOf derives affected and exposures.
 func (w *world) encodeObs(b []byte) []byte {
 	for u := range w.n {
 		o, _ := w.cnt.at(u)
-		for _, v := range [...]int32{o.rated, o.treated, o.affected, o.exposures} {
+		for _, v := range [...]int32{o.rated, o.treated, o.exposures - o.treated} {
 			b = binary.AppendUvarint(b, uint64(v))
 		}
 	}
 	return b
 }
 
-// decodeObs reads the n agents' counts encodeObs wrote.
-func decodeObs(b []byte, n int) ([]obsCounts, error) {
+// decodeObs reads the n agents' counts encodeObs wrote, of a run with spread_from affected or
+// not (spread).
+func decodeObs(b []byte, n int, spread bool) ([]obsCounts, error) {
 	out := make([]obsCounts, n)
 	for u := range out {
-		for _, p := range [...]*int32{&out[u].rated, &out[u].treated, &out[u].affected, &out[u].exposures} {
+		var c [3]int32 // rated, treated, other
+		for i := range c {
 			v, k := binary.Uvarint(b)
 			if k <= 0 || v > math.MaxInt32 {
 				return nil, fmt.Errorf("Study 3 rounds: a round's observation counts do not read back")
 			}
-			*p, b = int32(v), b[k:]
+			c[i], b = int32(v), b[k:]
 		}
+		out[u] = obsOf(c[0], c[1], c[2], spread)
 	}
 	if len(b) != 0 {
 		return nil, fmt.Errorf("Study 3 rounds: a round's observation counts do not read back (%d bytes left)", len(b))

@@ -32,18 +32,24 @@ func encodeRows(b []byte, rows []row) []byte {
 	return b
 }
 
-// A round's observation counts read back as the world held them.
+// A round's observation counts read back as the world held them, with spread_from affected and
+// without: the exposures count the affected neighbours either way, affected only with it.
 func TestObsRecord(t *testing.T) {
-	c := &nbCounts{rated: []uint8{0, 2, hubDegree}, treated: []uint8{0, 1, 0}, other: make([]uint8, 3), sum: make([]int16, 3),
-		hubs: map[int32]*hubCounts{2: {rated: 300, treated: 69995, other: 5}}, spread: true}
-	w := &world{n: 3, cnt: c}
-	b := w.encodeObs(nil)
-	got, err := decodeObs(b, 3)
-	want := []obsCounts{{}, {rated: 2, treated: 1, exposures: 1}, {rated: 300, treated: 69995, affected: 5, exposures: 70000}}
-	if err != nil || !slices.Equal(got, want) {
-		t.Errorf("read back as %+v, %v; want %+v", got, err, want)
-	}
-	if _, err := decodeObs(b[:len(b)-1], 3); err == nil {
-		t.Error("a cut record read back without an error")
+	for _, spread := range []bool{true, false} {
+		c := &nbCounts{rated: []uint8{0, 2, hubDegree}, treated: []uint8{0, 1, 0}, other: []uint8{0, 1, 0}, sum: make([]int16, 3),
+			hubs: map[int32]*hubCounts{2: {rated: 300, treated: 69995, other: 5}}, spread: spread}
+		w := &world{n: 3, cnt: c}
+		b := w.encodeObs(nil)
+		got, err := decodeObs(b, 3, spread)
+		want := []obsCounts{{}, {rated: 2, treated: 1, exposures: 2}, {rated: 300, treated: 69995, exposures: 70000}}
+		if spread {
+			want[1].affected, want[2].affected = 1, 5
+		}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("spread %v: read back as %+v, %v; want %+v", spread, got, err, want)
+		}
+		if _, err := decodeObs(b[:len(b)-1], 3, spread); err == nil {
+			t.Errorf("spread %v: a cut record read back without an error", spread)
+		}
 	}
 }

@@ -86,7 +86,7 @@ type world struct {
 	prevW, prevU []int8
 	prevOK       []bool
 	prevAffected []bool
-	// (Treated last round: the victims, when the inequity was active then; world.treated.)
+	// (Treated last round: world.victims(t-1).)
 	hist, histU [][]int8 // hist[k][i]: willingness k+1 rounds ago (history option)
 	histOK      [][]bool
 	act         network.Active
@@ -133,11 +133,7 @@ type roundView struct {
 
 // rows is the world's last round, as end left it.
 func (w *world) rows() roundView {
-	var treated []bool
-	if w.victim != nil && w.cond.iv.Active(w.round) {
-		treated = w.victim
-	}
-	return roundView{w: w.prevW, u: w.prevU, ok: w.prevOK, rule: w.prevAffected, treated: treated, lab: w.labOut}
+	return roundView{w: w.prevW, u: w.prevU, ok: w.prevOK, rule: w.prevAffected, treated: w.victims(w.round), lab: w.labOut}
 }
 
 // at is agent u's row.
@@ -234,9 +230,19 @@ func (s *netStudy) contagion(rep int) policy.Contagion {
 		Threshold: s.cfg.Contagion.Threshold, Seed: seed.Derive(s.seed, "contagion", rep)}
 }
 
+// victims are the agents treated unfairly in round t (victims(t)[u]): the group, when it is
+// chosen and the inequity is active in t; nil when nobody is.
+func (w *world) victims(t int) []bool {
+	if w.victim != nil && w.cond.iv.Active(t) {
+		return w.victim
+	}
+	return nil
+}
+
 // treated reports whether node u is treated unfairly in round t.
 func (w *world) treated(u, t int) bool {
-	return w.victim != nil && w.victim[u] && w.cond.iv.Active(t)
+	v := w.victims(t)
+	return v != nil && v[u]
 }
 
 // choose picks the condition's target group from the state after round t-1 (the round
@@ -318,11 +324,7 @@ func newCounts(g *network.Graph, spread bool) *nbCounts {
 
 // count fills the counts of agents lo..hi-1 for round t.
 func (c *nbCounts) count(w *world, t int, act network.Active, lo, hi int) {
-	// Treated last round: the victims, when the inequity was active then.
-	var victim []bool
-	if w.victim != nil && w.cond.iv.Active(t-1) {
-		victim = w.victim
-	}
+	victim := w.victims(t - 1) // treated last round
 	for u := lo; u < hi; u++ {
 		var rated, treated, other, sum int32
 		nb := w.g.Neighbours(u)
@@ -352,22 +354,25 @@ func (c *nbCounts) count(w *world, t int, act network.Active, lo, hi int) {
 	}
 }
 
-// at is agent u's counts, and the sum of the ratings it heard (on the scenario's scale). The
-// exposures (neighbours treated unfairly or affected) are treated + other; without
-// spread_from affected the affected ones are not passed on as such (affected 0).
+// at is agent u's counts, and the sum of the ratings it heard (on the scenario's scale).
 func (c *nbCounts) at(u int) (obsCounts, int32) {
-	var rated, treated, other, sum int32
 	if c.rated[u] == hubDegree {
 		h := c.hubs[int32(u)]
-		rated, treated, other, sum = h.rated, h.treated, h.other, h.sum
-	} else {
-		rated, treated, other, sum = int32(c.rated[u]), int32(c.treated[u]), int32(c.other[u]), int32(c.sum[u])
+		return obsOf(h.rated, h.treated, h.other, c.spread), h.sum
 	}
+	return obsOf(int32(c.rated[u]), int32(c.treated[u]), int32(c.other[u]), c.spread), int32(c.sum[u])
+}
+
+// obsOf is the counts of an agent that heard rated, treated and other (affected and not
+// treated) neighbours. The exposures (neighbours treated unfairly or affected) are treated +
+// other; without spread_from affected the affected ones are not passed on as such (affected 0),
+// so exposures is not derived from the other counts there.
+func obsOf(rated, treated, other int32, spread bool) obsCounts {
 	o := obsCounts{rated: rated, treated: treated, exposures: treated + other}
-	if c.spread {
+	if spread {
 		o.affected = other
 	}
-	return o, sum
+	return o
 }
 
 // chunks calls f on consecutive ranges covering 0..n-1, in parallel on up to GOMAXPROCS

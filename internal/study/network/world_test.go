@@ -98,3 +98,23 @@ func TestCountsHubs(t *testing.T) {
 		}
 	}
 }
+
+// The victims of round t are the group in the inequity's rounds only, and nobody before the
+// group is chosen; the round's rows and treated read them.
+func TestVictims(t *testing.T) {
+	w := &world{n: 3, cond: &netCond{iv: &policy.Intervention{From: 2, To: 3}}}
+	if w.victims(2) != nil || w.treated(0, 2) {
+		t.Error("victims before the group is chosen")
+	}
+	w.victim = []bool{true, false, true}
+	for r, want := range map[int]bool{1: false, 2: true, 3: true, 4: false} {
+		if got := w.victims(r) != nil; got != want || w.treated(0, r) != want || w.treated(1, r) {
+			t.Errorf("round %d: victims %v, treated(0) %v, treated(1) %v; want the group: %v", r, w.victims(r), w.treated(0, r), w.treated(1, r), want)
+		}
+		w.round = r
+		w.prevW, w.prevU, w.prevOK, w.prevAffected = make([]int8, 3), make([]int8, 3), make([]bool, 3), make([]bool, 3)
+		if got := w.rows().at(2).treated; got != want {
+			t.Errorf("round %d: row of agent 2 treated %v, want %v", r, got, want)
+		}
+	}
+}
