@@ -1,6 +1,9 @@
 package network
 
-import "math/bits"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // bfsScratch is one worker's reusable state for bfsSum: bitsets of N bits stay in cache
 // where an int32 distance array of 1e6 nodes would not.
@@ -145,4 +148,86 @@ func bfsLevels(g *Graph, sc *bfsScratch, cur []int32, unexplored int64, dist []i
 	}
 	sc.cur, sc.nxt = cur[:0], nxt[:0]
 	sc.front, sc.next = front, next
+}
+
+// Far is NearInto's mark for a node more than maxd hops from every source, or unreachable.
+const Far = 0xFF
+
+// NearInto is a multi-source BFS that stops after maxd levels (0 <= maxd < Far): near[u] is
+// u's hop distance from the nearest source when at most maxd, Far otherwise, and reached
+// lists the nodes within maxd hops by level (sources first, each node once). A caller that
+// needs only distances 0..maxd and "farther" (the permutation test's exposure groups) skips
+// the large outer levels of a small-world graph that a full BFS must scan. near and reached
+// are reused when their capacity allows; a source outside 0..N-1 panics. Levels are top-down
+// unless the frontier's edges outnumber a fourteenth of the unexplored ones (bfsSum's rule;
+// on the last level, all of them), then bottom-up over the unreached nodes.
+func NearInto(near []uint8, reached []int32, g *Graph, sources []int, maxd int) ([]uint8, []int32) {
+	const alpha = 14
+	if maxd < 0 || maxd >= Far {
+		panic(fmt.Sprintf("network: NearInto: maxd %d outside 0..%d", maxd, Far-1))
+	}
+	n := g.N()
+	if cap(near) < n {
+		near = make([]uint8, n)
+	}
+	near = near[:n]
+	if n > 0 { // fill with Far by doubling copies (memmove), not byte by byte
+		near[0] = Far
+		for i := 1; i < n; i *= 2 {
+			copy(near[i:], near[:i])
+		}
+	}
+	reached = reached[:0]
+	unexplored := int64(len(g.adj))
+	for _, s := range sources {
+		if s < 0 || s >= n {
+			panic(fmt.Sprintf("network: NearInto: source %d outside 0..%d", s, n-1))
+		}
+		if near[s] == Far {
+			near[s] = 0
+			reached = append(reached, int32(s))
+			unexplored -= g.offsets[s+1] - g.offsets[s]
+		}
+	}
+	start := 0
+	for level := 1; level <= maxd && start < len(reached); level++ {
+		cur := reached[start:] // appends below go past cur (or to a new array): cur is not changed
+		start = len(reached)
+		var fe int64
+		for _, u := range cur {
+			fe += g.offsets[u+1] - g.offsets[u]
+		}
+		lv, prev := uint8(level), uint8(level-1)
+		// On the last level bottom-up gains no later level from its bitset-like sweep and
+		// checks every edge of each node it does not reach: only worth it past fe edges.
+		if level < maxd && fe > unexplored/alpha || fe > unexplored {
+			for u := range n {
+				if near[u] != Far {
+					continue
+				}
+				for _, v := range g.adj[g.offsets[u]:g.offsets[u+1]] {
+					if near[v] == prev {
+						near[u] = lv
+						reached = append(reached, int32(u))
+						unexplored -= g.offsets[u+1] - g.offsets[u]
+						break
+					}
+				}
+			}
+			continue
+		}
+		last := level == maxd // no later level reads unexplored: skip the reads of offsets[v]
+		for _, u := range cur {
+			for _, v := range g.adj[g.offsets[u]:g.offsets[u+1]] {
+				if near[v] == Far {
+					near[v] = lv
+					reached = append(reached, v)
+					if !last {
+						unexplored -= g.offsets[v+1] - g.offsets[v]
+					}
+				}
+			}
+		}
+	}
+	return near, reached
 }

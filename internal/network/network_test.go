@@ -765,6 +765,53 @@ func TestDistancesMatchPlainBFS(t *testing.T) {
 	}
 }
 
+// NearInto agrees with Distances capped at maxd (Far beyond or unreachable) on connected and
+// fragmented graphs, with few sources (top-down levels) and many (bottom-up ones), repeated
+// sources and none; reached holds each node within maxd once, by level; buffers are reused.
+func TestNearIntoMatchesDistances(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var near []uint8
+	var reached []int32
+	for name, g := range map[string]*Graph{
+		"ba":         must(t)(BarabasiAlbert(20000, 3, 2)),
+		"gnp sparse": must(t)(ErdosRenyiGnp(5003, 0.0004, 2)),
+		"ws lattice": must(t)(WattsStrogatz(3001, 4, 0, 2)),
+		"ws rewired": must(t)(WattsStrogatz(20000, 10, 0.3, 2)),
+		"path+pair":  must(t)(FromEdges(7, [][2]int{{0, 1}, {1, 2}, {2, 3}, {3, 4}, {5, 6}})),
+	} {
+		for _, k := range []int{0, 1, 2, 20, 500, 5000} {
+			src := make([]int, k)
+			for i := range src {
+				src[i] = r.IntN(g.N())
+				if i > 0 && r.IntN(5) == 0 {
+					src[i] = src[i-1]
+				}
+			}
+			dist := Distances(g, src)
+			for _, maxd := range []int{0, 1, 2, 3, 6} {
+				near, reached = NearInto(near, reached, g, src, maxd)
+				seen := make([]bool, g.N())
+				last := uint8(0)
+				for _, u := range reached {
+					if seen[u] || near[u] < last {
+						t.Fatalf("%s, %d sources, maxd %d: node %d repeated or out of level order in reached", name, k, maxd, u)
+					}
+					seen[u], last = true, near[u]
+				}
+				for u, d := range dist {
+					want := uint8(Far)
+					if d >= 0 && int(d) <= maxd {
+						want = uint8(d)
+					}
+					if near[u] != want || seen[u] != (want != Far) {
+						t.Fatalf("%s, %d sources, maxd %d: node %d near %d (reached %v), distance %d", name, k, maxd, u, near[u], seen[u], d)
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestTinyGraphs(t *testing.T) {
 	for name, g := range map[string]*Graph{
 		"ws n=0": must(t)(WattsStrogatz(0, 0, 0.5, 1)),

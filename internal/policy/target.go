@@ -130,31 +130,61 @@ func Select(r Rule, p Population, seed uint64) ([]int, error) {
 }
 
 // topK returns the (up to) k nodes with the highest value, ties broken by rank, ascending.
+// rank is a permutation, so the order is total and the k best are one set: a heap of the k
+// best so far finds it in one pass (sorting every candidate took about 0.5 s a call at
+// 1,000,000 nodes; most nodes lose to the heap's worst in one comparison).
 func topK(n, k int, value func(int) (float64, bool), rank []int32) []int {
 	type cand struct {
 		u int
 		v float64
 	}
-	var cs []cand
-	for u := range n {
-		if v, ok := value(u); ok {
-			cs = append(cs, cand{u, v})
-		}
-	}
-	slices.SortFunc(cs, func(a, b cand) int {
+	// better: a ranks before b.
+	better := func(a, b cand) bool {
 		if a.v != b.v {
-			if a.v > b.v {
-				return -1
-			}
-			return 1
+			return a.v > b.v
 		}
-		return int(rank[a.u]) - int(rank[b.u])
-	})
-	if len(cs) > k {
-		cs = cs[:k]
+		return rank[a.u] < rank[b.u]
 	}
-	out := make([]int, len(cs))
-	for i, c := range cs {
+	h := make([]cand, 0, max(0, min(k, n))) // a heap with the worst kept candidate at h[0]
+	for u := range n {
+		v, ok := value(u)
+		if !ok {
+			continue
+		}
+		c := cand{u, v}
+		if len(h) < k {
+			h = append(h, c)
+			for i := len(h) - 1; i > 0; {
+				p := (i - 1) / 2
+				if !better(h[p], h[i]) {
+					break
+				}
+				h[p], h[i] = h[i], h[p]
+				i = p
+			}
+			continue
+		}
+		if k == 0 || !better(c, h[0]) {
+			continue
+		}
+		h[0] = c
+		for i := 0; ; {
+			w := i
+			if l := 2*i + 1; l < len(h) && better(h[w], h[l]) {
+				w = l
+			}
+			if r := 2*i + 2; r < len(h) && better(h[w], h[r]) {
+				w = r
+			}
+			if w == i {
+				break
+			}
+			h[i], h[w] = h[w], h[i]
+			i = w
+		}
+	}
+	out := make([]int, len(h))
+	for i, c := range h {
 		out[i] = c.u
 	}
 	slices.Sort(out)

@@ -233,38 +233,8 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		return out, noPlacements
 	}
 	P := permutations(n, len(aggs))
-	// sums[t-1][g] is {sum of differences, agent x replicate pairs} at distance d_g among the focal agents.
-	type sums [gUnreachable][2]float64
-	stat := func(pd func(r int) []int32) []sums {
-		out := make([]sums, rounds)
-		for r, a := range aggs {
-			d := pd(r)
-			real := dists[r]
-			var size [gUnreachable]int
-			for u := range d {
-				if pg := groupOf(d[u]); pg < gUnreachable && groupOf(real[u]) >= pg {
-					size[pg]++
-				}
-			}
-			for t := from; t <= rounds; t++ {
-				for g := range gUnreachable {
-					out[t-1][g][1] += float64(size[g])
-				}
-				for _, u := range a.invalid[t-1] {
-					if pg := groupOf(d[u]); pg < gUnreachable && groupOf(real[u]) >= pg {
-						out[t-1][pg][1]--
-					}
-				}
-				for _, x := range a.diffs[t-1] {
-					if pg := groupOf(d[x.U]); pg < gUnreachable && groupOf(real[x.U]) >= pg {
-						out[t-1][pg][0] += float64(x.D)
-					}
-				}
-			}
-		}
-		return out
-	}
-	obs := stat(func(r int) []int32 { return dists[r] })
+	obs := focalSums(aggs, dists, func(r int) []int32 { return dists[r] }, rounds, from)
+	bases := permBases(aggs, dists)
 	// The placements are drawn serially from one stream (so the p-values do not depend on the
 	// number of cores), then each placement's BFS and pass over the agents run in parallel,
 	// its statistic gathered by index.
@@ -276,7 +246,7 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		victims [][]int // per replicate
 	}
 	queue := make(chan placement, 2)
-	perms := make([][]sums, P)
+	perms := make([][]focalSum, P)
 	workers := min(P, runtime.GOMAXPROCS(0))
 	var eg errgroup.Group
 	eg.Go(func() error {
@@ -292,12 +262,13 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 	})
 	for range workers {
 		eg.Go(func() error {
-			pds := make([][]int32, len(aggs)) // this worker's distance buffers, reused
+			var sc permScratch // this worker's buffers, reused
 			for pl := range queue {
+				out := make([]focalSum, rounds)
 				for r, a := range aggs {
-					pds[r] = network.DistancesInto(pds[r], a.g, pl.victims[r])
+					bases[r].add(out, a, pl.victims[r], &sc, rounds, from)
 				}
-				perms[pl.p] = stat(func(r int) []int32 { return pds[r] })
+				perms[pl.p] = out
 			}
 			return nil
 		})
@@ -329,6 +300,205 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		r.P = float64(1+le[r.Round-1][r.G]) / float64(1+valid[r.Round-1][r.G])
 	}
 	return out, P
+}
+
+// focalSum is, for one round and each group g below unreachable, {sum of differences,
+// agent x replicate pairs} at distance d_g among the focal agents (contagionStats).
+type focalSum [gUnreachable][2]float64
+
+// focalSums is the permutation test's statistic by round for the distances pd(r) of each
+// replicate r from its victims (real or placed), real its real distances. Sums run over the
+// replicates, then the rounds, then each round's differences in order: permBase.add adds in
+// the same order, so both give the same floats.
+func focalSums(aggs []*twinAgg, real [][]int32, pd func(r int) []int32, rounds, from int) []focalSum {
+	out := make([]focalSum, rounds)
+	for r, a := range aggs {
+		d := pd(r)
+		rd := real[r]
+		var size [gUnreachable]int
+		for u := range d {
+			if pg := groupOf(d[u]); pg < gUnreachable && groupOf(rd[u]) >= pg {
+				size[pg]++
+			}
+		}
+		for t := from; t <= rounds; t++ {
+			for g := range gUnreachable {
+				out[t-1][g][1] += float64(size[g])
+			}
+			for _, u := range a.invalid[t-1] {
+				if pg := groupOf(d[u]); pg < gUnreachable && groupOf(rd[u]) >= pg {
+					out[t-1][pg][1]--
+				}
+			}
+			for _, x := range a.diffs[t-1] {
+				if pg := groupOf(d[x.U]); pg < gUnreachable && groupOf(rd[x.U]) >= pg {
+					out[t-1][pg][0] += float64(x.D)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// permBase is what a replicate's placements share: each agent's real exposure group, the
+// graph's components (comp nil when it is connected), per component how many of its agents
+// are at 3+ or unreachable in reality (far), and the agents the rounds' differences and
+// invalid decisions name (tracked, ascending), each difference and invalid decision by its
+// index there (diffK, invK: parallel to the twinAgg's diffs and invalid).
+//
+// A placement needs only distances 0, 1, 2 and "3 or more" from its victims, which a BFS
+// stopped after two levels gives (network.NearInto): an agent it does not reach is at 3+
+// when its component holds a placed victim, else unreachable. The focal agents at 3+ are
+// then counted per component, less those the BFS reached, with no pass over every agent; and
+// each tracked agent's group is looked up once, not once per round it appears in (157,274
+// differences name 43,928 agents in a 200,000-agent run of examples/study3-million.yaml).
+type permBase struct {
+	realG   []uint8
+	comp    []int32
+	far     []int
+	tracked []int32
+	diffK   [][]int32
+	invK    [][]int32
+}
+
+// permScratch is one worker's reusable state for permBase.add.
+type permScratch struct {
+	near    []uint8
+	reached []int32
+	marked  []bool // components holding a placed victim (reset after each use)
+	focal   []int8 // each tracked agent's group in the placement when focal there, else -1
+}
+
+// permBases builds each replicate's permBase; replicates on one graph share its components.
+func permBases(aggs []*twinAgg, dists [][]int32) []permBase {
+	type comps struct {
+		label []int32
+		n     int
+	}
+	byGraph := map[*network.Graph]comps{}
+	out := make([]permBase, len(aggs))
+	for r, a := range aggs {
+		c, ok := byGraph[a.g]
+		if !ok {
+			label, sizes := network.Components(a.g)
+			c = comps{label, len(sizes)}
+			byGraph[a.g] = c
+		}
+		b := permBase{realG: make([]uint8, len(dists[r])), far: make([]int, max(1, c.n))}
+		if c.n > 1 {
+			b.comp = c.label
+		}
+		for u, d := range dists[r] {
+			b.realG[u] = uint8(groupOf(d))
+			if b.realG[u] >= gDist3 {
+				b.far[b.compOf(int32(u))]++
+			}
+		}
+		b.track(a)
+		out[r] = b
+	}
+	return out
+}
+
+// track fills tracked, diffK and invK from a's rounds.
+func (b *permBase) track(a *twinAgg) {
+	idx := make([]int32, len(b.realG)) // 1 + the agent's index in tracked; 0: untracked
+	for t := range a.diffs {
+		for _, x := range a.diffs[t] {
+			idx[x.U] = 1
+		}
+		for _, u := range a.invalid[t] {
+			idx[u] = 1
+		}
+	}
+	for u, i := range idx {
+		if i != 0 {
+			b.tracked = append(b.tracked, int32(u))
+			idx[u] = int32(len(b.tracked))
+		}
+	}
+	b.diffK, b.invK = make([][]int32, len(a.diffs)), make([][]int32, len(a.invalid))
+	for t := range a.diffs {
+		b.diffK[t] = make([]int32, len(a.diffs[t]))
+		for i, x := range a.diffs[t] {
+			b.diffK[t][i] = idx[x.U] - 1
+		}
+		b.invK[t] = make([]int32, len(a.invalid[t]))
+		for i, u := range a.invalid[t] {
+			b.invK[t][i] = idx[u] - 1
+		}
+	}
+}
+
+func (b *permBase) compOf(u int32) int32 {
+	if b.comp == nil {
+		return 0
+	}
+	return b.comp[u]
+}
+
+// add adds to out the statistic of one replicate's placed victims: focalSums with the
+// distances from them, in the same order.
+func (b *permBase) add(out []focalSum, a *twinAgg, victims []int, sc *permScratch, rounds, from int) {
+	sc.near, sc.reached = network.NearInto(sc.near, sc.reached, a.g, victims, gDist2)
+	near := sc.near
+	if len(sc.marked) < len(b.far) {
+		sc.marked = make([]bool, len(b.far))
+	}
+	var size [gUnreachable]int
+	for _, v := range victims {
+		if c := b.compOf(int32(v)); !sc.marked[c] {
+			sc.marked[c] = true
+			size[gDist3] += b.far[c]
+		}
+	}
+	for _, u := range sc.reached {
+		pg, rg := near[u], b.realG[u]
+		if rg >= pg {
+			size[pg]++
+		}
+		if rg >= gDist3 { // within two hops of a placed victim, so not at 3+
+			size[gDist3]--
+		}
+	}
+	// Each tracked agent's group in the placement when it is focal there (its real group at
+	// least that), -1 otherwise.
+	if cap(sc.focal) < len(b.tracked) {
+		sc.focal = make([]int8, len(b.tracked))
+	}
+	focal := sc.focal[:len(b.tracked)]
+	for k, u := range b.tracked {
+		pg := near[u]
+		if pg == network.Far {
+			pg = gDist3
+			if !sc.marked[b.compOf(u)] {
+				pg = gUnreachable // no placed victim in u's component
+			}
+		}
+		focal[k] = -1
+		if pg < gUnreachable && b.realG[u] >= pg {
+			focal[k] = int8(pg)
+		}
+	}
+	for t := from; t <= rounds; t++ {
+		for g := range gUnreachable {
+			out[t-1][g][1] += float64(size[g])
+		}
+		for _, k := range b.invK[t-1] {
+			if pg := focal[k]; pg >= 0 {
+				out[t-1][pg][1]--
+			}
+		}
+		diffs := a.diffs[t-1]
+		for i, k := range b.diffK[t-1] {
+			if pg := focal[k]; pg >= 0 {
+				out[t-1][pg][0] += float64(diffs[i].D)
+			}
+		}
+	}
+	for _, v := range victims {
+		sc.marked[b.compOf(int32(v))] = false
+	}
 }
 
 // sampleDistinct draws k distinct nodes of 0..n-1 by a partial Fisher-Yates shuffle of the

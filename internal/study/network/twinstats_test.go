@@ -3,6 +3,7 @@ package network
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/prosim/prosim/internal/network"
@@ -152,4 +153,86 @@ func TestSampleDistinctMatchesArrayShuffle(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A placement's statistic from the BFS stopped at distance 2 (permBase.add) equals the one
+// from full distances (focalSums), float for float: on a connected graph and on fragmented
+// ones (isolated agents, components without a placed victim, real victims in one component
+// only), with invalid decisions, non-integer differences, several replicates on one graph
+// and a replicate without victims.
+func TestPlacementSumsMatchFullDistances(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	const rounds, from = 5, 2
+	for name, g := range map[string]*network.Graph{
+		"ba":        must(network.BarabasiAlbert(3000, 2, 3)),
+		"gnp":       must(network.ErdosRenyiGnp(2000, 0.0012, 3)),
+		"ws":        must(network.WattsStrogatz(1500, 4, 0.05, 3)),
+		"ws+pieces": disjoint(must(network.WattsStrogatz(800, 4, 0.1, 4)), must(network.ErdosRenyiGnp(700, 0.002, 4))),
+	} {
+		n := g.N()
+		var aggs []*twinAgg
+		var dists [][]int32
+		var nvs []int
+		for rep, k := range []int{10, 0, 60, 10} {
+			victims := r.Perm(n)[:k]
+			if rep == 3 { // all in the first part of the graph
+				for i := range victims {
+					victims[i] %= 800
+				}
+			}
+			a := newTwinAgg(n, rounds, from)
+			a.g = g
+			for t := from; t <= rounds; t++ {
+				for range n / 3 {
+					a.diffs[t-1] = append(a.diffs[t-1], agentDiff{int32(r.IntN(n)), float32(r.NormFloat64())})
+				}
+				for range n / 20 {
+					a.invalid[t-1] = append(a.invalid[t-1], int32(r.IntN(n)))
+				}
+			}
+			d := network.Distances(g, victims)
+			nv := 0
+			for _, x := range d {
+				if x == 0 {
+					nv++
+				}
+			}
+			aggs, dists, nvs = append(aggs, a), append(dists, d), append(nvs, nv)
+		}
+		bases := permBases(aggs, dists)
+		var sc permScratch
+		for p := range 20 {
+			placed := make([][]int, len(aggs))
+			for i := range aggs {
+				placed[i] = sampleDistinct(r, n, nvs[i])
+			}
+			want := focalSums(aggs, dists, func(i int) []int32 { return network.Distances(g, placed[i]) }, rounds, from)
+			got := make([]focalSum, rounds)
+			for i, a := range aggs {
+				bases[i].add(got, a, placed[i], &sc, rounds, from)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s, placement %d: sums differ\n got %v\nwant %v", name, p, got, want)
+			}
+		}
+	}
+}
+
+func must(g *network.Graph, err error) *network.Graph {
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// disjoint is a beside b, b's nodes numbered after a's.
+func disjoint(a, b *network.Graph) *network.Graph {
+	var edges [][2]int
+	for u, v := range a.Edges() {
+		edges = append(edges, [2]int{int(u), int(v)})
+	}
+	for u, v := range b.Edges() {
+		edges = append(edges, [2]int{a.N() + int(u), a.N() + int(v)})
+	}
+	return must(network.FromEdges(a.N()+b.N(), edges))
 }
