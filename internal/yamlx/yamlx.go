@@ -196,6 +196,14 @@ func (d *Doc) Body() ast.Node {
 	return d.file.Docs[0].Body
 }
 
+// AST is the parsed file (nil when d is nil).
+func (d *Doc) AST() *ast.File {
+	if d == nil {
+		return nil
+	}
+	return d.file
+}
+
 // decodeTop decodes body, the file's top level (or what DecodeAll leaves of it), into v as
 // Decode does: a file without a document decodes to the zero value.
 func (d *Doc) decodeTop(body ast.Node, v any) error {
