@@ -90,7 +90,7 @@ type Experiment struct {
 	Dir string `yaml:"-"`
 	// File is the path the experiment was read from.
 	File string `yaml:"-"`
-	// doc is File as Load parsed it, until Locator takes it.
+	// doc is File as LoadChecking parsed it, until Locator takes it.
 	doc *yamlx.Doc
 }
 
@@ -359,11 +359,7 @@ func Load(path string) (*Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := parseChecking(data, path, true)
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
+	return Parse(data, path)
 }
 
 // read reads an experiment file, or says why it cannot.
@@ -404,14 +400,16 @@ func Parse(data []byte, name string) (*Experiment, error) {
 	return e, nil
 }
 
-// parseChecking is Parse keeping an experiment with problems (see LoadChecking). read says
-// that data is the file name as read: the experiment keeps its parse for Locator.
-func parseChecking(data []byte, name string, read bool) (*Experiment, error) {
+// parseChecking is Parse keeping an experiment with problems (see LoadChecking). keep says
+// that data is the file name as read and that the engine's checks follow: the experiment
+// keeps its parse for Locator. (Load's experiments do not: a run's resolved config is read for
+// reports and tables that do not locate its fields, and would hold it.)
+func parseChecking(data []byte, name string, keep bool) (*Experiment, error) {
 	e, doc, err := parse(data, name)
 	if doc == nil {
 		return nil, err
 	}
-	if read {
+	if keep {
 		e.doc = doc
 	}
 	if err := e.checkInputs(doc, err); err != nil {
@@ -933,7 +931,7 @@ func condNames(cs []Condition) string {
 }
 
 // Locator points at fields of an experiment file for checks made after loading (unknown
-// scenario ids, unknown policies), so those errors too carry a line. The file as Load or
+// scenario ids, unknown policies), so those errors too carry a line. The file as
 // LoadChecking parsed it is handed over, once (the experiment keeps no parse after that): a
 // large file is parsed once. Otherwise the file is read and parsed.
 func Locator(e *Experiment) *yamlx.Doc {
