@@ -28,9 +28,10 @@ var (
 	// ten aliases each ("billion laughs") stand for 10^10 values in a few hundred bytes.
 	MaxExpansion int64 = 100_000
 	// MaxTokens bounds the YAML tokens of a file (keys, values, "-" and ":" each count): the
-	// parser's nodes take hundreds of bytes each, and prosim parses a file more than once, so
-	// a 15 MB list of 900,000 scenarios (1.8 million tokens) took 1.4 GB and 12-20 s to read.
-	// Half a million list entries (an inequity's agents) still pass.
+	// parser's tokens and nodes take hundreds of bytes each (450,000 listed agents hold 270 MB
+	// once parsed, and an experiment's parse is kept for its run), and a 15 MB list of 900,000
+	// scenarios (1.8 million tokens) took 1.4 GB and 12-20 s to read when files were parsed
+	// several times. Half a million list entries (an inequity's agents) still pass.
 	MaxTokens = 1_000_000
 )
 
