@@ -11,7 +11,7 @@ import (
 )
 
 // prosim runs the command line in-process and returns what it printed.
-func prosim(t *testing.T, args ...string) (string, error) {
+func prosim(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	root := newRoot()
 	var out bytes.Buffer

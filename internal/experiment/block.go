@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"reflect"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/table"
@@ -118,27 +116,21 @@ func owner(key string) string {
 	return ""
 }
 
-// split is an experiment file with the registered blocks taken out.
+// split is an experiment file's registered blocks.
 type split struct {
 	block Block    // the study's block (nil when the study registered none)
 	given bool     // the study's key is in the file with a value
 	other []string // keys of other studies' registered blocks found in the file
-	rest  []byte   // the file with those blocks' lines blanked
 	err   error    // the problems of decoding the study's block
 }
 
-// splitBlock finds the registered blocks in the file, decodes the study's own, and returns
-// the file with every registered block's lines blanked (so the rest decodes strictly and
-// keeps its line numbers).
-func splitBlock(data []byte, name string) (split, error) {
-	out := split{rest: data}
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil || len(f.Docs) == 0 {
-		return out, nil // the strict decode reports the syntax error, located
-	}
-	m, ok := f.Docs[0].Body.(*ast.MappingNode)
+// splitBlock finds the registered blocks in the file and decodes the study's own. The rest
+// of the file decodes strictly without them (blockKey).
+func splitBlock(doc *yamlx.Doc) split {
+	var out split
+	m, ok := doc.Body().(*ast.MappingNode)
 	if !ok {
-		return out, nil
+		return out
 	}
 	study := ""
 	for _, mv := range m.Values {
@@ -151,11 +143,9 @@ func splitBlock(data []byte, name string) (split, error) {
 	if newBlock, ok := blockOf(study); ok {
 		out.block = newBlock()
 	}
-	lines := bytes.Split(data, []byte("\n"))
-	blanked := false
-	for i, mv := range m.Values {
+	for _, mv := range m.Values {
 		key := keyOf(mv)
-		if _, registered := blockOf(key); !registered || key == "study" {
+		if !blockKey(key) {
 			continue
 		}
 		// A key without a value (`tpp:`) is as if absent.
@@ -164,25 +154,20 @@ func splitBlock(data []byte, name string) (split, error) {
 		case null:
 		case key == study:
 			// Its problems are reported with those of the rest of the file.
-			out.err = yamlx.DecodeNodeAll(mv.Value, data, name, key, out.block)
+			out.err = doc.DecodeNodeAll(mv.Value, key, out.block)
 			out.given = true
 		default:
 			out.other = append(out.other, key)
 		}
-		from := mv.Key.GetToken().Position.Line
-		to := len(lines)
-		if i+1 < len(m.Values) {
-			to = m.Values[i+1].Key.GetToken().Position.Line - 1
-		}
-		for l := from; l <= to && l <= len(lines); l++ {
-			lines[l-1] = nil
-		}
-		blanked = true
 	}
-	if blanked {
-		out.rest = bytes.Join(lines, []byte("\n"))
-	}
-	return out, nil
+	return out
+}
+
+// blockKey says whether the top-level key is a registered study's block, which the rest of
+// the file is decoded without.
+func blockKey(key string) bool {
+	_, registered := blockOf(key)
+	return registered && key != "study"
 }
 
 func keyOf(mv *ast.MappingValueNode) string {

@@ -91,6 +91,8 @@ type Experiment struct {
 	Dir string `yaml:"-"`
 	// File is the path the experiment was read from.
 	File string `yaml:"-"`
+	// doc is File as LoadChecking parsed it, until Locator takes it.
+	doc *yamlx.Doc
 }
 
 // Population says where the agents come from.
@@ -386,24 +388,30 @@ func LoadChecking(path string) (*Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseChecking(data, path)
+	return parseChecking(data, path, true)
 }
 
 // Parse checks an experiment given as bytes; name is used in messages and to resolve
 // relative paths.
 func Parse(data []byte, name string) (*Experiment, error) {
-	e, err := parseChecking(data, name)
+	e, err := parseChecking(data, name, false)
 	if err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// parseChecking is Parse keeping an experiment with problems (see LoadChecking).
-func parseChecking(data []byte, name string) (*Experiment, error) {
+// parseChecking is Parse keeping an experiment with problems (see LoadChecking). keep says
+// that data is the file name as read and that the engine's checks follow: the experiment
+// keeps its parse for Locator. (Load's experiments do not: a run's resolved config is read for
+// reports and tables that do not locate its fields, and would hold it.)
+func parseChecking(data []byte, name string, keep bool) (*Experiment, error) {
 	e, doc, err := parse(data, name)
 	if doc == nil {
 		return nil, err
+	}
+	if keep {
+		e.doc = doc
 	}
 	if err := e.checkInputs(doc, err); err != nil {
 		e.markBroken(err)
@@ -476,29 +484,23 @@ func topKey(field string) string {
 }
 
 // parse is Parse without reading the files the experiment names: the experiment and its
-// problems (doc is nil when it could not be checked at all).
+// problems (doc is nil when it could not be checked at all). The file is parsed once: the
+// study's block, the rest of the file and the later checks' locations all come of doc.
 func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	var e Experiment
-	data = yamlx.StripBOM(data)
-	if err := yamlx.CheckLimits(data, name); err != nil {
-		return nil, nil, err
-	}
-	sp, err := splitBlock(data, name)
+	doc, err := yamlx.ParseFile(data, name)
 	if err != nil {
 		return nil, nil, err
 	}
+	sp := splitBlock(doc)
 	// Values of the wrong type are reported together, before the checks that read them.
 	l := yamlx.NewList(name)
 	l.Add(sp.err)
-	l.Add(yamlx.DecodeAll(sp.rest, name, &e))
+	l.Add(doc.DecodeAll(&e, blockKey))
 	if err := l.Err(); err != nil {
 		return nil, nil, err
 	}
 	e.Block, e.given, e.other = sp.block, sp.given, sp.other
-	doc, err := yamlx.Parse(data, name)
-	if err != nil {
-		return nil, nil, err
-	}
 	e.File = name
 	e.Dir = filepath.Dir(name)
 	return &e, doc, e.check(doc)
@@ -930,8 +932,14 @@ func condNames(cs []Condition) string {
 }
 
 // Locator points at fields of an experiment file for checks made after loading (unknown
-// scenario ids, unknown policies), so those errors too carry a line.
+// scenario ids, unknown policies), so those errors too carry a line. The file as
+// LoadChecking parsed it is handed over, once (the experiment keeps no parse after that): a
+// large file is parsed once. Otherwise the file is read and parsed.
 func Locator(e *Experiment) *yamlx.Doc {
+	if d := e.doc; d != nil && d.Name() == e.File {
+		e.doc = nil
+		return d
+	}
 	data, err := yamlx.ReadFile(e.File)
 	if err != nil {
 		return nil

@@ -137,7 +137,7 @@ func load(data []byte, name string, taken func(id string) (string, bool), scen *
 	var raw []frameYAML
 	prefix := func(i int) string { return fmt.Sprintf("[%d].", i) }
 	if loc.IsList() {
-		if err := yamlx.DecodeAll(data, name, &raw); err != nil {
+		if err := loc.DecodeAll(&raw); err != nil {
 			return nil, err
 		}
 		if len(raw) == 0 {
@@ -145,7 +145,7 @@ func load(data []byte, name string, taken func(id string) (string, bool), scen *
 		}
 	} else {
 		var one frameYAML
-		if err := yamlx.DecodeAll(data, name, &one); err != nil {
+		if err := loc.DecodeAll(&one); err != nil {
 			return nil, err
 		}
 		raw = []frameYAML{one}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/game"
@@ -174,7 +173,7 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 	// game's block as one it takes not, and a value out of range with the type errors.
 	unknown, ranges := loc.modelProblems(prefix)
 	if loc.IsList() {
-		if err := yamlx.DecodeAll(data, name, &scs); err != nil {
+		if err := loc.DecodeAll(&scs); err != nil {
 			return nil, replaceProblems(name, err, unknown, ranges)
 		}
 		if len(scs) == 0 {
@@ -182,7 +181,7 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 		}
 	} else {
 		var sc Scenario
-		if err := yamlx.DecodeAll(data, name, &sc); err != nil {
+		if err := loc.DecodeAll(&sc); err != nil {
 			return nil, replaceProblems(name, err, unknown, ranges)
 		}
 		scs = []Scenario{sc}
@@ -532,6 +531,7 @@ func sortedKeys(m map[string]float64) []string {
 // the same for files whose top level is a mapping; library files may be lists.)
 type Locator struct {
 	name  string
+	doc   *yamlx.Doc // the file parsed, once: it is decoded from it too (DecodeAll)
 	file  *ast.File
 	data  []byte   // the file, split into lines on first use (lines)
 	split []string // its lines, once split
@@ -546,26 +546,20 @@ func (l *Locator) lines() []string {
 	return l.split
 }
 
-// NewLocator parses data (named name in errors) for locating fields. An empty file is an error.
+// NewLocator parses data (named name in errors) for locating fields and for decoding
+// (DecodeAll): the file is parsed once. Its limits, an empty file and a syntax error are
+// errors, told as the decoder tells them.
 func NewLocator(data []byte, name string) (*Locator, error) {
 	data = yamlx.StripBOM(data)
-	if err := yamlx.CheckLimits(data, name); err != nil {
+	doc, err := yamlx.ParseFile(data, name)
+	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(string(data)) == "" {
-		return nil, &yamlx.Error{File: name, Msg: "file is empty"}
-	}
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		// Let the decoder report syntax errors in its usual form.
-		var v any
-		if derr := yamlx.Decode(data, name, &v); derr != nil {
-			return nil, derr
-		}
-		return nil, &yamlx.Error{File: name, Msg: err.Error()}
-	}
-	return &Locator{name: name, file: f, data: data}, nil
+	return &Locator{name: name, doc: doc, file: doc.AST(), data: data}, nil
 }
+
+// DecodeAll decodes the file into v as yamlx.DecodeAll does, from the parse the locator has.
+func (l *Locator) DecodeAll(v any) error { return l.doc.DecodeAll(v, nil) }
 
 func (l *Locator) body() ast.Node {
 	if len(l.file.Docs) == 0 || l.file.Docs[0].Body == nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // ClipBytes is how much of a name or value from a file a message quotes.
@@ -244,18 +243,11 @@ func (j *joined) Unwrap() []error { return j.errs }
 // and list with a problem is decoded again key by key, entry by entry, to find every one.
 // Syntax errors and the limits of CheckLimits are reported alone.
 func DecodeAll(data []byte, name string, v any) error {
-	err := Decode(data, name, v)
-	if err == nil {
-		return nil
+	d, err := ParseFile(data, name)
+	if err != nil {
+		return err
 	}
-	f, perr := parser.ParseBytes(StripBOM(data), 0)
-	if perr != nil || len(f.Docs) == 0 || f.Docs[0].Body == nil {
-		return err // a syntax error: the parser reports one
-	}
-	if len(ast.Filter(ast.AliasType, f.Docs[0].Body)) > 0 {
-		return err // a part decoded alone would miss the anchors its aliases name
-	}
-	return decodeErrors(f.Docs[0].Body, StripBOM(data), name, "", reflect.TypeOf(v), err)
+	return d.DecodeAll(v, nil)
 }
 
 // DecodeNodeAll is DecodeNode reporting every problem, as DecodeAll; path is the node's

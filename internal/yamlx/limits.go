@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
@@ -27,9 +28,10 @@ var (
 	// ten aliases each ("billion laughs") stand for 10^10 values in a few hundred bytes.
 	MaxExpansion int64 = 100_000
 	// MaxTokens bounds the YAML tokens of a file (keys, values, "-" and ":" each count): the
-	// parser's nodes take hundreds of bytes each, and prosim parses a file more than once, so
-	// a 15 MB list of 900,000 scenarios (1.8 million tokens) took 1.4 GB and 12-20 s to read.
-	// Half a million list entries (an inequity's agents) still pass.
+	// parser's tokens and nodes take hundreds of bytes each (450,000 listed agents hold 270 MB
+	// once parsed, and an experiment's parse is kept for its run), and a 15 MB list of 900,000
+	// scenarios (1.8 million tokens) took 1.4 GB and 12-20 s to read when files were parsed
+	// several times. Half a million list entries (an inequity's agents) still pass.
 	MaxTokens = 1_000_000
 )
 
@@ -80,22 +82,79 @@ func TrimBOM(line string) string { return strings.TrimPrefix(line, bom) }
 // the input) and, when the file has aliases, parses it once the depth is known to be bounded
 // (parsing does not expand aliases: decoding does).
 func CheckLimits(data []byte, name string) error {
-	if int64(len(data)) > MaxFileBytes {
-		return &Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %s", SizeWord(MaxFileBytes))}
-	}
-	if err := tokenBound(data, name); err != nil {
+	tokens, aliases, err := lexLimited(data, name)
+	if err != nil || !aliases {
 		return err
 	}
+	parsed(name)
+	f, err := parser.Parse(tokens, 0)
+	if err != nil {
+		return nil // the decoder reports the syntax error, located
+	}
+	return checkExpansion(f, name)
+}
+
+var (
+	parsesMu sync.Mutex
+	parses   = map[string]int{} // times each file was parsed, by name
+)
+
+func parsed(name string) {
+	parsesMu.Lock()
+	parses[name]++
+	parsesMu.Unlock()
+}
+
+// Parses is the number of times the functions of this package parsed the file named name:
+// for tests that a large file is parsed once.
+func Parses(name string) int {
+	parsesMu.Lock()
+	defer parsesMu.Unlock()
+	return parses[name]
+}
+
+// parseLimited is CheckLimits and the parse of data, which lexes it once: the parser takes the
+// tokens the limits were checked on. limit is the problem CheckLimits reports, else syntax
+// the parser's error (nil when limit is not), else f is the file.
+func parseLimited(data []byte, name string) (f *ast.File, limit, syntax error) {
+	tokens, aliases, err := lexLimited(data, name)
+	if err != nil {
+		return nil, err, nil
+	}
+	if tokens == nil {
+		tokens = lexer.Tokenize(string(data))
+	}
+	parsed(name)
+	if f, err = parser.Parse(tokens, 0); err != nil {
+		return nil, nil, err // the decoder reports the syntax error, located
+	}
+	if aliases {
+		if err := checkExpansion(f, name); err != nil {
+			return nil, err, nil
+		}
+	}
+	return f, nil, nil
+}
+
+// lexLimited checks the limits that need no parse (all but MaxExpansion) and returns data's
+// tokens (nil when it has no indicator: the lexer was not run) and whether it has aliases.
+func lexLimited(data []byte, name string) (tokens token.Tokens, aliases bool, err error) {
+	if int64(len(data)) > MaxFileBytes {
+		return nil, false, &Error{File: name, Msg: fmt.Sprintf("file is larger than the limit of %s", SizeWord(MaxFileBytes))}
+	}
+	if err := tokenBound(data, name); err != nil {
+		return nil, false, err
+	}
 	if !bytes.ContainsAny(data, "[{-:*") {
-		return nil
+		return nil, false, nil
 	}
 	flow := 0
 	var block []int // columns of the open block collections
-	aliases := 0
 	lastLine := 0
 	content := false                          // a token of the current document has been seen
 	docs, second := 0, (*token.Position)(nil) // documents with content; the header of the second
-	for _, tk := range lexer.Tokenize(string(data)) {
+	tokens = lexer.Tokenize(string(data))
+	for _, tk := range tokens {
 		if tk.Position == nil {
 			continue
 		}
@@ -119,7 +178,7 @@ func CheckLimits(data []byte, name string) error {
 		case token.SequenceEndType, token.MappingEndType:
 			flow = max(0, flow-1)
 		case token.AliasType:
-			aliases++
+			aliases = true
 		case token.CommentType:
 			continue
 		}
@@ -131,27 +190,20 @@ func CheckLimits(data []byte, name string) error {
 			block = append(block, col)
 		}
 		if d := flow + len(block); d > MaxDepth {
-			return &Error{File: name, Line: tk.Position.Line, Col: tk.Position.Column, Msg: fmt.Sprintf("lists and mappings nested more than %d deep: not read", MaxDepth)}
+			return nil, false, &Error{File: name, Line: tk.Position.Line, Col: tk.Position.Column, Msg: fmt.Sprintf("lists and mappings nested more than %d deep: not read", MaxDepth)}
 		}
 	}
 	if docs > 1 && second != nil {
-		return &Error{File: name, Line: second.Line, Col: second.Column,
+		return nil, false, &Error{File: name, Line: second.Line, Col: second.Column,
 			Msg: fmt.Sprintf("the file has %d YAML documents (separated by ---); prosim reads one per file: write several entries as one list (- id: ...)", docs)}
 	}
-	if aliases > 0 {
-		return checkExpansion(data, name)
-	}
-	return nil
+	return tokens, aliases, nil
 }
 
 // checkExpansion counts the values the file's aliases stand for, each anchor's size computed
 // once (an anchor is defined before its aliases), and refuses the file at the alias that
 // passes MaxExpansion.
-func checkExpansion(data []byte, name string) error {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil // the decoder reports the syntax error, located
-	}
+func checkExpansion(f *ast.File, name string) error {
 	x := expansion{anchors: map[string]int64{}}
 	for _, d := range f.Docs {
 		x.size(d)

@@ -4,6 +4,7 @@
 package yamlx
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Error is a problem at a place in a YAML file.
@@ -49,23 +49,11 @@ func (e *Error) Error() string {
 
 // Decode decodes data (named name in messages) into v, strictly.
 func Decode(data []byte, name string, v any) error {
-	data = StripBOM(data)
-	if err := CheckLimits(data, name); err != nil {
+	d, err := ParseFile(data, name)
+	if err != nil {
 		return err
 	}
-	if len(strings.TrimSpace(string(data))) == 0 {
-		return &Error{File: name, Msg: "file is empty"}
-	}
-	err := yaml.UnmarshalWithOptions(data, v, yaml.Strict())
-	if err != nil {
-		return convert(err, data, name)
-	}
-	if fractionRE.Match(data) {
-		if f, err := parser.ParseBytes(data, 0); err == nil && len(f.Docs) > 0 {
-			return wholeCheck(f.Docs[0].Body, v, name, "")
-		}
-	}
-	return nil
+	return d.decodeTop(d.Body(), v)
 }
 
 // DecodeFile reads and decodes the file at path.
@@ -171,14 +159,130 @@ type Doc struct {
 // Parse parses data for locating fields. It does not decode.
 func Parse(data []byte, name string) (*Doc, error) {
 	data = StripBOM(data)
-	if err := CheckLimits(data, name); err != nil {
-		return nil, err
-	}
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, convert(err, data, name)
+	f, limit, syntax := parseLimited(data, name)
+	switch {
+	case limit != nil:
+		return nil, limit
+	case syntax != nil:
+		return nil, convert(syntax, data, name)
 	}
 	return &Doc{name: name, data: data, file: f}, nil
+}
+
+// ParseFile is Parse for a file that is decoded too (Doc.DecodeAll), as Decode reads it: a
+// blank file is an error ("file is empty"). The one parse serves the decoding, the location
+// of errors found later (Errorf) and the decoding of parts (DecodeAt, DecodeNodeAll).
+func ParseFile(data []byte, name string) (*Doc, error) {
+	data = StripBOM(data)
+	f, limit, syntax := parseLimited(data, name)
+	switch {
+	case limit != nil:
+		return nil, limit
+	case blank(data):
+		return nil, &Error{File: name, Msg: "file is empty"}
+	case syntax != nil:
+		return nil, convert(syntax, data, name)
+	}
+	return &Doc{name: name, data: data, file: f}, nil
+}
+
+func blank(data []byte) bool { return len(bytes.TrimSpace(data)) == 0 }
+
+// Body is the top level of the file's document, nil when it has none.
+func (d *Doc) Body() ast.Node {
+	if d == nil || d.file == nil || len(d.file.Docs) == 0 {
+		return nil
+	}
+	return d.file.Docs[0].Body
+}
+
+// AST is the parsed file (nil when d is nil).
+func (d *Doc) AST() *ast.File {
+	if d == nil {
+		return nil
+	}
+	return d.file
+}
+
+// decodeTop decodes body, the file's top level (or what DecodeAll leaves of it), into v as
+// Decode does: a file without a document decodes to the zero value.
+func (d *Doc) decodeTop(body ast.Node, v any) error {
+	if body == nil {
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+			rv.Elem().SetZero()
+		}
+		return nil
+	}
+	if err := yaml.NodeToValue(body, v, yaml.Strict()); err != nil {
+		return convert(err, d.data, d.name)
+	}
+	if hasFraction(d.data) {
+		return wholeCheck(body, v, d.name, "")
+	}
+	return nil
+}
+
+// DecodeAll decodes the file into v strictly, every problem reported, as the function
+// DecodeAll does, from the file as parsed. The top-level keys omit names (nil: none) are left
+// out as if their lines were blank: a study's block, decoded on its own (DecodeNodeAll).
+func (d *Doc) DecodeAll(v any, omit func(key string) bool) error {
+	body, empty := d.without(omit)
+	if empty {
+		return &Error{File: d.name, Msg: "file is empty"}
+	}
+	err := d.decodeTop(body, v)
+	if err == nil || body == nil {
+		return err
+	}
+	if len(ast.Filter(ast.AliasType, body)) > 0 {
+		return err // a part decoded alone would miss the anchors its aliases name
+	}
+	return decodeErrors(body, d.data, d.name, "", reflect.TypeOf(v), err)
+}
+
+// without is the file's top level with the keys omit names left out, and whether nothing but
+// blank lines is left of the file then (the lines before its first key).
+func (d *Doc) without(omit func(key string) bool) (ast.Node, bool) {
+	body := d.Body()
+	m, ok := body.(*ast.MappingNode)
+	if omit == nil || !ok {
+		return body, false
+	}
+	kept := make([]*ast.MappingValueNode, 0, len(m.Values))
+	for _, mv := range m.Values {
+		if !omit(strings.TrimSpace(mv.Key.String())) {
+			kept = append(kept, mv)
+		}
+	}
+	switch {
+	case len(kept) == len(m.Values):
+		return body, false
+	case len(kept) == 0:
+		if blank(d.data[:lineStart(d.data, m.Values[0].Key.GetToken().Position.Line)]) {
+			return nil, true
+		}
+	}
+	rest := *m
+	rest.Values = kept
+	return &rest, false
+}
+
+// lineStart is the offset of line n (1-based) of data.
+func lineStart(data []byte, n int) int {
+	off := 0
+	for ; n > 1; n-- {
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 {
+			return len(data)
+		}
+		off += i + 1
+	}
+	return off
+}
+
+// DecodeNodeAll is the function DecodeNodeAll for a node of this file.
+func (d *Doc) DecodeNodeAll(node ast.Node, path string, v any) error {
+	return DecodeNodeAll(node, d.data, d.name, path, v)
 }
 
 // Errorf makes an Error for the field at path, written as in messages: "conditions[1].policy".
