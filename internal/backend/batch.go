@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -131,6 +132,9 @@ func (g *BatchGroup) flush() {
 
 // CollectorConfig configures a Collector.
 type CollectorConfig struct {
+	// ID names the model for the cache key: requests of one key (KeyOf) share one line of a
+	// job, as the cache and Collapse share them in synchronous mode (no more and no fewer).
+	ID      BackendID
 	Client  Batcher
 	Group   *BatchGroup
 	Journal BatchJournal // nil: nothing journaled (no resume of a job)
@@ -188,16 +192,9 @@ func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
 }
 
 // run puts waiting calls through batch jobs until each has a result or has used its
-// attempts. Identical requests share one line of the job.
+// attempts. Requests of one cache key share one line of the job (see lines).
 func (c *Collector) run(ctx context.Context, ws []*waiter) {
-	byID := map[string][]*waiter{}
-	var ids []string
-	for _, w := range ws {
-		if byID[w.id] == nil {
-			ids = append(ids, w.id)
-		}
-		byID[w.id] = append(byID[w.id], w)
-	}
+	byID, ids := c.lines(ws)
 	reasons := map[string]string{}
 	for attempt := 1; len(ids) > 0 && attempt <= c.cfg.Attempts; attempt++ {
 		// Requests already in a journaled job (a resumed run) wait for that job; the others,
@@ -272,6 +269,45 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 			w.done <- batchOutcome{err: err}
 		}
 	}
+}
+
+// lines groups waiting calls by cache key: one line each, sent as the request, and under the
+// custom id, that is first by custom id (which of a key's requests arrived first is timing;
+// their seeds may differ where the key leaves out what they differ in, such as the round).
+// A resumed run finds the line's journaled job by the same id when the same requests wait; if
+// fewer do (some were recorded before the stop), by any of them found in the journal.
+func (c *Collector) lines(ws []*waiter) (byID map[string][]*waiter, ids []string) {
+	byKey := map[Key][]*waiter{}
+	var keys []Key
+	for _, w := range ws {
+		k := KeyOf(c.cfg.ID, w.req)
+		if byKey[k] == nil {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], w)
+	}
+	byID = map[string][]*waiter{}
+	for _, k := range keys {
+		g := byKey[k]
+		slices.SortStableFunc(g, func(a, b *waiter) int { return strings.Compare(a.id, b.id) })
+		id := g[0].id
+		if c.cfg.Journal != nil {
+			for _, w := range g {
+				if _, ok := c.cfg.Journal.Lookup(w.id); ok {
+					id = w.id
+					break
+				}
+			}
+		}
+		if byID[id] == nil {
+			ids = append(ids, id)
+		}
+		// The line's request is the one its id names, first in the group.
+		i := slices.IndexFunc(g, func(w *waiter) bool { return w.id == id })
+		g[0], g[i] = g[i], g[0]
+		byID[id] = append(byID[id], g...)
+	}
+	return byID, ids
 }
 
 func (c *Collector) lookup(id string, attempt int) (string, bool) {

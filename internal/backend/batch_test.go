@@ -135,3 +135,54 @@ func TestCollectorSplitJobs(t *testing.T) {
 		t.Errorf("%d requests submitted, want 5", len(f.submitted))
 	}
 }
+
+// A job's lines are the requests' cache keys (KeyOf), as the cache and Collapse share them in
+// synchronous mode: one agent's identical texts under two seeds (the round, which the key
+// leaves out) are one line, sent as the request whose custom id comes first, whichever
+// arrived first; another agent's identical texts are a line of their own. Before, the custom
+// id (which holds the seed) made the lines, so such a batch asked twice what a cache asks once.
+func TestCollectorLinesAreCacheKeys(t *testing.T) {
+	reqs := []Request{
+		{AgentID: 1, Prompt: "p", Seed: 1},
+		{AgentID: 2, Prompt: "p", Seed: 3}, // a decision's seed depends on its agent
+		{AgentID: 1, Prompt: "p", Seed: 2},
+		{AgentID: 1, Prompt: "p", Seed: 1},
+	}
+	want := BatchID(reqs[0])
+	if id := BatchID(reqs[2]); id < want {
+		want = id
+	}
+	for _, order := range [][]int{{0, 1, 2, 3}, {2, 3, 1, 0}} {
+		f := &splitBatcher{split: 100, jobs: map[string][]BatchItem{}, submitted: map[string]int{}}
+		g := NewBatchGroup()
+		col := NewCollector(CollectorConfig{ID: BackendID{Provider: "openai", Model: "m"}, Client: f, Group: g, Name: "fake", Poll: time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		g.Begin(ctx, len(order))
+		cached := make([]bool, len(reqs))
+		var wg sync.WaitGroup
+		for _, i := range order {
+			wg.Go(func() {
+				defer g.Done()
+				r, err := col.Decide(ctx, reqs[i])
+				if err != nil {
+					t.Error(err)
+				}
+				cached[i] = r.Cached
+			})
+		}
+		wg.Wait()
+		cancel()
+		if len(f.submitted) != 2 || f.submitted[want] != 1 || f.submitted[BatchID(reqs[1])] != 1 {
+			t.Errorf("order %v: lines %v, want %s (agent 1) and %s (agent 2)", order, f.submitted, want, BatchID(reqs[1]))
+		}
+		paid := 0
+		for _, i := range []int{0, 2, 3} {
+			if !cached[i] {
+				paid++
+			}
+		}
+		if paid != 1 || cached[1] {
+			t.Errorf("order %v: cached %v: agent 1's line answers one request paid and the others as copies, agent 2's its own", order, cached)
+		}
+	}
+}

@@ -205,13 +205,17 @@ func (r *Runner) checkRecordedCache(path string) error {
 	return nil
 }
 
-// openCache opens the response cache once per run; every LLM backend shares it.
+// openCache opens the response cache once per run; every LLM backend shares it. Without
+// one (--no-cache, cache: off) it is the run's own (runcache.go: the rule of identical requests).
 func (r *Runner) openCache() (*backend.Cache, error) {
-	if r.opt.NoCache || r.exp.Cache == "off" {
-		return nil, nil
-	}
 	if r.cache != nil {
 		return r.cache, nil
+	}
+	if r.opt.NoCache || r.exp.Cache == "off" {
+		c := r.runCache()
+		r.cache = c
+		r.closers = append(r.closers, c)
+		return c, nil
 	}
 	path := r.opt.CachePath
 	if path == "" {

@@ -77,6 +77,7 @@ func (r *Runner) buildBatchBackend(b experiment.Backend, spec providers.Spec, id
 		poll = defaultPoll
 	}
 	col := backend.NewCollector(backend.CollectorConfig{
+		ID:       id,
 		Client:   bc,
 		Group:    r.group,
 		Journal:  &batchJournal{r: r, backend: label},

@@ -1,0 +1,179 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
+)
+
+// drawServer is an llmServer that draws a fresh answer per call, as a model at temperature > 0
+// does: the n-th call of one exact request gets the n-th draw. The draws are a function of the
+// request and that count, so two runs that ask the same requests equally often get the same
+// answers, whatever order their calls come in.
+func drawServer(t *testing.T) (*llmServer, *draws) {
+	s := newLLMServer(t)
+	s.open = true
+	d := &draws{count: map[string]int{}}
+	hashRE := regexp.MustCompile(`"req": "([0-9a-f]+)"`)
+	s.answer = func(_ llmDecision, _ bool, _ int, normal string) (int, map[string]string, string) {
+		h := hashRE.FindStringSubmatch(normal)[1]
+		d.mu.Lock()
+		d.count[h]++
+		n := d.count[h]
+		d.total++
+		if d.total == d.stopAt {
+			// The run is stopped while this call is in flight: its reply is lost, so the draw
+			// is not spent (the resumed run's ask of it is the same call again).
+			d.stop()
+			d.count[h]--
+		}
+		d.mu.Unlock()
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", h, n))
+		return 200, nil, fmt.Sprintf(`{"willingness": %d, "unfairness": %d}`, 1+int(sum[0])%7, 1+int(sum[1])%7)
+	}
+	return s, d
+}
+
+// draws counts a drawServer's calls by request.
+type draws struct {
+	mu     sync.Mutex
+	count  map[string]int
+	total  int
+	stopAt int    // the call during which stop is called (0: none)
+	stop   func() // cancels the run
+}
+
+// reset returns the calls and distinct requests since the last reset and forgets them.
+func (d *draws) reset() (calls, distinct int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, n := range d.count {
+		calls += n
+	}
+	distinct = len(d.count)
+	clear(d.count)
+	d.total, d.stopAt, d.stop = 0, 0, nil
+	return calls, distinct
+}
+
+// nocacheStudy3 is a small Study 3 (a control and an inequity world per replicate, the same
+// agents) on an openai backend at url; extra is appended to the file.
+func nocacheStudy3(t *testing.T, url string, concurrency int, extra string) *experiment.Experiment {
+	t.Helper()
+	src := fmt.Sprintf(`name: nocache
+study: network
+seed: 7
+replicates: 2
+concurrency: %d
+population: {source: sample, n: 12}
+network:
+  graph: {type: watts_strogatz, k: 4, p: 0.2}
+  rounds: 4
+  scenario: volunteering
+  history: 1
+conditions:
+  - name: reward
+    policy: economic
+    inequity: {preset: reward, k: 2, from: 3}
+backends:
+  - provider: openai
+    model: loopback-llm
+    base_url: %s/v1
+    api_key_env: %s
+    temperature: 1.0
+    max_concurrency: %d
+`, concurrency, url, llmKeyEnv, concurrency) + extra
+	path := filepath.Join(t.TempDir(), "s3.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exp
+}
+
+// An agent's identical requests within a run are one draw, whatever the cache, concurrency,
+// batch mode and timing (QA12 #4): in Study 3 an inequity agent whose prompt equals its
+// control twin's (before the treatment reaches it) gets the twin's reply. Against a server
+// that draws afresh per call, the decisions are the same with a reply cache at concurrency 1,
+// with --no-cache at concurrency 1 and 16, and in batch mode with --no-cache, and each run
+// asks every distinct request exactly once. Before the run kept its own cache under
+// --no-cache, such a run asked the twins' requests twice at concurrency 1 (two draws), and at
+// 16 as often as timing had them miss each other in flight.
+func TestIdenticalRequestsOneDrawWithoutCache(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s, d := drawServer(t)
+	bs := newOpenAIBatchServer(t, s)
+	type way struct {
+		name   string
+		conc   int
+		opt    Options
+		extra  string
+		stopAt int // stop the run during this call, then resume it
+	}
+	ways := []way{
+		{"cache, concurrency 1", 1, Options{CachePath: filepath.Join(t.TempDir(), "cache.db")}, "", 0},
+		{"--no-cache, concurrency 1", 1, Options{NoCache: true}, "", 0},
+		{"--no-cache, concurrency 16", 16, Options{NoCache: true}, "", 0},
+		{"cache: off, concurrency 16", 16, Options{}, "cache: off\n", 0},
+		{"--no-cache, batch mode", 16, Options{NoCache: true, Batch: true}, "execution: {poll: 1ms}\n", 0},
+		{"cache, batch mode", 16, Options{CachePath: filepath.Join(t.TempDir(), "cache.db"), Batch: true}, "execution: {poll: 1ms}\n", 0},
+		// Stopped in the second replicate's first round: its control decisions recorded
+		// before the stop have twins asked by the resume, which shares them from the run's file.
+		{"--no-cache, stopped and resumed", 1, Options{NoCache: true}, "", 18},
+	}
+	var want [][]string
+	for i, w := range ways {
+		d.reset()
+		url := s.URL
+		if w.opt.Batch {
+			url = bs.URL
+		}
+		exp := nocacheStudy3(t, url, w.conc, w.extra)
+		w.opt.Out = filepath.Join(t.TempDir(), "run")
+		ctx, cancel := context.WithCancel(context.Background())
+		d.mu.Lock()
+		d.stopAt, d.stop = w.stopAt, cancel
+		d.mu.Unlock()
+		res, err := Run(ctx, exp, w.opt)
+		cancel()
+		if w.stopAt > 0 {
+			if !errors.Is(err, ErrInterrupted) {
+				t.Fatalf("%s: a run stopped returned %v", w.name, err)
+			}
+			res, err = Resume(context.Background(), w.opt.Out, Options{})
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		calls, distinct := d.reset()
+		if calls != distinct {
+			t.Errorf("%s: %d calls for %d distinct requests", w.name, calls, distinct)
+		}
+		if res.Decisions != 2*2*12*4 {
+			t.Errorf("%s: %d decisions", w.name, res.Decisions)
+		}
+		recs, _ := llmReadCSV(t, w.opt.Out)
+		got := llmWithout(recs, "cached")
+		if i == 0 {
+			want = got
+			if calls >= res.Decisions {
+				t.Fatalf("%s: %d calls for %d decisions: no twin shared its request, the test tests nothing", w.name, calls, res.Decisions)
+			}
+			continue
+		}
+		if !llmEqual(got, want) {
+			t.Errorf("%s: decisions differ from the cached run's", w.name)
+		}
+	}
+}
