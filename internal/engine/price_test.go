@@ -8,11 +8,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/manifest"
+	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/usd"
 )
 
@@ -135,5 +137,46 @@ func TestQualifiedPricePricesDatedReply(t *testing.T) {
 		if want := (r[0] + r[1]) * 10 / 1e6; math.Abs(r[2]-want) > 1e-9*want {
 			t.Fatalf("decisions.csv cost_usd %v for %v + %v tokens; want %v, the user's openai/loopback-llm price", r[2], r[0], r[1], want)
 		}
+	}
+}
+
+// A reply naming a model with no price while the configured model has one (QA12, run15): the
+// cost is unknown, and the usage names that model and the configured one; under a cap the call
+// counts at its reservation, the configured model's worst case, so the cap still binds.
+func TestUnpricedReplyModel(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := newLLMServer(t)
+	s.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	s.model = func(llmDecision) (string, string) { return "weird-model-x", "" }
+	exp := withPrices(t, s.URL, `{loopback-llm: {input: 1, output: 4}}`)
+	s.learn(exp)
+	dir := filepath.Join(t.TempDir(), "run")
+	res, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []BackendUsage{res.Usage[0], res.RunUsage[0]} {
+		if u.CostKnown || u.Model != "loopback-llm" || !slices.Equal(u.Unpriced, []string{"weird-model-x"}) {
+			t.Fatalf("usage %+v: want cost unknown, model loopback-llm, unpriced weird-model-x", u)
+		}
+	}
+	if got := report.UnknownCost(res.Usage[0].Model, res.Usage[0].Unpriced); got != `unknown (no price for model "weird-model-x", which the replies named; the configured model is "loopback-llm")` {
+		t.Fatalf("the summary says %s", got)
+	}
+
+	s.mu.Lock()
+	s.seen = map[string]int{}
+	s.mu.Unlock()
+	capped := filepath.Join(t.TempDir(), "capped")
+	_, err = Run(context.Background(), exp, Options{Out: capped, NoCache: true, MaxCost: 0.01})
+	var stop *BudgetStop
+	if !errors.As(err, &stop) {
+		t.Fatalf("a capped run of unpriced replies returned %v, want a budget stop", err)
+	}
+	settled, recorded, n := runSpend(t, capped)
+	if n == 0 || settled > 0.01 || !(settled > 0) || recorded != 0 {
+		t.Fatalf("%d decisions, the cap's account $%v, recorded known costs $%v: want the calls counted at their reservations, within the cap", n, settled, recorded)
 	}
 }
