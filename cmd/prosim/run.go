@@ -5,6 +5,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -227,7 +230,11 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 func sameUsage(a, b engine.BackendUsage) bool {
 	costA, costB := a.CostUSD, b.CostUSD
 	a.CostUSD, b.CostUSD = 0, 0
-	return a == b && math.Abs(costA-costB) <= 1e-9*max(1, math.Abs(costA))
+	if !slices.Equal(a.Unpriced, b.Unpriced) {
+		return false
+	}
+	a.Unpriced, b.Unpriced = nil, nil
+	return reflect.DeepEqual(a, b) && math.Abs(costA-costB) <= 1e-9*max(1, math.Abs(costA))
 }
 
 // usageLine says a backend's calls, tokens and cost; cached names what its CacheHits count,
@@ -235,7 +242,7 @@ func sameUsage(a, b engine.BackendUsage) bool {
 func usageLine(u engine.BackendUsage, cached string, why bool) string {
 	cost := "$" + usd.String(u.CostUSD)
 	if !u.CostKnown {
-		cost = "unknown (no price for this model: add prices: to the experiment)"
+		cost = strings.TrimSuffix(report.UnknownCost(u.Model, u.Unpriced), ")") + ": add prices: to the experiment)"
 	}
 	failed := ""
 	if u.FailedCalls > 0 {

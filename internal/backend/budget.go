@@ -152,18 +152,40 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 }
 
 // Budgeted reserves each call's worst-case cost in b before passing it to next, and settles
-// it with the reply's tokens at the same prices. provider and model price the calls; maxOut
-// is the client's completion limit for requests that set none. A refused reservation returns
-// a *BudgetError without calling next. A call that does not fit waits for those in flight
-// (Reserve), except in batch mode (TryReserve).
+// it with the cost of the reply's tokens at the price of the model the reply names, the number
+// Meter records for it (see callPrice). provider and model are the configured model, whose
+// price (or a dearer one a reply named) the reservations use; maxOut is the client's
+// completion limit for requests that set none. A refused reservation returns a *BudgetError
+// without calling next. A call that does not fit waits for those in flight (Reserve), except
+// in batch mode (TryReserve).
+//
+// The settled spend stays within the cap as long as no call costs more than its reservation.
+// One can: a call of a model dearer than the configured one, before a reply has named it.
+// So a backend's first call goes alone (outside batch mode), its reply's price raises the
+// later reservations, and once the spend passes the cap no further call fits: the cap is
+// passed by at most that call's excess, or, when replies start naming a dearer model later
+// (or in batch mode, in the first job), by the excess of the calls in flight then.
+//
+// A reply naming a model with no price is recorded at an unknown cost (Meter); the cap counts
+// it at its reservation, the worst case at the configured price, rather than at nothing.
 //
 // It goes below the cache (hits cost nothing) and below Validate (each re-ask is a call that
 // reserves in turn); above the rate limits and retries, so one reservation covers a call's
 // attempts (a failed attempt is not billed).
 func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, maxOut int, batch bool) Backend {
+	cp := newCallPrice(prices, provider, model)
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		if !batch {
+			first, err := cp.probe(ctx)
+			if err != nil {
+				return Reply{}, err
+			}
+			if first {
+				defer cp.firstDone()
+			}
+		}
 		in, out := WorstCase(req, maxOut)
-		worst, ok := prices.Cost(provider, model, in, out)
+		worst, ok := cp.worst(in, out)
 		if !ok || math.IsNaN(worst) {
 			return Reply{}, fmt.Errorf("%s/%s: no price is known, and a budget needs one (add it under prices:)", provider, model)
 		}
@@ -175,9 +197,9 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 			return Reply{}, err
 		}
 		r, err := next.Decide(ctx, req)
-		actual := 0.0
-		if c, ok := prices.Cost(provider, model, r.InputTokens, r.OutputTokens); ok {
-			actual = c
+		actual, ok := cp.actual(r, r.InputTokens, r.OutputTokens)
+		if !ok {
+			actual = worst // the reply names a model with no price
 		}
 		b.Settle(worst, actual)
 		return r, err

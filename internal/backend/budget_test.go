@@ -3,7 +3,9 @@ package backend
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -142,5 +144,105 @@ func TestBudgetedConcurrentCallsShareTheCap(t *testing.T) {
 	}
 	if f.calls.Load() != 8 || b.Spent() != 880 {
 		t.Fatalf("%d calls, $%v spent; want 8 calls, $880", f.calls.Load(), b.Spent())
+	}
+}
+
+// servedAs is a gateway: f's replies, naming model instead of the requested one. It counts
+// the calls in flight at once.
+func servedAs(f *fake, model string, wait time.Duration, inFlight, most *atomic.Int64) Backend {
+	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(wait)
+		r, err := f.Decide(ctx, req)
+		r.Model = model
+		return r, err
+	})
+}
+
+// A gateway answering gpt-4o-mini requests with gpt-4o (QA12): the cap settles each call at
+// the price of the model the reply names, the cost Meter records; after the first reply the
+// reservations are at that dearer price; the first call goes alone, so the spend passes the cap
+// by at most that call's excess over its reservation.
+func TestBudgetedPricesTheModelTheReplyNames(t *testing.T) {
+	prices := Prices{"gpt-4o-mini": {InputPerMTok: 1e6, OutputPerMTok: 1e6}, "gpt-4o": {InputPerMTok: 10e6, OutputPerMTok: 10e6}}
+	req := testReq("Would you volunteer?", 1)
+	in, out := WorstCase(req, 256)
+	mini, dear := float64(in+out), float64(10*(in+out))
+	// fake bills 100 + 10 tokens a call: $1100 at gpt-4o, more than mini's worst case.
+	if mini >= 1100 {
+		t.Fatalf("the test needs a first call dearer than its reservation: worst case $%v", mini)
+	}
+	capUSD := 3 * dear
+	b := NewBudget(capUSD, 0)
+	var inFlight, most atomic.Int64
+	f := &fake{}
+	var u Usage
+	be := Meter(Budgeted(servedAs(f, "gpt-4o-2024-08-06", 5*time.Millisecond, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, false), prices, &u)
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			if _, err := be.Decide(context.Background(), req); errors.Is(err, ErrBudget) {
+				refused.Add(1)
+			} else if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	calls := f.calls.Load()
+	if most.Load() > 3 || calls+refused.Load() != 8 {
+		t.Fatalf("%d calls, %d refused, at most %d at once", calls, refused.Load(), most.Load())
+	}
+	tot := u.Total()
+	if !tot.CostKnown || tot.CostUSD != float64(calls)*1100 || b.Spent() != tot.CostUSD {
+		t.Fatalf("cap's account $%v, recorded $%v (known %v), for %d calls at $1100", b.Spent(), tot.CostUSD, tot.CostKnown, calls)
+	}
+	if b.Spent() > capUSD {
+		t.Fatalf("spent $%v past the cap $%v", b.Spent(), capUSD)
+	}
+	// The next reservation is gpt-4o's worst case.
+	var be2 *BudgetError
+	if _, err := be.Decide(context.Background(), req); !errors.As(err, &be2) || be2.NextUSD != dear {
+		t.Fatalf("after gpt-4o replies: %v; want a refusal of $%v", err, dear)
+	}
+}
+
+// The first call of a model dearer than its reservation settles at its cost, which may pass
+// the cap; then no further call is made.
+func TestBudgetedFirstDearerCallPassesTheCapOnce(t *testing.T) {
+	prices := Prices{"gpt-4o-mini": {InputPerMTok: 1e6, OutputPerMTok: 1e6}, "gpt-4o": {InputPerMTok: 10e6, OutputPerMTok: 10e6}}
+	req := testReq("Would you volunteer?", 1)
+	in, out := WorstCase(req, 256)
+	b := NewBudget(float64(in+out)+1, 0) // one mini worst case
+	var inFlight, most atomic.Int64
+	f := &fake{}
+	be := Budgeted(servedAs(f, "gpt-4o", 5*time.Millisecond, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, false)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { be.Decide(context.Background(), req) })
+	}
+	wg.Wait()
+	if f.calls.Load() != 1 || b.Spent() != 1100 {
+		t.Fatalf("%d calls, $%v spent; want the first call alone, $1100", f.calls.Load(), b.Spent())
+	}
+}
+
+// A reply naming a model with no price: Meter records an unknown cost, the cap counts the call
+// at its reservation (the configured model's worst case), not at nothing.
+func TestBudgetedUnpricedReplyModel(t *testing.T) {
+	prices := Prices{"gpt-4o-mini": {InputPerMTok: 1e6, OutputPerMTok: 1e6}}
+	req := testReq("Would you volunteer?", 1)
+	in, out := WorstCase(req, 256)
+	b := NewBudget(10*float64(in+out), 0)
+	var inFlight, most atomic.Int64
+	var u Usage
+	be := Meter(Budgeted(servedAs(&fake{}, "weird-model-x", 0, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, false), prices, &u)
+	r, err := be.Decide(context.Background(), req)
+	if err != nil || !math.IsNaN(r.CostUSD) || b.Spent() != float64(in+out) {
+		t.Fatalf("err %v, recorded cost %v, cap's account $%v; want NaN and $%v", err, r.CostUSD, b.Spent(), in+out)
 	}
 }

@@ -44,6 +44,26 @@ func TestPricesLookup(t *testing.T) {
 	if c, _ := q.Cost("openai", "gpt-4o", 1e6, 1e6); c != 12.5 {
 		t.Errorf("gpt-4o 1M+1M tokens: %v, want 12.5", c)
 	}
+	// A dated snapshot takes a qualified user price as it takes a bare one (QA12: the reply's
+	// "gpt-4o-mini-2024-07-18" fell through to the default table's bare price).
+	user := p.With(Prices{"openai/gpt-4o-mini": {InputPerMTok: 10, OutputPerMTok: 10}, "anthropic/claude-opus-4-1": {InputPerMTok: 1, OutputPerMTok: 2}, "gpt-4.1": {InputPerMTok: 7, OutputPerMTok: 7}})
+	for _, tc := range []struct {
+		provider, model string
+		want            Price
+	}{
+		{"openai", "gpt-4o-mini", Price{10, 10}},
+		{"openai", "gpt-4o-mini-2024-07-18", Price{10, 10}},
+		{"anthropic", "claude-opus-4-1-20250805", Price{1, 2}},
+		{"anthropic", "claude-opus-4-1@20250805", Price{1, 2}},
+		{"openai", "gpt-4.1-2025-04-14", Price{7, 7}},          // a bare user price
+		{"azure", "gpt-4o-mini-2024-07-18", p["gpt-4o-mini"]},  // another provider's price is not it
+		{"", "claude-opus-4-1-20250805", p["claude-opus-4-1"]}, // no provider: bare names only
+		{"openai", "gpt-4o-2024-08-06", p["gpt-4o"]},           // "openai/gpt-4o-mini" is no base of it
+	} {
+		if pr, ok := user.Lookup(tc.provider, tc.model); !ok || pr != tc.want {
+			t.Errorf("with user prices, Lookup(%s, %s) = %v, %v; want %v", tc.provider, tc.model, pr, ok, tc.want)
+		}
+	}
 	if _, ok := p["llama-3.1-8b-instruct"]; ok {
 		t.Error("With modified the receiver")
 	}

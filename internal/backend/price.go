@@ -61,23 +61,37 @@ func (p Prices) Scaled(f float64) Prices {
 	return out
 }
 
-// Lookup finds the price of a model; ok is false when it is unknown.
+// Lookup finds the price of a model; ok is false when it is unknown. It is the one rule that
+// prices a call, for the spend cap and for the recorded cost alike: the exact name, qualified
+// ("provider/model") before bare, then the longest base name of which model is a dated or
+// versioned snapshot, a qualified base before a bare one of the same length. So a user's
+// "openai/gpt-4o-mini" prices the reply's "gpt-4o-mini-2024-07-18" as it prices the request's
+// "gpt-4o-mini" (QA12: the snapshot fell through to the default table's bare price).
 func (p Prices) Lookup(provider, model string) (Price, bool) {
+	qualified := ""
 	if provider != "" {
-		if pr, ok := p[provider+"/"+model]; ok {
+		qualified = provider + "/"
+		if pr, ok := p[qualified+model]; ok {
 			return pr, true
 		}
 	}
 	if pr, ok := p[model]; ok {
 		return pr, true
 	}
-	best, found := "", false
+	best, bestLen, found := "", 0, false
 	for name := range p {
-		if strings.Contains(name, "/") || len(name) <= len(best) {
-			continue
+		base := name
+		if strings.Contains(name, "/") {
+			var mine bool
+			if base, mine = strings.CutPrefix(name, qualified); !mine || qualified == "" {
+				continue // another provider's price
+			}
 		}
-		if rest, ok := strings.CutPrefix(model, name); ok && versionSuffix(rest) {
-			best, found = name, true
+		if len(base) < bestLen || (len(base) == bestLen && base == name) {
+			continue // shorter, or a bare name no better than the qualified one found
+		}
+		if rest, ok := strings.CutPrefix(model, base); ok && versionSuffix(rest) {
+			best, bestLen, found = name, len(base), true
 		}
 	}
 	return p[best], found

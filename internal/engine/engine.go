@@ -108,6 +108,10 @@ type BackendUsage struct {
 	OutputTokens int
 	CostUSD      float64
 	CostKnown    bool
+	// Model is the configured model; Unpriced the models replies named that have no price
+	// (a gateway may answer with another model than the one asked), which make the cost unknown.
+	Model    string
+	Unpriced []string
 }
 
 // Runner holds everything a run needs once the experiment has been checked.
@@ -250,7 +254,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	l.Add(checkFactorTemperatures(exp, doc))
 	for _, b := range exp.Backends {
 		r.backends = append(r.backends, &backendEntry{cfg: b, label: b.LabelOrDefault(), meter: &backend.Usage{},
-			usage: &BackendUsage{Label: b.LabelOrDefault(), CostKnown: true}})
+			usage: &BackendUsage{Label: b.LabelOrDefault(), Model: b.Model, CostKnown: true}})
 	}
 	l.Add(r.prepareBudget())
 	l.Add(r.checkBatch())
@@ -708,6 +712,10 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 	u.OutputTokens += rep.OutputTokens
 	if rep.CostUSD != rep.CostUSD { // NaN: the model's price is unknown
 		u.CostKnown = false
+		if !slices.Contains(u.Unpriced, rep.Model) {
+			u.Unpriced = append(u.Unpriced, rep.Model)
+			slices.Sort(u.Unpriced) // as the run's usage and the meter's list them
+		}
 	} else {
 		u.CostUSD += rep.CostUSD
 	}
@@ -789,6 +797,12 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 			u.Calls, u.FailedCalls, u.CacheHits = int(t.Calls), int(t.FailedCalls), int(t.CacheHits)
 			u.InputTokens, u.OutputTokens = int(t.InputTokens), int(t.OutputTokens)
 			u.CostUSD, u.CostKnown = t.CostUSD, t.CostKnown
+			u.Unpriced = nil
+			for _, m := range b.meter.ByModel() {
+				if !m.CostKnown {
+					u.Unpriced = append(u.Unpriced, m.Model)
+				}
+			}
 		}
 		res.Usage = append(res.Usage, u)
 	}
@@ -820,7 +834,8 @@ func (r *Runner) runUsage() []BackendUsage {
 	for i, b := range r.backends {
 		u := by[b.label]
 		out[i] = BackendUsage{Label: b.label, Calls: u.Calls, FailedCalls: u.FailedCalls, CacheHits: u.Cached,
-			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CostUSD: u.KnownCostUSD, CostKnown: !math.IsNaN(u.CostUSD)}
+			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CostUSD: u.KnownCostUSD, CostKnown: !math.IsNaN(u.CostUSD),
+			Model: b.cfg.Model, Unpriced: slices.Sorted(slices.Values(u.Unpriced))}
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/prosim/prosim/internal/plural"
@@ -171,6 +173,25 @@ func agents(r *Run) int { return len(r.tally().agents) }
 
 func modelsOf(r *Run, backend string) []string { return r.tally().models[backend] }
 
+// UnknownCost says why a backend's cost is unknown: the models its replies named that have no
+// price and, when that is not the configured model (a gateway may answer with another), the
+// configured one (QA12: "no price for this model" although the experiment's model had one).
+// configured may be "" when unknown.
+func UnknownCost(configured string, unpriced []string) string {
+	if len(unpriced) == 0 {
+		return "unknown (no price for this model)"
+	}
+	names := make([]string, len(unpriced))
+	for i, m := range unpriced {
+		names[i] = strconv.Quote(m)
+	}
+	s := "unknown (no price for model " + strings.Join(names, ", ")
+	if configured != "" && !slices.Equal(unpriced, []string{configured}) {
+		s += ", which the replies named; the configured model is " + strconv.Quote(configured)
+	}
+	return s + ")"
+}
+
 func contains(xs []string, s string) bool {
 	for _, x := range xs {
 		if x == s {
@@ -208,7 +229,7 @@ func validity(x RunInput, multi bool) validityData {
 		}
 		cost := usd.String(u.CostUSD)
 		if math.IsNaN(u.CostUSD) {
-			cost = "unknown (no price for this model)"
+			cost = UnknownCost("", u.Unpriced)
 		}
 		calls := fmt.Sprint(u.Calls)
 		if u.FailedCalls > 0 {

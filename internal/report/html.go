@@ -51,8 +51,9 @@ type Usage struct {
 	Decisions, Calls, Cached  int
 	FailedCalls               int // of Calls
 	InputTokens, OutputTokens int
-	CostUSD                   float64 // NaN when a price is unknown for decisions that made calls
-	KnownCostUSD              float64 // the sum of the costs that are known (CostUSD when none is unknown)
+	CostUSD                   float64  // NaN when a price is unknown for decisions that made calls
+	KnownCostUSD              float64  // the sum of the costs that are known (CostUSD when none is unknown)
+	Unpriced                  []string // the models, named by replies that made calls, with no price
 	MeanLatencyMS             float64
 }
 

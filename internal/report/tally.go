@@ -77,6 +77,9 @@ func (t *Tally) Add(d store.Decision) {
 	if math.IsNaN(d.Reply.CostUSD) {
 		if d.Reply.Calls > 0 {
 			u.CostUSD = math.NaN()
+			if !contains(u.Unpriced, d.Reply.Model) {
+				u.Unpriced = append(u.Unpriced, d.Reply.Model)
+			}
 		}
 	} else {
 		u.CostUSD += d.Reply.CostUSD
