@@ -144,3 +144,36 @@ func TestBudgetedConcurrentCallsShareTheCap(t *testing.T) {
 		t.Fatalf("%d calls, $%v spent; want 8 calls, $880", f.calls.Load(), b.Spent())
 	}
 }
+
+// A call that grows its reservation (the retry of a reply unusable after HTTP 200) waits
+// for the other calls in flight to settle, never for itself: with none other in flight it is
+// refused at once.
+func TestBudgetGrowthWaitsForOthersOnly(t *testing.T) {
+	b := NewBudget(10, 0)
+	if err := b.Reserve(context.Background(), 4); err != nil { // this call
+		t.Fatal(err)
+	}
+	if err := b.Reserve(context.Background(), 4); err != nil { // another in flight
+		t.Fatal(err)
+	}
+	grown := make(chan error, 1)
+	go func() { grown <- b.reserve(context.Background(), 4, true) }()
+	select {
+	case err := <-grown:
+		t.Fatalf("growth past the cap with another call in flight returned %v, want a wait", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	b.Settle(4, 1) // the other call settles: 1 spent, 4 reserved, 4 fit
+	if err := <-grown; err != nil {
+		t.Fatal(err)
+	}
+	// Alone in flight, holding 8 of 9 left: a further growth is refused, not a deadlock.
+	var be *BudgetError
+	if err := b.reserve(context.Background(), 4, true); !errors.As(err, &be) || be.ReservedUSD != 8 {
+		t.Fatalf("growth alone in flight: %v", err)
+	}
+	b.Settle(8, 8)
+	if b.Spent() != 9 {
+		t.Fatalf("spent %v, want 9", b.Spent())
+	}
+}
