@@ -57,10 +57,10 @@ func (b *Budget) Reserve(ctx context.Context, usd float64) error {
 }
 
 // reserve is Reserve, or with more set, the growth of a reservation the caller already
-// holds (and must not wait for): it is not a call of its own in flight.
+// holds, which never waits (see tryReserve).
 func (b *Budget) reserve(ctx context.Context, usd float64, more bool) error {
 	for {
-		ch, err := b.tryReserve(usd, true, more)
+		ch, err := b.tryReserve(usd, !more, more)
 		if ch == nil {
 			return err
 		}
@@ -81,8 +81,11 @@ func (b *Budget) TryReserve(usd float64) error {
 }
 
 // tryReserve reserves usd, or returns the channel to wait on (wait, and calls in flight) or
-// the refusal. With more, usd is added to a reservation the caller holds: it waits only for
-// the other calls in flight.
+// the refusal. With more, usd is added to a reservation the caller holds, and the call is not
+// counted again. A growth is made from inside the call (Retry, under the rate limits), which
+// holds its concurrency slot: waiting there for other calls to settle could wait for calls
+// that themselves wait for that slot (a run with two workers and a local server's adaptive
+// limit of one hung so), so reserve never waits to grow.
 func (b *Budget) tryReserve(usd float64, wait, more bool) (<-chan struct{}, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -93,11 +96,7 @@ func (b *Budget) tryReserve(usd float64, wait, more bool) (<-chan struct{}, erro
 		}
 		return nil, nil
 	}
-	others := b.inFlight
-	if more {
-		others-- // the caller's own call
-	}
-	if !wait || others <= 0 {
+	if !wait || b.inFlight == 0 {
 		return nil, &BudgetError{CapUSD: b.cap, SpentUSD: b.spent, ReservedUSD: b.reserved, NextUSD: usd}
 	}
 	if b.settled == nil {
@@ -175,7 +174,8 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 // attempts (a failed attempt is not billed). An attempt answered with HTTP 2xx whose reply
 // could not be used may have been billed: before its retry, Retry asks (through the call's
 // context) for the call's worst case once more, so the reservation grows by one worst case
-// per such attempt and the cap can refuse the retry. The call settles once, at the price of
+// per such attempt and the cap can refuse the retry (at once when it does not fit: the call
+// holds its rate-limit slot, see tryReserve). The call settles once, at the price of
 // its tokens and of its unusable attempts' (Reply.UnusableInputTokens and
 // UnusableOutputTokens: their usage, or their worst case).
 func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, maxOut int, batch bool) Backend {
