@@ -98,7 +98,7 @@ backends:
 	if n, f := s.counts(); n != calls || f != failed {
 		t.Fatalf("the server saw %d requests (%d failed), want %d (%d)", n, f, calls, failed)
 	}
-	want := fmt.Sprintf("backend openai:gpt-4o-mini, whole run (every invocation, from prosim.db): %d provider calls (%d failed: HTTP error statuses such as 400, 429 or 5xx and timeouts, which providers do not usually bill, or replies cut or malformed after HTTP 200, which they may have billed: these carry no tokens or cost), 0 decisions from the cache, %d input + %d output tokens, cost $",
+	want := fmt.Sprintf("backend openai:gpt-4o-mini, whole run (every invocation, from prosim.db): %d provider calls (%d failed: HTTP error statuses such as 400, 429 or 5xx, or timeouts; providers do not usually bill these, and they carry no tokens or cost), 0 decisions from the cache, %d input + %d output tokens, cost $",
 		calls, failed, 2*agents*50, 2*agents*5)
 	if !strings.Contains(out, want) || strings.Contains(out, "this invocation") {
 		t.Fatalf("run summary:\n%s\nwant the line %q and no invocation's share (the run is this invocation)", out, want)
@@ -145,7 +145,7 @@ func checkSpending(t *testing.T, dir string, want map[string][6]string) {
 		t.Fatal(err)
 	}
 	head := recs[0]
-	cols := []string{"cached", "calls", "failed_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
+	cols := []string{"cached", "calls", "failed_calls", "unusable_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
 	at := slices.Index(head, "cached")
 	if at < 0 || len(head) < at+len(cols) || !slices.Equal(head[at:at+len(cols)], cols) {
 		t.Fatalf("decisions.csv header %v, want %v in order", head, cols)
@@ -161,5 +161,63 @@ func checkSpending(t *testing.T, dir string, want map[string][6]string) {
 		if err != nil || lat < 0 || (w[5] == "1") != (lat > 0) {
 			t.Errorf("%s, agent %s: latency_ms %q (a reply has one, a decision recorded after an error none)", r[col("scenario")], r[col("agent_id")], r[col("latency_ms")])
 		}
+	}
+}
+
+// A reply that came back with HTTP 200 but cut is named apart from failed calls in the run
+// summary, and its worst case is in the cost: the summary's cost is more than the tokens'.
+func TestSummaryNamesUnusableCalls(t *testing.T) {
+	ownCacheDir(t)
+	t.Setenv("OPENAI_API_KEY", "") // a loopback server needs none
+	var mu sync.Mutex
+	cut := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		first := strings.Contains(string(body), "volunteer") && !cut[string(body)]
+		cut[string(body)] = true
+		mu.Unlock()
+		if first { // HTTP 200, then the connection closes mid-body
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				panic(err)
+			}
+			defer conn.Close()
+			buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{\"id\":\"c\",\"choi")
+			buf.Flush()
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"c","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\": 4}"}}],"usage":{"prompt_tokens":50,"completion_tokens":5,"total_tokens":55}}`)
+	}))
+	t.Cleanup(srv.Close)
+	const agents = 2
+	exp := filepath.Join(t.TempDir(), "cut.yaml")
+	src := fmt.Sprintf(`name: cut
+study: vignettes
+seed: 5
+concurrency: 1
+population: {source: sample, n: %d}
+scenarios: [volunteering, donating]
+conditions: [{name: none, policy: none}]
+backends:
+  - {provider: openai, model: gpt-4o-mini, base_url: %s/v1, max_attempts: 2}
+`, agents, srv.URL)
+	if err := os.WriteFile(exp, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := prosim(t, "run", exp, "--out", filepath.Join(t.TempDir(), "run"), "-q")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := fmt.Sprintf("%d provider calls (%d unusable after HTTP 200: replies cut or malformed, which the provider may have billed; the cost counts each at its worst case unless it said its usage, and the tokens leave them out), 0 decisions from the cache, %d input + %d output tokens, cost $",
+		3*agents, agents, 2*agents*50, 2*agents*5)
+	if !strings.Contains(out, want) || strings.Contains(out, "failed") {
+		t.Fatalf("run summary:\n%s\nwant the line %q and no failed calls", out, want)
+	}
+	_, rest, _ := strings.Cut(out, want)
+	cost, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+	if tokens := float64(2*agents*50)*0.15e-6 + float64(2*agents*5)*0.60e-6; err != nil || !(cost > 2*tokens) {
+		t.Errorf("cost $%v (%v): want the tokens' $%v plus the cut replies' worst cases", cost, err, tokens)
 	}
 }

@@ -163,12 +163,12 @@ func TestRunOfPreviousVersion(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out)
 	}
 	// Make it what the previous prosim left: the decisions table without model_version (nor
-	// failed_calls, which came later).
+	// failed_calls and unusable_calls, which came later).
 	db, err := sql.Open("sqlite", filepath.Join(dir, "prosim.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN model_version`, `ALTER TABLE decisions DROP COLUMN failed_calls`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
+	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN model_version`, `ALTER TABLE decisions DROP COLUMN failed_calls`, `ALTER TABLE decisions DROP COLUMN unusable_calls`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

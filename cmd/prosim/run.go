@@ -238,18 +238,30 @@ func sameUsage(a, b engine.BackendUsage) bool {
 }
 
 // usageLine says a backend's calls, tokens and cost; cached names what its CacheHits count,
-// and why says what failed calls are.
+// and why says what failed and unusable calls are.
 func usageLine(u engine.BackendUsage, cached string, why bool) string {
 	cost := "$" + usd.String(u.CostUSD)
 	if !u.CostKnown {
 		cost = strings.TrimSuffix(report.UnknownCost(u.Model, u.Unpriced), ")") + ": add prices: to the experiment)"
 	}
-	failed := ""
+	var parts []string
 	if u.FailedCalls > 0 {
-		failed = fmt.Sprintf(" (%d failed)", u.FailedCalls)
+		s := fmt.Sprintf("%d failed", u.FailedCalls)
 		if why {
-			failed = fmt.Sprintf(" (%d failed: HTTP error statuses such as 400, 429 or 5xx and timeouts, which providers do not usually bill, or replies cut or malformed after HTTP 200, which they may have billed: these carry no tokens or cost)", u.FailedCalls)
+			s += ": HTTP error statuses such as 400, 429 or 5xx, or timeouts; providers do not usually bill these, and they carry no tokens or cost"
 		}
+		parts = append(parts, s)
+	}
+	if u.UnusableCalls > 0 {
+		s := fmt.Sprintf("%d unusable after HTTP 200", u.UnusableCalls)
+		if why {
+			s += ": replies cut or malformed, which the provider may have billed; the cost counts each at its worst case unless it said its usage, and the tokens leave them out"
+		}
+		parts = append(parts, s)
+	}
+	failed := ""
+	if len(parts) > 0 {
+		failed = " (" + strings.Join(parts, "; ") + ")"
 	}
 	return fmt.Sprintf("%d provider calls%s, %d %s, %d input + %d output tokens, cost %s",
 		u.Calls, failed, u.CacheHits, cached, u.InputTokens, u.OutputTokens, cost)

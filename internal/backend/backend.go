@@ -100,12 +100,20 @@ type Reply struct {
 	// Calls is how many provider calls this reply took (0 when served from the cache).
 	Calls int
 	// FailedCalls are the calls among Calls that failed (an HTTP error status such as a 400, 429
-	// or 5xx, or a timeout) and were retried or given up on: they reached the provider, which
-	// does not usually bill them, and carry no tokens or cost.
+	// or 5xx, or a timeout before any reply) and were retried or given up on: they reached the
+	// provider, which does not usually bill them, and carry no tokens or cost.
 	FailedCalls int
-	CostUSD     float64
-	Latency     time.Duration
-	Cached      bool
+	// UnusableCalls are the calls among Calls (and not among FailedCalls) that the provider
+	// answered with HTTP 2xx but whose reply could not be used: a body cut or malformed, not
+	// the protocol's shape, too large. The provider may have billed them (it generated the
+	// tokens), so they are counted at UnusableInputTokens and UnusableOutputTokens: the
+	// reply's own usage when it said one, else the call's worst case (WorstCase). CostUSD
+	// includes them; InputTokens and OutputTokens, what the provider counted, do not.
+	UnusableCalls                             int
+	UnusableInputTokens, UnusableOutputTokens int
+	CostUSD                                   float64
+	Latency                                   time.Duration
+	Cached                                    bool
 	// Samples are the further samples of a call made with Request.N above 1, in the server's
 	// order; they carry no calls or tokens (the reply itself accounts for the whole call).
 	Samples []Reply
@@ -135,7 +143,14 @@ type StatusError struct {
 	// NotConnected is a worker's failure to connect, as Reason says it (the network error
 	// itself stays on the worker); "" for any other failure. See Unreachable.
 	NotConnected string
-	Err          error
+	// Unusable says the provider answered with HTTP 2xx but the reply could not be used (a
+	// body cut or malformed, not the protocol's shape, a stream that broke off): it may have
+	// billed the call, which counts at InputTokens and OutputTokens (the reply's usage when it
+	// said one, else the call's worst case), priced as Model's. See Reply.UnusableCalls.
+	Unusable                  bool
+	Model                     string
+	InputTokens, OutputTokens int
+	Err                       error
 }
 
 func (e *StatusError) Error() string {

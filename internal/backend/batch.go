@@ -255,6 +255,7 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 						rep := r.Reply
 						if i > 0 { // an identical request: it shares the line and costs nothing
 							rep.Cached, rep.Calls, rep.FailedCalls, rep.InputTokens, rep.OutputTokens, rep.CostUSD = true, 0, 0, 0, 0, 0
+							rep.UnusableCalls, rep.UnusableInputTokens, rep.UnusableOutputTokens = 0, 0, 0
 						}
 						w.done <- batchOutcome{r: rep}
 					}

@@ -53,8 +53,14 @@ func NewBudget(capUSD, spentUSD float64) *Budget { return &Budget{cap: capUSD, s
 // settle and tries again, until ctx ends (its error is returned); with none in flight it
 // returns a *BudgetError.
 func (b *Budget) Reserve(ctx context.Context, usd float64) error {
+	return b.reserve(ctx, usd, false)
+}
+
+// reserve is Reserve, or with more set, the growth of a reservation the caller already
+// holds, which never waits (see tryReserve).
+func (b *Budget) reserve(ctx context.Context, usd float64, more bool) error {
 	for {
-		ch, err := b.tryReserve(usd, true)
+		ch, err := b.tryReserve(usd, !more, more)
 		if ch == nil {
 			return err
 		}
@@ -70,18 +76,24 @@ func (b *Budget) Reserve(ctx context.Context, usd float64) error {
 // fit. Batch mode reserves so: its calls in flight settle only when every worker waits on the
 // batch, a worker waiting here included.
 func (b *Budget) TryReserve(usd float64) error {
-	_, err := b.tryReserve(usd, false)
+	_, err := b.tryReserve(usd, false, false)
 	return err
 }
 
 // tryReserve reserves usd, or returns the channel to wait on (wait, and calls in flight) or
-// the refusal.
-func (b *Budget) tryReserve(usd float64, wait bool) (<-chan struct{}, error) {
+// the refusal. With more, usd is added to a reservation the caller holds, and the call is not
+// counted again. A growth is made from inside the call (Retry, under the rate limits), which
+// holds its concurrency slot: waiting there for other calls to settle could wait for calls
+// that themselves wait for that slot (a run with two workers and a local server's adaptive
+// limit of one hung so), so reserve never waits to grow.
+func (b *Budget) tryReserve(usd float64, wait, more bool) (<-chan struct{}, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.spent+b.reserved+usd <= b.cap {
 		b.reserved += usd
-		b.inFlight++
+		if !more {
+			b.inFlight++
+		}
 		return nil, nil
 	}
 	if !wait || b.inFlight == 0 {
@@ -171,7 +183,13 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 //
 // It goes below the cache (hits cost nothing) and below Validate (each re-ask is a call that
 // reserves in turn); above the rate limits and retries, so one reservation covers a call's
-// attempts (a failed attempt is not billed).
+// attempts (a failed attempt is not billed). An attempt answered with HTTP 2xx whose reply
+// could not be used may have been billed: before its retry, Retry asks (through the call's
+// context) for the call's worst case once more, so the reservation grows by one worst case
+// per such attempt and the cap can refuse the retry (at once when it does not fit: the call
+// holds its rate-limit slot, see tryReserve). The call settles once, at the price of
+// its tokens and of its unusable attempts' (Reply.UnusableInputTokens and
+// UnusableOutputTokens: their usage, or their worst case).
 func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, maxOut int, batch bool) Backend {
 	cp := newCallPrice(prices, provider, model)
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
@@ -189,19 +207,34 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 		if !ok || math.IsNaN(worst) {
 			return Reply{}, fmt.Errorf("%s/%s: no price is known, and a budget needs one (add it under prices:)", provider, model)
 		}
-		reserve := b.Reserve
-		if batch {
-			reserve = func(_ context.Context, usd float64) error { return b.TryReserve(usd) }
+		reserve := func(ctx context.Context, more bool) error {
+			if batch {
+				_, err := b.tryReserve(worst, false, more)
+				return err
+			}
+			return b.reserve(ctx, worst, more)
 		}
-		if err := reserve(ctx, worst); err != nil {
+		if err := reserve(ctx, false); err != nil {
 			return Reply{}, err
 		}
-		r, err := next.Decide(ctx, req)
-		actual, ok := cp.actual(r, r.InputTokens, r.OutputTokens)
-		if !ok {
-			actual = worst // the reply names a model with no price
+		held := worst
+		again := func(ctx context.Context) error {
+			if err := reserve(ctx, true); err != nil {
+				return err
+			}
+			held += worst
+			return nil
 		}
-		b.Settle(worst, actual)
+		r, err := next.Decide(context.WithValue(ctx, reserveAgainKey{}, again), req)
+		actual, ok := cp.actual(r, r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens)
+		if !ok {
+			actual = held // the reply names a model with no price: counted at what it held
+		}
+		b.Settle(held, actual)
 		return r, err
 	})
 }
+
+// reserveAgainKey is the context key of a Budgeted call's func(context.Context) error that
+// reserves one more attempt's worst case (see Retry).
+type reserveAgainKey struct{}

@@ -246,3 +246,35 @@ func TestBudgetedUnpricedReplyModel(t *testing.T) {
 		t.Fatalf("err %v, recorded cost %v, cap's account $%v; want NaN and $%v", err, r.CostUSD, b.Spent(), in+out)
 	}
 }
+
+// A call that grows its reservation (the retry of a reply unusable after HTTP 200) is refused
+// at once when the growth does not fit, other calls in flight or not: it holds its
+// concurrency slot, which those calls may be waiting for (a run with two workers and a local
+// server's adaptive limit of one hung when it waited).
+func TestBudgetGrowthNeverWaits(t *testing.T) {
+	b := NewBudget(10, 0)
+	for range 2 { // this call and another in flight
+		if err := b.Reserve(context.Background(), 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grown := make(chan error, 1)
+	go func() { grown <- b.reserve(context.Background(), 4, true) }()
+	var be *BudgetError
+	select {
+	case err := <-grown:
+		if !errors.As(err, &be) || be.ReservedUSD != 8 {
+			t.Fatalf("growth past the cap: %v, want a refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a growth past the cap waits")
+	}
+	b.Settle(4, 1)                                                   // the other call
+	if err := b.reserve(context.Background(), 4, true); err != nil { // 1 spent + 4 + 4 fit
+		t.Fatal(err)
+	}
+	b.Settle(8, 8)
+	if b.Spent() != 9 {
+		t.Fatalf("spent %v, want 9", b.Spent())
+	}
+}

@@ -18,9 +18,11 @@ type ModelUsage struct {
 	Decisions, Errors int64
 	// Calls counts provider calls, including re-asks and retried attempts; cache hits make none.
 	// FailedCalls counts those of Calls that failed (HTTP 5xx, 429, timeouts: see
-	// Reply.FailedCalls).
-	Calls, FailedCalls        int64
-	InputTokens, OutputTokens int64
+	// Reply.FailedCalls); UnusableCalls those answered with HTTP 2xx whose reply could not be
+	// used, which may have been billed and whose cost (at their worst case unless their reply
+	// said its usage) CostUSD includes (see Reply.UnusableCalls).
+	Calls, FailedCalls, UnusableCalls int64
+	InputTokens, OutputTokens         int64
 	// CostUSD sums the cost of calls whose price is known. CostKnown is false when any call's
 	// price was unknown: CostUSD is then a lower bound and reports must say "unknown price".
 	CostUSD   float64
@@ -66,6 +68,7 @@ func (u *Usage) Add(r Reply, err error) {
 	}
 	e.Calls += int64(r.Calls)
 	e.FailedCalls += int64(r.FailedCalls)
+	e.UnusableCalls += int64(r.UnusableCalls)
 	e.InputTokens += int64(r.InputTokens)
 	e.OutputTokens += int64(r.OutputTokens)
 	if math.IsNaN(r.CostUSD) {
@@ -97,6 +100,7 @@ func (u *Usage) Total() ModelUsage {
 		t.Errors += e.Errors
 		t.Calls += e.Calls
 		t.FailedCalls += e.FailedCalls
+		t.UnusableCalls += e.UnusableCalls
 		t.InputTokens += e.InputTokens
 		t.OutputTokens += e.OutputTokens
 		t.CostUSD += e.CostUSD
@@ -107,8 +111,9 @@ func (u *Usage) Total() ModelUsage {
 	return t
 }
 
-// Meter prices each reply from its tokens (Reply.CostUSD; NaN when the model's price is
-// unknown, zero for a reply with no tokens such as a cache hit) and, if usage is not nil,
+// Meter prices each reply from its tokens, its unusable attempts' included (Reply.CostUSD; NaN
+// when the model's price is unknown, zero for a reply with no tokens such as a cache hit) and,
+// if usage is not nil,
 // counts it there. Errors are counted under the reply's provider/model, which is often empty
 // for an error.
 //
@@ -139,7 +144,7 @@ func Meter(next Backend, prices Prices, usage *Usage) Backend {
 			p.price, p.ok = prices.Lookup(r.Provider, r.Model)
 			last.Store(p)
 		}
-		r.CostUSD, _ = p.price.cost(p.ok, r.InputTokens, r.OutputTokens)
+		r.CostUSD, _ = p.price.cost(p.ok, r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens)
 		if usage != nil {
 			usage.Add(r, err)
 		}

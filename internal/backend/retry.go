@@ -49,8 +49,12 @@ func DefaultRetryPolicy() RetryPolicy {
 // caller's context ending return at once. When attempts run out, the error says how many were
 // made and wraps the last failure (errors.As finds its *StatusError).
 //
-// The returned reply's Calls and FailedCalls include the failed attempts, also when the call fails in the end
-// (the reply is then returned with the error, for a Meter above to count). Retry sits under RateLimit: one
+// The returned reply's Calls, FailedCalls and UnusableCalls include the failed attempts, also
+// when the call fails in the end (the reply is then returned with the error, for a Meter above
+// to count). An attempt answered with HTTP 2xx whose reply could not be used
+// (StatusError.Unusable) may have been billed: it is counted among UnusableCalls with its
+// tokens, and under a spend cap its retry first reserves its worst case again (Budgeted); a
+// refusal ends the call with the *BudgetError. Retry sits under RateLimit: one
 // admission covers a request's attempts, so the per-call timeout measures the provider, not
 // the queue, and a request backing off keeps its concurrency slot, which slows an endpoint
 // that is pushing back.
@@ -83,16 +87,20 @@ func Retry(next Backend, p RetryPolicy) Backend {
 
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
 		var last error
-		capped := ""      // set when a Retry-After was cut to the cap
-		made := 0         // failed attempts that reached the provider
-		answered := false // an attempt had an HTTP status, or timed out after sending
+		capped := ""       // set when a Retry-After was cut to the cap
+		made := 0          // failed attempts that reached the provider
+		var unusable Reply // attempts answered with HTTP 2xx but unusable (Reply.UnusableCalls)
+		answered := false  // an attempt had an HTTP status, or timed out after sending
 		for attempt := 1; ; attempt++ {
 			done := p.Watch.call()
 			r, err := call(ctx, next, req, p.Timeout)
 			done()
 			if err == nil {
-				r.Calls += made
+				r.Calls += made + unusable.UnusableCalls
 				r.FailedCalls += made
+				r.UnusableCalls += unusable.UnusableCalls
+				r.UnusableInputTokens += unusable.UnusableInputTokens
+				r.UnusableOutputTokens += unusable.UnusableOutputTokens
 				return r, nil
 			}
 			var se *StatusError
@@ -101,14 +109,22 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			// could not be made (refused, no route, no such host) or a failure before sending
 			// (an error that is neither a provider's nor a timeout). The reply returned with
 			// the error carries the count, so that the run's calls equal what the provider
-			// counted.
-			if (isStatus || errors.Is(err, context.DeadlineExceeded)) && !notSent(err) {
+			// counted. A reply that came with HTTP 2xx but could not be used is counted apart,
+			// with the tokens it may have been billed.
+			switch {
+			case isStatus && se.Unusable:
+				unusable.Provider, unusable.Model = se.Provider, se.Model // to price it
+				unusable.UnusableCalls++
+				unusable.UnusableInputTokens += se.InputTokens
+				unusable.UnusableOutputTokens += se.OutputTokens
+			case (isStatus || errors.Is(err, context.DeadlineExceeded)) && !notSent(err):
 				made++
 			}
-			if (isStatus && se.Status != 0) || (errors.Is(err, context.DeadlineExceeded) && !notSent(err)) {
+			if (isStatus && (se.Status != 0 || se.Unusable)) || (errors.Is(err, context.DeadlineExceeded) && !notSent(err)) {
 				answered = true
 			}
-			spent := Reply{Calls: made, FailedCalls: made}
+			spent := unusable
+			spent.Calls, spent.FailedCalls = made+unusable.UnusableCalls, made
 			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
 				return spent, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
 			}
@@ -119,6 +135,16 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			last = err
 			if attempt >= p.MaxAttempts {
 				return spent, &GaveUpError{Attempts: attempt, Capped: capped, Answered: answered, Last: last}
+			}
+			if isStatus && se.Unusable {
+				// It may have been billed: under a spend cap, its retry reserves its worst
+				// case again (Budgeted), and is not made when the cap refuses it.
+				if again, ok := ctx.Value(reserveAgainKey{}).(func(context.Context) error); ok {
+					if err := again(ctx); err != nil {
+						return spent, fmt.Errorf("%w: a reply that came with HTTP 200 but could not be used (it may have been billed) was not asked again (after %s: %v)",
+							err, plural.Count(attempt, "attempt"), last)
+					}
+				}
 			}
 			ceil := p.Base << min(attempt-1, 30)
 			if ceil > p.Max || ceil <= 0 {

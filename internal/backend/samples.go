@@ -290,6 +290,7 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 		missing = missing[served:]
 	}
 	mine.Calls, mine.FailedCalls, mine.InputTokens, mine.OutputTokens, mine.CostUSD = spent.Calls, spent.FailedCalls, spent.InputTokens, spent.OutputTokens, spent.CostUSD
+	mine.UnusableCalls, mine.UnusableInputTokens, mine.UnusableOutputTokens = spent.UnusableCalls, spent.UnusableInputTokens, spent.UnusableOutputTokens
 	mine.Latency, mine.Cached = time.Since(start), false
 	return mine, nil
 }
@@ -310,6 +311,9 @@ func groupSeed(seed uint64, gk Key, missing []int) uint64 {
 func addSpent(r, call Reply) Reply {
 	r.Calls += call.Calls
 	r.FailedCalls += call.FailedCalls
+	r.UnusableCalls += call.UnusableCalls
+	r.UnusableInputTokens += call.UnusableInputTokens
+	r.UnusableOutputTokens += call.UnusableOutputTokens
 	r.InputTokens += call.InputTokens
 	r.OutputTokens += call.OutputTokens
 	r.CostUSD += call.CostUSD

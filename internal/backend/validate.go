@@ -66,6 +66,9 @@ func accumulate(acc, r Reply, attempt int) Reply {
 	}
 	r.Calls += acc.Calls
 	r.FailedCalls += acc.FailedCalls
+	r.UnusableCalls += acc.UnusableCalls
+	r.UnusableInputTokens += acc.UnusableInputTokens
+	r.UnusableOutputTokens += acc.UnusableOutputTokens
 	r.InputTokens += acc.InputTokens
 	r.OutputTokens += acc.OutputTokens
 	r.CostUSD += acc.CostUSD

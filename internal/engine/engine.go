@@ -99,8 +99,10 @@ type Result struct {
 type BackendUsage struct {
 	Label string
 	// Calls are the provider calls made, FailedCalls those of them that failed (HTTP 5xx,
-	// 429, timeouts; see backend.Reply.FailedCalls).
-	Calls, FailedCalls int
+	// 429, timeouts; see backend.Reply.FailedCalls), UnusableCalls those answered with HTTP
+	// 200 but unusable, which may have been billed and are in CostUSD at their worst case
+	// (see backend.Reply.UnusableCalls).
+	Calls, FailedCalls, UnusableCalls int
 	// CacheHits are the replies served without a call: per request in an invocation's
 	// usage, per decision in the run's (a joint prompt's reply serves several).
 	CacheHits    int
@@ -632,7 +634,7 @@ func (r *Runner) loadRecorded() error {
 		}
 		r.tally = report.NewTally(runs)
 	}
-	retry := 0
+	retry, refused := 0, 0
 	err := r.st.Decisions(func(d store.Decision) error {
 		// A decision asked again was paid for all the same.
 		if c := d.Reply.CostUSD; !math.IsNaN(c) {
@@ -642,6 +644,12 @@ func (r *Runner) loadRecorded() error {
 		}
 		if r.opt.RetryInvalid && erred(d) {
 			retry++ // not taken as recorded: asked again, and its row replaced
+			return nil
+		}
+		if budgetRefused(d) {
+			// The cap stopped the run at it: asked again, as the stop said (the run stopped
+			// within its step, so no later decision observed it).
+			refused++
 			return nil
 		}
 		if r.tally != nil {
@@ -662,6 +670,9 @@ func (r *Runner) loadRecorded() error {
 	}
 	if err == nil && r.opt.RetryInvalid && r.opt.Notices != nil {
 		fmt.Fprintf(r.opt.Notices, "prosim: asking again %s recorded invalid after an error\n", plural.Count(retry, "decision"))
+	}
+	if err == nil && refused > 0 && r.opt.Notices != nil {
+		fmt.Fprintf(r.opt.Notices, "prosim: asking again %s whose retry the spend cap refused\n", plural.Count(refused, "decision"))
 	}
 	return err
 }
@@ -705,6 +716,7 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 	u := be.usage
 	u.Calls += rep.Calls
 	u.FailedCalls += rep.FailedCalls
+	u.UnusableCalls += rep.UnusableCalls
 	if rep.Cached {
 		u.CacheHits++
 	}
@@ -794,7 +806,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	for _, b := range r.backends {
 		u := *b.usage
 		if t := b.meter.Total(); t.Calls > 0 || t.CacheHits > 0 {
-			u.Calls, u.FailedCalls, u.CacheHits = int(t.Calls), int(t.FailedCalls), int(t.CacheHits)
+			u.Calls, u.FailedCalls, u.UnusableCalls, u.CacheHits = int(t.Calls), int(t.FailedCalls), int(t.UnusableCalls), int(t.CacheHits)
 			u.InputTokens, u.OutputTokens = int(t.InputTokens), int(t.OutputTokens)
 			u.CostUSD, u.CostKnown = t.CostUSD, t.CostKnown
 			u.Unpriced = nil
@@ -833,7 +845,7 @@ func (r *Runner) runUsage() []BackendUsage {
 	out := make([]BackendUsage, len(r.backends))
 	for i, b := range r.backends {
 		u := by[b.label]
-		out[i] = BackendUsage{Label: b.label, Calls: u.Calls, FailedCalls: u.FailedCalls, CacheHits: u.Cached,
+		out[i] = BackendUsage{Label: b.label, Calls: u.Calls, FailedCalls: u.FailedCalls, UnusableCalls: u.UnusableCalls, CacheHits: u.Cached,
 			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CostUSD: u.KnownCostUSD, CostKnown: !math.IsNaN(u.CostUSD),
 			Model: b.cfg.Model, Unpriced: slices.Sorted(slices.Values(u.Unpriced))}
 	}

@@ -187,10 +187,11 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	// What the decision spent, as prosim.db records it: per decision, so a decision with
 	// several fields repeats it on each of its rows.
 	{Name: "calls", Type: table.Int, Doc: "provider calls made for the decision: re-asks and failed attempts included, 0 from the cache or the behavioural model (the decision's own, repeated on each of its field rows: sum over one row per decision; a joint prompt's call counts on its first scenario)"},
-	{Name: "failed_calls", Type: table.Int, Doc: "those of calls that failed (HTTP error statuses such as 400, 429 or 5xx, timeouts): they reached the provider, which does not usually bill them"},
+	{Name: "failed_calls", Type: table.Int, Doc: "those of calls that failed (HTTP error statuses such as 400, 429 or 5xx, timeouts): they reached the provider, which does not usually bill them, and carry no tokens or cost"},
+	{Name: "unusable_calls", Type: table.Int, Doc: "those of calls that came back with HTTP 200 but could not be used (a body cut or malformed, not the provider's reply format, too large): the provider may have billed them, so cost_usd counts each at its usage if the body said one, else at the call's worst case (as the spend cap reserves it); not in input_tokens or output_tokens"},
 	{Name: "input_tokens", Type: table.Int, Doc: "input tokens the provider counted for the decision's calls (like calls, per decision)"},
 	{Name: "output_tokens", Type: table.Int, Doc: "output tokens the provider counted for the decision's calls (like calls, per decision)"},
-	{Name: "cost_usd", Type: table.Float, Doc: "cost in USD of the decision's calls at the experiment's prices (like calls, per decision); empty when the model's price is unknown"},
+	{Name: "cost_usd", Type: table.Float, Doc: "cost in USD of the decision's calls at the experiment's prices, unusable_calls included (like calls, per decision); empty when the model's price is unknown"},
 	{Name: "latency_ms", Type: table.Float, Doc: "milliseconds the reply took (its calls' summed latency; a cache lookup's for a cached reply; 0 for the behavioural model and for a decision recorded after an error); measured wall time, so it differs between two runs of the same config and seed"},
 }}
 
@@ -248,7 +249,7 @@ func (r *Runner) decisionsTable(each func(store.Decision) error) *table.Table {
 			row = append(row[:0], p[0], p[1], model, version, p[2], p[3], p[4],
 				d.AgentID, d.Round, d.Trial, d.Scenario, nil, nil, "",
 				d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached,
-				d.Reply.Calls, d.Reply.FailedCalls, d.Reply.InputTokens, d.Reply.OutputTokens, d.Reply.CostUSD, latencyMS(d.Reply.Latency))
+				d.Reply.Calls, d.Reply.FailedCalls, d.Reply.UnusableCalls, d.Reply.InputTokens, d.Reply.OutputTokens, d.Reply.CostUSD, latencyMS(d.Reply.Latency))
 			for _, l := range cr.cell.Levels {
 				row = append(row, l.Level)
 			}

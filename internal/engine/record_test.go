@@ -9,15 +9,20 @@ import (
 	"github.com/prosim/prosim/internal/store"
 )
 
-// TestRecordRoundTrip: every field of backend.Reply but Samples is recorded and read back, and
-// store.Reply has no field backend.Reply lacks, so a field added to one is not silently dropped.
+// TestRecordRoundTrip: every field of backend.Reply but Samples and the unusable calls' tokens
+// (priced into CostUSD by the Meter, and not the provider's count) is recorded and read back,
+// and store.Reply has no field backend.Reply lacks, so a field added to one is not silently
+// dropped.
 func TestRecordRoundTrip(t *testing.T) {
 	br, sr := reflect.TypeFor[backend.Reply](), reflect.TypeFor[store.Reply]()
 	for i := range br.NumField() {
 		f := br.Field(i)
 		// Repair turns are recorded as store.Attempt, a struct of the same fields (the store
 		// does not import backend).
-		if g, ok := sr.FieldByName(f.Name); f.Name != "Samples" && (!ok || g.Type != f.Type && !(f.Name == "Repairs" && g.Type.Elem().ConvertibleTo(f.Type.Elem()))) {
+		if f.Name == "Samples" || f.Name == "UnusableInputTokens" || f.Name == "UnusableOutputTokens" {
+			continue
+		}
+		if g, ok := sr.FieldByName(f.Name); !ok || g.Type != f.Type && !(f.Name == "Repairs" && g.Type.Elem().ConvertibleTo(f.Type.Elem())) {
 			t.Errorf("backend.Reply.%s (%s) is not recorded as such in store.Reply", f.Name, f.Type)
 		}
 	}
@@ -27,7 +32,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 	}
 	r := backend.Reply{Raw: `{"x": 1}`, Values: map[string]float64{"x": 1}, Invalid: "why", Provider: "p", Model: "m",
-		InputTokens: 3, OutputTokens: 4, Calls: 2, CostUSD: 0.5, Latency: time.Second, Cached: true,
+		InputTokens: 3, OutputTokens: 4, Calls: 3, FailedCalls: 1, UnusableCalls: 1, CostUSD: 0.5, Latency: time.Second, Cached: true,
 		Repairs: []backend.Attempt{{Raw: "maybe", Invalid: "no number", Repair: "Answer with a number"}}}
 	if got := replyOf(record(r)); !reflect.DeepEqual(got, r) {
 		t.Errorf("round trip: %+v, want %+v", got, r)

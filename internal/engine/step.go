@@ -303,6 +303,13 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 		if errors.Is(err, errServerGone) {
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
+		if errors.Is(err, backend.ErrBudget) && reply.UnusableCalls > 0 {
+			// The cap refused the retry of a reply that came with HTTP 200 but could not be
+			// used, which may have been billed: recorded invalid with the refusal as its
+			// reason, so that prosim.db's calls and cost hold it, then the run stops at the
+			// cap. A resume asks it again (loadRecorded).
+			return r.recordInvalid(be, t, reply, err), err
+		}
 		if !r.recordsError(ctx, be, err) {
 			switch {
 			case rejectsStructured(err):
@@ -337,6 +344,7 @@ func (r *Runner) recordInvalid(be *backendEntry, t *study.Task, reply backend.Re
 		out[i] = rep
 	}
 	out[0].Calls, out[0].FailedCalls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.FailedCalls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
+	out[0].UnusableCalls = reply.UnusableCalls
 	r.account(be, out[0], len(t.Keys))
 	return out
 }
@@ -573,3 +581,9 @@ func rejectsStructured(err error) bool {
 
 // erred reports whether a recorded decision is one that failed with an error (on_error: record).
 func erred(d store.Decision) bool { return strings.HasPrefix(d.Reply.Invalid, errorReason) }
+
+// budgetRefused reports whether a recorded decision is one whose retry the spend cap refused
+// (ask): its reason is the budget's refusal (backend.BudgetError).
+func budgetRefused(d store.Decision) bool {
+	return strings.HasPrefix(d.Reply.Invalid, errorReason+"budget of $")
+}

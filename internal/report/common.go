@@ -232,10 +232,24 @@ func validity(x RunInput, multi bool) validityData {
 			cost = UnknownCost("", u.Unpriced)
 		}
 		calls := fmt.Sprint(u.Calls)
-		if u.FailedCalls > 0 {
-			calls += fmt.Sprintf(" (%d failed)", u.FailedCalls)
+		if u.FailedCalls > 0 || u.UnusableCalls > 0 {
+			calls += " (" + failedUnusable(u.FailedCalls, u.UnusableCalls) + ")"
 		}
 		v.Usage = append(v.Usage, []string{u.Backend, fmt.Sprint(u.Decisions), calls, fmt.Sprint(u.Cached), fmt.Sprint(u.InputTokens), fmt.Sprint(u.OutputTokens), cost, fmt.Sprintf("%.2f", u.MeanLatencyMS)})
 	}
 	return v
+}
+
+// failedUnusable says how many calls failed and how many came back with HTTP 200 unusable
+// (either may be 0, not both), for a calls column: "2 failed", "1 unusable after HTTP 200",
+// "2 failed, 1 unusable after HTTP 200".
+func failedUnusable(failed, unusable int) string {
+	var parts []string
+	if failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", failed))
+	}
+	if unusable > 0 {
+		parts = append(parts, fmt.Sprintf("%d unusable after HTTP 200", unusable))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -50,6 +50,7 @@ type Usage struct {
 	Backend                   string
 	Decisions, Calls, Cached  int
 	FailedCalls               int // of Calls
+	UnusableCalls             int // of Calls: answered with HTTP 200 but unusable, in CostUSD
 	InputTokens, OutputTokens int
 	CostUSD                   float64  // NaN when a price is unknown for decisions that made calls
 	KnownCostUSD              float64  // the sum of the costs that are known (CostUSD when none is unknown)

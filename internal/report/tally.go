@@ -69,6 +69,7 @@ func (t *Tally) Add(d store.Decision) {
 	u.Decisions++
 	u.Calls += d.Reply.Calls
 	u.FailedCalls += d.Reply.FailedCalls
+	u.UnusableCalls += d.Reply.UnusableCalls
 	if d.Reply.Cached {
 		u.Cached++
 	}

@@ -28,12 +28,16 @@ func OpenReadOnly(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s is not a prosim run database (it lacks prosim's tables)", path)
 	}
-	var failed int
+	var failed, unusable int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'failed_calls'`).Scan(&failed); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return track(&Store{db: db, batch: 500, noFailedCalls: failed == 0}), nil
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'unusable_calls'`).Scan(&unusable); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return track(&Store{db: db, batch: 500, noFailedCalls: failed == 0, noUnusableCalls: unusable == 0}), nil
 }
 
 // Agent returns one stored agent; ok is false when the run did not record it.

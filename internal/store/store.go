@@ -23,9 +23,9 @@ import (
 )
 
 // schemaVersion is the run database's layout. 2 added decisions.model_version, 3 the
-// repairs table, 4 decisions.failed_calls; Open upgrades a database of an earlier version in
-// place (see migrate).
-const schemaVersion = "4"
+// repairs table, 4 decisions.failed_calls, 5 decisions.unusable_calls; Open upgrades a
+// database of an earlier version in place (see migrate).
+const schemaVersion = "5"
 
 const ddl = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS decisions(
   invalid_reason TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, cached INTEGER NOT NULL,
   calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
   cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',
-  failed_calls INTEGER NOT NULL DEFAULT 0,
+  failed_calls INTEGER NOT NULL DEFAULT 0, unusable_calls INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(run_id, agent_id, round, trial, scenario));
 CREATE TABLE IF NOT EXISTS repairs(
   run_id TEXT NOT NULL, agent_id INTEGER NOT NULL, round INTEGER NOT NULL, trial INTEGER NOT NULL,
@@ -84,8 +84,10 @@ type Reply struct {
 	InputTokens  int
 	OutputTokens int
 	// Calls is how many provider calls this reply took (0 when served from the cache);
-	// FailedCalls are those of them that failed (HTTP 5xx, 429, timeouts) and carry no tokens.
-	Calls, FailedCalls int
+	// FailedCalls are those of them that failed (HTTP 5xx, 429, timeouts) and carry no tokens;
+	// UnusableCalls those answered with HTTP 200 but unusable (a body cut or malformed), which
+	// may have been billed: CostUSD includes them (see backend.Reply.UnusableCalls).
+	Calls, FailedCalls, UnusableCalls int
 	// CostUSD is NaN when unknown (stored as NULL).
 	CostUSD float64
 	Latency time.Duration
@@ -160,15 +162,20 @@ type Store struct {
 	// repairs is set once the repairs table has a row (so replaced decisions clear theirs).
 	repairs atomic.Bool
 	// noFailedCalls is set when a database opened read-only predates decisions.failed_calls
-	// (schema 4): its queries read 0 (see q).
-	noFailedCalls bool
+	// (schema 4), noUnusableCalls when it predates decisions.unusable_calls (schema 5): its
+	// queries read 0 (see q).
+	noFailedCalls, noUnusableCalls bool
 }
 
-// q is query as this store's database can run it: failed_calls reads 0 where the column
-// does not exist (an earlier prosim's run, opened read-only and so not upgraded).
+// q is query as this store's database can run it: failed_calls and unusable_calls read 0
+// where the column does not exist (an earlier prosim's run, opened read-only and so not
+// upgraded).
 func (s *Store) q(query string) string {
+	if s.noUnusableCalls {
+		query = strings.ReplaceAll(query, "unusable_calls", "0")
+	}
 	if s.noFailedCalls {
-		return strings.ReplaceAll(query, "failed_calls", "0")
+		query = strings.ReplaceAll(query, "failed_calls", "0")
 	}
 	return query
 }
@@ -200,7 +207,7 @@ func Open(path string) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
-	} else if v == "1" || v == "2" || v == "3" {
+	} else if v == "1" || v == "2" || v == "3" || v == "4" {
 		if err := s.migrate(v); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: upgrading a run database of an earlier prosim: %w", path, err)
@@ -213,11 +220,12 @@ func Open(path string) (*Store, error) {
 }
 
 // migrate upgrades a database of schema 1 (written before model versions were recorded), 2
-// (before repair turns were) or 3 (before failed calls were told apart) to 4: schema 1's
-// decisions get model_version "" (unknown); the repairs table is created empty by the DDL
-// (earlier runs kept only the last attempt); earlier decisions get failed_calls 0 (their
-// calls, failed ones included, are in calls). Adding a column with a default rewrites no row,
-// so this is instant whatever the run's size.
+// (before repair turns were), 3 (before failed calls were told apart) or 4 (before replies
+// unusable after HTTP 200 were) to 5: schema 1's decisions get model_version "" (unknown);
+// the repairs table is created empty by the DDL (earlier runs kept only the last attempt);
+// earlier decisions get failed_calls 0 (their calls, failed ones included, are in calls) and
+// unusable_calls 0 (such calls are among their failed calls, at no cost). Adding a column
+// with a default rewrites no row, so this is instant whatever the run's size.
 func (s *Store) migrate(from string) error {
 	return s.tx(func(tx *sql.Tx) error {
 		if from == "1" {
@@ -225,7 +233,12 @@ func (s *Store) migrate(from string) error {
 				return err
 			}
 		}
-		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN failed_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
+		if from != "4" {
+			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN failed_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN unusable_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
 			return err
 		}
 		_, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion)
@@ -669,12 +682,12 @@ func (s *Store) writeRepairs(tx *sql.Tx, batch []Decision) error {
 	return nil
 }
 
-// rowsPerInsert is how many decisions one INSERT statement writes (20 parameters each: well
+// rowsPerInsert is how many decisions one INSERT statement writes (21 parameters each: well
 // under SQLite's limit of 32,766).
 const rowsPerInsert = 64
 
 // decisionColumns is the number of columns of the decisions table.
-const decisionColumns = 20
+const decisionColumns = 21
 
 // insertSQL inserts n decisions. A decision recorded again (resume --retry-invalid, or a
 // later step re-asked after it) takes the new reply but adds its calls, tokens and cost to
@@ -686,7 +699,8 @@ func insertSQL(n int) string {
 		` ON CONFLICT(run_id, agent_id, round, trial, scenario) DO UPDATE SET params=excluded.params,
 		  vals=excluded.vals, raw=excluded.raw, valid=excluded.valid, invalid_reason=excluded.invalid_reason,
 		  provider=excluded.provider, model=excluded.model, cached=excluded.cached,
-		  calls=calls+excluded.calls, failed_calls=failed_calls+excluded.failed_calls, input_tokens=input_tokens+excluded.input_tokens,
+		  calls=calls+excluded.calls, failed_calls=failed_calls+excluded.failed_calls, unusable_calls=unusable_calls+excluded.unusable_calls,
+		  input_tokens=input_tokens+excluded.input_tokens,
 		  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd,
 		  latency_ms=excluded.latency_ms, model_version=excluded.model_version`
 }
@@ -715,7 +729,7 @@ func appendDecision(args []any, d Decision) []any {
 	r := d.Reply
 	return append(args, d.RunID, int64(d.AgentID), int64(d.Round), int64(d.Trial), d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
 		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), int64(r.Calls), int64(r.InputTokens), int64(r.OutputTokens),
-		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, int64(r.FailedCalls))
+		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, int64(r.FailedCalls), int64(r.UnusableCalls))
 }
 
 // Decisions calls fn for every committed decision, ordered by run design order, agent, round,
@@ -746,7 +760,7 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 // selectDecisions reads the decisions table (as d) in decisionScanner's column order; a query
 // adds its join, filter and order.
 const selectDecisions = `SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
-  provider, model, model_version, cached, calls, failed_calls, input_tokens, output_tokens, cost_usd, latency_ms
+  provider, model, model_version, cached, calls, failed_calls, unusable_calls, input_tokens, output_tokens, cost_usd, latency_ms
   FROM decisions d`
 
 // decisions calls fn for every decision a query gives.

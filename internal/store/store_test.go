@@ -464,7 +464,7 @@ func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "4" {
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "5" {
 		t.Fatalf("schema_version %q", v)
 	}
 	// Two attempts failed, then the decision is recorded invalid; asked again, it fails once
@@ -484,6 +484,71 @@ func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
 	ts, err = s.Tallies()
 	if err != nil || len(ts) != 1 || ts[0].Calls != 5 || ts[0].FailedCalls != 3 || ts[0].Decisions != 2 {
 		t.Fatalf("tallies %+v, %v; want 5 calls, 3 failed, 2 decisions", ts, err)
+	}
+}
+
+// Calls answered with HTTP 200 but unusable are kept with their decision, added up when a
+// decision is recorded again, and summed by Tallies. A schema 4 database (before
+// unusable_calls) reads 0 for them read-only, without being changed, and is upgraded to 5
+// on open, its failed calls kept.
+func TestUnusableCallsAndUpgradeFrom4(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4 := strings.Replace(schemaV1, "cost_usd REAL, latency_ms REAL NOT NULL,", "cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0,", 1)
+	v4 = strings.Replace(v4, "('schema_version', '1')", "('schema_version', '4')", 1)
+	v4 = strings.Replace(v4, "NULL, 3.5);", "NULL, 3.5, '', 1);", 1)
+	if _, err := db.Exec(v4); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := ro.Tallies()
+	if err != nil || len(ts) != 1 || ts[0].Calls != 1 || ts[0].FailedCalls != 1 || ts[0].UnusableCalls != 0 {
+		t.Fatalf("tallies of a schema 4 run read-only: %+v, %v", ts, err)
+	}
+	k := Key{RunID: "none.r1", AgentID: 1, Scenario: "helping"}
+	if d, ok, err := ro.Decision(k); err != nil || !ok || d.Reply.FailedCalls != 1 || d.Reply.UnusableCalls != 0 {
+		t.Fatalf("decision of a schema 4 run read-only: %+v, %v, %v", d, ok, err)
+	}
+	if v, _ := ro.Meta("schema_version"); v != "4" {
+		t.Fatalf("a read-only open changed the schema to %q", v)
+	}
+	ro.Close()
+
+	s, err := OpenExisting(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "5" {
+		t.Fatalf("schema_version %q", v)
+	}
+	if d, ok, err := s.Decision(k); err != nil || !ok || d.Reply.FailedCalls != 1 || d.Reply.UnusableCalls != 0 {
+		t.Fatalf("decision of a schema 4 run upgraded: %+v, %v, %v", d, ok, err)
+	}
+	// A cut reply, then the budget refused its retry: recorded invalid; asked again, one more
+	// cut reply and then an answer.
+	k2 := Key{RunID: "none.r1", AgentID: 2, Scenario: "helping"}
+	if err := s.Commit(Decision{Key: k2, Reply: Reply{Invalid: "error: budget", Provider: "openai", Calls: 1, UnusableCalls: 1, CostUSD: 0.25}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(Decision{Key: k2, Reply: Reply{Raw: "5", Values: map[string]float64{"willingness": 5}, Provider: "openai",
+		Calls: 2, UnusableCalls: 1, InputTokens: 10, OutputTokens: 2, CostUSD: 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	d, ok, err := s.Decision(k2)
+	if err != nil || !ok || d.Reply.Calls != 3 || d.Reply.UnusableCalls != 2 || d.Reply.FailedCalls != 0 || d.Reply.CostUSD != 0.75 {
+		t.Fatalf("decision asked again: %+v, %v, %v; want 3 calls, 2 unusable, $0.75", d.Reply, ok, err)
+	}
+	ts, err = s.Tallies()
+	if err != nil || len(ts) != 1 || ts[0].Calls != 4 || ts[0].FailedCalls != 1 || ts[0].UnusableCalls != 2 {
+		t.Fatalf("tallies %+v, %v; want 4 calls, 1 failed, 2 unusable", ts, err)
 	}
 }
 

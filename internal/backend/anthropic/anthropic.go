@@ -193,11 +193,31 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 	latency := time.Since(start)
 	if err != nil {
 		if why, ok := ex.TooLargeReason(); ok {
-			return backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Calls: 1, Latency: latency}, nil
+			// Its tokens are unknown: counted at the call's worst case.
+			in, out := backend.WorstCase(req, DefaultMaxTokens)
+			return backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Calls: 1, Latency: latency,
+				UnusableCalls: 1, UnusableInputTokens: in, UnusableOutputTokens: out}, nil
 		}
-		return backend.Reply{}, wire.Fail(Provider, ex, err, c.key)
+		se := wire.Fail(Provider, ex, err, c.key)
+		if ex.Answered() {
+			in, out := backend.WorstCase(req, DefaultMaxTokens)
+			se = wire.Unusable(se, c.model, in, out)
+		}
+		return backend.Reply{}, se
 	}
-	return c.reply(res, latency)
+	r, err := c.reply(res, latency)
+	if se, ok := errors.AsType[*backend.StatusError](err); ok {
+		// A reply of the wrong shape, billed at its usage if it said one.
+		in, out := 0, 0
+		if res != nil {
+			in, out = int(res.Usage.InputTokens), int(res.Usage.OutputTokens)
+		}
+		if in == 0 && out == 0 {
+			in, out = backend.WorstCase(req, DefaultMaxTokens)
+		}
+		err = wire.Unusable(se, c.model, in, out)
+	}
+	return r, err
 }
 
 // reply turns a message (a synchronous call's, or a batch result's) into a Reply.

@@ -238,15 +238,28 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 	latency := time.Since(start)
 	if err != nil {
 		if why, ok := ex.TooLargeReason(); ok {
-			return backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Calls: 1, Latency: latency}, nil
+			// Its tokens are unknown: counted at the call's worst case.
+			in, out := backend.WorstCase(req, DefaultMaxTokens)
+			return backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Calls: 1, Latency: latency,
+				UnusableCalls: 1, UnusableInputTokens: in, UnusableOutputTokens: out}, nil
 		}
 		se := wire.Fail(Provider, ex, err, c.key)
 		if se.RetryAfter == 0 && ex.Status >= 400 {
 			se.RetryAfter = retryInfo(ex.Body)
 		}
+		if ex.Answered() {
+			in, out := backend.WorstCase(req, DefaultMaxTokens)
+			se = wire.Unusable(se, strings.TrimPrefix(c.model, "models/"), in, out)
+		}
 		return backend.Reply{}, se
 	}
-	return c.reply(res, cfg.MaxOutputTokens, latency)
+	r, err := c.reply(res, cfg.MaxOutputTokens, latency)
+	if se, ok := errors.AsType[*backend.StatusError](err); ok {
+		// A reply of the wrong shape (with no usage: one with usage is an invalid reply).
+		in, out := backend.WorstCase(req, DefaultMaxTokens)
+		err = wire.Unusable(se, strings.TrimPrefix(c.model, "models/"), in, out)
+	}
+	return r, err
 }
 
 // reply turns a generateContent response (a synchronous call's, or a batch job's) into a

@@ -436,6 +436,10 @@ func TestBadBodies(t *testing.T) {
 			if se.Status != 0 || !se.Retryable() || rep.Calls != 0 || rep.Raw != "" || s.NumCalls() != 1 {
 				t.Errorf("got %+v, reply %+v, %d calls", se, rep, s.NumCalls())
 			}
+			// It came with HTTP 200: it may have been billed, at the call's worst case.
+			if in, out := backend.WorstCase(request(), DefaultMaxTokens); !se.Unusable || se.InputTokens != in || se.OutputTokens != out || se.Model == "" {
+				t.Errorf("unusable %v (%s) at %d+%d tokens, want true at %d+%d", se.Unusable, se.Model, se.InputTokens, se.OutputTokens, in, out)
+			}
 		})
 	}
 }

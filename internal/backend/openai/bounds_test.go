@@ -45,6 +45,10 @@ func TestReplyTooLargeIsInvalidOnce(t *testing.T) {
 		if !strings.HasPrefix(r.Invalid, "reply too large (") || r.Calls != 1 || s.Calls != 1 {
 			t.Fatalf("chunked %v: reply %+v after %d calls; want one call recorded invalid", chunked, r, s.Calls)
 		}
+		// It came with HTTP 200 and may have been billed: one unusable call at the worst case.
+		if in, out := backend.WorstCase(request(), DefaultMaxTokens); r.UnusableCalls != 1 || r.UnusableInputTokens != in || r.UnusableOutputTokens != out {
+			t.Errorf("chunked %v: %d unusable calls at %d+%d tokens, want 1 at %d+%d", chunked, r.UnusableCalls, r.UnusableInputTokens, r.UnusableOutputTokens, in, out)
+		}
 		if !chunked && !strings.Contains(r.Invalid, "(2097") {
 			t.Errorf("invalid %q does not give the size", r.Invalid)
 		}
@@ -70,6 +74,9 @@ func TestReplyContentType(t *testing.T) {
 	_, err = retried(newTestClient(t, h), &sl).Decide(context.Background(), request())
 	if err == nil || !strings.Contains(err.Error(), "not JSON (content type text/html)") || h.Calls != 1 {
 		t.Fatalf("HTML page: %v after %d calls; want one call and a clear error", err, h.Calls)
+	}
+	if se := statusErr(t, err); se.Unusable {
+		t.Errorf("an HTML page (a portal's, not the provider's generation) is taken for a reply that may have been billed")
 	}
 }
 

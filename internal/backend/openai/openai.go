@@ -265,12 +265,38 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 			for i := range replies {
 				replies[i] = backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Latency: latency}
 			}
-			replies[0].Calls = 1
+			// Its tokens are unknown: counted at the call's worst case.
+			replies[0].Calls, replies[0].UnusableCalls = 1, 1
+			replies[0].UnusableInputTokens, replies[0].UnusableOutputTokens = c.worstCase(req, n)
 			return replies, nil
 		}
-		return nil, wire.Fail(Provider, ex, err, c.key)
+		se := wire.Fail(Provider, ex, err, c.key)
+		if ex.Answered() {
+			in, out := c.worstCase(req, n)
+			se = wire.Unusable(se, c.model, in, out)
+		}
+		return nil, se
 	}
-	return c.replies(res, n, partial, latency)
+	replies, err := c.replies(res, n, partial, latency)
+	if se, ok := errors.AsType[*backend.StatusError](err); ok {
+		// A reply of the wrong shape, billed at its usage if it said one.
+		in, out := 0, 0
+		if res != nil {
+			in, out = int(res.Usage.PromptTokens), int(res.Usage.CompletionTokens)
+		}
+		if in == 0 && out == 0 {
+			in, out = c.worstCase(req, n)
+		}
+		err = wire.Unusable(se, c.model, in, out)
+	}
+	return replies, err
+}
+
+// worstCase is the most tokens a call of req for n choices can be billed (backend.WorstCase
+// at the completion limit the client sends when the request sets none).
+func (c *Client) worstCase(req backend.Request, n int) (in, out int) {
+	req.N = n
+	return backend.WorstCase(req, DefaultMaxTokens)
 }
 
 // completion is the part of a chat completion prosim reads.

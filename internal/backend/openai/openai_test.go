@@ -307,7 +307,10 @@ func TestBadBodies(t *testing.T) {
 		"malformed":     jsonReply(200, `{"id":"x","choices":[{"message":{"content":"hi"}}]]]`),
 		"not an object": jsonReply(200, `"hello"`),
 		"no choices":    jsonReply(200, `{"id":"x","object":"chat.completion","model":"m","choices":[]}`),
+		"no choices, with usage": jsonReply(200, `{"id":"x","object":"chat.completion","model":"m","choices":[],
+		 "usage":{"prompt_tokens":42,"completion_tokens":7}}`),
 	}
+	wi, wo := backend.WorstCase(request(), DefaultMaxTokens)
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
 			s := newServer(t, h)
@@ -315,6 +318,15 @@ func TestBadBodies(t *testing.T) {
 			se := statusErr(t, err)
 			if se.Status != 0 || !se.Retryable() {
 				t.Errorf("got %+v", se)
+			}
+			// It came with HTTP 200: the provider may have billed it, at its usage when the
+			// body said one, else at the call's worst case.
+			in, out := wi, wo
+			if strings.Contains(name, "usage") {
+				in, out = 42, 7
+			}
+			if !se.Unusable || se.InputTokens != in || se.OutputTokens != out {
+				t.Errorf("unusable %v at %d+%d tokens, want true at %d+%d", se.Unusable, se.InputTokens, se.OutputTokens, in, out)
 			}
 			if rep.Raw != "" || rep.Calls != 0 {
 				t.Errorf("a fake reply came back with the error: %+v", rep)

@@ -268,6 +268,22 @@ func Fail(provider string, ex *Exchange, err error, key string) *backend.StatusE
 	return e
 }
 
+// Answered reports whether the call's response came with a 2xx status and a JSON body: a
+// failure after it (a body cut or malformed, not the protocol's shape) is a reply the provider
+// may have billed. A 2xx page that is not JSON (NotJSON) is not the provider's generation but
+// something in front of it (a proxy's error page, a captive portal's sign-in).
+func (ex *Exchange) Answered() bool {
+	return ex != nil && ex.Status >= 200 && ex.Status < 300 && ex.NotJSON == ""
+}
+
+// Unusable marks se, the failure of a call whose response came with a 2xx status, as a reply
+// that may have been billed, counted at in and out tokens of model (its usage when it said
+// one, else the call's worst case, backend.WorstCase). See backend.StatusError.Unusable.
+func Unusable(se *backend.StatusError, model string, in, out int) *backend.StatusError {
+	se.Unusable, se.Model, se.InputTokens, se.OutputTokens = true, model, in, out
+	return se
+}
+
 // Malformed is the error for a 2xx response whose content cannot be used (no choices, no
 // candidates, not the protocol's shape). Status is 0: such responses are treated like transport
 // failures and are worth a retry.
