@@ -149,7 +149,7 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		// Explicit backend, key and base URL: none of the SDK's environment variables applies.
 		Backend:    genai.BackendGeminiAPI,
 		APIKey:     key,
-		HTTPClient: wire.HTTPClient(cfg.HTTPClient),
+		HTTPClient: wire.HTTPClient(cfg.HTTPClient, u),
 		HTTPOptions: genai.HTTPOptions{
 			BaseURL:    u.String(),
 			APIVersion: version,
