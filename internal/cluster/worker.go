@@ -320,7 +320,7 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		ep = backend.Retry(ep, backend.RetryPolicy{MaxAttempts: attempts, Timeout: providers.CallTimeout(spec, timeout), MaxRetryAfter: b.MaxRetryAfterOrDefault(), Seed: uint64(i)})
+		ep = backend.Retry(ep, backend.RetryPolicy{MaxAttempts: attempts, Timeout: providers.CallTimeout(spec, timeout), TimeoutName: "backend " + b.LabelOrDefault() + "'s timeout", MaxRetryAfter: b.MaxRetryAfterOrDefault(), Seed: uint64(i)})
 		if providers.AdaptiveOn(b.AdaptiveConcurrency, u) {
 			ep = backend.Adaptive(ep, backend.AdaptiveConfig{Max: b.MaxConcurrency})
 		}
