@@ -85,6 +85,8 @@ func Retry(next Backend, p RetryPolicy) Backend {
 	}
 
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		// A Balance below sends each retry to an endpoint this request has not failed on.
+		ctx = context.WithValue(ctx, failedKey{}, &failedOn{})
 		var last error
 		capped := ""      // set when a Retry-After was cut to the cap
 		made := 0         // failed attempts that reached the provider
@@ -165,6 +167,19 @@ func (e *GaveUpError) Error() string {
 }
 
 func (e *GaveUpError) Unwrap() error { return e.Last }
+
+// Timed bounds each call to next by timeout (as Retry's per-call timeout does, with the same
+// TimeoutError naming name). Stack puts it under each endpoint's limits when Retry sits
+// above a Balance of several endpoints, so that the timeout still measures the provider and
+// not the rate limiter's queue.
+func Timed(next Backend, timeout time.Duration, name string) Backend {
+	if timeout <= 0 {
+		return next
+	}
+	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		return call(ctx, next, req, timeout, name)
+	})
+}
 
 // call makes one attempt under the per-call timeout; name says where the timeout is set.
 func call(ctx context.Context, next Backend, req Request, timeout time.Duration, name string) (Reply, error) {
