@@ -105,7 +105,7 @@ func runCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&f.out, "out", "", "run directory (default runs/<experiment>-<timestamp>)")
 	c.Flags().Uint64Var(&f.seed, "seed", 0, "seed for every random draw (overrides the file's)")
-	c.Flags().StringArrayVar(&f.backends, "backend", nil, "backend SPEC replacing the file's: builtin, openai:MODEL[@URL], anthropic:MODEL, gemini:MODEL, vllm:MODEL[@URL], ollama:MODEL[@URL] (repeatable)")
+	c.Flags().StringArrayVar(&f.backends, "backend", nil, "backend SPEC replacing the file's: builtin, openai:MODEL, anthropic:MODEL, gemini:MODEL, vllm:MODEL, ollama:MODEL, each with an optional @URL, its base_url (repeatable)")
 	c.Flags().StringVar(&f.cache, "cache", "", "response cache file (default: the user cache directory); nats: the broker's shared cache (with --nats or --workers)")
 	c.Flags().BoolVar(&f.noCache, "no-cache", false, "use no shared response cache: the run keeps its own (RUN_DIR/cache.db), so an agent's identical requests are one draw in it")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")

@@ -5,6 +5,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -163,7 +164,11 @@ func (e *StatusError) Error() string {
 func (e *StatusError) Unwrap() error { return e.Err }
 
 // Retryable reports whether the failure is worth trying again: rate limits, server errors,
-// timeouts and transport failures.
+// timeouts and transport failures, but not a transport failure that is a ConfigError (a
+// redirect refused), which every attempt would meet.
 func (e *StatusError) Retryable() bool {
+	if _, ok := errors.AsType[*ConfigError](e.Err); ok {
+		return false
+	}
 	return e.Status == 0 || e.Status == 408 || e.Status == 409 || e.Status == 429 || e.Status >= 500
 }

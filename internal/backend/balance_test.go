@@ -2,8 +2,12 @@ package backend
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestBalanceRoundRobinWhenIdle(t *testing.T) {
@@ -64,5 +68,43 @@ func TestBalanceAvoidsBusyEndpoint(t *testing.T) {
 func TestBalanceNoEndpoints(t *testing.T) {
 	if _, err := Balance(nil).Decide(context.Background(), testReq("p", 0)); err == nil {
 		t.Fatal("want an error")
+	}
+}
+
+// With endpoints [good, always-500] under Stack, a request first sent to the failing endpoint
+// is retried on the good one: every decision is valid, each failed attempt is counted once
+// (QA12 #3: 4 of 40 recorded invalid, all in the first condition). With every endpoint
+// failing, the decision fails after max_attempts across them, with the reason.
+func TestStackFailsOverOn5xx(t *testing.T) {
+	good := &fake{}
+	var badCalls atomic.Int64
+	bad := Func(func(ctx context.Context, req Request) (Reply, error) {
+		badCalls.Add(1)
+		return Reply{}, &StatusError{Provider: "openai", Status: 500, Body: "internal error"}
+	})
+	noSleep := func(context.Context, time.Duration) error { return nil }
+	policy := RetryPolicy{MaxAttempts: 3, Sleep: noSleep, Timeout: time.Second}
+	b := Stack([]Backend{bad, good}, StackConfig{Retry: policy, MaxRepairs: 1})
+	calls, failed := 0, 0
+	for i := range 40 {
+		r, err := b.Decide(context.Background(), testReq(fmt.Sprint("p", i), 0))
+		if err != nil || !r.Valid() {
+			t.Fatalf("request %d: %+v, %v", i, r, err)
+		}
+		calls += r.Calls
+		failed += r.FailedCalls
+	}
+	if got := int(good.calls.Load()) + int(badCalls.Load()); calls != got || failed != int(badCalls.Load()) || failed == 0 {
+		t.Errorf("calls %d (failed %d); the endpoints saw %d (the failing one %d)", calls, failed, got, badCalls.Load())
+	}
+	// Every endpoint failing: max_attempts in all, across them, and the last failure named.
+	badCalls.Store(0)
+	b = Stack([]Backend{bad, bad}, StackConfig{Retry: policy})
+	r, err := b.Decide(context.Background(), testReq("q", 0))
+	if err == nil || !strings.Contains(err.Error(), "gave up after 3 attempts") || !strings.Contains(err.Error(), "HTTP 500") {
+		t.Fatalf("err %v", err)
+	}
+	if badCalls.Load() != 3 || r.Calls != 3 || r.FailedCalls != 3 {
+		t.Errorf("%d calls made, reply counts %d (%d failed); want 3", badCalls.Load(), r.Calls, r.FailedCalls)
 	}
 }

@@ -4,6 +4,11 @@ package backend
 //
 //	Meter(Collapse(Validate(Cache(Budgeted(Balance([RateLimit(Adaptive(Retry(client))), ...]))))))
 //
+// and, with several endpoints, Retry above Balance so that a retry fails over to another
+// endpoint, the per-call timeout staying under each endpoint's limits:
+//
+//	... Budgeted(Retry(Balance([RateLimit(Adaptive(Timed(client))), ...]))) ...
+//
 //   - Meter is outermost so that it sees each decision exactly once, as returned to the
 //     engine: with the summed calls and tokens of its re-asks and retries, Cached for cache
 //     hits and collapsed duplicates (which cost nothing), and Invalid for replies that stayed
@@ -76,11 +81,16 @@ type StackConfig struct {
 func Stack(endpoints []Backend, c StackConfig) Backend {
 	multi := len(endpoints) > 0
 	eps := make([]Backend, len(endpoints))
+	// Several endpoints: Retry above Balance, so that a retry can go to another endpoint
+	// (failover), and the per-call timeout under each endpoint's limits.
+	failover := len(endpoints) > 1 && (c.Retry.MaxAttempts > 1 || c.Retry.Timeout > 0)
 	for i, ep := range endpoints {
 		if _, ok := ep.(Multi); !ok {
 			multi = false
 		}
-		if c.Retry.MaxAttempts > 1 || c.Retry.Timeout > 0 {
+		if failover {
+			ep = Timed(ep, c.Retry.Timeout, c.Retry.TimeoutName)
+		} else if c.Retry.MaxAttempts > 1 || c.Retry.Timeout > 0 {
 			p := c.Retry
 			p.MaxAttempts = max(1, p.MaxAttempts)
 			p.Seed += uint64(i) // distinct jitter per endpoint
@@ -95,6 +105,11 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 		eps[i] = ep
 	}
 	b := Balance(eps)
+	if failover {
+		p := c.Retry
+		p.MaxAttempts, p.Timeout = max(1, p.MaxAttempts), 0 // Timed bounds each call
+		b = Retry(b, p)
+	}
 	if c.Budget != nil {
 		b = Budgeted(b, c.Budget, c.Prices, c.ID.Provider, c.ID.Model, c.MaxOutput, c.Batch)
 	}

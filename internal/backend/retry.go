@@ -26,6 +26,9 @@ type RetryPolicy struct {
 	// Timeout limits each call (0: no limit but the caller's context). A call that times out
 	// is retried; the caller's own deadline is not.
 	Timeout time.Duration
+	// TimeoutName says where Timeout is set, for the error of a call that timed out (e.g.
+	// "backends[0].timeout"); "" leaves it out.
+	TimeoutName string
 	// Sleep waits d or until ctx ends (default: a timer). Tests inject a recorder.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Seed seeds the jitter, so that a run's waits are reproducible given the same failures.
@@ -86,6 +89,8 @@ func Retry(next Backend, p RetryPolicy) Backend {
 	}
 
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		// A Balance below sends each retry to an endpoint this request has not failed on.
+		ctx = context.WithValue(ctx, failedKey{}, &failedOn{})
 		var last error
 		capped := ""       // set when a Retry-After was cut to the cap
 		made := 0          // failed attempts that reached the provider
@@ -93,7 +98,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 		answered := false  // an attempt had an HTTP status, or timed out after sending
 		for attempt := 1; ; attempt++ {
 			done := p.Watch.call()
-			r, err := call(ctx, next, req, p.Timeout)
+			r, err := call(ctx, next, req, p.Timeout, p.TimeoutName)
 			done()
 			if err == nil {
 				r.Calls += made + unusable.UnusableCalls
@@ -189,20 +194,55 @@ func (e *GaveUpError) Error() string {
 
 func (e *GaveUpError) Unwrap() error { return e.Last }
 
-// call makes one attempt under the per-call timeout.
-func call(ctx context.Context, next Backend, req Request, timeout time.Duration) (Reply, error) {
+// Timed bounds each call to next by timeout (as Retry's per-call timeout does, with the same
+// TimeoutError naming name). Stack puts it under each endpoint's limits when Retry sits
+// above a Balance of several endpoints, so that the timeout still measures the provider and
+// not the rate limiter's queue.
+func Timed(next Backend, timeout time.Duration, name string) Backend {
+	if timeout <= 0 {
+		return next
+	}
+	return Func(func(ctx context.Context, req Request) (Reply, error) {
+		return call(ctx, next, req, timeout, name)
+	})
+}
+
+// call makes one attempt under the per-call timeout; name says where the timeout is set.
+func call(ctx context.Context, next Backend, req Request, timeout time.Duration, name string) (Reply, error) {
 	if timeout <= 0 {
 		return next.Decide(ctx, req)
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	r, err := next.Decide(cctx, req)
-	if err != nil && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
-		// A client may report our timeout as a bare transport error; say what it was.
-		err = fmt.Errorf("call timed out after %v: %w (%w)", timeout, context.DeadlineExceeded, err)
+	if err != nil && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		// The client says "context deadline exceeded", or a bare transport error: say which
+		// limit it was, so that the reason names what to change.
+		err = &TimeoutError{Timeout: timeout, Name: name, Err: err}
 	}
 	return r, err
 }
+
+// TimeoutError is a call that had no reply within its per-call timeout. It wraps the client's
+// error (errors.As finds its *StatusError) and is context.DeadlineExceeded for errors.Is.
+type TimeoutError struct {
+	Timeout time.Duration
+	Name    string // where the timeout is set, e.g. "backends[0].timeout"; may be ""
+	Err     error
+}
+
+func (e *TimeoutError) Error() string {
+	s := fmt.Sprintf("no reply within the timeout of %v", e.Timeout)
+	if e.Name != "" {
+		s += " (" + e.Name + ")"
+	}
+	if se, ok := errors.AsType[*StatusError](e.Err); ok && se.Provider != "" {
+		s = se.Provider + ": " + s
+	}
+	return s
+}
+
+func (e *TimeoutError) Unwrap() []error { return []error{context.DeadlineExceeded, e.Err} }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

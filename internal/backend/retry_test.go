@@ -303,3 +303,31 @@ func TestRefused(t *testing.T) {
 		}
 	}
 }
+
+// A call that times out says which timeout, and where it is set, rather than the client's
+// "context deadline exceeded" (QA12 #16); it is still a DeadlineExceeded and still carries the
+// client's StatusError.
+func TestTimeoutReasonNamesTheTimeout(t *testing.T) {
+	hang := Func(func(ctx context.Context, req Request) (Reply, error) {
+		<-ctx.Done()
+		return Reply{}, &StatusError{Provider: "anthropic", Err: ctx.Err()}
+	})
+	b := Retry(hang, RetryPolicy{MaxAttempts: 1, Timeout: 20 * time.Millisecond, TimeoutName: "backends[0].timeout"})
+	_, err := b.Decide(context.Background(), Request{})
+	want := "anthropic: no reply within the timeout of 20ms (backends[0].timeout)"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "context deadline exceeded") {
+		t.Fatalf("err %v, want it to say %q", err, want)
+	}
+	if se, ok := errors.AsType[*StatusError](err); !errors.Is(err, context.DeadlineExceeded) || !ok || se.Provider != "anthropic" {
+		t.Errorf("err %v: want a DeadlineExceeded carrying the StatusError", err)
+	}
+	// A client that reports the timeout as a bare transport error is named alike.
+	bare := Func(func(ctx context.Context, req Request) (Reply, error) {
+		<-ctx.Done()
+		return Reply{}, errors.New("read tcp: use of closed network connection")
+	})
+	_, err = Retry(bare, RetryPolicy{MaxAttempts: 1, Timeout: 20 * time.Millisecond}).Decide(context.Background(), Request{})
+	if err == nil || !strings.Contains(err.Error(), "no reply within the timeout of 20ms") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -308,6 +308,7 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 		return nil, fmt.Errorf("extra_body: %w", err)
 	}
 	var eps []backend.Backend
+	var retry backend.RetryPolicy
 	for i, u := range urls {
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: u, APIKeyEnv: b.APIKeyEnv,
 			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off",
@@ -320,7 +321,15 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		ep = backend.Retry(ep, backend.RetryPolicy{MaxAttempts: attempts, Timeout: providers.CallTimeout(spec, timeout), MaxRetryAfter: b.MaxRetryAfterOrDefault(), Seed: uint64(i)})
+		policy := backend.RetryPolicy{MaxAttempts: attempts, Timeout: providers.CallTimeout(spec, timeout), TimeoutName: "backend " + b.LabelOrDefault() + "'s timeout", MaxRetryAfter: b.MaxRetryAfterOrDefault(), Seed: uint64(i)}
+		if len(urls) > 1 {
+			// Retry goes above Balance (below), so that a retry can fail over to another
+			// endpoint, as backend.Stack does.
+			retry = policy
+			ep = backend.Timed(ep, policy.Timeout, policy.TimeoutName)
+		} else {
+			ep = backend.Retry(ep, policy)
+		}
 		if providers.AdaptiveOn(b.AdaptiveConcurrency, u) {
 			ep = backend.Adaptive(ep, backend.AdaptiveConfig{Max: b.MaxConcurrency})
 		}
@@ -328,6 +337,10 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 			ep = backend.RateLimit(ep, l)
 		}
 		eps = append(eps, ep)
+	}
+	if len(eps) > 1 {
+		retry.Timeout = 0 // Timed bounds each call
+		return backend.Retry(backend.Balance(eps), retry), nil
 	}
 	return backend.Balance(eps), nil
 }

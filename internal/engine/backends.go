@@ -54,14 +54,14 @@ func (r *Runner) clients(b experiment.Backend) ([]backend.Backend, error) {
 // its first decision: buildBackend).
 func (r *Runner) onBroker() bool { return r.opt.Remote != nil || r.exp.Execution.NATS != "" }
 
-// buildBackend makes the decision backend for one backends: entry over its clients. The
-// behavioural model is deterministic and free, so it gets no cache, limits or retries: only a
-// schema check. Every LLM backend gets the full chain of backend.Stack.
 // ErrBatchWithWorkers refuses batch mode in a distributed run. The CLI checks it before it
 // starts a broker or workers too (QA12 #16: they were started, then the run refused).
 var ErrBatchWithWorkers = errors.New("batch mode (execution.mode: batch or --batch) sends each step to the provider's batch API from this process: it cannot be combined with NATS workers (--nats, --workers, execution.nats)")
 
-func (r *Runner) buildBackend(b experiment.Backend, eps []backend.Backend, usage *backend.Usage) (backend.Backend, io.Closer, error) {
+// buildBackend makes the decision backend for one backends: entry over its clients. The
+// behavioural model is deterministic and free, so it gets no cache, limits or retries: only a
+// schema check. Every LLM backend gets the full chain of backend.Stack.
+func (r *Runner) buildBackend(b experiment.Backend, path string, eps []backend.Backend, usage *backend.Usage) (backend.Backend, io.Closer, error) {
 	if r.opt.Backends != nil {
 		be, err := r.opt.Backends(b)
 		return be, nil, err
@@ -110,7 +110,7 @@ func (r *Runner) buildBackend(b experiment.Backend, eps []backend.Backend, usage
 	// With a first-byte timeout the client bounds the wait and the generation itself; the
 	// call's deadline allows both.
 	timeout = providers.CallTimeout(providers.Spec{FirstByteTimeout: time.Duration(b.FirstByteTimeout)}, timeout)
-	retry := backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, MaxRetryAfter: b.MaxRetryAfterOrDefault(),
+	retry := backend.RetryPolicy{MaxAttempts: attempts, Timeout: timeout, TimeoutName: timeoutName(b, path), MaxRetryAfter: b.MaxRetryAfterOrDefault(),
 		Seed: seed.Derive(*r.exp.Seed, "retry", b.LabelOrDefault()), Watch: r.watch}
 	// Load-balanced endpoints are alike: the first one's URL decides.
 	var adaptive *backend.AdaptiveConfig
@@ -253,4 +253,20 @@ func (r *Runner) openCache() (*backend.Cache, error) {
 	r.cache = c
 	r.closers = append(r.closers, c)
 	return c, nil
+}
+
+// timeoutName says where a backend's per-call timeout is set, for the reason of a call that
+// timed out: path is the backend's place in the file ("backends[0]").
+func timeoutName(b experiment.Backend, path string) string {
+	if b.Spec != "" {
+		return "the default for --backend " + b.Spec
+	}
+	t := path + ".timeout"
+	if b.Timeout == 0 {
+		t += ", the default"
+	}
+	if b.FirstByteTimeout > 0 {
+		return path + ".first_byte_timeout + " + t
+	}
+	return t
 }

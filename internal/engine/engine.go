@@ -292,7 +292,7 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	for i, be := range r.backends {
 		var closer io.Closer
 		var err error
-		if be.be, closer, err = r.buildBackend(be.cfg, be.clients, be.meter); err != nil {
+		if be.be, closer, err = r.buildBackend(be.cfg, fmt.Sprintf("backends[%d]", i), be.clients, be.meter); err != nil {
 			r.close()
 			if be.cfg.Spec != "" {
 				return nil, fmt.Errorf("--backend %s: %w", be.cfg.Spec, err)

@@ -135,7 +135,10 @@ func TestParseBackendSpec(t *testing.T) {
 		"openai:gpt-4o-mini": {Provider: "openai", Model: "gpt-4o-mini"},
 		"openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1": {Provider: "openai", Model: "qwen2.5-7b-instruct", BaseURL: "http://127.0.0.1:8000/v1"},
 		"anthropic:claude-sonnet-4-5":                         {Provider: "anthropic", Model: "claude-sonnet-4-5"},
-		"ollama:llama3.1:8b":                                  {Provider: "ollama", Model: "llama3.1:8b", BaseURL: "http://127.0.0.1:11434/v1"},
+		// A base URL applies to every provider, as base_url does in the file (QA12 #10).
+		"anthropic:claude-haiku-4-5@http://127.0.0.1:9101":  {Provider: "anthropic", Model: "claude-haiku-4-5", BaseURL: "http://127.0.0.1:9101"},
+		"gemini:gemini-2.5-flash@https://gw.example/v1beta": {Provider: "gemini", Model: "gemini-2.5-flash", BaseURL: "https://gw.example/v1beta"},
+		"ollama:llama3.1:8b": {Provider: "ollama", Model: "llama3.1:8b", BaseURL: "http://127.0.0.1:11434/v1"},
 	} {
 		got, err := ParseBackendSpec(s)
 		if err != nil {
@@ -146,7 +149,7 @@ func TestParseBackendSpec(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", s, got, want)
 		}
 	}
-	for _, bad := range []string{"", "openai", "openai:", "gpt4:x", "anthropic:claude@http://x", "openai:m@localhost"} {
+	for _, bad := range []string{"", "openai", "openai:", "gpt4:x", "anthropic:claude@ftp://x", "anthropic:claude@127.0.0.1:9101", "openai:m@localhost"} {
 		if _, err := ParseBackendSpec(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}

@@ -11,7 +11,9 @@ import (
 // ParseBackendSpec reads the command line's backend shorthand: "builtin", "PROVIDER:MODEL" or
 // "PROVIDER:MODEL@BASE_URL", e.g. "openai:gpt-4o-mini",
 // "openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1", "anthropic:claude-sonnet-4-5".
-// vllm and ollama speak OpenAI's protocol and default to their usual local URLs.
+// vllm and ollama speak OpenAI's protocol and default to their usual local URLs. A URL is the
+// backend's base_url, for every provider as in the file (a gateway or proxy in front of
+// Anthropic's or Gemini's API, say).
 func ParseBackendSpec(s string) (Backend, error) {
 	if s == "builtin" {
 		return Backend{Spec: s, Provider: "builtin"}, nil
@@ -37,9 +39,6 @@ func ParseBackendSpec(s string) (Backend, error) {
 	}
 	if b.Model == "" {
 		return Backend{}, fmt.Errorf("backend %q: the model is missing", s)
-	}
-	if b.BaseURL != "" && provider.Protocol(prov) != "openai" {
-		return Backend{}, fmt.Errorf("backend %q: a base URL is for OpenAI-compatible servers (openai, vllm, ollama)", s)
 	}
 	if err := b.check(nil, "backend"); err != nil {
 		return Backend{}, fmt.Errorf("backend %q: %s", s, err.(interface{ Error() string }).Error())

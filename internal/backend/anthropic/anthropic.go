@@ -102,7 +102,7 @@ func New(cfg Config) (*Client, error) {
 		// from cfg.APIKeyEnv only.
 		option.WithoutEnvironmentDefaults(),
 		option.WithBaseURL(base + "/"),
-		option.WithHTTPClient(wire.HTTPClient(cfg.HTTPClient)),
+		option.WithHTTPClient(wire.HTTPClient(cfg.HTTPClient, u)),
 		option.WithMaxRetries(0),
 		option.WithAPIKey(key),
 	}

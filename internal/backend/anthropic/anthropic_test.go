@@ -296,3 +296,11 @@ func TestRefusalAndEmpty(t *testing.T) {
 		}
 	})
 }
+
+// A redirect to another host is refused: the SDK's x-api-key header would go with it
+// (net/http drops only Authorization and Cookie). QA12 #2.
+func TestRedirectAwayRefused(t *testing.T) {
+	base, other := providertest.RedirectAway(t, jsonReply(200, okBody))
+	_, err := newTestClient(t, base).Decide(context.Background(), request())
+	providertest.CheckRedirectRefused(t, err, Provider, fakeKey, base, other)
+}

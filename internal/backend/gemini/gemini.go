@@ -29,10 +29,13 @@
 package gemini
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/url"
 	"os"
@@ -145,11 +148,11 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	if key == "" {
 		return nil, fmt.Errorf("gemini: no API key: set the environment variable %s", strings.Join(names, " or "))
 	}
-	client, err := genai.NewClient(context.Background(), &genai.ClientConfig{
+	client, err := newSDKClient(&genai.ClientConfig{
 		// Explicit backend, key and base URL: none of the SDK's environment variables applies.
 		Backend:    genai.BackendGeminiAPI,
 		APIKey:     key,
-		HTTPClient: wire.HTTPClient(cfg.HTTPClient),
+		HTTPClient: wire.HTTPClient(cfg.HTTPClient, u),
 		HTTPOptions: genai.HTTPOptions{
 			BaseURL:    u.String(),
 			APIVersion: version,
@@ -169,6 +172,39 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		models:     client.Models,
 		batches:    client.Batches,
 	}, nil
+}
+
+// sdkWarning is the start of the line genai logs when GOOGLE_API_KEY and GEMINI_API_KEY are
+// both set. The SDK reads both even when it is given the key (and has no option to stop it),
+// and says it uses GOOGLE_API_KEY, which is false: the client sends the key that api_key_env
+// names (QA12 #16).
+const sdkWarning = "Warning: Both GOOGLE_API_KEY and GEMINI_API_KEY are set"
+
+var sdkLogMu sync.Mutex
+
+// newSDKClient is genai.NewClient with that warning dropped from the standard logger; every
+// other line goes where the logger wrote before, also from other goroutines meanwhile.
+func newSDKClient(cc *genai.ClientConfig) (*genai.Client, error) {
+	sdkLogMu.Lock()
+	defer sdkLogMu.Unlock()
+	prev := log.Writer()
+	log.SetOutput(dropLines{w: prev, prefix: []byte(sdkWarning)})
+	defer log.SetOutput(prev)
+	return genai.NewClient(context.Background(), cc)
+}
+
+// dropLines writes to w every write that does not contain prefix (the standard logger writes
+// a line per call).
+type dropLines struct {
+	w      io.Writer
+	prefix []byte
+}
+
+func (d dropLines) Write(p []byte) (int, error) {
+	if bytes.Contains(p, d.prefix) {
+		return len(p), nil
+	}
+	return d.w.Write(p)
 }
 
 // cutLast splits p at its last "/".

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"github.com/prosim/prosim/internal/backend/providers/providertest"
 	"io"
+	"log"
 	"net/http"
 	"strings"
 	"testing"
@@ -536,5 +537,46 @@ func TestRetryInfo(t *testing.T) {
 		if got := retryInfo([]byte(body)); got != want {
 			t.Errorf("retryInfo(%s) = %v, want %v", body, got, want)
 		}
+	}
+}
+
+// A redirect to another host is refused: the SDK's x-goog-api-key header would go with it
+// (net/http drops only Authorization and Cookie). QA12 #2.
+func TestRedirectAwayRefused(t *testing.T) {
+	base, other := providertest.RedirectAway(t, jsonReply(200, okBody))
+	_, err := newTestClient(t, base).Decide(context.Background(), request())
+	providertest.CheckRedirectRefused(t, err, Provider, fakeKey, base, other)
+}
+
+// With GEMINI_API_KEY and GOOGLE_API_KEY both set, the SDK's warning that it uses
+// GOOGLE_API_KEY (false: the key sent is GEMINI_API_KEY's) is not printed, the key sent is
+// GEMINI_API_KEY's, and the standard logger writes where it did before. QA12 #16.
+func TestBothKeysNoFalseWarning(t *testing.T) {
+	t.Setenv("GEMINI_API_KEY", fakeKey)
+	t.Setenv("GOOGLE_API_KEY", "AIza-the-other-key")
+	var logged bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&logged)
+	defer log.SetOutput(prev)
+	s := newServer(t, jsonReply(200, okBody))
+	c, err := New(Config{Model: "gemini-2.5-flash", BaseURL: s.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("logged %q", logged.String())
+	}
+	if log.Writer() != &logged {
+		t.Error("the standard logger's output was not restored")
+	}
+	log.Print("another line")
+	if !strings.Contains(logged.String(), "another line") {
+		t.Errorf("logged %q", logged.String())
+	}
+	if _, err := c.Decide(context.Background(), request()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Header.Get("X-Goog-Api-Key"); got != fakeKey {
+		t.Errorf("key sent %q, want GEMINI_API_KEY's", got)
 	}
 }

@@ -152,7 +152,7 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	hc := wire.HTTPClient(cfg.HTTPClient)
+	hc := wire.HTTPClient(cfg.HTTPClient, u)
 	opts := []option.RequestOption{
 		option.WithBaseURL(base),
 		option.WithHTTPClient(hc),
@@ -174,7 +174,7 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 		firstByte:  max(0, cfg.FirstByteTimeout),
 		generation: max(0, cfg.GenerationTimeout),
 		extra:      extra,
-		hc:         sameOrigin(hc, u),
+		hc:         hc,
 		chatURL:    endpoint(u, "chat/completions"),
 		auth:       auth,
 		// The services are built without openai.NewClient so that no ambient OPENAI_*

@@ -3,7 +3,6 @@ package openai
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -17,7 +16,7 @@ import (
 // headers, the request cloned, the reply decoded by reflection) cost more CPU than the rest
 // of prosim's chain together against a fast local server. What the pipeline did for these
 // calls is kept: the base URL joined as the SDK joins it, the bearer key, JSON content
-// headers, no request sent to another origin than the base URL's (redirects included), an
+// headers, no request sent to another origin than the base URL's (redirects included: wire.HTTPClient), an
 // ended context reported as that context's error, an error status as an error (the body and
 // headers come from wire's record of the exchange), and the reply decoded as the SDK decoded
 // it (decode.go). The SDK's telemetry headers (X-Stainless-*) are not sent; User-Agent names
@@ -40,30 +39,6 @@ func endpoint(u *url.URL, path string) string {
 		panic("openai: " + err.Error())
 	}
 	return e.String()
-}
-
-// errOtherOrigin refuses a request, such as a redirect's, to another origin than the base
-// URL's: it would carry the key elsewhere.
-var errOtherOrigin = errors.New("request URL origin must match the configured base URL")
-
-// sameOrigin returns a copy of hc that follows no redirect to another origin than base's
-// (hc's own redirect policy applies to the others).
-func sameOrigin(hc *http.Client, base *url.URL) *http.Client {
-	c := *hc
-	next := hc.CheckRedirect
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !strings.EqualFold(req.URL.Scheme, base.Scheme) || !strings.EqualFold(req.URL.Host, base.Host) {
-			return errOtherOrigin
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 { // net/http's default policy
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &c
 }
 
 // post sends one chat completions request and returns the response, whose status is below

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/prosim/prosim/internal/backend/providers/providertest"
 )
 
 // The chat endpoint is joined to the base URL as the SDK joined it.
@@ -56,4 +58,19 @@ func TestRedirects(t *testing.T) {
 		h.Get("Accept") != "application/json" || h.Get("User-Agent") != "prosim" || s.Body["model"] != "gpt-4o-mini" {
 		t.Errorf("headers %v, body %v", h, s.Body)
 	}
+}
+
+// A redirect to another host is refused by the chat calls and by the batch services alike
+// (their SDK client is built on the same wire.HTTPClient), as a ConfigError that is not
+// retried. QA12 #2.
+func TestRedirectAwayRefused(t *testing.T) {
+	base, other := providertest.RedirectAway(t, jsonReply(200, okBody))
+	c := newTestClient(t, base)
+	_, err := c.Decide(context.Background(), request())
+	providertest.CheckRedirectRefused(t, err, Provider, fakeKey, base, other)
+
+	base, other = providertest.RedirectAway(t, jsonReply(200, `{"id":"batch_1","status":"in_progress"}`))
+	c = newTestClient(t, base)
+	_, _, _, err = c.BatchStatus(context.Background(), "batch_1")
+	providertest.CheckRedirectRefused(t, err, Provider, fakeKey, base, other)
 }

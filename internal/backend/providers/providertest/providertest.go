@@ -104,3 +104,36 @@ func StatusErr(t testing.TB, err error, provider, key string) *backend.StatusErr
 	}
 	return se
 }
+
+// RedirectAway starts two servers: base answers every request with a 307 to the same path on
+// other, which answers with respond. A client built on base must refuse the redirect (its key
+// would go to other); CheckRedirectRefused checks that it did.
+func RedirectAway(t testing.TB, respond http.HandlerFunc) (base, other *Server) {
+	t.Helper()
+	other = New(t, respond)
+	base = New(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	})
+	return base, other
+}
+
+// CheckRedirectRefused fails t unless err is the refusal of RedirectAway's redirect: a
+// *backend.ConfigError naming base's URL, not retryable, without the key, after one request
+// to base and none to other.
+func CheckRedirectRefused(t testing.TB, err error, provider, key string, base, other *Server) {
+	t.Helper()
+	se := StatusErr(t, err, provider, key)
+	if _, ok := errors.AsType[*backend.ConfigError](err); !ok || se.Retryable() {
+		t.Errorf("want a ConfigError that is not retried, got %T (retryable %v): %v", err, se.Retryable(), err)
+	}
+	if !strings.Contains(err.Error(), "base URL "+base.URL) || !strings.Contains(err.Error(), other.URL) {
+		t.Errorf("the error names neither the base URL nor where it redirected: %v", err)
+	}
+	if n := other.NumCalls(); n != 0 {
+		t.Errorf("the other server got %d requests (key headers %q %q %q)", n,
+			other.Header.Get("X-Api-Key"), other.Header.Get("X-Goog-Api-Key"), other.Header.Get("Authorization"))
+	}
+	if n := base.NumCalls(); n != 1 {
+		t.Errorf("the base server got %d requests, want 1", n)
+	}
+}

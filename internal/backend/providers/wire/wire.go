@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -224,10 +225,12 @@ func PooledTransport() *http.Transport {
 	return t
 }
 
-// HTTPClient returns a copy of base whose transport records exchanges; base's Timeout, Jar
-// and CheckRedirect are kept, and so is its transport when it is already a *Transport (which
-// sets MaxReply). A nil base means a client on PooledTransport.
-func HTTPClient(base *http.Client) *http.Client {
+// HTTPClient returns a copy of base whose transport records exchanges and that follows no
+// redirect leaving root's scheme and host (see SameOrigin); base's Timeout and Jar are kept,
+// its CheckRedirect applies to the other redirects, and its transport is kept when it is
+// already a *Transport (which sets MaxReply). A nil base means a client on PooledTransport.
+// Every provider client is built on it, so that one policy keeps the key at the base URL.
+func HTTPClient(base *http.Client, root *url.URL) *http.Client {
 	c := http.Client{Transport: PooledTransport()}
 	if base != nil {
 		c = *base
@@ -235,8 +238,37 @@ func HTTPClient(base *http.Client) *http.Client {
 	if _, ok := c.Transport.(*Transport); !ok {
 		c.Transport = &Transport{Next: c.Transport}
 	}
+	return SameOrigin(&c, root)
+}
+
+// SameOrigin returns a copy of hc that refuses a redirect to another scheme or host than
+// root's: net/http drops only Authorization and Cookie on such a redirect, and the SDKs'
+// key headers (x-api-key, x-goog-api-key) would go with it. The refusal is a
+// *backend.ConfigError: every call would meet it, so it is not retried and the run stops on
+// it, naming the base URL. hc's own policy (net/http's default: at most 10) applies to the
+// other redirects.
+func SameOrigin(hc *http.Client, root *url.URL) *http.Client {
+	c := *hc
+	next := hc.CheckRedirect
+	origin := root.Scheme + "://" + root.Host
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !strings.EqualFold(req.URL.Scheme, root.Scheme) || !strings.EqualFold(req.URL.Host, root.Host) {
+			return &backend.ConfigError{Err: fmt.Errorf("%w: the server at the base URL %s redirected to another origin, %s://%s, and the API key is sent to no other server: set base_url to the server that answers",
+				ErrOtherOrigin, origin, req.URL.Scheme, req.URL.Host)}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 { // net/http's default policy
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 	return &c
 }
+
+// ErrOtherOrigin is the error of a refused redirect (see SameOrigin).
+var ErrOtherOrigin = errors.New("redirect refused")
 
 // Fail maps a failed call to a *backend.StatusError. An HTTP error status recorded in ex gives
 // that status, the Retry-After delay and a body excerpt; anything else (transport failure,
