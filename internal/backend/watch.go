@@ -46,14 +46,7 @@ func (w *Watch) call() func() {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	id := w.next
-	w.next++
-	w.calls[id] = w.now()
-	return func() {
-		w.mu.Lock()
-		delete(w.calls, id)
-		w.mu.Unlock()
-	}
+	return keep(w, w.calls, w.now())
 }
 
 // backoff records a wait of d before a retry after failure err (retryAfter: what the server
@@ -64,15 +57,8 @@ func (w *Watch) backoff(d, retryAfter time.Duration, err error) func() {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	id := w.next
-	w.next++
-	w.waits[id] = wait{until: w.now().Add(d), retryAfter: retryAfter}
 	w.last = Reason(err)
-	return func() {
-		w.mu.Lock()
-		delete(w.waits, id)
-		w.mu.Unlock()
-	}
+	return keep(w, w.waits, wait{until: w.now().Add(d), retryAfter: retryAfter})
 }
 
 // limited records a call held by the rate limit what until until, until the returned function
@@ -83,12 +69,18 @@ func (w *Watch) limited(what string, until time.Time) func() {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return keep(w, w.held, limitWait{what: what, until: until})
+}
+
+// keep puts v in m (one of w's maps) under a new id, with w.mu held, and returns the function
+// that takes it out.
+func keep[T any](w *Watch, m map[int]T, v T) func() {
 	id := w.next
 	w.next++
-	w.held[id] = limitWait{what: what, until: until}
+	m[id] = v
 	return func() {
 		w.mu.Lock()
-		delete(w.held, id)
+		delete(m, id)
 		w.mu.Unlock()
 	}
 }
