@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -130,9 +131,14 @@ func TestBudgetStopsAndResumes(t *testing.T) {
 		t.Fatalf("report of a run stopped at its cap: %v", err)
 	}
 
-	// Resuming with the same cap asks nothing and stops again.
-	if _, err := Resume(context.Background(), cut, Options{NoCache: true}); !errors.As(err, &stop) {
+	// Resuming with the same cap asks nothing and stops again; its progress counts the saved
+	// once (QA12 #13: "1/24"; then, counting the saved from the start too, "48/48").
+	var progress syncBuffer
+	if _, err := Resume(context.Background(), cut, Options{NoCache: true, Progress: &progress}); !errors.As(err, &stop) {
 		t.Fatalf("a resume at the same cap returned %v", err)
+	}
+	if want := fmt.Sprintf("  %d/72 decisions (0 asked now) in ", n); !strings.Contains(progress.String(), want) {
+		t.Errorf("progress of a resume that asked nothing:\n%s\nwant %q", progress.String(), want)
 	}
 	// A cap at or below what was spent is refused and not kept (QA12 #11: it became the run's
 	// cap, and its stop said "cap of $0.001 reached ($0.002 spent)").

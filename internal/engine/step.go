@@ -166,19 +166,13 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	if r.done != nil && r.deps.isStale(t.Cell.ID) {
 		replaced = r.recordedCount(&t) // answered an outdated prompt: asked again (reasked.go)
 	} else if r.done != nil && b.Absorb == nil && r.allDone(&t) {
-		if r.prog != nil {
-			r.prog.add(len(t.Keys))
-		}
-		return nil
+		return nil // counted by the progress from the start, with the saved
 	} else if r.done != nil {
 		replies, ok, err := r.recordedReplies(&t)
 		if err != nil {
 			return err
 		}
 		if ok {
-			if r.prog != nil {
-				r.prog.add(len(t.Keys))
-			}
 			return b.Absorb(i, &t, replies)
 		}
 	}
@@ -215,7 +209,9 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		}
 	}
 	if r.prog != nil {
-		r.prog.add(len(t.Keys)) // made, even when the run then stops: it is saved
+		// Made, even when the run then stops: it is saved. Its keys that were saved before
+		// (an outdated prompt's, asked again) are counted among the saved already.
+		r.prog.add(len(t.Keys) - replaced)
 	}
 	if stop != nil {
 		return stop // replies recorded, then the run stops (errRejectsAll)
