@@ -108,3 +108,38 @@ func TestStackFailsOverOn5xx(t *testing.T) {
 		t.Errorf("%d calls made, reply counts %d (%d failed); want 3", badCalls.Load(), r.Calls, r.FailedCalls)
 	}
 }
+
+// An endpoint that fails fast (nothing in flight, so first in line) is passed over once
+// sickAfter calls in a row failed, while the other can serve; after sickFor one call probes it,
+// and a success makes it well again (QA12 #3 follow-up: 39 of 91 calls went to an always-500
+// endpoint).
+func TestBalanceAvoidsSickEndpoint(t *testing.T) {
+	var good, bad atomic.Int64
+	var badOK atomic.Bool
+	eps := []Backend{
+		Func(func(ctx context.Context, r Request) (Reply, error) { good.Add(1); return Reply{}, nil }),
+		Func(func(ctx context.Context, r Request) (Reply, error) {
+			bad.Add(1)
+			if badOK.Load() {
+				return Reply{}, nil
+			}
+			return Reply{}, &StatusError{Status: 500}
+		}),
+	}
+	now := time.Unix(0, 0)
+	b := balance(eps, func() time.Time { return now })
+	for range 100 {
+		b.Decide(context.Background(), testReq("p", 0))
+	}
+	if bad.Load() != sickAfter || good.Load() != 100-sickAfter {
+		t.Fatalf("%d calls to the failing endpoint, %d to the good one; want %d and the rest", bad.Load(), good.Load(), sickAfter)
+	}
+	now = now.Add(sickFor)
+	badOK.Store(true)
+	for range 10 {
+		b.Decide(context.Background(), testReq("p", 0))
+	}
+	if bad.Load() < sickAfter+4 {
+		t.Fatalf("%d calls to the endpoint after it recovered: want it used again", bad.Load()-sickAfter)
+	}
+}
