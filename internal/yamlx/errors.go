@@ -305,6 +305,12 @@ func custom(t reflect.Type) bool {
 // a new value of type t; when that fails, it decodes each of the mapping's values (or list's
 // entries) on its own, to report each one that fails.
 func (c *collector) walk(node ast.Node, t reflect.Type, path string) {
+	// A field of pointer type is decoded into its element: the decoder reports nothing for a
+	// pointer to a pointer (QA12 #9: budget: {usd: ten} and seed: x were each found only when
+	// they were a file's first problem).
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	err := DecodeNode(node, c.data, c.name, reflect.New(t).Interface())
 	if err == nil {
 		return
@@ -317,6 +323,13 @@ func (c *collector) walk(node ast.Node, t reflect.Type, path string) {
 	e, ok := err.(*Error)
 	if !ok {
 		e = &Error{File: c.name, Msg: err.Error()}
+	}
+	if e.Line == 0 {
+		// A custom decoder's error (a duration, a size) carries no place: it is the node's
+		// (QA12 #9: "exp4.yaml: field backends[0].timeout: ..." without line and column).
+		if tok := node.GetToken(); tok != nil && tok.Position != nil {
+			e.Line, e.Col = tok.Position.Line, tok.Position.Column
+		}
 	}
 	if path != "" {
 		e.Field = path // the whole path, not only the key on the error's line
