@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,11 +234,25 @@ func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func()) (
 		return "", err
 	}
 	*stops = append(*stops, func() { os.RemoveAll(store) })
-	b, err := cluster.StartBroker(cluster.BrokerOptions{Listen: "127.0.0.1:0", StoreDir: store})
+	// The broker takes only clients with a fresh random token (QA12 #6: any user of the machine
+	// could connect to the loopback port and read the run's tasks and replies). Workers get
+	// the URL with it in their environment, not on a command line every user can read.
+	tok := make([]byte, 16)
+	if _, err := rand.Read(tok); err != nil {
+		return "", err
+	}
+	token := hex.EncodeToString(tok)
+	b, err := cluster.StartBroker(cluster.BrokerOptions{Listen: "127.0.0.1:0", StoreDir: store, Token: token})
 	if err != nil {
 		return "", err
 	}
 	*stops = append(*stops, b.Close)
+	u, err := url.Parse(b.URL())
+	if err != nil {
+		return "", err
+	}
+	u.User = url.User(token)
+	withToken := u.String()
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("--workers: cannot find this program to start workers: %w", err)
@@ -257,8 +274,9 @@ func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func()) (
 		}
 	})
 	for i := range n {
-		p := exec.Command(exe, "worker", "--nats", b.URL(), "--concurrency", strconv.Itoa(concurrency),
+		p := exec.Command(exe, "worker", "--concurrency", strconv.Itoa(concurrency),
 			"--name", fmt.Sprintf("local%d", i+1), "-q")
+		p.Env = append(os.Environ(), natsURLEnv+"="+withToken)
 		p.Stdout, p.Stderr = os.Stderr, os.Stderr
 		endWithParent(p)
 		if err := p.Start(); err != nil {
@@ -269,5 +287,5 @@ func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func()) (
 	if notices != nil {
 		fmt.Fprintf(notices, "prosim: started a broker on %s and %d local workers\n", b.URL(), n)
 	}
-	return b.URL(), nil
+	return withToken, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/prosim/prosim/internal/cluster"
+	"net/url"
 )
 
 func testBroker(t *testing.T) *cluster.Broker {
@@ -366,4 +367,32 @@ conditions: [{name: none, policy: none}]
 	if err == nil || !bytes.Contains(out, []byte("cannot be combined with NATS workers")) || bytes.Contains(out, []byte("local worker")) {
 		t.Fatalf("err %v, output:\n%s\nwant the refusal before any worker starts", err, out)
 	}
+}
+
+// The broker --workers starts takes only clients with its token (QA12 #6: any local user could
+// read a run's tasks and replies on the loopback port); the URL the run gets carries it.
+func TestLocalBrokerNeedsItsToken(t *testing.T) {
+	var stops []func()
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
+	withToken, err := startLocalCluster(0, 1, nil, &stops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(withToken)
+	if err != nil || u.User == nil || len(u.User.Username()) != 32 {
+		t.Fatalf("URL %q: want a 32-hex-digit token in it", cluster.Redact(withToken))
+	}
+	if nc, err := nats.Connect(cluster.Redact(withToken), nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("a client without the token was let in")
+	}
+	nc, err := nats.Connect(withToken, nats.MaxReconnects(0))
+	if err != nil {
+		t.Fatalf("the token's client was refused: %v", err)
+	}
+	nc.Close()
 }
