@@ -24,11 +24,13 @@ func TestBackendRequestOptions(t *testing.T) {
 		}
 	}
 	bad := map[string]Backend{
-		"structured_output":  {Provider: "vllm", Model: "m", StructuredOutput: "strict"},
-		"json_object is for": {Provider: "anthropic", Model: "c", StructuredOutput: "json_object"},
-		"max_tokens_field":   {Provider: "gemini", Model: "g", MaxTokensField: "max_tokens"},
-		"has no seed":        {Provider: "anthropic", Model: "c", Seed: "on"},
-		"want on or off":     {Provider: "openai", Model: "m", Seed: "42"},
+		"structured_output":          {Provider: "vllm", Model: "m", StructuredOutput: "strict"},
+		"json_object is for":         {Provider: "anthropic", Model: "c", StructuredOutput: "json_object"},
+		"max_tokens_field":           {Provider: "gemini", Model: "g", MaxTokensField: "max_tokens"},
+		"has no seed":                {Provider: "anthropic", Model: "c", Seed: "on"},
+		"anthropic's API takes no n": {Provider: "anthropic", Model: "c", N: "auto"},
+		"gemini's API takes no n":    {Provider: "gemini", Model: "g", N: "auto"},
+		"want on or off":             {Provider: "openai", Model: "m", Seed: "42"},
 		"backend.seed: the builtin behavioural model takes no seed": {Provider: "builtin", Seed: "on"},
 		"backend.n: the builtin behavioural model takes no n":       {Provider: "builtin", N: "off"},
 		"want auto or off":                        {Provider: "ollama", Model: "m", N: "4"},

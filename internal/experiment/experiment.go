@@ -878,7 +878,11 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		l.Add(doc.Errorf(path+".seed", "%q: want on or off", b.Seed))
 	}
 	switch b.N {
-	case "", "auto", "off":
+	case "", "off":
+	case "auto":
+		if proto != "openai" { // only OpenAI-compatible clients ask for several samples in a call
+			l.Add(doc.Errorf(path+".n", "%s's API takes no n (one sample a call): remove n or set it to off", b.Provider))
+		}
 	default:
 		l.Add(doc.Errorf(path+".n", "%q: want auto or off", b.N))
 	}
