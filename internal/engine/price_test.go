@@ -36,21 +36,29 @@ func withPrices(t *testing.T, url, prices string) *experiment.Experiment {
 	return exp
 }
 
-// csvCosts reads decisions.csv's input_tokens, output_tokens and cost_usd.
-func csvCosts(t *testing.T, dir string) (rows [][3]float64) {
+// decisionsCSV reads dir's decisions.csv whole, spend columns included (llmReadCSV leaves
+// them out), with each column's index by name.
+func decisionsCSV(t *testing.T, dir string) (recs [][]string, col map[string]int) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "results", "decisions.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil {
+	if recs, err = csv.NewReader(bytes.NewReader(b)).ReadAll(); err != nil {
 		t.Fatal(err)
 	}
-	col := map[string]int{}
+	col = map[string]int{}
 	for i, c := range recs[0] {
 		col[c] = i
 	}
+	return recs, col
+}
+
+// csvCosts reads decisions.csv's input_tokens, output_tokens and cost_usd.
+func csvCosts(t *testing.T, dir string) (rows [][3]float64) {
+	t.Helper()
+	recs, col := decisionsCSV(t, dir)
+	var err error
 	for _, r := range recs[1:] {
 		var row [3]float64
 		for i, c := range []string{"input_tokens", "output_tokens", "cost_usd"} {

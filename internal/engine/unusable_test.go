@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"math"
 	"os"
@@ -104,18 +103,7 @@ func TestCutReplyAgainstSpendCap(t *testing.T) {
 	if math.Abs(settled-costs) > 1e-9 || math.Abs(u.CostUSD-costs) > 1e-9 {
 		t.Errorf("spent_usd %v, run usage $%v, decisions' costs $%v: want one amount", settled, u.CostUSD, costs)
 	}
-	f, err := os.ReadFile(filepath.Join(dir, "results", "decisions.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(bytes.NewReader(f)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, c := range recs[0] {
-		col[c] = i
-	}
+	recs, col := decisionsCSV(t, dir)
 	unusable := 0
 	for _, rec := range recs[1:] {
 		if rec[col["unusable_calls"]] == "1" {
