@@ -196,6 +196,11 @@ func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
 func (c *Collector) run(ctx context.Context, ws []*waiter) {
 	byID, ids := c.lines(ws)
 	reasons := map[string]string{}
+	// failed counts each line's attempts that came back without a reply (an error for the
+	// line, or none: the job expired, failed or was cancelled first). Each was sent in a job
+	// the provider took, so it is a call and a failed call, as a 5xx is in synchronous mode;
+	// providers do not bill them, so they carry no tokens.
+	failed := map[string]int{}
 	for attempt := 1; len(ids) > 0 && attempt <= c.cfg.Attempts; attempt++ {
 		// Requests already in a journaled job (a resumed run) wait for that job; the others,
 		// and every retry, go in a new one.
@@ -234,7 +239,7 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 				jobs[b] = pids
 			}
 		}
-		var failed []string
+		var again []string
 		for _, b := range slices.Sorted(maps.Keys(jobs)) {
 			res, err := c.await(ctx, b)
 			if err != nil {
@@ -246,28 +251,39 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 				switch {
 				case !ok:
 					reasons[id] = "no result (the batch ended before this request was done)"
-					failed = append(failed, id)
+					failed[id]++
+					again = append(again, id)
 				case r.Err != "":
 					reasons[id] = r.Err
-					failed = append(failed, id)
+					failed[id]++
+					again = append(again, id)
 				default:
 					for i, w := range byID[id] {
 						rep := r.Reply
 						if i > 0 { // an identical request: it shares the line and costs nothing
 							rep.Cached, rep.Calls, rep.FailedCalls, rep.InputTokens, rep.OutputTokens, rep.CostUSD = true, 0, 0, 0, 0, 0
 							rep.UnusableCalls, rep.UnusableInputTokens, rep.UnusableOutputTokens = 0, 0, 0
+						} else {
+							rep.Calls += failed[id]
+							rep.FailedCalls += failed[id]
 						}
 						w.done <- batchOutcome{r: rep}
 					}
 				}
 			}
 		}
-		ids = failed
+		ids = again
 	}
 	for _, id := range ids {
 		err := fmt.Errorf("%s: batch request failed %d times: %s", c.cfg.Name, c.cfg.Attempts, reasons[id])
-		for _, w := range byID[id] {
-			w.done <- batchOutcome{err: err}
+		for i, w := range byID[id] {
+			// The reply returned with the error counts the line's failed calls (on the first
+			// request only, as a reply is), for the meter and the decision's record.
+			var spent Reply
+			if i == 0 {
+				spent.Calls, spent.FailedCalls = failed[id], failed[id]
+			}
+			w.done <- batchOutcome{r: spent, err: err}
 		}
 	}
 }

@@ -571,6 +571,11 @@ func TestProviderBatchExpiredAndFailedRequests(t *testing.T) {
 			if invalid != 1 {
 				t.Errorf("%d decisions invalid, want 1", invalid)
 			}
+			lines := 0
+			for _, n := range s.submitted {
+				lines += n
+			}
+			checkBatchCalls(t, dir, st, res, lines, 71)
 		})
 	}
 }

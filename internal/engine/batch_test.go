@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -372,6 +373,48 @@ func TestOpenAIBatchExpiredAndFailedRequests(t *testing.T) {
 	})
 	if invalid != 1 {
 		t.Errorf("%d decisions invalid, want 1", invalid)
+	}
+	lines := 0
+	for _, n := range s.submitted {
+		lines += n
+	}
+	checkBatchCalls(t, dir, st, res, lines, 71)
+}
+
+// checkBatchCalls checks that a batch run's calls are the lines its jobs held, lines in all,
+// succeeded of which came back with a reply (QA12 #7): every other line (an error for it, or
+// none when its job expired) is a call and a failed call, as a 5xx is in synchronous mode, in
+// the run's usage (the summary), prosim.db and decisions.csv; the decision recorded invalid
+// after batchAttempts jobs has that many calls, all failed, and no cost.
+func checkBatchCalls(t *testing.T, dir string, st *store.Store, res *Result, lines, succeeded int) {
+	t.Helper()
+	failed := lines - succeeded
+	for _, u := range [][]BackendUsage{res.Usage, res.RunUsage} {
+		if u[0].Calls != lines || u[0].FailedCalls != failed {
+			t.Errorf("usage: %d calls, %d failed; want %d lines, %d without a reply", u[0].Calls, u[0].FailedCalls, lines, failed)
+		}
+	}
+	calls, failedCalls := 0, 0
+	st.Decisions(func(d store.Decision) error {
+		calls += d.Reply.Calls
+		failedCalls += d.Reply.FailedCalls
+		if !d.Reply.Valid() && (d.Reply.Calls != batchAttempts || d.Reply.FailedCalls != batchAttempts || d.Reply.CostUSD != 0) {
+			t.Errorf("the invalid decision: %d calls, %d failed, $%v; want %d, %d, 0", d.Reply.Calls, d.Reply.FailedCalls, d.Reply.CostUSD, batchAttempts, batchAttempts)
+		}
+		return nil
+	})
+	if calls != lines || failedCalls != failed {
+		t.Errorf("prosim.db: %d calls, %d failed; want %d, %d", calls, failedCalls, lines, failed)
+	}
+	recs, col := decisionsCSV(t, dir)
+	calls, failedCalls = 0, 0
+	for _, r := range recs[1:] {
+		c, _ := strconv.Atoi(r[col["calls"]])
+		f, _ := strconv.Atoi(r[col["failed_calls"]])
+		calls, failedCalls = calls+c, failedCalls+f
+	}
+	if calls != lines || failedCalls != failed {
+		t.Errorf("decisions.csv: %d calls, %d failed; want %d, %d", calls, failedCalls, lines, failed)
 	}
 }
 
