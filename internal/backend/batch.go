@@ -83,7 +83,10 @@ type BatchGroup struct {
 	ctx     context.Context
 	active  int
 	waiting int
-	cols    []*Collector
+	// held counts the workers waiting for the spend cap to free room (Budgeted): the calls in
+	// flight they wait for settle only when their job is sent, so they count as waiting.
+	held int
+	cols []*Collector
 }
 
 // NewBatchGroup makes an empty group.
@@ -93,7 +96,7 @@ func NewBatchGroup() *BatchGroup { return &BatchGroup{} }
 func (g *BatchGroup) Begin(ctx context.Context, n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.ctx, g.active, g.waiting = ctx, n, 0
+	g.ctx, g.active, g.waiting, g.held = ctx, n, 0, 0
 	for _, c := range g.cols {
 		c.pending = nil
 	}
@@ -115,9 +118,24 @@ func (g *BatchGroup) wait(c *Collector, w *waiter) {
 	g.flush()
 }
 
-// flush submits every collector's waiting calls when all live workers wait (g.mu held).
+// hold says a worker waits for the spend cap (see held) until release.
+func (g *BatchGroup) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.held++
+	g.flush()
+}
+
+func (g *BatchGroup) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.held--
+}
+
+// flush submits every collector's waiting calls when all live workers wait, on a job or on
+// the spend cap (g.mu held).
 func (g *BatchGroup) flush() {
-	if g.waiting == 0 || g.waiting < g.active {
+	if g.waiting == 0 || g.waiting+g.held < g.active {
 		return
 	}
 	g.waiting = 0

@@ -449,8 +449,9 @@ backends:
 }
 
 // A budget in batch mode: each request of the step reserves its worst case at the batch
-// price; those refused are not submitted, the job of the others is collected, and the run
-// stops resumable; resumed with a higher cap it equals a synchronous run.
+// price; those that do not fit wait for the job of the others to settle and go in a follow-up
+// job if they fit then, until one fits with none in flight; the run stops resumable, and
+// resumed with a higher cap it equals a synchronous run.
 func TestOpenAIBatchWithBudget(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
 	llm := newLLMServer(t)
@@ -477,6 +478,19 @@ func TestOpenAIBatchWithBudget(t *testing.T) {
 	settled, _, n := runSpend(t, dir)
 	if settled > cap/2 || n == 0 || n >= 72 {
 		t.Fatalf("capped batch run: %d decisions, $%v spent of a $%v cap", n, settled, cap/2)
+	}
+	// It stops where a sequential run would (QA12 #8: it stopped when the first job's worst
+	// case left no room, with room for more calls once it settled): the requests refused
+	// beside the first job go in smaller follow-up jobs while they fit, and the stop comes
+	// with none in flight, the next call's worst case more than the cap leaves.
+	s.mu.Lock()
+	jobs := s.creates
+	s.mu.Unlock()
+	if jobs < 2 || stop.Reserved != 0 || stop.Spent+stop.NextUSD <= stop.CapUSD || stop.Spent != settled {
+		t.Errorf("capped batch run: %d jobs, stop %+v, $%v settled", jobs, *stop, settled)
+	}
+	if msg := stop.Error(); !strings.Contains(msg, "none was in flight") || !strings.Contains(msg, "more than the $") {
+		t.Errorf("stop message: %s", msg)
 	}
 	// Room for every request's worst case (bytes as tokens: about four times the actual input).
 	if _, err := Resume(context.Background(), dir, Options{NoCache: true, MaxCost: 3 * cap}); err != nil {
