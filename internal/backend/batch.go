@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // Batcher is implemented by clients whose provider runs batch jobs (billed at half price):
@@ -143,7 +145,7 @@ func (g *BatchGroup) flush() {
 		if len(c.pending) > 0 {
 			ws := c.pending
 			c.pending = nil
-			go c.run(g.ctx, ws)
+			go c.run(g.ctx, ws, g.held)
 		}
 	}
 }
@@ -211,7 +213,8 @@ func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
 
 // run puts waiting calls through batch jobs until each has a result or has used its
 // attempts. Requests of one cache key share one line of the job (see lines).
-func (c *Collector) run(ctx context.Context, ws []*waiter) {
+// held is how many of the step's requests wait for the spend cap meanwhile (BatchGroup.held).
+func (c *Collector) run(ctx context.Context, ws []*waiter, held int) {
 	byID, ids := c.lines(ws)
 	reasons := map[string]string{}
 	// failed counts each line's attempts that came back without a reply (an error for the
@@ -253,7 +256,14 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 					c.fail(byID, ids, err)
 					return
 				}
-				c.progress("batch %s submitted: %d requests", b, len(part))
+				if held > 0 {
+					// Said once: why the job is smaller than the step, and what follows it.
+					c.progress("batch %s submitted: %s (%s of the step wait for the spend cap: each goes in a follow-up job if its worst case fits once the jobs in flight have settled)",
+						b, plural.Count(len(part), "request"), plural.Count(held, "more request"))
+					held = 0
+				} else {
+					c.progress("batch %s submitted: %d requests", b, len(part))
+				}
 				jobs[b] = pids
 			}
 		}

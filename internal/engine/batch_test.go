@@ -470,7 +470,8 @@ func TestOpenAIBatchWithBudget(t *testing.T) {
 	cap := syncRes.Usage[0].CostUSD // the batch run costs half of this, but reserves more
 	exp = batchExperiment(t, s.URL, true)
 	dir := filepath.Join(t.TempDir(), "batch")
-	_, err = Run(context.Background(), exp, Options{Out: dir, NoCache: true, MaxCost: cap / 2})
+	var progress syncBuffer
+	_, err = Run(context.Background(), exp, Options{Out: dir, NoCache: true, MaxCost: cap / 2, Progress: &progress})
 	var stop *BudgetStop
 	if !errors.As(err, &stop) {
 		t.Fatalf("a capped batch run returned %v", err)
@@ -488,6 +489,9 @@ func TestOpenAIBatchWithBudget(t *testing.T) {
 	s.mu.Unlock()
 	if jobs < 2 || stop.Reserved != 0 || stop.Spent+stop.NextUSD <= stop.CapUSD || stop.Spent != settled {
 		t.Errorf("capped batch run: %d jobs, stop %+v, $%v settled", jobs, *stop, settled)
+	}
+	if out := progress.String(); !strings.Contains(out, "more requests of the step wait for the spend cap: each goes in a follow-up job") {
+		t.Errorf("progress does not say why the first job is smaller than the step:\n%s", out)
 	}
 	if msg := stop.Error(); !strings.Contains(msg, "none was in flight") || !strings.Contains(msg, "more than the $") {
 		t.Errorf("stop message: %s", msg)
