@@ -104,7 +104,7 @@ func bench(n int, prov, model string) error {
 			mode, res.Decisions, u.Calls, u.InputTokens, u.OutputTokens, u.CostUSD, u.CostUSD*10000/float64(res.Decisions), time.Since(start).Round(time.Millisecond))
 	}
 	srv.mu.Lock()
-	fmt.Printf("server: %d synchronous calls, %d batch jobs (largest %.1f MiB of requests)\n", srv.calls, srv.jobs, float64(srv.largest)/(1<<20))
+	fmt.Printf("server: %d synchronous calls, %d batch jobs (largest %d bytes, %.2f MiB)\n", srv.calls, srv.jobs, srv.largest, float64(srv.largest)/(1<<20))
 	srv.calls, srv.jobs, srv.largest = 0, 0, 0
 	srv.mu.Unlock()
 	fmt.Printf("cost ratio batch/sync: %.4f\n", costs[1]/costs[0])

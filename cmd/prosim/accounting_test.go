@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/prosim/prosim/internal/engine"
 )
 
 // accountingServer is a chat completions endpoint that fails by scenario: every request for
@@ -219,5 +221,18 @@ backends:
 	cost, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
 	if tokens := float64(2*agents*50)*0.15e-6 + float64(2*agents*5)*0.60e-6; err != nil || !(cost > 2*tokens) {
 		t.Errorf("cost $%v (%v): want the tokens' $%v plus the cut replies' worst cases", cost, err, tokens)
+	}
+}
+
+// A batch run's failed calls are its jobs' requests that came back without a reply, and the
+// summary says so rather than naming HTTP statuses (QA12 #7).
+func TestUsageLineBatch(t *testing.T) {
+	u := engine.BackendUsage{Calls: 57, FailedCalls: 30, InputTokens: 2700, OutputTokens: 270, CostUSD: 0.0003, CostKnown: true}
+	want := "57 provider calls (30 failed: requests of a batch job that came back without a reply, an error for the request or none (the job expired, failed or was cancelled first); providers do not bill these, and they carry no tokens or cost), 0 cache hits, 2700 input + 270 output tokens, cost $0.0003"
+	if got := usageLine(u, "cache hits", true, true); got != want {
+		t.Errorf("batch:\n%s\nwant\n%s", got, want)
+	}
+	if got := usageLine(u, "cache hits", true, false); !strings.Contains(got, "30 failed: HTTP error statuses") {
+		t.Errorf("synchronous: %s", got)
 	}
 }

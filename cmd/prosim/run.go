@@ -213,13 +213,13 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 			continue
 		}
 		if res.RunUsage == nil { // nothing recorded: this invocation asked everything
-			fmt.Fprintf(out, "backend %s: %s\n", now.Label, usageLine(now, "cache hits", true))
+			fmt.Fprintf(out, "backend %s: %s\n", now.Label, usageLine(now, "cache hits", true, res.Batch))
 			continue
 		}
 		run := res.RunUsage[i]
-		fmt.Fprintf(out, "backend %s, whole run (every invocation, from prosim.db): %s\n", run.Label, usageLine(run, "decisions from the cache", true))
+		fmt.Fprintf(out, "backend %s, whole run (every invocation, from prosim.db): %s\n", run.Label, usageLine(run, "decisions from the cache", true, res.Batch))
 		if !sameUsage(now, run) {
-			fmt.Fprintf(out, "  of which this invocation: %s\n", usageLine(now, "cache hits", false))
+			fmt.Fprintf(out, "  of which this invocation: %s\n", usageLine(now, "cache hits", false, res.Batch))
 		}
 	}
 	return nil
@@ -238,8 +238,9 @@ func sameUsage(a, b engine.BackendUsage) bool {
 }
 
 // usageLine says a backend's calls, tokens and cost; cached names what its CacheHits count,
-// and why says what failed and unusable calls are.
-func usageLine(u engine.BackendUsage, cached string, why bool) string {
+// and why says what failed and unusable calls are (in batch mode, what its failed calls are:
+// QA12 #7).
+func usageLine(u engine.BackendUsage, cached string, why, batch bool) string {
 	cost := "$" + usd.String(u.CostUSD)
 	if !u.CostKnown {
 		cost = strings.TrimSuffix(report.UnknownCost(u.Model, u.Unpriced), ")") + ": add prices: to the experiment)"
@@ -247,7 +248,10 @@ func usageLine(u engine.BackendUsage, cached string, why bool) string {
 	var parts []string
 	if u.FailedCalls > 0 {
 		s := fmt.Sprintf("%d failed", u.FailedCalls)
-		if why {
+		switch {
+		case why && batch:
+			s += ": requests of a batch job that came back without a reply, an error for the request or none (the job expired, failed or was cancelled first); providers do not bill these, and they carry no tokens or cost"
+		case why:
 			s += ": HTTP error statuses such as 400, 429 or 5xx, or timeouts; providers do not usually bill these, and they carry no tokens or cost"
 		}
 		parts = append(parts, s)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prosim/prosim/internal/plural"
 )
 
 // Batcher is implemented by clients whose provider runs batch jobs (billed at half price):
@@ -83,7 +85,10 @@ type BatchGroup struct {
 	ctx     context.Context
 	active  int
 	waiting int
-	cols    []*Collector
+	// held counts the workers waiting for the spend cap to free room (Budgeted): the calls in
+	// flight they wait for settle only when their job is sent, so they count as waiting.
+	held int
+	cols []*Collector
 }
 
 // NewBatchGroup makes an empty group.
@@ -93,7 +98,7 @@ func NewBatchGroup() *BatchGroup { return &BatchGroup{} }
 func (g *BatchGroup) Begin(ctx context.Context, n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.ctx, g.active, g.waiting = ctx, n, 0
+	g.ctx, g.active, g.waiting, g.held = ctx, n, 0, 0
 	for _, c := range g.cols {
 		c.pending = nil
 	}
@@ -115,9 +120,24 @@ func (g *BatchGroup) wait(c *Collector, w *waiter) {
 	g.flush()
 }
 
-// flush submits every collector's waiting calls when all live workers wait (g.mu held).
+// hold says a worker waits for the spend cap (see held) until release.
+func (g *BatchGroup) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.held++
+	g.flush()
+}
+
+func (g *BatchGroup) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.held--
+}
+
+// flush submits every collector's waiting calls when all live workers wait, on a job or on
+// the spend cap (g.mu held).
 func (g *BatchGroup) flush() {
-	if g.waiting == 0 || g.waiting < g.active {
+	if g.waiting == 0 || g.waiting+g.held < g.active {
 		return
 	}
 	g.waiting = 0
@@ -125,7 +145,7 @@ func (g *BatchGroup) flush() {
 		if len(c.pending) > 0 {
 			ws := c.pending
 			c.pending = nil
-			go c.run(g.ctx, ws)
+			go c.run(g.ctx, ws, g.held)
 		}
 	}
 }
@@ -193,9 +213,15 @@ func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
 
 // run puts waiting calls through batch jobs until each has a result or has used its
 // attempts. Requests of one cache key share one line of the job (see lines).
-func (c *Collector) run(ctx context.Context, ws []*waiter) {
+// held is how many of the step's requests wait for the spend cap meanwhile (BatchGroup.held).
+func (c *Collector) run(ctx context.Context, ws []*waiter, held int) {
 	byID, ids := c.lines(ws)
 	reasons := map[string]string{}
+	// failed counts each line's attempts that came back without a reply (an error for the
+	// line, or none: the job expired, failed or was cancelled first). Each was sent in a job
+	// the provider took, so it is a call and a failed call, as a 5xx is in synchronous mode;
+	// providers do not bill them, so they carry no tokens.
+	failed := map[string]int{}
 	for attempt := 1; len(ids) > 0 && attempt <= c.cfg.Attempts; attempt++ {
 		// Requests already in a journaled job (a resumed run) wait for that job; the others,
 		// and every retry, go in a new one.
@@ -230,11 +256,18 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 					c.fail(byID, ids, err)
 					return
 				}
-				c.progress("batch %s submitted: %d requests", b, len(part))
+				if held > 0 {
+					// Said once: why the job is smaller than the step, and what follows it.
+					c.progress("batch %s submitted: %s (%s of the step wait for the spend cap: each goes in a follow-up job if its worst case fits once the jobs in flight have settled)",
+						b, plural.Count(len(part), "request"), plural.Count(held, "more request"))
+					held = 0
+				} else {
+					c.progress("batch %s submitted: %d requests", b, len(part))
+				}
 				jobs[b] = pids
 			}
 		}
-		var failed []string
+		var again []string
 		for _, b := range slices.Sorted(maps.Keys(jobs)) {
 			res, err := c.await(ctx, b)
 			if err != nil {
@@ -246,28 +279,39 @@ func (c *Collector) run(ctx context.Context, ws []*waiter) {
 				switch {
 				case !ok:
 					reasons[id] = "no result (the batch ended before this request was done)"
-					failed = append(failed, id)
+					failed[id]++
+					again = append(again, id)
 				case r.Err != "":
 					reasons[id] = r.Err
-					failed = append(failed, id)
+					failed[id]++
+					again = append(again, id)
 				default:
 					for i, w := range byID[id] {
 						rep := r.Reply
 						if i > 0 { // an identical request: it shares the line and costs nothing
 							rep.Cached, rep.Calls, rep.FailedCalls, rep.InputTokens, rep.OutputTokens, rep.CostUSD = true, 0, 0, 0, 0, 0
 							rep.UnusableCalls, rep.UnusableInputTokens, rep.UnusableOutputTokens = 0, 0, 0
+						} else {
+							rep.Calls += failed[id]
+							rep.FailedCalls += failed[id]
 						}
 						w.done <- batchOutcome{r: rep}
 					}
 				}
 			}
 		}
-		ids = failed
+		ids = again
 	}
 	for _, id := range ids {
 		err := fmt.Errorf("%s: batch request failed %d times: %s", c.cfg.Name, c.cfg.Attempts, reasons[id])
-		for _, w := range byID[id] {
-			w.done <- batchOutcome{err: err}
+		for i, w := range byID[id] {
+			// The reply returned with the error counts the line's failed calls (on the first
+			// request only, as a reply is), for the meter and the decision's record.
+			var spent Reply
+			if i == 0 {
+				spent.Calls, spent.FailedCalls = failed[id], failed[id]
+			}
+			w.done <- batchOutcome{r: spent, err: err}
 		}
 	}
 }

@@ -72,14 +72,6 @@ func (b *Budget) reserve(ctx context.Context, usd float64, more bool) error {
 	}
 }
 
-// TryReserve sets aside usd for a call, or returns a *BudgetError at once when it does not
-// fit. Batch mode reserves so: its calls in flight settle only when every worker waits on the
-// batch, a worker waiting here included.
-func (b *Budget) TryReserve(usd float64) error {
-	_, err := b.tryReserve(usd, false, false)
-	return err
-}
-
 // tryReserve reserves usd, or returns the channel to wait on (wait, and calls in flight) or
 // the refusal. With more, usd is added to a reservation the caller holds, and the call is not
 // counted again. A growth is made from inside the call (Retry, under the rate limits), which
@@ -168,8 +160,11 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 // Meter records for it (see callPrice). provider and model are the configured model, whose
 // price (or a dearer one a reply named) the reservations use; maxOut is the client's
 // completion limit for requests that set none. A refused reservation returns a *BudgetError
-// without calling next. A call that does not fit waits for those in flight (Reserve), except
-// in batch mode (TryReserve).
+// without calling next. A call that does not fit waits for those in flight (Reserve). In batch
+// mode (group not nil) those settle only when their job is sent and ends, and a job is sent
+// when every worker waits: the call tells group it waits too, so that the jobs of the others
+// go and, once they settle, it goes in a smaller follow-up job if it fits then (QA12 #8: a
+// refusal stopped the run at 12 of 24 decisions with room for 3 more).
 //
 // The settled spend stays within the cap as long as no call costs more than its reservation.
 // One can: a call of a model dearer than the configured one, before a reply has named it.
@@ -190,10 +185,10 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 // holds its rate-limit slot, see tryReserve). The call settles once, at the price of
 // its tokens and of its unusable attempts' (Reply.UnusableInputTokens and
 // UnusableOutputTokens: their usage, or their worst case).
-func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, maxOut int, batch bool) Backend {
+func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, maxOut int, group *BatchGroup) Backend {
 	cp := newCallPrice(prices, provider, model)
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
-		if !batch {
+		if group == nil {
 			first, err := cp.probe(ctx)
 			if err != nil {
 				return Reply{}, err
@@ -208,11 +203,24 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 			return Reply{}, fmt.Errorf("%s/%s: no price is known, and a budget needs one (add it under prices:)", provider, model)
 		}
 		reserve := func(ctx context.Context, more bool) error {
-			if batch {
-				_, err := b.tryReserve(worst, false, more)
-				return err
+			if group == nil || more {
+				return b.reserve(ctx, worst, more)
 			}
-			return b.reserve(ctx, worst, more)
+			for {
+				settled, err := b.tryReserve(worst, true, false)
+				if settled == nil {
+					return err
+				}
+				group.hold()
+				select {
+				case <-settled:
+				case <-ctx.Done():
+				}
+				group.release()
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+			}
 		}
 		if err := reserve(ctx, false); err != nil {
 			return Reply{}, err

@@ -21,7 +21,7 @@ func TestBudgetedReservesWorstCaseAndSettlesActual(t *testing.T) {
 	// Room for exactly two calls' worst case: the third is refused without a call.
 	b := NewBudget(2*worst+0.5, 0)
 	f := &fake{}
-	be := Budgeted(f, b, prices, "openai", "gpt-4o-mini", 256, false)
+	be := Budgeted(f, b, prices, "openai", "gpt-4o-mini", 256, nil)
 	for i := range 2 {
 		if _, err := be.Decide(context.Background(), req); err != nil {
 			t.Fatalf("call %d: %v", i+1, err)
@@ -36,7 +36,7 @@ func TestBudgetedReservesWorstCaseAndSettlesActual(t *testing.T) {
 		t.Fatal(err)
 	}
 	tight := NewBudget(worst-1, 0)
-	_, err := Budgeted(f, tight, prices, "openai", "gpt-4o-mini", 256, false).Decide(context.Background(), req)
+	_, err := Budgeted(f, tight, prices, "openai", "gpt-4o-mini", 256, nil).Decide(context.Background(), req)
 	var be2 *BudgetError
 	if !errors.Is(err, ErrBudget) || !errors.As(err, &be2) || be2.NextUSD != worst {
 		t.Fatalf("over the cap: %v", err)
@@ -53,14 +53,14 @@ func TestBudgetedReAsksReserve(t *testing.T) {
 	// One call fits, not a re-ask: the invalid first reply is re-asked, and the re-ask is refused.
 	f := &fake{raws: []string{"not json", `{"willingness": 4}`}}
 	b := NewBudget(float64(in+out)+200, 0)
-	_, err := Validate(Budgeted(f, b, prices, "openai", "gpt-4o-mini", 256, false), 2).Decide(context.Background(), req)
+	_, err := Validate(Budgeted(f, b, prices, "openai", "gpt-4o-mini", 256, nil), 2).Decide(context.Background(), req)
 	if !errors.Is(err, ErrBudget) || f.calls.Load() != 1 || b.Spent() != 110 {
 		t.Fatalf("re-ask over the cap: err %v, %d calls, $%v spent", err, f.calls.Load(), b.Spent())
 	}
 }
 
 func TestBudgetedNeedsAPrice(t *testing.T) {
-	_, err := Budgeted(&fake{}, NewBudget(10, 0), Prices{}, "openai", "mystery", 256, false).Decide(context.Background(), testReq("x", 1))
+	_, err := Budgeted(&fake{}, NewBudget(10, 0), Prices{}, "openai", "mystery", 256, nil).Decide(context.Background(), testReq("x", 1))
 	if err == nil || errors.Is(err, ErrBudget) {
 		t.Fatalf("unknown price: %v", err)
 	}
@@ -91,12 +91,12 @@ func TestBudgetWaitsForCallsInFlight(t *testing.T) {
 	if err := b.Reserve(context.Background(), 9); !errors.As(err, &be) || be.SpentUSD != 2 || be.ReservedUSD != 0 {
 		t.Fatalf("with nothing in flight: %v", err)
 	}
-	// Batch mode does not wait.
+	// A growth of a reservation held does not wait.
 	if err := b.Reserve(context.Background(), 5); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.TryReserve(5); !errors.As(err, &be) || be.ReservedUSD != 5 {
-		t.Fatalf("TryReserve with a call in flight: %v", err)
+	if _, err := b.tryReserve(5, false, true); !errors.As(err, &be) || be.ReservedUSD != 5 {
+		t.Fatalf("a growth with a call in flight: %v", err)
 	}
 	// An interrupt ends the wait at once.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -126,7 +126,7 @@ func TestBudgetedConcurrentCallsShareTheCap(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // all eight in flight at once
 		return f.Decide(ctx, req)
 	})
-	be := Budgeted(slow, b, prices, "openai", "gpt-4o-mini", 256, false)
+	be := Budgeted(slow, b, prices, "openai", "gpt-4o-mini", 256, nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
@@ -180,7 +180,7 @@ func TestBudgetedPricesTheModelTheReplyNames(t *testing.T) {
 	var inFlight, most atomic.Int64
 	f := &fake{}
 	var u Usage
-	be := Meter(Budgeted(servedAs(f, "gpt-4o-2024-08-06", 5*time.Millisecond, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, false), prices, &u)
+	be := Meter(Budgeted(servedAs(f, "gpt-4o-2024-08-06", 5*time.Millisecond, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, nil), prices, &u)
 	var wg sync.WaitGroup
 	var refused atomic.Int64
 	for range 8 {
@@ -220,7 +220,7 @@ func TestBudgetedFirstDearerCallPassesTheCapOnce(t *testing.T) {
 	b := NewBudget(float64(in+out)+1, 0) // one mini worst case
 	var inFlight, most atomic.Int64
 	f := &fake{}
-	be := Budgeted(servedAs(f, "gpt-4o", 5*time.Millisecond, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, false)
+	be := Budgeted(servedAs(f, "gpt-4o", 5*time.Millisecond, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, nil)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() { be.Decide(context.Background(), req) })
@@ -240,7 +240,7 @@ func TestBudgetedUnpricedReplyModel(t *testing.T) {
 	b := NewBudget(10*float64(in+out), 0)
 	var inFlight, most atomic.Int64
 	var u Usage
-	be := Meter(Budgeted(servedAs(&fake{}, "weird-model-x", 0, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, false), prices, &u)
+	be := Meter(Budgeted(servedAs(&fake{}, "weird-model-x", 0, &inFlight, &most), b, prices, "openai", "gpt-4o-mini", 256, nil), prices, &u)
 	r, err := be.Decide(context.Background(), req)
 	if err != nil || !math.IsNaN(r.CostUSD) || b.Spent() != float64(in+out) {
 		t.Fatalf("err %v, recorded cost %v, cap's account $%v; want NaN and $%v", err, r.CostUSD, b.Spent(), in+out)

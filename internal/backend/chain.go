@@ -70,11 +70,11 @@ type StackConfig struct {
 	// (see Budgeted). MaxOutput is the client's completion limit for requests that set none.
 	Budget    *Budget
 	MaxOutput int
-	// Batch says the endpoint is a batch Collector: no Collapse, since a duplicate waiting in
-	// Collapse would never reach the collector, whose batch waits for every live decision; the
-	// collector gives identical requests one line of the job and marks the copies as Collapse
-	// does.
-	Batch bool
+	// Batch, if not nil, says the endpoint is a batch Collector of this group: no Collapse,
+	// since a duplicate waiting in Collapse would never reach the collector, whose batch waits
+	// for every live decision; the collector gives identical requests one line of the job and
+	// marks the copies as Collapse does. A call waiting for the spend cap tells the group.
+	Batch *BatchGroup
 }
 
 // Stack builds the standard chain (see above) over one or more endpoints of one model.
@@ -120,7 +120,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 			b = c.Cache.Wrap(b, c.ID)
 		}
 	}
-	if c.Batch {
+	if c.Batch != nil {
 		return Meter(Validate(b, c.MaxRepairs), c.Prices, c.Usage)
 	}
 	return Meter(Collapse(Validate(b, c.MaxRepairs)), c.Prices, c.Usage)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -570,6 +571,38 @@ func TestProviderBatchExpiredAndFailedRequests(t *testing.T) {
 			})
 			if invalid != 1 {
 				t.Errorf("%d decisions invalid, want 1", invalid)
+			}
+			lines := 0
+			for _, n := range s.submitted {
+				lines += n
+			}
+			checkBatchCalls(t, dir, st, res, lines, 71)
+		})
+	}
+}
+
+// Anthropic's and Gemini's batch jobs under a spend cap: the requests that do not fit beside
+// the first job go in follow-up jobs while they fit, and the run stops with none in flight,
+// the spend within the cap (QA12 #8).
+func TestProviderBatchWithBudget(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	for _, kind := range []string{"anthropic", "gemini"} {
+		t.Run(kind, func(t *testing.T) {
+			s := newProvServer(t, kind)
+			s.inProgress = 0
+			exp := provExperiment(t, s, "execution: {mode: batch, poll: 1ms}\n")
+			dir := filepath.Join(t.TempDir(), "batch")
+			_, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, MaxCost: 1})
+			var stop *BudgetStop
+			if !errors.As(err, &stop) {
+				t.Fatalf("a capped batch run returned %v", err)
+			}
+			settled, _, n := runSpend(t, dir)
+			s.mu.Lock()
+			jobs := s.creates
+			s.mu.Unlock()
+			if settled > 1 || n == 0 || n >= 72 || jobs < 2 || stop.Reserved != 0 || stop.Spent+stop.NextUSD <= stop.CapUSD {
+				t.Fatalf("%d decisions in %d jobs, $%v spent; stop %+v", n, jobs, settled, *stop)
 			}
 		})
 	}

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -373,6 +374,48 @@ func TestOpenAIBatchExpiredAndFailedRequests(t *testing.T) {
 	if invalid != 1 {
 		t.Errorf("%d decisions invalid, want 1", invalid)
 	}
+	lines := 0
+	for _, n := range s.submitted {
+		lines += n
+	}
+	checkBatchCalls(t, dir, st, res, lines, 71)
+}
+
+// checkBatchCalls checks that a batch run's calls are the lines its jobs held, lines in all,
+// succeeded of which came back with a reply (QA12 #7): every other line (an error for it, or
+// none when its job expired) is a call and a failed call, as a 5xx is in synchronous mode, in
+// the run's usage (the summary), prosim.db and decisions.csv; the decision recorded invalid
+// after batchAttempts jobs has that many calls, all failed, and no cost.
+func checkBatchCalls(t *testing.T, dir string, st *store.Store, res *Result, lines, succeeded int) {
+	t.Helper()
+	failed := lines - succeeded
+	for _, u := range [][]BackendUsage{res.Usage, res.RunUsage} {
+		if u[0].Calls != lines || u[0].FailedCalls != failed {
+			t.Errorf("usage: %d calls, %d failed; want %d lines, %d without a reply", u[0].Calls, u[0].FailedCalls, lines, failed)
+		}
+	}
+	calls, failedCalls := 0, 0
+	st.Decisions(func(d store.Decision) error {
+		calls += d.Reply.Calls
+		failedCalls += d.Reply.FailedCalls
+		if !d.Reply.Valid() && (d.Reply.Calls != batchAttempts || d.Reply.FailedCalls != batchAttempts || d.Reply.CostUSD != 0) {
+			t.Errorf("the invalid decision: %d calls, %d failed, $%v; want %d, %d, 0", d.Reply.Calls, d.Reply.FailedCalls, d.Reply.CostUSD, batchAttempts, batchAttempts)
+		}
+		return nil
+	})
+	if calls != lines || failedCalls != failed {
+		t.Errorf("prosim.db: %d calls, %d failed; want %d, %d", calls, failedCalls, lines, failed)
+	}
+	recs, col := decisionsCSV(t, dir)
+	calls, failedCalls = 0, 0
+	for _, r := range recs[1:] {
+		c, _ := strconv.Atoi(r[col["calls"]])
+		f, _ := strconv.Atoi(r[col["failed_calls"]])
+		calls, failedCalls = calls+c, failedCalls+f
+	}
+	if calls != lines || failedCalls != failed {
+		t.Errorf("decisions.csv: %d calls, %d failed; want %d, %d", calls, failedCalls, lines, failed)
+	}
 }
 
 // Every LLM provider runs in batch mode: OpenAI, Anthropic and Gemini are accepted.
@@ -406,8 +449,9 @@ backends:
 }
 
 // A budget in batch mode: each request of the step reserves its worst case at the batch
-// price; those refused are not submitted, the job of the others is collected, and the run
-// stops resumable; resumed with a higher cap it equals a synchronous run.
+// price; those that do not fit wait for the job of the others to settle and go in a follow-up
+// job if they fit then, until one fits with none in flight; the run stops resumable, and
+// resumed with a higher cap it equals a synchronous run.
 func TestOpenAIBatchWithBudget(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
 	llm := newLLMServer(t)
@@ -426,7 +470,8 @@ func TestOpenAIBatchWithBudget(t *testing.T) {
 	cap := syncRes.Usage[0].CostUSD // the batch run costs half of this, but reserves more
 	exp = batchExperiment(t, s.URL, true)
 	dir := filepath.Join(t.TempDir(), "batch")
-	_, err = Run(context.Background(), exp, Options{Out: dir, NoCache: true, MaxCost: cap / 2})
+	var progress syncBuffer
+	_, err = Run(context.Background(), exp, Options{Out: dir, NoCache: true, MaxCost: cap / 2, Progress: &progress})
 	var stop *BudgetStop
 	if !errors.As(err, &stop) {
 		t.Fatalf("a capped batch run returned %v", err)
@@ -434,6 +479,22 @@ func TestOpenAIBatchWithBudget(t *testing.T) {
 	settled, _, n := runSpend(t, dir)
 	if settled > cap/2 || n == 0 || n >= 72 {
 		t.Fatalf("capped batch run: %d decisions, $%v spent of a $%v cap", n, settled, cap/2)
+	}
+	// It stops where a sequential run would (QA12 #8: it stopped when the first job's worst
+	// case left no room, with room for more calls once it settled): the requests refused
+	// beside the first job go in smaller follow-up jobs while they fit, and the stop comes
+	// with none in flight, the next call's worst case more than the cap leaves.
+	s.mu.Lock()
+	jobs := s.creates
+	s.mu.Unlock()
+	if jobs < 2 || stop.Reserved != 0 || stop.Spent+stop.NextUSD <= stop.CapUSD || stop.Spent != settled {
+		t.Errorf("capped batch run: %d jobs, stop %+v, $%v settled", jobs, *stop, settled)
+	}
+	if out := progress.String(); !strings.Contains(out, "more requests of the step wait for the spend cap: each goes in a follow-up job") {
+		t.Errorf("progress does not say why the first job is smaller than the step:\n%s", out)
+	}
+	if msg := stop.Error(); !strings.Contains(msg, "none was in flight") || !strings.Contains(msg, "more than the $") {
+		t.Errorf("stop message: %s", msg)
 	}
 	// Room for every request's worst case (bytes as tokens: about four times the actual input).
 	if _, err := Resume(context.Background(), dir, Options{NoCache: true, MaxCost: 3 * cap}); err != nil {

@@ -26,23 +26,29 @@ const (
 
 // BudgetStop is the error of a run that stopped at its spend cap: nothing is lost, and
 // `prosim resume DIR --max-cost HIGHER` continues it. NextUSD is the worst case of the call
-// the cap refused (0 when unknown); Reserved what calls in flight held when it was refused
-// (batch mode only: otherwise a call waits for those to settle).
+// the cap refused (0 when unknown); Spent the spend once the calls in flight settled.
+// Reserved is what calls in flight held when it was refused and SpentThen the spend then:
+// a refused call waits for the calls in flight to settle, so Reserved is 0 but where the
+// retry of an unusable reply was refused (it holds its rate-limit slot and cannot wait).
 type BudgetStop struct {
 	Dir                              string
 	CapUSD, Spent, Reserved, NextUSD float64
+	SpentThen                        float64
 	Decisions                        int
 }
 
 func (e *BudgetStop) Error() string {
-	// Outside batch mode the refused call waited until none was in flight: say so rather
-	// than of calls that did not exist.
-	held := "no further call was started (none was in flight) and every reply is saved"
+	head := CapReached(e.CapUSD, e.Spent, e.NextUSD) + ": no further call was started (none was in flight) and every reply is saved"
 	if e.Reserved > 0 {
-		held = fmt.Sprintf("no further call was started; the calls in flight, which held $%s of the cap, finished and are saved", usd.String(e.Reserved))
+		// The numbers of the moment of the refusal, which add up past the cap (QA12 #8: "$0.0021
+		// spent; the next call could cost up to $0.0003" did not reach the cap of $0.003: the
+		// spend was the one after the calls in flight had settled, below what they held).
+		sum, cap := usd.Apart(e.SpentThen+e.Reserved+e.NextUSD, e.CapUSD)
+		head = fmt.Sprintf("spend cap of $%s reached: the next call could cost up to $%s, and with the $%s spent and the $%s held by the calls in flight (their worst case) that makes $%s, more than the cap of $%s; no further call was started, and the calls in flight finished and are saved ($%s spent in all)",
+			usd.Exact(e.CapUSD), usd.String(e.NextUSD), usd.String(e.SpentThen), usd.String(e.Reserved), sum, cap, usd.String(e.Spent))
 	}
-	return fmt.Sprintf("%s: %s\nrun stopped with %s saved in %s; %s",
-		CapReached(e.CapUSD, e.Spent, e.NextUSD), held, plural.Count(e.Decisions, "decision"), e.Dir, higherCap(e.Dir, e.CapUSD, e.Spent, e.NextUSD))
+	return fmt.Sprintf("%s\nrun stopped with %s saved in %s; %s",
+		head, plural.Count(e.Decisions, "decision"), e.Dir, higherCap(e.Dir, e.CapUSD, e.Spent, e.NextUSD))
 }
 
 // higherCap says how to continue the run in dir stopped at capUSD with spent spent and a next
@@ -265,11 +271,11 @@ func (r *Runner) budgetStop(err error) error {
 		return err
 	}
 	n, _ := r.st.CountDecisions()
-	next, reserved := 0.0, 0.0
+	next, reserved, then := 0.0, 0.0, 0.0
 	if be, ok := errors.AsType[*backend.BudgetError](err); ok {
-		next, reserved = be.NextUSD, be.ReservedUSD
+		next, reserved, then = be.NextUSD, be.ReservedUSD, be.SpentUSD
 	}
-	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), Reserved: reserved, NextUSD: next, Decisions: n}
+	return &BudgetStop{Dir: r.dir, CapUSD: r.budget.Cap(), Spent: r.budget.Spent(), Reserved: reserved, SpentThen: then, NextUSD: next, Decisions: n}
 }
 
 // BackendErrorf is an error about field of the run's i-th backend, located where the user gave

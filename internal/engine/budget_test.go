@@ -362,7 +362,8 @@ func concurrentPriced(t *testing.T, url string, usd float64) *experiment.Experim
 	return exp
 }
 
-// The stop says whether calls in flight held part of the cap (batch mode) or none was in
+// The stop says whether calls in flight held part of the cap (the refused retry of an
+// unusable reply, which cannot wait for them) or none was in
 // flight, and never both (the message of e299170 said "no call was in flight; ... the calls
 // in flight finished").
 func TestBudgetStopSaysWhatWasInFlight(t *testing.T) {
@@ -370,9 +371,12 @@ func TestBudgetStopSaysWhatWasInFlight(t *testing.T) {
 	if !strings.Contains(none, "no further call was started (none was in flight) and every reply is saved\n") || strings.Contains(none, "calls in flight") {
 		t.Errorf("nothing in flight: %q", none)
 	}
-	held := (&BudgetStop{Dir: "d", CapUSD: 0.02, Spent: 0.01, Reserved: 0.0095, NextUSD: 0.001, Decisions: 9}).Error()
-	if !strings.Contains(held, "no further call was started; the calls in flight, which held $0.0095 of the cap, finished and are saved\n") {
-		t.Errorf("calls in flight: %q", held)
+	// The figures of QA12 #8: the spend at the refusal, what the calls in flight held and the
+	// next call's worst case add up past the cap; the spend once those settled is apart.
+	held := (&BudgetStop{Dir: "d", CapUSD: 0.003, SpentThen: 0, Spent: 0.0021, Reserved: 0.0028, NextUSD: 0.0003, Decisions: 12}).Error()
+	want := "spend cap of $0.003 reached: the next call could cost up to $0.0003, and with the $0 spent and the $0.0028 held by the calls in flight (their worst case) that makes $0.0031, more than the cap of $0.003; no further call was started, and the calls in flight finished and are saved ($0.0021 spent in all)\n"
+	if !strings.HasPrefix(held, want) {
+		t.Errorf("calls in flight:\n%s\nwant\n%s", held, want)
 	}
 }
 

@@ -86,6 +86,8 @@ type Result struct {
 	// InMemory is true when the decisions were aggregated, not recorded (network.store:
 	// summary); Decisions then counts those made.
 	InMemory bool
+	// Batch is true when the run sends its steps as provider batch jobs (--batch).
+	Batch bool
 	// Usage is each backend's calls, tokens and cost in this invocation; RunUsage the same
 	// over the whole run, every invocation's recorded decisions (prosim.db), in the same
 	// order. RunUsage is nil when nothing is recorded (network.store: summary): every
@@ -800,6 +802,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.Decisions = r.tally.Decisions // the results pass read every recorded decision
+	res.Batch = r.batchMode()
 	if !r.recorded() {
 		res.Decisions, res.InMemory = r.asked, true // a summary run asks every decision anew, even on resume
 	}

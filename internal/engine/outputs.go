@@ -187,7 +187,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	// What the decision spent, as prosim.db records it: per decision, so a decision with
 	// several fields repeats it on each of its rows.
 	{Name: "calls", Type: table.Int, Doc: "provider calls made for the decision: re-asks and failed attempts included, 0 from the cache or the behavioural model (the decision's own, repeated on each of its field rows: sum over one row per decision; a joint prompt's call counts on its first scenario)"},
-	{Name: "failed_calls", Type: table.Int, Doc: "those of calls that failed (HTTP error statuses such as 400, 429 or 5xx, timeouts): they reached the provider, which does not usually bill them, and carry no tokens or cost"},
+	{Name: "failed_calls", Type: table.Int, Doc: "those of calls that failed (HTTP error statuses such as 400, 429 or 5xx, timeouts; in batch mode, a job's line that came back without a reply: an error for it, or its job expired, failed or was cancelled first): they reached the provider, which does not usually bill them, and carry no tokens or cost"},
 	{Name: "unusable_calls", Type: table.Int, Doc: "those of calls that came back with HTTP 200 but could not be used (a body cut or malformed, not the provider's reply format, too large): the provider may have billed them, so cost_usd counts each at its usage if the body said one, else at the call's worst case (as the spend cap reserves it); not in input_tokens or output_tokens"},
 	{Name: "input_tokens", Type: table.Int, Doc: "input tokens the provider counted for the decision's calls (like calls, per decision)"},
 	{Name: "output_tokens", Type: table.Int, Doc: "output tokens the provider counted for the decision's calls (like calls, per decision)"},

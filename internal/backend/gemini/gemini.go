@@ -102,7 +102,11 @@ type Client struct {
 	seed       bool
 	models     *genai.Models
 	batches    *genai.Batches
-	maxInline  int // bytes of inline requests per batch job; 0: MaxInlineBytes
+	maxInline  int // bytes of a batch job's create call; 0: MaxInlineBytes
+
+	sizerOnce sync.Once
+	sizer     *genai.Batches // builds batch bodies to measure them, sends none (bodySize)
+	sizerErr  error
 
 	endedMu sync.Mutex
 	ended   map[string]*genai.BatchJob // ended batch jobs polled, until their results are read
