@@ -91,6 +91,10 @@ type Result struct {
 	// order. RunUsage is nil when nothing is recorded (network.store: summary): every
 	// invocation of such a run asks anew, so Usage is the run's.
 	Usage, RunUsage []BackendUsage
+	// OwnCache is true when the replies served without a call came from the run's own cache
+	// (--no-cache, cache: off: RUN_DIR/cache.db): copies of the run's identical requests
+	// (runcache.go), not replies of earlier runs.
+	OwnCache bool
 	// Summary writes the run's summary (validity and the study's results).
 	Summary func(w io.Writer) error
 }
@@ -789,7 +793,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		}
 		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; %s", err, plural.Count(n, "decision"), r.dir, how)
 	}
-	res := &Result{Dir: r.dir, Asked: r.asked}
+	res := &Result{Dir: r.dir, Asked: r.asked, OwnCache: r.opt.NoCache || r.exp.Cache == "off"}
 	r.stages.begin(r.analysisStage())
 	err = r.finishStudy(res)
 	r.stages.end()
