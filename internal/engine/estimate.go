@@ -38,7 +38,7 @@ type Estimate struct {
 	// grouping) bounds the calls from above: real replies may make fewer copies.
 	Copies int
 	// MaxCalls is that upper bound on Calls.
-	MaxCalls int
+	MaxCalls  int
 	copiesCut bool // more distinct requests than maxCopyKeys: copies among the rest not found
 }
 
