@@ -37,7 +37,7 @@ func (r *Runner) recorded() bool {
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
 	_, contingent := r.study.(study.Contingent)
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.done.len(), r.exp.Name, contingent).watching(r.watch, r.refusing)
+	r.prog = newProgressAgain(r.opt.Progress, r.study.Expected(), r.done.len(), r.exp.Name, contingent, r.reask).watching(r.watch, r.refusing)
 	r.offerTyped()
 	for {
 		b, err := r.study.Next()

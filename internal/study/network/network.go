@@ -253,6 +253,9 @@ const estimateNote = "rounds after the first show what neighbours answered the d
 
 func (s *netStudy) EstimateNote() string { return estimateNote }
 
+// RoundSteps: each step (Next) is one round.
+func (s *netStudy) RoundSteps() bool { return true }
+
 // Placeholder answers 4 and 4 (the middle of 1-7; the scale's midpoint when 4 is off it).
 func (s *netStudy) Placeholder(t *study.Task) backend.Reply {
 	r := study.Midpoint(t.Req.Schema)
