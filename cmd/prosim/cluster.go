@@ -46,14 +46,24 @@ func workerCmd() *cobra.Command {
 		Long: `Decide tasks of distributed runs until stopped (Ctrl-C or SIGTERM). The worker joins every
 run on the broker, or only the backend --label names, and decides each task with its own
 backend: the task's backend as the experiment gives it (API keys from this machine's
-environment), or --backend SPEC, this machine's own model server. A task a worker takes but
-does not finish (killed) goes to another worker after the run's ack wait.`,
+environment), or --backend SPEC, this machine's own model server.
+
+Stopped, the worker takes no new task and finishes the calls in flight within --grace
+(default 25s, inside the 30 s an orchestrator waits between its SIGTERM and a kill), publishes
+their replies, so that each is paid once, and exits (0 after SIGTERM). A second signal, or the
+grace's end, cancels the calls still going and hands their tasks back to the broker: another
+worker asks them again (paid twice), and the worker exits 130. A task a worker takes but does
+not finish (killed) goes to another worker after the run's ack wait.`,
 		Example: `  prosim worker --nats nats://127.0.0.1:4222
   prosim worker --nats nats://broker:4222 --backend vllm:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1 --concurrency 32`,
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{cleanOnTerm: "yes"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.URL == "" {
 				o.URL = os.Getenv(natsURLEnv)
+			}
+			if o.Grace < 0 {
+				return usageError{fmt.Errorf("--grace %s: want 0 (hand the calls in flight back at once) or more", o.Grace)}
 			}
 			if o.URL == "" {
 				return usageError{fmt.Errorf("no broker: give --nats URL or set %s", natsURLEnv)}
@@ -73,6 +83,11 @@ does not finish (killed) goes to another worker after the run's ack wait.`,
 				o.Log = cmd.ErrOrStderr()
 				fmt.Fprintf(o.Log, "worker: connected to %s, deciding up to %d tasks at once\n", cluster.Redact(o.URL), max(o.Concurrency, 1))
 			}
+			abandon := make(chan struct{})
+			o.Abandon = abandon
+			stopHandling.Store(&stopHandler{notice: func(sig os.Signal) string { return workerStopNotice(sig, o.Grace) },
+				second: func() { close(abandon) }})
+			defer stopHandling.Store(nil)
 			return cluster.RunWorker(cmd.Context(), o)
 		},
 	}
@@ -82,8 +97,17 @@ does not finish (killed) goes to another worker after the run's ack wait.`,
 	c.Flags().StringVar(&o.Label, "label", "", "take only tasks of this backend label (default: every label, or --backend's)")
 	c.Flags().IntVar(&o.Concurrency, "concurrency", 16, "tasks decided at once")
 	c.Flags().StringVar(&o.Name, "name", "", "worker name in the coordinator's progress (default host.pid)")
+	c.Flags().DurationVar(&o.Grace, "grace", cluster.DefaultGrace, "once stopped, how long the calls in flight may go on (0: hand them back at once)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no log lines")
 	return c
+}
+
+// workerStopNotice is what a worker says when sig stops it.
+func workerStopNotice(sig os.Signal, grace time.Duration) string {
+	if grace == 0 {
+		return signalName(sig) + ": the worker takes no new task and hands the calls in flight back to the broker"
+	}
+	return fmt.Sprintf("%s: the worker takes no new task and finishes the calls in flight within %s, then exits; a second signal, or the grace's end, hands those still going back to the broker (another worker asks them again)", signalName(sig), grace)
 }
 
 func brokerCmd() *cobra.Command {
@@ -274,8 +298,9 @@ func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func()) (
 		}
 	})
 	for i := range n {
+		// No grace: the broker, and the run's stream the replies would go to, end with the run.
 		p := exec.Command(exe, "worker", "--concurrency", strconv.Itoa(concurrency),
-			"--name", fmt.Sprintf("local%d", i+1), "-q")
+			"--name", fmt.Sprintf("local%d", i+1), "--grace", "0", "-q")
 		p.Env = append(os.Environ(), natsURLEnv+"="+withToken)
 		p.Stdout, p.Stderr = os.Stderr, os.Stderr
 		endWithParent(p)

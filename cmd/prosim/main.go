@@ -46,18 +46,34 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "prosim:", err)
 	}
-	if code := exitStatus(ctx.Err() != nil, cmd, err); code != 0 {
+	if code := exitStatus(stopSignal(ctx), cmd, err); code != 0 {
 		os.Exit(code)
 	}
 }
 
-// exitStatus is the process's exit status once cmd returned err, interrupted telling whether
-// a Ctrl-C (or SIGTERM) came: the one place that decides it, but for onInterrupt's exits
-// while a command is still going (exitInterrupted).
-func exitStatus(interrupted bool, cmd *cobra.Command, err error) int {
+// stopSignal is the signal that cancelled ctx (os.Interrupt or SIGTERM), or nil.
+func stopSignal(ctx context.Context) os.Signal {
+	if ctx.Err() == nil {
+		return nil
+	}
+	if s, ok := gotSignal.Load().(os.Signal); ok {
+		return s
+	}
+	return os.Interrupt
+}
+
+// gotSignal holds the first stop signal onInterrupt received.
+var gotSignal atomic.Value
+
+// exitStatus is the process's exit status once cmd returned err, sig being the stop signal
+// that came (Ctrl-C's os.Interrupt, or SIGTERM), if one did: the one place that decides it,
+// but for onInterrupt's exits while a command is still going (exitInterrupted).
+func exitStatus(sig os.Signal, cmd *cobra.Command, err error) int {
+	interrupted := sig != nil
 	switch {
 	case err == nil:
-		if interrupted && (cmd == nil || cmd.Annotations[doneOnSuccess] == "") {
+		if interrupted && (cmd == nil || cmd.Annotations[doneOnSuccess] == "") &&
+			(sig != syscall.SIGTERM || cmd == nil || cmd.Annotations[cleanOnTerm] == "") {
 			return exitInterrupted
 		}
 		return 0
@@ -77,6 +93,10 @@ func exitStatus(interrupted bool, cmd *cobra.Command, err error) int {
 // after saying so, not 130. Others (serve, worker, broker: they run until interrupted) exit 130.
 const doneOnSuccess = "prosim.done-on-success"
 
+// cleanOnTerm annotates a command for which SIGTERM is the ordinary way to stop (prosim worker:
+// orchestrators send it before a kill): having finished what it had in hand, it exits 0.
+const cleanOnTerm = "prosim.clean-on-sigterm"
+
 // doneOnSuccessAnnotation marks a command doneOnSuccess.
 var doneOnSuccessAnnotation = map[string]string{doneOnSuccess: "yes"}
 
@@ -93,16 +113,27 @@ func onInterrupt(cancel context.CancelFunc) {
 	if signalReady != nil {
 		signalReady()
 	}
-	<-sigs
+	sig := <-sigs
+	gotSignal.Store(sig)
 	cancel()
+	h := stopHandling.Load()
 	if !quietInterrupt.Load() {
-		fmt.Fprintln(os.Stderr, "prosim: interrupted; stopping (press Ctrl-C again to quit at once)")
+		if h != nil {
+			fmt.Fprintln(os.Stderr, "prosim: "+h.notice(sig))
+		} else {
+			fmt.Fprintln(os.Stderr, "prosim: "+stopNotice(sig))
+		}
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	deadline := time.Now().Add(abandonAfter)
 	for {
 		select {
 		case <-sigs:
+			if h != nil && h.second != nil {
+				h.second() // the command ends what it has in hand now, and returns
+				h = nil    // a third signal exits at once
+				continue
+			}
 			// At once, but with the run databases closed (at most closeWait), so that SQLite's
 			// -wal and -shm files do not stay in the folder.
 			abandonExit()
@@ -123,6 +154,32 @@ func onInterrupt(cancel context.CancelFunc) {
 		}
 	}
 }
+
+// stopNotice is what a command says when sig stops it.
+func stopNotice(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "terminated (SIGTERM); stopping (a second signal quits at once)"
+	}
+	return "interrupted; stopping (press Ctrl-C again to quit at once)"
+}
+
+// signalName names sig for a user: SIGTERM, or SIGINT (Ctrl-C).
+func signalName(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT (Ctrl-C)"
+}
+
+// stopHandler is a command's own handling of the stop signals (prosim worker's grace).
+type stopHandler struct {
+	notice func(sig os.Signal) string // the notice at the first signal
+	second func()                     // at the second signal, instead of exiting at once
+}
+
+// stopHandling, when set by the running command, replaces onInterrupt's notice and what a
+// second signal does.
+var stopHandling atomic.Pointer[stopHandler]
 
 // signalReady, if set, is called once onInterrupt handles Ctrl-C and SIGTERM. Only the tests
 // set it (TestMain, for a child that announces it, so that a test signals it only then: a

@@ -207,19 +207,27 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	} else {
 		fmt.Fprintf(out, "\n%s in %s (%d asked now, %s).\n", plural.Count(res.Decisions, "decision"), res.Dir, res.Asked, took.Round(time.Millisecond))
 	}
+	// Under --no-cache the replies served without a call are copies of the run's identical
+	// requests, or a call's n samples (its own cache, RUN_DIR/cache.db), not a cache's of
+	// earlier runs.
+	hits, runHits := "cache hits", "decisions from the cache"
+	if res.OwnCache {
+		hits = "shared without a call (this run's identical requests, a call's n samples)"
+		runHits = "decisions without a call (a cache's, this run's identical requests, a call's n samples)"
+	}
 	for i, now := range res.Usage {
 		if report.Behavioural(now.Label) {
 			fmt.Fprintf(out, "backend %s: behavioural model (not an LLM), no provider calls.\n", now.Label)
 			continue
 		}
 		if res.RunUsage == nil { // nothing recorded: this invocation asked everything
-			fmt.Fprintf(out, "backend %s: %s\n", now.Label, usageLine(now, "cache hits", true, res.Batch))
+			fmt.Fprintf(out, "backend %s: %s\n", now.Label, usageLine(now, hits, true, res.Batch))
 			continue
 		}
 		run := res.RunUsage[i]
-		fmt.Fprintf(out, "backend %s, whole run (every invocation, from prosim.db): %s\n", run.Label, usageLine(run, "decisions from the cache", true, res.Batch))
+		fmt.Fprintf(out, "backend %s, whole run (every invocation, from prosim.db): %s\n", run.Label, usageLine(run, runHits, true, res.Batch))
 		if !sameUsage(now, run) {
-			fmt.Fprintf(out, "  of which this invocation: %s\n", usageLine(now, "cache hits", false, res.Batch))
+			fmt.Fprintf(out, "  of which this invocation: %s\n", usageLine(now, hits, false, res.Batch))
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,11 +36,36 @@ type WorkerOptions struct {
 	Log io.Writer
 	// Poll is how often the broker is asked for new runs (default 1s).
 	Poll time.Duration
+	// Grace is how long the calls in flight may go on once ctx is done: the worker takes no
+	// new task, finishes them and publishes their replies (so they are paid once), then
+	// returns. At its end, or when Abandon is closed, the calls still going are cancelled and
+	// their tasks handed back to the broker: another worker asks them again. 0: hand them
+	// back at once.
+	Grace time.Duration
+	// Abandon, closed once ctx is done, ends the grace at once (a second signal).
+	Abandon <-chan struct{}
+}
+
+// DefaultGrace is prosim worker's grace: within the 30 s an orchestrator (Kubernetes' default
+// termination grace period) waits between its SIGTERM and its SIGKILL, with time left to
+// publish the replies.
+const DefaultGrace = 25 * time.Second
+
+// AbandonedError is RunWorker's error when calls in flight were cancelled at the grace's end
+// or by Abandon: their tasks went back to the broker, and another worker asks them again.
+type AbandonedError struct {
+	Calls int
+	Why   string // "the grace of 25s ended", "asked to"
+}
+
+func (e *AbandonedError) Error() string {
+	return fmt.Sprintf("worker: %d call(s) in flight abandoned (%s); their tasks went back to the broker, and another worker asks them again", e.Calls, e.Why)
 }
 
 // RunWorker takes tasks of every run on the broker (or of its label's backend) until ctx is
 // done: it decides each with its own backend chain, publishes the reply, and acknowledges the
-// task only then, so a task of a killed worker goes to another after the ack wait.
+// task only then, so a task of a killed worker goes to another after the ack wait. Once ctx
+// is done it takes no new task and finishes those in hand within o.Grace (see Grace).
 func RunWorker(ctx context.Context, o WorkerOptions) error {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 16
@@ -63,13 +89,39 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	if err != nil {
 		return err
 	}
-	w := &worker{o: o, js: js, slots: make(chan struct{}, o.Concurrency), chains: map[string]backend.Backend{}}
-	// On the way out, in this order: no task taken any more, the tasks in hand handed back
-	// (Nak) or replied, and those messages sent before the connection closes.
-	defer nc.Flush()
-	defer w.busy.Wait()
+	// The calls in flight outlive ctx by the grace: a call abandoned was paid for nothing
+	// (QA12 #5: a worker SIGTERMed 3 s in left 8 calls paid and asked again elsewhere).
+	calls, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	w := &worker{o: o, js: js, calls: calls, slots: make(chan struct{}, o.Concurrency), chains: map[string]backend.Backend{}}
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-calls.Done():
+			return
+		}
+		if o.Log != nil {
+			if n := w.inFlight.Load(); n > 0 {
+				fmt.Fprintf(o.Log, "worker %s: stopping: no new task; finishing the %d call(s) in flight within %s\n", o.Name, n, o.Grace)
+			}
+		}
+		t := time.NewTimer(o.Grace)
+		defer t.Stop()
+		var why string
+		select {
+		case <-t.C:
+			why = fmt.Sprintf("the grace of %s ended", o.Grace)
+		case <-o.Abandon:
+			why = "asked to"
+		case <-calls.Done():
+			return
+		}
+		w.mu.Lock()
+		w.why = why
+		w.mu.Unlock()
+		abandon()
+	}()
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	active := map[string]bool{}
 	var amu sync.Mutex
 	t := time.NewTicker(o.Poll)
@@ -94,6 +146,17 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 		}
 		select {
 		case <-ctx.Done():
+			// In this order: no task taken any more, the tasks in hand replied (or handed
+			// back, Nak), and those messages sent before the connection closes.
+			wg.Wait()
+			w.busy.Wait()
+			abandon() // the grace's timer
+			nc.Flush()
+			if n := int(w.abandoned.Load()); n > 0 {
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				return &AbandonedError{Calls: n, Why: w.why}
+			}
 			return nil
 		case <-t.C:
 		}
@@ -101,13 +164,17 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 }
 
 type worker struct {
-	o     WorkerOptions
-	js    jetstream.JetStream
-	slots chan struct{}
-	busy  sync.WaitGroup // tasks in hand
+	o         WorkerOptions
+	js        jetstream.JetStream
+	calls     context.Context // the calls': done at the grace's end
+	slots     chan struct{}
+	busy      sync.WaitGroup // tasks in hand
+	inFlight  atomic.Int64
+	abandoned atomic.Int64 // calls cancelled at the grace's end
 
 	mu     sync.Mutex
 	chains map[string]backend.Backend
+	why    string // why calls were abandoned
 }
 
 // consumers lists the task consumers this worker serves, as "stream/consumer".
@@ -216,8 +283,13 @@ func (w *worker) serve(ctx context.Context, key string) {
 	}
 }
 
-// handle decides one task and publishes its reply, then acknowledges the task.
+// handle decides one task and publishes its reply, then acknowledges the task. A task that
+// arrives once ctx is done is handed back undecided; one in hand is finished within the grace.
 func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWait time.Duration) {
+	if ctx.Err() != nil {
+		m.Nak()
+		return
+	}
 	key := m.Headers().Get(keyHeader)
 	var t task
 	out := reply{}
@@ -245,10 +317,13 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 				}
 			}()
 		}
-		rep, err := be.Decide(ctx, req)
+		w.inFlight.Add(1)
+		rep, err := be.Decide(w.calls, req)
+		w.inFlight.Add(-1)
 		close(done)
-		if ctx.Err() != nil {
-			m.Nak() // the worker is stopping: another takes the task now
+		if w.calls.Err() != nil {
+			w.abandoned.Add(1)
+			m.Nak() // the grace ended: another worker takes the task now
 			return
 		}
 		out.Reply = rep
@@ -267,7 +342,10 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 	msg.Header.Set(keyHeader, key)
 	msg.Header.Set(workerHeader, w.o.Name)
 	msg.Data = body
-	if err := publish(ctx, w.js, msg); err != nil {
+	if err := publish(w.calls, w.js, msg); err != nil {
+		if w.calls.Err() != nil {
+			w.abandoned.Add(1)
+		}
 		m.Nak()
 		return
 	}

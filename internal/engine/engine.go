@@ -93,6 +93,10 @@ type Result struct {
 	// order. RunUsage is nil when nothing is recorded (network.store: summary): every
 	// invocation of such a run asks anew, so Usage is the run's.
 	Usage, RunUsage []BackendUsage
+	// OwnCache is true when the replies served without a call came from the run's own cache
+	// (--no-cache, cache: off: RUN_DIR/cache.db): copies of the run's identical requests
+	// (runcache.go), not replies of earlier runs.
+	OwnCache bool
 	// Summary writes the run's summary (validity and the study's results).
 	Summary func(w io.Writer) error
 }
@@ -165,6 +169,8 @@ type Runner struct {
 	stages *stager
 	// deps re-asks the later steps that observed a decision asked again (resume --retry-invalid).
 	deps *dependents
+	// reask is how many recorded decisions deps will ask again, said before asking.
+	reask reaskBound
 	// watch sees the LLM backends' calls in flight and back-offs, for the progress output.
 	watch *backend.Watch
 	// replaying analyses a finished run: a decision missing from the store is an error.
@@ -637,6 +643,10 @@ func (r *Runner) loadRecorded() error {
 		r.tally = report.NewTally(runs)
 	}
 	retry, refused := 0, 0
+	// Per cell, the first round with a decision asked again and the recorded decisions by
+	// round: those of later steps are asked again too (reasked.go), announced before asking.
+	firstRetried := map[string]int{}
+	byRound := map[string]map[int]int{}
 	err := r.st.Decisions(func(d store.Decision) error {
 		// A decision asked again was paid for all the same.
 		if c := d.Reply.CostUSD; !math.IsNaN(c) {
@@ -646,6 +656,9 @@ func (r *Runner) loadRecorded() error {
 		}
 		if r.opt.RetryInvalid && erred(d) {
 			retry++ // not taken as recorded: asked again, and its row replaced
+			if f, ok := firstRetried[d.RunID]; !ok || d.Round < f {
+				firstRetried[d.RunID] = d.Round
+			}
 			return nil
 		}
 		if budgetRefused(d) {
@@ -664,14 +677,28 @@ func (r *Runner) loadRecorded() error {
 			}
 			r.recordedVersions[b][v] = true
 		}
+		if r.opt.RetryInvalid {
+			if byRound[d.RunID] == nil {
+				byRound[d.RunID] = map[int]int{}
+			}
+			byRound[d.RunID][d.Round]++
+		}
 		r.done.add(d.Key)
 		return nil
 	})
 	if r.opt.RetryInvalid {
 		r.deps = newDependents()
+		r.reask = r.dependentBound(firstRetried, byRound)
 	}
 	if err == nil && r.opt.RetryInvalid && r.opt.Notices != nil {
-		fmt.Fprintf(r.opt.Notices, "prosim: asking again %s recorded invalid after an error\n", plural.Count(retry, "decision"))
+		msg := fmt.Sprintf("prosim: asking again %s recorded invalid after an error", plural.Count(retry, "decision"))
+		switch {
+		case r.reask.n > 0 && r.reask.exact:
+			msg += fmt.Sprintf(", and the %s of later rounds of the same worlds, which observed them: %d in all", plural.Count(r.reask.n, "recorded decision"), retry+r.reask.n)
+		case r.reask.n > 0:
+			msg += fmt.Sprintf(", and at most %s of later steps (rounds, second movers) of the same worlds, which may have observed them: at most %d in all", plural.Count(r.reask.n, "recorded decision"), retry+r.reask.n)
+		}
+		fmt.Fprintln(r.opt.Notices, msg)
 	}
 	if err == nil && refused > 0 && r.opt.Notices != nil {
 		fmt.Fprintf(r.opt.Notices, "prosim: asking again %s whose retry the spend cap refused\n", plural.Count(refused, "decision"))
@@ -791,7 +818,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		}
 		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; %s", err, plural.Count(n, "decision"), r.dir, how)
 	}
-	res := &Result{Dir: r.dir, Asked: r.asked}
+	res := &Result{Dir: r.dir, Asked: r.asked, OwnCache: r.opt.NoCache || r.exp.Cache == "off"}
 	r.stages.begin(r.analysisStage())
 	err = r.finishStudy(res)
 	r.stages.end()

@@ -33,13 +33,25 @@ type Estimate struct {
 	// Tokenizer names the tokenizer input tokens were counted with (OpenAI's models, see
 	// internal/backend/tokens); empty when they are approximated from text length.
 	Tokenizer string
+	// Copies are the requests counted as no call: an agent's identical requests are one draw
+	// (runcache.go), as the placeholder replies build them. Calls+Copies (with the same n
+	// grouping) bounds the calls from above: real replies may make fewer copies.
+	Copies int
+	// MaxCalls is that upper bound on Calls.
+	MaxCalls  int
+	copiesCut bool // more distinct requests than maxCopyKeys: copies among the rest not found
 }
+
+// maxCopyKeys bounds the requests an estimate remembers to find copies (32 bytes and a map
+// entry each: about 100 MB at the bound); past it, later requests count as calls.
+const maxCopyKeys = 1 << 21
 
 // Estimate counts the calls, tokens and cost of the run the experiment describes, per backend,
 // from the very requests the run would make: the study is played with placeholder replies.
 // Input tokens are counted with the model's tokenizer where prosim has one (OpenAI's models:
 // the first requests exactly, the rest scaled by length), else estimated from text length
-// (about four characters a token); cache hits are not subtracted. Where a run would ask a
+// (about four characters a token). An agent's identical requests are one draw, counted as one
+// call (Copies); replies a cache holds from earlier runs are not subtracted. Where a run would ask a
 // request's replicates in one call with n samples, calls follow what an earlier run's probe of
 // the server found, kept in the run's reply cache, else assume the server honours n; the note
 // says which.
@@ -65,6 +77,7 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 			e.Calls, e.InputTokens, e.OutputTokens, e.CostUSD, e.BatchCostUSD = 0, 0, 0, 0, 0
 			e.Note = "behavioural model: no provider calls"
 		default:
+			e.MaxCalls = e.Calls + e.Copies
 			if g := r.sampleGroup(b); g > 1 {
 				// One call asks for a request's g replicates (n samples) where the server honours
 				// n: its prompt is sent once. What an earlier run's probe found is in the cache.
@@ -75,6 +88,7 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 				default:
 					perReplicate := e.Calls
 					e.Calls = (e.Calls + g - 1) / g
+					e.MaxCalls = (e.MaxCalls + g - 1) / g
 					e.InputTokens = (e.InputTokens + g - 1) / g
 					if known {
 						e.Note = joinNotes(e.Note, fmt.Sprintf("the server honours n (an earlier run found so, remembered in %s): one call for a request's %d replicates", where, g))
@@ -89,6 +103,12 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 					}
 					e.Note = joinNotes(e.Note, fmt.Sprintf("assumes the server honours n (one call for a request's %d replicates; %s); one that ignores it (Ollama) takes %d calls, as n: off does", g, why, perReplicate))
 				}
+			}
+			if e.Copies > 0 {
+				e.Note = joinNotes(e.Note, fmt.Sprintf("%d requests are an agent's identical requests (one draw: Study 3's inequity world before its treatment reaches an agent asks as its control; conditions that differ only by policy), counted as no call; the placeholder replies may make copies that real ones would not: at most %d calls", e.Copies, e.MaxCalls))
+			}
+			if e.copiesCut {
+				e.Note = joinNotes(e.Note, fmt.Sprintf("identical requests looked for among the first %d distinct ones only: fewer calls may be made", maxCopyKeys))
 			}
 			if e.Tokenizer != "" {
 				e.Note = joinNotes(e.Note, fmt.Sprintf("input tokens counted with OpenAI's %s tokenizer (the first %d texts exactly, the rest scaled by their length)", e.Tokenizer, tokens.Exact))

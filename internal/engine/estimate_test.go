@@ -35,8 +35,9 @@ func (c *recorder) backends() func(experiment.Backend) (backend.Backend, error) 
 	}
 }
 
-// matches checks that the recorded requests are exactly what estimate e counted: as many, and
-// the same token estimates.
+// matches checks that the recorded requests are exactly what estimate e counted: as many
+// decisions, as many distinct requests (an agent's identical requests are one call), and the
+// same token estimates for those.
 func (c *recorder) matches(t *testing.T, e Estimate) {
 	t.Helper()
 	var in, out int
@@ -47,7 +48,13 @@ func (c *recorder) matches(t *testing.T, e Estimate) {
 			t.Fatalf("%d texts: more than are counted exactly, so the total would depend on their order", n)
 		}
 	}
+	distinct := map[backend.Key]bool{}
 	for _, req := range c.reqs {
+		k := backend.KeyOf(backend.BackendID{}, req)
+		if distinct[k] {
+			continue
+		}
+		distinct[k] = true
 		i, o := backend.EstimateIO(req)
 		if count != nil {
 			i, o = backend.EstimateIOWith(req, count.Count)
@@ -55,9 +62,9 @@ func (c *recorder) matches(t *testing.T, e Estimate) {
 		in += i
 		out += o
 	}
-	if len(c.reqs) != e.Decisions || in != e.InputTokens || out != e.OutputTokens {
-		t.Errorf("run with the placeholder answers: %d requests, %d input and %d output tokens; estimate %d, %d, %d",
-			len(c.reqs), in, out, e.Decisions, e.InputTokens, e.OutputTokens)
+	if len(c.reqs) != e.Decisions || len(distinct) != e.Calls || in != e.InputTokens || out != e.OutputTokens {
+		t.Errorf("run with the placeholder answers: %d requests, %d distinct, %d input and %d output tokens; estimate %d, %d, %d, %d",
+			len(c.reqs), len(distinct), in, out, e.Decisions, e.Calls, e.InputTokens, e.OutputTokens)
 	}
 }
 
@@ -90,9 +97,11 @@ func TestEstimateNetwork(t *testing.T) {
 	if math.Abs(e.BatchCostUSD-e.CostUSD/2) > 1e-12 {
 		t.Errorf("batch cost %v of a synchronous cost %v: want half", e.BatchCostUSD, e.CostUSD)
 	}
-	// 60 agents x 4 rounds x (reward + its control) x 2 replicates.
-	if e.Decisions != 60*4*2*2 || e.Calls != e.Decisions {
-		t.Errorf("estimate: %d decisions, %d calls; want %d", e.Decisions, e.Calls, 60*4*2*2)
+	// 60 agents x 4 rounds x (reward + its control) x 2 replicates; the reward world's requests
+	// that equal its control's (before its treatment reaches an agent) are no call.
+	if e.Decisions != 60*4*2*2 || e.Calls >= e.Decisions || e.Copies != e.Decisions-e.Calls || e.MaxCalls != e.Decisions ||
+		!strings.Contains(e.Note, fmt.Sprintf("%d requests are an agent's identical requests", e.Copies)) || !strings.Contains(e.Note, fmt.Sprintf("at most %d calls", e.Decisions)) {
+		t.Errorf("estimate: %d decisions, %d calls, %d copies, at most %d calls; want %d decisions, the copies no call\nnote: %s", e.Decisions, e.Calls, e.Copies, e.MaxCalls, 60*4*2*2, e.Note)
 	}
 	rec := &recorder{answer: func(backend.Request) string { return `{"willingness": 4, "unfairness": 4}` }}
 	exp := load(t, src, 4)

@@ -177,3 +177,32 @@ func TestIdenticalRequestsOneDrawWithoutCache(t *testing.T) {
 		}
 	}
 }
+
+// The estimate counts an agent's identical requests as no call (they are one draw): against a
+// server that draws afresh, the run's calls lie between the estimate's calls and its upper
+// bound, and far below one call per decision (estimate said 2,400 calls for a Study 3 that
+// made about 1,350).
+func TestEstimateCountsIdenticalRequestsOnce(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s, d := drawServer(t)
+	r, err := Prepare(nocacheStudy3(t, s.URL, 4, ""), Options{NoCache: true, Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := r.Estimate()
+	r.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := est[0]
+	d.reset()
+	res, err := Run(context.Background(), nocacheStudy3(t, s.URL, 4, ""), Options{Out: filepath.Join(t.TempDir(), "run"), NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, _ := d.reset()
+	t.Logf("%d decisions: the run made %d calls; estimate %d calls (%d copies), at most %d", res.Decisions, calls, e.Calls, e.Copies, e.MaxCalls)
+	if e.Decisions != res.Decisions || e.Copies == 0 || calls < e.Calls || calls > e.MaxCalls || e.MaxCalls != e.Decisions {
+		t.Fatalf("estimate %+v; the run made %d calls for %d decisions", e, calls, res.Decisions)
+	}
+}

@@ -44,6 +44,13 @@ type progress struct {
 // are those a resume found saved already: its first line says how many of the total are
 // saved and how many are left to make (it said "1296 decisions to make" with 84 saved: QA11).
 func newProgress(w io.Writer, total, saved int, what string, atMost bool) *progress {
+	return newProgressAgain(w, total, saved, what, atMost, reaskBound{})
+}
+
+// newProgressAgain is newProgress for a resume that will also ask again some of the saved
+// (resume --retry-invalid: those that observed a decision asked again), which its first line
+// says.
+func newProgressAgain(w io.Writer, total, saved int, what string, atMost bool, again reaskBound) *progress {
 	// done counts the saved too, so that "N/total" is the run's count, as the first line's
 	// (QA12 #13: a resume of 4 saved that stopped at its cap printed "1/24").
 	p := &progress{w: w, total: total, done: saved, saved: saved, start: time.Now(), last: time.Now(), every: 5 * time.Second, what: what, atMost: atMost}
@@ -69,7 +76,14 @@ func newProgress(w io.Writer, total, saved int, what string, atMost bool) *progr
 		bound = "at most "
 	}
 	if saved > 0 {
-		fmt.Fprintf(w, "%s: %s%s, %d saved, %s%d to make\n", what, bound, plural.Count(total, "decision"), saved, bound, max(total-saved, 0))
+		more := ""
+		switch {
+		case again.n > 0 && again.exact:
+			more = fmt.Sprintf(", and %d of the saved asked again", again.n)
+		case again.n > 0:
+			more = fmt.Sprintf(", and at most %d of the saved asked again", again.n)
+		}
+		fmt.Fprintf(w, "%s: %s%s, %d saved, %s%d to make%s\n", what, bound, plural.Count(total, "decision"), saved, bound, max(total-saved, 0), more)
 		return p
 	}
 	fmt.Fprintf(w, "%s: %s%s to make\n", what, bound, plural.Count(total, "decision"))

@@ -74,6 +74,32 @@ func (d *dependents) note(w io.Writer) {
 	fmt.Fprintf(w, "prosim: asked again %d recorded decisions of later steps (rounds, second movers) that had observed a decision asked again, so that every reply answers the prompt as now built\n", d.reasked)
 }
 
+// reaskBound is how many recorded decisions resume --retry-invalid will ask again because they
+// observed a decision asked again (QA12 #16: it announced 2 decisions, then made 121 calls):
+// exact when the study's steps are its rounds (study.RoundSteps), else an upper bound.
+type reaskBound struct {
+	n     int
+	exact bool
+}
+
+// dependentBound counts, in each cell with a decision asked again from round first on, the
+// recorded decisions of later rounds (study.RoundSteps: each round is a step), else of that
+// round and later ones, since a round may hold several steps (a game's first and second
+// movers); rounds are asked in increasing order.
+func (r *Runner) dependentBound(first map[string]int, byRound map[string]map[int]int) reaskBound {
+	rs, ok := r.study.(study.RoundSteps)
+	exact := ok && rs.RoundSteps()
+	b := reaskBound{exact: exact}
+	for cell, f := range first {
+		for round, n := range byRound[cell] {
+			if round > f || !exact && round == f {
+				b.n += n
+			}
+		}
+	}
+	return b
+}
+
 // recordedCount is how many of a task's decisions are recorded.
 func (r *Runner) recordedCount(t *study.Task) int {
 	n := 0

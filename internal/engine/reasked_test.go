@@ -85,8 +85,8 @@ func TestRetryInvalidReasksLaterRounds(t *testing.T) {
 
 	failing.Store(false)
 	before := calls.Load()
-	var notes strings.Builder
-	if _, err := Resume(context.Background(), run, Options{NoCache: true, CacheFlag: true, Backends: hook, RetryInvalid: true, Notices: &notes}); err != nil {
+	var notes, progress strings.Builder
+	if _, err := Resume(context.Background(), run, Options{NoCache: true, CacheFlag: true, Backends: hook, RetryInvalid: true, Notices: &notes, Progress: &progress}); err != nil {
 		t.Fatal(err)
 	}
 	asked := calls.Load() - before
@@ -110,5 +110,25 @@ func TestRetryInvalidReasksLaterRounds(t *testing.T) {
 	}
 	if !strings.Contains(notes.String(), "asked again 480 recorded decisions of later steps") {
 		t.Errorf("notices: %q", notes.String())
+	}
+	// Said before asking, in the announcement and the progress's first line (QA12 #16: "asking
+	// again 2 decisions ... 2 to make", then 121 calls).
+	if !strings.Contains(notes.String(), "prosim: asking again 12 decisions recorded invalid after an error, and the 480 recorded decisions of later rounds of the same worlds, which observed them: 492 in all") {
+		t.Errorf("notices: %q", notes.String())
+	}
+	if first, _, _ := strings.Cut(progress.String(), "\n"); !strings.HasSuffix(first, "12 to make, and 480 of the saved asked again") {
+		t.Errorf("progress's first line: %q", first)
+	}
+}
+
+// In a study whose rounds may hold several steps (a game's first and second movers), the
+// recorded decisions of the round of a decision asked again may have observed it: the count
+// said before asking includes them, as an upper bound; cells with nothing asked again keep theirs.
+func TestRetryInvalidBoundWithoutRoundSteps(t *testing.T) {
+	r := &Runner{} // a study that does not say its steps are its rounds
+	first := map[string]int{"a": 2}
+	byRound := map[string]map[int]int{"a": {1: 60, 2: 57, 3: 60}, "b": {1: 60, 2: 60, 3: 60}}
+	if b := r.dependentBound(first, byRound); b.exact || b.n != 57+60 {
+		t.Fatalf("bound %+v, want at most 117 (rounds 2 and 3 of cell a)", b)
 	}
 }

@@ -37,7 +37,7 @@ func (r *Runner) recorded() bool {
 // next is asked for.
 func (r *Runner) runStudy(ctx context.Context) error {
 	_, contingent := r.study.(study.Contingent)
-	r.prog = newProgress(r.opt.Progress, r.study.Expected(), r.done.len(), r.exp.Name, contingent).watching(r.watch, r.refusing)
+	r.prog = newProgressAgain(r.opt.Progress, r.study.Expected(), r.done.len(), r.exp.Name, contingent, r.reask).watching(r.watch, r.refusing)
 	r.offerTyped()
 	for {
 		b, err := r.study.Next()
@@ -508,11 +508,30 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 			by[b].Tokenizer = counters[b].Tokenizer()
 		}
 	}
+	// An agent's identical requests are one draw (runcache.go): a copy makes no call.
+	keys := map[*backendEntry]map[backend.Key]struct{}{}
 	err = r.playPlaceholders(func(t *study.Task) bool {
 		be := r.backendOf(t.Cell)
 		e := by[be]
-		e.Calls++
 		e.Decisions += len(t.Keys)
+		if be.cfg.Provider != "builtin" {
+			ks := keys[be]
+			if ks == nil {
+				ks = map[backend.Key]struct{}{}
+				keys[be] = ks
+			}
+			k := backend.KeyOf(backend.BackendID{}, t.Req)
+			if _, ok := ks[k]; ok {
+				e.Copies++
+				return true
+			}
+			if len(ks) < maxCopyKeys {
+				ks[k] = struct{}{}
+			} else {
+				e.copiesCut = true
+			}
+		}
+		e.Calls++
 		in, out := backend.EstimateIO(t.Req)
 		if c := counters[be]; c != nil && c.Tokenizer() != "" {
 			in, out = backend.EstimateIOWith(t.Req, c.Count)

@@ -39,6 +39,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, id, dir string) 
 	if !busy {
 		s.resumes[dir] = true
 		delete(s.lastErr, dir)
+		delete(s.history, dir) // the rate restarts with the run: the pause does not count
 	}
 	s.mu.Unlock()
 	if busy { // two clicks at once: the lock would refuse the second resume anyway

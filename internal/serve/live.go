@@ -283,26 +283,37 @@ func (s *Server) estimates(dir, key string, snap *Snapshot) {
 // estimateEvery is the shortest interval between two computations of a run's estimates.
 const estimateEvery = time.Second
 
-// rate is decisions per second over the last rateWindow, from the counts this server has
-// seen; 0 until two samples a second apart exist, and when the run is not running.
+// rate is decisions per second over the last rateWindow of the run's current session, from
+// the counts this server has seen; 0 until two samples a second apart exist, and when the run
+// is not running.
 func (s *Server) rate(dir string, done int, status string) float64 {
+	holder, _ := runlock.Holder(dir)
+	return s.rateAt(dir, done, status, holder, time.Now())
+}
+
+// rateAt is rate at now, holder being the process that holds the run's lock. Time the run
+// was stopped does not count (QA12 #15: after a Resume the page showed 1.1 to 2.3/s for a true
+// 3.4/s, the window reaching back into the pause): the samples start again when the run is
+// seen not running, is resumed from this page (resume clears them), or is held by another
+// process (resumed from a terminal while no one looked).
+func (s *Server) rateAt(dir string, done int, status string, holder int, now time.Time) float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
 	h := s.history[dir]
-	if len(h) > 0 && h[len(h)-1].done > done { // the run started again in this folder
+	if status != "running" && status != "stopping" {
+		delete(s.history, dir)
+		return 0
+	}
+	if len(h) > 0 && (h[len(h)-1].done > done || h[len(h)-1].holder != holder) { // another session
 		h = nil
 	}
 	if len(h) == 0 || now.Sub(h[len(h)-1].at) >= 200*time.Millisecond {
-		h = append(h, sample{now, done})
+		h = append(h, sample{now, done, holder})
 	}
 	for len(h) > 2 && now.Sub(h[1].at) > rateWindow {
 		h = h[1:]
 	}
 	s.history[dir] = h
-	if status != "running" && status != "stopping" {
-		return 0
-	}
 	first := h[0]
 	if dt := now.Sub(first.at).Seconds(); dt >= 1 {
 		return float64(done-first.done) / dt

@@ -89,8 +89,9 @@ type Server struct {
 }
 
 type sample struct {
-	at   time.Time
-	done int
+	at     time.Time
+	done   int
+	holder int // the process holding the run's lock
 }
 
 // New makes a server; ctx bounds the resumes it starts.

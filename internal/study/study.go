@@ -90,6 +90,11 @@ type (
 	// not needed, by who and why; with the decisions made they add up to Expected once the
 	// study is done.
 	Contingent interface{ NotAsked() []NotAsked }
+	// RoundSteps is implemented by studies each of whose steps asks the decisions of one
+	// round, rounds in increasing order (Study 3): resume --retry-invalid then says before
+	// asking exactly how many recorded decisions it asks again because they observed one asked
+	// again (those of the cell's later rounds), not an upper bound.
+	RoundSteps interface{ RoundSteps() bool }
 	// Counted is implemented by studies whose design fixes how many decisions each cell
 	// asks, whatever the replies: `prosim estimate` then counts a behavioural-model run
 	// without building a request. CellDecisions must equal what playing the cell asks.

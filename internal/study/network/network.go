@@ -249,9 +249,12 @@ func (s *netStudy) Unrecorded() bool { return s.summary }
 // estimateNote says how Study 3's later rounds, whose prompts depend on earlier replies, are
 // estimated.
 const estimateNote = "rounds after the first show what neighbours answered the day before, so their prompts are " +
-	"built with placeholder answers (every agent rating 4 and 4): the count of calls is exact, their tokens approximate"
+	"built with placeholder answers (every agent rating 4 and 4): the count of requests is exact, their tokens approximate"
 
 func (s *netStudy) EstimateNote() string { return estimateNote }
+
+// RoundSteps: each step (Next) is one round.
+func (s *netStudy) RoundSteps() bool { return true }
 
 // Placeholder answers 4 and 4 (the middle of 1-7; the scale's midpoint when 4 is off it).
 func (s *netStudy) Placeholder(t *study.Task) backend.Reply {

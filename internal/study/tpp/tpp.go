@@ -370,6 +370,6 @@ func (s *tpp) EstimateNote() string {
 		return ""
 	}
 	return "with history, each prompt lists the agent's earlier trials; they are built here from placeholder answers " +
-		"(every field at the middle of its range, the first option of a choice): the count of calls is exact, " +
+		"(every field at the middle of its range, the first option of a choice): the count of requests is exact, " +
 		"their tokens approximate"
 }
