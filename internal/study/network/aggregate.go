@@ -106,10 +106,19 @@ type labelGroup struct {
 	x, c    []Obs
 }
 
-func newLabelGroup(pairs []*pairAgg, n, from int) *labelGroup {
+// newLabelGroup makes the labelers of a comparison; sharedDraws says its twins share their
+// random numbers after their prompts differ (the behavioural model), else the real label's
+// band is the placebo's (label.go), which New makes sure exists (replicates >= 2).
+func newLabelGroup(pairs []*pairAgg, n, from int, sharedDraws bool) *labelGroup {
 	g := &labelGroup{pairs: pairs, lab: NewLabeler(n, len(pairs), from), x: make([]Obs, n), c: make([]Obs, n)}
 	if pairs[0].plTwin >= 0 {
 		g.pl = NewLabeler(n, len(pairs), from)
+	}
+	if !sharedDraws {
+		if g.pl == nil {
+			panic("network: an LLM comparison without a placebo to measure its band (New refuses one replicate)")
+		}
+		g.lab.BandFrom(g.pl)
 	}
 	return g
 }
@@ -216,7 +225,8 @@ func newAggregator(s *netStudy) *aggregator {
 		keys[i] = append(keys[i], p)
 	}
 	for _, ps := range keys {
-		a.groups = append(a.groups, newLabelGroup(ps, len(s.env.Agents), s.conds[s.env.Cells[ps[0].w].Condition].iv.From))
+		c := s.env.Cells[ps[0].w]
+		a.groups = append(a.groups, newLabelGroup(ps, len(s.env.Agents), s.conds[c.Condition].iv.From, s.builtin(c.Backend)))
 	}
 	return a
 }

@@ -12,15 +12,28 @@ import "math"
 // rating and c its twin's, the twin difference is D = x - c. The label is computed for all
 // the replicates of one comparison (backend, inequity condition) at once:
 //
-//   - noise band S_u: how far an agent's rating strays from its twin's when nothing differs
-//     between them, the root mean square of D over the pre-treatment rounds (before From),
-//     pooled over the comparison's replicates (the same persona in each) and shrunk toward
-//     the mean square of all agents with LabelPrior pseudo-observations (partial pooling: a
-//     few replicates estimate one agent's band poorly). So the band is the paired
-//     comparison's own noise: 0 when the twins share their random numbers (the behavioural
-//     model: before the treatment the run and its twin are the same decisions), the full
-//     run-to-run noise when they do not (an LLM ignoring the seed, or the placebo below).
-//     So From is at least 2 (Inequity.check refuses less), and at most the last round but
+//   - noise band S_u: how far an agent's rating strays from its twin's when only chance differs
+//     between them, the root mean square of a twin difference over the pre-treatment rounds
+//     (before From), pooled over the comparison's replicates (the same persona in each) and
+//     shrunk toward the mean square of all agents with LabelPrior pseudo-observations (partial
+//     pooling: a few replicates estimate one agent's band poorly). On the behavioural model the
+//     twin difference is D itself: the twins share their random numbers all along (a decision's
+//     seed leaves the condition out), so D is 0 before the treatment (the band is the floor) and
+//     after it D is what the treatment changed, not noise. On an LLM it is the placebo's D (a
+//     replicate's control against the next replicate's, below): the noise of two independent
+//     draws of the same agent on the same prompt. Its own D before From is 0 and measures nothing
+//     (an agent whose prompt equals its twin's gets the twin's reply: one draw per identical
+//     request, engine/runcache.go), while once its prompt differs in any word (it is treated, or
+//     hears a neighbour whose rating differed) the two replies are independent draws. With that
+//     band, the floor, noise alone marked agents affected: against a loopback model drawing 3-5
+//     afresh per call (no effect), 60 agents, 4 replicates, 5 days, 30 seeds, on day 5 victims
+//     0-25% (mean 10.8%) and distance 1 1.5-15% (mean 6.3%), their placebos 0% and 0.2% on
+//     average; with the placebo's band, victims 0% and distance 1 0-2.8% (mean 0.2%). So an LLM
+//     needs 2 replicates (New refuses 1). The band is first used at From, whose labels (under
+//     spread_from: affected) feed round From+1's prompts: every world's round t is one batch,
+//     labelled in endRound before round t+1 is asked, so by then the placebo has been given every
+//     round before From (Label checks it). No call is added: the placebo's control runs are asked
+//     anyway. From is at least 2 (Inequity.check refuses less), and at most the last round but
 //     LabelPersist-1, or nobody could be labelled.
 //   - band = max(LabelZ * S_u, LabelFloor): beyond LabelZ noise SDs (one-sided, erosion is a
 //     directional hypothesis) and at least one scale point.
@@ -36,23 +49,25 @@ import "math"
 // The label is per round, not absorbing: an agent back within the band is no longer
 // affected. An invalid decision (its own or its twin's) restarts the count. Unfairness is not
 // part of the label (it is an outcome): one test, one false-positive rate. With common random
-// numbers and no effect, x = c in every round, so noise alone never trips the label; every
-// twin difference is then caused by the treatment (directly or through the neighbours).
+// numbers (the behavioural model) and no effect, x = c in every round, so noise alone never
+// trips the label; every twin difference is then caused by the treatment (directly or through
+// the neighbours).
 //
 // # The placebo: what noise alone gives
 //
 // Estimand: per pseudo-exposure group and round, the share of agent x replicate pairs the label marks
 // affected when nothing is treated and the twin shares no random numbers with the run: the
-// label's false-positive rate in the worst case for the comparison (an LLM that ignores the
-// seed; with common random numbers honoured the real comparison's noise is smaller, zero for
-// the behavioural model). The control against itself would give 0 whatever the label, so it
-// would test nothing. The placebo's "run" is a replicate's control, its "twin" the same
-// agents in the next replicate's control (its own activations and random numbers, and with
-// graph.per_replicate its own graph), labelled by the same rule (its band from its own
-// pre-treatment rounds, pooled over the placebo's pairs), and its groups are distances, on
-// the run's graph, from pseudo-victims chosen by the inequity's targeting rule on
-// pre-treatment ratings of a third replicate's control (the round before From, as the real
-// targeting). Not the run's own ratings: a group chosen for high ratings on the baseline
+// label's false-positive rate in the worst case for the comparison (an LLM, whose twins'
+// replies are independent draws once their prompts differ; the behavioural model's twins
+// share their random numbers, so its real comparison's noise is zero). The control against
+// itself would give 0 whatever the label, so it would test nothing. The placebo's "run" is a
+// replicate's control, its "twin" the same agents in the next replicate's control (its own
+// activations and random numbers, and with graph.per_replicate its own graph), labelled by
+// the same rule (its band from its own pre-treatment rounds, pooled over the placebo's pairs:
+// on an LLM the real label's band too, so there the label and its placebo apply one band),
+// and its groups are distances, on the run's graph, from pseudo-victims chosen by the
+// inequity's targeting rule on pre-treatment ratings of a third replicate's control (the
+// round before From, as the real targeting). Not the run's own ratings: a group chosen for high ratings on the baseline
 // round falls back by itself later (regression to the mean), which the real comparison
 // cancels (the run and its twin share the selection round's decisions) but a twin without
 // shared random numbers does not; a third replicate measures the same agents' propensity
@@ -91,6 +106,8 @@ type Labeler struct {
 	below  [][]uint8 // per pair and agent: rounds running at least a band below the twin
 	s      []float64 // the round's noise SDs (Label)
 	sRound int       // the round s is of
+	// bandOf is the labeler whose pre-treatment sums give the band (BandFrom); nil: its own.
+	bandOf *Labeler
 }
 
 // NewLabeler labels n agents in each of pairs runs whose unfair treatment starts at round
@@ -104,6 +121,17 @@ func NewLabeler(n, pairs, from int) *Labeler {
 		l.below[p] = make([]uint8, n)
 	}
 	return l
+}
+
+// BandFrom makes l take its noise band from o's pre-treatment rounds instead of its own (a
+// comparison whose twins share no random numbers once their prompts differ: label.go's LLM
+// case, o being the placebo's labeler of the same agents). o must have been given every
+// round before From by the time l labels round From.
+func (l *Labeler) BandFrom(o *Labeler) {
+	if len(o.sq) != len(l.sq) || o.from != l.from {
+		panic("network.Labeler.BandFrom: another comparison's labeler")
+	}
+	l.bandOf = o
 }
 
 // Band is the band of an agent whose twin difference has noise SD s.
@@ -180,7 +208,14 @@ func (l *Labeler) Label(p int, x, c []Obs, out []bool) int {
 		if l.s == nil {
 			l.s = make([]float64, len(l.sq))
 		}
-		l.noise(l.s)
+		src := l
+		if l.bandOf != nil {
+			src = l.bandOf
+			if src.round < l.from-1 {
+				panic("network.Labeler: the band's labeler has not been given every round before the unfair treatment")
+			}
+		}
+		src.noise(l.s)
 		l.sRound = t
 	}
 	s := l.s

@@ -124,3 +124,52 @@ func TestLabelPersistInvalidAndOrder(t *testing.T) {
 	}()
 	l.Step(9, one(1, true), one(6, true), out)
 }
+
+// An LLM's twins share their reply before the treatment (D = 0) and draw independently after
+// it: a run labelled on its own band (the floor, one point) marks agents affected by noise
+// alone, while the band taken from another labeler's pre-treatment rounds (the placebo's: two
+// independent draws) does not. The source must have seen every round before From.
+func TestLabelBandFrom(t *testing.T) {
+	const n, rounds, from, sd = 4000, 6, 3, 1.05
+	label := func(shareBand bool) []float64 {
+		r := rand.New(rand.NewPCG(9, 1))
+		own, pl := NewLabeler(n, 1, from), NewLabeler(n, 1, from)
+		if shareBand {
+			own.BandFrom(pl)
+		}
+		shares := make([]float64, rounds)
+		x, c, px, pc := make([]Obs, n), make([]Obs, n), make([]Obs, n), make([]Obs, n)
+		for t := 1; t <= rounds; t++ {
+			for u := range n {
+				c[u] = Obs{W: rating(r, 4, sd), OK: true}
+				x[u] = c[u] // one draw while the prompts are equal
+				if t >= from {
+					x[u] = Obs{W: rating(r, 4, sd), OK: true}
+				}
+				px[u], pc[u] = Obs{W: rating(r, 4, sd), OK: true}, Obs{W: rating(r, 4, sd), OK: true}
+			}
+			shares[t-1] = float64(own.Step(t, [][]Obs{x}, [][]Obs{c}, nil)) / float64(n)
+			pl.Step(t, [][]Obs{px}, [][]Obs{pc}, nil)
+		}
+		return shares
+	}
+	floor, shared := label(false), label(true)
+	if floor[rounds-1] < 0.03 {
+		t.Errorf("on its own band (the floor) %.3f affected on the last round: the test shows nothing", floor[rounds-1])
+	}
+	for i, sh := range shared {
+		if sh > 0.01 {
+			t.Errorf("round %d: %.3f affected by independent draws on the placebo's band, want <= 0.01", i+1, sh)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a band from a labeler that had not seen the rounds before From was used")
+		}
+	}()
+	own, pl := NewLabeler(1, 1, 2), NewLabeler(1, 1, 2)
+	own.BandFrom(pl)
+	o := [][]Obs{{{W: 4, OK: true}}}
+	own.Step(1, o, o, nil)
+	own.Step(2, o, o, nil)
+}

@@ -7,8 +7,9 @@
 // the same replicate, with the same graph, activations and random numbers): effects are paired
 // differences (twin.go, twinstats.go), and an agent is "affected" in a round when it rated its
 // willingness at least a noise band below its twin that day and the day before, the band being
-// 1.96 times the twin difference's noise measured before the unfair treatment and at least one
-// point (label.go, with the placebo that measures what noise alone gives).
+// 1.96 times the twin difference's noise measured before the unfair treatment (on an LLM, whose
+// twins share a reply until their prompts differ, the placebo's: two independent draws) and at
+// least one point (label.go, with the placebo that measures what noise alone gives).
 //
 // network.store: full (default) journals every decision; store: summary (study.Unrecorded)
 // journals nothing: each round's replies are folded into per-round aggregates by exposure
@@ -18,7 +19,9 @@ package network
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -207,7 +210,30 @@ func New(env *study.Env) (study.Study, error) {
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
+	if err := s.checkBand(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checkBand refuses a design whose affected label has no noise band to measure: on an LLM,
+// the band is measured between replicates (a control against another replicate's, label.go),
+// so one replicate leaves the label, and every table built on it (network_contagion.csv,
+// share_affected, rounds.csv's affected) and the contagion rule under spread_from: affected,
+// without one. Checked here, on the backends the run will use (--backend replaces the file's).
+func (s *netStudy) checkBand() error {
+	exp := s.env.Exp
+	if exp.Replicates >= 2 || !slices.ContainsFunc(slices.Collect(maps.Values(s.conds)), func(c *netCond) bool { return c.iv != nil }) {
+		return nil
+	}
+	for _, b := range exp.Backends {
+		if b.Provider != "builtin" {
+			return s.env.Errorf("replicates", "%d, but Study 3's affected label on an LLM (backend %s) measures its noise band between two replicates' control runs: give replicates: 2 or more "+
+				"(an agent whose prompt equals its control twin's gets the twin's reply, so the twin differences before the treatment are 0 and measure no noise; see label.go)",
+				exp.Replicates, b.LabelOrDefault())
+		}
+	}
+	return nil
 }
 
 // buildGraph is the graph of config c, node i being agents[i]: generated graphs and prosim104
@@ -270,15 +296,17 @@ func (s *netStudy) Placeholder(t *study.Task) backend.Reply {
 // textFor reports whether cell c's requests need prompt texts: always in the full store
 // (they are journaled), and for LLM backends in the summary store.
 func (s *netStudy) textFor(c *study.Cell) bool {
-	if !s.summary {
-		return true
-	}
+	return !s.summary || !s.builtin(c.Backend)
+}
+
+// builtin reports whether the backend labelled label is the behavioural model.
+func (s *netStudy) builtin(label string) bool {
 	for _, b := range s.env.Exp.Backends {
-		if b.LabelOrDefault() == c.Backend {
-			return b.Provider != "builtin"
+		if b.LabelOrDefault() == label {
+			return b.Provider == "builtin"
 		}
 	}
-	return true
+	return false
 }
 
 // Next ends the round asked last and returns the next round of every world, or nil.
