@@ -136,3 +136,49 @@ func TestLogStoreTornTail(t *testing.T) {
 		t.Errorf("key 2 stored again: %+v %v", r, ok)
 	}
 }
+
+// Look-ups run while a Cache's writer stores (go test -race): a reply is seen once Put
+// has returned it, never a torn or wrong one.
+func TestLogStoreConcurrentLookups(t *testing.T) {
+	defer func(v int64) { logLevel0 = v }(logLevel0)
+	logLevel0 = 16
+	ctx := context.Background()
+	c := NewCache(openLog(t, t.TempDir()))
+	defer c.Close()
+	const n, readers = 2000, 4
+	done := make(chan error, readers)
+	for g := range readers {
+		go func() {
+			for i := g; i < n; i += readers {
+				for {
+					r, ok, err := c.Get(ctx, logKey(i))
+					if err != nil {
+						done <- err
+						return
+					}
+					if ok {
+						if !reflect.DeepEqual(r.Values, logReply(i).Values) || r.Raw != logReply(i).Raw {
+							done <- fmt.Errorf("key %d: %+v", i, r)
+							return
+						}
+						break
+					}
+				}
+			}
+			done <- nil
+		}()
+	}
+	for i := range n {
+		if err := c.Put(ctx, logKey(i), logReply(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range readers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := c.Len(ctx); got != n {
+		t.Fatalf("Len %d", got)
+	}
+}
