@@ -2,6 +2,7 @@ package backend
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"math"
 	"math/bits"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -26,7 +28,8 @@ import (
 //   - in-memory Bloom filters of the stored keys (about 1.5 to 3 bytes a key) answer a key
 //     never stored without reading a file;
 //   - a key the filters may hold is found through a hash index on disk (its own file, built
-//     again from the log at every open) and checked whole against the record.
+//     again from the log at every open; its slots written logUnwritten at a time, the latest
+//     looked up in memory) and checked whole against the record.
 //
 // The index and filters grow by levels, each twice the size of the one before, so none is
 // ever rebuilt: the n-th key stored goes to the level being filled, and a look-up checks each
@@ -45,7 +48,12 @@ type LogStore struct {
 
 	mu     sync.RWMutex // index slots: written under mu, probed under its read lock
 	levels atomic.Pointer[[]*logLevel]
-	n      atomic.Int64
+	// The slots given but not yet written (under mu), and their keys' records: written
+	// together, logUnwritten at a time, each page of the index once.
+	unwritten []idxSlot
+	recent    map[Key]int64
+	idxSize   int64
+	n         atomic.Int64
 
 	reads atomic.Int64 // file reads by look-ups (for tests: a miss reads none)
 }
@@ -72,6 +80,17 @@ const (
 // logLevel0 is the first level's capacity; later levels double it.
 var logLevel0 int64 = 4096
 
+// logUnwritten is how many index slots wait in memory (about 60 bytes each) to be written at
+// once: a page of the index that gets two or more is read and written once (two system
+// calls), not written once a slot. It pays while a level has fewer than logUnwritten/2 pages
+// (levels up to 262,144 keys); in larger ones a page mostly gets one slot, written alone.
+var logUnwritten = 4096
+
+// idxSlot is an index slot to write: its place in the file (in slots), prefix and offset + 1.
+type idxSlot struct{ at, prefix, off uint64 }
+
+const idxPage = 4096
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // OpenLogStore opens (creating if needed) the log at path, its index at idxPath (made again
@@ -86,7 +105,7 @@ func OpenLogStore(path, idxPath string) (*LogStore, error) {
 		log.Close()
 		return nil, fmt.Errorf("reply cache: %w", err)
 	}
-	s := &LogStore{log: log, idx: idx, idxPath: idxPath, seen: map[Key]struct{}{}}
+	s := &LogStore{log: log, idx: idx, idxPath: idxPath, seen: map[Key]struct{}{}, recent: map[Key]int64{}}
 	s.levels.Store(&[]*logLevel{})
 	if err := s.load(path); err != nil {
 		s.Close()
@@ -164,9 +183,12 @@ func (s *LogStore) index(k Key, off int64) error {
 		l := &logLevel{base: base, slots: uint64(2 * c), cap: c, m: uint64(bloomBits * c)}
 		l.bloom = make([]uint64, (l.m+63)/64)
 		l.used = make([]uint64, (l.slots+63)/64)
-		// The level's slots read as zeros (empty) until written.
-		if err := s.idx.Truncate((base + int64(l.slots)) * slotSize); err != nil {
-			return err
+		// The level's slots read as zeros (empty) until written; the file is whole pages.
+		if size := ((base+int64(l.slots))*slotSize + idxPage - 1) / idxPage * idxPage; size > s.idxSize {
+			if err := s.idx.Truncate(size); err != nil {
+				return err
+			}
+			s.idxSize = size
 		}
 		lv = append(append(make([]*logLevel, 0, len(lv)+1), lv...), l)
 		s.levels.Store(&lv)
@@ -177,16 +199,56 @@ func (s *LogStore) index(k Key, off int64) error {
 	for l.isUsed(pos) { // load <= 1/2: there is a free slot
 		pos = (pos + 1) % l.slots
 	}
-	var slot [slotSize]byte
-	binary.LittleEndian.PutUint64(slot[:], prefix)
-	binary.LittleEndian.PutUint64(slot[8:], uint64(off)+1)
-	if _, err := s.idx.WriteAt(slot[:], (l.base+int64(pos))*slotSize); err != nil {
-		return err
-	}
+	s.unwritten = append(s.unwritten, idxSlot{uint64(l.base) + pos, prefix, uint64(off) + 1})
+	s.recent[k] = off
 	l.used[pos/64] |= 1 << (pos % 64)
 	l.n++
 	s.n.Add(1)
 	l.add(&k)
+	if len(s.unwritten) >= logUnwritten {
+		return s.writeIndex()
+	}
+	return nil
+}
+
+// writeIndex writes the slots given since the last write (under mu): a page with one alone,
+// else the page read, patched and written.
+func (s *LogStore) writeIndex() error {
+	u := s.unwritten
+	slices.SortFunc(u, func(a, b idxSlot) int { return cmp.Compare(a.at, b.at) })
+	page := make([]byte, idxPage)
+	for len(u) > 0 {
+		first := u[0].at * slotSize / idxPage
+		n := 1
+		for n < len(u) && u[n].at*slotSize/idxPage == first {
+			n++
+		}
+		if n == 1 {
+			var slot [slotSize]byte
+			binary.LittleEndian.PutUint64(slot[:], u[0].prefix)
+			binary.LittleEndian.PutUint64(slot[8:], u[0].off)
+			if _, err := s.idx.WriteAt(slot[:], int64(u[0].at*slotSize)); err != nil {
+				return err
+			}
+		} else {
+			at := int64(first * idxPage) // the file is whole pages
+
+			if _, err := s.idx.ReadAt(page, at); err != nil {
+				return err
+			}
+			for _, e := range u[:n] {
+				i := e.at*slotSize - uint64(at)
+				binary.LittleEndian.PutUint64(page[i:], e.prefix)
+				binary.LittleEndian.PutUint64(page[i+8:], e.off)
+			}
+			if _, err := s.idx.WriteAt(page, at); err != nil {
+				return err
+			}
+		}
+		u = u[n:]
+	}
+	s.unwritten = s.unwritten[:0]
+	clear(s.recent)
 	return nil
 }
 
@@ -243,7 +305,16 @@ func (s *LogStore) Get(ctx context.Context, k Key) (Reply, bool, error) {
 
 // find returns the payload of k's record, reading no file unless a level's filter may hold k.
 func (s *LogStore) find(k Key) ([]byte, bool, error) {
-	for _, l := range *s.levels.Load() {
+	lv := *s.levels.Load()
+	if !slices.ContainsFunc(lv, func(l *logLevel) bool { return l.mayHave(&k) }) {
+		return nil, false, nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if off, ok := s.recent[k]; ok {
+		return s.record(off, k)
+	}
+	for _, l := range lv {
 		if !l.mayHave(&k) {
 			continue
 		}
@@ -255,12 +326,11 @@ func (s *LogStore) find(k Key) ([]byte, bool, error) {
 	return nil, false, nil
 }
 
-// probe looks k up in level l's index and checks the records it points to whole.
+// probe looks k up in level l's index and checks the records it points to whole; the caller
+// holds mu's read lock, and k is not among the slots unwritten.
 func (s *LogStore) probe(l *logLevel, k Key) ([]byte, bool, error) {
 	prefix := binary.LittleEndian.Uint64(k[:8])
 	var win [probeWindow * slotSize]byte
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	for pos, seen := home(prefix, l.slots), uint64(0); seen < l.slots; {
 		w := uint64(0) // the slots in use from pos, up to a window
 		for w < probeWindow && pos+w < l.slots && l.isUsed(pos+w) {
@@ -276,10 +346,11 @@ func (s *LogStore) probe(l *logLevel, k Key) ([]byte, bool, error) {
 			return nil, false, err
 		}
 		for i := range w {
-			if binary.LittleEndian.Uint64(b[i*slotSize:]) != prefix {
-				continue
+			off := binary.LittleEndian.Uint64(b[i*slotSize+8:])
+			if off == 0 || binary.LittleEndian.Uint64(b[i*slotSize:]) != prefix {
+				continue // unwritten (not k's: k is not in recent), or another key's
 			}
-			body, ok, err := s.record(int64(binary.LittleEndian.Uint64(b[i*slotSize+8:])-1), k)
+			body, ok, err := s.record(int64(off-1), k)
 			if err != nil || ok {
 				return body, ok, err
 			}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func logKey(i int) Key { return sha256.Sum256(fmt.Appendf(nil, "key %d", i)) }
@@ -43,8 +44,8 @@ func openLog(t *testing.T, dir string) *LogStore {
 // filters answer) but for their false positives; after a reopen, the filters, built from the
 // log, know every key it holds.
 func TestLogStoreRoundTripAndGate(t *testing.T) {
-	defer func(v int64) { logLevel0 = v }(logLevel0)
-	logLevel0 = 64 // several levels
+	defer func(v int64, u int) { logLevel0, logUnwritten = v, u }(logLevel0, logUnwritten)
+	logLevel0, logUnwritten = 64, 64 // several levels; index slots written 64 at a time, 8 left unwritten
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := openLog(t, dir)
@@ -140,13 +141,14 @@ func TestLogStoreTornTail(t *testing.T) {
 // Look-ups run while a Cache's writer stores (go test -race): a reply is seen once Put
 // has returned it, never a torn or wrong one.
 func TestLogStoreConcurrentLookups(t *testing.T) {
-	defer func(v int64) { logLevel0 = v }(logLevel0)
-	logLevel0 = 16
+	defer func(v int64, u int) { logLevel0, logUnwritten = v, u }(logLevel0, logUnwritten)
+	logLevel0, logUnwritten = 16, 7
 	ctx := context.Background()
 	c := NewCache(openLog(t, t.TempDir()))
 	defer c.Close()
 	const n, readers = 2000, 4
 	done := make(chan error, readers)
+	start := time.Now()
 	for g := range readers {
 		go func() {
 			for i := g; i < n; i += readers {
@@ -154,6 +156,10 @@ func TestLogStoreConcurrentLookups(t *testing.T) {
 					r, ok, err := c.Get(ctx, logKey(i))
 					if err != nil {
 						done <- err
+						return
+					}
+					if !ok && time.Since(start) > 20*time.Second {
+						done <- fmt.Errorf("key %d never seen", i)
 						return
 					}
 					if ok {
