@@ -33,9 +33,9 @@ import (
 //
 // The index and filters grow by levels, each twice the size of the one before, so none is
 // ever rebuilt: the n-th key stored goes to the level being filled, and a look-up checks each
-// level's filter. The log is the truth: a record is written before it is indexed, and a torn
-// last record (a write cut by a crash of the machine) is cut off at the next open, with a
-// warning. Like the replies queued in a Cache, what the kernel had not written when the
+// level's filter. The log is the truth: a record is written before it is indexed, and the log
+// is cut off at a torn or damaged record (its length or CRC wrong: a write cut by a crash of
+// the machine) at the next open, with a warning. Like the replies queued in a Cache, what the kernel had not written when the
 // machine stopped is lost; a process that dies loses nothing written. One process at a time.
 type LogStore struct {
 	log, idx *os.File
@@ -114,7 +114,7 @@ func OpenLogStore(path, idxPath string) (*LogStore, error) {
 	return s, nil
 }
 
-// load indexes the log's records, and cuts off a torn last one.
+// load indexes the log's records, and cuts the log off at a torn or damaged one.
 func (s *LogStore) load(path string) error {
 	fi, err := s.log.Stat()
 	if err != nil {
@@ -148,7 +148,7 @@ func (s *LogStore) load(path string) error {
 			return fmt.Errorf("reply cache %s: %w", path, err)
 		}
 		if !ok {
-			slog.Warn("reply cache: a torn record at the end of the log (a write cut by a crash) is cut off; its replies will be asked again",
+			slog.Warn("reply cache: the log is cut off at a torn or damaged record (a write cut by a crash); the replies from there on will be asked again",
 				"file", path, "offset", off, "bytes", size-off)
 			if err := s.log.Truncate(off); err != nil {
 				return fmt.Errorf("reply cache %s: %w", path, err)
