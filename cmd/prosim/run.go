@@ -107,7 +107,7 @@ func runCmd() *cobra.Command {
 	c.Flags().Uint64Var(&f.seed, "seed", 0, "seed for every random draw (overrides the file's)")
 	c.Flags().StringArrayVar(&f.backends, "backend", nil, "backend SPEC replacing the file's: builtin, openai:MODEL, anthropic:MODEL, gemini:MODEL, vllm:MODEL, ollama:MODEL, each with an optional @URL, its base_url (repeatable)")
 	c.Flags().StringVar(&f.cache, "cache", "", "response cache file (default: the user cache directory); nats: the broker's shared cache (with --nats or --workers)")
-	c.Flags().BoolVar(&f.noCache, "no-cache", false, "use no shared response cache: the run keeps its own (RUN_DIR/cache.db), so an agent's identical requests are one draw in it")
+	c.Flags().BoolVar(&f.noCache, "no-cache", false, "use no shared response cache: the run keeps its own (RUN_DIR/cache.log), so an agent's identical requests are one draw in it")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "no progress output")
 	c.Flags().Float64Var(&f.maxCost, "max-cost", 0, "hard cap on provider spend in USD (overrides the file's budget.usd)")
 	c.Flags().BoolVar(&f.batch, "batch", false, "send each step of the study as one provider batch, at the batch price (execution: {mode: batch})")
@@ -165,7 +165,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 		},
 	}
 	c.Flags().StringVar(&cache, "cache", "", "response cache file, or nats (default: the one the run was started with)")
-	c.Flags().BoolVar(&noCache, "no-cache", false, "use no shared response cache, only the run's own RUN_DIR/cache.db (default: as the run was started)")
+	c.Flags().BoolVar(&noCache, "no-cache", false, "use no shared response cache, only the run's own RUN_DIR/cache.log (default: as the run was started)")
 	c.Flags().BoolVar(&retryInvalid, "retry-invalid", false, "ask again the decisions recorded invalid after an error (on_error: record)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	c.Flags().Float64Var(&maxCost, "max-cost", 0, "hard cap on the run's provider spend in USD, all invocations together (default: the cap the run was given)")

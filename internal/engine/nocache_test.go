@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 )
 
@@ -119,18 +120,20 @@ func TestIdenticalRequestsOneDrawWithoutCache(t *testing.T) {
 		conc   int
 		opt    Options
 		extra  string
-		stopAt int // stop the run during this call, then resume it
+		stopAt int  // stop the run during this call, then resume it
+		move   bool // and move its folder before the resume
 	}
 	ways := []way{
-		{"cache, concurrency 1", 1, Options{CachePath: filepath.Join(t.TempDir(), "cache.db")}, "", 0},
-		{"--no-cache, concurrency 1", 1, Options{NoCache: true}, "", 0},
-		{"--no-cache, concurrency 16", 16, Options{NoCache: true}, "", 0},
-		{"cache: off, concurrency 16", 16, Options{}, "cache: off\n", 0},
-		{"--no-cache, batch mode", 16, Options{NoCache: true, Batch: true}, "execution: {poll: 1ms}\n", 0},
-		{"cache, batch mode", 16, Options{CachePath: filepath.Join(t.TempDir(), "cache.db"), Batch: true}, "execution: {poll: 1ms}\n", 0},
+		{"cache, concurrency 1", 1, Options{CachePath: filepath.Join(t.TempDir(), "cache.db")}, "", 0, false},
+		{"--no-cache, concurrency 1", 1, Options{NoCache: true}, "", 0, false},
+		{"--no-cache, concurrency 16", 16, Options{NoCache: true}, "", 0, false},
+		{"cache: off, concurrency 16", 16, Options{}, "cache: off\n", 0, false},
+		{"--no-cache, batch mode", 16, Options{NoCache: true, Batch: true}, "execution: {poll: 1ms}\n", 0, false},
+		{"cache, batch mode", 16, Options{CachePath: filepath.Join(t.TempDir(), "cache.db"), Batch: true}, "execution: {poll: 1ms}\n", 0, false},
 		// Stopped in the second replicate's first round: its control decisions recorded
 		// before the stop have twins asked by the resume, which shares them from the run's file.
-		{"--no-cache, stopped and resumed", 1, Options{NoCache: true}, "", 18},
+		{"--no-cache, stopped and resumed", 1, Options{NoCache: true}, "", 18, false},
+		{"--no-cache, stopped, moved and resumed", 1, Options{NoCache: true}, "", 18, true},
 	}
 	var want [][]string
 	for i, w := range ways {
@@ -150,6 +153,13 @@ func TestIdenticalRequestsOneDrawWithoutCache(t *testing.T) {
 		if w.stopAt > 0 {
 			if !errors.Is(err, ErrInterrupted) {
 				t.Fatalf("%s: a run stopped returned %v", w.name, err)
+			}
+			if w.move {
+				moved := filepath.Join(t.TempDir(), "moved")
+				if err := os.Rename(w.opt.Out, moved); err != nil {
+					t.Fatal(err)
+				}
+				w.opt.Out = moved
 			}
 			res, err = Resume(context.Background(), w.opt.Out, Options{})
 		}
@@ -204,5 +214,45 @@ func TestEstimateCountsIdenticalRequestsOnce(t *testing.T) {
 	t.Logf("%d decisions: the run made %d calls; estimate %d calls (%d copies), at most %d", res.Decisions, calls, e.Calls, e.Copies, e.MaxCalls)
 	if e.Decisions != res.Decisions || e.Copies == 0 || calls < e.Calls || calls > e.MaxCalls || e.MaxCalls != e.Decisions {
 		t.Fatalf("estimate %+v; the run made %d calls for %d decisions", e, calls, res.Decisions)
+	}
+}
+
+// A run started before the run's cache was a log (its folder holds the SQLite cache.db) goes
+// on with that file: a resume shares what it holds and writes no log beside it. A new run
+// writes the log.
+func TestRunCacheKeepsAnOlderRunsSQLiteFile(t *testing.T) {
+	ctx := context.Background()
+	k := backend.Key(sha256.Sum256([]byte("twin")))
+	rep := backend.Reply{Provider: "openai", Model: "m", Raw: `{"willingness": 3}`, Values: map[string]float64{"willingness": 3}}
+
+	old := t.TempDir()
+	s, err := backend.OpenSQLiteStore(filepath.Join(old, runCacheSQLite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, []backend.CacheEntry{{Key: k, Reply: rep}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	c := (&Runner{dir: old}).runCache()
+	r, ok, err := c.Get(ctx, k)
+	if err != nil || !ok || r.Raw != rep.Raw {
+		t.Errorf("an older run's cache.db: %+v %v %v", r, ok, err)
+	}
+	c.Close()
+	if _, err := os.Stat(filepath.Join(old, runCacheFile)); !os.IsNotExist(err) {
+		t.Errorf("a log beside an older run's cache.db: %v", err)
+	}
+
+	dir := t.TempDir()
+	c = (&Runner{dir: dir}).runCache()
+	if err := c.Put(ctx, k, rep); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	for f, want := range map[string]bool{runCacheFile: true, runCacheIndex: false, runCacheSQLite: false} {
+		if _, err := os.Stat(filepath.Join(dir, f)); (err == nil) != want {
+			t.Errorf("a new run's folder: %s there %v, want %v", f, err == nil, want)
+		}
 	}
 }

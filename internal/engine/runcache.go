@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -21,8 +22,14 @@ import (
 // is a copy never depends on whether its twin is still in flight, and a resume (which reuses
 // the file) shares as the run would have.
 
-// runCacheFile is the run's own reply cache under --no-cache or cache: off.
-const runCacheFile = "cache.db"
+// runCacheFile is the run's own reply cache under --no-cache or cache: off: a log of replies
+// (backend.LogStore), with its index runCacheIndex while the run is open. A run started before
+// the log (2026-12-03) keeps its SQLite file, runCacheSQLite, which its resume goes on using.
+const (
+	runCacheFile   = "cache.log"
+	runCacheIndex  = "cache.idx"
+	runCacheSQLite = "cache.db"
+)
 
 // runCache is the run's own cache: its file is opened at the first look-up, once the run
 // folder is known (Prepare builds the backends before Run makes the folder), so that
@@ -45,9 +52,18 @@ func (l *runCacheStore) open() (backend.CacheStore, error) {
 			l.err = errors.New("reply cache: the run's own cache (--no-cache) needs a run folder")
 			return
 		}
-		l.s, l.err = backend.OpenSQLiteStore(filepath.Join(l.r.dir, runCacheFile))
+		if old := filepath.Join(l.r.dir, runCacheSQLite); exists(old) {
+			l.s, l.err = backend.OpenSQLiteStore(old)
+			return
+		}
+		l.s, l.err = backend.OpenLogStore(filepath.Join(l.r.dir, runCacheFile), filepath.Join(l.r.dir, runCacheIndex))
 	})
 	return l.s, l.err
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (l *runCacheStore) Get(ctx context.Context, k backend.Key) (backend.Reply, bool, error) {
