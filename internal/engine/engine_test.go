@@ -31,7 +31,12 @@ conditions:
 
 func load(t *testing.T, src string, concurrency int) *experiment.Experiment {
 	t.Helper()
-	src = strings.Replace(src, "seed:", fmt.Sprintf("concurrency: %d\nseed:", concurrency), 1)
+	return loadYAML(t, strings.Replace(src, "seed:", fmt.Sprintf("concurrency: %d\nseed:", concurrency), 1))
+}
+
+// loadYAML writes src to an experiment file of its own and loads it.
+func loadYAML(t *testing.T, src string) *experiment.Experiment {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "exp.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -63,15 +62,7 @@ backends:
     temperature: 1.0
     max_concurrency: 16
 `, seed, reps, n, rounds, spread, url, llmKeyEnv)
-	path := filepath.Join(t.TempDir(), "s3.yaml")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	exp, err := experiment.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return exp
+	return loadYAML(t, src)
 }
 
 // On an LLM whose replies carry no effect at all, the affected label marks about as many

@@ -92,15 +92,7 @@ backends:
     temperature: 1.0
     max_concurrency: %d
 `, concurrency, url, llmKeyEnv, concurrency) + extra
-	path := filepath.Join(t.TempDir(), "s3.yaml")
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	exp, err := experiment.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return exp
+	return loadYAML(t, src)
 }
 
 // An agent's identical requests within a run are one draw, whatever the cache, concurrency,
