@@ -121,7 +121,7 @@ func TestNetworkLLMOneReplicateRefused(t *testing.T) {
 	if err == nil {
 		t.Fatal("one replicate on an LLM accepted")
 	}
-	for _, w := range []string{"s3.yaml:4:", "replicates", "give replicates: 2 or more"} {
+	for _, w := range []string{"exp.yaml:4:", "replicates", "give replicates: 2 or more"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not say %q", err, w)
 		}
