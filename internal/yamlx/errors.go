@@ -400,7 +400,16 @@ func plainKey(mv *ast.MappingValueNode) (string, bool) {
 	case *ast.MergeKeyNode, *ast.AliasNode:
 		return "", false
 	}
-	return strings.TrimSpace(mv.Key.String()), true
+	return KeyName(mv.Key), true
+}
+
+// KeyName is a mapping key as the decoder reads it: a quoted key without its quotes
+// ("model": is the field model, not "\"model\""), another as written.
+func KeyName(key ast.Node) string {
+	if s, ok := key.(*ast.StringNode); ok {
+		return s.Value
+	}
+	return strings.TrimSpace(key.String())
 }
 
 // yamlFields maps a struct's YAML keys to their field types.

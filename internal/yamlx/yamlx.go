@@ -119,10 +119,10 @@ func keyOnLine(data []byte, line int) string {
 	if m == nil {
 		return ""
 	}
-	return m[1]
+	return m[1] + m[2] + m[3] // the one that matched: a quoted key is named without its quotes
 }
 
-var keyRE = regexp.MustCompile(`^\s*(?:-\s+)*([A-Za-z_][\w.-]*)\s*:`)
+var keyRE = regexp.MustCompile(`^\s*(?:-\s+)*(?:"([A-Za-z_][\w.-]*)"|'([A-Za-z_][\w.-]*)'|([A-Za-z_][\w.-]*))\s*:`)
 
 func kindWord(t reflect.Type) string {
 	if t == nil {
@@ -250,7 +250,7 @@ func (d *Doc) without(omit func(key string) bool) (ast.Node, bool) {
 	}
 	kept := make([]*ast.MappingValueNode, 0, len(m.Values))
 	for _, mv := range m.Values {
-		if !omit(strings.TrimSpace(mv.Key.String())) {
+		if !omit(KeyName(mv.Key)) {
 			kept = append(kept, mv)
 		}
 	}
