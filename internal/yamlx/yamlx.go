@@ -108,6 +108,15 @@ func convert(err error, data []byte, name string) error {
 	return out
 }
 
+// syntaxError is the parser's err, placed in the file (a bracket left open: where it was opened).
+func syntaxError(err error, data []byte, name string) error {
+	out := convert(err, data, name)
+	if e, ok := out.(*Error); ok {
+		placeUnclosed(e, data)
+	}
+	return out
+}
+
 // keyOnLine is the mapping key written on a line ("  - weight: [1]" gives "weight"): the
 // decoder reports Go struct field names, but users know their YAML keys.
 func keyOnLine(data []byte, line int) string {
@@ -164,7 +173,7 @@ func Parse(data []byte, name string) (*Doc, error) {
 	case limit != nil:
 		return nil, limit
 	case syntax != nil:
-		return nil, convert(syntax, data, name)
+		return nil, syntaxError(syntax, data, name)
 	}
 	return &Doc{name: name, data: data, file: f}, nil
 }
@@ -181,7 +190,7 @@ func ParseFile(data []byte, name string) (*Doc, error) {
 	case blank(data):
 		return nil, &Error{File: name, Msg: "file is empty"}
 	case syntax != nil:
-		return nil, convert(syntax, data, name)
+		return nil, syntaxError(syntax, data, name)
 	}
 	return &Doc{name: name, data: data, file: f}, nil
 }
