@@ -118,6 +118,50 @@ backends:
 	)
 }
 
+// A backend's missing API key is told with the backend's other problems, of which no client is
+// made (QA12 #9: a temperature out of range on an anthropic backend, ANTHROPIC_API_KEY unset:
+// the key came a run later), and with another backend's. A backend whose provider or
+// api_key_env has a problem is not looked at: which key is meant is unknown, and an
+// api_key_env holding the key itself is not echoed.
+func TestMissingKeyWithTheBackendsOtherProblems(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "")
+	t.Setenv("GEMINI_API_KEY", "")
+	t.Setenv("GOOGLE_API_KEY", "")
+	t.Setenv("OPENAI_API_KEY", "")
+	const head = `name: k
+study: vignettes
+seed: 1
+population: {source: sample, n: 4}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}]
+`
+	path, err := checkFileWith(t, head+`backends:
+  - provider: anthropic
+    model: claude-haiku-4-5
+    temperature: 1.5
+  - {provider: gemini, model: gemini-2.5-flash}
+  - {provider: antropic, model: claude-haiku-4-5}
+  - {provider: openai, model: gpt-4o-mini, api_key_env: sk-abc123}
+  - {provider: openai, model: gpt-4o-mini, base_url: "http://127.0.0.1:9/v1", label: local}
+`, Options{})
+	wantProblems(t, path, err,
+		`exp.yaml:8:5: field backends[0]: anthropic: no API key: set the environment variable ANTHROPIC_API_KEY`,
+		`exp.yaml:10:18: field backends[0].temperature: 1.5 is out of range 0..1 (provider anthropic)`,
+		`exp.yaml:11:5: field backends[1]: gemini: no API key: set the environment variable GEMINI_API_KEY or GOOGLE_API_KEY`,
+		`exp.yaml:12:16: field backends[2].provider: unknown provider "antropic"`,
+		`exp.yaml:13:57: field backends[3].api_key_env: give the NAME of an environment variable`,
+	)
+	// The file's single backend: block, likewise.
+	path, err = checkFileWith(t, head+"backend: {provider: anthropic, model: claude-haiku-4-5, temperature: 1.5}\n", Options{})
+	wantProblems(t, path, err,
+		`exp.yaml:7:1: field backend: anthropic: no API key: set the environment variable ANTHROPIC_API_KEY`,
+		`exp.yaml:7:70: field backend.temperature: 1.5 is out of range 0..1 (provider anthropic)`,
+	)
+	// Offline (estimate) needs no key.
+	path, err = checkFile(t, head+"backend: {provider: anthropic, model: claude-haiku-4-5, temperature: 1.5}\n")
+	wantProblems(t, path, err, `exp.yaml:7:70: field backend.temperature: 1.5 is out of range 0..1 (provider anthropic)`)
+}
+
 // Every mistake of a factors: block at once, the file's own (levels), the study's design's
 // (a factor it does not vary) and its scenarios' (a wording they lack) (QA: four runs).
 func TestEveryFactorProblemAtOnce(t *testing.T) {

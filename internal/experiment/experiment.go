@@ -82,10 +82,12 @@ type Experiment struct {
 	libs *libraries
 	// problems and fileProblems are those Load found (Problems); broken the top-level keys
 	// they concern (Sound), and the keys naming files with problems (scenario_files,
-	// population, the study's block).
+	// population, the study's block); brokenFields the fields of the file they are placed at
+	// (SoundField).
 	problems     error
 	fileProblems []error
 	broken       map[string]bool
+	brokenFields map[string]bool
 
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
@@ -436,6 +438,28 @@ func (e *Experiment) Sound(keys ...string) bool {
 	return true
 }
 
+// SoundField says that no problem Load found is placed at the field at path (written as in
+// messages: "backends[1].provider"), at a field inside it, or at a field it is inside: a check
+// that reads only that field may run beside the problems of others under the same key (a
+// backend's missing API key beside its temperature out of range).
+func (e *Experiment) SoundField(path string) bool {
+	if e.broken[everyKey] {
+		return false
+	}
+	for f := range e.brokenFields {
+		if f == path || within(f, path) || within(path, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// within says whether the field at path is inside the field at outer ("backends[0].model"
+// is inside "backends[0]" and "backends", not inside "backend").
+func within(path, outer string) bool {
+	return len(path) > len(outer) && strings.HasPrefix(path, outer) && (path[len(outer)] == '.' || path[len(outer)] == '[')
+}
+
 // markBroken marks the top-level keys of the experiment file that the problems in err
 // concern. Another file's problems are marked by checkInputs, which knows the key naming the
 // file; a problem it cannot place (more than are shown, or not located) marks every key.
@@ -446,6 +470,10 @@ func (e *Experiment) markBroken(err error) {
 		case *yamlx.Error:
 			if x.File == e.File && x.Field != "" {
 				e.breaks(topKey(x.Field))
+				if e.brokenFields == nil {
+					e.brokenFields = map[string]bool{}
+				}
+				e.brokenFields[x.Field] = true
 			}
 		case *yamlx.Errors:
 			if x.More > 0 || x.Stopped {
