@@ -749,6 +749,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 
 func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	l := yamlx.NewList(doc.Name())
+	p.Currency = persona.TrimCurrency(p.Currency) // as a population file's currency is kept
 	switch p.Source {
 	case "":
 		l.Add(doc.Errorf("population.source", "required: sample, prosim104 or file"))
