@@ -749,6 +749,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 
 func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	l := yamlx.NewList(doc.Name())
+	written := p.Currency
 	p.Currency = persona.TrimCurrency(p.Currency) // as a population file's currency is kept
 	switch p.Source {
 	case "":
@@ -792,7 +793,7 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	// stipend of 100 NA") and, written empty, be replaced by yuan without a word.
 	missingCurrency := doc.Has("population.currency") && persona.CurrencyMissing(p.Currency)
 	if missingCurrency {
-		l.Add(doc.Errorf("population.currency", "%q reads as a missing value (as R's read.csv and pandas' read_csv read it): name the currency texts show ({{.currency}}), e.g. EUR, or leave population.currency out", p.Currency))
+		l.Add(doc.Errorf("population.currency", "%q reads as a missing value (as R's read.csv and pandas' read_csv read it): name the currency texts show ({{.currency}}), e.g. EUR, or leave population.currency out", written)) // as written: "  " is not ""
 	}
 	// A sampled or prosim104 person's income is a Chinese one, in yuan: another currency would
 	// label yuan figures euro. Refused here, with the file's other problems.
