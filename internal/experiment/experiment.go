@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/provider"
@@ -524,9 +525,21 @@ func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	// Values of the wrong type are reported together, before the checks that read them.
 	l := yamlx.NewList(name)
 	l.Add(sp.err)
-	l.Add(doc.DecodeAll(&e, blockKey))
+	// A study's condition fields (inequity: its agents may be half a million ids) are left to
+	// its block, which decodes them from the file, once, into its own type (fileField).
+	owned := owner("inequity") != ""
+	l.Add(doc.DecodeAll(&e, func(path string) bool { return blockKey(path) || owned && isConditionField(path, "inequity") }))
 	if err := l.Err(); err != nil {
 		return nil, nil, err
+	}
+	if owned {
+		for i := range e.Conditions {
+			if n, ok := doc.Node(fmt.Sprintf("conditions[%d].inequity", i)); ok {
+				if _, null := n.(*ast.NullNode); !null { // inequity: with no value is as if absent
+					e.Conditions[i].Inequity = fileField{n}
+				}
+			}
+		}
 	}
 	e.Block, e.given, e.other = sp.block, sp.given, sp.other
 	e.File = name
@@ -535,6 +548,27 @@ func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// isConditionField says whether path is key of a condition: "conditions[3].inequity".
+func isConditionField(path, key string) bool {
+	rest, ok := strings.CutPrefix(path, "conditions[")
+	if !ok {
+		return false
+	}
+	i := strings.IndexByte(rest, ']')
+	return i > 0 && strings.Trim(rest[:i], "0123456789") == "" && rest[i+1:] == "."+key
+}
+
+// fileField is a condition field's value as the file writes it, not decoded: the study's block
+// that owns the field decodes it from the file (its place, doc.DecodeAt) and replaces it by
+// its own type. Written out (an experiment whose block found problems), it is the value.
+type fileField struct{ node ast.Node }
+
+func (f fileField) MarshalYAML() (any, error) {
+	var v any
+	err := yaml.NodeToValue(f.node, &v)
+	return v, err
+}
 
 // check validates and fills defaults. Checks that need the scenario and policy libraries
 // (do the named scenarios exist?) are done by the engine, which knows them; see Locate.
