@@ -2,6 +2,7 @@ package yamlx
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/token"
@@ -69,4 +70,15 @@ func bracket(t token.Type) string {
 		return "{"
 	}
 	return "["
+}
+
+// dupKeyRE is the parser's message for a key given twice in one mapping.
+var dupKeyRE = regexp.MustCompile(`^mapping key (".*") already defined at \[(\d+):(\d+)\]$`)
+
+// placeDuplicate words the parser's duplicate key message as prosim's others place things
+// (`mapping key "seed" already defined at [3:1]` is `"seed" is given twice (first at 3:1)`).
+func placeDuplicate(e *Error) {
+	if m := dupKeyRE.FindStringSubmatch(e.Msg); m != nil {
+		e.Msg = fmt.Sprintf("%s is given twice (first at %s:%s)", m[1], m[2], m[3])
+	}
 }

@@ -29,3 +29,15 @@ func TestUnclosedBracketPlacedWhereOpened(t *testing.T) {
 		}
 	}
 }
+
+// A key given twice is placed as prosim places things ("first at 3:1", not "[3:1]").
+func TestDuplicateKeyWorded(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"name: d\nseed: 1\nseed: 2\n", `exp.yaml:3:1: field seed: "seed" is given twice (first at 2:1)`},
+		{"name: d\nc:\n  - {a: 1, a: 2}\n", `exp.yaml:3:12: "a" is given twice (first at 3:6)`},
+	} {
+		if _, err := ParseFile([]byte(c.src), "exp.yaml"); err == nil || err.Error() != c.want {
+			t.Errorf("%q:\n got %v\nwant %s", c.src, err, c.want)
+		}
+	}
+}

@@ -114,6 +114,7 @@ func syntaxError(err error, data []byte, name string) error {
 	out := convert(err, data, name)
 	if e, ok := out.(*Error); ok {
 		placeUnclosed(e, data)
+		placeDuplicate(e)
 	}
 	return out
 }
