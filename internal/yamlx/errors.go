@@ -273,7 +273,11 @@ func decodeErrors(node ast.Node, data []byte, name, path string, t reflect.Type,
 		return first
 	}
 	// The whole decode's error is among those found, unless the walk missed it.
-	if fe, ok := first.(*Error); ok && !slices.ContainsFunc(c.errs, func(e *Error) bool { return e.Line == fe.Line && e.Col == fe.Col }) {
+	// A custom decoder's error has no place until the walk gives it its node's: it is found
+	// by its message then (it was listed twice, once without a place).
+	if fe, ok := first.(*Error); ok && !slices.ContainsFunc(c.errs, func(e *Error) bool {
+		return e.Line == fe.Line && e.Col == fe.Col || fe.Line == 0 && e.Msg == fe.Msg
+	}) {
 		l.Add(fe)
 	}
 	return l.Err()

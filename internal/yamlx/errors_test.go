@@ -205,3 +205,19 @@ func TestQuotedKeysAreTheirFields(t *testing.T) {
 		t.Errorf("Decode: %v, want %s...", err, want)
 	}
 }
+
+// A custom decoder's problem in a flow mapping is listed once, at its value (it was listed
+// twice, once without a place: 'exp.yaml: "5 minutes" is not a duration').
+func TestCustomDecoderProblemListedOnce(t *testing.T) {
+	type b struct {
+		Name    string `yaml:"name"`
+		Timeout dur    `yaml:"timeout"`
+	}
+	var v struct {
+		Backends []b `yaml:"backends"`
+	}
+	err := DecodeAll([]byte("backends:\n  - {name: a, timeout: 5 minutes}\n"), "exp.yaml", &v)
+	if err == nil || err.Error() != `exp.yaml:2:24: field backends[0].timeout: not a duration` {
+		t.Errorf("got %v", err)
+	}
+}
