@@ -162,6 +162,45 @@ conditions: [{name: none, policy: none}]
 	wantProblems(t, path, err, `exp.yaml:7:70: field backend.temperature: 1.5 is out of range 0..1 (provider anthropic)`)
 }
 
+// A file that cannot be checked at all (values of the wrong type, unknown fields) has its
+// backends' missing keys listed with those problems (WithMissingKeys), where the fields naming
+// the key are sound: QA12's exp.yaml (timeout: 5 minutes, ANTHROPIC_API_KEY unset) got the key
+// a run later.
+func TestMissingKeyWithTheFilesDecodingProblems(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "")
+	t.Setenv("OPENAI_API_KEY", "")
+	const src = `name: k
+study: vignettes
+seed: 1
+concurrency: many
+population: {source: sample, n: 4}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}]
+backends:
+  - {provider: anthropic, model: claude-haiku-4-5, timeout: 5 minutes}
+  - {provider: openai, model: gpt-4o-mini, api_key_env: [OPENAI_API_KEY]}
+  - {provider: openai, model: gpt-4o-mini, api_key_env: sk-abc123}
+  - {provider: ollama, model: llama3}
+`
+	path, err := checkFileWith(t, src, Options{})
+	err = WithMissingKeys(path, err)
+	wantProblems(t, path, err,
+		`exp.yaml:4:14: field concurrency: expected a whole number, got a string "many"`,
+		`exp.yaml:9:5: field backends[0]: anthropic: no API key: set the environment variable ANTHROPIC_API_KEY`,
+		`exp.yaml:9:61: field backends[0].timeout: "5 minutes" is not a duration`,
+		`exp.yaml:10:57: field backends[1].api_key_env: expected a string`,
+	)
+	// A syntax error is left alone, as is a file whose decisions go to a broker's workers.
+	path, err = checkFileWith(t, strings.Replace(src, "seed: 1", "seed: [1", 1), Options{})
+	if again := WithMissingKeys(path, err); again != err {
+		t.Errorf("syntax error: %v", again)
+	}
+	path, err = checkFileWith(t, strings.Replace(src, "seed: 1", "seed: 1\nexecution: {nats: \"nats://127.0.0.1:4222\"}", 1), Options{})
+	if again := WithMissingKeys(path, err); again != err {
+		t.Errorf("execution.nats: %v", again)
+	}
+}
+
 // Every mistake of a factors: block at once, the file's own (levels), the study's design's
 // (a factor it does not vary) and its scenarios' (a wording they lack) (QA: four runs).
 func TestEveryFactorProblemAtOnce(t *testing.T) {

@@ -848,6 +848,12 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	return l.Err()
 }
 
+// HoldsKey says that an api_key_env holds a key (or NAME=key) rather than naming a variable:
+// it is refused, and never echoed as a variable's name.
+func HoldsKey(apiKeyEnv string) bool {
+	return strings.Contains(apiKeyEnv, "=") || strings.HasPrefix(apiKeyEnv, "sk-")
+}
+
 // Providers prosim knows (internal/provider is the one list).
 var Providers = provider.Names()
 
@@ -971,7 +977,7 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		l.Add(doc.Errorf(path+".connect_timeout", "%v is longer than timeout %v, which bounds the whole call", time.Duration(b.ConnectTimeout), time.Duration(b.Timeout)))
 	}
 	l.Add(b.checkExtraBody(doc, path))
-	if strings.Contains(b.APIKeyEnv, "=") || (b.APIKeyEnv != "" && strings.HasPrefix(b.APIKeyEnv, "sk-")) {
+	if HoldsKey(b.APIKeyEnv) {
 		l.Add(doc.Errorf(path+".api_key_env", "give the NAME of an environment variable holding the key, never the key itself"))
 	}
 	return l.Err()
