@@ -19,6 +19,27 @@ import (
 // problem; a file that does not parse, or names a NATS broker (whose workers hold the keys),
 // is left as it is.
 func WithMissingKeys(file string, problems error) error {
+	// The file's own problems come first, then its population file's (experiment.Load).
+	own, others := problems, []error(nil)
+	if j, ok := problems.(interface{ Unwrap() []error }); ok && !isErrors(problems) {
+		if errs := j.Unwrap(); len(errs) > 0 {
+			own, others = errs[0], errs[1:]
+		}
+	}
+	with := withMissingKeys(file, own)
+	if with == own {
+		return problems
+	}
+	return yamlx.Join(append([]error{with}, others...)...)
+}
+
+func isErrors(err error) bool {
+	_, ok := err.(*yamlx.Errors)
+	return ok
+}
+
+// withMissingKeys is WithMissingKeys for the file's own problems.
+func withMissingKeys(file string, problems error) error {
 	var es *yamlx.Errors
 	var e *yamlx.Error
 	var broken []string

@@ -190,6 +190,17 @@ backends:
 		`exp.yaml:9:61: field backends[0].timeout: "5 minutes" is not a duration`,
 		`exp.yaml:10:57: field backends[1].api_key_env: expected a string`,
 	)
+	// With a population file's problems after the file's own.
+	people := filepath.Join(filepath.Dir(path), "people.csv")
+	if err := os.WriteFile(people, []byte("id,age\na,sixty\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, err = checkFileWith(t, strings.Replace(src, "{source: sample, n: 4}", "{source: file, file: "+people+"}", 1), Options{})
+	err = WithMissingKeys(path, err)
+	got := strings.ReplaceAll(err.Error(), path, "exp.yaml")
+	if !strings.Contains(got, "exp.yaml:9:5: field backends[0]: anthropic: no API key") || !strings.Contains(got, "\n"+people+":") {
+		t.Errorf("with the population file's problems:\n%s", got)
+	}
 	// A syntax error is left alone, as is a file whose decisions go to a broker's workers.
 	path, err = checkFileWith(t, strings.Replace(src, "seed: 1", "seed: [1", 1), Options{})
 	if again := WithMissingKeys(path, err); again != err {

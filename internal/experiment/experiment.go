@@ -410,8 +410,8 @@ func Parse(data []byte, name string) (*Experiment, error) {
 // reports and tables that do not locate its fields, and would hold it.)
 func parseChecking(data []byte, name string, keep bool) (*Experiment, error) {
 	e, doc, err := parse(data, name)
-	if doc == nil {
-		return nil, err
+	if e == nil {
+		return nil, populationBeside(doc, name, err)
 	}
 	if keep {
 		e.doc = doc
@@ -513,7 +513,8 @@ func topKey(field string) string {
 }
 
 // parse is Parse without reading the files the experiment names: the experiment and its
-// problems (doc is nil when it could not be checked at all). The file is parsed once: the
+// problems (nil when it could not be checked at all: doc is nil too for a syntax error, not for
+// values of the wrong type). The file is parsed once: the
 // study's block, the rest of the file and the later checks' locations all come of doc.
 func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	var e Experiment
@@ -530,7 +531,7 @@ func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	owned := owner("inequity") != ""
 	l.Add(doc.DecodeAll(&e, func(path string) bool { return blockKey(path) || owned && isConditionField(path, "inequity") }))
 	if err := l.Err(); err != nil {
-		return nil, nil, err
+		return nil, doc, err
 	}
 	if owned {
 		for i := range e.Conditions {
