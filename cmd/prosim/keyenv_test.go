@@ -83,3 +83,27 @@ func TestNamedKeyVariableUnset(t *testing.T) {
 		t.Errorf("no call without a key was made, nor with it")
 	}
 }
+
+// validate and run list a missing key with the file's values of the wrong type, which stop
+// the file's other checks (QA12 #9: the key came a run later).
+func TestKeyUnsetWithWrongTypes(t *testing.T) {
+	ownCacheDir(t)
+	s := newCountingServer(t, 20*time.Millisecond)
+	exp := llmStudy(t, s.URL, 40, 2)
+	src, err := os.ReadFile(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(filepath.Dir(exp), "bad.yaml")
+	if err := os.WriteFile(bad, []byte(strings.Replace(string(src), "concurrency: 2", "concurrency: many", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"validate", bad}, {"run", bad, "--out", filepath.Join(t.TempDir(), "run"), "--no-cache"}} {
+		out, err := withoutKey(cliCmd(t, args...), true).CombinedOutput()
+		for _, want := range []string{"bad.yaml:4:14: field concurrency: expected a whole number", "bad.yaml:9:5: field backends[0]: openai: no API key: set the environment variable " + durableKeyEnv} {
+			if err == nil || !strings.Contains(string(out), want) {
+				t.Errorf("%s: %v, want %q\n%s", args[0], err, want, out)
+			}
+		}
+	}
+}

@@ -49,7 +49,10 @@ func runCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			exp, problems := experiment.LoadChecking(args[0])
 			if exp == nil {
-				return problems
+				if len(f.backends) > 0 { // the file's backends are not used
+					return problems
+				}
+				return engine.WithMissingKeys(args[0], problems)
 			}
 			if err := checkMaxCost(cmd, f.maxCost, func() (float64, error) { return exp.BudgetUSD(), nil }, "the file's budget"); err != nil {
 				return err
@@ -303,7 +306,7 @@ partner's offer, earlier trials) are marked as placeholders.`,
 			// The file's problems and the engine's checks' are reported together (Prepare).
 			exp, err := experiment.LoadChecking(args[0])
 			if exp == nil {
-				return err
+				return engine.WithMissingKeys(args[0], err)
 			}
 			r, err := engine.Prepare(exp, engine.Options{})
 			if err != nil {

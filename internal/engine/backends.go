@@ -48,6 +48,41 @@ func (r *Runner) clients(b experiment.Backend) ([]backend.Backend, error) {
 	return eps, nil
 }
 
+// missingKey is the error r.clients would give for backend i's API key missing from the
+// environment, for a backend whose client is not made: the file's backends have problems
+// (QA12 #9: a missing key came a run after the temperature out of range beside it). It
+// looks only at the fields that say which key is wanted (provider, api_key_env, the base
+// URLs), and not at all when one of them has a problem: an api_key_env holding the key itself
+// must not be echoed as a variable's name.
+func (r *Runner) missingKey(i int) error {
+	b := r.backends[i].cfg
+	if r.opt.Backends != nil || b.Provider == "builtin" || r.opt.Offline || r.onBroker() {
+		return nil
+	}
+	if b.Spec == "" { // a --backend SPEC was parsed whole, apart from the file
+		var path string
+		switch hasList, hasBlock := r.doc.Has("backends"), r.doc.Has("backend"); {
+		case hasList && !hasBlock:
+			path = fmt.Sprintf("backends[%d]", i)
+		case hasBlock && !hasList && i == 0:
+			path = "backend"
+		default:
+			return nil // both given: which is meant is the file's problem
+		}
+		for _, f := range []string{"provider", "api_key_env", "base_url", "endpoints"} {
+			if !r.exp.SoundField(path + "." + f) {
+				return nil
+			}
+		}
+	}
+	for _, u := range b.URLs() {
+		if err := providers.MissingKey(providers.Spec{Provider: b.Provider, BaseURL: u, APIKeyEnv: b.APIKeyEnv}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // onBroker reports whether the decisions go to a broker's workers: a run on one (opt.Remote),
 // or an experiment that names one (execution.nats; validate, which has no --nats, checks it
 // so; prosim run and resume connect to that broker, and a run not connected to it stops at

@@ -29,6 +29,7 @@ func TestFileCurrency(t *testing.T) {
 	}
 	write("eur.csv", head+row("a", "EUR")+row("b", "EUR"))
 	write("mixed.csv", head+row("a", "EUR")+row("b", "USD"))
+	write("pad.csv", head+row("a", " EUR ")+row("b", "EUR"))
 	for _, c := range []struct {
 		population, want, err string
 	}{
@@ -39,6 +40,13 @@ func TestFileCurrency(t *testing.T) {
 		{"{source: file, file: mixed.csv, currency: EUR}", "EUR", ""},
 		{"{source: sample, n: 3}", "yuan", ""},
 		{"{source: prosim104}", "yuan", ""},
+		// population.currency is kept trimmed, as a file's is (it was kept as written: " EUR "
+		// was refused beside a file in EUR, and " yuan" for a sample).
+		{`{source: file, file: eur.csv, currency: " EUR "}`, "EUR", ""},
+		{`{source: file, file: pad.csv, currency: "EUR "}`, "EUR", ""},
+		{"{source: file, file: pad.csv}", "EUR", ""},
+		{`{source: file, file: mixed.csv, currency: " USD"}`, "USD", ""},
+		{`{source: sample, n: 3, currency: " yuan "}`, "yuan", ""},
 	} {
 		p := write("x.yaml", "name: x\nstudy: vignettes\nseed: 1\npopulation: "+c.population+
 			"\nscenarios: [donating]\nconditions: [{name: none, policy: none}]\nbackends: [{provider: builtin}]\n")

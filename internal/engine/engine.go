@@ -270,11 +270,18 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	l.Add(r.checkBatch())
 	l.Add(r.checkSharedCache())
 	// The provider clients are made here, no call made, so that a missing API key is told
-	// with the other problems; a file's backend with problems of its own waits for them.
+	// with the other problems. None is made while the file's backends have problems: then
+	// only the keys are looked for, of the backends whose fields naming them are sound.
 	if exp.Sound("backend", "backends") {
 		for i, be := range r.backends {
 			var err error
 			if be.clients, err = r.clients(be.cfg); err != nil {
+				l.Add(r.BackendErrorf(i, "", "%v", err))
+			}
+		}
+	} else {
+		for i := range r.backends {
+			if err := r.missingKey(i); err != nil {
 				l.Add(r.BackendErrorf(i, "", "%v", err))
 			}
 		}

@@ -118,6 +118,100 @@ backends:
 	)
 }
 
+// A backend's missing API key is told with the backend's other problems, of which no client is
+// made (QA12 #9: a temperature out of range on an anthropic backend, ANTHROPIC_API_KEY unset:
+// the key came a run later), and with another backend's. A backend whose provider or
+// api_key_env has a problem is not looked at: which key is meant is unknown, and an
+// api_key_env holding the key itself is not echoed.
+func TestMissingKeyWithTheBackendsOtherProblems(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "")
+	t.Setenv("GEMINI_API_KEY", "")
+	t.Setenv("GOOGLE_API_KEY", "")
+	t.Setenv("OPENAI_API_KEY", "")
+	const head = `name: k
+study: vignettes
+seed: 1
+population: {source: sample, n: 4}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}]
+`
+	path, err := checkFileWith(t, head+`backends:
+  - provider: anthropic
+    model: claude-haiku-4-5
+    temperature: 1.5
+  - {provider: gemini, model: gemini-2.5-flash}
+  - {provider: antropic, model: claude-haiku-4-5}
+  - {provider: openai, model: gpt-4o-mini, api_key_env: sk-abc123}
+  - {provider: openai, model: gpt-4o-mini, base_url: "http://127.0.0.1:9/v1", label: local}
+`, Options{})
+	wantProblems(t, path, err,
+		`exp.yaml:8:5: field backends[0]: anthropic: no API key: set the environment variable ANTHROPIC_API_KEY`,
+		`exp.yaml:10:18: field backends[0].temperature: 1.5 is out of range 0..1 (provider anthropic)`,
+		`exp.yaml:11:5: field backends[1]: gemini: no API key: set the environment variable GEMINI_API_KEY or GOOGLE_API_KEY`,
+		`exp.yaml:12:16: field backends[2].provider: unknown provider "antropic"`,
+		`exp.yaml:13:57: field backends[3].api_key_env: give the NAME of an environment variable`,
+	)
+	// The file's single backend: block, likewise.
+	path, err = checkFileWith(t, head+"backend: {provider: anthropic, model: claude-haiku-4-5, temperature: 1.5}\n", Options{})
+	wantProblems(t, path, err,
+		`exp.yaml:7:1: field backend: anthropic: no API key: set the environment variable ANTHROPIC_API_KEY`,
+		`exp.yaml:7:70: field backend.temperature: 1.5 is out of range 0..1 (provider anthropic)`,
+	)
+	// Offline (estimate) needs no key.
+	path, err = checkFile(t, head+"backend: {provider: anthropic, model: claude-haiku-4-5, temperature: 1.5}\n")
+	wantProblems(t, path, err, `exp.yaml:7:70: field backend.temperature: 1.5 is out of range 0..1 (provider anthropic)`)
+}
+
+// A file that cannot be checked at all (values of the wrong type, unknown fields) has its
+// backends' missing keys listed with those problems (WithMissingKeys), where the fields naming
+// the key are sound: QA12's exp.yaml (timeout: 5 minutes, ANTHROPIC_API_KEY unset) got the key
+// a run later.
+func TestMissingKeyWithTheFilesDecodingProblems(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "")
+	t.Setenv("OPENAI_API_KEY", "")
+	const src = `name: k
+study: vignettes
+seed: 1
+concurrency: many
+population: {source: sample, n: 4}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}]
+backends:
+  - {provider: anthropic, model: claude-haiku-4-5, timeout: 5 minutes}
+  - {provider: openai, model: gpt-4o-mini, api_key_env: [OPENAI_API_KEY]}
+  - {provider: openai, model: gpt-4o-mini, api_key_env: sk-abc123}
+  - {provider: ollama, model: llama3}
+`
+	path, err := checkFileWith(t, src, Options{})
+	err = WithMissingKeys(path, err)
+	wantProblems(t, path, err,
+		`exp.yaml:4:14: field concurrency: expected a whole number, got a string "many"`,
+		`exp.yaml:9:5: field backends[0]: anthropic: no API key: set the environment variable ANTHROPIC_API_KEY`,
+		`exp.yaml:9:61: field backends[0].timeout: "5 minutes" is not a duration`,
+		`exp.yaml:10:57: field backends[1].api_key_env: expected a string`,
+	)
+	// With a population file's problems after the file's own.
+	people := filepath.Join(filepath.Dir(path), "people.csv")
+	if err := os.WriteFile(people, []byte("id,age\na,sixty\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, err = checkFileWith(t, strings.Replace(src, "{source: sample, n: 4}", "{source: file, file: "+people+"}", 1), Options{})
+	err = WithMissingKeys(path, err)
+	got := strings.ReplaceAll(err.Error(), path, "exp.yaml")
+	if !strings.Contains(got, "exp.yaml:9:5: field backends[0]: anthropic: no API key") || !strings.Contains(got, "\n"+people+":") {
+		t.Errorf("with the population file's problems:\n%s", got)
+	}
+	// A syntax error is left alone, as is a file whose decisions go to a broker's workers.
+	path, err = checkFileWith(t, strings.Replace(src, "seed: 1", "seed: [1", 1), Options{})
+	if again := WithMissingKeys(path, err); again != err {
+		t.Errorf("syntax error: %v", again)
+	}
+	path, err = checkFileWith(t, strings.Replace(src, "seed: 1", "seed: 1\nexecution: {nats: \"nats://127.0.0.1:4222\"}", 1), Options{})
+	if again := WithMissingKeys(path, err); again != err {
+		t.Errorf("execution.nats: %v", again)
+	}
+}
+
 // Every mistake of a factors: block at once, the file's own (levels), the study's design's
 // (a factor it does not vary) and its scenarios' (a wording they lack) (QA: four runs).
 func TestEveryFactorProblemAtOnce(t *testing.T) {

@@ -298,3 +298,42 @@ func TestRenderProblemsWithTheOthers(t *testing.T) {
 		a+`:7:23: field [0].variants[0].text: at <div .budget 0>: error calling div: division by zero`,
 	)
 }
+
+// A population file's problems come with the experiment file's values of the wrong type,
+// which stop its other checks (QA12 #9: people.csv's bad rows came a run after the file's
+// "concurrency: many"); not when the population block has a problem itself.
+func TestPopulationFileBesideWrongTypes(t *testing.T) {
+	dir := t.TempDir()
+	head := "id,gender,age,marital,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n"
+	if err := os.WriteFile(filepath.Join(dir, "people.csv"), []byte(head+"a,female,sixty,married,52000,EUR,college,nurse,3,3,3,3,3,3,3,3,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, "exp.yaml")
+	write := func(src string) {
+		if err := os.WriteFile(f, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const src = "name: p\nstudy: vignettes\nseed: 1\nconcurrency: many\npopulation: {source: file, file: people.csv}\nscenarios: [volunteering]\n"
+	write(src)
+	e, err := LoadChecking(f)
+	if e != nil {
+		t.Fatal("an experiment of a file with values of the wrong type")
+	}
+	wantLines(t, err,
+		f+`:4:14: field concurrency: expected a whole number, got a string "many"`,
+		filepath.Join(dir, "people.csv")+`:2:10: field age: "sixty" is not a whole number`,
+	)
+	// The population block's own problems, placed, beside the others.
+	write(strings.Replace(src, "people.csv", "nope.csv", 1))
+	_, err = LoadChecking(f)
+	wantLines(t, err, f+": 2 problems:",
+		"  "+f+":4:14: field concurrency: expected a whole number",
+		"  "+f+":5:34: field population.file: cannot read")
+	// A population block of the wrong type waits.
+	write(strings.Replace(src, "source: file", "source: [file]", 1))
+	_, err = LoadChecking(f)
+	wantLines(t, err, f+": 2 problems:",
+		"  "+f+":4:14: field concurrency: expected a whole number",
+		"  "+f+":5:22: field population.source: expected a string")
+}

@@ -170,9 +170,7 @@ func blockKey(key string) bool {
 	return registered && key != "study"
 }
 
-func keyOf(mv *ast.MappingValueNode) string {
-	return strings.TrimSpace(mv.Key.String())
-}
+func keyOf(mv *ast.MappingValueNode) string { return yamlx.KeyName(mv.Key) }
 
 // checkBlocks reports other studies' blocks and condition fields, then checks the study's
 // own block.

@@ -25,6 +25,7 @@ func (e *Experiment) FileCurrency(doc *yamlx.Doc, agents []persona.Persona) erro
 	if err != nil {
 		return err
 	}
+	given = persona.TrimCurrency(given) // as Population.check keeps it
 	// Each currency of the file, in order of first use, with its first persona (the file's id).
 	var curs []string
 	first := map[string]string{}

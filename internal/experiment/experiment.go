@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/prosim/prosim/internal/persona"
 	"github.com/prosim/prosim/internal/provider"
@@ -82,10 +83,12 @@ type Experiment struct {
 	libs *libraries
 	// problems and fileProblems are those Load found (Problems); broken the top-level keys
 	// they concern (Sound), and the keys naming files with problems (scenario_files,
-	// population, the study's block).
+	// population, the study's block); brokenFields the fields of the file they are placed at
+	// (SoundField).
 	problems     error
 	fileProblems []error
 	broken       map[string]bool
+	brokenFields map[string]bool
 
 	// Dir is the directory of the experiment file, for relative paths.
 	Dir string `yaml:"-"`
@@ -407,8 +410,8 @@ func Parse(data []byte, name string) (*Experiment, error) {
 // reports and tables that do not locate its fields, and would hold it.)
 func parseChecking(data []byte, name string, keep bool) (*Experiment, error) {
 	e, doc, err := parse(data, name)
-	if doc == nil {
-		return nil, err
+	if e == nil {
+		return nil, populationBeside(doc, name, err)
 	}
 	if keep {
 		e.doc = doc
@@ -436,6 +439,28 @@ func (e *Experiment) Sound(keys ...string) bool {
 	return true
 }
 
+// SoundField says that no problem Load found is placed at the field at path (written as in
+// messages: "backends[1].provider"), at a field inside it, or at a field it is inside: a check
+// that reads only that field may run beside the problems of others under the same key (a
+// backend's missing API key beside its temperature out of range).
+func (e *Experiment) SoundField(path string) bool {
+	if e.broken[everyKey] {
+		return false
+	}
+	for f := range e.brokenFields {
+		if f == path || within(f, path) || within(path, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// within says whether the field at path is inside the field at outer ("backends[0].model"
+// is inside "backends[0]" and "backends", not inside "backend").
+func within(path, outer string) bool {
+	return len(path) > len(outer) && strings.HasPrefix(path, outer) && (path[len(outer)] == '.' || path[len(outer)] == '[')
+}
+
 // markBroken marks the top-level keys of the experiment file that the problems in err
 // concern. Another file's problems are marked by checkInputs, which knows the key naming the
 // file; a problem it cannot place (more than are shown, or not located) marks every key.
@@ -446,6 +471,10 @@ func (e *Experiment) markBroken(err error) {
 		case *yamlx.Error:
 			if x.File == e.File && x.Field != "" {
 				e.breaks(topKey(x.Field))
+				if e.brokenFields == nil {
+					e.brokenFields = map[string]bool{}
+				}
+				e.brokenFields[x.Field] = true
 			}
 		case *yamlx.Errors:
 			if x.More > 0 || x.Stopped {
@@ -484,7 +513,8 @@ func topKey(field string) string {
 }
 
 // parse is Parse without reading the files the experiment names: the experiment and its
-// problems (doc is nil when it could not be checked at all). The file is parsed once: the
+// problems (nil when it could not be checked at all: doc is nil too for a syntax error, not for
+// values of the wrong type). The file is parsed once: the
 // study's block, the rest of the file and the later checks' locations all come of doc.
 func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	var e Experiment
@@ -496,9 +526,21 @@ func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	// Values of the wrong type are reported together, before the checks that read them.
 	l := yamlx.NewList(name)
 	l.Add(sp.err)
-	l.Add(doc.DecodeAll(&e, blockKey))
+	// A study's condition fields (inequity: its agents may be half a million ids) are left to
+	// its block, which decodes them from the file, once, into its own type (fileField).
+	owned := owner("inequity") != ""
+	l.Add(doc.DecodeAll(&e, func(path string) bool { return blockKey(path) || owned && isConditionField(path, "inequity") }))
 	if err := l.Err(); err != nil {
-		return nil, nil, err
+		return nil, doc, err
+	}
+	if owned {
+		for i := range e.Conditions {
+			if n, ok := doc.Node(fmt.Sprintf("conditions[%d].inequity", i)); ok {
+				if _, null := n.(*ast.NullNode); !null { // inequity: with no value is as if absent
+					e.Conditions[i].Inequity = fileField{n}
+				}
+			}
+		}
 	}
 	e.Block, e.given, e.other = sp.block, sp.given, sp.other
 	e.File = name
@@ -507,6 +549,27 @@ func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// isConditionField says whether path is key of a condition: "conditions[3].inequity".
+func isConditionField(path, key string) bool {
+	rest, ok := strings.CutPrefix(path, "conditions[")
+	if !ok {
+		return false
+	}
+	i := strings.IndexByte(rest, ']')
+	return i > 0 && strings.Trim(rest[:i], "0123456789") == "" && rest[i+1:] == "."+key
+}
+
+// fileField is a condition field's value as the file writes it, not decoded: the study's block
+// that owns the field decodes it from the file (its place, doc.DecodeAt) and replaces it by
+// its own type. Written out (an experiment whose block found problems), it is the value.
+type fileField struct{ node ast.Node }
+
+func (f fileField) MarshalYAML() (any, error) {
+	var v any
+	err := yaml.NodeToValue(f.node, &v)
+	return v, err
+}
 
 // check validates and fills defaults. Checks that need the scenario and policy libraries
 // (do the named scenarios exist?) are done by the engine, which knows them; see Locate.
@@ -721,6 +784,8 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 
 func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	l := yamlx.NewList(doc.Name())
+	written := p.Currency
+	p.Currency = persona.TrimCurrency(p.Currency) // as a population file's currency is kept
 	switch p.Source {
 	case "":
 		l.Add(doc.Errorf("population.source", "required: sample, prosim104 or file"))
@@ -763,7 +828,7 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	// stipend of 100 NA") and, written empty, be replaced by yuan without a word.
 	missingCurrency := doc.Has("population.currency") && persona.CurrencyMissing(p.Currency)
 	if missingCurrency {
-		l.Add(doc.Errorf("population.currency", "%q reads as a missing value (as R's read.csv and pandas' read_csv read it): name the currency texts show ({{.currency}}), e.g. EUR, or leave population.currency out", p.Currency))
+		l.Add(doc.Errorf("population.currency", "%q reads as a missing value (as R's read.csv and pandas' read_csv read it): name the currency texts show ({{.currency}}), e.g. EUR, or leave population.currency out", written)) // as written: "  " is not ""
 	}
 	// A sampled or prosim104 person's income is a Chinese one, in yuan: another currency would
 	// label yuan figures euro. Refused here, with the file's other problems.
@@ -782,6 +847,12 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 		p.Currency = "yuan"
 	}
 	return l.Err()
+}
+
+// HoldsKey says that an api_key_env holds a key (or NAME=key) rather than naming a variable:
+// it is refused, and never echoed as a variable's name.
+func HoldsKey(apiKeyEnv string) bool {
+	return strings.Contains(apiKeyEnv, "=") || strings.HasPrefix(apiKeyEnv, "sk-")
 }
 
 // Providers prosim knows (internal/provider is the one list).
@@ -907,7 +978,7 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		l.Add(doc.Errorf(path+".connect_timeout", "%v is longer than timeout %v, which bounds the whole call", time.Duration(b.ConnectTimeout), time.Duration(b.Timeout)))
 	}
 	l.Add(b.checkExtraBody(doc, path))
-	if strings.Contains(b.APIKeyEnv, "=") || (b.APIKeyEnv != "" && strings.HasPrefix(b.APIKeyEnv, "sk-")) {
+	if HoldsKey(b.APIKeyEnv) {
 		l.Add(doc.Errorf(path+".api_key_env", "give the NAME of an environment variable holding the key, never the key itself"))
 	}
 	return l.Err()

@@ -1,8 +1,10 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -302,4 +304,44 @@ func (p *Population) Read() ([]persona.Persona, error) {
 		return nil, fmt.Errorf("population: no agents")
 	}
 	return agents, nil
+}
+
+// populationBeside is the problems of an experiment file that could not be checked (doc's
+// values of the wrong type, unknown fields: problems) with its population file's, read when
+// the population block has none (QA12 #9: a people.csv's bad rows came a run after the file's
+// "concurrency: many"). Other checks wait for the file to decode.
+func populationBeside(doc *yamlx.Doc, name string, problems error) error {
+	var es *yamlx.Errors
+	var e *yamlx.Error
+	var fields []string
+	switch {
+	case doc == nil:
+		return problems
+	case errors.As(problems, &es) && es == problems && es.More == 0 && !es.Stopped:
+		for _, x := range es.Errs {
+			fields = append(fields, x.Field)
+		}
+	case errors.As(problems, &e) && e == problems:
+		fields = append(fields, e.Field)
+	default:
+		return problems
+	}
+	for _, f := range fields {
+		if f == "" || topKey(f) == "population" {
+			return problems
+		}
+	}
+	var p Population
+	if found, err := doc.DecodeAt("population", &p); !found || err != nil || p.Source != "file" {
+		return problems
+	}
+	l := yamlx.NewList(name)
+	l.Add(problems)
+	if l.Add(p.check(doc, filepath.Dir(name))) {
+		return l.Err()
+	}
+	if _, err := persona.Load(p.File); err != nil {
+		return yamlx.Join(l.Err(), err)
+	}
+	return l.Err()
 }

@@ -120,7 +120,7 @@ func (c column) setText(p *Persona, v string) error {
 func (c column) checkText(v string) error {
 	missing := v != "" && table.ReadAsMissing(v)
 	if c.name == "currency" {
-		v = strings.TrimSpace(v)
+		v = TrimCurrency(v)
 		missing = v != "" && CurrencyMissing(v)
 	}
 	if (c.name == "source_id" || c.name == "currency") && missing {
@@ -131,7 +131,11 @@ func (c column) checkText(v string) error {
 
 // CurrencyMissing reports whether a currency, a population file's or population.currency,
 // names none: blank, or once trimmed a word R or pandas read as a missing value (" NA ").
-func CurrencyMissing(c string) bool { return table.ReadAsMissing(strings.TrimSpace(c)) }
+func CurrencyMissing(c string) bool { return table.ReadAsMissing(TrimCurrency(c)) }
+
+// TrimCurrency is a currency as it is kept, a population file's or population.currency: without
+// the spaces around it (" EUR " is EUR, in texts and when the two are compared).
+func TrimCurrency(c string) string { return strings.TrimSpace(c) }
 
 // setJSON parses a JSON value into the column's field; numbers must be JSON
 // numbers and text must be JSON strings (null is neither: json.Unmarshal would leave 0 or "").

@@ -80,7 +80,7 @@ func normalize(p *Persona, deriveQuintile bool) []*FieldError {
 	if !(p.AnnualIncome >= 0) || math.IsInf(p.AnnualIncome, 0) {
 		bad("annual_income", "%v is not a non-negative amount", p.AnnualIncome)
 	}
-	p.Currency = strings.TrimSpace(p.Currency)
+	p.Currency = TrimCurrency(p.Currency)
 	if p.Currency == "" {
 		bad("currency", "is empty")
 	}

@@ -400,7 +400,7 @@ func (l *Locator) modelProblems(prefix func(int) string) (unknown, ranges []*yam
 			continue
 		}
 		for _, mv := range yamlx.MappingValues(l.node(p + "model")) {
-			key := strings.TrimSpace(mv.Key.String())
+			key := yamlx.KeyName(mv.Key)
 			r, known := modelKeys[key]
 			if !known {
 				unknown = append(unknown, l.KeyErrorf(p+"model", key, "unknown model parameter %q%s; want %s", yamlx.Clip(key), yamlx.DidYouMean(key, modelKeyNames), strings.Join(modelKeyNames, ", ")))

@@ -273,7 +273,11 @@ func decodeErrors(node ast.Node, data []byte, name, path string, t reflect.Type,
 		return first
 	}
 	// The whole decode's error is among those found, unless the walk missed it.
-	if fe, ok := first.(*Error); ok && !slices.ContainsFunc(c.errs, func(e *Error) bool { return e.Line == fe.Line && e.Col == fe.Col }) {
+	// A custom decoder's error has no place until the walk gives it its node's: it is found
+	// by its message then (it was listed twice, once without a place).
+	if fe, ok := first.(*Error); ok && !slices.ContainsFunc(c.errs, func(e *Error) bool {
+		return e.Line == fe.Line && e.Col == fe.Col || fe.Line == 0 && e.Msg == fe.Msg
+	}) {
 		l.Add(fe)
 	}
 	return l.Err()
@@ -400,7 +404,16 @@ func plainKey(mv *ast.MappingValueNode) (string, bool) {
 	case *ast.MergeKeyNode, *ast.AliasNode:
 		return "", false
 	}
-	return strings.TrimSpace(mv.Key.String()), true
+	return KeyName(mv.Key), true
+}
+
+// KeyName is a mapping key as the decoder reads it: a quoted key without its quotes
+// ("model": is the field model, not "\"model\""), another as written.
+func KeyName(key ast.Node) string {
+	if s, ok := key.(*ast.StringNode); ok {
+		return s.Value
+	}
+	return strings.TrimSpace(key.String())
 }
 
 // yamlFields maps a struct's YAML keys to their field types.

@@ -174,3 +174,50 @@ func TestListKeepsAnotherFilesList(t *testing.T) {
 		}
 	}
 }
+
+// A quoted key is the field it names: "policy": is policy, known, and a problem under a
+// quoted key names the field without its quotes (it was reported as the unknown field
+// `conditions[0]."policy"`, and a wrong type under it by the Go field, Conditions).
+func TestQuotedKeysAreTheirFields(t *testing.T) {
+	src := "name: a\n'replicates': three\nconditions:\n  - \"policy\": moral\n    \"weight\": [1]\n    \"wieght\": 2\n"
+	var v outer
+	err := DecodeAll([]byte(src), "exp.yaml", &v)
+	var es *Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("want *Errors, got %T %v", err, err)
+	}
+	want := []string{
+		`exp.yaml:2:15: field replicates: expected a whole number, got a string "three"`,
+		`exp.yaml:5:15: field conditions[0].weight: expected a whole number`,
+		`exp.yaml:6:5: field conditions[0].wieght: unknown field`,
+	}
+	if len(es.Errs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(es.Errs), len(want), err)
+	}
+	for i, w := range want {
+		if got := es.Errs[i].Error(); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d:\n got %s\nwant %s...", i, got, w)
+		}
+	}
+	// Decode, which stops at the first, names it as the file writes it too.
+	err = Decode([]byte("name: a\n\"replicates\": three\n"), "exp.yaml", &v)
+	if want := `exp.yaml:2:15: field replicates: expected a whole number`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Decode: %v, want %s...", err, want)
+	}
+}
+
+// A custom decoder's problem in a flow mapping is listed once, at its value (it was listed
+// twice, once without a place: 'exp.yaml: "5 minutes" is not a duration').
+func TestCustomDecoderProblemListedOnce(t *testing.T) {
+	type b struct {
+		Name    string `yaml:"name"`
+		Timeout dur    `yaml:"timeout"`
+	}
+	var v struct {
+		Backends []b `yaml:"backends"`
+	}
+	err := DecodeAll([]byte("backends:\n  - {name: a, timeout: 5 minutes}\n"), "exp.yaml", &v)
+	if err == nil || err.Error() != `exp.yaml:2:24: field backends[0].timeout: not a duration` {
+		t.Errorf("got %v", err)
+	}
+}

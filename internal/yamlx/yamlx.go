@@ -11,6 +11,7 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -108,6 +109,16 @@ func convert(err error, data []byte, name string) error {
 	return out
 }
 
+// syntaxError is the parser's err, placed in the file (a bracket left open: where it was opened).
+func syntaxError(err error, data []byte, name string) error {
+	out := convert(err, data, name)
+	if e, ok := out.(*Error); ok {
+		placeUnclosed(e, data)
+		placeDuplicate(e)
+	}
+	return out
+}
+
 // keyOnLine is the mapping key written on a line ("  - weight: [1]" gives "weight"): the
 // decoder reports Go struct field names, but users know their YAML keys.
 func keyOnLine(data []byte, line int) string {
@@ -119,10 +130,10 @@ func keyOnLine(data []byte, line int) string {
 	if m == nil {
 		return ""
 	}
-	return m[1]
+	return m[1] + m[2] + m[3] // the one that matched: a quoted key is named without its quotes
 }
 
-var keyRE = regexp.MustCompile(`^\s*(?:-\s+)*([A-Za-z_][\w.-]*)\s*:`)
+var keyRE = regexp.MustCompile(`^\s*(?:-\s+)*(?:"([A-Za-z_][\w.-]*)"|'([A-Za-z_][\w.-]*)'|([A-Za-z_][\w.-]*))\s*:`)
 
 func kindWord(t reflect.Type) string {
 	if t == nil {
@@ -164,7 +175,7 @@ func Parse(data []byte, name string) (*Doc, error) {
 	case limit != nil:
 		return nil, limit
 	case syntax != nil:
-		return nil, convert(syntax, data, name)
+		return nil, syntaxError(syntax, data, name)
 	}
 	return &Doc{name: name, data: data, file: f}, nil
 }
@@ -181,7 +192,7 @@ func ParseFile(data []byte, name string) (*Doc, error) {
 	case blank(data):
 		return nil, &Error{File: name, Msg: "file is empty"}
 	case syntax != nil:
-		return nil, convert(syntax, data, name)
+		return nil, syntaxError(syntax, data, name)
 	}
 	return &Doc{name: name, data: data, file: f}, nil
 }
@@ -223,9 +234,11 @@ func (d *Doc) decodeTop(body ast.Node, v any) error {
 }
 
 // DecodeAll decodes the file into v strictly, every problem reported, as the function
-// DecodeAll does, from the file as parsed. The top-level keys omit names (nil: none) are left
-// out as if their lines were blank: a study's block, decoded on its own (DecodeNodeAll).
-func (d *Doc) DecodeAll(v any, omit func(key string) bool) error {
+// DecodeAll does, from the file as parsed. The fields omit names (nil: none), by their path as
+// in messages ("network", "conditions[1].inequity"), are left out as if their lines were
+// blank: a study's block, decoded on its own (DecodeNodeAll), or a field of the study's that
+// it decodes from the file itself (DecodeAt), which is then not decoded twice.
+func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
 	body, empty := d.without(omit)
 	if empty {
 		return &Error{File: d.name, Msg: "file is empty"}
@@ -240,31 +253,90 @@ func (d *Doc) DecodeAll(v any, omit func(key string) bool) error {
 	return decodeErrors(body, d.data, d.name, "", reflect.TypeOf(v), err)
 }
 
-// without is the file's top level with the keys omit names left out, and whether nothing but
-// blank lines is left of the file then (the lines before its first key).
-func (d *Doc) without(omit func(key string) bool) (ast.Node, bool) {
+// without is the file's top level with the fields omit names left out, and whether nothing but
+// blank lines is left of the file then (the lines before its first key). The parse is not
+// changed: the mappings and lists that lose a field are copied.
+func (d *Doc) without(omit func(path string) bool) (ast.Node, bool) {
 	body := d.Body()
 	m, ok := body.(*ast.MappingNode)
 	if omit == nil || !ok {
 		return body, false
 	}
-	kept := make([]*ast.MappingValueNode, 0, len(m.Values))
-	for _, mv := range m.Values {
-		if !omit(strings.TrimSpace(mv.Key.String())) {
-			kept = append(kept, mv)
-		}
-	}
-	switch {
-	case len(kept) == len(m.Values):
+	rest, changed := strip(m, "", omit)
+	if !changed {
 		return body, false
-	case len(kept) == 0:
+	}
+	if kept := rest.(*ast.MappingNode); len(kept.Values) == 0 {
 		if blank(d.data[:lineStart(d.data, m.Values[0].Key.GetToken().Position.Line)]) {
 			return nil, true
 		}
 	}
-	rest := *m
-	rest.Values = kept
-	return &rest, false
+	return rest, false
+}
+
+// strip is node (the field at path) without the fields omit names, and whether it lost any.
+func strip(node ast.Node, path string, omit func(path string) bool) (ast.Node, bool) {
+	switch n := node.(type) {
+	case *ast.MappingNode:
+		var kept []*ast.MappingValueNode
+		for i, mv := range n.Values {
+			p := join(path, KeyName(mv.Key))
+			v, changed := mv.Value, false
+			drop := omit(p)
+			if !drop {
+				v, changed = strip(mv.Value, p, omit)
+			}
+			if (drop || changed) && kept == nil {
+				kept = append(make([]*ast.MappingValueNode, 0, len(n.Values)), n.Values[:i]...)
+			}
+			switch {
+			case drop:
+			case changed:
+				c := *mv
+				c.Value = v
+				kept = append(kept, &c)
+			case kept != nil:
+				kept = append(kept, mv)
+			}
+		}
+		if kept == nil {
+			return node, false
+		}
+		c := *n
+		c.Values = kept
+		return &c, true
+	case *ast.MappingValueNode: // a mapping of one entry, kept (a mapping of none is not made)
+		v, changed := strip(n.Value, join(path, KeyName(n.Key)), omit)
+		if !changed {
+			return node, false
+		}
+		c := *n
+		c.Value = v
+		return &c, true
+	case *ast.SequenceNode:
+		var vals []ast.Node
+		for i, v := range n.Values {
+			switch v.(type) {
+			case *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode:
+			default:
+				continue // a scalar has no field (a list of a million ids is passed over)
+			}
+			sv, changed := strip(v, fmt.Sprintf("%s[%d]", path, i), omit)
+			if changed && vals == nil {
+				vals = slices.Clone(n.Values)
+			}
+			if changed {
+				vals[i] = sv
+			}
+		}
+		if vals == nil {
+			return node, false
+		}
+		c := *n
+		c.Values = vals
+		return &c, true
+	}
+	return node, false
 }
 
 // lineStart is the offset of line n (1-based) of data.
@@ -391,6 +463,10 @@ func (d *Doc) node(path string) (ast.Node, bool) {
 	}
 	return node, true
 }
+
+// Node is the node of the field at path (written as in messages: "conditions[1].inequity"),
+// false when the file has no such field (or d is nil).
+func (d *Doc) Node(path string) (ast.Node, bool) { return d.node(path) }
 
 // DecodeAt decodes the field at path (written as in messages: "conditions[1].inequity") into
 // v, strictly, with errors placed in the file as Decode places them. found is false, and v

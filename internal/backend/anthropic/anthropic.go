@@ -75,6 +75,27 @@ var _ backend.Backend = (*Client)(nil)
 // Bool returns a pointer to b, for Config.StructuredOutput.
 func Bool(b bool) *bool { return &b }
 
+// MissingKey is the error New gives when cfg's API key is not in the environment, nil when it
+// is: checked apart from the rest of cfg, so that a missing key is told with cfg's other
+// problems, and no client is made of a cfg with problems.
+func MissingKey(cfg Config) error {
+	_, err := apiKey(cfg, os.LookupEnv)
+	return err
+}
+
+// apiKey is cfg's API key, read from the environment variable cfg.APIKeyEnv names.
+func apiKey(cfg Config, lookup func(string) (string, bool)) (string, error) {
+	env := cfg.APIKeyEnv
+	if env == "" {
+		env = DefaultAPIKeyEnv
+	}
+	key, _ := wire.KeyFromEnv(lookup, env)
+	if key == "" {
+		return "", fmt.Errorf("anthropic: no API key: set the environment variable %s", env)
+	}
+	return key, nil
+}
+
 // New makes a Client. The API key is read from the environment variable named by
 // cfg.APIKeyEnv; a missing key is an error naming that variable (never its value).
 func New(cfg Config) (*Client, error) {
@@ -89,13 +110,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("anthropic: base URL %q is not an http(s) URL", cfg.BaseURL)
 	}
-	env := cfg.APIKeyEnv
-	if env == "" {
-		env = DefaultAPIKeyEnv
-	}
-	key, _ := wire.KeyFromEnv(os.LookupEnv, env)
-	if key == "" {
-		return nil, fmt.Errorf("anthropic: no API key: set the environment variable %s", env)
+	key, err := apiKey(cfg, os.LookupEnv)
+	if err != nil {
+		return nil, err
 	}
 	opts := []option.RequestOption{
 		// No ambient ANTHROPIC_* configuration (auth token, profile, base URL): the key comes

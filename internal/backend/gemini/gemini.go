@@ -125,6 +125,28 @@ func New(cfg Config) (*Client, error) {
 	return newClient(cfg, os.LookupEnv)
 }
 
+// MissingKey is the error New gives when cfg's API key is not in the environment, nil when it
+// is: checked apart from the rest of cfg, so that a missing key is told with cfg's other
+// problems, and no client is made of a cfg with problems.
+func MissingKey(cfg Config) error {
+	_, err := apiKey(cfg, os.LookupEnv)
+	return err
+}
+
+// apiKey is cfg's API key, read from the environment variable cfg.APIKeyEnv names (or the
+// default ones).
+func apiKey(cfg Config, lookup func(string) (string, bool)) (string, error) {
+	names := []string{cfg.APIKeyEnv}
+	if cfg.APIKeyEnv == "" {
+		names = []string{DefaultAPIKeyEnv, FallbackAPIKeyEnv}
+	}
+	key, _ := wire.KeyFromEnv(lookup, names...)
+	if key == "" {
+		return "", fmt.Errorf("gemini: no API key: set the environment variable %s", strings.Join(names, " or "))
+	}
+	return key, nil
+}
+
 func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) {
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, errors.New("gemini: model is required")
@@ -144,13 +166,9 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
-	names := []string{cfg.APIKeyEnv}
-	if cfg.APIKeyEnv == "" {
-		names = []string{DefaultAPIKeyEnv, FallbackAPIKeyEnv}
-	}
-	key, _ := wire.KeyFromEnv(lookup, names...)
-	if key == "" {
-		return nil, fmt.Errorf("gemini: no API key: set the environment variable %s", strings.Join(names, " or "))
+	key, err := apiKey(cfg, lookup)
+	if err != nil {
+		return nil, err
 	}
 	client, err := newSDKClient(&genai.ClientConfig{
 		// Explicit backend, key and base URL: none of the SDK's environment variables applies.

@@ -109,6 +109,31 @@ func New(cfg Config) (*Client, error) {
 	return newClient(cfg, os.LookupEnv)
 }
 
+// MissingKey is the error New gives when cfg's API key is not in the environment, nil when it
+// is or none is wanted: checked apart from the rest of cfg, so that a missing key is told with
+// cfg's other problems, and no client is made of a cfg with problems.
+func MissingKey(cfg Config) error {
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	_, err := apiKey(cfg, base != "" && base != DefaultBaseURL, os.LookupEnv)
+	return err
+}
+
+// apiKey is cfg's API key, read from the environment variable cfg.APIKeyEnv names; custom
+// says that cfg.BaseURL is not OpenAI's.
+func apiKey(cfg Config, custom bool, lookup func(string) (string, bool)) (string, error) {
+	env := cfg.APIKeyEnv
+	if env == "" {
+		env = DefaultAPIKeyEnv
+	}
+	key, _ := wire.KeyFromEnv(lookup, env)
+	// A server of one's own (a local vLLM) may want no key; but a variable named in
+	// api_key_env is wanted, and running without it would send every call keyless.
+	if key == "" && (!custom || cfg.APIKeyEnv != "") {
+		return "", fmt.Errorf("openai: no API key: set the environment variable %s", env)
+	}
+	return key, nil
+}
+
 func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) {
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, errors.New("openai: model is required")
@@ -122,15 +147,9 @@ func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) 
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("openai: base URL %q is not an http(s) URL", cfg.BaseURL)
 	}
-	env := cfg.APIKeyEnv
-	if env == "" {
-		env = DefaultAPIKeyEnv
-	}
-	key, _ := wire.KeyFromEnv(lookup, env)
-	// A server of one's own (a local vLLM) may want no key; but a variable named in
-	// api_key_env is wanted, and running without it would send every call keyless.
-	if key == "" && (!custom || cfg.APIKeyEnv != "") {
-		return nil, fmt.Errorf("openai: no API key: set the environment variable %s", env)
+	key, err := apiKey(cfg, custom, lookup)
+	if err != nil {
+		return nil, err
 	}
 	maxField := cfg.MaxTokensField
 	switch maxField {

@@ -104,6 +104,21 @@ func New(spec Spec) (backend.Backend, error) {
 	return nil, fmt.Errorf("unknown provider %q (want one of %s, or builtin)", spec.Provider, strings.Join(Names, ", "))
 }
 
+// MissingKey is the error New gives for spec's API key missing from the environment, nil when
+// it is there (or spec's server wants none): checked apart from the rest of spec, so that a
+// backend with other problems, of which no client is made, has its missing key told with them.
+func MissingKey(spec Spec) error {
+	switch provider.Protocol(strings.ToLower(spec.Provider)) {
+	case "openai":
+		return openai.MissingKey(openai.Config{BaseURL: spec.BaseURL, APIKeyEnv: spec.APIKeyEnv})
+	case "anthropic":
+		return anthropic.MissingKey(anthropic.Config{APIKeyEnv: spec.APIKeyEnv})
+	case "gemini":
+		return gemini.MissingKey(gemini.Config{APIKeyEnv: spec.APIKeyEnv})
+	}
+	return nil
+}
+
 // httpClient is nil (the clients' pooled default) without a connect timeout or reply limit,
 // else the pooled transport with that bound on dialling and the TLS handshake and that limit
 // on a reply's size. A server that accepted the connection and is busy generating is bounded

@@ -179,3 +179,32 @@ conditions:
 }
 
 const peopleHeader = "id,source_id,gender,age,age_bracket,marital,income_quintile,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n"
+
+// An inequity's values of the wrong type and unknown fields come at once, each at its own
+// field (a flow mapping's were one problem at a time, named conditions[1].inequity: the key
+// on the line).
+func TestInequityDecodingProblemsAtOnce(t *testing.T) {
+	src := `name: s3
+study: network
+seed: 3
+population: {source: sample, n: 20}
+network:
+  graph: {type: erdos_renyi, m: 10}
+  scenario: donating
+conditions:
+  - {name: control, policy: enforce}
+  - {name: w, policy: enforce, inequity: {target: list, agents: [1, 2], k: z, tex: 1, to: [1]}}
+`
+	_, err := experiment.Parse([]byte(src), "s3.yaml")
+	lines(t, err,
+		`s3.yaml: 3 problems:`,
+		`  s3.yaml:10:76: field conditions[1].inequity.k: expected a whole number, got a string "z"`,
+		`  s3.yaml:10:79: field conditions[1].inequity.tex: unknown field`,
+		`  s3.yaml:10:91: field conditions[1].inequity.to: expected a whole number, got a list`,
+	)
+	// Under a key on its own line, the one problem was named by that key: conditions[1].inequity.
+	src = strings.Replace(src, "  - {name: w, policy: enforce, inequity: {target: list, agents: [1, 2], k: z, tex: 1, to: [1]}}\n",
+		"  - name: w\n    policy: enforce\n    inequity: {target: list, agents: [1, 2], k: z}\n", 1)
+	_, err = experiment.Parse([]byte(src), "s3.yaml")
+	lines(t, err, `s3.yaml:12:49: field conditions[1].inequity.k: expected a whole number, got a string "z"`)
+}

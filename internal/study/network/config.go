@@ -637,8 +637,9 @@ func decodeInequity(v any, doc *yamlx.Doc, path string) (*Inequity, error) {
 		return q, nil // checked already
 	}
 	q := &Inequity{}
-	if found, err := doc.DecodeAt(path, q); found || err != nil {
-		return q, qualify(err, path)
+	if node, found := doc.Node(path); found {
+		// Every problem, each at its field (conditions[1].inequity.k, not the key on the line).
+		return q, qualify(doc.DecodeNodeAll(node, path, q), path)
 	}
 	b, err := yaml.Marshal(v)
 	if err != nil {
@@ -655,8 +656,8 @@ func decodeInequity(v any, doc *yamlx.Doc, path string) (*Inequity, error) {
 // names the YAML key on the error's line, or else the Go field (K for k).
 func qualify(err error, path string) error {
 	ye, ok := err.(*yamlx.Error)
-	if !ok || ye.Field == "" {
-		return err
+	if !ok || ye.Field == "" || ye.Field == path || strings.HasPrefix(ye.Field, path+".") {
+		return err // placed at its field already (DecodeNodeAll)
 	}
 	f := ye.Field
 	if t, ok := reflect.TypeFor[Inequity]().FieldByName(f); ok {
