@@ -248,7 +248,7 @@ func (r *Runner) openCache() (*backend.Cache, error) {
 	}
 	if r.opt.NoCache || r.exp.Cache == "off" {
 		c := r.runCache()
-		r.cache = c
+		r.cache, r.ownCache = c, true
 		r.closers = append(r.closers, c)
 		return c, nil
 	}

@@ -161,8 +161,10 @@ type Runner struct {
 	mu      sync.Mutex
 	closers []io.Closer
 	cache   *backend.Cache
-	budget  *backend.Budget     // nil: no spend cap
-	group   *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
+	// ownCache: cache is the run's own (--no-cache, cache: off; runcache.go).
+	ownCache bool
+	budget   *backend.Budget     // nil: no spend cap
+	group    *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
 	// estimating answers every task with a placeholder (Estimate).
 	estimating bool
 	// stages shows the set-up stages and records the current one (CurrentStage).
@@ -594,6 +596,11 @@ func (r *Runner) create(dir string) error {
 	r.setDir(dir)
 	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
 		return err
+	}
+	if r.ownCache {
+		// A paid reply reaches the run's cache file before its decision reaches the store
+		// (store.BeforeWrite): a resume after kill -9 finds it for the twins still to ask.
+		r.st.BeforeWrite(r.cache.Flush)
 	}
 	if err := r.st.SetMeta(statusKey, "running"); err != nil {
 		return err

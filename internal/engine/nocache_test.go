@@ -10,9 +10,11 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/store"
 )
 
 // drawServer is an llmServer that draws a fresh answer per call, as a model at temperature > 0
@@ -246,5 +248,61 @@ func TestRunCacheKeepsAnOlderRunsSQLiteFile(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, f)); (err == nil) != want {
 			t.Errorf("a new run's folder: %s there %v, want %v", f, err == nil, want)
 		}
+	}
+}
+
+// heldCacheStore holds every Put until release is closed.
+type heldCacheStore struct {
+	backend.CacheStore
+	release chan struct{}
+}
+
+func (h heldCacheStore) Put(ctx context.Context, batch []backend.CacheEntry) error {
+	<-h.release
+	return h.CacheStore.Put(ctx, batch)
+}
+
+// A paid reply is in the run's own cache file before its decision is in the store, so that a
+// run killed between the two (kill -9) and resumed shares it with its twins rather than
+// asking them again. With the cache's writes held, no decision is committed; before, the
+// decisions were committed while their replies still waited in the cache's queue (a kill
+// then lost them from the cache: its twins were asked again after the resume).
+func TestRunCacheWrittenBeforeItsDecisions(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s, _ := drawServer(t)
+	release := make(chan struct{})
+	wrapRunCache = func(c backend.CacheStore) backend.CacheStore { return heldCacheStore{c, release} }
+	defer func() { wrapRunCache = nil }()
+	dir := filepath.Join(t.TempDir(), "run")
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), nocacheStudy3(t, s.URL, 1, ""), Options{Out: dir, NoCache: true})
+		done <- err
+	}()
+	count := func() int {
+		st, err := store.OpenReadOnly(filepath.Join(dir, dbFile))
+		if err != nil {
+			return -1
+		}
+		defer st.Close()
+		var n int
+		if err := st.Decisions(func(store.Decision) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.calls() < 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // time for a commit that did not wait to end
+	held, calls := count(), s.calls()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d calls made while the cache's writes were held; %d decisions committed meanwhile, %d in all", calls, held, count())
+	if held > 0 {
+		t.Fatalf("%d decisions committed while their replies were not yet in the run's cache file", held)
 	}
 }

@@ -57,9 +57,15 @@ func (l *runCacheStore) open() (backend.CacheStore, error) {
 			return
 		}
 		l.s, l.err = backend.OpenLogStore(filepath.Join(l.r.dir, runCacheFile), filepath.Join(l.r.dir, runCacheIndex))
+		if l.err == nil && wrapRunCache != nil {
+			l.s = wrapRunCache(l.s)
+		}
 	})
 	return l.s, l.err
 }
+
+// wrapRunCache, set by tests, wraps the run's log store (to slow or watch its writes).
+var wrapRunCache func(backend.CacheStore) backend.CacheStore
 
 func exists(path string) bool {
 	_, err := os.Stat(path)

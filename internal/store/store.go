@@ -124,6 +124,9 @@ type Store struct {
 	reads  context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex // guards pending, spares and gathering
+	// beforeWrite, when set, runs before each write of decisions, once they are taken from
+	// pending (BeforeWrite).
+	beforeWrite func()
 	// pending are the decisions queued by Add, Commit and Start and not yet taken by a write;
 	// spares are the arrays of the last ones written, emptied, for pending to reuse (a
 	// group's slice grown anew from nil was most of what a commit allocated). Two: a group
@@ -407,6 +410,13 @@ func (s *Store) Agents() ([]Agent, error) {
 	return out, rows.Err()
 }
 
+// BeforeWrite sets f to run before each write of decisions, after they are taken from the
+// queue: whatever f waits for was done before any of them is written. The run's own reply
+// cache (engine/runcache.go) flushes its queued replies so: a reply is in the cache's file
+// before its decision is in the store, so a run killed between the two (kill -9) and resumed
+// shares that reply with its twins instead of asking them again. Call it before any write.
+func (s *Store) BeforeWrite(f func()) { s.beforeWrite = f }
+
 // Commit records decisions durably before it returns: a crash after it returns (kill -9,
 // power loss with synchronous=FULL) loses none of them. Use it for replies that were paid
 // for; Add is for decisions that are free to make again.
@@ -527,6 +537,9 @@ func (s *Store) flushLocked() error {
 	s.mu.Unlock()
 	if len(pending) == 0 {
 		return nil
+	}
+	if s.beforeWrite != nil {
+		s.beforeWrite()
 	}
 	var err error
 	if len(pending) <= rowsPerInsert && !s.repairs.Load() &&

@@ -620,3 +620,29 @@ func TestCloseRemovesWriteAheadLog(t *testing.T) {
 		t.Errorf("%s-wal is left after Close (%v): the connection was not closed", path, err)
 	}
 }
+
+// BeforeWrite's function runs before each write of decisions, none of them committed yet, and
+// not for a flush with nothing to write.
+func TestBeforeWriteRunsBeforeEachWrite(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var seen []int
+	s.BeforeWrite(func() {
+		n, _ := s.CountDecisions()
+		seen = append(seen, n)
+	})
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := s.Commit(Decision{Key: Key{RunID: "a", AgentID: i + 1, Scenario: "s"}, Reply: Reply{Values: map[string]float64{"v": 1}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(seen, []int{0, 1}) {
+		t.Fatalf("decisions committed when it ran: %v, want [0 1] (once a write, before it)", seen)
+	}
+}
