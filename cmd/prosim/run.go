@@ -211,12 +211,13 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 		fmt.Fprintf(out, "\n%s in %s (%d asked now, %s).\n", plural.Count(res.Decisions, "decision"), res.Dir, res.Asked, took.Round(time.Millisecond))
 	}
 	// Under --no-cache the replies served without a call are copies of the run's identical
-	// requests, or a call's n samples (its own cache, RUN_DIR/cache.db), not a cache's of
-	// earlier runs.
+	// requests, or a call's n samples (its own cache, RUN_DIR/cache.log), not a cache's of
+	// earlier runs; the whole run's may include an earlier invocation's hits on a cache it was
+	// given.
 	hits, runHits := "cache hits", "decisions from the cache"
 	if res.OwnCache {
 		hits = "shared without a call (this run's identical requests, a call's n samples)"
-		runHits = "decisions without a call (a cache's, this run's identical requests, a call's n samples)"
+		runHits = "decisions without a call (identical requests and n samples shared within the run, or an earlier invocation's cache hits)"
 	}
 	for i, now := range res.Usage {
 		if report.Behavioural(now.Label) {
