@@ -217,7 +217,7 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	hits, runHits := "cache hits", "decisions from the cache"
 	if res.OwnCache {
 		hits = "shared without a call (this run's identical requests, a call's n samples)"
-		runHits = "decisions without a call (identical requests and n samples shared within the run, or an earlier invocation's cache hits)"
+		runHits = "decisions without a call (identical requests and n samples shared within the run, or replies an earlier invocation took from a cache)"
 	}
 	for i, now := range res.Usage {
 		if report.Behavioural(now.Label) {

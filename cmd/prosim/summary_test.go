@@ -23,7 +23,7 @@ func TestSummaryNamesTheRunsOwnCache(t *testing.T) {
 		want, not  string
 		whole, now string
 	}{
-		{true, "1050 shared without a call (this run's identical requests, a call's n samples)", "cache hits", "decisions without a call (identical requests and n samples shared within the run, or an earlier invocation's cache hits)", "  of which this invocation: 1350 provider calls, 1050 shared without a call (this run's identical requests, a call's n samples)"},
+		{true, "1050 shared without a call (this run's identical requests, a call's n samples)", "cache hits", "decisions without a call (identical requests and n samples shared within the run, or replies an earlier invocation took from a cache)", "  of which this invocation: 1350 provider calls, 1050 shared without a call (this run's identical requests, a call's n samples)"},
 		{false, "1050 cache hits", "identical requests", "1050 decisions from the cache", "  of which this invocation: 1350 provider calls, 1050 cache hits"},
 	} {
 		for _, resumed := range []bool{false, true} {
