@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/prosim/prosim/internal/engine"
 )
 
 // --max-cost must be a cap: a negative amount is refused naming the flag, and an explicit 0
@@ -102,4 +104,27 @@ func TestReadmeListsExitStatuses(t *testing.T) {
 			t.Errorf("README.md: no row for exit status %d in its table", code)
 		}
 	}
+}
+
+// A run stopped at its spend cap says what it used of each backend, as a finished run's
+// summary does (QA13 F4: it printed only the spend), with the calls the provider saw.
+func TestCapStopSaysItsUsage(t *testing.T) {
+	t.Setenv(durableKeyEnv, "sk-test")
+	s := newCountingServer(t, 0)
+	exp := llmStudy(t, s.URL, 40, 2)
+	f, err := os.OpenFile(exp, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("prices: {m: {input: 100, output: 400}}\n")
+	f.Close()
+	out, err := prosim(t, "run", exp, "--out", filepath.Join(t.TempDir(), "run"), "-q", "--no-cache", "--max-cost", "0.5")
+	if _, ok := errors.AsType[*engine.BudgetStop](err); !ok {
+		t.Fatalf("want a stop at the cap: %v\n%s", err, out)
+	}
+	want := "backend openai:m, this invocation: " + strconv.Itoa(s.calls()) + " provider calls"
+	if !strings.Contains(out, want) {
+		t.Fatalf("stopped run's output:\n%s\nwant %q", out, want)
+	}
+	t.Logf("%s", out)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -99,6 +100,8 @@ func runCmd() *cobra.Command {
 			done(err == nil)
 			if err == nil {
 				err = finish(cmd, res, time.Since(start))
+			} else {
+				stoppedUsage(cmd, err)
 			}
 			if serr := stop(); err == nil {
 				err = serr
@@ -160,6 +163,8 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 			done(err == nil)
 			if err == nil {
 				err = finish(cmd, res, time.Since(start))
+			} else {
+				stoppedUsage(cmd, err)
 			}
 			if serr := stop(); err == nil {
 				err = serr
@@ -216,7 +221,7 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	// given.
 	hits, runHits := "cache hits", "decisions from the cache"
 	if res.OwnCache {
-		hits = "shared without a call (this run's identical requests, a call's n samples)"
+		hits = ownCacheHits
 		runHits = "decisions without a call (identical requests and n samples shared within the run, or replies an earlier invocation took from a cache)"
 	}
 	for i, now := range res.Usage {
@@ -235,6 +240,28 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// ownCacheHits names the replies a --no-cache invocation served without a call.
+const ownCacheHits = "shared without a call (this run's identical requests, a call's n samples)"
+
+// stoppedUsage prints, for a run stopped at its spend cap, what this invocation used of each
+// backend, as the summary of a finished run does (QA13: a capped run printed only its spend).
+func stoppedUsage(cmd *cobra.Command, err error) {
+	bs, ok := errors.AsType[*engine.BudgetStop](err)
+	if !ok {
+		return
+	}
+	hits := "cache hits"
+	if bs.OwnCache {
+		hits = ownCacheHits
+	}
+	for _, u := range bs.Usage {
+		if report.Behavioural(u.Label) {
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "backend %s, this invocation: %s\n", u.Label, usageLine(u, hits, true, bs.Batch))
+	}
 }
 
 // sameUsage reports whether two usages are equal, costs to within float rounding: the store

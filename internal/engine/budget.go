@@ -35,6 +35,10 @@ type BudgetStop struct {
 	CapUSD, Spent, Reserved, NextUSD float64
 	SpentThen                        float64
 	Decisions                        int
+	// Usage is each backend's use by the invocation that stopped (its summary line); Batch
+	// and OwnCache say how to word it, as Result's do.
+	Usage           []BackendUsage
+	Batch, OwnCache bool
 }
 
 func (e *BudgetStop) Error() string {

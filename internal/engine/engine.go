@@ -809,6 +809,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		if errors.Is(err, backend.ErrBudget) {
 			err = r.budgetStop(err)
 			if bs, ok := err.(*BudgetStop); ok {
+				bs.Usage, bs.Batch, bs.OwnCache = r.invocationUsage(), r.batchMode(), r.opt.NoCache || r.exp.Cache == "off"
 				// The manifest says why (QA9: it said running after a budget stop).
 				err = r.markStopped(&manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: &bs.Spent, NextCallUSD: bs.NextUSD}, err)
 			}
@@ -847,6 +848,16 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 	if !r.recorded() {
 		res.Decisions, res.InMemory = r.asked, true // a summary run asks every decision anew, even on resume
 	}
+	res.Usage = r.invocationUsage()
+	if r.recorded() {
+		res.RunUsage = r.runUsage()
+	}
+	return res, nil
+}
+
+// invocationUsage is each backend's use by this invocation, from its meter.
+func (r *Runner) invocationUsage() []BackendUsage {
+	var out []BackendUsage
 	for _, b := range r.backends {
 		u := *b.usage
 		if t := b.meter.Total(); t.Calls > 0 || t.CacheHits > 0 {
@@ -860,12 +871,9 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 				}
 			}
 		}
-		res.Usage = append(res.Usage, u)
+		out = append(out, u)
 	}
-	if r.recorded() {
-		res.RunUsage = r.runUsage()
-	}
-	return res, nil
+	return out
 }
 
 // analysisStage is the stage after the decisions; its note says what an interruption there
