@@ -3,6 +3,7 @@ package yamlx
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -366,7 +367,7 @@ func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
 					if !known {
 						tok := mv.Key.GetToken()
 						c.errs = append(c.errs, &Error{File: c.name, Line: tok.Position.Line, Col: tok.Position.Column,
-							Field: join(path, key), Msg: "unknown field (check its spelling and indentation)"})
+							Field: join(path, key), Msg: unknownField(key, fields)})
 					}
 					continue
 				}
@@ -441,4 +442,14 @@ func join(path, key string) string {
 		return key
 	}
 	return path + "." + key
+}
+
+// unknownField is the problem of an unknown key among a struct's fields: the closest field's
+// name when one is near (QA13: replicats, polcy got no hint), else a word on spelling and
+// indentation (a known key indented under the wrong block).
+func unknownField(key string, fields map[string]reflect.Type) string {
+	if hint := DidYouMean(key, slices.Sorted(maps.Keys(fields))); hint != "" {
+		return "unknown field" + hint
+	}
+	return "unknown field (check its spelling and indentation)"
 }

@@ -19,7 +19,7 @@ func TestDecodeAllReportsEveryProblem(t *testing.T) {
 	}
 	want := []string{
 		`exp.yaml:2:13: field replicates: expected a whole number, got a string "three"`,
-		`exp.yaml:5:5: field conditions[0].wieght: unknown field`,
+		`exp.yaml:5:5: field conditions[0].wieght: unknown field (did you mean weight?)`,
 		`exp.yaml:7:13: field conditions[1].weight: expected a whole number`,
 	}
 	if len(es.Errs) != len(want) {
