@@ -100,7 +100,7 @@ func (g *BatchGroup) Begin(ctx context.Context, n int) {
 	defer g.mu.Unlock()
 	g.ctx, g.active, g.waiting, g.held = ctx, n, 0, 0
 	for _, c := range g.cols {
-		c.pending = nil
+		c.pending, c.byKey = nil, map[Key]*line{}
 	}
 }
 
@@ -112,9 +112,25 @@ func (g *BatchGroup) Done() {
 	g.flush()
 }
 
+// wait queues w for the next job, or, when its line is already in a job, makes it a copy of
+// that line: it is answered when the line is (at once if it was), without a job of its own.
 func (g *BatchGroup) wait(c *Collector, w *waiter) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	l := c.byKey[w.key]
+	switch {
+	case l != nil && l.done:
+		w.done <- copyOf(l.out)
+		return
+	case l != nil && l.sent:
+		l.copies = append(l.copies, w)
+		return
+	case l == nil:
+		if c.byKey == nil {
+			c.byKey = map[Key]*line{}
+		}
+		c.byKey[w.key] = &line{}
+	}
 	c.pending = append(c.pending, w)
 	g.waiting++
 	g.flush()
@@ -145,7 +161,13 @@ func (g *BatchGroup) flush() {
 		if len(c.pending) > 0 {
 			ws := c.pending
 			c.pending = nil
-			go c.run(g.ctx, ws, g.held)
+			ls := map[Key]*line{}
+			for _, w := range ws {
+				l := c.byKey[w.key]
+				l.sent = true
+				ls[w.key] = l
+			}
+			go c.run(g.ctx, ws, ls, g.held)
 		}
 	}
 }
@@ -176,11 +198,27 @@ type CollectorConfig struct {
 type Collector struct {
 	cfg     CollectorConfig
 	pending []*waiter // guarded by cfg.Group.mu
+	// byKey are the step's lines by cache key, from the moment a request of the key waits
+	// (guarded by cfg.Group.mu). A request of a key whose line is already in a job is a copy
+	// of it, whenever it comes: a twin the spend cap held until that job settled must not go
+	// in a job of its own, or find the line's journaled job and take its reply again as a
+	// call (QA13 F1: both twins recorded as calls at the same cost, the spend overstated 27%).
+	byKey map[Key]*line
+}
+
+// line is one line of a job and the requests it answers beside those of its job's waiters.
+type line struct {
+	sent   bool      // in a job: a request that comes now is one of copies
+	copies []*waiter // requests of the key that came after it was sent
+	done   bool
+	out    batchOutcome // the line's outcome as its paid request got it, once done
 }
 
 type waiter struct {
 	id   string
+	key  Key
 	req  Request
+	free bool // holds no reservation of the spend cap: never the line's paid request when one does
 	done chan batchOutcome
 }
 
@@ -201,7 +239,7 @@ func NewCollector(cfg CollectorConfig) *Collector {
 
 // Decide waits for the request's result from a batch job.
 func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
-	w := &waiter{id: BatchID(req), req: req, done: make(chan batchOutcome, 1)}
+	w := &waiter{id: BatchID(req), key: KeyOf(c.cfg.ID, req), req: req, free: ctx.Value(copyKey{}) != nil, done: make(chan batchOutcome, 1)}
 	c.cfg.Group.wait(c, w)
 	select {
 	case o := <-w.done:
@@ -211,10 +249,63 @@ func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
 	}
 }
 
+// Shares reports whether a request of req's cache key is waiting for the step's next job or
+// is in one: req would be a copy of its line. Budgeted reserves nothing for such a request.
+func (c *Collector) Shares(req Request) bool {
+	k := KeyOf(c.cfg.ID, req)
+	c.cfg.Group.mu.Lock()
+	defer c.cfg.Group.mu.Unlock()
+	return c.byKey[k] != nil
+}
+
+// copyKey marks the context of a request sent to a Collector without a reservation of the
+// spend cap, since Shares said it is a copy.
+type copyKey struct{}
+
+// copyOf is a copy's outcome of a line: the reply, cached at no cost, or the error.
+func copyOf(o batchOutcome) batchOutcome {
+	if o.err != nil {
+		return batchOutcome{err: o.err}
+	}
+	return batchOutcome{r: shared(o.r)}
+}
+
+// payer is the index of the request of a line's waiters that is recorded as the call: the
+// first that holds a reservation of the spend cap, so that the cap settles the line's cost
+// where it reserved it.
+func payer(ws []*waiter) int {
+	return max(0, slices.IndexFunc(ws, func(w *waiter) bool { return !w.free }))
+}
+
+// answer gives a line's outcome to its waiters in a job (ws: the paid one gets o, the others
+// a copy) and to those that came after it was sent; once (a job's failure after some of the
+// lines of the attempt were answered fails only the others).
+func (c *Collector) answer(l *line, ws []*waiter, o batchOutcome) {
+	c.cfg.Group.mu.Lock()
+	defer c.cfg.Group.mu.Unlock()
+	if l.done {
+		return
+	}
+	l.done, l.out = true, o
+	p := payer(ws)
+	for i, w := range ws {
+		if i == p {
+			w.done <- o
+		} else {
+			w.done <- copyOf(o)
+		}
+	}
+	for _, w := range l.copies {
+		w.done <- copyOf(o)
+	}
+	l.copies = nil
+}
+
 // run puts waiting calls through batch jobs until each has a result or has used its
-// attempts. Requests of one cache key share one line of the job (see lines).
+// attempts. Requests of one cache key share one line of the job (see lines); ls are those
+// lines, by key, which requests of their keys that come later share.
 // held is how many of the step's requests wait for the spend cap meanwhile (BatchGroup.held).
-func (c *Collector) run(ctx context.Context, ws []*waiter, held int) {
+func (c *Collector) run(ctx context.Context, ws []*waiter, ls map[Key]*line, held int) {
 	byID, ids := c.lines(ws)
 	reasons := map[string]string{}
 	// failed counts each line's attempts that came back without a reply (an error for the
@@ -253,7 +344,7 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, held int) {
 					err = c.cfg.Journal.Record(b, pids)
 				}
 				if err != nil {
-					c.fail(byID, ids, err)
+					c.fail(byID, ids, ls, err)
 					return
 				}
 				if held > 0 {
@@ -271,7 +362,7 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, held int) {
 		for _, b := range slices.Sorted(maps.Keys(jobs)) {
 			res, err := c.await(ctx, b)
 			if err != nil {
-				c.fail(byID, ids, err)
+				c.fail(byID, ids, ls, err)
 				return
 			}
 			for _, id := range jobs[b] {
@@ -286,17 +377,11 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, held int) {
 					failed[id]++
 					again = append(again, id)
 				default:
-					for i, w := range byID[id] {
-						rep := r.Reply
-						if i > 0 { // an identical request: it shares the line and costs nothing
-							rep.Cached, rep.Calls, rep.FailedCalls, rep.InputTokens, rep.OutputTokens, rep.CostUSD = true, 0, 0, 0, 0, 0
-							rep.UnusableCalls, rep.UnusableInputTokens, rep.UnusableOutputTokens = 0, 0, 0
-						} else {
-							rep.Calls += failed[id]
-							rep.FailedCalls += failed[id]
-						}
-						w.done <- batchOutcome{r: rep}
-					}
+					// Identical requests share the line: one is the call, the others cost nothing.
+					rep := r.Reply
+					rep.Calls += failed[id]
+					rep.FailedCalls += failed[id]
+					c.answer(ls[byID[id][0].key], byID[id], batchOutcome{r: rep})
 				}
 			}
 		}
@@ -304,15 +389,11 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, held int) {
 	}
 	for _, id := range ids {
 		err := fmt.Errorf("%s: batch request failed %d times: %s", c.cfg.Name, c.cfg.Attempts, reasons[id])
-		for i, w := range byID[id] {
-			// The reply returned with the error counts the line's failed calls (on the first
-			// request only, as a reply is), for the meter and the decision's record.
-			var spent Reply
-			if i == 0 {
-				spent.Calls, spent.FailedCalls = failed[id], failed[id]
-			}
-			w.done <- batchOutcome{r: spent, err: err}
-		}
+		// The reply returned with the error counts the line's failed calls (on the paid
+		// request only, as a reply is), for the meter and the decision's record.
+		var spent Reply
+		spent.Calls, spent.FailedCalls = failed[id], failed[id]
+		c.answer(ls[byID[id][0].key], byID[id], batchOutcome{r: spent, err: err})
 	}
 }
 
@@ -370,14 +451,12 @@ type BatchJobError struct{ Err error }
 func (e *BatchJobError) Error() string { return e.Err.Error() }
 func (e *BatchJobError) Unwrap() error { return e.Err }
 
-func (c *Collector) fail(byID map[string][]*waiter, ids []string, err error) {
+func (c *Collector) fail(byID map[string][]*waiter, ids []string, ls map[Key]*line, err error) {
 	if !errors.Is(err, context.Canceled) {
 		err = &BatchJobError{Err: err}
 	}
 	for _, id := range ids {
-		for _, w := range byID[id] {
-			w.done <- batchOutcome{err: err}
-		}
+		c.answer(ls[byID[id][0].key], byID[id], batchOutcome{err: err})
 	}
 }
 

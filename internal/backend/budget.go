@@ -161,10 +161,14 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 // price (or a dearer one a reply named) the reservations use; maxOut is the client's
 // completion limit for requests that set none. A refused reservation returns a *BudgetError
 // without calling next. A call that does not fit waits for those in flight (Reserve). In batch
-// mode (group not nil) those settle only when their job is sent and ends, and a job is sent
-// when every worker waits: the call tells group it waits too, so that the jobs of the others
-// go and, once they settle, it goes in a smaller follow-up job if it fits then (QA12 #8: a
-// refusal stopped the run at 12 of 24 decisions with room for 3 more).
+// mode (batch, the chain's Collector, not nil) those settle only when their job is sent and
+// ends, and a job is sent when every worker waits: the call tells the batch group it waits
+// too, so that the jobs of the others go and, once they settle, it goes in a smaller
+// follow-up job if it fits then (QA12 #8: a refusal stopped the run at 12 of 24 decisions
+// with room for 3 more). A call whose line the collector already has (Collector.Shares,
+// asked before it reserves and after each wait) is a copy of that line: it reserves and
+// settles nothing (QA13 F1: a twin held until its line's job settled was then recorded as a
+// call and settled at the line's cost).
 //
 // The settled spend stays within the cap as long as no call costs more than its reservation.
 // One can: a call of a model dearer than the configured one, before a reply has named it.
@@ -185,10 +189,10 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 // holds its rate-limit slot, see tryReserve). The call settles once, at the price of
 // its tokens and of its unusable attempts' (Reply.UnusableInputTokens and
 // UnusableOutputTokens: their usage, or their worst case).
-func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, maxOut int, group *BatchGroup) Backend {
+func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, maxOut int, batch *Collector) Backend {
 	cp := newCallPrice(prices, provider, model)
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
-		if group == nil {
+		if batch == nil {
 			first, err := cp.probe(ctx)
 			if err != nil {
 				return Reply{}, err
@@ -203,10 +207,14 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 			return Reply{}, fmt.Errorf("%s/%s: no price is known, and a budget needs one (add it under prices:)", provider, model)
 		}
 		reserve := func(ctx context.Context, more bool) error {
-			if group == nil || more {
+			if batch == nil || more {
 				return b.reserve(ctx, worst, more)
 			}
+			group := batch.cfg.Group
 			for {
+				if batch.Shares(req) {
+					return errCopy
+				}
 				settled, err := b.tryReserve(worst, true, false)
 				if settled == nil {
 					return err
@@ -222,7 +230,17 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 				}
 			}
 		}
-		if err := reserve(ctx, false); err != nil {
+		if err := reserve(ctx, false); err == errCopy {
+			r, err := next.Decide(context.WithValue(ctx, copyKey{}, true), req)
+			if r.Calls > 0 { // not expected: the collector makes a line's reserving request its call
+				if actual, ok := cp.actual(r, r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens); ok {
+					b.AddSpent(actual)
+				} else {
+					b.AddSpent(worst)
+				}
+			}
+			return r, err
+		} else if err != nil {
 			return Reply{}, err
 		}
 		held := worst
@@ -242,6 +260,9 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 		return r, err
 	})
 }
+
+// errCopy says a batch request is a copy of a line the collector has: it reserves nothing.
+var errCopy = errors.New("a copy of a batch line")
 
 // reserveAgainKey is the context key of a Budgeted call's func(context.Context) error that
 // reserves one more attempt's worst case (see Retry).

@@ -70,11 +70,12 @@ type StackConfig struct {
 	// (see Budgeted). MaxOutput is the client's completion limit for requests that set none.
 	Budget    *Budget
 	MaxOutput int
-	// Batch, if not nil, says the endpoint is a batch Collector of this group: no Collapse,
-	// since a duplicate waiting in Collapse would never reach the collector, whose batch waits
-	// for every live decision; the collector gives identical requests one line of the job and
-	// marks the copies as Collapse does. A call waiting for the spend cap tells the group.
-	Batch *BatchGroup
+	// Batch, if not nil, is the endpoint, a batch Collector: no Collapse, since a duplicate
+	// waiting in Collapse would never reach the collector, whose batch waits for every live
+	// decision; the collector gives identical requests one line of the job and marks the
+	// copies as Collapse does. A call waiting for the spend cap tells its group, and a copy
+	// of a line the collector has reserves nothing (Budgeted).
+	Batch *Collector
 }
 
 // Stack builds the standard chain (see above) over one or more endpoints of one model.

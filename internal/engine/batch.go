@@ -95,7 +95,7 @@ func (r *Runner) buildBatchBackend(b experiment.Backend, spec providers.Spec, id
 		SampleSeed: seed.Derive(*r.exp.Seed, "samples", label),
 		Budget:     r.budget,
 		MaxOutput:  providers.DefaultMaxTokens(b.Provider),
-		Batch:      r.group,
+		Batch:      col,
 	}), nil
 }
 

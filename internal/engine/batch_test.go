@@ -575,3 +575,82 @@ func TestOpenAIBatchCacheReplay(t *testing.T) {
 		t.Fatal("the replay's decisions differ")
 	}
 }
+
+// Twins under a spend cap (QA13 F1): two conditions of one policy ask identical requests, and
+// the cap holds some requests while a job is in flight. A twin held while its line went in an
+// earlier job is still a copy: every call recorded is a line the server received, the spend is
+// the sum of the paid lines, and each copy is recorded cached at no cost. (A held twin was given
+// its line's reply again from the journaled job as a first waiter: both twins recorded one call
+// at the same cost, the spend overstated by each.)
+func TestOpenAIBatchTwinsUnderBudget(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	llm := newLLMServer(t)
+	s := newOpenAIBatchServer(t, llm)
+	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := batchExperiment(t, s.URL, false)
+	exp.Conditions = append(exp.Conditions, experiment.Condition{Name: "none2", Policy: "none"})
+	llm.learn(exp)
+	syncRes, err := Run(context.Background(), exp, Options{Out: filepath.Join(t.TempDir(), "sync"), NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp = batchExperiment(t, s.URL, true)
+	exp.Conditions = append(exp.Conditions, experiment.Condition{Name: "none2", Policy: "none"})
+	dir := filepath.Join(t.TempDir(), "batch")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var progress syncBuffer
+	_, err = Run(ctx, exp, Options{Out: dir, NoCache: true, MaxCost: syncRes.Usage[0].CostUSD / 2, Progress: &progress})
+	if _, ok := errors.AsType[*BudgetStop](err); !ok {
+		t.Fatalf("a capped batch run returned %v", err)
+	}
+	s.mu.Lock()
+	lines, jobs := 0, s.creates
+	for _, j := range s.jobs {
+		lines += j.total
+	}
+	s.mu.Unlock()
+	st, err := store.Open(filepath.Join(dir, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls, copies, n int
+	var cost float64
+	byKey := map[string]store.Decision{}
+	err = st.Decisions(func(d store.Decision) error {
+		n++
+		calls += d.Reply.Calls
+		cost += d.Reply.CostUSD
+		if d.Reply.Cached {
+			copies++
+			if d.Reply.Calls != 0 || d.Reply.CostUSD != 0 {
+				t.Errorf("a copy recorded %d calls at $%v", d.Reply.Calls, d.Reply.CostUSD)
+			}
+		}
+		// The twins of none and none2 (run ids none.r1, none2.r1): the same agent and scenario.
+		if cond, rep, _ := strings.Cut(d.RunID, "."); cond == "none" || cond == "none2" {
+			k := fmt.Sprintf("%d/%s/%s", d.AgentID, d.Scenario, rep)
+			if o, ok := byKey[k]; ok && o.Reply.Calls > 0 && d.Reply.Calls > 0 {
+				t.Errorf("twins %s both recorded as calls", k)
+			}
+			byKey[k] = d
+		}
+		return nil
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled, _, _ := runSpend(t, dir)
+	t.Logf("%d jobs of %d lines; %d decisions recorded %d calls and %d copies at $%v, $%v spent", jobs, lines, n, calls, copies, cost, settled)
+	if jobs < 2 || copies == 0 || calls != lines || math.Abs(settled-cost) > 1e-9 {
+		t.Errorf("%d jobs of %d lines; %d decisions recorded %d calls and %d copies at $%v, $%v spent", jobs, lines, n, calls, copies, cost, settled)
+	}
+	// Each job's end is told once (QA13 F2: the held twins waited on the earlier jobs again,
+	// and 10 jobs printed 71 "completed" lines).
+	if done := strings.Count(progress.String(), ": completed "); done != jobs {
+		t.Errorf("%d jobs, %d completed lines in the progress:\n%s", jobs, done, progress.String())
+	}
+}
