@@ -75,6 +75,16 @@ func convert(err error, data []byte, name string) error {
 			out.Line, out.Col = tok.Position.Line, tok.Position.Column
 		}
 	}
+	if kind, ok := strings.CutSuffix(out.Msg, " was used where mapping is expected"); ok {
+		// The parser's words for a plain value where a block of fields belongs (backend:
+		// builtin for backend: {provider: builtin}).
+		out.Msg = fmt.Sprintf("expected a mapping (key: value lines, or {key: value, ...}), got a %s", kind)
+		if ye != nil {
+			if tok := ye.GetToken(); tok != nil && tok.Value != "" {
+				out.Msg += fmt.Sprintf(" %q", tok.Value)
+			}
+		}
+	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		if te.StructFieldName != nil {

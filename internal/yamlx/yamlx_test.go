@@ -28,6 +28,7 @@ func TestDecodeReportsLineAndField(t *testing.T) {
 		{"duplicate key", "name: a\nname: b\n", "exp.yaml:2:1:"},
 		{"syntax", "name: [a\n", "exp.yaml:"},
 		{"empty", "  \n", "exp.yaml: file is empty"},
+		{"scalar for a mapping", "name: a\nconditions:\n  - moral\n", "exp.yaml:3:5: expected a mapping (key: value lines, or {key: value, ...}), got a string \"moral\""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
