@@ -219,9 +219,8 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	// requests, or a call's n samples (its own cache, RUN_DIR/cache.log), not a cache's of
 	// earlier runs; the whole run's may include an earlier invocation's hits on a cache it was
 	// given.
-	hits, runHits := "cache hits", "decisions from the cache"
+	hits, runHits := hitsName(res.OwnCache), "decisions from the cache"
 	if res.OwnCache {
-		hits = ownCacheHits
 		runHits = "decisions without a call (identical requests and n samples shared within the run, or replies an earlier invocation took from a cache)"
 	}
 	for i, now := range res.Usage {
@@ -242,8 +241,14 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	return nil
 }
 
-// ownCacheHits names the replies a --no-cache invocation served without a call.
-const ownCacheHits = "shared without a call (this run's identical requests, a call's n samples)"
+// hitsName names the replies an invocation served without a call: a cache's hits, or under
+// --no-cache (own) copies of the run's identical requests and a call's n samples.
+func hitsName(own bool) string {
+	if own {
+		return "shared without a call (this run's identical requests, a call's n samples)"
+	}
+	return "cache hits"
+}
 
 // stoppedUsage prints, for a run stopped at its spend cap, what this invocation used of each
 // backend, as the summary of a finished run does (QA13: a capped run printed only its spend).
@@ -252,10 +257,7 @@ func stoppedUsage(cmd *cobra.Command, err error) {
 	if !ok {
 		return
 	}
-	hits := "cache hits"
-	if bs.OwnCache {
-		hits = ownCacheHits
-	}
+	hits := hitsName(bs.OwnCache)
 	for _, u := range bs.Usage {
 		if report.Behavioural(u.Label) {
 			continue

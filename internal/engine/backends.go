@@ -213,7 +213,7 @@ func canonicalProvider(p string) string { return provider.Protocol(p) }
 // keep it on, whatever the backends: the config names a cache that cannot exist, located at
 // its own line rather than told under the first LLM backend that would open it.
 func (r *Runner) checkSharedCache() error {
-	if r.opt.NoCache || r.exp.Cache == "off" || r.opt.SharedCache != nil || r.exp.Execution.NATS != "" {
+	if r.ownCache() || r.opt.SharedCache != nil || r.exp.Execution.NATS != "" {
 		return nil
 	}
 	const why = "the shared cache lives on a NATS broker: give --nats URL or --workers N (or execution.nats), or another cache"
@@ -246,9 +246,9 @@ func (r *Runner) openCache() (*backend.Cache, error) {
 	if r.cache != nil {
 		return r.cache, nil
 	}
-	if r.opt.NoCache || r.exp.Cache == "off" {
+	if r.ownCache() {
 		c := r.runCache()
-		r.cache, r.ownCache = c, true
+		r.cache = c
 		r.closers = append(r.closers, c)
 		return c, nil
 	}

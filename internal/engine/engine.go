@@ -94,7 +94,7 @@ type Result struct {
 	// invocation of such a run asks anew, so Usage is the run's.
 	Usage, RunUsage []BackendUsage
 	// OwnCache is true when the replies served without a call came from the run's own cache
-	// (--no-cache, cache: off: RUN_DIR/cache.db): copies of the run's identical requests
+	// (--no-cache, cache: off: RUN_DIR/cache.log): copies of the run's identical requests
 	// (runcache.go), not replies of earlier runs.
 	OwnCache bool
 	// Summary writes the run's summary (validity and the study's results).
@@ -161,10 +161,8 @@ type Runner struct {
 	mu      sync.Mutex
 	closers []io.Closer
 	cache   *backend.Cache
-	// ownCache: cache is the run's own (--no-cache, cache: off; runcache.go).
-	ownCache bool
-	budget   *backend.Budget     // nil: no spend cap
-	group    *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
+	budget  *backend.Budget     // nil: no spend cap
+	group   *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
 	// estimating answers every task with a placeholder (Estimate).
 	estimating bool
 	// stages shows the set-up stages and records the current one (CurrentStage).
@@ -597,7 +595,7 @@ func (r *Runner) create(dir string) error {
 	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
 		return err
 	}
-	if r.ownCache {
+	if r.cache != nil && r.ownCache() {
 		// A paid reply reaches the run's cache file before its decision reaches the store
 		// (store.BeforeWrite): a resume after kill -9 finds it for the twins still to ask.
 		r.st.BeforeWrite(r.cache.Flush)
@@ -809,7 +807,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		if errors.Is(err, backend.ErrBudget) {
 			err = r.budgetStop(err)
 			if bs, ok := err.(*BudgetStop); ok {
-				bs.Usage, bs.Batch, bs.OwnCache = r.invocationUsage(), r.batchMode(), r.opt.NoCache || r.exp.Cache == "off"
+				bs.Usage, bs.Batch, bs.OwnCache = r.invocationUsage(), r.batchMode(), r.ownCache()
 				// The manifest says why (QA9: it said running after a budget stop).
 				err = r.markStopped(&manifest.Stop{Reason: manifest.StopSpendCap, CapUSD: bs.CapUSD, SpentUSD: &bs.Spent, NextCallUSD: bs.NextUSD}, err)
 			}
@@ -833,7 +831,7 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		}
 		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; %s", err, plural.Count(n, "decision"), r.dir, how)
 	}
-	res := &Result{Dir: r.dir, Asked: r.asked, OwnCache: r.opt.NoCache || r.exp.Cache == "off"}
+	res := &Result{Dir: r.dir, Asked: r.asked, OwnCache: r.ownCache()}
 	r.stages.begin(r.analysisStage())
 	err = r.finishStudy(res)
 	r.stages.end()

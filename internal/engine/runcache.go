@@ -31,6 +31,10 @@ const (
 	runCacheSQLite = "cache.db"
 )
 
+// ownCache reports whether the run keeps its own cache (--no-cache, cache: off) rather than
+// one shared by runs.
+func (r *Runner) ownCache() bool { return r.opt.NoCache || r.exp.Cache == "off" }
+
 // runCache is the run's own cache: its file is opened at the first look-up, once the run
 // folder is known (Prepare builds the backends before Run makes the folder), so that
 // validate, estimate and a replay that asks nothing create none.
