@@ -249,10 +249,12 @@ func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
 	}
 }
 
-// Shares reports whether a request of req's cache key is waiting for the step's next job or
-// is in one: req would be a copy of its line. Budgeted reserves nothing for such a request.
-func (c *Collector) Shares(req Request) bool {
-	k := KeyOf(c.cfg.ID, req)
+// Key is req's cache key as the collector groups requests by it (Shares).
+func (c *Collector) Key(req Request) Key { return KeyOf(c.cfg.ID, req) }
+
+// Shares reports whether a request of cache key k (Key) is waiting for the step's next job
+// or is in one: it would be a copy of its line. Budgeted reserves nothing for such a request.
+func (c *Collector) Shares(k Key) bool {
 	c.cfg.Group.mu.Lock()
 	defer c.cfg.Group.mu.Unlock()
 	return c.byKey[k] != nil
@@ -406,7 +408,7 @@ func (c *Collector) lines(ws []*waiter) (byID map[string][]*waiter, ids []string
 	byKey := map[Key][]*waiter{}
 	var keys []Key
 	for _, w := range ws {
-		k := KeyOf(c.cfg.ID, w.req)
+		k := w.key
 		if byKey[k] == nil {
 			keys = append(keys, k)
 		}

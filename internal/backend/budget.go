@@ -210,9 +210,9 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 			if batch == nil || more {
 				return b.reserve(ctx, worst, more)
 			}
-			group := batch.cfg.Group
+			group, k := batch.cfg.Group, batch.Key(req)
 			for {
-				if batch.Shares(req) {
+				if batch.Shares(k) {
 					return errCopy
 				}
 				settled, err := b.tryReserve(worst, true, false)
