@@ -133,15 +133,7 @@ INSERT INTO decisions VALUES('none.r1', 1, 0, 0, 'helping', '{}', '{"willingness
 // A run database of the previous schema opens (as report and resume open it): its decisions
 // read with an unknown version, it is upgraded in place, and new decisions keep theirs.
 func TestOpenUpgradesSchema1(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "prosim.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(schemaV1); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	path := oldStore(t, "1", "", "")
 	s, err := OpenExisting(path)
 	if err != nil {
 		t.Fatal(err)
@@ -171,18 +163,7 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 // A schema 2 database (before repair turns were kept) is upgraded to 3 on open; repair turns
 // are written with their decision, read back in order, and replaced with it.
 func TestRepairsTableAndUpgradeFrom2(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "prosim.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2 := strings.Replace(schemaV1, "cost_usd REAL, latency_ms REAL NOT NULL,", "cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',", 1)
-	v2 = strings.Replace(v2, "('schema_version', '1')", "('schema_version', '2')", 1)
-	v2 = strings.Replace(v2, "NULL, 3.5);", "NULL, 3.5, '');", 1)
-	if _, err := db.Exec(v2); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	path := oldStore(t, "2", "model_version TEXT NOT NULL DEFAULT '',", ", ''")
 	ro, err := OpenReadOnly(path) // serve reads an old run without upgrading it
 	if err != nil {
 		t.Fatal(err)
@@ -430,18 +411,7 @@ func TestStartCommitsWithoutWaiting(t *testing.T) {
 // calls are), and summed by Tallies. A schema 3 database (before failed_calls) reads 0 for
 // them read-only, without being changed, and is upgraded to 4 on open.
 func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "prosim.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v3 := strings.Replace(schemaV1, "cost_usd REAL, latency_ms REAL NOT NULL,", "cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',", 1)
-	v3 = strings.Replace(v3, "('schema_version', '1')", "('schema_version', '3')", 1)
-	v3 = strings.Replace(v3, "NULL, 3.5);", "NULL, 3.5, '');", 1)
-	if _, err := db.Exec(v3); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	path := oldStore(t, "3", "model_version TEXT NOT NULL DEFAULT '',", ", ''")
 	ro, err := OpenReadOnly(path)
 	if err != nil {
 		t.Fatal(err)
@@ -492,18 +462,7 @@ func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
 // unusable_calls) reads 0 for them read-only, without being changed, and is upgraded to 5
 // on open, its failed calls kept.
 func TestUnusableCallsAndUpgradeFrom4(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "prosim.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v4 := strings.Replace(schemaV1, "cost_usd REAL, latency_ms REAL NOT NULL,", "cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0,", 1)
-	v4 = strings.Replace(v4, "('schema_version', '1')", "('schema_version', '4')", 1)
-	v4 = strings.Replace(v4, "NULL, 3.5);", "NULL, 3.5, '', 1);", 1)
-	if _, err := db.Exec(v4); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	path := oldStore(t, "4", "model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0,", ", '', 1")
 	ro, err := OpenReadOnly(path)
 	if err != nil {
 		t.Fatal(err)
@@ -645,4 +604,24 @@ func TestBeforeWriteRunsBeforeEachWrite(t *testing.T) {
 	if !slices.Equal(seen, []int{0, 1}) {
 		t.Fatalf("decisions committed when it ran: %v, want [0 1] (once a write, before it)", seen)
 	}
+}
+
+// oldStore writes a run database of an earlier schema version: schemaV1 (its one decision)
+// with cols, the columns that version had after latency_ms (each with its trailing comma),
+// and vals their values in that decision (each with its leading comma). It returns its path.
+func oldStore(t *testing.T, version, cols, vals string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "prosim.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	src := strings.Replace(schemaV1, "cost_usd REAL, latency_ms REAL NOT NULL,", "cost_usd REAL, latency_ms REAL NOT NULL, "+cols, 1)
+	src = strings.Replace(src, "('schema_version', '1')", "('schema_version', '"+version+"')", 1)
+	src = strings.Replace(src, "NULL, 3.5);", "NULL, 3.5"+vals+");", 1)
+	if _, err := db.Exec(src); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
