@@ -521,8 +521,7 @@ func TestOpenAIBatchIdenticalRequests(t *testing.T) {
 	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
 		return 200, nil, normal
 	}
-	exp := batchExperiment(t, s.URL, true)
-	exp.Conditions = append(exp.Conditions, experiment.Condition{Name: "none2", Policy: "none"})
+	exp := twinsExperiment(t, s.URL, true)
 	llm.learn(exp)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -576,6 +575,14 @@ func TestOpenAIBatchCacheReplay(t *testing.T) {
 	}
 }
 
+// twinsExperiment is batchExperiment with a second condition of the same policy, none2: its
+// requests are identical to none's (twins), one draw each pair.
+func twinsExperiment(t *testing.T, url string, batch bool) *experiment.Experiment {
+	exp := batchExperiment(t, url, batch)
+	exp.Conditions = append(exp.Conditions, experiment.Condition{Name: "none2", Policy: "none"})
+	return exp
+}
+
 // Twins under a spend cap (QA13 F1): two conditions of one policy ask identical requests, and
 // the cap holds some requests while a job is in flight. A twin held while its line went in an
 // earlier job is still a copy: every call recorded is a line the server received, the spend is
@@ -589,15 +596,13 @@ func TestOpenAIBatchTwinsUnderBudget(t *testing.T) {
 	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
 		return 200, nil, normal
 	}
-	exp := batchExperiment(t, s.URL, false)
-	exp.Conditions = append(exp.Conditions, experiment.Condition{Name: "none2", Policy: "none"})
+	exp := twinsExperiment(t, s.URL, false)
 	llm.learn(exp)
 	syncRes, err := Run(context.Background(), exp, Options{Out: filepath.Join(t.TempDir(), "sync"), NoCache: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp = batchExperiment(t, s.URL, true)
-	exp.Conditions = append(exp.Conditions, experiment.Condition{Name: "none2", Policy: "none"})
+	exp = twinsExperiment(t, s.URL, true)
 	dir := filepath.Join(t.TempDir(), "batch")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
