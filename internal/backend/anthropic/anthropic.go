@@ -89,11 +89,7 @@ func apiKey(cfg Config, lookup func(string) (string, bool)) (string, error) {
 	if env == "" {
 		env = DefaultAPIKeyEnv
 	}
-	key, _ := wire.KeyFromEnv(lookup, env)
-	if key == "" {
-		return "", fmt.Errorf("anthropic: no API key: set the environment variable %s", env)
-	}
-	return key, nil
+	return wire.RequireKey("anthropic", lookup, env)
 }
 
 // New makes a Client. The API key is read from the environment variable named by

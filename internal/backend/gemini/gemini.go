@@ -140,11 +140,7 @@ func apiKey(cfg Config, lookup func(string) (string, bool)) (string, error) {
 	if cfg.APIKeyEnv == "" {
 		names = []string{DefaultAPIKeyEnv, FallbackAPIKeyEnv}
 	}
-	key, _ := wire.KeyFromEnv(lookup, names...)
-	if key == "" {
-		return "", fmt.Errorf("gemini: no API key: set the environment variable %s", strings.Join(names, " or "))
-	}
-	return key, nil
+	return wire.RequireKey("gemini", lookup, names...)
 }
 
 func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) {

@@ -125,13 +125,13 @@ func apiKey(cfg Config, custom bool, lookup func(string) (string, bool)) (string
 	if env == "" {
 		env = DefaultAPIKeyEnv
 	}
-	key, _ := wire.KeyFromEnv(lookup, env)
+	key, err := wire.RequireKey("openai", lookup, env)
 	// A server of one's own (a local vLLM) may want no key; but a variable named in
 	// api_key_env is wanted, and running without it would send every call keyless.
-	if key == "" && (!custom || cfg.APIKeyEnv != "") {
-		return "", fmt.Errorf("openai: no API key: set the environment variable %s", env)
+	if err != nil && custom && cfg.APIKeyEnv == "" {
+		return "", nil
 	}
-	return key, nil
+	return key, err
 }
 
 func newClient(cfg Config, lookup func(string) (string, bool)) (*Client, error) {

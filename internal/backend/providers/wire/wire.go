@@ -403,6 +403,17 @@ func KeyFromEnv(lookup func(string) (string, bool), names ...string) (key, from 
 	return "", ""
 }
 
+// RequireKey is KeyFromEnv's key, or, when none of names is set, the error every provider
+// gives: "<provider>: no API key: set the environment variable A or B" (the names, never a
+// value).
+func RequireKey(provider string, lookup func(string) (string, bool), names ...string) (string, error) {
+	key, _ := KeyFromEnv(lookup, names...)
+	if key == "" {
+		return "", fmt.Errorf("%s: no API key: set the environment variable %s", provider, strings.Join(names, " or "))
+	}
+	return key, nil
+}
+
 // Seed folds a 64-bit decision seed into the non-negative range of a provider's integer seed.
 func Seed(s uint64, bits int) int64 {
 	return int64(s & (1<<(bits-1) - 1))
