@@ -72,6 +72,7 @@ type llmDecision struct {
 	scenario  string
 	condition string
 	turn      int
+	prompt    string // the request's first user message, as asked
 }
 
 // llmServer is a loopback chat completions endpoint. answer scripts its replies by decision;
@@ -198,6 +199,7 @@ func (s *llmServer) handle(w http.ResponseWriter, r *http.Request) {
 		s.t.Errorf("server: a request the design does not have: %.200s", body)
 	}
 	d.turn = (len(req.Messages) - 2) / 2
+	d.prompt = req.Messages[1].text()
 	n := max(1, req.N)
 	var choices []string
 	for i := range n {

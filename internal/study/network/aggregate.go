@@ -80,7 +80,8 @@ type pairAgg struct {
 	cells   cells
 	// tw is the twin design's accumulators (twin.go): nil in a summary run read back.
 	tw *twinAgg
-	// plTwin is the placebo's twin cell (label.go); -1: none. plSel is the cell whose
+	// plTwin is the placebo's twin cell (label.go); -1: none (one replicate, or with two the
+	// second replicate's control, whose pair with the first is the first's). plSel is the cell whose
 	// pre-treatment ratings choose the placebo's pseudo-victims: a third replicate's control;
 	// -1: none (fewer than 3 replicates), then the control's own ratings choose them.
 	plTwin, plSel int
@@ -97,7 +98,8 @@ type aggregator struct {
 
 // labelGroup is one comparison's pairs (backend, inequity condition: every replicate), which
 // the label (label.go) judges together: the real label of each inequity run against its
-// twin, and the placebo's (each control against the next replicate's). The pairs' ratings
+// twin, and the placebo's (each control against the next replicate's, each pair of replicates
+// once). The pairs' ratings
 // are given to the labelers one pair at a time through x and c (16 bytes an agent each, for
 // the group, not for each replicate).
 type labelGroup struct {
@@ -111,7 +113,7 @@ type labelGroup struct {
 // band is the placebo's (label.go), which New makes sure exists (replicates >= 2).
 func newLabelGroup(pairs []*pairAgg, n, from int, sharedDraws bool) *labelGroup {
 	g := &labelGroup{pairs: pairs, lab: NewLabeler(n, len(pairs), from), x: make([]Obs, n), c: make([]Obs, n)}
-	if pairs[0].plTwin >= 0 {
+	if slices.ContainsFunc(pairs, func(p *pairAgg) bool { return p.plTwin >= 0 }) {
 		g.pl = NewLabeler(n, len(pairs), from)
 	}
 	if !sharedDraws {
@@ -164,10 +166,15 @@ func (a *aggregator) placebo(t int, rows []roundView) {
 		if g.pl == nil {
 			continue
 		}
-		g.step(g.pl, t,
-			func(i int, dst []Obs) { obs(rows[g.pairs[i].ctrl], dst) },
-			func(i int, dst []Obs) { obs(rows[g.pairs[i].plTwin], dst) },
-			func(i int) []bool { return g.pairs[i].tw.pc })
+		g.pl.Begin(t)
+		for i, p := range g.pairs {
+			if p.plTwin < 0 { // its placebo pair is another's (two replicates)
+				continue
+			}
+			obs(rows[p.ctrl], g.x)
+			obs(rows[p.plTwin], g.c)
+			g.pl.Label(i, g.x, g.c, p.tw.pc)
+		}
 	}
 }
 
@@ -200,12 +207,17 @@ func newAggregator(s *netStudy) *aggregator {
 	a := &aggregator{s: s, pairs: s.pairs()}
 	for _, p := range a.pairs {
 		// The placebo's twin: the control of the next replicate (cyclically) of the same
-		// backend and policy, none with one replicate; its selector the one after that.
+		// backend and policy, none with one replicate; its selector the one after that. With
+		// two replicates the cycle would compare c1 with c2 and c2 with c1, one pair twice
+		// (its squared differences twice in the band's pool, its agents twice in the
+		// placebo's share): the pair is the first replicate's only.
 		p.plTwin = s.nextControl(p.ctrl)
 		p.plSel = -1
 		if p.plTwin >= 0 {
 			if j := s.nextControl(p.plTwin); j != p.ctrl {
 				p.plSel = j
+			} else if s.env.Cells[p.plTwin].Replicate < s.env.Cells[p.ctrl].Replicate {
+				p.plTwin = -1
 			}
 		}
 		p.tw = newTwinAgg(len(s.env.Agents), s.cfg.Rounds, s.conds[s.env.Cells[p.w].Condition].iv.From)

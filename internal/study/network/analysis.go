@@ -48,12 +48,15 @@ type Comparison struct {
 	Cells            cells // pooled over replicates
 	// The twin design (twinstats.go): effects against the control twin with bootstrap CIs
 	// (BootReps resamples), the contagion label's shares beside the placebo's with
-	// permutation p-values (Perms placements; 0 when read back from a summary run's tables,
-	// noPlacements when every agent is a victim).
+	// p-values of spread: on the behavioural model a permutation test over where the victims
+	// sit (Perms placements; noPlacements when every agent is a victim), on other backends
+	// (SignFlip) a sign-flip test over replicates (Perms sign patterns, the observed among
+	// them); Perms is 0 when read back from a summary run's tables.
 	Effects      []EffectRow
 	Contagion    []ContagionRow
 	BootReps     int
 	Perms        int
+	SignFlip     bool
 	Mediation    *analysis.MediationResult
 	MediationErr string
 }
@@ -155,7 +158,7 @@ func (s *netStudy) compare(pairs []*pairAgg) []*Comparison {
 		key := w.Backend + "\x00" + w.Condition
 		c, ok := byKey[key]
 		if !ok {
-			c = &Comparison{Backend: w.Backend, Inequity: w.Condition, Control: ctrl.Condition, Label: w.Condition,
+			c = &Comparison{Backend: w.Backend, Inequity: w.Condition, Control: ctrl.Condition, Label: w.Condition, SignFlip: !s.builtin(w.Backend),
 				Treatment: s.conds[w.Condition].label, From: s.conds[w.Condition].iv.From, To: s.conds[w.Condition].iv.To, Rounds: s.cfg.Rounds, Cells: make(cells, s.cfg.Rounds)}
 			if len(s.env.Backends) > 1 {
 				c.Label = w.Backend + " " + w.Condition

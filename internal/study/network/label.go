@@ -62,7 +62,8 @@ import "math"
 // share their random numbers, so its real comparison's noise is zero). The control against
 // itself would give 0 whatever the label, so it would test nothing. The placebo's "run" is a
 // replicate's control, its "twin" the same agents in the next replicate's control (its own
-// activations and random numbers, and with graph.per_replicate its own graph), labelled by
+// activations and random numbers, and with graph.per_replicate its own graph; cyclically, each
+// pair of replicates once: with two replicates one pair, not c1-c2 and c2-c1), labelled by
 // the same rule (its band from its own pre-treatment rounds, pooled over the placebo's pairs:
 // on an LLM the real label's band too, so there the label and its placebo apply one band),
 // and its groups are distances, on the run's graph, from pseudo-victims chosen by the

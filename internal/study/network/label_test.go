@@ -4,6 +4,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/persona"
+	"github.com/prosim/prosim/internal/policy"
+	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
 )
 
 // rating is a noisy 1-7 rating around mu (normal noise of sd, rounded and clipped).
@@ -172,4 +178,40 @@ func TestLabelBandFrom(t *testing.T) {
 	o := [][]Obs{{{W: 4, OK: true}}}
 	own.Step(1, o, o, nil)
 	own.Step(2, o, o, nil)
+}
+
+// The placebo pairs each replicate's control with the next replicate's, cyclically, each
+// unordered pair of replicates once: with three replicates c1-c2, c2-c3, c3-c1; with two,
+// c1-c2 only (the cycle would add c2-c1, the same pair again, its squared differences twice
+// in the band and its agents twice in the placebo's share).
+func TestPlaceboPairsEachPairOnce(t *testing.T) {
+	for _, c := range []struct{ reps, pairs int }{{2, 1}, {3, 3}, {4, 4}} {
+		env := &study.Env{Exp: &experiment.Experiment{Backends: []experiment.Backend{{Provider: "builtin"}}}, Agents: make([]persona.Persona, 4)}
+		for r := 1; r <= c.reps; r++ {
+			for _, cond := range []string{"control", "unfair"} {
+				env.Cells = append(env.Cells, &study.Cell{Run: store.Run{Backend: "builtin", Condition: cond, Replicate: r}})
+			}
+		}
+		s := &netStudy{env: env, cfg: &Config{Rounds: 3},
+			conds: map[string]*netCond{"control": {}, "unfair": {iv: &policy.Intervention{From: 2, To: 3}}}}
+		a := newAggregator(s)
+		seen := map[[2]int]bool{}
+		for _, p := range a.pairs {
+			if p.plTwin < 0 {
+				continue
+			}
+			x, y := env.Cells[p.ctrl].Replicate, env.Cells[p.plTwin].Replicate
+			k := [2]int{min(x, y), max(x, y)}
+			if seen[k] {
+				t.Errorf("%d replicates: the placebo pairs replicates %d and %d twice", c.reps, k[0], k[1])
+			}
+			seen[k] = true
+		}
+		if len(seen) != c.pairs {
+			t.Errorf("%d replicates: %d placebo pairs, want %d", c.reps, len(seen), c.pairs)
+		}
+		if a.groups[0].pl == nil {
+			t.Errorf("%d replicates: no placebo labeler", c.reps)
+		}
+	}
 }

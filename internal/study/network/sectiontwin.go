@@ -92,15 +92,17 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 	f.ByGroup = report.SmallMultiples{Title: "Affected by exposure group" + sfx, XLabel: "Round (day)", YLabel: "Agents affected (% of group)",
 		XTicks: roundTicks(c.Rounds), YFormat: pct0, Panels: byGroup, LegendTitle: "Labelled on", Columns: 3}
 	f.ContRows = contagionRows(c, rounds)
-	perm := fmt.Sprintf("%d random placements of as many victims in each replicate", c.Perms)
-	switch c.Perms {
-	case 0:
+	test, perm := "permutation p-value of spread at that distance", fmt.Sprintf("%d random placements of as many victims in each replicate", c.Perms)
+	switch {
+	case c.SignFlip:
+		test, perm = "p-value of spread at that distance from "+signFlipName, c.signFlipRef()
+	case c.Perms == 0:
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
-	case noPlacements:
+	case c.Perms == noPlacements:
 		perm = "not run: every agent is a victim, so there is no other placement"
 	}
-	f.ContNote = fmt.Sprintf("Each cell: the %s, the placebo's share in parentheses, and the one-sided permutation p-value of spread at that distance, on the willingness effect (%s). The same numbers as the printed summary and results/%s.csv.",
-		contagionEstimand, perm, ContagionSchema.Name)
+	f.ContNote = fmt.Sprintf("Each cell: the %s, the placebo's share in parentheses, and the one-sided %s, on the willingness effect (%s). The same numbers as the printed summary and results/%s.csv.",
+		contagionEstimand, test, perm, ContagionSchema.Name)
 }
 
 func nz(v float64) float64 {

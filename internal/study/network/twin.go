@@ -22,7 +22,7 @@ import (
 //     control against the next replicate's control (aggregator.placebo), grouped by distance
 //     from pseudo-victims chosen by the same targeting rule on a third replicate's
 //     pre-treatment ratings (label.go).
-//   - For the permutation test (twinstats.go): per round, the agents whose willingness
+//   - For the p-values of spread (twinstats.go: placements or sign flips): per round, the agents whose willingness
 //     differs from their twin's, with the difference (8 bytes each; none with common random
 //     numbers and no effect), and the agents without both decisions valid.
 

@@ -35,14 +35,14 @@ var EffectsSchema = table.Schema{Name: "network_effects", Doc: "Study 3: per ine
 }}
 
 // ContagionSchema declares results/network_contagion.csv.
-var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per inequity condition, exposure group and round, the " + contagionEstimand + ", the placebo's share and the permutation p-value of spread", Columns: []table.Column{
+var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per inequity condition, exposure group and round, the " + contagionEstimand + ", the placebo's share and the p-value of spread (a permutation test over placements on the behavioural model, a sign-flip test over replicates on other backends)", Columns: []table.Column{
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "the inequity condition"},
 	{Name: "exposure_group", Type: table.String, Doc: "victims, distance_1, distance_2, distance_3plus, unreachable, all (as in network_groups.csv)"},
 	{Name: "round", Type: table.Int, Doc: "round (day), from the inequity's first round of unfair treatment (inequity.from) on: nobody is labelled before"},
-	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent x replicate pairs affected this round: rated at least a noise band (1.96 SDs of the pre-treatment twin differences, at least 1 point) below the control twin, this round and the round before (see label.go); the share_affected of network_groups.csv"},
-	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
-	{Name: "p_value", Type: table.Float, Doc: "spread at this distance: permutation test over where the victims sit, on the willingness effect (mean twin difference) of the agents at this distance, among those at least this far from the real victims (one-sided: a mean at most the observed; see twinstats.go); empty for unreachable, all, before the unfair treatment and when every agent is a victim (no other placement)"},
+	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent x replicate pairs affected this round: rated at least a noise band below the control twin, this round and the round before (see label.go); the band is 1.96 times the agent's noise SD, the root mean square of twin differences before the treatment, pooled over replicates and shrunk toward all agents' with 8 pseudo-observations (LabelPrior), and at least 1 point. On the behavioural model they are the run's own twin differences; on other backends (an LLM, whose twins share a reply until their prompts differ) the placebo's: a control against another replicate's control, two independent draws. The share_affected of network_groups.csv"},
+	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (each pair of replicates once: one pair with 2 replicates; no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
+	{Name: "p_value", Type: table.Float, Doc: "spread at this distance, one-sided (the share of the reference set with a mean at most the observed; see twinstats.go), on the willingness effect (mean twin difference) of the agents at this distance. On the behavioural model a permutation test over where the victims sit (999 placements, fewer for very large runs), among the agents at least this far from the real victims; empty when every agent is a victim (no other placement). On other backends (an LLM) a sign-flip test over replicates (each replicate's run and twin swapped or not): every one of the 2^R sign patterns up to 12 replicates, else 999 random ones and the observed; its smallest p is 2^-R (1/16 with 4 replicates, 1/64 with 6; 1/1000 above 12). Empty for unreachable, all and before the unfair treatment"},
 }}
 
 func nanNil(v float64) any {
@@ -169,21 +169,39 @@ func (c *Comparison) printTwin(w io.Writer) {
 		fmt.Fprintf(w, "  (%s: distance 2 with a distance-1 neighbour affected the round before; %s: with none;\n", effGroupKeys[eDist2Changed], effGroupKeys[eDist2Unchanged])
 		fmt.Fprintf(w, "  every round each distance-2 pair is in one of the two, so their counts are per round: fewest-most of the rounds shown)\n")
 	}
-	perm := fmt.Sprintf("%d victim placements", c.Perms)
-	switch c.Perms {
-	case 0:
+	test, perm := "a permutation test over where the victims sit", fmt.Sprintf("%d victim placements", c.Perms)
+	switch {
+	case c.SignFlip:
+		test, perm = signFlipName, c.signFlipRef()
+	case c.Perms == 0:
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
-	case noPlacements:
+	case c.Perms == noPlacements:
 		perm = "not run: every agent is a victim, so there is no other placement"
 	}
 	fmt.Fprintf(w, "Affected (willingness at least a noise band below the control twin, two days running): %s;\n", contagionEstimand)
 	fmt.Fprintf(w, "  placebo in parentheses (noise alone: a control against another replicate's, label.go); p = spread at this distance,\n")
-	fmt.Fprintf(w, "  a permutation test over where the victims sit on the willingness effect, not on the label (%s)\n", perm)
+	fmt.Fprintf(w, "  %s on the willingness effect, not on the label (%s)\n", test, perm)
 	hdr := []string{"affected"}
 	for _, t := range rounds {
 		hdr = append(hdr, fmt.Sprintf("r%d", t))
 	}
 	termtable.Write(w, 1, append([][]string{hdr}, contagionRows(c, rounds)...))
+}
+
+// signFlipName names the p-values' test on a backend other than the behavioural model
+// (signFlipStats), in the summary and the report.
+const signFlipName = "a sign-flip test over replicates (a replicate's run and twin swapped)"
+
+// signFlipRef is the sign-flip test's reference set in words: "4 replicates: all 16 sign
+// patterns, smallest p 1/16".
+func (c *Comparison) signFlipRef() string {
+	switch {
+	case c.Perms == 0:
+		return "read back from results/" + ContagionSchema.Name + ".csv"
+	case signFlipExact(c.Replicates):
+		return fmt.Sprintf("%d replicates: all %d sign patterns, smallest p 1/%d", c.Replicates, c.Perms, c.Perms)
+	}
+	return fmt.Sprintf("%d replicates: %d random sign patterns and the observed one, smallest p 1/%d", c.Replicates, c.Perms-1, c.Perms)
 }
 
 // effPairsHead heads the report's effects tables' count: a group's agent x replicate pairs

@@ -62,7 +62,12 @@ type ContagionRow struct {
 func (s *netStudy) twinStats(c *Comparison, aggs []*twinAgg, dists [][]int32) {
 	c.Effects = effects(aggs, c.Rounds, seed.Derive(s.seed, "effects", c.Label))
 	c.BootReps = BootReps
-	c.Contagion, c.Perms = s.contagionStats(aggs, dists, c.Share, c.Rounds, c.From, seed.Derive(s.seed, "permutation", c.Label))
+	sd := seed.Derive(s.seed, "permutation", c.Label)
+	if c.SignFlip {
+		c.Contagion, c.Perms = signFlipStats(aggs, dists, c.Share, c.Rounds, c.From, sd)
+		return
+	}
+	c.Contagion, c.Perms = s.contagionStats(aggs, dists, c.Share, c.Rounds, c.From, sd)
 }
 
 // effects are the paired differences by group and round, with percentile CIs from a
@@ -196,23 +201,7 @@ func permutations(n, pairs int) int {
 // placements (plus the observed one) whose mean at distance d_g is at most the observed one
 // (one-sided: erosion). A null that holds exactly (no change at all) gives p = 1.
 func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g, t int) float64, rounds, from int, sd uint64) ([]ContagionRow, int) {
-	var out []ContagionRow
-	for t := from; t <= rounds; t++ { // nobody is labelled before the unfair treatment
-		for g := range nGroups {
-			var n, pk, pn int
-			for _, a := range aggs {
-				c := a.cont[t-1][g]
-				n += c.N
-				if a.hasPlacebo {
-					pk, pn = pk+c.PlaceboAffected, pn+c.PlaceboN
-				}
-			}
-			if n == 0 && pn == 0 {
-				continue
-			}
-			out = append(out, ContagionRow{G: g, Round: t, Share: share(g, t), PlaceboShare: ratioI(pk, pn), P: math.NaN()})
-		}
-	}
+	out := contagionShares(aggs, share, rounds, from)
 	if len(aggs) == 0 || dists == nil {
 		return out, 0
 	}
@@ -300,6 +289,148 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		r.P = float64(1+le[r.Round-1][r.G]) / float64(1+valid[r.Round-1][r.G])
 	}
 	return out, P
+}
+
+// contagionShares are the rows of network_contagion.csv without their p-values (NaN): the
+// affected share by group and round beside the placebo's, pooled over the pairs whose placebo
+// has a twin.
+func contagionShares(aggs []*twinAgg, share func(g, t int) float64, rounds, from int) []ContagionRow {
+	var out []ContagionRow
+	for t := from; t <= rounds; t++ { // nobody is labelled before the unfair treatment
+		for g := range nGroups {
+			var n, pk, pn int
+			for _, a := range aggs {
+				c := a.cont[t-1][g]
+				n += c.N
+				if a.hasPlacebo {
+					pk, pn = pk+c.PlaceboAffected, pn+c.PlaceboN
+				}
+			}
+			if n == 0 && pn == 0 {
+				continue
+			}
+			out = append(out, ContagionRow{G: g, Round: t, Share: share(g, t), PlaceboShare: ratioI(pk, pn), P: math.NaN()})
+		}
+	}
+	return out
+}
+
+// maxExactFlipReps is the most replicates whose sign patterns the sign-flip test enumerates
+// (2^12 = 4096); with more it draws flipDraws of them.
+const (
+	maxExactFlipReps = 12
+	flipDraws        = 999
+)
+
+// signFlipExact reports whether the sign-flip test over reps replicates enumerates every
+// pattern (else it draws flipDraws beside the observed one).
+func signFlipExact(reps int) bool { return reps <= maxExactFlipReps }
+
+// signFlipStats is contagionStats on a backend whose twins do not share their random numbers
+// (an LLM): the same rows, and the p-values of a sign-flip (randomisation) test over
+// replicates instead of over placements; it returns the number of sign patterns in the
+// reference set.
+//
+// Why not placements: on an LLM a decision whose prompt is the same in the run and its twin is
+// the twin's reply (one draw per identical request), so its difference is an exact 0, while an
+// agent whose prompt differs in any word (the victims, who are told of the treatment; their
+// neighbours, who hear different ratings) gets two independent draws. Under the null, the
+// victims' differences are then noise with real variance while placements put "victims" mostly
+// on agents whose differences are copied 0s, so the placement test's p ran low: against a
+// loopback model with no effect (60 agents, 4 replicates), victims had p < 0.05 in 9, 6, 4
+// and 1 of 30 runs on days 2-5.
+//
+// The test: under the null for group g (the unfair treatment changes nobody at distance d_g or
+// beyond), each replicate's run and twin are exchangeable for the agents at d_g, and
+// replicates are independent worlds, so the per-replicate sums S_r of their differences are
+// symmetric about 0 and independent. Statistic: the pooled mean, sum over r of S_r over the
+// pairs (as the placement test's). Reference set: every sign pattern e (sum of e_r S_r over the
+// pairs) when there are at most maxExactFlipReps replicates (exact; the observed is the all-plus
+// one), else flipDraws patterns drawn from sd and the observed one. p is the share of patterns
+// whose mean is at most the observed (one-sided: erosion; ties count), so at least 2^-R: 1/16
+// with 4 replicates, 1/64 with 6. A null that holds exactly (all differences 0) gives p = 1.
+// Every agent a victim leaves the test defined (it needs no other placement).
+func signFlipStats(aggs []*twinAgg, dists [][]int32, share func(g, t int) float64, rounds, from int, sd uint64) ([]ContagionRow, int) {
+	out := contagionShares(aggs, share, rounds, from)
+	if len(aggs) == 0 || dists == nil {
+		return out, 0
+	}
+	R := len(aggs)
+	// Each replicate's sums at the real distances (focalSums with the real distances: the
+	// agents of group g are exactly those at d_g).
+	per := make([][]focalSum, R)
+	for r := range aggs {
+		per[r] = focalSums(aggs[r:r+1], dists[r:r+1], func(int) []int32 { return dists[r] }, rounds, from)
+	}
+	pats := signPatterns(R, sd)
+	S := make([]float64, R)
+	for i := range out {
+		x := &out[i]
+		if x.G >= gUnreachable || x.Round < from {
+			continue
+		}
+		var n float64
+		for r := range R {
+			S[r] = per[r][x.Round-1][x.G][0]
+			n += per[r][x.Round-1][x.G][1]
+		}
+		if n == 0 {
+			continue
+		}
+		x.P = signFlipP(S, n, pats)
+	}
+	return out, len(pats)
+}
+
+// signPatterns is the sign-flip test's reference set over R replicates, the observed (all
+// plus) first: every pattern when signFlipExact(R), else flipDraws drawn from sd.
+func signPatterns(R int, sd uint64) [][]float64 {
+	if signFlipExact(R) {
+		out := make([][]float64, 1<<R)
+		for m := range out {
+			e := make([]float64, R)
+			for r := range R {
+				e[r] = 1 - 2*float64(m>>r&1)
+			}
+			out[m] = e
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(sd, 0x7369676e666c6970))
+	out := make([][]float64, 1+flipDraws)
+	out[0] = make([]float64, R)
+	for r := range R {
+		out[0][r] = 1
+	}
+	for i := 1; i < len(out); i++ {
+		e := make([]float64, R)
+		for r := range R {
+			e[r] = 1 - 2*float64(rng.IntN(2))
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// signFlipP is the one-sided p-value of the pooled mean sum(S)/n against the sign patterns
+// pats (the observed among them): the share whose mean is at most the observed.
+func signFlipP(S []float64, n float64, pats [][]float64) float64 {
+	mean := func(e []float64) float64 {
+		var v float64
+		for r, x := range S {
+			v += e[r] * x
+		}
+		return v / n
+	}
+	obs := mean(pats[0])
+	le := 0
+	for _, e := range pats {
+		// Means compared with a tolerance: exact ties (all differences 0) count.
+		if mean(e) <= obs+1e-12 {
+			le++
+		}
+	}
+	return float64(le) / float64(len(pats))
 }
 
 // focalSum is, for one round and each group g below unreachable, {sum of differences,

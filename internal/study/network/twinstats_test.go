@@ -236,3 +236,85 @@ func disjoint(a, b *network.Graph) *network.Graph {
 	}
 	return must(network.FromEdges(a.N()+b.N(), edges))
 }
+
+// The sign-flip reference set on hand-made sums. Three replicates with S = -2, -1, +0.5 over
+// n = 10 pairs: the 8 patterns give sums -3.5, -2.5 (observed), -1.5, -0.5, 0.5, 1.5, 2.5, 3.5,
+// so p = 2/8. All differences 0: every pattern ties, p = 1. The observed the most extreme of
+// four replicates: p = 1/16, the smallest there is.
+func TestSignFlipExactByHand(t *testing.T) {
+	for _, c := range []struct {
+		S    []float64
+		want float64
+	}{
+		{[]float64{-2, -1, 0.5}, 2.0 / 8},
+		{[]float64{0, 0, 0}, 1},
+		{[]float64{-1, -2, -3, -0.5}, 1.0 / 16},
+		{[]float64{1, 2, 3, 0.5}, 1},
+		{[]float64{-1, 1}, 3.0 / 4}, // sums 0 (observed), 2, -2, 0: three at most 0 (ties count)
+	} {
+		pats := signPatterns(len(c.S), 1)
+		if len(pats) != 1<<len(c.S) {
+			t.Fatalf("%d replicates: %d patterns, want all %d", len(c.S), len(pats), 1<<len(c.S))
+		}
+		if got := signFlipP(c.S, 10, pats); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("S = %v: p = %v, want %v", c.S, got, c.want)
+		}
+	}
+}
+
+// Above maxExactFlipReps replicates the reference set is the observed pattern and flipDraws
+// drawn from the seed: the same seed, the same patterns; p at least 1/1000.
+func TestSignFlipDrawnPatterns(t *testing.T) {
+	a, b := signPatterns(13, 5), signPatterns(13, 5)
+	if len(a) != 1+flipDraws {
+		t.Fatalf("%d patterns, want %d", len(a), 1+flipDraws)
+	}
+	for r := range 13 {
+		if a[0][r] != 1 {
+			t.Fatal("the first pattern is not the observed one")
+		}
+	}
+	for i := range a {
+		if !slices.Equal(a[i], b[i]) {
+			t.Fatal("the same seed drew other patterns")
+		}
+	}
+	S := make([]float64, 13)
+	for r := range S {
+		S[r] = -1
+	}
+	if p := signFlipP(S, 13, a); p != 1.0/1000 {
+		t.Errorf("every replicate's sum negative: p = %v, want 1/1000 (only the observed pattern as low)", p)
+	}
+}
+
+// signFlipStats reads each replicate's sums at the real distances: with a victims' effect of
+// -3 against N(0, 1) noise, every replicate's victims' sum is negative, so the observed
+// pattern is the only one as low (p = 2^-R); unreachable has none; all differences 0 give
+// p = 1.
+func TestSignFlipStatsOnReplicates(t *testing.T) {
+	_, aggs, dists := synthetic(t, 6, 300, []float64{-3}, 3)
+	rows, perms := signFlipStats(aggs, dists, noShare, 4, 2, 9)
+	if perms != 64 {
+		t.Fatalf("%d patterns, want 64", perms)
+	}
+	for tr := 2; tr <= 4; tr++ {
+		if p := pOf(rows, gVictims, tr); p != 1.0/64 {
+			t.Errorf("round %d: victims' p = %v, want 1/64", tr, p)
+		}
+		if p := pOf(rows, gUnreachable, tr); !math.IsNaN(p) {
+			t.Errorf("round %d: unreachable has p = %v", tr, p)
+		}
+	}
+	for _, a := range aggs {
+		for t := range a.diffs {
+			a.diffs[t] = nil
+		}
+	}
+	rows, _ = signFlipStats(aggs, dists, noShare, 4, 2, 9)
+	for _, g := range []int{gVictims, gDist1, gDist2} {
+		if p := pOf(rows, g, 3); p != 1 {
+			t.Errorf("no differences: group %d p = %v, want 1", g, p)
+		}
+	}
+}
