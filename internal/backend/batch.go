@@ -237,7 +237,7 @@ type waiter struct {
 	req  Request
 	free bool // holds no reservation of the spend cap: never the line's paid request when one does
 	// again, under a spend cap, reserves one more worst case for the request (Budgeted's,
-	// see reserveAgainKey); nil without a cap or for a free request.
+	// see ReserveAgain); nil without a cap or for a free request.
 	again func(context.Context) error
 	done  chan batchOutcome
 }
@@ -260,7 +260,7 @@ func NewCollector(cfg CollectorConfig) *Collector {
 // Decide waits for the request's result from a batch job.
 func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
 	w := &waiter{id: BatchID(req), key: KeyOf(c.cfg.ID, req), req: req, free: ctx.Value(copyKey{}) != nil, done: make(chan batchOutcome, 1)}
-	w.again, _ = ctx.Value(reserveAgainKey{}).(func(context.Context) error)
+	w.again = ReserveAgain(ctx)
 	c.cfg.Group.wait(c, w)
 	select {
 	case o := <-w.done:

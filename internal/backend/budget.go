@@ -271,7 +271,7 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 			held += worst
 			return nil
 		}
-		r, err := next.Decide(context.WithValue(ctx, reserveAgainKey{}, again), req)
+		r, err := next.Decide(WithReserveAgain(ctx, again), req)
 		mu.Lock()
 		ended = true
 		mu.Unlock()
@@ -293,3 +293,18 @@ var errCopy = errors.New("a copy of a batch line")
 // reserveAgainKey is the context key of a Budgeted call's func(context.Context) error that
 // reserves one more attempt's worst case (see Retry).
 type reserveAgainKey struct{}
+
+// ReserveAgain is the reservation of one more attempt's worst case that ctx carries, a
+// Budgeted call's (or one given by WithReserveAgain), or nil when the call is under no cap.
+// A cluster coordinator sends it to the worker making the call.
+func ReserveAgain(ctx context.Context) func(context.Context) error {
+	f, _ := ctx.Value(reserveAgainKey{}).(func(context.Context) error)
+	return f
+}
+
+// WithReserveAgain is ctx carrying f as the call's ReserveAgain: a cluster worker's, which asks
+// the coordinator's Budgeted, so that its Retry reserves each retry of an unusable reply
+// against the run's cap as a local call's does.
+func WithReserveAgain(ctx context.Context, f func(context.Context) error) context.Context {
+	return context.WithValue(ctx, reserveAgainKey{}, f)
+}
