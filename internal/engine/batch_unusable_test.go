@@ -173,3 +173,46 @@ func recordedIf(t *testing.T, dir string, k store.Key) (store.Decision, bool) {
 	}
 	return d, ok
 }
+
+// Anthropic's and Gemini's batch results the provider billed but that cannot be used (a
+// succeeded result that is not a message, an empty response) are priced as OpenAI's unusable
+// line is, at the request's worst case at the provider's own completion limit.
+func TestProviderBatchUnusableLinePricedAtWorstCase(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	for _, kind := range []string{"anthropic", "gemini"} {
+		t.Run(kind, func(t *testing.T) {
+			s := newProvServer(t, kind)
+			s.inProgress = 0
+			exp := provExperiment(t, s, "execution: {mode: batch, poll: 1ms}\n")
+			tasks, prices := firstTasks(t, exp)
+			first := tasks[0]
+			target := backend.BatchID(first.Req)
+			s.unusable = func(id string, n int) bool { return id == target && n == 1 }
+			wi, wo := backend.WorstCase(first.Req, providers.DefaultMaxTokens(kind))
+			worst, _ := prices.Cost(kind, "loopback-llm", wi, wo)
+
+			dir := filepath.Join(t.TempDir(), "run")
+			res, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, MaxCost: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := recorded(t, dir, first.Keys[0])
+			good, _ := prices.Cost(kind, "loopback-llm", d.Reply.InputTokens, d.Reply.OutputTokens)
+			if !d.Reply.Valid() || d.Reply.Calls != 2 || d.Reply.UnusableCalls != 1 || d.Reply.FailedCalls != 0 || math.Abs(d.Reply.CostUSD-(worst+good)) > 1e-12 {
+				t.Errorf("decision %+v; want valid, 2 calls (1 unusable, 0 failed) at $%v (the unusable result's worst case) + $%v", d.Reply, worst, good)
+			}
+			s.mu.Lock()
+			lines := 0
+			for _, n := range s.submitted {
+				lines += n
+			}
+			s.mu.Unlock()
+			u := res.RunUsage[0]
+			settled, costs, _ := runSpend(t, dir)
+			t.Logf("%d lines; %d calls recorded (%d unusable, %d failed); $%v in costs, $%v spent; the unusable result $%v", lines, u.Calls, u.UnusableCalls, u.FailedCalls, costs, settled, worst)
+			if u.Calls != lines || u.UnusableCalls != 1 || u.FailedCalls != 0 || math.Abs(settled-costs) > 1e-9 || math.Abs(u.CostUSD-costs) > 1e-9 {
+				t.Errorf("run usage %+v, spent_usd %v, decisions' costs %v; want %d calls, 1 unusable, one amount", u, settled, costs, lines)
+			}
+		})
+	}
+}
