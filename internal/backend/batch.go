@@ -49,6 +49,19 @@ type BatchItem struct {
 type BatchResult struct {
 	Reply Reply
 	Err   string
+	// Unusable says the line is the provider's answer (HTTP 200, a succeeded result) but
+	// could not be used (not a completion, cut, malformed): it was billed, as a synchronous
+	// call's unusable reply is (StatusError.Unusable). Err says why; Reply names the provider
+	// and model to price it and holds in UnusableInputTokens and UnusableOutputTokens the
+	// usage the line said, if any (see UnusableLine; the collector counts the rest).
+	Unusable bool
+}
+
+// UnusableLine is the result of a line that came back billed but could not be used (see
+// BatchResult.Unusable): in and out are its usage, 0 when it said none.
+func UnusableLine(provider, model, why string, in, out int) BatchResult {
+	return BatchResult{Err: why, Unusable: true,
+		Reply: Reply{Provider: provider, Model: model, UnusableInputTokens: in, UnusableOutputTokens: out}}
 }
 
 // BatchJournal records the batch jobs submitted, so that a resumed run polls a job that was
@@ -187,6 +200,10 @@ type CollectorConfig struct {
 	// Attempts is how many jobs a request is put in before its failure is returned (an
 	// expired, cancelled or failed job, or a per-request error); at least 1.
 	Attempts int
+	// MaxOutput is the client's completion limit for requests that set none: a line that
+	// came back unusable and said no usage counts at its request's worst case at it
+	// (UnusableTokens), as a synchronous call's does.
+	MaxOutput int
 	// Progress, if not nil, receives a line when a job changes state.
 	Progress func(line string)
 }
@@ -219,7 +236,10 @@ type waiter struct {
 	key  Key
 	req  Request
 	free bool // holds no reservation of the spend cap: never the line's paid request when one does
-	done chan batchOutcome
+	// again, under a spend cap, reserves one more worst case for the request (Budgeted's,
+	// see ReserveAgain); nil without a cap or for a free request.
+	again func(context.Context) error
+	done  chan batchOutcome
 }
 
 type batchOutcome struct {
@@ -240,6 +260,7 @@ func NewCollector(cfg CollectorConfig) *Collector {
 // Decide waits for the request's result from a batch job.
 func (c *Collector) Decide(ctx context.Context, req Request) (Reply, error) {
 	w := &waiter{id: BatchID(req), key: KeyOf(c.cfg.ID, req), req: req, free: ctx.Value(copyKey{}) != nil, done: make(chan batchOutcome, 1)}
+	w.again = ReserveAgain(ctx)
 	c.cfg.Group.wait(c, w)
 	select {
 	case o := <-w.done:
@@ -315,6 +336,10 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, ls map[Key]*line, hel
 	// the provider took, so it is a call and a failed call, as a 5xx is in synchronous mode;
 	// providers do not bill them, so they carry no tokens.
 	failed := map[string]int{}
+	// unusable are each line's attempts that came back billed but unusable
+	// (BatchResult.Unusable): calls at their usage or worst case, as in synchronous mode
+	// (Retry), whose retry in a new job reserves its worst case again under a spend cap.
+	unusable := map[string]Reply{}
 	for attempt := 1; len(ids) > 0 && attempt <= c.cfg.Attempts; attempt++ {
 		// Requests already in a journaled job (a resumed run) wait for that job; the others,
 		// and every retry, go in a new one.
@@ -374,6 +399,24 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, ls map[Key]*line, hel
 					reasons[id] = "no result (the batch ended before this request was done)"
 					failed[id]++
 					again = append(again, id)
+				case r.Unusable:
+					reasons[id] = r.Err
+					u := unusable[id]
+					in, out := UnusableTokens(byID[id][0].req, c.cfg.MaxOutput, r.Reply.UnusableInputTokens, r.Reply.UnusableOutputTokens)
+					u.Provider, u.Model = r.Reply.Provider, r.Reply.Model // to price it
+					u.UnusableCalls++
+					u.UnusableInputTokens += in
+					u.UnusableOutputTokens += out
+					unusable[id] = u
+					if attempt < c.cfg.Attempts {
+						if err := c.reserveAgain(ctx, byID[id]); err != nil {
+							err = fmt.Errorf("%w: %s: a batch line that came with HTTP 200 but could not be used (it was billed) was not asked again (after %s: %s)",
+								err, c.cfg.Name, plural.Count(attempt, "attempt"), r.Err)
+							c.answer(ls[byID[id][0].key], byID[id], batchOutcome{r: spentOn(failed[id], u), err: err})
+							continue
+						}
+					}
+					again = append(again, id)
 				case r.Err != "":
 					reasons[id] = r.Err
 					failed[id]++
@@ -381,8 +424,12 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, ls map[Key]*line, hel
 				default:
 					// Identical requests share the line: one is the call, the others cost nothing.
 					rep := r.Reply
-					rep.Calls += failed[id]
+					u := unusable[id]
+					rep.Calls += failed[id] + u.UnusableCalls
 					rep.FailedCalls += failed[id]
+					rep.UnusableCalls += u.UnusableCalls
+					rep.UnusableInputTokens += u.UnusableInputTokens
+					rep.UnusableOutputTokens += u.UnusableOutputTokens
 					c.answer(ls[byID[id][0].key], byID[id], batchOutcome{r: rep})
 				}
 			}
@@ -391,12 +438,27 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, ls map[Key]*line, hel
 	}
 	for _, id := range ids {
 		err := fmt.Errorf("%s: batch request failed %d times: %s", c.cfg.Name, c.cfg.Attempts, reasons[id])
-		// The reply returned with the error counts the line's failed calls (on the paid
-		// request only, as a reply is), for the meter and the decision's record.
-		var spent Reply
-		spent.Calls, spent.FailedCalls = failed[id], failed[id]
-		c.answer(ls[byID[id][0].key], byID[id], batchOutcome{r: spent, err: err})
+		// The reply returned with the error counts the line's failed and unusable calls (on
+		// the paid request only, as a reply is), for the meter and the decision's record.
+		c.answer(ls[byID[id][0].key], byID[id], batchOutcome{r: spentOn(failed[id], unusable[id]), err: err})
 	}
+}
+
+// spentOn is the reply returned with a line's error: its failed calls and its unusable ones
+// (u), as Retry returns a synchronous call's.
+func spentOn(failed int, u Reply) Reply {
+	u.Calls, u.FailedCalls = failed+u.UnusableCalls, failed
+	return u
+}
+
+// reserveAgain reserves, under a spend cap, one more worst case for the paid request of a
+// line (ws) that goes in a new job after an unusable attempt, as Retry does before a
+// synchronous retry; a refusal is returned.
+func (c *Collector) reserveAgain(ctx context.Context, ws []*waiter) error {
+	if w := ws[payer(ws)]; !w.free && w.again != nil {
+		return w.again(ctx)
+	}
+	return nil
 }
 
 // lines groups waiting calls by cache key: one line each, sent as the request, and under the

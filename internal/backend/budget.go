@@ -155,6 +155,17 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 	return in, out * max(1, req.N)
 }
 
+// UnusableTokens are the tokens a reply that came with HTTP 2xx but could not be used is
+// counted at, in synchronous and batch mode alike: in and out, its usage, when it said one,
+// else its request's worst case (WorstCase at maxOut, the client's completion limit for a
+// request that sets none), what the spend cap reserved for it.
+func UnusableTokens(req Request, maxOut, in, out int) (int, int) {
+	if in == 0 && out == 0 {
+		return WorstCase(req, maxOut)
+	}
+	return in, out
+}
+
 // Budgeted reserves each call's worst-case cost in b before passing it to next, and settles
 // it with the cost of the reply's tokens at the price of the model the reply names, the number
 // Meter records for it (see callPrice). provider and model are the configured model, whose
@@ -183,12 +194,13 @@ func WorstCase(req Request, maxOut int) (in, out int) {
 // It goes below the cache (hits cost nothing) and below Validate (each re-ask is a call that
 // reserves in turn); above the rate limits and retries, so one reservation covers a call's
 // attempts (a failed attempt is not billed). An attempt answered with HTTP 2xx whose reply
-// could not be used may have been billed: before its retry, Retry asks (through the call's
-// context) for the call's worst case once more, so the reservation grows by one worst case
-// per such attempt and the cap can refuse the retry (at once when it does not fit: the call
-// holds its rate-limit slot, see tryReserve). The call settles once, at the price of
-// its tokens and of its unusable attempts' (Reply.UnusableInputTokens and
-// UnusableOutputTokens: their usage, or their worst case).
+// could not be used may have been billed: before its retry, Retry (in batch mode, the
+// collector, before the line goes in a new job) asks through the call's context for the
+// call's worst case once more, so the reservation grows by one worst case per such attempt
+// and the cap can refuse the retry (at once when it does not fit: the call holds its
+// rate-limit slot, see tryReserve). The call settles once, at the price of its tokens and of
+// its unusable attempts' (Reply.UnusableInputTokens and UnusableOutputTokens: their usage,
+// or their worst case, UnusableTokens).
 func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, maxOut int, batch *Collector) Backend {
 	cp := newCallPrice(prices, provider, model)
 	return Func(func(ctx context.Context, req Request) (Reply, error) {
@@ -243,15 +255,26 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 		} else if err != nil {
 			return Reply{}, err
 		}
-		held := worst
+		// again grows the reservation from below: from Retry in the call's goroutine, or from
+		// a batch collector's, which may outlive a call whose context ended (ended).
+		var mu sync.Mutex
+		held, ended := worst, false
 		again := func(ctx context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if ended {
+				return errCallEnded
+			}
 			if err := reserve(ctx, true); err != nil {
 				return err
 			}
 			held += worst
 			return nil
 		}
-		r, err := next.Decide(context.WithValue(ctx, reserveAgainKey{}, again), req)
+		r, err := next.Decide(WithReserveAgain(ctx, again), req)
+		mu.Lock()
+		ended = true
+		mu.Unlock()
 		actual, ok := cp.actual(r, r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens)
 		if !ok {
 			actual = held // the reply names a model with no price: counted at what it held
@@ -261,9 +284,27 @@ func Budgeted(next Backend, b *Budget, prices Prices, provider, model string, ma
 	})
 }
 
+// errCallEnded refuses a reservation for a call that has returned (its reservation settled).
+var errCallEnded = errors.New("the call has ended")
+
 // errCopy says a batch request is a copy of a line the collector has: it reserves nothing.
 var errCopy = errors.New("a copy of a batch line")
 
 // reserveAgainKey is the context key of a Budgeted call's func(context.Context) error that
 // reserves one more attempt's worst case (see Retry).
 type reserveAgainKey struct{}
+
+// ReserveAgain is the reservation of one more attempt's worst case that ctx carries, a
+// Budgeted call's (or one given by WithReserveAgain), or nil when the call is under no cap.
+// A cluster coordinator sends it to the worker making the call.
+func ReserveAgain(ctx context.Context) func(context.Context) error {
+	f, _ := ctx.Value(reserveAgainKey{}).(func(context.Context) error)
+	return f
+}
+
+// WithReserveAgain is ctx carrying f as the call's ReserveAgain: a cluster worker's, which asks
+// the coordinator's Budgeted, so that its Retry reserves each retry of an unusable reply
+// against the run's cap as a local call's does.
+func WithReserveAgain(ctx context.Context, f func(context.Context) error) context.Context {
+	return context.WithValue(ctx, reserveAgainKey{}, f)
+}

@@ -278,3 +278,24 @@ func TestBudgetGrowthNeverWaits(t *testing.T) {
 		t.Fatalf("spent %v, want 9", b.Spent())
 	}
 }
+
+// A reply whose response named no model (an OpenAI-compatible server that leaves "model"
+// out, through any endpoint) is the configured model's: the cap settles it and Meter records
+// it at that one price, under that model. Before, the cap priced it at the configured model
+// and Meter at an unknown price (NaN), under a model named "".
+func TestReplyNamingNoModelIsPricedOnce(t *testing.T) {
+	prices := Prices{"gpt-4o-mini": {InputPerMTok: 0.15, OutputPerMTok: 0.60}}
+	unnamed := Func(func(context.Context, Request) (Reply, error) {
+		return Reply{Raw: `{"willingness": 5}`, Provider: "openai", InputTokens: 100, OutputTokens: 10, Calls: 1}, nil
+	})
+	b, u := NewBudget(1, 0), &Usage{}
+	be := Stack([]Backend{unnamed}, StackConfig{ID: BackendID{Provider: "openai", Model: "gpt-4o-mini"}, Prices: prices, Usage: u, Budget: b, MaxOutput: 256})
+	r, err := be.Decide(context.Background(), testReq("Would you volunteer?", 1))
+	want, _ := prices.Cost("openai", "gpt-4o-mini", 100, 10)
+	if err != nil || r.Model != "gpt-4o-mini" || r.CostUSD != want || b.Spent() != want {
+		t.Fatalf("reply of %q at $%v, cap's account $%v, %v; want gpt-4o-mini's $%v for both", r.Model, r.CostUSD, b.Spent(), err, want)
+	}
+	if rows := u.ByModel(); len(rows) != 1 || rows[0].Model != "gpt-4o-mini" || !rows[0].CostKnown || rows[0].CostUSD != want {
+		t.Errorf("usage %+v; want one row, gpt-4o-mini at $%v", rows, want)
+	}
+}

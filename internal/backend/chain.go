@@ -2,12 +2,12 @@ package backend
 
 // The wrappers compose, outermost first, as
 //
-//	Meter(Collapse(Validate(Cache(Budgeted(Balance([RateLimit(Adaptive(Retry(client))), ...]))))))
+//	Meter(Collapse(Validate(Cache(Budgeted(Named(Balance([RateLimit(Adaptive(Retry(client))), ...])))))))
 //
 // and, with several endpoints, Retry above Balance so that a retry fails over to another
 // endpoint, the per-call timeout staying under each endpoint's limits:
 //
-//	... Budgeted(Retry(Balance([RateLimit(Adaptive(Timed(client))), ...]))) ...
+//	... Budgeted(Named(Retry(Balance([RateLimit(Adaptive(Timed(client))), ...])))) ...
 //
 //   - Meter is outermost so that it sees each decision exactly once, as returned to the
 //     engine: with the summed calls and tokens of its re-asks and retries, Cached for cache
@@ -27,6 +27,8 @@ package backend
 //     that reaches a provider, re-asks included, reserves its worst-case cost, and cache hits
 //     reserve nothing; above Balance and the limits, so one reservation covers a call's
 //     attempts and a call waiting for a rate-limit slot already holds its reservation.
+//   - Named (under Budgeted, above the endpoints and their retries) names the configured model
+//     on a reply whose response named none, so that Budgeted and Meter price it alike.
 //   - Balance picks an endpoint; each endpoint has its own limits.
 //   - Adaptive (opt-in; the default for local servers) between RateLimit and Retry: it learns
 //     how many calls the server serves at once from their latency, and a call waiting for its
@@ -111,6 +113,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 		p.MaxAttempts, p.Timeout = max(1, p.MaxAttempts), 0 // Timed bounds each call
 		b = Retry(b, p)
 	}
+	b = Named(b, c.ID.Provider, c.ID.Model)
 	if c.Budget != nil {
 		b = Budgeted(b, c.Budget, c.Prices, c.ID.Provider, c.ID.Model, c.MaxOutput, c.Batch)
 	}

@@ -126,9 +126,9 @@ func (u *Usage) Total() ModelUsage {
 // looking a name up (a concatenation, and a scan of every price for a versioned name) cost
 // more than the rest of the metering. prices must not change once Meter has it.
 //
-// The reply's model is the one the provider says it served, which is what it bills; a spend
-// cap (Budgeted) settles each call at the same price, so the cap's account and the recorded
-// costs are one number.
+// The reply's model is the one the provider says it served, which is what it bills (the model
+// asked when the response named none: Named); a spend cap (Budgeted) settles each call at the
+// same price, so the cap's account and the recorded costs are one number.
 func Meter(next Backend, prices Prices, usage *Usage) Backend {
 	type priced struct {
 		provider, model string

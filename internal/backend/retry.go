@@ -144,7 +144,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			if isStatus && se.Unusable {
 				// It may have been billed: under a spend cap, its retry reserves its worst
 				// case again (Budgeted), and is not made when the cap refuses it.
-				if again, ok := ctx.Value(reserveAgainKey{}).(func(context.Context) error); ok {
+				if again := ReserveAgain(ctx); again != nil {
 					if err := again(ctx); err != nil {
 						return spent, fmt.Errorf("%w: a reply that came with HTTP 200 but could not be used (it may have been billed) was not asked again (after %s: %v)",
 							err, plural.Count(attempt, "attempt"), last)

@@ -45,13 +45,17 @@ type Coordinator struct {
 	asks    atomic.Int64 // tasks published, in task IDs
 	ackWait time.Duration
 	cc      jetstream.ConsumeContext
+	reserve *nats.Subscription // workers' reservations of retries (onReserve)
 
 	mu      sync.Mutex
 	waiters map[string][]chan arrived
 	// early holds replies that arrived with nobody waiting: those of tasks a previous,
 	// killed coordinator of this run published (until the resumed run asks them), and second
 	// copies of a reply (a task redelivered after its worker was slow to acknowledge).
-	early   map[string]arrived
+	early map[string]arrived
+	// again are the spend cap's reservations of one more attempt of the asks in flight
+	// (backend.ReserveAgain), by task.Reserve.
+	again   map[string]func(context.Context) error
 	workers map[string]*WorkerStat
 	last    time.Time // last reply
 }
@@ -96,7 +100,7 @@ func Open(ctx context.Context, o CoordinatorOptions) (*Coordinator, error) {
 		return nil, err
 	}
 	c := &Coordinator{nc: nc, run: o.Run, session: nuid.Next(), ackWait: o.AckWait, waiters: map[string][]chan arrived{},
-		early: map[string]arrived{}, workers: map[string]*WorkerStat{}}
+		early: map[string]arrived{}, again: map[string]func(context.Context) error{}, workers: map[string]*WorkerStat{}}
 	if err := c.open(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -135,7 +139,31 @@ func (c *Coordinator) open(ctx context.Context) error {
 	// Connection errors are the client's to recover from (it reconnects for ever).
 	c.cc, err = cons.Consume(c.onReply, jetstream.PullExpiry(2*time.Second),
 		jetstream.ConsumeErrHandler(func(jetstream.ConsumeContext, error) {}))
+	if err != nil {
+		return err
+	}
+	c.reserve, err = c.nc.Subscribe(reserveSubject(c.run), c.onReserve)
 	return err
+}
+
+// onReserve answers a worker's reservation of a retry (task.Reserve) with the spend cap's
+// decision, which never waits (a growth of a reservation, see backend.Budget).
+func (c *Coordinator) onReserve(m *nats.Msg) {
+	c.mu.Lock()
+	again := c.again[string(m.Data)]
+	c.mu.Unlock()
+	var rr reserveReply
+	if again == nil {
+		rr.Err = "the coordinator's ask of this decision has ended (or is another coordinator's): no retry is made without the spend cap's reservation"
+	} else if err := again(context.Background()); err != nil {
+		if be, ok := errors.AsType[*backend.BudgetError](err); ok {
+			rr.Refused = be
+		} else {
+			rr.Err = err.Error()
+		}
+	}
+	body, _ := json.Marshal(rr)
+	m.Respond(body)
 }
 
 // Backend is the remote backend for one of the experiment's backends: each Decide is a task
@@ -171,7 +199,16 @@ func (c *Coordinator) decide(ctx context.Context, label string, b experiment.Bac
 		return backend.Reply{}, err
 	}
 	key := taskKey(label, wreq)
-	body, err := json.Marshal(task{Label: label, Backend: b, Req: w})
+	// The message ID makes a publish retried after a lost acknowledgement (a broker restart)
+	// count once; it is this ask's own, because the same request may be asked again later
+	// (Study 3's conditions share their first round), and a second ask must be a new task.
+	id := fmt.Sprintf("%s.%s.%d", key, c.session, c.asks.Add(1))
+	t := task{Label: label, Backend: b, Req: w}
+	again := backend.ReserveAgain(ctx)
+	if again != nil {
+		t.Reserve = id
+	}
+	body, err := json.Marshal(t)
 	if err != nil {
 		return backend.Reply{}, err
 	}
@@ -185,12 +222,17 @@ func (c *Coordinator) decide(ctx context.Context, label string, b experiment.Bac
 		}
 	}
 	c.waiters[key] = append(c.waiters[key], ch)
+	if again != nil {
+		c.again[id] = again
+		defer func() {
+			c.mu.Lock()
+			delete(c.again, id)
+			c.mu.Unlock()
+		}()
+	}
 	c.mu.Unlock()
 	msg := nats.NewMsg(taskSubject(c.run, label))
-	// The message ID makes a publish retried after a lost acknowledgement (a broker restart)
-	// count once; it is this ask's own, because the same request may be asked again later
-	// (Study 3's conditions share their first round), and a second ask must be a new task.
-	msg.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s.%s.%d", key, c.session, c.asks.Add(1)))
+	msg.Header.Set(jetstream.MsgIDHeader, id)
 	msg.Header.Set(keyHeader, key)
 	msg.Data = body
 	if err := publish(ctx, c.js, msg); err != nil {
@@ -338,6 +380,7 @@ func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duratio
 // stream and its consumers are deleted; otherwise they stay for `prosim resume`.
 func (c *Coordinator) Close(cleanup bool) error {
 	c.cc.Stop()
+	c.reserve.Unsubscribe()
 	var err error
 	if cleanup {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -33,6 +33,11 @@ func taskSubject(run, label string) string { return "prosim." + run + ".task." +
 func replySubject(run string) string       { return "prosim." + run + ".reply" }
 func taskDurable(label string) string      { return "tasks_" + labelToken(label) }
 
+// reserveSubject is where workers ask the coordinator to reserve a retry against the run's
+// spend cap: core request-reply, outside the run's stream (prosim.<run>.>), which would keep
+// each request.
+func reserveSubject(run string) string { return "prosim_reserve." + run }
+
 // labelToken names a backend label in subjects and consumer names, which take no dots or
 // colons that labels such as vllm:qwen2.5 have.
 func labelToken(label string) string {
@@ -47,6 +52,18 @@ type task struct {
 	Label   string             `json:"label"`
 	Backend experiment.Backend `json:"backend"`
 	Req     request            `json:"req"`
+	// Reserve, set when the run has a spend cap, names the ask to the coordinator: before
+	// retrying a reply that came with HTTP 200 but could not be used (it may have been
+	// billed), the worker asks it on reserveSubject to reserve the retry's worst case, as a
+	// local call's Retry does (backend.ReserveAgain), and makes no retry it refuses.
+	Reserve string `json:"reserve,omitempty"`
+}
+
+// reserveReply is the coordinator's answer to a worker's reservation: nothing when made,
+// else the cap's refusal or why the ask has none (it has ended).
+type reserveReply struct {
+	Refused *backend.BudgetError `json:"refused,omitempty"`
+	Err     string               `json:"err,omitempty"`
 }
 
 // request is backend.Request with Structured as JSON: a worker decodes it as the
@@ -109,19 +126,23 @@ type wireError struct {
 	// NotConnected is backend.Reason of a failure to connect ("" for any other failure).
 	NotConnected string `json:"not_connected,omitempty"`
 	Config       bool   `json:"config,omitempty"`
+	// Budget is the spend cap's refusal of a retry (see task.Reserve): the engine records
+	// the decision and stops at the cap, as for a local call.
+	Budget *backend.BudgetError `json:"budget,omitempty"`
 }
 
 func errorOf(err error) *wireError {
 	_, config := errors.AsType[*backend.ConfigError](err)
+	budget, _ := errors.AsType[*backend.BudgetError](err)
 	var se *backend.StatusError
 	if errors.As(err, &se) {
-		e := &wireError{Msg: err.Error(), Provider: se.Provider, Status: se.Status, RetryAfter: se.RetryAfter, Body: se.Body, Config: config}
+		e := &wireError{Msg: err.Error(), Provider: se.Provider, Status: se.Status, RetryAfter: se.RetryAfter, Body: se.Body, Config: config, Budget: budget}
 		if backend.Refused(err) { // a call answered before it was refused is no set-up failure
 			e.NotConnected = backend.Reason(err)
 		}
 		return e
 	}
-	return &wireError{Msg: err.Error(), Config: config}
+	return &wireError{Msg: err.Error(), Config: config, Budget: budget}
 }
 
 func (e *wireError) err(worker string) error {
@@ -136,8 +157,18 @@ func (e *wireError) err(worker string) error {
 	if e.Config {
 		err = &backend.ConfigError{Err: err}
 	}
+	if e.Budget != nil {
+		err = &causedBy{err: err, cause: e.Budget}
+	}
 	return err
 }
+
+// causedBy is a worker's error as it says itself, matching (errors.Is, errors.As) the cause
+// it carries too.
+type causedBy struct{ err, cause error }
+
+func (e *causedBy) Error() string   { return e.err.Error() }
+func (e *causedBy) Unwrap() []error { return []error{e.err, e.cause} }
 
 // setup reports whether the error is the worker's set-up's (its backend cannot be built, or
 // its server was not reached): a resumed run asks such a task again rather than taking the

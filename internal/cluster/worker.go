@@ -93,7 +93,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	// (QA12 #5: a worker SIGTERMed 3 s in left 8 calls paid and asked again elsewhere).
 	calls, abandon := context.WithCancel(context.WithoutCancel(ctx))
 	defer abandon()
-	w := &worker{o: o, js: js, calls: calls, slots: make(chan struct{}, o.Concurrency), chains: map[string]backend.Backend{}}
+	w := &worker{o: o, nc: nc, js: js, calls: calls, slots: make(chan struct{}, o.Concurrency), chains: map[string]backend.Backend{}}
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -165,6 +165,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 
 type worker struct {
 	o         WorkerOptions
+	nc        *nats.Conn
 	js        jetstream.JetStream
 	calls     context.Context // the calls': done at the grace's end
 	slots     chan struct{}
@@ -317,8 +318,12 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 				}
 			}()
 		}
+		calls := w.calls
+		if t.Reserve != "" {
+			calls = backend.WithReserveAgain(calls, w.reserveAgain(run, t.Reserve))
+		}
 		w.inFlight.Add(1)
-		rep, err := be.Decide(w.calls, req)
+		rep, err := be.Decide(calls, req)
 		w.inFlight.Add(-1)
 		close(done)
 		if w.calls.Err() != nil {
@@ -350,6 +355,35 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 		return
 	}
 	m.Ack()
+}
+
+// reserveTimeout bounds the wait for the coordinator's answer to a reservation.
+const reserveTimeout = 10 * time.Second
+
+// reserveAgain is the reservation of one more attempt of a task under the run's spend cap
+// (backend.ReserveAgain): the coordinator's ask named id reserves it in the run's budget, or
+// refuses it with the cap's *backend.BudgetError. A coordinator that does not answer refuses
+// it too: a retry is not made without its reservation.
+func (w *worker) reserveAgain(run, id string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, reserveTimeout)
+		defer cancel()
+		m, err := w.nc.RequestWithContext(ctx, reserveSubject(run), []byte(id))
+		if err != nil {
+			return fmt.Errorf("cluster: the coordinator did not answer the reservation of a retry against the spend cap: %w", err)
+		}
+		var rr reserveReply
+		if err := json.Unmarshal(m.Data, &rr); err != nil {
+			return fmt.Errorf("cluster: the coordinator's answer to a reservation does not decode: %w", err)
+		}
+		if rr.Refused != nil {
+			return rr.Refused
+		}
+		if rr.Err != "" {
+			return errors.New("cluster: " + rr.Err)
+		}
+		return nil
+	}
 }
 
 // chain is the backend that decides a task: the behavioural model, or an LLM client chain

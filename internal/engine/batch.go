@@ -77,14 +77,15 @@ func (r *Runner) buildBatchBackend(b experiment.Backend, spec providers.Spec, id
 		poll = defaultPoll
 	}
 	col := backend.NewCollector(backend.CollectorConfig{
-		ID:       id,
-		Client:   bc,
-		Group:    r.group,
-		Journal:  &batchJournal{r: r, backend: label},
-		Name:     label,
-		Poll:     poll,
-		Attempts: batchAttempts,
-		Progress: r.batchProgress,
+		ID:        id,
+		Client:    bc,
+		Group:     r.group,
+		Journal:   &batchJournal{r: r, backend: label},
+		Name:      label,
+		Poll:      poll,
+		Attempts:  batchAttempts,
+		MaxOutput: providers.DefaultMaxTokens(b.Provider),
+		Progress:  r.batchProgress,
 	})
 	return backend.Stack([]backend.Backend{col}, backend.StackConfig{
 		ID:         id,

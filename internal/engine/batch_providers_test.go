@@ -42,6 +42,9 @@ type provServer struct {
 	// fail, if set, makes a request's result an error (by custom id and how many jobs held
 	// that id so far).
 	fail func(customID string, submission int) bool
+	// unusable, if set, makes a request's result one the provider billed but that cannot be
+	// used (Anthropic: a succeeded result that is not a message; Gemini: an empty response).
+	unusable func(customID string, submission int) bool
 	// expire, if set, makes a job expire with only its first half answered.
 	expire func(job int) bool
 	// onStatus, if set, is called with the job and how many times its status was asked.
@@ -205,6 +208,14 @@ func (s *provServer) finish(j *provJob) {
 				j.results = append(j.results, json.RawMessage(fmt.Sprintf(`{"custom_id":%q,"result":{"type":"errored","error":{"type":"error","error":{"type":"api_error","message":"server error"}}}}`, q.customID)))
 			} else {
 				j.results = append(j.results, json.RawMessage(fmt.Sprintf(`{"error":{"code":500,"message":"server error"},"metadata":{"custom_id":%q}}`, q.customID)))
+			}
+			continue
+		}
+		if s.unusable != nil && s.unusable(q.customID, s.submitted[q.customID]) {
+			if s.kind == "anthropic" {
+				j.results = append(j.results, json.RawMessage(fmt.Sprintf(`{"custom_id":%q,"result":{"type":"succeeded","message":{"id":"msg_x","type":"message"}}}`, q.customID)))
+			} else {
+				j.results = append(j.results, json.RawMessage(fmt.Sprintf(`{"response":{},"metadata":{"custom_id":%q,"max_output_tokens":"2048"}}`, q.customID)))
 			}
 			continue
 		}

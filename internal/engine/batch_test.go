@@ -37,6 +37,9 @@ type openaiBatchServer struct {
 	// fail, if set, makes a request's line of a job an error line (by custom id and how many
 	// jobs held that id so far).
 	fail func(customID string, submission int) bool
+	// unusable, if set, makes a request's line of a job an HTTP 200 line whose body is not a
+	// chat completion (no choices, no usage): billed, but unusable.
+	unusable func(customID string, submission int) bool
 	// expire, if set, makes a job expire with only its first half answered.
 	expire func(job int) bool
 	// onStatus, if set, is called with the job and how many times its status was asked.
@@ -189,6 +192,10 @@ func (s *openaiBatchServer) finish(j *batchJob) {
 		if s.fail != nil && s.fail(l.CustomID, s.submitted[l.CustomID]) {
 			fmt.Fprintf(&errs, `{"id":"r","custom_id":%q,"response":{"status_code":500,"body":{"error":{"message":"server error"}}},"error":null}`+"\n", l.CustomID)
 			j.failed++
+			continue
+		}
+		if s.unusable != nil && s.unusable(l.CustomID, s.submitted[l.CustomID]) {
+			fmt.Fprintf(&out, `{"id":"r","custom_id":%q,"response":{"status_code":200,"body":{"id":"chatcmpl-x","object":"chat.completion","model":"loopback-llm","choices":[]}},"error":null}`+"\n", l.CustomID)
 			continue
 		}
 		req := httptest.NewRequest("POST", "/v1/chat/completions", bytes.NewReader(l.Body))

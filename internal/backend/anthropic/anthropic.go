@@ -225,9 +225,7 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 		if res != nil {
 			in, out = int(res.Usage.InputTokens), int(res.Usage.OutputTokens)
 		}
-		if in == 0 && out == 0 {
-			in, out = backend.WorstCase(req, DefaultMaxTokens)
-		}
+		in, out = backend.UnusableTokens(req, DefaultMaxTokens, in, out)
 		err = wire.Unusable(se, c.model, in, out)
 	}
 	return r, err

@@ -92,7 +92,9 @@ func (c *Client) lineResult(r sdk.MessageBatchResultUnion) backend.BatchResult {
 		m := r.AsSucceeded().Message
 		rep, err := c.reply(&m, 0)
 		if err != nil {
-			return backend.BatchResult{Err: err.Error()}
+			// Billed: counted at its usage if it said one (else the collector counts its
+			// worst case), as in Decide.
+			return backend.UnusableLine(Provider, c.model, err.Error(), int(m.Usage.InputTokens), int(m.Usage.OutputTokens))
 		}
 		return backend.BatchResult{Reply: rep}
 	case "errored":

@@ -55,6 +55,7 @@ func TestBatchStatusAndResults(t *testing.T) {
 			io.WriteString(w, `{"custom_id":"bad","result":{"type":"errored","error":{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long"}}}}`+"\n")
 			io.WriteString(w, `{"custom_id":"gone","result":{"type":"expired"}}`+"\n")
 			io.WriteString(w, `{"custom_id":"stop","result":{"type":"canceled"}}`+"\n")
+			io.WriteString(w, `{"custom_id":"odd","result":{"type":"succeeded","message":{"id":"msg_x","type":"message","usage":{"input_tokens":30,"output_tokens":4}}}}`+"\n")
 		default:
 			http.NotFound(w, r)
 		}
@@ -70,7 +71,7 @@ func TestBatchStatusAndResults(t *testing.T) {
 		t.Fatalf("status %q %v %q %v", state, done, note, err)
 	}
 	res, err := c.BatchResults(context.Background(), "msgbatch_1")
-	if err != nil || len(res) != 4 {
+	if err != nil || len(res) != 5 {
 		t.Fatalf("%d results, %v", len(res), err)
 	}
 	ok := res["ok"]
@@ -86,6 +87,12 @@ func TestBatchStatusAndResults(t *testing.T) {
 	}
 	if e := res["stop"].Err; !strings.HasPrefix(e, "canceled") {
 		t.Errorf("canceled: %q", e)
+	}
+	// A succeeded result that is not a message (no content) was billed, as a synchronous
+	// reply of the wrong shape is: unusable, at the usage it said.
+	if r := res["odd"]; !r.Unusable || r.Err == "" || r.Reply.Provider != Provider || r.Reply.Model == "" ||
+		r.Reply.UnusableInputTokens != 30 || r.Reply.UnusableOutputTokens != 4 {
+		t.Errorf("a succeeded result that is not a message: %+v; want unusable at 30+4 tokens", r)
 	}
 }
 

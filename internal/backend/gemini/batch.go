@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"google.golang.org/genai"
 
@@ -304,7 +305,9 @@ func (c *Client) lineResult(r *genai.InlinedResponse) backend.BatchResult {
 	maxOut, _ := strconv.Atoi(r.Metadata[metaMaxTokens])
 	rep, err := c.reply(r.Response, int32(maxOut), 0)
 	if err != nil {
-		return backend.BatchResult{Err: err.Error()}
+		// A response of the wrong shape was billed: the collector counts its worst case, as
+		// Decide does.
+		return backend.UnusableLine(Provider, strings.TrimPrefix(c.model, "models/"), err.Error(), 0, 0)
 	}
 	return backend.BatchResult{Reply: rep}
 }

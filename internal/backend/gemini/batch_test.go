@@ -61,6 +61,7 @@ func TestBatchStatusAndResults(t *testing.T) {
 			out = `,"output":{"inlinedResponses":{"inlinedResponses":[` +
 				`{"response":` + body + `,"metadata":{"custom_id":"ok","max_output_tokens":"64"}},` +
 				`{"error":{"code":400,"message":"request too large"},"metadata":{"custom_id":"bad"}},` +
+				`{"response":{},"metadata":{"custom_id":"empty","max_output_tokens":"64"}},` +
 				`{"response":{"candidates":[{"content":{"parts":[{"text":"{\"will"}],"role":"model"},"finishReason":"MAX_TOKENS"}],"modelVersion":"gemini-2.5-flash-001"},"metadata":{"custom_id":"cut","max_output_tokens":"64"}}]}}`
 		}
 		io.WriteString(w, `{"name":"batches/b1","metadata":{"model":"models/gemini-2.5-flash","state":"`+state+`"`+out+`}}`)
@@ -77,11 +78,11 @@ func TestBatchStatusAndResults(t *testing.T) {
 	}
 	state = "BATCH_STATE_SUCCEEDED"
 	st, done, note, err = c.BatchStatus(context.Background(), "batches/b1")
-	if err != nil || st != "JOB_STATE_SUCCEEDED" || !done || note != "(2 done, 1 failed)" {
+	if err != nil || st != "JOB_STATE_SUCCEEDED" || !done || note != "(3 done, 1 failed)" {
 		t.Fatalf("status %q %v %q %v", st, done, note, err)
 	}
 	res, err := c.BatchResults(context.Background(), "batches/b1")
-	if err != nil || len(res) != 3 {
+	if err != nil || len(res) != 4 {
 		t.Fatalf("%d results, %v", len(res), err)
 	}
 	ok := res["ok"]
@@ -94,6 +95,11 @@ func TestBatchStatusAndResults(t *testing.T) {
 	}
 	if r := res["cut"]; r.Err != "" || r.Reply.Invalid != "reply cut off at the 64-token output limit" {
 		t.Errorf("a cut-off reply: %+v", r)
+	}
+	// A response with nothing in it was billed, as a synchronous one is (TestUnusableReplies):
+	// unusable, named by the model to price it; the collector counts its worst case.
+	if r := res["empty"]; !r.Unusable || !strings.Contains(r.Err, "no candidates") || r.Reply.Provider != Provider || r.Reply.Model != "gemini-2.5-flash" {
+		t.Errorf("an empty response: %+v; want unusable, of %s/gemini-2.5-flash", r, Provider)
 	}
 	// An expired job's responses, if any, are read the same way; it has ended.
 	state = "BATCH_STATE_EXPIRED"

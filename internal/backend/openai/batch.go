@@ -143,13 +143,15 @@ func (c *Client) lineResult(l outputLine) backend.BatchResult {
 	if l.Response.StatusCode != 200 {
 		return backend.BatchResult{Err: fmt.Sprintf("HTTP %d: %.200s", l.Response.StatusCode, l.Response.Body)}
 	}
+	// A line with HTTP 200 was billed, whatever its body: one that cannot be used counts at
+	// its usage if it said one (else the collector counts its worst case), as in Decide.
 	var cc completion
 	if err := json.Unmarshal(l.Response.Body, &cc); err != nil {
-		return backend.BatchResult{Err: "malformed chat completion: " + err.Error()}
+		return backend.UnusableLine(Provider, c.model, "malformed chat completion: "+err.Error(), 0, 0)
 	}
 	rs, err := c.replies(&cc, 1, true, 0)
 	if err != nil {
-		return backend.BatchResult{Err: err.Error()}
+		return backend.UnusableLine(Provider, c.model, err.Error(), int(cc.Usage.PromptTokens), int(cc.Usage.CompletionTokens))
 	}
 	r := rs[0]
 	for _, s := range rs[1:] { // n samples: as Decide returns them

@@ -52,3 +52,33 @@ func TestBatchResultsLargeFileAndLineErrors(t *testing.T) {
 		t.Errorf("an expired line: %q", e)
 	}
 }
+
+// A line with HTTP 200 whose body cannot be used (not a chat completion, no choices) was
+// billed: it is an unusable result, not a line error (which the provider does not bill),
+// named by the provider and model to price it, at the usage it said (none: 0, which the
+// collector counts at the request's worst case, as Decide does).
+func TestBatchResultsUnusableLines(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/batches/batch_u":
+			io.WriteString(w, `{"id":"batch_u","object":"batch","endpoint":"/v1/chat/completions","input_file_id":"f","completion_window":"24h","created_at":1,"status":"completed","output_file_id":"out","request_counts":{"total":3,"completed":3,"failed":0}}`)
+		case "/v1/files/out/content":
+			io.WriteString(w, `{"id":"r1","custom_id":"cut","response":{"status_code":200,"body":"{\"id\":\"chatcmpl-1\",\"choi"},"error":null}`+"\n")
+			io.WriteString(w, `{"id":"r2","custom_id":"empty","response":{"status_code":200,"body":{"id":"chatcmpl-2","object":"chat.completion","choices":[]}},"error":null}`+"\n")
+			io.WriteString(w, `{"id":"r3","custom_id":"counted","response":{"status_code":200,"body":{"id":"chatcmpl-3","object":"chat.completion","choices":[],"usage":{"prompt_tokens":30,"completion_tokens":4}}},"error":null}`+"\n")
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	res, err := newTestClient(t, s).BatchResults(context.Background(), "batch_u")
+	if err != nil || len(res) != 3 {
+		t.Fatalf("%d results, %v", len(res), err)
+	}
+	for id, want := range map[string][2]int{"cut": {0, 0}, "empty": {0, 0}, "counted": {30, 4}} {
+		r := res[id]
+		if !r.Unusable || r.Err == "" || r.Reply.Provider != Provider || r.Reply.Model != "gpt-4o-mini" ||
+			r.Reply.UnusableInputTokens != want[0] || r.Reply.UnusableOutputTokens != want[1] || r.Reply.Calls != 0 {
+			t.Errorf("line %s: %+v; want unusable, of %s/gpt-4o-mini, at %d+%d tokens", id, r, Provider, want[0], want[1])
+		}
+	}
+}

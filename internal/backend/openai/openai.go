@@ -303,9 +303,8 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 		if res != nil {
 			in, out = int(res.Usage.PromptTokens), int(res.Usage.CompletionTokens)
 		}
-		if in == 0 && out == 0 {
-			in, out = c.worstCase(req, n)
-		}
+		req.N = n
+		in, out = backend.UnusableTokens(req, DefaultMaxTokens, in, out)
 		err = wire.Unusable(se, c.model, in, out)
 	}
 	return replies, err

@@ -80,3 +80,23 @@ func TestCutReplyCountsAgainstBudget(t *testing.T) {
 		}
 	})
 }
+
+// A completion that names no model (some OpenAI-compatible servers leave "model" out) is the
+// model asked's: the reply names it, and the cap settles and the meter records the call at
+// its price, one number (see backend.Named).
+func TestReplyNamingNoModelPricedAsTheModelAsked(t *testing.T) {
+	prices := backend.Prices{"gpt-4o-mini": {InputPerMTok: 0.15, OutputPerMTok: 0.60}, "gpt-4o": {InputPerMTok: 2.5, OutputPerMTok: 10}}
+	s := newServer(t, jsonReply(200, strings.Replace(okBody, `"model":"gpt-4o-mini-2024-07-18",`, "", 1)))
+	b, u := backend.NewBudget(1, 0), &backend.Usage{}
+	be := backend.Stack([]backend.Backend{newTestClient(t, s)}, backend.StackConfig{
+		ID: backend.BackendID{Provider: Provider, Model: "gpt-4o-mini"}, Prices: prices, Usage: u, Budget: b, MaxOutput: DefaultMaxTokens,
+	})
+	rep, err := be.Decide(context.Background(), request())
+	want, _ := prices.Cost(Provider, "gpt-4o-mini", 42, 7)
+	if err != nil || rep.Model != "gpt-4o-mini" || rep.CostUSD != want || b.Spent() != want {
+		t.Fatalf("reply of %q at $%v, cap's account $%v, %v; want gpt-4o-mini's $%v for both", rep.Model, rep.CostUSD, b.Spent(), err, want)
+	}
+	if tot := u.Total(); !tot.CostKnown || tot.CostUSD != want {
+		t.Errorf("meter %+v; want $%v", tot, want)
+	}
+}
