@@ -253,3 +253,24 @@ func TestGameWithQuotedModelBlock(t *testing.T) {
 		t.Errorf("got %v\nwant %s...", err, w)
 	}
 }
+
+// An amount's range and its step are independent problems: both are told in one pass, the
+// step's at its key (QA14 F5: the step came two rounds after the range).
+func TestAmountRangeAndStepAtOnce(t *testing.T) {
+	src := "- id: a\n  kind: vignette\n  text: t\n  question: q\n  response:\n    fields:\n" +
+		"      - {name: amt, kind: amount, min: 10, max: 0, step: -1}\n"
+	_, err := Load([]byte(src), "s.yaml")
+	var es *yamlx.Errors
+	if !errors.As(err, &es) || len(es.Errs) != 2 {
+		t.Fatalf("want 2 problems, got %v", err)
+	}
+	want := []string{
+		`s.yaml:7:9: field [0].response.fields[0]: field "amt": amount needs min < max (got 10..0)`,
+		`s.yaml:7:58: field [0].response.fields[0].step: field "amt": step must be >= 0`,
+	}
+	for i, w := range want {
+		if got := es.Errs[i].Error(); got != w {
+			t.Errorf("problem %d:\n got %s\nwant %s", i, got, w)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/prosim/prosim/internal/catalog"
 	"github.com/prosim/prosim/internal/game"
+	"github.com/prosim/prosim/internal/schema"
 	"github.com/prosim/prosim/internal/table"
 	"github.com/prosim/prosim/internal/yamlx"
 )
@@ -510,6 +511,10 @@ func schemaPath(s Schema, err error) string {
 	if m := regexp.MustCompile(`^field "([^"]*)"`).FindStringSubmatch(msg); m != nil {
 		for i, f := range s.Fields {
 			if f.Name == m[1] {
+				var k schema.KeyProblem
+				if errors.As(err, &k) {
+					return fmt.Sprintf("response.fields[%d].%s", i, k.Key)
+				}
 				return fmt.Sprintf("response.fields[%d]", i)
 			}
 		}

@@ -55,7 +55,18 @@ func (s Schema) Check() error {
 	return nil
 }
 
-// Problems are every problem of the schema, field by field (one per field at most).
+// KeyProblem is a problem of one key of a field (Problems: the step of an amount), so that it
+// can be placed at that key.
+type KeyProblem struct {
+	Key string
+	Err error
+}
+
+func (k KeyProblem) Error() string { return k.Err.Error() }
+func (k KeyProblem) Unwrap() error { return k.Err }
+
+// Problems are every problem of the schema, field by field (a field's independent keys each
+// their own: an amount's range and its step).
 func (s Schema) Problems() []error {
 	if len(s.Fields) == 0 {
 		return []error{fmt.Errorf("schema has no fields")}
@@ -78,11 +89,12 @@ func (s Schema) Problems() []error {
 				out = append(out, fmt.Errorf("field %q: likert needs integer min < max (got %g..%g)", f.Name, f.Min, f.Max))
 			}
 		case Amount:
-			switch {
-			case f.Max <= f.Min:
+			// The range and the step are independent: both are told (QA14 F5).
+			if f.Max <= f.Min {
 				out = append(out, fmt.Errorf("field %q: amount needs min < max (got %g..%g)", f.Name, f.Min, f.Max))
-			case f.Step < 0:
-				out = append(out, fmt.Errorf("field %q: step must be >= 0", f.Name))
+			}
+			if f.Step < 0 {
+				out = append(out, KeyProblem{Key: "step", Err: fmt.Errorf("field %q: step must be >= 0", f.Name)})
 			}
 		case Choice:
 			if len(f.Options) < 2 {
