@@ -57,7 +57,7 @@ requests of an experiment: its own population, games, Study 3 rounds.`,
 			}
 			if len(args) == 1 {
 				if _, ok := pl.Get(pol); !ok {
-					return usageError{fmt.Errorf("--policy %s: unknown policy (prosim scenarios lists them; add yours with --policy-file)", pol)}
+					return usageError{fmt.Errorf("--policy %s: %s", pol, pl.Unknown(pol, "prosim scenarios lists them; add yours with --policy-file"))}
 				}
 				return showScenario(cmd, lib, args[0], pol, seed, files, policyFiles)
 			}
@@ -140,7 +140,7 @@ func cut(s string, n int) string {
 func showScenario(cmd *cobra.Command, lib *scenario.Library, id, pol string, seed uint64, files, policyFiles []string) error {
 	sc, ok := lib.Get(id)
 	if !ok {
-		return usageError{fmt.Errorf("unknown scenario %q (prosim scenarios lists them)", id)}
+		return usageError{fmt.Errorf("%s", lib.Unknown(id, "prosim scenarios lists them"))}
 	}
 	out := cmd.OutOrStdout()
 	kind := sc.Kind

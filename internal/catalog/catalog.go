@@ -58,6 +58,21 @@ func (s *Set[T]) AddFile(path string, load func(data []byte, name string) ([]T, 
 	return nil
 }
 
+// Unknown is the message for an id the set has not: "unknown scenario "x"", with a
+// suggestion when one of the set's ids is a close misspelling (as for field names), else
+// where to look, hint ("see `prosim scenarios`, or add it with scenario_files").
+func (s *Set[T]) Unknown(id, hint string) string {
+	ids := make([]string, 0, len(s.byID))
+	for k := range s.byID {
+		ids = append(ids, k)
+	}
+	sort.Strings(ids) // the first of equally close ones, whatever the map's order
+	if dym := yamlx.DidYouMean(id, ids); dym != "" {
+		return fmt.Sprintf("unknown %s %q%s", s.kind, yamlx.Clip(id), dym)
+	}
+	return fmt.Sprintf("unknown %s %q (%s)", s.kind, yamlx.Clip(id), hint)
+}
+
 // Get returns the item with the given id.
 func (s *Set[T]) Get(id string) (T, bool) {
 	it, ok := s.byID[id]

@@ -334,14 +334,14 @@ func (r *Runner) prepareStudy(newStudy study.Factory) error {
 	for i, id := range exp.Scenarios {
 		// Whether a study takes this kind of scenario is the study's own check (its New).
 		if _, ok := r.scen.Get(id); !ok {
-			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id))
+			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "%s", r.scen.Unknown(id, "see `prosim scenarios`, or add it with scenario_files")))
 		}
 	}
 	frames := make([]policy.Frame, len(exp.Conditions))
 	for i, c := range exp.Conditions {
 		f, ok := r.frames.Get(c.Policy)
 		if !ok {
-			l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "unknown policy %q (see `prosim scenarios`, or add it with policy_files)", c.Policy))
+			l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "%s", r.frames.Unknown(c.Policy, "see `prosim scenarios`, or add it with policy_files")))
 			continue
 		}
 		frames[i] = f

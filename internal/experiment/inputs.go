@@ -82,7 +82,7 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 			}
 		} else if !scenPending(id) {
 			// Whether a study takes this kind of scenario is the study's own check.
-			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id))
+			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "%s", scen.Unknown(id, "see `prosim scenarios`, or add it with scenario_files")))
 		}
 	}
 	for i, c := range e.Conditions {
@@ -92,7 +92,7 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 		f, ok := pol.Get(c.Policy)
 		if !ok {
 			if !polPending(c.Policy) {
-				l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "unknown policy %q (see `prosim scenarios`, or add it with policy_files)", c.Policy))
+				l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].policy", i), "%s", pol.Unknown(c.Policy, "see `prosim scenarios`, or add it with policy_files")))
 			}
 			continue
 		}

@@ -9,8 +9,8 @@ func DidYouMean(word string, options []string) string {
 	best, bestD := "", 0
 	limit := max(1, len([]rune(word))/3)
 	for _, o := range options {
-		if o == word {
-			continue
+		if o == word || abs(len(o)-len(word)) > limit {
+			continue // too long or short to be close: not measured (a library of many ids)
 		}
 		if d := edits(word, o); d <= limit && (best == "" || d < bestD) {
 			best, bestD = o, d
@@ -47,4 +47,11 @@ func edits(a, b string) int {
 		}
 	}
 	return d[len(x)][len(y)]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

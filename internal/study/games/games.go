@@ -169,7 +169,7 @@ func newPlan(env *study.Env) (*plan, error) {
 			s, ok := env.Scenarios.Get(in.Scenarios[role])
 			switch {
 			case !ok:
-				add(env.Errorf(path, "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", in.Scenarios[role]))
+				add(env.Errorf(path, "%s", env.Scenarios.Unknown(in.Scenarios[role], "see `prosim scenarios`, or add it with scenario_files")))
 				continue
 			case s.Kind != "game" || s.Game != b.Game:
 				add(env.Errorf(path, "scenario %q is kind %q of game %q; the %s of %s needs a game scenario of game %q", s.ID, s.Kind, s.Game, role, in.named(), b.Game))

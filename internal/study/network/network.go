@@ -135,7 +135,7 @@ func New(env *study.Env) (study.Study, error) {
 		systems: study.NewSystems(env)}
 	sc, ok := env.Scenarios.Get(cfg.Scenario)
 	if !ok {
-		return nil, env.Errorf("network.scenario", "unknown scenario %q (see `prosim scenarios`)", cfg.Scenario)
+		return nil, env.Errorf("network.scenario", "%s", env.Scenarios.Unknown(cfg.Scenario, "see `prosim scenarios`"))
 	}
 	if sc.Kind != "vignette" {
 		return nil, env.Errorf("network.scenario", "scenario %q is a %s; study network takes a vignette", sc.ID, sc.Kind)

@@ -55,7 +55,7 @@ func New(env *study.Env) (study.Study, error) {
 	for i, id := range env.Exp.Scenarios {
 		sc, ok := env.Scenarios.Get(id)
 		if !ok {
-			l.Add(env.Errorf(fmt.Sprintf("scenarios[%d]", i), "unknown scenario %q (see `prosim scenarios`, or add it with scenario_files)", id))
+			l.Add(env.Errorf(fmt.Sprintf("scenarios[%d]", i), "%s", env.Scenarios.Unknown(id, "see `prosim scenarios`, or add it with scenario_files")))
 			continue
 		}
 		if sc.Kind != "vignette" {
