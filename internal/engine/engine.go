@@ -293,6 +293,8 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 	// the budget) do not stop it: its checks are reported with theirs.
 	if registered && exp.Sound("study", "replicates", "population", "scenarios", "scenario_files", "policy_files", "conditions", exp.Study) {
 		l.Add(r.prepareStudy(newStudy))
+	} else if registered {
+		l.Add(checkScenarios(exp, doc, study.DesignOf(exp.Study)))
 	}
 	if err := yamlx.Join(append([]error{l.Err()}, files...)...); err != nil {
 		r.close() // the study's files, if it was made
@@ -987,6 +989,31 @@ func checkFactorTemperatures(exp *experiment.Experiment, doc *yamlx.Doc) error {
 // checkDesign rejects, at their lines, the factors the experiment's study does not vary,
 // the persona factor beside population.show_scores or show_averages (which it replaces), and
 // joint prompts for a study that puts one scenario in a prompt (study.Design).
+// checkScenarios is the study's own check of each scenario of the scenarios list that Load found
+// sound (Design.CheckScenario), for an experiment whose study cannot be made for its other
+// problems: the builtin backend's needs are told with them, not after they are fixed.
+func checkScenarios(exp *experiment.Experiment, doc *yamlx.Doc, d study.Design) error {
+	lib := exp.CheckedScenarios()
+	if d.CheckScenario == nil || lib == nil || !exp.Sound("study", "backend", "backends") {
+		return nil
+	}
+	l := yamlx.NewList(exp.File)
+	for i, id := range exp.Scenarios {
+		at := fmt.Sprintf("scenarios[%d]", i)
+		if l.Enough() {
+			break
+		}
+		sc, ok := lib.Get(id)
+		if !ok || !exp.SoundField(at) {
+			continue // told already (unknown, listed twice, or in a file's entry with problems)
+		}
+		if msg := d.CheckScenario(sc, exp.Backends); msg != "" {
+			l.Add(doc.Errorf(at, "%s", msg))
+		}
+	}
+	return l.Err()
+}
+
 func checkDesign(exp *experiment.Experiment, doc *yamlx.Doc, d study.Design) error {
 	l := yamlx.NewList(exp.File)
 	for _, f := range exp.Factors.List() {

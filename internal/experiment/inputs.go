@@ -63,7 +63,8 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 	if err != nil {
 		return nil, nil, fmt.Errorf("built-in scenario library: %w", err)
 	}
-	scenOK, scenPending := loadAll(e.ScenarioFiles, scen.LoadFile)
+	// A scenario file's sound entries are checked with its problems (LoadFileSound).
+	scenOK, scenPending := loadAll(e.ScenarioFiles, scen.LoadFileSound)
 	pol, err := policy.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("built-in policy library: %w", err)
@@ -103,10 +104,9 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 			}
 		}
 	}
-	if rendered := e.renderProblems(scen, known); len(rendered) > 0 {
-		files = append(files, rendered...)
-		e.breaks("scenario_files")
-	}
+	// A template that fails when rendered is a problem of its scenario, not of the study's
+	// checks of it (the builtin backend's model: block): those still run.
+	files = mergeFiles(append(files, e.renderProblems(scen, known)...))
 	problems := l.Len() > 0 || len(files) > 0
 	p := e.Population
 	popFile := p.Source == "file" && p.File != "" && readable(p.File)
@@ -136,9 +136,9 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 	if checker && (problems || popFile) {
 		inputsErr = c.CheckInputs(population)
 	}
-	if scenOK && polOK { // for the run, or for the engine's checks beside the problems found
-		e.libs = &libraries{scenFiles: slices.Clone(e.ScenarioFiles), polFiles: slices.Clone(e.PolicyFiles), scen: scen, pol: pol}
-	}
+	// For the run, or for the engine's checks beside the problems found; with a file's
+	// problems, for the checks of the sound scenarios only (CheckedScenarios).
+	e.libs = &libraries{scenFiles: slices.Clone(e.ScenarioFiles), polFiles: slices.Clone(e.PolicyFiles), scen: scen, pol: pol, whole: scenOK && polOK}
 	if !problems && inputsErr == nil {
 		return nil, nil, nil
 	}
@@ -168,8 +168,8 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 	return l.Err(), files, nil
 }
 
-// renderProblems renders the prompt of each vignette of known (ids in the library) in each
-// wording the design shows, with its own parameters and the population's currency, as the
+// renderProblems renders the prompt of each vignette of known (ids in the library) and of the
+// scenario files in each wording the design shows, with its own parameters and the population's currency, as the
 // run does (a policy text is rendered by the caller): a template that fails only when
 // rendered (a division by zero) is told with the other problems, each file's in turn.
 // validate renders every request too (engine.CheckPrompts), but only once there are none;
@@ -182,7 +182,17 @@ func (e *Experiment) renderProblems(scen *scenario.Library, known []string) []er
 	byFile := map[string]*yamlx.List{}
 	var order []string
 	told := map[string]bool{}
-	for _, id := range known {
+	// A scenario file's vignettes the experiment does not list fail alike: the file's problem
+	// (QA14 F5: a misspelt id hid its scenario's division by zero).
+	ids := slices.Clone(known)
+	if len(e.ScenarioFiles) > 0 {
+		for _, sc := range scen.List() {
+			if slices.Contains(e.ScenarioFiles, sc.Source) && !slices.Contains(known, sc.ID) {
+				ids = append(ids, sc.ID)
+			}
+		}
+	}
+	for _, id := range ids {
 		sc, _ := scen.Get(id)
 		if sc.Kind != "vignette" {
 			continue
@@ -214,6 +224,39 @@ func (e *Experiment) renderProblems(scen *scenario.Library, known []string) []er
 		out = append(out, byFile[f].Err())
 	}
 	return out
+}
+
+// mergeFiles makes the problems of each file one list, sorted by line (a file's render
+// problems with its others), in the order the files first come.
+func mergeFiles(errs []error) []error {
+	var order []string
+	lists := map[string]*yamlx.List{}
+	var out []error
+	for _, err := range errs {
+		var es *yamlx.Errors
+		var e *yamlx.Error
+		f := ""
+		switch {
+		case errors.As(err, &es) && es == err:
+			f = es.File
+		case errors.As(err, &e) && e == err:
+			f = e.File
+		}
+		if f == "" {
+			out = append(out, err)
+			continue
+		}
+		if lists[f] == nil {
+			lists[f] = yamlx.NewList(f)
+			order = append(order, f)
+		}
+		lists[f].Add(err)
+	}
+	merged := make([]error, 0, len(order)+len(out))
+	for _, f := range order {
+		merged = append(merged, lists[f].Err())
+	}
+	return append(merged, out...)
 }
 
 // definedIn says whether one of the files (scenario or policy files with problems, not in
@@ -264,6 +307,17 @@ type libraries struct {
 	scenFiles, polFiles []string
 	scen                *scenario.Library
 	pol                 *policy.Library
+	whole               bool // every file was added (else scen lacks entries with problems)
+}
+
+// CheckedScenarios is the scenario library Load checked the experiment's scenario ids against,
+// with the sound scenarios of files with problems (LoadFileSound): for checks told beside
+// those problems, never for a run (nil when Load did not read it).
+func (e *Experiment) CheckedScenarios() *scenario.Library {
+	if e.libs == nil {
+		return nil
+	}
+	return e.libs.scen
 }
 
 // Libraries are the scenario and policy libraries Load read and checked the experiment
@@ -272,7 +326,7 @@ type libraries struct {
 // lists changed since.
 func (e *Experiment) Libraries() (*scenario.Library, *policy.Library, bool) {
 	l := e.libs
-	if l == nil || !slices.Equal(l.scenFiles, e.ScenarioFiles) || !slices.Equal(l.polFiles, e.PolicyFiles) {
+	if l == nil || !l.whole || !slices.Equal(l.scenFiles, e.ScenarioFiles) || !slices.Equal(l.polFiles, e.PolicyFiles) {
 		return nil, nil, false
 	}
 	return l.scen, l.pol, true

@@ -78,7 +78,13 @@ func Builtin() (*Library, error) {
 }
 
 var builtin = catalog.Builtin[Scenario]{Kind: "scenario", FS: builtinFS,
-	Load: func(data []byte, name string) ([]Scenario, error) { return load(data, name, nil, nil) },
+	Load: func(data []byte, name string) ([]Scenario, error) {
+		scs, err := load(data, name, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		return scs, nil
+	},
 	Mark: func(sc *Scenario) { sc.Source = "builtin" }}
 
 // CatalogID and CatalogSource make a Scenario a catalog item.
@@ -123,6 +129,29 @@ func (l *Library) LoadFile(path string) error {
 	})
 }
 
+// LoadFileSound is LoadFile for the checks of an experiment that names the file: a file with
+// problems still adds the scenarios that have none of their own (another entry's problems
+// are not theirs), so that what is checked against them (the experiment's scenario ids, their
+// rendering) is told with the file's problems in one pass. The library is then for checking
+// only: the file's problems are returned, and a run needs the file whole.
+func (l *Library) LoadFileSound(path string) error {
+	var sound []Scenario
+	err := l.AddFile(path, func(data []byte, name string) ([]Scenario, error) {
+		scs, err := load(data, name, builtinGameParams, func(id string) (string, bool) {
+			sc, ok := l.Set.Get(id)
+			return sc.Source, ok
+		})
+		if err != nil {
+			sound = scs
+		}
+		return scs, err
+	})
+	if err != nil && len(sound) > 0 {
+		l.Add(sound...) // their ids were checked against the library: no clash
+	}
+	return err
+}
+
 // Taken is the message for an id a file defines that a library has already, from source.
 func Taken(kind, id, source string) string {
 	if source == "builtin" {
@@ -150,12 +179,17 @@ func orUnknown(s string) string {
 // one scenario mapping or a list of them. Every scenario's Source is set to name. Every
 // problem of the file is reported at once (a *yamlx.Errors; one alone as its *yamlx.Error).
 func Load(data []byte, name string) ([]Scenario, error) {
-	return load(data, name, builtinGameParams, nil)
+	scs, err := load(data, name, builtinGameParams, nil)
+	if err != nil {
+		return nil, err
+	}
+	return scs, nil
 }
 
 // load is Load with the parameters a game supplies to its scenarios (nil: none; the built-in
 // library is loaded so, each of its scenarios defining its own), and taken, which gives the
-// source of an id a library has already (nil: none).
+// source of an id a library has already (nil: none). With the file's problems, it returns the
+// scenarios that have none of their own (LoadFileSound), if the file decoded.
 func load(data []byte, name string, gameParams func(game string) []string, taken func(id string) (string, bool)) ([]Scenario, error) {
 	loc, err := NewLocator(data, name)
 	if err != nil {
@@ -213,9 +247,41 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 		sc.place(p, loc)
 	}
 	if err := l.Err(); err != nil {
-		return nil, err
+		return soundOnes(scs, prefix, err), err
 	}
 	return scs, nil
+}
+
+// soundOnes are the scenarios of a list none of whose problems err is placed at (prefix(i) is
+// the i-th's path); none when a problem is not placed in an entry (a single-scenario file's,
+// or more problems than are shown).
+func soundOnes(scs []Scenario, prefix func(int) string, err error) []Scenario {
+	var es *yamlx.Errors
+	var errs []*yamlx.Error
+	var e *yamlx.Error
+	switch {
+	case errors.As(err, &es) && es == err && es.More == 0 && !es.Stopped:
+		errs = es.Errs
+	case errors.As(err, &e) && e == err:
+		errs = []*yamlx.Error{e}
+	default:
+		return nil
+	}
+	bad := map[string]bool{}
+	for _, x := range errs {
+		i := strings.IndexByte(x.Field, ']')
+		if !strings.HasPrefix(x.Field, "[") || i < 0 {
+			return nil
+		}
+		bad[x.Field[:i+1]+"."] = true
+	}
+	var out []Scenario
+	for i, sc := range scs {
+		if p := prefix(i); p != "" && !bad[p] {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // place records where the scenario's templates are in its file, so that a template that

@@ -167,6 +167,12 @@ type Design struct {
 	Factors []string
 	// JointPrompts says the study can put all its scenarios in one prompt (prompt.mode: joint).
 	JointPrompts bool
+	// CheckScenario, if set, is what the experiment's backends cannot do with scenario sc of
+	// its scenarios list ("" for nothing): the builtin backend's needs. The study's New checks
+	// it; the runner checks it with the file's other problems when the study cannot be made
+	// for them (an unknown policy, another scenario's problems), on the scenarios that are
+	// sound.
+	CheckScenario func(sc scenario.Scenario, backends []experiment.Backend) string
 }
 
 var (

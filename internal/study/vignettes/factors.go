@@ -14,7 +14,8 @@ import (
 // the persona's rendering and the system line (experiment factors:). Temperature is sent
 // with every request of its cells, and prompt (separate | joint) puts one scenario or all
 // of them in a call, as prompt.mode: joint does.
-var design = study.Design{Factors: []string{"wording", "scale", "persona", "system", "temperature", "prompt"}, JointPrompts: true}
+var design = study.Design{Factors: []string{"wording", "scale", "persona", "system", "temperature", "prompt"}, JointPrompts: true,
+	CheckScenario: builtinProblem}
 
 // RawSuffix names the field that keeps a rating as given on the scale shown (scale factor):
 // "willingness_raw" beside "willingness", which is always on the canonical scale.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/behavioral"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/scenario"
 	"github.com/prosim/prosim/internal/seed"
@@ -65,7 +66,9 @@ func New(env *study.Env) (study.Study, error) {
 		s.scs = append(s.scs, sc)
 		s.measure(id, sc.Response)
 		s.sitParams = append(s.sitParams, study.SituationParams(sc, nil))
-		l.Add(s.checkBuiltin(i, sc))
+		if msg := builtinProblem(sc, env.Exp.Backends); msg != "" {
+			l.Add(env.Errorf(fmt.Sprintf("scenarios[%d]", i), "%s", msg))
+		}
 	}
 	s.checkFactors(l)
 	if err := l.Err(); err != nil {
@@ -74,24 +77,20 @@ func New(env *study.Env) (study.Study, error) {
 	return s, nil
 }
 
-// checkBuiltin refuses, before any decision, a scenario the experiment's behavioural model
-// cannot rate: every decision of it would be recorded invalid. LLM-only experiments need no
-// model: block.
-func (s *vignettes) checkBuiltin(i int, sc scenario.Scenario) error {
-	at := fmt.Sprintf("scenarios[%d]", i)
-	for _, b := range s.env.Exp.Backends {
-		if b.Provider != "builtin" {
-			continue
-		}
-		if len(sc.Model) == 0 {
-			return s.env.Errorf(at, "scenario %s has no model: block, which the builtin backend needs (base: mean willingness on 1-7 with no policy; optional cost, money, visibility, need; see docs/scenarios.md)", sc.ID)
-		}
-		if err := behavioral.CheckVignette(sc.ID, s.sitParams[len(s.sitParams)-1], sc.Response); err != nil {
-			return s.env.Errorf(at, "scenario %s cannot be rated by the builtin backend: %v", sc.ID, err)
-		}
-		return nil
+// builtinProblem is why the experiment's behavioural model (a builtin backend among backends)
+// cannot rate scenario sc, "" if it can: refused before any decision, since every decision of
+// it would be recorded invalid. LLM-only experiments need no model: block.
+func builtinProblem(sc scenario.Scenario, backends []experiment.Backend) string {
+	if !slices.ContainsFunc(backends, func(b experiment.Backend) bool { return b.Provider == "builtin" }) || sc.Kind != "vignette" {
+		return ""
 	}
-	return nil
+	if len(sc.Model) == 0 {
+		return fmt.Sprintf("scenario %s has no model: block, which the builtin backend needs (base: mean willingness on 1-7 with no policy; optional cost, money, visibility, need; see docs/scenarios.md)", sc.ID)
+	}
+	if err := behavioral.CheckVignette(sc.ID, study.SituationParams(sc, nil), sc.Response); err != nil {
+		return fmt.Sprintf("scenario %s cannot be rated by the builtin backend: %v", sc.ID, err)
+	}
+	return ""
 }
 
 // measure adds a scenario's measures to the analysis's rows (once, if it is asked twice).
