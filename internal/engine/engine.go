@@ -994,7 +994,13 @@ func checkFactorTemperatures(exp *experiment.Experiment, doc *yamlx.Doc) error {
 // problems: the builtin backend's needs are told with them, not after they are fixed.
 func checkScenarios(exp *experiment.Experiment, doc *yamlx.Doc, d study.Design) error {
 	lib := exp.CheckedScenarios()
-	if d.CheckScenario == nil || lib == nil || !exp.Sound("study", "backend", "backends") {
+	// The backends are read from the key the file gives them in: one the file leaves out is
+	// not what a misspelt key elsewhere meant.
+	key := "backends"
+	if _, ok := doc.Node("backend"); ok {
+		key = "backend"
+	}
+	if d.CheckScenario == nil || lib == nil || !exp.Sound("study", key) {
 		return nil
 	}
 	l := yamlx.NewList(exp.File)
