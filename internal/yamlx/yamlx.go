@@ -25,6 +25,8 @@ type Error struct {
 	Col   int
 	Field string // e.g. "conditions[1].policy"; empty when the problem is not one field's
 	Msg   string
+	// meant is the field an unknown field was likely meant for (its hint), beside Field.
+	meant string
 }
 
 func (e *Error) Error() string {
