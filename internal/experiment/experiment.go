@@ -462,11 +462,7 @@ func (e *Experiment) SoundField(path string) bool {
 	return true
 }
 
-// within says whether the field at path is inside the field at outer ("backends[0].model"
-// is inside "backends[0]" and "backends", not inside "backend").
-func within(path, outer string) bool {
-	return len(path) > len(outer) && strings.HasPrefix(path, outer) && (path[len(outer)] == '.' || path[len(outer)] == '[')
-}
+func within(path, outer string) bool { return yamlx.Within(path, outer) }
 
 // markBroken marks the top-level keys of the experiment file that the problems in err
 // concern. Another file's problems are marked by checkInputs, which knows the key naming the

@@ -76,6 +76,8 @@ func TestNoConsequenceOfAnUndecodedField(t *testing.T) {
 			`field backend.type: unknown field (did you mean provider?)`}, // not unknown provider ""
 		{"backends[0].modle", "name: s\nstudy: vignettes\npopulation: {source: sample, n: 3}\nbackends: [{provider: openai, modle: gpt-4o}]\n",
 			`field backends[0].modle: unknown field (did you mean model?)`}, // not "model: required"
+		{"backends[0].xyzzy", "name: s\nstudy: vignettes\npopulation: {source: sample, n: 3}\nbackends: [{provider: openai, xyzzy: gpt-4o}]\n",
+			`field backends[0].xyzzy: unknown field (check its spelling`}, // it may be the model
 		{"backends[1]", "name: s\nstudy: vignettes\npopulation: {source: sample, n: 3}\nbackends: [{provider: builtin}, builtin]\n",
 			`field backends[1]: expected a mapping`}, // nor two backends labelled builtin
 	} {

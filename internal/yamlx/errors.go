@@ -373,8 +373,18 @@ func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
 					if !known {
 						tok := mv.Key.GetToken()
 						msg, meant := unknownField(key, fields, given)
-						c.errs = append(c.errs, &Error{File: c.name, Line: tok.Position.Line, Col: tok.Position.Column,
-							Field: join(path, key), Msg: msg, meant: meant})
+						e := &Error{File: c.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: join(path, key), Msg: msg}
+						if meant != "" {
+							e.meant = []string{meant}
+						} else {
+							// Without a hint, it may be meant for any field the mapping leaves out.
+							for _, f := range slices.Sorted(maps.Keys(fields)) {
+								if !slices.Contains(given, f) {
+									e.meant = append(e.meant, f)
+								}
+							}
+						}
+						c.errs = append(c.errs, e)
 					}
 					continue
 				}

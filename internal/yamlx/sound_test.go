@@ -38,3 +38,29 @@ func TestDecodeSoundLeavesOutTheProblems(t *testing.T) {
 		t.Errorf("aliases: ok %v, err %v", ok, err)
 	}
 }
+
+// An unknown key without a hint may have been meant for any field its mapping leaves out:
+// none of those is decoded (a check that a field is there would report a consequence). A file
+// that is a list has its entries of the wrong type made null, in their places.
+func TestDecodeSoundUnhintedKeysAndListFiles(t *testing.T) {
+	d, _ := ParseFile([]byte("- {policy: moral, xyzzy: 2}\n- moral\n- {policy: social}\n"), "l.yaml")
+	var v []inner
+	undecoded, ok, err := d.DecodeSound(&v, nil)
+	if !ok || err == nil {
+		t.Fatalf("ok %v, err %v", ok, err)
+	}
+	if w := []string{"[0].xyzzy", "[0].weight", "[1]"}; !slices.Equal(undecoded, w) {
+		t.Errorf("undecoded %q, want %q", undecoded, w)
+	}
+	if w := []inner{{Policy: "moral"}, {}, {Policy: "social"}}; !slices.Equal(v, w) {
+		t.Errorf("decoded %+v, want %+v", v, w)
+	}
+	for _, c := range []struct {
+		path, outer string
+		in          bool
+	}{{"[1].id", "", true}, {"[1].id", "[1]", true}, {"backends[0].model", "backend", false}, {"backends[0].model", "backends", true}, {"a", "a", false}} {
+		if Within(c.path, c.outer) != c.in {
+			t.Errorf("Within(%q, %q) = %v", c.path, c.outer, !c.in)
+		}
+	}
+}

@@ -27,8 +27,9 @@ type Error struct {
 	Col   int
 	Field string // e.g. "conditions[1].policy"; empty when the problem is not one field's
 	Msg   string
-	// meant is the field an unknown field was likely meant for (its hint), beside Field.
-	meant string
+	// meant are the fields an unknown field may have been meant for, beside Field: its hint's,
+	// or, without one, every field its mapping leaves out.
+	meant []string
 }
 
 func (e *Error) Error() string {
@@ -271,9 +272,9 @@ func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
 // that the checks of what is sound can run beside them: every field a problem is placed at is
 // left out (an unknown field, a value of the wrong type; a list's entry is made null, so that
 // the others keep their places). undecoded are those fields, by their path as in messages, and
-// the field each unknown one was likely meant for (its hint: "backend.provider" beside
-// "backend.type"), which checks must not read: an absent or zero value there is a consequence
-// of the problem, not another. ok says that v holds the rest; it is false, and v as DecodeAll
+// the fields each unknown one may have been meant for (its hint's: "backend.provider" beside
+// "backend.type"; without a hint, every field its mapping leaves out), which checks must not
+// read: an absent or zero value there is a consequence of the problem, not another. ok says that v holds the rest; it is false, and v as DecodeAll
 // leaves it, when a problem is not placed at a field of this file (a file of values of the
 // wrong type at its top level, aliases that stop its fields being decoded apart, more problems
 // than are shown) or the rest does not decode either.
@@ -304,14 +305,14 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 		left[e.Field] = true
 		// A list's entry ("conditions[1]") is made null; a key that only looks like one is
 		// left out as a key too.
-		if i := strings.LastIndexByte(e.Field, '['); i > 0 && strings.HasSuffix(e.Field, "]") {
+		if i := strings.LastIndexByte(e.Field, '['); i >= 0 && strings.HasSuffix(e.Field, "]") { // "[1]": a file that is a list
 			if n, err := strconv.Atoi(e.Field[i+1 : len(e.Field)-1]); err == nil {
 				nulls[e.Field[:i]] = append(nulls[e.Field[:i]], n)
 			}
 		}
-		if e.meant != "" {
+		for _, m := range e.meant {
 			i := strings.LastIndexByte(e.Field, '.')
-			undecoded = append(undecoded, e.Field[:i+1]+e.meant) // the unknown key's sibling
+			undecoded = append(undecoded, e.Field[:i+1]+m) // the unknown key's sibling
 		}
 	}
 	body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
@@ -327,6 +328,13 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 	}
 	rv.Elem().Set(rest.Elem())
 	return undecoded, true, err
+}
+
+// Within says whether the field at path is inside the field at outer, paths written as in
+// messages ("backends[0].model" is inside "backends[0]" and "backends", not inside "backend";
+// "[1].id" is inside "", a list file's top level).
+func Within(path, outer string) bool {
+	return len(path) > len(outer) && strings.HasPrefix(path, outer) && (path[len(outer)] == '.' || path[len(outer)] == '[')
 }
 
 // without is the file's top level with the fields omit names left out, and whether nothing but
