@@ -503,6 +503,7 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) { return readCSV(r, na
 func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
 	br := bufio.NewReaderSize(&rowCapped{r: r, max: MaxLineBytes}, 64<<10)
+	skipBOM(br)
 	// The delimiter is the header's, as an edge list's is (a spreadsheet saves tab-separated
 	// text as .csv or .tsv); ';' comes with decimal commas (3,1), which are not numbers here.
 	// Peek(1) fills the buffer once; an error then comes with no byte, and Peek has taken it.
@@ -520,7 +521,10 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	case ';':
 		return nil, &FieldError{File: name, Line: 1, Col: 1, Msg: "the header separates its columns with ';' (a spreadsheet's CSV where 3,1 is a decimal): save the file with ',' between values and '.' in decimals, or tab-separated"}
 	}
-	cr.TrimLeadingSpace = true
+	// Spaces after a ',' are skipped so that `a, "b"` reads b quoted (values are trimmed anyway);
+	// not after a tab: encoding/csv takes the tab after an empty cell as such a space and joins
+	// the cells (QA14 F2: every row of a TSV with an empty cell was one field short).
+	cr.TrimLeadingSpace = cr.Comma == ','
 	cr.FieldsPerRecord = -1 // a short or long row is reported with the others
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -531,9 +535,6 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 		return nil, csvErr(name, err)
 	}
 	header = slices.Clone(header)
-	if len(header) > 0 {
-		header[0] = yamlx.TrimBOM(header[0])
-	}
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
 	}
@@ -646,6 +647,18 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	return finish(errs, ps, rows)
 }
 
+// skipBOM drops a UTF-8 byte order mark at the start of br (R's fileEncoding="UTF-8-BOM",
+// pandas' utf-8-sig, a spreadsheet's "CSV UTF-8") before any parser sees it: left in, it is
+// part of the first field, and a quoted first field ("id") is then a bare quote (QA14 F1). It is
+// not a column either: line 1's columns are counted from the byte after it, as an editor shows them.
+func skipBOM(br *bufio.Reader) {
+	if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+}
+
+const utf8BOM = "\ufeff"
+
 func knownColumn(h string) bool {
 	for _, c := range columns {
 		if c.name == h {
@@ -713,7 +726,9 @@ func ReadJSONL(r io.Reader, name string) ([]Persona, error) { return readJSONL(r
 // readJSONL is ReadJSONL of a file of size bytes (0: unknown).
 func readJSONL(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
-	sc := bufio.NewScanner(r)
+	br := bufio.NewReader(r) // reads into the scanner's buffer directly once the BOM is skipped
+	skipBOM(br)
+	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, min(64<<10, MaxLineBytes)), MaxLineBytes)
 	var ps []Persona
 	var rows []row
@@ -772,7 +787,7 @@ func readJSON(r io.Reader, name string, size int64) ([]Persona, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	elems, err := splitArray(data, name)
+	elems, err := splitArray(yamlx.StripBOM(data), name)
 	if err != nil {
 		return nil, err
 	}
