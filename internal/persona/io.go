@@ -869,6 +869,12 @@ func splitArray(data []byte, name string) ([]element, error) {
 				line, col := c.to(i)
 				return &FieldError{File: name, Line: line, Col: col, Msg: tooDeep}
 			}
+			if fe := nanAt(data, int(se.Offset)); fe != nil {
+				c := newCursor(data)
+				fe.File = name
+				fe.Line, fe.Col = c.to(fe.Col)
+				return fe
+			}
 			return &FieldError{File: name, Line: lineAt(data, int(se.Offset)), Msg: "invalid JSON: " + se.Error()}
 		}
 		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -937,6 +943,56 @@ func deepAt(raw []byte) int {
 	return -1
 }
 
+// nanAt is the problem of a NaN or Infinity literal where encoding/json stopped, at off (a
+// SyntaxError's offset, which is one past the bad byte or at it): Python's json.dump writes them
+// for a float NaN, and JSON has neither. Its Col is the literal's 0-based offset in data, its
+// Field the key before it. nil when the error is another.
+func nanAt(data []byte, off int) *FieldError {
+	at, lit := -1, ""
+	for i := min(off, len(data)-1); i >= max(0, off-2) && at < 0; i-- {
+		for _, l := range []string{"NaN", "Infinity"} {
+			if bytes.HasPrefix(data[i:], []byte(l)) {
+				at, lit = i, l
+			}
+		}
+	}
+	if at < 0 {
+		return nil
+	}
+	if at > 0 && (data[at-1] == '-' || data[at-1] == '+') {
+		at, lit = at-1, string(data[at-1])+lit
+	}
+	key := keyBefore(data, at)
+	fe := &FieldError{Col: at, Field: fieldName(key)}
+	if isTrait(key) {
+		fe.Field = "traits." + fe.Field
+	}
+	fe.Msg = lit + " is not JSON, which has no NaN or Infinity (Python's json.dump writes them for a missing or infinite float): "
+	if slices.Contains(optionalColumns, key) {
+		fe.Msg += "write null, or leave the field out"
+	} else {
+		fe.Msg += "this field needs a number"
+	}
+	return fe
+}
+
+// keyBefore is the object key whose value starts at data[at] ("" when there is none: an array element).
+func keyBefore(data []byte, at int) string {
+	j := len(bytes.TrimRight(data[:at], " \t\r\n"))
+	if j == 0 || data[j-1] != ':' {
+		return ""
+	}
+	j = len(bytes.TrimRight(data[:j-1], " \t\r\n"))
+	if j == 0 || data[j-1] != '"' {
+		return ""
+	}
+	k := bytes.LastIndexByte(data[:j-1], '"')
+	if k < 0 {
+		return ""
+	}
+	return string(data[k+1 : j-1])
+}
+
 // firstTopTrait is the trait key of obj that comes first in raw, "" when none is at the top level.
 func firstTopTrait(raw []byte, obj map[string]json.RawMessage) string {
 	first, at := "", len(raw)
@@ -972,6 +1028,9 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 		case errors.As(err, &se) && strings.HasPrefix(se.Error(), "unexpected end"): // a cut line
 			return nil, []*FieldError{{Col: len(bytes.TrimRight(raw, " \t\r")), Msg: "unexpected end of the line: the object is not closed"}}
 		case errors.As(err, &se):
+			if fe := nanAt(raw, int(se.Offset)); fe != nil {
+				return nil, []*FieldError{fe}
+			}
 			return nil, []*FieldError{{Col: max(int(se.Offset)-1, 0), Msg: "not JSON: " + se.Error()}}
 		}
 		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}

@@ -3,6 +3,7 @@ package persona
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -73,3 +74,40 @@ func writeTemp(t *testing.T, name, content string) string {
 	}
 	return path
 }
+
+func TestJSONNaN(t *testing.T) {
+	// Python's json.dump writes NaN and Infinity; encoding/json said `invalid character 'N'`,
+	// in a one-line JSON file with no column (QA14 F6).
+	obj := `{"id": 1, "gender": "male", "age": 30, "marital": "single", "income_quintile": %s, "annual_income": 100, "currency": "yuan", "education": "college", "occupation": "cook", "traits": {"empathic_concern": %s, "moral_identity": 3, "social_responsibility": 3, "altruistic_tendency": 3, "agreeableness": 3, "conscientiousness": 3, "neuroticism": 3, "openness": 3, "extraversion": 3}}`
+	for _, c := range []struct{ q, ec, want string }{
+		{"NaN", "3", `p:1:%d: field income_quintile: NaN is not JSON, which has no NaN or Infinity (Python's json.dump writes them for a missing or infinite float): write null, or leave the field out`},
+		{"1", "-Infinity", `p:1:%d: field traits.empathic_concern: -Infinity is not JSON, which has no NaN or Infinity (Python's json.dump writes them for a missing or infinite float): this field needs a number`},
+		{"1", "Infinity", `p:1:%d: field traits.empathic_concern: Infinity is not JSON`},
+	} {
+		line := strings.Replace(strings.Replace(obj, "%s", c.q, 1), "%s", c.ec, 1)
+		lit := c.q
+		if c.q == "1" {
+			lit = c.ec
+		}
+		for _, f := range []struct {
+			in  string
+			col int
+		}{
+			{"[" + line + "]", 2 + strings.Index(line, lit)},
+			{line + "\n", 1 + strings.Index(line, lit)},
+		} {
+			var err error
+			if strings.HasPrefix(f.in, "[") {
+				_, err = ReadJSON(strings.NewReader(f.in), "p")
+			} else {
+				_, err = ReadJSONL(strings.NewReader(f.in), "p")
+			}
+			want := strings.Replace(c.want, "%d", itoa(f.col), 1)
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("%s in %.1s: got\n%v\nwant\n%s", lit, f.in, err, want)
+			}
+		}
+	}
+}
+
+var itoa = strconv.Itoa
