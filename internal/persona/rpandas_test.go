@@ -205,3 +205,22 @@ func TestMixedIDs(t *testing.T) {
 		t.Errorf("text ids: %v %+v", err, ps)
 	}
 }
+
+func TestQA14Files(t *testing.T) {
+	// The QA's other exports: what is left of each is what the docs call an error.
+	for f, want := range map[string]string{
+		"bom_crlf.csv":     "20 personas", // BOM, QUOTE_NONNUMERIC, CRLF, NA source_ids
+		"na_computed.csv":  "6 personas",  // NA in computed columns, ids 1.0
+		"pandas_style.csv": "3 problems",  // its index (unnamed) and two extra columns; ages 50.0 read
+		"nested.json":      "4 problems",  // an extra key, a null age, a wrong bracket, a null trait
+	} {
+		ps, err := Load(filepath.Join("testdata/rpandas", f))
+		got := itoa(len(ps)) + " personas"
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, want) || strings.Contains(got, "field age:") && f == "pandas_style.csv" {
+			t.Errorf("%s: got %.300s, want %s", f, got, want)
+		}
+	}
+}
