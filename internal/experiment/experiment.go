@@ -530,6 +530,9 @@ func topKey(field string) string {
 func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	var e Experiment
 	doc, err := yamlx.ParseFile(data, name)
+	if populationFile(name) && (err != nil || !doc.IsMapping()) {
+		return nil, nil, &yamlx.Error{File: name, Msg: fmt.Sprintf("this is not an experiment file (a YAML mapping of fields is expected); a population file goes in an experiment's population: {source: file, file: %s}", yamlx.Clip(filepath.Base(name)))}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -589,6 +592,17 @@ func (e *Experiment) decoded(path string) bool {
 // file decoded whole (a list of a million scenario ids).
 func (e *Experiment) decodedEntry(path string, i int) bool {
 	return len(e.undecoded) == 0 || e.decoded(fmt.Sprintf("%s[%d]", path, i))
+}
+
+// populationFile says whether name is named as a population file is (persona.Load's
+// extensions), which given as an experiment was quoted whole as a string (QA14 F4). A .json
+// experiment (JSON is YAML) is read as one when its top level is an object.
+func populationFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".tsv", ".json", ".jsonl", ".ndjson":
+		return true
+	}
+	return false
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)

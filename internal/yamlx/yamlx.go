@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -47,10 +48,56 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "line %d: ", e.Line)
 	}
 	if e.Field != "" {
-		b.WriteString("field " + e.Field + ": ")
+		b.WriteString("field " + bound(e.Field, maxFieldBytes) + ": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(bound(clipQuoted(e.Msg), maxMsgBytes))
 	return b.String()
+}
+
+// quotedRE matches a Go-quoted string (%q) in a message.
+var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// clipQuoted is msg with each value it quotes (%q) longer than ClipBytes cut as Quote cuts it:
+// the loaders' messages quote a file's values ("unknown policy %q") of any length.
+func clipQuoted(msg string) string {
+	if len(msg) < 2*ClipBytes+40 { // no quote in it is long
+		return msg
+	}
+	return quotedRE.ReplaceAllStringFunc(msg, func(q string) string {
+		if s, err := strconv.Unquote(q); err == nil && len(s) > ClipBytes+len("...") { // not one Quote cut
+			return Quote(s)
+		}
+		return q
+	})
+}
+
+// maxFieldBytes and maxMsgBytes bound a message's field path and text: a 100,000-character key
+// or a value quoted whole (a message that does not Quote it) would be printed whole (QA14 F4).
+// A field path is a few keys; the longest message lists a few dozen names.
+const (
+	maxFieldBytes = 200
+	maxMsgBytes   = 4096
+)
+
+// bound is s cut to about max bytes (whole characters), saying how long it was.
+func bound(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:n], len(s))
+}
+
+// Quote is s quoted for a message: at most its first ClipBytes bytes, and then its length, so
+// that a CSV given where a YAML file is expected (one string of a megabyte) is not echoed whole.
+func Quote(s string) string {
+	if len(s) <= ClipBytes {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q (%d bytes)", Clip(s), len(s))
 }
 
 // Decode decodes data (named name in messages) into v, strictly.
@@ -90,7 +137,7 @@ func convert(err error, data []byte, name string) error {
 		out.Msg = fmt.Sprintf("expected a mapping (key: value lines, or {key: value, ...}), got a %s", kind)
 		if ye != nil {
 			if tok := ye.GetToken(); tok != nil && tok.Value != "" {
-				out.Msg += fmt.Sprintf(" %q", tok.Value)
+				out.Msg += " " + Quote(tok.Value)
 			}
 		}
 	}
@@ -105,7 +152,7 @@ func convert(err error, data []byte, name string) error {
 		}
 		out.Msg = fmt.Sprintf("expected %s, got %s", kindWord(te.DstType), kindWord(te.SrcType))
 		if tok := te.Token; tok != nil && tok.Value != "" {
-			out.Msg += fmt.Sprintf(" %q", tok.Value)
+			out.Msg += " " + Quote(tok.Value)
 		}
 	}
 	var oe *yaml.OverflowError
@@ -117,12 +164,12 @@ func convert(err error, data []byte, name string) error {
 	}
 	var ue *yaml.UnknownFieldError
 	if errors.As(err, &ue) && ue.Token != nil {
-		out.Field = ue.Token.Value
+		out.Field = Clip(ue.Token.Value)
 		out.Msg = "unknown field (check its spelling and indentation)"
 	}
 	if out.Line > 0 {
 		if k := keyOnLine(data, out.Line); k != "" {
-			out.Field = k
+			out.Field = Clip(k)
 		}
 	}
 	return out
@@ -224,6 +271,16 @@ func (d *Doc) Body() ast.Node {
 		return nil
 	}
 	return d.file.Docs[0].Body
+}
+
+// IsMapping says whether the file's top level is a mapping (key: value lines), as every
+// prosim YAML file but a list of scenarios or policy frames is.
+func (d *Doc) IsMapping() bool {
+	switch d.Body().(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return true
+	}
+	return false
 }
 
 // AST is the parsed file (nil when d is nil).
