@@ -92,7 +92,7 @@ func (c column) setText(p *Persona, v string) error {
 	}
 	switch c.kind {
 	case kindInt:
-		n, ok := wholeNumber(v)
+		n, ok := WholeNumber(v)
 		if !ok {
 			return fmt.Errorf("%q is not a whole number", yamlx.Clip(v))
 		}
@@ -109,10 +109,10 @@ func (c column) setText(p *Persona, v string) error {
 	return nil
 }
 
-// wholeNumber reads s as a whole number: written plainly (50), or with a zero fraction (50.0),
+// WholeNumber reads s as a whole number: written plainly (50), or with a zero fraction (50.0),
 // as pandas writes a whole-number column that has a missing value (upcast to float); JSON's
 // 50.0 is read alike. A non-zero fraction is not a whole number.
-func wholeNumber(s string) (int, bool) {
+func WholeNumber(s string) (int, bool) {
 	if n, err := strconv.Atoi(s); err == nil {
 		return n, true
 	}
@@ -287,7 +287,7 @@ type row struct {
 // setID records v, the id as written in the file: 2.0 (pandas' float ids) is the number 2.
 func (r *row) setID(v string) {
 	whole, _, _ := strings.Cut(v, ".")
-	if n, ok := wholeNumber(v); ok && n > 0 && strconv.Itoa(n) == whole {
+	if n, ok := WholeNumber(v); ok && n > 0 && strconv.Itoa(n) == whole {
 		r.n, r.id = n, ""
 		return
 	}
@@ -296,7 +296,7 @@ func (r *row) setID(v string) {
 
 // isWhole reports whether s reads as a whole number.
 func isWhole(s string) bool {
-	_, ok := wholeNumber(s)
+	_, ok := WholeNumber(s)
 	return ok
 }
 
@@ -381,7 +381,7 @@ func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
 		default:
 			n := r.n
 			if r.id != "" {
-				n, _ = wholeNumber(r.id)
+				n, _ = WholeNumber(r.id)
 			}
 			if n < 1 {
 				at("%d is not a positive id", n)
