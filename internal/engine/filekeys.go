@@ -12,7 +12,8 @@ import (
 )
 
 // WithMissingKeys is the problems of an experiment file that could not be checked at all
-// (experiment.LoadChecking gave no experiment: values of the wrong type, unknown fields) with
+// (experiment.LoadChecking gave no experiment: values of the wrong type, unknown fields that
+// the rest of the file could not be decoded apart from, see yamlx.Doc.DecodeSound) with
 // its backends' missing API keys added, so that these do not come a run later (QA12 #9:
 // "timeout: 5 minutes" beside an unset key). Only the fields that say which key is wanted are
 // read (provider, api_key_env, base_url, endpoints), of the backends where none of them has a

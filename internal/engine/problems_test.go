@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 // checkFile is what validate, run and estimate report of an experiment file: Load's
@@ -162,10 +163,11 @@ conditions: [{name: none, policy: none}]
 	wantProblems(t, path, err, `exp.yaml:7:70: field backend.temperature: 1.5 is out of range 0..1 (provider anthropic)`)
 }
 
-// A file that cannot be checked at all (values of the wrong type, unknown fields) has its
-// backends' missing keys listed with those problems (WithMissingKeys), where the fields naming
-// the key are sound: QA12's exp.yaml (timeout: 5 minutes, ANTHROPIC_API_KEY unset) got the key
-// a run later.
+// A file with values of the wrong type has its backends' missing keys listed with those
+// problems, where the fields naming the key are sound: QA12's exp.yaml (timeout: 5 minutes,
+// ANTHROPIC_API_KEY unset) got the key a run later. The rest of the file is checked (an
+// api_key_env holding a key); WithMissingKeys lists the keys beside the decoding problems of a
+// file whose rest cannot be decoded (LoadChecking gives no experiment).
 func TestMissingKeyWithTheFilesDecodingProblems(t *testing.T) {
 	t.Setenv("ANTHROPIC_API_KEY", "")
 	t.Setenv("OPENAI_API_KEY", "")
@@ -185,6 +187,14 @@ backends:
 	path, err := checkFileWith(t, src, Options{})
 	err = WithMissingKeys(path, err)
 	wantProblems(t, path, err,
+		`exp.yaml:4:14: field concurrency: expected a whole number, got a string "many"`,
+		`exp.yaml:9:5: field backends[0]: anthropic: no API key: set the environment variable ANTHROPIC_API_KEY`,
+		`exp.yaml:9:61: field backends[0].timeout: "5 minutes" is not a duration`,
+		`exp.yaml:10:57: field backends[1].api_key_env: expected a string`,
+		`exp.yaml:11:57: field backends[2].api_key_env: give the NAME of an environment variable`,
+	)
+	decoding := yamlx.DecodeAll([]byte(src), path, new(experiment.Experiment))
+	wantProblems(t, path, WithMissingKeys(path, decoding),
 		`exp.yaml:4:14: field concurrency: expected a whole number, got a string "many"`,
 		`exp.yaml:9:5: field backends[0]: anthropic: no API key: set the environment variable ANTHROPIC_API_KEY`,
 		`exp.yaml:9:61: field backends[0].timeout: "5 minutes" is not a duration`,

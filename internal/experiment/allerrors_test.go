@@ -62,17 +62,18 @@ backends:
 	}
 }
 
-// Values of the wrong type are reported together (the study's block too), before the checks
-// that would read them.
+// Values of the wrong type are reported together (the study's block too), with the checks of
+// the rest of the file (concurrency); those that would read them wait.
 func TestEveryTypeProblem(t *testing.T) {
 	src := "name: s\nstudy: probe\nreplicates: many\npopulation: {source: sample, n: ten}\nprobe: {file: [1], fiel: x}\nconcurrency: -1\n"
 	_, err := Parse([]byte(src), "exp.yaml")
 	wantLines(t, err,
-		`exp.yaml: 4 problems:`,
+		`exp.yaml: 5 problems:`,
 		`  exp.yaml:3:13: field replicates: expected a whole number, got a string "many"`,
 		`  exp.yaml:4:33: field population.n: expected a whole number, got a string "ten"`,
 		`  exp.yaml:5:15: field probe.file: expected a string`,
 		`  exp.yaml:5:20: field probe.fiel: unknown field`,
+		`  exp.yaml:6:14: field concurrency: -1 is out of range 1..4096`,
 	)
 }
 
@@ -299,9 +300,9 @@ func TestRenderProblemsWithTheOthers(t *testing.T) {
 	)
 }
 
-// A population file's problems come with the experiment file's values of the wrong type,
-// which stop its other checks (QA12 #9: people.csv's bad rows came a run after the file's
-// "concurrency: many"); not when the population block has a problem itself.
+// A population file's problems come with the experiment file's values of the wrong type
+// (QA12 #9: people.csv's bad rows came a run after the file's "concurrency: many"); not when
+// the population block has a problem itself.
 func TestPopulationFileBesideWrongTypes(t *testing.T) {
 	dir := t.TempDir()
 	head := "id,gender,age,marital,annual_income,currency,education,occupation,empathic_concern,moral_identity,social_responsibility,altruistic_tendency,agreeableness,conscientiousness,neuroticism,openness,extraversion\n"
@@ -317,8 +318,8 @@ func TestPopulationFileBesideWrongTypes(t *testing.T) {
 	const src = "name: p\nstudy: vignettes\nseed: 1\nconcurrency: many\npopulation: {source: file, file: people.csv}\nscenarios: [volunteering]\n"
 	write(src)
 	e, err := LoadChecking(f)
-	if e != nil {
-		t.Fatal("an experiment of a file with values of the wrong type")
+	if e == nil {
+		t.Fatal("no experiment of a file with values of the wrong type: the rest is not checked")
 	}
 	wantLines(t, err,
 		f+`:4:14: field concurrency: expected a whole number, got a string "many"`,

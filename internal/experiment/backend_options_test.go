@@ -19,7 +19,7 @@ func TestBackendRequestOptions(t *testing.T) {
 		{Provider: "ollama", Model: "m", FirstByteTimeout: Duration(10 * time.Minute), Timeout: Duration(time.Minute)},
 	}
 	for _, b := range ok {
-		if err := b.check(nil, "backend"); err != nil {
+		if err := b.check(nil, "backend", nil); err != nil {
 			t.Errorf("%+v: %v", b, err)
 		}
 	}
@@ -41,7 +41,7 @@ func TestBackendRequestOptions(t *testing.T) {
 		"longer than timeout":                     {Provider: "ollama", Model: "m", ConnectTimeout: Duration(time.Minute), Timeout: Duration(time.Second)},
 	}
 	for want, b := range bad {
-		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {
+		if err := b.check(nil, "backend", nil); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%+v: error %v, want one containing %q", b, err, want)
 		}
 	}
@@ -73,7 +73,7 @@ func TestBackendWaitAndReplyCaps(t *testing.T) {
 		t.Fatalf("defaults %d, %v; want 1 MiB and 60s", b.MaxReplyOrDefault(), b.MaxRetryAfterOrDefault())
 	}
 	ok := Backend{Provider: "openai", Model: "m", MaxReply: 4 << 20, MaxRetryAfter: Duration(5 * time.Second)}
-	if err := ok.check(nil, "backend"); err != nil || ok.MaxReplyOrDefault() != 4<<20 || ok.MaxRetryAfterOrDefault() != 5*time.Second {
+	if err := ok.check(nil, "backend", nil); err != nil || ok.MaxReplyOrDefault() != 4<<20 || ok.MaxRetryAfterOrDefault() != 5*time.Second {
 		t.Fatalf("%+v: %v", ok, err)
 	}
 	bad := map[string]Backend{
@@ -82,7 +82,7 @@ func TestBackendWaitAndReplyCaps(t *testing.T) {
 		"max_retry_after":          {Provider: "builtin", MaxRetryAfter: Duration(time.Second)},
 	}
 	for want, b := range bad {
-		if err := b.check(nil, "backend"); err == nil || !strings.Contains(err.Error(), want) {
+		if err := b.check(nil, "backend", nil); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%+v: error %v, want one containing %q", b, err, want)
 		}
 	}

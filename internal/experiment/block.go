@@ -191,7 +191,7 @@ func (e *Experiment) checkBlocks(doc *yamlx.Doc) error {
 			l.Add(doc.Errorf(fmt.Sprintf("conditions[%d].inequity", i), "only for study: %s", o))
 		}
 	}
-	if e.Block != nil && l.Len() == 0 {
+	if e.Block != nil && l.Len() == 0 && !e.blockUndecoded {
 		e.blockOK = !l.Add(e.Block.Check(e, doc))
 	}
 	return l.Err()

@@ -77,8 +77,13 @@ type Experiment struct {
 	given bool  // the file gives the study's block
 	// blockOK says the block's Check found no problem (its input files are resolved).
 	blockOK bool
-	popOK   bool     // the population block's check found no problem
-	other   []string // other studies' blocks given (an error)
+	popOK   bool // the population block's check found no problem
+	// undecoded are the fields the file's values of the wrong type and unknown keys left out
+	// of decoding (yamlx.Doc.DecodeSound); blockUndecoded says the study's block had such
+	// problems (its Check, which reads the whole block, waits for them).
+	undecoded      map[string]bool
+	blockUndecoded bool
+	other          []string // other studies' blocks given (an error)
 	// libs are the scenario and policy libraries Load read, for the run (Libraries).
 	libs *libraries
 	// problems and fileProblems are those Load found (Problems); broken the top-level keys
@@ -384,8 +389,10 @@ func read(path string) ([]byte, error) {
 // LoadChecking is Load for the commands that check an experiment before they run it
 // (validate, run, estimate): an experiment whose checks found problems is returned with them
 // (both non-nil), holding them (Problems), so that engine.Prepare reports its own checks'
-// problems with them, in one list. The experiment is nil when the file could not be checked
-// at all (unreadable, a syntax error, values of the wrong type).
+// problems with them, in one list. A file with values of the wrong type or unknown fields is
+// checked without them (yamlx.Doc.DecodeSound). The experiment is nil when the file could not
+// be checked at all (unreadable, a syntax error, such values where the rest cannot be decoded
+// apart from them: see DecodeSound).
 func LoadChecking(path string) (*Experiment, error) {
 	data, err := read(path)
 	if err != nil {
@@ -455,16 +462,19 @@ func (e *Experiment) SoundField(path string) bool {
 	return true
 }
 
-// within says whether the field at path is inside the field at outer ("backends[0].model"
-// is inside "backends[0]" and "backends", not inside "backend").
-func within(path, outer string) bool {
-	return len(path) > len(outer) && strings.HasPrefix(path, outer) && (path[len(outer)] == '.' || path[len(outer)] == '[')
-}
+func within(path, outer string) bool { return yamlx.Within(path, outer) }
 
 // markBroken marks the top-level keys of the experiment file that the problems in err
 // concern. Another file's problems are marked by checkInputs, which knows the key naming the
 // file; a problem it cannot place (more than are shown, or not located) marks every key.
 func (e *Experiment) markBroken(err error) {
+	for f := range e.undecoded { // the fields misspelt keys were meant for among them
+		e.breaks(topKey(f))
+		if e.brokenFields == nil {
+			e.brokenFields = map[string]bool{}
+		}
+		e.brokenFields[f] = true
+	}
 	var walk func(error)
 	walk = func(err error) {
 		switch x := err.(type) {
@@ -514,25 +524,41 @@ func topKey(field string) string {
 
 // parse is Parse without reading the files the experiment names: the experiment and its
 // problems (nil when it could not be checked at all: doc is nil too for a syntax error, not for
-// values of the wrong type). The file is parsed once: the
-// study's block, the rest of the file and the later checks' locations all come of doc.
+// values of the wrong type that the rest of the file could not be decoded apart from). The
+// file is parsed once: the study's block, the rest of the file and the later checks'
+// locations all come of doc.
 func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	var e Experiment
 	doc, err := yamlx.ParseFile(data, name)
+	if populationFile(name) && (err != nil || !doc.IsMapping()) {
+		return nil, nil, &yamlx.Error{File: name, Msg: fmt.Sprintf("this is not an experiment file (a YAML mapping of fields is expected); a population file goes in an experiment's population: {source: file, file: %s}", yamlx.Clip(filepath.Base(name)))}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	sp := splitBlock(doc)
-	// Values of the wrong type are reported together, before the checks that read them.
+	// Values of the wrong type are reported with the checks' problems.
 	l := yamlx.NewList(name)
 	l.Add(sp.err)
 	// A study's condition fields (inequity: its agents may be half a million ids) are left to
 	// its block, which decodes them from the file, once, into its own type (fileField).
 	owned := owner("inequity") != ""
-	l.Add(doc.DecodeAll(&e, func(path string) bool { return blockKey(path) || owned && isConditionField(path, "inequity") }))
-	if err := l.Err(); err != nil {
-		return nil, doc, err
+	// A file with such problems is checked too, without the fields they are placed at
+	// (DecodeSound), so that every problem comes in one pass; a check that reads one of those
+	// fields is skipped (decoded), lest it report a consequence ("replicates: two" is not
+	// also "out of range").
+	undecoded, ok, err := doc.DecodeSound(&e, func(path string) bool { return blockKey(path) || owned && isConditionField(path, "inequity") })
+	l.Add(err)
+	if !ok {
+		return nil, doc, l.Err()
 	}
+	for _, f := range undecoded {
+		if e.undecoded == nil {
+			e.undecoded = map[string]bool{}
+		}
+		e.undecoded[f] = true
+	}
+	e.blockUndecoded = sp.err != nil
 	if owned {
 		for i := range e.Conditions {
 			if n, ok := doc.Node(fmt.Sprintf("conditions[%d].inequity", i)); ok {
@@ -545,7 +571,38 @@ func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	e.Block, e.given, e.other = sp.block, sp.given, sp.other
 	e.File = name
 	e.Dir = filepath.Dir(name)
-	return &e, doc, e.check(doc)
+	l.Add(e.check(doc))
+	return &e, doc, l.Err()
+}
+
+// decoded says that the field at path (written as in messages: "backends[1].provider") was
+// decoded from the file: no problem of decoding it (a value of the wrong type, a misspelt key
+// meant for it) is placed at it, at a field inside it, or at a field it is inside. A check
+// that reads a field that was not decoded would report its zero value.
+func (e *Experiment) decoded(path string) bool {
+	for f := range e.undecoded { // none, but for a file with such problems
+		if f == path || within(f, path) || within(path, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// decodedEntry is decoded for entry i of the list at path, without making its path when the
+// file decoded whole (a list of a million scenario ids).
+func (e *Experiment) decodedEntry(path string, i int) bool {
+	return len(e.undecoded) == 0 || e.decoded(fmt.Sprintf("%s[%d]", path, i))
+}
+
+// populationFile says whether name is named as a population file is (persona.Load's
+// extensions), which given as an experiment was quoted whole as a string (QA14 F4). A .json
+// experiment (JSON is YAML) is read as one when its top level is an object.
+func populationFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".tsv", ".json", ".jsonl", ".ndjson":
+		return true
+	}
+	return false
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -578,6 +635,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	// earlier one found wrong is skipped.
 	l := yamlx.NewList(e.File)
 	switch {
+	case !e.decoded("name"):
 	case e.Name == "":
 		l.Add(doc.Errorf("name", "required: a short name for the experiment, e.g. study1"))
 	case !ValidName(e.Name):
@@ -586,6 +644,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	// Which studies exist is the study registry's business (internal/study): the engine
 	// checks the name against it, with this file's line.
 	switch {
+	case !e.decoded("study"):
 	case e.Study == "":
 		l.Add(doc.Errorf("study", "required: one of vignettes, tpp, network, games (or a study of your own)"))
 	case !nameRE.MatchString(e.Study):
@@ -597,7 +656,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	}
 	if e.Replicates == 0 {
 		var r any
-		if found, _ := doc.DecodeAt("replicates", &r); found {
+		if found, _ := doc.DecodeAt("replicates", &r); found && e.decoded("replicates") {
 			// Written as 0 (or empty): an explicit 0 used to become 1 without a word.
 			l.Add(doc.Errorf("replicates", "%v is out of range 1..10000 (leave it out for 1)", r))
 		}
@@ -606,19 +665,25 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	if e.Replicates < 0 || e.Replicates > 10000 {
 		l.Add(doc.Errorf("replicates", "%d is out of range 1..10000", e.Replicates))
 	}
-	popOK := !l.Add(e.Population.check(doc, e.Dir))
+	popOK := !l.Add(e.Population.check(doc, e.Dir, e.decoded)) && e.decoded("population")
 	e.popOK = popOK
 	if popOK && e.Population.Source == "sample" && e.Population.Seed == nil {
 		s := seed.Derive(*e.Seed, "population") // the population of every run before population.seed existed
 		e.Population.Seed = &s
 	}
 	for i, f := range e.ScenarioFiles {
+		if !e.decodedEntry("scenario_files", i) {
+			continue // not the experiment's directory, which "" resolves to
+		}
 		e.ScenarioFiles[i] = resolve(e.Dir, f)
 		if _, err := os.Stat(e.ScenarioFiles[i]); err != nil {
 			l.Add(doc.Errorf(fmt.Sprintf("scenario_files[%d]", i), "cannot read %s: %v", e.ScenarioFiles[i], unwrapPathErr(err)))
 		}
 	}
 	for i, f := range e.PolicyFiles {
+		if !e.decodedEntry("policy_files", i) {
+			continue
+		}
 		e.PolicyFiles[i] = resolve(e.Dir, f)
 		if _, err := os.Stat(e.PolicyFiles[i]); err != nil {
 			l.Add(doc.Errorf(fmt.Sprintf("policy_files[%d]", i), "cannot read %s: %v", e.PolicyFiles[i], unwrapPathErr(err)))
@@ -628,6 +693,9 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	for i, s := range e.Scenarios {
 		if l.Enough() {
 			break
+		}
+		if !e.decodedEntry("scenarios", i) {
+			continue
 		}
 		if j, twice := first[s]; twice {
 			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "scenario %q is listed twice (also scenarios[%d])", s, j))
@@ -639,15 +707,17 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		e.Conditions = []Condition{{Name: "none", Policy: "none"}}
 	}
 	seen := map[string]bool{}
-	condsOK := true
+	// The contrasts and the study's block read every condition.
+	condsOK := e.decoded("conditions")
 	for i := range e.Conditions {
 		c := &e.Conditions[i]
 		p := fmt.Sprintf("conditions[%d]", i)
-		if c.Policy == "" {
+		nameOK, policyOK := e.decoded(p+".name"), e.decoded(p+".policy")
+		if c.Policy == "" && policyOK {
 			l.Add(doc.Errorf(p+".policy", "required: a policy frame id such as none, moral, social, enforce or economic"))
 			condsOK = false
 		}
-		if c.Name == "" {
+		if c.Name == "" && nameOK {
 			c.Name = c.Policy
 		}
 		switch {
@@ -667,6 +737,9 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 			break
 		}
 		p := fmt.Sprintf("contrasts[%d]", i)
+		if !e.decoded(p) {
+			continue
+		}
 		named := true
 		for _, f := range []struct{ name, v string }{{"condition", c.Condition}, {"against", c.Against}} {
 			switch {
@@ -688,7 +761,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	}
 	// The study's block reads the population and the conditions (a network's size, the
 	// inequity conditions' controls): it is checked once they are sound.
-	if condsOK && popOK {
+	if condsOK && popOK && e.decoded("study") && e.decoded("scenarios") {
 		l.Add(e.checkBlocks(doc))
 	}
 	switch e.Prompt.Mode {
@@ -699,21 +772,26 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	default:
 		l.Add(doc.Errorf("prompt.mode", "unknown mode %q (want separate or joint)", e.Prompt.Mode))
 	}
-	l.Add(e.Factors.check(doc))
+	if e.decoded("factors") {
+		l.Add(e.Factors.check(doc))
+	}
 	if e.Prompt.Mode == "joint" && len(e.Factors.Prompt) > 0 {
 		l.Add(doc.Errorf("factors.prompt", "the prompt factor sets the prompt mode: leave prompt.mode out"))
 	}
 	if e.Backend != nil && len(e.Backends) > 0 {
 		l.Add(doc.Errorf("backend", "give either backend or backends, not both"))
 	} else {
-		backendsOK := true
+		// The labels are compared once every backend is sound.
+		backendsOK := e.decoded("backend") && e.decoded("backends")
 		if e.Backend != nil {
 			e.Backends = []Backend{*e.Backend}
 			e.Backend = nil
-			backendsOK = !l.Add(e.Backends[0].check(doc, "backend"))
+			if l.Add(e.Backends[0].check(doc, "backend", e.decoded)) {
+				backendsOK = false
+			}
 		} else {
 			for i := range e.Backends {
-				if l.Add(e.Backends[i].check(doc, fmt.Sprintf("backends[%d]", i))) {
+				if l.Add(e.Backends[i].check(doc, fmt.Sprintf("backends[%d]", i), e.decoded)) {
 					backendsOK = false
 				}
 			}
@@ -757,7 +835,7 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 			l.Add(doc.Errorf("prices."+m, "prices must be >= 0 (USD per million tokens)"))
 		}
 	}
-	if e.Budget != nil && !(e.Budget.USD > 0) {
+	if e.Budget != nil && !(e.Budget.USD > 0) && e.decoded("budget") {
 		l.Add(doc.Errorf("budget.usd", "want a positive amount of US dollars, e.g. budget: {usd: 20}"))
 	}
 	switch e.Execution.Mode {
@@ -782,15 +860,26 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	return l.Err()
 }
 
-func (p *Population) check(doc *yamlx.Doc, dir string) error {
+// check checks the population block; decoded says which fields of the file were decoded (nil:
+// all): a check that reads one that was not is skipped.
+func (p *Population) check(doc *yamlx.Doc, dir string, decoded func(path string) bool) error {
+	if decoded == nil {
+		decoded = func(string) bool { return true }
+	}
+	if !decoded("population.source") {
+		return nil // every check reads the source
+	}
 	l := yamlx.NewList(doc.Name())
+	// Each check reads the source and one other field.
+	// (A seed left out reads as not given, which no check refuses; an n too, but for sample.)
+	n, file, currency := decoded("population.n"), decoded("population.file"), decoded("population.currency")
 	written := p.Currency
 	p.Currency = persona.TrimCurrency(p.Currency) // as a population file's currency is kept
 	switch p.Source {
 	case "":
 		l.Add(doc.Errorf("population.source", "required: sample, prosim104 or file"))
 	case "sample":
-		if p.N < 1 || p.N > 10_000_000 {
+		if (p.N < 1 || p.N > 10_000_000) && n {
 			l.Add(doc.Errorf("population.n", "required for source sample: a number of agents from 1 to 10000000 (got %d)", p.N))
 		}
 		if p.File != "" {
@@ -807,9 +896,9 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 			l.Add(doc.Errorf("population.file", "only for source: file"))
 		}
 	case "file":
-		if p.File == "" {
+		if p.File == "" && file {
 			l.Add(doc.Errorf("population.file", "required for source file: a .csv, .json or .jsonl persona file"))
-		} else {
+		} else if p.File != "" {
 			p.File = resolve(dir, p.File)
 			if _, err := os.Stat(p.File); err != nil {
 				l.Add(doc.Errorf("population.file", "cannot read %s: %v", p.File, unwrapPathErr(err)))
@@ -826,7 +915,7 @@ func (p *Population) check(doc *yamlx.Doc, dir string) error {
 	}
 	// A currency that reads as missing (NA, empty) would be shown in texts as it is ("a
 	// stipend of 100 NA") and, written empty, be replaced by yuan without a word.
-	missingCurrency := doc.Has("population.currency") && persona.CurrencyMissing(p.Currency)
+	missingCurrency := doc.Has("population.currency") && currency && persona.CurrencyMissing(p.Currency)
 	if missingCurrency {
 		l.Add(doc.Errorf("population.currency", "%q reads as a missing value (as R's read.csv and pandas' read_csv read it): name the currency texts show ({{.currency}}), e.g. EUR, or leave population.currency out", written)) // as written: "  " is not ""
 	}
@@ -858,7 +947,15 @@ func HoldsKey(apiKeyEnv string) bool {
 // Providers prosim knows (internal/provider is the one list).
 var Providers = provider.Names()
 
-func (b *Backend) check(doc *yamlx.Doc, path string) error {
+// check checks the backend at path; decoded says which of its fields were decoded from the file
+// (nil: all), those that were not are not read.
+func (b *Backend) check(doc *yamlx.Doc, path string, decoded func(path string) bool) error {
+	if decoded == nil {
+		decoded = func(string) bool { return true }
+	}
+	if !decoded(path + ".provider") {
+		return nil // what else a backend may set depends on its provider
+	}
 	if !slices.Contains(Providers, b.Provider) {
 		// What else a backend may set depends on its provider.
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))
@@ -866,7 +963,9 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 	l := yamlx.NewList(doc.Name())
 	// Results say a backend is the behavioural model, not an LLM, by its label.
 	label := b.LabelOrDefault()
-	if reserved := label == "builtin" || strings.HasPrefix(label, "builtin-"); b.Provider == "builtin" && (!reserved || label == "builtin-baseline") {
+	if !decoded(path+".label") || !decoded(path+".model") {
+		// The label is the file's or made of the model.
+	} else if reserved := label == "builtin" || strings.HasPrefix(label, "builtin-"); b.Provider == "builtin" && (!reserved || label == "builtin-baseline") {
 		l.Add(doc.Errorf(path+".label", "%q: a builtin backend's label is builtin or begins with builtin- (not builtin-baseline, the scorecard's), so that results name it as the behavioural model", label))
 	} else if b.Provider != "builtin" && reserved {
 		l.Add(doc.Errorf(path+".label", "%q: the labels builtin and builtin-... name the behavioural model; give this %s backend another", label, b.Provider))
@@ -893,7 +992,7 @@ func (b *Backend) check(doc *yamlx.Doc, path string) error {
 		}
 		return l.Err()
 	}
-	if b.Model == "" {
+	if b.Model == "" && decoded(path+".model") {
 		l.Add(doc.Errorf(path+".model", "required for provider %s", b.Provider))
 	}
 	if info, _ := provider.Lookup(b.Provider); b.Temperature != nil && !(*b.Temperature >= 0 && *b.Temperature <= info.MaxTemperature) {

@@ -77,6 +77,9 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 		if l.Enough() {
 			break
 		}
+		if !e.decodedEntry("scenarios", i) {
+			continue
+		}
 		if _, ok := scen.Get(id); ok {
 			if !slices.Contains(known, id) { // a scenario listed twice is reported already
 				known = append(known, id)
@@ -361,9 +364,10 @@ func (p *Population) Read() ([]persona.Persona, error) {
 }
 
 // populationBeside is the problems of an experiment file that could not be checked (doc's
-// values of the wrong type, unknown fields: problems) with its population file's, read when
-// the population block has none (QA12 #9: a people.csv's bad rows came a run after the file's
-// "concurrency: many"). Other checks wait for the file to decode.
+// values of the wrong type, unknown fields: problems, which the rest of the file could not be
+// decoded apart from) with its population file's, read when the population block has none
+// (QA12 #9: a people.csv's bad rows came a run after the file's "concurrency: many"). Other
+// checks wait for the file to decode.
 func populationBeside(doc *yamlx.Doc, name string, problems error) error {
 	var es *yamlx.Errors
 	var e *yamlx.Error
@@ -391,7 +395,7 @@ func populationBeside(doc *yamlx.Doc, name string, problems error) error {
 	}
 	l := yamlx.NewList(name)
 	l.Add(problems)
-	if l.Add(p.check(doc, filepath.Dir(name))) {
+	if l.Add(p.check(doc, filepath.Dir(name), nil)) {
 		return l.Err()
 	}
 	if _, err := persona.Load(p.File); err != nil {

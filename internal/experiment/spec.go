@@ -40,7 +40,7 @@ func ParseBackendSpec(s string) (Backend, error) {
 	if b.Model == "" {
 		return Backend{}, fmt.Errorf("backend %q: the model is missing", s)
 	}
-	if err := b.check(nil, "backend"); err != nil {
+	if err := b.check(nil, "backend", nil); err != nil {
 		return Backend{}, fmt.Errorf("backend %q: %s", s, err.(interface{ Error() string }).Error())
 	}
 	return b, nil

@@ -92,8 +92,8 @@ func (c column) setText(p *Persona, v string) error {
 	}
 	switch c.kind {
 	case kindInt:
-		n, err := strconv.Atoi(v)
-		if err != nil {
+		n, ok := WholeNumber(v)
+		if !ok {
 			return fmt.Errorf("%q is not a whole number", yamlx.Clip(v))
 		}
 		*c.i(p) = n
@@ -104,29 +104,34 @@ func (c column) setText(p *Persona, v string) error {
 		}
 		*c.f(p) = x
 	default:
-		if err := c.checkText(v); err != nil {
-			return err
-		}
 		*c.s(p) = v
 	}
 	return nil
 }
 
-// checkText refuses a text the column cannot hold: a source_id or currency R or pandas read
-// as a missing value (agents.csv's source_id is the key users join their own data on, as a
-// text id is; its currency column, read back as missing, loses what the incomes are in:
-// QA11's currency NA). The currency is trimmed, as validation trims it; a blank one is
-// validation's to report (empty).
-func (c column) checkText(v string) error {
-	missing := v != "" && table.ReadAsMissing(v)
-	if c.name == "currency" {
-		v = TrimCurrency(v)
-		missing = v != "" && CurrencyMissing(v)
+// WholeNumber reads s as a whole number: written plainly (50), or with a zero fraction (50.0),
+// as pandas writes a whole-number column that has a missing value (upcast to float); JSON's
+// 50.0 is read alike. A non-zero fraction is not a whole number.
+func WholeNumber(s string) (int, bool) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n, true
 	}
-	if (c.name == "source_id" || c.name == "currency") && missing {
-		return fmt.Errorf("%q: %s", v, table.MissingReason)
+	whole, frac, ok := strings.Cut(s, ".")
+	if !ok || frac == "" || strings.Trim(frac, "0") != "" {
+		return 0, false
 	}
-	return nil
+	n, err := strconv.Atoi(whole)
+	return n, err == nil
+}
+
+// missingValue says whether a value as written (a CSV cell, a JSON string; trimmed) is one R or
+// pandas write for a missing value (NA, NaN, None, ...; an empty one is not asked about). Where
+// an empty value is allowed (optionalColumns) it is read as empty; elsewhere it is missingMsg.
+func missingValue(v string) bool { return v != "" && table.ReadAsMissing(v) }
+
+// missingMsg is the problem of a missing value (missingValue) where one is needed.
+func missingMsg(v, what string) string {
+	return fmt.Sprintf("%q is a missing value (R/pandas): this %s needs a value", yamlx.Clip(v), what)
 }
 
 // CurrencyMissing reports whether a currency, a population file's or population.currency,
@@ -148,9 +153,6 @@ func (c column) setJSON(p *Persona, raw json.RawMessage) error {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return fmt.Errorf("%s is not a string", shorten(raw))
-		}
-		if err := c.checkText(s); err != nil {
-			return err
 		}
 		*c.s(p) = s
 		return nil
@@ -282,9 +284,10 @@ type row struct {
 	needQ     bool
 }
 
-// setID records v, the id as written in the file.
+// setID records v, the id as written in the file: 2.0 (pandas' float ids) is the number 2.
 func (r *row) setID(v string) {
-	if n, err := strconv.Atoi(v); err == nil && n > 0 && strconv.Itoa(n) == v {
+	whole, _, _ := strings.Cut(v, ".")
+	if n, ok := WholeNumber(v); ok && n > 0 && strconv.Itoa(n) == whole {
 		r.n, r.id = n, ""
 		return
 	}
@@ -293,8 +296,8 @@ func (r *row) setID(v string) {
 
 // isWhole reports whether s reads as a whole number.
 func isWhole(s string) bool {
-	_, err := strconv.Atoi(s)
-	return err == nil
+	_, ok := WholeNumber(s)
+	return ok
 }
 
 // idText is the id as written.
@@ -319,12 +322,31 @@ func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
 	if len(ps) == 0 && len(errs.errs) == 0 {
 		errs.add(&FieldError{Msg: "no personas in file"})
 	}
-	text := false
-	for _, r := range rows {
-		if r.id != "" && !r.badID && !isWhole(r.id) {
-			text = true
-			break
+	// Ids are all whole numbers or all text: mixed, the numbers could not stay the agents' ids,
+	// and numbering every agent by its position (as text ids are) would change them unsaid.
+	firstNum, firstText := -1, -1
+	for i, r := range rows {
+		switch {
+		case r.badID || r.id == "" && r.n == 0:
+		case r.id != "" && !isWhole(r.id):
+			if firstText < 0 {
+				firstText = i
+			}
+		default:
+			if firstNum < 0 {
+				firstNum = i
+			}
 		}
+	}
+	text := firstText >= 0
+	if text && firstNum >= 0 {
+		a, b := &rows[firstNum], &rows[firstText]
+		if a.line > b.line {
+			a, b = b, a
+		}
+		errs.add(&FieldError{Line: b.line, Col: b.col, Field: "id", Msg: fmt.Sprintf(
+			"ids mix whole numbers and text (%q on line %d, %q on line %d): give every id as a number, or every id as text (p1, p2, ...), which numbers the agents by position",
+			yamlx.Clip(rows[firstNum].idText()), rows[firstNum].line, yamlx.Clip(rows[firstText].idText()), rows[firstText].line)})
 	}
 	var seenText map[string]int
 	var seenNum map[int]int
@@ -348,10 +370,6 @@ func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
 			continue
 		case text:
 			id := r.idText()
-			if table.ReadAsMissing(id) { // it is agents.csv's source_id, a join key
-				at("%q: %s", id, table.MissingReason)
-				continue
-			}
 			if p.SourceID != "" {
 				at("%q is a text id, so source_id (%q) cannot also be given", yamlx.Clip(id), yamlx.Clip(p.SourceID))
 				continue
@@ -363,7 +381,7 @@ func finish(errs *problems, ps []Persona, rows []row) ([]Persona, error) {
 		default:
 			n := r.n
 			if r.id != "" {
-				n, _ = strconv.Atoi(r.id)
+				n, _ = WholeNumber(r.id)
 			}
 			if n < 1 {
 				at("%d is not a positive id", n)
@@ -503,6 +521,7 @@ func ReadCSV(r io.Reader, name string) ([]Persona, error) { return readCSV(r, na
 func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
 	br := bufio.NewReaderSize(&rowCapped{r: r, max: MaxLineBytes}, 64<<10)
+	skipBOM(br)
 	// The delimiter is the header's, as an edge list's is (a spreadsheet saves tab-separated
 	// text as .csv or .tsv); ';' comes with decimal commas (3,1), which are not numbers here.
 	// Peek(1) fills the buffer once; an error then comes with no byte, and Peek has taken it.
@@ -520,7 +539,10 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	case ';':
 		return nil, &FieldError{File: name, Line: 1, Col: 1, Msg: "the header separates its columns with ';' (a spreadsheet's CSV where 3,1 is a decimal): save the file with ',' between values and '.' in decimals, or tab-separated"}
 	}
-	cr.TrimLeadingSpace = true
+	// Spaces after a ',' are skipped so that `a, "b"` reads b quoted (values are trimmed anyway);
+	// not after a tab: encoding/csv takes the tab after an empty cell as such a space and joins
+	// the cells (QA14 F2: every row of a TSV with an empty cell was one field short).
+	cr.TrimLeadingSpace = cr.Comma == ','
 	cr.FieldsPerRecord = -1 // a short or long row is reported with the others
 	cr.ReuseRecord = true
 	header, err := cr.Read()
@@ -531,9 +553,6 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 		return nil, csvErr(name, err)
 	}
 	header = slices.Clone(header)
-	if len(header) > 0 {
-		header[0] = yamlx.TrimBOM(header[0])
-	}
 	for i := range header {
 		header[i] = strings.TrimSpace(header[i])
 	}
@@ -559,6 +578,8 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 			}
 			index[h] = i
 		case agentsFile && isIgnored(h):
+		case h == "":
+			errs.add(&FieldError{Line: 1, Col: hcol(i), Msg: "a column with no name: R's write.csv writes its row names there unless row.names = FALSE, pandas' to_csv its index unless index=False: remove it"})
 		default:
 			errs.add(&FieldError{Line: 1, Col: hcol(i), Field: fieldName(h), Msg: fmt.Sprintf("unknown column (want %s; see docs/population.md)", strings.Join(Columns(), ", "))})
 		}
@@ -609,6 +630,15 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 				continue
 			}
 			v := strings.TrimSpace(rec[i])
+			if missingValue(v) { // R's NA, pandas' NaN
+				if !slices.Contains(optionalColumns, c.name) {
+					rowErrs = append(rowErrs, &FieldError{Line: line, Col: cellAt(c.name), Field: c.name, Msg: missingMsg(v, "column")})
+					bad = append(bad, c.name)
+					l.badID = l.badID || c.name == "id"
+					continue
+				}
+				v = ""
+			}
 			switch {
 			case c.name == "id":
 				l.setID(v)
@@ -645,6 +675,18 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 	}
 	return finish(errs, ps, rows)
 }
+
+// skipBOM drops a UTF-8 byte order mark at the start of br (R's fileEncoding="UTF-8-BOM",
+// pandas' utf-8-sig, a spreadsheet's "CSV UTF-8") before any parser sees it: left in, it is
+// part of the first field, and a quoted first field ("id") is then a bare quote (QA14 F1). It is
+// not a column either: line 1's columns are counted from the byte after it, as an editor shows them.
+func skipBOM(br *bufio.Reader) {
+	if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+}
+
+const utf8BOM = "\ufeff"
 
 func knownColumn(h string) bool {
 	for _, c := range columns {
@@ -713,7 +755,9 @@ func ReadJSONL(r io.Reader, name string) ([]Persona, error) { return readJSONL(r
 // readJSONL is ReadJSONL of a file of size bytes (0: unknown).
 func readJSONL(r io.Reader, name string, size int64) ([]Persona, error) {
 	errs := &problems{name: name}
-	sc := bufio.NewScanner(r)
+	br := bufio.NewReader(r) // reads into the scanner's buffer directly once the BOM is skipped
+	skipBOM(br)
+	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, min(64<<10, MaxLineBytes)), MaxLineBytes)
 	var ps []Persona
 	var rows []row
@@ -772,7 +816,7 @@ func readJSON(r io.Reader, name string, size int64) ([]Persona, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	elems, err := splitArray(data, name)
+	elems, err := splitArray(yamlx.StripBOM(data), name)
 	if err != nil {
 		return nil, err
 	}
@@ -854,6 +898,12 @@ func splitArray(data []byte, name string) ([]element, error) {
 				line, col := c.to(i)
 				return &FieldError{File: name, Line: line, Col: col, Msg: tooDeep}
 			}
+			if fe := nanAt(data, int(se.Offset)); fe != nil {
+				c := newCursor(data)
+				fe.File = name
+				fe.Line, fe.Col = c.to(fe.Col)
+				return fe
+			}
 			return &FieldError{File: name, Line: lineAt(data, int(se.Offset)), Msg: "invalid JSON: " + se.Error()}
 		}
 		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -922,6 +972,56 @@ func deepAt(raw []byte) int {
 	return -1
 }
 
+// nanAt is the problem of a NaN or Infinity literal where encoding/json stopped, at off (a
+// SyntaxError's offset, which is one past the bad byte or at it): Python's json.dump writes them
+// for a float NaN, and JSON has neither. Its Col is the literal's 0-based offset in data, its
+// Field the key before it. nil when the error is another.
+func nanAt(data []byte, off int) *FieldError {
+	at, lit := -1, ""
+	for i := min(off, len(data)-1); i >= max(0, off-2) && at < 0; i-- {
+		for _, l := range []string{"NaN", "Infinity"} {
+			if bytes.HasPrefix(data[i:], []byte(l)) {
+				at, lit = i, l
+			}
+		}
+	}
+	if at < 0 {
+		return nil
+	}
+	if at > 0 && (data[at-1] == '-' || data[at-1] == '+') {
+		at, lit = at-1, string(data[at-1])+lit
+	}
+	key := keyBefore(data, at)
+	fe := &FieldError{Col: at, Field: fieldName(key)}
+	if isTrait(key) {
+		fe.Field = "traits." + fe.Field
+	}
+	fe.Msg = lit + " is not JSON, which has no NaN or Infinity (Python's json.dump writes them for a missing or infinite float): "
+	if slices.Contains(optionalColumns, key) {
+		fe.Msg += "write null, or leave the field out"
+	} else {
+		fe.Msg += "this field needs a number"
+	}
+	return fe
+}
+
+// keyBefore is the object key whose value starts at data[at] ("" when there is none: an array element).
+func keyBefore(data []byte, at int) string {
+	j := len(bytes.TrimRight(data[:at], " \t\r\n"))
+	if j == 0 || data[j-1] != ':' {
+		return ""
+	}
+	j = len(bytes.TrimRight(data[:j-1], " \t\r\n"))
+	if j == 0 || data[j-1] != '"' {
+		return ""
+	}
+	k := bytes.LastIndexByte(data[:j-1], '"')
+	if k < 0 {
+		return ""
+	}
+	return string(data[k+1 : j-1])
+}
+
 // firstTopTrait is the trait key of obj that comes first in raw, "" when none is at the top level.
 func firstTopTrait(raw []byte, obj map[string]json.RawMessage) string {
 	first, at := "", len(raw)
@@ -957,6 +1057,9 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 		case errors.As(err, &se) && strings.HasPrefix(se.Error(), "unexpected end"): // a cut line
 			return nil, []*FieldError{{Col: len(bytes.TrimRight(raw, " \t\r")), Msg: "unexpected end of the line: the object is not closed"}}
 		case errors.As(err, &se):
+			if fe := nanAt(raw, int(se.Offset)); fe != nil {
+				return nil, []*FieldError{fe}
+			}
 			return nil, []*FieldError{{Col: max(int(se.Offset)-1, 0), Msg: "not JSON: " + se.Error()}}
 		}
 		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}
@@ -984,8 +1087,16 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 			src, key = traits, "traits."+c.name
 		}
 		v, ok := src[c.name]
-		if ok && isNull(bytes.TrimSpace(v)) && slices.Contains(optionalColumns, c.name) {
-			ok = false // null means left out, as docs/population.md says of an empty cell
+		if ok && (isNull(bytes.TrimSpace(v)) || missingJSON(v)) && slices.Contains(optionalColumns, c.name) {
+			ok = false // null ("NA") means left out, as docs/population.md says of an empty cell
+		}
+		if ok && missingJSON(v) {
+			var s string
+			json.Unmarshal(v, &s)
+			at(key, "%s", missingMsg(strings.TrimSpace(s), "field"))
+			bad = append(bad, c.name)
+			l.badID = l.badID || c.name == "id"
+			continue
 		}
 		if !ok {
 			switch {
@@ -1052,6 +1163,12 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 	}
 	slices.SortStableFunc(errs, func(a, b *FieldError) int { return a.Col - b.Col })
 	return l, errs
+}
+
+// missingJSON says whether raw is a JSON string R or pandas write for a missing value (missingValue).
+func missingJSON(raw json.RawMessage) bool {
+	var s string
+	return json.Unmarshal(raw, &s) == nil && missingValue(strings.TrimSpace(s))
 }
 
 // keyOffset is the 0-based offset in raw of the key named by field ("traits.x": key x after

@@ -57,3 +57,46 @@ func TestIDReadAsMissing(t *testing.T) {
 		t.Errorf("error = %v, want %s...", err, w)
 	}
 }
+
+// Values of the wrong type and unknown keys are reported with the checks of the rest of the
+// file (a frame's unknown channel), in one pass; no check reads what could not be decoded (an
+// amount of the wrong type is not "no amount", a misspelt channel not a missing one).
+func TestDecodingProblemsBesideTheChecks(t *testing.T) {
+	src := `- id: bonus
+  channel: bribe
+  amount: lots
+  default: You get {{.amount}} {{.currency}}.
+- nudge
+- id: [x]
+  channel: moral
+  default: Be good.
+- id: kind
+  chanel: moral
+  default: Be kind.
+- id: fine
+  channel: economic
+  amount: 5
+  default: A fine of {{.fine}}.
+`
+	_, err := Load([]byte(src), "pol.yaml")
+	var es *yamlx.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("want *yamlx.Errors, got %T %v", err, err)
+	}
+	want := []string{
+		`pol.yaml:2:12: field [0].channel: unknown channel "bribe"`,
+		`pol.yaml:3:11: field [0].amount: expected a number, got a string "lots"`,
+		`pol.yaml:5:3: field [1]: expected a mapping`,
+		`pol.yaml:6:7: field [2].id: expected a string`,
+		`pol.yaml:10:3: field [3].chanel: unknown field (did you mean channel?)`,
+		`pol.yaml:15:12: field [4].default: the text uses {{.fine}}`,
+	}
+	if len(es.Errs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(es.Errs), len(want), err)
+	}
+	for i, w := range want {
+		if got := es.Errs[i].Error(); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d:\n got %s\nwant %s...", i, got, w)
+		}
+	}
+}

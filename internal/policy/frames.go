@@ -136,27 +136,36 @@ func load(data []byte, name string, taken func(id string) (string, bool), scen *
 	}
 	var raw []frameYAML
 	prefix := func(i int) string { return fmt.Sprintf("[%d].", i) }
+	// Values of the wrong type and unknown keys are reported with the checks of the rest of
+	// the file, which do not read them (decoded).
+	l := yamlx.NewList(name)
+	var decoded func(string) bool
 	if loc.IsList() {
-		if err := loc.DecodeAll(&raw); err != nil {
+		var ok bool
+		decoded, ok, err = loc.DecodeSound(&raw)
+		if !ok {
 			return nil, err
 		}
-		if len(raw) == 0 {
+		l.Add(err)
+		if len(raw) == 0 && err == nil {
 			return nil, &yamlx.Error{File: name, Msg: "the list of policy frames is empty"}
 		}
 	} else {
 		var one frameYAML
-		if err := loc.DecodeAll(&one); err != nil {
+		var ok bool
+		decoded, ok, err = loc.DecodeSound(&one)
+		if !ok {
 			return nil, err
 		}
+		l.Add(err)
 		raw = []frameYAML{one}
 		prefix = func(int) string { return "" }
 	}
-	l := yamlx.NewList(name)
 	var out []Frame
 	seen := map[string]int{}
 	for i, r := range raw {
 		p := prefix(i)
-		f, err := check(r, p, loc, scen)
+		f, err := check(r, p, loc, scen, decoded)
 		l.Add(err)
 		if j, ok := seen[f.ID]; ok && f.ID != "" {
 			line, _ := loc.Line(prefix(j) + "id")
@@ -178,21 +187,27 @@ func load(data []byte, name string, taken func(id string) (string, bool), scen *
 	return out, nil
 }
 
-// check reports every problem of one frame (p is its path in the file: "[2]." or "").
-func check(r frameYAML, p string, loc *scenario.Locator, scen *Scenarios) (Frame, error) {
+// check reports every problem of one frame (p is its path in the file: "[2]." or ""). decoded
+// says which fields were decoded: a check that reads one that was not is skipped.
+func check(r frameYAML, p string, loc *scenario.Locator, scen *Scenarios, decoded func(path string) bool) (Frame, error) {
 	f := Frame{ID: r.ID, Title: r.Title, Channel: r.Channel, Default: r.Default, Texts: r.Texts, Strength: 1}
 	l := yamlx.NewList("")
-	if r.ID == "" {
+	switch {
+	case !decoded(p + "id"):
+	case r.ID == "":
 		l.Add(loc.Errorf(p+"id", "id is required"))
-	} else if why := table.IDProblem(r.ID); why != "" {
-		l.Add(loc.Errorf(p+"id", "id %s", why))
+	default:
+		if why := table.IDProblem(r.ID); why != "" {
+			l.Add(loc.Errorf(p+"id", "id %s", why))
+		}
 	}
 	switch {
+	case !decoded(p + "channel"):
 	case r.Channel == "":
 		l.Add(loc.Errorf(p+"channel", "channel is required (one of %s)", strings.Join(Channels, ", ")))
 	case !contains(Channels, r.Channel):
 		l.Add(loc.Errorf(p+"channel", "unknown channel %q (want one of %s)", r.Channel, strings.Join(Channels, ", ")))
-	case r.Channel != "none" && strings.TrimSpace(r.Default) == "" && len(r.Texts) == 0:
+	case r.Channel != "none" && strings.TrimSpace(r.Default) == "" && len(r.Texts) == 0 && decoded(p+"default") && decoded(p+"texts"):
 		l.Add(loc.ErrorAt(p+"channel", p+"default", "a %s frame needs a default text or texts per scenario", r.Channel))
 	}
 	if r.Strength != nil {
@@ -218,6 +233,8 @@ func check(r frameYAML, p string, loc *scenario.Locator, scen *Scenarios) (Frame
 		for _, k := range scenario.Refs(t) {
 			switch {
 			case k == "currency":
+			case k == "amount" && r.Amount == nil && !decoded(p+"amount"):
+				return nil // the amount is reported: the text is not rendered without it
 			case k == "amount" && r.Amount == nil:
 				return loc.Errorf(path, "the text uses {{.amount}} but the frame sets no amount")
 			case k != "amount":

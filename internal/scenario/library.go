@@ -632,6 +632,21 @@ func NewLocator(data []byte, name string) (*Locator, error) {
 // DecodeAll decodes the file into v as yamlx.DecodeAll does, from the parse the locator has.
 func (l *Locator) DecodeAll(v any) error { return l.doc.DecodeAll(v, nil) }
 
+// DecodeSound decodes the file into v as yamlx.Doc.DecodeSound does: with problems, the rest
+// of it when ok. decoded says whether the field at path ("[1].amount") was decoded: a check
+// that reads one that was not would report its zero value.
+func (l *Locator) DecodeSound(v any) (decoded func(path string) bool, ok bool, err error) {
+	undecoded, ok, err := l.doc.DecodeSound(v, nil)
+	return func(path string) bool {
+		for _, f := range undecoded {
+			if f == path || yamlx.Within(f, path) || yamlx.Within(path, f) {
+				return false
+			}
+		}
+		return true
+	}, ok, err
+}
+
 func (l *Locator) body() ast.Node {
 	if len(l.file.Docs) == 0 || l.file.Docs[0].Body == nil {
 		return nil

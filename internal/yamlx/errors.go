@@ -357,6 +357,12 @@ func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
 		case reflect.Struct:
 			fields := yamlFields(t)
 			seen := map[string]bool{}
+			var given []string // the keys the mapping writes, for an unknown one's hint
+			for _, mv := range n.Values {
+				if key, ok := plainKey(mv); ok {
+					given = append(given, key)
+				}
+			}
 			for _, mv := range n.Values {
 				key, ok := plainKey(mv)
 				if !ok {
@@ -366,8 +372,19 @@ func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
 				if seen[key] || !known {
 					if !known {
 						tok := mv.Key.GetToken()
-						c.errs = append(c.errs, &Error{File: c.name, Line: tok.Position.Line, Col: tok.Position.Column,
-							Field: join(path, key), Msg: unknownField(key, fields)})
+						msg, meant := unknownField(key, fields, given)
+						e := &Error{File: c.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: join(path, key), Msg: msg}
+						if meant != "" {
+							e.meant = []string{meant}
+						} else {
+							// Without a hint, it may be meant for any field the mapping leaves out.
+							for _, f := range slices.Sorted(maps.Keys(fields)) {
+								if !slices.Contains(given, f) {
+									e.meant = append(e.meant, f)
+								}
+							}
+						}
+						c.errs = append(c.errs, e)
 					}
 					continue
 				}
@@ -447,9 +464,30 @@ func join(path, key string) string {
 // unknownField is the problem of an unknown key among a struct's fields: the closest field's
 // name when one is near (QA13: replicats, polcy got no hint), else a word on spelling and
 // indentation (a known key indented under the wrong block).
-func unknownField(key string, fields map[string]reflect.Type) string {
-	if hint := DidYouMean(key, slices.Sorted(maps.Keys(fields))); hint != "" {
-		return "unknown field" + hint
+// unknownField is the message for key, unknown among a mapping's fields, where the mapping
+// writes the keys given; and the field it was likely meant for ("" for none), when the mapping
+// does not write that one too.
+func unknownField(key string, fields map[string]reflect.Type, given []string) (msg, meant string) {
+	if s, ok := synonyms[key]; ok && fields[s.field] != nil && !slices.Contains(given, s.field) {
+		return "unknown field (did you mean " + s.field + "?" + s.note + ")", s.field
 	}
-	return "unknown field (check its spelling and indentation)"
+	if hint := DidYouMean(key, slices.Sorted(maps.Keys(fields))); hint != "" {
+		meant = strings.TrimSuffix(strings.TrimPrefix(hint, " (did you mean "), "?)")
+		if slices.Contains(given, meant) {
+			meant = "" // written too: the unknown key was not meant for it
+		}
+		return "unknown field" + hint, meant
+	}
+	return "unknown field (check its spelling and indentation)", ""
+}
+
+// synonyms are keys other tools use for a field prosim names otherwise, which no edit distance
+// finds (type for provider): an unknown key among them hints at the field, when the mapping
+// has that field and does not write it already.
+var synonyms = map[string]struct{ field, note string }{
+	"type":       {"provider", ""},
+	"kind":       {"provider", ""},
+	"name":       {"provider", ""},
+	"model_name": {"model", ""},
+	"api_key":    {"api_key_env", " API keys come from the environment, never from the file: api_key_env names the variable that holds the key"},
 }

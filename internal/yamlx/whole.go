@@ -67,7 +67,7 @@ func mayHoldWhole(t reflect.Type) bool {
 func fractionError(tok *token.Token, path, name string) *Error {
 	e := &Error{File: name, Field: path, Msg: "expected a whole number"}
 	if tok != nil {
-		e.Msg += ", got " + tok.Value
+		e.Msg += ", got " + bound(tok.Value, ClipBytes)
 		if tok.Position != nil {
 			e.Line, e.Col = tok.Position.Line, tok.Position.Column
 		}

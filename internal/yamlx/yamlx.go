@@ -12,10 +12,13 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Error is a problem at a place in a YAML file.
@@ -25,6 +28,9 @@ type Error struct {
 	Col   int
 	Field string // e.g. "conditions[1].policy"; empty when the problem is not one field's
 	Msg   string
+	// meant are the fields an unknown field may have been meant for, beside Field: its hint's,
+	// or, without one, every field its mapping leaves out.
+	meant []string
 }
 
 func (e *Error) Error() string {
@@ -42,10 +48,56 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "line %d: ", e.Line)
 	}
 	if e.Field != "" {
-		b.WriteString("field " + e.Field + ": ")
+		b.WriteString("field " + bound(e.Field, maxFieldBytes) + ": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(bound(clipQuoted(e.Msg), maxMsgBytes))
 	return b.String()
+}
+
+// quotedRE matches a Go-quoted string (%q) in a message.
+var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// clipQuoted is msg with each value it quotes (%q) longer than ClipBytes cut as Quote cuts it:
+// the loaders' messages quote a file's values ("unknown policy %q") of any length.
+func clipQuoted(msg string) string {
+	if len(msg) < 2*ClipBytes+40 { // no quote in it is long
+		return msg
+	}
+	return quotedRE.ReplaceAllStringFunc(msg, func(q string) string {
+		if s, err := strconv.Unquote(q); err == nil && len(s) > ClipBytes+len("...") { // not one Quote cut
+			return Quote(s)
+		}
+		return q
+	})
+}
+
+// maxFieldBytes and maxMsgBytes bound a message's field path and text: a 100,000-character key
+// or a value quoted whole (a message that does not Quote it) would be printed whole (QA14 F4).
+// A field path is a few keys; the longest message lists a few dozen names.
+const (
+	maxFieldBytes = 200
+	maxMsgBytes   = 4096
+)
+
+// bound is s cut to about max bytes (whole characters), saying how long it was.
+func bound(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:n], len(s))
+}
+
+// Quote is s quoted for a message: at most its first ClipBytes bytes, and then its length, so
+// that a CSV given where a YAML file is expected (one string of a megabyte) is not echoed whole.
+func Quote(s string) string {
+	if len(s) <= ClipBytes {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%q (%d bytes)", Clip(s), len(s))
 }
 
 // Decode decodes data (named name in messages) into v, strictly.
@@ -67,13 +119,17 @@ func DecodeFile(path string, v any) error {
 }
 
 func convert(err error, data []byte, name string) error {
-	out := &Error{File: name, Msg: err.Error()}
+	out := &Error{File: name}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
+		// Not err.Error(): go-yaml's Error prints the tokens around the error by concatenating
+		// strings, quadratic in the file's tokens (40,000 ids in one inline list took 27 s).
 		out.Msg = ye.GetMessage()
 		if tok := ye.GetToken(); tok != nil && tok.Position != nil {
 			out.Line, out.Col = tok.Position.Line, tok.Position.Column
 		}
+	} else {
+		out.Msg = err.Error()
 	}
 	if kind, ok := strings.CutSuffix(out.Msg, " was used where mapping is expected"); ok {
 		// The parser's words for a plain value where a block of fields belongs (backend:
@@ -81,7 +137,7 @@ func convert(err error, data []byte, name string) error {
 		out.Msg = fmt.Sprintf("expected a mapping (key: value lines, or {key: value, ...}), got a %s", kind)
 		if ye != nil {
 			if tok := ye.GetToken(); tok != nil && tok.Value != "" {
-				out.Msg += fmt.Sprintf(" %q", tok.Value)
+				out.Msg += " " + Quote(tok.Value)
 			}
 		}
 	}
@@ -96,7 +152,7 @@ func convert(err error, data []byte, name string) error {
 		}
 		out.Msg = fmt.Sprintf("expected %s, got %s", kindWord(te.DstType), kindWord(te.SrcType))
 		if tok := te.Token; tok != nil && tok.Value != "" {
-			out.Msg += fmt.Sprintf(" %q", tok.Value)
+			out.Msg += " " + Quote(tok.Value)
 		}
 	}
 	var oe *yaml.OverflowError
@@ -108,12 +164,12 @@ func convert(err error, data []byte, name string) error {
 	}
 	var ue *yaml.UnknownFieldError
 	if errors.As(err, &ue) && ue.Token != nil {
-		out.Field = ue.Token.Value
+		out.Field = Clip(ue.Token.Value)
 		out.Msg = "unknown field (check its spelling and indentation)"
 	}
 	if out.Line > 0 {
 		if k := keyOnLine(data, out.Line); k != "" {
-			out.Field = k
+			out.Field = Clip(k)
 		}
 	}
 	return out
@@ -217,6 +273,16 @@ func (d *Doc) Body() ast.Node {
 	return d.file.Docs[0].Body
 }
 
+// IsMapping says whether the file's top level is a mapping (key: value lines), as every
+// prosim YAML file but a list of scenarios or policy frames is.
+func (d *Doc) IsMapping() bool {
+	switch d.Body().(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return true
+	}
+	return false
+}
+
 // AST is the parsed file (nil when d is nil).
 func (d *Doc) AST() *ast.File {
 	if d == nil {
@@ -263,29 +329,109 @@ func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
 	return decodeErrors(body, d.data, d.name, "", reflect.TypeOf(v), err)
 }
 
+// DecodeSound is DecodeAll that, when the file has problems, decodes the rest of it into v, so
+// that the checks of what is sound can run beside them: every field a problem is placed at is
+// left out (an unknown field, a value of the wrong type; a list's entry is made null, so that
+// the others keep their places). undecoded are those fields, by their path as in messages, and
+// the fields each unknown one may have been meant for (its hint's: "backend.provider" beside
+// "backend.type"; without a hint, every field its mapping leaves out), which checks must not
+// read: an absent or zero value there is a consequence of the problem, not another. ok says that v holds the rest; it is false, and v as DecodeAll
+// leaves it, when a problem is not placed at a field of this file (a file of values of the
+// wrong type at its top level, aliases that stop its fields being decoded apart, more problems
+// than are shown) or the rest does not decode either.
+func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []string, ok bool, err error) {
+	err = d.DecodeAll(v, omit)
+	if err == nil {
+		return nil, true, nil
+	}
+	var errs []*Error
+	switch x := err.(type) {
+	case *Error:
+		errs = []*Error{x}
+	case *Errors:
+		if x.More > 0 || x.Stopped {
+			return nil, false, err
+		}
+		errs = x.Errs
+	default:
+		return nil, false, err
+	}
+	left := map[string]bool{}
+	nulls := map[string][]int{}
+	for _, e := range errs {
+		if e.File != d.name || e.Field == "" || e.Line == 0 {
+			return nil, false, err
+		}
+		undecoded = append(undecoded, e.Field)
+		left[e.Field] = true
+		// A list's entry ("conditions[1]") is made null; a key that only looks like one is
+		// left out as a key too.
+		if i := strings.LastIndexByte(e.Field, '['); i >= 0 && strings.HasSuffix(e.Field, "]") { // "[1]": a file that is a list
+			if n, err := strconv.Atoi(e.Field[i+1 : len(e.Field)-1]); err == nil {
+				nulls[e.Field[:i]] = append(nulls[e.Field[:i]], n)
+			}
+		}
+		for _, m := range e.meant {
+			i := strings.LastIndexByte(e.Field, '.')
+			undecoded = append(undecoded, e.Field[:i+1]+m) // the unknown key's sibling
+		}
+	}
+	body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, false, err
+	}
+	rest := reflect.New(rv.Elem().Type())
+	if !empty {
+		if d.decodeTop(body, rest.Interface()) != nil {
+			return nil, false, err
+		}
+	}
+	rv.Elem().Set(rest.Elem())
+	return undecoded, true, err
+}
+
+// Within says whether the field at path is inside the field at outer, paths written as in
+// messages ("backends[0].model" is inside "backends[0]" and "backends", not inside "backend";
+// "[1].id" is inside "", a list file's top level).
+func Within(path, outer string) bool {
+	return len(path) > len(outer) && strings.HasPrefix(path, outer) && (path[len(outer)] == '.' || path[len(outer)] == '[')
+}
+
 // without is the file's top level with the fields omit names left out, and whether nothing but
 // blank lines is left of the file then (the lines before its first key). The parse is not
 // changed: the mappings and lists that lose a field are copied.
 func (d *Doc) without(omit func(path string) bool) (ast.Node, bool) {
+	return d.cut(omit, nil)
+}
+
+// cut is without that also makes null the entries of lists that nulls names (by the list's
+// path: "conditions" -> [1]), so that the others keep their places.
+func (d *Doc) cut(omit func(path string) bool, nulls map[string][]int) (ast.Node, bool) {
 	body := d.Body()
-	m, ok := body.(*ast.MappingNode)
-	if omit == nil || !ok {
+	if omit == nil && len(nulls) == 0 {
 		return body, false
 	}
-	rest, changed := strip(m, "", omit)
+	if omit == nil {
+		omit = func(string) bool { return false }
+	}
+	rest, changed := strip(body, "", omit, nulls)
 	if !changed {
 		return body, false
 	}
-	if kept := rest.(*ast.MappingNode); len(kept.Values) == 0 {
-		if blank(d.data[:lineStart(d.data, m.Values[0].Key.GetToken().Position.Line)]) {
-			return nil, true
+	if m, ok := body.(*ast.MappingNode); ok {
+		if kept := rest.(*ast.MappingNode); len(kept.Values) == 0 {
+			if blank(d.data[:lineStart(d.data, m.Values[0].Key.GetToken().Position.Line)]) {
+				return nil, true
+			}
 		}
 	}
 	return rest, false
 }
 
-// strip is node (the field at path) without the fields omit names, and whether it lost any.
-func strip(node ast.Node, path string, omit func(path string) bool) (ast.Node, bool) {
+// strip is node (the field at path) without the fields omit names, and with the list entries
+// nulls names made null, and whether it lost any.
+func strip(node ast.Node, path string, omit func(path string) bool, nulls map[string][]int) (ast.Node, bool) {
 	switch n := node.(type) {
 	case *ast.MappingNode:
 		var kept []*ast.MappingValueNode
@@ -294,7 +440,7 @@ func strip(node ast.Node, path string, omit func(path string) bool) (ast.Node, b
 			v, changed := mv.Value, false
 			drop := omit(p)
 			if !drop {
-				v, changed = strip(mv.Value, p, omit)
+				v, changed = strip(mv.Value, p, omit, nulls)
 			}
 			if (drop || changed) && kept == nil {
 				kept = append(make([]*ast.MappingValueNode, 0, len(n.Values)), n.Values[:i]...)
@@ -316,7 +462,7 @@ func strip(node ast.Node, path string, omit func(path string) bool) (ast.Node, b
 		c.Values = kept
 		return &c, true
 	case *ast.MappingValueNode: // a mapping of one entry, kept (a mapping of none is not made)
-		v, changed := strip(n.Value, join(path, KeyName(n.Key)), omit)
+		v, changed := strip(n.Value, join(path, KeyName(n.Key)), omit, nulls)
 		if !changed {
 			return node, false
 		}
@@ -325,13 +471,21 @@ func strip(node ast.Node, path string, omit func(path string) bool) (ast.Node, b
 		return &c, true
 	case *ast.SequenceNode:
 		var vals []ast.Node
+		nulled := nulls[path]
 		for i, v := range n.Values {
+			if slices.Contains(nulled, i) {
+				if vals == nil {
+					vals = slices.Clone(n.Values)
+				}
+				vals[i] = null(v)
+				continue
+			}
 			switch v.(type) {
 			case *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode:
 			default:
 				continue // a scalar has no field (a list of a million ids is passed over)
 			}
-			sv, changed := strip(v, fmt.Sprintf("%s[%d]", path, i), omit)
+			sv, changed := strip(v, fmt.Sprintf("%s[%d]", path, i), omit, nulls)
 			if changed && vals == nil {
 				vals = slices.Clone(n.Values)
 			}
@@ -347,6 +501,15 @@ func strip(node ast.Node, path string, omit func(path string) bool) (ast.Node, b
 		return &c, true
 	}
 	return node, false
+}
+
+// null is a null value in the place of node.
+func null(node ast.Node) ast.Node {
+	var pos *token.Position
+	if tok := node.GetToken(); tok != nil {
+		pos = tok.Position
+	}
+	return ast.Null(token.New("null", "null", pos))
 }
 
 // lineStart is the offset of line n (1-based) of data.

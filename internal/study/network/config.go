@@ -1,7 +1,9 @@
 package network
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -258,16 +260,24 @@ func (a *AgentRef) UnmarshalYAML(unmarshal func(any) error) error {
 	switch x := v.(type) {
 	case uint64, int64, int:
 		*a = AgentRef(fmt.Sprint(x))
+	case float64:
+		// 3.0, as a list pasted from pandas writes an id: the agent_id 3, as population files read it.
+		if x != math.Trunc(x) || x < 0 || x > 1<<53 {
+			return errNotAgentID
+		}
+		*a = AgentRef(strconv.FormatInt(int64(x), 10))
 	case string:
 		if strings.TrimSpace(x) == "" {
 			return fmt.Errorf("an empty agent id")
 		}
 		*a = AgentRef(x)
 	default:
-		return fmt.Errorf("expected an agent id: an agent_id such as 3, or a text id of the population file such as P00003")
+		return errNotAgentID
 	}
 	return nil
 }
+
+var errNotAgentID = errors.New("expected an agent id: an agent_id such as 3, or a text id of the population file such as P00003")
 
 // MarshalYAML writes an agent_id as a number, so that a resolved config reads as written.
 func (a AgentRef) MarshalYAML() (any, error) {

@@ -1,12 +1,14 @@
 package network
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/yamlx"
 )
 
 const goodNetwork = `name: s3
@@ -168,5 +170,22 @@ func TestGraphDescribe(t *testing.T) {
 		if got := g.Describe(1000000); got != want {
 			t.Errorf("%+v: %q, want %q", g, got, want)
 		}
+	}
+}
+
+// An inequity's agents may name an agent_id with a zero fraction (3.0, pasted from pandas), as
+// population files and edge lists read it; 3.5 is no agent id.
+func TestAgentRefWholeNumberFloat(t *testing.T) {
+	var v struct {
+		Agents []AgentRef `yaml:"agents"`
+	}
+	if err := yamlx.Decode([]byte("agents: [3, 4.0, p1]\n"), "a.yaml", &v); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(v.Agents); got != "[3 4 p1]" {
+		t.Errorf("agents %s, want [3 4 p1]", got)
+	}
+	if err := yamlx.Decode([]byte("agents: [3.5]\n"), "a.yaml", &v); err == nil || !strings.Contains(err.Error(), "expected an agent id") {
+		t.Errorf("3.5: %v", err)
 	}
 }

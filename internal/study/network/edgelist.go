@@ -2,7 +2,6 @@ package network
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/prosim/prosim/internal/network"
 	"github.com/prosim/prosim/internal/persona"
@@ -93,7 +92,7 @@ func newAgentIDs(agents []persona.Persona) *agentIDs {
 // resolve is the position of the agent id names (-1 for none) and the problem with id, if any.
 func (m *agentIDs) resolve(id string) (int, string) {
 	byAgentID, okA := -1, false
-	if v, err := strconv.Atoi(id); err == nil {
+	if v, ok := persona.WholeNumber(id); ok { // 3, or 3.0 as pandas writes it: as the population file reads ids
 		byAgentID, okA = m.byID[v]
 	}
 	bySrc, okS := m.bySource[id]

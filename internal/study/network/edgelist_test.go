@@ -145,3 +145,19 @@ func TestEdgeListSizeLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Ids written with a zero fraction (pandas writes 3.0 for an integer column with a missing
+// value) name the agent with that agent_id, as the population file reads them; 3.5 names none.
+func TestEdgeListPandasWholeNumberIDs(t *testing.T) {
+	agents := agentsWith([]int{1, 2, 3, 4}, nil)
+	g, err := readEdgeList(edgeFile(t, "source,target\n1.0,3.0\n3,4.00\n"), nil, agents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.NumEdges() != 2 || !g.HasEdge(0, 2) || !g.HasEdge(2, 3) {
+		t.Error("1.0 and 3.0 did not name agents 1 and 3")
+	}
+	if _, err := readEdgeList(edgeFile(t, "source,target\n1,3.5\n"), nil, agents); err == nil || !strings.Contains(err.Error(), `id "3.5" names no agent`) {
+		t.Errorf("3.5: %v", err)
+	}
+}
