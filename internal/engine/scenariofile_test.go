@@ -10,8 +10,8 @@ import (
 )
 
 // QA14 F5: a scenario file and the experiment naming it took four rounds of fixing (the
-// experiment's unknown names and the file's game model: block, then a template dividing by
-// zero, then the builtin backend's missing model: block). testdata/qa14f5/bad_scen2.yaml is
+// experiment's values of the wrong type, then its unknown names and the file's game model:
+// block, then a template dividing by zero, then the builtin backend's missing model: block). testdata/qa14f5/bad_scen2.yaml is
 // their scenario file as first written. Every problem comes in one pass, each once, the
 // experiment's then the scenario file's, each sorted by line; a check that reads what failed
 // is skipped: with the id misspelt, the scenario's model: block is not asked for.
@@ -20,8 +20,9 @@ func TestScenarioFileProblemsInOnePass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As QA first wrote it: replicates: two and a misspelt replicate: beside it.
 	exp := func(id string) string {
-		return "name: qa14-bad2\nstudy: vignettes\nseed: 7\nreplicates: 2\npopulation: {source: sample, n: 50}\n" +
+		return "name: qa14-bad2\nstudy: vignettes\nseed: 7\nreplicates: two\nreplicate: 2\npopulation: {source: sample, n: 50}\n" +
 			"scenario_files: [" + scen + "]\nscenarios: [" + id + ", helping]\nconditions:\n" +
 			"  - {name: none, policy: none}\n  - {name: moral, policy: morale}\nbackends:\n  - provider: builtin\n"
 	}
@@ -35,13 +36,17 @@ func TestScenarioFileProblemsInOnePass(t *testing.T) {
 		want []string
 	}{
 		{"snow_shovle2", []string{
-			"exp.yaml: 2 problems:",
-			`exp.yaml:7:13: field scenarios[0]: unknown scenario "snow_shovle2" (did you mean snow_shovel2?)`,
-			`exp.yaml:10:27: field conditions[1].policy: unknown policy "morale" (did you mean moral?)`}},
+			"exp.yaml: 4 problems:",
+			`exp.yaml:4:13: field replicates: expected a whole number, got a string "two"`,
+			`exp.yaml:5:1: field replicate: unknown field (did you mean replicates?)`,
+			`exp.yaml:8:13: field scenarios[0]: unknown scenario "snow_shovle2" (did you mean snow_shovel2?)`,
+			`exp.yaml:11:27: field conditions[1].policy: unknown policy "morale" (did you mean moral?)`}},
 		{"snow_shovel2", []string{
-			"exp.yaml: 2 problems:",
-			"exp.yaml:7:13: field scenarios[0]: scenario snow_shovel2 has no model: block, which the builtin backend needs",
-			`exp.yaml:10:27: field conditions[1].policy: unknown policy "morale" (did you mean moral?)`}},
+			"exp.yaml: 4 problems:",
+			`exp.yaml:4:13: field replicates: expected a whole number, got a string "two"`,
+			`exp.yaml:5:1: field replicate: unknown field (did you mean replicates?)`,
+			"exp.yaml:8:13: field scenarios[0]: scenario snow_shovel2 has no model: block, which the builtin backend needs",
+			`exp.yaml:11:27: field conditions[1].policy: unknown policy "morale" (did you mean moral?)`}},
 	} {
 		path, err := checkFile(t, exp(c.id))
 		if err == nil {
