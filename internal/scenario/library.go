@@ -147,7 +147,7 @@ func (l *Library) LoadFileSound(path string) error {
 		return scs, err
 	})
 	if err != nil && len(sound) > 0 {
-		l.Add(sound...) // their ids were checked against the library: no clash
+		_ = l.Add(sound...) // their ids were checked against the library (taken): no clash
 	}
 	return err
 }
