@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -46,5 +47,17 @@ func TestExitStatus(t *testing.T) {
 		if got := exitStatus(c.sig, c.cmd, c.err); got != c.want {
 			t.Errorf("%s: exit %d, want %d", c.name, got, c.want)
 		}
+	}
+}
+
+// A bare prosim prints the help and exits 2, a wrong number of arguments as the README's exit
+// table says; prosim --help exits 0. It exited 0 (QA14 F13).
+func TestBareProsimIsUsageError(t *testing.T) {
+	out, err := prosim(t)
+	if !strings.Contains(out, "Available Commands:") || exitStatus(nil, nil, err) != exitUsage {
+		t.Fatalf("prosim: %v (exit %d), want the help and exit %d\n%s", err, exitStatus(nil, nil, err), exitUsage, out)
+	}
+	if out, err := prosim(t, "--help"); err != nil || !strings.Contains(out, "Available Commands:") {
+		t.Fatalf("prosim --help: %v\n%s", err, out)
 	}
 }

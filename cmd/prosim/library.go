@@ -34,7 +34,7 @@ and the payoffs; their prompts are not shown here. prosim validate EXP --show-pr
 requests of an experiment: its own population, games, Study 3 rounds.`,
 		Example: `  prosim scenarios
   prosim scenarios volunteering --policy moral
-  prosim scenarios blood_drive --file my_scenarios.yaml --policy-file my_policies.yaml --policy paid_leave`,
+  prosim scenarios blood_drive --file my_scenarios.yaml --policy-file my_policies.yaml --policy blood_leave`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lib, err := scenario.Builtin()

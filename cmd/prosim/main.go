@@ -248,7 +248,15 @@ embedded behavioural model, a behavioural-economics baseline that is not an LLM.
 		}
 		return nil
 	}
-	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() } // so that Args is checked
+	// A bare prosim is a wrong number of arguments too (exit 2, as the README's table says, and
+	// as go says it): the help goes to stderr, so that a script's output is not help text.
+	root.RunE = func(c *cobra.Command, _ []string) error {
+		c.SetOut(c.ErrOrStderr())
+		if err := c.Help(); err != nil {
+			return err
+		}
+		return usageError{errors.New("no command given (prosim --help lists them)")}
+	}
 	var usageArgs func(c *cobra.Command)
 	usageArgs = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {

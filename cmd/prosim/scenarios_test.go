@@ -163,3 +163,34 @@ func TestScenarioCostRendered(t *testing.T) {
 		t.Errorf("an unknown parameter in the cost: %v", err)
 	}
 }
+
+// The examples of prosim scenarios --help run as written with the files of docs/scenarios.md
+// (my_scenarios.yaml, my_policies.yaml): the help named a policy the docs do not define
+// (paid_leave, not blood_leave: QA14 F14).
+func TestScenariosHelpExamplesRun(t *testing.T) {
+	md, err := os.ReadFile("../../docs/scenarios.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, b := range regexp.MustCompile("(?s)```yaml\n# (my_\\w+\\.yaml)\n(.*?)```").FindAllStringSubmatch(string(md), -1) {
+		if err := os.WriteFile(filepath.Join(dir, b[1]), []byte(b[2]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	n := 0
+	for line := range strings.Lines(scenariosCmd().Example) {
+		args := strings.Fields(line)
+		if len(args) == 0 || args[0] != "prosim" {
+			continue
+		}
+		n++
+		if out, err := prosim(t, args[1:]...); err != nil {
+			t.Errorf("%s: %v\n%s", strings.TrimSpace(line), err, out)
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d examples run, want 3", n)
+	}
+}

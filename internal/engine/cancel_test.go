@@ -138,8 +138,10 @@ func TestOnErrorRecord(t *testing.T) {
 	}
 }
 
-// A run interrupted during set-up, before its first decision, says so in its manifest: it is
-// not left saying running.
+// A run interrupted during set-up, before its first decision, is not left saying running: an
+// interrupt in the run directory's creation stops it before the manifest is written (a resume
+// finishes the creation, TestInterruptedCreationIsResumable); one after it, the manifest says
+// stopped (execute).
 func TestInterruptBeforeFirstDecisionStopsManifest(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // Ctrl-C while the run directory was being created
@@ -153,12 +155,8 @@ func TestInterruptBeforeFirstDecisionStopsManifest(t *testing.T) {
 	if _, err := Run(ctx, load(t, study1, 1), Options{Out: dir, Backends: hook}); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("a run interrupted during set-up returned %v", err)
 	}
-	m, err := manifest.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopInterrupted {
-		t.Fatalf("manifest after an interrupt during set-up: status %q, stop %+v; want stopped, interrupted", m.Status, m.Stop)
+	if m, err := manifest.Read(dir); err == nil && (m.Status != "stopped" || m.Stop == nil || m.Stop.Reason != manifest.StopInterrupted) {
+		t.Fatalf("manifest after an interrupt during set-up: status %q, stop %+v; want none, or stopped, interrupted", m.Status, m.Stop)
 	}
 	ok := func(experiment.Backend) (backend.Backend, error) {
 		return backend.Func(func(context.Context, backend.Request) (backend.Reply, error) {
@@ -170,5 +168,52 @@ func TestInterruptBeforeFirstDecisionStopsManifest(t *testing.T) {
 	}
 	if m, err := manifest.Read(dir); err != nil || m.Status != "complete" || m.Stop != nil {
 		t.Fatalf("manifest after resume: %+v, %v", m, err)
+	}
+}
+
+// Ctrl-C while the run directory is being created (writing the agents: 20 s at 300,000)
+// stops the creation between batches of agents, and the folder it leaves (config.yaml, a
+// database that records no runs, or none) is finished by a resume from its config.yaml: it
+// was a dead end, resume sending to run and run, refusing the non-empty folder, to resume
+// (QA14 F3).
+func TestInterruptedCreationIsResumable(t *testing.T) {
+	hook := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(_ context.Context, req backend.Request) (backend.Reply, error) {
+			return backend.Reply{Raw: `{"willingness": 4}`, Values: map[string]float64{"willingness": 4}}, nil
+		}), nil
+	}
+	for _, noDB := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // before the creation: it stops at its first check
+		dir := filepath.Join(t.TempDir(), "run")
+		_, err := Run(ctx, load(t, study1, 1), Options{Out: dir, Backends: hook})
+		if !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "while creating the run directory") || !strings.Contains(err.Error(), "prosim resume "+dir) {
+			t.Fatalf("a run interrupted in its creation returned %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, manifest.File)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("an interrupted creation wrote its manifest (%v)", err)
+		}
+		if noDB { // stopped between config.yaml and the database
+			os.Remove(filepath.Join(dir, "prosim.db"))
+		}
+		if err := CheckRunDir(dir); err == nil || !strings.Contains(err.Error(), "prosim resume "+dir+" finishes the creation") {
+			t.Fatalf("report of the interrupted creation: %v, want it to say resume finishes it", err)
+		}
+		res, err := Resume(context.Background(), dir, Options{Backends: hook})
+		if err != nil {
+			t.Fatalf("resume of an interrupted creation: %v", err)
+		}
+		if res.Decisions != 12*3*3*2 || res.Asked != res.Decisions {
+			t.Fatalf("%d decisions (%d asked) after resume, want %d", res.Decisions, res.Asked, 12*3*3*2)
+		}
+		st, err := store.OpenExisting(filepath.Join(dir, "prosim.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		agents, err := st.Agents()
+		st.Close()
+		if err != nil || len(agents) != 12 || agents[0].Text == "" {
+			t.Fatalf("%d agents recorded (%v), want 12 with their texts", len(agents), err)
+		}
 	}
 }

@@ -21,7 +21,8 @@ func TestResultsDocsMatchDeclaredTables(t *testing.T) {
 		"the CSVs in RUN_DIR/results and the Parquet files of `prosim export` have exactly these columns " +
 		"and types. In the CSVs a missing value is an empty cell; booleans are 1/0; floats are written " +
 		"in full precision, the shortest decimal that reads back exactly (below 1e-4 and from 1e21 " +
-		"with an exponent, e.g. 9.57e-101, as R and pandas read it). In Parquet every column is optional (null = missing) and typed as declared, " +
+		"with an exponent, e.g. 9.57e-101, as R and pandas read it), but in a column whose type gives " +
+		"a number of decimals, rounded to them (in Parquet too; a summary's means and shares, beside the exact sums and counts). In Parquet every column is optional (null = missing) and typed as declared, " +
 		"so a text column is text even when every value is empty.\n\n" +
 		"## Every recorded study\n\n")
 	b.WriteString(table.Markdown(DecisionsSchema, AgentsSchema))

@@ -499,8 +499,8 @@ func Run(ctx context.Context, exp *experiment.Experiment, opt Options) (*Result,
 		dir = DefaultDir(exp, now())
 	}
 	r.stages.begin(Stage{Name: "creating the run directory " + dir})
-	err = r.create(dir)
-	r.stages.end()
+	err = r.create(ctx, dir)
+	r.endCreation(err)
 	if err != nil {
 		return nil, err
 	}
@@ -520,6 +520,14 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
+	if errors.Is(err, store.ErrNotCreated) {
+		if _, merr := os.Stat(filepath.Join(dir, manifest.File)); errors.Is(merr, os.ErrNotExist) {
+			return finishCreation(ctx, dir, exp, lock, lockedAt, opt)
+		}
+		// A manifest is written once the design is recorded: the database was lost since.
+		lock.Release()
+		return nil, fmt.Errorf("cannot resume %s: %w", dir, notCreatedHint(dir, err))
+	}
 	if err != nil {
 		lock.Release()
 		return nil, fmt.Errorf("cannot resume %s: %w", dir, err)
@@ -565,7 +573,60 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	return res, err
 }
 
-func (r *Runner) create(dir string) error {
+// finishCreation finishes, then runs, the run in dir whose creation was interrupted (Ctrl-C
+// while its agents were written): its config.yaml and inputs are in place, and its database,
+// if any, records no runs, so nothing was decided. The config is the design, so the run is
+// the one run would have made. Options recorded before the interruption are reused as a
+// resume reuses them. Without this the folder was a dead end: resume sent to run, and run,
+// refusing the non-empty folder, to resume (QA14 F3).
+func finishCreation(ctx context.Context, dir string, exp *experiment.Experiment, lock *runlock.Lock, lockedAt time.Time, opt Options) (*Result, error) {
+	if opt.Notices != nil {
+		fmt.Fprintf(opt.Notices, "prosim: the creation of the run in %s was interrupted before its first decision; finishing it from its config.yaml\n", dir)
+	}
+	if path := filepath.Join(dir, dbFile); store.Exists(path) {
+		st, err := store.Open(path)
+		if err == nil {
+			err = reuseOptions(st, &opt)
+			if err == nil {
+				err = reuseMaxCost(st, &opt)
+			}
+			if err == nil {
+				err = reuseBatch(st, &opt)
+			}
+			st.Close()
+		}
+		if err != nil {
+			lock.Release()
+			return nil, fmt.Errorf("cannot resume %s: %w", dir, err)
+		}
+	}
+	r, err := Prepare(exp, opt)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	defer r.close()
+	r.setDir(dir)
+	r.lock, r.lockedAt = lock, lockedAt
+	r.stages.begin(Stage{Name: "creating the run directory " + dir})
+	err = r.record(ctx)
+	r.endCreation(err)
+	if err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// endCreation ends the stage of the run directory's creation, which err may say was stopped.
+func (r *Runner) endCreation(err error) {
+	if errors.Is(err, ErrInterrupted) {
+		r.stages.stopped()
+	} else {
+		r.stages.end()
+	}
+}
+
+func (r *Runner) create(ctx context.Context, dir string) error {
 	notEmpty := func() error {
 		entries, err := os.ReadDir(dir)
 		if err == nil && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return !runlock.IsLockFile(e.Name()) }) {
@@ -594,7 +655,16 @@ func (r *Runner) create(dir string) error {
 		return err
 	}
 	r.setDir(dir)
-	if r.st, err = store.Open(filepath.Join(dir, dbFile)); err != nil {
+	return r.record(ctx)
+}
+
+// record makes the run database in r.dir and records the run's options, its agents and its
+// design (the runs, last: a database with runs is a created run), then the manifest. It stops
+// when ctx is done, checked between batches of agents, with ErrInterrupted and the folder
+// left for a resume to finish (finishCreation).
+func (r *Runner) record(ctx context.Context) error {
+	var err error
+	if r.st, err = store.Open(filepath.Join(r.dir, dbFile)); err != nil {
 		return err
 	}
 	if r.cache != nil && r.ownCache() {
@@ -614,16 +684,27 @@ func (r *Runner) create(dir string) error {
 	if err := recordBatch(r.st, r.opt); err != nil {
 		return err
 	}
+	interrupted := func() error {
+		return fmt.Errorf("%w while creating the run directory, before the first decision; continue with: prosim resume %s", ErrInterrupted, r.dir)
+	}
 	var agents []store.Agent
 	if r.recorded() { // unrecorded runs keep nothing per agent: the seed recreates the population
-		r.renderTexts()
+		p := r.exp.Population
+		r.texts = make([]string, len(r.agents))
 		agents = make([]store.Agent, len(r.agents))
 		for i, a := range r.agents {
+			if i%1000 == 0 && ctx.Err() != nil {
+				return interrupted()
+			}
+			r.texts[i] = persona.Render(a, persona.RenderOptions{ShowScores: p.ShowScores, ShowAverage: p.ShowAverages})
 			js, _ := json.Marshal(a)
 			agents[i] = store.Agent{ID: a.ID, Persona: js, Text: r.texts[i]}
 		}
 	}
-	if err := r.st.PutAgents(agents); err != nil {
+	if err := r.st.PutAgents(ctx, agents); err != nil {
+		if ctx.Err() != nil {
+			return interrupted()
+		}
 		return err
 	}
 	runs := make([]store.Run, len(r.cells))

@@ -332,7 +332,7 @@ func Analyze(dir string) (*Analyzed, error) {
 	}
 	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
 	if err != nil {
-		return nil, err
+		return nil, notCreatedHint(dir, err)
 	}
 	r, err := Prepare(exp, Options{Offline: true, Recorded: true})
 	if err != nil {
@@ -450,9 +450,23 @@ func CheckRunDir(dir string) error {
 	}
 	st, err := store.OpenExisting(filepath.Join(dir, dbFile))
 	if err != nil {
-		return err
+		return notCreatedHint(dir, err)
 	}
 	return st.Close()
+}
+
+// notCreatedHint says what to do with a run directory whose database is missing or records no
+// runs (store.ErrNotCreated): without a manifest its creation was interrupted, and a resume
+// finishes it; with one the database was lost since.
+func notCreatedHint(dir string, err error) error {
+	if !errors.Is(err, store.ErrNotCreated) {
+		return err
+	}
+	if _, merr := os.Stat(filepath.Join(dir, manifest.File)); errors.Is(merr, os.ErrNotExist) {
+		return fmt.Errorf("%w (nothing was decided: prosim resume %s finishes the creation and runs it)", err, dir)
+	}
+	return fmt.Errorf("%w, yet its %s says the run was created: the database was deleted or replaced "+
+		"(remove the folder and start the run again with prosim run, or give run another --out)", err, manifest.File)
 }
 
 // WriteReport writes the HTML report of one or several run directories to out.

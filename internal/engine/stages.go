@@ -72,7 +72,12 @@ func (s *stager) begin(st Stage) {
 }
 
 // end ends the stage in progress, with its time when it was announced.
-func (s *stager) end() {
+func (s *stager) end() { s.finish("done in") }
+
+// stopped ends the stage in progress, which an interrupt stopped: it did not get done.
+func (s *stager) stopped() { s.finish("stopped after") }
+
+func (s *stager) finish(how string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.st == nil {
@@ -82,7 +87,7 @@ func (s *stager) end() {
 		s.timer.Stop()
 	}
 	if s.shown {
-		fmt.Fprintf(s.w, "%s: done in %.1f s\n", s.st.Name, time.Since(s.start).Seconds())
+		fmt.Fprintf(s.w, "%s: %s %.1f s\n", s.st.Name, how, time.Since(s.start).Seconds())
 	}
 	current.CompareAndSwap(s.st, nil)
 	s.st, s.timer = nil, nil

@@ -158,6 +158,21 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 // Absorb. A recorded task of a batch without Absorb is only counted: its study reads no reply
 // while it runs (or reads it from the store itself, Env.Reply). c is the worker's commit slot.
 func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool, c *commitSlot) error {
+	if r.done != nil && b.Keys != nil {
+		// A recorded task is read back from its keys, without building its request.
+		if kt := b.Keys(i); !r.deps.isStale(kt.Cell.ID) && r.allDone(&kt) {
+			if b.Absorb == nil {
+				return nil
+			}
+			replies, ok, err := r.recordedReplies(&kt)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return b.Absorb(i, &kt, replies)
+			}
+		}
+	}
 	t, err := b.Task(i)
 	if err != nil {
 		return err

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -119,7 +121,54 @@ func (s *Server) resultsPage(w http.ResponseWriter, r *http.Request, id, dir str
 		s.fail(w, http.StatusConflict, fmt.Errorf("run %s is %s: its results are computed once it is complete (the live page shows provisional estimates)", id, snap.Status))
 		return
 	}
-	s.report(w, []string{id}, []string{dir})
+	stamp := runStamp(dir)
+	s.mu.Lock()
+	c, ok := s.resultsCache[id]
+	s.mu.Unlock()
+	if ok && c.dir == dir && c.stamp == stamp {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(c.page)
+		return
+	}
+	// Rendered without s.mu held: an 800,000-decision run's page took 75 s (QA14 F8), and the
+	// run page and the event stream of a resume must not wait for it.
+	var b bytes.Buffer
+	if err := renderReport(&b, []string{id}, []string{dir}); err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	if runStamp(dir) == stamp { // unchanged while it was rendered
+		s.mu.Lock()
+		s.resultsCache[id] = cachedPage{dir: dir, stamp: stamp, page: b.Bytes()}
+		s.mu.Unlock()
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(b.Bytes())
+}
+
+// cachedPage is a run's rendered results page, valid while the run's files have stamp.
+type cachedPage struct {
+	dir, stamp string
+	page       []byte
+}
+
+// renderReport renders the report of runs (a variable: the tests count the renderings).
+var renderReport = engine.RenderReportAs
+
+// runStamp is the size and modification time of the files a run's results are computed from:
+// its database (and write-ahead log: a resume's decisions), manifest and config. A change to
+// any of them (a resume, its completion) makes the cached page stale.
+func runStamp(dir string) string {
+	var b strings.Builder
+	for _, f := range []string{"prosim.db", "prosim.db-wal", "manifest.json", "config.yaml"} {
+		// An empty write-ahead log is none: a reader's open makes one and its close removes it.
+		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil && (fi.Size() > 0 || f != "prosim.db-wal") {
+			fmt.Fprintf(&b, "%s:%d:%d;", f, fi.Size(), fi.ModTime().UnixNano())
+		} else {
+			fmt.Fprintf(&b, "%s:-;", f)
+		}
+	}
+	return b.String()
 }
 
 // comparePage is one comparison report of the runs chosen on the runs page.
@@ -152,7 +201,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 // told apart (never by a path).
 func (s *Server) report(w http.ResponseWriter, ids, dirs []string) {
 	var b bytes.Buffer
-	if err := engine.RenderReportAs(&b, ids, dirs); err != nil {
+	if err := renderReport(&b, ids, dirs); err != nil {
 		s.fail(w, http.StatusInternalServerError, err)
 		return
 	}

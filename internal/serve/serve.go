@@ -83,9 +83,11 @@ type Server struct {
 	resumes   map[string]bool       // resumes running in this process
 	running   sync.WaitGroup        // those resumes' goroutines (Wait)
 	lastErr   map[string]string     // how the last resume started here ended
-	mux       *http.ServeMux
-	rescanAt  time.Time
-	scanMu    sync.Mutex // one rescan on a miss at a time (dirOf)
+	// resultsCache is each run's results page as last rendered (resultsPage).
+	resultsCache map[string]cachedPage
+	mux          *http.ServeMux
+	rescanAt     time.Time
+	scanMu       sync.Mutex // one rescan on a miss at a time (dirOf)
 }
 
 type sample struct {
@@ -121,7 +123,7 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	}
 	s := &Server{opt: opt, ctx: ctx, ids: map[string]string{}, byDir: map[string]string{},
 		inspect: map[string]*engine.Inspection{}, tallies: map[string]*tally{}, estimated: map[string]*estimated{}, history: map[string][]sample{}, resumes: map[string]bool{},
-		lastErr: map[string]string{}, pages: map[string]*template.Template{}}
+		lastErr: map[string]string{}, resultsCache: map[string]cachedPage{}, pages: map[string]*template.Template{}}
 	for _, p := range []string{"runs", "live", "decisions", "decision", "error"} {
 		t, err := template.New("layout.tmpl").Funcs(funcs).ParseFS(assets, "assets/layout.tmpl", "assets/"+p+".tmpl")
 		if err != nil {

@@ -44,7 +44,7 @@ func fixture(t *testing.T, opt Options) (*Server, string, store.Key) {
 	a := agents[0]
 	a.Text = hostilePersona
 	k := store.Key{RunID: "none.r1", AgentID: a.ID, Scenario: "donating"}
-	if err := st.PutAgents([]store.Agent{a}); err != nil {
+	if err := st.PutAgents(context.Background(), []store.Agent{a}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Commit(store.Decision{Key: k, Reply: store.Reply{Raw: hostileRaw, Invalid: hostileReason, Provider: "builtin", CostUSD: math.NaN()}}); err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ func TestOpenReadOnlyWhileWriting(t *testing.T) {
 	if err := w.PutRuns([]Run{{ID: "none.r1", Backend: "builtin", Condition: "none", Policy: "none", Replicate: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.PutAgents([]Agent{{ID: 7, Persona: []byte(`{}`), Text: "Ana"}}); err != nil {
+	if err := w.PutAgents(context.Background(), []Agent{{ID: 7, Persona: []byte(`{}`), Text: "Ana"}}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := OpenReadOnly(path)

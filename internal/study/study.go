@@ -368,6 +368,11 @@ type Batch struct {
 	// without the runner holding replies. A batch without Absorb has its recorded tasks only
 	// counted on resume.
 	Absorb func(i int, t *Task, replies []backend.Reply) error
+	// Keys, when set, is task i without its request (its Keys, Params and Cell), which is
+	// all a task recorded before needs on resume: the runner builds the request only for a
+	// task it asks. Composing the prompts of 200,000 recorded decisions was a quarter of a
+	// resume that had none to make (QA14).
+	Keys func(i int) Task
 	// Typed, when set (by a study given typed backends through TypedBackends, for a batch
 	// every decision of which has one), makes decisions lo..hi-1 as Build, the backend and
 	// Absorb would, with the same values, on the typed backends: no task, request or reply

@@ -213,7 +213,11 @@ func Markdown(schemas ...Schema) string {
 		}
 		b.WriteString("| column | type | meaning |\n|---|---|---|\n")
 		for _, c := range s.Columns {
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, c.Type, mdCell(c.Doc))
+			typ := c.Type.String()
+			if c.Decimals > 0 { // said by every rounded column, from its declaration (QA14 F11)
+				typ += fmt.Sprintf(" (%d decimals)", c.Decimals)
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, typ, mdCell(c.Doc))
 		}
 	}
 	return b.String()

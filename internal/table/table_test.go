@@ -457,3 +457,15 @@ func TestIDProblem(t *testing.T) {
 		}
 	}
 }
+
+// The docs' table says a rounded column's decimals in its type, from the declaration: the
+// shares of rounds_summary.csv were rounded to 4 decimals while the docs said full precision
+// (QA14 F11).
+func TestMarkdownSaysDecimals(t *testing.T) {
+	md := Markdown(Schema{Name: "t", Columns: []Column{{Name: "share", Type: Float, Decimals: 4, Doc: "a share"}, {Name: "sum", Type: Float, Doc: "exact"}}})
+	for _, want := range []string{"| `share` | float (4 decimals) | a share |", "| `sum` | float | exact |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("lacks %q:\n%s", want, md)
+		}
+	}
+}

@@ -368,6 +368,10 @@ func (s *netStudy) Next() (*study.Batch, error) {
 		Typed: typed,
 		N:     len(s.worlds) * n,
 		Build: func(i int) (study.Task, error) { return s.task(s.worlds[i/n], i%n, t) },
+		Keys: func(i int) study.Task {
+			c := s.worlds[i/n].cell
+			return study.Task{Keys: []store.Key{{RunID: c.ID, AgentID: s.env.Agents[i%n].ID, Round: t, Scenario: s.sc.ID}}, Cell: c}
+		},
 		Absorb: func(i int, _ *study.Task, replies []backend.Reply) error {
 			w, u := s.worlds[i/n], i%n
 			rep := replies[0]

@@ -52,6 +52,9 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 	}
 	f.EffectNote = fmt.Sprintf("Each cell is the %s, with its 95%% percentile CI from a two-way bootstrap (%d resamples) that resamples replicates and, independently, agents (above %d agents, blocks of agents); the same numbers as the printed summary and results/%s.csv. The column %q counts the pairs of each round with both decisions valid; a range gives the fewest and the most of the rounds shown (a round without any is a \"-\" and counts 0): the distance_2_changed and distance_2_unchanged groups are re-formed every round, as each distance-2 agent x replicate pair is in one of them according to its distance-1 neighbours the round before.",
 		effectEstimand, c.BootReps, maxBuckets, EffectsSchema.Name, effPairsHead)
+	if note := c.roundsNote(); note != "" {
+		f.EffectNote += " The " + note + "."
+	}
 
 	// Contagion: the all-agents curve beside its placebo, then by group; each axis fitted
 	// to its data (a share under 8% is not drawn on 0-100%).

@@ -95,6 +95,18 @@ func (c *Comparison) shownRounds() []int {
 	return out
 }
 
+// roundsNote says which rounds the summary's and the report's tables show when shownRounds
+// leaves some out ("" when it shows them all): r6 of a 10-round run was left out without a
+// word (QA14 F12).
+func (c *Comparison) roundsNote() string {
+	n, shown := c.Rounds-c.From+1, c.shownRounds()
+	if len(shown) >= n {
+		return ""
+	}
+	return fmt.Sprintf("rounds shown: %d of the %d from the unfair treatment's r%d to r%d, evenly spaced, the first and the last always; results/%s.csv has every round",
+		len(shown), n, c.From, c.Rounds, EffectsSchema.Name)
+}
+
 // Effect is the row of group g, round t and outcome, if any.
 func (c *Comparison) Effect(g, t int, unfair bool) (EffectRow, bool) {
 	for _, e := range c.Effects {
@@ -144,6 +156,9 @@ func pval(v float64) string {
 func (c *Comparison) printTwin(w io.Writer) {
 	rounds := c.shownRounds()
 	fmt.Fprintf(w, "Effect against the control twin: %s; 95%% CI from a two-way bootstrap over replicates and agents (%d resamples)\n", effectEstimand, c.BootReps)
+	if note := c.roundsNote(); note != "" {
+		fmt.Fprintf(w, "  (%s)\n", note)
+	}
 	split := false // whether a row of the distance-2 split is shown, which the note explains
 	for _, unfair := range []bool{false, true} {
 		name := "willingness"

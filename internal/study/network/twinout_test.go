@@ -1,6 +1,7 @@
 package network
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -35,5 +36,22 @@ func TestEffectsCountIsPerRound(t *testing.T) {
 	}
 	if strings.Contains(out, "agent-runs") {
 		t.Errorf("the summary counts agent-runs:\n%s", out)
+	}
+}
+
+// When the summary's effect table leaves rounds out (at most 8 are shown), it says which: r6 of
+// a 10-round run was left out without a word (QA14 F12). All shown: no note.
+func TestShownRoundsAreSaid(t *testing.T) {
+	c := &Comparison{Rounds: 10, From: 2, BootReps: 10}
+	if got := c.shownRounds(); !slices.Equal(got, []int{2, 3, 4, 5, 7, 8, 9, 10}) {
+		t.Fatalf("shown %v", got)
+	}
+	var b strings.Builder
+	c.printTwin(&b)
+	if want := "(rounds shown: 8 of the 9 from the unfair treatment's r2 to r10, evenly spaced, the first and the last always; results/network_effects.csv has every round)"; !strings.Contains(b.String(), want) {
+		t.Errorf("the summary does not say which rounds it shows (want %q):\n%s", want, b.String())
+	}
+	if note := (&Comparison{Rounds: 9, From: 2}).roundsNote(); note != "" {
+		t.Errorf("all 8 rounds shown, yet the note %q", note)
 	}
 }
