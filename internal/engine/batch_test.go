@@ -61,6 +61,17 @@ type batchJob struct {
 	total, failed int
 }
 
+// newAnsweringBatchServer is an OpenAI batch server in front of an LLM that answers every
+// request as it should (set llm.answer anew for other replies).
+func newAnsweringBatchServer(t *testing.T) (*llmServer, *openaiBatchServer) {
+	llm := newLLMServer(t)
+	s := newOpenAIBatchServer(t, llm)
+	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	return llm, s
+}
+
 func newOpenAIBatchServer(t *testing.T, llm *llmServer) *openaiBatchServer {
 	s := &openaiBatchServer{llm: llm, inProgress: 2, files: map[string][]byte{}, jobs: map[string]*batchJob{}, submitted: map[string]int{}}
 	mux := http.NewServeMux()
@@ -461,11 +472,7 @@ backends:
 // resumed with a higher cap it equals a synchronous run.
 func TestOpenAIBatchWithBudget(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
-	llm := newLLMServer(t)
-	s := newOpenAIBatchServer(t, llm)
-	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
-		return 200, nil, normal
-	}
+	llm, s := newAnsweringBatchServer(t)
 	exp := batchExperiment(t, s.URL, false)
 	llm.learn(exp)
 	syncDir := filepath.Join(t.TempDir(), "sync")
@@ -523,11 +530,7 @@ func TestOpenAIBatchWithBudget(t *testing.T) {
 // of the job (the copy is marked cached and costs nothing) and the step does not wait forever.
 func TestOpenAIBatchIdenticalRequests(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
-	llm := newLLMServer(t)
-	s := newOpenAIBatchServer(t, llm)
-	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
-		return 200, nil, normal
-	}
+	llm, s := newAnsweringBatchServer(t)
 	exp := twinsExperiment(t, s.URL, true)
 	llm.learn(exp)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -550,11 +553,7 @@ func TestOpenAIBatchIdenticalRequests(t *testing.T) {
 // experiment is served from it and submits no job.
 func TestOpenAIBatchCacheReplay(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
-	llm := newLLMServer(t)
-	s := newOpenAIBatchServer(t, llm)
-	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
-		return 200, nil, normal
-	}
+	llm, s := newAnsweringBatchServer(t)
 	exp := batchExperiment(t, s.URL, true)
 	llm.learn(exp)
 	cache := filepath.Join(t.TempDir(), "cache.db")
@@ -598,11 +597,7 @@ func twinsExperiment(t *testing.T, url string, batch bool) *experiment.Experimen
 // at the same cost, the spend overstated by each.)
 func TestOpenAIBatchTwinsUnderBudget(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
-	llm := newLLMServer(t)
-	s := newOpenAIBatchServer(t, llm)
-	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
-		return 200, nil, normal
-	}
+	llm, s := newAnsweringBatchServer(t)
 	exp := twinsExperiment(t, s.URL, false)
 	llm.learn(exp)
 	syncRes, err := Run(context.Background(), exp, Options{Out: filepath.Join(t.TempDir(), "sync"), NoCache: true})

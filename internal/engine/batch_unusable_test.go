@@ -48,11 +48,7 @@ const unusableWhy = "malformed response: no choices"
 // decision. Before, it was a failed call at no cost.
 func TestOpenAIBatchUnusableLinePricedAtWorstCase(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
-	llm := newLLMServer(t)
-	s := newOpenAIBatchServer(t, llm)
-	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
-		return 200, nil, normal
-	}
+	llm, s := newAnsweringBatchServer(t)
 	exp := batchExperiment(t, s.URL, true)
 	llm.learn(exp)
 	tasks, prices := firstTasks(t, exp)
@@ -97,11 +93,7 @@ func TestOpenAIBatchUnusableLinePricedAtWorstCase(t *testing.T) {
 // that. Before, the line was retried in two more jobs without a reservation, each billed.
 func TestOpenAIBatchUnusableLineRetryAgainstCap(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
-	llm := newLLMServer(t)
-	s := newOpenAIBatchServer(t, llm)
-	llm.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
-		return 200, nil, normal
-	}
+	llm, s := newAnsweringBatchServer(t)
 	s.unusable = func(string, int) bool { return true }
 	exp := llmExperiment(t, s.URL, 2, 1, 1) // one worker: one task is asked first, alone
 	src, err := os.ReadFile(exp.File)
