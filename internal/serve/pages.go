@@ -139,7 +139,7 @@ func (s *Server) resultsPage(w http.ResponseWriter, r *http.Request, id, dir str
 	}
 	if runStamp(dir) == stamp { // unchanged while it was rendered
 		s.mu.Lock()
-		s.resultsCache[id] = cachedPage{dir: dir, stamp: stamp, page: b.Bytes()}
+		s.cacheResults(id, cachedPage{dir: dir, stamp: stamp, page: b.Bytes()})
 		s.mu.Unlock()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -150,6 +150,28 @@ func (s *Server) resultsPage(w http.ResponseWriter, r *http.Request, id, dir str
 type cachedPage struct {
 	dir, stamp string
 	page       []byte
+	seq        uint64 // when it was cached: the oldest goes first
+}
+
+// maxCachedPages bounds the results pages kept in memory (a large run's page is megabytes; a
+// served root may hold hundreds of runs).
+const maxCachedPages = 16
+
+// cacheResults keeps c as id's results page, dropping the oldest page beyond maxCachedPages.
+// The caller holds s.mu.
+func (s *Server) cacheResults(id string, c cachedPage) {
+	s.pageSeq++
+	c.seq = s.pageSeq
+	s.resultsCache[id] = c
+	for len(s.resultsCache) > maxCachedPages {
+		oldest := ""
+		for k, p := range s.resultsCache {
+			if oldest == "" || p.seq < s.resultsCache[oldest].seq {
+				oldest = k
+			}
+		}
+		delete(s.resultsCache, oldest)
+	}
 }
 
 // renderReport renders the report of runs (a variable: the tests count the renderings).

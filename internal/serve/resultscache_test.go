@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,5 +39,24 @@ func TestResultsPageCached(t *testing.T) {
 	}
 	if get(t, s, "/runs/s1/results").Code != 200 || renders != 2 {
 		t.Fatalf("%d renderings after the run's manifest changed, want 2", renders)
+	}
+}
+
+// At most maxCachedPages results pages are kept: the oldest cached goes first.
+func TestResultsCacheBounded(t *testing.T) {
+	s := &Server{resultsCache: map[string]cachedPage{}}
+	for i := range maxCachedPages + 3 {
+		s.cacheResults(fmt.Sprintf("r%02d", i), cachedPage{page: []byte("x")})
+	}
+	if len(s.resultsCache) != maxCachedPages {
+		t.Fatalf("%d pages cached, want %d", len(s.resultsCache), maxCachedPages)
+	}
+	for i := range 3 {
+		if _, ok := s.resultsCache[fmt.Sprintf("r%02d", i)]; ok {
+			t.Errorf("r%02d, among the oldest, is still cached", i)
+		}
+	}
+	if _, ok := s.resultsCache[fmt.Sprintf("r%02d", maxCachedPages+2)]; !ok {
+		t.Error("the newest page is not cached")
 	}
 }

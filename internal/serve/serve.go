@@ -85,6 +85,7 @@ type Server struct {
 	lastErr   map[string]string     // how the last resume started here ended
 	// resultsCache is each run's results page as last rendered (resultsPage).
 	resultsCache map[string]cachedPage
+	pageSeq      uint64 // cacheResults' clock
 	mux          *http.ServeMux
 	rescanAt     time.Time
 	scanMu       sync.Mutex // one rescan on a miss at a time (dirOf)
