@@ -74,6 +74,68 @@ func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok boo
 	return out, true, nil
 }
 
+// readRecorded reads the recorded replies of a batch's tasks that are all recorded, for a
+// resumed run of a batch with Keys and Absorb: one range read per run over the agents and
+// rounds of those tasks, in the key's order, keeping only their keys. One query per decision
+// was most of a resume with nothing left to ask. Memory is a batch's worth (a round).
+func (r *Runner) readRecorded(b *study.Batch) (map[store.Key]backend.Reply, error) {
+	if r.done == nil || r.st == nil || b.Keys == nil || b.Absorb == nil {
+		return nil, nil
+	}
+	type span struct{ agentLo, agentHi, roundLo, roundHi int }
+	spans := map[string]*span{}
+	want := map[store.Key]bool{}
+	for i := range b.Len() {
+		kt := b.Keys(i)
+		if r.deps.isStale(kt.Cell.ID) || !r.allDone(&kt) {
+			continue
+		}
+		for _, k := range kt.Keys {
+			want[k] = true
+			sp := spans[k.RunID]
+			if sp == nil {
+				spans[k.RunID] = &span{k.AgentID, k.AgentID, k.Round, k.Round}
+				continue
+			}
+			sp.agentLo, sp.agentHi = min(sp.agentLo, k.AgentID), max(sp.agentHi, k.AgentID)
+			sp.roundLo, sp.roundHi = min(sp.roundLo, k.Round), max(sp.roundHi, k.Round)
+		}
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	out := make(map[store.Key]backend.Reply, len(want))
+	for run, sp := range spans {
+		err := r.st.DecisionsBetween(run, sp.agentLo, sp.agentHi, sp.roundLo, sp.roundHi, func(d store.Decision) error {
+			if want[d.Key] {
+				out[d.Key] = replyOf(d.Reply)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// stepReply returns a task's replies from those readRecorded read; ok is false when one of
+// its keys was not read (none were, or its key's hash is another recorded key's: keyset.go).
+func (r *Runner) stepReply(t *study.Task) (replies []backend.Reply, ok bool) {
+	if r.stepReplies == nil {
+		return nil, false
+	}
+	out := make([]backend.Reply, len(t.Keys))
+	for i, k := range t.Keys {
+		rep, found := r.stepReplies[k]
+		if !found {
+			return nil, false
+		}
+		out[i] = rep
+	}
+	return out, true
+}
+
 // decideBatch makes a batch's decisions with bounded concurrency, skipping those already
 // journaled, and journals each (for recorded studies) as it comes. A pool of
 // r.exp.Concurrency workers pulls task indices in order (a goroutine per decision costs more
@@ -87,6 +149,12 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 		return r.decideTyped(ctx, b)
 	}
 	n := b.Len()
+	pre, err := r.readRecorded(b)
+	if err != nil {
+		return err
+	}
+	r.stepReplies = pre
+	defer func() { r.stepReplies = nil }()
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
 	var stopped, capped atomic.Bool
@@ -135,7 +203,7 @@ func (r *Runner) decideBatch(ctx context.Context, b *study.Batch) error {
 			}
 		})
 	}
-	err := g.Wait()
+	err = g.Wait()
 	r.deps.endStep()
 	if p := capErr.Load(); err == nil && p != nil {
 		err = *p
@@ -163,6 +231,9 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		if kt := b.Keys(i); !r.deps.isStale(kt.Cell.ID) && r.allDone(&kt) {
 			if b.Absorb == nil {
 				return nil
+			}
+			if replies, ok := r.stepReply(&kt); ok {
+				return b.Absorb(i, &kt, replies)
 			}
 			replies, ok, err := r.recordedReplies(&kt)
 			if err != nil {

@@ -155,8 +155,13 @@ func (s *Store) DecisionsOf(runID string, f Filter, offset, limit int) ([]Decisi
 	return out, err
 }
 
+// Lookups is how many decisions were read one by one (Decision): a resume's count of them
+// tells whether its recorded decisions were read in bulk.
+func (s *Store) Lookups() int64 { return s.lookups.Load() }
+
 // Decision returns one recorded decision; ok is false when it is not recorded.
 func (s *Store) Decision(k Key) (d Decision, ok bool, err error) {
+	s.lookups.Add(1)
 	s.lookupMu.Lock()
 	if s.lookup == nil {
 		s.lookup, err = s.db.Prepare(s.q(selectDecisions) + ` WHERE run_id = ? AND agent_id = ? AND round = ? AND trial = ? AND scenario = ?`)
@@ -177,6 +182,15 @@ func (s *Store) Decision(k Key) (d Decision, ok bool, err error) {
 	s.rowsRead.Add(1)
 	d, err = newDecisionScanner().scan(rows)
 	return d, err == nil, err
+}
+
+// DecisionsBetween calls fn for each decision of run runID with agent_id in [agentLo, agentHi]
+// and round in [roundLo, roundHi], in the primary key's order: one range read on the key's
+// index, for a resume reading a step's recorded decisions back (one query each took about
+// 25 µs a decision).
+func (s *Store) DecisionsBetween(runID string, agentLo, agentHi, roundLo, roundHi int, fn func(Decision) error) error {
+	return s.decisions(fn, s.q(selectDecisions)+` WHERE run_id = ? AND agent_id BETWEEN ? AND ? AND round BETWEEN ? AND ?
+	  ORDER BY agent_id, round, trial, scenario`, runID, agentLo, agentHi, roundLo, roundHi)
 }
 
 // Scenarios are the distinct scenarios recorded, in name order.

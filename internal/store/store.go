@@ -151,6 +151,7 @@ type Store struct {
 	// resumed run reads recorded decisions one by one, and preparing took most of each read.
 	lookupMu sync.Mutex
 	lookup   *sql.Stmt
+	lookups  atomic.Int64 // Decision calls (Lookups)
 	// args are a write's statement arguments (guarded by cmu), kept from write to write.
 	args []any
 	// direct[n] inserts n decisions as one statement through the driver (execDirect), on
