@@ -100,7 +100,7 @@ backends:
 	if n, f := s.counts(); n != calls || f != failed {
 		t.Fatalf("the server saw %d requests (%d failed), want %d (%d)", n, f, calls, failed)
 	}
-	want := fmt.Sprintf("backend openai:gpt-4o-mini, whole run (every invocation, from prosim.db): %d provider calls (%d failed: HTTP error statuses such as 400, 429 or 5xx, or timeouts; providers do not usually bill these, and they carry no tokens or cost), 0 decisions from the cache, %d input + %d output tokens, cost $",
+	want := fmt.Sprintf("backend openai:gpt-4o-mini, whole run (every invocation, from prosim.db): %d provider calls (%d failed: HTTP error statuses such as 400, 429 or 5xx, or timeouts before the request was sent; providers do not usually bill these, and they carry no tokens or cost), 0 decisions from the cache, %d input + %d output tokens, cost $",
 		calls, failed, 2*agents*50, 2*agents*5)
 	if !strings.Contains(out, want) || strings.Contains(out, "this invocation") {
 		t.Fatalf("run summary:\n%s\nwant the line %q and no invocation's share (the run is this invocation)", out, want)
@@ -212,7 +212,7 @@ backends:
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	want := fmt.Sprintf("%d provider calls (%d unusable after HTTP 200: replies cut or malformed, which the provider may have billed; the cost counts each at its worst case unless it said its usage, and the tokens leave them out), 0 decisions from the cache, %d input + %d output tokens, cost $",
+	want := fmt.Sprintf("%d provider calls (%d unusable (cut, malformed, or timed out after sending): replies cut or malformed after HTTP 200, or calls that timed out after their request was sent, which the provider may have billed; the cost counts each at its worst case unless it said its usage, and the tokens leave them out), 0 decisions from the cache, %d input + %d output tokens, cost $",
 		3*agents, agents, 2*agents*50, 2*agents*5)
 	if !strings.Contains(out, want) || strings.Contains(out, "failed") {
 		t.Fatalf("run summary:\n%s\nwant the line %q and no failed calls", out, want)

@@ -293,14 +293,14 @@ func usageLine(u engine.BackendUsage, cached string, why, batch bool) string {
 		case why && batch:
 			s += ": requests of a batch job that came back without a reply, an error for the request or none (the job expired, failed or was cancelled first); providers do not bill these, and they carry no tokens or cost"
 		case why:
-			s += ": HTTP error statuses such as 400, 429 or 5xx, or timeouts; providers do not usually bill these, and they carry no tokens or cost"
+			s += ": HTTP error statuses such as 400, 429 or 5xx, or timeouts before the request was sent; providers do not usually bill these, and they carry no tokens or cost"
 		}
 		parts = append(parts, s)
 	}
 	if u.UnusableCalls > 0 {
-		s := fmt.Sprintf("%d unusable after HTTP 200", u.UnusableCalls)
+		s := fmt.Sprintf("%d unusable (cut, malformed, or timed out after sending)", u.UnusableCalls)
 		if why {
-			s += ": replies cut or malformed, which the provider may have billed; the cost counts each at its worst case unless it said its usage, and the tokens leave them out"
+			s += ": replies cut or malformed after HTTP 200, or calls that timed out after their request was sent, which the provider may have billed; the cost counts each at its worst case unless it said its usage, and the tokens leave them out"
 		}
 		parts = append(parts, s)
 	}

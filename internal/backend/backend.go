@@ -101,12 +101,13 @@ type Reply struct {
 	// Calls is how many provider calls this reply took (0 when served from the cache).
 	Calls int
 	// FailedCalls are the calls among Calls that failed (an HTTP error status such as a 400, 429
-	// or 5xx, or a timeout before any reply) and were retried or given up on: they reached the
+	// or 5xx, or a timeout before the request was sent) and were retried or given up on: they reached the
 	// provider, which does not usually bill them, and carry no tokens or cost.
 	FailedCalls int
 	// UnusableCalls are the calls among Calls (and not among FailedCalls) that the provider
 	// answered with HTTP 2xx but whose reply could not be used: a body cut or malformed, not
-	// the protocol's shape, too large. The provider may have billed them (it generated the
+	// the protocol's shape, too large; or that timed out after the request was sent (see
+	// Retry). The provider may have billed them (it generated the
 	// tokens), so they are counted at UnusableInputTokens and UnusableOutputTokens: the
 	// reply's own usage when it said one, else the call's worst case (WorstCase). CostUSD
 	// includes them; InputTokens and OutputTokens, what the provider counted, do not.

@@ -1,5 +1,7 @@
 package backend
 
+import "cmp"
+
 // The wrappers compose, outermost first, as
 //
 //	Meter(Collapse(Validate(Cache(Budgeted(Named(Balance([RateLimit(Adaptive(Retry(client))), ...])))))))
@@ -69,7 +71,8 @@ type StackConfig struct {
 	// SampleSeed is mixed into the seeds of those calls (the experiment's seed).
 	SampleSeed uint64
 	// Budget, if not nil, caps the spend: every call reserves its worst-case cost at Prices
-	// (see Budgeted). MaxOutput is the client's completion limit for requests that set none.
+	// (see Budgeted). MaxOutput is the client's completion limit for requests that set none
+	// (also Retry's, for a call that timed out after sending).
 	Budget    *Budget
 	MaxOutput int
 	// Batch, if not nil, is the endpoint, a batch Collector: no Collapse, since a duplicate
@@ -95,6 +98,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 			ep = Timed(ep, c.Retry.Timeout, c.Retry.TimeoutName)
 		} else if c.Retry.MaxAttempts > 1 || c.Retry.Timeout > 0 {
 			p := c.Retry
+			p.MaxOutput = cmp.Or(p.MaxOutput, c.MaxOutput)
 			p.MaxAttempts = max(1, p.MaxAttempts)
 			p.Seed += uint64(i) // distinct jitter per endpoint
 			ep = Retry(ep, p)
@@ -111,6 +115,7 @@ func Stack(endpoints []Backend, c StackConfig) Backend {
 	if failover {
 		p := c.Retry
 		p.MaxAttempts, p.Timeout = max(1, p.MaxAttempts), 0 // Timed bounds each call
+		p.MaxOutput = cmp.Or(p.MaxOutput, c.MaxOutput)
 		b = Retry(b, p)
 	}
 	b = Named(b, c.ID.Provider, c.ID.Model)

@@ -19,7 +19,7 @@ type ModelUsage struct {
 	// Calls counts provider calls, including re-asks and retried attempts; cache hits make none.
 	// FailedCalls counts those of Calls that failed (HTTP 5xx, 429, timeouts: see
 	// Reply.FailedCalls); UnusableCalls those answered with HTTP 2xx whose reply could not be
-	// used, which may have been billed and whose cost (at their worst case unless their reply
+	// used or timed out after sending, which may have been billed and whose cost (at their worst case unless their reply
 	// said its usage) CostUSD includes (see Reply.UnusableCalls).
 	Calls, FailedCalls, UnusableCalls int64
 	InputTokens, OutputTokens         int64

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prosim/prosim/internal/plural"
@@ -36,6 +38,9 @@ type RetryPolicy struct {
 	// Watch, if set, is told of each call in flight and each back-off (the progress output
 	// shows what a run is waiting for).
 	Watch *Watch
+	// MaxOutput is the client's completion limit for requests that set none: a call that
+	// timed out after its request was sent is counted at its worst case at it (WorstCase).
+	MaxOutput int
 }
 
 // DefaultMaxRetryAfter is the default cap on a server's Retry-After.
@@ -57,7 +62,12 @@ func DefaultRetryPolicy() RetryPolicy {
 // to count). An attempt answered with HTTP 2xx whose reply could not be used
 // (StatusError.Unusable) may have been billed: it is counted among UnusableCalls with its
 // tokens, and under a spend cap its retry first reserves its worst case again (Budgeted); a
-// refusal ends the call with the *BudgetError. Retry sits under RateLimit: one
+// refusal ends the call with the *BudgetError. So may an attempt that timed out (the per-call
+// timeout or the caller's deadline) after its whole request was written (httptrace's
+// WroteRequest without an error): the provider may have generated the reply the client gave up
+// on. It is counted the same way, at its request's worst case (UnusableTokens at
+// policy.MaxOutput). One that timed out before its request was written (dialling, a write
+// that did not finish) stays a failed call, not billed. Retry sits under RateLimit: one
 // admission covers a request's attempts, so the per-call timeout measures the provider, not
 // the queue, and a request backing off keeps its concurrency slot, which slows an endpoint
 // that is pushing back.
@@ -98,7 +108,13 @@ func Retry(next Backend, p RetryPolicy) Backend {
 		answered := false  // an attempt had an HTTP status, or timed out after sending
 		for attempt := 1; ; attempt++ {
 			done := p.Watch.call()
-			r, err := call(ctx, next, req, p.Timeout, p.TimeoutName)
+			var wrote atomic.Bool // the attempt's whole request was written to the provider
+			actx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+				if i.Err == nil {
+					wrote.Store(true)
+				}
+			}})
+			r, err := call(actx, next, req, p.Timeout, p.TimeoutName)
 			done()
 			if err == nil {
 				r.Calls += made + unusable.UnusableCalls
@@ -110,6 +126,8 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			}
 			var se *StatusError
 			isStatus := errors.As(err, &se)
+			// Timed out after sending: the provider may have billed the reply it generated.
+			sentTimeout := errors.Is(err, context.DeadlineExceeded) && wrote.Load() && !(isStatus && se.Unusable)
 			// A failed attempt counts as a call unless nothing was sent: a connection that
 			// could not be made (refused, no route, no such host) or a failure before sending
 			// (an error that is neither a provider's nor a timeout). The reply returned with
@@ -122,6 +140,12 @@ func Retry(next Backend, p RetryPolicy) Backend {
 				unusable.UnusableCalls++
 				unusable.UnusableInputTokens += se.InputTokens
 				unusable.UnusableOutputTokens += se.OutputTokens
+			case sentTimeout:
+				// Named above names the model asked, to price it, when no reply names one.
+				in, out := UnusableTokens(req, p.MaxOutput, 0, 0)
+				unusable.UnusableCalls++
+				unusable.UnusableInputTokens += in
+				unusable.UnusableOutputTokens += out
 			case (isStatus || errors.Is(err, context.DeadlineExceeded)) && !notSent(err):
 				made++
 			}
@@ -141,13 +165,17 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			if attempt >= p.MaxAttempts {
 				return spent, &GaveUpError{Attempts: attempt, Capped: capped, Answered: answered, Last: last}
 			}
-			if isStatus && se.Unusable {
+			if (isStatus && se.Unusable) || sentTimeout {
 				// It may have been billed: under a spend cap, its retry reserves its worst
 				// case again (Budgeted), and is not made when the cap refuses it.
 				if again := ReserveAgain(ctx); again != nil {
 					if err := again(ctx); err != nil {
-						return spent, fmt.Errorf("%w: a reply that came with HTTP 200 but could not be used (it may have been billed) was not asked again (after %s: %v)",
-							err, plural.Count(attempt, "attempt"), last)
+						what := "a reply that came with HTTP 200 but could not be used"
+						if sentTimeout {
+							what = "a call that timed out after its request was sent"
+						}
+						return spent, fmt.Errorf("%w: %s (it may have been billed) was not asked again (after %s: %v)",
+							err, what, plural.Count(attempt, "attempt"), last)
 					}
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prosim/prosim/internal/cluster"
 	"github.com/prosim/prosim/internal/engine"
@@ -20,7 +21,8 @@ import (
 )
 
 // flakyServer is a loopback chat completions endpoint that answers its n-th call (from 1)
-// as script says: a 500, a 429, an HTTP 200 that is not a completion (unusable), or a reply.
+// as script says: a 500, a 429, an HTTP 200 that is not a completion (unusable), a reply
+// after the timeout (slow), or a reply.
 func flakyServer(t *testing.T, script func(n int64) string) (*httptest.Server, *atomic.Int64) {
 	var calls atomic.Int64
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +34,9 @@ func flakyServer(t *testing.T, script func(n int64) string) (*httptest.Server, *
 		case "429":
 			w.WriteHeader(429)
 			fmt.Fprint(w, `{"error":{"message":"rate limited"}}`)
+		case "slow": // answered after the backend's timeout of 300ms: sent, maybe billed
+			time.Sleep(700 * time.Millisecond)
+			fmt.Fprint(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"loopback-llm","choices":[{"index":0,"message":{"role":"assistant","content":"{\"willingness\": 4}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":300,"completion_tokens":8}}`)
 		case "unusable":
 			fmt.Fprint(w, `{"id":"chatcmpl-x","object":"chat.completion","model":"loopback-llm","choices":[]}`)
 		default:
@@ -46,7 +51,8 @@ func flakyServer(t *testing.T, script func(n int64) string) (*httptest.Server, *
 // been billed) reserves its worst case against the coordinator's spend cap, as a local call's
 // retry does (backend.Budgeted, Retry): the cap refuses the retry that does not fit, the
 // decision is recorded invalid with the refusal, and the run stops at the cap with the spend
-// within it. Retries after a 500 or a 429 (not billed) reserve nothing, as locally. Before,
+// within it. So does a retry of a call that timed out after its request was sent. Retries
+// after a 500 or a 429 (not billed) reserve nothing, as locally. Before,
 // the worker retried every unusable reply on the one reservation the coordinator made, and
 // the run's spend passed its cap.
 func TestWorkerRetriesReserveAgainstTheCap(t *testing.T) {
@@ -61,12 +67,15 @@ func TestWorkerRetriesReserveAgainstTheCap(t *testing.T) {
 		// want: the server's calls, and the spend in worst cases (w) and good replies (g)
 		calls int64
 		w, g  int
+		why   string // in the refused decision's reason
 	}{
 		// Each unusable reply: the first call's worst case fits in 1.5, its retry does not.
-		{"always unusable", []string{"unusable"}, 1.5, 1, 1, 0},
+		{"always unusable", []string{"unusable"}, 1.5, 1, 1, 0, "HTTP 200"},
+		// A call that timed out after sending may have been billed too: the same rule.
+		{"always times out", []string{"slow"}, 1.5, 1, 1, 0, "timed out after its request was sent"},
 		// The first decision: two reservations grown (3 worst cases held), 2w+g spent; the
 		// second's first unusable reply makes 4 worst cases and a bit: its retry is refused.
-		{"fails often", []string{"500", "429", "unusable", "unusable", "ok"}, 3.2, 8, 3, 1},
+		{"fails often", []string{"500", "429", "unusable", "unusable", "ok"}, 3.2, 8, 3, 1, "HTTP 200"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv, calls := flakyServer(t, func(n int64) string { return c.script[(n-1)%int64(len(c.script))] })
@@ -80,7 +89,7 @@ scenarios: [volunteering]
 conditions:
   - {name: none, policy: none}
 prices: {loopback-llm: {input: 100, output: 400}}
-backends: [{provider: openai, model: loopback-llm, base_url: %s/v1, api_key_env: %s, max_concurrency: 1, label: remote}]
+backends: [{provider: openai, model: loopback-llm, base_url: %s/v1, api_key_env: %s, max_concurrency: 1, timeout: 300ms, label: remote}]
 `, srv.URL, keyEnv)
 			path := filepath.Join(t.TempDir(), "capped.yaml")
 			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
@@ -145,7 +154,7 @@ backends: [{provider: openai, model: loopback-llm, base_url: %s/v1, api_key_env:
 			if want := float64(c.w)*worst + float64(c.g)*good; math.Abs(stop.Spent-want) > 0.05*float64(c.w)*worst {
 				t.Errorf("spent $%v, want about %d worst cases and %d replies, $%v", stop.Spent, c.w, c.g, want)
 			}
-			if len(refused) != 1 || !strings.Contains(refused[0], "HTTP 200") || !strings.Contains(refused[0], "on worker") {
+			if len(refused) != 1 || !strings.Contains(refused[0], c.why) || !strings.Contains(refused[0], "on worker") {
 				t.Errorf("decisions refused by the cap: %q; want the one whose retry was refused, on its worker", refused)
 			}
 		})

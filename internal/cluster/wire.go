@@ -53,8 +53,8 @@ type task struct {
 	Backend experiment.Backend `json:"backend"`
 	Req     request            `json:"req"`
 	// Reserve, set when the run has a spend cap, names the ask to the coordinator: before
-	// retrying a reply that came with HTTP 200 but could not be used (it may have been
-	// billed), the worker asks it on reserveSubject to reserve the retry's worst case, as a
+	// retrying a reply that came with HTTP 200 but could not be used, or a call that timed out
+	// after sending (either may have been billed), the worker asks it on reserveSubject to reserve the retry's worst case, as a
 	// local call's Retry does (backend.ReserveAgain), and makes no retry it refuses.
 	Reserve string `json:"reserve,omitempty"`
 }

@@ -433,7 +433,8 @@ func buildChain(b experiment.Backend, log io.Writer) (backend.Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		policy := backend.RetryPolicy{MaxAttempts: attempts, Timeout: providers.CallTimeout(spec, timeout), TimeoutName: "backend " + b.LabelOrDefault() + "'s timeout", MaxRetryAfter: b.MaxRetryAfterOrDefault(), Seed: uint64(i)}
+		policy := backend.RetryPolicy{MaxAttempts: attempts, Timeout: providers.CallTimeout(spec, timeout), TimeoutName: "backend " + b.LabelOrDefault() + "'s timeout", MaxRetryAfter: b.MaxRetryAfterOrDefault(), Seed: uint64(i),
+			MaxOutput: providers.DefaultMaxTokens(b.Provider)}
 		if len(urls) > 1 {
 			// Retry goes above Balance (below), so that a retry can fail over to another
 			// endpoint, as backend.Stack does.

@@ -387,7 +387,7 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 		}
 		if errors.Is(err, backend.ErrBudget) && reply.UnusableCalls > 0 {
 			// The cap refused the retry of a reply that came with HTTP 200 but could not be
-			// used, which may have been billed: recorded invalid with the refusal as its
+			// used, or of a call that timed out after sending, which may have been billed: recorded invalid with the refusal as its
 			// reason, so that prosim.db's calls and cost hold it, then the run stops at the
 			// cap. A resume asks it again (loadRecorded).
 			return r.recordInvalid(be, t, reply, err), err

@@ -241,15 +241,15 @@ func validity(x RunInput, multi bool) validityData {
 }
 
 // failedUnusable says how many calls failed and how many came back with HTTP 200 unusable
-// (either may be 0, not both), for a calls column: "2 failed", "1 unusable after HTTP 200",
-// "2 failed, 1 unusable after HTTP 200".
+// (either may be 0, not both), for a calls column: "2 failed", "1 unusable (cut, malformed, or
+// timed out after sending)", "2 failed, 1 unusable (...)".
 func failedUnusable(failed, unusable int) string {
 	var parts []string
 	if failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", failed))
 	}
 	if unusable > 0 {
-		parts = append(parts, fmt.Sprintf("%d unusable after HTTP 200", unusable))
+		parts = append(parts, fmt.Sprintf("%d unusable (cut, malformed, or timed out after sending)", unusable))
 	}
 	return strings.Join(parts, ", ")
 }
