@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/backend"
-	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
 )
@@ -36,21 +35,8 @@ func timeoutRun(t *testing.T, budget func(worst float64) string) (err error, dir
 	exp := llmExperiment(t, s.URL, 2, 1, 1)
 	s.learn(exp)
 	prices := backend.Prices{"loopback-llm": {InputPerMTok: 100, OutputPerMTok: 400}}
-	r, err := Prepare(exp, Options{NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := r.study.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := b.Task(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
-	wi, wo := backend.WorstCase(first.Req, providers.DefaultMaxTokens("openai"))
-	worst, _ = prices.Cost("openai", "loopback-llm", wi, wo)
+	first, w := firstTaskWorstCase(t, exp, prices)
+	worst = w
 
 	src, err := os.ReadFile(exp.File)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
 )
 
 // A reply that came back with HTTP 200 but cut counts against the spend cap: at its worst
@@ -36,21 +37,7 @@ func TestCutReplyAgainstSpendCap(t *testing.T) {
 	exp := llmExperiment(t, s.URL, 2, 1, 1) // one worker: the first task is asked first
 	s.learn(exp)
 	prices := backend.Prices{"loopback-llm": {InputPerMTok: 100, OutputPerMTok: 400}}
-	r, err := Prepare(exp, Options{NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := r.study.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := b.Task(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
-	wi, wo := backend.WorstCase(first.Req, providers.DefaultMaxTokens("openai"))
-	worst, _ := prices.Cost("openai", "loopback-llm", wi, wo)
+	first, worst := firstTaskWorstCase(t, exp, prices)
 
 	src, err := os.ReadFile(exp.File)
 	if err != nil {
@@ -128,4 +115,26 @@ func recorded(t *testing.T, dir string, k store.Key) store.Decision {
 		t.Fatalf("decision %v: %v, %v", k, ok, err)
 	}
 	return d
+}
+
+// firstTaskWorstCase is the run's first task (one worker asks it first) and the worst case the
+// spend cap reserves for one call of it at prices.
+func firstTaskWorstCase(t *testing.T, exp *experiment.Experiment, prices backend.Prices) (study.Task, float64) {
+	t.Helper()
+	r, err := Prepare(exp, Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b, err := r.study.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := b.Task(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wi, wo := backend.WorstCase(first.Req, providers.DefaultMaxTokens("openai"))
+	worst, _ := prices.Cost("openai", "loopback-llm", wi, wo)
+	return first, worst
 }
