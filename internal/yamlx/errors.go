@@ -23,11 +23,16 @@ func Clip(s string) string {
 	if len(s) <= ClipBytes {
 		return s
 	}
-	n := ClipBytes
+	return prefix(s, ClipBytes) + "..."
+}
+
+// prefix is s's first max bytes, less the start of a character cut in two (len(s) > max).
+func prefix(s string, max int) string {
+	n := max
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s[:n] + "..."
+	return s[:n]
 }
 
 // MaxErrors bounds the errors one file reports; the rest are counted ("and N more").

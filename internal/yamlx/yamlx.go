@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -84,11 +83,7 @@ func bound(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	n := max
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return fmt.Sprintf("%s... (%d bytes)", s[:n], len(s))
+	return fmt.Sprintf("%s... (%d bytes)", prefix(s, max), len(s))
 }
 
 // Quote is s quoted for a message: at most its first ClipBytes bytes, and then its length, so
