@@ -126,8 +126,9 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			}
 			var se *StatusError
 			isStatus := errors.As(err, &se)
+			timedOut := errors.Is(err, context.DeadlineExceeded) // ours unless ctx ended (below)
 			// Timed out after sending: the provider may have billed the reply it generated.
-			sentTimeout := errors.Is(err, context.DeadlineExceeded) && wrote.Load() && !(isStatus && se.Unusable)
+			sentTimeout := timedOut && wrote.Load() && !(isStatus && se.Unusable)
 			// A failed attempt counts as a call unless nothing was sent: a connection that
 			// could not be made (refused, no route, no such host) or a failure before sending
 			// (an error that is neither a provider's nor a timeout). The reply returned with
@@ -146,10 +147,10 @@ func Retry(next Backend, p RetryPolicy) Backend {
 				unusable.UnusableCalls++
 				unusable.UnusableInputTokens += in
 				unusable.UnusableOutputTokens += out
-			case (isStatus || errors.Is(err, context.DeadlineExceeded)) && !notSent(err):
+			case (isStatus || timedOut) && !notSent(err):
 				made++
 			}
-			if (isStatus && (se.Status != 0 || se.Unusable)) || (errors.Is(err, context.DeadlineExceeded) && !notSent(err)) {
+			if (isStatus && (se.Status != 0 || se.Unusable)) || (timedOut && !notSent(err)) {
 				answered = true
 			}
 			spent := unusable
@@ -157,7 +158,6 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			if ctx.Err() != nil { // the caller gave up: stop now, whatever the call said
 				return spent, fmt.Errorf("%w (after %d attempt(s): %v)", ctx.Err(), attempt, err)
 			}
-			timedOut := errors.Is(err, context.DeadlineExceeded) // ctx is live, so it was ours
 			if !timedOut && !(isStatus && se.Retryable()) {
 				return spent, err
 			}
