@@ -121,19 +121,8 @@ func recorded(t *testing.T, dir string, k store.Key) store.Decision {
 // spend cap reserves for one call of it at prices.
 func firstTaskWorstCase(t *testing.T, exp *experiment.Experiment, prices backend.Prices) (study.Task, float64) {
 	t.Helper()
-	r, err := Prepare(exp, Options{NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	b, err := r.study.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	first, err := b.Task(0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tasks, _ := firstTasks(t, exp)
+	first := tasks[0]
 	wi, wo := backend.WorstCase(first.Req, providers.DefaultMaxTokens("openai"))
 	worst, _ := prices.Cost("openai", "loopback-llm", wi, wo)
 	return first, worst
