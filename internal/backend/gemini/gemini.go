@@ -294,7 +294,7 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 		if why, ok := ex.TooLargeReason(); ok {
 			// Its tokens are unknown: counted at the call's worst case.
 			in, out := backend.WorstCase(req, DefaultMaxTokens)
-			return backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Calls: 1, Latency: latency,
+			return backend.Reply{Invalid: why, Provider: Provider, Model: strings.TrimPrefix(c.model, "models/"), Calls: 1, Latency: latency,
 				UnusableCalls: 1, UnusableInputTokens: in, UnusableOutputTokens: out}, nil
 		}
 		se := wire.Fail(Provider, ex, err, c.key)

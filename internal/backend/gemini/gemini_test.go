@@ -580,3 +580,18 @@ func TestBothKeysNoFalseWarning(t *testing.T) {
 		t.Errorf("key sent %q, want GEMINI_API_KEY's", got)
 	}
 }
+
+// A reply over the size limit is recorded invalid under the model name every other reply of
+// the client carries: without "models/", which the price table does not spell.
+func TestReplyTooLargeNamesTheModel(t *testing.T) {
+	big := `{"candidates":[{"content":{"parts":[{"text":"` + strings.Repeat("x", 2<<20) + `"}]}}]}`
+	s := newServer(t, jsonReply(200, big))
+	c := newTestClient(t, s, func(c *Config) { c.Model = "models/gemini-2.0-flash" })
+	r, err := c.Decide(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(r.Invalid, "reply too large (") || r.Model != "gemini-2.0-flash" || r.UnusableCalls != 1 {
+		t.Errorf("reply %+v; want it invalid, one unusable call of gemini-2.0-flash", r)
+	}
+}
