@@ -97,3 +97,24 @@ func TestRetryAfterIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// A reply over the size limit to a call for several choices (Decide with N) is counted at the
+// worst case of the call that was sent, N choices, as the spend cap reserved it and as a
+// failed answered call is: not at one choice's.
+func TestReplyTooLargeForChoicesAtTheirWorstCase(t *testing.T) {
+	big := `{"choices":[{"message":{"content":"` + strings.Repeat("x", 2<<20) + `"}}]}`
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, big)
+	})
+	req := request()
+	req.N = 3
+	r, err := newTestClient(t, s).Decide(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := backend.WorstCase(req, DefaultMaxTokens)
+	if !strings.HasPrefix(r.Invalid, "reply too large (") || r.UnusableCalls != 1 || r.UnusableInputTokens != in || r.UnusableOutputTokens != out {
+		t.Errorf("reply %+v; want it invalid, one unusable call at %d+%d tokens", r, in, out)
+	}
+}

@@ -277,6 +277,8 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 	if err != nil {
 		if why, ok := ex.TooLargeReason(); ok {
 			// Paid for, and asking again would pay again for the same: record it invalid.
+			// Its tokens are unknown: counted at the worst case of the call sent, n choices.
+			in, out := c.worstCase(req, n)
 			if partial {
 				n = 1
 			}
@@ -284,9 +286,8 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 			for i := range replies {
 				replies[i] = backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Latency: latency}
 			}
-			// Its tokens are unknown: counted at the call's worst case.
 			replies[0].Calls, replies[0].UnusableCalls = 1, 1
-			replies[0].UnusableInputTokens, replies[0].UnusableOutputTokens = c.worstCase(req, n)
+			replies[0].UnusableInputTokens, replies[0].UnusableOutputTokens = in, out
 			return replies, nil
 		}
 		se := wire.Fail(Provider, ex, err, c.key)
