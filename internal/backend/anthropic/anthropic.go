@@ -205,18 +205,12 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 	res, err := c.svc.New(ctx, c.params(req))
 	latency := time.Since(start)
 	if err != nil {
-		if why, ok := ex.TooLargeReason(); ok {
-			// Its tokens are unknown: counted at the call's worst case.
-			in, out := backend.WorstCase(req, DefaultMaxTokens)
-			return backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Calls: 1, Latency: latency,
-				UnusableCalls: 1, UnusableInputTokens: in, UnusableOutputTokens: out}, nil
+		in, out := backend.WorstCase(req, DefaultMaxTokens)
+		replies, se := wire.Failed(Provider, c.model, c.key, ex, err, 1, false, latency, in, out)
+		if se != nil {
+			return backend.Reply{}, se
 		}
-		se := wire.Fail(Provider, ex, err, c.key)
-		if ex.Answered() {
-			in, out := backend.WorstCase(req, DefaultMaxTokens)
-			se = wire.Unusable(se, c.model, in, out)
-		}
-		return backend.Reply{}, se
+		return replies[0], nil
 	}
 	r, err := c.reply(res, latency)
 	if se, ok := errors.AsType[*backend.StatusError](err); ok {

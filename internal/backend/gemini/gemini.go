@@ -291,19 +291,13 @@ func (c *Client) Decide(ctx context.Context, req backend.Request) (backend.Reply
 	res, err := c.generate(ctx, contents, cfg)
 	latency := time.Since(start)
 	if err != nil {
-		if why, ok := ex.TooLargeReason(); ok {
-			// Its tokens are unknown: counted at the call's worst case.
-			in, out := backend.WorstCase(req, DefaultMaxTokens)
-			return backend.Reply{Invalid: why, Provider: Provider, Model: strings.TrimPrefix(c.model, "models/"), Calls: 1, Latency: latency,
-				UnusableCalls: 1, UnusableInputTokens: in, UnusableOutputTokens: out}, nil
+		in, out := backend.WorstCase(req, DefaultMaxTokens)
+		replies, se := wire.Failed(Provider, strings.TrimPrefix(c.model, "models/"), c.key, ex, err, 1, false, latency, in, out)
+		if se == nil {
+			return replies[0], nil
 		}
-		se := wire.Fail(Provider, ex, err, c.key)
 		if se.RetryAfter == 0 && ex.Status >= 400 {
 			se.RetryAfter = retryInfo(ex.Body)
-		}
-		if ex.Answered() {
-			in, out := backend.WorstCase(req, DefaultMaxTokens)
-			se = wire.Unusable(se, strings.TrimPrefix(c.model, "models/"), in, out)
 		}
 		return backend.Reply{}, se
 	}

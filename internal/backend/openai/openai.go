@@ -275,27 +275,12 @@ func (c *Client) call(ctx context.Context, req backend.Request, n int, partial b
 	}
 	latency := time.Since(start)
 	if err != nil {
-		if why, ok := ex.TooLargeReason(); ok {
-			// Paid for, and asking again would pay again for the same: record it invalid.
-			// Its tokens are unknown: counted at the worst case of the call sent, n choices.
-			in, out := c.worstCase(req, n)
-			if partial {
-				n = 1
-			}
-			replies := make([]backend.Reply, n)
-			for i := range replies {
-				replies[i] = backend.Reply{Invalid: why, Provider: Provider, Model: c.model, Latency: latency}
-			}
-			replies[0].Calls, replies[0].UnusableCalls = 1, 1
-			replies[0].UnusableInputTokens, replies[0].UnusableOutputTokens = in, out
-			return replies, nil
+		in, out := c.worstCase(req, n)
+		replies, se := wire.Failed(Provider, c.model, c.key, ex, err, n, partial, latency, in, out)
+		if se != nil {
+			return nil, se
 		}
-		se := wire.Fail(Provider, ex, err, c.key)
-		if ex.Answered() {
-			in, out := c.worstCase(req, n)
-			se = wire.Unusable(se, c.model, in, out)
-		}
-		return nil, se
+		return replies, nil
 	}
 	replies, err := c.replies(res, n, partial, latency)
 	if se, ok := errors.AsType[*backend.StatusError](err); ok {

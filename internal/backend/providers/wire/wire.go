@@ -316,6 +316,34 @@ func Unusable(se *backend.StatusError, model string, in, out int) *backend.Statu
 	return se
 }
 
+// Failed is what a provider client records of a call that failed with err (not nil), ex being
+// its exchange, model the name its replies carry, n the choices it asked for and in and out
+// its worst case (backend.WorstCase): its tokens are unknown either way.
+//   - A reply over the size limit (TooLargeReason) gives replies, n of them (1 when partial,
+//     a call that may return fewer choices) invalid for it: it was paid for, and asking again
+//     would pay again for the same. The first counts the call, as an unusable one at in and out.
+//   - Any other failure gives Fail's error, marked Unusable at in and out when the response
+//     came with a 2xx status (Answered): a reply that may have been billed.
+func Failed(provider, model, key string, ex *Exchange, err error, n int, partial bool, latency time.Duration, in, out int) ([]backend.Reply, *backend.StatusError) {
+	if why, ok := ex.TooLargeReason(); ok {
+		if partial {
+			n = 1
+		}
+		replies := make([]backend.Reply, n)
+		for i := range replies {
+			replies[i] = backend.Reply{Invalid: why, Provider: provider, Model: model, Latency: latency}
+		}
+		replies[0].Calls, replies[0].UnusableCalls = 1, 1
+		replies[0].UnusableInputTokens, replies[0].UnusableOutputTokens = in, out
+		return replies, nil
+	}
+	se := Fail(provider, ex, err, key)
+	if ex.Answered() {
+		se = Unusable(se, model, in, out)
+	}
+	return nil, se
+}
+
 // Malformed is the error for a 2xx response whose content cannot be used (no choices, no
 // candidates, not the protocol's shape). Status is 0: such responses are treated like transport
 // failures and are worth a retry.

@@ -70,3 +70,38 @@ func TestSeed(t *testing.T) {
 		t.Errorf("Seed = %d", s)
 	}
 }
+
+// Failed, the failure rule of the three provider clients: a reply over the size limit is n
+// invalid replies (1 when partial), the first counting the call as unusable at the worst case
+// given; an answered failure is an unusable error at it; a transport failure is neither.
+func TestFailed(t *testing.T) {
+	cut := errors.New("cut")
+	large := &Exchange{Status: 200, TooLarge: -1, Max: 10}
+	for _, partial := range []bool{false, true} {
+		replies, se := Failed("p", "m", "", large, cut, 3, partial, time.Second, 7, 9)
+		want := 3
+		if partial {
+			want = 1
+		}
+		if se != nil || len(replies) != want {
+			t.Fatalf("partial %v: %d replies, %v; want %d", partial, len(replies), se, want)
+		}
+		r := replies[0]
+		if !strings.HasPrefix(r.Invalid, "reply too large") || r.Calls != 1 || r.UnusableCalls != 1 ||
+			r.UnusableInputTokens != 7 || r.UnusableOutputTokens != 9 || r.Model != "m" || r.Latency != time.Second {
+			t.Errorf("partial %v: first reply %+v", partial, r)
+		}
+		for _, o := range replies[1:] {
+			if o.Invalid != r.Invalid || o.Calls != 0 || o.UnusableCalls != 0 || o.UnusableOutputTokens != 0 {
+				t.Errorf("other reply %+v", o)
+			}
+		}
+	}
+	replies, se := Failed("p", "m", "", &Exchange{Status: 200}, cut, 1, false, 0, 7, 9)
+	if replies != nil || se == nil || !se.Unusable || se.Model != "m" || se.InputTokens != 7 || se.OutputTokens != 9 {
+		t.Errorf("answered: %v, %+v", replies, se)
+	}
+	if _, se := Failed("p", "m", "", &Exchange{}, cut, 1, false, 0, 7, 9); se == nil || se.Unusable {
+		t.Errorf("not answered: %+v", se)
+	}
+}
