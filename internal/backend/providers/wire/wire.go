@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prosim/prosim/internal/backend"
 )
@@ -384,15 +383,7 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 // Excerpt is a short, single-line, key-free excerpt of a response body.
 func Excerpt(b []byte, key string) string {
 	s := RedactString(string(b), key)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > BodyExcerpt {
-		cut := BodyExcerpt
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
-	}
-	return s
+	return backend.Shorten(strings.Join(strings.Fields(s), " "), BodyExcerpt)
 }
 
 // RedactString replaces every occurrence of key in s.

@@ -1,0 +1,27 @@
+package backend
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+// Shorten, the cut of Reason and of wire.Excerpt, never splits a character.
+func TestShorten(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		max  int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc..."},
+		{"aé", 2, "a..."}, // é is 2 bytes: cutting at 2 would split it
+		{"aé", 3, "aé"},
+		{"€€", 4, "€..."},
+		{"€", 1, "..."},
+	} {
+		got := Shorten(c.s, c.max)
+		if got != c.want || !utf8.ValidString(got) {
+			t.Errorf("Shorten(%q, %d) = %q, want %q", c.s, c.max, got, c.want)
+		}
+	}
+}
