@@ -232,15 +232,8 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 			if b.Absorb == nil {
 				return nil
 			}
-			if replies, ok := r.stepReply(&kt); ok {
-				return b.Absorb(i, &kt, replies)
-			}
-			replies, ok, err := r.recordedReplies(&kt)
-			if err != nil {
+			if ok, err := r.absorbRecorded(b, i, &kt); ok || err != nil {
 				return err
-			}
-			if ok {
-				return b.Absorb(i, &kt, replies)
 			}
 		}
 	}
@@ -254,12 +247,8 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 	} else if r.done != nil && b.Absorb == nil && r.allDone(&t) {
 		return nil // counted by the progress from the start, with the saved
 	} else if r.done != nil {
-		replies, ok, err := r.recordedReplies(&t)
-		if err != nil {
+		if ok, err := r.absorbRecorded(b, i, &t); ok || err != nil {
 			return err
-		}
-		if ok {
-			return b.Absorb(i, &t, replies)
 		}
 	}
 	replies, stop := r.ask(ctx, &t)
@@ -306,6 +295,21 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		return b.Absorb(i, &t, replies)
 	}
 	return nil
+}
+
+// absorbRecorded gives b.Absorb task i's replies when every decision of it, t, is recorded:
+// those readRecorded read for the step (stepReply), else the store's (recordedReplies). ok is
+// false, with no error, when one is not recorded: the task is to be asked. stepReply finds
+// nothing for a task readRecorded passed over (a stale or not fully recorded one, or a batch
+// without Keys), so the task path may ask it too.
+func (r *Runner) absorbRecorded(b *study.Batch, i int, t *study.Task) (ok bool, err error) {
+	replies, ok := r.stepReply(t)
+	if !ok {
+		if replies, ok, err = r.recordedReplies(t); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, b.Absorb(i, t, replies)
 }
 
 // commitSlot is a worker's outstanding commit of paid replies: at most one.
