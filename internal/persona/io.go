@@ -681,12 +681,10 @@ func readCSV(r io.Reader, name string, size int64) ([]Persona, error) {
 // part of the first field, and a quoted first field ("id") is then a bare quote (QA14 F1). It is
 // not a column either: line 1's columns are counted from the byte after it, as an editor shows them.
 func skipBOM(br *bufio.Reader) {
-	if b, _ := br.Peek(len(utf8BOM)); string(b) == utf8BOM {
-		br.Discard(len(utf8BOM))
+	if b, _ := br.Peek(len(yamlx.BOM)); string(b) == yamlx.BOM {
+		br.Discard(len(yamlx.BOM))
 	}
 }
-
-const utf8BOM = "\ufeff"
 
 func knownColumn(h string) bool {
 	for _, c := range columns {

@@ -66,15 +66,17 @@ func SizeWord(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-const bom = "\ufeff"
+// BOM is the UTF-8 byte order mark, which some editors and spreadsheets write at the start of
+// a file.
+const BOM = "\ufeff"
 
 // StripBOM removes a leading UTF-8 byte order mark (some editors on Windows write one), which
 // would otherwise become part of the first key.
-func StripBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte(bom)) }
+func StripBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte(BOM)) }
 
 // TrimBOM is StripBOM for a file's first line read as text (a spreadsheet's "CSV UTF-8"
 // starts with one), which would otherwise become part of the first field.
-func TrimBOM(line string) string { return strings.TrimPrefix(line, bom) }
+func TrimBOM(line string) string { return strings.TrimPrefix(line, BOM) }
 
 // CheckLimits reports, as a located error, a file over MaxFileBytes, of more than MaxTokens
 // tokens (tokenBound), nested deeper than MaxDepth or whose aliases expand to more than
