@@ -1,7 +1,7 @@
 package game
 
-// Published human figures for the economic games of study: games, as given in
-// shared/reference/human_games.md (the same targets the behavioural model is calibrated to).
+// Published human figures for the economic games of study: games, each with its source (the
+// same targets the behavioural model is calibrated to).
 // Shares are of the endowment unless said otherwise.
 
 // HumanDictator: Engel (2011), meta-study of more than 100 experiments (616 treatments).

@@ -6,7 +6,7 @@ import (
 )
 
 // Terms of the binary third-party punishment game of Study 2 (the design of the human
-// reference in shared/reference/human_tpp.md).
+// reference, HumanTPP in tpp_human.go).
 const (
 	TPPPie   = 30 // Player 1 splits this between Player 1 and Player 2 ($)
 	TPPJudge = 10 // the third party's (the agent's) endowment ($)

@@ -279,8 +279,7 @@ type HumanTPPData struct {
 	ValenceByX map[int]float64
 }
 
-// HumanTPP is the human reference for third-party punishment, from
-// shared/reference/human_tpp.md: the open data of "Outraged AI: LLMs prioritise emotion over
+// HumanTPP is the human reference for third-party punishment: the open data of "Outraged AI: LLMs prioritise emotion over
 // cost in fairness enforcement" (arXiv 2510.17880), 1,017 adults in the identical game ($30
 // split, third party earns $10, punishing costs y and sets Player 1 to 0; x 10..15, y 0..9; 60
 // trials, low-cost block then high-cost block), recomputed from the group's published aggregates.
@@ -310,8 +309,7 @@ type HumanGradedData struct {
 	PointsPerShortfall float64 // mean points per unit of 50 - transfer
 }
 
-// HumanGraded is the classic graded-TPP reference (Fehr & Fischbacher 2004, via
-// shared/reference/human_games.md): about 60% of third parties punish transfers below half,
+// HumanGraded is the classic graded-TPP reference (Fehr & Fischbacher 2004): about 60% of third parties punish transfers below half,
 // spending about 14 points on a zero transfer; mean points are roughly 0.28 x (50 - transfer).
 var HumanGraded = HumanGradedData{"Fehr & Fischbacher 2004, Evolution and Human Behavior 25:63-87", 0.60, 14, 0.28}
 

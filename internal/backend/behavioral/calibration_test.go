@@ -12,23 +12,24 @@ import (
 	"github.com/prosim/prosim/internal/persona"
 )
 
-// Human calibration targets, with their sources (../shared/reference/).
+// Human calibration targets, with their sources (the figures are also in internal/game:
+// games_human.go, tpp_human.go).
 var (
-	// human_tpp.md: 1,017 adults, the Study 2 game; punishment rate by x (costs pooled).
+	// HumanTPP: 1,017 adults, the Study 2 game; punishment rate by x (costs pooled).
 	humanTPPByX = map[int]float64{10: .571, 11: .519, 12: .437, 13: .322, 14: .154}
-	// human_tpp.md: punishment rate by cost y, unfair offers (x < 15) pooled.
+	// HumanTPP: punishment rate by cost y, unfair offers (x < 15) pooled.
 	humanTPPByY = [10]float64{.713, .601, .532, .438, .377, .380, .311, .241, .219, .192}
-	// human_tpp.md: participant means for fair offers (x = 15), low (y 0-4) and high (5-9) cost.
+	// HumanTPP: participant means for fair offers (x = 15), low (y 0-4) and high (5-9) cost.
 	humanTPPFairLow, humanTPPFairHigh = .122, .079
-	// human_games.md (Engel 2011): dictator giving by decile of the pie, and the mean share.
+	// Engel 2011: dictator giving by decile of the pie, and the mean share.
 	humanDictator     = [11]float64{.31, .08, .09, .09, .08, .21, .03, .01, .01, .01, .07}
 	humanDictatorMean = .2835
-	// human_games.md (Oosterbeek et al. 2004): mean offer .40; offers below ~20% rejected
+	// Oosterbeek et al. 2004: mean offer .40; offers below ~20% rejected
 	// about half the time; 40-50% almost always accepted; 16% of offers rejected.
 	humanUGOffer, humanUGRejLow, humanUGRejAll = .40, .50, .16
-	// human_games.md (Johnson & Mislin 2011): share sent .509, share of received returned .365.
+	// Johnson & Mislin 2011: share sent .509, share of received returned .365.
 	humanTrustSent, humanTrustReturned = .509, .365
-	// human_games.md (Fehr & Fischbacher 2004): ~60% punish transfers below half; points
+	// Fehr & Fischbacher 2004: ~60% punish transfers below half; points
 	// about 0.28*(50 - transfer).
 	humanGradedRate, humanGradedSlope = .60, .28
 )

@@ -200,7 +200,7 @@
 //	                    P(punish) = L + (1-L) logistic(iota g - CostW lam y' + B0), g = (6e)^Rho with
 //	                    inequity share e = (pie/2 - x)/pie, y' = 10 y/judge, L = Lapse0 exp(-Lapse1 y')
 //	                    (punishment of fair offers, ~10% in humans). Valence before follows the human
-//	                    curve by x (human_tpp.md; x = 15 extrapolated to +8/100), scaled by exp(.4 ia),
+//	                    curve by x (game.HumanTPP; x = 15 extrapolated to +8/100), scaled by exp(.4 ia),
 //	                    /25 to the -4..4 scale; arousal 3 + 2 g exp(.4 ia). After: punishing gives
 //	                    +.5 g (relief) - .04 y', accepting -.4 g; arousal +.2 / -.3 (heuristic, uncalibrated).
 //	tpp_graded          transfer, endowment (50), ratio (3), pie (100) -> points. Punishes with
@@ -256,7 +256,7 @@
 // # Calibration
 //
 // The targets, with their sources, are in calibration_test.go and internal/game/games_human.go
-// (../shared/reference/human_tpp.md, human_games.md): TPP punishment by x and by y (human_tpp.md);
+// (and internal/game/tpp_human.go, HumanTPP): TPP punishment by x and by y (HumanTPP);
 // dictator giving (Engel 2011, meta-study of 616 treatments: mean .2835 and the distribution by
 // decile); ultimatum mean offer .40, 16% of offers rejected, offers below 20% of the pie rejected
 // about half the time (Oosterbeek, Sloof & van de Kuilen 2004); trust: .509 of the endowment sent,

@@ -10,7 +10,7 @@ import (
 )
 
 // humanValence is the human pre-choice valence (-100..100) by inequity d = 15 - x in the $30
-// game (human_tpp.md); d = 0 (fair) is an extrapolation (+8), not a measured figure.
+// game (game.HumanTPP.ValenceByX); d = 0 (fair) is an extrapolation (+8), not a measured figure.
 //
 // PROVENANCE: an INPUT, not a result. The model's valence before choosing is this human curve
 // (scaled by the agent's inequity sensitivity), inserted as its latent: it does not follow from
