@@ -155,3 +155,61 @@ func TestNetworkLLMSignFlipHoldsLevel(t *testing.T) {
 		t.Errorf("no effect: %d of 24 p-values below 0.05", low)
 	}
 }
+
+// With every agent a victim (target: all) an LLM run gives no p-value, as the behavioural
+// model does (TestNetworkNoDistanceOne), and says why in the summary, the report and the CSV's
+// column doc. The p tests where the effect sits, by distance from the victims (the all row has
+// none); with every agent a victim the victims are all agents and nobody is at any distance
+// from them. Before, the sign-flip test gave the victims' row a p (the test of all), while
+// the behavioural model gave none. The victims' effect stays in network_effects.csv.
+func TestNetworkLLMAllVictimsNoP(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := noEffectServer(t)
+	exp := loadYAML(t, fmt.Sprintf(`name: allvictims
+study: network
+seed: 3
+replicates: 3
+concurrency: 8
+population: {source: sample, n: 12}
+network:
+  graph: {type: watts_strogatz, k: 4, p: 0.2}
+  rounds: 3
+  scenario: volunteering
+conditions:
+  - {name: control, policy: economic}
+  - name: everyone
+    policy: economic
+    inequity: {target: all, from: 2, text: "You were passed over for the stipend."}
+backends:
+  - provider: openai
+    model: loopback-llm
+    base_url: %s/v1
+    api_key_env: %s
+    temperature: 1.0
+`, s.URL, llmKeyEnv))
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	rows := csvByName(t, filepath.Join(dir, "results", "network_contagion.csv"))
+	if len(rows) == 0 {
+		t.Fatal("network_contagion.csv has no rows")
+	}
+	for _, m := range rows {
+		if m["p_value"] != "" {
+			t.Errorf("network_contagion.csv: %s, round %s has p_value %s", m["exposure_group"], m["round"], m["p_value"])
+		}
+	}
+	if eff := csvByName(t, filepath.Join(dir, "results", "network_effects.csv")); len(eff) == 0 {
+		t.Error("network_effects.csv has no rows")
+	}
+	sum, err := os.ReadFile(filepath.Join(dir, "results", "network_summary.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"summary": string(sum), "report": render(t, dir)} {
+		if !strings.Contains(text, "sign-flip test") || !strings.Contains(text, "not run: every agent is a victim") {
+			t.Errorf("the %s does not name the sign-flip test and why it was not run:\n%s", what, text)
+		}
+	}
+}

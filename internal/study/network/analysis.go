@@ -49,9 +49,9 @@ type Comparison struct {
 	// The twin design (twinstats.go): effects against the control twin with bootstrap CIs
 	// (BootReps resamples), the contagion label's shares beside the placebo's with
 	// p-values of spread: on the behavioural model a permutation test over where the victims
-	// sit (Perms placements; noPlacements when every agent is a victim), on other backends
-	// (SignFlip) a sign-flip test over replicates (Perms sign patterns, the observed among
-	// them); Perms is 0 when read back from a summary run's tables.
+	// sit (Perms placements), on other backends (SignFlip) a sign-flip test over replicates
+	// (Perms sign patterns, the observed among them); Perms is noPlacements on every backend
+	// when every agent is a victim (no test run), 0 when read back from a summary run's tables.
 	Effects      []EffectRow
 	Contagion    []ContagionRow
 	BootReps     int

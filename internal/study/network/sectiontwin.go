@@ -96,13 +96,16 @@ func (r *results) twinFigures(c *Comparison, f *figComparison, sfx string) {
 		XTicks: roundTicks(c.Rounds), YFormat: pct0, Panels: byGroup, LegendTitle: "Labelled on", Columns: 3}
 	f.ContRows = contagionRows(c, rounds)
 	test, perm := "permutation p-value of spread at that distance", fmt.Sprintf("%d random placements of as many victims in each replicate", c.Perms)
+	if c.SignFlip {
+		test = "p-value of spread at that distance from " + signFlipName
+	}
 	switch {
+	case c.Perms == noPlacements:
+		perm = noPlacementsWhy
 	case c.SignFlip:
-		test, perm = "p-value of spread at that distance from "+signFlipName, c.signFlipRef()
+		perm = c.signFlipRef()
 	case c.Perms == 0:
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
-	case c.Perms == noPlacements:
-		perm = "not run: every agent is a victim, so there is no other placement"
 	}
 	f.ContNote = fmt.Sprintf("Each cell: the %s, the placebo's share in parentheses, and the one-sided %s, on the willingness effect (%s). The same numbers as the printed summary and results/%s.csv.",
 		contagionEstimand, test, perm, ContagionSchema.Name)

@@ -42,7 +42,7 @@ var ContagionSchema = table.Schema{Name: "network_contagion", Doc: "Study 3: per
 	{Name: "round", Type: table.Int, Doc: "round (day), from the inequity's first round of unfair treatment (inequity.from) on: nobody is labelled before"},
 	{Name: "affected_share", Type: table.Float, Doc: "share of the group's agent x replicate pairs affected this round: rated at least a noise band below the control twin, this round and the round before (see label.go); the band is 1.96 times the agent's noise SD, the root mean square of twin differences before the treatment, pooled over replicates and shrunk toward all agents' with 8 pseudo-observations (LabelPrior), and at least 1 point. On the behavioural model they are the run's own twin differences; on other backends (an LLM, whose twins share a reply until their prompts differ) the placebo's: a control against another replicate's control, two independent draws. The share_affected of network_groups.csv"},
 	{Name: "placebo_affected_share", Type: table.Float, Doc: "what noise alone gives: the label on a control against the next replicate's control (each pair of replicates once: one pair with 2 replicates; no treatment, no shared random numbers), grouped by distance from pseudo-victims chosen by the same targeting rule on a third replicate's pre-treatment ratings (see label.go)"},
-	{Name: "p_value", Type: table.Float, Doc: "spread at this distance, one-sided (the share of the reference set with a mean at most the observed; see twinstats.go), on the willingness effect (mean twin difference) of the agents at this distance. On the behavioural model a permutation test over where the victims sit (999 placements, fewer for very large runs), among the agents at least this far from the real victims; empty when every agent is a victim (no other placement). On other backends (an LLM) a sign-flip test over replicates (each replicate's run and twin swapped or not): every one of the 2^R sign patterns up to 12 replicates, else 999 random ones and the observed; its smallest p is 2^-R (1/16 with 4 replicates, 1/64 with 6; 1/1000 above 12). Empty for unreachable, all and before the unfair treatment"},
+	{Name: "p_value", Type: table.Float, Doc: "spread at this distance, one-sided (the share of the reference set with a mean at most the observed; see twinstats.go), on the willingness effect (mean twin difference) of the agents at this distance. On the behavioural model a permutation test over where the victims sit (999 placements, fewer for very large runs), among the agents at least this far from the real victims. On other backends (an LLM) a sign-flip test over replicates (each replicate's run and twin swapped or not): every one of the 2^R sign patterns up to 12 replicates, else 999 random ones and the observed; its smallest p is 2^-R (1/16 with 4 replicates, 1/64 with 6; 1/1000 above 12). Empty for unreachable, all and before the unfair treatment, and on every backend when every agent is a victim (target: all: the victims are then all agents, nobody is at any distance from them, and no other placement exists)"},
 }}
 
 func nanNil(v float64) any {
@@ -185,13 +185,16 @@ func (c *Comparison) printTwin(w io.Writer) {
 		fmt.Fprintf(w, "  every round each distance-2 pair is in one of the two, so their counts are per round: fewest-most of the rounds shown)\n")
 	}
 	test, perm := "a permutation test over where the victims sit", fmt.Sprintf("%d victim placements", c.Perms)
+	if c.SignFlip {
+		test = signFlipName
+	}
 	switch {
+	case c.Perms == noPlacements:
+		perm = noPlacementsWhy
 	case c.SignFlip:
-		test, perm = signFlipName, c.signFlipRef()
+		perm = c.signFlipRef()
 	case c.Perms == 0:
 		perm = "read back from results/" + ContagionSchema.Name + ".csv"
-	case c.Perms == noPlacements:
-		perm = "not run: every agent is a victim, so there is no other placement"
 	}
 	fmt.Fprintf(w, "Affected (willingness at least a noise band below the control twin, two days running): %s;\n", contagionEstimand)
 	fmt.Fprintf(w, "  placebo in parentheses (noise alone: a control against another replicate's, label.go); p = spread at this distance,\n")
@@ -202,6 +205,10 @@ func (c *Comparison) printTwin(w io.Writer) {
 	}
 	termtable.Write(w, 1, append([][]string{hdr}, contagionRows(c, rounds)...))
 }
+
+// noPlacementsWhy says, in the summary and the report, why no test of spread was run
+// (noPlacements), on every backend.
+const noPlacementsWhy = "not run: every agent is a victim, so nobody is at any distance from the victims; their effect is in results/network_effects.csv"
 
 // signFlipName names the p-values' test on a backend other than the behavioural model
 // (signFlipStats), in the summary and the report.

@@ -170,9 +170,29 @@ func percentileCI(d []float64, level float64) (float64, float64) {
 	return q((1 - level) / 2), q((1 + level) / 2)
 }
 
-// noPlacements is Comparison.Perms when every agent is a victim in every replicate: the
-// permutation test has no other placement, and reports no p-value.
+// noPlacements is Comparison.Perms when every agent is a victim in every replicate (or none
+// is: victimCounts): no test reports a p-value then. The p of spread says where the effect
+// sits, by distance from the victims, and the all row has none; with every agent a victim the
+// victims are all agents and nobody is at any distance from them. The permutation test has
+// no other placement either (each would give p = 1 whatever the effect); the sign-flip test
+// would give the victims' row the p of all. Their effect is in network_effects.csv.
 const noPlacements = -1
+
+// victimCounts are the victims of each replicate, and whether every replicate's victims are
+// all its agents (target: all) or none (noPlacements).
+func victimCounts(dists [][]int32) (nvs []int, fixed bool) {
+	nvs = make([]int, len(dists))
+	fixed = true
+	for r, ds := range dists {
+		for _, d := range ds {
+			if d == 0 {
+				nvs[r]++
+			}
+		}
+		fixed = fixed && (nvs[r] == 0 || nvs[r] == len(ds))
+	}
+	return nvs, fixed
+}
 
 // permutations is how many victim placements the permutation test draws: 999, fewer for
 // very large runs (each costs a breadth-first search per replicate), never fewer than 99.
@@ -206,19 +226,8 @@ func (s *netStudy) contagionStats(aggs []*twinAgg, dists [][]int32, share func(g
 		return out, 0
 	}
 	n := len(dists[0])
-	nvs := make([]int, len(aggs))
-	fixed := true // every replicate's victims are all agents (target: all) or none
-	for r := range aggs {
-		for _, d := range dists[r] {
-			if d == 0 {
-				nvs[r]++
-			}
-		}
-		fixed = fixed && (nvs[r] == 0 || nvs[r] == n)
-	}
+	nvs, fixed := victimCounts(dists)
 	if fixed {
-		// No other placement exists: every permutation would be the observed one and give
-		// p = 1 whatever the effect, so no p-value is reported.
 		return out, noPlacements
 	}
 	P := permutations(n, len(aggs))
@@ -349,11 +358,14 @@ func signFlipExact(reps int) bool { return reps <= maxExactFlipReps }
 // one), else flipDraws patterns drawn from sd and the observed one. p is the share of patterns
 // whose mean is at most the observed (one-sided: erosion; ties count), so at least 2^-R: 1/16
 // with 4 replicates, 1/64 with 6. A null that holds exactly (all differences 0) gives p = 1.
-// Every agent a victim leaves the test defined (it needs no other placement).
+// With every agent a victim it reports none, as the permutation test (noPlacements).
 func signFlipStats(aggs []*twinAgg, dists [][]int32, share func(g, t int) float64, rounds, from int, sd uint64) ([]ContagionRow, int) {
 	out := contagionShares(aggs, share, rounds, from)
 	if len(aggs) == 0 || dists == nil {
 		return out, 0
+	}
+	if _, fixed := victimCounts(dists); fixed {
+		return out, noPlacements
 	}
 	R := len(aggs)
 	// Each replicate's sums at the real distances (focalSums with the real distances: the
