@@ -213,3 +213,74 @@ backends:
 		}
 	}
 }
+
+// A summary-store LLM run read back (its folder moved, then reported) names the sign-flip
+// test and says its p-values are read back from network_contagion.csv, where the run's own
+// summary gave the reference set ("4 replicates: all 16 sign patterns, smallest p 1/16"):
+// the rest of the printed summary, p-values included, is the run's.
+func TestNetworkLLMSignFlipReadBack(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := noEffectServer(t)
+	exp := loadYAML(t, fmt.Sprintf(`name: readback
+study: network
+seed: 2
+replicates: 4
+concurrency: 8
+population: {source: sample, n: 16}
+network:
+  graph: {type: watts_strogatz, k: 4, p: 0.2}
+  rounds: 3
+  scenario: volunteering
+  store: summary
+conditions:
+  - {name: control, policy: economic}
+  - name: reward
+    policy: economic
+    inequity: {preset: reward, k: 3, from: 2}
+backends:
+  - provider: openai
+    model: loopback-llm
+    base_url: %s/v1
+    api_key_env: %s
+    temperature: 1.0
+`, s.URL, llmKeyEnv))
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results", "network_summary.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ref = "(4 replicates: all 16 sign patterns, smallest p 1/16)"
+	if !strings.Contains(string(b), ref) {
+		t.Fatalf("the run's summary does not say %q:\n%s", ref, b)
+	}
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	an, err := Analyze(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer an.Close()
+	var again strings.Builder
+	if err := an.Analysis.Summary(&again); err != nil {
+		t.Fatal(err)
+	}
+	cut := func(s string) string { return s[strings.Index(s, "Network ("):strings.Index(s, "Mediation")] }
+	want := strings.Replace(cut(string(b)), ref, "(read back from results/network_contagion.csv)", 1)
+	if got := cut(again.String()); got != want {
+		t.Errorf("read back:\n%s\nwant the run's summary with the reference set read back:\n%s", got, want)
+	}
+	if !strings.Contains(want, "p=") || !strings.Contains(want, "a sign-flip test over replicates") {
+		t.Errorf("the summary has no sign-flip p-value:\n%s", want)
+	}
+	rep := render(t, moved)
+	for _, w := range []string{"sign-flip test over replicates", "read back from results/network_contagion.csv"} {
+		if !strings.Contains(rep, w) {
+			t.Errorf("the report of the moved run does not say %q", w)
+		}
+	}
+}
