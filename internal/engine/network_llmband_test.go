@@ -38,6 +38,13 @@ func noEffectServer(t *testing.T) *llmServer {
 // at url.
 func noEffectStudy3(t *testing.T, url string, seed, n, reps, rounds int, spread string) *experiment.Experiment {
 	t.Helper()
+	return llmStudy3(t, url, seed, n, reps, rounds, spread, "{preset: reward, k: 5, from: 2}", "")
+}
+
+// llmStudy3 is noEffectStudy3 with its own inequity and more lines of the network section
+// (each ending in a newline).
+func llmStudy3(t *testing.T, url string, seed, n, reps, rounds int, spread, inequity, network string) *experiment.Experiment {
+	t.Helper()
 	src := fmt.Sprintf(`name: llmband
 study: network
 seed: %d
@@ -50,10 +57,10 @@ network:
   scenario: volunteering
   history: 1
   spread_from: %s
-conditions:
+%sconditions:
   - name: reward
     policy: economic
-    inequity: {preset: reward, k: 5, from: 2}
+    inequity: %s
 backends:
   - provider: openai
     model: loopback-llm
@@ -61,7 +68,7 @@ backends:
     api_key_env: %s
     temperature: 1.0
     max_concurrency: 16
-`, seed, reps, n, rounds, spread, url, llmKeyEnv)
+`, seed, reps, n, rounds, spread, network, inequity, url, llmKeyEnv)
 	return loadYAML(t, src)
 }
 

@@ -165,28 +165,7 @@ func TestNetworkLLMSignFlipHoldsLevel(t *testing.T) {
 func TestNetworkLLMAllVictimsNoP(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
 	s := noEffectServer(t)
-	exp := loadYAML(t, fmt.Sprintf(`name: allvictims
-study: network
-seed: 3
-replicates: 3
-concurrency: 8
-population: {source: sample, n: 12}
-network:
-  graph: {type: watts_strogatz, k: 4, p: 0.2}
-  rounds: 3
-  scenario: volunteering
-conditions:
-  - {name: control, policy: economic}
-  - name: everyone
-    policy: economic
-    inequity: {target: all, from: 2, text: "You were passed over for the stipend."}
-backends:
-  - provider: openai
-    model: loopback-llm
-    base_url: %s/v1
-    api_key_env: %s
-    temperature: 1.0
-`, s.URL, llmKeyEnv))
+	exp := llmStudy3(t, s.URL, 3, 12, 3, 3, "victims", `{target: all, from: 2, text: "You were passed over for the stipend."}`, "")
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
 		t.Fatal(err)
@@ -221,29 +200,7 @@ backends:
 func TestNetworkLLMSignFlipReadBack(t *testing.T) {
 	t.Setenv(llmKeyEnv, llmKey)
 	s := noEffectServer(t)
-	exp := loadYAML(t, fmt.Sprintf(`name: readback
-study: network
-seed: 2
-replicates: 4
-concurrency: 8
-population: {source: sample, n: 16}
-network:
-  graph: {type: watts_strogatz, k: 4, p: 0.2}
-  rounds: 3
-  scenario: volunteering
-  store: summary
-conditions:
-  - {name: control, policy: economic}
-  - name: reward
-    policy: economic
-    inequity: {preset: reward, k: 3, from: 2}
-backends:
-  - provider: openai
-    model: loopback-llm
-    base_url: %s/v1
-    api_key_env: %s
-    temperature: 1.0
-`, s.URL, llmKeyEnv))
+	exp := llmStudy3(t, s.URL, 2, 16, 4, 3, "victims", "{preset: reward, k: 3, from: 2}", "  store: summary\n")
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true}); err != nil {
 		t.Fatal(err)
