@@ -236,3 +236,17 @@ func TestUsageLineBatch(t *testing.T) {
 		t.Errorf("synchronous: %s", got)
 	}
 }
+
+// The summary names an invocation's calls whose reply said no token usage, and says nothing
+// when there were none.
+func TestNoUsageLine(t *testing.T) {
+	var b strings.Builder
+	noUsage(&b, engine.BackendUsage{NoUsageCalls: 0})
+	if b.Len() != 0 {
+		t.Errorf("no such calls: printed %q", b.String())
+	}
+	noUsage(&b, engine.BackendUsage{NoUsageCalls: 120})
+	if want := "  120 calls of this invocation had a reply that said no token usage"; !strings.HasPrefix(b.String(), want) {
+		t.Errorf("printed %q, want it to start %q", b.String(), want)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -230,6 +231,7 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 		}
 		if res.RunUsage == nil { // nothing recorded: this invocation asked everything
 			fmt.Fprintf(out, "backend %s: %s\n", now.Label, usageLine(now, hits, true, res.Batch))
+			noUsage(out, now)
 			continue
 		}
 		run := res.RunUsage[i]
@@ -237,8 +239,19 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 		if !sameUsage(now, run) {
 			fmt.Fprintf(out, "  of which this invocation: %s\n", usageLine(now, hits, false, res.Batch))
 		}
+		noUsage(out, now)
 	}
 	return nil
+}
+
+// noUsage says how many of an invocation's calls were answered without token usage, which the
+// cost counts at their worst case (the run store does not keep them apart, so only the
+// invocation that made them says so).
+func noUsage(out io.Writer, u engine.BackendUsage) {
+	if u.NoUsageCalls > 0 {
+		fmt.Fprintf(out, "  %s of this invocation had a reply that said no token usage (the server left \"usage\" out): the cost counts each at its worst case, as the spend cap does, and the tokens leave them out\n",
+			plural.Count(u.NoUsageCalls, "call"))
+	}
 }
 
 // hitsName names the replies an invocation served without a call: a cache's hits, or under
@@ -275,6 +288,7 @@ func sameUsage(a, b engine.BackendUsage) bool {
 		return false
 	}
 	a.Unpriced, b.Unpriced = nil, nil
+	a.NoUsageCalls, b.NoUsageCalls = 0, 0 // the run store does not keep them apart
 	return reflect.DeepEqual(a, b) && math.Abs(costA-costB) <= 1e-9*max(1, math.Abs(costA))
 }
 

@@ -111,7 +111,15 @@ type Reply struct {
 	// tokens), so they are counted at UnusableInputTokens and UnusableOutputTokens: the
 	// reply's own usage when it said one, else the call's worst case (WorstCase). CostUSD
 	// includes them; InputTokens and OutputTokens, what the provider counted, do not.
-	UnusableCalls                             int
+	UnusableCalls int
+	// NoUsageCalls are the calls among Calls (and not among FailedCalls or UnusableCalls)
+	// whose usable reply said no token usage (some gateways and older local servers leave it
+	// out): the provider billed tokens it did not say, so each is counted at its worst case in
+	// UnusableInputTokens and UnusableOutputTokens, as an unusable call is (CountNoUsage), and
+	// InputTokens and OutputTokens, what the provider said, hold none of it.
+	NoUsageCalls int
+	// UnusableInputTokens and UnusableOutputTokens are the tokens of the calls whose tokens the
+	// provider did not say or that could not be used: UnusableCalls' and NoUsageCalls'.
 	UnusableInputTokens, UnusableOutputTokens int
 	CostUSD                                   float64
 	Latency                                   time.Duration

@@ -423,7 +423,7 @@ func (c *Collector) run(ctx context.Context, ws []*waiter, ls map[Key]*line, hel
 					again = append(again, id)
 				default:
 					// Identical requests share the line: one is the call, the others cost nothing.
-					rep := r.Reply
+					rep := CountNoUsage(r.Reply, byID[id][0].req, c.cfg.MaxOutput)
 					u := unusable[id]
 					rep.Calls += failed[id] + u.UnusableCalls
 					rep.FailedCalls += failed[id]

@@ -166,6 +166,22 @@ func UnusableTokens(req Request, maxOut, in, out int) (int, int) {
 	return in, out
 }
 
+// CountNoUsage counts r, the usable reply of one call of req, at the call's worst case
+// (WorstCase at maxOut) when it said no token usage (none counted, and not already counted as
+// unusable): a reply costs tokens, and one that said none would otherwise be recorded at $0 and
+// never stop a spend cap (QA15 F1: 120 calls at "$0" passed a $0.02 cap threefold). Retry and
+// the batch collector apply it to each reply they return.
+func CountNoUsage(r Reply, req Request, maxOut int) Reply {
+	if r.Calls == 0 || r.InputTokens != 0 || r.OutputTokens != 0 || r.UnusableCalls != 0 || r.NoUsageCalls != 0 {
+		return r
+	}
+	in, out := WorstCase(req, maxOut)
+	r.NoUsageCalls++
+	r.UnusableInputTokens += in
+	r.UnusableOutputTokens += out
+	return r
+}
+
 // Budgeted reserves each call's worst-case cost in b before passing it to next, and settles
 // it with the cost of the reply's tokens at the price of the model the reply names, the number
 // Meter records for it (see callPrice). provider and model are the configured model, whose

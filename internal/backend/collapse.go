@@ -109,7 +109,7 @@ func shared(r Reply) Reply {
 	r.Values = maps.Clone(r.Values)
 	r.Cached = true
 	r.Calls, r.FailedCalls, r.InputTokens, r.OutputTokens, r.CostUSD = 0, 0, 0, 0, 0
-	r.UnusableCalls, r.UnusableInputTokens, r.UnusableOutputTokens = 0, 0, 0
+	r.UnusableCalls, r.UnusableInputTokens, r.UnusableOutputTokens, r.NoUsageCalls = 0, 0, 0, 0
 	return r
 }
 

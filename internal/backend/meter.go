@@ -22,7 +22,10 @@ type ModelUsage struct {
 	// used or timed out after sending, which may have been billed and whose cost (at their worst case unless their reply
 	// said its usage) CostUSD includes (see Reply.UnusableCalls).
 	Calls, FailedCalls, UnusableCalls int64
-	InputTokens, OutputTokens         int64
+	// NoUsageCalls counts those of Calls whose usable reply said no token usage, in CostUSD at
+	// their worst case (see Reply.NoUsageCalls).
+	NoUsageCalls              int64
+	InputTokens, OutputTokens int64
 	// CostUSD sums the cost of calls whose price is known. CostKnown is false when any call's
 	// price was unknown: CostUSD is then a lower bound and reports must say "unknown price".
 	CostUSD   float64
@@ -69,6 +72,7 @@ func (u *Usage) Add(r Reply, err error) {
 	e.Calls += int64(r.Calls)
 	e.FailedCalls += int64(r.FailedCalls)
 	e.UnusableCalls += int64(r.UnusableCalls)
+	e.NoUsageCalls += int64(r.NoUsageCalls)
 	e.InputTokens += int64(r.InputTokens)
 	e.OutputTokens += int64(r.OutputTokens)
 	if math.IsNaN(r.CostUSD) {
@@ -101,6 +105,7 @@ func (u *Usage) Total() ModelUsage {
 		t.Calls += e.Calls
 		t.FailedCalls += e.FailedCalls
 		t.UnusableCalls += e.UnusableCalls
+		t.NoUsageCalls += e.NoUsageCalls
 		t.InputTokens += e.InputTokens
 		t.OutputTokens += e.OutputTokens
 		t.CostUSD += e.CostUSD

@@ -117,6 +117,7 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			r, err := call(actx, next, req, p.Timeout, p.TimeoutName)
 			done()
 			if err == nil {
+				r = CountNoUsage(r, req, p.MaxOutput)
 				r.Calls += made + unusable.UnusableCalls
 				r.FailedCalls += made
 				r.UnusableCalls += unusable.UnusableCalls

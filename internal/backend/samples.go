@@ -291,6 +291,7 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 	}
 	mine.Calls, mine.FailedCalls, mine.InputTokens, mine.OutputTokens, mine.CostUSD = spent.Calls, spent.FailedCalls, spent.InputTokens, spent.OutputTokens, spent.CostUSD
 	mine.UnusableCalls, mine.UnusableInputTokens, mine.UnusableOutputTokens = spent.UnusableCalls, spent.UnusableInputTokens, spent.UnusableOutputTokens
+	mine.NoUsageCalls = spent.NoUsageCalls
 	mine.Latency, mine.Cached = time.Since(start), false
 	return mine, nil
 }
@@ -312,6 +313,7 @@ func addSpent(r, call Reply) Reply {
 	r.Calls += call.Calls
 	r.FailedCalls += call.FailedCalls
 	r.UnusableCalls += call.UnusableCalls
+	r.NoUsageCalls += call.NoUsageCalls
 	r.UnusableInputTokens += call.UnusableInputTokens
 	r.UnusableOutputTokens += call.UnusableOutputTokens
 	r.InputTokens += call.InputTokens

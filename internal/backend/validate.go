@@ -67,6 +67,7 @@ func accumulate(acc, r Reply, attempt int) Reply {
 	r.Calls += acc.Calls
 	r.FailedCalls += acc.FailedCalls
 	r.UnusableCalls += acc.UnusableCalls
+	r.NoUsageCalls += acc.NoUsageCalls
 	r.UnusableInputTokens += acc.UnusableInputTokens
 	r.UnusableOutputTokens += acc.UnusableOutputTokens
 	r.InputTokens += acc.InputTokens

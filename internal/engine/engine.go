@@ -109,6 +109,10 @@ type BackendUsage struct {
 	// 200 but unusable, which may have been billed and are in CostUSD at their worst case
 	// (see backend.Reply.UnusableCalls).
 	Calls, FailedCalls, UnusableCalls int
+	// NoUsageCalls are the calls whose usable reply said no token usage, in CostUSD at their
+	// worst case (backend.Reply.NoUsageCalls). Counted in an invocation's usage only: the run
+	// store does not keep them apart.
+	NoUsageCalls int
 	// CacheHits are the replies served without a call: per request in an invocation's
 	// usage, per decision in the run's (a joint prompt's reply serves several).
 	CacheHits    int
@@ -844,6 +848,7 @@ func (r *Runner) account(be *backendEntry, rep backend.Reply, decisions int) {
 	u.Calls += rep.Calls
 	u.FailedCalls += rep.FailedCalls
 	u.UnusableCalls += rep.UnusableCalls
+	u.NoUsageCalls += rep.NoUsageCalls
 	if rep.Cached {
 		u.CacheHits++
 	}
@@ -946,6 +951,7 @@ func (r *Runner) invocationUsage() []BackendUsage {
 		u := *b.usage
 		if t := b.meter.Total(); t.Calls > 0 || t.CacheHits > 0 {
 			u.Calls, u.FailedCalls, u.UnusableCalls, u.CacheHits = int(t.Calls), int(t.FailedCalls), int(t.UnusableCalls), int(t.CacheHits)
+			u.NoUsageCalls = int(t.NoUsageCalls)
 			u.InputTokens, u.OutputTokens = int(t.InputTokens), int(t.OutputTokens)
 			u.CostUSD, u.CostKnown = t.CostUSD, t.CostKnown
 			u.Unpriced = nil

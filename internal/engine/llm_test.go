@@ -90,6 +90,8 @@ type llmServer struct {
 	// model, if set, is the model and system_fingerprint a decision is answered with
 	// (default "loopback-llm" and none).
 	model func(d llmDecision) (model, fingerprint string)
+	// noUsage leaves "usage" out of every reply, as some gateways and older local servers do.
+	noUsage bool
 
 	mu       sync.Mutex
 	seen     map[string]int // requests by body hash
@@ -235,6 +237,11 @@ func (s *llmServer) handle(w http.ResponseWriter, r *http.Request) {
 		model, fp = version(d)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if s.noUsage {
+		fmt.Fprintf(w, `{"id":"chatcmpl-%s","object":"chat.completion","created":1700000000,"model":%q,"system_fingerprint":%q,"choices":[%s]}`,
+			hash, model, fp, strings.Join(choices, ","))
+		return
+	}
 	fmt.Fprintf(w, `{"id":"chatcmpl-%s","object":"chat.completion","created":1700000000,"model":%q,"system_fingerprint":%q,"choices":[%s],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`,
 		hash, model, fp, strings.Join(choices, ","), len(body)/4, 9*n, len(body)/4+9*n)
 }

@@ -430,7 +430,7 @@ func (r *Runner) recordInvalid(be *backendEntry, t *study.Task, reply backend.Re
 		out[i] = rep
 	}
 	out[0].Calls, out[0].FailedCalls, out[0].InputTokens, out[0].OutputTokens, out[0].CostUSD = reply.Calls, reply.FailedCalls, reply.InputTokens, reply.OutputTokens, reply.CostUSD
-	out[0].UnusableCalls = reply.UnusableCalls
+	out[0].UnusableCalls, out[0].NoUsageCalls = reply.UnusableCalls, reply.NoUsageCalls
 	r.account(be, out[0], len(t.Keys))
 	return out
 }
