@@ -426,3 +426,32 @@ func TestJSONLFlatTraitsSayWhereTheyGo(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A key given twice in a JSON persona is refused at its second place, at the top level and in
+// the traits object, as a CSV column given twice is (QA15 F6: "age": 40, "age": 41 read as 41).
+func TestJSONKeyTwice(t *testing.T) {
+	in := strings.Replace(okJSONL, `"age": 30,`, `"age": 40, "age": 41,`, 1) +
+		strings.Replace(strings.Replace(okJSONL, `"openness": 3,`, `"openness": 3, "open\u006eess": 4,`, 1), `"id": 1`, `"id": 2`, 1) +
+		strings.Replace(okJSONL, `"id": 1`, `"id": 3, "note": {"age": 1, "age": 2}`, 1)
+	_, err := ReadJSONL(strings.NewReader(in), "p.jsonl")
+	if err == nil {
+		t.Fatal("read a persona with a key twice")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"p.jsonl:1:40: field age: key appears twice in the object",
+		"p.jsonl:2:", "field traits.openness: key appears twice",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q; want %q", msg, want)
+		}
+	}
+	for _, l := range strings.Split(msg, "\n") {
+		if strings.Contains(l, "p.jsonl:3:") && strings.Contains(l, "twice") {
+			t.Errorf("a nested object other than traits was checked: %q", l)
+		}
+	}
+	if _, err := ReadJSONL(strings.NewReader(okJSONL), "p.jsonl"); err != nil {
+		t.Errorf("a persona with each key once: %v", err)
+	}
+}

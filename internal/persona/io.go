@@ -1063,6 +1063,11 @@ func decodePersona(raw []byte) (l *located, errs []*FieldError) {
 		return nil, []*FieldError{{Col: keyOffset(raw, ""), Msg: "not a JSON object: " + shorten(raw)}}
 	}
 	l = &located{row: row{col: keyOffset(raw, "id")}}
+	for _, d := range repeatedKeys(raw) {
+		fe := fieldErr(fieldName(d.key), "key appears twice in the object (a JSON reader keeps either value)")
+		fe.Col = d.off
+		errs = append(errs, fe)
+	}
 	var traits map[string]json.RawMessage
 	t, hasTraits := obj["traits"]
 	if hasTraits {
@@ -1187,6 +1192,69 @@ func keyOffset(raw []byte, field string) int {
 		return from // a missing trait: at "traits"
 	}
 	return len(raw) - len(bytes.TrimLeft(raw, " \t\r"))
+}
+
+// repeatedKey is a key given a second time in a persona object, at its byte offset: encoding/json
+// keeps the last value silently, as a CSV header with a column twice is refused.
+type repeatedKey struct {
+	key string // "age", or "traits.warmth" in the traits object
+	off int
+}
+
+// repeatedKeys returns the keys raw, a JSON object that json.Unmarshal accepted, gives twice at
+// its top level or in its "traits" object, each at its second place. One pass over the bytes;
+// the keys are only compared (unquoted when they hold an escape) within one object.
+func repeatedKeys(raw []byte) []repeatedKey {
+	var out []repeatedKey
+	var top, traits map[string]bool
+	depth, inTraits := 0, false
+	lastKey := ""
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '{', '[':
+			depth++
+			if depth == 2 && raw[i] == '{' && lastKey == "traits" {
+				inTraits = true
+			}
+		case '}', ']':
+			if depth == 2 {
+				inTraits = false
+			}
+			depth--
+		case '"':
+			start := i
+			for i++; i < len(raw) && raw[i] != '"'; i++ {
+				if raw[i] == '\\' {
+					i++
+				}
+			}
+			j := i + 1
+			for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\r' || raw[j] == '\n') {
+				j++
+			}
+			if j >= len(raw) || raw[j] != ':' || !(depth == 1 || depth == 2 && inTraits) {
+				continue
+			}
+			key := string(raw[start+1 : i])
+			if strings.ContainsRune(key, '\\') {
+				json.Unmarshal(raw[start:i+1], &key)
+			}
+			seen, name := &top, key
+			if depth == 2 {
+				seen, name = &traits, "traits."+key
+			} else {
+				lastKey = key
+			}
+			if *seen == nil {
+				*seen = map[string]bool{}
+			}
+			if (*seen)[key] {
+				out = append(out, repeatedKey{key: name, off: start})
+			}
+			(*seen)[key] = true
+		}
+	}
+	return out
 }
 
 // shorten is yamlx.Clip for raw JSON.
