@@ -8,6 +8,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
+	"github.com/prosim/prosim/internal/study"
 )
 
 // Inspection is a run directory prepared for reading while it may still be running (prosim
@@ -17,6 +18,9 @@ type Inspection struct {
 	Exp *experiment.Experiment
 	// Expected is how many decisions the run asks in all (the study's Expected).
 	Expected int
+	// AtMost says Expected is an upper bound: some decisions are asked only when earlier
+	// replies call for them (a game's returner, a public goods round after an invalid one).
+	AtMost bool
 	// Recorded is false for studies that aggregate decisions in memory (network.store: summary).
 	Recorded bool
 }
@@ -28,7 +32,8 @@ func Inspect(dir string) (*Inspection, error) {
 		return nil, err
 	}
 	defer r.close()
-	return &Inspection{Dir: dir, Exp: r.exp, Expected: r.study.Expected(), Recorded: r.recorded()}, nil
+	_, atMost := r.study.(study.Contingent)
+	return &Inspection{Dir: dir, Exp: r.exp, Expected: r.study.Expected(), AtMost: atMost, Recorded: r.recorded()}, nil
 }
 
 func prepareDir(dir string) (*Runner, error) {

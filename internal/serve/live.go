@@ -29,17 +29,20 @@ type Snapshot struct {
 	HasResults bool
 	Done       int
 	Expected   int
-	Percent    string
-	Rate       string // decisions per second over the last rateWindow
-	ETA        string
-	Calls      int
-	Cached     int
-	Tokens     string
-	Cost       string
-	Projected  string
-	Valid      int
-	Invalid    int
-	ValidRate  string
+	// AtMost says Expected is an upper bound (engine.Inspection.AtMost): a complete run may
+	// have made fewer decisions.
+	AtMost    bool
+	Percent   string
+	Rate      string // decisions per second over the last rateWindow
+	ETA       string
+	Calls     int
+	Cached    int
+	Tokens    string
+	Cost      string
+	Projected string
+	Valid     int
+	Invalid   int
+	ValidRate string
 	// Reasons are the most common invalid reasons: [count, reason].
 	Reasons [][2]string
 	// Estimates are the study's provisional main estimates (study.Live), EstimateHead their
@@ -158,7 +161,7 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 		snap.Error = err.Error()
 		return snap
 	}
-	snap.Name, snap.Study, snap.Expected = in.Exp.Name, in.Exp.Study, in.Expected
+	snap.Name, snap.Study, snap.Expected, snap.AtMost = in.Exp.Name, in.Exp.Study, in.Expected, in.AtMost
 	for _, b := range in.Exp.Backends {
 		snap.Backends = append(snap.Backends, b.LabelOrDefault())
 	}
@@ -204,7 +207,10 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 		llm = llm || backendOf[x.RunID] != "builtin"
 	}
 	snap.Invalid = snap.Done - snap.Valid
-	if snap.Expected > 0 {
+	switch {
+	case snap.Status == "complete":
+		snap.Percent = "complete" // of an upper bound, a share would read as unfinished (QA15 F7)
+	case snap.Expected > 0:
 		snap.Percent = fmt.Sprintf("%.1f%%", 100*float64(snap.Done)/float64(snap.Expected))
 	}
 	rate := s.rate(dir, snap.Done, snap.Status)
@@ -229,9 +235,15 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 		snap.Cost, snap.Projected = "unknown (no price for this model)", "unknown"
 	default:
 		snap.Cost = "$" + usd.String(cost)
-		if snap.Expected > 0 {
-			// Cost so far per decision times every decision the run asks.
+		switch {
+		case snap.Status == "complete":
+			snap.Projected = snap.Cost
+		case snap.Expected > 0:
+			// Cost so far per decision times every decision the run asks (at most).
 			snap.Projected = "$" + usd.String(cost/float64(snap.Done)*float64(snap.Expected))
+			if snap.AtMost {
+				snap.Projected = "at most " + snap.Projected
+			}
 		}
 	}
 	if !in.Recorded {
