@@ -208,7 +208,7 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 	}
 	snap.Invalid = snap.Done - snap.Valid
 	switch {
-	case snap.Status == "complete":
+	case snap.Status == "complete" && snap.AtMost:
 		snap.Percent = "complete" // of an upper bound, a share would read as unfinished (QA15 F7)
 	case snap.Expected > 0:
 		snap.Percent = fmt.Sprintf("%.1f%%", 100*float64(snap.Done)/float64(snap.Expected))
