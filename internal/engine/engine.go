@@ -157,6 +157,11 @@ type Runner struct {
 	costUnknown      bool
 	// priorSpent is what earlier invocations of the run spent (loadSpent).
 	priorSpent float64
+	// unrecorded is what this invocation's asks whose decision was not recorded spent, by
+	// run id (noteUnrecorded), guarded by mu; priorUnrecorded what earlier invocations' did
+	// (the store's unrecorded table, read by loadSpent).
+	unrecorded      map[string]*store.Unrecorded
+	priorUnrecorded []store.Unrecorded
 	// tally counts the recorded decisions as a replay loads them (for the report).
 	tally   *report.Tally
 	prog    *progress
@@ -984,6 +989,29 @@ func (r *Runner) runUsage() []BackendUsage {
 		out[i] = BackendUsage{Label: b.label, Calls: u.Calls, FailedCalls: u.FailedCalls, UnusableCalls: u.UnusableCalls, CacheHits: u.Cached,
 			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CostUSD: u.KnownCostUSD, CostKnown: !math.IsNaN(u.CostUSD),
 			Model: b.cfg.Model, Unpriced: slices.Sorted(slices.Values(u.Unpriced))}
+	}
+	// The calls of asks whose decision was not recorded (an interrupt) were made all the same.
+	label := map[string]int{}
+	for _, c := range r.cells {
+		for i, b := range r.backends {
+			if b.label == c.Backend {
+				label[c.ID] = i
+			}
+		}
+	}
+	for _, x := range r.allUnrecorded() {
+		i, ok := label[x.RunID]
+		if !ok {
+			continue
+		}
+		o := &out[i]
+		o.Calls, o.FailedCalls, o.UnusableCalls = o.Calls+x.Calls, o.FailedCalls+x.FailedCalls, o.UnusableCalls+x.UnusableCalls
+		o.InputTokens, o.OutputTokens = o.InputTokens+x.InputTokens, o.OutputTokens+x.OutputTokens
+		if math.IsNaN(x.CostUSD) {
+			o.CostKnown = false
+		} else {
+			o.CostUSD += x.CostUSD
+		}
 	}
 	return out
 }
