@@ -120,7 +120,9 @@ func (u *Usage) Total() ModelUsage {
 // Put Meter once, outermost, above the Cache: it then sees every decision once, with the
 // summed tokens of its re-asks (from Validate) and retried attempts, with Cached set for cache
 // hits and collapsed duplicates, and with Invalid set for replies that stayed invalid. Prices
-// are linear in tokens, so pricing the summed tokens equals summing per-call prices.
+// are linear in tokens, so pricing the summed tokens of one model equals summing its calls'
+// prices; the tokens of calls another model answered (Reply.Others: a re-ask a gateway
+// answered with another model) are priced at that model's price, as Budgeted settles them.
 //
 // The price of the last provider/model is kept: a run's replies nearly all name one model, and
 // looking a name up (a concatenation, and a scan of every price for a versioned name) cost
@@ -144,7 +146,16 @@ func Meter(next Backend, prices Prices, usage *Usage) Backend {
 			p.price, p.ok = prices.Lookup(r.Provider, r.Model)
 			last.Store(p)
 		}
-		r.CostUSD, _ = p.price.cost(p.ok, r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens)
+		in, out := r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens
+		for _, o := range r.Others {
+			in, out = in-o.InputTokens, out-o.OutputTokens
+		}
+		r.CostUSD, _ = p.price.cost(p.ok, in, out)
+		for _, o := range r.Others { // calls another model answered (a re-ask): at its price
+			pr, ok := prices.Lookup(o.Provider, o.Model)
+			c, _ := pr.cost(ok, o.InputTokens, o.OutputTokens)
+			r.CostUSD += c
+		}
 		if usage != nil {
 			usage.Add(r, err)
 		}

@@ -9,8 +9,9 @@ import (
 	"github.com/prosim/prosim/internal/store"
 )
 
-// TestRecordRoundTrip: every field of backend.Reply but Samples and the unusable calls' tokens
-// (priced into CostUSD by the Meter, and not the provider's count) is recorded and read back,
+// TestRecordRoundTrip: every field of backend.Reply but Samples, the unusable calls' tokens
+// (priced into CostUSD by the Meter, and not the provider's count) and Others (the tokens of
+// other models, priced into CostUSD by the Meter, and within the tokens) is recorded and read back,
 // and store.Reply has no field backend.Reply lacks, so a field added to one is not silently
 // dropped.
 func TestRecordRoundTrip(t *testing.T) {
@@ -19,7 +20,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		f := br.Field(i)
 		// Repair turns are recorded as store.Attempt, a struct of the same fields (the store
 		// does not import backend).
-		if f.Name == "Samples" || f.Name == "UnusableInputTokens" || f.Name == "UnusableOutputTokens" {
+		if f.Name == "Samples" || f.Name == "UnusableInputTokens" || f.Name == "UnusableOutputTokens" || f.Name == "Others" {
 			continue
 		}
 		if g, ok := sr.FieldByName(f.Name); !ok || g.Type != f.Type && !(f.Name == "Repairs" && g.Type.Elem().ConvertibleTo(f.Type.Elem())) {
