@@ -50,14 +50,18 @@ type Coordinator struct {
 	mu      sync.Mutex
 	waiters map[string][]chan arrived
 	// early holds replies that arrived with nobody waiting: those of tasks a previous,
-	// killed coordinator of this run published (until the resumed run asks them), and second
-	// copies of a reply (a task redelivered after its worker was slow to acknowledge).
+	// killed coordinator of this run published (until the resumed run asks them), and, with
+	// no OnUnasked or from a worker of an earlier prosim (which names no task), second copies
+	// of a reply (a task redelivered after its worker was slow to acknowledge).
 	early map[string]arrived
 	// again are the spend cap's reservations of one more attempt of the asks in flight
 	// (backend.ReserveAgain), by task.Reserve.
 	again   map[string]func(context.Context) error
 	workers map[string]*WorkerStat
 	last    time.Time // last reply
+	// unasked, if set, is given the replies to this coordinator's tasks that answer no ask
+	// (OnUnasked).
+	unasked func(label string, r backend.Reply)
 }
 
 type arrived struct {
@@ -311,16 +315,42 @@ func (c *Coordinator) onReply(m jetstream.Msg) {
 	ws.Replies++
 	ws.Last = now
 	a := arrived{r: r, worker: worker}
+	var unasked func(string, backend.Reply)
 	if chs, ok := c.waiters[key]; ok {
 		delete(c.waiters, key)
 		for _, ch := range chs {
 			ch <- a
 		}
+	} else if c.unasked != nil && r.Label != "" && c.ours(m.Headers().Get(taskHeader)) {
+		unasked = c.unasked
 	} else if _, dup := c.early[key]; !dup {
 		c.early[key] = a
 	}
 	c.mu.Unlock()
+	if unasked != nil {
+		unasked(r.Label, r.Reply)
+	}
 	m.Ack()
+}
+
+// OnUnasked sets f to be given each reply to one of this coordinator's tasks that arrives
+// when no ask waits for it: the second reply of a task two workers decided (the first
+// worker's lease ran out while it was slow, and the task went to another), or the reply of
+// an ask given up (an interrupt). Its calls were made and may have been billed, so the run
+// counts them (calls and cost), while the decision is recorded once, from the reply that
+// came first. Such a reply is not kept for a later ask (unlike the reply of an earlier
+// coordinator's task, which a resumed run asks). Call it before the run asks anything.
+func (c *Coordinator) OnUnasked(f func(label string, r backend.Reply)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unasked = f
+}
+
+// ours reports whether task id (its message ID, key.session.number) is one this coordinator
+// published.
+func (c *Coordinator) ours(id string) bool {
+	parts := strings.Split(id, ".")
+	return len(parts) == 3 && parts[1] == c.session
 }
 
 // Workers returns what has been seen of each worker, by name.

@@ -13,7 +13,6 @@ import (
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/provider"
 	"github.com/prosim/prosim/internal/store"
-	"github.com/prosim/prosim/internal/study"
 	"github.com/prosim/prosim/internal/usd"
 	"github.com/prosim/prosim/internal/yamlx"
 )
@@ -236,11 +235,11 @@ func (r *Runner) saveSpent() error {
 	return r.st.SetMeta(spentKey, strconv.FormatFloat(spent, 'g', -1, 64))
 }
 
-// noteUnrecorded counts the calls of task t's ask, which failed with err and whose decision
+// noteUnrecorded counts the calls of an ask of be, which failed with err and whose decision
 // is not recorded (an interrupt, a stop), as this invocation's unrecorded spend: a call cut off
 // by Ctrl-C after its request was sent may have been billed (Retry counts it unusable at its
 // worst case). Not in batch mode, whose jobs are journaled and collected on resume.
-func (r *Runner) noteUnrecorded(t *study.Task, err error, reply backend.Reply) {
+func (r *Runner) noteUnrecorded(be *backendEntry, err error, reply backend.Reply) {
 	if reply.Calls == 0 || r.group != nil {
 		return
 	}
@@ -249,13 +248,19 @@ func (r *Runner) noteUnrecorded(t *study.Task, err error, reply backend.Reply) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.addUnrecorded(be.label, reply)
+}
+
+// addUnrecorded adds reply's calls, tokens and cost to the unrecorded spend of the backend
+// labelled label; the caller holds mu.
+func (r *Runner) addUnrecorded(label string, reply backend.Reply) {
 	if r.unrecorded == nil {
 		r.unrecorded = map[string]*store.Unrecorded{}
 	}
-	u := r.unrecorded[t.Cell.ID]
+	u := r.unrecorded[label]
 	if u == nil {
-		u = &store.Unrecorded{RunID: t.Cell.ID}
-		r.unrecorded[t.Cell.ID] = u
+		u = &store.Unrecorded{Backend: label}
+		r.unrecorded[label] = u
 	}
 	u.Calls += reply.Calls
 	u.FailedCalls += reply.FailedCalls
@@ -263,6 +268,25 @@ func (r *Runner) noteUnrecorded(t *study.Task, err error, reply backend.Reply) {
 	u.InputTokens += reply.InputTokens
 	u.OutputTokens += reply.OutputTokens
 	u.CostUSD += reply.CostUSD // NaN (unknown) stays NaN
+}
+
+// countUnasked counts rep, a reply of the workers of the backend labelled label that answers
+// no ask (a cluster task decided twice: the decision has the first reply), as unrecorded
+// spend: in this invocation's meter, the spend cap's account and the unrecorded table. It is
+// priced as the Meter prices a reply. It may come from any goroutine.
+func (r *Runner) countUnasked(label string, rep backend.Reply) {
+	i := slices.IndexFunc(r.backends, func(b *backendEntry) bool { return b.label == label })
+	if rep.Calls == 0 || i < 0 {
+		return
+	}
+	rep = backend.Priced(r.callPrices(), rep)
+	r.backends[i].meter.AddCalls(rep)
+	if r.budget != nil && !math.IsNaN(rep.CostUSD) { // an unknown price: the unrecorded table says unknown
+		r.budget.AddSpent(rep.CostUSD)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.addUnrecorded(label, rep)
 }
 
 // allUnrecorded is the unrecorded spend of earlier invocations and of this one.

@@ -73,6 +73,9 @@ type Options struct {
 	// backend's provider clients, or the behavioural model, and this process keeps the rest of
 	// the chain (cache, repairs, cost meter, schema check).
 	Remote func(b experiment.Backend) (backend.Backend, error)
+	// Unasked, when set with Remote, is given the function that counts a reply of the
+	// workers that answers no ask (cluster.Coordinator.OnUnasked: a task two workers decided).
+	Unasked func(count func(label string, r backend.Reply))
 	// SharedCache, when set, opens the broker's cache store, for the cache choice "nats"
 	// (cache: nats or --cache nats); without it that choice is an error.
 	SharedCache func() (backend.CacheStore, error)
@@ -157,9 +160,9 @@ type Runner struct {
 	costUnknown      bool
 	// priorSpent is what earlier invocations of the run spent (loadSpent).
 	priorSpent float64
-	// unrecorded is what this invocation's asks whose decision was not recorded spent, by
-	// run id (noteUnrecorded), guarded by mu; priorUnrecorded what earlier invocations' did
-	// (the store's unrecorded table, read by loadSpent).
+	// unrecorded is what this invocation's calls that no recorded decision holds spent, by
+	// backend label (noteUnrecorded, countExtra), guarded by mu; priorUnrecorded what earlier
+	// invocations' did (the store's unrecorded table, read by loadSpent).
 	unrecorded      map[string]*store.Unrecorded
 	priorUnrecorded []store.Unrecorded
 	// tally counts the recorded decisions as a replay loads them (for the report).
@@ -275,6 +278,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 			usage: &BackendUsage{Label: b.LabelOrDefault(), Model: b.Model, CostKnown: true}})
 	}
 	l.Add(r.prepareBudget())
+	if opt.Unasked != nil && opt.Remote != nil && !opt.Offline {
+		opt.Unasked(r.countUnasked)
+	}
 	l.Add(r.checkBatch())
 	l.Add(r.checkSharedCache())
 	// The provider clients are made here, no call made, so that a missing API key is told
@@ -990,18 +996,11 @@ func (r *Runner) runUsage() []BackendUsage {
 			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CostUSD: u.KnownCostUSD, CostKnown: !math.IsNaN(u.CostUSD),
 			Model: b.cfg.Model, Unpriced: slices.Sorted(slices.Values(u.Unpriced))}
 	}
-	// The calls of asks whose decision was not recorded (an interrupt) were made all the same.
-	label := map[string]int{}
-	for _, c := range r.cells {
-		for i, b := range r.backends {
-			if b.label == c.Backend {
-				label[c.ID] = i
-			}
-		}
-	}
+	// The calls no recorded decision holds (an interrupt, a task decided twice) were made
+	// all the same.
 	for _, x := range r.allUnrecorded() {
-		i, ok := label[x.RunID]
-		if !ok {
+		i := slices.IndexFunc(r.backends, func(b *backendEntry) bool { return b.label == x.Backend })
+		if i < 0 {
 			continue
 		}
 		o := &out[i]

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS repairs(
   scenario TEXT NOT NULL, attempt INTEGER NOT NULL, raw TEXT NOT NULL, invalid_reason TEXT NOT NULL,
   repair TEXT NOT NULL, PRIMARY KEY(run_id, agent_id, round, trial, scenario, attempt));
 CREATE TABLE IF NOT EXISTS unrecorded(
-  run_id TEXT PRIMARY KEY, calls INTEGER NOT NULL, failed_calls INTEGER NOT NULL,
+  backend TEXT PRIMARY KEY, calls INTEGER NOT NULL, failed_calls INTEGER NOT NULL,
   unusable_calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
   cost_usd REAL);
 CREATE TABLE IF NOT EXISTS batches(
@@ -899,12 +899,13 @@ func (s *Store) Batches() ([]Batch, error) {
 	return out, rows.Err()
 }
 
-// Unrecorded is what the asks of one run id (a design cell) whose decision was not recorded
-// spent: an ask cut off by an interrupt (Ctrl-C) after its request was sent, or one whose
-// error stopped the run. The provider may have billed them, so they are kept beside the
-// decisions (the unrecorded table) and count in the run's calls and spend.
+// Unrecorded is what the calls of one backend (its label) that no recorded decision holds
+// spent: an ask cut off by an interrupt (Ctrl-C) after its request was sent, one whose error
+// stopped the run, a cluster task decided twice (its second reply). The provider may have
+// billed them, so they are kept beside the decisions (the unrecorded table) and count in the
+// run's calls and spend.
 type Unrecorded struct {
-	RunID                             string
+	Backend                           string
 	Calls, FailedCalls, UnusableCalls int
 	InputTokens, OutputTokens         int
 	// CostUSD is NaN when unknown (stored as NULL, and a later known cost added to it stays
@@ -912,7 +913,7 @@ type Unrecorded struct {
 	CostUSD float64
 }
 
-// AddUnrecorded adds us to what the unrecorded table holds for their run ids.
+// AddUnrecorded adds us to what the unrecorded table holds for their backends.
 func (s *Store) AddUnrecorded(us []Unrecorded) error {
 	if len(us) == 0 {
 		return nil
@@ -923,11 +924,11 @@ func (s *Store) AddUnrecorded(us []Unrecorded) error {
 			if !math.IsNaN(u.CostUSD) {
 				cost = u.CostUSD
 			}
-			if _, err := tx.Exec(`INSERT INTO unrecorded VALUES(?,?,?,?,?,?,?) ON CONFLICT(run_id) DO UPDATE SET
+			if _, err := tx.Exec(`INSERT INTO unrecorded VALUES(?,?,?,?,?,?,?) ON CONFLICT(backend) DO UPDATE SET
 			  calls=calls+excluded.calls, failed_calls=failed_calls+excluded.failed_calls,
 			  unusable_calls=unusable_calls+excluded.unusable_calls, input_tokens=input_tokens+excluded.input_tokens,
 			  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd`,
-				u.RunID, u.Calls, u.FailedCalls, u.UnusableCalls, u.InputTokens, u.OutputTokens, cost); err != nil {
+				u.Backend, u.Calls, u.FailedCalls, u.UnusableCalls, u.InputTokens, u.OutputTokens, cost); err != nil {
 				return err
 			}
 		}
@@ -935,14 +936,14 @@ func (s *Store) AddUnrecorded(us []Unrecorded) error {
 	})
 }
 
-// UnrecordedSpend is the unrecorded table by run id; none for a run database of an earlier
+// UnrecordedSpend is the unrecorded table by backend; none for a run database of an earlier
 // prosim opened read-only (schema 5 or before, which has no such table).
 func (s *Store) UnrecordedSpend() ([]Unrecorded, error) {
 	var has int
 	if err := s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='unrecorded'`).Scan(&has); err != nil || has == 0 {
 		return nil, err
 	}
-	rows, err := s.db.Query(`SELECT run_id, calls, failed_calls, unusable_calls, input_tokens, output_tokens, cost_usd FROM unrecorded ORDER BY run_id`)
+	rows, err := s.db.Query(`SELECT backend, calls, failed_calls, unusable_calls, input_tokens, output_tokens, cost_usd FROM unrecorded ORDER BY backend`)
 	if err != nil {
 		return nil, err
 	}
@@ -951,7 +952,7 @@ func (s *Store) UnrecordedSpend() ([]Unrecorded, error) {
 	for rows.Next() {
 		var u Unrecorded
 		var cost sql.NullFloat64
-		if err := rows.Scan(&u.RunID, &u.Calls, &u.FailedCalls, &u.UnusableCalls, &u.InputTokens, &u.OutputTokens, &cost); err != nil {
+		if err := rows.Scan(&u.Backend, &u.Calls, &u.FailedCalls, &u.UnusableCalls, &u.InputTokens, &u.OutputTokens, &cost); err != nil {
 			return nil, err
 		}
 		u.CostUSD = math.NaN()

@@ -626,7 +626,7 @@ func oldStore(t *testing.T, version, cols, vals string) string {
 	return path
 }
 
-// The spend of asks whose decision was not recorded adds up per run id, an unknown cost
+// The spend of calls no recorded decision holds adds up per backend, an unknown cost
 // staying unknown. A schema 5 database (before the unrecorded table) reads none read-only,
 // without being changed, and is upgraded to 6 on open, its decisions' calls kept.
 func TestUnrecordedAndUpgradeFrom5(t *testing.T) {
@@ -655,22 +655,22 @@ func TestUnrecordedAndUpgradeFrom5(t *testing.T) {
 	if d, ok, err := s.Decision(k); err != nil || !ok || d.Reply.Calls != 1 || d.Reply.FailedCalls != 1 {
 		t.Fatalf("decision of a schema 5 run upgraded: %+v, %v, %v", d, ok, err)
 	}
-	// An interrupted ask, then another of the same run id, and one of a model with no price.
-	if err := s.AddUnrecorded([]Unrecorded{{RunID: "none.r1", Calls: 1, UnusableCalls: 1, CostUSD: 0.25}}); err != nil {
+	// An interrupted ask, then another of the same backend, and one of a model with no price.
+	if err := s.AddUnrecorded([]Unrecorded{{Backend: "openai", Calls: 1, UnusableCalls: 1, CostUSD: 0.25}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddUnrecorded([]Unrecorded{{RunID: "none.r1", Calls: 2, FailedCalls: 1, UnusableCalls: 1, InputTokens: 3, CostUSD: 0.5},
-		{RunID: "other.r1", Calls: 1, UnusableCalls: 1, CostUSD: math.NaN()}}); err != nil {
+	if err := s.AddUnrecorded([]Unrecorded{{Backend: "openai", Calls: 2, FailedCalls: 1, UnusableCalls: 1, InputTokens: 3, CostUSD: 0.5},
+		{Backend: "vllm:qwen", Calls: 1, UnusableCalls: 1, CostUSD: math.NaN()}}); err != nil {
 		t.Fatal(err)
 	}
 	us, err := s.UnrecordedSpend()
 	if err != nil || len(us) != 2 {
 		t.Fatalf("unrecorded spend %+v, %v", us, err)
 	}
-	if u := us[0]; u != (Unrecorded{RunID: "none.r1", Calls: 3, FailedCalls: 1, UnusableCalls: 2, InputTokens: 3, CostUSD: 0.75}) {
-		t.Errorf("none.r1: %+v; want 3 calls, 1 failed, 2 unusable, $0.75", u)
+	if u := us[0]; u != (Unrecorded{Backend: "openai", Calls: 3, FailedCalls: 1, UnusableCalls: 2, InputTokens: 3, CostUSD: 0.75}) {
+		t.Errorf("openai: %+v; want 3 calls, 1 failed, 2 unusable, $0.75", u)
 	}
-	if u := us[1]; u.RunID != "other.r1" || u.Calls != 1 || !math.IsNaN(u.CostUSD) {
-		t.Errorf("other.r1: %+v; want 1 call at an unknown cost", u)
+	if u := us[1]; u.Backend != "vllm:qwen" || u.Calls != 1 || !math.IsNaN(u.CostUSD) {
+		t.Errorf("vllm:qwen: %+v; want 1 call at an unknown cost", u)
 	}
 }
