@@ -150,9 +150,9 @@ const batchDiscount = 0.5
 func (r *Runner) batchMode() bool { return r.exp.Execution.Mode == "batch" || r.opt.Batch }
 
 // loadSpent reads what earlier invocations of a resumed run spent: the recorded spend, or
-// the sum of the recorded decisions' costs and of the unrecorded table's if that is more (a crash can lose the last spend
-// record, never a committed decision; a run of an earlier prosim recorded its spend only
-// under a cap). The budget, if any, starts from it.
+// the sum of the recorded decisions' costs and of the unrecorded table's if that is more (a
+// crash can lose the last spend record, never a committed decision; a run of an earlier
+// prosim recorded its spend only under a cap). The budget, if any, starts from it.
 func (r *Runner) loadSpent() error {
 	v, err := r.st.Meta(spentKey)
 	if err != nil {

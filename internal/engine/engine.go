@@ -986,7 +986,7 @@ func (r *Runner) analysisStage() Stage {
 // of the store.
 func (r *Runner) runUsage() []BackendUsage {
 	by := map[string]report.Usage{}
-	for _, u := range report.UsageOf(&report.Run{Runs: r.tally.Runs(), Tally: r.tally}) {
+	for _, u := range report.UsageOf(&report.Run{Runs: r.tally.Runs(), Tally: r.tally, Unrecorded: r.allUnrecorded()}) {
 		by[u.Backend] = u
 	}
 	out := make([]BackendUsage, len(r.backends))
@@ -995,22 +995,6 @@ func (r *Runner) runUsage() []BackendUsage {
 		out[i] = BackendUsage{Label: b.label, Calls: u.Calls, FailedCalls: u.FailedCalls, UnusableCalls: u.UnusableCalls, CacheHits: u.Cached,
 			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CostUSD: u.KnownCostUSD, CostKnown: !math.IsNaN(u.CostUSD),
 			Model: b.cfg.Model, Unpriced: slices.Sorted(slices.Values(u.Unpriced))}
-	}
-	// The calls no recorded decision holds (an interrupt, a task decided twice) were made
-	// all the same.
-	for _, x := range r.allUnrecorded() {
-		i := slices.IndexFunc(r.backends, func(b *backendEntry) bool { return b.label == x.Backend })
-		if i < 0 {
-			continue
-		}
-		o := &out[i]
-		o.Calls, o.FailedCalls, o.UnusableCalls = o.Calls+x.Calls, o.FailedCalls+x.FailedCalls, o.UnusableCalls+x.UnusableCalls
-		o.InputTokens, o.OutputTokens = o.InputTokens+x.InputTokens, o.OutputTokens+x.OutputTokens
-		if math.IsNaN(x.CostUSD) {
-			o.CostKnown = false
-		} else {
-			o.CostUSD += x.CostUSD
-		}
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/report"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -90,6 +91,15 @@ func TestInterruptAfterSendingCountsAsUnusable(t *testing.T) {
 			settled, costs, decided := runSpend(t, dir)
 			if math.Abs(settled-worst) > 1e-12 || costs != 0 || decided != 0 {
 				t.Errorf("spent_usd %v with %d decisions costing $%v; want the cut-off call's $%v alone", settled, decided, costs, worst)
+			}
+
+			// The report's usage (prosim report) counts it too.
+			run, err := report.Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if us := report.UsageOf(run); len(us) != 1 || us[0].Calls != 1 || us[0].UnusableCalls != 1 || math.Abs(us[0].CostUSD-worst) > 1e-12 {
+				t.Errorf("report usage %+v; want the cut-off call, unusable, at $%v", us, worst)
 			}
 
 			// Resumed under a cap that holds one more worst case but not two: the earlier
