@@ -232,6 +232,7 @@ func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experimen
 		return nil, err
 	}
 	opt.Remote = coord.Backend
+	opt.Unasked = coord.OnUnasked // a task two workers decided: its second reply is counted
 	// cache: nats: the run's reply cache is the broker's bucket, shared by every run on it.
 	opt.SharedCache = func() (backend.CacheStore, error) {
 		return cluster.OpenKVStore(ctx, cluster.ConnectOptions{URL: url, Creds: f.creds, Name: "prosim cache " + run})

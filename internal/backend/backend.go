@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prosim/prosim/internal/schema"
@@ -122,14 +123,51 @@ type Reply struct {
 	// provider did not say or that could not be used: UnusableCalls' and NoUsageCalls'.
 	UnusableInputTokens, UnusableOutputTokens int
 	CostUSD                                   float64
-	Latency                                   time.Duration
-	Cached                                    bool
+	// Others are the tokens (unusable ones included) of this reply's calls that another model
+	// than Model answered, by model: a re-ask answered by another model than the reply it
+	// repairs (a gateway or router may switch). The tokens above include them; Meter prices
+	// each at its own model, as Budgeted settles each call. Nil when one model answered all.
+	Others  []ModelTokens
+	Latency time.Duration
+	Cached  bool
 	// Samples are the further samples of a call made with Request.N above 1, in the server's
 	// order; they carry no calls or tokens (the reply itself accounts for the whole call).
 	Samples []Reply
 	// Repairs are the attempts before this one when the reply was re-asked (Validate), in
 	// order: what each said, why it was unusable and the repair message sent after it.
 	Repairs []Attempt
+}
+
+// ModelTokens are the tokens some calls of one provider/model were billed (Reply.Others).
+type ModelTokens struct {
+	Provider, Model           string
+	InputTokens, OutputTokens int
+}
+
+// othersOf are the tokens of replies a and b that a reply naming provider and model, summing
+// both, has from other models (its Others): each reply's own tokens under its model and its
+// Others, merged by model, without that model's.
+func othersOf(a, b Reply, provider, model string) []ModelTokens {
+	var out []ModelTokens
+	for _, r := range []Reply{a, b} {
+		own := ModelTokens{Provider: r.Provider, Model: r.Model, InputTokens: r.InputTokens + r.UnusableInputTokens, OutputTokens: r.OutputTokens + r.UnusableOutputTokens}
+		for _, o := range r.Others {
+			own.InputTokens -= o.InputTokens
+			own.OutputTokens -= o.OutputTokens
+		}
+		for _, t := range append(slices.Clip(r.Others), own) {
+			if (t.Provider == provider && t.Model == model) || t.InputTokens+t.OutputTokens == 0 {
+				continue
+			}
+			if i := slices.IndexFunc(out, func(o ModelTokens) bool { return o.Provider == t.Provider && o.Model == t.Model }); i >= 0 {
+				out[i].InputTokens += t.InputTokens
+				out[i].OutputTokens += t.OutputTokens
+			} else {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 // Attempt is an unusable reply that was asked again.

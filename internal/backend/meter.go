@@ -69,17 +69,7 @@ func (u *Usage) Add(r Reply, err error) {
 			e.Invalid++
 		}
 	}
-	e.Calls += int64(r.Calls)
-	e.FailedCalls += int64(r.FailedCalls)
-	e.UnusableCalls += int64(r.UnusableCalls)
-	e.NoUsageCalls += int64(r.NoUsageCalls)
-	e.InputTokens += int64(r.InputTokens)
-	e.OutputTokens += int64(r.OutputTokens)
-	if math.IsNaN(r.CostUSD) {
-		e.CostKnown = false
-	} else {
-		e.CostUSD += r.CostUSD
-	}
+	e.add(r)
 }
 
 // ByModel returns a snapshot per provider/model, sorted by provider then model.
@@ -125,7 +115,9 @@ func (u *Usage) Total() ModelUsage {
 // Put Meter once, outermost, above the Cache: it then sees every decision once, with the
 // summed tokens of its re-asks (from Validate) and retried attempts, with Cached set for cache
 // hits and collapsed duplicates, and with Invalid set for replies that stayed invalid. Prices
-// are linear in tokens, so pricing the summed tokens equals summing per-call prices.
+// are linear in tokens, so pricing the summed tokens of one model equals summing its calls'
+// prices; the tokens of calls another model answered (Reply.Others: a re-ask a gateway
+// answered with another model) are priced at that model's price, as Budgeted settles them.
 //
 // The price of the last provider/model is kept: a run's replies nearly all name one model, and
 // looking a name up (a concatenation, and a scan of every price for a versioned name) cost
@@ -149,12 +141,69 @@ func Meter(next Backend, prices Prices, usage *Usage) Backend {
 			p.price, p.ok = prices.Lookup(r.Provider, r.Model)
 			last.Store(p)
 		}
-		r.CostUSD, _ = p.price.cost(p.ok, r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens)
+		r.CostUSD = replyCost(prices, p.price, p.ok, r)
 		if usage != nil {
 			usage.Add(r, err)
 		}
 		return r, err
 	})
+}
+
+// replyCost is what r's calls cost: its tokens (unusable ones included) at price (ok: known),
+// its model's, but those of calls another model answered (Reply.Others: a re-ask) at that
+// model's price in prices. NaN when a price is unknown.
+func replyCost(prices Prices, price Price, ok bool, r Reply) float64 {
+	in, out := r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens
+	for _, o := range r.Others {
+		in, out = in-o.InputTokens, out-o.OutputTokens
+	}
+	usd, _ := price.cost(ok, in, out)
+	for _, o := range r.Others {
+		pr, found := prices.Lookup(o.Provider, o.Model)
+		c, _ := pr.cost(found, o.InputTokens, o.OutputTokens)
+		usd += c
+	}
+	return usd
+}
+
+// Priced is r with CostUSD set as Meter sets it, for a reply that did not come through a
+// Meter (a cluster task's second reply, which answers no ask).
+func Priced(prices Prices, r Reply) Reply {
+	pr, ok := prices.Lookup(r.Provider, r.Model)
+	r.CostUSD = replyCost(prices, pr, ok, r)
+	return r
+}
+
+// AddCalls counts the calls, tokens and cost of r (priced: see Priced), a reply that answers
+// no decision (a cluster task decided twice): no decision or error is counted.
+func (u *Usage) AddCalls(r Reply) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[[2]string]*ModelUsage{}
+	}
+	k := [2]string{r.Provider, r.Model}
+	e := u.m[k]
+	if e == nil {
+		e = &ModelUsage{Provider: r.Provider, Model: r.Model, CostKnown: true}
+		u.m[k] = e
+	}
+	e.add(r)
+}
+
+// add counts r's calls, tokens and cost; the caller holds the Usage's lock.
+func (e *ModelUsage) add(r Reply) {
+	e.Calls += int64(r.Calls)
+	e.FailedCalls += int64(r.FailedCalls)
+	e.UnusableCalls += int64(r.UnusableCalls)
+	e.NoUsageCalls += int64(r.NoUsageCalls)
+	e.InputTokens += int64(r.InputTokens)
+	e.OutputTokens += int64(r.OutputTokens)
+	if math.IsNaN(r.CostUSD) {
+		e.CostKnown = false
+	} else {
+		e.CostUSD += r.CostUSD
+	}
 }
 
 // EstimateTokens estimates the tokens one request will use, input and output together, before

@@ -171,3 +171,37 @@ func TestEstimateIOWith(t *testing.T) {
 		t.Errorf("in %d, out %d (want %d), texts %q", in, out, wantOut, texts)
 	}
 }
+
+// A re-ask answered by another model than the reply it repairs (a gateway switching models) is
+// priced at its own model, as Budgeted settles it: the first call at the cheap model's price,
+// the repair at the dear one's; and an unpriced model among them makes the cost unknown
+// (before: every token at the last reply's model).
+func TestMeterPricesEachReaskAtItsModel(t *testing.T) {
+	models := []string{"cheap", "dear", "cheap"}
+	prices := Prices{"cheap": {InputPerMTok: 1, OutputPerMTok: 2}, "dear": {InputPerMTok: 100, OutputPerMTok: 400}}
+	ask := func(raws []string, models []string) Reply {
+		n := 0
+		inner := Func(func(ctx context.Context, req Request) (Reply, error) {
+			r := Reply{Raw: raws[n], Provider: "openai", Model: models[n], Calls: 1, InputTokens: 1000 * (n + 1), OutputTokens: 10 * (n + 1)}
+			n++
+			return r, nil
+		})
+		r, err := Meter(Validate(inner, 2), prices, nil).Decide(context.Background(), testReq("p", 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := ask([]string{"?", `{"willingness": 9}`, `{"willingness": 4}`}, models)
+	want := (1000*1+10*2)/1e6 + (2000*100+20*400)/1e6 + (3000*1+30*2)/1e6
+	if !r.Valid() || r.Model != "cheap" || math.Abs(r.CostUSD-want) > 1e-12 {
+		t.Fatalf("reply %s at $%v; want valid, cheap, $%v (the repair at dear's price)", r.Model, r.CostUSD, want)
+	}
+	if len(r.Others) != 1 || r.Others[0] != (ModelTokens{Provider: "openai", Model: "dear", InputTokens: 2000, OutputTokens: 20}) {
+		t.Errorf("others %+v; want dear's 2000/20 tokens", r.Others)
+	}
+	r = ask([]string{"?", `{"willingness": 4}`}, []string{"unpriced", "cheap"})
+	if !math.IsNaN(r.CostUSD) {
+		t.Errorf("a repair of a reply by an unpriced model costs $%v, want unknown", r.CostUSD)
+	}
+}

@@ -66,8 +66,11 @@ func DefaultRetryPolicy() RetryPolicy {
 // timeout or the caller's deadline) after its whole request was written (httptrace's
 // WroteRequest without an error): the provider may have generated the reply the client gave up
 // on. It is counted the same way, at its request's worst case (UnusableTokens at
-// policy.MaxOutput). One that timed out before its request was written (dialling, a write
-// that did not finish) stays a failed call, not billed. Retry sits under RateLimit: one
+// policy.MaxOutput). So does an attempt cut off by the caller's context ending (Ctrl-C) after
+// its request was written and before any response: the call returns at once with the error,
+// its reply counting that unusable call for the Meter and the cap above. One that timed out
+// before its request was written (dialling, a write that did not finish) stays a failed call,
+// not billed. Retry sits under RateLimit: one
 // admission covers a request's attempts, so the per-call timeout measures the provider, not
 // the queue, and a request backing off keeps its concurrency slot, which slows an endpoint
 // that is pushing back.
@@ -128,8 +131,9 @@ func Retry(next Backend, p RetryPolicy) Backend {
 			var se *StatusError
 			isStatus := errors.As(err, &se)
 			timedOut := errors.Is(err, context.DeadlineExceeded) // ours unless ctx ended (below)
-			// Timed out after sending: the provider may have billed the reply it generated.
-			sentTimeout := timedOut && wrote.Load() && !(isStatus && se.Unusable)
+			// Timed out, or cut off by the caller (Ctrl-C), after sending and before any
+			// response: the provider may have billed the reply it generated.
+			sentTimeout := (timedOut || ctx.Err() != nil) && wrote.Load() && !(isStatus && (se.Unusable || se.Status != 0))
 			// A failed attempt counts as a call unless nothing was sent: a connection that
 			// could not be made (refused, no route, no such host) or a failure before sending
 			// (an error that is neither a provider's nor a timeout). The reply returned with

@@ -310,6 +310,11 @@ func groupSeed(seed uint64, gk Key, missing []int) uint64 {
 
 // addSpent adds what a call spent to r: its calls (failed ones too), tokens and cost.
 func addSpent(r, call Reply) Reply {
+	if r.Provider != "" {
+		r.Others = othersOf(r, call, r.Provider, r.Model)
+	} else {
+		r.Others = othersOf(r, call, call.Provider, call.Model)
+	}
 	r.Calls += call.Calls
 	r.FailedCalls += call.FailedCalls
 	r.UnusableCalls += call.UnusableCalls

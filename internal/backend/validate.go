@@ -64,6 +64,7 @@ func accumulate(acc, r Reply, attempt int) Reply {
 	if attempt == 0 {
 		return r
 	}
+	r.Others = othersOf(acc, r, r.Provider, r.Model) // each call priced at its own model (Meter)
 	r.Calls += acc.Calls
 	r.FailedCalls += acc.FailedCalls
 	r.UnusableCalls += acc.UnusableCalls

@@ -50,14 +50,22 @@ type Coordinator struct {
 	mu      sync.Mutex
 	waiters map[string][]chan arrived
 	// early holds replies that arrived with nobody waiting: those of tasks a previous,
-	// killed coordinator of this run published (until the resumed run asks them), and second
-	// copies of a reply (a task redelivered after its worker was slow to acknowledge).
+	// killed coordinator of this run published (until the resumed run asks them), and, with
+	// no OnUnasked or from a worker of an earlier prosim (which names no task), second copies
+	// of a reply (a task redelivered after its worker was slow to acknowledge).
 	early map[string]arrived
 	// again are the spend cap's reservations of one more attempt of the asks in flight
 	// (backend.ReserveAgain), by task.Reserve.
-	again   map[string]func(context.Context) error
+	again map[string]func(context.Context) error
+	// orphans are the tasks an earlier coordinator of this run published that are still on
+	// the stream (not yet decided, or being decided), by key: a resumed run's ask of one
+	// adopts it rather than publishing its own, so it is paid once (findOrphans).
+	orphans map[string]string
 	workers map[string]*WorkerStat
 	last    time.Time // last reply
+	// unasked, if set, is given the replies to this coordinator's tasks that answer no ask
+	// (OnUnasked).
+	unasked func(label string, r backend.Reply)
 }
 
 type arrived struct {
@@ -100,12 +108,40 @@ func Open(ctx context.Context, o CoordinatorOptions) (*Coordinator, error) {
 		return nil, err
 	}
 	c := &Coordinator{nc: nc, run: o.Run, session: nuid.Next(), ackWait: o.AckWait, waiters: map[string][]chan arrived{},
-		early: map[string]arrived{}, again: map[string]func(context.Context) error{}, workers: map[string]*WorkerStat{}}
+		early: map[string]arrived{}, again: map[string]func(context.Context) error{}, orphans: map[string]string{},
+		workers: map[string]*WorkerStat{}}
 	if err := c.open(ctx); err != nil {
 		nc.Close()
 		return nil, err
 	}
+	if err := c.findOrphans(ctx); err != nil {
+		c.Close(false)
+		return nil, err
+	}
 	return c, nil
+}
+
+// findOrphans reads the tasks on the run's stream, which an earlier coordinator of the run
+// published (a task leaves the stream when a worker acknowledges it, after its reply): a
+// worker may be deciding one, and under a spend cap ask this coordinator to reserve its
+// retry. The resumed run's ask of the same request adopts it (decide). It reads only the
+// tasks left, from one subject-filtered read to the next (a killed run leaves about its
+// concurrency).
+func (c *Coordinator) findOrphans(ctx context.Context) error {
+	subject := "prosim." + c.run + ".task.>"
+	for seq := uint64(1); ; {
+		m, err := c.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cluster: reading the run's tasks left on the stream: %w", err)
+		}
+		if key, id := m.Header.Get(keyHeader), m.Header.Get(jetstream.MsgIDHeader); key != "" && id != "" {
+			c.orphans[key] = id
+		}
+		seq = m.Sequence + 1
+	}
 }
 
 func (c *Coordinator) open(ctx context.Context) error {
@@ -149,9 +185,37 @@ func (c *Coordinator) open(ctx context.Context) error {
 // onReserve answers a worker's reservation of a retry (task.Reserve) with the spend cap's
 // decision, which never waits (a growth of a reservation, see backend.Budget).
 func (c *Coordinator) onReserve(m *nats.Msg) {
+	id := string(m.Data)
 	c.mu.Lock()
-	again := c.again[string(m.Data)]
+	again := c.again[id]
 	c.mu.Unlock()
+	if again == nil && !c.ours(id) {
+		// An earlier coordinator's task, which a worker was deciding when this one started:
+		// this run's ask of it adopts it (decide), maybe a moment from now. The wait is the
+		// worker's, not the other reservations' (their handler goes on).
+		go c.answerReserve(m, id, time.Now().Add(adoptWait))
+		return
+	}
+	c.answerReserve(m, id, time.Time{})
+}
+
+// adoptWait is how long a worker's reservation for an earlier coordinator's task waits for
+// this run to ask it (within the worker's reserveTimeout).
+const adoptWait = 5 * time.Second
+
+// answerReserve answers the reservation m for task id, waiting until until for an ask to
+// adopt the task.
+func (c *Coordinator) answerReserve(m *nats.Msg, id string, until time.Time) {
+	var again func(context.Context) error
+	for {
+		c.mu.Lock()
+		again = c.again[id]
+		c.mu.Unlock()
+		if again != nil || !time.Now().Before(until) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	var rr reserveReply
 	if again == nil {
 		rr.Err = "the coordinator's ask of this decision has ended (or is another coordinator's): no retry is made without the spend cap's reservation"
@@ -216,10 +280,19 @@ func (c *Coordinator) decide(ctx context.Context, label string, b experiment.Bac
 	c.mu.Lock()
 	if a, ok := c.early[key]; ok {
 		delete(c.early, key)
+		delete(c.orphans, key)
 		if !a.r.Err.setup() {
 			c.mu.Unlock()
 			return a.result()
 		}
+	}
+	// An earlier coordinator's task of this request still on the stream is adopted: its
+	// reply answers this ask, and its worker's reservations (under its own id) are this
+	// ask's. Publishing another would have it decided, and paid, twice.
+	orphan, adopt := c.orphans[key]
+	if adopt {
+		delete(c.orphans, key)
+		id = orphan
 	}
 	c.waiters[key] = append(c.waiters[key], ch)
 	if again != nil {
@@ -231,6 +304,15 @@ func (c *Coordinator) decide(ctx context.Context, label string, b experiment.Bac
 		}()
 	}
 	c.mu.Unlock()
+	if adopt {
+		select {
+		case a := <-ch:
+			return a.result()
+		case <-ctx.Done():
+			c.forget(key, ch)
+			return backend.Reply{}, ctx.Err()
+		}
+	}
 	msg := nats.NewMsg(taskSubject(c.run, label))
 	msg.Header.Set(jetstream.MsgIDHeader, id)
 	msg.Header.Set(keyHeader, key)
@@ -311,16 +393,42 @@ func (c *Coordinator) onReply(m jetstream.Msg) {
 	ws.Replies++
 	ws.Last = now
 	a := arrived{r: r, worker: worker}
+	var unasked func(string, backend.Reply)
 	if chs, ok := c.waiters[key]; ok {
 		delete(c.waiters, key)
 		for _, ch := range chs {
 			ch <- a
 		}
+	} else if c.unasked != nil && r.Label != "" && c.ours(m.Headers().Get(taskHeader)) {
+		unasked = c.unasked
 	} else if _, dup := c.early[key]; !dup {
 		c.early[key] = a
 	}
 	c.mu.Unlock()
+	if unasked != nil {
+		unasked(r.Label, r.Reply)
+	}
 	m.Ack()
+}
+
+// OnUnasked sets f to be given each reply to one of this coordinator's tasks that arrives
+// when no ask waits for it: the second reply of a task two workers decided (the first
+// worker's lease ran out while it was slow, and the task went to another), or the reply of
+// an ask given up (an interrupt). Its calls were made and may have been billed, so the run
+// counts them (calls and cost), while the decision is recorded once, from the reply that
+// came first. Such a reply is not kept for a later ask (unlike the reply of an earlier
+// coordinator's task, which a resumed run asks). Call it before the run asks anything.
+func (c *Coordinator) OnUnasked(f func(label string, r backend.Reply)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unasked = f
+}
+
+// ours reports whether task id (its message ID, key.session.number) is one this coordinator
+// published.
+func (c *Coordinator) ours(id string) bool {
+	parts := strings.Split(id, ".")
+	return len(parts) == 3 && parts[1] == c.session
 }
 
 // Workers returns what has been seen of each worker, by name.

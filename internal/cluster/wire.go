@@ -26,6 +26,9 @@ const (
 	replyDurable = "coordinator"
 	keyHeader    = "Prosim-Key"
 	workerHeader = "Prosim-Worker"
+	// taskHeader names, on a reply, the task it answers (the task's message ID: its key,
+	// the coordinator's session and the ask's number).
+	taskHeader = "Prosim-Task"
 )
 
 func streamName(run string) string         { return streamPrefix + run }
@@ -112,6 +115,9 @@ func (w request) decode() (backend.Request, error) {
 type reply struct {
 	Reply backend.Reply `json:"reply"`
 	Err   *wireError    `json:"err,omitempty"`
+	// Label is the task's backend label ("" when the task did not decode), for the
+	// coordinator to count a second reply to a task against its backend.
+	Label string `json:"label,omitempty"`
 }
 
 // wireError keeps what the engine reads of a provider failure to decide whether on_error:

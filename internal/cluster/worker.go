@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/behavioral"
@@ -294,7 +295,9 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 	key := m.Headers().Get(keyHeader)
 	var t task
 	out := reply{}
-	if err := json.Unmarshal(m.Data(), &t); err != nil {
+	err := json.Unmarshal(m.Data(), &t)
+	out.Label = t.Label
+	if err != nil {
 		out.Err = &wireError{Msg: fmt.Sprintf("cluster: a task that does not decode: %v", err)}
 	} else if req, err := t.Req.decode(); err != nil {
 		out.Err = errorOf(err)
@@ -341,9 +344,12 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 		body, _ = json.Marshal(reply{Err: &wireError{Msg: "cluster: reply does not encode: " + err.Error()}})
 	}
 	msg := nats.NewMsg(replySubject(run))
-	// A task decided twice (redelivered to a second worker while the first was slow) is
-	// replied once, within the stream's duplicate window.
-	msg.Header.Set(jetstream.MsgIDHeader, "reply."+m.Headers().Get(jetstream.MsgIDHeader))
+	// This handling's own ID: a publish retried after a lost acknowledgement counts once,
+	// but a task decided twice (redelivered to a second worker while the first was slow) is
+	// replied twice, as its two calls were made (and may both be billed): the coordinator
+	// records the first and counts the second's calls and cost (Coordinator.OnUnasked).
+	msg.Header.Set(jetstream.MsgIDHeader, "reply."+m.Headers().Get(jetstream.MsgIDHeader)+"."+nuid.Next())
+	msg.Header.Set(taskHeader, m.Headers().Get(jetstream.MsgIDHeader))
 	msg.Header.Set(keyHeader, key)
 	msg.Header.Set(workerHeader, w.o.Name)
 	msg.Data = body

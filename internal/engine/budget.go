@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -149,9 +150,9 @@ const batchDiscount = 0.5
 func (r *Runner) batchMode() bool { return r.exp.Execution.Mode == "batch" || r.opt.Batch }
 
 // loadSpent reads what earlier invocations of a resumed run spent: the recorded spend, or
-// the sum of the recorded decisions' costs if that is more (a crash can lose the last spend
-// record, never a committed decision; a run of an earlier prosim recorded its spend only
-// under a cap). The budget, if any, starts from it.
+// the sum of the recorded decisions' costs and of the unrecorded table's if that is more (a
+// crash can lose the last spend record, never a committed decision; a run of an earlier
+// prosim recorded its spend only under a cap). The budget, if any, starts from it.
 func (r *Runner) loadSpent() error {
 	v, err := r.st.Meta(spentKey)
 	if err != nil {
@@ -163,7 +164,18 @@ func (r *Runner) loadSpent() error {
 			return fmt.Errorf("run store: %s is %q: %w", spentKey, v, err)
 		}
 	}
-	r.priorSpent = max(spent, r.recordedCost)
+	if r.priorUnrecorded, err = r.st.UnrecordedSpend(); err != nil {
+		return err
+	}
+	recorded := r.recordedCost
+	for _, u := range r.priorUnrecorded {
+		if math.IsNaN(u.CostUSD) {
+			r.costUnknown = true
+		} else {
+			recorded += u.CostUSD
+		}
+	}
+	r.priorSpent = max(spent, recorded)
 	if r.budget != nil {
 		r.budget.AddSpent(r.priorSpent)
 	}
@@ -191,16 +203,101 @@ func (r *Runner) spent() (usd float64, ok bool) {
 		}
 		usd += b.usage.CostUSD
 	}
+	for _, u := range r.unrecorded {
+		if math.IsNaN(u.CostUSD) {
+			return 0, false
+		}
+		usd += u.CostUSD
+	}
 	return usd, llm && !r.costUnknown
 }
 
-// saveSpent records the run's spend for a later resume and manifest.json.
+// saveSpent records the run's spend for a later resume and manifest.json, and the calls of
+// this invocation's asks whose decision was not recorded (the unrecorded table). It is called
+// once, when the invocation ends.
 func (r *Runner) saveSpent() error {
+	if r.st == nil {
+		return nil
+	}
+	r.mu.Lock()
+	var us []store.Unrecorded
+	for _, u := range r.unrecorded {
+		us = append(us, *u)
+	}
+	r.mu.Unlock()
+	if err := r.st.AddUnrecorded(us); err != nil {
+		return err
+	}
 	spent, ok := r.spent()
-	if !ok || r.st == nil {
+	if !ok {
 		return nil
 	}
 	return r.st.SetMeta(spentKey, strconv.FormatFloat(spent, 'g', -1, 64))
+}
+
+// noteUnrecorded counts the calls of an ask of be, which failed with err and whose decision
+// is not recorded (an interrupt, a stop), as this invocation's unrecorded spend: a call cut off
+// by Ctrl-C after its request was sent may have been billed (Retry counts it unusable at its
+// worst case). Not in batch mode, whose jobs are journaled and collected on resume.
+func (r *Runner) noteUnrecorded(be *backendEntry, err error, reply backend.Reply) {
+	if reply.Calls == 0 || r.group != nil {
+		return
+	}
+	if _, ok := errors.AsType[*backend.BatchJobError](err); ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.addUnrecorded(be.label, reply)
+}
+
+// addUnrecorded adds reply's calls, tokens and cost to the unrecorded spend of the backend
+// labelled label; the caller holds mu.
+func (r *Runner) addUnrecorded(label string, reply backend.Reply) {
+	if r.unrecorded == nil {
+		r.unrecorded = map[string]*store.Unrecorded{}
+	}
+	u := r.unrecorded[label]
+	if u == nil {
+		u = &store.Unrecorded{Backend: label}
+		r.unrecorded[label] = u
+	}
+	u.Calls += reply.Calls
+	u.FailedCalls += reply.FailedCalls
+	u.UnusableCalls += reply.UnusableCalls
+	u.InputTokens += reply.InputTokens
+	u.OutputTokens += reply.OutputTokens
+	u.CostUSD += reply.CostUSD // NaN (unknown) stays NaN
+}
+
+// countUnasked counts rep, a reply of the workers of the backend labelled label that answers
+// no ask (a cluster task decided twice: the decision has the first reply), as unrecorded
+// spend: in this invocation's meter, the spend cap's account and the unrecorded table. It is
+// priced as the Meter prices a reply. It may come from any goroutine.
+func (r *Runner) countUnasked(label string, rep backend.Reply) {
+	i := slices.IndexFunc(r.backends, func(b *backendEntry) bool { return b.label == label })
+	if rep.Calls == 0 || i < 0 {
+		return
+	}
+	rep = backend.Priced(r.callPrices(), rep)
+	r.backends[i].meter.AddCalls(rep)
+	if r.budget != nil && !math.IsNaN(rep.CostUSD) { // an unknown price: the unrecorded table says unknown
+		r.budget.AddSpent(rep.CostUSD)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.addUnrecorded(label, rep)
+}
+
+// allUnrecorded is the unrecorded spend of earlier invocations and of this one.
+func (r *Runner) allUnrecorded() []store.Unrecorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := slices.Clone(r.priorUnrecorded)
+	for _, u := range r.unrecorded {
+		out = append(out, *u)
+	}
+	return out
 }
 
 // recordMaxCost keeps --max-cost for resumes that give none.

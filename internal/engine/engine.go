@@ -73,6 +73,9 @@ type Options struct {
 	// backend's provider clients, or the behavioural model, and this process keeps the rest of
 	// the chain (cache, repairs, cost meter, schema check).
 	Remote func(b experiment.Backend) (backend.Backend, error)
+	// Unasked, when set with Remote, is given the function that counts a reply of the
+	// workers that answers no ask (cluster.Coordinator.OnUnasked: a task two workers decided).
+	Unasked func(count func(label string, r backend.Reply))
 	// SharedCache, when set, opens the broker's cache store, for the cache choice "nats"
 	// (cache: nats or --cache nats); without it that choice is an error.
 	SharedCache func() (backend.CacheStore, error)
@@ -161,6 +164,11 @@ type Runner struct {
 	costUnknown      bool
 	// priorSpent is what earlier invocations of the run spent (loadSpent).
 	priorSpent float64
+	// unrecorded is what this invocation's calls that no recorded decision holds spent, by
+	// backend label (noteUnrecorded, countExtra), guarded by mu; priorUnrecorded what earlier
+	// invocations' did (the store's unrecorded table, read by loadSpent).
+	unrecorded      map[string]*store.Unrecorded
+	priorUnrecorded []store.Unrecorded
 	// tally counts the recorded decisions as a replay loads them (for the report).
 	tally   *report.Tally
 	prog    *progress
@@ -274,6 +282,9 @@ func Prepare(exp *experiment.Experiment, opt Options) (*Runner, error) {
 			usage: &BackendUsage{Label: b.LabelOrDefault(), Model: b.Model, CostKnown: true}})
 	}
 	l.Add(r.prepareBudget())
+	if opt.Unasked != nil && opt.Remote != nil && !opt.Offline {
+		opt.Unasked(r.countUnasked)
+	}
 	l.Add(r.checkBatch())
 	l.Add(r.checkSharedCache())
 	// The provider clients are made here, no call made, so that a missing API key is told
@@ -981,7 +992,7 @@ func (r *Runner) analysisStage() Stage {
 // of the store.
 func (r *Runner) runUsage() []BackendUsage {
 	by := map[string]report.Usage{}
-	for _, u := range report.UsageOf(&report.Run{Runs: r.tally.Runs(), Tally: r.tally}) {
+	for _, u := range report.UsageOf(&report.Run{Runs: r.tally.Runs(), Tally: r.tally, Unrecorded: r.allUnrecorded()}) {
 		by[u.Backend] = u
 	}
 	out := make([]BackendUsage, len(r.backends))

@@ -378,6 +378,10 @@ func Analyze(dir string) (*Analyzed, error) {
 	a := &Analyzed{Dir: dir, Exp: exp, Analysis: an, runner: r}
 	if r.tally != nil {
 		a.run = &report.Run{Dir: dir, Exp: exp, Runs: r.tally.Runs(), Tally: r.tally}
+		if a.run.Unrecorded, err = st.UnrecordedSpend(); err != nil {
+			r.close()
+			return nil, err
+		}
 	}
 	return a, nil
 }
@@ -740,7 +744,7 @@ func (r *Runner) finishStudy(res *Result) error {
 		return err
 	}
 	a := &Analyzed{Dir: r.dir, Exp: r.exp, Analysis: an, runner: r,
-		run: &report.Run{Dir: r.dir, Exp: recorded, Runs: runs, Tally: r.tally}}
+		run: &report.Run{Dir: r.dir, Exp: recorded, Runs: runs, Tally: r.tally, Unrecorded: r.allUnrecorded()}}
 	// The HTML report is a convenience: a failure to write it does not fail the run.
 	err = writing.File(filepath.Join(r.dir, report.ReportFile), func(w io.Writer) error {
 		_, err := renderAnalyzed(w, []*Analyzed{a})

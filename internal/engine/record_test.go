@@ -9,9 +9,10 @@ import (
 	"github.com/prosim/prosim/internal/store"
 )
 
-// TestRecordRoundTrip: every field of backend.Reply but Samples and the unusable calls' tokens
-// and the count of replies without usage (priced into CostUSD by the Meter, and not the
-// provider's count) is recorded and read back,
+// TestRecordRoundTrip: every field of backend.Reply but Samples, the unusable calls' tokens
+// (priced into CostUSD by the Meter, and not the provider's count), the count of replies
+// without usage (priced into CostUSD at their worst case) and Others (the tokens of other
+// models, priced into CostUSD by the Meter, and within the tokens) is recorded and read back,
 // and store.Reply has no field backend.Reply lacks, so a field added to one is not silently
 // dropped.
 func TestRecordRoundTrip(t *testing.T) {
@@ -22,7 +23,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		// does not import backend).
 		// NoUsageCalls (replies that said no token usage) are in CostUSD at their worst case;
 		// only the invocation that made them names them (BackendUsage.NoUsageCalls).
-		if f.Name == "Samples" || f.Name == "UnusableInputTokens" || f.Name == "UnusableOutputTokens" || f.Name == "NoUsageCalls" {
+		if f.Name == "Samples" || f.Name == "UnusableInputTokens" || f.Name == "UnusableOutputTokens" || f.Name == "NoUsageCalls" || f.Name == "Others" {
 			continue
 		}
 		if g, ok := sr.FieldByName(f.Name); !ok || g.Type != f.Type && !(f.Name == "Repairs" && g.Type.Elem().ConvertibleTo(f.Type.Elem())) {

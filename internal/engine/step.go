@@ -387,6 +387,7 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 			return r.recordInvalid(be, t, reply, bs.cause), fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		if errors.Is(err, errServerGone) {
+			r.noteUnrecorded(be, err, reply)
 			return nil, fmt.Errorf("agent %d, %s, run %s: %w", t.Keys[0].AgentID, t.Keys[0].Scenario, t.Cell.ID, err)
 		}
 		if errors.Is(err, backend.ErrBudget) && reply.UnusableCalls > 0 {
@@ -397,6 +398,7 @@ func (r *Runner) ask(ctx context.Context, t *study.Task) ([]backend.Reply, error
 			return r.recordInvalid(be, t, reply, err), err
 		}
 		if !r.recordsError(ctx, be, err) {
+			r.noteUnrecorded(be, err, reply)
 			switch {
 			case rejectsStructured(err):
 				err = fmt.Errorf("%w\nthis server rejects response_format: set structured_output: json_object (or off) on backend %s", err, be.label)

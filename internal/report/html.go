@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 )
 
 // ReportFile is the report's name in a run directory.
@@ -58,15 +59,36 @@ type Usage struct {
 	MeanLatencyMS             float64
 }
 
-// UsageOf sums calls, tokens, cost and latency per backend.
+// UsageOf sums calls, tokens, cost and latency per backend, with the calls no recorded
+// decision holds (r.Unrecorded).
 func UsageOf(r *Run) []Usage {
 	t := r.tally()
 	m, lat := t.usage, t.latency
 	var out []Usage
 	for _, b := range backendsOf(r) {
+		var x Usage
 		if u := m[b]; u != nil {
-			x := *u
+			x = *u
 			x.MeanLatencyMS = lat[b] / float64(u.Decisions)
+		} else {
+			x.Backend = b
+		}
+		found := m[b] != nil
+		for _, un := range r.Unrecorded {
+			if un.Backend != b {
+				continue
+			}
+			found = true
+			x.Calls, x.FailedCalls, x.UnusableCalls = x.Calls+un.Calls, x.FailedCalls+un.FailedCalls, x.UnusableCalls+un.UnusableCalls
+			x.InputTokens, x.OutputTokens = x.InputTokens+un.InputTokens, x.OutputTokens+un.OutputTokens
+			if math.IsNaN(un.CostUSD) {
+				x.CostUSD = math.NaN()
+			} else {
+				x.CostUSD += un.CostUSD
+				x.KnownCostUSD += un.CostUSD
+			}
+		}
+		if found {
 			out = append(out, x)
 		}
 	}

@@ -37,6 +37,9 @@ type Run struct {
 	// the sections count Decisions instead.
 	Tally     *Tally
 	Decisions []store.Decision
+	// Unrecorded are the calls no recorded decision holds, by backend (prosim.db's unrecorded
+	// table: an ask cut off by an interrupt, a cluster task decided twice), which UsageOf adds.
+	Unrecorded []store.Unrecorded
 }
 
 // Load reads a run directory: its design, and its decisions counted in one pass (nothing is
@@ -53,6 +56,9 @@ func Load(dir string) (*Run, error) {
 	defer st.Close()
 	r := &Run{Dir: dir, Exp: exp}
 	if r.Runs, err = st.Runs(); err != nil {
+		return nil, err
+	}
+	if r.Unrecorded, err = st.UnrecordedSpend(); err != nil {
 		return nil, err
 	}
 	r.Tally = NewTally(r.Runs)

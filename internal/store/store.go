@@ -23,9 +23,9 @@ import (
 )
 
 // schemaVersion is the run database's layout. 2 added decisions.model_version, 3 the
-// repairs table, 4 decisions.failed_calls, 5 decisions.unusable_calls; Open upgrades a
-// database of an earlier version in place (see migrate).
-const schemaVersion = "5"
+// repairs table, 4 decisions.failed_calls, 5 decisions.unusable_calls, 6 the unrecorded
+// table; Open upgrades a database of an earlier version in place (see migrate).
+const schemaVersion = "6"
 
 const ddl = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS repairs(
   run_id TEXT NOT NULL, agent_id INTEGER NOT NULL, round INTEGER NOT NULL, trial INTEGER NOT NULL,
   scenario TEXT NOT NULL, attempt INTEGER NOT NULL, raw TEXT NOT NULL, invalid_reason TEXT NOT NULL,
   repair TEXT NOT NULL, PRIMARY KEY(run_id, agent_id, round, trial, scenario, attempt));
+CREATE TABLE IF NOT EXISTS unrecorded(
+  backend TEXT PRIMARY KEY, calls INTEGER NOT NULL, failed_calls INTEGER NOT NULL,
+  unusable_calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cost_usd REAL);
 CREATE TABLE IF NOT EXISTS batches(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, backend TEXT NOT NULL, batch_id TEXT NOT NULL,
   custom_ids TEXT NOT NULL, submitted TEXT NOT NULL);
@@ -211,7 +215,7 @@ func Open(path string) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
-	} else if v == "1" || v == "2" || v == "3" || v == "4" {
+	} else if v == "1" || v == "2" || v == "3" || v == "4" || v == "5" {
 		if err := s.migrate(v); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: upgrading a run database of an earlier prosim: %w", path, err)
@@ -224,12 +228,14 @@ func Open(path string) (*Store, error) {
 }
 
 // migrate upgrades a database of schema 1 (written before model versions were recorded), 2
-// (before repair turns were), 3 (before failed calls were told apart) or 4 (before replies
-// unusable after HTTP 200 were) to 5: schema 1's decisions get model_version "" (unknown);
-// the repairs table is created empty by the DDL (earlier runs kept only the last attempt);
-// earlier decisions get failed_calls 0 (their calls, failed ones included, are in calls) and
-// unusable_calls 0 (such calls are among their failed calls, at no cost). Adding a column
-// with a default rewrites no row, so this is instant whatever the run's size.
+// (before repair turns were), 3 (before failed calls were told apart), 4 (before replies
+// unusable after HTTP 200 were) or 5 (before the calls of asks not recorded were) to 6:
+// schema 1's decisions get model_version "" (unknown); the repairs and unrecorded tables are
+// created empty by the DDL (earlier runs kept only the last attempt, and counted the calls of
+// an ask cut off by an interrupt nowhere); earlier decisions get failed_calls 0 (their calls,
+// failed ones included, are in calls) and unusable_calls 0 (such calls are among their failed
+// calls, at no cost). Adding a column with a default rewrites no row, so this is instant
+// whatever the run's size.
 func (s *Store) migrate(from string) error {
 	return s.tx(func(tx *sql.Tx) error {
 		if from == "1" {
@@ -237,13 +243,15 @@ func (s *Store) migrate(from string) error {
 				return err
 			}
 		}
-		if from != "4" {
+		if from != "4" && from != "5" {
 			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN failed_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN unusable_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
-			return err
+		if from != "5" {
+			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN unusable_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion)
 		return err
@@ -887,6 +895,71 @@ func (s *Store) Batches() ([]Batch, error) {
 			return nil, fmt.Errorf("batches: job %s: %w", b.ID, err)
 		}
 		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Unrecorded is what the calls of one backend (its label) that no recorded decision holds
+// spent: an ask cut off by an interrupt (Ctrl-C) after its request was sent, one whose error
+// stopped the run, a cluster task decided twice (its second reply). The provider may have
+// billed them, so they are kept beside the decisions (the unrecorded table) and count in the
+// run's calls and spend.
+type Unrecorded struct {
+	Backend                           string
+	Calls, FailedCalls, UnusableCalls int
+	InputTokens, OutputTokens         int
+	// CostUSD is NaN when unknown (stored as NULL, and a later known cost added to it stays
+	// unknown).
+	CostUSD float64
+}
+
+// AddUnrecorded adds us to what the unrecorded table holds for their backends.
+func (s *Store) AddUnrecorded(us []Unrecorded) error {
+	if len(us) == 0 {
+		return nil
+	}
+	return s.tx(func(tx *sql.Tx) error {
+		for _, u := range us {
+			var cost any
+			if !math.IsNaN(u.CostUSD) {
+				cost = u.CostUSD
+			}
+			if _, err := tx.Exec(`INSERT INTO unrecorded VALUES(?,?,?,?,?,?,?) ON CONFLICT(backend) DO UPDATE SET
+			  calls=calls+excluded.calls, failed_calls=failed_calls+excluded.failed_calls,
+			  unusable_calls=unusable_calls+excluded.unusable_calls, input_tokens=input_tokens+excluded.input_tokens,
+			  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd`,
+				u.Backend, u.Calls, u.FailedCalls, u.UnusableCalls, u.InputTokens, u.OutputTokens, cost); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UnrecordedSpend is the unrecorded table by backend; none for a run database of an earlier
+// prosim opened read-only (schema 5 or before, which has no such table).
+func (s *Store) UnrecordedSpend() ([]Unrecorded, error) {
+	var has int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='unrecorded'`).Scan(&has); err != nil || has == 0 {
+		return nil, err
+	}
+	rows, err := s.db.Query(`SELECT backend, calls, failed_calls, unusable_calls, input_tokens, output_tokens, cost_usd FROM unrecorded ORDER BY backend`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Unrecorded
+	for rows.Next() {
+		var u Unrecorded
+		var cost sql.NullFloat64
+		if err := rows.Scan(&u.Backend, &u.Calls, &u.FailedCalls, &u.UnusableCalls, &u.InputTokens, &u.OutputTokens, &cost); err != nil {
+			return nil, err
+		}
+		u.CostUSD = math.NaN()
+		if cost.Valid {
+			u.CostUSD = cost.Float64
+		}
+		out = append(out, u)
 	}
 	return out, rows.Err()
 }

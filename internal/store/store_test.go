@@ -434,7 +434,7 @@ func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "5" {
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "6" {
 		t.Fatalf("schema_version %q", v)
 	}
 	// Two attempts failed, then the decision is recorded invalid; asked again, it fails once
@@ -485,7 +485,7 @@ func TestUnusableCallsAndUpgradeFrom4(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "5" {
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "6" {
 		t.Fatalf("schema_version %q", v)
 	}
 	if d, ok, err := s.Decision(k); err != nil || !ok || d.Reply.FailedCalls != 1 || d.Reply.UnusableCalls != 0 {
@@ -624,4 +624,53 @@ func oldStore(t *testing.T, version, cols, vals string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// The spend of calls no recorded decision holds adds up per backend, an unknown cost
+// staying unknown. A schema 5 database (before the unrecorded table) reads none read-only,
+// without being changed, and is upgraded to 6 on open, its decisions' calls kept.
+func TestUnrecordedAndUpgradeFrom5(t *testing.T) {
+	path := oldStore(t, "5", "model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0, unusable_calls INTEGER NOT NULL DEFAULT 0,", ", '', 1, 0")
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if us, err := ro.UnrecordedSpend(); err != nil || len(us) != 0 {
+		t.Fatalf("unrecorded spend of a schema 5 run read-only: %+v, %v", us, err)
+	}
+	if v, _ := ro.Meta("schema_version"); v != "5" {
+		t.Fatalf("a read-only open changed the schema to %q", v)
+	}
+	ro.Close()
+
+	s, err := OpenExisting(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "6" {
+		t.Fatalf("schema_version %q", v)
+	}
+	k := Key{RunID: "none.r1", AgentID: 1, Scenario: "helping"}
+	if d, ok, err := s.Decision(k); err != nil || !ok || d.Reply.Calls != 1 || d.Reply.FailedCalls != 1 {
+		t.Fatalf("decision of a schema 5 run upgraded: %+v, %v, %v", d, ok, err)
+	}
+	// An interrupted ask, then another of the same backend, and one of a model with no price.
+	if err := s.AddUnrecorded([]Unrecorded{{Backend: "openai", Calls: 1, UnusableCalls: 1, CostUSD: 0.25}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUnrecorded([]Unrecorded{{Backend: "openai", Calls: 2, FailedCalls: 1, UnusableCalls: 1, InputTokens: 3, CostUSD: 0.5},
+		{Backend: "vllm:qwen", Calls: 1, UnusableCalls: 1, CostUSD: math.NaN()}}); err != nil {
+		t.Fatal(err)
+	}
+	us, err := s.UnrecordedSpend()
+	if err != nil || len(us) != 2 {
+		t.Fatalf("unrecorded spend %+v, %v", us, err)
+	}
+	if u := us[0]; u != (Unrecorded{Backend: "openai", Calls: 3, FailedCalls: 1, UnusableCalls: 2, InputTokens: 3, CostUSD: 0.75}) {
+		t.Errorf("openai: %+v; want 3 calls, 1 failed, 2 unusable, $0.75", u)
+	}
+	if u := us[1]; u.Backend != "vllm:qwen" || u.Calls != 1 || !math.IsNaN(u.CostUSD) {
+		t.Errorf("vllm:qwen: %+v; want 1 call at an unknown cost", u)
+	}
 }
