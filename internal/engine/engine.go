@@ -143,8 +143,8 @@ type Runner struct {
 	// those of recorded tasks read back from the store (recordedReplies, Env.Reply), one step
 	// at a time; a streamed study's analysis reads them once, at the end (study.Streamed).
 	done *keySet
-	// stepReplies are the recorded replies of the batch being decided, read in one range
-	// read per run before its workers start (readRecorded); nil when none was read.
+	// stepReplies are the recorded replies of the batch being decided, read in bulk before
+	// its workers start (readRecorded); nil when none was read.
 	stepReplies map[store.Key]backend.Reply
 	// placeheld are the placeholder replies of a play that asks no backend and records
 	// nothing (estimates, prompt checks, RequestOf on a live run), for Env.Reply.
