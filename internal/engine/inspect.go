@@ -27,7 +27,7 @@ type Inspection struct {
 
 // Inspect reads dir's resolved config and prepares its study offline.
 func Inspect(dir string) (*Inspection, error) {
-	r, err := prepareDir(dir)
+	r, err := prepareDir(dir, true)
 	if err != nil {
 		return nil, err
 	}
@@ -36,12 +36,14 @@ func Inspect(dir string) (*Inspection, error) {
 	return &Inspection{Dir: dir, Exp: r.exp, Expected: r.study.Expected(), AtMost: atMost, Recorded: r.recorded()}, nil
 }
 
-func prepareDir(dir string) (*Runner, error) {
+// prepareDir prepares the run in dir, offline; onDemand renders its persona texts as prompts
+// need them (Options.TextsOnDemand).
+func prepareDir(dir string, onDemand bool) (*Runner, error) {
 	exp, err := RunConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	r, err := Prepare(exp, Options{Offline: true, Recorded: true})
+	r, err := Prepare(exp, Options{Offline: true, Recorded: true, TextsOnDemand: onDemand})
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +58,8 @@ func prepareDir(dir string) (*Runner, error) {
 // can reach k's step; those replies reach no output. The repair turns of a re-asked decision
 // are recorded apart (store.Repairs).
 func RequestOf(dir string, k store.Key) (backend.Request, error) {
-	r, err := prepareDir(dir)
+	// Every task of the steps before k's that has no Keys form is built: its texts up front.
+	r, err := prepareDir(dir, false)
 	if err != nil {
 		return backend.Request{}, err
 	}

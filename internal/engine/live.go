@@ -25,7 +25,7 @@ var ErrNoLive = errors.New("no live estimates for this study")
 // limit recorded decisions are refused with ErrTooLarge (limit <= 0: no limit): their replies
 // are read back one by one, which takes too long for a page.
 func LiveEstimates(dir string, limit int) (*study.Estimates, error) {
-	r, err := prepareDir(dir)
+	r, err := prepareDir(dir, true)
 	if err != nil {
 		return nil, err
 	}

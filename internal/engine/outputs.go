@@ -334,7 +334,9 @@ func Analyze(dir string) (*Analyzed, error) {
 	if err != nil {
 		return nil, notCreatedHint(dir, err)
 	}
-	r, err := Prepare(exp, Options{Offline: true, Recorded: true})
+	// A replay reads its recorded tasks back from their keys (or streams them): no prompt of
+	// them is built, so no persona text is rendered up front.
+	r, err := Prepare(exp, Options{Offline: true, Recorded: true, TextsOnDemand: true})
 	if err != nil {
 		st.Close()
 		return nil, err

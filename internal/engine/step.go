@@ -75,46 +75,34 @@ func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok boo
 }
 
 // readRecorded reads the recorded replies of a batch's tasks that are all recorded, for a
-// resumed run of a batch with Keys and Absorb: one range read per run over the agents and
-// rounds of those tasks, in the key's order, keeping only their keys. One query per decision
-// was most of a resume with nothing left to ask. Memory is a batch's worth (a round).
+// resumed run of a batch with Keys and Absorb: their keys, in the key's order, are sought many
+// to a query (Store.DecisionsAt), so the seeks walk the index forward. One query per decision
+// was most of a resume with nothing left to ask; a range read over the step's agents read
+// the rows of their other rounds and stages too (Study 2's trial positions: every trial of
+// the run at each). Memory is a batch's worth (a round, a games step).
 func (r *Runner) readRecorded(b *study.Batch) (map[store.Key]backend.Reply, error) {
 	if r.done == nil || r.st == nil || b.Keys == nil || b.Absorb == nil {
 		return nil, nil
 	}
-	type span struct{ agentLo, agentHi, roundLo, roundHi int }
-	spans := map[string]*span{}
-	want := map[store.Key]bool{}
+	var keys []store.Key
 	for i := range b.Len() {
 		kt := b.Keys(i)
 		if r.deps.isStale(kt.Cell.ID) || !r.allDone(&kt) {
 			continue
 		}
-		for _, k := range kt.Keys {
-			want[k] = true
-			sp := spans[k.RunID]
-			if sp == nil {
-				spans[k.RunID] = &span{k.AgentID, k.AgentID, k.Round, k.Round}
-				continue
-			}
-			sp.agentLo, sp.agentHi = min(sp.agentLo, k.AgentID), max(sp.agentHi, k.AgentID)
-			sp.roundLo, sp.roundHi = min(sp.roundLo, k.Round), max(sp.roundHi, k.Round)
-		}
+		keys = append(keys, kt.Keys...)
 	}
-	if len(want) == 0 {
+	if len(keys) == 0 {
 		return nil, nil
 	}
-	out := make(map[store.Key]backend.Reply, len(want))
-	for run, sp := range spans {
-		err := r.st.DecisionsBetween(run, sp.agentLo, sp.agentHi, sp.roundLo, sp.roundHi, func(d store.Decision) error {
-			if want[d.Key] {
-				out[d.Key] = replyOf(d.Reply)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	slices.SortFunc(keys, store.CompareKeys)
+	out := make(map[store.Key]backend.Reply, len(keys))
+	err := r.st.DecisionsAt(keys, func(d store.Decision) error {
+		out[d.Key] = replyOf(d.Reply)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

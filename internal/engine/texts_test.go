@@ -47,3 +47,35 @@ func TestPersonaTextsUpFrontForRunsOnly(t *testing.T) {
 		}
 	}
 }
+
+// A replay (report, prosim serve's results page) and an inspection of a run folder render no
+// persona text up front: their recorded tasks are read back from their keys, and 100,000
+// texts were 1.3 s of CPU of each of the two Prepares of a results page's first load.
+// Rebuilding a request still renders them up front (it builds every task before k's).
+func TestReplayRendersTextsOnDemand(t *testing.T) {
+	var calls atomic.Int64
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), load(t, study1, 1), Options{Out: dir, Backends: fakeLLM(&calls)}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := a.runner.texts != nil
+	a.Close()
+	if held {
+		t.Error("Analyze rendered every persona text up front")
+	}
+	for _, onDemand := range []bool{true, false} {
+		r, err := prepareDir(dir, onDemand)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := r.texts != nil
+		r.Close()
+		if held == onDemand {
+			t.Errorf("prepareDir(onDemand %v) rendered every text up front: %v", onDemand, held)
+		}
+	}
+}

@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -117,4 +122,54 @@ func getB(h http.Handler, target string) int {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	return w.Code
+}
+
+// BenchmarkResultsPageFirstLoad is the first load of a large run's results page (what the
+// server keeps of the run cleared each time): Study 3, 100,000 agents, 2 rounds, store full (200,000 decisions), the
+// run of QA14 F8 (17.8 s a first load). PROSIM_BENCH_RUN names a finished run folder to load
+// instead (its id is its folder's name).
+func BenchmarkResultsPageFirstLoad(b *testing.B) {
+	dir := os.Getenv("PROSIM_BENCH_RUN")
+	if dir == "" {
+		dir = filepath.Join(b.TempDir(), "big")
+		src := "name: big\nstudy: network\nseed: 5\nreplicates: 1\npopulation: {source: sample, n: 100000}\n" +
+			"network: {graph: {type: watts_strogatz, k: 6, p: 0.2}, rounds: 2, scenario: volunteering, store: full}\n" +
+			"conditions:\n  - {name: control, policy: economic}\nbackends:\n  - {provider: builtin}\n"
+		path := filepath.Join(b.TempDir(), "big.yaml")
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		e, err := experiment.Load(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := engine.Run(context.Background(), e, engine.Options{Out: dir, NoCache: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, err := New(context.Background(), Options{Roots: []string{filepath.Dir(dir)}, Loopback: true, LiveLimit: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	page := "/runs/" + filepath.Base(dir) + "/results"
+	cpu0 := cpuTime()
+	for b.Loop() {
+		s.mu.Lock() // as a server just started: nothing of the run known
+		clear(s.resultsCache)
+		clear(s.inspect)
+		clear(s.tallies)
+		s.mu.Unlock()
+		if w := getB(s, page); w != http.StatusOK {
+			b.Fatal(w)
+		}
+	}
+	// CPU (user + system) a load: on a shared machine, wall time stretches with the load.
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+}
+
+// cpuTime is the process's CPU time (user + system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -167,3 +167,59 @@ func BenchmarkDecisionLookup(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkStepReadBack reads a step's recorded decisions back as a resume does: 4,000 keys
+// (2,000 agents, two stages of round 1) of a run of 20,000 (five stages, two rounds), one query
+// each (Decision) or sought many to a query (DecisionsAt). ns/decision is per decision read
+// back.
+func BenchmarkStepReadBack(b *testing.B) {
+	s := benchStore(b)
+	const agents = 2000
+	for a := range agents {
+		for round := 1; round <= 2; round++ {
+			for trial := 1; trial <= 5; trial++ {
+				r := Reply{Raw: `{"give": 3}`, Values: map[string]float64{"give": 3}, Provider: "builtin", Model: "behavioral", CostUSD: math.NaN()}
+				if err := s.Add(Decision{Key: Key{RunID: "none.r1", AgentID: a, Round: round, Trial: trial, Scenario: "dictator"}, Reply: r}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	var keys []Key
+	for a := range agents {
+		for trial := 1; trial <= 2; trial++ {
+			keys = append(keys, Key{RunID: "none.r1", AgentID: a, Round: 1, Trial: trial, Scenario: "dictator"})
+		}
+	}
+	count := func(b *testing.B, n int) {
+		if n != len(keys) {
+			b.Fatalf("%d decisions read back, want %d", n, len(keys))
+		}
+	}
+	b.Run("one-by-one", func(b *testing.B) {
+		for b.Loop() {
+			n := 0
+			for _, k := range keys {
+				if _, ok, err := s.Decision(k); err != nil || !ok {
+					b.Fatal(ok, err)
+				}
+				n++
+			}
+			count(b, n)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/decision")
+	})
+	b.Run("at", func(b *testing.B) {
+		for b.Loop() {
+			n := 0
+			if err := s.DecisionsAt(keys, func(Decision) error { n++; return nil }); err != nil {
+				b.Fatal(err)
+			}
+			count(b, n)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/decision")
+	})
+}

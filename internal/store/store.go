@@ -5,6 +5,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -61,6 +62,13 @@ type Key struct {
 	Round    int // 0 when the study has no rounds
 	Trial    int // 0 when the study has no trials
 	Scenario string
+}
+
+// CompareKeys orders keys as the decisions table's primary key does (run, agent, round,
+// trial, scenario).
+func CompareKeys(a, b Key) int {
+	return cmp.Or(strings.Compare(a.RunID, b.RunID), cmp.Compare(a.AgentID, b.AgentID), cmp.Compare(a.Round, b.Round),
+		cmp.Compare(a.Trial, b.Trial), strings.Compare(a.Scenario, b.Scenario))
 }
 
 // Decision is a recorded decision.

@@ -674,3 +674,43 @@ func TestUnrecordedAndUpgradeFrom5(t *testing.T) {
 		t.Errorf("vllm:qwen: %+v; want 1 call at an unknown cost", u)
 	}
 }
+
+// DecisionsAt gives each recorded key asked, in the order asked, across its queries of
+// keysPerRead keys; keys not recorded are skipped.
+func TestDecisionsAtReadsTheKeysAsked(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 2*keysPerRead + 7
+	for i := range n {
+		r := Reply{Raw: "x", Values: map[string]float64{"give": float64(i)}, CostUSD: math.NaN()}
+		if err := s.Add(Decision{Key: Key{RunID: "c.r1", AgentID: i, Round: 1, Trial: i % 3, Scenario: "dictator"}, Reply: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var keys, want []Key
+	for i := n - 1; i >= 0; i-- { // against the key's order
+		k := Key{RunID: "c.r1", AgentID: i, Round: 1, Trial: i % 3, Scenario: "dictator"}
+		keys, want = append(keys, k), append(want, k)
+		keys = append(keys, Key{RunID: "c.r1", AgentID: i, Round: 2, Trial: i % 3, Scenario: "dictator"}) // not recorded
+	}
+	var got []Key
+	err = s.DecisionsAt(keys, func(d Decision) error {
+		if d.Reply.Values["give"] != float64(d.AgentID) {
+			t.Fatalf("%+v read with %v", d.Key, d.Reply.Values)
+		}
+		got = append(got, d.Key)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("read %d keys, want the %d recorded in the order asked", len(got), len(want))
+	}
+}

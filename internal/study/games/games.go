@@ -357,7 +357,9 @@ func (s *gamesStudy) Next() (*study.Batch, error) {
 			return nil, nil
 		}
 		if len(tasks) > 0 {
-			return &study.Batch{N: len(tasks), Build: func(i int) (study.Task, error) { return tasks[i]() }, Absorb: s.absorb}, nil
+			return &study.Batch{N: len(tasks), Build: func(i int) (study.Task, error) { return tasks[i].build() },
+				Keys:   func(i int) study.Task { return study.Task{Keys: []store.Key{tasks[i].key}, Cell: tasks[i].cell} },
+				Absorb: s.absorb}, nil
 		}
 		// A step without decisions (every proposer's reply invalid, say): advance at once.
 	}
@@ -541,9 +543,15 @@ func (b *gameBase) load(sp spill.Span, n int) []map[int]move {
 	return ms
 }
 
-// lazyTask builds one decision's task when the runner takes it, so that a step's prompts are
-// not all held at once (a step is every agent of every cell).
-type lazyTask func() (study.Task, error)
+// lazyTask is one decision's key and cell, and builds its task when the runner takes it, so
+// that a step's prompts are not all held at once (a step is every agent of every cell). A
+// resumed run reads a recorded decision back from its key (Batch.Keys): composing the
+// prompts of recorded decisions was a third of a resume with nothing left to ask.
+type lazyTask struct {
+	key   store.Key
+	cell  *study.Cell
+	build func() (study.Task, error)
+}
 
 // ask remembers one decision's key for absorb and returns its task, built on demand from
 // what the step knows now (the game state is not written until the step's replies are
@@ -556,10 +564,10 @@ func (b *gameBase) ask(role string, agent, round, trial int, mk func() (params, 
 	sc, _ := b.s.pl.sc[in.Index-1][role].Worded(cell.Level("wording")) // checked in newPlan
 	key := store.Key{RunID: cell.ID, AgentID: env.Agents[b.index[agent]].ID, Round: round, Trial: trial, Scenario: sc.ID}
 	b.asked = append(b.asked, key)
-	return func() (study.Task, error) {
+	return lazyTask{key: key, cell: cell, build: func() (study.Task, error) {
 		params, extra := mk()
 		return b.task(key, role, agent, round, trial, params, extra, prefix)
-	}, nil
+	}}, nil
 }
 
 // task is one decision's task (ask).

@@ -181,7 +181,7 @@ func (s *gamesStudy) baselineRows(r *results, in GameInstance, control string) (
 		base := d.gameBase // a copy: ask records the key it makes in the copy, not the run's machine
 		for _, id := range base.ids {
 			build, _ := base.ask("dictator", id, 1, g.in.Index, func() (map[string]float64, map[string]float64) { return terms(g.in), nil }, "")
-			t, err := build()
+			t, err := build.build()
 			if err != nil {
 				return nil, err
 			}

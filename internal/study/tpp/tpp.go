@@ -236,7 +236,7 @@ func (s *tpp) Next() (*study.Batch, error) {
 		return &study.Batch{N: len(s.sessions) * per, Build: func(i int) (study.Task, error) {
 			ss := &s.sessions[i/per]
 			return s.task(ss, s.trialAt(ss, i%per))
-		}}, nil
+		}, Keys: func(i int) study.Task { return s.keys(&s.sessions[i/per], i%per) }}, nil
 	}
 	if s.step == s.perAgent {
 		return nil, nil
@@ -245,6 +245,7 @@ func (s *tpp) Next() (*study.Batch, error) {
 	s.step++
 	return &study.Batch{N: len(s.sessions),
 		Build: func(i int) (study.Task, error) { return s.task(&s.sessions[i], s.trialAt(&s.sessions[i], step)) },
+		Keys:  func(i int) study.Task { return s.keys(&s.sessions[i], step) },
 		// Each task is its own session's: absorbs of one step write disjoint sessions.
 		Absorb: func(i int, _ *study.Task, replies []backend.Reply) error {
 			ss := &s.sessions[i]
@@ -270,6 +271,12 @@ func (s *tpp) Next() (*study.Batch, error) {
 
 func (s *tpp) key(ss *session, index int16) store.Key {
 	return store.Key{RunID: ss.cell.ID, AgentID: s.env.Agents[ss.agent].ID, Trial: int(index), Scenario: s.sc.ID}
+}
+
+// keys is the task of a session's trial at position p without its request (Batch.Keys): a
+// resumed run reads a recorded trial back without composing its prompt.
+func (s *tpp) keys(ss *session, p int) study.Task {
+	return study.Task{Keys: []store.Key{s.key(ss, s.trialAt(ss, p).index)}, Cell: ss.cell}
 }
 
 // design: Study 2 varies the scenario's wording (the game's paraphrases), the persona's
