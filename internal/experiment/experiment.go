@@ -956,6 +956,9 @@ func (b *Backend) check(doc *yamlx.Doc, path string, decoded func(path string) b
 	if !decoded(path + ".provider") {
 		return nil // what else a backend may set depends on its provider
 	}
+	if b.Provider == "" {
+		return doc.Errorf(path+".provider", "required: one of %s", strings.Join(Providers, ", "))
+	}
 	if !slices.Contains(Providers, b.Provider) {
 		// What else a backend may set depends on its provider.
 		return doc.Errorf(path+".provider", "unknown provider %q (want one of %s)", b.Provider, strings.Join(Providers, ", "))

@@ -379,15 +379,10 @@ func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
 						tok := mv.Key.GetToken()
 						msg, meant := unknownField(key, fields, given)
 						e := &Error{File: c.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: join(path, key), Msg: msg}
+						// Without a hint (colour: red), the key stands for no field: a field the
+						// mapping leaves out is missing, and told so in the same pass.
 						if meant != "" {
 							e.meant = []string{meant}
-						} else {
-							// Without a hint, it may be meant for any field the mapping leaves out.
-							for _, f := range slices.Sorted(maps.Keys(fields)) {
-								if !slices.Contains(given, f) {
-									e.meant = append(e.meant, f)
-								}
-							}
 						}
 						c.errs = append(c.errs, e)
 					}

@@ -27,8 +27,8 @@ type Error struct {
 	Col   int
 	Field string // e.g. "conditions[1].policy"; empty when the problem is not one field's
 	Msg   string
-	// meant are the fields an unknown field may have been meant for, beside Field: its hint's,
-	// or, without one, every field its mapping leaves out.
+	// meant are the fields an unknown field was likely meant for, beside Field: its hint's
+	// (none without a hint).
 	meant []string
 }
 
@@ -328,9 +328,10 @@ func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
 // that the checks of what is sound can run beside them: every field a problem is placed at is
 // left out (an unknown field, a value of the wrong type; a list's entry is made null, so that
 // the others keep their places). undecoded are those fields, by their path as in messages, and
-// the fields each unknown one may have been meant for (its hint's: "backend.provider" beside
-// "backend.type"; without a hint, every field its mapping leaves out), which checks must not
-// read: an absent or zero value there is a consequence of the problem, not another. ok says that v holds the rest; it is false, and v as DecodeAll
+// the field each unknown one was likely meant for (its hint's: "backend.provider" beside
+// "backend.type"), which checks must not read: an absent or zero value there is a consequence
+// of the problem, not another. An unknown key without a hint (colour: red) stands for no
+// field: a required field its mapping leaves out is told missing beside it, in one pass. ok says that v holds the rest; it is false, and v as DecodeAll
 // leaves it, when a problem is not placed at a field of this file (a file of values of the
 // wrong type at its top level, aliases that stop its fields being decoded apart, more problems
 // than are shown) or the rest does not decode either.
