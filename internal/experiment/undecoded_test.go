@@ -121,3 +121,15 @@ backends:
 		`  a.yaml:10:24: field backends[1].xyzzy: unknown field (check its spelling and indentation)`,
 	)
 }
+
+// replicates: "3" is a quoted string where a number belongs: an error at its line (it was read
+// as 3), told with the other problems, and no check reads it (errs3 #5).
+func TestQuotedReplicates(t *testing.T) {
+	_, err := Parse([]byte("name: s\nstudy: vignettes\nreplicates: \"3\"\npopulation: {source: sample, n: '10'}\nscenarios: [volunteering]\nmax_repairs: 11\n"), "a.yaml")
+	wantLines(t, err,
+		`a.yaml: 3 problems:`,
+		`  a.yaml:3:13: field replicates: expected a whole number, not the string "3" (write it without quotes)`,
+		`  a.yaml:4:33: field population.n: expected a whole number, not the string "10" (write it without quotes)`,
+		`  a.yaml:6:14: field max_repairs: 11 is out of range 0..10`,
+	)
+}

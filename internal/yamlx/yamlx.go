@@ -30,6 +30,8 @@ type Error struct {
 	// meant are the fields an unknown field was likely meant for, beside Field: its hint's
 	// (none without a hint).
 	meant []string
+	// quoted says that the problem is a number written quoted (whole.go).
+	quoted bool
 }
 
 func (e *Error) Error() string {
@@ -298,7 +300,7 @@ func (d *Doc) decodeTop(body ast.Node, v any) error {
 	if err := yaml.NodeToValue(body, v, yaml.Strict()); err != nil {
 		return convert(err, d.data, d.name)
 	}
-	if hasFraction(d.data) {
+	if hasFraction(d.data) || hasQuotedNumber(d.data) {
 		return wholeCheck(body, v, d.name, "")
 	}
 	return nil
