@@ -342,23 +342,67 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 	if err == nil {
 		return nil, true, nil
 	}
+	undecoded, left, nulls, placed := d.placed(err, "")
+	rv := reflect.ValueOf(v)
+	if !placed || rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, false, err
+	}
+	body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
+	rest := reflect.New(rv.Elem().Type())
+	if !empty {
+		if d.decodeTop(body, rest.Interface()) != nil {
+			return nil, false, err
+		}
+	}
+	rv.Elem().Set(rest.Elem())
+	return undecoded, true, err
+}
+
+// DecodeNodeSound is DecodeSound for node, the field at path of this file (a study's block,
+// "network"), as DecodeNodeAll decodes it: with problems, the rest of it is decoded into v
+// when every problem is placed at a field inside it.
+func (d *Doc) DecodeNodeSound(node ast.Node, path string, v any) (undecoded []string, ok bool, err error) {
+	err = d.DecodeNodeAll(node, path, v)
+	if err == nil {
+		return nil, true, nil
+	}
+	undecoded, left, nulls, placed := d.placed(err, path)
+	rv := reflect.ValueOf(v)
+	if !placed || rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, false, err
+	}
+	kept, _ := strip(node, path, func(p string) bool { return left[p] }, nulls)
+	rest := reflect.New(rv.Elem().Type())
+	if DecodeNode(kept, d.data, d.name, rest.Interface()) != nil {
+		return nil, false, err
+	}
+	rv.Elem().Set(rest.Elem())
+	return undecoded, true, err
+}
+
+// placed reads err, the problems of decoding the field at path ("" the file), for DecodeSound:
+// the fields they leave undecoded (with the fields unknown keys were meant for), the fields
+// to leave out of the rest, and the list entries to make null, by their list's path. placed is
+// false when a problem is not placed at a field of this file inside path, or more problems
+// than are shown were found.
+func (d *Doc) placed(err error, path string) (undecoded []string, left map[string]bool, nulls map[string][]int, placed bool) {
 	var errs []*Error
 	switch x := err.(type) {
 	case *Error:
 		errs = []*Error{x}
 	case *Errors:
 		if x.More > 0 || x.Stopped {
-			return nil, false, err
+			return nil, nil, nil, false
 		}
 		errs = x.Errs
 	default:
-		return nil, false, err
+		return nil, nil, nil, false
 	}
-	left := map[string]bool{}
-	nulls := map[string][]int{}
+	left = map[string]bool{}
+	nulls = map[string][]int{}
 	for _, e := range errs {
-		if e.File != d.name || e.Field == "" || e.Line == 0 {
-			return nil, false, err
+		if e.File != d.name || e.Field == "" || e.Line == 0 || path != "" && !Within(e.Field, path) {
+			return nil, nil, nil, false
 		}
 		undecoded = append(undecoded, e.Field)
 		left[e.Field] = true
@@ -374,19 +418,7 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 			undecoded = append(undecoded, e.Field[:i+1]+m) // the unknown key's sibling
 		}
 	}
-	body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return nil, false, err
-	}
-	rest := reflect.New(rv.Elem().Type())
-	if !empty {
-		if d.decodeTop(body, rest.Interface()) != nil {
-			return nil, false, err
-		}
-	}
-	rv.Elem().Set(rest.Elem())
-	return undecoded, true, err
+	return undecoded, left, nulls, true
 }
 
 // Within says whether the field at path is inside the field at outer, paths written as in
