@@ -270,7 +270,7 @@ func DecodeNodeAll(node ast.Node, data []byte, name, path string, v any) error {
 // given first, the error of decoding it whole.
 func decodeErrors(node ast.Node, data []byte, name, path string, t reflect.Type, first error) error {
 	c := collector{data: data, name: name}
-	c.walk(node, t.Elem(), path)
+	c.failed(node, t.Elem(), path, first) // not decoded again: first is its decoding's problem
 	l := NewList(name)
 	for _, e := range c.errs {
 		l.Add(e)
@@ -321,9 +321,16 @@ func (c *collector) walk(node ast.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	err := DecodeNode(node, c.data, c.name, reflect.New(t).Interface())
-	if err == nil {
-		return
+	if err := DecodeNode(node, c.data, c.name, reflect.New(t).Interface()); err != nil {
+		c.failed(node, t, path, err)
+	}
+}
+
+// failed reports the problems of node (the field at path, of type t), whose decoding failed
+// with err: each of its parts' (descend), or err when none is found apart.
+func (c *collector) failed(node ast.Node, t reflect.Type, path string, err error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
 	before := len(c.errs)
 	c.descend(node, t, path)
