@@ -132,7 +132,7 @@ type split struct {
 // of the file decodes strictly without them (blockKey).
 func splitBlock(doc *yamlx.Doc) split {
 	var out split
-	m, ok := doc.Body().(*ast.MappingNode)
+	m, ok := doc.Plain().(*ast.MappingNode) // a block naming an anchor elsewhere decodes alone
 	if !ok {
 		return out
 	}

@@ -228,6 +228,9 @@ type Doc struct {
 	name string
 	data []byte
 	file *ast.File
+	// plain is the top level with its aliases expanded (Plain), made on first use.
+	plain     ast.Node
+	plainDone bool
 }
 
 // Parse parses data for locating fields. It does not decode.
@@ -268,6 +271,25 @@ func (d *Doc) Body() ast.Node {
 		return nil
 	}
 	return d.file.Docs[0].Body
+}
+
+// Plain is Body with its aliases, anchors and merge keys expanded (the body itself when it
+// has none): what is decoded, so that a part decodes on its own and every problem of a file
+// with aliases is found. Errors are placed in the file (an aliased value's at its anchor).
+func (d *Doc) Plain() ast.Node {
+	if d == nil {
+		return nil
+	}
+	if d.plainDone {
+		return d.plain
+	}
+	d.plainDone = true
+	d.plain = d.Body()
+	// An anchor or alias is written with & or *: a file without either is not walked.
+	if d.plain != nil && bytes.ContainsAny(d.data, "&*") && (len(ast.Filter(ast.AliasType, d.plain)) > 0 || len(ast.Filter(ast.AnchorType, d.plain)) > 0) {
+		d.plain = expand(d.plain)
+	}
+	return d.plain
 }
 
 // IsMapping says whether the file's top level is a mapping (key: value lines), as every
@@ -438,7 +460,7 @@ func (d *Doc) without(omit func(path string) bool) (ast.Node, bool) {
 // cut is without that also makes null the entries of lists that nulls names (by the list's
 // path: "conditions" -> [1]), so that the others keep their places.
 func (d *Doc) cut(omit func(path string) bool, nulls map[string][]int) (ast.Node, bool) {
-	body := d.Body()
+	body := d.Plain()
 	if omit == nil && len(nulls) == 0 {
 		return body, false
 	}
