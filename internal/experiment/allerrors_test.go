@@ -338,3 +338,42 @@ func TestPopulationFileBesideWrongTypes(t *testing.T) {
 		"  "+f+":4:14: field concurrency: expected a whole number",
 		"  "+f+":5:22: field population.source: expected a string")
 }
+
+// A scenario file with a value of the wrong type is checked beside it, and the experiment's
+// ids against it in the same pass (errs3 #4): the other entry's kind, and an id close to an
+// entry of the file (which is not in the library while the file has problems) hints at it.
+func TestScenarioFileTypeErrorInOnePass(t *testing.T) {
+	w := writer(t, t.TempDir())
+	w("scen.yaml", `- id: snow_shovel
+  kind: vignette
+  text: Shovel the path?
+  question: How willing are you?
+  params: {minutes: thirty}
+  response: {fields: [{name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]}
+- id: bake_sale
+  kind: vignete
+  text: Bake for the sale?
+  question: How willing are you?
+  response: {fields: [{name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]}
+`)
+	exp := w("exp.yaml", "name: s\nstudy: vignettes\npopulation: {source: sample, n: 3}\nscenario_files: [scen.yaml]\nscenarios: [snow_shovel, bake_sale, snow_shovle]\n")
+	_, err := LoadChecking(exp)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := strings.Split(err.Error(), "\n")
+	want := []string{
+		`field scenarios[2]: unknown scenario "snow_shovle" (did you mean snow_shovel?)`,
+		`scen.yaml: 2 problems:`,
+		`field [0].params.minutes: expected a number, got a string "thirty"`,
+		`field [1].kind: unknown kind "vignete"`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got\n%v\nwant lines with\n%s", err, strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if !strings.Contains(got[i], want[i]) {
+			t.Errorf("line %d:\n got %s\nwant %s", i+1, got[i], want[i])
+		}
+	}
+}

@@ -122,13 +122,17 @@ type split struct {
 	given bool     // the study's key is in the file with a value
 	other []string // keys of other studies' registered blocks found in the file
 	err   error    // the problems of decoding the study's block
+	// undecoded are the block's fields its problems left out (yamlx.Doc.DecodeNodeSound),
+	// and sound says the rest of it was decoded (else its Check cannot run).
+	undecoded []string
+	sound     bool
 }
 
 // splitBlock finds the registered blocks in the file and decodes the study's own. The rest
 // of the file decodes strictly without them (blockKey).
 func splitBlock(doc *yamlx.Doc) split {
 	var out split
-	m, ok := doc.Body().(*ast.MappingNode)
+	m, ok := doc.Plain().(*ast.MappingNode) // a block naming an anchor elsewhere decodes alone
 	if !ok {
 		return out
 	}
@@ -154,7 +158,7 @@ func splitBlock(doc *yamlx.Doc) split {
 		case null:
 		case key == study:
 			// Its problems are reported with those of the rest of the file.
-			out.err = doc.DecodeNodeAll(mv.Value, key, out.block)
+			out.undecoded, out.sound, out.err = doc.DecodeNodeSound(mv.Value, key, out.block)
 			out.given = true
 		default:
 			out.other = append(out.other, key)
@@ -192,10 +196,70 @@ func (e *Experiment) checkBlocks(doc *yamlx.Doc) error {
 		}
 	}
 	if e.Block != nil && l.Len() == 0 && !e.blockUndecoded {
-		e.blockOK = !l.Add(e.Block.Check(e, doc))
+		err := e.Block.Check(e, doc)
+		if e.blockPartial {
+			// Checked without the fields its problems left out: what Check says of one of
+			// those (a zero value "required" or "out of range") is a consequence, not a problem.
+			err = e.withoutUndecoded(err)
+		}
+		e.blockOK = !l.Add(err) && !e.blockPartial
 	}
 	return l.Err()
 }
+
+// withoutUndecoded is err without its problems placed at a field of this file that was not
+// decoded, or inside one.
+func (e *Experiment) withoutUndecoded(err error) error {
+	at := func(x *yamlx.Error) bool {
+		if x.File != e.File || x.Field == "" {
+			return false
+		}
+		for f := range e.undecoded {
+			if f == x.Field || within(x.Field, f) {
+				return true
+			}
+		}
+		return false
+	}
+	l := yamlx.NewList(e.File)
+	var walk func(error)
+	walk = func(err error) {
+		switch x := err.(type) {
+		case nil:
+		case *yamlx.Error:
+			if !at(x) {
+				l.Add(x)
+			}
+		case *yamlx.Errors:
+			if x.File != e.File {
+				l.Add(x)
+				return
+			}
+			kept := &yamlx.Errors{File: x.File, More: x.More, Stopped: x.Stopped}
+			for _, y := range x.Errs {
+				if !at(y) {
+					kept.Errs = append(kept.Errs, y)
+				}
+			}
+			l.Add(kept)
+		case interface{ Unwrap() []error }:
+			for _, y := range x.Unwrap() {
+				walk(y)
+			}
+		default:
+			l.Add(x)
+		}
+	}
+	walk(err)
+	return l.Err()
+}
+
+// Decoded says that the field at path (written as in messages: "network.rounds") was decoded
+// from the file: no problem of decoding it (a value of the wrong type, a misspelt key meant for
+// it) is placed at it, at a field inside it, or at a field it is inside. A study's Check runs
+// beside such problems of its block: a check that reads a field that was not decoded (its
+// zero value, or the default it leads to) against another is skipped.
+func (e *Experiment) Decoded(path string) bool { return e.decoded(path) }
 
 // Given says whether the experiment file gives its study's block (a key with a value).
 func (e *Experiment) Given() bool { return e.given }

@@ -79,9 +79,12 @@ type Experiment struct {
 	blockOK bool
 	popOK   bool // the population block's check found no problem
 	// undecoded are the fields the file's values of the wrong type and unknown keys left out
-	// of decoding (yamlx.Doc.DecodeSound); blockUndecoded says the study's block had such
-	// problems (its Check, which reads the whole block, waits for them).
+	// of decoding (yamlx.Doc.DecodeSound), the study's block's included; blockPartial says
+	// the block had such problems, and was decoded without them (its Check runs, see
+	// Decoded); blockUndecoded that it could not be decoded apart from them (its Check, which
+	// reads the whole block, waits for them).
 	undecoded      map[string]bool
+	blockPartial   bool
 	blockUndecoded bool
 	other          []string // other studies' blocks given (an error)
 	// libs are the scenario and policy libraries Load read, for the run (Libraries).
@@ -552,13 +555,16 @@ func parse(data []byte, name string) (*Experiment, *yamlx.Doc, error) {
 	if !ok {
 		return nil, doc, l.Err()
 	}
-	for _, f := range undecoded {
+	for _, f := range append(undecoded, sp.undecoded...) {
 		if e.undecoded == nil {
 			e.undecoded = map[string]bool{}
 		}
 		e.undecoded[f] = true
 	}
-	e.blockUndecoded = sp.err != nil
+	// A block whose problems are placed at its fields is checked without them; one that
+	// could not be decoded apart from them is not checked.
+	e.blockUndecoded = sp.err != nil && !sp.sound
+	e.blockPartial = sp.err != nil && sp.sound
 	if owned {
 		for i := range e.Conditions {
 			if n, ok := doc.Node(fmt.Sprintf("conditions[%d].inequity", i)); ok {
@@ -955,6 +961,9 @@ func (b *Backend) check(doc *yamlx.Doc, path string, decoded func(path string) b
 	}
 	if !decoded(path + ".provider") {
 		return nil // what else a backend may set depends on its provider
+	}
+	if b.Provider == "" {
+		return doc.Errorf(path+".provider", "required: one of %s", strings.Join(Providers, ", "))
 	}
 	if !slices.Contains(Providers, b.Provider) {
 		// What else a backend may set depends on its provider.

@@ -43,9 +43,8 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 
 	// loadAll adds each file to a library; false when one could not be added. pending reads
 	// whether an id missing from the library is one a file that could not be added defines.
-	loadAll := func(paths []string, load func(string) error) (ok bool, pending func(id string) bool) {
+	loadAll := func(paths []string, load func(string) error) (ok bool, pending func(id string) bool, bad []string) {
 		ok = true
-		var bad []string
 		for _, f := range paths {
 			if !readable(f) { // reported already; its ids cannot be read either
 				ok = false
@@ -57,22 +56,25 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 			}
 		}
 		defined := definedIn(bad)
-		return ok, func(id string) bool { return !ok && defined(id) }
+		return ok, func(id string) bool { return !ok && defined(id) }, bad
 	}
 	scen, err := scenario.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("built-in scenario library: %w", err)
 	}
 	// A scenario file's sound entries are checked with its problems (LoadFileSound).
-	scenOK, scenPending := loadAll(e.ScenarioFiles, scen.LoadFileSound)
+	scenOK, scenPending, scenBad := loadAll(e.ScenarioFiles, scen.LoadFileSound)
 	pol, err := policy.Builtin()
 	if err != nil {
 		return nil, nil, fmt.Errorf("built-in policy library: %w", err)
 	}
-	polOK, polPending := loadAll(e.PolicyFiles, func(f string) error {
+	polOK, polPending, _ := loadAll(e.PolicyFiles, func(f string) error {
 		return pol.LoadFile(f, policy.Scenarios{IDs: scen.IDs(), Maybe: scenPending})
 	})
 	var known []string
+	// The ids the scenario files with problems define, read at the first unknown id.
+	var badIDs []string
+	badRead := false
 	for i, id := range e.Scenarios {
 		if l.Enough() {
 			break
@@ -86,7 +88,17 @@ func (e *Experiment) inputsProblems(doc *yamlx.Doc, expErr error) (own error, fi
 			}
 		} else if !scenPending(id) {
 			// Whether a study takes this kind of scenario is the study's own check.
-			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "%s", scen.Unknown(id, "see `prosim scenarios`, or add it with scenario_files")))
+			msg := scen.Unknown(id, "see `prosim scenarios`, or add it with scenario_files")
+			if !strings.Contains(msg, "(did you mean") {
+				// A close id may be an entry of a file with problems, not in the library.
+				if !badRead {
+					badIDs, badRead = fileIDs(scenBad), true
+				}
+				if dym := yamlx.DidYouMean(id, badIDs); dym != "" {
+					msg = fmt.Sprintf("unknown scenario %q%s", yamlx.Clip(id), dym)
+				}
+			}
+			l.Add(doc.Errorf(fmt.Sprintf("scenarios[%d]", i), "%s", msg))
 		}
 	}
 	for i, c := range e.Conditions {
@@ -283,6 +295,17 @@ func definedIn(paths []string) func(id string) bool {
 		}
 		return !complete || ids[id]
 	}
+}
+
+// fileIDs are the ids the files define, as written (scenario.FileIDs), sorted.
+func fileIDs(paths []string) []string {
+	var ids []string
+	for _, p := range paths {
+		xs, _ := scenario.FileIDs(p)
+		ids = append(ids, xs...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // foldID is s in lower case with each run of other characters than letters, digits, '-' and

@@ -274,3 +274,59 @@ func TestAmountRangeAndStepAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// Values of the wrong type are told with the checks of the rest of the file (errs3 #4: the
+// kind of the second entry, and the first's own other problems, waited for params.minutes),
+// and no check reads a value left out: the text's {{.snow}} is not checked against params of
+// which one is unknown, an entry that is not a mapping is not "id is required", a game whose
+// game is not known has its templates' parameters unchecked, and a response with a wrong
+// value is not checked against itself.
+func TestTypeErrorsBesideTheChecks(t *testing.T) {
+	src := `- id: snow_shovel
+  kind: vignette
+  text: "The path is covered in {{.snow}}. Shovel it?"
+  question: How willing are you?
+  params: {minutes: thirty}
+  response: {fields: [{name: w, kind: likert, min: [1], max: 0}]}
+- id: bake_sale
+  kind: vignete
+  text: Bake for the school sale?
+  question: How willing are you?
+  response: {fields: [{name: w, kind: likert, min: 1, max: 7, low_label: no, high_label: yes}]}
+- wrong
+- id: Bad Id
+  kind: game
+  game: [tpp]
+  text: "{{.foo}}"
+  question: [x]
+`
+	_, err := Load([]byte(src), "scen.yaml")
+	want := []string{
+		`scen.yaml: 8 problems:`,
+		`  scen.yaml:5:21: field [0].params.minutes: expected a number, got a string "thirty"`,
+		`  scen.yaml:6:52: field [0].response.fields[0].min: expected a number, got a list`,
+		`  scen.yaml:8:9: field [1].kind: unknown kind "vignete" (want vignette or game)`,
+		`  scen.yaml:12:3: field [2]: expected a mapping`,
+		`  scen.yaml:13:3: field [3].response: schema has no fields`,
+		`  scen.yaml:13:7: field [3].id: id "Bad Id" must be lower case`,
+		`  scen.yaml:15:9: field [3].game: expected a string, got a list`,
+		`  scen.yaml:17:13: field [3].question: expected a string, got a list`,
+	}
+	if err == nil {
+		t.Fatal("no error")
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got\n%v\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d:\n got %s\nwant %s...", i+1, got[i], want[i])
+		}
+	}
+	// LoadFileSound still adds none of the entries with a problem.
+	scs, _ := load([]byte(src), "scen.yaml", builtinGameParams, nil)
+	if len(scs) != 0 {
+		t.Errorf("sound entries %d, want none", len(scs))
+	}
+}

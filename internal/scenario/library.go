@@ -207,23 +207,30 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 	// told as misspelt with the other decoding problems, not as a wrong type (QA9 repro-7), a
 	// game's block as one it takes not, and a value out of range with the type errors.
 	unknown, ranges := loc.modelProblems(prefix)
+	// Values of the wrong type are told with the checks' problems: the rest of the file is
+	// decoded without them (DecodeSound) and checked, but for what reads them (errs3 #4).
+	var decoded func(path string) bool
+	var ok bool
 	if loc.IsList() {
-		if err := loc.DecodeAll(&scs); err != nil {
-			return nil, replaceProblems(name, err, unknown, ranges)
-		}
-		if len(scs) == 0 {
+		decoded, ok, err = loc.DecodeSound(&scs)
+		if err == nil && len(scs) == 0 {
 			return nil, &yamlx.Error{File: name, Msg: "the list of scenarios is empty"}
 		}
 	} else {
 		var sc Scenario
-		if err := loc.DecodeAll(&sc); err != nil {
-			return nil, replaceProblems(name, err, unknown, ranges)
-		}
+		decoded, ok, err = loc.DecodeSound(&sc)
 		scs = []Scenario{sc}
 	}
+	if !ok {
+		return nil, replaceProblems(name, err, unknown, ranges)
+	}
 	l := yamlx.NewList(name)
-	for _, e := range unknown {
-		l.Add(e)
+	if err != nil {
+		l.Add(replaceProblems(name, err, unknown, nil)) // check tells the ranges of the rest
+	} else {
+		for _, e := range unknown {
+			l.Add(e)
+		}
 	}
 	seen := map[string]int{}
 	for i := range scs {
@@ -234,8 +241,10 @@ func load(data []byte, name string, gameParams func(game string) []string, taken
 		if sc.Kind == "game" && gameParams != nil {
 			supplied = gameParams(sc.Game)
 		}
-		l.Add(check(*sc, p, loc, supplied))
-		if j, ok := seen[sc.ID]; ok && sc.ID != "" {
+		l.Add(check(*sc, p, loc, supplied, decoded))
+		if !decoded(p + "id") {
+			// Its id is not known: not compared with the others.
+		} else if j, ok := seen[sc.ID]; ok && sc.ID != "" {
 			line, _ := loc.Line(prefix(j) + "id")
 			l.Add(loc.Errorf(p+"id", "duplicate id %q (first defined on line %d)", sc.ID, line))
 		} else {
@@ -306,21 +315,29 @@ var (
 )
 
 // check reports every problem of one scenario (p is its path in the file: "[2]." or "").
-// supplied are the parameters its game gives its templates beside its own params.
-func check(sc Scenario, p string, loc *Locator, supplied []string) error {
+// supplied are the parameters its game gives its templates beside its own params. decoded
+// says which fields of the file were decoded: a check that reads one that was not (a value of
+// the wrong type, left out) is skipped, lest it report its zero value.
+func check(sc Scenario, p string, loc *Locator, supplied []string, decoded func(path string) bool) error {
 	l := yamlx.NewList(loc.name)
 	unknownGame := false // its templates' parameters are not known: told with the game
-	if sc.ID == "" {
+	switch {
+	case !decoded(p + "id"):
+	case sc.ID == "":
 		l.Add(loc.Errorf(p+"id", "id is required"))
-	} else if why := table.IDProblem(sc.ID); why != "" {
-		l.Add(loc.Errorf(p+"id", "id %s", why))
+	default:
+		if why := table.IDProblem(sc.ID); why != "" {
+			l.Add(loc.Errorf(p+"id", "id %s", why))
+		}
 	}
-	switch sc.Kind {
-	case "vignette":
+	switch {
+	case !decoded(p+"kind") || !decoded(p+"game"):
+		unknownGame = true // what its templates may name is not known
+	case sc.Kind == "vignette":
 		if sc.Game != "" {
 			l.Add(loc.Errorf(p+"game", "a vignette has no game (game is for kind: game)"))
 		}
-	case "game":
+	case sc.Kind == "game":
 		switch {
 		case sc.Game == "":
 			l.Add(loc.ErrorAt(p+"kind", p+"game", "kind game needs game: the name of its payoff rules (e.g. tpp, dictator)"))
@@ -332,7 +349,7 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			l.Add(loc.Errorf(p+"game", "%s", msg))
 			unknownGame = true
 		}
-	case "":
+	case sc.Kind == "":
 		l.Add(loc.Errorf(p+"kind", "kind is required (vignette or game)"))
 	default:
 		l.Add(loc.Errorf(p+"kind", "unknown kind %q (want vignette or game)", sc.Kind))
@@ -345,20 +362,24 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	params = append(params, supplied...)
 	slices.Sort(params)
 	params = slices.Compact(params)
-	if unknownGame {
+	if unknownGame || !decoded(p+"params") {
 		params = nil
 	}
 	tmpl := func(path, text string) {
 		l.Add(checkTemplate(loc, path, sc.ID, text, params))
 	}
-	if strings.TrimSpace(sc.Text) == "" {
+	switch {
+	case !decoded(p + "text"):
+	case strings.TrimSpace(sc.Text) == "":
 		l.Add(loc.Errorf(p+"text", "text is required"))
-	} else {
+	default:
 		tmpl(p+"text", sc.Text)
 	}
-	if strings.TrimSpace(sc.Question) == "" {
+	switch {
+	case !decoded(p + "question"):
+	case strings.TrimSpace(sc.Question) == "":
 		l.Add(loc.Errorf(p+"question", "question is required"))
-	} else {
+	default:
 		tmpl(p+"question", sc.Question)
 	}
 	if sc.Cost != "" {
@@ -366,6 +387,9 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 	}
 	for i, v := range sc.Variants {
 		vp := fmt.Sprintf("%svariants[%d].", p, i)
+		if !decoded(strings.TrimSuffix(vp, ".")) {
+			continue // its fields are read against each other and the other variants'
+		}
 		switch why := table.IDProblem(v.ID); {
 		case why != "":
 			l.Add(loc.Errorf(vp+"id", "variant id %s", why))
@@ -385,6 +409,28 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			tmpl(vp+"question", v.Question)
 		}
 	}
+	for _, k := range sortedKeys(sc.Params) {
+		if !paramRE.MatchString(k) || k == "currency" {
+			l.Add(loc.Errorf(p+"params."+k, "parameter name %q must be a letter or '_' then letters, digits or '_', and not \"currency\"", k))
+		}
+		if v := sc.Params[k]; math.IsNaN(v) || math.IsInf(v, 0) {
+			l.Add(loc.Errorf(p+"params."+k, "not a number"))
+		}
+	}
+	if sc.Kind != "game" { // a vignette's, or one with a misspelt kind: told with it
+		for _, k := range sortedKeys(sc.Model) {
+			r, ok := modelKeys[k]
+			if !ok {
+				continue // reported by modelProblems
+			}
+			if msg := modelValueProblem(k, r, sc.Model[k]); msg != "" {
+				l.Add(loc.Errorf(p+"model."+k, "%s", msg))
+			}
+		}
+	}
+	if !decoded(p + "response") {
+		return l.Err() // its fields are read against each other
+	}
 	for _, err := range sc.Response.Problems() {
 		l.Add(loc.Errorf(p+schemaPath(sc.Response, err), "%v", err))
 	}
@@ -403,25 +449,6 @@ func check(sc Scenario, p string, loc *Locator, supplied []string) error {
 			{"low_label", f.LowLabel, "min", "not at all willing"}, {"high_label", f.HighLabel, "max", "extremely willing"}} {
 			if strings.TrimSpace(a.label) == "" {
 				l.Add(loc.Errorf(fmt.Sprintf("%sresponse.fields[%d].%s", p, i, a.key), "required for likert: the words for %s, e.g. %q (the prompt anchors the scale with both labels)", a.end, a.eg))
-			}
-		}
-	}
-	for _, k := range sortedKeys(sc.Params) {
-		if !paramRE.MatchString(k) || k == "currency" {
-			l.Add(loc.Errorf(p+"params."+k, "parameter name %q must be a letter or '_' then letters, digits or '_', and not \"currency\"", k))
-		}
-		if v := sc.Params[k]; math.IsNaN(v) || math.IsInf(v, 0) {
-			l.Add(loc.Errorf(p+"params."+k, "not a number"))
-		}
-	}
-	if sc.Kind != "game" { // a vignette's, or one with a misspelt kind: told with it
-		for _, k := range sortedKeys(sc.Model) {
-			r, ok := modelKeys[k]
-			if !ok {
-				continue // reported by modelProblems
-			}
-			if msg := modelValueProblem(k, r, sc.Model[k]); msg != "" {
-				l.Add(loc.Errorf(p+"model."+k, "%s", msg))
 			}
 		}
 	}

@@ -270,7 +270,7 @@ func DecodeNodeAll(node ast.Node, data []byte, name, path string, v any) error {
 // given first, the error of decoding it whole.
 func decodeErrors(node ast.Node, data []byte, name, path string, t reflect.Type, first error) error {
 	c := collector{data: data, name: name}
-	c.walk(node, t.Elem(), path)
+	c.failed(node, t.Elem(), path, first) // not decoded again: first is its decoding's problem
 	l := NewList(name)
 	for _, e := range c.errs {
 		l.Add(e)
@@ -321,9 +321,16 @@ func (c *collector) walk(node ast.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	err := DecodeNode(node, c.data, c.name, reflect.New(t).Interface())
-	if err == nil {
-		return
+	if err := DecodeNode(node, c.data, c.name, reflect.New(t).Interface()); err != nil {
+		c.failed(node, t, path, err)
+	}
+}
+
+// failed reports the problems of node (the field at path, of type t), whose decoding failed
+// with err: each of its parts' (descend), or err when none is found apart.
+func (c *collector) failed(node ast.Node, t reflect.Type, path string, err error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
 	before := len(c.errs)
 	c.descend(node, t, path)
@@ -379,15 +386,10 @@ func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
 						tok := mv.Key.GetToken()
 						msg, meant := unknownField(key, fields, given)
 						e := &Error{File: c.name, Line: tok.Position.Line, Col: tok.Position.Column, Field: join(path, key), Msg: msg}
+						// Without a hint (colour: red), the key stands for no field: a field the
+						// mapping leaves out is missing, and told so in the same pass.
 						if meant != "" {
 							e.meant = []string{meant}
-						} else {
-							// Without a hint, it may be meant for any field the mapping leaves out.
-							for _, f := range slices.Sorted(maps.Keys(fields)) {
-								if !slices.Contains(given, f) {
-									e.meant = append(e.meant, f)
-								}
-							}
 						}
 						c.errs = append(c.errs, e)
 					}

@@ -32,16 +32,49 @@ func TestDecodeSoundLeavesOutTheProblems(t *testing.T) {
 	if undecoded, ok, err := d.DecodeSound(&v, nil); !ok || err != nil || undecoded != nil || v.Replicates != 3 {
 		t.Errorf("valid file: %v %v %v %+v", undecoded, ok, err, v)
 	}
-	// Aliases stop the fields being decoded apart: no rest.
+	// Aliases are expanded: every problem is found, and the rest decoded (errs3 #3).
 	d, _ = ParseFile([]byte("name: &n a\nreplicates: three\nconditions: [{policy: *n, weight: x}]\n"), "exp.yaml")
-	if _, ok, err := d.DecodeSound(&v, nil); ok || err == nil {
-		t.Errorf("aliases: ok %v, err %v", ok, err)
+	if undecoded, ok, err := d.DecodeSound(&v, nil); !ok || err == nil || !slices.Equal(undecoded, []string{"replicates", "conditions[0].weight"}) || v.Conditions[0].Policy != "a" {
+		t.Errorf("aliases: ok %v, undecoded %q, err %v, %+v", ok, undecoded, err, v)
 	}
 }
 
-// An unknown key without a hint may have been meant for any field its mapping leaves out:
-// none of those is decoded (a check that a field is there would report a consequence). A file
-// that is a list has its entries of the wrong type made null, in their places.
+// A file with anchors, aliases and merge keys reports every problem (errs3 #3: only the
+// first), an aliased value's at its anchor, once for each field that names it; a merged key
+// the mapping writes itself is its own.
+func TestEveryProblemWithAliases(t *testing.T) {
+	src := `name: a
+replicates: three
+base: &b {policy: moral, weight: x}
+conditions:
+  - *b
+  - <<: *b
+    weight: 2
+    colour: red
+  - {policy: [p], weight: 1}
+`
+	type file struct {
+		Name       string  `yaml:"name"`
+		Replicates int     `yaml:"replicates"`
+		Base       inner   `yaml:"base"`
+		Conditions []inner `yaml:"conditions"`
+	}
+	var v file
+	err := DecodeAll([]byte(src), "exp.yaml", &v)
+	want := `exp.yaml: 5 problems:
+  exp.yaml:2:13: field replicates: expected a whole number, got a string "three"
+  exp.yaml:3:34: field base.weight: expected a whole number, got a string "x"
+  exp.yaml:3:34: field conditions[0].weight: expected a whole number, got a string "x"
+  exp.yaml:8:5: field conditions[1].colour: unknown field (check its spelling and indentation)
+  exp.yaml:9:14: field conditions[2].policy: expected a string, got a list "["`
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+}
+
+// An unknown key without a hint stands for no field: the fields its mapping leaves out are
+// not undecoded, so that a check that a required one is there runs beside it (errs3 #1). A
+// file that is a list has its entries of the wrong type made null, in their places.
 func TestDecodeSoundUnhintedKeysAndListFiles(t *testing.T) {
 	d, _ := ParseFile([]byte("- {policy: moral, xyzzy: 2}\n- moral\n- {policy: social}\n"), "l.yaml")
 	var v []inner
@@ -49,7 +82,7 @@ func TestDecodeSoundUnhintedKeysAndListFiles(t *testing.T) {
 	if !ok || err == nil {
 		t.Fatalf("ok %v, err %v", ok, err)
 	}
-	if w := []string{"[0].xyzzy", "[0].weight", "[1]"}; !slices.Equal(undecoded, w) {
+	if w := []string{"[0].xyzzy", "[1]"}; !slices.Equal(undecoded, w) {
 		t.Errorf("undecoded %q, want %q", undecoded, w)
 	}
 	if w := []inner{{Policy: "moral"}, {}, {Policy: "social"}}; !slices.Equal(v, w) {

@@ -31,7 +31,12 @@ func fractions(node ast.Node, t reflect.Type, path, name string, out *[]*Error) 
 		}
 	case *ast.StringNode:
 		// "5e-1" is a string to the parser, and 0 to the decoder.
-		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && f != math.Trunc(f) && isInt(t.Kind()) {
+		switch f, err := strconv.ParseFloat(n.Value, 64); {
+		case err == nil && quoted(n.Token) && (isInt(t.Kind()) || isFloat(t.Kind())):
+			// The decoder reads replicates: "3" as 3: a number is written bare, as YAML means
+			// it, and "3" is text (errs3 #5).
+			*out = append(*out, quotedError(n.Token, t, path, name))
+		case err == nil && f != math.Trunc(f) && isInt(t.Kind()):
 			*out = append(*out, fractionError(n.Token, path, name))
 		}
 	case *ast.MappingNode:
@@ -58,10 +63,37 @@ func mayHoldWhole(t reflect.Type) bool {
 		t = t.Elem()
 	}
 	switch t.Kind() {
-	case reflect.String, reflect.Bool, reflect.Float32, reflect.Float64, reflect.Interface:
+	case reflect.String, reflect.Bool, reflect.Interface:
 		return false
 	}
 	return !custom(t)
+}
+
+func isFloat(k reflect.Kind) bool { return k == reflect.Float32 || k == reflect.Float64 }
+
+// quoted says that tok is a quoted scalar ("3" or '3').
+func quoted(tok *token.Token) bool {
+	return tok != nil && (tok.Type == token.DoubleQuoteType || tok.Type == token.SingleQuoteType)
+}
+
+// quotedError is the problem of a number written quoted where a number (of type t) is wanted.
+func quotedError(tok *token.Token, t reflect.Type, path, name string) *Error {
+	e := &Error{File: name, Field: path, Msg: fmt.Sprintf("expected %s, not the string %s (write it without quotes)", kindWord(t), Quote(tok.Value)), quoted: true}
+	if tok.Position != nil {
+		e.Line, e.Col = tok.Position.Line, tok.Position.Column
+	}
+	return e
+}
+
+// hasQuotedNumber says whether s may have a quoted number: a quote mark before a digit, a
+// sign or a '.' (a scan of the bytes, so that a file without one is not walked).
+func hasQuotedNumber[T string | []byte](s T) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if c, n := s[i], s[i+1]; (c == '"' || c == '\'') && (isDigit(n) || n == '-' || n == '+' || n == '.') {
+			return true
+		}
+	}
+	return false
 }
 
 func fractionError(tok *token.Token, path, name string) *Error {
@@ -119,20 +151,33 @@ func isInt(k reflect.Kind) bool {
 }
 
 // wholeCheck is the problems fractions finds in node, decoded into v: nil, one, or a list.
-// They are reported when node's text has a fraction (hasFraction): the walk comes first, as
-// making the text of a large node costs more than walking it.
+// A fraction is reported when node's text has one (hasFraction: not .nan): the walk comes
+// first, as making the text of a large node costs more than walking it.
 func wholeCheck(node ast.Node, v any, name, path string) error {
 	if node == nil {
 		return nil
 	}
 	var out []*Error
 	fractions(node, reflect.TypeOf(v), path, name, &out)
-	if len(out) == 0 || !hasFraction(node.String()) {
+	if len(out) == 0 {
 		return nil
 	}
 	l := NewList(name)
+	text := -1 // whether node's text has a fraction, once asked
 	for _, e := range out {
-		l.Add(e)
+		if e.quoted {
+			l.Add(e)
+			continue
+		}
+		if text < 0 {
+			text = 0
+			if hasFraction(node.String()) {
+				text = 1
+			}
+		}
+		if text == 1 {
+			l.Add(e)
+		}
 	}
 	return l.Err()
 }

@@ -27,9 +27,11 @@ type Error struct {
 	Col   int
 	Field string // e.g. "conditions[1].policy"; empty when the problem is not one field's
 	Msg   string
-	// meant are the fields an unknown field may have been meant for, beside Field: its hint's,
-	// or, without one, every field its mapping leaves out.
+	// meant are the fields an unknown field was likely meant for, beside Field: its hint's
+	// (none without a hint).
 	meant []string
+	// quoted says that the problem is a number written quoted (whole.go).
+	quoted bool
 }
 
 func (e *Error) Error() string {
@@ -226,6 +228,9 @@ type Doc struct {
 	name string
 	data []byte
 	file *ast.File
+	// plain is the top level with its aliases expanded (Plain), made on first use.
+	plain     ast.Node
+	plainDone bool
 }
 
 // Parse parses data for locating fields. It does not decode.
@@ -268,6 +273,25 @@ func (d *Doc) Body() ast.Node {
 	return d.file.Docs[0].Body
 }
 
+// Plain is Body with its aliases, anchors and merge keys expanded (the body itself when it
+// has none): what is decoded, so that a part decodes on its own and every problem of a file
+// with aliases is found. Errors are placed in the file (an aliased value's at its anchor).
+func (d *Doc) Plain() ast.Node {
+	if d == nil {
+		return nil
+	}
+	if d.plainDone {
+		return d.plain
+	}
+	d.plainDone = true
+	d.plain = d.Body()
+	// An anchor or alias is written with & or *: a file without either is not walked.
+	if d.plain != nil && bytes.ContainsAny(d.data, "&*") && (len(ast.Filter(ast.AliasType, d.plain)) > 0 || len(ast.Filter(ast.AnchorType, d.plain)) > 0) {
+		d.plain = expand(d.plain)
+	}
+	return d.plain
+}
+
 // IsMapping says whether the file's top level is a mapping (key: value lines), as every
 // prosim YAML file but a list of scenarios or policy frames is.
 func (d *Doc) IsMapping() bool {
@@ -298,7 +322,7 @@ func (d *Doc) decodeTop(body ast.Node, v any) error {
 	if err := yaml.NodeToValue(body, v, yaml.Strict()); err != nil {
 		return convert(err, d.data, d.name)
 	}
-	if hasFraction(d.data) {
+	if hasFraction(d.data) || hasQuotedNumber(d.data) {
 		return wholeCheck(body, v, d.name, "")
 	}
 	return nil
@@ -328,9 +352,10 @@ func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
 // that the checks of what is sound can run beside them: every field a problem is placed at is
 // left out (an unknown field, a value of the wrong type; a list's entry is made null, so that
 // the others keep their places). undecoded are those fields, by their path as in messages, and
-// the fields each unknown one may have been meant for (its hint's: "backend.provider" beside
-// "backend.type"; without a hint, every field its mapping leaves out), which checks must not
-// read: an absent or zero value there is a consequence of the problem, not another. ok says that v holds the rest; it is false, and v as DecodeAll
+// the field each unknown one was likely meant for (its hint's: "backend.provider" beside
+// "backend.type"), which checks must not read: an absent or zero value there is a consequence
+// of the problem, not another. An unknown key without a hint (colour: red) stands for no
+// field: a required field its mapping leaves out is told missing beside it, in one pass. ok says that v holds the rest; it is false, and v as DecodeAll
 // leaves it, when a problem is not placed at a field of this file (a file of values of the
 // wrong type at its top level, aliases that stop its fields being decoded apart, more problems
 // than are shown) or the rest does not decode either.
@@ -339,23 +364,67 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 	if err == nil {
 		return nil, true, nil
 	}
+	undecoded, left, nulls, placed := d.placed(err, "")
+	rv := reflect.ValueOf(v)
+	if !placed || rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, false, err
+	}
+	body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
+	rest := reflect.New(rv.Elem().Type())
+	if !empty {
+		if d.decodeTop(body, rest.Interface()) != nil {
+			return nil, false, err
+		}
+	}
+	rv.Elem().Set(rest.Elem())
+	return undecoded, true, err
+}
+
+// DecodeNodeSound is DecodeSound for node, the field at path of this file (a study's block,
+// "network"), as DecodeNodeAll decodes it: with problems, the rest of it is decoded into v
+// when every problem is placed at a field inside it.
+func (d *Doc) DecodeNodeSound(node ast.Node, path string, v any) (undecoded []string, ok bool, err error) {
+	err = d.DecodeNodeAll(node, path, v)
+	if err == nil {
+		return nil, true, nil
+	}
+	undecoded, left, nulls, placed := d.placed(err, path)
+	rv := reflect.ValueOf(v)
+	if !placed || rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, false, err
+	}
+	kept, _ := strip(node, path, func(p string) bool { return left[p] }, nulls)
+	rest := reflect.New(rv.Elem().Type())
+	if DecodeNode(kept, d.data, d.name, rest.Interface()) != nil {
+		return nil, false, err
+	}
+	rv.Elem().Set(rest.Elem())
+	return undecoded, true, err
+}
+
+// placed reads err, the problems of decoding the field at path ("" the file), for DecodeSound:
+// the fields they leave undecoded (with the fields unknown keys were meant for), the fields
+// to leave out of the rest, and the list entries to make null, by their list's path. placed is
+// false when a problem is not placed at a field of this file inside path, or more problems
+// than are shown were found.
+func (d *Doc) placed(err error, path string) (undecoded []string, left map[string]bool, nulls map[string][]int, placed bool) {
 	var errs []*Error
 	switch x := err.(type) {
 	case *Error:
 		errs = []*Error{x}
 	case *Errors:
 		if x.More > 0 || x.Stopped {
-			return nil, false, err
+			return nil, nil, nil, false
 		}
 		errs = x.Errs
 	default:
-		return nil, false, err
+		return nil, nil, nil, false
 	}
-	left := map[string]bool{}
-	nulls := map[string][]int{}
+	left = map[string]bool{}
+	nulls = map[string][]int{}
 	for _, e := range errs {
-		if e.File != d.name || e.Field == "" || e.Line == 0 {
-			return nil, false, err
+		if e.File != d.name || e.Field == "" || e.Line == 0 || path != "" && !Within(e.Field, path) {
+			return nil, nil, nil, false
 		}
 		undecoded = append(undecoded, e.Field)
 		left[e.Field] = true
@@ -371,19 +440,7 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 			undecoded = append(undecoded, e.Field[:i+1]+m) // the unknown key's sibling
 		}
 	}
-	body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return nil, false, err
-	}
-	rest := reflect.New(rv.Elem().Type())
-	if !empty {
-		if d.decodeTop(body, rest.Interface()) != nil {
-			return nil, false, err
-		}
-	}
-	rv.Elem().Set(rest.Elem())
-	return undecoded, true, err
+	return undecoded, left, nulls, true
 }
 
 // Within says whether the field at path is inside the field at outer, paths written as in
@@ -403,7 +460,7 @@ func (d *Doc) without(omit func(path string) bool) (ast.Node, bool) {
 // cut is without that also makes null the entries of lists that nulls names (by the list's
 // path: "conditions" -> [1]), so that the others keep their places.
 func (d *Doc) cut(omit func(path string) bool, nulls map[string][]int) (ast.Node, bool) {
-	body := d.Body()
+	body := d.Plain()
 	if omit == nil && len(nulls) == 0 {
 		return body, false
 	}

@@ -201,6 +201,9 @@ func (c *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		if !gamesOK {
 			break // names are filled in by the games' checks
 		}
+		if !e.Decoded(fmt.Sprintf("games[%d].name", in.Entry)) {
+			continue // its name is not known
+		}
 		if j, ok := seen[in.Name]; ok {
 			l.Add(doc.Errorf(fmt.Sprintf("games[%d].name", in.Entry), "game name %q is used twice (entries %d and %d): give one a name", in.Name, j, in.Entry))
 		}

@@ -165,3 +165,42 @@ games:
 		}
 	}
 }
+
+// A games list with values of the wrong type is checked without them (errs3 #2): the other
+// entries' problems, and the entry's own other fields', come in the same pass; an entry that
+// is not a mapping, or whose name was not decoded, is not read against the others.
+func TestGamesCheckedBesideTheirTypeErrors(t *testing.T) {
+	src := `name: g
+study: games
+population: {source: sample, n: 20}
+games:
+  - {game: dictator, endowment: [100], responder: mao}
+  - {game: trust, multiplier: 500}
+  - dictator
+  - {game: ultimatum, responder: maybe}
+  - {game: ultimatum, name: [dictator]}
+  - {game: dictator, name: ultimatum}
+`
+	_, err := experiment.Parse([]byte(src), "g.yaml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		`g.yaml: 6 problems:`,
+		`  g.yaml:5:33: field games[0].endowment: expected a number, got a list`,
+		`  g.yaml:5:51: field games[0].responder: only for ultimatum`,
+		`  g.yaml:6:31: field games[1].multiplier: 500 is out of range 1..100`,
+		`  g.yaml:7:5: field games[2]: expected a mapping`,
+		`  g.yaml:8:34: field games[3].responder: unknown responder task "maybe"`,
+		`  g.yaml:9:29: field games[4].name: expected a string, got a list`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got\n%v\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d:\n got %s\nwant %s...", i+1, got[i], want[i])
+		}
+	}
+}

@@ -208,3 +208,31 @@ conditions:
 	_, err = experiment.Parse([]byte(src), "s3.yaml")
 	lines(t, err, `s3.yaml:12:49: field conditions[1].inequity.k: expected a whole number, got a string "z"`)
 }
+
+// A network block with values of the wrong type is checked without them (errs3 #2): its other
+// problems come in the same pass, and no check reads a field left out (rounds: [7] is not
+// also "out of range", nor history against the default 7; rule: [sis] does not make recovery
+// "only for rule sis"; p: [0.1] does not make erdos_renyi lack both p and m).
+func TestNetworkBlockCheckedBesideItsTypeErrors(t *testing.T) {
+	src := `name: s3
+study: network
+population: {source: prosim104}
+network:
+  graph: {type: erdos_renyi, p: [0.1]}
+  rounds: [7]
+  history: 9
+  observation: rumours
+  contagion: {rule: [sis], recovery: 0.5}
+  store: everything
+`
+	_, err := experiment.Parse([]byte(src), "s3.yaml")
+	lines(t, err,
+		`s3.yaml: 6 problems:`,
+		`  s3.yaml:4:1: field network.scenario: required`,
+		`  s3.yaml:5:33: field network.graph.p: expected a number, got a list`,
+		`  s3.yaml:6:11: field network.rounds: expected a whole number, got a list`,
+		`  s3.yaml:8:16: field network.observation: unknown observation "rumours"`,
+		`  s3.yaml:9:21: field network.contagion.rule: expected a string, got a list`,
+		`  s3.yaml:10:10: field network.store: unknown store "everything"`,
+	)
+}

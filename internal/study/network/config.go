@@ -398,7 +398,8 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		return l.Err()
 	}
 	l.Add(nw.checkGraph(e, doc))
-	roundsOK := true
+	// A field the block's problems left out (rounds: [7]) is not read against another.
+	roundsOK := e.Decoded("network.rounds")
 	if nw.Rounds == 0 {
 		var r any
 		if found, _ := doc.DecodeAt("network.rounds", &r); found {
@@ -438,15 +439,17 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		l.Add(doc.Errorf("network.history", "%d is out of range 0..rounds (%d)", nw.History, nw.Rounds))
 	}
 	c := &nw.Contagion
-	switch c.Rule {
-	case "":
+	switch {
+	case !e.Decoded("network.contagion.rule"):
+		// What else the contagion takes depends on its rule.
+	case c.Rule == "":
 		c.Rule = "original"
-	case "original":
-	case "sis":
+	case c.Rule == "original":
+	case c.Rule == "sis":
 		if c.Recovery <= 0 || c.Recovery > 1 {
 			l.Add(doc.Errorf("network.contagion.recovery", "required for rule sis: a probability in (0, 1] (got %g)", c.Recovery))
 		}
-	case "threshold":
+	case c.Rule == "threshold":
 		if c.Threshold == 0 && !doc.Has("network.contagion.threshold") {
 			c.Threshold = 2
 		}
@@ -456,7 +459,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 	default:
 		l.Add(doc.Errorf("network.contagion.rule", "unknown rule %q (want original, sis or threshold)", c.Rule))
 	}
-	if c.Rule != "sis" && c.Recovery != 0 {
+	if c.Rule != "sis" && c.Recovery != 0 && e.Decoded("network.contagion.rule") {
 		l.Add(doc.Errorf("network.contagion.recovery", "only for rule sis"))
 	}
 	switch nw.SpreadFrom {
@@ -558,7 +561,9 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 			kmOK = !l.Add(doc.Errorf("network.graph.m", "must be >= 1 (got %d)", g.M))
 		}
 	case "erdos_renyi":
-		if (g.P == 0) == (g.M == 0) {
+		if !e.Decoded("network.graph.p") || !e.Decoded("network.graph.m") {
+			// Which of the two is given is not known.
+		} else if (g.P == 0) == (g.M == 0) {
 			l.Add(doc.Errorf("network.graph", "erdos_renyi takes either p (edge probability) or m (edge count)"))
 		} else if g.P < 0 || g.P > 1 {
 			l.Add(doc.Errorf("network.graph.p", "%g is out of range 0..1", g.P))

@@ -38,12 +38,12 @@ func TestConfig(t *testing.T) {
 	}
 }
 
-// The block's problems are reported with the experiment's, all at once: wrong types
-// together, then the checks.
+// The block's problems are reported with the experiment's, all at once: wrong types and the
+// checks of the rest of the block together (errs3 #2: the variant waited for the history).
 func TestConfigEveryProblem(t *testing.T) {
 	src := "name: s2\nstudy: tpp\nseed: x\npopulation: {source: sample, n: 10}\ntpp: {variant: 2, history: maybe}\n"
 	_, err := experiment.Parse([]byte(src), "s2.yaml")
-	want := "s2.yaml: 2 problems:\n  s2.yaml:3:7: field seed: expected a whole number, got a string \"x\"\n  s2.yaml:5:28: field tpp.history: expected true or false"
+	want := "s2.yaml: 3 problems:\n  s2.yaml:3:7: field seed: expected a whole number, got a string \"x\"\n  s2.yaml:5:16: field tpp.variant: unknown variant \"2\" (want binary or graded)\n  s2.yaml:5:28: field tpp.history: expected true or false"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
