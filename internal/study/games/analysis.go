@@ -36,7 +36,7 @@ var GamesSchema = table.Schema{Name: "games", Doc: "Economic games: one row per 
 	{Name: "role", Type: table.String, Doc: "dictator, proposer, responder, responder_mao, sender, returner, member or unpaired"},
 	{Name: "partner_id", Type: table.Int, Doc: "the other player of a pair; empty otherwise"},
 	{Name: "choice", Type: table.Float, Doc: "the amount given, offered, sent, returned or contributed (a responder's choice: 0 accept, 1 reject); empty without a valid decision"},
-	{Name: "payoff", Type: table.Float, Doc: "tokens earned; empty when a reply it depends on was invalid"},
+	{Name: "payoff", Type: table.Float, Doc: "tokens earned, by the game's rule (E the endowment): dictator E - given; ultimatum, if accepted (an offer at or above the minimum acceptable offer), proposer E - offer and responder offer, else both 0; trust, sender E - sent + returned and returner multiplier x sent - returned (the sender E when it sent 0); public goods member, stage 1 = E - contributed + multiplier x (sum of the group's counted contributions) / (members counted), and with punishment stage 1 - min(3 x points received, stage 1) - points given; empty when a reply it depends on was invalid (a member whose contribution was invalid sits the round out and earns no payoff)"},
 	{Name: "valid", Type: table.Bool, Doc: "1 when the agent's decision is valid"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why there is no valid decision (invalid reply, not asked, unpaired)"},
 	study.ModelVersionColumn,
