@@ -189,6 +189,9 @@ type PGTrajectory struct {
 	Method       []string  // by round: how Lo and Hi are computed
 	N            []int     // group-runs by round
 	Groups       int
+	// Sizes are the group sizes played (ascending, each once): leftover agents make some
+	// groups larger than group_size (game.PGGame), and with them their MPCR smaller.
+	Sizes []int
 }
 
 // RejectBin is the ultimatum rejection rate of offers in one band of the pie.
@@ -679,8 +682,13 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 	// Each agent-replicate punished or not, in the order first seen; its unit is its group-run.
 	punished, at := []bool{}, map[ak]int{}
 	var runs []ak
+	// Members of each group-run in round 1, valid or not: the group sizes played.
+	members := map[gk]int{}
 	for rd := range rounds {
 		for _, r := range rd.rows {
+			if r.role == "member" && r.round == 1 {
+				members[gk{r.runID, r.group}]++
+			}
 			if r.role != "member" || !r.valid || r.round < 1 || r.round > in.Rounds {
 				continue
 			}
@@ -725,11 +733,19 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 		tr.Method = append(tr.Method, method)
 	}
 	tr.Groups = len(groups)
+	for _, n := range members {
+		tr.Sizes = append(tr.Sizes, n)
+	}
+	slices.Sort(tr.Sizes)
+	tr.Sizes = slices.Compact(tr.Sizes)
+	if len(tr.Sizes) == 0 { // none played yet (the live view): the configured size
+		tr.Sizes = []int{in.GroupSize}
+	}
 	src := "Fehr & Gächter 2000"
 	r1 := shareStat(in.Name, "round 1 contribution, share of endowment", first, sd, (h.FirstLo+h.FirstHi)/2,
 		fmt.Sprintf("%.0f-%.0f%% (%s)", 100*h.FirstLo, 100*h.FirstHi, src))
 	r1.HumanLo, r1.HumanHi = h.FirstLo, h.FirstHi
-	if why := pgUnlikeHumans(in, false); why != "" {
+	if why := pgUnlikeHumans(in, tr.Sizes, false); why != "" {
 		r1.Human, r1.HumanLo, r1.HumanHi, r1.HumanText = math.NaN(), math.NaN(), math.NaN(), why
 	}
 	last := in.Rounds - 1
@@ -740,7 +756,7 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 		rl.HumanText = "rises and stays high (Fehr & Gächter 2000, 2002)"
 	}
 	// The final round's and the whole game's figures are of F&G's ten rounds.
-	unlike := pgUnlikeHumans(in, true)
+	unlike := pgUnlikeHumans(in, tr.Sizes, true)
 	if unlike != "" {
 		rl.HumanText = unlike
 	}
@@ -769,20 +785,35 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 	} else {
 		st = append(st, human(propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002"))))
 	}
+	if note := pgMixedNote(in.Multiplier, tr.Sizes); note != "" {
+		for i := range st {
+			if !strings.HasPrefix(st[i].HumanText, "none for this design") {
+				st[i].HumanText += note
+			}
+		}
+	}
 	return st, tr
 }
 
 // pgUnlikeHumans says why a public goods game's design is not the one the human figures come
 // from ("" when it is): groups of 4 and a marginal per-capita return of 0.4, and with rounds,
-// ten of them (for the final round's figures and the whole game's).
-func pgUnlikeHumans(in GameInstance, rounds bool) string {
+// ten of them (for the final round's figures and the whole game's). The design is the
+// configured group size; sizes are the group sizes played (PGTrajectory.Sizes), named when
+// leftover agents made some groups larger (pgMixedNote says so when the figure is kept).
+func pgUnlikeHumans(in GameInstance, sizes []int, rounds bool) string {
 	h := game.HumanPublicGoods
 	var diff []string
-	if in.GroupSize != h.GroupSize {
-		diff = append(diff, fmt.Sprintf("groups of %d", in.GroupSize))
-	}
-	if mpcr := in.Multiplier / float64(in.GroupSize); math.Abs(mpcr-h.MPCR) > 1e-9 {
-		diff = append(diff, fmt.Sprintf("MPCR %.3g", mpcr))
+	if in.GroupSize != h.GroupSize || math.Abs(in.Multiplier/float64(in.GroupSize)-h.MPCR) > 1e-9 {
+		if len(sizes) > 1 {
+			diff = append(diff, pgGroupsText(in.Multiplier, sizes))
+		} else {
+			if in.GroupSize != h.GroupSize {
+				diff = append(diff, fmt.Sprintf("groups of %d", in.GroupSize))
+			}
+			if mpcr := in.Multiplier / float64(in.GroupSize); math.Abs(mpcr-h.MPCR) > 1e-9 {
+				diff = append(diff, fmt.Sprintf("MPCR %.3g", mpcr))
+			}
+		}
 	}
 	if rounds && in.Rounds != h.Rounds {
 		diff = append(diff, plural.Count(in.Rounds, "round"))
@@ -791,6 +822,26 @@ func pgUnlikeHumans(in GameInstance, rounds bool) string {
 		return ""
 	}
 	return fmt.Sprintf("none for this design (%s; humans: groups of %d, MPCR %.1f, %d rounds)", strings.Join(diff, ", "), h.GroupSize, h.MPCR, h.Rounds)
+}
+
+// pgMixedNote is what a human reference of a public goods game adds when leftover agents made
+// some of its groups larger than configured (sizes, PGTrajectory.Sizes): the sizes played and
+// their MPCR, so a reader sees what the figure beside humans' is of; "" otherwise.
+func pgMixedNote(multiplier float64, sizes []int) string {
+	if len(sizes) < 2 {
+		return ""
+	}
+	return "; played in " + pgGroupsText(multiplier, sizes) + ", leftover agents joining groups"
+}
+
+// pgGroupsText names the group sizes played and the MPCR (multiplier / size) of each:
+// "groups of 4 (MPCR 0.4)", "groups of 3 (MPCR 0.533) and of 4 (MPCR 0.4)".
+func pgGroupsText(multiplier float64, sizes []int) string {
+	parts := make([]string, len(sizes))
+	for i, n := range sizes {
+		parts[i] = fmt.Sprintf("%d (MPCR %.3g)", n, multiplier/float64(n))
+	}
+	return "groups of " + strings.Join(parts, " and of ")
 }
 
 // customFraming names the scenarios in asks in place of the game's built-in ones
@@ -1056,6 +1107,24 @@ func headlineLabel(s GameStat) string {
 	return s.Game + ": " + m
 }
 
+// pgSizes are the group sizes a public goods game was played with, in any backend and
+// condition (PGTrajectory.Sizes).
+func (r *results) pgSizes(in GameInstance) []int {
+	var out []int
+	for _, g := range r.groups {
+		for _, t := range g.PG {
+			if t.Game == in.Name {
+				out = append(out, t.Sizes...)
+			}
+		}
+	}
+	slices.Sort(out)
+	if out = slices.Compact(out); len(out) == 0 {
+		out = []int{in.GroupSize}
+	}
+	return out
+}
+
 func (r *results) section(fig *report.Figures) (template.HTML, error) {
 	d := sectionData{Sources: strings.Join([]string{game.HumanDictator.Source, game.HumanUltimatum.Source, game.HumanTrust.Source, game.HumanPublicGoods.Source}, "; ")}
 	for _, in := range r.inst {
@@ -1066,7 +1135,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		case "trust":
 			s += fmt.Sprintf(", multiplier %g", in.Multiplier)
 		case "public_goods":
-			s += fmt.Sprintf(", multiplier %g, groups of %d, %s, punishment %s", in.Multiplier, in.GroupSize, plural.Count(in.Rounds, "round"), map[bool]string{true: "on", false: "off"}[in.Punishment])
+			s += fmt.Sprintf(", multiplier %g, %s, %s, punishment %s", in.Multiplier, pgGroupsText(in.Multiplier, r.pgSizes(in)), plural.Count(in.Rounds, "round"), map[bool]string{true: "on", false: "off"}[in.Punishment])
 		}
 		var sc []string
 		for _, role := range in.Roles() {
@@ -1142,7 +1211,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		h := game.HumanPublicGoods
 		// The band of humans' round 1 only where every public goods game is of their design.
 		humanFirst := !slices.ContainsFunc(r.inst, func(in GameInstance) bool {
-			return in.Game == "public_goods" && pgUnlikeHumans(in, false) != ""
+			return in.Game == "public_goods" && pgUnlikeHumans(in, r.pgSizes(in), false) != ""
 		})
 		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean contribution (share of endowment)",
 			X0: 1, X1: float64(max(rounds, 2)), Y0: 0, Y1: 100, Series: ss, YFormat: report.Percent, LegendTitle: r.legendTitle() + ", game",
