@@ -110,7 +110,7 @@ var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each m
 	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number, and for a game asked with a custom framing (games[i].scenarios: the figures are of the standard game)"},
 	{Name: "human_low", Type: table.Float, Doc: "lower end of a published human range (not a confidence interval); empty otherwise"},
 	{Name: "human_high", Type: table.Float, Doc: "upper end of a published human range"},
-	{Name: "human_reference", Type: table.String, Doc: "the human figure as published, with its source; for a custom framing, \"custom framing (SCENARIO): the standard game's\" figure"},
+	{Name: "human_reference", Type: table.String, Doc: "the human figure as published, with its source; for a custom framing, \"custom framing (SCENARIO): the standard game's\" figure; \"none for this design (...)\" when the game is not of the humans' design; \"not applicable: ...\" (mean and human empty) when the measure cannot happen in this game (gave exactly half, when no gift can be half the endowment)"},
 }}
 
 // RoundsSchema declares results/pg_rounds.csv: the public goods contributions by round.
@@ -253,7 +253,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, scoreIntro, unscored(r))
+	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, scoreIntro, s.unscored(r))
 	return a, nil
 }
 
@@ -342,7 +342,7 @@ func (s *gamesStudy) analyze() *results {
 			first := len(g.Stats)
 			switch in.Game {
 			case "dictator":
-				g.Stats = append(g.Stats, dictatorStats(in, gr, h)...)
+				g.Stats = append(g.Stats, dictatorStats(in, gr, h, s.giftStep(in))...)
 			case "ultimatum":
 				st, bins := ultimatumStats(in, gr, h)
 				g.Stats = append(g.Stats, st...)
@@ -512,7 +512,11 @@ func pctRef(v float64, src string) string { return fmt.Sprintf("%.4g%% (%s)", 10
 
 // The stats functions take their game's seed derivation (sd), which each row's bootstrap
 // extends with its measure (a band, a round).
-func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
+//
+// step is the gift field's step (0: any amount): when no gift can be exactly half the
+// endowment (51 whole tokens), "gave exactly half" is reported as not applicable, not as 0%
+// beside Engel's 16.74% (QA15 F4).
+func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash, step float64) []GameStat {
 	h := game.HumanDictator
 	vals := map[int][]float64{}
 	zero, half := newTally[int]("agents"), newTally[int]("agents")
@@ -525,11 +529,36 @@ func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 		zero.add(r.agent, r.choice == 0)
 		half.add(r.agent, 2*r.choice == in.Endowment)
 	}
+	halfStat := propStat(in.Name, measGaveHalf, half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011"))
+	if !halfGiftable(in.Endowment, step) {
+		halfStat.Mean, halfStat.Lo, halfStat.Hi, halfStat.Method, halfStat.Human = math.NaN(), math.NaN(), math.NaN(), "", math.NaN()
+		halfStat.HumanText = fmt.Sprintf("not applicable: half the endowment of %g is not a possible gift (steps of %g)", in.Endowment, step)
+	}
 	return []GameStat{
 		shareStat(in.Name, "given, share of endowment", vals, sd, h.MeanShare, pctRef(h.MeanShare, "Engel 2011")),
 		propStat(in.Name, measGaveNothing, zero, sd, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
-		propStat(in.Name, measGaveHalf, half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
+		halfStat,
 	}
+}
+
+// halfGiftable says whether a gift of exactly half the endowment is possible in steps of step
+// from 0 (0: any amount).
+func halfGiftable(endowment, step float64) bool {
+	if step <= 0 {
+		return true
+	}
+	q := endowment / 2 / step
+	return math.Abs(q-math.Round(q)) < 1e-9
+}
+
+// giftStep is the step of the gift field of the dictator scenario a game asks (0: any amount).
+func (s *gamesStudy) giftStep(in GameInstance) float64 {
+	for _, f := range s.pl.sc[in.Index-1]["dictator"].Response.Fields {
+		if f.Name == "give" {
+			return f.Step
+		}
+	}
+	return 0
 }
 
 // The dictator shares the scorecard takes from games_stats.csv.
