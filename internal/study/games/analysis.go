@@ -134,7 +134,7 @@ var RejectionsSchema = table.Schema{Name: "ultimatum_rejections", Doc: "Ultimatu
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "game", Type: table.String, Doc: "game name"},
 	{Name: "offer_low", Type: table.Float, Doc: "band of the offer, share of the pie: from (inclusive)"},
-	{Name: "offer_high", Type: table.Float, Doc: "to (exclusive)"},
+	{Name: "offer_high", Type: table.Float, Doc: "to (exclusive), but the last band's 1 includes offers of the whole pie (the chart's \"50% or more\")"},
 	{Name: "estimand", Type: table.String, Doc: estPairs + " (pairs with a valid offer and answer)"},
 	{Name: "rejected", Type: table.Int, Doc: "offers rejected"},
 	{Name: "pairs", Type: table.Int, Doc: "offers in the band"},
@@ -805,11 +805,14 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 		for i, a := range runs {
 			once.add(gk{a.run, a.group}, punished[i])
 		}
-		ps := propStat(in.Name, "punished at least once, share of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
-		ps.Unit, ps.Estimand = "agent-replicates", estAgentRuns
+		// The label names what n counts, as the estimand does (QA15 F9: "share of agents" with
+		// n = 82 for 41 agents x 2 replicates).
+		unit, est := "agent-replicates", estAgentRuns
 		if leveled { // n counts an agent at each level: the unit says so (qa11: 360 = 60 x 2 x 3)
-			ps.Unit, ps.Estimand = "agent-cells", estAgentCells
+			unit, est = "agent-cells", estAgentCells
 		}
+		ps := propStat(in.Name, "punished at least once, share of "+unit, once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
+		ps.Unit, ps.Estimand = unit, est
 		st = append(st, human(ps))
 	} else {
 		st = append(st, human(propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002"))))
@@ -1127,11 +1130,22 @@ func nanRow(n int) []float64 {
 	return out
 }
 
-// headlineLabel is a headline measure's short name in the overview chart.
+// headlineLabel is a headline measure's short name in the overview chart. A public goods
+// round names its estimand: round 1 is a mean of agent means, the final round (and the
+// contributions-by-round chart) a mean of group means, so round 1 differs between the two
+// figures (QA15 F9: 53.54 and 54.04).
 func headlineLabel(s GameStat) string {
 	m := strings.SplitN(s.Measure, ",", 2)[0]
 	for _, r := range [][2]string{{"given", "give"}, {"minimum acceptable offer", "MAO"}, {"returned", "return"}, {"sent", "send"}, {" contribution", ""}, {"round ", "r"}} {
 		m = strings.Replace(m, r[0], r[1], 1)
+	}
+	if strings.HasPrefix(s.Measure, "round ") {
+		switch s.Estimand {
+		case estAgentMeans:
+			m += " (agent means)"
+		case estGroupMeans:
+			m += " (group means)"
+		}
 	}
 	return s.Game + ": " + m
 }
@@ -1242,7 +1256,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		humanFirst := !slices.ContainsFunc(r.inst, func(in GameInstance) bool {
 			return in.Game == "public_goods" && pgUnlikeHumans(in, r.pgSizes(in), false) != ""
 		})
-		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean contribution (share of endowment)",
+		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean of group means (share of endowment)",
 			X0: 1, X1: float64(max(rounds, 2)), Y0: 0, Y1: 100, Series: ss, YFormat: report.Percent, LegendTitle: r.legendTitle() + ", game",
 		}
 		if humanFirst {

@@ -878,7 +878,7 @@ func TestGamesIntervalsOverUnits(t *testing.T) {
 		t.Errorf("1 replicate: gave nothing %d of %d, [%v, %v] by %q; want Wilson [%v, %v]", k, n, lo, hi, st.get(r, "ci_method"), wlo, whi)
 	}
 	for _, dir := range []string{one, two} {
-		if _, r := stat(dir, "public_goods_punish", "punished at least once, share of agents"); !strings.HasSuffix(r[st.col["ci_method"]], " over group-runs") {
+		if _, r := stat(dir, "public_goods_punish", "punished at least once, share of agent-replicates"); !strings.HasSuffix(r[st.col["ci_method"]], " over group-runs") {
 			t.Errorf("punished at least once: ci_method %q", r[st.col["ci_method"]])
 		}
 		st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))
