@@ -3,6 +3,7 @@ package game
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 )
@@ -117,7 +118,9 @@ type PGRequest struct {
 	// valid contribution of the other members last round, -1 in round 1 or when none was
 	// valid), own_prev (own contribution last round, -1 in round 1 or when it was invalid),
 	// punished_prev (punishment points received last round, 0 in round 1 and without
-	// punishment). Punishment: endowment, own (the punisher's contribution this round), target
+	// punishment), counted_prev (members of the agent's group, itself included, whose
+	// contribution was counted last round and who shared its pool; the group's size in round 1).
+	// Punishment: endowment, own (the punisher's contribution this round), target
 	// (the target's), ratio, round, rounds.
 	Params map[string]float64
 }
@@ -135,7 +138,9 @@ type PGAgentRound struct {
 	// Punishment stage (0 without punishment).
 	PointsGiven, PointsReceived float64
 	Cost, Damage                float64 // paid for points given; lost to points received (after the floor)
-	Payoff                      float64 // the round's final payoff
+	// Payoff is the round's final payoff; NaN (not determined) when Valid is false, as is
+	// Stage1: an agent that made no decision earned nothing the rules define.
+	Payoff float64
 }
 
 // PGPunishment is one punisher-target decision of a round.
@@ -167,10 +172,12 @@ type PGRound struct {
 // contribution reply was invalid (or that had none when Advance was called) sits the round out:
 // it is flagged (Valid false, Reason), excluded from its group's sum and from the sharing of the
 // pool, which is divided among the valid members only (m x sum / n_valid), takes no part in the
-// punishment stage (it neither punishes nor is punished), and its round payoff is its untouched
-// endowment. Its next-round own_prev is -1 and it does not count in the others' others_prev. An
-// invalid or missing punishment reply assigns no points to that target and is flagged in
-// PGRound.Punishments.
+// punishment stage (it neither punishes nor is punished), and its round payoff is NaN (not
+// determined: a payoff of its endowment would be a decision to keep everything, which it did
+// not make). The prompt states this rule, and the next round tells each member how many of its
+// group's contributions were counted (counted_prev). The sitting-out agent's next-round
+// own_prev is -1 and it does not count in the others' others_prev. An invalid or missing
+// punishment reply assigns no points to that target and is flagged in PGRound.Punishments.
 type PGGame struct {
 	agents     []int
 	groupSize  int
@@ -198,7 +205,7 @@ type PGGame struct {
 }
 
 // pgPrev is one agent's view of the last round: see prev.
-type pgPrev struct{ own, others, punished float64 }
+type pgPrev struct{ own, others, punished, counted float64 }
 
 // NewPG sets up a repeated public goods game. agents are distinct agent ids (at least 2);
 // groupSize >= 2; rounds >= 1; endowment and multiplier positive.
@@ -316,7 +323,8 @@ func (g *PGGame) TrimHistory() {
 	}
 }
 
-// Totals are the agents' payoffs summed over the rounds played.
+// Totals are the agents' payoffs summed over the rounds played, of the rounds each took part
+// in (a round sat out has no payoff to add).
 func (g *PGGame) Totals() map[int]float64 {
 	t := map[int]float64{}
 	for _, a := range g.agents {
@@ -324,7 +332,9 @@ func (g *PGGame) Totals() map[int]float64 {
 	}
 	for _, r := range g.history {
 		for _, ar := range r.Agents {
-			t[ar.Agent] += ar.Payoff
+			if ar.Valid {
+				t[ar.Agent] += ar.Payoff
+			}
 		}
 	}
 	return t
@@ -378,13 +388,18 @@ func (g *PGGame) Pending() []PGRequest {
 // writes nothing, so concurrent calls are safe while no decision is submitted.
 func (g *PGGame) ParamsOf(q PGRequest) map[string]float64 {
 	if q.Target < 0 {
-		own, others, punished := g.prev(q.Agent)
+		size := float64(len(g.groups[g.groupOf[q.Agent]]))
+		p := g.prev(q.Agent)
+		if len(g.history) == 0 {
+			p.counted = size
+		}
 		return map[string]float64{
 			"endowment": g.endowment, "multiplier": g.multiplier,
-			"group_size": float64(len(g.groups[g.groupOf[q.Agent]])),
+			"group_size": size,
 			"round":      float64(q.Round), "rounds": float64(g.rounds),
 			"punishment":  b2f(g.punishment),
-			"others_prev": others, "own_prev": own, "punished_prev": punished,
+			"others_prev": p.others, "own_prev": p.own, "punished_prev": p.punished,
+			"counted_prev": p.counted,
 		}
 	}
 	return map[string]float64{
@@ -400,18 +415,18 @@ func (g *PGGame) decided(a int) bool {
 }
 
 // prev is what the agent saw of the last round: own contribution (-1 if none), the others'
-// mean valid contribution (-1 if none), punishment points received.
-func (g *PGGame) prev(a int) (own, others, punished float64) {
+// mean valid contribution (-1 if none), punishment points received, the group's members
+// counted (0 in round 1).
+func (g *PGGame) prev(a int) pgPrev {
 	if len(g.history) == 0 {
-		return -1, -1, 0
+		return pgPrev{own: -1, others: -1}
 	}
-	p := g.prevOf[a]
-	return p.own, p.others, p.punished
+	return g.prevOf[a]
 }
 
 // view makes prevOf from the round r: each agent's own valid contribution (-1 if none), the
-// mean of its group's other valid contributions (-1 if none; summed in r's order) and the
-// punishment points it received.
+// mean of its group's other valid contributions (-1 if none; summed in r's order), the
+// punishment points it received and its group's valid members.
 func (g *PGGame) view(r PGRound) {
 	byGroup := map[int][]int{} // indices in r.Agents, in order
 	for i, ar := range r.Agents {
@@ -433,6 +448,7 @@ func (g *PGGame) view(r PGRound) {
 		if n > 0 {
 			p.others = sum / float64(n)
 		}
+		p.counted = float64(n) + b2f(ar.Valid)
 		g.prevOf[ar.Agent] = p
 	}
 }
@@ -600,7 +616,7 @@ func (g *PGGame) contributionStage() PGRound {
 			ar.Stage1 = g.endowment - c + ar.Share
 		} else {
 			ar.Reason = g.invalid[a]
-			ar.Stage1 = g.endowment
+			ar.Stage1 = math.NaN()
 		}
 		ar.Payoff = ar.Stage1
 		r.Agents = append(r.Agents, ar)
@@ -628,6 +644,9 @@ func (g *PGGame) punishmentStage(r *PGRound) {
 	}
 	for i := range r.Agents {
 		ar := &r.Agents[i]
+		if !ar.Valid { // sat the round out: neither punished nor punishing, payoff not determined
+			continue
+		}
 		ar.Cost = ar.PointsGiven
 		ar.Damage = min(PGRatio*ar.PointsReceived, max(ar.Stage1, 0))
 		ar.Payoff = ar.Stage1 - ar.Damage - ar.Cost

@@ -131,14 +131,18 @@ func play(t *testing.T, g *PGGame, contrib func(r, a int) float64, points func(r
 func checkConservation(t *testing.T, g *PGGame, endowment, m float64) {
 	t.Helper()
 	for _, r := range g.History() {
-		sumPay, sumC, sumCost, sumDamage := 0.0, 0.0, 0.0, 0.0
+		sumPay, sumC, sumCost, sumDamage, valid := 0.0, 0.0, 0.0, 0.0, 0.0
 		for _, a := range r.Agents {
+			if !a.Valid {
+				continue // sat the round out: no payoff (NaN), no part in the sums
+			}
+			valid++
 			sumPay += a.Payoff
 			sumC += a.Contribution * b2f(a.Valid)
 			sumCost += a.Cost
 			sumDamage += a.Damage
 		}
-		want := float64(len(r.Agents))*endowment + (m-1)*sumC - sumCost - sumDamage
+		want := valid*endowment + (m-1)*sumC - sumCost - sumDamage
 		if math.Abs(sumPay-want) > 1e-9 {
 			t.Errorf("round %d: payoffs sum to %g, want %g", r.Round, sumPay, want)
 		}
@@ -157,7 +161,7 @@ func TestPGGameWithoutPunishment(t *testing.T) {
 	}
 	p := reqs[0].Params
 	want := map[string]float64{"endowment": 20, "multiplier": 1.6, "group_size": 5, "round": 1, "rounds": 3,
-		"punishment": 0, "others_prev": -1, "own_prev": -1, "punished_prev": 0}
+		"punishment": 0, "others_prev": -1, "own_prev": -1, "punished_prev": 0, "counted_prev": 5}
 	for k, v := range want {
 		if p[k] != v {
 			t.Errorf("round 1 param %s = %g want %g", k, p[k], v)
@@ -220,11 +224,12 @@ func TestPGGameHistoryParams(t *testing.T) {
 	if err != nil || r == nil {
 		t.Fatal(r, err)
 	}
-	// Agent 4 sits out: pool 30 shared among 3 valid members: 16 each.
+	// Agent 4 sits out: pool 30 shared among 3 valid members: 16 each; its payoff is not
+	// determined (QA15 F3: it was paid its endowment, as if it had kept everything).
 	for _, a := range r.Agents {
 		switch a.Agent {
 		case 4:
-			if a.Valid || a.Reason != "ambiguous" || a.Payoff != 20 || a.Share != 0 {
+			if a.Valid || a.Reason != "ambiguous" || !math.IsNaN(a.Payoff) || !math.IsNaN(a.Stage1) || a.Share != 0 {
 				t.Errorf("invalid agent %+v", a)
 			}
 		default:
@@ -238,10 +243,11 @@ func TestPGGameHistoryParams(t *testing.T) {
 	for _, q := range g.Requests() {
 		byAgent[q.Agent] = q.Params
 	}
-	if p := byAgent[1]; p["round"] != 2 || p["own_prev"] != 10 || p["others_prev"] != 10 { // (20+0)/2, agent 4 not counted
+	// Each is told that 3 of the 4 members' contributions were counted.
+	if p := byAgent[1]; p["round"] != 2 || p["own_prev"] != 10 || p["others_prev"] != 10 || p["counted_prev"] != 3 { // (20+0)/2, agent 4 not counted
 		t.Errorf("agent 1 round 2 params %v", p)
 	}
-	if p := byAgent[4]; p["own_prev"] != -1 || p["others_prev"] != 10 { // (10+20+0)/3
+	if p := byAgent[4]; p["own_prev"] != -1 || p["others_prev"] != 10 || p["counted_prev"] != 3 { // (10+20+0)/3
 		t.Errorf("agent 4 round 2 params %v", p)
 	}
 	// A missing reply is flagged at Advance; an out-of-range one is flagged at submission.
@@ -268,6 +274,10 @@ func TestPGGameHistoryParams(t *testing.T) {
 	}
 	if g.Stage() != PGDone {
 		t.Errorf("stage %s", g.Stage())
+	}
+	// Agent 4 sat both rounds out: nothing to add, not NaN.
+	if tot := g.Totals(); tot[4] != 0 || tot[2] != 20-20+1.6*30/3+20-5+1.6*10/2 {
+		t.Errorf("totals %v", tot)
 	}
 }
 

@@ -205,6 +205,23 @@ func TestGameTemplatesRender(t *testing.T) {
 	if !strings.Contains(s, "you did not take part") || strings.Contains(s, "punishment points") {
 		t.Errorf("public goods round 2 after an invalid reply:\n%s", s)
 	}
+	// QA15 F2, F3: the rules the game computes are the rules stated: an unrecorded decision
+	// sits the round out, punishment stops at the target's earnings before it, and the next
+	// round says how many contributions were counted (only when some were not).
+	for _, want := range []string{"sits the round out and the project is shared among the others", "never take away more than that member earned"} {
+		if !strings.Contains(render(t, pg, map[string]float64{"punishment": 1}), want) {
+			t.Errorf("public goods lacks %q", want)
+		}
+	}
+	if s := render(t, pg, map[string]float64{"round": 2, "own_prev": 5, "others_prev": 4, "counted_prev": 3}); !strings.Contains(s, "Only 3 of the 4 members' decisions could be counted, and the project was shared among those 3.") {
+		t.Errorf("public goods round 2 after another member's invalid reply:\n%s", s)
+	}
+	if s := render(t, pg, map[string]float64{"round": 2, "own_prev": 5, "others_prev": 4}); strings.Contains(s, "Only") {
+		t.Errorf("public goods round 2 with every contribution counted:\n%s", s)
+	}
+	if s := render(t, scs["public_goods_punish"], nil); !strings.Contains(s, "never take away more than a member earned") || !strings.Contains(s, "all members who took part") {
+		t.Errorf("public goods punishment stage:\n%s", s)
+	}
 	if s := render(t, scs["trust_returner"], map[string]float64{"sent": 4}); !strings.Contains(s, "you now have 12 tokens") {
 		t.Errorf("trust_returner:\n%s", s)
 	}
@@ -224,6 +241,7 @@ func TestGameVariantsStateTheSameGame(t *testing.T) {
 		{"x": 12, "y": 3, "transfer": 15, "offer": 35, "sent": 4, "own": 7, "target": 2, "endowment": 20},
 		{"round": 3, "punishment": 1, "own_prev": 12, "others_prev": 7.333333, "punished_prev": 4},
 		{"round": 2, "own_prev": -1, "others_prev": -1},
+		{"round": 2, "own_prev": 6, "others_prev": 3, "counted_prev": 2, "punishment": 1},
 	}
 	for id, sc := range loadGames(t) {
 		if len(sc.Variants) < 3 {

@@ -314,10 +314,11 @@ type HumanGradedData struct {
 var HumanGraded = HumanGradedData{"Fehr & Fischbacher 2004, Evolution and Human Behavior 25:63-87", 0.60, 14, 0.28}
 
 // HumanGradedPoints is the reference mean points at a transfer: 0.28 x (50 - transfer), 0 at or
-// above 50.
+// above 50; rounded to hundredths, the precision of 0.28 times a whole shortfall, so the
+// tables show 14 and 2.8, not the binary product 14.000000000000002 (QA15 F10).
 func HumanGradedPoints(transfer int) float64 {
 	if transfer >= 50 {
 		return 0
 	}
-	return HumanGraded.PointsPerShortfall * float64(50-transfer)
+	return math.Round(100*HumanGraded.PointsPerShortfall*float64(50-transfer)) / 100
 }

@@ -301,6 +301,9 @@ func (sc *Scenario) place(prefix string, loc *Locator) {
 	for i := range sc.Variants {
 		keys = append(keys, fmt.Sprintf("variants[%d].text", i), fmt.Sprintf("variants[%d].question", i))
 	}
+	for i := range sc.Response.Fields {
+		keys = append(keys, fmt.Sprintf("response.fields[%d].max", i), fmt.Sprintf("response.fields[%d]", i))
+	}
 	for _, k := range keys {
 		if line, col := loc.Line(prefix + k); line > 0 {
 			sc.at.pos[k] = [2]int{line, col}

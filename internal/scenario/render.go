@@ -51,6 +51,21 @@ func (sc Scenario) renderError(field string, err error) error {
 	return fmt.Errorf("scenario %s (%s): %s: %s", sc.ID, orUnknown(sc.Source), path, msg)
 }
 
+// FieldError is an error about the key (max, min, ...) of the scenario's response field
+// number i, at its line in the scenario's file (at the field's when the key is not written),
+// or naming the scenario when it has no file.
+func (sc Scenario) FieldError(i int, key, msg string) error {
+	path := fmt.Sprintf("response.fields[%d].%s", i, key)
+	if sc.at != nil {
+		for _, k := range []string{path, fmt.Sprintf("response.fields[%d]", i)} {
+			if p, ok := sc.at.pos[k]; ok {
+				return &yamlx.Error{File: sc.Source, Line: p[0], Col: p[1], Field: sc.at.prefix + path, Msg: msg}
+			}
+		}
+	}
+	return fmt.Errorf("scenario %s (%s): %s: %s", sc.ID, orUnknown(sc.Source), path, msg)
+}
+
 // Render renders the scenario's Text. Its data are the scenario's Params overridden by params
 // (keys as given: {{.x}}), printed without trailing zeros, plus {{.currency}}. A reference to a
 // parameter that is not given is an error.

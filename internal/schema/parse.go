@@ -124,17 +124,22 @@ func RepairMessage(reason string, s Schema) string {
 }
 
 func placeholder(f Field) string {
+	// "-4-4" reads as a subtraction (QA15 F10): a range with a negative end is written out.
+	rng := num(f.Min) + "-" + num(f.Max)
+	if f.Min < 0 || f.Max < 0 {
+		rng = "from " + num(f.Min) + " to " + num(f.Max)
+	}
 	switch f.Kind {
 	case Likert:
-		return fmt.Sprintf("<integer %s-%s>", num(f.Min), num(f.Max))
+		return "<integer " + rng + ">"
 	case Amount:
 		switch {
 		case f.Step == 1:
-			return fmt.Sprintf("<integer %s-%s>", num(f.Min), num(f.Max))
+			return "<integer " + rng + ">"
 		case f.Step > 0:
-			return fmt.Sprintf("<number %s-%s in steps of %s>", num(f.Min), num(f.Max), num(f.Step))
+			return fmt.Sprintf("<number %s in steps of %s>", rng, num(f.Step))
 		}
-		return fmt.Sprintf("<number %s-%s>", num(f.Min), num(f.Max))
+		return "<number " + rng + ">"
 	case Choice:
 		q := make([]string, len(f.Options))
 		for i, o := range f.Options {

@@ -224,3 +224,21 @@ func justified(s Schema, raw string) bool {
 	}
 	return true
 }
+
+// A range with a negative end is written out: "<integer -4-4>" read as a subtraction (QA15
+// F10); a range of non-negative ends keeps its short form.
+func TestPlaceholderNegativeRange(t *testing.T) {
+	for _, c := range []struct {
+		f    Field
+		want string
+	}{
+		{Field{Name: "v", Kind: Likert, Min: -4, Max: 4}, "<integer from -4 to 4>"},
+		{Field{Name: "v", Kind: Amount, Min: -2.5, Max: 2.5, Step: 0.5}, "<number from -2.5 to 2.5 in steps of 0.5>"},
+		{Field{Name: "v", Kind: Amount, Min: -10, Max: -1}, "<number from -10 to -1>"},
+		{Field{Name: "v", Kind: Likert, Min: 1, Max: 7}, "<integer 1-7>"},
+	} {
+		if got := placeholder(c.f); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.f, got, c.want)
+		}
+	}
+}

@@ -36,7 +36,7 @@ var GamesSchema = table.Schema{Name: "games", Doc: "Economic games: one row per 
 	{Name: "role", Type: table.String, Doc: "dictator, proposer, responder, responder_mao, sender, returner, member or unpaired"},
 	{Name: "partner_id", Type: table.Int, Doc: "the other player of a pair; empty otherwise"},
 	{Name: "choice", Type: table.Float, Doc: "the amount given, offered, sent, returned or contributed (a responder's choice: 0 accept, 1 reject); empty without a valid decision"},
-	{Name: "payoff", Type: table.Float, Doc: "tokens earned; empty when a reply it depends on was invalid"},
+	{Name: "payoff", Type: table.Float, Doc: "tokens earned, by the game's rule (E the endowment): dictator E - given; ultimatum, if accepted (an offer at or above the minimum acceptable offer), proposer E - offer and responder offer, else both 0; trust, sender E - sent + returned and returner multiplier x sent - returned (the sender E when it sent 0); public goods member, stage 1 = E - contributed + multiplier x (sum of the group's counted contributions) / (members counted), and with punishment stage 1 - min(3 x points received, stage 1) - points given; empty when a reply it depends on was invalid (a member whose contribution was invalid sits the round out and earns no payoff)"},
 	{Name: "valid", Type: table.Bool, Doc: "1 when the agent's decision is valid"},
 	{Name: "invalid_reason", Type: table.String, Doc: "why there is no valid decision (invalid reply, not asked, unpaired)"},
 	study.ModelVersionColumn,
@@ -110,7 +110,7 @@ var StatsSchema = table.Schema{Name: "games_stats", Doc: "Economic games: each m
 	{Name: "human", Type: table.Float, Doc: "the published human figure (0-1); for a range, its midpoint; empty when none is a number, and for a game asked with a custom framing (games[i].scenarios: the figures are of the standard game)"},
 	{Name: "human_low", Type: table.Float, Doc: "lower end of a published human range (not a confidence interval); empty otherwise"},
 	{Name: "human_high", Type: table.Float, Doc: "upper end of a published human range"},
-	{Name: "human_reference", Type: table.String, Doc: "the human figure as published, with its source; for a custom framing, \"custom framing (SCENARIO): the standard game's\" figure"},
+	{Name: "human_reference", Type: table.String, Doc: "the human figure as published, with its source; for a custom framing, \"custom framing (SCENARIO): the standard game's\" figure; \"none for this design (...)\" when the game is not of the humans' design; \"not applicable: ...\" (mean and human empty) when the measure cannot happen in this game (gave exactly half, when no gift can be half the endowment)"},
 }}
 
 // RoundsSchema declares results/pg_rounds.csv: the public goods contributions by round.
@@ -134,7 +134,7 @@ var RejectionsSchema = table.Schema{Name: "ultimatum_rejections", Doc: "Ultimatu
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "game", Type: table.String, Doc: "game name"},
 	{Name: "offer_low", Type: table.Float, Doc: "band of the offer, share of the pie: from (inclusive)"},
-	{Name: "offer_high", Type: table.Float, Doc: "to (exclusive)"},
+	{Name: "offer_high", Type: table.Float, Doc: "to (exclusive), but the last band's 1 includes offers of the whole pie (the chart's \"50% or more\")"},
 	{Name: "estimand", Type: table.String, Doc: estPairs + " (pairs with a valid offer and answer)"},
 	{Name: "rejected", Type: table.Int, Doc: "offers rejected"},
 	{Name: "pairs", Type: table.Int, Doc: "offers in the band"},
@@ -189,6 +189,9 @@ type PGTrajectory struct {
 	Method       []string  // by round: how Lo and Hi are computed
 	N            []int     // group-runs by round
 	Groups       int
+	// Sizes are the group sizes played (ascending, each once): leftover agents make some
+	// groups larger than group_size (game.PGGame), and with them their MPCR smaller.
+	Sizes []int
 }
 
 // RejectBin is the ultimatum rejection rate of offers in one band of the pie.
@@ -250,7 +253,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, scoreIntro, unscored(r))
+	scorecard.Attach(a, score, s.scoredBackends(), s.env.Exp.Conditions[0].Name, scoreIntro, s.unscored(r))
 	return a, nil
 }
 
@@ -339,7 +342,7 @@ func (s *gamesStudy) analyze() *results {
 			first := len(g.Stats)
 			switch in.Game {
 			case "dictator":
-				g.Stats = append(g.Stats, dictatorStats(in, gr, h)...)
+				g.Stats = append(g.Stats, dictatorStats(in, gr, h, s.giftStep(in))...)
 			case "ultimatum":
 				st, bins := ultimatumStats(in, gr, h)
 				g.Stats = append(g.Stats, st...)
@@ -509,7 +512,11 @@ func pctRef(v float64, src string) string { return fmt.Sprintf("%.4g%% (%s)", 10
 
 // The stats functions take their game's seed derivation (sd), which each row's bootstrap
 // extends with its measure (a band, a round).
-func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
+//
+// step is the gift field's step (0: any amount): when no gift can be exactly half the
+// endowment (51 whole tokens), "gave exactly half" is reported as not applicable, not as 0%
+// beside Engel's 16.74% (QA15 F4).
+func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash, step float64) []GameStat {
 	h := game.HumanDictator
 	vals := map[int][]float64{}
 	zero, half := newTally[int]("agents"), newTally[int]("agents")
@@ -522,11 +529,36 @@ func dictatorStats(in GameInstance, rows []gameRow, sd seed.Hash) []GameStat {
 		zero.add(r.agent, r.choice == 0)
 		half.add(r.agent, 2*r.choice == in.Endowment)
 	}
+	halfStat := propStat(in.Name, measGaveHalf, half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011"))
+	if !halfGiftable(in.Endowment, step) {
+		halfStat.Mean, halfStat.Lo, halfStat.Hi, halfStat.Method, halfStat.Human = math.NaN(), math.NaN(), math.NaN(), "", math.NaN()
+		halfStat.HumanText = fmt.Sprintf("not applicable: half the endowment of %g is not a possible gift (steps of %g)", in.Endowment, step)
+	}
 	return []GameStat{
 		shareStat(in.Name, "given, share of endowment", vals, sd, h.MeanShare, pctRef(h.MeanShare, "Engel 2011")),
 		propStat(in.Name, measGaveNothing, zero, sd, h.GiveNothing, pctRef(h.GiveNothing, "Engel 2011")),
-		propStat(in.Name, measGaveHalf, half, sd, h.GiveHalf, pctRef(h.GiveHalf, "Engel 2011")),
+		halfStat,
 	}
+}
+
+// halfGiftable says whether a gift of exactly half the endowment is possible in steps of step
+// from 0 (0: any amount).
+func halfGiftable(endowment, step float64) bool {
+	if step <= 0 {
+		return true
+	}
+	q := endowment / 2 / step
+	return math.Abs(q-math.Round(q)) < 1e-9
+}
+
+// giftStep is the step of the gift field of the dictator scenario a game asks (0: any amount).
+func (s *gamesStudy) giftStep(in GameInstance) float64 {
+	for _, f := range s.pl.sc[in.Index-1]["dictator"].Response.Fields {
+		if f.Name == "give" {
+			return f.Step
+		}
+	}
+	return 0
 }
 
 // The dictator shares the scorecard takes from games_stats.csv.
@@ -679,8 +711,13 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 	// Each agent-replicate punished or not, in the order first seen; its unit is its group-run.
 	punished, at := []bool{}, map[ak]int{}
 	var runs []ak
+	// Members of each group-run in round 1, valid or not: the group sizes played.
+	members := map[gk]int{}
 	for rd := range rounds {
 		for _, r := range rd.rows {
+			if r.role == "member" && r.round == 1 {
+				members[gk{r.runID, r.group}]++
+			}
 			if r.role != "member" || !r.valid || r.round < 1 || r.round > in.Rounds {
 				continue
 			}
@@ -725,11 +762,19 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 		tr.Method = append(tr.Method, method)
 	}
 	tr.Groups = len(groups)
+	for _, n := range members {
+		tr.Sizes = append(tr.Sizes, n)
+	}
+	slices.Sort(tr.Sizes)
+	tr.Sizes = slices.Compact(tr.Sizes)
+	if len(tr.Sizes) == 0 { // none played yet (the live view): the configured size
+		tr.Sizes = []int{in.GroupSize}
+	}
 	src := "Fehr & Gächter 2000"
 	r1 := shareStat(in.Name, "round 1 contribution, share of endowment", first, sd, (h.FirstLo+h.FirstHi)/2,
 		fmt.Sprintf("%.0f-%.0f%% (%s)", 100*h.FirstLo, 100*h.FirstHi, src))
 	r1.HumanLo, r1.HumanHi = h.FirstLo, h.FirstHi
-	if why := pgUnlikeHumans(in, false); why != "" {
+	if why := pgUnlikeHumans(in, tr.Sizes, false); why != "" {
 		r1.Human, r1.HumanLo, r1.HumanHi, r1.HumanText = math.NaN(), math.NaN(), math.NaN(), why
 	}
 	last := in.Rounds - 1
@@ -740,7 +785,7 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 		rl.HumanText = "rises and stays high (Fehr & Gächter 2000, 2002)"
 	}
 	// The final round's and the whole game's figures are of F&G's ten rounds.
-	unlike := pgUnlikeHumans(in, true)
+	unlike := pgUnlikeHumans(in, tr.Sizes, true)
 	if unlike != "" {
 		rl.HumanText = unlike
 	}
@@ -760,29 +805,47 @@ func pgStats(in GameInstance, rounds iter.Seq[pgRound], sd seed.Hash, leveled bo
 		for i, a := range runs {
 			once.add(gk{a.run, a.group}, punished[i])
 		}
-		ps := propStat(in.Name, "punished at least once, share of agents", once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
-		ps.Unit, ps.Estimand = "agent-replicates", estAgentRuns
+		// The label names what n counts, as the estimand does (QA15 F9: "share of agents" with
+		// n = 82 for 41 agents x 2 replicates).
+		unit, est := "agent-replicates", estAgentRuns
 		if leveled { // n counts an agent at each level: the unit says so (qa11: 360 = 60 x 2 x 3)
-			ps.Unit, ps.Estimand = "agent-cells", estAgentCells
+			unit, est = "agent-cells", estAgentCells
 		}
+		ps := propStat(in.Name, "punished at least once, share of "+unit, once, sd, h.PunishedOnce, pctRef(h.PunishedOnce, "Fehr & Gächter 2002"))
+		ps.Unit, ps.Estimand = unit, est
 		st = append(st, human(ps))
 	} else {
 		st = append(st, human(propStat(in.Name, fmt.Sprintf("contributed nothing in round %d", in.Rounds), lastZero, sd, h.LastZeroNoPunish, pctRef(h.LastZeroNoPunish, "Fehr & Gächter 2002"))))
+	}
+	if note := pgMixedNote(in.Multiplier, tr.Sizes); note != "" {
+		for i := range st {
+			if !strings.HasPrefix(st[i].HumanText, "none for this design") {
+				st[i].HumanText += note
+			}
+		}
 	}
 	return st, tr
 }
 
 // pgUnlikeHumans says why a public goods game's design is not the one the human figures come
 // from ("" when it is): groups of 4 and a marginal per-capita return of 0.4, and with rounds,
-// ten of them (for the final round's figures and the whole game's).
-func pgUnlikeHumans(in GameInstance, rounds bool) string {
+// ten of them (for the final round's figures and the whole game's). The design is the
+// configured group size; sizes are the group sizes played (PGTrajectory.Sizes), named when
+// leftover agents made some groups larger (pgMixedNote says so when the figure is kept).
+func pgUnlikeHumans(in GameInstance, sizes []int, rounds bool) string {
 	h := game.HumanPublicGoods
 	var diff []string
-	if in.GroupSize != h.GroupSize {
-		diff = append(diff, fmt.Sprintf("groups of %d", in.GroupSize))
-	}
-	if mpcr := in.Multiplier / float64(in.GroupSize); math.Abs(mpcr-h.MPCR) > 1e-9 {
-		diff = append(diff, fmt.Sprintf("MPCR %.3g", mpcr))
+	if in.GroupSize != h.GroupSize || math.Abs(in.Multiplier/float64(in.GroupSize)-h.MPCR) > 1e-9 {
+		if len(sizes) > 1 {
+			diff = append(diff, pgGroupsText(in.Multiplier, sizes))
+		} else {
+			if in.GroupSize != h.GroupSize {
+				diff = append(diff, fmt.Sprintf("groups of %d", in.GroupSize))
+			}
+			if mpcr := in.Multiplier / float64(in.GroupSize); math.Abs(mpcr-h.MPCR) > 1e-9 {
+				diff = append(diff, fmt.Sprintf("MPCR %.3g", mpcr))
+			}
+		}
 	}
 	if rounds && in.Rounds != h.Rounds {
 		diff = append(diff, plural.Count(in.Rounds, "round"))
@@ -791,6 +854,26 @@ func pgUnlikeHumans(in GameInstance, rounds bool) string {
 		return ""
 	}
 	return fmt.Sprintf("none for this design (%s; humans: groups of %d, MPCR %.1f, %d rounds)", strings.Join(diff, ", "), h.GroupSize, h.MPCR, h.Rounds)
+}
+
+// pgMixedNote is what a human reference of a public goods game adds when leftover agents made
+// some of its groups larger than configured (sizes, PGTrajectory.Sizes): the sizes played and
+// their MPCR, so a reader sees what the figure beside humans' is of; "" otherwise.
+func pgMixedNote(multiplier float64, sizes []int) string {
+	if len(sizes) < 2 {
+		return ""
+	}
+	return "; played in " + pgGroupsText(multiplier, sizes) + ", leftover agents joining groups"
+}
+
+// pgGroupsText names the group sizes played and the MPCR (multiplier / size) of each:
+// "groups of 4 (MPCR 0.4)", "groups of 3 (MPCR 0.533) and of 4 (MPCR 0.4)".
+func pgGroupsText(multiplier float64, sizes []int) string {
+	parts := make([]string, len(sizes))
+	for i, n := range sizes {
+		parts[i] = fmt.Sprintf("%d (MPCR %.3g)", n, multiplier/float64(n))
+	}
+	return "groups of " + strings.Join(parts, " and of ")
 }
 
 // customFraming names the scenarios in asks in place of the game's built-in ones
@@ -1047,13 +1130,42 @@ func nanRow(n int) []float64 {
 	return out
 }
 
-// headlineLabel is a headline measure's short name in the overview chart.
+// headlineLabel is a headline measure's short name in the overview chart. A public goods
+// round names its estimand: round 1 is a mean of agent means, the final round (and the
+// contributions-by-round chart) a mean of group means, so round 1 differs between the two
+// figures (QA15 F9: 53.54 and 54.04).
 func headlineLabel(s GameStat) string {
 	m := strings.SplitN(s.Measure, ",", 2)[0]
 	for _, r := range [][2]string{{"given", "give"}, {"minimum acceptable offer", "MAO"}, {"returned", "return"}, {"sent", "send"}, {" contribution", ""}, {"round ", "r"}} {
 		m = strings.Replace(m, r[0], r[1], 1)
 	}
+	if strings.HasPrefix(s.Measure, "round ") {
+		switch s.Estimand {
+		case estAgentMeans:
+			m += " (agent means)"
+		case estGroupMeans:
+			m += " (group means)"
+		}
+	}
 	return s.Game + ": " + m
+}
+
+// pgSizes are the group sizes a public goods game was played with, in any backend and
+// condition (PGTrajectory.Sizes).
+func (r *results) pgSizes(in GameInstance) []int {
+	var out []int
+	for _, g := range r.groups {
+		for _, t := range g.PG {
+			if t.Game == in.Name {
+				out = append(out, t.Sizes...)
+			}
+		}
+	}
+	slices.Sort(out)
+	if out = slices.Compact(out); len(out) == 0 {
+		out = []int{in.GroupSize}
+	}
+	return out
 }
 
 func (r *results) section(fig *report.Figures) (template.HTML, error) {
@@ -1066,7 +1178,7 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		case "trust":
 			s += fmt.Sprintf(", multiplier %g", in.Multiplier)
 		case "public_goods":
-			s += fmt.Sprintf(", multiplier %g, groups of %d, %s, punishment %s", in.Multiplier, in.GroupSize, plural.Count(in.Rounds, "round"), map[bool]string{true: "on", false: "off"}[in.Punishment])
+			s += fmt.Sprintf(", multiplier %g, %s, %s, punishment %s", in.Multiplier, pgGroupsText(in.Multiplier, r.pgSizes(in)), plural.Count(in.Rounds, "round"), map[bool]string{true: "on", false: "off"}[in.Punishment])
 		}
 		var sc []string
 		for _, role := range in.Roles() {
@@ -1142,9 +1254,9 @@ func (r *results) section(fig *report.Figures) (template.HTML, error) {
 		h := game.HumanPublicGoods
 		// The band of humans' round 1 only where every public goods game is of their design.
 		humanFirst := !slices.ContainsFunc(r.inst, func(in GameInstance) bool {
-			return in.Game == "public_goods" && pgUnlikeHumans(in, false) != ""
+			return in.Game == "public_goods" && pgUnlikeHumans(in, r.pgSizes(in), false) != ""
 		})
-		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean contribution (share of endowment)",
+		d.Rounds = &report.LineChart{Title: "Public goods: contributions by round", XLabel: "Round", YLabel: "Mean of group means (share of endowment)",
 			X0: 1, X1: float64(max(rounds, 2)), Y0: 0, Y1: 100, Series: ss, YFormat: report.Percent, LegendTitle: r.legendTitle() + ", game",
 		}
 		if humanFirst {

@@ -181,6 +181,18 @@ func newPlan(env *study.Env) (*plan, error) {
 			// Render once with the game's terms so that a template error shows now, not mid-run.
 			probe := maps.Clone(b.Params)
 			maps.Copy(probe, terms(in))
+			// A field whose maximum the rules set (the endowment: game.SchemaMax) is asked
+			// with that maximum: a custom scenario's other max would be replaced silently.
+			if s.ID != b.ID && !slices.Contains(varying, b.ID) {
+				if field, mx, ok := game.SchemaMax(b.ID, probe); ok {
+					for fi, f := range s.Response.Fields {
+						if f.Name == field && f.Max != mx {
+							add(s.FieldError(fi, "max", fmt.Sprintf("%s's max %g is not the endowment %g of %s (games[%d]): the rules let the %s choose 0..%g, so write max: %g",
+								field, f.Max, mx, in.named(), in.Entry, role, mx, mx)))
+						}
+					}
+				}
+			}
 			if _, err := scenario.Compose(s, probe, cur, ""); err != nil {
 				add(withTerms(env, path, in.Entry, err, env.Errorf(path, "%v", err)))
 			}
@@ -251,6 +263,10 @@ func fieldList(s scenario.Schema) string {
 	}
 	return out
 }
+
+// varying are the built-in game scenarios whose amount field's maximum changes from request to
+// request (game.SchemaMax): a scenario's max for them is a placeholder.
+var varying = []string{game.ScenarioTrustReturner}
 
 // withTerms is the problem err of rendering a game's scenario with the game's terms: a problem
 // located in the scenario's file is that file's, saying which game's terms it was rendered with

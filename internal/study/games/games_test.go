@@ -600,6 +600,8 @@ func TestGamesScenarioErrorsAreLocated(t *testing.T) {
 		{"  - {game: dictator, scenarios: {dictator: dictator_wrong}}\n", "field games[0].scenarios.dictator: scenario \"dictator_wrong\" must answer with the fields of dictator (give (amount))"},
 		{"  - {game: trust, scenarios: {sender: dictator_charity}}\n", "field games[0].scenarios.sender: scenario \"dictator_charity\" is kind \"game\" of game \"dictator\""},
 		{"  - {game: dictator, scenarios: {dictator: helping}}\n", "field games[0].scenarios.dictator: scenario \"helping\" is kind \"vignette\""},
+		// QA15 F5: a max other than the endowment was silently replaced by it.
+		{"  - {game: dictator, endowment: 50, scenarios: {dictator: dictator_charity}}\n", "lib.yaml:10:49: field [0].response.fields[0].max: give's max 100 is not the endowment 50 of game dictator (games[0]): the rules let the dictator choose 0..50, so write max: 50"},
 	} {
 		_, err := engine.Prepare(load(t, base+c.games, 1), engine.Options{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -876,7 +878,7 @@ func TestGamesIntervalsOverUnits(t *testing.T) {
 		t.Errorf("1 replicate: gave nothing %d of %d, [%v, %v] by %q; want Wilson [%v, %v]", k, n, lo, hi, st.get(r, "ci_method"), wlo, whi)
 	}
 	for _, dir := range []string{one, two} {
-		if _, r := stat(dir, "public_goods_punish", "punished at least once, share of agents"); !strings.HasSuffix(r[st.col["ci_method"]], " over group-runs") {
+		if _, r := stat(dir, "public_goods_punish", "punished at least once, share of agent-replicates"); !strings.HasSuffix(r[st.col["ci_method"]], " over group-runs") {
 			t.Errorf("punished at least once: ci_method %q", r[st.col["ci_method"]])
 		}
 		st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))

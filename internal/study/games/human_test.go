@@ -90,3 +90,41 @@ func TestPublicGoodsGroupsCountedUnderWay(t *testing.T) {
 		}
 	}
 }
+
+// Leftover agents make some groups one larger (game.PGGame): the human references of such a
+// game name the sizes played and the MPCR of each (QA15 F3: 41 agents in groups of 3 were
+// summarised as "groups of 3, MPCR 0.667" though two groups of 4 played at 0.5).
+func TestPublicGoodsNamesTheGroupSizesPlayed(t *testing.T) {
+	play := func(in GameInstance, sizes ...int) []GameStat {
+		var rows []gameRow
+		for g, n := range sizes {
+			for a := 1; a <= n; a++ {
+				for r := 1; r <= in.Rounds; r++ {
+					rows = append(rows, gameRow{row: row{round: r, group: g + 1, agent: 10*g + a, role: "member", choice: float64(a % 3 * 10), valid: a != 2 || r != 1}, runID: "none.r1"})
+				}
+			}
+		}
+		st, tr := pgStats(in, slices.Values([]pgRound{{rows: rows}}), seed.Hash{}, false)
+		if want := slices.Compact(slices.Sorted(slices.Values(sizes))); !slices.Equal(tr.Sizes, want) {
+			t.Errorf("%s: sizes %v, want %v (an invalid member still counts)", in.Name, tr.Sizes, want)
+		}
+		return st
+	}
+	fg := GameInstance{Name: "fg", Game: "public_goods", Endowment: 20, Multiplier: 1.6, GroupSize: 4, Rounds: 10}
+	for _, s := range play(fg, 4, 5, 4) {
+		if !strings.Contains(s.HumanText, "played in groups of 4 (MPCR 0.4) and of 5 (MPCR 0.32)") {
+			t.Errorf("%s: %q does not name the sizes played", s.Measure, s.HumanText)
+		}
+	}
+	for _, s := range play(fg, 4, 4) {
+		if strings.Contains(s.HumanText, "played in") {
+			t.Errorf("%s: %q names sizes though all are 4", s.Measure, s.HumanText)
+		}
+	}
+	g3 := GameInstance{Name: "g3", Game: "public_goods", Endowment: 10, Multiplier: 2, GroupSize: 3, Rounds: 3}
+	for _, s := range play(g3, 3, 4, 3) {
+		if !strings.Contains(s.HumanText, "none for this design (groups of 3 (MPCR 0.667) and of 4 (MPCR 0.5)") {
+			t.Errorf("%s: %q", s.Measure, s.HumanText)
+		}
+	}
+}

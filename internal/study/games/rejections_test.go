@@ -78,7 +78,7 @@ func TestPunishedOnceUnitCountsLevels(t *testing.T) {
 		st := readRows(t, filepath.Join(dir, "results", "games_stats.csv"))
 		found := false
 		for _, r := range st.rows {
-			if st.get(r, "measure") != "punished at least once, share of agents" {
+			if st.get(r, "measure") != "punished at least once, share of "+c.unit { // the label names the unit (QA15 F9)
 				continue
 			}
 			found = true

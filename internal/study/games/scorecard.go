@@ -2,6 +2,7 @@ package games
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -37,7 +38,7 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 				if rows, err = s.baselineRows(r, in, control); err != nil {
 					return nil, err
 				}
-				own = dictatorStats(in, rows, s.statsSeed(b, control, in.Name))
+				own = dictatorStats(in, rows, s.statsSeed(b, control, in.Name), s.giftStep(in))
 			} else {
 				for _, g := range r.ms {
 					if g.cell.Backend != b || g.cell.Condition != control || g.in.Name != in.Name {
@@ -119,6 +120,9 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 				out = append(out, rw)
 			}
 			for _, m := range []struct{ name, stat string }{{"dictator_give_nothing", measGaveNothing}, {"dictator_give_half", measGaveHalf}} {
+				if m.stat == measGaveHalf && !halfGiftable(in.Endowment, s.giftStep(in)) {
+					continue // no gift can be half: not a finding about behaviour (unscored says so)
+				}
 				rw := row(m.name)
 				rw.Estimand = estDecisions
 				for _, st := range own {
@@ -133,9 +137,19 @@ func (s *gamesStudy) scorecardRows(r *results) ([]scorecard.Row, error) {
 	return out, nil
 }
 
-// unscored says which dictator games the scorecard leaves out, as custom framings; "" when none.
-func unscored(r *results) string {
-	var out []string
+// unscored says which dictator games the scorecard leaves out, as custom framings, and whose
+// dictator_give_half it leaves out, as no gift can be half the endowment; "" when none.
+func (s *gamesStudy) unscored(r *results) string {
+	var out, half []string
+	for _, in := range r.inst {
+		if in.Game == "dictator" && customFraming(in) == "" && !halfGiftable(in.Endowment, s.giftStep(in)) {
+			half = append(half, fmt.Sprintf("%s (endowment %g)", in.Name, in.Endowment))
+		}
+	}
+	var note string
+	if len(half) > 0 {
+		note = "Not scored, dictator_give_half of " + strings.Join(half, ", ") + ": no gift can be exactly half the endowment."
+	}
 	for _, in := range r.inst {
 		if f := customFraming(in); in.Game == "dictator" && f != "" {
 			if f != in.Name {
@@ -145,9 +159,9 @@ func unscored(r *results) string {
 		}
 	}
 	if len(out) == 0 {
-		return ""
+		return note
 	}
-	return "Not scored, as custom framings (the human figures are of the standard game): " + strings.Join(out, ", ") + "."
+	return strings.TrimSpace("Not scored, as custom framings (the human figures are of the standard game): " + strings.Join(out, ", ") + ". " + note)
 }
 
 const scoreIntro = "Each backend's dictator gifts in the control condition against the human distribution: Jensen-Shannon distance between the gift distributions by decile of the pie (0 = identical, 1 = disjoint; base-2 logarithms), Wasserstein distance (how far, in shares of the pie, the gifts must move to match the human ones), and the shares of dictators giving nothing and exactly half."
