@@ -49,15 +49,7 @@ type Usage struct {
 func (u *Usage) Add(r Reply, err error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.m == nil {
-		u.m = map[[2]string]*ModelUsage{}
-	}
-	k := [2]string{r.Provider, r.Model}
-	e := u.m[k]
-	if e == nil {
-		e = &ModelUsage{Provider: r.Provider, Model: r.Model, CostKnown: true}
-		u.m[k] = e
-	}
+	e := u.entry(r)
 	if err != nil {
 		e.Errors++
 	} else {
@@ -179,6 +171,13 @@ func Priced(prices Prices, r Reply) Reply {
 func (u *Usage) AddCalls(r Reply) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	e := u.entry(r)
+	e.add(r)
+}
+
+// entry is the tally of r's provider and model, made on first use; the caller holds the
+// Usage's lock.
+func (u *Usage) entry(r Reply) *ModelUsage {
 	if u.m == nil {
 		u.m = map[[2]string]*ModelUsage{}
 	}
@@ -188,7 +187,7 @@ func (u *Usage) AddCalls(r Reply) {
 		e = &ModelUsage{Provider: r.Provider, Model: r.Model, CostKnown: true}
 		u.m[k] = e
 	}
-	e.add(r)
+	return e
 }
 
 // add counts r's calls, tokens and cost; the caller holds the Usage's lock.

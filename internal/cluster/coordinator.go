@@ -304,22 +304,15 @@ func (c *Coordinator) decide(ctx context.Context, label string, b experiment.Bac
 		}()
 	}
 	c.mu.Unlock()
-	if adopt {
-		select {
-		case a := <-ch:
-			return a.result()
-		case <-ctx.Done():
+	if !adopt {
+		msg := nats.NewMsg(taskSubject(c.run, label))
+		msg.Header.Set(jetstream.MsgIDHeader, id)
+		msg.Header.Set(keyHeader, key)
+		msg.Data = body
+		if err := publish(ctx, c.js, msg); err != nil {
 			c.forget(key, ch)
-			return backend.Reply{}, ctx.Err()
+			return backend.Reply{}, err
 		}
-	}
-	msg := nats.NewMsg(taskSubject(c.run, label))
-	msg.Header.Set(jetstream.MsgIDHeader, id)
-	msg.Header.Set(keyHeader, key)
-	msg.Data = body
-	if err := publish(ctx, c.js, msg); err != nil {
-		c.forget(key, ch)
-		return backend.Reply{}, err
 	}
 	select {
 	case a := <-ch:
