@@ -276,6 +276,7 @@ func stoppedUsage(cmd *cobra.Command, err error) {
 			continue
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "backend %s, this invocation: %s\n", u.Label, usageLine(u, hits, true, bs.Batch))
+		noUsage(cmd.OutOrStdout(), u)
 	}
 }
 
