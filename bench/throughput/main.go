@@ -213,7 +213,7 @@ func bench(latency time.Duration, limit, n, reps int, replay, noCache, durableCe
 	}
 	// What a run measures of its calls differs by design between a run and its replay (README,
 	// "byte for byte"); every other column must not.
-	measured := []string{"cached", "calls", "failed_calls", "unusable_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
+	measured := []string{"cached", "calls", "failed_calls", "unusable_calls", "no_usage_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
 	a, err := csvWithout(filepath.Join(tmp, "run1", "results", "decisions.csv"), measured)
 	if err != nil {
 		return err

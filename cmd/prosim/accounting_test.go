@@ -147,7 +147,7 @@ func checkSpending(t *testing.T, dir string, want map[string][6]string) {
 		t.Fatal(err)
 	}
 	head := recs[0]
-	cols := []string{"cached", "calls", "failed_calls", "unusable_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
+	cols := []string{"cached", "calls", "failed_calls", "unusable_calls", "no_usage_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
 	at := slices.Index(head, "cached")
 	if at < 0 || len(head) < at+len(cols) || !slices.Equal(head[at:at+len(cols)], cols) {
 		t.Fatalf("decisions.csv header %v, want %v in order", head, cols)
@@ -248,5 +248,49 @@ func TestNoUsageLine(t *testing.T) {
 	noUsage(&b, engine.BackendUsage{NoUsageCalls: 120})
 	if want := "  120 calls of this invocation had a reply that said no token usage"; !strings.HasPrefix(b.String(), want) {
 		t.Errorf("printed %q, want it to start %q", b.String(), want)
+	}
+}
+
+// Replies that said no token usage are kept in prosim.db: the whole run's usage line and the
+// report's provider-use table name them, so a run with 0 tokens says why it has a cost.
+func TestRunAndReportNameCallsWithoutUsage(t *testing.T) {
+	ownCacheDir(t)
+	t.Setenv("OPENAI_API_KEY", "") // a loopback server needs none
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"c","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\": 4}"}}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	const agents = 2
+	exp := filepath.Join(t.TempDir(), "nousage.yaml")
+	src := fmt.Sprintf(`name: nousage
+study: vignettes
+seed: 5
+concurrency: 1
+population: {source: sample, n: %d}
+scenarios: [volunteering, donating]
+conditions: [{name: none, policy: none}]
+backends:
+  - {provider: openai, model: gpt-4o-mini, base_url: %s/v1}
+`, agents, srv.URL)
+	if err := os.WriteFile(exp, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	out, err := prosim(t, "run", exp, "--out", dir, "-q")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := fmt.Sprintf("whole run (every invocation, from prosim.db): %d provider calls (%d without token usage, at their worst case), 0 decisions from the cache, 0 input + 0 output tokens, cost $", 2*agents, 2*agents)
+	if !strings.Contains(out, want) || strings.Contains(out, "of which this invocation") {
+		t.Fatalf("run summary:\n%s\nwant the line %q, and no line for this invocation apart (it is the whole run)", out, want)
+	}
+	if out, err := prosim(t, "report", dir); err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if want := fmt.Sprintf("%d (%d without token usage, at their worst case)", 2*agents, 2*agents); !strings.Contains(string(page), want) {
+		t.Errorf("report.html does not name the calls without usage: want %q", want)
 	}
 }

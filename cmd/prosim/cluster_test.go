@@ -202,7 +202,7 @@ conditions: [{name: none, policy: none}, {name: moral, policy: moral}]
 }
 
 // withoutCached is a decisions.csv without its cached column and the spending columns after
-// it (calls, failed_calls, unusable_calls, input_tokens, output_tokens, cost_usd, latency_ms): a
+// it (calls, failed_calls, unusable_calls, no_usage_calls, input_tokens, output_tokens, cost_usd, latency_ms): a
 // replay spends
 // nothing.
 func withoutCached(t *testing.T, dir string) (rows []string, cached map[string]int) {
@@ -217,13 +217,13 @@ func withoutCached(t *testing.T, dir string) (rows []string, cached map[string]i
 		t.Fatalf("decisions.csv: %d rows, %v", len(recs), err)
 	}
 	col := slices.Index(recs[0], "cached")
-	if col < 0 || col+8 > len(recs[0]) || recs[0][col+7] != "latency_ms" {
+	if col < 0 || col+9 > len(recs[0]) || recs[0][col+8] != "latency_ms" {
 		t.Fatalf("no cached column followed by the spending columns in %v", recs[0])
 	}
 	cached = map[string]int{}
 	for _, r := range recs[1:] {
 		cached[r[col]]++
-		rows = append(rows, strings.Join(slices.Delete(slices.Clone(r), col, col+8), ","))
+		rows = append(rows, strings.Join(slices.Delete(slices.Clone(r), col, col+9), ","))
 	}
 	return rows, cached
 }

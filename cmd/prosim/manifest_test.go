@@ -168,7 +168,7 @@ func TestRunOfPreviousVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN model_version`, `ALTER TABLE decisions DROP COLUMN failed_calls`, `ALTER TABLE decisions DROP COLUMN unusable_calls`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
+	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN model_version`, `ALTER TABLE decisions DROP COLUMN failed_calls`, `ALTER TABLE decisions DROP COLUMN unusable_calls`, `ALTER TABLE decisions DROP COLUMN no_usage_calls`, `UPDATE meta SET value = '1' WHERE key = 'schema_version'`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -244,9 +244,8 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 	return nil
 }
 
-// noUsage says how many of an invocation's calls were answered without token usage, which the
-// cost counts at their worst case (the run store does not keep them apart, so only the
-// invocation that made them says so).
+// noUsage says why an invocation's calls answered without token usage have a cost: it counts
+// them at their worst case (the usage lines name how many, the run's and the invocation's).
 func noUsage(out io.Writer, u engine.BackendUsage) {
 	if u.NoUsageCalls > 0 {
 		fmt.Fprintf(out, "  %s of this invocation had a reply that said no token usage (the server left \"usage\" out): the cost counts each at its worst case, as the spend cap does, and the tokens leave them out\n",
@@ -289,7 +288,6 @@ func sameUsage(a, b engine.BackendUsage) bool {
 		return false
 	}
 	a.Unpriced, b.Unpriced = nil, nil
-	a.NoUsageCalls, b.NoUsageCalls = 0, 0 // the run store does not keep them apart
 	return reflect.DeepEqual(a, b) && math.Abs(costA-costB) <= 1e-9*max(1, math.Abs(costA))
 }
 
@@ -318,6 +316,9 @@ func usageLine(u engine.BackendUsage, cached string, why, batch bool) string {
 			s += ": replies cut or malformed after HTTP 200, or calls that timed out after their request was sent, which the provider may have billed; the cost counts each at its worst case unless it said its usage, and the tokens leave them out"
 		}
 		parts = append(parts, s)
+	}
+	if u.NoUsageCalls > 0 {
+		parts = append(parts, fmt.Sprintf("%d without token usage, at their worst case", u.NoUsageCalls))
 	}
 	failed := ""
 	if len(parts) > 0 {

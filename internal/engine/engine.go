@@ -118,8 +118,7 @@ type BackendUsage struct {
 	// (see backend.Reply.UnusableCalls).
 	Calls, FailedCalls, UnusableCalls int
 	// NoUsageCalls are the calls whose usable reply said no token usage, in CostUSD at their
-	// worst case (backend.Reply.NoUsageCalls). Counted in an invocation's usage only: the run
-	// store does not keep them apart.
+	// worst case (backend.Reply.NoUsageCalls).
 	NoUsageCalls int
 	// CacheHits are the replies served without a call: per request in an invocation's
 	// usage, per decision in the run's (a joint prompt's reply serves several).
@@ -1003,7 +1002,7 @@ func (r *Runner) runUsage() []BackendUsage {
 	out := make([]BackendUsage, len(r.backends))
 	for i, b := range r.backends {
 		u := by[b.label]
-		out[i] = BackendUsage{Label: b.label, Calls: u.Calls, FailedCalls: u.FailedCalls, UnusableCalls: u.UnusableCalls, CacheHits: u.Cached,
+		out[i] = BackendUsage{Label: b.label, Calls: u.Calls, FailedCalls: u.FailedCalls, UnusableCalls: u.UnusableCalls, NoUsageCalls: u.NoUsageCalls, CacheHits: u.Cached,
 			InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CostUSD: u.KnownCostUSD, CostKnown: !math.IsNaN(u.CostUSD),
 			Model: b.cfg.Model, Unpriced: slices.Sorted(slices.Values(u.Unpriced))}
 	}

@@ -273,7 +273,7 @@ func llmReadCSV(t *testing.T, dir string) ([][]string, []byte) {
 }
 
 // spendColumns are decisions.csv's columns of what a decision spent.
-var spendColumns = []string{"calls", "failed_calls", "unusable_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
+var spendColumns = []string{"calls", "failed_calls", "unusable_calls", "no_usage_calls", "input_tokens", "output_tokens", "cost_usd", "latency_ms"}
 
 // without returns the records without one column.
 func llmWithout(recs [][]string, column string) [][]string {

@@ -12,6 +12,7 @@ import (
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/backend/providers"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/store"
 )
 
 // noUsageRun runs 2 agents with one worker against a loopback server that leaves "usage" out
@@ -57,7 +58,9 @@ func noUsageRun(t *testing.T, extra func(first float64) string) (res *Result, er
 // A reply that says no token usage (some gateways and older local servers leave "usage" out)
 // was billed all the same: it is counted at its call's worst case, in the decisions' costs, the
 // run's spend and the invocation's usage, which names such calls (QA15 F1: before, each cost
-// $0 and a spend cap never stopped the run).
+// $0 and a spend cap never stopped the run). Each decision records its call as one without
+// usage, so the run's usage (from prosim.db) names them too, and decisions.csv says why a
+// decision of 0 tokens has a cost.
 func TestReplyWithoutUsageCostsItsWorstCase(t *testing.T) {
 	res, err, dir, s, all, _ := noUsageRun(t, func(float64) string { return "" })
 	if err != nil {
@@ -73,6 +76,39 @@ func TestReplyWithoutUsageCostsItsWorstCase(t *testing.T) {
 	u := res.Usage[0]
 	if u.Calls != 12 || u.NoUsageCalls != 12 || u.InputTokens != 0 || u.OutputTokens != 0 || math.Abs(u.CostUSD-all) > 1e-9 {
 		t.Errorf("usage %+v; want 12 calls, all without usage, no tokens, $%v", u, all)
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recorded := 0
+	st.Decisions(func(d store.Decision) error {
+		if d.Reply.NoUsageCalls != 1 || d.Reply.Calls != 1 || d.Reply.InputTokens != 0 {
+			t.Errorf("decision %+v recorded %+v; want 1 call, without usage, 0 tokens", d.Key, d.Reply)
+		}
+		recorded++
+		return nil
+	})
+	if recorded != 12 {
+		t.Errorf("%d decisions read back; want 12", recorded)
+	}
+	if len(res.RunUsage) != 1 || res.RunUsage[0].NoUsageCalls != 12 || res.RunUsage[0].Calls != 12 || math.Abs(res.RunUsage[0].CostUSD-all) > 1e-9 {
+		t.Errorf("run usage %+v; want 12 calls, all without usage, $%v", res.RunUsage, all)
+	}
+	recs := readCSV(t, filepath.Join(dir, "results", "decisions.csv"))
+	col := map[string]int{}
+	for i, c := range recs[0] {
+		col[c] = i
+	}
+	i, ok := col["no_usage_calls"]
+	if !ok {
+		t.Fatalf("decisions.csv has no no_usage_calls column: %v", recs[0])
+	}
+	for _, rec := range recs[1:] {
+		if rec[i] != "1" || rec[col["input_tokens"]] != "0" {
+			t.Errorf("decisions.csv row %v: no_usage_calls %q; want 1, with 0 input tokens", rec, rec[i])
+		}
 	}
 }
 

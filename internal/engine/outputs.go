@@ -189,6 +189,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 	{Name: "calls", Type: table.Int, Doc: "provider calls made for the decision: re-asks and failed attempts included, 0 from the cache or the behavioural model (the decision's own, repeated on each of its field rows: sum over one row per decision; a joint prompt's call counts on its first scenario)"},
 	{Name: "failed_calls", Type: table.Int, Doc: "those of calls that failed (HTTP error statuses such as 400, 429 or 5xx, timeouts before the request was sent; in batch mode, a job's line that came back without a reply: an error for it, or its job expired, failed or was cancelled first): they reached the provider, which does not usually bill them, and carry no tokens or cost"},
 	{Name: "unusable_calls", Type: table.Int, Doc: "those of calls that came back with HTTP 200 but could not be used (a body cut or malformed, not the provider's reply format, too large), or that timed out after their request was sent: the provider may have billed them, so cost_usd counts each at its usage if the body said one, else at the call's worst case (as the spend cap reserves it); not in input_tokens or output_tokens"},
+	{Name: "no_usage_calls", Type: table.Int, Doc: "those of calls whose usable reply said no token usage (some gateways and older local servers leave it out): cost_usd counts each at the call's worst case (as the spend cap reserves it), so a decision of 0 tokens can have a cost; not in input_tokens or output_tokens"},
 	{Name: "input_tokens", Type: table.Int, Doc: "input tokens the provider counted for the decision's calls (like calls, per decision); a reply that said no token usage adds none"},
 	{Name: "output_tokens", Type: table.Int, Doc: "output tokens the provider counted for the decision's calls (like calls, per decision)"},
 	{Name: "cost_usd", Type: table.Float, Doc: "cost in USD of the decision's calls at the experiment's prices, unusable_calls included (like calls, per decision), and a call whose reply said no token usage (some gateways and older local servers leave it out) at its worst case, as the spend cap reserves it; empty when the model's price is unknown"},
@@ -249,7 +250,7 @@ func (r *Runner) decisionsTable(each func(store.Decision) error) *table.Table {
 			row = append(row[:0], p[0], p[1], model, version, p[2], p[3], p[4],
 				d.AgentID, d.Round, d.Trial, d.Scenario, nil, nil, "",
 				d.Reply.Valid(), table.OneLine(d.Reply.Invalid), d.Reply.Cached,
-				d.Reply.Calls, d.Reply.FailedCalls, d.Reply.UnusableCalls, d.Reply.InputTokens, d.Reply.OutputTokens, d.Reply.CostUSD, latencyMS(d.Reply.Latency))
+				d.Reply.Calls, d.Reply.FailedCalls, d.Reply.UnusableCalls, d.Reply.NoUsageCalls, d.Reply.InputTokens, d.Reply.OutputTokens, d.Reply.CostUSD, latencyMS(d.Reply.Latency))
 			for _, l := range cr.cell.Levels {
 				row = append(row, l.Level)
 			}

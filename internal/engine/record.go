@@ -9,7 +9,8 @@ import (
 // never reach the engine: the cache's fan-out serves each replicate its own reply).
 func record(r backend.Reply) store.Reply {
 	return store.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model, ModelVersion: r.ModelVersion,
-		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, FailedCalls: r.FailedCalls, UnusableCalls: r.UnusableCalls, CostUSD: r.CostUSD,
+		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, FailedCalls: r.FailedCalls, UnusableCalls: r.UnusableCalls, NoUsageCalls: r.NoUsageCalls,
+		CostUSD: r.CostUSD,
 		Latency: r.Latency, Cached: r.Cached, Repairs: attempts(r.Repairs)}
 }
 
@@ -33,6 +34,7 @@ func replyOf(r store.Reply) backend.Reply {
 		rep = append(rep, backend.Attempt(a))
 	}
 	return backend.Reply{Raw: r.Raw, Values: r.Values, Invalid: r.Invalid, Provider: r.Provider, Model: r.Model, ModelVersion: r.ModelVersion,
-		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, FailedCalls: r.FailedCalls, UnusableCalls: r.UnusableCalls, CostUSD: r.CostUSD,
+		InputTokens: r.InputTokens, OutputTokens: r.OutputTokens, Calls: r.Calls, FailedCalls: r.FailedCalls, UnusableCalls: r.UnusableCalls, NoUsageCalls: r.NoUsageCalls,
+		CostUSD: r.CostUSD,
 		Latency: r.Latency, Cached: r.Cached, Repairs: rep}
 }

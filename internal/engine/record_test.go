@@ -10,9 +10,8 @@ import (
 )
 
 // TestRecordRoundTrip: every field of backend.Reply but Samples, the unusable calls' tokens
-// (priced into CostUSD by the Meter, and not the provider's count), the count of replies
-// without usage (priced into CostUSD at their worst case) and Others (the tokens of other
-// models, priced into CostUSD by the Meter, and within the tokens) is recorded and read back,
+// (priced into CostUSD by the Meter, and not the provider's count) and Others (the tokens of
+// other models, priced into CostUSD by the Meter, and within the tokens) is recorded and read back,
 // and store.Reply has no field backend.Reply lacks, so a field added to one is not silently
 // dropped.
 func TestRecordRoundTrip(t *testing.T) {
@@ -21,9 +20,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		f := br.Field(i)
 		// Repair turns are recorded as store.Attempt, a struct of the same fields (the store
 		// does not import backend).
-		// NoUsageCalls (replies that said no token usage) are in CostUSD at their worst case;
-		// only the invocation that made them names them (BackendUsage.NoUsageCalls).
-		if f.Name == "Samples" || f.Name == "UnusableInputTokens" || f.Name == "UnusableOutputTokens" || f.Name == "NoUsageCalls" || f.Name == "Others" {
+		if f.Name == "Samples" || f.Name == "UnusableInputTokens" || f.Name == "UnusableOutputTokens" || f.Name == "Others" {
 			continue
 		}
 		if g, ok := sr.FieldByName(f.Name); !ok || g.Type != f.Type && !(f.Name == "Repairs" && g.Type.Elem().ConvertibleTo(f.Type.Elem())) {
@@ -36,7 +33,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 	}
 	r := backend.Reply{Raw: `{"x": 1}`, Values: map[string]float64{"x": 1}, Invalid: "why", Provider: "p", Model: "m",
-		InputTokens: 3, OutputTokens: 4, Calls: 3, FailedCalls: 1, UnusableCalls: 1, CostUSD: 0.5, Latency: time.Second, Cached: true,
+		InputTokens: 3, OutputTokens: 4, Calls: 4, FailedCalls: 1, UnusableCalls: 1, NoUsageCalls: 1, CostUSD: 0.5, Latency: time.Second, Cached: true,
 		Repairs: []backend.Attempt{{Raw: "maybe", Invalid: "no number", Repair: "Answer with a number"}}}
 	if got := replyOf(record(r)); !reflect.DeepEqual(got, r) {
 		t.Errorf("round trip: %+v, want %+v", got, r)

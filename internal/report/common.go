@@ -232,24 +232,28 @@ func validity(x RunInput, multi bool) validityData {
 			cost = UnknownCost("", u.Unpriced)
 		}
 		calls := fmt.Sprint(u.Calls)
-		if u.FailedCalls > 0 || u.UnusableCalls > 0 {
-			calls += " (" + failedUnusable(u.FailedCalls, u.UnusableCalls) + ")"
+		if u.FailedCalls > 0 || u.UnusableCalls > 0 || u.NoUsageCalls > 0 {
+			calls += " (" + failedUnusable(u.FailedCalls, u.UnusableCalls, u.NoUsageCalls) + ")"
 		}
 		v.Usage = append(v.Usage, []string{u.Backend, fmt.Sprint(u.Decisions), calls, fmt.Sprint(u.Cached), fmt.Sprint(u.InputTokens), fmt.Sprint(u.OutputTokens), cost, fmt.Sprintf("%.2f", u.MeanLatencyMS)})
 	}
 	return v
 }
 
-// failedUnusable says how many calls failed and how many came back with HTTP 200 unusable
-// (either may be 0, not both), for a calls column: "2 failed", "1 unusable (cut, malformed, or
-// timed out after sending)", "2 failed, 1 unusable (...)".
-func failedUnusable(failed, unusable int) string {
+// failedUnusable says how many calls failed, how many came back with HTTP 200 unusable and
+// how many had a reply that said no token usage (any may be 0, not all), for a calls column:
+// "2 failed", "1 unusable (cut, malformed, or timed out after sending)", "2 failed, 1 unusable
+// (...)", "3 without token usage, at their worst case" (why a decision of 0 tokens has a cost).
+func failedUnusable(failed, unusable, noUsage int) string {
 	var parts []string
 	if failed > 0 {
 		parts = append(parts, fmt.Sprintf("%d failed", failed))
 	}
 	if unusable > 0 {
 		parts = append(parts, fmt.Sprintf("%d unusable (cut, malformed, or timed out after sending)", unusable))
+	}
+	if noUsage > 0 {
+		parts = append(parts, fmt.Sprintf("%d without token usage, at their worst case", noUsage))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -2,18 +2,21 @@ package report
 
 import "testing"
 
-// The calls column names failed calls and unusable calls (which may have been billed) apart.
+// The calls column names failed calls, unusable calls (which may have been billed) and calls
+// whose reply said no token usage (at their worst case) apart.
 func TestFailedUnusable(t *testing.T) {
 	for _, c := range []struct {
-		failed, unusable int
-		want             string
+		failed, unusable, noUsage int
+		want                      string
 	}{
-		{2, 0, "2 failed"},
-		{0, 1, "1 unusable (cut, malformed, or timed out after sending)"},
-		{2, 1, "2 failed, 1 unusable (cut, malformed, or timed out after sending)"},
+		{2, 0, 0, "2 failed"},
+		{0, 1, 0, "1 unusable (cut, malformed, or timed out after sending)"},
+		{2, 1, 0, "2 failed, 1 unusable (cut, malformed, or timed out after sending)"},
+		{0, 0, 3, "3 without token usage, at their worst case"},
+		{1, 0, 1, "1 failed, 1 without token usage, at their worst case"},
 	} {
-		if got := failedUnusable(c.failed, c.unusable); got != c.want {
-			t.Errorf("failedUnusable(%d, %d) = %q, want %q", c.failed, c.unusable, got, c.want)
+		if got := failedUnusable(c.failed, c.unusable, c.noUsage); got != c.want {
+			t.Errorf("failedUnusable(%d, %d, %d) = %q, want %q", c.failed, c.unusable, c.noUsage, got, c.want)
 		}
 	}
 }

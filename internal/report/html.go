@@ -52,6 +52,7 @@ type Usage struct {
 	Decisions, Calls, Cached  int
 	FailedCalls               int // of Calls
 	UnusableCalls             int // of Calls: answered with HTTP 200 but unusable, in CostUSD
+	NoUsageCalls              int // of Calls: usable replies that said no token usage, in CostUSD at their worst case
 	InputTokens, OutputTokens int
 	CostUSD                   float64  // NaN when a price is unknown for decisions that made calls
 	KnownCostUSD              float64  // the sum of the costs that are known (CostUSD when none is unknown)

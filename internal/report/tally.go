@@ -70,6 +70,7 @@ func (t *Tally) Add(d store.Decision) {
 	u.Calls += d.Reply.Calls
 	u.FailedCalls += d.Reply.FailedCalls
 	u.UnusableCalls += d.Reply.UnusableCalls
+	u.NoUsageCalls += d.Reply.NoUsageCalls
 	if d.Reply.Cached {
 		u.Cached++
 	}

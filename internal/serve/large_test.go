@@ -38,7 +38,7 @@ func largeRun(t testing.TB, n int) (root, dir string, k store.Key) {
 	    CASE WHEN x % 10 = 0 THEN NULL ELSE '{"willingness":' || (1 + x % 7) || '}' END,
 	    CASE WHEN x % 10 = 0 THEN 'no idea' ELSE '{"willingness":' || (1 + x % 7) || '}' END,
 	    x % 10 != 0, CASE WHEN x % 10 = 0 THEN 'synthetic: not JSON' ELSE '' END,
-	    'builtin', 'behavioral', 0, 0, 0, 0, NULL, 0.5, '', 0, 0 FROM c`, n, run)
+	    'builtin', 'behavioral', 0, 0, 0, 0, NULL, 0.5, '', 0, 0, 0 FROM c`, n, run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,10 @@ type Tally struct {
 	Decisions, Valid           int
 	Calls, FailedCalls, Cached int
 	// UnusableCalls are those of Calls answered with HTTP 200 but unusable (see Reply).
-	UnusableCalls             int
+	UnusableCalls int
+	// NoUsageCalls are those of Calls whose usable reply said no token usage, in CostUSD at
+	// their worst case (see Reply).
+	NoUsageCalls              int
 	InputTokens, OutputTokens int
 	// CostUSD sums the known costs; UnknownCost counts decisions that made calls at no known
 	// price (their cost is unknown, so the sum is too when it is not 0).
@@ -36,7 +39,7 @@ type Tally struct {
 
 // Tallies sums the recorded decisions per run id (one row per design cell that has any).
 func (s *Store) Tallies() ([]Tally, error) {
-	rows, err := s.db.Query(s.q(`SELECT run_id, COUNT(*), SUM(valid), SUM(calls), SUM(failed_calls), SUM(unusable_calls), SUM(cached), SUM(input_tokens), SUM(output_tokens),
+	rows, err := s.db.Query(s.q(`SELECT run_id, COUNT(*), SUM(valid), SUM(calls), SUM(failed_calls), SUM(unusable_calls), SUM(no_usage_calls), SUM(cached), SUM(input_tokens), SUM(output_tokens),
 	  TOTAL(cost_usd), SUM(cost_usd IS NULL AND calls > 0) FROM decisions GROUP BY run_id`))
 	if err != nil {
 		return nil, err
@@ -46,7 +49,7 @@ func (s *Store) Tallies() ([]Tally, error) {
 	for rows.Next() {
 		s.rowsRead.Add(1)
 		var t Tally
-		if err := rows.Scan(&t.RunID, &t.Decisions, &t.Valid, &t.Calls, &t.FailedCalls, &t.UnusableCalls, &t.Cached, &t.InputTokens, &t.OutputTokens, &t.CostUSD, &t.UnknownCost); err != nil {
+		if err := rows.Scan(&t.RunID, &t.Decisions, &t.Valid, &t.Calls, &t.FailedCalls, &t.UnusableCalls, &t.NoUsageCalls, &t.Cached, &t.InputTokens, &t.OutputTokens, &t.CostUSD, &t.UnknownCost); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
@@ -246,7 +249,7 @@ type decisionScanner struct {
 func newDecisionScanner() *decisionScanner {
 	c := &decisionScanner{}
 	c.dest = []any{&c.runID, &c.n[0], &c.n[1], &c.n[2], &c.scenario, &c.params, &c.vals, &c.raw, &c.n[3], &c.invalid,
-		&c.provider, &c.model, &c.version, &c.n[4], &c.n[5], &c.n[6], &c.n[7], &c.n[8], &c.n[9], &c.cost, &c.lat}
+		&c.provider, &c.model, &c.version, &c.n[4], &c.n[5], &c.n[6], &c.n[7], &c.n[8], &c.n[9], &c.n[10], &c.cost, &c.lat}
 	return c
 }
 
@@ -259,7 +262,7 @@ func (c *decisionScanner) scan(rows *sql.Rows) (Decision, error) {
 	r := &d.Reply
 	r.Raw, r.Invalid, r.Provider, r.Model, r.ModelVersion = c.raw, c.invalid, c.provider, c.model, c.version
 	var valid, cached int
-	for i, to := range [...]*int{&d.AgentID, &d.Round, &d.Trial, &valid, &cached, &r.Calls, &r.FailedCalls, &r.UnusableCalls, &r.InputTokens, &r.OutputTokens} {
+	for i, to := range [...]*int{&d.AgentID, &d.Round, &d.Trial, &valid, &cached, &r.Calls, &r.FailedCalls, &r.UnusableCalls, &r.NoUsageCalls, &r.InputTokens, &r.OutputTokens} {
 		v, ok := c.n[i].(int64)
 		if !ok {
 			return d, fmt.Errorf("decision %v: %s is %T %v, not an integer", d.Key, intColumns[i], c.n[i], c.n[i])
@@ -291,7 +294,7 @@ func (c *decisionScanner) scan(rows *sql.Rows) (Decision, error) {
 }
 
 // intColumns are the integer columns decisionScanner reads, in its order.
-var intColumns = [...]string{"agent_id", "round", "trial", "valid", "cached", "calls", "failed_calls", "unusable_calls", "input_tokens", "output_tokens"}
+var intColumns = [...]string{"agent_id", "round", "trial", "valid", "cached", "calls", "failed_calls", "unusable_calls", "no_usage_calls", "input_tokens", "output_tokens"}
 
 // number is a REAL column's value as scanned into an any.
 func number(v any) (float64, error) {

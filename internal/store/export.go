@@ -5,7 +5,7 @@ package store
 // Parquet file next to each, with the same columns in the same order, typed:
 //
 //   - integers (INT64): replicate, agent_id, round, trial, x, y, transfer, punish, calls,
-//     failed_calls, unusable_calls, input_tokens, output_tokens, and the columns of other files whose every
+//     failed_calls, unusable_calls, no_usage_calls, input_tokens, output_tokens, and the columns of other files whose every
 //     value is an integer;
 //   - floats (DOUBLE): value, points, cost_usd, latency_ms, the emotion ratings (valence_*,
 //     arousal_*), and columns whose every value is a number;
@@ -56,7 +56,7 @@ var ExportTypes = map[string]ColumnType{
 	"scenario": String, "field": String, "value_label": String, "invalid_reason": String,
 	"replicate": Int64, "agent_id": Int64, "round": Int64, "trial": Int64,
 	"x": Int64, "y": Int64, "transfer": Int64, "punish": Int64,
-	"calls": Int64, "failed_calls": Int64, "unusable_calls": Int64, "input_tokens": Int64, "output_tokens": Int64,
+	"calls": Int64, "failed_calls": Int64, "unusable_calls": Int64, "no_usage_calls": Int64, "input_tokens": Int64, "output_tokens": Int64,
 	"value": Float64, "points": Float64, "cost_usd": Float64, "latency_ms": Float64,
 	"valence_before": Float64, "arousal_before": Float64, "valence_after": Float64, "arousal_after": Float64,
 	"valid": Bool, "cached": Bool, "affected": Bool, "treated": Bool,

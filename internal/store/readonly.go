@@ -28,7 +28,7 @@ func OpenReadOnly(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s is not a prosim run database (it lacks prosim's tables)", path)
 	}
-	var failed, unusable int
+	var failed, unusable, noUsage int
 	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'failed_calls'`).Scan(&failed); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -37,7 +37,11 @@ func OpenReadOnly(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return track(&Store{db: db, batch: 500, noFailedCalls: failed == 0, noUnusableCalls: unusable == 0}), nil
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'no_usage_calls'`).Scan(&noUsage); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return track(&Store{db: db, batch: 500, noFailedCalls: failed == 0, noUnusableCalls: unusable == 0, noNoUsageCalls: noUsage == 0}), nil
 }
 
 // Agent returns one stored agent; ok is false when the run did not record it.

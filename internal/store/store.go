@@ -25,7 +25,7 @@ import (
 
 // schemaVersion is the run database's layout. 2 added decisions.model_version, 3 the
 // repairs table, 4 decisions.failed_calls, 5 decisions.unusable_calls, 6 the unrecorded
-// table; Open upgrades a database of an earlier version in place (see migrate).
+// table and decisions.no_usage_calls; Open upgrades a database of an earlier version in place (see migrate).
 const schemaVersion = "6"
 
 const ddl = `
@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS decisions(
   calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
   cost_usd REAL, latency_ms REAL NOT NULL, model_version TEXT NOT NULL DEFAULT '',
   failed_calls INTEGER NOT NULL DEFAULT 0, unusable_calls INTEGER NOT NULL DEFAULT 0,
+  no_usage_calls INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(run_id, agent_id, round, trial, scenario));
 CREATE TABLE IF NOT EXISTS repairs(
   run_id TEXT NOT NULL, agent_id INTEGER NOT NULL, round INTEGER NOT NULL, trial INTEGER NOT NULL,
@@ -100,6 +101,9 @@ type Reply struct {
 	// UnusableCalls those answered with HTTP 200 but unusable (a body cut or malformed), which
 	// may have been billed: CostUSD includes them (see backend.Reply.UnusableCalls).
 	Calls, FailedCalls, UnusableCalls int
+	// NoUsageCalls are those whose usable reply said no token usage: CostUSD counts each at
+	// its worst case, and the tokens do not (see backend.Reply.NoUsageCalls).
+	NoUsageCalls int
 	// CostUSD is NaN when unknown (stored as NULL).
 	CostUSD float64
 	Latency time.Duration
@@ -178,15 +182,19 @@ type Store struct {
 	// repairs is set once the repairs table has a row (so replaced decisions clear theirs).
 	repairs atomic.Bool
 	// noFailedCalls is set when a database opened read-only predates decisions.failed_calls
-	// (schema 4), noUnusableCalls when it predates decisions.unusable_calls (schema 5): its
-	// queries read 0 (see q).
-	noFailedCalls, noUnusableCalls bool
+	// (schema 4), noUnusableCalls when it predates decisions.unusable_calls (schema 5),
+	// noNoUsageCalls when it predates decisions.no_usage_calls (schema 6): its queries read 0
+	// (see q).
+	noFailedCalls, noUnusableCalls, noNoUsageCalls bool
 }
 
-// q is query as this store's database can run it: failed_calls and unusable_calls read 0
-// where the column does not exist (an earlier prosim's run, opened read-only and so not
-// upgraded).
+// q is query as this store's database can run it: failed_calls, unusable_calls and
+// no_usage_calls read 0 where the column does not exist (an earlier prosim's run, opened
+// read-only and so not upgraded).
 func (s *Store) q(query string) string {
+	if s.noNoUsageCalls {
+		query = strings.ReplaceAll(query, "no_usage_calls", "0")
+	}
 	if s.noUnusableCalls {
 		query = strings.ReplaceAll(query, "unusable_calls", "0")
 	}
@@ -231,18 +239,34 @@ func Open(path string) (*Store, error) {
 	} else if v != schemaVersion {
 		s.Close()
 		return nil, fmt.Errorf("%s: run database schema %s, this prosim reads %s", path, v, schemaVersion)
+	} else if err := s.addNoUsageCalls(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
+// addNoUsageCalls adds decisions.no_usage_calls (0: counted at 0 tokens, at no cost) to a
+// schema 6 database written before the column was (schema 6 was not yet released then).
+func (s *Store) addNoUsageCalls() error {
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'no_usage_calls'`).Scan(&n); err != nil || n == 1 {
+		return err
+	}
+	_, err := s.db.Exec(`ALTER TABLE decisions ADD COLUMN no_usage_calls INTEGER NOT NULL DEFAULT 0`)
+	return err
+}
+
 // migrate upgrades a database of schema 1 (written before model versions were recorded), 2
 // (before repair turns were), 3 (before failed calls were told apart), 4 (before replies
-// unusable after HTTP 200 were) or 5 (before the calls of asks not recorded were) to 6:
+// unusable after HTTP 200 were) or 5 (before the calls of asks not recorded, and replies
+// saying no token usage, were) to 6:
 // schema 1's decisions get model_version "" (unknown); the repairs and unrecorded tables are
 // created empty by the DDL (earlier runs kept only the last attempt, and counted the calls of
 // an ask cut off by an interrupt nowhere); earlier decisions get failed_calls 0 (their calls,
-// failed ones included, are in calls) and unusable_calls 0 (such calls are among their failed
-// calls, at no cost). Adding a column with a default rewrites no row, so this is instant
+// failed ones included, are in calls), unusable_calls 0 (such calls are among their failed
+// calls, at no cost) and no_usage_calls 0 (such replies were counted at 0 tokens, at no
+// cost). Adding a column with a default rewrites no row, so this is instant
 // whatever the run's size.
 func (s *Store) migrate(from string) error {
 	return s.tx(func(tx *sql.Tx) error {
@@ -260,6 +284,9 @@ func (s *Store) migrate(from string) error {
 			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN unusable_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN no_usage_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return err
 		}
 		_, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion)
 		return err
@@ -732,12 +759,12 @@ func (s *Store) writeRepairs(tx *sql.Tx, batch []Decision) error {
 	return nil
 }
 
-// rowsPerInsert is how many decisions one INSERT statement writes (21 parameters each: well
+// rowsPerInsert is how many decisions one INSERT statement writes (22 parameters each: well
 // under SQLite's limit of 32,766).
 const rowsPerInsert = 64
 
 // decisionColumns is the number of columns of the decisions table.
-const decisionColumns = 21
+const decisionColumns = 22
 
 // insertSQL inserts n decisions. A decision recorded again (resume --retry-invalid, or a
 // later step re-asked after it) takes the new reply but adds its calls, tokens and cost to
@@ -750,7 +777,7 @@ func insertSQL(n int) string {
 		  vals=excluded.vals, raw=excluded.raw, valid=excluded.valid, invalid_reason=excluded.invalid_reason,
 		  provider=excluded.provider, model=excluded.model, cached=excluded.cached,
 		  calls=calls+excluded.calls, failed_calls=failed_calls+excluded.failed_calls, unusable_calls=unusable_calls+excluded.unusable_calls,
-		  input_tokens=input_tokens+excluded.input_tokens,
+		  no_usage_calls=no_usage_calls+excluded.no_usage_calls, input_tokens=input_tokens+excluded.input_tokens,
 		  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd,
 		  latency_ms=excluded.latency_ms, model_version=excluded.model_version`
 }
@@ -779,7 +806,7 @@ func appendDecision(args []any, d Decision) []any {
 	r := d.Reply
 	return append(args, d.RunID, int64(d.AgentID), int64(d.Round), int64(d.Trial), d.Scenario, string(encodeFloats(d.Params)), vals, r.Raw,
 		b2i(r.Valid()), r.Invalid, r.Provider, r.Model, b2i(r.Cached), int64(r.Calls), int64(r.InputTokens), int64(r.OutputTokens),
-		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, int64(r.FailedCalls), int64(r.UnusableCalls))
+		cost, float64(r.Latency)/float64(time.Millisecond), r.ModelVersion, int64(r.FailedCalls), int64(r.UnusableCalls), int64(r.NoUsageCalls))
 }
 
 // Decisions calls fn for every committed decision, ordered by run design order, agent, round,
@@ -810,7 +837,7 @@ func (s *Store) Decisions(fn func(Decision) error) error {
 // selectDecisions reads the decisions table (as d) in decisionScanner's column order; a query
 // adds its join, filter and order.
 const selectDecisions = `SELECT d.run_id, agent_id, round, trial, scenario, params, vals, raw, valid, invalid_reason,
-  provider, model, model_version, cached, calls, failed_calls, unusable_calls, input_tokens, output_tokens, cost_usd, latency_ms
+  provider, model, model_version, cached, calls, failed_calls, unusable_calls, no_usage_calls, input_tokens, output_tokens, cost_usd, latency_ms
   FROM decisions d`
 
 // decisions calls fn for every decision a query gives.

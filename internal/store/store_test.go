@@ -675,6 +675,81 @@ func TestUnrecordedAndUpgradeFrom5(t *testing.T) {
 	}
 }
 
+// The calls whose reply said no token usage are recorded per decision, added up when a
+// decision is recorded again, and tallied. A database of schema 4, 5, or 6 before the column
+// (none of whose decisions could say) reads them as 0 read-only, unchanged; one of schema 1,
+// 4, 5 or 6 before the column gets the column on open, its decisions at 0.
+func TestNoUsageCallsRecordedAndUpgraded(t *testing.T) {
+	k := Key{RunID: "none.r1", AgentID: 1, Scenario: "helping"}
+	add := func(s *Store, noUsage int) {
+		t.Helper()
+		r := Reply{Raw: "5", Values: map[string]float64{"willingness": 5}, Provider: "openai", Model: "m", Calls: noUsage, NoUsageCalls: noUsage, CostUSD: 0.5}
+		if err := s.Add(Decision{Key: k, Reply: r}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(s *Store, what string, want int) {
+		t.Helper()
+		if d, ok, err := s.Decision(k); err != nil || !ok || d.Reply.NoUsageCalls != want {
+			t.Errorf("%s: decision %+v, %v, %v; want no_usage_calls %d", what, d.Reply, ok, err, want)
+		}
+		n := -1
+		if err := s.Decisions(func(d Decision) error { n = d.Reply.NoUsageCalls; return nil }); err != nil || n != want {
+			t.Errorf("%s: Decisions read no_usage_calls %d, %v; want %d", what, n, err, want)
+		}
+		if ts, err := s.Tallies(); err != nil || len(ts) != 1 || ts[0].NoUsageCalls != want {
+			t.Errorf("%s: tallies %+v, %v; want no_usage_calls %d", what, ts, err, want)
+		}
+	}
+
+	s, err := Open(filepath.Join(t.TempDir(), "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutRuns([]Run{{ID: "none.r1", Backend: "openai:m", Condition: "none", Policy: "none", Replicate: 1, Seed: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	add(s, 2)
+	add(s, 1) // recorded again (resume --retry-invalid): both asks' calls were made
+	check(s, "a new database", 3)
+	s.Close()
+
+	for _, old := range []struct{ version, cols, vals string }{
+		{"1", "", ""},
+		{"4", "model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0,", ", '', 1"},
+		{"5", "model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0, unusable_calls INTEGER NOT NULL DEFAULT 0,", ", '', 1, 0"},
+		{"6", "model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0, unusable_calls INTEGER NOT NULL DEFAULT 0,", ", '', 1, 0"},
+	} {
+		path := oldStore(t, old.version, old.cols, old.vals)
+		if old.version != "1" { // a read-only open of schema 1 reads no decision (no model_version)
+			ro, err := OpenReadOnly(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(ro, "schema "+old.version+" read-only", 0)
+			if v, _ := ro.Meta("schema_version"); v != old.version {
+				t.Errorf("a read-only open changed schema %s to %q", old.version, v)
+			}
+			ro.Close()
+		}
+
+		s, err := OpenExisting(path)
+		if err != nil {
+			t.Fatalf("schema %s: %v", old.version, err)
+		}
+		check(s, "schema "+old.version+" upgraded", 0)
+		add(s, 1)
+		check(s, "schema "+old.version+" upgraded, then recorded again", 1)
+		if v, _ := s.Meta("schema_version"); v != schemaVersion {
+			t.Errorf("schema %s upgraded to %q", old.version, v)
+		}
+		s.Close()
+	}
+}
+
 // DecisionsAt gives each recorded key asked, in the order asked, across its queries of
 // keysPerRead keys; keys not recorded are skipped.
 func TestDecisionsAtReadsTheKeysAsked(t *testing.T) {
