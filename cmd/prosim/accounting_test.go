@@ -237,17 +237,19 @@ func TestUsageLineBatch(t *testing.T) {
 	}
 }
 
-// The summary names an invocation's calls whose reply said no token usage, and says nothing
-// when there were none.
+// A usage line names the calls whose reply said no token usage, and says why they have a cost
+// when asked to (why), not otherwise; with none, it says nothing of them.
 func TestNoUsageLine(t *testing.T) {
-	var b strings.Builder
-	noUsage(&b, engine.BackendUsage{NoUsageCalls: 0})
-	if b.Len() != 0 {
-		t.Errorf("no such calls: printed %q", b.String())
+	u := engine.BackendUsage{Calls: 120, NoUsageCalls: 120, CostKnown: true, CostUSD: 0.05}
+	if got := usageLine(u, "cache hits", true, false); !strings.Contains(got, "(120 without token usage, at their worst case: replies that said no token usage (the server left \"usage\" out)") {
+		t.Errorf("with why: %s", got)
 	}
-	noUsage(&b, engine.BackendUsage{NoUsageCalls: 120})
-	if want := "  120 calls of this invocation had a reply that said no token usage"; !strings.HasPrefix(b.String(), want) {
-		t.Errorf("printed %q, want it to start %q", b.String(), want)
+	if got := usageLine(u, "cache hits", false, false); !strings.Contains(got, "(120 without token usage, at their worst case)") {
+		t.Errorf("without why: %s", got)
+	}
+	u.NoUsageCalls = 0
+	if got := usageLine(u, "cache hits", true, false); strings.Contains(got, "usage") {
+		t.Errorf("none: %s", got)
 	}
 }
 
@@ -282,7 +284,7 @@ backends:
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	want := fmt.Sprintf("whole run (every invocation, from prosim.db): %d provider calls (%d without token usage, at their worst case), 0 decisions from the cache, 0 input + 0 output tokens, cost $", 2*agents, 2*agents)
+	want := fmt.Sprintf("whole run (every invocation, from prosim.db): %d provider calls (%d without token usage, at their worst case: replies that said no token usage", 2*agents, 2*agents)
 	if !strings.Contains(out, want) || strings.Contains(out, "of which this invocation") {
 		t.Fatalf("run summary:\n%s\nwant the line %q, and no line for this invocation apart (it is the whole run)", out, want)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -231,7 +230,6 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 		}
 		if res.RunUsage == nil { // nothing recorded: this invocation asked everything
 			fmt.Fprintf(out, "backend %s: %s\n", now.Label, usageLine(now, hits, true, res.Batch))
-			noUsage(out, now)
 			continue
 		}
 		run := res.RunUsage[i]
@@ -239,18 +237,8 @@ func finish(cmd *cobra.Command, res *engine.Result, took time.Duration) error {
 		if !sameUsage(now, run) {
 			fmt.Fprintf(out, "  of which this invocation: %s\n", usageLine(now, hits, false, res.Batch))
 		}
-		noUsage(out, now)
 	}
 	return nil
-}
-
-// noUsage says why an invocation's calls answered without token usage have a cost: it counts
-// them at their worst case (the usage lines name how many, the run's and the invocation's).
-func noUsage(out io.Writer, u engine.BackendUsage) {
-	if u.NoUsageCalls > 0 {
-		fmt.Fprintf(out, "  %s of this invocation had a reply that said no token usage (the server left \"usage\" out): the cost counts each at its worst case, as the spend cap does, and the tokens leave them out\n",
-			plural.Count(u.NoUsageCalls, "call"))
-	}
 }
 
 // hitsName names the replies an invocation served without a call: a cache's hits, or under
@@ -275,7 +263,6 @@ func stoppedUsage(cmd *cobra.Command, err error) {
 			continue
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "backend %s, this invocation: %s\n", u.Label, usageLine(u, hits, true, bs.Batch))
-		noUsage(cmd.OutOrStdout(), u)
 	}
 }
 
@@ -318,7 +305,11 @@ func usageLine(u engine.BackendUsage, cached string, why, batch bool) string {
 		parts = append(parts, s)
 	}
 	if u.NoUsageCalls > 0 {
-		parts = append(parts, fmt.Sprintf("%d without token usage, at their worst case", u.NoUsageCalls))
+		s := fmt.Sprintf("%d without token usage, at their worst case", u.NoUsageCalls)
+		if why {
+			s += ": replies that said no token usage (the server left \"usage\" out), which the provider billed all the same; the cost counts each at its worst case, as the spend cap does, and the tokens leave them out"
+		}
+		parts = append(parts, s)
 	}
 	failed := ""
 	if len(parts) > 0 {
