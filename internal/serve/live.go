@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -69,6 +70,9 @@ type tally struct {
 	runs    []store.Run
 	tallies []store.Tally
 	reasons []store.ReasonCount
+	// unrecorded are the calls of asks that ended with no decision recorded (a call cut off by
+	// Ctrl-C after it was sent, a cluster task's second reply): paid, so in the calls and cost.
+	unrecorded []store.Unrecorded
 	// capStop is the note of a stop at the spend cap, from the run's manifest (engine.CapStopOf).
 	capStop string
 }
@@ -99,6 +103,9 @@ func (s *Server) tally(dir string) (*tally, error) {
 		return nil, err
 	}
 	if t.reasons, err = st.InvalidReasons(5); err != nil {
+		return nil, err
+	}
+	if t.unrecorded, err = st.UnrecordedSpend(); err != nil {
 		return nil, err
 	}
 	// No manifest (a run of an earlier prosim, or one still creating its folder) records no stop.
@@ -205,6 +212,16 @@ func (s *Server) snapshot(id, dir string, estimates bool) *Snapshot {
 		cost += x.CostUSD
 		unknown += x.UnknownCost
 		llm = llm || backendOf[x.RunID] != "builtin"
+	}
+	for _, u := range t.unrecorded {
+		snap.Calls += u.Calls
+		in_ += u.InputTokens
+		out += u.OutputTokens
+		if math.IsNaN(u.CostUSD) {
+			unknown++
+		} else {
+			cost += u.CostUSD
+		}
 	}
 	snap.Invalid = snap.Done - snap.Valid
 	switch {
