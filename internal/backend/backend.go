@@ -138,6 +138,16 @@ type Reply struct {
 	Repairs []Attempt
 }
 
+// Unspent is r without what its calls spent (calls, tokens, cost, other models' tokens): a
+// copy of a reply whose calls another decision carries. Others goes too: with no tokens left,
+// Meter would otherwise price them against the reply's own model.
+func (r Reply) Unspent() Reply {
+	r.Calls, r.FailedCalls, r.UnusableCalls, r.NoUsageCalls = 0, 0, 0, 0
+	r.InputTokens, r.OutputTokens, r.UnusableInputTokens, r.UnusableOutputTokens = 0, 0, 0, 0
+	r.CostUSD, r.Others = 0, nil
+	return r
+}
+
 // ModelTokens are the tokens some calls of one provider/model were billed (Reply.Others).
 type ModelTokens struct {
 	Provider, Model           string

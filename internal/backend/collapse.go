@@ -106,10 +106,9 @@ func (c *sharedCall) run(ctx context.Context, next Backend, req Request, forget 
 
 // shared is a follower's copy of a collapsed reply: it did not spend anything.
 func shared(r Reply) Reply {
+	r = r.Unspent()
 	r.Values = maps.Clone(r.Values)
 	r.Cached = true
-	r.Calls, r.FailedCalls, r.InputTokens, r.OutputTokens, r.CostUSD = 0, 0, 0, 0, 0
-	r.UnusableCalls, r.UnusableInputTokens, r.UnusableOutputTokens, r.NoUsageCalls = 0, 0, 0, 0
 	return r
 }
 

@@ -126,3 +126,19 @@ func TestCollapseLeaderCancelled(t *testing.T) {
 		t.Fatalf("follower %+v after %d calls", fr, calls.Load())
 	}
 }
+
+// A follower's copy of a collapsed reply costs nothing, also when the reply's calls were
+// answered by two models (its Others): with the tokens zeroed and Others kept, Meter priced
+// the other model's tokens against the reply's own, a cost of (5-1)x40 + (9-2)x4 per million.
+func TestSharedCopyCostsNothing(t *testing.T) {
+	r := Reply{Raw: "4", Provider: "p", Model: "a", InputTokens: 100, OutputTokens: 10, Calls: 2, CostUSD: 1,
+		Others: []ModelTokens{{Provider: "p", Model: "b", InputTokens: 40, OutputTokens: 4}}}
+	prices := Prices{"a": {InputPerMTok: 1, OutputPerMTok: 2}, "b": {InputPerMTok: 5, OutputPerMTok: 9}}
+	if c := Priced(prices, r).CostUSD; c <= 0 {
+		t.Fatalf("the leader's reply costs %v", c)
+	}
+	s := shared(r)
+	if c := Priced(prices, s).CostUSD; c != 0 || s.Calls != 0 || s.Others != nil || !s.Cached {
+		t.Errorf("the shared copy %+v costs %v; want no calls, no other models' tokens, $0", s, c)
+	}
+}

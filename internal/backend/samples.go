@@ -289,9 +289,7 @@ func (f *fanOut) decide(ctx context.Context, next Backend, req Request, k Key) (
 		}
 		missing = missing[served:]
 	}
-	mine.Calls, mine.FailedCalls, mine.InputTokens, mine.OutputTokens, mine.CostUSD = spent.Calls, spent.FailedCalls, spent.InputTokens, spent.OutputTokens, spent.CostUSD
-	mine.UnusableCalls, mine.UnusableInputTokens, mine.UnusableOutputTokens = spent.UnusableCalls, spent.UnusableInputTokens, spent.UnusableOutputTokens
-	mine.NoUsageCalls = spent.NoUsageCalls
+	mine = addSpent(mine.Unspent(), spent) // the group calls' spending, other models' included
 	mine.Latency, mine.Cached = time.Since(start), false
 	return mine, nil
 }

@@ -275,8 +275,7 @@ func (s *vignettes) jointTask(p *plan, ai int) (study.Task, error) {
 			o := rep
 			// Tokens, calls and cost belong to the one call: count them on the first decision only.
 			if i > 0 {
-				o.InputTokens, o.OutputTokens, o.Calls, o.FailedCalls, o.CostUSD = 0, 0, 0, 0, 0
-				o.UnusableCalls, o.UnusableInputTokens, o.UnusableOutputTokens, o.NoUsageCalls = 0, 0, 0, 0
+				o = o.Unspent()
 			}
 			o.Values = nil
 			if rep.Valid() {
