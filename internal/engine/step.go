@@ -249,10 +249,11 @@ func (r *Runner) decideTask(ctx context.Context, b *study.Batch, i int, rec bool
 		for j, k := range t.Keys {
 			ds[j] = store.Decision{Key: k, Params: t.Params[j], Reply: record(replies[j])}
 		}
-		// A paid reply's commit starts at once (group commit: one fsync for the replies of
-		// all workers arriving meanwhile) and the worker asks its next decision while it
-		// runs. The reply is exposed to a crash from its arrival until that fsync either
-		// way; waiting would only idle the worker. Each worker keeps one commit outstanding
+		// A paid reply's commit starts at once (group commit: one transaction for the
+		// replies of all workers arriving meanwhile) and the worker asks its next decision
+		// while it runs. The reply is exposed to a crash from its arrival until that write
+		// either way; waiting would only idle the worker (the disk's fsync follows within
+		// 10 ms, store/sync.go). Each worker keeps one commit outstanding
 		// when it sends a call (it awaits the last after starting the next, commitSlot.start),
 		// so a kill -9 loses at most the calls in flight and the replies being committed:
 		// 2 x concurrency. The behavioural model's and the cache's replies are free to make

@@ -135,6 +135,8 @@ type Run struct {
 // Store is an open run database. It is safe for concurrent use.
 type Store struct {
 	db *sql.DB
+	// wal fsyncs the database's write-ahead log (sync.go); nil for a store opened read-only.
+	wal *walSyncer
 	// reads is the context of the long reads (decisions, agents), cancel ends it: CloseOpen
 	// interrupts them (track).
 	reads  context.Context
@@ -206,7 +208,7 @@ func (s *Store) q(query string) string {
 
 // Open opens (creating if needed) the database at path.
 func Open(path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -216,7 +218,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s := track(&Store{db: db, batch: 500})
+	s := track(&Store{db: db, batch: 500, wal: newWALSyncer(path)})
 	var any int
 	if err := db.QueryRow(`SELECT EXISTS(SELECT 1 FROM repairs)`).Scan(&any); err != nil {
 		s.Close()
@@ -254,7 +256,7 @@ func (s *Store) addNoUsageCalls() error {
 		return err
 	}
 	_, err := s.db.Exec(`ALTER TABLE decisions ADD COLUMN no_usage_calls INTEGER NOT NULL DEFAULT 0`)
-	return err
+	return s.synced(err)
 }
 
 // migrate upgrades a database of schema 1 (written before model versions were recorded), 2
@@ -269,7 +271,7 @@ func (s *Store) addNoUsageCalls() error {
 // cost). Adding a column with a default rewrites no row, so this is instant
 // whatever the run's size.
 func (s *Store) migrate(from string) error {
-	return s.tx(func(tx *sql.Tx) error {
+	return s.syncedTx(func(tx *sql.Tx) error {
 		if from == "1" {
 			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN model_version TEXT NOT NULL DEFAULT ''`); err != nil {
 				return err
@@ -367,15 +369,16 @@ func (s *Store) Close() error {
 		s.lookup = nil
 	}
 	s.lookupMu.Unlock()
+	werr := s.wal.close() // the last write's fsync, in case another connection keeps the WAL
 	cerr := s.db.Close()
 	untrack(s)
-	return errors.Join(ferr, cerr)
+	return errors.Join(ferr, werr, cerr)
 }
 
 // SetMeta stores a metadata value.
 func (s *Store) SetMeta(key, value string) error {
 	_, err := s.db.Exec(`INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, key, value)
-	return err
+	return s.synced(err)
 }
 
 // Meta returns a metadata value, "" when absent.
@@ -390,7 +393,7 @@ func (s *Store) Meta(key string) (string, error) {
 
 // PutRuns records the design's runs (idempotent).
 func (s *Store) PutRuns(runs []Run) error {
-	return s.tx(func(tx *sql.Tx) error {
+	return s.syncedTx(func(tx *sql.Tx) error {
 		for _, r := range runs {
 			if _, err := tx.Exec(`INSERT OR REPLACE INTO runs VALUES(?,?,?,?,?,?,?)`, r.ID, r.Ord, r.Backend, r.Condition, r.Policy, r.Replicate, fmt.Sprint(r.Seed)); err != nil {
 				return err
@@ -430,7 +433,7 @@ type Agent struct {
 // PutAgents records the population (idempotent). It stops when ctx is done, checked every
 // agentsPerCheck rows, and records none then: 300,000 agents took 20 s (QA14 F3).
 func (s *Store) PutAgents(ctx context.Context, agents []Agent) error {
-	return s.tx(func(tx *sql.Tx) error {
+	return s.syncedTx(func(tx *sql.Tx) error {
 		st, err := tx.Prepare(`INSERT OR REPLACE INTO agents VALUES(?,?,?)`)
 		if err != nil {
 			return err
@@ -481,16 +484,17 @@ func (s *Store) Agents() ([]Agent, error) {
 // shares that reply with its twins instead of asking them again. Call it before any write.
 func (s *Store) BeforeWrite(f func()) { s.beforeWrite = f }
 
-// Commit records decisions durably before it returns: a crash after it returns (kill -9,
-// power loss with synchronous=FULL) loses none of them. Use it for replies that were paid
-// for; Add is for decisions that are free to make again.
+// Commit records decisions durably before it returns: once it returns, the process's death
+// (kill -9, a crash) loses none of them, and a power loss only those of the last few
+// milliseconds, which the WAL's fsync has not reached yet (sync.go). Use it for replies that
+// were paid for; Add is for decisions that are free to make again.
 //
 // Concurrent callers share transactions (group commit). The first caller to find no group
 // open opens one and leads it: it waits for the write in progress, if any, then closes the
-// group and writes everything pending in one transaction (one fsync). Callers arriving
-// meanwhile join the group and wait for its result, which they all share: nil once their
-// rows are committed, or the write's error. So N workers cost about one fsync per write, not
-// N, and none waits for a write beyond the one in progress and its own.
+// group and writes everything pending in one transaction. Callers arriving meanwhile join the
+// group and wait for its result, which they all share: nil once their rows are committed, or
+// the write's error. So N workers cost about one SQLite transaction per write, not N, and none
+// waits for a write beyond the one in progress and its own.
 func (s *Store) Commit(ds ...Decision) error {
 	g, lead := s.join(ds)
 	if lead {
@@ -502,7 +506,7 @@ func (s *Store) Commit(ds ...Decision) error {
 // Start is Commit without the wait: it queues ds for the same group commit and returns at
 // once; the returned Pending's Wait gives the commit's result (nil once ds are durable). A
 // group Start opens is written by a goroutine of its own, so the caller can go on (send its
-// next call) while the write and its fsync run. ds are copied: the caller may reuse the slice.
+// next call) while the write runs. ds are copied: the caller may reuse the slice.
 func (s *Store) Start(ds ...Decision) Pending {
 	g, lead := s.join(ds)
 	if lead {
@@ -602,6 +606,13 @@ func (s *Store) flushLocked() error {
 	if len(pending) == 0 {
 		return nil
 	}
+	if err := s.wal.failed(); err != nil {
+		// The disk refused an fsync: nothing written now could be called durable.
+		s.mu.Lock()
+		s.pending = append(pending, s.pending...)
+		s.mu.Unlock()
+		return err
+	}
 	if s.beforeWrite != nil {
 		s.beforeWrite()
 	}
@@ -609,7 +620,7 @@ func (s *Store) flushLocked() error {
 	if len(pending) <= rowsPerInsert && !s.repairs.Load() &&
 		!slices.ContainsFunc(pending, func(d Decision) bool { return len(d.Reply.Repairs) > 0 }) {
 		// One statement needs no BEGIN and COMMIT: SQLite runs it as its own transaction,
-		// as atomic and (synchronous=FULL) as durable when it returns. A group commit is
+		// as atomic and as durable when it returns (in the WAL; the disk's fsync follows, sync.go). A group commit is
 		// usually this one statement, and each BEGIN and COMMIT was prepared anew.
 		err = s.execDirect(len(pending), s.argsOf(pending))
 	} else if err = s.prepare(pending); err == nil {
@@ -631,6 +642,7 @@ func (s *Store) flushLocked() error {
 	}
 	clear(s.args[:cap(s.args)])
 	if err == nil {
+		s.wal.wrote()
 		s.writes.Add(1)
 		clear(pending) // drop the replies' strings and maps
 		s.mu.Lock()
@@ -868,6 +880,9 @@ func (s *Store) CountDecisions() (int, error) {
 	return n, err
 }
 
+// syncedTx is tx for a rare write, fsynced before it returns (synced).
+func (s *Store) syncedTx(fn func(*sql.Tx) error) error { return s.synced(s.tx(fn)) }
+
 func (s *Store) tx(fn func(*sql.Tx) error) error {
 	tx, err := s.db.Begin()
 	if err != nil {
@@ -909,7 +924,7 @@ func (s *Store) PutBatch(b Batch) error {
 	}
 	_, err = s.db.Exec(`INSERT INTO batches(backend, batch_id, custom_ids, submitted) VALUES(?, ?, ?, ?)`,
 		b.Backend, b.ID, string(ids), time.Now().UTC().Format(time.RFC3339))
-	return err
+	return s.synced(err)
 }
 
 // Batches returns the recorded batch jobs in the order they were submitted.
@@ -953,7 +968,7 @@ func (s *Store) AddUnrecorded(us []Unrecorded) error {
 	if len(us) == 0 {
 		return nil
 	}
-	return s.tx(func(tx *sql.Tx) error {
+	return s.syncedTx(func(tx *sql.Tx) error {
 		for _, u := range us {
 			var cost any
 			if !math.IsNaN(u.CostUSD) {
