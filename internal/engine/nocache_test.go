@@ -14,6 +14,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/store"
 )
 
@@ -247,6 +248,33 @@ func TestRunCacheKeepsAnOlderRunsSQLiteFile(t *testing.T) {
 	for f, want := range map[string]bool{runCacheFile: true, runCacheIndex: false, runCacheSQLite: false} {
 		if _, err := os.Stat(filepath.Join(dir, f)); (err == nil) != want {
 			t.Errorf("a new run's folder: %s there %v, want %v", f, err == nil, want)
+		}
+	}
+}
+
+// A resume that asks nothing removes the run cache's index a killed run left behind; a store
+// that does not hold the folder (a replay by prosim serve, estimate) leaves it alone.
+func TestRunCacheIndexOfAKilledRunRemoved(t *testing.T) {
+	for _, held := range []bool{true, false} {
+		dir := t.TempDir()
+		idx := filepath.Join(dir, runCacheIndex)
+		if err := os.WriteFile(idx, []byte("left by kill -9"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := &Runner{dir: dir}
+		if held {
+			l, err := runlock.Acquire(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Release()
+			r.lock = l
+		}
+		if err := r.runCache().Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(idx); os.IsNotExist(err) != held {
+			t.Errorf("folder held %v: %s removed %v, want %v", held, runCacheIndex, os.IsNotExist(err), held)
 		}
 	}
 }

@@ -100,11 +100,19 @@ func (l *runCacheStore) Len(ctx context.Context) (int, error) {
 	return s.Len(ctx)
 }
 
-// Close closes the file if it was opened (a store never opened stays so).
+// Close closes the file if it was opened (a store never opened stays so). A run or resume
+// that holds the folder and never opened it removes an index a killed run left (QA16: a resume
+// that asked nothing kept it): the index is made again from the log at each open, and is
+// removed at the end of every run that opened it.
 func (l *runCacheStore) Close() error {
 	l.once.Do(func() { l.err = errors.New("reply cache: closed") })
 	if l.s != nil {
 		return l.s.Close()
+	}
+	if l.r.lock != nil && l.r.dir != "" {
+		if err := os.Remove(filepath.Join(l.r.dir, runCacheIndex)); !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
 	return nil
 }
