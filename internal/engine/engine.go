@@ -149,6 +149,7 @@ type Runner struct {
 	st        *store.Store
 	lock      *runlock.Lock // held by run and resume until close
 	lockedAt  time.Time     // when the lock was taken: an older stop request is stale (watchStop)
+	dirInfo   os.FileInfo   // the run folder as setDir found it: folderMoved
 	// done holds the keys of the decisions a resumed (or replayed) run found recorded, as
 	// 64-bit hashes: no reply is kept in memory. A study that reads replies while it runs gets
 	// those of recorded tasks read back from the store (recordedReplies, Env.Reply), one step
@@ -451,6 +452,20 @@ func (r *Runner) prepareStudy(newStudy study.Factory) error {
 func (r *Runner) setDir(dir string) {
 	r.dir = dir
 	r.env.Dir = dir
+	r.dirInfo, _ = os.Stat(dir)
+}
+
+// folderMoved is an error when the run folder is no longer at r.dir (moved or removed while
+// the run went on): its results would be written to a new folder at the old path, beside no
+// config.yaml (QA16 F6). Its decisions are in its prosim.db, wherever it is now.
+func (r *Runner) folderMoved() error {
+	if r.dirInfo == nil {
+		return nil
+	}
+	if fi, err := os.Stat(r.dir); err == nil && os.SameFile(fi, r.dirInfo) {
+		return nil
+	}
+	return fmt.Errorf("the run folder %s was moved or removed while the run went on: its decisions are recorded in its prosim.db; finish it where it is now with prosim resume NEW_PATH (no call is made again for a recorded decision)", r.dir)
 }
 
 // reply reads a recorded decision (study.Env.Reply): a placeholder's when one stands in for
@@ -938,6 +953,9 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		return nil, fmt.Errorf("%w\nrun stopped with %s saved in %s; %s", err, plural.Count(n, "decision"), r.dir, how)
 	}
 	res := &Result{Dir: r.dir, Asked: r.asked, OwnCache: r.ownCache()}
+	if err := r.folderMoved(); err != nil {
+		return nil, err
+	}
 	r.stages.begin(r.analysisStage())
 	err = r.finishStudy(res)
 	r.stages.end()

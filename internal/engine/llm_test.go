@@ -678,3 +678,42 @@ func TestLLMModelVersions(t *testing.T) {
 		t.Fatalf("versions %v, summary:\n%s", versions, summary)
 	}
 }
+
+// A run folder moved while the run goes on: the results are not written to a new folder at
+// the old path; the error names the folder and the resume, and a resume where it is now
+// finishes it without a call (QA16 F6).
+func TestRunFolderMovedWhileRunning(t *testing.T) {
+	t.Setenv(llmKeyEnv, llmKey)
+	s := newLLMServer(t)
+	s.answer = func(d llmDecision, first bool, choice int, normal string) (int, map[string]string, string) {
+		return 200, nil, normal
+	}
+	exp := llmExperiment(t, s.URL, 4, 1, 2)
+	s.learn(exp)
+	out := filepath.Join(t.TempDir(), "run")
+	moved := filepath.Join(t.TempDir(), "moved")
+	s.mu.Lock()
+	s.onAnswer = func(n int) {
+		if n == 1 {
+			if err := os.Rename(out, moved); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	s.mu.Unlock()
+	_, err := Run(context.Background(), exp, Options{Out: out, NoCache: true})
+	if err == nil || !strings.Contains(err.Error(), "the run folder "+out+" was moved or removed while the run went on") || !strings.Contains(err.Error(), "prosim resume") {
+		t.Fatalf("a run whose folder was moved returned %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s made again at the old path: %v", out, err)
+	}
+	calls := s.calls()
+	res, err := Resume(context.Background(), moved, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.calls() != calls || res.Asked != 0 {
+		t.Errorf("the resume made %d calls, asked %d; want none", s.calls()-calls, res.Asked)
+	}
+}
