@@ -273,16 +273,20 @@ func (r *Runner) addUnrecorded(label string, reply backend.Reply) {
 // countUnasked counts rep, a reply of the workers of the backend labelled label that answers
 // no ask (a cluster task decided twice: the decision has the first reply), as unrecorded
 // spend: in this invocation's meter, the spend cap's account and the unrecorded table. It is
-// priced as the Meter prices a reply. It may come from any goroutine.
+// priced as the Meter prices a reply; the cap counts a model with no price at the configured
+// model's (backend.CapCost), as it counts any call of one, never at nothing. It may come from
+// any goroutine.
 func (r *Runner) countUnasked(label string, rep backend.Reply) {
 	i := slices.IndexFunc(r.backends, func(b *backendEntry) bool { return b.label == label })
 	if rep.Calls == 0 || i < 0 {
 		return
 	}
-	rep = backend.Priced(r.callPrices(), rep)
+	prices := r.callPrices()
+	rep = backend.Priced(prices, rep)
 	r.backends[i].meter.AddCalls(rep)
-	if r.budget != nil && !math.IsNaN(rep.CostUSD) { // an unknown price: the unrecorded table says unknown
-		r.budget.AddSpent(rep.CostUSD)
+	if r.budget != nil {
+		cfg := r.backends[i].cfg
+		r.budget.AddSpent(backend.CapCost(prices, rep, canonicalProvider(cfg.Provider), cfg.Model))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

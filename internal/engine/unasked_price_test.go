@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/store"
+)
+
+// A cluster task's second reply (a reply that answers no ask) naming a model with no price is
+// counted by the spend cap at its tokens at the configured model's price, as a call of an
+// unpriced model is counted at the configured model's price (Budgeted: its reservation), not at
+// nothing: its cost is unknown in the unrecorded table and the summary, and the cap's account
+// (spent_usd) has it. Before, it added $0 to the cap.
+func TestUnaskedReplyOfUnpricedModelCountsAgainstTheCap(t *testing.T) {
+	const src = `name: u
+study: vignettes
+seed: 1
+population: {source: sample, n: 2}
+scenarios: [volunteering]
+conditions: [{name: none, policy: none}]
+prices: {loopback-llm: {input: 100, output: 400}}
+backends: [{provider: openai, model: loopback-llm, label: remote}]
+`
+	path := filepath.Join(t.TempDir(), "u.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var count func(string, backend.Reply)
+	var once sync.Once
+	remote := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			once.Do(func() { // a second worker's reply to a task, by a model with no price
+				count("remote", backend.Reply{Provider: "openai", Model: "unpriced", Calls: 1, InputTokens: 300, OutputTokens: 8})
+			})
+			return backend.Reply{Raw: `{"willingness": 4}`, Values: map[string]float64{"willingness": 4}, Provider: "openai",
+				Model: "loopback-llm", Calls: 1, InputTokens: 300, OutputTokens: 8}, nil
+		}), nil
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, Remote: remote,
+		Unasked: func(f func(string, backend.Reply)) { count = f }, MaxCost: 10}); err != nil {
+		t.Fatal(err)
+	}
+	call := (300*100 + 8*400) / 1e6
+	st, err := store.OpenReadOnly(filepath.Join(dir, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	us, err := st.UnrecordedSpend()
+	if err != nil || len(us) != 1 || us[0].Calls != 1 || !math.IsNaN(us[0].CostUSD) {
+		t.Errorf("unrecorded %+v, %v; want the second reply's call at an unknown cost", us, err)
+	}
+	spent, _ := st.Meta(spentKey)
+	if s, err := strconv.ParseFloat(spent, 64); err != nil || math.Abs(s-3*call) > 1e-12 {
+		t.Errorf("spent_usd %q; want the 2 decisions' and the unpriced reply's at the configured price, $%v", spent, 3*call)
+	}
+}
