@@ -219,20 +219,49 @@ func (r *Runner) saveSpent() error {
 	if r.st == nil {
 		return nil
 	}
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
 	r.mu.Lock()
 	var us []store.Unrecorded
 	for _, u := range r.unrecorded {
 		us = append(us, *u)
 	}
+	r.spentSaved = true // from now on countUnasked writes its replies itself
 	r.mu.Unlock()
 	if err := r.st.AddUnrecorded(us); err != nil {
 		return err
 	}
+	return r.saveSpentUSD()
+}
+
+// saveSpentUSD records the run's spend (spent), when it is known; the caller holds saveMu.
+func (r *Runner) saveSpentUSD() error {
 	spent, ok := r.spent()
 	if !ok {
 		return nil
 	}
 	return r.st.SetMeta(spentKey, strconv.FormatFloat(spent, 'g', -1, 64))
+}
+
+// saveLate writes u, the spend of a reply of the workers that came after saveSpent (a task's
+// second reply arriving while the results are written), to the unrecorded table and the
+// run's spend, so that the summary and a resumed cap see it; not once the store is closed.
+func (r *Runner) saveLate(u store.Unrecorded) {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	if r.storeClosed || r.st == nil {
+		if r.opt.Notices != nil {
+			fmt.Fprintf(r.opt.Notices, "prosim: a reply of backend %s's workers (%s) came after the run was saved: it is not counted in the run\n", u.Backend, plural.Count(u.Calls, "call"))
+		}
+		return
+	}
+	err := r.st.AddUnrecorded([]store.Unrecorded{u})
+	if err == nil {
+		err = r.saveSpentUSD()
+	}
+	if err != nil && r.opt.Notices != nil {
+		fmt.Fprintf(r.opt.Notices, "prosim: the calls of a late reply of backend %s (%s) could not be saved: %v\n", u.Backend, plural.Count(u.Calls, "call"), err)
+	}
 }
 
 // noteUnrecorded counts the calls of an ask of be, which failed with err and whose decision
@@ -262,6 +291,11 @@ func (r *Runner) addUnrecorded(label string, reply backend.Reply) {
 		u = &store.Unrecorded{Backend: label}
 		r.unrecorded[label] = u
 	}
+	addCalls(u, reply)
+}
+
+// addCalls adds reply's calls, tokens and cost to u.
+func addCalls(u *store.Unrecorded, reply backend.Reply) {
 	u.Calls += reply.Calls
 	u.FailedCalls += reply.FailedCalls
 	u.UnusableCalls += reply.UnusableCalls
@@ -289,8 +323,14 @@ func (r *Runner) countUnasked(label string, rep backend.Reply) {
 		r.budget.AddSpent(backend.CapCost(prices, rep, canonicalProvider(cfg.Provider), cfg.Model))
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.addUnrecorded(label, rep)
+	late := r.spentSaved
+	r.mu.Unlock()
+	if late {
+		u := store.Unrecorded{Backend: label}
+		addCalls(&u, rep)
+		r.saveLate(u)
+	}
 }
 
 // allUnrecorded is the unrecorded spend of earlier invocations and of this one.

@@ -173,6 +173,12 @@ type Runner struct {
 	// invocations' did (the store's unrecorded table, read by loadSpent).
 	unrecorded      map[string]*store.Unrecorded
 	priorUnrecorded []store.Unrecorded
+	// spentSaved (guarded by mu) says saveSpent has written the unrecorded spend: a later call
+	// of countUnasked writes its reply's at once (saveLate). saveMu serializes those writes
+	// with saveSpent's and with closing the store (storeClosed).
+	spentSaved  bool
+	saveMu      sync.Mutex
+	storeClosed bool
 	// tally counts the recorded decisions as a replay loads them (for the report).
 	tally   *report.Tally
 	prog    *progress
@@ -824,6 +830,9 @@ func (r *Runner) loadRecorded() error {
 }
 
 func (r *Runner) close() {
+	r.saveMu.Lock()
+	r.storeClosed = true // a late reply of the workers is no longer written (countUnasked)
+	r.saveMu.Unlock()
 	if r.st != nil {
 		r.st.Close()
 	}
