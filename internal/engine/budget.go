@@ -299,6 +299,7 @@ func addCalls(u *store.Unrecorded, reply backend.Reply) {
 	u.Calls += reply.Calls
 	u.FailedCalls += reply.FailedCalls
 	u.UnusableCalls += reply.UnusableCalls
+	u.NoUsageCalls += reply.NoUsageCalls
 	u.InputTokens += reply.InputTokens
 	u.OutputTokens += reply.OutputTokens
 	u.CostUSD += reply.CostUSD // NaN (unknown) stays NaN

@@ -120,3 +120,39 @@ func TestLateUnaskedReplyIsSaved(t *testing.T) {
 		t.Errorf("spent_usd %q; want the 3 calls' $%v", spent, 3*remoteCall)
 	}
 }
+
+// A reply that answers no ask and said no token usage (a cluster task's second reply; the
+// worker counted it at its worst case) is named as such in the unrecorded table and the run's
+// usage, as a decision's reply without usage is: before, the table had no such count, and the
+// summary gave its cost with 0 tokens and no reason.
+func TestUnaskedReplyWithoutUsageIsNamed(t *testing.T) {
+	exp := remoteExperiment(t)
+	var count func(string, backend.Reply)
+	var once sync.Once
+	remote := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			once.Do(func() {
+				count("remote", backend.Reply{Provider: "openai", Model: "loopback-llm", Calls: 1, NoUsageCalls: 1, UnusableInputTokens: 300, UnusableOutputTokens: 8})
+			})
+			return remoteReply, nil
+		}), nil
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	res, err := Run(context.Background(), exp, Options{Out: dir, NoCache: true, Remote: remote,
+		Unasked: func(f func(string, backend.Reply)) { count = f }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenReadOnly(filepath.Join(dir, dbFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	us, err := st.UnrecordedSpend()
+	if err != nil || len(us) != 1 || us[0].Calls != 1 || us[0].NoUsageCalls != 1 || math.Abs(us[0].CostUSD-remoteCall) > 1e-12 {
+		t.Errorf("unrecorded %+v, %v; want the second reply's call, without usage, at its worst case $%v", us, err, remoteCall)
+	}
+	if u := res.RunUsage[0]; u.Calls != 3 || u.NoUsageCalls != 1 {
+		t.Errorf("the run's usage %+v; want 3 calls, 1 without usage", u)
+	}
+}
