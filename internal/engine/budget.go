@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -177,9 +178,32 @@ func (r *Runner) loadSpent() error {
 	}
 	r.priorSpent = max(spent, recorded)
 	if r.budget != nil {
+		if v == "" && r.costUnknown {
+			return r.unknownSpend()
+		}
 		r.budget.AddSpent(r.priorSpent)
 	}
 	return nil
+}
+
+// unknownSpend refuses a spend cap on a resumed run whose earlier invocations, made without
+// one, spent an unknown amount: calls of a model with no price, whose cost was recorded as
+// unknown (with a cap, each was counted in the recorded spend at the configured model's price).
+// The cap cannot count them, as it cannot reserve for a configured model with no price (which
+// prepareBudget refuses), and counting them at nothing would let the run pass it.
+func (r *Runner) unknownSpend() error {
+	var models []string
+	for m := range r.unpriced {
+		models = append(models, strconv.Quote(cmp.Or(m, "(none named)")))
+	}
+	for _, u := range r.priorUnrecorded {
+		if math.IsNaN(u.CostUSD) {
+			models = append(models, "backend "+u.Backend+"'s calls without a decision")
+		}
+	}
+	slices.Sort(models)
+	return fmt.Errorf("a spend cap needs the run's spend, and earlier invocations of this run, made without a cap, made calls whose cost is unknown (no price for %s): resume it without a cap, or start a new run with one",
+		strings.Join(slices.Compact(models), ", "))
 }
 
 // spent is the run's provider spend over every invocation, calls whose decision was not

@@ -166,6 +166,8 @@ type Runner struct {
 	recordedVersions map[string]map[string]bool
 	recordedCost     float64
 	costUnknown      bool
+	// unpriced names the models of the recorded decisions whose cost is unknown.
+	unpriced map[string]bool
 	// priorSpent is what earlier invocations of the run spent (loadSpent).
 	priorSpent float64
 	// unrecorded is what this invocation's calls that no recorded decision holds spent, by
@@ -753,7 +755,7 @@ func (r *Runner) loadRecorded() error {
 	}
 	r.done = newKeySet()
 	r.recordedVersions = map[string]map[string]bool{}
-	r.recordedCost, r.costUnknown = 0, false
+	r.recordedCost, r.costUnknown, r.unpriced = 0, false, map[string]bool{}
 	backendOf := map[string]string{}
 	for _, c := range r.cells {
 		backendOf[c.ID] = c.Backend
@@ -776,6 +778,7 @@ func (r *Runner) loadRecorded() error {
 			r.recordedCost += c
 		} else if d.Reply.Calls > 0 {
 			r.costUnknown = true
+			r.unpriced[d.Reply.Model] = true
 		}
 		if r.opt.RetryInvalid && erred(d) {
 			retry++ // not taken as recorded: asked again, and its row replaced
