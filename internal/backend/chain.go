@@ -38,7 +38,8 @@ import "cmp"
 //     call's timeout.
 //   - RateLimit above Retry: one admission covers a request's attempts, so the per-call
 //     timeout measures the provider and not the queue, and back-off keeps its concurrency slot
-//     (slowing an endpoint that pushes back). Retry wraps the client directly.
+//     (slowing an endpoint that pushes back). Retry wraps the client directly, also when it
+//     retries nothing: it counts a reply without usage and a call cut off after sending.
 //
 // With Replicates above 1, a cache, and clients that implement Multi, the cache serves the
 // replicates of a request from one call with n samples (see Cache.WrapReplicates).
@@ -55,7 +56,11 @@ type StackConfig struct {
 	Limits Limits
 	// Adaptive, if not nil, learns each endpoint's concurrency (see Adaptive), under Limits.
 	Adaptive *AdaptiveConfig
-	// Retry is the retry policy of each endpoint; a zero MaxAttempts means one attempt.
+	// Retry is the retry policy of each endpoint. Retry wraps the endpoints whenever the policy
+	// is not zero, one attempt and no timeout included: besides retrying, it counts a reply
+	// without usage and a call cut off after sending at their worst case. A zero policy leaves
+	// it out, for endpoints that count their own calls (a cluster's remote backend, whose
+	// workers retry; the batch collector).
 	Retry RetryPolicy
 	// Prices price replies (nil: every non-zero cost is unknown).
 	Prices Prices
@@ -87,16 +92,18 @@ type StackConfig struct {
 func Stack(endpoints []Backend, c StackConfig) Backend {
 	multi := len(endpoints) > 0
 	eps := make([]Backend, len(endpoints))
+	// Not only when it retries: with one attempt and no timeout (TestOneAttemptNoTimeoutStillCounts).
+	retry := c.Retry.MaxAttempts > 0 || c.Retry.Timeout > 0
 	// Several endpoints: Retry above Balance, so that a retry can go to another endpoint
 	// (failover), and the per-call timeout under each endpoint's limits.
-	failover := len(endpoints) > 1 && (c.Retry.MaxAttempts > 1 || c.Retry.Timeout > 0)
+	failover := len(endpoints) > 1 && retry
 	for i, ep := range endpoints {
 		if _, ok := ep.(Multi); !ok {
 			multi = false
 		}
 		if failover {
 			ep = Timed(ep, c.Retry.Timeout, c.Retry.TimeoutName)
-		} else if c.Retry.MaxAttempts > 1 || c.Retry.Timeout > 0 {
+		} else if retry {
 			p := c.Retry
 			p.MaxOutput = cmp.Or(p.MaxOutput, c.MaxOutput)
 			p.MaxAttempts = max(1, p.MaxAttempts)

@@ -166,6 +166,31 @@ func Priced(prices Prices, r Reply) Reply {
 	return r
 }
 
+// CapCost is what a spend cap counts for r, a reply that came with no reservation (a cluster
+// task's second reply): its cost at prices, as Priced gives it, but the tokens of a model with
+// no price at the price of the configured provider and model, which under a cap has one. It is
+// Budgeted's rule for a reply naming an unpriced model, counted at the reservation the
+// configured price made; with no reservation, its tokens, known, are counted at that price.
+func CapCost(prices Prices, r Reply, provider, model string) float64 {
+	conf, _ := prices.Lookup(provider, model)
+	at := func(p, m string) Price {
+		if pr, ok := prices.Lookup(p, m); ok {
+			return pr
+		}
+		return conf
+	}
+	in, out := r.InputTokens+r.UnusableInputTokens, r.OutputTokens+r.UnusableOutputTokens
+	for _, o := range r.Others {
+		in, out = in-o.InputTokens, out-o.OutputTokens
+	}
+	usd, _ := at(r.Provider, r.Model).cost(true, in, out)
+	for _, o := range r.Others {
+		c, _ := at(o.Provider, o.Model).cost(true, o.InputTokens, o.OutputTokens)
+		usd += c
+	}
+	return usd
+}
+
 // AddCalls counts the calls, tokens and cost of r (priced: see Priced), a reply that answers
 // no decision (a cluster task decided twice): no decision or error is counted.
 func (u *Usage) AddCalls(r Reply) {

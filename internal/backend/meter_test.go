@@ -205,3 +205,19 @@ func TestMeterPricesEachReaskAtItsModel(t *testing.T) {
 		t.Errorf("a repair of a reply by an unpriced model costs $%v, want unknown", r.CostUSD)
 	}
 }
+
+// The spend cap counts the tokens of a model with no price at the configured model's price,
+// the reply's own and those another model answered (Reply.Others) alike; priced models at
+// their own price.
+func TestCapCostPricesUnpricedAtTheConfiguredModel(t *testing.T) {
+	prices := Prices{"cheap": {InputPerMTok: 1, OutputPerMTok: 2}, "dear": {InputPerMTok: 100, OutputPerMTok: 400}}
+	r := Reply{Provider: "openai", Model: "dear", Calls: 2, InputTokens: 3000, OutputTokens: 30,
+		Others: []ModelTokens{{Provider: "openai", Model: "unpriced", InputTokens: 1000, OutputTokens: 10}}}
+	want := (2000*100+20*400)/1e6 + (1000*1+10*2)/1e6
+	if got := CapCost(prices, r, "openai", "cheap"); math.Abs(got-want) > 1e-12 {
+		t.Errorf("cap cost $%v; want dear's tokens at its price and the unpriced model's at cheap's, $%v", got, want)
+	}
+	if got := Priced(prices, r).CostUSD; !math.IsNaN(got) {
+		t.Errorf("recorded cost $%v; want unknown", got)
+	}
+}

@@ -163,10 +163,10 @@ func (c *Coordinator) open(ctx context.Context) error {
 		return fmt.Errorf("cluster: making the run's stream: %w (does the broker have JetStream on?)", err)
 	}
 	cons, err := c.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       replyDurable,
-		FilterSubject: replySubject(c.run),
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		MaxAckPending: -1,
+		Durable:        replyDurable,
+		FilterSubjects: []string{replySubject(c.run), spentSubject(c.run)},
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		MaxAckPending:  -1,
 	})
 	if err != nil {
 		return fmt.Errorf("cluster: making the reply consumer: %w", err)
@@ -383,11 +383,19 @@ func (c *Coordinator) onReply(m jetstream.Msg) {
 		ws = &WorkerStat{Name: worker, First: now}
 		c.workers[worker] = ws
 	}
-	ws.Replies++
+	if m.Subject() != spentSubject(c.run) {
+		ws.Replies++
+	}
 	ws.Last = now
 	a := arrived{r: r, worker: worker}
 	var unasked func(string, backend.Reply)
-	if chs, ok := c.waiters[key]; ok {
+	if m.Subject() == spentSubject(c.run) {
+		// The calls of a task a worker abandoned: counted, never an answer (the task went
+		// back, and another worker's reply answers it).
+		if r.Label != "" {
+			unasked = c.unasked
+		}
+	} else if chs, ok := c.waiters[key]; ok {
 		delete(c.waiters, key)
 		for _, ch := range chs {
 			ch <- a
@@ -407,7 +415,8 @@ func (c *Coordinator) onReply(m jetstream.Msg) {
 // OnUnasked sets f to be given each reply to one of this coordinator's tasks that arrives
 // when no ask waits for it: the second reply of a task two workers decided (the first
 // worker's lease ran out while it was slow, and the task went to another), or the reply of
-// an ask given up (an interrupt). Its calls were made and may have been billed, so the run
+// an ask given up (an interrupt); and the calls of a task a stopping worker abandoned (any
+// coordinator's: the task went back to the broker). Its calls were made and may have been billed, so the run
 // counts them (calls and cost), while the decision is recorded once, from the reply that
 // came first. Such a reply is not kept for a later ask (unlike the reply of an earlier
 // coordinator's task, which a resumed run asks). Call it before the run asks anything.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/cluster"
 	"github.com/prosim/prosim/internal/experiment"
 )
@@ -146,4 +147,77 @@ func TestWorkerAbandonsAtSecondSignal(t *testing.T) {
 		t.Fatalf("%d calls for %d decisions and %d abandoned", got, decisions, ab.Calls)
 	}
 	t.Logf("%v; %d calls for %d decisions", err, calls.Load(), decisions)
+}
+
+// A worker that abandons a task at a second signal hands it back, and the calls it made for
+// it that may be billed (here a reply that came with HTTP 200 but could not be used, and its
+// retry, cut off after its request was sent) go to the coordinator, which counts them
+// (OnUnasked) while another worker decides the task. Before, they were dropped with the task:
+// paid, and counted nowhere.
+func TestAbandonedTaskCountsItsPaidCalls(t *testing.T) {
+	b := startBroker(t, cluster.BrokerOptions{})
+	var stopA func()
+	abandon := make(chan struct{})
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if calls.Add(1) == 1 {
+			go func() { stopA(); time.Sleep(50 * time.Millisecond); close(abandon) }()
+			fmt.Fprint(w, `{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\": 4}"}}],"usage":{"prompt_tokens":5`) // cut
+			return
+		}
+		select {
+		case <-time.After(time.Second): // the retry is still going when the worker abandons it
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprint(w, `{"id":"c2","object":"chat.completion","model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"{\"willingness\": 4}"}}],"usage":{"prompt_tokens":5,"completion_tokens":5,"total_tokens":10}}`)
+	}))
+	t.Cleanup(srv.Close)
+	stopA, resA, errA := worker(t, b.URL(), "a", time.Minute, abandon)
+
+	coord, err := cluster.Open(context.Background(), cluster.CoordinatorOptions{ConnectOptions: cluster.ConnectOptions{URL: b.URL()}, Run: "spent", AckWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coord.Close(true)
+	var mu sync.Mutex
+	var counted []backend.Reply
+	coord.OnUnasked(func(label string, r backend.Reply) {
+		mu.Lock()
+		defer mu.Unlock()
+		if label != "vllm:m" {
+			t.Errorf("calls counted under %q", label)
+		}
+		counted = append(counted, r)
+	})
+	be, err := coord.Backend(experiment.Backend{Provider: "vllm", Model: "m", BaseURL: srv.URL + "/v1", MaxAttempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := be.Decide(ctx, request(t, 0))
+		done <- err
+	}()
+	<-resA
+	var ab *cluster.AbandonedError
+	if !errors.As(*errA, &ab) || ab.Calls != 1 {
+		t.Fatalf("the abandoning worker returned %v, want its 1 call abandoned", *errA)
+	}
+	worker(t, b.URL(), "b", time.Minute, nil) // decides the task handed back
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(counted) != 1 || counted[0].UnusableCalls < 1 || counted[0].Calls != counted[0].UnusableCalls || counted[0].UnusableInputTokens == 0 {
+		t.Fatalf("counted %+v; want the abandoned task's unusable calls, at their worst case", counted)
+	}
+	if got := calls.Load(); got != int64(counted[0].Calls)+1 {
+		t.Errorf("the provider had %d calls; want the %d counted and worker b's", got, counted[0].Calls)
+	}
 }

@@ -34,7 +34,12 @@ const (
 func streamName(run string) string         { return streamPrefix + run }
 func taskSubject(run, label string) string { return "prosim." + run + ".task." + labelToken(label) }
 func replySubject(run string) string       { return "prosim." + run + ".reply" }
-func taskDurable(label string) string      { return "tasks_" + labelToken(label) }
+
+// spentSubject is where a worker publishes the calls of a task it abandoned (the grace's end,
+// a second signal) that may have been billed: the coordinator counts them, and the task,
+// handed back, is answered by another worker's reply.
+func spentSubject(run string) string  { return "prosim." + run + ".spent" }
+func taskDurable(label string) string { return "tasks_" + labelToken(label) }
 
 // reserveSubject is where workers ask the coordinator to reserve a retry against the run's
 // spend cap: core request-reply, outside the run's stream (prosim.<run>.>), which would keep

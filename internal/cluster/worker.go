@@ -329,9 +329,16 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 		rep, err := be.Decide(calls, req)
 		w.inFlight.Add(-1)
 		close(done)
-		if w.calls.Err() != nil {
+		if err != nil && w.calls.Err() != nil {
+			// Cut off at the grace's end: another worker takes the task now. Its attempts
+			// that reached the provider (a request written, a reply that could not be used)
+			// may be billed: the coordinator counts them. A reply received before the grace
+			// ended is no such call: it is sent below as the task's reply.
 			w.abandoned.Add(1)
-			m.Nak() // the grace ended: another worker takes the task now
+			if rep.Calls > 0 {
+				w.send(run, spentSubject(run), "spent.", m, key, reply{Reply: rep, Label: t.Label})
+			}
+			m.Nak()
 			return
 		}
 		out.Reply = rep
@@ -339,21 +346,7 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 			out.Err = errorOf(err)
 		}
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		body, _ = json.Marshal(reply{Err: &wireError{Msg: "cluster: reply does not encode: " + err.Error()}})
-	}
-	msg := nats.NewMsg(replySubject(run))
-	// This handling's own ID: a publish retried after a lost acknowledgement counts once,
-	// but a task decided twice (redelivered to a second worker while the first was slow) is
-	// replied twice, as its two calls were made (and may both be billed): the coordinator
-	// records the first and counts the second's calls and cost (Coordinator.OnUnasked).
-	msg.Header.Set(jetstream.MsgIDHeader, "reply."+m.Headers().Get(jetstream.MsgIDHeader)+"."+nuid.Next())
-	msg.Header.Set(taskHeader, m.Headers().Get(jetstream.MsgIDHeader))
-	msg.Header.Set(keyHeader, key)
-	msg.Header.Set(workerHeader, w.o.Name)
-	msg.Data = body
-	if err := publish(w.calls, w.js, msg); err != nil {
+	if err := w.send(run, replySubject(run), "reply.", m, key, out); err != nil {
 		if w.calls.Err() != nil {
 			w.abandoned.Add(1)
 		}
@@ -361,6 +354,35 @@ func (w *worker) handle(ctx context.Context, run string, m jetstream.Msg, ackWai
 		return
 	}
 	m.Ack()
+}
+
+// sendAfterAbandon is how long a reply received before the calls were abandoned may still
+// take to reach the broker afterwards: a second signal quits within it.
+const sendAfterAbandon = 2 * time.Second
+
+// send publishes out, about task m (of decision key), on subject, with a message ID of
+// prefix, the task's ID and this handling's own. It is given up sendAfterAbandon after the
+// calls are abandoned, not at once: a reply in hand was paid for.
+func (w *worker) send(run, subject, prefix string, m jetstream.Msg, key string, out reply) error {
+	body, err := json.Marshal(out)
+	if err != nil {
+		body, _ = json.Marshal(reply{Err: &wireError{Msg: "cluster: reply does not encode: " + err.Error()}, Label: out.Label})
+	}
+	msg := nats.NewMsg(subject)
+	// This handling's own ID: a publish retried after a lost acknowledgement counts once,
+	// but a task decided twice (redelivered to a second worker while the first was slow) is
+	// replied twice, as its two calls were made (and may both be billed): the coordinator
+	// records the first and counts the second's calls and cost (Coordinator.OnUnasked).
+	msg.Header.Set(jetstream.MsgIDHeader, prefix+m.Headers().Get(jetstream.MsgIDHeader)+"."+nuid.Next())
+	msg.Header.Set(taskHeader, m.Headers().Get(jetstream.MsgIDHeader))
+	msg.Header.Set(keyHeader, key)
+	msg.Header.Set(workerHeader, w.o.Name)
+	msg.Data = body
+	ctx, cancel := context.WithCancel(context.WithoutCancel(w.calls))
+	defer cancel()
+	stop := context.AfterFunc(w.calls, func() { time.AfterFunc(sendAfterAbandon, cancel) })
+	defer stop()
+	return publish(ctx, w.js, msg)
 }
 
 // reserveTimeout bounds the wait for the coordinator's answer to a reservation.

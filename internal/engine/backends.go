@@ -157,6 +157,7 @@ func (r *Runner) buildBackend(b experiment.Backend, path string, eps []backend.B
 		if err != nil {
 			return nil, nil, err
 		}
+		// The workers retry and count each call (a zero policy: Stack adds no Retry).
 		eps, limits, retry, adaptive = []backend.Backend{be}, backend.Limits{}, backend.RetryPolicy{}, nil
 	}
 	// Load-balanced endpoints serve one model: they share cache entries under the first URL.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -177,9 +178,32 @@ func (r *Runner) loadSpent() error {
 	}
 	r.priorSpent = max(spent, recorded)
 	if r.budget != nil {
+		if v == "" && r.costUnknown {
+			return r.unknownSpend()
+		}
 		r.budget.AddSpent(r.priorSpent)
 	}
 	return nil
+}
+
+// unknownSpend refuses a spend cap on a resumed run whose earlier invocations, made without
+// one, spent an unknown amount: calls of a model with no price, whose cost was recorded as
+// unknown (with a cap, each was counted in the recorded spend at the configured model's price).
+// The cap cannot count them, as it cannot reserve for a configured model with no price (which
+// prepareBudget refuses), and counting them at nothing would let the run pass it.
+func (r *Runner) unknownSpend() error {
+	var models []string
+	for m := range r.unpriced {
+		models = append(models, strconv.Quote(cmp.Or(m, "(none named)")))
+	}
+	for _, u := range r.priorUnrecorded {
+		if math.IsNaN(u.CostUSD) {
+			models = append(models, "backend "+u.Backend+"'s calls without a decision")
+		}
+	}
+	slices.Sort(models)
+	return fmt.Errorf("a spend cap needs the run's spend, and earlier invocations of this run, made without a cap, made calls whose cost is unknown (no price for %s): resume it without a cap, or start a new run with one",
+		strings.Join(slices.Compact(models), ", "))
 }
 
 // spent is the run's provider spend over every invocation, calls whose decision was not
@@ -219,20 +243,49 @@ func (r *Runner) saveSpent() error {
 	if r.st == nil {
 		return nil
 	}
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
 	r.mu.Lock()
 	var us []store.Unrecorded
 	for _, u := range r.unrecorded {
 		us = append(us, *u)
 	}
+	r.spentSaved = true // from now on countUnasked writes its replies itself
 	r.mu.Unlock()
 	if err := r.st.AddUnrecorded(us); err != nil {
 		return err
 	}
+	return r.saveSpentUSD()
+}
+
+// saveSpentUSD records the run's spend (spent), when it is known; the caller holds saveMu.
+func (r *Runner) saveSpentUSD() error {
 	spent, ok := r.spent()
 	if !ok {
 		return nil
 	}
 	return r.st.SetMeta(spentKey, strconv.FormatFloat(spent, 'g', -1, 64))
+}
+
+// saveLate writes u, the spend of a reply of the workers that came after saveSpent (a task's
+// second reply arriving while the results are written), to the unrecorded table and the
+// run's spend, so that the summary and a resumed cap see it; not once the store is closed.
+func (r *Runner) saveLate(u store.Unrecorded) {
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
+	if r.storeClosed || r.st == nil {
+		if r.opt.Notices != nil {
+			fmt.Fprintf(r.opt.Notices, "prosim: a reply of backend %s's workers (%s) came after the run was saved: it is not counted in the run\n", u.Backend, plural.Count(u.Calls, "call"))
+		}
+		return
+	}
+	err := r.st.AddUnrecorded([]store.Unrecorded{u})
+	if err == nil {
+		err = r.saveSpentUSD()
+	}
+	if err != nil && r.opt.Notices != nil {
+		fmt.Fprintf(r.opt.Notices, "prosim: the calls of a late reply of backend %s (%s) could not be saved: %v\n", u.Backend, plural.Count(u.Calls, "call"), err)
+	}
 }
 
 // noteUnrecorded counts the calls of an ask of be, which failed with err and whose decision
@@ -262,9 +315,15 @@ func (r *Runner) addUnrecorded(label string, reply backend.Reply) {
 		u = &store.Unrecorded{Backend: label}
 		r.unrecorded[label] = u
 	}
+	addCalls(u, reply)
+}
+
+// addCalls adds reply's calls, tokens and cost to u.
+func addCalls(u *store.Unrecorded, reply backend.Reply) {
 	u.Calls += reply.Calls
 	u.FailedCalls += reply.FailedCalls
 	u.UnusableCalls += reply.UnusableCalls
+	u.NoUsageCalls += reply.NoUsageCalls
 	u.InputTokens += reply.InputTokens
 	u.OutputTokens += reply.OutputTokens
 	u.CostUSD += reply.CostUSD // NaN (unknown) stays NaN
@@ -273,20 +332,30 @@ func (r *Runner) addUnrecorded(label string, reply backend.Reply) {
 // countUnasked counts rep, a reply of the workers of the backend labelled label that answers
 // no ask (a cluster task decided twice: the decision has the first reply), as unrecorded
 // spend: in this invocation's meter, the spend cap's account and the unrecorded table. It is
-// priced as the Meter prices a reply. It may come from any goroutine.
+// priced as the Meter prices a reply; the cap counts a model with no price at the configured
+// model's (backend.CapCost), as it counts any call of one, never at nothing. It may come from
+// any goroutine.
 func (r *Runner) countUnasked(label string, rep backend.Reply) {
 	i := slices.IndexFunc(r.backends, func(b *backendEntry) bool { return b.label == label })
 	if rep.Calls == 0 || i < 0 {
 		return
 	}
-	rep = backend.Priced(r.callPrices(), rep)
+	prices := r.callPrices()
+	rep = backend.Priced(prices, rep)
 	r.backends[i].meter.AddCalls(rep)
-	if r.budget != nil && !math.IsNaN(rep.CostUSD) { // an unknown price: the unrecorded table says unknown
-		r.budget.AddSpent(rep.CostUSD)
+	if r.budget != nil {
+		cfg := r.backends[i].cfg
+		r.budget.AddSpent(backend.CapCost(prices, rep, canonicalProvider(cfg.Provider), cfg.Model))
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.addUnrecorded(label, rep)
+	late := r.spentSaved
+	r.mu.Unlock()
+	if late {
+		u := store.Unrecorded{Backend: label}
+		addCalls(&u, rep)
+		r.saveLate(u)
+	}
 }
 
 // allUnrecorded is the unrecorded spend of earlier invocations and of this one.

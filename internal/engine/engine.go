@@ -167,6 +167,8 @@ type Runner struct {
 	recordedVersions map[string]map[string]bool
 	recordedCost     float64
 	costUnknown      bool
+	// unpriced names the models of the recorded decisions whose cost is unknown.
+	unpriced map[string]bool
 	// priorSpent is what earlier invocations of the run spent (loadSpent).
 	priorSpent float64
 	// unrecorded is what this invocation's calls that no recorded decision holds spent, by
@@ -174,6 +176,12 @@ type Runner struct {
 	// invocations' did (the store's unrecorded table, read by loadSpent).
 	unrecorded      map[string]*store.Unrecorded
 	priorUnrecorded []store.Unrecorded
+	// spentSaved (guarded by mu) says saveSpent has written the unrecorded spend: a later call
+	// of countUnasked writes its reply's at once (saveLate). saveMu serializes those writes
+	// with saveSpent's and with closing the store (storeClosed).
+	spentSaved  bool
+	saveMu      sync.Mutex
+	storeClosed bool
 	// tally counts the recorded decisions as a replay loads them (for the report).
 	tally   *report.Tally
 	prog    *progress
@@ -762,7 +770,7 @@ func (r *Runner) loadRecorded() error {
 	}
 	r.done = newKeySet()
 	r.recordedVersions = map[string]map[string]bool{}
-	r.recordedCost, r.costUnknown = 0, false
+	r.recordedCost, r.costUnknown, r.unpriced = 0, false, map[string]bool{}
 	backendOf := map[string]string{}
 	for _, c := range r.cells {
 		backendOf[c.ID] = c.Backend
@@ -785,6 +793,7 @@ func (r *Runner) loadRecorded() error {
 			r.recordedCost += c
 		} else if d.Reply.Calls > 0 {
 			r.costUnknown = true
+			r.unpriced[d.Reply.Model] = true
 		}
 		if r.opt.RetryInvalid && erred(d) {
 			retry++ // not taken as recorded: asked again, and its row replaced
@@ -839,6 +848,9 @@ func (r *Runner) loadRecorded() error {
 }
 
 func (r *Runner) close() {
+	r.saveMu.Lock()
+	r.storeClosed = true // a late reply of the workers is no longer written (countUnasked)
+	r.saveMu.Unlock()
 	if r.st != nil {
 		r.st.Close()
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/prosim/prosim/internal/experiment"
@@ -172,6 +173,11 @@ func TestUnpricedReplyModel(t *testing.T) {
 	}
 	if got := report.UnknownCost(res.Usage[0].Model, res.Usage[0].Unpriced); got != `unknown (no price for model "weird-model-x", which the replies named; the configured model is "loopback-llm")` {
 		t.Fatalf("the summary says %s", got)
+	}
+	// Resumed under a cap: the uncapped run's spend is unknown, so the cap, which cannot count
+	// it (before: counted at $0), is refused at start, as an unpriced configured model is.
+	if _, err := Resume(context.Background(), dir, Options{MaxCost: 10}); err == nil || !strings.Contains(err.Error(), `cost is unknown (no price for "weird-model-x")`) {
+		t.Fatalf("a capped resume of a run whose spend is unknown: %v; want it refused, naming the model", err)
 	}
 
 	s.mu.Lock()

@@ -81,6 +81,7 @@ func UsageOf(r *Run) []Usage {
 			}
 			found = true
 			x.Calls, x.FailedCalls, x.UnusableCalls = x.Calls+un.Calls, x.FailedCalls+un.FailedCalls, x.UnusableCalls+un.UnusableCalls
+			x.NoUsageCalls += un.NoUsageCalls
 			x.InputTokens, x.OutputTokens = x.InputTokens+un.InputTokens, x.OutputTokens+un.OutputTokens
 			if math.IsNaN(un.CostUSD) {
 				x.CostUSD = math.NaN()

@@ -25,8 +25,9 @@ import (
 
 // schemaVersion is the run database's layout. 2 added decisions.model_version, 3 the
 // repairs table, 4 decisions.failed_calls, 5 decisions.unusable_calls, 6 the unrecorded
-// table and decisions.no_usage_calls; Open upgrades a database of an earlier version in place (see migrate).
-const schemaVersion = "6"
+// table and decisions.no_usage_calls, 7 unrecorded.no_usage_calls; Open upgrades a database
+// of an earlier version in place (see migrate).
+const schemaVersion = "7"
 
 const ddl = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS repairs(
 CREATE TABLE IF NOT EXISTS unrecorded(
   backend TEXT PRIMARY KEY, calls INTEGER NOT NULL, failed_calls INTEGER NOT NULL,
   unusable_calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
-  cost_usd REAL);
+  cost_usd REAL, no_usage_calls INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS batches(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, backend TEXT NOT NULL, batch_id TEXT NOT NULL,
   custom_ids TEXT NOT NULL, submitted TEXT NOT NULL);
@@ -233,7 +234,7 @@ func Open(path string) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
-	} else if v == "1" || v == "2" || v == "3" || v == "4" || v == "5" {
+	} else if v == "1" || v == "2" || v == "3" || v == "4" || v == "5" || v == "6" {
 		if err := s.migrate(v); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("%s: upgrading a run database of an earlier prosim: %w", path, err)
@@ -241,35 +242,33 @@ func Open(path string) (*Store, error) {
 	} else if v != schemaVersion {
 		s.Close()
 		return nil, fmt.Errorf("%s: run database schema %s, this prosim reads %s", path, v, schemaVersion)
-	} else if err := s.addNoUsageCalls(); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
-// addNoUsageCalls adds decisions.no_usage_calls (0: counted at 0 tokens, at no cost) to a
-// schema 6 database written before the column was (schema 6 was not yet released then).
-func (s *Store) addNoUsageCalls() error {
+// hasColumn reports whether table has the named column.
+func hasColumn(q interface {
+	QueryRow(string, ...any) *sql.Row
+}, table, column string) (bool, error) {
 	var n int
-	if err := s.db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'no_usage_calls'`).Scan(&n); err != nil || n == 1 {
-		return err
-	}
-	_, err := s.db.Exec(`ALTER TABLE decisions ADD COLUMN no_usage_calls INTEGER NOT NULL DEFAULT 0`)
-	return s.synced(err)
+	err := q.QueryRow(`SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n)
+	return n == 1, err
 }
 
 // migrate upgrades a database of schema 1 (written before model versions were recorded), 2
 // (before repair turns were), 3 (before failed calls were told apart), 4 (before replies
-// unusable after HTTP 200 were) or 5 (before the calls of asks not recorded, and replies
-// saying no token usage, were) to 6:
+// unusable after HTTP 200 were), 5 (before the calls of asks not recorded, and replies
+// saying no token usage, were) or 6 (before the unrecorded table counted its replies without
+// usage) to 7:
 // schema 1's decisions get model_version "" (unknown); the repairs and unrecorded tables are
 // created empty by the DDL (earlier runs kept only the last attempt, and counted the calls of
 // an ask cut off by an interrupt nowhere); earlier decisions get failed_calls 0 (their calls,
 // failed ones included, are in calls), unusable_calls 0 (such calls are among their failed
 // calls, at no cost) and no_usage_calls 0 (such replies were counted at 0 tokens, at no
-// cost). Adding a column with a default rewrites no row, so this is instant
-// whatever the run's size.
+// cost), as do a schema 6 database's decisions written before that column was (schema 6 was
+// not yet released then); a schema 6 unrecorded table's rows get no_usage_calls 0 (their
+// replies without usage were counted at their worst case, without being named). Adding a
+// column with a default rewrites no row, so this is instant whatever the run's size.
 func (s *Store) migrate(from string) error {
 	return s.syncedTx(func(tx *sql.Tx) error {
 		if from == "1" {
@@ -277,18 +276,27 @@ func (s *Store) migrate(from string) error {
 				return err
 			}
 		}
-		if from != "4" && from != "5" {
+		if from < "4" { // one digit: compared as numbers
 			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN failed_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
 				return err
 			}
 		}
-		if from != "5" {
+		if from < "5" {
 			if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN unusable_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.Exec(`ALTER TABLE decisions ADD COLUMN no_usage_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
-			return err
+		// Schema 6 has decisions.no_usage_calls, but for databases written before the column
+		// was; an unrecorded table made by the DDL of this prosim (schema 5 or before) has its
+		// no_usage_calls.
+		for _, table := range []string{"decisions", "unrecorded"} {
+			if has, err := hasColumn(tx, table, "no_usage_calls"); err != nil {
+				return err
+			} else if !has {
+				if _, err := tx.Exec(`ALTER TABLE ` + table + ` ADD COLUMN no_usage_calls INTEGER NOT NULL DEFAULT 0`); err != nil {
+					return err
+				}
+			}
 		}
 		_, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion)
 		return err
@@ -957,7 +965,10 @@ func (s *Store) Batches() ([]Batch, error) {
 type Unrecorded struct {
 	Backend                           string
 	Calls, FailedCalls, UnusableCalls int
-	InputTokens, OutputTokens         int
+	// NoUsageCalls are those of its calls whose reply said no token usage (counted at their
+	// worst case, as a decision's are).
+	NoUsageCalls              int
+	InputTokens, OutputTokens int
 	// CostUSD is NaN when unknown (stored as NULL, and a later known cost added to it stays
 	// unknown).
 	CostUSD float64
@@ -974,11 +985,13 @@ func (s *Store) AddUnrecorded(us []Unrecorded) error {
 			if !math.IsNaN(u.CostUSD) {
 				cost = u.CostUSD
 			}
-			if _, err := tx.Exec(`INSERT INTO unrecorded VALUES(?,?,?,?,?,?,?) ON CONFLICT(backend) DO UPDATE SET
+			if _, err := tx.Exec(`INSERT INTO unrecorded(backend, calls, failed_calls, unusable_calls, input_tokens, output_tokens, cost_usd, no_usage_calls)
+			  VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(backend) DO UPDATE SET
 			  calls=calls+excluded.calls, failed_calls=failed_calls+excluded.failed_calls,
 			  unusable_calls=unusable_calls+excluded.unusable_calls, input_tokens=input_tokens+excluded.input_tokens,
-			  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd`,
-				u.Backend, u.Calls, u.FailedCalls, u.UnusableCalls, u.InputTokens, u.OutputTokens, cost); err != nil {
+			  output_tokens=output_tokens+excluded.output_tokens, cost_usd=cost_usd+excluded.cost_usd,
+			  no_usage_calls=no_usage_calls+excluded.no_usage_calls`,
+				u.Backend, u.Calls, u.FailedCalls, u.UnusableCalls, u.InputTokens, u.OutputTokens, cost, u.NoUsageCalls); err != nil {
 				return err
 			}
 		}
@@ -987,13 +1000,20 @@ func (s *Store) AddUnrecorded(us []Unrecorded) error {
 }
 
 // UnrecordedSpend is the unrecorded table by backend; none for a run database of an earlier
-// prosim opened read-only (schema 5 or before, which has no such table).
+// prosim opened read-only (schema 5 or before, which has no such table), and no calls without
+// usage for one of schema 6 (which did not name them).
 func (s *Store) UnrecordedSpend() ([]Unrecorded, error) {
 	var has int
 	if err := s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='unrecorded'`).Scan(&has); err != nil || has == 0 {
 		return nil, err
 	}
-	rows, err := s.db.Query(`SELECT backend, calls, failed_calls, unusable_calls, input_tokens, output_tokens, cost_usd FROM unrecorded ORDER BY backend`)
+	noUsage := "no_usage_calls"
+	if ok, err := hasColumn(s.db, "unrecorded", noUsage); err != nil {
+		return nil, err
+	} else if !ok {
+		noUsage = "0"
+	}
+	rows, err := s.db.Query(`SELECT backend, calls, failed_calls, unusable_calls, ` + noUsage + `, input_tokens, output_tokens, cost_usd FROM unrecorded ORDER BY backend`)
 	if err != nil {
 		return nil, err
 	}
@@ -1002,7 +1022,7 @@ func (s *Store) UnrecordedSpend() ([]Unrecorded, error) {
 	for rows.Next() {
 		var u Unrecorded
 		var cost sql.NullFloat64
-		if err := rows.Scan(&u.Backend, &u.Calls, &u.FailedCalls, &u.UnusableCalls, &u.InputTokens, &u.OutputTokens, &cost); err != nil {
+		if err := rows.Scan(&u.Backend, &u.Calls, &u.FailedCalls, &u.UnusableCalls, &u.NoUsageCalls, &u.InputTokens, &u.OutputTokens, &cost); err != nil {
 			return nil, err
 		}
 		u.CostUSD = math.NaN()

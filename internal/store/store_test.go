@@ -434,7 +434,7 @@ func TestFailedCallsAndUpgradeFrom3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "6" {
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "7" {
 		t.Fatalf("schema_version %q", v)
 	}
 	// Two attempts failed, then the decision is recorded invalid; asked again, it fails once
@@ -485,7 +485,7 @@ func TestUnusableCallsAndUpgradeFrom4(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "6" {
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "7" {
 		t.Fatalf("schema_version %q", v)
 	}
 	if d, ok, err := s.Decision(k); err != nil || !ok || d.Reply.FailedCalls != 1 || d.Reply.UnusableCalls != 0 {
@@ -628,7 +628,7 @@ func oldStore(t *testing.T, version, cols, vals string) string {
 
 // The spend of calls no recorded decision holds adds up per backend, an unknown cost
 // staying unknown. A schema 5 database (before the unrecorded table) reads none read-only,
-// without being changed, and is upgraded to 6 on open, its decisions' calls kept.
+// without being changed, and is upgraded to 7 on open, its decisions' calls kept.
 func TestUnrecordedAndUpgradeFrom5(t *testing.T) {
 	path := oldStore(t, "5", "model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0, unusable_calls INTEGER NOT NULL DEFAULT 0,", ", '', 1, 0")
 	ro, err := OpenReadOnly(path)
@@ -648,7 +648,7 @@ func TestUnrecordedAndUpgradeFrom5(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "6" {
+	if v, _ := s.Meta("schema_version"); v != schemaVersion || schemaVersion != "7" {
 		t.Fatalf("schema_version %q", v)
 	}
 	k := Key{RunID: "none.r1", AgentID: 1, Scenario: "helping"}
@@ -787,5 +787,53 @@ func TestDecisionsAtReadsTheKeysAsked(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("read %d keys, want the %d recorded in the order asked", len(got), len(want))
+	}
+}
+
+// The unrecorded table counts the calls whose reply said no token usage (a cluster task's
+// second reply, the re-asks of an ask cut off), added up as its other counts are. A schema 6
+// database, whose unrecorded table did not name them, reads them as 0 read-only, unchanged,
+// and gets the column on open, its rows kept.
+func TestUnrecordedNoUsageCallsAndUpgradeFrom6(t *testing.T) {
+	path := oldStore(t, "6", "model_version TEXT NOT NULL DEFAULT '', failed_calls INTEGER NOT NULL DEFAULT 0, unusable_calls INTEGER NOT NULL DEFAULT 0, no_usage_calls INTEGER NOT NULL DEFAULT 0,", ", '', 1, 0, 0")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE unrecorded(
+  backend TEXT PRIMARY KEY, calls INTEGER NOT NULL, failed_calls INTEGER NOT NULL,
+  unusable_calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cost_usd REAL);
+INSERT INTO unrecorded VALUES('openai', 2, 0, 1, 30, 4, 0.25);`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	want := Unrecorded{Backend: "openai", Calls: 2, UnusableCalls: 1, InputTokens: 30, OutputTokens: 4, CostUSD: 0.25}
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if us, err := ro.UnrecordedSpend(); err != nil || len(us) != 1 || us[0] != want {
+		t.Errorf("schema 6 read-only: %+v, %v; want %+v", us, err, want)
+	}
+	if v, _ := ro.Meta("schema_version"); v != "6" {
+		t.Errorf("a read-only open changed the schema to %q", v)
+	}
+	ro.Close()
+
+	s, err := OpenExisting(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, _ := s.Meta("schema_version"); v != schemaVersion {
+		t.Fatalf("schema_version %q", v)
+	}
+	if err := s.AddUnrecorded([]Unrecorded{{Backend: "openai", Calls: 1, NoUsageCalls: 1, CostUSD: 0.5}, {Backend: "b", Calls: 1, NoUsageCalls: 1, CostUSD: 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	want.Calls, want.NoUsageCalls, want.CostUSD = 3, 1, 0.75
+	if us, err := s.UnrecordedSpend(); err != nil || len(us) != 2 || us[1] != want || us[0].NoUsageCalls != 1 {
+		t.Errorf("upgraded, then added to: %+v, %v; want %+v and b's call without usage", us, err, want)
 	}
 }
