@@ -75,7 +75,8 @@ type Experiment struct {
 	// *games.Config (internal/study/...), or a plugin study's; nil for a study without one.
 	Block Block `yaml:"-"`
 	given bool  // the file gives the study's block
-	// blockOK says the block's Check found no problem (its input files are resolved).
+	// blockOK says the block's Check found no problem in the block (its input files are
+	// resolved), which may have had values of the wrong type, left out.
 	blockOK bool
 	popOK   bool // the population block's check found no problem
 	// undecoded are the fields the file's values of the wrong type and unknown keys left out

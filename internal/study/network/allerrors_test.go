@@ -236,3 +236,38 @@ network:
 		`  s3.yaml:10:10: field network.store: unknown store "everything"`,
 	)
 }
+
+// An edge list's problems come in the same pass as the other problems of a file whose network
+// block reads fine but for values of the wrong type, in it or elsewhere (a condition's
+// inequity, whose checks are the block's): the inputs were read only after a Check without
+// any problem, and the user learnt of the edge list once the type errors were fixed.
+func TestEdgeListBesideTypeErrors(t *testing.T) {
+	dir := t.TempDir()
+	edges := filepath.Join(dir, "edges.csv")
+	if err := os.WriteFile(edges, []byte("source,target\n1,2\n3,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp := filepath.Join(dir, "s3.yaml")
+	head := "name: s3\nstudy: network\nseed: 3\npopulation: {source: sample, n: 4}\n" +
+		"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\n"
+	edgeLines := []string{edges + `:3:3: field target: self-loop on id "3"`}
+	for _, c := range []struct {
+		name, tail string
+		want       []string
+	}{
+		{"inequity", "conditions:\n  - {name: c, policy: economic}\n  - {name: r, policy: economic, inequity: {preset: reward, k: [1]}}\n",
+			[]string{exp + `:10:63: field conditions[1].inequity.k: expected a whole number`}},
+		{"block", "  rounds: [3]\n",
+			[]string{exp + `:8:11: field network.rounds: expected a whole number`}},
+		{"outside", "scenarios: [volunteering]\nconcurrency: lots\n",
+			[]string{exp + `: 2 problems:`, `  ` + exp + `:8:12: field scenarios: not used by study: network`, `  ` + exp + `:9:14: field concurrency: expected a whole number`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := experiment.Parse([]byte(head+c.tail), exp)
+			lines(t, err, append(c.want, edgeLines...)...)
+		})
+	}
+	// A problem of the block itself still keeps its files unread: the run reads them.
+	_, err := experiment.Parse([]byte(head+"  observation: sideways\n"), exp)
+	lines(t, err, exp+`:8:16: field network.observation: unknown observation "sideways"`)
+}
