@@ -115,7 +115,9 @@ func DecodeFile(path string, v any) error {
 	return Decode(data, path, v)
 }
 
-func convert(err error, data []byte, name string) error {
+// convert is the decoder's err in the user's words, placed in the file; root is the node that
+// was decoded (nil for a syntax error), where the value a type error found is looked up.
+func convert(err error, data []byte, name string, root ast.Node) error {
 	out := &Error{File: name}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
@@ -128,15 +130,18 @@ func convert(err error, data []byte, name string) error {
 	} else {
 		out.Msg = err.Error()
 	}
-	if kind, ok := strings.CutSuffix(out.Msg, " was used where mapping is expected"); ok {
-		// The parser's words for a plain value where a block of fields belongs (backend:
-		// builtin for backend: {provider: builtin}).
-		out.Msg = fmt.Sprintf("expected a mapping (key: value lines, or {key: value, ...}), got a %s", kind)
-		if ye != nil {
-			if tok := ye.GetToken(); tok != nil && tok.Value != "" {
-				out.Msg += " " + Quote(tok.Value)
-			}
+	var ne *yaml.UnexpectedNodeTypeError
+	if errors.As(err, &ne) {
+		// The parser's words for a value of another shape where a block of fields or a list
+		// belongs (backend: builtin for backend: {provider: builtin}).
+		want := ne.Expected.YAMLName()
+		switch ne.Expected {
+		case ast.MappingType:
+			want = "a mapping (key: value lines, or {key: value, ...})"
+		case ast.SequenceType:
+			want = "a list (- item lines, or [a, b, ...])"
 		}
+		out.Msg = fmt.Sprintf("expected %s, got %s", want, found(root, ne.Token, nodeWord(ne.Actual)))
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -147,10 +152,7 @@ func convert(err error, data []byte, name string) error {
 			}
 			out.Field = f
 		}
-		out.Msg = fmt.Sprintf("expected %s, got %s", kindWord(te.DstType), kindWord(te.SrcType))
-		if tok := te.Token; tok != nil && tok.Value != "" {
-			out.Msg += " " + Quote(tok.Value)
-		}
+		out.Msg = fmt.Sprintf("expected %s, got %s", kindWord(te.DstType), found(root, te.Token, kindWord(te.SrcType)))
 	}
 	var oe *yaml.OverflowError
 	if errors.As(err, &oe) {
@@ -172,9 +174,115 @@ func convert(err error, data []byte, name string) error {
 	return out
 }
 
+// found is the value a type error found, in the user's words: a scalar quoted after its kind
+// (a string "three"), a list or mapping by its size (a list of 3 items, a mapping of 2 keys:
+// a, b), never the token it begins with ("[", "{", "-"). tok is the value's token, found
+// among root's nodes; kind is the decoder's word for it, used when the node is not found.
+func found(root ast.Node, tok *token.Token, kind string) string {
+	n := nodeOf(root, tok)
+	switch x := n.(type) {
+	case *ast.TagNode:
+		n = x.Value
+	case *ast.AnchorNode:
+		n = x.Value
+	}
+	switch x := n.(type) {
+	case *ast.StringNode:
+		return "a string " + Quote(x.Value)
+	case *ast.IntegerNode:
+		return "the whole number " + Clip(x.GetToken().Value)
+	case *ast.FloatNode:
+		return "the number " + Clip(x.GetToken().Value)
+	case *ast.BoolNode:
+		return Clip(x.GetToken().Value)
+	case *ast.NullNode:
+		return "no value"
+	case *ast.SequenceNode:
+		switch len(x.Values) {
+		case 0:
+			return "an empty list"
+		case 1:
+			return "a list of 1 item"
+		}
+		return fmt.Sprintf("a list of %d items", len(x.Values))
+	case *ast.MappingNode, *ast.MappingValueNode:
+		vs := MappingValues(x)
+		keys := make([]string, 0, 3)
+		for _, mv := range vs[:min(len(vs), 3)] {
+			keys = append(keys, Clip(KeyName(mv.Key)))
+		}
+		if len(vs) > 3 {
+			keys = append(keys, "...")
+		}
+		if len(vs) == 1 {
+			return "a mapping of 1 key: " + keys[0]
+		}
+		return fmt.Sprintf("a mapping of %d keys: %s", len(vs), strings.Join(keys, ", "))
+	}
+	if tok == nil {
+		return kind
+	}
+	switch tok.Type {
+	case token.SequenceStartType, token.SequenceEntryType, token.MappingStartType, token.MappingValueType, token.MappingKeyType:
+		return kind // a list's or mapping's first token says nothing of it
+	}
+	if tok.Value == "" {
+		return kind
+	}
+	return kind + " " + Quote(tok.Value)
+}
+
+// nodeOf is the outermost node of root whose token is tok (a block mapping shares its first
+// entry's), nil when none is.
+func nodeOf(root ast.Node, tok *token.Token) ast.Node {
+	if root == nil || tok == nil {
+		return nil
+	}
+	v := &tokenFinder{tok: tok}
+	ast.Walk(v, root)
+	return v.node
+}
+
+type tokenFinder struct {
+	tok  *token.Token
+	node ast.Node
+}
+
+func (v *tokenFinder) Visit(n ast.Node) ast.Visitor {
+	if v.node != nil {
+		return nil
+	}
+	if n.GetToken() == v.tok {
+		v.node = n
+		return nil
+	}
+	return v
+}
+
+// nodeWord is a YAML node type in the user's words.
+func nodeWord(t ast.NodeType) string {
+	switch t {
+	case ast.MappingType, ast.MappingValueType:
+		return "a mapping"
+	case ast.SequenceType:
+		return "a list"
+	case ast.StringType, ast.LiteralType:
+		return "a string"
+	case ast.IntegerType:
+		return "a whole number"
+	case ast.FloatType:
+		return "a number"
+	case ast.BoolType:
+		return "true or false"
+	case ast.NullType:
+		return "no value"
+	}
+	return "a " + t.YAMLName()
+}
+
 // syntaxError is the parser's err, placed in the file (a bracket left open: where it was opened).
 func syntaxError(err error, data []byte, name string) error {
-	out := convert(err, data, name)
+	out := convert(err, data, name, nil)
 	if e, ok := out.(*Error); ok {
 		placeUnclosed(e, data)
 		placeDuplicate(e)
@@ -320,7 +428,7 @@ func (d *Doc) decodeTop(body ast.Node, v any) error {
 		return nil
 	}
 	if err := yaml.NodeToValue(body, v, yaml.Strict()); err != nil {
-		return convert(err, d.data, d.name)
+		return convert(err, d.data, d.name, body)
 	}
 	if hasFraction(d.data) || hasQuotedNumber(d.data) {
 		return wholeCheck(body, v, d.name, "")
@@ -752,7 +860,7 @@ func Files(fsys fs.FS, dir string) ([]File, error) {
 // errors placed in the file as Decode places them.
 func DecodeNode(node ast.Node, data []byte, name string, v any) error {
 	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
-		return convert(err, data, name)
+		return convert(err, data, name, node)
 	}
 	return wholeCheck(node, v, name, "")
 }
