@@ -427,7 +427,7 @@ func (d *Doc) decodeTop(body ast.Node, v any) error {
 		}
 		return nil
 	}
-	if err := yaml.NodeToValue(body, v, yaml.Strict()); err != nil {
+	if err := nodeToValue(body, v); err != nil {
 		return convert(err, d.data, d.name, body)
 	}
 	if hasFraction(d.data) || hasQuotedNumber(d.data) {
@@ -442,16 +442,23 @@ func (d *Doc) decodeTop(body ast.Node, v any) error {
 // blank: a study's block, decoded on its own (DecodeNodeAll), or a field of the study's that
 // it decodes from the file itself (DecodeAt), which is then not decoded twice.
 func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
+	_, err := d.decodeAll(v, omit)
+	return err
+}
+
+// decodeAll is DecodeAll that also gives, when the file has problems, the rest of it as the
+// walk that found them kept it (decodeErrors), or an invalid value.
+func (d *Doc) decodeAll(v any, omit func(path string) bool) (reflect.Value, error) {
 	body, empty := d.without(omit)
 	if empty {
-		return &Error{File: d.name, Msg: "file is empty"}
+		return reflect.Value{}, &Error{File: d.name, Msg: "file is empty"}
 	}
 	err := d.decodeTop(body, v)
 	if err == nil || body == nil {
-		return err
+		return reflect.Value{}, err
 	}
 	if len(ast.Filter(ast.AliasType, body)) > 0 {
-		return err // a part decoded alone would miss the anchors its aliases name
+		return reflect.Value{}, err // a part decoded alone would miss the anchors its aliases name
 	}
 	return decodeErrors(body, d.data, d.name, "", reflect.TypeOf(v), err)
 }
@@ -468,7 +475,7 @@ func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
 // wrong type at its top level, aliases that stop its fields being decoded apart, more problems
 // than are shown) or the rest does not decode either.
 func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []string, ok bool, err error) {
-	err = d.DecodeAll(v, omit)
+	rest, err := d.decodeAll(v, omit)
 	if err == nil {
 		return nil, true, nil
 	}
@@ -477,11 +484,14 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 	if !placed || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return nil, false, err
 	}
-	body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
-	rest := reflect.New(rv.Elem().Type())
-	if !empty {
-		if d.decodeTop(body, rest.Interface()) != nil {
-			return nil, false, err
+	if !rest.IsValid() || rest.Type() != rv.Type() {
+		// The walk did not keep the rest: decoded again, without the problems.
+		body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
+		rest = reflect.New(rv.Elem().Type())
+		if !empty {
+			if d.decodeTop(body, rest.Interface()) != nil {
+				return nil, false, err
+			}
 		}
 	}
 	rv.Elem().Set(rest.Elem())
@@ -492,7 +502,7 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 // "network"), as DecodeNodeAll decodes it: with problems, the rest of it is decoded into v
 // when every problem is placed at a field inside it.
 func (d *Doc) DecodeNodeSound(node ast.Node, path string, v any) (undecoded []string, ok bool, err error) {
-	err = d.DecodeNodeAll(node, path, v)
+	rest, err := decodeNodeAll(node, d.data, d.name, path, v)
 	if err == nil {
 		return nil, true, nil
 	}
@@ -501,10 +511,12 @@ func (d *Doc) DecodeNodeSound(node ast.Node, path string, v any) (undecoded []st
 	if !placed || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return nil, false, err
 	}
-	kept, _ := strip(node, path, func(p string) bool { return left[p] }, nulls)
-	rest := reflect.New(rv.Elem().Type())
-	if DecodeNode(kept, d.data, d.name, rest.Interface()) != nil {
-		return nil, false, err
+	if !rest.IsValid() || rest.Type() != rv.Type() {
+		kept, _ := strip(node, path, func(p string) bool { return left[p] }, nulls)
+		rest = reflect.New(rv.Elem().Type())
+		if DecodeNode(kept, d.data, d.name, rest.Interface()) != nil {
+			return nil, false, err
+		}
 	}
 	rv.Elem().Set(rest.Elem())
 	return undecoded, true, err
@@ -859,7 +871,7 @@ func Files(fsys fs.FS, dir string) ([]File, error) {
 // DecodeNode decodes one node of a parsed file (data, named name) into v, strictly, with
 // errors placed in the file as Decode places them.
 func DecodeNode(node ast.Node, data []byte, name string, v any) error {
-	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
+	if err := nodeToValue(node, v); err != nil {
 		return convert(err, data, name, node)
 	}
 	return wholeCheck(node, v, name, "")
