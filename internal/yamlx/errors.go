@@ -9,10 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/prosim/prosim/internal/textcut"
 )
 
 // ClipBytes is how much of a name or value from a file a message quotes.
@@ -20,21 +21,7 @@ const ClipBytes = 40
 
 // Clip shortens a name or value from a file for a message: its first ClipBytes bytes (whole
 // characters) and "...", so that a megabyte id is not echoed whole.
-func Clip(s string) string {
-	if len(s) <= ClipBytes {
-		return s
-	}
-	return prefix(s, ClipBytes) + "..."
-}
-
-// prefix is s's first max bytes, less the start of a character cut in two (len(s) > max).
-func prefix(s string, max int) string {
-	n := max
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func Clip(s string) string { return textcut.Shorten(s, ClipBytes) }
 
 // MaxErrors bounds the errors one file reports; the rest are counted ("and N more").
 var MaxErrors = 50

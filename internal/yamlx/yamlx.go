@@ -18,6 +18,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/prosim/prosim/internal/textcut"
 )
 
 // Error is a problem at a place in a YAML file.
@@ -85,7 +87,7 @@ func bound(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	return fmt.Sprintf("%s... (%d bytes)", prefix(s, max), len(s))
+	return fmt.Sprintf("%s... (%d bytes)", textcut.Prefix(s, max), len(s))
 }
 
 // Quote is s quoted for a message: at most its first ClipBytes bytes, and then its length, so
