@@ -25,7 +25,10 @@ type Block interface {
 	// Check validates the block and fills its defaults. doc locates errors by field path,
 	// e.g. doc.Errorf("toy.days", ...); doc may be nil. Check is called when the study's key
 	// is absent too (on the zero block: Given says which), so that it may fill defaults or ask
-	// for the block.
+	// for the block. It is called once the population's and conditions' checks find no
+	// problem, and beside values of the wrong type anywhere in the file (the block's own, the
+	// population's, the conditions'), left out: a check that reads such a field asks
+	// Experiment.Decoded.
 	Check(e *Experiment, doc *yamlx.Doc) error
 }
 
