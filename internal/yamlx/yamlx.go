@@ -178,7 +178,7 @@ func convert(err error, data []byte, name string, root ast.Node) error {
 
 // found is the value a type error found, in the user's words: a scalar quoted after its kind
 // (a string "three"), a list or mapping by its size (a list of 3 items, a mapping of 2 keys:
-// a, b), never the token it begins with ("[", "{", "-"). tok is the value's token, found
+// a, b), never the token it begins with ("[", "{", "-", a block of text's "|"). tok is the value's token, found
 // among root's nodes; kind is the decoder's word for it, used when the node is not found.
 func found(root ast.Node, tok *token.Token, kind string) string {
 	n := nodeOf(root, tok)
@@ -191,6 +191,10 @@ func found(root ast.Node, tok *token.Token, kind string) string {
 	switch x := n.(type) {
 	case *ast.StringNode:
 		return "a string " + Quote(x.Value)
+	case *ast.LiteralNode: // a block of text (| or >): its text, not the mark
+		if x.Value != nil {
+			return "a string " + Quote(x.Value.Value)
+		}
 	case *ast.IntegerNode:
 		return "the whole number " + Clip(x.GetToken().Value)
 	case *ast.FloatNode:

@@ -149,6 +149,8 @@ func TestFoundInTheUsersWords(t *testing.T) {
 		{"s: {x: 1}\n", "q.yaml:1:4: field s: expected a string, got a mapping of 1 key: x"},
 		{"s: [x]\n", "q.yaml:1:4: field s: expected a string, got a list of 1 item"},
 		{"n: three\n", `q.yaml:1:4: field n: expected a whole number, got a string "three"`},
+		{"n: |\n  three\n  lines\n", `q.yaml:1:4: field n: expected a whole number, got a string "three\nlines\n"`},
+		{"n: >\n  folded\n", `q.yaml:1:4: field n: expected a whole number, got a string "folded\n"`},
 		{"l: helping\n", `q.yaml:1:4: field l: expected a list (- item lines, or [a, b, ...]), got a string "helping"`},
 		{"l: 3\n", `q.yaml:1:4: field l: expected a list (- item lines, or [a, b, ...]), got the whole number 3`},
 		{"l: {a: b}\n", `q.yaml:1:4: field l: expected a list (- item lines, or [a, b, ...]), got a mapping of 1 key: a`},
