@@ -714,8 +714,8 @@ func (l *Locator) IsList() bool {
 // has other problems (wrong types, checks) so that ids named elsewhere can be checked against
 // it; complete is false when some entry's id cannot be read (the file does not parse, or an
 // entry has no id). An id of the wrong type gives the words written in it (id: [snow_shovel]
-// and id: {name: snow_shovel} give snow_shovel, id: 3 gives 3): what it may define once it is
-// written right, and no other id.
+// and id: {name: snow_shovel} give snow_shovel, id: 3 gives 3), and so does an entry that is
+// not a mapping (- snow_shovel): what it may define once it is written right, and no other id.
 func FileIDs(path string) (ids []string, complete bool) {
 	data, err := yamlx.ReadFile(path)
 	if err != nil {
@@ -730,7 +730,17 @@ func FileIDs(path string) (ids []string, complete bool) {
 		entries = seq.Values
 	}
 	complete = true
-	for i := range entries {
+	for i, entry := range entries {
+		switch entry.(type) {
+		case *ast.MappingNode, *ast.MappingValueNode, *ast.TagNode, *ast.AnchorNode, nil:
+		default:
+			// An entry that is not a mapping (- snow_shovel) has no id: its words are what it
+			// may define once written as one.
+			words := scalarWords(entry)
+			complete = complete && len(words) > 0
+			ids = append(ids, words...)
+			continue
+		}
 		p := "id"
 		if loc.IsList() {
 			p = fmt.Sprintf("[%d].id", i)
