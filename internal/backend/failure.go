@@ -6,7 +6,8 @@ import (
 	"net"
 	"net/url"
 	"syscall"
-	"unicode/utf8"
+
+	"github.com/prosim/prosim/internal/textcut"
 )
 
 // maxReason bounds the length of a Reason that is an error's own text (a body excerpt can be
@@ -52,7 +53,7 @@ func Reason(err error) string {
 		return se.NotConnected
 	}
 	if !notSent(err) {
-		return Shorten(err.Error(), maxReason)
+		return textcut.Shorten(err.Error(), maxReason)
 	}
 	server := ""
 	if ue, ok := errors.AsType[*url.Error](err); ok {
@@ -71,17 +72,4 @@ func Reason(err error) string {
 		return fmt.Sprintf("connection refused by %s: is the server running?", server)
 	}
 	return fmt.Sprintf("cannot connect to %s: %v", server, op.Err)
-}
-
-// Shorten is s when it has at most max bytes, else its first max bytes or fewer, cut at a
-// character boundary (never inside a UTF-8 sequence), and "...".
-func Shorten(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
 }

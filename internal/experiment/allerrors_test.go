@@ -377,3 +377,36 @@ func TestScenarioFileTypeErrorInOnePass(t *testing.T) {
 		}
 	}
 }
+
+// An entry of a scenario or policy file whose id has the wrong type (id: [snow_shovel]) holds
+// back only the ids it may define once written right, not every unknown id of the experiment:
+// helpin and moralz are reported in the same pass as the files' problems.
+func TestUnknownIDsBesideAnIDOfTheWrongType(t *testing.T) {
+	dir := t.TempDir()
+	write := writer(t, dir)
+	const entry = "  kind: vignette\n  text: t\n  question: q\n  response: {fields: [{name: w, kind: amount, min: 0, max: 1}]}\n"
+	scen := write("scen.yaml", "- id: [snow_shovel]\n"+entry+"- id: raking\n"+entry)
+	pol := write("pol.yaml", "id: {name: bonus}\nchannel: economic\namount: 5\ndefault: You get {{.amount}} {{.currency}}.\n")
+	// A policy file's texts are keyed by scenario ids.
+	pol2 := write("pol2.yaml", "id: fine\nchannel: economic\namount: 5\ndefault: d\ntexts: {snow_shovel: s, rakin: r}\n")
+	exp := write("exp.yaml", "name: e\nstudy: vignettes\npopulation: {source: sample, n: 2}\nscenario_files: [scen.yaml]\npolicy_files: [pol.yaml, pol2.yaml]\n"+
+		"scenarios: [snow_shovel, helpin]\nconditions: [{name: a, policy: bonus}, {name: b, policy: moralz}]\n")
+	_, err := Load(exp)
+	for _, w := range []string{
+		pol2 + `:5:25: field texts.rakin: no scenario rakin in the library or the scenario files (did you mean raking?)`,
+		exp + `:6:26: field scenarios[1]: unknown scenario "helpin" (did you mean helping?)`,
+		exp + `:7:58: field conditions[1].policy: unknown policy "moralz"`,
+		scen + `:1:7: field [0].id: expected a string`,
+		pol + `:1:5: field id: expected a string`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
+	}
+	// snow_shovel and bonus are what the entries define once their ids are written right.
+	for _, id := range []string{`"snow_shovel"`, `"bonus"`} {
+		if err != nil && strings.Contains(err.Error(), id) {
+			t.Errorf("%s reported before its file's id is fixed:\n%v", id, err)
+		}
+	}
+}

@@ -25,7 +25,10 @@ type Block interface {
 	// Check validates the block and fills its defaults. doc locates errors by field path,
 	// e.g. doc.Errorf("toy.days", ...); doc may be nil. Check is called when the study's key
 	// is absent too (on the zero block: Given says which), so that it may fill defaults or ask
-	// for the block.
+	// for the block. It is called once the population's and conditions' checks find no
+	// problem, and beside values of the wrong type anywhere in the file (the block's own, the
+	// population's, the conditions'), left out: a check that reads such a field asks
+	// Experiment.Decoded.
 	Check(e *Experiment, doc *yamlx.Doc) error
 }
 
@@ -40,9 +43,11 @@ type (
 	// Check decodes and checks them.
 	ConditionFields interface{ ConditionFields() []string }
 	// InputsChecker is implemented by a block whose input files can be read to check them
-	// (network: the edge list). Load calls it, after a Check without problems, when the
-	// experiment or another file it names has problems, so that every file's are reported at
-	// once, and when there is a population file (whose problems must not hide the inputs');
+	// (network: the edge list). Load calls it, after a Check without problems in the block
+	// (checked without its values of the wrong type, left zero: an input field among them is
+	// empty, and not read; see Decoded), when the experiment or another file it names has
+	// problems, so that every file's are reported at once, and when there is a population
+	// file (whose problems must not hide the inputs');
 	// otherwise the run reads the files and reports theirs. A block keeps what CheckInputs
 	// read for its run, so that a large file is parsed once. population reads the experiment's
 	// population (nil when it cannot), for checks against it (an edge list's ids) when the
@@ -202,9 +207,43 @@ func (e *Experiment) checkBlocks(doc *yamlx.Doc) error {
 			// those (a zero value "required" or "out of range") is a consequence, not a problem.
 			err = e.withoutUndecoded(err)
 		}
-		e.blockOK = !l.Add(err) && !e.blockPartial
+		l.Add(err)
+		// Its input files are read beside the file's other problems when what of the block
+		// was decoded is sound: its values of the wrong type are left out (an input field
+		// among them is empty, and not read), and a problem Check places elsewhere (a
+		// condition's inequity) is not the block's.
+		e.blockOK = !e.problemIn(err, e.Study)
 	}
 	return l.Err()
+}
+
+// problemIn says whether err has a problem placed at the field key of this file or inside it,
+// or one it cannot place (another file's, or more than are shown).
+func (e *Experiment) problemIn(err error, key string) bool {
+	switch x := err.(type) {
+	case nil:
+		return false
+	case *yamlx.Error:
+		return x.File != e.File || x.Field == "" || x.Field == key || within(x.Field, key)
+	case *yamlx.Errors:
+		if x.File != e.File || x.More > 0 || x.Stopped {
+			return true
+		}
+		for _, y := range x.Errs {
+			if e.problemIn(y, key) {
+				return true
+			}
+		}
+		return false
+	case interface{ Unwrap() []error }:
+		for _, y := range x.Unwrap() {
+			if e.problemIn(y, key) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // withoutUndecoded is err without its problems placed at a field of this file that was not

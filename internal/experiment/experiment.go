@@ -75,7 +75,8 @@ type Experiment struct {
 	// *games.Config (internal/study/...), or a plugin study's; nil for a study without one.
 	Block Block `yaml:"-"`
 	given bool  // the file gives the study's block
-	// blockOK says the block's Check found no problem (its input files are resolved).
+	// blockOK says the block's Check found no problem in the block (its input files are
+	// resolved), which may have had values of the wrong type, left out.
 	blockOK bool
 	popOK   bool // the population block's check found no problem
 	// undecoded are the fields the file's values of the wrong type and unknown keys left out
@@ -671,7 +672,10 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 	if e.Replicates < 0 || e.Replicates > 10000 {
 		l.Add(doc.Errorf("replicates", "%d is out of range 1..10000", e.Replicates))
 	}
-	popOK := !l.Add(e.Population.check(doc, e.Dir, e.decoded)) && e.decoded("population")
+	// popChecked: the population's checks found no problem, its values of the wrong type
+	// (left out) aside.
+	popChecked := !l.Add(e.Population.check(doc, e.Dir, e.decoded))
+	popOK := popChecked && e.decoded("population")
 	e.popOK = popOK
 	if popOK && e.Population.Source == "sample" && e.Population.Seed == nil {
 		s := seed.Derive(*e.Seed, "population") // the population of every run before population.seed existed
@@ -713,15 +717,16 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		e.Conditions = []Condition{{Name: "none", Policy: "none"}}
 	}
 	seen := map[string]bool{}
-	// The contrasts and the study's block read every condition.
-	condsOK := e.decoded("conditions")
+	// The contrasts and the study's block read every condition: condsChecked says the
+	// conditions' checks found no problem, their values of the wrong type aside.
+	condsChecked := true
 	for i := range e.Conditions {
 		c := &e.Conditions[i]
 		p := fmt.Sprintf("conditions[%d]", i)
 		nameOK, policyOK := e.decoded(p+".name"), e.decoded(p+".policy")
 		if c.Policy == "" && policyOK {
 			l.Add(doc.Errorf(p+".policy", "required: a policy frame id such as none, moral, social, enforce or economic"))
-			condsOK = false
+			condsChecked = false
 		}
 		if c.Name == "" && nameOK {
 			c.Name = c.Policy
@@ -730,13 +735,14 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		case c.Name == "":
 		case !ValidName(c.Name):
 			l.Add(doc.Errorf(p+".name", "%s", BadName(c.Name)))
-			condsOK = false
+			condsChecked = false
 		case seen[c.Name]:
 			l.Add(doc.Errorf(p+".name", "condition name %q is used twice", c.Name))
-			condsOK = false
+			condsChecked = false
 		}
 		seen[c.Name] = true
 	}
+	condsOK := condsChecked && e.decoded("conditions")
 	// Contrasts name conditions: checked against them when the conditions are sound.
 	for i, c := range e.Contrasts {
 		if !condsOK {
@@ -766,8 +772,10 @@ func (e *Experiment) check(doc *yamlx.Doc) error {
 		}
 	}
 	// The study's block reads the population and the conditions (a network's size, the
-	// inequity conditions' controls): it is checked once they are sound.
-	if condsOK && popOK && e.decoded("study") && e.decoded("scenarios") {
+	// inequity conditions' controls): it is checked once their checks find no problem. Beside
+	// their values of the wrong type it is checked too, so that its problems and its input
+	// files' come in the same pass: a check of it that reads one of those asks Decoded.
+	if condsChecked && popChecked && e.decoded("study") && e.decoded("scenarios") {
 		l.Add(e.checkBlocks(doc))
 	}
 	switch e.Prompt.Mode {

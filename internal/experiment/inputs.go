@@ -276,8 +276,9 @@ func mergeFiles(errs []error) []error {
 
 // definedIn says whether one of the files (scenario or policy files with problems, not in
 // the library) defines id, or may once its problems are fixed: an entry's id written in
-// another case or with spaces ("Snow Shovel" for snow_shovel), or an entry whose id cannot be
-// read. An id no such file can define is unknown whatever their problems. The files are read
+// another case or with spaces ("Snow Shovel" for snow_shovel), or written in an id of the
+// wrong type (id: [snow_shovel]); any id, when an entry has no id or a file cannot be parsed.
+// An id no such file can define is unknown whatever their problems. The files are read
 // once, at the first id asked.
 func definedIn(paths []string) func(id string) bool {
 	var ids map[string]bool

@@ -2,6 +2,9 @@ package scenario
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -328,5 +331,32 @@ func TestTypeErrorsBesideTheChecks(t *testing.T) {
 	scs, _ := load([]byte(src), "scen.yaml", builtinGameParams, nil)
 	if len(scs) != 0 {
 		t.Errorf("sound entries %d, want none", len(scs))
+	}
+}
+
+// FileIDs reads what each entry of a file with problems may define: an id written right, the
+// words of an id of the wrong type or of an entry that is not a mapping; an entry without an
+// id may define any (complete is false).
+func TestFileIDsOfEntriesWithProblems(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		src      string
+		ids      []string
+		complete bool
+	}{
+		{"- id: a\n- id: [b]\n- id: {name: c}\n- id: 4\n", []string{"a", "b", "c", "4"}, true},
+		{"- snow_shovel\n- id: raking\n", []string{"snow_shovel", "raking"}, true},
+		{"- id: a\n- kind: vignette\n", []string{"a"}, false},
+		{"- id: a\n- id:\n", []string{"a"}, false},
+		{"id: [bonus]\nchannel: economic\n", []string{"bonus"}, true},
+	} {
+		p := filepath.Join(dir, "f.yaml")
+		if err := os.WriteFile(p, []byte(c.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ids, complete := FileIDs(p)
+		if !slices.Equal(ids, c.ids) || complete != c.complete {
+			t.Errorf("%q: %q %v, want %q %v", c.src, ids, complete, c.ids, c.complete)
+		}
 	}
 }

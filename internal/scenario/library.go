@@ -713,7 +713,9 @@ func (l *Locator) IsList() bool {
 // FileIDs are the ids a scenario or policy file defines, as written, read even when the file
 // has other problems (wrong types, checks) so that ids named elsewhere can be checked against
 // it; complete is false when some entry's id cannot be read (the file does not parse, or an
-// entry has no id).
+// entry has no id). An id of the wrong type gives the words written in it (id: [snow_shovel]
+// and id: {name: snow_shovel} give snow_shovel, id: 3 gives 3), and so does an entry that is
+// not a mapping (- snow_shovel): what it may define once it is written right, and no other id.
 func FileIDs(path string) (ids []string, complete bool) {
 	data, err := yamlx.ReadFile(path)
 	if err != nil {
@@ -728,18 +730,72 @@ func FileIDs(path string) (ids []string, complete bool) {
 		entries = seq.Values
 	}
 	complete = true
-	for i := range entries {
+	for i, entry := range entries {
+		switch entry.(type) {
+		case *ast.MappingNode, *ast.MappingValueNode, *ast.TagNode, *ast.AnchorNode, nil:
+		default:
+			// An entry that is not a mapping (- snow_shovel) has no id: its words are what it
+			// may define once written as one.
+			words := scalarWords(entry)
+			complete = complete && len(words) > 0
+			ids = append(ids, words...)
+			continue
+		}
 		p := "id"
 		if loc.IsList() {
 			p = fmt.Sprintf("[%d].id", i)
 		}
-		if n, ok := loc.node(p).(*ast.StringNode); ok && n.Value != "" {
-			ids = append(ids, n.Value)
-		} else {
+		switch n := loc.node(p).(type) {
+		case *ast.StringNode:
+			if n.Value == "" {
+				complete = false
+			} else {
+				ids = append(ids, n.Value)
+			}
+		case nil, *ast.NullNode:
 			complete = false
+		default:
+			words := scalarWords(n)
+			complete = complete && len(words) > 0
+			ids = append(ids, words...)
 		}
 	}
 	return ids, complete
+}
+
+// scalarWords are the scalar values written in node, in order (a mapping's values, not its
+// keys).
+func scalarWords(node ast.Node) []string {
+	var out []string
+	var walk func(ast.Node)
+	walk = func(n ast.Node) {
+		switch x := n.(type) {
+		case *ast.StringNode:
+			if x.Value != "" {
+				out = append(out, x.Value)
+			}
+		case ast.ScalarNode:
+			if _, null := x.(*ast.NullNode); !null {
+				if tok := x.GetToken(); tok != nil && tok.Value != "" {
+					out = append(out, tok.Value)
+				}
+			}
+		case *ast.SequenceNode:
+			for _, v := range x.Values {
+				walk(v)
+			}
+		case *ast.MappingNode:
+			for _, mv := range x.Values {
+				walk(mv.Value)
+			}
+		case *ast.MappingValueNode:
+			walk(x.Value)
+		case *ast.TagNode:
+			walk(x.Value)
+		}
+	}
+	walk(node)
+	return out
 }
 
 // Line returns the line and column of the field at path ("[1].response.fields[0].kind"); 0, 0

@@ -8,10 +8,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/prosim/prosim/internal/textcut"
 )
 
 // ClipBytes is how much of a name or value from a file a message quotes.
@@ -19,21 +21,7 @@ const ClipBytes = 40
 
 // Clip shortens a name or value from a file for a message: its first ClipBytes bytes (whole
 // characters) and "...", so that a megabyte id is not echoed whole.
-func Clip(s string) string {
-	if len(s) <= ClipBytes {
-		return s
-	}
-	return prefix(s, ClipBytes) + "..."
-}
-
-// prefix is s's first max bytes, less the start of a character cut in two (len(s) > max).
-func prefix(s string, max int) string {
-	n := max
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func Clip(s string) string { return textcut.Shorten(s, ClipBytes) }
 
 // MaxErrors bounds the errors one file reports; the rest are counted ("and N more").
 var MaxErrors = 50
@@ -259,24 +247,36 @@ func DecodeAll(data []byte, name string, v any) error {
 // DecodeNodeAll is DecodeNode reporting every problem, as DecodeAll; path is the node's
 // place in the file ("tpp"), which the problems' fields start with.
 func DecodeNodeAll(node ast.Node, data []byte, name, path string, v any) error {
+	_, err := decodeNodeAll(node, data, name, path, v)
+	return err
+}
+
+// decodeNodeAll is DecodeNodeAll that also gives, when node has problems, the rest of it
+// (a value of v's type less the fields and entries they are placed at, as DecodeSound
+// decodes it), or an invalid value when the walk could not make it.
+func decodeNodeAll(node ast.Node, data []byte, name, path string, v any) (reflect.Value, error) {
 	err := DecodeNode(node, data, name, v)
 	if err == nil || len(ast.Filter(ast.AliasType, node)) > 0 {
-		return err
+		return reflect.Value{}, err
 	}
 	return decodeErrors(node, data, name, path, reflect.TypeOf(v), err)
 }
 
 // decodeErrors finds every problem of decoding node into a value of type t (a pointer),
-// given first, the error of decoding it whole.
-func decodeErrors(node ast.Node, data []byte, name, path string, t reflect.Type, first error) error {
-	c := collector{data: data, name: name}
-	c.failed(node, t.Elem(), path, first) // not decoded again: first is its decoding's problem
+// given first, the error of decoding it whole. rest is what of node decodes, made by the
+// walk as it goes (each part it decodes is kept), so that DecodeSound need not decode the
+// node again without its problems: a pointer of type t, invalid when the walk did not take
+// the node apart wholly.
+func decodeErrors(node ast.Node, data []byte, name, path string, t reflect.Type, first error) (rest reflect.Value, err error) {
+	c := collector{data: data, name: name, whole: hasFraction(data) || hasQuotedNumber(data), complete: true}
+	rest = reflect.New(t.Elem())
+	c.failed(node, t.Elem(), path, first, rest.Elem()) // not decoded again: first is its decoding's problem
 	l := NewList(name)
 	for _, e := range c.errs {
 		l.Add(e)
 	}
 	if l.Len() == 0 {
-		return first
+		return reflect.Value{}, first
 	}
 	// The whole decode's error is among those found, unless the walk missed it.
 	// A custom decoder's error has no place until the walk gives it its node's: it is found
@@ -285,14 +285,24 @@ func decodeErrors(node ast.Node, data []byte, name, path string, t reflect.Type,
 		return e.Line == fe.Line && e.Col == fe.Col || fe.Line == 0 && e.Msg == fe.Msg
 	}) {
 		l.Add(fe)
+		c.complete = false // a problem the walk did not place: what it kept may hold it
 	}
-	return l.Err()
+	if !c.complete {
+		rest = reflect.Value{}
+	}
+	return rest, l.Err()
 }
 
 type collector struct {
 	data []byte
 	name string
 	errs []*Error
+	// whole says the file may hold a fraction or a quoted number (wholeCheck), which each
+	// part decoded is checked for.
+	whole bool
+	// complete says every node with a problem was taken apart to its problems, or left out
+	// whole: what the walk kept is the rest (decodeErrors).
+	complete bool
 }
 
 var unmarshalerTypes = []reflect.Type{
@@ -311,30 +321,83 @@ func custom(t reflect.Type) bool {
 	return false
 }
 
+// decode is DecodeNode for the walk: the fraction and quoted-number check only when the file
+// may hold one.
+func (c *collector) decode(node ast.Node, v any) error {
+	if err := nodeToValue(node, v); err != nil {
+		return convert(err, c.data, c.name, node)
+	}
+	if !c.whole {
+		return nil
+	}
+	return wholeCheck(node, v, c.name, "")
+}
+
+// nodeToValue decodes node into v strictly: every decode of yamlx.
+func nodeToValue(node ast.Node, v any) error {
+	if decoded != nil {
+		decoded(node)
+	}
+	return yaml.NodeToValue(node, v, yaml.Strict())
+}
+
+// decoded is told of each node decoded (a test's count of the decodes).
+var decoded func(ast.Node)
+
 // walk decodes node (the field at path, written as in messages: "conditions[1].weight") into
-// a new value of type t; when that fails, it decodes each of the mapping's values (or list's
-// entries) on its own, to report each one that fails.
-func (c *collector) walk(node ast.Node, t reflect.Type, path string) {
+// dst, a settable value of type t (of the field's own type: a pointer is made when a value is
+// kept); when that fails, it decodes each of the mapping's values (or list's entries) on its
+// own, to report each one that fails, and keeps those that do not. A list is taken apart at
+// once: its entries are what decoding it whole decodes.
+func (c *collector) walk(node ast.Node, t reflect.Type, path string, dst reflect.Value) {
 	// A field of pointer type is decoded into its element: the decoder reports nothing for a
 	// pointer to a pointer (QA12 #9: budget: {usd: ten} and seed: x were each found only when
 	// they were a file's first problem).
+	if _, null := node.(*ast.NullNode); null {
+		// A value or entry written null (or left empty) is the zero value, nil for a pointer,
+		// as decoding it whole makes it; decoded alone into a mapping's type, it was a
+		// problem ("expected a mapping, got no value") beside others.
+		return
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if err := DecodeNode(node, c.data, c.name, reflect.New(t).Interface()); err != nil {
-		c.failed(node, t, path, err)
+	if _, seq := node.(*ast.SequenceNode); seq && t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8 && !custom(t) {
+		c.descend(node, t, path, settle(dst))
+		return
 	}
+	v := reflect.New(t)
+	if err := c.decode(node, v.Interface()); err != nil {
+		c.failed(node, t, path, err, dst)
+		return
+	}
+	settle(dst).Set(v.Elem())
+}
+
+// settle is dst with its pointers made (a pointer field is set when a value of it is kept).
+func settle(dst reflect.Value) reflect.Value {
+	for dst.Kind() == reflect.Pointer {
+		if dst.IsNil() {
+			dst.Set(reflect.New(dst.Type().Elem()))
+		}
+		dst = dst.Elem()
+	}
+	return dst
 }
 
 // failed reports the problems of node (the field at path, of type t), whose decoding failed
-// with err: each of its parts' (descend), or err when none is found apart.
-func (c *collector) failed(node ast.Node, t reflect.Type, path string, err error) {
+// with err: each of its parts' (descend), or err when none is found apart. What of node is
+// sound is kept in dst when its problems are found in its parts; a node that is a problem
+// whole is left out (a pointer left nil).
+func (c *collector) failed(node ast.Node, t reflect.Type, path string, err error, dst reflect.Value) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	before := len(c.errs)
-	c.descend(node, t, path)
+	part := reflect.New(t)
+	c.descend(node, t, path, part.Elem())
 	if len(c.errs) > before {
+		settle(dst).Set(part.Elem())
 		return
 	}
 	e, ok := err.(*Error)
@@ -354,20 +417,29 @@ func (c *collector) failed(node ast.Node, t reflect.Type, path string, err error
 	c.errs = append(c.errs, e)
 }
 
-// descend reports the problems of node's parts; it reports nothing for a node it cannot
-// take apart (anchors, aliases, merge keys, custom decoders), which is then reported whole.
-func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
+// descend reports the problems of node's parts and keeps in dst (of type t) those that decode;
+// it reports nothing for a node it cannot take apart (anchors, aliases, merge keys, custom
+// decoders), which is then reported whole.
+func (c *collector) descend(node ast.Node, t reflect.Type, path string, dst reflect.Value) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if custom(t) {
 		return
 	}
+	// A part it cannot take apart after others with problems leaves what it kept short of
+	// the rest (which is then decoded again); before them, the node is reported whole.
+	before := len(c.errs)
+	incomplete := func() {
+		if len(c.errs) > before {
+			c.complete = false
+		}
+	}
 	switch n := node.(type) {
 	case *ast.MappingNode:
 		switch t.Kind() {
 		case reflect.Struct:
-			fields := yamlFields(t)
+			fields, index := yamlFields(t), yamlIndex(t)
 			seen := map[string]bool{}
 			var given []string // the keys the mapping writes, for an unknown one's hint
 			for _, mv := range n.Values {
@@ -378,6 +450,7 @@ func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
 			for _, mv := range n.Values {
 				key, ok := plainKey(mv)
 				if !ok {
+					incomplete()
 					return
 				}
 				ft, known := fields[key]
@@ -396,28 +469,43 @@ func (c *collector) descend(node ast.Node, t reflect.Type, path string) {
 					continue
 				}
 				seen[key] = true
-				c.walk(mv.Value, ft, join(path, key))
+				c.walk(mv.Value, ft, join(path, key), dst.Field(index[key]))
 			}
 		case reflect.Map:
 			if t.Key().Kind() != reflect.String {
 				return
 			}
+			if dst.IsNil() {
+				dst.Set(reflect.MakeMapWithSize(t, len(n.Values)))
+			}
 			for _, mv := range n.Values {
 				key, ok := plainKey(mv)
 				if !ok {
+					incomplete()
 					return
 				}
-				c.walk(mv.Value, t.Elem(), join(path, key))
+				at := len(c.errs)
+				v := reflect.New(t.Elem()).Elem()
+				c.walk(mv.Value, t.Elem(), join(path, key), v)
+				if !placedAt(c.errs[at:], join(path, key)) { // else left out, as DecodeSound leaves it
+					dst.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), v)
+				}
 			}
 		}
 	case *ast.SequenceNode:
 		if t.Kind() != reflect.Slice || t.Elem().Kind() == reflect.Uint8 {
 			return
 		}
+		dst.Set(reflect.MakeSlice(t, len(n.Values), len(n.Values)))
 		for i, v := range n.Values {
-			c.walk(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			c.walk(v, t.Elem(), fmt.Sprintf("%s[%d]", path, i), dst.Index(i))
 		}
 	}
+}
+
+// placedAt says whether a problem of errs is placed at the field at path itself (not inside it).
+func placedAt(errs []*Error, path string) bool {
+	return slices.ContainsFunc(errs, func(e *Error) bool { return e.Field == path })
 }
 
 // plainKey is a mapping value's key when it is a plain scalar (not a merge key << or an alias).
@@ -441,9 +529,29 @@ func KeyName(key ast.Node) string {
 	return strings.TrimSpace(key.String())
 }
 
-// yamlFields maps a struct's YAML keys to their field types.
+// yamlFields maps a struct's YAML keys to their field types (not to be changed: it is made
+// once a type, as the walks ask it for each of a long list's entries).
 func yamlFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldTypes.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
 	out := map[string]reflect.Type{}
+	for k, i := range yamlIndex(t) {
+		out[k] = t.Field(i).Type
+	}
+	fieldTypes.Store(t, out)
+	return out
+}
+
+var fieldTypes, fieldIndexes sync.Map // reflect.Type -> yamlFields', yamlIndex's
+
+// yamlIndex maps a struct's YAML keys to their fields' indexes (not to be changed).
+func yamlIndex(t reflect.Type) map[string]int {
+	if m, ok := fieldIndexes.Load(t); ok {
+		return m.(map[string]int)
+	}
+	out := map[string]int{}
+	defer fieldIndexes.Store(t, out)
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -456,7 +564,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 		case "":
 			k = strings.ToLower(f.Name)
 		}
-		out[k] = f.Type
+		out[k] = i
 	}
 	return out
 }

@@ -66,7 +66,7 @@ conditions:
   exp.yaml:3:34: field base.weight: expected a whole number, got a string "x"
   exp.yaml:3:34: field conditions[0].weight: expected a whole number, got a string "x"
   exp.yaml:8:5: field conditions[1].colour: unknown field (check its spelling and indentation)
-  exp.yaml:9:14: field conditions[2].policy: expected a string, got a list "["`
+  exp.yaml:9:14: field conditions[2].policy: expected a string, got a list of 1 item`
 	if err == nil || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/prosim/prosim/internal/textcut"
 )
 
 // Error is a problem at a place in a YAML file.
@@ -85,7 +87,7 @@ func bound(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	return fmt.Sprintf("%s... (%d bytes)", prefix(s, max), len(s))
+	return fmt.Sprintf("%s... (%d bytes)", textcut.Prefix(s, max), len(s))
 }
 
 // Quote is s quoted for a message: at most its first ClipBytes bytes, and then its length, so
@@ -115,7 +117,9 @@ func DecodeFile(path string, v any) error {
 	return Decode(data, path, v)
 }
 
-func convert(err error, data []byte, name string) error {
+// convert is the decoder's err in the user's words, placed in the file; root is the node that
+// was decoded (nil for a syntax error), where the value a type error found is looked up.
+func convert(err error, data []byte, name string, root ast.Node) error {
 	out := &Error{File: name}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
@@ -128,15 +132,18 @@ func convert(err error, data []byte, name string) error {
 	} else {
 		out.Msg = err.Error()
 	}
-	if kind, ok := strings.CutSuffix(out.Msg, " was used where mapping is expected"); ok {
-		// The parser's words for a plain value where a block of fields belongs (backend:
-		// builtin for backend: {provider: builtin}).
-		out.Msg = fmt.Sprintf("expected a mapping (key: value lines, or {key: value, ...}), got a %s", kind)
-		if ye != nil {
-			if tok := ye.GetToken(); tok != nil && tok.Value != "" {
-				out.Msg += " " + Quote(tok.Value)
-			}
+	var ne *yaml.UnexpectedNodeTypeError
+	if errors.As(err, &ne) {
+		// The parser's words for a value of another shape where a block of fields or a list
+		// belongs (backend: builtin for backend: {provider: builtin}).
+		want := ne.Expected.YAMLName()
+		switch ne.Expected {
+		case ast.MappingType:
+			want = "a mapping (key: value lines, or {key: value, ...})"
+		case ast.SequenceType:
+			want = "a list (- item lines, or [a, b, ...])"
 		}
+		out.Msg = fmt.Sprintf("expected %s, got %s", want, found(root, ne.Token, nodeWord(ne.Actual)))
 	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -147,10 +154,7 @@ func convert(err error, data []byte, name string) error {
 			}
 			out.Field = f
 		}
-		out.Msg = fmt.Sprintf("expected %s, got %s", kindWord(te.DstType), kindWord(te.SrcType))
-		if tok := te.Token; tok != nil && tok.Value != "" {
-			out.Msg += " " + Quote(tok.Value)
-		}
+		out.Msg = fmt.Sprintf("expected %s, got %s", kindWord(te.DstType), found(root, te.Token, kindWord(te.SrcType)))
 	}
 	var oe *yaml.OverflowError
 	if errors.As(err, &oe) {
@@ -172,9 +176,119 @@ func convert(err error, data []byte, name string) error {
 	return out
 }
 
+// found is the value a type error found, in the user's words: a scalar quoted after its kind
+// (a string "three"), a list or mapping by its size (a list of 3 items, a mapping of 2 keys:
+// a, b), never the token it begins with ("[", "{", "-", a block of text's "|"). tok is the value's token, found
+// among root's nodes; kind is the decoder's word for it, used when the node is not found.
+func found(root ast.Node, tok *token.Token, kind string) string {
+	n := nodeOf(root, tok)
+	switch x := n.(type) {
+	case *ast.TagNode:
+		n = x.Value
+	case *ast.AnchorNode:
+		n = x.Value
+	}
+	switch x := n.(type) {
+	case *ast.StringNode:
+		return "a string " + Quote(x.Value)
+	case *ast.LiteralNode: // a block of text (| or >): its text, not the mark
+		if x.Value != nil {
+			return "a string " + Quote(x.Value.Value)
+		}
+	case *ast.IntegerNode:
+		return "the whole number " + Clip(x.GetToken().Value)
+	case *ast.FloatNode:
+		return "the number " + Clip(x.GetToken().Value)
+	case *ast.BoolNode:
+		return Clip(x.GetToken().Value)
+	case *ast.NullNode:
+		return "no value"
+	case *ast.SequenceNode:
+		switch len(x.Values) {
+		case 0:
+			return "an empty list"
+		case 1:
+			return "a list of 1 item"
+		}
+		return fmt.Sprintf("a list of %d items", len(x.Values))
+	case *ast.MappingNode, *ast.MappingValueNode:
+		vs := MappingValues(x)
+		keys := make([]string, 0, 3)
+		for _, mv := range vs[:min(len(vs), 3)] {
+			keys = append(keys, Clip(KeyName(mv.Key)))
+		}
+		if len(vs) > 3 {
+			keys = append(keys, "...")
+		}
+		if len(vs) == 1 {
+			return "a mapping of 1 key: " + keys[0]
+		}
+		return fmt.Sprintf("a mapping of %d keys: %s", len(vs), strings.Join(keys, ", "))
+	}
+	if tok == nil {
+		return kind
+	}
+	switch tok.Type {
+	case token.SequenceStartType, token.SequenceEntryType, token.MappingStartType, token.MappingValueType, token.MappingKeyType:
+		return kind // a list's or mapping's first token says nothing of it
+	}
+	if tok.Value == "" {
+		return kind
+	}
+	return kind + " " + Quote(tok.Value)
+}
+
+// nodeOf is the outermost node of root whose token is tok (a block mapping shares its first
+// entry's), nil when none is.
+func nodeOf(root ast.Node, tok *token.Token) ast.Node {
+	if root == nil || tok == nil {
+		return nil
+	}
+	v := &tokenFinder{tok: tok}
+	ast.Walk(v, root)
+	return v.node
+}
+
+type tokenFinder struct {
+	tok  *token.Token
+	node ast.Node
+}
+
+func (v *tokenFinder) Visit(n ast.Node) ast.Visitor {
+	if v.node != nil {
+		return nil
+	}
+	if n.GetToken() == v.tok {
+		v.node = n
+		return nil
+	}
+	return v
+}
+
+// nodeWord is a YAML node type in the user's words.
+func nodeWord(t ast.NodeType) string {
+	switch t {
+	case ast.MappingType, ast.MappingValueType:
+		return "a mapping"
+	case ast.SequenceType:
+		return "a list"
+	case ast.StringType, ast.LiteralType:
+		return "a string"
+	case ast.IntegerType:
+		return "a whole number"
+	case ast.FloatType:
+		return "a number"
+	case ast.BoolType:
+		return "true or false"
+	case ast.NullType:
+		return "no value"
+	}
+	return "a " + t.YAMLName()
+}
+
 // syntaxError is the parser's err, placed in the file (a bracket left open: where it was opened).
 func syntaxError(err error, data []byte, name string) error {
-	out := convert(err, data, name)
+	out := convert(err, data, name, nil)
 	if e, ok := out.(*Error); ok {
 		placeUnclosed(e, data)
 		placeDuplicate(e)
@@ -319,8 +433,8 @@ func (d *Doc) decodeTop(body ast.Node, v any) error {
 		}
 		return nil
 	}
-	if err := yaml.NodeToValue(body, v, yaml.Strict()); err != nil {
-		return convert(err, d.data, d.name)
+	if err := nodeToValue(body, v); err != nil {
+		return convert(err, d.data, d.name, body)
 	}
 	if hasFraction(d.data) || hasQuotedNumber(d.data) {
 		return wholeCheck(body, v, d.name, "")
@@ -334,16 +448,23 @@ func (d *Doc) decodeTop(body ast.Node, v any) error {
 // blank: a study's block, decoded on its own (DecodeNodeAll), or a field of the study's that
 // it decodes from the file itself (DecodeAt), which is then not decoded twice.
 func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
+	_, err := d.decodeAll(v, omit)
+	return err
+}
+
+// decodeAll is DecodeAll that also gives, when the file has problems, the rest of it as the
+// walk that found them kept it (decodeErrors), or an invalid value.
+func (d *Doc) decodeAll(v any, omit func(path string) bool) (reflect.Value, error) {
 	body, empty := d.without(omit)
 	if empty {
-		return &Error{File: d.name, Msg: "file is empty"}
+		return reflect.Value{}, &Error{File: d.name, Msg: "file is empty"}
 	}
 	err := d.decodeTop(body, v)
 	if err == nil || body == nil {
-		return err
+		return reflect.Value{}, err
 	}
 	if len(ast.Filter(ast.AliasType, body)) > 0 {
-		return err // a part decoded alone would miss the anchors its aliases name
+		return reflect.Value{}, err // a part decoded alone would miss the anchors its aliases name
 	}
 	return decodeErrors(body, d.data, d.name, "", reflect.TypeOf(v), err)
 }
@@ -360,7 +481,7 @@ func (d *Doc) DecodeAll(v any, omit func(path string) bool) error {
 // wrong type at its top level, aliases that stop its fields being decoded apart, more problems
 // than are shown) or the rest does not decode either.
 func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []string, ok bool, err error) {
-	err = d.DecodeAll(v, omit)
+	rest, err := d.decodeAll(v, omit)
 	if err == nil {
 		return nil, true, nil
 	}
@@ -369,11 +490,14 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 	if !placed || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return nil, false, err
 	}
-	body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
-	rest := reflect.New(rv.Elem().Type())
-	if !empty {
-		if d.decodeTop(body, rest.Interface()) != nil {
-			return nil, false, err
+	if !rest.IsValid() || rest.Type() != rv.Type() {
+		// The walk did not keep the rest: decoded again, without the problems.
+		body, empty := d.cut(func(p string) bool { return left[p] || omit != nil && omit(p) }, nulls)
+		rest = reflect.New(rv.Elem().Type())
+		if !empty {
+			if d.decodeTop(body, rest.Interface()) != nil {
+				return nil, false, err
+			}
 		}
 	}
 	rv.Elem().Set(rest.Elem())
@@ -384,7 +508,7 @@ func (d *Doc) DecodeSound(v any, omit func(path string) bool) (undecoded []strin
 // "network"), as DecodeNodeAll decodes it: with problems, the rest of it is decoded into v
 // when every problem is placed at a field inside it.
 func (d *Doc) DecodeNodeSound(node ast.Node, path string, v any) (undecoded []string, ok bool, err error) {
-	err = d.DecodeNodeAll(node, path, v)
+	rest, err := decodeNodeAll(node, d.data, d.name, path, v)
 	if err == nil {
 		return nil, true, nil
 	}
@@ -393,10 +517,12 @@ func (d *Doc) DecodeNodeSound(node ast.Node, path string, v any) (undecoded []st
 	if !placed || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return nil, false, err
 	}
-	kept, _ := strip(node, path, func(p string) bool { return left[p] }, nulls)
-	rest := reflect.New(rv.Elem().Type())
-	if DecodeNode(kept, d.data, d.name, rest.Interface()) != nil {
-		return nil, false, err
+	if !rest.IsValid() || rest.Type() != rv.Type() {
+		kept, _ := strip(node, path, func(p string) bool { return left[p] }, nulls)
+		rest = reflect.New(rv.Elem().Type())
+		if DecodeNode(kept, d.data, d.name, rest.Interface()) != nil {
+			return nil, false, err
+		}
 	}
 	rv.Elem().Set(rest.Elem())
 	return undecoded, true, err
@@ -751,8 +877,8 @@ func Files(fsys fs.FS, dir string) ([]File, error) {
 // DecodeNode decodes one node of a parsed file (data, named name) into v, strictly, with
 // errors placed in the file as Decode places them.
 func DecodeNode(node ast.Node, data []byte, name string, v any) error {
-	if err := yaml.NodeToValue(node, v, yaml.Strict()); err != nil {
-		return convert(err, data, name)
+	if err := nodeToValue(node, v); err != nil {
+		return convert(err, data, name, node)
 	}
 	return wholeCheck(node, v, name, "")
 }

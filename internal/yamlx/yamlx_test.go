@@ -126,3 +126,45 @@ func TestOverflowIsSaidPlainly(t *testing.T) {
 		}
 	}
 }
+
+// A value of the wrong type is told in the user's words, by one rule for lists and mappings
+// however written (flow or block) and wherever found (a field, a list's entry, a map's
+// value): its size, a mapping's first keys, a scalar's value; never the token it begins with
+// (`got a list "["`, `got a mapping ":"`), nor the parser's "sequence was used where ...".
+func TestFoundInTheUsersWords(t *testing.T) {
+	type typed struct {
+		N     int               `yaml:"n"`
+		S     string            `yaml:"s"`
+		L     []string          `yaml:"l"`
+		M     map[string]string `yaml:"m"`
+		Inner inner             `yaml:"inner"`
+		List  []inner           `yaml:"list"`
+	}
+	for _, c := range []struct{ src, want string }{
+		{"n: [1, 2, 3]\n", "q.yaml:1:4: field n: expected a whole number, got a list of 3 items"},
+		{"n:\n  - 1\n", "q.yaml:2:3: field n: expected a whole number, got a list of 1 item"},
+		{"n: []\n", "q.yaml:1:4: field n: expected a whole number, got an empty list"},
+		{"n: {a: 1, b: 2}\n", "q.yaml:1:4: field n: expected a whole number, got a mapping of 2 keys: a, b"},
+		{"n:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n", "field n: expected a whole number, got a mapping of 4 keys: a, b, c, ..."},
+		{"s: {x: 1}\n", "q.yaml:1:4: field s: expected a string, got a mapping of 1 key: x"},
+		{"s: [x]\n", "q.yaml:1:4: field s: expected a string, got a list of 1 item"},
+		{"n: three\n", `q.yaml:1:4: field n: expected a whole number, got a string "three"`},
+		{"n: |\n  three\n  lines\n", `q.yaml:1:4: field n: expected a whole number, got a string "three\nlines\n"`},
+		{"n: >\n  folded\n", `q.yaml:1:4: field n: expected a whole number, got a string "folded\n"`},
+		{"l: helping\n", `q.yaml:1:4: field l: expected a list (- item lines, or [a, b, ...]), got a string "helping"`},
+		{"l: 3\n", `q.yaml:1:4: field l: expected a list (- item lines, or [a, b, ...]), got the whole number 3`},
+		{"l: {a: b}\n", `q.yaml:1:4: field l: expected a list (- item lines, or [a, b, ...]), got a mapping of 1 key: a`},
+		{"l: [[x, y]]\n", `q.yaml:1:5: field l[0]: expected a string, got a list of 2 items`},
+		{"m: {a: [x]}\n", `q.yaml:1:8: field m.a: expected a string, got a list of 1 item`},
+		{"m: [a]\n", `q.yaml:1:4: field m: expected a mapping (key: value lines, or {key: value, ...}), got a list of 1 item`},
+		{"inner: [policy, moral]\n", `q.yaml:1:8: field inner: expected a mapping (key: value lines, or {key: value, ...}), got a list of 2 items`},
+		{"list: [moral]\n", `q.yaml:1:8: field list[0]: expected a mapping (key: value lines, or {key: value, ...}), got a string "moral"`},
+		{"list: [{weight: {w: 1}}]\n", `q.yaml:1:17: field list[0].weight: expected a whole number, got a mapping of 1 key: w`},
+	} {
+		var v typed
+		err := DecodeAll([]byte(c.src), "q.yaml", &v)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q:\n got %v\nwant %s", c.src, err, c.want)
+		}
+	}
+}

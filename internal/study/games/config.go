@@ -187,7 +187,7 @@ func (c *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 			l.Add(doc.Errorf("games", "required for study: games: a list such as [{game: dictator}, {game: ultimatum}, {game: trust}, {game: public_goods}]"))
 		}
 	}
-	if p := e.Population; p.Source == "sample" && p.N < 2 {
+	if p := e.Population; p.Source == "sample" && p.N < 2 && e.Decoded("population") {
 		l.Add(doc.Errorf("population.n", "the games need at least 2 agents (got %d)", p.N))
 	}
 	gamesOK := true

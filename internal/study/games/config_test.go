@@ -204,3 +204,16 @@ games:
 		}
 	}
 }
+
+// The games are checked beside a population of the wrong type, which they read: their problems
+// come in the same pass, and "at least 2 agents" waits for population.n.
+func TestGamesBesideAPopulationOfTheWrongType(t *testing.T) {
+	src := "name: g\nstudy: games\npopulation: {source: sample, n: [20]}\ngames:\n  - {game: trust, multiplier: 500}\n"
+	_, err := experiment.Parse([]byte(src), "g.yaml")
+	want := "g.yaml: 2 problems:\n" +
+		"  g.yaml:3:33: field population.n: expected a whole number, got a list of 1 item\n" +
+		"  g.yaml:5:31: field games[0].multiplier: 500 is out of range 1..100 ("
+	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Count(err.Error(), "\n") != 2 {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+}

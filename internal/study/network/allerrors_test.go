@@ -236,3 +236,86 @@ network:
 		`  s3.yaml:10:10: field network.store: unknown store "everything"`,
 	)
 }
+
+// An edge list's problems come in the same pass as the other problems of a file whose network
+// block reads fine but for values of the wrong type, in it or elsewhere (a condition's
+// inequity, whose checks are the block's): the inputs were read only after a Check without
+// any problem, and the user learnt of the edge list once the type errors were fixed.
+func TestEdgeListBesideTypeErrors(t *testing.T) {
+	dir := t.TempDir()
+	edges := filepath.Join(dir, "edges.csv")
+	if err := os.WriteFile(edges, []byte("source,target\n1,2\n3,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp := filepath.Join(dir, "s3.yaml")
+	head := "name: s3\nstudy: network\nseed: 3\npopulation: {source: sample, n: 4}\n" +
+		"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\n"
+	edgeLines := []string{edges + `:3:3: field target: self-loop on id "3"`}
+	for _, c := range []struct {
+		name, tail string
+		want       []string
+	}{
+		{"inequity", "conditions:\n  - {name: c, policy: economic}\n  - {name: r, policy: economic, inequity: {preset: reward, k: [1]}}\n",
+			[]string{exp + `:10:63: field conditions[1].inequity.k: expected a whole number`}},
+		{"block", "  rounds: [3]\n",
+			[]string{exp + `:8:11: field network.rounds: expected a whole number`}},
+		{"outside", "scenarios: [volunteering]\nconcurrency: lots\n",
+			[]string{exp + `: 2 problems:`, `  ` + exp + `:8:12: field scenarios: not used by study: network`, `  ` + exp + `:9:14: field concurrency: expected a whole number`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := experiment.Parse([]byte(head+c.tail), exp)
+			lines(t, err, append(c.want, edgeLines...)...)
+		})
+	}
+	// A problem of the block itself still keeps its files unread: the run reads them.
+	_, err := experiment.Parse([]byte(head+"  observation: sideways\n"), exp)
+	lines(t, err, exp+`:8:16: field network.observation: unknown observation "sideways"`)
+}
+
+// The network block is checked, and its edge list read, beside values of the wrong type in
+// the population or the conditions, which it reads: it waited for them, with its own problems
+// (observation: sideways) and the edge list's. A check of the block that reads such a value
+// (the graph's n against population.n) waits for it.
+func TestNetworkBesideTypeErrorsInWhatItReads(t *testing.T) {
+	dir := t.TempDir()
+	edges := filepath.Join(dir, "edges.csv")
+	if err := os.WriteFile(edges, []byte("source,target\n1,2\n3,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp := filepath.Join(dir, "s3.yaml")
+	for _, c := range []struct {
+		name, pop, conds string
+		want             string
+	}{
+		{"conditions", "{source: sample, n: 4}", "[{name: [c], policy: economic}, {name: r, policy: economic, inequity: {preset: reward, k: 9}}]",
+			exp + `:8:21: field conditions[0].name: expected a string, got a list of 1 item`},
+		{"population", "{source: sample, n: four}", "[{name: c, policy: economic}]",
+			exp + `:4:33: field population.n: expected a whole number, got a string "four"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := "name: s3\nstudy: network\nseed: 3\npopulation: " + c.pop + "\n" +
+				"network:\n  graph: {type: edgelist, file: edges.csv}\n  observation: sideways\nconditions: " + c.conds + "\nscenarios: []\n"
+			_, err := experiment.Parse([]byte(src), exp)
+			obs := `  ` + exp + `:7:16: field network.observation: unknown observation "sideways"`
+			var want []string
+			switch c.name {
+			case "conditions": // the inequity is checked against the population too
+				want = []string{exp + `: 4 problems:`, `  ` + exp + `:5:1: field network.scenario: required`, obs, `  ` + c.want,
+					`  ` + exp + `:8:103: field conditions[1].inequity.k: k=9 must be less than the population's 4 agents`}
+			default:
+				want = []string{exp + `: 3 problems:`, `  ` + c.want, `  ` + exp + `:5:1: field network.scenario: required`, obs}
+			}
+			lines(t, err, want...)
+		})
+	}
+	// With the block sound, its edge list is read beside them.
+	src := "name: s3\nstudy: network\nseed: 3\npopulation: {source: sample, n: 4}\n" +
+		"network:\n  graph: {type: edgelist, file: edges.csv}\n  scenario: volunteering\nconditions: [{name: [c], policy: economic}]\n"
+	_, err := experiment.Parse([]byte(src), exp)
+	lines(t, err, exp+`:8:21: field conditions[0].name: expected a string, got a list of 1 item`,
+		edges+`:3:3: field target: self-loop on id "3"`)
+	src = strings.Replace(strings.Replace(src, "n: 4", "n: [4]", 1), "name: [c]", "name: c", 1)
+	src = strings.Replace(src, "{type: edgelist, file: edges.csv}", "{type: watts_strogatz, k: 2, p: 0.1, n: 10}", 1)
+	_, err = experiment.Parse([]byte(src), exp)
+	lines(t, err, exp+`:4:33: field population.n: expected a whole number, got a list of 1 item`)
+}

@@ -485,6 +485,9 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 		}
 	}
 	popN := knownSize(e.Population)
+	if !e.Decoded("population") {
+		popN = 0 // its size is not known: an inequity's k and ids wait for it, as for a file
+	}
 	for i := range e.Conditions {
 		c := &e.Conditions[i]
 		if c.Inequity == nil {
@@ -502,7 +505,7 @@ func (nw *Config) Check(e *experiment.Experiment, doc *yamlx.Doc) error {
 			continue
 		}
 		c.Inequity = q
-		if !controls[c.Policy] {
+		if !controls[c.Policy] && e.Decoded(fmt.Sprintf("conditions[%d].policy", i)) {
 			name := "control"
 			if slices.ContainsFunc(e.Conditions, func(x experiment.Condition) bool { return x.Name == name }) {
 				name = "control_" + c.Policy
@@ -583,10 +586,11 @@ func (nw *Config) checkGraph(e *experiment.Experiment, doc *yamlx.Doc) error {
 		l.Add(doc.Errorf("network.graph.per_replicate", "only for generated graphs (watts_strogatz, barabasi_albert, erdos_renyi): a %s graph is fixed", g.Type))
 	}
 	if g.Type != "edgelist" {
+		popKnown := e.Decoded("population") // else n is not known, nor the source
 		if g.N == 0 {
 			g.N = popN
 		}
-		if pop.Source != "file" && g.N != popN {
+		if pop.Source != "file" && g.N != popN && popKnown {
 			l.Add(doc.Errorf("network.graph.n", "the graph has %d nodes but population.n is %d: they must match (agent i is node i); leave network.graph.n out to take the population's", g.N, popN))
 		}
 		// With a population file, n is known only once the file is read: the graph

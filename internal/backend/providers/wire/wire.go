@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/prosim/prosim/internal/backend"
+	"github.com/prosim/prosim/internal/textcut"
 )
 
 // maxErrorBody bounds how much of an error response body is kept.
@@ -383,7 +384,7 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 // Excerpt is a short, single-line, key-free excerpt of a response body.
 func Excerpt(b []byte, key string) string {
 	s := RedactString(string(b), key)
-	return backend.Shorten(strings.Join(strings.Fields(s), " "), BodyExcerpt)
+	return textcut.Shorten(strings.Join(strings.Fields(s), " "), BodyExcerpt)
 }
 
 // RedactString replaces every occurrence of key in s.
