@@ -764,7 +764,9 @@ func (r *Runner) loadRecorded() error {
 	// round: those of later steps are asked again too (reasked.go), announced before asking.
 	firstRetried := map[string]int{}
 	byRound := map[string]map[int]int{}
-	err := r.st.Decisions(func(d store.Decision) error {
+	// Without the rows' params, raw replies and providers, which nothing here reads: a replay
+	// reads the replies it absorbs again a step at a time (readRecorded).
+	err := r.st.DecisionsCounted(func(d store.Decision) error {
 		// A decision asked again was paid for all the same.
 		if c := d.Reply.CostUSD; !math.IsNaN(c) {
 			r.recordedCost += c
