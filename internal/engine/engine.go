@@ -163,6 +163,8 @@ type Runner struct {
 	// recordedVersions and recordedCost are what a resume found in the store: the model
 	// versions by backend (for the manifest) and the decisions' summed cost (for the spend);
 	// costUnknown that one of those decisions' calls had no known price.
+	// reportWritten is set once the completed run's report.html is written (sealReport).
+	reportWritten    bool
 	recordedVersions map[string]map[string]bool
 	recordedCost     float64
 	costUnknown      bool
@@ -526,7 +528,7 @@ func Run(ctx context.Context, exp *experiment.Experiment, opt Options) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	return r.executeSealed(ctx)
 }
 
 // Resume continues the run in dir from its recorded decisions. The experiment is read from
@@ -590,7 +592,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err := r.writeManifest("running", nil, true); err != nil {
 		return nil, err
 	}
-	res, err := r.execute(ctx)
+	res, err := r.executeSealed(ctx)
 	r.deps.note(r.opt.Notices)
 	return res, err
 }
@@ -636,7 +638,7 @@ func finishCreation(ctx context.Context, dir string, exp *experiment.Experiment,
 	if err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	return r.executeSealed(ctx)
 }
 
 // endCreation ends the stage of the run directory's creation, which err may say was stopped.
@@ -826,14 +828,37 @@ func (r *Runner) loadRecorded() error {
 }
 
 func (r *Runner) close() {
+	r.closeFiles()
+	r.lock.Release() // last: the store is closed
+	r.lock = nil
+}
+
+// closeFiles closes the store and the study's files, once.
+func (r *Runner) closeFiles() {
 	if r.st != nil {
 		r.st.Close()
+		r.st = nil
 	}
 	for _, c := range r.closers {
 		c.Close()
 	}
-	r.lock.Release() // last: the store is closed
-	r.lock = nil
+	r.closers = nil
+}
+
+// executeSealed executes the run and, when it completed and wrote its report, closes its
+// files and records what the report was rendered from (sealReport), so that prosim serve can
+// show the report without replaying the run. The lock is held until the record is written: a
+// resume started meanwhile would change the files summed.
+func (r *Runner) executeSealed(ctx context.Context) (*Result, error) {
+	res, err := r.execute(ctx)
+	if err != nil || !r.reportWritten {
+		return res, err
+	}
+	r.closeFiles()
+	if err := sealReport(r.dir); err != nil && r.opt.Notices != nil {
+		fmt.Fprintf(r.opt.Notices, "prosim: note: %s not written (prosim serve will replay the run to show its results): %v\n", ReportSumFile, err)
+	}
+	return res, nil
 }
 
 // lockDir takes the run directory's lock for the rest of the run (released by close).

@@ -756,6 +756,7 @@ func (r *Runner) finishStudy(res *Result) error {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
 	}
+	r.reportWritten = err == nil
 	res.Summary = a.Summary
 	return nil
 }
