@@ -157,6 +157,10 @@ type Runner struct {
 	// stepReplies are the recorded replies of the batch being decided, read in bulk before
 	// its workers start (readRecorded); nil when none was read.
 	stepReplies map[store.Key]backend.Reply
+	// held are every recorded reply of a replay of at most heldReplies decisions, kept by its
+	// first pass over the store (loadRecorded): its steps take them from memory instead of
+	// reading the store a second time (readRecorded).
+	held map[store.Key]backend.Reply
 	// placeheld are the placeholder replies of a play that asks no backend and records
 	// nothing (estimates, prompt checks, RequestOf on a live run), for Env.Reply.
 	placeheld map[store.Key]backend.Reply
@@ -754,21 +758,29 @@ func (r *Runner) loadRecorded() error {
 	for _, c := range r.cells {
 		backendOf[c.ID] = c.Backend
 	}
+	read := r.st.DecisionsCounted
 	if r.replaying {
 		runs, err := r.st.Runs()
 		if err != nil {
 			return err
 		}
 		r.tally = report.NewTally(runs)
+		if n, err := r.st.CountDecisions(); err != nil {
+			return err
+		} else if n <= heldReplies {
+			r.held = make(map[store.Key]backend.Reply, n)
+			read = r.st.Decisions
+		}
 	}
 	retry, refused := 0, 0
 	// Per cell, the first round with a decision asked again and the recorded decisions by
 	// round: those of later steps are asked again too (reasked.go), announced before asking.
 	firstRetried := map[string]int{}
 	byRound := map[string]map[int]int{}
-	// Without the rows' params, raw replies and providers, which nothing here reads: a replay
-	// reads the replies it absorbs again a step at a time (readRecorded).
-	err := r.st.DecisionsCounted(func(d store.Decision) error {
+	// Without the rows' params, raw replies and providers, which nothing here reads, unless
+	// a replay keeps the replies (held); else a replay reads the replies it absorbs again a
+	// step at a time (readRecorded).
+	err := read(func(d store.Decision) error {
 		// A decision asked again was paid for all the same.
 		if c := d.Reply.CostUSD; !math.IsNaN(c) {
 			r.recordedCost += c
@@ -805,6 +817,9 @@ func (r *Runner) loadRecorded() error {
 			byRound[d.RunID][d.Round]++
 		}
 		r.done.add(d.Key)
+		if r.held != nil {
+			r.held[d.Key] = replyOf(d.Reply)
+		}
 		return nil
 	})
 	if r.opt.RetryInvalid {

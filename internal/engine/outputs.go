@@ -368,7 +368,9 @@ func Analyze(dir string) (*Analyzed, error) {
 			r.close()
 			return nil, err
 		}
-		if err := r.runStudy(context.Background()); err != nil {
+		err := r.runStudy(context.Background())
+		r.held = nil // the study has absorbed them
+		if err != nil {
 			r.close()
 			return nil, fmt.Errorf("%s: %w", dir, withCapStop(err, dir))
 		}

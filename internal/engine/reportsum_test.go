@@ -121,3 +121,32 @@ func TestResumedRunsReportIsCurrent(t *testing.T) {
 		t.Fatalf("report.html (%d bytes) is not the replay's page (%d bytes)", len(page), replay.Len())
 	}
 }
+
+// A replay of a run of at most heldReplies decisions reads its decisions once: the first pass
+// keeps the replies its steps absorb (Runner.held), which a larger one reads again a step at
+// a time.
+func TestReplayReadsTheRecordOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "net.yaml")
+	src := "name: net\nstudy: network\nseed: 5\nreplicates: 1\npopulation: {source: sample, n: 50}\n" +
+		"network: {graph: {type: watts_strogatz, k: 4, p: 0.2}, rounds: 3, scenario: volunteering, store: full}\n" +
+		"conditions:\n  - {name: control, policy: economic}\nbackends:\n  - {provider: builtin}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := experiment.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), e, Options{Out: dir, NoCache: true}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if n, read := int64(a.run.Tally.Decisions), a.runner.st.RowsRead(); n != 150 || read != n || a.runner.st.Lookups() != 0 {
+		t.Fatalf("%d rows and %d decisions one by one read for a replay of %d decisions, want each once", read, a.runner.st.Lookups(), n)
+	}
+}

@@ -74,6 +74,13 @@ func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok boo
 	return out, true, nil
 }
 
+// heldReplies is the most decisions whose replies a replay keeps in memory from its first pass
+// (Runner.held): about 700 bytes each (a reply, its values' map and its key in a map), so
+// 170 MB at most. Reading them again a step at a time was half of a replay of 200,000
+// decisions (prosim serve's first load of a results page), and a third of its CPU is saved;
+// a larger run is read twice, a step at a time (its memory a step's replies).
+const heldReplies = 250_000
+
 // readRecorded reads the recorded replies of a batch's tasks that are all recorded, for a
 // resumed run of a batch with Keys and Absorb: their keys, in the key's order, are sought many
 // to a query (Store.DecisionsAt), so the seeks walk the index forward. One query per decision
@@ -83,6 +90,9 @@ func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok boo
 func (r *Runner) readRecorded(b *study.Batch) (map[store.Key]backend.Reply, error) {
 	if r.done == nil || r.st == nil || b.Keys == nil || b.Absorb == nil {
 		return nil, nil
+	}
+	if r.held != nil {
+		return r.held, nil // every recorded reply: a key not held is not recorded
 	}
 	var keys []store.Key
 	for i := range b.Len() {
