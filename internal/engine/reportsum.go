@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/prosim/prosim/internal/report"
+	"github.com/prosim/prosim/internal/runlock"
 	"github.com/prosim/prosim/internal/writing"
 )
 
@@ -42,7 +43,7 @@ type fileSum struct {
 // its record, and the run lock's file (empty; present whether or not a process holds it).
 // prosim.db-shm is SQLite's index of the write-ahead log, which a reader's open rewrites: the
 // log itself is summed, unless empty (a reader's open makes one and its close removes it).
-var notSummed = map[string]bool{report.ReportFile: true, ReportSumFile: true, ".lock": true, dbFile + "-shm": true}
+var notSummed = map[string]bool{report.ReportFile: true, ReportSumFile: true, runlock.Name: true, dbFile + "-shm": true}
 
 // folderFiles lists the files of run directory dir a report is rendered from, with their
 // sizes. Anything but a regular file or a directory (a symbolic link, whose target may
