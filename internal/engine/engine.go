@@ -157,10 +157,10 @@ type Runner struct {
 	// stepReplies are the recorded replies of the batch being decided, read in bulk before
 	// its workers start (readRecorded); nil when none was read.
 	stepReplies map[store.Key]backend.Reply
-	// held are every recorded reply of a replay of at most heldReplies decisions, kept by its
+	// held are every recorded reply of a replay of at most maxHeld decisions, kept by its
 	// first pass over the store (loadRecorded): its steps take them from memory instead of
 	// reading the store a second time (readRecorded).
-	held map[store.Key]backend.Reply
+	held *heldReplies
 	// placeheld are the placeholder replies of a play that asks no backend and records
 	// nothing (estimates, prompt checks, RequestOf on a live run), for Env.Reply.
 	placeheld map[store.Key]backend.Reply
@@ -767,8 +767,8 @@ func (r *Runner) loadRecorded() error {
 		r.tally = report.NewTally(runs)
 		if n, err := r.st.CountDecisions(); err != nil {
 			return err
-		} else if n <= heldReplies {
-			r.held = make(map[store.Key]backend.Reply, n)
+		} else if n <= maxHeld {
+			r.held = newHeldReplies(n)
 			read = r.st.Decisions
 		}
 	}
@@ -818,7 +818,7 @@ func (r *Runner) loadRecorded() error {
 		}
 		r.done.add(d.Key)
 		if r.held != nil {
-			r.held[d.Key] = replyOf(d.Reply)
+			r.held.add(d)
 		}
 		return nil
 	})

@@ -122,7 +122,7 @@ func TestResumedRunsReportIsCurrent(t *testing.T) {
 	}
 }
 
-// A replay of a run of at most heldReplies decisions reads its decisions once: the first pass
+// A replay of a run of at most maxHeld decisions reads its decisions once: the first pass
 // keeps the replies its steps absorb (Runner.held), which a larger one reads again a step at
 // a time.
 func TestReplayReadsTheRecordOnce(t *testing.T) {
