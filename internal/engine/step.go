@@ -75,7 +75,7 @@ func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok boo
 }
 
 // maxHeld is the most decisions whose replies a replay keeps in memory from its first pass
-// (Runner.held): about 350 bytes each (heldReplies), so 90 MB at most. Reading them again a
+// (Runner.held): about 370 bytes each (heldReplies), so 95 MB at most. Reading them again a
 // step at a time was half of a replay of 200,000 decisions (prosim serve's first load of a
 // results page), and a third of its CPU is saved; a larger run is read twice, a step at a
 // time (its memory a step's replies).
