@@ -158,12 +158,18 @@ type Runner struct {
 	// stepReplies are the recorded replies of the batch being decided, read in bulk before
 	// its workers start (readRecorded); nil when none was read.
 	stepReplies map[store.Key]backend.Reply
+	// held are every recorded reply of a replay of at most maxHeld decisions, kept by its
+	// first pass over the store (loadRecorded): its steps take them from memory instead of
+	// reading the store a second time (readRecorded).
+	held *heldReplies
 	// placeheld are the placeholder replies of a play that asks no backend and records
 	// nothing (estimates, prompt checks, RequestOf on a live run), for Env.Reply.
 	placeheld map[store.Key]backend.Reply
 	// recordedVersions and recordedCost are what a resume found in the store: the model
 	// versions by backend (for the manifest) and the decisions' summed cost (for the spend);
 	// costUnknown that one of those decisions' calls had no known price.
+	// reportWritten is set once the completed run's report.html is written (sealReport).
+	reportWritten    bool
 	recordedVersions map[string]map[string]bool
 	recordedCost     float64
 	costUnknown      bool
@@ -549,7 +555,7 @@ func Run(ctx context.Context, exp *experiment.Experiment, opt Options) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	return r.executeSealed(ctx)
 }
 
 // Resume continues the run in dir from its recorded decisions. The experiment is read from
@@ -613,7 +619,7 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	if err := r.writeManifest("running", nil, true); err != nil {
 		return nil, err
 	}
-	res, err := r.execute(ctx)
+	res, err := r.executeSealed(ctx)
 	r.deps.note(r.opt.Notices)
 	return res, err
 }
@@ -659,7 +665,7 @@ func finishCreation(ctx context.Context, dir string, exp *experiment.Experiment,
 	if err != nil {
 		return nil, err
 	}
-	return r.execute(ctx)
+	return r.executeSealed(ctx)
 }
 
 // endCreation ends the stage of the run directory's creation, which err may say was stopped.
@@ -775,19 +781,29 @@ func (r *Runner) loadRecorded() error {
 	for _, c := range r.cells {
 		backendOf[c.ID] = c.Backend
 	}
+	read := r.st.DecisionsCounted
 	if r.replaying {
 		runs, err := r.st.Runs()
 		if err != nil {
 			return err
 		}
 		r.tally = report.NewTally(runs)
+		if n, err := r.st.CountDecisions(); err != nil {
+			return err
+		} else if n <= maxHeld {
+			r.held = newHeldReplies(n)
+			read = r.st.Decisions
+		}
 	}
 	retry, refused := 0, 0
 	// Per cell, the first round with a decision asked again and the recorded decisions by
 	// round: those of later steps are asked again too (reasked.go), announced before asking.
 	firstRetried := map[string]int{}
 	byRound := map[string]map[int]int{}
-	err := r.st.Decisions(func(d store.Decision) error {
+	// Without the rows' params, raw replies and providers, which nothing here reads, unless
+	// a replay keeps the replies (held); else a replay reads the replies it absorbs again a
+	// step at a time (readRecorded).
+	err := read(func(d store.Decision) error {
 		// A decision asked again was paid for all the same.
 		if c := d.Reply.CostUSD; !math.IsNaN(c) {
 			r.recordedCost += c
@@ -825,6 +841,9 @@ func (r *Runner) loadRecorded() error {
 			byRound[d.RunID][d.Round]++
 		}
 		r.done.add(d.Key)
+		if r.held != nil {
+			r.held.add(d)
+		}
 		return nil
 	})
 	if r.opt.RetryInvalid {
@@ -848,17 +867,40 @@ func (r *Runner) loadRecorded() error {
 }
 
 func (r *Runner) close() {
+	r.closeFiles()
+	r.lock.Release() // last: the store is closed
+	r.lock = nil
+}
+
+// closeFiles closes the store and the study's files, once.
+func (r *Runner) closeFiles() {
 	r.saveMu.Lock()
 	r.storeClosed = true // a late reply of the workers is no longer written (countUnasked)
 	r.saveMu.Unlock()
 	if r.st != nil {
 		r.st.Close()
+		r.st = nil
 	}
 	for _, c := range r.closers {
 		c.Close()
 	}
-	r.lock.Release() // last: the store is closed
-	r.lock = nil
+	r.closers = nil
+}
+
+// executeSealed executes the run and, when it completed and wrote its report, closes its
+// files and records what the report was rendered from (sealReport), so that prosim serve can
+// show the report without replaying the run. The lock is held until the record is written: a
+// resume started meanwhile would change the files summed.
+func (r *Runner) executeSealed(ctx context.Context) (*Result, error) {
+	res, err := r.execute(ctx)
+	if err != nil || !r.reportWritten {
+		return res, err
+	}
+	r.closeFiles()
+	if err := sealReport(r.dir); err != nil && r.opt.Notices != nil {
+		fmt.Fprintf(r.opt.Notices, "prosim: note: %s not written (prosim serve will replay the run to show its results): %v\n", ReportSumFile, err)
+	}
+	return res, nil
 }
 
 // lockDir takes the run directory's lock for the rest of the run (released by close).

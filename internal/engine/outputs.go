@@ -368,7 +368,9 @@ func Analyze(dir string) (*Analyzed, error) {
 			r.close()
 			return nil, err
 		}
-		if err := r.runStudy(context.Background()); err != nil {
+		err := r.runStudy(context.Background())
+		r.held = nil // the study has absorbed them
+		if err != nil {
 			r.close()
 			return nil, fmt.Errorf("%s: %w", dir, withCapStop(err, dir))
 		}
@@ -756,6 +758,7 @@ func (r *Runner) finishStudy(res *Result) error {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "prosim: the run is complete but %s was not written: %v (try: prosim report %s)\n", report.ReportFile, err, r.dir)
 	}
+	r.reportWritten = err == nil
 	res.Summary = a.Summary
 	return nil
 }

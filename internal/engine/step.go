@@ -74,6 +74,13 @@ func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok boo
 	return out, true, nil
 }
 
+// maxHeld is the most decisions whose replies a replay keeps in memory from its first pass
+// (Runner.held): about 370 bytes each (heldReplies), so 95 MB at most. Reading them again a
+// step at a time was half of a replay of 200,000 decisions (prosim serve's first load of a
+// results page), and a third of its CPU is saved; a larger run is read twice, a step at a
+// time (its memory a step's replies).
+const maxHeld = 250_000
+
 // readRecorded reads the recorded replies of a batch's tasks that are all recorded, for a
 // resumed run of a batch with Keys and Absorb: their keys, in the key's order, are sought many
 // to a query (Store.DecisionsAt), so the seeks walk the index forward. One query per decision
@@ -83,6 +90,9 @@ func (r *Runner) recordedReplies(t *study.Task) (replies []backend.Reply, ok boo
 func (r *Runner) readRecorded(b *study.Batch) (map[store.Key]backend.Reply, error) {
 	if r.done == nil || r.st == nil || b.Keys == nil || b.Absorb == nil {
 		return nil, nil
+	}
+	if r.held != nil {
+		return nil, nil // every recorded reply is held (stepReply)
 	}
 	var keys []store.Key
 	for i := range b.Len() {
@@ -110,6 +120,15 @@ func (r *Runner) readRecorded(b *study.Batch) (map[store.Key]backend.Reply, erro
 // stepReply returns a task's replies from those readRecorded read; ok is false when one of
 // its keys was not read (none were, or its key's hash is another recorded key's: keyset.go).
 func (r *Runner) stepReply(t *study.Task) (replies []backend.Reply, ok bool) {
+	if r.held != nil {
+		out := make([]backend.Reply, len(t.Keys))
+		for i, k := range t.Keys {
+			if out[i], ok = r.held.reply(k); !ok {
+				return nil, false // not recorded: its key's hash is another recorded key's
+			}
+		}
+		return out, true
+	}
 	if r.stepReplies == nil {
 		return nil, false
 	}

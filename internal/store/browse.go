@@ -192,22 +192,47 @@ func (s *Store) Decision(k Key) (d Decision, ok bool, err error) {
 // back (one query each took about 25 µs a decision; a range read over the step's agents reads
 // the rows of their other rounds and stages too).
 func (s *Store) DecisionsAt(keys []Key, fn func(Decision) error) error {
+	args := make([]any, 0, 5*min(len(keys), keysPerRead))
 	for len(keys) > 0 {
 		n := min(len(keys), keysPerRead)
-		args := make([]any, 0, 5*n)
+		args = args[:0]
 		for _, k := range keys[:n] {
 			args = append(args, k.RunID, k.AgentID, k.Round, k.Trial, k.Scenario)
 		}
-		// CROSS JOIN keeps the keys the outer loop: SQLite seeks each in the primary key.
-		q := strings.TrimSuffix(s.q(selectDecisions), "FROM decisions d") + `FROM (VALUES (?,?,?,?,?)` +
-			strings.Repeat(`,(?,?,?,?,?)`, n-1) + `) v CROSS JOIN decisions d
-		  ON d.run_id = v.column1 AND d.agent_id = v.column2 AND d.round = v.column3 AND d.trial = v.column4 AND d.scenario = v.column5`
-		if err := s.decisions(fn, q, args...); err != nil {
+		if n < keysPerRead { // the last few: a statement of their own
+			if err := s.decisions(fn, s.atQuery(n), args...); err != nil {
+				return err
+			}
+			break
+		}
+		s.lookupMu.Lock()
+		var err error
+		if s.at == nil {
+			s.at, err = s.db.Prepare(s.atQuery(n))
+		}
+		stmt := s.at
+		s.lookupMu.Unlock()
+		if err != nil {
+			return err
+		}
+		rows, err := stmt.QueryContext(s.reads, args...)
+		if err != nil {
+			return err
+		}
+		if err := s.scanRows(rows, fn, false); err != nil {
 			return err
 		}
 		keys = keys[n:]
 	}
 	return nil
+}
+
+// atQuery reads the decisions of n keys (DecisionsAt).
+func (s *Store) atQuery(n int) string {
+	// CROSS JOIN keeps the keys the outer loop: SQLite seeks each in the primary key.
+	return strings.TrimSuffix(s.q(selectDecisions), "FROM decisions d") + `FROM (VALUES (?,?,?,?,?)` +
+		strings.Repeat(`,(?,?,?,?,?)`, n-1) + `) v CROSS JOIN decisions d
+		  ON d.run_id = v.column1 AND d.agent_id = v.column2 AND d.round = v.column3 AND d.trial = v.column4 AND d.scenario = v.column5`
 }
 
 // keysPerRead is how many keys one query of DecisionsAt reads (5 arguments a key, under
@@ -244,12 +269,21 @@ type decisionScanner struct {
 	n                                                               [len(intColumns)]any
 	cost, lat                                                       any
 	dest                                                            []any
+	counted                                                         bool // selectCounted's columns: no params, raw or provider
 }
 
 func newDecisionScanner() *decisionScanner {
 	c := &decisionScanner{}
 	c.dest = []any{&c.runID, &c.n[0], &c.n[1], &c.n[2], &c.scenario, &c.params, &c.vals, &c.raw, &c.n[3], &c.invalid,
 		&c.provider, &c.model, &c.version, &c.n[4], &c.n[5], &c.n[6], &c.n[7], &c.n[8], &c.n[9], &c.n[10], &c.cost, &c.lat}
+	return c
+}
+
+// newCountingScanner reads rows of selectCounted's columns.
+func newCountingScanner() *decisionScanner {
+	c := &decisionScanner{counted: true}
+	c.dest = []any{&c.runID, &c.n[0], &c.n[1], &c.n[2], &c.scenario, &c.vals, &c.n[3], &c.invalid,
+		&c.model, &c.version, &c.n[4], &c.n[5], &c.n[6], &c.n[7], &c.n[8], &c.n[9], &c.n[10], &c.cost, &c.lat}
 	return c
 }
 
@@ -270,8 +304,10 @@ func (c *decisionScanner) scan(rows *sql.Rows) (Decision, error) {
 		*to = int(v)
 	}
 	var err error
-	if d.Params, err = decodeFloats(c.params); err != nil {
-		return d, fmt.Errorf("decision %v: params: %w", d.Key, err)
+	if !c.counted { // selectCounted reads no params
+		if d.Params, err = decodeFloats(c.params); err != nil {
+			return d, fmt.Errorf("decision %v: params: %w", d.Key, err)
+		}
 	}
 	if c.vals.Valid {
 		if r.Values, err = decodeFloats(c.vals.String); err != nil {

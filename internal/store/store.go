@@ -171,6 +171,9 @@ type Store struct {
 	lookupMu sync.Mutex
 	lookup   *sql.Stmt
 	lookups  atomic.Int64 // Decision calls (Lookups)
+	// at reads keysPerRead keys (DecisionsAt), prepared on first use and kept (guarded by
+	// lookupMu): parsing its 5,000 parameters took a third of a replay's step reads.
+	at *sql.Stmt
 	// args are a write's statement arguments (guarded by cmu), kept from write to write.
 	args []any
 	// direct[n] inserts n decisions as one statement through the driver (execDirect), on
@@ -372,10 +375,12 @@ func (s *Store) Close() error {
 	s.closeDirect()
 	s.cmu.Unlock()
 	s.lookupMu.Lock()
-	if s.lookup != nil {
-		s.lookup.Close()
-		s.lookup = nil
+	for _, st := range []*sql.Stmt{s.lookup, s.at} {
+		if st != nil {
+			st.Close()
+		}
 	}
+	s.lookup, s.at = nil, nil
 	s.lookupMu.Unlock()
 	werr := s.wal.close() // the last write's fsync, in case another connection keeps the WAL
 	cerr := s.db.Close()
@@ -836,18 +841,33 @@ func appendDecision(args []any, d Decision) []any {
 // index rather than sorting the whole table (a quarter of the read's cost at 60,000 decisions).
 // Decisions of a run the runs table does not name are not read (as the join did before).
 func (s *Store) Decisions(fn func(Decision) error) error {
+	return s.allDecisions(fn, false)
+}
+
+// DecisionsCounted is Decisions without each decision's params, raw reply and provider, left
+// empty: what a count of the record reads (a replay's first pass, for its keys and the report's
+// tally), without reading and decoding the rest of each row.
+func (s *Store) DecisionsCounted(fn func(Decision) error) error {
+	return s.allDecisions(fn, true)
+}
+
+func (s *Store) allDecisions(fn func(Decision) error, counted bool) error {
 	runs, err := s.Runs()
 	if err != nil {
 		return err
 	}
+	sel := selectDecisions
+	if counted {
+		sel = selectCounted
+	}
 	for i := 1; i < len(runs); i++ {
 		if runs[i].Ord == runs[i-1].Ord { // ties interleave in the order: one sorted read
-			return s.decisions(fn, s.q(selectDecisions)+` JOIN runs r ON r.run_id = d.run_id
+			return s.scanDecisions(fn, counted, s.q(sel)+` JOIN runs r ON r.run_id = d.run_id
 			  ORDER BY r.ord, agent_id, round, trial, scenario`)
 		}
 	}
 	for _, r := range runs {
-		if err := s.decisions(fn, s.q(selectDecisions)+` WHERE run_id = ? ORDER BY agent_id, round, trial, scenario`, r.ID); err != nil {
+		if err := s.scanDecisions(fn, counted, s.q(sel)+` WHERE run_id = ? ORDER BY agent_id, round, trial, scenario`, r.ID); err != nil {
 			return err
 		}
 	}
@@ -860,14 +880,34 @@ const selectDecisions = `SELECT d.run_id, agent_id, round, trial, scenario, para
   provider, model, model_version, cached, calls, failed_calls, unusable_calls, no_usage_calls, input_tokens, output_tokens, cost_usd, latency_ms
   FROM decisions d`
 
+// selectCounted is selectDecisions without params, raw and provider (DecisionsCounted), in
+// the order of a counting decisionScanner.
+const selectCounted = `SELECT d.run_id, agent_id, round, trial, scenario, vals, valid, invalid_reason,
+  model, model_version, cached, calls, failed_calls, unusable_calls, no_usage_calls, input_tokens, output_tokens, cost_usd, latency_ms
+  FROM decisions d`
+
 // decisions calls fn for every decision a query gives.
 func (s *Store) decisions(fn func(Decision) error, query string, args ...any) error {
+	return s.scanDecisions(fn, false, query, args...)
+}
+
+// scanDecisions calls fn for every decision a query of selectDecisions' columns gives, or of
+// selectCounted's when counted.
+func (s *Store) scanDecisions(fn func(Decision) error, counted bool, query string, args ...any) error {
 	rows, err := s.db.QueryContext(s.reads, query, args...)
 	if err != nil {
 		return err
 	}
+	return s.scanRows(rows, fn, counted)
+}
+
+// scanRows calls fn for every decision of rows, and closes them.
+func (s *Store) scanRows(rows *sql.Rows, fn func(Decision) error, counted bool) error {
 	defer rows.Close()
 	c := newDecisionScanner()
+	if counted {
+		c = newCountingScanner()
+	}
 	for rows.Next() {
 		s.rowsRead.Add(1)
 		d, err := c.scan(rows)

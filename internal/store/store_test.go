@@ -837,3 +837,45 @@ INSERT INTO unrecorded VALUES('openai', 2, 0, 1, 30, 4, 0.25);`); err != nil {
 		t.Errorf("upgraded, then added to: %+v, %v; want %+v and b's call without usage", us, err, want)
 	}
 }
+
+// DecisionsCounted gives what Decisions gives, in its order, without params, raw replies and
+// providers: a replay's first pass reads only what it counts.
+func TestDecisionsCountedLeavesTheRestOut(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.PutRuns([]Run{{ID: "b", Ord: 1, Backend: "x"}, {ID: "a", Ord: 0, Backend: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, run := range []string{"b", "a", "a"} {
+		r := Reply{Raw: "raw", Values: map[string]float64{"give": float64(i)}, Provider: "p", Model: "m", ModelVersion: "v",
+			Calls: 2, FailedCalls: 1, InputTokens: 10 + i, OutputTokens: 3, CostUSD: 0.25, Latency: time.Duration(i) * time.Millisecond}
+		if i == 2 {
+			r.Values, r.Invalid, r.CostUSD = nil, "not JSON", math.NaN()
+		}
+		if err := s.Add(Decision{Key: Key{RunID: run, AgentID: i, Scenario: "s"}, Params: map[string]float64{"x": 1}, Reply: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var all, counted []Decision
+	if err := s.Decisions(func(d Decision) error { all = append(all, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DecisionsCounted(func(d Decision) error { counted = append(counted, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 || len(counted) != 3 {
+		t.Fatalf("%d and %d decisions, want 3", len(all), len(counted))
+	}
+	for i, d := range all {
+		d.Params, d.Reply.Raw, d.Reply.Provider = nil, "", ""
+		if got := fmt.Sprintf("%+v", counted[i]); got != fmt.Sprintf("%+v", d) {
+			t.Errorf("decision %d:\n%s, want\n%+v", i, got, d)
+		}
+	}
+}
