@@ -567,8 +567,9 @@ func (r *Runner) placeholder(t *study.Task) []backend.Reply {
 // backend needs its requests' tokens (every one is the behavioural model) and the study
 // counts its decisions itself (study.Counted), that count is the answer: no request is built.
 // Otherwise the study is played with placeholder answers, each request built, counted and
-// dropped.
-func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err error) {
+// dropped. With cache, the run's reply cache, a request it holds makes no call (Cached), but
+// for one built after placeholder replies reached the study (Unknown).
+func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate, cache backend.CacheStore) (note string, err error) {
 	r.estimating = true
 	r.env.Estimate = true
 	if e, ok := r.study.(study.Estimator); ok {
@@ -590,7 +591,16 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 	}
 	// An agent's identical requests are one draw (runcache.go): a copy makes no call.
 	keys := map[*backendEntry]map[backend.Key]struct{}{}
-	err = r.playPlaceholders(func(t *study.Task) bool {
+	ids := map[*backendEntry]backend.BackendID{}
+	var lookupErr error
+	for _, b := range r.backends {
+		if b.cfg.Provider != "builtin" {
+			if ids[b], _, err = r.cacheID(b.cfg); err != nil {
+				return "", err
+			}
+		}
+	}
+	err = r.playSteps(func(t *study.Task, _ int, placeheld bool) bool {
 		be := r.backendOf(t.Cell)
 		e := by[be]
 		e.Decisions += len(t.Keys)
@@ -610,8 +620,22 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 			} else {
 				e.copiesCut = true
 			}
+			if cache != nil && placeheld {
+				e.Unknown++
+			} else if cache != nil {
+				// The run's first turn sends t.Req as built (Validate adds repair turns after).
+				if _, ok, gerr := cache.Get(context.Background(), backend.KeyOf(ids[be], t.Req)); gerr != nil {
+					lookupErr = fmt.Errorf("reading the reply cache: %w", gerr)
+					return false
+				} else if ok {
+					e.Cached++
+					return true
+				}
+			}
 		}
 		e.Calls++
+		e.MaxTokens = max(e.MaxTokens, t.Req.Sampling.MaxTokens)
+		e.JSONOutputTokens += backend.ExpectedOutputTokens(t.Req)
 		in, out := backend.EstimateIO(t.Req)
 		if c := counters[be]; c != nil && c.Tokenizer() != "" {
 			in, out = backend.EstimateIOWith(t.Req, c.Count)
@@ -630,6 +654,9 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		return true
 	})
+	if err == nil {
+		err = lookupErr
+	}
 	return note, err
 }
 
