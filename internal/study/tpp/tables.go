@@ -1,6 +1,8 @@
 package tpp
 
 import (
+	"strings"
+
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/study"
@@ -21,6 +23,9 @@ var trialTail = []table.Column{
 	study.ModelVersionColumn,
 }
 
+// factorsDoc says what the trials tables add with factors: (DecisionTables).
+var factorsDoc = "; an experiment with factors: adds one column per factor crossed (of " + strings.Join(design.Factors, ", ") + ") holding the cell's level, as decisions.csv does"
+
 func cols(parts ...[]table.Column) []table.Column {
 	var out []table.Column
 	for _, p := range parts {
@@ -30,7 +35,7 @@ func cols(parts ...[]table.Column) []table.Column {
 }
 
 // TrialsSchema declares results/tpp_trials.csv of the binary variant: one row per trial.
-var TrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (binary): one row per third-party punishment trial", Columns: cols(trialHead, []table.Column{
+var TrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (binary): one row per third-party punishment trial" + factorsDoc, Columns: cols(trialHead, []table.Column{
 	{Name: "x", Type: table.Int, Doc: "Player 2's share of $30 ($; 15 is the fair split)"},
 	{Name: "y", Type: table.Int, Doc: "cost of punishing ($ of the agent's $10)"},
 	{Name: "punish", Type: table.Float, Doc: "1 punished, 0 accepted; empty when the reply is invalid"},
@@ -41,7 +46,7 @@ var TrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (binary): one 
 }, trialTail)}
 
 // GradedTrialsSchema declares results/tpp_trials.csv of the graded variant.
-var GradedTrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (graded): one row per transfer an agent judged", Columns: cols(trialHead, []table.Column{
+var GradedTrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (graded): one row per transfer an agent judged" + factorsDoc, Columns: cols(trialHead, []table.Column{
 	{Name: "transfer", Type: table.Int, Doc: "the dictator's transfer to the recipient (MU of 100)"},
 	{Name: "points", Type: table.Float, Doc: "punishment points assigned (each costs 1 MU and removes 3); empty when invalid"},
 }, trialTail)}
