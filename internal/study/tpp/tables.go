@@ -1,6 +1,7 @@
 package tpp
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/prosim/prosim/internal/experiment"
@@ -108,6 +109,7 @@ var LogitSchema = table.Schema{Name: "tpp_logit", Doc: "Study 2 (binary): logist
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "term", Type: table.String, Doc: "(Intercept), inequity ($ below an equal split) or cost ($)"},
+	{Name: "estimand", Type: table.String, Doc: "what coef estimates, in the model fitted to the valid trials of every agent-replicate pooled: (Intercept), " + logitEstimands["(Intercept)"] + "; inequity, " + logitEstimands["inequity"] + "; cost, " + logitEstimands["cost"] + "; empty when not fitted"},
 	{Name: "coef", Type: table.Float, Doc: "coefficient on the log-odds scale: inequity, the change in the log-odds of punishing per $1 that Player 2 gets below $15 (x one lower); cost, per $1 of y; (Intercept), the log-odds at an equal split (x = 15) and no cost (y = 0); exp(coef) is the odds ratio"},
 	{Name: "se", Type: table.Float, Doc: "standard error clustered by agent"},
 	{Name: "z", Type: table.Float, Doc: "z statistic"},
@@ -119,6 +121,13 @@ var LogitSchema = table.Schema{Name: "tpp_logit", Doc: "Study 2 (binary): logist
 	{Name: "note", Type: table.String, Doc: "why the model was not fitted, when it was not"},
 }}
 
+// logitEstimands say what each term's coefficient in tpp_logit.csv estimates.
+var logitEstimands = map[string]string{
+	"(Intercept)": "log-odds of punishing at an equal split (x = 15) and no cost (y = 0)",
+	"inequity":    "change in the log-odds of punishing per $1 Player 2 gets below $15, at a given cost",
+	"cost":        "change in the log-odds of punishing per $1 of cost y, at a given inequity",
+}
+
 func (r *results) logitTable() *table.Table {
 	return &table.Table{Schema: LogitSchema, Rows: func(emit func([]any) error) error {
 		for _, g := range r.Groups {
@@ -127,14 +136,18 @@ func (r *results) logitTable() *table.Table {
 				if g.FitErr != nil {
 					note += ": " + g.FitErr.Error()
 				}
-				if err := emit([]any{g.Backend, g.Condition, nil, nil, nil, nil, nil, nil, nil, nil, nil, note}); err != nil {
+				if err := emit([]any{g.Backend, g.Condition, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, note}); err != nil {
 					return err
 				}
 				continue
 			}
 			l := g.Logit
 			for i, name := range l.Names {
-				if err := emit([]any{g.Backend, g.Condition, name, l.Coef[i], l.SE[i], l.Z[i], l.P[i], l.CILow[i], l.CIHigh[i], l.N, l.NClusters, ""}); err != nil {
+				est, ok := logitEstimands[name]
+				if !ok {
+					return fmt.Errorf("tpp_logit: term %q has no estimand", name)
+				}
+				if err := emit([]any{g.Backend, g.Condition, name, est, l.Coef[i], l.SE[i], l.Z[i], l.P[i], l.CILow[i], l.CIHigh[i], l.N, l.NClusters, ""}); err != nil {
 					return err
 				}
 			}
