@@ -42,9 +42,10 @@ type Estimate struct {
 	// Cached are the requests whose replies the run's reply cache already holds (an earlier
 	// run's): they make no call and cost nothing, and are not in Calls or the tokens.
 	Cached int
-	// Unknown are the requests built on placeholder replies to earlier ones (Study 3's later
-	// rounds, a second mover's choice): what the run sends depends on the real replies, so
-	// whether the cache holds them cannot be known without asking. They are in Calls.
+	// Unknown are the requests built on placeholder replies to earlier ones that the cache
+	// does not hold (Study 3's later rounds, a second mover's choice): what the run sends
+	// depends on the real replies, so whether the cache holds them cannot be known without
+	// asking. They are in Calls. (Cached replies are given to the study as the run gets them.)
 	Unknown int
 	// MaxTokens is the backend's max_tokens, 0 when not set: each call's output tokens are
 	// counted as that, an upper bound. JSONOutputTokens is about what the JSON replies take,
@@ -64,8 +65,9 @@ const maxCopyKeys = 1 << 21
 // the first requests exactly, the rest scaled by length), else estimated from text length
 // (about four characters a token). An agent's identical requests are one draw, counted as one
 // call (Copies). Requests whose replies the run's reply cache holds from earlier runs (the same
-// key, backend.KeyOf, as the run looks up) are no call either (Cached), but for requests built
-// on placeholder replies, whose keys the real replies decide (Unknown). Where a run would ask a
+// key, backend.KeyOf, as the run looks up) are no call either (Cached); the study is played on
+// those replies, as the run will be, but requests built on placeholders for replies not cached
+// have keys only the real replies decide (Unknown). Where a run would ask a
 // request's replicates in one call with n samples, calls follow what an earlier run's probe of
 // the server found, kept in the run's reply cache, else assume the server honours n; the note
 // says which.
@@ -137,7 +139,7 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 					cached += " (it does not exist yet)"
 				}
 				if e.Unknown > 0 {
-					cached += fmt.Sprintf("; %d follow replies to earlier requests (later rounds, a second mover's choice), so whether they are cached cannot be known without asking: they are counted as calls", e.Unknown)
+					cached += fmt.Sprintf("; %d are built on replies not in the cache (later rounds, a second mover's choice), so what they will be, and whether they are cached, cannot be known without asking: they are counted as calls", e.Unknown)
 				}
 				e.Note = joinNotes(e.Note, cached)
 			}
