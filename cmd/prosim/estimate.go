@@ -44,7 +44,8 @@ func estimateCmd() *cobra.Command {
 				}
 			}
 			// No provider is contacted: estimating needs the requests, not the clients. The
-			// reply cache is only read, for what earlier runs found of servers' n.
+			// reply cache is only read, for the replies it holds and what earlier runs found of
+			// servers' n.
 			r, err := engine.Prepare(exp, engine.Options{CachePath: cache, NoCache: noCache, Offline: true, MaxCost: maxCost})
 			if err != nil {
 				return err
@@ -84,9 +85,9 @@ func estimateCmd() *cobra.Command {
 				}
 			}
 			if slices.ContainsFunc(est, func(e engine.Estimate) bool { return e.Tokenizer != "" }) {
-				fmt.Fprintln(out, "Tokens are counted with the model's tokenizer where a note above says so, else approximate: about 4 characters a token (a small local model's may differ several-fold); output tokens are max_tokens or about what the reply's JSON takes; re-asks of invalid replies and retries add calls; cache hits cost nothing.")
+				fmt.Fprintln(out, "Tokens are counted with the model's tokenizer where a note above says so, else approximate: about 4 characters a token (a small local model's may differ several-fold); re-asks of invalid replies and retries add calls.")
 			} else {
-				fmt.Fprintln(out, "Tokens are approximate: about 4 characters a token, with no model's tokenizer (a small local model's may differ several-fold); re-asks of invalid replies and retries add calls; cache hits cost nothing.")
+				fmt.Fprintln(out, "Tokens are approximate: about 4 characters a token, with no model's tokenizer (a small local model's may differ several-fold); re-asks of invalid replies and retries add calls.")
 			}
 			fmt.Fprintln(out, "The batch cost is at the providers' batch price (half): execution: {mode: batch} or prosim run --batch.")
 			if note := engine.BudgetNote(r.SpendCap(), est); note != "" {
@@ -96,8 +97,8 @@ func estimateCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&backends, "backend", nil, "backend SPEC replacing the file's (repeatable)")
-	c.Flags().StringVar(&cache, "cache", "", "the response cache the run will use (default: the experiment's, else the user cache directory's), read for whether servers honour n")
-	c.Flags().BoolVar(&noCache, "no-cache", false, "read no response cache: assume servers honour n")
+	c.Flags().StringVar(&cache, "cache", "", "the response cache the run will use (default: the experiment's, else the user cache directory's), read for the replies it holds (no call) and whether servers honour n")
+	c.Flags().BoolVar(&noCache, "no-cache", false, "read no response cache: no reply is held, and servers are assumed to honour n")
 	c.Flags().Float64Var(&maxCost, "max-cost", 0, "the spend cap in USD to compare the estimate with, as prosim run --max-cost (overrides the file's budget.usd)")
 	return c
 }

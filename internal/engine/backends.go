@@ -129,9 +129,9 @@ func (r *Runner) buildBackend(b experiment.Backend, path string, eps []backend.B
 		}), nil, nil
 	}
 	urls := b.URLs()
-	extra, err := b.ExtraBodyJSON()
+	id, extra, err := r.cacheID(b)
 	if err != nil {
-		return nil, nil, fmt.Errorf("backend %s: extra_body: %w", b.LabelOrDefault(), err)
+		return nil, nil, err
 	}
 	cache, err := r.openCache()
 	if err != nil {
@@ -160,18 +160,6 @@ func (r *Runner) buildBackend(b experiment.Backend, path string, eps []backend.B
 		// The workers retry and count each call (a zero policy: Stack adds no Retry).
 		eps, limits, retry, adaptive = []backend.Backend{be}, backend.Limits{}, backend.RetryPolicy{}, nil
 	}
-	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
-	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: urls[0]}
-	if id.Provider != "anthropic" && b.Seed != "off" { // OpenAI's and Gemini's clients send each decision's seed
-		id.Seed = fmt.Sprintf("run:%d", *r.exp.Seed)
-	}
-	// The key names the request options that were set; "auto" is the provider's default.
-	id.StructuredOutput = b.StructuredOutput
-	if id.StructuredOutput == "auto" || id.StructuredOutput == "json_schema" { // the same request
-		id.StructuredOutput = ""
-	}
-	id.MaxTokensField = b.MaxTokensField
-	id.ExtraBody = string(extra)
 	if r.group != nil {
 		spec := providers.Spec{Provider: b.Provider, Model: b.Model, BaseURL: urls[0], APIKeyEnv: b.APIKeyEnv,
 			StructuredOutput: b.StructuredOutput, MaxTokensField: b.MaxTokensField, NoSeed: b.Seed == "off", ExtraBody: extra}
@@ -201,6 +189,28 @@ func (r *Runner) buildBackend(b experiment.Backend, path string, eps []backend.B
 		SampleSeed: seed.Derive(*r.exp.Seed, "samples", b.LabelOrDefault()),
 	})
 	return chain, nil, nil
+}
+
+// cacheID is what names backend b's model in its replies' cache keys (backend.KeyOf), and its
+// extra_body fields as sent: the run's chain and the estimate's look-ups use the same.
+func (r *Runner) cacheID(b experiment.Backend) (backend.BackendID, []byte, error) {
+	extra, err := b.ExtraBodyJSON()
+	if err != nil {
+		return backend.BackendID{}, nil, fmt.Errorf("backend %s: extra_body: %w", b.LabelOrDefault(), err)
+	}
+	// Load-balanced endpoints serve one model: they share cache entries under the first URL.
+	id := backend.BackendID{Provider: canonicalProvider(b.Provider), Model: b.Model, BaseURL: b.URLs()[0]}
+	if id.Provider != "anthropic" && b.Seed != "off" { // OpenAI's and Gemini's clients send each decision's seed
+		id.Seed = fmt.Sprintf("run:%d", *r.exp.Seed)
+	}
+	// The key names the request options that were set; "auto" is the provider's default.
+	id.StructuredOutput = b.StructuredOutput
+	if id.StructuredOutput == "auto" || id.StructuredOutput == "json_schema" { // the same request
+		id.StructuredOutput = ""
+	}
+	id.MaxTokensField = b.MaxTokensField
+	id.ExtraBody = string(extra)
+	return id, extra, nil
 }
 
 // paid reports whether the backend's replies cost a provider call (every backend but the

@@ -46,18 +46,25 @@ func (r *Runner) playSteps(seen func(t *study.Task, step int, placeheld bool) bo
 			if !seen(&t, step, before) {
 				return nil
 			}
-			replies := r.placeholder(&t)
+			var replies []backend.Reply
+			held := false // the run's own replies, from its cache: no placeholder reaches the study
+			if r.heldReplies != nil {
+				replies, held = r.heldReplies(&t)
+			}
+			if !held {
+				replies = r.placeholder(&t)
+			}
 			if rec && b.Absorb == nil {
 				for j, k := range t.Keys {
 					r.placeheld[k] = replies[j]
 				}
-				given = true
+				given = given || !held
 			}
 			if b.Absorb != nil {
 				if err := b.Absorb(i, &t, replies); err != nil {
 					return err
 				}
-				given = true
+				given = given || !held
 			}
 		}
 	}

@@ -38,8 +38,21 @@ type Estimate struct {
 	// grouping) bounds the calls from above: real replies may make fewer copies.
 	Copies int
 	// MaxCalls is that upper bound on Calls.
-	MaxCalls  int
-	copiesCut bool // more distinct requests than maxCopyKeys: copies among the rest not found
+	MaxCalls int
+	// Cached are the requests whose replies the run's reply cache already holds (an earlier
+	// run's): they make no call and cost nothing, and are not in Calls or the tokens.
+	Cached int
+	// Unknown are the requests built on placeholder replies to earlier ones that the cache
+	// does not hold (Study 3's later rounds, a second mover's choice): what the run sends
+	// depends on the real replies, so whether the cache holds them cannot be known without
+	// asking. They are in Calls. (Cached replies are given to the study as the run gets them.)
+	Unknown int
+	// MaxTokens is the backend's max_tokens, 0 when not set: each call's output tokens are
+	// counted as that, an upper bound. JSONOutputTokens is about what the JSON replies take,
+	// which OutputTokens is without max_tokens.
+	MaxTokens        int
+	JSONOutputTokens int
+	copiesCut        bool // more distinct requests than maxCopyKeys: copies among the rest not found
 }
 
 // maxCopyKeys bounds the requests an estimate remembers to find copies (32 bytes and a map
@@ -51,7 +64,10 @@ const maxCopyKeys = 1 << 21
 // Input tokens are counted with the model's tokenizer where prosim has one (OpenAI's models:
 // the first requests exactly, the rest scaled by length), else estimated from text length
 // (about four characters a token). An agent's identical requests are one draw, counted as one
-// call (Copies); replies a cache holds from earlier runs are not subtracted. Where a run would ask a
+// call (Copies). Requests whose replies the run's reply cache holds from earlier runs (the same
+// key, backend.KeyOf, as the run looks up) are no call either (Cached); the study is played on
+// those replies, as the run will be, but requests built on placeholders for replies not cached
+// have keys only the real replies decide (Unknown). Where a run would ask a
 // request's replicates in one call with n samples, calls follow what an earlier run's probe of
 // the server found, kept in the run's reply cache, else assume the server honours n; the note
 // says which.
@@ -63,7 +79,11 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 		by[b] = e
 		out = append(out, e)
 	}
-	note, err := r.estimateStudy(by)
+	rc := r.cacheToRead()
+	if rc.store != nil {
+		defer rc.store.Close()
+	}
+	note, err := r.estimateStudy(by, rc.store)
 	if err != nil {
 		return nil, err
 	}
@@ -77,11 +97,12 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 			e.Calls, e.InputTokens, e.OutputTokens, e.CostUSD, e.BatchCostUSD = 0, 0, 0, 0, 0
 			e.Note = "behavioural model: no provider calls"
 		default:
+			requests := e.Calls + e.Cached // distinct requests, before n groups them
 			e.MaxCalls = e.Calls + e.Copies
 			if g := r.sampleGroup(b); g > 1 {
 				// One call asks for a request's g replicates (n samples) where the server honours
 				// n: its prompt is sent once. What an earlier run's probe found is in the cache.
-				honoured, known, where, err := r.rememberedN(b)
+				honoured, known, where, err := rc.rememberedN(b)
 				switch {
 				case known && !honoured:
 					e.Note = joinNotes(e.Note, fmt.Sprintf("the server ignores n (an earlier run found so, remembered in %s): one call per replicate", where))
@@ -106,6 +127,26 @@ func (r *Runner) Estimate() ([]Estimate, error) {
 			}
 			if e.Copies > 0 {
 				e.Note = joinNotes(e.Note, fmt.Sprintf("%d requests are an agent's identical requests (one draw: Study 3's inequity world before its treatment reaches an agent asks as its control; conditions that differ only by policy), counted as no call; the placeholder replies may make copies that real ones would not: at most %d calls", e.Copies, e.MaxCalls))
+			}
+			switch {
+			case rc.err != nil:
+				e.Note = joinNotes(e.Note, fmt.Sprintf("the reply cache %s could not be read (%v): replies it holds are not subtracted", rc.where, rc.err))
+			case rc.where == experiment.CacheNATS:
+				e.Note = joinNotes(e.Note, "the broker's shared reply cache (cache: nats) is not read here: replies it holds are not subtracted")
+			case rc.where != "":
+				cached := fmt.Sprintf("%d of %d requests are in the reply cache %s and cost nothing", e.Cached, requests, rc.where)
+				if rc.store == nil {
+					cached += " (it does not exist yet)"
+				}
+				if e.Unknown > 0 {
+					cached += fmt.Sprintf("; %d are built on replies not in the cache (later rounds, a second mover's choice), so what they will be, and whether they are cached, cannot be known without asking: they are counted as calls", e.Unknown)
+				}
+				e.Note = joinNotes(e.Note, cached)
+			}
+			if e.MaxTokens > 0 {
+				e.Note = joinNotes(e.Note, fmt.Sprintf("output tokens are max_tokens (%d a reply), an upper bound: replies of the JSON asked take about %d", e.MaxTokens, e.JSONOutputTokens))
+			} else if e.Calls > 0 {
+				e.Note = joinNotes(e.Note, "output tokens are about what the JSON replies take (no max_tokens)")
 			}
 			if e.copiesCut {
 				e.Note = joinNotes(e.Note, fmt.Sprintf("identical requests looked for among the first %d distinct ones only: fewer calls may be made", maxCopyKeys))
@@ -162,35 +203,60 @@ func (r *Runner) sampleGroup(b *backendEntry) int {
 	return max(1, r.exp.Replicates)
 }
 
-// rememberedN is what the run's reply cache remembers of whether b's server honours n (see
-// backend.RememberedN), and the cache file's path ("" when no cache file is read). Nothing is
-// created: without a cache (off, NoCache), with a shared cache on a broker, or when the cache
-// file does not exist, nothing is known.
-func (r *Runner) rememberedN(b *backendEntry) (honoured, known bool, where string, err error) {
+// readCache is the reply cache a run would read replies of earlier runs from, opened for the
+// estimate's look-ups. Nothing is created.
+type readCache struct {
+	store backend.CacheStore // nil when none is read
+	// where is the file's path; experiment.CacheNATS for the broker's shared cache (not read
+	// here); "" when the run reads no earlier run's replies (--no-cache, cache: off: its own).
+	where string
+	err   error // the file could not be opened
+}
+
+// cacheToRead opens the run's reply cache as openCache finds it (--cache, else the
+// experiment's cache:, else the default), when the file exists.
+func (r *Runner) cacheToRead() readCache {
 	path := r.opt.CachePath
 	if path == "" {
 		path = r.exp.Cache
 	}
-	if r.opt.NoCache || path == "off" || path == experiment.CacheNATS {
-		return false, false, "", nil
+	if r.ownCache() || path == "off" {
+		return readCache{}
+	}
+	if path == experiment.CacheNATS {
+		return readCache{where: path}
 	}
 	if path == "" {
+		var err error
 		if path, err = backend.DefaultCachePath(); err != nil {
-			return false, false, "", err
+			return readCache{where: "in the user cache directory", err: err}
 		}
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return false, false, path, nil
+		return readCache{where: path}
 	}
 	s, err := backend.OpenSQLiteStore(path)
 	if err != nil {
-		return false, false, path, err
+		return readCache{where: path, err: err}
 	}
-	defer s.Close()
+	return readCache{store: s, where: path}
+}
+
+// rememberedN is what the run's reply cache remembers of whether b's server honours n (see
+// backend.RememberedN), and the cache file's path ("" when no cache file is read). Without a
+// cache (off, NoCache), with a shared cache on a broker, or when the cache file does not
+// exist, nothing is known.
+func (rc readCache) rememberedN(b *backendEntry) (honoured, known bool, where string, err error) {
+	if rc.where == experiment.CacheNATS {
+		return false, false, "", nil
+	}
+	if rc.store == nil {
+		return false, false, rc.where, rc.err
+	}
 	urls := b.cfg.URLs()
 	id := backend.BackendID{Provider: canonicalProvider(b.cfg.Provider), Model: b.cfg.Model, BaseURL: urls[0]}
-	honoured, known, err = backend.RememberedN(context.Background(), s, id)
-	return honoured, known, path, err
+	honoured, known, err = backend.RememberedN(context.Background(), rc.store, id)
+	return honoured, known, rc.where, err
 }
 
 func (r *Runner) sharedReplicates() bool {

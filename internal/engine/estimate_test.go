@@ -170,7 +170,8 @@ func TestEstimateAssumesN(t *testing.T) {
 // TestEstimateRemembersN: once a run has probed a server's n, the estimate reads what it found
 // from the run's reply cache: a server that ignores n (Ollama) is estimated at one call per
 // replicate, one that honours it (vLLM) at one call per request, each note naming the cache.
-// Another server (base URL) is still assumed to honour n.
+// Another server (base URL) is still assumed to honour n. The run's own requests are cached
+// then, so it is another seed's (other keys, one server) that is estimated.
 func TestEstimateRemembersN(t *testing.T) {
 	serve := func(honour bool) *httptest.Server {
 		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -196,12 +197,12 @@ func TestEstimateRemembersN(t *testing.T) {
 	defer ignores.Close()
 	defer honours.Close()
 	cache := filepath.Join(t.TempDir(), "cache.db")
-	src := "name: v\nstudy: vignettes\nseed: 2\nreplicates: 3\npopulation: {source: sample, n: 2}\n" +
+	src := "name: v\nstudy: vignettes\nseed: %d\nreplicates: 3\npopulation: {source: sample, n: 2}\n" +
 		"scenarios: [volunteering]\nconditions: [{name: none, policy: none}]\n" +
 		"backends: [{provider: ollama, model: tiny, base_url: %q}]\n"
-	estimate := func(url string) Estimate {
+	estimate := func(url string, seed int) Estimate {
 		t.Helper()
-		r, err := Prepare(load(t, fmt.Sprintf(src, url), 4), Options{CachePath: cache, Offline: true})
+		r, err := Prepare(load(t, fmt.Sprintf(src, seed, url), 4), Options{CachePath: cache, Offline: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,21 +214,24 @@ func TestEstimateRemembersN(t *testing.T) {
 		return est[0]
 	}
 	for _, srv := range []*httptest.Server{ignores, honours} {
-		e := estimate(srv.URL + "/v1")
+		e := estimate(srv.URL+"/v1", 2)
 		if e.Calls != 2 || !strings.Contains(e.Note, "assumes the server honours n") || !strings.Contains(e.Note, "no run has probed this server with the reply cache "+cache) {
 			t.Fatalf("before any run: %d calls (want 2), note %q", e.Calls, e.Note)
 		}
-		if _, err := Run(context.Background(), load(t, fmt.Sprintf(src, srv.URL+"/v1"), 4), Options{Out: filepath.Join(t.TempDir(), "run"), CachePath: cache}); err != nil {
+		if _, err := Run(context.Background(), load(t, fmt.Sprintf(src, 2, srv.URL+"/v1"), 4), Options{Out: filepath.Join(t.TempDir(), "run"), CachePath: cache}); err != nil {
 			t.Fatal(err)
 		}
+		if e := estimate(srv.URL+"/v1", 2); e.Calls != 0 || e.Cached != 6 {
+			t.Errorf("the run's own design after it: %d calls, %d cached (want 0, 6)", e.Calls, e.Cached)
+		}
 	}
-	if e := estimate(ignores.URL + "/v1"); e.Calls != 6 || !strings.Contains(e.Note, "the server ignores n (an earlier run found so, remembered in "+cache) {
+	if e := estimate(ignores.URL+"/v1", 3); e.Calls != 6 || !strings.Contains(e.Note, "the server ignores n (an earlier run found so, remembered in "+cache) {
 		t.Errorf("server ignoring n: %d calls (want 6), note %q", e.Calls, e.Note)
 	}
-	if e := estimate(honours.URL + "/v1"); e.Calls != 2 || !strings.Contains(e.Note, "the server honours n (an earlier run found so") {
+	if e := estimate(honours.URL+"/v1", 3); e.Calls != 2 || !strings.Contains(e.Note, "the server honours n (an earlier run found so") {
 		t.Errorf("server honouring n: %d calls (want 2), note %q", e.Calls, e.Note)
 	}
-	if e := estimate("http://127.0.0.1:1/v1"); e.Calls != 2 || !strings.Contains(e.Note, "assumes the server honours n") {
+	if e := estimate("http://127.0.0.1:1/v1", 2); e.Calls != 2 || !strings.Contains(e.Note, "assumes the server honours n") {
 		t.Errorf("a server never probed: %d calls (want 2), note %q", e.Calls, e.Note)
 	}
 }

@@ -200,11 +200,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 // column per crossed factor (experiment factors:), named after it, holding the cell's level.
 func DecisionsSchemaOf(exp *experiment.Experiment) table.Schema {
 	s := DecisionsSchema
-	s.Columns = slices.Clone(s.Columns)
-	for _, f := range exp.Factors.List() {
-		s.Columns = append(s.Columns, table.Column{Name: f.Name, Type: table.String,
-			Doc: "the cell's level of the " + f.Name + " factor (experiment factors:)"})
-	}
+	s.Columns = append(slices.Clone(s.Columns), study.FactorColumns(exp)...)
 	return s
 }
 

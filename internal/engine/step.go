@@ -587,8 +587,10 @@ func (r *Runner) placeholder(t *study.Task) []backend.Reply {
 // backend needs its requests' tokens (every one is the behavioural model) and the study
 // counts its decisions itself (study.Counted), that count is the answer: no request is built.
 // Otherwise the study is played with placeholder answers, each request built, counted and
-// dropped.
-func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err error) {
+// dropped. With cache, the run's reply cache, a request it holds makes no call (Cached) and the
+// study gets its cached replies, as the run will; one built after a placeholder reply reached
+// the study is not looked up (Unknown).
+func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate, cache backend.CacheStore) (note string, err error) {
 	r.estimating = true
 	r.env.Estimate = true
 	if e, ok := r.study.(study.Estimator); ok {
@@ -610,7 +612,54 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 	}
 	// An agent's identical requests are one draw (runcache.go): a copy makes no call.
 	keys := map[*backendEntry]map[backend.Key]struct{}{}
-	err = r.playPlaceholders(func(t *study.Task) bool {
+	var lookupErr error
+	// held looks a task's request up in the cache as the run's chain does (Validate over the
+	// cache: a repair turn is looked up too): the replies the run would get, or ok false on a
+	// miss (the run would call).
+	var held []backend.Reply
+	lookups := map[*backendEntry]backend.Backend{}
+	if cache != nil {
+		errMiss := errors.New("not in the reply cache")
+		for _, b := range r.backends {
+			if b.cfg.Provider == "builtin" {
+				continue
+			}
+			id, _, err := r.cacheID(b.cfg)
+			if err != nil {
+				return "", err
+			}
+			lookups[b] = backend.Validate(backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+				rep, ok, err := cache.Get(ctx, backend.KeyOf(id, req))
+				switch {
+				case err != nil:
+					lookupErr = fmt.Errorf("reading the reply cache: %w", err)
+					return backend.Reply{}, err
+				case !ok:
+					return backend.Reply{}, errMiss
+				}
+				rep.Cached = true
+				return rep, nil
+			}), *r.exp.MaxRepairs)
+		}
+		r.heldReplies = func(*study.Task) ([]backend.Reply, bool) {
+			h := held
+			held = nil
+			return h, h != nil
+		}
+		defer func() { r.heldReplies = nil }()
+	}
+	lookup := func(be *backendEntry, t *study.Task) bool {
+		rep, err := lookups[be].Decide(context.Background(), t.Req)
+		if err != nil {
+			return false
+		}
+		held = []backend.Reply{rep}
+		if t.Split != nil {
+			held = t.Split(rep)
+		}
+		return true
+	}
+	err = r.playSteps(func(t *study.Task, _ int, placeheld bool) bool {
 		be := r.backendOf(t.Cell)
 		e := by[be]
 		e.Decisions += len(t.Keys)
@@ -623,15 +672,31 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 			k := backend.KeyOf(backend.BackendID{}, t.Req)
 			if _, ok := ks[k]; ok {
 				e.Copies++
-				return true
+				if cache != nil && !placeheld {
+					lookup(be, t) // the twin's reply, when cached, is the copy's
+				}
+				return lookupErr == nil
 			}
 			if len(ks) < maxCopyKeys {
 				ks[k] = struct{}{}
 			} else {
 				e.copiesCut = true
 			}
+			if cache != nil && placeheld {
+				e.Unknown++
+			} else if cache != nil {
+				if lookup(be, t) {
+					e.Cached++
+					return true
+				}
+				if lookupErr != nil {
+					return false
+				}
+			}
 		}
 		e.Calls++
+		e.MaxTokens = max(e.MaxTokens, t.Req.Sampling.MaxTokens)
+		e.JSONOutputTokens += backend.ExpectedOutputTokens(t.Req)
 		in, out := backend.EstimateIO(t.Req)
 		if c := counters[be]; c != nil && c.Tokenizer() != "" {
 			in, out = backend.EstimateIOWith(t.Req, c.Count)
@@ -650,6 +715,9 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate) (note string, err
 		}
 		return true
 	})
+	if err == nil {
+		err = lookupErr
+	}
 	return note, err
 }
 

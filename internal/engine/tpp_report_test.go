@@ -63,7 +63,7 @@ func TestStudy2ReportComparesWithHumans(t *testing.T) {
 		// RMSE against the human reference, computed by hand from the fixture's rates: raw, and
 		// named so beside the scorecard's bias-corrected RMSEs (qa11 read 0.080 and 0.066)
 		"<th>RMSE by x (raw)</th><th>RMSE by y (raw)</th>",
-		"<td>builtin (behavioural model)</td><td>0.25</td><td>0.11</td>",
+		"<td>builtin (behavioural model)</td><td>0.249</td><td>0.110</td>",
 		"RMSEs bias-corrected (the basic bootstrap&#39;s median)",
 		// participant means: unfair low (x<15, y<5): agent 1 3/5, agent 2 3/5 -> 0.60; unfair
 		// high: 0.60 and 0 -> 0.30; fair: 0

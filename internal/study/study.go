@@ -47,6 +47,18 @@ import (
 var ModelVersionColumn = table.Column{Name: "model_version", Type: table.String,
 	Doc: "model snapshot the provider said answered (OpenAI: model and system_fingerprint; Anthropic: model; Gemini: modelVersion; builtin: the behavioural model's version); a cached reply keeps the version that produced it; empty when none was reported"}
 
+// FactorColumns are the columns a table with one row per decision adds for the experiment's
+// crossed factors (factors:): one per factor, named after it, in the order of
+// Experiment.Factors.List, which is the order of a cell's Levels.
+func FactorColumns(e *experiment.Experiment) []table.Column {
+	var out []table.Column
+	for _, f := range e.Factors.List() {
+		out = append(out, table.Column{Name: f.Name, Type: table.String,
+			Doc: "the cell's level of the " + f.Name + " factor (experiment factors:)"})
+	}
+	return out
+}
+
 // NotAsked is a count of decisions a Contingent study did not need: N decisions of one role
 // (Who, a noun: "trust returner") not asked, and why.
 type NotAsked struct {

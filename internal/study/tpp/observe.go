@@ -3,6 +3,7 @@ package tpp
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/store"
@@ -189,12 +190,13 @@ func outcomeOf(d *store.Decision, t trial) game.TPPOutcome {
 }
 
 // DecisionTables: tpp_trials.csv, one row per recorded trial, made from the trial's
-// decision as the pass reads it.
+// decision as the pass reads it; the factor columns last, as in decisions.csv.
 func (s *tpp) DecisionTables() []study.DecisionTable {
 	schema := TrialsSchema
 	if s.graded {
 		schema = GradedTrialsSchema
 	}
+	schema.Columns = append(slices.Clone(schema.Columns), study.FactorColumns(s.env.Exp)...)
 	fields := s.valueFields()
 	return []study.DecisionTable{{Schema: schema, Rows: func(d store.Decision, emit func([]any) error) error {
 		ss, p, err := s.locate(&d)
@@ -217,6 +219,10 @@ func (s *tpp) DecisionTables() []study.DecisionTable {
 			}
 			row = append(row, v)
 		}
-		return emit(append(row, valid, table.OneLine(d.Reply.Invalid), d.Reply.ModelVersion))
+		row = append(row, valid, table.OneLine(d.Reply.Invalid), d.Reply.ModelVersion)
+		for _, l := range ss.cell.Levels {
+			row = append(row, l.Level)
+		}
+		return emit(row)
 	}}}
 }

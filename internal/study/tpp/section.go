@@ -98,7 +98,7 @@ func (r *results) binaryView(v *view) {
 			sy.X, sy.Y, sy.Lo, sy.Hi = append(sy.X, float64(y)), append(sy.Y, rt.Rate), append(sy.Lo, rt.Lo), append(sy.Hi, rt.Hi)
 		}
 		byY = append(byY, sy)
-		v.RMSE = append(v.RMSE, []string{g.Label, report.F2(g.Human.RMSEx), report.F2(g.Human.RMSEy)})
+		v.RMSE = append(v.RMSE, []string{g.Label, rmseText(g.Human.RMSEx), rmseText(g.Human.RMSEy)})
 		m := g.Means
 		v.Means = append(v.Means, []string{m.Group, report.F2(m.UnfairLow), report.F2(m.UnfairHigh), report.F2(m.FairLow), report.F2(m.FairHigh), fmt.Sprint(m.N)})
 

@@ -1,6 +1,9 @@
 package tpp
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/study"
@@ -21,6 +24,9 @@ var trialTail = []table.Column{
 	study.ModelVersionColumn,
 }
 
+// factorsDoc says what the trials tables add with factors: (DecisionTables).
+var factorsDoc = "; an experiment with factors: adds one column per factor crossed (of " + strings.Join(design.Factors, ", ") + ") holding the cell's level, as decisions.csv does"
+
 func cols(parts ...[]table.Column) []table.Column {
 	var out []table.Column
 	for _, p := range parts {
@@ -30,7 +36,7 @@ func cols(parts ...[]table.Column) []table.Column {
 }
 
 // TrialsSchema declares results/tpp_trials.csv of the binary variant: one row per trial.
-var TrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (binary): one row per third-party punishment trial", Columns: cols(trialHead, []table.Column{
+var TrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (binary): one row per third-party punishment trial" + factorsDoc, Columns: cols(trialHead, []table.Column{
 	{Name: "x", Type: table.Int, Doc: "Player 2's share of $30 ($; 15 is the fair split)"},
 	{Name: "y", Type: table.Int, Doc: "cost of punishing ($ of the agent's $10)"},
 	{Name: "punish", Type: table.Float, Doc: "1 punished, 0 accepted; empty when the reply is invalid"},
@@ -41,7 +47,7 @@ var TrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (binary): one 
 }, trialTail)}
 
 // GradedTrialsSchema declares results/tpp_trials.csv of the graded variant.
-var GradedTrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (graded): one row per transfer an agent judged", Columns: cols(trialHead, []table.Column{
+var GradedTrialsSchema = table.Schema{Name: "tpp_trials", Doc: "Study 2 (graded): one row per transfer an agent judged" + factorsDoc, Columns: cols(trialHead, []table.Column{
 	{Name: "transfer", Type: table.Int, Doc: "the dictator's transfer to the recipient (MU of 100)"},
 	{Name: "points", Type: table.Float, Doc: "punishment points assigned (each costs 1 MU and removes 3); empty when invalid"},
 }, trialTail)}
@@ -103,6 +109,7 @@ var LogitSchema = table.Schema{Name: "tpp_logit", Doc: "Study 2 (binary): logist
 	{Name: "backend", Type: table.String, Doc: "backend label"},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "term", Type: table.String, Doc: "(Intercept), inequity ($ below an equal split) or cost ($)"},
+	{Name: "estimand", Type: table.String, Doc: "what coef estimates, in the model fitted to the valid trials of every agent-replicate pooled: (Intercept), " + logitEstimands["(Intercept)"] + "; inequity, " + logitEstimands["inequity"] + "; cost, " + logitEstimands["cost"] + "; empty when not fitted"},
 	{Name: "coef", Type: table.Float, Doc: "coefficient on the log-odds scale: inequity, the change in the log-odds of punishing per $1 that Player 2 gets below $15 (x one lower); cost, per $1 of y; (Intercept), the log-odds at an equal split (x = 15) and no cost (y = 0); exp(coef) is the odds ratio"},
 	{Name: "se", Type: table.Float, Doc: "standard error clustered by agent"},
 	{Name: "z", Type: table.Float, Doc: "z statistic"},
@@ -114,6 +121,13 @@ var LogitSchema = table.Schema{Name: "tpp_logit", Doc: "Study 2 (binary): logist
 	{Name: "note", Type: table.String, Doc: "why the model was not fitted, when it was not"},
 }}
 
+// logitEstimands say what each term's coefficient in tpp_logit.csv estimates.
+var logitEstimands = map[string]string{
+	"(Intercept)": "log-odds of punishing at an equal split (x = 15) and no cost (y = 0)",
+	"inequity":    "change in the log-odds of punishing per $1 Player 2 gets below $15, at a given cost",
+	"cost":        "change in the log-odds of punishing per $1 of cost y, at a given inequity",
+}
+
 func (r *results) logitTable() *table.Table {
 	return &table.Table{Schema: LogitSchema, Rows: func(emit func([]any) error) error {
 		for _, g := range r.Groups {
@@ -122,14 +136,18 @@ func (r *results) logitTable() *table.Table {
 				if g.FitErr != nil {
 					note += ": " + g.FitErr.Error()
 				}
-				if err := emit([]any{g.Backend, g.Condition, nil, nil, nil, nil, nil, nil, nil, nil, nil, note}); err != nil {
+				if err := emit([]any{g.Backend, g.Condition, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, note}); err != nil {
 					return err
 				}
 				continue
 			}
 			l := g.Logit
 			for i, name := range l.Names {
-				if err := emit([]any{g.Backend, g.Condition, name, l.Coef[i], l.SE[i], l.Z[i], l.P[i], l.CILow[i], l.CIHigh[i], l.N, l.NClusters, ""}); err != nil {
+				est, ok := logitEstimands[name]
+				if !ok {
+					return fmt.Errorf("tpp_logit: term %q has no estimand", name)
+				}
+				if err := emit([]any{g.Backend, g.Condition, name, est, l.Coef[i], l.SE[i], l.Z[i], l.P[i], l.CILow[i], l.CIHigh[i], l.N, l.NClusters, ""}); err != nil {
 					return err
 				}
 			}
