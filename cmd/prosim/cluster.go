@@ -81,7 +81,9 @@ not finish (killed) goes to another worker after the run's ack wait.`,
 			quietInterrupt.Store(quiet) // a --workers run stops its local workers with SIGTERM
 			if !quiet {
 				o.Log = cmd.ErrOrStderr()
-				fmt.Fprintf(o.Log, "worker: connected to %s, deciding up to %d tasks at once\n", cluster.Redact(o.URL), max(o.Concurrency, 1))
+				o.Connected = func() {
+					fmt.Fprintf(o.Log, "worker: connected to %s, deciding up to %d tasks at once\n", cluster.Redact(o.URL), max(o.Concurrency, 1))
+				}
 			}
 			abandon := make(chan struct{})
 			o.Abandon = abandon

@@ -405,3 +405,20 @@ func TestLocalBrokerNeedsItsToken(t *testing.T) {
 	}
 	nc.Close()
 }
+
+// A worker the broker refuses for authorization says so and never that it connected (QA16 F1:
+// "worker: connected to ..." came first, then "Authorization Violation").
+func TestWorkerRefusedSaysNotConnected(t *testing.T) {
+	b, err := cluster.StartBroker(cluster.BrokerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	out, err := cliCmd(t, "worker", "--nats", b.URL(), "--name", "w1").CombinedOutput()
+	if err == nil || !bytes.Contains(bytes.ToLower(out), []byte("authorization")) {
+		t.Fatalf("err %v, output:\n%s\nwant a refusal for authorization", err, out)
+	}
+	if bytes.Contains(out, []byte("connected")) {
+		t.Errorf("a refused worker says it connected:\n%s", out)
+	}
+}
