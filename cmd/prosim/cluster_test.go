@@ -387,7 +387,7 @@ func TestLocalBrokerNeedsItsToken(t *testing.T) {
 			stops[i]()
 		}
 	}()
-	withToken, err := startLocalCluster(0, 1, nil, &stops)
+	withToken, err := startLocalCluster(0, 1, nil, &stops, func(error) {})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -436,9 +436,14 @@ func (c *Coordinator) Workers() []WorkerStat {
 	return out
 }
 
+// StallAdvice is Watch's advice when tasks wait with no worker answering, for workers anyone
+// with the broker's URL may start.
+const StallAdvice = "start one with `prosim worker --nats URL`"
+
 // Watch writes a line every interval with each worker's replies per second over that
-// interval, and says when tasks wait with no worker answering, until ctx is done.
-func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duration) {
+// interval, and says when tasks wait with no worker answering, with advice (StallAdvice, or
+// what works for workers a user cannot start: those of prosim run --workers), until ctx is done.
+func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duration, advice string) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	prev := map[string]int{}
@@ -470,8 +475,8 @@ func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duratio
 			last = start
 		}
 		if quiet := time.Since(last); waiting > 0 && !warned && quiet > 3*every {
-			fmt.Fprintf(w, "  %s waiting and no worker has replied for %s: start one with `prosim worker --nats URL`\n",
-				plural.Count(waiting, "decision"), quiet.Round(time.Second))
+			fmt.Fprintf(w, "  %s waiting and no worker has replied for %s: %s\n",
+				plural.Count(waiting, "decision"), quiet.Round(time.Second), advice)
 			warned = true
 		}
 	}

@@ -922,8 +922,8 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		stop := &manifest.Stop{Reason: manifest.StopError}
 		if errors.Is(err, context.Canceled) {
 			err = ErrInterrupted
-			if c := context.Cause(ctx); errors.Is(c, ErrInterrupted) {
-				err = c // a stop request
+			if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+				err = c // a stop request, or the caller's reason (a --workers run's worker that keeps ending)
 			}
 		}
 		if errors.Is(err, ErrInterrupted) {
