@@ -197,7 +197,7 @@ func noSharedCache() (backend.CacheStore, error) {
 // complete: it then removes the run's stream, and stops what setupCluster started.
 // The run goes on with runCtx, which a --workers run's local worker that keeps ending
 // cancels, with that as its cause.
-func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experiment, dir string, opt *engine.Options) (runCtx context.Context, done func(complete bool), err error) {
+func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experiment, dir string, resume bool, opt *engine.Options) (runCtx context.Context, done func(complete bool), err error) {
 	url := f.brokerURL(exp)
 	if f.workers < 0 || f.workers > 256 {
 		return nil, nil, usageError{fmt.Errorf("--workers %d: want 1 to 256", f.workers)}
@@ -230,11 +230,12 @@ func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experimen
 		// Nobody else can join this broker (its token is the run's own).
 		advice = fmt.Sprintf("stop with Ctrl-C and continue with `prosim resume %s --workers %d`", dir, f.workers)
 	}
-	run, err := cluster.RunName(dir)
+	run, err := brokerRunName(dir, resume)
 	if err != nil {
 		stop()
 		return nil, nil, err
 	}
+	opt.BrokerRun = run
 	coord, err := cluster.Open(ctx, cluster.CoordinatorOptions{ConnectOptions: cluster.ConnectOptions{URL: url, Creds: f.creds},
 		Run: run, AckWait: f.ackWait})
 	if err != nil {
@@ -259,6 +260,26 @@ func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experimen
 		}
 		stop()
 	}, nil
+}
+
+// brokerRunName is the name on the broker of the run in dir: a new run's is fresh, and
+// recorded in its folder; a resumed run's is the one its folder records, else (a run started
+// by a prosim that recorded none) the one derived from the folder's path, which finds its
+// stream again if it was not moved, and is recorded from then on.
+func brokerRunName(dir string, resume bool) (string, error) {
+	if !resume {
+		return cluster.NewRunName(), nil
+	}
+	name, exists, err := engine.BrokerRun(dir)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("cannot resume %s: %w", dir, err)
+	case name != "":
+		return name, nil
+	case !exists: // nothing decided yet
+		return cluster.NewRunName(), nil
+	}
+	return cluster.RunName(dir)
 }
 
 // startLocalCluster starts an embedded broker on a free loopback port and n worker processes

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,8 +82,17 @@ type WorkerStat struct {
 	Last    time.Time
 }
 
-// RunName is a run's name on the broker: derived from the absolute path of its directory, so
-// that `prosim resume DIR` finds the run's stream again.
+// NewRunName is a fresh run's name on the broker, random: recorded in the run's folder
+// (engine.Options.BrokerRun), it moves with the folder.
+func NewRunName() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	return "r" + hex.EncodeToString(b)
+}
+
+// RunName is the name on the broker, derived from the absolute path of its directory, of a
+// run that records none: one started by a prosim before the name was recorded (NewRunName),
+// which finds its stream again when resumed where it was.
 func RunName(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {

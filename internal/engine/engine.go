@@ -84,6 +84,9 @@ type Options struct {
 	// SharedCache, when set, opens the broker's cache store, for the cache choice "nats"
 	// (cache: nats or --cache nats); without it that choice is an error.
 	SharedCache func() (backend.CacheStore, error)
+	// BrokerRun is the run's name on its broker, recorded in prosim.db when it records none
+	// yet: a resume reads it back (BrokerRun), wherever the folder has moved.
+	BrokerRun string
 }
 
 // Result is what a finished run reports.
@@ -557,6 +560,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	err = reuseOptions(st, &opt)
 	givenMaxCost := opt.MaxCost > 0
 	if err == nil {
+		err = recordBrokerRun(st, opt)
+	}
+	if err == nil {
 		err = reuseMaxCost(st, &opt)
 	}
 	if err == nil {
@@ -698,6 +704,9 @@ func (r *Runner) record(ctx context.Context) error {
 		return err
 	}
 	if err := recordOptions(r.st, r.opt); err != nil {
+		return err
+	}
+	if err := recordBrokerRun(r.st, r.opt); err != nil {
 		return err
 	}
 	if err := recordMaxCost(r.st, r.opt); err != nil {
