@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -210,7 +211,7 @@ func TestLocalWorkerEndingAtOnceStopsTheRun(t *testing.T) {
 	}()
 	failed := make(chan error, 1)
 	var notices syncBuffer
-	if _, err := startLocalCluster(1, 1, &notices, &stops, func(err error) { failed <- err }); err != nil {
+	if _, err := startLocalCluster(context.Background(), 1, 1, &notices, &stops, func(err error) { failed <- err }); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -242,4 +243,30 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Workers that end at a Ctrl-C (the terminal sends it to them too) are not started again.
+func TestLocalWorkersEndingAtAStopAreNotStartedAgain(t *testing.T) {
+	defer func(f func(string, string, int) *exec.Cmd) { localWorkerCmd = f }(localWorkerCmd)
+	localWorkerCmd = func(string, string, int) *exec.Cmd { return exec.Command("/bin/sh", "-c", "exit 130") }
+	var stops []func()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the Ctrl-C
+	failed := make(chan error, 1)
+	var notices syncBuffer
+	if _, err := startLocalCluster(ctx, 2, 1, &notices, &stops, func(err error) { failed <- err }); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
+	}
+	select {
+	case err := <-failed:
+		t.Errorf("the run was failed: %v", err)
+	default:
+	}
+	if strings.Contains(notices.String(), "started it again") {
+		t.Errorf("workers ended by a stop were started again:\n%s", notices.String())
+	}
 }

@@ -222,7 +222,7 @@ func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experimen
 	}
 	advice := cluster.StallAdvice
 	if f.workers > 0 {
-		url, err = startLocalCluster(f.workers, max(exp.Concurrency/f.workers+1, 4), opt.Notices, &stops, failed)
+		url, err = startLocalCluster(ctx, f.workers, max(exp.Concurrency/f.workers+1, 4), opt.Notices, &stops, failed)
 		if err != nil {
 			stop()
 			return nil, nil, err
@@ -283,9 +283,10 @@ func brokerRunName(dir string, resume bool) (string, error) {
 }
 
 // startLocalCluster starts an embedded broker on a free loopback port and n worker processes
-// of this same binary, each started again when it ends before the run (localWorkers); stops
-// receives how to stop them, and fail is called when one keeps ending.
-func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func(), fail func(error)) (string, error) {
+// of this same binary, each started again when it ends before the run (localWorkers), unless
+// ctx is done (a Ctrl-C, which the terminal sends the workers too); stops receives how to stop
+// them, and fail is called when one keeps ending.
+func startLocalCluster(ctx context.Context, n, concurrency int, notices io.Writer, stops *[]func(), fail func(error)) (string, error) {
 	store, err := os.MkdirTemp("", "prosim-broker-")
 	if err != nil {
 		return "", err
@@ -314,7 +315,7 @@ func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func(), f
 	if err != nil {
 		return "", fmt.Errorf("--workers: cannot find this program to start workers: %w", err)
 	}
-	l := &localWorkers{exe: exe, concurrency: concurrency, env: append(os.Environ(), natsURLEnv+"="+withToken),
+	l := &localWorkers{ctx: ctx, exe: exe, concurrency: concurrency, env: append(os.Environ(), natsURLEnv+"="+withToken),
 		notices: notices, fail: fail}
 	*stops = append(*stops, l.stop)
 	for i := range n {
@@ -335,6 +336,7 @@ func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func(), f
 var (
 	restartBurst  = 3
 	restartWindow = time.Minute
+	restartDelay  = 250 * time.Millisecond
 )
 
 // localWorkerCmd is the command of local worker name (a variable for tests).
@@ -347,6 +349,7 @@ var localWorkerCmd = func(exe, name string, concurrency int) *exec.Cmd {
 // that reaps it when it ends (QA16 F1: a killed worker stayed <defunct>, and was never
 // replaced: the run waited for ever on workers nobody else could start).
 type localWorkers struct {
+	ctx         context.Context // the command's: done at a stop signal
 	exe         string
 	concurrency int
 	env         []string
@@ -394,8 +397,14 @@ func (l *localWorkers) watch(i int, p *exec.Cmd) {
 	var exits []time.Time
 	for {
 		p.Wait() // reaps it
+		// A Ctrl-C reaches the workers as it reaches this process, whose handler may not have
+		// cancelled ctx yet: a moment's wait tells that exit from a worker's own end.
+		select {
+		case <-l.ctx.Done():
+		case <-time.After(restartDelay):
+		}
 		l.mu.Lock()
-		if l.stopping {
+		if l.stopping || l.ctx.Err() != nil {
 			l.mu.Unlock()
 			return
 		}

@@ -406,7 +406,7 @@ func TestLocalBrokerNeedsItsToken(t *testing.T) {
 			stops[i]()
 		}
 	}()
-	withToken, err := startLocalCluster(0, 1, nil, &stops, func(error) {})
+	withToken, err := startLocalCluster(context.Background(), 0, 1, nil, &stops, func(error) {})
 	if err != nil {
 		t.Fatal(err)
 	}
