@@ -7,6 +7,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -269,4 +273,53 @@ func TestLocalWorkersEndingAtAStopAreNotStartedAgain(t *testing.T) {
 	if strings.Contains(notices.String(), "started it again") {
 		t.Errorf("workers ended by a stop were started again:\n%s", notices.String())
 	}
+}
+
+// Local workers with calls in flight end at once with their killed coordinator (QA16 F8: one
+// was still there 3 s later, waiting on a broker that was gone; 6-7 s measured with 5 s calls).
+func TestLocalWorkersWithCallsEndAtOnceWithAKilledCoordinator(t *testing.T) {
+	ownCacheDir(t)
+	asked := make(chan struct{})
+	var calls atomic.Int32
+	// A server that does not answer: it waits for its clients to go.
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // then the server sees the client go
+		if calls.Add(1) == 1 {
+			close(asked)
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	}))
+	t.Cleanup(s.Close)
+	exp := llmStudy(t, s.URL, 20, 8)
+	c := cliCmd(t, "run", exp, "--workers", "2", "--out", filepath.Join(t.TempDir(), "run"), "--no-cache", "-q")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-asked:
+	case <-time.After(30 * time.Second):
+		c.Process.Kill()
+		c.Wait()
+		t.Fatal("no call came")
+	}
+	workers := childrenOf(c.Process.Pid)
+	t.Cleanup(func() {
+		for _, p := range workers {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+	})
+	c.Process.Kill()
+	c.Wait()
+	start := time.Now()
+	for time.Since(start) < 2*time.Second {
+		if !slices.ContainsFunc(workers, running) {
+			t.Logf("workers %v gone %v after their coordinator's kill", workers, time.Since(start).Round(time.Millisecond))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("workers %v outlived their killed coordinator by 2 s with calls in flight", workers)
 }
