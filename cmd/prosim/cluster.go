@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -81,7 +83,9 @@ not finish (killed) goes to another worker after the run's ack wait.`,
 			quietInterrupt.Store(quiet) // a --workers run stops its local workers with SIGTERM
 			if !quiet {
 				o.Log = cmd.ErrOrStderr()
-				fmt.Fprintf(o.Log, "worker: connected to %s, deciding up to %d tasks at once\n", cluster.Redact(o.URL), max(o.Concurrency, 1))
+				o.Connected = func() {
+					fmt.Fprintf(o.Log, "worker: connected to %s, deciding up to %d tasks at once\n", cluster.Redact(o.URL), max(o.Concurrency, 1))
+				}
 			}
 			abandon := make(chan struct{})
 			o.Abandon = abandon
@@ -162,9 +166,6 @@ func (f *clusterFlags) add(c *cobra.Command) {
 	c.Flags().MarkHidden("ack-wait") // for tests and slow links
 }
 
-// setupCluster connects a run to its broker when asked (--nats, --workers, or the experiment's
-// execution.nats) and sets opt.Remote. The returned done is called with whether the run is
-// complete: it then removes the run's stream, and stops what setupCluster started.
 // brokerURL is the broker a run decides on: --nats, else execution.nats, else
 // PROSIM_NATS_URL (also to add credentials to the experiment's, and to a resumed run's, whose
 // config.yaml keeps none); "" for none (--workers starts its own).
@@ -191,45 +192,55 @@ func noSharedCache() (backend.CacheStore, error) {
 	return nil, errors.New("the shared cache is not opened: the experiment has problems")
 }
 
-func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experiment, dir string, opt *engine.Options) (done func(complete bool), err error) {
+// setupCluster connects a run to its broker when asked (--nats, --workers, or the experiment's
+// execution.nats) and sets opt.Remote. The returned done is called with whether the run is
+// complete: it then removes the run's stream, and stops what setupCluster started.
+// The run goes on with runCtx, which a --workers run's local worker that keeps ending
+// cancels, with that as its cause.
+func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experiment, dir string, resume bool, opt *engine.Options) (runCtx context.Context, done func(complete bool), err error) {
 	url := f.brokerURL(exp)
 	if f.workers < 0 || f.workers > 256 {
-		return nil, usageError{fmt.Errorf("--workers %d: want 1 to 256", f.workers)}
+		return nil, nil, usageError{fmt.Errorf("--workers %d: want 1 to 256", f.workers)}
 	}
 	if f.workers > 0 && f.nats != "" {
-		return nil, usageError{errors.New("--workers starts its own broker: give --workers or --nats, not both")}
+		return nil, nil, usageError{errors.New("--workers starts its own broker: give --workers or --nats, not both")}
 	}
 	if url == "" && f.workers == 0 {
-		return func(bool) {}, nil
+		return ctx, func(bool) {}, nil
 	}
 	if f.nats != "" {
 		if err := experiment.CheckBrokerURL(f.nats); err != nil {
-			return nil, usageError{fmt.Errorf("--nats: %w", err)}
+			return nil, nil, usageError{fmt.Errorf("--nats: %w", err)}
 		}
 	}
-	var stops []func()
+	runCtx, failed := context.WithCancelCause(ctx)
+	stops := []func(){func() { failed(nil) }}
 	stop := func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
 	}
+	advice := cluster.StallAdvice
 	if f.workers > 0 {
-		url, err = startLocalCluster(f.workers, max(exp.Concurrency/f.workers+1, 4), opt.Notices, &stops)
+		url, err = startLocalCluster(ctx, f.workers, max(exp.Concurrency/f.workers+1, 4), opt.Notices, &stops, failed)
 		if err != nil {
 			stop()
-			return nil, err
+			return nil, nil, err
 		}
+		// Nobody else can join this broker (its token is the run's own).
+		advice = fmt.Sprintf("stop with Ctrl-C and continue with `prosim resume %s --workers %d`", dir, f.workers)
 	}
-	run, err := cluster.RunName(dir)
+	run, err := brokerRunName(dir, resume)
 	if err != nil {
 		stop()
-		return nil, err
+		return nil, nil, err
 	}
+	opt.BrokerRun = run
 	coord, err := cluster.Open(ctx, cluster.CoordinatorOptions{ConnectOptions: cluster.ConnectOptions{URL: url, Creds: f.creds},
 		Run: run, AckWait: f.ackWait})
 	if err != nil {
 		stop()
-		return nil, err
+		return nil, nil, err
 	}
 	opt.Remote = coord.Backend
 	opt.Unasked = coord.OnUnasked // a task two workers decided: its second reply is counted
@@ -240,9 +251,9 @@ func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experimen
 	wctx, cancel := context.WithCancel(ctx)
 	if opt.Progress != nil {
 		fmt.Fprintf(opt.Progress, "deciding on the workers of %s (run %s on the broker)\n", cluster.Redact(url), run)
-		go coord.Watch(wctx, opt.Progress, 5*time.Second)
+		go coord.Watch(wctx, opt.Progress, 5*time.Second, advice)
 	}
-	return func(complete bool) {
+	return runCtx, func(complete bool) {
 		cancel()
 		if err := coord.Close(complete); err != nil && opt.Notices != nil {
 			fmt.Fprintln(opt.Notices, "prosim:", err)
@@ -251,9 +262,31 @@ func setupCluster(ctx context.Context, f clusterFlags, exp *experiment.Experimen
 	}, nil
 }
 
+// brokerRunName is the name on the broker of the run in dir: a new run's is fresh, and
+// recorded in its folder; a resumed run's is the one its folder records, else (a run started
+// by a prosim that recorded none) the one derived from the folder's path, which finds its
+// stream again if it was not moved, and is recorded from then on.
+func brokerRunName(dir string, resume bool) (string, error) {
+	if !resume {
+		return cluster.NewRunName(), nil
+	}
+	name, exists, err := engine.BrokerRun(dir)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("cannot resume %s: %w", dir, err)
+	case name != "":
+		return name, nil
+	case !exists: // nothing decided yet
+		return cluster.NewRunName(), nil
+	}
+	return cluster.RunName(dir)
+}
+
 // startLocalCluster starts an embedded broker on a free loopback port and n worker processes
-// of this same binary; stops receives how to stop them.
-func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func()) (string, error) {
+// of this same binary, each started again when it ends before the run (localWorkers), unless
+// ctx is done (a Ctrl-C, which the terminal sends the workers too); stops receives how to stop
+// them, and fail is called when one keeps ending.
+func startLocalCluster(ctx context.Context, n, concurrency int, notices io.Writer, stops *[]func(), fail func(error)) (string, error) {
 	store, err := os.MkdirTemp("", "prosim-broker-")
 	if err != nil {
 		return "", err
@@ -282,36 +315,140 @@ func startLocalCluster(n, concurrency int, notices io.Writer, stops *[]func()) (
 	if err != nil {
 		return "", fmt.Errorf("--workers: cannot find this program to start workers: %w", err)
 	}
-	var procs []*exec.Cmd
-	*stops = append(*stops, func() {
-		for _, p := range procs {
-			p.Process.Signal(syscall.SIGTERM) // a worker stopping hands its unfinished tasks back
-		}
-		for _, p := range procs {
-			done := make(chan struct{})
-			go func() { p.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				p.Process.Kill()
-				<-done
-			}
-		}
-	})
+	l := &localWorkers{ctx: ctx, exe: exe, concurrency: concurrency, env: append(os.Environ(), natsURLEnv+"="+withToken),
+		notices: notices, fail: fail}
+	*stops = append(*stops, l.stop)
 	for i := range n {
-		// No grace: the broker, and the run's stream the replies would go to, end with the run.
-		p := exec.Command(exe, "worker", "--concurrency", strconv.Itoa(concurrency),
-			"--name", fmt.Sprintf("local%d", i+1), "--grace", "0", "-q")
-		p.Env = append(os.Environ(), natsURLEnv+"="+withToken)
-		p.Stdout, p.Stderr = os.Stderr, os.Stderr
-		endWithParent(p)
-		if err := p.Start(); err != nil {
-			return "", fmt.Errorf("--workers: starting worker %d: %w", i+1, err)
+		if err := l.add(i); err != nil {
+			return "", err
 		}
-		procs = append(procs, p)
 	}
 	if notices != nil {
 		fmt.Fprintf(notices, "prosim: started a broker on %s and %d local workers\n", b.URL(), n)
 	}
 	return withToken, nil
+}
+
+// A local worker that ends before the run (killed, out of memory) is started again, at most
+// restartBurst times within restartWindow: one that keeps ending at once (a backend that
+// cannot be built, a broken install) stops the run rather than being restarted for ever.
+// Variables for tests.
+var (
+	restartBurst  = 3
+	restartWindow = time.Minute
+	restartDelay  = 250 * time.Millisecond
+)
+
+// localWorkerCmd is the command of local worker name (a variable for tests).
+var localWorkerCmd = func(exe, name string, concurrency int) *exec.Cmd {
+	// No grace: the broker, and the run's stream the replies would go to, end with the run.
+	return exec.Command(exe, "worker", "--concurrency", strconv.Itoa(concurrency), "--name", name, "--grace", "0", "-q")
+}
+
+// localWorkers are the worker processes of prosim run --workers, each watched by a goroutine
+// that reaps it when it ends (QA16 F1: a killed worker stayed <defunct>, and was never
+// replaced: the run waited for ever on workers nobody else could start).
+type localWorkers struct {
+	ctx         context.Context // the command's: done at a stop signal
+	exe         string
+	concurrency int
+	env         []string
+	notices     io.Writer   // nil for silence
+	fail        func(error) // stops the run
+
+	mu       sync.Mutex
+	stopping bool            // the run is over: an exit is expected
+	procs    []*exec.Cmd     // each worker's current process
+	ended    []chan struct{} // closed when worker i is no longer watched
+}
+
+// workerName is worker i's name (0-based), as the progress shows it.
+func workerName(i int) string { return fmt.Sprintf("local%d", i+1) }
+
+// add starts worker i (0-based) and watches it.
+func (l *localWorkers) add(i int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, err := l.start(i)
+	if err != nil {
+		return err
+	}
+	l.procs = append(l.procs, p)
+	l.ended = append(l.ended, make(chan struct{}))
+	go l.watch(i, p)
+	return nil
+}
+
+func (l *localWorkers) start(i int) (*exec.Cmd, error) {
+	p := localWorkerCmd(l.exe, workerName(i), l.concurrency)
+	p.Env = l.env // the broker's URL with its token: not on a command line every user can read
+	p.Stdout, p.Stderr = os.Stderr, os.Stderr
+	endWithParent(p)
+	if err := p.Start(); err != nil {
+		return nil, fmt.Errorf("--workers: starting worker %s: %w", workerName(i), err)
+	}
+	return p, nil
+}
+
+// watch waits for worker i's process p to end, and starts it again unless the run is over or
+// it ended too often (restartBurst).
+func (l *localWorkers) watch(i int, p *exec.Cmd) {
+	defer close(l.ended[i])
+	var exits []time.Time
+	for {
+		p.Wait() // reaps it
+		// A Ctrl-C reaches the workers as it reaches this process, whose handler may not have
+		// cancelled ctx yet: a moment's wait tells that exit from a worker's own end.
+		select {
+		case <-l.ctx.Done():
+		case <-time.After(restartDelay):
+		}
+		l.mu.Lock()
+		if l.stopping || l.ctx.Err() != nil {
+			l.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		exits = slices.DeleteFunc(exits, func(t time.Time) bool { return now.Sub(t) >= restartWindow })
+		exits = append(exits, now)
+		if len(exits) > restartBurst {
+			l.mu.Unlock()
+			l.fail(fmt.Errorf("--workers: local worker %s ended %d times within %s (last: %s); the run stops rather than start it again",
+				workerName(i), len(exits), restartWindow, p.ProcessState))
+			return
+		}
+		state := p.ProcessState
+		q, err := l.start(i)
+		if err != nil {
+			l.mu.Unlock()
+			l.fail(err)
+			return
+		}
+		l.procs[i], p = q, q
+		l.mu.Unlock()
+		if l.notices != nil {
+			fmt.Fprintf(l.notices, "prosim: local worker %s ended before the run (%s); started it again (restart %d of at most %d within %s)\n",
+				workerName(i), state, len(exits), restartBurst, restartWindow)
+		}
+	}
+}
+
+// stop ends the workers: SIGTERM (a worker stopping hands its unfinished tasks back), then
+// SIGKILL to one still there 5 s later.
+func (l *localWorkers) stop() {
+	l.mu.Lock()
+	l.stopping = true
+	procs := slices.Clone(l.procs)
+	l.mu.Unlock()
+	for _, p := range procs {
+		p.Process.Signal(syscall.SIGTERM)
+	}
+	for i, p := range procs {
+		select {
+		case <-l.ended[i]:
+		case <-time.After(5 * time.Second):
+			p.Process.Kill()
+			<-l.ended[i]
+		}
+	}
 }

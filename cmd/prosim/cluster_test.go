@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/prosim/prosim/internal/cluster"
+	"github.com/prosim/prosim/internal/store"
 	"net/url"
 )
 
@@ -139,6 +140,14 @@ func TestClusterCoordinatorKilledAndResumed(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("SIGKILL")
 	}
+	t.Run("in place", func(t *testing.T) { coordinatorKilledAndResumed(t, false) })
+	// The folder moved between the kill and the resume finds its stream again, by the name it
+	// records (QA16 F3: a name from its path made the resume a new broker run, which left the
+	// old coordinator's tasks unadopted, 9 paid calls unrecorded, and its stream behind).
+	t.Run("moved", func(t *testing.T) { coordinatorKilledAndResumed(t, true) })
+}
+
+func coordinatorKilledAndResumed(t *testing.T, move bool) {
 	ownCacheDir(t)
 	const agents, concurrency = 40, 8
 	const decisions = agents * 3
@@ -148,6 +157,16 @@ func TestClusterCoordinatorKilledAndResumed(t *testing.T) {
 	startWorkerProcs(t, b.URL(), 2, 8)
 	dir := filepath.Join(t.TempDir(), "run")
 	killAt(t, s, cliCmd(t, "run", exp, "--nats", b.URL(), "--out", dir, "--no-cache", "-q"), 50)
+	if move {
+		moved := filepath.Join(t.TempDir(), "elsewhere", "renamed")
+		if err := os.MkdirAll(filepath.Dir(moved), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(dir, moved); err != nil {
+			t.Fatal(err)
+		}
+		dir = moved
+	}
 	out, err := cliCmd(t, "resume", dir, "--nats", b.URL(), "-q").CombinedOutput()
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
@@ -387,7 +406,7 @@ func TestLocalBrokerNeedsItsToken(t *testing.T) {
 			stops[i]()
 		}
 	}()
-	withToken, err := startLocalCluster(0, 1, nil, &stops)
+	withToken, err := startLocalCluster(context.Background(), 0, 1, nil, &stops, func(error) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,4 +423,51 @@ func TestLocalBrokerNeedsItsToken(t *testing.T) {
 		t.Fatalf("the token's client was refused: %v", err)
 	}
 	nc.Close()
+}
+
+// A worker the broker refuses for authorization says so and never that it connected (QA16 F1:
+// "worker: connected to ..." came first, then "Authorization Violation").
+func TestWorkerRefusedSaysNotConnected(t *testing.T) {
+	b, err := cluster.StartBroker(cluster.BrokerOptions{Listen: "127.0.0.1:0", StoreDir: t.TempDir(), Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	out, err := cliCmd(t, "worker", "--nats", b.URL(), "--name", "w1").CombinedOutput()
+	if err == nil || !bytes.Contains(bytes.ToLower(out), []byte("authorization")) {
+		t.Fatalf("err %v, output:\n%s\nwant a refusal for authorization", err, out)
+	}
+	if bytes.Contains(out, []byte("connected")) {
+		t.Errorf("a refused worker says it connected:\n%s", out)
+	}
+}
+
+// The name on the broker: a new run's is fresh; a resumed run's is the one its folder records,
+// else, for a folder of a prosim that recorded none, the one from its path (its stream, if
+// resumed where it was).
+func TestBrokerRunName(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := brokerRunName(dir, false)
+	b, _ := brokerRunName(dir, false)
+	if a == b || len(a) != 21 {
+		t.Errorf("new runs named %q and %q: want fresh names", a, b)
+	}
+	if n, err := brokerRunName(dir, true); err != nil || n == "" {
+		t.Errorf("a folder with no database yet: %q, %v", n, err)
+	}
+	st, err := store.Open(filepath.Join(dir, "prosim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	byPath, _ := cluster.RunName(dir)
+	if n, err := brokerRunName(dir, true); err != nil || n != byPath {
+		t.Errorf("a folder that records no name: %q, %v; want its path's %q", n, err, byPath)
+	}
+	if err := st.SetMeta("broker_run", "r0123"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := brokerRunName(dir, true); err != nil || n != "r0123" {
+		t.Errorf("a folder that records r0123: %q, %v", n, err)
+	}
 }

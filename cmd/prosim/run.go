@@ -80,13 +80,13 @@ func runCmd() *cobra.Command {
 			if !f.quiet {
 				opt.Progress = os.Stderr
 			}
-			if opt.Out == "" { // a distributed run is named on the broker after its directory
+			if opt.Out == "" { // a --workers run's advice when its workers stall names its directory
 				opt.Out = engine.DefaultDir(exp, time.Now())
 			}
 			if (opt.Batch || exp.Execution.Mode == "batch") && f.cluster.given(exp) {
 				return usageError{engine.ErrBatchWithWorkers}
 			}
-			done, err := setupCluster(cmd.Context(), f.cluster, exp, opt.Out, &opt)
+			ctx, done, err := setupCluster(cmd.Context(), f.cluster, exp, opt.Out, false, &opt)
 			if err != nil {
 				return err
 			}
@@ -96,7 +96,7 @@ func runCmd() *cobra.Command {
 				return err
 			}
 			start := time.Now()
-			res, err := engine.Run(cmd.Context(), exp, opt)
+			res, err := engine.Run(ctx, exp, opt)
 			done(err == nil)
 			if err == nil {
 				err = finish(cmd, res, time.Since(start))
@@ -149,7 +149,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 			if e, err := experiment.Load(filepath.Join(args[0], "config.yaml")); err == nil {
 				exp = e // else Resume says what is wrong with the run directory
 			}
-			done, err := setupCluster(cmd.Context(), cf, exp, args[0], &opt)
+			ctx, done, err := setupCluster(cmd.Context(), cf, exp, args[0], true, &opt)
 			if err != nil {
 				return err
 			}
@@ -159,7 +159,7 @@ options are reused: its config.yaml, and the --cache or --no-cache it was starte
 				return err
 			}
 			start := time.Now()
-			res, err := engine.Resume(cmd.Context(), args[0], opt)
+			res, err := engine.Resume(ctx, args[0], opt)
 			done(err == nil)
 			if err == nil {
 				err = finish(cmd, res, time.Since(start))

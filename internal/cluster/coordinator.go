@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -81,8 +82,17 @@ type WorkerStat struct {
 	Last    time.Time
 }
 
-// RunName is a run's name on the broker: derived from the absolute path of its directory, so
-// that `prosim resume DIR` finds the run's stream again.
+// NewRunName is a fresh run's name on the broker, random: recorded in the run's folder
+// (engine.Options.BrokerRun), it moves with the folder.
+func NewRunName() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	return "r" + hex.EncodeToString(b)
+}
+
+// RunName is the name on the broker, derived from the absolute path of its directory, of a
+// run that records none: one started by a prosim before the name was recorded (NewRunName),
+// which finds its stream again when resumed where it was.
 func RunName(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -445,9 +455,14 @@ func (c *Coordinator) Workers() []WorkerStat {
 	return out
 }
 
+// StallAdvice is Watch's advice when tasks wait with no worker answering, for workers anyone
+// with the broker's URL may start.
+const StallAdvice = "start one with `prosim worker --nats URL`"
+
 // Watch writes a line every interval with each worker's replies per second over that
-// interval, and says when tasks wait with no worker answering, until ctx is done.
-func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duration) {
+// interval, and says when tasks wait with no worker answering, with advice (StallAdvice, or
+// what works for workers a user cannot start: those of prosim run --workers), until ctx is done.
+func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duration, advice string) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	prev := map[string]int{}
@@ -479,8 +494,8 @@ func (c *Coordinator) Watch(ctx context.Context, w io.Writer, every time.Duratio
 			last = start
 		}
 		if quiet := time.Since(last); waiting > 0 && !warned && quiet > 3*every {
-			fmt.Fprintf(w, "  %s waiting and no worker has replied for %s: start one with `prosim worker --nats URL`\n",
-				plural.Count(waiting, "decision"), quiet.Round(time.Second))
+			fmt.Fprintf(w, "  %s waiting and no worker has replied for %s: %s\n",
+				plural.Count(waiting, "decision"), quiet.Round(time.Second), advice)
 			warned = true
 		}
 	}

@@ -45,6 +45,9 @@ type WorkerOptions struct {
 	Grace time.Duration
 	// Abandon, closed once ctx is done, ends the grace at once (a second signal).
 	Abandon <-chan struct{}
+	// Connected, if set, is called once the broker has let the worker in (QA16 F1: the
+	// worker said "connected" before a refusal for authorization).
+	Connected func()
 }
 
 // DefaultGrace is prosim worker's grace: within the 30 s an orchestrator (Kubernetes' default
@@ -89,6 +92,9 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
+	}
+	if o.Connected != nil {
+		o.Connected()
 	}
 	// The calls in flight outlive ctx by the grace: a call abandoned was paid for nothing
 	// (QA12 #5: a worker SIGTERMed 3 s in left 8 calls paid and asked again elsewhere).

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prosim/prosim/internal/backend"
 	"github.com/prosim/prosim/internal/experiment"
+	"github.com/prosim/prosim/internal/manifest"
 )
 
 // A clean experiment decided on a broker's workers (execution.nats) with the broker's shared
@@ -59,5 +60,28 @@ func TestBrokerExperimentWithoutRemoteStops(t *testing.T) {
 	}
 	if n := countDecisions(t, filepath.Join(dir, dbFile)); n != 0 {
 		t.Fatalf("%d decisions recorded by resume, want none", n)
+	}
+}
+
+// A run whose context its caller cancels with a reason (prosim run --workers: a local worker
+// that keeps ending) stops with that reason, recorded as an error, not as a Ctrl-C.
+func TestRunStoppedWithTheCallersCause(t *testing.T) {
+	exp := llmExperiment(t, "http://127.0.0.1:1", 4, 1, 1)
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	why := errors.New("local worker local1 ended 4 times")
+	remote := func(experiment.Backend) (backend.Backend, error) {
+		return backend.Func(func(ctx context.Context, req backend.Request) (backend.Reply, error) {
+			cancel(why)
+			return backend.Reply{}, ctx.Err()
+		}), nil
+	}
+	_, err := Run(ctx, exp, Options{Out: dir, NoCache: true, Remote: remote})
+	if !errors.Is(err, why) || errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "prosim resume") {
+		t.Fatalf("err %v, want the cause, and how to resume", err)
+	}
+	if m, merr := manifest.Read(dir); merr != nil || m.Stop == nil || m.Stop.Reason != manifest.StopError {
+		t.Fatalf("manifest %+v (%v): want stopped by an error", m, merr)
 	}
 }

@@ -84,6 +84,9 @@ type Options struct {
 	// SharedCache, when set, opens the broker's cache store, for the cache choice "nats"
 	// (cache: nats or --cache nats); without it that choice is an error.
 	SharedCache func() (backend.CacheStore, error)
+	// BrokerRun is the run's name on its broker, recorded in prosim.db when it records none
+	// yet: a resume reads it back (BrokerRun), wherever the folder has moved.
+	BrokerRun string
 }
 
 // Result is what a finished run reports.
@@ -590,6 +593,9 @@ func Resume(ctx context.Context, dir string, opt Options) (*Result, error) {
 	err = reuseOptions(st, &opt)
 	givenMaxCost := opt.MaxCost > 0
 	if err == nil {
+		err = recordBrokerRun(st, opt)
+	}
+	if err == nil {
 		err = reuseMaxCost(st, &opt)
 	}
 	if err == nil {
@@ -731,6 +737,9 @@ func (r *Runner) record(ctx context.Context) error {
 		return err
 	}
 	if err := recordOptions(r.st, r.opt); err != nil {
+		return err
+	}
+	if err := recordBrokerRun(r.st, r.opt); err != nil {
 		return err
 	}
 	if err := recordMaxCost(r.st, r.opt); err != nil {
@@ -995,8 +1004,8 @@ func (r *Runner) execute(ctx context.Context) (*Result, error) {
 		stop := &manifest.Stop{Reason: manifest.StopError}
 		if errors.Is(err, context.Canceled) {
 			err = ErrInterrupted
-			if c := context.Cause(ctx); errors.Is(c, ErrInterrupted) {
-				err = c // a stop request
+			if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+				err = c // a stop request, or the caller's reason (a --workers run's worker that keeps ending)
 			}
 		}
 		if errors.Is(err, ErrInterrupted) {

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/prosim/prosim/internal/experiment"
@@ -74,4 +76,43 @@ func reuseOptions(st *store.Store, opt *Options) error {
 		fmt.Fprintf(opt.Notices, "prosim: resume uses %s instead of the run's %s (for this resume only)\n", describeCache(now), describeCache(rec))
 	}
 	return nil
+}
+
+// brokerRunKey is the store meta key of the run's name on a broker (Options.BrokerRun): in
+// the folder, so a folder moved between a killed coordinator and its resume finds its stream
+// again (QA16 F3: the name came from the folder's path, and a moved folder's resume left
+// the old coordinator's tasks unadopted, 9 paid calls unrecorded, and its stream behind).
+const brokerRunKey = "broker_run"
+
+// recordBrokerRun records opt.BrokerRun in st unless a name is recorded already (a run first
+// decided without a broker, or by a prosim that did not record it, keeps the one it gets).
+func recordBrokerRun(st *store.Store, opt Options) error {
+	if opt.BrokerRun == "" {
+		return nil
+	}
+	rec, err := st.Meta(brokerRunKey)
+	if err != nil || rec != "" {
+		return err
+	}
+	return st.SetMeta(brokerRunKey, opt.BrokerRun)
+}
+
+// BrokerRun is the name on a broker recorded in the run in dir (Options.BrokerRun), "" when
+// none is; exists says whether the run has a database (a run interrupted as its folder was
+// being created may have none).
+func BrokerRun(dir string) (name string, exists bool, err error) {
+	path := filepath.Join(dir, dbFile)
+	st, err := store.OpenReadOnly(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	defer st.Close()
+	v, err := st.Meta(brokerRunKey)
+	if err != nil {
+		return "", true, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, true, nil
 }
