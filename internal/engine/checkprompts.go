@@ -48,8 +48,8 @@ func (r *Runner) playSteps(seen func(t *study.Task, step int, placeheld bool) bo
 			}
 			var replies []backend.Reply
 			held := false // the run's own replies, from its cache: no placeholder reaches the study
-			if r.heldReplies != nil {
-				replies, held = r.heldReplies(&t)
+			if r.cachedReplies != nil {
+				replies, held = r.cachedReplies(&t)
 			}
 			if !held {
 				replies = r.placeholder(&t)

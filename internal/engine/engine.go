@@ -202,10 +202,10 @@ type Runner struct {
 	group   *backend.BatchGroup // batch mode: gathers each step's calls into batch jobs
 	// estimating answers every task with a placeholder (Estimate).
 	estimating bool
-	// heldReplies, set while estimating with a reply cache, gives a played task the replies
+	// cachedReplies, set while estimating with a reply cache, gives a played task the replies
 	// the run would get from the cache (ok false: a placeholder stands in), so that the
 	// requests built on them are the run's own.
-	heldReplies func(t *study.Task) (replies []backend.Reply, ok bool)
+	cachedReplies func(t *study.Task) (replies []backend.Reply, ok bool)
 	// stages shows the set-up stages and records the current one (CurrentStage).
 	stages *stager
 	// deps re-asks the later steps that observed a decision asked again (resume --retry-invalid).

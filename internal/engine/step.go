@@ -641,12 +641,12 @@ func (r *Runner) estimateStudy(by map[*backendEntry]*Estimate, cache backend.Cac
 				return rep, nil
 			}), *r.exp.MaxRepairs)
 		}
-		r.heldReplies = func(*study.Task) ([]backend.Reply, bool) {
+		r.cachedReplies = func(*study.Task) ([]backend.Reply, bool) {
 			h := held
 			held = nil
 			return h, h != nil
 		}
-		defer func() { r.heldReplies = nil }()
+		defer func() { r.cachedReplies = nil }()
 	}
 	lookup := func(be *backendEntry, t *study.Task) bool {
 		rep, err := lookups[be].Decide(context.Background(), t.Req)
