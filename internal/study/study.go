@@ -59,6 +59,21 @@ func FactorColumns(e *experiment.Experiment) []table.Column {
 	return out
 }
 
+// FactorColumnsDoc ends the Doc of a table that adds FactorColumns: which factors (a study's
+// Design.Factors) may give it a column.
+func FactorColumnsDoc(factors []string) string {
+	return "; an experiment with factors: adds one column per factor crossed (of " + strings.Join(factors, ", ") + ") holding the cell's level, as decisions.csv does"
+}
+
+// FactorLevels are a cell's levels as the values of its FactorColumns, in the same order.
+func FactorLevels(c *Cell) []any {
+	out := make([]any, len(c.Levels))
+	for i, l := range c.Levels {
+		out[i] = l.Level
+	}
+	return out
+}
+
 // NotAsked is a count of decisions a Contingent study did not need: N decisions of one role
 // (Who, a noun: "trust returner") not asked, and why.
 type NotAsked struct {

@@ -24,8 +24,9 @@ import (
 	"github.com/prosim/prosim/internal/termtable"
 )
 
-// GamesSchema declares results/games.csv: one row per agent per game per round.
-var GamesSchema = table.Schema{Name: "games", Doc: "Economic games: one row per agent per game per round, with partner and payoff as the Go rules computed them", Columns: []table.Column{
+// GamesSchema declares results/games.csv: one row per agent per game per round; with factors:,
+// gamesTable adds the factor columns, last.
+var GamesSchema = table.Schema{Name: "games", Doc: "Economic games: one row per agent per game per round, with partner and payoff as the Go rules computed them" + study.FactorColumnsDoc(design.Factors), Columns: []table.Column{
 	{Name: "run_id", Type: table.String, Doc: experiment.RunIDDoc},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
@@ -232,7 +233,7 @@ func (s *gamesStudy) Analyze() (*study.Analysis, error) {
 		return nil, err
 	}
 	r := s.res
-	tables := []*table.Table{r.gamesTable()}
+	tables := []*table.Table{r.gamesTable(s.env.Exp)}
 	if r.punishment {
 		tables = append(tables, r.punishTable())
 	}
@@ -903,13 +904,17 @@ func intOrNil(v int) any {
 	return v
 }
 
-func (r *results) gamesTable() *table.Table {
-	return &table.Table{Schema: GamesSchema, Rows: func(emit func([]any) error) error {
+// gamesTable is games.csv, with exp's factor columns last (as decisions.csv has them).
+func (r *results) gamesTable(exp *experiment.Experiment) *table.Table {
+	schema := GamesSchema
+	schema.Columns = append(slices.Clone(schema.Columns), study.FactorColumns(exp)...)
+	return &table.Table{Schema: schema, Rows: func(emit func([]any) error) error {
 		for _, g := range r.ms {
+			levels := study.FactorLevels(g.cell)
 			for rw := range g.m.rows() {
-				if err := emit([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rw.round,
+				if err := emit(append([]any{g.cell.ID, g.cell.Condition, g.cell.Replicate, g.in.Name, rw.round,
 					intOrNil(rw.group), rw.agent, rw.role, intOrNil(rw.partner),
-					rw.choice, tidy(rw.payoff), rw.valid, table.OneLine(rw.reason), rw.version}); err != nil {
+					rw.choice, tidy(rw.payoff), rw.valid, table.OneLine(rw.reason), rw.version}, levels...)); err != nil {
 					return err
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -461,8 +462,9 @@ func signed(v float64) string {
 
 // Tables.
 
-// RoundsSchema declares results/rounds.csv (full store).
-var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent per round per run", Columns: []table.Column{
+// RoundsSchema declares results/rounds.csv (full store); with factors:, roundsTable adds the
+// factor columns, last.
+var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent per round per run" + study.FactorColumnsDoc(design.Factors), Columns: []table.Column{
 	{Name: "run_id", Type: table.String, Doc: "cell of the design"},
 	{Name: "condition", Type: table.String, Doc: "condition name"},
 	{Name: "replicate", Type: table.Int, Doc: "replicate, from 1"},
@@ -486,9 +488,12 @@ var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent
 
 func (r *results) roundsTable() *table.Table {
 	s := r.s
-	return &table.Table{Schema: RoundsSchema, Rows: func(emit func([]any) error) error {
+	schema := RoundsSchema
+	schema.Columns = append(slices.Clone(schema.Columns), study.FactorColumns(s.env.Exp)...)
+	return &table.Table{Schema: schema, Rows: func(emit func([]any) error) error {
 		for i, w := range s.worlds {
 			c := w.cell
+			levels := study.FactorLevels(c)
 			for t := range s.rows[i] {
 				rows, obs, err := s.roundRowsObs(i, t+1)
 				if err != nil {
@@ -514,8 +519,8 @@ func (r *results) roundsTable() *table.Table {
 					if s.cfg.SpreadFrom == SpreadAffected {
 						affObs = int(o.affected)
 					}
-					if err := emit([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, grp, aff, x.rule, x.treated,
-						int(o.rated), int(o.treated), affObs, int(o.exposures), x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}); err != nil {
+					if err := emit(append([]any{c.ID, c.Condition, c.Replicate, s.env.Agents[u].ID, t + 1, wv, uv, d, grp, aff, x.rule, x.treated,
+						int(o.rated), int(o.treated), affObs, int(o.exposures), x.valid, table.OneLine(s.names.str(x.reason)), s.names.str(x.version)}, levels...)); err != nil {
 						return err
 					}
 				}

@@ -2,7 +2,6 @@ package tpp
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/game"
@@ -25,7 +24,7 @@ var trialTail = []table.Column{
 }
 
 // factorsDoc says what the trials tables add with factors: (DecisionTables).
-var factorsDoc = "; an experiment with factors: adds one column per factor crossed (of " + strings.Join(design.Factors, ", ") + ") holding the cell's level, as decisions.csv does"
+var factorsDoc = study.FactorColumnsDoc(design.Factors)
 
 func cols(parts ...[]table.Column) []table.Column {
 	var out []table.Column
