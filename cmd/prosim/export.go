@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prosim/prosim/internal/engine"
+	"github.com/prosim/prosim/internal/experiment"
 	"github.com/prosim/prosim/internal/plural"
 	"github.com/prosim/prosim/internal/store"
 	"github.com/prosim/prosim/internal/table"
@@ -49,6 +50,10 @@ same columns in both formats:
                   economic games: the summary's statistics (with their estimand and the
                   human figure), public goods contributions by round, ultimatum rejections
                   by offer band, per backend x condition
+
+With factors: in the experiment, decisions.csv, tpp_trials.csv, rounds.csv and games.csv end
+with one column per factor crossed, holding the row's level, in this order:
+` + experiment.FactorNames() + `.
 
 --format csv: the CSVs in RUN_DIR/results are the export (the engine writes them at the end
 of a run). They are UTF-8, comma-separated, with a header row; a missing value (the
