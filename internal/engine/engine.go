@@ -171,17 +171,17 @@ type Runner struct {
 	// recordedVersions and recordedCost are what a resume found in the store: the model
 	// versions by backend (for the manifest) and the decisions' summed cost (for the spend);
 	// costUnknown that one of those decisions' calls had no known price.
-	// reportWritten is set once the completed run's report.html is written (sealReport).
-	reportWritten    bool
 	recordedVersions map[string]map[string]bool
 	recordedCost     float64
 	costUnknown      bool
+	// reportWritten is set once the completed run's report.html is written (sealReport).
+	reportWritten bool
 	// unpriced names the models of the recorded decisions whose cost is unknown.
 	unpriced map[string]bool
 	// priorSpent is what earlier invocations of the run spent (loadSpent).
 	priorSpent float64
 	// unrecorded is what this invocation's calls that no recorded decision holds spent, by
-	// backend label (noteUnrecorded, countExtra), guarded by mu; priorUnrecorded what earlier
+	// backend label (noteUnrecorded, countUnasked), guarded by mu; priorUnrecorded what earlier
 	// invocations' did (the store's unrecorded table, read by loadSpent).
 	unrecorded      map[string]*store.Unrecorded
 	priorUnrecorded []store.Unrecorded

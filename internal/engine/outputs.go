@@ -199,9 +199,7 @@ var DecisionsSchema = table.Schema{Name: "decisions", Doc: "every decision, one 
 // DecisionsSchemaOf is results/decisions.csv of an experiment: DecisionsSchema, then one
 // column per crossed factor (experiment factors:), named after it, holding the cell's level.
 func DecisionsSchemaOf(exp *experiment.Experiment) table.Schema {
-	s := DecisionsSchema
-	s.Columns = append(slices.Clone(s.Columns), study.FactorColumns(exp)...)
-	return s
+	return study.WithFactorColumns(DecisionsSchema, exp)
 }
 
 // decisionsTable is results/decisions.csv, read from the store as it is written; each, when

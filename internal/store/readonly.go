@@ -28,20 +28,16 @@ func OpenReadOnly(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s is not a prosim run database (it lacks prosim's tables)", path)
 	}
-	var failed, unusable, noUsage int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'failed_calls'`).Scan(&failed); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
+	var has [3]bool
+	for i, col := range []string{"failed_calls", "unusable_calls", "no_usage_calls"} {
+		ok, err := hasColumn(db, "decisions", col)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		has[i] = ok
 	}
-	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'unusable_calls'`).Scan(&unusable); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('decisions') WHERE name = 'no_usage_calls'`).Scan(&noUsage); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return track(&Store{db: db, batch: 500, noFailedCalls: failed == 0, noUnusableCalls: unusable == 0, noNoUsageCalls: noUsage == 0}), nil
+	return track(&Store{db: db, batch: 500, noFailedCalls: !has[0], noUnusableCalls: !has[1], noNoUsageCalls: !has[2]}), nil
 }
 
 // Agent returns one stored agent; ok is false when the run did not record it.

@@ -59,6 +59,13 @@ func FactorColumns(e *experiment.Experiment) []table.Column {
 	return out
 }
 
+// WithFactorColumns is schema s with e's FactorColumns last: how decisions.csv and the study
+// tables with one row per decision or move (tpp_trials, rounds, games) carry the levels.
+func WithFactorColumns(s table.Schema, e *experiment.Experiment) table.Schema {
+	s.Columns = append(slices.Clone(s.Columns), FactorColumns(e)...)
+	return s
+}
+
 // FactorColumnsDoc ends the Doc of a table that adds FactorColumns: which factors (a study's
 // Design.Factors) may give it a column.
 func FactorColumnsDoc(factors []string) string {

@@ -906,8 +906,7 @@ func intOrNil(v int) any {
 
 // gamesTable is games.csv, with exp's factor columns last (as decisions.csv has them).
 func (r *results) gamesTable(exp *experiment.Experiment) *table.Table {
-	schema := GamesSchema
-	schema.Columns = append(slices.Clone(schema.Columns), study.FactorColumns(exp)...)
+	schema := study.WithFactorColumns(GamesSchema, exp)
 	return &table.Table{Schema: schema, Rows: func(emit func([]any) error) error {
 		for _, g := range r.ms {
 			levels := study.FactorLevels(g.cell)

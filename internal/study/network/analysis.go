@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -488,8 +487,7 @@ var RoundsSchema = table.Schema{Name: "rounds", Doc: "Study 3: one row per agent
 
 func (r *results) roundsTable() *table.Table {
 	s := r.s
-	schema := RoundsSchema
-	schema.Columns = append(slices.Clone(schema.Columns), study.FactorColumns(s.env.Exp)...)
+	schema := study.WithFactorColumns(RoundsSchema, s.env.Exp)
 	return &table.Table{Schema: schema, Rows: func(emit func([]any) error) error {
 		for i, w := range s.worlds {
 			c := w.cell

@@ -3,7 +3,6 @@ package tpp
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/prosim/prosim/internal/game"
 	"github.com/prosim/prosim/internal/store"
@@ -196,7 +195,7 @@ func (s *tpp) DecisionTables() []study.DecisionTable {
 	if s.graded {
 		schema = GradedTrialsSchema
 	}
-	schema.Columns = append(slices.Clone(schema.Columns), study.FactorColumns(s.env.Exp)...)
+	schema = study.WithFactorColumns(schema, s.env.Exp)
 	fields := s.valueFields()
 	return []study.DecisionTable{{Schema: schema, Rows: func(d store.Decision, emit func([]any) error) error {
 		ss, p, err := s.locate(&d)
