@@ -144,12 +144,14 @@ func TestLocalWorkersKilledAreStartedAgain(t *testing.T) {
 	coord := cliCmd(t, "run", exp, "--workers", "2", "--ack-wait", "1s", "--out", dir, "--no-cache", "-q")
 	var kill1, kill2 sync.Once
 	reaped := make(chan string, 2)
-	var first []int // the workers first started: the second signal goes to the one not killed
+	var first []int           // the workers first started: the second signal goes to the one not killed
+	var firstOnce sync.Once   // stopChild runs in the server's handlers, concurrently
+	var coordPid atomic.Int64 // coord.Process, set by Start, is not for the handlers to read
 	stopChild := func(sig syscall.Signal) {
-		if first == nil {
-			first = childrenOf(coord.Process.Pid)
+		firstOnce.Do(func() {
+			first = childrenOf(int(coordPid.Load()))
 			slices.Sort(first)
-		}
+		})
 		if len(first) != 2 {
 			reaped <- fmt.Sprintf("the coordinator has %d children, want its 2 workers", len(first))
 			return
@@ -183,7 +185,14 @@ func TestLocalWorkersKilledAreStartedAgain(t *testing.T) {
 	s.mu.Unlock()
 	hung := time.AfterFunc(2*time.Minute, func() { coord.Process.Kill() }) // before: it waited for ever
 	defer hung.Stop()
-	out, err := coord.CombinedOutput()
+	var outBuf bytes.Buffer
+	coord.Stdout, coord.Stderr = &outBuf, &outBuf
+	if err := coord.Start(); err != nil {
+		t.Fatal(err)
+	}
+	coordPid.Store(int64(coord.Process.Pid))
+	err := coord.Wait()
+	out := outBuf.Bytes()
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
 	}

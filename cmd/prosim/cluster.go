@@ -374,8 +374,9 @@ func (l *localWorkers) add(i int) error {
 		return err
 	}
 	l.procs = append(l.procs, p)
-	l.ended = append(l.ended, make(chan struct{}))
-	go l.watch(i, p)
+	ended := make(chan struct{})
+	l.ended = append(l.ended, ended)
+	go l.watch(i, p, ended)
 	return nil
 }
 
@@ -391,9 +392,10 @@ func (l *localWorkers) start(i int) (*exec.Cmd, error) {
 }
 
 // watch waits for worker i's process p to end, and starts it again unless the run is over or
-// it ended too often (restartBurst).
-func (l *localWorkers) watch(i int, p *exec.Cmd) {
-	defer close(l.ended[i])
+// it ended too often (restartBurst); it closes ended when it returns. ended is given, not
+// read from l.ended, which add appends to meanwhile (a race the race detector found).
+func (l *localWorkers) watch(i int, p *exec.Cmd, ended chan struct{}) {
+	defer close(ended)
 	var exits []time.Time
 	for {
 		p.Wait() // reaps it
@@ -438,17 +440,17 @@ func (l *localWorkers) watch(i int, p *exec.Cmd) {
 func (l *localWorkers) stop() {
 	l.mu.Lock()
 	l.stopping = true
-	procs := slices.Clone(l.procs)
+	procs, ended := slices.Clone(l.procs), slices.Clone(l.ended)
 	l.mu.Unlock()
 	for _, p := range procs {
 		p.Process.Signal(syscall.SIGTERM)
 	}
 	for i, p := range procs {
 		select {
-		case <-l.ended[i]:
+		case <-ended[i]:
 		case <-time.After(5 * time.Second):
 			p.Process.Kill()
-			<-l.ended[i]
+			<-ended[i]
 		}
 	}
 }
